@@ -1,0 +1,48 @@
+/**
+ * The shape of a pending human approval, shared by the session workflow (which creates and
+ * resolves it), the posting activities (Slack) and the CLI (`gatehouse approvals ...`).
+ */
+import type { ApprovalRequirement, Decision, Proposal } from '../policies/types';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+/** What the workflow hands to the `requestApproval` activity. */
+export interface ApprovalRequest {
+  /** Deterministic: `<sessionId>:<proposalSeq>`. */
+  readonly approvalId: string;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly agentId: string;
+  readonly owner: string;
+  readonly intent: string;
+  readonly proposal: Proposal;
+  /** The proposal's arguments with sensitive fields redacted: what humans see. */
+  readonly redactedArgs: Readonly<Record<string, unknown>>;
+  readonly blastRadius?: number;
+  readonly decision: Decision;
+  readonly requirement: ApprovalRequirement;
+  /** Digest binding the approval to the exact call: tool, args, policy hash, state seen. */
+  readonly callDigest: string;
+  readonly requestedAt: string;
+  readonly deadline: string;
+  /** Members of each approver group, from the session's policy snapshot. */
+  readonly groupMembers: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A change the workflow reports back so the message and the approvals table reflect it. */
+export interface ApprovalResolution {
+  readonly approvalId: string;
+  readonly status: Exclude<ApprovalStatus, 'pending'>;
+  readonly decidedBy: readonly string[];
+  readonly reason?: string;
+  readonly at: string;
+}
+
+/** An escalation step the workflow reports when a deadline passes with no decision. */
+export interface ApprovalEscalation {
+  readonly approvalId: string;
+  /** Index into `requirement.groups` of the group now asked. */
+  readonly level: number;
+  readonly group: string;
+  readonly at: string;
+}

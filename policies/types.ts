@@ -1,0 +1,94 @@
+/**
+ * The nouns of the policy engine, as plain serialisable data.
+ *
+ * Workflow-safe: this module (like all of `policies/`) does no I/O, reads no clock and uses no
+ * randomness, so workflow code can import it and every replay re-derives the same decision.
+ */
+
+/** What a tool does to the world. */
+export type Effect = 'read' | 'write' | 'destructive';
+
+/** How a call is gated: runs on its own, waits for a human, or never runs. */
+export type Tier = 'autonomous' | 'approval' | 'blocked';
+
+/** The outcome of evaluating one proposal. */
+export type Verdict = 'allow' | 'approve' | 'deny';
+
+/** Session modes, in the only order a session moves through them. */
+export type SessionMode = 'normal' | 'read-only' | 'review' | 'closed';
+
+/** What the policy engine needs to know of a tool: never its handler or its credentials. */
+export interface ToolInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly effect: Effect;
+  /** e.g. `production`, `staging` */
+  readonly environment: string;
+  /** The resource family the tool acts on (e.g. `billing`, `volumes`): used by mandates. */
+  readonly resource: string;
+  /** True when the tool can estimate how many rows/objects a call would affect before it runs. */
+  readonly estimatesBlastRadius: boolean;
+}
+
+/** A tool call proposed by an agent. */
+export interface Proposal {
+  readonly tool: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly reasoning: string;
+  readonly tokenCost?: number;
+  readonly idempotencyKey?: string;
+}
+
+/** Facts gathered outside the pure core and handed in with a proposal. */
+export interface ProposalFacts {
+  /** Rows/objects the call would affect, from the tool's estimator (absent when it has none). */
+  readonly blastRadius?: number;
+  /** True when an out-of-band human approval unlocked a forbidden transition for this call. */
+  readonly transitionUnlocked?: boolean;
+}
+
+/** One reason a decision was reached, naming the rule in words an approver understands. */
+export interface Reason {
+  /** Stable rule id, e.g. `tier.destructive`, `budget.writes`, `transition.forbidden`. */
+  readonly rule: string;
+  readonly message: string;
+}
+
+/** How an `approve` verdict must be satisfied. */
+export interface ApprovalRequirement {
+  /** Approver groups in escalation order: the first is asked first. */
+  readonly groups: readonly string[];
+  /** Distinct approvers needed (two for the most dangerous actions). */
+  readonly approversRequired: number;
+  /** Milliseconds from the request to each escalation step (one per group after the first). */
+  readonly escalateAfterMs: readonly number[];
+  /** Milliseconds from the request to the automatic denial. */
+  readonly timeoutMs: number;
+  /** Where the request is posted (e.g. a Slack channel). */
+  readonly channel: string;
+  /** True when the requesting agent's owner may not approve (four eyes). */
+  readonly fourEyes: boolean;
+  /** True when this approval unlocks a forbidden transition (out-of-band unlock). */
+  readonly unlocksTransition: boolean;
+}
+
+/** A rule evaluated in shadow mode: recorded, never enforced. */
+export interface ShadowFinding {
+  readonly verdict: Verdict;
+  readonly reasons: readonly Reason[];
+}
+
+/** A pure function of (policy, session state, proposal, facts, now). */
+export interface Decision {
+  readonly verdict: Verdict;
+  readonly tier: Tier;
+  readonly reasons: readonly Reason[];
+  readonly policyHash: string;
+  /** Present when verdict is `approve`. */
+  readonly approval?: ApprovalRequirement;
+  /** What shadow rules would have decided, when any are configured. */
+  readonly shadow?: ShadowFinding;
+}
+
+/** How a proposal ended, fed back into the session state. */
+export type OutcomeStatus = 'executed' | 'denied' | 'failed' | 'expired';

@@ -1,0 +1,157 @@
+/**
+ * The public contract of a Gatehouse session: workflow, update, signal and query names and the
+ * shapes they carry. Agents in any language talk to Gatehouse through these names, so they are
+ * stable API. The workflow, the client, the CLI and the tests all import them from here.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Decision, Proposal, SessionMode } from '../policies/types';
+
+/** Default task queue; `GATEHOUSE_TASK_QUEUE` overrides it. */
+export const DEFAULT_TASK_QUEUE = 'gatehouse';
+
+/** Workflow type name of an agent session. */
+export const SESSION_WORKFLOW_TYPE = 'agentSession';
+
+/** Workflow id of a session: `session-<sessionId>`. */
+export function sessionWorkflowId(sessionId: string): string {
+  return `session-${sessionId}`;
+}
+
+/** Per-session budget overrides (a sub-agent gets its share of the parent's remaining budget). */
+export interface BudgetOverride {
+  readonly actions?: number;
+  readonly writes?: number;
+  readonly critical?: number;
+  readonly tokens?: number;
+}
+
+/** What a session may declare it covers; calls outside it need approval. */
+export interface Mandate {
+  readonly tools?: readonly string[];
+  readonly resources?: readonly string[];
+}
+
+/** Start input of `agentSession`. */
+export interface SessionStartInput {
+  readonly sessionId?: string;
+  readonly agentId: string;
+  readonly owner: string;
+  readonly intent: string;
+  /** A policy document (already parsed data); absent means the worker's configured policy. */
+  readonly policy?: unknown;
+  readonly parentSessionId?: string;
+  readonly budget?: BudgetOverride;
+  readonly mandate?: Mandate;
+}
+
+export type ProposeStatus = 'executed' | 'denied' | 'failed' | 'expired';
+
+/** Result of the `propose` update. */
+export interface ProposeResult {
+  readonly status: ProposeStatus;
+  readonly decision: Decision;
+  readonly result?: unknown;
+  readonly error?: { readonly type: string; readonly message: string };
+  readonly approvalId?: string;
+  /** Position of this proposal in the session (1-based). */
+  readonly sequence: number;
+}
+
+/** Payload of the `approval` signal. */
+export interface ApprovalSignal {
+  readonly approvalId: string;
+  readonly approve: boolean;
+  readonly approver: string;
+  readonly reason?: string;
+}
+
+/** Payload of the `halt` signal: the kill switch. */
+export interface HaltSignal {
+  readonly by: string;
+  readonly reason: string;
+}
+
+/** Payload of the `pause` / `resume` signals (fleet controls). */
+export interface PauseSignal {
+  readonly by: string;
+  readonly reason?: string;
+}
+
+/** Input of the `end` update. */
+export interface EndInput {
+  readonly reason?: string;
+}
+
+export type FinalState = 'completed' | 'blocked' | 'cancelled' | 'error' | 'halted';
+
+/** A pending approval as the `state` query shows it. */
+export interface PendingApprovalView {
+  readonly approvalId: string;
+  readonly tool: string;
+  readonly requestedAt: string;
+  readonly deadline: string;
+  readonly groups: readonly string[];
+  readonly approversRequired: number;
+  readonly approvedBy: readonly string[];
+}
+
+/** One recent action as the `state` query shows it. */
+export interface ActionView {
+  readonly sequence: number;
+  readonly at: string;
+  readonly tool: string;
+  readonly status: ProposeStatus;
+  readonly verdict: Decision['verdict'];
+}
+
+/** Result of the `state` query. */
+export interface SessionStateView {
+  readonly sessionId: string;
+  readonly agentId: string;
+  readonly owner: string;
+  readonly intent: string;
+  readonly parentSessionId?: string;
+  readonly mode: SessionMode;
+  readonly paused: boolean;
+  readonly halted: boolean;
+  readonly ended: boolean;
+  readonly policyHash: string;
+  readonly counters: {
+    readonly proposals: number;
+    readonly executed: number;
+    readonly denied: number;
+    readonly failed: number;
+    readonly expired: number;
+    readonly tokens: number;
+  };
+  /** Remaining budget per dimension in the current window. */
+  readonly budgetLeft: { readonly actions: number; readonly writes: number; readonly critical: number; readonly tokens: number };
+  readonly intentScore?: number;
+  readonly pendingApprovals: readonly PendingApprovalView[];
+  readonly lastActions: readonly ActionView[];
+}
+
+/** Result of the `end` update. */
+export interface SessionSummary {
+  readonly sessionId: string;
+  readonly finalState: FinalState;
+  readonly mode: SessionMode;
+  readonly counters: SessionStateView['counters'];
+  readonly reason?: string;
+}
+
+export const proposeUpdate = defineUpdate<ProposeResult, [Proposal]>('propose');
+export const endUpdate = defineUpdate<SessionSummary, [EndInput]>('end');
+export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
+export const haltSignal = defineSignal<[HaltSignal]>('halt');
+export const pauseSignal = defineSignal<[PauseSignal]>('pause');
+export const resumeSignal = defineSignal<[PauseSignal]>('resume');
+export const stateQuery = defineQuery<SessionStateView>('state');
+
+/** Search attributes every session carries (fleet controls and listings). */
+export const SEARCH_ATTRIBUTES = {
+  agentId: 'GatehouseAgent',
+  owner: 'GatehouseOwner',
+  mode: 'GatehouseMode',
+  tools: 'GatehouseTools',
+} as const;
