@@ -46,3 +46,51 @@ export interface ApprovalEscalation {
   readonly group: string;
   readonly at: string;
 }
+
+/** Where a request was posted in Slack: one post per escalation level, updated in place. */
+export interface SlackPost {
+  /** 0 for the first request, n for the n-th escalation. */
+  readonly level: number;
+  readonly channel: string;
+  readonly ts: string;
+}
+
+/** One accepted click or CLI decision, recorded before the workflow is signalled. */
+export interface ApprovalVote {
+  /** The approver as written in the policy's `groupMembers` (Slack user id or name). */
+  readonly approver: string;
+  readonly approve: boolean;
+  readonly reason?: string;
+  readonly via: 'slack' | 'cli';
+  /** Slack `action_ts`/view id of the click, so a redelivered click is recognised. */
+  readonly clickId?: string;
+  readonly at: string;
+}
+
+/** A row of the `approvals` table as the CLI, the Slack app and the activities read it. */
+export interface ApprovalRecord {
+  readonly approvalId: string;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly agentId: string;
+  readonly owner: string;
+  readonly intent: string;
+  readonly tool: string;
+  readonly reasoning: string;
+  readonly redactedArgs: Readonly<Record<string, unknown>>;
+  readonly blastRadius?: number;
+  readonly decision: Decision;
+  readonly requirement: ApprovalRequirement;
+  readonly groupMembers: Readonly<Record<string, readonly string[]>>;
+  readonly callDigest: string;
+  readonly status: ApprovalStatus;
+  readonly decidedBy: readonly string[];
+  readonly reason?: string;
+  readonly decidedAt?: string;
+  readonly requestedAt: string;
+  readonly deadline: string;
+  /** Index into `requirement.groups` of the group asked last (0 before any escalation). */
+  readonly escalationLevel: number;
+  readonly posts: readonly SlackPost[];
+  readonly votes: readonly ApprovalVote[];
+}

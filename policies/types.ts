@@ -88,6 +88,26 @@ export interface Decision {
   readonly approval?: ApprovalRequirement;
   /** What shadow rules would have decided, when any are configured. */
   readonly shadow?: ShadowFinding;
+  /**
+   * Present on a `deny` whose only enforced hard reasons are forbidden transitions: the approval
+   * a human may give out of band to unlock them. Once granted, the workflow re-evaluates the same
+   * proposal with `facts.transitionUnlocked = true`. The agent can never grant it.
+   */
+  readonly unlock?: ApprovalRequirement;
+}
+
+/** Per-session budget limits; they can only lower the policy's own (a sub-agent gets a share). */
+export interface BudgetOverride {
+  readonly actions?: number;
+  readonly writes?: number;
+  readonly critical?: number;
+  readonly tokens?: number;
+}
+
+/** What a session declares its intent covers (tool names or globs, resource families). */
+export interface Mandate {
+  readonly tools?: readonly string[];
+  readonly resources?: readonly string[];
 }
 
 /** How a proposal ended, fed back into the session state. */

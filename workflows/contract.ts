@@ -42,6 +42,29 @@ export interface SessionStartInput {
   readonly parentSessionId?: string;
   readonly budget?: BudgetOverride;
   readonly mandate?: Mandate;
+  /**
+   * Forbidden transitions a sub-agent inherits from its parent, exactly as the policy engine's
+   * `initialSessionState` takes them (set by the parent workflow, not by agents).
+   */
+  readonly inheritedTransitions?: unknown;
+  /**
+   * History length (events) after which the session continues as new between two proposals.
+   * @default 10000 (Temporal also suggests continue-as-new on its own; either triggers it)
+   */
+  readonly historyLimit?: number;
+}
+
+/** Largest accepted proposal: its canonical JSON, in bytes. Larger ones are rejected by the validator. */
+export const MAX_PROPOSAL_BYTES = 64 * 1024;
+
+/**
+ * What the `propose` update carries: a policy `Proposal`, plus an optional request to unlock a
+ * forbidden transition out of band. With `requestUnlock: true`, a call denied only because it
+ * follows a forbidden transition becomes an approval request (`unlocksTransition: true`); a human
+ * approving it lets exactly that call run, once.
+ */
+export interface SessionProposal extends Proposal {
+  readonly requestUnlock?: boolean;
 }
 
 export type ProposeStatus = 'executed' | 'denied' | 'failed' | 'expired';
@@ -75,6 +98,33 @@ export interface HaltSignal {
 export interface PauseSignal {
   readonly by: string;
   readonly reason?: string;
+  /**
+   * When set, only proposals of this tool wait (pause) or go on (resume); otherwise the whole
+   * session. `gatehouse pause --tool <name>` sends it to every running session.
+   */
+  readonly tool?: string;
+}
+
+/** Input of the `spawnChild` update: a sub-agent with its own declared intent. */
+export interface SpawnChildInput {
+  readonly agentId: string;
+  readonly intent: string;
+  readonly mandate?: Mandate;
+  /** Optional id of the child session; default `<parentSessionId>.<n>`. */
+  readonly sessionId?: string;
+}
+
+/** Result of the `spawnChild` update. */
+export interface SpawnChildResult {
+  readonly status: 'started' | 'denied' | 'expired';
+  readonly sessionId: string;
+  readonly workflowId: string;
+  /** The budget taken from the parent's remaining budget (present when started). */
+  readonly budget?: BudgetOverride;
+  /** Similarity of the child's intent to the parent's (0..1). */
+  readonly intentScore?: number;
+  readonly reasons: readonly { readonly rule: string; readonly message: string }[];
+  readonly approvalId?: string;
 }
 
 /** Input of the `end` update. */
@@ -140,7 +190,8 @@ export interface SessionSummary {
   readonly reason?: string;
 }
 
-export const proposeUpdate = defineUpdate<ProposeResult, [Proposal]>('propose');
+export const proposeUpdate = defineUpdate<ProposeResult, [SessionProposal]>('propose');
+export const spawnChildUpdate = defineUpdate<SpawnChildResult, [SpawnChildInput]>('spawnChild');
 export const endUpdate = defineUpdate<SessionSummary, [EndInput]>('end');
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
 export const haltSignal = defineSignal<[HaltSignal]>('halt');

@@ -1,4 +1,265 @@
+/**
+ * `gatehouse policy check | analyze | eval`: validate a policy document, enumerate the paths from
+ * read tools to dangerous ones, and print the decision for one proposal after a given history.
+ * The catalog is the sample one unless `--tools <file.json>` gives a ToolInfo list.
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
+import {
+  advance,
+  analyzePaths,
+  budgetLeft,
+  compilePolicy,
+  evaluate,
+  initialSessionState,
+  parsePolicyText,
+  sessionMode,
+  withIntentScore,
+  type CompiledPolicy,
+  type Decision,
+  type OutcomeStatus,
+  type Proposal,
+  type ProposalFacts,
+  type ToolInfo,
+} from '../../policies';
 
-/** Registers this command family (owned by its issue; filled in there). */
-export function registerPolicy(_program: Command): void {}
+/** A bad file, bad JSON or bad option given to `gatehouse policy`. */
+export class PolicyCommandError extends Error {
+  readonly type = 'PolicyCommandError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyCommandError';
+  }
+}
+
+interface CommonOptions {
+  readonly json?: boolean;
+  readonly tools?: string;
+}
+
+export function registerPolicy(program: Command): void {
+  const policy = program.command('policy').description('validate, analyse and try out policy documents');
+
+  policy
+    .command('check <file>')
+    .description('validate a policy document; every problem with its path')
+    .option('--json', 'print the result as JSON')
+    .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
+    .action((file: string, opts: CommonOptions) => runCheck(file, opts));
+
+  policy
+    .command('analyze <file>')
+    .description('every path from read tools to destructive or blocked ones, and what the policy does on it')
+    .option('--max-length <n>', 'longest path, in tools (2 to 8)', '3')
+    .option('--json', 'print the analysis as JSON')
+    .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
+    .action((file: string, opts: CommonOptions & { maxLength: string }) => runAnalyze(file, opts));
+
+  policy
+    .command('eval')
+    .description('the decision for one proposal after a history of proposals and outcomes')
+    .requiredOption('--policy <file>', 'policy document (YAML or JSON)')
+    .requiredOption('--history <file>', 'past actions, JSON Lines: { at, proposal, status, facts?, intentScore? }')
+    .requiredOption('--proposal <json>', 'the proposal as JSON: { tool, args, reasoning, tokenCost? }')
+    .option('--facts <json>', 'facts of the proposal as JSON, e.g. {"blastRadius":14200}')
+    .option('--now <iso>', 'evaluation time (default: now)')
+    .option('--json', 'print the Decision as JSON')
+    .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
+    .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }) => runEval(opts));
+}
+
+function runCheck(file: string, opts: CommonOptions): void {
+  const tools = loadTools(opts.tools);
+  const parsed = parsePolicyText(readText(file, 'policy'), file);
+  if (!parsed.success) {
+    if (opts.json) print(JSON.stringify({ valid: false, issues: parsed.issues }, null, 2));
+    else for (const issue of parsed.issues) process.stderr.write(`${issue.path}: ${issue.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const compiled = compilePolicy(parsed.data, tools);
+  if (opts.json) {
+    print(JSON.stringify({ valid: true, name: parsed.data.name, hash: compiled.hash, warnings: compiled.warnings }, null, 2));
+    return;
+  }
+  for (const w of compiled.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+  print(`\`${file}\` is valid: policy \`${parsed.data.name}\` (${parsed.data.mode}), hash ${compiled.hash}`);
+}
+
+function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }): void {
+  const maxLength = Number(opts.maxLength);
+  if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > 8) throw new PolicyCommandError(`invalid \`--max-length\`: expected a whole number from 2 to 8, got \`${opts.maxLength}\``);
+  const policy = loadPolicy(file, loadTools(opts.tools));
+  const analysis = analyzePaths(policy, maxLength);
+  if (opts.json) {
+    print(JSON.stringify(analysis, null, 2));
+    return;
+  }
+  const width = Math.max(0, ...analysis.paths.map((p) => p.tools.join(' → ').length));
+  for (const p of analysis.paths) {
+    const why = p.steps
+      .filter((s) => s.verdict !== 'allow')
+      .map((s) => `${s.tool}: ${s.rules.join(', ')}`)
+      .join('; ');
+    const label = p.status === 'approval' ? 'approval' : p.status;
+    print(`${label.padEnd(10)} ${p.tools.join(' → ').padEnd(width)}  ${why}${p.unlockable ? ' (unlockable out of band)' : ''}`);
+  }
+  const s = analysis.summary;
+  print(`${s.paths} paths, ${s.blocked} blocked, ${s.approval} need approval, ${s.autonomous} autonomous${analysis.truncated ? ' (truncated)' : ''}`);
+}
+
+const historyLineSchema = z.object({
+  at: z.string().refine((t) => !Number.isNaN(Date.parse(t)), { message: 'expected an ISO time' }),
+  proposal: z.object({ tool: z.string(), args: z.record(z.unknown()), reasoning: z.string(), tokenCost: z.number().nonnegative().optional(), idempotencyKey: z.string().optional() }),
+  status: z.enum(['executed', 'denied', 'failed', 'expired']),
+  facts: z.object({ blastRadius: z.number().nonnegative().optional(), transitionUnlocked: z.boolean().optional() }).optional(),
+  intentScore: z.number().min(0).max(1).optional(),
+});
+
+function runEval(opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }): void {
+  const policy = loadPolicy(opts.policy, loadTools(opts.tools));
+  const proposal = parseJsonOption('--proposal', opts.proposal) as Proposal;
+  const facts = opts.facts !== undefined ? (parseJsonOption('--facts', opts.facts) as ProposalFacts) : {};
+  const now = opts.now !== undefined ? parseTime('--now', opts.now) : Date.now();
+  const history = readHistory(opts.history);
+
+  let state = initialSessionState(policy, { startedAt: history[0]?.at ?? now });
+  for (const line of history) {
+    // Each past proposal is re-decided at its time, then folded with the outcome it had.
+    const decision = evaluate(policy, state, line.proposal, line.facts ?? {}, line.at);
+    state = advance(policy, state, line.proposal, decision, line.status, line.at);
+    if (line.intentScore !== undefined) state = withIntentScore(state, line.intentScore);
+  }
+  const decision = evaluate(policy, state, proposal, facts, now);
+  if (opts.json) {
+    print(JSON.stringify(decision, null, 2));
+    return;
+  }
+  printDecision(policy, decision);
+  const left = budgetLeft(policy, state, now);
+  print(`session: ${history.length} past actions, mode ${sessionMode(state)}, left ${left.actions} actions, ${left.writes} writes, ${left.critical} critical, ${left.tokens} tokens`);
+}
+
+function printDecision(policy: CompiledPolicy, d: Decision): void {
+  print(`verdict: ${d.verdict} (tier ${d.tier})`);
+  print(`policy: ${policy.document.name} ${d.policyHash}`);
+  print('reasons:');
+  for (const r of d.reasons) print(`  - ${r.rule}: ${r.message}`);
+  const a = d.approval ?? d.unlock;
+  if (a) {
+    const what = d.approval ? 'approval' : 'unlock (out of band)';
+    const ladder = a.groups.join(' → ');
+    const steps = a.escalateAfterMs.length > 0 ? `, escalate after ${a.escalateAfterMs.map((ms) => `${ms / 60_000} min`).join(', ')}` : '';
+    print(`${what}: ${a.approversRequired} of ${ladder}${steps}, timeout ${a.timeoutMs / 60_000} min, channel ${a.channel}${a.fourEyes ? ', four eyes' : ''}`);
+  }
+  if (d.shadow) {
+    print(`shadow: would ${d.shadow.verdict}`);
+    for (const r of d.shadow.reasons) print(`  - ${r.rule}: ${r.message}`);
+  }
+}
+
+interface HistoryLine {
+  readonly at: number;
+  readonly proposal: Proposal;
+  readonly status: OutcomeStatus;
+  readonly facts?: ProposalFacts;
+  readonly intentScore?: number;
+}
+
+function readHistory(file: string): HistoryLine[] {
+  const lines = readText(file, 'history').split('\n');
+  const out: HistoryLine[] = [];
+  lines.forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch (err) {
+      throw new PolicyCommandError(`history \`${file}\` line ${i + 1}: invalid JSON: ${lowerFirst(err)}`);
+    }
+    const parsed = historyLineSchema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw new PolicyCommandError(`history \`${file}\` line ${i + 1}: ${where}${(issue?.message ?? 'invalid line').toLowerCase()}`);
+    }
+    const at = Date.parse(parsed.data.at);
+    const prev = out[out.length - 1];
+    if (prev && at < prev.at) throw new PolicyCommandError(`history \`${file}\` line ${i + 1}: \`at\` goes back in time`);
+    out.push({ ...parsed.data, at });
+  });
+  return out;
+}
+
+function loadPolicy(file: string, tools: readonly ToolInfo[]): CompiledPolicy {
+  const parsed = parsePolicyText(readText(file, 'policy'), file);
+  if (!parsed.success) {
+    throw new PolicyCommandError(`policy \`${file}\` is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+  return compilePolicy(parsed.data, tools);
+}
+
+const toolInfoSchema = z.array(
+  z
+    .object({
+      name: z.string().min(1),
+      description: z.string().default(''),
+      effect: z.enum(['read', 'write', 'destructive']),
+      environment: z.string().min(1),
+      resource: z.string().min(1),
+      estimatesBlastRadius: z.boolean().default(false),
+    })
+    .strict(),
+);
+
+function loadTools(file: string | undefined): readonly ToolInfo[] {
+  if (file === undefined) return SAMPLE_TOOL_INFO;
+  let data: unknown;
+  try {
+    data = JSON.parse(readText(file, 'tools'));
+  } catch (err) {
+    if (err instanceof PolicyCommandError) throw err;
+    throw new PolicyCommandError(`tools \`${file}\`: invalid JSON: ${lowerFirst(err)}`);
+  }
+  const parsed = toolInfoSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PolicyCommandError(`tools \`${file}\`: ${issue ? `${issue.path.join('.') || 'list'}: ${issue.message.toLowerCase()}` : 'invalid tool list'}`);
+  }
+  return parsed.data;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : lowerFirst(err);
+    throw new PolicyCommandError(`cannot read ${what} file \`${file}\`: ${why}`);
+  }
+}
+
+function parseJsonOption(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new PolicyCommandError(`invalid \`${option}\`: not JSON: ${lowerFirst(err)}`);
+  }
+}
+
+function parseTime(option: string, text: string): number {
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new PolicyCommandError(`invalid \`${option}\`: expected an ISO time, got \`${text}\``);
+  return t;
+}
+
+function lowerFirst(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.replace(/^\w/, (c) => c.toLowerCase()).replace(/\.$/, '');
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

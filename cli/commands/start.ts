@@ -1,4 +1,90 @@
+/**
+ * `gatehouse start` (what `npm start` runs): the whole stack on embedded defaults — Temporal dev
+ * server, PostgreSQL, migrations, the worker, and the Slack approvals app when credentials are
+ * set — in one process tree. Prints what runs where; the first Ctrl-C (SIGINT) or SIGTERM stops
+ * everything in reverse order, also during start-up; a second one kills what is left at once.
+ */
 import type { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startStack, StackAbortedError, type RunningStack } from '../../worker/devstack/stack';
 
-/** Registers this command family (owned by its issue; filled in there). */
-export function registerStart(_program: Command): void {}
+interface StartOptions {
+  readonly policy?: string;
+  readonly uiPort?: string;
+  readonly worker: boolean;
+}
+
+/** Registers `gatehouse start`. */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the whole stack on embedded defaults: temporal, postgres, the worker (and slack approvals when configured)')
+    .option('--policy <file>', 'policy document the worker enforces (default: policies/examples/production.yaml)')
+    .option('--ui-port <port>', 'preferred port of the temporal web ui (default: 8233, another free port when taken)')
+    .option('--no-worker', 'start the servers and migrations only')
+    .action(async (opts: StartOptions) => {
+      process.exit(await runStart(opts));
+    });
+}
+
+async function runStart(opts: StartOptions): Promise<number> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const uiPort = opts.uiPort === undefined ? undefined : Number(opts.uiPort);
+  if (uiPort !== undefined && (!Number.isInteger(uiPort) || uiPort <= 0 || uiPort > 65535)) {
+    say(`gatehouse: --ui-port must be a port number, got \`${opts.uiPort}\``);
+    return 2;
+  }
+
+  // The SDK would shut workers down on SIGINT by itself; the stack does it, in order, instead.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+  const abort = new AbortController();
+  let stack: RunningStack | undefined;
+  let signals = 0;
+  let wake: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      // Second signal: no more waiting. The process-group exit hook SIGKILLs the servers.
+      say(`gatehouse: ${signal} again: killing what is left`);
+      process.exit(130);
+    }
+    say(`gatehouse: ${signal}: stopping (again to force)`);
+    abort.abort();
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    stack = await startStack({ policyFile: opts.policy, uiPort, worker: opts.worker, log: say, signal: abort.signal });
+  } catch (err) {
+    if (err instanceof StackAbortedError) {
+      say(`gatehouse: ${err.message}`);
+      return 130;
+    }
+    say(`gatehouse: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+
+  const width = Math.max(...stack.parts.map((p) => p.name.length));
+  process.stdout.write(`gatehouse is running (pid ${process.pid}); Ctrl-C stops everything\n`);
+  for (const part of stack.parts) process.stdout.write(`  ${part.name.padEnd(width)}  ${part.where}\n`);
+
+  let code = 0;
+  const workerFailed = stack.workerDone?.then(
+    () => {
+      if (!abort.signal.aborted) say('gatehouse: the worker stopped on its own: stopping everything');
+      code = abort.signal.aborted ? 0 : 1;
+    },
+    (err: unknown) => {
+      say(`gatehouse: the worker failed: ${err instanceof Error ? err.message : String(err)}: stopping everything`);
+      code = 1;
+    },
+  );
+  await Promise.race([stopRequested, ...(workerFailed ? [workerFailed] : [])]);
+  await stack.stop();
+  say('gatehouse: stopped');
+  return code;
+}

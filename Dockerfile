@@ -1,0 +1,18 @@
+# The Gatehouse image: the worker (default command) and the Slack approvals app
+# (`node --import tsx approvals/main.ts`). Sources run through tsx, so there is no build step;
+# tsx is a runtime dependency and survives `--omit=dev`.
+FROM node:20.18.1-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:20.18.1-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+# Runs unprivileged; nothing under /app is written at run time.
+USER node
+# Configuration comes only from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+# GATEHOUSE_TASK_QUEUE, DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*.
+CMD ["node", "--import", "tsx", "worker/main.ts"]

@@ -1,0 +1,142 @@
+/**
+ * Approval activities: what the session workflow calls when a proposal needs a human.
+ *
+ * - `requestApproval` stores the approval and posts ONE Slack message with Approve/Deny buttons.
+ * - `escalateApproval` records the new level and re-posts, mentioning the next group.
+ * - `resolveApproval` records the workflow's outcome and updates every post in place.
+ *
+ * Each is idempotent under Temporal's retries: the row is inserted `ON CONFLICT DO NOTHING`, a
+ * post is looked up by (approval, level) before posting, and updates are overwrites. The row is
+ * written before Slack is called, so the CLI can decide even when Slack is down or not set up.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { webApi } from '@slack/bolt';
+import type { ApprovalStore } from '../approvals/store';
+import { renderEscalation, renderRequest, renderResolved, type RenderedMessage, type ResolvedView } from '../approvals/messages';
+import type { ApprovalEscalation, ApprovalRecord, ApprovalRequest, ApprovalResolution, SlackPost } from '../approvals/types';
+
+/** The few logger methods used (pino's signature). */
+export interface ActivityLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Dependencies of the approval activities. */
+export interface ApprovalActivitiesDeps {
+  readonly store: ApprovalStore;
+  /** Absent: approvals are stored (and decided through the CLI) but nothing is posted. */
+  readonly slack?: webApi.WebClient;
+  readonly log?: ActivityLog;
+}
+
+/** What `requestApproval` did. */
+export interface RequestApprovalResult {
+  /** The Slack message of the request, when Slack is configured. */
+  readonly post?: SlackPost;
+  /** True when this attempt posted it (false: found from an earlier attempt, or no Slack). */
+  readonly postedNow: boolean;
+}
+
+// Slack answers these when the configuration is wrong: retrying cannot help.
+const PERMANENT_SLACK_ERRORS = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'invalid_blocks',
+]);
+
+function slackFailure(method: string, approvalId: string, err: unknown): Error {
+  const code = (err as { data?: { error?: string } }).data?.error;
+  const message = `while calling slack \`${method}\` for approval \`${approvalId}\`: ${code ?? (err instanceof Error ? err.message : String(err))}`;
+  return code && PERMANENT_SLACK_ERRORS.has(code)
+    ? ApplicationFailure.nonRetryable(message, 'SlackConfigurationError')
+    : ApplicationFailure.retryable(message, 'SlackUnavailableError');
+}
+
+async function mustGet(store: ApprovalStore, approvalId: string): Promise<ApprovalRecord> {
+  const record = await store.get(approvalId);
+  if (!record) throw ApplicationFailure.nonRetryable(`no approval \`${approvalId}\` in the approvals table`, 'ApprovalNotFoundError');
+  return record;
+}
+
+/** Builds the approval activities around a store and an optional Slack Web API client. */
+export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
+  const { store, slack, log } = deps;
+
+  async function post(record: ApprovalRecord, level: number, msg: RenderedMessage): Promise<RequestApprovalResult> {
+    const existing = await store.postAt(record.approvalId, level);
+    if (existing || !slack) return existing ? { post: existing, postedNow: false } : { postedNow: false };
+    let res;
+    try {
+      res = await slack.chat.postMessage({ channel: record.requirement.channel, text: msg.text, blocks: msg.blocks as never });
+    } catch (err) {
+      throw slackFailure('chat.postMessage', record.approvalId, err);
+    }
+    // Slack answers with the channel id even when the policy names the channel: updates need the id.
+    const posted: SlackPost = { level, channel: res.channel ?? record.requirement.channel, ts: String(res.ts) };
+    await store.recordPost(record.approvalId, posted);
+    log?.info({ approvalId: record.approvalId, level, channel: posted.channel, ts: posted.ts }, 'approval posted to slack');
+    return { post: posted, postedNow: true };
+  }
+
+  async function update(record: ApprovalRecord, target: SlackPost, msg: RenderedMessage): Promise<void> {
+    if (!slack) return;
+    try {
+      await slack.chat.update({ channel: target.channel, ts: target.ts, text: msg.text, blocks: msg.blocks as never });
+    } catch (err) {
+      throw slackFailure('chat.update', record.approvalId, err);
+    }
+  }
+
+  return {
+    /** Stores the approval and posts the request once; a retry finds the stored post. */
+    async requestApproval(req: ApprovalRequest): Promise<RequestApprovalResult> {
+      await store.insert(req);
+      const record = await mustGet(store, req.approvalId);
+      return post(record, 0, renderRequest(record, 0));
+    },
+
+    /** Records the escalation and re-posts to the channel, mentioning the group now asked. */
+    async escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<RequestApprovalResult> {
+      await store.insert(req);
+      await store.recordEscalation(req.approvalId, e.level, e.at);
+      const record = await mustGet(store, req.approvalId);
+      if (record.status !== 'pending') return { postedNow: false };
+      const result = await post(record, e.level, renderEscalation(record, e.level));
+      // Earlier posts keep their buttons but now name the widened set of approvers.
+      for (const earlier of record.posts.filter((p) => p.level < e.level)) {
+        await update(record, earlier, renderRequest(record, e.level));
+      }
+      log?.info({ approvalId: req.approvalId, level: e.level, group: e.group }, 'approval escalated');
+      return result;
+    },
+
+    /** Records the outcome and replaces the buttons of every post with who decided, when and why. */
+    async resolveApproval(req: ApprovalRequest, r: ApprovalResolution): Promise<void> {
+      await store.insert(req);
+      await store.resolve(r);
+      const record = await mustGet(store, req.approvalId);
+      // The first resolution stored wins; a late or retried one renders what is stored.
+      const view: ResolvedView =
+        record.status === 'pending'
+          ? r
+          : {
+              status: record.status,
+              decidedBy: record.decidedBy,
+              ...(record.reason === undefined ? {} : { reason: record.reason }),
+              at: record.decidedAt ?? r.at,
+            };
+      const msg = renderResolved(record, view);
+      for (const p of record.posts) await update(record, p, msg);
+      log?.info({ approvalId: req.approvalId, status: view.status }, 'approval resolved');
+    },
+  };
+}
+
+/** The activities as the workflow proxies them (`import type` only in workflow code). */
+export type ApprovalActivities = ReturnType<typeof createApprovalActivities>;

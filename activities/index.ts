@@ -1,0 +1,60 @@
+/**
+ * `createActivities`: every activity the session workflow calls, composed from their modules —
+ * audit writes, the session context snapshot, the tool catalog's `prepareCall`/`runTool`, the
+ * approval postings and the intent scorer. The worker registers the result; the workflow
+ * proxies `SessionActivities` (types.ts) as a type only. Node-only.
+ */
+import type { Pool } from 'pg';
+import type { webApi } from '@slack/bolt';
+import { AuditStore } from '../audit/store';
+import { ApprovalStore } from '../approvals/store';
+import type { PolicyDocument } from '../policies/document';
+import { createApprovalActivities, type ActivityLog } from './approvals';
+import { createAuditActivities } from './audit';
+import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
+import { createSessionContextActivities } from './session-context';
+import type { ToolCatalog } from './tools/catalog';
+import { createToolActivities } from './tools/activities';
+import type { SessionActivities } from './types';
+
+export type { SessionActivities } from './types';
+
+export interface ActivityDeps {
+  /** The Gatehouse database: audit trail, sessions, approvals. */
+  readonly auditPool: Pool;
+  /** The tools, bound to the production database they act on. */
+  readonly catalog: ToolCatalog;
+  /** The worker's configured policy (a parsed document): used when a session brings none. */
+  readonly policy: PolicyDocument;
+  /** Absent: approvals are stored and decided through the CLI, nothing is posted. */
+  readonly slack?: webApi.WebClient;
+  /** Intent scorer configuration; default from the environment (`intentConfigFromEnv`: the local scorer unless configured). */
+  readonly intent?: IntentScorerConfig;
+  readonly log?: ActivityLog;
+}
+
+export function createActivities(deps: ActivityDeps): SessionActivities {
+  const auditStore = new AuditStore(deps.auditPool);
+  const approvalStore = new ApprovalStore(deps.auditPool);
+  const tools = createToolActivities({
+    catalog: deps.catalog,
+    audit: {
+      append: async (events) => {
+        await auditStore.append(events);
+      },
+    },
+  });
+  const approvals = createApprovalActivities({ store: approvalStore, ...(deps.slack ? { slack: deps.slack } : {}), ...(deps.log ? { log: deps.log } : {}) });
+  const intent = createIntentActivities(createIntentScorer(deps.intent), { catalog: deps.catalog });
+  return {
+    ...createAuditActivities({ store: auditStore, catalog: deps.catalog }),
+    ...createSessionContextActivities({ policy: deps.policy, catalog: deps.catalog }),
+    prepareCall: tools.prepareCall,
+    runTool: tools.runTool,
+    scoreIntent: intent.scoreIntent,
+    compareIntents: intent.compareIntents,
+    requestApproval: approvals.requestApproval,
+    escalateApproval: approvals.escalateApproval,
+    resolveApproval: approvals.resolveApproval,
+  };
+}

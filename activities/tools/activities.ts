@@ -1,0 +1,289 @@
+/**
+ * The tool activities: `prepareCall` (a side-effect-free check and estimate, before the policy
+ * decides) and `runTool` (write-ahead audit, then the handler at most once per idempotency key,
+ * then the outcome event). One activity round trip per gated call: the workflow hands runTool the
+ * `before` events (proposed/decided/approved) instead of appending them in activities of their own.
+ *
+ * Failure contract of runTool:
+ * - a transient failure (ToolError with `retryable`, a lost database connection, an unknown
+ *   handler exception) throws a retryable `ApplicationFailure` while attempts remain, so Temporal
+ *   retries it per the tool's policy; on the tool's last attempt it is returned as `failed`;
+ * - a permanent failure (non-retryable ToolError, a type listed in `retry.nonRetryable`, invalid
+ *   arguments, an unknown tool) is recorded and *returned* as `{ status: 'failed', error }` —
+ *   the session goes on. runTool never throws for a tool's own failure once it is final.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { PoolClient } from 'pg';
+import type { z } from 'zod';
+import type { AuditEventInput } from '../../audit/types';
+import { redactArgs, type ToolCatalog } from './catalog';
+import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
+import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
+import { ensureLedger, findEntry, lockKey, recordEntry, type LedgerEntry } from './ledger';
+import { redactPaths } from './redact';
+import { checkArgs } from './validate';
+
+/** The slice of the audit store runTool needs (the real one is `audit/store.ts` AuditStore). */
+export interface AuditSink {
+  append(events: readonly AuditEventInput[]): Promise<unknown>;
+}
+
+export interface PrepareCallInput {
+  readonly tool: string;
+  readonly args: unknown;
+}
+
+export interface PrepareCallResult {
+  readonly valid: boolean;
+  readonly issues?: readonly ToolIssue[];
+  /** Arguments safe to log (sensitive paths redacted; every string for an unknown tool). */
+  readonly redactedArgs: Record<string, unknown>;
+  /** Rows/objects the call would touch, when the tool can estimate it and the arguments are valid. */
+  readonly blastRadius?: number;
+}
+
+export interface RunToolInput {
+  readonly sessionId: string;
+  readonly proposalSeq: number;
+  readonly tool: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly idempotencyKey: string;
+  /** Write-ahead events (proposed/decided/approved…), appended before the handler runs. */
+  readonly before: readonly AuditEventInput[];
+  /** Sequence number of the executed/failed event. */
+  readonly afterSeq: number;
+  /** Workflow time of the call (ISO 8601 or epoch ms): the `at` of the outcome event. */
+  readonly at: string | number;
+}
+
+export interface ToolFailureInfo {
+  readonly type: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+export interface RunToolResult {
+  readonly status: 'executed' | 'failed';
+  readonly result?: unknown;
+  readonly error?: ToolFailureInfo;
+  readonly latencyMs: number;
+}
+
+/** Results bigger than this are kept in the ledger but only sized in the audit event. */
+const MAX_RESULT_IN_EVENT_BYTES = 8 * 1024;
+/** How often runTool heartbeats while a handler runs (a third of the heartbeat timeout, capped). */
+const HEARTBEAT_DEFAULT_MS = 2_000;
+
+export function createToolActivities(deps: { readonly catalog: ToolCatalog; readonly audit: AuditSink }) {
+  const { catalog, audit } = deps;
+  const pool = catalog.database;
+
+  async function prepareCall(input: PrepareCallInput): Promise<PrepareCallResult> {
+    const redactedArgs = redactArgs(catalog, input.tool, input.args);
+    const def = catalog.get(input.tool);
+    if (!def) return { valid: false, issues: [{ code: 'unknown_tool', path: 'tool', message: `unknown tool \`${input.tool}\`` }], redactedArgs };
+    const checked = checkArgs(def, input.args);
+    if (!checked.success) return { valid: false, issues: checked.issues, redactedArgs };
+    if (!def.estimateBlastRadius) return { valid: true, redactedArgs };
+    const blastRadius = await estimate(def, checked.data);
+    return { valid: true, redactedArgs, blastRadius };
+  }
+
+  /** Runs the estimator in a READ ONLY transaction that is always rolled back: it cannot change anything. */
+  async function estimate(def: AnyToolDefinition, args: unknown): Promise<number> {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw toFailure(classifyError(err));
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`SET LOCAL statement_timeout = ${def.timeoutMs}`);
+      const ctx: EstimateContext = { db: client, signal: activitySignal() };
+      const n = await def.estimateBlastRadius!(args, ctx);
+      if (!(Number.isInteger(n) && n >= 0)) throw new ToolError('EstimateError', `blast-radius estimate of \`${def.name}\` is not a count: ${String(n)}`);
+      return n;
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw toFailure(classifyError(err, def.retry.nonRetryable));
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(isConnectionError(broken) ? broken : undefined);
+    }
+  }
+
+  async function runTool(input: RunToolInput): Promise<RunToolResult> {
+    const def = catalog.get(input.tool);
+    const redactedArgs = redactArgs(catalog, input.tool, input.args);
+    // Write-ahead: the record of what is about to happen lands before anything happens.
+    // Arguments are redacted again here: the workflow should have, but a secret must never slip through.
+    const before = input.before.map((e) => (e.args === undefined ? e : { ...e, args: redactArgs(catalog, e.tool ?? input.tool, e.args) }));
+    if (before.length > 0) await audit.append(before);
+
+    let outcome: RunToolResult;
+    if (!def) {
+      outcome = failed(new UnknownToolError(input.tool), 0);
+    } else {
+      const checked = checkArgs(def, input.args);
+      outcome = checked.success
+        ? await execute(def, checked.data, input)
+        : failed(new ToolArgumentsError(input.tool, checked.issues), 0);
+    }
+
+    await audit.append([outcomeEvent(input, def, redactedArgs, outcome)]);
+    return outcome;
+  }
+
+  async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput): Promise<RunToolResult> {
+    const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq };
+    const actx = activityContext();
+    const attempt = actx?.info.attempt ?? 1;
+    let client: PoolClient;
+    try {
+      await ensureLedger(pool);
+      client = await pool.connect();
+    } catch (err) {
+      return finalise(def, classifyError(err), attempt, 0, input);
+    }
+
+    const started = performance.now();
+    let hb: NodeJS.Timeout | undefined;
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      // Bounds every statement, the lock wait below included (a stuck duplicate times out as transient).
+      await client.query(`SET LOCAL statement_timeout = ${def.timeoutMs}`);
+      // A duplicate attempt of the same key waits here until the first commits or rolls back.
+      await lockKey(client, input.idempotencyKey);
+      const prior = await findEntry(client, input.idempotencyKey);
+      if (prior) {
+        await client.query('COMMIT');
+        return fromLedger(def, prior);
+      }
+      if (actx) {
+        const every = Math.max(200, Math.min(HEARTBEAT_DEFAULT_MS, (actx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_DEFAULT_MS) / 3));
+        hb = setInterval(() => actx.heartbeat({ tool: def.name, idempotencyKey: input.idempotencyKey }), every);
+        hb.unref();
+      }
+      const ctx: ToolContext = {
+        db: client,
+        idempotencyKey: input.idempotencyKey,
+        sessionId: input.sessionId,
+        proposalSeq: input.proposalSeq,
+        attempt,
+        signal: actx?.cancellationSignal ?? new AbortController().signal,
+        heartbeat: (details?: unknown) => actx?.heartbeat(details),
+      };
+      const raw = await def.handler(args, ctx);
+      const out = def.output.safeParse(raw);
+      if (!out.success) throw new ToolOutputError(def.name, out.error.issues.map((i: z.ZodIssue) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+      // JSON round trip: the first run returns exactly what a replay from the ledger would.
+      const result: unknown = out.data === undefined ? null : JSON.parse(JSON.stringify(out.data));
+      const latencyMs = Math.round(performance.now() - started);
+      await recordEntry(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
+      await client.query('COMMIT');
+      return { status: 'executed', result, latencyMs };
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      await client.query('ROLLBACK').catch(() => undefined);
+      // Cancellation (halt, timeout) is Temporal's to report, not a tool failure.
+      if (actx?.cancellationSignal.aborted) throw actx.cancellationSignal.reason;
+      return finalise(def, classifyError(err, def.retry.nonRetryable), attempt, Math.round(performance.now() - started), input);
+    } finally {
+      if (hb) clearInterval(hb);
+      client.release(isConnectionError(broken) ? broken : undefined);
+    }
+  }
+
+  /** Retry while attempts remain; otherwise record the failure in the ledger and return it. */
+  async function finalise(def: AnyToolDefinition, err: ToolError, attempt: number, latencyMs: number, input: RunToolInput): Promise<RunToolResult> {
+    if (err.retryable && attempt < def.retry.maxAttempts) throw toFailure(err);
+    const outcome = failed(err, latencyMs);
+    try {
+      // The failure is final for this key: a later attempt returns it rather than running again.
+      await recordEntry(pool, input.idempotencyKey, { sessionId: input.sessionId, proposalSeq: input.proposalSeq }, {
+        tool: def.name,
+        status: 'failed',
+        result: null,
+        error: outcome.error!,
+        latencyMs,
+      });
+    } catch {
+      // The database may be what failed; nothing ran, so an unrecorded failure is safe to run again.
+    }
+    return outcome;
+  }
+
+  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry): RunToolResult {
+    if (prior.tool !== def.name) {
+      return failed(new ToolError('IdempotencyKeyConflict', `idempotency key already used by tool \`${prior.tool}\``), 0);
+    }
+    if (prior.status === 'executed') return { status: 'executed', result: prior.result, latencyMs: prior.latencyMs };
+    return { status: 'failed', error: prior.error ?? { type: 'ToolError', message: 'failed', retryable: false }, latencyMs: prior.latencyMs };
+  }
+
+  return { prepareCall, runTool };
+}
+
+/** The activity functions, for `proxyActivities<ToolActivities>()` in workflow code. */
+export type ToolActivities = ReturnType<typeof createToolActivities>;
+
+function failed(err: ToolError, latencyMs: number): RunToolResult {
+  return { status: 'failed', error: { type: err.type, message: err.message, retryable: err.retryable }, latencyMs };
+}
+
+function toFailure(err: ToolError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: err.type,
+    message: err.message,
+    nonRetryable: !err.retryable,
+    details: err.details ? [err.details] : undefined,
+  });
+}
+
+function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, redactedArgs: Record<string, unknown>, outcome: RunToolResult): AuditEventInput {
+  const detail: Record<string, unknown> = { idempotencyKey: input.idempotencyKey };
+  if (outcome.status === 'executed') {
+    const shown = def ? redactPaths(outcome.result, def.sensitive) : outcome.result;
+    const bytes = Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
+    detail.result = bytes <= MAX_RESULT_IN_EVENT_BYTES ? shown : { truncated: true, bytes };
+  } else if (outcome.error) {
+    detail.errorType = outcome.error.type;
+    detail.retryable = outcome.error.retryable;
+  }
+  return {
+    sessionId: input.sessionId,
+    seq: input.afterSeq,
+    kind: outcome.status,
+    at: typeof input.at === 'number' ? new Date(input.at).toISOString() : input.at,
+    proposalSeq: input.proposalSeq,
+    tool: input.tool,
+    args: redactedArgs,
+    latencyMs: outcome.latencyMs,
+    resultStatus: outcome.status,
+    ...(outcome.error ? { error: outcome.error.message } : {}),
+    detail,
+  };
+}
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called directly (tests, scripts): no heartbeats, attempt 1
+  }
+}
+
+function activitySignal(): AbortSignal {
+  return activityContext()?.cancellationSignal ?? new AbortController().signal;
+}
+
+/** A client whose connection died must be destroyed, not returned to the pool. */
+function isConnectionError(err: Error | undefined): err is Error {
+  if (!err) return false;
+  const code = (err as { code?: unknown }).code;
+  return (typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'))) || /Connection terminated|ECONNRESET|not queryable/i.test(err.message);
+}

@@ -1,0 +1,103 @@
+/**
+ * A tool catalog: the tools of one deployment by name, plus the database that holds the
+ * `tool_executions` ledger (and that handlers' transactions run on). Also the views of it other
+ * layers need: `catalogInfo` for the policy engine, `describeCatalog` for the workflow (timeouts,
+ * attempts) and `redactArgs` for everything that logs arguments.
+ */
+import type { Pool } from 'pg';
+import type { ToolInfo } from '../../policies/types';
+import type { AnyToolDefinition } from './define';
+import { CatalogError } from './errors';
+import { redactAllStrings, redactPaths } from './redact';
+
+/** ToolInfo plus what the workflow needs to proxy the tool's activity. */
+export interface ToolDescriptor extends ToolInfo {
+  readonly sensitiveFields: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  /** Error types the tool never retries (for the activity's retry policy). */
+  readonly nonRetryable: readonly string[];
+  readonly idempotent: boolean;
+}
+
+/** An immutable map of tools by name, bound to the database of its ledger. */
+export class ToolCatalog {
+  readonly #tools: ReadonlyMap<string, AnyToolDefinition>;
+  /** The production database: the ledger lives here and handlers' transactions run here. */
+  readonly database: Pool;
+
+  constructor(opts: { readonly tools: readonly AnyToolDefinition[]; readonly database: Pool }) {
+    const tools = new Map<string, AnyToolDefinition>();
+    for (const t of opts.tools) {
+      // Two tools of one name would make the policy and the runtime disagree on which one runs.
+      if (tools.has(t.name)) throw new CatalogError(`duplicate tool name \`${t.name}\``);
+      tools.set(t.name, t);
+    }
+    this.#tools = tools;
+    this.database = opts.database;
+  }
+
+  get(name: string): AnyToolDefinition | undefined {
+    return this.#tools.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#tools.has(name);
+  }
+
+  /** Tool names in definition order. */
+  names(): string[] {
+    return [...this.#tools.keys()];
+  }
+
+  tools(): AnyToolDefinition[] {
+    return [...this.#tools.values()];
+  }
+
+  get size(): number {
+    return this.#tools.size;
+  }
+}
+
+/** Builds a catalog; throws `CatalogError` on duplicate names. */
+export function createCatalog(tools: readonly AnyToolDefinition[], opts: { readonly database: Pool }): ToolCatalog {
+  return new ToolCatalog({ tools, database: opts.database });
+}
+
+/** What the policy engine knows of each tool (no handlers, no schemas). */
+export function catalogInfo(catalog: ToolCatalog): ToolInfo[] {
+  return catalog.tools().map((t) => ({
+    name: t.name,
+    description: t.description,
+    effect: t.effect,
+    environment: t.environment,
+    resource: t.resource,
+    estimatesBlastRadius: t.estimatesBlastRadius,
+  }));
+}
+
+/** ToolInfo plus runtime settings, plain JSON, safe to hand to workflow code. */
+export function describeCatalog(catalog: ToolCatalog): ToolDescriptor[] {
+  const info = catalogInfo(catalog);
+  return catalog.tools().map((t, i) => ({
+    ...info[i]!,
+    sensitiveFields: [...t.sensitive],
+    timeoutMs: t.timeoutMs,
+    maxAttempts: t.retry.maxAttempts,
+    nonRetryable: [...(t.retry.nonRetryable ?? [])],
+    idempotent: t.idempotent,
+  }));
+}
+
+/**
+ * Arguments with the tool's sensitive paths replaced by `[REDACTED]`. For a tool the catalog does
+ * not know, every string value is redacted (see `redactAllStrings`): we cannot know which field is
+ * secret, so we keep the shape and the numbers and drop the text.
+ */
+export function redactArgs(catalog: ToolCatalog, tool: string, args: unknown): Record<string, unknown> {
+  const def = catalog.get(tool);
+  const value = def ? redactPaths(args, def.sensitive) : redactAllStrings(args);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  // Arguments that are not an object (malformed proposals) are wrapped so callers always get a record.
+  return { value: redactAllStrings(args) };
+}

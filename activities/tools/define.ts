@@ -1,0 +1,99 @@
+/**
+ * `defineTool`: the typed wrapper around one production capability. A definition carries what
+ * the policy engine sees (name, description, effect, environment, resource), what the runtime
+ * needs (zod input/output schemas, sensitive argument paths, timeout, retry, idempotency, an
+ * optional blast-radius estimate) and the handler, which holds its own credentials. Agents only
+ * ever see the name, description and argument schema — never SQL or credentials.
+ */
+import type { ClientBase } from 'pg';
+import type { z } from 'zod';
+import type { Effect } from '../../policies/types';
+import { CatalogError } from './errors';
+
+/** What an estimator may use: a read-only transaction on the catalog's database. */
+export interface EstimateContext {
+  /** A client inside a `READ ONLY` transaction that is rolled back afterwards. */
+  readonly db: ClientBase;
+  readonly signal: AbortSignal;
+}
+
+/** What a handler gets from runTool. */
+export interface ToolContext {
+  /**
+   * A client inside the transaction that also records the call in the `tool_executions` ledger:
+   * writes made through it commit together with the ledger row, or not at all.
+   */
+  readonly db: ClientBase;
+  readonly idempotencyKey: string;
+  readonly sessionId: string;
+  readonly proposalSeq: number;
+  /** Temporal attempt number (1 outside an activity). */
+  readonly attempt: number;
+  /** Aborted when Temporal cancels the activity (e.g. after a halt). */
+  readonly signal: AbortSignal;
+  /** Reports progress to Temporal; runTool also heartbeats on its own while the handler runs. */
+  heartbeat(details?: unknown): void;
+}
+
+export interface ToolRetry {
+  /** Attempts in all, the first included (1 = never retried). */
+  readonly maxAttempts: number;
+  /** Error types that are never retried, even when the error says it is transient. */
+  readonly nonRetryable?: readonly string[];
+}
+
+/** Everything `defineTool` takes. */
+export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
+  readonly name: string;
+  readonly description: string;
+  readonly effect: Effect;
+  readonly environment: string;
+  readonly resource: string;
+  readonly input: I;
+  readonly output: O;
+  /** Argument paths redacted wherever arguments are logged: `value`, `auth.token`, `items.*.secret`. */
+  readonly sensitive?: readonly string[];
+  /** Upper bound of one attempt (also the SQL statement timeout inside the handler's transaction). */
+  readonly timeoutMs: number;
+  readonly retry: ToolRetry;
+  /** True when running the call twice has the same effect as once (the ledger makes every call at-most-once anyway). */
+  readonly idempotent: boolean;
+  /** Counts what the call would touch, without touching it (e.g. `COUNT(*)` of a delete's filter). */
+  readonly estimateBlastRadius?: (args: z.output<I>, ctx: EstimateContext) => Promise<number>;
+  readonly handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
+}
+
+/** A validated tool definition. */
+export interface ToolDefinition<I extends z.ZodTypeAny = z.ZodTypeAny, O extends z.ZodTypeAny = z.ZodTypeAny> extends ToolSpec<I, O> {
+  readonly sensitive: readonly string[];
+  readonly estimatesBlastRadius: boolean;
+}
+
+/** Any tool, as stored in a catalog (`any` because handler arguments make the schema types invariant). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyToolDefinition = ToolDefinition<any, any>;
+
+const NAME = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
+const PATH = /^(\*|[A-Za-z_$][\w$-]*)(\.(\*|[A-Za-z_$][\w$-]*))*$/;
+
+/**
+ * Checks a tool spec and returns its definition. Throws `CatalogError` on a malformed spec
+ * (bad name, empty description, non-positive timeout or attempts, malformed sensitive path).
+ */
+export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec: ToolSpec<I, O>): ToolDefinition<I, O> {
+  if (!NAME.test(spec.name)) throw new CatalogError(`invalid tool name \`${spec.name}\`: expected dotted lower camel case like \`billing.query\``);
+  if (spec.description.trim() === '') throw new CatalogError(`tool \`${spec.name}\`: description is empty`);
+  if (!(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) throw new CatalogError(`tool \`${spec.name}\`: timeoutMs must be a positive integer`);
+  if (!(Number.isInteger(spec.retry.maxAttempts) && spec.retry.maxAttempts >= 1)) {
+    throw new CatalogError(`tool \`${spec.name}\`: retry.maxAttempts must be an integer of at least 1`);
+  }
+  for (const p of spec.sensitive ?? []) {
+    if (!PATH.test(p)) throw new CatalogError(`tool \`${spec.name}\`: invalid sensitive path \`${p}\``);
+  }
+  return Object.freeze({
+    ...spec,
+    sensitive: Object.freeze([...(spec.sensitive ?? [])]),
+    retry: Object.freeze({ maxAttempts: spec.retry.maxAttempts, nonRetryable: Object.freeze([...(spec.retry.nonRetryable ?? [])]) }),
+    estimatesBlastRadius: spec.estimateBlastRadius !== undefined,
+  });
+}

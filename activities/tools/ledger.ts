@@ -1,0 +1,91 @@
+/**
+ * The `tool_executions` ledger: one row per idempotency key, in the production database, written
+ * in the same transaction as the tool's own writes. A crash between the write and the record
+ * rolls both back; a retry after a commit finds the row and returns the stored result without
+ * running the handler again. Together: each idempotency key runs at most once.
+ */
+import type { ClientBase, Pool } from 'pg';
+
+export const LEDGER_DDL = `
+CREATE TABLE IF NOT EXISTS tool_executions (
+  idempotency_key text PRIMARY KEY,
+  tool            text NOT NULL,
+  session_id      text,
+  proposal_seq    integer,
+  status          text NOT NULL CHECK (status IN ('executed', 'failed')),
+  result          jsonb,
+  error           jsonb,
+  latency_ms      integer NOT NULL DEFAULT 0,
+  finished_at     timestamptz NOT NULL DEFAULT now()
+)`;
+
+/** A finished call as the ledger stores it. */
+export interface LedgerEntry {
+  readonly tool: string;
+  readonly status: 'executed' | 'failed';
+  readonly result: unknown;
+  readonly error: { readonly type: string; readonly message: string; readonly retryable: boolean } | null;
+  readonly latencyMs: number;
+}
+
+const ensured = new WeakMap<Pool, Promise<void>>();
+
+/** Creates the ledger table once per pool (concurrent callers share one attempt; a failure is retried next time). */
+export function ensureLedger(pool: Pool): Promise<void> {
+  let p = ensured.get(pool);
+  if (!p) {
+    p = (async () => {
+      const c = await pool.connect();
+      try {
+        // The advisory lock keeps two workers from racing on CREATE TABLE IF NOT EXISTS (which can fail on the catalog).
+        await c.query('BEGIN');
+        await c.query("SELECT pg_advisory_xact_lock(hashtextextended('gatehouse.tool_executions', 0))");
+        await c.query(LEDGER_DDL);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    })();
+    p.catch(() => ensured.delete(pool));
+    ensured.set(pool, p);
+  }
+  return p;
+}
+
+/** Serialises every attempt of one key until the transaction ends (a duplicate waits, then finds the row). */
+export async function lockKey(db: ClientBase, key: string): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [key]);
+}
+
+export async function findEntry(db: ClientBase | Pool, key: string): Promise<LedgerEntry | undefined> {
+  const r = await db.query('SELECT tool, status, result, error, latency_ms FROM tool_executions WHERE idempotency_key = $1', [key]);
+  const row = r.rows[0] as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number } | undefined;
+  if (!row) return undefined;
+  return { tool: row.tool, status: row.status, result: row.result, error: row.error, latencyMs: row.latency_ms };
+}
+
+export async function recordEntry(
+  db: ClientBase | Pool,
+  key: string,
+  meta: { readonly sessionId: string; readonly proposalSeq: number },
+  entry: LedgerEntry,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO tool_executions (idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      key,
+      entry.tool,
+      meta.sessionId,
+      meta.proposalSeq,
+      entry.status,
+      entry.result === undefined ? null : JSON.stringify(entry.result),
+      entry.error === null ? null : JSON.stringify(entry.error),
+      entry.latencyMs,
+    ],
+  );
+}

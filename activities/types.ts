@@ -1,0 +1,84 @@
+/**
+ * The activity interface of the session workflow: every call it makes to the world, by name and
+ * shape. `createActivities` (index.ts) must produce exactly this (the compiler checks it), and
+ * the workflow proxies it as a type only, so no Node code is bundled into workflow code.
+ */
+import type { ApprovalEscalation, ApprovalRequest, ApprovalResolution } from '../approvals/types';
+import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
+import type { ToolInfo } from '../policies/types';
+
+/** What the workflow needs of a tool to proxy its activity (the catalog's `ToolDescriptor`). */
+export interface SessionToolDescriptor extends ToolInfo {
+  readonly sensitiveFields: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly nonRetryable?: readonly string[];
+  readonly idempotent: boolean;
+}
+
+export interface LoadSessionContextInput {
+  /** A policy document sent with the start input; absent means the worker's configured policy. */
+  readonly policy?: unknown;
+}
+
+/** What a session snapshots at start: the policy document and the catalog it is compiled with. */
+export interface SessionContext {
+  readonly policyDocument: unknown;
+  readonly descriptors: readonly SessionToolDescriptor[];
+}
+
+export interface PrepareCallInput {
+  readonly tool: string;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export interface PrepareCallResult {
+  readonly valid: boolean;
+  readonly issues?: readonly { readonly code: string; readonly path: string; readonly message: string }[];
+  readonly redactedArgs: Readonly<Record<string, unknown>>;
+  readonly blastRadius?: number;
+}
+
+export interface RunToolInput {
+  readonly sessionId: string;
+  readonly proposalSeq: number;
+  readonly tool: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly idempotencyKey: string;
+  /** Write-ahead events appended before the handler runs. */
+  readonly before: readonly AuditEventInput[];
+  /** Seq of the executed/failed event appended after it. */
+  readonly afterSeq: number;
+  readonly at: string;
+}
+
+export interface RunToolResult {
+  readonly status: 'executed' | 'failed';
+  readonly result?: unknown;
+  readonly error?: { readonly type: string; readonly message: string; readonly retryable: boolean };
+  readonly latencyMs: number;
+}
+
+export interface ScoreIntentInput {
+  readonly intent: string;
+  /** Executed actions; the activity fills in each tool's description from the catalog. */
+  readonly actions: readonly { readonly tool: string; readonly args?: Readonly<Record<string, unknown>>; readonly at: string }[];
+  readonly now: string;
+}
+
+/** Every activity the session workflow calls. */
+export interface SessionActivities {
+  loadSessionContext(input: LoadSessionContextInput): Promise<SessionContext>;
+  startSessionRecord(rec: SessionRecord, events: readonly AuditEventInput[]): Promise<void>;
+  appendAudit(events: readonly AuditEventInput[]): Promise<void>;
+  patchSession(sessionId: string, patch: SessionPatch): Promise<void>;
+  raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void>;
+  prepareCall(input: PrepareCallInput): Promise<PrepareCallResult>;
+  runTool(input: RunToolInput): Promise<RunToolResult>;
+  scoreIntent(input: ScoreIntentInput): Promise<{ readonly score: number }>;
+  /** Similarity of a sub-agent's intent to its parent's, 0..1. */
+  compareIntents(a: string, b: string): Promise<{ readonly score: number }>;
+  requestApproval(req: ApprovalRequest): Promise<unknown>;
+  escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<unknown>;
+  resolveApproval(req: ApprovalRequest, r: ApprovalResolution): Promise<unknown>;
+}

@@ -1,0 +1,256 @@
+/**
+ * The Slack app that receives Approve / Deny clicks: the real Bolt `App`.
+ *
+ * HTTP mode (the default) uses Bolt's `HTTPReceiver`, whose request-signature verification
+ * (HMAC-SHA256 of `v0:<timestamp>:<body>` with the signing secret, timestamps older than five
+ * minutes refused) answers 401 before any listener runs. Socket Mode is chosen by configuration.
+ *
+ * A click goes through `decide()` (the checks shared with the CLI): refused → an ephemeral
+ * explanation to the clicker, nothing signalled; accepted → the session workflow is signalled
+ * and the message is updated in place. Deny first opens a modal asking for the reason.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, HTTPReceiver, LogLevel, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
+import type { Client } from '@temporalio/client';
+import { checkDecision, decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from './decide';
+import {
+  APPROVE_ACTION_ID,
+  DENY_ACTION_ID,
+  DENY_REASON_ACTION_ID,
+  DENY_REASON_BLOCK_ID,
+  DENY_VIEW_CALLBACK_ID,
+  renderDenyModal,
+  renderRequest,
+  renderResolved,
+  type DenyModalMetadata,
+} from './messages';
+import type { ApprovalStore } from './store';
+import type { SlackPost } from './types';
+
+/** Options of `createApprovalsApp`. */
+export interface ApprovalsAppOptions {
+  /** Bot token (`xoxb-...`). */
+  readonly token: string;
+  /** Signing secret of the Slack app: required in HTTP mode. */
+  readonly signingSecret?: string;
+  /** Web API base URL (tests point it at a local fake). @default 'https://slack.com/api/' */
+  readonly slackApiUrl?: string;
+  /** HTTP port; 0 picks a free one. @default 3000 */
+  readonly port?: number;
+  /** Interface to bind in HTTP mode. @default '0.0.0.0' */
+  readonly host?: string;
+  /** Use Socket Mode (needs `appToken`) instead of an HTTP endpoint. @default false */
+  readonly socketMode?: boolean;
+  /** App-level token (`xapp-...`) for Socket Mode. */
+  readonly appToken?: string;
+  /** Path Slack posts interactions to. @default '/slack/events' */
+  readonly endpoint?: string;
+  readonly store: ApprovalStore;
+  /** Used to signal session workflows unless `signal` is given. */
+  readonly temporalClient?: Client;
+  /** Overrides how the `approval` signal is sent. */
+  readonly signal?: ApprovalSignaler;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default LogLevel.WARN */
+  readonly logLevel?: LogLevel;
+  /** Called once each interaction has been handled (metrics, logs, tests). */
+  readonly onInteraction?: (event: InteractionEvent) => void;
+}
+
+/** How one interaction ended, reported to `onInteraction`. */
+export interface InteractionEvent {
+  /** `approve`: Approve clicked; `deny-form`: Deny clicked (modal opened or refused); `deny`: modal submitted. */
+  readonly kind: 'approve' | 'deny-form' | 'deny';
+  readonly approvalId: string;
+  /** Slack user id of the clicker. */
+  readonly user: string;
+  /** The decision's outcome; absent for an opened deny form or an error. */
+  readonly result?: DecideResult;
+  readonly error?: string;
+}
+
+/** The running app. */
+export interface ApprovalsApp {
+  readonly app: App;
+  /** Starts listening (HTTP) or connecting (Socket Mode); HTTP mode reports the bound URL. */
+  start(): Promise<{ readonly url?: string; readonly port?: number }>;
+  stop(): Promise<void>;
+}
+
+/** Thrown when the options cannot make a working app. */
+export class ApprovalsAppConfigError extends Error {
+  readonly type = 'ApprovalsAppConfigError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApprovalsAppConfigError';
+  }
+}
+
+/** Builds the Bolt app; nothing listens until `start()`. */
+export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
+  const endpoint = opts.endpoint ?? '/slack/events';
+  const logLevel = opts.logLevel ?? LogLevel.WARN;
+  const signal = opts.signal ?? (opts.temporalClient ? temporalSignaler(opts.temporalClient) : undefined);
+  if (!signal) throw new ApprovalsAppConfigError('a temporal client is required to signal session workflows');
+  const now = opts.now ?? Date.now;
+  const { store } = opts;
+  const clientOptions = opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : undefined;
+
+  let receiver: HTTPReceiver | undefined;
+  let app: App;
+  if (opts.socketMode) {
+    if (!opts.appToken) throw new ApprovalsAppConfigError('socket mode needs an app-level token: set `SLACK_APP_TOKEN`');
+    app = new App({ token: opts.token, appToken: opts.appToken, socketMode: true, logLevel, ...(clientOptions ? { clientOptions } : {}) });
+  } else {
+    if (!opts.signingSecret) throw new ApprovalsAppConfigError('http mode needs the signing secret: set `SLACK_SIGNING_SECRET`');
+    // Signature verification stays on: Bolt's HTTPReceiver refuses unsigned, forged and stale requests with 401.
+    receiver = new HTTPReceiver({
+      signingSecret: opts.signingSecret,
+      endpoints: endpoint,
+      logLevel,
+      customRoutes: [
+        { path: '/healthz', method: ['GET'], handler: (_req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); } },
+      ],
+    });
+    app = new App({ token: opts.token, receiver, logLevel, ...(clientOptions ? { clientOptions } : {}) });
+  }
+
+  const deps = { store, signal, now };
+  const report = (event: InteractionEvent): void => {
+    try {
+      opts.onInteraction?.(event);
+    } catch {
+      // An observer's failure must not affect the click.
+    }
+  };
+
+  /** Updates every post of the approval (and the clicked message, if it is not one of them). */
+  async function refreshMessages(client: webApi.WebClient, result: Extract<DecideResult, { ok: true }>, clicked?: SlackPost): Promise<void> {
+    const { record } = result;
+    const approvers = record.votes.filter((v) => v.approve).map((v) => v.approver);
+    const last = record.votes[record.votes.length - 1];
+    const msg = !result.final
+      ? renderRequest(record)
+      : last && !last.approve
+        ? renderResolved(record, { status: 'denied', decidedBy: [last.approver], ...(last.reason ? { reason: last.reason } : {}), at: last.at })
+        : renderResolved(record, { status: 'approved', decidedBy: approvers, ...(last?.reason ? { reason: last.reason } : {}), at: last?.at ?? new Date(now()).toISOString() });
+    const targets = [...record.posts];
+    if (clicked && !targets.some((p) => p.channel === clicked.channel && p.ts === clicked.ts)) targets.push(clicked);
+    for (const p of targets) {
+      await client.chat.update({ channel: p.channel, ts: p.ts, text: msg.text, blocks: msg.blocks as never });
+    }
+  }
+
+  async function explain(client: webApi.WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
+    if (!channel) return;
+    await client.chat.postEphemeral({ channel, user, text: `:warning: ${message}` });
+  }
+
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION_ID, async ({ ack, body, action, client, logger }) => {
+    await ack();
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    const ts = body.message?.ts ?? body.container?.message_ts;
+    try {
+      const result = await decide(deps, {
+        approvalId: action.value ?? '',
+        approve: true,
+        actor: { id: body.user.id, name: body.user.username ?? body.user.name },
+        via: 'slack',
+        clickId: `${body.user.id}:${action.action_ts}`,
+      });
+      if (!result.ok) await explain(client, channel, body.user.id, result.message);
+      else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined);
+      report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, result });
+    } catch (err) {
+      logger.error(`approve click on \`${action.value}\` failed: ${(err as Error).message}`);
+      await explain(client, channel, body.user.id, `your approval could not be recorded: ${(err as Error).message}`).catch(() => undefined);
+      report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, error: (err as Error).message });
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(DENY_ACTION_ID, async ({ ack, body, action, client, logger }) => {
+    await ack();
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    const ts = body.message?.ts ?? body.container?.message_ts;
+    const approvalId = action.value ?? '';
+    try {
+      // Refuse before asking for a reason: a non-approver should not fill in a form to learn it.
+      const record = await store.get(approvalId);
+      const actor = { id: body.user.id, name: body.user.username ?? body.user.name };
+      const pre = checkDecision(record, { approvalId, approve: false, actor, reason: 'pending', via: 'slack' }, now());
+      if (!pre.ok) {
+        await explain(client, channel, body.user.id, pre.message);
+        report({ kind: 'deny-form', approvalId, user: body.user.id, result: pre });
+        return;
+      }
+      if (!record) return;
+      const metadata: DenyModalMetadata = { approvalId, ...(channel ? { channel } : {}), ...(ts ? { ts } : {}) };
+      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(record, metadata) as never });
+      report({ kind: 'deny-form', approvalId, user: body.user.id });
+    } catch (err) {
+      logger.error(`deny click on \`${approvalId}\` failed: ${(err as Error).message}`);
+      await explain(client, channel, body.user.id, `the deny form could not be opened: ${(err as Error).message}`).catch(() => undefined);
+      report({ kind: 'deny-form', approvalId, user: body.user.id, error: (err as Error).message });
+    }
+  });
+
+  app.view(DENY_VIEW_CALLBACK_ID, async ({ ack, body, view, client, logger }) => {
+    const reason = view.state.values[DENY_REASON_BLOCK_ID]?.[DENY_REASON_ACTION_ID]?.value?.trim() ?? '';
+    if (!reason) {
+      await ack({ response_action: 'errors', errors: { [DENY_REASON_BLOCK_ID]: 'a reason is required to deny' } });
+      return;
+    }
+    await ack();
+    let metadata: DenyModalMetadata;
+    try {
+      metadata = JSON.parse(view.private_metadata) as DenyModalMetadata;
+    } catch {
+      logger.error('deny modal submitted without readable metadata');
+      return;
+    }
+    const user = body.user;
+    try {
+      const result = await decide(deps, {
+        approvalId: metadata.approvalId,
+        approve: false,
+        actor: { id: user.id, name: user.name },
+        reason,
+        via: 'slack',
+        clickId: `${user.id}:${view.id}`,
+      });
+      if (!result.ok) await explain(client, metadata.channel, user.id, result.message);
+      else if (!result.duplicate) {
+        await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined);
+      }
+      report({ kind: 'deny', approvalId: metadata.approvalId, user: user.id, result });
+    } catch (err) {
+      logger.error(`deny of \`${metadata.approvalId}\` failed: ${(err as Error).message}`);
+      await explain(client, metadata.channel, user.id, `your denial could not be recorded: ${(err as Error).message}`).catch(() => undefined);
+      report({ kind: 'deny', approvalId: metadata.approvalId, user: user.id, error: (err as Error).message });
+    }
+  });
+
+  let started = false;
+  return {
+    app,
+    async start() {
+      if (opts.socketMode) {
+        await app.start();
+        started = true;
+        return {};
+      }
+      const server = (await app.start({ port: opts.port ?? 3000, host: opts.host ?? '0.0.0.0' })) as Server;
+      started = true;
+      const { address, port } = server.address() as AddressInfo;
+      const host = address.includes(':') ? `[${address}]` : address;
+      return { port, url: `http://${host}:${port}${endpoint}` };
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      await app.stop();
+    },
+  };
+}

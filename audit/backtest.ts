@@ -1,0 +1,229 @@
+/**
+ * Backtesting a candidate policy against recorded history: every recorded proposal is replayed,
+ * in order per session, through the candidate (the same pure `evaluate`/`advance` the workflow
+ * runs), and compared with the decision that was recorded. Reports what would change — newly
+ * blocked, newly allowed, newly needing approval — with counts and the sessions affected.
+ *
+ * Replays start at each session's first proposal (budgets, windows and sequence rules need the
+ * whole history) but only proposals made inside the window are compared.
+ */
+import type { Pool } from 'pg';
+import { advance, compilePolicy, evaluate, initialSessionState, withIntentScore } from '../policies';
+import type { CompiledPolicy, PolicyDocument } from '../policies';
+import type { Decision, OutcomeStatus, Proposal, ProposalFacts, ToolInfo, Verdict } from '../policies/types';
+import type { AuditEventInput } from './types';
+import { runQuery } from './queries';
+import { EVENT_COLUMNS, rowToChained } from './rows';
+import type { EventRow } from './rows';
+
+/** One proposal whose verdict the candidate changes. */
+export interface BacktestChange {
+  readonly sessionId: string;
+  readonly proposalSeq: number;
+  readonly at: string;
+  readonly tool: string;
+  readonly before: Verdict;
+  readonly after: Verdict;
+  /** Rule ids behind the candidate's decision. */
+  readonly rules: readonly string[];
+}
+
+/** How many proposals moved into one verdict, and in which sessions. */
+export interface ChangeGroup {
+  readonly count: number;
+  readonly sessions: readonly string[];
+}
+
+export interface BacktestReport {
+  readonly policyHash: string;
+  readonly since: string;
+  readonly sessionsReplayed: number;
+  /** Proposals inside the window compared with their recorded decision. */
+  readonly proposalsCompared: number;
+  readonly unchanged: number;
+  /** Proposals in the window with no recorded decision (still pending when recorded). */
+  readonly undecided: number;
+  readonly newlyBlocked: ChangeGroup;
+  readonly newlyAllowed: ChangeGroup;
+  readonly newlyNeedingApproval: ChangeGroup;
+  readonly changes: readonly BacktestChange[];
+}
+
+/** One recorded proposal with what happened to it. */
+export interface RecordedProposal {
+  readonly proposalSeq: number;
+  readonly at: string;
+  readonly proposal: Proposal;
+  readonly facts: ProposalFacts;
+  readonly recorded?: Decision;
+  readonly outcome?: OutcomeStatus;
+  readonly intentScore?: number;
+}
+
+/** A recorded session ready to replay. */
+export interface RecordedSession {
+  readonly sessionId: string;
+  readonly startedAt: string;
+  readonly budget?: Readonly<Record<string, number>>;
+  readonly mandate?: { readonly tools?: readonly string[]; readonly resources?: readonly string[] };
+  readonly proposals: readonly RecordedProposal[];
+}
+
+/** Reads every session with a proposal at or after `since`, whole, in sequence order. */
+export async function loadRecordedSessions(pool: Pool, since: Date): Promise<RecordedSession[]> {
+  const rows = await runQuery<EventRow & { started_at: Date }>(
+    pool,
+    `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, s.started_at
+       FROM events e JOIN sessions s USING (session_id)
+      WHERE e.session_id IN (SELECT DISTINCT session_id FROM events WHERE kind = 'proposed' AND at >= $1)
+      ORDER BY e.session_id, e.seq`,
+    [since],
+  );
+  const sessions: RecordedSession[] = [];
+  let i = 0;
+  while (i < rows.length) {
+    const sessionId = rows[i]!.session_id;
+    const startedAt = rows[i]!.started_at.toISOString();
+    const events: AuditEventInput[] = [];
+    while (i < rows.length && rows[i]!.session_id === sessionId) events.push(rowToChained(rows[i++]!).event);
+    sessions.push(recordedSession(sessionId, startedAt, events));
+  }
+  return sessions;
+}
+
+/** Folds a session's events into its proposals (pure). */
+export function recordedSession(sessionId: string, startedAt: string, events: readonly AuditEventInput[]): RecordedSession {
+  const started = events.find((e) => e.kind === 'session-started');
+  const budget = started?.detail?.budget as Record<string, number> | undefined;
+  const mandate = started?.detail?.mandate as RecordedSession['mandate'] | undefined;
+  const byProposal = new Map<number, AuditEventInput[]>();
+  for (const e of events) {
+    if (e.proposalSeq === undefined) continue;
+    const list = byProposal.get(e.proposalSeq) ?? [];
+    list.push(e);
+    byProposal.set(e.proposalSeq, list);
+  }
+  const proposals: RecordedProposal[] = [];
+  for (const [proposalSeq, list] of [...byProposal.entries()].sort((a, b) => a[0] - b[0])) {
+    const proposed = list.find((e) => e.kind === 'proposed');
+    if (proposed === undefined || proposed.tool === undefined) continue;
+    const recorded = list.find((e) => e.decision !== undefined)?.decision;
+    const blast = list.map((e) => e.detail?.blastRadius).find((v): v is number => typeof v === 'number');
+    const score = list.map((e) => e.detail?.intentScore).find((v): v is number => typeof v === 'number');
+    proposals.push({
+      proposalSeq,
+      at: proposed.at,
+      proposal: {
+        tool: proposed.tool,
+        args: proposed.args ?? {},
+        reasoning: proposed.reasoning ?? '',
+        ...(proposed.tokenCost !== undefined ? { tokenCost: proposed.tokenCost } : {}),
+      },
+      facts: blast !== undefined ? { blastRadius: blast } : {},
+      ...(recorded !== undefined ? { recorded } : {}),
+      ...(outcomeOf(list, recorded) !== undefined ? { outcome: outcomeOf(list, recorded)! } : {}),
+      ...(score !== undefined ? { intentScore: score } : {}),
+    });
+  }
+  return {
+    sessionId, startedAt, proposals,
+    ...(budget !== undefined ? { budget } : {}),
+    ...(mandate !== undefined ? { mandate } : {}),
+  };
+}
+
+function outcomeOf(events: readonly AuditEventInput[], recorded: Decision | undefined): OutcomeStatus | undefined {
+  for (const kind of ['executed', 'failed', 'expired', 'denied'] as const) {
+    if (events.some((e) => e.kind === kind)) return kind;
+  }
+  return recorded?.verdict === 'deny' ? 'denied' : undefined;
+}
+
+/**
+ * What would have happened under the candidate. A refusal is a denial; what ran keeps its
+ * recorded outcome; what never ran but the candidate lets through is assumed to have run (so it
+ * counts against budgets and sequences, the cautious assumption for what follows).
+ */
+export function replayOutcome(after: Verdict, recorded: RecordedProposal): OutcomeStatus {
+  if (after === 'deny') return 'denied';
+  const outcome = recorded.outcome;
+  if (outcome === 'executed' || outcome === 'failed') return outcome;
+  // A human said no or nobody answered: with approval still required, assume the same again.
+  if (after === 'approve' && (outcome === 'expired' || (outcome === 'denied' && recorded.recorded?.verdict === 'approve'))) return outcome;
+  return 'executed';
+}
+
+/** Replays sessions through a compiled candidate; pure. */
+export function backtestSessions(policy: CompiledPolicy, sessions: readonly RecordedSession[], since: Date): BacktestReport {
+  const sinceMs = since.getTime();
+  const changes: BacktestChange[] = [];
+  let compared = 0;
+  let unchanged = 0;
+  let undecided = 0;
+  for (const s of sessions) {
+    let state = initialSessionState(policy, {
+      startedAt: Date.parse(s.startedAt),
+      ...(s.budget !== undefined ? { budget: s.budget } : {}),
+      ...(s.mandate !== undefined ? { mandate: s.mandate } : {}),
+    });
+    for (const p of s.proposals) {
+      const now = Date.parse(p.at);
+      const decision = evaluate(policy, state, p.proposal, p.facts, now);
+      if (now >= sinceMs) {
+        if (p.recorded === undefined) undecided += 1;
+        else {
+          compared += 1;
+          if (p.recorded.verdict === decision.verdict) unchanged += 1;
+          else changes.push({
+            sessionId: s.sessionId, proposalSeq: p.proposalSeq, at: p.at, tool: p.proposal.tool,
+            before: p.recorded.verdict, after: decision.verdict, rules: decision.reasons.map((r) => r.rule),
+          });
+        }
+      }
+      state = advance(policy, state, p.proposal, decision, replayOutcome(decision.verdict, p), now);
+      if (p.intentScore !== undefined) state = withIntentScore(state, p.intentScore);
+    }
+  }
+  const group = (verdict: Verdict): ChangeGroup => {
+    const hits = changes.filter((c) => c.after === verdict);
+    return { count: hits.length, sessions: [...new Set(hits.map((c) => c.sessionId))] };
+  };
+  return {
+    policyHash: policy.hash,
+    since: since.toISOString(),
+    sessionsReplayed: sessions.length,
+    proposalsCompared: compared,
+    unchanged,
+    undecided,
+    newlyBlocked: group('deny'),
+    newlyAllowed: group('allow'),
+    newlyNeedingApproval: group('approve'),
+    changes,
+  };
+}
+
+/** Reads the history since `since` and replays it through the candidate document. */
+export async function backtest(pool: Pool, opts: { readonly policy: PolicyDocument; readonly tools: readonly ToolInfo[]; readonly since: Date }): Promise<BacktestReport> {
+  const compiled = compilePolicy(opts.policy, opts.tools);
+  const sessions = await loadRecordedSessions(pool, opts.since);
+  return backtestSessions(compiled, sessions, opts.since);
+}
+
+/** The report for people: the three counts with their sessions, then each change. */
+export function formatBacktestReport(r: BacktestReport): string {
+  const out: string[] = [];
+  out.push(`candidate policy ${r.policyHash.slice(0, 12)} against history since ${r.since}`);
+  out.push(`${r.sessionsReplayed} session(s) replayed, ${r.proposalsCompared} proposal(s) compared, ${r.unchanged} unchanged${r.undecided ? `, ${r.undecided} undecided when recorded` : ''}`);
+  const line = (label: string, g: ChangeGroup): string =>
+    `  ${label.padEnd(24)} ${String(g.count).padStart(5)}${g.sessions.length ? `  sessions: ${g.sessions.join(', ')}` : ''}`;
+  out.push(line('newly blocked', r.newlyBlocked));
+  out.push(line('newly allowed', r.newlyAllowed));
+  out.push(line('newly needing approval', r.newlyNeedingApproval));
+  if (r.changes.length > 0) {
+    out.push('');
+    for (const c of r.changes) {
+      out.push(`  ${c.at} ${c.sessionId} #${c.proposalSeq} ${c.tool}: ${c.before} -> ${c.after}${c.rules.length ? ` (${c.rules.join(', ')})` : ''}`);
+    }
+  }
+  return out.join('\n');
+}

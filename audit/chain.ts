@@ -1,0 +1,125 @@
+/**
+ * The hash chain of a session: each event carries the hash of its predecessor, and its own hash
+ * is sha256(prev_hash || canonicalJson(event)). Pure: the store uses it to write, `verify` to
+ * recompute from rows or from an export file.
+ */
+import type { AuditEventInput } from './types';
+import { AuditInputError } from './errors';
+import { canonicalJson, sha256Hex } from './hashing';
+
+/** What the first event of every session chains from. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** How the chain is computed, written into exports so an offline checker knows. */
+export const CHAIN_ALGORITHM = 'sha256(prev_hash || canonicalJson(event))';
+
+/** Optional fields of an event, in column order. */
+const OPTIONAL_FIELDS = [
+  'proposalSeq', 'tool', 'args', 'reasoning', 'decision', 'approvalId', 'approver',
+  'latencyMs', 'tokenCost', 'resultStatus', 'error', 'detail',
+] as const;
+const NUMBER_FIELDS = new Set(['proposalSeq', 'latencyMs', 'tokenCost']);
+const JSON_FIELDS = new Set(['args', 'decision', 'detail']);
+
+/** PostgreSQL text and jsonb cannot hold NUL; replaced so what is hashed is what is stored. */
+function scrubNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
+  if (Array.isArray(value)) return value.map(scrubNul);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[scrubNul(k) as string] = scrubNul(v);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The event exactly as the database will give it back: JSON round-tripped, `null`/`undefined`
+ * members dropped, `at` in `toISOString()` form (millisecond precision, UTC). Hashing this form
+ * means a row read back hashes to what was written.
+ */
+export function normalizeEvent(event: AuditEventInput): AuditEventInput {
+  if (typeof event.sessionId !== 'string' || event.sessionId.length === 0) {
+    throw new AuditInputError('an audit event needs a non-empty `sessionId`');
+  }
+  if (!Number.isSafeInteger(event.seq) || event.seq < 1 || event.seq > 2_147_483_647) {
+    throw new AuditInputError(`event seq \`${String(event.seq)}\` of session \`${event.sessionId}\` is not a positive integer`);
+  }
+  const time = new Date(event.at).getTime();
+  if (typeof event.at !== 'string' || Number.isNaN(time)) {
+    throw new AuditInputError(`event ${event.seq} of session \`${event.sessionId}\` has an unreadable time \`${String(event.at)}\``);
+  }
+  const out: Record<string, unknown> = {
+    sessionId: scrubNul(event.sessionId) as string,
+    seq: event.seq,
+    kind: scrubNul(event.kind),
+    at: new Date(time).toISOString(),
+  };
+  for (const field of OPTIONAL_FIELDS) {
+    const raw = (event as unknown as Record<string, unknown>)[field];
+    if (raw === undefined || raw === null) continue;
+    if (NUMBER_FIELDS.has(field)) {
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) continue;
+      if (field === 'proposalSeq' && !Number.isSafeInteger(raw)) {
+        throw new AuditInputError(`event ${event.seq} of session \`${event.sessionId}\` has a non-integer proposalSeq \`${raw}\``);
+      }
+      out[field] = raw;
+    } else if (JSON_FIELDS.has(field)) {
+      const text = JSON.stringify(raw);
+      if (text === undefined) continue;
+      out[field] = scrubNul(JSON.parse(text));
+    } else {
+      out[field] = scrubNul(String(raw));
+    }
+  }
+  return out as unknown as AuditEventInput;
+}
+
+/** The hash of an already-normalized event chained after `prevHash`. */
+export function eventHash(prevHash: string, normalized: AuditEventInput): string {
+  return sha256Hex(prevHash + canonicalJson(normalized));
+}
+
+/** One link of a chain: the event with the hashes that bind it to its session's history. */
+export interface ChainedEvent {
+  readonly event: AuditEventInput;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** Where a chain stops holding: the first event whose link does not verify. */
+export interface BrokenLink {
+  readonly sessionId: string;
+  readonly seq: number;
+  /** `hash`: the event's content does not hash to its stored hash (it was edited);
+   * `prev-hash`: it does not point at its predecessor's hash (a row before it changed or vanished);
+   * `sequence`: a seq is missing or out of order (a row was deleted or inserted). */
+  readonly problem: 'hash' | 'prev-hash' | 'sequence';
+  readonly expected: string;
+  readonly actual: string;
+}
+
+/**
+ * Checks one session's chain, events in stored order. Returns the first broken link, or
+ * undefined when every link holds.
+ */
+export function checkChain(sessionId: string, links: readonly ChainedEvent[]): BrokenLink | undefined {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (const link of links) {
+    const seq = link.event.seq;
+    if (seq !== expectedSeq) {
+      return { sessionId, seq, problem: 'sequence', expected: `seq ${expectedSeq}`, actual: `seq ${seq}` };
+    }
+    if (link.prevHash !== prev) {
+      return { sessionId, seq, problem: 'prev-hash', expected: prev, actual: link.prevHash };
+    }
+    const recomputed = eventHash(link.prevHash, normalizeEvent(link.event));
+    if (recomputed !== link.hash) {
+      return { sessionId, seq, problem: 'hash', expected: recomputed, actual: link.hash };
+    }
+    prev = link.hash;
+    expectedSeq += 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,75 @@
+/**
+ * Read queries over the audit tables, shared by trace, verify, export and backtest. Every driver
+ * error is classified (`errors.ts`), so an unreachable database reads as `AuditUnavailableError`.
+ */
+import type { Pool } from 'pg';
+import { classifyPgError, UnknownSessionError } from './errors';
+import { EVENT_COLUMNS, SESSION_COLUMNS, rowToChained, rowToSession } from './rows';
+import type { EventRow, SessionRow, SessionView } from './rows';
+import type { ChainedEvent } from './chain';
+
+/** An alert as recorded. */
+export interface AlertView {
+  readonly kind: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+async function run<R extends object>(pool: Pool, text: string, values: unknown[]): Promise<R[]> {
+  try {
+    const result = await pool.query<R>(text, values);
+    return result.rows;
+  } catch (err) {
+    throw classifyPgError(err);
+  }
+}
+
+/** One session's summary row; throws `UnknownSessionError` when there is none. */
+export async function getSession(pool: Pool, sessionId: string): Promise<SessionView & { readonly policy: unknown }> {
+  const rows = await run<SessionRow>(pool, `SELECT ${SESSION_COLUMNS}, policy FROM sessions WHERE session_id = $1`, [sessionId]);
+  const row = rows[0];
+  if (row === undefined) throw new UnknownSessionError(sessionId);
+  return { ...rowToSession(row), policy: row.policy };
+}
+
+/** Options of `listSessions`. */
+export interface ListSessionsOptions {
+  /** @default 50 */
+  readonly limit?: number;
+  readonly agentId?: string;
+  readonly owner?: string;
+}
+
+/** Sessions, newest first. */
+export async function listSessions(pool: Pool, opts: ListSessionsOptions = {}): Promise<SessionView[]> {
+  const rows = await run<SessionRow>(
+    pool,
+    `SELECT ${SESSION_COLUMNS} FROM sessions
+     WHERE ($1::text IS NULL OR agent_id = $1) AND ($2::text IS NULL OR owner = $2)
+     ORDER BY started_at DESC, session_id LIMIT $3`,
+    [opts.agentId ?? null, opts.owner ?? null, opts.limit ?? 50],
+  );
+  return rows.map(rowToSession);
+}
+
+/** Every event of a session in sequence order, with its chain links. */
+export async function readEvents(pool: Pool, sessionId: string): Promise<ChainedEvent[]> {
+  const rows = await run<EventRow>(pool, `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 ORDER BY seq`, [sessionId]);
+  return rows.map(rowToChained);
+}
+
+/** The alerts of a session, oldest first. */
+export async function readAlerts(pool: Pool, sessionId: string): Promise<AlertView[]> {
+  const rows = await run<{ kind: string; message: string; at: Date }>(
+    pool, 'SELECT kind, message, at FROM alerts WHERE session_id = $1 ORDER BY at, id', [sessionId],
+  );
+  return rows.map((r) => ({ kind: r.kind, message: r.message, at: r.at.toISOString() }));
+}
+
+/** Ids of every session that has events, in a stable order. */
+export async function sessionIdsWithEvents(pool: Pool): Promise<string[]> {
+  const rows = await run<{ session_id: string }>(pool, 'SELECT DISTINCT session_id FROM events ORDER BY session_id', []);
+  return rows.map((r) => r.session_id);
+}
+
+export { run as runQuery };

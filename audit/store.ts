@@ -1,0 +1,212 @@
+/**
+ * The audit store: writes sessions, hash-chained events and alerts to PostgreSQL. Node-only; the
+ * session workflow reaches it through activities, so every method is safe to retry: a session
+ * starts once, an event (sessionId, seq) lands once, an alert (session, kind, time, message) once.
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
+import { GENESIS_HASH, eventHash, normalizeEvent } from './chain';
+import { AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
+import { sha256Hex } from './hashing';
+
+/** What one `append` did: new rows, and events that were already recorded (retries). */
+export interface AppendResult {
+  readonly inserted: number;
+  readonly duplicates: number;
+}
+
+/** Advisory-lock namespace of the audit chains ("ga"), so per-session locks never meet others. */
+const LOCK_CLASS = 0x6761;
+/** Rows per INSERT statement (18 parameters a row stays far below PostgreSQL's 65,535). */
+const ROWS_PER_INSERT = 1000;
+const INSERT_COLUMNS =
+  '(session_id, seq, kind, at, proposal_seq, tool, args, reasoning, decision, approval_id, approver, ' +
+  'latency_ms, token_cost, result_status, error, detail, prev_hash, hash)';
+const PARAMS_PER_ROW = 18;
+
+/** The per-session lock key: 32 bits of the session id's sha256, as a signed int4 literal. */
+function lockKey(sessionId: string): number {
+  return Number.parseInt(sha256Hex(sessionId).slice(0, 8), 16) | 0;
+}
+
+function jsonParam(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+export class AuditStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Records a session's summary row; a second call for the same session changes nothing. */
+  async startSession(rec: SessionRecord): Promise<void> {
+    const startedAt = new Date(rec.startedAt);
+    if (Number.isNaN(startedAt.getTime())) {
+      throw new AuditInputError(`session \`${rec.sessionId}\` has an unreadable start time \`${rec.startedAt}\``);
+    }
+    await this.query(
+      `INSERT INTO sessions (session_id, workflow_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+       ON CONFLICT (session_id) DO NOTHING`,
+      [rec.sessionId, rec.workflowId, rec.agentId, rec.owner, rec.intent, rec.parentSessionId ?? null,
+        rec.policyHash, JSON.stringify(rec.policy ?? null), startedAt],
+    );
+  }
+
+  /**
+   * Appends events in one transaction, chained per session. Events already recorded are skipped
+   * (`ON CONFLICT (session_id, seq) DO NOTHING`) and the chain continues from the stored hash, so
+   * a retried activity is a no-op. An event whose predecessor is not recorded (in the table or
+   * earlier in this batch) raises the retryable `AuditOrderError` and nothing is written.
+   */
+  async append(events: readonly AuditEventInput[]): Promise<AppendResult> {
+    if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    const bySession = new Map<string, AuditEventInput[]>();
+    for (const raw of events) {
+      const event = normalizeEvent(raw);
+      const list = bySession.get(event.sessionId) ?? [];
+      list.push(event);
+      bySession.set(event.sessionId, list);
+    }
+    // Locks are taken in one global order so two multi-session batches cannot deadlock.
+    const sessions = [...bySession.keys()].sort((a, b) => lockKey(a) - lockKey(b) || a.localeCompare(b));
+    return this.transaction(async (client) => {
+      let inserted = 0;
+      let duplicates = 0;
+      for (const sessionId of sessions) {
+        const batch = (bySession.get(sessionId) ?? []).sort((a, b) => a.seq - b.seq);
+        const r = await this.appendSession(client, sessionId, batch);
+        inserted += r.inserted;
+        duplicates += r.duplicates;
+      }
+      return { inserted, duplicates };
+    });
+  }
+
+  private async appendSession(client: PoolClient, sessionId: string, batch: readonly AuditEventInput[]): Promise<AppendResult> {
+    const first = batch[0]!.seq;
+    const last = batch[batch.length - 1]!.seq;
+    // Serialises appends to one session: the chain is computed from what is committed.
+    await client.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [LOCK_CLASS, lockKey(sessionId)]);
+    const existing = await client.query<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM events WHERE session_id = $1 AND seq BETWEEN $2 AND $3',
+      [sessionId, Math.max(1, first - 1), last],
+    );
+    const known = new Map<number, string>([[0, GENESIS_HASH]]);
+    for (const row of existing.rows) known.set(row.seq, row.hash);
+
+    const params: unknown[] = [];
+    let rows = 0;
+    let duplicates = 0;
+    for (const event of batch) {
+      if (known.has(event.seq)) {
+        // Already recorded (a retry) or twice in this batch: the first one stands.
+        duplicates += 1;
+        continue;
+      }
+      const prevHash = known.get(event.seq - 1);
+      if (prevHash === undefined) throw new AuditOrderError(sessionId, event.seq);
+      const hash = eventHash(prevHash, event);
+      known.set(event.seq, hash);
+      params.push(
+        event.sessionId, event.seq, event.kind, event.at, event.proposalSeq ?? null, event.tool ?? null,
+        jsonParam(event.args), event.reasoning ?? null, jsonParam(event.decision), event.approvalId ?? null,
+        event.approver ?? null, event.latencyMs ?? null, event.tokenCost ?? null, event.resultStatus ?? null,
+        event.error ?? null, jsonParam(event.detail), prevHash, hash,
+      );
+      rows += 1;
+    }
+    let inserted = 0;
+    for (let start = 0; start < rows; start += ROWS_PER_INSERT) {
+      const count = Math.min(ROWS_PER_INSERT, rows - start);
+      const slice = params.slice(start * PARAMS_PER_ROW, (start + count) * PARAMS_PER_ROW);
+      const result = await client.query(
+        `INSERT INTO events ${INSERT_COLUMNS} VALUES ${valuesList(count)} ON CONFLICT (session_id, seq) DO NOTHING`,
+        slice,
+      );
+      inserted += result.rowCount ?? 0;
+    }
+    return { inserted, duplicates: duplicates + (rows - inserted) };
+  }
+
+  /**
+   * Updates a session's summary row; fields absent from the patch keep their value and
+   * `counters` merge key by key. Throws `UnknownSessionError` when the session was never started.
+   */
+  async patchSession(sessionId: string, patch: SessionPatch): Promise<void> {
+    const endedAt = patch.endedAt === undefined ? null : new Date(patch.endedAt);
+    if (endedAt !== null && Number.isNaN(endedAt.getTime())) {
+      throw new AuditInputError(`session \`${sessionId}\` has an unreadable end time \`${patch.endedAt}\``);
+    }
+    const result = await this.query(
+      `UPDATE sessions SET
+         mode = COALESCE($2, mode),
+         final_state = COALESCE($3, final_state),
+         ended_at = COALESCE($4, ended_at),
+         counters = counters || COALESCE($5::jsonb, '{}'::jsonb),
+         intent_score = COALESCE($6, intent_score),
+         flagged_for_review = COALESCE($7, flagged_for_review)
+       WHERE session_id = $1`,
+      [sessionId, patch.mode ?? null, patch.finalState ?? null, endedAt, jsonParam(patch.counters),
+        patch.intentScore ?? null, patch.flaggedForReview ?? null],
+    );
+    if (result.rowCount === 0) throw new UnknownSessionError(sessionId);
+  }
+
+  /** Records an alert; the same (session, kind, time, message) twice is recorded once. */
+  async raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void> {
+    const time = new Date(at);
+    if (Number.isNaN(time.getTime())) {
+      throw new AuditInputError(`alert \`${kind}\` of session \`${sessionId}\` has an unreadable time \`${at}\``);
+    }
+    await this.query(
+      'INSERT INTO alerts (session_id, kind, message, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [sessionId, kind, message.replace(/\u0000/g, '\uFFFD'), time],
+    );
+  }
+
+  private async query(text: string, values: unknown[]): Promise<{ rowCount: number | null }> {
+    try {
+      return await this.pool.query(text, values);
+    } catch (err) {
+      throw classifyPgError(err);
+    }
+  }
+
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw classifyPgError(err);
+    }
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr; // the connection is gone: do not return it to the pool
+      }
+      throw classifyPgError(err);
+    } finally {
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+}
+
+/** `($1, $2, ...), (...)` for `count` rows of the events insert. */
+function valuesList(count: number): string {
+  const rows: string[] = [];
+  for (let r = 0; r < count; r += 1) {
+    const base = r * PARAMS_PER_ROW;
+    const p = (i: number): string => `$${base + i}`;
+    rows.push(
+      `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::timestamptz, ${p(5)}::int4, ${p(6)}, ${p(7)}::jsonb, ${p(8)}, ${p(9)}::jsonb, ` +
+      `${p(10)}, ${p(11)}, ${p(12)}::float8, ${p(13)}::float8, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}, ${p(18)})`,
+    );
+  }
+  return rows.join(', ');
+}

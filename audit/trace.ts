@@ -1,0 +1,303 @@
+/**
+ * Decision-level traces: the story of one session, one plain sentence per action with its
+ * timings ("the agent proposed …; the policy decided APPROVAL (…); eng-007 denied: '…'; nothing
+ * ran"), and the same facts in the seed's JSON shape for machines. Building and rendering are
+ * pure; `loadTrace` reads the rows.
+ */
+import type { Pool } from 'pg';
+import type { Decision } from '../policies/types';
+import type { AuditEventInput } from './types';
+import { canonicalJson } from './hashing';
+import { getSession, readAlerts, readEvents } from './queries';
+import type { AlertView } from './queries';
+import type { SessionView } from './rows';
+
+/** Where one proposal ended. `pending` while it waits for a human or its tool. */
+export type ActionStatus = 'executed' | 'denied' | 'failed' | 'expired' | 'pending';
+
+/** One proposal of the session and everything that happened to it. */
+export interface ActionStory {
+  readonly proposalSeq: number;
+  readonly at: string;
+  readonly tool: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly status: ActionStatus;
+  readonly events: readonly AuditEventInput[];
+  readonly decision?: Decision;
+  readonly tokenCost?: number;
+  /** The tool's own run time when it ran; otherwise the time from proposal to outcome. */
+  readonly latencyMs: number;
+  readonly sentence: string;
+}
+
+/** A session-level event (start, halt, pause, mode change, end…) told as a sentence. */
+export interface SessionNote {
+  readonly seq: number;
+  readonly at: string;
+  readonly sentence: string;
+}
+
+/** Everything a trace shows. */
+export interface SessionTrace {
+  readonly session: SessionView;
+  readonly actions: readonly ActionStory[];
+  readonly notes: readonly SessionNote[];
+  readonly alerts: readonly AlertView[];
+  readonly eventCount: number;
+  readonly totalTimeMs: number;
+}
+
+/** The seed article's trace shape (`--json`). */
+export interface TraceJson {
+  readonly sessionId: string;
+  readonly declaredIntent: string;
+  readonly executedActions: readonly {
+    readonly timestamp: string;
+    readonly action: string;
+    readonly parameters: Readonly<Record<string, unknown>>;
+    readonly result: 'success' | 'blocked' | 'error' | 'pending';
+    readonly tokenCost?: number;
+    readonly latencyMs: number;
+    /** Gatehouse additions: the proposal's position, outcome and the rule ids that decided it. */
+    readonly sequence: number;
+    readonly status: ActionStatus;
+    readonly verdict?: Decision['verdict'];
+    readonly rules: readonly string[];
+  }[];
+  /** 0–100: how far the session strayed from its declared intent (100 − alignment); null when never scored. */
+  readonly intentDeviation: number | null;
+  readonly alertsGenerated: readonly string[];
+  /** Milliseconds from the session's start to its end (or its last event while it runs). */
+  readonly totalTime: number;
+  readonly finalState: string;
+}
+
+/** Reads a session's rows and builds its trace (`UnknownSessionError` when not recorded). */
+export async function loadTrace(pool: Pool, sessionId: string): Promise<SessionTrace> {
+  const { policy: _policy, ...session } = await getSession(pool, sessionId);
+  const [links, alerts] = await Promise.all([readEvents(pool, sessionId), readAlerts(pool, sessionId)]);
+  return buildTrace(session, links.map((l) => l.event), alerts);
+}
+
+const OUTCOME_KINDS = new Set(['executed', 'failed', 'expired']);
+
+/** Groups events by proposal and tells each one. Pure. */
+export function buildTrace(session: SessionView, events: readonly AuditEventInput[], alerts: readonly AlertView[]): SessionTrace {
+  const groups = new Map<number, AuditEventInput[]>();
+  const notes: SessionNote[] = [];
+  for (const e of events) {
+    if (e.proposalSeq !== undefined) {
+      const list = groups.get(e.proposalSeq) ?? [];
+      list.push(e);
+      groups.set(e.proposalSeq, list);
+    } else {
+      notes.push({ seq: e.seq, at: e.at, sentence: noteSentence(e) });
+    }
+  }
+  const actions = [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([seq, list]) => tellAction(seq, list));
+  const start = Date.parse(session.startedAt);
+  const lastEvent = events[events.length - 1];
+  const end = session.endedAt !== undefined ? Date.parse(session.endedAt) : lastEvent !== undefined ? Date.parse(lastEvent.at) : start;
+  return { session, actions, notes, alerts, eventCount: events.length, totalTimeMs: Math.max(0, end - start) };
+}
+
+function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): ActionStory {
+  const proposed = events.find((e) => e.kind === 'proposed') ?? events[0]!;
+  const decided = events.find((e) => e.decision !== undefined);
+  const decision = decided?.decision;
+  const tool = proposed.tool ?? events.find((e) => e.tool !== undefined)?.tool ?? '(unknown tool)';
+  const args = proposed.args ?? events.find((e) => e.args !== undefined)?.args ?? {};
+  const t0 = Date.parse(proposed.at);
+  const parts: string[] = [];
+
+  let sentence = `the agent proposed ${tool}(${formatArgs(args)})`;
+  const blast = blastRadius(events);
+  if (blast !== undefined) sentence += ` (est. ${blast.toLocaleString('en-US')} rows)`;
+  if (proposed.tokenCost !== undefined) sentence += ` [${proposed.tokenCost.toLocaleString('en-US')} tokens]`;
+  parts.push(sentence);
+  if (decision !== undefined) {
+    const reasons = decision.reasons.map((r) => `${r.rule}: ${r.message}`).join('; ');
+    parts.push(`the policy decided ${VERDICT_WORD[decision.verdict] ?? decision.verdict.toUpperCase()}${reasons ? ` (${reasons})` : ''}`);
+  }
+
+  let status: ActionStatus = 'pending';
+  let outcome: AuditEventInput | undefined;
+  for (const e of events) {
+    const after = since(t0, e.at);
+    switch (e.kind) {
+      case 'approval-requested': {
+        const group = approverGroup(e, decision);
+        parts.push(`approval requested${group ? ` from ${group}` : ''}`);
+        break;
+      }
+      case 'escalated': {
+        const to = stringDetail(e, 'group') ?? stringDetail(e, 'to') ?? (Array.isArray(e.detail?.groups) ? String(e.detail.groups[0]) : undefined);
+        parts.push(`escalated${to ? ` to ${to}` : ''} after ${after}`);
+        break;
+      }
+      case 'approved':
+        parts.push(`${e.approver ?? 'an approver'} approved after ${after}${quoteReason(e)}`);
+        break;
+      case 'denied':
+        // A policy denial is already told by "the policy decided DENY"; a human one names who.
+        if (e.approver !== undefined) parts.push(`${e.approver} denied after ${after}${quoteReason(e)}`);
+        else if (decision?.verdict !== 'deny') parts.push(`denied${quoteReason(e)}`);
+        status = 'denied';
+        break;
+      case 'expired':
+        parts.push(`no one decided within the deadline: denied automatically after ${after}`);
+        status = 'expired';
+        outcome = e;
+        break;
+      case 'executed':
+        parts.push(`it ran in ${formatMs(e.latencyMs ?? 0)}${e.resultStatus && e.resultStatus !== 'executed' ? `: ${e.resultStatus}` : ''}`);
+        status = 'executed';
+        outcome = e;
+        break;
+      case 'failed':
+        parts.push(`it failed after ${formatMs(e.latencyMs ?? 0)}${e.error ? `: ${e.error}` : ''}`);
+        status = 'failed';
+        outcome = e;
+        break;
+      case 'halted':
+        parts.push(`the session was halted${e.approver ? ` by ${e.approver}` : ''}${quoteReason(e)}`);
+        break;
+      default:
+        break;
+    }
+  }
+  if (status === 'pending' && decision?.verdict === 'deny') status = 'denied';
+  if (status === 'denied' || status === 'expired') parts.push('nothing ran');
+  if (status === 'pending') parts.push(decision?.verdict === 'approve' ? 'waiting for approval' : 'not finished');
+
+  const last = outcome ?? events[events.length - 1]!;
+  const latencyMs = outcome?.latencyMs ?? Math.max(0, Date.parse(last.at) - t0);
+  return {
+    proposalSeq, at: proposed.at, tool, args, status, events,
+    ...(decision !== undefined ? { decision } : {}),
+    ...(proposed.tokenCost !== undefined ? { tokenCost: proposed.tokenCost } : {}),
+    latencyMs,
+    sentence: parts.join('; '),
+  };
+}
+
+const VERDICT_WORD: Record<string, string> = { allow: 'ALLOW', approve: 'APPROVAL', deny: 'DENY' };
+
+function noteSentence(e: AuditEventInput): string {
+  const by = e.approver ?? stringDetail(e, 'by');
+  switch (e.kind) {
+    case 'session-started': return 'the session started';
+    case 'halted': return `the session was halted${by ? ` by ${by}` : ''}${quoteReason(e)}: nothing more runs`;
+    case 'paused': return `the session was paused${by ? ` by ${by}` : ''}${quoteReason(e)}`;
+    case 'resumed': return `the session was resumed${by ? ` by ${by}` : ''}`;
+    case 'mode-changed': {
+      const to = stringDetail(e, 'to') ?? stringDetail(e, 'mode') ?? e.resultStatus;
+      return `the session moved to ${to ?? 'another'} mode${quoteReason(e)}`;
+    }
+    case 'alert': return `alert: ${stringDetail(e, 'message') ?? e.error ?? stringDetail(e, 'kind') ?? 'raised'}`;
+    case 'session-ended': {
+      const state = stringDetail(e, 'finalState') ?? e.resultStatus;
+      return `the session ended${state ? `: ${state}` : ''}${quoteReason(e)}`;
+    }
+    default: return `${e.kind}${e.tool ? ` ${e.tool}` : ''}`;
+  }
+}
+
+function stringDetail(e: AuditEventInput, key: string): string | undefined {
+  const v = e.detail?.[key];
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function quoteReason(e: AuditEventInput): string {
+  const reason = stringDetail(e, 'reason') ?? (e.kind === 'denied' || e.kind === 'approved' ? e.error : undefined);
+  return reason ? `: '${reason}'` : '';
+}
+
+function approverGroup(e: AuditEventInput, decision: Decision | undefined): string | undefined {
+  const fromDetail = stringDetail(e, 'group') ?? (Array.isArray(e.detail?.groups) ? e.detail.groups.map(String).join(', then ') : undefined);
+  return fromDetail ?? decision?.approval?.groups[0];
+}
+
+function blastRadius(events: readonly AuditEventInput[]): number | undefined {
+  for (const e of events) {
+    const v = e.detail?.blastRadius;
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+
+/** `key=value` pairs, values as canonical JSON (keys sorted: jsonb reorders them), each cut to keep a sentence readable. */
+export function formatArgs(args: Readonly<Record<string, unknown>>): string {
+  return Object.keys(args).sort().map((k) => {
+    const text = canonicalJson(args[k]);
+    return `${k}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+  }).join(', ');
+}
+
+/** 950 ms, 3.2 s, 2m 05s, 1h 03m. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function since(t0: number, at: string): string {
+  return formatMs(Math.max(0, Date.parse(at) - t0));
+}
+
+/** The trace as text: a header, then one line per action or session event in order. */
+export function renderTraceText(trace: SessionTrace): string {
+  const s = trace.session;
+  const start = Date.parse(s.startedAt);
+  const out: string[] = [];
+  out.push(`session ${s.sessionId} · agent ${s.agentId} · owner ${s.owner}${s.parentSessionId ? ` · parent ${s.parentSessionId}` : ''}`);
+  out.push(`intent: "${s.intent}"`);
+  const score = s.intentScore !== undefined ? ` · intent alignment ${s.intentScore.toFixed(2)}` : '';
+  out.push(`started ${s.startedAt} · mode ${s.mode} · ${s.finalState ? `final state ${s.finalState}` : 'running'} · ${formatMs(trace.totalTimeMs)}${score}${s.flaggedForReview ? ' · FLAGGED FOR REVIEW' : ''}`);
+  out.push(`policy ${s.policyHash.slice(0, 12)} · ${trace.actions.length} proposal(s), ${trace.eventCount} event(s)`);
+  out.push('');
+  const lines: { at: number; seq: number; text: string }[] = [];
+  for (const a of trace.actions) {
+    lines.push({ at: Date.parse(a.at), seq: a.events[0]?.seq ?? 0, text: `#${a.proposalSeq} ${a.sentence}` });
+  }
+  for (const n of trace.notes) lines.push({ at: Date.parse(n.at), seq: n.seq, text: n.sentence });
+  lines.sort((a, b) => a.seq - b.seq);
+  for (const l of lines) out.push(`${`+${formatMs(Math.max(0, l.at - start))}`.padStart(10)}  ${l.text}`);
+  if (trace.alerts.length > 0) {
+    out.push('');
+    out.push('alerts:');
+    for (const a of trace.alerts) out.push(`  ${a.at} ${a.kind}: ${a.message}`);
+  }
+  return out.join('\n');
+}
+
+/** The trace in the seed's JSON shape. */
+export function traceToJson(trace: SessionTrace): TraceJson {
+  const s = trace.session;
+  return {
+    sessionId: s.sessionId,
+    declaredIntent: s.intent,
+    executedActions: trace.actions.map((a) => ({
+      timestamp: a.at,
+      action: a.tool,
+      parameters: a.args,
+      result: RESULT_OF[a.status],
+      ...(a.tokenCost !== undefined ? { tokenCost: a.tokenCost } : {}),
+      latencyMs: a.latencyMs,
+      sequence: a.proposalSeq,
+      status: a.status,
+      ...(a.decision !== undefined ? { verdict: a.decision.verdict } : {}),
+      rules: a.decision?.reasons.map((r) => r.rule) ?? [],
+    })),
+    intentDeviation: s.intentScore === undefined ? null : Math.round(Math.min(1, Math.max(0, 1 - s.intentScore)) * 100),
+    alertsGenerated: trace.alerts.map((a) => `${a.kind}: ${a.message}`),
+    totalTime: trace.totalTimeMs,
+    finalState: s.finalState ?? 'running',
+  };
+}
+
+const RESULT_OF: Record<ActionStatus, TraceJson['executedActions'][number]['result']> = {
+  executed: 'success', denied: 'blocked', expired: 'blocked', failed: 'error', pending: 'pending',
+};

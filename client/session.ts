@@ -1,0 +1,95 @@
+/**
+ * `SessionHandle`: what an agent holds for one session — propose, state, spawn a sub-agent, end.
+ * A thin typed layer over the workflow's updates and query (names in `workflows/contract.ts`).
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  endUpdate,
+  proposeUpdate,
+  sessionWorkflowId,
+  spawnChildUpdate,
+  stateQuery,
+  type ProposeResult,
+  type SessionProposal,
+  type SessionStateView,
+  type SessionSummary,
+  type SpawnChildInput,
+  type SpawnChildResult,
+} from '../workflows/contract';
+import { mapSessionError, SubAgentDeniedError } from './errors';
+
+export class SessionHandle {
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly #client: Client;
+
+  constructor(client: Client, sessionId: string) {
+    this.#client = client;
+    this.sessionId = sessionId;
+    this.workflowId = sessionWorkflowId(sessionId);
+  }
+
+  /** The underlying Temporal handle (the latest run: continue-as-new is followed). */
+  get workflow(): WorkflowHandle {
+    return this.#client.workflow.getHandle(this.workflowId);
+  }
+
+  /** Proposes one tool call; resolves when it ran, was denied, failed or expired. */
+  async propose(proposal: SessionProposal): Promise<ProposeResult> {
+    try {
+      return await this.workflow.executeUpdate(proposeUpdate, { args: [proposal] });
+    } catch (err) {
+      return mapSessionError(this.sessionId, err);
+    }
+  }
+
+  async state(): Promise<SessionStateView> {
+    try {
+      return await this.workflow.query(stateQuery);
+    } catch (err) {
+      return mapSessionError(this.sessionId, err);
+    }
+  }
+
+  /**
+   * Starts a sub-agent (a child session) with its own intent and a share of this session's
+   * budget; resolves with its handle. Throws `SubAgentDeniedError` when it was not started.
+   */
+  async spawnChild(input: SpawnChildInput): Promise<ChildSessionHandle> {
+    let spawn: SpawnChildResult;
+    try {
+      spawn = await this.workflow.executeUpdate(spawnChildUpdate, { args: [input] });
+    } catch (err) {
+      return mapSessionError(this.sessionId, err);
+    }
+    if (spawn.status !== 'started') throw new SubAgentDeniedError(this.sessionId, spawn);
+    return new ChildSessionHandle(this.#client, spawn);
+  }
+
+  /** Ends the session after every earlier proposal; resolves with its summary. */
+  async end(input: { reason?: string } = {}): Promise<SessionSummary> {
+    try {
+      return await this.workflow.executeUpdate(endUpdate, { args: [input] });
+    } catch (err) {
+      return mapSessionError(this.sessionId, err);
+    }
+  }
+
+  /** Waits for the session's workflow to finish (after `end` or `halt`). */
+  async result(): Promise<SessionSummary> {
+    try {
+      return (await this.workflow.result()) as SessionSummary;
+    } catch (err) {
+      return mapSessionError(this.sessionId, err);
+    }
+  }
+}
+
+/** A sub-agent's session, with the result of the `spawnChild` update that started it. */
+export class ChildSessionHandle extends SessionHandle {
+  readonly spawn: SpawnChildResult;
+  constructor(client: Client, spawn: SpawnChildResult) {
+    super(client, spawn.sessionId);
+    this.spawn = spawn;
+  }
+}

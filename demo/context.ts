@@ -1,0 +1,68 @@
+/**
+ * Connects a demo to a running Gatehouse: the configuration comes from `loadConfig()` (the
+ * environment, or the `.data/stack.json` a running `gatehouse start` wrote), the agent side
+ * through the public client, the approver side through the approvals path, and two read-only
+ * pools for counting what happened in the audit trail and in the sample production database.
+ */
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { Gatehouse } from '../client';
+import { loadConfig } from '../client/config';
+import { Approver } from './approver';
+import { Story } from './story';
+import type { DemoConfig, DemoContext, DemoOptions } from './types';
+
+/** A connected demo context and how to let go of it. */
+export interface OpenDemo {
+  readonly ctx: DemoContext;
+  close(): Promise<void>;
+}
+
+/** Thrown when there is no stack to run against. */
+export class DemoConfigError extends Error {
+  readonly type = 'DemoConfigError';
+}
+
+/** Reads the configuration the demo needs, with a message that says how to get a stack. */
+export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new DemoConfigError(`no running gatehouse found: start one with \`npm start\` (or set TEMPORAL_ADDRESS and DATABASE_URL): ${message}`);
+  }
+  const { temporalAddress, namespace, taskQueue, databaseUrl, productionDatabaseUrl } = config as unknown as Record<string, string | undefined>;
+  if (!temporalAddress || !databaseUrl || !productionDatabaseUrl) {
+    throw new DemoConfigError('no running gatehouse found: start one with `npm start` (or set TEMPORAL_ADDRESS, DATABASE_URL and GATEHOUSE_PRODUCTION_DATABASE_URL)');
+  }
+  return { temporalAddress, namespace: namespace ?? 'default', taskQueue: taskQueue ?? 'gatehouse', databaseUrl, productionDatabaseUrl };
+}
+
+export async function openDemo(options: DemoOptions, write?: (text: string) => void): Promise<OpenDemo> {
+  const config = demoConfig();
+  const story = new Story(options.json, write);
+  const gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue });
+  // The approver signals through the same Temporal client the CLI would build from this config.
+  const temporal = gh.client;
+  const auditPool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+  const productionPool = new Pool({ connectionString: config.productionDatabaseUrl, max: 4 });
+  const approver = Approver.create(auditPool, temporal, story);
+  const ctx: DemoContext = {
+    options,
+    gh,
+    story,
+    approver,
+    auditPool,
+    productionPool,
+    temporal,
+    config,
+    runId: randomBytes(3).toString('hex'),
+  };
+  return {
+    ctx,
+    async close() {
+      await Promise.allSettled([gh.close(), auditPool.end(), productionPool.end()]);
+    },
+  };
+}

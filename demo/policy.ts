@@ -1,0 +1,84 @@
+/**
+ * Policies the demo hands to its sessions at start (the `policy` of `agentSession`'s start
+ * input): the example production policy, with each change a scenario needs said out loud.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parsePolicy, parsePolicyText, type PolicyDocument } from '../policies';
+
+export const EXAMPLE_POLICY_PATH = join(__dirname, '..', 'policies', 'examples', 'production.yaml');
+
+/**
+ * The people the demo's approver plays, per approver group of the example policy. The example
+ * ships its groups empty (a team fills in its own); the demo staffs the empty ones.
+ */
+export const DEMO_APPROVERS: Readonly<Record<string, readonly string[]>> = {
+  'on-call': ['eng-007', 'eng-012'],
+  'sre-leads': ['sre-ana', 'sre-raj'],
+  'data-owners': ['eng-007', 'data-lee'],
+};
+
+/** Thrown when a policy the demo builds does not validate. */
+export class DemoPolicyError extends Error {
+  readonly type = 'DemoPolicyError';
+}
+
+function validated(doc: unknown, what: string): PolicyDocument {
+  const parsed = parsePolicy(doc);
+  if (!parsed.success) throw new DemoPolicyError(`${what} does not validate: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** The example policy, parsed (every default filled in). */
+export async function examplePolicy(): Promise<PolicyDocument> {
+  const text = await readFile(EXAMPLE_POLICY_PATH, 'utf8');
+  const parsed = parsePolicyText(text, EXAMPLE_POLICY_PATH);
+  if (!parsed.success) throw new DemoPolicyError(`example policy does not parse: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** The example policy with its empty approver groups staffed by the demo's people. */
+export async function demoPolicy(): Promise<PolicyDocument> {
+  const doc = await examplePolicy();
+  const groups: Record<string, string[]> = {};
+  for (const [name, members] of Object.entries(doc.approvers.groups)) {
+    groups[name] = members.length > 0 ? [...members] : [...(DEMO_APPROVERS[name] ?? [])];
+  }
+  return validated({ ...doc, approvers: { ...doc.approvers, groups } }, 'the demo policy');
+}
+
+/**
+ * The resume scenario is about durability, not budgets: a batch job of 50 staging writes gets a
+ * window with room for them (the example policy allows 5 writes per 30 minutes).
+ */
+export async function resumePolicy(): Promise<PolicyDocument> {
+  const doc = await demoPolicy();
+  return validated(
+    {
+      ...doc,
+      name: `${doc.name}-batch`,
+      budget: { ...doc.budget, actions: Math.max(doc.budget.actions, 120), writes: Math.max(doc.budget.writes, 120) },
+    },
+    'the batch policy',
+  );
+}
+
+/**
+ * The billing cleanup's policy: the demo policy, with the hard cap of `billing.deleteRecords`
+ * lowered to `cap` rows when the example's cap is above anything the sample data can reach
+ * (the scope a change ticket would give this cleanup). Returns the cap in force.
+ */
+export async function billingPolicy(cap: number): Promise<{ policy: PolicyDocument; denyAbove: number; tightened: boolean }> {
+  const doc = await demoPolicy();
+  const rule = doc.tools['billing.deleteRecords'] ?? {};
+  const current = rule.blastRadius?.denyAbove;
+  if (current !== undefined && current <= cap) return { policy: doc, denyAbove: current, tightened: false };
+  const policy = validated(
+    {
+      ...doc,
+      tools: { ...doc.tools, 'billing.deleteRecords': { ...rule, blastRadius: { ...rule.blastRadius, denyAbove: cap } } },
+    },
+    'the billing cleanup policy',
+  );
+  return { policy, denyAbove: cap, tightened: true };
+}

@@ -1,0 +1,308 @@
+/**
+ * Compiling a policy document against a tool catalog, once, into lookup tables: per tool its
+ * tier, always-blocked entry, argument bounds, blast-radius bounds, rate limit, approvers and the
+ * transition rules it takes part in. `evaluate` then does map lookups and small loops only.
+ */
+import { compileGlob, matchesAny, type Glob } from './glob';
+import { sha256Hex, canonicalJson } from './hash';
+import { transitionId, transitionSequence, type ApproverRule, type ArgBound, type MatchedApproverRule, type PolicyDocument, type ToolRule } from './document';
+import type { PolicyIssue } from './parse';
+import type { ApprovalRequirement, Effect, Tier, ToolInfo } from './types';
+
+/** A rule's finding is enforced, or only recorded (shadow). */
+export interface Moded {
+  readonly shadow: boolean;
+}
+
+export interface CompiledArgBound extends Moded {
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly bound: ArgBound;
+  readonly regex?: RegExp;
+}
+
+export interface CompiledRate extends Moded {
+  readonly max: number;
+  readonly perMs: number;
+}
+
+/** Where a tool takes part in a transition rule: the positions of the sequence it matches. */
+export interface TransitionRole {
+  readonly rule: number;
+  readonly positions: readonly number[];
+  /** True when the tool matches the last position (it can complete the sequence). */
+  readonly completes: boolean;
+}
+
+export interface CompiledTool {
+  readonly info: ToolInfo;
+  /** The enforced tier after defaults and overrides (`blocked` when always blocked). */
+  readonly tier: Tier;
+  readonly tierRule: string;
+  readonly tierMessage: string;
+  /** True in a shadow policy: the tier's finding is recorded, not enforced. */
+  readonly tierShadow: boolean;
+  /** A tier override in shadow mode: what it would have made the tier. */
+  readonly shadowTier?: { readonly tier: Tier; readonly rule: string; readonly message: string };
+  readonly alwaysBlocked: readonly (Moded & { readonly rule: string; readonly message: string })[];
+  /** Writes count against the `writes` budget: every effect but `read`. */
+  readonly write: boolean;
+  /** Critical = destructive, or approval tier by the policy's tier table or overrides. */
+  readonly critical: boolean;
+  readonly args: readonly CompiledArgBound[];
+  readonly blast?: Moded & { readonly approvalAbove?: number; readonly denyAbove?: number };
+  readonly rates: readonly CompiledRate[];
+  readonly approval: ApprovalRequirement;
+  readonly unlock: ApprovalRequirement;
+  readonly transitions: readonly TransitionRole[];
+}
+
+export interface CompiledTransition extends Moded {
+  readonly id: string;
+  readonly globs: readonly Glob[];
+  readonly steps?: number;
+  readonly withinMs?: number;
+  readonly message: string;
+}
+
+/** A policy ready to evaluate: carries its hash and the document it came from. */
+export interface CompiledPolicy {
+  /** sha256 of the canonical JSON of the normalised document. */
+  readonly hash: string;
+  readonly document: PolicyDocument;
+  readonly catalog: readonly ToolInfo[];
+  readonly tools: ReadonlyMap<string, CompiledTool>;
+  readonly transitions: readonly CompiledTransition[];
+  readonly budget: Moded & { readonly windowMs: number; readonly actions: number; readonly writes: number; readonly critical: number; readonly tokens: number; readonly readOnlyAt: number };
+  readonly costShadow: boolean;
+  readonly sessionRate?: CompiledRate;
+  readonly intent: Moded & { readonly reviewBelow: number; readonly decay: number };
+  readonly mandate: Moded & { readonly effects: readonly Effect[] };
+  /** Always-blocked entries, for tools outside the catalog too (reported before `tool.unknown`). */
+  readonly blockedGlobs: readonly (Moded & { readonly glob: Glob; readonly rule: string; readonly message: string })[];
+  /** True when any rule runs in shadow mode: decisions then carry `shadow`. */
+  readonly hasShadow: boolean;
+  /** Most recent proposals a rate window needs to keep, per session and per tool. */
+  readonly rateKeep: { readonly session: number; readonly tool: number; readonly windowMs: number };
+  /** Non-fatal findings: rules that match no tool of the catalog. */
+  readonly warnings: readonly PolicyIssue[];
+}
+
+const MINUTE = 60_000;
+
+/** Compiles a parsed document against the tool catalog. Pure; never throws on a parsed document. */
+export function compilePolicy(doc: PolicyDocument, tools: readonly ToolInfo[]): CompiledPolicy {
+  const policyShadow = doc.mode === 'shadow';
+  const shadowOf = (mode: 'enforce' | 'shadow' | undefined) => policyShadow || mode === 'shadow';
+  let hasShadow = policyShadow;
+  const warnings: PolicyIssue[] = [];
+
+  // Always-blocked is a floor: a shadow *policy* still enforces it; only an entry marked shadow is not.
+  const blockedGlobs = doc.alwaysBlocked.map((entry) => {
+    const tool = typeof entry === 'string' ? entry : entry.tool;
+    const shadow = typeof entry === 'string' ? false : entry.mode === 'shadow';
+    if (shadow) hasShadow = true;
+    const why = typeof entry === 'string' || !entry.reason ? '' : `: ${entry.reason}`;
+    return { glob: compileGlob(tool), shadow, rule: 'tool.always-blocked', message: `\`${tool}\` is always blocked by policy${why}; no approver can unlock it` };
+  });
+
+  const transitions: CompiledTransition[] = doc.transitions.map((rule, i) => {
+    const seq = transitionSequence(rule);
+    const shadow = shadowOf(rule.mode);
+    if (shadow) hasShadow = true;
+    const within = rule.within;
+    const span = [within?.steps !== undefined ? `within ${within.steps} step${within.steps === 1 ? '' : 's'}` : '', within?.minutes !== undefined ? `within ${within.minutes} minutes` : '']
+      .filter(Boolean)
+      .join(' and ');
+    const why = rule.reason ? `: ${rule.reason}` : '';
+    return {
+      id: transitionId(rule, i),
+      globs: seq.map(compileGlob),
+      steps: within?.steps,
+      withinMs: within?.minutes !== undefined ? within.minutes * MINUTE : undefined,
+      shadow,
+      message: `${seq.map((s) => `\`${s}\``).join(' then ')}${span ? ` ${span}` : ''} is a forbidden transition${why}`,
+    };
+  });
+  transitions.forEach((t, i) => {
+    t.globs.forEach((g, pos) => {
+      if (!tools.some((tool) => g.test(tool.name))) warnings.push({ code: 'unused', path: `transitions[${i}]${'sequence' in (doc.transitions[i] ?? {}) ? `.sequence[${pos}]` : pos === 0 ? '.from' : '.to'}`, message: `\`${g.source}\` matches no tool of the catalog` });
+    });
+  });
+
+  const ruleKeys = Object.keys(doc.tools);
+  for (const key of ruleKeys) {
+    const glob = compileGlob(key);
+    if (!tools.some((t) => glob.test(t.name))) warnings.push({ code: 'unused', path: `tools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no tool of the catalog` });
+    const rule = doc.tools[key];
+    if (rule && shadowOf(rule.mode)) hasShadow = true;
+    if (rule?.rateLimit?.mode === 'shadow') hasShadow = true;
+  }
+  const perTool = doc.rateLimits.perTool;
+  const sessionRate = doc.rateLimits.perSession ? { max: doc.rateLimits.perSession.max, perMs: doc.rateLimits.perSession.perSeconds * 1000, shadow: shadowOf(doc.rateLimits.perSession.mode) } : undefined;
+  if (sessionRate?.shadow || perTool.mode === 'shadow') hasShadow = true;
+
+  const compiled = new Map<string, CompiledTool>();
+  for (const info of tools) {
+    const rules = matchingRules(doc, info.name, ruleKeys);
+    compiled.set(info.name, compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf));
+  }
+
+  const budgetShadow = shadowOf(doc.budget.mode);
+  const costShadow = shadowOf(doc.costCap.mode);
+  const intentShadow = shadowOf(doc.intent.mode);
+  const mandateShadow = shadowOf(doc.mandate.mode);
+  if (budgetShadow || costShadow || intentShadow || mandateShadow) hasShadow = true;
+
+  let toolKeep = perTool.max;
+  let windowMs = perTool.perSeconds * 1000;
+  for (const tool of compiled.values()) {
+    for (const r of tool.rates) {
+      toolKeep = Math.max(toolKeep, r.max);
+      windowMs = Math.max(windowMs, r.perMs);
+    }
+  }
+  if (sessionRate) windowMs = Math.max(windowMs, sessionRate.perMs);
+
+  return {
+    hash: sha256Hex(canonicalJson(doc)),
+    document: doc,
+    catalog: tools,
+    tools: compiled,
+    transitions,
+    budget: {
+      windowMs: doc.budget.windowMinutes * MINUTE,
+      actions: doc.budget.actions,
+      writes: doc.budget.writes,
+      critical: doc.budget.critical,
+      tokens: doc.costCap.tokens,
+      readOnlyAt: doc.budget.readOnlyAt,
+      shadow: budgetShadow,
+    },
+    costShadow,
+    sessionRate,
+    intent: { reviewBelow: doc.intent.reviewBelow, decay: doc.intent.decay, shadow: intentShadow },
+    mandate: { effects: doc.mandate.effects, shadow: mandateShadow },
+    blockedGlobs,
+    hasShadow,
+    rateKeep: { session: sessionRate?.max ?? 0, tool: toolKeep, windowMs },
+    warnings,
+  };
+}
+
+/** Tool rules that apply to a name: the exact key first, then matching globs in document order. */
+function matchingRules(doc: PolicyDocument, name: string, keys: readonly string[]): ToolRule[] {
+  const out: ToolRule[] = [];
+  const exact = doc.tools[name];
+  if (exact) out.push(exact);
+  for (const key of keys) {
+    if (key !== name && compileGlob(key).test(name)) {
+      const rule = doc.tools[key];
+      if (rule) out.push(rule);
+    }
+  }
+  return out;
+}
+
+function compileTool(
+  doc: PolicyDocument,
+  info: ToolInfo,
+  rules: readonly ToolRule[],
+  blockedGlobs: CompiledPolicy['blockedGlobs'],
+  transitions: readonly CompiledTransition[],
+  shadowOf: (mode: 'enforce' | 'shadow' | undefined) => boolean,
+): CompiledTool {
+  // Tier: the effect × environment table, then the first override that sets one.
+  const table = doc.tiers[info.effect];
+  const tableTier: Tier = table[info.environment] ?? table.default ?? (info.effect === 'read' ? 'autonomous' : 'approval');
+  const tableRule = `tier.${info.effect}`;
+  const tableMessage = tierMessage(info, tableTier, 'tier table');
+  let tier = tableTier;
+  let tierRule = tableRule;
+  let tierMsg = tableMessage;
+  let shadowTier: CompiledTool['shadowTier'];
+  const override = rules.find((r) => r.tier !== undefined);
+  if (override?.tier) {
+    const msg = tierMessage(info, override.tier, 'per-tool override');
+    if (shadowOf(override.mode)) shadowTier = { tier: override.tier, rule: 'tool.tier', message: msg };
+    else {
+      tier = override.tier;
+      tierRule = 'tool.tier';
+      tierMsg = msg;
+    }
+  }
+  const alwaysBlocked = blockedGlobs.filter((b) => b.glob.test(info.name)).map(({ shadow, rule, message }) => ({ shadow, rule, message }));
+
+  // Argument bounds: merged by path, the first rule that bounds a path wins.
+  const args: CompiledArgBound[] = [];
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    for (const [path, bound] of Object.entries(rule.args ?? {})) {
+      if (seen.has(path)) continue;
+      seen.add(path);
+      args.push({ path, segments: path.split('.'), bound, regex: bound.pattern !== undefined ? new RegExp(bound.pattern, 'u') : undefined, shadow: shadowOf(rule.mode) });
+    }
+  }
+  const blastRule = rules.find((r) => r.blastRadius !== undefined);
+  const blast = blastRule?.blastRadius ? { ...blastRule.blastRadius, shadow: shadowOf(blastRule.mode) } : undefined;
+
+  // Rate: the tool's own limit, else the policy's per-tool default; a shadow limit runs beside the default.
+  const perTool = doc.rateLimits.perTool;
+  const base: CompiledRate = { max: perTool.max, perMs: perTool.perSeconds * 1000, shadow: shadowOf(perTool.mode) };
+  const rateRule = rules.find((r) => r.rateLimit !== undefined);
+  const own = rateRule?.rateLimit ? { max: rateRule.rateLimit.max, perMs: rateRule.rateLimit.perSeconds * 1000, shadow: shadowOf(rateRule.rateLimit.mode ?? rateRule.mode) } : undefined;
+  const rates = own === undefined ? [base] : own.shadow ? [base, own] : [own];
+
+  const approver = approverRuleFor(doc, info);
+  const roles: TransitionRole[] = [];
+  transitions.forEach((t, i) => {
+    const positions: number[] = [];
+    t.globs.forEach((g, pos) => {
+      if (g.test(info.name)) positions.push(pos);
+    });
+    if (positions.length > 0) roles.push({ rule: i, positions, completes: positions[positions.length - 1] === t.globs.length - 1 });
+  });
+
+  return {
+    info,
+    tier: alwaysBlocked.some((b) => !b.shadow) ? 'blocked' : tier,
+    tierShadow: doc.mode === 'shadow',
+    tierRule,
+    tierMessage: tierMsg,
+    shadowTier,
+    alwaysBlocked,
+    write: info.effect !== 'read',
+    critical: info.effect === 'destructive' || tier === 'approval',
+    args,
+    blast,
+    rates,
+    approval: requirement(approver, false),
+    unlock: requirement(doc.approvers.transitionUnlock ?? approver, true),
+    transitions: roles,
+  };
+}
+
+function tierMessage(info: ToolInfo, tier: Tier, how: string): string {
+  const what = `${info.effect} tool \`${info.name}\` on ${info.environment}`;
+  if (tier === 'autonomous') return `${what} runs autonomously (${how})`;
+  if (tier === 'approval') return `${what} needs human approval (${how})`;
+  return `${what} is blocked (${how})`;
+}
+
+/** The approver rule for a tool: rules naming tools first, then rules by effect, then the default. */
+export function approverRuleFor(doc: PolicyDocument, info: ToolInfo): ApproverRule {
+  const fits = (r: MatchedApproverRule) => r.effects === undefined || r.effects.includes(info.effect);
+  const byTool = doc.approvers.rules.find((r) => r.tools !== undefined && matchesAny(r.tools.map(compileGlob), info.name) && fits(r));
+  if (byTool) return byTool;
+  const byEffect = doc.approvers.rules.find((r) => r.tools === undefined && fits(r));
+  return byEffect ?? doc.approvers.default;
+}
+
+/** Turns an approver rule into the requirement a workflow acts on (minutes → ms). */
+export function requirement(rule: ApproverRule, unlocksTransition: boolean): ApprovalRequirement {
+  const timeoutMs = Math.round(rule.timeoutMinutes * MINUTE);
+  const n = rule.groups.length;
+  // Without explicit steps, escalations are spread evenly over the timeout.
+  const escalateAfterMs = rule.escalateAfterMinutes ? rule.escalateAfterMinutes.map((m) => Math.round(m * MINUTE)) : Array.from({ length: n - 1 }, (_, i) => Math.round((timeoutMs * (i + 1)) / n));
+  return { groups: [...rule.groups], approversRequired: rule.approversRequired, escalateAfterMs, timeoutMs, channel: rule.channel, fourEyes: rule.fourEyes, unlocksTransition };
+}

@@ -1,0 +1,235 @@
+/**
+ * The policy document: its zod schema and defaults. A parsed document is the normalised form
+ * (every default filled in), so two files that mean the same thing hash the same.
+ *
+ * Every schema message says what was expected; `parse.ts` appends what was found and the path.
+ */
+import { z } from 'zod';
+
+/** Whole number at least `min`, with a message naming both. */
+const whole = (min: number) => {
+  const message = `expected a whole number ≥ ${min}`;
+  return z.number({ invalid_type_error: message, required_error: message }).int({ message }).min(min, { message });
+};
+
+/** Finite number in [min, max]. */
+const ranged = (min: number, max: number, what = 'a number') => {
+  const message = `expected ${what} between ${min} and ${max}`;
+  return z.number({ invalid_type_error: message, required_error: message }).min(min, { message }).max(max, { message });
+};
+
+const text = (what = 'a non-empty string') =>
+  z.string({ invalid_type_error: `expected ${what}`, required_error: `expected ${what}` }).min(1, { message: `expected ${what}` });
+
+const TIER_MESSAGE = 'expected one of `autonomous`, `approval`, `blocked`';
+export const tierSchema = z.enum(['autonomous', 'approval', 'blocked'], { errorMap: () => ({ message: TIER_MESSAGE }) });
+const MODE_MESSAGE = 'expected one of `enforce`, `shadow`';
+export const modeSchema = z.enum(['enforce', 'shadow'], { errorMap: () => ({ message: MODE_MESSAGE }) });
+const EFFECT_MESSAGE = 'expected one of `read`, `write`, `destructive`';
+export const effectSchema = z.enum(['read', 'write', 'destructive'], { errorMap: () => ({ message: EFFECT_MESSAGE }) });
+
+/** Tier per environment; `default` applies to environments not named. */
+const tierMapSchema = z.record(text('an environment name'), tierSchema, { invalid_type_error: 'expected a map of environment to tier' });
+
+const rateSchema = z
+  .object({ max: whole(0), perSeconds: whole(1), mode: modeSchema.optional() }, { invalid_type_error: 'expected `{ max, perSeconds }`' })
+  .strict();
+export type RateLimit = z.output<typeof rateSchema>;
+
+const argBoundSchema = z
+  .object(
+    {
+      min: z.number({ invalid_type_error: 'expected a number' }).optional(),
+      max: z.number({ invalid_type_error: 'expected a number' }).optional(),
+      pattern: z
+        .string({ invalid_type_error: 'expected a regular expression' })
+        .refine((p) => isRegExp(p), { message: 'expected a valid regular expression' })
+        .optional(),
+      enum: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]), { invalid_type_error: 'expected a list of values' }).min(1, { message: 'expected at least one value' }).optional(),
+      maxItems: whole(0).optional(),
+      maxLength: whole(0).optional(),
+      required: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
+    },
+    { invalid_type_error: 'expected an argument bound `{ min?, max?, pattern?, enum?, maxItems?, maxLength?, required? }`' },
+  )
+  .strict()
+  .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, { message: 'expected `min` ≤ `max`' });
+export type ArgBound = z.output<typeof argBoundSchema>;
+
+const blastSchema = z
+  .object({ approvalAbove: whole(0).optional(), denyAbove: whole(0).optional() }, { invalid_type_error: 'expected `{ approvalAbove?, denyAbove? }`' })
+  .strict()
+  .refine((b) => b.approvalAbove === undefined || b.denyAbove === undefined || b.approvalAbove <= b.denyAbove, {
+    message: 'expected `approvalAbove` ≤ `denyAbove`',
+  });
+
+const toolRuleSchema = z
+  .object(
+    {
+      tier: tierSchema.optional(),
+      mode: modeSchema.optional(),
+      args: z.record(text('an argument path'), argBoundSchema, { invalid_type_error: 'expected a map of argument path to bound' }).optional(),
+      blastRadius: blastSchema.optional(),
+      rateLimit: rateSchema.optional(),
+    },
+    { invalid_type_error: 'expected a tool rule `{ tier?, args?, blastRadius?, rateLimit?, mode? }`' },
+  )
+  .strict();
+export type ToolRule = z.output<typeof toolRuleSchema>;
+
+const blockedEntrySchema = z.union(
+  [text('a tool name or glob'), z.object({ tool: text('a tool name or glob'), mode: modeSchema.optional(), reason: z.string().optional() }).strict()],
+  { errorMap: () => ({ message: 'expected a tool name or glob, or `{ tool, mode?, reason? }`' }) },
+);
+
+const withinSchema = z
+  .object({ steps: whole(1).optional(), minutes: ranged(0, 525_600, 'a number of minutes') .optional() }, { invalid_type_error: 'expected `{ steps?, minutes? }`' })
+  .strict();
+
+const pairSchema = z
+  .object({ id: text('a rule id').optional(), from: text('a tool name or glob'), to: text('a tool name or glob'), within: withinSchema.optional(), mode: modeSchema.optional(), reason: z.string().optional() })
+  .strict();
+const sequenceSchema = z
+  .object({
+    id: text('a rule id').optional(),
+    sequence: z.array(text('a tool name or glob'), { invalid_type_error: 'expected a list of tool names or globs' }).min(2, { message: 'expected at least 2 tools' }).max(16, { message: 'expected at most 16 tools' }),
+    within: withinSchema.optional(),
+    mode: modeSchema.optional(),
+    reason: z.string().optional(),
+  })
+  .strict();
+const transitionSchema = z.union([pairSchema, sequenceSchema], {
+  errorMap: (issue, ctx) =>
+    issue.code === 'invalid_union' ? { message: 'expected `{ from, to, within? }` or `{ sequence: [...], within? }`' } : { message: ctx.defaultError },
+});
+
+const approverRuleFields = {
+  groups: z.array(text('a group name'), { invalid_type_error: 'expected a list of group names' }).min(1, { message: 'expected at least one group' }),
+  approversRequired: whole(1).default(1),
+  timeoutMinutes: ranged(0.01, 10_080, 'a number of minutes').default(15),
+  escalateAfterMinutes: z.array(ranged(0, 10_080, 'a number of minutes'), { invalid_type_error: 'expected a list of minutes' }).optional(),
+  channel: text('a channel name').default('#gatehouse-approvals'),
+  fourEyes: z.boolean({ invalid_type_error: 'expected true or false' }).default(true),
+};
+const approverRuleSchema = z.object(approverRuleFields).strict();
+export type ApproverRule = z.output<typeof approverRuleSchema>;
+const matchedApproverRuleSchema = z
+  .object({
+    ...approverRuleFields,
+    tools: z.array(text('a tool name or glob')).min(1, { message: 'expected at least one tool' }).optional(),
+    effects: z.array(effectSchema).min(1, { message: 'expected at least one effect' }).optional(),
+  })
+  .strict();
+export type MatchedApproverRule = z.output<typeof matchedApproverRuleSchema>;
+
+const DEFAULT_APPROVER_RULE = { groups: ['on-call'], approversRequired: 1, timeoutMinutes: 15, channel: '#gatehouse-approvals', fourEyes: true };
+
+/** The policy document schema. Every field has a default, so `{}` is a valid (default) policy. */
+export const policyDocumentSchema = z
+  .object(
+    {
+      version: z.literal(1, { errorMap: () => ({ message: 'expected `1`' }) }).default(1),
+      name: text('a policy name').default('default'),
+      description: z.string({ invalid_type_error: 'expected a string' }).optional(),
+      mode: modeSchema.default('enforce'),
+      tiers: z
+        .object({
+          read: tierMapSchema.default({ default: 'autonomous' }),
+          write: tierMapSchema.default({ staging: 'autonomous', production: 'approval', default: 'approval' }),
+          destructive: tierMapSchema.default({ default: 'approval' }),
+        })
+        .strict()
+        .default({}),
+      alwaysBlocked: z.array(blockedEntrySchema, { invalid_type_error: 'expected a list of tool names or globs' }).default(['audit.*', 'iam.crossAccount*', 'kms.*']),
+      tools: z.record(text('a tool name or glob'), toolRuleSchema, { invalid_type_error: 'expected a map of tool name to rule' }).default({}),
+      budget: z
+        .object({
+          windowMinutes: ranged(1, 10_080, 'a number of minutes').default(30),
+          actions: whole(0).default(20),
+          writes: whole(0).default(5),
+          critical: whole(0).default(1),
+          readOnlyAt: ranged(0.01, 1, 'a fraction').default(0.8),
+          mode: modeSchema.optional(),
+        })
+        .strict()
+        .default({}),
+      costCap: z.object({ tokens: whole(0).default(1_000_000), mode: modeSchema.optional() }).strict().default({}),
+      transitions: z.array(transitionSchema, { invalid_type_error: 'expected a list of transition rules' }).default([]),
+      rateLimits: z
+        .object({ perTool: rateSchema.default({ max: 100, perSeconds: 60 }), perSession: rateSchema.optional() })
+        .strict()
+        .default({}),
+      intent: z
+        .object({ reviewBelow: ranged(0, 1, 'a score').default(0.55), decay: ranged(0.01, 1, 'a factor').default(0.8), mode: modeSchema.optional() })
+        .strict()
+        .default({}),
+      subAgents: z
+        .object({ budgetShare: ranged(0, 1, 'a fraction').default(0.25), inheritTransitions: z.boolean({ invalid_type_error: 'expected true or false' }).default(true) })
+        .strict()
+        .default({}),
+      approvers: z
+        .object({
+          groups: z.record(text('a group name'), z.array(text('an approver id'), { invalid_type_error: 'expected a list of approver ids' })).default({ 'on-call': [] }),
+          default: approverRuleSchema.default(DEFAULT_APPROVER_RULE),
+          rules: z.array(matchedApproverRuleSchema).default([]),
+          transitionUnlock: approverRuleSchema.optional(),
+        })
+        .strict()
+        .default({}),
+      mandate: z.object({ effects: z.array(effectSchema).default(['read', 'write', 'destructive']), mode: modeSchema.optional() }).strict().default({}),
+    },
+    { invalid_type_error: 'expected a policy document (a map)' },
+  )
+  .strict()
+  .superRefine((doc, ctx) => {
+    // Approver rules must name groups that exist, with one escalation step per extra group.
+    const known = new Set(Object.keys(doc.approvers.groups));
+    const checkRule = (rule: ApproverRule, path: (string | number)[]) => {
+      rule.groups.forEach((g, i) => {
+        if (!known.has(g)) ctx.addIssue({ code: 'custom', path: [...path, 'groups', i], message: `unknown approver group \`${g}\`` });
+      });
+      const steps = rule.escalateAfterMinutes;
+      if (steps === undefined) return;
+      if (steps.length !== rule.groups.length - 1) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'escalateAfterMinutes'], message: `expected ${rule.groups.length - 1} escalation steps (one per group after the first)` });
+      }
+      steps.forEach((m, i) => {
+        if (m >= rule.timeoutMinutes || (i > 0 && m <= (steps[i - 1] ?? 0))) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'escalateAfterMinutes', i], message: 'expected increasing minutes below `timeoutMinutes`' });
+        }
+      });
+    };
+    checkRule(doc.approvers.default, ['approvers', 'default']);
+    doc.approvers.rules.forEach((r, i) => checkRule(r, ['approvers', 'rules', i]));
+    if (doc.approvers.transitionUnlock) checkRule(doc.approvers.transitionUnlock, ['approvers', 'transitionUnlock']);
+    // Transition ids must be unique: session state keys its progress by them.
+    const ids = new Set<string>();
+    doc.transitions.forEach((t, i) => {
+      const id = transitionId(t, i);
+      if (ids.has(id)) ctx.addIssue({ code: 'custom', path: ['transitions', i, 'id'], message: `duplicate transition id \`${id}\`` });
+      ids.add(id);
+    });
+  });
+
+/** A parsed, normalised policy document. */
+export type PolicyDocument = z.output<typeof policyDocumentSchema>;
+export type TransitionRuleDoc = PolicyDocument['transitions'][number];
+
+/** The tools of a transition rule in order (a pair is a sequence of two). */
+export function transitionSequence(rule: TransitionRuleDoc): readonly string[] {
+  return 'sequence' in rule ? rule.sequence : [rule.from, rule.to];
+}
+
+/** A transition rule's id: its own, or its tools joined by ` -> `. */
+export function transitionId(rule: TransitionRuleDoc, _index: number): string {
+  return rule.id ?? transitionSequence(rule).join(' -> ');
+}
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The Gatehouse policy engine: hard-coded rules over data, never a model.
+ *
+ * Pure and deterministic (no I/O, no clock, no randomness; `now` is passed in), so workflow code
+ * evaluates it in-workflow and every replay re-derives the same decision. Imports nothing of the
+ * project; its types live in `./types`.
+ *
+ * ```ts
+ * const parsed = parsePolicyText(yamlText, 'production.yaml');
+ * if (!parsed.success) throw ...;                       // parsed.issues: [{ code, path, message }]
+ * const policy = compilePolicy(parsed.data, SAMPLE_TOOL_INFO);
+ * let state = initialSessionState(policy, { startedAt: now });
+ * const decision = evaluate(policy, state, proposal, { blastRadius: 14_200 }, now);
+ * state = advance(policy, state, proposal, decision, 'executed', now);
+ * ```
+ */
+export type * from './types';
+export { parsePolicy, parsePolicyText, formatPath, type PolicyIssue, type PolicyParseResult } from './parse';
+export { policyDocumentSchema, type PolicyDocument, type ApproverRule, type ArgBound, type RateLimit, type ToolRule } from './document';
+export { compilePolicy, type CompiledPolicy, type CompiledTool, type CompiledTransition } from './compile';
+export {
+  initialSessionState,
+  advance,
+  withIntentScore,
+  sessionMode,
+  budgetLeft,
+  budgetUsed,
+  childBudget,
+  inheritedTransitions,
+  type SessionState,
+  type SessionInit,
+  type InheritedTransitions,
+  type TransitionProgress,
+} from './state';
+export { evaluate, unlockRequirement } from './evaluate';
+export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';
+export { sha256Hex, canonicalJson } from './hash';

@@ -1,0 +1,120 @@
+/**
+ * Parsing a policy document from data or text into the normalised `PolicyDocument`. Never throws:
+ * every problem becomes a `PolicyIssue` naming its path, and nothing half-loads (an issue means no
+ * document at all).
+ */
+import { parseDocument } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { policyDocumentSchema, type PolicyDocument } from './document';
+
+/** One problem of a policy document: a stable code, where it is, and what is wrong. */
+export interface PolicyIssue {
+  /** `syntax` for unreadable text, otherwise the zod issue code (`invalid_type`, `custom`, ...). */
+  readonly code: string;
+  /** Where, e.g. `budget.writes`, `tools["billing.summary"].args.months.max`, `transitions[2].from`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type PolicyParseResult = { readonly success: true; readonly data: PolicyDocument } | { readonly success: false; readonly issues: readonly PolicyIssue[] };
+
+/** Validates and normalises a policy document given as data (e.g. parsed JSON). */
+export function parsePolicy(input: unknown): PolicyParseResult {
+  try {
+    const result = policyDocumentSchema.safeParse(input);
+    if (result.success) return { success: true, data: result.data };
+    return { success: false, issues: result.error.issues.flatMap((issue) => toIssues(issue, input)) };
+  } catch (err) {
+    // zod does not throw on data, but a hostile getter could; report rather than throw
+    return { success: false, issues: [{ code: 'invalid', path: '', message: `cannot read the policy document: ${errorText(err)}` }] };
+  }
+}
+
+/** Parses YAML or JSON text (JSON when the filename ends in `.json`), then validates it. */
+export function parsePolicyText(text: string, filename?: string): PolicyParseResult {
+  const where = filename ?? 'policy';
+  if (typeof text !== 'string') return { success: false, issues: [{ code: 'syntax', path: where, message: 'expected the policy as text' }] };
+  if (filename?.toLowerCase().endsWith('.json')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      return { success: false, issues: [{ code: 'syntax', path: where, message: `invalid JSON: ${errorText(err)}` }] };
+    }
+    return parsePolicy(data);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      success: false,
+      issues: doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+        const what = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, '');
+        return { code: 'syntax', path: where, message: `invalid YAML${at}: ${lowerFirst(what)}` };
+      }),
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { success: false, issues: [{ code: 'syntax', path: where, message: `invalid YAML: ${errorText(err)}` }] };
+  }
+  return parsePolicy(data ?? {});
+}
+
+/** Renders a path as `a.b[0]["x.y"]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
+function toIssues(issue: ZodIssue, input: unknown): PolicyIssue[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ code: issue.code, path: formatPath([...issue.path, key]), message: `unknown field \`${key}\`` }));
+  }
+  const path = formatPath(issue.path);
+  const found = valueAt(input, issue.path);
+  const needsGot = issue.code === 'invalid_type' || issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_enum_value' || issue.code === 'invalid_literal' || issue.code === 'invalid_union' || issue.code === 'not_multiple_of';
+  const got = !needsGot ? '' : found.present ? `, got ${render(found.value)}` : ', got nothing';
+  return [{ code: issue.code, path, message: `${issue.message}${got}` }];
+}
+
+function valueAt(input: unknown, path: readonly (string | number)[]): { present: boolean; value?: unknown } {
+  let cur: unknown = input;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object') return { present: false };
+    const next = (cur as Record<string | number, unknown>)[part];
+    if (next === undefined) return { present: false };
+    cur = next;
+  }
+  return { present: true, value: cur };
+}
+
+function render(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/\.$/, '');
+}
+
+function lowerFirst(text: string): string {
+  return text.replace(/^\w/, (c) => c.toLowerCase());
+}
+
+function errorText(err: unknown): string {
+  return firstLine(err instanceof Error ? err.message : String(err)).replace(/^\w/, (c) => c.toLowerCase());
+}

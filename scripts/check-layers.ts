@@ -1,0 +1,167 @@
+/**
+ * The layering check behind `npm run lint` (DESIGN.md, "Layers"). Fails when:
+ * - `policies/` imports anything of the project outside `policies/`, or a Node built-in
+ *   (it must stay pure and importable into workflow code);
+ * - `workflows/` value-imports `activities/`, `audit/`, `approvals/` or `pg`
+ *   (workflow code may only `import type` them and proxy activities);
+ * - an arrow of the layering is reversed: `cli`, `worker`, `approvals` → `client`, `workflows`,
+ *   `activities` → `policies`, `audit`; a lower layer never value-imports a higher one.
+ *
+ * Type-only imports are exempt from the arrow rule (they are erased, and shared shapes such as
+ * `approvals/types.ts` are contracts every layer reads), not from the `policies/` rule.
+ * Usage: `node --import tsx scripts/check-layers.ts [root]`; prints each violation as `file:line: message`.
+ */
+import { builtinModules } from 'node:module';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+
+/** Rank of each layer folder: imports may point to the same or a lower rank only. */
+export const LAYER_RANK: Readonly<Record<string, number>> = {
+  cli: 2,
+  worker: 2,
+  approvals: 2,
+  client: 1,
+  workflows: 1,
+  activities: 1,
+  policies: 0,
+  audit: 0,
+};
+
+export interface ImportRef {
+  readonly specifier: string;
+  readonly line: number;
+  readonly typeOnly: boolean;
+}
+
+export interface Violation {
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+const BUILTINS = new Set(builtinModules);
+
+/** Every import, export-from, require() and import() of a source text. */
+export function importsOf(fileName: string, text: string): ImportRef[] {
+  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true);
+  const out: ImportRef[] = [];
+  const lineOf = (node: ts.Node) => source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+  const visit = (node: ts.Node) => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const typeOnly =
+        !!clause &&
+        (clause.isTypeOnly ||
+          (!clause.name &&
+            !!clause.namedBindings &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      out.push({ specifier: node.moduleSpecifier.text, line: lineOf(node), typeOnly });
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const typeOnly =
+        node.isTypeOnly ||
+        (!!node.exportClause && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly));
+      out.push({ specifier: node.moduleSpecifier.text, line: lineOf(node), typeOnly });
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+      out.push({ specifier: node.moduleReference.expression.text, line: lineOf(node), typeOnly: node.isTypeOnly });
+    } else if (ts.isCallExpression(node) && node.arguments.length >= 1) {
+      const arg = node.arguments[0];
+      const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
+      const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
+      if ((isImport || isRequire) && arg && ts.isStringLiteralLike(arg)) out.push({ specifier: arg.text, line: lineOf(node), typeOnly: false });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
+/** Top-level folder of a project path (`policies/x.ts` → `policies`), or undefined outside the project. */
+function topFolder(root: string, absolute: string): string | undefined {
+  const rel = relative(root, absolute);
+  if (rel.startsWith('..') || rel === '') return undefined;
+  return rel.split(sep)[0];
+}
+
+function isBuiltin(specifier: string): boolean {
+  return specifier.startsWith('node:') || BUILTINS.has(specifier.split('/')[0] ?? specifier);
+}
+
+/** The violations of one file (path relative to `root`). */
+export function checkFile(root: string, file: string, text: string): Violation[] {
+  const abs = resolve(root, file);
+  const layer = topFolder(root, abs);
+  if (!layer || !(layer in LAYER_RANK)) return [];
+  const violations: Violation[] = [];
+  const add = (line: number, message: string) => violations.push({ file, line, message });
+  for (const ref of importsOf(file, text)) {
+    const relativeImport = ref.specifier.startsWith('.');
+    const target = relativeImport ? topFolder(root, resolve(dirname(abs), ref.specifier)) : undefined;
+
+    if (layer === 'policies') {
+      if (isBuiltin(ref.specifier)) add(ref.line, `policies must not import the node built-in \`${ref.specifier}\``);
+      else if (relativeImport && target !== 'policies') add(ref.line, `policies must not import project code \`${ref.specifier}\``);
+      continue;
+    }
+    if (layer === 'workflows' && !ref.typeOnly) {
+      if (ref.specifier === 'pg' || ref.specifier.startsWith('pg/')) {
+        add(ref.line, 'workflow code must not value-import `pg`');
+        continue;
+      }
+      if (target === 'activities' || target === 'audit' || target === 'approvals') {
+        add(ref.line, `workflow code must import \`${ref.specifier}\` as types only (\`import type\`)`);
+        continue; // one message per import
+      }
+    }
+    if (!ref.typeOnly && target !== undefined && target in LAYER_RANK && (LAYER_RANK[target] ?? 0) > (LAYER_RANK[layer] ?? 0)) {
+      add(ref.line, `reversed layer arrow: \`${layer}\` must not import \`${target}\` (\`${ref.specifier}\`)`);
+    }
+  }
+  return violations;
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...sourceFiles(full));
+    else if (/\.(ts|tsx|mts|cts)$/.test(name) && !name.endsWith('.d.ts')) out.push(full);
+  }
+  return out;
+}
+
+/** Checks every layer folder under `root`. */
+export function checkLayers(root: string): { files: number; violations: Violation[] } {
+  let files = 0;
+  const violations: Violation[] = [];
+  for (const layer of Object.keys(LAYER_RANK)) {
+    const dir = join(root, layer);
+    let exists = false;
+    try {
+      exists = statSync(dir).isDirectory();
+    } catch {
+      exists = false;
+    }
+    if (!exists) continue;
+    for (const full of sourceFiles(dir)) {
+      files += 1;
+      violations.push(...checkFile(root, relative(root, full), readFileSync(full, 'utf8')));
+    }
+  }
+  return { files, violations };
+}
+
+if (require.main === module) {
+  const root = resolve(process.argv[2] ?? join(__dirname, '..'));
+  const { files, violations } = checkLayers(root);
+  for (const v of violations) process.stderr.write(`${v.file}:${v.line}: ${v.message}\n`);
+  if (violations.length) {
+    process.stderr.write(`check-layers: ${violations.length} violation(s) in ${files} files\n`);
+    process.exitCode = 1;
+  } else {
+    process.stdout.write(`check-layers: ${files} files, layering ok\n`);
+  }
+}

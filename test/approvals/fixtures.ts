@@ -1,0 +1,105 @@
+/**
+ * Pure fixtures of the approvals tests: an approval request, its requirement, the approver
+ * groups and the Slack users clicking. No servers, so unit tests import this alone.
+ */
+import type { ApprovalRecord, ApprovalRequest } from '../../approvals/types';
+import type { ApprovalRequirement } from '../../policies/types';
+
+/** A Slack user as interaction payloads carry it. */
+export interface SlackUser {
+  readonly id: string;
+  readonly username: string;
+}
+
+/** A default requirement: one approver from `sre`, then `eng-leads`, four eyes. */
+export function requirement(overrides: Partial<ApprovalRequirement> = {}): ApprovalRequirement {
+  return {
+    groups: ['sre'],
+    approversRequired: 1,
+    escalateAfterMs: [],
+    timeoutMs: 15 * 60_000,
+    channel: '#gatehouse-approvals',
+    fourEyes: true,
+    unlocksTransition: false,
+    ...overrides,
+  };
+}
+
+/** Approver groups of the tests: Slack ids and names mixed, as a policy may write them. */
+export const GROUP_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  sre: ['U0ALICE', 'bob', 'U0OWNER'],
+  'eng-leads': ['U0CAROL'],
+  robots: ['billing-bot'],
+};
+
+export const USERS = {
+  alice: { id: 'U0ALICE', username: 'alice' },
+  bob: { id: 'U0BOB', username: 'bob' },
+  carol: { id: 'U0CAROL', username: 'carol' },
+  mallory: { id: 'U0MALLORY', username: 'mallory' },
+  /** The session's owner (`eng-007`), also listed in `sre` by Slack id. */
+  owner: { id: 'U0OWNER', username: 'eng-007' },
+} as const satisfies Record<string, SlackUser>;
+
+/** An approval request for `billing.deleteRecords` on `workflowId`. */
+export function approvalRequest(workflowId: string, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  const sessionId = overrides.sessionId ?? workflowId.replace(/^session-/, '');
+  const now = Date.now();
+  const req = overrides.requirement ?? requirement();
+  return {
+    approvalId: `${sessionId}:1`,
+    sessionId,
+    workflowId,
+    agentId: 'billing-bot',
+    owner: 'eng-007',
+    intent: 'clean up test billing records from last month',
+    proposal: {
+      tool: 'billing.deleteRecords',
+      args: { filter: { test: true, month: '2026-10' }, apiKey: 'sk-live-secret' },
+      reasoning: 'the test records of last month are no longer needed',
+    },
+    redactedArgs: { filter: { test: true, month: '2026-10' }, apiKey: '[redacted]' },
+    blastRadius: 14_200,
+    decision: {
+      verdict: 'approve',
+      tier: 'approval',
+      reasons: [{ rule: 'tier.destructive', message: 'destructive tools in production need a human approval' }],
+      policyHash: 'a'.repeat(64),
+      approval: req,
+    },
+    requirement: req,
+    callDigest: 'd'.repeat(64),
+    requestedAt: new Date(now).toISOString(),
+    deadline: new Date(now + req.timeoutMs).toISOString(),
+    groupMembers: GROUP_MEMBERS,
+    ...overrides,
+  };
+}
+
+/** The row `ApprovalStore` would return for `req` right after it was requested. */
+export function recordOf(req: ApprovalRequest, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    approvalId: req.approvalId,
+    sessionId: req.sessionId,
+    workflowId: req.workflowId,
+    agentId: req.agentId,
+    owner: req.owner,
+    intent: req.intent,
+    tool: req.proposal.tool,
+    reasoning: req.proposal.reasoning,
+    redactedArgs: req.redactedArgs,
+    ...(req.blastRadius === undefined ? {} : { blastRadius: req.blastRadius }),
+    decision: req.decision,
+    requirement: req.requirement,
+    groupMembers: req.groupMembers,
+    callDigest: req.callDigest,
+    status: 'pending',
+    decidedBy: [],
+    requestedAt: req.requestedAt,
+    deadline: req.deadline,
+    escalationLevel: 0,
+    posts: [],
+    votes: [],
+    ...overrides,
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * End to end against the REAL session workflow (`workflows/session.ts` hosted by
+ * `createGatehouseWorker`): an agent proposes a gated call, the approval is posted to the fake
+ * Slack, a signed click reaches the real Bolt app, the workflow resumes and the call runs (or
+ * not). Escalation and expiry use short policy deadlines (seconds); nothing asserts a duration.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Gatehouse, type SessionHandle } from '../../client';
+import { parsePolicy } from '../../policies';
+import { createGatehouseWorker } from '../../worker/create-worker';
+import { counterHits, createTestCatalog, ensureTestToolTables } from '../support/test-tools';
+import type { SlackCall } from '../support/fake-slack';
+import { getTestServers } from '../support/servers';
+import { startHarness, USERS, type Harness } from './helpers';
+
+const GROUPS = { sre: ['U0ALICE', 'bob'], 'eng-leads': ['U0CAROL'] };
+
+function policy(rule: Record<string, unknown> = {}) {
+  return {
+    name: 'approvals-e2e',
+    // The test tool's intent has nothing to do with a billing bot: keep intent scoring out of the way.
+    intent: { reviewBelow: 0 },
+    approvers: {
+      groups: GROUPS,
+      default: { groups: ['sre'], timeoutMinutes: 10, channel: '#gatehouse-approvals', fourEyes: true, ...rule },
+    },
+  };
+}
+
+let h: Harness;
+let gh: Gatehouse;
+
+before(async () => {
+  const parsed = parsePolicy(policy());
+  if (!parsed.success) throw new Error(`test policy invalid: ${JSON.stringify(parsed.issues)}`);
+  h = await startHarness({
+    prefix: 'approvals_e2e',
+    createWorker: async (ctx) => {
+      await ensureTestToolTables(ctx.db.pool);
+      return createGatehouseWorker({
+        connection: ctx.connection,
+        namespace: ctx.namespace,
+        taskQueue: ctx.taskQueue,
+        auditPool: ctx.db.pool,
+        catalog: createTestCatalog({ database: ctx.db.pool }),
+        policy: parsed.data,
+        slack: ctx.slackClient,
+      });
+    },
+  });
+  const servers = await getTestServers();
+  gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue: h.taskQueue });
+});
+after(async () => {
+  await gh?.close().catch(() => undefined);
+  await h?.close();
+});
+
+const textOf = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? '');
+
+/** Starts a session and proposes one gated call; answers once the request is posted to Slack. */
+async function proposeGated(rule: Record<string, unknown> = {}, counter = `c-${Math.random().toString(36).slice(2, 8)}`) {
+  const session: SessionHandle = await gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'count test executions', policy: policy(rule) });
+  const result = session.propose({ tool: 'test.slowCounter', args: { counter, sleepMs: 0 }, reasoning: 'one count for the test' });
+  result.catch(() => undefined);
+  const approvalId = `${session.sessionId}:1`;
+  const post = await h.slack.waitFor('chat.postMessage', (c) => textOf(c).includes(approvalId));
+  const target = { approvalId, channel: String(post.response.channel), ts: String(post.response.ts) };
+  return { session, result, approvalId, target, counter };
+}
+
+async function eventKinds(sessionId: string): Promise<string[]> {
+  const { rows } = await h.db.pool.query('SELECT kind FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
+  return rows.map((r: { kind: string }) => r.kind);
+}
+
+describe('approvals against the real session workflow', () => {
+  test('approve: refused clicks change nothing, an approver click runs the call and the message shows it', async () => {
+    const p = await proposeGated();
+    const outsider = await h.click('approve', USERS.mallory, p.target);
+    assert.equal(outsider.result?.ok === false && outsider.result.code, 'not-an-approver');
+    const owner = await h.click('approve', USERS.owner, p.target);
+    assert.equal(owner.result?.ok === false && owner.result.code, 'four-eyes');
+
+    const ok = await h.click('approve', USERS.alice, p.target);
+    assert.equal(ok.result?.ok, true);
+    const r = await p.result;
+    assert.equal(r.status, 'executed');
+    assert.equal(r.approvalId, p.approvalId);
+    assert.deepEqual([...(await counterHits(h.db.pool, p.counter)).values()], [1], 'the approved call ran once');
+
+    // The workflow's resolveApproval updated the row and the message.
+    await h.slack.waitFor('chat.update', (c) => c.args.ts === p.target.ts && textOf(c).includes('Approved'));
+    const row = await h.store.get(p.approvalId);
+    assert.equal(row?.status, 'approved');
+    assert.deepEqual(row?.decidedBy, ['U0ALICE']);
+    const kinds = await eventKinds(p.session.sessionId);
+    assert.equal(kinds.filter((k) => k === 'approved').length, 1);
+    assert.ok(!kinds.includes('alert'), 'no refused signal reached the workflow');
+    await p.session.end({ reason: 'test done' });
+  });
+
+  test('deny: the modal reason reaches the workflow, the call does not run', async () => {
+    const p = await proposeGated();
+    await h.click('deny', USERS.bob, p.target);
+    const e = await h.submitDeny(USERS.bob, 'not during the billing run');
+    assert.equal(e.result?.ok, true);
+    const r = await p.result;
+    assert.equal(r.status, 'denied');
+    assert.ok(r.decision.reasons.some((x) => x.message.includes('not during the billing run')));
+    assert.equal((await counterHits(h.db.pool, p.counter)).size, 0);
+    await h.slack.waitFor('chat.update', (c) => c.args.ts === p.target.ts && textOf(c).includes('Denied'));
+    assert.equal((await h.store.get(p.approvalId))?.status, 'denied');
+    await p.session.end({ reason: 'test done' });
+  });
+
+  test('double click: one approval in the audit trail, the second clicker is told', async () => {
+    const p = await proposeGated();
+    const [a, b] = await Promise.all([h.click('approve', USERS.alice, p.target), h.click('approve', USERS.alice, p.target)]);
+    assert.equal([a.result?.ok, b.result?.ok].filter(Boolean).length, 1);
+    const r = await p.result;
+    assert.equal(r.status, 'executed');
+    assert.deepEqual([...(await counterHits(h.db.pool, p.counter)).values()], [1], 'the call ran exactly once');
+    const kinds = await eventKinds(p.session.sessionId);
+    assert.equal(kinds.filter((k) => k === 'approved').length, 1);
+    assert.equal(kinds.filter((k) => k === 'executed').length, 1);
+    await p.session.end({ reason: 'test done' });
+  });
+
+  test('two approvers: the call waits for a second distinct approver', async () => {
+    const p = await proposeGated({ approversRequired: 2 });
+    const first = await h.click('approve', USERS.alice, p.target);
+    assert.equal(first.result?.ok && first.result.final, false);
+    // Wait until the workflow has counted the first approval (a wait, not a timed assertion).
+    for (;;) {
+      const s = await p.session.state();
+      if (s.pendingApprovals[0]?.approvedBy.includes('U0ALICE')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await counterHits(h.db.pool, p.counter)).size, 0, 'one approval is not enough');
+    const again = await h.click('approve', USERS.alice, p.target);
+    assert.equal(again.result?.ok === false && again.result.code, 'already-approved-by-you');
+    const second = await h.click('approve', USERS.bob, p.target);
+    assert.equal(second.result?.ok && second.result.final, true);
+    assert.equal((await p.result).status, 'executed');
+    assert.deepEqual((await h.store.get(p.approvalId))?.decidedBy, ['U0ALICE', 'bob']);
+    await p.session.end({ reason: 'test done' });
+  });
+
+  test('escalation: after the escalation point the next group is mentioned and may approve', async () => {
+    const p = await proposeGated({ groups: ['sre', 'eng-leads'], escalateAfterMinutes: [0.02], timeoutMinutes: 10 });
+    const repost = await h.slack.waitFor('chat.postMessage', (c) => textOf(c).includes(p.approvalId) && textOf(c).includes('Escalated'));
+    assert.ok(textOf(repost).includes('<@U0CAROL>'));
+    assert.equal((await h.store.get(p.approvalId))?.escalationLevel, 1);
+    const carol = await h.click('approve', USERS.carol, { ...p.target, ts: String(repost.response.ts) });
+    assert.equal(carol.result?.ok, true);
+    assert.equal((await p.result).status, 'executed');
+    assert.ok((await eventKinds(p.session.sessionId)).includes('escalated'));
+    await p.session.end({ reason: 'test done' });
+  });
+
+  test('expiry: at the deadline the call is denied automatically, the message says so, late clicks are refused', async () => {
+    const p = await proposeGated({ timeoutMinutes: 0.02 });
+    const r = await p.result;
+    assert.equal(r.status, 'expired');
+    assert.equal((await counterHits(h.db.pool, p.counter)).size, 0, 'never an automatic approval');
+    await h.slack.waitFor('chat.update', (c) => c.args.ts === p.target.ts && textOf(c).includes('Expired: denied automatically'));
+    assert.equal((await h.store.get(p.approvalId))?.status, 'expired');
+    const late = await h.click('approve', USERS.alice, p.target);
+    assert.equal(late.result?.ok === false && late.result.code, 'expired');
+    await p.session.end({ reason: 'test done' });
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * The real Bolt app over HTTP, its Web API client pointed at the fake Slack, clicks signed with
+ * a test signing secret, signals delivered to a real Temporal workflow (the recorder, which
+ * exposes the session's `approval` signal). The session workflow itself is covered in
+ * `session.test.ts`.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { APPROVE_ACTION_ID } from '../../approvals/messages';
+import { buttonClickBody, requirement, signedHeaders, startHarness, USERS, type Harness } from './helpers';
+
+let h: Harness;
+
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.close();
+});
+
+/** Text of every block of a Slack call, joined: what a human would read. */
+function textOf(args: Record<string, unknown>): string {
+  return JSON.stringify(args.blocks ?? []) + String(args.text ?? '');
+}
+
+function ephemeralsFor(userId: string) {
+  return h.slack.callsOf('chat.postEphemeral').filter((c) => c.args.user === userId);
+}
+
+describe('request signature verification (Bolt HTTPReceiver)', () => {
+  test('forged, stale and missing signatures are refused with 401 and nothing is signalled', async () => {
+    const a = await h.newApproval();
+    const body = buttonClickBody({ actionId: APPROVE_ACTION_ID, approvalId: a.req.approvalId, user: USERS.alice, channel: a.channel, ts: a.ts });
+    const before = h.slack.calls.length;
+
+    assert.equal(await h.post(body, signedHeaders(body, { secret: 'not-the-signing-secret' })), 401, 'forged signature');
+    const stale = Math.floor(Date.now() / 1000) - 10 * 60;
+    assert.equal(await h.post(body, signedHeaders(body, { timestamp: stale })), 401, 'replayed (stale) timestamp');
+    assert.equal(await h.post(body, {}), 401, 'missing signature');
+    const tampered = body.replace('U0ALICE', 'U0CAROL');
+    assert.equal(await h.post(tampered, signedHeaders(body)), 401, 'body changed after signing');
+
+    // A correctly signed click afterwards is handled: the refusals above were not a broken app.
+    const ok = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(ok.result?.ok, true);
+    const received = await h.received(a.handle);
+    assert.equal(received.length, 1, 'only the signed click reached the workflow');
+    assert.equal(h.interactions.filter((e) => e.approvalId === a.req.approvalId).length, 1);
+    assert.ok(h.slack.calls.slice(before).every((c) => c.method !== 'chat.postEphemeral'));
+  });
+});
+
+describe('posting', () => {
+  test('one Block Kit message with the request and Approve/Deny buttons; a retry does not post again', async () => {
+    const a = await h.newApproval();
+    const posts = h.slack.callsOf('chat.postMessage').filter((c) => textOf(c.args).includes(a.req.approvalId));
+    assert.equal(posts.length, 1);
+    const text = textOf(posts[0]!.args);
+    for (const expected of ['billing-bot', 'eng-007', 'clean up test billing records', 'billing.deleteRecords', 'tier.destructive', '14,200', 'no longer needed']) {
+      assert.ok(text.includes(expected), `message shows \`${expected}\``);
+    }
+    assert.ok(!text.includes('sk-live-secret'), 'raw secret arguments never reach Slack');
+    assert.equal(posts[0]!.args.channel, '#gatehouse-approvals');
+    const actions = (posts[0]!.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions');
+    assert.deepEqual(actions?.elements?.map((e) => [e.action_id, e.value]), [
+      ['gatehouse_approve', a.req.approvalId],
+      ['gatehouse_deny', a.req.approvalId],
+    ]);
+
+    // The activity retried (e.g. after a worker crash): the stored ts is found, nothing is posted.
+    const again = await h.activities.requestApproval(a.req);
+    assert.equal(again.postedNow, false);
+    assert.deepEqual(again.post, { level: 0, channel: a.channel, ts: a.ts });
+    assert.equal(h.slack.callsOf('chat.postMessage').filter((c) => textOf(c.args).includes(a.req.approvalId)).length, 1);
+  });
+});
+
+describe('clicks', () => {
+  test('approve: the workflow is signalled once and the message is updated in place', async () => {
+    const a = await h.newApproval();
+    const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok, true);
+    assert.deepEqual(await h.received(a.handle), [{ approvalId: a.req.approvalId, approve: true, approver: 'U0ALICE' }]);
+    const update = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Approved'));
+    assert.equal(update.args.channel, a.channel);
+    assert.ok(!textOf(update.args).includes('gatehouse_approve'), 'buttons are gone once decided');
+  });
+
+  test('deny: the button opens a modal, its submission signals with the reason', async () => {
+    const a = await h.newApproval();
+    const form = await h.click('deny', USERS.bob, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(form.error, undefined);
+    assert.deepEqual(await h.received(a.handle), [], 'opening the form decides nothing');
+    const opened = h.slack.callsOf('views.open').at(-1)!;
+    assert.equal((opened.args.view as { callback_id: string }).callback_id, 'gatehouse_deny_reason');
+
+    const e = await h.submitDeny(USERS.bob, 'not during the billing run');
+    assert.equal(e.result?.ok, true);
+    // `bob` is listed by name in the policy: the signal names him as the policy does.
+    assert.deepEqual(await h.received(a.handle), [
+      { approvalId: a.req.approvalId, approve: false, approver: 'bob', reason: 'not during the billing run' },
+    ]);
+    const update = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Denied'));
+    assert.ok(textOf(update.args).includes('not during the billing run'));
+  });
+
+  test('a click by someone outside the approver groups gets an ephemeral refusal and changes nothing', async () => {
+    const a = await h.newApproval();
+    const updatesBefore = h.slack.callsOf('chat.update').length;
+    const e = await h.click('approve', USERS.mallory, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok, false);
+    assert.equal(e.result?.ok === false && e.result.code, 'not-an-approver');
+    const eph = ephemeralsFor(USERS.mallory.id).at(-1);
+    assert.ok(eph && String(eph.args.text).includes('not in an approver group'));
+    assert.equal(eph.args.channel, a.channel);
+    assert.deepEqual(await h.received(a.handle), []);
+    assert.equal(h.slack.callsOf('chat.update').length, updatesBefore);
+    assert.equal((await h.store.get(a.req.approvalId))?.votes.length, 0);
+  });
+
+  test('a deny click by a non-approver is refused before any form is opened', async () => {
+    const a = await h.newApproval();
+    const opened = h.slack.callsOf('views.open').length;
+    const e = await h.click('deny', USERS.mallory, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok === false && e.result.code, 'not-an-approver');
+    assert.equal(h.slack.callsOf('views.open').length, opened);
+  });
+
+  test('self-approval: the owner (four eyes) and the agent are refused', async () => {
+    const a = await h.newApproval();
+    const owner = await h.click('approve', USERS.owner, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(owner.result?.ok === false && owner.result.code, 'four-eyes');
+
+    // The agent listed in a group of its own: still never its own approver.
+    const b = await h.newApproval({ requirement: requirement({ groups: ['robots'] }) });
+    const agent = { id: 'U0BOTUSER', username: 'billing-bot' };
+    const self = await h.click('approve', agent, { approvalId: b.req.approvalId, channel: b.channel, ts: b.ts });
+    assert.equal(self.result?.ok === false && self.result.code, 'self-approval');
+    assert.deepEqual(await h.received(a.handle), []);
+    assert.deepEqual(await h.received(b.handle), []);
+  });
+
+  test('without four eyes the owner may approve', async () => {
+    const a = await h.newApproval({ requirement: requirement({ fourEyes: false }) });
+    const e = await h.click('approve', USERS.owner, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok, true);
+    assert.equal((await h.received(a.handle)).length, 1);
+  });
+
+  test('double click: one signal; the second click is told it was already decided', async () => {
+    const a = await h.newApproval();
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    const [first, second] = await Promise.all([h.click('approve', USERS.alice, target), h.click('approve', USERS.alice, target)]);
+    const results = [first.result, second.result];
+    assert.equal(results.filter((r) => r?.ok).length, 1);
+    const refused = results.find((r) => r && !r.ok);
+    assert.equal(refused?.ok === false && refused.code, 'already-decided');
+    assert.ok(ephemeralsFor(USERS.alice.id).some((c) => String(c.args.text).includes('already approved')));
+    assert.equal((await h.received(a.handle)).length, 1);
+  });
+
+  test('two approvers racing: one decision, the other is told', async () => {
+    const a = await h.newApproval();
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    await h.click('deny', USERS.bob, target);
+    const [approve, deny] = await Promise.all([h.click('approve', USERS.alice, target), h.submitDeny(USERS.bob, 'racing')]);
+    assert.equal([approve.result?.ok, deny.result?.ok].filter(Boolean).length, 1);
+    const received = await h.received(a.handle);
+    assert.equal(received.length, 1);
+  });
+
+  test('a redelivered click (same action) is not signalled twice and not answered as a refusal', async () => {
+    const a = await h.newApproval();
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    const first = await h.click('approve', USERS.alice, target, '1700000000.000001');
+    const again = await h.click('approve', USERS.alice, target, '1700000000.000001');
+    assert.equal(first.result?.ok, true);
+    assert.equal(again.result?.ok && again.result.duplicate, true);
+    assert.equal((await h.received(a.handle)).length, 1);
+  });
+
+  test('a click after the deadline is refused as expired; the resolved message says denied automatically', async () => {
+    const a = await h.newApproval({ deadline: new Date(Date.now() - 1000).toISOString() });
+    const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok === false && e.result.code, 'expired');
+    assert.deepEqual(await h.received(a.handle), []);
+
+    await h.activities.resolveApproval(a.req, { approvalId: a.req.approvalId, status: 'expired', decidedBy: [], at: new Date().toISOString() });
+    const update = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Expired: denied automatically'));
+    assert.ok(!textOf(update.args).includes('gatehouse_approve'));
+    const late = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(late.result?.ok === false && late.result.code, 'expired');
+  });
+
+  test('two approvers required: the same person twice is refused, two distinct people are both signalled', async () => {
+    const a = await h.newApproval({ requirement: requirement({ approversRequired: 2 }) });
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    const one = await h.click('approve', USERS.alice, target);
+    assert.equal(one.result?.ok && one.result.final, false);
+    const progress = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('1 of 2'));
+    assert.ok(textOf(progress.args).includes('gatehouse_approve'), 'buttons stay until the second approval');
+    const same = await h.click('approve', USERS.alice, target);
+    assert.equal(same.result?.ok === false && same.result.code, 'already-approved-by-you');
+    const two = await h.click('approve', USERS.bob, target);
+    assert.equal(two.result?.ok && two.result.final, true);
+    assert.deepEqual(
+      (await h.received(a.handle)).map((s) => s.approver),
+      ['U0ALICE', 'bob'],
+    );
+    const third = await h.click('approve', USERS.carol, target);
+    assert.equal(third.result?.ok === false && third.result.code, 'already-decided');
+  });
+
+  test('escalation: the next group is mentioned in a re-post and may decide from then on', async () => {
+    const a = await h.newApproval({ requirement: requirement({ groups: ['sre', 'eng-leads'], escalateAfterMs: [60 * 60_000], timeoutMs: 2 * 60 * 60_000 }) });
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    const early = await h.click('approve', USERS.carol, target);
+    assert.equal(early.result?.ok === false && early.result.code, 'not-an-approver', 'eng-leads are not asked before the escalation');
+
+    const esc = { approvalId: a.req.approvalId, level: 1, group: 'eng-leads', at: new Date().toISOString() };
+    const first = await h.activities.escalateApproval(a.req, esc);
+    const retried = await h.activities.escalateApproval(a.req, esc);
+    assert.equal(first.postedNow, true);
+    assert.equal(retried.postedNow, false, 'a retried escalation does not post twice');
+    const repost = h.slack.callsOf('chat.postMessage').filter((c) => textOf(c.args).includes(a.req.approvalId) && textOf(c.args).includes('Escalated'));
+    assert.equal(repost.length, 1);
+    assert.ok(textOf(repost[0]!.args).includes('<@U0CAROL>'), 'the next group is mentioned');
+    assert.equal((await h.store.get(a.req.approvalId))?.escalationLevel, 1);
+
+    const later = await h.click('approve', USERS.carol, { ...target, ts: first.post!.ts });
+    assert.equal(later.result?.ok, true);
+    assert.deepEqual((await h.received(a.handle)).map((s) => s.approver), ['U0CAROL']);
+    // Both posts (the request and the escalation) show the decision.
+    await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Approved'));
+    await h.slack.waitFor('chat.update', (c) => c.args.ts === first.post!.ts && textOf(c.args).includes('Approved'));
+  });
+
+  test('a click on a session that no longer runs is refused and recorded nowhere', async () => {
+    const a = await h.newApproval();
+    await a.handle.terminate('test: session gone');
+    const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok === false && e.result.code, 'session-gone');
+    assert.equal((await h.store.get(a.req.approvalId))?.votes.length, 0, 'the vote was rolled back');
+  });
+
+  test('resolveApproval updates every post in place and keeps the first resolution', async () => {
+    const a = await h.newApproval();
+    const at = new Date().toISOString();
+    await h.activities.resolveApproval(a.req, { approvalId: a.req.approvalId, status: 'approved', decidedBy: ['U0ALICE'], reason: 'checked the filter', at });
+    await h.activities.resolveApproval(a.req, { approvalId: a.req.approvalId, status: 'expired', decidedBy: [], at });
+    const row = await h.store.get(a.req.approvalId);
+    assert.equal(row?.status, 'approved');
+    assert.deepEqual(row?.decidedBy, ['U0ALICE']);
+    const updates = h.slack.callsOf('chat.update').filter((c) => c.args.ts === a.ts);
+    assert.equal(updates.length, 2);
+    assert.ok(updates.every((u) => textOf(u.args).includes('checked the filter') && !textOf(u.args).includes('Expired')));
+  });
+});

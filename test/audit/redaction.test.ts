@@ -1,0 +1,64 @@
+/**
+ * Sensitive fields never reach the audit table in clear: events written through the catalog's
+ * path (`prepareCall` → redacted arguments in the write-ahead events → `runTool`, which appends
+ * them and the outcome through the real AuditStore) carry `[REDACTED]` where a tool marks a field
+ * sensitive — even when a caller hands runTool raw arguments by mistake.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuditStore } from '../../audit/store';
+import { verifyDatabase } from '../../audit/verify';
+import type { AuditEventInput } from '../../audit/types';
+import { createSampleCatalog, createToolActivities, REDACTED, seedSampleProduction } from '../../activities/tools';
+import { createTestDatabase, type TestDatabase } from '../support/servers';
+import { productionPolicy } from './fixtures';
+
+const SECRET = 'hunter2-do-not-log';
+let audit: TestDatabase;
+let production: TestDatabase;
+
+before(async () => {
+  [audit, production] = await Promise.all([createTestDatabase('audit_redact'), createTestDatabase('audit_redact_prod')]);
+  await seedSampleProduction(production.pool);
+});
+after(async () => {
+  await Promise.all([audit?.drop(), production?.drop()]);
+});
+
+test('a sensitive argument is stored redacted in every event of its proposal', async () => {
+  const store = new AuditStore(audit.pool);
+  const policy = productionPolicy();
+  const sessionId = 'r-1';
+  await store.startSession({
+    sessionId, workflowId: `session-${sessionId}`, agentId: 'ops-bot', owner: 'eng-007', intent: 'set a variable',
+    policyHash: policy.hash, policy: policy.document, startedAt: '2026-11-01T10:00:00Z',
+  });
+  const tools = createToolActivities({ catalog: createSampleCatalog({ productionPool: production.pool }), audit: store });
+  const args = { service: 'api', key: 'DB_PASSWORD', value: SECRET };
+  const prepared = await tools.prepareCall({ tool: 'env.modifyProduction', args });
+  assert.equal(prepared.valid, true);
+  assert.equal(prepared.redactedArgs.value, REDACTED);
+
+  const at = '2026-11-01T10:00:01.000Z';
+  const base = { sessionId, at, proposalSeq: 1, tool: 'env.modifyProduction' } as const;
+  const beforeEvents: AuditEventInput[] = [
+    { ...base, seq: 1, kind: 'proposed', args: prepared.redactedArgs, reasoning: 'rotate the password' },
+    // A careless caller passing the raw arguments: runTool redacts them again before appending.
+    { ...base, seq: 2, kind: 'approved', args, approver: 'eng-002' },
+  ];
+  const result = await tools.runTool({ sessionId, proposalSeq: 1, tool: 'env.modifyProduction', args, idempotencyKey: 'r-1:1', before: beforeEvents, afterSeq: 3, at });
+  assert.equal(result.status, 'executed', JSON.stringify(result.error));
+
+  // The tool really ran with the secret…
+  const env = await production.pool.query('SELECT value FROM service_env WHERE service = $1 AND key = $2', ['api', 'DB_PASSWORD']);
+  assert.equal(env.rows[0]?.value, SECRET);
+  // …and no column of any audit row holds it.
+  const rows = await audit.pool.query<{ seq: number; kind: string; value: string | null; whole: string }>(
+    'SELECT seq, kind, args->>\'value\' AS value, e::text AS whole FROM events e WHERE session_id = $1 ORDER BY seq', [sessionId],
+  );
+  assert.deepEqual(rows.rows.map((r) => [r.seq, r.kind, r.value]), [[1, 'proposed', REDACTED], [2, 'approved', REDACTED], [3, 'executed', REDACTED]]);
+  for (const r of rows.rows) assert.equal(r.whole.includes(SECRET), false, `seq ${r.seq} leaks the secret`);
+  const anywhere = await audit.pool.query(`SELECT count(*)::int AS n FROM events e WHERE e::text LIKE '%' || $1 || '%'`, [SECRET]);
+  assert.equal(anywhere.rows[0].n, 0);
+  assert.equal((await verifyDatabase(audit.pool, { sessionId })).ok, true);
+});

@@ -1,0 +1,183 @@
+/**
+ * The audit store against a real PostgreSQL: append-only enforcement, exactly-once appends under
+ * retries, the order guard, the session row, alerts, and an unreachable database.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { AuditStore } from '../../audit/store';
+import { AuditInputError, AuditOrderError, AuditUnavailableError, UnknownSessionError } from '../../audit/errors';
+import { verifyDatabase } from '../../audit/verify';
+import { createTestDatabase, type TestDatabase } from '../support/servers';
+import { freePort } from '../../worker/devstack/ports';
+import { incidentSession } from './fixtures';
+
+let db: TestDatabase;
+let store: AuditStore;
+
+before(async () => {
+  db = await createTestDatabase('audit_store');
+  store = new AuditStore(db.pool);
+});
+after(async () => {
+  await db?.drop();
+});
+
+async function count(sessionId: string): Promise<number> {
+  const r = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE session_id = $1', [sessionId]);
+  return Number(r.rows[0]!.n);
+}
+
+describe('append-only', () => {
+  test('UPDATE, DELETE and TRUNCATE of events are refused with a clear message', async () => {
+    const s = incidentSession('ao-1', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await store.append(s.events);
+    await assert.rejects(db.pool.query(`UPDATE events SET reasoning = 'rewritten' WHERE session_id = 'ao-1'`), /audit events are append-only: UPDATE on `events` refused/);
+    await assert.rejects(db.pool.query(`DELETE FROM events WHERE session_id = 'ao-1'`), /audit events are append-only: DELETE on `events` refused/);
+    await assert.rejects(db.pool.query('TRUNCATE events'), /audit events are append-only: TRUNCATE on `events` refused/);
+    assert.equal(await count('ao-1'), s.events.length);
+  });
+});
+
+describe('exactly once', () => {
+  test('a retried append changes nothing and reports duplicates', async () => {
+    const s = incidentSession('eo-1', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await store.startSession(s.record); // idempotent
+    const first = await store.append(s.events.slice(0, 5));
+    assert.deepEqual(first, { inserted: 5, duplicates: 0 });
+    const again = await store.append(s.events.slice(0, 5));
+    assert.deepEqual(again, { inserted: 0, duplicates: 5 });
+    // A retry that overlaps what landed and carries the next events: only the new ones land,
+    // chained from the stored hash.
+    const overlap = await store.append(s.events.slice(3, 8));
+    assert.deepEqual(overlap, { inserted: 3, duplicates: 2 });
+    assert.equal(await count('eo-1'), 8);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-1' })).ok, true);
+  });
+
+  test('two attempts racing with the same events write each event once', async () => {
+    const s = incidentSession('eo-2', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    const results = await Promise.all([store.append(s.events), store.append(s.events), store.append(s.events)]);
+    assert.equal(results.reduce((n, r) => n + r.inserted, 0), s.events.length);
+    assert.equal(await count('eo-2'), s.events.length);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-2' })).ok, true);
+  });
+
+  test('a retried outcome with a different latency keeps the first record', async () => {
+    const s = incidentSession('eo-3', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await store.append(s.events.slice(0, 4));
+    const outcome = s.events[3]!;
+    const r = await store.append([{ ...outcome, latencyMs: 999 }]);
+    assert.deepEqual(r, { inserted: 0, duplicates: 1 });
+    const row = await db.pool.query('SELECT latency_ms FROM events WHERE session_id = $1 AND seq = $2', ['eo-3', outcome.seq]);
+    assert.equal(row.rows[0].latency_ms, outcome.latencyMs);
+  });
+});
+
+describe('order guard', () => {
+  test('an event before its predecessor raises a retryable error and writes nothing', async () => {
+    const s = incidentSession('og-1', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await store.append(s.events.slice(0, 2));
+    const err = await store.append(s.events.slice(3, 5)).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof AuditOrderError);
+    assert.equal(err.retryable, true);
+    assert.equal(err.type, 'AuditOrderError');
+    assert.equal(err.seq, 4);
+    assert.match(err.message, /event 4 of session `og-1` arrived before event 3/);
+    // A batch with a hole rolls back whole: event 3 did not land either.
+    await assert.rejects(store.append([s.events[2]!, s.events[4]!]), AuditOrderError);
+    assert.equal(await count('og-1'), 2);
+    // Once the predecessor is there, the retry succeeds.
+    await store.append(s.events.slice(2, 5));
+    assert.equal(await count('og-1'), 5);
+  });
+
+  test('the first event of a session must be seq 1', async () => {
+    await assert.rejects(store.append([{ sessionId: 'og-2', seq: 2, kind: 'proposed', at: '2026-11-01T10:00:00Z' }]), AuditOrderError);
+  });
+
+  test('a malformed event is refused before the database is touched', async () => {
+    await assert.rejects(store.append([{ sessionId: 'og-3', seq: -1, kind: 'proposed', at: '2026-11-01T10:00:00Z' }]), AuditInputError);
+  });
+});
+
+describe('many sessions at once', () => {
+  test('interleaved appends of many sessions each form a valid chain', async () => {
+    const sessions = Array.from({ length: 12 }, (_, i) => incidentSession(`ms-${i}`, '2026-11-01T10:00:00Z'));
+    await Promise.all(sessions.map((s) => store.startSession(s.record)));
+    // One proposal's events per append, sessions concurrently, as the worker writes them.
+    await Promise.all(sessions.map(async (s) => {
+      for (let i = 0; i < s.events.length; i += 3) await store.append(s.events.slice(i, i + 3));
+    }));
+    // And one batch mixing two sessions, out of order: each is sorted and chained on its own.
+    const a = incidentSession('ms-a', '2026-11-01T10:00:00Z');
+    const b = incidentSession('ms-b', '2026-11-01T10:00:00Z');
+    await store.startSession(a.record);
+    await store.startSession(b.record);
+    assert.deepEqual(await store.append([...b.events].reverse().concat(a.events)), { inserted: a.events.length + b.events.length, duplicates: 0 });
+    const report = await verifyDatabase(db.pool);
+    assert.equal(report.ok, true, JSON.stringify(report.broken));
+    for (const s of sessions) assert.equal(await count(s.record.sessionId), s.events.length);
+  });
+});
+
+describe('session row and alerts', () => {
+  test('patchSession merges counters and keeps absent fields; unknown sessions are refused', async () => {
+    const s = incidentSession('sr-1', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await store.patchSession('sr-1', { mode: 'read-only', counters: { proposals: 2, executed: 1 } });
+    await store.patchSession('sr-1', { counters: { proposals: 3 }, intentScore: 0.9 });
+    await store.patchSession('sr-1', { finalState: 'completed', endedAt: '2026-11-01T10:05:00Z', flaggedForReview: true });
+    const r = await db.pool.query('SELECT mode, counters, intent_score, final_state, ended_at, flagged_for_review, policy_hash FROM sessions WHERE session_id = $1', ['sr-1']);
+    const row = r.rows[0];
+    assert.equal(row.mode, 'read-only');
+    assert.deepEqual(row.counters, { proposals: 3, executed: 1 });
+    assert.equal(row.intent_score, 0.9);
+    assert.equal(row.final_state, 'completed');
+    assert.equal(row.ended_at.toISOString(), '2026-11-01T10:05:00.000Z');
+    assert.equal(row.flagged_for_review, true);
+    assert.equal(row.policy_hash, s.record.policyHash);
+    await assert.rejects(store.patchSession('nope', { mode: 'closed' }), UnknownSessionError);
+  });
+
+  test('the same alert raised twice (a retry) is recorded once', async () => {
+    await store.raiseAlert('sr-1', 'intent', 'deviation 72%', '2026-11-01T10:01:00Z');
+    await store.raiseAlert('sr-1', 'intent', 'deviation 72%', '2026-11-01T10:01:00Z');
+    await store.raiseAlert('sr-1', 'budget', 'x'.repeat(10_000), '2026-11-01T10:02:00Z');
+    const r = await db.pool.query('SELECT kind FROM alerts WHERE session_id = $1 ORDER BY at', ['sr-1']);
+    assert.deepEqual(r.rows.map((x) => x.kind), ['intent', 'budget']);
+  });
+});
+
+describe('faults', () => {
+  test('an unreachable database is a retryable AuditUnavailableError from every method', async () => {
+    const port = await freePort();
+    const pool = new pg.Pool({ connectionString: `postgres://postgres:x@127.0.0.1:${port}/audit`, connectionTimeoutMillis: 2_000 });
+    pool.on('error', () => undefined);
+    const down = new AuditStore(pool);
+    const s = incidentSession('un-1', '2026-11-01T10:00:00Z');
+    try {
+      for (const attempt of [
+        () => down.append(s.events),
+        () => down.startSession(s.record),
+        () => down.patchSession('un-1', { mode: 'closed' }),
+        () => down.raiseAlert('un-1', 'k', 'm', '2026-11-01T10:00:00Z'),
+      ]) {
+        const err = await attempt().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof AuditUnavailableError, String(err));
+        assert.equal(err.retryable, true);
+        assert.equal(err.type, 'AuditUnavailableError');
+      }
+    } finally {
+      await pool.end();
+    }
+    // The real store still works: nothing else broke.
+    await store.startSession(s.record);
+    assert.deepEqual(await store.append(s.events.slice(0, 1)), { inserted: 1, duplicates: 0 });
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Decision-level traces and the sessions listing, read back from a real PostgreSQL.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuditStore } from '../../audit/store';
+import { UnknownSessionError } from '../../audit/errors';
+import { listSessions } from '../../audit/queries';
+import { formatArgs, formatMs, loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
+import { createTestDatabase, type TestDatabase } from '../support/servers';
+import { incidentSession, scriptSession } from './fixtures';
+
+let db: TestDatabase;
+let store: AuditStore;
+
+before(async () => {
+  db = await createTestDatabase('audit_trace');
+  store = new AuditStore(db.pool);
+  const s = incidentSession('t-incident', '2026-11-01T10:00:00Z');
+  await store.startSession(s.record);
+  await store.append(s.events);
+  await store.raiseAlert('t-incident', 'intent', 'deviation 72% from the declared intent', '2026-11-01T10:00:05Z');
+  await store.patchSession('t-incident', {
+    mode: 'read-only', finalState: 'completed', endedAt: s.events[s.events.length - 1]!.at,
+    counters: { proposals: 3, executed: 1, denied: 2, failed: 0, expired: 0, tokens: 2100 }, intentScore: 0.28, flaggedForReview: true,
+  });
+  const other = scriptSession({
+    sessionId: 't-other', startedAt: '2026-11-02T09:00:00Z', agentId: 'ops-bot', owner: 'eng-012', intent: 'restart a service',
+    steps: [
+      { proposal: { tool: 'staging.writeConfig', args: { key: 'LOG_LEVEL', value: 'debug' }, reasoning: 'more logs' }, fail: 'staging is read-only today', latencyMs: 40 },
+      { proposal: { tool: 'services.restart', args: { service: 'api' }, reasoning: 'restart it' } },
+    ],
+  });
+  await store.startSession(other.record);
+  await store.append(other.events.slice(0, 7)); // still running: the second proposal waits for approval
+});
+after(async () => {
+  await db?.drop();
+});
+
+describe('trace text', () => {
+  test('tells each proposal as one sentence with its decision, approval and outcome', async () => {
+    const text = renderTraceText(await loadTrace(db.pool, 't-incident'));
+    const lines = text.split('\n');
+    assert.match(lines[0]!, /^session t-incident · agent billing-bot · owner eng-007$/);
+    assert.match(text, /intent: "clean up test billing records"/);
+    assert.match(text, /mode read-only · final state completed · 2m 20s · intent alignment 0\.28 · FLAGGED FOR REVIEW/);
+    const del = lines.find((l) => l.includes('#2 '));
+    assert.ok(del, text);
+    assert.match(del, /\+4\.0 s  #2 the agent proposed billing\.deleteRecords\(filter=\{"period":"2026-10","test":true\}\) \(est\. 14,200 rows\)/);
+    assert.match(del, /the policy decided APPROVAL \(tier\.destructive: [^;]+; blast-radius\.limit: /);
+    assert.match(del, /approval requested from data-owners; eng-007 denied after 2m 13s: 'not test data'; nothing ran$/);
+    assert.match(text, /#1 the agent proposed billing\.query\(customer="acme", period="2026-10"\) \[1,200 tokens\]; the policy decided ALLOW \(tier\.read: .*\); it ran in 12 ms$/m);
+    assert.match(text, /#3 the agent proposed audit\.modify\(entry=42\); the policy decided DENY \(tool\.always-blocked: [^;]+;.*\); nothing ran/);
+    assert.match(text, /the session ended: completed: 'done'/);
+    assert.match(text, /alerts:\n  2026-11-01T10:00:05\.000Z intent: deviation 72% from the declared intent/);
+  });
+
+  test('a failed call and a pending approval read as such', async () => {
+    const text = renderTraceText(await loadTrace(db.pool, 't-other'));
+    assert.match(text, /#1 the agent proposed staging\.writeConfig\(key="LOG_LEVEL", value="debug"\); the policy decided ALLOW .*; it failed after 40 ms: staging is read-only today/);
+    assert.match(text, /#2 the agent proposed services\.restart\(service="api"\); the policy decided APPROVAL .*; approval requested from on-call; waiting for approval$/m);
+    assert.match(text, /mode normal · running/);
+  });
+
+  test('an unknown session is a clear error', async () => {
+    await assert.rejects(loadTrace(db.pool, 'nope'), (e: unknown) => e instanceof UnknownSessionError && e.message === 'unknown session `nope`: no such session in the audit trail');
+  });
+});
+
+describe('trace JSON', () => {
+  test('has the seed shape', async () => {
+    const json = traceToJson(await loadTrace(db.pool, 't-incident'));
+    assert.deepEqual(Object.keys(json).sort(), ['alertsGenerated', 'declaredIntent', 'executedActions', 'finalState', 'intentDeviation', 'sessionId', 'totalTime']);
+    assert.equal(json.sessionId, 't-incident');
+    assert.equal(json.declaredIntent, 'clean up test billing records');
+    assert.equal(json.intentDeviation, 72);
+    assert.deepEqual(json.alertsGenerated, ['intent: deviation 72% from the declared intent']);
+    assert.equal(json.totalTime, 140_000);
+    assert.equal(json.finalState, 'completed');
+    assert.equal(json.executedActions.length, 3);
+    const [q, del, blocked] = json.executedActions;
+    assert.deepEqual(
+      { timestamp: q!.timestamp, action: q!.action, parameters: q!.parameters, result: q!.result, tokenCost: q!.tokenCost, latencyMs: q!.latencyMs },
+      { timestamp: '2026-11-01T10:00:02.000Z', action: 'billing.query', parameters: { customer: 'acme', period: '2026-10' }, result: 'success', tokenCost: 1200, latencyMs: 12 },
+    );
+    assert.equal(del!.result, 'blocked');
+    assert.equal(del!.verdict, 'approve');
+    assert.equal(del!.latencyMs, 133_000);
+    assert.ok(del!.rules.includes('tier.destructive'));
+    assert.equal(blocked!.result, 'blocked');
+    assert.ok(blocked!.rules.includes('tool.always-blocked'));
+  });
+
+  test('a failed call is an error result; an unscored, running session says so', async () => {
+    const json = traceToJson(await loadTrace(db.pool, 't-other'));
+    assert.deepEqual(json.executedActions.map((a) => a.result), ['error', 'pending']);
+    assert.equal(json.intentDeviation, null);
+    assert.equal(json.finalState, 'running');
+  });
+});
+
+describe('sessions listing', () => {
+  test('lists newest first with mode, counters and final state, filtered by agent', async () => {
+    const all = await listSessions(db.pool);
+    assert.deepEqual(all.map((s) => s.sessionId), ['t-other', 't-incident']);
+    const incident = all[1]!;
+    assert.equal(incident.mode, 'read-only');
+    assert.equal(incident.finalState, 'completed');
+    assert.equal(incident.counters.denied, 2);
+    assert.equal(incident.flaggedForReview, true);
+    assert.equal(all[0]!.finalState, undefined);
+    assert.deepEqual((await listSessions(db.pool, { agentId: 'ops-bot' })).map((s) => s.sessionId), ['t-other']);
+    assert.deepEqual((await listSessions(db.pool, { limit: 1 })).map((s) => s.sessionId), ['t-other']);
+  });
+});
+
+describe('formatting', () => {
+  test('durations and arguments', () => {
+    assert.equal(formatMs(950), '950 ms');
+    assert.equal(formatMs(3_240), '3.2 s');
+    assert.equal(formatMs(125_000), '2m 05s');
+    assert.equal(formatMs(3_780_000), '1h 03m');
+    assert.equal(formatArgs({ b: 'x'.repeat(200), a: 1 }), `a=1, b="${'x'.repeat(76)}...`);
+  });
+});

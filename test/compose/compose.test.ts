@@ -1,0 +1,218 @@
+/**
+ * The production-shaped stack cannot run here (no Docker engine), so this checks its structure by
+ * parsing it: the services exist, every image is pinned, Gatehouse is configured only through the
+ * environment variables `client/config.ts` reads and they point at the right services, health
+ * checks gate start-up order, and the Dockerfile runs files that exist.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { interpolate, loadComposeFile, ComposeInterpolationError, type ComposeService } from './compose-file';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contract';
+
+const root = join(__dirname, '..', '..');
+const composePath = join(root, 'docker-compose.yml');
+/** `docker compose up` with no `.env`: every default applies. */
+const compose = loadComposeFile(composePath, {});
+const services = compose.services;
+
+const GATEHOUSE_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'GATEHOUSE_TASK_QUEUE',
+  'DATABASE_URL',
+  'GATEHOUSE_PRODUCTION_DATABASE_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+] as const;
+
+function service(name: string): ComposeService {
+  const s = services[name];
+  assert.ok(s, `service \`${name}\` is missing from docker-compose.yml`);
+  return s;
+}
+
+/** The Gatehouse services: those built from the project's Dockerfile. */
+const gatehouseServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
+
+function hostPort(url: string): { host: string; port: string } {
+  const u = new URL(url.includes('://') ? url : `grpc://${url}`);
+  return { host: u.hostname, port: u.port };
+}
+
+function containerPorts(s: ComposeService): string[] {
+  return s.ports.map((p) => p.split(':').at(-1)!.split('/')[0]!);
+}
+
+describe('compose interpolation', () => {
+  it('applies defaults, values and escapes the way docker compose does', () => {
+    assert.equal(interpolate('${A:-x}', {}), 'x');
+    assert.equal(interpolate('${A:-x}', { A: '' }), 'x');
+    assert.equal(interpolate('${A-x}', { A: '' }), '');
+    assert.equal(interpolate('${A:-x}', { A: 'y' }), 'y');
+    assert.equal(interpolate('$$HOME $A', { A: 'a' }), '$HOME a');
+    assert.throws(() => interpolate('${A:?needed}', {}), ComposeInterpolationError);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('has the Temporal server with its own PostgreSQL, the UI, the audit database, the worker and the approvals app', () => {
+    for (const name of ['temporal', 'temporal-db', 'temporal-ui', 'audit-db', 'production-db', 'gatehouse-worker', 'gatehouse-approvals']) {
+      service(name);
+    }
+    const temporal = service('temporal');
+    assert.match(temporal.image ?? '', /^temporalio\/(auto-setup|server):/);
+    assert.equal(temporal.environment.POSTGRES_SEEDS, 'temporal-db', 'temporal persists to its own postgres');
+    assert.match(temporal.environment.DB ?? '', /^postgres/);
+    assert.match(service('temporal-ui').image ?? '', /^temporalio\/ui:/);
+    assert.notEqual(temporal.environment.POSTGRES_SEEDS, 'audit-db', 'the audit trail does not share the temporal database');
+  });
+
+  it('pins every image to a version (no `latest`, no missing tag)', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (s.build) continue;
+      const image = s.image;
+      assert.ok(image, `service \`${name}\` has neither image nor build`);
+      const tag = image.includes('@sha256:') ? 'digest' : image.slice(image.lastIndexOf('/') + 1).split(':')[1];
+      assert.ok(tag, `service \`${name}\`: image \`${image}\` has no tag`);
+      assert.notEqual(tag, 'latest', `service \`${name}\`: image \`${image}\` is not pinned`);
+      assert.match(tag, /\d/, `service \`${name}\`: tag of \`${image}\` names no version`);
+    }
+  });
+
+  it('builds the worker, the approvals app and the sample seed from the Dockerfile, each running a file that exists', () => {
+    assert.deepEqual(gatehouseServices.map(([n]) => n).sort(), ['gatehouse-approvals', 'gatehouse-worker', 'sample-seed']);
+    for (const [name, s] of gatehouseServices) {
+      assert.ok(existsSync(join(root, s.build!.context, s.build!.dockerfile)), `service \`${name}\`: dockerfile missing`);
+      const command = s.command ?? [];
+      assert.deepEqual(command.slice(0, 3), ['node', '--import', 'tsx'], `service \`${name}\` runs sources through tsx`);
+      const entry = command[3];
+      assert.ok(entry, `service \`${name}\` names no entry file`);
+      assert.ok(existsSync(join(root, entry)), `service \`${name}\`: entry \`${entry}\` does not exist`);
+    }
+    assert.equal(service('gatehouse-worker').command?.[3], 'worker/main.ts');
+  });
+
+  it('configures Gatehouse only by the environment variables client/config.ts reads, wired to the right services', async () => {
+    const configSource = readFileSync(join(root, 'client', 'config.ts'), 'utf8');
+    for (const [name, s] of gatehouseServices) {
+      for (const key of GATEHOUSE_ENV) {
+        assert.ok(key in s.environment, `service \`${name}\` does not set \`${key}\``);
+        assert.ok(configSource.includes(key), `client/config.ts does not read \`${key}\``);
+      }
+      const temporal = hostPort(s.environment.TEMPORAL_ADDRESS!);
+      assert.equal(temporal.host, 'temporal');
+      assert.ok(containerPorts(service('temporal')).includes(temporal.port), 'temporal address port is the exposed frontend port');
+      assert.equal(hostPort(s.environment.DATABASE_URL!).host, 'audit-db');
+      assert.equal(hostPort(s.environment.GATEHOUSE_PRODUCTION_DATABASE_URL!).host, 'production-db');
+      assert.equal(s.environment.GATEHOUSE_TASK_QUEUE, 'gatehouse');
+    }
+    // The same environment, read by the real config loader, yields a config for that stack.
+    const { loadConfig } = await import('../../client/config');
+    const worker = service('gatehouse-worker');
+    // GATEHOUSE_STACK_FILE points nowhere: a dev stack running on this machine must not leak in.
+    const config = loadConfig({ ...worker.environment, GATEHOUSE_STACK_FILE: join(root, 'test', 'compose', 'no-such-stack.json') });
+    assert.equal(config.temporalAddress, 'temporal:7233');
+    assert.equal(config.namespace, 'default');
+    assert.equal(config.taskQueue, 'gatehouse');
+    assert.equal(config.databaseUrl, worker.environment.DATABASE_URL);
+    assert.equal(config.productionDatabaseUrl, worker.environment.GATEHOUSE_PRODUCTION_DATABASE_URL);
+  });
+
+  it('lets a .env file point the worker at another cluster', () => {
+    const external = loadComposeFile(composePath, { TEMPORAL_ADDRESS: 'gatehouse.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'gatehouse.a1b2c' });
+    const env = external.services['gatehouse-worker']!.environment;
+    assert.equal(env.TEMPORAL_ADDRESS, 'gatehouse.a1b2c.tmprl.cloud:7233');
+    assert.equal(env.TEMPORAL_NAMESPACE, 'gatehouse.a1b2c');
+  });
+
+  it('parses with no .env at all (optional Slack variables do not abort `docker compose up`)', () => {
+    assert.doesNotThrow(() => loadComposeFile(composePath, {}));
+  });
+
+  it('gives every long-running service a health check and gates start-up on them', () => {
+    for (const [name, s] of Object.entries(services)) {
+      const oneShot = s.restart === 'no';
+      if (!oneShot) assert.ok(s.healthcheck && s.healthcheck.test.length > 0, `service \`${name}\` has no health check`);
+      for (const [dep, condition] of Object.entries(s.dependsOn)) {
+        const target = services[dep];
+        assert.ok(target, `service \`${name}\` depends on unknown \`${dep}\``);
+        assert.notEqual(condition, 'service_started', `service \`${name}\`: depends_on \`${dep}\` has no condition`);
+        if (condition === 'service_healthy') assert.ok(target.healthcheck, `service \`${name}\` waits for \`${dep}\` to be healthy but it has no health check`);
+        if (condition === 'service_completed_successfully') assert.equal(target.restart, 'no', `\`${dep}\` is a one-shot`);
+      }
+    }
+    const worker = service('gatehouse-worker');
+    for (const dep of ['temporal', 'audit-db', 'production-db']) {
+      assert.equal(worker.dependsOn[dep], 'service_healthy', `the worker waits for \`${dep}\``);
+    }
+  });
+
+  it('publishes the Temporal frontend, the Web UI and PostgreSQL ports', () => {
+    assert.ok(service('temporal').ports.some((p) => p.endsWith(':7233')));
+    assert.ok(service('temporal-ui').ports.some((p) => p.startsWith('8233:')));
+    assert.ok(containerPorts(service('audit-db')).includes('5432'));
+  });
+
+  it('registers every search attribute a session carries', () => {
+    const setup = Object.values(services).find((s) => (s.command ?? []).join(' ').includes('search-attribute create'));
+    assert.ok(setup, 'no service registers the search attributes');
+    const text = (setup.command ?? []).join(' ');
+    for (const attr of Object.values(SEARCH_ATTRIBUTES)) assert.match(text, new RegExp(`--name ${attr} `), `search attribute \`${attr}\` is not registered`);
+    assert.equal(service('gatehouse-worker').dependsOn['temporal-setup'], 'service_completed_successfully');
+  });
+
+  it('seeds the sample production database before the worker starts', () => {
+    assert.equal(service('gatehouse-worker').dependsOn['sample-seed'], 'service_completed_successfully');
+    assert.equal(service('sample-seed').dependsOn['production-db'], 'service_healthy');
+    assert.equal(service('sample-seed').command?.[3], 'demo/seed.ts');
+  });
+
+  it('passes the remote-cluster settings the worker reads (TLS client pair, API key) and its policy', () => {
+    const env = service('gatehouse-worker').environment;
+    for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_API_KEY', 'GATEHOUSE_POLICY']) {
+      assert.ok(key in env, `the worker does not get \`${key}\``);
+    }
+    const workerSource = readFileSync(join(root, 'worker', 'main.ts'), 'utf8');
+    for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_API_KEY', 'GATEHOUSE_POLICY']) assert.ok(workerSource.includes(key), `worker/main.ts does not read \`${key}\``);
+    assert.ok(existsSync(join(root, env.GATEHOUSE_POLICY!)), 'the default policy file exists');
+  });
+
+  it('declares the named volumes the databases use', () => {
+    for (const v of ['temporal-db', 'audit-db', 'production-db']) assert.ok(compose.volumes.includes(v), `volume \`${v}\` is not declared`);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+  it('builds on a pinned Node 20 slim image', () => {
+    const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+    assert.ok(froms.length > 0);
+    for (const image of froms) assert.match(image, /^node:20\.\d+\.\d+-[a-z]+-slim$/, `base image \`${image}\` is not a pinned node 20 slim`);
+  });
+
+  it('installs production dependencies only, and tsx is one of them', () => {
+    assert.match(dockerfile, /npm ci --omit=dev/);
+    assert.ok(pkg.dependencies.tsx, 'tsx must be a runtime dependency: the image runs sources through it');
+  });
+
+  it('runs the worker through tsx by default, unprivileged', () => {
+    const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile);
+    assert.ok(cmd);
+    const argv = JSON.parse(cmd[1]!) as string[];
+    assert.deepEqual(argv, ['node', '--import', 'tsx', 'worker/main.ts']);
+    assert.ok(existsSync(join(root, argv[3]!)));
+    assert.match(dockerfile, /^USER node$/m);
+  });
+
+  it('keeps the sources the image needs out of .dockerignore', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    assert.ok(ignored.includes('node_modules'), 'host node_modules must not overwrite the image');
+    for (const needed of ['worker', 'workflows', 'activities', 'policies', 'audit', 'approvals', 'client', 'package.json', 'package-lock.json']) {
+      assert.ok(!ignored.includes(needed), `\`${needed}\` is excluded from the image`);
+    }
+  });
+});

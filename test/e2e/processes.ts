@@ -1,0 +1,82 @@
+/**
+ * The end-to-end suite drives Gatehouse the way a user does: as processes. `runCli` runs one
+ * `gatehouse` command to completion; `startStack` runs `gatehouse start` until stopped, ready once
+ * the stack file it writes appears (its worker is polling by then).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnGroup, type ManagedProcess } from '../../worker/devstack/process-group';
+
+export const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'gatehouse.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `gatehouse <args>` with `env`, to completion (killed after `timeoutMs`). */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      stderr += `\n[e2e] killed after ${timeoutMs} ms`;
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Parses the JSON a `--json` command printed, with the command's output in the error when it is not JSON. */
+export function parseJsonOutput<T>(what: string, r: CliResult): T {
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-4000)}`);
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`${what} printed no JSON:\n${r.stdout.slice(-4000)}\n${r.stderr}`);
+  }
+}
+
+export interface RunningStack {
+  readonly process: ManagedProcess;
+  readonly stackFile: unknown;
+  /** SIGINT, as Ctrl-C would; resolves once every process of the stack has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `gatehouse start` and waits for the stack file it writes while running. */
+export async function startStack(env: NodeJS.ProcessEnv, stackFile: string, timeoutMs = 150_000): Promise<RunningStack> {
+  const proc = spawnGroup(process.execPath, [BIN, 'start'], { cwd: ROOT, env });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.hasExited()) throw new Error(`gatehouse start exited during start-up:\n${proc.outputTail()}`);
+    if (existsSync(stackFile)) {
+      try {
+        const parsed = JSON.parse(readFileSync(stackFile, 'utf8')) as { pid?: number };
+        if (parsed.pid === proc.pid) {
+          return { process: proc, stackFile: parsed, stop: () => proc.stop({ signal: 'SIGINT', graceMs: 20_000 }) };
+        }
+      } catch {
+        // Being written: look again.
+      }
+    }
+    if (Date.now() > deadline) {
+      await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+      throw new Error(`gatehouse start wrote no stack file within ${timeoutMs} ms:\n${proc.outputTail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

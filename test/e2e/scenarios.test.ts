@@ -1,0 +1,203 @@
+/**
+ * End to end, as a user: `gatehouse start` runs as a process (against the suite's Temporal server
+ * and PostgreSQL, with fresh databases), every demo scenario runs as `gatehouse demo <name> --json`
+ * against it, and the outcomes are checked where they are true: the audit trail and the
+ * production database, not the demo's own words. Then `gatehouse audit verify` must pass and
+ * every session's workflow history must replay against today's code (`gatehouse replay`).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
+import { parseJsonOutput, runCli, startStack, type RunningStack } from './processes';
+import type { DemoReport } from '../../demo';
+
+/** Variables that would point a process somewhere else than this test's stack. */
+const STRIPPED = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'GATEHOUSE_TASK_QUEUE', 'DATABASE_URL', 'GATEHOUSE_PRODUCTION_DATABASE_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'GATEHOUSE_POLICY'];
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of STRIPPED) delete env[k];
+  return env;
+}
+
+describe('gatehouse end to end: the demo scenarios against a started stack', { timeout: 600_000 }, () => {
+  let audit: TestDatabase;
+  let production: TestDatabase;
+  let dataDir: string;
+  let stack: RunningStack | undefined;
+  /** What a user's second terminal has: nothing but the stack file the running stack wrote. */
+  let userEnv: NodeJS.ProcessEnv;
+  const sessions: string[] = [];
+
+  before(async () => {
+    const servers = await getTestServers();
+    [audit, production] = await Promise.all([createTestDatabase('e2e_audit'), createTestDatabase('e2e_production')]);
+    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'));
+    const stackFile = join(dataDir, 'stack.json');
+    userEnv = { ...baseEnv(), GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_STACK_FILE: stackFile };
+    stack = await startStack(
+      {
+        ...userEnv,
+        TEMPORAL_ADDRESS: servers.temporalAddress,
+        TEMPORAL_NAMESPACE: servers.namespace,
+        DATABASE_URL: audit.url,
+        GATEHOUSE_PRODUCTION_DATABASE_URL: production.url,
+        // A queue of its own: no other test file's worker may take these sessions.
+        GATEHOUSE_TASK_QUEUE: `e2e-${randomBytes(4).toString('hex')}`,
+      },
+      stackFile,
+    );
+  });
+
+  after(async () => {
+    await stack?.stop();
+    await Promise.allSettled([audit?.drop(), production?.drop()]);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function demo(name: string, ...flags: string[]): Promise<DemoReport> {
+    const report = parseJsonOutput<DemoReport>(`gatehouse demo ${name}`, await runCli(['demo', name, '--json', ...flags], userEnv));
+    sessions.push(...report.sessionIds);
+    assert.equal(report.traces.length, report.sessionIds.length, 'the demo ends with a trace of every session');
+    return report;
+  }
+
+  async function events(sessionId: string): Promise<{ kind: string; tool: string | null; proposal_seq: number | null; approver: string | null; decision: { verdict: string; reasons: { rule: string }[] } | null }[]> {
+    const r = await audit.pool.query('SELECT kind, tool, proposal_seq, approver, decision FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
+    return r.rows;
+  }
+
+  async function count(sql: string, params: unknown[] = []): Promise<number> {
+    const r = await production.pool.query<{ n: string }>(sql, params);
+    return Number(r.rows[0]?.n);
+  }
+
+  const testRows = (period: string) =>
+    count("SELECT count(*)::text AS n FROM billing_records WHERE is_test AND billed_at >= $1::date AND billed_at < $1::date + interval '1 month'", [`${period}-01`]);
+  const monthRows = (period: string) =>
+    count("SELECT count(*)::text AS n FROM billing_records WHERE billed_at >= $1::date AND billed_at < $1::date + interval '1 month'", [`${period}-01`]);
+
+  it('billing-cleanup: the 14,200-row delete waits for a human who denies it; the rows are still there', async () => {
+    const r = await demo('billing-cleanup');
+    const f = r.facts as Record<string, any>;
+    const sessionId = r.sessionIds[0]!;
+    const before = await testRows(f.period);
+    assert.ok(before >= 14_200, `the sample data has the incident's test rows (${before})`);
+    assert.equal(f.testBefore, before);
+    assert.equal(f.blastRadius, before, 'the approver was shown the blast radius');
+
+    const trail = await events(sessionId);
+    const deletes = trail.filter((e) => e.tool === 'billing.deleteRecords');
+    // Above the hard cap: denied outright, never put to a human.
+    const overCap = deletes.filter((e) => e.proposal_seq === deletes[0]!.proposal_seq);
+    assert.ok(overCap.some((e) => e.kind === 'decided' && e.decision?.verdict === 'deny' && e.decision.reasons.some((x) => x.rule === 'blast-radius.cap')));
+    assert.ok(!overCap.some((e) => e.kind === 'approval-requested'));
+    // Narrowed: held, then denied by a person (not the agent, not its owner).
+    assert.ok(deletes.some((e) => e.kind === 'approval-requested'));
+    const denial = deletes.find((e) => e.kind === 'denied');
+    assert.ok(denial?.approver, 'a named approver denied it');
+    assert.notEqual(denial.approver, 'billing-bot');
+    assert.notEqual(denial.approver, 'intern-042');
+    assert.ok(!deletes.some((e) => e.kind === 'executed'), 'no delete ran');
+    const approval = await audit.pool.query('SELECT status, decided_by FROM approvals WHERE approval_id = $1', [f.approvalId]);
+    assert.equal(approval.rows[0]?.status, 'denied');
+
+    assert.equal(await testRows(f.period), before, 'every test row is still there');
+  });
+
+  it('volume-cleanup: list then unmount is a forbidden transition; the unlock request lands as an approval', async () => {
+    const r = await demo('volume-cleanup');
+    const f = r.facts as Record<string, any>;
+    assert.equal(f.listStatus, 'executed');
+    assert.equal(f.unmountStatus, 'denied');
+    const trail = await events(r.sessionIds[0]!);
+    const unmounts = trail.filter((e) => e.tool === 'volumes.unmount');
+    assert.ok(unmounts.some((e) => e.kind === 'decided' && e.decision?.reasons.some((x) => x.rule === 'transition.forbidden')));
+    assert.ok(unmounts.some((e) => e.kind === 'approval-requested'), 'the out-of-band unlock is an approval request');
+    assert.ok(!unmounts.some((e) => e.kind === 'executed'));
+    const approval = await audit.pool.query("SELECT status, requirement FROM approvals WHERE approval_id = $1", [f.unlockApprovalId]);
+    assert.equal(approval.rows[0]?.requirement?.unlocksTransition, true);
+    assert.equal(approval.rows[0]?.status, 'denied');
+    assert.equal(await count('SELECT count(*)::text AS n FROM volume_mounts WHERE volume_id = $1', [f.volumeId]) > 0, true, 'the volume is still mounted');
+  });
+
+  it('runaway: read-only at 80% of the write budget, closed and flagged at 100%; the cost cap stops a token-hungry agent', async () => {
+    const r = await demo('runaway');
+    const [looper, hungry] = r.sessionIds as [string, string];
+    const loopTrail = await events(looper);
+    const modes = loopTrail.filter((e) => e.kind === 'mode-changed').length;
+    assert.ok(modes >= 2, 'the session went read-only, then closed');
+    const writes = loopTrail.filter((e) => e.kind === 'executed' && e.tool === 'staging.writeConfig').length;
+    assert.equal(writes, 4, 'writes stop at 80% of a budget of 5');
+    assert.ok(loopTrail.some((e) => e.kind === 'decided' && e.decision?.reasons.some((x) => x.rule === 'session.read-only')));
+    const rows = await audit.pool.query('SELECT session_id, mode, flagged_for_review FROM sessions WHERE session_id = ANY($1)', [[looper, hungry]]);
+    const byId = new Map(rows.rows.map((x) => [x.session_id, x]));
+    assert.equal(byId.get(looper)?.mode, 'closed');
+    assert.equal(byId.get(looper)?.flagged_for_review, true);
+    const hungryTrail = await events(hungry);
+    assert.ok(hungryTrail.some((e) => e.kind === 'decided' && e.decision?.reasons.some((x) => x.rule === 'cost.cap' || x.rule === 'session.closed')));
+    assert.equal(byId.get(hungry)?.mode, 'closed');
+    assert.equal(byId.get(hungry)?.flagged_for_review, true);
+  });
+
+  it('sub-agent: the child gets a quarter of the parent\'s budget and is denied past it', async () => {
+    const r = await demo('sub-agent');
+    const f = r.facts as Record<string, any>;
+    const [parent, child] = r.sessionIds as [string, string];
+    for (const k of ['actions', 'writes', 'tokens'] as const) {
+      assert.ok(f.childBudget[k] <= Math.floor(f.parentBudgetBefore[k] * 0.25), `child ${k} within a quarter`);
+    }
+    const childRow = await audit.pool.query('SELECT parent_session_id FROM sessions WHERE session_id = $1', [child]);
+    assert.equal(childRow.rows[0]?.parent_session_id, parent);
+    const trail = await events(child);
+    const executedWrites = trail.filter((e) => e.kind === 'executed' && e.tool === 'staging.writeConfig').length;
+    assert.ok(executedWrites <= f.childBudget.writes, 'the child never wrote more than its share');
+    assert.ok(trail.some((e) => e.kind === 'decided' && e.decision?.verdict === 'deny'), 'the attempt past the share was denied');
+  });
+
+  it('resume: SIGKILL of the worker at step 35 of 50; exactly 50 executions, none twice', async () => {
+    const r = await demo('resume');
+    const f = r.facts as Record<string, any>;
+    const sessionId = r.sessionIds[0]!;
+    assert.ok(f.crashed, 'a worker was killed mid-session');
+    const ledger = await production.pool.query<{ rows: string; keys: string; seqs: string }>(
+      "SELECT count(*)::text AS rows, count(DISTINCT idempotency_key)::text AS keys, count(DISTINCT proposal_seq)::text AS seqs FROM tool_executions WHERE session_id = $1 AND status = 'executed'",
+      [sessionId],
+    );
+    assert.deepEqual(ledger.rows[0], { rows: '50', keys: '50', seqs: '50' });
+    const executed = await audit.pool.query<{ n: string; d: string }>(
+      "SELECT count(*)::text AS n, count(DISTINCT proposal_seq)::text AS d FROM events WHERE session_id = $1 AND kind = 'executed'",
+      [sessionId],
+    );
+    assert.deepEqual(executed.rows[0], { n: '50', d: '50' });
+    assert.equal(await count("SELECT count(*)::text AS n FROM staging_config WHERE key LIKE 'batch.step-%'"), 50);
+  });
+
+  it('billing-cleanup --approve: a person approves and exactly the test rows go; real invoices stay', async () => {
+    const r = await demo('billing-cleanup', '--approve');
+    const f = r.facts as Record<string, any>;
+    const trail = await events(r.sessionIds[0]!);
+    const deletes = trail.filter((e) => e.tool === 'billing.deleteRecords');
+    assert.ok(deletes.some((e) => e.kind === 'approved' && e.approver));
+    assert.equal(deletes.filter((e) => e.kind === 'executed').length, 1);
+    assert.equal(await testRows(f.period), 0);
+    assert.equal(await monthRows(f.period), f.monthBefore - f.testBefore, 'only test rows were deleted');
+  });
+
+  it('gatehouse audit verify: every hash chain holds', async () => {
+    const r = await runCli(['audit', 'verify'], userEnv);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  });
+
+  it('gatehouse replay: every session history replays against today\'s code', async () => {
+    assert.ok(sessions.length >= 8);
+    for (const sessionId of sessions) {
+      const r = await runCli(['replay', `session-${sessionId}`], userEnv);
+      assert.equal(r.code, 0, `replay of session-${sessionId}:\n${r.stdout}\n${r.stderr}`);
+    }
+  });
+});

@@ -1,0 +1,107 @@
+/** `loadConfig()`: environment first, then a live stack file, then defaults; bad values are refused. */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ConfigError, loadConfig, stackFilePath, type StackFile } from '../../client/config';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gatehouse-config-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function stack(pid: number): StackFile {
+  return {
+    pid,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    temporal: { address: '127.0.0.1:17233', namespace: 'stackns', uiUrl: 'http://127.0.0.1:18233', embedded: true },
+    taskQueue: 'stack-queue',
+    databaseUrl: 'postgres://postgres:pw@127.0.0.1:15432/gatehouse',
+    productionDatabaseUrl: 'postgres://postgres:pw@127.0.0.1:15432/gatehouse_production',
+  };
+}
+
+test('with nothing set and no stack, the defaults apply and there is no database', () => {
+  const config = loadConfig({ GATEHOUSE_STACK_FILE: join(dir, 'absent.json') });
+  assert.equal(config.temporalAddress, '127.0.0.1:7233');
+  assert.equal(config.namespace, 'default');
+  assert.equal(config.taskQueue, 'gatehouse');
+  assert.equal(config.databaseUrl, undefined);
+  assert.equal(config.productionDatabaseUrl, undefined);
+  assert.equal(config.slack, undefined);
+});
+
+test('a live stack file fills what the environment leaves out; the environment wins', async () => {
+  const file = join(dir, 'live.json');
+  await writeFile(file, JSON.stringify(stack(process.pid)));
+  const fromStack = loadConfig({ GATEHOUSE_STACK_FILE: file });
+  assert.equal(fromStack.temporalAddress, '127.0.0.1:17233');
+  assert.equal(fromStack.namespace, 'stackns');
+  assert.equal(fromStack.taskQueue, 'stack-queue');
+  assert.equal(fromStack.databaseUrl, 'postgres://postgres:pw@127.0.0.1:15432/gatehouse');
+  assert.equal(fromStack.productionDatabaseUrl, 'postgres://postgres:pw@127.0.0.1:15432/gatehouse_production');
+
+  const mixed = loadConfig({ GATEHOUSE_STACK_FILE: file, TEMPORAL_ADDRESS: 'temporal:7233', DATABASE_URL: 'postgresql://u:p@db:5432/audit' });
+  assert.equal(mixed.temporalAddress, 'temporal:7233');
+  assert.equal(mixed.databaseUrl, 'postgresql://u:p@db:5432/audit');
+  assert.equal(mixed.productionDatabaseUrl, 'postgres://postgres:pw@127.0.0.1:15432/gatehouse_production');
+});
+
+test('a stack file left by a dead process is ignored', async () => {
+  const file = join(dir, 'dead.json');
+  await writeFile(file, JSON.stringify(stack(2 ** 22 + 12345)));
+  assert.equal(loadConfig({ GATEHOUSE_STACK_FILE: file }).temporalAddress, '127.0.0.1:7233');
+  await writeFile(file, '{ not json');
+  assert.equal(loadConfig({ GATEHOUSE_STACK_FILE: file }).databaseUrl, undefined);
+});
+
+test('the stack file lives under GATEHOUSE_DATA_DIR, or the project .data folder', () => {
+  assert.equal(stackFilePath({ GATEHOUSE_DATA_DIR: '/srv/gh' }), '/srv/gh/stack.json');
+  assert.match(stackFilePath({}), /\/\.data\/stack\.json$/);
+});
+
+test('every variable of a real deployment is read', () => {
+  const config = loadConfig({
+    GATEHOUSE_STACK_FILE: join(dir, 'absent.json'),
+    TEMPORAL_ADDRESS: 'gatehouse.a1b2c.tmprl.cloud:7233',
+    TEMPORAL_NAMESPACE: 'gatehouse.a1b2c',
+    GATEHOUSE_TASK_QUEUE: 'gh-prod',
+    DATABASE_URL: 'postgres://a:b@audit:5432/audit',
+    GATEHOUSE_PRODUCTION_DATABASE_URL: 'postgres://a:b@prod:5432/prod',
+    SLACK_BOT_TOKEN: 'xoxb-1',
+    SLACK_SIGNING_SECRET: 'secret',
+    SLACK_PORT: '3100',
+  });
+  assert.deepEqual(
+    { ...config, stack: undefined },
+    {
+      temporalAddress: 'gatehouse.a1b2c.tmprl.cloud:7233',
+      namespace: 'gatehouse.a1b2c',
+      taskQueue: 'gh-prod',
+      databaseUrl: 'postgres://a:b@audit:5432/audit',
+      productionDatabaseUrl: 'postgres://a:b@prod:5432/prod',
+      slack: { botToken: 'xoxb-1', signingSecret: 'secret', appToken: undefined, socketMode: false, port: 3100, apiUrl: undefined },
+      stack: undefined,
+    },
+  );
+  assert.equal(loadConfig({ GATEHOUSE_STACK_FILE: join(dir, 'absent.json'), SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack?.socketMode, true);
+});
+
+test('unusable values are refused with a clear error that hides passwords', () => {
+  const base = { GATEHOUSE_STACK_FILE: join(dir, 'absent.json') };
+  assert.throws(() => loadConfig({ ...base, TEMPORAL_ADDRESS: 'http://x:7233' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.message, '`TEMPORAL_ADDRESS` must be host:port, got `http://x:7233`');
+    return true;
+  });
+  assert.throws(() => loadConfig({ ...base, DATABASE_URL: 'mysql://root:hunter2@db/x' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.message, '`DATABASE_URL` must be a postgres:// url, got `mysql://root:***@db/x`');
+    return true;
+  });
+  assert.throws(() => loadConfig({ ...base, SLACK_BOT_TOKEN: 'x', SLACK_PORT: 'eighty' }), ConfigError);
+});

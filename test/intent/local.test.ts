@@ -1,0 +1,99 @@
+/**
+ * The local intent scorer (no network): calibration in both directions on the sample catalog,
+ * decay of older actions, intent comparison for sub-agents, and configuration from the environment.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { createIntentActivities } from '../../activities/intent/activities';
+import { intentConfigFromEnv } from '../../activities/intent/config';
+import { IntentConfigError } from '../../activities/intent/errors';
+import { actionText, createIntentScorer } from '../../activities/intent/scorer';
+import { tokens } from '../../activities/intent/text';
+import { createSampleCatalog } from '../../activities/tools/sample';
+
+const INTENT = 'clean up the test billing records from last month';
+const NOW = Date.parse('2026-11-21T12:00:00Z');
+const MIN = 60_000;
+const catalog = createSampleCatalog({ productionPool: new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none' }) });
+const { scoreIntent, compareIntents } = createIntentActivities(createIntentScorer({ kind: 'local', halfLifeMs: 10 * MIN }), { catalog });
+
+function act(tool: string, minutesAgo: number, args?: Record<string, unknown>) {
+  return { tool, at: new Date(NOW - minutesAgo * MIN).toISOString(), ...(args ? { args } : {}) };
+}
+
+describe('local scorer calibration', () => {
+  it('scores billing queries and deletes as aligned with a billing cleanup', async () => {
+    const { score, perAction } = await scoreIntent({
+      intent: INTENT,
+      actions: [act('billing.query', 2, { period: '2026-10', testOnly: true }), act('billing.deleteRecords', 1, { period: '2026-10', testOnly: true })],
+      now: NOW,
+    });
+    assert.ok(score >= 0.8, `score ${score}`);
+    assert.ok(perAction.every((s) => s >= 0.8), `perAction ${perAction}`);
+  });
+
+  it('scores volume unmounts and secret rotations as drift', async () => {
+    const { score, perAction } = await scoreIntent({
+      intent: INTENT,
+      actions: [act('volumes.unmount', 2, { volumeId: 'vol-db01' }), act('secrets.rotate', 1, { service: 'api', secret: 'db-password' })],
+      now: NOW,
+    });
+    assert.ok(score <= 0.15, `score ${score}`);
+    assert.ok(perAction.every((s) => s <= 0.15), `perAction ${perAction}`);
+  });
+
+  it('scores a session with no actions as aligned', async () => {
+    assert.equal((await scoreIntent({ intent: INTENT, actions: [], now: NOW })).score, 1);
+  });
+});
+
+describe('decay', () => {
+  it('weighs older actions less: recent drift pulls the score down more than old drift', async () => {
+    const aligned = (m: number) => act('billing.deleteRecords', m, { testOnly: true });
+    const drift = (m: number) => act('secrets.rotate', m, { service: 'api', secret: 'db-password' });
+    const oldDrift = await scoreIntent({ intent: INTENT, actions: [drift(60), aligned(1)], now: NOW });
+    const newDrift = await scoreIntent({ intent: INTENT, actions: [aligned(60), drift(1)], now: NOW });
+    assert.ok(oldDrift.score > 0.9, `old drift ${oldDrift.score}`);
+    assert.ok(newDrift.score < 0.1, `new drift ${newDrift.score}`);
+    // Equal ages weigh equally: the plain mean.
+    const same = await scoreIntent({ intent: INTENT, actions: [aligned(5), drift(5)], now: NOW });
+    assert.ok(Math.abs(same.score - (same.perAction[0]! + same.perAction[1]!) / 2) < 1e-6);
+  });
+
+  it('one half-life halves the weight', async () => {
+    const s = createIntentScorer({ kind: 'local', halfLifeMs: 10 * MIN });
+    const r = await s.score({ intent: INTENT, actions: [act('billing.deleteRecords', 10, { testOnly: true }), act('secrets.rotate', 0)], now: NOW });
+    const [a, b] = r.perAction as [number, number];
+    assert.ok(Math.abs(r.score - (0.5 * a + 1 * b) / 1.5) < 1e-5, `score ${r.score}`);
+  });
+});
+
+describe('compareIntents', () => {
+  it('finds a child intent near or far from its parent', async () => {
+    const near = await compareIntents(INTENT, 'delete the QA invoices of last month');
+    const far = await compareIntents(INTENT, 'rotate the database credentials of the api service');
+    assert.ok(near.score >= 0.7, `near ${near.score}`);
+    assert.ok(far.score <= 0.1, `far ${far.score}`);
+  });
+});
+
+describe('text and configuration', () => {
+  it('splits tool names and merges synonyms', () => {
+    assert.deepEqual(tokens('billing.deleteRecords'), ['billing', 'delete', 'record']);
+    assert.deepEqual(tokens('Clean up invoices'), ['delete', 'billing']);
+    assert.match(actionText({ tool: 'env.modifyProduction', at: 0, args: { key: 'LOG_LEVEL', value: '[REDACTED]', service: 'api' } }), /LOG_LEVEL api$/);
+  });
+
+  it('reads the scorer from the environment', () => {
+    assert.deepEqual(intentConfigFromEnv({}), { kind: 'local' });
+    assert.deepEqual(intentConfigFromEnv({ GATEHOUSE_INTENT_HALF_LIFE_MS: '1000' }), { kind: 'local', halfLifeMs: 1000 });
+    assert.deepEqual(
+      intentConfigFromEnv({ GATEHOUSE_INTENT_SCORER: 'openai', GATEHOUSE_EMBEDDINGS_URL: 'http://127.0.0.1:9/v1', GATEHOUSE_EMBEDDINGS_API_KEY: 'k' }),
+      { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'text-embedding-3-small', apiKey: 'k' },
+    );
+    assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_SCORER: 'openai' }), IntentConfigError);
+    assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_SCORER: 'bert' }), /unknown GATEHOUSE_INTENT_SCORER `bert`/);
+    assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_HALF_LIFE_MS: '-5' }), IntentConfigError);
+  });
+});

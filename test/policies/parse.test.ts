@@ -1,0 +1,154 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { canonicalJson, compilePolicy, parsePolicy, parsePolicyText, sha256Hex, type PolicyIssue } from '../../policies';
+import { EXAMPLE_POLICY, TOOLS, policyOf } from './fixtures';
+
+function issuesOf(input: unknown): readonly PolicyIssue[] {
+  const r = parsePolicy(input);
+  assert.equal(r.success, false, 'expected the policy to be rejected');
+  return r.success ? [] : r.issues;
+}
+
+test('an empty document is the default policy of the issue', () => {
+  const r = parsePolicy({});
+  assert.ok(r.success);
+  const d = r.data;
+  assert.deepEqual(d.tiers.read, { default: 'autonomous' });
+  assert.deepEqual(d.tiers.write, { staging: 'autonomous', production: 'approval', default: 'approval' });
+  assert.deepEqual(d.tiers.destructive, { default: 'approval' });
+  assert.deepEqual({ ...d.budget }, { windowMinutes: 30, actions: 20, writes: 5, critical: 1, readOnlyAt: 0.8 });
+  assert.equal(d.intent.reviewBelow, 0.55);
+  assert.deepEqual(d.subAgents, { budgetShare: 0.25, inheritTransitions: true });
+  assert.equal(d.approvers.default.timeoutMinutes, 15);
+  assert.equal(d.approvers.default.approversRequired, 1);
+  assert.deepEqual(d.alwaysBlocked, ['audit.*', 'iam.crossAccount*', 'kms.*']);
+  assert.deepEqual({ ...d.rateLimits.perTool }, { max: 100, perSeconds: 60 });
+  assert.equal(d.mode, 'enforce');
+});
+
+test('a wrong type names the path, what was expected and what was found', () => {
+  const issues = issuesOf({ budget: { writes: 'five' } });
+  assert.deepEqual(issues.map((i) => `${i.path}: ${i.message}`), ['budget.writes: expected a whole number ≥ 0, got "five"']);
+});
+
+test('every schema error of a malformed document is reported with its path', () => {
+  const issues = issuesOf({
+    mode: 'loud',
+    tiers: { write: { production: 'maybe' } },
+    alwaysBlocked: [42],
+    tools: { 'billing.summary': { args: { months: { min: 1, max: 'many' } }, blastRadius: { approvalAbove: 10, denyAbove: 5 } } },
+    budget: { windowMinutes: 0, actions: -1, readOnlyAt: 2 },
+    transitions: [{ from: 'volumes.list' }, { sequence: ['only-one'] }],
+    rateLimits: { perTool: { max: 1.5, perSeconds: 60 } },
+    intent: { reviewBelow: 3 },
+    approvers: { groups: { ops: ['ann'] }, default: { groups: ['ghosts'] } },
+    colour: 'blue',
+  });
+  const paths = issues.map((i) => i.path);
+  for (const expected of [
+    'mode',
+    'tiers.write.production',
+    'alwaysBlocked[0]',
+    'tools["billing.summary"].args.months.max',
+    'tools["billing.summary"].blastRadius',
+    'budget.windowMinutes',
+    'budget.actions',
+    'budget.readOnlyAt',
+    'transitions[0]',
+    'transitions[1].sequence',
+    'rateLimits.perTool.max',
+    'intent.reviewBelow',
+    'colour',
+  ]) {
+    assert.ok(paths.includes(expected), `missing issue at ${expected}; got ${JSON.stringify(paths)}`);
+  }
+  assert.ok(issues.every((i) => i.message.length > 0 && i.code.length > 0));
+  assert.match(issues.find((i) => i.path === 'colour')?.message ?? '', /unknown field `colour`/);
+  assert.match(issues.find((i) => i.path === 'mode')?.message ?? '', /expected one of `enforce`, `shadow`, got "loud"/);
+});
+
+test('approver rules must name known groups and one escalation step per extra group', () => {
+  const issues = issuesOf({
+    approvers: {
+      groups: { a: [], b: [] },
+      default: { groups: ['a', 'b'], escalateAfterMinutes: [5, 6] },
+      rules: [{ tools: ['x'], groups: ['a', 'zzz'], escalateAfterMinutes: [20], timeoutMinutes: 15 }],
+    },
+  });
+  const text = issues.map((i) => `${i.path}: ${i.message}`);
+  assert.ok(text.includes('approvers.default.escalateAfterMinutes: expected 1 escalation steps (one per group after the first)'), text.join('\n'));
+  assert.ok(text.includes('approvers.rules[0].groups[1]: unknown approver group `zzz`'), text.join('\n'));
+  assert.ok(text.includes('approvers.rules[0].escalateAfterMinutes[0]: expected increasing minutes below `timeoutMinutes`'), text.join('\n'));
+});
+
+test('transition ids must be unique', () => {
+  const issues = issuesOf({ transitions: [{ from: 'a', to: 'b' }, { from: 'a', to: 'b' }] });
+  assert.deepEqual(issues.map((i) => i.path), ['transitions[1].id']);
+});
+
+test('a bad regular expression in an argument bound is reported', () => {
+  const issues = issuesOf({ tools: { x: { args: { name: { pattern: '([' } } } } });
+  assert.deepEqual(issues.map((i) => `${i.path}: ${i.message}`), ['tools.x.args.name.pattern: expected a valid regular expression']);
+});
+
+test('YAML syntax errors and duplicate keys are reported with a line, and nothing loads', () => {
+  const bad = parsePolicyText('budget:\n  writes: [1, 2\n', 'bad.yaml');
+  assert.equal(bad.success, false);
+  if (!bad.success) {
+    assert.equal(bad.issues[0]?.code, 'syntax');
+    assert.equal(bad.issues[0]?.path, 'bad.yaml');
+    assert.match(bad.issues[0]?.message ?? '', /invalid YAML at line \d+, column \d+/);
+  }
+  const dup = parsePolicyText('budget:\n  writes: 1\n  writes: 2\n', 'dup.yaml');
+  assert.equal(dup.success, false);
+});
+
+test('JSON text is parsed as JSON when the file name says so', () => {
+  const ok = parsePolicyText('{"budget":{"writes":3}}', 'p.json');
+  assert.ok(ok.success && ok.data.budget.writes === 3);
+  const bad = parsePolicyText('{"budget":', 'p.json');
+  assert.ok(!bad.success && bad.issues[0]?.code === 'syntax' && /invalid JSON/.test(bad.issues[0].message));
+});
+
+test('an empty file is the default policy', () => {
+  const r = parsePolicyText('', 'empty.yaml');
+  assert.ok(r.success);
+});
+
+test('parsePolicy never throws on non-documents and names the root', () => {
+  for (const input of [null, undefined, 42, 'policy', [], [1, 2], true]) {
+    const r = parsePolicy(input);
+    assert.equal(r.success, false, `should reject ${JSON.stringify(input)}`);
+  }
+  const r = parsePolicy([]);
+  assert.ok(!r.success && r.issues[0]?.path === '' && /expected a policy document/.test(r.issues[0].message));
+});
+
+test('the example policy parses, compiles without warnings over the sample catalog', () => {
+  const r = parsePolicyText(readFileSync(EXAMPLE_POLICY, 'utf8'), EXAMPLE_POLICY);
+  assert.ok(r.success, JSON.stringify(!r.success && r.issues));
+  const compiled = compilePolicy(r.data, TOOLS);
+  assert.deepEqual(compiled.warnings, []);
+  assert.match(compiled.hash, /^[0-9a-f]{64}$/);
+});
+
+test('compiling warns about rules that match no tool of the catalog', () => {
+  const p = policyOf({ tools: { 'nothing.here': { tier: 'blocked' } }, transitions: [{ from: 'volumes.list', to: 'nope.*' }] });
+  assert.deepEqual(p.warnings.map((w) => w.path), ['transitions[0].to', 'tools["nothing.here"]']);
+});
+
+test('the policy hash is sha256 of the canonical normalised document', () => {
+  const a = policyOf({ budget: { writes: 5, actions: 20 }, name: 'p' });
+  const b = policyOf({ name: 'p', budget: { actions: 20 } });
+  const c = policyOf({ name: 'p', budget: { actions: 21 } });
+  assert.equal(a.hash, b.hash, 'spelling out a default does not change the hash');
+  assert.notEqual(a.hash, c.hash);
+  assert.equal(a.hash, sha256Hex(canonicalJson(a.document)));
+});
+
+test('canonicalJson sorts keys at every level and sha256Hex matches the known vector', () => {
+  assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}');
+  assert.equal(canonicalJson([undefined, Number.NaN, 'x']), '[null,null,"x"]');
+  assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});

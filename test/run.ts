@@ -1,0 +1,142 @@
+/**
+ * The global test runner behind `npm test`.
+ *
+ * Finds (or builds) the Temporal CLI, starts one Temporal dev server (in memory) and one embedded
+ * PostgreSQL on free ports, hands their addresses to the test files through the environment
+ * (`test/support/servers.ts` reads them), runs node's test runner on the test files, tears both
+ * servers down — also on failure and on Ctrl-C — and exits with the tests' exit code.
+ *
+ * Usage: `npm test [-- <file|dir>... [--node-test-flag...]]`. Without paths every
+ * `test/**\/*.test.ts` runs; arguments starting with `--` go to `node --test` unchanged
+ * (e.g. `--test-name-pattern=migrate`). `GATEHOUSE_TEST_CONCURRENCY` sets `--test-concurrency`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../worker/devstack/postgres';
+import { findTemporalCli } from '../worker/devstack/temporal-binary';
+import { startTemporalDevServer, type TemporalDevServer } from '../worker/devstack/temporal-server';
+import { TEST_ENV } from './support/servers';
+
+const ROOT = resolve(__dirname, '..');
+
+function say(line: string): void {
+  process.stderr.write(`gatehouse test: ${line}\n`);
+}
+
+/** Every `*.test.ts` under `dir`, sorted, skipping node_modules and dot folders. */
+async function findTests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await findTests(full)));
+    else if (entry.name.endsWith('.test.ts')) out.push(full);
+  }
+  return out.sort();
+}
+
+/** Test files named by the arguments (files or folders), or all of `test/`. */
+async function selectFiles(paths: readonly string[]): Promise<string[]> {
+  if (paths.length === 0) return findTests(join(ROOT, 'test'));
+  const files: string[] = [];
+  for (const p of paths) {
+    const full = resolve(p);
+    const info = await stat(full).catch(() => undefined);
+    if (!info) throw new Error(`no such test file or folder \`${p}\``);
+    files.push(...(info.isDirectory() ? await findTests(full) : [full]));
+  }
+  return files;
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const nodeFlags = args.filter((a) => a.startsWith('--'));
+  const files = await selectFiles(args.filter((a) => !a.startsWith('--')));
+  if (files.length === 0) {
+    say('no test files found');
+    return 1;
+  }
+
+  let temporal: TemporalDevServer | undefined;
+  let postgres: EmbeddedPostgres | undefined;
+  let dataDir: string | undefined;
+  let child: ReturnType<typeof spawn> | undefined;
+  let interrupted: NodeJS.Signals | undefined;
+
+  const teardown = async () => {
+    const results = await Promise.allSettled([temporal?.stop(), postgres?.stop()]);
+    for (const r of results) if (r.status === 'rejected') say(`teardown: ${String(r.reason)}`);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  // Ctrl-C / SIGTERM: the test process gets the signal too (same process group on a terminal;
+  // forwarded otherwise), and we stop the servers once it is gone — or right away during start-up.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = signal;
+    say(`${signal}: stopping`);
+    if (child && child.exitCode === null) child.kill(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const started = Date.now();
+    const cliPath = await findTemporalCli();
+    if (interrupted) return 130;
+    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-pg-'));
+    const [t, p] = await Promise.allSettled([
+      startTemporalDevServer({ cliPath, uiPort: false }),
+      startEmbeddedPostgres({ dataDir, noFsync: true }),
+    ]);
+    if (t.status === 'fulfilled') temporal = t.value;
+    if (p.status === 'fulfilled') postgres = p.value;
+    if (t.status === 'rejected') throw t.reason;
+    if (p.status === 'rejected') throw p.reason;
+    if (interrupted || !temporal || !postgres) return 130;
+    say(`temporal ${temporal.address} (pid ${temporal.pid}), postgres 127.0.0.1:${postgres.port} (pid ${postgres.pid}), ready in ${Date.now() - started} ms; ${files.length} test file(s)`);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      [TEST_ENV.temporalAddress]: temporal.address,
+      [TEST_ENV.namespace]: temporal.namespace,
+      [TEST_ENV.temporalCliPath]: cliPath,
+      [TEST_ENV.postgresUrl]: postgres.urlFor('postgres'),
+    };
+    const concurrency = process.env.GATEHOUSE_TEST_CONCURRENCY;
+    const nodeArgs = [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      ...(concurrency ? [`--test-concurrency=${concurrency}`] : []),
+      ...nodeFlags,
+      ...files.map((f) => relative(process.cwd(), f)),
+    ];
+    const testProcess = spawn(process.execPath, nodeArgs, { stdio: 'inherit', env });
+    child = testProcess;
+    const code = await new Promise<number>((done) => {
+      testProcess.once('error', (err) => {
+        say(`cannot run node --test: ${err.message}`);
+        done(1);
+      });
+      testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
+    });
+    return interrupted ? Math.max(code, 130) : code;
+  } catch (err) {
+    say(err instanceof Error ? err.message : String(err));
+    return 1;
+  } finally {
+    await teardown();
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : signal === 'SIGKILL' ? 9 : 1;
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});

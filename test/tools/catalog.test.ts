@@ -1,0 +1,170 @@
+/**
+ * Unit tests of the catalog layer (no database): definitions, duplicate names, the views the
+ * policy engine and the workflow use, redaction, argument schemas of the sample tools and error
+ * classification.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { z } from 'zod';
+import { catalogInfo, createCatalog, describeCatalog, redactArgs } from '../../activities/tools/catalog';
+import { defineTool } from '../../activities/tools/define';
+import { CatalogError, classifyError, ToolError } from '../../activities/tools/errors';
+import { REDACTED, redactPaths } from '../../activities/tools/redact';
+import { createSampleCatalog, SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
+import { checkArgs, MAX_ARGS_BYTES } from '../../activities/tools/validate';
+
+// A pool that is never connected: building a catalog must not touch the database.
+const pool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
+const catalog = createSampleCatalog({ productionPool: pool });
+
+function tool(name: string, extra: Partial<Parameters<typeof defineTool>[0]> = {}) {
+  return defineTool({
+    name,
+    description: 'a tool',
+    effect: 'read',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({}),
+    output: z.object({}),
+    timeoutMs: 1000,
+    retry: { maxAttempts: 1 },
+    idempotent: true,
+    handler: async () => ({}),
+    ...extra,
+  });
+}
+
+function argsOf(name: string, args: unknown) {
+  const def = catalog.get(name);
+  assert.ok(def, `tool ${name} exists`);
+  return checkArgs(def, args);
+}
+
+describe('defineTool and createCatalog', () => {
+  it('rejects duplicate tool names', () => {
+    assert.throws(() => createCatalog([tool('a.one'), tool('a.one')], { database: pool }), (e: unknown) => e instanceof CatalogError && /duplicate tool name `a.one`/.test(e.message));
+  });
+
+  it('rejects malformed definitions', () => {
+    assert.throws(() => tool('NoDots'), CatalogError);
+    assert.throws(() => tool('a.b', { timeoutMs: 0 }), /timeoutMs/);
+    assert.throws(() => tool('a.b', { retry: { maxAttempts: 0 } }), /maxAttempts/);
+    assert.throws(() => tool('a.b', { sensitive: ['a..b'] }), /sensitive path/);
+    assert.throws(() => tool('a.b', { description: '  ' }), /description is empty/);
+  });
+
+  it('marks tools with an estimator as estimating blast radius', () => {
+    assert.equal(tool('a.b').estimatesBlastRadius, false);
+    assert.equal(tool('a.c', { estimateBlastRadius: async () => 3 }).estimatesBlastRadius, true);
+  });
+});
+
+describe('sample catalog views', () => {
+  it('catalogInfo equals SAMPLE_TOOL_INFO, in order', () => {
+    assert.deepEqual(catalogInfo(catalog), SAMPLE_TOOL_INFO);
+  });
+
+  it('describeCatalog adds runtime settings', () => {
+    const d = describeCatalog(catalog);
+    assert.equal(d.length, 12);
+    const env = d.find((t) => t.name === 'env.modifyProduction')!;
+    assert.deepEqual(env.sensitiveFields, ['value']);
+    const del = d.find((t) => t.name === 'billing.deleteRecords')!;
+    assert.equal(del.estimatesBlastRadius, true);
+    assert.ok(del.timeoutMs > 0 && del.maxAttempts >= 1);
+    const audit = d.find((t) => t.name === 'audit.modify')!;
+    assert.equal(audit.maxAttempts, 1);
+    assert.deepEqual(JSON.parse(JSON.stringify(d)), d, 'plain JSON');
+  });
+});
+
+describe('redaction', () => {
+  it('redacts a declared sensitive field and nothing else', () => {
+    const r = redactArgs(catalog, 'env.modifyProduction', { service: 'api', key: 'DB_PASS', value: 'hunter2' });
+    assert.deepEqual(r, { service: 'api', key: 'DB_PASS', value: REDACTED });
+  });
+
+  it('follows nested paths, wildcards and arrays', () => {
+    const v = { auth: { token: 't', user: 'u' }, items: [{ secret: 's1', id: 1 }, { secret: 's2', id: 2 }], maps: { a: { k: 'x' }, b: { k: 'y' } } };
+    assert.deepEqual(redactPaths(v, ['auth.token', 'items.secret', 'maps.*.k']), {
+      auth: { token: REDACTED, user: 'u' },
+      items: [{ secret: REDACTED, id: 1 }, { secret: REDACTED, id: 2 }],
+      maps: { a: { k: REDACTED }, b: { k: REDACTED } },
+    });
+    assert.deepEqual(v.auth.token, 't', 'input untouched');
+    assert.deepEqual(redactPaths({ other: 1 }, ['auth.token']), { other: 1 }, 'absent paths are not added');
+  });
+
+  it('redacts every string of an unknown tool, keeping shape and numbers', () => {
+    assert.deepEqual(redactArgs(catalog, 'no.such', { password: 'p', nested: { n: 3, s: 'x', ok: true }, list: ['a', 2] }), {
+      password: REDACTED,
+      nested: { n: 3, s: REDACTED, ok: true },
+      list: [REDACTED, 2],
+    });
+  });
+
+  it('wraps arguments that are not an object, strings redacted', () => {
+    assert.deepEqual(redactArgs(catalog, 'env.modifyProduction', 'hunter2'), { value: REDACTED });
+  });
+});
+
+describe('sample argument schemas', () => {
+  const acme = 'c0ffee00-0000-4000-8000-000000000001';
+
+  it('billing.summary accepts months 1..24 and a uuid only', () => {
+    assert.equal(argsOf('billing.summary', { customerId: acme, months: 1 }).success, true);
+    assert.equal(argsOf('billing.summary', { customerId: acme, months: 24 }).success, true);
+    for (const months of [0, 25, 1.5]) {
+      const r = argsOf('billing.summary', { customerId: acme, months });
+      assert.equal(r.success, false, `months ${months}`);
+      if (!r.success) assert.equal(r.issues[0]!.path, 'months');
+    }
+    const bad = argsOf('billing.summary', { customerId: 'acme', months: 3 });
+    assert.equal(bad.success, false);
+    if (!bad.success) assert.deepEqual([bad.issues[0]!.path, bad.issues[0]!.code], ['customerId', 'invalid_string']);
+  });
+
+  it('billing.deleteRecords refuses an empty filter and unknown keys', () => {
+    assert.equal(argsOf('billing.deleteRecords', {}).success, false);
+    assert.equal(argsOf('billing.deleteRecords', { testOnly: true }).success, false);
+    assert.equal(argsOf('billing.deleteRecords', { period: '2026-10', where: '1=1' }).success, false);
+    assert.equal(argsOf('billing.deleteRecords', { period: '2026-13' }).success, false);
+    assert.equal(argsOf('billing.deleteRecords', { period: '2026-10', testOnly: true }).success, true);
+  });
+
+  it('bounds integers, enums and lengths', () => {
+    assert.equal(argsOf('billing.query', { limit: 501 }).success, false);
+    assert.equal(argsOf('services.scale', { service: 'api', replicas: 51 }).success, false);
+    assert.equal(argsOf('services.scale', { service: 'API; drop', replicas: 2 }).success, false);
+    assert.equal(argsOf('volumes.list', { status: 'gone' }).success, false);
+    assert.equal(argsOf('env.modifyProduction', { service: 'api', key: 'lower', value: 'x' }).success, false);
+    assert.equal(argsOf('env.modifyProduction', { service: 'api', key: 'K', value: 'x'.repeat(4097) }).success, false);
+    assert.equal(argsOf('volumes.delete', { volumeId: '../etc' }).success, false);
+  });
+
+  it('caps the serialised size of arguments', () => {
+    const r = argsOf('staging.writeConfig', { key: 'k', value: 'x'.repeat(MAX_ARGS_BYTES) });
+    assert.equal(r.success, false);
+    if (!r.success) assert.equal(r.issues[0]!.code, 'too_large');
+  });
+});
+
+describe('classifyError', () => {
+  it('keeps ToolErrors and honours nonRetryable', () => {
+    const t = new ToolError('Busy', 'busy', { retryable: true });
+    assert.equal(classifyError(t).retryable, true);
+    const forced = classifyError(t, ['Busy']);
+    assert.deepEqual([forced.type, forced.retryable], ['Busy', false]);
+  });
+
+  it('treats lost connections as transient and constraint violations as permanent', () => {
+    const conn = Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' });
+    assert.deepEqual([classifyError(conn).type, classifyError(conn).retryable], ['DatabaseUnavailable', true]);
+    const dup = Object.assign(new Error('duplicate key'), { code: '23505', severity: 'ERROR' });
+    assert.deepEqual([classifyError(dup).type, classifyError(dup).retryable], ['DatabaseError', false]);
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    assert.equal(classifyError(refused).retryable, true);
+    assert.equal(classifyError(new Error('boom')).type, 'ToolHandlerError');
+  });
+});

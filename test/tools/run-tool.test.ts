@@ -1,0 +1,239 @@
+/**
+ * runTool's guarantees against a real PostgreSQL, with the test tools of test/support/test-tools.ts:
+ * write-ahead events land before the handler runs, each idempotency key runs at most once (also
+ * under concurrent duplicates), a write and its ledger row commit together, transient failures
+ * are retried by Temporal until the tool's last attempt, permanent ones are recorded and returned.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { z } from 'zod';
+import { AuditStore } from '../../audit/store';
+import type { AuditEventInput } from '../../audit/types';
+import { createToolActivities, type RunToolInput, type RunToolResult } from '../../activities/tools/activities';
+import { defineTool } from '../../activities/tools/define';
+import { ToolError } from '../../activities/tools/errors';
+import { createTestDatabase, type TestDatabase } from '../support/servers';
+import { counterHits, createTestCatalog, ensureTestToolTables, flakyAttempts } from '../support/test-tools';
+
+let db: TestDatabase;
+let tools: ReturnType<typeof createToolActivities>;
+/** Every batch the audit sink was asked to append, in order, next to what the real store did. */
+const appended: AuditEventInput[][] = [];
+/** What the handler of `test.seesEvents` saw in the events table of its session. */
+const seen: string[][] = [];
+
+before(async () => {
+  db = await createTestDatabase('tools_run');
+  await ensureTestToolTables(db.pool);
+  await db.pool.query('CREATE TABLE side_effects (key text PRIMARY KEY)');
+  const store = new AuditStore(db.pool);
+  const audit = {
+    async append(events: readonly AuditEventInput[]) {
+      appended.push([...events]);
+      return store.append(events);
+    },
+  };
+  const seesEvents = defineTool({
+    name: 'test.seesEvents',
+    description: 'Read the audit events of its own session',
+    effect: 'read',
+    environment: 'test',
+    resource: 'audit',
+    input: z.object({}).strict(),
+    output: z.object({ kinds: z.array(z.string()) }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+    idempotent: true,
+    async handler(_args, ctx) {
+      // Through a different connection than the caller's: only committed events are visible.
+      const r = await db.pool.query('SELECT kind FROM events WHERE session_id = $1 ORDER BY seq', [ctx.sessionId]);
+      const kinds = r.rows.map((x) => x.kind as string);
+      seen.push(kinds);
+      return { kinds };
+    },
+  });
+  const badOutput = defineTool({
+    name: 'test.badOutput',
+    description: 'Write a row, then return a result that breaks the output schema',
+    effect: 'write',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({ key: z.string() }).strict(),
+    output: z.object({ ok: z.literal(true) }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 3 },
+    idempotent: true,
+    async handler(args, ctx) {
+      await ctx.db.query('INSERT INTO side_effects (key) VALUES ($1)', [args.key]);
+      return { ok: false } as unknown as { ok: true };
+    },
+  });
+  const crashAfterWrite = defineTool({
+    name: 'test.crashAfterWrite',
+    description: 'Write a row, then fail transiently (a crash between the write and the ledger)',
+    effect: 'write',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({ key: z.string(), crash: z.boolean() }).strict(),
+    output: z.object({ key: z.string() }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 3 },
+    idempotent: false,
+    async handler(args, ctx) {
+      await ctx.db.query('INSERT INTO side_effects (key) VALUES ($1)', [args.key]);
+      if (args.crash) throw new ToolError('Crash', 'connection lost after the write', { retryable: true });
+      return { key: args.key };
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite] });
+  tools = createToolActivities({ catalog, audit });
+});
+
+after(async () => {
+  await db?.drop();
+});
+
+function input(tool: string, args: Record<string, unknown>, opts: { sessionId?: string; key?: string } = {}): RunToolInput {
+  const sessionId = opts.sessionId ?? `s-${randomUUID()}`;
+  const at = '2026-11-21T10:00:00.000Z';
+  return {
+    sessionId,
+    proposalSeq: 1,
+    tool,
+    args,
+    idempotencyKey: opts.key ?? `${sessionId}:1`,
+    before: [
+      { sessionId, seq: 1, kind: 'proposed', at, proposalSeq: 1, tool, args, reasoning: 'test' },
+      { sessionId, seq: 2, kind: 'decided', at, proposalSeq: 1, tool },
+    ],
+    afterSeq: 3,
+    at,
+  };
+}
+
+async function kinds(sessionId: string): Promise<string[]> {
+  const r = await db.pool.query('SELECT kind FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
+  return r.rows.map((x) => x.kind as string);
+}
+
+describe('write-ahead audit', () => {
+  it('appends the before events before the handler runs, the outcome after', async () => {
+    const i = input('test.seesEvents', {});
+    const r = await tools.runTool(i);
+    assert.equal(r.status, 'executed');
+    assert.deepEqual(r.result, { kinds: ['proposed', 'decided'] });
+    assert.deepEqual(seen.at(-1), ['proposed', 'decided']);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'executed']);
+  });
+});
+
+describe('exactly once per idempotency key', () => {
+  it('a second call with the same key returns the stored result without running', async () => {
+    const i = input('test.slowCounter', { counter: 'once', sleepMs: 50 });
+    const first = await tools.runTool(i);
+    const second = await tools.runTool(i);
+    assert.deepEqual(first, { status: 'executed', result: { counter: 'once', hits: 1 }, latencyMs: first.latencyMs });
+    assert.deepEqual(second, first);
+    assert.equal((await counterHits(db.pool, 'once')).get(i.idempotencyKey), 1);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'executed'], 'outcome recorded once');
+  });
+
+  it('concurrent duplicates of one key run it once', async () => {
+    const i = input('test.slowCounter', { counter: 'race', sleepMs: 300 });
+    const results = await Promise.all([tools.runTool(i), tools.runTool(i), tools.runTool(i)]);
+    assert.deepEqual(results.map((r) => r.result), [1, 1, 1].map(() => ({ counter: 'race', hits: 1 })));
+    assert.deepEqual([...(await counterHits(db.pool, 'race')).values()], [1]);
+  });
+
+  it('a key reused for another tool is refused', async () => {
+    const i = input('test.slowCounter', { counter: 'reuse' });
+    await tools.runTool(i);
+    const r = await tools.runTool({ ...input('test.seesEvents', {}), idempotencyKey: i.idempotencyKey });
+    assert.deepEqual([r.status, r.error?.type], ['failed', 'IdempotencyKeyConflict']);
+  });
+});
+
+describe('the write and the ledger commit together', () => {
+  it('a failure after the write rolls the write back, and the retry runs it', async () => {
+    const i = input('test.crashAfterWrite', { key: 'w1', crash: true });
+    await assert.rejects(tools.runTool(i), (e: unknown) => e instanceof ApplicationFailure && e.type === 'Crash' && !e.nonRetryable);
+    const rows = await db.pool.query("SELECT count(*)::int AS n FROM side_effects WHERE key = 'w1'");
+    assert.equal(rows.rows[0].n, 0, 'no half-applied write');
+    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey])).rows[0].n, 0);
+    const retry = await tools.runTool({ ...i, args: { key: 'w1', crash: false } });
+    assert.equal(retry.status, 'executed');
+    assert.equal((await db.pool.query("SELECT count(*)::int AS n FROM side_effects WHERE key = 'w1'")).rows[0].n, 1);
+  });
+
+  it('a result that breaks the output schema fails permanently and undoes the write', async () => {
+    const i = input('test.badOutput', { key: 'bad1' });
+    const r = await tools.runTool(i);
+    assert.deepEqual([r.status, r.error?.type, r.error?.retryable], ['failed', 'ToolOutputError', false]);
+    assert.equal((await db.pool.query("SELECT count(*)::int AS n FROM side_effects WHERE key = 'bad1'")).rows[0].n, 0);
+  });
+});
+
+describe('retries', () => {
+  it('a transient failure throws a retryable ApplicationFailure and records no outcome', async () => {
+    const i = input('test.flaky', { key: 'f1', failTimes: 1 });
+    await assert.rejects(tools.runTool(i), (e: unknown) => e instanceof ApplicationFailure && e.type === 'FlakyTransient' && !e.nonRetryable);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided']);
+    const r = await tools.runTool(i);
+    assert.deepEqual(r.result, { key: 'f1', attempts: 2 });
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'executed']);
+  });
+
+  it('on the tool’s last attempt a transient failure is returned as failed', async () => {
+    const env = new MockActivityEnvironment({ attempt: 4 });
+    const i = input('test.flaky', { key: 'f2', failTimes: 10 });
+    const r = (await env.run(tools.runTool, i)) as RunToolResult;
+    assert.deepEqual([r.status, r.error?.type, r.error?.retryable], ['failed', 'FlakyTransient', true]);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'failed']);
+  });
+
+  it('a permanent failure is recorded once and returned again without running', async () => {
+    const i = input('test.flaky', { key: 'f3', failTimes: 0, permanent: true });
+    const r = await tools.runTool(i);
+    assert.deepEqual([r.status, r.error?.type, r.error?.retryable], ['failed', 'FlakyPermanent', false]);
+    const again = await tools.runTool(i);
+    assert.deepEqual(again, r);
+    assert.equal(await flakyAttempts(db.pool, 'f3'), 1);
+  });
+
+  it('heartbeats while a slow handler runs inside an activity', async () => {
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 900 });
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const r = (await env.run(tools.runTool, input('test.slowCounter', { counter: 'hb', sleepMs: 1200 }))) as RunToolResult;
+    assert.equal(r.status, 'executed');
+    assert.ok(beats >= 2, `heartbeats: ${beats}`);
+  });
+});
+
+describe('invalid calls', () => {
+  it('invalid arguments are recorded as a failed call and run nothing', async () => {
+    const i = input('test.slowCounter', { counter: '', sleepMs: -1 });
+    const r = await tools.runTool(i);
+    assert.deepEqual([r.status, r.error?.type, r.error?.retryable], ['failed', 'ToolArgumentsError', false]);
+    assert.equal((await counterHits(db.pool)).has(i.idempotencyKey), false);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'failed']);
+  });
+
+  it('prepareCall reports issues with paths and has no side effects', async () => {
+    const p = await tools.prepareCall({ tool: 'test.flaky', args: { key: 'k', failTimes: 11, extra: 1 } });
+    assert.equal(p.valid, false);
+    assert.deepEqual(p.issues?.map((x) => x.path).sort(), ['', 'failTimes']);
+    assert.equal(await flakyAttempts(db.pool, 'k'), 0);
+  });
+
+  it('the outcome event carries the redacted arguments and the idempotency key', async () => {
+    const i = input('test.slowCounter', { counter: 'ev' });
+    await tools.runTool(i);
+    const last = appended.at(-1)![0]!;
+    assert.deepEqual([last.kind, last.seq, last.detail?.idempotencyKey, last.at], ['executed', 3, i.idempotencyKey, i.at]);
+    assert.deepEqual(last.detail?.result, { counter: 'ev', hits: 1 });
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * What the workflow tests share: the real servers, a fresh audit and production database per
+ * file, one workflow bundle per process, an in-process worker on a unique task queue, a client.
+ */
+import { randomBytes } from 'node:crypto';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { seedSampleProduction } from '../../activities/tools/sample';
+import { Gatehouse } from '../../client';
+import { parsePolicy, type PolicyDocument } from '../../policies';
+import { createGatehouseWorker, WORKFLOWS_PATH, type GatehouseWorkerOptions } from '../../worker/create-worker';
+import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
+import { createCatalog, TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let runtimeInstalled = false;
+
+/** Worker logs at WARN: the suite's output stays readable. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by another module of this process.
+  }
+}
+
+/** The session workflow bundle, built once per process (webpack takes seconds). */
+export function sessionBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger() });
+  return bundle;
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta), log: noop };
+}
+
+export function testPolicy(overrides: Record<string, unknown> = {}): PolicyDocument {
+  const parsed = parsePolicy({ ...TEST_POLICY, ...overrides });
+  if (!parsed.success) throw new Error(`test policy: ${JSON.stringify(parsed.issues)}`);
+  return parsed.data;
+}
+
+export interface Harness {
+  readonly taskQueue: string;
+  readonly address: string;
+  readonly namespace: string;
+  readonly audit: TestDatabase;
+  readonly production: TestDatabase;
+  readonly gh: Gatehouse;
+  readonly connection: NativeConnection;
+  /** Creates a worker on the harness's queue (the test runs it with `runUntil`). */
+  worker(extra?: Partial<GatehouseWorkerOptions>): Promise<Worker>;
+  /** Audit events of a session, in seq order. */
+  events(sessionId: string): Promise<{ seq: number; kind: string; tool: string | null; proposal_seq: number | null; detail: Record<string, unknown> | null; args: unknown; approver: string | null }[]>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(area: string): Promise<Harness> {
+  quietRuntime();
+  const servers = await getTestServers();
+  const audit = await createTestDatabase(`wf_audit_${area}`);
+  const production = await createTestDatabase(`wf_prod_${area}`);
+  await seedSampleProduction(production.pool);
+  await production.pool.query(TEST_WRITES_DDL);
+  const taskQueue = `test-workflows-${area}-${randomBytes(4).toString('hex')}`;
+  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
+  const gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue });
+  const workflowBundle = await sessionBundle();
+  const catalog = createCatalog({ productionPool: production.pool });
+  return {
+    taskQueue,
+    address: servers.temporalAddress,
+    namespace: servers.namespace,
+    audit,
+    production,
+    gh,
+    connection,
+    worker: (extra = {}) =>
+      createGatehouseWorker({
+        connection,
+        namespace: servers.namespace,
+        taskQueue,
+        auditPool: audit.pool,
+        catalog,
+        policy: testPolicy(),
+        workflowBundle,
+        ...extra,
+      }),
+    async events(sessionId) {
+      const r = await audit.pool.query('SELECT seq, kind, tool, proposal_seq, detail, args, approver FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
+      return r.rows.map((row) => ({ ...row, seq: Number(row.seq), proposal_seq: row.proposal_seq === null ? null : Number(row.proposal_seq) }));
+    },
+    async close() {
+      await gh.close();
+      await connection.close();
+      await audit.drop();
+      await production.drop();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * The session workflow against a real Temporal server and real databases: autonomous calls,
+ * denials (unknown tool, bad arguments), validator rejections, the audit trail they leave.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvalidProposalError, SessionClosedError } from '../../client';
+import { TEST_POLICY } from './fixtures/catalog';
+import { createHarness, type Harness } from './harness';
+
+const testPolicyDoc = () => structuredClone(TEST_POLICY);
+
+let h: Harness;
+before(async () => {
+  h = await createHarness('session');
+});
+after(async () => {
+  await h?.close();
+});
+
+describe('agentSession', () => {
+  it('runs an autonomous read and records proposed, decided, executed before returning', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'look at test billing records' });
+      const r = await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'see what is mounted' });
+      assert.equal(r.status, 'executed');
+      assert.equal(r.decision.verdict, 'allow');
+      assert.equal(r.sequence, 1);
+      const kinds = (await h.events(s.sessionId)).map((e) => e.kind);
+      assert.deepEqual(kinds, ['session-started', 'proposed', 'decided', 'executed']);
+      const st = await s.state();
+      assert.equal(st.counters.executed, 1);
+      assert.equal(st.mode, 'normal');
+      const summary = await s.end({ reason: 'done' });
+      assert.equal(summary.finalState, 'completed');
+      assert.equal(summary.counters.proposals, 1);
+    });
+  });
+});
+
+describe('bad input', () => {
+  it('denies an unknown tool and invalid arguments with reasons, audited, and rejects non-proposals', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'bot', owner: 'eng-007', intent: 'inspect billing' });
+      const unknown = await s.propose({ tool: 'db.dropEverything', args: {}, reasoning: 'why not' });
+      assert.equal(unknown.status, 'denied');
+      assert.equal(unknown.decision.reasons[0]?.rule, 'tool.unknown');
+
+      const badArgs = await s.propose({ tool: 'billing.summary', args: { customerId: 'not-a-uuid', months: 99 }, reasoning: 'summary' });
+      assert.equal(badArgs.status, 'denied');
+      assert.equal(badArgs.decision.reasons[0]?.rule, 'tool.args');
+      assert.match(badArgs.decision.reasons[0]?.message ?? '', /invalid arguments for tool `billing.summary`/);
+
+      await assert.rejects(s.propose({ tool: 'volumes.list', args: 'nope' as never, reasoning: '' }), InvalidProposalError);
+      await assert.rejects(s.propose(42 as never), InvalidProposalError);
+      const huge = 'x'.repeat(70 * 1024);
+      await assert.rejects(s.propose({ tool: 'staging.writeConfig', args: { key: 'a', value: huge }, reasoning: '' }), (err: unknown) => {
+        assert.ok(err instanceof InvalidProposalError);
+        assert.match(err.message, /over the limit of 65536 bytes/);
+        return true;
+      });
+
+      // The rejected ones changed nothing: two proposals, both denied, both audited.
+      const st = await s.state();
+      assert.equal(st.counters.proposals, 2);
+      assert.equal(st.counters.denied, 2);
+      const events = await h.events(s.sessionId);
+      assert.deepEqual(
+        events.map((e) => `${e.kind}:${e.tool ?? ''}`),
+        ['session-started:', 'proposed:db.dropEverything', 'decided:db.dropEverything', 'proposed:billing.summary', 'decided:billing.summary'],
+      );
+
+      await s.end({ reason: 'done' });
+      await assert.rejects(s.propose({ tool: 'volumes.list', args: {}, reasoning: '' }), SessionClosedError);
+      await assert.rejects(s.end({}), SessionClosedError);
+    });
+  });
+});
+
+describe('approvals', () => {
+  it('waits for a human, refuses self-approval and unknown ids (audited), runs after approval', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'vol-bot', owner: 'eng-007', intent: 'unmount an unused volume' });
+      const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unused' });
+      const approvalId = await waitForApproval(s);
+      assert.equal(approvalId, `${s.sessionId}:1`);
+      await h.gh.approve(approvalId, { approver: 'vol-bot' }); // the agent itself
+      await h.gh.approve(approvalId, { approver: 'eng-007' }); // the owner, four eyes
+      await h.gh.approve(`${s.sessionId}:99`, { approver: 'alice' }); // unknown approval
+      await h.gh.approve(approvalId, { approver: 'alice' });
+      const r = await pending;
+      assert.equal(r.approvalId, approvalId);
+      assert.ok(r.status === 'executed' || r.status === 'failed', `unexpected status ${r.status}`);
+      await h.gh.approve(approvalId, { approver: 'bob' }); // already decided
+      await s.end({});
+      const events = await h.events(s.sessionId);
+      const alerts = events.filter((e) => e.kind === 'alert').map((e) => e.detail?.rule);
+      assert.deepEqual(alerts, ['approval.self', 'approval.four-eyes', 'approval.unknown', 'approval.decided']);
+      const approved = events.filter((e) => e.kind === 'approved');
+      assert.deepEqual(approved.map((e) => e.approver), ['alice']);
+    });
+  });
+
+  it('one deny ends it and the call never runs', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the api' });
+      const pending = s.propose({ tool: 'services.scale', args: { service: 'api', replicas: 5 }, reasoning: 'load' });
+      const approvalId = await waitForApproval(s);
+      await h.gh.deny(approvalId, { approver: 'carol', reason: 'not now' });
+      const r = await pending;
+      assert.equal(r.status, 'denied');
+      assert.ok(r.decision.reasons.some((x) => x.rule === 'approval.denied'));
+      const replicas = await h.production.pool.query("SELECT replicas FROM services WHERE name = 'api'");
+      assert.notEqual(replicas.rows[0]?.replicas, 5);
+      await s.end({});
+    });
+  });
+
+  it('denies automatically at the deadline after escalating, never approves', async () => {
+    const worker = await h.worker();
+    const policy = { ...testPolicyDoc(), approvers: { ...testPolicyDoc().approvers, default: { groups: ['on-call', 'sre-leads'], timeoutMinutes: 0.05, escalateAfterMinutes: [0.02], fourEyes: true } } };
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'restart the api', policy });
+      const r = await s.propose({ tool: 'services.restart', args: { service: 'api' }, reasoning: 'stuck' });
+      assert.equal(r.status, 'expired');
+      assert.equal(r.decision.verdict, 'deny');
+      assert.ok(r.decision.reasons.some((x) => x.rule === 'approval.expired'));
+      const kinds = (await h.events(s.sessionId)).map((e) => e.kind);
+      assert.deepEqual(kinds.slice(1), ['proposed', 'decided', 'approval-requested', 'escalated', 'expired']);
+      const row = await h.audit.pool.query('SELECT status FROM approvals WHERE approval_id = $1', [r.approvalId]);
+      assert.equal(row.rows[0]?.status, 'expired');
+      await s.end({});
+    });
+  });
+
+  it('needs two distinct approvers when the policy says so', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'vol-bot', owner: 'eng-007', intent: 'delete an old volume' });
+      const pending = s.propose({ tool: 'volumes.delete', args: { volumeId: 'vol-scratch01' }, reasoning: 'old' });
+      const approvalId = await waitForApproval(s);
+      await h.gh.approve(approvalId, { approver: 'carol' });
+      await h.gh.approve(approvalId, { approver: 'carol' }); // same approver twice
+      const mid = await s.state();
+      assert.deepEqual(mid.pendingApprovals[0]?.approvedBy, ['carol']);
+      await h.gh.approve(approvalId, { approver: 'dave' });
+      const r = await pending;
+      assert.notEqual(r.status, 'expired');
+      assert.equal(r.decision.reasons.find((x) => x.rule === 'approval.denied'), undefined);
+      const approvers = (await h.events(s.sessionId)).filter((e) => e.kind === 'approved').map((e) => e.approver);
+      assert.deepEqual(approvers, ['carol', 'dave']);
+      await s.end({});
+    });
+  });
+});
+
+describe('halt, pause, resume', () => {
+  it('halt cancels a pending approval, closes the session and refuses what comes after', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'restart the api' });
+      const pending = s.propose({ tool: 'services.restart', args: { service: 'api' }, reasoning: 'stuck' });
+      const approvalId = await waitForApproval(s);
+      await h.gh.halt(s.sessionId, { by: 'oncall', reason: 'incident' });
+      const r = await pending;
+      assert.equal(r.status, 'denied');
+      assert.ok(r.decision.reasons.some((x) => x.rule === 'session.halted'));
+      const summary = await s.result();
+      assert.equal(summary.finalState, 'halted');
+      await assert.rejects(s.propose({ tool: 'volumes.list', args: {}, reasoning: '' }), SessionClosedError);
+      const row = await h.audit.pool.query('SELECT status FROM approvals WHERE approval_id = $1', [approvalId]);
+      assert.equal(row.rows[0]?.status, 'cancelled');
+      const srow = await h.audit.pool.query('SELECT final_state, flagged_for_review FROM sessions WHERE session_id = $1', [s.sessionId]);
+      assert.equal(srow.rows[0]?.final_state, 'halted');
+    });
+  });
+
+  it('pause holds proposals (none lost) until resume', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'pause-bot', owner: 'eng-007', intent: 'list volumes' });
+      await s.workflow.signal('pause', { by: 'oncall', reason: 'incident' });
+      const held = [1, 2, 3].map((n) => s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'write' }));
+      let settled = false;
+      void Promise.all(held).then(() => (settled = true));
+      // Wait until the workflow has seen every update, then check nothing ran.
+      for (let i = 0; i < 50 && (await s.state()).paused !== true; i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(settled, false);
+      assert.equal((await s.state()).counters.proposals, 0);
+      await s.workflow.signal('resume', { by: 'oncall' });
+      const results = await Promise.all(held);
+      assert.deepEqual(results.map((r) => r.status), ['executed', 'executed', 'executed']);
+      assert.deepEqual(results.map((r) => r.sequence), [1, 2, 3]);
+      await s.end({});
+    });
+  });
+});
+
+describe('transitions and unlocks', () => {
+  it('denies a forbidden transition; an unlock request becomes an approval that lets that one call run', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'vol-bot', owner: 'eng-007', intent: 'tidy volumes' });
+      assert.equal((await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
+      const denied = await s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unmount' });
+      assert.equal(denied.status, 'denied');
+      assert.ok(denied.decision.reasons.some((r) => r.rule === 'transition.forbidden'));
+      assert.ok(denied.decision.unlock);
+      const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unmount', requestUnlock: true });
+      const approvalId = await waitForApproval(s);
+      const st = await s.state();
+      assert.equal(st.pendingApprovals[0]?.groups[0], 'sre-leads');
+      await h.gh.approve(approvalId, { approver: 'carol' });
+      const r = await pending;
+      assert.ok(r.status === 'executed' || r.status === 'failed');
+      assert.ok(r.decision.reasons.some((x) => x.rule === 'transition.unlocked'));
+      await s.end({});
+    });
+  });
+});
+
+async function waitForApproval(s: { state(): Promise<{ pendingApprovals: readonly { approvalId: string }[] }> }): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const st = await s.state();
+    const id = st.pendingApprovals[0]?.approvalId;
+    if (id) return id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no pending approval appeared');
+}

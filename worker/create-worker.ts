@@ -1,0 +1,73 @@
+/**
+ * `createGatehouseWorker`: the Temporal worker that hosts the `agentSession` workflow and every
+ * activity it calls, on one task queue. Dependencies come in as options (pools, policy, catalog,
+ * Slack client), so the CLI's stack, `worker/main.ts`, the tests and the benchmark build the same
+ * worker with different wiring. Node-only.
+ */
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import type { webApi } from '@slack/bolt';
+import type { Pool } from 'pg';
+import { createActivities } from '../activities';
+import type { ActivityLog } from '../activities/approvals';
+import type { IntentScorerConfig } from '../activities/intent';
+import type { ToolCatalog } from '../activities/tools/catalog';
+import { createSampleCatalog } from '../activities/tools/sample';
+import type { PolicyDocument } from '../policies';
+import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
+
+/** Where the workflow bundle's entry point is (bundled by the SDK at worker creation). */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export interface GatehouseWorkerOptions {
+  readonly connection: NativeConnection;
+  /** @default 'default' */
+  readonly namespace?: string;
+  /** @default 'gatehouse' */
+  readonly taskQueue?: string;
+  /** The Gatehouse database (audit trail, sessions, approvals), migrated. */
+  readonly auditPool: Pool;
+  /** The production database the sample tools act on (ignored when `catalog` is given). */
+  readonly productionPool?: Pool;
+  /** The worker's policy, used by sessions that bring none (a parsed document). */
+  readonly policy: PolicyDocument;
+  /** The tool catalog; default the sample catalog on `productionPool`. */
+  readonly catalog?: ToolCatalog;
+  readonly slack?: webApi.WebClient;
+  readonly intent?: IntentScorerConfig;
+  readonly log?: ActivityLog;
+  /** A prebuilt workflow bundle (tests and benchmarks build it once per process). */
+  readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Extra worker tuning (concurrency, identity…). */
+  readonly workerOptions?: Partial<Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'>>;
+}
+
+/** Thrown when the worker cannot be wired (no catalog and no production database). */
+export class WorkerConfigError extends Error {
+  readonly type = 'WorkerConfigError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerConfigError';
+  }
+}
+
+export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promise<Worker> {
+  const catalog = opts.catalog ?? (opts.productionPool ? createSampleCatalog({ productionPool: opts.productionPool }) : undefined);
+  if (!catalog) throw new WorkerConfigError('a worker needs a tool catalog or a production database for the sample catalog');
+  const activities = createActivities({
+    auditPool: opts.auditPool,
+    catalog,
+    policy: opts.policy,
+    ...(opts.slack ? { slack: opts.slack } : {}),
+    ...(opts.intent ? { intent: opts.intent } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  return Worker.create({
+    ...opts.workerOptions,
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    activities,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}

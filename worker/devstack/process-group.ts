@@ -1,0 +1,96 @@
+/**
+ * A child server process in its own process group: started detached so a terminal Ctrl-C reaches
+ * only Gatehouse (which then stops servers in order), stopped by signalling the whole group so no
+ * grandchild survives, and killed outright if this Node process exits without stopping it.
+ */
+import { spawn, type SpawnOptions } from 'node:child_process';
+
+export interface ManagedProcess {
+  readonly pid: number;
+  /** Resolves with the exit code or signal once the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Whether the process has exited. */
+  hasExited(): boolean;
+  /** Lets Node exit while the process runs (the exit hook still kills it then). */
+  unref(): void;
+  /** The last few kilobytes of its stdout and stderr, for error messages. */
+  outputTail(): string;
+  /**
+   * SIGTERM (or `signal`) to the group (or to the leader alone with `leaderOnly`, for servers
+   * such as postgres that stop their own children), then SIGKILL to the group after `graceMs`;
+   * resolves when the leader has exited.
+   */
+  stop(options?: { signal?: NodeJS.Signals; graceMs?: number; leaderOnly?: boolean }): Promise<void>;
+}
+
+const live = new Set<number>();
+let exitHookInstalled = false;
+
+/** Last-resort cleanup: a synchronous SIGKILL of every group still running when Node exits. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of live) killGroup(pid, 'SIGKILL');
+  });
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone (ESRCH): nothing to do.
+  }
+}
+
+/** Spawns `command` detached in a new process group, capturing the tail of its output. */
+export function spawnGroup(command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
+  installExitHook();
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (err) => {
+      keep(Buffer.from(`spawn failed: ${err.message}\n`));
+      done = true;
+      resolve({ code: null, signal: null });
+    });
+    child.once('exit', (code, signal) => {
+      done = true;
+      if (child.pid) live.delete(child.pid);
+      resolve({ code, signal });
+    });
+  });
+  const pid = child.pid ?? -1;
+  if (pid > 0) live.add(pid);
+
+  return {
+    pid,
+    exited,
+    hasExited: () => done,
+    unref() {
+      child.unref();
+      (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+      (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    },
+    outputTail: () => tail.trim(),
+    async stop({ signal = 'SIGTERM', graceMs = 10_000, leaderOnly = false } = {}) {
+      if (pid <= 0) return;
+      if (!done) {
+        if (leaderOnly) child.kill(signal);
+        else killGroup(pid, signal);
+      }
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      // The leader is gone; make sure nothing else of its group lingers.
+      killGroup(pid, 'SIGKILL');
+      live.delete(pid);
+    },
+  };
+}

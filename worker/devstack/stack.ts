@@ -1,0 +1,312 @@
+/**
+ * The whole Gatehouse stack in one process tree — what `gatehouse start` (and `npm start`) runs:
+ * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken),
+ * an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
+ * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
+ * credentials, the approvals app. `TEMPORAL_ADDRESS` / `DATABASE_URL` /
+ * `GATEHOUSE_PRODUCTION_DATABASE_URL` use real deployments instead of the embedded servers.
+ *
+ * Every part that starts registers how to stop it, so `stop()` — or an abort during start-up —
+ * stops exactly what is running, in reverse order. The stack file `.data/stack.json` tells other
+ * commands (`loadConfig()`) where everything is; it is removed on stop.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { webApi } from '@slack/bolt';
+import pg from 'pg';
+import { migrate } from '../../audit/migrate';
+import { dataDir as defaultDataDir, loadConfig, PROJECT_ROOT, readStackFile, stackFilePath, type GatehouseConfig, type StackFile } from '../../client/config';
+import { parsePolicyText, type PolicyDocument } from '../../policies';
+import { createGatehouseWorker } from '../create-worker';
+import { preferredPort } from './ports';
+import { startEmbeddedPostgres } from './postgres';
+import { findTemporalCli } from './temporal-binary';
+import { startTemporalDevServer } from './temporal-server';
+
+/** Database names of the embedded PostgreSQL. */
+export const AUDIT_DATABASE = 'gatehouse';
+export const PRODUCTION_DATABASE = 'gatehouse_production';
+
+/** Default policy of `gatehouse start`. */
+export const DEFAULT_POLICY_FILE = join(PROJECT_ROOT, 'policies', 'examples', 'production.yaml');
+
+export interface StackOptions {
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Policy document (YAML or JSON) the worker enforces. @default `GATEHOUSE_POLICY`, else policies/examples/production.yaml */
+  readonly policyFile?: string;
+  /** Preferred Web UI port (another free port when taken). @default 8233 */
+  readonly uiPort?: number;
+  /** Preferred frontend port (another free port when taken). @default 7233 */
+  readonly temporalPort?: number;
+  /** Start the worker (off only for tests of the servers alone). @default true */
+  readonly worker?: boolean;
+  /** Progress lines. @default stderr */
+  readonly log?: (line: string) => void;
+  /** Aborting during start-up stops what already started and rejects with {@link StackAbortedError}. */
+  readonly signal?: AbortSignal;
+}
+
+/** One line of the "what runs where" table. */
+export interface StackPart {
+  readonly name: string;
+  readonly where: string;
+}
+
+export interface RunningStack {
+  readonly config: GatehouseConfig;
+  readonly stackFile: StackFile;
+  readonly parts: readonly StackPart[];
+  /** Resolves if the worker stops on its own (a fatal worker error rejects). */
+  readonly workerDone?: Promise<void>;
+  /** Stops everything in reverse start order; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when start-up was aborted (Ctrl-C); what had started is stopped by then. */
+export class StackAbortedError extends Error {
+  readonly type = 'StackAborted';
+  constructor() {
+    super('start-up interrupted: everything already started was stopped');
+    this.name = 'StackAbortedError';
+  }
+}
+
+/** Thrown when another `gatehouse start` is running on the same data folder. */
+export class StackAlreadyRunningError extends Error {
+  readonly type = 'StackAlreadyRunning';
+  constructor(readonly pid: number, file: string) {
+    super(`gatehouse is already running (pid ${pid}, stack file \`${file}\`): stop it first`);
+    this.name = 'StackAlreadyRunningError';
+  }
+}
+
+/** Brings the stack up; on any failure or abort, stops what started and rethrows. */
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const stoppers: { name: string; stop: () => Promise<void> }[] = [];
+  const parts: StackPart[] = [];
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new StackAbortedError();
+  };
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      for (const s of stoppers.reverse()) {
+        try {
+          await s.stop();
+        } catch (err) {
+          log(`gatehouse: stopping ${s.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    })();
+    return stopped;
+  };
+
+  try {
+    const base = defaultDataDir(env);
+    const file = stackFilePath(env);
+    const running = readStackFile(env);
+    if (running && running.pid !== process.pid) throw new StackAlreadyRunningError(running.pid, file);
+    await mkdir(base, { recursive: true });
+    const fromEnv = loadConfig({ ...env, GATEHOUSE_STACK_FILE: join(base, 'no-stack-file') });
+
+    // 1. Temporal: the embedded dev server, or the deployment TEMPORAL_ADDRESS names.
+    let temporal: StackFile['temporal'];
+    if (env.TEMPORAL_ADDRESS) {
+      temporal = { address: fromEnv.temporalAddress, namespace: fromEnv.namespace, embedded: false };
+      log(`gatehouse: using temporal at ${temporal.address} (TEMPORAL_ADDRESS)`);
+    } else {
+      const cliPath = await findTemporalCli({ env, log });
+      checkAbort();
+      log('gatehouse: starting the temporal dev server');
+      const server = await startTemporalDevServer({
+        cliPath,
+        dbFilename: join(base, 'temporal.sqlite'),
+        port: await preferredPort(options.temporalPort ?? 7233),
+        uiPort: await preferredPort(options.uiPort ?? 8233),
+        namespace: fromEnv.namespace,
+      });
+      stoppers.push({ name: 'temporal', stop: () => server.stop() });
+      temporal = { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, embedded: true };
+      parts.push({ name: 'temporal', where: `${server.address} (pid ${server.pid}, state ${join(base, 'temporal.sqlite')})` });
+      if (server.uiUrl) parts.push({ name: 'temporal web ui', where: server.uiUrl });
+      checkAbort();
+    }
+
+    // 2. PostgreSQL: the embedded server with both databases, or the deployment DATABASE_URL names.
+    let databaseUrl: string;
+    let productionDatabaseUrl: string;
+    let postgresInfo: StackFile['postgres'];
+    let embeddedProduction = false;
+    if (fromEnv.databaseUrl) {
+      databaseUrl = fromEnv.databaseUrl;
+      productionDatabaseUrl = fromEnv.productionDatabaseUrl ?? siblingDatabase(databaseUrl, PRODUCTION_DATABASE);
+      log('gatehouse: using postgres from DATABASE_URL');
+      if (!fromEnv.productionDatabaseUrl) await createDatabaseIfMissing(databaseUrl, PRODUCTION_DATABASE);
+      parts.push({ name: 'postgres', where: `${redactUrl(databaseUrl)} (DATABASE_URL)` });
+    } else {
+      log('gatehouse: starting postgres');
+      const pgDir = join(base, 'postgres');
+      const server = await startEmbeddedPostgres({ dataDir: pgDir });
+      stoppers.push({ name: 'postgres', stop: () => server.stop() });
+      checkAbort();
+      await server.createDatabase(AUDIT_DATABASE);
+      databaseUrl = server.urlFor(AUDIT_DATABASE);
+      if (fromEnv.productionDatabaseUrl) {
+        productionDatabaseUrl = fromEnv.productionDatabaseUrl;
+      } else {
+        await server.createDatabase(PRODUCTION_DATABASE);
+        productionDatabaseUrl = server.urlFor(PRODUCTION_DATABASE);
+        embeddedProduction = true;
+      }
+      postgresInfo = { port: server.port, dataDir: pgDir };
+      parts.push({ name: 'postgres', where: `127.0.0.1:${server.port} (pid ${server.pid}, data ${pgDir})` });
+      parts.push({ name: 'audit database', where: redactUrl(databaseUrl) });
+      parts.push({ name: 'sample production database', where: redactUrl(productionDatabaseUrl) });
+    }
+    checkAbort();
+
+    // 3. Pools, migrations, the sample data (only into the embedded "production" — never a real one).
+    const auditPool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    const productionPool = new pg.Pool({ connectionString: productionDatabaseUrl, max: 10 });
+    auditPool.on('error', () => undefined);
+    productionPool.on('error', () => undefined);
+    stoppers.push({ name: 'database pools', stop: async () => void (await Promise.allSettled([auditPool.end(), productionPool.end()])) });
+    const applied = await migrate(auditPool);
+    log(`gatehouse: migrations ${applied.length ? `applied: ${applied.join(', ')}` : 'up to date'}`);
+    if (embeddedProduction) {
+      const { seedSampleProduction } = await import('../../activities/tools/sample/seed');
+      const seeded = await seedSampleProduction(productionPool);
+      if (seeded.seeded) log(`gatehouse: sample production data seeded (${seeded.testRecords} test billing records of ${seeded.testMonth})`);
+    }
+    checkAbort();
+
+    // 4. Temporal connections for the worker and the approvals app.
+    const connection = await Connection.connect({ address: temporal.address });
+    stoppers.push({ name: 'temporal client', stop: () => connection.close() });
+    const client = new Client({ connection, namespace: temporal.namespace });
+    checkAbort();
+
+    // 5. The worker.
+    let workerDone: Promise<void> | undefined;
+    if (options.worker !== false) {
+      const policyFile = options.policyFile ?? (env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
+      const policy = await loadPolicy(policyFile);
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+      stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
+      const slackClient = fromEnv.slack
+        ? new webApi.WebClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl ? { slackApiUrl: fromEnv.slack.apiUrl } : {})
+        : undefined;
+      log('gatehouse: starting the worker (bundling the workflow code)');
+      const worker = await createGatehouseWorker({
+        connection: nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue: fromEnv.taskQueue,
+        auditPool,
+        productionPool,
+        policy,
+        ...(slackClient ? { slack: slackClient } : {}),
+      });
+      const running = worker.run();
+      running.catch(() => undefined);
+      workerDone = running;
+      stoppers.push({
+        name: 'worker',
+        stop: async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        },
+      });
+      parts.push({ name: 'worker', where: `task queue \`${fromEnv.taskQueue}\`, namespace \`${temporal.namespace}\`, policy ${policyFile}` });
+    }
+    checkAbort();
+
+    // 6. The Slack approvals app, when credentials are set; otherwise approvals go through the CLI.
+    let approvals: StackFile['approvals'];
+    const slack = fromEnv.slack;
+    if (slack && (slack.signingSecret || slack.socketMode)) {
+      const { createApprovalsApp } = await import('../../approvals/app');
+      const { ApprovalStore } = await import('../../approvals/store');
+      const app = createApprovalsApp({
+        token: slack.botToken,
+        signingSecret: slack.signingSecret,
+        appToken: slack.appToken,
+        socketMode: slack.socketMode,
+        port: slack.port,
+        slackApiUrl: slack.apiUrl,
+        store: new ApprovalStore(auditPool),
+        temporalClient: client,
+      });
+      const started = await app.start();
+      stoppers.push({ name: 'approvals app', stop: () => app.stop() });
+      approvals = { url: started.url, socketMode: slack.socketMode };
+      parts.push({ name: 'slack approvals', where: slack.socketMode ? 'socket mode' : (started.url ?? `port ${slack.port}`) });
+    } else {
+      parts.push({ name: 'approvals', where: 'by cli: `gatehouse approvals list | approve <id> | deny <id>` (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for slack)' });
+    }
+    checkAbort();
+
+    // 7. The stack file, last: its presence means "everything above is up".
+    const stackFile: StackFile = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      temporal,
+      taskQueue: fromEnv.taskQueue,
+      databaseUrl,
+      productionDatabaseUrl,
+      postgres: postgresInfo,
+      approvals,
+    };
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(stackFile, null, 2)}\n`, { mode: 0o600 });
+    stoppers.push({ name: 'stack file', stop: () => rm(file, { force: true }) });
+
+    return { config: loadConfig(env), stackFile, parts, workerDone, stop };
+  } catch (err) {
+    await stop();
+    throw options.signal?.aborted && !(err instanceof StackAbortedError) ? new StackAbortedError() : err;
+  }
+}
+
+/** Parses and validates the policy file (the worker compiles it). */
+async function loadPolicy(file: string): Promise<PolicyDocument> {
+  const text = await readFile(file, 'utf8').catch((err: unknown) => {
+    throw new Error(`cannot read policy \`${file}\`: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const parsed = parsePolicyText(text, file);
+  if (!parsed.success) {
+    const issues = parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid policy \`${file}\`: ${issues}`);
+  }
+  return parsed.data;
+}
+
+function siblingDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function createDatabaseIfMissing(url: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } catch (err) {
+    throw new Error(
+      `cannot create \`${database}\` next to DATABASE_URL: set GATEHOUSE_PRODUCTION_DATABASE_URL: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** A URL without its password, for printing. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,75 @@
+/**
+ * The worker process: `node --import tsx worker/main.ts`. Everything comes from the environment
+ * (`client/config.ts` names: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, GATEHOUSE_TASK_QUEUE,
+ * DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*), plus:
+ * - `GATEHOUSE_POLICY`: the policy file (default `policies/examples/production.yaml`);
+ * - `GATEHOUSE_CATALOG`: a module exporting `createCatalog({ productionPool })` to replace the
+ *   sample tools with your own (default: the sample catalog);
+ * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
+ * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { webApi } from '@slack/bolt';
+import pg from 'pg';
+import { migrate } from '../audit/migrate';
+import { loadConfig, PROJECT_ROOT } from '../client/config';
+import { parsePolicyText } from '../policies';
+import type { ToolCatalog } from '../activities/tools/catalog';
+import { createGatehouseWorker, WorkerConfigError } from './create-worker';
+
+async function loadCatalog(modulePath: string, productionPool: pg.Pool): Promise<ToolCatalog> {
+  const full = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
+  const mod = (await import(full)) as { createCatalog?: (o: { productionPool: pg.Pool }) => ToolCatalog | Promise<ToolCatalog> };
+  if (typeof mod.createCatalog !== 'function') throw new WorkerConfigError(`catalog module \`${modulePath}\` does not export \`createCatalog\``);
+  return mod.createCatalog({ productionPool });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new WorkerConfigError('`DATABASE_URL` is not set and no running stack was found');
+  if (!config.productionDatabaseUrl) throw new WorkerConfigError('`GATEHOUSE_PRODUCTION_DATABASE_URL` is not set and no running stack was found');
+  const policyFile = process.env.GATEHOUSE_POLICY || resolve(PROJECT_ROOT, 'policies/examples/production.yaml');
+  const parsed = parsePolicyText(readFileSync(policyFile, 'utf8'), policyFile);
+  if (!parsed.success) {
+    const first = parsed.issues[0];
+    throw new WorkerConfigError(`invalid policy \`${policyFile}\`${first ? `: ${first.path}: ${first.message}` : ''}`);
+  }
+
+  const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
+  await migrate(auditPool);
+  const catalog = process.env.GATEHOUSE_CATALOG ? await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool) : undefined;
+
+  const tls =
+    process.env.TEMPORAL_TLS_CERT && process.env.TEMPORAL_TLS_KEY
+      ? { clientCertPair: { crt: readFileSync(process.env.TEMPORAL_TLS_CERT), key: readFileSync(process.env.TEMPORAL_TLS_KEY) } }
+      : undefined;
+  const connection = await NativeConnection.connect({
+    address: config.temporalAddress,
+    ...(tls ? { tls } : process.env.TEMPORAL_API_KEY ? { tls: true } : {}),
+    ...(process.env.TEMPORAL_API_KEY ? { apiKey: process.env.TEMPORAL_API_KEY } : {}),
+  });
+  const slack = config.slack ? new webApi.WebClient(config.slack.botToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}) : undefined;
+  const worker = await createGatehouseWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    auditPool,
+    productionPool,
+    policy: parsed.data,
+    ...(catalog ? { catalog } : {}),
+    ...(slack ? { slack } : {}),
+  });
+  process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace})\n`);
+  // SIGTERM/SIGINT: the SDK stops polling and lets running tasks finish.
+  await worker.run();
+  await connection.close();
+  await Promise.all([auditPool.end(), productionPool.end()]);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gatehouse worker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

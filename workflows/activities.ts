@@ -1,0 +1,49 @@
+/**
+ * Activity proxies of the session workflow, with explicit timeouts. Tool calls get one proxy per
+ * distinct (timeout, attempts, non-retryable types) of the catalog's descriptors, so every tool
+ * runs with its own timeout and retry policy. Types only: no activity code enters the bundle.
+ */
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { SessionActivities, SessionToolDescriptor } from '../activities/types';
+
+/** Error types of the tool layer that never succeed on a retry. */
+export const PERMANENT_TOOL_ERRORS: readonly string[] = ['ToolArgumentsError', 'UnknownToolError', 'ToolOutputError', 'InvalidPolicyError'];
+
+/** Audit, session record and approval posting: short, retried until the database answers. */
+export const io = proxyActivities<SessionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['InvalidPolicyError'] },
+});
+
+/**
+ * Argument checks, blast-radius estimates and intent scores: quick, side-effect free, run as local
+ * activities inside the workflow task so a gated call costs one server round trip, not three.
+ */
+export const local = proxyLocalActivities<SessionActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
+});
+
+const toolProxies = new Map<string, SessionActivities['runTool']>();
+
+/** The `runTool` proxy with this tool's timeout and retry policy. */
+export function runToolFor(d: SessionToolDescriptor): SessionActivities['runTool'] {
+  const nonRetryable = [...new Set([...PERMANENT_TOOL_ERRORS, ...(d.nonRetryable ?? [])])].sort();
+  const key = `${d.timeoutMs}|${d.maxAttempts}|${nonRetryable.join(',')}`;
+  let proxy = toolProxies.get(key);
+  if (!proxy) {
+    proxy = proxyActivities<SessionActivities>({
+      startToCloseTimeout: d.timeoutMs,
+      // A worker that dies mid-call is noticed within the heartbeat timeout, not the full timeout.
+      heartbeatTimeout: Math.min(d.timeoutMs, 10_000),
+      retry: {
+        maximumAttempts: d.maxAttempts,
+        initialInterval: '200 milliseconds',
+        maximumInterval: '5 seconds',
+        nonRetryableErrorTypes: nonRetryable,
+      },
+    }).runTool;
+    toolProxies.set(key, proxy);
+  }
+  return proxy;
+}

@@ -1,0 +1,4 @@
+/**
+ * The workflows this worker registers: the bundle's entry point (`workflowsPath`).
+ */
+export { agentSession } from './session';

@@ -1,0 +1,766 @@
+/**
+ * The state and behaviour of one running session, behind the handlers `session.ts` sets. One
+ * instance per workflow run. Every mutation of the policy state happens inside a task of the
+ * serial queue, so proposals see each other's effects in acceptance order.
+ *
+ * Workflow-safe: pure policy engine, activity proxies, workflow timers and signals only.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ParentClosePolicy,
+  condition,
+  getExternalWorkflowHandle,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { ApprovalRequest } from '../approvals/types';
+import type { AuditEventInput, AuditEventKind } from '../audit/types';
+import type { SessionToolDescriptor } from '../activities/types';
+import {
+  advance,
+  budgetLeft,
+  childBudget,
+  compilePolicy,
+  evaluate,
+  inheritedTransitions,
+  initialSessionState,
+  sessionMode,
+  withIntentScore,
+  type CompiledPolicy,
+  type PolicyDocument,
+  type SessionState,
+} from '../policies';
+import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, SessionMode, ToolInfo } from '../policies/types';
+import { io, local, runToolFor } from './activities';
+import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
+import type { CarriedSession, IntentAction } from './carried';
+import {
+  SESSION_WORKFLOW_TYPE,
+  haltSignal,
+  sessionWorkflowId,
+  type ActionView,
+  type ApprovalSignal,
+  type EndInput,
+  type FinalState,
+  type HaltSignal,
+  type PauseSignal,
+  type ProposeResult,
+  type ProposeStatus,
+  type SessionProposal,
+  type SessionStartInput,
+  type SessionStateView,
+  type SessionSummary,
+  type SpawnChildInput,
+  type SpawnChildResult,
+} from './contract';
+import { callDigest } from './digest';
+import { approvalGroupMembers, intentThreshold, subAgentRequirement, withChildBudgetTaken } from './policy-view';
+import { SerialQueue } from './queue';
+import { SESSION_CLOSED } from './validate';
+import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
+import type { agentSession } from './session';
+
+const LAST_ACTIONS = 20;
+const INTENT_ACTIONS = 50;
+
+/** Workflow time: inside the sandbox `Date.now()` is the deterministic time of the workflow task. */
+function nowMs(): number {
+  return Date.now();
+}
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+type Counters = { -readonly [K in keyof SessionStateView['counters']]: number };
+
+export class SessionRuntime {
+  readonly queue = new SerialQueue();
+  readonly sessionId: string;
+  summary: SessionSummary | undefined;
+  halted = false;
+
+  #input: SessionStartInput;
+  #workflowId: string;
+  #endRequested = false;
+  #policy: CompiledPolicy | undefined;
+  #policyDocument: unknown;
+  #descriptors = new Map<string, SessionToolDescriptor>();
+  #state: SessionState | undefined;
+  #mode: SessionMode = 'normal';
+  #counters: Counters = { proposals: 0, executed: 0, denied: 0, failed: 0, expired: 0, tokens: 0 };
+  #seq = 0;
+  #proposalSeq = 0;
+  #paused = false;
+  #pausedTools = new Set<string>();
+  #lastActions: ActionView[] = [];
+  #intentActions: IntentAction[] = [];
+  #intentScore: number | undefined;
+  #toolsUsed = new Set<string>();
+  #children: string[] = [];
+  #flagged = false;
+  #startedAt = '';
+  #runs = 1;
+  #haltedBy: HaltSignal | undefined;
+  #auditTail: Promise<void> = Promise.resolve();
+  #approvals = new Map<string, ApprovalWait>();
+  /** Approval ids already decided (kept so a late click is recognised and recorded as such). */
+  #decidedApprovals = new Set<string>();
+
+  constructor(input: SessionStartInput, workflowId: string) {
+    this.#input = input;
+    this.#workflowId = workflowId;
+    this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
+  }
+
+  // ---------------------------------------------------------------- start, carry, finish
+
+  /** Snapshots and compiles the policy (or restores a carried run), records the session start. */
+  start(carried?: CarriedSession): Promise<void> {
+    return this.queue.run(async () => {
+      if (carried) {
+        this.#restore(carried);
+        this.#compile(carried.policyDocument, carried.descriptors);
+        this.#state = carried.state as SessionState;
+        this.#mode = sessionMode(this.#state);
+        this.#upsertAttributes();
+        return { value: undefined };
+      }
+      const ctx = await io.loadSessionContext(this.#input.policy === undefined ? {} : { policy: this.#input.policy });
+      this.#compile(ctx.policyDocument, ctx.descriptors);
+      const now = nowMs();
+      this.#startedAt = iso(now);
+      this.#state = initialSessionState(this.policy, {
+        startedAt: now,
+        ...(this.#input.budget ? { budget: this.#input.budget } : {}),
+        ...(this.#input.mandate ? { mandate: this.#input.mandate } : {}),
+        ...(this.#input.inheritedTransitions !== undefined ? { inheritedTransitions: this.#input.inheritedTransitions as never } : {}),
+      });
+      this.#mode = sessionMode(this.#state);
+      await io.startSessionRecord(
+        {
+          sessionId: this.sessionId,
+          workflowId: this.#workflowId,
+          agentId: this.#input.agentId,
+          owner: this.#input.owner,
+          intent: this.#input.intent,
+          ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
+          policyHash: this.policy.hash,
+          policy: this.#policyDocument,
+          startedAt: this.#startedAt,
+        },
+        [
+          this.#event('session-started', {
+            detail: {
+              agentId: this.#input.agentId,
+              owner: this.#input.owner,
+              intent: this.#input.intent,
+              policyHash: this.policy.hash,
+              ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
+              ...(this.#input.budget ? { budget: this.#input.budget } : {}),
+            },
+          }),
+        ],
+      );
+      this.#upsertAttributes();
+      return { value: undefined };
+    });
+  }
+
+  #compile(doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
+    this.#policyDocument = doc;
+    this.#descriptors = new Map(descriptors.map((d) => [d.name, d]));
+    const tools: ToolInfo[] = descriptors.map((d) => ({
+      name: d.name,
+      description: d.description,
+      effect: d.effect,
+      environment: d.environment,
+      resource: d.resource,
+      estimatesBlastRadius: d.estimatesBlastRadius,
+    }));
+    try {
+      this.#policy = compilePolicy(doc as PolicyDocument, tools);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw ApplicationFailure.nonRetryable(`policy does not compile: ${message}`, 'InvalidPolicyError');
+    }
+  }
+
+  #restore(c: CarriedSession): void {
+    this.#counters = { ...c.counters };
+    this.#seq = c.seq;
+    this.#proposalSeq = c.proposalSeq;
+    this.#paused = c.paused;
+    this.#pausedTools = new Set(c.pausedTools);
+    this.#lastActions = [...c.lastActions];
+    this.#intentActions = [...c.intentActions];
+    if (c.intentScore !== undefined) this.#intentScore = c.intentScore;
+    this.#toolsUsed = new Set(c.toolsUsed);
+    this.#children = [...c.children];
+    this.#flagged = c.flaggedForReview;
+    this.#startedAt = c.startedAt;
+    this.#runs = c.runs + 1;
+  }
+
+  /** The whole state, for continue-as-new (taken only between proposals). */
+  carry(): CarriedSession {
+    return {
+      policyDocument: this.#policyDocument,
+      descriptors: [...this.#descriptors.values()],
+      state: this.#state,
+      counters: { ...this.#counters },
+      seq: this.#seq,
+      proposalSeq: this.#proposalSeq,
+      paused: this.#paused,
+      pausedTools: [...this.#pausedTools],
+      lastActions: [...this.#lastActions],
+      intentActions: [...this.#intentActions],
+      ...(this.#intentScore !== undefined ? { intentScore: this.#intentScore } : {}),
+      toolsUsed: [...this.#toolsUsed],
+      children: [...this.#children],
+      flaggedForReview: this.#flagged,
+      startedAt: this.#startedAt,
+      runs: this.#runs,
+    };
+  }
+
+  get policy(): CompiledPolicy {
+    if (!this.#policy) throw new Error('session policy is not compiled yet');
+    return this.#policy;
+  }
+
+  get state(): SessionState {
+    if (!this.#state) throw new Error('session state is not initialised yet');
+    return this.#state;
+  }
+
+  /** Validator part shared by every update: nothing is accepted after `end` or `halt`. */
+  assertOpen(): void {
+    if (this.halted) throw ApplicationFailure.nonRetryable(`session \`${this.sessionId}\` was halted: nothing more is accepted`, SESSION_CLOSED);
+    if (this.#endRequested || this.summary) throw ApplicationFailure.nonRetryable(`session \`${this.sessionId}\` has ended: nothing more is accepted`, SESSION_CLOSED);
+  }
+
+  /** `end` update: queued behind every earlier proposal, then the final audit and summary. */
+  end(e: EndInput): Promise<SessionSummary> {
+    this.#endRequested = true;
+    return this.queue.run(async () => {
+      if (this.summary) return { value: this.summary };
+      const finalState: FinalState = this.halted ? 'halted' : this.#mode === 'closed' ? 'blocked' : 'completed';
+      const summary = await this.#finish(finalState, e.reason);
+      return { value: summary };
+    });
+  }
+
+  /** After a halt: wait for the queue to drain (pending work sees the halt and stops), then close. */
+  async finishHalted(): Promise<void> {
+    await condition(() => this.queue.idle);
+    if (this.summary) return;
+    await this.#finish('halted', this.#haltedBy ? `halted by ${this.#haltedBy.by}: ${this.#haltedBy.reason}` : 'halted');
+  }
+
+  async #finish(finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {
+    const now = nowMs();
+    const flagged = this.#flagged || this.#mode === 'closed' || this.#mode === 'review' || finalState === 'halted';
+    await this.#record([
+      this.#event('session-ended', {
+        detail: { finalState, mode: this.#mode, counters: { ...this.#counters }, ...(reason ? { reason } : {}) },
+      }),
+    ]);
+    await io.patchSession(this.sessionId, {
+      mode: this.#mode,
+      finalState,
+      endedAt: iso(now),
+      counters: { ...this.#counters },
+      ...(this.#intentScore !== undefined ? { intentScore: this.#intentScore } : {}),
+      flaggedForReview: flagged,
+    });
+    const summary: SessionSummary = {
+      sessionId: this.sessionId,
+      finalState,
+      mode: this.#mode,
+      counters: { ...this.#counters },
+      ...(reason ? { reason } : {}),
+    };
+    this.summary = summary;
+    return summary;
+  }
+
+  // ---------------------------------------------------------------- proposals
+
+  propose(p: SessionProposal): Promise<ProposeResult> {
+    return this.queue.run(async () => {
+      await condition(() => this.halted || (!this.#paused && !this.#pausedTools.has(p.tool)));
+      return this.#handleProposal(p);
+    });
+  }
+
+  async #handleProposal(p: SessionProposal): Promise<{ value: ProposeResult; after?: () => Promise<void> }> {
+    const proposalSeq = ++this.#proposalSeq;
+    const proposal: Proposal = {
+      tool: p.tool,
+      args: p.args,
+      reasoning: p.reasoning ?? '',
+      ...(p.tokenCost !== undefined ? { tokenCost: p.tokenCost } : {}),
+      ...(p.idempotencyKey !== undefined ? { idempotencyKey: p.idempotencyKey } : {}),
+    };
+    const descriptor = this.#descriptors.get(p.tool);
+    if (this.halted) {
+      return { value: await this.#deny(proposalSeq, proposal, proposal.args, this.#denial('session.halted', `session \`${this.sessionId}\` was halted`)) };
+    }
+    if (!descriptor) {
+      return { value: await this.#deny(proposalSeq, proposal, {}, this.#denial('tool.unknown', `tool \`${p.tool}\` is not in the catalog`)) };
+    }
+    // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.
+    const prep = await local.prepareCall({ tool: p.tool, args: p.args });
+    if (!prep.valid) {
+      const first = prep.issues?.[0];
+      const detail = first ? `${first.path || '(root)'}: ${first.message}` : 'rejected by the schema';
+      return {
+        value: await this.#deny(proposalSeq, proposal, prep.redactedArgs, this.#denial('tool.args', `invalid arguments for tool \`${p.tool}\`: ${detail}`, this.#tierOf(proposal))),
+      };
+    }
+    let facts: ProposalFacts = prep.blastRadius !== undefined ? { blastRadius: prep.blastRadius } : {};
+    let decision = evaluate(this.policy, this.state, proposal, facts, nowMs());
+    let requirement = decision.approval;
+
+    // Out-of-band unlock: a call denied only by forbidden transitions carries `decision.unlock`;
+    // with `requestUnlock: true` it becomes an approval request that unlocks exactly this call.
+    if (decision.verdict === 'deny' && decision.unlock && p.requestUnlock === true) {
+      facts = { ...facts, transitionUnlocked: true };
+      requirement = { ...decision.unlock, unlocksTransition: true };
+      decision = {
+        ...decision,
+        verdict: 'approve',
+        tier: 'approval',
+        reasons: [...decision.reasons, { rule: 'transition.unlock', message: 'the agent asked for an out-of-band unlock of this forbidden transition' }],
+        approval: requirement,
+      };
+    }
+
+    if (decision.verdict === 'deny') return { value: await this.#deny(proposalSeq, proposal, prep.redactedArgs, decision) };
+
+    if (decision.verdict === 'allow') {
+      const before = [this.#event('proposed', this.#proposalFields(proposalSeq, proposal, prep.redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })];
+      return this.#run(proposalSeq, proposal, descriptor, decision, before, prep.redactedArgs);
+    }
+
+    // approve: ask humans, wait, then decide again just before running.
+    const req = requirement ?? decision.approval;
+    if (!req) return { value: await this.#deny(proposalSeq, proposal, prep.redactedArgs, this.#denial('approval.missing', 'the policy asked for approval without saying who approves')) };
+    const stateSeen = this.state;
+    const digest = callDigest(proposal.tool, proposal.args, this.policy.hash, stateSeen);
+    await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, prep.redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
+    const outcome = await this.#awaitApproval(proposalSeq, proposal, prep.redactedArgs, prep.blastRadius, decision, req, digest);
+    if (outcome.status !== 'approved') {
+      const status: ProposeStatus = outcome.status === 'expired' ? 'expired' : 'denied';
+      const final: Decision = { ...decision, verdict: 'deny', reasons: [...decision.reasons, ...outcome.reasons] };
+      this.#apply(proposal, final, status);
+      this.#note(proposalSeq, proposal.tool, status, final.verdict);
+      await this.#afterChange();
+      return { value: { status, decision: final, approvalId: outcome.approvalId, sequence: proposalSeq } };
+    }
+
+    // Approved: the call runs only if it is still the call that was approved.
+    const recheck = this.#recheck(proposal, facts, digest, req, outcome.approvers.length);
+    if (recheck.verdict === 'deny') {
+      await this.#record([this.#event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
+      this.#apply(proposal, recheck, 'denied');
+      this.#note(proposalSeq, proposal.tool, 'denied', 'deny');
+      await this.#afterChange();
+      return { value: { status: 'denied', decision: recheck, approvalId: outcome.approvalId, sequence: proposalSeq } };
+    }
+    const before = [this.#event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
+    const ran = await this.#run(proposalSeq, proposal, descriptor, recheck, before, prep.redactedArgs);
+    return { value: { ...ran.value, approvalId: outcome.approvalId }, ...(ran.after ? { after: ran.after } : {}) };
+  }
+
+  /** Re-evaluates an approved call just before it runs: halted, changed or over budget → deny. */
+  #recheck(proposal: Proposal, facts: ProposalFacts, digest: string, req: ApprovalRequirement, approvers: number): Decision {
+    if (this.halted) return this.#denial('session.halted', `session \`${this.sessionId}\` was halted before the approved call ran`);
+    if (callDigest(proposal.tool, proposal.args, this.policy.hash, this.state) !== digest) {
+      return this.#denial('approval.stale', 'the session changed after the approval was requested: the approved call no longer matches');
+    }
+    const again = evaluate(this.policy, this.state, proposal, facts, nowMs());
+    if (again.verdict === 'deny') return again;
+    if (again.verdict === 'approve' && again.approval && again.approval.approversRequired > Math.max(approvers, req.approversRequired)) {
+      return this.#denial('approval.insufficient', `the call now needs ${again.approval.approversRequired} approvers`);
+    }
+    return { ...again, verdict: 'allow' };
+  }
+
+  /** Runs an allowed call: ONE tool activity that writes `before` ahead of the handler. */
+  async #run(
+    proposalSeq: number,
+    proposal: Proposal,
+    descriptor: SessionToolDescriptor,
+    decision: Decision,
+    before: AuditEventInput[],
+    redactedArgs: Readonly<Record<string, unknown>>,
+  ): Promise<{ value: ProposeResult; after?: () => Promise<void> }> {
+    const afterSeq = ++this.#seq;
+    const at = nowMs();
+    // Earlier audit writes (e.g. from signals) land before this call's write-ahead events.
+    await this.#auditTail;
+    const idempotencyKey = `${this.sessionId}:${proposal.idempotencyKey ?? `p${proposalSeq}`}`;
+    let status: 'executed' | 'failed';
+    let result: unknown;
+    let error: { type: string; message: string } | undefined;
+    try {
+      const r = await runToolFor(descriptor)({
+        sessionId: this.sessionId,
+        proposalSeq,
+        tool: proposal.tool,
+        args: proposal.args,
+        idempotencyKey,
+        before,
+        afterSeq,
+        at: iso(at),
+      });
+      status = r.status;
+      result = r.result;
+      if (r.error) error = { type: r.error.type, message: r.error.message };
+    } catch (err) {
+      // Retries exhausted or a non-retryable error: recorded as a failed call; the session goes on.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause;
+      status = 'failed';
+      error = {
+        type: cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.name ?? 'ActivityFailure'),
+        message: cause?.message ?? err.message,
+      };
+      // `before` again: if no attempt ever started, the write-ahead events are not there yet.
+      await this.#record([
+        ...before,
+        { sessionId: this.sessionId, seq: afterSeq, kind: 'failed', at: iso(nowMs()), proposalSeq, tool: proposal.tool, error: `${error.type}: ${error.message}`, resultStatus: 'failed' },
+      ]);
+    }
+    this.#toolsUsed.add(proposal.tool);
+    this.#apply(proposal, decision, status);
+    this.#note(proposalSeq, proposal.tool, status, decision.verdict);
+    await this.#afterChange();
+    const value: ProposeResult = {
+      status,
+      decision,
+      ...(status === 'executed' ? { result } : {}),
+      ...(error ? { error } : {}),
+      sequence: proposalSeq,
+    };
+    if (status !== 'executed') return { value };
+    const action: IntentAction = { tool: proposal.tool, args: redactedArgs, at: iso(at) };
+    return { value, after: () => this.#scoreIntent(action) };
+  }
+
+  /** After an executed call (the agent already has its result): intent drift → maybe review mode. */
+  async #scoreIntent(action: IntentAction): Promise<void> {
+    this.#intentActions.push(action);
+    if (this.#intentActions.length > INTENT_ACTIONS) this.#intentActions.splice(0, this.#intentActions.length - INTENT_ACTIONS);
+    const { score } = await local.scoreIntent({ intent: this.#input.intent, actions: [...this.#intentActions], now: iso(nowMs()) });
+    this.#intentScore = score;
+    this.#state = withIntentScore(this.state, score);
+    await this.#afterChange({ intentScore: score });
+  }
+
+  async #deny(proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>, decision: Decision): Promise<ProposeResult> {
+    await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
+    this.#apply(proposal, decision, 'denied');
+    this.#note(proposalSeq, proposal.tool, 'denied', 'deny');
+    await this.#afterChange();
+    return { status: 'denied', decision, sequence: proposalSeq };
+  }
+
+  /** Feeds an outcome to the policy engine and the counters. */
+  #apply(proposal: Proposal, decision: Decision, outcome: ProposeStatus): void {
+    this.#counters.proposals += 1;
+    this.#counters[outcome] += 1;
+    if (outcome === 'executed' || outcome === 'failed') this.#counters.tokens += proposal.tokenCost ?? 0;
+    this.#state = advance(this.policy, this.state, proposal, decision, outcome, nowMs());
+  }
+
+  #note(sequence: number, tool: string, status: ProposeStatus, verdict: Decision['verdict']): void {
+    this.#lastActions.push({ sequence, at: iso(nowMs()), tool, status, verdict });
+    if (this.#lastActions.length > LAST_ACTIONS) this.#lastActions.splice(0, this.#lastActions.length - LAST_ACTIONS);
+  }
+
+  /** Mode changes are audited, patched onto the session row and published as a search attribute. */
+  async #afterChange(extra: { intentScore?: number } = {}): Promise<void> {
+    const mode = sessionMode(this.state);
+    if (mode === this.#mode) {
+      if (extra.intentScore !== undefined) await io.patchSession(this.sessionId, { intentScore: extra.intentScore });
+      this.#upsertAttributes();
+      return;
+    }
+    const from = this.#mode;
+    this.#mode = mode;
+    if (mode === 'closed' || mode === 'review') this.#flagged = true;
+    await this.#record([this.#event('mode-changed', { detail: { from, to: mode, ...(extra.intentScore !== undefined ? { intentScore: extra.intentScore } : {}) } })]);
+    await io.patchSession(this.sessionId, { mode, ...(this.#flagged ? { flaggedForReview: true } : {}), ...extra });
+    this.#upsertAttributes();
+  }
+
+  // ---------------------------------------------------------------- approvals
+
+  async #awaitApproval(
+    proposalSeq: number,
+    proposal: Proposal,
+    redactedArgs: Readonly<Record<string, unknown>>,
+    blastRadius: number | undefined,
+    decision: Decision,
+    requirement: ApprovalRequirement,
+    digest: string,
+  ): Promise<ApprovalOutcome> {
+    const approvalId = `${this.sessionId}:${proposalSeq}`;
+    const requestedAt = nowMs();
+    const req: ApprovalRequest = {
+      approvalId,
+      sessionId: this.sessionId,
+      workflowId: this.#workflowId,
+      agentId: this.#input.agentId,
+      owner: this.#input.owner,
+      intent: this.#input.intent,
+      proposal,
+      redactedArgs,
+      ...(blastRadius !== undefined ? { blastRadius } : {}),
+      decision,
+      requirement,
+      callDigest: digest,
+      requestedAt: iso(requestedAt),
+      deadline: iso(requestedAt + requirement.timeoutMs),
+      groupMembers: approvalGroupMembers(this.policy, requirement.groups),
+    };
+    const wait = new ApprovalWait(req, requestedAt);
+    this.#approvals.set(approvalId, wait);
+    await this.#record([this.#event('approval-requested', { proposalSeq, tool: proposal.tool, approvalId, detail: { requirement, deadline: req.deadline, callDigest: digest } })]);
+    await io.requestApproval(req);
+    try {
+      for (;;) {
+        const next = wait.nextDeadline();
+        const waitMs = Math.max(0, next.at - nowMs());
+        await condition(() => this.halted || wait.outcome !== undefined, waitMs);
+        if (this.halted && wait.outcome === undefined) wait.cancel(this.#haltedBy);
+        if (wait.outcome) break;
+        if (nowMs() < next.at) continue;
+        if (next.kind === 'deadline') {
+          // Never an automatic approval: the deadline denies.
+          wait.expire();
+          break;
+        }
+        const escalation = wait.escalate(iso(nowMs()));
+        await this.#record([this.#event('escalated', { proposalSeq, tool: proposal.tool, approvalId, detail: { level: escalation.level, group: escalation.group } })]);
+        await io.escalateApproval(req, escalation);
+      }
+    } finally {
+      this.#approvals.delete(approvalId);
+      this.#decidedApprovals.add(approvalId);
+    }
+    const outcome = wait.outcome!;
+    const at = iso(nowMs());
+    if (outcome.status === 'expired') {
+      await this.#record([this.#event('expired', { proposalSeq, tool: proposal.tool, approvalId, detail: { deadline: req.deadline } })]);
+    } else if (outcome.status === 'cancelled') {
+      await this.#record([this.#event('denied', { proposalSeq, tool: proposal.tool, approvalId, detail: { cancelled: true, reason: 'session halted' } })]);
+    }
+    await io.resolveApproval(req, {
+      approvalId,
+      status: outcome.status,
+      decidedBy: outcome.status === 'denied' ? outcome.deniedBy : outcome.approvers,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      at,
+    });
+    return outcome;
+  }
+
+  /** `approval` signal: checked here too, since anyone holding a client can send one. */
+  async onApproval(s: ApprovalSignal): Promise<void> {
+    const approver = typeof s?.approver === 'string' ? s.approver : '';
+    const approvalId = typeof s?.approvalId === 'string' ? s.approvalId : '';
+    const wait = this.#approvals.get(approvalId);
+    const refuse = (rule: string, message: string): Promise<void> =>
+      this.#record([this.#event('alert', { approvalId, approver, detail: { rule, message, approve: s?.approve === true } })]);
+    if (!wait || wait.outcome) {
+      const decided = this.#decidedApprovals.has(approvalId) || wait?.outcome !== undefined;
+      return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`);
+    }
+    if (approver === '') return refuse('approval.approver', 'an approval must name its approver');
+    if (approver === this.#input.agentId) return refuse('approval.self', `agent \`${approver}\` may not approve its own call`);
+    if (wait.req.requirement.fourEyes && approver === this.#input.owner) return refuse('approval.four-eyes', `owner \`${approver}\` may not approve a four-eyes call of their own agent`);
+    const members = Object.values(wait.req.groupMembers).flat();
+    if (members.length > 0 && !members.includes(approver)) return refuse('approval.not-member', `\`${approver}\` is not in an approver group of this call`);
+    if (s.approve === true && wait.hasApproved(approver)) return refuse('approval.duplicate', `\`${approver}\` already approved this call: distinct approvers are needed`);
+    const proposalSeq = wait.proposalSeq;
+    wait.vote(approver, s.approve === true, s.reason);
+    await this.#record([
+      this.#event(s.approve === true ? 'approved' : 'denied', {
+        proposalSeq,
+        tool: wait.req.proposal.tool,
+        approvalId,
+        approver,
+        detail: { ...(s.reason ? { reason: s.reason } : {}), approvers: wait.approvers(), required: wait.req.requirement.approversRequired },
+      }),
+    ]);
+  }
+
+  // ---------------------------------------------------------------- fleet controls
+
+  async onHalt(h: HaltSignal): Promise<void> {
+    if (this.halted || this.summary) return;
+    this.halted = true;
+    this.#haltedBy = { by: typeof h?.by === 'string' ? h.by : 'unknown', reason: typeof h?.reason === 'string' ? h.reason : '' };
+    await this.#record([this.#event('halted', { detail: { by: this.#haltedBy.by, reason: this.#haltedBy.reason } })]);
+    // Sub-agents stop with their parent.
+    await Promise.all(
+      this.#children.map(async (childWorkflowId) => {
+        try {
+          await getExternalWorkflowHandle(childWorkflowId).signal(haltSignal, { by: this.#haltedBy!.by, reason: `parent session halted: ${this.#haltedBy!.reason}` });
+        } catch {
+          // A child that already finished cannot be halted; nothing to do.
+        }
+      }),
+    );
+  }
+
+  async onPause(s: PauseSignal, pause: boolean): Promise<void> {
+    const tool = typeof s?.tool === 'string' && s.tool !== '' ? s.tool : undefined;
+    if (tool) {
+      if (pause) this.#pausedTools.add(tool);
+      else this.#pausedTools.delete(tool);
+    } else {
+      this.#paused = pause;
+      if (!pause) this.#pausedTools.clear();
+    }
+    await this.#record([this.#event(pause ? 'paused' : 'resumed', { detail: { by: s?.by ?? 'unknown', ...(s?.reason ? { reason: s.reason } : {}), ...(tool ? { tool } : {}) } })]);
+  }
+
+  // ---------------------------------------------------------------- sub-agents
+
+  spawnChild(c: SpawnChildInput): Promise<SpawnChildResult> {
+    return this.queue.run(async () => {
+      await condition(() => this.halted || !this.#paused);
+      return { value: await this.#spawn(c) };
+    });
+  }
+
+  async #spawn(c: SpawnChildInput): Promise<SpawnChildResult> {
+    const proposalSeq = ++this.#proposalSeq;
+    const childSessionId = c.sessionId ?? `${this.sessionId}.${this.#children.length + 1}`;
+    const workflowId = sessionWorkflowId(childSessionId);
+    const proposal: Proposal = { tool: 'session.spawnChild', args: { agentId: c.agentId, intent: c.intent, sessionId: childSessionId }, reasoning: c.intent };
+    const denied = async (reasons: Reason[], status: 'denied' | 'expired' = 'denied', approvalId?: string, intentScore?: number): Promise<SpawnChildResult> => {
+      await this.#record([this.#event('decided', { proposalSeq, tool: proposal.tool, args: proposal.args, detail: { childSessionId, status, reasons } })]);
+      return { status, sessionId: childSessionId, workflowId, reasons, ...(approvalId ? { approvalId } : {}), ...(intentScore !== undefined ? { intentScore } : {}) };
+    };
+    if (this.halted) return denied([{ rule: 'session.halted', message: `session \`${this.sessionId}\` was halted` }]);
+    if (this.#mode !== 'normal') return denied([{ rule: 'session.mode', message: `a session in \`${this.#mode}\` mode may not start sub-agents` }]);
+
+    const { score } = await local.compareIntents(c.intent, this.#input.intent);
+    const reasons: Reason[] = [];
+    let approvalId: string | undefined;
+    const threshold = intentThreshold(this.policy);
+    if (score < threshold) {
+      // A child whose declared intent is far from its parent's needs a human to start it.
+      const requirement = subAgentRequirement(this.policy);
+      const decision: Decision = {
+        verdict: 'approve',
+        tier: 'approval',
+        reasons: [{ rule: 'intent.child', message: `sub-agent intent scores ${score.toFixed(2)} against the parent's, below ${threshold}` }],
+        policyHash: this.policy.hash,
+        approval: requirement,
+      };
+      const digest = callDigest(proposal.tool, proposal.args, this.policy.hash, this.state);
+      await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, proposal.args)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
+      const outcome = await this.#awaitApproval(proposalSeq, proposal, proposal.args, undefined, decision, requirement, digest);
+      approvalId = outcome.approvalId;
+      if (outcome.status !== 'approved') return denied([...decision.reasons, ...outcome.reasons], outcome.status === 'expired' ? 'expired' : 'denied', approvalId, score);
+      if (this.halted) return denied([{ rule: 'session.halted', message: `session \`${this.sessionId}\` was halted` }], 'denied', approvalId, score);
+      reasons.push(...decision.reasons, { rule: 'approval.granted', message: `approved by ${outcome.approvers.join(', ')}` });
+    }
+    const now = nowMs();
+    const share = childBudget(this.policy, this.state, now);
+    const inherited = inheritedTransitions(this.policy, this.state);
+    // The child's share is taken from the parent: both cannot spend it.
+    this.#state = withChildBudgetTaken(this.state, share);
+    await startChild<typeof agentSession>(SESSION_WORKFLOW_TYPE, {
+      workflowId,
+      args: [
+        {
+          sessionId: childSessionId,
+          agentId: c.agentId,
+          owner: this.#input.owner,
+          intent: c.intent,
+          policy: this.#policyDocument,
+          parentSessionId: this.sessionId,
+          budget: share,
+          ...(c.mandate ? { mandate: c.mandate } : {}),
+          ...(inherited ? { inheritedTransitions: inherited } : {}),
+        },
+      ],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    this.#children.push(workflowId);
+    reasons.push({ rule: 'child.started', message: `sub-agent \`${c.agentId}\` started with its share of the budget` });
+    await this.#record([this.#event('decided', { proposalSeq, tool: proposal.tool, args: proposal.args, detail: { childSessionId, workflowId, budget: share, intentScore: score, status: 'started' } })]);
+    await this.#afterChange();
+    return { status: 'started', sessionId: childSessionId, workflowId, budget: share, intentScore: score, reasons, ...(approvalId ? { approvalId } : {}) };
+  }
+
+  // ---------------------------------------------------------------- views and helpers
+
+  view(): SessionStateView {
+    const pendingApprovals = [...this.#approvals.values()].filter((w) => !w.outcome).map((w) => w.view());
+    const left = this.#policy && this.#state ? budgetLeft(this.#policy, this.#state, nowMs()) : { actions: 0, writes: 0, critical: 0, tokens: 0 };
+    return {
+      sessionId: this.sessionId,
+      agentId: this.#input.agentId,
+      owner: this.#input.owner,
+      intent: this.#input.intent,
+      ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
+      mode: this.#mode,
+      paused: this.#paused || this.#pausedTools.size > 0,
+      halted: this.halted,
+      ended: this.summary !== undefined || this.#endRequested,
+      policyHash: this.#policy?.hash ?? '',
+      counters: { ...this.#counters },
+      budgetLeft: { actions: left.actions, writes: left.writes, critical: left.critical, tokens: left.tokens },
+      ...(this.#intentScore !== undefined ? { intentScore: this.#intentScore } : {}),
+      pendingApprovals,
+      lastActions: [...this.#lastActions],
+    };
+  }
+
+  #upsertAttributes(): void {
+    upsertSearchAttributes([
+      { key: AGENT_KEY, value: this.#input.agentId },
+      { key: OWNER_KEY, value: this.#input.owner },
+      { key: MODE_KEY, value: this.#mode },
+      { key: TOOLS_KEY, value: [...this.#toolsUsed].sort() },
+    ]);
+  }
+
+  #denial(rule: string, message: string, tier: Decision['tier'] = 'blocked'): Decision {
+    return { verdict: 'deny', tier, reasons: [{ rule, message }], policyHash: this.#policy?.hash ?? '' };
+  }
+
+  #tierOf(proposal: Proposal): Decision['tier'] {
+    return evaluate(this.policy, this.state, proposal, {}, nowMs()).tier;
+  }
+
+  #proposalFields(proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>): Partial<AuditEventInput> {
+    return {
+      proposalSeq,
+      tool: proposal.tool,
+      args: redactedArgs,
+      reasoning: proposal.reasoning,
+      ...(proposal.tokenCost !== undefined ? { tokenCost: proposal.tokenCost } : {}),
+    };
+  }
+
+  #event(kind: AuditEventKind, fields: Partial<AuditEventInput> = {}): AuditEventInput {
+    return { ...fields, sessionId: this.sessionId, seq: ++this.#seq, kind, at: iso(nowMs()) };
+  }
+
+  /** Appends audit events in seq order (one writer per session, chained). */
+  #record(events: AuditEventInput[]): Promise<void> {
+    const next = this.#auditTail.then(() => io.appendAudit(events));
+    this.#auditTail = next.catch(() => undefined);
+    return next;
+  }
+}

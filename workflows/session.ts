@@ -1,0 +1,81 @@
+/**
+ * `agentSession`: one agent run. Every proposed tool call is gated by the session's policy
+ * snapshot, evaluated in-workflow (so a replay re-derives each decision); allowed calls run as
+ * one tool activity that writes the write-ahead audit events itself; calls needing a human wait
+ * on the `approval` signal with a durable timer (escalation, then automatic denial, never
+ * automatic approval). Proposals are handled one at a time, in order.
+ *
+ * Deterministic workflow code: no I/O, activities imported as types only, time from the
+ * workflow clock (inside the sandbox `Date.now()` is the workflow task's time).
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  approvalSignal,
+  endUpdate,
+  haltSignal,
+  pauseSignal,
+  proposeUpdate,
+  resumeSignal,
+  spawnChildUpdate,
+  stateQuery,
+  type EndInput,
+  type SessionStartInput,
+  type SessionSummary,
+} from './contract';
+import type { CarriedSession } from './carried';
+import { SessionRuntime } from './runtime';
+import { assertProposal, assertSpawnChild } from './validate';
+
+/** History events after which a session continues as new between two proposals. */
+export const DEFAULT_HISTORY_LIMIT = 10_000;
+
+export async function agentSession(input: SessionStartInput, carried?: CarriedSession): Promise<SessionSummary> {
+  const rt = new SessionRuntime(input, workflowInfo().workflowId);
+
+  // Handlers are set before the first await, so nothing sent right after start is lost; every
+  // handler queues behind the start task, which snapshots and compiles the policy.
+  setHandler(proposeUpdate, (p) => rt.propose(p), {
+    validator: (p) => {
+      assertProposal(p);
+      rt.assertOpen();
+    },
+  });
+  setHandler(spawnChildUpdate, (c) => rt.spawnChild(c), {
+    validator: (c) => {
+      assertSpawnChild(c);
+      rt.assertOpen();
+    },
+  });
+  setHandler(endUpdate, (e) => rt.end(e), { validator: (_e: EndInput) => rt.assertOpen() });
+  setHandler(approvalSignal, (s) => rt.onApproval(s));
+  setHandler(haltSignal, (h) => rt.onHalt(h));
+  setHandler(pauseSignal, (s) => rt.onPause(s, true));
+  setHandler(resumeSignal, (s) => rt.onPause(s, false));
+  setHandler(stateQuery, () => rt.view());
+
+  await rt.start(carried);
+
+  const limit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const tooLong = (): boolean => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > limit;
+  };
+  for (;;) {
+    await condition(() => rt.summary !== undefined || rt.halted || (rt.queue.idle && tooLong()));
+    if (rt.halted && rt.summary === undefined) await rt.finishHalted();
+    if (rt.summary !== undefined) {
+      await condition(allHandlersFinished);
+      return rt.summary;
+    }
+    // Continue-as-new only between proposals: nothing queued, nothing running, no approval open.
+    await condition(() => rt.halted || rt.summary !== undefined || (rt.queue.idle && allHandlersFinished()));
+    if (rt.halted || rt.summary !== undefined) continue;
+    await continueAsNew<typeof agentSession>(input, rt.carry());
+  }
+}

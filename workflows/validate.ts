@@ -1,0 +1,54 @@
+/**
+ * The `propose` and `spawnChild` update validators: they reject only what is not a proposal at
+ * all (so nothing is recorded and nothing changes). Everything else reaches the handler and is
+ * audited, unknown tools and invalid arguments included. Workflow-safe.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { MAX_PROPOSAL_BYTES, type SessionProposal, type SpawnChildInput } from './contract';
+import { canonicalSize } from './digest';
+
+/** Error type of a validator rejection (the client maps it to `InvalidProposalError`). */
+export const INVALID_PROPOSAL = 'InvalidProposalError';
+/** Error type of an update sent after `end` or `halt` (the client maps it to `SessionClosedError`). */
+export const SESSION_CLOSED = 'SessionClosedError';
+
+function reject(message: string): never {
+  throw ApplicationFailure.nonRetryable(message, INVALID_PROPOSAL);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Throws an `InvalidProposalError` failure with a one-sentence message when `p` is not a proposal. */
+export function assertProposal(p: unknown): asserts p is SessionProposal {
+  if (!isPlainObject(p)) reject('invalid proposal: expected an object with `tool`, `args` and `reasoning`');
+  if (typeof p.tool !== 'string' || p.tool.length === 0) reject('invalid proposal: `tool` must be a non-empty string');
+  if (p.tool.length > 200) reject('invalid proposal: `tool` is longer than 200 characters');
+  if (!isPlainObject(p.args)) reject('invalid proposal: `args` must be an object');
+  if (p.reasoning !== undefined && typeof p.reasoning !== 'string') reject('invalid proposal: `reasoning` must be a string');
+  if (p.tokenCost !== undefined && !(typeof p.tokenCost === 'number' && Number.isFinite(p.tokenCost) && p.tokenCost >= 0)) {
+    reject('invalid proposal: `tokenCost` must be a non-negative number');
+  }
+  if (p.idempotencyKey !== undefined && (typeof p.idempotencyKey !== 'string' || p.idempotencyKey.length > 200)) {
+    reject('invalid proposal: `idempotencyKey` must be a string of at most 200 characters');
+  }
+  if (p.requestUnlock !== undefined && typeof p.requestUnlock !== 'boolean') reject('invalid proposal: `requestUnlock` must be a boolean');
+  let size: number;
+  try {
+    size = canonicalSize(p);
+  } catch {
+    reject('invalid proposal: not serialisable as JSON');
+  }
+  if (size > MAX_PROPOSAL_BYTES) reject(`invalid proposal: ${size} bytes is over the limit of ${MAX_PROPOSAL_BYTES} bytes`);
+}
+
+export function assertSpawnChild(c: unknown): asserts c is SpawnChildInput {
+  if (!isPlainObject(c)) reject('invalid sub-agent: expected an object with `agentId` and `intent`');
+  if (typeof c.agentId !== 'string' || c.agentId.length === 0) reject('invalid sub-agent: `agentId` must be a non-empty string');
+  if (typeof c.intent !== 'string' || c.intent.trim().length === 0) reject('invalid sub-agent: `intent` must be a non-empty string');
+  if (c.sessionId !== undefined && (typeof c.sessionId !== 'string' || !/^[\w.:-]{1,120}$/.test(c.sessionId))) {
+    reject('invalid sub-agent: `sessionId` must be 1 to 120 letters, digits or `.:_-`');
+  }
+  if (canonicalSize(c) > MAX_PROPOSAL_BYTES) reject(`invalid sub-agent: over the limit of ${MAX_PROPOSAL_BYTES} bytes`);
+}
