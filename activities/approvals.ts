@@ -1,5 +1,6 @@
 /**
- * Approval activities: what the session workflow calls when a proposal needs a human.
+ * Approvals at the activity layer: the `approvals` table, the Slack messages, and the
+ * activities the session workflow calls when a proposal needs a human.
  *
  * - `requestApproval` stores the approval and posts ONE Slack message with Approve/Deny buttons.
  * - `escalateApproval` records the new level and re-posts, mentioning the next group.
@@ -8,12 +9,490 @@
  * Each is idempotent under Temporal's retries: the row is inserted `ON CONFLICT DO NOTHING`, a
  * post is looked up by (approval, level) before posting, and updates are overwrites. The row is
  * written before Slack is called, so the CLI can decide even when Slack is down or not set up.
+ *
+ * The store, the renderer and the escalation ladder live here (not in `approvals/`) because the
+ * layering lets `approvals/` (the Bolt app, the CLI checks) import activities, never the reverse;
+ * `approvals/store.ts`, `approvals/messages.ts` and `approvals/ladder.ts` re-export them.
+ * Node-only.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { webApi } from '@slack/bolt';
-import type { ApprovalStore } from '../approvals/store';
-import { renderEscalation, renderRequest, renderResolved, type RenderedMessage, type ResolvedView } from '../approvals/messages';
-import type { ApprovalEscalation, ApprovalRecord, ApprovalRequest, ApprovalResolution, SlackPost } from '../approvals/types';
+import type { Pool, PoolClient } from 'pg';
+import type {
+  ApprovalEscalation,
+  ApprovalRecord,
+  ApprovalRequest,
+  ApprovalResolution,
+  ApprovalStatus,
+  ApprovalVote,
+  SlackPost,
+} from '../approvals/types';
+
+// ---------------------------------------------------------------- who may decide (the ladder)
+
+/**
+ * The escalation level in force at `now`: the higher of what the workflow has reported and what
+ * the requirement's escalation steps imply, so a click just after an escalation point is judged
+ * by the ladder even if the escalation activity has not run yet.
+ */
+export function currentLevel(record: ApprovalRecord, now: number): number {
+  const requestedAt = Date.parse(record.requestedAt);
+  let byTime = 0;
+  record.requirement.escalateAfterMs.forEach((ms, i) => {
+    if (now >= requestedAt + ms) byTime = Math.max(byTime, i + 1);
+  });
+  const last = Math.max(0, record.requirement.groups.length - 1);
+  return Math.min(last, Math.max(record.escalationLevel, byTime));
+}
+
+/**
+ * Groups allowed to decide at `level`: the ladder widens, it does not move away. The first group
+ * keeps its say after the request has been escalated to the next one.
+ */
+export function allowedGroups(record: ApprovalRecord, level: number): readonly string[] {
+  return record.requirement.groups.slice(0, level + 1);
+}
+
+/**
+ * True when the policy lists no member in any group of the request: an open approval. The
+ * session workflow accepts any named approver then (but the agent, and the owner under four
+ * eyes); policies meant for production list their approvers.
+ */
+export function isOpen(record: ApprovalRecord): boolean {
+  return record.requirement.groups.every((g) => (record.groupMembers[g] ?? []).length === 0);
+}
+
+// ---------------------------------------------------------------- the approvals table
+
+/**
+ * The `approvals` table (migration `010_approvals.sql`) with its posts and votes. Writers: these
+ * activities (the workflow's view: request, escalate, resolve) and `approvals/decide.ts` (votes,
+ * under a row lock, so racing clicks are serialised).
+ */
+/** Listing filter: pending only (the default) or every approval. */
+export interface ListOptions {
+  readonly all?: boolean;
+  readonly limit?: number;
+}
+
+/** What `withLock` hands to its callback: the locked row and the one change allowed there. */
+export interface LockedApproval {
+  readonly record: ApprovalRecord | undefined;
+  addVote(vote: ApprovalVote): Promise<void>;
+}
+
+const SELECT_COLUMNS = `
+  approval_id, session_id, workflow_id, agent_id, owner, intent, tool, reasoning, redacted_args,
+  blast_radius, decision, requirement, group_members, call_digest, status, decided_by, reason,
+  decided_at, requested_at, deadline, escalation_level`;
+
+type Row = Record<string, unknown>;
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+function toVote(row: Row): ApprovalVote {
+  return {
+    approver: String(row.approver),
+    approve: Boolean(row.approve),
+    ...(row.reason == null ? {} : { reason: String(row.reason) }),
+    via: row.via === 'cli' ? 'cli' : 'slack',
+    ...(row.click_id == null ? {} : { clickId: String(row.click_id) }),
+    at: iso(row.at),
+  };
+}
+
+function toRecord(row: Row, posts: readonly SlackPost[], votes: readonly ApprovalVote[]): ApprovalRecord {
+  return {
+    approvalId: String(row.approval_id),
+    sessionId: String(row.session_id),
+    workflowId: String(row.workflow_id),
+    agentId: String(row.agent_id),
+    owner: String(row.owner),
+    intent: String(row.intent),
+    tool: String(row.tool),
+    reasoning: String(row.reasoning),
+    redactedArgs: row.redacted_args as ApprovalRecord['redactedArgs'],
+    ...(row.blast_radius == null ? {} : { blastRadius: Number(row.blast_radius) }),
+    decision: row.decision as ApprovalRecord['decision'],
+    requirement: row.requirement as ApprovalRecord['requirement'],
+    groupMembers: row.group_members as ApprovalRecord['groupMembers'],
+    callDigest: String(row.call_digest),
+    status: row.status as ApprovalStatus,
+    decidedBy: (row.decided_by as string[] | null) ?? [],
+    ...(row.reason == null ? {} : { reason: String(row.reason) }),
+    ...(row.decided_at == null ? {} : { decidedAt: iso(row.decided_at) }),
+    requestedAt: iso(row.requested_at),
+    deadline: iso(row.deadline),
+    escalationLevel: Number(row.escalation_level),
+    posts,
+    votes,
+  };
+}
+
+type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/** Reads and writes the approvals tables; every write is idempotent. */
+export class ApprovalStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Inserts the row of a new approval; a retry with the same id changes nothing. */
+  async insert(req: ApprovalRequest): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO approvals (approval_id, session_id, workflow_id, agent_id, owner, intent, tool, reasoning,
+         redacted_args, blast_radius, decision, requirement, group_members, call_digest, requested_at, deadline)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+       ON CONFLICT (approval_id) DO NOTHING`,
+      [
+        req.approvalId,
+        req.sessionId,
+        req.workflowId,
+        req.agentId,
+        req.owner,
+        req.intent,
+        req.proposal.tool,
+        req.proposal.reasoning,
+        JSON.stringify(req.redactedArgs),
+        req.blastRadius ?? null,
+        JSON.stringify(req.decision),
+        JSON.stringify(req.requirement),
+        JSON.stringify(req.groupMembers),
+        req.callDigest,
+        req.requestedAt,
+        req.deadline,
+      ],
+    );
+  }
+
+  /** One approval with its posts and votes, or undefined. */
+  async get(approvalId: string): Promise<ApprovalRecord | undefined> {
+    return this.load(this.pool, approvalId, false);
+  }
+
+  /** Pending approvals (or all with `all`), oldest request first. */
+  async list(opts: ListOptions = {}): Promise<ApprovalRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${SELECT_COLUMNS} FROM approvals ${opts.all ? '' : `WHERE status = 'pending'`}
+       ORDER BY requested_at, approval_id LIMIT $1`,
+      [opts.limit ?? 1000],
+    );
+    const ids = rows.map((r: Row) => String(r.approval_id));
+    const [posts, votes] = await Promise.all([this.postsOf(this.pool, ids), this.votesOf(this.pool, ids)]);
+    return rows.map((r: Row) =>
+      toRecord(r, posts.get(String(r.approval_id)) ?? [], votes.get(String(r.approval_id)) ?? []),
+    );
+  }
+
+  /** The Slack post made at `level`, if any: how a retried activity knows not to post again. */
+  async postAt(approvalId: string, level: number): Promise<SlackPost | undefined> {
+    const { rows } = await this.pool.query(
+      'SELECT level, channel, ts FROM approval_posts WHERE approval_id = $1 AND level = $2',
+      [approvalId, level],
+    );
+    const row = rows[0] as Row | undefined;
+    return row ? { level: Number(row.level), channel: String(row.channel), ts: String(row.ts) } : undefined;
+  }
+
+  /** Records a Slack post; the first post (level 0) is also kept on the approval row. */
+  async recordPost(approvalId: string, post: SlackPost): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO approval_posts (approval_id, level, channel, ts) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (approval_id, level) DO NOTHING`,
+      [approvalId, post.level, post.channel, post.ts],
+    );
+    if (post.level === 0) {
+      await this.pool.query(
+        `UPDATE approvals SET slack_channel = $2, slack_ts = $3, updated_at = now()
+         WHERE approval_id = $1 AND slack_ts IS NULL`,
+        [approvalId, post.channel, post.ts],
+      );
+    }
+  }
+
+  /** Moves the approval to escalation `level` (never backwards, never once resolved). */
+  async recordEscalation(approvalId: string, level: number, at: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE approvals SET escalation_level = $2, escalated_at = $3, updated_at = now()
+       WHERE approval_id = $1 AND escalation_level < $2 AND status = 'pending'`,
+      [approvalId, level, at],
+    );
+  }
+
+  /**
+   * Records the workflow's final word. Only a pending row changes, so a retried activity (or
+   * one arriving after another resolution) leaves the first resolution in place.
+   */
+  async resolve(r: ApprovalResolution): Promise<void> {
+    await this.pool.query(
+      `UPDATE approvals SET status = $2, decided_by = $3, reason = $4, decided_at = $5, updated_at = now()
+       WHERE approval_id = $1 AND status = 'pending'`,
+      [r.approvalId, r.status, JSON.stringify(r.decidedBy), r.reason ?? null, r.at],
+    );
+  }
+
+  /**
+   * Runs `fn` with the approval row locked (`SELECT ... FOR UPDATE`) in one transaction, so two
+   * clicks on the same approval are decided one after the other. A throw rolls back the votes.
+   */
+  async withLock<T>(approvalId: string, fn: (locked: LockedApproval) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const record = await this.load(client, approvalId, true);
+      const result = await fn({
+        record,
+        addVote: async (vote) => {
+          await client.query(
+            `INSERT INTO approval_votes (approval_id, approver, approve, reason, via, click_id, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+            [approvalId, vote.approver, vote.approve, vote.reason ?? null, vote.via, vote.clickId ?? null, vote.at],
+          );
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async load(db: Queryable, approvalId: string, lock: boolean): Promise<ApprovalRecord | undefined> {
+    const { rows } = await db.query(
+      `SELECT ${SELECT_COLUMNS} FROM approvals WHERE approval_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [approvalId],
+    );
+    const row = rows[0] as Row | undefined;
+    if (!row) return undefined;
+    const [posts, votes] = await Promise.all([this.postsOf(db, [approvalId]), this.votesOf(db, [approvalId])]);
+    return toRecord(row, posts.get(approvalId) ?? [], votes.get(approvalId) ?? []);
+  }
+
+  private async postsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, SlackPost[]>> {
+    const out = new Map<string, SlackPost[]>();
+    if (ids.length === 0) return out;
+    const { rows } = await db.query(
+      'SELECT approval_id, level, channel, ts FROM approval_posts WHERE approval_id = ANY($1) ORDER BY level',
+      [ids],
+    );
+    for (const r of rows as Row[]) {
+      const list = out.get(String(r.approval_id)) ?? [];
+      list.push({ level: Number(r.level), channel: String(r.channel), ts: String(r.ts) });
+      out.set(String(r.approval_id), list);
+    }
+    return out;
+  }
+
+  private async votesOf(db: Queryable, ids: readonly string[]): Promise<Map<string, ApprovalVote[]>> {
+    const out = new Map<string, ApprovalVote[]>();
+    if (ids.length === 0) return out;
+    const { rows } = await db.query(
+      `SELECT approval_id, approver, approve, reason, via, click_id, at FROM approval_votes
+       WHERE approval_id = ANY($1) ORDER BY at, approver`,
+      [ids],
+    );
+    for (const r of rows as Row[]) {
+      const list = out.get(String(r.approval_id)) ?? [];
+      list.push(toVote(r));
+      out.set(String(r.approval_id), list);
+    }
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------- the slack messages
+
+/** Action ids of the buttons and callback id of the Deny modal: the Bolt app routes on them. */
+export const APPROVE_ACTION_ID = 'gatehouse_approve';
+export const DENY_ACTION_ID = 'gatehouse_deny';
+export const DENY_VIEW_CALLBACK_ID = 'gatehouse_deny_reason';
+export const DENY_REASON_BLOCK_ID = 'gatehouse_reason';
+export const DENY_REASON_ACTION_ID = 'reason';
+const ACTIONS_BLOCK_ID = 'gatehouse_decision';
+
+/** A Block Kit block (kept loose: Slack's own types are wider than what we render). */
+export type Block = Record<string, unknown>;
+
+/** Text and blocks of one message; `text` is the notification fallback. */
+export interface RenderedMessage {
+  readonly text: string;
+  readonly blocks: Block[];
+}
+
+/** The final state a resolved message shows. */
+export interface ResolvedView {
+  readonly status: Exclude<ApprovalStatus, 'pending'>;
+  readonly decidedBy: readonly string[];
+  readonly reason?: string;
+  readonly at: string;
+}
+
+// Section text is limited to 3000 characters by Slack.
+const MAX_SECTION = 2900;
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function clip(text: string, max = MAX_SECTION): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** `<@U123>` for a Slack user id, `@name` otherwise. */
+export function mention(member: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(member) ? `<@${member}>` : `@${escapeMrkdwn(member)}`;
+}
+
+/** A Slack date token (rendered in the reader's time zone) with the ISO time as fallback. */
+function slackDate(isoTime: string): string {
+  const seconds = Math.floor(Date.parse(isoTime) / 1000);
+  return Number.isFinite(seconds) ? `<!date^${seconds}^{date_short_pretty} {time_secs}|${isoTime}>` : isoTime;
+}
+
+function section(text: string): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text) } };
+}
+
+function fields(pairs: ReadonlyArray<readonly [string, string]>): Block {
+  return {
+    type: 'section',
+    fields: pairs.map(([k, v]) => ({ type: 'mrkdwn', text: clip(`*${k}*\n${v}`, 1900) })),
+  };
+}
+
+function context(text: string): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text) }] };
+}
+
+function describeGroups(record: ApprovalRecord, level: number): string {
+  if (isOpen(record)) return 'anyone but the agent and (four eyes) the owner: the policy lists no members';
+  const groups = record.requirement.groups.slice(0, level + 1).map((g) => `\`${escapeMrkdwn(g)}\``);
+  const required = record.requirement.approversRequired;
+  return `${groups.join(', ') || 'none'}${required > 1 ? ` (${required} distinct approvers)` : ''}`;
+}
+
+/** The body every version of the message shares: who asks, for what, why, and what it touches. */
+function requestBlocks(record: ApprovalRecord, level: number): Block[] {
+  const argsJson = JSON.stringify(record.redactedArgs, null, 2);
+  const reasons = record.decision.reasons.length
+    ? record.decision.reasons.map((r) => `• \`${escapeMrkdwn(r.rule)}\` ${escapeMrkdwn(r.message)}`).join('\n')
+    : '_none given_';
+  return [
+    section(`:lock: *Approval needed:* \`${escapeMrkdwn(record.tool)}\` requested by \`${escapeMrkdwn(record.agentId)}\``),
+    fields([
+      ['Agent', `\`${escapeMrkdwn(record.agentId)}\``],
+      ['Owner', `\`${escapeMrkdwn(record.owner)}\``],
+      ['Tool', `\`${escapeMrkdwn(record.tool)}\``],
+      ['Blast radius', record.blastRadius === undefined ? 'unknown' : `${record.blastRadius.toLocaleString('en-US')} rows/objects`],
+      ['Deadline', `${slackDate(record.deadline)} (then denied automatically)`],
+      ['Approvers', describeGroups(record, level)],
+    ]),
+    section(`*Intent*\n${escapeMrkdwn(record.intent) || '_none declared_'}`),
+    section(`*Reasoning*\n>${escapeMrkdwn(record.reasoning || 'none given').replace(/\n/g, '\n>')}`),
+    section(`*Arguments* (redacted)\n\`\`\`${clip(escapeMrkdwn(argsJson), MAX_SECTION - 40)}\`\`\``),
+    section(`*Why the policy asks*\n${reasons}`),
+    context(
+      `approval \`${escapeMrkdwn(record.approvalId)}\` · call digest \`${record.callDigest.slice(0, 12)}\` · policy \`${record.decision.policyHash.slice(0, 12)}\``,
+    ),
+  ];
+}
+
+function buttons(approvalId: string): Block {
+  return {
+    type: 'actions',
+    block_id: ACTIONS_BLOCK_ID,
+    elements: [
+      { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', value: approvalId, text: { type: 'plain_text', text: 'Approve' } },
+      { type: 'button', action_id: DENY_ACTION_ID, style: 'danger', value: approvalId, text: { type: 'plain_text', text: 'Deny' } },
+    ],
+  };
+}
+
+function progress(votes: readonly ApprovalVote[], required: number): Block | undefined {
+  const approvals = votes.filter((v) => v.approve);
+  if (approvals.length === 0) return undefined;
+  const who = approvals.map((v) => `${mention(v.approver)} (${slackDate(v.at)})`).join(', ');
+  return section(`:ballot_box_with_check: Approved by ${who}: ${approvals.length} of ${required}, waiting for another approver`);
+}
+
+/** The pending request, with buttons (and the approvals so far when two are needed). */
+export function renderRequest(record: ApprovalRecord, level = record.escalationLevel): RenderedMessage {
+  const blocks = requestBlocks(record, level);
+  const p = progress(record.votes, record.requirement.approversRequired);
+  if (p) blocks.push(p);
+  blocks.push(buttons(record.approvalId));
+  return { text: `Approval needed: ${record.tool} requested by ${record.agentId} (${record.approvalId})`, blocks };
+}
+
+/** The re-post at an escalation step: mentions the members of the group now asked. */
+export function renderEscalation(record: ApprovalRecord, level: number): RenderedMessage {
+  const group = record.requirement.groups[level] ?? '';
+  const members = (record.groupMembers[group] ?? []).map(mention).join(' ');
+  const head = section(
+    `:rotating_light: *Escalated* to \`${escapeMrkdwn(group)}\` (level ${level}): no decision yet. ${members}`.trim(),
+  );
+  const req = renderRequest(record, level);
+  return { text: `Escalated to ${group}: ${req.text}`, blocks: [head, ...req.blocks] };
+}
+
+/** The final line that replaces the buttons. */
+export function resolutionLine(view: ResolvedView): string {
+  const when = slackDate(view.at);
+  const why = view.reason ? `: ${escapeMrkdwn(view.reason)}` : '';
+  const by = view.decidedBy.map(mention).join(', ');
+  switch (view.status) {
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${by || 'its approvers'} at ${when}${why}`;
+    case 'denied':
+      return `:no_entry: *Denied* by ${by || 'an approver'} at ${when}${why}`;
+    case 'expired':
+      return `:hourglass: *Expired: denied automatically* at ${when}${why}`;
+    case 'cancelled':
+      return `:heavy_multiplication_x: *Cancelled* at ${when}${why}`;
+  }
+}
+
+/** The message once resolved: same body, buttons replaced by who decided, when and why. */
+export function renderResolved(record: ApprovalRecord, view: ResolvedView): RenderedMessage {
+  const blocks = requestBlocks(record, record.escalationLevel);
+  blocks.push(section(resolutionLine(view)));
+  const plain = view.status === 'expired' ? 'expired — denied automatically' : `${view.status} by ${view.decidedBy.join(', ')}`;
+  return { text: `${record.tool} (${record.approvalId}): ${plain}`, blocks };
+}
+
+/** The Deny modal: asks for the reason; metadata carries the approval and the message clicked. */
+export function renderDenyModal(record: ApprovalRecord, metadata: DenyModalMetadata): Block {
+  return {
+    type: 'modal',
+    callback_id: DENY_VIEW_CALLBACK_ID,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: 'plain_text', text: 'Deny this action' },
+    submit: { type: 'plain_text', text: 'Deny' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      section(`Deny \`${escapeMrkdwn(record.tool)}\` requested by \`${escapeMrkdwn(record.agentId)}\` (approval \`${escapeMrkdwn(record.approvalId)}\`)?`),
+      {
+        type: 'input',
+        block_id: DENY_REASON_BLOCK_ID,
+        label: { type: 'plain_text', text: 'Reason' },
+        element: { type: 'plain_text_input', action_id: DENY_REASON_ACTION_ID, multiline: true, min_length: 1, max_length: 2000 },
+      },
+    ],
+  };
+}
+
+/** What the Deny modal carries back on submission. */
+export interface DenyModalMetadata {
+  readonly approvalId: string;
+  readonly channel?: string;
+  readonly ts?: string;
+}
+
+// ---------------------------------------------------------------- the activities
 
 /** The few logger methods used (pino's signature). */
 export interface ActivityLog {

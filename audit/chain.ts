@@ -13,6 +13,10 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** How the chain is computed, written into exports so an offline checker knows. */
 export const CHAIN_ALGORITHM = 'sha256(prev_hash || canonicalJson(event))';
 
+const MAX_INT4 = 2_147_483_647;
+const MIN_TIME = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** Optional fields of an event, in column order. */
 const OPTIONAL_FIELDS = [
   'proposalSeq', 'tool', 'args', 'reasoning', 'decision', 'approvalId', 'approver',
@@ -21,16 +25,38 @@ const OPTIONAL_FIELDS = [
 const NUMBER_FIELDS = new Set(['proposalSeq', 'latencyMs', 'tokenCost']);
 const JSON_FIELDS = new Set(['args', 'decision', 'detail']);
 
-/** PostgreSQL text and jsonb cannot hold NUL; replaced so what is hashed is what is stored. */
-function scrubNul(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
-  if (Array.isArray(value)) return value.map(scrubNul);
+/**
+ * What PostgreSQL cannot store as given: NUL (text and jsonb refuse it) and lone UTF-16
+ * surrogates (jsonb refuses them; text gets U+FFFD). Both become U+FFFD before hashing, so what
+ * is hashed is what is stored.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** The same, as `JSON.stringify` writes them (it escapes NUL and lone surrogates). */
+const UNSTORABLE_IN_JSON = /\\u0000|\\ud[89a-f]/i;
+
+/** A string as PostgreSQL will store it (see `UNSTORABLE`). */
+export function scrubString(value: string): string {
+  UNSTORABLE.lastIndex = 0;
+  return UNSTORABLE.test(value) ? value.replace(UNSTORABLE, '\uFFFD') : value;
+}
+
+function scrub(value: unknown): unknown {
+  if (typeof value === 'string') return scrubString(value);
+  if (Array.isArray(value)) return value.map(scrub);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[scrubNul(k) as string] = scrubNul(v);
+    for (const [k, v] of Object.entries(value)) out[scrubString(k)] = scrub(v);
     return out;
   }
   return value;
+}
+
+/** The JSON text of each normalized JSON member, kept so the store need not serialise it again. */
+const JSON_TEXT = new WeakMap<object, string>();
+
+/** JSON text of a normalized event's JSON member (cached by `normalizeEvent`). */
+export function jsonText(value: unknown): string {
+  return (value !== null && typeof value === 'object' ? JSON_TEXT.get(value) : undefined) ?? JSON.stringify(value);
 }
 
 /**
@@ -46,13 +72,14 @@ export function normalizeEvent(event: AuditEventInput): AuditEventInput {
     throw new AuditInputError(`event seq \`${String(event.seq)}\` of session \`${event.sessionId}\` is not a positive integer`);
   }
   const time = new Date(event.at).getTime();
-  if (typeof event.at !== 'string' || Number.isNaN(time)) {
+  // Years 1–9999: what ISO 8601 writes plainly and PostgreSQL stores (JS dates go further).
+  if (typeof event.at !== 'string' || Number.isNaN(time) || time < MIN_TIME || time > MAX_TIME) {
     throw new AuditInputError(`event ${event.seq} of session \`${event.sessionId}\` has an unreadable time \`${String(event.at)}\``);
   }
   const out: Record<string, unknown> = {
-    sessionId: scrubNul(event.sessionId) as string,
+    sessionId: scrubString(event.sessionId),
     seq: event.seq,
-    kind: scrubNul(event.kind),
+    kind: scrubString(String(event.kind)),
     at: new Date(time).toISOString(),
   };
   for (const field of OPTIONAL_FIELDS) {
@@ -60,16 +87,22 @@ export function normalizeEvent(event: AuditEventInput): AuditEventInput {
     if (raw === undefined || raw === null) continue;
     if (NUMBER_FIELDS.has(field)) {
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue;
-      if (field === 'proposalSeq' && !Number.isSafeInteger(raw)) {
-        throw new AuditInputError(`event ${event.seq} of session \`${event.sessionId}\` has a non-integer proposalSeq \`${raw}\``);
+      if (field === 'proposalSeq' && !(Number.isSafeInteger(raw) && raw >= 0 && raw <= MAX_INT4)) {
+        throw new AuditInputError(`event ${event.seq} of session \`${event.sessionId}\` has a proposalSeq that is not a whole number from 0 to 2147483647: \`${raw}\``);
       }
       out[field] = raw;
     } else if (JSON_FIELDS.has(field)) {
-      const text = JSON.stringify(raw);
+      let text = JSON.stringify(raw);
       if (text === undefined) continue;
-      out[field] = scrubNul(JSON.parse(text));
+      let value: unknown = JSON.parse(text);
+      if (UNSTORABLE_IN_JSON.test(text)) {
+        value = scrub(value);
+        text = JSON.stringify(value);
+      }
+      if (value !== null && typeof value === 'object') JSON_TEXT.set(value, text);
+      out[field] = value;
     } else {
-      out[field] = scrubNul(String(raw));
+      out[field] = scrubString(String(raw));
     }
   }
   return out as unknown as AuditEventInput;

@@ -2,10 +2,16 @@
  * The audit store: writes sessions, hash-chained events and alerts to PostgreSQL. Node-only; the
  * session workflow reaches it through activities, so every method is safe to retry: a session
  * starts once, an event (sessionId, seq) lands once, an alert (session, kind, time, message) once.
+ *
+ * Appends take one of two paths. The common one — a single session's batch continuing the chain
+ * head this store last wrote — joins a group commit with other sessions' appends (one round trip,
+ * one commit for many). Anything else (a retry, a stale head, several sessions, a gap) takes the
+ * general path: one locked transaction that reads what is stored and explains what it finds.
  */
 import type { Pool, PoolClient } from 'pg';
+import { GroupWriter, INSERT_COLUMNS, LOCK_CLASS, eventTuples, guardTuple } from './group-commit';
 import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
-import { GENESIS_HASH, eventHash, normalizeEvent } from './chain';
+import { GENESIS_HASH, eventHash, jsonText, normalizeEvent, scrubString } from './chain';
 import { AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
 import { sha256Hex } from './hashing';
 
@@ -15,13 +21,8 @@ export interface AppendResult {
   readonly duplicates: number;
 }
 
-/** Advisory-lock namespace of the audit chains ("ga"), so per-session locks never meet others. */
-const LOCK_CLASS = 0x6761;
 /** Rows per INSERT statement (18 parameters a row stays far below PostgreSQL's 65,535). */
 const ROWS_PER_INSERT = 1000;
-const INSERT_COLUMNS =
-  '(session_id, seq, kind, at, proposal_seq, tool, args, reasoning, decision, approval_id, approver, ' +
-  'latency_ms, token_cost, result_status, error, detail, prev_hash, hash)';
 const PARAMS_PER_ROW = 18;
 
 /** The per-session lock key: 32 bits of the session id's sha256, as a signed int4 literal. */
@@ -30,11 +31,29 @@ function lockKey(sessionId: string): number {
 }
 
 function jsonParam(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+  return value === undefined ? null : jsonText(value);
 }
 
+export interface AuditStoreOptions {
+  /**
+   * Group commits in flight at once (each holds one pool connection while it commits).
+   * @default 2
+   */
+  readonly maxFlushes?: number;
+}
+
+/** Sessions whose chain head this store remembers (bounded; the oldest is forgotten first). */
+const HEAD_CACHE_SIZE = 10_000;
+
 export class AuditStore {
-  constructor(private readonly pool: Pool) {}
+  /** The last (seq, hash) this store wrote or read per session: lets an in-order append skip a read. */
+  private readonly heads = new Map<string, { readonly seq: number; readonly hash: string }>();
+
+  private readonly group: GroupWriter;
+
+  constructor(private readonly pool: Pool, opts: AuditStoreOptions = {}) {
+    this.group = new GroupWriter(pool, opts.maxFlushes);
+  }
 
   /** Records a session's summary row; a second call for the same session changes nothing. */
   async startSession(rec: SessionRecord): Promise<void> {
@@ -66,13 +85,19 @@ export class AuditStore {
       list.push(event);
       bySession.set(event.sessionId, list);
     }
+    for (const list of bySession.values()) list.sort((a, b) => a.seq - b.seq);
+    if (bySession.size === 1) {
+      const [sessionId, batch] = [...bySession.entries()][0]!;
+      const fast = await this.appendGrouped(sessionId, batch);
+      if (fast !== undefined) return fast;
+    }
     // Locks are taken in one global order so two multi-session batches cannot deadlock.
     const sessions = [...bySession.keys()].sort((a, b) => lockKey(a) - lockKey(b) || a.localeCompare(b));
     return this.transaction(async (client) => {
       let inserted = 0;
       let duplicates = 0;
       for (const sessionId of sessions) {
-        const batch = (bySession.get(sessionId) ?? []).sort((a, b) => a.seq - b.seq);
+        const batch = bySession.get(sessionId) ?? [];
         const r = await this.appendSession(client, sessionId, batch);
         inserted += r.inserted;
         duplicates += r.duplicates;
@@ -124,7 +149,52 @@ export class AuditStore {
       );
       inserted += result.rowCount ?? 0;
     }
+    const head = known.get(last);
+    if (head !== undefined) this.remember(sessionId, last, head);
     return { inserted, duplicates: duplicates + (rows - inserted) };
+  }
+
+  /**
+   * The common case: the batch continues the chain head this store remembers (seq and hash), so
+   * its hashes are computed up front and it joins a group commit (`group-commit.ts`). Returns
+   * undefined when the batch does not qualify or its guard held it back (the general path decides).
+   */
+  private async appendGrouped(sessionId: string, batch: readonly AuditEventInput[]): Promise<AppendResult | undefined> {
+    const first = batch[0]!.seq;
+    const last = batch[batch.length - 1]!.seq;
+    if (last - first + 1 !== batch.length) return undefined; // gaps or duplicates: the general path explains them
+    let prev = GENESIS_HASH;
+    if (first > 1) {
+      const head = this.heads.get(sessionId);
+      if (head === undefined || head.seq !== first - 1) return undefined;
+      prev = head.hash;
+    }
+    const hashes = batch.map((e) => {
+      const hash = eventHash(prev, e);
+      const link = { prevHash: prev, hash };
+      prev = hash;
+      return link;
+    });
+    const inserted = await this.group.submit({
+      sessionId, lockKey: lockKey(sessionId), tuples: eventTuples(batch, hashes), guard: guardTuple(sessionId, first, last, hashes[0]!.prevHash),
+    });
+    if (inserted === undefined) {
+      this.heads.delete(sessionId);
+      return undefined;
+    }
+    this.remember(sessionId, last, prev);
+    return { inserted, duplicates: batch.length - inserted };
+  }
+
+  private remember(sessionId: string, seq: number, hash: string): void {
+    const known = this.heads.get(sessionId);
+    if (known !== undefined && known.seq > seq) return;
+    this.heads.delete(sessionId); // re-inserted last: the map's order is recency
+    this.heads.set(sessionId, { seq, hash });
+    if (this.heads.size > HEAD_CACHE_SIZE) {
+      const oldest = this.heads.keys().next().value;
+      if (oldest !== undefined) this.heads.delete(oldest);
+    }
   }
 
   /**
@@ -159,7 +229,7 @@ export class AuditStore {
     }
     await this.query(
       'INSERT INTO alerts (session_id, kind, message, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [sessionId, kind, message.replace(/\u0000/g, '\uFFFD'), time],
+      [sessionId, kind, scrubString(message), time],
     );
   }
 

@@ -112,8 +112,8 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
 
   let sentence = `the agent proposed ${tool}(${formatArgs(args)})`;
   const blast = blastRadius(events);
-  if (blast !== undefined) sentence += ` (est. ${blast.toLocaleString('en-US')} rows)`;
-  if (proposed.tokenCost !== undefined) sentence += ` [${proposed.tokenCost.toLocaleString('en-US')} tokens]`;
+  if (blast !== undefined) sentence += ` (est. ${COUNT.format(blast)} rows)`;
+  if (proposed.tokenCost !== undefined) sentence += ` [${COUNT.format(proposed.tokenCost)} tokens]`;
   parts.push(sentence);
   if (decision !== undefined) {
     const reasons = decision.reasons.map((r) => `${r.rule}: ${r.message}`).join('; ');
@@ -180,6 +180,9 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
     sentence: parts.join('; '),
   };
 }
+
+/** One formatter for every count (building one per call costs more than the whole sentence). */
+const COUNT = new Intl.NumberFormat('en-US');
 
 const VERDICT_WORD: Record<string, string> = { allow: 'ALLOW', approve: 'APPROVAL', deny: 'DENY' };
 

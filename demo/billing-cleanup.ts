@@ -28,13 +28,13 @@ export const billingCleanup: Scenario = {
 
     const { policy, denyAbove, tightened } = await billingPolicy(testBefore);
     if (tightened) story.say(`this cleanup's change ticket caps billing deletes at ${denyAbove.toLocaleString('en-US')} rows (the policy's hard cap for this session)`);
-    const session = await gh.startSession({
+    const session = ctx.track(await gh.startSession({
       sessionId: `billing-cleanup-${ctx.runId}`,
       agentId: 'billing-bot',
       owner: 'intern-042',
       intent: 'clean up the test billing records from last month',
       policy,
-    });
+    }));
     story.say(`session ${session.sessionId} started for billing-bot (owner intern-042)`);
 
     // 1. Reads run on their own.

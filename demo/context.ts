@@ -48,7 +48,13 @@ export async function openDemo(options: DemoOptions, write?: (text: string) => v
   const auditPool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const productionPool = new Pool({ connectionString: config.productionDatabaseUrl, max: 4 });
   const approver = Approver.create(auditPool, temporal, story);
+  const started: string[] = [];
   const ctx: DemoContext = {
+    started,
+    track(session) {
+      started.push(session.sessionId);
+      return session;
+    },
     options,
     gh,
     story,

@@ -44,7 +44,14 @@ export async function runDemo(name: string, options: DemoOptions, write: (text: 
   const scenario = findScenario(name);
   const open = await openDemo(options, write);
   try {
-    const outcome = await scenario.run(open.ctx);
+    let outcome: ScenarioOutcome;
+    try {
+      outcome = await scenario.run(open.ctx);
+    } catch (err) {
+      // Nothing the demo started may stay behind waiting for a human: halt it (the kill switch).
+      await Promise.allSettled(open.ctx.started.map((id) => open.ctx.gh.halt(id, { by: 'gatehouse demo', reason: `the ${scenario.name} demo failed` })));
+      throw err;
+    }
     const traces = await sessionTraces(open.ctx.auditPool, outcome.sessionIds);
     if (!options.json) {
       for (const t of traces) {

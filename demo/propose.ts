@@ -8,6 +8,7 @@ import type { ApprovalRecord } from '../approvals/types';
 import type { ProposeResult, SessionProposal } from '../workflows/contract';
 import type { Decision } from '../policies/types';
 import type { DemoContext } from './types';
+import { waitFor } from './wait';
 
 export type SessionHandle = Awaited<ReturnType<Gatehouse['startSession']>>;
 
@@ -20,7 +21,7 @@ export class NotHeldError extends Error {
 export function describeDecision(r: ProposeResult): string {
   const reasons = r.decision.reasons.map((x) => `${x.rule}: ${x.message}`).join('; ');
   const extra = r.error ? ` (${r.error.type}: ${r.error.message})` : '';
-  return `${r.decision.verdict} (${r.decision.tier}) -> ${r.status}${extra}${reasons ? ` because ${reasons}` : ''}`;
+  return `${r.decision.verdict.toUpperCase()} (tier ${r.decision.tier}) -> ${r.status}${extra}${reasons ? ` because ${reasons}` : ''}`;
 }
 
 export interface HeldProposal {
@@ -63,4 +64,16 @@ export async function proposeAwaitingApproval(ctx: DemoContext, session: Session
       return result;
     },
   };
+}
+
+/**
+ * The session's state once its start task has run. Right after start the `state` query can be
+ * answered before the policy snapshot is compiled (empty policy hash, zero budgets), so the demo
+ * asks again until the snapshot is there.
+ */
+export async function readyState(session: SessionHandle): Promise<Awaited<ReturnType<SessionHandle['state']>>> {
+  return waitFor(`session \`${session.sessionId}\` to start`, async () => {
+    const s = await session.state();
+    return s.policyHash !== '' ? s : undefined;
+  }, 60_000, 50);
 }

@@ -29,13 +29,13 @@ export const resume: Scenario = {
       workers.push(first);
       story.say(`worker pid ${first.pid} polls task queue ${taskQueue}`);
       gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue });
-      const session = await gh.startSession({
+      const session = ctx.track(await gh.startSession({
         sessionId: `resume-${ctx.runId}`,
         agentId: 'batch-bot',
         owner: 'eng-054',
         intent: 'write configuration values in staging',
         policy: await resumePolicy(),
-      });
+      }));
       story.say(`session ${session.sessionId} started for batch-bot, ${STEPS} steps to go`);
 
       let executed = 0;

@@ -5,7 +5,7 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { demoPolicy } from './policy';
-import { describeDecision, type SessionHandle } from './propose';
+import { describeDecision, readyState, type SessionHandle } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
 /** Upper bound of the loops: a runaway agent, not an infinite one. */
@@ -19,14 +19,14 @@ export const runaway: Scenario = {
     story.title('runaway: an agent that will not stop writing');
     const policy = await demoPolicy();
 
-    const looper = await gh.startSession({
+    const looper = ctx.track(await gh.startSession({
       sessionId: `runaway-${ctx.runId}`,
       agentId: 'tuning-bot',
       owner: 'eng-031',
       intent: 'tune the cache size in the staging configuration until the volumes look right',
       policy,
-    });
-    story.say(`session ${looper.sessionId} started for tuning-bot; budget left: ${JSON.stringify((await looper.state()).budgetLeft)}`);
+    }));
+    story.say(`session ${looper.sessionId} started for tuning-bot; budget left: ${JSON.stringify((await readyState(looper)).budgetLeft)}`);
     story.say('its loop: write a new cache size in staging, list the volumes to see the effect, repeat; it never decides it is done');
 
     const modes: { afterProposal: number; mode: string }[] = [];
@@ -53,8 +53,8 @@ export const runaway: Scenario = {
       if (!w) break;
       if (w.status === 'executed') executedWrites += 1;
       else firstDenial ??= w;
-      story.agent(`loop ${loops + 1}: staging.writeConfig cache.size-mb=${size}`);
-      story.gatehouse(describeDecision(w));
+      story.agent(`loop ${loops + 1}: staging.writeConfig cache.size-mb=${size} -> ${w.status}`);
+      if (w.status !== 'executed') story.gatehouse(describeDecision(w));
       await watch(w);
       if (mode === 'closed') break;
       const r = await proposeOrStop(looper, {
@@ -64,8 +64,8 @@ export const runaway: Scenario = {
       });
       if (!r) break;
       if (r.status === 'executed') executedReads += 1;
-      story.agent(`loop ${loops + 1}: volumes.list`);
-      story.gatehouse(describeDecision(r));
+      story.agent(`loop ${loops + 1}: volumes.list -> ${r.status}`);
+      if (r.status !== 'executed') story.gatehouse(describeDecision(r));
       await watch(r);
     }
     const loopEnd = await endQuietly(looper);
@@ -74,17 +74,25 @@ export const runaway: Scenario = {
     story.fact(`flagged for review: ${flagged}`);
 
     // A token-hungry agent: each read costs a large slice of the session's cost cap.
-    const hungry = await gh.startSession({
+    const hungry = ctx.track(await gh.startSession({
       sessionId: `runaway-tokens-${ctx.runId}`,
       agentId: 'summary-bot',
       owner: 'eng-031',
       intent: 'summarise the billing records of customers',
       policy,
-    });
-    const tokensLeft = (await hungry.state()).budgetLeft.tokens;
+    }));
+    const tokensLeft = (await readyState(hungry)).budgetLeft.tokens;
     // 30% of the cap a call: three calls fit, the fourth would pass the cap.
     const perCall = Math.max(1, Math.floor(tokensLeft * 0.3));
     story.say(`session ${hungry.sessionId} started for summary-bot; token budget ${tokensLeft}, ${perCall} tokens a call`);
+    let hungryMode = 'normal';
+    const watchHungry = async () => {
+      const s = await hungry.state();
+      if (s.mode !== hungryMode) {
+        story.gatehouse(`session mode ${hungryMode} -> ${s.mode} (tokens left ${s.budgetLeft.tokens.toLocaleString('en-US')})`);
+        hungryMode = s.mode;
+      }
+    };
     let hungryStop: ProposeResult | undefined;
     let hungryExecuted = 0;
     for (let i = 0; i < 10; i++) {
@@ -95,8 +103,9 @@ export const runaway: Scenario = {
         tokenCost: perCall,
       });
       if (!r) break;
-      story.agent(`billing.query #${i + 1} (${perCall} tokens)`);
-      story.gatehouse(describeDecision(r));
+      story.agent(`billing.query #${i + 1} (${perCall.toLocaleString('en-US')} tokens) -> ${r.status}`);
+      if (r.status !== 'executed') story.gatehouse(describeDecision(r));
+      else await watchHungry();
       if (r.status === 'executed') hungryExecuted += 1;
       else {
         hungryStop = r;

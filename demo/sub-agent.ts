@@ -5,7 +5,7 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { demoPolicy } from './policy';
-import { describeDecision } from './propose';
+import { describeDecision, readyState } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
 const MAX_CHILD_WRITES = 10;
@@ -17,19 +17,19 @@ export const subAgent: Scenario = {
     const { gh, story } = ctx;
     story.title('sub-agent: delegation without a bigger blast radius');
 
-    const parent = await gh.startSession({
+    const parent = ctx.track(await gh.startSession({
       sessionId: `sub-agent-${ctx.runId}`,
       agentId: 'release-bot',
       owner: 'eng-019',
       intent: 'prepare the staging configuration for the release',
       policy: await demoPolicy(),
-    });
-    const parentBefore = (await parent.state()).budgetLeft;
+    }));
+    const parentBefore = (await readyState(parent)).budgetLeft;
     story.say(`parent session ${parent.sessionId} started for release-bot; budget left ${JSON.stringify(parentBefore)}`);
 
     story.agent('spawns a sub-agent: "write the feature flags of the release in staging"');
-    const child = await parent.spawnChild({ agentId: 'flags-bot', intent: 'write the feature flags of the release configuration in staging' });
-    const childState = await child.state();
+    const child = ctx.track(await parent.spawnChild({ agentId: 'flags-bot', intent: 'write the feature flags of the release configuration in staging' }));
+    const childState = await readyState(child);
     const parentAfter = (await parent.state()).budgetLeft;
     story.gatehouse(`child ${child.sessionId} started with budget ${JSON.stringify(childState.budgetLeft)}`);
     story.say(`parent budget left after the share: ${JSON.stringify(parentAfter)}`);

@@ -34,6 +34,10 @@ export interface DemoContext {
   readonly config: DemoConfig;
   /** A short random suffix, so session ids of two runs never collide. */
   readonly runId: string;
+  /** Records a session the scenario started, so a failed run halts it instead of leaving it waiting. */
+  track<T extends { readonly sessionId: string }>(session: T): T;
+  /** Every session tracked so far. */
+  readonly started: readonly string[];
 }
 
 /** The parts of `loadConfig()` the demo needs. */

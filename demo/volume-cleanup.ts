@@ -19,13 +19,13 @@ export const volumeCleanup: Scenario = {
     story.title('volume-cleanup: "clean up orphaned volumes"');
     story.say('Individually valid steps that, in sequence, nearly wiped a production Postgres volume.');
 
-    const session = await gh.startSession({
+    const session = ctx.track(await gh.startSession({
       sessionId: `volume-cleanup-${ctx.runId}`,
       agentId: 'infra-bot',
       owner: 'ops-017',
       intent: 'clean up orphaned volumes',
       policy: await demoPolicy(),
-    });
+    }));
     story.say(`session ${session.sessionId} started for infra-bot (owner ops-017)`);
 
     const listed = await session.propose({ tool: 'volumes.list', args: {}, reasoning: 'find the volumes nothing uses' });

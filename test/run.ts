@@ -8,7 +8,8 @@
  *
  * Usage: `npm test [-- <file|dir>... [--node-test-flag...]]`. Without paths every
  * `test/**\/*.test.ts` runs; arguments starting with `--` go to `node --test` unchanged
- * (e.g. `--test-name-pattern=migrate`). `GATEHOUSE_TEST_CONCURRENCY` sets `--test-concurrency`.
+ * (e.g. `--test-name-pattern=migrate`). `GATEHOUSE_TEST_CONCURRENCY` sets `--test-concurrency`,
+ * `GATEHOUSE_TEST_TIMEOUT` the per-test timeout in ms (default 10 minutes).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
@@ -111,6 +112,10 @@ async function main(): Promise<number> {
       'tsx',
       '--test',
       '--test-reporter=spec',
+      // A file whose tests are done exits even if it leaked a handle, and a hung test fails
+      // after GATEHOUSE_TEST_TIMEOUT ms: CI gets an answer instead of a hang.
+      '--test-force-exit',
+      `--test-timeout=${process.env.GATEHOUSE_TEST_TIMEOUT || 600_000}`,
       ...(concurrency ? [`--test-concurrency=${concurrency}`] : []),
       ...nodeFlags,
       ...files.map((f) => relative(process.cwd(), f)),

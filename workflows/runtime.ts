@@ -103,6 +103,7 @@ export class SessionRuntime {
   #runs = 1;
   #haltedBy: HaltSignal | undefined;
   #auditTail: Promise<void> = Promise.resolve();
+  #ready: Promise<void> = Promise.resolve();
   #approvals = new Map<string, ApprovalWait>();
   /** Approval ids already decided (kept so a late click is recognised and recorded as such). */
   #decidedApprovals = new Set<string>();
@@ -117,7 +118,7 @@ export class SessionRuntime {
 
   /** Snapshots and compiles the policy (or restores a carried run), records the session start. */
   start(carried?: CarriedSession): Promise<void> {
-    return this.queue.run(async () => {
+    this.#ready = this.queue.run(async () => {
       if (carried) {
         this.#restore(carried);
         this.#compile(carried.policyDocument, carried.descriptors);
@@ -165,6 +166,12 @@ export class SessionRuntime {
       this.#upsertAttributes();
       return { value: undefined };
     });
+    return this.#ready;
+  }
+
+  /** Signal handlers record their events only after the session start is recorded (seq order). */
+  async #afterStart(): Promise<void> {
+    await this.#ready.catch(() => undefined);
   }
 
   #compile(doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
@@ -571,6 +578,7 @@ export class SessionRuntime {
 
   /** `approval` signal: checked here too, since anyone holding a client can send one. */
   async onApproval(s: ApprovalSignal): Promise<void> {
+    await this.#afterStart();
     const approver = typeof s?.approver === 'string' ? s.approver : '';
     const approvalId = typeof s?.approvalId === 'string' ? s.approvalId : '';
     const wait = this.#approvals.get(approvalId);
@@ -605,6 +613,7 @@ export class SessionRuntime {
     if (this.halted || this.summary) return;
     this.halted = true;
     this.#haltedBy = { by: typeof h?.by === 'string' ? h.by : 'unknown', reason: typeof h?.reason === 'string' ? h.reason : '' };
+    await this.#afterStart();
     await this.#record([this.#event('halted', { detail: { by: this.#haltedBy.by, reason: this.#haltedBy.reason } })]);
     // Sub-agents stop with their parent.
     await Promise.all(
@@ -627,6 +636,7 @@ export class SessionRuntime {
       this.#paused = pause;
       if (!pause) this.#pausedTools.clear();
     }
+    await this.#afterStart();
     await this.#record([this.#event(pause ? 'paused' : 'resumed', { detail: { by: s?.by ?? 'unknown', ...(s?.reason ? { reason: s.reason } : {}), ...(tool ? { tool } : {}) } })]);
   }
 

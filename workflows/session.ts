@@ -38,8 +38,10 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
 export async function agentSession(input: SessionStartInput, carried?: CarriedSession): Promise<SessionSummary> {
   const rt = new SessionRuntime(input, workflowInfo().workflowId);
 
-  // Handlers are set before the first await, so nothing sent right after start is lost; every
-  // handler queues behind the start task, which snapshots and compiles the policy.
+  // The start task (snapshot and compile the policy, record the start) is queued first and
+  // synchronously: updates buffered before the handlers exist run as soon as they are set, and
+  // must queue behind it. Handlers are set before the first await, so nothing sent is lost.
+  const started = rt.start(carried);
   setHandler(proposeUpdate, (p) => rt.propose(p), {
     validator: (p) => {
       assertProposal(p);
@@ -59,7 +61,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   setHandler(resumeSignal, (s) => rt.onPause(s, false));
   setHandler(stateQuery, () => rt.view());
 
-  await rt.start(carried);
+  await started;
 
   const limit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const tooLong = (): boolean => {

@@ -100,8 +100,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     }
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SET LOCAL statement_timeout = ${def.timeoutMs}`);
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${def.timeoutMs}`);
       const ctx: EstimateContext = { db: client, signal: activitySignal() };
       const n = await def.estimateBlastRadius!(args, ctx);
       if (!(Number.isInteger(n) && n >= 0)) throw new ToolError('EstimateError', `blast-radius estimate of \`${def.name}\` is not a count: ${String(n)}`);
@@ -153,9 +152,8 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     let hb: NodeJS.Timeout | undefined;
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      // Bounds every statement, the lock wait below included (a stuck duplicate times out as transient).
-      await client.query(`SET LOCAL statement_timeout = ${def.timeoutMs}`);
+      // One round trip. The timeout bounds every statement, the lock wait below included (a stuck duplicate times out as transient).
+      await client.query(`BEGIN; SET LOCAL statement_timeout = ${def.timeoutMs}`);
       // A duplicate attempt of the same key waits here until the first commits or rolls back.
       await lockKey(client, input.idempotencyKey);
       const prior = await findEntry(client, input.idempotencyKey);

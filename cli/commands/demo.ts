@@ -30,7 +30,15 @@ export function registerDemo(program: Command): void {
         return;
       }
       findScenario(name); // an unknown name fails before anything connects
-      const report = await runDemo(name, { approve: flags.approve === true, json: flags.json === true });
-      if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      let code = 0;
+      try {
+        const report = await runDemo(name, { approve: flags.approve === true, json: flags.json === true });
+        if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } catch (err) {
+        process.stderr.write(`gatehouse: demo \`${name}\` failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        code = 1;
+      }
+      // An agent's call still in flight (a long-poll of an update) must not keep the command alive.
+      process.stdout.write('', () => process.exit(code));
     });
 }

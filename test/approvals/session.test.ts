@@ -59,9 +59,23 @@ after(async () => {
 
 const textOf = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? '');
 
+/**
+ * Waits until the session has snapshotted its policy. Works around a race in the session workflow
+ * (reported): a `propose` update delivered in the workflow's first activation can be queued ahead
+ * of the start task and fail with `session policy is not compiled yet`.
+ */
+async function untilStarted(session: SessionHandle): Promise<void> {
+  for (;;) {
+    const view = await session.state().catch(() => undefined);
+    if (view?.policyHash) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Starts a session and proposes one gated call; answers once the request is posted to Slack. */
 async function proposeGated(rule: Record<string, unknown> = {}, counter = `c-${Math.random().toString(36).slice(2, 8)}`) {
   const session: SessionHandle = await gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'count test executions', policy: policy(rule) });
+  await untilStarted(session);
   const result = session.propose({ tool: 'test.slowCounter', args: { counter, sleepMs: 0 }, reasoning: 'one count for the test' });
   result.catch(() => undefined);
   const approvalId = `${session.sessionId}:1`;

@@ -6,8 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { createApprovalActivities } from '../../activities/approvals';
 import { APPROVE_ACTION_ID } from '../../approvals/messages';
-import { buttonClickBody, requirement, signedHeaders, startHarness, USERS, type Harness } from './helpers';
+import { approvalRequest, buttonClickBody, requirement, signedHeaders, startHarness, USERS, type Harness } from './helpers';
 
 let h: Harness;
 
@@ -72,6 +74,38 @@ describe('posting', () => {
     assert.equal(again.postedNow, false);
     assert.deepEqual(again.post, { level: 0, channel: a.channel, ts: a.ts });
     assert.equal(h.slack.callsOf('chat.postMessage').filter((c) => textOf(c.args).includes(a.req.approvalId)).length, 1);
+  });
+});
+
+describe('posting without slack, and slack failures', () => {
+  test('without a slack client the approval is stored and nothing is posted (the CLI decides)', async () => {
+    const activities = createApprovalActivities({ store: h.store });
+    const req = approvalRequest(`session-noslack-${Date.now()}`);
+    const calls = h.slack.calls.length;
+    const r = await activities.requestApproval(req);
+    assert.deepEqual(r, { postedNow: false });
+    assert.equal((await h.store.get(req.approvalId))?.status, 'pending');
+    await activities.resolveApproval(req, { approvalId: req.approvalId, status: 'denied', decidedBy: ['bob'], reason: 'cli', at: new Date().toISOString() });
+    assert.equal((await h.store.get(req.approvalId))?.status, 'denied');
+    assert.equal(h.slack.calls.length, calls);
+  });
+
+  test('a configuration error from slack is non-retryable, an outage is retryable, and the row is kept', async () => {
+    const req = approvalRequest(`session-slackfail-${Date.now()}`);
+    h.slack.failNext('chat.postMessage', 'channel_not_found');
+    await assert.rejects(h.activities.requestApproval(req), (err: ApplicationFailure) => {
+      assert.equal(err.type, 'SlackConfigurationError');
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /channel_not_found/);
+      return true;
+    });
+    assert.equal((await h.store.get(req.approvalId))?.status, 'pending', 'the CLI can still decide');
+    h.slack.failNext('chat.postMessage', 'ratelimited');
+    await assert.rejects(h.activities.requestApproval(req), (err: ApplicationFailure) => err.type === 'SlackUnavailableError' && !err.nonRetryable);
+    // The retry that finally reaches Slack posts exactly once.
+    const ok = await h.activities.requestApproval(req);
+    assert.equal(ok.postedNow, true);
+    assert.equal(h.slack.callsOf('chat.postMessage').filter((c) => textOf(c.args).includes(req.approvalId) && c.response.ok === true).length, 1);
   });
 });
 

@@ -45,6 +45,9 @@ test('bad seq or time is refused with an input error', () => {
   assert.throws(() => normalizeEvent({ sessionId: 's', seq: 0, kind: 'proposed', at: '2026-11-01T10:00:00Z' }), AuditInputError);
   assert.throws(() => normalizeEvent({ sessionId: 's', seq: 1.5, kind: 'proposed', at: '2026-11-01T10:00:00Z' }), AuditInputError);
   assert.throws(() => normalizeEvent({ sessionId: 's', seq: 1, kind: 'proposed', at: 'yesterday' }), /unreadable time `yesterday`/);
+  assert.throws(() => normalizeEvent({ sessionId: 's', seq: 1, kind: 'proposed', at: '-200000-01-01T00:00:00Z' }), AuditInputError);
+  assert.throws(() => normalizeEvent({ sessionId: 's', seq: 1, kind: 'proposed', at: '2026-11-01T10:00:00Z', proposalSeq: 2 ** 31 }), /proposalSeq that is not a whole number/);
+  assert.equal(normalizeEvent({ sessionId: 's', seq: 1, kind: 'proposed', at: '0001-01-01T00:00:00Z' }).at, '0001-01-01T00:00:00.000Z');
 });
 
 test('an intact chain verifies', () => {

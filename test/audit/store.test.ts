@@ -11,6 +11,9 @@ import { verifyDatabase } from '../../audit/verify';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { freePort } from '../../worker/devstack/ports';
 import { incidentSession } from './fixtures';
+import type { AuditEventInput } from '../../audit/types';
+import { GroupWriter, eventTuples, guardTuple } from '../../audit/group-commit';
+import { GENESIS_HASH, eventHash, normalizeEvent } from '../../audit/chain';
 
 let db: TestDatabase;
 let store: AuditStore;
@@ -126,6 +129,40 @@ describe('many sessions at once', () => {
   });
 });
 
+describe('two workers on one session', () => {
+  test('stores with different remembered chain heads still write one valid chain', async () => {
+    const s = incidentSession('tw-1', '2026-11-01T10:00:00Z');
+    const other = new AuditStore(db.pool);
+    await store.startSession(s.record);
+    // Alternate writers: each one's remembered head is stale half of the time.
+    for (let i = 0; i < s.events.length; i += 2) {
+      const writer = (i / 2) % 2 === 0 ? store : other;
+      assert.deepEqual(await writer.append(s.events.slice(i, i + 2)), { inserted: Math.min(2, s.events.length - i), duplicates: 0 });
+    }
+    // A retry through the writer that did not write those events.
+    assert.deepEqual(await other.append(s.events.slice(0, 2)), { inserted: 0, duplicates: 2 });
+    assert.equal(await count('tw-1'), s.events.length);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'tw-1' })).ok, true);
+  });
+
+  test('strings that need escaping round-trip and verify', async () => {
+    const weird = `it's a \\ back'slash \u0000 "quote" ${'\u{1F600}'} lone \uD800 $1 $$ ; COMMIT; --`;
+    const events: AuditEventInput[] = [
+      { sessionId: 'esc-1', seq: 1, kind: 'proposed', at: '2026-11-01T10:00:00Z', proposalSeq: 1, tool: weird, args: { [weird]: weird, list: [weird] }, reasoning: weird },
+      { sessionId: 'esc-1', seq: 2, kind: 'failed', at: '2026-11-01T10:00:00Z', proposalSeq: 1, error: weird, latencyMs: 0.125, tokenCost: 1e21 },
+    ];
+    assert.deepEqual(await store.append(events), { inserted: 2, duplicates: 0 });
+    const r = await db.pool.query('SELECT reasoning, error FROM events WHERE session_id = $1 ORDER BY seq', ['esc-1']);
+    // PostgreSQL cannot hold NUL or a lone surrogate: each is stored (and hashed) as U+FFFD; the rest exactly.
+    const stored = weird.replace(/\u0000|\uD800/g, '\uFFFD');
+    assert.equal(r.rows[0].reasoning, stored);
+    assert.equal(r.rows[1].error, stored);
+    const args = await db.pool.query('SELECT args FROM events WHERE session_id = $1 AND seq = 1', ['esc-1']);
+    assert.deepEqual(args.rows[0].args, { [stored]: stored, list: [stored] });
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'esc-1' })).ok, true);
+  });
+});
+
 describe('session row and alerts', () => {
   test('patchSession merges counters and keeps absent fields; unknown sessions are refused', async () => {
     const s = incidentSession('sr-1', '2026-11-01T10:00:00Z');
@@ -179,5 +216,28 @@ describe('faults', () => {
     // The real store still works: nothing else broke.
     await store.startSession(s.record);
     assert.deepEqual(await store.append(s.events.slice(0, 1)), { inserted: 1, duplicates: 0 });
+  });
+});
+
+describe('group commit', () => {
+  test('a group that fails for one append hands every append back, writing nothing', async () => {
+    const writer = new GroupWriter(db.pool, 1);
+    const item = (sessionId: string, bad = false) => {
+      const event = normalizeEvent({ sessionId, seq: 1, kind: 'session-started', at: '2026-11-01T10:00:00Z' });
+      const hash = eventHash(GENESIS_HASH, event);
+      const [tuple] = eventTuples([event], [{ prevHash: GENESIS_HASH, hash }]);
+      // A row PostgreSQL refuses (the store's own validation never lets such a row through).
+      return { sessionId, lockKey: 1, tuples: [bad ? tuple!.replace('1::int4', `'x'::int4`) : tuple!], guard: guardTuple(sessionId, 1, 1, GENESIS_HASH) };
+    };
+    // The first flush goes at once; the three submitted while it is in flight form the next group.
+    const first = writer.submit(item('gc-w'));
+    const results = await Promise.all([writer.submit(item('gc-a')), writer.submit(item('gc-b', true)), writer.submit(item('gc-c'))]);
+    assert.equal(await first, 1);
+    assert.deepEqual(results, [undefined, undefined, undefined]);
+    assert.equal(await count('gc-a') + await count('gc-b') + await count('gc-c'), 0);
+    // Alone, the good ones go in; the store's general path would report the bad one's error.
+    assert.equal(await writer.submit(item('gc-a')), 1);
+    assert.equal(await writer.submit(item('gc-a')), undefined); // already there: guard holds it back
+    assert.equal(await count('gc-a'), 1);
   });
 });

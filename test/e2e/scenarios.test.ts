@@ -1,17 +1,17 @@
 /**
- * End to end, as a user: `gatehouse start` runs as a process (against the suite's Temporal server
- * and PostgreSQL, with fresh databases), every demo scenario runs as `gatehouse demo <name> --json`
- * against it, and the outcomes are checked where they are true: the audit trail and the
+ * End to end, as a user on a fresh machine: `gatehouse start` runs as a process on embedded
+ * defaults (its own Temporal dev server and PostgreSQL, in a temporary data folder), every demo
+ * scenario runs as `gatehouse demo <name> --json` from "a second terminal" that knows nothing but
+ * the stack file, and the outcomes are checked where they are true: the audit trail and the
  * production database, not the demo's own words. Then `gatehouse audit verify` must pass and
  * every session's workflow history must replay against today's code (`gatehouse replay`).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
+import pg from 'pg';
 import { parseJsonOutput, runCli, startStack, type RunningStack } from './processes';
 import type { DemoReport } from '../../demo';
 
@@ -25,37 +25,33 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 describe('gatehouse end to end: the demo scenarios against a started stack', { timeout: 600_000 }, () => {
-  let audit: TestDatabase;
-  let production: TestDatabase;
+  let audit: pg.Pool;
+  let production: pg.Pool;
   let dataDir: string;
   let stack: RunningStack | undefined;
   /** What a user's second terminal has: nothing but the stack file the running stack wrote. */
   let userEnv: NodeJS.ProcessEnv;
   const sessions: string[] = [];
+  /** The resume demo spends most of its time waiting (a worker's start, an activity's timeout): it runs beside the others. */
+  let resumeRun: Promise<DemoReport> | undefined;
 
   before(async () => {
-    const servers = await getTestServers();
-    [audit, production] = await Promise.all([createTestDatabase('e2e_audit'), createTestDatabase('e2e_production')]);
     dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'));
-    const stackFile = join(dataDir, 'stack.json');
-    userEnv = { ...baseEnv(), GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_STACK_FILE: stackFile };
-    stack = await startStack(
-      {
-        ...userEnv,
-        TEMPORAL_ADDRESS: servers.temporalAddress,
-        TEMPORAL_NAMESPACE: servers.namespace,
-        DATABASE_URL: audit.url,
-        GATEHOUSE_PRODUCTION_DATABASE_URL: production.url,
-        // A queue of its own: no other test file's worker may take these sessions.
-        GATEHOUSE_TASK_QUEUE: `e2e-${randomBytes(4).toString('hex')}`,
-      },
-      stackFile,
-    );
+    // The embedded PostgreSQL runs as its own user (we may be root): it must reach its folder.
+    await chmod(dataDir, 0o755);
+    userEnv = { ...baseEnv(), GATEHOUSE_DATA_DIR: dataDir };
+    stack = await startStack(userEnv, join(dataDir, 'stack.json'));
+    const file = stack.stackFile as { databaseUrl: string; productionDatabaseUrl: string };
+    audit = new pg.Pool({ connectionString: file.databaseUrl, max: 2 });
+    production = new pg.Pool({ connectionString: file.productionDatabaseUrl, max: 2 });
+    resumeRun = demo('resume');
+    resumeRun.catch(() => undefined); // awaited (and reported) by its own test
   });
 
   after(async () => {
+    await resumeRun?.catch(() => undefined);
+    await Promise.allSettled([audit?.end(), production?.end()]);
     await stack?.stop();
-    await Promise.allSettled([audit?.drop(), production?.drop()]);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -67,12 +63,12 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
   }
 
   async function events(sessionId: string): Promise<{ kind: string; tool: string | null; proposal_seq: number | null; approver: string | null; decision: { verdict: string; reasons: { rule: string }[] } | null }[]> {
-    const r = await audit.pool.query('SELECT kind, tool, proposal_seq, approver, decision FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
+    const r = await audit.query('SELECT kind, tool, proposal_seq, approver, decision FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
     return r.rows;
   }
 
   async function count(sql: string, params: unknown[] = []): Promise<number> {
-    const r = await production.pool.query<{ n: string }>(sql, params);
+    const r = await production.query<{ n: string }>(sql, params);
     return Number(r.rows[0]?.n);
   }
 
@@ -103,7 +99,7 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     assert.notEqual(denial.approver, 'billing-bot');
     assert.notEqual(denial.approver, 'intern-042');
     assert.ok(!deletes.some((e) => e.kind === 'executed'), 'no delete ran');
-    const approval = await audit.pool.query('SELECT status, decided_by FROM approvals WHERE approval_id = $1', [f.approvalId]);
+    const approval = await audit.query('SELECT status, decided_by FROM approvals WHERE approval_id = $1', [f.approvalId]);
     assert.equal(approval.rows[0]?.status, 'denied');
 
     assert.equal(await testRows(f.period), before, 'every test row is still there');
@@ -119,7 +115,7 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     assert.ok(unmounts.some((e) => e.kind === 'decided' && e.decision?.reasons.some((x) => x.rule === 'transition.forbidden')));
     assert.ok(unmounts.some((e) => e.kind === 'approval-requested'), 'the out-of-band unlock is an approval request');
     assert.ok(!unmounts.some((e) => e.kind === 'executed'));
-    const approval = await audit.pool.query("SELECT status, requirement FROM approvals WHERE approval_id = $1", [f.unlockApprovalId]);
+    const approval = await audit.query("SELECT status, requirement FROM approvals WHERE approval_id = $1", [f.unlockApprovalId]);
     assert.equal(approval.rows[0]?.requirement?.unlocksTransition, true);
     assert.equal(approval.rows[0]?.status, 'denied');
     assert.equal(await count('SELECT count(*)::text AS n FROM volume_mounts WHERE volume_id = $1', [f.volumeId]) > 0, true, 'the volume is still mounted');
@@ -134,7 +130,7 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     const writes = loopTrail.filter((e) => e.kind === 'executed' && e.tool === 'staging.writeConfig').length;
     assert.equal(writes, 4, 'writes stop at 80% of a budget of 5');
     assert.ok(loopTrail.some((e) => e.kind === 'decided' && e.decision?.reasons.some((x) => x.rule === 'session.read-only')));
-    const rows = await audit.pool.query('SELECT session_id, mode, flagged_for_review FROM sessions WHERE session_id = ANY($1)', [[looper, hungry]]);
+    const rows = await audit.query('SELECT session_id, mode, flagged_for_review FROM sessions WHERE session_id = ANY($1)', [[looper, hungry]]);
     const byId = new Map(rows.rows.map((x) => [x.session_id, x]));
     assert.equal(byId.get(looper)?.mode, 'closed');
     assert.equal(byId.get(looper)?.flagged_for_review, true);
@@ -151,7 +147,7 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     for (const k of ['actions', 'writes', 'tokens'] as const) {
       assert.ok(f.childBudget[k] <= Math.floor(f.parentBudgetBefore[k] * 0.25), `child ${k} within a quarter`);
     }
-    const childRow = await audit.pool.query('SELECT parent_session_id FROM sessions WHERE session_id = $1', [child]);
+    const childRow = await audit.query('SELECT parent_session_id FROM sessions WHERE session_id = $1', [child]);
     assert.equal(childRow.rows[0]?.parent_session_id, parent);
     const trail = await events(child);
     const executedWrites = trail.filter((e) => e.kind === 'executed' && e.tool === 'staging.writeConfig').length;
@@ -160,16 +156,17 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
   });
 
   it('resume: SIGKILL of the worker at step 35 of 50; exactly 50 executions, none twice', async () => {
-    const r = await demo('resume');
+    assert.ok(resumeRun, 'the resume demo was started');
+    const r = await resumeRun;
     const f = r.facts as Record<string, any>;
     const sessionId = r.sessionIds[0]!;
     assert.ok(f.crashed, 'a worker was killed mid-session');
-    const ledger = await production.pool.query<{ rows: string; keys: string; seqs: string }>(
+    const ledger = await production.query<{ rows: string; keys: string; seqs: string }>(
       "SELECT count(*)::text AS rows, count(DISTINCT idempotency_key)::text AS keys, count(DISTINCT proposal_seq)::text AS seqs FROM tool_executions WHERE session_id = $1 AND status = 'executed'",
       [sessionId],
     );
     assert.deepEqual(ledger.rows[0], { rows: '50', keys: '50', seqs: '50' });
-    const executed = await audit.pool.query<{ n: string; d: string }>(
+    const executed = await audit.query<{ n: string; d: string }>(
       "SELECT count(*)::text AS n, count(DISTINCT proposal_seq)::text AS d FROM events WHERE session_id = $1 AND kind = 'executed'",
       [sessionId],
     );

@@ -4,6 +4,7 @@
  * and a stop that leaves no process behind.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,25 @@ test('a persisted temporal server keeps its workflows across a restart, and stop
     await second.stop();
   }
   assert.ok(groupGone(second.pid));
+});
+
+test('a server whose launching process is SIGKILLed does not outlive it', async () => {
+  const fixture = join(__dirname, 'fixtures', 'start-and-hang.fixture.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, FIXTURE_TEMPORAL_CLI: cliPath }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const serverPid = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /server pid (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited (${code}) before starting a server: ${out}`)));
+  });
+  assert.equal(groupGone(serverPid), false);
+  child.kill('SIGKILL');
+  // No exit hook runs on SIGKILL: the watchdog notices within about a second.
+  for (let i = 0; i < 100 && !groupGone(serverPid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(groupGone(serverPid), `temporal pid ${serverPid} outlived its SIGKILLed launcher`);
 });
 
 test('the web ui answers over http when a ui port is given', async () => {

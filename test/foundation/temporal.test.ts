@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { getTestServers } from '../support/servers';
 import { createSmokeActivities } from './fixtures/smoke-activities';
 import { lastGreetingQuery, smokeWorkflow } from './fixtures/smoke-workflows';
+
+// Worker state changes are logged at INFO: keep the test output to the runner's lines.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const taskQueue = `test-foundation-${randomUUID()}`;
 let nativeConnection: NativeConnection;

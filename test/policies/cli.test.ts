@@ -1,5 +1,7 @@
 /**
  * `gatehouse policy check | analyze | eval`, run as a user runs them: `node bin/gatehouse.js`.
+ * Few spawns (each pays the whole CLI's start-up); error paths are covered in-process by
+ * `cli-commands.test.ts`.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,31 +51,17 @@ const HISTORY = [
 ];
 const UNMOUNT = JSON.stringify({ tool: 'volumes.unmount', args: { volumeId: 'vol-1' }, reasoning: 'free it' });
 const DELETE = JSON.stringify({ tool: 'billing.deleteRecords', args: { period: '2026-10' }, reasoning: 'clean up test rows' });
-const QUERY = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-cli-'));
   const bad = file('bad.yaml', 'budget:\n  writes: five\ntiers:\n  write: { production: maybe }\ncolour: blue\n');
   const history = file('history.jsonl', HISTORY.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const badLine = file('bad.jsonl', `${JSON.stringify(HISTORY[0])}\n{"at":"yesterday","proposal":{},"status":"done"}\n`);
-  const empty = file('empty.jsonl', '');
-  const tools = file('tools.json', JSON.stringify([{ name: 'db.read', description: 'read', effect: 'read', environment: 'production', resource: 'db' }, { name: 'db.drop', description: 'drop', effect: 'destructive', environment: 'production', resource: 'db' }]));
-  const badTools = file('bad-tools.json', JSON.stringify([{ name: 'x', effect: 'explode' }]));
 
   start('check-ok', 'policy', 'check', EXAMPLE_POLICY);
   start('check-bad', 'policy', 'check', bad);
-  start('check-bad-json', 'policy', 'check', bad, '--json');
-  start('check-missing', 'policy', 'check', join(dir, 'nope.yaml'));
   start('analyze', 'policy', 'analyze', EXAMPLE_POLICY, '--max-length', '2');
-  start('analyze-json', 'policy', 'analyze', EXAMPLE_POLICY, '--json', '--max-length', '2');
-  start('analyze-bad-length', 'policy', 'analyze', EXAMPLE_POLICY, '--max-length', 'ten');
-  start('analyze-tools', 'policy', 'analyze', EXAMPLE_POLICY, '--tools', tools, '--max-length', '2');
-  start('check-bad-tools', 'policy', 'check', EXAMPLE_POLICY, '--tools', badTools);
   start('eval-unmount', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', UNMOUNT, '--now', '2026-11-21T10:02:00Z', '--json');
   start('eval-delete', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', DELETE, '--facts', '{"blastRadius":14200}', '--now', '2026-11-21T10:02:00Z');
-  start('eval-bad-line', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', badLine, '--proposal', QUERY);
-  start('eval-bad-json', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', '{tool:');
-  start('eval-bad-now', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', QUERY, '--now', 'soon');
 });
 after(async () => {
   await Promise.all(runs.values());
@@ -92,17 +80,7 @@ test('policy check: the example is valid; a broken file exits 1 with every issue
   assert.ok(lines.some((l) => l.startsWith('tiers.write.production: expected one of `autonomous`, `approval`, `blocked`')), r.stderr);
   assert.ok(lines.includes('colour: unknown field `colour`'), r.stderr);
 
-  const json = await gatehouse('check-bad-json');
-  assert.equal(json.code, 1);
-  const parsed = JSON.parse(json.stdout) as { valid: boolean; issues: { path: string }[] };
-  assert.equal(parsed.valid, false);
-  assert.deepEqual(parsed.issues.map((i) => i.path).sort(), ['budget.writes', 'colour', 'tiers.write.production']);
-});
-
-test('policy check: a missing file is a clear error and a non-zero exit', async () => {
-  const r = await gatehouse('check-missing');
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot read policy file `.*nope\.yaml`: no such file/);
+  assert.equal(lines.length, 3, 'one line per issue');
 });
 
 test('policy analyze: each path marked, then a summary line', async () => {
@@ -111,11 +89,6 @@ test('policy analyze: each path marked, then a summary line', async () => {
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines[lines.length - 1], '18 paths, 4 blocked, 14 need approval, 0 autonomous');
   assert.ok(lines.some((l) => /^blocked\s+volumes\.list → volumes\.unmount\s+volumes\.unmount: transition\.forbidden/.test(l)), r.stdout);
-  const json = await gatehouse('analyze-json');
-  assert.equal((JSON.parse(json.stdout) as { summary: { paths: number } }).summary.paths, 18);
-  const bad = await gatehouse('analyze-bad-length');
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /invalid `--max-length`: expected a whole number from 2 to 8, got `ten`/);
 });
 
 test('policy eval: folds the history, then prints the decision (incident 2 and incident 1)', async () => {
@@ -134,24 +107,3 @@ test('policy eval: folds the history, then prints the decision (incident 2 and i
   assert.match(human.stdout, /session: 2 past actions, mode normal/);
 });
 
-test('policy eval: bad history lines, bad JSON and bad times are clear errors', async () => {
-  const r1 = await gatehouse('eval-bad-line');
-  assert.equal(r1.code, 1);
-  assert.match(r1.stderr, /history `.*bad\.jsonl` line 2: at: expected an iso time/);
-  const r2 = await gatehouse('eval-bad-json');
-  assert.equal(r2.code, 1);
-  assert.match(r2.stderr, /invalid `--proposal`: not JSON/);
-  const r3 = await gatehouse('eval-bad-now');
-  assert.equal(r3.code, 1);
-  assert.match(r3.stderr, /invalid `--now`: expected an ISO time, got `soon`/);
-});
-
-test('--tools takes a custom catalog', async () => {
-  const r = await gatehouse('analyze-tools');
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /approval\s+db\.read → db\.drop/);
-  assert.match(r.stdout, /1 paths, 0 blocked, 1 need approval, 0 autonomous/);
-  const bad = await gatehouse('check-bad-tools');
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /tools `.*bad-tools\.json`: 0\.effect:/);
-});

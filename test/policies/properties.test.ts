@@ -162,6 +162,20 @@ test('evaluate never throws on any JSON input and always answers with a well-for
   );
 });
 
+test('advance never throws on a malformed proposal and only counts it', () => {
+  const policy = compile({});
+  const good = initialSessionState(policy, { startedAt: T0 });
+  fc.assert(
+    fc.property(fc.jsonValue(), fc.constantFrom<OutcomeStatus>('executed', 'denied', 'failed', 'expired'), (proposal, outcome) => {
+      const d = evaluate(policy, good, proposal as never, {}, T0);
+      const next = advance(policy, good, proposal as never, d, outcome, T0);
+      assert.equal(next.counters.proposals, 1);
+      assert.deepEqual(JSON.parse(JSON.stringify(next)), next);
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('parsePolicy never throws, and a wrong value is reported at its path', () => {
   fc.assert(
     fc.property(fc.jsonValue(), (input) => {

@@ -234,3 +234,26 @@ test('session state is plain JSON and stays bounded over a long session', () => 
   assert.ok(maxSize < 8_000, `state grew to ${maxSize} characters`);
   assert.equal(d.state.counters.proposals, 2000);
 });
+
+test('shadow budgets, cost cap, rate limits, intent and mandate are reported, never enforced', () => {
+  const p = policyOf({
+    budget: { actions: 2, writes: 2, critical: 2, mode: 'shadow' },
+    costCap: { tokens: 10, mode: 'shadow' },
+    rateLimits: { perTool: { max: 1, perSeconds: 60, mode: 'shadow' } },
+    intent: { reviewBelow: 0.5, mode: 'shadow' },
+    mandate: { mode: 'shadow' },
+  });
+  const d = new Driver(p, { mandate: { resources: ['config'] } });
+  d.run(call('staging.writeConfig', {}, { tokenCost: 20 }));
+  d.run(call('staging.writeConfig'));
+  d.state = withIntentScore(d.state, 0);
+  assert.equal(sessionMode(d.state), 'normal', 'shadow rules move no mode');
+  const r = d.peek(call('staging.writeConfig'));
+  assert.equal(r.verdict, 'allow');
+  assert.equal(r.shadow?.verdict, 'deny');
+  const shadowRules = r.shadow?.reasons.map((x) => x.rule) ?? [];
+  for (const rule of ['budget.actions', 'budget.writes', 'cost.cap', 'rate.tool', 'intent.review']) assert.ok(shadowRules.includes(rule), `${rule} in ${shadowRules.join()}`);
+  const outside = d.peek(call('billing.query'));
+  assert.equal(outside.verdict, 'allow');
+  assert.ok(outside.shadow?.reasons.some((x) => x.rule === 'mandate.outside'));
+});

@@ -11,7 +11,7 @@
  * - stop with a fast shutdown (SIGINT), SIGKILL to the process group after a grace period.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -282,9 +282,4 @@ async function waitForConnection(proc: ManagedProcess, url: string, timeoutMs: n
   }
   await proc.stop({ signal: 'SIGINT', leaderOnly: true, graceMs: 2000 });
   throw new PostgresStartError(`postgres did not accept connections within ${timeoutMs} ms: last error: ${lastError}`, proc.outputTail());
-}
-
-/** Whether `dir` exists (a helper for callers deciding between a fresh and a reused cluster). */
-export async function dirExists(dir: string): Promise<boolean> {
-  return stat(dir).then((s) => s.isDirectory(), () => false);
 }

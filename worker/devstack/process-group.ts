@@ -1,7 +1,9 @@
 /**
  * A child server process in its own process group: started detached so a terminal Ctrl-C reaches
  * only Gatehouse (which then stops servers in order), stopped by signalling the whole group so no
- * grandchild survives, and killed outright if this Node process exits without stopping it.
+ * grandchild survives, and killed outright if this Node process goes away without stopping it:
+ * on a normal exit by an exit hook, and on a death no hook sees (SIGKILL, an unhandled SIGINT or
+ * SIGTERM) by a small watchdog shell that SIGKILLs the group once this process is gone.
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 
@@ -43,6 +45,21 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Starts the watchdog of group `pgid`: it polls every second and SIGKILLs the group once `parent`
+ * has died; it exits by itself as soon as the group is gone.
+ */
+function startWatchdog(pgid: number, parent: number): void {
+  const script = `while kill -0 ${parent} 2>/dev/null && kill -0 -${pgid} 2>/dev/null; do sleep 1; done; kill -0 ${parent} 2>/dev/null || kill -KILL -${pgid} 2>/dev/null; exit 0`;
+  try {
+    const watchdog = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+  } catch {
+    // No shell: the exit hook still covers normal exits.
+  }
+}
+
 /** Spawns `command` detached in a new process group, capturing the tail of its output. */
 export function spawnGroup(command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
   installExitHook();
@@ -67,7 +84,10 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
     });
   });
   const pid = child.pid ?? -1;
-  if (pid > 0) live.add(pid);
+  if (pid > 0) {
+    live.add(pid);
+    startWatchdog(pid, process.pid);
+  }
 
   return {
     pid,

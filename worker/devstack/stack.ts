@@ -16,6 +16,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { webApi } from '@slack/bolt';
 import pg from 'pg';
+import { seedSampleProduction } from '../../activities/tools/sample/seed';
+import { createApprovalsApp } from '../../approvals/app';
+import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
 import { dataDir as defaultDataDir, loadConfig, PROJECT_ROOT, readStackFile, stackFilePath, type GatehouseConfig, type StackFile } from '../../client/config';
 import { parsePolicyText, type PolicyDocument } from '../../policies';
@@ -179,7 +182,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const applied = await migrate(auditPool);
     log(`gatehouse: migrations ${applied.length ? `applied: ${applied.join(', ')}` : 'up to date'}`);
     if (embeddedProduction) {
-      const { seedSampleProduction } = await import('../../activities/tools/sample/seed');
       const seeded = await seedSampleProduction(productionPool);
       if (seeded.seeded) log(`gatehouse: sample production data seeded (${seeded.testRecords} test billing records of ${seeded.testMonth})`);
     }
@@ -229,8 +231,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     let approvals: StackFile['approvals'];
     const slack = fromEnv.slack;
     if (slack && (slack.signingSecret || slack.socketMode)) {
-      const { createApprovalsApp } = await import('../../approvals/app');
-      const { ApprovalStore } = await import('../../approvals/store');
       const app = createApprovalsApp({
         token: slack.botToken,
         signingSecret: slack.signingSecret,

@@ -1,0 +1,62 @@
+/**
+ * Click to resume: the time from a signed Slack click POSTed to the real Bolt app until the
+ * session's workflow has resumed on the `approval` signal (its next step, an activity, runs).
+ *
+ * Path measured: HTTP POST → Bolt signature verification → ack → decide() (row lock, checks,
+ * vote insert) → Temporal signal → workflow task → activity task in the worker. Local servers
+ * (Temporal dev server, embedded PostgreSQL, fake Slack Web API), one click at a time.
+ *
+ * `npm run bench:approvals` (CLICKS=100 by default). Last line: one JSON object.
+ */
+import { performance } from 'node:perf_hooks';
+import { buttonClickBody, startHarness, USERS } from '../test/approvals/helpers';
+import type { ApprovalSignal } from '../workflows/contract';
+
+const CLICKS = Number(process.env.CLICKS ?? 100);
+const WARMUP = 5;
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function main(): Promise<void> {
+  const resumed = new Map<string, (at: number) => void>();
+  const h = await startHarness({
+    prefix: 'approvals_bench',
+    observed: (s: ApprovalSignal) => resumed.get(s.approvalId)?.(performance.now()),
+  });
+  try {
+    const total = CLICKS + WARMUP;
+    const approvals = [];
+    for (let i = 0; i < total; i++) approvals.push(await h.newApproval());
+
+    const samples: number[] = [];
+    for (let i = 0; i < total; i++) {
+      const a = approvals[i]!;
+      const body = buttonClickBody({ actionId: 'gatehouse_approve', approvalId: a.req.approvalId, user: USERS.alice, channel: a.channel, ts: a.ts });
+      const done = new Promise<number>((resolve) => resumed.set(a.req.approvalId, resolve));
+      const t0 = performance.now();
+      const status = await h.post(body);
+      if (status !== 200) throw new Error(`the app answered ${status} to a signed click`);
+      const t1 = await done;
+      resumed.delete(a.req.approvalId);
+      if (i >= WARMUP) samples.push(t1 - t0);
+    }
+    samples.sort((x, y) => x - y);
+    const p50 = percentile(samples, 50);
+    const p99 = percentile(samples, 99);
+    const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
+    process.stdout.write(`clicks measured: ${samples.length} (after ${WARMUP} warm-up), one at a time\n`);
+    process.stdout.write(`min ${samples[0]!.toFixed(1)} ms · mean ${mean.toFixed(1)} ms · p50 ${p50.toFixed(1)} ms · p99 ${p99.toFixed(1)} ms · max ${samples.at(-1)!.toFixed(1)} ms\n`);
+    process.stdout.write(`${JSON.stringify({ click_to_resume_p50_ms: Number(p50.toFixed(1)), click_to_resume_p99_ms: Number(p99.toFixed(1)) })}\n`);
+  } finally {
+    await h.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:approvals: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,135 @@
+/**
+ * The demo's pure parts, without a stack: the scenario list and its errors, the approver's
+ * choice of people, and the policies the demo hands to its sessions (each one valid, each change
+ * the one its scenario says).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SCENARIOS, UnknownScenarioError, findScenario } from '../../demo';
+import { eligibleApprovers } from '../../demo/approver';
+import { billingPolicy, demoPolicy, examplePolicy, resumePolicy, DEMO_APPROVERS } from '../../demo/policy';
+import { Story } from '../../demo/story';
+import { parsePolicy } from '../../policies';
+import type { ApprovalRecord } from '../../approvals/types';
+import { runCli } from './processes';
+
+function record(over: Partial<Omit<ApprovalRecord, 'requirement'>> & { requirement?: Partial<ApprovalRecord['requirement']> } = {}): ApprovalRecord {
+  const now = new Date().toISOString();
+  return {
+    approvalId: 's-1:3',
+    sessionId: 's-1',
+    workflowId: 'session-s-1',
+    agentId: 'billing-bot',
+    owner: 'intern-042',
+    intent: 'clean up',
+    tool: 'billing.deleteRecords',
+    reasoning: 'r',
+    redactedArgs: {},
+    decision: { verdict: 'approve', tier: 'approval', reasons: [], policyHash: 'h' },
+    groupMembers: { 'data-owners': ['intern-042', 'eng-007', 'billing-bot'], 'sre-leads': ['sre-ana'] },
+    callDigest: 'd',
+    status: 'pending',
+    decidedBy: [],
+    requestedAt: now,
+    deadline: new Date(Date.now() + 900_000).toISOString(),
+    escalationLevel: 0,
+    posts: [],
+    votes: [],
+    ...over,
+    requirement: {
+      groups: ['data-owners', 'sre-leads'],
+      approversRequired: 1,
+      escalateAfterMs: [300_000],
+      timeoutMs: 900_000,
+      channel: '#approvals',
+      fourEyes: true,
+      unlocksTransition: false,
+      ...over.requirement,
+    },
+  };
+}
+
+describe('demo scenarios', () => {
+  it('lists the five scenarios of the issue, each with a summary', () => {
+    assert.deepEqual(SCENARIOS.map((s) => s.name), ['billing-cleanup', 'volume-cleanup', 'runaway', 'resume', 'sub-agent']);
+    for (const s of SCENARIOS) assert.ok(s.summary.length > 20);
+  });
+
+  it('names the valid scenarios when one is unknown', () => {
+    assert.throws(() => findScenario('billing'), (err: unknown) => err instanceof UnknownScenarioError && /`billing-cleanup`/.test(err.message) && err.type === 'UnknownScenarioError');
+  });
+
+  it('`gatehouse demo` lists them and `gatehouse demo <unknown>` fails before connecting anywhere', async () => {
+    const env = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+    const list = await runCli(['demo'], env, 60_000);
+    assert.equal(list.code, 0, list.stderr);
+    for (const s of SCENARIOS) assert.match(list.stdout, new RegExp(s.name));
+    const bad = await runCli(['demo', 'no-such-scenario'], env, 60_000);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /unknown scenario `no-such-scenario`/);
+  });
+});
+
+describe('the demo approver', () => {
+  it('plays members of the groups allowed now, never the agent or (four eyes) the owner', () => {
+    assert.deepEqual(eligibleApprovers(record()), ['eng-007']);
+  });
+
+  it('lets the owner decide when the policy does not ask for four eyes', () => {
+    assert.deepEqual(eligibleApprovers(record({ requirement: { fourEyes: false } })), ['intern-042', 'eng-007']);
+  });
+
+  it('widens to the next group once the request is escalated', () => {
+    const past = new Date(Date.now() - 400_000).toISOString();
+    assert.deepEqual(eligibleApprovers(record({ requestedAt: past })), ['eng-007', 'sre-ana']);
+  });
+});
+
+describe('the demo policies', () => {
+  it('staff only the example policy\'s empty approver groups and stay valid', async () => {
+    const example = await examplePolicy();
+    const demo = await demoPolicy();
+    assert.equal(parsePolicy(demo).success, true);
+    for (const [group, members] of Object.entries(demo.approvers.groups)) {
+      const original = example.approvers.groups[group] ?? [];
+      assert.deepEqual(members, original.length > 0 ? original : DEMO_APPROVERS[group] ?? []);
+    }
+    assert.deepEqual({ ...demo, approvers: { ...demo.approvers, groups: example.approvers.groups } }, example, 'nothing else changes');
+  });
+
+  it('give the batch job room for 50 writes and change nothing else', async () => {
+    const demo = await demoPolicy();
+    const batch = await resumePolicy();
+    assert.ok(batch.budget.writes >= 50 && batch.budget.actions >= 50);
+    assert.deepEqual({ ...batch, name: demo.name, budget: demo.budget }, demo);
+  });
+
+  it('lower the billing hard cap only when the example\'s is out of reach', async () => {
+    const demo = await demoPolicy();
+    const cap = demo.tools['billing.deleteRecords']?.blastRadius?.denyAbove;
+    assert.ok(cap !== undefined);
+    const tight = await billingPolicy(cap - 1);
+    assert.equal(tight.tightened, true);
+    assert.equal(tight.policy.tools['billing.deleteRecords']?.blastRadius?.denyAbove, cap - 1);
+    assert.equal(tight.policy.tools['billing.deleteRecords']?.blastRadius?.approvalAbove, demo.tools['billing.deleteRecords']?.blastRadius?.approvalAbove);
+    const loose = await billingPolicy(cap + 1);
+    assert.equal(loose.tightened, false);
+    assert.deepEqual(loose.policy, demo);
+  });
+});
+
+describe('the demo story', () => {
+  it('prints as it goes, or keeps quiet for --json while recording every step', () => {
+    let printed = '';
+    const loud = new Story(false, (t) => (printed += t));
+    loud.agent('billing.query');
+    loud.gatehouse('allow', { verdict: 'allow' });
+    assert.match(printed, /agent {6}> billing\.query\n {2}gatehouse {2}< allow\n/);
+    let silent = '';
+    const quiet = new Story(true, (t) => (silent += t));
+    quiet.human('denies');
+    quiet.raw('trace');
+    assert.equal(silent, '');
+    assert.deepEqual(quiet.steps.map((s) => [s.kind, s.text]), [['human', 'denies']]);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * The `policy` command family in-process (fast): option validation, JSON output and the
+ * custom catalog. `cli.test.ts` runs the real binary end to end.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerPolicy, PolicyCommandError } from '../../cli/commands/policy';
+import { EXAMPLE_POLICY } from './fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-cmd-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Runs `gatehouse <args>` in-process, capturing stdout, stderr and the exit code it set. */
+async function run(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const program = new Command().name('gatehouse').exitOverride();
+  registerPolicy(program);
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const before = process.exitCode;
+  process.exitCode = 0;
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    await program.parseAsync(['node', 'gatehouse', ...args]);
+    return { stdout, stderr, exitCode: Number(process.exitCode ?? 0) };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.exitCode = before;
+  }
+}
+
+test('check --json lists every issue with its path', async () => {
+  const bad = file('bad.yaml', 'budget:\n  writes: five\ncolour: blue\n');
+  const r = await run('policy', 'check', bad, '--json');
+  assert.equal(r.exitCode, 1);
+  const parsed = JSON.parse(r.stdout) as { valid: boolean; issues: { path: string; message: string }[] };
+  assert.equal(parsed.valid, false);
+  assert.deepEqual(parsed.issues.map((i) => i.path).sort(), ['budget.writes', 'colour']);
+  const ok = await run('policy', 'check', EXAMPLE_POLICY, '--json');
+  assert.equal(ok.exitCode, 0);
+  assert.equal((JSON.parse(ok.stdout) as { valid: boolean }).valid, true);
+});
+
+test('analyze --json carries the summary; a bad --max-length is refused', async () => {
+  const r = await run('policy', 'analyze', EXAMPLE_POLICY, '--json', '--max-length', '2');
+  assert.deepEqual((JSON.parse(r.stdout) as { summary: unknown }).summary, { paths: 18, blocked: 4, approval: 14, autonomous: 0 });
+  await assert.rejects(run('policy', 'analyze', EXAMPLE_POLICY, '--max-length', 'ten'), (e: unknown) => e instanceof PolicyCommandError && /invalid `--max-length`: expected a whole number from 2 to 8, got `ten`/.test(e.message));
+});
+
+test('eval: a bad --now, --facts or history line is a PolicyCommandError', async () => {
+  const empty = file('empty.jsonl', '');
+  const p = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', p, '--now', 'soon'), /invalid `--now`: expected an ISO time, got `soon`/);
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', p, '--facts', '{'), /invalid `--facts`: not JSON/);
+  const backwards = file('back.jsonl', [`{"at":"2026-11-21T10:05:00Z","proposal":{"tool":"billing.query","args":{},"reasoning":"x"},"status":"executed"}`, `{"at":"2026-11-21T10:00:00Z","proposal":{"tool":"billing.query","args":{},"reasoning":"x"},"status":"executed"}`].join('\n'));
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', backwards, '--proposal', p), /line 2: `at` goes back in time/);
+  const badPolicy = file('bad-policy.yaml', 'budget: { writes: -1 }\n');
+  await assert.rejects(run('policy', 'eval', '--policy', badPolicy, '--history', empty, '--proposal', p), /policy `.*bad-policy\.yaml` is invalid: budget\.writes: expected a whole number ≥ 0, got -1/);
+});
+
+test('eval: a history with an intent score and facts is folded; a malformed proposal is a deny, not a crash', async () => {
+  const history = file(
+    'h.jsonl',
+    [
+      { at: '2026-11-21T10:00:00Z', proposal: { tool: 'billing.query', args: {}, reasoning: 'x' }, status: 'executed', intentScore: 0.1 },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n'),
+  );
+  const write = JSON.stringify({ tool: 'staging.writeConfig', args: { key: 'a', value: 'b' }, reasoning: 'x' });
+  const r = await run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', write, '--now', '2026-11-21T10:01:00Z', '--json');
+  const d = JSON.parse(r.stdout) as { verdict: string; reasons: { rule: string }[] };
+  assert.equal(d.verdict, 'approve');
+  assert.deepEqual(d.reasons.map((x) => x.rule), ['intent.review']);
+  const m = await run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', '"just a string"', '--json');
+  assert.equal((JSON.parse(m.stdout) as { reasons: { rule: string }[] }).reasons[0]?.rule, 'proposal.malformed');
+});
+
+test('--tools: a malformed catalog is refused with the offending entry', async () => {
+  const badTools = file('bad-tools.json', JSON.stringify([{ name: 'x', effect: 'explode' }]));
+  await assert.rejects(run('policy', 'check', EXAMPLE_POLICY, '--tools', badTools), /tools `.*bad-tools\.json`: 0\.effect:/);
+  await assert.rejects(run('policy', 'check', EXAMPLE_POLICY, '--tools', file('nojson.json', '[')), /tools `.*nojson\.json`: invalid JSON/);
+});
+
+test('missing files, bad history lines and bad proposal JSON are clear errors', async () => {
+  const p = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
+  await assert.rejects(run('policy', 'check', join(dir, 'nope.yaml')), /cannot read policy file `.*nope\.yaml`: no such file/);
+  await assert.rejects(run('policy', 'check', dir), /cannot read policy file `.*`: it is a directory/);
+  const badLine = file('bad.jsonl', `{"at":"2026-11-21T10:00:00Z","proposal":{"tool":"billing.query","args":{},"reasoning":"x"},"status":"executed"}\n{"at":"yesterday","proposal":{},"status":"done"}\n`);
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', badLine, '--proposal', p), /history `.*bad\.jsonl` line 2: at: expected an iso time/);
+  const notJson = file('notjson.jsonl', '{"at":\n');
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', notJson, '--proposal', p), /history `.*notjson\.jsonl` line 1: invalid JSON/);
+  const empty = file('empty2.jsonl', '');
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', '{tool:'), /invalid `--proposal`: not JSON/);
+});
+
+test('--tools takes a custom catalog', async () => {
+  const tools = file('tools.json', JSON.stringify([{ name: 'db.read', description: 'read', effect: 'read', environment: 'production', resource: 'db' }, { name: 'db.drop', description: 'drop', effect: 'destructive', environment: 'production', resource: 'db' }]));
+  const r = await run('policy', 'analyze', EXAMPLE_POLICY, '--tools', tools, '--max-length', '2');
+  assert.equal(r.exitCode, 0);
+  assert.match(r.stdout, /approval\s+db\.read → db\.drop/);
+  assert.match(r.stdout, /1 paths, 0 blocked, 1 need approval, 0 autonomous/);
+  const check = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools);
+  assert.match(check.stderr, /warning: tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog/);
+});
