@@ -81,10 +81,16 @@ export interface LockedApproval {
   addVote(vote: ApprovalVote): Promise<void>;
 }
 
+// Posts and votes come back with the row (one round trip: a click holds the row lock meanwhile).
 const SELECT_COLUMNS = `
-  approval_id, session_id, workflow_id, agent_id, owner, intent, tool, reasoning, redacted_args,
-  blast_radius, decision, requirement, group_members, call_digest, status, decided_by, reason,
-  decided_at, requested_at, deadline, escalation_level`;
+  a.approval_id, a.session_id, a.workflow_id, a.agent_id, a.owner, a.intent, a.tool, a.reasoning, a.redacted_args,
+  a.blast_radius, a.decision, a.requirement, a.group_members, a.call_digest, a.status, a.decided_by, a.reason,
+  a.decided_at, a.requested_at, a.deadline, a.escalation_level,
+  (SELECT coalesce(json_agg(json_build_object('level', p.level, 'channel', p.channel, 'ts', p.ts) ORDER BY p.level), '[]'::json)
+     FROM approval_posts p WHERE p.approval_id = a.approval_id) AS posts,
+  (SELECT coalesce(json_agg(json_build_object('approver', v.approver, 'approve', v.approve, 'reason', v.reason, 'via', v.via,
+            'click_id', v.click_id, 'at', v.at) ORDER BY v.at, v.approver), '[]'::json)
+     FROM approval_votes v WHERE v.approval_id = a.approval_id) AS votes`;
 
 type Row = Record<string, unknown>;
 
@@ -103,7 +109,9 @@ function toVote(row: Row): ApprovalVote {
   };
 }
 
-function toRecord(row: Row, posts: readonly SlackPost[], votes: readonly ApprovalVote[]): ApprovalRecord {
+function toRecord(row: Row): ApprovalRecord {
+  const posts = ((row.posts as Row[] | null) ?? []).map((p) => ({ level: Number(p.level), channel: String(p.channel), ts: String(p.ts) }));
+  const votes = ((row.votes as Row[] | null) ?? []).map(toVote);
   return {
     approvalId: String(row.approval_id),
     sessionId: String(row.session_id),
@@ -167,21 +175,17 @@ export class ApprovalStore {
 
   /** One approval with its posts and votes, or undefined. */
   async get(approvalId: string): Promise<ApprovalRecord | undefined> {
-    return this.load(this.pool, approvalId, false);
+    return this.load(this.pool, approvalId);
   }
 
   /** Pending approvals (or all with `all`), oldest request first. */
   async list(opts: ListOptions = {}): Promise<ApprovalRecord[]> {
     const { rows } = await this.pool.query(
-      `SELECT ${SELECT_COLUMNS} FROM approvals ${opts.all ? '' : `WHERE status = 'pending'`}
-       ORDER BY requested_at, approval_id LIMIT $1`,
+      `SELECT ${SELECT_COLUMNS} FROM approvals a ${opts.all ? '' : `WHERE a.status = 'pending'`}
+       ORDER BY a.requested_at, a.approval_id LIMIT $1`,
       [opts.limit ?? 1000],
     );
-    const ids = rows.map((r: Row) => String(r.approval_id));
-    const [posts, votes] = await Promise.all([this.postsOf(this.pool, ids), this.votesOf(this.pool, ids)]);
-    return rows.map((r: Row) =>
-      toRecord(r, posts.get(String(r.approval_id)) ?? [], votes.get(String(r.approval_id)) ?? []),
-    );
+    return (rows as Row[]).map(toRecord);
   }
 
   /** The Slack post made at `level`, if any: how a retried activity knows not to post again. */
@@ -239,7 +243,11 @@ export class ApprovalStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const record = await this.load(client, approvalId, true);
+      // Lock first, read after: in READ COMMITTED a statement that waited for the lock still sees
+      // its own older snapshot in subqueries, so the votes of a click that just committed would be
+      // missed. The next statement takes a fresh snapshot, after the lock is ours.
+      await client.query('SELECT 1 FROM approvals WHERE approval_id = $1 FOR UPDATE', [approvalId]);
+      const record = await this.load(client, approvalId);
       const result = await fn({
         record,
         addVote: async (vote) => {
@@ -260,46 +268,13 @@ export class ApprovalStore {
     }
   }
 
-  private async load(db: Queryable, approvalId: string, lock: boolean): Promise<ApprovalRecord | undefined> {
+  private async load(db: Queryable, approvalId: string): Promise<ApprovalRecord | undefined> {
     const { rows } = await db.query(
-      `SELECT ${SELECT_COLUMNS} FROM approvals WHERE approval_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${SELECT_COLUMNS} FROM approvals a WHERE a.approval_id = $1`,
       [approvalId],
     );
     const row = rows[0] as Row | undefined;
-    if (!row) return undefined;
-    const [posts, votes] = await Promise.all([this.postsOf(db, [approvalId]), this.votesOf(db, [approvalId])]);
-    return toRecord(row, posts.get(approvalId) ?? [], votes.get(approvalId) ?? []);
-  }
-
-  private async postsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, SlackPost[]>> {
-    const out = new Map<string, SlackPost[]>();
-    if (ids.length === 0) return out;
-    const { rows } = await db.query(
-      'SELECT approval_id, level, channel, ts FROM approval_posts WHERE approval_id = ANY($1) ORDER BY level',
-      [ids],
-    );
-    for (const r of rows as Row[]) {
-      const list = out.get(String(r.approval_id)) ?? [];
-      list.push({ level: Number(r.level), channel: String(r.channel), ts: String(r.ts) });
-      out.set(String(r.approval_id), list);
-    }
-    return out;
-  }
-
-  private async votesOf(db: Queryable, ids: readonly string[]): Promise<Map<string, ApprovalVote[]>> {
-    const out = new Map<string, ApprovalVote[]>();
-    if (ids.length === 0) return out;
-    const { rows } = await db.query(
-      `SELECT approval_id, approver, approve, reason, via, click_id, at FROM approval_votes
-       WHERE approval_id = ANY($1) ORDER BY at, approver`,
-      [ids],
-    );
-    for (const r of rows as Row[]) {
-      const list = out.get(String(r.approval_id)) ?? [];
-      list.push(toVote(r));
-      out.set(String(r.approval_id), list);
-    }
-    return out;
+    return row ? toRecord(row) : undefined;
   }
 }
 

@@ -98,7 +98,6 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
   const { store } = opts;
   const clientOptions = opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : undefined;
 
-  let receiver: HTTPReceiver | undefined;
   let app: App;
   if (opts.socketMode) {
     if (!opts.appToken) throw new ApprovalsAppConfigError('socket mode needs an app-level token: set `SLACK_APP_TOKEN`');
@@ -106,7 +105,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
   } else {
     if (!opts.signingSecret) throw new ApprovalsAppConfigError('http mode needs the signing secret: set `SLACK_SIGNING_SECRET`');
     // Signature verification stays on: Bolt's HTTPReceiver refuses unsigned, forged and stale requests with 401.
-    receiver = new HTTPReceiver({
+    const receiver = new HTTPReceiver({
       signingSecret: opts.signingSecret,
       endpoints: endpoint,
       logLevel,
@@ -143,6 +142,11 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     }
   }
 
+  /** The decision is recorded and signalled even when the message cannot be updated: only warn. */
+  const warnUpdate = (logger: { warn(...msg: unknown[]): void }, approvalId: string) => (err: unknown) => {
+    logger.warn(`approval \`${approvalId}\` was decided but its slack message could not be updated: ${(err as Error).message}`);
+  };
+
   async function explain(client: webApi.WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
     if (!channel) return;
     await client.chat.postEphemeral({ channel, user, text: `:warning: ${message}` });
@@ -161,7 +165,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
         clickId: `${body.user.id}:${action.action_ts}`,
       });
       if (!result.ok) await explain(client, channel, body.user.id, result.message);
-      else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined);
+      else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
       report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, result });
     } catch (err) {
       logger.error(`approve click on \`${action.value}\` failed: ${(err as Error).message}`);
@@ -222,7 +226,9 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       });
       if (!result.ok) await explain(client, metadata.channel, user.id, result.message);
       else if (!result.duplicate) {
-        await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined);
+        await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined).catch(
+          warnUpdate(logger, result.record.approvalId),
+        );
       }
       report({ kind: 'deny', approvalId: metadata.approvalId, user: user.id, result });
     } catch (err) {

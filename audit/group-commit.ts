@@ -2,7 +2,7 @@
  * Group commit for the audit store's common case. Appends that continue a chain head the store
  * already knows are queued; a flush writes many sessions' appends in ONE round trip and ONE
  * commit: a multi-statement transaction that takes each session's advisory lock (in one global
- * order), runs one guarded INSERT per append, and commits. Each caller's promise settles only
+ * order), runs one INSERT whose per-session guards decide which appends go in, and commits. Each caller's promise settles only
  * after that commit, so write-ahead holds: nothing is reported recorded before it is durable.
  *
  * A guard (predecessor stored with the expected hash, none of the batch stored yet) that holds an
@@ -88,7 +88,7 @@ export class GroupWriter {
       '(g.prev_seq = 0 OR EXISTS (SELECT 1 FROM events e WHERE e.session_id = g.session_id AND e.seq = g.prev_seq AND e.hash = g.prev_hash)) ' +
       'AND NOT EXISTS (SELECT 1 FROM events e WHERE e.session_id = g.session_id AND e.seq BETWEEN g.first_seq AND g.last_seq)) ' +
       `INSERT INTO events ${INSERT_COLUMNS} SELECT v.* FROM (VALUES ${group.flatMap((g) => g.tuples).join(', ')}) AS v ${INSERT_COLUMNS} ` +
-      'WHERE v.session_id IN (SELECT session_id FROM ok) RETURNING session_id';
+      'WHERE v.session_id IN (SELECT session_id FROM ok) ON CONFLICT (session_id, seq) DO NOTHING RETURNING session_id';
     const sql = [
       'BEGIN',
       ...keys.map((k) => `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${k})`),
@@ -104,6 +104,12 @@ export class GroupWriter {
       return;
     }
     let broken: Error | undefined;
+    // A connection lost while checked out is also emitted as 'error' on the client; the query's
+    // own rejection reports it, so the event must not become an uncaught exception.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       const results = (await client.query(sql)) as unknown as { rows: { session_id: string }[] }[];
       const inserted = new Map<string, number>();
@@ -122,6 +128,7 @@ export class GroupWriter {
         else g.resolve(undefined);
       }
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

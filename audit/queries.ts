@@ -52,9 +52,15 @@ export async function listSessions(pool: Pool, opts: ListSessionsOptions = {}): 
   return rows.map(rowToSession);
 }
 
-/** Every event of a session in sequence order, with its chain links. */
-export async function readEvents(pool: Pool, sessionId: string): Promise<ChainedEvent[]> {
-  const rows = await run<EventRow>(pool, `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 ORDER BY seq`, [sessionId]);
+/**
+ * Every event of a session in sequence order, with its chain links. `withChain: false` leaves the
+ * hashes out (empty strings): readers that only tell the story skip 128 bytes a row.
+ */
+export async function readEvents(pool: Pool, sessionId: string, opts: { readonly withChain?: boolean } = {}): Promise<ChainedEvent[]> {
+  const columns = opts.withChain === false
+    ? EVENT_COLUMNS.replace('prev_hash, hash', `'' AS prev_hash, '' AS hash`)
+    : EVENT_COLUMNS;
+  const rows = await run<EventRow>(pool, `SELECT ${columns} FROM events WHERE session_id = $1 ORDER BY seq`, [sessionId]);
   return rows.map(rowToChained);
 }
 

@@ -249,6 +249,11 @@ export class AuditStore {
       throw classifyPgError(err);
     }
     let broken: unknown;
+    // A connection lost while checked out is also emitted as 'error' on the client (see group-commit.ts).
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -262,6 +267,7 @@ export class AuditStore {
       }
       throw classifyPgError(err);
     } finally {
+      client.off('error', onError);
       client.release(broken instanceof Error ? broken : undefined);
     }
   }

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     prefix: 'approvals_bench',
     observed: (s: ApprovalSignal) => resumed.get(s.approvalId)?.(performance.now()),
   });
+  let result: { p50: number; p99: number } | undefined;
   try {
     const total = CLICKS + WARMUP;
     const approvals = [];
@@ -50,10 +51,12 @@ async function main(): Promise<void> {
     const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
     process.stdout.write(`clicks measured: ${samples.length} (after ${WARMUP} warm-up), one at a time\n`);
     process.stdout.write(`min ${samples[0]!.toFixed(1)} ms · mean ${mean.toFixed(1)} ms · p50 ${p50.toFixed(1)} ms · p99 ${p99.toFixed(1)} ms · max ${samples.at(-1)!.toFixed(1)} ms\n`);
-    process.stdout.write(`${JSON.stringify({ click_to_resume_p50_ms: Number(p50.toFixed(1)), click_to_resume_p99_ms: Number(p99.toFixed(1)) })}\n`);
+    result = { p50, p99 };
   } finally {
     await h.close();
   }
+  // Printed after the harness is closed, so it stays the last line.
+  process.stdout.write(`${JSON.stringify({ click_to_resume_p50_ms: Number(result.p50.toFixed(1)), click_to_resume_p99_ms: Number(result.p99.toFixed(1)) })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -104,6 +104,7 @@ export class SessionRuntime {
   #haltedBy: HaltSignal | undefined;
   #auditTail: Promise<void> = Promise.resolve();
   #ready: Promise<void> = Promise.resolve();
+  #attributes = '';
   #approvals = new Map<string, ApprovalWait>();
   /** Approval ids already decided (kept so a late click is recognised and recorded as such). */
   #decidedApprovals = new Set<string>();
@@ -452,18 +453,20 @@ export class SessionRuntime {
       ...(error ? { error } : {}),
       sequence: proposalSeq,
     };
-    if (status !== 'executed') return { value };
-    const action: IntentAction = { tool: proposal.tool, args: redactedArgs, at: iso(at) };
-    return { value, after: () => this.#scoreIntent(action) };
+    // Scored before the result returns (a local activity, in the same workflow task): the queue is
+    // then idle between two proposals, which is when the session may continue as new.
+    if (status === 'executed') await this.#scoreIntent({ tool: proposal.tool, args: redactedArgs, at: iso(at) });
+    return { value };
   }
 
-  /** After an executed call (the agent already has its result): intent drift → maybe review mode. */
+  /** After an executed call: intent drift → maybe review mode. */
   async #scoreIntent(action: IntentAction): Promise<void> {
     this.#intentActions.push(action);
     if (this.#intentActions.length > INTENT_ACTIONS) this.#intentActions.splice(0, this.#intentActions.length - INTENT_ACTIONS);
     const { score } = await local.scoreIntent({ intent: this.#input.intent, actions: [...this.#intentActions], now: iso(nowMs()) });
     this.#intentScore = score;
     this.#state = withIntentScore(this.state, score);
+    // The score reaches the session row with a mode change or at the end, not on every call.
     await this.#afterChange({ intentScore: score });
   }
 
@@ -492,7 +495,6 @@ export class SessionRuntime {
   async #afterChange(extra: { intentScore?: number } = {}): Promise<void> {
     const mode = sessionMode(this.state);
     if (mode === this.#mode) {
-      if (extra.intentScore !== undefined) await io.patchSession(this.sessionId, { intentScore: extra.intentScore });
       this.#upsertAttributes();
       return;
     }
@@ -737,6 +739,10 @@ export class SessionRuntime {
   }
 
   #upsertAttributes(): void {
+    // Only on a change: each upsert is a history event.
+    const signature = `${this.#mode}|${[...this.#toolsUsed].sort().join(',')}`;
+    if (signature === this.#attributes) return;
+    this.#attributes = signature;
     upsertSearchAttributes([
       { key: AGENT_KEY, value: this.#input.agentId },
       { key: OWNER_KEY, value: this.#input.owner },

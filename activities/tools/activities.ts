@@ -14,7 +14,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PoolClient } from 'pg';
+import { checkout, type CheckedOutClient } from './checkout';
 import type { z } from 'zod';
 import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';
@@ -92,12 +92,13 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 
   /** Runs the estimator in a READ ONLY transaction that is always rolled back: it cannot change anything. */
   async function estimate(def: AnyToolDefinition, args: unknown): Promise<number> {
-    let client: PoolClient;
+    let checked: CheckedOutClient;
     try {
-      client = await pool.connect();
+      checked = await checkout(pool);
     } catch (err) {
       throw toFailure(classifyError(err));
     }
+    const { client } = checked;
     let broken: Error | undefined;
     try {
       await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${def.timeoutMs}`);
@@ -110,7 +111,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       throw toFailure(classifyError(err, def.retry.nonRetryable));
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
-      client.release(isConnectionError(broken) ? broken : undefined);
+      checked.release(isConnectionError(broken) ? broken : undefined);
     }
   }
 
@@ -140,13 +141,14 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq };
     const actx = activityContext();
     const attempt = actx?.info.attempt ?? 1;
-    let client: PoolClient;
+    let checked: CheckedOutClient;
     try {
       await ensureLedger(pool);
-      client = await pool.connect();
+      checked = await checkout(pool);
     } catch (err) {
       return finalise(def, classifyError(err), attempt, 0, input);
     }
+    const { client } = checked;
 
     const started = performance.now();
     let hb: NodeJS.Timeout | undefined;
@@ -192,7 +194,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       return finalise(def, classifyError(err, def.retry.nonRetryable), attempt, Math.round(performance.now() - started), input);
     } finally {
       if (hb) clearInterval(hb);
-      client.release(isConnectionError(broken) ? broken : undefined);
+      checked.release(isConnectionError(broken) ? broken : undefined);
     }
   }
 

@@ -5,6 +5,7 @@
  * running the handler again. Together: each idempotency key runs at most once.
  */
 import type { ClientBase, Pool } from 'pg';
+import { checkout } from './checkout';
 
 export const LEDGER_DDL = `
 CREATE TABLE IF NOT EXISTS tool_executions (
@@ -35,7 +36,8 @@ export function ensureLedger(pool: Pool): Promise<void> {
   let p = ensured.get(pool);
   if (!p) {
     p = (async () => {
-      const c = await pool.connect();
+      const checked = await checkout(pool);
+      const c = checked.client;
       try {
         // The advisory lock keeps two workers from racing on CREATE TABLE IF NOT EXISTS (which can fail on the catalog).
         await c.query('BEGIN');
@@ -46,7 +48,7 @@ export function ensureLedger(pool: Pool): Promise<void> {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        c.release();
+        checked.release();
       }
     })();
     p.catch(() => ensured.delete(pool));

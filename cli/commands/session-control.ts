@@ -1,4 +1,117 @@
+/**
+ * Session control from the command line: replay a history against today's workflow code, pause
+ * and resume a fleet of sessions during an incident, halt one session (the kill switch).
+ *
+ *   gatehouse replay <workflowId> | --file <history.json>
+ *   gatehouse pause  --agent <id> | --tool <name> | --all  --by <who> [--reason text]
+ *   gatehouse resume --agent <id> | --tool <name> | --all  --by <who>
+ *   gatehouse halt <sessionId> --by <who> --reason <text>
+ */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { Gatehouse, type FleetSelector } from '../../client';
+import { loadConfig } from '../../client/config';
 
-/** Registers this command family (owned by its issue; filled in there). */
-export function registerSessionControl(_program: Command): void {}
+/** Bad options of a session-control command. */
+export class SessionControlError extends Error {
+  readonly type = 'SessionControlError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionControlError';
+  }
+}
+
+interface FleetOptions {
+  readonly agent?: string;
+  readonly tool?: string;
+  readonly all?: boolean;
+  readonly by?: string;
+  readonly reason?: string;
+  readonly json?: boolean;
+}
+
+function selector(o: FleetOptions): FleetSelector {
+  const given = [o.agent !== undefined, o.tool !== undefined, o.all === true].filter(Boolean).length;
+  if (given !== 1) throw new SessionControlError('choose exactly one of `--agent <id>`, `--tool <name>` or `--all`');
+  if (o.agent !== undefined) return { agentId: o.agent };
+  if (o.tool !== undefined) return { tool: o.tool };
+  return { all: true };
+}
+
+function defaultActor(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
+  }
+}
+
+async function withClient<T>(fn: (gh: Gatehouse) => Promise<T>): Promise<T> {
+  const gh = await Gatehouse.connect();
+  try {
+    return await fn(gh);
+  } finally {
+    await gh.close();
+  }
+}
+
+export function registerSessionControl(program: Command): void {
+  program
+    .command('replay')
+    .description("replay a session's workflow history against today's workflow code; non-zero exit on non-determinism")
+    .argument('[workflowId]', 'workflow id of a session on the server (`session-<sessionId>`)')
+    .option('--file <history.json>', 'a JSON history file (`temporal workflow show --output json`, the Web UI export)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (workflowId: string | undefined, o: { file?: string; json?: boolean }) => {
+      if ((workflowId === undefined) === (o.file === undefined)) throw new SessionControlError('give a workflow id or `--file <history.json>`, not both');
+      // Loaded lazily: the replayer pulls in the worker and the bundler.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { replayFile, replayWorkflow } = require('../../worker/replay') as typeof import('../../worker/replay');
+      const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+      try {
+        Runtime.install({ logger: new DefaultLogger('WARN') });
+      } catch {
+        // already installed
+      }
+      const outcome = o.file !== undefined ? await replayFile(o.file) : await withClient((gh) => replayWorkflow(gh.client, workflowId!));
+      if (o.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+      else if (outcome.ok) process.stdout.write(`replayed \`${outcome.workflowId}\`: deterministic against today's workflow code\n`);
+      else process.stdout.write(`replay of \`${outcome.workflowId}\` failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${outcome.message}\n`);
+      if (!outcome.ok) process.exitCode = 1;
+    });
+
+  for (const pause of [true, false]) {
+    program
+      .command(pause ? 'pause' : 'resume')
+      .description(
+        pause
+          ? 'pause every matching running session: proposals wait, nothing is lost (`--tool`: only that tool waits, in every session)'
+          : 'let paused sessions go on',
+      )
+      .option('--agent <id>', 'sessions of this agent')
+      .option('--tool <name>', 'proposals of this tool, in every running session')
+      .option('--all', 'every running session')
+      .option('--by <who>', 'who does it (recorded in the audit trail)')
+      .option('--reason <text>', 'why (recorded in the audit trail)')
+      .option('--json', 'print the session ids as JSON')
+      .action(async (o: FleetOptions) => {
+        const sel = selector(o);
+        const ids = await withClient((gh) => (pause ? gh.pause(sel, o.by ?? defaultActor(), o.reason) : gh.resume(sel, o.by ?? defaultActor(), o.reason)));
+        if (o.json) process.stdout.write(`${JSON.stringify({ sessions: ids })}\n`);
+        else process.stdout.write(`${pause ? 'paused' : 'resumed'} ${ids.length} session${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
+      });
+  }
+
+  program
+    .command('halt')
+    .description('the kill switch: nothing more runs in the session, pending approvals are cancelled, the session closes')
+    .argument('<sessionId>', 'the session to halt')
+    .requiredOption('--by <who>', 'who halts it')
+    .requiredOption('--reason <text>', 'why')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (sessionId: string, o: { by: string; reason: string; json?: boolean }) => {
+      await withClient((gh) => gh.halt(sessionId, { by: o.by, reason: o.reason }));
+      if (o.json) process.stdout.write(`${JSON.stringify({ sessionId, halted: true })}\n`);
+      else process.stdout.write(`halted session \`${sessionId}\` (task queue ${loadConfig().taskQueue})\n`);
+    });
+}

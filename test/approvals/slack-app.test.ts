@@ -109,6 +109,34 @@ describe('posting without slack, and slack failures', () => {
   });
 });
 
+describe('store', () => {
+  test('a decision waiting for the row lock sees the vote committed before it', async () => {
+    const a = await h.newApproval();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let firstHolds!: () => void;
+    const holding = new Promise<void>((r) => (firstHolds = r));
+    const first = h.store.withLock(a.req.approvalId, async ({ addVote }) => {
+      await addVote({ approver: 'U0ALICE', approve: true, via: 'cli', at: new Date().toISOString() });
+      firstHolds();
+      await gate;
+    });
+    await holding;
+    const second = h.store.withLock(a.req.approvalId, async ({ record }) => record?.votes.map((v) => v.approver));
+    // Release the first only once the second is blocked on the row lock.
+    for (;;) {
+      const { rows } = await h.db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if ((rows[0] as { n: number }).n > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    release();
+    await first;
+    assert.deepEqual(await second, ['U0ALICE']);
+  });
+});
+
 describe('clicks', () => {
   test('approve: the workflow is signalled once and the message is updated in place', async () => {
     const a = await h.newApproval();
@@ -267,6 +295,16 @@ describe('clicks', () => {
     // Both posts (the request and the escalation) show the decision.
     await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Approved'));
     await h.slack.waitFor('chat.update', (c) => c.args.ts === first.post!.ts && textOf(c.args).includes('Approved'));
+  });
+
+  test('a decision stands when its message cannot be updated; the clicker is not told otherwise', async () => {
+    const a = await h.newApproval();
+    h.slack.failNext('chat.update', 'message_not_found');
+    const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok, true);
+    assert.equal(e.error, undefined);
+    assert.equal((await h.received(a.handle)).length, 1);
+    assert.ok(!ephemeralsFor(USERS.alice.id).some((c) => String(c.args.text).includes('could not be recorded')));
   });
 
   test('a click on a session that no longer runs is refused and recorded nowhere', async () => {

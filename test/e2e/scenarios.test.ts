@@ -16,7 +16,12 @@ import { parseJsonOutput, runCli, startStack, type RunningStack } from './proces
 import type { DemoReport } from '../../demo';
 
 /** Variables that would point a process somewhere else than this test's stack. */
-const STRIPPED = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'GATEHOUSE_TASK_QUEUE', 'DATABASE_URL', 'GATEHOUSE_PRODUCTION_DATABASE_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'GATEHOUSE_POLICY'];
+const STRIPPED = [
+  'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_API_KEY',
+  'GATEHOUSE_TASK_QUEUE', 'GATEHOUSE_STACK_FILE', 'GATEHOUSE_POLICY', 'GATEHOUSE_CATALOG',
+  'DATABASE_URL', 'GATEHOUSE_PRODUCTION_DATABASE_URL',
+  'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL',
+];
 
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };

@@ -182,7 +182,7 @@ describe('halt, pause, resume', () => {
   it('pause holds proposals (none lost) until resume', async () => {
     const worker = await h.worker();
     await worker.runUntil(async () => {
-      const s = await h.gh.startSession({ agentId: 'pause-bot', owner: 'eng-007', intent: 'list volumes' });
+      const s = await h.gh.startSession({ agentId: 'pause-bot', owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'incident' });
       const held = [1, 2, 3].map((n) => s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'write' }));
       let settled = false;
@@ -195,7 +195,9 @@ describe('halt, pause, resume', () => {
       await s.workflow.signal('resume', { by: 'oncall' });
       const results = await Promise.all(held);
       assert.deepEqual(results.map((r) => r.status), ['executed', 'executed', 'executed']);
-      assert.deepEqual(results.map((r) => r.sequence), [1, 2, 3]);
+      assert.deepEqual(results.map((r) => r.sequence).sort(), [1, 2, 3]);
+      const rows = await h.production.pool.query("SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1", [`${s.sessionId}:%`]);
+      assert.equal(rows.rows[0]?.n, 3);
       await s.end({});
     });
   });

@@ -1,0 +1,163 @@
+/**
+ * Longer session lifecycles against the real server: continue-as-new carrying state, sub-agents,
+ * tool retries and permanent failures, intent drift into review mode, and whether zod runs in the
+ * workflow sandbox.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { createHarness, type Harness } from './harness';
+
+let h: Harness;
+before(async () => {
+  h = await createHarness('lifecycle');
+});
+after(async () => {
+  await h?.close();
+});
+
+const WRITE_INTENT = 'write numbered rows to the staging config';
+
+describe('continue-as-new', () => {
+  it('continues as new between proposals and carries counters, seq and budget', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'long-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 40 });
+      const firstRun = (await s.workflow.describe()).runId;
+      for (let n = 1; n <= 12; n++) {
+        const r = await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' });
+        assert.equal(r.status, 'executed');
+        assert.equal(r.sequence, n);
+      }
+      const lastRun = (await s.workflow.describe()).runId;
+      assert.notEqual(lastRun, firstRun, 'the session should have continued as new');
+      const st = await s.state();
+      assert.equal(st.counters.executed, 12);
+      assert.equal(st.budgetLeft.writes, 400 - 12);
+      const summary = await s.end({});
+      assert.equal(summary.counters.proposals, 12);
+      // The audit seq carried over: gap-free from 1 across runs.
+      const seqs = (await h.events(s.sessionId)).map((e) => e.seq);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+    });
+  });
+});
+
+describe('sub-agents', () => {
+  it('starts a child with a share of the remaining budget, taken from the parent', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: WRITE_INTENT });
+      assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 0 }, reasoning: 'row' })).status, 'executed');
+      const before = (await s.state()).budgetLeft;
+      const child = await s.spawnChild({ agentId: 'child-bot', intent: 'write numbered rows to the staging config for the search feature' });
+      assert.equal(child.spawn.status, 'started');
+      assert.equal(child.spawn.budget?.writes, Math.floor(before.writes * 0.25));
+      const after = (await s.state()).budgetLeft;
+      assert.equal(after.writes, before.writes - (child.spawn.budget?.writes ?? 0));
+      const cst = await child.state();
+      assert.equal(cst.parentSessionId, s.sessionId);
+      assert.equal(cst.budgetLeft.writes, child.spawn.budget?.writes);
+      const r = await child.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' });
+      assert.equal(r.status, 'executed');
+      await child.end({});
+      await s.end({});
+    });
+  });
+
+  it('a child whose intent is far from the parent needs approval to start', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: 'clean up test billing records', policy: { ...(await import('./fixtures/catalog')).TEST_POLICY, intent: { reviewBelow: 0.5, decay: 0.8 } } });
+      const spawning = s.spawnChild({ agentId: 'rogue-bot', intent: 'rotate every production secret and restart all services' });
+      let approvalId: string | undefined;
+      for (let i = 0; i < 100 && !approvalId; i++) {
+        approvalId = (await s.state()).pendingApprovals[0]?.approvalId;
+        if (!approvalId) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(approvalId, 'an approval should be pending for the sub-agent');
+      await h.gh.deny(approvalId, { approver: 'alice', reason: 'not this session' });
+      await assert.rejects(spawning, (err: unknown) => (err as { type?: string }).type === 'SubAgentDeniedError');
+      await s.end({});
+    });
+  });
+});
+
+describe('tool failures', () => {
+  it('retries a transient failure per the tool policy and records a permanent one; the session goes on', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'flaky-bot', owner: 'eng-007', intent: WRITE_INTENT });
+      const flaky = await s.propose({ tool: 'test.flakyWrite', args: { n: 1, failAttempts: 2 }, reasoning: 'row' });
+      assert.equal(flaky.status, 'executed');
+      assert.deepEqual(flaky.result, { n: 1, attempt: 3 });
+      const broken = await s.propose({ tool: 'test.brokenWrite', args: { n: 2 }, reasoning: 'row' });
+      assert.equal(broken.status, 'failed');
+      assert.equal(broken.error?.type, 'PermanentBroken');
+      const exhausted = await s.propose({ tool: 'test.flakyWrite', args: { n: 3, failAttempts: 9 }, reasoning: 'row' });
+      assert.equal(exhausted.status, 'failed');
+      assert.equal(exhausted.error?.type, 'Flaky');
+      const next = await s.propose({ tool: 'test.slowWrite', args: { n: 4 }, reasoning: 'row' });
+      assert.equal(next.status, 'executed');
+      const st = await s.state();
+      assert.deepEqual([st.counters.executed, st.counters.failed], [2, 2]);
+      const kinds = (await h.events(s.sessionId)).filter((e) => e.kind === 'executed' || e.kind === 'failed').map((e) => e.kind);
+      assert.deepEqual(kinds, ['executed', 'failed', 'failed', 'executed']);
+      const rows = await h.production.pool.query('SELECT tool, n, attempt FROM test_writes WHERE idempotency_key LIKE $1 ORDER BY id', [`${s.sessionId}:%`]);
+      assert.deepEqual(rows.rows, [{ tool: 'test.flakyWrite', n: 1, attempt: 3 }, { tool: 'test.slowWrite', n: 4, attempt: 1 }]);
+      await s.end({});
+    });
+  });
+});
+
+describe('intent drift', () => {
+  it('actions far from the declared intent put the session in review mode (then writes need approval)', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const policy = { ...(await import('./fixtures/catalog')).TEST_POLICY, intent: { reviewBelow: 0.5, decay: 0.8 } };
+      const s = await h.gh.startSession({ agentId: 'drift-bot', owner: 'eng-007', intent: 'summarise the billing of one customer', policy });
+      const r = await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' });
+      assert.equal(r.status, 'executed');
+      let st = await s.state();
+      for (let i = 0; i < 50 && st.mode !== 'review'; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        st = await s.state();
+      }
+      assert.equal(st.mode, 'review');
+      assert.ok((st.intentScore ?? 1) < 0.5);
+      // In review mode a write no longer runs on its own: it waits for a human.
+      const held = s.propose({ tool: 'test.slowWrite', args: { n: 2 }, reasoning: 'row' });
+      let approvalId: string | undefined;
+      for (let i = 0; i < 100 && !approvalId; i++) {
+        approvalId = (await s.state()).pendingApprovals[0]?.approvalId;
+        if (!approvalId) await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.ok(approvalId);
+      await h.gh.deny(approvalId, { approver: 'alice', reason: 'review' });
+      assert.equal((await held).status, 'denied');
+      const summary = await s.end({});
+      assert.equal(summary.mode, 'review');
+      const row = await h.audit.pool.query('SELECT mode, flagged_for_review FROM sessions WHERE session_id = $1', [s.sessionId]);
+      assert.deepEqual(row.rows[0], { mode: 'review', flagged_for_review: true });
+    });
+  });
+});
+
+describe('zod in the workflow sandbox', () => {
+  it('parses: safeParse, issues and transforms behave as in Node', async () => {
+    const taskQueue = `${h.taskQueue}-zod`;
+    const worker = await Worker.create({
+      connection: h.connection,
+      namespace: h.namespace,
+      taskQueue,
+      workflowsPath: require.resolve('./fixtures/zod-workflow'),
+    });
+    await worker.runUntil(async () => {
+      const good = await h.gh.client.workflow.execute('zodInSandbox', { taskQueue, workflowId: `zod-${randomUUID()}`, args: [{ customerId: randomUUID(), months: 3 }] });
+      assert.deepEqual(good, { ok: true, issues: [], upper: 'GATEHOUSE' });
+      const bad = await h.gh.client.workflow.execute('zodInSandbox', { taskQueue, workflowId: `zod-${randomUUID()}`, args: [{ customerId: 'x', months: 30, extra: 1 }] });
+      assert.deepEqual(bad, { ok: false, issues: ['customerId: invalid_string', 'months: too_big', ': unrecognized_keys'], upper: 'GATEHOUSE' });
+    });
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Pure parts of the session workflow, outside the sandbox: the serial queue, the approval
+ * bookkeeping (votes, escalation schedule, expiry), the update validator and the call digest.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ApprovalRequest } from '../../approvals/types';
+import { ApprovalWait } from '../../workflows/approval-wait';
+import { callDigest, canonicalSize } from '../../workflows/digest';
+import { SerialQueue } from '../../workflows/queue';
+import { assertProposal } from '../../workflows/validate';
+
+function request(over: Partial<ApprovalRequest['requirement']> = {}): ApprovalRequest {
+  return {
+    approvalId: 's1:7',
+    sessionId: 's1',
+    workflowId: 'session-s1',
+    agentId: 'bot',
+    owner: 'eng-007',
+    intent: 'x',
+    proposal: { tool: 'volumes.delete', args: { volumeId: 'vol-1' }, reasoning: '' },
+    redactedArgs: { volumeId: 'vol-1' },
+    decision: { verdict: 'approve', tier: 'approval', reasons: [], policyHash: 'h' },
+    requirement: { groups: ['on-call', 'sre-leads'], approversRequired: 2, escalateAfterMs: [300_000], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false, ...over },
+    callDigest: 'd',
+    requestedAt: new Date(0).toISOString(),
+    deadline: new Date(900_000).toISOString(),
+    groupMembers: { 'on-call': ['alice'], 'sre-leads': ['carol'] },
+  };
+}
+
+describe('SerialQueue', () => {
+  it('runs tasks one at a time in the order they were queued', async () => {
+    const q = new SerialQueue();
+    const log: string[] = [];
+    const task = (name: string, ms: number) => () =>
+      new Promise<{ value: string }>((resolve) => {
+        log.push(`start ${name}`);
+        setTimeout(() => {
+          log.push(`end ${name}`);
+          resolve({ value: name });
+        }, ms);
+      });
+    const results = await Promise.all([q.run(task('a', 30)), q.run(task('b', 1)), q.run(task('c', 10))]);
+    assert.deepEqual(results, ['a', 'b', 'c']);
+    assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    assert.equal(q.idle, true);
+  });
+
+  it('a failing task rejects its caller only; the queue goes on', async () => {
+    const q = new SerialQueue();
+    const failed = q.run(async () => {
+      throw new Error('boom');
+    });
+    const next = q.run(async () => ({ value: 1 }));
+    await assert.rejects(failed, /boom/);
+    assert.equal(await next, 1);
+  });
+});
+
+describe('ApprovalWait', () => {
+  it('escalates at the escalation point, then denies at the deadline', () => {
+    const w = new ApprovalWait(request(), 0);
+    assert.deepEqual(w.nextDeadline(), { kind: 'escalation', at: 300_000 });
+    const e = w.escalate('t');
+    assert.deepEqual(e, { approvalId: 's1:7', level: 1, group: 'sre-leads', at: 't' });
+    assert.deepEqual(w.nextDeadline(), { kind: 'deadline', at: 900_000 });
+    w.expire();
+    assert.equal(w.outcome?.status, 'expired');
+    assert.equal(w.outcome?.reasons[0]?.rule, 'approval.expired');
+  });
+
+  it('needs N distinct approvers; a repeated approver does not count twice', () => {
+    const w = new ApprovalWait(request(), 0);
+    const outcome = () => w.outcome;
+    w.vote('carol', true);
+    w.vote('carol', true);
+    assert.equal(outcome(), undefined);
+    w.vote('alice', true);
+    assert.equal(outcome()?.status, 'approved');
+    assert.deepEqual(outcome()?.approvers, ['carol', 'alice']);
+  });
+
+  it('one deny ends it, and nothing changes it afterwards', () => {
+    const w = new ApprovalWait(request(), 0);
+    w.vote('carol', true);
+    w.vote('alice', false, 'no');
+    assert.equal(w.outcome?.status, 'denied');
+    w.vote('dave', true);
+    w.expire();
+    assert.equal(w.outcome?.status, 'denied');
+    assert.deepEqual(w.outcome?.deniedBy, ['alice']);
+  });
+});
+
+describe('assertProposal', () => {
+  it('rejects what is not a proposal with a one-sentence message', () => {
+    const bad: [unknown, RegExp][] = [
+      [null, /expected an object/],
+      [{ tool: 3, args: {} }, /`tool` must be a non-empty string/],
+      [{ tool: 'x', args: [] }, /`args` must be an object/],
+      [{ tool: 'x', args: {}, tokenCost: -1 }, /`tokenCost`/],
+      [{ tool: 'x', args: { v: 'y'.repeat(70_000) } }, /over the limit of 65536 bytes/],
+    ];
+    for (const [input, message] of bad) assert.throws(() => assertProposal(input), message);
+    assert.doesNotThrow(() => assertProposal({ tool: 'billing.query', args: {}, reasoning: 'why' }));
+  });
+
+  it('measures UTF-8 bytes of the canonical JSON', () => {
+    assert.equal(canonicalSize({ a: 'é' }), '{"a":"é"}'.length + 1);
+  });
+});
+
+describe('callDigest', () => {
+  it('changes with the arguments, the policy and the state seen; not with key order', () => {
+    const base = callDigest('t', { a: 1, b: 2 }, 'h', { step: 1 });
+    assert.equal(callDigest('t', { b: 2, a: 1 }, 'h', { step: 1 }), base);
+    assert.notEqual(callDigest('t', { a: 1, b: 3 }, 'h', { step: 1 }), base);
+    assert.notEqual(callDigest('t', { a: 1, b: 2 }, 'h2', { step: 1 }), base);
+    assert.notEqual(callDigest('t', { a: 1, b: 2 }, 'h', { step: 2 }), base);
+  });
+});

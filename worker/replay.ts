@@ -1,0 +1,59 @@
+/**
+ * Replays recorded session histories against today's workflow code with the SDK's replayer, so a
+ * change that would break running sessions (non-determinism) is caught before it ships. Used by
+ * `gatehouse replay` and by the replay tests. Node-only.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import * as proto from '@temporalio/proto';
+import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { WORKFLOWS_PATH } from './create-worker';
+
+/** One replay's outcome: clean, a determinism violation, or another failure. */
+export type ReplayOutcome =
+  | { readonly ok: true; readonly workflowId: string }
+  | { readonly ok: false; readonly workflowId: string; readonly kind: 'nondeterminism' | 'error'; readonly message: string };
+
+/** Replays one history (a History or its JSON form) against `workflowsPath` (default: today's workflows). */
+export async function replayHistory(history: unknown, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
+  try {
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, ...options }, history, workflowId);
+    return { ok: true, workflowId };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, workflowId, kind: err instanceof DeterminismViolationError ? 'nondeterminism' : 'error', message };
+  }
+}
+
+/**
+ * Parses a JSON history (the format `temporal workflow show --output json` and the Web UI write).
+ * Same as the SDK's `historyFromJSON`, but with the protobufjs copy that `@temporalio/proto` was
+ * built with: when npm installs two copies, the SDK's own parser fails with "type must be a Type".
+ */
+export function historyFromJson(json: unknown): proto.temporal.api.history.v1.IHistory {
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { events?: unknown }).events)) {
+    throw new TypeError('invalid history: expected an object with an array of `events`');
+  }
+  const protojsonPath = require.resolve('protobufjs/ext/protojson', { paths: [dirname(require.resolve('@temporalio/proto'))] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { fromJson } = require(protojsonPath) as { fromJson: (type: unknown, json: unknown, opts: unknown) => unknown };
+  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+  const loaded = fromJson(historyType, json, { ignoreUnknownFields: true });
+  if (loaded === null || loaded === undefined) throw new TypeError('invalid history');
+  return loaded as proto.temporal.api.history.v1.IHistory;
+}
+
+/** Replays a history file written by `gatehouse replay --save` or the recording script (JSON). */
+export async function replayFile(file: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
+  const json = JSON.parse(await readFile(file, 'utf8')) as unknown;
+  return replayHistory(historyFromJson(json), file, options);
+}
+
+/** Fetches the history of a workflow from the server and replays it. */
+export async function replayWorkflow(client: Client, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return replayHistory(history, workflowId, options);
+}
