@@ -7,9 +7,8 @@
 import type { Pool } from 'pg';
 import type { webApi } from '@slack/bolt';
 import { AuditStore } from '../audit/store';
-import { ApprovalStore } from '../approvals/store';
 import type { PolicyDocument } from '../policies/document';
-import { createApprovalActivities, type ActivityLog } from './approvals';
+import { ApprovalStore, createApprovalActivities, type ActivityLog } from './approvals';
 import { createAuditActivities } from './audit';
 import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
 import { createSessionContextActivities } from './session-context';

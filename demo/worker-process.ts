@@ -27,7 +27,7 @@ export interface DemoWorker {
   stop(): Promise<void>;
 }
 
-export async function startDemoWorker(config: DemoConfig, taskQueue: string, temporal: Client, timeoutMs = 90_000): Promise<DemoWorker> {
+export async function startDemoWorker(config: DemoConfig, taskQueue: string, temporal: Client, timeoutMs = 180_000): Promise<DemoWorker> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: config.temporalAddress,

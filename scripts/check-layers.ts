@@ -19,6 +19,7 @@ import ts from 'typescript';
 /** Rank of each layer folder: imports may point to the same or a lower rank only. */
 export const LAYER_RANK: Readonly<Record<string, number>> = {
   cli: 2,
+  demo: 2,
   worker: 2,
   approvals: 2,
   client: 1,

@@ -543,7 +543,8 @@ export class SessionRuntime {
     try {
       for (;;) {
         const next = wait.nextDeadline();
-        const waitMs = Math.max(0, next.at - nowMs());
+        // At least 1 ms: a zero timeout would mean "no timer" in older SDKs (and a patch marker in this one).
+        const waitMs = Math.max(1, next.at - nowMs());
         await condition(() => this.halted || wait.outcome !== undefined, waitMs);
         if (this.halted && wait.outcome === undefined) wait.cancel(this.#haltedBy);
         if (wait.outcome) break;

@@ -58,7 +58,7 @@ export interface RunningStack {
 }
 
 /** Starts `gatehouse start` and waits for the stack file it writes while running. */
-export async function startStack(env: NodeJS.ProcessEnv, stackFile: string, timeoutMs = 150_000): Promise<RunningStack> {
+export async function startStack(env: NodeJS.ProcessEnv, stackFile: string, timeoutMs = 300_000): Promise<RunningStack> {
   const proc = spawnGroup(process.execPath, [BIN, 'start'], { cwd: ROOT, env });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -67,7 +67,7 @@ export async function startStack(env: NodeJS.ProcessEnv, stackFile: string, time
       try {
         const parsed = JSON.parse(readFileSync(stackFile, 'utf8')) as { pid?: number };
         if (parsed.pid === proc.pid) {
-          return { process: proc, stackFile: parsed, stop: () => proc.stop({ signal: 'SIGINT', graceMs: 20_000 }) };
+          return { process: proc, stackFile: parsed, stop: () => proc.stop({ signal: 'SIGINT', graceMs: 60_000 }) };
         }
       } catch {
         // Being written: look again.

@@ -61,7 +61,7 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
   });
 
   async function demo(name: string, ...flags: string[]): Promise<DemoReport> {
-    const report = parseJsonOutput<DemoReport>(`gatehouse demo ${name}`, await runCli(['demo', name, '--json', ...flags], userEnv));
+    const report = parseJsonOutput<DemoReport>(`gatehouse demo ${name}`, await runCli(['demo', name, '--json', ...flags], userEnv, 400_000));
     sessions.push(...report.sessionIds);
     assert.equal(report.traces.length, report.sessionIds.length, 'the demo ends with a trace of every session');
     return report;

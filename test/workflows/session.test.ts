@@ -203,6 +203,36 @@ describe('halt, pause, resume', () => {
   });
 });
 
+describe('fleet controls', () => {
+  it('pause --agent finds running sessions by search attribute; resume lets them go on', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const agent = `fleet-${Date.now()}`;
+      const a1 = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
+      const a2 = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
+      const other = await h.gh.startSession({ agentId: `${agent}-other`, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
+      let ids: string[] = [];
+      // Visibility is eventually consistent: a session appears in listings shortly after it starts.
+      for (let i = 0; i < 100 && ids.length < 2; i++) {
+        ids = await h.gh.pause({ agentId: agent }, 'oncall', 'incident');
+        if (ids.length < 2) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.deepEqual(ids.sort(), [a1.sessionId, a2.sessionId].sort());
+      assert.equal((await a1.state()).paused, true);
+      assert.equal((await a2.state()).paused, true);
+      assert.equal((await other.state()).paused, false);
+      const held = a1.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' });
+      assert.equal((await other.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' })).status, 'executed');
+      const resumed = await h.gh.resume({ agentId: agent }, 'oncall');
+      assert.equal(resumed.length, 2);
+      assert.equal((await held).status, 'executed');
+      for (const s of [a1, a2, other]) await s.end({});
+      const kinds = (await h.events(a1.sessionId)).map((e) => e.kind);
+      assert.ok(kinds.indexOf('paused') < kinds.indexOf('resumed') && kinds.indexOf('resumed') < kinds.indexOf('executed'));
+    });
+  });
+});
+
 describe('transitions and unlocks', () => {
   it('denies a forbidden transition; an unlock request becomes an approval that lets that one call run', async () => {
     const worker = await h.worker();
