@@ -54,11 +54,10 @@ export function allowedGroups(record: ApprovalRecord, level: number): readonly s
 }
 
 /**
- * True when the policy lists no member in any group of the request: an open approval. The
- * session workflow accepts any named approver then (but the agent, and the owner under four
- * eyes); policies meant for production list their approvers.
+ * True when the policy lists no member in any group of the request. Nobody can decide such a
+ * request (fail closed): it waits for its deadline and is then denied automatically.
  */
-export function isOpen(record: ApprovalRecord): boolean {
+export function hasNoApprovers(record: ApprovalRecord): boolean {
   return record.requirement.groups.every((g) => (record.groupMembers[g] ?? []).length === 0);
 }
 
@@ -344,7 +343,7 @@ function context(text: string): Block {
 }
 
 function describeGroups(record: ApprovalRecord, level: number): string {
-  if (isOpen(record)) return 'anyone but the agent and (four eyes) the owner: the policy lists no members';
+  if (hasNoApprovers(record)) return 'nobody: the policy lists no member in these groups, so the deadline will deny it';
   const groups = record.requirement.groups.slice(0, level + 1).map((g) => `\`${escapeMrkdwn(g)}\``);
   const required = record.requirement.approversRequired;
   return `${groups.join(', ') || 'none'}${required > 1 ? ` (${required} distinct approvers)` : ''}`;

@@ -11,10 +11,10 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
 import type { ApprovalStore } from './store';
-import { allowedGroups, currentLevel, isOpen } from './ladder';
+import { allowedGroups, currentLevel, hasNoApprovers } from './ladder';
 import type { ApprovalRecord, ApprovalVote } from './types';
 
-export { allowedGroups, currentLevel, isOpen } from './ladder';
+export { allowedGroups, currentLevel, hasNoApprovers } from './ladder';
 
 /** Who is deciding: a Slack user (id and handle) or a CLI `--as` name. At least one is set. */
 export interface Actor {
@@ -144,22 +144,20 @@ export function checkDecision(record: ApprovalRecord | undefined, req: DecisionR
   const groups = allowedGroups(record, level);
   let approver: string | undefined;
   let group: string | undefined;
-  if (isOpen(record)) {
-    // No members listed anywhere (e.g. the example policy on a laptop): any named person may
-    // decide, as the session workflow also accepts, but never the agent or (four eyes) the owner.
-    approver = req.actor.name ?? req.actor.id;
-    group = groups[0];
-  } else {
-    for (const g of groups) {
-      const member = (record.groupMembers[g] ?? []).find((m) => names(req.actor, m));
-      if (member !== undefined) {
-        approver = member;
-        group = g;
-        break;
-      }
+  // Only a listed member of a group asked so far may decide. A policy that lists nobody fails
+  // closed: the request can only expire, which denies it.
+  for (const g of groups) {
+    const member = (record.groupMembers[g] ?? []).find((m) => names(req.actor, m));
+    if (member !== undefined) {
+      approver = member;
+      group = g;
+      break;
     }
   }
   if (approver === undefined || group === undefined) {
+    if (hasNoApprovers(record)) {
+      return refuse('not-an-approver', `nobody may decide this request: the policy lists no member in ${record.requirement.groups.map((g) => `\`${g}\``).join(', ')}: add people to \`approvers.groups\``);
+    }
     return refuse(
       'not-an-approver',
       `\`${who}\` is not in an approver group for this request: allowed now: ${groups.map((g) => `\`${g}\``).join(', ') || 'none'}`,

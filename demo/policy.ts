@@ -10,7 +10,7 @@ export const EXAMPLE_POLICY_PATH = join(__dirname, '..', 'policies', 'examples',
 
 /**
  * The people the demo's approver plays, per approver group of the example policy. The example
- * ships its groups empty (a team fills in its own); the demo staffs the empty ones.
+ * ships these same placeholder people; should a team have emptied a group, the demo staffs it.
  */
 export const DEMO_APPROVERS: Readonly<Record<string, readonly string[]>> = {
   'on-call': ['eng-007', 'eng-012'],
@@ -37,7 +37,7 @@ export async function examplePolicy(): Promise<PolicyDocument> {
   return parsed.data;
 }
 
-/** The example policy with its empty approver groups staffed by the demo's people. */
+/** The example policy, with any empty approver group staffed by the demo's people. */
 export async function demoPolicy(): Promise<PolicyDocument> {
   const doc = await examplePolicy();
   const groups: Record<string, string[]> = {};

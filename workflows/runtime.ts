@@ -594,8 +594,9 @@ export class SessionRuntime {
     if (approver === '') return refuse('approval.approver', 'an approval must name its approver');
     if (approver === this.#input.agentId) return refuse('approval.self', `agent \`${approver}\` may not approve its own call`);
     if (wait.req.requirement.fourEyes && approver === this.#input.owner) return refuse('approval.four-eyes', `owner \`${approver}\` may not approve a four-eyes call of their own agent`);
+    // Fail closed: a policy that lists no member lets nobody approve (the deadline denies).
     const members = Object.values(wait.req.groupMembers).flat();
-    if (members.length > 0 && !members.includes(approver)) return refuse('approval.not-member', `\`${approver}\` is not in an approver group of this call`);
+    if (!members.includes(approver)) return refuse('approval.not-member', `\`${approver}\` is not in an approver group of this call`);
     if (s.approve === true && wait.hasApproved(approver)) return refuse('approval.duplicate', `\`${approver}\` already approved this call: distinct approvers are needed`);
     const proposalSeq = wait.proposalSeq;
     wait.vote(approver, s.approve === true, s.reason);

@@ -90,14 +90,15 @@ describe('checkDecision', () => {
     assert.deepEqual(allowedGroups(rec({ requirement: ladder }), 1), ['sre', 'eng-leads']);
   });
 
-  test('an open approval (no members listed) accepts any named person but the agent and the owner', () => {
-    const open = rec({ groupMembers: { sre: [] } });
-    assert.deepEqual(checkDecision(open, approve({ id: 'U0ZED', name: 'zed' }), T0), { ok: true, approver: 'zed', group: 'sre', final: true });
-    assert.deepEqual(checkDecision(open, approve({ name: 'zed' }), T0), { ok: true, approver: 'zed', group: 'sre', final: true });
-    const agent = checkDecision(open, approve({ name: 'billing-bot' }), T0);
-    assert.equal(!agent.ok && agent.code, 'self-approval');
-    const owner = checkDecision(open, approve({ name: 'eng-007' }), T0);
-    assert.equal(!owner.ok && owner.code, 'four-eyes');
+  test('a request whose groups list nobody cannot be decided by anyone (fail closed)', () => {
+    const unstaffed = rec({ groupMembers: { sre: [] } });
+    for (const actor of [{ id: 'U0ZED', name: 'zed' }, { name: 'zed' }, { name: 'billing-bot' }]) {
+      const r = checkDecision(unstaffed, approve(actor), T0);
+      assert.equal(r.ok, false);
+      assert.equal(!r.ok && r.code, actor.name === 'billing-bot' ? 'self-approval' : 'not-an-approver');
+    }
+    const r = checkDecision(unstaffed, approve({ name: 'zed' }), T0);
+    assert.match(!r.ok ? r.message : '', /lists no member in `sre`/);
   });
 
   test('property: the agent, the owner under four eyes, outsiders and late clicks are never accepted', () => {
