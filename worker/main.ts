@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { webApi } from '@slack/bolt';
+import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
 import { loadConfig, PROJECT_ROOT } from '../client/config';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     ...(tls ? { tls } : process.env.TEMPORAL_API_KEY ? { tls: true } : {}),
     ...(process.env.TEMPORAL_API_KEY ? { apiKey: process.env.TEMPORAL_API_KEY } : {}),
   });
-  const slack = config.slack ? new webApi.WebClient(config.slack.botToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}) : undefined;
+  const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
   const worker = await createGatehouseWorker({
     connection,
     namespace: config.namespace,

@@ -14,7 +14,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { webApi } from '@slack/bolt';
+import { createSlackClient } from '../../activities/slack-client';
 import pg from 'pg';
 import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { createApprovalsApp } from '../../approvals/app';
@@ -201,7 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
       const slackClient = fromEnv.slack
-        ? new webApi.WebClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl ? { slackApiUrl: fromEnv.slack.apiUrl } : {})
+        ? createSlackClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl)
         : undefined;
       log('gatehouse: starting the worker (bundling the workflow code)');
       const worker = await createGatehouseWorker({
