@@ -63,6 +63,8 @@ interface Figures {
   plain_p99_ms: number;
   overhead_ratio: number;
   proposals_per_s?: number;
+  /** The same concurrent load as plain activities without Gatehouse: the server's own ceiling. */
+  plain_calls_per_s?: number;
 }
 
 async function run(address: string, withThroughput: boolean, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
@@ -137,6 +139,18 @@ async function run(address: string, withThroughput: boolean, deps: Awaited<Retur
           const seconds = (performance.now() - t) / 1000;
           figures.proposals_per_s = Math.round((SESSIONS * PER_SESSION) / seconds);
           await Promise.all(sessions.map((ss) => ss.end({})));
+          // The same load without Gatehouse: what this server and machine allow at all.
+          const plains = await Promise.all(
+            Array.from({ length: SESSIONS }, () => client.workflow.start('plainSession', { taskQueue: plainQueue, workflowId: `plain-${randomBytes(4).toString('hex')}` })),
+          );
+          const tp = performance.now();
+          await Promise.all(
+            plains.map(async (h) => {
+              for (let k = 0; k < PER_SESSION; k++) await h.executeUpdate('call', { args: [{ tool: TOOL, args: {} }] });
+            }),
+          );
+          figures.plain_calls_per_s = Math.round((SESSIONS * PER_SESSION) / ((performance.now() - tp) / 1000));
+          await Promise.all(plains.map((h) => h.signal('stop')));
         }
         return figures;
       } finally {
@@ -183,7 +197,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`server: temporal dev server (CLI ${cliPath}); ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
     process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
-    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify({ ...inMemory, proposals_per_s: undefined })}\n`);
+    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify({ ...inMemory, proposals_per_s: undefined, plain_calls_per_s: undefined })}\n`);
     process.stdout.write(
       `${JSON.stringify({
         gated_p50_ms: inMemory.gated_p50_ms,
@@ -192,6 +206,7 @@ async function main(): Promise<void> {
         plain_p99_ms: inMemory.plain_p99_ms,
         overhead_ratio: inMemory.overhead_ratio,
         proposals_per_s: inMemory.proposals_per_s,
+        plain_calls_per_s: inMemory.plain_calls_per_s,
         sessions: SESSIONS,
       })}\n`,
     );
