@@ -20,6 +20,7 @@ import ts from 'typescript';
 export const LAYER_RANK: Readonly<Record<string, number>> = {
   cli: 2,
   demo: 2,
+  examples: 2,
   worker: 2,
   approvals: 2,
   client: 1,

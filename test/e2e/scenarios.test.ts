@@ -12,7 +12,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parseJsonOutput, runCli, startStack, type RunningStack } from './processes';
+import { spawn } from 'node:child_process';
+import { parseJsonOutput, ROOT, runCli, startStack, type RunningStack } from './processes';
 import type { DemoReport } from '../../demo';
 
 /** Variables that would point a process somewhere else than this test's stack. */
@@ -188,6 +189,36 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     assert.equal(deletes.filter((e) => e.kind === 'executed').length, 1);
     assert.equal(await testRows(f.period), 0);
     assert.equal(await monthRows(f.period), f.monthBefore - f.testBefore, 'only test rows were deleted');
+  });
+
+  it('the README\'s ten-line agent runs as is; its delete waits until a person denies it', async () => {
+    const agent = spawn(process.execPath, ['--import', 'tsx', 'examples/ten-line-agent.ts'], { cwd: ROOT, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    agent.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    agent.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => agent.once('close', resolve));
+    try {
+      // From a second terminal: find the held delete, and decide it as a data owner (not the owner, eng-007).
+      let pending: { approvalId: string; sessionId: string } | undefined;
+      for (let i = 0; i < 120 && !pending; i++) {
+        const list = parseJsonOutput<{ approvalId: string; sessionId: string; agentId: string; owner: string; status: string }[]>('approvals list', await runCli(['approvals', 'list', '--json'], userEnv));
+        pending = list.find((a) => a.agentId === 'billing-bot' && a.owner === 'eng-007' && a.status === 'pending');
+        if (!pending) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(pending, `the agent's delete was put to a human:\n${out}`);
+      const owner = await runCli(['approvals', 'deny', pending.approvalId, '--as', 'eng-007', '--reason', 'mine'], userEnv);
+      assert.notEqual(owner.code, 0, 'the owner may not decide (four eyes)');
+      const deny = await runCli(['approvals', 'deny', pending.approvalId, '--as', 'data-lee', '--reason', 'no backup'], userEnv);
+      assert.equal(deny.code, 0, deny.stderr);
+      assert.equal(await exited, 0, out);
+      assert.match(out, /^denied \[/m, out);
+      sessions.push(pending.sessionId);
+      const trail = await events(pending.sessionId);
+      assert.ok(trail.some((e) => e.kind === 'denied' && e.approver === 'data-lee'));
+      assert.ok(!trail.some((e) => e.kind === 'executed' && e.tool === 'billing.deleteRecords'));
+    } finally {
+      agent.kill('SIGKILL');
+    }
   });
 
   it('gatehouse audit verify: every hash chain holds', async () => {
