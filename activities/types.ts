@@ -6,6 +6,7 @@
 import type { ApprovalEscalation, ApprovalRequest, ApprovalResolution } from '../approvals/types';
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
 import type { ToolInfo } from '../policies/types';
+import type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult } from './tools/activities';
 
 /** What the workflow needs of a tool to proxy its activity (the catalog's `ToolDescriptor`). */
 export interface SessionToolDescriptor extends ToolInfo {
@@ -27,37 +28,8 @@ export interface SessionContext {
   readonly descriptors: readonly SessionToolDescriptor[];
 }
 
-export interface PrepareCallInput {
-  readonly tool: string;
-  readonly args: Readonly<Record<string, unknown>>;
-}
-
-export interface PrepareCallResult {
-  readonly valid: boolean;
-  readonly issues?: readonly { readonly code: string; readonly path: string; readonly message: string }[];
-  readonly redactedArgs: Readonly<Record<string, unknown>>;
-  readonly blastRadius?: number;
-}
-
-export interface RunToolInput {
-  readonly sessionId: string;
-  readonly proposalSeq: number;
-  readonly tool: string;
-  readonly args: Readonly<Record<string, unknown>>;
-  readonly idempotencyKey: string;
-  /** Write-ahead events appended before the handler runs. */
-  readonly before: readonly AuditEventInput[];
-  /** Seq of the executed/failed event appended after it. */
-  readonly afterSeq: number;
-  readonly at: string;
-}
-
-export interface RunToolResult {
-  readonly status: 'executed' | 'failed';
-  readonly result?: unknown;
-  readonly error?: { readonly type: string; readonly message: string; readonly retryable: boolean };
-  readonly latencyMs: number;
-}
+// The tool activities' shapes are the catalog's own: one definition, seen here by the workflow.
+export type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult } from './tools/activities';
 
 export interface ScoreIntentInput {
   readonly intent: string;

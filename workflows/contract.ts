@@ -4,7 +4,7 @@
  * stable API. The workflow, the client, the CLI and the tests all import them from here.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Decision, Proposal, SessionMode } from '../policies/types';
+import type { BudgetOverride, Decision, Mandate, Proposal, SessionMode } from '../policies/types';
 
 /** Default task queue; `GATEHOUSE_TASK_QUEUE` overrides it. */
 export const DEFAULT_TASK_QUEUE = 'gatehouse';
@@ -17,19 +17,8 @@ export function sessionWorkflowId(sessionId: string): string {
   return `session-${sessionId}`;
 }
 
-/** Per-session budget overrides (a sub-agent gets its share of the parent's remaining budget). */
-export interface BudgetOverride {
-  readonly actions?: number;
-  readonly writes?: number;
-  readonly critical?: number;
-  readonly tokens?: number;
-}
-
-/** What a session may declare it covers; calls outside it need approval. */
-export interface Mandate {
-  readonly tools?: readonly string[];
-  readonly resources?: readonly string[];
-}
+// Budget overrides and mandates are the policy engine's nouns; the contract carries them as they are.
+export type { BudgetOverride, Mandate };
 
 /** Start input of `agentSession`. */
 export interface SessionStartInput {
