@@ -11,9 +11,9 @@
  * - stop with a fast shutdown (SIGINT), SIGKILL to the process group after a grace period.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort, isPortFree, LOCALHOST, PortTakenError } from './ports';
@@ -79,6 +79,37 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
+/**
+ * Binaries the `postgres` user can execute. As root the server runs as `postgres`, which cannot
+ * reach binaries inside a clone under a private home (`/root`, mode 0700): then the package's
+ * native tree is copied once per version to the system temp folder and run from there.
+ */
+async function reachableBinaries(bin: Binaries, ids: { uid?: number; gid?: number }): Promise<Binaries> {
+  if (ids.uid === undefined) return bin;
+  const canRun = (path: string) =>
+    exec('/bin/sh', ['-c', 'test -x "$1"', 'sh', path], { uid: ids.uid, gid: ids.gid }).then(
+      () => true,
+      () => false,
+    );
+  if (await canRun(bin.postgres)) return bin;
+  const native = dirname(dirname(bin.postgres));
+  const version = (JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { version: string }).version;
+  const target = join(tmpdir(), `gatehouse-postgres-${version}`);
+  const copied: Binaries = { postgres: join(target, 'bin', basename(bin.postgres)), initdb: join(target, 'bin', basename(bin.initdb)) };
+  if (!(await canRun(copied.postgres))) {
+    // Copy beside the target, then rename: two processes starting at once never see half a tree.
+    const staging = `${target}.${process.pid}.tmp`;
+    await rm(staging, { recursive: true, force: true });
+    await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await rename(staging, target).catch(() => rm(staging, { recursive: true, force: true }));
+    if (!(await canRun(copied.postgres))) {
+      throw new PostgresStartError(`the \`postgres\` user cannot run \`${bin.postgres}\` nor a copy in \`${target}\`: give the clone's parent folders o+x`);
+    }
+  }
+  return copied;
+}
+
 /** uid/gid to run postgres as: ourselves, or (as root, which postgres refuses) the `postgres` user. */
 async function runAs(): Promise<{ uid?: number; gid?: number }> {
   if (userInfo().uid !== 0) return {};
@@ -102,8 +133,8 @@ async function runAs(): Promise<{ uid?: number; gid?: number }> {
 
 /** Starts (initialising when needed) a cluster in `dataDir` and resolves once it accepts connections. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const bin = await binaries();
   const ids = await runAs();
+  const bin = await reachableBinaries(await binaries(), ids);
   const { dataDir } = options;
   // An explicit port that is taken fails before anything touches the data directory.
   if (options.port !== undefined && !(await isPortFree(options.port))) throw new PortTakenError(options.port, 'postgres');
