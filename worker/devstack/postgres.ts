@@ -11,6 +11,7 @@
  * - stop with a fast shutdown (SIGINT), SIGKILL to the process group after a grace period.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -108,6 +109,25 @@ async function reachableBinaries(bin: Binaries, ids: { uid?: number; gid?: numbe
     }
   }
   return copied;
+}
+
+/**
+ * Where a cluster meant for `preferred` can live. As root the server runs as `postgres`, which
+ * cannot reach a folder inside a private home (a clone under `/root`); then the cluster gets a
+ * folder of its own under `/var/lib/gatehouse`, the same one on every start of that clone.
+ */
+export async function reachableDataDir(preferred: string): Promise<string> {
+  const ids = await runAs();
+  if (ids.uid === undefined) return preferred;
+  await mkdir(preferred, { recursive: true });
+  const reachable = await exec('/bin/sh', ['-c', 'cd "$1"', 'sh', preferred], { uid: ids.uid, gid: ids.gid }).then(
+    () => true,
+    () => false,
+  );
+  if (reachable) return preferred;
+  const fallback = join('/var/lib/gatehouse', `postgres-${createHash('sha256').update(preferred).digest('hex').slice(0, 12)}`);
+  await mkdir(dirname(fallback), { recursive: true, mode: 0o755 });
+  return fallback;
 }
 
 /** uid/gid to run postgres as: ourselves, or (as root, which postgres refuses) the `postgres` user. */

@@ -24,7 +24,7 @@ import { dataDir as defaultDataDir, loadConfig, PROJECT_ROOT, readStackFile, sta
 import { parsePolicyText, type PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { preferredPort } from './ports';
-import { startEmbeddedPostgres } from './postgres';
+import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { findTemporalCli } from './temporal-binary';
 import { startTemporalDevServer } from './temporal-server';
 
@@ -153,7 +153,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       parts.push({ name: 'postgres', where: `${redactUrl(databaseUrl)} (DATABASE_URL)` });
     } else {
       log('gatehouse: starting postgres');
-      const pgDir = join(base, 'postgres');
+      // The default folder may sit where the server's own user cannot go (a clone under /root).
+      const pgDir = env.GATEHOUSE_DATA_DIR ? join(base, 'postgres') : await reachableDataDir(join(base, 'postgres'));
       const server = await startEmbeddedPostgres({ dataDir: pgDir });
       stoppers.push({ name: 'postgres', stop: () => server.stop() });
       checkAbort();
