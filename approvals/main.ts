@@ -15,7 +15,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { loadConfig, type GatehouseConfig } from '../client/config';
+import { loadConfig, temporalSecurity, type GatehouseConfig } from '../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
 import { ApprovalStore } from './store';
 
@@ -51,7 +51,7 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
   const settings = approvalsAppSettings(config, env);
   if (!config.databaseUrl) throw new ApprovalsAppConfigError('the approvals app needs a database: set `DATABASE_URL`');
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
   const app = createApprovalsApp({
     ...settings,
     store: new ApprovalStore(pool),

@@ -42,6 +42,33 @@ export interface GatehouseConfig {
   readonly slack?: SlackConfig;
   /** The running stack's file, when one was read. */
   readonly stack?: StackFile;
+  /** mTLS client certificate and key files (`TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_KEY`). */
+  readonly temporalTls?: { readonly certPath: string; readonly keyPath: string };
+  /** A Temporal Cloud API key (`TEMPORAL_API_KEY`); TLS is on with it. */
+  readonly temporalApiKey?: string;
+}
+
+/** The TLS and API-key part of a Temporal connection, for `Connection` and `NativeConnection` alike. */
+export interface TemporalSecurity {
+  readonly tls?: true | { readonly clientCertPair: { readonly crt: Buffer; readonly key: Buffer } };
+  readonly apiKey?: string;
+}
+
+/** Reads the certificate files a config names; empty for a plain local server. */
+export function temporalSecurity(config: Pick<GatehouseConfig, 'temporalTls' | 'temporalApiKey'>): TemporalSecurity {
+  const apiKey = config.temporalApiKey;
+  if (config.temporalTls) {
+    const read = (name: string, path: string) => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new ConfigError(`cannot read \`${name}\` file \`${path}\`: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    const clientCertPair = { crt: read('TEMPORAL_TLS_CERT', config.temporalTls.certPath), key: read('TEMPORAL_TLS_KEY', config.temporalTls.keyPath) };
+    return { tls: { clientCertPair }, ...(apiKey ? { apiKey } : {}) };
+  }
+  return apiKey ? { tls: true, apiKey } : {};
 }
 
 /** What `gatehouse start` writes while it runs, and removes on exit. */
@@ -114,6 +141,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatehouseConfi
     productionDatabaseUrl: url('GATEHOUSE_PRODUCTION_DATABASE_URL', env.GATEHOUSE_PRODUCTION_DATABASE_URL) ?? stack?.productionDatabaseUrl,
     slack: slackConfig(env),
     stack,
+    ...temporalAuth(env),
+  };
+}
+
+function temporalAuth(env: NodeJS.ProcessEnv): Pick<GatehouseConfig, 'temporalTls' | 'temporalApiKey'> {
+  const certPath = env.TEMPORAL_TLS_CERT || undefined;
+  const keyPath = env.TEMPORAL_TLS_KEY || undefined;
+  if (Boolean(certPath) !== Boolean(keyPath)) throw new ConfigError('`TEMPORAL_TLS_CERT` and `TEMPORAL_TLS_KEY` go together: set both or neither');
+  return {
+    ...(certPath && keyPath ? { temporalTls: { certPath, keyPath } } : {}),
+    ...(env.TEMPORAL_API_KEY ? { temporalApiKey: env.TEMPORAL_API_KEY } : {}),
   };
 }
 

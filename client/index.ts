@@ -23,7 +23,7 @@ import {
   sessionWorkflowId,
   type SessionStartInput,
 } from '../workflows/contract';
-import { loadConfig } from './config';
+import { loadConfig, temporalSecurity } from './config';
 import { InvalidApprovalIdError, InvalidPolicyError, mapSessionError } from './errors';
 import { SessionHandle } from './session';
 
@@ -72,8 +72,11 @@ export class Gatehouse {
   static async connect(options: ConnectOptions = {}): Promise<Gatehouse> {
     const needConfig = options.address === undefined || options.namespace === undefined || options.taskQueue === undefined;
     const config = needConfig ? loadConfig() : undefined;
+    // Explicit options win; otherwise TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_API_KEY apply.
+    const fromEnv = config && options.tls === undefined && options.apiKey === undefined ? temporalSecurity(config) : {};
     const connection = await Connection.connect({
       address: options.address ?? config!.temporalAddress,
+      ...fromEnv,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     });

@@ -14,7 +14,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
-import { loadConfig, PROJECT_ROOT } from '../client/config';
+import { loadConfig, PROJECT_ROOT, temporalSecurity } from '../client/config';
 import { parsePolicyText } from '../policies';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
@@ -42,15 +42,7 @@ async function main(): Promise<void> {
   await migrate(auditPool);
   const catalog = process.env.GATEHOUSE_CATALOG ? await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool) : undefined;
 
-  const tls =
-    process.env.TEMPORAL_TLS_CERT && process.env.TEMPORAL_TLS_KEY
-      ? { clientCertPair: { crt: readFileSync(process.env.TEMPORAL_TLS_CERT), key: readFileSync(process.env.TEMPORAL_TLS_KEY) } }
-      : undefined;
-  const connection = await NativeConnection.connect({
-    address: config.temporalAddress,
-    ...(tls ? { tls } : process.env.TEMPORAL_API_KEY ? { tls: true } : {}),
-    ...(process.env.TEMPORAL_API_KEY ? { apiKey: process.env.TEMPORAL_API_KEY } : {}),
-  });
+  const connection = await NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
   const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
   const worker = await createGatehouseWorker({
     connection,

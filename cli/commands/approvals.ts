@@ -10,7 +10,7 @@ import pg from 'pg';
 import { currentLevel, allowedGroups, decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../approvals/decide';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
-import { loadConfig } from '../../client/config';
+import { loadConfig, temporalSecurity } from '../../client/config';
 
 /** Where command output goes (the process streams, or a buffer in tests). */
 export interface CommandIo {
@@ -124,7 +124,7 @@ async function withDecisionDeps<T>(fn: (deps: { store: ApprovalStore; signal: Ap
   const db = openStore();
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address: config.temporalAddress }).catch((err: unknown) => {
+    connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) }).catch((err: unknown) => {
       throw new ApprovalsCommandError(`cannot reach temporal at \`${config.temporalAddress}\`: ${(err as Error).message}`);
     });
     const client = new Client({ connection, namespace: config.namespace });

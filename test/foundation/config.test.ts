@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ConfigError, loadConfig, stackFilePath, type StackFile } from '../../client/config';
+import { ConfigError, loadConfig, stackFilePath, temporalSecurity, type StackFile } from '../../client/config';
 
 let dir: string;
 before(async () => {
@@ -104,4 +104,23 @@ test('unusable values are refused with a clear error that hides passwords', () =
     return true;
   });
   assert.throws(() => loadConfig({ ...base, SLACK_BOT_TOKEN: 'x', SLACK_PORT: 'eighty' }), ConfigError);
+});
+
+test('temporal tls and api key: read from the environment, certificate files loaded, halves refused', async () => {
+  const none = join(dir, 'absent.json');
+  assert.deepEqual(temporalSecurity(loadConfig({ GATEHOUSE_STACK_FILE: none })), {}, 'a local server needs neither');
+  assert.deepEqual(temporalSecurity(loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_API_KEY: 'k-123' })), { tls: true, apiKey: 'k-123' });
+
+  const cert = join(dir, 'client.pem');
+  const key = join(dir, 'client.key');
+  await writeFile(cert, 'CERT');
+  await writeFile(key, 'KEY');
+  const mtls = temporalSecurity(loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key }));
+  assert.ok(mtls.tls !== undefined && mtls.tls !== true);
+  assert.equal(mtls.tls.clientCertPair.crt.toString(), 'CERT');
+  assert.equal(mtls.tls.clientCertPair.key.toString(), 'KEY');
+
+  assert.throws(() => loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: cert }), (err: unknown) => err instanceof ConfigError && /go together/.test(err.message));
+  const missing = loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: join(dir, 'nope.pem'), TEMPORAL_TLS_KEY: key });
+  assert.throws(() => temporalSecurity(missing), (err: unknown) => err instanceof ConfigError && /TEMPORAL_TLS_CERT/.test(err.message));
 });
