@@ -18,6 +18,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { webApi } from '@slack/bolt';
 import type { Pool, PoolClient } from 'pg';
+import { checkout } from '../audit/checkout';
 import type {
   ApprovalEscalation,
   ApprovalRecord,
@@ -239,7 +240,9 @@ export class ApprovalStore {
    * clicks on the same approval are decided one after the other. A throw rolls back the votes.
    */
   async withLock<T>(approvalId: string, fn: (locked: LockedApproval) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const checked = await checkout(this.pool);
+    const { client } = checked;
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       // Lock first, read after: in READ COMMITTED a statement that waited for the lock still sees
@@ -260,10 +263,12 @@ export class ApprovalStore {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); // gone: not back to the pool
+      });
       throw err;
     } finally {
-      client.release();
+      checked.release(broken);
     }
   }
 

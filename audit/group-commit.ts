@@ -9,7 +9,8 @@
  * append back, or any failure of the group other than an unreachable database, hands the affected
  * appends back to the store's general, per-append path, which explains duplicates and order errors.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { checkout, type CheckedOutClient } from './checkout';
 import type { AuditEventInput } from './types';
 import { AuditUnavailableError, classifyPgError } from './errors';
 import { jsonText } from './chain';
@@ -95,21 +96,16 @@ export class GroupWriter {
       insert,
       'COMMIT',
     ].join(';\n');
-    let client: PoolClient;
+    let checked: CheckedOutClient;
     try {
-      client = await this.pool.connect();
+      checked = await checkout(this.pool);
     } catch (err) {
       const e = classifyPgError(err);
       for (const g of group) g.reject(e);
       return;
     }
+    const { client } = checked;
     let broken: Error | undefined;
-    // A connection lost while checked out is also emitted as 'error' on the client; the query's
-    // own rejection reports it, so the event must not become an uncaught exception.
-    const onError = (err: Error): void => {
-      broken = err;
-    };
-    client.on('error', onError);
     try {
       const results = (await client.query(sql)) as unknown as { rows: { session_id: string }[] }[];
       const inserted = new Map<string, number>();
@@ -128,8 +124,7 @@ export class GroupWriter {
         else g.resolve(undefined);
       }
     } finally {
-      client.off('error', onError);
-      client.release(broken);
+      checked.release(broken);
     }
   }
 }

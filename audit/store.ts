@@ -9,6 +9,7 @@
  * general path: one locked transaction that reads what is stored and explains what it finds.
  */
 import type { Pool, PoolClient } from 'pg';
+import { checkout, type CheckedOutClient } from './checkout';
 import { GroupWriter, INSERT_COLUMNS, LOCK_CLASS, eventTuples, guardTuple } from './group-commit';
 import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
 import { GENESIS_HASH, eventHash, jsonText, normalizeEvent, scrubString } from './chain';
@@ -242,18 +243,14 @@ export class AuditStore {
   }
 
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
+    let checked: CheckedOutClient;
     try {
-      client = await this.pool.connect();
+      checked = await checkout(this.pool);
     } catch (err) {
       throw classifyPgError(err);
     }
+    const { client } = checked;
     let broken: unknown;
-    // A connection lost while checked out is also emitted as 'error' on the client (see group-commit.ts).
-    const onError = (err: Error): void => {
-      broken = err;
-    };
-    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -267,8 +264,7 @@ export class AuditStore {
       }
       throw classifyPgError(err);
     } finally {
-      client.off('error', onError);
-      client.release(broken instanceof Error ? broken : undefined);
+      checked.release(broken instanceof Error ? broken : undefined);
     }
   }
 }

@@ -14,7 +14,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { checkout, type CheckedOutClient } from './checkout';
+import { checkout, type CheckedOutClient } from '../../audit/checkout';
 import type { z } from 'zod';
 import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';

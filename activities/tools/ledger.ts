@@ -5,7 +5,7 @@
  * running the handler again. Together: each idempotency key runs at most once.
  */
 import type { ClientBase, Pool } from 'pg';
-import { checkout } from './checkout';
+import { checkout } from '../../audit/checkout';
 
 export const LEDGER_DDL = `
 CREATE TABLE IF NOT EXISTS tool_executions (

@@ -1,5 +1,5 @@
 /**
- * Checking a client out of a pg pool safely.
+ * Checking a client out of a pg pool safely: every store and activity that holds a client uses this.
  *
  * A connection that drops while a client is checked out makes pg emit `'error'` on that
  * client; with no listener Node turns it into an uncaught exception and the worker dies.
