@@ -68,7 +68,7 @@ export function normalizeEvent(event: AuditEventInput): AuditEventInput {
   if (typeof event.sessionId !== 'string' || event.sessionId.length === 0) {
     throw new AuditInputError('an audit event needs a non-empty `sessionId`');
   }
-  if (!Number.isSafeInteger(event.seq) || event.seq < 1 || event.seq > 2_147_483_647) {
+  if (!Number.isSafeInteger(event.seq) || event.seq < 1 || event.seq > MAX_INT4) {
     throw new AuditInputError(`event seq \`${String(event.seq)}\` of session \`${event.sessionId}\` is not a positive integer`);
   }
   const time = new Date(event.at).getTime();

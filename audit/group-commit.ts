@@ -11,6 +11,7 @@
  */
 import type { Pool } from 'pg';
 import { checkout, type CheckedOutClient } from './checkout';
+import { EVENT_COLUMNS } from './rows';
 import type { AuditEventInput } from './types';
 import { AuditUnavailableError, classifyPgError } from './errors';
 import { jsonText } from './chain';
@@ -140,9 +141,8 @@ export function sqlLiteral(value: string): string {
 }
 
 /** The columns of an events insert, in the order of `eventTuples`. */
-export const INSERT_COLUMNS =
-  '(session_id, seq, kind, at, proposal_seq, tool, args, reasoning, decision, approval_id, approver, ' +
-  'latency_ms, token_cost, result_status, error, detail, prev_hash, hash)';
+/** The same columns the readers select: one list, so writer and readers cannot drift apart. */
+export const INSERT_COLUMNS = `(${EVENT_COLUMNS})`;
 
 /** The rows of a batch as SQL tuples (literals only, each typed), in `INSERT_COLUMNS` order. */
 export function eventTuples(

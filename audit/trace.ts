@@ -79,7 +79,6 @@ export async function loadTrace(pool: Pool, sessionId: string): Promise<SessionT
   return buildTrace(session, links.map((l) => l.event), alerts);
 }
 
-const OUTCOME_KINDS = new Set(['executed', 'failed', 'expired']);
 
 /** Groups events by proposal and tells each one. Pure. */
 export function buildTrace(session: SessionView, events: readonly AuditEventInput[], alerts: readonly AlertView[]): SessionTrace {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Gatehouse } from '../client';
-import { loadConfig } from '../client/config';
+import { loadConfig, temporalSecurity } from '../client/config';
 import { Approver } from './approver';
 import { Story } from './story';
 import type { DemoConfig, DemoContext, DemoOptions } from './types';
@@ -32,17 +32,17 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     const message = err instanceof Error ? err.message : String(err);
     throw new DemoConfigError(`no running gatehouse found: start one with \`npm start\` (or set TEMPORAL_ADDRESS and DATABASE_URL): ${message}`);
   }
-  const { temporalAddress, namespace, taskQueue, databaseUrl, productionDatabaseUrl } = config as unknown as Record<string, string | undefined>;
-  if (!temporalAddress || !databaseUrl || !productionDatabaseUrl) {
+  const { temporalAddress, namespace, taskQueue, databaseUrl, productionDatabaseUrl } = config;
+  if (!databaseUrl || !productionDatabaseUrl) {
     throw new DemoConfigError('no running gatehouse found: start one with `npm start` (or set TEMPORAL_ADDRESS, DATABASE_URL and GATEHOUSE_PRODUCTION_DATABASE_URL)');
   }
-  return { temporalAddress, namespace: namespace ?? 'default', taskQueue: taskQueue ?? 'gatehouse', databaseUrl, productionDatabaseUrl };
+  return { temporalAddress, namespace, taskQueue, databaseUrl, productionDatabaseUrl, security: temporalSecurity(config) };
 }
 
 export async function openDemo(options: DemoOptions, write?: (text: string) => void): Promise<OpenDemo> {
   const config = demoConfig();
   const story = new Story(options.json, write);
-  const gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue });
+  const gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, ...config.security });
   // The approver signals through the same Temporal client the CLI would build from this config.
   const temporal = gh.client;
   const auditPool = new Pool({ connectionString: config.databaseUrl, max: 4 });

@@ -28,7 +28,7 @@ export const resume: Scenario = {
       const first = await startDemoWorker(config, taskQueue, ctx.temporal);
       workers.push(first);
       story.say(`worker pid ${first.pid} polls task queue ${taskQueue}`);
-      gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue });
+      gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue, ...config.security });
       const session = ctx.track(await gh.startSession({
         sessionId: `resume-${ctx.runId}`,
         agentId: 'batch-bot',

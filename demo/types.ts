@@ -2,6 +2,7 @@
  * The shape of a demo scenario: a scripted agent that talks to Gatehouse only through the public
  * client (`client/`), narrated as a story, ending with the audit trail's trace of its sessions.
  */
+import type { TemporalSecurity } from '../client/config';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Gatehouse } from '../client';
@@ -47,6 +48,8 @@ export interface DemoConfig {
   readonly taskQueue: string;
   readonly databaseUrl: string;
   readonly productionDatabaseUrl: string;
+  /** TLS / API key of a real deployment (`TEMPORAL_TLS_*`, `TEMPORAL_API_KEY`); empty for the embedded stack. */
+  readonly security: TemporalSecurity;
 }
 
 /** What a scenario reports when it finishes: its sessions and the facts it observed. */

@@ -1,6 +1,7 @@
 /**
  * Canonical JSON and sha256, pure JavaScript so that workflow code can hash policies and
- * events without Node built-ins. Everything that hashes a value in Gatehouse uses these two.
+ * events without Node built-ins. Every canonical form in Gatehouse comes from `canonicalJson`;
+ * Node-side code (the audit chain) takes the same sha256 digest from `node:crypto`.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';

@@ -46,7 +46,7 @@ export function historyFromJson(json: unknown): proto.temporal.api.history.v1.IH
   return loaded as proto.temporal.api.history.v1.IHistory;
 }
 
-/** Replays a history file written by `gatehouse replay --save` or the recording script (JSON). */
+/** Replays a history file (JSON: `temporal workflow show --output json`, the Web UI export, or the recording script). */
 export async function replayFile(file: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   const json = JSON.parse(await readFile(file, 'utf8')) as unknown;
   return replayHistory(historyFromJson(json), file, options);

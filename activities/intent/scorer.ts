@@ -18,6 +18,7 @@ import {
 import { createEmbeddingsClient } from './embeddings';
 import { IntentConfigError } from './errors';
 import { calibrate, denseCosine, textSimilarity } from './text';
+import { REDACTED } from '../tools/redact';
 
 /** One executed action, as the workflow reports it. */
 export interface IntentAction {
@@ -115,7 +116,7 @@ function collectSalient(value: unknown, parts: string[], depth: number): void {
   if (depth > 2 || value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value)) {
     if (v === true) parts.push(k); // a flag like testOnly says what the call is about
-    else if (typeof v === 'string' && v.length <= 80 && v !== '[REDACTED]' && !UUID.test(v)) parts.push(v);
+    else if (typeof v === 'string' && v.length <= 80 && v !== REDACTED && !UUID.test(v)) parts.push(v);
     else if (typeof v === 'object') collectSalient(v, parts, depth + 1);
   }
 }

@@ -3,8 +3,8 @@
  * and resume a fleet of sessions during an incident, halt one session (the kill switch).
  *
  *   gatehouse replay <workflowId> | --file <history.json>
- *   gatehouse pause  --agent <id> | --tool <name> | --all  --by <who> [--reason text]
- *   gatehouse resume --agent <id> | --tool <name> | --all  --by <who>
+ *   gatehouse pause  --agent <id> | --tool <name> | --all  [--by <who>] [--reason text]
+ *   gatehouse resume --agent <id> | --tool <name> | --all  [--by <who>]   (--by defaults to your user name)
  *   gatehouse halt <sessionId> --by <who> --reason <text>
  */
 import { userInfo } from 'node:os';

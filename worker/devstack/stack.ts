@@ -20,7 +20,7 @@ import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { createApprovalsApp } from '../../approvals/app';
 import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
-import { dataDir as defaultDataDir, loadConfig, PROJECT_ROOT, readStackFile, stackFilePath, type GatehouseConfig, type StackFile } from '../../client/config';
+import { dataDir as defaultDataDir, loadConfig, PROJECT_ROOT, readStackFile, stackFilePath, temporalSecurity, type GatehouseConfig, type StackFile } from '../../client/config';
 import { parsePolicyText, type PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { preferredPort } from './ports';
@@ -188,8 +188,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
     checkAbort();
 
-    // 4. Temporal connections for the worker and the approvals app.
-    const connection = await Connection.connect({ address: temporal.address });
+    // 4. Temporal connections for the worker and the approvals app (TLS / API key for a real deployment).
+    const security = temporal.embedded ? {} : temporalSecurity(fromEnv);
+    const connection = await Connection.connect({ address: temporal.address, ...security });
     stoppers.push({ name: 'temporal client', stop: () => connection.close() });
     const client = new Client({ connection, namespace: temporal.namespace });
     checkAbort();
@@ -199,7 +200,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (options.worker !== false) {
       const policyFile = options.policyFile ?? (env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
       const policy = await loadPolicy(policyFile);
-      const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address, ...security });
       stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
       const slackClient = fromEnv.slack
         ? createSlackClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl)
