@@ -12,7 +12,7 @@
  *
  * The store, the renderer and the escalation ladder live here (not in `approvals/`) because the
  * layering lets `approvals/` (the Bolt app, the CLI checks) import activities, never the reverse;
- * `approvals/store.ts`, `approvals/messages.ts` and `approvals/ladder.ts` re-export them.
+ * `approvals/store.ts` and `approvals/messages.ts` re-export them.
  * Node-only.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -188,16 +188,6 @@ export class ApprovalStore {
     return (rows as Row[]).map(toRecord);
   }
 
-  /** The Slack post made at `level`, if any: how a retried activity knows not to post again. */
-  async postAt(approvalId: string, level: number): Promise<SlackPost | undefined> {
-    const { rows } = await this.pool.query(
-      'SELECT level, channel, ts FROM approval_posts WHERE approval_id = $1 AND level = $2',
-      [approvalId, level],
-    );
-    const row = rows[0] as Row | undefined;
-    return row ? { level: Number(row.level), channel: String(row.channel), ts: String(row.ts) } : undefined;
-  }
-
   /** Records a Slack post; the first post (level 0) is also kept on the approval row. */
   async recordPost(approvalId: string, post: SlackPost): Promise<void> {
     await this.pool.query(
@@ -349,7 +339,7 @@ function context(text: string): Block {
 
 function describeGroups(record: ApprovalRecord, level: number): string {
   if (hasNoApprovers(record)) return 'nobody: the policy lists no member in these groups, so the deadline will deny it';
-  const groups = record.requirement.groups.slice(0, level + 1).map((g) => `\`${escapeMrkdwn(g)}\``);
+  const groups = allowedGroups(record, level).map((g) => `\`${escapeMrkdwn(g)}\``);
   const required = record.requirement.approversRequired;
   return `${groups.join(', ') || 'none'}${required > 1 ? ` (${required} distinct approvers)` : ''}`;
 }
@@ -527,7 +517,8 @@ export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
   const { store, slack, log } = deps;
 
   async function post(record: ApprovalRecord, level: number, msg: RenderedMessage): Promise<RequestApprovalResult> {
-    const existing = await store.postAt(record.approvalId, level);
+    // `record` was read just now: its posts tell whether a retried activity already posted this level.
+    const existing = record.posts.find((p) => p.level === level);
     if (existing || !slack) return existing ? { post: existing, postedNow: false } : { postedNow: false };
     let res;
     try {

@@ -11,10 +11,10 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
 import type { ApprovalStore } from './store';
-import { allowedGroups, currentLevel, hasNoApprovers } from './ladder';
+import { allowedGroups, currentLevel, hasNoApprovers } from '../activities/approvals';
 import type { ApprovalRecord, ApprovalVote } from './types';
 
-export { allowedGroups, currentLevel, hasNoApprovers } from './ladder';
+export { allowedGroups, currentLevel, hasNoApprovers } from '../activities/approvals';
 
 /** Who is deciding: a Slack user (id and handle) or a CLI `--as` name. At least one is set. */
 export interface Actor {
