@@ -51,14 +51,6 @@ function scrub(value: unknown): unknown {
   return value;
 }
 
-/** The JSON text of each normalized JSON member, kept so the store need not serialise it again. */
-const JSON_TEXT = new WeakMap<object, string>();
-
-/** JSON text of a normalized event's JSON member (cached by `normalizeEvent`). */
-export function jsonText(value: unknown): string {
-  return (value !== null && typeof value === 'object' ? JSON_TEXT.get(value) : undefined) ?? JSON.stringify(value);
-}
-
 /**
  * The event exactly as the database will give it back: JSON round-tripped, `null`/`undefined`
  * members dropped, `at` in `toISOString()` form (millisecond precision, UTC). Hashing this form
@@ -99,7 +91,6 @@ export function normalizeEvent(event: AuditEventInput): AuditEventInput {
         value = scrub(value);
         text = JSON.stringify(value);
       }
-      if (value !== null && typeof value === 'object') JSON_TEXT.set(value, text);
       out[field] = value;
     } else {
       out[field] = scrubString(String(raw));

@@ -2,8 +2,10 @@
  * Group commit for the audit store's common case. Appends that continue a chain head the store
  * already knows are queued; a flush writes many sessions' appends in ONE round trip and ONE
  * commit: a multi-statement transaction that takes each session's advisory lock (in one global
- * order), runs one INSERT whose per-session guards decide which appends go in, and commits. Each caller's promise settles only
- * after that commit, so write-ahead holds: nothing is reported recorded before it is durable.
+ * order), runs one INSERT whose per-session guards decide which appends go in, and commits. The
+ * rows and the guards travel as two JSON documents, so PostgreSQL parses and plans a statement of
+ * the same small shape whatever the group's size. Each caller's promise settles only after that
+ * commit, so write-ahead holds: nothing is reported recorded before it is durable.
  *
  * A guard (predecessor stored with the expected hash, none of the batch stored yet) that holds an
  * append back, or any failure of the group other than an unreachable database, hands the affected
@@ -11,22 +13,29 @@
  */
 import type { Pool } from 'pg';
 import { checkout, type CheckedOutClient } from './checkout';
-import { EVENT_COLUMNS } from './rows';
-import type { AuditEventInput } from './types';
+import { EVENT_COLUMNS, eventRecordset, type EventRecord } from './rows';
 import { AuditUnavailableError, classifyPgError } from './errors';
-import { jsonText } from './chain';
 
 /** Advisory-lock namespace of the audit chains ("ga"), shared with the store's general path. */
 export const LOCK_CLASS = 0x6761;
 
-/** One append ready to be written: its rows and its guard, as SQL literals, built when it is queued. */
+/**
+ * What must hold for an append's rows to go in: its predecessor (`first_seq - 1`; none when 0) is
+ * stored with `prev_hash`, and none of `first_seq..last_seq` is stored yet.
+ */
+export interface GroupGuard {
+  readonly session_id: string;
+  readonly first_seq: number;
+  readonly last_seq: number;
+  readonly prev_hash: string;
+}
+
+/** One append ready to be written: its rows, chained, and its guard. */
 export interface GroupItem {
   readonly sessionId: string;
   readonly lockKey: number;
-  /** One `(…)` tuple per event, in `events` column order (see `eventTuples`). */
-  readonly tuples: readonly string[];
-  /** `(session_id, first_seq, last_seq, prev_seq, prev_hash)` (see `guardTuple`). */
-  readonly guard: string;
+  readonly rows: readonly EventRecord[];
+  readonly guard: GroupGuard;
 }
 
 /** Rows a single flush carries at most (keeps the statement text in the low megabytes). */
@@ -64,11 +73,11 @@ export class GroupWriter {
       let rows = 0;
       for (const item of this.queue) {
         // One append per session per group: a session's next append waits for its predecessor.
-        if (sessions.has(item.sessionId) || (group.length > 0 && rows + item.tuples.length > MAX_ROWS_PER_FLUSH)) rest.push(item);
+        if (sessions.has(item.sessionId) || (group.length > 0 && rows + item.rows.length > MAX_ROWS_PER_FLUSH)) rest.push(item);
         else {
           group.push(item);
           sessions.add(item.sessionId);
-          rows += item.tuples.length;
+          rows += item.rows.length;
         }
       }
       this.queue = rest;
@@ -83,17 +92,23 @@ export class GroupWriter {
   private async write(group: readonly Queued[]): Promise<void> {
     // Locks in one global order (the store's general path uses the same), so no deadlock.
     const keys = [...new Set(group.map((g) => g.lockKey))].sort((a, b) => a - b);
+    const guards = sqlLiteral(JSON.stringify(group.map((g) => g.guard)));
+    const rows = sqlLiteral(JSON.stringify(group.flatMap((g) => g.rows)));
     // One statement for the whole group: a session's rows go in only if its guard holds.
     const insert =
-      `WITH g (session_id, first_seq, last_seq, prev_seq, prev_hash) AS (VALUES ${group.map((g) => g.guard).join(', ')}), ` +
-      'ok AS (SELECT g.session_id FROM g WHERE ' +
-      '(g.prev_seq = 0 OR EXISTS (SELECT 1 FROM events e WHERE e.session_id = g.session_id AND e.seq = g.prev_seq AND e.hash = g.prev_hash)) ' +
-      'AND NOT EXISTS (SELECT 1 FROM events e WHERE e.session_id = g.session_id AND e.seq BETWEEN g.first_seq AND g.last_seq)) ' +
-      `INSERT INTO events ${INSERT_COLUMNS} SELECT v.* FROM (VALUES ${group.flatMap((g) => g.tuples).join(', ')}) AS v ${INSERT_COLUMNS} ` +
+      `WITH g AS (SELECT * FROM json_to_recordset(${guards}::json) AS g(session_id text, first_seq int4, last_seq int4, prev_hash text)), ` +
+      // A scalar subquery runs once per guard, as one range scan of the (session_id, seq) index:
+      // unlike EXISTS, the planner cannot turn it into a join that reads the whole table.
+      'ok AS (SELECT g.session_id FROM g WHERE (SELECT ' +
+      'count(*) FILTER (WHERE e.seq = g.first_seq - 1 AND e.hash = g.prev_hash) = CASE WHEN g.first_seq = 1 THEN 0 ELSE 1 END ' +
+      'AND count(*) FILTER (WHERE e.seq >= g.first_seq) = 0 ' +
+      'FROM events e WHERE e.session_id = g.session_id AND e.seq BETWEEN g.first_seq - 1 AND g.last_seq)) ' +
+      `INSERT INTO events (${EVENT_COLUMNS}) SELECT v.* FROM ${eventRecordset(`${rows}::json`)} ` +
       'WHERE v.session_id IN (SELECT session_id FROM ok) ON CONFLICT (session_id, seq) DO NOTHING RETURNING session_id';
+    // unnest yields the keys in array order, so the locks are taken in that order.
     const sql = [
       'BEGIN',
-      ...keys.map((k) => `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${k})`),
+      `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, k) FROM unnest('{${keys.join(',')}}'::int4[]) AS k`,
       insert,
       'COMMIT',
     ].join(';\n');
@@ -110,7 +125,7 @@ export class GroupWriter {
     try {
       const results = (await client.query(sql)) as unknown as { rows: { session_id: string }[] }[];
       const inserted = new Map<string, number>();
-      for (const row of results[1 + keys.length]?.rows ?? []) inserted.set(row.session_id, (inserted.get(row.session_id) ?? 0) + 1);
+      for (const row of results[2]?.rows ?? []) inserted.set(row.session_id, (inserted.get(row.session_id) ?? 0) + 1);
       for (const g of group) g.resolve(inserted.get(g.sessionId));
     } catch (err) {
       // A failed statement leaves the multi-statement transaction open and aborted.
@@ -138,34 +153,4 @@ export class GroupWriter {
 export function sqlLiteral(value: string): string {
   const quoted = value.replace(/'/g, "''");
   return value.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
-}
-
-/** The columns of an events insert, in the order of `eventTuples`. */
-/** The same columns the readers select: one list, so writer and readers cannot drift apart. */
-export const INSERT_COLUMNS = `(${EVENT_COLUMNS})`;
-
-/** The rows of a batch as SQL tuples (literals only, each typed), in `INSERT_COLUMNS` order. */
-export function eventTuples(
-  batch: readonly AuditEventInput[],
-  hashes: readonly { readonly prevHash: string; readonly hash: string }[],
-): string[] {
-  const lit = sqlLiteral;
-  const num = (n: number | undefined, cast: string): string => (n === undefined ? `NULL::${cast}` : `${n}::${cast}`);
-  const text = (v: string | undefined): string => (v === undefined ? 'NULL::text' : lit(v));
-  const json = (v: unknown): string => (v === undefined ? 'NULL::jsonb' : `${lit(jsonText(v))}::jsonb`);
-  return batch.map((e, i) => {
-    const h = hashes[i]!;
-    return `(${lit(e.sessionId)}, ${e.seq}::int4, ${lit(e.kind)}, ${lit(e.at)}::timestamptz, ${num(e.proposalSeq, 'int4')}, ` +
-      `${text(e.tool)}, ${json(e.args)}, ${text(e.reasoning)}, ${json(e.decision)}, ${text(e.approvalId)}, ${text(e.approver)}, ` +
-      `${num(e.latencyMs, 'float8')}, ${num(e.tokenCost, 'float8')}, ${text(e.resultStatus)}, ${text(e.error)}, ${json(e.detail)}, ` +
-      `${lit(h.prevHash)}, ${lit(h.hash)})`;
-  });
-}
-
-/**
- * The guard of a batch: its rows go in only if the predecessor (`prev_seq`, 0 for none) is stored
- * with `prev_hash` and none of `first_seq..last_seq` is stored yet.
- */
-export function guardTuple(sessionId: string, firstSeq: number, lastSeq: number, prevHash: string): string {
-  return `(${sqlLiteral(sessionId)}, ${firstSeq}::int4, ${lastSeq}::int4, ${firstSeq - 1}::int4, ${sqlLiteral(prevHash)})`;
 }

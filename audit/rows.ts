@@ -5,10 +5,56 @@
 import type { AuditEventInput, AuditEventKind } from './types';
 import type { ChainedEvent } from './chain';
 
-/** The columns of `events` the readers select, in this order. */
-export const EVENT_COLUMNS =
-  'session_id, seq, kind, at, proposal_seq, tool, args, reasoning, decision, approval_id, approver, ' +
-  'latency_ms, token_cost, result_status, error, detail, prev_hash, hash';
+/** The columns of `events` that record an event, with their types: one list for writers and readers. */
+const EVENT_COLUMN_TYPES = [
+  ['session_id', 'text'], ['seq', 'int4'], ['kind', 'text'], ['at', 'timestamptz'], ['proposal_seq', 'int4'],
+  ['tool', 'text'], ['args', 'jsonb'], ['reasoning', 'text'], ['decision', 'jsonb'], ['approval_id', 'text'],
+  ['approver', 'text'], ['latency_ms', 'float8'], ['token_cost', 'float8'], ['result_status', 'text'],
+  ['error', 'text'], ['detail', 'jsonb'], ['prev_hash', 'text'], ['hash', 'text'],
+] as const;
+
+/** The columns of `events` the readers select and the writers insert, in this order. */
+export const EVENT_COLUMNS = EVENT_COLUMN_TYPES.map(([name]) => name).join(', ');
+
+/**
+ * The rows of a JSON array of `EventRecord`s, for `INSERT INTO events (EVENT_COLUMNS) SELECT ...`:
+ * PostgreSQL parses one JSON document per statement instead of a literal or a parameter per value.
+ */
+export function eventRecordset(json: string): string {
+  return `json_to_recordset(${json}) AS v(${EVENT_COLUMN_TYPES.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+}
+
+/** An event as one element of an `eventRecordset` array: its columns by name, absent ones NULL. */
+export interface EventRecord {
+  readonly session_id: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly at: string;
+  readonly proposal_seq?: number;
+  readonly tool?: string;
+  readonly args?: unknown;
+  readonly reasoning?: string;
+  readonly decision?: unknown;
+  readonly approval_id?: string;
+  readonly approver?: string;
+  readonly latency_ms?: number;
+  readonly token_cost?: number;
+  readonly result_status?: string;
+  readonly error?: string;
+  readonly detail?: unknown;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
+
+/** A normalized event with its links, as the writers insert it (the inverse of `rowToChained`). */
+export function eventRecord(e: AuditEventInput, prevHash: string, hash: string): EventRecord {
+  return {
+    session_id: e.sessionId, seq: e.seq, kind: e.kind, at: e.at, proposal_seq: e.proposalSeq, tool: e.tool,
+    args: e.args, reasoning: e.reasoning, decision: e.decision, approval_id: e.approvalId, approver: e.approver,
+    latency_ms: e.latencyMs, token_cost: e.tokenCost, result_status: e.resultStatus, error: e.error,
+    detail: e.detail, prev_hash: prevHash, hash,
+  };
+}
 
 /** An `events` row as node-pg returns it. */
 export interface EventRow {

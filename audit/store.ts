@@ -10,9 +10,10 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { checkout, type CheckedOutClient } from './checkout';
-import { GroupWriter, INSERT_COLUMNS, LOCK_CLASS, eventTuples, guardTuple } from './group-commit';
+import { GroupWriter, LOCK_CLASS } from './group-commit';
+import { EVENT_COLUMNS, eventRecord, eventRecordset, type EventRecord } from './rows';
 import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
-import { GENESIS_HASH, eventHash, jsonText, normalizeEvent, scrubString } from './chain';
+import { GENESIS_HASH, eventHash, normalizeEvent, scrubString } from './chain';
 import { AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
 import { sha256Hex } from './hashing';
 
@@ -22,9 +23,8 @@ export interface AppendResult {
   readonly duplicates: number;
 }
 
-/** Rows per INSERT statement (18 parameters a row stays far below PostgreSQL's 65,535). */
+/** Rows per INSERT statement (keeps one JSON parameter in the low megabytes). */
 const ROWS_PER_INSERT = 1000;
-const PARAMS_PER_ROW = 18;
 
 /** The per-session lock key: 32 bits of the session id's sha256, as a signed int4 literal. */
 function lockKey(sessionId: string): number {
@@ -32,7 +32,7 @@ function lockKey(sessionId: string): number {
 }
 
 function jsonParam(value: unknown): string | null {
-  return value === undefined ? null : jsonText(value);
+  return value === undefined ? null : JSON.stringify(value);
 }
 
 export interface AuditStoreOptions {
@@ -119,8 +119,7 @@ export class AuditStore {
     const known = new Map<number, string>([[0, GENESIS_HASH]]);
     for (const row of existing.rows) known.set(row.seq, row.hash);
 
-    const params: unknown[] = [];
-    let rows = 0;
+    const records: EventRecord[] = [];
     let duplicates = 0;
     for (const event of batch) {
       if (known.has(event.seq)) {
@@ -132,27 +131,19 @@ export class AuditStore {
       if (prevHash === undefined) throw new AuditOrderError(sessionId, event.seq);
       const hash = eventHash(prevHash, event);
       known.set(event.seq, hash);
-      params.push(
-        event.sessionId, event.seq, event.kind, event.at, event.proposalSeq ?? null, event.tool ?? null,
-        jsonParam(event.args), event.reasoning ?? null, jsonParam(event.decision), event.approvalId ?? null,
-        event.approver ?? null, event.latencyMs ?? null, event.tokenCost ?? null, event.resultStatus ?? null,
-        event.error ?? null, jsonParam(event.detail), prevHash, hash,
-      );
-      rows += 1;
+      records.push(eventRecord(event, prevHash, hash));
     }
     let inserted = 0;
-    for (let start = 0; start < rows; start += ROWS_PER_INSERT) {
-      const count = Math.min(ROWS_PER_INSERT, rows - start);
-      const slice = params.slice(start * PARAMS_PER_ROW, (start + count) * PARAMS_PER_ROW);
+    for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
       const result = await client.query(
-        `INSERT INTO events ${INSERT_COLUMNS} VALUES ${valuesList(count)} ON CONFLICT (session_id, seq) DO NOTHING`,
-        slice,
+        `INSERT INTO events (${EVENT_COLUMNS}) SELECT v.* FROM ${eventRecordset('$1::json')} ON CONFLICT (session_id, seq) DO NOTHING`,
+        [JSON.stringify(records.slice(start, start + ROWS_PER_INSERT))],
       );
       inserted += result.rowCount ?? 0;
     }
     const head = known.get(last);
     if (head !== undefined) this.remember(sessionId, last, head);
-    return { inserted, duplicates: duplicates + (rows - inserted) };
+    return { inserted, duplicates: duplicates + (records.length - inserted) };
   }
 
   /**
@@ -170,14 +161,15 @@ export class AuditStore {
       if (head === undefined || head.seq !== first - 1) return undefined;
       prev = head.hash;
     }
-    const hashes = batch.map((e) => {
+    const prevHash = prev;
+    const rows = batch.map((e) => {
       const hash = eventHash(prev, e);
-      const link = { prevHash: prev, hash };
+      const row = eventRecord(e, prev, hash);
       prev = hash;
-      return link;
+      return row;
     });
     const inserted = await this.group.submit({
-      sessionId, lockKey: lockKey(sessionId), tuples: eventTuples(batch, hashes), guard: guardTuple(sessionId, first, last, hashes[0]!.prevHash),
+      sessionId, lockKey: lockKey(sessionId), rows, guard: { session_id: sessionId, first_seq: first, last_seq: last, prev_hash: prevHash },
     });
     if (inserted === undefined) {
       this.heads.delete(sessionId);
@@ -267,18 +259,4 @@ export class AuditStore {
       checked.release(broken instanceof Error ? broken : undefined);
     }
   }
-}
-
-/** `($1, $2, ...), (...)` for `count` rows of the events insert. */
-function valuesList(count: number): string {
-  const rows: string[] = [];
-  for (let r = 0; r < count; r += 1) {
-    const base = r * PARAMS_PER_ROW;
-    const p = (i: number): string => `$${base + i}`;
-    rows.push(
-      `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::timestamptz, ${p(5)}::int4, ${p(6)}, ${p(7)}::jsonb, ${p(8)}, ${p(9)}::jsonb, ` +
-      `${p(10)}, ${p(11)}, ${p(12)}::float8, ${p(13)}::float8, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}, ${p(18)})`,
-    );
-  }
-  return rows.join(', ');
 }

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import fc from 'fast-check';
 import { AuditStore } from '../../audit/store';
 import { AuditInputError, AuditOrderError, AuditUnavailableError, UnknownSessionError } from '../../audit/errors';
 import { verifyDatabase } from '../../audit/verify';
@@ -12,8 +13,10 @@ import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { freePort } from '../../worker/devstack/ports';
 import { incidentSession } from './fixtures';
 import type { AuditEventInput } from '../../audit/types';
-import { GroupWriter, eventTuples, guardTuple } from '../../audit/group-commit';
+import { GroupWriter } from '../../audit/group-commit';
+import { eventRecord } from '../../audit/rows';
 import { GENESIS_HASH, eventHash, normalizeEvent } from '../../audit/chain';
+import { readEvents } from '../../audit/queries';
 
 let db: TestDatabase;
 let store: AuditStore;
@@ -163,6 +166,38 @@ describe('two workers on one session', () => {
   });
 });
 
+describe('arbitrary payloads', () => {
+  // Any string (lone surrogates and NUL included) and any JSON value, written by both paths:
+  // the group commit (a fresh store continuing its own head) and the general path (a retry
+  // through a store that never saw the session). What is read back is what was hashed.
+  const text = fc.string({ unit: 'binary', maxLength: 24 });
+  const json = fc.jsonValue({ maxDepth: 3 });
+  const payload = fc.record({
+    tool: text, reasoning: text, error: text,
+    args: fc.dictionary(text, json, { maxKeys: 4 }),
+    detail: fc.dictionary(text, json, { maxKeys: 4 }),
+    latencyMs: fc.double({ noNaN: true, noDefaultInfinity: true }),
+  }, { requiredKeys: ['tool', 'args'] });
+
+  test('any strings and JSON round-trip through both write paths and verify', async () => {
+    let n = 0;
+    await fc.assert(fc.asyncProperty(fc.array(payload, { minLength: 1, maxLength: 4 }), async (payloads) => {
+      const sessionId = `prop-${n += 1}`;
+      const events: AuditEventInput[] = payloads.map((p, i) => ({
+        sessionId, seq: i + 1, kind: 'proposed', at: '2026-11-01T10:00:00Z', proposalSeq: i + 1, ...p,
+      }));
+      const writer = new AuditStore(db.pool);
+      const half = Math.ceil(events.length / 2);
+      assert.deepEqual(await writer.append(events.slice(0, half)), { inserted: half, duplicates: 0 });
+      assert.deepEqual(await writer.append(events.slice(half)), { inserted: events.length - half, duplicates: 0 });
+      assert.deepEqual(await store.append(events), { inserted: 0, duplicates: events.length });
+      const stored = await readEvents(db.pool, sessionId);
+      assert.deepEqual(stored.map((l) => l.event), events.map(normalizeEvent));
+      assert.equal((await verifyDatabase(db.pool, { sessionId })).ok, true);
+    }), { numRuns: 60 });
+  });
+});
+
 describe('session row and alerts', () => {
   test('patchSession merges counters and keeps absent fields; unknown sessions are refused', async () => {
     const s = incidentSession('sr-1', '2026-11-01T10:00:00Z');
@@ -225,9 +260,10 @@ describe('group commit', () => {
     const item = (sessionId: string, bad = false) => {
       const event = normalizeEvent({ sessionId, seq: 1, kind: 'session-started', at: '2026-11-01T10:00:00Z' });
       const hash = eventHash(GENESIS_HASH, event);
-      const [tuple] = eventTuples([event], [{ prevHash: GENESIS_HASH, hash }]);
+      const row = eventRecord(event, GENESIS_HASH, hash);
       // A row PostgreSQL refuses (the store's own validation never lets such a row through).
-      return { sessionId, lockKey: 1, tuples: [bad ? tuple!.replace('1::int4', `'x'::int4`) : tuple!], guard: guardTuple(sessionId, 1, 1, GENESIS_HASH) };
+      const rows = [bad ? { ...row, seq: 'x' as unknown as number } : row];
+      return { sessionId, lockKey: 1, rows, guard: { session_id: sessionId, first_seq: 1, last_seq: 1, prev_hash: GENESIS_HASH } };
     };
     // The first flush goes at once; the three submitted while it is in flight form the next group.
     const first = writer.submit(item('gc-w'));
