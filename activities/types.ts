@@ -7,6 +7,7 @@ import type { ApprovalEscalation, ApprovalRequest, ApprovalResolution } from '..
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
 import type { ToolInfo } from '../policies/types';
 import type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult } from './tools/activities';
+import type { ToolExecution } from './tools/define';
 
 /** What the workflow needs of a tool to proxy its activity (the catalog's `ToolDescriptor`). */
 export interface SessionToolDescriptor extends ToolInfo {
@@ -15,6 +16,8 @@ export interface SessionToolDescriptor extends ToolInfo {
   readonly maxAttempts: number;
   readonly nonRetryable?: readonly string[];
   readonly idempotent: boolean;
+  /** Absent in sessions started before tools could run as local activities: a regular activity. */
+  readonly execution?: ToolExecution;
 }
 
 export interface LoadSessionContextInput {

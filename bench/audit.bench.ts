@@ -8,7 +8,6 @@
  *    start-up) for a session of 10,000 events, median of 3.
  * Last line: `{"events_per_s":…,"trace_10k_ms":…}`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { loadTrace, renderTraceText } from '../audit/trace';
 import type { AuditEventInput, SessionRecord } from '../audit/types';
 import type { Decision } from '../policies/types';
 import { startEmbeddedPostgres } from '../worker/devstack/postgres';
+import { cpuSecondsOfTree } from './fixtures/cpu';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 64);
 const PROPOSALS = Number(process.env.BENCH_PROPOSALS ?? 60);
@@ -59,30 +59,6 @@ function proposalBatches(sessionId: string, p: number, t0: number): [AuditEventI
   ];
 }
 
-/** CPU seconds used so far by the postgres server and its live backends (Linux /proc; 0 elsewhere). */
-function postgresCpuSeconds(rootPid: number): number {
-  try {
-    const ticks = 100; // USER_HZ on Linux
-    const stats = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
-      try {
-        const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-        return { pid: Number(pid), ppid: Number(fields[1]), cpu: Number(fields[11]) + Number(fields[12]) };
-      } catch {
-        return undefined;
-      }
-    }).filter((x): x is { pid: number; ppid: number; cpu: number } => x !== undefined);
-    const tree = new Set([rootPid]);
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const st of stats) if (!tree.has(st.pid) && tree.has(st.ppid)) { tree.add(st.pid); grew = true; }
-    }
-    return stats.filter((st) => tree.has(st.pid)).reduce((n, st) => n + st.cpu, 0) / ticks;
-  } catch {
-    return 0;
-  }
-}
-
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-audit-'));
   const server = await startEmbeddedPostgres({ dataDir, removeDataDirOnStop: true, noFsync: NO_FSYNC });
@@ -99,7 +75,7 @@ async function main(): Promise<void> {
     await Promise.all(ids.map((id) => store.startSession(record(id, t0))));
     const started = performance.now();
     const cpu = process.cpuUsage();
-    const pgCpu = postgresCpuSeconds(server.pid);
+    const pgCpu = cpuSecondsOfTree(server.pid);
     await Promise.all(ids.map(async (id) => {
       for (let p = 1; p <= PROPOSALS; p += 1) {
         const [ahead, outcome] = proposalBatches(id, p, t0);
@@ -110,7 +86,7 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const nodeCpuS = (used.user + used.system) / 1e6;
-    const pgCpuS = postgresCpuSeconds(server.pid) - pgCpu;
+    const pgCpuS = cpuSecondsOfTree(server.pid) - pgCpu;
     const events = SESSIONS * PROPOSALS * 3;
     const eventsPerS = Math.round(events / seconds);
     console.log(`append: ${events} events in ${SESSIONS} concurrent sessions (${PROPOSALS} proposals each, 2 appends per proposal, pool ${POOL}, fsync ${NO_FSYNC ? 'off' : 'on'}): ${seconds.toFixed(2)} s = ${eventsPerS} events/s; CPU used: this process ${nodeCpuS.toFixed(2)} s, postgres ${pgCpuS.toFixed(2)} s (${Math.round(((nodeCpuS + pgCpuS) / events) * 1e6)} µs per event); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -1,11 +1,16 @@
 /**
  * `npm run bench:session`: what Gatehouse adds to a tool call, against a real Temporal dev server.
  *
- * - gated: the round trip of an autonomous `propose` (update → policy in-workflow → one `runTool`
- *   activity that writes the write-ahead audit events, runs the tool, writes the outcome → intent
- *   score as a local activity → result);
+ * - gated: the round trip of an autonomous `propose` (update → argument check as a local activity →
+ *   policy in-workflow → one `runTool` call (a local activity for a quick tool such as this one)
+ *   that writes the write-ahead audit events, runs the tool, writes the outcome → intent score as
+ *   a local activity → result);
  * - plain: the same tool handler as a plain Temporal activity behind an update, without Gatehouse;
- * - throughput: proposals per second with 50 concurrent sessions on one worker.
+ *   plain local: the same as a plain local activity;
+ * - throughput: calls per second with 50 concurrent sessions on one worker — gated, and the same
+ *   load as plain activities, plain local activities and updates that do nothing (the floor of
+ *   this server), each with the CPU it cost per call in this process (client + worker), the
+ *   Temporal server and PostgreSQL.
  *
  * Runs on an in-memory dev server (the JSON line), then repeats the latency part on a file-backed
  * (SQLite) server and prints it on the line before. Last line: one JSON object.
@@ -23,6 +28,7 @@ import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase } from '../test/support/servers';
+import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
 
 const TOOL = 'volumes.list';
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -61,13 +67,45 @@ interface Figures {
   gated_p99_ms: number;
   plain_p50_ms: number;
   plain_p99_ms: number;
+  plain_local_p50_ms: number;
   overhead_ratio: number;
+  /** gated p50 / plain local activity p50: what Gatehouse adds to the same kind of call. */
+  overhead_ratio_vs_local: number;
   proposals_per_s?: number;
-  /** The same concurrent load as plain activities without Gatehouse: the server's own ceiling. */
+  /** The same concurrent load without Gatehouse: plain activities, plain local activities, empty updates. */
   plain_calls_per_s?: number;
+  plain_local_calls_per_s?: number;
+  noop_updates_per_s?: number;
 }
 
-async function run(address: string, withThroughput: boolean, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
+/** Calls per second of one concurrent load, and the CPU milliseconds each call cost, by process. */
+interface Load {
+  readonly perSecond: number;
+  readonly cpuMsPerCall: { readonly node: number; readonly temporal: number; readonly postgres: number };
+}
+
+async function measureLoad(temporalPid: number, calls: number, load: () => Promise<unknown>): Promise<Load> {
+  const before = { node: ownCpuSeconds(), temporal: cpuSecondsOfTree(temporalPid), postgres: cpuSecondsOfCommand('postgres') };
+  const t = performance.now();
+  await load();
+  const seconds = (performance.now() - t) / 1000;
+  const per = (now: number, then: number) => Math.round(((now - then) * 1000 / calls) * 100) / 100;
+  return {
+    perSecond: Math.round(calls / seconds),
+    cpuMsPerCall: {
+      node: per(ownCpuSeconds(), before.node),
+      temporal: per(cpuSecondsOfTree(temporalPid), before.temporal),
+      postgres: per(cpuSecondsOfCommand('postgres'), before.postgres),
+    },
+  };
+}
+
+function describeLoad(name: string, l: Load): string {
+  const c = l.cpuMsPerCall;
+  return `${name}: ${l.perSecond}/s; CPU per call: node ${c.node} ms, temporal ${c.temporal} ms, postgres ${c.postgres} ms (total ${Math.round((c.node + c.temporal + c.postgres) * 100) / 100} ms)`;
+}
+
+async function run(address: string, temporalPid: number, withThroughput: boolean, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
   const taskQueue = `bench-session-${randomBytes(4).toString('hex')}`;
   const connection = await NativeConnection.connect({ address });
   const worker = await createGatehouseWorker({
@@ -77,7 +115,7 @@ async function run(address: string, withThroughput: boolean, deps: Awaited<Retur
     catalog: deps.catalog,
     policy: POLICY,
     workflowBundle: deps.bundle,
-    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200 },
+    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') },
   });
   const plainQueue = `${taskQueue}-plain`;
   const def = deps.catalog.get(TOOL)!;
@@ -115,42 +153,59 @@ async function run(address: string, withThroughput: boolean, deps: Awaited<Retur
         const plain = await timeEach(LATENCY_CALLS, async () => {
           await plainHandle.executeUpdate('call', { args: [{ tool: TOOL, args: {} }] });
         });
+        const plainLocal = await timeEach(LATENCY_CALLS, async () => {
+          await plainHandle.executeUpdate('callLocal', { args: [{ tool: TOOL, args: {} }] });
+        });
         await plainHandle.signal('stop');
         const figures: Figures = {
           gated_p50_ms: pct(gated, 50),
           gated_p99_ms: pct(gated, 99),
           plain_p50_ms: pct(plain, 50),
           plain_p99_ms: pct(plain, 99),
+          plain_local_p50_ms: pct(plainLocal, 50),
           overhead_ratio: Math.round((pct(gated, 50) / pct(plain, 50)) * 100) / 100,
+          overhead_ratio_vs_local: Math.round((pct(gated, 50) / pct(plainLocal, 50)) * 100) / 100,
         };
         if (withThroughput) {
+          const calls = SESSIONS * PER_SESSION;
           const sessions = await Promise.all(
             Array.from({ length: SESSIONS }, (_, i) => gh.startSession({ agentId: `bench-${i}`, owner: 'bench', intent: 'list volumes and where they are mounted' })),
           );
-          const t = performance.now();
-          await Promise.all(
+          const gatedLoad = await measureLoad(temporalPid, calls, () => Promise.all(
             sessions.map(async (ss) => {
               for (let k = 0; k < PER_SESSION; k++) {
                 const r = await ss.propose({ tool: TOOL, args: {}, reasoning: 'list volumes' });
                 if (r.status !== 'executed') throw new Error(`throughput call ${r.status}`);
               }
             }),
-          );
-          const seconds = (performance.now() - t) / 1000;
-          figures.proposals_per_s = Math.round((SESSIONS * PER_SESSION) / seconds);
+          ));
           await Promise.all(sessions.map((ss) => ss.end({})));
           // The same load without Gatehouse: what this server and machine allow at all.
-          const plains = await Promise.all(
-            Array.from({ length: SESSIONS }, () => client.workflow.start('plainSession', { taskQueue: plainQueue, workflowId: `plain-${randomBytes(4).toString('hex')}` })),
-          );
-          const tp = performance.now();
-          await Promise.all(
-            plains.map(async (h) => {
-              for (let k = 0; k < PER_SESSION; k++) await h.executeUpdate('call', { args: [{ tool: TOOL, args: {} }] });
-            }),
-          );
-          figures.plain_calls_per_s = Math.round((SESSIONS * PER_SESSION) / ((performance.now() - tp) / 1000));
-          await Promise.all(plains.map((h) => h.signal('stop')));
+          const plainLoad = async (update: 'call' | 'callLocal' | 'noop'): Promise<Load> => {
+            const plains = await Promise.all(
+              Array.from({ length: SESSIONS }, () => client.workflow.start('plainSession', { taskQueue: plainQueue, workflowId: `plain-${randomBytes(4).toString('hex')}` })),
+            );
+            const l = await measureLoad(temporalPid, calls, () => Promise.all(
+              plains.map(async (h) => {
+                for (let k = 0; k < PER_SESSION; k++) {
+                  if (update === 'noop') await h.executeUpdate('noop');
+                  else await h.executeUpdate(update, { args: [{ tool: TOOL, args: {} }] });
+                }
+              }),
+            ));
+            await Promise.all(plains.map((h) => h.signal('stop')));
+            return l;
+          };
+          const plainActivities = await plainLoad('call');
+          const plainLocals = await plainLoad('callLocal');
+          const noops = await plainLoad('noop');
+          for (const [name, l] of [['gated proposals', gatedLoad], ['plain activities', plainActivities], ['plain local activities', plainLocals], ['empty updates', noops]] as const) {
+            process.stdout.write(`throughput, ${SESSIONS} sessions x ${PER_SESSION}: ${describeLoad(name, l)}\n`);
+          }
+          figures.proposals_per_s = gatedLoad.perSecond;
+          figures.plain_calls_per_s = plainActivities.perSecond;
+          figures.plain_local_calls_per_s = plainLocals.perSecond;
+          figures.noop_updates_per_s = noops.perSecond;
         }
         return figures;
       } finally {
@@ -184,20 +239,20 @@ async function main(): Promise<void> {
     const memory = await startTemporalDevServer({ cliPath, uiPort: false });
     let inMemory: Figures;
     try {
-      inMemory = await run(memory.address, true, deps);
+      inMemory = await run(memory.address, memory.pid, true, deps);
     } finally {
       await memory.stop();
     }
     const file = await startTemporalDevServer({ cliPath, uiPort: false, dbFilename: join(dir, 'bench.db') });
     let fileBacked: Figures;
     try {
-      fileBacked = await run(file.address, false, deps);
+      fileBacked = await run(file.address, file.pid, false, deps);
     } finally {
       await file.stop();
     }
     process.stdout.write(`server: temporal dev server (CLI ${cliPath}); ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
     process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
-    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify({ ...inMemory, proposals_per_s: undefined, plain_calls_per_s: undefined })}\n`);
+    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify({ ...inMemory, proposals_per_s: undefined, plain_calls_per_s: undefined, plain_local_calls_per_s: undefined, noop_updates_per_s: undefined })}\n`);
     process.stdout.write(
       `${JSON.stringify({
         gated_p50_ms: inMemory.gated_p50_ms,
@@ -206,7 +261,11 @@ async function main(): Promise<void> {
         plain_p99_ms: inMemory.plain_p99_ms,
         overhead_ratio: inMemory.overhead_ratio,
         proposals_per_s: inMemory.proposals_per_s,
+        plain_local_p50_ms: inMemory.plain_local_p50_ms,
+        overhead_ratio_vs_local: inMemory.overhead_ratio_vs_local,
         plain_calls_per_s: inMemory.plain_calls_per_s,
+        plain_local_calls_per_s: inMemory.plain_local_calls_per_s,
+        noop_updates_per_s: inMemory.noop_updates_per_s,
         sessions: SESSIONS,
       })}\n`,
     );

@@ -17,10 +17,14 @@ export type ReplayOutcome =
   | { readonly ok: true; readonly workflowId: string }
   | { readonly ok: false; readonly workflowId: string; readonly kind: 'nondeterminism' | 'error'; readonly message: string };
 
-/** Replays one history (a History or its JSON form) against `workflowsPath` (default: today's workflows). */
+/**
+ * Replays one history (a History or its JSON form) against `workflowsPath` (default: today's
+ * workflows), or against a ready `workflowBundle` (many replays, one bundling).
+ */
 export async function replayHistory(history: unknown, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   try {
-    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, ...options }, history, workflowId);
+    const code = options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: WORKFLOWS_PATH };
+    await Worker.runReplayHistory({ ...code, ...options }, history, workflowId);
     return { ok: true, workflowId };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -1,9 +1,9 @@
 /**
  * Activity proxies of the session workflow, with explicit timeouts. Tool calls get one proxy per
- * distinct (timeout, attempts, non-retryable types) of the catalog's descriptors, so every tool
- * runs with its own timeout and retry policy. Types only: no activity code enters the bundle.
+ * distinct (execution, timeout, attempts, non-retryable types) of the catalog's descriptors, so
+ * every tool runs with its own timeout and retry policy. Types only: no activity code enters the bundle.
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { SessionActivities, SessionToolDescriptor } from '../activities/types';
 
 /** Error types of the tool layer that never succeed on a retry. */
@@ -26,23 +26,26 @@ export const local = proxyLocalActivities<SessionActivities>({
 
 const toolProxies = new Map<string, SessionActivities['runTool']>();
 
-/** The `runTool` proxy with this tool's timeout and retry policy. */
+/**
+ * The `runTool` proxy with this tool's execution, timeout and retry policy. The execution comes
+ * from the descriptor the session snapshotted at start (recorded in its history), so a replay
+ * always makes the same kind of call.
+ */
 export function runToolFor(d: SessionToolDescriptor): SessionActivities['runTool'] {
   const nonRetryable = [...new Set([...PERMANENT_TOOL_ERRORS, ...(d.nonRetryable ?? [])])].sort();
-  const key = `${d.timeoutMs}|${d.maxAttempts}|${nonRetryable.join(',')}`;
+  const execution = d.execution ?? 'activity';
+  const key = `${execution}|${d.timeoutMs}|${d.maxAttempts}|${nonRetryable.join(',')}`;
   let proxy = toolProxies.get(key);
   if (!proxy) {
-    proxy = proxyActivities<SessionActivities>({
-      startToCloseTimeout: d.timeoutMs,
-      // A worker that dies mid-call is noticed within the heartbeat timeout, not the full timeout.
-      heartbeatTimeout: Math.min(d.timeoutMs, 10_000),
-      retry: {
-        maximumAttempts: d.maxAttempts,
-        initialInterval: '200 milliseconds',
-        maximumInterval: '5 seconds',
-        nonRetryableErrorTypes: nonRetryable,
-      },
-    }).runTool;
+    const retry: RetryPolicy = { maximumAttempts: d.maxAttempts, initialInterval: '200 milliseconds', maximumInterval: '5 seconds', nonRetryableErrorTypes: nonRetryable };
+    proxy = execution === 'local-activity'
+      ? proxyLocalActivities<SessionActivities>({ startToCloseTimeout: d.timeoutMs, retry }).runTool
+      : proxyActivities<SessionActivities>({
+        startToCloseTimeout: d.timeoutMs,
+        // A worker that dies mid-call is noticed within the heartbeat timeout, not the full timeout.
+        heartbeatTimeout: Math.min(d.timeoutMs, 10_000),
+        retry,
+      }).runTool;
     toolProxies.set(key, proxy);
   }
   return proxy;

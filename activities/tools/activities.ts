@@ -163,7 +163,8 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
         await client.query('COMMIT');
         return fromLedger(def, prior);
       }
-      if (actx) {
+      // Local activities cannot heartbeat: the worker holding the workflow task vouches for them.
+      if (actx && !actx.info.isLocal) {
         const every = Math.max(200, Math.min(HEARTBEAT_DEFAULT_MS, (actx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_DEFAULT_MS) / 3));
         hb = setInterval(() => actx.heartbeat({ tool: def.name, idempotencyKey: input.idempotencyKey }), every);
         hb.unref();
@@ -175,7 +176,9 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
         proposalSeq: input.proposalSeq,
         attempt,
         signal: actx?.cancellationSignal ?? new AbortController().signal,
-        heartbeat: (details?: unknown) => actx?.heartbeat(details),
+        heartbeat: (details?: unknown) => {
+          if (actx && !actx.info.isLocal) actx.heartbeat(details);
+        },
       };
       const raw = await def.handler(args, ctx);
       const out = def.output.safeParse(raw);

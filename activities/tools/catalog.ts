@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type { ToolInfo } from '../../policies/types';
-import type { AnyToolDefinition } from './define';
+import type { AnyToolDefinition, ToolExecution } from './define';
 import { CatalogError } from './errors';
 import { redactAllStrings, redactPaths } from './redact';
 
@@ -18,6 +18,7 @@ export interface ToolDescriptor extends ToolInfo {
   /** Error types the tool never retries (for the activity's retry policy). */
   readonly nonRetryable: readonly string[];
   readonly idempotent: boolean;
+  readonly execution: ToolExecution;
 }
 
 /** An immutable map of tools by name, bound to the database of its ledger. */
@@ -86,6 +87,7 @@ export function describeCatalog(catalog: ToolCatalog): ToolDescriptor[] {
     maxAttempts: t.retry.maxAttempts,
     nonRetryable: [...(t.retry.nonRetryable ?? [])],
     idempotent: t.idempotent,
+    execution: t.execution,
   }));
 }
 

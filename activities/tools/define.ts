@@ -31,7 +31,7 @@ export interface ToolContext {
   readonly attempt: number;
   /** Aborted when Temporal cancels the activity (e.g. after a halt). */
   readonly signal: AbortSignal;
-  /** Reports progress to Temporal; runTool also heartbeats on its own while the handler runs. */
+  /** Reports progress to Temporal; runTool also heartbeats on its own while the handler runs (regular activities; a no-op in a local activity). */
   heartbeat(details?: unknown): void;
 }
 
@@ -41,6 +41,17 @@ export interface ToolRetry {
   /** Error types that are never retried, even when the error says it is transient. */
   readonly nonRetryable?: readonly string[];
 }
+
+/**
+ * How a call runs. `local-activity`: inside the session's workflow task, in the worker that runs
+ * the session — no trip through the Temporal server, so a gated call costs one workflow task; the
+ * call cannot heartbeat, and signals and queries wait until it returns. `activity`: a regular
+ * Temporal activity that heartbeats, for calls that take long.
+ */
+export type ToolExecution = 'local-activity' | 'activity';
+
+/** Tools whose timeout is at most this run as local activities unless they say otherwise. */
+export const LOCAL_ACTIVITY_MAX_MS = 10_000;
 
 /** Everything `defineTool` takes. */
 export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
@@ -56,6 +67,8 @@ export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
   /** Upper bound of one attempt (also the SQL statement timeout inside the handler's transaction). */
   readonly timeoutMs: number;
   readonly retry: ToolRetry;
+  /** Default: `local-activity` when `timeoutMs` is at most `LOCAL_ACTIVITY_MAX_MS` (10 s), else `activity`. */
+  readonly execution?: ToolExecution;
   /** True when running the call twice has the same effect as once (the ledger makes every call at-most-once anyway). */
   readonly idempotent: boolean;
   /** Counts what the call would touch, without touching it (e.g. `COUNT(*)` of a delete's filter). */
@@ -67,6 +80,7 @@ export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
 export interface ToolDefinition<I extends z.ZodTypeAny = z.ZodTypeAny, O extends z.ZodTypeAny = z.ZodTypeAny> extends ToolSpec<I, O> {
   readonly sensitive: readonly string[];
   readonly estimatesBlastRadius: boolean;
+  readonly execution: ToolExecution;
 }
 
 /** Any tool, as stored in a catalog (`any` because handler arguments make the schema types invariant). */
@@ -78,7 +92,8 @@ const PATH = /^(\*|[A-Za-z_$][\w$-]*)(\.(\*|[A-Za-z_$][\w$-]*))*$/;
 
 /**
  * Checks a tool spec and returns its definition. Throws `CatalogError` on a malformed spec
- * (bad name, empty description, non-positive timeout or attempts, malformed sensitive path).
+ * (bad name, empty description, non-positive timeout or attempts, unknown execution, malformed
+ * sensitive path).
  */
 export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec: ToolSpec<I, O>): ToolDefinition<I, O> {
   if (!NAME.test(spec.name)) throw new CatalogError(`invalid tool name \`${spec.name}\`: expected dotted lower camel case like \`billing.query\``);
@@ -86,6 +101,9 @@ export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec:
   if (!(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) throw new CatalogError(`tool \`${spec.name}\`: timeoutMs must be a positive integer`);
   if (!(Number.isInteger(spec.retry.maxAttempts) && spec.retry.maxAttempts >= 1)) {
     throw new CatalogError(`tool \`${spec.name}\`: retry.maxAttempts must be an integer of at least 1`);
+  }
+  if (spec.execution !== undefined && spec.execution !== 'local-activity' && spec.execution !== 'activity') {
+    throw new CatalogError(`tool \`${spec.name}\`: execution must be \`local-activity\` or \`activity\`, not \`${String(spec.execution)}\``);
   }
   for (const p of spec.sensitive ?? []) {
     if (!PATH.test(p)) throw new CatalogError(`tool \`${spec.name}\`: invalid sensitive path \`${p}\``);
@@ -95,5 +113,6 @@ export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec:
     sensitive: Object.freeze([...(spec.sensitive ?? [])]),
     retry: Object.freeze({ maxAttempts: spec.retry.maxAttempts, nonRetryable: Object.freeze([...(spec.retry.nonRetryable ?? [])]) }),
     estimatesBlastRadius: spec.estimateBlastRadius !== undefined,
+    execution: spec.execution ?? (spec.timeoutMs <= LOCAL_ACTIVITY_MAX_MS ? 'local-activity' : 'activity'),
   });
 }

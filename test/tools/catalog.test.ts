@@ -46,6 +46,14 @@ describe('defineTool and createCatalog', () => {
     assert.throws(() => createCatalog([tool('a.one'), tool('a.one')], { database: pool }), (e: unknown) => e instanceof CatalogError && /duplicate tool name `a.one`/.test(e.message));
   });
 
+  it('runs quick tools as local activities and long ones as regular activities, unless told', () => {
+    assert.equal(tool('a.quick', { timeoutMs: 10_000 }).execution, 'local-activity');
+    assert.equal(tool('a.slow', { timeoutMs: 10_001 }).execution, 'activity');
+    assert.equal(tool('a.pinned', { timeoutMs: 500, execution: 'activity' }).execution, 'activity');
+    assert.deepEqual(describeCatalog(createCatalog([tool('a.quick'), tool('a.slow', { timeoutMs: 60_000 })], { database: pool })).map((d) => d.execution), ['local-activity', 'activity']);
+    assert.throws(() => tool('a.bad', { execution: 'remote' as never }), (e: unknown) => e instanceof CatalogError && /execution must be `local-activity` or `activity`, not `remote`/.test(e.message));
+  });
+
   it('rejects malformed definitions', () => {
     assert.throws(() => tool('NoDots'), CatalogError);
     assert.throws(() => tool('a.b', { timeoutMs: 0 }), /timeoutMs/);

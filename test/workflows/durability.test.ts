@@ -78,7 +78,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 }
 
 describe('durability', () => {
-  it('step 35 of 50: SIGKILL of the worker mid-call, a new worker, exactly 50 executions', async () => {
+  for (const tool of ['test.slowWrite', 'test.slowWriteActivity']) it(`step 35 of 50 (${tool === 'test.slowWrite' ? 'local activity' : 'regular activity'}): SIGKILL of the worker mid-call, a new worker, exactly 50 executions`, async () => {
     const taskQueue = `test-durability-${randomBytes(4).toString('hex')}`;
     let worker = await spawnWorker(taskQueue);
     const gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue });
@@ -86,11 +86,11 @@ describe('durability', () => {
       const s = await gh.startSession({ agentId: 'scripted-agent', owner: 'eng-007', intent: INTENT, historyLimit: 400 });
       for (let n = 1; n <= 50; n++) {
         if (n !== 35) {
-          const r = await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: `row ${n}` });
+          const r = await s.propose({ tool, args: { n }, reasoning: `row ${n}` });
           assert.equal(r.status, 'executed', `call ${n}`);
           continue;
         }
-        const inFlight = s.propose({ tool: 'test.slowWrite', args: { n, sleepMs: 3000 }, reasoning: `row ${n}` });
+        const inFlight = s.propose({ tool, args: { n, sleepMs: 3000 }, reasoning: `row ${n}` });
         // The write-ahead `decided` event of call 35 is written by runTool just before its handler sleeps.
         await waitFor('call 35 in flight', async () => {
           const r = await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND proposal_seq = 35 AND kind = 'decided'", [s.sessionId]);

@@ -19,6 +19,37 @@ after(async () => {
 
 const WRITE_INTENT = 'write numbered rows to the staging config';
 
+describe('how a tool runs', () => {
+  it('a quick tool runs as a local activity (no activity task on the server), a long one as a regular activity', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'exec-bot', owner: 'eng-007', intent: WRITE_INTENT });
+      assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' })).status, 'executed');
+      const afterLocal = await activityTypes(s.workflow);
+      assert.equal((await s.propose({ tool: 'test.slowWriteActivity', args: { n: 2 }, reasoning: 'row' })).status, 'executed');
+      const afterRegular = await activityTypes(s.workflow);
+      await s.end({});
+      assert.deepEqual(afterLocal.scheduled.filter((t) => t === 'runTool'), [], 'the local call scheduled no activity task');
+      assert.ok(afterLocal.markers >= 1, 'the local call is recorded as a marker');
+      assert.deepEqual(afterRegular.scheduled.filter((t) => t === 'runTool'), ['runTool']);
+      const rows = await h.production.pool.query('SELECT tool, n FROM test_writes WHERE idempotency_key LIKE $1 ORDER BY n', [`${s.sessionId}:%`]);
+      assert.deepEqual(rows.rows, [{ tool: 'test.slowWrite', n: 1 }, { tool: 'test.slowWriteActivity', n: 2 }]);
+    });
+  });
+});
+
+/** Activity types scheduled on the server, and local-activity markers, in a session's history. */
+async function activityTypes(workflow: { fetchHistory(): Promise<{ events?: readonly unknown[] | null }> }): Promise<{ scheduled: string[]; markers: number }> {
+  const events = ((await workflow.fetchHistory()).events ?? []) as {
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+    markerRecordedEventAttributes?: { markerName?: string };
+  }[];
+  return {
+    scheduled: events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+    markers: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+  };
+}
+
 describe('continue-as-new', () => {
   it('continues as new between proposals and carries counters, seq and budget', async () => {
     const worker = await h.worker();

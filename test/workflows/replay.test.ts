@@ -1,17 +1,20 @@
 /**
  * Replay: the recorded histories of the sample scenarios (test/fixtures/histories, recorded by
  * its `record.ts`) replay clean against today's workflow code, and a deliberately changed
- * workflow fails with a determinism violation. No server needed.
+ * workflow fails with a determinism violation. No server needed. Histories recorded by earlier
+ * workflow code stay in subfolders (`tools-as-activities/`: before quick tools ran as local
+ * activities) and must replay too: sessions that were running when the code changed go on.
  */
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { replayFile } from '../../worker/replay';
+import { WORKFLOWS_PATH } from '../../worker/create-worker';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
 
 try {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -20,13 +23,19 @@ try {
 }
 
 describe('replay of recorded sessions', () => {
+  // Today's workflow code, bundled once for every history.
+  let workflowBundle: WorkflowBundle;
+  before(async () => {
+    workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  });
+
   it('has recorded histories to replay', () => {
     assert.ok(files.length >= 4, `expected recorded histories in ${DIR}`);
   });
 
   for (const file of files) {
     it(`replays ${file} against today's workflow code`, async () => {
-      const outcome = await replayFile(join(DIR, file));
+      const outcome = await replayFile(join(DIR, file), { workflowBundle });
       assert.deepEqual(outcome, { ok: true, workflowId: join(DIR, file) });
     });
   }
