@@ -18,6 +18,10 @@ import {
 } from '../workflows/contract';
 import { mapSessionError, SubAgentDeniedError } from './errors';
 
+/** How long `state()` waits for a starting session to load its policy, and how often it asks. */
+const STARTING_WAIT_MS = 10_000;
+const STARTING_POLL_MS = 25;
+
 export class SessionHandle {
   readonly sessionId: string;
   readonly workflowId: string;
@@ -43,11 +47,20 @@ export class SessionHandle {
     }
   }
 
+  /** The session's state (the `state` query); a session still starting is waited for, up to 10 s. */
   async state(): Promise<SessionStateView> {
-    try {
-      return await this.workflow.query(stateQuery);
-    } catch (err) {
-      return mapSessionError(this.sessionId, err);
+    // A session that has just started (a sub-agent right after `spawnChild`, say) has not loaded
+    // its policy yet and would report an empty budget: wait, briefly, until it has.
+    const until = Date.now() + STARTING_WAIT_MS;
+    for (;;) {
+      let view: SessionStateView;
+      try {
+        view = await this.workflow.query(stateQuery);
+      } catch (err) {
+        return mapSessionError(this.sessionId, err);
+      }
+      if (view.policyHash !== '' || view.ended || view.halted || Date.now() >= until) return view;
+      await new Promise((resolve) => setTimeout(resolve, STARTING_POLL_MS));
     }
   }
 
