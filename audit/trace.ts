@@ -7,6 +7,7 @@
 import type { Pool } from 'pg';
 import type { Decision } from '../policies/types';
 import type { AuditEventInput } from './types';
+import { eventAlerts } from './alerts';
 import { canonicalJson } from './hashing';
 import { getSession, readAlerts, readEvents } from './queries';
 import type { AlertView } from './queries';
@@ -97,7 +98,9 @@ export function buildTrace(session: SessionView, events: readonly AuditEventInpu
   const start = Date.parse(session.startedAt);
   const lastEvent = events[events.length - 1];
   const end = session.endedAt !== undefined ? Date.parse(session.endedAt) : lastEvent !== undefined ? Date.parse(lastEvent.at) : start;
-  return { session, actions, notes, alerts, eventCount: events.length, totalTimeMs: Math.max(0, end - start) };
+  // The alerts table's rows and the alerts the trail itself raises, in time order.
+  const allAlerts = [...alerts, ...eventAlerts(events)].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  return { session, actions, notes, alerts: allAlerts, eventCount: events.length, totalTimeMs: Math.max(0, end - start) };
 }
 
 function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): ActionStory {

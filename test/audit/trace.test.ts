@@ -7,6 +7,8 @@ import { AuditStore } from '../../audit/store';
 import { UnknownSessionError } from '../../audit/errors';
 import { listSessions } from '../../audit/queries';
 import { formatArgs, formatMs, loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
+import { eventAlerts } from '../../audit/alerts';
+import type { AuditEventInput } from '../../audit/types';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { incidentSession, scriptSession } from './fixtures';
 
@@ -75,7 +77,11 @@ describe('trace JSON', () => {
     assert.equal(json.sessionId, 't-incident');
     assert.equal(json.declaredIntent, 'clean up test billing records');
     assert.equal(json.intentDeviation, 72);
-    assert.deepEqual(json.alertsGenerated, ['intent: deviation 72% from the declared intent']);
+    // The alerts table's row, then the trail's own: the always-blocked tool the agent tried.
+    assert.deepEqual(json.alertsGenerated, [
+      'intent: deviation 72% from the declared intent',
+      'tool.always-blocked: audit.modify denied: `audit.*` is always blocked by policy; no approver can unlock it',
+    ]);
     assert.equal(json.totalTime, 140_000);
     assert.equal(json.finalState, 'completed');
     assert.equal(json.executedActions.length, 3);
@@ -122,5 +128,35 @@ describe('formatting', () => {
     assert.equal(formatMs(125_000), '2m 05s');
     assert.equal(formatMs(3_780_000), '1h 03m');
     assert.equal(formatArgs({ b: 'x'.repeat(200), a: 1 }), `a=1, b="${'x'.repeat(76)}...`);
+  });
+});
+
+describe('alerts the trail raises', () => {
+  const at = (s: number) => new Date(Date.parse('2026-11-01T10:00:00Z') + s * 1000).toISOString();
+  const deny = (seq: number, tool: string, rule: string, message: string): AuditEventInput => ({
+    sessionId: 'a', seq, kind: 'decided', at: at(seq), proposalSeq: seq, tool,
+    decision: { verdict: 'deny', tier: 'blocked', reasons: [{ rule, message }], policyHash: 'h' },
+  });
+
+  test('forbidden moves, bounds, budgets, refused votes, expiries, halts and bad modes; repeats counted once', () => {
+    const events: AuditEventInput[] = [
+      deny(1, 'volumes.unmount', 'transition.forbidden', 'volumes.list → volumes.unmount is forbidden'),
+      deny(2, 'billing.query', 'rate.tool', 'too fast'), // the agent's own business: no alert
+      deny(3, 'staging.writeConfig', 'budget.writes', 'write budget spent'),
+      deny(4, 'staging.writeConfig', 'budget.writes', 'write budget spent'),
+      { sessionId: 'a', seq: 5, kind: 'mode-changed', at: at(5), detail: { from: 'normal', to: 'read-only' } },
+      { sessionId: 'a', seq: 6, kind: 'mode-changed', at: at(6), detail: { from: 'read-only', to: 'normal' } },
+      { sessionId: 'a', seq: 7, kind: 'alert', at: at(7), approver: 'bot', detail: { rule: 'approval.self', message: 'the requesting agent cannot approve its own call' } },
+      { sessionId: 'a', seq: 8, kind: 'expired', at: at(8), proposalSeq: 9, tool: 'volumes.delete' },
+      { sessionId: 'a', seq: 9, kind: 'halted', at: at(9), detail: { by: 'eng-007', reason: 'incident' } },
+    ];
+    assert.deepEqual(eventAlerts(events).map((a) => `${a.at.slice(17, 19)} ${a.kind}: ${a.message}`), [
+      '01 transition.forbidden: volumes.unmount denied: volumes.list → volumes.unmount is forbidden',
+      '03 budget.writes: staging.writeConfig denied: write budget spent (×2)',
+      '05 mode.read-only: the session moved to read-only mode',
+      '07 approval.self: the requesting agent cannot approve its own call',
+      '08 approval.expired: volumes.delete: no one decided within the deadline; denied automatically',
+      '09 session.halted: halted by eng-007: incident',
+    ]);
   });
 });
