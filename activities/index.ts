@@ -49,7 +49,17 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     ...createAuditActivities({ store: auditStore, catalog: deps.catalog }),
     ...createSessionContextActivities({ policy: deps.policy, catalog: deps.catalog }),
     prepareCall: tools.prepareCall,
-    runTool: tools.runTool,
+    async runTool(input) {
+      const ran = await tools.runTool(input);
+      if (ran.status !== 'executed' || input.intent === undefined) return ran;
+      try {
+        return { ...ran, intentScore: (await intent.scoreIntent(input.intent)).score };
+      } catch {
+        // The call ran: a scorer that fails (a remote endpoint down) must not make it look failed.
+        // Without a score the workflow asks `scoreIntent` itself, with retries.
+        return ran;
+      }
+    },
     scoreIntent: intent.scoreIntent,
     compareIntents: intent.compareIntents,
     requestApproval: approvals.requestApproval,

@@ -41,6 +41,19 @@ export interface ScoreIntentInput {
   readonly now: string;
 }
 
+/**
+ * `runTool`'s input as the workflow sends it: with the intent to score when the call executes, so
+ * a quick call needs no separate scoring step.
+ */
+export interface SessionRunToolInput extends RunToolInput {
+  readonly intent?: ScoreIntentInput;
+}
+
+/** `runTool`'s result; `intentScore` when it scored the executed call (absent: score it separately). */
+export interface SessionRunToolResult extends RunToolResult {
+  readonly intentScore?: number;
+}
+
 /** Every activity the session workflow calls. */
 export interface SessionActivities {
   loadSessionContext(input: LoadSessionContextInput): Promise<SessionContext>;
@@ -49,7 +62,7 @@ export interface SessionActivities {
   patchSession(sessionId: string, patch: SessionPatch): Promise<void>;
   raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void>;
   prepareCall(input: PrepareCallInput): Promise<PrepareCallResult>;
-  runTool(input: RunToolInput): Promise<RunToolResult>;
+  runTool(input: SessionRunToolInput): Promise<SessionRunToolResult>;
   scoreIntent(input: ScoreIntentInput): Promise<{ readonly score: number }>;
   /** Similarity of a sub-agent's intent to its parent's, 0..1. */
   compareIntents(a: string, b: string): Promise<{ readonly score: number }>;

@@ -95,6 +95,9 @@ export class ConfigError extends Error {
 /** Project root (this file lives in `client/`). */
 export const PROJECT_ROOT = join(__dirname, '..');
 
+/** The example policy: what `gatehouse start`, the worker and the demo enforce unless told otherwise. */
+export const DEFAULT_POLICY_FILE = join(PROJECT_ROOT, 'policies', 'examples', 'production.yaml');
+
 /** Default folder of the embedded stack's state (git-ignored). */
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.GATEHOUSE_DATA_DIR || join(PROJECT_ROOT, '.data');

@@ -3,10 +3,9 @@
  * input): the example production policy, with each change a scenario needs said out loud.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { DEFAULT_POLICY_FILE } from '../client/config';
 import { parsePolicy, parsePolicyText, type PolicyDocument } from '../policies';
 
-export const EXAMPLE_POLICY_PATH = join(__dirname, '..', 'policies', 'examples', 'production.yaml');
 
 /**
  * The people the demo's approver plays, per approver group of the example policy. The example
@@ -31,8 +30,8 @@ function validated(doc: unknown, what: string): PolicyDocument {
 
 /** The example policy, parsed (every default filled in). */
 export async function examplePolicy(): Promise<PolicyDocument> {
-  const text = await readFile(EXAMPLE_POLICY_PATH, 'utf8');
-  const parsed = parsePolicyText(text, EXAMPLE_POLICY_PATH);
+  const text = await readFile(DEFAULT_POLICY_FILE, 'utf8');
+  const parsed = parsePolicyText(text, DEFAULT_POLICY_FILE);
   if (!parsed.success) throw new DemoPolicyError(`example policy does not parse: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

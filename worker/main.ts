@@ -14,7 +14,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
-import { loadConfig, PROJECT_ROOT, temporalSecurity } from '../client/config';
+import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
 import { parsePolicyText } from '../policies';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new WorkerConfigError('`DATABASE_URL` is not set and no running stack was found');
   if (!config.productionDatabaseUrl) throw new WorkerConfigError('`GATEHOUSE_PRODUCTION_DATABASE_URL` is not set and no running stack was found');
-  const policyFile = process.env.GATEHOUSE_POLICY || resolve(PROJECT_ROOT, 'policies/examples/production.yaml');
+  const policyFile = process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE;
   const parsed = parsePolicyText(readFileSync(policyFile, 'utf8'), policyFile);
   if (!parsed.success) {
     const first = parsed.issues[0];

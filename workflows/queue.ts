@@ -6,11 +6,9 @@
  * Workflow-safe: plain promises, which the sandbox schedules deterministically.
  */
 
-/** What one queued task yields: the value returned to its caller, and optional work done after. */
+/** What one queued task yields: the value returned to its caller. */
 export interface QueueStep<T> {
   readonly value: T;
-  /** Runs after the caller got `value`, before the next task starts (e.g. intent scoring). */
-  readonly after?: () => Promise<void>;
 }
 
 export class SerialQueue {
@@ -30,7 +28,6 @@ export class SerialQueue {
         try {
           const step = await task();
           resolve(step.value);
-          if (step.after) await step.after();
         } catch (err) {
           reject(err);
         } finally {

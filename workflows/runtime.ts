@@ -11,6 +11,7 @@ import {
   ParentClosePolicy,
   condition,
   getExternalWorkflowHandle,
+  patched,
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -56,13 +57,18 @@ import {
 } from './contract';
 import { callDigest } from './digest';
 import { approvalGroupMembers, intentThreshold, subAgentRequirement, withChildBudgetTaken } from './policy-view';
-import { SerialQueue } from './queue';
+import { SerialQueue, type QueueStep } from './queue';
 import { SESSION_CLOSED } from './validate';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 import type { agentSession } from './session';
 
 const LAST_ACTIONS = 20;
 const INTENT_ACTIONS = 50;
+/**
+ * Patch id: `runTool` scores the intent of the call it executed, instead of a `scoreIntent` local
+ * activity after it. Sessions recorded before the patch replay with the separate activity.
+ */
+const INTENT_IN_RUN_TOOL = 'intent-scored-in-run-tool';
 
 /** Workflow time: inside the sandbox `Date.now()` is the deterministic time of the workflow task. */
 function nowMs(): number {
@@ -302,7 +308,7 @@ export class SessionRuntime {
     });
   }
 
-  async #handleProposal(p: SessionProposal): Promise<{ value: ProposeResult; after?: () => Promise<void> }> {
+  async #handleProposal(p: SessionProposal): Promise<QueueStep<ProposeResult>> {
     const proposalSeq = ++this.#proposalSeq;
     const proposal: Proposal = {
       tool: p.tool,
@@ -379,7 +385,7 @@ export class SessionRuntime {
     }
     const before = [this.#event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
     const ran = await this.#run(proposalSeq, proposal, descriptor, recheck, before, prep.redactedArgs);
-    return { value: { ...ran.value, approvalId: outcome.approvalId }, ...(ran.after ? { after: ran.after } : {}) };
+    return { value: { ...ran.value, approvalId: outcome.approvalId } };
   }
 
   /** Re-evaluates an approved call just before it runs: halted, changed or over budget → deny. */
@@ -404,7 +410,7 @@ export class SessionRuntime {
     decision: Decision,
     before: AuditEventInput[],
     redactedArgs: Readonly<Record<string, unknown>>,
-  ): Promise<{ value: ProposeResult; after?: () => Promise<void> }> {
+  ): Promise<QueueStep<ProposeResult>> {
     const afterSeq = ++this.#seq;
     const at = nowMs();
     // Earlier audit writes (e.g. from signals) land before this call's write-ahead events.
@@ -413,6 +419,13 @@ export class SessionRuntime {
     let status: 'executed' | 'failed';
     let result: unknown;
     let error: { type: string; message: string } | undefined;
+    let intentScore: number | undefined;
+    const action: IntentAction = { tool: proposal.tool, args: redactedArgs, at: iso(at) };
+    // The intent a quick call is scored against if it executes (the input `scoreIntent` would get):
+    // a local activity's input stays out of the history; a regular activity's would carry it.
+    const intent = descriptor.execution === 'local-activity' && patched(INTENT_IN_RUN_TOOL)
+      ? { intent: this.#input.intent, actions: [...this.#intentActions, action].slice(-INTENT_ACTIONS), now: iso(at) }
+      : undefined;
     try {
       const r = await runToolFor(descriptor)({
         sessionId: this.sessionId,
@@ -423,9 +436,11 @@ export class SessionRuntime {
         before,
         afterSeq,
         at: iso(at),
+        ...(intent ? { intent } : {}),
       });
       status = r.status;
       result = r.result;
+      intentScore = r.intentScore;
       if (r.error) error = { type: r.error.type, message: r.error.message };
     } catch (err) {
       // Retries exhausted or a non-retryable error: recorded as a failed call; the session goes on.
@@ -453,17 +468,17 @@ export class SessionRuntime {
       ...(error ? { error } : {}),
       sequence: proposalSeq,
     };
-    // Scored before the result returns (a local activity, in the same workflow task): the queue is
-    // then idle between two proposals, which is when the session may continue as new.
-    if (status === 'executed') await this.#scoreIntent({ tool: proposal.tool, args: redactedArgs, at: iso(at) });
+    // Scored before the result returns (by runTool, or a local activity in the same workflow task):
+    // the queue is then idle between two proposals, which is when the session may continue as new.
+    if (status === 'executed') await this.#scoreIntent(action, intentScore);
     return { value };
   }
 
-  /** After an executed call: intent drift → maybe review mode. */
-  async #scoreIntent(action: IntentAction): Promise<void> {
+  /** After an executed call: intent drift → maybe review mode. `score` when runTool already scored it. */
+  async #scoreIntent(action: IntentAction, scored?: number): Promise<void> {
     this.#intentActions.push(action);
     if (this.#intentActions.length > INTENT_ACTIONS) this.#intentActions.splice(0, this.#intentActions.length - INTENT_ACTIONS);
-    const { score } = await local.scoreIntent({ intent: this.#input.intent, actions: [...this.#intentActions], now: iso(nowMs()) });
+    const score = scored ?? (await local.scoreIntent({ intent: this.#input.intent, actions: [...this.#intentActions], now: iso(nowMs()) })).score;
     this.#intentScore = score;
     this.#state = withIntentScore(this.state, score);
     // The score reaches the session row with a mode change or at the end, not on every call.

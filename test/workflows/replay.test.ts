@@ -2,8 +2,9 @@
  * Replay: the recorded histories of the sample scenarios (test/fixtures/histories, recorded by
  * its `record.ts`) replay clean against today's workflow code, and a deliberately changed
  * workflow fails with a determinism violation. No server needed. Histories recorded by earlier
- * workflow code stay in subfolders (`tools-as-activities/`: before quick tools ran as local
- * activities) and must replay too: sessions that were running when the code changed go on.
+ * workflow code stay in subfolders and must replay too, so sessions that were running when the
+ * code changed go on: `tools-as-activities/` (before quick tools ran as local activities) and
+ * `intent-scored-separately/` (before `runTool` scored the intent of a quick call).
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -20,7 +20,7 @@ import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { createApprovalsApp } from '../../approvals/app';
 import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
-import { dataDir as defaultDataDir, loadConfig, PROJECT_ROOT, readStackFile, stackFilePath, temporalSecurity, type GatehouseConfig, type StackFile } from '../../client/config';
+import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFile, stackFilePath, temporalSecurity, type GatehouseConfig, type StackFile } from '../../client/config';
 import { parsePolicyText, type PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { preferredPort } from './ports';
@@ -32,8 +32,6 @@ import { startTemporalDevServer } from './temporal-server';
 export const AUDIT_DATABASE = 'gatehouse';
 export const PRODUCTION_DATABASE = 'gatehouse_production';
 
-/** Default policy of `gatehouse start`. */
-export const DEFAULT_POLICY_FILE = join(PROJECT_ROOT, 'policies', 'examples', 'production.yaml');
 
 export interface StackOptions {
   /** @default process.env */
