@@ -180,7 +180,7 @@ export function backtestSessions(policy: CompiledPolicy, sessions: readonly Reco
           });
         }
       }
-      state = advance(policy, state, p.proposal, decision, replayOutcome(decision.verdict, p), now);
+      state = advance(policy, state, p.proposal, replayOutcome(decision.verdict, p), now);
       if (p.intentScore !== undefined) state = withIntentScore(state, p.intentScore);
     }
   }

@@ -98,7 +98,7 @@ function history(policy: CompiledPolicy, start: number): { state: SessionState; 
     const tool = i % 10 === 9 ? 'config.update' : (reads[i % reads.length] ?? 'reports.export');
     const p: Proposal = { tool, args: tool.endsWith('.list') ? { limit: 50 } : {}, reasoning: 'history', tokenCost: 120 };
     const d = evaluate(policy, state, p, {}, now);
-    state = advance(policy, state, p, d, d.verdict === 'deny' ? 'denied' : 'executed', now);
+    state = advance(policy, state, p, d.verdict === 'deny' ? 'denied' : 'executed', now);
     if (d.verdict !== 'deny') performed.push({ tool, step: state.step });
   }
   return { state, now, performed };
@@ -255,7 +255,7 @@ function main(): void {
     const c = all[i % all.length] as Case;
     const s = process.hrtime.bigint();
     const d = evaluate(policy, state, c.proposal, c.facts, now);
-    advance(policy, state, c.proposal, d, d.verdict === 'deny' ? 'denied' : 'executed', now);
+    advance(policy, state, c.proposal, d.verdict === 'deny' ? 'denied' : 'executed', now);
     adv[i] = Number(process.hrtime.bigint() - s);
   }
 

@@ -90,7 +90,7 @@ function classify(policy: CompiledPolicy, fresh: SessionState, tools: readonly C
       if (!d.unlock) unlockable = false;
     } else if (d.verdict === 'approve' && status !== 'blocked') status = 'approval';
     // The walk goes on past a denial (as if unlocked) so later steps are classified too.
-    state = advance(policy, state, proposal, d, 'executed', now);
+    state = advance(policy, state, proposal, 'executed', now);
   });
   return { tools: tools.map((t) => t.info.name), status, steps, unlockable: status === 'blocked' && unlockable };
 }

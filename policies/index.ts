@@ -11,7 +11,7 @@
  * const policy = compilePolicy(parsed.data, SAMPLE_TOOL_INFO);
  * let state = initialSessionState(policy, { startedAt: now });
  * const decision = evaluate(policy, state, proposal, { blastRadius: 14_200 }, now);
- * state = advance(policy, state, proposal, decision, 'executed', now);
+ * state = advance(policy, state, proposal, 'executed', now);
  * ```
  */
 export type * from './types';

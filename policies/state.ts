@@ -10,7 +10,7 @@
  *   start of a matched prefix (a subsequence automaton), never the raw history.
  */
 import type { CompiledPolicy, TransitionRole } from './compile';
-import type { BudgetOverride, Decision, Mandate, OutcomeStatus, Proposal, SessionMode } from './types';
+import type { BudgetOverride, Mandate, OutcomeStatus, Proposal, SessionMode } from './types';
 
 /** Where a matched prefix of a transition sequence started. */
 export interface PrefixStart {
@@ -174,7 +174,7 @@ export function withIntentScore(state: SessionState, score: number): SessionStat
  * moves the mode forward (read-only at `readOnlyAt` of any budget, closed at 100%).
  * Never throws: a malformed proposal only counts.
  */
-export function advance(policy: CompiledPolicy, state: SessionState, proposal: Proposal, _decision: Decision, outcome: OutcomeStatus, now: number): SessionState {
+export function advance(policy: CompiledPolicy, state: SessionState, proposal: Proposal, outcome: OutcomeStatus, now: number): SessionState {
   const p = (typeof proposal === 'object' && proposal !== null ? proposal : {}) as Partial<Proposal>;
   const toolName = typeof p.tool === 'string' ? p.tool : undefined;
   const tool = toolName !== undefined ? policy.tools.get(toolName) : undefined;

@@ -368,7 +368,7 @@ export class SessionRuntime {
     if (outcome.status !== 'approved') {
       const status: ProposeStatus = outcome.status === 'expired' ? 'expired' : 'denied';
       const final: Decision = { ...decision, verdict: 'deny', reasons: [...decision.reasons, ...outcome.reasons] };
-      this.#apply(proposal, final, status);
+      this.#apply(proposal, status);
       this.#note(proposalSeq, proposal.tool, status, final.verdict);
       await this.#afterChange();
       return { value: { status, decision: final, approvalId: outcome.approvalId, sequence: proposalSeq } };
@@ -378,7 +378,7 @@ export class SessionRuntime {
     const recheck = this.#recheck(proposal, facts, digest, req, outcome.approvers.length);
     if (recheck.verdict === 'deny') {
       await this.#record([this.#event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
-      this.#apply(proposal, recheck, 'denied');
+      this.#apply(proposal, 'denied');
       this.#note(proposalSeq, proposal.tool, 'denied', 'deny');
       await this.#afterChange();
       return { value: { status: 'denied', decision: recheck, approvalId: outcome.approvalId, sequence: proposalSeq } };
@@ -458,7 +458,7 @@ export class SessionRuntime {
       ]);
     }
     this.#toolsUsed.add(proposal.tool);
-    this.#apply(proposal, decision, status);
+    this.#apply(proposal, status);
     this.#note(proposalSeq, proposal.tool, status, decision.verdict);
     await this.#afterChange();
     const value: ProposeResult = {
@@ -487,18 +487,18 @@ export class SessionRuntime {
 
   async #deny(proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>, decision: Decision): Promise<ProposeResult> {
     await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-    this.#apply(proposal, decision, 'denied');
+    this.#apply(proposal, 'denied');
     this.#note(proposalSeq, proposal.tool, 'denied', 'deny');
     await this.#afterChange();
     return { status: 'denied', decision, sequence: proposalSeq };
   }
 
   /** Feeds an outcome to the policy engine and the counters. */
-  #apply(proposal: Proposal, decision: Decision, outcome: ProposeStatus): void {
+  #apply(proposal: Proposal, outcome: ProposeStatus): void {
     this.#counters.proposals += 1;
     this.#counters[outcome] += 1;
     if (outcome === 'executed' || outcome === 'failed') this.#counters.tokens += proposal.tokenCost ?? 0;
-    this.#state = advance(this.policy, this.state, proposal, decision, outcome, nowMs());
+    this.#state = advance(this.policy, this.state, proposal, outcome, nowMs());
   }
 
   #note(sequence: number, tool: string, status: ProposeStatus, verdict: Decision['verdict']): void {

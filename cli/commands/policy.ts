@@ -129,7 +129,7 @@ function runEval(opts: CommonOptions & { policy: string; history: string; propos
   for (const line of history) {
     // Each past proposal is re-decided at its time, then folded with the outcome it had.
     const decision = evaluate(policy, state, line.proposal, line.facts ?? {}, line.at);
-    state = advance(policy, state, line.proposal, decision, line.status, line.at);
+    state = advance(policy, state, line.proposal, line.status, line.at);
     if (line.intentScore !== undefined) state = withIntentScore(state, line.intentScore);
   }
   const decision = evaluate(policy, state, proposal, facts, now);

@@ -115,7 +115,7 @@ export function scriptSession(opts: {
         outcome = 'executed';
       }
     }
-    state = advance(policy, state, step.proposal, decision, outcome, now);
+    state = advance(policy, state, step.proposal, outcome, now);
   });
   now += 1_000;
   push({ kind: 'session-ended', at: new Date(now).toISOString(), detail: { finalState: 'completed', reason: 'done' } });

@@ -1,8 +1,8 @@
 /**
  * `gatehouse start`'s stack (worker/devstack/stack.ts) on a private data folder: it brings up
  * Temporal and PostgreSQL, migrates and seeds, writes the stack file other commands read, and
- * stops everything — also when aborted during start-up — leaving no process; with
- * TEMPORAL_ADDRESS / DATABASE_URL it starts no server at all.
+ * stops everything — also when aborted during start-up — leaving no process; a broken policy
+ * stops it before anything starts; with TEMPORAL_ADDRESS / DATABASE_URL it starts no server at all.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -106,6 +106,22 @@ test('a second start on a data folder a live stack owns is refused before starti
     return true;
   });
   assert.deepEqual(processesMentioning(dataDir), []);
+});
+
+test('a broken policy file is refused before anything starts, naming the file and the problem', async () => {
+  const e = await env('bad-policy');
+  const dataDir = e.GATEHOUSE_DATA_DIR ?? '';
+  const policyFile = join(root, 'broken-policy.yaml');
+  await writeFile(policyFile, 'version: 1\nbudget:\n  actions: -5\n');
+  const lines: string[] = [];
+  await assert.rejects(startStack({ env: e, policyFile, log: (l) => lines.push(l) }), (err: unknown) => {
+    assert.ok(err instanceof Error);
+    assert.match(err.message, /^invalid policy `.*broken-policy\.yaml`: budget\.actions: /);
+    return true;
+  });
+  assert.deepEqual(lines.filter((l) => l.includes('starting')), [], 'no server was started');
+  assert.deepEqual(processesMentioning(dataDir), []);
+  assert.equal(existsSync(join(dataDir, 'stack.json')), false);
 });
 
 test('an abort during start-up stops what already started and leaves no process', async () => {

@@ -73,7 +73,7 @@ export class Driver {
     this.now = at;
     const d = evaluate(this.policy, this.state, p, facts, at);
     const outcome = opts.outcome ?? (d.verdict === 'deny' ? 'denied' : 'executed');
-    this.state = advance(this.policy, this.state, p, d, outcome, at);
+    this.state = advance(this.policy, this.state, p, outcome, at);
     return d;
   }
   tick(ms: number): this {

@@ -57,7 +57,7 @@ function drive(policy: CompiledPolicy, steps: readonly Step[], visit: (d: Decisi
     const proposal: Proposal = { tool: step.tool, args: {}, reasoning: 'property', tokenCost: step.tokenCost };
     const d = evaluate(policy, state, proposal, step.blastRadius === undefined ? {} : { blastRadius: step.blastRadius }, now);
     visit(d, step, state, now, TOOLS.find((t) => t.name === step.tool));
-    state = advance(policy, state, proposal, d, d.verdict === 'deny' ? 'denied' : step.outcome, now);
+    state = advance(policy, state, proposal, d.verdict === 'deny' ? 'denied' : step.outcome, now);
   }
   return state;
 }
@@ -167,8 +167,7 @@ test('advance never throws on a malformed proposal and only counts it', () => {
   const good = initialSessionState(policy, { startedAt: T0 });
   fc.assert(
     fc.property(fc.jsonValue(), fc.constantFrom<OutcomeStatus>('executed', 'denied', 'failed', 'expired'), (proposal, outcome) => {
-      const d = evaluate(policy, good, proposal as never, {}, T0);
-      const next = advance(policy, good, proposal as never, d, outcome, T0);
+      const next = advance(policy, good, proposal as never, outcome, T0);
       assert.equal(next.counters.proposals, 1);
       assert.deepEqual(JSON.parse(JSON.stringify(next)), next);
     }),

@@ -112,6 +112,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const file = stackFilePath(env);
     const running = readStackFile(env);
     if (running && running.pid !== process.pid) throw new StackAlreadyRunningError(running.pid, file);
+    // The policy first: a broken policy file is refused before anything starts.
+    const policyFile = options.policyFile ?? (env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
+    const policy = options.worker === false ? undefined : await loadPolicy(policyFile);
     await mkdir(base, { recursive: true });
     const fromEnv = loadConfig({ ...env, GATEHOUSE_STACK_FILE: join(base, 'no-stack-file') });
 
@@ -195,9 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     // 5. The worker.
     let workerDone: Promise<void> | undefined;
-    if (options.worker !== false) {
-      const policyFile = options.policyFile ?? (env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
-      const policy = await loadPolicy(policyFile);
+    if (policy !== undefined) {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address, ...security });
       stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
       const slackClient = fromEnv.slack
