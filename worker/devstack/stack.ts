@@ -32,7 +32,6 @@ import { startTemporalDevServer } from './temporal-server';
 export const AUDIT_DATABASE = 'gatehouse';
 export const PRODUCTION_DATABASE = 'gatehouse_production';
 
-
 export interface StackOptions {
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
