@@ -5,20 +5,15 @@
  */
 import type { ApprovalEscalation, ApprovalRequest, ApprovalResolution } from '../approvals/types';
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
-import type { ToolInfo } from '../policies/types';
 import type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult } from './tools/activities';
-import type { ToolExecution } from './tools/define';
+import type { ToolDescriptor } from './tools/catalog';
 
-/** What the workflow needs of a tool to proxy its activity (the catalog's `ToolDescriptor`). */
-export interface SessionToolDescriptor extends ToolInfo {
-  readonly sensitiveFields: readonly string[];
-  readonly timeoutMs: number;
-  readonly maxAttempts: number;
-  readonly nonRetryable?: readonly string[];
-  readonly idempotent: boolean;
-  /** Absent in sessions started before tools could run as local activities: a regular activity. */
-  readonly execution?: ToolExecution;
-}
+/**
+ * What the workflow needs of a tool to proxy its activity: the catalog's `ToolDescriptor` as a
+ * session recorded it at start. Fields added later may be absent in older sessions' histories:
+ * no `execution` means a regular activity.
+ */
+export type SessionToolDescriptor = Omit<ToolDescriptor, 'nonRetryable' | 'execution'> & Partial<Pick<ToolDescriptor, 'nonRetryable' | 'execution'>>;
 
 export interface LoadSessionContextInput {
   /** A policy document sent with the start input; absent means the worker's configured policy. */

@@ -14,8 +14,26 @@ export function isGlob(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
 }
 
-/** Compiles a tool-name glob. */
+/**
+ * Compiled globs by pattern: a policy names the same patterns for many tools, and a mandate's are
+ * compiled on every evaluation. Bounded (cleared when full); a glob is a pure function of its
+ * pattern, so sharing one changes no decision.
+ */
+const compiled = new Map<string, Glob>();
+const MAX_COMPILED = 1_000;
+
+/** Compiles a tool-name glob (once per pattern). */
 export function compileGlob(pattern: string): Glob {
+  let glob = compiled.get(pattern);
+  if (glob === undefined) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    glob = compileUncached(pattern);
+    compiled.set(pattern, glob);
+  }
+  return glob;
+}
+
+function compileUncached(pattern: string): Glob {
   if (!isGlob(pattern)) return { source: pattern, test: (name) => name === pattern };
   let body = '';
   for (const ch of pattern) {

@@ -4,7 +4,7 @@
  * stable API. The workflow, the client, the CLI and the tests all import them from here.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BudgetOverride, Decision, Mandate, Proposal, SessionMode } from '../policies/types';
+import type { BudgetOverride, Decision, Mandate, OutcomeStatus, Proposal, SessionMode } from '../policies/types';
 
 /** Default task queue; `GATEHOUSE_TASK_QUEUE` overrides it. */
 export const DEFAULT_TASK_QUEUE = 'gatehouse';
@@ -56,7 +56,8 @@ export interface SessionProposal extends Proposal {
   readonly requestUnlock?: boolean;
 }
 
-export type ProposeStatus = 'executed' | 'denied' | 'failed' | 'expired';
+/** How a proposal ended: the policy engine's outcome of a call. */
+export type ProposeStatus = OutcomeStatus;
 
 /** Result of the `propose` update. */
 export interface ProposeResult {
