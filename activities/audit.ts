@@ -9,7 +9,7 @@ import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/type
 import { redactArgs, type ToolCatalog } from './tools/catalog';
 
 export interface AuditActivityDeps {
-  readonly store: Pick<AuditStore, 'startSession' | 'append' | 'patchSession' | 'raiseAlert'>;
+  readonly store: Pick<AuditStore, 'startSession' | 'append' | 'patchSession'>;
   readonly catalog: ToolCatalog;
 }
 
@@ -29,9 +29,6 @@ export function createAuditActivities(deps: AuditActivityDeps) {
     },
     async patchSession(sessionId: string, patch: SessionPatch): Promise<void> {
       await store.patchSession(sessionId, patch);
-    },
-    async raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void> {
-      await store.raiseAlert(sessionId, kind, message, at);
     },
   };
 }

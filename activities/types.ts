@@ -55,7 +55,6 @@ export interface SessionActivities {
   startSessionRecord(rec: SessionRecord, events: readonly AuditEventInput[]): Promise<void>;
   appendAudit(events: readonly AuditEventInput[]): Promise<void>;
   patchSession(sessionId: string, patch: SessionPatch): Promise<void>;
-  raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void>;
   prepareCall(input: PrepareCallInput): Promise<PrepareCallResult>;
   runTool(input: SessionRunToolInput): Promise<SessionRunToolResult>;
   scoreIntent(input: ScoreIntentInput): Promise<{ readonly score: number }>;

@@ -2,7 +2,7 @@
  * Mapping between `events` / `sessions` rows and the audit shapes. Reading a row back gives the
  * normalized event that was hashed when it was written (see `chain.ts` `normalizeEvent`).
  */
-import type { AuditEventInput, AuditEventKind } from './types';
+import type { AuditEventInput, AuditEventKind, SessionRecord } from './types';
 import type { ChainedEvent } from './chain';
 
 /** The columns of `events` that record an event, with their types: one list for writers and readers. */
@@ -21,8 +21,10 @@ export const EVENT_COLUMNS = EVENT_COLUMN_TYPES.map(([name]) => name).join(', ')
  * PostgreSQL parses one JSON document per statement instead of a literal or a parameter per value.
  */
 export function eventRecordset(json: string): string {
-  return `json_to_recordset(${json}) AS v(${EVENT_COLUMN_TYPES.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+  return `json_to_recordset(${json}) AS v(${RECORD_TYPES})`;
 }
+
+const RECORD_TYPES = EVENT_COLUMN_TYPES.map(([name, type]) => `${name} ${type}`).join(', ');
 
 /** An event as one element of an `eventRecordset` array: its columns by name, absent ones NULL. */
 export interface EventRecord {
@@ -115,21 +117,13 @@ export interface SessionRow {
   readonly ended_at: Date | null;
 }
 
-/** A session as the readers (trace, sessions, export) see it. */
-export interface SessionView {
-  readonly sessionId: string;
-  readonly workflowId: string;
-  readonly agentId: string;
-  readonly owner: string;
-  readonly intent: string;
-  readonly parentSessionId?: string;
-  readonly policyHash: string;
+/** A session as the readers (trace, sessions, export) see it: what it started with, and its summary. */
+export interface SessionView extends Omit<SessionRecord, 'policy'> {
   readonly mode: string;
   readonly finalState?: string;
   readonly flaggedForReview: boolean;
   readonly counters: Readonly<Record<string, number>>;
   readonly intentScore?: number;
-  readonly startedAt: string;
   readonly endedAt?: string;
 }
 

@@ -65,15 +65,3 @@ export async function proposeAwaitingApproval(ctx: DemoContext, session: Session
     },
   };
 }
-
-/**
- * The session's state once its start task has run. Right after start the `state` query can be
- * answered before the policy snapshot is compiled (empty policy hash, zero budgets), so the demo
- * asks again until the snapshot is there.
- */
-export async function readyState(session: SessionHandle): Promise<Awaited<ReturnType<SessionHandle['state']>>> {
-  return waitFor(`session \`${session.sessionId}\` to start`, async () => {
-    const s = await session.state();
-    return s.policyHash !== '' ? s : undefined;
-  }, 60_000, 50);
-}

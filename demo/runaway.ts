@@ -5,7 +5,7 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { demoPolicy } from './policy';
-import { describeDecision, readyState, type SessionHandle } from './propose';
+import { describeDecision, type SessionHandle } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
 /** Upper bound of the loops: a runaway agent, not an infinite one. */
@@ -26,7 +26,7 @@ export const runaway: Scenario = {
       intent: 'tune the cache size in the staging configuration until the volumes look right',
       policy,
     }));
-    story.say(`session ${looper.sessionId} started for tuning-bot; budget left: ${JSON.stringify((await readyState(looper)).budgetLeft)}`);
+    story.say(`session ${looper.sessionId} started for tuning-bot; budget left: ${JSON.stringify((await looper.state()).budgetLeft)}`);
     story.say('its loop: write a new cache size in staging, list the volumes to see the effect, repeat; it never decides it is done');
 
     const modes: { afterProposal: number; mode: string }[] = [];
@@ -81,7 +81,7 @@ export const runaway: Scenario = {
       intent: 'summarise the billing records of customers',
       policy,
     }));
-    const tokensLeft = (await readyState(hungry)).budgetLeft.tokens;
+    const tokensLeft = (await hungry.state()).budgetLeft.tokens;
     // 30% of the cap a call: three calls fit, the fourth would pass the cap.
     const perCall = Math.max(1, Math.floor(tokensLeft * 0.3));
     story.say(`session ${hungry.sessionId} started for summary-bot; token budget ${tokensLeft}, ${perCall} tokens a call`);

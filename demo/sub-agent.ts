@@ -5,7 +5,7 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { demoPolicy } from './policy';
-import { describeDecision, readyState } from './propose';
+import { describeDecision } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
 const MAX_CHILD_WRITES = 10;
@@ -24,12 +24,12 @@ export const subAgent: Scenario = {
       intent: 'prepare the staging configuration for the release',
       policy: await demoPolicy(),
     }));
-    const parentBefore = (await readyState(parent)).budgetLeft;
+    const parentBefore = (await parent.state()).budgetLeft;
     story.say(`parent session ${parent.sessionId} started for release-bot; budget left ${JSON.stringify(parentBefore)}`);
 
     story.agent('spawns a sub-agent: "write the feature flags of the release in staging"');
     const child = ctx.track(await parent.spawnChild({ agentId: 'flags-bot', intent: 'write the feature flags of the release configuration in staging' }));
-    const childState = await readyState(child);
+    const childState = await child.state();
     const parentAfter = (await parent.state()).budgetLeft;
     story.gatehouse(`child ${child.sessionId} started with budget ${JSON.stringify(childState.budgetLeft)}`);
     story.say(`parent budget left after the share: ${JSON.stringify(parentAfter)}`);

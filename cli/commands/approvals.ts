@@ -11,6 +11,7 @@ import { currentLevel, allowedGroups, decide, temporalSignaler, type ApprovalSig
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { loadConfig, temporalSecurity } from '../../client/config';
+import { CommandError } from '../command-error';
 
 /** Where command output goes (the process streams, or a buffer in tests). */
 export interface CommandIo {
@@ -19,11 +20,9 @@ export interface CommandIo {
 }
 
 /** Thrown when the command cannot reach what it needs (not a refusal). */
-export class ApprovalsCommandError extends Error {
-  readonly type = 'ApprovalsCommandError';
+export class ApprovalsCommandError extends CommandError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ApprovalsCommandError';
+    super('ApprovalsCommandError', message);
   }
 }
 

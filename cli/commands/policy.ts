@@ -24,13 +24,12 @@ import {
   type ProposalFacts,
   type ToolInfo,
 } from '../../policies';
+import { CommandError } from '../command-error';
 
 /** A bad file, bad JSON or bad option given to `gatehouse policy`. */
-export class PolicyCommandError extends Error {
-  readonly type = 'PolicyCommandError';
+export class PolicyCommandError extends CommandError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PolicyCommandError';
+    super('PolicyCommandError', message);
   }
 }
 

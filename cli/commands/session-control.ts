@@ -11,13 +11,12 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { Gatehouse, type FleetSelector } from '../../client';
 import { loadConfig } from '../../client/config';
+import { CommandError } from '../command-error';
 
 /** Bad options of a session-control command. */
-export class SessionControlError extends Error {
-  readonly type = 'SessionControlError';
+export class SessionControlError extends CommandError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SessionControlError';
+    super('SessionControlError', message);
   }
 }
 

@@ -35,6 +35,19 @@ function form(payload: unknown): string {
 
 let clickSeq = 0;
 
+/** The part every interaction payload shares: who acted, in which workspace and app. */
+function interaction(type: string, user: SlackUser): Record<string, unknown> {
+  clickSeq += 1;
+  return {
+    type,
+    team: { id: 'T000TEST', domain: 'gatehouse-test' },
+    user: { id: user.id, username: user.username, name: user.username, team_id: 'T000TEST' },
+    api_app_id: 'A000TEST',
+    token: 'legacy-verification-token',
+    trigger_id: `${Date.now()}.${clickSeq}.trigger`,
+  };
+}
+
 /** The body Slack posts when a button of our message is clicked. */
 export function buttonClickBody(opts: {
   readonly actionId: string;
@@ -44,15 +57,9 @@ export function buttonClickBody(opts: {
   readonly ts: string;
   readonly actionTs?: string;
 }): string {
-  clickSeq += 1;
   return form({
-    type: 'block_actions',
-    team: { id: 'T000TEST', domain: 'gatehouse-test' },
-    user: { id: opts.user.id, username: opts.user.username, name: opts.user.username, team_id: 'T000TEST' },
-    api_app_id: 'A000TEST',
-    token: 'legacy-verification-token',
+    ...interaction('block_actions', opts.user),
     container: { type: 'message', message_ts: opts.ts, channel_id: opts.channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.${clickSeq}.trigger`,
     channel: { id: opts.channel, name: 'gatehouse-approvals' },
     message: { type: 'message', ts: opts.ts, text: 'Approval needed', bot_id: 'B000BOT' },
     actions: [
@@ -75,14 +82,8 @@ export function denySubmitBody(opts: {
   readonly reason: string;
   readonly viewId?: string;
 }): string {
-  clickSeq += 1;
   return form({
-    type: 'view_submission',
-    team: { id: 'T000TEST', domain: 'gatehouse-test' },
-    user: { id: opts.user.id, username: opts.user.username, name: opts.user.username, team_id: 'T000TEST' },
-    api_app_id: 'A000TEST',
-    token: 'legacy-verification-token',
-    trigger_id: `${Date.now()}.${clickSeq}.trigger`,
+    ...interaction('view_submission', opts.user),
     view: {
       id: opts.viewId ?? `VSUBMIT${clickSeq}`,
       team_id: 'T000TEST',
