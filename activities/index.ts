@@ -7,7 +7,9 @@
 import type { Pool } from 'pg';
 import type { webApi } from '@slack/bolt';
 import { AuditStore } from '../audit/store';
+import { RevocationStore } from '../audit/credentials';
 import type { PolicyDocument } from '../policies/document';
+import type { Keyset } from '../policies/trust/keyset';
 import { ApprovalStore, createApprovalActivities, type ActivityLog } from './approvals';
 import { createAuditActivities } from './audit';
 import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
@@ -18,13 +20,22 @@ import type { SessionActivities } from './types';
 
 export type { SessionActivities } from './types';
 
+/** Name of the worker's default policy when none is given. */
+export const DEFAULT_POLICY_NAME = 'default';
+
 export interface ActivityDeps {
   /** The Gatehouse database: audit trail, sessions, approvals. */
   readonly auditPool: Pool;
   /** The tools, bound to the production database they act on. */
   readonly catalog: ToolCatalog;
-  /** The worker's configured policy (a parsed document): used when a session brings none. */
+  /** The worker's default policy (a parsed document): used when a session names none. */
   readonly policy: PolicyDocument;
+  /** Further named policies a credential may allow (`policyRef`). */
+  readonly policies?: Readonly<Record<string, PolicyDocument>>;
+  /** Name of the default policy. @default 'default' */
+  readonly policyName?: string;
+  /** The keys sessions verify signed decisions and agent credentials against. */
+  readonly keyset: Keyset;
   /** Absent: approvals are stored and decided through the CLI, nothing is posted. */
   readonly slack?: webApi.WebClient;
   /** Intent scorer configuration; default from the environment (`intentConfigFromEnv`: the local scorer unless configured). */
@@ -47,7 +58,14 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
   const intent = createIntentActivities(createIntentScorer(deps.intent), { catalog: deps.catalog });
   return {
     ...createAuditActivities({ store: auditStore, catalog: deps.catalog }),
-    ...createSessionContextActivities({ policy: deps.policy, catalog: deps.catalog }),
+    ...createSessionContextActivities({
+      policies: { ...deps.policies, [deps.policyName ?? DEFAULT_POLICY_NAME]: deps.policy },
+      defaultPolicy: deps.policyName ?? DEFAULT_POLICY_NAME,
+      keyset: deps.keyset,
+      catalog: deps.catalog,
+      revocations: new RevocationStore(deps.auditPool),
+      alerts: auditStore,
+    }),
     prepareCall: tools.prepareCall,
     async runTool(input) {
       const ran = await tools.runTool(input);

@@ -7,6 +7,7 @@ import type { ApprovalEscalation, ApprovalRequest, ApprovalResolution } from '..
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
 import type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult } from './tools/activities';
 import type { ToolDescriptor } from './tools/catalog';
+import type { Keyset } from '../policies/trust/keyset';
 
 /**
  * What the workflow needs of a tool to proxy its activity: the catalog's `ToolDescriptor` as a
@@ -16,14 +17,35 @@ import type { ToolDescriptor } from './tools/catalog';
 export type SessionToolDescriptor = Omit<ToolDescriptor, 'nonRetryable' | 'execution'> & Partial<Pick<ToolDescriptor, 'nonRetryable' | 'execution'>>;
 
 export interface LoadSessionContextInput {
-  /** A policy document sent with the start input; absent means the worker's configured policy. */
-  readonly policy?: unknown;
+  readonly sessionId: string;
+  /** The agent credential of a top-level session. */
+  readonly credential?: string;
+  /** What the start input claimed; each must match the credential. */
+  readonly agentId?: string;
+  readonly owner?: string;
+  readonly policyRef?: string;
+  /** True when the start input carried a policy document (always refused). */
+  readonly policyDocumentGiven: boolean;
+  /** Set only when Temporal says the workflow was started by this parent session: its identity and policy pass on. */
+  readonly child?: { readonly agentId: string; readonly owner: string; readonly policyRef: string };
 }
 
-/** What a session snapshots at start: the policy document and the catalog it is compiled with. */
+/** Why a session start was refused: a stable rule id and a sentence. */
+export interface StartRefusal {
+  readonly rule: string;
+  readonly message: string;
+}
+
+/**
+ * What a session snapshots at start: who it acts for (from the credential), the named policy and
+ * the catalog it is compiled with, and the keyset it verifies signed decisions against.
+ */
 export interface SessionContext {
+  readonly policyName: string;
   readonly policyDocument: unknown;
   readonly descriptors: readonly SessionToolDescriptor[];
+  readonly keyset: Keyset;
+  readonly identity: { readonly agentId: string; readonly owner: string; readonly credentialId?: string };
 }
 
 // The tool activities' shapes are the catalog's own: one definition, seen here by the workflow.
@@ -52,6 +74,7 @@ export interface SessionRunToolResult extends RunToolResult {
 /** Every activity the session workflow calls. */
 export interface SessionActivities {
   loadSessionContext(input: LoadSessionContextInput): Promise<SessionContext>;
+  refuseSessionStart(sessionId: string, refusal: StartRefusal): Promise<never>;
   startSessionRecord(rec: SessionRecord, events: readonly AuditEventInput[]): Promise<void>;
   appendAudit(events: readonly AuditEventInput[]): Promise<void>;
   patchSession(sessionId: string, patch: SessionPatch): Promise<void>;

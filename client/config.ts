@@ -81,6 +81,8 @@ export interface StackFile {
   readonly productionDatabaseUrl: string;
   readonly postgres?: { readonly port: number; readonly dataDir: string };
   readonly approvals?: { readonly url?: string; readonly socketMode: boolean };
+  /** The keyset the worker trusts and, on a development stack, its generated operator key. */
+  readonly keys?: { readonly keysetFile: string; readonly developmentOperatorKey?: string; readonly keyDir?: string };
 }
 
 /** Thrown when a variable is set to something unusable. */

@@ -61,6 +61,33 @@ export class InvalidPolicyError extends Error {
   }
 }
 
+/** Thrown by `startSession` when the worker refused the start (credential, policy, identity, parent). */
+export class SessionStartRefusedError extends Error {
+  readonly type = 'SessionStartRefusedError';
+  constructor(readonly sessionId: string, message: string, readonly rule?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SessionStartRefusedError';
+  }
+}
+
+/** Thrown when a call needs a credential or key the caller does not hold. */
+export class MissingCredentialError extends Error {
+  readonly type = 'MissingCredentialError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingCredentialError';
+  }
+}
+
+/** Thrown by `approve` / `deny` when the session has no pending approval of that id. */
+export class ApprovalNotPendingError extends Error {
+  readonly type = 'ApprovalNotPendingError';
+  constructor(readonly approvalId: string) {
+    super(`no pending approval \`${approvalId}\``);
+    this.name = 'ApprovalNotPendingError';
+  }
+}
+
 /** Thrown when an approval id is not of the form `<sessionId>:<n>`. */
 export class InvalidApprovalIdError extends Error {
   readonly type = 'InvalidApprovalIdError';

@@ -10,22 +10,28 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { parsePolicy } from '../policies';
+import { Client, Connection, WorkflowIdReusePolicy, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   approvalSignal,
   haltSignal,
   pauseSignal,
+  raiseBudgetSignal,
   resumeSignal,
   SEARCH_ATTRIBUTES,
   SESSION_WORKFLOW_TYPE,
   sessionWorkflowId,
+  type BudgetOverride,
   type SessionStartInput,
 } from '../workflows/contract';
 import { loadConfig, temporalSecurity } from './config';
-import { InvalidApprovalIdError, InvalidPolicyError, mapSessionError } from './errors';
-import { SessionHandle } from './session';
+import { ApprovalNotPendingError, InvalidApprovalIdError, MissingCredentialError, mapSessionError } from './errors';
+import { SessionHandle, waitUntilStarted } from './session';
+import { issueAgentCredential } from './trust/credentials';
+import type { SigningKey } from './trust/key-files';
+export type { SigningKey } from './trust/key-files';
+import { signDecision } from './trust/sign';
+import { readKeyFile } from './trust/key-files';
 
 export { SessionHandle, ChildSessionHandle } from './session';
 export * from './errors';
@@ -48,11 +54,21 @@ export interface ConnectOptions {
   readonly taskQueue?: string;
   readonly tls?: ConnectionOptions['tls'];
   readonly apiKey?: string;
+  /** The agent credential sessions start with. @default `GATEHOUSE_AGENT_TOKEN` */
+  readonly token?: string;
+  /**
+   * Trusted code only (operators, tests, the development stack): an operator key with which
+   * `startSession` issues a short-lived credential for the `agentId` and `owner` it is given.
+   * @default the development stack's operator key, when `gatehouse start` made one
+   */
+  readonly issuer?: SigningKey;
 }
 
-export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId' | 'inheritedTransitions'> {
+export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId' | 'inheritedTransitions' | 'policy' | 'parentSessionId' | 'credential'> {
   /** @default a random UUID */
   readonly sessionId?: string;
+  /** The agent credential; @default the connection's `token`, else one issued by its `issuer` */
+  readonly credential?: string;
 }
 
 /** Which sessions a fleet control applies to: one agent's, every session's use of one tool, or all. */
@@ -62,11 +78,15 @@ export class Gatehouse {
   readonly client: Client;
   readonly taskQueue: string;
   readonly #connection: Connection;
+  readonly #token: string | undefined;
+  readonly #issuer: SigningKey | undefined;
 
-  private constructor(connection: Connection, client: Client, taskQueue: string) {
+  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined) {
     this.#connection = connection;
     this.client = client;
     this.taskQueue = taskQueue;
+    this.#token = token;
+    this.#issuer = issuer;
   }
 
   static async connect(options: ConnectOptions = {}): Promise<Gatehouse> {
@@ -81,29 +101,30 @@ export class Gatehouse {
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     });
     const client = new Client({ connection, namespace: options.namespace ?? config!.namespace });
-    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue);
+    const token = options.token ?? (process.env.GATEHOUSE_AGENT_TOKEN || undefined);
+    const issuer = options.issuer ?? (token === undefined ? developmentIssuer() : undefined);
+    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer);
   }
 
-  /** Starts a session; resolves with its handle once the workflow is started. */
+  /**
+   * Starts a session; resolves with its handle once the worker accepted it (credential verified,
+   * policy loaded). Throws `SessionStartRefusedError` when the worker refused it.
+   */
   async startSession(options: StartSessionOptions): Promise<SessionHandle> {
     const sessionId = options.sessionId ?? randomUUID();
-    if (options.policy !== undefined) {
-      // Checked here too so a bad document fails at the caller, with paths, before anything starts.
-      const parsed = parsePolicy(options.policy);
-      if (!parsed.success) {
-        const first = parsed.issues[0];
-        throw new InvalidPolicyError(`invalid policy${first ? `: ${first.path}: ${first.message}` : ''}`, parsed.issues);
-      }
-    }
-    const input: SessionStartInput = { ...options, sessionId };
+    const { credential: given, ...rest } = options;
+    const credential = given ?? (await this.#credentialFor(options));
+    const input: SessionStartInput = { ...rest, sessionId, credential };
     try {
       await this.client.workflow.start(SESSION_WORKFLOW_TYPE, {
         taskQueue: this.taskQueue,
         workflowId: sessionWorkflowId(sessionId),
+        // A session id is never reused, not even after the session closed.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         args: [input],
         typedSearchAttributes: [
-          { key: AGENT_KEY, value: options.agentId },
-          { key: OWNER_KEY, value: options.owner },
+          ...(options.agentId ? [{ key: AGENT_KEY, value: options.agentId }] : []),
+          ...(options.owner ? [{ key: OWNER_KEY, value: options.owner }] : []),
           { key: MODE_KEY, value: 'normal' },
           { key: TOOLS_KEY, value: [] },
         ],
@@ -111,7 +132,22 @@ export class Gatehouse {
     } catch (err) {
       return mapSessionError(sessionId, err);
     }
-    return new SessionHandle(this.client, sessionId);
+    const handle = new SessionHandle(this.client, sessionId);
+    await waitUntilStarted(handle);
+    return handle;
+  }
+
+  async #credentialFor(options: StartSessionOptions): Promise<string> {
+    if (this.#token !== undefined) return this.#token;
+    if (!this.#issuer) throw new MissingCredentialError('no agent credential: set `GATEHOUSE_AGENT_TOKEN` (from `gatehouse agents create`) or pass `token` to `Gatehouse.connect`');
+    if (!options.agentId || !options.owner) throw new MissingCredentialError('issuing a credential needs `agentId` and `owner`');
+    const issued = await issueAgentCredential(this.#issuer, {
+      agentId: options.agentId,
+      owner: options.owner,
+      ...(options.policyRef ? { policies: [options.policyRef] } : {}),
+      expiresInSeconds: 3600,
+    });
+    return issued.token;
   }
 
   /** A handle to an existing session (nothing is checked until it is used). */
@@ -119,20 +155,45 @@ export class Gatehouse {
     return new SessionHandle(this.client, sessionId);
   }
 
-  async approve(approvalId: string, by: { approver: string; reason?: string }): Promise<void> {
-    await this.#decide(approvalId, true, by.approver, by.reason);
+  /** Approves a pending call with an approver's key: a signed vote the session verifies. */
+  async approve(approvalId: string, by: { key: SigningKey; reason?: string }): Promise<void> {
+    await this.#vote(approvalId, true, by.key, by.reason);
   }
 
-  async deny(approvalId: string, by: { approver: string; reason: string }): Promise<void> {
-    await this.#decide(approvalId, false, by.approver, by.reason);
+  /** Denies a pending call with an approver's key (a reason is required). */
+  async deny(approvalId: string, by: { key: SigningKey; reason: string }): Promise<void> {
+    await this.#vote(approvalId, false, by.key, by.reason);
   }
 
-  async #decide(approvalId: string, approve: boolean, approver: string, reason: string | undefined): Promise<void> {
-    const cut = approvalId.lastIndexOf(':');
-    if (cut <= 0 || !/^\d+$/.test(approvalId.slice(cut + 1))) throw new InvalidApprovalIdError(approvalId);
-    const sessionId = approvalId.slice(0, cut);
+  async #vote(approvalId: string, approve: boolean, key: SigningKey, reason: string | undefined): Promise<void> {
+    const sessionId = sessionOfApproval(approvalId);
+    const handle = this.session(sessionId);
+    const view = await handle.state();
+    const pending = view.pendingApprovals.find((p) => p.approvalId === approvalId);
+    if (!pending) throw new ApprovalNotPendingError(approvalId);
+    const envelope = signDecision(key, {
+      kind: 'vote',
+      workflowId: view.workflowId,
+      firstRunId: view.firstRunId,
+      approvalId,
+      callDigest: pending.callDigest,
+      verdict: approve ? 'approve' : 'deny',
+      ...(reason ? { reason } : {}),
+    });
     try {
-      await this.client.workflow.getHandle(sessionWorkflowId(sessionId)).signal(approvalSignal, { approvalId, approve, approver, ...(reason ? { reason } : {}) });
+      await handle.workflow.signal(approvalSignal, envelope);
+    } catch (err) {
+      mapSessionError(sessionId, err);
+    }
+  }
+
+  /** Raises a session's budget: an operator-signed decision (budgets may only be raised by operators). */
+  async raiseBudget(sessionId: string, budget: BudgetOverride, by: { key: SigningKey; reason?: string }): Promise<void> {
+    const handle = this.session(sessionId);
+    const view = await handle.state();
+    const envelope = signDecision(by.key, { kind: 'budget-raise', workflowId: view.workflowId, firstRunId: view.firstRunId, budget: { ...budget }, ...(by.reason ? { reason: by.reason } : {}) });
+    try {
+      await handle.workflow.signal(raiseBudgetSignal, envelope);
     } catch (err) {
       mapSessionError(sessionId, err);
     }
@@ -147,28 +208,35 @@ export class Gatehouse {
     }
   }
 
-  /** Pauses every matching running session (proposals wait, nothing is lost); resolves with their ids. */
-  pause(selector: FleetSelector, by: string, reason?: string): Promise<string[]> {
-    return this.#fleet(selector, by, reason, true);
+  /** Pauses every matching running session (proposals wait, nothing is lost); resolves with their ids. Needs no signature. */
+  async pause(selector: FleetSelector, by: string, reason?: string): Promise<string[]> {
+    const tool = 'tool' in selector ? selector.tool : undefined;
+    return this.#fleet(selector, async (handle) => {
+      await handle.workflow.signal(pauseSignal, { by, ...(reason ? { reason } : {}), ...(tool ? { tool } : {}) });
+    });
   }
 
-  /** Lets paused sessions go on; resolves with the ids signalled. */
-  resume(selector: FleetSelector, by: string, reason?: string): Promise<string[]> {
-    return this.#fleet(selector, by, reason, false);
+  /** Lets paused sessions go on, with an operator's key (a resume loosens: it is signed per session). */
+  async resume(selector: FleetSelector, by: { key: SigningKey; reason?: string }): Promise<string[]> {
+    const tool = 'tool' in selector ? selector.tool : undefined;
+    return this.#fleet(selector, async (handle) => {
+      const view = await handle.state();
+      const envelope = signDecision(by.key, { kind: 'resume', workflowId: view.workflowId, firstRunId: view.firstRunId, ...(tool ? { tool } : {}), ...(by.reason ? { reason: by.reason } : {}) });
+      await handle.workflow.signal(resumeSignal, envelope);
+    });
   }
 
-  async #fleet(selector: FleetSelector, by: string, reason: string | undefined, pause: boolean): Promise<string[]> {
+  async #fleet(selector: FleetSelector, send: (handle: SessionHandle) => Promise<void>): Promise<string[]> {
     let query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
     if ('agentId' in selector) query += ` AND ${SEARCH_ATTRIBUTES.agentId} = '${quote(selector.agentId)}'`;
-    const tool = 'tool' in selector ? selector.tool : undefined;
     const ids: string[] = [];
     for await (const wf of this.client.workflow.list({ query })) {
-      const handle = this.client.workflow.getHandle(wf.workflowId);
+      const sessionId = wf.workflowId.replace(/^session-/, '');
       try {
-        await handle.signal(pause ? pauseSignal : resumeSignal, { by, ...(reason ? { reason } : {}), ...(tool ? { tool } : {}) });
-        ids.push(wf.workflowId.replace(/^session-/, ''));
+        await send(this.session(sessionId));
+        ids.push(sessionId);
       } catch {
-        // A session that finished between the listing and the signal needs no pause.
+        // A session that finished between the listing and the signal needs nothing.
       }
     }
     return ids;
@@ -176,6 +244,25 @@ export class Gatehouse {
 
   async close(): Promise<void> {
     await this.#connection.close();
+  }
+}
+
+/** The session id of an approval id `<sessionId>:<n>`. */
+export function sessionOfApproval(approvalId: string): string {
+  const cut = approvalId.lastIndexOf(':');
+  if (cut <= 0 || !/^\d+$/.test(approvalId.slice(cut + 1))) throw new InvalidApprovalIdError(approvalId);
+  return approvalId.slice(0, cut);
+}
+
+/** The development stack's operator key (`gatehouse start` makes it under `.data/keys`), if running. */
+function developmentIssuer(): SigningKey | undefined {
+  const stack = loadConfig().stack;
+  const path = stack?.keys?.developmentOperatorKey;
+  if (!path) return undefined;
+  try {
+    return readKeyFile(path);
+  } catch {
+    return undefined;
   }
 }
 

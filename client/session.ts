@@ -16,7 +16,9 @@ import {
   type SpawnChildInput,
   type SpawnChildResult,
 } from '../workflows/contract';
-import { mapSessionError, SubAgentDeniedError } from './errors';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { mapSessionError, SessionStartRefusedError, SubAgentDeniedError } from './errors';
 
 /** How long `state()` waits for a starting session to load its policy, and how often it asks. */
 const STARTING_WAIT_MS = 10_000;
@@ -95,6 +97,34 @@ export class SessionHandle {
     } catch (err) {
       return mapSessionError(this.sessionId, err);
     }
+  }
+}
+
+/**
+ * Waits until a just-started session has loaded its policy; throws `SessionStartRefusedError`
+ * when the worker refused the start (the workflow failed), with the refusal's message.
+ */
+export async function waitUntilStarted(handle: SessionHandle, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await handle.workflow.query(stateQuery).catch(() => undefined);
+    if (view && view.policyHash !== '') return;
+    const desc = await handle.workflow.describe().catch((err: unknown): never => mapSessionError(handle.sessionId, err));
+    if (desc.status.name !== 'RUNNING') {
+      try {
+        await handle.workflow.result();
+      } catch (err) {
+        const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure) {
+          const rule = (cause.details?.[0] as { rule?: string } | undefined)?.rule;
+          throw new SessionStartRefusedError(handle.sessionId, cause.message, rule, { cause: err });
+        }
+        throw err;
+      }
+      return;
+    }
+    if (Date.now() >= until) return;
+    await new Promise((resolve) => setTimeout(resolve, STARTING_POLL_MS));
   }
 }
 

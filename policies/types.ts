@@ -70,6 +70,11 @@ export interface ApprovalRequirement {
   readonly fourEyes: boolean;
   /** True when this approval unlocks a forbidden transition (out-of-band unlock). */
   readonly unlocksTransition: boolean;
+  /**
+   * On an unlock of a call that itself needs approval: the call's own requirement. Both must be
+   * satisfied (the unlock group *and* the call's own approvers); absent otherwise.
+   */
+  readonly alsoRequired?: ApprovalRequirement;
 }
 
 /** A rule evaluated in shadow mode: recorded, never enforced. */

@@ -15,6 +15,7 @@ import type { IntentScorerConfig } from '../activities/intent';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import { createSampleCatalog } from '../activities/tools/sample';
 import type { PolicyDocument } from '../policies';
+import type { Keyset } from '../policies/trust';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 
 /** Where the workflow bundle's entry point is (bundled by the SDK at worker creation). */
@@ -30,8 +31,14 @@ export interface GatehouseWorkerOptions {
   readonly auditPool: Pool;
   /** The production database the sample tools act on (ignored when `catalog` is given). */
   readonly productionPool?: Pool;
-  /** The worker's policy, used by sessions that bring none (a parsed document). */
+  /** The worker's default policy, used by sessions that name none (a parsed document). */
   readonly policy: PolicyDocument;
+  /** Name of the default policy. @default 'default' */
+  readonly policyName?: string;
+  /** Further named policies an agent credential may allow its sessions to name (`policyRef`). */
+  readonly policies?: Readonly<Record<string, PolicyDocument>>;
+  /** The keyset: operator keys (credentials, resumes, budget raises), approver and service keys (votes). */
+  readonly keyset: Keyset;
   /** The tool catalog; default the sample catalog on `productionPool`. */
   readonly catalog?: ToolCatalog;
   readonly slack?: webApi.WebClient;
@@ -59,6 +66,9 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     auditPool: opts.auditPool,
     catalog,
     policy: opts.policy,
+    keyset: opts.keyset,
+    ...(opts.policyName ? { policyName: opts.policyName } : {}),
+    ...(opts.policies ? { policies: opts.policies } : {}),
     ...(opts.slack ? { slack: opts.slack } : {}),
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.log ? { log: opts.log } : {}),

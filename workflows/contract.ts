@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BudgetOverride, Decision, Mandate, OutcomeStatus, Proposal, SessionMode } from '../policies/types';
+import type { SignedEnvelope } from '../policies/trust/envelope';
 
 /** Default task queue; `GATEHOUSE_TASK_QUEUE` overrides it. */
 export const DEFAULT_TASK_QUEUE = 'gatehouse';
@@ -20,20 +21,31 @@ export function sessionWorkflowId(sessionId: string): string {
 // Budget overrides and mandates are the policy engine's nouns; the contract carries them as they are.
 export type { BudgetOverride, Mandate };
 
-/** Start input of `agentSession`. */
+/**
+ * Start input of `agentSession`. Nothing in it can loosen the gate: identity comes from the
+ * verified `credential`, the policy from the worker's registry (a `policy` document is refused),
+ * parent fields count only when Temporal says the workflow has that parent, and budgets and
+ * mandates may only tighten the policy's.
+ */
 export interface SessionStartInput {
   readonly sessionId?: string;
-  readonly agentId: string;
-  readonly owner: string;
+  /** The agent credential (`gatehouse agents create`); required unless started by a parent session. */
+  readonly credential?: string;
+  /** Optional; when set it must equal the credential's agent (a sub-agent's is set by its parent). */
+  readonly agentId?: string;
+  /** Optional; when set it must equal the credential's owner. */
+  readonly owner?: string;
   readonly intent: string;
-  /** A policy document (already parsed data); absent means the worker's configured policy. */
+  /** Name of a policy the worker loaded; allowed only where the credential lists it. Absent: the worker's default. */
+  readonly policyRef?: string;
+  /** Refused: a session's policy comes from the worker, never from the caller. */
   readonly policy?: unknown;
   readonly parentSessionId?: string;
   readonly budget?: BudgetOverride;
   readonly mandate?: Mandate;
   /**
    * Forbidden transitions a sub-agent inherits from its parent, exactly as the policy engine's
-   * `initialSessionState` takes them (set by the parent workflow, not by agents).
+   * `initialSessionState` takes them (accepted only from a real parent workflow).
    */
   readonly inheritedTransitions?: unknown;
   /**
@@ -70,13 +82,19 @@ export interface ProposeResult {
   readonly sequence: number;
 }
 
-/** Payload of the `approval` signal. */
-export interface ApprovalSignal {
-  readonly approvalId: string;
-  readonly approve: boolean;
-  readonly approver: string;
-  readonly reason?: string;
-}
+/**
+ * Payload of the `approval` signal: a vote signed by an approver's key (CLI) or by the approvals
+ * service's key on a Slack person's behalf (`policies/trust`, kind `vote`). Unsigned votes are refused.
+ */
+export type ApprovalSignal = SignedEnvelope;
+
+/** Payload of the `resume` signal: an operator-signed `resume` (pausing needs no signature). */
+export type ResumeSignal = SignedEnvelope;
+
+/** Payload of the `raiseBudget` signal: an operator-signed `budget-raise`. */
+export type BudgetRaiseSignal = SignedEnvelope;
+
+export type { SignedEnvelope };
 
 /** Payload of the `halt` signal: the kill switch. */
 export interface HaltSignal {
@@ -84,13 +102,13 @@ export interface HaltSignal {
   readonly reason: string;
 }
 
-/** Payload of the `pause` / `resume` signals (fleet controls). */
+/** Payload of the `pause` signal (fleet control; stopping needs no signature). */
 export interface PauseSignal {
   readonly by: string;
   readonly reason?: string;
   /**
-   * When set, only proposals of this tool wait (pause) or go on (resume); otherwise the whole
-   * session. `gatehouse pause --tool <name>` sends it to every running session.
+   * When set, only proposals of this tool wait; otherwise the whole session.
+   * `gatehouse pause --tool <name>` sends it to every running session.
    */
   readonly tool?: string;
 }
@@ -127,6 +145,8 @@ export type FinalState = 'completed' | 'blocked' | 'cancelled' | 'error' | 'halt
 /** A pending approval as the `state` query shows it. */
 export interface PendingApprovalView {
   readonly approvalId: string;
+  /** What a vote must sign: the digest of the exact call. */
+  readonly callDigest: string;
   readonly tool: string;
   readonly requestedAt: string;
   readonly deadline: string;
@@ -147,6 +167,9 @@ export interface ActionView {
 /** Result of the `state` query. */
 export interface SessionStateView {
   readonly sessionId: string;
+  /** What a signed decision binds: the workflow id and the first run id of the session. */
+  readonly workflowId: string;
+  readonly firstRunId: string;
   readonly agentId: string;
   readonly owner: string;
   readonly intent: string;
@@ -186,7 +209,8 @@ export const endUpdate = defineUpdate<SessionSummary, [EndInput]>('end');
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
 export const haltSignal = defineSignal<[HaltSignal]>('halt');
 export const pauseSignal = defineSignal<[PauseSignal]>('pause');
-export const resumeSignal = defineSignal<[PauseSignal]>('resume');
+export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
+export const raiseBudgetSignal = defineSignal<[BudgetRaiseSignal]>('raiseBudget');
 export const stateQuery = defineQuery<SessionStateView>('state');
 
 /** Search attributes every session carries (fleet controls and listings). */

@@ -1,0 +1,131 @@
+/**
+ * The one vote rule. Whether a human's vote on a pending approval counts is decided here and
+ * nowhere else: the session workflow (the source of truth) and the approvals service (which
+ * refuses early, with a message for the person clicking) both call it.
+ *
+ * A vote counts only when the voter is a member of a group the ladder has reached *now*, is not
+ * the session's agent, is not its owner where four eyes applies, has not already approved, and
+ * gives a reason when denying. An approval may have two parts — an out-of-band unlock of a
+ * forbidden transition and the call's own approval — and is granted only when both are satisfied.
+ * Pure and deterministic.
+ */
+import type { ApprovalRequirement } from '../types';
+import type { KeyEntry, Keyset } from './keyset';
+import type { VoteDecision } from './decisions';
+
+/** A vote that was counted, with the parts of the approval it satisfied when it was cast. */
+export interface CountedVote {
+  readonly approver: string;
+  readonly approve: boolean;
+  /** One flag per part (`approvalParts`): true where the voter qualified for that part. */
+  readonly parts: readonly boolean[];
+}
+
+/** Everything the rule needs about one pending approval. */
+export interface VoteContext {
+  readonly agentId: string;
+  readonly owner: string;
+  readonly requirement: ApprovalRequirement;
+  readonly groupMembers: Readonly<Record<string, readonly string[]>>;
+  /** ms */
+  readonly requestedAt: number;
+  readonly votes: readonly CountedVote[];
+}
+
+export interface Vote {
+  readonly approver: string;
+  readonly approve: boolean;
+  readonly reason?: string;
+}
+
+export type VoteRefusal = 'approval.self' | 'approval.four-eyes' | 'approval.not-member' | 'approval.duplicate' | 'approval.reason-required' | 'approval.identity';
+
+export type VoteCheck =
+  | { readonly counts: true; readonly vote: CountedVote; readonly group: string }
+  | { readonly counts: false; readonly rule: VoteRefusal; readonly message: string };
+
+/** The parts an approval needs: its own requirement, then (for an unlock) the call's own approval. */
+export function approvalParts(req: ApprovalRequirement): readonly ApprovalRequirement[] {
+  return req.alsoRequired ? [req, req.alsoRequired] : [req];
+}
+
+/** Escalation level of one part at `now`: how many of its escalation steps have passed. */
+export function ladderLevel(part: ApprovalRequirement, requestedAt: number, now: number): number {
+  let level = 0;
+  part.escalateAfterMs.forEach((ms, i) => {
+    if (now >= requestedAt + ms) level = Math.max(level, i + 1);
+  });
+  return Math.min(level, Math.max(0, part.groups.length - 1));
+}
+
+/** Groups allowed to decide a part at `level`: the ladder widens, the first group keeps its say. */
+export function groupsAtLevel(part: ApprovalRequirement, level: number): readonly string[] {
+  return part.groups.slice(0, level + 1);
+}
+
+/** When the approval is denied automatically: the earliest deadline of its parts. */
+export function approvalTimeoutMs(req: ApprovalRequirement): number {
+  return Math.min(...approvalParts(req).map((p) => p.timeoutMs));
+}
+
+function list(groups: readonly string[]): string {
+  return groups.map((g) => `\`${g}\``).join(', ') || 'none';
+}
+
+/** Decides whether `vote` counts on the approval described by `ctx` at time `now` (ms). */
+export function checkVote(ctx: VoteContext, vote: Vote, now: number): VoteCheck {
+  const who = vote.approver;
+  const parts = approvalParts(ctx.requirement);
+  if (who === '') return { counts: false, rule: 'approval.identity', message: 'a vote must name its approver' };
+  // The agent can never decide on its own call.
+  if (who === ctx.agentId) return { counts: false, rule: 'approval.self', message: `agent \`${who}\` may not decide on its own call` };
+  // Four eyes: the person the agent acts for may not decide either.
+  if (parts.some((p) => p.fourEyes) && who === ctx.owner) {
+    return { counts: false, rule: 'approval.four-eyes', message: `\`${who}\` owns this session and the policy requires someone else to decide (four eyes)` };
+  }
+  // Fail closed: only a listed member of a group the ladder has reached counts; nobody listed, nobody counts.
+  let group = '';
+  const qualified = parts.map((p) => {
+    const g = groupsAtLevel(p, ladderLevel(p, ctx.requestedAt, now)).find((name) => (ctx.groupMembers[name] ?? []).includes(who));
+    if (g !== undefined && group === '') group = g;
+    return g !== undefined;
+  });
+  if (!qualified.some(Boolean)) {
+    const allowed = parts.flatMap((p) => groupsAtLevel(p, ladderLevel(p, ctx.requestedAt, now)));
+    return { counts: false, rule: 'approval.not-member', message: `\`${who}\` is not in an approver group for this call: allowed now: ${list([...new Set(allowed)])}` };
+  }
+  if (vote.approve && ctx.votes.some((v) => v.approve && v.approver === who)) {
+    return { counts: false, rule: 'approval.duplicate', message: `\`${who}\` already approved this call: distinct approvers are needed` };
+  }
+  if (!vote.approve && !(vote.reason ?? '').trim()) return { counts: false, rule: 'approval.reason-required', message: 'a reason is required to deny' };
+  return { counts: true, vote: { approver: who, approve: vote.approve, parts: qualified }, group };
+}
+
+export type VoteTally = 'approved' | 'denied' | 'pending';
+
+/** One counted deny denies; every part with enough distinct qualified approvers approves. */
+export function tallyVotes(req: ApprovalRequirement, votes: readonly CountedVote[]): VoteTally {
+  if (votes.some((v) => !v.approve)) return 'denied';
+  const parts = approvalParts(req);
+  const satisfied = parts.every((p, i) => new Set(votes.filter((v) => v.approve && v.parts[i]).map((v) => v.approver)).size >= p.approversRequired);
+  return satisfied ? 'approved' : 'pending';
+}
+
+/**
+ * Who a verified vote speaks for: an approver key's principal, or — for the approvals service's
+ * key — the approver the keyset maps the Slack user id and team id to. Never a display name.
+ */
+export function resolveVoter(keyset: Keyset, key: KeyEntry, vote: VoteDecision): { readonly ok: true; readonly approver: string } | { readonly ok: false; readonly rule: 'approval.identity'; readonly message: string } {
+  if (key.role === 'approver') {
+    if (vote.onBehalfOf) return { ok: false, rule: 'approval.identity', message: `an approver key may not vote on behalf of someone else` };
+    return { ok: true, approver: key.principal };
+  }
+  if (key.role === 'approvals-service') {
+    if (!vote.onBehalfOf) return { ok: false, rule: 'approval.identity', message: 'the approvals service must name the Slack user it votes for' };
+    const { slackUserId, slackTeamId } = vote.onBehalfOf;
+    const person = keyset.slackUsers.find((u) => u.userId === slackUserId && u.teamId === slackTeamId);
+    if (!person) return { ok: false, rule: 'approval.identity', message: `Slack user \`${slackUserId}\` of team \`${slackTeamId}\` is not a registered approver` };
+    return { ok: true, approver: person.approver };
+  }
+  return { ok: false, rule: 'approval.identity', message: `a key of role \`${key.role}\` may not vote` };
+}

@@ -1,0 +1,61 @@
+/**
+ * Keys for tests: one operator key (agent credentials, resumes, budget raises), one approvals
+ * service key (Slack votes), and an approver key for every name the test policies use, gathered
+ * in a keyset the test worker loads. Generated once per process.
+ */
+import { keyEntryOf, generateSigningKey, type SigningKey } from '../../client/trust/key-files';
+import { issueAgentCredential } from '../../client/trust/credentials';
+import type { Keyset, SlackIdentity } from '../../policies/trust';
+
+/** Every approver name the test and example policies list. */
+export const TEST_APPROVERS = [
+  'alice', 'bob', 'carol', 'dave', 'eng-007', 'eng-012', 'sre-ana', 'sre-raj', 'data-lee',
+  'U0ALICE', 'U0BOB', 'U0CAROL', 'U0OWNER', 'U0MALLORY', 'mallory', 'billing-bot',
+] as const;
+
+/** Slack people the approvals service may vote for in tests (team `T0TEST`). */
+export const TEST_SLACK_USERS: readonly SlackIdentity[] = [
+  { userId: 'U0ALICE', teamId: 'T0TEST', approver: 'U0ALICE' },
+  { userId: 'U0BOB', teamId: 'T0TEST', approver: 'bob' },
+  { userId: 'U0CAROL', teamId: 'T0TEST', approver: 'U0CAROL' },
+  { userId: 'U0OWNER', teamId: 'T0TEST', approver: 'U0OWNER' },
+  { userId: 'U0MALLORY', teamId: 'T0TEST', approver: 'mallory' },
+];
+
+export interface TestTrust {
+  readonly keyset: Keyset;
+  readonly operator: SigningKey;
+  readonly service: SigningKey;
+  /** The registered approver key of `name` (one of `TEST_APPROVERS`). */
+  approver(name: string): SigningKey;
+  /** A fresh credential for an agent, signed by the operator key. */
+  credential(agentId: string, owner: string, options?: { policies?: readonly string[]; expiresInSeconds?: number; now?: number }): Promise<string>;
+}
+
+let cached: TestTrust | undefined;
+
+export function testTrust(): TestTrust {
+  if (cached) return cached;
+  const operator = generateSigningKey('test-operator', 'operator');
+  const service = generateSigningKey('test-slack-approvals', 'approvals-service');
+  const approvers = new Map(TEST_APPROVERS.map((name) => [name as string, generateSigningKey(name, 'approver')]));
+  const keyset: Keyset = {
+    development: false,
+    keys: [operator, service, ...approvers.values()].map((k) => keyEntryOf(k)),
+    slackUsers: TEST_SLACK_USERS,
+  };
+  cached = {
+    keyset,
+    operator,
+    service,
+    approver(name) {
+      const k = approvers.get(name);
+      if (!k) throw new Error(`no test approver key for \`${name}\`: add it to TEST_APPROVERS`);
+      return k;
+    },
+    async credential(agentId, owner, options = {}) {
+      return (await issueAgentCredential(operator, { agentId, owner, ...options })).token;
+    },
+  };
+  return cached;
+}
