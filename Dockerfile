@@ -14,5 +14,8 @@ COPY . .
 # Runs unprivileged; nothing under /app is written at run time.
 USER node
 # Configuration comes only from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-# GATEHOUSE_TASK_QUEUE, DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*.
+# GATEHOUSE_TASK_QUEUE, DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*, and the keys:
+# GATEHOUSE_KEYS (the keyset file, required by the worker), GATEHOUSE_ENV=production (refuses
+# development keys), GATEHOUSE_SLACK_SIGNING_KEY (the approvals app's key file). Mount key files
+# as secrets; never bake them into the image.
 CMD ["node", "--import", "tsx", "worker/main.ts"]

@@ -10,15 +10,17 @@
  * post is looked up by (approval, level) before posting, and updates are overwrites. The row is
  * written before Slack is called, so the CLI can decide even when Slack is down or not set up.
  *
- * The store, the renderer and the escalation ladder live here (not in `approvals/`) because the
- * layering lets `approvals/` (the Bolt app, the CLI checks) import activities, never the reverse;
- * `approvals/store.ts` and `approvals/messages.ts` re-export them.
+ * The store and the renderer live here (not in `approvals/`) because the layering lets
+ * `approvals/` (the Bolt app, the CLI checks) import activities, never the reverse;
+ * `approvals/store.ts` and `approvals/messages.ts` re-export them. Who may decide when is the one
+ * ladder of `policies/trust/votes.ts` (`ladderLevel`, `groupsAtLevel`).
  * Node-only.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { webApi } from '@slack/bolt';
 import type { Pool, PoolClient } from 'pg';
 import { checkout } from '../audit/checkout';
+import { approvalParts, groupsAtLevel, ladderLevel } from '../policies/trust/votes';
 import type {
   ApprovalEscalation,
   ApprovalRecord,
@@ -29,37 +31,23 @@ import type {
   SlackPost,
 } from '../approvals/types';
 
-// ---------------------------------------------------------------- who may decide (the ladder)
-
-/**
- * The escalation level in force at `now`: the higher of what the workflow has reported and what
- * the requirement's escalation steps imply, so a click just after an escalation point is judged
- * by the ladder even if the escalation activity has not run yet.
- */
-export function currentLevel(record: ApprovalRecord, now: number): number {
-  const requestedAt = Date.parse(record.requestedAt);
-  let byTime = 0;
-  record.requirement.escalateAfterMs.forEach((ms, i) => {
-    if (now >= requestedAt + ms) byTime = Math.max(byTime, i + 1);
-  });
-  const last = Math.max(0, record.requirement.groups.length - 1);
-  return Math.min(last, Math.max(record.escalationLevel, byTime));
-}
-
-/**
- * Groups allowed to decide at `level`: the ladder widens, it does not move away. The first group
- * keeps its say after the request has been escalated to the next one.
- */
-export function allowedGroups(record: ApprovalRecord, level: number): readonly string[] {
-  return record.requirement.groups.slice(0, level + 1);
-}
+// ---------------------------------------------------------------- who may decide
 
 /**
  * True when the policy lists no member in any group of the request. Nobody can decide such a
  * request (fail closed): it waits for its deadline and is then denied automatically.
  */
-export function hasNoApprovers(record: ApprovalRecord): boolean {
-  return record.requirement.groups.every((g) => (record.groupMembers[g] ?? []).length === 0);
+export function hasNoApprovers(record: Pick<ApprovalRecord, 'requirement' | 'groupMembers'>): boolean {
+  return approvalParts(record.requirement).every((p) => p.groups.every((g) => (record.groupMembers[g] ?? []).length === 0));
+}
+
+/**
+ * Groups that may decide at `now`, per part of the approval (the call's own; for an unlock, the
+ * call's approval as well): the ladder of `policies/trust/votes.ts`, the one the workflow applies.
+ */
+export function groupsAllowedNow(record: Pick<ApprovalRecord, 'requirement' | 'requestedAt'>, now: number): readonly (readonly string[])[] {
+  const requestedAt = Date.parse(record.requestedAt);
+  return approvalParts(record.requirement).map((p) => groupsAtLevel(p, ladderLevel(p, requestedAt, now)));
 }
 
 // ---------------------------------------------------------------- the approvals table
@@ -83,7 +71,7 @@ export interface LockedApproval {
 
 // Posts and votes come back with the row (one round trip: a click holds the row lock meanwhile).
 const SELECT_COLUMNS = `
-  a.approval_id, a.session_id, a.workflow_id, a.agent_id, a.owner, a.intent, a.tool, a.reasoning, a.redacted_args,
+  a.approval_id, a.session_id, a.workflow_id, a.first_run_id, a.agent_id, a.owner, a.intent, a.tool, a.reasoning, a.redacted_args,
   a.blast_radius, a.decision, a.requirement, a.group_members, a.call_digest, a.status, a.decided_by, a.reason,
   a.decided_at, a.requested_at, a.deadline, a.escalation_level,
   (SELECT coalesce(json_agg(json_build_object('level', p.level, 'channel', p.channel, 'ts', p.ts) ORDER BY p.level), '[]'::json)
@@ -116,6 +104,7 @@ function toRecord(row: Row): ApprovalRecord {
     approvalId: String(row.approval_id),
     sessionId: String(row.session_id),
     workflowId: String(row.workflow_id),
+    firstRunId: row.first_run_id == null ? '' : String(row.first_run_id),
     agentId: String(row.agent_id),
     owner: String(row.owner),
     intent: String(row.intent),
@@ -149,8 +138,8 @@ export class ApprovalStore {
   async insert(req: ApprovalRequest): Promise<void> {
     await this.pool.query(
       `INSERT INTO approvals (approval_id, session_id, workflow_id, agent_id, owner, intent, tool, reasoning,
-         redacted_args, blast_radius, decision, requirement, group_members, call_digest, requested_at, deadline)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+         redacted_args, blast_radius, decision, requirement, group_members, call_digest, requested_at, deadline, first_run_id)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
        ON CONFLICT (approval_id) DO NOTHING`,
       [
         req.approvalId,
@@ -169,6 +158,7 @@ export class ApprovalStore {
         req.callDigest,
         req.requestedAt,
         req.deadline,
+        req.firstRunId,
       ],
     );
   }
@@ -339,9 +329,12 @@ function context(text: string): Block {
 
 function describeGroups(record: ApprovalRecord, level: number): string {
   if (hasNoApprovers(record)) return 'nobody: the policy lists no member in these groups, so the deadline will deny it';
-  const groups = allowedGroups(record, level).map((g) => `\`${escapeMrkdwn(g)}\``);
-  const required = record.requirement.approversRequired;
-  return `${groups.join(', ') || 'none'}${required > 1 ? ` (${required} distinct approvers)` : ''}`;
+  // An unlock has two parts, and both must be met: each is listed with its own count.
+  const parts = approvalParts(record.requirement).map((p, i) => {
+    const groups = groupsAtLevel(p, i === 0 ? level : 0).map((g) => `\`${escapeMrkdwn(g)}\``);
+    return `${groups.join(', ') || 'none'}${p.approversRequired > 1 ? ` (${p.approversRequired} distinct approvers)` : ''}`;
+  });
+  return parts.join(' *and* ');
 }
 
 /** The body every version of the message shares: who asks, for what, why, and what it touches. */

@@ -4,12 +4,13 @@
  * Every call is idempotent (the store skips a (sessionId, seq) it already has), so Temporal may
  * retry them freely. Node-only.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { AuditStore } from '../audit/store';
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
 import { redactArgs, type ToolCatalog } from './tools/catalog';
 
 export interface AuditActivityDeps {
-  readonly store: Pick<AuditStore, 'startSession' | 'append' | 'patchSession'>;
+  readonly store: Pick<AuditStore, 'startSession' | 'append' | 'patchSession' | 'raiseAlert'>;
   readonly catalog: ToolCatalog;
 }
 
@@ -19,9 +20,17 @@ export function createAuditActivities(deps: AuditActivityDeps) {
     events.map((e) => (e.args === undefined || e.tool === undefined ? e : { ...e, args: redactArgs(catalog, e.tool, e.args) }));
 
   return {
-    /** Records the session row (once) and its first events. */
+    /**
+     * Records the session row (once) and its first events. A session id that already belongs to
+     * another run (a reused workflow id) is refused: its trail is never spliced onto.
+     */
     async startSessionRecord(rec: SessionRecord, events: readonly AuditEventInput[]): Promise<void> {
-      await store.startSession(rec);
+      const owner = await store.startSession(rec);
+      if (owner.firstRunId !== (rec.firstRunId ?? null)) {
+        const message = `session id \`${rec.sessionId}\` is already used by another run: session ids are never reused`;
+        await store.raiseAlert(rec.sessionId, 'start.session-reused', message, rec.startedAt);
+        throw ApplicationFailure.nonRetryable(message, 'SessionIdReusedError', { rule: 'start.session-reused', message });
+      }
       if (events.length > 0) await store.append(redact(events));
     },
     async appendAudit(events: readonly AuditEventInput[]): Promise<void> {

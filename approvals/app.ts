@@ -5,15 +5,20 @@
  * (HMAC-SHA256 of `v0:<timestamp>:<body>` with the signing secret, timestamps older than five
  * minutes refused) answers 401 before any listener runs. Socket Mode is chosen by configuration.
  *
- * A click goes through `decide()` (the checks shared with the CLI): refused → an ephemeral
- * explanation to the clicker, nothing signalled; accepted → the session workflow is signalled
+ * Only after Bolt verified a request does the app vote, signing with its own approvals-service
+ * key on behalf of the Slack user id and team id of the interaction body (never a handle or a
+ * display name); the keyset's `slackUsers` says which approver that person is. A click goes
+ * through `decide()` (the path shared with the CLI): refused → an ephemeral explanation to the
+ * clicker, nothing signalled; accepted → the signed vote is signalled to the session workflow
  * and the message is updated in place. Deny first opens a modal asking for the reason.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
-import { checkDecision, decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from './decide';
+import type { SigningKey } from '../client/trust/key-files';
+import { findKey, type Keyset } from '../policies/trust';
+import { checkDecision, decide, identify, temporalSignaler, type ApprovalSignaler, type DecideResult, type Voter } from './decide';
 import {
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
@@ -47,6 +52,10 @@ export interface ApprovalsAppOptions {
   /** Path Slack posts interactions to. @default '/slack/events' */
   readonly endpoint?: string;
   readonly store: ApprovalStore;
+  /** The approvals service's own key (role `approvals-service`): it signs votes for Slack people. */
+  readonly signingKey: SigningKey;
+  /** The keyset the worker trusts: the service key must be in it, `slackUsers` maps people to approvers. */
+  readonly keyset: Keyset;
   /** Used to signal session workflows unless `signal` is given. */
   readonly temporalClient?: Client;
   /** Overrides how the `approval` signal is sent. */
@@ -95,7 +104,14 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
   const signal = opts.signal ?? (opts.temporalClient ? temporalSignaler(opts.temporalClient) : undefined);
   if (!signal) throw new ApprovalsAppConfigError('a temporal client is required to signal session workflows');
   const now = opts.now ?? Date.now;
-  const { store } = opts;
+  const { store, signingKey, keyset } = opts;
+  if (signingKey.role !== 'approvals-service') {
+    throw new ApprovalsAppConfigError(`the approvals app signs with a key of role \`approvals-service\`, not \`${signingKey.role}\` (\`${signingKey.principal}\`)`);
+  }
+  const registered = findKey(keyset, signingKey.keyId);
+  if (!registered || registered.role !== 'approvals-service' || registered.revoked) {
+    throw new ApprovalsAppConfigError(`the approvals service key \`${signingKey.keyId}\` of \`${signingKey.principal}\` is not a live \`approvals-service\` key of the keyset: register its public key`);
+  }
   const clientOptions = opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : undefined;
 
   let app: App;
@@ -116,7 +132,14 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     app = new App({ token: opts.token, receiver, logLevel, ...(clientOptions ? { clientOptions } : {}) });
   }
 
-  const deps = { store, signal, now };
+  const deps = { store, signal, keyset, now };
+
+  /** The vote of the Slack person Bolt verified: the service key, on behalf of user id and team id. */
+  const voterFor = (user: { id: string; team_id?: string }, team: { id: string } | null | undefined): Voter | undefined => {
+    const slackTeamId = user.team_id ?? team?.id;
+    return slackTeamId ? { key: signingKey, onBehalfOf: { slackUserId: user.id, slackTeamId } } : undefined;
+  };
+  const noTeam = 'the interaction names no slack team, so the approver cannot be identified';
   const report = (event: InteractionEvent): void => {
     try {
       opts.onInteraction?.(event);
@@ -157,13 +180,10 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     const channel = body.channel?.id ?? body.container?.channel_id;
     const ts = body.message?.ts ?? body.container?.message_ts;
     try {
-      const result = await decide(deps, {
-        approvalId: action.value ?? '',
-        approve: true,
-        actor: { id: body.user.id, name: body.user.username ?? body.user.name },
-        via: 'slack',
-        clickId: `${body.user.id}:${action.action_ts}`,
-      });
+      const voter = voterFor(body.user, body.team);
+      const result: DecideResult = voter
+        ? await decide(deps, { approvalId: action.value ?? '', approve: true, voter, via: 'slack', clickId: `${body.user.id}:${action.action_ts}` })
+        : { ok: false, code: 'unknown-identity', message: noTeam };
       if (!result.ok) await explain(client, channel, body.user.id, result.message);
       else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
       report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, result });
@@ -182,8 +202,9 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     try {
       // Refuse before asking for a reason: a non-approver should not fill in a form to learn it.
       const record = await store.get(approvalId);
-      const actor = { id: body.user.id, name: body.user.username ?? body.user.name };
-      const pre = checkDecision(record, { approvalId, approve: false, actor, reason: 'pending', via: 'slack' }, now());
+      const voter = voterFor(body.user, body.team);
+      const who: DecideResult | ReturnType<typeof identify> = voter ? identify(keyset, voter, now()) : { ok: false, code: 'unknown-identity', message: noTeam };
+      const pre = who.ok ? checkDecision(record, { approvalId, approver: who.approver, approve: false, reason: 'pending' }, now()) : who;
       if (!pre.ok) {
         await explain(client, channel, body.user.id, pre.message);
         report({ kind: 'deny-form', approvalId, user: body.user.id, result: pre });
@@ -216,14 +237,10 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     }
     const user = body.user;
     try {
-      const result = await decide(deps, {
-        approvalId: metadata.approvalId,
-        approve: false,
-        actor: { id: user.id, name: user.name },
-        reason,
-        via: 'slack',
-        clickId: `${user.id}:${view.id}`,
-      });
+      const voter = voterFor(user, body.team);
+      const result: DecideResult = voter
+        ? await decide(deps, { approvalId: metadata.approvalId, approve: false, voter, reason, via: 'slack', clickId: `${user.id}:${view.id}` })
+        : { ok: false, code: 'unknown-identity', message: noTeam };
       if (!result.ok) await explain(client, metadata.channel, user.id, result.message);
       else if (!result.duplicate) {
         await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined).catch(

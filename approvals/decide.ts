@@ -1,32 +1,48 @@
 /**
- * The checks every human decision goes through, whether it comes from a Slack button or the
- * CLI, and the signal that carries an accepted one to the session workflow.
+ * The path every human decision takes, whether it comes from a Slack button or the CLI: who the
+ * voter is (from a key, never from a name typed in), whether the approval row can still be
+ * decided, whether the vote counts under the one vote rule (`policies/trust/votes.ts`, the rule
+ * the session workflow applies), and the signed `vote` envelope that carries it to the workflow.
  *
- * `checkDecision` is pure (record + request + now → verdict). `decide` runs it with the approval
- * row locked, records the vote and signals the workflow in the same transaction, so two racing
- * clicks are decided one after the other and a click is never signalled twice. The session
- * workflow re-checks on its side and remains the source of truth for the outcome.
+ * `checkDecision` is pure (record + vote + now → verdict). `decide` runs it with the approval row
+ * locked, signs the vote over the workflow id, first run id, approval id and call digest,
+ * records it and signals the workflow in the same transaction, so two racing clicks are decided
+ * one after the other and a click is never signalled twice. The workflow verifies the envelope
+ * and applies the same rule again: it remains the source of truth for the outcome.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { signDecision } from '../client/trust/sign';
+import type { SigningKey } from '../client/trust/key-files';
+import { checkSignedDecision, findKey, resolveVoter, type Keyset, type VoteDecision } from '../policies/trust';
+import { approvalParts, checkVote, groupsAtLevel, ladderLevel, tallyVotes, type CountedVote, type VoteRefusal } from '../policies/trust/votes';
 import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
+import { hasNoApprovers } from '../activities/approvals';
 import type { ApprovalStore } from './store';
-import { allowedGroups, currentLevel, hasNoApprovers } from '../activities/approvals';
 import type { ApprovalRecord, ApprovalVote } from './types';
 
-export { allowedGroups, currentLevel, hasNoApprovers } from '../activities/approvals';
+export { groupsAllowedNow, hasNoApprovers } from '../activities/approvals';
 
-/** Who is deciding: a Slack user (id and handle) or a CLI `--as` name. At least one is set. */
-export interface Actor {
-  readonly id?: string;
-  readonly name?: string;
+/** A Slack person, as Bolt's verified interaction body names them: ids only, never a handle. */
+export interface SlackIdentityRef {
+  readonly slackUserId: string;
+  readonly slackTeamId: string;
 }
 
-/** A human decision to check (and, by `decide`, to signal). */
+/**
+ * Who votes, and with which key: a person's own approver key (CLI), or the approvals service's
+ * key voting for a Slack person (`onBehalfOf`) whom the keyset's `slackUsers` maps to an approver.
+ */
+export interface Voter {
+  readonly key: SigningKey;
+  readonly onBehalfOf?: SlackIdentityRef;
+}
+
+/** A human decision to check and, by `decide`, to sign and signal. */
 export interface DecisionRequest {
   readonly approvalId: string;
   readonly approve: boolean;
-  readonly actor: Actor;
+  readonly voter: Voter;
   readonly reason?: string;
   readonly via: 'slack' | 'cli';
   /** Identifies one click (Slack `action_ts` / view id) so a redelivery is not counted again. */
@@ -35,10 +51,11 @@ export interface DecisionRequest {
 
 /** Stable codes of a refused decision. */
 export type RefusalCode =
-  | 'invalid-input'
   | 'not-found'
   | 'already-decided'
   | 'expired'
+  | 'key-refused'
+  | 'unknown-identity'
   | 'self-approval'
   | 'four-eyes'
   | 'not-an-approver'
@@ -56,7 +73,7 @@ export interface Refusal {
 /** The pure check's positive answer: who (as the policy names them) decides, and in which group. */
 export interface Accepted {
   readonly ok: true;
-  /** The approver as written in the policy's `groupMembers`: what the workflow re-checks. */
+  /** The approver as written in the policy's `groupMembers`: what the workflow counts. */
   readonly approver: string;
   readonly group: string;
   /** True when this vote settles the approval (a deny, or the last approval needed). */
@@ -68,7 +85,7 @@ export type DecideResult =
   | (Accepted & { readonly record: ApprovalRecord; readonly duplicate: boolean })
   | Refusal;
 
-/** Sends the `approval` signal to a session workflow. */
+/** Sends the `approval` signal (a signed vote) to a session workflow. */
 export type ApprovalSignaler = (workflowId: string, signal: ApprovalSignal) => Promise<void>;
 
 /** Thrown by a signaler when the session workflow no longer runs. */
@@ -84,20 +101,46 @@ function refuse(code: RefusalCode, message: string): Refusal {
   return { ok: false, code, message };
 }
 
-function describeActor(actor: Actor): string {
-  return actor.name ?? actor.id ?? 'unknown';
+/** The vote rule's refusals, under the codes the CLI and the Slack app report. */
+const VOTE_CODES: Readonly<Record<VoteRefusal, RefusalCode>> = {
+  'approval.self': 'self-approval',
+  'approval.four-eyes': 'four-eyes',
+  'approval.not-member': 'not-an-approver',
+  'approval.duplicate': 'already-approved-by-you',
+  'approval.reason-required': 'reason-required',
+  'approval.identity': 'unknown-identity',
+};
+
+/**
+ * The approver a voter counts as: an approver key's principal, or the person the keyset maps a
+ * Slack user id and team id to (`resolveVoter`, the workflow's own rule). The key must be
+ * registered, not revoked, not past its not-after.
+ */
+export function identify(keyset: Keyset, voter: Voter, now: number): { readonly ok: true; readonly approver: string } | Refusal {
+  const entry = findKey(keyset, voter.key.keyId);
+  if (!entry) return refuse('key-refused', `key \`${voter.key.keyId}\` of \`${voter.key.principal}\` is not in the keyset: register its public key`);
+  if (entry.revoked) return refuse('key-refused', `key \`${entry.keyId}\` of \`${entry.principal}\` is revoked`);
+  if (entry.notAfter !== undefined && now > Date.parse(entry.notAfter)) {
+    return refuse('key-refused', `key \`${entry.keyId}\` of \`${entry.principal}\` expired at ${entry.notAfter}`);
+  }
+  // resolveVoter reads only who the vote is for; the rest of the payload is not signed yet.
+  const who = resolveVoter(keyset, entry, { onBehalfOf: voter.onBehalfOf } as VoteDecision);
+  return who.ok ? who : refuse('unknown-identity', who.message);
 }
 
-/** True when `who` (as written in the policy or the session) names this actor. */
-function names(actor: Actor, who: string): boolean {
-  return who !== '' && (actor.id === who || actor.name === who);
+/** The votes already accepted for an approval, as the vote rule counts them (parts met when cast). */
+export function countedVotes(record: ApprovalRecord): CountedVote[] {
+  const requestedAt = Date.parse(record.requestedAt);
+  const parts = approvalParts(record.requirement);
+  return record.votes.map((v) => ({
+    approver: v.approver,
+    approve: v.approve,
+    parts: parts.map((p) => groupsAtLevel(p, ladderLevel(p, requestedAt, Date.parse(v.at))).some((g) => (record.groupMembers[g] ?? []).includes(v.approver))),
+  }));
 }
 
-/** How a settled approval is described to someone clicking after the fact. */
+/** How a settled approval is described to someone deciding after the fact. */
 function settledMessage(record: ApprovalRecord): string | undefined {
-  const votes = record.votes;
-  const deny = votes.find((v) => !v.approve);
-  const approvals = votes.filter((v) => v.approve);
   switch (record.status) {
     case 'approved':
       return `approval \`${record.approvalId}\` was already approved by ${record.decidedBy.join(', ') || 'its approvers'}`;
@@ -107,98 +150,71 @@ function settledMessage(record: ApprovalRecord): string | undefined {
       return `approval \`${record.approvalId}\` expired and was denied automatically`;
     case 'cancelled':
       return `approval \`${record.approvalId}\` was cancelled: the session no longer waits for it`;
-    case 'pending':
+    case 'pending': {
+      const deny = record.votes.find((v) => !v.approve);
       if (deny) return `approval \`${record.approvalId}\` was already denied by ${deny.approver}`;
-      if (approvals.length >= record.requirement.approversRequired) {
-        return `approval \`${record.approvalId}\` was already approved by ${approvals.map((v) => v.approver).join(', ')}`;
+      if (tallyVotes(record.requirement, countedVotes(record)) === 'approved') {
+        return `approval \`${record.approvalId}\` was already approved by ${record.votes.map((v) => v.approver).join(', ')}`;
       }
       return undefined;
+    }
   }
 }
 
-/**
- * Checks a decision against an approval row. Pure: the same inputs always give the same answer.
- * Order matters only for which reason is reported; every refusal changes nothing.
- */
-export function checkDecision(record: ApprovalRecord | undefined, req: DecisionRequest, now: number): Accepted | Refusal {
-  if (!req.actor.id && !req.actor.name) return refuse('invalid-input', 'an approver is required');
-  if (!record) return refuse('not-found', `no approval \`${req.approvalId}\``);
+/** A vote as the rule sees it: the resolved approver, the verdict, the reason. */
+export interface VoteRequest {
+  readonly approvalId: string;
+  readonly approver: string;
+  readonly approve: boolean;
+  readonly reason?: string;
+}
 
+/**
+ * Checks a vote against an approval row. Pure: the record's state (found, still pending, before
+ * its deadline), then the one vote rule (`checkVote`) on the votes already accepted.
+ */
+export function checkDecision(record: ApprovalRecord | undefined, vote: VoteRequest, now: number): Accepted | Refusal {
+  if (!record) return refuse('not-found', `no approval \`${vote.approvalId}\``);
   const settled = settledMessage(record);
   if (settled) return refuse(record.status === 'expired' ? 'expired' : 'already-decided', settled);
   if (now >= Date.parse(record.deadline)) {
     return refuse('expired', `approval \`${record.approvalId}\` expired at ${record.deadline} and was denied automatically`);
   }
-
-  const who = describeActor(req.actor);
-  // The agent can never approve (or deny) its own call.
-  if (names(req.actor, record.agentId)) {
-    return refuse('self-approval', `\`${who}\` is the requesting agent and cannot decide on its own call`);
-  }
-  // Four eyes: the person the agent acts for may not approve it either.
-  if (record.requirement.fourEyes && names(req.actor, record.owner)) {
-    return refuse('four-eyes', `\`${who}\` owns this session and the policy requires someone else to decide (four eyes)`);
-  }
-
-  const level = currentLevel(record, now);
-  const groups = allowedGroups(record, level);
-  let approver: string | undefined;
-  let group: string | undefined;
-  // Only a listed member of a group asked so far may decide. A policy that lists nobody fails
-  // closed: the request can only expire, which denies it.
-  for (const g of groups) {
-    const member = (record.groupMembers[g] ?? []).find((m) => names(req.actor, m));
-    if (member !== undefined) {
-      approver = member;
-      group = g;
-      break;
+  const votes = countedVotes(record);
+  const ctx = {
+    agentId: record.agentId,
+    owner: record.owner,
+    requirement: record.requirement,
+    groupMembers: record.groupMembers,
+    requestedAt: Date.parse(record.requestedAt),
+    votes,
+  };
+  const reason = vote.reason?.trim();
+  const check = checkVote(ctx, { approver: vote.approver, approve: vote.approve, ...(reason ? { reason } : {}) }, now);
+  if (!check.counts) {
+    if (check.rule === 'approval.not-member' && hasNoApprovers(record)) {
+      const groups = approvalParts(record.requirement).flatMap((p) => p.groups).map((g) => `\`${g}\``).join(', ');
+      return refuse('not-an-approver', `nobody may decide this request: the policy lists no member in ${groups}: add people to \`approvers.groups\``);
     }
+    return refuse(VOTE_CODES[check.rule], check.message);
   }
-  if (approver === undefined || group === undefined) {
-    if (hasNoApprovers(record)) {
-      return refuse('not-an-approver', `nobody may decide this request: the policy lists no member in ${record.requirement.groups.map((g) => `\`${g}\``).join(', ')}: add people to \`approvers.groups\``);
-    }
-    return refuse(
-      'not-an-approver',
-      `\`${who}\` is not in an approver group for this request: allowed now: ${groups.map((g) => `\`${g}\``).join(', ') || 'none'}`,
-    );
-  }
-  // The policy member may be written as a handle while the actor is matched by id (or vice versa):
-  // also compare the resolved approver with the agent and the owner.
-  if (approver === record.agentId) {
-    return refuse('self-approval', `\`${who}\` is the requesting agent and cannot decide on its own call`);
-  }
-  if (record.requirement.fourEyes && approver === record.owner) {
-    return refuse('four-eyes', `\`${who}\` owns this session and the policy requires someone else to decide (four eyes)`);
-  }
-
-  if (req.approve && record.votes.some((v) => v.approve && v.approver === approver)) {
-    const required = record.requirement.approversRequired;
-    return refuse(
-      'already-approved-by-you',
-      `\`${who}\` already approved \`${record.approvalId}\`: it needs ${required} distinct approvers`,
-    );
-  }
-  if (!req.approve && !req.reason?.trim()) {
-    return refuse('reason-required', 'a reason is required to deny');
-  }
-
-  const approvals = record.votes.filter((v) => v.approve).length + (req.approve ? 1 : 0);
-  const final = !req.approve || approvals >= record.requirement.approversRequired;
-  return { ok: true, approver, group, final };
+  const final = tallyVotes(record.requirement, [...votes, check.vote]) !== 'pending';
+  return { ok: true, approver: vote.approver, group: check.group, final };
 }
 
 /** Options of `decide`. */
 export interface DecideDeps {
   readonly store: ApprovalStore;
   readonly signal: ApprovalSignaler;
+  /** The keyset the worker trusts: who holds which key, and the Slack people the service may vote for. */
+  readonly keyset: Keyset;
   /** @default Date.now */
   readonly now?: () => number;
 }
 
 /**
- * Checks a decision with the approval row locked; when accepted, records the vote and signals
- * the session workflow before committing. A failed signal rolls the vote back.
+ * Checks a decision with the approval row locked; when accepted, signs the vote, records it and
+ * signals the session workflow before committing. A failed signal rolls the vote back.
  */
 export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<DecideResult> {
   const now = deps.now ?? Date.now;
@@ -214,9 +230,30 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
         }
       }
       const at = now();
-      const verdict = checkDecision(record, { ...req, ...(reason ? { reason } : {}) }, at);
+      const who = identify(deps.keyset, req.voter, at);
+      if (!who.ok) return who;
+      const verdict = checkDecision(record, { approvalId: req.approvalId, approver: who.approver, approve: req.approve, ...(reason ? { reason } : {}) }, at);
       if (!verdict.ok) return verdict;
       if (!record) return refuse('not-found', `no approval \`${req.approvalId}\``);
+      if (!record.firstRunId) return refuse('session-gone', `approval \`${record.approvalId}\` names no session run to sign for: it was requested before signed votes`);
+
+      const envelope = signDecision(
+        req.voter.key,
+        {
+          kind: 'vote',
+          workflowId: record.workflowId,
+          firstRunId: record.firstRunId,
+          approvalId: record.approvalId,
+          callDigest: record.callDigest,
+          verdict: req.approve ? 'approve' : 'deny',
+          ...(reason ? { reason } : {}),
+          ...(req.voter.onBehalfOf ? { onBehalfOf: req.voter.onBehalfOf } : {}),
+        },
+        { now: at },
+      );
+      // What the workflow will check first: refuse here what it would refuse there.
+      const signed = checkSignedDecision(envelope, deps.keyset, { kind: 'vote', workflowId: record.workflowId, firstRunId: record.firstRunId, usedNonces: new Set() }, at);
+      if (!signed.ok) return refuse('key-refused', signed.message);
 
       const vote: ApprovalVote = {
         approver: verdict.approver,
@@ -227,12 +264,7 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
         at: new Date(at).toISOString(),
       };
       await addVote(vote);
-      await deps.signal(record.workflowId, {
-        approvalId: record.approvalId,
-        approve: req.approve,
-        approver: verdict.approver,
-        ...(reason ? { reason } : {}),
-      });
+      await deps.signal(record.workflowId, envelope);
       return { ...verdict, record: { ...record, votes: [...record.votes, vote] }, duplicate: false };
     });
   } catch (err) {

@@ -11,6 +11,8 @@
  * | `SLACK_PORT` | HTTP port (default 3000) |
  * | `SLACK_HOST` | interface to bind (default `0.0.0.0`) |
  * | `SLACK_API_URL` | Web API base URL (default Slack's) |
+ * | `GATEHOUSE_SLACK_SIGNING_KEY` | the approvals service's own key file (role `approvals-service`); default on `gatehouse start`: the stack's development key |
+ * | `GATEHOUSE_KEYS` | the keyset the worker trusts (its `slackUsers` map Slack user + team ids to approvers); default: the running stack's |
  * | `DATABASE_URL`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` | as everywhere (`client/config.ts`) |
  */
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +20,7 @@ import pg from 'pg';
 import { loadConfig, temporalSecurity, type GatehouseConfig } from '../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
 import { ApprovalStore } from './store';
+import { loadApprovalsTrust } from './trust';
 
 /** Options of `createApprovalsApp` that come from the configuration (everything but store and client). */
 export function approvalsAppSettings(
@@ -50,10 +53,13 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
 }> {
   const settings = approvalsAppSettings(config, env);
   if (!config.databaseUrl) throw new ApprovalsAppConfigError('the approvals app needs a database: set `DATABASE_URL`');
+  // Read before anything connects: no key or no keyset, no app.
+  const trust = loadApprovalsTrust(env, config.stack?.keys, { production: env.GATEHOUSE_ENV === 'production' });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
   const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
   const app = createApprovalsApp({
     ...settings,
+    ...trust,
     store: new ApprovalStore(pool),
     temporalClient: new Client({ connection, namespace: config.namespace }),
   });

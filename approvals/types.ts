@@ -12,6 +12,8 @@ export interface ApprovalRequest {
   readonly approvalId: string;
   readonly sessionId: string;
   readonly workflowId: string;
+  /** The session's first run id: a signed vote binds it with the workflow id. */
+  readonly firstRunId: string;
   readonly agentId: string;
   readonly owner: string;
   readonly intent: string;
@@ -72,6 +74,8 @@ export interface ApprovalRecord {
   readonly approvalId: string;
   readonly sessionId: string;
   readonly workflowId: string;
+  /** The session's first run id ('' for a row written before signed votes): a vote binds it. */
+  readonly firstRunId: string;
   readonly agentId: string;
   readonly owner: string;
   readonly intent: string;

@@ -82,7 +82,7 @@ export function normalizeEvent(event: AuditEventInput): AuditEventInput {
       if (field === 'proposalSeq' && !(Number.isSafeInteger(raw) && raw >= 0 && raw <= MAX_INT4)) {
         throw new AuditInputError(`event ${event.seq} of session \`${event.sessionId}\` has a proposalSeq that is not a whole number from 0 to 2147483647: \`${raw}\``);
       }
-      out[field] = raw;
+      out[field] = raw === 0 ? 0 : raw; // -0 is stored (and read back) as 0
     } else if (JSON_FIELDS.has(field)) {
       let text = JSON.stringify(raw);
       if (text === undefined) continue;

@@ -32,6 +32,20 @@ export class AuditOrderError extends AuditError {
   }
 }
 
+/**
+ * Thrown when an event's (session, seq) is already recorded with different content: not a retry
+ * (a retry carries the same event) but another writer on the same chain, such as a reused session
+ * id. Nothing of the append is written and an alert is raised; retrying cannot help.
+ */
+export class AuditConflictError extends AuditError {
+  readonly type = 'AuditConflictError';
+  readonly retryable = false;
+  constructor(readonly sessionId: string, readonly seq: number, readonly storedHash: string, readonly attemptedHash: string) {
+    super(`event ${seq} of session \`${sessionId}\` is already recorded with different content: the audit trail is never rewritten`);
+    this.name = 'AuditConflictError';
+  }
+}
+
 /** Thrown when an event cannot be recorded as given (bad seq, unparsable time): a caller bug. */
 export class AuditInputError extends AuditError {
   readonly type = 'AuditInputError';

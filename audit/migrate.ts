@@ -30,11 +30,15 @@ export async function migrate(pool: pg.Pool, dir: string = MIGRATIONS_DIR): Prom
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-        name text PRIMARY KEY,
-        checksum text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`);
+      // Created only when missing: a runtime role (no CREATE) can then check an up-to-date schema.
+      const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+      if (exists.rows[0]?.t == null) {
+        await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+          name text PRIMARY KEY,
+          checksum text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      }
       const { rows } = await client.query<{ name: string }>('SELECT name FROM schema_migrations');
       const done = new Set(rows.map((r) => r.name));
       const applied: string[] = [];

@@ -14,7 +14,7 @@ import { GroupWriter, LOCK_CLASS } from './group-commit';
 import { EVENT_COLUMNS, eventRecord, eventRecordset, type EventRecord } from './rows';
 import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
 import { GENESIS_HASH, eventHash, normalizeEvent, scrubString } from './chain';
-import { AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
+import { AuditConflictError, AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
 import { sha256Hex } from './hashing';
 
 /** What one `append` did: new rows, and events that were already recorded (retries). */
@@ -57,27 +57,46 @@ export class AuditStore {
   }
 
   /** Records a session's summary row; a second call for the same session changes nothing. */
-  async startSession(rec: SessionRecord): Promise<void> {
+  /** Records a session row once; resolves with the first run id that owns the session id. */
+  async startSession(rec: SessionRecord): Promise<{ readonly firstRunId: string | null }> {
     const startedAt = new Date(rec.startedAt);
     if (Number.isNaN(startedAt.getTime())) {
       throw new AuditInputError(`session \`${rec.sessionId}\` has an unreadable start time \`${rec.startedAt}\``);
     }
     await this.query(
-      `INSERT INTO sessions (session_id, workflow_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+      `INSERT INTO sessions (session_id, workflow_id, first_run_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
        ON CONFLICT (session_id) DO NOTHING`,
-      [rec.sessionId, rec.workflowId, rec.agentId, rec.owner, rec.intent, rec.parentSessionId ?? null,
+      [rec.sessionId, rec.workflowId, rec.firstRunId ?? null, rec.agentId, rec.owner, rec.intent, rec.parentSessionId ?? null,
         rec.policyHash, JSON.stringify(rec.policy ?? null), startedAt],
     );
+    // A retried start finds its own row; another run finds the first one's (ids are never reused).
+    const owner = await this.pool.query<{ first_run_id: string | null }>('SELECT first_run_id FROM sessions WHERE session_id = $1', [rec.sessionId]);
+    return { firstRunId: owner.rows[0]?.first_run_id ?? null };
   }
 
   /**
-   * Appends events in one transaction, chained per session. Events already recorded are skipped
-   * (`ON CONFLICT (session_id, seq) DO NOTHING`) and the chain continues from the stored hash, so
-   * a retried activity is a no-op. An event whose predecessor is not recorded (in the table or
-   * earlier in this batch) raises the retryable `AuditOrderError` and nothing is written.
+   * Appends events in one transaction, chained per session. An event already recorded with the
+   * same content (a retried activity) is skipped and the chain continues from the stored hash.
+   * One recorded with different content raises the non-retryable `AuditConflictError` and an
+   * alert (`audit.conflict`): the trail is never spliced. An event whose predecessor is not
+   * recorded (in the table or earlier in this batch) raises the retryable `AuditOrderError`.
+   * Either way nothing of the batch is written.
    */
   async append(events: readonly AuditEventInput[]): Promise<AppendResult> {
+    try {
+      return await this.appendAll(events);
+    } catch (err) {
+      if (err instanceof AuditConflictError) {
+        // At the event's own time: a retried append raises the same alert once.
+        const at = events.find((e) => e.sessionId === err.sessionId && e.seq === err.seq)?.at ?? new Date().toISOString();
+        await this.raiseAlert(err.sessionId, 'audit.conflict', err.message, at).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  private async appendAll(events: readonly AuditEventInput[]): Promise<AppendResult> {
     if (events.length === 0) return { inserted: 0, duplicates: 0 };
     const bySession = new Map<string, AuditEventInput[]>();
     for (const raw of events) {
@@ -122,12 +141,15 @@ export class AuditStore {
     const records: EventRecord[] = [];
     let duplicates = 0;
     for (const event of batch) {
-      if (known.has(event.seq)) {
-        // Already recorded (a retry) or twice in this batch: the first one stands.
+      const prevHash = known.get(event.seq - 1);
+      const stored = known.get(event.seq);
+      if (stored !== undefined) {
+        // Already recorded, or twice in this batch: a retry only if it hashes the same.
+        const attempted = prevHash === undefined ? undefined : eventHash(prevHash, event);
+        if (attempted !== stored) throw new AuditConflictError(sessionId, event.seq, stored, attempted ?? 'unknown');
         duplicates += 1;
         continue;
       }
-      const prevHash = known.get(event.seq - 1);
       if (prevHash === undefined) throw new AuditOrderError(sessionId, event.seq);
       const hash = eventHash(prevHash, event);
       known.set(event.seq, hash);

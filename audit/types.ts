@@ -18,6 +18,7 @@ export type AuditEventKind =
   | 'halted'
   | 'paused'
   | 'resumed'
+  | 'budget-raised'
   | 'mode-changed'
   | 'alert'
   | 'session-ended';
@@ -53,6 +54,8 @@ export interface AuditEventInput {
 export interface SessionRecord {
   readonly sessionId: string;
   readonly workflowId: string;
+  /** The first run of the session's workflow: a session id belongs to exactly one. */
+  readonly firstRunId?: string;
   readonly agentId: string;
   readonly owner: string;
   readonly intent: string;

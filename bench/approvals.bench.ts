@@ -3,7 +3,8 @@
  * session's workflow has resumed on the `approval` signal (its next step, an activity, runs).
  *
  * Path measured: HTTP POST → Bolt signature verification → ack → decide() (row lock, checks,
- * vote insert) → Temporal signal → workflow task → activity task in the worker. Local servers
+ * vote insert, the service's Ed25519 signature over the vote) → Temporal signal → workflow task →
+ * activity task in the worker. Local servers
  * (Temporal dev server, embedded PostgreSQL, fake Slack Web API), one click at a time.
  *
  * `npm run bench:approvals` (CLICKS=100 by default). Last line: one JSON object.
@@ -21,11 +22,17 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
+/** The approval a signed vote is for (the envelope's payload, read without verifying: a timing aid only). */
+function approvalIdOf(s: ApprovalSignal): string {
+  const payload = JSON.parse(Buffer.from(s.payload, 'base64').toString('utf8')) as { approvalId?: unknown };
+  return typeof payload.approvalId === 'string' ? payload.approvalId : '';
+}
+
 async function main(): Promise<void> {
   const resumed = new Map<string, (at: number) => void>();
   const h = await startHarness({
     prefix: 'approvals_bench',
-    observed: (s: ApprovalSignal) => resumed.get(s.approvalId)?.(performance.now()),
+    observed: (s: ApprovalSignal) => resumed.get(approvalIdOf(s))?.(performance.now()),
   });
   let result: { p50: number; p99: number } | undefined;
   try {

@@ -28,6 +28,7 @@ import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase } from '../test/support/servers';
+import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
 
 const TOOL = 'volumes.list';
@@ -114,6 +115,7 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
     auditPool: deps.audit.pool,
     catalog: deps.catalog,
     policy: POLICY,
+    keyset: testTrust().keyset,
     workflowBundle: deps.bundle,
     workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') },
   });
@@ -137,7 +139,8 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
       },
     },
   });
-  const gh = await Gatehouse.connect({ address, namespace: 'default', taskQueue });
+  // Trusted code: credentials for the bench's agents are issued with the test operator key.
+  const gh = await Gatehouse.connect({ address, namespace: 'default', taskQueue, issuer: testTrust().operator });
   const clientConn = await Connection.connect({ address });
   const client = new Client({ connection: clientConn });
   try {

@@ -15,7 +15,9 @@ const FAMILIES: ReadonlyArray<{ readonly words: readonly string[]; readonly load
   { words: ['policy'], load: () => require('./commands/policy').registerPolicy },
   { words: ['sessions', 'trace', 'audit', 'backtest'], load: () => require('./commands/audit').registerAudit },
   { words: ['approvals'], load: () => require('./commands/approvals').registerApprovals },
-  { words: ['replay', 'pause', 'resume', 'halt'], load: () => require('./commands/session-control').registerSessionControl },
+  { words: ['replay', 'pause', 'resume', 'halt', 'budget'], load: () => require('./commands/session-control').registerSessionControl },
+  { words: ['keys'], load: () => require('./commands/keys').registerKeys },
+  { words: ['agents'], load: () => require('./commands/agents').registerAgents },
   { words: ['demo'], load: () => require('./commands/demo').registerDemo },
 ];
 

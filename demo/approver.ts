@@ -1,19 +1,21 @@
 /**
- * The demo's human approver. It takes the path a person takes at a terminal: the command logic
- * of `gatehouse approvals approve|deny <id> --as <name>` (`decideFromCli`), which runs the
- * checks of `approvals/decide.ts` (group membership, four eyes, deadline, locked row, recorded
- * vote) and then signals the session workflow. It plays members of the policy's approver groups,
- * never the agent or its owner.
+ * The demo's human approver. It takes the path a person takes at a terminal with their own key:
+ * it signs a vote for the exact call with the approver's key (the development keys `gatehouse
+ * start` made for the example policy's placeholder people) and sends it through the client
+ * (`Gatehouse.approve` / `deny`); the session verifies the signature and counts the vote only if
+ * the one vote rule says so. It plays members of the policy's approver groups, never the agent or
+ * (with four eyes) its owner, and checks the vote rule itself before signing.
  */
-import type { Client } from '@temporalio/client';
-import { allowedGroups, currentLevel, temporalSignaler } from '../approvals/decide';
-import { decideFromCli } from '../cli/commands/approvals';
+import type { Gatehouse } from '../client';
 import { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord } from '../approvals/types';
+import type { ApprovalRequirement } from '../policies/types';
+import { findKeyFile, type SigningKey } from '../client/trust/key-files';
+import { approvalParts, checkVote, groupsAtLevel, ladderLevel } from '../policies/trust';
 import type { Story } from './story';
 import { waitFor } from './wait';
 
-/** Thrown when the approvals path refuses the demo's decision (which would be a bug). */
+/** Thrown when the demo's decision would not count (which would be a bug) or no key signs it. */
 export class DemoApprovalRefusedError extends Error {
   readonly type = 'DemoApprovalRefusedError';
   constructor(message: string, readonly code: string) {
@@ -22,18 +24,15 @@ export class DemoApprovalRefusedError extends Error {
 }
 
 export class Approver {
-  private readonly store: ApprovalStore;
-
   constructor(
-    store: ApprovalStore,
-    private readonly temporal: Client,
+    private readonly store: ApprovalStore,
+    private readonly gh: Gatehouse,
+    private readonly keyDirs: readonly string[],
     private readonly story: Story,
-  ) {
-    this.store = store;
-  }
+  ) {}
 
-  static create(pool: ConstructorParameters<typeof ApprovalStore>[0], temporal: Client, story: Story): Approver {
-    return new Approver(new ApprovalStore(pool), temporal, story);
+  static create(pool: ConstructorParameters<typeof ApprovalStore>[0], gh: Gatehouse, keyDirs: readonly string[], story: Story): Approver {
+    return new Approver(new ApprovalStore(pool), gh, keyDirs, story);
   }
 
   /** Waits until a session has a pending approval in the table approvers read, and returns it. */
@@ -54,63 +53,86 @@ export class Approver {
    * many distinct approvers as the requirement asks for, from the groups in escalation order.
    */
   async decide(record: ApprovalRecord, approve: boolean, reason: string): Promise<string[]> {
-    const people = eligibleApprovers(record);
-    const needed = approve ? record.requirement.approversRequired : 1;
-    if (people.length < needed) {
-      throw new DemoApprovalRefusedError(`the policy names ${people.length} eligible approver(s) for \`${record.approvalId}\`: ${needed} needed`, 'not-enough-approvers');
-    }
-    const deciders = people.slice(0, needed);
+    const deciders = pickDeciders(record, approve);
     for (const name of deciders) {
-      const out: string[] = [];
-      const errors: string[] = [];
-      const code = await decideFromCli(
-        { store: this.store, signal: temporalSignaler(this.temporal) },
-        { approvalId: record.approvalId, approve, as: name, reason, json: true },
-        { out: (t) => out.push(t), err: (t) => errors.push(t) },
+      const check = checkVote(
+        { agentId: record.agentId, owner: record.owner, requirement: record.requirement, groupMembers: record.groupMembers, requestedAt: Date.parse(record.requestedAt), votes: [] },
+        { approver: name, approve, reason },
+        Date.now(),
       );
-      const verdict = parseVerdict(out.join('\n'));
-      if (code !== 0 || !verdict.ok) {
-        throw new DemoApprovalRefusedError(`\`gatehouse approvals ${approve ? 'approve' : 'deny'} ${record.approvalId} --as ${name}\` refused: ${verdict.code ?? code}: ${verdict.message ?? errors.join(' ')}`, verdict.code ?? 'refused');
-      }
-      this.story.human(`gatehouse approvals ${approve ? 'approve' : 'deny'} ${record.approvalId} --as ${name}${approve ? '' : ` --reason "${reason}"`}  (${verdict.group})`, {
+      if (!check.counts) throw new DemoApprovalRefusedError(`\`${name}\` may not decide \`${record.approvalId}\`: ${check.message}`, check.rule);
+      const key = this.keyOf(name);
+      if (approve) await this.gh.approve(record.approvalId, { key, reason });
+      else await this.gh.deny(record.approvalId, { key, reason });
+      this.story.human(`gatehouse approvals ${approve ? 'approve' : 'deny'} ${record.approvalId} --as ${name}${approve ? '' : ` --reason "${reason}"`}  (${check.group}, signed ${key.keyId})`, {
         approver: name,
-        group: verdict.group,
+        group: check.group,
         approve,
         reason,
+        keyId: key.keyId,
       });
     }
     return deciders;
   }
+
+  private keyOf(name: string): SigningKey {
+    try {
+      return findKeyFile(name, 'approver', this.keyDirs);
+    } catch (err) {
+      throw new DemoApprovalRefusedError(err instanceof Error ? err.message : String(err), 'no-key');
+    }
+  }
 }
 
 /**
- * Members of the groups allowed to decide now (the escalation ladder so far), first group first,
- * never the agent or (with four eyes) the owner.
+ * Members of the groups allowed to decide now (the escalation ladder so far, of every part of the
+ * approval), first group first, never the agent or (with four eyes) the owner.
  */
 export function eligibleApprovers(record: ApprovalRecord, now = Date.now()): string[] {
   const out: string[] = [];
-  for (const group of allowedGroups(record, currentLevel(record, now))) {
-    for (const member of record.groupMembers[group] ?? []) {
-      if (member === record.agentId) continue;
-      if (record.requirement.fourEyes && member === record.owner) continue;
-      if (!out.includes(member)) out.push(member);
-    }
+  for (const part of approvalParts(record.requirement)) {
+    for (const member of eligibleFor(record, part, now)) if (!out.includes(member)) out.push(member);
   }
   return out;
 }
 
-interface CliVerdict {
-  readonly ok: boolean;
-  readonly group?: string;
-  readonly code?: string;
-  readonly message?: string;
+/**
+ * Who decides: for a deny the first eligible person; for an approval enough distinct people for
+ * every part (an unlock's group and the call's own approvers), reusing one where it qualifies twice.
+ */
+export function pickDeciders(record: ApprovalRecord, approve: boolean, now = Date.now()): string[] {
+  const people = eligibleApprovers(record, now);
+  if (!approve) {
+    if (people.length === 0) throw new DemoApprovalRefusedError(`the policy names nobody who may decide \`${record.approvalId}\` now`, 'not-enough-approvers');
+    return [people[0]!];
+  }
+  const chosen: string[] = [];
+  for (const part of approvalParts(record.requirement)) {
+    const qualified = eligibleFor(record, part, now);
+    let have = chosen.filter((c) => qualified.includes(c)).length;
+    for (const m of qualified) {
+      if (have >= part.approversRequired) break;
+      if (!chosen.includes(m)) {
+        chosen.push(m);
+        have += 1;
+      }
+    }
+    if (have < part.approversRequired) {
+      throw new DemoApprovalRefusedError(`the policy names ${qualified.length} eligible approver(s) of ${part.groups.join(', ')} for \`${record.approvalId}\`: ${part.approversRequired} needed`, 'not-enough-approvers');
+    }
+  }
+  return chosen;
 }
 
-/** The `--json` answer of `decideFromCli`. */
-function parseVerdict(text: string): CliVerdict {
-  try {
-    return JSON.parse(text) as CliVerdict;
-  } catch {
-    return { ok: false, message: text };
+function eligibleFor(record: ApprovalRecord, part: ApprovalRequirement, now: number): string[] {
+  const fourEyes = approvalParts(record.requirement).some((p) => p.fourEyes);
+  const out: string[] = [];
+  for (const group of groupsAtLevel(part, ladderLevel(part, Date.parse(record.requestedAt), now))) {
+    for (const member of record.groupMembers[group] ?? []) {
+      if (member === record.agentId) continue;
+      if (fourEyes && member === record.owner) continue;
+      if (!out.includes(member)) out.push(member);
+    }
   }
+  return out;
 }

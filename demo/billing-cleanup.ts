@@ -9,7 +9,8 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { countBillingRows, testMonth } from './production';
-import { billingPolicy } from './policy';
+import { SAMPLE_TEST_RECORDS } from '../activities/tools/sample/seed';
+import { billingPolicy, DEMO_BILLING_POLICY } from './policy';
 import { describeDecision, proposeAwaitingApproval } from './propose';
 
 export const billingCleanup: Scenario = {
@@ -26,14 +27,15 @@ export const billingCleanup: Scenario = {
     const allBefore = await countBillingRows(productionPool, {});
     story.fact(`billing rows of ${period}: ${monthBefore} (${testBefore} of them test records); all billing rows: ${allBefore}`, { testBefore, monthBefore, allBefore });
 
-    const { policy, denyAbove, tightened } = await billingPolicy(testBefore);
-    if (tightened) story.say(`this cleanup's change ticket caps billing deletes at ${denyAbove.toLocaleString('en-US')} rows (the policy's hard cap for this session)`);
+    // The worker's `demo-billing` policy: the one `gatehouse start` registers (same function, same cap).
+    const { denyAbove, tightened } = await billingPolicy(SAMPLE_TEST_RECORDS);
+    if (tightened) story.say(`this cleanup's change ticket caps billing deletes at ${denyAbove.toLocaleString('en-US')} rows (policy \`${DEMO_BILLING_POLICY}\`, which the worker loaded)`);
     const session = ctx.track(await gh.startSession({
       sessionId: `billing-cleanup-${ctx.runId}`,
       agentId: 'billing-bot',
       owner: 'intern-042',
       intent: 'clean up the test billing records from last month',
-      policy,
+      policyRef: DEMO_BILLING_POLICY,
     }));
     story.say(`session ${session.sessionId} started for billing-bot (owner intern-042)`);
 

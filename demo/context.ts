@@ -1,13 +1,15 @@
 /**
  * Connects a demo to a running Gatehouse: the configuration comes from `loadConfig()` (the
  * environment, or the `.data/stack.json` a running `gatehouse start` wrote), the agent side
- * through the public client, the approver side through the approvals path, and two read-only
- * pools for counting what happened in the audit trail and in the sample production database.
+ * through the public client (its credentials issued with the development stack's operator key),
+ * the approver side with signed votes, and two read-only pools for counting what happened in the
+ * audit trail and in the sample production database.
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Gatehouse } from '../client';
 import { loadConfig, temporalSecurity } from '../client/config';
+import { readKeyFile, userKeyDir } from '../client/trust/key-files';
 import { Approver } from './approver';
 import { Story } from './story';
 import type { DemoConfig, DemoContext, DemoOptions } from './types';
@@ -36,18 +38,39 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   if (!databaseUrl || !productionDatabaseUrl) {
     throw new DemoConfigError('no running gatehouse found: start one with `npm start` (or set TEMPORAL_ADDRESS, DATABASE_URL and GATEHOUSE_PRODUCTION_DATABASE_URL)');
   }
-  return { temporalAddress, namespace, taskQueue, databaseUrl, productionDatabaseUrl, security: temporalSecurity(config) };
+  const keys = config.stack?.keys;
+  const keysetFile = env.GATEHOUSE_KEYS || keys?.keysetFile;
+  if (!keysetFile) throw new DemoConfigError('no keyset: start the development stack with `npm start`, or set GATEHOUSE_KEYS');
+  return {
+    temporalAddress,
+    namespace,
+    taskQueue,
+    databaseUrl,
+    productionDatabaseUrl,
+    security: temporalSecurity(config),
+    keysetFile,
+    keyDirs: [...(keys?.keyDir ? [keys.keyDir] : []), userKeyDir(env)],
+    ...(keys?.developmentOperatorKey ? { operatorKeyFile: keys.developmentOperatorKey } : {}),
+  };
+}
+
+/**
+ * The demo's client on `taskQueue`: trusted code, so it issues its agents' credentials with the
+ * development stack's operator key (each scenario names its own agent and owner).
+ */
+export function connectDemo(config: DemoConfig, taskQueue: string = config.taskQueue): Promise<Gatehouse> {
+  const issuer = config.operatorKeyFile ? readKeyFile(config.operatorKeyFile) : undefined;
+  return Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue, ...config.security, ...(issuer ? { issuer } : {}) });
 }
 
 export async function openDemo(options: DemoOptions, write?: (text: string) => void): Promise<OpenDemo> {
   const config = demoConfig();
   const story = new Story(options.json, write);
-  const gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, ...config.security });
-  // The approver signals through the same Temporal client the CLI would build from this config.
+  const gh = await connectDemo(config);
   const temporal = gh.client;
   const auditPool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const productionPool = new Pool({ connectionString: config.productionDatabaseUrl, max: 4 });
-  const approver = Approver.create(auditPool, temporal, story);
+  const approver = Approver.create(auditPool, gh, config.keyDirs, story);
   const started: string[] = [];
   const ctx: DemoContext = {
     started,

@@ -1,11 +1,19 @@
 /**
- * Policies the demo hands to its sessions at start (the `policy` of `agentSession`'s start
- * input): the example production policy, with each change a scenario needs said out loud.
+ * The demo's policies: the example production policy, with each change a scenario needs said out
+ * loud. A session never carries its policy: the worker loads these as named policies (a
+ * development `gatehouse start` registers {@link demoPolicies}; the resume scenario's own worker
+ * gets them as files) and each scenario names one with `policyRef`, which the credential the
+ * development stack issues allows.
  */
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_POLICY_FILE } from '../client/config';
+import { SAMPLE_TEST_RECORDS } from '../activities/tools/sample/seed';
 import { parsePolicy, parsePolicyText, type PolicyDocument } from '../policies';
 
+/** Names of the demo's policies in the worker's registry. */
+export const DEMO_POLICY = 'demo';
+export const DEMO_BILLING_POLICY = 'demo-billing';
+export const DEMO_BATCH_POLICY = 'demo-batch';
 
 /**
  * The people the demo's approver plays, per approver group of the example policy. The example
@@ -80,4 +88,16 @@ export async function billingPolicy(cap: number): Promise<{ policy: PolicyDocume
     'the billing cleanup policy',
   );
   return { policy, denyAbove: cap, tightened: true };
+}
+
+/**
+ * Every demo policy by its registry name. The billing cleanup's hard cap is the number of test
+ * records the sample data is seeded with, so deleting every record of the month is above it.
+ */
+export async function demoPolicies(): Promise<Record<string, PolicyDocument>> {
+  return {
+    [DEMO_POLICY]: await demoPolicy(),
+    [DEMO_BILLING_POLICY]: (await billingPolicy(SAMPLE_TEST_RECORDS)).policy,
+    [DEMO_BATCH_POLICY]: await resumePolicy(),
+  };
 }

@@ -3,11 +3,15 @@
  * in flight the demo kills that worker with SIGKILL (a crash, not a shutdown) and starts another.
  * The session picks up where it was: 50 executions in the tool ledger, none lost, none twice.
  */
-import { Gatehouse } from '../client';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Gatehouse } from '../client';
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
+import { connectDemo } from './context';
 import { describeDecision } from './propose';
 import { ledgerExecutions } from './production';
-import { resumePolicy } from './policy';
+import { DEMO_BATCH_POLICY, resumePolicy } from './policy';
 import { startDemoWorker, type DemoWorker } from './worker-process';
 import { waitFor } from './wait';
 
@@ -24,17 +28,20 @@ export const resume: Scenario = {
     const taskQueue = `${config.taskQueue}-demo-resume-${ctx.runId}`;
     const workers: DemoWorker[] = [];
     let gh: Gatehouse | undefined;
+    // The demo's workers load the batch policy by name, as a file in a folder of their own.
+    const policiesDir = await mkdtemp(join(tmpdir(), 'gatehouse-demo-policies-'));
     try {
-      const first = await startDemoWorker(config, taskQueue, ctx.temporal);
+      await writeFile(join(policiesDir, `${DEMO_BATCH_POLICY}.json`), JSON.stringify(await resumePolicy()));
+      const first = await startDemoWorker(config, taskQueue, ctx.temporal, policiesDir);
       workers.push(first);
       story.say(`worker pid ${first.pid} polls task queue ${taskQueue}`);
-      gh = await Gatehouse.connect({ address: config.temporalAddress, namespace: config.namespace, taskQueue, ...config.security });
+      gh = await connectDemo(config, taskQueue);
       const session = ctx.track(await gh.startSession({
         sessionId: `resume-${ctx.runId}`,
         agentId: 'batch-bot',
         owner: 'eng-054',
         intent: 'write configuration values in staging',
-        policy: await resumePolicy(),
+        policyRef: DEMO_BATCH_POLICY,
       }));
       story.say(`session ${session.sessionId} started for batch-bot, ${STEPS} steps to go`);
 
@@ -54,7 +61,7 @@ export const resume: Scenario = {
           const victim = workers[workers.length - 1]!;
           await victim.kill();
           story.human(`kill -9 ${victim.pid} while step ${step} is in flight`);
-          const next = await startDemoWorker(config, taskQueue, ctx.temporal);
+          const next = await startDemoWorker(config, taskQueue, ctx.temporal, policiesDir);
           workers.push(next);
           crashed = { pid: victim.pid, replacedBy: next.pid };
           story.say(`a new worker (pid ${next.pid}) takes over the task queue`);
@@ -91,6 +98,7 @@ export const resume: Scenario = {
     } finally {
       await gh?.close();
       for (const w of workers.reverse()) await w.stop();
+      await rm(policiesDir, { recursive: true, force: true });
     }
   },
 };

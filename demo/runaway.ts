@@ -4,7 +4,7 @@
  * review. A second, token-hungry agent burns through the cost cap and is stopped there.
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
-import { demoPolicy } from './policy';
+import { DEMO_POLICY } from './policy';
 import { describeDecision, type SessionHandle } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
@@ -17,14 +17,13 @@ export const runaway: Scenario = {
   async run(ctx: DemoContext): Promise<ScenarioOutcome> {
     const { gh, story } = ctx;
     story.title('runaway: an agent that will not stop writing');
-    const policy = await demoPolicy();
 
     const looper = ctx.track(await gh.startSession({
       sessionId: `runaway-${ctx.runId}`,
       agentId: 'tuning-bot',
       owner: 'eng-031',
       intent: 'tune the cache size in the staging configuration until the volumes look right',
-      policy,
+      policyRef: DEMO_POLICY,
     }));
     story.say(`session ${looper.sessionId} started for tuning-bot; budget left: ${JSON.stringify((await looper.state()).budgetLeft)}`);
     story.say('its loop: write a new cache size in staging, list the volumes to see the effect, repeat; it never decides it is done');
@@ -79,7 +78,7 @@ export const runaway: Scenario = {
       agentId: 'summary-bot',
       owner: 'eng-031',
       intent: 'summarise the billing records of customers',
-      policy,
+      policyRef: DEMO_POLICY,
     }));
     const tokensLeft = (await hungry.state()).budgetLeft.tokens;
     // 30% of the cap a call: three calls fit, the fourth would pass the cap.

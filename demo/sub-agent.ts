@@ -4,7 +4,7 @@
  * forbidden transitions; when it tries to write past its share, it is denied.
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
-import { demoPolicy } from './policy';
+import { DEMO_POLICY } from './policy';
 import { describeDecision } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
@@ -22,7 +22,7 @@ export const subAgent: Scenario = {
       agentId: 'release-bot',
       owner: 'eng-019',
       intent: 'prepare the staging configuration for the release',
-      policy: await demoPolicy(),
+      policyRef: DEMO_POLICY,
     }));
     const parentBefore = (await parent.state()).budgetLeft;
     story.say(`parent session ${parent.sessionId} started for release-bot; budget left ${JSON.stringify(parentBefore)}`);

@@ -23,13 +23,13 @@ export interface DemoContext {
   /** The public client, connected to the stack a running `gatehouse start` wrote (or the env). */
   readonly gh: Gatehouse;
   readonly story: Story;
-  /** Plays the human approver through the same path the CLI uses. */
+  /** Plays the human approver: signed votes with the development approver keys. */
   readonly approver: Approver;
   /** The audit trail's database (read-only use: counting what happened). */
   readonly auditPool: Pool;
   /** The sample production database (read-only use: counting rows before and after). */
   readonly productionPool: Pool;
-  /** A plain Temporal client (the approver's signals, the demo's own worker's readiness). */
+  /** A plain Temporal client (the demo's own worker's readiness). */
   readonly temporal: Client;
   /** The resolved configuration the demo connected with. */
   readonly config: DemoConfig;
@@ -50,6 +50,12 @@ export interface DemoConfig {
   readonly productionDatabaseUrl: string;
   /** TLS / API key of a real deployment (`TEMPORAL_TLS_*`, `TEMPORAL_API_KEY`); empty for the embedded stack. */
   readonly security: TemporalSecurity;
+  /** The keyset the stack's worker trusts (`GATEHOUSE_KEYS`, else the running stack's). */
+  readonly keysetFile: string;
+  /** Where the approver keys are: the development stack's key folder, then the user's. */
+  readonly keyDirs: readonly string[];
+  /** The operator key that issues the demo agents' credentials (the development stack's). */
+  readonly operatorKeyFile?: string;
 }
 
 /** What a scenario reports when it finishes: its sessions and the facts it observed. */

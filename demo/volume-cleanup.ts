@@ -7,7 +7,7 @@
  * request for a human (denied by default, approved with `--approve`).
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
-import { demoPolicy } from './policy';
+import { DEMO_POLICY } from './policy';
 import { describeDecision, proposeAwaitingApproval } from './propose';
 import { volumeMounted } from './production';
 
@@ -24,7 +24,7 @@ export const volumeCleanup: Scenario = {
       agentId: 'infra-bot',
       owner: 'ops-017',
       intent: 'clean up orphaned volumes',
-      policy: await demoPolicy(),
+      policyRef: DEMO_POLICY,
     }));
     story.say(`session ${session.sessionId} started for infra-bot (owner ops-017)`);
 

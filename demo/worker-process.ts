@@ -1,7 +1,9 @@
 /**
  * A Gatehouse worker the demo runs itself, as a child process (`node --import tsx worker/main.ts`)
- * on a task queue of its own, so that killing it cannot disturb the stack's own worker. Ready
- * means: the Temporal server lists a poller with this process's identity on that queue.
+ * on a task queue of its own, so that killing it cannot disturb the stack's own worker. It trusts
+ * the stack's keyset (`GATEHOUSE_KEYS`) and loads the named policies of `policiesDir`
+ * (`GATEHOUSE_POLICIES`). Ready means: the Temporal server lists a poller with this process's
+ * identity on that queue.
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +29,7 @@ export interface DemoWorker {
   stop(): Promise<void>;
 }
 
-export async function startDemoWorker(config: DemoConfig, taskQueue: string, temporal: Client, timeoutMs = 180_000): Promise<DemoWorker> {
+export async function startDemoWorker(config: DemoConfig, taskQueue: string, temporal: Client, policiesDir: string, timeoutMs = 180_000): Promise<DemoWorker> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: config.temporalAddress,
@@ -35,6 +37,8 @@ export async function startDemoWorker(config: DemoConfig, taskQueue: string, tem
     GATEHOUSE_TASK_QUEUE: taskQueue,
     DATABASE_URL: config.databaseUrl,
     GATEHOUSE_PRODUCTION_DATABASE_URL: config.productionDatabaseUrl,
+    GATEHOUSE_KEYS: config.keysetFile,
+    GATEHOUSE_POLICIES: policiesDir,
   };
   const proc = spawnGroup(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env });
   const identity = `${proc.pid}@${hostname()}`;

@@ -22,6 +22,7 @@ export {
   initialSessionState,
   advance,
   withIntentScore,
+  withBudgetRaised,
   sessionMode,
   budgetLeft,
   budgetUsed,

@@ -99,6 +99,16 @@ export function initialSessionState(policy: CompiledPolicy, init: SessionInit): 
 }
 
 /** The furthest mode the session reached: normal → read-only → review → closed. */
+/**
+ * The state after an operator's signed budget raise: each named cap becomes the larger of the two
+ * (a raise never lowers a cap). Modes do not move back: a session already read-only stays so.
+ */
+export function withBudgetRaised(state: SessionState, raise: { readonly actions?: number; readonly writes?: number; readonly critical?: number; readonly tokens?: number }): SessionState {
+  const l = state.limits;
+  const up = (cap: number, to: number | undefined) => (to === undefined ? cap : Math.max(cap, to));
+  return { ...state, limits: { actions: up(l.actions, raise.actions), writes: up(l.writes, raise.writes), critical: up(l.critical, raise.critical), tokens: up(l.tokens, raise.tokens) } };
+}
+
 export function sessionMode(state: SessionState): SessionMode {
   if (state.closed) return 'closed';
   if (state.review) return 'review';

@@ -2,22 +2,27 @@
  * The worker process: `node --import tsx worker/main.ts`. Everything comes from the environment
  * (`client/config.ts` names: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, GATEHOUSE_TASK_QUEUE,
  * DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*), plus:
- * - `GATEHOUSE_POLICY`: the policy file (default `policies/examples/production.yaml`);
+ * - `GATEHOUSE_KEYS` (required): the keyset file the worker trusts (operator keys for agent
+ *   credentials, resumes and budget raises; approver and approvals-service keys for votes);
+ * - `GATEHOUSE_ENV=production`: refuse a development keyset (the one `gatehouse start` makes);
+ * - `GATEHOUSE_POLICY`: the default policy file (default `policies/examples/production.yaml`);
+ * - `GATEHOUSE_POLICIES`: further named policies, `name=file,name2=file2` or a folder of
+ *   `<name>.yaml` files, which agent credentials may allow their sessions to name;
  * - `GATEHOUSE_CATALOG`: a module exporting `createCatalog({ productionPool })` to replace the
  *   sample tools with your own (default: the sample catalog);
  * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
 import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
-import { parsePolicyText } from '../policies';
+import { loadKeysetFile } from '../client/trust/keyset-file';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
+import { DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile } from './policy-registry';
 
 async function loadCatalog(modulePath: string, productionPool: pg.Pool): Promise<ToolCatalog> {
   const full = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
@@ -30,12 +35,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new WorkerConfigError('`DATABASE_URL` is not set and no running stack was found');
   if (!config.productionDatabaseUrl) throw new WorkerConfigError('`GATEHOUSE_PRODUCTION_DATABASE_URL` is not set and no running stack was found');
-  const policyFile = process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE;
-  const parsed = parsePolicyText(readFileSync(policyFile, 'utf8'), policyFile);
-  if (!parsed.success) {
-    const first = parsed.issues[0];
-    throw new WorkerConfigError(`invalid policy \`${policyFile}\`${first ? `: ${first.path}: ${first.message}` : ''}`);
-  }
+  const keysFile = process.env.GATEHOUSE_KEYS;
+  if (!keysFile) throw new WorkerConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see README, "Keys and credentials")');
+  const keyset = loadKeysetFile(keysFile, { production: process.env.GATEHOUSE_ENV === 'production' });
+  const policy = loadPolicyFile(process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
+  const policies = loadNamedPolicies(process.env.GATEHOUSE_POLICIES);
+  if (DEFAULT_POLICY_NAME in policies) throw new WorkerConfigError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name in \`GATEHOUSE_POLICIES\``);
 
   const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
@@ -50,11 +55,15 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     auditPool,
     productionPool,
-    policy: parsed.data,
+    policy,
+    policyName: DEFAULT_POLICY_NAME,
+    policies,
+    keyset,
     ...(catalog ? { catalog } : {}),
     ...(slack ? { slack } : {}),
   });
-  process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace})\n`);
+  const named = Object.keys(policies);
+  process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace}); keyset ${keysFile}${named.length ? `; named policies ${named.join(', ')}` : ''}\n`);
   // SIGTERM/SIGINT: the SDK stops polling and lets running tasks finish.
   await worker.run();
   await connection.close();

@@ -1,9 +1,10 @@
 /**
- * One pending human approval inside a session: votes, escalation steps, the final outcome.
- * The session's `approval` signal handler votes; the proposal's handler waits on it with a
- * durable timer. Pure bookkeeping (no awaits), workflow-safe.
+ * One pending human approval inside a session: counted votes, escalation steps, the final
+ * outcome. Whether a vote counts is decided by the one vote rule (`policies/trust/votes.ts`)
+ * before it reaches `count`; the outcome is its tally. Pure bookkeeping (no awaits), workflow-safe.
  */
 import type { ApprovalEscalation, ApprovalRequest } from '../approvals/types';
+import { approvalTimeoutMs, tallyVotes, type CountedVote, type VoteContext } from '../policies/trust/votes';
 import type { Reason } from '../policies/types';
 import type { HaltSignal, PendingApprovalView } from './contract';
 
@@ -20,32 +21,30 @@ export interface ApprovalOutcome {
 export class ApprovalWait {
   readonly req: ApprovalRequest;
   readonly requestedAt: number;
+  readonly proposalSeq: number;
   outcome: ApprovalOutcome | undefined;
-  #approvers: string[] = [];
+  #votes: CountedVote[] = [];
   #level = 0;
 
-  constructor(req: ApprovalRequest, requestedAt: number) {
+  constructor(req: ApprovalRequest, requestedAt: number, proposalSeq: number) {
     this.req = req;
     this.requestedAt = requestedAt;
+    this.proposalSeq = proposalSeq;
   }
 
-  get proposalSeq(): number {
-    const n = Number(this.req.approvalId.slice(this.req.approvalId.lastIndexOf(':') + 1));
-    return Number.isFinite(n) ? n : 0;
+  /** What the vote rule needs to know of this approval. */
+  voteContext(): VoteContext {
+    return { agentId: this.req.agentId, owner: this.req.owner, requirement: this.req.requirement, groupMembers: this.req.groupMembers, requestedAt: this.requestedAt, votes: [...this.#votes] };
   }
 
   approvers(): string[] {
-    return [...this.#approvers];
-  }
-
-  hasApproved(approver: string): boolean {
-    return this.#approvers.includes(approver);
+    return this.#votes.filter((v) => v.approve).map((v) => v.approver);
   }
 
   /** The next moment something happens on its own: an escalation step or the final deadline. */
   nextDeadline(): { kind: 'escalation' | 'deadline'; at: number } {
     const steps = this.req.requirement.escalateAfterMs;
-    const deadline = this.requestedAt + this.req.requirement.timeoutMs;
+    const deadline = this.requestedAt + approvalTimeoutMs(this.req.requirement);
     const step = steps[this.#level];
     if (step !== undefined && this.requestedAt + step < deadline) return { kind: 'escalation', at: this.requestedAt + step };
     return { kind: 'deadline', at: deadline };
@@ -59,22 +58,21 @@ export class ApprovalWait {
     return { approvalId: this.req.approvalId, level: Math.min(this.#level, Math.max(groups.length - 1, 0)), group, at };
   }
 
-  /** One deny ends it; N distinct approvals (N from the requirement) approve it. */
-  vote(approver: string, approve: boolean, reason?: string): void {
+  /** Adds a vote the vote rule counted; the tally settles the outcome (one deny denies). */
+  count(vote: CountedVote, reason?: string): void {
     if (this.outcome) return;
-    if (!approve) {
+    this.#votes.push(vote);
+    const tally = tallyVotes(this.req.requirement, this.#votes);
+    if (tally === 'denied') {
       this.outcome = {
         status: 'denied',
         approvalId: this.req.approvalId,
         approvers: this.approvers(),
-        deniedBy: [approver],
+        deniedBy: [vote.approver],
         ...(reason ? { reason } : {}),
-        reasons: [{ rule: 'approval.denied', message: `denied by \`${approver}\`${reason ? `: ${reason}` : ''}` }],
+        reasons: [{ rule: 'approval.denied', message: `denied by \`${vote.approver}\`${reason ? `: ${reason}` : ''}` }],
       };
-      return;
-    }
-    if (!this.#approvers.includes(approver)) this.#approvers.push(approver);
-    if (this.#approvers.length >= this.req.requirement.approversRequired) {
+    } else if (tally === 'approved') {
       this.outcome = { status: 'approved', approvalId: this.req.approvalId, approvers: this.approvers(), deniedBy: [], ...(reason ? { reason } : {}), reasons: [] };
     }
   }
@@ -107,6 +105,7 @@ export class ApprovalWait {
   view(): PendingApprovalView {
     return {
       approvalId: this.req.approvalId,
+      callDigest: this.req.callDigest,
       tool: this.req.proposal.tool,
       requestedAt: this.req.requestedAt,
       deadline: this.req.deadline,

@@ -6,6 +6,7 @@
  */
 import type { ActionView, SessionStateView } from './contract';
 import type { SessionToolDescriptor } from '../activities/types';
+import type { Keyset } from '../policies/trust/keyset';
 
 export interface IntentAction {
   readonly tool: string;
@@ -15,7 +16,14 @@ export interface IntentAction {
 }
 
 export interface CarriedSession {
+  /** Who the session acts for, from the credential verified when the session first started. */
+  readonly identity: { readonly agentId: string; readonly owner: string; readonly credentialId?: string };
+  readonly policyName: string;
   readonly policyDocument: unknown;
+  /** The keyset snapshotted at start: signed decisions are verified against it in every run. */
+  readonly keyset: Keyset;
+  /** Nonces of signed decisions already used: a replay across runs is refused too. */
+  readonly usedNonces: readonly string[];
   readonly descriptors: readonly SessionToolDescriptor[];
   /** The policy engine's `SessionState` (plain JSON). */
   readonly state: unknown;

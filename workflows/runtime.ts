@@ -14,13 +14,16 @@ import {
   patched,
   startChild,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ApprovalRequest } from '../approvals/types';
 import type { AuditEventInput, AuditEventKind } from '../audit/types';
-import type { SessionToolDescriptor } from '../activities/types';
+import type { SessionToolDescriptor, StartRefusal } from '../activities/types';
+import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type Keyset, type SignedDecision } from '../policies/trust';
 import {
   advance,
   budgetLeft,
+  withBudgetRaised,
   childBudget,
   compilePolicy,
   evaluate,
@@ -42,12 +45,14 @@ import {
   sessionWorkflowId,
   type ActionView,
   type ApprovalSignal,
+  type BudgetRaiseSignal,
   type EndInput,
   type FinalState,
   type HaltSignal,
   type PauseSignal,
   type ProposeResult,
   type ProposeStatus,
+  type ResumeSignal,
   type SessionProposal,
   type SessionStartInput,
   type SessionStateView,
@@ -59,6 +64,7 @@ import { callDigest } from './digest';
 import { approvalGroupMembers, intentThreshold, subAgentRequirement, withChildBudgetTaken } from './policy-view';
 import { SerialQueue, type QueueStep } from './queue';
 import { SESSION_CLOSED } from './validate';
+import { checkStart } from './start-gate';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 import type { agentSession } from './session';
 
@@ -69,6 +75,22 @@ const INTENT_ACTIONS = 50;
  * activity after it. Sessions recorded before the patch replay with the separate activity.
  */
 const INTENT_IN_RUN_TOOL = 'intent-scored-in-run-tool';
+
+/** Error types of a refused start: the workflow fails with them so the client can tell why. */
+const START_REFUSAL_TYPES = ['SessionStartRefusedError', 'SessionIdReusedError'];
+
+/** Re-throws an activity's start refusal as the workflow's own failure (same type, message and details). */
+async function startRefusals<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type && START_REFUSAL_TYPES.includes(cause.type)) {
+      throw ApplicationFailure.create({ message: cause.message, type: cause.type, nonRetryable: true, details: cause.details ? [...cause.details] : [] });
+    }
+    throw err;
+  }
+}
 
 /** Workflow time: inside the sandbox `Date.now()` is the deterministic time of the workflow task. */
 function nowMs(): number {
@@ -88,6 +110,14 @@ export class SessionRuntime {
 
   #input: SessionStartInput;
   #workflowId: string;
+  /** What signed decisions bind, with the workflow id: the first run of this session. */
+  #firstRunId: string;
+  /** From the verified credential (or the real parent), never from the start input's say-so. */
+  #agentId = '';
+  #owner = '';
+  #policyName = '';
+  #keyset: Keyset = { development: false, keys: [], slackUsers: [] };
+  #usedNonces = new Set<string>();
   #endRequested = false;
   #policy: CompiledPolicy | undefined;
   #policyDocument: unknown;
@@ -118,14 +148,24 @@ export class SessionRuntime {
   constructor(input: SessionStartInput, workflowId: string) {
     this.#input = input;
     this.#workflowId = workflowId;
+    this.#firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
   }
 
   // ---------------------------------------------------------------- start, carry, finish
 
-  /** Snapshots and compiles the policy (or restores a carried run), records the session start. */
+  /**
+   * Checks what the start may claim, snapshots the policy, catalog and keyset (or restores a
+   * carried run), records the session start. A refused start fails the workflow.
+   */
   start(carried?: CarriedSession): Promise<void> {
     this.#ready = this.queue.run(async () => {
+      const info = workflowInfo();
+      const gate = checkStart(this.#input, carried, {
+        ...(info.continuedFromExecutionRunId ? { continuedFromExecutionRunId: info.continuedFromExecutionRunId } : {}),
+        ...(info.parent ? { parentWorkflowId: info.parent.workflowId } : {}),
+      });
+      if (!gate.ok) return this.#refuseStart(gate.refusal);
       if (carried) {
         this.#restore(carried);
         this.#compile(carried.policyDocument, carried.descriptors);
@@ -134,7 +174,19 @@ export class SessionRuntime {
         this.#upsertAttributes();
         return { value: undefined };
       }
-      const ctx = await io.loadSessionContext(this.#input.policy === undefined ? {} : { policy: this.#input.policy });
+      const ctx = await startRefusals(
+        io.loadSessionContext({
+          sessionId: this.sessionId,
+          policyDocumentGiven: this.#input.policy !== undefined,
+          ...(this.#input.credential !== undefined ? { credential: this.#input.credential } : {}),
+          ...(gate.child ? { child: gate.child } : { ...(this.#input.agentId !== undefined ? { agentId: this.#input.agentId } : {}), ...(this.#input.owner !== undefined ? { owner: this.#input.owner } : {}) }),
+          ...(this.#input.policyRef !== undefined ? { policyRef: this.#input.policyRef } : {}),
+        }),
+      );
+      this.#agentId = ctx.identity.agentId;
+      this.#owner = ctx.identity.owner;
+      this.#policyName = ctx.policyName;
+      this.#keyset = ctx.keyset;
       this.#compile(ctx.policyDocument, ctx.descriptors);
       const now = nowMs();
       this.#startedAt = iso(now);
@@ -142,38 +194,50 @@ export class SessionRuntime {
         startedAt: now,
         ...(this.#input.budget ? { budget: this.#input.budget } : {}),
         ...(this.#input.mandate ? { mandate: this.#input.mandate } : {}),
-        ...(this.#input.inheritedTransitions !== undefined ? { inheritedTransitions: this.#input.inheritedTransitions as never } : {}),
+        ...(gate.child && this.#input.inheritedTransitions !== undefined ? { inheritedTransitions: this.#input.inheritedTransitions as never } : {}),
       });
       this.#mode = sessionMode(this.#state);
-      await io.startSessionRecord(
-        {
-          sessionId: this.sessionId,
-          workflowId: this.#workflowId,
-          agentId: this.#input.agentId,
-          owner: this.#input.owner,
-          intent: this.#input.intent,
-          ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
-          policyHash: this.policy.hash,
-          policy: this.#policyDocument,
-          startedAt: this.#startedAt,
-        },
-        [
-          this.#event('session-started', {
-            detail: {
-              agentId: this.#input.agentId,
-              owner: this.#input.owner,
-              intent: this.#input.intent,
-              policyHash: this.policy.hash,
-              ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
-              ...(this.#input.budget ? { budget: this.#input.budget } : {}),
-            },
-          }),
-        ],
+      const parent = gate.child ? this.#input.parentSessionId : undefined;
+      await startRefusals(
+        io.startSessionRecord(
+          {
+            sessionId: this.sessionId,
+            workflowId: this.#workflowId,
+            firstRunId: this.#firstRunId,
+            agentId: this.#agentId,
+            owner: this.#owner,
+            intent: this.#input.intent,
+            ...(parent ? { parentSessionId: parent } : {}),
+            policyHash: this.policy.hash,
+            policy: this.#policyDocument,
+            startedAt: this.#startedAt,
+          },
+          [
+            this.#event('session-started', {
+              detail: {
+                agentId: this.#agentId,
+                owner: this.#owner,
+                intent: this.#input.intent,
+                policy: this.#policyName,
+                policyHash: this.policy.hash,
+                firstRunId: this.#firstRunId,
+                ...(ctx.identity.credentialId ? { credentialId: ctx.identity.credentialId } : {}),
+                ...(parent ? { parentSessionId: parent } : {}),
+                ...(this.#input.budget ? { budget: this.#input.budget } : {}),
+              },
+            }),
+          ],
+        ),
       );
       this.#upsertAttributes();
       return { value: undefined };
     });
     return this.#ready;
+  }
+
+  /** Raises the refusal's alert (an activity), then fails the workflow with it. */
+  async #refuseStart(refusal: StartRefusal): Promise<never> {
+    return startRefusals(io.refuseSessionStart(this.sessionId, refusal));
   }
 
   /** Signal handlers record their events only after the session start is recorded (seq order). */
@@ -201,6 +265,11 @@ export class SessionRuntime {
   }
 
   #restore(c: CarriedSession): void {
+    this.#agentId = c.identity.agentId;
+    this.#owner = c.identity.owner;
+    this.#policyName = c.policyName;
+    this.#keyset = c.keyset;
+    this.#usedNonces = new Set(c.usedNonces);
     this.#counters = { ...c.counters };
     this.#seq = c.seq;
     this.#proposalSeq = c.proposalSeq;
@@ -219,6 +288,10 @@ export class SessionRuntime {
   /** The whole state, for continue-as-new (taken only between proposals). */
   carry(): CarriedSession {
     return {
+      identity: { agentId: this.#agentId, owner: this.#owner },
+      policyName: this.#policyName,
+      keyset: this.#keyset,
+      usedNonces: [...this.#usedNonces],
       policyDocument: this.#policyDocument,
       descriptors: [...this.#descriptors.values()],
       state: this.#state,
@@ -339,16 +412,22 @@ export class SessionRuntime {
 
     // Out-of-band unlock: a call denied only by forbidden transitions carries `decision.unlock`;
     // with `requestUnlock: true` it becomes an approval request that unlocks exactly this call.
+    // The call's own gate still applies once unlocked: its approvers must agree as well as the unlock group.
     if (decision.verdict === 'deny' && decision.unlock && p.requestUnlock === true) {
       facts = { ...facts, transitionUnlocked: true };
-      requirement = { ...decision.unlock, unlocksTransition: true };
-      decision = {
-        ...decision,
-        verdict: 'approve',
-        tier: 'approval',
-        reasons: [...decision.reasons, { rule: 'transition.unlock', message: 'the agent asked for an out-of-band unlock of this forbidden transition' }],
-        approval: requirement,
-      };
+      const own = evaluate(this.policy, this.state, proposal, facts, nowMs());
+      if (own.verdict === 'deny') {
+        decision = own;
+      } else {
+        requirement = { ...decision.unlock, unlocksTransition: true, ...(own.verdict === 'approve' && own.approval ? { alsoRequired: own.approval } : {}) };
+        decision = {
+          ...decision,
+          verdict: 'approve',
+          tier: 'approval',
+          reasons: [...decision.reasons, ...(own.verdict === 'approve' ? own.reasons : []), { rule: 'transition.unlock', message: 'the agent asked for an out-of-band unlock of this forbidden transition' }],
+          approval: requirement,
+        };
+      }
     }
 
     if (decision.verdict === 'deny') return { value: await this.#deny(proposalSeq, proposal, prep.redactedArgs, decision) };
@@ -538,8 +617,9 @@ export class SessionRuntime {
       approvalId,
       sessionId: this.sessionId,
       workflowId: this.#workflowId,
-      agentId: this.#input.agentId,
-      owner: this.#input.owner,
+      firstRunId: this.#firstRunId,
+      agentId: this.#agentId,
+      owner: this.#owner,
       intent: this.#input.intent,
       proposal,
       redactedArgs,
@@ -548,12 +628,19 @@ export class SessionRuntime {
       requirement,
       callDigest: digest,
       requestedAt: iso(requestedAt),
-      deadline: iso(requestedAt + requirement.timeoutMs),
-      groupMembers: approvalGroupMembers(this.policy, requirement.groups),
+      deadline: iso(requestedAt + approvalTimeoutMs(requirement)),
+      groupMembers: approvalGroupMembers(this.policy, approvalParts(requirement).flatMap((p) => p.groups)),
     };
-    const wait = new ApprovalWait(req, requestedAt);
+    const wait = new ApprovalWait(req, requestedAt, proposalSeq);
     this.#approvals.set(approvalId, wait);
-    await this.#record([this.#event('approval-requested', { proposalSeq, tool: proposal.tool, approvalId, detail: { requirement, deadline: req.deadline, callDigest: digest } })]);
+    await this.#record([
+      this.#event('approval-requested', {
+        proposalSeq,
+        tool: proposal.tool,
+        approvalId,
+        detail: { requirement, deadline: req.deadline, callDigest: digest, workflowId: this.#workflowId, firstRunId: this.#firstRunId, groupMembers: req.groupMembers },
+      }),
+    ]);
     await io.requestApproval(req);
     try {
       for (;;) {
@@ -594,34 +681,62 @@ export class SessionRuntime {
     return outcome;
   }
 
-  /** `approval` signal: checked here too, since anyone holding a client can send one. */
-  async onApproval(s: ApprovalSignal): Promise<void> {
+  /**
+   * Verifies a signed decision against the keyset snapshotted at start, for this session, at
+   * workflow time. A refusal is recorded as an alert and changes nothing else; an accepted one
+   * uses up its nonce, so the same envelope never counts twice.
+   */
+  async #verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<(Extract<SignedDecision, { kind: K }> & { readonly signer: string }) | undefined> {
     await this.#afterStart();
-    const approver = typeof s?.approver === 'string' ? s.approver : '';
-    const approvalId = typeof s?.approvalId === 'string' ? s.approvalId : '';
+    const check = checkSignedDecision(envelope, this.#keyset, { kind, workflowId: this.#workflowId, firstRunId: this.#firstRunId, usedNonces: this.#usedNonces }, nowMs());
+    if (!check.ok) {
+      await this.#alert(check.rule, check.message, { kind, ...(check.keyId ? { keyId: check.keyId.slice(0, 100) } : {}) });
+      return undefined;
+    }
+    this.#usedNonces.add(check.decision.nonce);
+    return { ...check.decision, signer: check.key.principal };
+  }
+
+  #alert(rule: string, message: string, detail: Record<string, unknown> = {}, fields: Partial<AuditEventInput> = {}): Promise<void> {
+    return this.#record([this.#event('alert', { ...fields, detail: { rule, message, ...detail } })]);
+  }
+
+  /** `approval` signal: a signed vote, counted only if the one vote rule says so. */
+  async onApproval(envelope: ApprovalSignal): Promise<void> {
+    const vote = await this.#verified('vote', envelope);
+    if (!vote) return;
+    const approvalId = vote.approvalId;
+    const refuse = (rule: string, message: string, approver?: string): Promise<void> =>
+      this.#alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });
+    const key = this.#keyset.keys.find((k) => k.keyId === vote.keyId)!;
+    const voter = resolveVoter(this.#keyset, key, vote);
+    if (!voter.ok) return refuse(voter.rule, voter.message);
+    const approver = voter.approver;
     const wait = this.#approvals.get(approvalId);
-    const refuse = (rule: string, message: string): Promise<void> =>
-      this.#record([this.#event('alert', { approvalId, approver, detail: { rule, message, approve: s?.approve === true } })]);
     if (!wait || wait.outcome) {
       const decided = this.#decidedApprovals.has(approvalId) || wait?.outcome !== undefined;
-      return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`);
+      return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`, approver);
     }
-    if (approver === '') return refuse('approval.approver', 'an approval must name its approver');
-    if (approver === this.#input.agentId) return refuse('approval.self', `agent \`${approver}\` may not approve its own call`);
-    if (wait.req.requirement.fourEyes && approver === this.#input.owner) return refuse('approval.four-eyes', `owner \`${approver}\` may not approve a four-eyes call of their own agent`);
-    // Fail closed: a policy that lists no member lets nobody approve (the deadline denies).
-    const members = Object.values(wait.req.groupMembers).flat();
-    if (!members.includes(approver)) return refuse('approval.not-member', `\`${approver}\` is not in an approver group of this call`);
-    if (s.approve === true && wait.hasApproved(approver)) return refuse('approval.duplicate', `\`${approver}\` already approved this call: distinct approvers are needed`);
-    const proposalSeq = wait.proposalSeq;
-    wait.vote(approver, s.approve === true, s.reason);
+    if (vote.callDigest !== wait.req.callDigest) return refuse('approval.digest', `the vote was signed for another call than approval \`${approvalId}\` asks about`, approver);
+    const check = checkVote(wait.voteContext(), { approver, approve: vote.verdict === 'approve', ...(vote.reason !== undefined ? { reason: vote.reason } : {}) }, nowMs());
+    if (!check.counts) return refuse(check.rule, check.message, approver);
+    wait.count(check.vote, vote.reason);
     await this.#record([
-      this.#event(s.approve === true ? 'approved' : 'denied', {
-        proposalSeq,
+      this.#event(vote.verdict === 'approve' ? 'approved' : 'denied', {
+        proposalSeq: wait.proposalSeq,
         tool: wait.req.proposal.tool,
         approvalId,
         approver,
-        detail: { ...(s.reason ? { reason: s.reason } : {}), approvers: wait.approvers(), required: wait.req.requirement.approversRequired },
+        detail: {
+          ...(vote.reason ? { reason: vote.reason } : {}),
+          group: check.group,
+          approvers: wait.approvers(),
+          required: wait.req.requirement.approversRequired,
+          keyId: vote.keyId,
+          signer: vote.signer,
+          ...(vote.onBehalfOf ? { onBehalfOf: vote.onBehalfOf } : {}),
+          envelope,
+        },
       }),
     ]);
   }
@@ -646,17 +761,41 @@ export class SessionRuntime {
     );
   }
 
-  async onPause(s: PauseSignal, pause: boolean): Promise<void> {
+  /** `pause` signal: stopping needs no signature. */
+  async onPause(s: PauseSignal): Promise<void> {
     const tool = typeof s?.tool === 'string' && s.tool !== '' ? s.tool : undefined;
-    if (tool) {
-      if (pause) this.#pausedTools.add(tool);
-      else this.#pausedTools.delete(tool);
-    } else {
-      this.#paused = pause;
-      if (!pause) this.#pausedTools.clear();
-    }
+    if (tool) this.#pausedTools.add(tool);
+    else this.#paused = true;
     await this.#afterStart();
-    await this.#record([this.#event(pause ? 'paused' : 'resumed', { detail: { by: s?.by ?? 'unknown', ...(s?.reason ? { reason: s.reason } : {}), ...(tool ? { tool } : {}) } })]);
+    const by = typeof s?.by === 'string' ? s.by : 'unknown';
+    await this.#record([this.#event('paused', { detail: { by, ...(typeof s?.reason === 'string' ? { reason: s.reason } : {}), ...(tool ? { tool } : {}) } })]);
+  }
+
+  /** `resume` signal: going on loosens the gate, so it must be an operator-signed `resume`. */
+  async onResume(envelope: ResumeSignal): Promise<void> {
+    const resume = await this.#verified('resume', envelope);
+    if (!resume) return;
+    if (resume.tool) this.#pausedTools.delete(resume.tool);
+    else {
+      this.#paused = false;
+      this.#pausedTools.clear();
+    }
+    await this.#record([
+      this.#event('resumed', { detail: { by: resume.signer, keyId: resume.keyId, ...(resume.reason ? { reason: resume.reason } : {}), ...(resume.tool ? { tool: resume.tool } : {}), envelope } }),
+    ]);
+  }
+
+  /** `raiseBudget` signal: an operator-signed `budget-raise` lifts the session's caps (never lowers them). */
+  async onRaiseBudget(envelope: BudgetRaiseSignal): Promise<void> {
+    const raise = await this.#verified('budget-raise', envelope);
+    if (!raise) return;
+    await this.queue.run(async () => {
+      this.#state = withBudgetRaised(this.state, raise.budget);
+      await this.#record([
+        this.#event('budget-raised', { detail: { by: raise.signer, keyId: raise.keyId, budget: raise.budget, limits: this.state.limits, ...(raise.reason ? { reason: raise.reason } : {}), envelope } }),
+      ]);
+      return { value: undefined };
+    });
   }
 
   // ---------------------------------------------------------------- sub-agents
@@ -713,9 +852,9 @@ export class SessionRuntime {
         {
           sessionId: childSessionId,
           agentId: c.agentId,
-          owner: this.#input.owner,
+          owner: this.#owner,
           intent: c.intent,
-          policy: this.#policyDocument,
+          policyRef: this.#policyName,
           parentSessionId: this.sessionId,
           budget: share,
           ...(c.mandate ? { mandate: c.mandate } : {}),
@@ -738,8 +877,10 @@ export class SessionRuntime {
     const left = this.#policy && this.#state ? budgetLeft(this.#policy, this.#state, nowMs()) : { actions: 0, writes: 0, critical: 0, tokens: 0 };
     return {
       sessionId: this.sessionId,
-      agentId: this.#input.agentId,
-      owner: this.#input.owner,
+      workflowId: this.#workflowId,
+      firstRunId: this.#firstRunId,
+      agentId: this.#agentId,
+      owner: this.#owner,
       intent: this.#input.intent,
       ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
       mode: this.#mode,
@@ -761,8 +902,8 @@ export class SessionRuntime {
     if (signature === this.#attributes) return;
     this.#attributes = signature;
     upsertSearchAttributes([
-      { key: AGENT_KEY, value: this.#input.agentId },
-      { key: OWNER_KEY, value: this.#input.owner },
+      { key: AGENT_KEY, value: this.#agentId },
+      { key: OWNER_KEY, value: this.#owner },
       { key: MODE_KEY, value: this.#mode },
       { key: TOOLS_KEY, value: [...this.#toolsUsed].sort() },
     ]);

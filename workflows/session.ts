@@ -21,6 +21,7 @@ import {
   haltSignal,
   pauseSignal,
   proposeUpdate,
+  raiseBudgetSignal,
   resumeSignal,
   spawnChildUpdate,
   stateQuery,
@@ -57,8 +58,9 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   setHandler(endUpdate, (e) => rt.end(e), { validator: (_e: EndInput) => rt.assertOpen() });
   setHandler(approvalSignal, (s) => rt.onApproval(s));
   setHandler(haltSignal, (h) => rt.onHalt(h));
-  setHandler(pauseSignal, (s) => rt.onPause(s, true));
-  setHandler(resumeSignal, (s) => rt.onPause(s, false));
+  setHandler(pauseSignal, (s) => rt.onPause(s));
+  setHandler(resumeSignal, (s) => rt.onResume(s));
+  setHandler(raiseBudgetSignal, (s) => rt.onRaiseBudget(s));
   setHandler(stateQuery, () => rt.view());
 
   await started;

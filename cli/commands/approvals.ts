@@ -1,16 +1,26 @@
 /**
- * `gatehouse approvals list | approve <id> | deny <id>`: human approval without Slack. The same
- * checks as a Slack click (`approvals/decide.ts`), the same `approval` signal to the session
- * workflow. The database comes from `loadConfig().databaseUrl`, Temporal from `loadConfig()`.
- * A refused decision prints why and exits non-zero; nothing is recorded or signalled.
+ * `gatehouse approvals list | approve <id> | deny <id> [--as <name>]`: human approval without
+ * Slack. The vote is signed with the person's own approver key (`gatehouse keys create
+ * --approver <name>`, kept in the user's key folder; on `gatehouse start`, also the stack's
+ * development keys) over the session, the approval and the call's digest, checked by the same
+ * path as a Slack click (`approvals/decide.ts`) and signalled to the session workflow, which
+ * verifies it. The database and Temporal come from `loadConfig()`, the keyset from
+ * `GATEHOUSE_KEYS` or the running stack. A refused decision prints why and exits non-zero;
+ * nothing is recorded or signalled.
  */
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { currentLevel, allowedGroups, decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../approvals/decide';
+import { decide, groupsAllowedNow, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../approvals/decide';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { loadConfig, temporalSecurity } from '../../client/config';
+import { findKeyFile, KeyFileError, readKeyFile, type SigningKey } from '../../client/trust/key-files';
+import { loadKeysetFile } from '../../client/trust/keyset-file';
+import type { Keyset } from '../../policies/trust';
+import { keyDirsOf, keysetFileOf } from './trust-files';
 import { CommandError } from '../command-error';
 
 /** Where command output goes (the process streams, or a buffer in tests). */
@@ -64,7 +74,7 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
       r.agentId,
       r.owner,
       status,
-      allowedGroups(r, currentLevel(r, now)).join(','),
+      groupsAllowedNow(r, now).map((groups) => groups.join(',')).join(' + '),
       r.status === 'pending' ? `${approvals.length}/${r.requirement.approversRequired}${approvals.length ? ` (${approvals.join(', ')})` : ''}` : r.decidedBy.join(', ') || '-',
       r.status === 'pending' ? relative(r.deadline, now) : r.decidedAt ? relative(r.decidedAt, now) : '-',
     ]);
@@ -73,36 +83,77 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
   return 0;
 }
 
-/** `approvals approve|deny`: check and signal. Answers the exit code (0, or 1 on refusal). */
+/** What `decideFromCli` needs: the approvals table, the signal, the keyset and where keys live. */
+export interface CliDecisionDeps {
+  readonly store: ApprovalStore;
+  readonly signal: ApprovalSignaler;
+  readonly keyset: Keyset;
+  /** Folders searched for the approver's private key, in order (`keyDirsOf`). */
+  readonly keyDirs: readonly string[];
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * The approver's own key: `<as>.approver.key` in the key folders, or without `--as` the one
+ * approver key found there. Throws a `KeyFileError` that says what is missing and how to make it.
+ */
+export function approverKey(as: string | undefined, dirs: readonly string[]): SigningKey {
+  if (as) return findKeyFile(as, 'approver', dirs);
+  const found = dirs.flatMap((dir) => {
+    try {
+      return readdirSync(dir).filter((f) => f.endsWith('.approver.key')).map((f) => join(dir, f));
+    } catch {
+      return [];
+    }
+  });
+  const where = dirs.map((d) => `\`${d}\``).join(', ');
+  if (found.length === 1) return readKeyFile(found[0]!);
+  if (found.length === 0) {
+    throw new KeyFileError(`no approver key: none in ${where}; make one with \`gatehouse keys create --approver <name>\`, register its public key in the keyset, and pass \`--as <name>\``, dirs[0] ?? '.');
+  }
+  const names = found.map((f) => basename(f, '.approver.key'));
+  throw new KeyFileError(`several approver keys (${names.join(', ')}): pass \`--as <name>\` to choose one`, dirs[0] ?? '.');
+}
+
+/** `approvals approve|deny`: sign with the approver's key and signal. Answers the exit code (0, or 1 on refusal). */
 export async function decideFromCli(
-  deps: { store: ApprovalStore; signal: ApprovalSignaler },
-  input: { approvalId: string; approve: boolean; as: string; reason?: string; json?: boolean },
+  deps: CliDecisionDeps,
+  input: { approvalId: string; approve: boolean; as?: string; reason?: string; json?: boolean },
   io: CommandIo,
 ): Promise<number> {
-  const as = input.as?.trim();
-  if (!as) {
-    io.err('gatehouse: an approver is required: pass `--as <approver>`');
+  let key: SigningKey;
+  try {
+    key = approverKey(input.as?.trim() || undefined, deps.keyDirs);
+  } catch (err) {
+    if (!(err instanceof KeyFileError)) throw err;
+    if (input.json) io.out(JSON.stringify({ ok: false, code: 'no-key', message: err.message }));
+    else io.err(`gatehouse: ${err.message}`);
     return 1;
   }
-  const result: DecideResult = await decide(deps, {
-    approvalId: input.approvalId,
-    approve: input.approve,
-    // `--as` may name the approver by Slack id or by name, as the policy lists them.
-    actor: { id: as, name: as },
-    ...(input.reason !== undefined ? { reason: input.reason } : {}),
-    via: 'cli',
-  });
-  if (input.json) io.out(JSON.stringify(result.ok ? { ok: true, approver: result.approver, group: result.group, final: result.final } : result));
+  const result: DecideResult = await decide(
+    { store: deps.store, signal: deps.signal, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
+    {
+      approvalId: input.approvalId,
+      approve: input.approve,
+      voter: { key },
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      via: 'cli',
+    },
+  );
+  if (input.json) {
+    io.out(JSON.stringify(result.ok ? { ok: true, approver: result.approver, group: result.group, final: result.final, keyId: key.keyId } : result));
+  }
   if (!result.ok) {
     if (!input.json) io.err(`gatehouse: refused (${result.code}): ${result.message}`);
     return 1;
   }
-  if (!input.json) io.out(describe(result.record, input.approve, result.approver, result.final));
+  if (!input.json) io.out(describe(result.record, input.approve, result.approver, result.final, key.keyId));
   return 0;
 }
 
-function describe(record: ApprovalRecord, approve: boolean, approver: string, final: boolean): string {
-  const where = `session workflow \`${record.workflowId}\` signalled`;
+function describe(record: ApprovalRecord, approve: boolean, approver: string, final: boolean, keyId: string): string {
+  const where = `signed with \`${keyId}\`, session workflow \`${record.workflowId}\` signalled`;
   if (!approve) return `denied \`${record.approvalId}\` (${record.tool}) as \`${approver}\`: ${where}`;
   const count = record.votes.filter((v) => v.approve).length;
   const of = record.requirement.approversRequired;
@@ -118,8 +169,11 @@ function openStore(): { store: ApprovalStore; close(): Promise<void> } {
   return { store: new ApprovalStore(pool), close: () => pool.end() };
 }
 
-async function withDecisionDeps<T>(fn: (deps: { store: ApprovalStore; signal: ApprovalSignaler }) => Promise<T>): Promise<T> {
+async function withDecisionDeps<T>(fn: (deps: CliDecisionDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  const keysetFile = keysetFileOf(config);
+  if (!keysetFile) throw new ApprovalsCommandError('no keyset to sign against: set `GATEHOUSE_KEYS` or run `gatehouse start`');
+  const keyset: Keyset = loadKeysetFile(keysetFile);
   const db = openStore();
   let connection: Connection | undefined;
   try {
@@ -127,7 +181,7 @@ async function withDecisionDeps<T>(fn: (deps: { store: ApprovalStore; signal: Ap
       throw new ApprovalsCommandError(`cannot reach temporal at \`${config.temporalAddress}\`: ${(err as Error).message}`);
     });
     const client = new Client({ connection, namespace: config.namespace });
-    return await fn({ store: db.store, signal: temporalSignaler(client) });
+    return await fn({ store: db.store, signal: temporalSignaler(client), keyset, keyDirs: keyDirsOf(config) });
   } finally {
     await connection?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
@@ -154,25 +208,25 @@ export function registerApprovals(program: Command): void {
 
   approvals
     .command('approve <id>')
-    .description('approve a pending action as an approver of the policy')
-    .requiredOption('--as <approver>', 'who approves (Slack user id or name, as the policy lists approvers)')
+    .description('approve a pending action, signed with your approver key')
+    .option('--as <approver>', 'whose approver key signs (the name the policy lists); default: your only approver key')
     .option('--reason <text>', 'why')
     .option('--json', 'print the outcome as JSON')
-    .action(async (id: string, opts: { as: string; reason?: string; json?: boolean }) => {
+    .action(async (id: string, opts: { as?: string; reason?: string; json?: boolean }) => {
       process.exitCode = await withDecisionDeps((deps) =>
-        decideFromCli(deps, { approvalId: id, approve: true, as: opts.as, ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.json ? { json: true } : {}) }, processIo),
+        decideFromCli(deps, { approvalId: id, approve: true, ...(opts.as ? { as: opts.as } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.json ? { json: true } : {}) }, processIo),
       );
     });
 
   approvals
     .command('deny <id>')
-    .description('deny a pending action; a reason is required')
-    .requiredOption('--as <approver>', 'who denies (Slack user id or name, as the policy lists approvers)')
+    .description('deny a pending action, signed with your approver key; a reason is required')
+    .option('--as <approver>', 'whose approver key signs (the name the policy lists); default: your only approver key')
     .requiredOption('--reason <text>', 'why (recorded in the audit trail and shown in Slack)')
     .option('--json', 'print the outcome as JSON')
-    .action(async (id: string, opts: { as: string; reason: string; json?: boolean }) => {
+    .action(async (id: string, opts: { as?: string; reason: string; json?: boolean }) => {
       process.exitCode = await withDecisionDeps((deps) =>
-        decideFromCli(deps, { approvalId: id, approve: false, as: opts.as, reason: opts.reason, ...(opts.json ? { json: true } : {}) }, processIo),
+        decideFromCli(deps, { approvalId: id, approve: false, ...(opts.as ? { as: opts.as } : {}), reason: opts.reason, ...(opts.json ? { json: true } : {}) }, processIo),
       );
     });
 }

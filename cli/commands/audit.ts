@@ -4,12 +4,17 @@
  * or the running stack's database) and never write to it.
  *
  * Exit codes: 0 success; 1 bad input, unknown session or unreachable database (message on
- * stderr); 2 `audit verify` found a broken hash chain.
+ * stderr); 2 `audit verify` found a broken hash chain or a decision its signed votes do not prove.
+ * `audit verify` checks the votes against the keyset of `--keys`, else `GATEHOUSE_KEYS`, else the
+ * running stack's.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { loadConfig } from '../../client/config';
+import { loadKeysetFile } from '../../client/trust/keyset-file';
+import type { Keyset } from '../../policies/trust';
+import { keysetFileOf } from './trust-files';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
 import { parsePolicyText } from '../../policies';
 import { backtest, formatBacktestReport } from '../../audit/backtest';
@@ -21,7 +26,7 @@ import type { SessionView } from '../../audit/rows';
 import { loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
 import { formatVerifyReport, verifyDatabase, verifyExportText } from '../../audit/verify';
 
-/** Exit code of `audit verify` when a chain is broken (1 is kept for errors). */
+/** Exit code of `audit verify` when a chain is broken or a vote does not hold (1 is kept for errors). */
 export const EXIT_TAMPERED = 2;
 
 export function registerAudit(program: Command): void {
@@ -54,17 +59,20 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('recompute the hash chains; exit 2 naming the first broken link')
+    .description('recompute the hash chains and re-verify every signed vote; exit 2 naming each session and seq that does not hold')
     .option('--session <id>', 'only this session')
     .option('--file <export.json>', 'check an export file offline instead of the database')
+    .option('--keys <keyset>', 'the keyset to verify votes against (default: GATEHOUSE_KEYS, else the running stack\'s)')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { session?: string; file?: string; json?: boolean }) => {
+    .action(async (opts: { session?: string; file?: string; keys?: string; json?: boolean }) => {
       if (opts.file !== undefined && opts.session !== undefined) {
         throw new AuditUsageError('use either `--file` or `--session`, not both');
       }
+      const keysetFile = keysetFileOf(loadConfig(), opts.keys);
+      const keyset: Keyset | undefined = keysetFile ? loadKeysetFile(keysetFile) : undefined;
       const report = opts.file !== undefined
-        ? verifyExportText(await readText(opts.file, 'export file'), opts.file)
-        : await withPool((pool) => verifyDatabase(pool, opts.session !== undefined ? { sessionId: opts.session } : {}));
+        ? verifyExportText(await readText(opts.file, 'export file'), opts.file, keyset ? { keyset } : {})
+        : await withPool((pool) => verifyDatabase(pool, { ...(keyset ? { keyset } : {}), ...(opts.session !== undefined ? { sessionId: opts.session } : {}) }));
       out(opts.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
       if (!report.ok) process.exitCode = EXIT_TAMPERED;
     });

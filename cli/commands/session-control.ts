@@ -1,17 +1,24 @@
 /**
  * Session control from the command line: replay a history against today's workflow code, pause
- * and resume a fleet of sessions during an incident, halt one session (the kill switch).
+ * and resume a fleet of sessions during an incident, raise one session's budget, halt one session
+ * (the kill switch).
  *
  *   gatehouse replay <workflowId> | --file <history.json>
- *   gatehouse pause  --agent <id> | --tool <name> | --all  [--by <who>] [--reason text]
- *   gatehouse resume --agent <id> | --tool <name> | --all  [--by <who>]   (--by defaults to your user name)
+ *   gatehouse pause  --agent <id> | --tool <name> | --all  [--by <who>] [--reason text]   (--by defaults to your user name)
+ *   gatehouse resume --agent <id> | --tool <name> | --all  [--as <operator>] [--reason text]
+ *   gatehouse budget raise <sessionId> [--actions N] [--writes N] [--critical N] [--tokens N] --as <operator> [--reason text]
  *   gatehouse halt <sessionId> --by <who> --reason <text>
+ *
+ * Stopping (pause, halt) needs no signature. What loosens a gate (resume, budget raise) is signed
+ * with an operator key, one signed decision per session, which the session verifies.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { Gatehouse, type FleetSelector } from '../../client';
 import { loadConfig } from '../../client/config';
+import type { BudgetOverride } from '../../workflows/contract';
 import { CommandError } from '../command-error';
+import { operatorKey } from '../operator-keys';
 
 /** Bad options of a session-control command. */
 export class SessionControlError extends CommandError {
@@ -25,8 +32,33 @@ interface FleetOptions {
   readonly tool?: string;
   readonly all?: boolean;
   readonly by?: string;
+  readonly as?: string;
   readonly reason?: string;
   readonly json?: boolean;
+}
+
+interface BudgetOptions {
+  readonly actions?: string;
+  readonly writes?: string;
+  readonly critical?: string;
+  readonly tokens?: string;
+  readonly as: string;
+  readonly reason?: string;
+  readonly json?: boolean;
+}
+
+/** The limits given on the command line, each a whole number; at least one. */
+function budgetOf(o: BudgetOptions): BudgetOverride {
+  const out: Record<string, number> = {};
+  for (const name of ['actions', 'writes', 'critical', 'tokens'] as const) {
+    const text = o[name];
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new SessionControlError(`\`--${name}\` must be a whole number, got \`${text}\``);
+    out[name] = n;
+  }
+  if (Object.keys(out).length === 0) throw new SessionControlError('give at least one of `--actions`, `--writes`, `--critical` or `--tokens`');
+  return out;
 }
 
 function selector(o: FleetOptions): FleetSelector {
@@ -80,26 +112,51 @@ export function registerSessionControl(program: Command): void {
     });
 
   for (const pause of [true, false]) {
-    program
+    const command = program
       .command(pause ? 'pause' : 'resume')
       .description(
         pause
           ? 'pause every matching running session: proposals wait, nothing is lost (`--tool`: only that tool waits, in every session)'
-          : 'let paused sessions go on',
+          : 'let paused sessions go on: signed with an operator key, which each session verifies',
       )
       .option('--agent <id>', 'sessions of this agent')
       .option('--tool <name>', 'proposals of this tool, in every running session')
-      .option('--all', 'every running session')
-      .option('--by <who>', 'who does it (recorded in the audit trail)')
+      .option('--all', 'every running session');
+    if (pause) command.option('--by <who>', 'who does it (recorded in the audit trail)');
+    else command.option('--as <operator>', 'the operator key to sign with (default: your only operator key, else the development stack\'s)');
+    command
       .option('--reason <text>', 'why (recorded in the audit trail)')
       .option('--json', 'print the session ids as JSON')
       .action(async (o: FleetOptions) => {
         const sel = selector(o);
-        const ids = await withClient((gh) => (pause ? gh.pause(sel, o.by ?? defaultActor(), o.reason) : gh.resume(sel, o.by ?? defaultActor(), o.reason)));
+        // The key is found before anything is sent: a missing key changes nothing.
+        const key = pause ? undefined : operatorKey(o.as);
+        const ids = await withClient((gh) => (key ? gh.resume(sel, { key, ...(o.reason ? { reason: o.reason } : {}) }) : gh.pause(sel, o.by ?? defaultActor(), o.reason)));
         if (o.json) process.stdout.write(`${JSON.stringify({ sessions: ids })}\n`);
-        else process.stdout.write(`${pause ? 'paused' : 'resumed'} ${ids.length} session${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
+        else process.stdout.write(`${pause ? 'paused' : `resumed (signed by \`${key!.principal}\`)`} ${ids.length} session${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
       });
   }
+
+  program
+    .command('budget')
+    .description('session budgets')
+    .command('raise')
+    .description("raise one session's budget limits: signed with an operator key, which the session verifies")
+    .argument('<sessionId>', 'the session whose budget is raised')
+    .option('--actions <n>', 'actions in the window')
+    .option('--writes <n>', 'writes in the window')
+    .option('--critical <n>', 'critical (destructive or approval-tier) calls in the window')
+    .option('--tokens <n>', 'the token cost cap')
+    .requiredOption('--as <operator>', 'the operator key to sign with')
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (sessionId: string, o: BudgetOptions) => {
+      const budget = budgetOf(o);
+      const key = operatorKey(o.as);
+      await withClient((gh) => gh.raiseBudget(sessionId, budget, { key, ...(o.reason ? { reason: o.reason } : {}) }));
+      if (o.json) process.stdout.write(`${JSON.stringify({ sessionId, budget, signedBy: key.principal })}\n`);
+      else process.stdout.write(`sent a budget raise for session \`${sessionId}\` signed by \`${key.principal}\`: ${Object.entries(budget).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+    });
 
   program
     .command('halt')

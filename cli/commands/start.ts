@@ -3,10 +3,14 @@
  * server, PostgreSQL, migrations, the worker, and the Slack approvals app when credentials are
  * set — in one process tree. Prints what runs where; the first Ctrl-C (SIGINT) or SIGTERM stops
  * everything in reverse order, also during start-up; a second one kills what is left at once.
+ *
+ * Keys: without `GATEHOUSE_KEYS` it makes development keys once under `.data/keys/` and registers
+ * the demo's named policies (`demo/policy.ts`); `GATEHOUSE_POLICIES` adds named policies of your own.
  */
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startStack, StackAbortedError, type RunningStack } from '../../worker/devstack/stack';
+import { demoPolicies } from '../../demo/policy';
 
 interface StartOptions {
   readonly policy?: string;
@@ -58,7 +62,9 @@ async function runStart(opts: StartOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    stack = await startStack({ policyFile: opts.policy, uiPort, worker: opts.worker, log: say, signal: abort.signal });
+    // A development stack (no keyset of its own) also loads the demo's policies for `gatehouse demo`.
+    const policies = process.env.GATEHOUSE_KEYS ? undefined : await demoPolicies();
+    stack = await startStack({ policyFile: opts.policy, uiPort, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
   } catch (err) {
     if (err instanceof StackAbortedError) {
       say(`gatehouse: ${err.message}`);

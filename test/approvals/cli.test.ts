@@ -1,23 +1,36 @@
 /**
- * `gatehouse approvals list | approve | deny`: the same checks and signal as a Slack click, for
- * teams without Slack. In-process for the cases, and once through the real `gatehouse` binary
- * (configuration from the environment, exit codes).
+ * `gatehouse approvals list | approve | deny`: a vote signed with the person's own approver key,
+ * checked by the same path as a Slack click, for teams without Slack. In-process for the cases,
+ * and once through the real `gatehouse` binary (configuration and keys from the environment,
+ * exit codes).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideFromCli, listApprovals, type CommandIo } from '../../cli/commands/approvals';
+import { decideFromCli, listApprovals, type CliDecisionDeps, type CommandIo } from '../../cli/commands/approvals';
 import { temporalSignaler } from '../../approvals/decide';
+import { writeKeyFile } from '../../client/trust/key-files';
 import { getTestServers } from '../support/servers';
-import { requirement, startHarness, type Harness } from './helpers';
+import { testTrust } from '../support/trust';
+import { requirement, startHarness, votePayload, type Harness } from './helpers';
 
 let h: Harness;
+let home: string;
+/** Where the test people keep their approver keys (the user's key folder of the binary run). */
+let keyDir: string;
+
 before(async () => {
   h = await startHarness({ prefix: 'approvals_cli' });
+  home = await mkdtemp(join(tmpdir(), 'gatehouse-approvals-cli-'));
+  keyDir = join(home, 'config', 'gatehouse', 'keys');
+  for (const name of ['bob', 'U0ALICE', 'mallory', 'billing-bot', 'U0OWNER']) writeKeyFile(keyDir, testTrust().approver(name));
 });
 after(async () => {
   await h?.close();
+  await rm(home, { recursive: true, force: true });
 });
 
 function bufferIo(): CommandIo & { stdout: string[]; stderr: string[] } {
@@ -26,7 +39,7 @@ function bufferIo(): CommandIo & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
 }
 
-const deps = () => ({ store: h.store, signal: temporalSignaler(h.client) });
+const deps = (dirs: readonly string[] = [keyDir]): CliDecisionDeps => ({ store: h.store, signal: temporalSignaler(h.client), keyset: testTrust().keyset, keyDirs: dirs });
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -55,7 +68,7 @@ describe('gatehouse approvals', () => {
     assert.equal(found?.status, 'expired');
   });
 
-  test('approve --as an approver signals the workflow; a refusal exits 1 and signals nothing', async () => {
+  test('approve signs with the approver key over the call; a refusal exits 1 and signals nothing', async () => {
     const a = await h.newApproval();
     const refused = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'mallory' }, refused), 1);
@@ -64,14 +77,22 @@ describe('gatehouse approvals', () => {
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'billing-bot' }, self), 1);
     assert.match(self.stderr.join('\n'), /self-approval/);
     const owner = bufferIo();
-    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'eng-007' }, owner), 1);
+    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'U0OWNER' }, owner), 1);
     assert.match(owner.stderr.join('\n'), /four-eyes/);
     assert.deepEqual(await h.received(a.handle), []);
 
     const ok = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'bob', reason: 'checked' }, ok), 0);
-    assert.match(ok.stdout.join('\n'), /approved `.+` \(billing.deleteRecords\) as `bob`/);
-    assert.deepEqual(await h.received(a.handle), [{ approvalId: a.req.approvalId, approve: true, approver: 'bob', reason: 'checked' }]);
+    const bob = testTrust().approver('bob');
+    assert.match(ok.stdout.join('\n'), new RegExp(`approved \`.+\` \\(billing.deleteRecords\\) as \`bob\`: signed with \`${bob.keyId}\``));
+    const received = await h.received(a.handle);
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.signatures[0]!.keyid, bob.keyId);
+    const p = votePayload(received[0]!);
+    assert.deepEqual(
+      { workflowId: p.workflowId, firstRunId: p.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, verdict: p.verdict, reason: p.reason, onBehalfOf: p.onBehalfOf },
+      { workflowId: a.req.workflowId, firstRunId: a.handle.firstExecutionRunId, approvalId: a.req.approvalId, callDigest: a.req.callDigest, verdict: 'approve', reason: 'checked', onBehalfOf: undefined },
+    );
 
     const again = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'U0ALICE' }, again), 1);
@@ -85,30 +106,63 @@ describe('gatehouse approvals', () => {
     assert.match(noReason.stderr.join('\n'), /reason-required/);
     const denied = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: false, as: 'bob', reason: 'wrong month', json: true }, denied), 0);
-    assert.deepEqual(JSON.parse(denied.stdout.join('')), { ok: true, approver: 'bob', group: 'sre', final: true });
-    assert.deepEqual(await h.received(a.handle), [{ approvalId: a.req.approvalId, approve: false, approver: 'bob', reason: 'wrong month' }]);
+    assert.deepEqual(JSON.parse(denied.stdout.join('')), { ok: true, approver: 'bob', group: 'sre', final: true, keyId: testTrust().approver('bob').keyId });
+    assert.deepEqual((await h.received(a.handle)).map((e) => [votePayload(e).verdict, votePayload(e).reason]), [['deny', 'wrong month']]);
     const unknown = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: 'nope:1', approve: true, as: 'bob' }, unknown), 1);
     assert.match(unknown.stderr.join('\n'), /not-found\): no approval `nope:1`/);
   });
 
-  test('the gatehouse binary: configuration from the environment, exit codes', async () => {
+  test('without a key the command says what is missing and how to make it; nothing is signalled', async () => {
+    const a = await h.newApproval();
+    const named = bufferIo();
+    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'U0CAROL' }, named), 1);
+    assert.equal(
+      named.stderr.join('\n'),
+      `gatehouse: no approver key for \`U0CAROL\`: looked for \`U0CAROL.approver.key\` in \`${keyDir}\`; make one with \`gatehouse keys create --approver U0CAROL\` and register its public key in the keyset`,
+    );
+    const empty = join(home, 'empty');
+    const none = bufferIo();
+    assert.equal(await decideFromCli(deps([empty]), { approvalId: a.req.approvalId, approve: true }, none), 1);
+    assert.match(none.stderr.join('\n'), /^gatehouse: no approver key: none in `.*empty`; make one with `gatehouse keys create --approver <name>`/);
+    const several = bufferIo();
+    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true }, several), 1);
+    assert.match(several.stderr.join('\n'), /several approver keys \(.*bob.*\): pass `--as <name>`/);
+    // A key that is not registered in the keyset signs nothing that counts: refused before the signal.
+    const stray = { ...deps(), keyset: { ...testTrust().keyset, keys: testTrust().keyset.keys.filter((k) => k.principal !== 'bob') } };
+    const unregistered = bufferIo();
+    assert.equal(await decideFromCli(stray, { approvalId: a.req.approvalId, approve: true, as: 'bob' }, unregistered), 1);
+    assert.match(unregistered.stderr.join('\n'), /refused \(key-refused\): key `.+` of `bob` is not in the keyset/);
+    assert.deepEqual(await h.received(a.handle), []);
+  });
+
+  test('the gatehouse binary: configuration and keys from the environment, exit codes', async () => {
     const servers = await getTestServers();
     const a = await h.newApproval();
+    const keysFile = join(home, 'keys.json');
+    await writeFile(keysFile, JSON.stringify(testTrust().keyset));
     const env = {
       DATABASE_URL: h.db.url,
       TEMPORAL_ADDRESS: servers.temporalAddress,
       TEMPORAL_NAMESPACE: servers.namespace,
-      GATEHOUSE_STACK_FILE: join(__dirname, 'no-such-stack.json'),
+      GATEHOUSE_STACK_FILE: join(home, 'no-such-stack.json'),
+      GATEHOUSE_KEYS: keysFile,
+      XDG_CONFIG_HOME: join(home, 'config'),
     };
     const refused = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'mallory'], env);
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /not-an-approver/);
+    const noKey = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'U0CAROL'], env);
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /no approver key for `U0CAROL`: looked for `U0CAROL.approver.key`/);
     const approved = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'U0ALICE'], env);
     assert.equal(approved.code, 0, approved.stderr);
-    assert.deepEqual((await h.received(a.handle)).map((s) => s.approver), ['U0ALICE']);
+    assert.deepEqual((await h.received(a.handle)).map((e) => e.signatures[0]!.keyid), [testTrust().approver('U0ALICE').keyId]);
     const missing = await runCli(['approvals', 'deny', a.req.approvalId, '--as', 'bob'], env);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /--reason/);
+    const noKeyset = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'bob'], { ...env, GATEHOUSE_KEYS: '' });
+    assert.equal(noKeyset.code, 1);
+    assert.match(noKeyset.stderr, /gatehouse: no keyset to sign against: set `GATEHOUSE_KEYS` or run `gatehouse start`/);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Pure fixtures of the approvals tests: an approval request, its requirement, the approver
- * groups and the Slack users clicking. No servers, so unit tests import this alone.
+ * groups and the Slack users clicking. No servers, so unit tests import this alone. The Slack
+ * users are those of `TEST_SLACK_USERS` (team `T0TEST`): the keyset maps each user id to the
+ * approver name the groups use (`U0BOB` → `bob`, `U0MALLORY` → `mallory`, the rest to their ids).
  */
 import type { ApprovalRecord, ApprovalRequest } from '../../approvals/types';
 import type { ApprovalRequirement } from '../../policies/types';
@@ -9,7 +11,12 @@ import type { ApprovalRequirement } from '../../policies/types';
 export interface SlackUser {
   readonly id: string;
   readonly username: string;
+  /** @default 'T0TEST' */
+  readonly teamId?: string;
 }
+
+/** The Slack team of the test workspace. */
+export const TEAM_ID = 'T0TEST';
 
 /** A default requirement: one approver from `sre`, then `eng-leads`, four eyes. */
 export function requirement(overrides: Partial<ApprovalRequirement> = {}): ApprovalRequirement {
@@ -37,8 +44,10 @@ export const USERS = {
   bob: { id: 'U0BOB', username: 'bob' },
   carol: { id: 'U0CAROL', username: 'carol' },
   mallory: { id: 'U0MALLORY', username: 'mallory' },
-  /** The session's owner (`eng-007`), also listed in `sre` by Slack id. */
+  /** The session's owner (`U0OWNER`), also listed in `sre`. */
   owner: { id: 'U0OWNER', username: 'eng-007' },
+  /** A Slack user the keyset does not map to any approver. */
+  stranger: { id: 'U0STRANGER', username: 'stranger' },
 } as const satisfies Record<string, SlackUser>;
 
 /** An approval request for `billing.deleteRecords` on `workflowId`. */
@@ -50,8 +59,9 @@ export function approvalRequest(workflowId: string, overrides: Partial<ApprovalR
     approvalId: `${sessionId}:1`,
     sessionId,
     workflowId,
+    firstRunId: 'run-test',
     agentId: 'billing-bot',
-    owner: 'eng-007',
+    owner: 'U0OWNER',
     intent: 'clean up test billing records from last month',
     proposal: {
       tool: 'billing.deleteRecords',
@@ -82,6 +92,7 @@ export function recordOf(req: ApprovalRequest, overrides: Partial<ApprovalRecord
     approvalId: req.approvalId,
     sessionId: req.sessionId,
     workflowId: req.workflowId,
+    firstRunId: req.firstRunId,
     agentId: req.agentId,
     owner: req.owner,
     intent: req.intent,

@@ -1,10 +1,11 @@
 /**
  * Shared pieces of the approvals tests and benchmark: Slack-signed interaction payloads, an
- * approval request factory, and a harness wiring the real Bolt app, the fake Slack Web API,
- * a real Temporal worker (running the recorder workflow) and a fresh database together.
+ * approval request factory, and a harness wiring the real Bolt app (holding the test
+ * approvals-service key), the fake Slack Web API, a real Temporal worker (running the recorder
+ * workflow) and a fresh database together.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { LogLevel, webApi } from '@slack/bolt';
 import { createApprovalActivities } from '../../activities/approvals';
@@ -12,12 +13,29 @@ import { createApprovalsApp, type ApprovalsApp, type InteractionEvent } from '..
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRequest } from '../../approvals/types';
 import type { ApprovalSignal } from '../../workflows/contract';
+import { base64 } from '@scure/base';
+import type { Keyset, VoteDecision } from '../../policies/trust';
+import { testTrust, TEST_SLACK_USERS } from '../support/trust';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { approvalRecorder, receivedQuery } from './workflows/recorder';
-import { approvalRequest, type SlackUser } from './fixtures';
+import { approvalRequest, TEAM_ID, type SlackUser } from './fixtures';
 
-export { approvalRequest, GROUP_MEMBERS, requirement, USERS, type SlackUser } from './fixtures';
+export { approvalRequest, GROUP_MEMBERS, requirement, TEAM_ID, USERS, type SlackUser } from './fixtures';
+
+/**
+ * The keyset the approvals app trusts in these tests: the test keyset, with the agent's own Slack
+ * account mapped too (so that the vote rule, not the mapping, is what refuses it).
+ */
+export const HARNESS_KEYSET: Keyset = {
+  ...testTrust().keyset,
+  slackUsers: [...TEST_SLACK_USERS, { userId: 'U0BOTUSER', teamId: TEAM_ID, approver: 'billing-bot' }],
+};
+
+/** The payload of a signed vote, as the workflow reads it once the signature checks. */
+export function votePayload(envelope: ApprovalSignal): VoteDecision {
+  return JSON.parse(new TextDecoder().decode(base64.decode(envelope.payload))) as VoteDecision;
+}
 
 export const SIGNING_SECRET = 'gatehouse-test-signing-secret';
 export const BOT_TOKEN = 'xoxb-gatehouse-test';
@@ -40,8 +58,8 @@ function interaction(type: string, user: SlackUser): Record<string, unknown> {
   clickSeq += 1;
   return {
     type,
-    team: { id: 'T000TEST', domain: 'gatehouse-test' },
-    user: { id: user.id, username: user.username, name: user.username, team_id: 'T000TEST' },
+    team: { id: user.teamId ?? TEAM_ID, domain: 'gatehouse-test' },
+    user: { id: user.id, username: user.username, name: user.username, team_id: user.teamId ?? TEAM_ID },
     api_app_id: 'A000TEST',
     token: 'legacy-verification-token',
     trigger_id: `${Date.now()}.${clickSeq}.trigger`,
@@ -86,7 +104,7 @@ export function denySubmitBody(opts: {
     ...interaction('view_submission', opts.user),
     view: {
       id: opts.viewId ?? `VSUBMIT${clickSeq}`,
-      team_id: 'T000TEST',
+      team_id: opts.user.teamId ?? TEAM_ID,
       type: 'modal',
       callback_id: 'gatehouse_deny_reason',
       private_metadata: opts.privateMetadata,
@@ -124,7 +142,7 @@ export interface Harness {
   /** Resolves with the next handled interaction matching `match` (including past ones not yet taken). */
   nextInteraction(match?: (e: InteractionEvent) => boolean): Promise<InteractionEvent>;
   /** Starts a recorder workflow and requests an approval for it (posted to the fake Slack). */
-  newApproval(overrides?: Partial<ApprovalRequest>): Promise<{ req: ApprovalRequest; handle: WorkflowHandle; channel: string; ts: string }>;
+  newApproval(overrides?: Partial<ApprovalRequest>): Promise<{ req: ApprovalRequest; handle: WorkflowHandleWithFirstExecutionRunId; channel: string; ts: string }>;
   /** Signals the recorder has received. */
   received(handle: WorkflowHandle): Promise<ApprovalSignal[]>;
   /** Signs and posts `body`; answers the status. */
@@ -190,6 +208,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     port: 0,
     host: '127.0.0.1',
     store,
+    signingKey: testTrust().service,
+    keyset: HARNESS_KEYSET,
     temporalClient: client,
     logLevel: LogLevel.ERROR,
     onInteraction: (e) => {
@@ -234,7 +254,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const sessionId = `appr-${randomBytes(5).toString('hex')}`;
       const workflowId = `session-${sessionId}`;
       const handle = await client.workflow.start(approvalRecorder, { taskQueue, workflowId, args: [] });
-      const req = approvalRequest(workflowId, { sessionId, ...overrides });
+      const req = approvalRequest(workflowId, { sessionId, firstRunId: handle.firstExecutionRunId, ...overrides });
       const result = await activities.requestApproval(req);
       if (!result.post) throw new Error('the request was not posted');
       return { req, handle, channel: result.post.channel, ts: result.post.ts };

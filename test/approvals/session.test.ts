@@ -1,18 +1,22 @@
 /**
  * End to end against the REAL session workflow (`workflows/session.ts` hosted by
  * `createGatehouseWorker`): an agent proposes a gated call, the approval is posted to the fake
- * Slack, a signed click reaches the real Bolt app, the workflow resumes and the call runs (or
- * not). Escalation and expiry use short policy deadlines (seconds); nothing asserts a duration.
+ * Slack, a signed click reaches the real Bolt app, which signs a vote with its service key for
+ * the clicker's Slack user and team; the workflow verifies it, resumes and the call runs (or
+ * not), and `audit verify` proves who decided. Escalation and expiry use short policy deadlines
+ * (seconds) of named policies the worker loads; nothing asserts a duration.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gatehouse, type SessionHandle } from '../../client';
-import { parsePolicy } from '../../policies';
+import { parsePolicy, type PolicyDocument } from '../../policies';
+import { verifyDatabase, formatVerifyReport } from '../../audit/verify';
+import { testTrust } from '../support/trust';
 import { createGatehouseWorker } from '../../worker/create-worker';
 import { counterHits, createTestCatalog, ensureTestToolTables } from '../support/test-tools';
 import type { SlackCall } from '../support/fake-slack';
 import { getTestServers } from '../support/servers';
-import { startHarness, USERS, type Harness } from './helpers';
+import { HARNESS_KEYSET, startHarness, TEAM_ID, USERS, type Harness } from './helpers';
 
 const GROUPS = { sre: ['U0ALICE', 'bob'], 'eng-leads': ['U0CAROL'] };
 
@@ -28,12 +32,23 @@ function policy(rule: Record<string, unknown> = {}) {
   };
 }
 
+/** The policies the worker loads; a session names one (`policyRef`), its credential allows it. */
+const RULES: Record<string, Record<string, unknown>> = {
+  'two-approvers': { approversRequired: 2 },
+  ladder: { groups: ['sre', 'eng-leads'], escalateAfterMinutes: [0.02], timeoutMinutes: 10 },
+  'short-deadline': { timeoutMinutes: 0.02 },
+};
+
+function parsed(doc: Record<string, unknown>): PolicyDocument {
+  const r = parsePolicy(doc);
+  if (!r.success) throw new Error(`test policy invalid: ${JSON.stringify(r.issues)}`);
+  return r.data;
+}
+
 let h: Harness;
 let gh: Gatehouse;
 
 before(async () => {
-  const parsed = parsePolicy(policy());
-  if (!parsed.success) throw new Error(`test policy invalid: ${JSON.stringify(parsed.issues)}`);
   h = await startHarness({
     prefix: 'approvals_e2e',
     createWorker: async (ctx) => {
@@ -44,13 +59,16 @@ before(async () => {
         taskQueue: ctx.taskQueue,
         auditPool: ctx.db.pool,
         catalog: createTestCatalog({ database: ctx.db.pool }),
-        policy: parsed.data,
+        policy: parsed(policy()),
+        policies: Object.fromEntries(Object.entries(RULES).map(([name, rule]) => [name, parsed(policy(rule))])),
+        keyset: HARNESS_KEYSET,
         slack: ctx.slackClient,
       });
     },
   });
   const servers = await getTestServers();
-  gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue: h.taskQueue });
+  // Trusted test code: the operator key issues each session's agent credential.
+  gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue: h.taskQueue, issuer: testTrust().operator });
 });
 after(async () => {
   await gh?.close().catch(() => undefined);
@@ -59,23 +77,9 @@ after(async () => {
 
 const textOf = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? '');
 
-/**
- * Waits until the session has snapshotted its policy. Works around a race in the session workflow
- * (reported): a `propose` update delivered in the workflow's first activation can be queued ahead
- * of the start task and fail with `session policy is not compiled yet`.
- */
-async function untilStarted(session: SessionHandle): Promise<void> {
-  for (;;) {
-    const view = await session.state().catch(() => undefined);
-    if (view?.policyHash) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Starts a session and proposes one gated call; answers once the request is posted to Slack. */
-async function proposeGated(rule: Record<string, unknown> = {}, counter = `c-${Math.random().toString(36).slice(2, 8)}`) {
-  const session: SessionHandle = await gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'count test executions', policy: policy(rule) });
-  await untilStarted(session);
+/** Starts a session (owner `U0OWNER`) under a named policy and proposes one gated call; answers once the request is posted to Slack. */
+async function proposeGated(policyRef?: keyof typeof RULES, counter = `c-${Math.random().toString(36).slice(2, 8)}`) {
+  const session: SessionHandle = await gh.startSession({ agentId: 'billing-bot', owner: 'U0OWNER', intent: 'count test executions', ...(policyRef ? { policyRef } : {}) });
   const result = session.propose({ tool: 'test.slowCounter', args: { counter, sleepMs: 0 }, reasoning: 'one count for the test' });
   result.catch(() => undefined);
   const approvalId = `${session.sessionId}:1`;
@@ -87,6 +91,12 @@ async function proposeGated(rule: Record<string, unknown> = {}, counter = `c-${M
 async function eventKinds(sessionId: string): Promise<string[]> {
   const { rows } = await h.db.pool.query('SELECT kind FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
   return rows.map((r: { kind: string }) => r.kind);
+}
+
+/** `audit verify` of the session against the keyset: every vote proven, every gated call backed. */
+async function assertProven(sessionId: string): Promise<void> {
+  const report = await verifyDatabase(h.db.pool, { sessionId, keyset: HARNESS_KEYSET });
+  assert.equal(report.ok, true, formatVerifyReport(report));
 }
 
 describe('approvals against the real session workflow', () => {
@@ -112,7 +122,15 @@ describe('approvals against the real session workflow', () => {
     const kinds = await eventKinds(p.session.sessionId);
     assert.equal(kinds.filter((k) => k === 'approved').length, 1);
     assert.ok(!kinds.includes('alert'), 'no refused signal reached the workflow');
+    // The trail shows the service key and the Slack user and team the vote was signed for.
+    const { rows } = await h.db.pool.query(`SELECT approver, detail FROM events WHERE session_id = $1 AND kind = 'approved'`, [p.session.sessionId]);
+    const detail = rows[0].detail as { keyId: string; signer: string; onBehalfOf: unknown; envelope: unknown };
+    assert.equal(rows[0].approver, 'U0ALICE');
+    assert.equal(detail.keyId, testTrust().service.keyId);
+    assert.equal(detail.signer, testTrust().service.principal);
+    assert.deepEqual(detail.onBehalfOf, { slackUserId: 'U0ALICE', slackTeamId: TEAM_ID });
     await p.session.end({ reason: 'test done' });
+    await assertProven(p.session.sessionId);
   });
 
   test('deny: the modal reason reaches the workflow, the call does not run', async () => {
@@ -127,6 +145,7 @@ describe('approvals against the real session workflow', () => {
     await h.slack.waitFor('chat.update', (c) => c.args.ts === p.target.ts && textOf(c).includes('Denied'));
     assert.equal((await h.store.get(p.approvalId))?.status, 'denied');
     await p.session.end({ reason: 'test done' });
+    await assertProven(p.session.sessionId);
   });
 
   test('double click: one approval in the audit trail, the second clicker is told', async () => {
@@ -143,7 +162,7 @@ describe('approvals against the real session workflow', () => {
   });
 
   test('two approvers: the call waits for a second distinct approver', async () => {
-    const p = await proposeGated({ approversRequired: 2 });
+    const p = await proposeGated('two-approvers');
     const first = await h.click('approve', USERS.alice, p.target);
     assert.equal(first.result?.ok && first.result.final, false);
     // Wait until the workflow has counted the first approval (a wait, not a timed assertion).
@@ -160,10 +179,11 @@ describe('approvals against the real session workflow', () => {
     assert.equal((await p.result).status, 'executed');
     assert.deepEqual((await h.store.get(p.approvalId))?.decidedBy, ['U0ALICE', 'bob']);
     await p.session.end({ reason: 'test done' });
+    await assertProven(p.session.sessionId);
   });
 
   test('escalation: after the escalation point the next group is mentioned and may approve', async () => {
-    const p = await proposeGated({ groups: ['sre', 'eng-leads'], escalateAfterMinutes: [0.02], timeoutMinutes: 10 });
+    const p = await proposeGated('ladder');
     const repost = await h.slack.waitFor('chat.postMessage', (c) => textOf(c).includes(p.approvalId) && textOf(c).includes('Escalated'));
     assert.ok(textOf(repost).includes('<@U0CAROL>'));
     assert.equal((await h.store.get(p.approvalId))?.escalationLevel, 1);
@@ -175,7 +195,7 @@ describe('approvals against the real session workflow', () => {
   });
 
   test('expiry: at the deadline the call is denied automatically, the message says so, late clicks are refused', async () => {
-    const p = await proposeGated({ timeoutMinutes: 0.02 });
+    const p = await proposeGated('short-deadline');
     const r = await p.result;
     assert.equal(r.status, 'expired');
     assert.equal((await counterHits(h.db.pool, p.counter)).size, 0, 'never an automatic approval');

@@ -1,15 +1,26 @@
 /**
  * The real Bolt app over HTTP, its Web API client pointed at the fake Slack, clicks signed with
- * a test signing secret, signals delivered to a real Temporal workflow (the recorder, which
- * exposes the session's `approval` signal). The session workflow itself is covered in
- * `session.test.ts`.
+ * a test signing secret, signed votes delivered to a real Temporal workflow (the recorder, which
+ * exposes the session's `approval` signal). The session workflow itself, which verifies the
+ * votes, is covered in `session.test.ts`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { createApprovalActivities } from '../../activities/approvals';
 import { APPROVE_ACTION_ID } from '../../approvals/messages';
-import { approvalRequest, buttonClickBody, requirement, signedHeaders, startHarness, USERS, type Harness } from './helpers';
+import { verifyEnvelope } from '../../policies/trust';
+import { testTrust } from '../support/trust';
+import { approvalRequest, buttonClickBody, HARNESS_KEYSET, requirement, signedHeaders, startHarness, TEAM_ID, USERS, votePayload, type Harness } from './helpers';
+import type { ApprovalSignal } from '../../workflows/contract';
+
+/** Who each received vote was signed for, and its verdict: what the workflow will count. */
+function votes(received: readonly ApprovalSignal[]): Array<[string, string, string | undefined]> {
+  return received.map((e) => {
+    const p = votePayload(e);
+    return [p.onBehalfOf?.slackUserId ?? '-', p.verdict, p.reason];
+  });
+}
 
 let h: Harness;
 
@@ -41,6 +52,8 @@ describe('request signature verification (Bolt HTTPReceiver)', () => {
     assert.equal(await h.post(body, {}), 401, 'missing signature');
     const tampered = body.replace('U0ALICE', 'U0CAROL');
     assert.equal(await h.post(tampered, signedHeaders(body)), 401, 'body changed after signing');
+    const otherTeam = body.replace(/T0TEST/g, 'T0EVIL');
+    assert.equal(await h.post(otherTeam, signedHeaders(body)), 401, 'team changed after signing');
 
     // A correctly signed click afterwards is handled: the refusals above were not a broken app.
     const ok = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
@@ -58,7 +71,7 @@ describe('posting', () => {
     const posts = h.slack.callsOf('chat.postMessage').filter((c) => textOf(c.args).includes(a.req.approvalId));
     assert.equal(posts.length, 1);
     const text = textOf(posts[0]!.args);
-    for (const expected of ['billing-bot', 'eng-007', 'clean up test billing records', 'billing.deleteRecords', 'tier.destructive', '14,200', 'no longer needed']) {
+    for (const expected of ['billing-bot', 'U0OWNER', 'clean up test billing records', 'billing.deleteRecords', 'tier.destructive', '14,200', 'no longer needed']) {
       assert.ok(text.includes(expected), `message shows \`${expected}\``);
     }
     assert.ok(!text.includes('sk-live-secret'), 'raw secret arguments never reach Slack');
@@ -138,11 +151,23 @@ describe('store', () => {
 });
 
 describe('clicks', () => {
-  test('approve: the workflow is signalled once and the message is updated in place', async () => {
+  test('approve: one vote signed by the service key for the Slack user and team, bound to the call; the message is updated', async () => {
     const a = await h.newApproval();
     const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
     assert.equal(e.result?.ok, true);
-    assert.deepEqual(await h.received(a.handle), [{ approvalId: a.req.approvalId, approve: true, approver: 'U0ALICE' }]);
+    const received = await h.received(a.handle);
+    assert.equal(received.length, 1);
+    const envelope = received[0]!;
+    const checked = verifyEnvelope(envelope, HARNESS_KEYSET, Date.now());
+    assert.equal(checked.ok && checked.key.keyId, testTrust().service.keyId, 'signed with the approvals service key');
+    const p = votePayload(envelope);
+    assert.deepEqual(
+      { kind: p.kind, workflowId: p.workflowId, firstRunId: p.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, verdict: p.verdict, onBehalfOf: p.onBehalfOf, keyId: p.keyId },
+      {
+        kind: 'vote', workflowId: a.req.workflowId, firstRunId: a.handle.firstExecutionRunId, approvalId: a.req.approvalId, callDigest: a.req.callDigest,
+        verdict: 'approve', onBehalfOf: { slackUserId: 'U0ALICE', slackTeamId: TEAM_ID }, keyId: testTrust().service.keyId,
+      },
+    );
     const update = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Approved'));
     assert.equal(update.args.channel, a.channel);
     assert.ok(!textOf(update.args).includes('gatehouse_approve'), 'buttons are gone once decided');
@@ -158,10 +183,9 @@ describe('clicks', () => {
 
     const e = await h.submitDeny(USERS.bob, 'not during the billing run');
     assert.equal(e.result?.ok, true);
-    // `bob` is listed by name in the policy: the signal names him as the policy does.
-    assert.deepEqual(await h.received(a.handle), [
-      { approvalId: a.req.approvalId, approve: false, approver: 'bob', reason: 'not during the billing run' },
-    ]);
+    // `bob` is listed by name in the policy: the keyset maps Slack user U0BOB to him.
+    assert.deepEqual(votes(await h.received(a.handle)), [['U0BOB', 'deny', 'not during the billing run']]);
+    assert.equal(e.result?.ok && e.result.approver, 'bob');
     const update = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Denied'));
     assert.ok(textOf(update.args).includes('not during the billing run'));
   });
@@ -177,6 +201,27 @@ describe('clicks', () => {
     assert.equal(eph.args.channel, a.channel);
     assert.deepEqual(await h.received(a.handle), []);
     assert.equal(h.slack.callsOf('chat.update').length, updatesBefore);
+    assert.equal((await h.store.get(a.req.approvalId))?.votes.length, 0);
+  });
+
+  test('a click by a Slack user the keyset does not map is refused, whatever name they carry', async () => {
+    const a = await h.newApproval();
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    const stranger = await h.click('approve', USERS.stranger, target);
+    assert.equal(stranger.result?.ok === false && stranger.result.code, 'unknown-identity');
+    assert.match(stranger.result?.ok === false ? stranger.result.message : '', /Slack user `U0STRANGER` of team `T0TEST` is not a registered approver/);
+    // A handle or display name is never an identity: `bob` by name, from an unmapped account.
+    const impostor = await h.click('approve', { id: 'U0IMPOSTOR', username: 'bob' }, target);
+    assert.equal(impostor.result?.ok === false && impostor.result.code, 'unknown-identity');
+    // A registered user id from another workspace is another person.
+    const elsewhere = await h.click('approve', { ...USERS.alice, teamId: 'T0OTHER' }, target);
+    assert.equal(elsewhere.result?.ok === false && elsewhere.result.code, 'unknown-identity');
+    const opened = h.slack.callsOf('views.open').length;
+    const denyForm = await h.click('deny', USERS.stranger, target);
+    assert.equal(denyForm.result?.ok === false && denyForm.result.code, 'unknown-identity');
+    assert.equal(h.slack.callsOf('views.open').length, opened, 'no deny form for a stranger');
+    assert.ok(ephemeralsFor(USERS.stranger.id).some((c) => String(c.args.text).includes('is not a registered approver')));
+    assert.deepEqual(await h.received(a.handle), []);
     assert.equal((await h.store.get(a.req.approvalId))?.votes.length, 0);
   });
 
@@ -265,19 +310,21 @@ describe('clicks', () => {
     assert.equal(same.result?.ok === false && same.result.code, 'already-approved-by-you');
     const two = await h.click('approve', USERS.bob, target);
     assert.equal(two.result?.ok && two.result.final, true);
-    assert.deepEqual(
-      (await h.received(a.handle)).map((s) => s.approver),
-      ['U0ALICE', 'bob'],
-    );
+    assert.deepEqual(votes(await h.received(a.handle)).map(([user]) => user), ['U0ALICE', 'U0BOB']);
     const third = await h.click('approve', USERS.carol, target);
     assert.equal(third.result?.ok === false && third.result.code, 'already-decided');
   });
 
-  test('escalation: the next group is mentioned in a re-post and may decide from then on', async () => {
-    const a = await h.newApproval({ requirement: requirement({ groups: ['sre', 'eng-leads'], escalateAfterMs: [60 * 60_000], timeoutMs: 2 * 60 * 60_000 }) });
-    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
-    const early = await h.click('approve', USERS.carol, target);
+  test('escalation: the next group is mentioned in a re-post and may decide once the ladder reached it', async () => {
+    const ladder = requirement({ groups: ['sre', 'eng-leads'], escalateAfterMs: [60 * 60_000], timeoutMs: 2 * 60 * 60_000 });
+    const fresh = await h.newApproval({ requirement: ladder });
+    const early = await h.click('approve', USERS.carol, { approvalId: fresh.req.approvalId, channel: fresh.channel, ts: fresh.ts });
     assert.equal(early.result?.ok === false && early.result.code, 'not-an-approver', 'eng-leads are not asked before the escalation');
+
+    // Requested 61 minutes ago: the escalation point has passed, as the workflow's clock says.
+    const requestedAt = Date.now() - 61 * 60_000;
+    const a = await h.newApproval({ requirement: ladder, requestedAt: new Date(requestedAt).toISOString(), deadline: new Date(requestedAt + ladder.timeoutMs).toISOString() });
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
 
     const esc = { approvalId: a.req.approvalId, level: 1, group: 'eng-leads', at: new Date().toISOString() };
     const first = await h.activities.escalateApproval(a.req, esc);
@@ -291,7 +338,7 @@ describe('clicks', () => {
 
     const later = await h.click('approve', USERS.carol, { ...target, ts: first.post!.ts });
     assert.equal(later.result?.ok, true);
-    assert.deepEqual((await h.received(a.handle)).map((s) => s.approver), ['U0CAROL']);
+    assert.deepEqual(votes(await h.received(a.handle)), [['U0CAROL', 'approve', undefined]]);
     // Both posts (the request and the escalation) show the decision.
     await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Approved'));
     await h.slack.waitFor('chat.update', (c) => c.args.ts === first.post!.ts && textOf(c.args).includes('Approved'));

@@ -31,7 +31,7 @@ before(async () => {
         { proposal: { tool: 'volumes.list', args: {}, reasoning: 'look' } },
         { proposal: { tool: 'billing.query', args: { customer: 'zeta', period: '2026-09' }, reasoning: 'check' } },
         // The session's one critical action (budget.critical: 1 per 30 minutes).
-        { proposal: { tool: 'services.restart', args: { service: 'api' }, reasoning: 'restart' }, human: { approver: 'eng-002', approve: true, afterMs: 30_000 } },
+        { proposal: { tool: 'services.restart', args: { service: 'api' }, reasoning: 'restart' }, human: { approver: 'eng-012', approve: true, afterMs: 30_000 } },
       ],
     }),
     // Outside the 14-day window: replayed for nothing, compared never.

@@ -11,11 +11,14 @@ import { join } from 'node:path';
 import { AuditStore } from '../../audit/store';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { freePort } from '../../worker/devstack/ports';
-import { incidentSession, PRODUCTION_POLICY_FILE } from './fixtures';
+import { approvedSession, incidentSession, PRODUCTION_POLICY_FILE, withoutEvent } from './fixtures';
+import { testTrust } from '../support/trust';
 
 const ROOT = join(__dirname, '../..');
 let db: TestDatabase;
 let dir: string;
+/** The test keyset as a file: what `GATEHOUSE_KEYS` names for every command here. */
+let keysFile: string;
 
 interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
 
@@ -24,7 +27,7 @@ function gatehouse(args: readonly string[], databaseUrl = db.url): Promise<Run> 
     execFile(process.execPath, [join(ROOT, 'bin/gatehouse.js'), ...args], {
       cwd: ROOT,
       // A private data dir: no running stack's file can leak into the command's configuration.
-      env: { ...process.env, DATABASE_URL: databaseUrl, GATEHOUSE_DATA_DIR: dir },
+      env: { ...process.env, DATABASE_URL: databaseUrl, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_KEYS: keysFile },
       timeout: 60_000,
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
@@ -36,6 +39,8 @@ function gatehouse(args: readonly string[], databaseUrl = db.url): Promise<Run> 
 before(async () => {
   db = await createTestDatabase('audit_cli');
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-audit-cli-'));
+  keysFile = join(dir, 'keys.json');
+  await writeFile(keysFile, JSON.stringify(testTrust().keyset));
   const store = new AuditStore(db.pool);
   for (const id of ['c-1', 'c-2']) {
     const s = incidentSession(id, new Date(Date.now() - 3_600_000).toISOString());
@@ -64,7 +69,7 @@ describe('gatehouse sessions and trace', () => {
   test('trace prints the story; --json the seed shape', async () => {
     const r = await gatehouse(['trace', 'c-1']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /#2 the agent proposed billing\.deleteRecords\(.*\) \(est\. 14,200 rows\).*the policy decided APPROVAL .*eng-007 denied after 2m 13s: 'not test data'; nothing ran/);
+    assert.match(r.stdout, /#2 the agent proposed billing\.deleteRecords\(.*\) \(est\. 14,200 rows\).*the policy decided APPROVAL .*data-lee denied after 2m 13s: 'not test data'; nothing ran/);
     const j = await gatehouse(['trace', 'c-1', '--json']);
     assert.equal(j.code, 0, j.stderr);
     const trace = JSON.parse(j.stdout);
@@ -121,6 +126,25 @@ describe('gatehouse audit verify and export', () => {
     const report = JSON.parse(all.stdout);
     assert.deepEqual(report.broken.map((b: { sessionId: string; seq: number }) => [b.sessionId, b.seq]), [['c-2', 8]]);
     assert.equal((await gatehouse(['audit', 'verify', '--session', 'c-1'])).code, 0);
+  });
+
+  test('an executed approval-tier call without a signed approval: exit 2 naming the session and seq; --keys picks the keyset', async () => {
+    const s = approvedSession('c-v', new Date(Date.now() - 30 * 86_400_000).toISOString());
+    const events = withoutEvent(s.events, s.events.find((e) => e.kind === 'approved')!.seq);
+    const store = new AuditStore(db.pool);
+    await store.startSession(s.record);
+    await store.append(events);
+    const executedSeq = events.filter((e) => e.kind === 'executed').at(-1)!.seq;
+    const r = await gatehouse(['audit', 'verify', '--session', 'c-v']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stdout, new RegExp(`session \`c-v\` seq ${executedSeq}: vote.missing: \`billing.deleteRecords\` ran without a valid signed approval of \`c-v:2\``));
+    // An intact session verifies against an explicit keyset file too; an invalid keyset file is an error.
+    assert.equal((await gatehouse(['audit', 'verify', '--session', 'c-1', '--keys', keysFile])).code, 0);
+    const badKeys = join(dir, 'bad-keys.json');
+    await writeFile(badKeys, JSON.stringify({ keys: [{ keyId: 'x', principal: 'p', role: 'approver', publicKey: 'nope' }] }));
+    const bad = await gatehouse(['audit', 'verify', '--session', 'c-1', '--keys', badKeys]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /gatehouse: invalid keyset `.*bad-keys\.json`: keys\[0\]\.publicKey: expected a base64 Ed25519 public key/);
   });
 
   test('bad input changes nothing and exits 1', async () => {

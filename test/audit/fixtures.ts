@@ -1,6 +1,7 @@
 /**
  * Audit-trail fixtures: a recorded session told the way the session workflow writes it, with
- * decisions computed by the real policy engine against the example production policy.
+ * decisions computed by the real policy engine against the example production policy, and human
+ * votes signed with the test keyset's keys (`test/support/trust.ts`) as the workflow records them.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,13 @@ import type { CompiledPolicy, PolicyDocument } from '../../policies';
 import type { Decision, OutcomeStatus, Proposal, ProposalFacts } from '../../policies/types';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
 import type { AuditEventInput, SessionRecord } from '../../audit/types';
+import { canonicalJson, sha256Hex } from '../../audit/hashing';
+import { signDecision } from '../../client/trust/sign';
+import { approvalParts } from '../../policies/trust/votes';
+import { testTrust } from '../support/trust';
+
+/** The first run id every scripted session claims. */
+export const FIRST_RUN_ID = 'run-0001';
 
 export const PRODUCTION_POLICY_FILE = join(__dirname, '../../policies/examples/production.yaml');
 
@@ -26,8 +34,17 @@ export function productionPolicy(): CompiledPolicy {
 export interface ScriptStep {
   readonly proposal: Proposal;
   readonly facts?: ProposalFacts;
-  /** For an `approve` verdict: who answered, and how. Absent: expires. */
-  readonly human?: { readonly approver: string; readonly approve: boolean; readonly reason?: string; readonly afterMs: number };
+  /**
+   * For an `approve` verdict: who answered, and how (their own approver key, or the approvals
+   * service's key on behalf of a Slack user of `TEST_SLACK_USERS`). Absent: expires.
+   */
+  readonly human?: {
+    readonly approver: string;
+    readonly approve: boolean;
+    readonly reason?: string;
+    readonly afterMs: number;
+    readonly slack?: { readonly userId: string; readonly teamId: string };
+  };
   /** For a call that runs: fail it with this message. */
   readonly fail?: string;
   readonly latencyMs?: number;
@@ -65,7 +82,9 @@ export function scriptSession(opts: {
     seq += 1;
     events.push({ sessionId: opts.sessionId, seq, ...e } as AuditEventInput);
   };
-  push({ kind: 'session-started', at: new Date(now).toISOString(), detail: { agentId: opts.agentId ?? 'billing-bot' } });
+  const workflowId = `session-${opts.sessionId}`;
+  const owner = opts.owner ?? 'eng-007';
+  push({ kind: 'session-started', at: new Date(now).toISOString(), detail: { agentId: opts.agentId ?? 'billing-bot', owner, firstRunId: FIRST_RUN_ID } });
   opts.steps.forEach((step, i) => {
     now += opts.stepGapMs ?? 2_000;
     const proposalSeq = i + 1;
@@ -86,7 +105,15 @@ export function scriptSession(opts: {
       push({ kind: 'denied', at, proposalSeq, tool: step.proposal.tool, resultStatus: 'denied' });
       outcome = 'denied';
     } else if (decision.verdict === 'approve') {
-      push({ kind: 'approval-requested', at, proposalSeq, tool: step.proposal.tool, approvalId: `${opts.sessionId}:${proposalSeq}`, detail: { group: decision.approval?.groups[0] ?? 'on-call' } });
+      const approvalId = `${opts.sessionId}:${proposalSeq}`;
+      const requirement = decision.approval!;
+      const callDigest = sha256Hex(canonicalJson({ tool: step.proposal.tool, args: step.proposal.args, policyHash: policy.hash }));
+      const groups = approvalParts(requirement).flatMap((p) => p.groups);
+      const groupMembers = Object.fromEntries(groups.map((g) => [g, [...(policy.document.approvers.groups[g] ?? [])]]));
+      push({
+        kind: 'approval-requested', at, proposalSeq, tool: step.proposal.tool, approvalId,
+        detail: { requirement, deadline: new Date(now + requirement.timeoutMs).toISOString(), callDigest, workflowId, firstRunId: FIRST_RUN_ID, groupMembers },
+      });
       if (step.human === undefined) {
         const timeout = decision.approval?.timeoutMs ?? 900_000;
         push({ kind: 'expired', at: new Date(now + timeout).toISOString(), proposalSeq, tool: step.proposal.tool, approvalId: `${opts.sessionId}:${proposalSeq}`, resultStatus: 'expired' });
@@ -94,9 +121,20 @@ export function scriptSession(opts: {
         now += timeout;
       } else {
         const h = step.human;
+        const trust = testTrust();
+        const key = h.slack ? trust.service : trust.approver(h.approver);
+        const onBehalfOf = h.slack ? { slackUserId: h.slack.userId, slackTeamId: h.slack.teamId } : undefined;
+        const envelope = signDecision(key, {
+          kind: 'vote', workflowId, firstRunId: FIRST_RUN_ID, approvalId, callDigest, verdict: h.approve ? 'approve' : 'deny',
+          ...(h.reason ? { reason: h.reason } : {}), ...(onBehalfOf ? { onBehalfOf } : {}),
+        }, { now: now + h.afterMs });
         push({
           kind: h.approve ? 'approved' : 'denied', at: new Date(now + h.afterMs).toISOString(), proposalSeq, tool: step.proposal.tool,
-          approvalId: `${opts.sessionId}:${proposalSeq}`, approver: h.approver, ...(h.reason ? { detail: { reason: h.reason } } : {}),
+          approvalId, approver: h.approver,
+          detail: {
+            ...(h.reason ? { reason: h.reason } : {}), approvers: h.approve ? [h.approver] : [], required: requirement.approversRequired,
+            keyId: key.keyId, signer: key.principal, ...(onBehalfOf ? { onBehalfOf } : {}), envelope,
+          },
         });
         now += h.afterMs;
         runs = h.approve;
@@ -122,9 +160,10 @@ export function scriptSession(opts: {
   return {
     record: {
       sessionId: opts.sessionId,
-      workflowId: `session-${opts.sessionId}`,
+      workflowId,
+      firstRunId: FIRST_RUN_ID,
       agentId: opts.agentId ?? 'billing-bot',
-      owner: opts.owner ?? 'eng-007',
+      owner,
       intent: opts.intent ?? 'clean up test billing records',
       policyHash: policy.hash,
       policy: policy.document,
@@ -135,7 +174,7 @@ export function scriptSession(opts: {
   };
 }
 
-/** The incident session: a read, then a 14,200-row delete a human refuses, then an always-blocked call. */
+/** The incident session: a read, then a 14,200-row delete `data-lee` refuses, then an always-blocked call. */
 export function incidentSession(sessionId: string, startedAt: string): ScriptedSession {
   return scriptSession({
     sessionId,
@@ -145,9 +184,30 @@ export function incidentSession(sessionId: string, startedAt: string): ScriptedS
       {
         proposal: { tool: 'billing.deleteRecords', args: { filter: { period: '2026-10', test: true } }, reasoning: 'delete the test records', tokenCost: 900 },
         facts: { blastRadius: 14_200 },
-        human: { approver: 'eng-007', approve: false, reason: 'not test data', afterMs: 133_000 },
+        human: { approver: 'data-lee', approve: false, reason: 'not test data', afterMs: 133_000 },
       },
       { proposal: { tool: 'audit.modify', args: { entry: 42 }, reasoning: 'tidy the log' } },
     ],
   });
+}
+
+/** A session whose 500-row delete `data-lee` approves (own key, or through Slack), and which then runs. */
+export function approvedSession(sessionId: string, startedAt: string, slack?: { readonly userId: string; readonly teamId: string }): ScriptedSession {
+  return scriptSession({
+    sessionId,
+    startedAt,
+    steps: [
+      { proposal: { tool: 'billing.query', args: { customer: 'acme', period: '2026-10' }, reasoning: 'look at last month' } },
+      {
+        proposal: { tool: 'billing.deleteRecords', args: { filter: { period: '2026-10', test: true } }, reasoning: 'delete the test records' },
+        facts: { blastRadius: 500 },
+        human: { approver: 'data-lee', approve: true, reason: 'checked the filter', afterMs: 60_000, ...(slack ? { slack } : {}) },
+      },
+    ],
+  });
+}
+
+/** `events` without the event at `seq`, renumbered gap-free (what a forger would append). */
+export function withoutEvent(events: readonly AuditEventInput[], seq: number): AuditEventInput[] {
+  return events.filter((e) => e.seq !== seq).map((e, i) => ({ ...e, seq: i + 1 }));
 }

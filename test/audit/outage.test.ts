@@ -13,6 +13,9 @@ import { AuditUnavailableError } from '../../audit/errors';
 import { verifyDatabase } from '../../audit/verify';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { incidentSession } from './fixtures';
+import { testTrust } from '../support/trust';
+
+const { keyset } = testTrust();
 
 let db: TestDatabase;
 
@@ -88,7 +91,7 @@ test('an outage is retryable and the session resumes where it was', async () => 
     assert.deepEqual(await store.append(s.events.slice(7)), { inserted: s.events.length - 7, duplicates: 0 });
     // Retrying a batch that already landed (its activity timed out after the commit): recorded once.
     assert.deepEqual(await store.append(s.events.slice(7)), { inserted: 0, duplicates: s.events.length - 7 });
-    const report = await verifyDatabase(db.pool, { sessionId: 'o-1' });
+    const report = await verifyDatabase(db.pool, { sessionId: 'o-1', keyset });
     assert.equal(report.ok, true);
     assert.equal(report.eventsChecked, s.events.length);
   } finally {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import fc from 'fast-check';
 import { AuditStore } from '../../audit/store';
-import { AuditInputError, AuditOrderError, AuditUnavailableError, UnknownSessionError } from '../../audit/errors';
+import { AuditConflictError, AuditInputError, AuditOrderError, AuditUnavailableError, UnknownSessionError } from '../../audit/errors';
 import { verifyDatabase } from '../../audit/verify';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { freePort } from '../../worker/devstack/ports';
@@ -17,6 +17,9 @@ import { GroupWriter } from '../../audit/group-commit';
 import { eventRecord } from '../../audit/rows';
 import { GENESIS_HASH, eventHash, normalizeEvent } from '../../audit/chain';
 import { readEvents } from '../../audit/queries';
+import { testTrust } from '../support/trust';
+
+const { keyset } = testTrust();
 
 let db: TestDatabase;
 let store: AuditStore;
@@ -60,7 +63,7 @@ describe('exactly once', () => {
     const overlap = await store.append(s.events.slice(3, 8));
     assert.deepEqual(overlap, { inserted: 3, duplicates: 2 });
     assert.equal(await count('eo-1'), 8);
-    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-1' })).ok, true);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-1', keyset })).ok, true);
   });
 
   test('two attempts racing with the same events write each event once', async () => {
@@ -69,18 +72,41 @@ describe('exactly once', () => {
     const results = await Promise.all([store.append(s.events), store.append(s.events), store.append(s.events)]);
     assert.equal(results.reduce((n, r) => n + r.inserted, 0), s.events.length);
     assert.equal(await count('eo-2'), s.events.length);
-    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-2' })).ok, true);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-2', keyset })).ok, true);
   });
 
-  test('a retried outcome with a different latency keeps the first record', async () => {
+  test('an event whose (session, seq) is recorded with other content is a conflict: nothing written, an alert raised', async () => {
     const s = incidentSession('eo-3', '2026-11-01T10:00:00Z');
     await store.startSession(s.record);
     await store.append(s.events.slice(0, 4));
     const outcome = s.events[3]!;
-    const r = await store.append([{ ...outcome, latencyMs: 999 }]);
-    assert.deepEqual(r, { inserted: 0, duplicates: 1 });
+    // Another writer on the same chain (a reused session id): its seq 4 and a new seq 5.
+    const forged = [{ ...outcome, latencyMs: 999 }, s.events[4]!];
+    for (const writer of [store, new AuditStore(db.pool)]) {
+      const err = await writer.append(forged).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof AuditConflictError, `expected AuditConflictError, got ${String(err)}`);
+      assert.equal(err.type, 'AuditConflictError');
+      assert.equal(err.retryable, false);
+      assert.deepEqual([err.sessionId, err.seq], ['eo-3', 4]);
+      assert.match(err.message, /^event 4 of session `eo-3` is already recorded with different content/);
+    }
+    assert.equal(await count('eo-3'), 4, 'the batch was refused whole: seq 5 did not land either');
     const row = await db.pool.query('SELECT latency_ms FROM events WHERE session_id = $1 AND seq = $2', ['eo-3', outcome.seq]);
     assert.equal(row.rows[0].latency_ms, outcome.latencyMs);
+    const alerts = await db.pool.query(`SELECT kind, message FROM alerts WHERE session_id = 'eo-3'`);
+    assert.deepEqual(alerts.rows.map((r: { kind: string }) => r.kind), ['audit.conflict'], 'one alert, however often the writer retries');
+    assert.match(alerts.rows[0].message, /event 4 of session `eo-3`/);
+    // A faithful retry of the same events is still a no-op, and the chain holds.
+    assert.deepEqual(await store.append(s.events.slice(2, 4)), { inserted: 0, duplicates: 2 });
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-3', keyset })).ok, true);
+  });
+
+  test('the same seq twice in one batch with different content is a conflict too', async () => {
+    const s = incidentSession('eo-4', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await assert.rejects(store.append([...s.events.slice(0, 3), { ...s.events[2]!, reasoning: 'other' }]), AuditConflictError);
+    assert.equal(await count('eo-4'), 0);
+    assert.deepEqual(await store.append([...s.events.slice(0, 3), s.events[2]!]), { inserted: 3, duplicates: 1 });
   });
 });
 
@@ -126,7 +152,7 @@ describe('many sessions at once', () => {
     await store.startSession(a.record);
     await store.startSession(b.record);
     assert.deepEqual(await store.append([...b.events].reverse().concat(a.events)), { inserted: a.events.length + b.events.length, duplicates: 0 });
-    const report = await verifyDatabase(db.pool);
+    const report = await verifyDatabase(db.pool, { keyset });
     assert.equal(report.ok, true, JSON.stringify(report.broken));
     for (const s of sessions) assert.equal(await count(s.record.sessionId), s.events.length);
   });
@@ -145,7 +171,7 @@ describe('two workers on one session', () => {
     // A retry through the writer that did not write those events.
     assert.deepEqual(await other.append(s.events.slice(0, 2)), { inserted: 0, duplicates: 2 });
     assert.equal(await count('tw-1'), s.events.length);
-    assert.equal((await verifyDatabase(db.pool, { sessionId: 'tw-1' })).ok, true);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'tw-1', keyset })).ok, true);
   });
 
   test('strings that need escaping round-trip and verify', async () => {
@@ -162,7 +188,7 @@ describe('two workers on one session', () => {
     assert.equal(r.rows[1].error, stored);
     const args = await db.pool.query('SELECT args FROM events WHERE session_id = $1 AND seq = 1', ['esc-1']);
     assert.deepEqual(args.rows[0].args, { [stored]: stored, list: [stored] });
-    assert.equal((await verifyDatabase(db.pool, { sessionId: 'esc-1' })).ok, true);
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'esc-1', keyset })).ok, true);
   });
 });
 
@@ -193,7 +219,7 @@ describe('arbitrary payloads', () => {
       assert.deepEqual(await store.append(events), { inserted: 0, duplicates: events.length });
       const stored = await readEvents(db.pool, sessionId);
       assert.deepEqual(stored.map((l) => l.event), events.map(normalizeEvent));
-      assert.equal((await verifyDatabase(db.pool, { sessionId })).ok, true);
+      assert.equal((await verifyDatabase(db.pool, { sessionId, keyset })).ok, true);
     }), { numRuns: 60 });
   });
 });

@@ -51,7 +51,7 @@ describe('trace text', () => {
     assert.ok(del, text);
     assert.match(del, /\+4\.0 s  #2 the agent proposed billing\.deleteRecords\(filter=\{"period":"2026-10","test":true\}\) \(est\. 14,200 rows\)/);
     assert.match(del, /the policy decided APPROVAL \(tier\.destructive: [^;]+; blast-radius\.limit: /);
-    assert.match(del, /approval requested from data-owners; eng-007 denied after 2m 13s: 'not test data'; nothing ran$/);
+    assert.match(del, /approval requested from data-owners; data-lee denied after 2m 13s: 'not test data'; nothing ran$/);
     assert.match(text, /#1 the agent proposed billing\.query\(customer="acme", period="2026-10"\) \[1,200 tokens\]; the policy decided ALLOW \(tier\.read: .*\); it ran in 12 ms$/m);
     assert.match(text, /#3 the agent proposed audit\.modify\(entry=42\); the policy decided DENY \(tool\.always-blocked: [^;]+;.*\); nothing ran/);
     assert.match(text, /the session ended: completed: 'done'/);

@@ -17,11 +17,15 @@ export interface ComposeService {
   readonly healthcheck?: { readonly test: readonly string[] };
   readonly profiles: readonly string[];
   readonly restart?: string;
+  /** Names of the secrets mounted at `/run/secrets/<name>`. */
+  readonly secrets: readonly string[];
 }
 
 export interface ComposeFile {
   readonly services: Readonly<Record<string, ComposeService>>;
   readonly volumes: readonly string[];
+  /** Top-level secrets: name → the host file it is read from. */
+  readonly secrets: Readonly<Record<string, { readonly file?: string }>>;
 }
 
 /** Thrown when an interpolation would fail in Docker Compose (`${VAR:?message}` unset, bad syntax). */
@@ -89,6 +93,7 @@ export function loadComposeFile(path: string, env: Readonly<Record<string, strin
   const doc = deepInterpolate(raw, env) as {
     services?: Record<string, Record<string, unknown>>;
     volumes?: Record<string, unknown>;
+    secrets?: Record<string, { file?: string } | null>;
   };
   const services: Record<string, ComposeService> = {};
   for (const [name, s] of Object.entries(doc.services ?? {})) {
@@ -107,7 +112,9 @@ export function loadComposeFile(path: string, env: Readonly<Record<string, strin
       healthcheck: hc && !hc.disable && hc.test !== undefined ? { test: toList(hc.test) } : undefined,
       profiles: toList(s.profiles),
       restart: typeof s.restart === 'string' ? s.restart : undefined,
+      secrets: Array.isArray(s.secrets) ? s.secrets.map((x) => (typeof x === 'string' ? x : String((x as { source?: unknown }).source))) : [],
     };
   }
-  return { services, volumes: Object.keys(doc.volumes ?? {}) };
+  const secrets = Object.fromEntries(Object.entries(doc.secrets ?? {}).map(([k, v]) => [k, { ...(v?.file !== undefined ? { file: v.file } : {}) }]));
+  return { services, volumes: Object.keys(doc.volumes ?? {}), secrets };
 }

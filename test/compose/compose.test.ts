@@ -13,8 +13,9 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/contract';
 
 const root = join(__dirname, '..', '..');
 const composePath = join(root, 'docker-compose.yml');
-/** `docker compose up` with no `.env`: every default applies. */
-const compose = loadComposeFile(composePath, {});
+/** The one variable `docker compose up` needs: the keyset file on the host. Every other default applies. */
+const MINIMAL_ENV = { GATEHOUSE_KEYS_FILE: './keys/keyset.json' } as const;
+const compose = loadComposeFile(composePath, MINIMAL_ENV);
 const services = compose.services;
 
 const GATEHOUSE_ENV = [
@@ -121,14 +122,33 @@ describe('docker-compose.yml', () => {
   });
 
   it('lets a .env file point the worker at another cluster', () => {
-    const external = loadComposeFile(composePath, { TEMPORAL_ADDRESS: 'gatehouse.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'gatehouse.a1b2c' });
+    const external = loadComposeFile(composePath, { ...MINIMAL_ENV, TEMPORAL_ADDRESS: 'gatehouse.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'gatehouse.a1b2c' });
     const env = external.services['gatehouse-worker']!.environment;
     assert.equal(env.TEMPORAL_ADDRESS, 'gatehouse.a1b2c.tmprl.cloud:7233');
     assert.equal(env.TEMPORAL_NAMESPACE, 'gatehouse.a1b2c');
   });
 
-  it('parses with no .env at all (optional Slack variables do not abort `docker compose up`)', () => {
-    assert.doesNotThrow(() => loadComposeFile(composePath, {}));
+  it('parses with only the keyset file set (optional Slack variables do not abort `docker compose up`)', () => {
+    assert.doesNotThrow(() => loadComposeFile(composePath, MINIMAL_ENV));
+  });
+
+  it('refuses to start without a keyset file, naming GATEHOUSE_KEYS_FILE', () => {
+    assert.throws(() => loadComposeFile(composePath, {}), (err: unknown) => err instanceof ComposeInterpolationError && /`GATEHOUSE_KEYS_FILE` is missing/.test(err.message));
+    assert.equal(compose.secrets['gatehouse-keyset']?.file, './keys/keyset.json');
+  });
+
+  it('gives the worker and the approvals app the keyset as a secret, in production mode', () => {
+    for (const name of ['gatehouse-worker', 'gatehouse-approvals']) {
+      const s = service(name);
+      assert.equal(s.environment.GATEHOUSE_ENV, 'production', `\`${name}\` refuses development keys`);
+      assert.equal(s.environment.GATEHOUSE_KEYS, '/run/secrets/gatehouse-keyset', `\`${name}\` reads the mounted keyset`);
+      assert.ok(s.secrets.includes('gatehouse-keyset'), `\`${name}\` mounts the keyset secret`);
+    }
+    const approvals = service('gatehouse-approvals');
+    assert.equal(approvals.environment.GATEHOUSE_SLACK_SIGNING_KEY, '/run/secrets/gatehouse-slack-signing-key');
+    assert.ok(approvals.secrets.includes('gatehouse-slack-signing-key'));
+    const workerSource = readFileSync(join(root, 'worker', 'main.ts'), 'utf8');
+    for (const key of ['GATEHOUSE_KEYS', 'GATEHOUSE_ENV', 'GATEHOUSE_POLICIES']) assert.ok(workerSource.includes(`process.env.${key}`), `worker/main.ts does not read \`${key}\``);
   });
 
   it('gives every long-running service a health check and gates start-up on them', () => {

@@ -6,8 +6,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCENARIOS, UnknownScenarioError, findScenario } from '../../demo';
-import { eligibleApprovers } from '../../demo/approver';
-import { billingPolicy, demoPolicy, examplePolicy, resumePolicy, DEMO_APPROVERS } from '../../demo/policy';
+import { eligibleApprovers, pickDeciders } from '../../demo/approver';
+import { billingPolicy, demoPolicies, demoPolicy, examplePolicy, resumePolicy, DEMO_APPROVERS } from '../../demo/policy';
+import { SAMPLE_TEST_RECORDS } from '../../activities/tools/sample/seed';
 import { Story } from '../../demo/story';
 import { parsePolicy } from '../../policies';
 import type { ApprovalRecord } from '../../approvals/types';
@@ -19,6 +20,7 @@ function record(over: Partial<Omit<ApprovalRecord, 'requirement'>> & { requireme
     approvalId: 's-1:3',
     sessionId: 's-1',
     workflowId: 'session-s-1',
+    firstRunId: 'run-1',
     agentId: 'billing-bot',
     owner: 'intern-042',
     intent: 'clean up',
@@ -79,6 +81,21 @@ describe('the demo approver', () => {
     assert.deepEqual(eligibleApprovers(record({ requirement: { fourEyes: false } })), ['intern-042', 'eng-007']);
   });
 
+  it('for an unlock, finds approvers for the unlock group and for the call\'s own approval', () => {
+    const unlock = record({
+      groupMembers: { 'sre-leads': ['sre-ana', 'sre-raj'], 'data-owners': ['eng-007', 'data-lee'] },
+      requirement: {
+        groups: ['sre-leads'],
+        escalateAfterMs: [],
+        fourEyes: false,
+        unlocksTransition: true,
+        alsoRequired: { groups: ['data-owners'], approversRequired: 2, escalateAfterMs: [], timeoutMs: 900_000, channel: '#approvals', fourEyes: false, unlocksTransition: false },
+      },
+    });
+    assert.deepEqual(pickDeciders(unlock, true), ['sre-ana', 'eng-007', 'data-lee']);
+    assert.deepEqual(pickDeciders(unlock, false), ['sre-ana'], 'one deny is enough');
+  });
+
   it('widens to the next group once the request is escalated', () => {
     const past = new Date(Date.now() - 400_000).toISOString();
     assert.deepEqual(eligibleApprovers(record({ requestedAt: past })), ['eng-007', 'sre-ana']);
@@ -115,6 +132,15 @@ describe('the demo policies', () => {
     const loose = await billingPolicy(cap + 1);
     assert.equal(loose.tightened, false);
     assert.deepEqual(loose.policy, demo);
+  });
+});
+
+describe('the demo policy registry', () => {
+  it('names every policy the scenarios ask for; the billing cap is the seeded number of test records', async () => {
+    const all = await demoPolicies();
+    assert.deepEqual(Object.keys(all), ['demo', 'demo-billing', 'demo-batch']);
+    assert.equal(all['demo-billing']?.tools['billing.deleteRecords']?.blastRadius?.denyAbove, SAMPLE_TEST_RECORDS);
+    assert.deepEqual(all['demo-batch'], await resumePolicy());
   });
 });
 

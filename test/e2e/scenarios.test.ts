@@ -19,7 +19,8 @@ import type { DemoReport } from '../../demo';
 /** Variables that would point a process somewhere else than this test's stack. */
 const STRIPPED = [
   'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_API_KEY',
-  'GATEHOUSE_TASK_QUEUE', 'GATEHOUSE_STACK_FILE', 'GATEHOUSE_POLICY', 'GATEHOUSE_CATALOG',
+  'GATEHOUSE_TASK_QUEUE', 'GATEHOUSE_STACK_FILE', 'GATEHOUSE_POLICY', 'GATEHOUSE_POLICIES', 'GATEHOUSE_CATALOG',
+  'GATEHOUSE_KEYS', 'GATEHOUSE_ENV', 'GATEHOUSE_AGENT_TOKEN', 'GATEHOUSE_SLACK_SIGNING_KEY',
   'DATABASE_URL', 'GATEHOUSE_PRODUCTION_DATABASE_URL',
   'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL',
 ];
@@ -45,7 +46,8 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'));
     // The embedded PostgreSQL runs as its own user (we may be root): it must reach its folder.
     await chmod(dataDir, 0o755);
-    userEnv = { ...baseEnv(), GATEHOUSE_DATA_DIR: dataDir };
+    // A key folder of its own: the user's real keys must not stand in for the stack's development keys.
+    userEnv = { ...baseEnv(), GATEHOUSE_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(dataDir, 'config') };
     stack = await startStack(userEnv, join(dataDir, 'stack.json'));
     const file = stack.stackFile as { databaseUrl: string; productionDatabaseUrl: string };
     audit = new pg.Pool({ connectionString: file.databaseUrl, max: 2 });
@@ -219,6 +221,18 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     } finally {
       agent.kill('SIGKILL');
     }
+  });
+
+  it('the development stack\'s keys serve the operator commands: keys list, agents create checks policy names', async () => {
+    const keys = parseJsonOutput<{ development: boolean; keys: { principal: string; role: string }[] }>('keys list', await runCli(['keys', 'list', '--json'], userEnv));
+    assert.equal(keys.development, true);
+    assert.ok(keys.keys.some((k) => k.principal === 'dev-operator' && k.role === 'operator'));
+    assert.ok(keys.keys.some((k) => k.principal === 'data-lee' && k.role === 'approver'));
+    const made = parseJsonOutput<{ agentId: string; token: string }>('agents create', await runCli(['agents', 'create', 'e2e-bot', '--owner', 'eng-012', '--policy', 'demo', '--json'], userEnv));
+    assert.equal(made.agentId, 'e2e-bot');
+    const unknown = await runCli(['agents', 'create', 'e2e-bot', '--owner', 'eng-012', '--policy', 'nope'], userEnv);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'gatehouse: unknown policy `nope`: the worker loads `default`, `demo`, `demo-billing`, `demo-batch`\n');
   });
 
   it('gatehouse audit verify: every hash chain holds', async () => {

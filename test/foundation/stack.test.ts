@@ -45,7 +45,7 @@ function processesMentioning(text: string): number[] {
 /** An environment with no external deployment and a private data folder. */
 async function env(name: string): Promise<NodeJS.ProcessEnv> {
   const e: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: join(root, name) };
-  for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'DATABASE_URL', 'GATEHOUSE_PRODUCTION_DATABASE_URL', 'GATEHOUSE_STACK_FILE', 'SLACK_BOT_TOKEN']) {
+  for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'DATABASE_URL', 'GATEHOUSE_PRODUCTION_DATABASE_URL', 'GATEHOUSE_STACK_FILE', 'SLACK_BOT_TOKEN', 'GATEHOUSE_KEYS', 'GATEHOUSE_ENV', 'GATEHOUSE_POLICIES', 'GATEHOUSE_POLICY']) {
     delete e[key];
   }
   return e;

@@ -59,3 +59,20 @@ export function testTrust(): TestTrust {
   };
   return cached;
 }
+
+/**
+ * Writes the keys of {@link testTrust} for a worker process (`GATEHOUSE_KEYS`): `keyset.json`
+ * and every private key file (mode 0600, `<principal>.<role>.key`) in `dir`. Returns the keyset path.
+ */
+export function writeTestKeys(dir: string): string {
+  // Required inline: this helper was appended to the module without touching its imports.
+  const { mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { writeKeyFile } = require('../../client/trust/key-files') as typeof import('../../client/trust/key-files');
+  const trust = testTrust();
+  mkdirSync(dir, { recursive: true });
+  const keysetFile = join(dir, 'keyset.json');
+  writeFileSync(keysetFile, `${JSON.stringify(trust.keyset, null, 2)}\n`);
+  for (const key of [trust.operator, trust.service, ...TEST_APPROVERS.map((name) => trust.approver(name))]) writeKeyFile(dir, key);
+  return keysetFile;
+}

@@ -10,6 +10,9 @@ import { parsePolicy, type PolicyDocument } from '../../policies';
 import { createGatehouseWorker, WORKFLOWS_PATH, type GatehouseWorkerOptions } from '../../worker/create-worker';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { createCatalog, TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
+import { testTrust } from '../support/trust';
+import { signDecision } from '../../client/trust/sign';
+import { approvalSignal } from '../../workflows/contract';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
@@ -52,6 +55,11 @@ export interface Harness {
   readonly connection: NativeConnection;
   /** Creates a worker on the harness's queue (the test runs it with `runUntil`). */
   worker(extra?: Partial<GatehouseWorkerOptions>): Promise<Worker>;
+  /**
+   * Sends a vote signed with a test approver's key straight to the workflow (no client-side
+   * checks): what a forger or a late clicker would send. `callDigest` defaults to the pending one.
+   */
+  vote(sessionId: string, approvalId: string, approver: string, approve: boolean, options?: { reason?: string; callDigest?: string }): Promise<void>;
   /** Audit events of a session, in seq order. */
   events(sessionId: string): Promise<{ seq: number; kind: string; tool: string | null; proposal_seq: number | null; detail: Record<string, unknown> | null; args: unknown; approver: string | null }[]>;
   close(): Promise<void>;
@@ -66,7 +74,8 @@ export async function createHarness(area: string): Promise<Harness> {
   await production.pool.query(TEST_WRITES_DDL);
   const taskQueue = `test-workflows-${area}-${randomBytes(4).toString('hex')}`;
   const connection = await NativeConnection.connect({ address: servers.temporalAddress });
-  const gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue });
+  // Trusted test code: the operator key issues each session's agent credential.
+  const gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue, issuer: testTrust().operator });
   const workflowBundle = await sessionBundle();
   const catalog = createCatalog({ productionPool: production.pool });
   return {
@@ -85,9 +94,25 @@ export async function createHarness(area: string): Promise<Harness> {
         auditPool: audit.pool,
         catalog,
         policy: testPolicy(),
+        keyset: testTrust().keyset,
         workflowBundle,
         ...extra,
       }),
+    async vote(sessionId, approvalId, approver, approve, options = {}) {
+      const handle = gh.session(sessionId);
+      const view = await handle.state();
+      const callDigest = options.callDigest ?? view.pendingApprovals.find((p) => p.approvalId === approvalId)?.callDigest ?? '0'.repeat(64);
+      const envelope = signDecision(testTrust().approver(approver), {
+        kind: 'vote',
+        workflowId: view.workflowId,
+        firstRunId: view.firstRunId,
+        approvalId,
+        callDigest,
+        verdict: approve ? 'approve' : 'deny',
+        ...(options.reason ? { reason: options.reason } : {}),
+      });
+      await handle.workflow.signal(approvalSignal, envelope);
+    },
     async events(sessionId) {
       const r = await audit.pool.query('SELECT seq, kind, tool, proposal_seq, detail, args, approver FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
       return r.rows.map((row) => ({ ...row, seq: Number(row.seq), proposal_seq: row.proposal_seq === null ? null : Number(row.proposal_seq) }));

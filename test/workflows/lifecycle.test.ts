@@ -7,7 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { createHarness, type Harness } from './harness';
+import { createHarness, testPolicy, type Harness } from './harness';
+import { testTrust } from '../support/trust';
+
+const trust = testTrust();
 
 let h: Harness;
 before(async () => {
@@ -99,9 +102,9 @@ describe('sub-agents', () => {
   });
 
   it('a child whose intent is far from the parent needs approval to start', async () => {
-    const worker = await h.worker();
+    const worker = await h.worker({ policies: { strict: testPolicy({ intent: { reviewBelow: 0.5, decay: 0.8 } }) } });
     await worker.runUntil(async () => {
-      const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: 'clean up test billing records', policy: { ...(await import('./fixtures/catalog')).TEST_POLICY, intent: { reviewBelow: 0.5, decay: 0.8 } } });
+      const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: 'clean up test billing records', policyRef: 'strict' });
       const spawning = s.spawnChild({ agentId: 'rogue-bot', intent: 'rotate every production secret and restart all services' });
       let approvalId: string | undefined;
       for (let i = 0; i < 100 && !approvalId; i++) {
@@ -109,7 +112,7 @@ describe('sub-agents', () => {
         if (!approvalId) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(approvalId, 'an approval should be pending for the sub-agent');
-      await h.gh.deny(approvalId, { approver: 'alice', reason: 'not this session' });
+      await h.gh.deny(approvalId, { key: trust.approver('alice'), reason: 'not this session' });
       await assert.rejects(spawning, (err: unknown) => (err as { type?: string }).type === 'SubAgentDeniedError');
       await s.end({});
     });
@@ -145,10 +148,9 @@ describe('tool failures', () => {
 
 describe('intent drift', () => {
   it('actions far from the declared intent put the session in review mode (then writes need approval)', async () => {
-    const worker = await h.worker();
+    const worker = await h.worker({ policies: { strict: testPolicy({ intent: { reviewBelow: 0.5, decay: 0.8 } }) } });
     await worker.runUntil(async () => {
-      const policy = { ...(await import('./fixtures/catalog')).TEST_POLICY, intent: { reviewBelow: 0.5, decay: 0.8 } };
-      const s = await h.gh.startSession({ agentId: 'drift-bot', owner: 'eng-007', intent: 'summarise the billing of one customer', policy });
+      const s = await h.gh.startSession({ agentId: 'drift-bot', owner: 'eng-007', intent: 'summarise the billing of one customer', policyRef: 'strict' });
       const r = await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' });
       assert.equal(r.status, 'executed');
       let st = await s.state();
@@ -166,7 +168,7 @@ describe('intent drift', () => {
         if (!approvalId) await new Promise((res) => setTimeout(res, 100));
       }
       assert.ok(approvalId);
-      await h.gh.deny(approvalId, { approver: 'alice', reason: 'review' });
+      await h.gh.deny(approvalId, { key: trust.approver('alice'), reason: 'review' });
       assert.equal((await held).status, 'denied');
       const summary = await s.end({});
       assert.equal(summary.mode, 'review');

@@ -6,6 +6,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ApprovalRequest } from '../../approvals/types';
 import { ApprovalWait } from '../../workflows/approval-wait';
+import { checkVote } from '../../policies/trust';
+
+/** Read through a call, so the compiler does not narrow it across votes. */
+const outcomeOf = (w: ApprovalWait) => w.outcome;
+
+/** Counts a vote the way the workflow does: only if the one vote rule says it counts. */
+function vote(w: ApprovalWait, approver: string, approve: boolean, reason?: string, now = 0): string {
+  const check = checkVote(w.voteContext(), { approver, approve, ...(reason ? { reason } : {}) }, now);
+  if (!check.counts) return check.rule;
+  w.count(check.vote, reason);
+  return 'counted';
+}
 import { callDigest, canonicalSize } from '../../workflows/digest';
 import { SerialQueue } from '../../workflows/queue';
 import { assertProposal } from '../../workflows/validate';
@@ -15,6 +27,7 @@ function request(over: Partial<ApprovalRequest['requirement']> = {}): ApprovalRe
     approvalId: 's1:7',
     sessionId: 's1',
     workflowId: 'session-s1',
+    firstRunId: 'run-1',
     agentId: 'bot',
     owner: 'eng-007',
     intent: 'x',
@@ -60,7 +73,7 @@ describe('SerialQueue', () => {
 
 describe('ApprovalWait', () => {
   it('escalates at the escalation point, then denies at the deadline', () => {
-    const w = new ApprovalWait(request(), 0);
+    const w = new ApprovalWait(request(), 0, 7);
     assert.deepEqual(w.nextDeadline(), { kind: 'escalation', at: 300_000 });
     const e = w.escalate('t');
     assert.deepEqual(e, { approvalId: 's1:7', level: 1, group: 'sre-leads', at: 't' });
@@ -71,25 +84,41 @@ describe('ApprovalWait', () => {
   });
 
   it('needs N distinct approvers; a repeated approver does not count twice', () => {
-    const w = new ApprovalWait(request(), 0);
-    const outcome = () => w.outcome;
-    w.vote('carol', true);
-    w.vote('carol', true);
-    assert.equal(outcome(), undefined);
-    w.vote('alice', true);
-    assert.equal(outcome()?.status, 'approved');
-    assert.deepEqual(outcome()?.approvers, ['carol', 'alice']);
+    const w = new ApprovalWait(request(), 0, 7);
+    assert.equal(vote(w, 'alice', true), 'counted');
+    assert.equal(vote(w, 'alice', true), 'approval.duplicate');
+    assert.equal(outcomeOf(w), undefined);
+    // carol is in `sre-leads`, which the ladder reaches only after the escalation step.
+    assert.equal(vote(w, 'carol', true, undefined, 299_999), 'approval.not-member');
+    assert.equal(vote(w, 'carol', true, undefined, 300_000), 'counted');
+    assert.equal(w.outcome?.status, 'approved');
+    assert.deepEqual(w.outcome?.approvers, ['alice', 'carol']);
   });
 
-  it('one deny ends it, and nothing changes it afterwards', () => {
-    const w = new ApprovalWait(request(), 0);
-    w.vote('carol', true);
-    w.vote('alice', false, 'no');
+  it('one deny (with a reason) ends it, and nothing changes it afterwards', () => {
+    const w = new ApprovalWait(request(), 0, 7);
+    assert.equal(vote(w, 'alice', false), 'approval.reason-required');
+    assert.equal(vote(w, 'alice', false, 'no'), 'counted');
     assert.equal(w.outcome?.status, 'denied');
-    w.vote('dave', true);
     w.expire();
     assert.equal(w.outcome?.status, 'denied');
     assert.deepEqual(w.outcome?.deniedBy, ['alice']);
+  });
+
+  it('an unlock of a call that needs its own approval needs both groups', () => {
+    const own = { groups: ['on-call'], approversRequired: 1, escalateAfterMs: [], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false };
+    const w = new ApprovalWait(request({ groups: ['sre-leads'], approversRequired: 1, escalateAfterMs: [], unlocksTransition: true, alsoRequired: own }), 0, 7);
+    assert.equal(vote(w, 'carol', true), 'counted');
+    assert.equal(outcomeOf(w), undefined, 'the unlock group alone is not enough');
+    assert.equal(vote(w, 'alice', true), 'counted');
+    assert.equal(w.outcome?.status, 'approved');
+  });
+
+  it('refuses the agent and, under four eyes, the owner', () => {
+    const w = new ApprovalWait({ ...request(), groupMembers: { 'on-call': ['bot', 'eng-007'], 'sre-leads': [] } }, 0, 7);
+    assert.equal(vote(w, 'bot', true), 'approval.self');
+    assert.equal(vote(w, 'eng-007', true), 'approval.four-eyes');
+    assert.equal(w.outcome, undefined);
   });
 });
 

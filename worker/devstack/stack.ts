@@ -5,12 +5,15 @@
  * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
  * credentials, the approvals app. `TEMPORAL_ADDRESS` / `DATABASE_URL` /
  * `GATEHOUSE_PRODUCTION_DATABASE_URL` use real deployments instead of the embedded servers.
+ * Keys: `GATEHOUSE_KEYS` names the keyset the worker trusts; without it the stack makes
+ * development keys once under `.data/keys/` (`dev-keys.ts`), which `GATEHOUSE_ENV=production`
+ * refuses. Named policies: `GATEHOUSE_POLICIES` (`name=file,...` or a folder) beside the default.
  *
  * Every part that starts registers how to stop it, so `stop()` — or an abort during start-up —
  * stops exactly what is running, in reverse order. The stack file `.data/stack.json` tells other
  * commands (`loadConfig()`) where everything is; it is removed on stop.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -20,9 +23,15 @@ import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { createApprovalsApp } from '../../approvals/app';
 import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
+import { openRuntimePool } from '../../audit/roles';
 import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFile, stackFilePath, temporalSecurity, type GatehouseConfig, type StackFile } from '../../client/config';
-import { parsePolicyText, type PolicyDocument } from '../../policies';
+import type { PolicyDocument } from '../../policies';
+import type { Keyset } from '../../policies/trust';
+import { loadKeysetFile } from '../../client/trust/keyset-file';
 import { createGatehouseWorker } from '../create-worker';
+import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
+import { DEV_APPROVALS_SERVICE, ensureDevelopmentKeys } from './dev-keys';
+import { findKeyFile, readKeyFile, type SigningKey } from '../../client/trust/key-files';
 import { preferredPort } from './ports';
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { findTemporalCli } from './temporal-binary';
@@ -37,6 +46,11 @@ export interface StackOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Policy document (YAML or JSON) the worker enforces. @default `GATEHOUSE_POLICY`, else policies/examples/production.yaml */
   readonly policyFile?: string;
+  /**
+   * Named policies the worker loads besides the default one and `GATEHOUSE_POLICIES` (the CLI
+   * adds the demo's on a development stack); a credential's `policies` claim picks from them.
+   */
+  readonly policies?: Readonly<Record<string, PolicyDocument>>;
   /** Preferred Web UI port (another free port when taken). @default 8233 */
   readonly uiPort?: number;
   /** Preferred frontend port (another free port when taken). @default 7233 */
@@ -113,8 +127,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (running && running.pid !== process.pid) throw new StackAlreadyRunningError(running.pid, file);
     // The policy first: a broken policy file is refused before anything starts.
     const policyFile = options.policyFile ?? (env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
-    const policy = options.worker === false ? undefined : await loadPolicy(policyFile);
+    // Loaded even without a worker: the development keys are made for the policies' approvers.
+    const policy = loadPolicyFile(policyFile);
+    const named = { ...options.policies, ...loadNamedPolicies(env.GATEHOUSE_POLICIES) };
+    if (DEFAULT_POLICY_NAME in named) throw new PolicyRegistryError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name`);
     await mkdir(base, { recursive: true });
+    const trust = stackKeys(env, join(base, 'keys'), approversOf([policy, ...Object.values(named)]), log);
     const fromEnv = loadConfig({ ...env, GATEHOUSE_STACK_FILE: join(base, 'no-stack-file') });
 
     // 1. Temporal: the embedded dev server, or the deployment TEMPORAL_ADDRESS names.
@@ -182,6 +200,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     stoppers.push({ name: 'database pools', stop: async () => void (await Promise.allSettled([auditPool.end(), productionPool.end()])) });
     const applied = await migrate(auditPool);
     log(`gatehouse: migrations ${applied.length ? `applied: ${applied.join(', ')}` : 'up to date'}`);
+    // Embedded: the worker and the approvals app connect as a role that may only INSERT and SELECT the audit trail.
+    const runtime = postgresInfo ? await openRuntimePool(auditPool, databaseUrl) : undefined;
+    const runtimePool = runtime?.pool ?? auditPool;
+    if (runtime) {
+      stoppers.push({ name: 'runtime database pool', stop: () => runtime.pool.end() });
+      parts.push({ name: 'worker database role', where: `${runtime.role} (insert and select only on the audit trail)` });
+    }
     if (embeddedProduction) {
       const seeded = await seedSampleProduction(productionPool);
       if (seeded.seeded) log(`gatehouse: sample production data seeded (${seeded.testRecords} test billing records of ${seeded.testMonth})`);
@@ -197,7 +222,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     // 5. The worker.
     let workerDone: Promise<void> | undefined;
-    if (policy !== undefined) {
+    if (options.worker !== false) {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address, ...security });
       stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
       const slackClient = fromEnv.slack
@@ -208,9 +233,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         connection: nativeConnection,
         namespace: temporal.namespace,
         taskQueue: fromEnv.taskQueue,
-        auditPool,
+        auditPool: runtimePool,
         productionPool,
         policy,
+        policyName: DEFAULT_POLICY_NAME,
+        policies: named,
+        keyset: trust.keyset,
         ...(slackClient ? { slack: slackClient } : {}),
       });
       const running = worker.run();
@@ -224,6 +252,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         },
       });
       parts.push({ name: 'worker', where: `task queue \`${fromEnv.taskQueue}\`, namespace \`${temporal.namespace}\`, policy ${policyFile}` });
+      const names = Object.keys(named);
+      if (names.length > 0) parts.push({ name: 'named policies', where: names.join(', ') });
     }
     checkAbort();
 
@@ -238,8 +268,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         socketMode: slack.socketMode,
         port: slack.port,
         slackApiUrl: slack.apiUrl,
-        store: new ApprovalStore(auditPool),
+        store: new ApprovalStore(runtimePool),
         temporalClient: client,
+        signingKey: approvalsServiceKey(env, trust.keys),
+        keyset: trust.keyset,
       });
       const started = await app.start();
       stoppers.push({ name: 'approvals app', stop: () => app.stop() });
@@ -251,7 +283,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     checkAbort();
 
     // 7. The stack file, last: its presence means "everything above is up".
-    const stackFile: StackFile = {
+    const stackFile: StackFile & StackPolicyNames = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       temporal,
@@ -260,7 +292,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       productionDatabaseUrl,
       postgres: postgresInfo,
       approvals,
+      keys: trust.keys,
+      policyNames: [DEFAULT_POLICY_NAME, ...Object.keys(named)],
     };
+    parts.push({ name: 'keys', where: `${trust.keys.keysetFile}${trust.keys.developmentOperatorKey ? ' (development keys: refused in production)' : ' (GATEHOUSE_KEYS)'}` });
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, `${JSON.stringify(stackFile, null, 2)}\n`, { mode: 0o600 });
     stoppers.push({ name: 'stack file', stop: () => rm(file, { force: true }) });
@@ -272,17 +307,46 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   }
 }
 
-/** Parses and validates the policy file (the worker compiles it). */
-async function loadPolicy(file: string): Promise<PolicyDocument> {
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw new Error(`cannot read policy \`${file}\`: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  const parsed = parsePolicyText(text, file);
-  if (!parsed.success) {
-    const issues = parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`invalid policy \`${file}\`: ${issues}`);
+/** What the stack file says besides `StackFile`: the names of the policies the worker loaded. */
+export interface StackPolicyNames {
+  readonly policyNames?: readonly string[];
+}
+
+/** The approvals service's key: `GATEHOUSE_SLACK_SIGNING_KEY`, else the development one. */
+function approvalsServiceKey(env: NodeJS.ProcessEnv, keys: NonNullable<StackFile['keys']>): SigningKey {
+  if (env.GATEHOUSE_SLACK_SIGNING_KEY) return readKeyFile(env.GATEHOUSE_SLACK_SIGNING_KEY);
+  if (!keys.keyDir) throw new StackKeysError('the slack approvals app needs its signing key: set `GATEHOUSE_SLACK_SIGNING_KEY` to a key file of role `approvals-service`');
+  return findKeyFile(DEV_APPROVALS_SERVICE, 'approvals-service', [keys.keyDir]);
+}
+
+/** Thrown when a production stack (`GATEHOUSE_ENV=production`) has no keyset of its own. */
+export class StackKeysError extends Error {
+  readonly type = 'StackKeysError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackKeysError';
   }
-  return parsed.data;
+}
+
+/**
+ * The keyset the stack trusts: `GATEHOUSE_KEYS` when set (a development keyset is refused with
+ * `GATEHOUSE_ENV=production`), otherwise the development keys under `keyDir`, made once.
+ */
+export function stackKeys(env: NodeJS.ProcessEnv, keyDir: string, approvers: readonly string[], log: (line: string) => void): { keyset: Keyset; keys: NonNullable<StackFile['keys']> } {
+  const production = env.GATEHOUSE_ENV === 'production';
+  if (env.GATEHOUSE_KEYS) {
+    const keyset = loadKeysetFile(env.GATEHOUSE_KEYS, { production });
+    log(`gatehouse: keyset ${env.GATEHOUSE_KEYS} (GATEHOUSE_KEYS): ${keyset.keys.length} keys`);
+    return { keyset, keys: { keysetFile: env.GATEHOUSE_KEYS } };
+  }
+  if (production) throw new StackKeysError('`GATEHOUSE_ENV=production` needs a keyset of real keys: set `GATEHOUSE_KEYS` (development keys are refused in production)');
+  const dev = ensureDevelopmentKeys(keyDir, approvers);
+  if (dev.created.length > 0) {
+    log(`gatehouse: development keys made in ${keyDir} for ${dev.created.join(', ')} (keyset ${dev.keysetFile}; a production deployment refuses them)`);
+  } else {
+    log(`gatehouse: using the development keys in ${keyDir}`);
+  }
+  return { keyset: dev.keyset, keys: { keysetFile: dev.keysetFile, developmentOperatorKey: dev.operatorKeyFile, keyDir } };
 }
 
 function siblingDatabase(url: string, database: string): string {

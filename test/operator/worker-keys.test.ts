@@ -1,0 +1,62 @@
+/**
+ * The worker process (`worker/main.ts`, what docker-compose runs) will not start without a keyset
+ * (`GATEHOUSE_KEYS`), and with `GATEHOUSE_ENV=production` it refuses a development keyset — both
+ * before it connects to anything, with one clear line naming what is wrong.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { ensureDevelopmentKeys } from '../../worker/devstack/dev-keys';
+import { ROOT } from '../e2e/processes';
+import { cliEnv } from './cli-env';
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'gatehouse-worker-keys-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Runs the worker with `env` until it exits (nothing listens on these addresses: it must fail before connecting). */
+function runWorker(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+function workerEnv(): NodeJS.ProcessEnv {
+  return {
+    ...cliEnv(join(root, 'env')),
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    GATEHOUSE_PRODUCTION_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+  };
+}
+
+it('refuses to start without GATEHOUSE_KEYS', async () => {
+  const r = await runWorker(workerEnv());
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'gatehouse worker: `GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see README, "Keys and credentials")\n');
+});
+
+it('refuses a development keyset with GATEHOUSE_ENV=production', async () => {
+  const dev = ensureDevelopmentKeys(join(root, 'dev'), ['alice']);
+  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_ENV: 'production' });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `gatehouse worker: keyset \`${dev.keysetFile}\` holds development keys, which a production deployment refuses: register real keys (\`gatehouse keys create\`)\n`);
+});
+
+it('refuses a malformed GATEHOUSE_POLICIES before connecting', async () => {
+  const dev = ensureDevelopmentKeys(join(root, 'dev-policies'), []);
+  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_POLICIES: 'batch' });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `gatehouse worker: \`GATEHOUSE_POLICIES\` names \`${join(ROOT, 'batch')}\`, which does not exist: give a folder or \`name=file,name2=file2\`\n`);
+});
