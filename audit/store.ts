@@ -11,7 +11,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { checkout, type CheckedOutClient } from './checkout';
 import { GroupWriter, LOCK_CLASS } from './group-commit';
-import { EVENT_COLUMNS, eventRecord, eventRecordset, type EventRecord } from './rows';
+import { EVENT_COLUMNS, eventRecord, eventRecordset, rowToChained, type EventRecord, type EventRow } from './rows';
 import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
 import { GENESIS_HASH, eventHash, normalizeEvent, scrubString } from './chain';
 import { AuditConflictError, AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
@@ -144,9 +144,13 @@ export class AuditStore {
       const prevHash = known.get(event.seq - 1);
       const stored = known.get(event.seq);
       if (stored !== undefined) {
-        // Already recorded, or twice in this batch: a retry only if it hashes the same.
+        // Already recorded, or twice in this batch: a retry only if it hashes the same — or, for a
+        // workflow task re-run after a worker died (a local activity's events are re-sent with the
+        // new task's time), if it is the same event but for its time and latency.
         const attempted = prevHash === undefined ? undefined : eventHash(prevHash, event);
-        if (attempted !== stored) throw new AuditConflictError(sessionId, event.seq, stored, attempted ?? 'unknown');
+        if (attempted !== stored && !(prevHash !== undefined && (await this.sameButTimed(client, event, prevHash, stored)))) {
+          throw new AuditConflictError(sessionId, event.seq, stored, attempted ?? 'unknown');
+        }
         duplicates += 1;
         continue;
       }
@@ -166,6 +170,17 @@ export class AuditStore {
     const head = known.get(last);
     if (head !== undefined) this.remember(sessionId, last, head);
     return { inserted, duplicates: duplicates + (records.length - inserted) };
+  }
+
+  /** True when the stored event at `event.seq` is `event` with another `at` / `latencyMs`. */
+  private async sameButTimed(client: PoolClient, event: AuditEventInput, prevHash: string, stored: string): Promise<boolean> {
+    const r = await client.query<EventRow>(`SELECT * FROM events WHERE session_id = $1 AND seq = $2`, [event.sessionId, event.seq]);
+    const row = r.rows[0];
+    if (!row) return false;
+    const kept = rowToChained(row).event;
+    const { latencyMs: _latency, ...rest } = event;
+    const retimed: AuditEventInput = { ...rest, at: kept.at, ...(kept.latencyMs !== undefined ? { latencyMs: kept.latencyMs } : {}) };
+    return eventHash(prevHash, retimed) === stored;
   }
 
   /**

@@ -17,7 +17,7 @@ export class OperatorKeyError extends CommandError {
 }
 
 /** The running stack's file, if any (the environment may point elsewhere). */
-export function runningStack(env: NodeJS.ProcessEnv = process.env): (StackFile & { readonly policyNames?: readonly string[] }) | undefined {
+export function runningStack(env: NodeJS.ProcessEnv = process.env): StackFile | undefined {
   return loadConfig(env).stack;
 }
 

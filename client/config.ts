@@ -83,6 +83,8 @@ export interface StackFile {
   readonly approvals?: { readonly url?: string; readonly socketMode: boolean };
   /** The keyset the worker trusts and, on a development stack, its generated operator key. */
   readonly keys?: { readonly keysetFile: string; readonly developmentOperatorKey?: string; readonly keyDir?: string };
+  /** Names of the policies the stack's worker loaded (what `policyRef` and `--policy` may name). */
+  readonly policyNames?: readonly string[];
 }
 
 /** Thrown when a variable is set to something unusable. */

@@ -101,7 +101,8 @@ export class Gatehouse {
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     });
     const client = new Client({ connection, namespace: options.namespace ?? config!.namespace });
-    const token = options.token ?? (process.env.GATEHOUSE_AGENT_TOKEN || undefined);
+    // An explicit issuer (trusted code) wins over an ambient token; an explicit token over both.
+    const token = options.token ?? (options.issuer ? undefined : process.env.GATEHOUSE_AGENT_TOKEN || undefined);
     const issuer = options.issuer ?? (token === undefined ? developmentIssuer() : undefined);
     return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer);
   }

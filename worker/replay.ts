@@ -10,6 +10,7 @@ import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import { sessionWorkflowId } from '../workflows/contract';
 import { WORKFLOWS_PATH } from './create-worker';
 
 /** One replay's outcome: clean, a determinism violation, or another failure. */
@@ -50,10 +51,27 @@ export function historyFromJson(json: unknown): proto.temporal.api.history.v1.IH
   return loaded as proto.temporal.api.history.v1.IHistory;
 }
 
+/**
+ * The workflow id a session history ran under. A history file does not carry it, but a session's
+ * start input does (`sessionId`), and signed decisions bind it: replaying under another id would
+ * refuse every signature the session accepted. Falls back to `fallback` for other histories.
+ */
+export function sessionWorkflowIdOf(json: unknown, fallback: string): string {
+  const events = (json as { events?: { workflowExecutionStartedEventAttributes?: { input?: { payloads?: { data?: string }[] } } }[] })?.events;
+  const data = events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  if (typeof data !== 'string') return fallback;
+  try {
+    const input = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { sessionId?: unknown };
+    return typeof input.sessionId === 'string' ? sessionWorkflowId(input.sessionId) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 /** Replays a history file (JSON: `temporal workflow show --output json`, the Web UI export, or the recording script). */
 export async function replayFile(file: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   const json = JSON.parse(await readFile(file, 'utf8')) as unknown;
-  return replayHistory(historyFromJson(json), file, options);
+  return replayHistory(historyFromJson(json), sessionWorkflowIdOf(json, file), options);
 }
 
 /** Fetches the history of a workflow from the server and replays it. */

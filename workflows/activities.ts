@@ -12,7 +12,7 @@ export const PERMANENT_TOOL_ERRORS: readonly string[] = ['ToolArgumentsError', '
 /** Audit, session record and approval posting: short, retried until the database answers. */
 export const io = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['InvalidPolicyError'] },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['InvalidPolicyError', 'AuditConflictError'] },
 });
 
 /**

@@ -81,7 +81,7 @@ describe('exactly once', () => {
     await store.append(s.events.slice(0, 4));
     const outcome = s.events[3]!;
     // Another writer on the same chain (a reused session id): its seq 4 and a new seq 5.
-    const forged = [{ ...outcome, latencyMs: 999 }, s.events[4]!];
+    const forged = [{ ...outcome, resultStatus: 'failed', error: 'forged' }, s.events[4]!];
     for (const writer of [store, new AuditStore(db.pool)]) {
       const err = await writer.append(forged).then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof AuditConflictError, `expected AuditConflictError, got ${String(err)}`);
@@ -99,6 +99,17 @@ describe('exactly once', () => {
     // A faithful retry of the same events is still a no-op, and the chain holds.
     assert.deepEqual(await store.append(s.events.slice(2, 4)), { inserted: 0, duplicates: 2 });
     assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-3', keyset })).ok, true);
+  });
+
+  test('a workflow task re-run after a crash re-sends an event with a new time: a retry, not a conflict', async () => {
+    const s = incidentSession('eo-5', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    await store.append(s.events.slice(0, 4));
+    const resent = { ...s.events[3]!, at: '2026-11-01T10:09:59.000Z', latencyMs: 7 };
+    assert.deepEqual(await new AuditStore(db.pool).append([resent, s.events[4]!]), { inserted: 1, duplicates: 1 });
+    const row = await db.pool.query('SELECT at FROM events WHERE session_id = $1 AND seq = $2', ['eo-5', resent.seq]);
+    assert.equal((row.rows[0].at as Date).toISOString(), new Date(s.events[3]!.at).toISOString(), 'the first write stands');
+    assert.equal((await verifyDatabase(db.pool, { sessionId: 'eo-5', keyset })).ok, true);
   });
 
   test('the same seq twice in one batch with different content is a conflict too', async () => {

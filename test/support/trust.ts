@@ -3,7 +3,9 @@
  * service key (Slack votes), and an approver key for every name the test policies use, gathered
  * in a keyset the test worker loads. Generated once per process.
  */
-import { keyEntryOf, generateSigningKey, type SigningKey } from '../../client/trust/key-files';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keyEntryOf, generateSigningKey, writeKeyFile, type SigningKey } from '../../client/trust/key-files';
 import { issueAgentCredential } from '../../client/trust/credentials';
 import type { Keyset, SlackIdentity } from '../../policies/trust';
 
@@ -65,10 +67,6 @@ export function testTrust(): TestTrust {
  * and every private key file (mode 0600, `<principal>.<role>.key`) in `dir`. Returns the keyset path.
  */
 export function writeTestKeys(dir: string): string {
-  // Required inline: this helper was appended to the module without touching its imports.
-  const { mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-  const { join } = require('node:path') as typeof import('node:path');
-  const { writeKeyFile } = require('../../client/trust/key-files') as typeof import('../../client/trust/key-files');
   const trust = testTrust();
   mkdirSync(dir, { recursive: true });
   const keysetFile = join(dir, 'keyset.json');

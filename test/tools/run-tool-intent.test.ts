@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities';
+import { testTrust } from '../support/trust';
 import { seedSampleProduction, createSampleCatalog } from '../../activities/tools/sample';
 import { parsePolicy } from '../../policies';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
@@ -37,7 +38,7 @@ after(async () => {
 function activities(intent: Parameters<typeof createActivities>[0]['intent']) {
   const policy = parsePolicy({ name: 'test' });
   if (!policy.success) throw new Error('policy');
-  return createActivities({ auditPool: audit.pool, catalog: createSampleCatalog({ productionPool: production.pool }), policy: policy.data, intent });
+  return createActivities({ auditPool: audit.pool, catalog: createSampleCatalog({ productionPool: production.pool }), policy: policy.data, keyset: testTrust().keyset, intent });
 }
 
 function call(sessionId: string) {

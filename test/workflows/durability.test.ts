@@ -16,6 +16,7 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../worker/dev
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
+import { testTrust, writeTestKeys } from '../support/trust';
 
 const INTENT = 'write numbered rows to the staging config';
 let dir: string;
@@ -25,6 +26,7 @@ let port: number;
 let audit: TestDatabase;
 let production: TestDatabase;
 let policyFile: string;
+let keysFile: string;
 const workers: WorkerProcess[] = [];
 
 before(async () => {
@@ -38,6 +40,7 @@ before(async () => {
   await production.pool.query(TEST_WRITES_DDL);
   policyFile = join(dir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify(TEST_POLICY));
+  keysFile = writeTestKeys(join(dir, 'keys'));
 });
 
 after(async () => {
@@ -56,6 +59,7 @@ function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
     databaseUrl: audit.url,
     productionDatabaseUrl: production.url,
     policyFile,
+    keysFile,
     catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
   }).then((w) => {
     workers.push(w);
@@ -81,7 +85,7 @@ describe('durability', () => {
   for (const tool of ['test.slowWrite', 'test.slowWriteActivity']) it(`step 35 of 50 (${tool === 'test.slowWrite' ? 'local activity' : 'regular activity'}): SIGKILL of the worker mid-call, a new worker, exactly 50 executions`, async () => {
     const taskQueue = `test-durability-${randomBytes(4).toString('hex')}`;
     let worker = await spawnWorker(taskQueue);
-    const gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue });
+    const gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue, issuer: testTrust().operator });
     try {
       const s = await gh.startSession({ agentId: 'scripted-agent', owner: 'eng-007', intent: INTENT, historyLimit: 400 });
       for (let n = 1; n <= 50; n++) {
@@ -119,14 +123,14 @@ describe('durability', () => {
   it('the Temporal server restarts on the same SQLite file mid-session; the session goes on', async () => {
     const taskQueue = `test-durability-${randomBytes(4).toString('hex')}`;
     const worker = await spawnWorker(taskQueue);
-    let gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue });
+    let gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue, issuer: testTrust().operator });
     try {
       const s: SessionHandle = await gh.startSession({ agentId: 'restart-agent', owner: 'eng-007', intent: INTENT });
       for (let n = 1; n <= 5; n++) assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
       await gh.close();
       await server.stop();
       server = await startTemporalDevServer({ cliPath, dbFilename: join(dir, 'temporal.db'), uiPort: false, port });
-      gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue });
+      gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue, issuer: testTrust().operator });
       const again = gh.session(s.sessionId);
       for (let n = 6; n <= 10; n++) assert.equal((await again.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
       const summary = await again.end({});

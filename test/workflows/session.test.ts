@@ -255,11 +255,11 @@ describe('transitions and unlocks', () => {
     await worker.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'vol-bot', owner: 'eng-007', intent: 'tidy volumes' });
       assert.equal((await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
-      const denied = await s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unmount' });
+      const denied = await s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'unmount' });
       assert.equal(denied.status, 'denied');
       assert.ok(denied.decision.reasons.some((r) => r.rule === 'transition.forbidden'));
       assert.ok(denied.decision.unlock);
-      const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unmount', requestUnlock: true });
+      const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'unmount', requestUnlock: true });
       const approvalId = await waitForApproval(s);
       const st = await s.state();
       assert.equal(st.pendingApprovals[0]?.groups[0], 'sre-leads');
@@ -269,7 +269,9 @@ describe('transitions and unlocks', () => {
       assert.deepEqual(mid.pendingApprovals[0]?.approvedBy, ['carol']);
       await h.gh.approve(approvalId, { key: trust.approver('alice') });
       const r = await pending;
-      assert.equal(r.status, 'executed');
+      assert.equal(r.status, 'executed', JSON.stringify(r.error));
+      const mounts = await h.production.pool.query("SELECT count(*)::int AS n FROM volume_mounts WHERE volume_id = 'vol-cache01'");
+      assert.equal(mounts.rows[0]?.n, 0);
       assert.ok(r.decision.reasons.some((x) => x.rule === 'transition.unlocked'));
       await s.end({});
     });

@@ -15,6 +15,8 @@ export interface WorkerProcessOptions {
   readonly productionDatabaseUrl: string;
   readonly policyFile: string;
   readonly catalogModule: string;
+  /** The keyset file the worker trusts (`GATEHOUSE_KEYS`). */
+  readonly keysFile: string;
 }
 
 export interface WorkerProcess {
@@ -36,6 +38,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
       GATEHOUSE_PRODUCTION_DATABASE_URL: o.productionDatabaseUrl,
       GATEHOUSE_POLICY: o.policyFile,
       GATEHOUSE_CATALOG: o.catalogModule,
+      GATEHOUSE_KEYS: o.keysFile,
       GATEHOUSE_DATA_DIR: join(ROOT, '.data', 'test-no-stack'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

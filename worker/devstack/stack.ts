@@ -283,7 +283,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     checkAbort();
 
     // 7. The stack file, last: its presence means "everything above is up".
-    const stackFile: StackFile & StackPolicyNames = {
+    const stackFile: StackFile = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       temporal,
@@ -305,11 +305,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await stop();
     throw options.signal?.aborted && !(err instanceof StackAbortedError) ? new StackAbortedError() : err;
   }
-}
-
-/** What the stack file says besides `StackFile`: the names of the policies the worker loaded. */
-export interface StackPolicyNames {
-  readonly policyNames?: readonly string[];
 }
 
 /** The approvals service's key: `GATEHOUSE_SLACK_SIGNING_KEY`, else the development one. */
