@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type StackFile } from '../client/config';
 import { findKeyFile, readKeyFile, userKeyDir, type SigningKey } from '../client/trust/key-files';
 import { CommandError } from './command-error';
+import { keyDirsOf, keysetFileOf } from './commands/trust-files';
 
 /** An operator key or keyset the command needs cannot be found. */
 export class OperatorKeyError extends CommandError {
@@ -23,13 +24,12 @@ export function runningStack(env: NodeJS.ProcessEnv = process.env): StackFile | 
 
 /** Folders searched for private key files, in order: the user's, then the development stack's. */
 export function keyDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const dev = runningStack(env)?.keys?.keyDir;
-  return [userKeyDir(env), ...(dev ? [dev] : [])];
+  return keyDirsOf(loadConfig(env), env);
 }
 
 /** The keyset file: `GATEHOUSE_KEYS`, else the running stack's. */
 export function keysetPath(env: NodeJS.ProcessEnv = process.env): string {
-  const path = env.GATEHOUSE_KEYS || runningStack(env)?.keys?.keysetFile;
+  const path = keysetFileOf(loadConfig(env), undefined, env);
   if (!path) throw new OperatorKeyError('no keyset: set `GATEHOUSE_KEYS` to the keyset file, or start the development stack with `npm start`');
   return path;
 }

@@ -1,0 +1,79 @@
+/**
+ * Trust benchmark: what checking a signed decision costs — the envelope's Ed25519 verification,
+ * the whole `checkSignedDecision` the session workflow runs on every vote, resume and budget raise
+ * (schema, bindings, times, nonce), the vote rule, and an agent credential's verification (jose,
+ * once per session start, in an activity). All of it is the same JavaScript the workflow sandbox
+ * runs; measured here in plain Node.
+ *
+ * `npm run bench:trust`. The last line is one JSON object.
+ */
+import { generateSigningKey, keyEntryOf } from '../client/trust/key-files';
+import { issueAgentCredential, verifyAgentCredential } from '../client/trust/credentials';
+import { signDecision } from '../client/trust/sign';
+import { checkSignedDecision, checkVote, verifyEnvelope, type Keyset, type VoteContext } from '../policies/trust';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2000);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function time(name: string, fn: () => unknown | Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 200; i++) await fn(); // warm-up: JIT and noble's precomputed tables
+  const us: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    us.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  us.sort((a, b) => a - b);
+  const r = { p50: percentile(us, 50), p99: percentile(us, 99) };
+  process.stdout.write(`${name.padEnd(28)} p50 ${r.p50.toFixed(1)} µs   p99 ${r.p99.toFixed(1)} µs\n`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  const operator = generateSigningKey('ops', 'operator');
+  const approvers = Array.from({ length: 50 }, (_, i) => generateSigningKey(`person-${i}`, 'approver'));
+  const keyset: Keyset = { development: false, keys: [operator, ...approvers].map((k) => keyEntryOf(k)), slackUsers: [] };
+  const alice = approvers[25]!;
+  const envelope = signDecision(alice, { kind: 'vote', workflowId: 'session-b', firstRunId: 'run-1', approvalId: 'b:1', callDigest: 'a'.repeat(64), verdict: 'approve' });
+  const binding = { kind: 'vote' as const, workflowId: 'session-b', firstRunId: 'run-1', usedNonces: new Set(Array.from({ length: 100 }, (_, i) => `nonce-${i}-padding-xx`)) };
+  const now = Date.now();
+  const ctx: VoteContext = {
+    agentId: 'bot',
+    owner: 'eng-007',
+    requirement: { groups: ['on-call', 'sre'], approversRequired: 2, escalateAfterMs: [300_000], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false },
+    groupMembers: { 'on-call': approvers.slice(0, 30).map((k) => k.principal), sre: approvers.slice(30).map((k) => k.principal) },
+    requestedAt: now,
+    votes: [],
+  };
+  const { token } = await issueAgentCredential(operator, { agentId: 'billing-bot', owner: 'eng-007' });
+
+  const env = await time('verifyEnvelope (ed25519)', () => verifyEnvelope(envelope, keyset, now));
+  const full = await time('checkSignedDecision', () => {
+    const r = checkSignedDecision(envelope, keyset, binding, now);
+    if (!r.ok) throw new Error(r.message);
+  });
+  const vote = await time('checkVote', () => checkVote(ctx, { approver: alice.principal, approve: true }, now));
+  const cred = await time('verifyAgentCredential (jose)', async () => {
+    const r = await verifyAgentCredential(token, keyset, now);
+    if (!r.ok) throw new Error(r.message);
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      verify_envelope_p50_us: Math.round(env.p50),
+      check_signed_decision_p50_us: Math.round(full.p50),
+      check_signed_decision_p99_us: Math.round(full.p99),
+      check_vote_p50_us: Number(vote.p50.toFixed(1)),
+      verify_credential_p50_us: Math.round(cred.p50),
+      keys: keyset.keys.length,
+      rounds: ROUNDS,
+    })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
