@@ -50,11 +50,12 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
       }
       let agentId: string;
       let owner: string;
+      let principal: string;
       let allowed: readonly string[];
       let credentialId: string | undefined;
       if (input.child) {
         // The workflow checked with Temporal that it really has this parent.
-        ({ agentId, owner } = input.child);
+        ({ agentId, owner, principal } = input.child);
         allowed = [input.child.policyRef];
       } else {
         const checked = await verifyAgentCredential(input.credential, deps.keyset, now());
@@ -70,6 +71,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
           return refuse(sessionId, { rule: 'start.identity', message: `the start names owner \`${input.owner}\` but the credential says \`${c.owner}\`` });
         }
         ({ agentId, owner, credentialId } = { agentId: c.agentId, owner: c.owner, credentialId: c.credentialId });
+        principal = c.agentId;
         allowed = c.policies;
       }
       const policyName = input.policyRef ?? (input.child ? input.child.policyRef : deps.defaultPolicy);
@@ -78,7 +80,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
       if (policyName !== deps.defaultPolicy && !allowed.includes(policyName)) {
         return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${agentId}\` does not allow policy \`${policyName}\`` });
       }
-      return { policyName, policyDocument, descriptors, keyset: deps.keyset, identity: { agentId, owner, ...(credentialId ? { credentialId } : {}) } };
+      return { policyName, policyDocument, descriptors, keyset: deps.keyset, identity: { agentId, owner, principal, ...(credentialId ? { credentialId } : {}) } };
     },
 
     /** A start the workflow itself refused (forged carried state, a parent it does not have). */

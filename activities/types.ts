@@ -27,7 +27,7 @@ export interface LoadSessionContextInput {
   /** True when the start input carried a policy document (always refused). */
   readonly policyDocumentGiven: boolean;
   /** Set only when Temporal says the workflow was started by this parent session: its identity and policy pass on. */
-  readonly child?: { readonly agentId: string; readonly owner: string; readonly policyRef: string };
+  readonly child?: { readonly agentId: string; readonly owner: string; readonly policyRef: string; readonly principal: string };
 }
 
 /** Why a session start was refused: a stable rule id and a sentence. */
@@ -45,7 +45,7 @@ export interface SessionContext {
   readonly policyDocument: unknown;
   readonly descriptors: readonly SessionToolDescriptor[];
   readonly keyset: Keyset;
-  readonly identity: { readonly agentId: string; readonly owner: string; readonly credentialId?: string };
+  readonly identity: { readonly agentId: string; readonly owner: string; readonly principal: string; readonly credentialId?: string };
 }
 
 // The tool activities' shapes are the catalog's own: one definition, seen here by the workflow.

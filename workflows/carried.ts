@@ -17,7 +17,7 @@ export interface IntentAction {
 
 export interface CarriedSession {
   /** Who the session acts for, from the credential verified when the session first started. */
-  readonly identity: { readonly agentId: string; readonly owner: string; readonly credentialId?: string };
+  readonly identity: { readonly agentId: string; readonly owner: string; readonly principal?: string; readonly credentialId?: string };
   readonly policyName: string;
   readonly policyDocument: unknown;
   /** The keyset snapshotted at start: signed decisions are verified against it in every run. */

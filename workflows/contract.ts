@@ -41,6 +41,8 @@ export interface SessionStartInput {
   /** Refused: a session's policy comes from the worker, never from the caller. */
   readonly policy?: unknown;
   readonly parentSessionId?: string;
+  /** Set by a parent session only: the credential's agent the whole session tree acts under. */
+  readonly principal?: string;
   readonly budget?: BudgetOverride;
   readonly mandate?: Mandate;
   /**
@@ -172,6 +174,8 @@ export interface SessionStateView {
   readonly firstRunId: string;
   readonly agentId: string;
   readonly owner: string;
+  /** The agent of the credential this session (or its root, for a sub-agent) was started with. */
+  readonly principal: string;
   readonly intent: string;
   readonly parentSessionId?: string;
   readonly mode: SessionMode;

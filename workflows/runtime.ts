@@ -115,6 +115,7 @@ export class SessionRuntime {
   /** From the verified credential (or the real parent), never from the start input's say-so. */
   #agentId = '';
   #owner = '';
+  #principal = '';
   #policyName = '';
   #keyset: Keyset = { development: false, keys: [], slackUsers: [] };
   #usedNonces = new Set<string>();
@@ -185,6 +186,7 @@ export class SessionRuntime {
       );
       this.#agentId = ctx.identity.agentId;
       this.#owner = ctx.identity.owner;
+      this.#principal = ctx.identity.principal;
       this.#policyName = ctx.policyName;
       this.#keyset = ctx.keyset;
       this.#compile(ctx.policyDocument, ctx.descriptors);
@@ -267,6 +269,7 @@ export class SessionRuntime {
   #restore(c: CarriedSession): void {
     this.#agentId = c.identity.agentId;
     this.#owner = c.identity.owner;
+    this.#principal = c.identity.principal ?? c.identity.agentId;
     this.#policyName = c.policyName;
     this.#keyset = c.keyset;
     this.#usedNonces = new Set(c.usedNonces);
@@ -288,7 +291,7 @@ export class SessionRuntime {
   /** The whole state, for continue-as-new (taken only between proposals). */
   carry(): CarriedSession {
     return {
-      identity: { agentId: this.#agentId, owner: this.#owner },
+      identity: { agentId: this.#agentId, owner: this.#owner, principal: this.#principal },
       policyName: this.#policyName,
       keyset: this.#keyset,
       usedNonces: [...this.#usedNonces],
@@ -856,6 +859,7 @@ export class SessionRuntime {
           intent: c.intent,
           policyRef: this.#policyName,
           parentSessionId: this.sessionId,
+          principal: this.#principal,
           budget: share,
           ...(c.mandate ? { mandate: c.mandate } : {}),
           ...(inherited ? { inheritedTransitions: inherited } : {}),
@@ -881,6 +885,7 @@ export class SessionRuntime {
       firstRunId: this.#firstRunId,
       agentId: this.#agentId,
       owner: this.#owner,
+      principal: this.#principal,
       intent: this.#input.intent,
       ...(this.#input.parentSessionId ? { parentSessionId: this.#input.parentSessionId } : {}),
       mode: this.#mode,

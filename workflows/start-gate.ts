@@ -14,7 +14,7 @@ export interface RunFacts {
 }
 
 export type StartGate =
-  | { readonly ok: true; readonly child?: { readonly agentId: string; readonly owner: string; readonly policyRef: string } }
+  | { readonly ok: true; readonly child?: { readonly agentId: string; readonly owner: string; readonly policyRef: string; readonly principal: string } }
   | { readonly ok: false; readonly refusal: StartRefusal };
 
 export function checkStart(input: SessionStartInput, carried: unknown, run: RunFacts): StartGate {
@@ -29,5 +29,5 @@ export function checkStart(input: SessionStartInput, carried: unknown, run: RunF
   if (typeof input.agentId !== 'string' || typeof input.owner !== 'string' || typeof input.policyRef !== 'string') {
     return { ok: false, refusal: { rule: 'start.parent', message: 'a sub-agent start needs the agent, owner and policy its parent gives it' } };
   }
-  return { ok: true, child: { agentId: input.agentId, owner: input.owner, policyRef: input.policyRef } };
+  return { ok: true, child: { agentId: input.agentId, owner: input.owner, policyRef: input.policyRef, principal: input.principal ?? input.agentId } };
 }
