@@ -163,8 +163,10 @@ export class SessionRuntime {
     this.#ready = this.queue.run(async () => {
       const info = workflowInfo();
       const gate = checkStart(this.#input, carried, {
+        attempt: info.attempt,
         ...(info.continuedFromExecutionRunId ? { continuedFromExecutionRunId: info.continuedFromExecutionRunId } : {}),
         ...(info.parent ? { parentWorkflowId: info.parent.workflowId } : {}),
+        ...(info.cronSchedule ? { cronSchedule: info.cronSchedule } : {}),
       });
       if (!gate.ok) return this.#refuseStart(gate.refusal);
       if (carried) {

@@ -11,6 +11,10 @@ import { sessionWorkflowId, type SessionStartInput } from './contract';
 export interface RunFacts {
   readonly continuedFromExecutionRunId?: string;
   readonly parentWorkflowId?: string;
+  /** Set when whoever started the workflow gave it a cron schedule. */
+  readonly cronSchedule?: string;
+  /** 1 for a first run or a continue-as-new; more for a retry of a failed run (which gets the same input). */
+  readonly attempt: number;
 }
 
 export type StartGate =
@@ -18,7 +22,12 @@ export type StartGate =
   | { readonly ok: false; readonly refusal: StartRefusal };
 
 export function checkStart(input: SessionStartInput, carried: unknown, run: RunFacts): StartGate {
-  if (carried !== undefined && !run.continuedFromExecutionRunId) {
+  // Temporal sets `continuedFromExecutionRunId` on cron and retry runs too, which repeat the
+  // starter's own input: only a first-attempt, non-cron run can have been continued by the session.
+  if (run.cronSchedule) {
+    return { ok: false, refusal: { rule: 'start.cron', message: 'a session never runs on a cron schedule: each run would repeat its starter\'s input' } };
+  }
+  if (carried !== undefined && (!run.continuedFromExecutionRunId || run.attempt > 1)) {
     return { ok: false, refusal: { rule: 'start.carried', message: 'carried state is accepted only from a run that continued as new' } };
   }
   const claimsParent = input.parentSessionId !== undefined || input.inheritedTransitions !== undefined;

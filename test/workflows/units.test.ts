@@ -21,6 +21,7 @@ function vote(w: ApprovalWait, approver: string, approve: boolean, reason?: stri
 import { callDigest, canonicalSize } from '../../workflows/digest';
 import { SerialQueue } from '../../workflows/queue';
 import { assertProposal } from '../../workflows/validate';
+import { checkStart } from '../../workflows/start-gate';
 
 function request(over: Partial<ApprovalRequest['requirement']> = {}): ApprovalRequest {
   return {
@@ -147,5 +148,29 @@ describe('callDigest', () => {
     assert.notEqual(callDigest('t', { a: 1, b: 3 }, 'h', { step: 1 }), base);
     assert.notEqual(callDigest('t', { a: 1, b: 2 }, 'h2', { step: 1 }), base);
     assert.notEqual(callDigest('t', { a: 1, b: 2 }, 'h', { step: 2 }), base);
+  });
+});
+
+describe('checkStart', () => {
+  const input = { sessionId: 's', credential: 't', intent: 'x' };
+  it('accepts carried state only from a first-attempt run that continued as new, never on a cron schedule', () => {
+    assert.deepEqual(checkStart(input, { carried: true }, { attempt: 1, continuedFromExecutionRunId: 'r0' }), { ok: true });
+    const refused = (run: Parameters<typeof checkStart>[2]) => {
+      const gate = checkStart(input, { carried: true }, run);
+      return gate.ok ? 'accepted' : gate.refusal.rule;
+    };
+    assert.equal(refused({ attempt: 1 }), 'start.carried');
+    assert.equal(refused({ attempt: 2, continuedFromExecutionRunId: 'r0' }), 'start.carried', 'a retry repeats the starter\'s input');
+    assert.equal(refused({ attempt: 1, continuedFromExecutionRunId: 'r0', cronSchedule: '@every 2s' }), 'start.cron');
+    const cronWithoutCarried = checkStart(input, undefined, { attempt: 1, cronSchedule: '* * * * *' });
+    assert.equal(cronWithoutCarried.ok, false);
+  });
+
+  it('accepts parent fields only from the parent Temporal names', () => {
+    const child = { ...input, parentSessionId: 'p', agentId: 'c', owner: 'o', policyRef: 'default' };
+    assert.equal(checkStart(child, undefined, { attempt: 1, parentWorkflowId: 'session-p' }).ok, true);
+    assert.equal(checkStart(child, undefined, { attempt: 1, parentWorkflowId: 'session-q' }).ok, false);
+    assert.equal(checkStart(child, undefined, { attempt: 1 }).ok, false);
+    assert.equal(checkStart({ ...input, inheritedTransitions: {} }, undefined, { attempt: 1 }).ok, false);
   });
 });
