@@ -19,6 +19,7 @@ const FAMILIES: ReadonlyArray<{ readonly words: readonly string[]; readonly load
   { words: ['keys'], load: () => require('./commands/keys').registerKeys },
   { words: ['agents'], load: () => require('./commands/agents').registerAgents },
   { words: ['demo'], load: () => require('./commands/demo').registerDemo },
+  { words: ['mcp'], load: () => require('./commands/mcp').registerMcpCommand },
 ];
 
 const program = new Command()

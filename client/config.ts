@@ -85,6 +85,8 @@ export interface StackFile {
   readonly keys?: { readonly keysetFile: string; readonly developmentOperatorKey?: string; readonly keyDir?: string };
   /** Names of the policies the stack's worker loaded (what `policyRef` and `--policy` may name). */
   readonly policyNames?: readonly string[];
+  /** The gateway agents use (HTTP API under `/v1`, MCP at `mcpUrl`). */
+  readonly gateway?: { readonly url: string; readonly mcpUrl?: string };
 }
 
 /** Thrown when a variable is set to something unusable. */

@@ -23,6 +23,7 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
   examples: 2,
   worker: 2,
   approvals: 2,
+  gateway: 2,
   client: 1,
   workflows: 1,
   activities: 1,

@@ -1,7 +1,7 @@
 /**
  * `gatehouse start` (what `npm start` runs): the whole stack on embedded defaults — Temporal dev
- * server, PostgreSQL, migrations, the worker, and the Slack approvals app when credentials are
- * set — in one process tree. Prints what runs where; the first Ctrl-C (SIGINT) or SIGTERM stops
+ * server, PostgreSQL, migrations, the worker, the gateway (HTTP API and MCP on 127.0.0.1), and the
+ * Slack approvals app when credentials are set — in one process tree. Prints what runs where; the first Ctrl-C (SIGINT) or SIGTERM stops
  * everything in reverse order, also during start-up; a second one kills what is left at once.
  *
  * Keys: without `GATEHOUSE_KEYS` it makes development keys once under `.data/keys/` and registers
@@ -22,7 +22,7 @@ interface StartOptions {
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run the whole stack on embedded defaults: temporal, postgres, the worker (and slack approvals when configured)')
+    .description('run the whole stack on embedded defaults: temporal, postgres, the worker, the gateway (and slack approvals when configured)')
     .option('--policy <file>', 'policy document the worker enforces (default: policies/examples/production.yaml)')
     .option('--ui-port <port>', 'preferred port of the temporal web ui (default: 8233, another free port when taken)')
     .option('--no-worker', 'start the servers and migrations only')

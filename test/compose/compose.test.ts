@@ -83,7 +83,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds the worker, the approvals app and the sample seed from the Dockerfile, each running a file that exists', () => {
-    assert.deepEqual(gatehouseServices.map(([n]) => n).sort(), ['gatehouse-approvals', 'gatehouse-worker', 'sample-seed']);
+    assert.deepEqual(gatehouseServices.map(([n]) => n).sort(), ['gatehouse-approvals', 'gatehouse-gateway', 'gatehouse-worker', 'sample-seed']);
     for (const [name, s] of gatehouseServices) {
       assert.ok(existsSync(join(root, s.build!.context, s.build!.dockerfile)), `service \`${name}\`: dockerfile missing`);
       const command = s.command ?? [];
@@ -93,6 +93,7 @@ describe('docker-compose.yml', () => {
       assert.ok(existsSync(join(root, entry)), `service \`${name}\`: entry \`${entry}\` does not exist`);
     }
     assert.equal(service('gatehouse-worker').command?.[3], 'worker/main.ts');
+    assert.equal(service('gatehouse-gateway').command?.[3], 'gateway/main.ts');
   });
 
   it('configures Gatehouse only by the environment variables client/config.ts reads, wired to the right services', async () => {
@@ -137,8 +138,8 @@ describe('docker-compose.yml', () => {
     assert.equal(compose.secrets['gatehouse-keyset']?.file, './keys/keyset.json');
   });
 
-  it('gives the worker and the approvals app the keyset as a secret, in production mode', () => {
-    for (const name of ['gatehouse-worker', 'gatehouse-approvals']) {
+  it('gives the worker, the gateway and the approvals app the keyset as a secret, in production mode', () => {
+    for (const name of ['gatehouse-worker', 'gatehouse-gateway', 'gatehouse-approvals']) {
       const s = service(name);
       assert.equal(s.environment.GATEHOUSE_ENV, 'production', `\`${name}\` refuses development keys`);
       assert.equal(s.environment.GATEHOUSE_KEYS, '/run/secrets/gatehouse-keyset', `\`${name}\` reads the mounted keyset`);
@@ -166,6 +167,24 @@ describe('docker-compose.yml', () => {
     const worker = service('gatehouse-worker');
     for (const dep of ['temporal', 'audit-db', 'production-db']) {
       assert.equal(worker.dependsOn[dep], 'service_healthy', `the worker waits for \`${dep}\``);
+    }
+  });
+
+  it('runs the gateway after the worker, on loopback unless told otherwise, with its limits from the environment', () => {
+    const gateway = service('gatehouse-gateway');
+    for (const dep of ['temporal', 'audit-db', 'gatehouse-worker']) assert.equal(gateway.dependsOn[dep], 'service_healthy', `the gateway waits for \`${dep}\``);
+    assert.equal(gateway.dependsOn['audit-db-init'], 'service_completed_successfully');
+    assert.deepEqual(gateway.ports, ['127.0.0.1:8080:8080']);
+    assert.equal(gateway.environment.GATEHOUSE_GATEWAY_PORT, '8080');
+    assert.equal(gateway.environment.GATEHOUSE_GATEWAY_HOST, '0.0.0.0');
+    assert.ok(gateway.healthcheck?.test.some((t) => t.includes('/healthz')), 'the health check asks /healthz');
+    const published = loadComposeFile(composePath, { ...MINIMAL_ENV, GATEHOUSE_GATEWAY_PUBLISH: '8443', GATEHOUSE_GATEWAY_RATE: '5' }).services['gatehouse-gateway']!;
+    assert.deepEqual(published.ports, ['8443:8080']);
+    assert.equal(published.environment.GATEHOUSE_GATEWAY_RATE, '5');
+    const startSource = readFileSync(join(root, 'gateway', 'start.ts'), 'utf8');
+    for (const key of ['GATEHOUSE_GATEWAY_HOST', 'GATEHOUSE_GATEWAY_PORT', 'GATEHOUSE_GATEWAY_RATE', 'GATEHOUSE_GATEWAY_BURST', 'GATEHOUSE_GATEWAY_MAX_SESSIONS']) {
+      assert.ok(key in gateway.environment, `the gateway service does not set \`${key}\``);
+      assert.ok(startSource.includes(key), `gateway/start.ts does not read \`${key}\``);
     }
   });
 

@@ -3,7 +3,8 @@
  * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken),
  * an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
  * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
- * credentials, the approvals app. `TEMPORAL_ADDRESS` / `DATABASE_URL` /
+ * credentials, the approvals app, and the gateway (HTTP API and MCP on 127.0.0.1, `GATEHOUSE_GATEWAY_PORT`
+ * or a free port). `TEMPORAL_ADDRESS` / `DATABASE_URL` /
  * `GATEHOUSE_PRODUCTION_DATABASE_URL` use real deployments instead of the embedded servers.
  * Keys: `GATEHOUSE_KEYS` names the keyset the worker trusts; without it the stack makes
  * development keys once under `.data/keys/` (`dev-keys.ts`), which `GATEHOUSE_ENV=production`
@@ -20,7 +21,10 @@ import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../../activities/slack-client';
 import pg from 'pg';
 import { seedSampleProduction } from '../../activities/tools/sample/seed';
+import { createSampleCatalog } from '../../activities/tools/sample';
 import { createApprovalsApp } from '../../approvals/app';
+import { RevocationStore } from '../../audit/credentials';
+import { startGateway } from '../../gateway/start';
 import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
 import { openRuntimePool } from '../../audit/roles';
@@ -282,7 +286,20 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
     checkAbort();
 
-    // 7. The stack file, last: its presence means "everything above is up".
+    // 7. The gateway: the agents' front door (HTTP API and MCP), with its own Temporal client.
+    const gateway = await startGateway({
+      temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security },
+      keyset: trust.keyset,
+      revocations: new RevocationStore(runtimePool),
+      catalog: createSampleCatalog({ productionPool }),
+      env,
+    });
+    stoppers.push({ name: 'gateway', stop: () => gateway.close() });
+    parts.push({ name: 'gateway', where: gateway.url });
+    parts.push({ name: 'mcp', where: gateway.mcpUrl });
+    checkAbort();
+
+    // 8. The stack file, last: its presence means "everything above is up".
     const stackFile: StackFile = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
@@ -294,6 +311,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       approvals,
       keys: trust.keys,
       policyNames: [DEFAULT_POLICY_NAME, ...Object.keys(named)],
+      gateway: { url: gateway.url, mcpUrl: gateway.mcpUrl },
     };
     parts.push({ name: 'keys', where: `${trust.keys.keysetFile}${trust.keys.developmentOperatorKey ? ' (development keys: refused in production)' : ' (GATEHOUSE_KEYS)'}` });
     await mkdir(dirname(file), { recursive: true });

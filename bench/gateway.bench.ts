@@ -1,0 +1,140 @@
+/**
+ * `npm run bench:gateway`: what the gateway adds to a proposal. The same autonomous proposal
+ * (`volumes.list`) through the gateway (HTTP/1.1 keep-alive, Node's fetch) and through the
+ * Temporal client directly, in one run against one worker: latency of sequential calls
+ * (interleaved, so both paths see the same server), and proposals per second over 50 concurrent
+ * sessions each. Last line: one JSON object.
+ */
+import { randomBytes } from 'node:crypto';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { createSampleCatalog, seedSampleProduction } from '../activities/tools/sample';
+import { RevocationStore } from '../audit/credentials';
+import { Gatehouse, type SessionHandle } from '../client';
+import { startGateway } from '../gateway/start';
+import { parsePolicy } from '../policies';
+import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
+import { createTestDatabase, getTestServers } from '../test/support/servers';
+import { testTrust } from '../test/support/trust';
+
+const TOOL = 'volumes.list';
+const CALLS = Number(process.env.BENCH_CALLS ?? 300);
+const SESSIONS = 50;
+const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
+const INTENT = 'list volumes and where they are mounted';
+
+const POLICY = (() => {
+  const parsed = parsePolicy({
+    name: 'bench',
+    budget: { windowMinutes: 30, actions: 100_000, writes: 100_000, critical: 100, readOnlyAt: 1 },
+    rateLimits: { perTool: { max: 100_000, perSeconds: 1 }, perSession: { max: 100_000, perSeconds: 1 } },
+    intent: { reviewBelow: 0, decay: 0.8 },
+  });
+  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.data;
+})();
+
+function pct(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round((sorted[i] ?? 0) * 100) / 100;
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const servers = await getTestServers();
+  const audit = await createTestDatabase('bench_gateway_audit');
+  const production = await createTestDatabase('bench_gateway_prod');
+  await seedSampleProduction(production.pool);
+  const trust = testTrust();
+  const taskQueue = `bench-gateway-${randomBytes(4).toString('hex')}`;
+  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
+  const worker = await createGatehouseWorker({
+    connection,
+    namespace: servers.namespace,
+    taskQueue,
+    auditPool: audit.pool,
+    catalog: createSampleCatalog({ productionPool: production.pool }),
+    policy: POLICY,
+    keyset: trust.keyset,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200 },
+  });
+  const running = worker.run();
+  const temporal = { address: servers.temporalAddress, namespace: servers.namespace, taskQueue };
+  const gateway = await startGateway({ temporal, keyset: trust.keyset, revocations: new RevocationStore(audit.pool), port: 0, env: {}, limits: { requestsPerSecond: 1e6, burst: 1e6, openSessions: 1e6 } });
+  const direct = await Gatehouse.connect(temporal);
+
+  const http = async (token: string, method: string, path: string, body: unknown): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await fetch(`${gateway.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = await res.json();
+    if (res.status >= 300) throw new Error(`gateway ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const proposal = { tool: TOOL, args: {}, reasoning: 'list volumes' };
+  const viaGateway = async (token: string, sessionId: string) => {
+    const r = await http(token, 'POST', `/v1/sessions/${sessionId}/proposals`, proposal);
+    if (r.status !== 'executed') throw new Error(`gateway call ${r.status}`);
+  };
+  const viaClient = async (s: SessionHandle) => {
+    const r = await s.propose(proposal);
+    if (r.status !== 'executed') throw new Error(`direct call ${r.status}`);
+  };
+
+  try {
+    // Latency: one session per path, calls interleaved, 20 warm-up calls each.
+    const token = await trust.credential('bench-agent', 'bench');
+    const directSession = await direct.startSession({ credential: token, intent: INTENT });
+    const gatewaySession = (await http(token, 'POST', '/v1/sessions', { intent: INTENT })).sessionId as string;
+    for (let i = 0; i < 20; i++) {
+      await viaClient(directSession);
+      await viaGateway(token, gatewaySession);
+    }
+    const d: number[] = [];
+    const g: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      d.push(await timed(() => viaClient(directSession)));
+      g.push(await timed(() => viaGateway(token, gatewaySession)));
+    }
+    d.sort((a, b) => a - b);
+    g.sort((a, b) => a - b);
+
+    // Throughput: 50 sessions per path, PER_SESSION sequential proposals in each, all at once.
+    const tokens = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => trust.credential(`bench-${i}`, 'bench')));
+    const directSessions = await Promise.all(tokens.map((t) => direct.startSession({ credential: t, intent: INTENT })));
+    const directSeconds = (await timed(() => Promise.all(directSessions.map(async (s) => { for (let k = 0; k < PER_SESSION; k++) await viaClient(s); })).then(() => undefined))) / 1000;
+    const gatewaySessions = await Promise.all(tokens.map(async (t) => ({ t, id: (await http(t, 'POST', '/v1/sessions', { intent: INTENT })).sessionId as string })));
+    const gatewaySeconds = (await timed(() => Promise.all(gatewaySessions.map(async (s) => { for (let k = 0; k < PER_SESSION; k++) await viaGateway(s.t, s.id); })).then(() => undefined))) / 1000;
+
+    const calls = SESSIONS * PER_SESSION;
+    const figures = {
+      direct_p50_ms: pct(d, 50),
+      gateway_p50_ms: pct(g, 50),
+      gateway_p99_ms: pct(g, 99),
+      added_p50_ms: Math.round((pct(g, 50) - pct(d, 50)) * 100) / 100,
+      direct_per_s: Math.round(calls / directSeconds),
+      gateway_per_s: Math.round(calls / gatewaySeconds),
+    };
+    process.stdout.write(`server: temporal dev server (in memory) at ${servers.temporalAddress}; one in-process worker and gateway; ${CALLS} sequential \`${TOOL}\` proposals per path after 20 warm-up, interleaved; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals per path\n`);
+    process.stdout.write(`direct: p50 ${pct(d, 50)} ms, p99 ${pct(d, 99)} ms, ${figures.direct_per_s}/s; gateway: p50 ${figures.gateway_p50_ms} ms, p99 ${figures.gateway_p99_ms} ms, ${figures.gateway_per_s}/s\n`);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    await gateway.close();
+    await direct.close();
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await audit.drop();
+    await production.drop();
+  }
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+/**
+ * Maps the Gatehouse client's typed errors (and Temporal's) to problems. Anything unknown is
+ * rethrown and answered as a 500 by the server's error handler.
+ */
+import { WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  InvalidProposalError,
+  SessionClosedError,
+  SessionExistsError,
+  SessionNotFoundError,
+  SessionStartRefusedError,
+  SubAgentDeniedError,
+  mapSessionError,
+} from '../client';
+import { Problem } from './problems';
+
+/** The problem for an error of a call on session `sessionId`. */
+export function toProblem(sessionId: string, err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  let mapped: unknown = err;
+  try {
+    mapSessionError(sessionId, err);
+  } catch (e) {
+    mapped = e;
+  }
+  if (mapped instanceof SessionNotFoundError) return new Problem('not-found', `no session \`${sessionId}\``);
+  if (mapped instanceof SessionClosedError) return new Problem('session-closed', mapped.message);
+  if (mapped instanceof SessionExistsError) return new Problem('session-exists', mapped.message);
+  if (mapped instanceof InvalidProposalError) return new Problem('invalid-proposal', mapped.message);
+  if (mapped instanceof SessionStartRefusedError) return new Problem('start-refused', mapped.message, mapped.rule ? { rule: mapped.rule } : {});
+  if (mapped instanceof SubAgentDeniedError) return new Problem('start-refused', mapped.message, { result: mapped.result });
+  if (mapped instanceof WorkflowUpdateFailedError && mapped.cause instanceof ApplicationFailure) {
+    return new Problem('invalid-proposal', mapped.cause.message);
+  }
+  // gRPC UNAVAILABLE (14): the gateway cannot reach Temporal right now.
+  if (isGrpcServiceError(mapped) && mapped.code === 14) return new Problem('unavailable', 'temporal is unreachable: try again shortly', {}, 5);
+  throw mapped;
+}

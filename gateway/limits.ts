@@ -1,0 +1,65 @@
+/**
+ * Per-agent limits: a token bucket of requests (a burst of `burst`, refilled at `perSecond`) and
+ * a cap on the agent's open sessions (counted in Temporal's visibility store, so every gateway
+ * replica and a restart see the same number). Both answer 429 with `Retry-After`.
+ */
+import { Problem } from './problems';
+
+export interface GatewayLimits {
+  /** Requests per second per agent, sustained. @default 50 */
+  readonly requestsPerSecond: number;
+  /** Requests per agent allowed at once above the sustained rate. @default 100 */
+  readonly burst: number;
+  /** Open (running) sessions per agent. @default 20 */
+  readonly openSessions: number;
+  /** Largest request body in bytes (a proposal is capped at 64 KiB by the workflow too). @default 65536 */
+  readonly bodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 64 * 1024 };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** One token bucket per agent. */
+export class RateLimiter {
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  /** Takes one token for `agentId`; throws a 429 problem with the seconds until the next one. */
+  take(agentId: string): void {
+    const now = this.now();
+    const b = this.#buckets.get(agentId) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    this.#buckets.set(agentId, b);
+    if (b.tokens < 1) {
+      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
+      throw new Problem('rate-limited', `agent \`${agentId}\` is over ${this.perSecond} requests per second`, { limit: this.perSecond, burst: this.burst }, retryAfter);
+    }
+    b.tokens -= 1;
+    if (this.#buckets.size > 100_000) this.#forgetFull(now);
+  }
+
+  /** Drops buckets that have refilled completely (they hold no information). */
+  #forgetFull(now: number): void {
+    for (const [agent, b] of this.#buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.#buckets.delete(agent);
+    }
+  }
+}
+
+/** Throws a 429 problem when `agentId` already has `cap` open sessions. */
+export async function checkOpenSessions(agentId: string, cap: number, countOpen: (agentId: string) => Promise<number>): Promise<void> {
+  const open = await countOpen(agentId);
+  if (open >= cap) {
+    throw new Problem('too-many-sessions', `agent \`${agentId}\` has ${open} open sessions, the most it may have: end one first`, { limit: cap }, 5);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The gateway process: `node --import tsx gateway/main.ts` (docker-compose's `gatehouse-gateway`).
+ * Everything comes from the environment: the Temporal settings of `client/config.ts`,
+ * `DATABASE_URL` (the revocation list), `GATEHOUSE_KEYS` (required: the operator keys that sign
+ * agent credentials), `GATEHOUSE_ENV=production`, and the `GATEHOUSE_GATEWAY_*` variables of
+ * `start.ts` (port 8080 unless `GATEHOUSE_GATEWAY_PORT` says otherwise).
+ */
+import pg from 'pg';
+import { createSampleCatalog } from '../activities/tools/sample';
+import { RevocationStore } from '../audit/credentials';
+import { loadConfig, temporalSecurity } from '../client/config';
+import { loadKeysetFile } from '../client/trust/keyset-file';
+import { GatewayConfigError, startGateway } from './start';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new GatewayConfigError('`DATABASE_URL` is not set and no running stack was found');
+  const keysFile = process.env.GATEHOUSE_KEYS;
+  if (!keysFile) throw new GatewayConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file whose operator keys sign agent credentials');
+  const keyset = loadKeysetFile(keysFile, { production: process.env.GATEHOUSE_ENV === 'production' });
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  pool.on('error', () => undefined);
+  // The catalog only lists the tools (MCP `tools/list`); nothing runs on its pool here.
+  const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl ?? config.databaseUrl, max: 1 });
+  productionPool.on('error', () => undefined);
+  const security = temporalSecurity(config);
+  const gateway = await startGateway({
+    temporal: { address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, ...security },
+    keyset,
+    revocations: new RevocationStore(pool),
+    catalog: createSampleCatalog({ productionPool }),
+    port: process.env.GATEHOUSE_GATEWAY_PORT ? undefined : 8080,
+  });
+  process.stdout.write(`gatehouse gateway: ${gateway.url} (task queue ${config.taskQueue} on ${config.temporalAddress})\n`);
+  const stop = async () => {
+    await gateway.close();
+    await Promise.all([pool.end(), productionPool.end()]);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gatehouse gateway: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

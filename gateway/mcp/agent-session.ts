@@ -1,0 +1,169 @@
+/**
+ * One MCP session's Gatehouse session: the intent, the session started with the caller's
+ * credential once the intent is known, and proposals one at a time, in order.
+ *
+ * Intent: until the agent declared one (`gatehouse_declare_intent` or the `X-Gatehouse-Intent`
+ * header) no session exists and every catalog call is refused with a tool error saying to declare
+ * it — reads included, because a session started under a placeholder intent could not take the
+ * real one later, and a second session would split the history forbidden transitions are checked on.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
+import { proposeUpdate, type ProposeResult, type SessionProposal } from '../../workflows/contract';
+import type { McpCaller } from './caller';
+import { HeldCalls } from './held';
+import { heldResult, NO_INTENT_MESSAGE, outcomeResult, refusal } from './outcome';
+import { AWAIT_APPROVAL_TOOL } from './tools';
+import { within } from './wait';
+
+export interface AgentSessionOptions {
+  readonly gatehouse: Gatehouse;
+  /** How long a call waits for its outcome before answering "held for approval". */
+  readonly holdWaitMs: number;
+  /** How often `gatehouse_await_approval` sends a progress notification. */
+  readonly progressEveryMs: number;
+}
+
+/** Reports progress of a long wait to the MCP client (a no-op without a progressToken). */
+export type Progress = (elapsedSeconds: number, message: string) => void;
+
+const MAX_INTENT = 2000;
+/** How often a call past its hold wait checks whether it now waits for a person. */
+const STILL_RUNNING_POLL_MS = 500;
+
+export class AgentSession {
+  readonly caller: McpCaller;
+  readonly #o: AgentSessionOptions;
+  #intent: string | undefined;
+  #session: Promise<SessionHandle> | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly #held = new HeldCalls();
+
+  constructor(caller: McpCaller, options: AgentSessionOptions) {
+    this.caller = caller;
+    this.#o = options;
+  }
+
+  get intent(): string | undefined {
+    return this.#intent;
+  }
+
+  /** The Gatehouse session id, once started. */
+  async sessionId(): Promise<string | undefined> {
+    return this.#session ? (await this.#session.catch(() => undefined))?.sessionId : undefined;
+  }
+
+  /** The `X-Gatehouse-Intent` header: declares the intent if none is yet; the session starts on first use. */
+  intentFromHeader(value: string): void {
+    const intent = value.trim();
+    if (this.#intent === undefined && intent.length > 0 && intent.length <= MAX_INTENT) this.#intent = intent;
+  }
+
+  /** `gatehouse_declare_intent`: fixes the intent and starts the session now (a refused start is reported here). */
+  async declareIntent(args: Record<string, unknown>): Promise<CallToolResult> {
+    const intent = typeof args.intent === 'string' ? args.intent.trim() : '';
+    if (intent.length < 3 || intent.length > MAX_INTENT) return refusal('intent.invalid', `\`intent\` must be a sentence of 3 to ${MAX_INTENT} characters`);
+    if (this.#session && this.#intent !== intent) {
+      return refusal('intent.declared', `this session's intent is already \`${this.#intent ?? ''}\` and cannot change; open a new MCP session for another task`);
+    }
+    this.#intent ??= intent;
+    if (this.#intent !== intent) return refusal('intent.declared', `this session's intent is already \`${this.#intent}\` (from the X-Gatehouse-Intent header) and cannot change`);
+    const started = await this.#start();
+    if ('refused' in started) return started.refused;
+    const text = `Intent declared; Gatehouse session \`${started.handle.sessionId}\` started. Every call is now checked against: ${intent}`;
+    return { content: [{ type: 'text', text }], structuredContent: { status: 'declared', sessionId: started.handle.sessionId, intent } };
+  }
+
+  /** `tools/call` of a catalog tool: a proposal. */
+  call(tool: string, args: Record<string, unknown>, reasoning: string): Promise<CallToolResult> {
+    // One at a time, in the order they arrived: the workflow handles them in order anyway.
+    const next = this.#tail.then(() => this.#propose(tool, args, reasoning));
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async #propose(tool: string, args: Record<string, unknown>, reasoning: string): Promise<CallToolResult> {
+    if (this.#intent === undefined) return refusal('intent.undeclared', NO_INTENT_MESSAGE);
+    const open = this.#held.open();
+    if (open) {
+      return refusal('session.awaiting-approval', `\`${open.tool}\` is held for approval \`${open.approvalId}\`, and a session handles its calls in order: call \`${AWAIT_APPROVAL_TOOL}\` with {"approvalId": "${open.approvalId}"} first`, { approvalId: open.approvalId });
+    }
+    const started = await this.#start();
+    if ('refused' in started) return started.refused;
+    const handle = started.handle;
+    const proposal: SessionProposal = { tool, args, reasoning };
+    try {
+      const before = new Set((await handle.state()).pendingApprovals.map((p) => p.approvalId));
+      const update = await handle.workflow.startUpdate(proposeUpdate, { args: [proposal], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: `mcp-${randomUUID()}` });
+      const result = update.result();
+      let waited = await within(result, this.#o.holdWaitMs);
+      // Past the hold wait: answer "held" once the call is waiting for a person; a call that is not
+      // (a long tool, a paused session) is waited for until it ends.
+      while (!waited.done) {
+        const view = await handle.state();
+        const held = view.pendingApprovals.filter((p) => p.tool === tool && !before.has(p.approvalId)).at(-1);
+        if (held) {
+          this.#held.add(held.approvalId, tool, result);
+          return heldResult(held);
+        }
+        waited = await within(result, STILL_RUNNING_POLL_MS);
+      }
+      return outcomeResult(waited.value);
+    } catch (err) {
+      return this.#sessionError(handle.sessionId, err);
+    }
+  }
+
+  /** `gatehouse_await_approval`: waits up to `timeoutSeconds` for a held call's outcome. */
+  async awaitApproval(approvalId: string, timeoutSeconds: number, progress: Progress | undefined, signal: AbortSignal): Promise<CallToolResult> {
+    const call = this.#held.get(approvalId);
+    if (!call) return refusal('approval.unknown', `no call of this MCP session is held for approval \`${approvalId}\``);
+    const started = Date.now();
+    const tick = progress ? () => progress((Date.now() - started) / 1000, `waiting for a person to decide on \`${call.tool}\` (approval \`${approvalId}\`)`) : undefined;
+    const waited = await within(call.outcome, timeoutSeconds * 1000, { signal, tickMs: this.#o.progressEveryMs, ...(tick ? { onTick: tick } : {}) });
+    if (!waited.done) {
+      const text = `still held for approval \`${approvalId}\` after ${timeoutSeconds} s: nobody has decided yet. Call \`${AWAIT_APPROVAL_TOOL}\` again to keep waiting.`;
+      return { content: [{ type: 'text', text }], structuredContent: { status: 'held', approvalId, tool: call.tool } };
+    }
+    if (waited.value.result) return outcomeResult(waited.value.result);
+    const sessionId = (await this.sessionId()) ?? approvalId;
+    return this.#sessionError(sessionId, waited.value.error);
+  }
+
+  /** Ends the Gatehouse session (after every earlier proposal); nothing to do if none started. */
+  async end(reason: string): Promise<void> {
+    const handle = this.#session ? await this.#session.catch(() => undefined) : undefined;
+    await handle?.end({ reason });
+  }
+
+  async #start(): Promise<{ readonly handle: SessionHandle } | { readonly refused: CallToolResult }> {
+    const intent = this.#intent;
+    if (intent === undefined) return { refused: refusal('intent.undeclared', NO_INTENT_MESSAGE) };
+    this.#session ??= this.#o.gatehouse.startSession({ credential: this.caller.token, agentId: this.caller.agentId, owner: this.caller.owner, intent });
+    try {
+      return { handle: await this.#session };
+    } catch (err) {
+      // A refused start is final for this MCP session's attempt; a later call may try again.
+      this.#session = undefined;
+      if (err instanceof SessionStartRefusedError) return { refused: refusal(err.rule ?? 'start.refused', `Gatehouse refused to start the session: ${err.message}`) };
+      throw err;
+    }
+  }
+
+  #sessionError(sessionId: string, err: unknown): CallToolResult {
+    let typed: unknown = err;
+    try {
+      mapSessionError(sessionId, err);
+    } catch (mapped) {
+      typed = mapped;
+    }
+    if (typed instanceof InvalidProposalError) return refusal('proposal.invalid', typed.message);
+    if (typed instanceof SessionClosedError) return refusal('session.closed', `${typed.message}; open a new MCP session to go on`);
+    if (typed instanceof SessionNotFoundError) return refusal('session.not-found', typed.message);
+    throw err;
+  }
+}
+
+

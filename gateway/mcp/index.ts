@@ -1,0 +1,113 @@
+/**
+ * MCP on the gateway: Streamable HTTP at `/mcp` (`@modelcontextprotocol/sdk`). Every request is
+ * authenticated with the agent credential (`Authorization: Bearer …`, the gateway's
+ * `authenticate`); an MCP session belongs to the agent that initialized it, and is one Gatehouse
+ * session, started with that agent's credential once its intent is declared.
+ *
+ * ```ts
+ * registerMcp(app, { gatehouse: deps.client, tools: deps.catalog?.tools() ?? [] });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Gatehouse } from '../../client';
+import { authenticate as gatewayAuthenticate } from '../auth';
+import { Problem } from '../problems';
+import { AgentSession } from './agent-session';
+import type { McpCaller } from './caller';
+import { createMcpServer } from './mcp-server';
+import { McpSessions, type McpSessionEntry } from './registry';
+import type { McpToolInfo } from './tools';
+
+export type { McpCaller } from './caller';
+export type { McpToolInfo } from './tools';
+export { REASONING_META_KEY } from './mcp-server';
+
+export const MCP_PATH = '/mcp';
+/** Header with which a client may declare the session's intent (instead of `gatehouse_declare_intent`). */
+export const INTENT_HEADER = 'x-gatehouse-intent';
+
+export interface McpDeps {
+  /** The gateway's Temporal client: sessions start with each caller's own credential. */
+  readonly gatehouse: Gatehouse;
+  /** The catalog's tools (`catalog.tools()`): what `tools/list` shows. */
+  readonly tools: readonly McpToolInfo[];
+  /** Verifies the bearer credential; throws a 401 `Problem`. @default the gateway's `authenticate` */
+  readonly authenticate?: (request: FastifyRequest) => Promise<McpCaller>;
+  /** How long a `tools/call` waits for its outcome before answering "held for approval". @default `GATEHOUSE_MCP_HOLD_SECONDS` (20) × 1000 */
+  readonly holdWaitMs?: number;
+  /** Progress notification period of `gatehouse_await_approval`. @default 5 000 */
+  readonly progressEveryMs?: number;
+  /** An MCP session unused this long is closed and its Gatehouse session ended. @default 30 minutes */
+  readonly idleMs?: number;
+}
+
+export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
+  const authenticate = deps.authenticate ?? gatewayAuthenticate;
+  const sessions = new McpSessions(deps.idleMs ?? 30 * 60_000);
+  const holdWaitMs = deps.holdWaitMs ?? secondsFromEnv('GATEHOUSE_MCP_HOLD_SECONDS', 20) * 1000;
+  const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000 };
+  app.addHook('onClose', async () => sessions.closeAll());
+
+  function open(caller: McpCaller): McpSessionEntry {
+    const session = new AgentSession(caller, sessionOptions);
+    const server = createMcpServer(session, deps.tools);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => sessions.add(id, entry),
+    });
+    const entry: McpSessionEntry = { transport, server, session, lastUsed: Date.now() };
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.remove(transport.sessionId);
+    };
+    return entry;
+  }
+
+  async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const caller = await authenticate(request);
+    const id = header(request, 'mcp-session-id');
+    let entry: McpSessionEntry;
+    if (id !== undefined) {
+      const found = sessions.get(id);
+      if (!found) throw new Problem('not-found', `no MCP session \`${id}\` (it ended, or the gateway restarted): initialize a new one`);
+      if (found.session.caller.agentId !== caller.agentId) throw new Problem('forbidden', `MCP session \`${id}\` belongs to another agent`);
+      entry = found;
+    } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
+      entry = open(caller);
+      await entry.server.connect(entry.transport);
+    } else {
+      await reply.code(400).send({ jsonrpc: '2.0', error: { code: -32000, message: 'no `mcp-session-id` header: start with an `initialize` request' }, id: null });
+      return;
+    }
+    const intent = header(request, INTENT_HEADER);
+    if (intent !== undefined) entry.session.intentFromHeader(intent);
+    entry.lastUsed = Date.now();
+    reply.hijack();
+    await entry.transport.handleRequest(request.raw, reply.raw, request.body);
+    // The client ended the MCP session: end its Gatehouse session too (after every earlier proposal).
+    if (request.method === 'DELETE' && reply.raw.statusCode < 300) {
+      void entry.session.end('MCP session closed by the client').catch((err: unknown) => app.log.warn({ err }, 'ending the Gatehouse session of a closed MCP session failed'));
+    }
+  }
+
+  app.post(MCP_PATH, handle);
+  app.get(MCP_PATH, handle);
+  app.delete(MCP_PATH, handle);
+  return sessions;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** A whole number of seconds from the environment, or the default; a bad value is an error. */
+function secondsFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 55) throw new Error(`\`${name}\` must be a whole number of seconds from 1 to 55, got \`${text}\``);
+  return n;
+}

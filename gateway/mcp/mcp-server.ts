@@ -1,0 +1,48 @@
+/**
+ * The SDK `Server` of one MCP session: `tools/list` and `tools/call`, wired to its
+ * {@link AgentSession}. Catalog calls become proposals; Gatehouse's two tools declare the
+ * intent and wait for held calls.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AgentSession, Progress } from './agent-session';
+import { refusal } from './outcome';
+import { AWAIT_APPROVAL_TOOL, DECLARE_INTENT_TOOL, DEFAULT_AWAIT_SECONDS, MAX_AWAIT_SECONDS, listTools, type McpToolInfo } from './tools';
+
+/** `_meta` key under which a client may send the reasoning for a call (recorded with the proposal). */
+export const REASONING_META_KEY = 'gatehouse/reasoning';
+
+export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' } as const;
+
+const INSTRUCTIONS = `Every tool here is gated by Gatehouse. First call \`${DECLARE_INTENT_TOOL}\` with what you are going to do. A call then runs, is refused by policy (a tool error naming the rules), or is held for a person's approval: then call \`${AWAIT_APPROVAL_TOOL}\` with the approval id to wait for its outcome.`;
+
+export function createMcpServer(session: AgentSession, tools: readonly McpToolInfo[]): Server {
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const listed = listTools(tools);
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const { name } = request.params;
+    const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+    if (name === DECLARE_INTENT_TOOL) return session.declareIntent(args);
+    if (name === AWAIT_APPROVAL_TOOL) {
+      const approvalId = args.approvalId;
+      const timeout = args.timeoutSeconds ?? DEFAULT_AWAIT_SECONDS;
+      if (typeof approvalId !== 'string' || approvalId === '') return refusal('arguments.invalid', '`approvalId` must be the id a held call returned');
+      if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > MAX_AWAIT_SECONDS) {
+        return refusal('arguments.invalid', `\`timeoutSeconds\` must be a whole number from 1 to ${MAX_AWAIT_SECONDS}`);
+      }
+      const token = request.params._meta?.progressToken;
+      const progress: Progress | undefined =
+        token === undefined
+          ? undefined
+          : (elapsed, message) => {
+              void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, message } }).catch(() => undefined);
+            };
+      return session.awaitApproval(approvalId, timeout, progress, extra.signal);
+    }
+    const meta = request.params._meta as Record<string, unknown> | undefined;
+    const reasoning = typeof meta?.[REASONING_META_KEY] === 'string' ? (meta[REASONING_META_KEY] as string) : '';
+    return session.call(name, args, reasoning);
+  });
+  return server;
+}

@@ -1,0 +1,60 @@
+/**
+ * Open MCP sessions of this gateway process, by MCP session id: the transport, the SDK server,
+ * the Gatehouse session behind it and the agent it belongs to. A session idle for longer than
+ * `idleMs` is closed and its Gatehouse session ended.
+ */
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { AgentSession } from './agent-session';
+
+export interface McpSessionEntry {
+  readonly transport: StreamableHTTPServerTransport;
+  readonly server: Server;
+  readonly session: AgentSession;
+  lastUsed: number;
+}
+
+export class McpSessions {
+  readonly #entries = new Map<string, McpSessionEntry>();
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor(readonly idleMs: number) {
+    this.#sweep = setInterval(() => void this.#closeIdle(), Math.min(idleMs, 60_000));
+    this.#sweep.unref();
+  }
+
+  get(id: string): McpSessionEntry | undefined {
+    return this.#entries.get(id);
+  }
+
+  add(id: string, entry: McpSessionEntry): void {
+    this.#entries.set(id, entry);
+  }
+
+  /** Forgets a session whose transport closed (after a DELETE, or on shutdown). */
+  remove(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Closes every transport (gateway shutdown): the Gatehouse sessions stay, durable in Temporal. */
+  async closeAll(): Promise<void> {
+    clearInterval(this.#sweep);
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.allSettled(entries.map((e) => e.transport.close()));
+  }
+
+  async #closeIdle(): Promise<void> {
+    const now = Date.now();
+    for (const [id, e] of this.#entries) {
+      if (now - e.lastUsed < this.idleMs) continue;
+      this.#entries.delete(id);
+      await e.transport.close().catch(() => undefined);
+      await e.session.end('MCP session idle').catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The `/v1` routes, as one table: method, path, the zod schemas of what they take, and the
+ * handler. The server registers exactly these, and the OpenAPI document is generated from them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeAny, z } from 'zod';
+import { endUpdate, proposeUpdate, spawnChildUpdate, type ProposeResult, type SessionSummary, type SpawnChildResult } from '../workflows/contract';
+import type { GatewayLimits } from './limits';
+import { checkOpenSessions } from './limits';
+import { Problem } from './problems';
+import {
+  endSchema,
+  haltSchema,
+  pendingSchema,
+  proposalParamsSchema,
+  proposalSchema,
+  sessionCreatedSchema,
+  sessionParamsSchema,
+  spawnChildSchema,
+  startSessionSchema,
+  waitQuerySchema,
+} from './schemas';
+import type { GatewaySessions, Outcome } from './sessions';
+
+/** One route: what it takes (zod), what it answers, and what it does. */
+export interface RouteSpec<P extends ZodTypeAny = ZodTypeAny, Q extends ZodTypeAny = ZodTypeAny, B extends ZodTypeAny = ZodTypeAny> {
+  readonly method: 'GET' | 'POST';
+  /** OpenAPI-style path (`{id}`); fastify's is derived from it. */
+  readonly path: string;
+  readonly summary: string;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  /** Status → description (and schema where one is defined). */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodTypeAny }>>;
+  readonly handler: (ctx: RouteContext, input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }) => Promise<{ status: number; body: unknown }>;
+}
+
+export interface RouteContext {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly sessions: GatewaySessions;
+  readonly limits: GatewayLimits;
+}
+
+function route<P extends ZodTypeAny, Q extends ZodTypeAny, B extends ZodTypeAny>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** 200 with the outcome, or 202 with where to read it later. */
+function answer<T>(outcome: Outcome<T>): { status: number; body: unknown } {
+  return outcome.done ? { status: 200, body: outcome.value } : { status: 202, body: outcome.pending };
+}
+
+/** The update id of a new proposal: the client's `Idempotency-Key` (a retry is the same update), else a uuid. */
+function proposalId(request: FastifyRequest): string {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return randomUUID();
+  if (typeof key !== 'string' || !/^[\w.:-]{1,200}$/.test(key)) throw new Problem('invalid-request', 'the `idempotency-key` header must be 1 to 200 letters, digits or `.:_-`', { errors: [{ path: 'headers.idempotency-key', message: 'invalid' }] });
+  return key;
+}
+
+const pending = { description: 'still running after `wait` seconds (held for a person, or queued behind one)', schema: pendingSchema };
+
+export const ROUTES: readonly RouteSpec[] = [
+  route({
+    method: 'POST',
+    path: '/v1/sessions',
+    summary: 'start a session under the caller\'s credential',
+    body: startSessionSchema,
+    responses: { 201: { description: 'started', schema: sessionCreatedSchema }, 403: { description: 'the worker refused the start (the rule is named)' }, 409: { description: 'a session with this id exists' } },
+    async handler(ctx, { body }) {
+      await checkOpenSessions(ctx.request.agent.agentId, ctx.limits.openSessions, (a) => ctx.sessions.countOpen(a));
+      return { status: 201, body: await ctx.sessions.start(ctx.request.agent, body) };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/sessions/{id}',
+    summary: 'the session\'s state view',
+    params: sessionParamsSchema,
+    responses: { 200: { description: 'the `state` view' } },
+    async handler(ctx, { params }) {
+      return { status: 200, body: await ctx.sessions.state(ctx.request.agent, params.id) };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/sessions/{id}/proposals',
+    summary: 'propose one tool call; waits up to `wait` seconds for the outcome',
+    params: sessionParamsSchema,
+    query: waitQuerySchema,
+    body: proposalSchema,
+    responses: { 200: { description: 'the `propose` result (executed, denied, failed or expired)' }, 202: pending, 409: { description: 'the session is closed' } },
+    async handler(ctx, { params, query, body }) {
+      const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
+      return answer(await ctx.sessions.update<ProposeResult>(handle, proposeUpdate.name, body, proposalId(ctx.request), query.wait, body.tool));
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/sessions/{id}/proposals/{proposalId}',
+    summary: 'the outcome of a pending proposal (or sub-agent); waits up to `wait` seconds',
+    params: proposalParamsSchema,
+    query: waitQuerySchema,
+    responses: { 200: { description: 'the final result' }, 202: pending, 404: { description: 'no such session or proposal' } },
+    async handler(ctx, { params, query }) {
+      const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
+      return answer(await ctx.sessions.outcome<ProposeResult>(handle, params.proposalId, query.wait));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/sessions/{id}/children',
+    summary: 'spawn a sub-agent session with its own intent and a share of the budget',
+    params: sessionParamsSchema,
+    query: waitQuerySchema,
+    body: spawnChildSchema,
+    responses: { 200: { description: 'the `spawnChild` result (started, denied or expired)' }, 202: pending },
+    async handler(ctx, { params, query, body }) {
+      const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
+      return answer(await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, proposalId(ctx.request), query.wait, 'session.spawnChild'));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/sessions/{id}/end',
+    summary: 'end the session after every earlier proposal; answers its summary',
+    params: sessionParamsSchema,
+    body: endSchema,
+    responses: { 200: { description: 'the session summary' }, 409: { description: 'the session is closed' } },
+    async handler(ctx, { params, body }) {
+      const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
+      const outcome = await ctx.sessions.update<SessionSummary>(handle, endUpdate.name, body, randomUUID(), 60);
+      return answer(outcome);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/sessions/{id}/halt',
+    summary: 'the kill switch, pulled by the agent itself: nothing more runs in the session',
+    params: sessionParamsSchema,
+    body: haltSchema,
+    responses: { 202: { description: 'the halt was delivered' } },
+    async handler(ctx, { params, body }) {
+      const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
+      await ctx.sessions.halt(handle, ctx.request.agent, body.reason);
+      return { status: 202, body: { sessionId: params.id, halted: true } };
+    },
+  }),
+];
+
+/** Fastify's path of an OpenAPI path (`{id}` → `:id`). */
+export function fastifyPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}

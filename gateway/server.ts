@@ -1,0 +1,112 @@
+/**
+ * `createGateway(deps)`: the fastify server that is the only surface agents touch. Every `/v1`
+ * route but the OpenAPI document is behind the credential hook (`auth.ts`) and the per-agent
+ * request rate (`limits.ts`); bodies are parsed with the zod schemas of `schemas.ts`; every error
+ * is an RFC 9457 problem (`problems.ts`). It acts only through its own Temporal client, and only
+ * on sessions whose principal is the caller.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ZodError, ZodTypeAny } from 'zod';
+import type { ToolCatalog } from '../activities/tools/catalog';
+import type { RevocationStore } from '../audit/credentials';
+import type { Gatehouse } from '../client';
+import type { Keyset } from '../policies/trust';
+import { Gatekeeper, registerAuth } from './auth';
+import { DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
+import { openApiDocument } from './openapi';
+import { Problem, sendProblem } from './problems';
+import { fastifyPath, ROUTES } from './routes';
+import { GatewaySessions } from './sessions';
+import { registerMcp } from './mcp';
+
+export interface GatewayDeps {
+  /** The gateway's own Temporal client (trusted): sessions start with each caller's credential. */
+  readonly client: Gatehouse;
+  /** Operator keys that sign agent credentials. */
+  readonly keyset: Keyset;
+  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /** The worker's tool catalog, for what lists tools (MCP `tools/list`). */
+  readonly catalog?: ToolCatalog;
+  /** @default DEFAULT_LIMITS */
+  readonly limits?: Partial<GatewayLimits>;
+  /** Log requests (pino). @default false */
+  readonly logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What the gateway was built with, for routes registered later (MCP). */
+    gateway: { readonly deps: GatewayDeps; readonly sessions: GatewaySessions; readonly limits: GatewayLimits };
+  }
+}
+
+const OPENAPI_PATH = '/v1/openapi.json';
+const VERSION = '1';
+
+/** 422 with every issue's path. */
+function invalid(where: 'params' | 'query' | 'body', error: ZodError): Problem {
+  // An unknown field is reported at its own path (`body.policy`), one entry per field.
+  const errors = error.issues.flatMap((i): { path: string; message: string; code: string }[] =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ path: [where, ...i.path, key].join('.'), message: `unknown field \`${key}\``, code: i.code }))
+      : [{ path: [where, ...i.path].join('.'), message: i.message, code: i.code }],
+  );
+  const first = errors[0];
+  return new Problem('invalid-request', first ? `\`${first.path}\`: ${first.message}` : `invalid ${where}`, { errors });
+}
+
+function parse(where: 'params' | 'query' | 'body', schema: ZodTypeAny | undefined, value: unknown): unknown {
+  if (!schema) return undefined;
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw invalid(where, r.error);
+  return r.data;
+}
+
+/** Builds the gateway (not listening: call `listen`). */
+export function createGateway(deps: GatewayDeps): FastifyInstance {
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: limits.bodyBytes, return503OnClosing: true });
+  const sessions = new GatewaySessions(deps.client);
+  const rate = new RateLimiter(limits.requestsPerSecond, limits.burst);
+  app.decorate('gateway', { deps, sessions, limits });
+
+  registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations), (path) => path === OPENAPI_PATH);
+  // After authentication: the rate is per agent.
+  app.addHook('onRequest', async (request) => {
+    if (request.agent) rate.take(request.agent.agentId);
+  });
+
+  app.setErrorHandler((err: FastifyError | Problem, _request, reply) => {
+    if (err instanceof Problem) return sendProblem(reply, err);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, new Problem('body-too-large', `the body is over the limit of ${limits.bodyBytes} bytes`, { limit: limits.bodyBytes }));
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, new Problem('unsupported-media-type', 'the body must be `application/json`'));
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+      return sendProblem(reply, new Problem('invalid-request', `the body is not valid json: ${err.message}`, { errors: [{ path: 'body', message: err.message }] }));
+    }
+    app.log.error(err);
+    return sendProblem(reply, new Problem('internal', 'the gateway failed to answer this request'));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem('not-found', `no route \`${request.method} ${request.url.split('?')[0]}\``)));
+
+  app.get('/healthz', async () => ({ ok: true }));
+  const document = openApiDocument(ROUTES, VERSION);
+  app.get(OPENAPI_PATH, async () => document);
+
+  for (const spec of ROUTES) {
+    app.route({
+      method: spec.method,
+      url: fastifyPath(spec.path),
+      handler: async (request, reply) => {
+        const input = {
+          params: parse('params', spec.params, request.params),
+          query: parse('query', spec.query, request.query),
+          body: parse('body', spec.body, request.body),
+        };
+        const out = await spec.handler({ request, reply, sessions, limits }, input as never);
+        return reply.code(out.status).send(out.body);
+      },
+    });
+  }
+  registerMcp(app, { gatehouse: deps.client, tools: deps.catalog?.tools() ?? [] });
+  return app;
+}

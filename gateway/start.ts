@@ -1,0 +1,113 @@
+/**
+ * `startGateway(options)`: connects the gateway's own Temporal client, builds the server (the HTTP
+ * API and MCP at `/mcp`) and listens (127.0.0.1 by default). What `gatehouse start` and `gateway/main.ts` call.
+ *
+ * | variable | meaning | default |
+ * | --- | --- | --- |
+ * | `GATEHOUSE_GATEWAY_HOST` | address to bind | `127.0.0.1` |
+ * | `GATEHOUSE_GATEWAY_PORT` | port | a free port (`gatehouse start`), `8080` (`gateway/main.ts`) |
+ * | `GATEHOUSE_GATEWAY_RATE`, `GATEHOUSE_GATEWAY_BURST` | requests per second per agent, and the burst above it | 50, 100 |
+ * | `GATEHOUSE_GATEWAY_MAX_SESSIONS` | open sessions per agent | 20 |
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ConnectionOptions } from '@temporalio/client';
+import type { ToolCatalog } from '../activities/tools/catalog';
+import type { RevocationStore } from '../audit/credentials';
+import { Gatehouse } from '../client';
+import type { Keyset } from '../policies/trust';
+import type { GatewayLimits } from './limits';
+import { MCP_PATH } from './mcp';
+import { createGateway } from './server';
+
+export interface StartGatewayOptions {
+  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly tls?: ConnectionOptions['tls']; readonly apiKey?: string };
+  readonly keyset: Keyset;
+  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /** The worker's tool catalog, for MCP `tools/list`. */
+  readonly catalog?: ToolCatalog;
+  /** @default `GATEHOUSE_GATEWAY_HOST`, else 127.0.0.1 */
+  readonly host?: string;
+  /** 0 picks a free port. @default `GATEHOUSE_GATEWAY_PORT`, else 0 */
+  readonly port?: number;
+  /** @default from the environment, else `DEFAULT_LIMITS` */
+  readonly limits?: Partial<GatewayLimits>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  /** `<url>/mcp`: MCP on the same server. */
+  readonly mcpUrl: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Thrown when a gateway variable is set to something unusable. */
+export class GatewayConfigError extends Error {
+  readonly type = 'GatewayConfigError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayConfigError';
+  }
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, min = 1): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new GatewayConfigError(`\`${name}\` must be a number of at least ${min}, got \`${raw}\``);
+  return n;
+}
+
+/** Limits and port from the environment. */
+export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: number; limits: Partial<GatewayLimits> } {
+  const port = positive(env, 'GATEHOUSE_GATEWAY_PORT', 0);
+  if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw new GatewayConfigError(`\`GATEHOUSE_GATEWAY_PORT\` must be a port number, got \`${env.GATEHOUSE_GATEWAY_PORT}\``);
+  const rate = positive(env, 'GATEHOUSE_GATEWAY_RATE');
+  const burst = positive(env, 'GATEHOUSE_GATEWAY_BURST');
+  const sessions = positive(env, 'GATEHOUSE_GATEWAY_MAX_SESSIONS');
+  return {
+    host: env.GATEHOUSE_GATEWAY_HOST || '127.0.0.1',
+    ...(port !== undefined ? { port } : {}),
+    limits: { ...(rate ? { requestsPerSecond: rate } : {}), ...(burst ? { burst } : {}), ...(sessions ? { openSessions: sessions } : {}) },
+  };
+}
+
+/** Starts the gateway; `close()` stops listening, then closes its Temporal connection. */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const fromEnv = gatewayEnv(options.env ?? process.env);
+  const t = options.temporal;
+  const client = await Gatehouse.connect({
+    address: t.address,
+    namespace: t.namespace,
+    taskQueue: t.taskQueue,
+    ...(t.tls !== undefined ? { tls: t.tls } : {}),
+    ...(t.apiKey !== undefined ? { apiKey: t.apiKey } : {}),
+  });
+  try {
+    const app = createGateway({
+      client,
+      keyset: options.keyset,
+      revocations: options.revocations,
+      ...(options.catalog ? { catalog: options.catalog } : {}),
+      limits: { ...fromEnv.limits, ...options.limits },
+    });
+    const host = options.host ?? fromEnv.host;
+    await app.listen({ host, port: options.port ?? fromEnv.port ?? 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return {
+      url,
+      mcpUrl: `${url}${MCP_PATH}`,
+      app,
+      async close() {
+        await app.close();
+        await client.close();
+      },
+    };
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+}
