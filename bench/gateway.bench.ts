@@ -5,13 +5,13 @@
  * (interleaved, so both paths see the same server), and proposals per second over 50 concurrent
  * sessions each. Last line: one JSON object.
  */
+import { BENCH_POLICY } from './fixtures/policy';
 import { randomBytes } from 'node:crypto';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createSampleCatalog, seedSampleProduction } from '../activities/tools/sample';
 import { RevocationStore } from '../audit/credentials';
 import { Gatehouse, type SessionHandle } from '../client';
 import { startGateway } from '../gateway/start';
-import { parsePolicy } from '../policies';
 import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { createTestDatabase, getTestServers } from '../test/support/servers';
 import { testTrust } from '../test/support/trust';
@@ -22,16 +22,7 @@ const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 const INTENT = 'list volumes and where they are mounted';
 
-const POLICY = (() => {
-  const parsed = parsePolicy({
-    name: 'bench',
-    budget: { windowMinutes: 30, actions: 100_000, writes: 100_000, critical: 100, readOnlyAt: 1 },
-    rateLimits: { perTool: { max: 100_000, perSeconds: 1 }, perSession: { max: 100_000, perSeconds: 1 } },
-    intent: { reviewBelow: 0, decay: 0.8 },
-  });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-})();
+const POLICY = BENCH_POLICY;
 
 function pct(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -15,6 +15,7 @@
  * Runs on an in-memory dev server (the JSON line), then repeats the latency part on a file-backed
  * (SQLite) server and prints it on the line before. Last line: one JSON object.
  */
+import { BENCH_POLICY } from './fixtures/policy';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,6 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { seedSampleProduction, createSampleCatalog } from '../activities/tools/sample';
 import { Gatehouse } from '../client';
-import { parsePolicy } from '../policies';
 import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
@@ -36,16 +36,7 @@ const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 
-const POLICY = (() => {
-  const parsed = parsePolicy({
-    name: 'bench',
-    budget: { windowMinutes: 30, actions: 100_000, writes: 100_000, critical: 100, readOnlyAt: 1 },
-    rateLimits: { perTool: { max: 100_000, perSeconds: 1 }, perSession: { max: 100_000, perSeconds: 1 } },
-    intent: { reviewBelow: 0, decay: 0.8 },
-  });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-})();
+const POLICY = BENCH_POLICY;
 
 function pct(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
