@@ -219,6 +219,35 @@ describe('halt, pause, resume', () => {
   });
 });
 
+describe('budget raises', () => {
+  it('only an operator-signed raise lifts the caps; an unsigned or approver-signed one is refused and changes nothing', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'greedy-bot', owner: 'eng-007', intent: 'write numbered rows to the staging config' });
+      const before = await s.state();
+      const raise = { actions: before.budgetLeft.actions + 500, writes: before.budgetLeft.writes + 500 };
+      // What an agent would try: its own unsigned raise, and one signed with an approver's key.
+      await s.workflow.signal('raiseBudget', { budget: raise } as never);
+      await s.workflow.signal('raiseBudget', signDecision(trust.approver('alice'), { kind: 'budget-raise', workflowId: before.workflowId, firstRunId: before.firstRunId, budget: raise }));
+      await h.gh.raiseBudget(s.sessionId, raise, { key: trust.operator, reason: 'planned migration' });
+      const after = await s.state();
+      assert.equal(after.budgetLeft.actions, raise.actions);
+      assert.equal(after.budgetLeft.writes, raise.writes);
+      // The signal handlers record their events after the state changed: wait for the raise's.
+      let events = await h.events(s.sessionId);
+      for (let i = 0; i < 100 && !events.some((e) => e.kind === 'budget-raised'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        events = await h.events(s.sessionId);
+      }
+      assert.deepEqual(events.filter((e) => e.kind === 'alert').map((e) => e.detail?.rule), ['envelope.malformed', 'decision.role']);
+      const raised = events.filter((e) => e.kind === 'budget-raised');
+      assert.equal(raised.length, 1);
+      assert.equal(raised[0]?.detail?.by, 'test-operator');
+      await s.end({});
+    });
+  });
+});
+
 describe('fleet controls', () => {
   it('pause --agent finds running sessions by search attribute; resume lets them go on', async () => {
     const worker = await h.worker();
