@@ -33,7 +33,12 @@ export interface SessionContextDeps {
 }
 
 export function createSessionContextActivities(deps: SessionContextDeps) {
-  const descriptors = describeCatalog(deps.catalog);
+  // Upstream MCP servers change the catalog while the worker runs: a session snapshots the catalog of its start.
+  let described = { version: deps.catalog.version, descriptors: describeCatalog(deps.catalog) };
+  const currentDescriptors = () => {
+    if (described.version !== deps.catalog.version) described = { version: deps.catalog.version, descriptors: describeCatalog(deps.catalog) };
+    return described.descriptors;
+  };
   const now = deps.now ?? Date.now;
 
   /** Records the refusal as an alert of the session id it was aimed at, then fails the start. */
@@ -80,7 +85,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
       if (policyName !== deps.defaultPolicy && !allowed.includes(policyName)) {
         return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${agentId}\` does not allow policy \`${policyName}\`` });
       }
-      return { policyName, policyDocument, descriptors, keyset: deps.keyset, identity: { agentId, owner, principal, ...(credentialId ? { credentialId } : {}) } };
+      return { policyName, policyDocument, descriptors: currentDescriptors(), keyset: deps.keyset, identity: { agentId, owner, principal, ...(credentialId ? { credentialId } : {}) } };
     },
 
     /** A start the workflow itself refused (forged carried state, a parent it does not have). */

@@ -12,6 +12,7 @@
  * | `approvals` | SELECT, INSERT, UPDATE (status, posts, escalation; row locks) |
  * | `approval_posts`, `approval_votes` | SELECT, INSERT |
  * | `agent_revocations` | SELECT (operators revoke, as the owner) |
+ * | `upstream_tools` | SELECT, INSERT, UPDATE (the worker publishes upstream MCP tool lists; the gateway reads) |
  * | `schema_migrations` | SELECT (to see that the schema is up to date) |
  *
  * `ensureRuntimeRole` applies exactly this (revoking anything else) and is idempotent: run it
@@ -31,6 +32,7 @@ export const RUNTIME_GRANTS: Readonly<Record<string, readonly ('SELECT' | 'INSER
   approval_posts: ['SELECT', 'INSERT'],
   approval_votes: ['SELECT', 'INSERT'],
   agent_revocations: ['SELECT'],
+  upstream_tools: ['SELECT', 'INSERT', 'UPDATE'],
   schema_migrations: ['SELECT'],
 };
 

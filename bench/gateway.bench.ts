@@ -1,15 +1,16 @@
 /**
  * `npm run bench:gateway`: what the gateway adds to a proposal. The same autonomous proposal
- * (`volumes.list`) through the gateway (HTTP/1.1 keep-alive, Node's fetch) and through the
+ * (`volumes.list`) through the gateway (HTTP/1.1 keep-alive, node:http) and through the
  * Temporal client directly, in one run against one worker: latency of sequential calls
  * (interleaved, so both paths see the same server), and proposals per second over 50 concurrent
  * sessions each. Last line: one JSON object.
  */
 import { BENCH_POLICY } from './fixtures/policy';
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createSampleCatalog, seedSampleProduction } from '../activities/tools/sample';
-import { RevocationStore } from '../audit/credentials';
+import { RevocationCache } from '../audit/revocation-cache';
 import { Gatehouse, type SessionHandle } from '../client';
 import { startGateway } from '../gateway/start';
 import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
@@ -57,15 +58,29 @@ async function main(): Promise<void> {
   });
   const running = worker.run();
   const temporal = { address: servers.temporalAddress, namespace: servers.namespace, taskQueue };
-  const gateway = await startGateway({ temporal, keyset: trust.keyset, revocations: new RevocationStore(audit.pool), port: 0, env: {}, limits: { requestsPerSecond: 1e6, burst: 1e6, openSessions: 1e6 } });
+  const revocations = await RevocationCache.open(audit.pool);
+  const gateway = await startGateway({ temporal, keyset: trust.keyset, revocations, port: 0, env: {}, limits: { requestsPerSecond: 1e6, burst: 1e6, openSessions: 1e6 } });
   const direct = await Gatehouse.connect(temporal);
 
-  const http = async (token: string, method: string, path: string, body: unknown): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(`${gateway.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const json = await res.json();
-    if (res.status >= 300) throw new Error(`gateway ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  // A plain HTTP/1.1 keep-alive client (node:http): Node's fetch costs ≈ 0.6 ms more per call on the client side.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const { hostname, port } = new URL(gateway.url);
+  const http = (token: string, method: string, path: string, body: unknown): Promise<any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+    new Promise((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+      const req = request({ host: hostname, port, path, method, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          if ((res.statusCode ?? 500) >= 300) reject(new Error(`gateway ${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`));
+          else resolve(json);
+        });
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
   const proposal = { tool: TOOL, args: {}, reasoning: 'list volumes' };
   const viaGateway = async (token: string, sessionId: string) => {
     const r = await http(token, 'POST', `/v1/sessions/${sessionId}/proposals`, proposal);
@@ -114,7 +129,9 @@ async function main(): Promise<void> {
     process.stdout.write(`direct: p50 ${pct(d, 50)} ms, p99 ${pct(d, 99)} ms, ${figures.direct_per_s}/s; gateway: p50 ${figures.gateway_p50_ms} ms, p99 ${figures.gateway_p99_ms} ms, ${figures.gateway_per_s}/s\n`);
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
+    agent.destroy();
     await gateway.close();
+    await revocations.close();
     await direct.close();
     worker.shutdown();
     await running;

@@ -12,8 +12,10 @@
  *   this server), each with the CPU it cost per call in this process (client + worker), the
  *   Temporal server and PostgreSQL.
  *
- * Runs on an in-memory dev server (the JSON line), then repeats the latency part on a file-backed
- * (SQLite) server and prints it on the line before. Last line: one JSON object.
+ * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
+ * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
+ * own settings, printed on the lines before. Last line: one JSON object, the ratios of issue #14:
+ * gated p50 / plain local activity p50 and gated / plain-local throughput.
  */
 import { BENCH_POLICY } from './fixtures/policy';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -244,21 +246,27 @@ async function main(): Promise<void> {
     } finally {
       await file.stop();
     }
-    process.stdout.write(`server: temporal dev server (CLI ${cliPath}); ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
+    // The dev server's own settings (20 task loads a second per shard): what these figures were before.
+    const stock = await startTemporalDevServer({ cliPath, uiPort: false, dynamicConfig: {} });
+    let stockFigures: Figures;
+    try {
+      stockFigures = await run(stock.address, stock.pid, false, deps);
+    } finally {
+      await stock.stop();
+    }
+    const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
+    process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
+    process.stdout.write(`in-memory server, dev server's default settings (latency only): ${JSON.stringify(stockFigures)}\n`);
     process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
-    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify({ ...inMemory, proposals_per_s: undefined, plain_calls_per_s: undefined, plain_local_calls_per_s: undefined, noop_updates_per_s: undefined })}\n`);
+    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify(inMemory)}\n`);
     process.stdout.write(
       `${JSON.stringify({
         gated_p50_ms: inMemory.gated_p50_ms,
-        gated_p99_ms: inMemory.gated_p99_ms,
-        plain_p50_ms: inMemory.plain_p50_ms,
-        plain_p99_ms: inMemory.plain_p99_ms,
-        overhead_ratio: inMemory.overhead_ratio,
-        proposals_per_s: inMemory.proposals_per_s,
         plain_local_p50_ms: inMemory.plain_local_p50_ms,
-        overhead_ratio_vs_local: inMemory.overhead_ratio_vs_local,
-        plain_calls_per_s: inMemory.plain_calls_per_s,
-        plain_local_calls_per_s: inMemory.plain_local_calls_per_s,
+        p50_ratio: inMemory.overhead_ratio_vs_local,
+        gated_per_s: inMemory.proposals_per_s,
+        plain_local_per_s: inMemory.plain_local_calls_per_s,
+        throughput_ratio: ratio(inMemory.proposals_per_s, inMemory.plain_local_calls_per_s),
         noop_updates_per_s: inMemory.noop_updates_per_s,
         sessions: SESSIONS,
       })}\n`,

@@ -1,17 +1,18 @@
 /**
- * The demo's human approver. It takes the path a person takes at a terminal with their own key:
- * it signs a vote for the exact call with the approver's key (the development keys `gatehouse
- * start` made for the example policy's placeholder people) and sends it through the client
- * (`Gatehouse.approve` / `deny`); the session verifies the signature and counts the vote only if
- * the one vote rule says so. It plays members of the policy's approver groups, never the agent or
- * (with four eyes) its owner, and checks the vote rule itself before signing.
+ * The demo's human approver. It takes the path a person takes at a terminal with their own key
+ * (`gatehouse approvals approve|deny --as <name>`): `decide()` of `approvals/decide.ts` checks the
+ * vote rule with the approval row locked, signs a vote for the exact call with the approver's key
+ * (the development keys `gatehouse start` made for the example policy's placeholder people),
+ * records it and signals the session, which verifies the signature and counts the vote. It plays
+ * members of the policy's approver groups, never the agent or (with four eyes) its owner.
  */
 import type { Gatehouse } from '../client';
+import { decide, temporalSignaler } from '../approvals/decide';
 import { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord } from '../approvals/types';
 import type { ApprovalRequirement } from '../policies/types';
 import { findKeyFile, type SigningKey } from '../client/trust/key-files';
-import { approvalParts, checkVote, groupsAtLevel, ladderLevel } from '../policies/trust';
+import { approvalParts, groupsAtLevel, ladderLevel, type Keyset } from '../policies/trust';
 import type { Story } from './story';
 import { waitFor } from './wait';
 
@@ -23,16 +24,24 @@ export class DemoApprovalRefusedError extends Error {
   }
 }
 
-export class Approver {
-  constructor(
-    private readonly store: ApprovalStore,
-    private readonly gh: Gatehouse,
-    private readonly keyDirs: readonly string[],
-    private readonly story: Story,
-  ) {}
+/** What the demo's approver works with. */
+export interface ApproverOptions {
+  /** The audit database, where the approvals table is. */
+  readonly pool: ConstructorParameters<typeof ApprovalStore>[0];
+  /** Its client signals the session workflows. */
+  readonly gh: Gatehouse;
+  /** The keyset the stack's worker trusts: `decide()` refuses what the workflow would. */
+  readonly keyset: Keyset;
+  /** Folders searched for the approvers' private keys. */
+  readonly keyDirs: readonly string[];
+  readonly story: Story;
+}
 
-  static create(pool: ConstructorParameters<typeof ApprovalStore>[0], gh: Gatehouse, keyDirs: readonly string[], story: Story): Approver {
-    return new Approver(new ApprovalStore(pool), gh, keyDirs, story);
+export class Approver {
+  private readonly store: ApprovalStore;
+
+  constructor(private readonly options: ApproverOptions) {
+    this.store = new ApprovalStore(options.pool);
   }
 
   /** Waits until a session has a pending approval in the table approvers read, and returns it. */
@@ -54,19 +63,14 @@ export class Approver {
    */
   async decide(record: ApprovalRecord, approve: boolean, reason: string): Promise<string[]> {
     const deciders = pickDeciders(record, approve);
+    const { gh, keyset, story } = this.options;
     for (const name of deciders) {
-      const check = checkVote(
-        { agentId: record.agentId, owner: record.owner, requirement: record.requirement, groupMembers: record.groupMembers, requestedAt: Date.parse(record.requestedAt), votes: [] },
-        { approver: name, approve, reason },
-        Date.now(),
-      );
-      if (!check.counts) throw new DemoApprovalRefusedError(`\`${name}\` may not decide \`${record.approvalId}\`: ${check.message}`, check.rule);
       const key = this.keyOf(name);
-      if (approve) await this.gh.approve(record.approvalId, { key, reason });
-      else await this.gh.deny(record.approvalId, { key, reason });
-      this.story.human(`gatehouse approvals ${approve ? 'approve' : 'deny'} ${record.approvalId} --as ${name}${approve ? '' : ` --reason "${reason}"`}  (${check.group}, signed ${key.keyId})`, {
+      const result = await decide({ store: this.store, signal: temporalSignaler(gh.client), keyset }, { approvalId: record.approvalId, approve, voter: { key }, reason, via: 'cli' });
+      if (!result.ok) throw new DemoApprovalRefusedError(`\`${name}\` may not decide \`${record.approvalId}\`: ${result.message}`, result.code);
+      story.human(`gatehouse approvals ${approve ? 'approve' : 'deny'} ${record.approvalId} --as ${name}${approve ? '' : ` --reason "${reason}"`}  (${result.group}, signed ${key.keyId})`, {
         approver: name,
-        group: check.group,
+        group: result.group,
         approve,
         reason,
         keyId: key.keyId,
@@ -77,7 +81,7 @@ export class Approver {
 
   private keyOf(name: string): SigningKey {
     try {
-      return findKeyFile(name, 'approver', this.keyDirs);
+      return findKeyFile(name, 'approver', this.options.keyDirs);
     } catch (err) {
       throw new DemoApprovalRefusedError(err instanceof Error ? err.message : String(err), 'no-key');
     }

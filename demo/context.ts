@@ -11,6 +11,7 @@ import { Gatehouse } from '../client';
 import { loadConfig, temporalSecurity } from '../client/config';
 import { readKeyFile, userKeyDir } from '../client/trust/key-files';
 import { Approver } from './approver';
+import { loadKeysetFile } from '../client/trust/keyset-file';
 import { Story } from './story';
 import type { DemoConfig, DemoContext, DemoOptions } from './types';
 
@@ -70,7 +71,7 @@ export async function openDemo(options: DemoOptions, write?: (text: string) => v
   const temporal = gh.client;
   const auditPool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const productionPool = new Pool({ connectionString: config.productionDatabaseUrl, max: 4 });
-  const approver = Approver.create(auditPool, gh, config.keyDirs, story);
+  const approver = new Approver({ pool: auditPool, gh, keyset: loadKeysetFile(config.keysetFile), keyDirs: config.keyDirs, story });
   const started: string[] = [];
   const ctx: DemoContext = {
     started,

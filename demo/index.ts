@@ -3,6 +3,7 @@
  * run the scripted agent, then print the `gatehouse trace` of every session it started.
  */
 import { billingCleanup } from './billing-cleanup';
+import { mcpFilesystem } from './mcp-filesystem';
 import { openDemo } from './context';
 import { resume } from './resume';
 import { runaway } from './runaway';
@@ -15,7 +16,7 @@ import type { StoryStep } from './story';
 export type { DemoOptions, Scenario, ScenarioOutcome } from './types';
 
 /** Every scenario, in the order the README tells them. */
-export const SCENARIOS: readonly Scenario[] = [billingCleanup, volumeCleanup, runaway, resume, subAgent];
+export const SCENARIOS: readonly Scenario[] = [billingCleanup, volumeCleanup, runaway, resume, subAgent, mcpFilesystem];
 
 /** Thrown for a scenario name that does not exist. */
 export class UnknownScenarioError extends Error {

@@ -8,7 +8,6 @@ import type { ApprovalRecord } from '../approvals/types';
 import type { ProposeResult, SessionProposal } from '../workflows/contract';
 import type { Decision } from '../policies/types';
 import type { DemoContext } from './types';
-import { waitFor } from './wait';
 
 export type SessionHandle = Awaited<ReturnType<Gatehouse['startSession']>>;
 

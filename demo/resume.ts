@@ -12,7 +12,7 @@ import { connectDemo } from './context';
 import { describeDecision } from './propose';
 import { ledgerExecutions } from './production';
 import { DEMO_BATCH_POLICY, resumePolicy } from './policy';
-import { startDemoWorker, type DemoWorker } from './worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../worker/devstack/worker-process';
 import { waitFor } from './wait';
 
 const STEPS = 50;
@@ -26,13 +26,25 @@ export const resume: Scenario = {
     story.title(`resume: ${STEPS} steps, a crash at step ${CRASH_AT}`);
     // A queue of its own: the stack's worker must not pick these tasks up, or the crash would be moot.
     const taskQueue = `${config.taskQueue}-demo-resume-${ctx.runId}`;
-    const workers: DemoWorker[] = [];
+    const workers: WorkerProcess[] = [];
     let gh: Gatehouse | undefined;
     // The demo's workers load the batch policy by name, as a file in a folder of their own.
     const policiesDir = await mkdtemp(join(tmpdir(), 'gatehouse-demo-policies-'));
     try {
       await writeFile(join(policiesDir, `${DEMO_BATCH_POLICY}.json`), JSON.stringify(await resumePolicy()));
-      const first = await startDemoWorker(config, taskQueue, ctx.temporal, policiesDir);
+      // Its own process, trusting the stack's keyset and loading the batch policy by name.
+      const startWorker = () =>
+        startWorkerProcess({
+          temporalAddress: config.temporalAddress,
+          namespace: config.namespace,
+          taskQueue,
+          databaseUrl: config.databaseUrl,
+          productionDatabaseUrl: config.productionDatabaseUrl,
+          keysFile: config.keysetFile,
+          policiesDir,
+          workflowService: ctx.temporal.workflowService,
+        });
+      const first = await startWorker();
       workers.push(first);
       story.say(`worker pid ${first.pid} polls task queue ${taskQueue}`);
       gh = await connectDemo(config, taskQueue);
@@ -61,7 +73,7 @@ export const resume: Scenario = {
           const victim = workers[workers.length - 1]!;
           await victim.kill();
           story.human(`kill -9 ${victim.pid} while step ${step} is in flight`);
-          const next = await startDemoWorker(config, taskQueue, ctx.temporal, policiesDir);
+          const next = await startWorker();
           workers.push(next);
           crashed = { pid: victim.pid, replacedBy: next.pid };
           story.say(`a new worker (pid ${next.pid}) takes over the task queue`);

@@ -1,15 +1,16 @@
 /**
  * The gateway process: `node --import tsx gateway/main.ts` (docker-compose's `gatehouse-gateway`).
  * Everything comes from the environment: the Temporal settings of `client/config.ts`,
- * `DATABASE_URL` (the revocation list), `GATEHOUSE_KEYS` (required: the operator keys that sign
+ * `DATABASE_URL` (the revocation list, held in memory and kept current by PostgreSQL notifications), `GATEHOUSE_KEYS` (required: the operator keys that sign
  * agent credentials), `GATEHOUSE_ENV=production`, and the `GATEHOUSE_GATEWAY_*` variables of
  * `start.ts` (port 8080 unless `GATEHOUSE_GATEWAY_PORT` says otherwise).
  */
 import pg from 'pg';
 import { createSampleCatalog } from '../activities/tools/sample';
-import { RevocationStore } from '../audit/credentials';
+import { RevocationCache } from '../audit/revocation-cache';
 import { loadConfig, temporalSecurity } from '../client/config';
 import { loadKeysetFile } from '../client/trust/keyset-file';
+import { publishedUpstreamTools } from './mcp';
 import { GatewayConfigError, startGateway } from './start';
 
 async function main(): Promise<void> {
@@ -24,16 +25,22 @@ async function main(): Promise<void> {
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl ?? config.databaseUrl, max: 1 });
   productionPool.on('error', () => undefined);
   const security = temporalSecurity(config);
+  const revocations = await RevocationCache.open(pool, {
+    onError: (err) => process.stderr.write(`gatehouse gateway: revocation listener lost (${err instanceof Error ? err.message : String(err)}); checking the table per request until it is back\n`),
+  });
   const gateway = await startGateway({
     temporal: { address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, ...security },
     keyset,
-    revocations: new RevocationStore(pool),
+    revocations,
     catalog: createSampleCatalog({ productionPool }),
+    // Upstream MCP tools as the worker published them: the gateway holds no upstream credentials.
+    upstreamTools: publishedUpstreamTools(pool),
     port: process.env.GATEHOUSE_GATEWAY_PORT ? undefined : 8080,
   });
   process.stdout.write(`gatehouse gateway: ${gateway.url} (task queue ${config.taskQueue} on ${config.temporalAddress})\n`);
   const stop = async () => {
     await gateway.close();
+    await revocations.close();
     await Promise.all([pool.end(), productionPool.end()]);
     process.exit(0);
   };

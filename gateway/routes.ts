@@ -95,7 +95,7 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the `propose` result (executed, denied, failed or expired)' }, 202: pending, 409: { description: 'the session is closed' } },
     async handler(ctx, { params, query, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      return answer(await ctx.sessions.update<ProposeResult>(handle, proposeUpdate.name, body, proposalId(ctx.request), query.wait, body.tool));
+      return answer(await ctx.sessions.update<ProposeResult>(handle, proposeUpdate.name, body, proposalId(ctx.request), query.wait));
     },
   }),
   route({
@@ -120,7 +120,7 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the `spawnChild` result (started, denied or expired)' }, 202: pending },
     async handler(ctx, { params, query, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      return answer(await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, proposalId(ctx.request), query.wait, 'session.spawnChild'));
+      return answer(await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, proposalId(ctx.request), query.wait));
     },
   }),
   route({

@@ -12,12 +12,12 @@ import type { RevocationStore } from '../audit/credentials';
 import type { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
 import { Gatekeeper, registerAuth } from './auth';
-import { DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
+import { checkOpenSessions, DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
 import { openApiDocument } from './openapi';
 import { Problem, sendProblem } from './problems';
 import { fastifyPath, ROUTES } from './routes';
 import { GatewaySessions } from './sessions';
-import { registerMcp } from './mcp';
+import { registerMcp, type UpstreamToolSource } from './mcp';
 
 export interface GatewayDeps {
   /** The gateway's own Temporal client (trusted): sessions start with each caller's credential. */
@@ -27,6 +27,8 @@ export interface GatewayDeps {
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   /** The worker's tool catalog, for what lists tools (MCP `tools/list`). */
   readonly catalog?: ToolCatalog;
+  /** Upstream MCP servers' tools as the worker published them, for MCP `tools/list`. */
+  readonly upstreamTools?: UpstreamToolSource;
   /** @default DEFAULT_LIMITS */
   readonly limits?: Partial<GatewayLimits>;
   /** Log requests (pino). @default false */
@@ -107,6 +109,13 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
       },
     });
   }
-  registerMcp(app, { gatehouse: deps.client, tools: deps.catalog?.tools() ?? [] });
+  registerMcp(app, {
+    gatehouse: deps.client,
+    tools: deps.catalog?.tools() ?? [],
+    ...(deps.upstreamTools ? { upstreamTools: deps.upstreamTools } : {}),
+    // The same limits as `/v1`: one token bucket per agent, and one open-session cap across both.
+    takeRequest: (agentId) => rate.take(agentId),
+    admitSession: (agentId) => checkOpenSessions(agentId, limits.openSessions, (a) => sessions.countOpen(a)),
+  });
   return app;
 }

@@ -68,7 +68,7 @@ export class GatewaySessions {
    * the update is made sure to be accepted (a validator rejection is a 422) before the pending
    * answer, so the later read by update id is exact.
    */
-  async update<T>(handle: SessionHandle, name: string, arg: unknown, updateId: string, waitSeconds: number, tool?: string): Promise<Outcome<T>> {
+  async update<T>(handle: SessionHandle, name: string, arg: unknown, updateId: string, waitSeconds: number): Promise<Outcome<T>> {
     const accepted = () => handle.workflow.startUpdate<T, [unknown]>(name, { args: [arg], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
     const deadline = Date.now() + waitSeconds * 1000;
     const first = await this.#admit(handle.sessionId, waitSeconds, async (): Promise<{ value: T } | 'timeout'> => {
@@ -88,11 +88,11 @@ export class GatewaySessions {
       }
     }).catch((err: unknown) => Promise.reject(toProblem(handle.sessionId, err)));
     if (first !== 'timeout') return { done: true, value: first.value };
-    return { done: false, pending: await this.#pending(handle, updateId, tool) };
+    return { done: false, pending: await this.#pending(handle, updateId) };
   }
 
   /** The outcome of update `updateId` if it finishes within `waitSeconds`; else a pending answer. */
-  async outcome<T>(handle: SessionHandle, updateId: string, waitSeconds: number, tool?: string): Promise<Outcome<T>> {
+  async outcome<T>(handle: SessionHandle, updateId: string, waitSeconds: number): Promise<Outcome<T>> {
     const abort = new AbortController();
     const result = this.#gh.client.connection.withAbortSignal(abort.signal, () => handle.workflow.getUpdateHandle<T>(updateId).result());
     let timer: NodeJS.Timeout | undefined;
@@ -107,7 +107,7 @@ export class GatewaySessions {
     }
     abort.abort();
     result.catch(() => undefined);
-    return { done: false, pending: await this.#pending(handle, updateId, tool) };
+    return { done: false, pending: await this.#pending(handle, updateId) };
   }
 
   /** Halts the session on the agent's word: stopping needs no signature. */
@@ -126,17 +126,16 @@ export class GatewaySessions {
   }
 
   /**
-   * A pending answer. Proposals run one at a time, so at most one call waits for a person: its
-   * approval id is named when it is of the same tool (a hint: two queued calls of one tool see the
-   * same id); the outcome read by update id is exact.
+   * A pending answer, naming the approval the call waits for when it waits for a person (the
+   * workflow keeps the id of the update each approval belongs to); a call still queued behind
+   * another, or running, has none yet.
    */
-  async #pending(handle: SessionHandle, proposalId: string, tool: string | undefined): Promise<Pending> {
+  async #pending(handle: SessionHandle, proposalId: string): Promise<Pending> {
     const view = await handle.state().catch(() => undefined);
-    const held = view?.pendingApprovals.filter((p) => tool === undefined || p.tool === tool) ?? [];
-    const only = held.length === 1 ? held[0] : undefined;
-    if (!only) return { status: 'pending', proposalId };
-    const seq = Number(only.approvalId.slice(only.approvalId.lastIndexOf(':') + 1));
-    return { status: 'pending', proposalId, approvalId: only.approvalId, ...(Number.isInteger(seq) ? { proposalSeq: seq } : {}) };
+    const mine = view?.pendingApprovals.find((p) => p.proposalId === proposalId);
+    if (!mine) return { status: 'pending', proposalId };
+    const seq = Number(mine.approvalId.slice(mine.approvalId.lastIndexOf(':') + 1));
+    return { status: 'pending', proposalId, approvalId: mine.approvalId, ...(Number.isInteger(seq) ? { proposalSeq: seq } : {}) };
   }
 
   /**
@@ -146,10 +145,16 @@ export class GatewaySessions {
    * them one by one.
    */
   async #admit<R>(sessionId: string, waitSeconds: number, send: () => Promise<R>): Promise<R> {
-    const before = this.#admissions.get(sessionId) ?? Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const turn = Promise.race([before, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitSeconds * 1000)))]).finally(() => clearTimeout(timer));
-    const mine = turn.then(send);
+    const before = this.#admissions.get(sessionId);
+    let mine: Promise<R>;
+    if (before === undefined) {
+      // Nothing of this session in flight (the usual case): send now, no timer.
+      mine = send();
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      const turn = Promise.race([before, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitSeconds * 1000)))]).finally(() => clearTimeout(timer));
+      mine = turn.then(send);
+    }
     const tail = Promise.all([before, mine]).catch(() => undefined);
     this.#admissions.set(sessionId, tail);
     try {

@@ -16,7 +16,7 @@ import type { RevocationStore } from '../audit/credentials';
 import { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
-import { MCP_PATH } from './mcp';
+import { MCP_PATH, type UpstreamToolSource } from './mcp';
 import { createGateway } from './server';
 
 export interface StartGatewayOptions {
@@ -25,6 +25,8 @@ export interface StartGatewayOptions {
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   /** The worker's tool catalog, for MCP `tools/list`. */
   readonly catalog?: ToolCatalog;
+  /** Upstream MCP servers' tools as the worker published them (`publishedUpstreamTools(pool)`), for MCP `tools/list`. */
+  readonly upstreamTools?: UpstreamToolSource;
   /** @default `GATEHOUSE_GATEWAY_HOST`, else 127.0.0.1 */
   readonly host?: string;
   /** 0 picks a free port. @default `GATEHOUSE_GATEWAY_PORT`, else 0 */
@@ -90,6 +92,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       keyset: options.keyset,
       revocations: options.revocations,
       ...(options.catalog ? { catalog: options.catalog } : {}),
+      ...(options.upstreamTools ? { upstreamTools: options.upstreamTools } : {}),
       limits: { ...fromEnv.limits, ...options.limits },
     });
     const host = options.host ?? fromEnv.host;

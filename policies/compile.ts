@@ -8,6 +8,7 @@ import { sha256Hex, canonicalJson } from './hash';
 import { transitionId, transitionSequence, type ApproverRule, type ArgBound, type MatchedApproverRule, type PolicyDocument, type ToolRule } from './document';
 import type { PolicyIssue } from './parse';
 import type { ApprovalRequirement, Effect, Tier, ToolInfo } from './types';
+import { classifyCatalog, type UpstreamClassification } from './upstream';
 
 /** A rule's finding is enforced, or only recorded (shadow). */
 export interface Moded {
@@ -55,6 +56,8 @@ export interface CompiledTool {
   readonly approval: ApprovalRequirement;
   readonly unlock: ApprovalRequirement;
   readonly transitions: readonly TransitionRole[];
+  /** For a tool of an upstream MCP server: how the policy classified it (`info` carries the effect). */
+  readonly upstream?: UpstreamClassification;
 }
 
 export interface CompiledTransition extends Moded {
@@ -70,8 +73,11 @@ export interface CompiledPolicy {
   /** sha256 of the canonical JSON of the normalised document. */
   readonly hash: string;
   readonly document: PolicyDocument;
+  /** The catalog as the policy sees it: upstream tools classified, unclassified ones left out. */
   readonly catalog: readonly ToolInfo[];
   readonly tools: ReadonlyMap<string, CompiledTool>;
+  /** Upstream MCP tools the policy does not classify (unknown, hence denied). */
+  readonly unclassified: readonly string[];
   readonly transitions: readonly CompiledTransition[];
   readonly budget: Moded & { readonly windowMs: number; readonly actions: number; readonly writes: number; readonly critical: number; readonly tokens: number; readonly readOnlyAt: number };
   readonly costShadow: boolean;
@@ -91,7 +97,10 @@ export interface CompiledPolicy {
 const MINUTE = 60_000;
 
 /** Compiles a parsed document against the tool catalog. Pure; never throws on a parsed document. */
-export function compilePolicy(doc: PolicyDocument, tools: readonly ToolInfo[]): CompiledPolicy {
+export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[]): CompiledPolicy {
+  // Upstream MCP tools take their effect from this policy; the ones it does not classify stay unknown.
+  const classified = classifyCatalog(doc, catalog);
+  const tools = classified.tools;
   const policyShadow = doc.mode === 'shadow';
   const shadowOf = (mode: 'enforce' | 'shadow' | undefined) => policyShadow || mode === 'shadow';
   let hasShadow = policyShadow;
@@ -138,6 +147,16 @@ export function compilePolicy(doc: PolicyDocument, tools: readonly ToolInfo[]): 
     if (rule && shadowOf(rule.mode)) hasShadow = true;
     if (rule?.rateLimit?.mode === 'shadow') hasShadow = true;
   }
+  for (const p of classified.problems) warnings.push({ code: 'estimate', path: 'upstreamTools', message: p.message });
+  for (const name of classified.unclassified) {
+    warnings.push({ code: 'unclassified', path: 'upstreamTools', message: `upstream tool \`${name}\` is not classified by the policy: it is unknown and denied` });
+  }
+  if (catalog.some((t) => t.upstream)) {
+    for (const key of Object.keys(doc.upstreamTools ?? {})) {
+      const glob = compileGlob(key);
+      if (!catalog.some((t) => t.upstream && glob.test(t.name))) warnings.push({ code: 'unused', path: `upstreamTools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no upstream tool` });
+    }
+  }
   const perTool = doc.rateLimits.perTool;
   const sessionRate = doc.rateLimits.perSession ? { max: doc.rateLimits.perSession.max, perMs: doc.rateLimits.perSession.perSeconds * 1000, shadow: shadowOf(doc.rateLimits.perSession.mode) } : undefined;
   if (sessionRate?.shadow || perTool.mode === 'shadow') hasShadow = true;
@@ -145,7 +164,9 @@ export function compilePolicy(doc: PolicyDocument, tools: readonly ToolInfo[]): 
   const compiled = new Map<string, CompiledTool>();
   for (const info of tools) {
     const rules = matchingRules(doc, info.name, ruleKeys);
-    compiled.set(info.name, compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf));
+    const tool = compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf);
+    const upstream = classified.upstream.get(info.name);
+    compiled.set(info.name, upstream ? { ...tool, upstream } : tool);
   }
 
   const budgetShadow = shadowOf(doc.budget.mode);
@@ -169,6 +190,7 @@ export function compilePolicy(doc: PolicyDocument, tools: readonly ToolInfo[]): 
     document: doc,
     catalog: tools,
     tools: compiled,
+    unclassified: classified.unclassified,
     transitions,
     budget: {
       windowMs: doc.budget.windowMinutes * MINUTE,

@@ -77,6 +77,33 @@ const toolRuleSchema = z
   .strict();
 export type ToolRule = z.output<typeof toolRuleSchema>;
 
+/** How the policy classifies the tools of third-party MCP servers (by exact name or glob). */
+const upstreamRuleSchema = z
+  .object(
+    {
+      effect: effectSchema,
+      environment: text('an environment name').default('production'),
+      resource: text('a resource family').optional(),
+      idempotent: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
+      // A read tool of the same server that counts what a call would touch (its blast radius):
+      // `args` values of the form `$args.<path>` are taken from the call's own arguments.
+      estimate: z
+        .object(
+          {
+            tool: text('an upstream tool name'),
+            args: z.record(z.string(), z.unknown(), { invalid_type_error: 'expected a map of argument to value or `$args.<path>`' }).default({}),
+            count: text('a path in the result').optional(),
+          },
+          { invalid_type_error: 'expected `{ tool, args?, count? }`' },
+        )
+        .strict()
+        .optional(),
+    },
+    { invalid_type_error: 'expected an upstream tool class `{ effect, environment?, resource?, idempotent?, estimate? }`' },
+  )
+  .strict();
+export type UpstreamRule = z.output<typeof upstreamRuleSchema>;
+
 const blockedEntrySchema = z.union(
   [text('a tool name or glob'), z.object({ tool: text('a tool name or glob'), mode: modeSchema.optional(), reason: z.string().optional() }).strict()],
   { errorMap: () => ({ message: 'expected a tool name or glob, or `{ tool, mode?, reason? }`' }) },
@@ -142,6 +169,8 @@ export const policyDocumentSchema = z
         .default({}),
       alwaysBlocked: z.array(blockedEntrySchema, { invalid_type_error: 'expected a list of tool names or globs' }).default(['audit.*', 'iam.crossAccount*', 'kms.*']),
       tools: z.record(text('a tool name or glob'), toolRuleSchema, { invalid_type_error: 'expected a map of tool name to rule' }).default({}),
+      // Optional (no default): documents without upstream tools keep the canonical form, and the hash, they had.
+      upstreamTools: z.record(text('a tool name or glob'), upstreamRuleSchema, { invalid_type_error: 'expected a map of upstream tool name or glob to `{ effect, environment? }`' }).optional(),
       budget: z
         .object({
           windowMinutes: ranged(1, 10_080, 'a number of minutes').default(30),

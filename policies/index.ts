@@ -16,7 +16,7 @@
  */
 export type * from './types';
 export { parsePolicy, parsePolicyText, formatPath, type PolicyIssue, type PolicyParseResult } from './parse';
-export { policyDocumentSchema, type PolicyDocument, type ApproverRule, type ArgBound, type RateLimit, type ToolRule } from './document';
+export { policyDocumentSchema, type PolicyDocument, type ApproverRule, type UpstreamRule, type ArgBound, type RateLimit, type ToolRule } from './document';
 export { compilePolicy, type CompiledPolicy, type CompiledTool, type CompiledTransition } from './compile';
 export {
   initialSessionState,
@@ -34,5 +34,6 @@ export {
   type TransitionProgress,
 } from './state';
 export { evaluate, unlockRequirement } from './evaluate';
+export { classifyCatalog, classifyUpstreamTool, estimateRequest, hintFloor, stricterEffect, upstreamRuleFor, type ClassifiedCatalog, type EstimateRequest, type UpstreamClassification } from './upstream';
 export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';
 export { sha256Hex, canonicalJson } from './hash';

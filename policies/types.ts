@@ -28,6 +28,25 @@ export interface ToolInfo {
   readonly resource: string;
   /** True when the tool can estimate how many rows/objects a call would affect before it runs. */
   readonly estimatesBlastRadius: boolean;
+  /**
+   * Set on a tool of a third-party MCP server (`<server>.<tool>`). Its `effect`, `environment` and
+   * `resource` are then placeholders: the policy's `upstreamTools` section classifies it at compile
+   * time (see `./upstream`), and an upstream tool the policy does not classify is unknown.
+   */
+  readonly upstream?: UpstreamHints;
+}
+
+/**
+ * What an MCP server says of one of its tools. Hints only: they may make a tool stricter than the
+ * policy's classification, never looser.
+ */
+export interface UpstreamHints {
+  /** The server's name in the configuration (the tool's name prefix). */
+  readonly server: string;
+  /** The tool's name on the server. */
+  readonly tool: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
 }
 
 /** A tool call proposed by an agent. */

@@ -10,6 +10,8 @@
  *   `<name>.yaml` files, which agent credentials may allow their sessions to name;
  * - `GATEHOUSE_CATALOG`: a module exporting `createCatalog({ productionPool })` to replace the
  *   sample tools with your own (default: the sample catalog);
+ * - `GATEHOUSE_CONFIG`: the Gatehouse configuration file whose `mcp.upstreams` lists the MCP
+ *   servers whose tools join the catalog as `<server>.<tool>` (see README, "Gating MCP servers");
  * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
  */
@@ -21,7 +23,9 @@ import { migrate } from '../audit/migrate';
 import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import type { ToolCatalog } from '../activities/tools/catalog';
+import { createSampleCatalog } from '../activities/tools/sample';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
+import { startWorkerUpstreams } from './upstreams';
 import { DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile } from './policy-registry';
 
 async function loadCatalog(modulePath: string, productionPool: pg.Pool): Promise<ToolCatalog> {
@@ -45,7 +49,8 @@ async function main(): Promise<void> {
   const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
   await migrate(auditPool);
-  const catalog = process.env.GATEHOUSE_CATALOG ? await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool) : undefined;
+  const catalog = process.env.GATEHOUSE_CATALOG ? await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool) : createSampleCatalog({ productionPool });
+  const upstreams = await startWorkerUpstreams({ catalog, auditPool, log: (line) => process.stderr.write(`gatehouse worker: ${line}\n`) });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
   const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
@@ -59,13 +64,14 @@ async function main(): Promise<void> {
     policyName: DEFAULT_POLICY_NAME,
     policies,
     keyset,
-    ...(catalog ? { catalog } : {}),
+    catalog,
     ...(slack ? { slack } : {}),
   });
   const named = Object.keys(policies);
   process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace}); keyset ${keysFile}${named.length ? `; named policies ${named.join(', ')}` : ''}\n`);
   // SIGTERM/SIGINT: the SDK stops polling and lets running tasks finish.
   await worker.run();
+  await upstreams?.close();
   await connection.close();
   await Promise.all([auditPool.end(), productionPool.end()]);
 }

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, Worker, bundleWorkflowCode, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { sessionWorkflowId } from '../workflows/contract';
 import { WORKFLOWS_PATH } from './create-worker';
@@ -78,4 +78,9 @@ export async function replayFile(file: string, options: Partial<ReplayWorkerOpti
 export async function replayWorkflow(client: Client, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   return replayHistory(history, workflowId, options);
+}
+
+/** Today's workflow code, bundled once for many replays (bundling takes seconds; a replay, milliseconds). */
+export function bundleTodaysWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
 }

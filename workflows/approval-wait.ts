@@ -22,14 +22,17 @@ export class ApprovalWait {
   readonly req: ApprovalRequest;
   readonly requestedAt: number;
   readonly proposalSeq: number;
+  /** Id of the update (proposal) that waits here: how the gateway finds the approval of its call. */
+  readonly proposalId: string | undefined;
   outcome: ApprovalOutcome | undefined;
   #votes: CountedVote[] = [];
   #level = 0;
 
-  constructor(req: ApprovalRequest, requestedAt: number, proposalSeq: number) {
+  constructor(req: ApprovalRequest, at: { readonly requestedAt: number; readonly proposalSeq: number; readonly proposalId: string | undefined }) {
     this.req = req;
-    this.requestedAt = requestedAt;
-    this.proposalSeq = proposalSeq;
+    this.requestedAt = at.requestedAt;
+    this.proposalSeq = at.proposalSeq;
+    this.proposalId = at.proposalId;
   }
 
   /** What the vote rule needs to know of this approval. */
@@ -105,6 +108,7 @@ export class ApprovalWait {
   view(): PendingApprovalView {
     return {
       approvalId: this.req.approvalId,
+      ...(this.proposalId !== undefined ? { proposalId: this.proposalId } : {}),
       callDigest: this.req.callDigest,
       tool: this.req.proposal.tool,
       requestedAt: this.req.requestedAt,

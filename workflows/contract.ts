@@ -147,6 +147,8 @@ export type FinalState = 'completed' | 'blocked' | 'cancelled' | 'error' | 'halt
 /** A pending approval as the `state` query shows it. */
 export interface PendingApprovalView {
   readonly approvalId: string;
+  /** Id of the `propose` / `spawnChild` update that waits for it (absent for calls queued before this field existed). */
+  readonly proposalId?: string;
   /** What a vote must sign: the digest of the exact call. */
   readonly callDigest: string;
   readonly tool: string;

@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   ParentClosePolicy,
   condition,
+  currentUpdateInfo,
   getExternalWorkflowHandle,
   patched,
   startChild,
@@ -26,6 +27,7 @@ import {
   withBudgetRaised,
   childBudget,
   compilePolicy,
+  estimateRequest,
   evaluate,
   inheritedTransitions,
   initialSessionState,
@@ -259,6 +261,7 @@ export class SessionRuntime {
       environment: d.environment,
       resource: d.resource,
       estimatesBlastRadius: d.estimatesBlastRadius,
+      ...(d.upstream ? { upstream: d.upstream } : {}),
     }));
     try {
       this.#policy = compilePolicy(doc as PolicyDocument, tools);
@@ -402,8 +405,14 @@ export class SessionRuntime {
     if (!descriptor) {
       return { value: await this.#deny(proposalSeq, proposal, {}, this.#denial('tool.unknown', `tool \`${p.tool}\` is not in the catalog`)) };
     }
+    if (descriptor.upstream && !this.policy.tools.has(p.tool)) {
+      // An upstream MCP tool this session's policy does not classify is unknown, whatever its arguments.
+      return { value: await this.#deny(proposalSeq, proposal, {}, this.#denial('tool.unknown', `upstream tool \`${p.tool}\` is not classified by the policy; unknown tools are denied`)) };
+    }
     // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.
-    const prep = await local.prepareCall({ tool: p.tool, args: p.args });
+    // An upstream tool's policy may name a read tool that estimates its blast radius (resolved here, purely).
+    const estimate = descriptor.upstream ? estimateRequest(this.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
+    const prep = await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) });
     if (!prep.valid) {
       const first = prep.issues?.[0];
       const detail = first ? `${first.path || '(root)'}: ${first.message}` : 'rejected by the schema';
@@ -486,6 +495,15 @@ export class SessionRuntime {
     return { ...again, verdict: 'allow' };
   }
 
+  /**
+   * Attempts a call gets for its own failures: the descriptor's, except an upstream MCP tool is
+   * retried only when this session's policy classifies it as idempotent (a repeat could repeat its effect).
+   */
+  #attemptsOf(descriptor: SessionToolDescriptor): number {
+    if (!descriptor.upstream) return descriptor.maxAttempts;
+    return this.policy.tools.get(descriptor.name)?.upstream?.idempotent === true ? descriptor.maxAttempts : 1;
+  }
+
   /** Runs an allowed call: ONE tool activity that writes `before` ahead of the handler. */
   async #run(
     proposalSeq: number,
@@ -511,6 +529,9 @@ export class SessionRuntime {
       ? { intent: this.#input.intent, actions: [...this.#intentActions, action].slice(-INTENT_ACTIONS), now: iso(at) }
       : undefined;
     try {
+      // Temporal keeps the tool's own retry policy (a worker that dies mid-call is retried, and the
+      // retry reports an upstream call's unknown outcome); the call's own failures get `attempts`.
+      const attempts = this.#attemptsOf(descriptor);
       const r = await runToolFor(descriptor)({
         sessionId: this.sessionId,
         proposalSeq,
@@ -521,6 +542,7 @@ export class SessionRuntime {
         afterSeq,
         at: iso(at),
         ...(intent ? { intent } : {}),
+        ...(descriptor.upstream ? { maxAttempts: attempts } : {}),
       });
       status = r.status;
       result = r.result;
@@ -636,7 +658,7 @@ export class SessionRuntime {
       deadline: iso(requestedAt + approvalTimeoutMs(requirement)),
       groupMembers: approvalGroupMembers(this.policy, approvalParts(requirement).flatMap((p) => p.groups)),
     };
-    const wait = new ApprovalWait(req, requestedAt, proposalSeq);
+    const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id });
     this.#approvals.set(approvalId, wait);
     await this.#record([
       this.#event('approval-requested', {

@@ -23,6 +23,8 @@ import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownT
 import { ensureLedger, findEntry, lockKey, recordEntry, type LedgerEntry } from './ledger';
 import { redactPaths } from './redact';
 import { checkArgs } from './validate';
+import { estimateWithUpstream } from './upstream-estimate';
+import type { EstimateRequest } from '../../policies/upstream';
 
 /** The slice of the audit store runTool needs (the real one is `audit/store.ts` AuditStore). */
 export interface AuditSink {
@@ -32,6 +34,8 @@ export interface AuditSink {
 export interface PrepareCallInput {
   readonly tool: string;
   readonly args: unknown;
+  /** For an upstream MCP tool whose policy names an estimator: the read call that counts its blast radius. */
+  readonly estimate?: EstimateRequest;
 }
 
 export interface PrepareCallResult {
@@ -55,6 +59,11 @@ export interface RunToolInput {
   readonly afterSeq: number;
   /** Workflow time of the call (ISO 8601 or epoch ms): the `at` of the outcome event. */
   readonly at: string | number;
+  /**
+   * Attempts the workflow allows this call when fewer than the tool's own (an upstream MCP tool the
+   * session's policy does not call idempotent gets 1): a transient failure on the last one is final.
+   */
+  readonly maxAttempts?: number;
 }
 
 export interface ToolFailureInfo {
@@ -85,6 +94,10 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     if (!def) return { valid: false, issues: [{ code: 'unknown_tool', path: 'tool', message: `unknown tool \`${input.tool}\`` }], redactedArgs };
     const checked = checkArgs(def, input.args);
     if (!checked.success) return { valid: false, issues: checked.issues, redactedArgs };
+    if (input.estimate && def.upstream) {
+      const blastRadius = await estimateWithUpstream(catalog, def.upstream.server, input.estimate, activitySignal());
+      return blastRadius === undefined ? { valid: true, redactedArgs } : { valid: true, redactedArgs, blastRadius };
+    }
     if (!def.estimateBlastRadius) return { valid: true, redactedArgs };
     const blastRadius = await estimate(def, checked.data);
     return { valid: true, redactedArgs, blastRadius };
@@ -175,6 +188,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
         sessionId: input.sessionId,
         proposalSeq: input.proposalSeq,
         attempt,
+        ...(input.maxAttempts !== undefined ? { maxAttempts: Math.min(def.retry.maxAttempts, input.maxAttempts) } : {}),
         signal: actx?.cancellationSignal ?? new AbortController().signal,
         heartbeat: (details?: unknown) => {
           if (actx && !actx.info.isLocal) actx.heartbeat(details);
@@ -203,7 +217,8 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 
   /** Retry while attempts remain; otherwise record the failure in the ledger and return it. */
   async function finalise(def: AnyToolDefinition, err: ToolError, attempt: number, latencyMs: number, input: RunToolInput): Promise<RunToolResult> {
-    if (err.retryable && attempt < def.retry.maxAttempts) throw toFailure(err);
+    const attempts = Math.min(def.retry.maxAttempts, input.maxAttempts ?? def.retry.maxAttempts);
+    if (err.retryable && attempt < attempts) throw toFailure(err);
     const outcome = failed(err, latencyMs);
     try {
       // The failure is final for this key: a later attempt returns it rather than running again.

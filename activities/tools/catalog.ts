@@ -21,9 +21,14 @@ export interface ToolDescriptor extends ToolInfo {
   readonly execution: ToolExecution;
 }
 
-/** An immutable map of tools by name, bound to the database of its ledger. */
+/**
+ * A map of tools by name, bound to the database of its ledger. The tools it is built with never
+ * change; the tools of upstream MCP servers are swapped per server as the servers list them
+ * (`setUpstreamTools`), and `version` counts the swaps.
+ */
 export class ToolCatalog {
-  readonly #tools: ReadonlyMap<string, AnyToolDefinition>;
+  #tools: ReadonlyMap<string, AnyToolDefinition>;
+  #version = 0;
   /** The production database: the ledger lives here and handlers' transactions run here. */
   readonly database: Pool;
 
@@ -36,6 +41,27 @@ export class ToolCatalog {
     }
     this.#tools = tools;
     this.database = opts.database;
+  }
+
+  /** Bumped on every change of the upstream tools. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /**
+   * Replaces the tools of one upstream MCP server (all of them `upstream.server === server`).
+   * Throws `CatalogError` when a name is taken by a tool of the catalog or of another server.
+   */
+  setUpstreamTools(server: string, tools: readonly AnyToolDefinition[]): void {
+    const next = new Map<string, AnyToolDefinition>();
+    for (const [name, t] of this.#tools) if (t.upstream?.server !== server) next.set(name, t);
+    for (const t of tools) {
+      if (t.upstream?.server !== server) throw new CatalogError(`tool \`${t.name}\` is not a tool of upstream server \`${server}\``);
+      if (next.has(t.name)) throw new CatalogError(`duplicate tool name \`${t.name}\``);
+      next.set(t.name, t);
+    }
+    this.#tools = next;
+    this.#version += 1;
   }
 
   get(name: string): AnyToolDefinition | undefined {
@@ -74,6 +100,7 @@ export function catalogInfo(catalog: ToolCatalog): ToolInfo[] {
     environment: t.environment,
     resource: t.resource,
     estimatesBlastRadius: t.estimatesBlastRadius,
+    ...(t.upstream ? { upstream: { ...t.upstream } } : {}),
   }));
 }
 

@@ -7,7 +7,7 @@
  */
 import type { ClientBase } from 'pg';
 import type { z } from 'zod';
-import type { Effect } from '../../policies/types';
+import type { Effect, UpstreamHints } from '../../policies/types';
 import { CatalogError } from './errors';
 
 /** What an estimator may use: a read-only transaction on the catalog's database. */
@@ -29,6 +29,11 @@ export interface ToolContext {
   readonly proposalSeq: number;
   /** Temporal attempt number (1 outside an activity). */
   readonly attempt: number;
+  /**
+   * Attempts the session's policy allows this call for its own failures, when the workflow says
+   * (it does for upstream MCP tools: 1 unless the policy calls the tool idempotent). Absent: not said.
+   */
+  readonly maxAttempts?: number;
   /** Aborted when Temporal cancels the activity (e.g. after a halt). */
   readonly signal: AbortSignal;
   /** Reports progress to Temporal; runTool also heartbeats on its own while the handler runs (regular activities; a no-op in a local activity). */
@@ -73,6 +78,16 @@ export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
   readonly idempotent: boolean;
   /** Counts what the call would touch, without touching it (e.g. `COUNT(*)` of a delete's filter). */
   readonly estimateBlastRadius?: (args: z.output<I>, ctx: EstimateContext) => Promise<number>;
+  /**
+   * Set on a tool of a third-party MCP server: its name is `<server>.<tool>` with the upstream's
+   * own spelling (underscores and dashes allowed), and the policy classifies it (`effect` is a placeholder).
+   */
+  readonly upstream?: UpstreamHints;
+  /**
+   * Upstream tools only: the call without the ledger, for a read tool the policy names as another
+   * tool's blast-radius estimator (`prepareCall` runs it before the decision).
+   */
+  readonly query?: (args: unknown, signal: AbortSignal) => Promise<unknown>;
   readonly handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
 }
 
@@ -88,6 +103,8 @@ export interface ToolDefinition<I extends z.ZodTypeAny = z.ZodTypeAny, O extends
 export type AnyToolDefinition = ToolDefinition<any, any>;
 
 const NAME = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
+/** `<server>.<tool>` of an upstream MCP tool: MCP tool names may hold `_`, `-` and `.`. */
+const UPSTREAM_NAME = /^[a-z][a-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const PATH = /^(\*|[A-Za-z_$][\w$-]*)(\.(\*|[A-Za-z_$][\w$-]*))*$/;
 
 /**
@@ -96,7 +113,11 @@ const PATH = /^(\*|[A-Za-z_$][\w$-]*)(\.(\*|[A-Za-z_$][\w$-]*))*$/;
  * sensitive path).
  */
 export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec: ToolSpec<I, O>): ToolDefinition<I, O> {
-  if (!NAME.test(spec.name)) throw new CatalogError(`invalid tool name \`${spec.name}\`: expected dotted lower camel case like \`billing.query\``);
+  if (spec.upstream) {
+    if (!UPSTREAM_NAME.test(spec.name)) throw new CatalogError(`invalid upstream tool name \`${spec.name}\`: expected \`<server>.<tool>\` with letters, digits, \`_\`, \`-\` and \`.\``);
+  } else if (!NAME.test(spec.name)) {
+    throw new CatalogError(`invalid tool name \`${spec.name}\`: expected dotted lower camel case like \`billing.query\``);
+  }
   if (spec.description.trim() === '') throw new CatalogError(`tool \`${spec.name}\`: description is empty`);
   if (!(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) throw new CatalogError(`tool \`${spec.name}\`: timeoutMs must be a positive integer`);
   if (!(Number.isInteger(spec.retry.maxAttempts) && spec.retry.maxAttempts >= 1)) {

@@ -25,6 +25,7 @@ import {
   type ToolInfo,
 } from '../../policies';
 import { CommandError } from '../command-error';
+import { listUpstreamToolInfo } from '../upstream-tools';
 
 /** A bad file, bad JSON or bad option given to `gatehouse policy`. */
 export class PolicyCommandError extends CommandError {
@@ -36,6 +37,17 @@ export class PolicyCommandError extends CommandError {
 interface CommonOptions {
   readonly json?: boolean;
   readonly tools?: string;
+  /** A Gatehouse configuration file: its upstream MCP servers' tools join the catalog. */
+  readonly config?: string;
+}
+
+/** The catalog plus, with `--config`, the tools its upstream MCP servers list now (problems go to stderr). */
+async function toolsWithUpstreams(opts: CommonOptions): Promise<readonly ToolInfo[]> {
+  const tools = loadTools(opts.tools);
+  if (opts.config === undefined) return tools;
+  const listed = await listUpstreamToolInfo(opts.config);
+  for (const p of listed.problems) process.stderr.write(`warning: ${p}\n`);
+  return [...tools, ...listed.tools];
 }
 
 export function registerPolicy(program: Command): void {
@@ -46,6 +58,7 @@ export function registerPolicy(program: Command): void {
     .description('validate a policy document; every problem with its path')
     .option('--json', 'print the result as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
+    .option('--config <file>', 'gatehouse configuration: list its upstream MCP servers\' tools and warn about the ones the policy leaves unclassified')
     .action((file: string, opts: CommonOptions) => runCheck(file, opts));
 
   policy
@@ -54,6 +67,7 @@ export function registerPolicy(program: Command): void {
     .option('--max-length <n>', 'longest path, in tools (2 to 8)', '3')
     .option('--json', 'print the analysis as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
+    .option('--config <file>', 'gatehouse configuration: include its upstream MCP servers\' tools, classified by the policy')
     .action((file: string, opts: CommonOptions & { maxLength: string }) => runAnalyze(file, opts));
 
   policy
@@ -69,8 +83,8 @@ export function registerPolicy(program: Command): void {
     .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }) => runEval(opts));
 }
 
-function runCheck(file: string, opts: CommonOptions): void {
-  const tools = loadTools(opts.tools);
+async function runCheck(file: string, opts: CommonOptions): Promise<void> {
+  const tools = await toolsWithUpstreams(opts);
   const parsed = parsePolicyText(readText(file, 'policy'), file);
   if (!parsed.success) {
     if (opts.json) print(JSON.stringify({ valid: false, issues: parsed.issues }, null, 2));
@@ -87,10 +101,10 @@ function runCheck(file: string, opts: CommonOptions): void {
   print(`\`${file}\` is valid: policy \`${parsed.data.name}\` (${parsed.data.mode}), hash ${compiled.hash}`);
 }
 
-function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }): void {
+async function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }): Promise<void> {
   const maxLength = Number(opts.maxLength);
   if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > 8) throw new PolicyCommandError(`invalid \`--max-length\`: expected a whole number from 2 to 8, got \`${opts.maxLength}\``);
-  const policy = loadPolicy(file, loadTools(opts.tools));
+  const policy = loadPolicy(file, await toolsWithUpstreams(opts));
   const analysis = analyzePaths(policy, maxLength);
   if (opts.json) {
     print(JSON.stringify(analysis, null, 2));
@@ -126,8 +140,7 @@ function runEval(opts: CommonOptions & { policy: string; history: string; propos
 
   let state = initialSessionState(policy, { startedAt: history[0]?.at ?? now });
   for (const line of history) {
-    // Each past proposal is re-decided at its time, then folded with the outcome it had.
-    const decision = evaluate(policy, state, line.proposal, line.facts ?? {}, line.at);
+    // Each past proposal is folded, at its time, with the outcome it had.
     state = advance(policy, state, line.proposal, line.status, line.at);
     if (line.intentScore !== undefined) state = withIntentScore(state, line.intentScore);
   }

@@ -3,7 +3,7 @@
  * and resume a fleet of sessions during an incident, raise one session's budget, halt one session
  * (the kill switch).
  *
- *   gatehouse replay <workflowId> | --file <history.json>
+ *   gatehouse replay <workflowId>... | --file <history.json>
  *   gatehouse pause  --agent <id> | --tool <name> | --all  [--by <who>] [--reason text]   (--by defaults to your user name)
  *   gatehouse resume --agent <id> | --tool <name> | --all  [--as <operator>] [--reason text]
  *   gatehouse budget raise <sessionId> [--actions N] [--writes N] [--critical N] [--tokens N] --as <operator> [--reason text]
@@ -17,6 +17,7 @@ import type { Command } from 'commander';
 import { Gatehouse, type FleetSelector } from '../../client';
 import { loadConfig } from '../../client/config';
 import type { BudgetOverride } from '../../workflows/contract';
+import type { ReplayOutcome } from '../../worker/replay';
 import { CommandError } from '../command-error';
 import { operatorKey } from '../operator-keys';
 
@@ -89,26 +90,35 @@ async function withClient<T>(fn: (gh: Gatehouse) => Promise<T>): Promise<T> {
 export function registerSessionControl(program: Command): void {
   program
     .command('replay')
-    .description("replay a session's workflow history against today's workflow code; non-zero exit on non-determinism")
-    .argument('[workflowId]', 'workflow id of a session on the server (`session-<sessionId>`)')
+    .description("replay sessions' workflow histories against today's workflow code (bundled once); non-zero exit on non-determinism")
+    .argument('[workflowIds...]', 'workflow ids of sessions on the server (`session-<sessionId>`)')
     .option('--file <history.json>', 'a JSON history file (`temporal workflow show --output json`, the Web UI export)')
-    .option('--json', 'print the outcome as JSON')
-    .action(async (workflowId: string | undefined, o: { file?: string; json?: boolean }) => {
-      if ((workflowId === undefined) === (o.file === undefined)) throw new SessionControlError('give a workflow id or `--file <history.json>`, not both');
+    .option('--json', 'print each outcome as a line of JSON')
+    .action(async (workflowIds: string[], o: { file?: string; json?: boolean }) => {
+      if ((workflowIds.length === 0) === (o.file === undefined)) throw new SessionControlError('give workflow ids or `--file <history.json>`, not both');
       // Loaded lazily: the replayer pulls in the worker and the bundler.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { replayFile, replayWorkflow } = require('../../worker/replay') as typeof import('../../worker/replay');
+      const { bundleTodaysWorkflows, replayFile, replayWorkflow } = require('../../worker/replay') as typeof import('../../worker/replay');
       const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
       try {
         Runtime.install({ logger: new DefaultLogger('WARN') });
       } catch {
         // already installed
       }
-      const outcome = o.file !== undefined ? await replayFile(o.file) : await withClient((gh) => replayWorkflow(gh.client, workflowId!));
-      if (o.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
-      else if (outcome.ok) process.stdout.write(`replayed \`${outcome.workflowId}\`: deterministic against today's workflow code\n`);
-      else process.stdout.write(`replay of \`${outcome.workflowId}\` failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${outcome.message}\n`);
-      if (!outcome.ok) process.exitCode = 1;
+      const report = (outcome: ReplayOutcome) => {
+        if (o.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+        else if (outcome.ok) process.stdout.write(`replayed \`${outcome.workflowId}\`: deterministic against today's workflow code\n`);
+        else process.stdout.write(`replay of \`${outcome.workflowId}\` failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${outcome.message}\n`);
+        if (!outcome.ok) process.exitCode = 1;
+      };
+      if (o.file !== undefined) {
+        report(await replayFile(o.file));
+        return;
+      }
+      const workflowBundle = await bundleTodaysWorkflows();
+      await withClient(async (gh) => {
+        for (const workflowId of workflowIds) report(await replayWorkflow(gh.client, workflowId, { workflowBundle }));
+      });
     });
 
   for (const pause of [true, false]) {

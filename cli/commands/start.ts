@@ -14,6 +14,7 @@ import { demoPolicies } from '../../demo/policy';
 
 interface StartOptions {
   readonly policy?: string;
+  readonly config?: string;
   readonly uiPort?: string;
   readonly worker: boolean;
 }
@@ -24,6 +25,7 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the whole stack on embedded defaults: temporal, postgres, the worker, the gateway (and slack approvals when configured)')
     .option('--policy <file>', 'policy document the worker enforces (default: policies/examples/production.yaml)')
+    .option('--config <file>', 'gatehouse configuration whose `mcp.upstreams` the worker gates (default: GATEHOUSE_CONFIG)')
     .option('--ui-port <port>', 'preferred port of the temporal web ui (default: 8233, another free port when taken)')
     .option('--no-worker', 'start the servers and migrations only')
     .action(async (opts: StartOptions) => {
@@ -64,7 +66,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   try {
     // A development stack (no keyset of its own) also loads the demo's policies for `gatehouse demo`.
     const policies = process.env.GATEHOUSE_KEYS ? undefined : await demoPolicies();
-    stack = await startStack({ policyFile: opts.policy, uiPort, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
+    stack = await startStack({ policyFile: opts.policy, ...(opts.config ? { configFile: opts.config } : {}), uiPort, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
   } catch (err) {
     if (err instanceof StackAbortedError) {
       say(`gatehouse: ${err.message}`);

@@ -11,8 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
-import { proposeUpdate, type ProposeResult, type SessionProposal } from '../../workflows/contract';
+import { proposeUpdate, type SessionProposal } from '../../workflows/contract';
 import type { McpCaller } from './caller';
+import { Problem } from '../problems';
 import { HeldCalls } from './held';
 import { heldResult, NO_INTENT_MESSAGE, outcomeResult, refusal } from './outcome';
 import { AWAIT_APPROVAL_TOOL } from './tools';
@@ -24,6 +25,8 @@ export interface AgentSessionOptions {
   readonly holdWaitMs: number;
   /** How often `gatehouse_await_approval` sends a progress notification. */
   readonly progressEveryMs: number;
+  /** Refuses a new session over the agent's open-session cap (throws a 429 `Problem`); none by default. */
+  readonly admitSession?: (agentId: string) => Promise<void>;
 }
 
 /** Reports progress of a long wait to the MCP client (a no-op without a progressToken). */
@@ -95,15 +98,15 @@ export class AgentSession {
     const handle = started.handle;
     const proposal: SessionProposal = { tool, args, reasoning };
     try {
-      const before = new Set((await handle.state()).pendingApprovals.map((p) => p.approvalId));
-      const update = await handle.workflow.startUpdate(proposeUpdate, { args: [proposal], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: `mcp-${randomUUID()}` });
+      const updateId = `mcp-${randomUUID()}`;
+      const update = await handle.workflow.startUpdate(proposeUpdate, { args: [proposal], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId });
       const result = update.result();
       let waited = await within(result, this.#o.holdWaitMs);
       // Past the hold wait: answer "held" once the call is waiting for a person; a call that is not
       // (a long tool, a paused session) is waited for until it ends.
       while (!waited.done) {
         const view = await handle.state();
-        const held = view.pendingApprovals.filter((p) => p.tool === tool && !before.has(p.approvalId)).at(-1);
+        const held = view.pendingApprovals.find((p) => p.proposalId === updateId);
         if (held) {
           this.#held.add(held.approvalId, tool, result);
           return heldResult(held);
@@ -141,6 +144,14 @@ export class AgentSession {
   async #start(): Promise<{ readonly handle: SessionHandle } | { readonly refused: CallToolResult }> {
     const intent = this.#intent;
     if (intent === undefined) return { refused: refusal('intent.undeclared', NO_INTENT_MESSAGE) };
+    if (!this.#session && this.#o.admitSession) {
+      try {
+        await this.#o.admitSession(this.caller.agentId);
+      } catch (err) {
+        if (err instanceof Problem) return { refused: refusal(`gateway.${err.code}`, err.message) };
+        throw err;
+      }
+    }
     this.#session ??= this.#o.gatehouse.startSession({ credential: this.caller.token, agentId: this.caller.agentId, owner: this.caller.owner, intent });
     try {
       return { handle: await this.#session };

@@ -20,9 +20,11 @@ import type { McpCaller } from './caller';
 import { createMcpServer } from './mcp-server';
 import { McpSessions, type McpSessionEntry } from './registry';
 import type { McpToolInfo } from './tools';
+import type { UpstreamToolSource } from './upstream-tools';
 
 export type { McpCaller } from './caller';
 export type { McpToolInfo } from './tools';
+export { publishedUpstreamTools, upstreamMcpTool, type UpstreamToolSource } from './upstream-tools';
 export { REASONING_META_KEY } from './mcp-server';
 
 export const MCP_PATH = '/mcp';
@@ -34,6 +36,8 @@ export interface McpDeps {
   readonly gatehouse: Gatehouse;
   /** The catalog's tools (`catalog.tools()`): what `tools/list` shows. */
   readonly tools: readonly McpToolInfo[];
+  /** Tools of upstream MCP servers as the worker published them (`publishedUpstreamTools`), listed after the catalog's. */
+  readonly upstreamTools?: UpstreamToolSource;
   /** Verifies the bearer credential; throws a 401 `Problem`. @default the gateway's `authenticate` */
   readonly authenticate?: (request: FastifyRequest) => Promise<McpCaller>;
   /** How long a `tools/call` waits for its outcome before answering "held for approval". @default `GATEHOUSE_MCP_HOLD_SECONDS` (20) × 1000 */
@@ -42,18 +46,22 @@ export interface McpDeps {
   readonly progressEveryMs?: number;
   /** An MCP session unused this long is closed and its Gatehouse session ended. @default 30 minutes */
   readonly idleMs?: number;
+  /** The gateway's per-agent request rate: takes one request or throws a 429 `Problem`. */
+  readonly takeRequest?: (agentId: string) => void;
+  /** The gateway's open-session cap: throws a 429 `Problem` when the agent is at it. */
+  readonly admitSession?: (agentId: string) => Promise<void>;
 }
 
 export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   const authenticate = deps.authenticate ?? gatewayAuthenticate;
   const sessions = new McpSessions(deps.idleMs ?? 30 * 60_000);
   const holdWaitMs = deps.holdWaitMs ?? secondsFromEnv('GATEHOUSE_MCP_HOLD_SECONDS', 20) * 1000;
-  const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000 };
+  const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000, ...(deps.admitSession ? { admitSession: deps.admitSession } : {}) };
   app.addHook('onClose', async () => sessions.closeAll());
 
   function open(caller: McpCaller): McpSessionEntry {
     const session = new AgentSession(caller, sessionOptions);
-    const server = createMcpServer(session, deps.tools);
+    const server = createMcpServer(session, deps.tools, deps.upstreamTools);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => sessions.add(id, entry),
@@ -67,6 +75,7 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const caller = await authenticate(request);
+    deps.takeRequest?.(caller.agentId);
     const id = header(request, 'mcp-session-id');
     let entry: McpSessionEntry;
     if (id !== undefined) {

@@ -7,6 +7,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, Progress } from './agent-session';
 import { refusal } from './outcome';
+import type { UpstreamToolSource } from './upstream-tools';
 import { AWAIT_APPROVAL_TOOL, DECLARE_INTENT_TOOL, DEFAULT_AWAIT_SECONDS, MAX_AWAIT_SECONDS, listTools, type McpToolInfo } from './tools';
 
 /** `_meta` key under which a client may send the reasoning for a call (recorded with the proposal). */
@@ -16,10 +17,11 @@ export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' } as const;
 
 const INSTRUCTIONS = `Every tool here is gated by Gatehouse. First call \`${DECLARE_INTENT_TOOL}\` with what you are going to do. A call then runs, is refused by policy (a tool error naming the rules), or is held for a person's approval: then call \`${AWAIT_APPROVAL_TOOL}\` with the approval id to wait for its outcome.`;
 
-export function createMcpServer(session: AgentSession, tools: readonly McpToolInfo[]): Server {
+export function createMcpServer(session: AgentSession, tools: readonly McpToolInfo[], upstreamTools?: UpstreamToolSource): Server {
   const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
   const listed = listTools(tools);
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  // Upstream MCP servers' tools as the worker last published them (after the catalog's own).
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: upstreamTools ? [...listed, ...(await upstreamTools())] : listed }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name } = request.params;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 /**
- * How a proposal's outcome reads as an MCP tool result. Executed: the tool's result. Denied,
+ * How a proposal's outcome reads as an MCP tool result. Executed: the tool's result (an upstream
+ * MCP tool's own content blocks, as its server gave them). Denied,
  * failed, expired: a tool error (`isError: true`) carrying the rules and messages. Held for
  * approval: a normal, structured result naming the approval id to wait on.
  */
@@ -15,6 +16,17 @@ function reasonLines(r: ProposeResult): string {
   return r.decision.reasons.map((x) => `- ${x.rule}: ${x.message}`).join('\n');
 }
 
+/** The content blocks of an upstream MCP tool's result (`{ content: [{ type, … }], structuredContent? }`), else undefined. */
+function upstreamContent(value: unknown): CallToolResult['content'] | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (!keys.includes('content') || keys.some((k) => k !== 'content' && k !== 'structuredContent')) return undefined;
+  const content = (value as { content: unknown }).content;
+  if (!Array.isArray(content) || content.length === 0) return undefined;
+  if (!content.every((c) => c !== null && typeof c === 'object' && typeof (c as { type?: unknown }).type === 'string')) return undefined;
+  return content as CallToolResult['content'];
+}
+
 /** The final outcome of a proposal. */
 export function outcomeResult(r: ProposeResult): CallToolResult {
   const base = {
@@ -26,8 +38,12 @@ export function outcomeResult(r: ProposeResult): CallToolResult {
     ...(r.approvalId ? { approvalId: r.approvalId } : {}),
   };
   switch (r.status) {
-    case 'executed':
+    case 'executed': {
+      // An upstream MCP tool's result is already MCP content: the agent gets the server's own blocks.
+      const upstream = upstreamContent(r.result);
+      if (upstream) return { content: upstream, structuredContent: { ...base, result: r.result ?? null } };
       return result({ ...base, result: r.result ?? null }, JSON.stringify(r.result ?? null, null, 2), false);
+    }
     case 'denied':
       return result(base, `Denied by Gatehouse policy:\n${reasonLines(r)}`, true);
     case 'expired':

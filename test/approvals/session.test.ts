@@ -17,6 +17,7 @@ import { counterHits, createTestCatalog, ensureTestToolTables } from '../support
 import type { SlackCall } from '../support/fake-slack';
 import { getTestServers } from '../support/servers';
 import { HARNESS_KEYSET, startHarness, TEAM_ID, USERS, type Harness } from './helpers';
+import { eventually } from '../support/eventually';
 
 const GROUPS = { sre: ['U0ALICE', 'bob'], 'eng-leads': ['U0CAROL'] };
 
@@ -166,11 +167,7 @@ describe('approvals against the real session workflow', () => {
     const first = await h.click('approve', USERS.alice, p.target);
     assert.equal(first.result?.ok && first.result.final, false);
     // Wait until the workflow has counted the first approval (a wait, not a timed assertion).
-    for (;;) {
-      const s = await p.session.state();
-      if (s.pendingApprovals[0]?.approvedBy.includes('U0ALICE')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(async () => (await p.session.state()).pendingApprovals[0]?.approvedBy.includes('U0ALICE'), { what: "alice's approval counted", timeoutMs: 10_000 });
     assert.equal((await counterHits(h.db.pool, p.counter)).size, 0, 'one approval is not enough');
     const again = await h.click('approve', USERS.alice, p.target);
     assert.equal(again.result?.ok === false && again.result.code, 'already-approved-by-you');

@@ -13,6 +13,7 @@ import { verifyEnvelope } from '../../policies/trust';
 import { testTrust } from '../support/trust';
 import { approvalRequest, buttonClickBody, HARNESS_KEYSET, requirement, signedHeaders, startHarness, TEAM_ID, USERS, votePayload, type Harness } from './helpers';
 import type { ApprovalSignal } from '../../workflows/contract';
+import { eventually } from '../support/eventually';
 
 /** Who each received vote was signed for, and its verdict: what the workflow will count. */
 function votes(received: readonly ApprovalSignal[]): Array<[string, string, string | undefined]> {
@@ -137,13 +138,15 @@ describe('store', () => {
     await holding;
     const second = h.store.withLock(a.req.approvalId, async ({ record }) => record?.votes.map((v) => v.approver));
     // Release the first only once the second is blocked on the row lock.
-    for (;;) {
-      const { rows } = await h.db.pool.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if ((rows[0] as { n: number }).n > 0) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await eventually(
+      async () => {
+        const { rows } = await h.db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return (rows[0] as { n: number }).n > 0;
+      },
+      { what: 'the second decision blocked on the row lock', timeoutMs: 10_000, everyMs: 10 },
+    );
     release();
     await first;
     assert.deepEqual(await second, ['U0ALICE']);

@@ -52,9 +52,16 @@ function record(over: Partial<Omit<ApprovalRecord, 'requirement'>> & { requireme
 }
 
 describe('demo scenarios', () => {
-  it('lists the five scenarios of the issue, each with a summary', () => {
-    assert.deepEqual(SCENARIOS.map((s) => s.name), ['billing-cleanup', 'volume-cleanup', 'runaway', 'resume', 'sub-agent']);
-    for (const s of SCENARIOS) assert.ok(s.summary.length > 20);
+  it('lists the scenarios, each with a summary', () => {
+    assert.deepEqual(Object.fromEntries(SCENARIOS.map((s) => [s.name, s.summary])), {
+      'billing-cleanup': 'a 14,200-row production delete held for a human; above the hard cap, denied outright',
+      'volume-cleanup': 'list volumes then unmount one: a forbidden transition, unlockable only by a human',
+      runaway: 'a write loop goes read-only at 80% of its budget and closes at 100%; a token-hungry agent hits the cost cap',
+      resume: 'a 50-step session survives SIGKILL of its worker at step 35: 50 executions, no duplicate',
+      'sub-agent': "a child agent gets a quarter of its parent's budget; its attempt to exceed it is denied",
+      'mcp-filesystem': 'the official MCP filesystem server behind Gatehouse: reads run, a protected write waits for a human, list → move is forbidden',
+    });
+    assert.deepEqual(SCENARIOS.map((s) => s.name), ['billing-cleanup', 'volume-cleanup', 'runaway', 'resume', 'sub-agent', 'mcp-filesystem'], 'in the order the demo runs them');
   });
 
   it('names the valid scenarios when one is unknown', () => {
@@ -117,7 +124,8 @@ describe('the demo policies', () => {
   it('give the batch job room for 50 writes and change nothing else', async () => {
     const demo = await demoPolicy();
     const batch = await resumePolicy();
-    assert.ok(batch.budget.writes >= 50 && batch.budget.actions >= 50);
+    // The example policy's budget is far below 50 writes: the batch gets 120 of each.
+    assert.deepEqual([batch.budget.actions, batch.budget.writes], [120, 120]);
     assert.deepEqual({ ...batch, name: demo.name, budget: demo.budget }, demo);
   });
 

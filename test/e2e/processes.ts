@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnGroup, type ManagedProcess } from '../../worker/devstack/process-group';
+import { eventually, EventuallyTimeoutError } from '../support/eventually';
 
 export const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'gatehouse.js');
@@ -60,23 +61,24 @@ export interface RunningStack {
 /** Starts `gatehouse start` and waits for the stack file it writes while running. */
 export async function startStack(env: NodeJS.ProcessEnv, stackFile: string, timeoutMs = 300_000): Promise<RunningStack> {
   const proc = spawnGroup(process.execPath, [BIN, 'start'], { cwd: ROOT, env });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc.hasExited()) throw new Error(`gatehouse start exited during start-up:\n${proc.outputTail()}`);
-    if (existsSync(stackFile)) {
-      try {
-        const parsed = JSON.parse(readFileSync(stackFile, 'utf8')) as { pid?: number };
-        if (parsed.pid === proc.pid) {
-          return { process: proc, stackFile: parsed, stop: () => proc.stop({ signal: 'SIGINT', graceMs: 60_000 }) };
+  try {
+    const parsed = await eventually(
+      () => {
+        if (proc.hasExited()) throw new Error(`gatehouse start exited during start-up:\n${proc.outputTail()}`);
+        if (!existsSync(stackFile)) return undefined;
+        try {
+          const file = JSON.parse(readFileSync(stackFile, 'utf8')) as { pid?: number };
+          return file.pid === proc.pid ? file : undefined;
+        } catch {
+          return undefined; // being written: look again
         }
-      } catch {
-        // Being written: look again.
-      }
-    }
-    if (Date.now() > deadline) {
-      await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
-      throw new Error(`gatehouse start wrote no stack file within ${timeoutMs} ms:\n${proc.outputTail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+      },
+      { what: `the stack file \`${stackFile}\` of \`gatehouse start\``, timeoutMs, everyMs: 250 },
+    );
+    return { process: proc, stackFile: parsed, stop: () => proc.stop({ signal: 'SIGINT', graceMs: 60_000 }) };
+  } catch (err) {
+    await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
+    if (err instanceof EventuallyTimeoutError) throw new Error(`${err.message}:\n${proc.outputTail()}`);
+    throw err;
   }
 }

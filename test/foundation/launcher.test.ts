@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,8 +16,9 @@ import pg from 'pg';
 import { PortTakenError, preferredPort } from '../../worker/devstack/ports';
 import { PostgresStartError, startEmbeddedPostgres } from '../../worker/devstack/postgres';
 import { findTemporalCli } from '../../worker/devstack/temporal-binary';
-import { startTemporalDevServer, TemporalServerStartError } from '../../worker/devstack/temporal-server';
+import { FAST_DEV_SERVER_CONFIG, startTemporalDevServer, TemporalServerStartError } from '../../worker/devstack/temporal-server';
 import { getTestServers } from '../support/servers';
+import { eventually } from '../support/eventually';
 
 let root: string;
 let cliPath: string;
@@ -100,6 +102,8 @@ test('a persisted temporal server keeps its workflows across a restart, and stop
   const dbFilename = join(root, 'temporal', 'state.sqlite');
   const workflowId = `launcher-persist-${Date.now()}`;
   const first = await startTemporalDevServer({ cliPath, dbFilename, uiPort: false });
+  // Started with the fast settings (see FAST_DEV_SERVER_CONFIG); the second start asks for none.
+  assert.deepEqual(dynamicConfigOf(first.pid), Object.entries(FAST_DEV_SERVER_CONFIG).map(([k, v]) => `${k}=${JSON.stringify(v)}`));
   {
     const connection = await Connection.connect({ address: first.address });
     const client = new Client({ connection, namespace: first.namespace });
@@ -110,8 +114,9 @@ test('a persisted temporal server keeps its workflows across a restart, and stop
   await first.stop();
   assert.ok(groupGone(first.pid));
 
-  const second = await startTemporalDevServer({ cliPath, dbFilename, uiPort: false });
+  const second = await startTemporalDevServer({ cliPath, dbFilename, uiPort: false, dynamicConfig: {} });
   try {
+    assert.deepEqual(dynamicConfigOf(second.pid), []);
     const connection = await Connection.connect({ address: second.address });
     const client = new Client({ connection, namespace: second.namespace });
     const described = await client.workflow.getHandle(workflowId).describe();
@@ -139,8 +144,7 @@ test('a server whose launching process is SIGKILLed does not outlive it', async 
   assert.equal(groupGone(serverPid), false);
   child.kill('SIGKILL');
   // No exit hook runs on SIGKILL: the watchdog notices within about a second.
-  for (let i = 0; i < 100 && !groupGone(serverPid); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(groupGone(serverPid), `temporal pid ${serverPid} outlived its SIGKILLed launcher`);
+  await eventually(() => groupGone(serverPid), { what: `temporal pid ${serverPid} to go with its SIGKILLed launcher`, timeoutMs: 10_000, everyMs: 100 });
 });
 
 test('the web ui answers over http when a ui port is given', async () => {
@@ -210,3 +214,9 @@ test('postgres: a locked data directory is refused, a stale lock is cleared, dat
   }
   assert.ok(groupGone(second.pid));
 });
+
+/** The `--dynamic-config-value` arguments a running server was started with. */
+function dynamicConfigOf(pid: number): string[] {
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  return args.flatMap((a, i) => (a === '--dynamic-config-value' ? [args[i + 1]!] : []));
+}

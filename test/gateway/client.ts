@@ -4,6 +4,7 @@
  */
 import type { Worker } from '@temporalio/worker';
 import { RevocationStore } from '../../audit/credentials';
+import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import type { GatewayLimits } from '../../gateway/limits';
 import { createHarness, type Harness } from '../workflows/harness';
@@ -29,10 +30,11 @@ export async function startFixture(area: string, limits: Partial<GatewayLimits>)
   const worker: Worker = await h.worker();
   const running = worker.run();
   const revocations = new RevocationStore(h.audit.pool);
+  const cache = await RevocationCache.open(h.audit.pool);
   const gateway = await startGateway({
     temporal: { address: h.address, namespace: h.namespace, taskQueue: h.taskQueue },
     keyset: testTrust().keyset,
-    revocations,
+    revocations: cache,
     host: '127.0.0.1',
     port: 0,
     limits,
@@ -54,6 +56,7 @@ export async function startFixture(area: string, limits: Partial<GatewayLimits>)
     },
     async close() {
       await gateway.close();
+      await cache.close();
       worker.shutdown();
       await running;
       await h.close();

@@ -4,6 +4,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { startFixture, type GatewayFixture, type Reply } from './client';
 
@@ -81,11 +85,28 @@ describe('sessions through the gateway', () => {
     assert.equal(still.status, 202);
     assert.equal(still.body.proposalId, held.body.proposalId);
 
+    // A second call of the same tool queues behind the held one: it names no approval until it has its own.
+    const queued = await f.call('POST', `/v1/sessions/${id}/proposals?wait=1`, { token, body: { tool: 'volumes.unmount', args: { volumeId: 'vol-backup-2024' }, reasoning: 'unused too' } });
+    assert.equal(queued.status, 202, JSON.stringify(queued.body));
+    assert.deepEqual(queued.body, { status: 'pending', proposalId: queued.body.proposalId });
+
     await f.h.gh.approve(held.body.approvalId, { key: trust.approver('alice') });
     const done = await f.call('GET', `/v1/sessions/${id}/proposals/${held.body.proposalId}?wait=30`, { token });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(done.body.status, 'executed');
     assert.equal(done.body.approvalId, held.body.approvalId);
+
+    const second = await eventually(async () => {
+      const r = await f.call('GET', `/v1/sessions/${id}/proposals/${queued.body.proposalId}?wait=0`, { token });
+      return r.body.approvalId === undefined ? undefined : r;
+    }, { what: 'the queued call to wait for its own approval', timeoutMs: 10_000 });
+    assert.equal(second.status, 202);
+    assert.equal(second.body.approvalId, `${id}:2`);
+    assert.equal(second.body.proposalSeq, 2);
+    await f.h.gh.deny(second.body.approvalId, { key: trust.approver('alice'), reason: 'keep the backups' });
+    const refused = await f.call('GET', `/v1/sessions/${id}/proposals/${queued.body.proposalId}?wait=30`, { token });
+    assert.equal(refused.status, 200);
+    assert.equal(refused.body.status, 'denied');
   });
 
   it('sends the same update for a repeated Idempotency-Key', async () => {
@@ -135,7 +156,11 @@ describe('credentials', () => {
     const doomed = await trust.credential('revoked-bot', 'eng-007');
     const doomedSession = await startSession(doomed);
     await f.revocations.revoke('revoked-bot', 'test', 'leaked');
-    const revoked = await f.call('GET', `/v1/sessions/${doomedSession}`, { token: doomed });
+    // The gateway hears of it through PostgreSQL's notification (milliseconds), not a read per request.
+    const revoked = await eventually(async () => {
+      const r = await f.call('GET', `/v1/sessions/${doomedSession}`, { token: doomed });
+      return r.status === 200 ? undefined : r;
+    }, { what: 'the gateway to refuse the revoked credential', timeoutMs: 5_000 });
     problem(revoked, 401, 'unauthorized');
     assert.equal(revoked.body.rule, 'credential.revoked');
     problem(await f.call('POST', '/v1/sessions', { token: doomed, body: { intent: 'try again' } }), 401, 'unauthorized');
@@ -222,7 +247,7 @@ describe('limits', () => {
     assert.equal(r.body.status, 'executed');
   });
 
-  it('caps the open sessions of one agent (429 with Retry-After)', async () => {
+  it('caps the open sessions of one agent (429 with Retry-After), over MCP too', async () => {
     const token = await trust.credential('many-bot', 'eng-007');
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await startSession(token));
@@ -231,9 +256,41 @@ describe('limits', () => {
       const r = await cap.call('POST', '/v1/sessions', { token, body: { intent: 'one more' } });
       problem(r, 429, 'too-many-sessions');
       assert.match(r.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+
+      // An MCP session starts a Gatehouse session when its intent is declared: the same cap refuses it.
+      const client = new Client({ name: 'cap-test', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${cap.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      try {
+        const declared = (await client.callTool({ name: 'gatehouse_declare_intent', arguments: { intent: 'one more, over mcp' } })) as CallToolResult;
+        assert.equal(declared.isError, true);
+        assert.deepEqual((declared.structuredContent as { reasons: { rule: string }[] }).reasons.map((x) => x.rule), ['gateway.too-many-sessions']);
+      } finally {
+        await client.close();
+      }
     } finally {
       await cap.close();
     }
+  });
+
+  it('takes /mcp requests from the same per-agent bucket as /v1 (429 problems)', async () => {
+    const token = await trust.credential('mcp-burst-bot', 'eng-007');
+    const initialize = (i: number) =>
+      fetch(f.gateway.mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'burst', version: '1' } } }),
+      });
+    const started = Date.now();
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => initialize(i)));
+    const seconds = (Date.now() - started) / 1000;
+    const statuses = replies.map((r) => r.status);
+    const limited = replies.filter((r) => r.status === 429);
+    assert.deepEqual(statuses.filter((s) => s !== 200 && s !== 429), []);
+    assert.ok(200 - limited.length <= 40 + Math.ceil(10 * seconds), `${200 - limited.length} admitted in ${seconds.toFixed(1)} s`);
+    assert.ok(limited.length > 0);
+    const bodies = await Promise.all(replies.map(async (r) => ({ status: r.status, text: await r.text() })));
+    for (const r of bodies.filter((x) => x.status === 429)) assert.equal((JSON.parse(r.text) as { type: string }).type, 'urn:gatehouse:problem:rate-limited');
+    for (const r of limited) assert.match(r.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
   });
 });
 
@@ -272,6 +329,7 @@ async function startFixtureCap() {
     env: {},
   });
   return {
+    url: gateway.url,
     call: async (method: string, path: string, o: { token: string; body: unknown }): Promise<Reply> => {
       const res = await fetch(`${gateway.url}${path}`, { method, headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' }, body: JSON.stringify(o.body) });
       return { status: res.status, headers: res.headers, body: await res.json() };

@@ -18,6 +18,7 @@ import { TEST_POLICY } from '../workflows/fixtures/catalog';
 import { createHarness, testPolicy, type Harness } from '../workflows/harness';
 import { getTestServers } from '../support/servers';
 import { testTrust } from '../support/trust';
+import { eventually } from '../support/eventually';
 import { findTemporalCli } from '../../worker/devstack/temporal-binary';
 import { sessionWorkflowId, type PendingApprovalView, type SessionStateView } from '../../workflows/contract';
 
@@ -120,47 +121,36 @@ export async function redTeam(area: string, policies: Record<string, PolicyDocum
 
 // ------------------------------------------------------------------ polling (conditions, not sleeps)
 
-/** Polls `probe` until it returns a value other than undefined; fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The pending approval of a session, once the `state` query shows one (optionally a given id). */
 export function pendingApproval(s: SessionHandle, approvalId?: string): Promise<PendingApprovalView & { view: SessionStateView }> {
-  return until(`a pending approval in ${s.sessionId}`, async () => {
+  return eventually(async () => {
     const view = await s.state();
     const p = view.pendingApprovals.find((a) => approvalId === undefined || a.approvalId === approvalId);
     return p ? { ...p, view } : undefined;
-  });
+  }, { what: `a pending approval in ${s.sessionId}` });
 }
 
 export type AuditRow = Awaited<ReturnType<Harness['events']>>[number];
 
 /** Waits for the alert audit event with `rule` in a session (the n-th one, 1-based); returns it. */
 export function alertEvent(h: Harness, sessionId: string, rule: string, nth = 1): Promise<AuditRow> {
-  return until(`alert \`${rule}\` #${nth} in session ${sessionId}`, async () => {
+  return eventually(async () => {
     const alerts = (await h.events(sessionId)).filter((e) => e.kind === 'alert' && e.detail?.rule === rule);
     return alerts[nth - 1];
-  });
+  }, { what: `alert \`${rule}\` #${nth} in session ${sessionId}` });
 }
 
 /** Waits for a row in the `alerts` table of kind `kind` for a session id. */
 export function alertRow(h: Harness, sessionId: string, kind: string): Promise<{ kind: string; message: string }> {
-  return until(`alerts row \`${kind}\` for ${sessionId}`, async () => {
+  return eventually(async () => {
     const r = await h.audit.pool.query<{ kind: string; message: string }>('SELECT kind, message FROM alerts WHERE session_id = $1 AND kind = $2', [sessionId, kind]);
     return r.rows[0];
-  });
+  }, { what: `alerts row \`${kind}\` for ${sessionId}` });
 }
 
 /** Waits for an audit event of `kind` (optionally after seq `after`). */
 export function eventOf(h: Harness, sessionId: string, kind: string, after = 0): Promise<AuditRow> {
-  return until(`a \`${kind}\` event in ${sessionId}`, async () => (await h.events(sessionId)).find((e) => e.kind === kind && e.seq > after));
+  return eventually(async () => (await h.events(sessionId)).find((e) => e.kind === kind && e.seq > after), { what: `a \`${kind}\` event in ${sessionId}` });
 }
 
 // ------------------------------------------------------------------ the defenders' assertions

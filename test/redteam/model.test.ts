@@ -26,7 +26,8 @@ import type { SignedEnvelope } from '../../policies/trust';
 import type { SessionProposal } from '../../workflows/contract';
 import { TEST_POLICY, createCatalog } from '../workflows/fixtures/catalog';
 import { testPolicy } from '../workflows/harness';
-import { impersonatedVote, redTeam, selfMadeKey, signedVote, trust, until, type Agent, type AuditRow, type RedTeam, type VoteFields } from './attacker';
+import { impersonatedVote, redTeam, selfMadeKey, signedVote, trust, type Agent, type AuditRow, type RedTeam, type VoteFields } from './attacker';
+import { eventually } from '../support/eventually';
 
 /** The test policy with short deadlines: a call the sequence forgets to close expires in ~6 s. */
 function modelPolicy(): PolicyDocument {
@@ -83,8 +84,8 @@ after(async () => {
 
 /** Waits for the event a message caused: the first alert / approved / denied / resumed after `afterSeq`. */
 function reaction(sessionId: string, afterSeq: number): Promise<AuditRow> {
-  return until(`a reaction after seq ${afterSeq} in ${sessionId}`, async () =>
-    (await rt.h.events(sessionId)).find((e) => e.seq > afterSeq && ['alert', 'approved', 'denied', 'resumed'].includes(e.kind)));
+  return eventually(async () =>
+    (await rt.h.events(sessionId)).find((e) => e.seq > afterSeq && ['alert', 'approved', 'denied', 'resumed'].includes(e.kind)), { what: `a reaction after seq ${afterSeq} in ${sessionId}` });
 }
 
 async function lastSeq(sessionId: string): Promise<number> {
@@ -114,7 +115,7 @@ async function play(steps: readonly Step[]): Promise<void> {
   for (const step of steps) {
     if (step.pause !== 'none') {
       await s.workflow.signal('pause', { by: 'oncall', reason: 'model' });
-      await until('paused', async () => ((await s.state()).paused ? true : undefined));
+      await eventually(async () => ((await s.state()).paused ? true : undefined), { what: 'paused' });
       await send('resume', { by: 'model-bot' }, 'envelope.malformed');
       assert.equal((await s.state()).paused, true, 'an unsigned resume lifted the pause');
       const v = await s.state();
@@ -132,11 +133,11 @@ async function play(steps: readonly Step[]): Promise<void> {
     const before = (await s.state()).counters.proposals;
     const result = s.propose(proposal);
     // Wait until the call either finished or asks for approval.
-    const pending = await until('the proposal to settle or ask', async () => {
+    const pending = await eventually(async () => {
       const v = await s.state();
       if (v.pendingApprovals[0]) return { p: v.pendingApprovals[0], v };
       return v.counters.proposals > before ? null : undefined;
-    });
+    }, { what: 'the proposal to settle or ask' });
     if (pending) {
       const { p, v } = pending;
       const fields = (approve: boolean, reason?: string): VoteFields => ({ workflowId: v.workflowId, firstRunId: v.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, approve, ...(reason ? { reason } : {}) });

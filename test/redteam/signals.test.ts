@@ -26,11 +26,11 @@ import {
   selfMadeKey,
   signedVote,
   trust,
-  until,
   voteFor,
   type Agent,
   type RedTeam,
 } from './attacker';
+import { eventually } from '../support/eventually';
 import { signDecision } from '../../client/trust/sign';
 
 let rt: RedTeam;
@@ -187,8 +187,8 @@ describe('fleet controls', () => {
     const before = await productionSnapshot(rt.h);
     const s = await agent.gh.startSession({ intent: 'write numbered rows to the staging config' });
     // The operator pauses the agent's sessions (`gatehouse pause --agent`); listings are eventually consistent.
-    await until('the fleet pause to reach the session', async () => ((await rt.h.gh.pause({ agentId: agent.agentId }, 'oncall', 'incident')).includes(s.sessionId) ? true : undefined));
-    await until('the session to be paused', async () => ((await s.state()).paused ? true : undefined));
+    await eventually(async () => ((await rt.h.gh.pause({ agentId: agent.agentId }, 'oncall', 'incident')).includes(s.sessionId) ? true : undefined), { what: 'the fleet pause to reach the session' });
+    await eventually(async () => ((await s.state()).paused ? true : undefined), { what: 'the session to be paused' });
     const held = s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'write a row' });
     await cliSignal(s.workflowId, 'resume', { by: 'oncall' });
     await alertEvent(rt.h, s.sessionId, 'envelope.malformed');
@@ -237,7 +237,7 @@ describe('who may decide', () => {
     assert.deepEqual(p.groups, ['sre-leads']);
     await s.workflow.signal('approval', signedVote(trust.approver('carol'), voteFor(p)));
     await s.workflow.signal('approval', signedVote(trust.approver('dave'), voteFor(p)));
-    await until('both unlock votes counted', async () => ((await rt.h.events(s.sessionId)).filter((e) => e.kind === 'approved').length === 2 ? true : undefined));
+    await eventually(async () => ((await rt.h.events(s.sessionId)).filter((e) => e.kind === 'approved').length === 2 ? true : undefined), { what: 'both unlock votes counted' });
     const r = await pending;
     assert.equal(r.status, 'expired');
     assert.ok(r.decision.reasons.some((x) => x.rule === 'approval.expired'));

@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { SessionStartRefusedError } from '../../client';
 import { RevocationStore } from '../../audit/credentials';
-import { verifyDatabase } from '../../audit/verify';
 import { describeCatalog } from '../../activities/tools/catalog';
 import { compilePolicy, initialSessionState, parsePolicy } from '../../policies';
 import type { CarriedSession } from '../../workflows/carried';
@@ -30,7 +29,6 @@ import {
   sessionWorkflowId,
   signedVote,
   trust,
-  until,
   voteFor,
   alertEvent,
   eventOf,
@@ -38,6 +36,7 @@ import {
   type AuditRow,
   type RedTeam,
 } from './attacker';
+import { eventually } from '../support/eventually';
 
 let rt: RedTeam;
 let mallory: Agent;
@@ -143,10 +142,10 @@ describe('starts the agent cannot choose', () => {
     });
     try {
       // The second cron run has `continuedFromExecutionRunId` set: it is refused like the first.
-      await until('two start.cron alerts, one per run', async () => {
+      await eventually(async () => {
         const r = await rt.h.audit.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM alerts WHERE session_id = $1 AND kind = 'start.cron'", [id]);
         return (r.rows[0]?.n ?? 0) >= 2 ? true : undefined;
-      });
+      }, { what: 'two start.cron alerts, one per run' });
       const runs: { runId: string; status: string }[] = [];
       for await (const w of rt.raw.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: w.runId, status: w.status.name });
       for (const run of runs.filter((r) => r.status === 'RUNNING')) {

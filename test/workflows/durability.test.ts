@@ -1,7 +1,9 @@
 /**
  * Durability against a real Temporal server (its own, on a SQLite file so it can restart) with the
  * worker in a separate process: SIGKILL of the worker while call 35 of 50 is in flight, a server
- * restart mid-session. Exactly 50 executions must be recorded in the production database.
+ * restart mid-session. Exactly 50 executions must be recorded in the production database (the
+ * tool's own rows and the `tool_executions` ledger) and in the audit trail, none twice. (The
+ * `gatehouse demo resume` scenario shows the same crash to a person; this is where it is tested.)
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +17,9 @@ import { findTemporalCli } from '../../worker/devstack/temporal-binary';
 import { startTemporalDevServer, type TemporalDevServer } from '../../worker/devstack/temporal-server';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
-import { startWorkerProcess, type WorkerProcess } from './worker-process';
+import { Connection } from '@temporalio/client';
+import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/worker-process';
+import { eventually } from '../support/eventually';
 import { testTrust, writeTestKeys } from '../support/trust';
 
 const INTENT = 'write numbered rows to the staging config';
@@ -44,27 +48,35 @@ before(async () => {
 });
 
 after(async () => {
-  for (const w of workers) await w.kill('SIGKILL');
+  for (const w of workers) await w.kill();
   await server?.stop();
   await audit?.drop();
   await production?.drop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
-  return startWorkerProcess({
-    temporalAddress: server.address,
-    namespace: 'default',
-    taskQueue,
-    databaseUrl: audit.url,
-    productionDatabaseUrl: production.url,
-    policyFile,
-    keysFile,
-    catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
-  }).then((w) => {
+async function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const w = await startWorkerProcess({
+      temporalAddress: server.address,
+      namespace: 'default',
+      taskQueue,
+      databaseUrl: audit.url,
+      productionDatabaseUrl: production.url,
+      policyFile,
+      keysFile,
+      catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
+      // Not a running stack's: the worker must not find one and use its settings.
+      dataDir: join(dir, 'worker-data'),
+      workflowService: connection.workflowService,
+      timeoutMs: 60_000,
+    });
     workers.push(w);
     return w;
-  });
+  } finally {
+    await connection.close();
+  }
 }
 
 async function writesOf(sessionId: string): Promise<{ n: number; count: number }[]> {
@@ -72,13 +84,13 @@ async function writesOf(sessionId: string): Promise<{ n: number; count: number }
   return r.rows as { n: number; count: number }[];
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** The `tool_executions` ledger of a session: executed rows, distinct idempotency keys, distinct steps. */
+async function ledgerOf(sessionId: string): Promise<{ rows: number; keys: number; seqs: number }> {
+  const r = await production.pool.query(
+    "SELECT count(*)::int AS rows, count(DISTINCT idempotency_key)::int AS keys, count(DISTINCT proposal_seq)::int AS seqs FROM tool_executions WHERE session_id = $1 AND status = 'executed'",
+    [sessionId],
+  );
+  return r.rows[0] as { rows: number; keys: number; seqs: number };
 }
 
 describe('durability', () => {
@@ -96,11 +108,14 @@ describe('durability', () => {
         }
         const inFlight = s.propose({ tool, args: { n, sleepMs: 3000 }, reasoning: `row ${n}` });
         // The write-ahead `decided` event of call 35 is written by runTool just before its handler sleeps.
-        await waitFor('call 35 in flight', async () => {
-          const r = await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND proposal_seq = 35 AND kind = 'decided'", [s.sessionId]);
-          return (r.rowCount ?? 0) > 0;
-        });
-        await worker.kill('SIGKILL');
+        await eventually(
+          async () => {
+            const r = await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND proposal_seq = 35 AND kind = 'decided'", [s.sessionId]);
+            return (r.rowCount ?? 0) > 0;
+          },
+          { what: 'call 35 in flight', timeoutMs: 60_000 },
+        );
+        await worker.kill();
         assert.deepEqual((await writesOf(s.sessionId)).length, 34, 'call 35 had not written yet when the worker died');
         worker = await spawnWorker(taskQueue);
         const r = await inFlight;
@@ -112,11 +127,12 @@ describe('durability', () => {
       const writes = await writesOf(s.sessionId);
       assert.equal(writes.length, 50, 'every call ran');
       assert.deepEqual(writes.filter((w) => w.count !== 1), [], 'no call ran twice');
-      const executed = await audit.pool.query("SELECT count(*)::int AS n FROM events WHERE session_id = $1 AND kind = 'executed'", [s.sessionId]);
-      assert.equal(executed.rows[0]?.n, 50);
+      assert.deepEqual(await ledgerOf(s.sessionId), { rows: 50, keys: 50, seqs: 50 }, 'the ledger: one executed row per step');
+      const executed = await audit.pool.query("SELECT count(*)::int AS n, count(DISTINCT proposal_seq)::int AS d FROM events WHERE session_id = $1 AND kind = 'executed'", [s.sessionId]);
+      assert.deepEqual(executed.rows[0], { n: 50, d: 50 }, 'the audit trail: one executed event per step');
     } finally {
       await gh.close();
-      await worker.kill('SIGTERM');
+      await worker.stop();
     }
   });
 
@@ -139,7 +155,7 @@ describe('durability', () => {
       assert.deepEqual(writes.map((w) => [w.n, w.count]), Array.from({ length: 10 }, (_, i) => [i + 1, 1]));
     } finally {
       await gh.close();
-      await worker.kill('SIGTERM');
+      await worker.stop();
     }
   });
 });

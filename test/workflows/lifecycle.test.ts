@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { createHarness, testPolicy, type Harness } from './harness';
 import { testTrust } from '../support/trust';
+import { eventually } from '../support/eventually';
 
 const trust = testTrust();
 
@@ -106,12 +107,7 @@ describe('sub-agents', () => {
     await worker.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: 'clean up test billing records', policyRef: 'strict' });
       const spawning = s.spawnChild({ agentId: 'rogue-bot', intent: 'rotate every production secret and restart all services' });
-      let approvalId: string | undefined;
-      for (let i = 0; i < 100 && !approvalId; i++) {
-        approvalId = (await s.state()).pendingApprovals[0]?.approvalId;
-        if (!approvalId) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(approvalId, 'an approval should be pending for the sub-agent');
+      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval pending for the sub-agent', timeoutMs: 10_000 });
       await h.gh.deny(approvalId, { key: trust.approver('alice'), reason: 'not this session' });
       await assert.rejects(spawning, (err: unknown) => (err as { type?: string }).type === 'SubAgentDeniedError');
       await s.end({});
@@ -153,21 +149,17 @@ describe('intent drift', () => {
       const s = await h.gh.startSession({ agentId: 'drift-bot', owner: 'eng-007', intent: 'summarise the billing of one customer', policyRef: 'strict' });
       const r = await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' });
       assert.equal(r.status, 'executed');
-      let st = await s.state();
-      for (let i = 0; i < 50 && st.mode !== 'review'; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        st = await s.state();
-      }
-      assert.equal(st.mode, 'review');
+      const st = await eventually(
+        async () => {
+          const view = await s.state();
+          return view.mode === 'review' && view;
+        },
+        { what: 'review mode', timeoutMs: 5_000 },
+      );
       assert.ok((st.intentScore ?? 1) < 0.5);
       // In review mode a write no longer runs on its own: it waits for a human.
       const held = s.propose({ tool: 'test.slowWrite', args: { n: 2 }, reasoning: 'row' });
-      let approvalId: string | undefined;
-      for (let i = 0; i < 100 && !approvalId; i++) {
-        approvalId = (await s.state()).pendingApprovals[0]?.approvalId;
-        if (!approvalId) await new Promise((res) => setTimeout(res, 100));
-      }
-      assert.ok(approvalId);
+      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval for the write in review mode', timeoutMs: 10_000 });
       await h.gh.deny(approvalId, { key: trust.approver('alice'), reason: 'review' });
       assert.equal((await held).status, 'denied');
       const summary = await s.end({});

@@ -10,9 +10,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { replayFile } from '../../worker/replay';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { bundleTodaysWorkflows, replayFile } from '../../worker/replay';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
@@ -27,7 +26,7 @@ describe('replay of recorded sessions', () => {
   // Today's workflow code, bundled once for every history.
   let workflowBundle: WorkflowBundle;
   before(async () => {
-    workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    workflowBundle = await bundleTodaysWorkflows();
   });
 
   it('has recorded histories to replay', () => {

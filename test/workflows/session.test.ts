@@ -9,6 +9,9 @@ import { TEST_POLICY } from './fixtures/catalog';
 import { createHarness, testPolicy, type Harness } from './harness';
 import { testTrust } from '../support/trust';
 import { signDecision } from '../../client/trust/sign';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { proposeUpdate, SEARCH_ATTRIBUTES, SESSION_WORKFLOW_TYPE } from '../../workflows/contract';
+import { eventually } from '../support/eventually';
 
 const trust = testTrust();
 
@@ -158,8 +161,7 @@ describe('approvals', () => {
       assert.deepEqual(mid.pendingApprovals[0]?.approvedBy, ['carol']);
       await h.gh.approve(approvalId, { key: trust.approver('dave') });
       const r = await pending;
-      assert.notEqual(r.status, 'expired');
-      assert.equal(r.decision.reasons.find((x) => x.rule === 'approval.denied'), undefined);
+      assert.equal(r.status, 'executed');
       const approvers = (await h.events(s.sessionId)).filter((e) => e.kind === 'approved').map((e) => e.approver);
       assert.deepEqual(approvers, ['carol', 'dave']);
       await s.end({});
@@ -184,7 +186,7 @@ describe('halt, pause, resume', () => {
       const row = await h.audit.pool.query('SELECT status FROM approvals WHERE approval_id = $1', [approvalId]);
       assert.equal(row.rows[0]?.status, 'cancelled');
       const srow = await h.audit.pool.query('SELECT final_state, flagged_for_review FROM sessions WHERE session_id = $1', [s.sessionId]);
-      assert.equal(srow.rows[0]?.final_state, 'halted');
+      assert.deepEqual(srow.rows[0], { final_state: 'halted', flagged_for_review: true });
     });
   });
 
@@ -193,26 +195,31 @@ describe('halt, pause, resume', () => {
     await worker.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'pause-bot', owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'incident' });
-      const held = [1, 2, 3].map((n) => s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'write' }));
-      let settled = false;
-      void Promise.all(held).then(() => (settled = true));
-      // Wait until the workflow has seen every update, then check nothing ran.
-      for (let i = 0; i < 50 && (await s.state()).paused !== true; i++) await new Promise((r) => setTimeout(r, 100));
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal(settled, false);
-      assert.equal((await s.state()).counters.proposals, 0);
+      // Accepted: the workflow has each update in its handler (it arrived), which now waits.
+      const held = await Promise.all(
+        [1, 2, 3].map((n) =>
+          s.workflow.startUpdate(proposeUpdate, { args: [{ tool: 'test.slowWrite', args: { n }, reasoning: 'write' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+        ),
+      );
+      const paused = await s.state();
+      assert.equal(paused.paused, true);
+      assert.equal(paused.counters.proposals, 0);
       // An unsigned resume is refused (an alert) and lifts nothing; an operator-signed one does.
       await s.workflow.signal('resume', { by: 'oncall' });
-      const view = await s.state();
-      assert.equal(view.paused, true);
-      await s.workflow.signal('resume', signDecision(trust.operator, { kind: 'resume', workflowId: view.workflowId, firstRunId: view.firstRunId }));
-      const results = await Promise.all(held);
+      assert.equal((await s.state()).paused, true);
+      await s.workflow.signal('resume', signDecision(trust.operator, { kind: 'resume', workflowId: paused.workflowId, firstRunId: paused.firstRunId }));
+      const results = await Promise.all(held.map((u) => u.result()));
       assert.deepEqual(results.map((r) => r.status), ['executed', 'executed', 'executed']);
       assert.deepEqual(results.map((r) => r.sequence).sort(), [1, 2, 3]);
       const rows = await h.production.pool.query("SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1", [`${s.sessionId}:%`]);
       assert.equal(rows.rows[0]?.n, 3);
       await s.end({});
+      // Nothing was proposed while paused: every proposal comes after the signed resume.
       const events = await h.events(s.sessionId);
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['session-started', 'paused', 'alert', 'resumed', ...[1, 2, 3].flatMap(() => ['proposed', 'decided', 'executed']), 'session-ended'],
+      );
       assert.deepEqual(events.filter((e) => e.kind === 'alert').map((e) => e.detail?.rule), ['envelope.malformed']);
       assert.equal(events.find((e) => e.kind === 'resumed')?.detail?.by, 'test-operator');
     });
@@ -234,11 +241,13 @@ describe('budget raises', () => {
       assert.equal(after.budgetLeft.actions, raise.actions);
       assert.equal(after.budgetLeft.writes, raise.writes);
       // The signal handlers record their events after the state changed: wait for the raise's.
-      let events = await h.events(s.sessionId);
-      for (let i = 0; i < 100 && !events.some((e) => e.kind === 'budget-raised'); i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        events = await h.events(s.sessionId);
-      }
+      const events = await eventually(
+        async () => {
+          const all = await h.events(s.sessionId);
+          return all.some((e) => e.kind === 'budget-raised') && all;
+        },
+        { what: 'the budget-raised event', timeoutMs: 10_000 },
+      );
       assert.deepEqual(events.filter((e) => e.kind === 'alert').map((e) => e.detail?.rule), ['envelope.malformed', 'decision.role']);
       const raised = events.filter((e) => e.kind === 'budget-raised');
       assert.equal(raised.length, 1);
@@ -256,12 +265,10 @@ describe('fleet controls', () => {
       const a1 = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       const a2 = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       const other = await h.gh.startSession({ agentId: `${agent}-other`, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
-      let ids: string[] = [];
       // Visibility is eventually consistent: a session appears in listings shortly after it starts.
-      for (let i = 0; i < 100 && ids.length < 2; i++) {
-        ids = await h.gh.pause({ agentId: agent }, 'oncall', 'incident');
-        if (ids.length < 2) await new Promise((r) => setTimeout(r, 200));
-      }
+      const query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${SEARCH_ATTRIBUTES.agentId} = '${agent}'`;
+      await eventually(async () => (await h.gh.client.workflow.count(query)).count === 2, { what: `both sessions of \`${agent}\` listed`, timeoutMs: 20_000, everyMs: 200 });
+      const ids = await h.gh.pause({ agentId: agent }, 'oncall', 'incident');
       assert.deepEqual(ids.sort(), [a1.sessionId, a2.sessionId].sort());
       assert.equal((await a1.state()).paused, true);
       assert.equal((await a2.state()).paused, true);
@@ -273,7 +280,7 @@ describe('fleet controls', () => {
       assert.equal((await held).status, 'executed');
       for (const s of [a1, a2, other]) await s.end({});
       const kinds = (await h.events(a1.sessionId)).map((e) => e.kind);
-      assert.ok(kinds.indexOf('paused') < kinds.indexOf('resumed') && kinds.indexOf('resumed') < kinds.indexOf('executed'));
+      assert.deepEqual(kinds, ['session-started', 'paused', 'resumed', 'proposed', 'decided', 'executed', 'session-ended']);
     });
   });
 });
@@ -307,12 +314,6 @@ describe('transitions and unlocks', () => {
   });
 });
 
-async function waitForApproval(s: { state(): Promise<{ pendingApprovals: readonly { approvalId: string }[] }> }): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const st = await s.state();
-    const id = st.pendingApprovals[0]?.approvalId;
-    if (id) return id;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no pending approval appeared');
+function waitForApproval(s: { state(): Promise<{ pendingApprovals: readonly { approvalId: string }[] }> }): Promise<string> {
+  return eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'a pending approval', timeoutMs: 10_000 });
 }

@@ -74,7 +74,7 @@ describe('SerialQueue', () => {
 
 describe('ApprovalWait', () => {
   it('escalates at the escalation point, then denies at the deadline', () => {
-    const w = new ApprovalWait(request(), 0, 7);
+    const w = new ApprovalWait(request(), { requestedAt: 0, proposalSeq: 7, proposalId: undefined });
     assert.deepEqual(w.nextDeadline(), { kind: 'escalation', at: 300_000 });
     const e = w.escalate('t');
     assert.deepEqual(e, { approvalId: 's1:7', level: 1, group: 'sre-leads', at: 't' });
@@ -85,7 +85,7 @@ describe('ApprovalWait', () => {
   });
 
   it('needs N distinct approvers; a repeated approver does not count twice', () => {
-    const w = new ApprovalWait(request(), 0, 7);
+    const w = new ApprovalWait(request(), { requestedAt: 0, proposalSeq: 7, proposalId: undefined });
     assert.equal(vote(w, 'alice', true), 'counted');
     assert.equal(vote(w, 'alice', true), 'approval.duplicate');
     assert.equal(outcomeOf(w), undefined);
@@ -97,7 +97,7 @@ describe('ApprovalWait', () => {
   });
 
   it('one deny (with a reason) ends it, and nothing changes it afterwards', () => {
-    const w = new ApprovalWait(request(), 0, 7);
+    const w = new ApprovalWait(request(), { requestedAt: 0, proposalSeq: 7, proposalId: undefined });
     assert.equal(vote(w, 'alice', false), 'approval.reason-required');
     assert.equal(vote(w, 'alice', false, 'no'), 'counted');
     assert.equal(w.outcome?.status, 'denied');
@@ -108,7 +108,7 @@ describe('ApprovalWait', () => {
 
   it('an unlock of a call that needs its own approval needs both groups', () => {
     const own = { groups: ['on-call'], approversRequired: 1, escalateAfterMs: [], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false };
-    const w = new ApprovalWait(request({ groups: ['sre-leads'], approversRequired: 1, escalateAfterMs: [], unlocksTransition: true, alsoRequired: own }), 0, 7);
+    const w = new ApprovalWait(request({ groups: ['sre-leads'], approversRequired: 1, escalateAfterMs: [], unlocksTransition: true, alsoRequired: own }), { requestedAt: 0, proposalSeq: 7, proposalId: undefined });
     assert.equal(vote(w, 'carol', true), 'counted');
     assert.equal(outcomeOf(w), undefined, 'the unlock group alone is not enough');
     assert.equal(vote(w, 'alice', true), 'counted');
@@ -116,7 +116,7 @@ describe('ApprovalWait', () => {
   });
 
   it('refuses the agent and, under four eyes, the owner', () => {
-    const w = new ApprovalWait({ ...request(), groupMembers: { 'on-call': ['bot', 'eng-007'], 'sre-leads': [] } }, 0, 7);
+    const w = new ApprovalWait({ ...request(), groupMembers: { 'on-call': ['bot', 'eng-007'], 'sre-leads': [] } }, { requestedAt: 0, proposalSeq: 7, proposalId: undefined });
     assert.equal(vote(w, 'bot', true), 'approval.self');
     assert.equal(vote(w, 'eng-007', true), 'approval.four-eyes');
     assert.equal(w.outcome, undefined);

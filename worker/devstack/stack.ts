@@ -23,8 +23,11 @@ import pg from 'pg';
 import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { createSampleCatalog } from '../../activities/tools/sample';
 import { createApprovalsApp } from '../../approvals/app';
-import { RevocationStore } from '../../audit/credentials';
+import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway } from '../../gateway/start';
+import { publishedUpstreamTools } from '../../gateway/mcp/upstream-tools';
+import { startWorkerUpstreams } from '../upstreams';
+import { loadUpstreamConfig } from '../../activities/upstreams/config';
 import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
 import { openRuntimePool } from '../../audit/roles';
@@ -55,6 +58,8 @@ export interface StackOptions {
    * adds the demo's on a development stack); a credential's `policies` claim picks from them.
    */
   readonly policies?: Readonly<Record<string, PolicyDocument>>;
+  /** The configuration file whose `mcp.upstreams` the worker gates. @default `GATEHOUSE_CONFIG`, else none */
+  readonly configFile?: string;
   /** Preferred Web UI port (another free port when taken). @default 8233 */
   readonly uiPort?: number;
   /** Preferred frontend port (another free port when taken). @default 7233 */
@@ -135,6 +140,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const policy = loadPolicyFile(policyFile);
     const named = { ...options.policies, ...loadNamedPolicies(env.GATEHOUSE_POLICIES) };
     if (DEFAULT_POLICY_NAME in named) throw new PolicyRegistryError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name`);
+    // The upstream MCP configuration too: a broken file is refused (with its paths) before anything starts.
+    const configFile = options.configFile ?? env.GATEHOUSE_CONFIG;
+    if (configFile) loadUpstreamConfig(configFile, env);
     await mkdir(base, { recursive: true });
     const trust = stackKeys(env, join(base, 'keys'), approversOf([policy, ...Object.values(named)]), log);
     const fromEnv = loadConfig({ ...env, GATEHOUSE_STACK_FILE: join(base, 'no-stack-file') });
@@ -232,8 +240,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const slackClient = fromEnv.slack
         ? createSlackClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl)
         : undefined;
+      // Upstream MCP servers of `GATEHOUSE_CONFIG` join the sample tools (see README, "Gating MCP servers").
+      const catalog = createSampleCatalog({ productionPool });
+      const upstreams = await startWorkerUpstreams({ catalog, auditPool: runtimePool, env, log, ...(configFile ? { configFile } : {}) });
+      if (upstreams) {
+        stoppers.push({ name: 'upstream mcp servers', stop: () => upstreams.close() });
+        parts.push({ name: 'mcp upstreams', where: configFile ?? '' });
+      }
       log('gatehouse: starting the worker (bundling the workflow code)');
       const worker = await createGatehouseWorker({
+        catalog,
         connection: nativeConnection,
         namespace: temporal.namespace,
         taskQueue: fromEnv.taskQueue,
@@ -287,11 +303,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     checkAbort();
 
     // 7. The gateway: the agents' front door (HTTP API and MCP), with its own Temporal client.
+    const revocations = await RevocationCache.open(runtimePool);
+    stoppers.push({ name: 'revocation listener', stop: () => revocations.close() });
     const gateway = await startGateway({
       temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security },
       keyset: trust.keyset,
-      revocations: new RevocationStore(runtimePool),
+      revocations,
       catalog: createSampleCatalog({ productionPool }),
+      upstreamTools: publishedUpstreamTools(runtimePool),
       env,
     });
     stoppers.push({ name: 'gateway', stop: () => gateway.close() });

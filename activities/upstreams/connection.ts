@@ -1,0 +1,192 @@
+/**
+ * One connection to an upstream MCP server, worker-side: the MCP SDK `Client` over a stdio
+ * child process or Streamable HTTP. It lists the server's tools (following `nextCursor`), lists
+ * again on `notifications/tools/list_changed`, and reconnects with backoff when the connection
+ * closes unasked (a crashed stdio server is started again). Calls made while it is down fail at
+ * once with `UpstreamUnavailable`, naming the server. Node-only.
+ */
+import type { Readable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ToolError } from '../tools/errors';
+import { isStdio, type NamedUpstream } from './config';
+
+/** Most pages of `tools/list` followed (a server that keeps answering with a cursor is cut off). */
+const MAX_PAGES = 100;
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_MAX_MS = 10_000;
+/** How much of a stdio server's stderr is kept for error messages. */
+const STDERR_KEEP = 2_000;
+
+export interface UpstreamConnectionOptions {
+  readonly server: NamedUpstream;
+  /** Called with the full tool list after every successful listing. */
+  readonly onTools: (tools: readonly Tool[]) => void | Promise<void>;
+  /** Called after every change of `state` (connected, down, closed). */
+  readonly onState?: (state: UpstreamState) => void;
+  readonly log?: (line: string) => void;
+}
+
+export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
+
+export class UpstreamConnection {
+  readonly name: string;
+  #client: Client | undefined;
+  #state: UpstreamState = 'connecting';
+  #lastError = '';
+  #stderr = '';
+  #retryMs = RECONNECT_MIN_MS;
+  #timer: NodeJS.Timeout | undefined;
+  #closing = false;
+  /** Resolves once the first connect attempt has finished (either way). */
+  #firstAttempt: Promise<void> | undefined;
+  /** Connections made so far (1 after the first; restarts add one each). */
+  connects = 0;
+
+  constructor(private readonly opts: UpstreamConnectionOptions) {
+    this.name = opts.server.name;
+  }
+
+  get state(): UpstreamState {
+    return this.#state;
+  }
+
+  /** The last connection or listing error, for messages. */
+  get lastError(): string {
+    return this.#lastError;
+  }
+
+  /** Connects and lists; resolves after the first attempt, connected or not (it keeps retrying). */
+  start(): Promise<void> {
+    this.#firstAttempt ??= this.#connect();
+    return this.#firstAttempt;
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#state = 'closed';
+    if (this.#timer) clearTimeout(this.#timer);
+    const c = this.#client;
+    this.#client = undefined;
+    await c?.close().catch(() => undefined);
+  }
+
+  /** Calls a tool of the server. Throws `ToolError` naming the server when it cannot answer. */
+  async callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number }): Promise<CallToolResult> {
+    const client = this.#client;
+    if (!client || this.#state !== 'up') {
+      throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
+    }
+    try {
+      return (await client.callTool({ name: tool, arguments: args }, undefined, { signal: opts.signal, timeout: opts.timeoutMs })) as CallToolResult;
+    } catch (err) {
+      throw this.#callError(tool, err);
+    }
+  }
+
+  #callError(tool: string, err: unknown): ToolError {
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown }).code;
+    // -32000 connection closed, -32001 request timeout (the SDK's McpError codes).
+    if (code === -32000 || code === -32001 || this.#state !== 'up') {
+      const why = code === -32001 ? 'did not answer in time' : 'closed the connection';
+      const tail = this.#stderr.trim() ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-3).join(' | ')})` : '';
+      return new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` ${why} during \`${tool}\`: ${message}${tail}`, { retryable: true, cause: err });
+    }
+    if (typeof code === 'number') {
+      // A JSON-RPC error the server sent (unknown tool, invalid params): its answer, not a fault of the link.
+      return new ToolError('UpstreamError', `upstream server \`${this.name}\` refused \`${tool}\`: ${message}`, { cause: err });
+    }
+    // Anything else is an answer the SDK could not read (not a CallToolResult, bad structured content).
+    return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered \`${tool}\` with an invalid result: ${firstLine(message)}`, { cause: err });
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closing) return;
+    // A server that went down stays `down` while it is retried, until it is up again.
+    if (this.#state !== 'down') this.#state = 'connecting';
+    const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: {} });
+    let transport: Transport;
+    try {
+      transport = this.#transport();
+    } catch (err) {
+      return this.#down(err);
+    }
+    client.onclose = () => {
+      if (this.#client !== client || this.#closing) return;
+      this.#client = undefined;
+      this.#down(new Error('the connection closed'));
+    };
+    client.onerror = (err) => this.opts.log?.(`upstream \`${this.name}\`: ${err.message}`);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      await this.#list(client).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing tools after list_changed failed: ${String(err)}`));
+    });
+    try {
+      await client.connect(transport);
+      this.#client = client;
+      await this.#list(client);
+      this.#state = 'up';
+      this.#lastError = '';
+      this.#retryMs = RECONNECT_MIN_MS;
+      this.connects += 1;
+      this.opts.log?.(`upstream \`${this.name}\`: connected`);
+      this.opts.onState?.('up');
+    } catch (err) {
+      if (this.#client === client) this.#client = undefined;
+      await client.close().catch(() => undefined);
+      this.#down(err);
+    }
+  }
+
+  #transport(): Transport {
+    const s = this.opts.server;
+    if (isStdio(s)) {
+      const t = new StdioClientTransport({
+        command: s.command,
+        args: [...s.args],
+        env: { ...getDefaultEnvironment(), ...s.env },
+        ...(s.cwd ? { cwd: s.cwd } : {}),
+        stderr: 'pipe',
+      });
+      this.#stderr = '';
+      (t.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
+        this.#stderr = (this.#stderr + chunk.toString()).slice(-STDERR_KEEP);
+      });
+      return t;
+    }
+    return new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { ...s.headers } } });
+  }
+
+  async #list(client: Client): Promise<void> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const r = await client.listTools(cursor === undefined ? {} : { cursor });
+      tools.push(...r.tools);
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    await this.opts.onTools(tools);
+  }
+
+  #down(err: unknown): void {
+    if (this.#closing) return;
+    const message = err instanceof Error ? err.message : String(err);
+    const tail = this.#stderr.trim() ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-3).join(' | ')})` : '';
+    this.#lastError = `${firstLine(message)}${tail}`;
+    this.#state = 'down';
+    this.opts.onState?.('down');
+    this.opts.log?.(`upstream \`${this.name}\`: down (${this.#lastError}); reconnecting in ${this.#retryMs} ms`);
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#connect(), this.#retryMs);
+    this.#timer.unref();
+    this.#retryMs = Math.min(RECONNECT_MAX_MS, this.#retryMs * 2);
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

@@ -1,0 +1,119 @@
+/**
+ * `UpstreamManager`: the worker's upstream MCP servers. One `UpstreamConnection` per configured
+ * server; every listing (at connect, after `list_changed`, after a restart) replaces the server's
+ * tools in the catalog (`<server>.<tool>`) and publishes them for the gateway's `tools/list`.
+ * Sessions snapshot the catalog when they start, so a changed listing reaches new sessions.
+ * Node-only.
+ *
+ * ```ts
+ * const upstreams = new UpstreamManager({ servers: loadUpstreamConfig(file), catalog, publish: auditPool });
+ * await upstreams.start();   // connected (or retrying) and listed
+ * ```
+ */
+import pg, { type Pool } from 'pg';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { publishUpstreamTools, retireUpstreamServers } from '../../audit/upstream-listing';
+import type { ToolCatalog } from '../tools/catalog';
+import type { AnyToolDefinition } from '../tools/define';
+import type { NamedUpstream } from './config';
+import { UpstreamConnection } from './connection';
+import { publishedTool, upstreamToolDefinition } from './tools';
+
+export interface UpstreamManagerOptions {
+  readonly servers: readonly NamedUpstream[];
+  /** The worker's catalog: upstream tools are registered into it. */
+  readonly catalog: ToolCatalog;
+  /** The Gatehouse database, where the tool lists are published for the gateway (absent: not published). */
+  readonly publish?: Pool;
+  /**
+   * Where calls are marked started (`in-flight.ts`): the catalog's database, through a pool of its
+   * own, so a mark never waits for a connection that a running call's ledger transaction holds.
+   * @default a pool of 4 connections with the catalog pool's settings (closed by `close()`)
+   */
+  readonly markers?: Pool;
+  /** @default nothing is logged */
+  readonly log?: (line: string) => void;
+}
+
+export class UpstreamManager {
+  readonly #connections = new Map<string, UpstreamConnection>();
+  readonly #listings = new Map<string, number>();
+  readonly #waiters = new Set<() => void>();
+  readonly #markers: Pool;
+  readonly #ownMarkers: boolean;
+
+  constructor(private readonly opts: UpstreamManagerOptions) {
+    this.#ownMarkers = opts.markers === undefined;
+    this.#markers = opts.markers ?? new pg.Pool({ ...opts.catalog.database.options, max: 4 });
+    this.#markers.on('error', () => undefined);
+    for (const server of opts.servers) {
+      this.#connections.set(server.name, new UpstreamConnection({ server, onTools: (tools) => this.#register(server, tools), onState: () => this.#wake(), ...(opts.log ? { log: opts.log } : {}) }));
+    }
+  }
+
+  /** Connects every server; resolves once each has connected and listed, or failed its first attempt (it keeps retrying). */
+  async start(): Promise<void> {
+    if (this.opts.publish) await retireUpstreamServers(this.opts.publish, [...this.#connections.keys()]);
+    await Promise.all([...this.#connections.values()].map((c) => c.start()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#connections.values()].map((c) => c.close()));
+    if (this.#ownMarkers) await this.#markers.end().catch(() => undefined);
+  }
+
+  connection(server: string): UpstreamConnection | undefined {
+    return this.#connections.get(server);
+  }
+
+  /** How many listings of a server were registered so far. */
+  listings(server: string): number {
+    return this.#listings.get(server) ?? 0;
+  }
+
+  /** Resolves when `predicate` holds, re-checked after every listing and connection change. */
+  async until(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+    if (predicate()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`upstreams: condition not met within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      this.#waiters.add(check);
+    });
+  }
+
+  async #register(server: NamedUpstream, tools: readonly Tool[]): Promise<void> {
+    const caller = this.#connections.get(server.name)!;
+    const defs: AnyToolDefinition[] = [];
+    const published = [];
+    for (const tool of tools) {
+      try {
+        defs.push(upstreamToolDefinition({ server, tool, caller, markers: this.#markers }));
+        published.push(publishedTool(server.name, tool));
+      } catch (err) {
+        // One tool with an unusable name must not hide the server's other tools.
+        this.opts.log?.(`upstream \`${server.name}\`: tool \`${tool.name}\` skipped: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.opts.catalog.setUpstreamTools(server.name, defs);
+    if (this.opts.publish) {
+      // The gateway's listing is a view: a database hiccup must not take the server down with it.
+      await publishUpstreamTools(this.opts.publish, server.name, published).catch((err: unknown) =>
+        this.opts.log?.(`upstream \`${server.name}\`: publishing its tools for the gateway failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
+    this.#listings.set(server.name, (this.#listings.get(server.name) ?? 0) + 1);
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Catalog tools made from the tools an upstream MCP server lists: `<server>.<tool>`, validated
+ * with ajv against the server's own input JSON Schema (inside the zod schema `prepareCall` and
+ * `runTool` already check, so a bad call is refused before the policy sees it), run through
+ * `runTool` like every tool. The handler marks the call started before the request leaves (see
+ * `in-flight.ts`), and turns an `isError` result or a transport fault into a `ToolError` naming
+ * the server. The effect is a placeholder (`destructive`): the policy classifies the tool.
+ * Node-only.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv2020 from 'ajv/dist/2020';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { PublishedUpstreamTool } from '../../audit/upstream-listing';
+import { defineTool, type AnyToolDefinition, type ToolContext } from '../tools/define';
+import { ToolError } from '../tools/errors';
+import type { NamedUpstream } from './config';
+import { markFinished, markStarted } from './in-flight';
+
+/** What a tool's handler needs of the server's connection. */
+export interface UpstreamCaller {
+  callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number }): Promise<CallToolResult>;
+}
+
+const draft7 = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+const draft2020 = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+
+/** Compiles an upstream input schema; a schema ajv cannot compile refuses every call (never allows unchecked ones). */
+export function compileInputSchema(schema: unknown): ValidateFunction | { readonly error: string } {
+  try {
+    const s = (schema ?? {}) as Record<string, unknown>;
+    const ajv = typeof s.$schema === 'string' && s.$schema.includes('2020-12') ? draft2020 : draft7;
+    const { $id: _drop, ...rest } = s; // one server's `$id`s must not collide with another's in the shared instance
+    return ajv.compile(rest);
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** ajv's errors as zod issues: dotted path (a missing property's name appended), lower-case message. */
+function issuesOf(errors: readonly ErrorObject[]): { path: (string | number)[]; message: string }[] {
+  return errors.map((e) => {
+    const path = e.instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') path.push(e.params.missingProperty);
+    if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') path.push(e.params.additionalProperty);
+    return { path, message: (e.message ?? 'is invalid').toLowerCase() };
+  });
+}
+
+/** The zod schema a catalog tool needs, checking with ajv against the upstream's JSON Schema. */
+export function upstreamInputSchema(server: string, tool: Tool): z.ZodTypeAny {
+  const validate = compileInputSchema(tool.inputSchema);
+  return z.unknown().superRefine((value, ctx) => {
+    if ('error' in validate) {
+      ctx.addIssue({ code: 'custom', message: `the input schema of \`${server}.${tool.name}\` does not compile: ${validate.error}` });
+      return;
+    }
+    if (validate(value)) return;
+    for (const issue of issuesOf(validate.errors ?? [])) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+}
+
+/** The text of a result's content, for error messages. */
+function contentText(result: CallToolResult): string {
+  const texts = (result.content ?? []).flatMap((c) => (c.type === 'text' ? [c.text] : []));
+  return texts.join(' ').trim().slice(0, 500) || 'no message';
+}
+
+export interface UpstreamToolOptions {
+  readonly server: NamedUpstream;
+  readonly tool: Tool;
+  readonly caller: UpstreamCaller;
+  /**
+   * The production database, through a pool of its own: the in-flight marks live beside the
+   * ledger, and are written while the call's ledger transaction holds a connection of the catalog's pool.
+   */
+  readonly markers: Pool;
+}
+
+/** The catalog tool of one upstream tool. */
+export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefinition {
+  const { server, tool, caller, markers } = opts;
+  const name = `${server.name}.${tool.name}`;
+  const hints = tool.annotations ?? {};
+  // A little under the activity's own timeout, so the upstream's timeout is what gets recorded.
+  const callTimeoutMs = Math.max(100, Math.floor(server.timeoutMs * 0.9));
+  return defineTool({
+    name,
+    description: (tool.description ?? '').trim() || `tool \`${tool.name}\` of upstream MCP server \`${server.name}\``,
+    effect: 'destructive',
+    environment: 'production',
+    resource: server.name,
+    input: upstreamInputSchema(server.name, tool),
+    output: z.unknown(),
+    sensitive: server.sensitive[tool.name] ?? [],
+    timeoutMs: server.timeoutMs,
+    retry: { maxAttempts: server.maxAttempts, nonRetryable: ['UpstreamToolError', 'UpstreamError', 'UpstreamProtocolError', 'OutcomeUnknown'] },
+    // `execution` is defineTool's default: a local activity when timeoutMs ≤ 10 s (no server round trip), else a heartbeating activity.
+    // Idempotency is the session policy's to say (`upstreamTools.<glob>.idempotent`): the workflow passes the attempts it allows.
+    idempotent: false,
+    upstream: {
+      server: server.name,
+      tool: tool.name,
+      ...(typeof hints.readOnlyHint === 'boolean' ? { readOnlyHint: hints.readOnlyHint } : {}),
+      ...(typeof hints.destructiveHint === 'boolean' ? { destructiveHint: hints.destructiveHint } : {}),
+    },
+    query: async (args: unknown, signal: AbortSignal) => {
+      const result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, { signal, timeoutMs: callTimeoutMs });
+      if (result.isError) throw new ToolError('UpstreamToolError', `upstream server \`${server.name}\`: \`${tool.name}\` failed: ${contentText(result)}`);
+      return result;
+    },
+    handler: async (args: unknown, ctx: ToolContext) => {
+      const started = await markStarted(markers, ctx.idempotencyKey, name);
+      // Not said idempotent (or not said at all): an earlier attempt's unknown outcome is never repeated.
+      if (started === 'unfinished' && (ctx.maxAttempts ?? 1) <= 1) {
+        throw new ToolError(
+          'OutcomeUnknown',
+          `upstream server \`${server.name}\`: an earlier attempt of \`${tool.name}\` (key \`${ctx.idempotencyKey}\`) started and never reported back; its outcome is unknown and it is not repeated (the policy does not call the tool idempotent)`,
+        );
+      }
+      let result: CallToolResult;
+      try {
+        result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, { signal: ctx.signal, timeoutMs: callTimeoutMs });
+      } catch (err) {
+        // A call that never reached the server, or whose answer was lost, is finished for this attempt.
+        await markFinished(markers, ctx.idempotencyKey).catch(() => undefined);
+        throw err;
+      }
+      await markFinished(markers, ctx.idempotencyKey);
+      if (result.isError) throw new ToolError('UpstreamToolError', `upstream server \`${server.name}\`: \`${tool.name}\` failed: ${contentText(result)}`);
+      return { content: result.content ?? [], ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}) };
+    },
+  });
+}
+
+/** What the gateway shows of an upstream tool (published by the worker). */
+export function publishedTool(server: string, tool: Tool): PublishedUpstreamTool {
+  const hints = tool.annotations ?? {};
+  return {
+    name: `${server}.${tool.name}`,
+    description: (tool.description ?? '').trim(),
+    inputSchema: tool.inputSchema as Record<string, unknown>,
+    ...(typeof hints.readOnlyHint === 'boolean' ? { readOnlyHint: hints.readOnlyHint } : {}),
+    ...(typeof hints.destructiveHint === 'boolean' ? { destructiveHint: hints.destructiveHint } : {}),
+  };
+}

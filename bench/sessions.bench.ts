@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:sessions`: many sessions open at once on one worker. `BENCH_SESSIONS` (1,000)
+ * sessions start, then each proposes the read tool, waits `BENCH_PAUSE_MS` (3 s) after every
+ * answer and proposes again, for `BENCH_SECONDS` (180); then every session ends and is checked.
+ *
+ * Prints proposals/s and latency, the process's RSS and heap per open session (worker and client
+ * share this process: the client side is a handle per session), the worker's sticky-cache hits and
+ * misses (from the SDK's own Prometheus metrics) and sessions lost: a session is lost when a
+ * proposal or its end failed, or when its own counters disagree with the calls its agent saw
+ * answered. `BENCH_CACHE` sets `maxCachedWorkflows` (default: one per session), to see what
+ * happens past the cache size. Last line: one JSON object.
+ */
+import { BENCH_POLICY } from './fixtures/policy';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { createSampleCatalog, seedSampleProduction } from '../activities/tools/sample';
+import { Gatehouse, type SessionHandle } from '../client';
+import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
+import { freePort } from '../worker/devstack/ports';
+import { createTestDatabase, getTestServers } from '../test/support/servers';
+import { testTrust } from '../test/support/trust';
+
+const TOOL = 'volumes.list';
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
+const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 3000);
+const CACHE = Number(process.env.BENCH_CACHE ?? SESSIONS);
+const START_CONCURRENCY = 50;
+const MB = 1024 * 1024;
+
+function pct(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round((sorted[i] ?? 0) * 100) / 100;
+}
+
+/** Sum of every sample of a metric in a Prometheus text page (all label sets). */
+function metric(page: string, name: string): number {
+  let sum = 0;
+  for (const line of page.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1]!.endsWith(name)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const metricsPort = await freePort();
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
+  const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const servers = await getTestServers();
+  const audit = await createTestDatabase('bench_sessions_audit');
+  const production = await createTestDatabase('bench_sessions_prod');
+  await seedSampleProduction(production.pool);
+  const trust = testTrust();
+  const taskQueue = `bench-sessions-${randomBytes(4).toString('hex')}`;
+  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
+  const worker = await createGatehouseWorker({
+    connection,
+    namespace: servers.namespace,
+    taskQueue,
+    auditPool: audit.pool,
+    catalog: createSampleCatalog({ productionPool: production.pool }),
+    policy: BENCH_POLICY,
+    keyset: trust.keyset,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: CACHE },
+  });
+  const running = worker.run();
+  const gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue, issuer: trust.operator });
+
+  try {
+    global.gc?.();
+    const before = process.memoryUsage();
+    const startedAt = performance.now();
+    const sessions: SessionHandle[] = await inBatches(Array.from({ length: SESSIONS }, (_, i) => i), START_CONCURRENCY, (i) =>
+      gh.startSession({ agentId: `fleet-${i}`, owner: 'bench', intent: 'list volumes and where they are mounted' }),
+    );
+    const startSeconds = (performance.now() - startedAt) / 1000;
+    process.stdout.write(`${SESSIONS} sessions started in ${startSeconds.toFixed(1)} s\n`);
+
+    const latencies: number[] = [];
+    const answered = new Map<string, number>();
+    const failures = new Map<string, string>();
+    const deadline = Date.now() + SECONDS * 1000;
+    const metricsBefore = await scrape();
+    let peakRss = 0;
+    let peakHeap = 0;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 1000);
+    const loadStarted = performance.now();
+    await Promise.all(
+      sessions.map(async (s, i) => {
+        // Spread the first proposals over one pause, so the sessions do not move in lockstep.
+        await sleep((PAUSE_MS * i) / SESSIONS);
+        while (Date.now() < deadline && !failures.has(s.sessionId)) {
+          const t = performance.now();
+          try {
+            const r = await s.propose({ tool: TOOL, args: {}, reasoning: 'list volumes' });
+            if (r.status !== 'executed') throw new Error(`${r.status}: ${JSON.stringify(r.decision.reasons)}`);
+            latencies.push(performance.now() - t);
+            answered.set(s.sessionId, (answered.get(s.sessionId) ?? 0) + 1);
+          } catch (err) {
+            failures.set(s.sessionId, err instanceof Error ? err.message : String(err));
+          }
+          await sleep(PAUSE_MS);
+        }
+      }),
+    );
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
+    clearInterval(sampler);
+    const metricsAfter = await scrape();
+    const status = worker.getStatus();
+
+    // Every session ends, and its own count must match what its agent saw answered.
+    const ends = await inBatches(sessions, START_CONCURRENCY, async (s) => {
+      try {
+        const summary = await s.end({ reason: 'bench done' });
+        return summary.counters.executed === (answered.get(s.sessionId) ?? 0) && !failures.has(s.sessionId);
+      } catch (err) {
+        failures.set(s.sessionId, `end: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
+      }
+    });
+    const lost = ends.filter((ok) => !ok).length;
+    for (const [id, why] of [...failures].slice(0, 5)) process.stdout.write(`lost ${id}: ${why}\n`);
+
+    latencies.sort((a, b) => a - b);
+    const hits = metric(metricsAfter, 'sticky_cache_hit') - metric(metricsBefore, 'sticky_cache_hit');
+    const misses = metric(metricsAfter, 'sticky_cache_miss') - metric(metricsBefore, 'sticky_cache_miss');
+    const figures = {
+      sessions_open: SESSIONS,
+      proposals_per_s: Math.round(latencies.length / loadSeconds),
+      p50_ms: pct(latencies, 50),
+      p99_ms: pct(latencies, 99),
+      rss_mb_per_1000: Math.round((((peakRss - before.rss) / MB) * 1000) / SESSIONS),
+      heap_mb_per_1000: Math.round((((peakHeap - before.heapUsed) / MB) * 1000) / SESSIONS),
+      cache_hit_rate: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1000) / 1000 : null,
+      lost,
+    };
+    process.stdout.write(
+      `server: temporal dev server at ${servers.temporalAddress}; one in-process worker (maxCachedWorkflows ${CACHE}, ${status.numCachedWorkflows} cached at the end); ` +
+        `${SESSIONS} sessions, each proposing \`${TOOL}\` then pausing ${PAUSE_MS} ms, for ${SECONDS} s; ${latencies.length} proposals; ` +
+        `cache hits ${hits}, misses ${misses}; peak RSS ${Math.round(peakRss / MB)} MB (${Math.round(before.rss / MB)} MB before the sessions)\n`,
+    );
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    await gh.close();
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await audit.drop();
+    await production.drop();
+  }
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
