@@ -6,6 +6,7 @@
  * sessions each. Last line: one JSON object.
  */
 import { BENCH_POLICY } from './fixtures/policy';
+import { pct } from './fixtures/percentile';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
@@ -24,11 +25,6 @@ const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 const INTENT = 'list volumes and where they are mounted';
 
 const POLICY = BENCH_POLICY;
-
-function pct(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round((sorted[i] ?? 0) * 100) / 100;
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();

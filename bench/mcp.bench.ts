@@ -25,16 +25,12 @@ import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { createTestDatabase, getTestServers } from '../test/support/servers';
 import { testTrust } from '../test/support/trust';
 import { BENCH_POLICY } from './fixtures/policy';
+import { pct } from './fixtures/percentile';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const SESSIONS = 20;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 10);
 const TOOL = 'read_text_file';
-
-function pct(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round((sorted[i] ?? 0) * 100) / 100;
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();

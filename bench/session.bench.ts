@@ -18,6 +18,7 @@
  * gated p50 / plain local activity p50 and gated / plain-local throughput.
  */
 import { BENCH_POLICY } from './fixtures/policy';
+import { pct } from './fixtures/percentile';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,11 +40,6 @@ const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 
 const POLICY = BENCH_POLICY;
-
-function pct(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round((sorted[i] ?? 0) * 100) / 100;
-}
 
 async function timeEach(n: number, fn: () => Promise<void>): Promise<number[]> {
   for (let i = 0; i < 20; i++) await fn(); // warm-up

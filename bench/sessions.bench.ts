@@ -11,6 +11,7 @@
  * happens past the cache size. Last line: one JSON object.
  */
 import { BENCH_POLICY } from './fixtures/policy';
+import { pct } from './fixtures/percentile';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
@@ -28,11 +29,6 @@ const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 3000);
 const CACHE = Number(process.env.BENCH_CACHE ?? SESSIONS);
 const START_CONCURRENCY = 50;
 const MB = 1024 * 1024;
-
-function pct(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round((sorted[i] ?? 0) * 100) / 100;
-}
 
 /** Sum of every sample of a metric in a Prometheus text page (all label sets). */
 function metric(page: string, name: string): number {

@@ -132,7 +132,7 @@ export function classifyCatalog(doc: PolicyDocument, tools: readonly ToolInfo[])
 }
 
 /** Reads a dotted path (`filter.ids`, `items.0`) of a value. */
-function at(value: unknown, path: string): unknown {
+export function valueAtPath(value: unknown, path: string): unknown {
   let v = value;
   for (const key of path.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -149,7 +149,7 @@ export function estimateRequest(c: UpstreamClassification | undefined, args: Rea
   if (!c?.estimate) return undefined;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(c.estimate.args)) {
-    out[key] = typeof value === 'string' && value.startsWith('$args.') ? at(args, value.slice('$args.'.length)) : value;
+    out[key] = typeof value === 'string' && value.startsWith('$args.') ? valueAtPath(args, value.slice('$args.'.length)) : value;
   }
   return { tool: c.estimate.tool, args: out, ...(c.estimate.count !== undefined ? { count: c.estimate.count } : {}) };
 }

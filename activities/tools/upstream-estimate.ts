@@ -6,26 +6,16 @@
  * read as a whole number. Any failure gives no estimate, never a guess: a policy that bounds the
  * blast radius then asks a human (`blast-radius.unknown`). Node-only.
  */
-import type { EstimateRequest } from '../../policies/upstream';
+import { valueAtPath, type EstimateRequest } from '../../policies/upstream';
 import type { ToolCatalog } from './catalog';
 import { checkArgs } from './validate';
-
-/** Reads a dotted path of a value. */
-function at(value: unknown, path: string): unknown {
-  let v = value;
-  for (const key of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
-}
 
 /** The count in an estimator's result, or `undefined` when there is none. */
 export function countOf(result: unknown, path: string | undefined): number | undefined {
   const r = (result ?? {}) as { structuredContent?: unknown; content?: { type: string; text?: string }[] };
   let n: unknown;
   if (path !== undefined) {
-    const v = at(r.structuredContent, path);
+    const v = valueAtPath(r.structuredContent, path);
     n = Array.isArray(v) ? v.length : v;
   } else {
     const text = (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text ?? '').join('').trim();
