@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AuditStore } from '../audit/store';
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
 import { redactArgs, type ToolCatalog } from './tools/catalog';
+import { SESSION_ERROR_TYPES } from '../workflows/contract';
 
 export interface AuditActivityDeps {
   readonly store: Pick<AuditStore, 'startSession' | 'append' | 'patchSession' | 'raiseAlert'>;
@@ -29,7 +30,7 @@ export function createAuditActivities(deps: AuditActivityDeps) {
       if (owner.firstRunId !== (rec.firstRunId ?? null)) {
         const message = `session id \`${rec.sessionId}\` is already used by another run: session ids are never reused`;
         await store.raiseAlert(rec.sessionId, 'start.session-reused', message, rec.startedAt);
-        throw ApplicationFailure.nonRetryable(message, 'SessionIdReusedError', { rule: 'start.session-reused', message });
+        throw ApplicationFailure.nonRetryable(message, SESSION_ERROR_TYPES.sessionIdReused, { rule: 'start.session-reused', message });
       }
       if (events.length > 0) await store.append(redact(events));
     },

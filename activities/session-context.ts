@@ -16,9 +16,10 @@ import type { PolicyDocument } from '../policies/document';
 import type { Keyset } from '../policies/trust';
 import type { LoadSessionContextInput, SessionContext, StartRefusal } from './types';
 import { describeCatalog, type ToolCatalog } from './tools/catalog';
+import { SESSION_ERROR_TYPES } from '../workflows/contract';
 
 /** Error type of a refused session start (non-retryable: the same input fails the same way). */
-export const SESSION_START_REFUSED = 'SessionStartRefusedError';
+export const SESSION_START_REFUSED = SESSION_ERROR_TYPES.startRefused;
 
 export interface SessionContextDeps {
   /** Named policies the worker loaded (already parsed); `defaultPolicy` names the one used when a start names none. */

@@ -67,9 +67,7 @@ export interface SessionRunToolInput extends RunToolInput {
 }
 
 /** `runTool`'s result; `intentScore` when it scored the executed call (absent: score it separately). */
-export interface SessionRunToolResult extends RunToolResult {
-  readonly intentScore?: number;
-}
+export type SessionRunToolResult = RunToolResult & { readonly intentScore?: number };
 
 /** Every activity the session workflow calls. */
 export interface SessionActivities {

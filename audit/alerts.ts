@@ -3,16 +3,12 @@
  * the workflow already writes — a forbidden transition or an always-blocked tool tried, a bound
  * or a budget hit, a refused approval vote, an approval nobody answered, a halt, a move into
  * read-only, closed or review mode. Pure; a trace shows them next to the `alerts` table's rows.
- * Repeats of one alert (a runaway agent hitting its budget 500 times) are told once, counted.
+ * Which denials raise one is the catalogue's `alert` mark (`policies/rules.ts`). Repeats of one
+ * alert (a runaway agent hitting its budget 500 times) are told once, counted.
  */
+import { raisesAlert } from '../policies/rules';
 import type { AlertView } from './queries';
 import type { AuditEventInput } from './types';
-
-/** Denials worth a human's eye; rate limits, unknown tools and bad arguments are the agent's own business. */
-const ALERT_RULES = new Set([
-  'transition.forbidden', 'tool.always-blocked', 'blast-radius.limit', 'blast-radius.cap', 'mandate.outside',
-  'cost.cap', 'budget.actions', 'budget.writes', 'budget.critical', 'args.bounds', 'engine.error',
-]);
 
 /** Modes a session enters only when something went wrong. */
 const ALERT_MODES = new Set(['read-only', 'closed', 'review']);
@@ -27,7 +23,7 @@ function alertOf(e: AuditEventInput): { kind: string; message: string } | undefi
   switch (e.kind) {
     case 'decided': {
       if (e.decision?.verdict !== 'deny') return undefined;
-      const reason = e.decision.reasons.find((r) => ALERT_RULES.has(r.rule));
+      const reason = e.decision.reasons.find((r) => raisesAlert(r.rule));
       return reason ? { kind: reason.rule, message: `${e.tool ?? 'a call'} denied: ${reason.message}` } : undefined;
     }
     case 'alert': {

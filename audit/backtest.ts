@@ -8,7 +8,7 @@
  * whole history) but only proposals made inside the window are compared.
  */
 import type { Pool } from 'pg';
-import { advance, compilePolicy, evaluate, initialSessionState, withIntentScore } from '../policies';
+import { compilePolicy, replaySession } from '../policies';
 import type { CompiledPolicy, PolicyDocument } from '../policies';
 import type { Decision, OutcomeStatus, Proposal, ProposalFacts, ToolInfo, Verdict } from '../policies/types';
 import type { AuditEventInput } from './types';
@@ -161,28 +161,26 @@ export function backtestSessions(policy: CompiledPolicy, sessions: readonly Reco
   let unchanged = 0;
   let undecided = 0;
   for (const s of sessions) {
-    let state = initialSessionState(policy, {
+    const init = {
       startedAt: Date.parse(s.startedAt),
       ...(s.budget !== undefined ? { budget: s.budget } : {}),
       ...(s.mandate !== undefined ? { mandate: s.mandate } : {}),
-    });
-    for (const p of s.proposals) {
-      const now = Date.parse(p.at);
-      const decision = evaluate(policy, state, p.proposal, p.facts, now);
-      if (now >= sinceMs) {
-        if (p.recorded === undefined) undecided += 1;
-        else {
-          compared += 1;
-          if (p.recorded.verdict === decision.verdict) unchanged += 1;
-          else changes.push({
-            sessionId: s.sessionId, proposalSeq: p.proposalSeq, at: p.at, tool: p.proposal.tool,
-            before: p.recorded.verdict, after: decision.verdict, rules: decision.reasons.map((r) => r.rule),
-          });
-        }
+    };
+    const steps = s.proposals.map((p) => ({ at: Date.parse(p.at), proposal: p.proposal, facts: p.facts, ...(p.intentScore !== undefined ? { intentScore: p.intentScore } : {}), recorded: p }));
+    replaySession(policy, init, steps, (decision, step) => replayOutcome(decision.verdict, step.recorded), ({ step, decision }) => {
+      if (step.at < sinceMs) return;
+      const p = step.recorded;
+      if (p.recorded === undefined) {
+        undecided += 1;
+        return;
       }
-      state = advance(policy, state, p.proposal, replayOutcome(decision.verdict, p), now);
-      if (p.intentScore !== undefined) state = withIntentScore(state, p.intentScore);
-    }
+      compared += 1;
+      if (p.recorded.verdict === decision.verdict) unchanged += 1;
+      else changes.push({
+        sessionId: s.sessionId, proposalSeq: p.proposalSeq, at: p.at, tool: p.proposal.tool,
+        before: p.recorded.verdict, after: decision.verdict, rules: decision.reasons.map((r) => r.rule),
+      });
+    });
   }
   const group = (verdict: Verdict): ChangeGroup => {
     const hits = changes.filter((c) => c.after === verdict);

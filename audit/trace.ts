@@ -6,6 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type { Decision } from '../policies/types';
+import { approvalOf } from '../policies/decision';
 import type { AuditEventInput } from './types';
 import { eventAlerts } from './alerts';
 import { canonicalJson } from './hashing';
@@ -220,7 +221,7 @@ function quoteReason(e: AuditEventInput): string {
 
 function approverGroup(e: AuditEventInput, decision: Decision | undefined): string | undefined {
   const fromDetail = stringDetail(e, 'group') ?? (Array.isArray(e.detail?.groups) ? e.detail.groups.map(String).join(', then ') : undefined);
-  return fromDetail ?? decision?.approval?.groups[0];
+  return fromDetail ?? (decision ? approvalOf(decision)?.groups[0] : undefined);
 }
 
 function blastRadius(events: readonly AuditEventInput[]): number | undefined {

@@ -5,7 +5,7 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { SpawnChildResult } from '../workflows/contract';
+import { SESSION_ERROR_TYPES, type SpawnChildResult } from '../workflows/contract';
 
 /** Thrown when no session has this id. */
 export class SessionNotFoundError extends Error {
@@ -18,7 +18,7 @@ export class SessionNotFoundError extends Error {
 
 /** Thrown when a session has ended or was halted: it accepts nothing more. */
 export class SessionClosedError extends Error {
-  readonly type = 'SessionClosedError';
+  readonly type = SESSION_ERROR_TYPES.sessionClosed;
   constructor(readonly sessionId: string, message?: string, options?: { cause?: unknown }) {
     super(message ?? `session \`${sessionId}\` is closed: nothing more is accepted`, options);
     this.name = 'SessionClosedError';
@@ -27,7 +27,7 @@ export class SessionClosedError extends Error {
 
 /** Thrown when the session's update validator rejects a proposal: it is not a proposal at all. */
 export class InvalidProposalError extends Error {
-  readonly type = 'InvalidProposalError';
+  readonly type = SESSION_ERROR_TYPES.invalidProposal;
   constructor(readonly sessionId: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidProposalError';
@@ -54,7 +54,7 @@ export class SessionExistsError extends Error {
 
 /** Thrown by `startSession` when the policy sent with it does not parse. */
 export class InvalidPolicyError extends Error {
-  readonly type = 'InvalidPolicyError';
+  readonly type = SESSION_ERROR_TYPES.invalidPolicy;
   constructor(message: string, readonly issues: readonly { code: string; path: string; message: string }[]) {
     super(message);
     this.name = 'InvalidPolicyError';
@@ -63,7 +63,7 @@ export class InvalidPolicyError extends Error {
 
 /** Thrown by `startSession` when the worker refused the start (credential, policy, identity, parent). */
 export class SessionStartRefusedError extends Error {
-  readonly type = 'SessionStartRefusedError';
+  readonly type = SESSION_ERROR_TYPES.startRefused;
   constructor(readonly sessionId: string, message: string, readonly rule?: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SessionStartRefusedError';
@@ -107,8 +107,8 @@ export function mapSessionError(sessionId: string, err: unknown): never {
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
-      if (cause.type === 'InvalidProposalError') throw new InvalidProposalError(sessionId, cause.message, { cause: err });
-      if (cause.type === 'SessionClosedError') throw new SessionClosedError(sessionId, cause.message, { cause: err });
+      if (cause.type === SESSION_ERROR_TYPES.invalidProposal) throw new InvalidProposalError(sessionId, cause.message, { cause: err });
+      if (cause.type === SESSION_ERROR_TYPES.sessionClosed) throw new SessionClosedError(sessionId, cause.message, { cause: err });
     }
     throw err;
   }

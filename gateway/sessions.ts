@@ -134,8 +134,7 @@ export class GatewaySessions {
     const view = await handle.state().catch(() => undefined);
     const mine = view?.pendingApprovals.find((p) => p.proposalId === proposalId);
     if (!mine) return { status: 'pending', proposalId };
-    const seq = Number(mine.approvalId.slice(mine.approvalId.lastIndexOf(':') + 1));
-    return { status: 'pending', proposalId, approvalId: mine.approvalId, ...(Number.isInteger(seq) ? { proposalSeq: seq } : {}) };
+    return { status: 'pending', proposalId, approvalId: mine.approvalId, proposalSeq: mine.proposalSeq };
   }
 
   /**

@@ -8,6 +8,7 @@ import { sha256Hex, canonicalJson } from './hash';
 import { transitionId, transitionSequence, type ApproverRule, type ArgBound, type MatchedApproverRule, type PolicyDocument, type ToolRule } from './document';
 import type { PolicyIssue } from './parse';
 import type { ApprovalRequirement, Effect, Tier, ToolInfo } from './types';
+import type { RuleId } from './rules';
 import { classifyCatalog, type UpstreamClassification } from './upstream';
 
 /** A rule's finding is enforced, or only recorded (shadow). */
@@ -39,13 +40,13 @@ export interface CompiledTool {
   readonly info: ToolInfo;
   /** The enforced tier after defaults and overrides (`blocked` when always blocked). */
   readonly tier: Tier;
-  readonly tierRule: string;
+  readonly tierRule: RuleId;
   readonly tierMessage: string;
   /** True in a shadow policy: the tier's finding is recorded, not enforced. */
   readonly tierShadow: boolean;
   /** A tier override in shadow mode: what it would have made the tier. */
-  readonly shadowTier?: { readonly tier: Tier; readonly rule: string; readonly message: string };
-  readonly alwaysBlocked: readonly (Moded & { readonly rule: string; readonly message: string })[];
+  readonly shadowTier?: { readonly tier: Tier; readonly rule: RuleId; readonly message: string };
+  readonly alwaysBlocked: readonly (Moded & { readonly rule: RuleId; readonly message: string })[];
   /** Writes count against the `writes` budget: every effect but `read`. */
   readonly write: boolean;
   /** Critical = destructive, or approval tier by the policy's tier table or overrides. */
@@ -85,7 +86,7 @@ export interface CompiledPolicy {
   readonly intent: Moded & { readonly reviewBelow: number; readonly decay: number };
   readonly mandate: Moded & { readonly effects: readonly Effect[] };
   /** Always-blocked entries, for tools outside the catalog too (reported before `tool.unknown`). */
-  readonly blockedGlobs: readonly (Moded & { readonly glob: Glob; readonly rule: string; readonly message: string })[];
+  readonly blockedGlobs: readonly (Moded & { readonly glob: Glob; readonly rule: RuleId; readonly message: string })[];
   /** True when any rule runs in shadow mode: decisions then carry `shadow`. */
   readonly hasShadow: boolean;
   /** Most recent proposals a rate window needs to keep, per session and per tool. */
@@ -112,7 +113,7 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
     const shadow = typeof entry === 'string' ? false : entry.mode === 'shadow';
     if (shadow) hasShadow = true;
     const why = typeof entry === 'string' || !entry.reason ? '' : `: ${entry.reason}`;
-    return { glob: compileGlob(tool), shadow, rule: 'tool.always-blocked', message: `\`${tool}\` is always blocked by policy${why}; no approver can unlock it` };
+    return { glob: compileGlob(tool), shadow, rule: 'tool.always-blocked' as const, message: `\`${tool}\` is always blocked by policy${why}; no approver can unlock it` };
   });
 
   const transitions: CompiledTransition[] = doc.transitions.map((rule, i) => {
@@ -237,10 +238,10 @@ function compileTool(
   // Tier: the effect × environment table, then the first override that sets one.
   const table = doc.tiers[info.effect];
   const tableTier: Tier = table[info.environment] ?? table.default ?? (info.effect === 'read' ? 'autonomous' : 'approval');
-  const tableRule = `tier.${info.effect}`;
+  const tableRule = `tier.${info.effect}` as const;
   const tableMessage = tierMessage(info, tableTier, 'tier table');
   let tier = tableTier;
-  let tierRule = tableRule;
+  let tierRule: RuleId = tableRule;
   let tierMsg = tableMessage;
   let shadowTier: CompiledTool['shadowTier'];
   const override = rules.find((r) => r.tier !== undefined);

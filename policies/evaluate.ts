@@ -9,12 +9,13 @@ import { compileGlob, matchesAny, type Glob } from './glob';
 import type { CompiledPolicy, CompiledTool } from './compile';
 import { budgetUsed, type SessionState } from './state';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Verdict } from './types';
+import type { RuleId } from './rules';
 
 type Kind = 'deny' | 'approve' | 'note';
 
 interface Finding {
   readonly kind: Kind;
-  readonly rule: string;
+  readonly rule: RuleId;
   readonly message: string;
   /** A deny that an out-of-band approval may lift (forbidden transitions only). */
   readonly unlockable?: boolean;
@@ -209,15 +210,20 @@ function transitionFindings(policy: CompiledPolicy, state: SessionState, tool: C
  */
 function finish(policy: CompiledPolicy, tool: CompiledTool | undefined, enforced: readonly Finding[], shadow: readonly Finding[]): Decision {
   const verdict = combine(enforced);
-  const tier = tool?.tier ?? 'blocked';
-  const decision: { -readonly [K in keyof Decision]: Decision[K] } = { verdict, tier, reasons: reasonsOf(enforced, verdict), policyHash: policy.hash };
-  if (verdict === 'approve' && tool) decision.approval = tool.approval;
-  if (verdict === 'deny' && tool && enforced.some((f) => f.unlockable) && enforced.every((f) => f.kind !== 'deny' || f.unlockable)) decision.unlock = tool.unlock;
-  if (policy.hasShadow) {
-    const all = [...enforced, ...shadow];
-    decision.shadow = { verdict: combine(all), reasons: shadow.map(({ rule, message }) => ({ rule, message })) };
+  const base = {
+    tier: tool?.tier ?? 'blocked',
+    reasons: reasonsOf(enforced, verdict),
+    policyHash: policy.hash,
+    ...(policy.hasShadow ? { shadow: { verdict: combine([...enforced, ...shadow]), reasons: shadow.map(({ rule, message }) => ({ rule, message })) } } : {}),
+  } as const;
+  if (verdict === 'allow') return { verdict, ...base };
+  if (verdict === 'approve') {
+    // An unknown tool always carries a deny, so an approval always has its tool; `evaluate` turns a throw into a deny.
+    if (!tool) throw new Error('an approval verdict without a known tool');
+    return { verdict, ...base, approval: tool.approval };
   }
-  return decision;
+  const unlockable = tool !== undefined && enforced.some((f) => f.unlockable) && enforced.every((f) => f.kind !== 'deny' || f.unlockable);
+  return { verdict, ...base, ...(unlockable ? { unlock: tool.unlock } : {}) };
 }
 
 function combine(findings: readonly Finding[]): Verdict {

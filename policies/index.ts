@@ -37,3 +37,8 @@ export { evaluate, unlockRequirement } from './evaluate';
 export { classifyCatalog, classifyUpstreamTool, estimateRequest, hintFloor, stricterEffect, upstreamRuleFor, type ClassifiedCatalog, type EstimateRequest, type UpstreamClassification } from './upstream';
 export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';
 export { sha256Hex, canonicalJson } from './hash';
+export { replaySession, type ReplayStep, type ReplayVisit } from './replay';
+export { admitProposal, approvalGroupMembers, callDigest, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
+export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
+export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';
+export { approvalOf, unlockOf } from './decision';

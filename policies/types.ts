@@ -4,6 +4,7 @@
  * Workflow-safe: this module (like all of `policies/`) does no I/O, reads no clock and uses no
  * randomness, so workflow code can import it and every replay re-derives the same decision.
  */
+import type { RuleId } from './rules';
 
 /** What a tool does to the world. */
 export type Effect = 'read' | 'write' | 'destructive';
@@ -68,8 +69,8 @@ export interface ProposalFacts {
 
 /** One reason a decision was reached, naming the rule in words an approver understands. */
 export interface Reason {
-  /** Stable rule id, e.g. `tier.destructive`, `budget.writes`, `transition.forbidden`. */
-  readonly rule: string;
+  /** Stable rule id from the catalogue (`policies/rules.ts`), e.g. `budget.writes`. */
+  readonly rule: RuleId;
   readonly message: string;
 }
 
@@ -102,23 +103,39 @@ export interface ShadowFinding {
   readonly reasons: readonly Reason[];
 }
 
-/** A pure function of (policy, session state, proposal, facts, now). */
-export interface Decision {
-  readonly verdict: Verdict;
+/** What every decision carries, whatever its verdict. */
+interface DecisionBase {
   readonly tier: Tier;
   readonly reasons: readonly Reason[];
   readonly policyHash: string;
-  /** Present when verdict is `approve`. */
-  readonly approval?: ApprovalRequirement;
   /** What shadow rules would have decided, when any are configured. */
   readonly shadow?: ShadowFinding;
+}
+
+/** The call may run now. */
+export interface AllowDecision extends DecisionBase {
+  readonly verdict: 'allow';
+}
+
+/** The call waits for humans: `approval` says who and how many. */
+export interface ApproveDecision extends DecisionBase {
+  readonly verdict: 'approve';
+  readonly approval: ApprovalRequirement;
+}
+
+/** The call never runs. */
+export interface DenyDecision extends DecisionBase {
+  readonly verdict: 'deny';
   /**
-   * Present on a `deny` whose only enforced hard reasons are forbidden transitions: the approval
-   * a human may give out of band to unlock them. Once granted, the workflow re-evaluates the same
+   * Present when the only enforced hard reasons are forbidden transitions: the approval a human
+   * may give out of band to unlock them. Once granted, the workflow re-evaluates the same
    * proposal with `facts.transitionUnlocked = true`. The agent can never grant it.
    */
   readonly unlock?: ApprovalRequirement;
 }
+
+/** A pure function of (policy, session state, proposal, facts, now), one case per verdict. */
+export type Decision = AllowDecision | ApproveDecision | DenyDecision;
 
 /** Per-session budget limits; they can only lower the policy's own (a sub-agent gets a share). */
 export interface BudgetOverride {

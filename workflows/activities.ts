@@ -5,14 +5,15 @@
  */
 import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { SessionActivities, SessionToolDescriptor } from '../activities/types';
+import { SESSION_ERROR_TYPES } from './contract';
 
 /** Error types of the tool layer that never succeed on a retry. */
-export const PERMANENT_TOOL_ERRORS: readonly string[] = ['ToolArgumentsError', 'UnknownToolError', 'ToolOutputError', 'InvalidPolicyError'];
+export const PERMANENT_TOOL_ERRORS: readonly string[] = ['ToolArgumentsError', 'UnknownToolError', 'ToolOutputError', SESSION_ERROR_TYPES.invalidPolicy];
 
 /** Audit, session record and approval posting: short, retried until the database answers. */
 export const io = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['InvalidPolicyError', 'AuditConflictError'] },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: [SESSION_ERROR_TYPES.invalidPolicy, 'AuditConflictError'] },
 });
 
 /**

@@ -8,15 +8,18 @@ import { approvalTimeoutMs, tallyVotes, type CountedVote, type VoteContext } fro
 import type { Reason } from '../policies/types';
 import type { HaltSignal, PendingApprovalView } from './contract';
 
-export interface ApprovalOutcome {
-  readonly status: 'approved' | 'denied' | 'expired' | 'cancelled';
+interface OutcomeBase {
   readonly approvalId: string;
+  /** Who approved (all of them, on an approval; those so far, otherwise). */
   readonly approvers: string[];
-  readonly deniedBy: string[];
   readonly reason?: string;
-  /** Why the call did not run, for the decision returned to the agent (empty when approved). */
-  readonly reasons: Reason[];
 }
+
+/** How a wait for humans ended; every case but `approved` says why the call did not run. */
+export type ApprovalOutcome =
+  | (OutcomeBase & { readonly status: 'approved' })
+  | (OutcomeBase & { readonly status: 'denied'; readonly deniedBy: string[]; readonly reasons: Reason[] })
+  | (OutcomeBase & { readonly status: 'expired' | 'cancelled'; readonly reasons: Reason[] });
 
 export class ApprovalWait {
   readonly req: ApprovalRequest;
@@ -76,7 +79,7 @@ export class ApprovalWait {
         reasons: [{ rule: 'approval.denied', message: `denied by \`${vote.approver}\`${reason ? `: ${reason}` : ''}` }],
       };
     } else if (tally === 'approved') {
-      this.outcome = { status: 'approved', approvalId: this.req.approvalId, approvers: this.approvers(), deniedBy: [], ...(reason ? { reason } : {}), reasons: [] };
+      this.outcome = { status: 'approved', approvalId: this.req.approvalId, approvers: this.approvers(), ...(reason ? { reason } : {}) };
     }
   }
 
@@ -86,7 +89,6 @@ export class ApprovalWait {
       status: 'expired',
       approvalId: this.req.approvalId,
       approvers: this.approvers(),
-      deniedBy: [],
       reason: 'no decision before the deadline',
       reasons: [{ rule: 'approval.expired', message: `no decision before the deadline ${this.req.deadline}: denied automatically` }],
     };
@@ -99,7 +101,6 @@ export class ApprovalWait {
       status: 'cancelled',
       approvalId: this.req.approvalId,
       approvers: this.approvers(),
-      deniedBy: [],
       reason,
       reasons: [{ rule: 'session.halted', message: reason }],
     };
@@ -109,6 +110,7 @@ export class ApprovalWait {
     return {
       approvalId: this.req.approvalId,
       ...(this.proposalId !== undefined ? { proposalId: this.proposalId } : {}),
+      proposalSeq: this.proposalSeq,
       callDigest: this.req.callDigest,
       tool: this.req.proposal.tool,
       requestedAt: this.req.requestedAt,

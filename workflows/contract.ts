@@ -73,16 +73,37 @@ export interface SessionProposal extends Proposal {
 /** How a proposal ended: the policy engine's outcome of a call. */
 export type ProposeStatus = OutcomeStatus;
 
-/** Result of the `propose` update. */
-export interface ProposeResult {
-  readonly status: ProposeStatus;
+/**
+ * Error types the session workflow refuses or fails with, spelled once: the worker throws them,
+ * the client maps each to its own error class, and the activities' retry policies name them.
+ */
+export const SESSION_ERROR_TYPES = {
+  /** An update validator's rejection: not a proposal at all (nothing recorded). */
+  invalidProposal: 'InvalidProposalError',
+  /** An update sent after `end` or `halt`. */
+  sessionClosed: 'SessionClosedError',
+  /** The session's policy does not compile. */
+  invalidPolicy: 'InvalidPolicyError',
+  /** A start that claims what it may not (identity, parent, policy, carried state). */
+  startRefused: 'SessionStartRefusedError',
+  /** A start reusing a session id that already has a trail. */
+  sessionIdReused: 'SessionIdReusedError',
+} as const;
+
+/** What every `propose` result carries. */
+interface ProposeResultBase {
   readonly decision: Decision;
-  readonly result?: unknown;
-  readonly error?: { readonly type: string; readonly message: string };
+  /** Set when humans were asked: the approval's id. */
   readonly approvalId?: string;
   /** Position of this proposal in the session (1-based). */
   readonly sequence: number;
 }
+
+/** Result of the `propose` update, one case per status. */
+export type ProposeResult =
+  | (ProposeResultBase & { readonly status: 'executed'; readonly result: unknown; readonly error?: undefined })
+  | (ProposeResultBase & { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string }; readonly result?: undefined })
+  | (ProposeResultBase & { readonly status: 'denied' | 'expired'; readonly result?: undefined; readonly error?: undefined });
 
 /**
  * Payload of the `approval` signal: a vote signed by an approver's key (CLI) or by the approvals
@@ -149,6 +170,8 @@ export interface PendingApprovalView {
   readonly approvalId: string;
   /** Id of the `propose` / `spawnChild` update that waits for it (absent for calls queued before this field existed). */
   readonly proposalId?: string;
+  /** The proposal's position in the session (the number the approval id ends with). */
+  readonly proposalSeq: number;
   /** What a vote must sign: the digest of the exact call. */
   readonly callDigest: string;
   readonly tool: string;

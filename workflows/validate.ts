@@ -4,16 +4,12 @@
  * audited, unknown tools and invalid arguments included. Workflow-safe.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import { MAX_PROPOSAL_BYTES, type SessionProposal, type SpawnChildInput } from './contract';
-import { canonicalSize } from './digest';
+import { MAX_PROPOSAL_BYTES, SESSION_ERROR_TYPES, type SessionProposal, type SpawnChildInput } from './contract';
+import { canonicalSize } from './canonical-size';
 
-/** Error type of a validator rejection (the client maps it to `InvalidProposalError`). */
-export const INVALID_PROPOSAL = 'InvalidProposalError';
-/** Error type of an update sent after `end` or `halt` (the client maps it to `SessionClosedError`). */
-export const SESSION_CLOSED = 'SessionClosedError';
 
 function reject(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, INVALID_PROPOSAL);
+  throw ApplicationFailure.nonRetryable(message, SESSION_ERROR_TYPES.invalidProposal);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

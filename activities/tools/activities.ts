@@ -72,12 +72,10 @@ export interface ToolFailureInfo {
   readonly retryable: boolean;
 }
 
-export interface RunToolResult {
-  readonly status: 'executed' | 'failed';
-  readonly result?: unknown;
-  readonly error?: ToolFailureInfo;
-  readonly latencyMs: number;
-}
+/** `runTool`'s outcome: the handler's result, or why it failed. */
+export type RunToolResult =
+  | { readonly status: 'executed'; readonly result: unknown; readonly error?: undefined; readonly latencyMs: number }
+  | { readonly status: 'failed'; readonly error: ToolFailureInfo; readonly result?: undefined; readonly latencyMs: number };
 
 /** Results bigger than this are kept in the ledger but only sized in the audit event. */
 const MAX_RESULT_IN_EVENT_BYTES = 8 * 1024;

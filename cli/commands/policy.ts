@@ -8,15 +8,15 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
 import {
-  advance,
+  replaySession,
+  approvalOf,
+  unlockOf,
   analyzePaths,
   budgetLeft,
   compilePolicy,
   evaluate,
-  initialSessionState,
   parsePolicyText,
   sessionMode,
-  withIntentScore,
   type CompiledPolicy,
   type Decision,
   type OutcomeStatus,
@@ -25,6 +25,7 @@ import {
   type ToolInfo,
 } from '../../policies';
 import { CommandError } from '../command-error';
+import { processIo, type CommandIo } from '../command-io';
 import { listUpstreamToolInfo } from '../upstream-tools';
 
 /** A bad file, bad JSON or bad option given to `gatehouse policy`. */
@@ -42,15 +43,15 @@ interface CommonOptions {
 }
 
 /** The catalog plus, with `--config`, the tools its upstream MCP servers list now (problems go to stderr). */
-async function toolsWithUpstreams(opts: CommonOptions): Promise<readonly ToolInfo[]> {
+async function toolsWithUpstreams(opts: CommonOptions, io: CommandIo): Promise<readonly ToolInfo[]> {
   const tools = loadTools(opts.tools);
   if (opts.config === undefined) return tools;
   const listed = await listUpstreamToolInfo(opts.config);
-  for (const p of listed.problems) process.stderr.write(`warning: ${p}\n`);
+  for (const p of listed.problems) io.err(`warning: ${p}`);
   return [...tools, ...listed.tools];
 }
 
-export function registerPolicy(program: Command): void {
+export function registerPolicy(program: Command, io: CommandIo = processIo): void {
   const policy = program.command('policy').description('validate, analyse and try out policy documents');
 
   policy
@@ -59,7 +60,7 @@ export function registerPolicy(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
     .option('--config <file>', 'gatehouse configuration: list its upstream MCP servers\' tools and warn about the ones the policy leaves unclassified')
-    .action((file: string, opts: CommonOptions) => runCheck(file, opts));
+    .action((file: string, opts: CommonOptions) => runCheck(file, opts, io));
 
   policy
     .command('analyze <file>')
@@ -68,7 +69,7 @@ export function registerPolicy(program: Command): void {
     .option('--json', 'print the analysis as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
     .option('--config <file>', 'gatehouse configuration: include its upstream MCP servers\' tools, classified by the policy')
-    .action((file: string, opts: CommonOptions & { maxLength: string }) => runAnalyze(file, opts));
+    .action((file: string, opts: CommonOptions & { maxLength: string }) => runAnalyze(file, opts, io));
 
   policy
     .command('eval')
@@ -80,34 +81,34 @@ export function registerPolicy(program: Command): void {
     .option('--now <iso>', 'evaluation time (default: now)')
     .option('--json', 'print the Decision as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
-    .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }) => runEval(opts));
+    .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }) => runEval(opts, io));
 }
 
-async function runCheck(file: string, opts: CommonOptions): Promise<void> {
-  const tools = await toolsWithUpstreams(opts);
+async function runCheck(file: string, opts: CommonOptions, io: CommandIo): Promise<void> {
+  const tools = await toolsWithUpstreams(opts, io);
   const parsed = parsePolicyText(readText(file, 'policy'), file);
   if (!parsed.success) {
-    if (opts.json) print(JSON.stringify({ valid: false, issues: parsed.issues }, null, 2));
-    else for (const issue of parsed.issues) process.stderr.write(`${issue.path}: ${issue.message}\n`);
+    if (opts.json) io.out(JSON.stringify({ valid: false, issues: parsed.issues }, null, 2));
+    else for (const issue of parsed.issues) io.err(`${issue.path}: ${issue.message}`);
     process.exitCode = 1;
     return;
   }
   const compiled = compilePolicy(parsed.data, tools);
   if (opts.json) {
-    print(JSON.stringify({ valid: true, name: parsed.data.name, hash: compiled.hash, warnings: compiled.warnings }, null, 2));
+    io.out(JSON.stringify({ valid: true, name: parsed.data.name, hash: compiled.hash, warnings: compiled.warnings }, null, 2));
     return;
   }
-  for (const w of compiled.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-  print(`\`${file}\` is valid: policy \`${parsed.data.name}\` (${parsed.data.mode}), hash ${compiled.hash}`);
+  for (const w of compiled.warnings) io.err(`warning: ${w.path}: ${w.message}`);
+  io.out(`\`${file}\` is valid: policy \`${parsed.data.name}\` (${parsed.data.mode}), hash ${compiled.hash}`);
 }
 
-async function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }): Promise<void> {
+async function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }, io: CommandIo): Promise<void> {
   const maxLength = Number(opts.maxLength);
   if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > 8) throw new PolicyCommandError(`invalid \`--max-length\`: expected a whole number from 2 to 8, got \`${opts.maxLength}\``);
-  const policy = loadPolicy(file, await toolsWithUpstreams(opts));
+  const policy = loadPolicy(file, await toolsWithUpstreams(opts, io));
   const analysis = analyzePaths(policy, maxLength);
   if (opts.json) {
-    print(JSON.stringify(analysis, null, 2));
+    io.out(JSON.stringify(analysis, null, 2));
     return;
   }
   const width = Math.max(0, ...analysis.paths.map((p) => p.tools.join(' → ').length));
@@ -117,10 +118,10 @@ async function runAnalyze(file: string, opts: CommonOptions & { maxLength: strin
       .map((s) => `${s.tool}: ${s.rules.join(', ')}`)
       .join('; ');
     const label = p.status === 'approval' ? 'approval' : p.status;
-    print(`${label.padEnd(10)} ${p.tools.join(' → ').padEnd(width)}  ${why}${p.unlockable ? ' (unlockable out of band)' : ''}`);
+    io.out(`${label.padEnd(10)} ${p.tools.join(' → ').padEnd(width)}  ${why}${p.unlockable ? ' (unlockable out of band)' : ''}`);
   }
   const s = analysis.summary;
-  print(`${s.paths} paths, ${s.blocked} blocked, ${s.approval} need approval, ${s.autonomous} autonomous${analysis.truncated ? ' (truncated)' : ''}`);
+  io.out(`${s.paths} paths, ${s.blocked} blocked, ${s.approval} need approval, ${s.autonomous} autonomous${analysis.truncated ? ' (truncated)' : ''}`);
 }
 
 const historyLineSchema = z.object({
@@ -131,44 +132,40 @@ const historyLineSchema = z.object({
   intentScore: z.number().min(0).max(1).optional(),
 });
 
-function runEval(opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }): void {
+function runEval(opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }, io: CommandIo): void {
   const policy = loadPolicy(opts.policy, loadTools(opts.tools));
   const proposal = parseJsonOption('--proposal', opts.proposal) as Proposal;
   const facts = opts.facts !== undefined ? (parseJsonOption('--facts', opts.facts) as ProposalFacts) : {};
   const now = opts.now !== undefined ? parseTime('--now', opts.now) : Date.now();
   const history = readHistory(opts.history);
 
-  let state = initialSessionState(policy, { startedAt: history[0]?.at ?? now });
-  for (const line of history) {
-    // Each past proposal is folded, at its time, with the outcome it had.
-    state = advance(policy, state, line.proposal, line.status, line.at);
-    if (line.intentScore !== undefined) state = withIntentScore(state, line.intentScore);
-  }
+  // Each past proposal is folded, at its time, with the outcome it had.
+  const state = replaySession(policy, { startedAt: history[0]?.at ?? now }, history, (_decision, line) => line.status);
   const decision = evaluate(policy, state, proposal, facts, now);
   if (opts.json) {
-    print(JSON.stringify(decision, null, 2));
+    io.out(JSON.stringify(decision, null, 2));
     return;
   }
-  printDecision(policy, decision);
+  printDecision(policy, decision, io);
   const left = budgetLeft(policy, state, now);
-  print(`session: ${history.length} past actions, mode ${sessionMode(state)}, left ${left.actions} actions, ${left.writes} writes, ${left.critical} critical, ${left.tokens} tokens`);
+  io.out(`session: ${history.length} past actions, mode ${sessionMode(state)}, left ${left.actions} actions, ${left.writes} writes, ${left.critical} critical, ${left.tokens} tokens`);
 }
 
-function printDecision(policy: CompiledPolicy, d: Decision): void {
-  print(`verdict: ${d.verdict} (tier ${d.tier})`);
-  print(`policy: ${policy.document.name} ${d.policyHash}`);
-  print('reasons:');
-  for (const r of d.reasons) print(`  - ${r.rule}: ${r.message}`);
-  const a = d.approval ?? d.unlock;
+function printDecision(policy: CompiledPolicy, d: Decision, io: CommandIo): void {
+  io.out(`verdict: ${d.verdict} (tier ${d.tier})`);
+  io.out(`policy: ${policy.document.name} ${d.policyHash}`);
+  io.out('reasons:');
+  for (const r of d.reasons) io.out(`  - ${r.rule}: ${r.message}`);
+  const a = approvalOf(d) ?? unlockOf(d);
   if (a) {
-    const what = d.approval ? 'approval' : 'unlock (out of band)';
+    const what = d.verdict === 'approve' ? 'approval' : 'unlock (out of band)';
     const ladder = a.groups.join(' → ');
     const steps = a.escalateAfterMs.length > 0 ? `, escalate after ${a.escalateAfterMs.map((ms) => `${ms / 60_000} min`).join(', ')}` : '';
-    print(`${what}: ${a.approversRequired} of ${ladder}${steps}, timeout ${a.timeoutMs / 60_000} min, channel ${a.channel}${a.fourEyes ? ', four eyes' : ''}`);
+    io.out(`${what}: ${a.approversRequired} of ${ladder}${steps}, timeout ${a.timeoutMs / 60_000} min, channel ${a.channel}${a.fourEyes ? ', four eyes' : ''}`);
   }
   if (d.shadow) {
-    print(`shadow: would ${d.shadow.verdict}`);
-    for (const r of d.shadow.reasons) print(`  - ${r.rule}: ${r.message}`);
+    io.out(`shadow: would ${d.shadow.verdict}`);
+    for (const r of d.shadow.reasons) io.out(`  - ${r.rule}: ${r.message}`);
   }
 }
 
@@ -272,6 +269,3 @@ function lowerFirst(err: unknown): string {
   return m.replace(/^\w/, (c) => c.toLowerCase()).replace(/\.$/, '');
 }
 
-function print(line: string): void {
-  process.stdout.write(`${line}\n`);
-}

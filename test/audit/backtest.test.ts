@@ -10,7 +10,9 @@ import type { RecordedProposal } from '../../audit/backtest';
 import { parseDuration } from '../../audit/duration';
 import { AuditUsageError } from '../../audit/errors';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
-import type { PolicyDocument } from '../../policies';
+import type { ApprovalRequirement, PolicyDocument } from '../../policies';
+
+const REQUIREMENT: ApprovalRequirement = { groups: ['g'], approversRequired: 1, escalateAfterMs: [], timeoutMs: 60_000, channel: '#c', fourEyes: false, unlocksTransition: false };
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { incidentSession, productionDocument, scriptSession } from './fixtures';
 
@@ -107,7 +109,7 @@ describe('backtest', () => {
 describe('replay assumptions', () => {
   const p = (outcome: RecordedProposal['outcome'], verdict: 'allow' | 'approve' | 'deny'): RecordedProposal => ({
     proposalSeq: 1, at: '2026-11-01T10:00:00Z', proposal: { tool: 't', args: {}, reasoning: '' }, facts: {},
-    recorded: { verdict, tier: 'autonomous', reasons: [], policyHash: 'h' }, ...(outcome ? { outcome } : {}),
+    recorded: verdict === 'approve' ? { verdict, tier: 'approval', reasons: [], policyHash: 'h', approval: REQUIREMENT } : { verdict, tier: 'autonomous', reasons: [], policyHash: 'h' }, ...(outcome ? { outcome } : {}),
   });
   test('a refusal is a denial; what ran keeps its outcome; what never ran but now may is assumed to run', () => {
     assert.equal(replayOutcome('deny', p('executed', 'allow')), 'denied');

@@ -11,6 +11,7 @@ import { eventAlerts } from '../../audit/alerts';
 import type { AuditEventInput } from '../../audit/types';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { incidentSession, scriptSession } from './fixtures';
+import type { RuleId } from '../../policies/rules';
 
 let db: TestDatabase;
 let store: AuditStore;
@@ -133,7 +134,7 @@ describe('formatting', () => {
 
 describe('alerts the trail raises', () => {
   const at = (s: number) => new Date(Date.parse('2026-11-01T10:00:00Z') + s * 1000).toISOString();
-  const deny = (seq: number, tool: string, rule: string, message: string): AuditEventInput => ({
+  const deny = (seq: number, tool: string, rule: RuleId, message: string): AuditEventInput => ({
     sessionId: 'a', seq, kind: 'decided', at: at(seq), proposalSeq: seq, tool,
     decision: { verdict: 'deny', tier: 'blocked', reasons: [{ rule, message }], policyHash: 'h' },
   });

@@ -16,6 +16,16 @@ import { runCli } from './processes';
 
 function record(over: Partial<Omit<ApprovalRecord, 'requirement'>> & { requirement?: Partial<ApprovalRecord['requirement']> } = {}): ApprovalRecord {
   const now = new Date().toISOString();
+  const requirement = {
+    groups: ['data-owners', 'sre-leads'],
+    approversRequired: 1,
+    escalateAfterMs: [300_000],
+    timeoutMs: 900_000,
+    channel: '#approvals',
+    fourEyes: true,
+    unlocksTransition: false,
+    ...over.requirement,
+  };
   return {
     approvalId: 's-1:3',
     sessionId: 's-1',
@@ -27,7 +37,7 @@ function record(over: Partial<Omit<ApprovalRecord, 'requirement'>> & { requireme
     tool: 'billing.deleteRecords',
     reasoning: 'r',
     redactedArgs: {},
-    decision: { verdict: 'approve', tier: 'approval', reasons: [], policyHash: 'h' },
+    decision: { verdict: 'approve', tier: 'approval', reasons: [], policyHash: 'h', approval: requirement },
     groupMembers: { 'data-owners': ['intern-042', 'eng-007', 'billing-bot'], 'sre-leads': ['sre-ana'] },
     callDigest: 'd',
     status: 'pending',
@@ -38,16 +48,7 @@ function record(over: Partial<Omit<ApprovalRecord, 'requirement'>> & { requireme
     posts: [],
     votes: [],
     ...over,
-    requirement: {
-      groups: ['data-owners', 'sre-leads'],
-      approversRequired: 1,
-      escalateAfterMs: [300_000],
-      timeoutMs: 900_000,
-      channel: '#approvals',
-      fourEyes: true,
-      unlocksTransition: false,
-      ...over.requirement,
-    },
+    requirement,
   };
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { DELETE_ARGS, eventKinds, startMcpStack, type McpStack } from './stack';
+import { sessionOfApproval } from '../../client';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
@@ -42,7 +43,7 @@ test('the Python mcp client: tools, intent, executed, held and denied, a forbidd
     const msg = JSON.parse(line) as { held?: { approvalId: string }; done?: Record<string, Seen> };
     if (msg.held) {
       const approvalId = msg.held.approvalId;
-      const sessionId = approvalId.slice(0, approvalId.lastIndexOf(':'));
+      const sessionId = sessionOfApproval(approvalId);
       // Held and not run: production untouched, no execution in the ledger or the audit trail.
       assert.equal(await stack.billingRows(), rowsBefore);
       assert.equal(await stack.ledgerRows('billing.deleteRecords'), 0);

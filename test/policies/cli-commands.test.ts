@@ -20,24 +20,18 @@ function file(name: string, text: string): string {
   return path;
 }
 
-/** Runs `gatehouse <args>` in-process, capturing stdout, stderr and the exit code it set. */
+/** Runs `gatehouse <args>` in-process with captured output, and the exit code it set. */
 async function run(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const program = new Command().name('gatehouse').exitOverride();
-  registerPolicy(program);
   let stdout = '';
   let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
+  const program = new Command().name('gatehouse').exitOverride();
+  registerPolicy(program, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) });
   const before = process.exitCode;
   process.exitCode = 0;
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
   try {
     await program.parseAsync(['node', 'gatehouse', ...args]);
     return { stdout, stderr, exitCode: Number(process.exitCode ?? 0) };
   } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
     process.exitCode = before;
   }
 }

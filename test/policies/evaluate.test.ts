@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluate, initialSessionState, unlockRequirement, type ToolInfo } from '../../policies';
+import { approvalOf, evaluate, initialSessionState, unlockOf, unlockRequirement, type ToolInfo } from '../../policies';
 import { Driver, T0, call, examplePolicy, policyOf, rules } from './fixtures';
 
 const quiet = { budget: { actions: 1000, writes: 1000, critical: 1000 } };
@@ -48,7 +48,7 @@ test('always-blocked globs deny catalog and unknown tools alike, and offer no un
   assert.equal(audit.tier, 'blocked');
   assert.deepEqual(rules(audit), ['tool.always-blocked']);
   assert.equal(audit.unlock, undefined);
-  assert.equal(audit.approval, undefined);
+  assert.equal(approvalOf(audit), undefined);
   const iam = d.peek(call('iam.crossAccountAssume'));
   assert.deepEqual(rules(iam), ['tool.always-blocked', 'tool.unknown']);
   const kms = d.peek(call('kms.rotateKey'));
@@ -136,8 +136,8 @@ test('incident 1: above the hard cap of 50,000 rows the DELETE is denied outrigh
   const r = d.peek(call('billing.deleteRecords', { period: '2026-10' }), { blastRadius: 50_001 });
   assert.equal(r.verdict, 'deny');
   assert.equal(r.reasons[0]?.rule, 'blast-radius.cap');
-  assert.equal(r.approval, undefined);
-  assert.equal(r.unlock, undefined);
+  assert.equal(approvalOf(r), undefined);
+  assert.equal(unlockOf(r), undefined);
   assert.equal(d.peek(call('billing.deleteRecords'), { blastRadius: 50_000 }).verdict, 'approve');
 });
 
@@ -192,7 +192,7 @@ test('a forbidden transition plus another hard deny offers no unlock', () => {
   d.run(call('volumes.list'));
   const r = d.peek(call('volumes.unmount'));
   assert.deepEqual(rules(r).slice(0, 2), ['args.bounds', 'transition.forbidden']);
-  assert.equal(r.unlock, undefined);
+  assert.equal(unlockOf(r), undefined);
 });
 
 test('approvers: rules by tool before rules by effect before the default; two approvers for volumes.delete', () => {
@@ -203,8 +203,8 @@ test('approvers: rules by tool before rules by effect before the default; two ap
   assert.deepEqual(del.approval?.groups, ['sre-leads']);
   assert.equal(del.approval?.fourEyes, true);
   const scale = d.peek(call('services.scale'));
-  assert.deepEqual(scale.approval?.groups, ['on-call', 'sre-leads']);
-  assert.equal(scale.approval?.channel, '#gatehouse-approvals');
+  assert.deepEqual(approvalOf(scale)?.groups, ['on-call', 'sre-leads']);
+  assert.equal(approvalOf(scale)?.channel, '#gatehouse-approvals');
 
   const p = policyOf({
     ...quiet,
@@ -218,13 +218,13 @@ test('approvers: rules by tool before rules by effect before the default; two ap
     },
   });
   const d2 = new Driver(p);
-  assert.deepEqual(d2.peek(call('volumes.delete')).approval?.groups, ['c']);
-  const billing = d2.peek(call('billing.deleteRecords')).approval;
+  assert.deepEqual(approvalOf(d2.peek(call('volumes.delete')))?.groups, ['c']);
+  const billing = approvalOf(d2.peek(call('billing.deleteRecords')));
   assert.deepEqual(billing?.groups, ['a', 'b', 'c']);
   assert.deepEqual(billing?.escalateAfterMs, [10 * 60_000, 20 * 60_000], 'steps spread evenly over the timeout');
   assert.equal(billing?.channel, '#danger');
   assert.equal(billing?.fourEyes, false);
-  assert.deepEqual(d2.peek(call('services.scale')).approval?.groups, ['a']);
+  assert.deepEqual(approvalOf(d2.peek(call('services.scale')))?.groups, ['a']);
 });
 
 test('malformed proposals are denied with `proposal.malformed`', () => {

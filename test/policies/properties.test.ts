@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { advance, evaluate, initialSessionState, parsePolicy, compilePolicy, type CompiledPolicy, type Decision, type OutcomeStatus, type Proposal, type SessionState, type Tier, type ToolInfo } from '../../policies';
+import { advance, evaluate, initialSessionState, parsePolicy, compilePolicy, replaySession, type CompiledPolicy, type Decision, type OutcomeStatus, type Proposal, type SessionState, type Tier, type ToolInfo } from '../../policies';
 import { MINUTE, T0, TOOLS } from './fixtures';
 
 const NAMES = TOOLS.map((t) => t.name);
@@ -50,16 +50,19 @@ function compile(doc: unknown): CompiledPolicy {
 
 /** Runs steps the way the workflow does; a denied call never runs. */
 function drive(policy: CompiledPolicy, steps: readonly Step[], visit: (d: Decision, step: Step, before: SessionState, now: number, info: ToolInfo | undefined) => void): SessionState {
-  let state = initialSessionState(policy, { startedAt: T0 });
   let now = T0;
-  for (const step of steps) {
+  const timed = steps.map((step) => {
     now += step.dtMs;
     const proposal: Proposal = { tool: step.tool, args: {}, reasoning: 'property', tokenCost: step.tokenCost };
-    const d = evaluate(policy, state, proposal, step.blastRadius === undefined ? {} : { blastRadius: step.blastRadius }, now);
-    visit(d, step, state, now, TOOLS.find((t) => t.name === step.tool));
-    state = advance(policy, state, proposal, d.verdict === 'deny' ? 'denied' : step.outcome, now);
-  }
-  return state;
+    return { at: now, proposal, facts: step.blastRadius === undefined ? {} : { blastRadius: step.blastRadius }, step };
+  });
+  return replaySession(
+    policy,
+    { startedAt: T0 },
+    timed,
+    (d, t) => (d.verdict === 'deny' ? 'denied' : t.step.outcome),
+    ({ step: t, decision, before }) => visit(decision, t.step, before, t.at, TOOLS.find((x) => x.name === t.step.tool)),
+  );
 }
 
 /** Independent oracle of "blocked": an always-blocked glob, or the tier the document gives the tool. */

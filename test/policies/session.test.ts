@@ -252,7 +252,7 @@ test('shadow budgets, cost cap, rate limits, intent and mandate are reported, ne
   assert.equal(r.verdict, 'allow');
   assert.equal(r.shadow?.verdict, 'deny');
   const shadowRules = r.shadow?.reasons.map((x) => x.rule) ?? [];
-  for (const rule of ['budget.actions', 'budget.writes', 'cost.cap', 'rate.tool', 'intent.review']) assert.ok(shadowRules.includes(rule), `${rule} in ${shadowRules.join()}`);
+  for (const rule of <const>['budget.actions', 'budget.writes', 'cost.cap', 'rate.tool', 'intent.review']) assert.ok(shadowRules.includes(rule), `${rule} in ${shadowRules.join()}`);
   const outside = d.peek(call('billing.query'));
   assert.equal(outside.verdict, 'allow');
   assert.ok(outside.shadow?.reasons.some((x) => x.rule === 'mandate.outside'));

@@ -12,6 +12,7 @@ import { signDecision } from '../../client/trust/sign';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { proposeUpdate, SEARCH_ATTRIBUTES, SESSION_WORKFLOW_TYPE } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
+import { unlockOf } from '../../policies';
 
 const trust = testTrust();
 
@@ -294,7 +295,7 @@ describe('transitions and unlocks', () => {
       const denied = await s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'unmount' });
       assert.equal(denied.status, 'denied');
       assert.ok(denied.decision.reasons.some((r) => r.rule === 'transition.forbidden'));
-      assert.ok(denied.decision.unlock);
+      assert.ok(unlockOf(denied.decision));
       const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'unmount', requestUnlock: true });
       const approvalId = await waitForApproval(s);
       const st = await s.state();

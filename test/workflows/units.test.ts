@@ -18,12 +18,14 @@ function vote(w: ApprovalWait, approver: string, approve: boolean, reason?: stri
   w.count(check.vote, reason);
   return 'counted';
 }
-import { callDigest, canonicalSize } from '../../workflows/digest';
+import { callDigest } from '../../policies';
+import { canonicalSize } from '../../workflows/canonical-size';
 import { SerialQueue } from '../../workflows/queue';
 import { assertProposal } from '../../workflows/validate';
 import { checkStart } from '../../workflows/start-gate';
 
 function request(over: Partial<ApprovalRequest['requirement']> = {}): ApprovalRequest {
+  const requirement = { groups: ['on-call', 'sre-leads'], approversRequired: 2, escalateAfterMs: [300_000], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false, ...over };
   return {
     approvalId: 's1:7',
     sessionId: 's1',
@@ -34,8 +36,8 @@ function request(over: Partial<ApprovalRequest['requirement']> = {}): ApprovalRe
     intent: 'x',
     proposal: { tool: 'volumes.delete', args: { volumeId: 'vol-1' }, reasoning: '' },
     redactedArgs: { volumeId: 'vol-1' },
-    decision: { verdict: 'approve', tier: 'approval', reasons: [], policyHash: 'h' },
-    requirement: { groups: ['on-call', 'sre-leads'], approversRequired: 2, escalateAfterMs: [300_000], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false, ...over },
+    decision: { verdict: 'approve', tier: 'approval', reasons: [], policyHash: 'h', approval: requirement },
+    requirement,
     callDigest: 'd',
     requestedAt: new Date(0).toISOString(),
     deadline: new Date(900_000).toISOString(),

@@ -1,0 +1,102 @@
+/**
+ * Every rule id a decision, a refusal or an alert can name: one catalogue, so a rule is renamed in
+ * one place and the compiler finds every user. `alert: true` marks the denials a human should look
+ * at (`audit/alerts.ts` derives its list from here); rate limits, unknown tools and bad arguments
+ * are the agent's own business. Pure data.
+ */
+
+interface RuleEntry {
+  /** What the rule means, in the words a reviewer reads in a trace. */
+  readonly means: string;
+  /** A denial for this rule raises an alert. */
+  readonly alert?: true;
+}
+
+export const RULES = {
+  // The engine (policies/evaluate.ts, policies/compile.ts).
+  'engine.error': { means: 'the engine could not evaluate the proposal; denied closed', alert: true },
+  'proposal.malformed': { means: 'the proposal is not a well-formed call' },
+  'policy.shadow': { means: 'the whole policy runs in shadow mode' },
+  'tool.unknown': { means: 'the tool is not in the catalog, or not classified by the policy' },
+  'tool.args': { means: 'the arguments fail the tool schema' },
+  'tool.tier': { means: 'a per-tool override sets the tier' },
+  'tool.always-blocked': { means: 'the tool is always blocked; no approver can unlock it', alert: true },
+  'tier.read': { means: 'the tier table for read tools' },
+  'tier.write': { means: 'the tier table for write tools' },
+  'tier.destructive': { means: 'the tier table for destructive tools' },
+  'args.bounds': { means: 'an argument is outside its bounds', alert: true },
+  'blast-radius.unknown': { means: 'a bounded tool came without an estimate' },
+  'blast-radius.limit': { means: 'the estimate is above the limit without approval', alert: true },
+  'blast-radius.cap': { means: 'the estimate is above the hard cap', alert: true },
+  'mandate.outside': { means: 'the call is outside the session\'s declared mandate', alert: true },
+  'budget.actions': { means: 'the action budget is used up', alert: true },
+  'budget.writes': { means: 'the write budget is used up', alert: true },
+  'budget.critical': { means: 'the critical-action budget is used up or nearly', alert: true },
+  'cost.cap': { means: 'the token cost cap would be passed', alert: true },
+  'rate.session': { means: 'the session passed its rate limit' },
+  'rate.tool': { means: 'the tool passed its rate limit' },
+  'transition.forbidden': { means: 'the call completes a forbidden sequence', alert: true },
+  'transition.unlocked': { means: 'an out-of-band approval unlocked a forbidden sequence' },
+  'transition.unlock': { means: 'the agent asked for an out-of-band unlock' },
+  'intent.review': { means: 'intent drift: every write needs approval' },
+  'intent.child': { means: 'a sub-agent\'s intent is far from its parent\'s' },
+  // Session state (policies/gate.ts).
+  'session.closed': { means: 'the session is closed and flagged for review' },
+  'session.read-only': { means: 'a budget passed its read-only threshold' },
+  'session.halted': { means: 'an operator halted the session' },
+  'session.mode': { means: 'the session\'s mode forbids the action' },
+  'child.started': { means: 'a sub-agent started with its share of the budget' },
+  // Approvals (policies/gate.ts, policies/trust/votes.ts, workflows/approval-wait.ts).
+  'approval.granted': { means: 'approvers granted the call' },
+  'approval.denied': { means: 'an approver denied the call' },
+  'approval.expired': { means: 'no decision before the deadline: denied automatically' },
+  'approval.stale': { means: 'the session changed between the request and the approval' },
+  'approval.insufficient': { means: 'the call now needs more approvers than it got' },
+  'approval.unknown': { means: 'a vote for an approval this session does not have' },
+  'approval.decided': { means: 'a vote for an approval already decided' },
+  'approval.digest': { means: 'a vote signed for another call' },
+  'approval.self': { means: 'the agent may not decide on its own call' },
+  'approval.four-eyes': { means: 'the session\'s owner may not decide (four eyes)' },
+  'approval.not-member': { means: 'the voter is in no approver group for the call' },
+  'approval.duplicate': { means: 'the voter already approved the call' },
+  'approval.reason-required': { means: 'a denial needs a reason' },
+  'approval.identity': { means: 'the vote does not name an approver the key may speak for' },
+  // Signed decisions (policies/trust/envelope.ts, policies/trust/decisions.ts).
+  'envelope.malformed': { means: 'the signed envelope is not well formed' },
+  'envelope.payload-type': { means: 'the envelope carries another payload type' },
+  'envelope.unknown-key': { means: 'the signing key is not in the keyset' },
+  'envelope.key-revoked': { means: 'the signing key is revoked' },
+  'envelope.key-expired': { means: 'the signing key expired' },
+  'envelope.bad-signature': { means: 'the signature does not verify' },
+  'envelope.payload': { means: 'the signed payload is not well formed' },
+  'decision.kind': { means: 'the decision is of another kind' },
+  'decision.key-id': { means: 'the payload names another key than the one that signed' },
+  'decision.role': { means: 'the key\'s role may not sign this kind' },
+  'decision.session': { means: 'the decision binds another session' },
+  'decision.not-yet-valid': { means: 'the decision is not valid yet' },
+  'decision.expired': { means: 'the decision expired' },
+  'decision.lifetime': { means: 'the decision\'s lifetime is too long' },
+  'decision.replayed': { means: 'the decision\'s nonce was used already' },
+  // Session starts (workflows/start-gate.ts, activities/session-context.ts, activities/audit.ts).
+  'start.cron': { means: 'a session never runs on a cron schedule' },
+  'start.carried': { means: 'carried state from a run that did not continue as new' },
+  'start.parent': { means: 'a parent claim the workflow cannot confirm' },
+  'start.identity': { means: 'the credential does not give an identity' },
+  'start.policy-ref': { means: 'the policy named is not the worker\'s' },
+  'start.policy-document': { means: 'a start may not bring its own policy' },
+  'start.session-reused': { means: 'the session id was used before' },
+  'credential.revoked': { means: 'the agent credential is revoked' },
+} as const satisfies Record<string, RuleEntry>;
+
+/** A rule id of the catalogue. */
+export type RuleId = keyof typeof RULES;
+
+/** True for a string that names a catalogued rule (e.g. read back from an audit row). */
+export function isRuleId(id: string): id is RuleId {
+  return Object.prototype.hasOwnProperty.call(RULES, id);
+}
+
+/** True when a denial for `rule` should raise an alert. */
+export function raisesAlert(rule: string): boolean {
+  return isRuleId(rule) && (RULES[rule] as RuleEntry).alert === true;
+}

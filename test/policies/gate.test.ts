@@ -1,0 +1,130 @@
+/**
+ * The decisions the session workflow takes around `evaluate` (`policies/gate.ts`,
+ * `policies/sub-agents.ts`) and the rule catalogue (`policies/rules.ts`), tested pure.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  admitProposal,
+  callDigest,
+  childStart,
+  gateProposal,
+  invalidArguments,
+  raisesAlert,
+  recheckApproved,
+  RULES,
+  spawnAdmission,
+  spawnDecision,
+  toolTier,
+  withIntentScore,
+} from '../../policies';
+import { call, Driver, examplePolicy, rules, T0 } from './fixtures';
+
+const open = { halted: false, sessionId: 's1' };
+
+test('admission: a halted session refuses everything; an unknown tool is the engine\'s own tool.unknown', () => {
+  const p = examplePolicy();
+  const d = new Driver(p);
+  const halted = admitProposal(p, d.state, call('volumes.list'), { halted: true, sessionId: 's1' }, T0);
+  assert.deepEqual(halted && rules(halted), ['session.halted']);
+  assert.equal(halted?.verdict, 'deny');
+  const unknown = admitProposal(p, d.state, call('db.dropEverything'), open, T0);
+  assert.equal(unknown?.verdict, 'deny');
+  assert.deepEqual(unknown?.reasons, [{ rule: 'tool.unknown', message: 'tool `db.dropEverything` is not in the catalog; unknown tools are denied' }]);
+  assert.equal(admitProposal(p, d.state, call('volumes.list'), open, T0), undefined);
+});
+
+test('arguments the schema rejects are denied in the tool\'s own tier, naming the first problem', () => {
+  const p = examplePolicy();
+  const d = invalidArguments(p, 'volumes.unmount', { path: 'volumeId', message: 'Required' });
+  assert.equal(d.tier, toolTier(p, 'volumes.unmount'));
+  assert.equal(d.tier, 'approval');
+  assert.deepEqual(d.reasons, [{ rule: 'tool.args', message: 'invalid arguments for tool `volumes.unmount`: volumeId: Required' }]);
+  assert.equal(invalidArguments(p, 'volumes.unmount', undefined).reasons[0]?.message, 'invalid arguments for tool `volumes.unmount`: rejected by the schema');
+  assert.equal(toolTier(p, 'no.such.tool'), 'blocked');
+});
+
+test('an unlock is asked only when the agent asks, and keeps the call\'s own approval as well', () => {
+  const p = examplePolicy();
+  const d = new Driver(p);
+  d.run(call('volumes.list'));
+  const unmount = call('volumes.unmount', { volumeId: 'vol-1' });
+  const plain = gateProposal(p, d.state, unmount, {}, false, T0);
+  assert.equal(plain.decision.verdict, 'deny');
+  assert.deepEqual(rules(plain.decision), ['transition.forbidden', 'tier.write', 'budget.critical']);
+  assert.deepEqual(plain.facts, {});
+
+  const asked = gateProposal(p, d.state, unmount, {}, true, T0);
+  assert.equal(asked.decision.verdict, 'approve');
+  assert.equal(asked.decision.tier, 'approval');
+  assert.deepEqual(asked.facts, { transitionUnlocked: true });
+  assert.equal(rules(asked.decision).at(-1), 'transition.unlock');
+  assert.equal(asked.decision.approval?.unlocksTransition, true);
+  assert.deepEqual(asked.decision.approval?.groups, ['sre-leads']);
+  // volumes.unmount is a production write: its own approvers must agree too.
+  assert.equal(asked.decision.approval?.alsoRequired?.unlocksTransition, false);
+});
+
+test('an unlock asked for a call that is denied for another reason stays denied', () => {
+  const p = examplePolicy();
+  const d = new Driver(p, { budget: { writes: 0 } });
+  d.run(call('volumes.list'));
+  const asked = gateProposal(p, d.state, call('volumes.unmount', { volumeId: 'vol-1' }), {}, true, T0);
+  assert.equal(asked.decision.verdict, 'deny');
+  assert.ok(rules(asked.decision).includes('budget.writes'));
+  assert.ok(!rules(asked.decision).includes('transition.unlock'));
+});
+
+test('re-check after approval: halted, changed or needing more approvers is denied; else allowed', () => {
+  const p = examplePolicy();
+  const d = new Driver(p);
+  const scale = call('services.scale', { service: 'api', replicas: 3 });
+  const gated = gateProposal(p, d.state, scale, {}, false, T0);
+  assert.equal(gated.decision.verdict, 'approve');
+  const requirement = gated.decision.approval!;
+  const approved = { digest: callDigest(scale.tool, scale.args, p.hash, d.state), requirement, approvers: requirement.approversRequired };
+
+  const ok = recheckApproved(p, d.state, scale, gated.facts, approved, open, T0);
+  assert.equal(ok.verdict, 'allow');
+  assert.equal(ok.tier, 'approval');
+
+  const halted = recheckApproved(p, d.state, scale, gated.facts, approved, { halted: true, sessionId: 's1' }, T0);
+  assert.deepEqual(rules(halted), ['session.halted']);
+
+  const moved = withIntentScore(d.state, 0.9);
+  assert.deepEqual(rules(recheckApproved(p, moved, scale, gated.facts, approved, open, T0)), ['approval.stale']);
+
+  const fewer = { ...approved, requirement: { ...requirement, approversRequired: 0 }, approvers: 0 };
+  const insufficient = recheckApproved(p, d.state, scale, gated.facts, fewer, open, T0);
+  assert.deepEqual(rules(insufficient), ['approval.insufficient']);
+});
+
+test('sub-agents: refused when halted or not normal; approval below the intent threshold; the share leaves the parent', () => {
+  const p = examplePolicy();
+  const d = new Driver(p);
+  assert.deepEqual(rules(spawnAdmission(p, { sessionId: 's1', halted: true, mode: 'normal' })!), ['session.halted']);
+  assert.deepEqual(rules(spawnAdmission(p, { sessionId: 's1', halted: false, mode: 'read-only' })!), ['session.mode']);
+  assert.equal(spawnAdmission(p, { sessionId: 's1', halted: false, mode: 'normal' }), undefined);
+
+  const threshold = p.intent.reviewBelow;
+  assert.equal(spawnDecision(p, threshold).verdict, 'allow');
+  const far = spawnDecision(p, threshold - 0.01);
+  assert.equal(far.verdict, 'approve');
+  assert.deepEqual(rules(far), ['intent.child']);
+  assert.deepEqual(far.approval?.groups, p.document.approvers.default.groups);
+
+  const start = childStart(p, d.state, T0);
+  assert.equal(start.parentState.limits.actions, d.state.limits.actions - start.share.actions);
+  assert.equal(start.parentState.limits.writes, d.state.limits.writes - start.share.writes);
+  assert.ok(start.share.actions > 0);
+});
+
+test('the catalogue marks exactly the denials a human should look at', () => {
+  const alerting = Object.keys(RULES).filter(raisesAlert).sort();
+  assert.deepEqual(alerting, [
+    'args.bounds', 'blast-radius.cap', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
+    'cost.cap', 'engine.error', 'mandate.outside', 'tool.always-blocked', 'transition.forbidden',
+  ]);
+  assert.equal(raisesAlert('rate.tool'), false);
+  assert.equal(raisesAlert('not.a-rule'), false);
+});

@@ -1,0 +1,175 @@
+/**
+ * The session's human approvals: asking (request, escalation ladder, automatic denial at the
+ * deadline — never an automatic approval), and counting signed votes. Whether a signed decision is
+ * genuine and whether a vote counts are decided in `policies/trust`; this file waits and records.
+ */
+import { condition, currentUpdateInfo } from '@temporalio/workflow';
+import type { ApprovalRequest } from '../approvals/types';
+import { approvalGroupMembers } from '../policies';
+import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type SignedDecision } from '../policies/trust';
+import type { RuleId } from '../policies/rules';
+import type { ApprovalRequirement, Decision, Proposal } from '../policies/types';
+import { io } from './activities';
+import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
+import { iso, nowMs } from './clock';
+import type { ApprovalSignal, PendingApprovalView } from './contract';
+import type { SessionCore } from './session-core';
+
+/** What an approval is asked about. */
+export interface ApprovalAsk {
+  readonly proposalSeq: number;
+  readonly proposal: Proposal;
+  readonly redactedArgs: Readonly<Record<string, unknown>>;
+  readonly blastRadius: number | undefined;
+  readonly decision: Decision;
+  readonly requirement: ApprovalRequirement;
+  readonly digest: string;
+}
+
+export class ApprovalDesk {
+  readonly #core: SessionCore;
+  #pending = new Map<string, ApprovalWait>();
+  /** Approval ids already decided (kept so a late click is recognised and recorded as such). */
+  #decided = new Set<string>();
+
+  constructor(core: SessionCore) {
+    this.#core = core;
+  }
+
+  /** Approvals still waiting, for the state view. */
+  pendingViews(): PendingApprovalView[] {
+    return [...this.#pending.values()].filter((w) => !w.outcome).map((w) => w.view());
+  }
+
+  /** Posts the request, then waits for votes, escalating on schedule; the deadline denies. */
+  async awaitApproval(ask: ApprovalAsk): Promise<ApprovalOutcome> {
+    const core = this.#core;
+    const { proposalSeq, proposal, requirement, digest } = ask;
+    const approvalId = `${core.sessionId}:${proposalSeq}`;
+    const requestedAt = nowMs();
+    const req: ApprovalRequest = {
+      approvalId,
+      sessionId: core.sessionId,
+      workflowId: core.workflowId,
+      firstRunId: core.firstRunId,
+      agentId: core.agentId,
+      owner: core.owner,
+      intent: core.input.intent,
+      proposal,
+      redactedArgs: ask.redactedArgs,
+      ...(ask.blastRadius !== undefined ? { blastRadius: ask.blastRadius } : {}),
+      decision: ask.decision,
+      requirement,
+      callDigest: digest,
+      requestedAt: iso(requestedAt),
+      deadline: iso(requestedAt + approvalTimeoutMs(requirement)),
+      groupMembers: approvalGroupMembers(core.policy, approvalParts(requirement).flatMap((p) => p.groups)),
+    };
+    const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id });
+    this.#pending.set(approvalId, wait);
+    await core.audit.record([
+      core.audit.event('approval-requested', {
+        proposalSeq,
+        tool: proposal.tool,
+        approvalId,
+        detail: { requirement, deadline: req.deadline, callDigest: digest, workflowId: core.workflowId, firstRunId: core.firstRunId, groupMembers: req.groupMembers },
+      }),
+    ]);
+    await io.requestApproval(req);
+    try {
+      for (;;) {
+        const next = wait.nextDeadline();
+        // At least 1 ms: a zero timeout would mean "no timer" in older SDKs (and a patch marker in this one).
+        const waitMs = Math.max(1, next.at - nowMs());
+        await condition(() => core.halted || wait.outcome !== undefined, waitMs);
+        if (core.halted && wait.outcome === undefined) wait.cancel(core.haltedBy);
+        if (wait.outcome) break;
+        if (nowMs() < next.at) continue;
+        if (next.kind === 'deadline') {
+          // Never an automatic approval: the deadline denies.
+          wait.expire();
+          break;
+        }
+        const escalation = wait.escalate(iso(nowMs()));
+        await core.audit.record([core.audit.event('escalated', { proposalSeq, tool: proposal.tool, approvalId, detail: { level: escalation.level, group: escalation.group } })]);
+        await io.escalateApproval(req, escalation);
+      }
+    } finally {
+      this.#pending.delete(approvalId);
+      this.#decided.add(approvalId);
+    }
+    const outcome = wait.outcome!;
+    const at = iso(nowMs());
+    if (outcome.status === 'expired') {
+      await core.audit.record([core.audit.event('expired', { proposalSeq, tool: proposal.tool, approvalId, detail: { deadline: req.deadline } })]);
+    } else if (outcome.status === 'cancelled') {
+      await core.audit.record([core.audit.event('denied', { proposalSeq, tool: proposal.tool, approvalId, detail: { cancelled: true, reason: 'session halted' } })]);
+    }
+    await io.resolveApproval(req, {
+      approvalId,
+      status: outcome.status,
+      decidedBy: outcome.status === 'denied' ? outcome.deniedBy : outcome.approvers,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      at,
+    });
+    return outcome;
+  }
+
+  /**
+   * Verifies a signed decision against the keyset snapshotted at start, for this session, at
+   * workflow time. A refusal is recorded as an alert and changes nothing else; an accepted one
+   * uses up its nonce, so the same envelope never counts twice.
+   */
+  async verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<(Extract<SignedDecision, { kind: K }> & { readonly signer: string }) | undefined> {
+    const core = this.#core;
+    await core.afterStart();
+    const check = checkSignedDecision(envelope, core.keyset, { kind, workflowId: core.workflowId, firstRunId: core.firstRunId, usedNonces: core.usedNonces }, nowMs());
+    if (!check.ok) {
+      await core.audit.alert(check.rule, check.message, { kind, ...(check.keyId ? { keyId: check.keyId.slice(0, 100) } : {}) });
+      return undefined;
+    }
+    core.usedNonces.add(check.decision.nonce);
+    return { ...check.decision, signer: check.key.principal };
+  }
+
+  /** `approval` signal: a signed vote, counted only if the one vote rule says so. */
+  async onApproval(envelope: ApprovalSignal): Promise<void> {
+    const core = this.#core;
+    const vote = await this.verified('vote', envelope);
+    if (!vote) return;
+    const approvalId = vote.approvalId;
+    const refuse = (rule: RuleId, message: string, approver?: string): Promise<void> =>
+      core.audit.alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });
+    const key = core.keyset.keys.find((k) => k.keyId === vote.keyId)!;
+    const voter = resolveVoter(core.keyset, key, vote);
+    if (!voter.ok) return refuse(voter.rule, voter.message);
+    const approver = voter.approver;
+    const wait = this.#pending.get(approvalId);
+    if (!wait || wait.outcome) {
+      const decided = this.#decided.has(approvalId) || wait?.outcome !== undefined;
+      return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`, approver);
+    }
+    if (vote.callDigest !== wait.req.callDigest) return refuse('approval.digest', `the vote was signed for another call than approval \`${approvalId}\` asks about`, approver);
+    const check = checkVote(wait.voteContext(), { approver, approve: vote.verdict === 'approve', ...(vote.reason !== undefined ? { reason: vote.reason } : {}) }, nowMs());
+    if (!check.counts) return refuse(check.rule, check.message, approver);
+    wait.count(check.vote, vote.reason);
+    await core.audit.record([
+      core.audit.event(vote.verdict === 'approve' ? 'approved' : 'denied', {
+        proposalSeq: wait.proposalSeq,
+        tool: wait.req.proposal.tool,
+        approvalId,
+        approver,
+        detail: {
+          ...(vote.reason ? { reason: vote.reason } : {}),
+          group: check.group,
+          approvers: wait.approvers(),
+          required: wait.req.requirement.approversRequired,
+          keyId: vote.keyId,
+          signer: vote.signer,
+          ...(vote.onBehalfOf ? { onBehalfOf: vote.onBehalfOf } : {}),
+          envelope,
+        },
+      }),
+    ]);
+  }
+}

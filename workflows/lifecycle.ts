@@ -1,0 +1,234 @@
+/**
+ * A session's life: the start (what it may claim, the policy, catalog and keyset snapshot, the
+ * start record), the carry to the next run at continue-as-new, and the end (final audit, session
+ * row, summary). A refused start fails the workflow with the refusal's own type.
+ */
+import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
+import type { SessionToolDescriptor, StartRefusal } from '../activities/types';
+import { compilePolicy, initialSessionState, sessionMode, type PolicyDocument, type SessionState } from '../policies';
+import type { ToolInfo } from '../policies/types';
+import { io } from './activities';
+import type { CarriedSession } from './carried';
+import { iso, nowMs } from './clock';
+import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionSummary } from './contract';
+import type { SessionCore } from './session-core';
+import { checkStart } from './start-gate';
+
+/** Error types of a refused start: the workflow fails with them so the client can tell why. */
+const START_REFUSAL_TYPES: readonly string[] = [SESSION_ERROR_TYPES.startRefused, SESSION_ERROR_TYPES.sessionIdReused];
+
+/** Re-throws an activity's start refusal as the workflow's own failure (same type, message and details). */
+async function startRefusals<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type && START_REFUSAL_TYPES.includes(cause.type)) {
+      throw ApplicationFailure.create({ message: cause.message, type: cause.type, nonRetryable: true, details: cause.details ? [...cause.details] : [] });
+    }
+    throw err;
+  }
+}
+
+/** Raises the refusal's alert (an activity), then fails the workflow with it. */
+function refuseStart(core: SessionCore, refusal: StartRefusal): Promise<never> {
+  return startRefusals(io.refuseSessionStart(core.sessionId, refusal));
+}
+
+/** Compiles the snapshotted policy over the snapshotted catalog; a policy that does not compile fails the session. */
+function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
+  core.policyDocument = doc;
+  core.descriptors = new Map(descriptors.map((d) => [d.name, d]));
+  const tools: ToolInfo[] = descriptors.map((d) => ({
+    name: d.name,
+    description: d.description,
+    effect: d.effect,
+    environment: d.environment,
+    resource: d.resource,
+    estimatesBlastRadius: d.estimatesBlastRadius,
+    ...(d.upstream ? { upstream: d.upstream } : {}),
+  }));
+  try {
+    core.compiled = compilePolicy(doc as PolicyDocument, tools);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw ApplicationFailure.nonRetryable(`policy does not compile: ${message}`, SESSION_ERROR_TYPES.invalidPolicy);
+  }
+}
+
+/**
+ * Checks what the start may claim, snapshots the policy, catalog and keyset (or restores a
+ * carried run), records the session start. Queued first, so every update waits behind it.
+ */
+export function startSession(core: SessionCore, carried?: CarriedSession): Promise<void> {
+  core.ready = core.queue.run(async () => {
+    const info = workflowInfo();
+    const gate = checkStart(core.input, carried, {
+      attempt: info.attempt,
+      ...(info.continuedFromExecutionRunId ? { continuedFromExecutionRunId: info.continuedFromExecutionRunId } : {}),
+      ...(info.parent ? { parentWorkflowId: info.parent.workflowId } : {}),
+      ...(info.cronSchedule ? { cronSchedule: info.cronSchedule } : {}),
+    });
+    if (!gate.ok) return refuseStart(core, gate.refusal);
+    if (carried) {
+      restore(core, carried);
+      compile(core, carried.policyDocument, carried.descriptors);
+      core.state = carried.state as SessionState;
+      core.mode = sessionMode(core.state);
+      core.upsertAttributes();
+      return { value: undefined };
+    }
+    const input = core.input;
+    const ctx = await startRefusals(
+      io.loadSessionContext({
+        sessionId: core.sessionId,
+        policyDocumentGiven: input.policy !== undefined,
+        ...(input.credential !== undefined ? { credential: input.credential } : {}),
+        ...(gate.child ? { child: gate.child } : { ...(input.agentId !== undefined ? { agentId: input.agentId } : {}), ...(input.owner !== undefined ? { owner: input.owner } : {}) }),
+        ...(input.policyRef !== undefined ? { policyRef: input.policyRef } : {}),
+      }),
+    );
+    core.agentId = ctx.identity.agentId;
+    core.owner = ctx.identity.owner;
+    core.principal = ctx.identity.principal;
+    core.policyName = ctx.policyName;
+    core.keyset = ctx.keyset;
+    compile(core, ctx.policyDocument, ctx.descriptors);
+    const now = nowMs();
+    core.startedAt = iso(now);
+    core.state = initialSessionState(core.policy, {
+      startedAt: now,
+      ...(input.budget ? { budget: input.budget } : {}),
+      ...(input.mandate ? { mandate: input.mandate } : {}),
+      ...(gate.child && input.inheritedTransitions !== undefined ? { inheritedTransitions: input.inheritedTransitions as never } : {}),
+    });
+    core.mode = sessionMode(core.state);
+    const parent = gate.child ? input.parentSessionId : undefined;
+    await startRefusals(
+      io.startSessionRecord(
+        {
+          sessionId: core.sessionId,
+          workflowId: core.workflowId,
+          firstRunId: core.firstRunId,
+          agentId: core.agentId,
+          owner: core.owner,
+          intent: input.intent,
+          ...(parent ? { parentSessionId: parent } : {}),
+          policyHash: core.policy.hash,
+          policy: core.policyDocument,
+          startedAt: core.startedAt,
+        },
+        [
+          core.audit.event('session-started', {
+            detail: {
+              agentId: core.agentId,
+              owner: core.owner,
+              intent: input.intent,
+              policy: core.policyName,
+              policyHash: core.policy.hash,
+              firstRunId: core.firstRunId,
+              ...(ctx.identity.credentialId ? { credentialId: ctx.identity.credentialId } : {}),
+              ...(parent ? { parentSessionId: parent } : {}),
+              ...(input.budget ? { budget: input.budget } : {}),
+            },
+          }),
+        ],
+      ),
+    );
+    core.upsertAttributes();
+    return { value: undefined };
+  });
+  return core.ready;
+}
+
+function restore(core: SessionCore, c: CarriedSession): void {
+  core.agentId = c.identity.agentId;
+  core.owner = c.identity.owner;
+  core.principal = c.identity.principal ?? c.identity.agentId;
+  core.policyName = c.policyName;
+  core.keyset = c.keyset;
+  core.usedNonces = new Set(c.usedNonces);
+  core.counters = { ...c.counters };
+  core.audit.seq = c.seq;
+  core.proposalSeq = c.proposalSeq;
+  core.paused = c.paused;
+  core.pausedTools = new Set(c.pausedTools);
+  core.lastActions = [...c.lastActions];
+  core.intentActions = [...c.intentActions];
+  if (c.intentScore !== undefined) core.intentScore = c.intentScore;
+  core.toolsUsed = new Set(c.toolsUsed);
+  core.children = [...c.children];
+  core.flagged = c.flaggedForReview;
+  core.startedAt = c.startedAt;
+  core.runs = c.runs + 1;
+}
+
+/** The whole state, for continue-as-new (taken only between proposals). */
+export function carrySession(core: SessionCore): CarriedSession {
+  return {
+    identity: { agentId: core.agentId, owner: core.owner, principal: core.principal },
+    policyName: core.policyName,
+    keyset: core.keyset,
+    usedNonces: [...core.usedNonces],
+    policyDocument: core.policyDocument,
+    descriptors: [...core.descriptors.values()],
+    state: core.policyState,
+    counters: { ...core.counters },
+    seq: core.audit.seq,
+    proposalSeq: core.proposalSeq,
+    paused: core.paused,
+    pausedTools: [...core.pausedTools],
+    lastActions: [...core.lastActions],
+    intentActions: [...core.intentActions],
+    ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
+    toolsUsed: [...core.toolsUsed],
+    children: [...core.children],
+    flaggedForReview: core.flagged,
+    startedAt: core.startedAt,
+    runs: core.runs,
+  };
+}
+
+/** `end` update: queued behind every earlier proposal, then the final audit and summary. */
+export function endSession(core: SessionCore, e: EndInput): Promise<SessionSummary> {
+  core.endRequested = true;
+  return core.queue.run(async () => {
+    if (core.summary) return { value: core.summary };
+    const finalState: FinalState = core.halted ? 'halted' : core.mode === 'closed' ? 'blocked' : 'completed';
+    return { value: await finish(core, finalState, e.reason) };
+  });
+}
+
+/** After a halt: wait for the queue to drain (pending work sees the halt and stops), then close. */
+export async function finishHalted(core: SessionCore): Promise<void> {
+  await condition(() => core.queue.idle);
+  if (core.summary) return;
+  await finish(core, 'halted', core.haltedBy ? `halted by ${core.haltedBy.by}: ${core.haltedBy.reason}` : 'halted');
+}
+
+async function finish(core: SessionCore, finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {
+  const now = nowMs();
+  const flagged = core.flagged || core.mode === 'closed' || core.mode === 'review' || finalState === 'halted';
+  await core.audit.record([
+    core.audit.event('session-ended', {
+      detail: { finalState, mode: core.mode, counters: { ...core.counters }, ...(reason ? { reason } : {}) },
+    }),
+  ]);
+  await io.patchSession(core.sessionId, {
+    mode: core.mode,
+    finalState,
+    endedAt: iso(now),
+    counters: { ...core.counters },
+    ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
+    flaggedForReview: flagged,
+  });
+  const summary: SessionSummary = {
+    sessionId: core.sessionId,
+    finalState,
+    mode: core.mode,
+    counters: { ...core.counters },
+    ...(reason ? { reason } : {}),
+  };
+  core.summary = summary;
+  return summary;
+}

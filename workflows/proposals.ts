@@ -1,0 +1,91 @@
+/**
+ * One proposal, start to end: admit it, check and redact its arguments (a local activity in the
+ * same workflow task), gate it, then deny, run, or ask humans and run what they approved. Every
+ * verdict comes from `policies/gate.ts`; this file records and orchestrates.
+ */
+import { condition } from '@temporalio/workflow';
+import { admitProposal, callDigest, estimateRequest, gateProposal, invalidArguments, recheckApproved } from '../policies';
+import type { Decision, Proposal, ProposalFacts } from '../policies/types';
+import { local } from './activities';
+import type { ApprovalDesk } from './approval-desk';
+import { nowMs } from './clock';
+import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
+import type { SessionCore } from './session-core';
+import { runAllowed } from './tool-run';
+
+/** `propose` update: queued, and held while the session or this tool is paused. */
+export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+  return core.queue.run(async () => {
+    await condition(() => core.halted || (!core.paused && !core.pausedTools.has(p.tool)));
+    return { value: await handleProposal(core, desk, p) };
+  });
+}
+
+async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+  const proposalSeq = ++core.proposalSeq;
+  const proposal: Proposal = {
+    tool: p.tool,
+    args: p.args,
+    reasoning: p.reasoning ?? '',
+    ...(p.tokenCost !== undefined ? { tokenCost: p.tokenCost } : {}),
+    ...(p.idempotencyKey !== undefined ? { idempotencyKey: p.idempotencyKey } : {}),
+  };
+  const session = { halted: core.halted, sessionId: core.sessionId };
+  const refused = admitProposal(core.policy, core.state, proposal, session, nowMs());
+  // Refused before the schema check: nothing has redacted the arguments, so none are recorded.
+  if (refused) return deny(core, proposalSeq, proposal, {}, refused);
+  const descriptor = core.descriptors.get(p.tool)!;
+
+  // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.
+  // An upstream tool's policy may name a read tool that estimates its blast radius (resolved here, purely).
+  const estimate = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
+  const prep = await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) });
+  if (!prep.valid) return deny(core, proposalSeq, proposal, prep.redactedArgs, invalidArguments(core.policy, p.tool, prep.issues?.[0]));
+  const measured: ProposalFacts = prep.blastRadius !== undefined ? { blastRadius: prep.blastRadius } : {};
+  const { decision, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
+
+  if (decision.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, decision);
+  const proposed = core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, prep.redactedArgs));
+  if (decision.verdict === 'allow') {
+    const before = [proposed, core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })];
+    return runAllowed(core, { proposalSeq, proposal, descriptor, decision, before, redactedArgs: prep.redactedArgs });
+  }
+
+  // approve: ask humans, wait, then decide again just before running.
+  const requirement = decision.approval;
+  const digest = callDigest(proposal.tool, proposal.args, core.policy.hash, core.state);
+  await core.audit.record([proposed, core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
+  const outcome = await desk.awaitApproval({ proposalSeq, proposal, redactedArgs: prep.redactedArgs, blastRadius: prep.blastRadius, decision, requirement, digest });
+  if (outcome.status !== 'approved') {
+    const status: ProposeStatus = outcome.status === 'expired' ? 'expired' : 'denied';
+    const final: Decision = { ...decision, verdict: 'deny', reasons: [...decision.reasons, ...outcome.reasons] };
+    await settle(core, proposalSeq, proposal, status);
+    return { status, decision: final, approvalId: outcome.approvalId, sequence: proposalSeq };
+  }
+
+  // Approved: the call runs only if it is still the call that was approved.
+  const approved = { digest, requirement, approvers: outcome.approvers.length };
+  const recheck = recheckApproved(core.policy, core.state, proposal, facts, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
+  if (recheck.verdict === 'deny') {
+    await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
+    await settle(core, proposalSeq, proposal, 'denied');
+    return { status: 'denied', decision: recheck, approvalId: outcome.approvalId, sequence: proposalSeq };
+  }
+  const before = [core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
+  const ran = await runAllowed(core, { proposalSeq, proposal, descriptor, decision: recheck, before, redactedArgs: prep.redactedArgs });
+  return { ...ran, approvalId: outcome.approvalId };
+}
+
+/** Records a refused proposal and feeds the denial to the policy state. */
+async function deny(core: SessionCore, proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>, decision: Decision): Promise<ProposeResult> {
+  await core.audit.record([core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, redactedArgs)), core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
+  await settle(core, proposalSeq, proposal, 'denied');
+  return { status: 'denied', decision, sequence: proposalSeq };
+}
+
+/** A call that did not run: the outcome moves the policy state, the action list and the mode. */
+async function settle(core: SessionCore, proposalSeq: number, proposal: Proposal, status: Exclude<ProposeStatus, 'executed' | 'failed'>): Promise<void> {
+  core.apply(proposal, status);
+  core.note(proposalSeq, proposal.tool, status, 'deny');
+  await core.afterChange();
+}

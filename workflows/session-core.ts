@@ -1,0 +1,148 @@
+/**
+ * The state of one running session, shared by the parts that act on it (lifecycle, proposals,
+ * approvals, fleet controls, sub-agents, the view). Every mutation of the policy state happens
+ * inside a task of the serial queue, so proposals see each other's effects in acceptance order.
+ *
+ * Workflow-safe: plain data, the pure policy engine, and activity proxies through the writers.
+ */
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AuditEventInput } from '../audit/types';
+import type { SessionToolDescriptor } from '../activities/types';
+import { advance, sessionMode, type CompiledPolicy, type SessionState } from '../policies';
+import type { Keyset } from '../policies/trust';
+import type { Decision, Proposal, SessionMode } from '../policies/types';
+import { io } from './activities';
+import { AuditWriter } from './audit-writer';
+import type { IntentAction } from './carried';
+import { iso, nowMs } from './clock';
+import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary } from './contract';
+import { SerialQueue } from './queue';
+import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
+
+const LAST_ACTIONS = 20;
+
+export type Counters = { -readonly [K in keyof SessionStateView['counters']]: number };
+
+export class SessionCore {
+  readonly queue = new SerialQueue();
+  readonly sessionId: string;
+  readonly input: SessionStartInput;
+  readonly workflowId: string;
+  /** What signed decisions bind, with the workflow id: the first run of this session. */
+  readonly firstRunId: string;
+  readonly audit: AuditWriter;
+
+  summary: SessionSummary | undefined;
+  halted = false;
+  haltedBy: HaltSignal | undefined;
+  endRequested = false;
+  /** The session start task: signal handlers record only after it (seq order). */
+  ready: Promise<void> = Promise.resolve();
+
+  /** From the verified credential (or the real parent), never from the start input's say-so. */
+  agentId = '';
+  owner = '';
+  principal = '';
+  policyName = '';
+  keyset: Keyset = { development: false, keys: [], slackUsers: [] };
+  usedNonces = new Set<string>();
+  policyDocument: unknown;
+  descriptors = new Map<string, SessionToolDescriptor>();
+  compiled: CompiledPolicy | undefined;
+  policyState: SessionState | undefined;
+  mode: SessionMode = 'normal';
+  counters: Counters = { proposals: 0, executed: 0, denied: 0, failed: 0, expired: 0, tokens: 0 };
+  /** Last proposal seq used (proposals and sub-agent requests share it). */
+  proposalSeq = 0;
+  paused = false;
+  pausedTools = new Set<string>();
+  lastActions: ActionView[] = [];
+  intentActions: IntentAction[] = [];
+  intentScore: number | undefined;
+  toolsUsed = new Set<string>();
+  children: string[] = [];
+  flagged = false;
+  startedAt = '';
+  runs = 1;
+  #attributes = '';
+
+  constructor(input: SessionStartInput, workflowId: string) {
+    this.input = input;
+    this.workflowId = workflowId;
+    this.firstRunId = workflowInfo().firstExecutionRunId;
+    this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
+    this.audit = new AuditWriter(this.sessionId);
+  }
+
+  get policy(): CompiledPolicy {
+    if (!this.compiled) throw new Error('session policy is not compiled yet');
+    return this.compiled;
+  }
+
+  get state(): SessionState {
+    if (!this.policyState) throw new Error('session state is not initialised yet');
+    return this.policyState;
+  }
+
+  set state(next: SessionState) {
+    this.policyState = next;
+  }
+
+  /** Waits for the start task (a refused start still lets signal handlers return). */
+  async afterStart(): Promise<void> {
+    await this.ready.catch(() => undefined);
+  }
+
+  /** Feeds an outcome to the policy engine and the counters. */
+  apply(proposal: Proposal, outcome: ProposeStatus): void {
+    this.counters.proposals += 1;
+    this.counters[outcome] += 1;
+    if (outcome === 'executed' || outcome === 'failed') this.counters.tokens += proposal.tokenCost ?? 0;
+    this.state = advance(this.policy, this.state, proposal, outcome, nowMs());
+  }
+
+  /** Keeps the last actions for the state view. */
+  note(sequence: number, tool: string, status: ProposeStatus, verdict: Decision['verdict']): void {
+    this.lastActions.push({ sequence, at: iso(nowMs()), tool, status, verdict });
+    if (this.lastActions.length > LAST_ACTIONS) this.lastActions.splice(0, this.lastActions.length - LAST_ACTIONS);
+  }
+
+  /** Mode changes are audited, patched onto the session row and published as a search attribute. */
+  async afterChange(extra: { intentScore?: number } = {}): Promise<void> {
+    const mode = sessionMode(this.state);
+    if (mode === this.mode) {
+      this.upsertAttributes();
+      return;
+    }
+    const from = this.mode;
+    this.mode = mode;
+    if (mode === 'closed' || mode === 'review') this.flagged = true;
+    await this.audit.record([this.audit.event('mode-changed', { detail: { from, to: mode, ...(extra.intentScore !== undefined ? { intentScore: extra.intentScore } : {}) } })]);
+    await io.patchSession(this.sessionId, { mode, ...(this.flagged ? { flaggedForReview: true } : {}), ...extra });
+    this.upsertAttributes();
+  }
+
+  /** Publishes agent, owner, mode and tools used; only on a change (each upsert is a history event). */
+  upsertAttributes(): void {
+    const signature = `${this.mode}|${[...this.toolsUsed].sort().join(',')}`;
+    if (signature === this.#attributes) return;
+    this.#attributes = signature;
+    upsertSearchAttributes([
+      { key: AGENT_KEY, value: this.agentId },
+      { key: OWNER_KEY, value: this.owner },
+      { key: MODE_KEY, value: this.mode },
+      { key: TOOLS_KEY, value: [...this.toolsUsed].sort() },
+    ]);
+  }
+
+  /** The audit fields of a proposal (its arguments redacted). */
+  proposalFields(proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>): Partial<AuditEventInput> {
+    return {
+      proposalSeq,
+      tool: proposal.tool,
+      args: redactedArgs,
+      reasoning: proposal.reasoning,
+      ...(proposal.tokenCost !== undefined ? { tokenCost: proposal.tokenCost } : {}),
+    };
+  }
+}

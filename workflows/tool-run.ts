@@ -1,0 +1,112 @@
+/**
+ * Running an allowed call: ONE tool activity that writes the write-ahead audit events before the
+ * handler, runs it under its idempotency key, and records the result. A failure the activity could
+ * not recover from is recorded as a failed call and the session goes on; an executed call's intent
+ * drift is scored before the result returns.
+ */
+import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
+import type { AuditEventInput } from '../audit/types';
+import type { SessionToolDescriptor } from '../activities/types';
+import { withIntentScore } from '../policies';
+import type { Decision, Proposal } from '../policies/types';
+import { local, runToolFor } from './activities';
+import type { IntentAction } from './carried';
+import { iso, nowMs } from './clock';
+import type { ProposeResult } from './contract';
+import type { SessionCore } from './session-core';
+
+const INTENT_ACTIONS = 50;
+/**
+ * Patch id: `runTool` scores the intent of the call it executed, instead of a `scoreIntent` local
+ * activity after it. Sessions recorded before the patch replay with the separate activity.
+ */
+const INTENT_IN_RUN_TOOL = 'intent-scored-in-run-tool';
+
+/** An allowed call, with the events its tool activity writes ahead of the handler. */
+export interface AllowedCall {
+  readonly proposalSeq: number;
+  readonly proposal: Proposal;
+  readonly descriptor: SessionToolDescriptor;
+  readonly decision: Decision;
+  readonly before: AuditEventInput[];
+  readonly redactedArgs: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Attempts a call gets for its own failures: the descriptor's, except an upstream MCP tool is
+ * retried only when this session's policy classifies it as idempotent (a repeat could repeat its effect).
+ */
+function attemptsOf(core: SessionCore, descriptor: SessionToolDescriptor): number {
+  if (!descriptor.upstream) return descriptor.maxAttempts;
+  return core.policy.tools.get(descriptor.name)?.upstream?.idempotent === true ? descriptor.maxAttempts : 1;
+}
+
+export async function runAllowed(core: SessionCore, call: AllowedCall): Promise<ProposeResult> {
+  const { proposalSeq, proposal, descriptor, decision, before } = call;
+  const afterSeq = core.audit.nextSeq();
+  const at = nowMs();
+  // Earlier audit writes (e.g. from signals) land before this call's write-ahead events.
+  await core.audit.settled();
+  const idempotencyKey = `${core.sessionId}:${proposal.idempotencyKey ?? `p${proposalSeq}`}`;
+  let outcome: { readonly status: 'executed'; readonly result: unknown } | { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string } };
+  let intentScore: number | undefined;
+  const action: IntentAction = { tool: proposal.tool, args: call.redactedArgs, at: iso(at) };
+  // The intent a quick call is scored against if it executes (the input `scoreIntent` would get):
+  // a local activity's input stays out of the history; a regular activity's would carry it.
+  const intent = descriptor.execution === 'local-activity' && patched(INTENT_IN_RUN_TOOL)
+    ? { intent: core.input.intent, actions: [...core.intentActions, action].slice(-INTENT_ACTIONS), now: iso(at) }
+    : undefined;
+  try {
+    // Temporal keeps the tool's own retry policy (a worker that dies mid-call is retried, and the
+    // retry reports an upstream call's unknown outcome); the call's own failures get `attempts`.
+    const attempts = attemptsOf(core, descriptor);
+    const r = await runToolFor(descriptor)({
+      sessionId: core.sessionId,
+      proposalSeq,
+      tool: proposal.tool,
+      args: proposal.args,
+      idempotencyKey,
+      before,
+      afterSeq,
+      at: iso(at),
+      ...(intent ? { intent } : {}),
+      ...(descriptor.upstream ? { maxAttempts: attempts } : {}),
+    });
+    outcome = r.status === 'executed' ? { status: 'executed', result: r.result } : { status: 'failed', error: { type: r.error.type, message: r.error.message } };
+    intentScore = r.intentScore;
+  } catch (err) {
+    // Retries exhausted or a non-retryable error: recorded as a failed call; the session goes on.
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    const error = {
+      type: cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.name ?? 'ActivityFailure'),
+      message: cause?.message ?? err.message,
+    };
+    outcome = { status: 'failed', error };
+    // `before` again: if no attempt ever started, the write-ahead events are not there yet.
+    await core.audit.record([
+      ...before,
+      { sessionId: core.sessionId, seq: afterSeq, kind: 'failed', at: iso(nowMs()), proposalSeq, tool: proposal.tool, error: `${error.type}: ${error.message}`, resultStatus: 'failed' },
+    ]);
+  }
+  core.toolsUsed.add(proposal.tool);
+  core.apply(proposal, outcome.status);
+  core.note(proposalSeq, proposal.tool, outcome.status, decision.verdict);
+  await core.afterChange();
+  const value: ProposeResult = { ...outcome, decision, sequence: proposalSeq };
+  // Scored before the result returns (by runTool, or a local activity in the same workflow task):
+  // the queue is then idle between two proposals, which is when the session may continue as new.
+  if (outcome.status === 'executed') await scoreIntent(core, action, intentScore);
+  return value;
+}
+
+/** After an executed call: intent drift → maybe review mode. `scored` when runTool already scored it. */
+async function scoreIntent(core: SessionCore, action: IntentAction, scored?: number): Promise<void> {
+  core.intentActions.push(action);
+  if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
+  const score = scored ?? (await local.scoreIntent({ intent: core.input.intent, actions: [...core.intentActions], now: iso(nowMs()) })).score;
+  core.intentScore = score;
+  core.state = withIntentScore(core.state, score);
+  // The score reaches the session row with a mode change or at the end, not on every call.
+  await core.afterChange({ intentScore: score });
+}
