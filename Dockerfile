@@ -1,5 +1,5 @@
 # The Gatehouse image: the worker (default command) and the Slack approvals app
-# (`node --import tsx approvals/main.ts`). Sources run through tsx, so there is no build step;
+# (`node --import tsx approvals/slack/main.ts`). Sources run through tsx, so there is no build step;
 # tsx is a runtime dependency and survives `--omit=dev`.
 FROM node:20.18.1-bookworm-slim AS deps
 WORKDIR /app

@@ -6,29 +6,33 @@ import type { ApprovalRequirement, Decision, Proposal } from '../policies/types'
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
 
-/** What the workflow hands to the `requestApproval` activity. */
-export interface ApprovalRequest {
+/** What an approval is about, the same in the workflow's request and in the table's row. */
+export interface ApprovalSubject {
   /** Deterministic: `<sessionId>:<proposalSeq>`. */
   readonly approvalId: string;
   readonly sessionId: string;
   readonly workflowId: string;
-  /** The session's first run id: a signed vote binds it with the workflow id. */
+  /** The session's first run id: a signed vote binds it with the workflow id ('' in a row written before signed votes). */
   readonly firstRunId: string;
   readonly agentId: string;
   readonly owner: string;
   readonly intent: string;
-  readonly proposal: Proposal;
   /** The proposal's arguments with sensitive fields redacted: what humans see. */
   readonly redactedArgs: Readonly<Record<string, unknown>>;
   readonly blastRadius?: number;
   readonly decision: Decision;
   readonly requirement: ApprovalRequirement;
+  /** Members of each approver group, from the session's policy snapshot. */
+  readonly groupMembers: Readonly<Record<string, readonly string[]>>;
   /** Digest binding the approval to the exact call: tool, args, policy hash, state seen. */
   readonly callDigest: string;
   readonly requestedAt: string;
   readonly deadline: string;
-  /** Members of each approver group, from the session's policy snapshot. */
-  readonly groupMembers: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What the workflow hands to the `requestApproval` activity. */
+export interface ApprovalRequest extends ApprovalSubject {
+  readonly proposal: Proposal;
 }
 
 /** A change the workflow reports back so the message and the approvals table reflect it. */
@@ -70,29 +74,13 @@ export interface ApprovalVote {
 }
 
 /** A row of the `approvals` table as the CLI, the Slack app and the activities read it. */
-export interface ApprovalRecord {
-  readonly approvalId: string;
-  readonly sessionId: string;
-  readonly workflowId: string;
-  /** The session's first run id ('' for a row written before signed votes): a vote binds it. */
-  readonly firstRunId: string;
-  readonly agentId: string;
-  readonly owner: string;
-  readonly intent: string;
+export interface ApprovalRecord extends ApprovalSubject {
   readonly tool: string;
   readonly reasoning: string;
-  readonly redactedArgs: Readonly<Record<string, unknown>>;
-  readonly blastRadius?: number;
-  readonly decision: Decision;
-  readonly requirement: ApprovalRequirement;
-  readonly groupMembers: Readonly<Record<string, readonly string[]>>;
-  readonly callDigest: string;
   readonly status: ApprovalStatus;
   readonly decidedBy: readonly string[];
   readonly reason?: string;
   readonly decidedAt?: string;
-  readonly requestedAt: string;
-  readonly deadline: string;
   /** Index into `requirement.groups` of the group asked last (0 before any escalation). */
   readonly escalationLevel: number;
   readonly posts: readonly SlackPost[];

@@ -7,6 +7,10 @@
 export abstract class AuditError extends Error {
   abstract readonly type: string;
   abstract readonly retryable: boolean;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 /** Thrown when PostgreSQL cannot be reached or dropped the connection: retry later. */
@@ -15,7 +19,6 @@ export class AuditUnavailableError extends AuditError {
   readonly retryable = true;
   constructor(message: string, readonly code?: string) {
     super(message);
-    this.name = 'AuditUnavailableError';
   }
 }
 
@@ -28,7 +31,6 @@ export class AuditOrderError extends AuditError {
   readonly retryable = true;
   constructor(readonly sessionId: string, readonly seq: number) {
     super(`event ${seq} of session \`${sessionId}\` arrived before event ${seq - 1}: events are appended in sequence order`);
-    this.name = 'AuditOrderError';
   }
 }
 
@@ -42,7 +44,6 @@ export class AuditConflictError extends AuditError {
   readonly retryable = false;
   constructor(readonly sessionId: string, readonly seq: number, readonly storedHash: string, readonly attemptedHash: string) {
     super(`event ${seq} of session \`${sessionId}\` is already recorded with different content: the audit trail is never rewritten`);
-    this.name = 'AuditConflictError';
   }
 }
 
@@ -50,10 +51,6 @@ export class AuditConflictError extends AuditError {
 export class AuditInputError extends AuditError {
   readonly type = 'AuditInputError';
   readonly retryable = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditInputError';
-  }
 }
 
 /** Thrown when a session id names no recorded session. */
@@ -62,7 +59,6 @@ export class UnknownSessionError extends AuditError {
   readonly retryable = false;
   constructor(readonly sessionId: string) {
     super(`unknown session \`${sessionId}\`: no such session in the audit trail`);
-    this.name = 'UnknownSessionError';
   }
 }
 
@@ -72,7 +68,6 @@ export class AuditSchemaMissingError extends AuditError {
   readonly retryable = false;
   constructor(detail: string) {
     super(`the audit tables are missing from this database: ${detail}: apply the migrations (\`gatehouse start\` does)`);
-    this.name = 'AuditSchemaMissingError';
   }
 }
 
@@ -80,10 +75,6 @@ export class AuditSchemaMissingError extends AuditError {
 export class AuditUsageError extends AuditError {
   readonly type = 'AuditUsageError';
   readonly retryable = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditUsageError';
-  }
 }
 
 /** SQLSTATE classes and socket errors that mean "the database is not there right now". */

@@ -5,18 +5,11 @@
  * (interleaved, so both paths see the same server), and proposals per second over 50 concurrent
  * sessions each. Last line: one JSON object.
  */
-import { BENCH_POLICY } from './fixtures/policy';
 import { pct } from './fixtures/percentile';
-import { randomBytes } from 'node:crypto';
+import { startBenchGateway, startBenchWorker, timed } from './fixtures/worker';
 import { Agent, request } from 'node:http';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { createSampleCatalog, seedSampleProduction } from '../activities/tools/sample';
-import { RevocationCache } from '../audit/revocation-cache';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Gatehouse, type SessionHandle } from '../client';
-import { startGateway } from '../gateway/start';
-import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
-import { createTestDatabase, getTestServers } from '../test/support/servers';
-import { testTrust } from '../test/support/trust';
 
 const TOOL = 'volumes.list';
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -24,38 +17,11 @@ const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 const INTENT = 'list volumes and where they are mounted';
 
-const POLICY = BENCH_POLICY;
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const servers = await getTestServers();
-  const audit = await createTestDatabase('bench_gateway_audit');
-  const production = await createTestDatabase('bench_gateway_prod');
-  await seedSampleProduction(production.pool);
-  const trust = testTrust();
-  const taskQueue = `bench-gateway-${randomBytes(4).toString('hex')}`;
-  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
-  const worker = await createGatehouseWorker({
-    connection,
-    namespace: servers.namespace,
-    taskQueue,
-    auditPool: audit.pool,
-    catalog: createSampleCatalog({ productionPool: production.pool }),
-    policy: POLICY,
-    keyset: trust.keyset,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
-    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200 },
-  });
-  const running = worker.run();
-  const temporal = { address: servers.temporalAddress, namespace: servers.namespace, taskQueue };
-  const revocations = await RevocationCache.open(audit.pool);
-  const gateway = await startGateway({ temporal, keyset: trust.keyset, revocations, port: 0, env: {}, limits: { requestsPerSecond: 1e6, burst: 1e6, openSessions: 1e6 } });
+  const bench = await startBenchWorker({ name: 'gateway' });
+  const { servers, trust, temporal } = bench;
+  const gateway = await startBenchGateway(bench);
   const direct = await Gatehouse.connect(temporal);
 
   // A plain HTTP/1.1 keep-alive client (node:http): Node's fetch costs ≈ 0.6 ms more per call on the client side.
@@ -127,13 +93,8 @@ async function main(): Promise<void> {
   } finally {
     agent.destroy();
     await gateway.close();
-    await revocations.close();
     await direct.close();
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await audit.drop();
-    await production.drop();
+    await bench.stop();
   }
   process.exit(0);
 }

@@ -7,36 +7,25 @@
  * Latency of sequential calls (interleaved), then calls per second over 20 concurrent MCP sessions.
  * The upstream runs with `timeoutMs: 10000`, so its calls are local activities. Last line: one JSON object.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createCatalog } from '../activities/tools/catalog';
 import { UpstreamManager, type NamedUpstream } from '../activities/upstreams';
-import { RevocationCache } from '../audit/revocation-cache';
 import { publishedUpstreamTools } from '../gateway/mcp/upstream-tools';
-import { startGateway } from '../gateway/start';
 import { parsePolicy } from '../policies';
-import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
-import { createTestDatabase, getTestServers } from '../test/support/servers';
-import { testTrust } from '../test/support/trust';
 import { BENCH_POLICY } from './fixtures/policy';
 import { pct } from './fixtures/percentile';
+import { startBenchGateway, startBenchWorker, timed } from './fixtures/worker';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const SESSIONS = 20;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 10);
 const TOOL = 'read_text_file';
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -48,37 +37,21 @@ async function main(): Promise<void> {
   const parsed = parsePolicy({ ...BENCH_POLICY, upstreamTools: { 'filesystem.read_*': { effect: 'read', idempotent: true } } });
   if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
 
-  const servers = await getTestServers();
-  const audit = await createTestDatabase('bench_mcp_audit');
-  const production = await createTestDatabase('bench_mcp_prod');
-  const trust = testTrust();
-  const taskQueue = `bench-mcp-${randomBytes(4).toString('hex')}`;
-  const catalog = createCatalog([], { database: production.pool });
-  const upstreams = new UpstreamManager({ servers: [upstream], catalog, publish: audit.pool });
-  await upstreams.start();
-  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
-  const worker = await createGatehouseWorker({
-    connection,
-    namespace: servers.namespace,
-    taskQueue,
-    auditPool: audit.pool,
-    catalog,
+  let upstreams: UpstreamManager | undefined;
+  const bench = await startBenchWorker({
+    name: 'mcp',
     policy: parsed.data,
-    keyset: trust.keyset,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
-    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, maxConcurrentLocalActivityExecutions: 200 },
+    catalog: async (production, audit) => {
+      const catalog = createCatalog([], { database: production.pool });
+      upstreams = new UpstreamManager({ servers: [upstream], catalog, publish: audit.pool });
+      await upstreams.start();
+      return catalog;
+    },
+    workerOptions: { maxConcurrentLocalActivityExecutions: 200 },
+    afterWorker: async () => upstreams?.close(),
   });
-  const running = worker.run();
-  const revocations = await RevocationCache.open(audit.pool);
-  const gateway = await startGateway({
-    temporal: { address: servers.temporalAddress, namespace: servers.namespace, taskQueue },
-    keyset: trust.keyset,
-    revocations,
-    upstreamTools: publishedUpstreamTools(audit.pool),
-    port: 0,
-    env: {},
-    limits: { requestsPerSecond: 1e6, burst: 1e6, openSessions: 1e6 },
-  });
+  const { servers, trust } = bench;
+  const gateway = await startBenchGateway(bench, { upstreamTools: publishedUpstreamTools(bench.audit.pool) });
 
   const direct = new Client({ name: 'bench-direct', version: '1' });
   await direct.connect(new StdioClientTransport({ command: process.execPath, args: [bin, dir], stderr: 'ignore' }));
@@ -134,13 +107,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(clients.map((c) => c.close()));
     await direct.close();
     await gateway.close();
-    await revocations.close();
-    worker.shutdown();
-    await running;
-    await upstreams.close();
-    await connection.close();
-    await audit.drop();
-    await production.drop();
+    await bench.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

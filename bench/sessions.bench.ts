@@ -10,17 +10,12 @@
  * answered. `BENCH_CACHE` sets `maxCachedWorkflows` (default: one per session), to see what
  * happens past the cache size. Last line: one JSON object.
  */
-import { BENCH_POLICY } from './fixtures/policy';
 import { pct } from './fixtures/percentile';
-import { randomBytes } from 'node:crypto';
+import { startBenchWorker } from './fixtures/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { createSampleCatalog, seedSampleProduction } from '../activities/tools/sample';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Gatehouse, type SessionHandle } from '../client';
-import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { freePort } from '../worker/devstack/ports';
-import { createTestDatabase, getTestServers } from '../test/support/servers';
-import { testTrust } from '../test/support/trust';
 
 const TOOL = 'volumes.list';
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -51,26 +46,9 @@ async function main(): Promise<void> {
   const metricsPort = await freePort();
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
   const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const servers = await getTestServers();
-  const audit = await createTestDatabase('bench_sessions_audit');
-  const production = await createTestDatabase('bench_sessions_prod');
-  await seedSampleProduction(production.pool);
-  const trust = testTrust();
-  const taskQueue = `bench-sessions-${randomBytes(4).toString('hex')}`;
-  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
-  const worker = await createGatehouseWorker({
-    connection,
-    namespace: servers.namespace,
-    taskQueue,
-    auditPool: audit.pool,
-    catalog: createSampleCatalog({ productionPool: production.pool }),
-    policy: BENCH_POLICY,
-    keyset: trust.keyset,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
-    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: CACHE },
-  });
-  const running = worker.run();
-  const gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue, issuer: trust.operator });
+  const bench = await startBenchWorker({ name: 'sessions', workerOptions: { maxCachedWorkflows: CACHE } });
+  const { servers, trust } = bench;
+  const gh = await Gatehouse.connect({ ...bench.temporal, issuer: trust.operator });
 
   try {
     global.gc?.();
@@ -116,7 +94,7 @@ async function main(): Promise<void> {
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
     const metricsAfter = await scrape();
-    const status = worker.getStatus();
+    const status = bench.worker.getStatus();
 
     // Every session ends, and its own count must match what its agent saw answered.
     const ends = await inBatches(sessions, START_CONCURRENCY, async (s) => {
@@ -152,11 +130,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
     await gh.close();
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await audit.drop();
-    await production.drop();
+    await bench.stop();
   }
   process.exit(0);
 }

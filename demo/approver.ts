@@ -1,13 +1,13 @@
 /**
  * The demo's human approver. It takes the path a person takes at a terminal with their own key
- * (`gatehouse approvals approve|deny --as <name>`): `decide()` of `approvals/decide.ts` checks the
+ * (`gatehouse approvals approve|deny --as <name>`): `decide()` of `client/decide.ts` checks the
  * vote rule with the approval row locked, signs a vote for the exact call with the approver's key
  * (the development keys `gatehouse start` made for the example policy's placeholder people),
  * records it and signals the session, which verifies the signature and counts the vote. It plays
  * members of the policy's approver groups, never the agent or (with four eyes) its owner.
  */
 import type { Gatehouse } from '../client';
-import { decide, temporalSignaler } from '../approvals/decide';
+import { decide, temporalSignaler } from '../client/decide';
 import { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord } from '../approvals/types';
 import type { ApprovalRequirement } from '../policies/types';

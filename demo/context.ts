@@ -14,6 +14,29 @@ import { Approver } from './approver';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { Story } from './story';
 import type { DemoConfig, DemoContext, DemoOptions } from './types';
+import { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from '../worker/devstack/worker-process';
+
+/**
+ * A worker process of the demo's own on `taskQueue`, against the running stack and trusting its
+ * keyset; `extra` picks its policies and upstreams.
+ */
+export function startDemoWorker(
+  ctx: Pick<DemoContext, 'config' | 'temporal'>,
+  taskQueue: string,
+  extra: Pick<WorkerProcessOptions, 'policyFile' | 'policiesDir' | 'configFile'>,
+): Promise<WorkerProcess> {
+  const { config } = ctx;
+  return startWorkerProcess({
+    temporalAddress: config.temporalAddress,
+    namespace: config.namespace,
+    taskQueue,
+    databaseUrl: config.databaseUrl,
+    productionDatabaseUrl: config.productionDatabaseUrl,
+    keysFile: config.keysetFile,
+    workflowService: ctx.temporal.workflowService,
+    ...extra,
+  });
+}
 
 /** A connected demo context and how to let go of it. */
 export interface OpenDemo {

@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gatehouse } from '../client';
-import { startWorkerProcess, type WorkerProcess } from '../worker/devstack/worker-process';
-import { connectDemo } from './context';
+import type { WorkerProcess } from '../worker/devstack/worker-process';
+import { connectDemo, startDemoWorker } from './context';
 import { describeDecision, proposeAwaitingApproval } from './propose';
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 
@@ -53,17 +53,7 @@ export const mcpFilesystem: Scenario = {
       await writeFile(configFile, configYaml(scratch));
       story.say(`upstream: @modelcontextprotocol/server-filesystem on ${scratch}`);
       story.say(`policy: policies/examples/mcp-filesystem.yaml; configuration: ${configFile}`);
-      worker = await startWorkerProcess({
-        temporalAddress: config.temporalAddress,
-        namespace: config.namespace,
-        taskQueue,
-        databaseUrl: config.databaseUrl,
-        productionDatabaseUrl: config.productionDatabaseUrl,
-        keysFile: config.keysetFile,
-        policyFile: MCP_FILESYSTEM_POLICY_FILE,
-        configFile,
-        workflowService: ctx.temporal.workflowService,
-      });
+      worker = await startDemoWorker(ctx, taskQueue, { policyFile: MCP_FILESYSTEM_POLICY_FILE, configFile });
       story.say(`worker pid ${worker.pid} polls task queue ${taskQueue}, with the filesystem server's tools as filesystem.*`);
       gh = await connectDemo(config, taskQueue);
       const session = ctx.track(await gh.startSession({

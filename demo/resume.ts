@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gatehouse } from '../client';
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
-import { connectDemo } from './context';
+import { connectDemo, startDemoWorker } from './context';
 import { describeDecision } from './propose';
 import { ledgerExecutions } from './production';
 import { DEMO_BATCH_POLICY, resumePolicy } from './policy';
-import { startWorkerProcess, type WorkerProcess } from '../worker/devstack/worker-process';
+import type { WorkerProcess } from '../worker/devstack/worker-process';
 import { waitFor } from './wait';
 
 const STEPS = 50;
@@ -33,17 +33,7 @@ export const resume: Scenario = {
     try {
       await writeFile(join(policiesDir, `${DEMO_BATCH_POLICY}.json`), JSON.stringify(await resumePolicy()));
       // Its own process, trusting the stack's keyset and loading the batch policy by name.
-      const startWorker = () =>
-        startWorkerProcess({
-          temporalAddress: config.temporalAddress,
-          namespace: config.namespace,
-          taskQueue,
-          databaseUrl: config.databaseUrl,
-          productionDatabaseUrl: config.productionDatabaseUrl,
-          keysFile: config.keysetFile,
-          policiesDir,
-          workflowService: ctx.temporal.workflowService,
-        });
+      const startWorker = () => startDemoWorker(ctx, taskQueue, { policiesDir });
       const first = await startWorker();
       workers.push(first);
       story.say(`worker pid ${first.pid} polls task queue ${taskQueue}`);

@@ -2,13 +2,16 @@
  * The layering check behind `npm run lint` (DESIGN.md, "Layers"). Fails when:
  * - `policies/` imports anything of the project outside `policies/`, or a Node built-in
  *   (it must stay pure and importable into workflow code);
- * - `workflows/` value-imports `activities/`, `audit/`, `approvals/` or `pg`
+ * - `workflows/` value-imports `activities/`, `audit/`, the approval domain `approvals/` or `pg`
  *   (workflow code may only `import type` them and proxy activities);
- * - an arrow of the layering is reversed: `cli`, `worker`, `approvals` → `client`, `workflows`,
- *   `activities` → `policies`, `audit`; a lower layer never value-imports a higher one.
+ * - an arrow of the layering is reversed: `cli`, `worker`, `gateway`, `approvals/slack` (and
+ *   `demo`, `examples`) → `client`, `workflows`, `activities` → `policies`, `audit`, `approvals`
+ *   (the approval domain: types, table, messages, ladder, vote check). A lower layer never
+ *   imports a higher one; layers of one rank may import each other.
  *
- * Type-only imports are exempt from the arrow rule (they are erased, and shared shapes such as
- * `approvals/types.ts` are contracts every layer reads), not from the `policies/` rule.
+ * The one exemption from the arrow rule: a type-only import of the workflow contract
+ * (`workflows/contract.ts`), the shapes of the public messages every layer may name.
+ * A folder's layer is its longest entry in `LAYER_RANK` (`approvals/slack/x.ts` → `approvals/slack`).
  * Usage: `node --import tsx scripts/check-layers.ts [root]`; prints each violation as `file:line: message`.
  */
 import { builtinModules } from 'node:module';
@@ -22,14 +25,18 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
   demo: 2,
   examples: 2,
   worker: 2,
-  approvals: 2,
   gateway: 2,
+  'approvals/slack': 2,
   client: 1,
   workflows: 1,
   activities: 1,
   policies: 0,
   audit: 0,
+  approvals: 0,
 };
+
+/** The module lower layers may import as types (the public message shapes). */
+const CONTRACT = 'workflows/contract';
 
 export interface ImportRef {
   readonly specifier: string;
@@ -81,11 +88,22 @@ export function importsOf(fileName: string, text: string): ImportRef[] {
   return out;
 }
 
-/** Top-level folder of a project path (`policies/x.ts` → `policies`), or undefined outside the project. */
-function topFolder(root: string, absolute: string): string | undefined {
+/** Path of a project file relative to `root`, `/`-separated, or undefined outside the project. */
+function projectPath(root: string, absolute: string): string | undefined {
   const rel = relative(root, absolute);
   if (rel.startsWith('..') || rel === '') return undefined;
-  return rel.split(sep)[0];
+  return rel.split(sep).join('/');
+}
+
+/** The layer of a project path (a file, or a folder imported for its index): its longest prefix in `LAYER_RANK`. */
+function layerOf(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const parts = path.split('/');
+  for (let n = parts.length; n >= 1; n -= 1) {
+    const folder = parts.slice(0, n).join('/');
+    if (folder in LAYER_RANK) return folder;
+  }
+  return undefined;
 }
 
 function isBuiltin(specifier: string): boolean {
@@ -95,13 +113,14 @@ function isBuiltin(specifier: string): boolean {
 /** The violations of one file (path relative to `root`). */
 export function checkFile(root: string, file: string, text: string): Violation[] {
   const abs = resolve(root, file);
-  const layer = topFolder(root, abs);
-  if (!layer || !(layer in LAYER_RANK)) return [];
+  const layer = layerOf(projectPath(root, abs));
+  if (!layer) return [];
   const violations: Violation[] = [];
   const add = (line: number, message: string) => violations.push({ file, line, message });
   for (const ref of importsOf(file, text)) {
     const relativeImport = ref.specifier.startsWith('.');
-    const target = relativeImport ? topFolder(root, resolve(dirname(abs), ref.specifier)) : undefined;
+    const targetPath = relativeImport ? projectPath(root, resolve(dirname(abs), ref.specifier)) : undefined;
+    const target = layerOf(targetPath);
 
     if (layer === 'policies') {
       if (isBuiltin(ref.specifier)) add(ref.line, `policies must not import the node built-in \`${ref.specifier}\``);
@@ -118,7 +137,8 @@ export function checkFile(root: string, file: string, text: string): Violation[]
         continue; // one message per import
       }
     }
-    if (!ref.typeOnly && target !== undefined && target in LAYER_RANK && (LAYER_RANK[target] ?? 0) > (LAYER_RANK[layer] ?? 0)) {
+    const contractTypes = ref.typeOnly && targetPath !== undefined && targetPath.replace(/\.ts$/, '') === CONTRACT;
+    if (!contractTypes && target !== undefined && (LAYER_RANK[target] ?? 0) > (LAYER_RANK[layer] ?? 0)) {
       add(ref.line, `reversed layer arrow: \`${layer}\` must not import \`${target}\` (\`${ref.specifier}\`)`);
     }
   }
@@ -140,8 +160,9 @@ function sourceFiles(dir: string): string[] {
 export function checkLayers(root: string): { files: number; violations: Violation[] } {
   let files = 0;
   const violations: Violation[] = [];
-  for (const layer of Object.keys(LAYER_RANK)) {
-    const dir = join(root, layer);
+  // Each top folder once: `approvals/slack` is walked as part of `approvals`.
+  for (const top of new Set(Object.keys(LAYER_RANK).map((layer) => layer.split('/')[0] ?? layer))) {
+    const dir = join(root, top);
     let exists = false;
     try {
       exists = statSync(dir).isDirectory();

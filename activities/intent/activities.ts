@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ToolCatalog } from '../tools/catalog';
-import { IntentConfigError, IntentScorerError } from './errors';
+import { IntentError } from './errors';
 import type { IntentScore, IntentScorer, ScoreIntentInput } from './scorer';
 
 export function createIntentActivities(scorer: IntentScorer, opts: { readonly catalog?: ToolCatalog } = {}) {
@@ -33,7 +33,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof IntentScorerError || err instanceof IntentConfigError) {
+    if (err instanceof IntentError) {
       throw ApplicationFailure.create({ type: err.type, message: err.message, nonRetryable: !err.retryable });
     }
     throw err;

@@ -5,4 +5,4 @@ export { intentConfigFromEnv, DEFAULT_HALF_LIFE_MS, LOCAL_CALIBRATION, EMBEDDING
 export type { Calibration, IntentScorerConfig, LocalScorerConfig, OpenAIScorerConfig } from './config';
 export { createIntentActivities } from './activities';
 export type { IntentActivities } from './activities';
-export { IntentConfigError, IntentScorerError } from './errors';
+export { IntentConfigError, IntentError, IntentScorerError } from './errors';

@@ -3,7 +3,7 @@
  * Slack. The vote is signed with the person's own approver key (`gatehouse keys create
  * --approver <name>`, kept in the user's key folder; on `gatehouse start`, also the stack's
  * development keys) over the session, the approval and the call's digest, checked by the same
- * path as a Slack click (`approvals/decide.ts`) and signalled to the session workflow, which
+ * path as a Slack click (`client/decide.ts`) and signalled to the session workflow, which
  * verifies it. The database and Temporal come from `loadConfig()`, the keyset from
  * `GATEHOUSE_KEYS` or the running stack. A refused decision prints why and exits non-zero;
  * nothing is recorded or signalled.
@@ -13,7 +13,8 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { decide, groupsAllowedNow, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../approvals/decide';
+import { groupsAllowedNow } from '../../approvals/ladder';
+import { decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../client/decide';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { loadConfig, temporalSecurity } from '../../client/config';

@@ -17,6 +17,7 @@ import { Problem } from '../problems';
 import { HeldCalls } from './held';
 import { heldResult, NO_INTENT_MESSAGE, outcomeResult, refusal } from './outcome';
 import { AWAIT_APPROVAL_TOOL } from './tools';
+import type { ListingSession } from './upstream-tools';
 import { within } from './wait';
 
 export interface AgentSessionOptions {
@@ -42,6 +43,7 @@ export class AgentSession {
   #intent: string | undefined;
   #session: Promise<SessionHandle> | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  #listing: Promise<ListingSession | undefined> | undefined;
   readonly #held = new HeldCalls();
 
   constructor(caller: McpCaller, options: AgentSessionOptions) {
@@ -77,6 +79,25 @@ export class AgentSession {
     if ('refused' in started) return started.refused;
     const text = `Intent declared; Gatehouse session \`${started.handle.sessionId}\` started. Every call is now checked against: ${intent}`;
     return { content: [{ type: 'text', text }], structuredContent: { status: 'declared', sessionId: started.handle.sessionId, intent } };
+  }
+
+  /**
+   * The session `tools/list` shows upstream tools for: its id and policy hash (state view), once
+   * the intent is known (the session starts here if it has not yet); undefined before, or when the
+   * start is refused (nothing upstream is listed then).
+   */
+  listingSession(): Promise<ListingSession | undefined> {
+    if (this.#intent === undefined) return Promise.resolve(undefined);
+    this.#listing ??= this.#start().then(async (started) => {
+      if ('refused' in started) return undefined;
+      const view = await started.handle.state();
+      return { sessionId: view.sessionId, policyHash: view.policyHash };
+    });
+    // A failed attempt is not kept: the next listing asks again.
+    return this.#listing.catch(() => undefined).then((s) => {
+      if (s === undefined) this.#listing = undefined;
+      return s;
+    });
   }
 
   /** `tools/call` of a catalog tool: a proposal. */

@@ -18,14 +18,24 @@ export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' } as const;
 const INSTRUCTIONS = `Every tool here is gated by Gatehouse. First call \`${DECLARE_INTENT_TOOL}\` with what you are going to do. A call then runs, is refused by policy (a tool error naming the rules), or is held for a person's approval: then call \`${AWAIT_APPROVAL_TOOL}\` with the approval id to wait for its outcome.`;
 
 export function createMcpServer(session: AgentSession, tools: readonly McpToolInfo[], upstreamTools?: UpstreamToolSource): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  // Upstream tools appear once the session (and so its policy) exists: the list then changes.
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: upstreamTools !== undefined } }, instructions: INSTRUCTIONS });
   const listed = listTools(tools);
-  // Upstream MCP servers' tools as the worker last published them (after the catalog's own).
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: upstreamTools ? [...listed, ...(await upstreamTools())] : listed }));
+  // Upstream MCP servers' tools as the worker last published them, those the session's policy classifies (after the catalog's own).
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const listing = upstreamTools ? await session.listingSession() : undefined;
+    return { tools: upstreamTools && listing ? [...listed, ...(await upstreamTools(listing))] : listed };
+  });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name } = request.params;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
-    if (name === DECLARE_INTENT_TOOL) return session.declareIntent(args);
+    if (name === DECLARE_INTENT_TOOL) {
+      const declared = await session.declareIntent(args);
+      if (upstreamTools && !declared.isError) {
+        await extra.sendNotification({ method: 'notifications/tools/list_changed' }).catch(() => undefined);
+      }
+      return declared;
+    }
     if (name === AWAIT_APPROVAL_TOOL) {
       const approvalId = args.approvalId;
       const timeout = args.timeoutSeconds ?? DEFAULT_AWAIT_SECONDS;

@@ -1,16 +1,29 @@
 /**
  * The tools of upstream MCP servers in the gateway's `tools/list`. The worker publishes what each
  * server lists (`audit/upstream-listing.ts`); the gateway reads that table, so it never holds an
- * upstream's credentials nor connects to one. Input schemas are shown as the upstream gave them;
- * what a call does is decided by the session's policy, which classifies each upstream tool.
+ * upstream's credentials nor connects to one. Input schemas are shown as the upstream gave them.
+ *
+ * A session sees only the upstream tools its own policy classifies: any other is unknown to it,
+ * hence always denied, so listing it would offer a tool the agent can never call. The session's
+ * policy is the snapshot it started with: its hash comes from the workflow's state view, its
+ * document from the session's row in the audit trail (written at start, never changed).
  */
 import type { Pool } from 'pg';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { UnknownSessionError } from '../../audit/errors';
+import { getSession } from '../../audit/queries';
 import { readUpstreamTools, type PublishedUpstreamTool } from '../../audit/upstream-listing';
+import { upstreamRuleFor, type PolicyDocument } from '../../policies';
 import { DECLARE_INTENT_TOOL } from './tools';
 
-/** Where `tools/list` gets the upstream tools from. */
-export type UpstreamToolSource = () => Promise<readonly Tool[]>;
+/** The session a listing is for: its id and the hash of its policy (the state view's `policyHash`). */
+export interface ListingSession {
+  readonly sessionId: string;
+  readonly policyHash: string;
+}
+
+/** Where `tools/list` gets the upstream tools a session's policy classifies from. */
+export type UpstreamToolSource = (session: ListingSession) => Promise<readonly Tool[]>;
 
 /** The MCP view of one published upstream tool. */
 export function upstreamMcpTool(t: PublishedUpstreamTool): Tool {
@@ -28,15 +41,33 @@ export function upstreamMcpTool(t: PublishedUpstreamTool): Tool {
   };
 }
 
-/** Reads the published tools, at most once per `ttlMs` (a read that fails shows the last good list). */
-export function publishedUpstreamTools(pool: Pool, ttlMs = 1_000): UpstreamToolSource {
-  let cached: { at: number; tools: readonly Tool[] } = { at: -Infinity, tools: [] };
-  let pending: Promise<readonly Tool[]> | undefined;
-  return async () => {
+/** The published tools a policy classifies (the others it denies as unknown). */
+export function classifiedUpstreamTools(policy: PolicyDocument, published: readonly PublishedUpstreamTool[]): Tool[] {
+  return published.filter((t) => upstreamRuleFor(policy, t.name) !== undefined).map(upstreamMcpTool);
+}
+
+export interface PublishedUpstreamToolsOptions {
+  /** How long a read of the published lists is reused. @default 1000 */
+  readonly ttlMs?: number;
+  /** How long to wait for a just-started session's row (the workflow records it right after loading its policy). @default 10000 */
+  readonly sessionRowWaitMs?: number;
+}
+
+/**
+ * Reads the published tools (at most once per `ttlMs`; a read that fails shows the last good
+ * list) and keeps those the session's policy classifies. Policies are cached by hash: a hash
+ * names one document. A session whose policy cannot be read is shown no upstream tool.
+ */
+export function publishedUpstreamTools(pool: Pool, options: PublishedUpstreamToolsOptions = {}): UpstreamToolSource {
+  const ttlMs = options.ttlMs ?? 1_000;
+  const rowWaitMs = options.sessionRowWaitMs ?? 10_000;
+  let cached: { at: number; tools: readonly PublishedUpstreamTool[] } = { at: -Infinity, tools: [] };
+  let pending: Promise<readonly PublishedUpstreamTool[]> | undefined;
+  const published = async (): Promise<readonly PublishedUpstreamTool[]> => {
     if (performance.now() - cached.at < ttlMs) return cached.tools;
     pending ??= readUpstreamTools(pool)
       .then((rows) => {
-        cached = { at: performance.now(), tools: rows.map(upstreamMcpTool) };
+        cached = { at: performance.now(), tools: rows };
         return cached.tools;
       })
       .catch(() => cached.tools)
@@ -44,5 +75,29 @@ export function publishedUpstreamTools(pool: Pool, ttlMs = 1_000): UpstreamToolS
         pending = undefined;
       });
     return pending;
+  };
+
+  const policies = new Map<string, PolicyDocument>();
+  const policyOf = async (s: ListingSession): Promise<PolicyDocument | undefined> => {
+    const known = policies.get(s.policyHash);
+    if (known) return known;
+    const until = performance.now() + rowWaitMs;
+    for (;;) {
+      try {
+        // The worker's own parsed document, recorded by the workflow at start.
+        const { policy } = await getSession(pool, s.sessionId);
+        if (typeof policy !== 'object' || policy === null) return undefined; // fail closed: nothing is listed
+        policies.set(s.policyHash, policy as PolicyDocument);
+        return policy as PolicyDocument;
+      } catch (err) {
+        if (!(err instanceof UnknownSessionError) || performance.now() >= until) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the start record is being written
+      }
+    }
+  };
+
+  return async (s) => {
+    const [tools, policy] = await Promise.all([published(), policyOf(s)]);
+    return policy ? classifiedUpstreamTools(policy, tools) : [];
   };
 }

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideFromCli, listApprovals, type CliDecisionDeps, type CommandIo } from '../../cli/commands/approvals';
-import { temporalSignaler } from '../../approvals/decide';
+import { temporalSignaler } from '../../client/decide';
 import { writeKeyFile } from '../../client/trust/key-files';
 import { getTestServers } from '../support/servers';
 import { testTrust } from '../support/trust';

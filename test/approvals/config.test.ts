@@ -6,8 +6,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApprovalsAppConfigError, createApprovalsApp } from '../../approvals/app';
-import { approvalsAppSettings } from '../../approvals/main';
+import { ApprovalsAppConfigError, createApprovalsApp } from '../../approvals/slack/app';
+import { approvalsAppSettings } from '../../approvals/slack/main';
 import type { ApprovalStore } from '../../approvals/store';
 import { loadConfig } from '../../client/config';
 import { startFakeSlack } from '../support/fake-slack';
@@ -15,7 +15,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey, writeKeyFile } from '../../client/trust/key-files';
-import { loadApprovalsTrust } from '../../approvals/trust';
+import { loadApprovalsTrust } from '../../approvals/slack/trust';
 import { testTrust } from '../support/trust';
 
 const store = {} as ApprovalStore;

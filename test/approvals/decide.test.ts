@@ -6,7 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkDecision, groupsAllowedNow, identify, type VoteRequest } from '../../approvals/decide';
+import { checkDecision, identify, type VoteRequest } from '../../approvals/check-decision';
+import { groupsAllowedNow } from '../../approvals/ladder';
 import type { ApprovalVote } from '../../approvals/types';
 import { generateSigningKey, keyEntryOf } from '../../client/trust/key-files';
 import { testTrust } from '../support/trust';

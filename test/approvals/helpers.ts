@@ -9,7 +9,7 @@ import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstEx
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { LogLevel, webApi } from '@slack/bolt';
 import { createApprovalActivities } from '../../activities/approvals';
-import { createApprovalsApp, type ApprovalsApp, type InteractionEvent } from '../../approvals/app';
+import { createApprovalsApp, type ApprovalsApp, type InteractionEvent } from '../../approvals/slack/app';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRequest } from '../../approvals/types';
 import type { ApprovalSignal } from '../../workflows/contract';

@@ -32,8 +32,35 @@ test('a reversed arrow is reported, a forward one is not', () => {
   assert.deepEqual(check('activities/a.ts', "async function f() { await import('../cli/main'); }"), [
     '1: reversed layer arrow: `activities` must not import `cli` (`../cli/main`)',
   ]);
-  // Type-only imports are exempt from the arrow rule: shared shapes are contracts.
   assert.deepEqual(check('activities/a.ts', "import type { ApprovalRequest } from '../approvals/types';"), []);
+});
+
+test('the approval domain sits at the bottom, its Slack app at the top', () => {
+  assert.deepEqual(check('activities/approvals.ts', "import { ApprovalStore } from '../approvals/store';"), []);
+  assert.deepEqual(check('approvals/slack/app.ts', "import { decide } from '../../client/decide';\nimport { renderRequest } from '../messages';"), []);
+  assert.deepEqual(check('approvals/store.ts', "import { checkout } from '../audit/checkout';"), []);
+  assert.deepEqual(check('approvals/store.ts', "import { createApprovalsApp } from './slack/app';"), [
+    '1: reversed layer arrow: `approvals` must not import `approvals/slack` (`./slack/app`)',
+  ]);
+  assert.deepEqual(check('approvals/decide.ts', "import { signDecision } from '../client/trust/sign';"), [
+    '1: reversed layer arrow: `approvals` must not import `client` (`../client/trust/sign`)',
+  ]);
+});
+
+test('a type-only import goes down the arrows too, except the workflow contract', () => {
+  assert.deepEqual(check('approvals/types.ts', "import type { SigningKey } from '../client/trust/key-files';"), [
+    '1: reversed layer arrow: `approvals` must not import `client` (`../client/trust/key-files`)',
+  ]);
+  assert.deepEqual(check('activities/a.ts', "import type { StackFile } from '../worker/stack';"), [
+    '1: reversed layer arrow: `activities` must not import `worker` (`../worker/stack`)',
+  ]);
+  assert.deepEqual(check('audit/trace.ts', "import type { ProposeResult } from '../workflows/contract';"), []);
+  assert.deepEqual(check('audit/trace.ts', "import { approvalSignal } from '../workflows/contract';"), [
+    '1: reversed layer arrow: `audit` must not import `workflows` (`../workflows/contract`)',
+  ]);
+  assert.deepEqual(check('audit/trace.ts', "import type { SessionState } from '../workflows/runtime';"), [
+    '1: reversed layer arrow: `audit` must not import `workflows` (`../workflows/runtime`)',
+  ]);
 });
 
 test('files outside the layer folders are not checked', () => {

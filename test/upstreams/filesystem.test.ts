@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { npmServer, policyOf, startUpstreamStack, type UpstreamStack } from './stack';
+import { readUpstreamTools } from '../../audit/upstream-listing';
+import { upstreamRuleFor } from '../../policies';
+import { npmServer, policyOf, PyAgent, startUpstreamStack, type UpstreamStack } from './stack';
 
 const scratch = mkdtempSync(join(tmpdir(), 'gh-upstream-fs-'));
 const POLICY = policyOf({
@@ -53,6 +55,28 @@ describe('server-filesystem through Gatehouse', () => {
     assert.deepEqual(Object.keys(write.inputSchema.properties as object).sort(), ['content', 'path']);
     assert.equal(write.annotations?.destructiveHint, true);
     assert.ok(tools['filesystem.list_directory'] && tools['filesystem.move_file'] && tools['filesystem.read_text_file']);
+  });
+
+  it("lists only the upstream tools the session's policy classifies, once the session exists", async () => {
+    // The server publishes edit_file (and more) that this policy does not classify: unknown, always denied.
+    const published = (await readUpstreamTools(stack.h.audit.pool)).map((t) => t.name);
+    assert.ok(published.includes('filesystem.edit_file') && published.includes('filesystem.create_directory'), published.join(', '));
+
+    const agent = await PyAgent.open(stack.mcpUrl, stack.token);
+    try {
+      // No intent yet, so no session and no policy: only Gatehouse's own tools.
+      assert.deepEqual(Object.keys(await agent.list()).sort(), ['gatehouse_await_approval', 'gatehouse_declare_intent']);
+      const declared = await agent.call('gatehouse_declare_intent', { intent: 'look around the scratch folder' });
+      assert.equal(declared.structured?.status, 'declared', declared.text);
+      const listed = Object.keys(await agent.list()).filter((n) => n.startsWith('filesystem.'));
+      const classified = published.filter((n) => upstreamRuleFor(POLICY, n) !== undefined);
+      assert.deepEqual(listed.sort(), classified.sort());
+      assert.ok(listed.includes('filesystem.write_file') && listed.includes('filesystem.get_file_info'));
+      assert.equal(listed.includes('filesystem.edit_file'), false);
+      assert.equal(listed.includes('filesystem.create_directory'), false);
+    } finally {
+      await agent.end();
+    }
   });
 
   it('runs reads on their own, recorded in the audit trail', async () => {

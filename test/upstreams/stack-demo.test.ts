@@ -57,10 +57,11 @@ describe('gatehouse start with an upstream MCP server', { timeout: 600_000 }, ()
     const issued = parseJsonOutput<{ token: string }>('gatehouse agents create', await runCli(['agents', 'create', 'files-agent', '--owner', 'ops-031', '--json'], env));
     const agent = await PyAgent.open((stack!.stackFile as { gateway: { mcpUrl: string } }).gateway.mcpUrl, issued.token);
     try {
-      const tools = await agent.list();
-      assert.ok(tools['filesystem.read_text_file'] && tools['filesystem.write_file'], `tools: ${Object.keys(tools).join(', ')}`);
+      // Upstream tools are listed once the session, and so its policy, exists.
       const declared = await agent.call('gatehouse_declare_intent', { intent: 'read the docs folder' });
       assert.equal(declared.structured?.status, 'declared', declared.text);
+      const tools = await agent.list();
+      assert.ok(tools['filesystem.read_text_file'] && tools['filesystem.write_file'], `tools: ${Object.keys(tools).join(', ')}`);
       const read = await agent.call('filesystem.read_text_file', { path: join(scratch, 'docs', 'hello.txt') });
       assert.equal(read.structured?.status, 'executed', read.text);
       assert.match(JSON.stringify(read.structured?.result), /hello through the stack/);

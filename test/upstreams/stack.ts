@@ -66,7 +66,7 @@ export async function startUpstreamStack(area: string, servers: readonly NamedUp
     client: h.gh,
     keyset: testTrust().keyset,
     revocations: new RevocationStore(h.audit.pool),
-    upstreamTools: publishedUpstreamTools(h.audit.pool, 0),
+    upstreamTools: publishedUpstreamTools(h.audit.pool, { ttlMs: 0 }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

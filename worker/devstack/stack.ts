@@ -22,7 +22,7 @@ import { createSlackClient } from '../../activities/slack-client';
 import pg from 'pg';
 import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { createSampleCatalog } from '../../activities/tools/sample';
-import { createApprovalsApp } from '../../approvals/app';
+import { createApprovalsApp } from '../../approvals/slack/app';
 import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway } from '../../gateway/start';
 import { publishedUpstreamTools } from '../../gateway/mcp/upstream-tools';

@@ -9,11 +9,12 @@ import httpx
 
 from . import _operations as op
 from . import _protocol as p
+from ._handles import ClientCore, SessionCore, proposal_id_of
 from .errors import SessionClosedError
-from .models import Pending, ProposeOutcome, ProposeResult, SessionState, SessionSummary, SpawnChildResult, StartedSession
+from .models import Pending, ProposeOutcome, ProposeResult, SessionState, SessionSummary
 
 
-class Gatehouse:
+class Gatehouse(ClientCore):
     """A connection to the Gatehouse gateway, acting as the agent of one credential.
 
     ``url`` and ``token`` default to ``GATEHOUSE_URL`` and ``GATEHOUSE_AGENT_TOKEN``. ``timeout`` is
@@ -29,12 +30,8 @@ class Gatehouse:
         timeout: float = p.DEFAULT_TIMEOUT_SECONDS,
         transport: Optional[httpx.BaseTransport] = None,
     ) -> None:
-        self._settings = p.resolve_settings(url, token, timeout)
+        super().__init__(url, token, timeout)
         self._http = httpx.Client(base_url=self._settings.url, headers=self._settings.headers, transport=transport)
-
-    @property
-    def url(self) -> str:
-        return self._settings.url
 
     def _send(self, call: p.Call) -> Any:
         try:
@@ -77,28 +74,8 @@ class Gatehouse:
         self.close()
 
 
-class Session:
+class Session(SessionCore[Gatehouse]):
     """One agent session. As a context manager it ends the session on exit (unless already ended)."""
-
-    def __init__(
-        self,
-        client: Gatehouse,
-        session_id: str,
-        *,
-        started: Optional[StartedSession] = None,
-        spawn: Optional[SpawnChildResult] = None,
-    ) -> None:
-        self._client = client
-        self.session_id = session_id
-        self.started = started
-        """The gateway's answer to the start (``None`` for a handle from ``Gatehouse.session`` or a sub-agent)."""
-        self.spawn = spawn
-        """For a sub-agent: the spawn result (its share of the budget, its intent score)."""
-        self.summary: Optional[SessionSummary] = None
-        """The final summary, once ``end`` returned."""
-
-    def __repr__(self) -> str:
-        return f"Session({self.session_id!r})"
 
     @overload
     def propose(
@@ -162,8 +139,7 @@ class Session:
         Each read is held up to ``wait`` seconds; with ``wait_for_final`` (the default) it reads
         again until the outcome is final, else it returns after one read (perhaps ``Pending`` again).
         """
-        proposal_id = pending.proposal_id if isinstance(pending, Pending) else pending
-        return self._client._run(op.wait_for(self.session_id, proposal_id, wait, wait_for_final))
+        return self._client._run(op.wait_for(self.session_id, proposal_id_of(pending), wait, wait_for_final))
 
     def state(self) -> SessionState:
         """Mode, counters, budget left, pending approvals, last actions."""
@@ -198,9 +174,10 @@ class Session:
         return self
 
     def __exit__(self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
-        if self.summary is not None or (exc is not None and not isinstance(exc, Exception)):
-            return  # ended already, or interrupted (Ctrl-C): do not wait behind a held proposal
+        reason = self._end_reason_on_exit(exc)
+        if reason is None:
+            return
         try:
-            self.end("done" if exc is None else f"the agent raised {type(exc).__name__}")
+            self.end(reason)
         except SessionClosedError:
             pass  # already ended or halted: nothing more to do

@@ -8,7 +8,7 @@
  * Only after Bolt verified a request does the app vote, signing with its own approvals-service
  * key on behalf of the Slack user id and team id of the interaction body (never a handle or a
  * display name); the keyset's `slackUsers` says which approver that person is. A click goes
- * through `decide()` (the path shared with the CLI): refused → an ephemeral explanation to the
+ * through `decide()` (`client/decide.ts`, the path shared with the CLI): refused → an ephemeral explanation to the
  * clicker, nothing signalled; accepted → the signed vote is signalled to the session workflow
  * and the message is updated in place. Deny first opens a modal asking for the reason.
  */
@@ -16,9 +16,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
-import type { SigningKey } from '../client/trust/key-files';
-import { findKey, type Keyset } from '../policies/trust';
-import { checkDecision, decide, identify, temporalSignaler, type ApprovalSignaler, type DecideResult, type Voter } from './decide';
+import type { SigningKey } from '../../client/trust/key-files';
+import { findKey, type Keyset } from '../../policies/trust';
+import { checkDecision, identify } from '../check-decision';
+import { decide, temporalSignaler, type ApprovalSignaler, type DecideResult, type Voter } from '../../client/decide';
 import {
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
@@ -29,9 +30,9 @@ import {
   renderRequest,
   renderResolved,
   type DenyModalMetadata,
-} from './messages';
-import type { ApprovalStore } from './store';
-import type { SlackPost } from './types';
+} from '../messages';
+import type { ApprovalStore } from '../store';
+import type { SlackPost } from '../types';
 
 /** Options of `createApprovalsApp`. */
 export interface ApprovalsAppOptions {

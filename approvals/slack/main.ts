@@ -1,5 +1,5 @@
 /**
- * Runs the Slack approvals app on its own (`node --import tsx approvals/main.ts`, or the
+ * Runs the Slack approvals app on its own (`node --import tsx approvals/slack/main.ts`, or the
  * `approvals` service of docker-compose). Configuration from the environment:
  *
  * | variable | meaning |
@@ -17,9 +17,9 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { loadConfig, temporalSecurity, type GatehouseConfig } from '../client/config';
+import { loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
-import { ApprovalStore } from './store';
+import { ApprovalStore } from '../store';
 import { loadApprovalsTrust } from './trust';
 
 /** Options of `createApprovalsApp` that come from the configuration (everything but store and client). */

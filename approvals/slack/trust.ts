@@ -9,10 +9,10 @@
  *
  * Node-only.
  */
-import { findKeyFile, readKeyFile, type SigningKey } from '../client/trust/key-files';
-import { loadKeysetFile } from '../client/trust/keyset-file';
-import type { StackFile } from '../client/config';
-import type { Keyset } from '../policies/trust';
+import { findKeyFile, readKeyFile, type SigningKey } from '../../client/trust/key-files';
+import { loadKeysetFile } from '../../client/trust/keyset-file';
+import type { StackFile } from '../../client/config';
+import type { Keyset } from '../../policies/trust';
 
 /** Principal of the approvals-service key `gatehouse start` makes for a development stack. */
 export const DEV_SLACK_APPROVALS_PRINCIPAL = 'dev-slack-approvals';

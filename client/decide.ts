@@ -1,0 +1,140 @@
+/**
+ * The path every human decision takes, whether it comes from a Slack button or the CLI. The
+ * pure check (`approvals/check-decision.ts`: who the voter is, whether the row can still be
+ * decided, whether the vote counts under the one vote rule) runs with the approval row locked;
+ * an accepted vote is then signed over the workflow id, first run id, approval id and call
+ * digest, recorded, and signalled to the workflow in the same transaction, so two racing clicks
+ * are decided one after the other and a click is never signalled twice. The workflow verifies
+ * the envelope and applies the same rule again: it remains the source of truth for the outcome.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { checkDecision, identify, refuse, type Accepted, type Refusal, type SlackIdentityRef } from '../approvals/check-decision';
+import type { ApprovalStore } from '../approvals/store';
+import type { ApprovalRecord, ApprovalVote } from '../approvals/types';
+import { checkSignedDecision, type Keyset } from '../policies/trust';
+import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
+import type { SigningKey } from './trust/key-files';
+import { signDecision } from './trust/sign';
+
+/**
+ * Who votes, and with which key: a person's own approver key (CLI), or the approvals service's
+ * key voting for a Slack person (`onBehalfOf`) whom the keyset's `slackUsers` maps to an approver.
+ */
+export interface Voter {
+  readonly key: SigningKey;
+  readonly onBehalfOf?: SlackIdentityRef;
+}
+
+/** A human decision to check and, by `decide`, to sign and signal. */
+export interface DecisionRequest {
+  readonly approvalId: string;
+  readonly approve: boolean;
+  readonly voter: Voter;
+  readonly reason?: string;
+  readonly via: 'slack' | 'cli';
+  /** Identifies one click (Slack `action_ts` / view id) so a redelivery is not counted again. */
+  readonly clickId?: string;
+}
+
+/** What `decide` reports. `duplicate` means this very click had already been accepted. */
+export type DecideResult =
+  | (Accepted & { readonly record: ApprovalRecord; readonly duplicate: boolean })
+  | Refusal;
+
+/** Sends the `approval` signal (a signed vote) to a session workflow. */
+export type ApprovalSignaler = (workflowId: string, signal: ApprovalSignal) => Promise<void>;
+
+/** Thrown by a signaler when the session workflow no longer runs. */
+export class SessionGoneError extends Error {
+  readonly type = 'SessionGoneError';
+  constructor(readonly workflowId: string) {
+    super(`session workflow \`${workflowId}\` is not running`);
+    this.name = 'SessionGoneError';
+  }
+}
+
+/** Options of `decide`. */
+export interface DecideDeps {
+  readonly store: ApprovalStore;
+  readonly signal: ApprovalSignaler;
+  /** The keyset the worker trusts: who holds which key, and the Slack people the service may vote for. */
+  readonly keyset: Keyset;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Checks a decision with the approval row locked; when accepted, signs the vote, records it and
+ * signals the session workflow before committing. A failed signal rolls the vote back.
+ */
+export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<DecideResult> {
+  const now = deps.now ?? Date.now;
+  const reason = req.reason?.trim() || undefined;
+  try {
+    return await deps.store.withLock(req.approvalId, async ({ record, addVote }) => {
+      // Slack redelivers an interaction it thinks was lost: the same click is answered, not re-counted.
+      if (record && req.clickId) {
+        const same = record.votes.find((v) => v.clickId === req.clickId);
+        if (same) {
+          const group = record.requirement.groups.find((g) => record.groupMembers[g]?.includes(same.approver)) ?? '';
+          return { ok: true, approver: same.approver, group, final: false, record, duplicate: true };
+        }
+      }
+      const at = now();
+      const who = identify(deps.keyset, req.voter, at);
+      if (!who.ok) return who;
+      const verdict = checkDecision(record, { approvalId: req.approvalId, approver: who.approver, approve: req.approve, ...(reason ? { reason } : {}) }, at);
+      if (!verdict.ok) return verdict;
+      if (!record) return refuse('not-found', `no approval \`${req.approvalId}\``);
+      if (!record.firstRunId) return refuse('session-gone', `approval \`${record.approvalId}\` names no session run to sign for: it was requested before signed votes`);
+
+      const envelope = signDecision(
+        req.voter.key,
+        {
+          kind: 'vote',
+          workflowId: record.workflowId,
+          firstRunId: record.firstRunId,
+          approvalId: record.approvalId,
+          callDigest: record.callDigest,
+          verdict: req.approve ? 'approve' : 'deny',
+          ...(reason ? { reason } : {}),
+          ...(req.voter.onBehalfOf ? { onBehalfOf: req.voter.onBehalfOf } : {}),
+        },
+        { now: at },
+      );
+      // What the workflow will check first: refuse here what it would refuse there.
+      const signed = checkSignedDecision(envelope, deps.keyset, { kind: 'vote', workflowId: record.workflowId, firstRunId: record.firstRunId, usedNonces: new Set() }, at);
+      if (!signed.ok) return refuse('key-refused', signed.message);
+
+      const vote: ApprovalVote = {
+        approver: verdict.approver,
+        approve: req.approve,
+        ...(reason ? { reason } : {}),
+        via: req.via,
+        ...(req.clickId ? { clickId: req.clickId } : {}),
+        at: new Date(at).toISOString(),
+      };
+      await addVote(vote);
+      await deps.signal(record.workflowId, envelope);
+      return { ...verdict, record: { ...record, votes: [...record.votes, vote] }, duplicate: false };
+    });
+  } catch (err) {
+    if (err instanceof SessionGoneError) {
+      return refuse('session-gone', `${err.message}: the approval can no longer be decided`);
+    }
+    throw err;
+  }
+}
+
+/** A signaler over a Temporal client: `approval` signal to the workflow named by the row. */
+export function temporalSignaler(client: Client): ApprovalSignaler {
+  return async (workflowId, signal) => {
+    try {
+      await client.workflow.getHandle(workflowId).signal(approvalSignal, signal);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new SessionGoneError(workflowId);
+      throw err;
+    }
+  };
+}
