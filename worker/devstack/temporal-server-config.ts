@@ -112,3 +112,27 @@ dynamicConfigClient:
   pollInterval: "10s"
 `;
 }
+
+/**
+ * What `deploy/temporal/config.yaml` (docker-compose.yml's server configuration) is rendered from:
+ * the database password and the container's own address come from the environment at start.
+ */
+export const COMPOSE_SERVER_CONFIG: TemporalServerConfigOptions = {
+  postgres: { host: 'temporal-db', port: 5432, user: 'temporal', password: '{{ env "TEMPORAL_DB_PASSWORD" }}' },
+  numHistoryShards: 512,
+  ports: {
+    frontend: 7233,
+    frontendHttp: 7243,
+    frontendMembership: 6933,
+    history: 7234,
+    historyMembership: 6934,
+    matching: 7235,
+    matchingMembership: 6935,
+    worker: 7239,
+    workerMembership: 6939,
+  },
+  bindIp: '0.0.0.0',
+  broadcastAddress: '{{ env "TEMPORAL_BROADCAST_ADDRESS" }}',
+  dynamicConfigFile: '/etc/temporal/gatehouse/dynamic-config.yaml',
+  logLevel: 'info',
+};
