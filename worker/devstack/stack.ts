@@ -1,6 +1,7 @@
 /**
  * The whole Gatehouse stack in one process tree — what `gatehouse start` (and `npm start`) runs:
- * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken),
+ * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken) — or,
+ * with `temporal: 'server'`, the full Temporal server on the embedded PostgreSQL (stack-temporal.ts) —
  * an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
  * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
  * credentials, the approvals app, and the gateway (HTTP API and MCP on 127.0.0.1, `GATEHOUSE_GATEWAY_PORT`
@@ -198,7 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
       stoppers.push({ name: 'temporal', stop: () => started.stop() });
       temporal = started.temporal;
-      parts.push(...started.parts);
+      parts.unshift(...started.parts); // "what runs where" lists temporal first, as before
     }
     checkAbort();
 
