@@ -147,61 +147,74 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const trust = stackKeys(env, join(base, 'keys'), approversOf([policy, ...Object.values(named)]), log);
     const fromEnv = loadConfig({ ...env, GATEHOUSE_STACK_FILE: join(base, 'no-stack-file') });
 
-    // 1. PostgreSQL (first: the full Temporal server keeps its state there): the embedded server with both databases, or the deployment DATABASE_URL names.
-    let databaseUrl: string;
-    let productionDatabaseUrl: string;
+    // Temporal and PostgreSQL: the dev server starts first (it is ready sooner); the full server
+    // keeps its state in the embedded PostgreSQL, so with `temporal: 'server'` PostgreSQL comes first.
+    let databaseUrl = '';
+    let productionDatabaseUrl = '';
     let postgresInfo: StackFile['postgres'];
     let embeddedProduction = false;
-    if (fromEnv.databaseUrl) {
-      databaseUrl = fromEnv.databaseUrl;
-      productionDatabaseUrl = fromEnv.productionDatabaseUrl ?? siblingDatabase(databaseUrl, PRODUCTION_DATABASE);
-      log('gatehouse: using postgres from DATABASE_URL');
-      if (!fromEnv.productionDatabaseUrl) await createDatabaseIfMissing(databaseUrl, PRODUCTION_DATABASE);
-      parts.push({ name: 'postgres', where: `${redactUrl(databaseUrl)} (DATABASE_URL)` });
-    } else {
-      log('gatehouse: starting postgres');
-      // The default folder may sit where the server's own user cannot go (a clone under /root).
-      const pgDir = env.GATEHOUSE_DATA_DIR ? join(base, 'postgres') : await reachableDataDir(join(base, 'postgres'));
-      const server = await startEmbeddedPostgres({ dataDir: pgDir });
-      stoppers.push({ name: 'postgres', stop: () => server.stop() });
-      checkAbort();
-      await server.createDatabase(AUDIT_DATABASE);
-      databaseUrl = server.urlFor(AUDIT_DATABASE);
-      if (fromEnv.productionDatabaseUrl) {
-        productionDatabaseUrl = fromEnv.productionDatabaseUrl;
+    let temporal: StackFile['temporal'] | undefined;
+    // 1. PostgreSQL: the embedded server with both databases, or the deployment DATABASE_URL names.
+    const startPostgres = async () => {
+      if (fromEnv.databaseUrl) {
+        databaseUrl = fromEnv.databaseUrl;
+        productionDatabaseUrl = fromEnv.productionDatabaseUrl ?? siblingDatabase(databaseUrl, PRODUCTION_DATABASE);
+        log('gatehouse: using postgres from DATABASE_URL');
+        if (!fromEnv.productionDatabaseUrl) await createDatabaseIfMissing(databaseUrl, PRODUCTION_DATABASE);
+        parts.push({ name: 'postgres', where: `${redactUrl(databaseUrl)} (DATABASE_URL)` });
       } else {
-        await server.createDatabase(PRODUCTION_DATABASE);
-        productionDatabaseUrl = server.urlFor(PRODUCTION_DATABASE);
-        embeddedProduction = true;
+        log('gatehouse: starting postgres');
+        // The default folder may sit where the server's own user cannot go (a clone under /root).
+        const pgDir = env.GATEHOUSE_DATA_DIR ? join(base, 'postgres') : await reachableDataDir(join(base, 'postgres'));
+        const server = await startEmbeddedPostgres({ dataDir: pgDir });
+        stoppers.push({ name: 'postgres', stop: () => server.stop() });
+        checkAbort();
+        await server.createDatabase(AUDIT_DATABASE);
+        databaseUrl = server.urlFor(AUDIT_DATABASE);
+        if (fromEnv.productionDatabaseUrl) {
+          productionDatabaseUrl = fromEnv.productionDatabaseUrl;
+        } else {
+          await server.createDatabase(PRODUCTION_DATABASE);
+          productionDatabaseUrl = server.urlFor(PRODUCTION_DATABASE);
+          embeddedProduction = true;
+        }
+        postgresInfo = { port: server.port, dataDir: pgDir };
+        parts.push({ name: 'postgres', where: `127.0.0.1:${server.port} (pid ${server.pid}, data ${pgDir})` });
+        parts.push({ name: 'audit database', where: redactUrl(databaseUrl) });
+        parts.push({ name: 'sample production database', where: redactUrl(productionDatabaseUrl) });
       }
-      postgresInfo = { port: server.port, dataDir: pgDir };
-      parts.push({ name: 'postgres', where: `127.0.0.1:${server.port} (pid ${server.pid}, data ${pgDir})` });
-      parts.push({ name: 'audit database', where: redactUrl(databaseUrl) });
-      parts.push({ name: 'sample production database', where: redactUrl(productionDatabaseUrl) });
-    }
-    checkAbort();
-
+      checkAbort();
+    };
     // 2. Temporal: the deployment TEMPORAL_ADDRESS names, or the embedded dev server or full server.
-    let temporal: StackFile['temporal'];
-    if (env.TEMPORAL_ADDRESS) {
-      temporal = { address: fromEnv.temporalAddress, namespace: fromEnv.namespace, embedded: false };
-      log(`gatehouse: using temporal at ${temporal.address} (TEMPORAL_ADDRESS)`);
+    const startTemporal = async () => {
+      if (env.TEMPORAL_ADDRESS) {
+        temporal = { address: fromEnv.temporalAddress, namespace: fromEnv.namespace, embedded: false };
+        log(`gatehouse: using temporal at ${temporal.address} (TEMPORAL_ADDRESS)`);
+      } else {
+        const started = await startStackTemporal({
+          kind: options.temporal ?? 'dev',
+          env,
+          dataDir: base,
+          namespace: fromEnv.namespace,
+          ...(postgresInfo ? { postgresPort: postgresInfo.port } : {}),
+          ...(options.temporalPort !== undefined ? { temporalPort: options.temporalPort } : {}),
+          ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+          log,
+        });
+        stoppers.push({ name: 'temporal', stop: () => started.stop() });
+        temporal = started.temporal;
+        parts.push(...started.parts);
+      }
+      checkAbort();
+    };
+    if (options.temporal === 'server') {
+      await startPostgres();
+      await startTemporal();
     } else {
-      const started = await startStackTemporal({
-        kind: options.temporal ?? 'dev',
-        env,
-        dataDir: base,
-        namespace: fromEnv.namespace,
-        ...(postgresInfo ? { postgresPort: postgresInfo.port } : {}),
-        ...(options.temporalPort !== undefined ? { temporalPort: options.temporalPort } : {}),
-        ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
-        log,
-      });
-      stoppers.push({ name: 'temporal', stop: () => started.stop() });
-      temporal = started.temporal;
-      parts.unshift(...started.parts); // "what runs where" lists temporal first, as before
+      await startTemporal();
+      await startPostgres();
     }
-    checkAbort();
+    if (!temporal) throw new StackAbortedError();
 
     // 3. Pools, migrations, the sample data (only into the embedded "production" — never a real one).
     const auditPool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
