@@ -15,7 +15,9 @@
  * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
  * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
  * own settings, printed on the lines before. Last line: one JSON object, the ratios of issue #14:
- * gated p50 / plain local activity p50 and gated / plain-local throughput.
+ * gated p50 / plain local activity p50 and gated / plain-local throughput. `BENCH_TEMPORAL=both`
+ * runs the in-memory dev server and then the full Temporal server on PostgreSQL (issue #15), one
+ * JSON line each (the full server's last); `BENCH_TEMPORAL=server` the full server alone.
  */
 import { BENCH_POLICY } from './fixtures/policy';
 import { pct } from './fixtures/percentile';
@@ -30,7 +32,10 @@ import { Gatehouse } from '../client';
 import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
-import { createTestDatabase } from '../test/support/servers';
+import { createTestDatabase, getTestServers } from '../test/support/servers';
+import { EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../worker/devstack/postgres';
+import { startTemporalFullServer } from '../worker/devstack/temporal-full-server';
+import { TEMPORAL_SERVER_VERSION } from '../worker/devstack/temporal-server-binary';
 import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
 
@@ -222,51 +227,88 @@ async function setupDatabases() {
   return { audit, production, catalog, bundle, plainBundle };
 }
 
+/** The JSON line: the ratios of issue #14 for one server. */
+function summary(f: Figures, temporal: string): string {
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
+  return JSON.stringify({
+    temporal,
+    gated_p50_ms: f.gated_p50_ms,
+    plain_local_p50_ms: f.plain_local_p50_ms,
+    p50_ratio: f.overhead_ratio_vs_local,
+    gated_per_s: f.proposals_per_s,
+    plain_local_per_s: f.plain_local_calls_per_s,
+    throughput_ratio: ratio(f.proposals_per_s, f.plain_local_calls_per_s),
+    noop_updates_per_s: f.noop_updates_per_s,
+    sessions: SESSIONS,
+  });
+}
+
+/** The full Temporal server v1.32.2 on the bench's PostgreSQL (databases `temporal`, `temporal_visibility`). */
+async function fullServerFigures(dir: string, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
+  const { postgres } = await getTestServers();
+  const server = await startTemporalFullServer({
+    postgres: { host: postgres.host, port: postgres.port, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD },
+    stateDir: join(dir, 'temporal-server'),
+  });
+  try {
+    return await run(server.address, server.pid, true, deps);
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * `BENCH_TEMPORAL`: `dev` (the default: the dev server three ways, as before), `server` (the full
+ * Temporal server on PostgreSQL only) or `both` (the in-memory dev server, then the full server, in
+ * one run: one JSON line each, the full server's last).
+ */
 async function main(): Promise<void> {
+  const mode = process.env.BENCH_TEMPORAL ?? 'dev';
+  if (!['dev', 'server', 'both'].includes(mode)) throw new Error(`BENCH_TEMPORAL must be dev, server or both, got \`${mode}\``);
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const cliPath = await findTemporalCli();
   const deps = await setupDatabases();
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   try {
-    const memory = await startTemporalDevServer({ cliPath, uiPort: false });
-    let inMemory: Figures;
-    try {
-      inMemory = await run(memory.address, memory.pid, true, deps);
-    } finally {
-      await memory.stop();
+    const lines: string[] = [];
+    if (mode !== 'server') {
+      const cliPath = await findTemporalCli();
+      const memory = await startTemporalDevServer({ cliPath, uiPort: false });
+      let inMemory: Figures;
+      try {
+        inMemory = await run(memory.address, memory.pid, true, deps);
+      } finally {
+        await memory.stop();
+      }
+      process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
+      if (mode === 'dev') {
+        const file = await startTemporalDevServer({ cliPath, uiPort: false, dbFilename: join(dir, 'bench.db') });
+        let fileBacked: Figures;
+        try {
+          fileBacked = await run(file.address, file.pid, false, deps);
+        } finally {
+          await file.stop();
+        }
+        // The dev server's own settings (20 task loads a second per shard): what these figures were before.
+        const stock = await startTemporalDevServer({ cliPath, uiPort: false, dynamicConfig: {} });
+        let stockFigures: Figures;
+        try {
+          stockFigures = await run(stock.address, stock.pid, false, deps);
+        } finally {
+          await stock.stop();
+        }
+        process.stdout.write(`in-memory server, dev server's default settings (latency only): ${JSON.stringify(stockFigures)}\n`);
+        process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
+      }
+      process.stdout.write(`in-memory dev server: ${JSON.stringify(inMemory)}\n`);
+      lines.push(summary(inMemory, 'dev'));
     }
-    const file = await startTemporalDevServer({ cliPath, uiPort: false, dbFilename: join(dir, 'bench.db') });
-    let fileBacked: Figures;
-    try {
-      fileBacked = await run(file.address, file.pid, false, deps);
-    } finally {
-      await file.stop();
+    if (mode !== 'dev') {
+      const full = await fullServerFigures(dir, deps);
+      process.stdout.write(`server: temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL (4 history shards, its default dynamic config); same load\n`);
+      process.stdout.write(`full server: ${JSON.stringify(full)}\n`);
+      lines.push(summary(full, 'server'));
     }
-    // The dev server's own settings (20 task loads a second per shard): what these figures were before.
-    const stock = await startTemporalDevServer({ cliPath, uiPort: false, dynamicConfig: {} });
-    let stockFigures: Figures;
-    try {
-      stockFigures = await run(stock.address, stock.pid, false, deps);
-    } finally {
-      await stock.stop();
-    }
-    const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
-    process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
-    process.stdout.write(`in-memory server, dev server's default settings (latency only): ${JSON.stringify(stockFigures)}\n`);
-    process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
-    process.stdout.write(`in-memory server (the figures below): ${JSON.stringify(inMemory)}\n`);
-    process.stdout.write(
-      `${JSON.stringify({
-        gated_p50_ms: inMemory.gated_p50_ms,
-        plain_local_p50_ms: inMemory.plain_local_p50_ms,
-        p50_ratio: inMemory.overhead_ratio_vs_local,
-        gated_per_s: inMemory.proposals_per_s,
-        plain_local_per_s: inMemory.plain_local_calls_per_s,
-        throughput_ratio: ratio(inMemory.proposals_per_s, inMemory.plain_local_calls_per_s),
-        noop_updates_per_s: inMemory.noop_updates_per_s,
-        sessions: SESSIONS,
-      })}\n`,
-    );
+    for (const line of lines) process.stdout.write(`${line}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await deps.audit.drop();

@@ -17,6 +17,7 @@ import { createSampleCatalog } from '../activities/tools/sample';
 import type { PolicyDocument } from '../policies';
 import type { Keyset } from '../policies/trust';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
+import { assertNamespaceExists } from './namespace-check';
 
 /** Where the workflow bundle's entry point is (bundled by the SDK at worker creation). */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -73,6 +74,7 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  await assertNamespaceExists(opts.connection, opts.namespace ?? 'default');
   return Worker.create({
     // Workflow tasks run on worker threads; the SDK's default of one leaves a second core idle
     // while sessions queue for it (bench:session: +15% proposals/s on 2 cores with two).

@@ -4,18 +4,28 @@
  * Slack approvals app when credentials are set — in one process tree. Prints what runs where; the first Ctrl-C (SIGINT) or SIGTERM stops
  * everything in reverse order, also during start-up; a second one kills what is left at once.
  *
+ * `--temporal server` runs the full Temporal server (`temporal-server`, built once with Go) on the
+ * embedded PostgreSQL instead of the CLI's dev server; it has no Web UI (the `temporal` CLI is what
+ * you get against it).
+ *
  * Keys: without `GATEHOUSE_KEYS` it makes development keys once under `.data/keys/` and registers
  * the demo's named policies (`demo/policy.ts`); `GATEHOUSE_POLICIES` adds named policies of your own.
  */
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startStack, StackAbortedError, type RunningStack } from '../../worker/devstack/stack';
+import { TEMPORAL_KINDS, type TemporalKind } from '../../worker/devstack/stack-temporal';
 import { demoPolicies } from '../../demo/policy';
+
+function isTemporalKind(value: string): value is TemporalKind {
+  return (TEMPORAL_KINDS as readonly string[]).includes(value);
+}
 
 interface StartOptions {
   readonly policy?: string;
   readonly config?: string;
   readonly uiPort?: string;
+  readonly temporal: string;
   readonly worker: boolean;
 }
 
@@ -27,6 +37,7 @@ export function registerStart(program: Command): void {
     .option('--policy <file>', 'policy document the worker enforces (default: policies/examples/production.yaml)')
     .option('--config <file>', 'gatehouse configuration whose `mcp.upstreams` the worker gates (default: GATEHOUSE_CONFIG)')
     .option('--ui-port <port>', 'preferred port of the temporal web ui (default: 8233, another free port when taken)')
+    .option('--temporal <kind>', 'embedded temporal: `dev` (the cli dev server, with web ui) or `server` (the full temporal server on the embedded postgres, no web ui)', 'dev')
     .option('--no-worker', 'start the servers and migrations only')
     .action(async (opts: StartOptions) => {
       process.exit(await runStart(opts));
@@ -40,6 +51,12 @@ async function runStart(opts: StartOptions): Promise<number> {
     say(`gatehouse: --ui-port must be a port number, got \`${opts.uiPort}\``);
     return 2;
   }
+
+  if (!isTemporalKind(opts.temporal)) {
+    say(`gatehouse: --temporal must be one of ${TEMPORAL_KINDS.join(', ')}, got \`${opts.temporal}\``);
+    return 2;
+  }
+  const temporal = opts.temporal;
 
   // The SDK would shut workers down on SIGINT by itself; the stack does it, in order, instead.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
@@ -66,7 +83,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   try {
     // A development stack (no keyset of its own) also loads the demo's policies for `gatehouse demo`.
     const policies = process.env.GATEHOUSE_KEYS ? undefined : await demoPolicies();
-    stack = await startStack({ policyFile: opts.policy, ...(opts.config ? { configFile: opts.config } : {}), uiPort, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
+    stack = await startStack({ policyFile: opts.policy, ...(opts.config ? { configFile: opts.config } : {}), uiPort, temporal, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
   } catch (err) {
     if (err instanceof StackAbortedError) {
       say(`gatehouse: ${err.message}`);

@@ -19,6 +19,8 @@ export interface ComposeService {
   readonly restart?: string;
   /** Names of the secrets mounted at `/run/secrets/<name>`. */
   readonly secrets: readonly string[];
+  /** Mounts in the short `source:target[:mode]` form. */
+  readonly volumes: readonly string[];
 }
 
 export interface ComposeFile {
@@ -33,24 +35,55 @@ export class ComposeInterpolationError extends Error {
   readonly type = 'ComposeInterpolationError';
 }
 
-/** Resolves compose interpolation in one string. */
+/** Resolves compose interpolation in one string; a default or message may itself hold `${…}`. */
 export function interpolate(text: string, env: Readonly<Record<string, string | undefined>>): string {
-  return text.replace(/\$\$|\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced: string | undefined, bare: string | undefined) => {
-    if (match === '$$') return '$';
-    if (bare !== undefined) return env[bare] ?? '';
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])(.*))?$/s.exec(braced ?? '');
-    if (!m) throw new ComposeInterpolationError(`invalid interpolation \`${match}\``);
-    const [, name, colon, op, arg] = m;
-    const value = env[name!];
-    const unset = colon === ':' ? value === undefined || value === '' : value === undefined;
-    if (op === '-') return unset ? interpolate(arg ?? '', env) : value!;
-    if (op === '?') {
-      if (unset) throw new ComposeInterpolationError(`required variable \`${name}\` is missing: ${arg ?? ''}`);
-      return value!;
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    if (text[i] !== '$') {
+      out += text[i++];
+      continue;
     }
-    if (op === '+') return unset ? '' : interpolate(arg ?? '', env);
-    return value ?? '';
-  });
+    if (text[i + 1] === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (text[i + 1] === '{') {
+      const end = matchingBrace(text, i + 1);
+      out += resolveBraced(text.slice(i + 2, end), env);
+      i = end + 1;
+      continue;
+    }
+    const bare = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+    out += bare ? (env[bare[0]] ?? '') : '$';
+    i += 1 + (bare ? bare[0].length : 0);
+  }
+  return out;
+}
+
+/** Index of the `}` closing the `{` at `open`, counting nested `${`. */
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return i;
+  }
+  throw new ComposeInterpolationError(`invalid interpolation: unclosed \`\${\` in \`${text}\``);
+}
+
+function resolveBraced(braced: string, env: Readonly<Record<string, string | undefined>>): string {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])(.*))?$/s.exec(braced);
+  if (!m) throw new ComposeInterpolationError(`invalid interpolation \`\${${braced}}\``);
+  const [, name, colon, op, arg] = m;
+  const value = env[name!];
+  const unset = colon === ':' ? value === undefined || value === '' : value === undefined;
+  if (op === '-') return unset ? interpolate(arg ?? '', env) : value!;
+  if (op === '?') {
+    if (unset) throw new ComposeInterpolationError(`required variable \`${name}\` is missing: ${interpolate(arg ?? '', env)}`);
+    return value!;
+  }
+  if (op === '+') return unset ? '' : interpolate(arg ?? '', env);
+  return value ?? '';
 }
 
 function deepInterpolate(value: unknown, env: Readonly<Record<string, string | undefined>>): unknown {
@@ -113,6 +146,7 @@ export function loadComposeFile(path: string, env: Readonly<Record<string, strin
       profiles: toList(s.profiles),
       restart: typeof s.restart === 'string' ? s.restart : undefined,
       secrets: Array.isArray(s.secrets) ? s.secrets.map((x) => (typeof x === 'string' ? x : String((x as { source?: unknown }).source))) : [],
+      volumes: toList(s.volumes),
     };
   }
   const secrets = Object.fromEntries(Object.entries(doc.secrets ?? {}).map(([k, v]) => [k, { ...(v?.file !== undefined ? { file: v.file } : {}) }]));

@@ -10,11 +10,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interpolate, loadComposeFile, ComposeInterpolationError, type ComposeService } from './compose-file';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contract';
+import { TEMPORAL_SERVER_VERSION } from '../../worker/devstack/temporal-server-binary';
+import { COMPOSE_SERVER_CONFIG, renderTemporalServerConfig, TEMPORAL_SERVER_DYNAMIC_CONFIG } from '../../worker/devstack/temporal-server-config';
 
 const root = join(__dirname, '..', '..');
 const composePath = join(root, 'docker-compose.yml');
-/** The one variable `docker compose up` needs: the keyset file on the host. Every other default applies. */
-const MINIMAL_ENV = { GATEHOUSE_KEYS_FILE: './keys/keyset.json' } as const;
+/** What `docker compose up` needs: the keyset and configuration files, and every password (none has a default). */
+const MINIMAL_ENV = {
+  GATEHOUSE_KEYS_FILE: './keys/keyset.json',
+  GATEHOUSE_CONFIG_FILE: './gatehouse.yaml',
+  TEMPORAL_DB_PASSWORD: 'pw-temporal',
+  AUDIT_DB_PASSWORD: 'pw-audit',
+  AUDIT_RUNTIME_DB_PASSWORD: 'pw-runtime',
+  PRODUCTION_DB_PASSWORD: 'pw-production',
+} as const;
+const PASSWORDS = ['TEMPORAL_DB_PASSWORD', 'AUDIT_DB_PASSWORD', 'AUDIT_RUNTIME_DB_PASSWORD', 'PRODUCTION_DB_PASSWORD'] as const;
 const compose = loadComposeFile(composePath, MINIMAL_ENV);
 const services = compose.services;
 
@@ -58,16 +68,61 @@ describe('compose interpolation', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('has the Temporal server with its own PostgreSQL, the UI, the audit database, the worker and the approvals app', () => {
-    for (const name of ['temporal', 'temporal-db', 'temporal-ui', 'audit-db', 'production-db', 'gatehouse-worker', 'gatehouse-approvals']) {
+  it('has the Temporal server with its own PostgreSQL, the UI, the audit database, the gateway, the worker and the approvals app', () => {
+    for (const name of ['temporal', 'temporal-db', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'audit-db', 'production-db', 'gatehouse-worker', 'gatehouse-gateway', 'gatehouse-approvals']) {
       service(name);
     }
+    assert.notEqual(service('temporal').dependsOn['audit-db'], 'service_healthy', 'the audit trail does not share the temporal database');
+  });
+
+  it('runs the Temporal server release the tests run (no auto-setup image), configured by the file the tests generate', () => {
+    const version = TEMPORAL_SERVER_VERSION.slice(1);
     const temporal = service('temporal');
-    assert.match(temporal.image ?? '', /^temporalio\/(auto-setup|server):/);
-    assert.equal(temporal.environment.POSTGRES_SEEDS, 'temporal-db', 'temporal persists to its own postgres');
-    assert.match(temporal.environment.DB ?? '', /^postgres/);
-    assert.match(service('temporal-ui').image ?? '', /^temporalio\/ui:/);
-    assert.notEqual(temporal.environment.POSTGRES_SEEDS, 'audit-db', 'the audit trail does not share the temporal database');
+    assert.equal(temporal.image, `temporalio/server:${version}`);
+    for (const name of ['temporal-schema', 'temporal-setup']) assert.equal(service(name).image, `temporalio/admin-tools:${version}`);
+    assert.deepEqual(Object.entries(services).filter(([, x]) => /auto-setup/.test(x.image ?? '')), []);
+    assert.match((temporal.command ?? []).join(' '), /exec temporal-server --config-file \/etc\/temporal\/gatehouse\/config\.yaml --allow-no-auth start/);
+    assert.ok(temporal.volumes.includes('./deploy/temporal:/etc/temporal/gatehouse:ro'));
+    // The mounted files are what worker/devstack/temporal-server-config.ts renders: the tested configuration.
+    assert.equal(readFileSync(join(root, 'deploy', 'temporal', 'config.yaml'), 'utf8'), renderTemporalServerConfig(COMPOSE_SERVER_CONFIG));
+    assert.equal(readFileSync(join(root, 'deploy', 'temporal', 'dynamic-config.yaml'), 'utf8'), TEMPORAL_SERVER_DYNAMIC_CONFIG);
+    assert.equal(COMPOSE_SERVER_CONFIG.postgres.host, 'temporal-db');
+    assert.equal(COMPOSE_SERVER_CONFIG.dynamicConfigFile, '/etc/temporal/gatehouse/dynamic-config.yaml');
+    assert.equal(temporal.environment.TEMPORAL_DB_PASSWORD, MINIMAL_ENV.TEMPORAL_DB_PASSWORD);
+  });
+
+  it('sets up and upgrades the schema of both databases with the admin tools, before the server starts', () => {
+    const schema = service('temporal-schema');
+    assert.equal(schema.restart, 'no');
+    assert.equal(schema.dependsOn['temporal-db'], 'service_healthy');
+    assert.equal(service('temporal').dependsOn['temporal-schema'], 'service_completed_successfully');
+    assert.equal(schema.environment.SQL_PLUGIN, 'postgres12_pgx');
+    assert.equal(schema.environment.SQL_HOST, 'temporal-db');
+    const text = (schema.command ?? []).join(' ');
+    for (const store of ['temporal', 'visibility']) assert.match(text, new RegExp(`update-schema -d /etc/temporal/schema/postgresql/v12/${store}/versioned`));
+  });
+
+  it('has no default password: each one is required, and the databases get exactly what was given', () => {
+    for (const name of PASSWORDS) {
+      const env: Record<string, string> = { ...MINIMAL_ENV };
+      delete env[name];
+      assert.throws(() => loadComposeFile(composePath, env), (err: unknown) => err instanceof ComposeInterpolationError && err.message.includes(`\`${name}\` is missing`), name);
+    }
+    assert.equal(service('temporal-db').environment.POSTGRES_PASSWORD, MINIMAL_ENV.TEMPORAL_DB_PASSWORD);
+    assert.equal(service('audit-db').environment.POSTGRES_PASSWORD, MINIMAL_ENV.AUDIT_DB_PASSWORD);
+    assert.equal(service('production-db').environment.POSTGRES_PASSWORD, MINIMAL_ENV.PRODUCTION_DB_PASSWORD);
+    assert.match(service('gatehouse-worker').environment.DATABASE_URL ?? '', /^postgres:\/\/gatehouse_runtime:pw-runtime@audit-db:5432\//);
+    assert.match(service('gatehouse-worker').environment.GATEHOUSE_PRODUCTION_DATABASE_URL ?? '', /^postgres:\/\/production:pw-production@production-db:5432\//);
+  });
+
+  it('mounts the Gatehouse configuration file (the MCP upstreams) into the worker, and requires it', () => {
+    const worker = service('gatehouse-worker');
+    assert.equal(worker.environment.GATEHOUSE_CONFIG, '/etc/gatehouse/gatehouse.yaml');
+    assert.ok(worker.volumes.includes('./gatehouse.yaml:/etc/gatehouse/gatehouse.yaml:ro'));
+    const env: Record<string, string> = { ...MINIMAL_ENV };
+    delete env.GATEHOUSE_CONFIG_FILE;
+    assert.throws(() => loadComposeFile(composePath, env), (err: unknown) => err instanceof ComposeInterpolationError && /`GATEHOUSE_CONFIG_FILE` is missing: .*examples\/gatehouse\.yaml/.test(err.message));
+    assert.ok(existsSync(join(root, 'examples', 'gatehouse.yaml')));
   });
 
   it('pins every image to a version (no `latest`, no missing tag)', () => {
@@ -129,12 +184,13 @@ describe('docker-compose.yml', () => {
     assert.equal(env.TEMPORAL_NAMESPACE, 'gatehouse.a1b2c');
   });
 
-  it('parses with only the keyset file set (optional Slack variables do not abort `docker compose up`)', () => {
+  it('parses with only the required files and passwords set (optional Slack variables do not abort `docker compose up`)', () => {
     assert.doesNotThrow(() => loadComposeFile(composePath, MINIMAL_ENV));
   });
 
   it('refuses to start without a keyset file, naming GATEHOUSE_KEYS_FILE', () => {
-    assert.throws(() => loadComposeFile(composePath, {}), (err: unknown) => err instanceof ComposeInterpolationError && /`GATEHOUSE_KEYS_FILE` is missing/.test(err.message));
+    const { GATEHOUSE_KEYS_FILE: _, ...withoutKeys } = MINIMAL_ENV;
+    assert.throws(() => loadComposeFile(composePath, withoutKeys), (err: unknown) => err instanceof ComposeInterpolationError && /`GATEHOUSE_KEYS_FILE` is missing/.test(err.message));
     assert.equal(compose.secrets['gatehouse-keyset']?.file, './keys/keyset.json');
   });
 
@@ -188,13 +244,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the Temporal frontend, the Web UI and PostgreSQL ports', () => {
-    assert.ok(service('temporal').ports.some((p) => p.endsWith(':7233')));
-    assert.ok(service('temporal-ui').ports.some((p) => p.startsWith('8233:')));
-    assert.ok(containerPorts(service('audit-db')).includes('5432'));
+  it('publishes no database port; the Temporal frontend and the Web UI only on loopback', () => {
+    for (const [name, x] of Object.entries(services)) if (/^postgres:/.test(x.image ?? '')) assert.deepEqual(x.ports, [], `database \`${name}\` publishes a port`);
+    assert.deepEqual(service('temporal').ports, ['127.0.0.1:7233:7233']);
+    assert.deepEqual(service('temporal-ui').ports, ['127.0.0.1:8233:8080']);
   });
 
-  it('registers every search attribute a session carries', () => {
+  it('creates the namespace and registers every search attribute a session carries', () => {
+    assert.match((service('temporal-setup').command ?? []).join(' '), /temporal operator namespace create --namespace "\$TEMPORAL_NAMESPACE"/);
     const setup = Object.values(services).find((s) => (s.command ?? []).join(' ').includes('search-attribute create'));
     assert.ok(setup, 'no service registers the search attributes');
     const text = (setup.command ?? []).join(' ');

@@ -1,6 +1,7 @@
 /**
  * The whole Gatehouse stack in one process tree — what `gatehouse start` (and `npm start`) runs:
- * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken),
+ * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken) — or,
+ * with `temporal: 'server'`, the full Temporal server on the embedded PostgreSQL (stack-temporal.ts) —
  * an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
  * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
  * credentials, the approvals app, and the gateway (HTTP API and MCP on 127.0.0.1, `GATEHOUSE_GATEWAY_PORT`
@@ -33,16 +34,13 @@ import { migrate } from '../../audit/migrate';
 import { openRuntimePool } from '../../audit/roles';
 import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFile, stackFilePath, temporalSecurity, type GatehouseConfig, type StackFile } from '../../client/config';
 import type { PolicyDocument } from '../../policies';
-import type { Keyset } from '../../policies/trust';
-import { loadKeysetFile } from '../../client/trust/keyset-file';
 import { createGatehouseWorker } from '../create-worker';
 import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
-import { DEV_APPROVALS_SERVICE, ensureDevelopmentKeys } from './dev-keys';
-import { findKeyFile, readKeyFile, type SigningKey } from '../../client/trust/key-files';
-import { preferredPort } from './ports';
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
-import { findTemporalCli } from './temporal-binary';
-import { startTemporalDevServer } from './temporal-server';
+import { approvalsServiceKey, stackKeys } from './stack-keys';
+import { startStackTemporal, type TemporalKind } from './stack-temporal';
+
+export { StackKeysError, stackKeys } from './stack-keys';
 
 /** Database names of the embedded PostgreSQL. */
 export const AUDIT_DATABASE = 'gatehouse';
@@ -62,6 +60,8 @@ export interface StackOptions {
   readonly configFile?: string;
   /** Preferred Web UI port (another free port when taken). @default 8233 */
   readonly uiPort?: number;
+  /** The embedded Temporal: the CLI's dev server, or the full server on the embedded PostgreSQL. @default 'dev' */
+  readonly temporal?: TemporalKind;
   /** Preferred frontend port (another free port when taken). @default 7233 */
   readonly temporalPort?: number;
   /** Start the worker (off only for tests of the servers alone). @default true */
@@ -147,62 +147,74 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const trust = stackKeys(env, join(base, 'keys'), approversOf([policy, ...Object.values(named)]), log);
     const fromEnv = loadConfig({ ...env, GATEHOUSE_STACK_FILE: join(base, 'no-stack-file') });
 
-    // 1. Temporal: the embedded dev server, or the deployment TEMPORAL_ADDRESS names.
-    let temporal: StackFile['temporal'];
-    if (env.TEMPORAL_ADDRESS) {
-      temporal = { address: fromEnv.temporalAddress, namespace: fromEnv.namespace, embedded: false };
-      log(`gatehouse: using temporal at ${temporal.address} (TEMPORAL_ADDRESS)`);
-    } else {
-      const cliPath = await findTemporalCli({ env, log });
-      checkAbort();
-      log('gatehouse: starting the temporal dev server');
-      const server = await startTemporalDevServer({
-        cliPath,
-        dbFilename: join(base, 'temporal.sqlite'),
-        port: await preferredPort(options.temporalPort ?? 7233),
-        uiPort: await preferredPort(options.uiPort ?? 8233),
-        namespace: fromEnv.namespace,
-      });
-      stoppers.push({ name: 'temporal', stop: () => server.stop() });
-      temporal = { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, embedded: true };
-      parts.push({ name: 'temporal', where: `${server.address} (pid ${server.pid}, state ${join(base, 'temporal.sqlite')})` });
-      if (server.uiUrl) parts.push({ name: 'temporal web ui', where: server.uiUrl });
-      checkAbort();
-    }
-
-    // 2. PostgreSQL: the embedded server with both databases, or the deployment DATABASE_URL names.
-    let databaseUrl: string;
-    let productionDatabaseUrl: string;
+    // Temporal and PostgreSQL: the dev server starts first (it is ready sooner); the full server
+    // keeps its state in the embedded PostgreSQL, so with `temporal: 'server'` PostgreSQL comes first.
+    let databaseUrl = '';
+    let productionDatabaseUrl = '';
     let postgresInfo: StackFile['postgres'];
     let embeddedProduction = false;
-    if (fromEnv.databaseUrl) {
-      databaseUrl = fromEnv.databaseUrl;
-      productionDatabaseUrl = fromEnv.productionDatabaseUrl ?? siblingDatabase(databaseUrl, PRODUCTION_DATABASE);
-      log('gatehouse: using postgres from DATABASE_URL');
-      if (!fromEnv.productionDatabaseUrl) await createDatabaseIfMissing(databaseUrl, PRODUCTION_DATABASE);
-      parts.push({ name: 'postgres', where: `${redactUrl(databaseUrl)} (DATABASE_URL)` });
-    } else {
-      log('gatehouse: starting postgres');
-      // The default folder may sit where the server's own user cannot go (a clone under /root).
-      const pgDir = env.GATEHOUSE_DATA_DIR ? join(base, 'postgres') : await reachableDataDir(join(base, 'postgres'));
-      const server = await startEmbeddedPostgres({ dataDir: pgDir });
-      stoppers.push({ name: 'postgres', stop: () => server.stop() });
-      checkAbort();
-      await server.createDatabase(AUDIT_DATABASE);
-      databaseUrl = server.urlFor(AUDIT_DATABASE);
-      if (fromEnv.productionDatabaseUrl) {
-        productionDatabaseUrl = fromEnv.productionDatabaseUrl;
+    let temporal: StackFile['temporal'] | undefined;
+    // 1. PostgreSQL: the embedded server with both databases, or the deployment DATABASE_URL names.
+    const startPostgres = async () => {
+      if (fromEnv.databaseUrl) {
+        databaseUrl = fromEnv.databaseUrl;
+        productionDatabaseUrl = fromEnv.productionDatabaseUrl ?? siblingDatabase(databaseUrl, PRODUCTION_DATABASE);
+        log('gatehouse: using postgres from DATABASE_URL');
+        if (!fromEnv.productionDatabaseUrl) await createDatabaseIfMissing(databaseUrl, PRODUCTION_DATABASE);
+        parts.push({ name: 'postgres', where: `${redactUrl(databaseUrl)} (DATABASE_URL)` });
       } else {
-        await server.createDatabase(PRODUCTION_DATABASE);
-        productionDatabaseUrl = server.urlFor(PRODUCTION_DATABASE);
-        embeddedProduction = true;
+        log('gatehouse: starting postgres');
+        // The default folder may sit where the server's own user cannot go (a clone under /root).
+        const pgDir = env.GATEHOUSE_DATA_DIR ? join(base, 'postgres') : await reachableDataDir(join(base, 'postgres'));
+        const server = await startEmbeddedPostgres({ dataDir: pgDir });
+        stoppers.push({ name: 'postgres', stop: () => server.stop() });
+        checkAbort();
+        await server.createDatabase(AUDIT_DATABASE);
+        databaseUrl = server.urlFor(AUDIT_DATABASE);
+        if (fromEnv.productionDatabaseUrl) {
+          productionDatabaseUrl = fromEnv.productionDatabaseUrl;
+        } else {
+          await server.createDatabase(PRODUCTION_DATABASE);
+          productionDatabaseUrl = server.urlFor(PRODUCTION_DATABASE);
+          embeddedProduction = true;
+        }
+        postgresInfo = { port: server.port, dataDir: pgDir };
+        parts.push({ name: 'postgres', where: `127.0.0.1:${server.port} (pid ${server.pid}, data ${pgDir})` });
+        parts.push({ name: 'audit database', where: redactUrl(databaseUrl) });
+        parts.push({ name: 'sample production database', where: redactUrl(productionDatabaseUrl) });
       }
-      postgresInfo = { port: server.port, dataDir: pgDir };
-      parts.push({ name: 'postgres', where: `127.0.0.1:${server.port} (pid ${server.pid}, data ${pgDir})` });
-      parts.push({ name: 'audit database', where: redactUrl(databaseUrl) });
-      parts.push({ name: 'sample production database', where: redactUrl(productionDatabaseUrl) });
+      checkAbort();
+    };
+    // 2. Temporal: the deployment TEMPORAL_ADDRESS names, or the embedded dev server or full server.
+    const startTemporal = async () => {
+      if (env.TEMPORAL_ADDRESS) {
+        temporal = { address: fromEnv.temporalAddress, namespace: fromEnv.namespace, embedded: false };
+        log(`gatehouse: using temporal at ${temporal.address} (TEMPORAL_ADDRESS)`);
+      } else {
+        const started = await startStackTemporal({
+          kind: options.temporal ?? 'dev',
+          env,
+          dataDir: base,
+          namespace: fromEnv.namespace,
+          ...(postgresInfo ? { postgresPort: postgresInfo.port } : {}),
+          ...(options.temporalPort !== undefined ? { temporalPort: options.temporalPort } : {}),
+          ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+          log,
+        });
+        stoppers.push({ name: 'temporal', stop: () => started.stop() });
+        temporal = started.temporal;
+        parts.push(...started.parts);
+      }
+      checkAbort();
+    };
+    if (options.temporal === 'server') {
+      await startPostgres();
+      await startTemporal();
+    } else {
+      await startTemporal();
+      await startPostgres();
     }
-    checkAbort();
+    if (!temporal) throw new StackAbortedError();
 
     // 3. Pools, migrations, the sample data (only into the embedded "production" — never a real one).
     const auditPool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
@@ -342,43 +354,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await stop();
     throw options.signal?.aborted && !(err instanceof StackAbortedError) ? new StackAbortedError() : err;
   }
-}
-
-/** The approvals service's key: `GATEHOUSE_SLACK_SIGNING_KEY`, else the development one. */
-function approvalsServiceKey(env: NodeJS.ProcessEnv, keys: NonNullable<StackFile['keys']>): SigningKey {
-  if (env.GATEHOUSE_SLACK_SIGNING_KEY) return readKeyFile(env.GATEHOUSE_SLACK_SIGNING_KEY);
-  if (!keys.keyDir) throw new StackKeysError('the slack approvals app needs its signing key: set `GATEHOUSE_SLACK_SIGNING_KEY` to a key file of role `approvals-service`');
-  return findKeyFile(DEV_APPROVALS_SERVICE, 'approvals-service', [keys.keyDir]);
-}
-
-/** Thrown when a production stack (`GATEHOUSE_ENV=production`) has no keyset of its own. */
-export class StackKeysError extends Error {
-  readonly type = 'StackKeysError';
-  constructor(message: string) {
-    super(message);
-    this.name = 'StackKeysError';
-  }
-}
-
-/**
- * The keyset the stack trusts: `GATEHOUSE_KEYS` when set (a development keyset is refused with
- * `GATEHOUSE_ENV=production`), otherwise the development keys under `keyDir`, made once.
- */
-export function stackKeys(env: NodeJS.ProcessEnv, keyDir: string, approvers: readonly string[], log: (line: string) => void): { keyset: Keyset; keys: NonNullable<StackFile['keys']> } {
-  const production = env.GATEHOUSE_ENV === 'production';
-  if (env.GATEHOUSE_KEYS) {
-    const keyset = loadKeysetFile(env.GATEHOUSE_KEYS, { production });
-    log(`gatehouse: keyset ${env.GATEHOUSE_KEYS} (GATEHOUSE_KEYS): ${keyset.keys.length} keys`);
-    return { keyset, keys: { keysetFile: env.GATEHOUSE_KEYS } };
-  }
-  if (production) throw new StackKeysError('`GATEHOUSE_ENV=production` needs a keyset of real keys: set `GATEHOUSE_KEYS` (development keys are refused in production)');
-  const dev = ensureDevelopmentKeys(keyDir, approvers);
-  if (dev.created.length > 0) {
-    log(`gatehouse: development keys made in ${keyDir} for ${dev.created.join(', ')} (keyset ${dev.keysetFile}; a production deployment refuses them)`);
-  } else {
-    log(`gatehouse: using the development keys in ${keyDir}`);
-  }
-  return { keyset: dev.keyset, keys: { keysetFile: dev.keysetFile, developmentOperatorKey: dev.operatorKeyFile, keyDir } };
 }
 
 function siblingDatabase(url: string, database: string): string {

@@ -1,0 +1,82 @@
+/**
+ * The Temporal part of `gatehouse start`: the deployment `TEMPORAL_ADDRESS` names, or an embedded
+ * server — the CLI's dev server on `.data/temporal.sqlite` (the default, with its Web UI), or with
+ * `--temporal server` the full Temporal server on the stack's embedded PostgreSQL (databases
+ * `temporal` and `temporal_visibility`, configuration under `.data/temporal-server/`). Both keep
+ * every session across a stop and a restart.
+ */
+import { join } from 'node:path';
+import type { StackFile } from '../../client/config';
+import { EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from './postgres';
+import { isPortFree, LOCALHOST, preferredPort } from './ports';
+import { findTemporalCli } from './temporal-binary';
+import { freeServerPort, startTemporalFullServer } from './temporal-full-server';
+import { findTemporalServer } from './temporal-server-binary';
+import { startTemporalDevServer } from './temporal-server';
+
+/** Which embedded Temporal `gatehouse start` runs. */
+export type TemporalKind = 'dev' | 'server';
+export const TEMPORAL_KINDS: readonly TemporalKind[] = ['dev', 'server'];
+
+/** Thrown when `--temporal server` cannot run in this configuration. */
+export class StackTemporalError extends Error {
+  readonly type = 'StackTemporalError';
+}
+
+export interface StackTemporalOptions {
+  readonly kind: TemporalKind;
+  readonly env: NodeJS.ProcessEnv;
+  readonly dataDir: string;
+  readonly namespace: string;
+  /** The embedded PostgreSQL's port: required for the full server, which keeps its state there. */
+  readonly postgresPort?: number;
+  readonly temporalPort?: number;
+  readonly uiPort?: number;
+  readonly log: (line: string) => void;
+}
+
+export interface StackTemporal {
+  readonly temporal: StackFile['temporal'];
+  readonly parts: readonly { name: string; where: string }[];
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded Temporal of the kind asked for. */
+export async function startStackTemporal(o: StackTemporalOptions): Promise<StackTemporal> {
+  if (o.kind === 'server') return startFullServer(o);
+  const cliPath = await findTemporalCli({ env: o.env, log: o.log });
+  o.log('gatehouse: starting the temporal dev server');
+  const dbFilename = join(o.dataDir, 'temporal.sqlite');
+  const server = await startTemporalDevServer({
+    cliPath,
+    dbFilename,
+    port: await preferredPort(o.temporalPort ?? 7233),
+    uiPort: await preferredPort(o.uiPort ?? 8233),
+    namespace: o.namespace,
+  });
+  const parts = [{ name: 'temporal', where: `${server.address} (dev server, pid ${server.pid}, state ${dbFilename})` }];
+  if (server.uiUrl) parts.push({ name: 'temporal web ui', where: server.uiUrl });
+  return { temporal: { address: server.address, namespace: server.namespace, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}), embedded: true }, parts, stop: () => server.stop() };
+}
+
+async function startFullServer(o: StackTemporalOptions): Promise<StackTemporal> {
+  if (o.postgresPort === undefined) {
+    throw new StackTemporalError('`--temporal server` keeps its state in the embedded postgres: unset `DATABASE_URL`, or run your own temporal server and set `TEMPORAL_ADDRESS`');
+  }
+  const binaries = await findTemporalServer({ env: o.env, log: o.log });
+  o.log('gatehouse: setting up the temporal schema and starting the temporal server');
+  const server = await startTemporalFullServer({
+    binaries,
+    postgres: { host: LOCALHOST, port: o.postgresPort, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD },
+    stateDir: join(o.dataDir, 'temporal-server'),
+    ports: { frontend: (await isPortFree(o.temporalPort ?? 7233)) ? (o.temporalPort ?? 7233) : await freeServerPort() },
+    namespace: o.namespace,
+  });
+  const parts = [
+    { name: 'temporal', where: `${server.address} (server, postgresql)` },
+    { name: 'temporal state', where: `databases temporal (schema ${server.schema.temporal}), temporal_visibility (schema ${server.schema.temporal_visibility}); pid ${server.pid}, config ${server.configFile}` },
+    // The Web UI is a separate product the dev server bundles; none is built offline.
+    { name: 'temporal web ui', where: `none with the full server: use the temporal cli, e.g. \`temporal workflow list --address ${server.address} --namespace ${server.namespace}\`` },
+  ];
+  return { temporal: { address: server.address, namespace: server.namespace, embedded: true }, parts, stop: () => server.stop() };
+}
