@@ -11,12 +11,14 @@ import type { ToolCatalog } from '../activities/tools/catalog';
 import type { RevocationStore } from '../audit/credentials';
 import type { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
+import { activeTelemetry } from '../telemetry/active';
 import { Gatekeeper, registerAuth } from './auth';
 import { checkOpenSessions, DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
 import { openApiDocument } from './openapi';
 import { Problem, sendProblem } from './problems';
 import { fastifyPath, ROUTES } from './routes';
 import { GatewaySessions } from './sessions';
+import { traceRequests } from './tracing';
 import { registerMcp, type UpstreamToolSource } from './mcp';
 
 export interface GatewayDeps {
@@ -71,6 +73,9 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   const sessions = new GatewaySessions(deps.client);
   const rate = new RateLimiter(limits.requestsPerSecond, limits.burst);
   app.decorate('gateway', { deps, sessions, limits });
+  // First hook of all: authentication and rate limiting are inside the request span.
+  const telemetry = activeTelemetry();
+  if (telemetry) traceRequests(app, telemetry.tracer('gatehouse/gateway'));
 
   registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations), (path) => path === OPENAPI_PATH);
   // After authentication: the rate is per agent.

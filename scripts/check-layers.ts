@@ -29,6 +29,7 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
   activities: 1,
   policies: 0,
   audit: 0,
+  telemetry: 0,
 };
 
 export interface ImportRef {

@@ -69,6 +69,7 @@ import { SESSION_CLOSED } from './validate';
 import { checkStart } from './start-gate';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 import type { agentSession } from './session';
+import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
 
 const LAST_ACTIONS = 20;
 const INTENT_ACTIONS = 50;
@@ -385,7 +386,7 @@ export class SessionRuntime {
   propose(p: SessionProposal): Promise<ProposeResult> {
     return this.queue.run(async () => {
       await condition(() => this.halted || (!this.#paused && !this.#pausedTools.has(p.tool)));
-      return this.#handleProposal(p);
+      return traceProposal(this.sessionId, p.tool, () => this.#handleProposal(p));
     });
   }
 
@@ -445,6 +446,7 @@ export class SessionRuntime {
     }
 
     if (decision.verdict === 'deny') return { value: await this.#deny(proposalSeq, proposal, prep.redactedArgs, decision) };
+    traceDecision(decision);
 
     if (decision.verdict === 'allow') {
       const before = [this.#event('proposed', this.#proposalFields(proposalSeq, proposal, prep.redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })];
@@ -457,7 +459,7 @@ export class SessionRuntime {
     const stateSeen = this.state;
     const digest = callDigest(proposal.tool, proposal.args, this.policy.hash, stateSeen);
     await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, prep.redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-    const outcome = await this.#awaitApproval(proposalSeq, proposal, prep.redactedArgs, prep.blastRadius, decision, req, digest);
+    const outcome = await traceApprovalWait(() => this.#awaitApproval(proposalSeq, proposal, prep.redactedArgs, prep.blastRadius, decision, req, digest));
     if (outcome.status !== 'approved') {
       const status: ProposeStatus = outcome.status === 'expired' ? 'expired' : 'denied';
       const final: Decision = { ...decision, verdict: 'deny', reasons: [...decision.reasons, ...outcome.reasons] };
@@ -592,6 +594,7 @@ export class SessionRuntime {
   }
 
   async #deny(proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>, decision: Decision): Promise<ProposeResult> {
+    traceDecision(decision);
     await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, redactedArgs)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
     this.#apply(proposal, 'denied');
     this.#note(proposalSeq, proposal.tool, 'denied', 'deny');
@@ -862,7 +865,7 @@ export class SessionRuntime {
       };
       const digest = callDigest(proposal.tool, proposal.args, this.policy.hash, this.state);
       await this.#record([this.#event('proposed', this.#proposalFields(proposalSeq, proposal, proposal.args)), this.#event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-      const outcome = await this.#awaitApproval(proposalSeq, proposal, proposal.args, undefined, decision, requirement, digest);
+      const outcome = await traceApprovalWait(() => this.#awaitApproval(proposalSeq, proposal, proposal.args, undefined, decision, requirement, digest));
       approvalId = outcome.approvalId;
       if (outcome.status !== 'approved') return denied([...decision.reasons, ...outcome.reasons], outcome.status === 'expired' ? 'expired' : 'denied', approvalId, score);
       if (this.halted) return denied([{ rule: 'session.halted', message: `session \`${this.sessionId}\` was halted` }], 'denied', approvalId, score);

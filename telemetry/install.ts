@@ -1,0 +1,79 @@
+/**
+ * Installs OpenTelemetry in this process: a Node tracer provider (AsyncLocalStorage context, W3C
+ * trace-context propagation) and a meter provider, registered globally, plus what the Temporal
+ * client and worker need from `@temporalio/interceptors-opentelemetry`. Loaded only when telemetry
+ * is on (`env.ts` imports it lazily); tests install it with in-memory exporters.
+ */
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { Resource } from '@opentelemetry/resources';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import { setActiveTelemetry, type Telemetry } from './active';
+import { DecisionMetricsProcessor, GatehouseMetrics } from './metrics';
+
+/**
+ * The workflow interceptor module of `@temporalio/interceptors-opentelemetry`: a workflow bundle
+ * built with it (`bundleWorkflowCode({ workflowInterceptorModules })`) traces; one built without does not.
+ */
+export const TRACING_WORKFLOW_MODULES: readonly string[] = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+
+export interface InstallTelemetryOptions {
+  /** `service.name` of every span and metric. */
+  readonly serviceName: string;
+  /** Where finished spans go (OTLP in production, in memory in tests). */
+  readonly spanExporter: SpanExporter;
+  /** Batch spans before exporting (production); otherwise each span is exported as it ends (tests). @default false */
+  readonly batch?: boolean;
+  /** Where metrics go (a periodic OTLP reader in production, an in-memory one in tests). */
+  readonly metricReader: MetricReader;
+}
+
+/** Installs tracing and metrics globally; throws `TelemetryError` when they are already installed. */
+export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
+  const resource = new Resource({ 'service.name': options.serviceName });
+  const meterProvider = new MeterProvider({ resource, readers: [options.metricReader] });
+  const exportSpans = options.batch ? new BatchSpanProcessor(options.spanExporter) : new SimpleSpanProcessor(options.spanExporter);
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [exportSpans, new DecisionMetricsProcessor(new GatehouseMetrics(meterProvider.getMeter('gatehouse')))],
+  });
+  // Workflow spans, rebuilt outside the sandbox, go through the same processors (export and metrics).
+  const workflowSpans = makeWorkflowExporter(tracerProvider.getActiveSpanProcessor(), resource);
+
+  const telemetry: Telemetry = {
+    serviceName: options.serviceName,
+    tracer: (name) => tracerProvider.getTracer(name),
+    workflowClientInterceptors: () => [new OpenTelemetryWorkflowClientInterceptor()],
+    workerOptions: () => ({
+      interceptors: {
+        workflowModules: [...TRACING_WORKFLOW_MODULES],
+        activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+      },
+      sinks: { exporter: workflowSpans },
+    }),
+    async flush() {
+      await tracerProvider.forceFlush();
+      await meterProvider.forceFlush();
+    },
+    async shutdown() {
+      setActiveTelemetry(undefined);
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+      metrics.disable();
+    },
+  };
+  setActiveTelemetry(telemetry);
+  tracerProvider.register();
+  metrics.setGlobalMeterProvider(meterProvider);
+  return telemetry;
+}
