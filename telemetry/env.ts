@@ -1,9 +1,10 @@
 /**
  * Telemetry from the environment: on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (and
  * `OTEL_SDK_DISABLED` is not `true`), exported over OTLP/HTTP; off otherwise, with nothing
- * loaded. The exporters read the standard variables themselves (`OTEL_EXPORTER_OTLP_HEADERS`,
- * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, timeouts…). Temporal's core runtime (the SDK's worker
- * metrics) gets its own OTLP exporter from `runtimeTelemetryOptions`.
+ * loaded. `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `_METRICS_ENDPOINT` override the per-signal
+ * URLs; the exporters read the other standard variables themselves (`OTEL_EXPORTER_OTLP_HEADERS`,
+ * timeouts…). Temporal's core runtime (the SDK's worker metrics) gets its own OTLP exporter from
+ * `runtimeTelemetryOptions`.
  */
 import type { TelemetryOptions } from '@temporalio/worker';
 import { activeTelemetry, type Telemetry } from './active';
@@ -29,7 +30,8 @@ function metricIntervalMs(env: NodeJS.ProcessEnv): number {
  * Idempotent: a second call returns what the first installed.
  */
 export async function startTelemetryFromEnv(role: string, env: NodeJS.ProcessEnv = process.env): Promise<Telemetry | undefined> {
-  if (!otlpEndpoint(env)) return undefined;
+  const endpoint = otlpEndpoint(env);
+  if (!endpoint) return undefined;
   const already = activeTelemetry();
   if (already) return already;
   const [{ installTelemetry }, { OTLPTraceExporter }, { OTLPMetricExporter }, { PeriodicExportingMetricReader }] = await Promise.all([
@@ -40,10 +42,13 @@ export async function startTelemetryFromEnv(role: string, env: NodeJS.ProcessEnv
   ]);
   return installTelemetry({
     serviceName: env.OTEL_SERVICE_NAME?.trim() || `gatehouse-${role}`,
-    // Both read OTEL_EXPORTER_OTLP_ENDPOINT and append /v1/traces and /v1/metrics.
-    spanExporter: new OTLPTraceExporter(),
+    // The signal-specific variables win, as the OpenTelemetry spec has it.
+    spanExporter: new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || `${endpoint}/v1/traces` }),
     batch: true,
-    metricReader: new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: metricIntervalMs(env) }),
+    metricReader: new PeriodicExportingMetricReader({
+      exporter: new OTLPMetricExporter({ url: env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() || `${endpoint}/v1/metrics` }),
+      exportIntervalMillis: metricIntervalMs(env),
+    }),
   });
 }
 

@@ -9,6 +9,7 @@ import { Resource } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -37,7 +38,7 @@ export interface InstallTelemetryOptions {
 
 /** Installs tracing and metrics globally; throws `TelemetryError` when they are already installed. */
 export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
-  const resource = new Resource({ 'service.name': options.serviceName });
+  const resource = new Resource({ [ATTR_SERVICE_NAME]: options.serviceName });
   const meterProvider = new MeterProvider({ resource, readers: [options.metricReader] });
   const exportSpans = options.batch ? new BatchSpanProcessor(options.spanExporter) : new SimpleSpanProcessor(options.spanExporter);
   const tracerProvider = new NodeTracerProvider({
