@@ -14,7 +14,8 @@
  *
  * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
  * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
- * own settings, printed on the lines before. Last line: one JSON object, the ratios of issue #14:
+ * own settings, and the latency part with tracing on (OTLP/HTTP to a local collector, `bench/fixtures/tracing.ts`),
+ * printed on the lines before. Last line: one JSON object, the ratios of issue #14:
  * gated p50 / plain local activity p50 and gated / plain-local throughput.
  */
 import { BENCH_POLICY } from './fixtures/policy';
@@ -33,6 +34,8 @@ import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase } from '../test/support/servers';
 import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
+import { withTracing } from './fixtures/tracing';
+import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
 
 const TOOL = 'volumes.list';
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -219,7 +222,9 @@ async function setupDatabases() {
   const catalog = createSampleCatalog({ productionPool: production.pool });
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   const plainBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/plain-workflow'), logger: new DefaultLogger('WARN') });
-  return { audit, production, catalog, bundle, plainBundle };
+  // The same workflows with the tracing interceptor module, for the run with tracing on.
+  const tracedBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: new DefaultLogger('WARN') });
+  return { audit, production, catalog, bundle, plainBundle, tracedBundle };
 }
 
 async function main(): Promise<void> {
@@ -230,8 +235,11 @@ async function main(): Promise<void> {
   try {
     const memory = await startTemporalDevServer({ cliPath, uiPort: false });
     let inMemory: Figures;
+    let traced: Awaited<ReturnType<typeof withTracing<Figures>>>;
     try {
       inMemory = await run(memory.address, memory.pid, true, deps);
+      // Tracing on (OTLP/HTTP to a local collector), latency only, on the same server: the cost of tracing.
+      traced = await withTracing(() => run(memory.address, memory.pid, false, { ...deps, bundle: deps.tracedBundle }));
     } finally {
       await memory.stop();
     }
@@ -254,6 +262,7 @@ async function main(): Promise<void> {
     process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
     process.stdout.write(`in-memory server, dev server's default settings (latency only): ${JSON.stringify(stockFigures)}\n`);
     process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
+    process.stdout.write(`in-memory server, tracing on (OTLP/HTTP to a local collector; ${JSON.stringify(traced.collected)}): ${JSON.stringify(traced.value)}\n`);
     process.stdout.write(`in-memory server (the figures below): ${JSON.stringify(inMemory)}\n`);
     process.stdout.write(
       `${JSON.stringify({
@@ -265,6 +274,8 @@ async function main(): Promise<void> {
         throughput_ratio: ratio(inMemory.proposals_per_s, inMemory.plain_local_calls_per_s),
         noop_updates_per_s: inMemory.noop_updates_per_s,
         sessions: SESSIONS,
+        traced_gated_p50_ms: traced.value.gated_p50_ms,
+        tracing_p50_ratio: ratio(traced.value.gated_p50_ms, inMemory.gated_p50_ms),
       })}\n`,
     );
   } finally {

@@ -5,7 +5,7 @@
  * - `workflows/` value-imports `activities/`, `audit/`, `approvals/` or `pg`
  *   (workflow code may only `import type` them and proxy activities);
  * - an arrow of the layering is reversed: `cli`, `worker`, `approvals` → `client`, `workflows`,
- *   `activities` → `policies`, `audit`; a lower layer never value-imports a higher one.
+ *   `activities` → `policies`, `audit`, `telemetry`; a lower layer never value-imports a higher one.
  *
  * Type-only imports are exempt from the arrow rule (they are erased, and shared shapes such as
  * `approvals/types.ts` are contracts every layer reads), not from the `policies/` rule.

@@ -3,7 +3,7 @@
  * in-memory metric reader, a workflow bundle built with the tracing interceptor module, a real
  * worker and the real gateway on 127.0.0.1, and helpers to walk the finished spans.
  */
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { AggregationTemporality, MetricReader, type DataPoint, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { RevocationCache } from '../../audit/revocation-cache';
@@ -33,6 +33,8 @@ export interface TracedStack {
   readonly spans: InMemorySpanExporter;
   readonly metrics: TestMetricReader;
   readonly telemetry: Telemetry;
+  /** The session workflows bundled with the tracing interceptor module. */
+  readonly workflowBundle: WorkflowBundleWithSourceMap;
   call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function startTracedStack(area: string): Promise<TracedStack> {
     spans,
     metrics,
     telemetry,
+    workflowBundle,
     async call(method, path, token, body) {
       const res = await fetch(`${gateway.url}${path}`, {
         method,

@@ -7,7 +7,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { replayFile, replayWorkflow } from '../../worker/replay';
+import { sessionBundle } from '../workflows/harness';
 import { ATTR, METRIC, SPAN } from '../../telemetry/names';
 import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
@@ -158,5 +161,20 @@ describe('traces of a session through the gateway', () => {
     assert.ok(denied.min >= 0);
     const resource = after.resource.attributes['service.name'];
     assert.equal(resource, 'gatehouse-test');
+  });
+
+  it('a traced history replays with tracing off, and histories recorded without tracing replay with it on', async () => {
+    const token = await trust.credential('replayed-bot', 'eng-007');
+    const sessionId = await startSession(token, 'set a log level on the api service');
+    await propose(token, sessionId, 'volumes.list', {});
+    assert.equal((await propose(token, sessionId, 'env.modifyProduction', { service: 'api', key: 'LOG_LEVEL', value: 'warn' }, 'approve')).status, 'executed');
+    assert.equal((await s.call('POST', `/v1/sessions/${sessionId}/end`, token, {})).status, 200);
+
+    const untraced = await replayWorkflow(s.h.gh.client, `session-${sessionId}`, { workflowBundle: await sessionBundle() });
+    assert.equal(untraced.ok, true, JSON.stringify(untraced));
+    const traced = { workflowBundle: s.workflowBundle, sinks: s.telemetry.workerOptions().sinks };
+    assert.equal((await replayWorkflow(s.h.gh.client, `session-${sessionId}`, traced)).ok, true);
+    const recorded = await replayFile(join(__dirname, '..', 'fixtures', 'histories', 'approval-approved.json'), traced);
+    assert.equal(recorded.ok, true, JSON.stringify(recorded));
   });
 });
