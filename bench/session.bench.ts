@@ -14,8 +14,9 @@
  *
  * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
  * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
- * own settings, and the latency part with tracing on (OTLP/HTTP to a local collector, `bench/fixtures/tracing.ts`),
- * printed on the lines before. Last line: one JSON object, the ratios of issue #14:
+ * own settings, and gated calls with tracing off and on in alternating blocks (OTLP/HTTP to a local
+ * collector, `bench/fixtures/tracing.ts`), printed on the lines before. `BENCH_SESSION_PART=tracing`
+ * runs only that part (its JSON on the last line). Last line: one JSON object, the ratios of issue #14:
  * gated p50 / plain local activity p50 and gated / plain-local throughput.
  */
 import { BENCH_POLICY } from './fixtures/policy';
@@ -34,7 +35,7 @@ import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase } from '../test/support/servers';
 import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
-import { withTracing } from './fixtures/tracing';
+import { measureTracingCost, type TracingCost } from './fixtures/tracing';
 import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
 
 const TOOL = 'volumes.list';
@@ -227,19 +228,35 @@ async function setupDatabases() {
   return { audit, production, catalog, bundle, plainBundle, tracedBundle };
 }
 
+function tracingCost(address: string, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<TracingCost> {
+  return measureTracingCost({ address, auditPool: deps.audit.pool, catalog: deps.catalog, policy: POLICY, bundle: deps.bundle, tracedBundle: deps.tracedBundle, tool: TOOL, calls: LATENCY_CALLS });
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cliPath = await findTemporalCli();
   const deps = await setupDatabases();
+  if (process.env.BENCH_SESSION_PART === 'tracing') {
+    // Only the cost of tracing (what README "Tracing and metrics" quotes), on the in-memory server.
+    const memory = await startTemporalDevServer({ cliPath, uiPort: false });
+    try {
+      process.stdout.write(`${JSON.stringify(await tracingCost(memory.address, deps))}\n`);
+    } finally {
+      await memory.stop();
+      await deps.audit.drop();
+      await deps.production.drop();
+    }
+    process.exit(0);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   try {
     const memory = await startTemporalDevServer({ cliPath, uiPort: false });
     let inMemory: Figures;
-    let traced: Awaited<ReturnType<typeof withTracing<Figures>>>;
+    let tracing: TracingCost;
     try {
       inMemory = await run(memory.address, memory.pid, true, deps);
-      // Tracing on (OTLP/HTTP to a local collector), latency only, on the same server: the cost of tracing.
-      traced = await withTracing(() => run(memory.address, memory.pid, false, { ...deps, bundle: deps.tracedBundle }));
+      // Tracing off and on, alternating blocks on the same server (bench/fixtures/tracing.ts).
+      tracing = await tracingCost(memory.address, deps);
     } finally {
       await memory.stop();
     }
@@ -262,7 +279,7 @@ async function main(): Promise<void> {
     process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
     process.stdout.write(`in-memory server, dev server's default settings (latency only): ${JSON.stringify(stockFigures)}\n`);
     process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
-    process.stdout.write(`in-memory server, tracing on (OTLP/HTTP to a local collector; ${JSON.stringify(traced.collected)}): ${JSON.stringify(traced.value)}\n`);
+    process.stdout.write(`in-memory server, gated calls with tracing off and on (OTLP/HTTP to a local collector), alternating blocks: ${JSON.stringify(tracing)}\n`);
     process.stdout.write(`in-memory server (the figures below): ${JSON.stringify(inMemory)}\n`);
     process.stdout.write(
       `${JSON.stringify({
@@ -274,8 +291,9 @@ async function main(): Promise<void> {
         throughput_ratio: ratio(inMemory.proposals_per_s, inMemory.plain_local_calls_per_s),
         noop_updates_per_s: inMemory.noop_updates_per_s,
         sessions: SESSIONS,
-        traced_gated_p50_ms: traced.value.gated_p50_ms,
-        tracing_p50_ratio: ratio(traced.value.gated_p50_ms, inMemory.gated_p50_ms),
+        tracing_off_p50_ms: tracing.off_p50_ms,
+        tracing_on_p50_ms: tracing.on_p50_ms,
+        tracing_p50_ratio: tracing.p50_ratio,
       })}\n`,
     );
   } finally {

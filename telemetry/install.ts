@@ -15,7 +15,10 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
+  type OpenTelemetryWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
+import type { InjectedSink } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import { setActiveTelemetry, type Telemetry } from './active';
 import { DecisionMetricsProcessor, GatehouseMetrics } from './metrics';
 
@@ -36,6 +39,24 @@ export interface InstallTelemetryOptions {
   readonly metricReader: MetricReader;
 }
 
+/**
+ * The interceptor package copies the whole workflow info onto every workflow span's attributes
+ * (search attributes, memo, history size…): keep what identifies the run. A traced call then
+ * exports about a quarter of the bytes (bench:session: 8.7 → 2.4 MB for 680 calls), without the memo.
+ */
+function identifyingOnly(sink: InjectedSink<OpenTelemetryWorkflowExporter>): InjectedSink<OpenTelemetryWorkflowExporter> {
+  return {
+    export: {
+      ...sink.export,
+      fn: (info, spans) => {
+        const { namespace, taskQueue, workflowId, runId, workflowType, attempt } = info;
+        // Only these reach `Object.assign(span.attributes, info)` in the package's sink.
+        sink.export.fn({ namespace, taskQueue, workflowId, runId, workflowType, attempt } as WorkflowInfo, spans);
+      },
+    },
+  };
+}
+
 /** Installs tracing and metrics globally; throws `TelemetryError` when they are already installed. */
 export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
   const resource = new Resource({ [ATTR_SERVICE_NAME]: options.serviceName });
@@ -46,7 +67,7 @@ export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
     spanProcessors: [exportSpans, new DecisionMetricsProcessor(new GatehouseMetrics(meterProvider.getMeter('gatehouse')))],
   });
   // Workflow spans, rebuilt outside the sandbox, go through the same processors (export and metrics).
-  const workflowSpans = makeWorkflowExporter(tracerProvider.getActiveSpanProcessor(), resource);
+  const workflowSpans = identifyingOnly(makeWorkflowExporter(tracerProvider.getActiveSpanProcessor(), resource));
 
   const telemetry: Telemetry = {
     serviceName: options.serviceName,

@@ -88,6 +88,9 @@ describe('traces of a session through the gateway', () => {
     const proposal = proposalOf('env.modifyProduction');
     assert.equal(proposal.attributes[ATTR.status], 'executed');
     assert.equal(proposal.attributes[ATTR.sequence], 2);
+    // Workflow spans name their run, and carry no more of the workflow info (no memo, no search attributes).
+    assert.equal(proposal.attributes.workflowId, `session-${sessionId}`);
+    assert.deepEqual(Object.keys(proposal.attributes).filter((k) => !k.startsWith('gatehouse.')).sort(), ['attempt', 'namespace', 'runId', 'taskQueue', 'workflowId', 'workflowType']);
     const handleUpdate = index.get(parentOf(proposal)!);
     assert.equal(handleUpdate?.name, 'HandleUpdate:propose');
     const startUpdate = index.get(parentOf(handleUpdate!)!);
