@@ -13,6 +13,7 @@
  * - `GATEHOUSE_CONFIG`: the Gatehouse configuration file whose `mcp.upstreams` lists the MCP
  *   servers whose tools join the catalog as `<server>.<tool>` (see README, "Gating MCP servers");
  * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: traces and metrics over OTLP (README, "Tracing and metrics"); unset: off.
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
  */
 import { isAbsolute, resolve } from 'node:path';
