@@ -10,6 +10,7 @@
  */
 import { checkSignedDecision, resolveVoter, type Keyset } from '../policies/trust';
 import { checkVote, tallyVotes, type CountedVote } from '../policies/trust/votes';
+import type { RuleId } from '../policies/rules';
 import type { ApprovalRequirement } from '../policies/types';
 import type { AuditEventInput } from './types';
 
@@ -17,8 +18,8 @@ import type { AuditEventInput } from './types';
 export interface VoteFinding {
   readonly sessionId: string;
   readonly seq: number;
-  /** A refusal rule of `policies/trust` (`envelope.*`, `decision.*`, `approval.*`) or a `vote.*` rule of this file. */
-  readonly rule: string;
+  /** A refusal rule of `policies/trust` (`envelope.*`, `decision.*`, `approval.*`) or a `vote.*` rule (`policies/rules.ts`). */
+  readonly rule: RuleId;
   readonly message: string;
 }
 
@@ -52,7 +53,7 @@ function text(value: unknown): string | undefined {
 /** The findings of one session's events (in seq order); empty when every vote holds. */
 export function checkVoteEvidence(sessionId: string, events: readonly AuditEventInput[], keyset: Keyset | undefined, facts: SessionFacts = {}): VoteFinding[] {
   const findings: VoteFinding[] = [];
-  const find = (seq: number, rule: string, message: string): void => {
+  const find = (seq: number, rule: RuleId, message: string): void => {
     findings.push({ sessionId, seq, rule, message });
   };
   const started = record(events.find((e) => e.kind === 'session-started')?.detail);

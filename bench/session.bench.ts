@@ -14,7 +14,9 @@
  *
  * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
  * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
- * own settings, printed on the lines before. Last line: one JSON object, the ratios of issue #14:
+ * own settings, and gated calls with tracing off and on in alternating blocks (OTLP/HTTP to a local
+ * collector, `bench/fixtures/tracing.ts`; `BENCH_SESSION_PART=tracing` runs only that part),
+ * printed on the lines before. Last line: one JSON object, the ratios of issue #14:
  * gated p50 / plain local activity p50 and gated / plain-local throughput. `BENCH_TEMPORAL=both`
  * runs the in-memory dev server and then the full Temporal server on PostgreSQL (issue #15), one
  * JSON line each (the full server's last); `BENCH_TEMPORAL=server` the full server alone.
@@ -38,6 +40,8 @@ import { startTemporalFullServer } from '../worker/devstack/temporal-full-server
 import { TEMPORAL_SERVER_VERSION } from '../worker/devstack/temporal-server-binary';
 import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
+import { measureTracingCost, type TracingCost } from './fixtures/tracing';
+import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
 
 const TOOL = 'volumes.list';
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -224,11 +228,17 @@ async function setupDatabases() {
   const catalog = createSampleCatalog({ productionPool: production.pool });
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   const plainBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/plain-workflow'), logger: new DefaultLogger('WARN') });
-  return { audit, production, catalog, bundle, plainBundle };
+  // The same workflows with the tracing interceptor module, for the run with tracing on.
+  const tracedBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: new DefaultLogger('WARN') });
+  return { audit, production, catalog, bundle, plainBundle, tracedBundle };
+}
+
+function tracingCost(address: string, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<TracingCost> {
+  return measureTracingCost({ address, auditPool: deps.audit.pool, catalog: deps.catalog, policy: POLICY, bundle: deps.bundle, tracedBundle: deps.tracedBundle, tool: TOOL, calls: LATENCY_CALLS });
 }
 
 /** The JSON line: the ratios of issue #14 for one server. */
-function summary(f: Figures, temporal: string): string {
+function summary(f: Figures, temporal: string, tracing?: TracingCost): string {
   const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
   return JSON.stringify({
     temporal,
@@ -240,6 +250,7 @@ function summary(f: Figures, temporal: string): string {
     throughput_ratio: ratio(f.proposals_per_s, f.plain_local_calls_per_s),
     noop_updates_per_s: f.noop_updates_per_s,
     sessions: SESSIONS,
+    ...(tracing ? { tracing_off_p50_ms: tracing.off_p50_ms, tracing_on_p50_ms: tracing.on_p50_ms, tracing_p50_ratio: tracing.p50_ratio } : {}),
   });
 }
 
@@ -267,6 +278,18 @@ async function main(): Promise<void> {
   if (!['dev', 'server', 'both'].includes(mode)) throw new Error(`BENCH_TEMPORAL must be dev, server or both, got \`${mode}\``);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const deps = await setupDatabases();
+  if (process.env.BENCH_SESSION_PART === 'tracing') {
+    // Only the cost of tracing (what README "Tracing and metrics" quotes), on the in-memory server.
+    const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
+    try {
+      process.stdout.write(`${JSON.stringify(await tracingCost(memory.address, deps))}\n`);
+    } finally {
+      await memory.stop();
+      await deps.audit.drop();
+      await deps.production.drop();
+    }
+    process.exit(0);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   try {
     const lines: string[] = [];
@@ -274,8 +297,11 @@ async function main(): Promise<void> {
       const cliPath = await findTemporalCli();
       const memory = await startTemporalDevServer({ cliPath, uiPort: false });
       let inMemory: Figures;
+      let tracing: TracingCost;
       try {
         inMemory = await run(memory.address, memory.pid, true, deps);
+        // Tracing off and on, alternating blocks on the same server (bench/fixtures/tracing.ts).
+        tracing = await tracingCost(memory.address, deps);
       } finally {
         await memory.stop();
       }
@@ -299,8 +325,9 @@ async function main(): Promise<void> {
         process.stdout.write(`in-memory server, dev server's default settings (latency only): ${JSON.stringify(stockFigures)}\n`);
         process.stdout.write(`file-backed (SQLite) server: ${JSON.stringify(fileBacked)}\n`);
       }
+      process.stdout.write(`in-memory server, gated calls with tracing off and on (OTLP/HTTP to a local collector), alternating blocks: ${JSON.stringify(tracing)}\n`);
       process.stdout.write(`in-memory dev server: ${JSON.stringify(inMemory)}\n`);
-      lines.push(summary(inMemory, 'dev'));
+      lines.push(summary(inMemory, 'dev', tracing));
     }
     if (mode !== 'dev') {
       const full = await fullServerFigures(dir, deps);

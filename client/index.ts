@@ -24,6 +24,7 @@ import {
   type BudgetOverride,
   type SessionStartInput,
 } from '../workflows/contract';
+import { activeTelemetry } from '../telemetry/active';
 import { loadConfig, temporalSecurity } from './config';
 import { ApprovalNotPendingError, InvalidApprovalIdError, MissingCredentialError, mapSessionError } from './errors';
 import { SessionHandle, waitUntilStarted } from './session';
@@ -100,7 +101,13 @@ export class Gatehouse {
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     });
-    const client = new Client({ connection, namespace: options.namespace ?? config!.namespace });
+    // With telemetry on, starts, updates and signals carry the caller's trace context to the workflow.
+    const telemetry = activeTelemetry();
+    const client = new Client({
+      connection,
+      namespace: options.namespace ?? config!.namespace,
+      ...(telemetry ? { interceptors: { workflow: telemetry.workflowClientInterceptors() } } : {}),
+    });
     // An explicit issuer (trusted code) wins over an ambient token; an explicit token over both.
     const token = options.token ?? (options.issuer ? undefined : process.env.GATEHOUSE_AGENT_TOKEN || undefined);
     const issuer = options.issuer ?? (token === undefined ? developmentIssuer() : undefined);

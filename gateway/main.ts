@@ -11,6 +11,7 @@ import { RevocationCache } from '../audit/revocation-cache';
 import { loadConfig, temporalSecurity } from '../client/config';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { publishedUpstreamTools } from './mcp';
+import { startTelemetryFromEnv } from '../telemetry/env';
 import { GatewayConfigError, startGateway } from './start';
 
 async function main(): Promise<void> {
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
   const revocations = await RevocationCache.open(pool, {
     onError: (err) => process.stderr.write(`gatehouse gateway: revocation listener lost (${err instanceof Error ? err.message : String(err)}); checking the table per request until it is back\n`),
   });
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: a span per request, carried into the session workflows.
+  const telemetry = await startTelemetryFromEnv('gateway');
   const gateway = await startGateway({
     temporal: { address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, ...security },
     keyset,
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await revocations.close();
     await Promise.all([pool.end(), productionPool.end()]);
+    await telemetry?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

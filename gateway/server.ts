@@ -11,6 +11,7 @@ import type { ToolCatalog } from '../activities/tools/catalog';
 import type { RevocationStore } from '../audit/credentials';
 import type { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
+import { activeTelemetry } from '../telemetry/active';
 import { Gatekeeper, registerAuth } from './auth';
 import { checkOpenSessions, DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
 import { openApiDocument } from './openapi';
@@ -71,6 +72,13 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   const sessions = new GatewaySessions(deps.client);
   const rate = new RateLimiter(limits.requestsPerSecond, limits.burst);
   app.decorate('gateway', { deps, sessions, limits });
+  // First hook of all: authentication and rate limiting are inside the request span.
+  const telemetry = activeTelemetry();
+  if (telemetry) {
+    // Loaded only when telemetry is on: with it off the gateway loads nothing of OpenTelemetry.
+    const { traceRequests } = require('./tracing') as typeof import('./tracing');
+    traceRequests(app, telemetry.tracer('gatehouse/gateway'));
+  }
 
   registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations), (path) => path === OPENAPI_PATH);
   // After authentication: the rate is per agent.

@@ -86,6 +86,16 @@ export const RULES = {
   'start.policy-document': { means: 'a start may not bring its own policy' },
   'start.session-reused': { means: 'the session id was used before' },
   'credential.revoked': { means: 'the agent credential is revoked' },
+  // The trail's own evidence of a vote (audit/vote-evidence.ts, `gatehouse audit verify`).
+  'vote.unsigned': { means: 'an approval in the trail carries no signed vote' },
+  'vote.unknown-approval': { means: 'a vote on an approval the session never requested' },
+  'vote.no-keyset': { means: 'the signed vote cannot be checked without the keyset' },
+  'vote.missing': { means: 'an approval-tier call ran without a valid signed approval over its digest' },
+  'vote.request-unbound': { means: 'the approval was requested without the session, run and digest a vote binds' },
+  'vote.approval-id': { means: 'the signed vote names another approval' },
+  'vote.digest': { means: 'the signed vote is over another call' },
+  'vote.verdict': { means: 'the signed verdict differs from the recorded one' },
+  'vote.approver': { means: 'the signed approver differs from the recorded one' },
 } as const satisfies Record<string, RuleEntry>;
 
 /** A rule id of the catalogue. */

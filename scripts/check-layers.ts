@@ -5,7 +5,7 @@
  * - `workflows/` value-imports `activities/`, `audit/`, the approval domain `approvals/` or `pg`
  *   (workflow code may only `import type` them and proxy activities);
  * - an arrow of the layering is reversed: `cli`, `worker`, `gateway`, `approvals/slack` (and
- *   `demo`, `examples`) → `client`, `workflows`, `activities` → `policies`, `audit`, `approvals`
+ *   `demo`, `examples`) → `client`, `workflows`, `activities` → `policies`, `audit`, `telemetry`, `approvals`
  *   (the approval domain: types, table, messages, ladder, vote check). A lower layer never
  *   imports a higher one; layers of one rank may import each other.
  *
@@ -33,6 +33,7 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
   policies: 0,
   audit: 0,
   approvals: 0,
+  telemetry: 0,
 };
 
 /** The module lower layers may import as types (the public message shapes). */

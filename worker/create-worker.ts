@@ -16,6 +16,7 @@ import type { ToolCatalog } from '../activities/tools/catalog';
 import { createSampleCatalog } from '../activities/tools/sample';
 import type { PolicyDocument } from '../policies';
 import type { Keyset } from '../policies/trust';
+import { activeTelemetry } from '../telemetry/active';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { assertNamespaceExists } from './namespace-check';
 
@@ -75,11 +76,26 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     ...(opts.log ? { log: opts.log } : {}),
   });
   await assertNamespaceExists(opts.connection, opts.namespace ?? 'default');
+  // With telemetry on: the workflow interceptor module (bundled here, or already in a prebuilt
+  // bundle), activity interceptors and the sink that carries workflow spans out of the sandbox.
+  const traced = activeTelemetry()?.workerOptions();
+  const extra = opts.workerOptions ?? {};
   return Worker.create({
     // Workflow tasks run on worker threads; the SDK's default of one leaves a second core idle
     // while sessions queue for it (bench:session: +15% proposals/s on 2 cores with two).
     workflowThreadPoolSize: Math.min(2, availableParallelism()),
-    ...opts.workerOptions,
+    ...extra,
+    ...(traced
+      ? {
+        interceptors: {
+          ...extra.interceptors,
+          activity: [...(extra.interceptors?.activity ?? []), ...(traced.interceptors.activity ?? [])],
+          // A prebuilt bundle must have been built with TRACING_WORKFLOW_MODULES (telemetry/install.ts).
+          ...(opts.workflowBundle ? {} : { workflowModules: [...(extra.interceptors?.workflowModules ?? []), ...(traced.interceptors.workflowModules ?? [])] }),
+        },
+        sinks: { ...extra.sinks, ...traced.sinks },
+      }
+      : {}),
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,

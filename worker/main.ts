@@ -13,10 +13,12 @@
  * - `GATEHOUSE_CONFIG`: the Gatehouse configuration file whose `mcp.upstreams` lists the MCP
  *   servers whose tools join the catalog as `<server>.<tool>` (see README, "Gating MCP servers");
  * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: traces and metrics over OTLP (README, "Tracing and metrics"); unset: off.
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../telemetry/env';
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
@@ -52,6 +54,10 @@ async function main(): Promise<void> {
   const catalog = process.env.GATEHOUSE_CATALOG ? await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool) : createSampleCatalog({ productionPool });
   const upstreams = await startWorkerUpstreams({ catalog, auditPool, log: (line) => process.stderr.write(`gatehouse worker: ${line}\n`) });
 
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: traces and Gatehouse metrics, and the SDK's worker metrics from core.
+  const telemetry = await startTelemetryFromEnv('worker');
+  const coreTelemetry = runtimeTelemetryOptions();
+  if (coreTelemetry) Runtime.install({ telemetryOptions: coreTelemetry });
   const connection = await NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
   const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
   const worker = await createGatehouseWorker({
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
   await upstreams?.close();
   await connection.close();
   await Promise.all([auditPool.end(), productionPool.end()]);
+  await telemetry?.shutdown();
 }
 
 main().catch((err: unknown) => {

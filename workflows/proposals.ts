@@ -11,13 +11,14 @@ import type { ApprovalDesk } from './approval-desk';
 import { nowMs } from './clock';
 import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
 import type { SessionCore } from './session-core';
+import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
 import { runAllowed } from './tool-run';
 
 /** `propose` update: queued, and held while the session or this tool is paused. */
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
   return core.queue.run(async () => {
     await condition(() => core.halted || (!core.paused && !core.pausedTools.has(p.tool)));
-    return { value: await handleProposal(core, desk, p) };
+    return traceProposal(core.sessionId, p.tool, async () => ({ value: await handleProposal(core, desk, p) }));
   });
 }
 
@@ -45,6 +46,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const { decision, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
 
   if (decision.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, decision);
+  traceDecision(decision);
   const proposed = core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, prep.redactedArgs));
   if (decision.verdict === 'allow') {
     const before = [proposed, core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })];
@@ -55,7 +57,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const requirement = decision.approval;
   const digest = callDigest(proposal.tool, proposal.args, core.policy.hash, core.state);
   await core.audit.record([proposed, core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-  const outcome = await desk.awaitApproval({ proposalSeq, proposal, redactedArgs: prep.redactedArgs, blastRadius: prep.blastRadius, decision, requirement, digest });
+  const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: prep.redactedArgs, blastRadius: prep.blastRadius, decision, requirement, digest }));
   if (outcome.status !== 'approved') {
     const status: ProposeStatus = outcome.status === 'expired' ? 'expired' : 'denied';
     const final: Decision = { ...decision, verdict: 'deny', reasons: [...decision.reasons, ...outcome.reasons] };
@@ -78,6 +80,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
 
 /** Records a refused proposal and feeds the denial to the policy state. */
 async function deny(core: SessionCore, proposalSeq: number, proposal: Proposal, redactedArgs: Readonly<Record<string, unknown>>, decision: Decision): Promise<ProposeResult> {
+  traceDecision(decision);
   await core.audit.record([core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, redactedArgs)), core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
   await settle(core, proposalSeq, proposal, 'denied');
   return { status: 'denied', decision, sequence: proposalSeq };

@@ -11,6 +11,7 @@ import type { ApprovalDesk } from './approval-desk';
 import { nowMs } from './clock';
 import { SESSION_WORKFLOW_TYPE, sessionWorkflowId, type SpawnChildInput, type SpawnChildResult } from './contract';
 import type { SessionCore } from './session-core';
+import { traceApprovalWait } from './telemetry';
 import type { agentSession } from './session';
 
 /** `spawnChild` update: queued like a proposal, held while the session is paused. */
@@ -42,7 +43,7 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
     const requirement = decision.approval;
     const digest = callDigest(proposal.tool, proposal.args, core.policy.hash, core.state);
     await core.audit.record([core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, proposal.args)), core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-    const outcome = await desk.awaitApproval({ proposalSeq, proposal, redactedArgs: proposal.args, blastRadius: undefined, decision, requirement, digest });
+    const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: proposal.args, blastRadius: undefined, decision, requirement, digest }));
     approvalId = outcome.approvalId;
     if (outcome.status !== 'approved') return denied([...decision.reasons, ...outcome.reasons], outcome.status === 'expired' ? 'expired' : 'denied', approvalId, score);
     const since = spawnAdmission(core.policy, session());

@@ -13,6 +13,7 @@
  */
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../../telemetry/env';
 import { startStack, StackAbortedError, type RunningStack } from '../../worker/devstack/stack';
 import { TEMPORAL_KINDS, type TemporalKind } from '../../worker/devstack/stack-temporal';
 import { demoPolicies } from '../../demo/policy';
@@ -59,7 +60,10 @@ async function runStart(opts: StartOptions): Promise<number> {
   const temporal = opts.temporal;
 
   // The SDK would shut workers down on SIGINT by itself; the stack does it, in order, instead.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: the stack's gateway, client and worker trace, and core exports the worker metrics.
+  const telemetry = await startTelemetryFromEnv('stack');
+  const coreTelemetry = runtimeTelemetryOptions();
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [], ...(coreTelemetry ? { telemetryOptions: coreTelemetry } : {}) });
 
   const abort = new AbortController();
   let stack: RunningStack | undefined;
@@ -110,6 +114,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   );
   await Promise.race([stopRequested, ...(workerFailed ? [workerFailed] : [])]);
   await stack.stop();
+  await telemetry?.shutdown();
   say('gatehouse: stopped');
   return code;
 }
