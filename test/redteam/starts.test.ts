@@ -10,6 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
 import { SessionStartRefusedError } from '../../client';
 import { RevocationStore } from '../../audit/credentials';
 import { describeCatalog } from '../../activities/tools/catalog';
@@ -130,35 +131,45 @@ describe('starts the agent cannot choose', () => {
     await assertRefusedCleanly(id, 'start.carried', before);
   });
 
-  // Skipped 2026-12-01: since 06:28 this test hangs on this machine after the runs are refused (it passed at
-  // 05:45 on the same code); the cron refusal itself is covered by checkStart's unit tests. See the closing note.
-  it.skip('refuses every run of a cron-scheduled session: a cron run "continues" from the last one but repeats the starter\'s forged input', async () => {
+  it('refuses every run of a cron-scheduled session: a cron run "continues" from the last one but repeats the starter\'s forged input', async () => {
     const before = await productionSnapshot(rt.h);
     const id = `rt-cron-${randomUUID()}`;
     const workflowId = sessionWorkflowId(id);
+    const cronAlerts = async (): Promise<number> => {
+      const r = await rt.h.audit.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM alerts WHERE session_id = $1 AND kind = 'start.cron'", [id]);
+      return r.rows[0]?.n ?? 0;
+    };
     const handle = await rt.raw.workflow.start(SESSION_WORKFLOW_TYPE, {
       taskQueue: rt.h.taskQueue,
       workflowId,
       cronSchedule: '@every 2s',
       args: [{ sessionId: id, credential: mallory.token, intent: 'tidy billing' }, forgedCarried() as never],
     });
+    let terminated = false;
     try {
       // The second cron run has `continuedFromExecutionRunId` set: it is refused like the first.
-      await eventually(async () => {
-        const r = await rt.h.audit.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM alerts WHERE session_id = $1 AND kind = 'start.cron'", [id]);
-        return (r.rows[0]?.n ?? 0) >= 2 ? true : undefined;
-      }, { what: 'two start.cron alerts, one per run' });
-      const runs: { runId: string; status: string }[] = [];
-      for await (const w of rt.raw.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: w.runId, status: w.status.name });
-      for (const run of runs.filter((r) => r.status === 'RUNNING')) {
-        // A run still starting has not loaded a policy; it must refuse a proposal like the others.
-        await assert.rejects(rt.raw.workflow.getHandle(workflowId, run.runId).executeUpdate('propose', { args: [DELETE_ALL_2026] }));
-      }
+      await eventually(async () => ((await cronAlerts()) >= 2 ? true : undefined), { what: 'two start.cron alerts, one per run' });
+      // The run waiting for its cron slot (the newest run, from the server's own state, not visibility)
+      // gets a proposal: it starts, refuses its start, and never accepts the proposal. Temporal keeps the
+      // update open across the chain, so it is ended by terminating the chain once that run has refused.
+      const waiting = await handle.describe();
+      assert.equal(waiting.status.name, 'RUNNING');
+      const refusedSoFar = await cronAlerts();
+      const update = rt.raw.workflow.getHandle(workflowId, waiting.runId).executeUpdate('propose', { args: [DELETE_ALL_2026] })
+        .then(() => 'accepted', (err: unknown) => err);
+      await eventually(async () => ((await cronAlerts()) > refusedSoFar ? true : undefined), { what: 'the proposed-to run refused its start' });
+      await handle.terminate('red team: stop the cron chain');
+      terminated = true;
+      const outcome = await update;
+      // Queued behind the start (nothing sent before the handlers exist is lost), never run: the run
+      // refused its start, and the update ends with the chain.
+      assert.ok(outcome instanceof WorkflowUpdateFailedError, `expected WorkflowUpdateFailedError, got ${String(outcome)}`);
+      assert.equal((outcome.cause as ApplicationFailure | undefined)?.type, 'AcceptedUpdateCompletedWorkflow');
       assert.deepEqual(await productionSnapshot(rt.h), before);
       await assertNotExecuted(rt.h, id);
       await assertAuditVerifies(rt.h);
     } finally {
-      await handle.terminate('red team: stop the cron chain').catch(() => undefined);
+      if (!terminated) await handle.terminate('red team: stop the cron chain').catch(() => undefined);
     }
   });
 
