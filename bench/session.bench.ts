@@ -15,7 +15,8 @@
  * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
  * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
  * own settings, and gated calls with tracing off and on in alternating blocks (OTLP/HTTP to a local
- * collector, `bench/fixtures/tracing.ts`; `BENCH_SESSION_PART=tracing` runs only that part),
+ * collector, `bench/fixtures/tracing.ts`; `BENCH_SESSION_PART=tracing` runs only that part,
+ * `BENCH_SESSION_PART=latency` only the sequential latencies on the in-memory server),
  * printed on the lines before. Last line: one JSON object, the ratios of issue #14:
  * gated p50 / plain local activity p50 and gated / plain-local throughput. `BENCH_TEMPORAL=both`
  * runs the in-memory dev server and then the full Temporal server on PostgreSQL (issue #15), one
@@ -67,6 +68,8 @@ interface Figures {
   plain_p50_ms: number;
   plain_p99_ms: number;
   plain_local_p50_ms: number;
+  /** An update that does nothing: the floor of any call through this server. */
+  noop_p50_ms: number;
   overhead_ratio: number;
   /** gated p50 / plain local activity p50: what Gatehouse adds to the same kind of call. */
   overhead_ratio_vs_local: number;
@@ -157,6 +160,9 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
         const plainLocal = await timeEach(LATENCY_CALLS, async () => {
           await plainHandle.executeUpdate('callLocal', { args: [{ tool: TOOL, args: {} }] });
         });
+        const noop = await timeEach(LATENCY_CALLS, async () => {
+          await plainHandle.executeUpdate('noop');
+        });
         await plainHandle.signal('stop');
         const figures: Figures = {
           gated_p50_ms: pct(gated, 50),
@@ -164,6 +170,7 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           plain_p50_ms: pct(plain, 50),
           plain_p99_ms: pct(plain, 99),
           plain_local_p50_ms: pct(plainLocal, 50),
+          noop_p50_ms: pct(noop, 50),
           overhead_ratio: Math.round((pct(gated, 50) / pct(plain, 50)) * 100) / 100,
           overhead_ratio_vs_local: Math.round((pct(gated, 50) / pct(plainLocal, 50)) * 100) / 100,
         };
@@ -278,6 +285,18 @@ async function main(): Promise<void> {
   if (!['dev', 'server', 'both'].includes(mode)) throw new Error(`BENCH_TEMPORAL must be dev, server or both, got \`${mode}\``);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const deps = await setupDatabases();
+  if (process.env.BENCH_SESSION_PART === 'latency') {
+    // Only the sequential latencies (gated, plain, plain local, empty update) on the in-memory server.
+    const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
+    try {
+      process.stdout.write(`${JSON.stringify(await run(memory.address, memory.pid, false, deps))}\n`);
+    } finally {
+      await memory.stop();
+      await deps.audit.drop();
+      await deps.production.drop();
+    }
+    process.exit(0);
+  }
   if (process.env.BENCH_SESSION_PART === 'tracing') {
     // Only the cost of tracing (what README "Tracing and metrics" quotes), on the in-memory server.
     const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
