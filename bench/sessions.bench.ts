@@ -8,9 +8,18 @@
  * misses (from the SDK's own Prometheus metrics) and sessions lost: a session is lost when a
  * proposal or its end failed, or when its own counters disagree with the calls its agent saw
  * answered. `BENCH_CACHE` sets `maxCachedWorkflows` (default: one per session), to see what
- * happens past the cache size. Last line: one JSON object.
+ * happens past the cache size. `BENCH_WORKERS` (1) > 1 adds worker processes (`worker/main.ts`, the
+ * production entry point, with `GATEHOUSE_MAX_CACHED_SESSIONS` = `BENCH_CACHE`) on the same task
+ * queue; their RSS is sampled from /proc and added in. Last line: one JSON object.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { pct } from './fixtures/percentile';
+import { BENCH_POLICY } from './fixtures/policy';
+import { startWorkerProcess, type WorkerProcess } from '../worker/devstack/worker-process';
+import { writeTestKeys } from '../test/support/trust';
 import { startBenchWorker } from './fixtures/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -22,6 +31,7 @@ const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
 const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 3000);
 const CACHE = Number(process.env.BENCH_CACHE ?? SESSIONS);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const START_CONCURRENCY = 50;
 const MB = 1024 * 1024;
 
@@ -36,6 +46,41 @@ function metric(page: string, name: string): number {
   return sum;
 }
 
+/** Resident set size of another process, from /proc (0 once it has gone). */
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** `count` worker processes on the bench's task queue, as a deployment runs them. */
+async function startExtraWorkers(bench: Awaited<ReturnType<typeof startBenchWorker>>, dir: string, count: number): Promise<WorkerProcess[]> {
+  const policyFile = join(dir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(BENCH_POLICY));
+  const keysFile = writeTestKeys(join(dir, 'keys'));
+  const connection = await Connection.connect({ address: bench.temporal.address });
+  process.env.GATEHOUSE_MAX_CACHED_SESSIONS = String(CACHE);
+  try {
+    return await Promise.all(Array.from({ length: count }, (_, i) => startWorkerProcess({
+      temporalAddress: bench.temporal.address,
+      namespace: bench.temporal.namespace,
+      taskQueue: bench.temporal.taskQueue,
+      databaseUrl: bench.audit.url,
+      productionDatabaseUrl: bench.production.url,
+      policyFile,
+      keysFile,
+      dataDir: join(dir, `worker-${i}`),
+      workflowService: connection.workflowService,
+    })));
+  } finally {
+    delete process.env.GATEHOUSE_MAX_CACHED_SESSIONS;
+    await connection.close();
+  }
+}
+
 async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
@@ -48,11 +93,15 @@ async function main(): Promise<void> {
   const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const bench = await startBenchWorker({ name: 'sessions', workerOptions: { maxCachedWorkflows: CACHE } });
   const { servers, trust } = bench;
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-sessions-'));
+  const extra = WORKERS > 1 ? await startExtraWorkers(bench, dir, WORKERS - 1) : [];
   const gh = await Gatehouse.connect({ ...bench.temporal, issuer: trust.operator });
 
   try {
     global.gc?.();
     const before = process.memoryUsage();
+    const extraBefore = extra.map((w) => rssOf(w.pid));
+    const extraPeak = [...extraBefore];
     const startedAt = performance.now();
     const sessions: SessionHandle[] = await inBatches(Array.from({ length: SESSIONS }, (_, i) => i), START_CONCURRENCY, (i) =>
       gh.startSession({ agentId: `fleet-${i}`, owner: 'bench', intent: 'list volumes and where they are mounted' }),
@@ -71,6 +120,7 @@ async function main(): Promise<void> {
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed);
+      extra.forEach((w, i) => (extraPeak[i] = Math.max(extraPeak[i]!, rssOf(w.pid))));
     }, 1000);
     const loadStarted = performance.now();
     await Promise.all(
@@ -117,20 +167,24 @@ async function main(): Promise<void> {
       proposals_per_s: Math.round(latencies.length / loadSeconds),
       p50_ms: pct(latencies, 50),
       p99_ms: pct(latencies, 99),
-      rss_mb_per_1000: Math.round((((peakRss - before.rss) / MB) * 1000) / SESSIONS),
+      rss_mb_per_1000: Math.round((((peakRss - before.rss + extraPeak.reduce((a, p, i) => a + p - extraBefore[i]!, 0)) / MB) * 1000) / SESSIONS),
       heap_mb_per_1000: Math.round((((peakHeap - before.heapUsed) / MB) * 1000) / SESSIONS),
       cache_hit_rate: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1000) / 1000 : null,
       lost,
+      workers: WORKERS,
     };
     process.stdout.write(
-      `server: temporal dev server at ${servers.temporalAddress}; one in-process worker (maxCachedWorkflows ${CACHE}, ${status.numCachedWorkflows} cached at the end); ` +
+      `server: temporal dev server at ${servers.temporalAddress}; one in-process worker (maxCachedWorkflows ${CACHE}, ${status.numCachedWorkflows} cached at the end)` +
+        `${extra.length ? ` and ${extra.length} worker process(es) (GATEHOUSE_MAX_CACHED_SESSIONS ${CACHE}; peak RSS ${extraPeak.map((p) => Math.round(p / MB)).join(', ')} MB)` : ''}; ` +
         `${SESSIONS} sessions, each proposing \`${TOOL}\` then pausing ${PAUSE_MS} ms, for ${SECONDS} s; ${latencies.length} proposals; ` +
         `cache hits ${hits}, misses ${misses}; peak RSS ${Math.round(peakRss / MB)} MB (${Math.round(before.rss / MB)} MB before the sessions)\n`,
     );
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
     await gh.close();
+    await Promise.all(extra.map((w) => w.stop()));
     await bench.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
   process.exit(0);
 }

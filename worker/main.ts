@@ -23,6 +23,7 @@ import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
 import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
+import { capacityFromEnv } from './capacity';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import { createSampleCatalog } from '../activities/tools/sample';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const policies = loadNamedPolicies(process.env.GATEHOUSE_POLICIES);
   if (DEFAULT_POLICY_NAME in policies) throw new WorkerConfigError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name in \`GATEHOUSE_POLICIES\``);
 
+  const capacity = capacityFromEnv();
   const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
   await migrate(auditPool);
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     keyset,
     catalog,
     ...(slack ? { slack } : {}),
+    workerOptions: capacity,
   });
   const named = Object.keys(policies);
   process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace}); keyset ${keysFile}${named.length ? `; named policies ${named.join(', ')}` : ''}\n`);
