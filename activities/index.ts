@@ -71,8 +71,10 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     async runTool(input) {
       const ran = await tools.runTool(input);
       if (ran.status !== 'executed' || input.intent === undefined) return ran;
+      // Arguments the workflow did not check first are sent as proposed: the scorer sees them redacted.
+      const actions = input.checkFirst && ran.redactedArgs ? input.intent.actions.map((a, i, all) => (i === all.length - 1 ? { ...a, args: ran.redactedArgs } : a)) : input.intent.actions;
       try {
-        return { ...ran, intentScore: (await intent.scoreIntent(input.intent)).score };
+        return { ...ran, intentScore: (await intent.scoreIntent({ ...input.intent, actions })).score };
       } catch {
         // The call ran: a scorer that fails (a remote endpoint down) must not make it look failed.
         // Without a score the workflow asks `scoreIntent` itself, with retries.

@@ -8,10 +8,27 @@ import type { RuleId } from '../policies/rules';
 import { io } from './activities';
 import { iso, nowMs } from './clock';
 
+/**
+ * Seqs held for one tool call whose arguments `runTool` checks before writing (`hold()`): its
+ * events take the next seqs only if it runs; events made meanwhile are numbered after it.
+ */
+export interface AuditHold {
+  /** The call's own event, numbered from the held seqs in the order made. */
+  event(kind: AuditEventKind, fields?: Partial<AuditEventInput>): AuditEventInput;
+  /** The next held seq (for the event the tool activity writes). */
+  nextSeq(): number;
+  /** Ends the hold: `used` true keeps the held seqs, false gives them back. */
+  release(used: boolean): void;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class AuditWriter {
   /** Last seq used (carried across continue-as-new). */
   seq = 0;
   #tail: Promise<void> = Promise.resolve();
+  /** Events made during a hold, numbered when it ends. */
+  #deferred: Mutable<AuditEventInput>[] | undefined;
 
   constructor(readonly sessionId: string) {}
 
@@ -21,7 +38,36 @@ export class AuditWriter {
   }
 
   event(kind: AuditEventKind, fields: Partial<AuditEventInput> = {}): AuditEventInput {
+    if (this.#deferred) {
+      const later: Mutable<AuditEventInput> = { ...fields, sessionId: this.sessionId, seq: 0, kind, at: iso(nowMs()) };
+      this.#deferred.push(later);
+      return later;
+    }
     return { ...fields, sessionId: this.sessionId, seq: this.nextSeq(), kind, at: iso(nowMs()) };
+  }
+
+  /**
+   * Holds the next seqs for one call: until `release`, other events are numbered after the call's,
+   * and batches recorded meanwhile wait. A released-unused hold leaves no gap in the sequence.
+   * Call after `settled()`, one hold at a time (proposals are handled one at a time).
+   */
+  hold(): AuditHold {
+    if (this.#deferred) throw new Error('audit seqs are already held');
+    this.#deferred = [];
+    let held = this.seq;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#tail = this.#tail.then(() => released);
+    return {
+      event: (kind, fields = {}) => ({ ...fields, sessionId: this.sessionId, seq: ++held, kind, at: iso(nowMs()) }),
+      nextSeq: () => ++held,
+      release: (used) => {
+        if (used) this.seq = held;
+        for (const e of this.#deferred ?? []) e.seq = this.nextSeq();
+        this.#deferred = undefined;
+        release();
+      },
+    };
   }
 
   /** Appends events after every earlier batch (one writer per session, chained). */

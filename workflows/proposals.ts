@@ -3,7 +3,7 @@
  * same workflow task), gate it, then deny, run, or ask humans and run what they approved. Every
  * verdict comes from `policies/gate.ts`; this file records and orchestrates.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { admitProposal, callDigest, estimateRequest, gateProposal, invalidArguments, recheckApproved } from '../policies';
 import type { Decision, Proposal, ProposalFacts } from '../policies/types';
 import { local } from './activities';
@@ -12,7 +12,13 @@ import { nowMs } from './clock';
 import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
 import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
-import { runAllowed } from './tool-run';
+import { runAllowed, runUnchecked } from './tool-run';
+
+/**
+ * Patch id: an allowed quick call without a blast-radius estimate skips `prepareCall` (its
+ * arguments are checked by `runTool` first). Sessions recorded before it replay with `prepareCall`.
+ */
+const CHECK_IN_RUN_TOOL = 'arguments-checked-in-run-tool';
 
 /** `propose` update: queued, and held while the session or this tool is paused. */
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
@@ -37,9 +43,31 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   if (refused) return deny(core, proposalSeq, proposal, {}, refused);
   const descriptor = core.descriptors.get(p.tool)!;
 
-  // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.
   // An upstream tool's policy may name a read tool that estimates its blast radius (resolved here, purely).
   const estimate = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
+  // A quick tool with nothing to estimate: the gate needs no measured facts, so an allowed call goes
+  // straight to `runTool`, which checks and redacts the arguments before it writes or runs anything.
+  if (!estimate && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
+    const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
+    if (decision.verdict === 'allow') {
+      // Traced as the gate decided it; arguments that then fail the check add a second, denying decision.
+      traceDecision(decision);
+      const ran = await runUnchecked(core, {
+        proposalSeq,
+        proposal,
+        descriptor,
+        decision,
+        before: (hold) => [
+          hold.event('proposed', core.proposalFields(proposalSeq, proposal, proposal.args)),
+          hold.event('decided', { proposalSeq, tool: proposal.tool, decision }),
+        ],
+      });
+      if (!('invalid' in ran)) return ran;
+      return deny(core, proposalSeq, proposal, ran.invalid.redactedArgs, invalidArguments(core.policy, p.tool, ran.invalid.issues[0]));
+    }
+  }
+
+  // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.
   const prep = await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) });
   if (!prep.valid) return deny(core, proposalSeq, proposal, prep.redactedArgs, invalidArguments(core.policy, p.tool, prep.issues?.[0]));
   const measured: ProposalFacts = prep.blastRadius !== undefined ? { blastRadius: prep.blastRadius } : {};

@@ -6,6 +6,8 @@
  */
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type { AuditEventInput } from '../audit/types';
+import type { ToolIssue } from '../activities/tools/errors';
+import type { AuditHold } from './audit-writer';
 import type { SessionToolDescriptor } from '../activities/types';
 import { withIntentScore } from '../policies';
 import type { Decision, Proposal } from '../policies/types';
@@ -32,6 +34,21 @@ export interface AllowedCall {
   readonly redactedArgs: Readonly<Record<string, unknown>>;
 }
 
+/** An allowed call whose arguments `runTool` checks first (no `prepareCall`): the events it writes if they pass. */
+export interface UncheckedCall {
+  readonly proposalSeq: number;
+  readonly proposal: Proposal;
+  readonly descriptor: SessionToolDescriptor;
+  readonly decision: Decision;
+  /** The write-ahead events, numbered from the held seqs (arguments as proposed: `runTool` redacts them). */
+  readonly before: (hold: AuditHold) => AuditEventInput[];
+}
+
+/** `runChecked`'s answer when the arguments failed the check: nothing was written or run. */
+export interface RefusedArguments {
+  readonly invalid: { readonly issues: readonly ToolIssue[]; readonly redactedArgs: Readonly<Record<string, unknown>> };
+}
+
 /**
  * Attempts a call gets for its own failures: the descriptor's, except an upstream MCP tool is
  * retried only when this session's policy classifies it as idempotent (a repeat could repeat its effect).
@@ -42,15 +59,51 @@ function attemptsOf(core: SessionCore, descriptor: SessionToolDescriptor): numbe
 }
 
 export async function runAllowed(core: SessionCore, call: AllowedCall): Promise<ProposeResult> {
-  const { proposalSeq, proposal, descriptor, decision, before } = call;
   const afterSeq = core.audit.nextSeq();
-  const at = nowMs();
   // Earlier audit writes (e.g. from signals) land before this call's write-ahead events.
   await core.audit.settled();
+  const ran = await runToolCall(core, call, call.before, afterSeq, call.redactedArgs, false);
+  if ('invalid' in ran) throw new Error('runTool refused arguments it was not asked to check first');
+  return afterRun(core, call, ran);
+}
+
+/**
+ * An allowed call whose arguments were not checked yet: `runTool` checks them before it writes
+ * anything. Seqs are held meanwhile, so a refused call leaves no gap: the caller records its denial.
+ */
+export async function runUnchecked(core: SessionCore, call: UncheckedCall): Promise<ProposeResult | RefusedArguments> {
+  await core.audit.settled();
+  const hold = core.audit.hold();
+  const before = call.before(hold);
+  let ran: Ran | RefusedArguments;
+  try {
+    ran = await runToolCall(core, call, before, hold.nextSeq(), undefined, true, hold);
+  } finally {
+    hold.release(false); // no-op when runToolCall kept the seqs
+  }
+  return 'invalid' in ran ? ran : afterRun(core, call, ran);
+}
+
+interface Ran {
+  readonly outcome: { readonly status: 'executed'; readonly result: unknown } | { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string } };
+  readonly intentScore: number | undefined;
+  readonly action: IntentAction;
+}
+
+async function runToolCall(
+  core: SessionCore,
+  call: Pick<AllowedCall, 'proposalSeq' | 'proposal' | 'descriptor'>,
+  before: AuditEventInput[],
+  afterSeq: number,
+  redactedArgs: Readonly<Record<string, unknown>> | undefined,
+  checkFirst: boolean,
+  hold?: AuditHold,
+): Promise<Ran | RefusedArguments> {
+  const { proposalSeq, proposal, descriptor } = call;
+  const at = nowMs();
   const idempotencyKey = `${core.sessionId}:${proposal.idempotencyKey ?? `p${proposalSeq}`}`;
-  let outcome: { readonly status: 'executed'; readonly result: unknown } | { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string } };
-  let intentScore: number | undefined;
-  const action: IntentAction = { tool: proposal.tool, args: call.redactedArgs, at: iso(at) };
+  // Unchecked arguments are redacted by `runTool` (in the intent input too) before they go anywhere.
+  const action: IntentAction = { tool: proposal.tool, args: redactedArgs ?? proposal.args, at: iso(at) };
   // The intent a quick call is scored against if it executes (the input `scoreIntent` would get):
   // a local activity's input stays out of the history; a regular activity's would carry it.
   const intent = descriptor.execution === 'local-activity' && patched(INTENT_IN_RUN_TOOL)
@@ -71,24 +124,37 @@ export async function runAllowed(core: SessionCore, call: AllowedCall): Promise<
       at: iso(at),
       ...(intent ? { intent } : {}),
       ...(descriptor.upstream ? { maxAttempts: attempts } : {}),
+      ...(checkFirst ? { checkFirst: true } : {}),
     });
-    outcome = r.status === 'executed' ? { status: 'executed', result: r.result } : { status: 'failed', error: { type: r.error.type, message: r.error.message } };
-    intentScore = r.intentScore;
+    if (r.status === 'invalid') return { invalid: { issues: r.issues, redactedArgs: r.redactedArgs ?? {} } };
+    hold?.release(true);
+    const ranAction = r.redactedArgs ? { ...action, args: r.redactedArgs } : action;
+    const outcome: Ran['outcome'] = r.status === 'executed' ? { status: 'executed', result: r.result } : { status: 'failed', error: { type: r.error.type, message: r.error.message } };
+    return { outcome, intentScore: r.intentScore, action: ranAction };
   } catch (err) {
     // Retries exhausted or a non-retryable error: recorded as a failed call; the session goes on.
+    // The held seqs are kept: an attempt may have written the write-ahead events.
+    hold?.release(true);
     if (!(err instanceof ActivityFailure)) throw err;
     const cause = err.cause;
     const error = {
       type: cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.name ?? 'ActivityFailure'),
       message: cause?.message ?? err.message,
     };
-    outcome = { status: 'failed', error };
     // `before` again: if no attempt ever started, the write-ahead events are not there yet.
+    // An unchecked call's arguments are redacted again by the audit activity before they are stored.
     await core.audit.record([
       ...before,
       { sessionId: core.sessionId, seq: afterSeq, kind: 'failed', at: iso(nowMs()), proposalSeq, tool: proposal.tool, error: `${error.type}: ${error.message}`, resultStatus: 'failed' },
     ]);
+    return { outcome: { status: 'failed', error }, intentScore: undefined, action };
   }
+}
+
+/** What every ran call does next: the policy state, the action list, the intent score. */
+async function afterRun(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq' | 'proposal' | 'decision'>, ran: Ran): Promise<ProposeResult> {
+  const { proposalSeq, proposal, decision } = call;
+  const { outcome, intentScore, action } = ran;
   core.toolsUsed.add(proposal.tool);
   core.apply(proposal, outcome.status);
   core.note(proposalSeq, proposal.tool, outcome.status, decision.verdict);

@@ -64,6 +64,12 @@ export interface RunToolInput {
    * session's policy does not call idempotent gets 1): a transient failure on the last one is final.
    */
   readonly maxAttempts?: number;
+  /**
+   * The argument check runs before anything is written (the workflow gated the call without a
+   * separate `prepareCall`): arguments that fail it come back `invalid`, with nothing recorded,
+   * and every other result carries the redacted arguments.
+   */
+  readonly checkFirst?: boolean;
 }
 
 export interface ToolFailureInfo {
@@ -73,9 +79,15 @@ export interface ToolFailureInfo {
 }
 
 /** `runTool`'s outcome: the handler's result, or why it failed. */
-export type RunToolResult =
+export type ToolOutcome =
   | { readonly status: 'executed'; readonly result: unknown; readonly error?: undefined; readonly latencyMs: number }
   | { readonly status: 'failed'; readonly error: ToolFailureInfo; readonly result?: undefined; readonly latencyMs: number };
+
+/** `runTool`'s result: an outcome, or (with `checkFirst`) arguments refused before anything was written. */
+export type RunToolResult = (
+  | ToolOutcome
+  | { readonly status: 'invalid'; readonly issues: readonly ToolIssue[]; readonly result?: undefined; readonly error?: undefined; readonly latencyMs: 0 }
+) & { readonly redactedArgs?: Record<string, unknown> };
 
 /** Results bigger than this are kept in the ledger but only sized in the audit event. */
 const MAX_RESULT_IN_EVENT_BYTES = 8 * 1024;
@@ -129,12 +141,22 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
   async function runTool(input: RunToolInput): Promise<RunToolResult> {
     const def = catalog.get(input.tool);
     const redactedArgs = redactArgs(catalog, input.tool, input.args);
+    if (input.checkFirst) {
+      // Nothing is written for a call the check refuses: the workflow records it as denied.
+      const issues = def ? checkIssues(def, input.args) : [{ code: 'unknown_tool', path: 'tool', message: `unknown tool \`${input.tool}\`` }];
+      if (issues) return { status: 'invalid', issues, redactedArgs, latencyMs: 0 };
+      return { ...(await runChecked(def!, input, redactedArgs)), redactedArgs };
+    }
+    return runChecked(def, input, redactedArgs);
+  }
+
+  async function runChecked(def: AnyToolDefinition | undefined, input: RunToolInput, redactedArgs: Record<string, unknown>): Promise<ToolOutcome> {
     // Write-ahead: the record of what is about to happen lands before anything happens.
     // Arguments are redacted again here: the workflow should have, but a secret must never slip through.
     const before = input.before.map((e) => (e.args === undefined ? e : { ...e, args: redactArgs(catalog, e.tool ?? input.tool, e.args) }));
     if (before.length > 0) await audit.append(before);
 
-    let outcome: RunToolResult;
+    let outcome: ToolOutcome;
     if (!def) {
       outcome = failed(new UnknownToolError(input.tool), 0);
     } else {
@@ -148,7 +170,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     return outcome;
   }
 
-  async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput): Promise<RunToolResult> {
+  async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput): Promise<ToolOutcome> {
     const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq };
     const actx = activityContext();
     const attempt = actx?.info.attempt ?? 1;
@@ -214,7 +236,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
   }
 
   /** Retry while attempts remain; otherwise record the failure in the ledger and return it. */
-  async function finalise(def: AnyToolDefinition, err: ToolError, attempt: number, latencyMs: number, input: RunToolInput): Promise<RunToolResult> {
+  async function finalise(def: AnyToolDefinition, err: ToolError, attempt: number, latencyMs: number, input: RunToolInput): Promise<ToolOutcome> {
     const attempts = Math.min(def.retry.maxAttempts, input.maxAttempts ?? def.retry.maxAttempts);
     if (err.retryable && attempt < attempts) throw toFailure(err);
     const outcome = failed(err, latencyMs);
@@ -233,12 +255,17 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     return outcome;
   }
 
-  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry): RunToolResult {
+  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry): ToolOutcome {
     if (prior.tool !== def.name) {
       return failed(new ToolError('IdempotencyKeyConflict', `idempotency key already used by tool \`${prior.tool}\``), 0);
     }
     if (prior.status === 'executed') return { status: 'executed', result: prior.result, latencyMs: prior.latencyMs };
     return { status: 'failed', error: prior.error ?? { type: 'ToolError', message: 'failed', retryable: false }, latencyMs: prior.latencyMs };
+  }
+
+  function checkIssues(def: AnyToolDefinition, args: unknown): readonly ToolIssue[] | undefined {
+    const checked = checkArgs(def, args);
+    return checked.success ? undefined : checked.issues;
   }
 
   return { prepareCall, runTool };
@@ -247,7 +274,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 /** The activity functions, for `proxyActivities<ToolActivities>()` in workflow code. */
 export type ToolActivities = ReturnType<typeof createToolActivities>;
 
-function failed(err: ToolError, latencyMs: number): RunToolResult {
+function failed(err: ToolError, latencyMs: number): ToolOutcome {
   return { status: 'failed', error: { type: err.type, message: err.message, retryable: err.retryable }, latencyMs };
 }
 
@@ -260,7 +287,7 @@ function toFailure(err: ToolError): ApplicationFailure {
   });
 }
 
-function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, redactedArgs: Record<string, unknown>, outcome: RunToolResult): AuditEventInput {
+function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, redactedArgs: Record<string, unknown>, outcome: ToolOutcome): AuditEventInput {
   const detail: Record<string, unknown> = { idempotencyKey: input.idempotencyKey };
   if (outcome.status === 'executed') {
     const shown = def ? redactPaths(outcome.result, def.sensitive) : outcome.result;

@@ -62,3 +62,32 @@ test('a sensitive argument is stored redacted in every event of its proposal', a
   assert.equal(anywhere.rows[0].n, 0);
   assert.equal((await verifyDatabase(audit.pool, { sessionId })).ok, true);
 });
+
+test('checked by runTool first (no prepareCall): the raw arguments are redacted in every event and in what comes back', async () => {
+  const store = new AuditStore(audit.pool);
+  const policy = productionPolicy();
+  const sessionId = 'r-2';
+  await store.startSession({
+    sessionId, workflowId: `session-${sessionId}`, agentId: 'ops-bot', owner: 'eng-007', intent: 'set a variable',
+    policyHash: policy.hash, policy: policy.document, startedAt: '2026-11-01T10:00:00Z',
+  });
+  const tools = createToolActivities({ catalog: createSampleCatalog({ productionPool: production.pool }), audit: store });
+  const at = '2026-11-01T10:00:01.000Z';
+  const base = { sessionId, at, proposalSeq: 1, tool: 'env.modifyProduction' } as const;
+  const args = { service: 'api', key: 'DB_PASSWORD', value: SECRET };
+  // The workflow hands the arguments as proposed: it has not seen them redacted.
+  const before: AuditEventInput[] = [{ ...base, seq: 1, kind: 'proposed', args, reasoning: 'rotate' }, { ...base, seq: 2, kind: 'decided' }];
+
+  const refused = await tools.runTool({ sessionId, proposalSeq: 1, tool: 'env.modifyProduction', args: { ...args, extra: 1 }, idempotencyKey: 'r-2:1', before, afterSeq: 3, at, checkFirst: true });
+  assert.equal(refused.status, 'invalid');
+  assert.equal(refused.redactedArgs?.value, REDACTED);
+  assert.equal(JSON.stringify(refused).includes(SECRET), false);
+  assert.equal((await audit.pool.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [sessionId])).rows[0].n, 0, 'nothing written for refused arguments');
+
+  const ran = await tools.runTool({ sessionId, proposalSeq: 1, tool: 'env.modifyProduction', args, idempotencyKey: 'r-2:1', before, afterSeq: 3, at, checkFirst: true });
+  assert.equal(ran.status, 'executed', JSON.stringify(ran.error));
+  assert.equal(ran.redactedArgs?.value, REDACTED);
+  const rows = await audit.pool.query<{ whole: string }>('SELECT e::text AS whole FROM events e WHERE session_id = $1 ORDER BY seq', [sessionId]);
+  assert.equal(rows.rows.length, 3);
+  for (const r of rows.rows) assert.equal(r.whole.includes(SECRET), false);
+});

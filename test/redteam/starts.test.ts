@@ -152,8 +152,12 @@ describe('starts the agent cannot choose', () => {
       // The run waiting for its cron slot (the newest run, from the server's own state, not visibility)
       // gets a proposal: it starts, refuses its start, and never accepts the proposal. Temporal keeps the
       // update open across the chain, so it is ended by terminating the chain once that run has refused.
-      const waiting = await handle.describe();
-      assert.equal(waiting.status.name, 'RUNNING');
+      // One with time left before its slot (each cron run waits for the next 2 s mark), so the proposal
+      // reaches it before it starts.
+      const waiting = await eventually(async () => {
+        const d = await handle.describe();
+        return d.status.name === 'RUNNING' && d.executionTime !== undefined && d.executionTime.getTime() - Date.now() > 500 ? d : undefined;
+      }, { what: 'a cron run waiting for its slot' });
       const refusedSoFar = await cronAlerts();
       const update = rt.raw.workflow.getHandle(workflowId, waiting.runId).executeUpdate('propose', { args: [DELETE_ALL_2026] })
         .then(() => 'accepted', (err: unknown) => err);

@@ -222,6 +222,24 @@ describe('invalid calls', () => {
     assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'failed']);
   });
 
+  it('checked first (no prepareCall), invalid arguments or an unknown tool come back `invalid`: nothing written, nothing run', async () => {
+    const bad = input('test.slowCounter', { counter: '', sleepMs: -1 });
+    const r = await tools.runTool({ ...bad, checkFirst: true });
+    assert.equal(r.status, 'invalid');
+    assert.deepEqual(r.status === 'invalid' ? r.issues.map((x) => x.path).sort() : [], ['counter', 'sleepMs']);
+    assert.equal((await counterHits(db.pool)).has(bad.idempotencyKey), false);
+    assert.deepEqual(await kinds(bad.sessionId), []);
+    const unknown = input('test.nothingCalledThis', { a: 1 });
+    const u = await tools.runTool({ ...unknown, checkFirst: true });
+    assert.deepEqual([u.status, u.status === 'invalid' ? u.issues[0]?.code : undefined], ['invalid', 'unknown_tool']);
+    assert.deepEqual(await kinds(unknown.sessionId), []);
+    // Valid: the call runs as without the flag, and says how its arguments are recorded.
+    const good = input('test.slowCounter', { counter: 'cf' });
+    const g = await tools.runTool({ ...good, checkFirst: true });
+    assert.deepEqual([g.status, g.redactedArgs], ['executed', { counter: 'cf' }]);
+    assert.deepEqual(await kinds(good.sessionId), ['proposed', 'decided', 'executed']);
+  });
+
   it('prepareCall reports issues with paths and has no side effects', async () => {
     const p = await tools.prepareCall({ tool: 'test.flaky', args: { key: 'k', failTimes: 11, extra: 1 } });
     assert.equal(p.valid, false);

@@ -34,11 +34,34 @@ describe('how a tool runs', () => {
       const afterRegular = await activityTypes(s.workflow);
       await s.end({});
       assert.deepEqual(afterLocal.scheduled.filter((t) => t === 'runTool'), [], 'the local call scheduled no activity task');
-      // Two local activities, two markers: the argument check, and the call (which also scored the intent).
-      assert.equal(afterLocal.markers, 2);
+      // One local activity, one marker: the call, which checked the arguments first and scored the intent
+      // (an allowed quick tool with nothing to estimate needs no separate `prepareCall`).
+      assert.equal(afterLocal.markers, 1);
       assert.deepEqual(afterRegular.scheduled.filter((t) => t === 'runTool'), ['runTool']);
       const rows = await h.production.pool.query('SELECT tool, n FROM test_writes WHERE idempotency_key LIKE $1 ORDER BY n', [`${s.sessionId}:%`]);
       assert.deepEqual(rows.rows, [{ tool: 'test.slowWrite', n: 1 }, { tool: 'test.slowWriteActivity', n: 2 }]);
+    });
+  });
+});
+
+describe('an allowed quick call checked by runTool first', () => {
+  it('arguments that fail the check are denied as tool.args: nothing runs, one marker, and the trail has no gap', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: 'exec-bot', owner: 'eng-007', intent: WRITE_INTENT });
+      const bad = await s.propose({ tool: 'test.slowWrite', args: { n: -1 }, reasoning: 'row' });
+      assert.equal(bad.status, 'denied');
+      assert.deepEqual(bad.decision.reasons.map((r) => r.rule), ['tool.args']);
+      assert.equal((await activityTypes(s.workflow)).markers, 1, 'runTool refused the arguments: no prepareCall, no second call');
+      // The next call takes the next seqs: nothing was held back or skipped.
+      assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 4 }, reasoning: 'row' })).status, 'executed');
+      await s.end({});
+      const events = await h.events(s.sessionId);
+      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+      const kinds = events.filter((e) => e.proposal_seq !== null).map((e) => `${e.proposal_seq}:${e.kind}`);
+      assert.deepEqual(kinds, ['1:proposed', '1:decided', '2:proposed', '2:decided', '2:executed']);
+      const rows = await h.production.pool.query('SELECT n FROM test_writes WHERE idempotency_key LIKE $1', [`${s.sessionId}:%`]);
+      assert.deepEqual(rows.rows, [{ n: 4 }]);
     });
   });
 });
