@@ -13,6 +13,7 @@ import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
 import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
 import { runAllowed } from './tool-run';
+import { reserveAcrossSessions } from './cross-session';
 
 /** `propose` update: queued, and held while the session or this tool is paused. */
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
@@ -46,6 +47,11 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const { decision, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
 
   if (decision.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, decision);
+  if (decision.verdict === 'allow') {
+    // Cross-session rules last, once the call would run: a reservation is a call that runs.
+    const crossed = await reserveAcrossSessions(core, proposalSeq, proposal);
+    if (crossed) return deny(core, proposalSeq, proposal, prep.redactedArgs, crossed);
+  }
   traceDecision(decision);
   const proposed = core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, prep.redactedArgs));
   if (decision.verdict === 'allow') {
@@ -68,10 +74,11 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   // Approved: the call runs only if it is still the call that was approved.
   const approved = { digest, requirement, approvers: outcome.approvers.length };
   const recheck = recheckApproved(core.policy, core.state, proposal, facts, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
-  if (recheck.verdict === 'deny') {
-    await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
+  const stopped = recheck.verdict === 'deny' ? recheck : await reserveAcrossSessions(core, proposalSeq, proposal);
+  if (stopped) {
+    await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: stopped, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
     await settle(core, proposalSeq, proposal, 'denied');
-    return { status: 'denied', decision: recheck, approvalId: outcome.approvalId, sequence: proposalSeq };
+    return { status: 'denied', decision: stopped, approvalId: outcome.approvalId, sequence: proposalSeq };
   }
   const before = [core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
   const ran = await runAllowed(core, { proposalSeq, proposal, descriptor, decision: recheck, before, redactedArgs: prep.redactedArgs });
