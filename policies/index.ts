@@ -42,4 +42,4 @@ export { admitProposal, approvalGroupMembers, callDigest, crossSessionDenial, ga
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';
 export { approvalOf, unlockOf } from './decision';
-export { answerFor, emptyLedger, ledgerRequestProblem, ledgerRules, pruneLedger, requestDigest, reserve, ruleNames, MAX_RESERVATIONS, MAX_RULE_ENTRIES, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';
+export { answerFor, describeLedgerRule, emptyLedger, ledgerRequestProblem, ledgerRules, pruneLedger, requestDigest, reserve, ruleNames, MAX_RESERVATIONS, MAX_RULE_ENTRIES, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';

@@ -209,3 +209,9 @@ export function answerFor(req: LedgerRequest, result: LedgerResult): LedgerResul
   if (result && result.requestDigest === digest && result.reservationId === req.reservationId && (result.verdict === 'allow' || result.verdict === 'deny')) return result;
   return { verdict: 'deny', reasons: [{ rule: 'ledger.conflict', message: `the ledger's answer for \`${req.reservationId}\` is not for this request` }], reservationId: req.reservationId, requestDigest: digest };
 }
+
+/** One line per rule, for `gatehouse policy check`. */
+export function describeLedgerRule(rule: LedgerRule): string {
+  if (rule.kind === 'budget') return `budget \`${rule.id}\`: at most ${rule.max} calls of ${rule.tools.map((t) => `\`${t}\``).join(', ')} per ${minutes(rule.windowMs)}`;
+  return `transition \`${rule.id}\`: \`${rule.to}\` denied within ${minutes(rule.withinMs)} of \`${rule.from}\``;
+}
