@@ -1,13 +1,14 @@
 /**
  * `reserveAcrossSessions`: the one way a reservation reaches a cross-session ledger. It sends the
- * `reserve` update with the worker's own Temporal client (the activity context's), starting the
- * ledger if it is not running (update-with-start, `USE_EXISTING`), under the update id
+ * `reserve` update with the worker's own Temporal client (the activity context's) — a plain update
+ * to the running ledger (the common case, and the cheaper call), else update-with-start
+ * (`USE_EXISTING`) when no ledger runs — under the update id
  * `reservationId` (`<sessionId>:p<proposalSeq>`): a retry after a crash is the same update, so
  * nothing is lost or counted twice. The answer must echo the request's digest (`answerFor`), so an
  * update id someone else used first cannot decide this call. Node-only.
  */
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { answerFor, type LedgerRequest, type LedgerResult, type LedgerScope } from '../policies/ledger';
 import { LEDGER_WORKFLOW_TYPE, ledgerWorkflowId, reserveUpdate, type LedgerStartInput } from '../workflows/ledger-contract';
 
@@ -30,13 +31,21 @@ export function createLedgerActivities(deps: LedgerActivityDeps = {}) {
     async reserveAcrossSessions(input: ReserveInput): Promise<LedgerResult> {
       const ctx = Context.current();
       const client = deps.client?.() ?? ctx.client;
+      const workflowId = ledgerWorkflowId(input.scope, input.key);
+      const options = { args: [input.request] as [LedgerRequest], updateId: input.request.reservationId };
+      try {
+        return answerFor(input.request, await client.workflow.getHandle(workflowId).executeUpdate(reserveUpdate, options));
+      } catch (err) {
+        // No running ledger (never started, or its last run closed): start one with the update.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
       const start = new WithStartWorkflowOperation(LEDGER_WORKFLOW_TYPE, {
-        workflowId: ledgerWorkflowId(input.scope, input.key),
+        workflowId,
         taskQueue: deps.taskQueue ?? ctx.info.taskQueue,
         workflowIdConflictPolicy: 'USE_EXISTING',
         args: [{} satisfies LedgerStartInput],
       });
-      const result = await client.workflow.executeUpdateWithStart(reserveUpdate, { args: [input.request], updateId: input.request.reservationId, startWorkflowOperation: start });
+      const result = await client.workflow.executeUpdateWithStart(reserveUpdate, { ...options, startWorkflowOperation: start });
       return answerFor(input.request, result);
     },
   };
