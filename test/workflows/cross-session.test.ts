@@ -12,6 +12,8 @@ import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { createHarness, testPolicy, type Harness } from './harness';
 import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId, reserveUpdate } from '../../workflows/ledger-contract';
 import type { LedgerRequest, LedgerRule } from '../../policies';
+import { eventually } from '../support/eventually';
+import { testTrust } from '../support/trust';
 
 let h: Harness;
 before(async () => {
@@ -96,6 +98,25 @@ describe('agent-wide budget', () => {
       const view = await h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
       assert.deepEqual(Object.values(view.budgets), [MAX]);
       await Promise.all(sessions.map((s) => s.end({})));
+    });
+  });
+
+  it('an approved call asks the ledger after the approval, just before it runs, and a refusal is recorded there', async () => {
+    // `volumes.unmount` keeps its approval tier here; an agent budget of 0 refuses every reservation.
+    const worker = await h.worker({ policy: testPolicy({ transitions: [], agent: { budgets: [{ tools: ['volumes.unmount'], max: 0, windowMinutes: 60 }] } }) });
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: uniq('approved-bot'), owner: 'eng-007', intent: 'unmount the scratch volume' });
+      const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unused' });
+      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'a pending approval' });
+      await h.gh.approve(approvalId, { key: testTrust().approver('alice') });
+      const r = await pending;
+      assert.equal(r.status, 'denied');
+      assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['agent.budget']);
+      const decided = (await h.audit.pool.query("SELECT decision, detail FROM events WHERE session_id = $1 AND kind = 'decided' ORDER BY seq", [s.sessionId])).rows as { decision: { reasons: { rule: string }[] }; detail: { stage?: string } | null }[];
+      assert.equal(decided.at(-1)?.detail?.stage, 'before-run');
+      assert.equal(decided.at(-1)?.decision.reasons[0]?.rule, 'agent.budget');
+      assert.equal((await h.events(s.sessionId)).filter((e) => e.kind === 'executed').length, 0);
+      await s.end({});
     });
   });
 
