@@ -16,7 +16,6 @@
 import type { CrossSessionDoc } from './document';
 import { compileGlob } from './glob';
 import { canonicalJson, sha256Hex } from './hash';
-import type { RuleId } from './rules';
 import type { Reason } from './types';
 
 /** Which ledger: one per agent (the credential's agent), one per owner. */
@@ -195,9 +194,6 @@ export function pruneLedger(state: LedgerState, now: number): LedgerState {
   for (const [key, t] of Object.entries(state.transitions)) if (now - t.lastFrom <= t.withinMs) transitions[key] = t;
   return { ...state, budgets, transitions };
 }
-
-/** A rule id of the ledger's own catalogue entries (for callers that name them). */
-export type LedgerRuleId = Extract<RuleId, 'agent.budget' | 'agent.sequence' | 'owner.budget' | 'owner.sequence' | 'ledger.conflict' | 'ledger.full' | 'ledger.unavailable'>;
 
 /**
  * Checks that a ledger's answer is the answer to `req`: Temporal returns the first outcome of an
