@@ -13,6 +13,7 @@ import type { Keyset } from '../policies/trust/keyset';
 import { ApprovalStore } from '../approvals/store';
 import { createApprovalActivities, type ActivityLog } from './approvals';
 import { createAuditActivities } from './audit';
+import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
 import { createSessionContextActivities } from './session-context';
 import type { ToolCatalog } from './tools/catalog';
@@ -42,6 +43,8 @@ export interface ActivityDeps {
   /** Intent scorer configuration; default from the environment (`intentConfigFromEnv`: the local scorer unless configured). */
   readonly intent?: IntentScorerConfig;
   readonly log?: ActivityLog;
+  /** How cross-session ledgers are reached. @default the worker's client, the session's task queue */
+  readonly ledger?: LedgerActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps): SessionActivities {
@@ -86,5 +89,6 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     requestApproval: approvals.requestApproval,
     escalateApproval: approvals.escalateApproval,
     resolveApproval: approvals.resolveApproval,
+    ...createLedgerActivities(deps.ledger),
   };
 }

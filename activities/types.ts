@@ -8,6 +8,10 @@ import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/type
 import type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult } from './tools/activities';
 import type { ToolDescriptor } from './tools/catalog';
 import type { Keyset } from '../policies/trust/keyset';
+import type { LedgerResult } from '../policies/ledger';
+import type { ReserveInput } from './ledger';
+
+export type { ReserveInput } from './ledger';
 
 /**
  * What the workflow needs of a tool to proxy its activity: the catalog's `ToolDescriptor` as a
@@ -84,4 +88,6 @@ export interface SessionActivities {
   requestApproval(req: ApprovalRequest): Promise<unknown>;
   escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<unknown>;
   resolveApproval(req: ApprovalRequest, r: ApprovalResolution): Promise<unknown>;
+  /** A reservation in a cross-session ledger (agent- or owner-wide rules). */
+  reserveAcrossSessions(input: ReserveInput): Promise<LedgerResult>;
 }

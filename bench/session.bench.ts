@@ -17,7 +17,7 @@
  * own settings, and gated calls with tracing off and on in alternating blocks (OTLP/HTTP to a local
  * collector, `bench/fixtures/tracing.ts`; `BENCH_SESSION_PART=tracing` runs only that part,
  * `BENCH_SESSION_PART=latency` only the sequential latencies on the in-memory server),
- * printed on the lines before. Last line: one JSON object, the ratios of issue #14:
+ * printed on the lines before (`BENCH_SESSION_PART=cross`: only agent-wide rules on vs off, bench/fixtures/cross-session.ts). Last line: one JSON object, the ratios of issue #14:
  * gated p50 / plain local activity p50 and gated / plain-local throughput. `BENCH_TEMPORAL=both`
  * runs the in-memory dev server and then the full Temporal server on PostgreSQL (issue #15), one
  * JSON line each (the full server's last); `BENCH_TEMPORAL=server` the full server alone.
@@ -42,6 +42,7 @@ import { TEMPORAL_SERVER_VERSION } from '../worker/devstack/temporal-server-bina
 import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
 import { measureTracingCost, type TracingCost } from './fixtures/tracing';
+import { measureCrossCost } from './fixtures/cross-session';
 import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
 
 const TOOL = 'volumes.list';
@@ -290,6 +291,20 @@ async function main(): Promise<void> {
     const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
     try {
       process.stdout.write(`${JSON.stringify(await run(memory.address, memory.pid, false, deps))}\n`);
+    } finally {
+      await memory.stop();
+      await deps.audit.drop();
+      await deps.production.drop();
+    }
+    process.exit(0);
+  }
+  if (process.env.BENCH_SESSION_PART === 'cross') {
+    // Only the cost of agent-wide rules (what README "Agent-wide budgets and cross-session rules" quotes).
+    const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
+    try {
+      const cost = await measureCrossCost({ address: memory.address, auditPool: deps.audit.pool, catalog: deps.catalog, policy: POLICY, bundle: deps.bundle, tool: TOOL, sessions: 20, perSession: Number(process.env.BENCH_PER_SESSION ?? 10), blocks: Number(process.env.BENCH_BLOCKS ?? 5) });
+      process.stdout.write(`in-memory dev server; 20 sessions of one agent x ${process.env.BENCH_PER_SESSION ?? 10} proposals of \`${TOOL}\` per block, modes in rotating order, median of ${process.env.BENCH_BLOCKS ?? 5} blocks\n`);
+      process.stdout.write(`${JSON.stringify({ part: 'cross', ...cost })}\n`);
     } finally {
       await memory.stop();
       await deps.audit.drop();

@@ -10,6 +10,7 @@ import type { PolicyIssue } from './parse';
 import type { ApprovalRequirement, Effect, Tier, ToolInfo } from './types';
 import type { RuleId } from './rules';
 import { classifyCatalog, type UpstreamClassification } from './upstream';
+import { ledgerRules, ruleNames, type LedgerRule } from './ledger';
 
 /** A rule's finding is enforced, or only recorded (shadow). */
 export interface Moded {
@@ -59,6 +60,17 @@ export interface CompiledTool {
   readonly transitions: readonly TransitionRole[];
   /** For a tool of an upstream MCP server: how the policy classified it (`info` carries the effect). */
   readonly upstream?: UpstreamClassification;
+  /**
+   * The cross-session rules (`agent:`, `owner:`) that name this tool, per ledger; absent when none
+   * do — such a tool never asks a ledger, so it costs what it did before.
+   */
+  readonly crossSession?: CrossSessionRules;
+}
+
+/** Cross-session rules of one tool, per ledger (a scope without rules is left out). */
+export interface CrossSessionRules {
+  readonly agent?: readonly LedgerRule[];
+  readonly owner?: readonly LedgerRule[];
 }
 
 export interface CompiledTransition extends Moded {
@@ -162,12 +174,25 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
   const sessionRate = doc.rateLimits.perSession ? { max: doc.rateLimits.perSession.max, perMs: doc.rateLimits.perSession.perSeconds * 1000, shadow: shadowOf(doc.rateLimits.perSession.mode) } : undefined;
   if (sessionRate?.shadow || perTool.mode === 'shadow') hasShadow = true;
 
+  // Cross-session rules are enforced by the ledgers; a shadow policy asks none (documented).
+  const agentRules = policyShadow ? [] : ledgerRules(doc.agent);
+  const ownerRules = policyShadow ? [] : ledgerRules(doc.owner);
+  for (const [scope, list] of [['agent', agentRules], ['owner', ownerRules]] as const) {
+    list.forEach((rule, i) => {
+      if (!tools.some((t) => ruleNames(rule, t.name))) warnings.push({ code: 'unused', path: `${scope}.${rule.kind === 'budget' ? 'budgets' : 'transitions'}[${i - (rule.kind === 'budget' ? 0 : list.filter((r) => r.kind === 'budget').length)}]`, message: `\`${rule.id}\` matches no tool of the catalog` });
+    });
+  }
+
   const compiled = new Map<string, CompiledTool>();
   for (const info of tools) {
     const rules = matchingRules(doc, info.name, ruleKeys);
-    const tool = compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf);
+    let tool = compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf);
     const upstream = classified.upstream.get(info.name);
-    compiled.set(info.name, upstream ? { ...tool, upstream } : tool);
+    if (upstream) tool = { ...tool, upstream };
+    const agent = agentRules.filter((r) => ruleNames(r, info.name));
+    const owner = ownerRules.filter((r) => ruleNames(r, info.name));
+    if (agent.length > 0 || owner.length > 0) tool = { ...tool, crossSession: { ...(agent.length > 0 ? { agent } : {}), ...(owner.length > 0 ? { owner } : {}) } };
+    compiled.set(info.name, tool);
   }
 
   const budgetShadow = shadowOf(doc.budget.mode);

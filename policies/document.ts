@@ -130,6 +130,48 @@ const transitionSchema = z.union([pairSchema, sequenceSchema], {
     issue.code === 'invalid_union' ? { message: 'expected `{ from, to, within? }` or `{ sequence: [...], within? }`' } : { message: ctx.defaultError },
 });
 
+/**
+ * Cross-session rules (`agent:` and `owner:`): budgets and forbidden transitions counted over every
+ * session of one agent (its credential's agent) or one owner, by the ledger workflow. Windows are
+ * required: the ledger keeps only what a window needs, so a rule without one would grow forever.
+ */
+const crossBudgetSchema = z
+  .object(
+    {
+      id: text('a rule id').optional(),
+      tools: z.array(text('a tool name or glob'), { invalid_type_error: 'expected a list of tool names or globs' }).min(1, { message: 'expected at least one tool' }),
+      max: whole(0),
+      windowMinutes: ranged(1, 10_080, 'a number of minutes'),
+      reason: z.string().optional(),
+    },
+    { invalid_type_error: 'expected a budget `{ tools, max, windowMinutes }`' },
+  )
+  .strict();
+const crossTransitionSchema = z
+  .object(
+    {
+      id: text('a rule id').optional(),
+      from: text('a tool name or glob'),
+      to: text('a tool name or glob'),
+      within: z.object({ minutes: ranged(1, 10_080, 'a number of minutes') }, { invalid_type_error: 'expected `{ minutes }`', required_error: 'expected `within: { minutes }`' }).strict(),
+      reason: z.string().optional(),
+    },
+    { invalid_type_error: 'expected a transition `{ from, to, within: { minutes } }`' },
+  )
+  .strict();
+const crossSessionSchema = z
+  .object(
+    {
+      budgets: z.array(crossBudgetSchema, { invalid_type_error: 'expected a list of budgets' }).default([]),
+      transitions: z.array(crossTransitionSchema, { invalid_type_error: 'expected a list of transition rules' }).default([]),
+    },
+    { invalid_type_error: 'expected `{ budgets?, transitions? }`' },
+  )
+  .strict();
+export type CrossSessionDoc = z.output<typeof crossSessionSchema>;
+export type CrossBudgetDoc = CrossSessionDoc['budgets'][number];
+export type CrossTransitionDoc = CrossSessionDoc['transitions'][number];
+
 const approverRuleFields = {
   groups: z.array(text('a group name'), { invalid_type_error: 'expected a list of group names' }).min(1, { message: 'expected at least one group' }),
   approversRequired: whole(1).default(1),
@@ -205,6 +247,9 @@ export const policyDocumentSchema = z
         })
         .strict()
         .default({}),
+      // Optional (no default), like `upstreamTools`: documents without them keep their hash.
+      agent: crossSessionSchema.optional(),
+      owner: crossSessionSchema.optional(),
       mandate: z.object({ effects: z.array(effectSchema).default(['read', 'write', 'destructive']), mode: modeSchema.optional() }).strict().default({}),
     },
     { invalid_type_error: 'expected a policy document (a map)' },

@@ -7,6 +7,7 @@
 import type { CompiledPolicy } from './compile';
 import { evaluate } from './evaluate';
 import { canonicalJson, sha256Hex } from './hash';
+import type { LedgerResult } from './ledger';
 import type { RuleId } from './rules';
 import type { SessionState } from './state';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Tier } from './types';
@@ -108,4 +109,16 @@ export function approvalGroupMembers(policy: CompiledPolicy, groups: readonly st
   const out: Record<string, readonly string[]> = {};
   for (const g of groups) out[g] = [...(policy.document.approvers.groups[g] ?? [])];
   return out;
+}
+
+/**
+ * The ledgers' answers for a call the session's own gate let through: any deny → deny with the
+ * ledgers' reasons (in the tool's tier); all allow → `undefined`, the call goes on. A ledger that
+ * did not answer is `unavailable`: denied closed.
+ */
+export function crossSessionDenial(policy: CompiledPolicy, tool: string, answers: readonly LedgerResult[], unavailable?: string): Decision | undefined {
+  if (unavailable !== undefined) return refusal(policy.hash, 'ledger.unavailable', `the cross-session ledger did not answer: ${unavailable}`, toolTier(policy, tool));
+  const reasons = answers.filter((a) => a.verdict === 'deny').flatMap((a) => a.reasons);
+  if (reasons.length === 0) return undefined;
+  return { verdict: 'deny', tier: toolTier(policy, tool), reasons, policyHash: policy.hash };
 }

@@ -17,7 +17,7 @@
 export type * from './types';
 export { parsePolicy, parsePolicyText, formatPath, type PolicyIssue, type PolicyParseResult } from './parse';
 export { policyDocumentSchema, type PolicyDocument, type ApproverRule, type UpstreamRule, type ArgBound, type RateLimit, type ToolRule } from './document';
-export { compilePolicy, type CompiledPolicy, type CompiledTool, type CompiledTransition } from './compile';
+export { compilePolicy, type CompiledPolicy, type CompiledTool, type CompiledTransition, type CrossSessionRules } from './compile';
 export {
   initialSessionState,
   advance,
@@ -38,7 +38,8 @@ export { classifyCatalog, classifyUpstreamTool, estimateRequest, hintFloor, stri
 export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';
 export { sha256Hex, canonicalJson } from './hash';
 export { replaySession, type ReplayStep, type ReplayVisit } from './replay';
-export { admitProposal, approvalGroupMembers, callDigest, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
+export { admitProposal, approvalGroupMembers, callDigest, crossSessionDenial, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';
 export { approvalOf, unlockOf } from './decision';
+export { answerFor, describeLedgerRule, emptyLedger, ledgerRequestProblem, ledgerRules, pruneLedger, requestDigest, reserve, ruleNames, MAX_RESERVATIONS, MAX_RULE_ENTRIES, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';

@@ -40,6 +40,14 @@ export const RULES = {
   'transition.unlock': { means: 'the agent asked for an out-of-band unlock' },
   'intent.review': { means: 'intent drift: every write needs approval' },
   'intent.child': { means: 'a sub-agent\'s intent is far from its parent\'s' },
+  // Cross-session rules (policies/ledger.ts, the ledger workflow).
+  'agent.budget': { means: 'an agent-wide budget across the agent\'s sessions is used up', alert: true },
+  'agent.sequence': { means: 'the call completes a forbidden transition across the agent\'s sessions', alert: true },
+  'owner.budget': { means: 'an owner-wide budget across the owner\'s agents is used up', alert: true },
+  'owner.sequence': { means: 'the call completes a forbidden transition across the owner\'s agents', alert: true },
+  'ledger.conflict': { means: 'a reservation id was already used for another request', alert: true },
+  'ledger.full': { means: 'the cross-session ledger has no room for more rules; denied closed', alert: true },
+  'ledger.unavailable': { means: 'the cross-session ledger did not answer; denied closed', alert: true },
   // Session state (policies/gate.ts).
   'session.closed': { means: 'the session is closed and flagged for review' },
   'session.read-only': { means: 'a budget passed its read-only threshold' },

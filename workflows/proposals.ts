@@ -13,6 +13,7 @@ import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
 import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
 import { runAllowed, runUnchecked } from './tool-run';
+import { reserveAcrossSessions } from './cross-session';
 
 /**
  * Patch id: an allowed quick call without a blast-radius estimate skips `prepareCall` (its
@@ -47,7 +48,9 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const estimate = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
   // A quick tool with nothing to estimate: the gate needs no measured facts, so an allowed call goes
   // straight to `runTool`, which checks and redacts the arguments before it writes or runs anything.
-  if (!estimate && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
+  // (A tool in a cross-session rule reserves only with checked arguments: it takes the path below.)
+  const crossSession = core.policy.tools.get(p.tool)?.crossSession !== undefined;
+  if (!estimate && !crossSession && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
     const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
     if (decision.verdict === 'allow') {
       // Traced as the gate decided it; arguments that then fail the check add a second, denying decision.
@@ -74,6 +77,11 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const { decision, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
 
   if (decision.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, decision);
+  if (decision.verdict === 'allow') {
+    // Cross-session rules last, once the call would run: a reservation is a call that runs.
+    const crossed = await reserveAcrossSessions(core, proposalSeq, proposal);
+    if (crossed) return deny(core, proposalSeq, proposal, prep.redactedArgs, crossed);
+  }
   traceDecision(decision);
   const proposed = core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, prep.redactedArgs));
   if (decision.verdict === 'allow') {
@@ -96,10 +104,11 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   // Approved: the call runs only if it is still the call that was approved.
   const approved = { digest, requirement, approvers: outcome.approvers.length };
   const recheck = recheckApproved(core.policy, core.state, proposal, facts, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
-  if (recheck.verdict === 'deny') {
-    await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
+  const stopped = recheck.verdict === 'deny' ? recheck : await reserveAcrossSessions(core, proposalSeq, proposal);
+  if (stopped) {
+    await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: stopped, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
     await settle(core, proposalSeq, proposal, 'denied');
-    return { status: 'denied', decision: recheck, approvalId: outcome.approvalId, sequence: proposalSeq };
+    return { status: 'denied', decision: stopped, approvalId: outcome.approvalId, sequence: proposalSeq };
   }
   const before = [core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
   const ran = await runAllowed(core, { proposalSeq, proposal, descriptor, decision: recheck, before, redactedArgs: prep.redactedArgs });

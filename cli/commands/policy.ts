@@ -14,6 +14,8 @@ import {
   analyzePaths,
   budgetLeft,
   compilePolicy,
+  describeLedgerRule,
+  ledgerRules,
   evaluate,
   parsePolicyText,
   sessionMode,
@@ -94,12 +96,16 @@ async function runCheck(file: string, opts: CommonOptions, io: CommandIo): Promi
     return;
   }
   const compiled = compilePolicy(parsed.data, tools);
+  // Cross-session rules (enforced by the agent and owner ledgers), listed when the document has any.
+  const cross = { agent: ledgerRules(parsed.data.agent), owner: ledgerRules(parsed.data.owner) };
   if (opts.json) {
-    io.out(JSON.stringify({ valid: true, name: parsed.data.name, hash: compiled.hash, warnings: compiled.warnings }, null, 2));
+    io.out(JSON.stringify({ valid: true, name: parsed.data.name, hash: compiled.hash, warnings: compiled.warnings, ...(cross.agent.length + cross.owner.length > 0 ? { crossSession: cross } : {}) }, null, 2));
     return;
   }
   for (const w of compiled.warnings) io.err(`warning: ${w.path}: ${w.message}`);
   io.out(`\`${file}\` is valid: policy \`${parsed.data.name}\` (${parsed.data.mode}), hash ${compiled.hash}`);
+  for (const r of cross.agent) io.out(`agent-wide ${describeLedgerRule(r)}`);
+  for (const r of cross.owner) io.out(`owner-wide ${describeLedgerRule(r)}`);
 }
 
 async function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }, io: CommandIo): Promise<void> {

@@ -110,3 +110,14 @@ test('--tools takes a custom catalog', async () => {
   const check = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools);
   assert.match(check.stderr, /warning: tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog/);
 });
+
+test('check lists agent- and owner-wide rules, and a broken section is an error with its path', async () => {
+  const r = await run('policy', 'check', join(__dirname, '..', '..', 'policies', 'examples', 'agent-wide.yaml'));
+  assert.equal(r.exitCode, 0);
+  assert.match(r.stdout, /agent-wide budget `billing.delete\*`: at most 20 calls of `billing.delete\*` per 60 minutes/);
+  assert.match(r.stdout, /agent-wide transition `volumes.list -> volumes.unmount`: `volumes.unmount` denied within 30 minutes of `volumes.list`/);
+  assert.match(r.stdout, /owner-wide budget `owner-production-writes`/);
+  const bad = await run('policy', 'check', file('bad-agent.yaml', 'agent:\n  budgets: [{ tools: [], max: five, windowMinutes: 60 }]\n'), '--json');
+  assert.equal(bad.exitCode, 1);
+  assert.deepEqual((JSON.parse(bad.stdout) as { issues: { path: string }[] }).issues.map((i) => i.path).sort(), ['agent.budgets[0].max', 'agent.budgets[0].tools']);
+});

@@ -122,8 +122,9 @@ test('sub-agents: refused when halted or not normal; approval below the intent t
 test('the catalogue marks exactly the denials a human should look at', () => {
   const alerting = Object.keys(RULES).filter(raisesAlert).sort();
   assert.deepEqual(alerting, [
-    'args.bounds', 'blast-radius.cap', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
-    'cost.cap', 'engine.error', 'mandate.outside', 'tool.always-blocked', 'transition.forbidden',
+    'agent.budget', 'agent.sequence', 'args.bounds', 'blast-radius.cap', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
+    'cost.cap', 'engine.error', 'ledger.conflict', 'ledger.full', 'ledger.unavailable', 'mandate.outside', 'owner.budget', 'owner.sequence',
+    'tool.always-blocked', 'transition.forbidden',
   ]);
   assert.equal(raisesAlert('rate.tool'), false);
   assert.equal(raisesAlert('not.a-rule'), false);

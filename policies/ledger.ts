@@ -1,0 +1,213 @@
+/**
+ * The cross-session ledger's decision, as a pure function: budgets and forbidden transitions
+ * counted over every session of one agent (or one owner). The ledger workflow holds a
+ * `LedgerState` and folds each reservation into it with `reserve`; a session asks it only for a
+ * tool that takes part in a cross-session rule, and only once its own gate lets the call run, so a
+ * reservation is a call that runs (executed or failed, as the session budget counts them) and
+ * nothing is ever released.
+ *
+ * Nothing a request says can loosen the ledger: the time is the ledger's own, state is keyed by the
+ * rule's fingerprint (a request with other rules counts in other entries), and a reservation id is
+ * decided once — a repeat with another request gets `ledger.conflict`, never the first answer.
+ *
+ * Bounded: a budget keeps at most `max` times inside its window, a transition the time of the last
+ * `from` call, the dedup table the last `MAX_RESERVATIONS` ids; expired entries are dropped.
+ */
+import type { CrossSessionDoc } from './document';
+import { compileGlob } from './glob';
+import { canonicalJson, sha256Hex } from './hash';
+import type { Reason } from './types';
+
+/** Which ledger: one per agent (the credential's agent), one per owner. */
+export type LedgerScope = 'agent' | 'owner';
+
+/** A cross-session rule as a session sends it (plain JSON, windows in ms). */
+export type LedgerRule =
+  | { readonly kind: 'budget'; readonly id: string; readonly tools: readonly string[]; readonly max: number; readonly windowMs: number; readonly reason?: string }
+  | { readonly kind: 'transition'; readonly id: string; readonly from: string; readonly to: string; readonly withinMs: number; readonly reason?: string };
+
+/** One reservation: the call `tool` of proposal `proposalSeq` of session `sessionId`. */
+export interface LedgerRequest {
+  /** `<sessionId>:p<proposalSeq>`: also the Temporal update id, so a retry is the same update. */
+  readonly reservationId: string;
+  readonly sessionId: string;
+  readonly tool: string;
+  /** The rules of the session's policy snapshot that name `tool`, for this ledger's scope. */
+  readonly rules: readonly LedgerRule[];
+}
+
+/** The ledger's answer; `requestDigest` lets the caller check it answers its own request. */
+export interface LedgerResult {
+  readonly verdict: 'allow' | 'deny';
+  readonly reasons: readonly Reason[];
+  readonly reservationId: string;
+  readonly requestDigest: string;
+}
+
+export interface LedgerState {
+  /** Rule fingerprint → times (epoch ms) of reserved calls inside the window, oldest first. */
+  readonly budgets: Readonly<Record<string, { readonly windowMs: number; readonly times: readonly number[] }>>;
+  /** Rule fingerprint → time of the last reserved `from` call. */
+  readonly transitions: Readonly<Record<string, { readonly withinMs: number; readonly lastFrom: number }>>;
+  /** Reservation id → its digest and answer, for retries (also across continue-as-new). */
+  readonly reservations: Readonly<Record<string, { readonly digest: string; readonly verdict: 'allow' | 'deny'; readonly reasons: readonly Reason[] }>>;
+  /** Reservation ids, oldest first (what is dropped when the table is full). */
+  readonly order: readonly string[];
+}
+
+/** Reservation ids remembered for retries. */
+export const MAX_RESERVATIONS = 2_000;
+/** Rule entries a ledger keeps; a request that needs more is denied (fail closed, never evicts). */
+export const MAX_RULE_ENTRIES = 256;
+const MAX_WINDOW_MS = 10_080 * 60_000;
+const MAX_RULES = 64;
+
+export function emptyLedger(): LedgerState {
+  return { budgets: {}, transitions: {}, reservations: {}, order: [] };
+}
+
+/** The cross-session rules of a document for one scope (ids default to what they name). */
+export function ledgerRules(doc: CrossSessionDoc | undefined): readonly LedgerRule[] {
+  if (!doc) return [];
+  const budgets = doc.budgets.map((b): LedgerRule => ({ kind: 'budget', id: b.id ?? b.tools.join(', '), tools: b.tools, max: b.max, windowMs: Math.round(b.windowMinutes * 60_000), ...(b.reason ? { reason: b.reason } : {}) }));
+  const transitions = doc.transitions.map((t): LedgerRule => ({ kind: 'transition', id: t.id ?? `${t.from} -> ${t.to}`, from: t.from, to: t.to, withinMs: Math.round(t.within.minutes * 60_000), ...(t.reason ? { reason: t.reason } : {}) }));
+  return [...budgets, ...transitions];
+}
+
+/** True when `tool` takes part in the rule (so a session must reserve it). */
+export function ruleNames(rule: LedgerRule, tool: string): boolean {
+  if (rule.kind === 'budget') return rule.tools.some((t) => compileGlob(t).test(tool));
+  return compileGlob(rule.from).test(tool) || compileGlob(rule.to).test(tool);
+}
+
+/** The digest a result echoes: sha256 of the canonical request. */
+export function requestDigest(req: LedgerRequest): string {
+  return sha256Hex(canonicalJson(req));
+}
+
+/** Why a value is not a ledger request, or `undefined` (the ledger's update validator). */
+export function ledgerRequestProblem(req: unknown): string | undefined {
+  if (typeof req !== 'object' || req === null) return 'expected a reservation request';
+  const r = req as Record<string, unknown>;
+  for (const f of ['reservationId', 'sessionId', 'tool'] as const) {
+    if (typeof r[f] !== 'string' || (r[f] as string).length === 0 || (r[f] as string).length > 512) return `expected \`${f}\` to be a non-empty string`;
+  }
+  if (!Array.isArray(r.rules) || r.rules.length > MAX_RULES) return `expected \`rules\` to be a list of at most ${MAX_RULES} rules`;
+  for (const rule of r.rules as unknown[]) {
+    const problem = ruleProblem(rule);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function ruleProblem(rule: unknown): string | undefined {
+  if (typeof rule !== 'object' || rule === null) return 'expected a rule';
+  const r = rule as Record<string, unknown>;
+  const str = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 512;
+  const ms = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_WINDOW_MS;
+  if (!str(r.id)) return 'expected a rule `id`';
+  if (r.kind === 'budget') {
+    if (!Array.isArray(r.tools) || r.tools.length === 0 || r.tools.length > MAX_RULES || !r.tools.every(str)) return `rule \`${String(r.id)}\`: expected \`tools\``;
+    if (typeof r.max !== 'number' || !Number.isInteger(r.max) || r.max < 0 || r.max > 1_000_000) return `rule \`${String(r.id)}\`: expected \`max\` between 0 and 1000000`;
+    if (!ms(r.windowMs)) return `rule \`${String(r.id)}\`: expected \`windowMs\` up to 7 days`;
+    return undefined;
+  }
+  if (r.kind === 'transition') {
+    if (!str(r.from) || !str(r.to)) return `rule \`${String(r.id)}\`: expected \`from\` and \`to\``;
+    if (!ms(r.withinMs)) return `rule \`${String(r.id)}\`: expected \`withinMs\` up to 7 days`;
+    return undefined;
+  }
+  return 'expected a rule of kind `budget` or `transition`';
+}
+
+/** A rule's state key: its canonical form (a request with other rules counts elsewhere). */
+function fingerprint(rule: LedgerRule): string {
+  const { reason: _reason, ...counted } = rule;
+  return sha256Hex(canonicalJson(counted));
+}
+
+const minutes = (ms: number) => `${Math.round((ms / 60_000) * 100) / 100} minutes`;
+
+/**
+ * Decides one reservation at `now` (the ledger's clock). Combining: any rule that denies → deny
+ * (nothing recorded but the answer); else allow, and the call counts in every budget that names
+ * it and starts every transition whose `from` it matches.
+ */
+export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerScope, now: number): { readonly state: LedgerState; readonly result: LedgerResult } {
+  const digest = requestDigest(req);
+  const seen = state.reservations[req.reservationId];
+  if (seen) {
+    // A retry of the same request gets the same answer; another request under the id is refused.
+    if (seen.digest === digest) return { state, result: { verdict: seen.verdict, reasons: seen.reasons, reservationId: req.reservationId, requestDigest: digest } };
+    const reasons: Reason[] = [{ rule: 'ledger.conflict', message: `reservation \`${req.reservationId}\` was already decided for another request` }];
+    return { state, result: { verdict: 'deny', reasons, reservationId: req.reservationId, requestDigest: digest } };
+  }
+  const pruned = pruneLedger(state, now);
+  const budgets = { ...pruned.budgets };
+  const transitions = { ...pruned.transitions };
+  const reasons: Reason[] = [];
+  const whose = scope === 'agent' ? "this agent's sessions" : "this owner's agents";
+  const matching = req.rules.filter((r) => ruleNames(r, req.tool));
+  const keys = matching.map(fingerprint);
+  const fresh = keys.filter((k) => budgets[k] === undefined && transitions[k] === undefined).length;
+  if (Object.keys(budgets).length + Object.keys(transitions).length + fresh > MAX_RULE_ENTRIES) {
+    reasons.push({ rule: 'ledger.full', message: `the ${scope} ledger holds ${MAX_RULE_ENTRIES} rule entries: no room for new rules` });
+  }
+  matching.forEach((rule, i) => {
+    const key = keys[i] ?? '';
+    const why = rule.reason ? `: ${rule.reason}` : '';
+    if (rule.kind === 'budget') {
+      const used = budgets[key]?.times.length ?? 0;
+      if (used >= rule.max) reasons.push({ rule: `${scope}.budget`, message: `\`${rule.id}\` ran ${used} times in the last ${minutes(rule.windowMs)} across ${whose}: the limit is ${rule.max}${why}` });
+    } else if (compileGlob(rule.to).test(req.tool)) {
+      const last = transitions[key]?.lastFrom;
+      if (last !== undefined && now - last <= rule.withinMs) {
+        reasons.push({ rule: `${scope}.sequence`, message: `\`${rule.from}\` then \`${rule.to}\` within ${minutes(rule.withinMs)} across ${whose} is a forbidden transition${why}` });
+      }
+    }
+  });
+  const verdict = reasons.length > 0 ? 'deny' : 'allow';
+  if (verdict === 'allow') {
+    matching.forEach((rule, i) => {
+      const key = keys[i] ?? '';
+      if (rule.kind === 'budget') budgets[key] = { windowMs: rule.windowMs, times: [...(budgets[key]?.times ?? []), now] };
+      else if (compileGlob(rule.from).test(req.tool)) transitions[key] = { withinMs: rule.withinMs, lastFrom: now };
+    });
+  }
+  const order = [...pruned.order, req.reservationId];
+  const reservations = { ...pruned.reservations, [req.reservationId]: { digest, verdict, reasons } } as Record<string, LedgerState['reservations'][string]>;
+  while (order.length > MAX_RESERVATIONS) {
+    const old = order.shift();
+    if (old !== undefined) delete reservations[old];
+  }
+  return { state: { budgets, transitions, reservations, order }, result: { verdict, reasons, reservationId: req.reservationId, requestDigest: digest } };
+}
+
+/** Drops what no window can see any more (budgets' old times, expired transitions, empty entries). */
+export function pruneLedger(state: LedgerState, now: number): LedgerState {
+  const budgets: Record<string, LedgerState['budgets'][string]> = {};
+  for (const [key, b] of Object.entries(state.budgets)) {
+    const times = b.times.filter((t) => now - t < b.windowMs);
+    if (times.length > 0) budgets[key] = times.length === b.times.length ? b : { windowMs: b.windowMs, times };
+  }
+  const transitions: Record<string, LedgerState['transitions'][string]> = {};
+  for (const [key, t] of Object.entries(state.transitions)) if (now - t.lastFrom <= t.withinMs) transitions[key] = t;
+  return { ...state, budgets, transitions };
+}
+
+/**
+ * Checks that a ledger's answer is the answer to `req`: Temporal returns the first outcome of an
+ * update id, so whoever sent another request under the same id first would otherwise decide this
+ * one. A mismatch is a `ledger.conflict` denial (fail closed).
+ */
+export function answerFor(req: LedgerRequest, result: LedgerResult): LedgerResult {
+  const digest = requestDigest(req);
+  if (result && result.requestDigest === digest && result.reservationId === req.reservationId && (result.verdict === 'allow' || result.verdict === 'deny')) return result;
+  return { verdict: 'deny', reasons: [{ rule: 'ledger.conflict', message: `the ledger's answer for \`${req.reservationId}\` is not for this request` }], reservationId: req.reservationId, requestDigest: digest };
+}
+
+/** One line per rule, for `gatehouse policy check`. */
+export function describeLedgerRule(rule: LedgerRule): string {
+  if (rule.kind === 'budget') return `budget \`${rule.id}\`: at most ${rule.max} calls of ${rule.tools.map((t) => `\`${t}\``).join(', ')} per ${minutes(rule.windowMs)}`;
+  return `transition \`${rule.id}\`: \`${rule.to}\` denied within ${minutes(rule.withinMs)} of \`${rule.from}\``;
+}

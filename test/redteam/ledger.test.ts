@@ -1,0 +1,100 @@
+/**
+ * Red team: the cross-session ledger. The attacker holds its own credential and a Temporal client,
+ * and tries to loosen its agent-wide rules: squat the update id of its next reservation with a
+ * harmless request, flood the ledger with requests carrying loose or no rules, send a `release`,
+ * start its ledger with forged carried state. Each time the genuine call stays denied and never ran.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { emptyLedger, type LedgerRequest, type LedgerRule } from '../../policies';
+import { sessionWorkflowId } from '../../workflows/contract';
+import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId, parseLedgerWorkflowId, reserveUpdate } from '../../workflows/ledger-contract';
+import { testPolicy } from '../workflows/harness';
+import { assertAuditVerifies, assertNotExecuted, assertRunFailed, productionSnapshot, redTeam, type Agent, type RedTeam } from './attacker';
+
+const CROSS = testPolicy({
+  name: 'cross',
+  transitions: [],
+  tools: { 'volumes.unmount': { tier: 'autonomous' } },
+  agent: { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 } }], budgets: [{ tools: ['staging.writeConfig'], max: 1, windowMinutes: 60 }] },
+});
+const UNMOUNT = { tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'free it' };
+
+let rt: RedTeam;
+let mallory: Agent;
+
+before(async () => {
+  rt = await redTeam('ledger', { cross: CROSS });
+  mallory = await rt.agent(`mallory-${randomBytes(3).toString('hex')}`, 'eng-007', { policies: ['cross'] });
+});
+after(async () => {
+  await rt?.close();
+});
+
+/** What the attacker sends with its raw client: a `reserve` to its own ledger, starting it if needed. */
+function forgeReserve(request: LedgerRequest, startArgs: unknown[] = [{}]) {
+  return rt.raw.workflow.executeUpdateWithStart(reserveUpdate, {
+    args: [request],
+    updateId: request.reservationId,
+    startWorkflowOperation: new WithStartWorkflowOperation(LEDGER_WORKFLOW_TYPE, { workflowId: ledgerWorkflowId('agent', mallory.agentId), taskQueue: rt.h.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING', args: startArgs as [] }),
+  });
+}
+
+describe('the agent cannot loosen its cross-session ledger', () => {
+  it('squatting the update id of its next reservation gets the genuine call denied, not allowed', async () => {
+    const before = await productionSnapshot(rt.h);
+    const a = await mallory.gh.startSession({ intent: 'inventory', policyRef: 'cross' });
+    assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
+    const b = await mallory.gh.startSession({ intent: 'free a volume', policyRef: 'cross' });
+    // The next reservation of session b is `<b>:p1`: the attacker decides it first, with no rules.
+    const squat = await forgeReserve({ reservationId: `${b.sessionId}:p1`, sessionId: b.sessionId, tool: 'volumes.unmount', rules: [] });
+    assert.equal(squat.verdict, 'allow');
+    const r = await b.propose(UNMOUNT);
+    assert.equal(r.status, 'denied');
+    assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['ledger.conflict']);
+    await assertNotExecuted(rt.h, b.sessionId);
+    assert.deepEqual(await productionSnapshot(rt.h), before);
+  });
+
+  it('requests with loose or no rules, however many, leave the genuine transition and budget in force', async () => {
+    const loose: LedgerRule = { kind: 'budget', id: 'staging.writeConfig', tools: ['staging.writeConfig'], max: 1_000_000, windowMs: 60_000 };
+    for (let i = 0; i < 30; i++) await forgeReserve({ reservationId: `forged:${i}`, sessionId: 'forged', tool: i % 2 ? 'volumes.unmount' : 'staging.writeConfig', rules: i % 3 ? [loose] : [] });
+    const c = await mallory.gh.startSession({ intent: 'free a volume', policyRef: 'cross' });
+    const r = await c.propose(UNMOUNT);
+    assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['agent.sequence']);
+    // Writes in a session of their own whose intent they fit (else intent drift asks a human first).
+    const w = await mallory.gh.startSession({ intent: 'write config values in staging', policyRef: 'cross' });
+    const w1 = await w.propose({ tool: 'staging.writeConfig', args: { key: 'a', value: 'b' }, reasoning: 'x' });
+    const w2 = await w.propose({ tool: 'staging.writeConfig', args: { key: 'a', value: 'c' }, reasoning: 'x' });
+    assert.deepEqual([w1.status, w2.status], ['executed', 'denied']);
+    assert.equal(w2.decision.reasons[0]?.rule, 'agent.budget');
+    await assertNotExecuted(rt.h, c.sessionId, 1);
+  });
+
+  it('there is no update that releases or resets, and malformed reservations are rejected by the validator', async () => {
+    const handle = rt.raw.workflow.getHandle(ledgerWorkflowId('agent', mallory.agentId));
+    const before = await handle.query(ledgerQuery);
+    await assert.rejects(handle.executeUpdate('release', { args: [{ reservationId: 'x' }] }));
+    await assert.rejects(handle.executeUpdate('reset', { args: [] }));
+    await assert.rejects(handle.executeUpdate(reserveUpdate, { args: [{ reservationId: 'y', sessionId: 'y', tool: 'volumes.unmount', rules: [{ kind: 'release', id: 'r' }] } as never] }), (err: Error) => {
+      assert.match(String((err.cause as Error | undefined)?.message), /expected a rule of kind `budget` or `transition`/);
+      return true;
+    });
+    await handle.signal('release', {}); // a signal nobody handles: buffered, changes nothing
+    assert.deepEqual((await handle.query(ledgerQuery)).budgets, before.budgets);
+  });
+
+  it('a ledger started with forged carried state, or under a non-ledger id, is refused', async () => {
+    const victim = ledgerWorkflowId('agent', `fresh-${randomBytes(3).toString('hex')}`);
+    const forged = await rt.raw.workflow.start(LEDGER_WORKFLOW_TYPE, { workflowId: victim, taskQueue: rt.h.taskQueue, args: [{}, { state: emptyLedger() }] as never });
+    await assertRunFailed(rt.raw, victim, forged.firstExecutionRunId, 'LedgerStartRefusedError');
+    const odd = `not-a-ledger-${randomBytes(3).toString('hex')}`;
+    const run = await rt.raw.workflow.start(LEDGER_WORKFLOW_TYPE, { workflowId: odd, taskQueue: rt.h.taskQueue, args: [{}] as never });
+    await assertRunFailed(rt.raw, odd, run.firstExecutionRunId, 'LedgerStartRefusedError');
+    // The gateway only ever addresses `session-<id>` workflows: no session id names a ledger.
+    assert.equal(parseLedgerWorkflowId(sessionWorkflowId(`ledger-agent-${mallory.agentId}`)), undefined);
+    await assertAuditVerifies(rt.h);
+  });
+});

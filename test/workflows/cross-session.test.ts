@@ -1,0 +1,202 @@
+/**
+ * Agent-wide rules across sessions, against a real Temporal server and real databases: a forbidden
+ * transition split over two sessions of one agent, twenty concurrent sessions against one agent
+ * budget, and a reservation whose answer was lost (the activity retried, as after a worker crash)
+ * counted once, also across the ledger's continue-as-new.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import { createHarness, testPolicy, type Harness } from './harness';
+import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId, reserveUpdate } from '../../workflows/ledger-contract';
+import type { LedgerRequest, LedgerRule } from '../../policies';
+import { eventually } from '../support/eventually';
+import { testTrust } from '../support/trust';
+
+let h: Harness;
+before(async () => {
+  h = await createHarness('cross');
+});
+after(async () => {
+  await h?.close();
+});
+
+const uniq = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
+
+/** The test policy with agent-wide rules; `volumes.unmount` autonomous so only the ledger stands in its way. */
+function crossPolicy(agent: Record<string, unknown>, owner?: Record<string, unknown>) {
+  return testPolicy({ transitions: [], tools: { 'volumes.unmount': { tier: 'autonomous' } }, agent, ...(owner ? { owner } : {}) });
+}
+
+const LIST_UNMOUNT = { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 }, reason: 'listing then unmounting is how the volume incident began' }] };
+
+describe('cross-session transitions', () => {
+  it('denies `to` in a second session of the agent that ran `from`, and allows it for another agent', async () => {
+    const worker = await h.worker({ policy: crossPolicy(LIST_UNMOUNT) });
+    await worker.runUntil(async () => {
+      const agent = uniq('vol-bot');
+      const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' });
+      assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })).status, 'executed');
+      await a.end({});
+
+      const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume' });
+      const r = await b.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' });
+      assert.equal(r.status, 'denied');
+      assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['agent.sequence']);
+      assert.match(r.decision.reasons[0]?.message ?? '', /`volumes.list` then `volumes.unmount` within 30 minutes across this agent's sessions/);
+      // Recorded through the session's normal audit path: a `decided` event naming the rule.
+      assert.deepEqual((await h.events(b.sessionId)).map((e) => e.kind), ['session-started', 'proposed', 'decided']);
+      const row = (await h.audit.pool.query('SELECT decision FROM events WHERE session_id = $1 AND kind = $2', [b.sessionId, 'decided'])).rows[0] as { decision: { reasons: { rule: string }[] } } | undefined;
+      assert.equal(row?.decision.reasons[0]?.rule, 'agent.sequence');
+      await b.end({});
+
+      const other = await h.gh.startSession({ agentId: uniq('other-bot'), owner: 'eng-007', intent: 'free the cache volume' });
+      const ok = await other.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' });
+      assert.equal(ok.status, 'executed', JSON.stringify(ok.decision));
+      await other.end({});
+    });
+  });
+
+  it('a tool in no cross-session rule makes the same history with the rules on as off', async () => {
+    const historyOf = async (policy: ReturnType<typeof testPolicy>, tool: string) => {
+      const worker = await h.worker({ policy });
+      return worker.runUntil(async () => {
+        const s = await h.gh.startSession({ agentId: uniq('plain-bot'), owner: 'eng-007', intent: 'write config' });
+        await s.propose({ tool, args: tool === 'volumes.list' ? {} : { key: 'a', value: 'b' }, reasoning: 'x' });
+        await s.end({});
+        const events = (await s.workflow.fetchHistory()).events ?? [];
+        return {
+          // Event types as a multiset: workflow-task interleaving varies from run to run.
+          types: events.map((e) => String(e.eventType)).sort(),
+          localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+        };
+      });
+    };
+    const off = await historyOf(testPolicy({ transitions: [] }), 'staging.writeConfig');
+    const on = await historyOf(crossPolicy(LIST_UNMOUNT), 'staging.writeConfig');
+    assert.deepEqual(on, off);
+    // A tool in a rule does ask, with checked arguments: the argument check, the reservation and the
+    // call (three local activities) against the call alone, which checks its own arguments first.
+    const ruled = await historyOf(crossPolicy(LIST_UNMOUNT), 'volumes.list');
+    const unruled = await historyOf(testPolicy({ transitions: [] }), 'volumes.list');
+    assert.deepEqual([ruled.localActivities, unruled.localActivities], [3, 1]);
+  });
+});
+
+describe('agent-wide budget', () => {
+  it('twenty sessions of one agent proposing concurrently get exactly `max` calls through', async () => {
+    const MAX = 7;
+    const worker = await h.worker({ policy: crossPolicy({ budgets: [{ tools: ['staging.*'], max: MAX, windowMinutes: 60 }] }) });
+    await worker.runUntil(async () => {
+      const agent = uniq('busy-bot');
+      const sessions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: `write config ${i}` })));
+      const results = await Promise.all(sessions.flatMap((s, i) => [0, 1].map((j) => s.propose({ tool: 'staging.writeConfig', args: { key: `k${i}-${j}`, value: 'v' }, reasoning: 'load' }))));
+      const executed = results.filter((r) => r.status === 'executed').length;
+      const denied = results.filter((r) => r.status === 'denied');
+      assert.equal(executed, MAX);
+      assert.equal(denied.length, 40 - MAX);
+      assert.ok(denied.every((r) => r.decision.reasons.some((x) => x.rule === 'agent.budget')), JSON.stringify(denied[0]?.decision));
+      const view = await h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
+      assert.deepEqual(Object.values(view.budgets), [MAX]);
+      await Promise.all(sessions.map((s) => s.end({})));
+    });
+  });
+
+  it('an approved call asks the ledger after the approval, just before it runs, and a refusal is recorded there', async () => {
+    // `volumes.unmount` keeps its approval tier here; an agent budget of 0 refuses every reservation.
+    const worker = await h.worker({ policy: testPolicy({ transitions: [], agent: { budgets: [{ tools: ['volumes.unmount'], max: 0, windowMinutes: 60 }] } }) });
+    await worker.runUntil(async () => {
+      const s = await h.gh.startSession({ agentId: uniq('approved-bot'), owner: 'eng-007', intent: 'unmount the scratch volume' });
+      const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unused' });
+      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'a pending approval' });
+      await h.gh.approve(approvalId, { key: testTrust().approver('alice') });
+      const r = await pending;
+      assert.equal(r.status, 'denied');
+      assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['agent.budget']);
+      const decided = (await h.audit.pool.query("SELECT decision, detail FROM events WHERE session_id = $1 AND kind = 'decided' ORDER BY seq", [s.sessionId])).rows as { decision: { reasons: { rule: string }[] }; detail: { stage?: string } | null }[];
+      assert.equal(decided.at(-1)?.detail?.stage, 'before-run');
+      assert.equal(decided.at(-1)?.decision.reasons[0]?.rule, 'agent.budget');
+      assert.equal((await h.events(s.sessionId)).filter((e) => e.kind === 'executed').length, 0);
+      await s.end({});
+    });
+  });
+
+  it('owner-wide: two agents of one owner share the owner budget', async () => {
+    const worker = await h.worker({ policy: crossPolicy({ budgets: [] }, { budgets: [{ tools: ['staging.writeConfig'], max: 2, windowMinutes: 60 }] }) });
+    await worker.runUntil(async () => {
+      const owner = uniq('owner');
+      const a = await h.gh.startSession({ agentId: uniq('a-bot'), owner, intent: 'write config' });
+      const b = await h.gh.startSession({ agentId: uniq('b-bot'), owner, intent: 'write config' });
+      const statuses = [];
+      for (const s of [a, b, a]) statuses.push((await s.propose({ tool: 'staging.writeConfig', args: { key: 'k', value: 'v' }, reasoning: 'x' })));
+      assert.deepEqual(statuses.map((r) => r.status), ['executed', 'executed', 'denied']);
+      assert.equal(statuses[2]?.decision.reasons[0]?.rule, 'owner.budget');
+      await a.end({});
+      await b.end({});
+    });
+  });
+});
+
+describe('no reservation lost or counted twice', () => {
+  it('a reservation whose answer was lost (the activity retried, as after a worker crash) counts once', async () => {
+    let lost = 0;
+    // Crash stand-in: the first attempt reaches the ledger, then fails before the session hears the answer.
+    const loseFirstAnswer = (ctx: { info: { activityType: string; attempt: number } }): ActivityInboundCallsInterceptor => ({
+      async execute(input, next) {
+        const out = await next(input);
+        if (ctx.info.activityType === 'reserveAcrossSessions' && ctx.info.attempt === 1) {
+          lost += 1;
+          throw new Error('worker lost the answer');
+        }
+        return out;
+      },
+    });
+    const worker = await h.worker({
+      policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 2, windowMinutes: 60 }] }),
+      workerOptions: { interceptors: { activity: [(ctx) => ({ inbound: loseFirstAnswer(ctx) })] } },
+    });
+    await worker.runUntil(async () => {
+      const agent = uniq('crashy-bot');
+      const s = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write config' });
+      const rs = [];
+      for (let i = 0; i < 3; i++) rs.push(await s.propose({ tool: 'staging.writeConfig', args: { key: `k${i}`, value: 'v' }, reasoning: 'x' }));
+      assert.equal(lost, 3, 'every reservation lost its first answer');
+      // Two allowed, the third denied: each retried reservation counted exactly once.
+      assert.deepEqual(rs.map((r) => r.status), ['executed', 'executed', 'denied']);
+      const view = await h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
+      assert.deepEqual(Object.values(view.budgets), [2]);
+      assert.equal(view.reservations, 3);
+      await s.end({});
+    });
+  });
+
+  it('the same update id re-delivered after the ledger continued as new is still the same reservation', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const agent = uniq('can-bot');
+      const workflowId = ledgerWorkflowId('agent', agent);
+      const rule: LedgerRule = { kind: 'budget', id: 'b', tools: ['staging.writeConfig'], max: 1, windowMs: 3_600_000 };
+      const send = (request: LedgerRequest) =>
+        h.gh.client.workflow.executeUpdateWithStart(reserveUpdate, {
+          args: [request],
+          updateId: request.reservationId,
+          startWorkflowOperation: new WithStartWorkflowOperation(LEDGER_WORKFLOW_TYPE, { workflowId, taskQueue: h.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING', args: [{ historyLimit: 100 }] }),
+        });
+      const first: LedgerRequest = { reservationId: 's:p1', sessionId: 's', tool: 'staging.writeConfig', rules: [rule] };
+      const answer = await send(first);
+      assert.equal(answer.verdict, 'allow');
+      // Enough other reservations to pass the history limit: the ledger continues as new.
+      for (let i = 2; i < 60; i++) await send({ reservationId: `s:p${i}`, sessionId: 's', tool: 'volumes.list', rules: [] });
+      const handle = h.gh.client.workflow.getHandle(workflowId);
+      const view = await handle.query(ledgerQuery);
+      assert.ok(view.runs > 1, `expected a continue-as-new, ran ${view.runs} run(s)`);
+      assert.deepEqual(await send(first), answer);
+      assert.deepEqual(Object.values((await handle.query(ledgerQuery)).budgets), [1]);
+      const second = await send({ ...first, reservationId: 's:p99' });
+      assert.equal(second.reasons[0]?.rule, 'agent.budget');
+      await handle.terminate('test done');
+    });
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Asking the cross-session ledgers, for a call the session's own gate lets run: only a tool that
+ * takes part in an `agent:` or `owner:` rule asks (the compiled tool carries its rules); any other
+ * tool makes no call here and the same commands as before. The agent ledger is asked first, the
+ * owner's only if the agent's allows; a call the agent ledger allowed and the owner's refused still
+ * counts in the agent's (conservative: a ledger never releases). The verdict is `policies/gate.ts`'s.
+ */
+import { ActivityFailure, proxyLocalActivities } from '@temporalio/workflow';
+import type { SessionActivities } from '../activities/types';
+import { crossSessionDenial } from '../policies';
+import type { LedgerResult } from '../policies/ledger';
+import type { Decision, Proposal } from '../policies/types';
+import type { SessionCore } from './session-core';
+
+/**
+ * A local activity (no extra server round trip for the session); retried with the same update id,
+ * so a retry is the same reservation. After the attempts, the call is denied closed.
+ */
+const ledger = proxyLocalActivities<SessionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 8 },
+});
+
+/** `undefined`: no ledger objects (or none is asked); else the deny that stops the call. */
+export async function reserveAcrossSessions(core: SessionCore, proposalSeq: number, proposal: Proposal): Promise<Decision | undefined> {
+  const cross = core.policy.tools.get(proposal.tool)?.crossSession;
+  if (!cross) return undefined;
+  const answers: LedgerResult[] = [];
+  for (const scope of ['agent', 'owner'] as const) {
+    const rules = cross[scope];
+    if (!rules) continue;
+    // The agent is the credential's (a sub-agent counts against its root agent's ledger).
+    const key = scope === 'agent' ? core.principal : core.owner;
+    const request = { reservationId: `${core.sessionId}:p${proposalSeq}`, sessionId: core.sessionId, tool: proposal.tool, rules };
+    try {
+      answers.push(await ledger.reserveAcrossSessions({ scope, key, request }));
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      return crossSessionDenial(core.policy, proposal.tool, answers, `${scope} ledger: ${err.cause?.message ?? err.message}`);
+    }
+    if (answers[answers.length - 1]?.verdict === 'deny') break;
+  }
+  return crossSessionDenial(core.policy, proposal.tool, answers);
+}
