@@ -14,7 +14,7 @@
  * starts the full Temporal server (`temporal-server`, built once with Go) per file.
  *
  * At the end it prints the slowest files (wall time of each file's process, from
- * `test/support/file-timing.ts`) and the slowest tests (from `test/support/timing-reporter.mjs`);
+ * `test/support/file-timing.mjs`) and the slowest tests (from `test/support/timing-reporter.mjs`);
  * `GATEHOUSE_TEST_SLOWEST` sets how many of each (default 15, 0 for none).
  */
 import { spawn } from 'node:child_process';
@@ -134,7 +134,7 @@ async function main(): Promise<number> {
       '--import',
       'tsx',
       '--import',
-      pathToFileURL(join(__dirname, 'support', 'file-timing.ts')).href,
+      pathToFileURL(join(__dirname, 'support', 'file-timing.mjs')).href,
       '--test',
       ...reporters,
       // A file whose tests are done exits even if it leaked a handle, and a hung test fails
