@@ -26,6 +26,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../worker/devstack
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/devstack/temporal-server';
 import { TEST_ENV } from './support/servers';
+import { BUNDLE_DIR_ENV } from './support/shared-bundle';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
   let temporal: TemporalDevServer | undefined;
   let postgres: EmbeddedPostgres | undefined;
   let dataDir: string | undefined;
-  let timingDir: string | undefined;
+  let runDir: string | undefined;
   let child: ReturnType<typeof spawn> | undefined;
   let interrupted: NodeJS.Signals | undefined;
 
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
     const results = await Promise.allSettled([temporal?.stop(), postgres?.stop()]);
     for (const r of results) if (r.status === 'rejected') say(`teardown: ${String(r.reason)}`);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (timingDir) await rm(timingDir, { recursive: true, force: true });
+    if (runDir) await rm(runDir, { recursive: true, force: true });
   };
 
   // Ctrl-C / SIGTERM: the test process gets the signal too (same process group on a terminal;
@@ -112,10 +113,12 @@ async function main(): Promise<number> {
     if (interrupted || !temporal || !postgres) return 130;
     say(`temporal ${temporal.address} (pid ${temporal.pid}), postgres 127.0.0.1:${postgres.port} (pid ${postgres.pid}), ready in ${Date.now() - started} ms; ${files.length} test file(s)`);
 
-    timingDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-timing-'));
+    runDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-run-'));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      GATEHOUSE_TEST_TIMING_DIR: timingDir,
+      GATEHOUSE_TEST_TIMING_DIR: runDir,
+      // One workflow bundle per kind for the whole run, built by the first file that needs it.
+      [BUNDLE_DIR_ENV]: runDir,
       [TEST_ENV.temporalAddress]: temporal.address,
       [TEST_ENV.namespace]: temporal.namespace,
       [TEST_ENV.temporalCliPath]: cliPath,
@@ -129,7 +132,7 @@ async function main(): Promise<number> {
     const ownReporter = nodeFlags.some((f) => f.startsWith('--test-reporter'));
     const reporters = ownReporter
       ? []
-      : ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(join(__dirname, 'support', 'timing-reporter.mjs')).href}`, `--test-reporter-destination=${join(timingDir, 'reporter.out')}`];
+      : ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(join(__dirname, 'support', 'timing-reporter.mjs')).href}`, `--test-reporter-destination=${join(runDir, 'reporter.out')}`];
     const nodeArgs = [
       '--import',
       'tsx',
@@ -154,7 +157,7 @@ async function main(): Promise<number> {
       });
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
-    await printSlowest(timingDir, Date.now() - started);
+    await printSlowest(runDir, Date.now() - started);
     return interrupted ? Math.max(code, 130) : code;
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
@@ -180,6 +183,8 @@ async function printSlowest(dir: string, totalMs: number): Promise<void> {
     const tests = (await jsonl<{ file: string; name: string; ms: number }>('tests.jsonl')).sort((a, b) => b.ms - a.ms);
     const lines = [`\n${files.length} file(s) in ${secs(totalMs).trim()} wall (servers included); summed file time ${secs(files.reduce((n, f) => n + f.ms, 0)).trim()}`];
     if (files.length) lines.push(`slowest ${Math.min(count, files.length)} files (each file's process, start to exit):`, ...files.slice(0, count).map((f) => `  ${secs(f.ms)}  ${name(f.file)}`));
+    const bundles = (await readFile(join(dir, 'bundles.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    if (bundles.length) lines.push(`workflow bundles (test/support/shared-bundle.ts): ${bundles.filter((b) => b.endsWith(' built')).length} built, ${bundles.filter((b) => b.endsWith(' shared')).length} times shared`);
     if (tests.length) lines.push(`slowest ${Math.min(count, tests.length)} tests:`, ...tests.slice(0, count).map((t) => `  ${secs(t.ms)}  ${name(t.file)} › ${t.name}`));
     process.stdout.write(`${lines.join('\n')}\n`);
   } catch (err) {
