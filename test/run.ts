@@ -12,15 +12,21 @@
  * `GATEHOUSE_TEST_TIMEOUT` the per-test timeout in ms (default 10 minutes), `GATEHOUSE_TEST_EXCLUDE`
  * folders (comma-separated) a run without paths leaves out. `test/production/` is the slow part: it
  * starts the full Temporal server (`temporal-server`, built once with Go) per file.
+ *
+ * At the end it prints the slowest files (wall time of each file's process, from
+ * `test/support/file-timing.mjs`) and the slowest tests (from `test/support/timing-reporter.mjs`);
+ * `GATEHOUSE_TEST_SLOWEST` sets how many of each (default 15, 0 for none).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../worker/devstack/postgres';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/devstack/temporal-server';
 import { TEST_ENV } from './support/servers';
+import { BUNDLE_DIR_ENV } from './support/shared-bundle';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -69,6 +75,7 @@ async function main(): Promise<number> {
   let temporal: TemporalDevServer | undefined;
   let postgres: EmbeddedPostgres | undefined;
   let dataDir: string | undefined;
+  let runDir: string | undefined;
   let child: ReturnType<typeof spawn> | undefined;
   let interrupted: NodeJS.Signals | undefined;
 
@@ -76,6 +83,7 @@ async function main(): Promise<number> {
     const results = await Promise.allSettled([temporal?.stop(), postgres?.stop()]);
     for (const r of results) if (r.status === 'rejected') say(`teardown: ${String(r.reason)}`);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (runDir) await rm(runDir, { recursive: true, force: true });
   };
 
   // Ctrl-C / SIGTERM: the test process gets the signal too (same process group on a terminal;
@@ -105,8 +113,12 @@ async function main(): Promise<number> {
     if (interrupted || !temporal || !postgres) return 130;
     say(`temporal ${temporal.address} (pid ${temporal.pid}), postgres 127.0.0.1:${postgres.port} (pid ${postgres.pid}), ready in ${Date.now() - started} ms; ${files.length} test file(s)`);
 
+    runDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-run-'));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      GATEHOUSE_TEST_TIMING_DIR: runDir,
+      // One workflow bundle per kind for the whole run, built by the first file that needs it.
+      [BUNDLE_DIR_ENV]: runDir,
       [TEST_ENV.temporalAddress]: temporal.address,
       [TEST_ENV.namespace]: temporal.namespace,
       [TEST_ENV.temporalCliPath]: cliPath,
@@ -115,11 +127,19 @@ async function main(): Promise<number> {
     // Files are isolated (own database, own task queue) and mostly wait on servers and timers,
     // so two or more run at once even on 2 cores: 390 s → 260 s for the whole suite here.
     const concurrency = process.env.GATEHOUSE_TEST_CONCURRENCY || String(Math.max(2, Math.min(4, availableParallelism())));
+    // Timing: every file's process records its wall time; a second reporter the tests' durations
+    // (left out when the caller picks reporters of their own).
+    const ownReporter = nodeFlags.some((f) => f.startsWith('--test-reporter'));
+    const reporters = ownReporter
+      ? []
+      : ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(join(__dirname, 'support', 'timing-reporter.mjs')).href}`, `--test-reporter-destination=${join(runDir, 'reporter.out')}`];
     const nodeArgs = [
       '--import',
       'tsx',
+      '--import',
+      pathToFileURL(join(__dirname, 'support', 'file-timing.mjs')).href,
       '--test',
-      '--test-reporter=spec',
+      ...reporters,
       // A file whose tests are done exits even if it leaked a handle, and a hung test fails
       // after GATEHOUSE_TEST_TIMEOUT ms: CI gets an answer instead of a hang.
       '--test-force-exit',
@@ -137,12 +157,38 @@ async function main(): Promise<number> {
       });
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
+    await printSlowest(runDir, Date.now() - started);
     return interrupted ? Math.max(code, 130) : code;
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
     return 1;
   } finally {
     await teardown();
+  }
+}
+
+/** The slowest files and tests of the run, for finding what to speed up (never fails the run). */
+async function printSlowest(dir: string, totalMs: number): Promise<void> {
+  const count = Number(process.env.GATEHOUSE_TEST_SLOWEST ?? 15);
+  if (!(count > 0)) return;
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
+  const name = (file: string) => relative(process.cwd(), file) || file;
+  try {
+    const jsonl = async <T>(file: string): Promise<T[]> =>
+      (await readFile(join(dir, file), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as T);
+    const files = (await jsonl<{ file: string; ms: number }>('files.jsonl')).sort((a, b) => b.ms - a.ms);
+    const tests = (await jsonl<{ file: string; name: string; ms: number }>('tests.jsonl')).sort((a, b) => b.ms - a.ms);
+    const lines = [`\n${files.length} file(s) in ${secs(totalMs).trim()} wall (servers included); summed file time ${secs(files.reduce((n, f) => n + f.ms, 0)).trim()}`];
+    if (files.length) lines.push(`slowest ${Math.min(count, files.length)} files (each file's process, start to exit):`, ...files.slice(0, count).map((f) => `  ${secs(f.ms)}  ${name(f.file)}`));
+    const bundles = (await readFile(join(dir, 'bundles.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    if (bundles.length) lines.push(`workflow bundles (test/support/shared-bundle.ts): ${bundles.filter((b) => b.endsWith(' built')).length} built, ${bundles.filter((b) => b.endsWith(' shared')).length} times shared`);
+    if (tests.length) lines.push(`slowest ${Math.min(count, tests.length)} tests:`, ...tests.slice(0, count).map((t) => `  ${secs(t.ms)}  ${name(t.file)} › ${t.name}`));
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (err) {
+    say(`timing summary: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

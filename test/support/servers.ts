@@ -81,6 +81,10 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   const drop = async () => {
     if (dropped) return;
     dropped = true;
+    // pool.end() resolves once its clients are asked to end, not once their sockets closed: the
+    // DROP … WITH (FORCE) below may terminate one still closing, which the pool would re-emit as
+    // an unhandled 'error' (seen as "terminating connection due to administrator command").
+    pool.on('error', () => undefined);
     await pool.end().catch(() => undefined);
     const client = new pg.Client({ connectionString: postgres.adminUrl });
     await client.connect();

@@ -76,7 +76,8 @@ async function spawnWorker(taskQueue: string, config: string): Promise<WorkerPro
       policyFile,
       keysFile,
       configFile: config,
-      dataDir: join(dir, 'worker-data'),
+      // One per queue: the two tests run at the same time.
+      dataDir: join(dir, `worker-data-${taskQueue}`),
       workflowService: connection.workflowService,
       timeoutMs: 120_000,
     });
@@ -87,7 +88,10 @@ async function spawnWorker(taskQueue: string, config: string): Promise<WorkerPro
   }
 }
 
-describe('upstream calls across a worker crash', () => {
+// Both tests mostly wait on the server's timeouts after the crash, so they run at the same time:
+// own task queue, config, upstream state file, worker processes and data folder each; every
+// query is by session.
+describe('upstream calls across a worker crash', { concurrency: 2 }, () => {
   for (const [kind, timeoutMs] of [['local activity', 8_000], ['regular activity', 20_000]] as const) {
     it(`${kind}: the call in flight is not sent again; it fails as OutcomeUnknown and the session goes on`, async () => {
       const { temporalAddress, namespace } = await getTestServers();

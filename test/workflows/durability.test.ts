@@ -67,8 +67,9 @@ async function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
       policyFile,
       keysFile,
       catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
-      // Not a running stack's: the worker must not find one and use its settings.
-      dataDir: join(dir, 'worker-data'),
+      // Not a running stack's: the worker must not find one and use its settings. One per queue:
+      // the two crash tests run at the same time.
+      dataDir: join(dir, `worker-data-${taskQueue}`),
       workflowService: connection.workflowService,
       timeoutMs: 60_000,
     });
@@ -94,46 +95,51 @@ async function ledgerOf(sessionId: string): Promise<{ rows: number; keys: number
 }
 
 describe('durability', () => {
-  for (const tool of ['test.slowWrite', 'test.slowWriteActivity']) it(`step 35 of 50 (${tool === 'test.slowWrite' ? 'local activity' : 'regular activity'}): SIGKILL of the worker mid-call, a new worker, exactly 50 executions`, async () => {
-    const taskQueue = `test-durability-${randomBytes(4).toString('hex')}`;
-    let worker = await spawnWorker(taskQueue);
-    const gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue, issuer: testTrust().operator });
-    try {
-      const s = await gh.startSession({ agentId: 'scripted-agent', owner: 'eng-007', intent: INTENT, historyLimit: 400 });
-      for (let n = 1; n <= 50; n++) {
-        if (n !== 35) {
-          const r = await s.propose({ tool, args: { n }, reasoning: `row ${n}` });
-          assert.equal(r.status, 'executed', `call ${n}`);
-          continue;
+  // The two crash tests mostly wait on the server's timeouts (the dead worker's workflow task, the
+  // activity's heartbeat), so they run at the same time: own task queue, session, worker processes
+  // and data folder each; every query below is by session. The restart test comes after both.
+  describe('a worker SIGKILLed at step 35 of 50', { concurrency: 2 }, () => {
+    for (const tool of ['test.slowWrite', 'test.slowWriteActivity']) it(`step 35 of 50 (${tool === 'test.slowWrite' ? 'local activity' : 'regular activity'}): SIGKILL of the worker mid-call, a new worker, exactly 50 executions`, async () => {
+      const taskQueue = `test-durability-${randomBytes(4).toString('hex')}`;
+      let worker = await spawnWorker(taskQueue);
+      const gh = await Gatehouse.connect({ address: server.address, namespace: 'default', taskQueue, issuer: testTrust().operator });
+      try {
+        const s = await gh.startSession({ agentId: 'scripted-agent', owner: 'eng-007', intent: INTENT, historyLimit: 400 });
+        for (let n = 1; n <= 50; n++) {
+          if (n !== 35) {
+            const r = await s.propose({ tool, args: { n }, reasoning: `row ${n}` });
+            assert.equal(r.status, 'executed', `call ${n}`);
+            continue;
+          }
+          const inFlight = s.propose({ tool, args: { n, sleepMs: 3000 }, reasoning: `row ${n}` });
+          // The write-ahead `decided` event of call 35 is written by runTool just before its handler sleeps.
+          await eventually(
+            async () => {
+              const r = await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND proposal_seq = 35 AND kind = 'decided'", [s.sessionId]);
+              return (r.rowCount ?? 0) > 0;
+            },
+            { what: 'call 35 in flight', timeoutMs: 60_000 },
+          );
+          await worker.kill();
+          assert.deepEqual((await writesOf(s.sessionId)).length, 34, 'call 35 had not written yet when the worker died');
+          worker = await spawnWorker(taskQueue);
+          const r = await inFlight;
+          assert.equal(r.status, 'executed');
+          assert.equal(r.sequence, 35);
         }
-        const inFlight = s.propose({ tool, args: { n, sleepMs: 3000 }, reasoning: `row ${n}` });
-        // The write-ahead `decided` event of call 35 is written by runTool just before its handler sleeps.
-        await eventually(
-          async () => {
-            const r = await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND proposal_seq = 35 AND kind = 'decided'", [s.sessionId]);
-            return (r.rowCount ?? 0) > 0;
-          },
-          { what: 'call 35 in flight', timeoutMs: 60_000 },
-        );
-        await worker.kill();
-        assert.deepEqual((await writesOf(s.sessionId)).length, 34, 'call 35 had not written yet when the worker died');
-        worker = await spawnWorker(taskQueue);
-        const r = await inFlight;
-        assert.equal(r.status, 'executed');
-        assert.equal(r.sequence, 35);
+        const summary = await s.end({ reason: 'done' });
+        assert.equal(summary.counters.executed, 50);
+        const writes = await writesOf(s.sessionId);
+        assert.equal(writes.length, 50, 'every call ran');
+        assert.deepEqual(writes.filter((w) => w.count !== 1), [], 'no call ran twice');
+        assert.deepEqual(await ledgerOf(s.sessionId), { rows: 50, keys: 50, seqs: 50 }, 'the ledger: one executed row per step');
+        const executed = await audit.pool.query("SELECT count(*)::int AS n, count(DISTINCT proposal_seq)::int AS d FROM events WHERE session_id = $1 AND kind = 'executed'", [s.sessionId]);
+        assert.deepEqual(executed.rows[0], { n: 50, d: 50 }, 'the audit trail: one executed event per step');
+      } finally {
+        await gh.close();
+        await worker.stop();
       }
-      const summary = await s.end({ reason: 'done' });
-      assert.equal(summary.counters.executed, 50);
-      const writes = await writesOf(s.sessionId);
-      assert.equal(writes.length, 50, 'every call ran');
-      assert.deepEqual(writes.filter((w) => w.count !== 1), [], 'no call ran twice');
-      assert.deepEqual(await ledgerOf(s.sessionId), { rows: 50, keys: 50, seqs: 50 }, 'the ledger: one executed row per step');
-      const executed = await audit.pool.query("SELECT count(*)::int AS n, count(DISTINCT proposal_seq)::int AS d FROM events WHERE session_id = $1 AND kind = 'executed'", [s.sessionId]);
-      assert.deepEqual(executed.rows[0], { n: 50, d: 50 }, 'the audit trail: one executed event per step');
-    } finally {
-      await gh.close();
-      await worker.stop();
-    }
+    });
   });
 
   it('the Temporal server restarts on the same SQLite file mid-session; the session goes on', async () => {

@@ -9,6 +9,7 @@ import { Gatehouse } from '../../client';
 import { parsePolicy, type PolicyDocument } from '../../policies';
 import { createGatehouseWorker, WORKFLOWS_PATH, type GatehouseWorkerOptions } from '../../worker/create-worker';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
+import { sharedBundle } from '../support/shared-bundle';
 import { createCatalog, TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
 import { testTrust } from '../support/trust';
 import { signDecision } from '../../client/trust/sign';
@@ -28,9 +29,12 @@ function quietRuntime(): void {
   }
 }
 
-/** The session workflow bundle, built once per process (webpack takes seconds). */
+/**
+ * The session workflow bundle (today's workflows, no interceptors), built once per process and,
+ * under `npm test`, once per run for all files (webpack takes seconds; see support/shared-bundle.ts).
+ */
 export function sessionBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger() });
+  bundle ??= sharedBundle('session', () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger() }));
   return bundle;
 }
 

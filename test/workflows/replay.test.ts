@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { bundleTodaysWorkflows, replayFile } from '../../worker/replay';
+import { replayFile } from '../../worker/replay';
+import { sessionBundle } from './harness';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
@@ -23,10 +24,11 @@ try {
 }
 
 describe('replay of recorded sessions', () => {
-  // Today's workflow code, bundled once for every history.
+  // Today's workflow code, bundled once for every history (and, under `npm test`, shared with
+  // the other files that need it).
   let workflowBundle: WorkflowBundle;
   before(async () => {
-    workflowBundle = await bundleTodaysWorkflows();
+    workflowBundle = await sessionBundle();
   });
 
   it('has recorded histories to replay', () => {
