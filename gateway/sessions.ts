@@ -86,7 +86,7 @@ export class GatewaySessions {
         abort.abort();
         result.catch(() => undefined);
       }
-    }).catch((err: unknown) => Promise.reject(toProblem(handle.sessionId, err)));
+    }).catch(async (err: unknown) => Promise.reject(await closedNotMissing(handle, toProblem(handle.sessionId, err))));
     if (first !== 'timeout') return { done: true, value: first.value };
     return { done: false, pending: await this.#pending(handle, updateId) };
   }
@@ -170,3 +170,13 @@ export class GatewaySessions {
 }
 
 export type { ProposeResult };
+
+/**
+ * A new update that Temporal answers "not found" for can have met a session that closed a moment
+ * before (a halt finishing): the workflow's own state says which, so the agent gets 409, not 404.
+ */
+export async function closedNotMissing(handle: SessionHandle, problem: Problem): Promise<Problem> {
+  if (problem.code !== 'not-found') return problem;
+  const status = await handle.workflow.describe().then((d) => d.status.name, () => undefined);
+  return status === undefined || status === 'RUNNING' ? problem : new Problem('session-closed', `session \`${handle.sessionId}\` is closed (${status.toLowerCase()})`);
+}
