@@ -5,7 +5,7 @@
  * owner's only if the agent's allows; a call the agent ledger allowed and the owner's refused still
  * counts in the agent's (conservative: a ledger never releases). The verdict is `policies/gate.ts`'s.
  */
-import { ActivityFailure, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/types';
 import { crossSessionDenial } from '../policies';
 import type { LedgerResult } from '../policies/ledger';
@@ -13,13 +13,17 @@ import type { Decision, Proposal } from '../policies/types';
 import type { SessionCore } from './session-core';
 
 /**
- * A local activity (no extra server round trip for the session); retried with the same update id,
- * so a retry is the same reservation. After the attempts, the call is denied closed.
+ * A regular activity, not a local one: a local activity keeps the session's workflow task (and its
+ * slot) while it waits, and the ledger's own workflow task needs a slot on the same worker, so more
+ * sessions reserving at once than the worker has slots waited for each other forever (seen with 8
+ * sessions on 2 slots). Retried with the same update id, so a retry is the same reservation; after
+ * the attempts, the call is denied closed.
  */
-const ledger = proxyLocalActivities<SessionActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 8 },
-});
+const retry = { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 8 } as const;
+const ledger = proxyActivities<SessionActivities>({ startToCloseTimeout: '30 seconds', retry });
+/** Sessions recorded before `RESERVE_AS_ACTIVITY` replay with the local activity they used. */
+const ledgerLocal = proxyLocalActivities<SessionActivities>({ startToCloseTimeout: '30 seconds', retry });
+const RESERVE_AS_ACTIVITY = 'ledger-reserve-as-activity';
 
 /** `undefined`: no ledger objects (or none is asked); else the deny that stops the call. */
 export async function reserveAcrossSessions(core: SessionCore, proposalSeq: number, proposal: Proposal): Promise<Decision | undefined> {
@@ -33,7 +37,8 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
     const key = scope === 'agent' ? core.principal : core.owner;
     const request = { reservationId: `${core.sessionId}:p${proposalSeq}`, sessionId: core.sessionId, tool: proposal.tool, rules };
     try {
-      answers.push(await ledger.reserveAcrossSessions({ scope, key, request }));
+      const reserve = patched(RESERVE_AS_ACTIVITY) ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
+      answers.push(await reserve({ scope, key, request }));
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       return crossSessionDenial(core.policy, proposal.tool, answers, `${scope} ledger: ${err.cause?.message ?? err.message}`);

@@ -71,17 +71,37 @@ describe('cross-session transitions', () => {
           // Event types as a multiset: workflow-task interleaving varies from run to run.
           types: events.map((e) => String(e.eventType)).sort(),
           localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+          activities: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'reserveAcrossSessions').length,
         };
       });
     };
     const off = await historyOf(testPolicy({ transitions: [] }), 'staging.writeConfig');
     const on = await historyOf(crossPolicy(LIST_UNMOUNT), 'staging.writeConfig');
     assert.deepEqual(on, off);
-    // A tool in a rule does ask, with checked arguments: the argument check, the reservation and the
-    // call (three local activities) against the call alone, which checks its own arguments first.
+    // A tool in a rule does ask, with checked arguments: the argument check and the call (two local
+    // activities) and the reservation (an activity task), against the call alone, which checks its own
+    // arguments first.
     const ruled = await historyOf(crossPolicy(LIST_UNMOUNT), 'volumes.list');
     const unruled = await historyOf(testPolicy({ transitions: [] }), 'volumes.list');
-    assert.deepEqual([ruled.localActivities, unruled.localActivities], [3, 1]);
+    assert.deepEqual([ruled.localActivities, ruled.activities, unruled.localActivities, unruled.activities], [2, 1, 1, 0]);
+  });
+});
+
+describe('reserving under load', () => {
+  // A reservation that held the session's workflow task (a local activity) left the ledger no slot:
+  // 8 sessions on 2 slots waited for each other for good. Bounded, so a regression fails, not hangs.
+  it('more sessions reserving at once than the worker has workflow task slots all get their answer', { timeout: 120_000 }, async () => {
+    const policy = testPolicy({ transitions: [], agent: { budgets: [{ tools: ['volumes.list'], max: 100, windowMinutes: 60 }] } });
+    const worker = await h.worker({ policy, workerOptions: { maxConcurrentWorkflowTaskExecutions: 2 } });
+    await worker.runUntil(async () => {
+      const agent = uniq('slot-bot');
+      const sessions = await Promise.all(Array.from({ length: 8 }, () => h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' })));
+      const results = await Promise.all(sessions.map((s) => s.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })));
+      assert.deepEqual(results.map((r) => r.status), Array(8).fill('executed'));
+      const ledger = await h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
+      assert.deepEqual(Object.values(ledger.budgets), [8]);
+      await Promise.all(sessions.map((s) => s.end({})));
+    });
   });
 });
 
