@@ -10,6 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { startFixture, type GatewayFixture, type Reply } from './client';
+import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId } from '../../workflows/ledger-contract';
 
 const trust = testTrust();
 let f: GatewayFixture;
@@ -177,6 +178,25 @@ describe('credentials', () => {
     assert.equal((await f.h.events(id)).filter((e) => e.kind === 'proposed').length, 0);
     problem(await f.call('GET', '/v1/sessions/no-such-session', { token: mine }), 404, 'not-found');
     problem(await f.call('POST', '/v1/sessions', { token: mine, body: { intent: 'again', sessionId: id } }), 409, 'session-exists');
+  });
+
+  it('never reaches a cross-session ledger: every route addresses `session-<id>` workflows (404), and the ledger is untouched', async () => {
+    const agent = `ledger-probe-${Date.now()}`;
+    const token = await trust.credential(agent, 'eng-007');
+    const ledgerId = ledgerWorkflowId('agent', agent);
+    const ledger = await f.h.gh.client.workflow.start(LEDGER_WORKFLOW_TYPE, { workflowId: ledgerId, taskQueue: f.h.taskQueue, args: [{}] });
+    try {
+      for (const id of [ledgerId, encodeURIComponent(`../${ledgerId}`), encodeURIComponent(` ${ledgerId}`)]) {
+        problem(await f.call('GET', `/v1/sessions/${id}`, { token }), 404, 'not-found');
+        problem(await f.call('POST', `/v1/sessions/${id}/proposals`, { token, body: { tool: 'volumes.list', args: {} } }), 404, 'not-found');
+        problem(await f.call('POST', `/v1/sessions/${id}/halt`, { token, body: { reason: 'reach the ledger' } }), 404, 'not-found');
+        problem(await f.call('POST', `/v1/sessions/${id}/end`, { token, body: {} }), 404, 'not-found');
+      }
+      const view = await ledger.query(ledgerQuery);
+      assert.deepEqual([view.reservations, (await ledger.describe()).status.name], [0, 'RUNNING']);
+    } finally {
+      await ledger.terminate('test over');
+    }
   });
 
   it('refuses a start naming a policy the credential does not list (403 with the rule)', async () => {
