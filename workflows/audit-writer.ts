@@ -17,7 +17,7 @@ export interface AuditHold {
   event(kind: AuditEventKind, fields?: Partial<AuditEventInput>): AuditEventInput;
   /** The next held seq (for the event the tool activity writes). */
   nextSeq(): number;
-  /** Ends the hold: `used` true keeps the held seqs, false gives them back. */
+  /** Ends the hold: `used` true keeps the held seqs, false gives them back; later calls do nothing. */
   release(used: boolean): void;
 }
 
@@ -55,6 +55,7 @@ export class AuditWriter {
     if (this.#deferred) throw new Error('audit seqs are already held');
     this.#deferred = [];
     let held = this.seq;
+    let ended = false;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     this.#tail = this.#tail.then(() => released);
@@ -62,6 +63,8 @@ export class AuditWriter {
       event: (kind, fields = {}) => ({ ...fields, sessionId: this.sessionId, seq: ++held, kind, at: iso(nowMs()) }),
       nextSeq: () => ++held,
       release: (used) => {
+        if (ended) return;
+        ended = true;
         if (used) this.seq = held;
         for (const e of this.#deferred ?? []) e.seq = this.nextSeq();
         this.#deferred = undefined;

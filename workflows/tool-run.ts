@@ -44,7 +44,7 @@ export interface UncheckedCall {
   readonly before: (hold: AuditHold) => AuditEventInput[];
 }
 
-/** `runChecked`'s answer when the arguments failed the check: nothing was written or run. */
+/** `runUnchecked`'s answer when the arguments failed the check: nothing was written or run. */
 export interface RefusedArguments {
   readonly invalid: { readonly issues: readonly ToolIssue[]; readonly redactedArgs: Readonly<Record<string, unknown>> };
 }
@@ -79,7 +79,7 @@ export async function runUnchecked(core: SessionCore, call: UncheckedCall): Prom
   try {
     ran = await runToolCall(core, call, before, hold.nextSeq(), undefined, true, hold);
   } finally {
-    hold.release(false); // no-op when runToolCall kept the seqs
+    hold.release(false); // gives the seqs back unless runToolCall kept them (a hold ends once)
   }
   return 'invalid' in ran ? ran : afterRun(core, call, ran);
 }
