@@ -9,6 +9,7 @@ import type { ClientBase } from 'pg';
 import type { z } from 'zod';
 import type { Effect, UpstreamHints } from '../../policies/types';
 import { CatalogError } from './errors';
+import { valueChangingPart } from './input-schema-rules';
 
 /** What an estimator may use: a read-only transaction on the catalog's database. */
 export interface EstimateContext {
@@ -128,6 +129,10 @@ export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec:
   }
   for (const p of spec.sensitive ?? []) {
     if (!PATH.test(p)) throw new CatalogError(`tool \`${spec.name}\`: invalid sensitive path \`${p}\``);
+  }
+  const changing = valueChangingPart(spec.input);
+  if (changing) {
+    throw new CatalogError(`tool \`${spec.name}\`: its input schema changes the values it checks (${changing}); the policy judges the arguments as proposed, so the tool must run them as they are`);
   }
   return Object.freeze({
     ...spec,

@@ -62,6 +62,28 @@ describe('defineTool and createCatalog', () => {
     assert.throws(() => tool('a.b', { description: '  ' }), /description is empty/);
   });
 
+  it('refuses an input schema that changes the values the policy judged, naming where; checks and defaults are fine', () => {
+    const refused: [z.ZodTypeAny, string][] = [
+      [z.object({ rows: z.coerce.number().max(100) }), 'coerce at `rows`'],
+      [z.object({ period: z.string().transform((s) => s.trim()) }), 'transform at `period`'],
+      [z.object({ n: z.preprocess((v) => Number(v), z.number()) }), 'preprocess at `n`'],
+      [z.object({ filter: z.object({ ids: z.array(z.string().catch('*')) }) }), 'catch at `filter.ids[]`'],
+      [z.object({ a: z.string().pipe(z.string()) }), 'pipe at `a`'],
+      [z.object({ a: z.union([z.number(), z.string().transform(Number)]) }), 'transform at `a`'],
+      [z.object({ a: z.string().refine((s) => s !== '').transform((s) => s.length) }), 'transform at `a`'],
+      [z.object({ a: z.string() }).transform((v) => v), 'transform at `(root)`'],
+    ];
+    for (const [input, where] of refused) {
+      assert.throws(() => tool('a.changes', { input }), (e: unknown) => {
+        assert.ok(e instanceof CatalogError);
+        assert.equal(e.message, `tool \`a.changes\`: its input schema changes the values it checks (${where}); the policy judges the arguments as proposed, so the tool must run them as they are`);
+        return true;
+      });
+    }
+    const kept = z.object({ n: z.number().int().min(0).default(0), s: z.string().refine((x) => x.length < 9).optional(), tags: z.record(z.array(z.enum(['a', 'b']))) }).strict();
+    assert.equal(tool('a.checks', { input: kept }).name, 'a.checks');
+  });
+
   it('marks tools with an estimator as estimating blast radius', () => {
     assert.equal(tool('a.b').estimatesBlastRadius, false);
     assert.equal(tool('a.c', { estimateBlastRadius: async () => 3 }).estimatesBlastRadius, true);
