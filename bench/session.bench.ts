@@ -1,10 +1,10 @@
 /**
  * `npm run bench:session`: what Gatehouse adds to a tool call, against a real Temporal dev server.
  *
- * - gated: the round trip of an autonomous `propose` (update → argument check as a local activity →
- *   policy in-workflow → one `runTool` call (a local activity for a quick tool such as this one)
- *   that writes the write-ahead audit events, runs the tool, writes the outcome → intent score as
- *   a local activity → result);
+ * - gated: the round trip of an autonomous `propose` (update → policy in-workflow → one `runTool`
+ *   call, a local activity for a quick tool such as this one, that checks the arguments, writes the
+ *   write-ahead audit events, runs the tool, writes the outcome and scores the intent → result; a
+ *   tool with a blast-radius estimate gets its arguments checked by `prepareCall` first);
  * - plain: the same tool handler as a plain Temporal activity behind an update, without Gatehouse;
  *   plain local: the same as a plain local activity;
  * - throughput: calls per second with 50 concurrent sessions on one worker — gated, and the same
@@ -46,6 +46,8 @@ import { measureCrossCost } from './fixtures/cross-session';
 import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
 
 const TOOL = 'volumes.list';
+/** `BENCH_SESSION_PART`: one part alone. */
+const SESSION_PARTS = ['latency', 'cross', 'tracing'] as const;
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
@@ -284,39 +286,29 @@ async function fullServerFigures(dir: string, deps: Awaited<ReturnType<typeof se
 async function main(): Promise<void> {
   const mode = process.env.BENCH_TEMPORAL ?? 'dev';
   if (!['dev', 'server', 'both'].includes(mode)) throw new Error(`BENCH_TEMPORAL must be dev, server or both, got \`${mode}\``);
+  const part = process.env.BENCH_SESSION_PART;
+  if (part !== undefined && part !== '' && !(SESSION_PARTS as readonly string[]).includes(part)) throw new Error(`BENCH_SESSION_PART must be one of ${SESSION_PARTS.join(', ')}, got \`${part}\``);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const deps = await setupDatabases();
-  if (process.env.BENCH_SESSION_PART === 'latency') {
-    // Only the sequential latencies (gated, plain, plain local, empty update) on the in-memory server.
+  // One part alone, on an in-memory dev server: its lines, then exit.
+  const parts: Record<(typeof SESSION_PARTS)[number], (memory: { address: string; pid: number }) => Promise<string[]>> = {
+    // The sequential latencies (gated, plain, plain local, empty update).
+    latency: async (memory) => [JSON.stringify(await run(memory.address, memory.pid, false, deps))],
+    // The cost of agent-wide rules (what README "Agent-wide budgets and cross-session rules" quotes).
+    cross: async (memory) => {
+      const perSession = Number(process.env.BENCH_PER_SESSION ?? 10);
+      const blocks = Number(process.env.BENCH_BLOCKS ?? 5);
+      const cost = await measureCrossCost({ address: memory.address, auditPool: deps.audit.pool, catalog: deps.catalog, policy: POLICY, bundle: deps.bundle, tool: TOOL, sessions: 20, perSession, blocks });
+      return [`in-memory dev server; 20 sessions of one agent x ${perSession} proposals of \`${TOOL}\` per block, modes in rotating order, median of ${blocks} blocks`, JSON.stringify({ part: 'cross', ...cost })];
+    },
+    // The cost of tracing (what README "Tracing and metrics" quotes).
+    tracing: async (memory) => [JSON.stringify(await tracingCost(memory.address, deps))],
+  };
+  if (part !== undefined && part !== '') {
+    const only = parts[part as (typeof SESSION_PARTS)[number]];
     const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
     try {
-      process.stdout.write(`${JSON.stringify(await run(memory.address, memory.pid, false, deps))}\n`);
-    } finally {
-      await memory.stop();
-      await deps.audit.drop();
-      await deps.production.drop();
-    }
-    process.exit(0);
-  }
-  if (process.env.BENCH_SESSION_PART === 'cross') {
-    // Only the cost of agent-wide rules (what README "Agent-wide budgets and cross-session rules" quotes).
-    const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
-    try {
-      const cost = await measureCrossCost({ address: memory.address, auditPool: deps.audit.pool, catalog: deps.catalog, policy: POLICY, bundle: deps.bundle, tool: TOOL, sessions: 20, perSession: Number(process.env.BENCH_PER_SESSION ?? 10), blocks: Number(process.env.BENCH_BLOCKS ?? 5) });
-      process.stdout.write(`in-memory dev server; 20 sessions of one agent x ${process.env.BENCH_PER_SESSION ?? 10} proposals of \`${TOOL}\` per block, modes in rotating order, median of ${process.env.BENCH_BLOCKS ?? 5} blocks\n`);
-      process.stdout.write(`${JSON.stringify({ part: 'cross', ...cost })}\n`);
-    } finally {
-      await memory.stop();
-      await deps.audit.drop();
-      await deps.production.drop();
-    }
-    process.exit(0);
-  }
-  if (process.env.BENCH_SESSION_PART === 'tracing') {
-    // Only the cost of tracing (what README "Tracing and metrics" quotes), on the in-memory server.
-    const memory = await startTemporalDevServer({ cliPath: await findTemporalCli(), uiPort: false });
-    try {
-      process.stdout.write(`${JSON.stringify(await tracingCost(memory.address, deps))}\n`);
+      for (const line of await only(memory)) process.stdout.write(`${line}\n`);
     } finally {
       await memory.stop();
       await deps.audit.drop();

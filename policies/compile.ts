@@ -178,9 +178,11 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
   const agentRules = policyShadow ? [] : ledgerRules(doc.agent);
   const ownerRules = policyShadow ? [] : ledgerRules(doc.owner);
   for (const [scope, list] of [['agent', agentRules], ['owner', ownerRules]] as const) {
-    list.forEach((rule, i) => {
-      if (!tools.some((t) => ruleNames(rule, t.name))) warnings.push({ code: 'unused', path: `${scope}.${rule.kind === 'budget' ? 'budgets' : 'transitions'}[${i - (rule.kind === 'budget' ? 0 : list.filter((r) => r.kind === 'budget').length)}]`, message: `\`${rule.id}\` matches no tool of the catalog` });
-    });
+    for (const kind of ['budget', 'transition'] as const) {
+      list.filter((r) => r.kind === kind).forEach((rule, i) => {
+        if (!tools.some((t) => ruleNames(rule, t.name))) warnings.push({ code: 'unused', path: `${scope}.${kind}s[${i}]`, message: `\`${rule.id}\` matches no tool of the catalog` });
+      });
+    }
   }
 
   const compiled = new Map<string, CompiledTool>();

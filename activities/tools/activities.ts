@@ -141,33 +141,30 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
   async function runTool(input: RunToolInput): Promise<RunToolResult> {
     const def = catalog.get(input.tool);
     const redactedArgs = redactArgs(catalog, input.tool, input.args);
+    // Checked once, before anything is written: with `checkFirst` a refused call writes nothing
+    // (the workflow records it as denied); without it, it is recorded as a failed call.
+    const checked = def ? checkArgs(def, input.args) : undefined;
     if (input.checkFirst) {
-      // Nothing is written for a call the check refuses: the workflow records it as denied.
-      const issues = def ? checkIssues(def, input.args) : [{ code: 'unknown_tool', path: 'tool', message: `unknown tool \`${input.tool}\`` }];
-      if (issues) return { status: 'invalid', issues, redactedArgs, latencyMs: 0 };
-      return { ...(await runChecked(def!, input, redactedArgs)), redactedArgs };
+      if (!checked) return { status: 'invalid', issues: [{ code: 'unknown_tool', path: 'tool', message: `unknown tool \`${input.tool}\`` }], redactedArgs, latencyMs: 0 };
+      if (!checked.success) return { status: 'invalid', issues: checked.issues, redactedArgs, latencyMs: 0 };
     }
-    return runChecked(def, input, redactedArgs);
-  }
 
-  async function runChecked(def: AnyToolDefinition | undefined, input: RunToolInput, redactedArgs: Record<string, unknown>): Promise<ToolOutcome> {
     // Write-ahead: the record of what is about to happen lands before anything happens.
     // Arguments are redacted again here: the workflow should have, but a secret must never slip through.
     const before = input.before.map((e) => (e.args === undefined ? e : { ...e, args: redactArgs(catalog, e.tool ?? input.tool, e.args) }));
     if (before.length > 0) await audit.append(before);
 
     let outcome: ToolOutcome;
-    if (!def) {
+    if (!def || !checked) {
       outcome = failed(new UnknownToolError(input.tool), 0);
     } else {
-      const checked = checkArgs(def, input.args);
       outcome = checked.success
         ? await execute(def, checked.data, input)
         : failed(new ToolArgumentsError(input.tool, checked.issues), 0);
     }
 
     await audit.append([outcomeEvent(input, def, redactedArgs, outcome)]);
-    return outcome;
+    return input.checkFirst ? { ...outcome, redactedArgs } : outcome;
   }
 
   async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput): Promise<ToolOutcome> {
@@ -261,11 +258,6 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     }
     if (prior.status === 'executed') return { status: 'executed', result: prior.result, latencyMs: prior.latencyMs };
     return { status: 'failed', error: prior.error ?? { type: 'ToolError', message: 'failed', retryable: false }, latencyMs: prior.latencyMs };
-  }
-
-  function checkIssues(def: AnyToolDefinition, args: unknown): readonly ToolIssue[] | undefined {
-    const checked = checkArgs(def, args);
-    return checked.success ? undefined : checked.issues;
   }
 
   return { prepareCall, runTool };

@@ -25,15 +25,20 @@ after(async () => {
   await Promise.all([audit?.drop(), production?.drop()]);
 });
 
-test('a sensitive argument is stored redacted in every event of its proposal', async () => {
+/** A session row for `sessionId` in the real store, and the tool activities appending to it. */
+async function startRedactedSession(sessionId: string) {
   const store = new AuditStore(audit.pool);
   const policy = productionPolicy();
-  const sessionId = 'r-1';
   await store.startSession({
     sessionId, workflowId: `session-${sessionId}`, agentId: 'ops-bot', owner: 'eng-007', intent: 'set a variable',
     policyHash: policy.hash, policy: policy.document, startedAt: '2026-11-01T10:00:00Z',
   });
-  const tools = createToolActivities({ catalog: createSampleCatalog({ productionPool: production.pool }), audit: store });
+  return createToolActivities({ catalog: createSampleCatalog({ productionPool: production.pool }), audit: store });
+}
+
+test('a sensitive argument is stored redacted in every event of its proposal', async () => {
+  const sessionId = 'r-1';
+  const tools = await startRedactedSession(sessionId);
   const args = { service: 'api', key: 'DB_PASSWORD', value: SECRET };
   const prepared = await tools.prepareCall({ tool: 'env.modifyProduction', args });
   assert.equal(prepared.valid, true);
@@ -64,14 +69,8 @@ test('a sensitive argument is stored redacted in every event of its proposal', a
 });
 
 test('checked by runTool first (no prepareCall): the raw arguments are redacted in every event and in what comes back', async () => {
-  const store = new AuditStore(audit.pool);
-  const policy = productionPolicy();
   const sessionId = 'r-2';
-  await store.startSession({
-    sessionId, workflowId: `session-${sessionId}`, agentId: 'ops-bot', owner: 'eng-007', intent: 'set a variable',
-    policyHash: policy.hash, policy: policy.document, startedAt: '2026-11-01T10:00:00Z',
-  });
-  const tools = createToolActivities({ catalog: createSampleCatalog({ productionPool: production.pool }), audit: store });
+  const tools = await startRedactedSession(sessionId);
   const at = '2026-11-01T10:00:01.000Z';
   const base = { sessionId, at, proposalSeq: 1, tool: 'env.modifyProduction' } as const;
   const args = { service: 'api', key: 'DB_PASSWORD', value: SECRET };
