@@ -15,6 +15,7 @@ import type { Pool } from 'pg';
 import { checkout, type CheckedOutClient } from './checkout';
 import { EVENT_COLUMNS, eventRecordset, type EventRecord } from './rows';
 import { AuditUnavailableError, classifyPgError } from './errors';
+import { sqlLiteral } from './sql-literal';
 
 /** Advisory-lock namespace of the audit chains ("ga"), shared with the store's general path. */
 export const LOCK_CLASS = 0x6761;
@@ -143,14 +144,4 @@ export class GroupWriter {
       checked.release(broken);
     }
   }
-}
-
-/**
- * A string as an SQL literal: quotes doubled; with backslashes, an `E''` literal with them
- * doubled too (correct whatever `standard_conforming_strings` says). Same rules as node-pg's
- * `escapeLiteral`, without its character-by-character concatenation (events carry kilobytes of JSON).
- */
-export function sqlLiteral(value: string): string {
-  const quoted = value.replace(/'/g, "''");
-  return value.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }

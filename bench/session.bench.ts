@@ -43,26 +43,34 @@ import { testTrust } from '../test/support/trust';
 import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
 import { measureTracingCost, type TracingCost } from './fixtures/tracing';
 import { measureCrossCost } from './fixtures/cross-session';
+import { createDurableCall } from './fixtures/durable-call';
+import { forkLoadClient } from './fixtures/load-client';
 import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
 
 const TOOL = 'volumes.list';
 /** `BENCH_SESSION_PART`: one part alone. */
-const SESSION_PARTS = ['latency', 'cross', 'tracing'] as const;
+const SESSION_PARTS = ['latency', 'ratios', 'cross', 'tracing'] as const;
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
+/** Rounds of the throughput loads, each load once per round in turn. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const POLICY = BENCH_POLICY;
 
-async function timeEach(n: number, fn: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await fn(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
+/** `n` timed calls of every mode, one of each in turn (after 20 warm-up rounds); sorted times per mode. */
+async function timeInTurn<K extends string>(n: number, modes: Record<K, () => Promise<void>>): Promise<Record<K, number[]>> {
+  const names = Object.keys(modes) as K[];
+  const out = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = -20; i < n; i++) {
+    for (const k of names) {
+      const t = performance.now();
+      await modes[k]();
+      if (i >= 0) out[k].push(performance.now() - t);
+    }
   }
-  return out.sort((a, b) => a - b);
+  for (const k of names) out[k].sort((a, b) => a - b);
+  return out;
 }
 
 interface Figures {
@@ -71,6 +79,8 @@ interface Figures {
   plain_p50_ms: number;
   plain_p99_ms: number;
   plain_local_p50_ms: number;
+  /** The same local activity doing a gated call's durable work (audit events, ledger) and no deciding. */
+  durable_local_p50_ms: number;
   /** An update that does nothing: the floor of any call through this server. */
   noop_p50_ms: number;
   overhead_ratio: number;
@@ -80,34 +90,52 @@ interface Figures {
   /** The same concurrent load without Gatehouse: plain activities, plain local activities, empty updates. */
   plain_calls_per_s?: number;
   plain_local_calls_per_s?: number;
+  durable_local_calls_per_s?: number;
   noop_updates_per_s?: number;
 }
 
 /** Calls per second of one concurrent load, and the CPU milliseconds each call cost, by process. */
 interface Load {
   readonly perSecond: number;
-  readonly cpuMsPerCall: { readonly node: number; readonly temporal: number; readonly postgres: number };
+  readonly cpuMsPerCall: { readonly worker: number; readonly client: number; readonly temporal: number; readonly postgres: number };
 }
 
-async function measureLoad(temporalPid: number, calls: number, load: () => Promise<unknown>): Promise<Load> {
-  const before = { node: ownCpuSeconds(), temporal: cpuSecondsOfTree(temporalPid), postgres: cpuSecondsOfCommand('postgres') };
-  const t = performance.now();
-  await load();
-  const seconds = (performance.now() - t) / 1000;
-  const per = (now: number, then: number) => Math.round(((now - then) * 1000 / calls) * 100) / 100;
-  return {
-    perSecond: Math.round(calls / seconds),
-    cpuMsPerCall: {
-      node: per(ownCpuSeconds(), before.node),
-      temporal: per(cpuSecondsOfTree(temporalPid), before.temporal),
-      postgres: per(cpuSecondsOfCommand('postgres'), before.postgres),
-    },
-  };
+/**
+ * Calls per second of concurrent loads and the CPU milliseconds each call cost, by process: every
+ * load runs once per round, in turn, so a slow spell of this shared machine hits them alike.
+ */
+async function measureInTurn<K extends string>(pids: { temporal: number; client: number }, rounds: number, callsPerRound: number, loads: Record<K, () => Promise<unknown>>): Promise<Record<K, Load>> {
+  const names = Object.keys(loads) as K[];
+  const cpu = () => ({ worker: ownCpuSeconds(), client: cpuSecondsOfTree(pids.client), temporal: cpuSecondsOfTree(pids.temporal), postgres: cpuSecondsOfCommand('postgres') });
+  const zero = () => ({ seconds: 0, worker: 0, client: 0, temporal: 0, postgres: 0 });
+  const spent = Object.fromEntries(names.map((k) => [k, zero()])) as Record<K, ReturnType<typeof zero>>;
+  for (let r = 0; r < rounds; r++) {
+    for (const k of names) {
+      const before = cpu();
+      const t = performance.now();
+      await loads[k]();
+      const seconds = (performance.now() - t) / 1000;
+      const after = cpu();
+      const x = spent[k];
+      x.seconds += seconds;
+      x.worker += after.worker - before.worker;
+      x.client += after.client - before.client;
+      x.temporal += after.temporal - before.temporal;
+      x.postgres += after.postgres - before.postgres;
+    }
+  }
+  const calls = rounds * callsPerRound;
+  const per = (cpuSeconds: number) => Math.round(((cpuSeconds * 1000) / calls) * 100) / 100;
+  return Object.fromEntries(names.map((k) => {
+    const x = spent[k];
+    return [k, { perSecond: Math.round(calls / x.seconds), cpuMsPerCall: { worker: per(x.worker), client: per(x.client), temporal: per(x.temporal), postgres: per(x.postgres) } }];
+  })) as Record<K, Load>;
 }
 
 function describeLoad(name: string, l: Load): string {
   const c = l.cpuMsPerCall;
-  return `${name}: ${l.perSecond}/s; CPU per call: node ${c.node} ms, temporal ${c.temporal} ms, postgres ${c.postgres} ms (total ${Math.round((c.node + c.temporal + c.postgres) * 100) / 100} ms)`;
+  const total = Math.round((c.worker + c.client + c.temporal + c.postgres) * 100) / 100;
+  return `${name}: ${l.perSecond}/s; CPU per call: worker ${c.worker} ms, client ${c.client} ms, temporal ${c.temporal} ms, postgres ${c.postgres} ms (total ${total} ms)`;
 }
 
 async function run(address: string, temporalPid: number, withThroughput: boolean, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
@@ -141,6 +169,7 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           client.release();
         }
       },
+      callDurable: createDurableCall({ catalog: deps.catalog, auditPool: deps.audit.pool }),
     },
   });
   // Trusted code: credentials for the bench's agents are issued with the test operator key.
@@ -151,21 +180,20 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
     return await Promise.all([worker.run(), plainWorker.run(), (async () => {
       try {
         const s = await gh.startSession({ agentId: 'bench-agent', owner: 'bench', intent: 'list volumes and where they are mounted' });
-        const gated = await timeEach(LATENCY_CALLS, async () => {
-          const r = await s.propose({ tool: TOOL, args: {}, reasoning: 'list volumes' });
-          if (r.status !== 'executed') throw new Error(`gated call ${r.status}: ${JSON.stringify(r.decision.reasons)}`);
-        });
-        await s.end({});
         const plainHandle = await client.workflow.start('plainSession', { taskQueue: plainQueue, workflowId: `plain-${randomBytes(4).toString('hex')}` });
-        const plain = await timeEach(LATENCY_CALLS, async () => {
-          await plainHandle.executeUpdate('call', { args: [{ tool: TOOL, args: {} }] });
+        // One call of each mode in turn: a slow spell of this shared machine hits every mode alike.
+        const times = await timeInTurn(LATENCY_CALLS, {
+          gated: async () => {
+            const r = await s.propose({ tool: TOOL, args: {}, reasoning: 'list volumes' });
+            if (r.status !== 'executed') throw new Error(`gated call ${r.status}: ${JSON.stringify(r.decision.reasons)}`);
+          },
+          plain: async () => void (await plainHandle.executeUpdate('call', { args: [{ tool: TOOL, args: {} }] })),
+          plainLocal: async () => void (await plainHandle.executeUpdate('callLocal', { args: [{ tool: TOOL, args: {} }] })),
+          durableLocal: async () => void (await plainHandle.executeUpdate('callDurable', { args: [{ tool: TOOL, args: {} }] })),
+          noop: async () => void (await plainHandle.executeUpdate('noop')),
         });
-        const plainLocal = await timeEach(LATENCY_CALLS, async () => {
-          await plainHandle.executeUpdate('callLocal', { args: [{ tool: TOOL, args: {} }] });
-        });
-        const noop = await timeEach(LATENCY_CALLS, async () => {
-          await plainHandle.executeUpdate('noop');
-        });
+        const { gated, plain, plainLocal, durableLocal, noop } = times;
+        await s.end({});
         await plainHandle.signal('stop');
         const figures: Figures = {
           gated_p50_ms: pct(gated, 50),
@@ -173,50 +201,35 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           plain_p50_ms: pct(plain, 50),
           plain_p99_ms: pct(plain, 99),
           plain_local_p50_ms: pct(plainLocal, 50),
+          durable_local_p50_ms: pct(durableLocal, 50),
           noop_p50_ms: pct(noop, 50),
           overhead_ratio: Math.round((pct(gated, 50) / pct(plain, 50)) * 100) / 100,
           overhead_ratio_vs_local: Math.round((pct(gated, 50) / pct(plainLocal, 50)) * 100) / 100,
         };
         if (withThroughput) {
-          const calls = SESSIONS * PER_SESSION;
-          const sessions = await Promise.all(
-            Array.from({ length: SESSIONS }, (_, i) => gh.startSession({ agentId: `bench-${i}`, owner: 'bench', intent: 'list volumes and where they are mounted' })),
-          );
-          const gatedLoad = await measureLoad(temporalPid, calls, () => Promise.all(
-            sessions.map(async (ss) => {
-              for (let k = 0; k < PER_SESSION; k++) {
-                const r = await ss.propose({ tool: TOOL, args: {}, reasoning: 'list volumes' });
-                if (r.status !== 'executed') throw new Error(`throughput call ${r.status}`);
-              }
-            }),
-          ));
-          await Promise.all(sessions.map((ss) => ss.end({})));
-          // The same load without Gatehouse: what this server and machine allow at all.
-          const plainLoad = async (update: 'call' | 'callLocal' | 'noop'): Promise<Load> => {
-            const plains = await Promise.all(
-              Array.from({ length: SESSIONS }, () => client.workflow.start('plainSession', { taskQueue: plainQueue, workflowId: `plain-${randomBytes(4).toString('hex')}` })),
-            );
-            const l = await measureLoad(temporalPid, calls, () => Promise.all(
-              plains.map(async (h) => {
-                for (let k = 0; k < PER_SESSION; k++) {
-                  if (update === 'noop') await h.executeUpdate('noop');
-                  else await h.executeUpdate(update, { args: [{ tool: TOOL, args: {} }] });
-                }
-              }),
-            ));
-            await Promise.all(plains.map((h) => h.signal('stop')));
-            return l;
-          };
-          const plainActivities = await plainLoad('call');
-          const plainLocals = await plainLoad('callLocal');
-          const noops = await plainLoad('noop');
-          for (const [name, l] of [['gated proposals', gatedLoad], ['plain activities', plainActivities], ['plain local activities', plainLocals], ['empty updates', noops]] as const) {
-            process.stdout.write(`throughput, ${SESSIONS} sessions x ${PER_SESSION}: ${describeLoad(name, l)}\n`);
+          // The client in a process of its own: this process is the worker alone.
+          const credentials = await Promise.all(Array.from({ length: SESSIONS }, async (_, i) => ({ agentId: `bench-${i}`, credential: await testTrust().credential(`bench-${i}`, 'bench') })));
+          const loadClient = await forkLoadClient({ address, taskQueue, plainQueue, tool: TOOL, perSession: PER_SESSION, credentials });
+          let loads: Record<string, Load>;
+          try {
+            loads = await measureInTurn({ temporal: temporalPid, client: loadClient.pid }, ROUNDS, SESSIONS * PER_SESSION, {
+              'gated proposals': () => loadClient.run('gated'),
+              'plain activities': () => loadClient.run('call'),
+              'plain local activities': () => loadClient.run('callLocal'),
+              'durable local activities': () => loadClient.run('callDurable'),
+              'empty updates': () => loadClient.run('noop'),
+            });
+          } finally {
+            await loadClient.close();
           }
-          figures.proposals_per_s = gatedLoad.perSecond;
-          figures.plain_calls_per_s = plainActivities.perSecond;
-          figures.plain_local_calls_per_s = plainLocals.perSecond;
-          figures.noop_updates_per_s = noops.perSecond;
+          for (const [name, l] of Object.entries(loads)) {
+            process.stdout.write(`throughput, ${SESSIONS} sessions x ${PER_SESSION} x ${ROUNDS} rounds: ${describeLoad(name, l)}\n`);
+          }
+          figures.proposals_per_s = loads['gated proposals']!.perSecond;
+          figures.plain_calls_per_s = loads['plain activities']!.perSecond;
+          figures.plain_local_calls_per_s = loads['plain local activities']!.perSecond;
+          figures.durable_local_calls_per_s = loads['durable local activities']!.perSecond;
+          figures.noop_updates_per_s = loads['empty updates']!.perSecond;
         }
         return figures;
       } finally {
@@ -258,6 +271,11 @@ function summary(f: Figures, temporal: string, tracing?: TracingCost): string {
     gated_per_s: f.proposals_per_s,
     plain_local_per_s: f.plain_local_calls_per_s,
     throughput_ratio: ratio(f.proposals_per_s, f.plain_local_calls_per_s),
+    // Against the durable floor: what deciding costs over the writes every gated call must make.
+    durable_local_p50_ms: f.durable_local_p50_ms,
+    p50_ratio_vs_durable: ratio(f.gated_p50_ms, f.durable_local_p50_ms),
+    durable_local_per_s: f.durable_local_calls_per_s,
+    throughput_ratio_vs_durable: ratio(f.proposals_per_s, f.durable_local_calls_per_s),
     noop_updates_per_s: f.noop_updates_per_s,
     sessions: SESSIONS,
     ...(tracing ? { tracing_off_p50_ms: tracing.off_p50_ms, tracing_on_p50_ms: tracing.on_p50_ms, tracing_p50_ratio: tracing.p50_ratio } : {}),
@@ -294,6 +312,8 @@ async function main(): Promise<void> {
   const parts: Record<(typeof SESSION_PARTS)[number], (memory: { address: string; pid: number }) => Promise<string[]>> = {
     // The sequential latencies (gated, plain, plain local, empty update).
     latency: async (memory) => [JSON.stringify(await run(memory.address, memory.pid, false, deps))],
+    // The latencies and the throughput on the in-memory server: the JSON line of issue #14 alone.
+    ratios: async (memory) => [summary(await run(memory.address, memory.pid, true, deps), 'dev-memory')],
     // The cost of agent-wide rules (what README "Agent-wide budgets and cross-session rules" quotes).
     cross: async (memory) => {
       const perSession = Number(process.env.BENCH_PER_SESSION ?? 10);

@@ -20,7 +20,7 @@ import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';
 import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
 import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
-import { ensureLedger, findEntry, lockKey, recordEntry, type LedgerEntry } from './ledger';
+import { beginCall, ensureLedger, finishCall, recordEntry, type LedgerEntry } from './ledger';
 import { redactPaths } from './redact';
 import { checkArgs } from './validate';
 import { estimateWithUpstream } from './upstream-estimate';
@@ -149,25 +149,31 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       if (!checked.success) return { status: 'invalid', issues: checked.issues, redactedArgs, latencyMs: 0 };
     }
 
-    // Write-ahead: the record of what is about to happen lands before anything happens.
+    // Write-ahead: the record of what is about to happen lands before anything happens. It is
+    // written while the ledger opens the call (no effects): the handler waits for both.
     // Arguments are redacted again here: the workflow should have, but a secret must never slip through.
     const before = input.before.map((e) => (e.args === undefined ? e : { ...e, args: redactArgs(catalog, e.tool ?? input.tool, e.args) }));
-    if (before.length > 0) await audit.append(before);
+    const written = before.length > 0 ? audit.append(before) : Promise.resolve();
+    // Awaited below; this keeps a failure that lands before then from counting as unhandled.
+    written.catch(() => undefined);
 
     let outcome: ToolOutcome;
-    if (!def || !checked) {
-      outcome = failed(new UnknownToolError(input.tool), 0);
+    if (def && checked?.success) {
+      outcome = await execute(def, checked.data, input, written);
     } else {
-      outcome = checked.success
-        ? await execute(def, checked.data, input)
-        : failed(new ToolArgumentsError(input.tool, checked.issues), 0);
+      await written;
+      outcome = failed(checked && !checked.success ? new ToolArgumentsError(input.tool, checked.issues) : new UnknownToolError(input.tool), 0);
     }
 
     await audit.append([outcomeEvent(input, def, redactedArgs, outcome)]);
     return input.checkFirst ? { ...outcome, redactedArgs } : outcome;
   }
 
-  async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput): Promise<ToolOutcome> {
+  /**
+   * The handler under the ledger: at most once per idempotency key. `written` is the write-ahead
+   * append in flight: nothing runs before it has landed, and its failure is this call's (thrown).
+   */
+  async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput, written: Promise<unknown>): Promise<ToolOutcome> {
     const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq };
     const actx = activityContext();
     const attempt = actx?.info.attempt ?? 1;
@@ -176,6 +182,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       await ensureLedger(pool);
       checked = await checkout(pool);
     } catch (err) {
+      await written;
       return finalise(def, classifyError(err), attempt, 0, input);
     }
     const { client } = checked;
@@ -184,11 +191,11 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     let hb: NodeJS.Timeout | undefined;
     let broken: Error | undefined;
     try {
-      // One round trip. The timeout bounds every statement, the lock wait below included (a stuck duplicate times out as transient).
-      await client.query(`BEGIN; SET LOCAL statement_timeout = ${def.timeoutMs}`);
-      // A duplicate attempt of the same key waits here until the first commits or rolls back.
-      await lockKey(client, input.idempotencyKey);
-      const prior = await findEntry(client, input.idempotencyKey);
+      // One round trip: the timeout bounds every statement, the lock wait included (a stuck
+      // duplicate times out as transient); a duplicate attempt of the same key waits for the
+      // lock until the first commits or rolls back, then finds its row.
+      const prior = await beginCall(client, input.idempotencyKey, def.timeoutMs);
+      await written;
       if (prior) {
         await client.query('COMMIT');
         return fromLedger(def, prior);
@@ -217,12 +224,13 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       // JSON round trip: the first run returns exactly what a replay from the ledger would.
       const result: unknown = out.data === undefined ? null : JSON.parse(JSON.stringify(out.data));
       const latencyMs = Math.round(performance.now() - started);
-      await recordEntry(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
-      await client.query('COMMIT');
+      await finishCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
       return { status: 'executed', result, latencyMs };
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
       await client.query('ROLLBACK').catch(() => undefined);
+      // A write-ahead append that failed is the call's failure, whatever else went wrong: thrown.
+      await written;
       // Cancellation (halt, timeout) is Temporal's to report, not a tool failure.
       if (actx?.cancellationSignal.aborted) throw actx.cancellationSignal.reason;
       return finalise(def, classifyError(err, def.retry.nonRetryable), attempt, Math.round(performance.now() - started), input);

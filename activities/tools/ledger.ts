@@ -4,7 +4,8 @@
  * rolls both back; a retry after a commit finds the row and returns the stored result without
  * running the handler again. Together: each idempotency key runs at most once.
  */
-import type { ClientBase, Pool } from 'pg';
+import type { ClientBase, Pool, QueryResult } from 'pg';
+import { sqlLiteral } from '../../audit/sql-literal';
 import { checkout } from '../../audit/checkout';
 
 export const LEDGER_DDL = `
@@ -57,22 +58,53 @@ export function ensureLedger(pool: Pool): Promise<void> {
   return p;
 }
 
-/** Serialises every attempt of one key until the transaction ends (a duplicate waits, then finds the row). */
-export async function lockKey(db: ClientBase, key: string): Promise<void> {
-  await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [key]);
+/**
+ * Opens a call's transaction in ONE round trip: begin, the statement timeout, the key's lock
+ * (every attempt of one key is serialised until its transaction ends: a duplicate waits here, then
+ * finds the row), and the lookup. Several statements in one simple query, so the key travels as
+ * an escaped literal; each statement takes its own snapshot, so the lookup sees a row the
+ * duplicate committed while this attempt waited for the lock.
+ */
+export async function beginCall(db: ClientBase, key: string, timeoutMs: number): Promise<LedgerEntry | undefined> {
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new Error(`a tool timeout must be a positive whole number of milliseconds, got ${timeoutMs}`);
+  const k = sqlLiteral(key);
+  const results = (await db.query(
+    `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SELECT pg_advisory_xact_lock(hashtextextended(${k}, 7)); ` +
+      `SELECT tool, status, result, error, latency_ms FROM tool_executions WHERE idempotency_key = ${k}`,
+  )) as unknown as QueryResult[];
+  return toEntry(results[3]?.rows[0]);
 }
 
-export async function findEntry(db: ClientBase | Pool, key: string): Promise<LedgerEntry | undefined> {
-  const r = await db.query('SELECT tool, status, result, error, latency_ms FROM tool_executions WHERE idempotency_key = $1', [key]);
-  const row = r.rows[0] as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number } | undefined;
+/** Records the call's entry and commits its transaction (the tool's writes with it) in one round trip. */
+export async function finishCall(db: ClientBase, key: string, meta: CallMeta, entry: LedgerEntry): Promise<void> {
+  const json = (v: unknown) => `${sqlLiteral(JSON.stringify(v))}::jsonb`;
+  const int = (n: number) => {
+    if (!Number.isSafeInteger(n)) throw new Error(`not a whole number: ${n}`);
+    return String(n);
+  };
+  await db.query(
+    `INSERT INTO tool_executions (idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms) VALUES (` +
+      `${sqlLiteral(key)}, ${sqlLiteral(entry.tool)}, ${sqlLiteral(meta.sessionId)}, ${int(meta.proposalSeq)}, ${sqlLiteral(entry.status)}, ` +
+      `${entry.result === undefined ? 'NULL' : json(entry.result)}, ${entry.error === null ? 'NULL' : json(entry.error)}, ${int(entry.latencyMs)}) ON CONFLICT (idempotency_key) DO NOTHING; COMMIT`,
+  );
+}
+
+function toEntry(raw: unknown): LedgerEntry | undefined {
+  const row = raw as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number } | undefined;
   if (!row) return undefined;
   return { tool: row.tool, status: row.status, result: row.result, error: row.error, latencyMs: row.latency_ms };
+}
+
+/** Which call of which session an entry belongs to. */
+export interface CallMeta {
+  readonly sessionId: string;
+  readonly proposalSeq: number;
 }
 
 export async function recordEntry(
   db: ClientBase | Pool,
   key: string,
-  meta: { readonly sessionId: string; readonly proposalSeq: number },
+  meta: CallMeta,
   entry: LedgerEntry,
 ): Promise<void> {
   await db.query(

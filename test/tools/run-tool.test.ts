@@ -148,11 +148,41 @@ describe('exactly once per idempotency key', () => {
     assert.deepEqual([...(await counterHits(db.pool, 'race')).values()], [1]);
   });
 
+  it('a key and a result of any characters run once and come back exactly from the ledger', async () => {
+    // The ledger's opening and closing statements carry them as escaped literals, not parameters.
+    const hostile = `it's \\ "q" $$x$$ \\' ä 🎉'); DROP TABLE tool_executions; --`;
+    const i = input('test.slowCounter', { counter: hostile.slice(0, 64) }, { key: `s-${randomUUID()}:${hostile}` });
+    const first = await tools.runTool(i);
+    const second = await tools.runTool(i);
+    assert.deepEqual(first.result, { counter: hostile.slice(0, 64), hits: 1 });
+    assert.deepEqual(second, first);
+    assert.deepEqual([...(await counterHits(db.pool, hostile.slice(0, 64))).entries()], [[i.idempotencyKey, 1]]);
+    const stored = await db.pool.query('SELECT idempotency_key, result FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey]);
+    assert.deepEqual(stored.rows, [{ idempotency_key: i.idempotencyKey, result: first.result }]);
+  });
+
   it('a key reused for another tool is refused', async () => {
     const i = input('test.slowCounter', { counter: 'reuse' });
     await tools.runTool(i);
     const r = await tools.runTool({ ...input('test.seesEvents', {}), idempotencyKey: i.idempotencyKey });
     assert.deepEqual([r.status, r.error?.type], ['failed', 'IdempotencyKeyConflict']);
+  });
+});
+
+describe('a write-ahead append that fails', () => {
+  it('is the call’s failure: thrown, the handler never runs, and the key is free for the retry', async () => {
+    // The ledger opens the call while the append is in flight; an append that fails at once
+    // (before the ledger answers) must neither run the handler nor count as an unhandled rejection.
+    const down = new Error('audit database unreachable');
+    const failing = createToolActivities({ catalog: createTestCatalog({ database: db.pool }), audit: { append: () => Promise.reject(down) } });
+    const i = input('test.slowCounter', { counter: 'unwritten' });
+    await assert.rejects(failing.runTool(i), (err) => err === down);
+    assert.deepEqual([...(await counterHits(db.pool, 'unwritten')).values()], [], 'nothing ran');
+    assert.deepEqual(await kinds(i.sessionId), []);
+    // The lock went with the rolled-back transaction: the retry (audit back) runs the call once.
+    const retried = await tools.runTool(i);
+    assert.deepEqual(retried.result, { counter: 'unwritten', hits: 1 });
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'executed']);
   });
 });
 
