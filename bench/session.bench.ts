@@ -7,20 +7,26 @@
  *   tool with a blast-radius estimate gets its arguments checked by `prepareCall` first);
  * - plain: the same tool handler as a plain Temporal activity behind an update, without Gatehouse;
  *   plain local: the same as a plain local activity;
+ * - durable local: Gatehouse's own `runTool` as a plain local activity (write-ahead events, ledger,
+ *   outcome event; no policy): the floor of any gated call, what deciding is measured against;
  * - throughput: calls per second with 50 concurrent sessions on one worker — gated, and the same
- *   load as plain activities, plain local activities and updates that do nothing (the floor of
- *   this server), each with the CPU it cost per call in this process (client + worker), the
- *   Temporal server and PostgreSQL.
+ *   load as plain activities, plain local activities, durable local activities and updates that do
+ *   nothing (the floor of this server), in rounds, each load once per round in turn; each with the
+ *   CPU it cost per call in the worker (this process), the client (a process of its own,
+ *   bench/fixtures/load-client.ts), the Temporal server and PostgreSQL.
+ * The sequential latencies take one call of each mode in turn, so a slow spell hits them alike.
  *
  * Runs on an in-memory dev server with `FAST_DEV_SERVER_CONFIG` (the JSON line), then repeats the
  * latency part on a file-backed (SQLite) server and on an in-memory server with the dev server's
  * own settings, and gated calls with tracing off and on in alternating blocks (OTLP/HTTP to a local
- * collector, `bench/fixtures/tracing.ts`; `BENCH_SESSION_PART=tracing` runs only that part,
- * `BENCH_SESSION_PART=latency` only the sequential latencies on the in-memory server),
- * printed on the lines before (`BENCH_SESSION_PART=cross`: only agent-wide rules on vs off, bench/fixtures/cross-session.ts). Last line: one JSON object, the ratios of issue #14:
- * gated p50 / plain local activity p50 and gated / plain-local throughput. `BENCH_TEMPORAL=both`
- * runs the in-memory dev server and then the full Temporal server on PostgreSQL (issue #15), one
- * JSON line each (the full server's last); `BENCH_TEMPORAL=server` the full server alone.
+ * collector, bench/fixtures/tracing.ts), printed on the lines before. `BENCH_SESSION_PART` runs one
+ * part alone on an in-memory server: `latency` (the sequential latencies), `ratios` (latencies and
+ * throughput: the JSON line alone), `cross` (agent-wide rules on vs off, bench/fixtures/cross-session.ts),
+ * `tracing`. Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity
+ * p50 and gated / plain-local throughput, and the same against the durable floor.
+ * `BENCH_TEMPORAL=both` runs the in-memory dev server and then the full Temporal server on
+ * PostgreSQL (issue #15), one JSON line each (the full server's last); `BENCH_TEMPORAL=server` the
+ * full server alone.
  */
 import { BENCH_POLICY } from './fixtures/policy';
 import { pct } from './fixtures/percentile';
@@ -351,7 +357,7 @@ async function main(): Promise<void> {
       } finally {
         await memory.stop();
       }
-      process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode after 20 warm-up; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals; one in-process worker\n`);
+      process.stdout.write(`server: temporal dev server (CLI ${cliPath}) with FAST_DEV_SERVER_CONFIG; ${LATENCY_CALLS} sequential calls of \`${TOOL}\` per mode, one of each mode in turn, after 20 warm-up rounds; throughput ${SESSIONS} sessions x ${PER_SESSION} proposals x ${ROUNDS} rounds, loads in turn; the worker in this process, the client in its own\n`);
       if (mode === 'dev') {
         const file = await startTemporalDevServer({ cliPath, uiPort: false, dbFilename: join(dir, 'bench.db') });
         let fileBacked: Figures;

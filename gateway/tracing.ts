@@ -1,11 +1,15 @@
 /**
  * Request spans for the gateway, when telemetry is on: one SERVER span per request, named by
- * method and route template (`POST /v1/sessions/:sessionId/proposals`), child of the caller's
- * W3C `traceparent` when it sends one. The handler runs inside it, so the Temporal client's
- * interceptors carry it to the workflow. Attributes are the method, route and status code: never
- * the URL's query, headers or body.
+ * method and route template (`POST /v1/sessions/:sessionId/proposals`). The handler runs inside
+ * it, so the Temporal client's interceptors carry it to the workflow. Attributes are the method,
+ * route and status code: never the URL's query, headers or body.
+ *
+ * The caller is an agent, so its W3C `traceparent` is not trusted: every request starts a trace of
+ * Gatehouse's own (an agent cannot put Gatehouse's spans into a trace it chose, such as another
+ * session's, nor switch their sampling), and the caller's span is kept as a link, which tracing
+ * backends show next to the request. Its baggage is not read.
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -13,14 +17,19 @@ export function traceRequests(app: FastifyInstance, tracer: Tracer): void {
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, request.headers));
     const span = tracer.startSpan(
       `${request.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_HTTP_ROUTE]: route } },
-      parent,
+      {
+        kind: SpanKind.SERVER,
+        root: true,
+        attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_HTTP_ROUTE]: route },
+        ...(caller && isSpanContextValid(caller) ? { links: [{ context: caller }] } : {}),
+      },
+      ROOT_CONTEXT,
     );
     spans.set(request, span);
-    context.with(trace.setSpan(parent, span), done);
+    context.with(trace.setSpan(ROOT_CONTEXT, span), done);
   });
   // The body is parsed outside the request's async context: enter the span again for the handler.
   app.addHook('preHandler', (request, _reply, done) => {

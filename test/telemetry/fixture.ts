@@ -35,7 +35,7 @@ export interface TracedStack {
   readonly telemetry: Telemetry;
   /** The session workflows bundled with the tracing interceptor module. */
   readonly workflowBundle: WorkflowBundleWithSourceMap;
-  call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  call(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
 }
 
@@ -65,10 +65,10 @@ export async function startTracedStack(area: string): Promise<TracedStack> {
     metrics,
     telemetry,
     workflowBundle,
-    async call(method, path, token, body) {
+    async call(method, path, token, body, headers = {}) {
       const res = await fetch(`${gateway.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: { ...headers, authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();

@@ -142,6 +142,35 @@ describe('traces of a session through the gateway', () => {
     }
   });
 
+  it('an agent’s traceparent starts no trace of its choosing: the request is a root, linked to the agent’s span', async () => {
+    const token = await trust.credential('splicing-bot', 'eng-007');
+    const sessionId = await startSession(token, 'list volumes');
+    // A trace id the agent chose (another session's, say), sampled or not: neither is taken.
+    const chosenTrace = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const agentSpan = 'bbbbbbbbbbbbbbbb';
+    for (const flags of ['01', '00']) {
+      const r = await s.call('POST', `/v1/sessions/${sessionId}/proposals?wait=30`, token, { tool: 'volumes.list', args: {}, reasoning: 'splice' }, {
+        traceparent: `00-${chosenTrace}-${agentSpan}-${flags}`,
+        baggage: 'gatehouse.session_id=someone-else',
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    const spans = await proposalSpans(sessionId, 2);
+    const index = byId(spans);
+    const requests = spans.filter((x) => x.name === 'POST /v1/sessions/:id/proposals' && x.links.some((l) => l.context.traceId === chosenTrace));
+    assert.equal(requests.length, 2, 'both requests traced, sampled flag or not');
+    for (const request of requests) {
+      assert.equal(parentOf(request), undefined, 'the request span is a root');
+      assert.notEqual(request.spanContext().traceId, chosenTrace);
+      assert.deepEqual(request.links.map((l) => [l.context.traceId, l.context.spanId]), [[chosenTrace, agentSpan]]);
+    }
+    for (const x of spans.filter((y) => y.attributes[ATTR.sessionId] === sessionId)) {
+      assert.notEqual(x.spanContext().traceId, chosenTrace, `${x.name} is not in the agent's trace`);
+      const startUpdate = index.get(parentOf(index.get(parentOf(x)!)!)!)!;
+      assert.ok(requests.some((req) => req.spanContext().spanId === parentOf(startUpdate)), `${x.name} descends from its request`);
+    }
+  });
+
   it('counts proposals by verdict, denials by rule and the approval wait', async () => {
     const before = (await s.metrics.collect()).resourceMetrics;
     const token = await trust.credential('metered-bot', 'eng-007');
