@@ -14,7 +14,8 @@ import { AuditStore } from '../../audit/store';
 import type { AuditEventInput } from '../../audit/types';
 import { createToolActivities, type RunToolInput, type RunToolResult } from '../../activities/tools/activities';
 import { defineTool } from '../../activities/tools/define';
-import { ToolError } from '../../activities/tools/errors';
+import { classifyError, ToolError } from '../../activities/tools/errors';
+import { beginCall, ensureLedger } from '../../activities/tools/ledger';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { counterHits, createTestCatalog, ensureTestToolTables, flakyAttempts } from '../support/test-tools';
 
@@ -159,6 +160,26 @@ describe('exactly once per idempotency key', () => {
     assert.deepEqual([...(await counterHits(db.pool, hostile.slice(0, 64))).entries()], [[i.idempotencyKey, 1]]);
     const stored = await db.pool.query('SELECT idempotency_key, result FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey]);
     assert.deepEqual(stored.rows, [{ idempotency_key: i.idempotencyKey, result: first.result }]);
+  });
+
+  it('an attempt waiting on a stuck duplicate’s lock times out with the tool’s timeout (transient)', async () => {
+    const key = `s-${randomUUID()}:stuck`;
+    const holder = await db.pool.connect();
+    const waiter = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [key]);
+      await ensureLedger(db.pool);
+      // The holder keeps the lock until the end of this test: only the timeout can end the wait.
+      const err = await beginCall(waiter, key, 300).then(() => assert.fail('the lock wait ended without the timeout'), (e: unknown) => e);
+      assert.equal((err as { code?: string }).code, '57014'); // query_canceled
+      assert.equal(classifyError(err).retryable, true, 'retried by Temporal, not recorded as final');
+      await waiter.query('ROLLBACK');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      waiter.release();
+    }
   });
 
   it('a key reused for another tool is refused', async () => {
