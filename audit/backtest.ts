@@ -5,11 +5,14 @@
  * blocked, newly allowed, newly needing approval — with counts and the sessions affected.
  *
  * Replays start at each session's first proposal (budgets, windows and sequence rules need the
- * whole history) but only proposals made inside the window are compared.
+ * whole history) but only proposals made inside the window are compared. Sessions are replayed
+ * together, in time order, so agent-wide and owner-wide rules (`agent:`, `owner:`) count the calls
+ * of every session of an agent (or owner) in the window, as the live ledgers do.
  */
 import type { Pool } from 'pg';
-import { compilePolicy, replaySession } from '../policies';
+import { compilePolicy, replayAcrossSessions } from '../policies';
 import type { CompiledPolicy, PolicyDocument } from '../policies';
+import { ledgerRules } from '../policies/ledger';
 import type { Decision, OutcomeStatus, Proposal, ProposalFacts, ToolInfo, Verdict } from '../policies/types';
 import type { AuditEventInput } from './types';
 import { runQuery } from './queries';
@@ -64,35 +67,51 @@ export interface RecordedProposal {
 export interface RecordedSession {
   readonly sessionId: string;
   readonly startedAt: string;
+  /** Whose ledgers its calls count in: the root agent of its sub-agent chain, and its owner. */
+  readonly principal: string;
+  readonly owner: string;
   readonly budget?: Readonly<Record<string, number>>;
   readonly mandate?: { readonly tools?: readonly string[]; readonly resources?: readonly string[] };
   readonly proposals: readonly RecordedProposal[];
 }
 
-/** Reads every session with a proposal at or after `since`, whole, in sequence order. */
+/**
+ * Reads every session with a proposal at or after `since`, whole, in sequence order, with the
+ * agent its calls count against (a sub-agent's root agent, followed up its parents) and its owner.
+ */
 export async function loadRecordedSessions(pool: Pool, since: Date): Promise<RecordedSession[]> {
-  const rows = await runQuery<EventRow & { started_at: Date }>(
+  const rows = await runQuery<EventRow & { started_at: Date; principal: string; owner: string }>(
     pool,
-    `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, s.started_at
-       FROM events e JOIN sessions s USING (session_id)
-      WHERE e.session_id IN (SELECT DISTINCT session_id FROM events WHERE kind = 'proposed' AND at >= $1)
+    `WITH RECURSIVE wanted AS (SELECT DISTINCT session_id FROM events WHERE kind = 'proposed' AND at >= $1),
+       up AS (SELECT w.session_id AS leaf, s.session_id, s.parent_session_id, s.agent_id, 0 AS depth
+                FROM wanted w JOIN sessions s USING (session_id)
+              UNION ALL
+              SELECT up.leaf, p.session_id, p.parent_session_id, p.agent_id, up.depth + 1
+                FROM up JOIN sessions p ON p.session_id = up.parent_session_id WHERE up.depth < 64),
+       root AS (SELECT DISTINCT ON (leaf) leaf, agent_id FROM up ORDER BY leaf, depth DESC)
+     SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, s.started_at, s.owner, root.agent_id AS principal
+       FROM events e JOIN sessions s USING (session_id) JOIN root ON root.leaf = e.session_id
       ORDER BY e.session_id, e.seq`,
     [since],
   );
   const sessions: RecordedSession[] = [];
   let i = 0;
   while (i < rows.length) {
-    const sessionId = rows[i]!.session_id;
-    const startedAt = rows[i]!.started_at.toISOString();
+    const first = rows[i]!;
+    const sessionId = first.session_id;
     const events: AuditEventInput[] = [];
     while (i < rows.length && rows[i]!.session_id === sessionId) events.push(rowToChained(rows[i++]!).event);
-    sessions.push(recordedSession(sessionId, startedAt, events));
+    sessions.push(recordedSession({ sessionId, startedAt: first.started_at.toISOString(), principal: first.principal, owner: first.owner }, events));
   }
   return sessions;
 }
 
 /** Folds a session's events into its proposals (pure). */
-export function recordedSession(sessionId: string, startedAt: string, events: readonly AuditEventInput[]): RecordedSession {
+export function recordedSession(
+  session: { readonly sessionId: string; readonly startedAt: string; readonly principal: string; readonly owner: string },
+  events: readonly AuditEventInput[],
+): RecordedSession {
+  const { sessionId, startedAt, principal, owner } = session;
   const started = events.find((e) => e.kind === 'session-started');
   const budget = started?.detail?.budget as Record<string, number> | undefined;
   const mandate = started?.detail?.mandate as RecordedSession['mandate'] | undefined;
@@ -126,7 +145,7 @@ export function recordedSession(sessionId: string, startedAt: string, events: re
     });
   }
   return {
-    sessionId, startedAt, proposals,
+    sessionId, startedAt, principal, owner, proposals,
     ...(budget !== undefined ? { budget } : {}),
     ...(mandate !== undefined ? { mandate } : {}),
   };
@@ -153,35 +172,42 @@ export function replayOutcome(after: Verdict, recorded: RecordedProposal): Outco
   return 'executed';
 }
 
-/** Replays sessions through a compiled candidate; pure. */
+/**
+ * Replays sessions through a compiled candidate, together (so its agent-wide and owner-wide rules
+ * count every session's calls, in time order); pure. Changes are listed session by session.
+ */
 export function backtestSessions(policy: CompiledPolicy, sessions: readonly RecordedSession[], since: Date): BacktestReport {
   const sinceMs = since.getTime();
-  const changes: BacktestChange[] = [];
+  const bySession = new Map<string, BacktestChange[]>(sessions.map((s) => [s.sessionId, []]));
   let compared = 0;
   let unchanged = 0;
   let undecided = 0;
-  for (const s of sessions) {
-    const init = {
+  const toReplay = sessions.map((s) => ({
+    sessionId: s.sessionId,
+    principal: s.principal,
+    owner: s.owner,
+    init: {
       startedAt: Date.parse(s.startedAt),
       ...(s.budget !== undefined ? { budget: s.budget } : {}),
       ...(s.mandate !== undefined ? { mandate: s.mandate } : {}),
-    };
-    const steps = s.proposals.map((p) => ({ at: Date.parse(p.at), proposal: p.proposal, facts: p.facts, ...(p.intentScore !== undefined ? { intentScore: p.intentScore } : {}), recorded: p }));
-    replaySession(policy, init, steps, (decision, step) => replayOutcome(decision.verdict, step.recorded), ({ step, decision }) => {
-      if (step.at < sinceMs) return;
-      const p = step.recorded;
-      if (p.recorded === undefined) {
-        undecided += 1;
-        return;
-      }
-      compared += 1;
-      if (p.recorded.verdict === decision.verdict) unchanged += 1;
-      else changes.push({
-        sessionId: s.sessionId, proposalSeq: p.proposalSeq, at: p.at, tool: p.proposal.tool,
-        before: p.recorded.verdict, after: decision.verdict, rules: decision.reasons.map((r) => r.rule),
-      });
+    },
+    steps: s.proposals.map((p) => ({ at: Date.parse(p.at), proposal: p.proposal, facts: p.facts, ...(p.intentScore !== undefined ? { intentScore: p.intentScore } : {}), recorded: p })),
+  }));
+  replayAcrossSessions(policy, toReplay, (decision, step) => replayOutcome(decision.verdict, step.recorded), ({ sessionId, step, decision }) => {
+    if (step.at < sinceMs) return;
+    const p = step.recorded;
+    if (p.recorded === undefined) {
+      undecided += 1;
+      return;
+    }
+    compared += 1;
+    if (p.recorded.verdict === decision.verdict) unchanged += 1;
+    else bySession.get(sessionId)!.push({
+      sessionId, proposalSeq: p.proposalSeq, at: p.at, tool: p.proposal.tool,
+      before: p.recorded.verdict, after: decision.verdict, rules: decision.reasons.map((r) => r.rule),
     });
-  }
+  });
+  const changes = [...bySession.values()].flatMap((c) => c.sort((a, b) => a.proposalSeq - b.proposalSeq));
   const group = (verdict: Verdict): ChangeGroup => {
     const hits = changes.filter((c) => c.after === verdict);
     return { count: hits.length, sessions: [...new Set(hits.map((c) => c.sessionId))] };
@@ -203,8 +229,16 @@ export function backtestSessions(policy: CompiledPolicy, sessions: readonly Reco
 /** Reads the history since `since` and replays it through the candidate document. */
 export async function backtest(pool: Pool, opts: { readonly policy: PolicyDocument; readonly tools: readonly ToolInfo[]; readonly since: Date }): Promise<BacktestReport> {
   const compiled = compilePolicy(opts.policy, opts.tools);
-  const sessions = await loadRecordedSessions(pool, opts.since);
+  // Sessions from as far back as the longest cross-session window: their calls count in the
+  // window's ledgers (they are replayed, not compared).
+  const sessions = await loadRecordedSessions(pool, new Date(opts.since.getTime() - longestLedgerWindowMs(opts.policy)));
   return backtestSessions(compiled, sessions, opts.since);
+}
+
+/** The longest window of the document's `agent:` / `owner:` rules (0 without any). */
+function longestLedgerWindowMs(doc: PolicyDocument): number {
+  const rules = [...ledgerRules(doc.agent), ...ledgerRules(doc.owner)];
+  return Math.max(0, ...rules.map((r) => (r.kind === 'budget' ? r.windowMs : r.withinMs)));
 }
 
 /** The report for people: the three counts with their sessions, then each change. */

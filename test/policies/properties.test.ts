@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { advance, evaluate, initialSessionState, parsePolicy, compilePolicy, replaySession, type CompiledPolicy, type Decision, type OutcomeStatus, type Proposal, type SessionState, type Tier, type ToolInfo } from '../../policies';
+import { advance, evaluate, initialSessionState, parsePolicy, compilePolicy, replayAcrossSessions, replaySession, type CompiledPolicy, type Decision, type OutcomeStatus, type Proposal, type SessionState, type Tier, type ToolInfo } from '../../policies';
 import { MINUTE, T0, TOOLS } from './fixtures';
 
 const NAMES = TOOLS.map((t) => t.name);
@@ -201,5 +201,32 @@ test('parsePolicy never throws, and a wrong value is reported at its path', () =
       if (!r.success) assert.deepEqual(r.issues.map((i) => i.path), [path]);
     }),
     { numRuns: 200 },
+  );
+});
+
+test('replaying sessions together decides what replaying each alone decides, when no rule spans sessions', () => {
+  fc.assert(
+    fc.property(policyDocArb, fc.array(fc.array(stepArb, { maxLength: 12 }), { minLength: 1, maxLength: 4 }), (doc, sessions) => {
+      const policy = compile(doc);
+      const timed = sessions.map((steps) => {
+        let now = T0;
+        return steps.map((step) => {
+          now += step.dtMs;
+          return { at: now, proposal: { tool: step.tool, args: {}, reasoning: 'property', tokenCost: step.tokenCost }, facts: step.blastRadius === undefined ? {} : { blastRadius: step.blastRadius }, step };
+        });
+      });
+      const outcome = (d: Decision, t: (typeof timed)[number][number]): OutcomeStatus => (d.verdict === 'deny' ? 'denied' : t.step.outcome);
+      const alone = timed.map((steps) => {
+        const seen: Decision[] = [];
+        replaySession(policy, { startedAt: T0 }, steps, outcome, ({ decision }) => seen.push(decision));
+        return seen;
+      });
+      const together: Decision[][] = timed.map(() => []);
+      replayAcrossSessions(policy, timed.map((steps, i) => ({ sessionId: `s${i}`, principal: 'one-agent', owner: 'one-owner', init: { startedAt: T0 }, steps })), outcome, ({ sessionId, decision }) => {
+        together[Number(sessionId.slice(1))]!.push(decision);
+      });
+      assert.deepEqual(together, alone);
+    }),
+    { numRuns: 150 },
   );
 });

@@ -1,0 +1,82 @@
+/**
+ * The evaluate → advance fold over many sessions at once, with the cross-session rules (`agent:`,
+ * `owner:`) counted as the ledgers count them: every session's proposals in time order, each
+ * session with its own state, and one ledger state per agent and per owner. A call the session's
+ * own policy lets run reserves in its agent's ledger, then its owner's (as the workflow asks them,
+ * `workflows/cross-session.ts`), and a ledger's refusal is the call's decision. Without
+ * cross-session rules it decides exactly what `replaySession` decides, session by session.
+ */
+import type { CompiledPolicy } from './compile';
+import { evaluate } from './evaluate';
+import { crossSessionDenial } from './gate';
+import { emptyLedger, reserve, type LedgerResult, type LedgerScope, type LedgerState } from './ledger';
+import type { ReplayStep, ReplayVisit } from './replay';
+import { advance, initialSessionState, withIntentScore, type SessionInit, type SessionState } from './state';
+import type { Decision, OutcomeStatus } from './types';
+
+/** One session to replay: its steps in order, and whose ledgers its calls count in. */
+export interface SessionToReplay<S extends ReplayStep> {
+  readonly sessionId: string;
+  /** The agent whose ledger counts the calls (a sub-agent's root agent, as the workflow keys it). */
+  readonly principal: string;
+  readonly owner: string;
+  readonly init: SessionInit;
+  readonly steps: readonly S[];
+}
+
+/** A visit, with the session it belongs to. */
+export interface AcrossVisit<S extends ReplayStep> extends ReplayVisit<S> {
+  readonly sessionId: string;
+}
+
+/**
+ * Replays `sessions` together. Steps are taken in time order (ties: the sessions' order, then the
+ * steps'); `outcomeOf` says whether a call ran, so only a call that runs reserves (as live, where a
+ * reservation is a call that runs).
+ */
+export function replayAcrossSessions<S extends ReplayStep>(
+  policy: CompiledPolicy,
+  sessions: readonly SessionToReplay<S>[],
+  outcomeOf: (decision: Decision, step: S) => OutcomeStatus,
+  visit?: (seen: AcrossVisit<S>) => void,
+): void {
+  const states: SessionState[] = sessions.map((s) => initialSessionState(policy, s.init));
+  const ledgers = new Map<string, LedgerState>();
+  const order = sessions
+    .flatMap((s, i) => s.steps.map((step, j) => ({ i, j, step })))
+    .sort((a, b) => a.step.at - b.step.at || a.i - b.i || a.j - b.j);
+  for (const { i, j, step } of order) {
+    const session = sessions[i]!;
+    const before = states[i]!;
+    let decision = evaluate(policy, before, step.proposal, step.facts ?? {}, step.at);
+    if (runs(outcomeOf(decision, step))) {
+      decision = reserveAcross(policy, ledgers, session, `${session.sessionId}:p${j + 1}`, step) ?? decision;
+    }
+    visit?.({ sessionId: session.sessionId, step, decision, before });
+    let state = advance(policy, before, step.proposal, outcomeOf(decision, step), step.at);
+    if (step.intentScore !== undefined) state = withIntentScore(state, step.intentScore);
+    states[i] = state;
+  }
+}
+
+function runs(outcome: OutcomeStatus): boolean {
+  return outcome === 'executed' || outcome === 'failed';
+}
+
+/** The agent's ledger first, the owner's only if the agent's allows; the deny that stops the call, if any. */
+function reserveAcross(policy: CompiledPolicy, ledgers: Map<string, LedgerState>, session: SessionToReplay<ReplayStep>, reservationId: string, step: ReplayStep): Decision | undefined {
+  const cross = policy.tools.get(step.proposal.tool)?.crossSession;
+  if (!cross) return undefined;
+  const answers: LedgerResult[] = [];
+  for (const scope of ['agent', 'owner'] as const satisfies readonly LedgerScope[]) {
+    const rules = cross[scope];
+    if (!rules) continue;
+    const key = `${scope}:${scope === 'agent' ? session.principal : session.owner}`;
+    const request = { reservationId, sessionId: session.sessionId, tool: step.proposal.tool, rules };
+    const { state, result } = reserve(ledgers.get(key) ?? emptyLedger(), request, scope, step.at);
+    ledgers.set(key, state);
+    answers.push(result);
+    if (result.verdict === 'deny') break;
+  }
+  return crossSessionDenial(policy, step.proposal.tool, answers);
+}
