@@ -38,7 +38,7 @@ export { classifyCatalog, classifyUpstreamTool, estimateRequest, hintFloor, stri
 export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';
 export { sha256Hex, canonicalJson } from './hash';
 export { replaySession, type ReplayStep, type ReplayVisit } from './replay';
-export { replayAcrossSessions, type AcrossVisit, type SessionToReplay } from './replay-across';
+export { replayAcrossSessions, reserveAcross, type AcrossVisit, type Ledgers, type SessionToReplay } from './replay-across';
 export { admitProposal, approvalGroupMembers, callDigest, crossSessionDenial, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';

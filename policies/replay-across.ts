@@ -39,9 +39,9 @@ export function replayAcrossSessions<S extends ReplayStep>(
   sessions: readonly SessionToReplay<S>[],
   outcomeOf: (decision: Decision, step: S) => OutcomeStatus,
   visit?: (seen: AcrossVisit<S>) => void,
-): void {
+): { readonly states: readonly SessionState[]; readonly ledgers: Ledgers } {
   const states: SessionState[] = sessions.map((s) => initialSessionState(policy, s.init));
-  const ledgers = new Map<string, LedgerState>();
+  const ledgers: Ledgers = new Map();
   const order = sessions
     .flatMap((s, i) => s.steps.map((step, j) => ({ i, j, step })))
     .sort((a, b) => a.step.at - b.step.at || a.i - b.i || a.j - b.j);
@@ -50,33 +50,46 @@ export function replayAcrossSessions<S extends ReplayStep>(
     const before = states[i]!;
     let decision = evaluate(policy, before, step.proposal, step.facts ?? {}, step.at);
     if (runs(outcomeOf(decision, step))) {
-      decision = reserveAcross(policy, ledgers, session, `${session.sessionId}:p${j + 1}`, step) ?? decision;
+      decision = reserveAcross(policy, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at) ?? decision;
     }
     visit?.({ sessionId: session.sessionId, step, decision, before });
     let state = advance(policy, before, step.proposal, outcomeOf(decision, step), step.at);
     if (step.intentScore !== undefined) state = withIntentScore(state, step.intentScore);
     states[i] = state;
   }
+  return { states, ledgers };
 }
+
+/** The ledgers' states, by `<scope>:<agent or owner>`. */
+export type Ledgers = Map<string, LedgerState>;
 
 function runs(outcome: OutcomeStatus): boolean {
   return outcome === 'executed' || outcome === 'failed';
 }
 
-/** The agent's ledger first, the owner's only if the agent's allows; the deny that stops the call, if any. */
-function reserveAcross(policy: CompiledPolicy, ledgers: Map<string, LedgerState>, session: SessionToReplay<ReplayStep>, reservationId: string, step: ReplayStep): Decision | undefined {
-  const cross = policy.tools.get(step.proposal.tool)?.crossSession;
+/**
+ * A call of `tool` at `at` that its session lets run, reserved in the agent's ledger first, the
+ * owner's only if the agent's allows (counted in `ledgers`); the deny that stops it, if any.
+ */
+export function reserveAcross(
+  policy: CompiledPolicy,
+  ledgers: Ledgers,
+  session: Pick<SessionToReplay<ReplayStep>, 'sessionId' | 'principal' | 'owner'>,
+  reservationId: string,
+  tool: string,
+  at: number,
+): Decision | undefined {
+  const cross = policy.tools.get(tool)?.crossSession;
   if (!cross) return undefined;
   const answers: LedgerResult[] = [];
   for (const scope of ['agent', 'owner'] as const satisfies readonly LedgerScope[]) {
     const rules = cross[scope];
     if (!rules) continue;
     const key = `${scope}:${scope === 'agent' ? session.principal : session.owner}`;
-    const request = { reservationId, sessionId: session.sessionId, tool: step.proposal.tool, rules };
-    const { state, result } = reserve(ledgers.get(key) ?? emptyLedger(), request, scope, step.at);
+    const { state, result } = reserve(ledgers.get(key) ?? emptyLedger(), { reservationId, sessionId: session.sessionId, tool, rules }, scope, at);
     ledgers.set(key, state);
     answers.push(result);
     if (result.verdict === 'deny') break;
   }
-  return crossSessionDenial(policy, step.proposal.tool, answers);
+  return crossSessionDenial(policy, tool, answers);
 }

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
 import {
-  replaySession,
+  replayAcrossSessions,
+  reserveAcross,
   approvalOf,
   unlockOf,
   analyzePaths,
@@ -77,7 +78,7 @@ export function registerPolicy(program: Command, io: CommandIo = processIo): voi
     .command('eval')
     .description('the decision for one proposal after a history of proposals and outcomes')
     .requiredOption('--policy <file>', 'policy document (YAML or JSON)')
-    .requiredOption('--history <file>', 'past actions, JSON Lines: { at, proposal, status, facts?, intentScore? }')
+    .requiredOption('--history <file>', 'past actions, JSON Lines: { at, proposal, status, facts?, intentScore?, session? } (session: another session of the agent)')
     .requiredOption('--proposal <json>', 'the proposal as JSON: { tool, args, reasoning, tokenCost? }')
     .option('--facts <json>', 'facts of the proposal as JSON, e.g. {"blastRadius":14200}')
     .option('--now <iso>', 'evaluation time (default: now)')
@@ -136,7 +137,11 @@ const historyLineSchema = z.object({
   status: z.enum(['executed', 'denied', 'failed', 'expired']),
   facts: z.object({ blastRadius: z.number().nonnegative().optional(), transitionUnlocked: z.boolean().optional() }).optional(),
   intentScore: z.number().min(0).max(1).optional(),
+  session: z.string().min(1).max(200).optional(),
 });
+
+/** The evaluated session's key among the history's sessions (a line's `session` is never empty). */
+const THIS_SESSION = '';
 
 function runEval(opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }, io: CommandIo): void {
   const policy = loadPolicy(opts.policy, loadTools(opts.tools));
@@ -145,16 +150,25 @@ function runEval(opts: CommonOptions & { policy: string; history: string; propos
   const now = opts.now !== undefined ? parseTime('--now', opts.now) : Date.now();
   const history = readHistory(opts.history);
 
-  // Each past proposal is folded, at its time, with the outcome it had.
-  const state = replaySession(policy, { startedAt: history[0]?.at ?? now }, history, (_decision, line) => line.status);
-  const decision = evaluate(policy, state, proposal, facts, now);
+  // Each past proposal is folded, at its time, with the outcome it had; the agent's other sessions
+  // (lines with a `session`) with it, so its agent-wide and owner-wide rules count their calls.
+  const bySession = new Map<string, HistoryLine[]>([[THIS_SESSION, []]]);
+  for (const line of history) bySession.set(line.session ?? THIS_SESSION, [...(bySession.get(line.session ?? THIS_SESSION) ?? []), line]);
+  const who = { principal: 'the agent', owner: 'its owner' };
+  const sessions = [...bySession].map(([sessionId, steps]) => ({ sessionId, ...who, init: { startedAt: steps[0]?.at ?? now }, steps }));
+  const { states, ledgers } = replayAcrossSessions(policy, sessions, (_decision, line) => line.status);
+  const state = states[0]!;
+  const decided = evaluate(policy, state, proposal, facts, now);
+  // A call its session lets run asks the ledgers (a held one asks them once approved).
+  const decision = decided.verdict === 'allow' ? (reserveAcross(policy, ledgers, { sessionId: THIS_SESSION, ...who }, 'eval', proposal.tool, now) ?? decided) : decided;
   if (opts.json) {
     io.out(JSON.stringify(decision, null, 2));
     return;
   }
   printDecision(policy, decision, io);
   const left = budgetLeft(policy, state, now);
-  io.out(`session: ${history.length} past actions, mode ${sessionMode(state)}, left ${left.actions} actions, ${left.writes} writes, ${left.critical} critical, ${left.tokens} tokens`);
+  const others = history.length - bySession.get(THIS_SESSION)!.length;
+  io.out(`session: ${history.length - others} past actions${others > 0 ? ` (and ${others} in ${bySession.size - 1} other session(s) of the agent)` : ''}, mode ${sessionMode(state)}, left ${left.actions} actions, ${left.writes} writes, ${left.critical} critical, ${left.tokens} tokens`);
 }
 
 function printDecision(policy: CompiledPolicy, d: Decision, io: CommandIo): void {
@@ -181,6 +195,8 @@ interface HistoryLine {
   readonly status: OutcomeStatus;
   readonly facts?: ProposalFacts;
   readonly intentScore?: number;
+  /** Another session of the same agent; absent: the session the proposal is evaluated in. */
+  readonly session?: string;
 }
 
 function readHistory(file: string): HistoryLine[] {

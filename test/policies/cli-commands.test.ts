@@ -4,7 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -81,6 +81,21 @@ test('eval: a history with an intent score and facts is folded; a malformed prop
   assert.deepEqual(d.reasons.map((x) => x.rule), ['intent.review']);
   const m = await run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', '"just a string"', '--json');
   assert.equal((JSON.parse(m.stdout) as { reasons: { rule: string }[] }).reasons[0]?.rule, 'proposal.malformed');
+});
+
+test('eval: agent-wide rules count the agent’s other sessions (lines with `session`) and this one’s', async () => {
+  const policy = file('agent-budget.yaml', `${readFileSync(EXAMPLE_POLICY, 'utf8')}\nagent:\n  budgets:\n    - { tools: ['billing.query'], max: 1, windowMinutes: 60 }\n`);
+  const query = { tool: 'billing.query', args: { customer: 'acme', period: '2026-10' }, reasoning: 'x' };
+  const history = (at: string, session?: string) => file(`h-${at.replace(/:/g, '')}-${session ?? 'this'}.jsonl`, JSON.stringify({ at, proposal: query, status: 'executed', ...(session ? { session } : {}) }));
+  const evalAt = async (h: string) => JSON.parse((await run('policy', 'eval', '--policy', policy, '--history', h, '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z', '--json')).stdout) as { verdict: string; reasons: { rule: string }[] };
+
+  const otherSession = await evalAt(history('2026-11-21T10:00:00Z', 'yesterday'));
+  assert.deepEqual([otherSession.verdict, otherSession.reasons.map((r) => r.rule)], ['deny', ['agent.budget']]);
+  assert.equal((await evalAt(history('2026-11-21T10:00:00Z'))).verdict, 'deny', 'this session’s own call counts too');
+  assert.equal((await evalAt(history('2026-11-21T08:00:00Z', 'yesterday'))).verdict, 'allow', 'outside the window');
+  const text = await run('policy', 'eval', '--policy', policy, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
+  assert.match(text.stdout, /agent\.budget: `billing\.query` ran 1 times in the last 60 minutes/);
+  assert.match(text.stdout, /session: 0 past actions \(and 1 in 1 other session\(s\) of the agent\)/);
 });
 
 test('--tools: a malformed catalog is refused with the offending entry', async () => {
