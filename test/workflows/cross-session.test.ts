@@ -68,8 +68,10 @@ describe('cross-session transitions', () => {
         await s.end({});
         const events = (await s.workflow.fetchHistory()).events ?? [];
         return {
-          // Event types as a multiset: workflow-task interleaving varies from run to run.
-          types: events.map((e) => String(e.eventType)).sort(),
+          // What the workflow did, as a multiset of event types; without the workflow tasks
+          // themselves (scheduled, started, completed, timed out, failed: 5–9), whose number and
+          // interleaving vary with the machine's load (an `end` landing while a task runs makes one more).
+          types: events.map((e) => Number(e.eventType)).filter((t) => t < 5 || t > 9).map(String).sort(),
           localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
           activities: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'reserveAcrossSessions').length,
         };
