@@ -116,6 +116,16 @@ export function approvalGroupMembers(policy: CompiledPolicy, groups: readonly st
  * ledgers' reasons (in the tool's tier); all allow → `undefined`, the call goes on. A ledger that
  * did not answer is `unavailable`: denied closed.
  */
+/**
+ * `decision` with what the ledgers' shadow rules would have denied added to its shadow finding
+ * (the verdict it would have had with them enforced: deny); unchanged when none would have.
+ */
+export function withLedgerShadow<D extends Decision>(decision: D, answers: readonly LedgerResult[]): D {
+  const reasons = answers.flatMap((a) => a.shadow ?? []);
+  if (reasons.length === 0) return decision;
+  return { ...decision, shadow: { verdict: 'deny', reasons: [...(decision.shadow?.reasons ?? []), ...reasons] } };
+}
+
 export function crossSessionDenial(policy: CompiledPolicy, tool: string, answers: readonly LedgerResult[], unavailable?: string): Decision | undefined {
   if (unavailable !== undefined) return refusal(policy.hash, 'ledger.unavailable', `the cross-session ledger did not answer: ${unavailable}`, toolTier(policy, tool));
   const reasons = answers.filter((a) => a.verdict === 'deny').flatMap((a) => a.reasons);

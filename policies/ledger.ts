@@ -22,9 +22,13 @@ import type { Reason } from './types';
 export type LedgerScope = 'agent' | 'owner';
 
 /** A cross-session rule as a session sends it (plain JSON, windows in ms). */
-export type LedgerRule =
+export type LedgerRule = (
   | { readonly kind: 'budget'; readonly id: string; readonly tools: readonly string[]; readonly max: number; readonly windowMs: number; readonly reason?: string }
-  | { readonly kind: 'transition'; readonly id: string; readonly from: string; readonly to: string; readonly withinMs: number; readonly reason?: string };
+  | { readonly kind: 'transition'; readonly id: string; readonly from: string; readonly to: string; readonly withinMs: number; readonly reason?: string }
+) & {
+  /** A shadow rule counts and reports what it would deny (`LedgerResult.shadow`), and denies nothing. Absent: enforced. */
+  readonly mode?: 'shadow';
+};
 
 /** One reservation: the call `tool` of proposal `proposalSeq` of session `sessionId`. */
 export interface LedgerRequest {
@@ -40,6 +44,8 @@ export interface LedgerRequest {
 export interface LedgerResult {
   readonly verdict: 'allow' | 'deny';
   readonly reasons: readonly Reason[];
+  /** What shadow rules would have denied (only when one would have). */
+  readonly shadow?: readonly Reason[];
   readonly reservationId: string;
   readonly requestDigest: string;
 }
@@ -50,7 +56,7 @@ export interface LedgerState {
   /** Rule fingerprint → time of the last reserved `from` call. */
   readonly transitions: Readonly<Record<string, { readonly withinMs: number; readonly lastFrom: number }>>;
   /** Reservation id → its digest and answer, for retries (also across continue-as-new). */
-  readonly reservations: Readonly<Record<string, { readonly digest: string; readonly verdict: 'allow' | 'deny'; readonly reasons: readonly Reason[] }>>;
+  readonly reservations: Readonly<Record<string, { readonly digest: string; readonly verdict: 'allow' | 'deny'; readonly reasons: readonly Reason[]; readonly shadow?: readonly Reason[] }>>;
   /** Reservation ids, oldest first (what is dropped when the table is full). */
   readonly order: readonly string[];
 }
@@ -69,8 +75,10 @@ export function emptyLedger(): LedgerState {
 /** The cross-session rules of a document for one scope (ids default to what they name). */
 export function ledgerRules(doc: CrossSessionDoc | undefined): readonly LedgerRule[] {
   if (!doc) return [];
-  const budgets = doc.budgets.map((b): LedgerRule => ({ kind: 'budget', id: b.id ?? b.tools.join(', '), tools: b.tools, max: b.max, windowMs: Math.round(b.windowMinutes * 60_000), ...(b.reason ? { reason: b.reason } : {}) }));
-  const transitions = doc.transitions.map((t): LedgerRule => ({ kind: 'transition', id: t.id ?? `${t.from} -> ${t.to}`, from: t.from, to: t.to, withinMs: Math.round(t.within.minutes * 60_000), ...(t.reason ? { reason: t.reason } : {}) }));
+  // `mode` only when shadow: an enforced rule's request (and so its fingerprint and digest) is what it was before modes.
+  const shadow = (mode: string | undefined) => (mode === 'shadow' ? { mode: 'shadow' as const } : {});
+  const budgets = doc.budgets.map((b): LedgerRule => ({ kind: 'budget', id: b.id ?? b.tools.join(', '), tools: b.tools, max: b.max, windowMs: Math.round(b.windowMinutes * 60_000), ...(b.reason ? { reason: b.reason } : {}), ...shadow(b.mode) }));
+  const transitions = doc.transitions.map((t): LedgerRule => ({ kind: 'transition', id: t.id ?? `${t.from} -> ${t.to}`, from: t.from, to: t.to, withinMs: Math.round(t.within.minutes * 60_000), ...(t.reason ? { reason: t.reason } : {}), ...shadow(t.mode) }));
   return [...budgets, ...transitions];
 }
 
@@ -106,6 +114,7 @@ function ruleProblem(rule: unknown): string | undefined {
   const str = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 512;
   const ms = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_WINDOW_MS;
   if (!str(r.id)) return 'expected a rule `id`';
+  if (r.mode !== undefined && r.mode !== 'shadow') return `rule \`${String(r.id)}\`: expected \`mode\` to be \`shadow\` or absent`;
   if (r.kind === 'budget') {
     if (!Array.isArray(r.tools) || r.tools.length === 0 || r.tools.length > MAX_RULES || !r.tools.every(str)) return `rule \`${String(r.id)}\`: expected \`tools\``;
     if (typeof r.max !== 'number' || !Number.isInteger(r.max) || r.max < 0 || r.max > 1_000_000) return `rule \`${String(r.id)}\`: expected \`max\` between 0 and 1000000`;
@@ -138,7 +147,7 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
   const seen = state.reservations[req.reservationId];
   if (seen) {
     // A retry of the same request gets the same answer; another request under the id is refused.
-    if (seen.digest === digest) return { state, result: { verdict: seen.verdict, reasons: seen.reasons, reservationId: req.reservationId, requestDigest: digest } };
+    if (seen.digest === digest) return { state, result: { verdict: seen.verdict, reasons: seen.reasons, ...(seen.shadow ? { shadow: seen.shadow } : {}), reservationId: req.reservationId, requestDigest: digest } };
     const reasons: Reason[] = [{ rule: 'ledger.conflict', message: `reservation \`${req.reservationId}\` was already decided for another request` }];
     return { state, result: { verdict: 'deny', reasons, reservationId: req.reservationId, requestDigest: digest } };
   }
@@ -146,6 +155,7 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
   const budgets = { ...pruned.budgets };
   const transitions = { ...pruned.transitions };
   const reasons: Reason[] = [];
+  const shadowed: Reason[] = [];
   const whose = scope === 'agent' ? "this agent's sessions" : "this owner's agents";
   const matching = req.rules.filter((r) => ruleNames(r, req.tool));
   const keys = matching.map(fingerprint);
@@ -156,31 +166,35 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
   matching.forEach((rule, i) => {
     const key = keys[i] ?? '';
     const why = rule.reason ? `: ${rule.reason}` : '';
+    const found = rule.mode === 'shadow' ? shadowed : reasons;
     if (rule.kind === 'budget') {
       const used = budgets[key]?.times.length ?? 0;
-      if (used >= rule.max) reasons.push({ rule: `${scope}.budget`, message: `\`${rule.id}\` ran ${used} times in the last ${minutes(rule.windowMs)} across ${whose}: the limit is ${rule.max}${why}` });
+      if (used >= rule.max) found.push({ rule: `${scope}.budget`, message: `\`${rule.id}\` ran ${used} times in the last ${minutes(rule.windowMs)} across ${whose}: the limit is ${rule.max}${why}` });
     } else if (compileGlob(rule.to).test(req.tool)) {
       const last = transitions[key]?.lastFrom;
       if (last !== undefined && now - last <= rule.withinMs) {
-        reasons.push({ rule: `${scope}.sequence`, message: `\`${rule.from}\` then \`${rule.to}\` within ${minutes(rule.withinMs)} across ${whose} is a forbidden transition${why}` });
+        found.push({ rule: `${scope}.sequence`, message: `\`${rule.from}\` then \`${rule.to}\` within ${minutes(rule.withinMs)} across ${whose} is a forbidden transition${why}` });
       }
     }
   });
   const verdict = reasons.length > 0 ? 'deny' : 'allow';
+  // Reported only beside a call that runs: a denied call counts nowhere, shadow rules included.
+  const shadow = verdict === 'allow' && shadowed.length > 0 ? { shadow: shadowed } : {};
   if (verdict === 'allow') {
     matching.forEach((rule, i) => {
       const key = keys[i] ?? '';
-      if (rule.kind === 'budget') budgets[key] = { windowMs: rule.windowMs, times: [...(budgets[key]?.times ?? []), now] };
+      // The last `max` times are all a window needs to say "at the limit" (a shadow budget's calls go past it).
+      if (rule.kind === 'budget') budgets[key] = { windowMs: rule.windowMs, times: rule.max === 0 ? [] : [...(budgets[key]?.times ?? []), now].slice(-rule.max) };
       else if (compileGlob(rule.from).test(req.tool)) transitions[key] = { withinMs: rule.withinMs, lastFrom: now };
     });
   }
   const order = [...pruned.order, req.reservationId];
-  const reservations = { ...pruned.reservations, [req.reservationId]: { digest, verdict, reasons } } as Record<string, LedgerState['reservations'][string]>;
+  const reservations = { ...pruned.reservations, [req.reservationId]: { digest, verdict, reasons, ...shadow } } as Record<string, LedgerState['reservations'][string]>;
   while (order.length > MAX_RESERVATIONS) {
     const old = order.shift();
     if (old !== undefined) delete reservations[old];
   }
-  return { state: { budgets, transitions, reservations, order }, result: { verdict, reasons, reservationId: req.reservationId, requestDigest: digest } };
+  return { state: { budgets, transitions, reservations, order }, result: { verdict, reasons, ...shadow, reservationId: req.reservationId, requestDigest: digest } };
 }
 
 /** Drops what no window can see any more (budgets' old times, expired transitions, empty entries). */
@@ -208,6 +222,7 @@ export function answerFor(req: LedgerRequest, result: LedgerResult): LedgerResul
 
 /** One line per rule, for `gatehouse policy check`. */
 export function describeLedgerRule(rule: LedgerRule): string {
-  if (rule.kind === 'budget') return `budget \`${rule.id}\`: at most ${rule.max} calls of ${rule.tools.map((t) => `\`${t}\``).join(', ')} per ${minutes(rule.windowMs)}`;
-  return `transition \`${rule.id}\`: \`${rule.to}\` denied within ${minutes(rule.withinMs)} of \`${rule.from}\``;
+  const mode = rule.mode === 'shadow' ? ' (shadow: reported, not enforced)' : '';
+  if (rule.kind === 'budget') return `budget \`${rule.id}\`: at most ${rule.max} calls of ${rule.tools.map((t) => `\`${t}\``).join(', ')} per ${minutes(rule.windowMs)}${mode}`;
+  return `transition \`${rule.id}\`: \`${rule.to}\` denied within ${minutes(rule.withinMs)} of \`${rule.from}\`${mode}`;
 }

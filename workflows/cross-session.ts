@@ -25,10 +25,16 @@ const ledger = proxyActivities<SessionActivities>({ startToCloseTimeout: '30 sec
 const ledgerLocal = proxyLocalActivities<SessionActivities>({ startToCloseTimeout: '30 seconds', retry });
 const RESERVE_AS_ACTIVITY = 'ledger-reserve-as-activity';
 
-/** `undefined`: no ledger objects (or none is asked); else the deny that stops the call. */
-export async function reserveAcrossSessions(core: SessionCore, proposalSeq: number, proposal: Proposal): Promise<Decision | undefined> {
+/** What the ledgers said: the deny that stops the call, if any; their answers (shadow findings). */
+export interface CrossAnswer {
+  readonly denied?: Decision;
+  readonly answers: readonly LedgerResult[];
+}
+
+/** No `denied`: no ledger objects (or none is asked). */
+export async function reserveAcrossSessions(core: SessionCore, proposalSeq: number, proposal: Proposal): Promise<CrossAnswer> {
   const cross = core.policy.tools.get(proposal.tool)?.crossSession;
-  if (!cross) return undefined;
+  if (!cross) return { answers: [] };
   const answers: LedgerResult[] = [];
   for (const scope of ['agent', 'owner'] as const) {
     const rules = cross[scope];
@@ -41,9 +47,10 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
       answers.push(await reserve({ scope, key, request }));
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
-      return crossSessionDenial(core.policy, proposal.tool, answers, `${scope} ledger: ${err.cause?.message ?? err.message}`);
+      return { denied: crossSessionDenial(core.policy, proposal.tool, answers, `${scope} ledger: ${err.cause?.message ?? err.message}`), answers };
     }
     if (answers[answers.length - 1]?.verdict === 'deny') break;
   }
-  return crossSessionDenial(core.policy, proposal.tool, answers);
+  const denied = crossSessionDenial(core.policy, proposal.tool, answers);
+  return denied ? { denied, answers } : { answers };
 }

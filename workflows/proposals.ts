@@ -4,8 +4,9 @@
  * verdict comes from `policies/gate.ts`; this file records and orchestrates.
  */
 import { condition, patched } from '@temporalio/workflow';
-import { admitProposal, callDigest, estimateRequest, gateProposal, invalidArguments, recheckApproved } from '../policies';
+import { admitProposal, callDigest, estimateRequest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
 import type { Decision, Proposal, ProposalFacts } from '../policies/types';
+import type { LedgerResult } from '../policies/ledger';
 import { local } from './activities';
 import type { ApprovalDesk } from './approval-desk';
 import { nowMs } from './clock';
@@ -74,14 +75,18 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const prep = await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) });
   if (!prep.valid) return deny(core, proposalSeq, proposal, prep.redactedArgs, invalidArguments(core.policy, p.tool, prep.issues?.[0]));
   const measured: ProposalFacts = prep.blastRadius !== undefined ? { blastRadius: prep.blastRadius } : {};
-  const { decision, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
+  const { decision: gated, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
 
-  if (decision.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, decision);
-  if (decision.verdict === 'allow') {
+  if (gated.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, gated);
+  let ledgers: readonly LedgerResult[] = [];
+  if (gated.verdict === 'allow') {
     // Cross-session rules last, once the call would run: a reservation is a call that runs.
     const crossed = await reserveAcrossSessions(core, proposalSeq, proposal);
-    if (crossed) return deny(core, proposalSeq, proposal, prep.redactedArgs, crossed);
+    if (crossed.denied) return deny(core, proposalSeq, proposal, prep.redactedArgs, crossed.denied);
+    ledgers = crossed.answers;
   }
+  // What the ledgers' shadow rules would have denied joins the decision's shadow finding.
+  const decision = withLedgerShadow(gated, ledgers);
   traceDecision(decision);
   const proposed = core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, prep.redactedArgs));
   if (decision.verdict === 'allow') {
@@ -103,8 +108,10 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
 
   // Approved: the call runs only if it is still the call that was approved.
   const approved = { digest, requirement, approvers: outcome.approvers.length };
-  const recheck = recheckApproved(core.policy, core.state, proposal, facts, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
-  const stopped = recheck.verdict === 'deny' ? recheck : await reserveAcrossSessions(core, proposalSeq, proposal);
+  const rechecked = recheckApproved(core.policy, core.state, proposal, facts, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
+  const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal);
+  const stopped = rechecked.verdict === 'deny' ? rechecked : crossed.denied;
+  const recheck = withLedgerShadow(rechecked, crossed.answers);
   if (stopped) {
     await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: stopped, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
     await settle(core, proposalSeq, proposal, 'denied');

@@ -10,6 +10,7 @@ import {
   answerFor,
   compilePolicy,
   crossSessionDenial,
+  withLedgerShadow,
   emptyLedger,
   ledgerRequestProblem,
   ledgerRules,
@@ -19,6 +20,8 @@ import {
   MAX_RESERVATIONS,
   MAX_RULE_ENTRIES,
   type LedgerRequest,
+  type LedgerResult,
+  type Decision,
   type LedgerRule,
   type LedgerState,
 } from '../../policies';
@@ -163,6 +166,60 @@ test('crossSessionDenial: any deny stops the call with the ledgers\' reasons; a 
   assert.equal(d?.verdict, 'deny');
   assert.deepEqual(d?.reasons.map((r) => r.rule), ['agent.budget']);
   assert.equal(crossSessionDenial(policy, 'volumes.list', [], 'timeout')?.reasons[0]?.rule, 'ledger.unavailable');
+});
+
+test('a shadow rule denies nothing: it counts, and reports what it would have denied beside the calls that run', () => {
+  const SHADOW_BUDGET: LedgerRule = { ...BUDGET, id: 'deletes (trial)', max: 1, mode: 'shadow' };
+  const SHADOW_SEQ: LedgerRule = { ...SEQ, mode: 'shadow' };
+  const steps = [
+    { r: req(1, 'billing.deleteRecords', [SHADOW_BUDGET]), at: T0 },
+    { r: req(2, 'billing.deleteRecords', [SHADOW_BUDGET]), at: T0 + MINUTE },
+    { r: req(3, 'billing.deleteRecords', [SHADOW_BUDGET]), at: T0 + 2 * MINUTE },
+  ];
+  let state = emptyLedger();
+  const results = steps.map(({ r, at }) => {
+    const out = reserve(state, r, 'agent', at);
+    state = out.state;
+    return out.result;
+  });
+  assert.deepEqual(results.map((r) => r.verdict), ['allow', 'allow', 'allow']);
+  assert.deepEqual(results.map((r) => r.shadow?.map((x) => x.rule)), [undefined, ['agent.budget'], ['agent.budget']]);
+  // Bounded though its calls go past the limit: the last `max` times are all the window needs.
+  assert.deepEqual(Object.values(state.budgets).map((b) => b.times), [[T0 + 2 * MINUTE]]);
+  // A retry gets the same answer, shadow findings included.
+  assert.deepEqual(reserve(state, steps[1]!.r, 'agent', T0 + 3 * MINUTE).result, results[1]);
+  // A shadow transition: the `to` call runs, reported.
+  const seq = run([{ r: req(1, 'volumes.list', [SHADOW_SEQ]), at: T0 }]).state;
+  const to = reserve(seq, req(2, 'volumes.unmount', [SHADOW_SEQ]), 'agent', T0 + MINUTE).result;
+  assert.deepEqual([to.verdict, to.shadow?.map((x) => x.rule)], ['allow', ['agent.sequence']]);
+  // Beside an enforced rule that denies, the call is denied and counts nowhere: no shadow report.
+  const both = run([0, 1, 2].map((i) => ({ r: req(i, 'billing.deleteRecords', [BUDGET, SHADOW_BUDGET]), at: T0 }))).state;
+  const denied = reserve(both, req(3, 'billing.deleteRecords', [BUDGET, SHADOW_BUDGET]), 'agent', T0).result;
+  assert.deepEqual([denied.verdict, denied.reasons.map((x) => x.rule), denied.shadow], ['deny', ['agent.budget'], undefined]);
+});
+
+test('mode in the document: shadow is carried to the ledger, enforce is the rule as before (same request), anything else is an error', () => {
+  const parsed = parsePolicy({ agent: { budgets: [{ tools: ['volumes.list'], max: 1, windowMinutes: 5, mode: 'shadow' }, { tools: ['volumes.list'], max: 1, windowMinutes: 5, mode: 'enforce' }], transitions: [{ from: 'a', to: 'b', within: { minutes: 5 }, mode: 'shadow' }] } });
+  assert.ok(parsed.success, JSON.stringify(!parsed.success && parsed.issues));
+  assert.deepEqual(ledgerRules(parsed.data.agent).map((r) => r.mode), ['shadow', undefined, 'shadow']);
+  assert.equal(Object.hasOwn(ledgerRules(parsed.data.agent)[1]!, 'mode'), false);
+  const bad = parsePolicy({ owner: { budgets: [{ tools: ['x'], max: 1, windowMinutes: 5, mode: 'loud' }] } });
+  assert.equal(bad.success, false);
+  assert.ok(!bad.success && bad.issues.some((i) => i.path === 'owner.budgets[0].mode'), JSON.stringify(!bad.success && bad.issues));
+  assert.equal(ledgerRequestProblem(req(1, 'volumes.list', [{ ...BUDGET, mode: 'shadow' }])), undefined);
+  assert.match(ledgerRequestProblem(req(1, 'volumes.list', [{ ...BUDGET, mode: 'quiet' } as unknown as LedgerRule])) ?? '', /`mode`/);
+});
+
+test('withLedgerShadow: what the ledgers would have denied joins the decision\'s shadow finding', () => {
+  const parsed = parsePolicy({});
+  assert.ok(parsed.success);
+  const policy = compilePolicy(parsed.data, TOOLS);
+  const allowed: Decision = { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: policy.hash };
+  const quiet = reserve(emptyLedger(), req(1, 'volumes.list'), 'agent', T0).result;
+  assert.equal(withLedgerShadow(allowed, [quiet]), allowed);
+  const loud: LedgerResult = { ...quiet, shadow: [{ rule: 'agent.budget', message: 'over' }] };
+  assert.deepEqual(withLedgerShadow(allowed, [loud]).shadow, { verdict: 'deny', reasons: [{ rule: 'agent.budget', message: 'over' }] });
+  assert.equal(withLedgerShadow(allowed, [loud]).verdict, 'allow');
 });
 
 test('property: whatever the order, times and retries, no budget window ever holds more than max allowed calls', () => {

@@ -59,6 +59,24 @@ describe('cross-session transitions', () => {
     });
   });
 
+  it('a shadow transition lets the second session’s `to` run and records what it would have denied', async () => {
+    const worker = await h.worker({ policy: crossPolicy({ transitions: [{ ...LIST_UNMOUNT.transitions[0], mode: 'shadow' }] }) });
+    await worker.runUntil(async () => {
+      const agent = uniq('trial-bot');
+      const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' });
+      assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })).status, 'executed');
+      await a.end({});
+      const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume' });
+      const r = await b.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' });
+      assert.equal(r.status, 'executed', JSON.stringify(r.decision));
+      assert.equal(r.decision.verdict, 'allow');
+      assert.deepEqual([r.decision.shadow?.verdict, r.decision.shadow?.reasons.map((x) => x.rule)], ['deny', ['agent.sequence']]);
+      const row = (await h.audit.pool.query('SELECT decision FROM events WHERE session_id = $1 AND kind = $2', [b.sessionId, 'decided'])).rows[0] as { decision: { shadow?: { reasons: { rule: string }[] } } } | undefined;
+      assert.deepEqual(row?.decision.shadow?.reasons.map((x) => x.rule), ['agent.sequence'], 'the audit trail keeps the finding');
+      await b.end({});
+    });
+  });
+
   it('a tool in no cross-session rule makes the same history with the rules on as off', async () => {
     const historyOf = async (policy: ReturnType<typeof testPolicy>, tool: string) => {
       const worker = await h.worker({ policy });
