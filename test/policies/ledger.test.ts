@@ -126,6 +126,9 @@ test('requests with other rules count in other entries: they never free the genu
   const loose: LedgerRule = { ...BUDGET, max: 1_000_000 };
   let { state } = run([0, 1, 2].map((i) => ({ r: req(i, 'billing.deleteRecords'), at: T0 + i })));
   for (let i = 0; i < 50; i++) state = reserve(state, { ...req(100 + i, 'billing.deleteRecords', [loose], 'forger'), rules: [loose] }, 'agent', T0 + 10).state;
+  // The genuine rule marked shadow is another rule too: it neither frees nor loosens the enforced one.
+  const shadowed: LedgerRule = { ...BUDGET, mode: 'shadow' };
+  for (let i = 0; i < 5; i++) state = reserve(state, req(200 + i, 'billing.deleteRecords', [shadowed], 'forger'), 'agent', T0 + 11).state;
   assert.equal(reserve(state, req(3, 'billing.deleteRecords'), 'agent', T0 + 20).result.verdict, 'deny');
 });
 
