@@ -8,7 +8,7 @@
  */
 import type { CompiledPolicy } from './compile';
 import { evaluate } from './evaluate';
-import { crossSessionDenial } from './gate';
+import { crossSessionDenial, withLedgerShadow } from './gate';
 import { emptyLedger, reserve, type LedgerResult, type LedgerScope, type LedgerState } from './ledger';
 import type { ReplayStep, ReplayVisit } from './replay';
 import { advance, initialSessionState, withIntentScore, type SessionInit, type SessionState } from './state';
@@ -50,7 +50,8 @@ export function replayAcrossSessions<S extends ReplayStep>(
     const before = states[i]!;
     let decision = evaluate(policy, before, step.proposal, step.facts ?? {}, step.at);
     if (runs(outcomeOf(decision, step))) {
-      decision = reserveAcross(policy, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at) ?? decision;
+      const crossed = reserveAcross(policy, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at);
+      decision = crossed.denied ?? withLedgerShadow(decision, crossed.answers);
     }
     visit?.({ sessionId: session.sessionId, step, decision, before });
     let state = advance(policy, before, step.proposal, outcomeOf(decision, step), step.at);
@@ -69,7 +70,8 @@ function runs(outcome: OutcomeStatus): boolean {
 
 /**
  * A call of `tool` at `at` that its session lets run, reserved in the agent's ledger first, the
- * owner's only if the agent's allows (counted in `ledgers`); the deny that stops it, if any.
+ * owner's only if the agent's allows (counted in `ledgers`): the deny that stops it, if any, and
+ * the ledgers' answers (their shadow findings, for `withLedgerShadow`).
  */
 export function reserveAcross(
   policy: CompiledPolicy,
@@ -78,9 +80,9 @@ export function reserveAcross(
   reservationId: string,
   tool: string,
   at: number,
-): Decision | undefined {
+): { readonly denied?: Decision; readonly answers: readonly LedgerResult[] } {
   const cross = policy.tools.get(tool)?.crossSession;
-  if (!cross) return undefined;
+  if (!cross) return { answers: [] };
   const answers: LedgerResult[] = [];
   for (const scope of ['agent', 'owner'] as const satisfies readonly LedgerScope[]) {
     const rules = cross[scope];
@@ -91,5 +93,6 @@ export function reserveAcross(
     answers.push(result);
     if (result.verdict === 'deny') break;
   }
-  return crossSessionDenial(policy, tool, answers);
+  const denied = crossSessionDenial(policy, tool, answers);
+  return denied ? { denied, answers } : { answers };
 }

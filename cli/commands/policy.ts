@@ -10,6 +10,7 @@ import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
 import {
   replayAcrossSessions,
   reserveAcross,
+  withLedgerShadow,
   approvalOf,
   unlockOf,
   analyzePaths,
@@ -160,7 +161,8 @@ function runEval(opts: CommonOptions & { policy: string; history: string; propos
   const state = states[0]!;
   const decided = evaluate(policy, state, proposal, facts, now);
   // A call its session lets run asks the ledgers (a held one asks them once approved).
-  const decision = decided.verdict === 'allow' ? (reserveAcross(policy, ledgers, { sessionId: THIS_SESSION, ...who }, 'eval', proposal.tool, now) ?? decided) : decided;
+  const crossed = decided.verdict === 'allow' ? reserveAcross(policy, ledgers, { sessionId: THIS_SESSION, ...who }, 'eval', proposal.tool, now) : { answers: [] };
+  const decision = crossed.denied ?? withLedgerShadow(decided, crossed.answers);
   if (opts.json) {
     io.out(JSON.stringify(decision, null, 2));
     return;

@@ -96,6 +96,12 @@ test('eval: agent-wide rules count the agent’s other sessions (lines with `ses
   const text = await run('policy', 'eval', '--policy', policy, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
   assert.match(text.stdout, /agent\.budget: `billing\.query` ran 1 times in the last 60 minutes/);
   assert.match(text.stdout, /session: 0 past actions \(and 1 in 1 other session\(s\) of the agent\)/);
+
+  // The same budget in shadow mode: allowed, with what it would have denied.
+  const shadow = file('agent-budget-shadow.yaml', `${readFileSync(EXAMPLE_POLICY, 'utf8')}\nagent:\n  budgets:\n    - { tools: ['billing.query'], max: 1, windowMinutes: 60, mode: shadow }\n`);
+  const tried = await run('policy', 'eval', '--policy', shadow, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
+  assert.match(tried.stdout, /^verdict: allow/m);
+  assert.match(tried.stdout, /^shadow: would deny\n  - agent\.budget: /m);
 });
 
 test('--tools: a malformed catalog is refused with the offending entry', async () => {
