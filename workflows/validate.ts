@@ -17,6 +17,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Throws an `InvalidProposalError` failure with a one-sentence message when `p` is not a proposal. */
+/** Control characters and unpaired UTF-16 surrogates. */
+const UNSTORABLE_KEY = /[\u0000-\u001f\u007f]|\p{Surrogate}/u;
+
 export function assertProposal(p: unknown): asserts p is SessionProposal {
   if (!isPlainObject(p)) reject('invalid proposal: expected an object with `tool`, `args` and `reasoning`');
   if (typeof p.tool !== 'string' || p.tool.length === 0) reject('invalid proposal: `tool` must be a non-empty string');
@@ -28,6 +31,10 @@ export function assertProposal(p: unknown): asserts p is SessionProposal {
   }
   if (p.idempotencyKey !== undefined && (typeof p.idempotencyKey !== 'string' || p.idempotencyKey.length > 200)) {
     reject('invalid proposal: `idempotencyKey` must be a string of at most 200 characters');
+  }
+  // A key the ledger cannot store as text (NUL, a lone surrogate) would fail the call after it was accepted.
+  if (typeof p.idempotencyKey === 'string' && UNSTORABLE_KEY.test(p.idempotencyKey)) {
+    reject('invalid proposal: `idempotencyKey` must not contain control characters or lone surrogates');
   }
   if (p.requestUnlock !== undefined && typeof p.requestUnlock !== 'boolean') reject('invalid proposal: `requestUnlock` must be a boolean');
   let size: number;

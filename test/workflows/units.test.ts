@@ -133,9 +133,12 @@ describe('assertProposal', () => {
       [{ tool: 'x', args: [] }, /`args` must be an object/],
       [{ tool: 'x', args: {}, tokenCost: -1 }, /`tokenCost`/],
       [{ tool: 'x', args: { v: 'y'.repeat(70_000) } }, /over the limit of 65536 bytes/],
+      [{ tool: 'x', args: {}, idempotencyKey: 'k\u0000' }, /`idempotencyKey` must not contain control characters or lone surrogates/],
+      [{ tool: 'x', args: {}, idempotencyKey: 'k\ud800' }, /`idempotencyKey` must not contain control characters or lone surrogates/],
     ];
     for (const [input, message] of bad) assert.throws(() => assertProposal(input), message);
     assert.doesNotThrow(() => assertProposal({ tool: 'billing.query', args: {}, reasoning: 'why' }));
+    assert.doesNotThrow(() => assertProposal({ tool: 'billing.query', args: {}, idempotencyKey: `it's "ä" 🎉 \\ $$` }), 'quotes, backslashes, emoji are keys');
   });
 
   it('measures UTF-8 bytes of the canonical JSON', () => {
