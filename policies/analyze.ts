@@ -5,10 +5,14 @@
  * A path starts at a read tool, goes through non-read tools (no tool twice) and ends at a target:
  * a destructive tool, a blocked tool, or a tool that completes a forbidden transition. Each path
  * is run through the real evaluator on a fresh session with budgets out of the way (one call per
- * second, no blast-radius estimate), so what it reports is what the engine would do.
+ * second, no blast-radius estimate), so what it reports is what the engine would do. The policy's
+ * cross-session transitions (`agent:` / `owner:`) apply too, their ledgers fresh like the session:
+ * a path is one session's calls, which those ledgers count as well.
  */
 import type { CompiledPolicy, CompiledTool } from './compile';
 import { evaluate } from './evaluate';
+import { compileGlob } from './glob';
+import { reserveAcross, type Ledgers } from './replay-across';
 import { advance, initialSessionState, type SessionState } from './state';
 import type { Proposal, Verdict } from './types';
 
@@ -44,7 +48,8 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 export function analyzePaths(policy: CompiledPolicy, maxLength = 3, maxPaths = 100_000): PathAnalysis {
   const length = Math.max(2, Math.floor(Number.isFinite(maxLength) ? maxLength : 3));
   const tools = [...policy.tools.values()];
-  const isTarget = (t: CompiledTool) => t.info.effect === 'destructive' || t.tier === 'blocked' || t.transitions.some((r) => r.completes && !policy.transitions[r.rule]?.shadow);
+  const isTarget = (t: CompiledTool) =>
+    t.info.effect === 'destructive' || t.tier === 'blocked' || t.transitions.some((r) => r.completes && !policy.transitions[r.rule]?.shadow) || endsCrossTransition(t);
   const starts = tools.filter((t) => t.info.effect === 'read');
   const onward = tools.filter((t) => t.info.effect !== 'read');
   const paths: AnalyzedPath[] = [];
@@ -74,15 +79,29 @@ export function analyzePaths(policy: CompiledPolicy, maxLength = 3, maxPaths = 1
   return { maxLength: length, paths, summary: { paths: paths.length, blocked: count('blocked'), approval: count('approval'), autonomous: count('autonomous') }, truncated };
 }
 
+/** True when `tool` is the `to` of an enforced cross-session transition. */
+function endsCrossTransition(tool: CompiledTool): boolean {
+  const rules = [...(tool.crossSession?.agent ?? []), ...(tool.crossSession?.owner ?? [])];
+  return rules.some((r) => r.kind === 'transition' && r.mode !== 'shadow' && compileGlob(r.to).test(tool.info.name));
+}
+
+/** Whose ledgers a path's calls count in: one agent, one owner, nothing counted yet. */
+const PATH_SESSION = { sessionId: 'path', principal: 'the agent', owner: 'its owner' };
+
 function classify(policy: CompiledPolicy, fresh: SessionState, tools: readonly CompiledTool[]): AnalyzedPath {
   let state = fresh;
+  const ledgers: Ledgers = new Map();
   const steps: PathStep[] = [];
   let status = 'autonomous' as PathStatus;
   let unlockable = true;
   tools.forEach((tool, i) => {
     const now = (i + 1) * 1000;
     const proposal: Proposal = { tool: tool.info.name, args: {}, reasoning: 'path analysis' };
-    const d = evaluate(policy, state, proposal, {}, now);
+    const evaluated = evaluate(policy, state, proposal, {}, now);
+    // Every step reserves (the walk treats each as run, as the session state below does); only the
+    // transitions are asked, budgets stay out of the way as in the session.
+    const crossed = reserveAcross(policy, ledgers, PATH_SESSION, `path:p${i + 1}`, tool.info.name, now, ['transition']);
+    const d = evaluated.verdict === 'deny' ? evaluated : (crossed.denied ?? evaluated);
     const rules = d.verdict === 'allow' ? [] : d.reasons.filter((r) => r.rule !== 'transition.unlocked').map((r) => r.rule);
     steps.push({ tool: tool.info.name, verdict: d.verdict, rules });
     if (d.verdict === 'deny') {

@@ -9,7 +9,7 @@
 import type { CompiledPolicy } from './compile';
 import { evaluate } from './evaluate';
 import { crossSessionDenial, withLedgerShadow } from './gate';
-import { emptyLedger, reserve, type LedgerResult, type LedgerScope, type LedgerState } from './ledger';
+import { emptyLedger, reserve, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';
 import type { ReplayStep, ReplayVisit } from './replay';
 import { advance, initialSessionState, withIntentScore, type SessionInit, type SessionState } from './state';
 import type { Decision, OutcomeStatus } from './types';
@@ -71,7 +71,7 @@ function runs(outcome: OutcomeStatus): boolean {
 /**
  * A call of `tool` at `at` that its session lets run, reserved in the agent's ledger first, the
  * owner's only if the agent's allows (counted in `ledgers`): the deny that stops it, if any, and
- * the ledgers' answers (their shadow findings, for `withLedgerShadow`).
+ * the ledgers' answers (their shadow findings, for `withLedgerShadow`). `kinds` limits the rules asked.
  */
 export function reserveAcross(
   policy: CompiledPolicy,
@@ -80,13 +80,14 @@ export function reserveAcross(
   reservationId: string,
   tool: string,
   at: number,
+  kinds: readonly LedgerRule['kind'][] = ['budget', 'transition'],
 ): { readonly denied?: Decision; readonly answers: readonly LedgerResult[] } {
   const cross = policy.tools.get(tool)?.crossSession;
   if (!cross) return { answers: [] };
   const answers: LedgerResult[] = [];
   for (const scope of ['agent', 'owner'] as const satisfies readonly LedgerScope[]) {
-    const rules = cross[scope];
-    if (!rules) continue;
+    const rules = cross[scope]?.filter((r) => kinds.includes(r.kind));
+    if (!rules || rules.length === 0) continue;
     const key = `${scope}:${scope === 'agent' ? session.principal : session.owner}`;
     const { state, result } = reserve(ledgers.get(key) ?? emptyLedger(), { reservationId, sessionId: session.sessionId, tool, rules }, scope, at);
     ledgers.set(key, state);

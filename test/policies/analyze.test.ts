@@ -46,3 +46,19 @@ test('enumeration stops at the path limit and says so', () => {
   assert.equal(a.paths.length, 10);
   assert.equal(a.truncated, true);
 });
+
+test('an agent-wide transition ends paths and blocks them inside one session too; in shadow mode it does not', () => {
+  const doc = (mode?: 'shadow') => ({
+    transitions: [],
+    tools: { 'volumes.unmount': { tier: 'autonomous' } },
+    agent: { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 }, ...(mode ? { mode } : {}) }] },
+  });
+  const path = (a: ReturnType<typeof analyzePaths>) => a.paths.find((p) => p.tools.join(' > ') === 'volumes.list > volumes.unmount');
+  const enforced = path(analyzePaths(policyOf(doc()), 2));
+  assert.equal(enforced?.status, 'blocked');
+  assert.deepEqual(enforced?.steps.map((s) => s.rules), [[], ['agent.sequence']]);
+  assert.equal(enforced?.unlockable, false, 'no out-of-band unlock for a cross-session rule');
+  // From another read tool it runs on its own; in shadow mode the transition ends no path.
+  assert.equal(analyzePaths(policyOf(doc()), 2).paths.find((p) => p.tools.join(' > ') === 'billing.query > volumes.unmount')?.status, 'autonomous');
+  assert.equal(path(analyzePaths(policyOf(doc('shadow')), 2)), undefined);
+});
