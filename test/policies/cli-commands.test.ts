@@ -138,6 +138,9 @@ test('check lists agent- and owner-wide rules, and a broken section is an error 
   assert.match(r.stdout, /agent-wide budget `billing.delete\*`: at most 20 calls of `billing.delete\*` per 60 minutes/);
   assert.match(r.stdout, /agent-wide transition `volumes.list -> volumes.unmount`: `volumes.unmount` denied within 30 minutes of `volumes.list`/);
   assert.match(r.stdout, /owner-wide budget `owner-production-writes`/);
+  assert.doesNotMatch(r.stdout, /shadow/);
+  const trial = await run('policy', 'check', file('trial-agent.yaml', "agent:\n  budgets: [{ id: trial, tools: ['billing.query'], max: 5, windowMinutes: 60, mode: shadow }]\n"));
+  assert.match(trial.stdout, /agent-wide budget `trial`: at most 5 calls of `billing.query` per 60 minutes \(shadow: reported, not enforced\)/);
   const bad = await run('policy', 'check', file('bad-agent.yaml', 'agent:\n  budgets: [{ tools: [], max: five, windowMinutes: 60 }]\n'), '--json');
   assert.equal(bad.exitCode, 1);
   assert.deepEqual((JSON.parse(bad.stdout) as { issues: { path: string }[] }).issues.map((i) => i.path).sort(), ['agent.budgets[0].max', 'agent.budgets[0].tools']);
