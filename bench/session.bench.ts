@@ -46,7 +46,7 @@ import { EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../worker/devstack/postg
 import { startTemporalFullServer } from '../worker/devstack/temporal-full-server';
 import { TEMPORAL_SERVER_VERSION } from '../worker/devstack/temporal-server-binary';
 import { testTrust } from '../test/support/trust';
-import { cpuSecondsOfCommand, cpuSecondsOfTree, ownCpuSeconds } from './fixtures/cpu';
+import { describeLoad, measureInTurn, timeInTurn, type Load } from './fixtures/in-turn';
 import { measureTracingCost, type TracingCost } from './fixtures/tracing';
 import { measureCrossCost } from './fixtures/cross-session';
 import { createDurableCall } from './fixtures/durable-call';
@@ -63,21 +63,6 @@ const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const POLICY = BENCH_POLICY;
-
-/** `n` timed calls of every mode, one of each in turn (after 20 warm-up rounds); sorted times per mode. */
-async function timeInTurn<K extends string>(n: number, modes: Record<K, () => Promise<void>>): Promise<Record<K, number[]>> {
-  const names = Object.keys(modes) as K[];
-  const out = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
-  for (let i = -20; i < n; i++) {
-    for (const k of names) {
-      const t = performance.now();
-      await modes[k]();
-      if (i >= 0) out[k].push(performance.now() - t);
-    }
-  }
-  for (const k of names) out[k].sort((a, b) => a - b);
-  return out;
-}
 
 interface Figures {
   gated_p50_ms: number;
@@ -100,49 +85,6 @@ interface Figures {
   noop_updates_per_s?: number;
 }
 
-/** Calls per second of one concurrent load, and the CPU milliseconds each call cost, by process. */
-interface Load {
-  readonly perSecond: number;
-  readonly cpuMsPerCall: { readonly worker: number; readonly client: number; readonly temporal: number; readonly postgres: number };
-}
-
-/**
- * Calls per second of concurrent loads and the CPU milliseconds each call cost, by process: every
- * load runs once per round, in turn, so a slow spell of this shared machine hits them alike.
- */
-async function measureInTurn<K extends string>(pids: { temporal: number; client: number }, rounds: number, callsPerRound: number, loads: Record<K, () => Promise<unknown>>): Promise<Record<K, Load>> {
-  const names = Object.keys(loads) as K[];
-  const cpu = () => ({ worker: ownCpuSeconds(), client: cpuSecondsOfTree(pids.client), temporal: cpuSecondsOfTree(pids.temporal), postgres: cpuSecondsOfCommand('postgres') });
-  const zero = () => ({ seconds: 0, worker: 0, client: 0, temporal: 0, postgres: 0 });
-  const spent = Object.fromEntries(names.map((k) => [k, zero()])) as Record<K, ReturnType<typeof zero>>;
-  for (let r = 0; r < rounds; r++) {
-    for (const k of names) {
-      const before = cpu();
-      const t = performance.now();
-      await loads[k]();
-      const seconds = (performance.now() - t) / 1000;
-      const after = cpu();
-      const x = spent[k];
-      x.seconds += seconds;
-      x.worker += after.worker - before.worker;
-      x.client += after.client - before.client;
-      x.temporal += after.temporal - before.temporal;
-      x.postgres += after.postgres - before.postgres;
-    }
-  }
-  const calls = rounds * callsPerRound;
-  const per = (cpuSeconds: number) => Math.round(((cpuSeconds * 1000) / calls) * 100) / 100;
-  return Object.fromEntries(names.map((k) => {
-    const x = spent[k];
-    return [k, { perSecond: Math.round(calls / x.seconds), cpuMsPerCall: { worker: per(x.worker), client: per(x.client), temporal: per(x.temporal), postgres: per(x.postgres) } }];
-  })) as Record<K, Load>;
-}
-
-function describeLoad(name: string, l: Load): string {
-  const c = l.cpuMsPerCall;
-  const total = Math.round((c.worker + c.client + c.temporal + c.postgres) * 100) / 100;
-  return `${name}: ${l.perSecond}/s; CPU per call: worker ${c.worker} ms, client ${c.client} ms, temporal ${c.temporal} ms, postgres ${c.postgres} ms (total ${total} ms)`;
-}
 
 async function run(address: string, temporalPid: number, withThroughput: boolean, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
   const taskQueue = `bench-session-${randomBytes(4).toString('hex')}`;
