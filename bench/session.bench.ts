@@ -78,7 +78,7 @@ interface Figures {
   /** gated p50 / plain local activity p50: what Gatehouse adds to the same kind of call. */
   overhead_ratio_vs_local: number;
   proposals_per_s?: number;
-  /** The same concurrent load without Gatehouse: plain activities, plain local activities, empty updates. */
+  /** The same concurrent load without Gatehouse: plain activities, plain local activities, durable local activities, empty updates. */
   plain_calls_per_s?: number;
   plain_local_calls_per_s?: number;
   durable_local_calls_per_s?: number;

@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS tool_executions (
   finished_at     timestamptz NOT NULL DEFAULT now()
 )`;
 
+/** The columns an entry is written with (by `finishCall` as literals, by `recordEntry` as parameters). */
+const ENTRY_COLUMNS = 'idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms';
+
 /** A finished call as the ledger stores it. */
 export interface LedgerEntry {
   readonly tool: string;
@@ -83,7 +86,7 @@ export async function finishCall(db: ClientBase, key: string, meta: CallMeta, en
     return String(n);
   };
   await db.query(
-    `INSERT INTO tool_executions (idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms) VALUES (` +
+    `INSERT INTO tool_executions (${ENTRY_COLUMNS}) VALUES (` +
       `${sqlLiteral(key)}, ${sqlLiteral(entry.tool)}, ${sqlLiteral(meta.sessionId)}, ${int(meta.proposalSeq)}, ${sqlLiteral(entry.status)}, ` +
       `${entry.result === undefined ? 'NULL' : json(entry.result)}, ${entry.error === null ? 'NULL' : json(entry.error)}, ${int(entry.latencyMs)}) ON CONFLICT (idempotency_key) DO NOTHING; COMMIT`,
   );
@@ -108,7 +111,7 @@ export async function recordEntry(
   entry: LedgerEntry,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO tool_executions (idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms)
+    `INSERT INTO tool_executions (${ENTRY_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)
      ON CONFLICT (idempotency_key) DO NOTHING`,
     [

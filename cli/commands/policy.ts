@@ -154,7 +154,12 @@ function runEval(opts: CommonOptions & { policy: string; history: string; propos
   // Each past proposal is folded, at its time, with the outcome it had; the agent's other sessions
   // (lines with a `session`) with it, so its agent-wide and owner-wide rules count their calls.
   const bySession = new Map<string, HistoryLine[]>([[THIS_SESSION, []]]);
-  for (const line of history) bySession.set(line.session ?? THIS_SESSION, [...(bySession.get(line.session ?? THIS_SESSION) ?? []), line]);
+  for (const line of history) {
+    const key = line.session ?? THIS_SESSION;
+    const lines = bySession.get(key);
+    if (lines) lines.push(line);
+    else bySession.set(key, [line]);
+  }
   const who = { principal: 'the agent', owner: 'its owner' };
   const sessions = [...bySession].map(([sessionId, steps]) => ({ sessionId, ...who, init: { startedAt: steps[0]?.at ?? now }, steps }));
   const { states, ledgers } = replayAcrossSessions(policy, sessions, (_decision, line) => line.status);

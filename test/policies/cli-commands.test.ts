@@ -65,6 +65,13 @@ test('eval: a bad --now, --facts or history line is a PolicyCommandError', async
   await assert.rejects(run('policy', 'eval', '--policy', badPolicy, '--history', empty, '--proposal', p), /policy `.*bad-policy\.yaml` is invalid: budget\.writes: expected a whole number ≥ 0, got -1/);
 });
 
+test('eval: a history line whose `session` is empty or not a string is refused at its line', async () => {
+  const p = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
+  const line = (session: unknown) => JSON.stringify({ at: '2026-11-21T10:00:00Z', proposal: { tool: 'billing.query', args: {}, reasoning: 'x' }, status: 'executed', session });
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', file('s-empty.jsonl', line('')), '--proposal', p), /history `.*s-empty\.jsonl` line 1: session: /);
+  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', file('s-num.jsonl', line(7)), '--proposal', p), /history `.*s-num\.jsonl` line 1: session: /);
+});
+
 test('eval: a history with an intent score and facts is folded; a malformed proposal is a deny, not a crash', async () => {
   const history = file(
     'h.jsonl',

@@ -30,19 +30,23 @@ function crossPolicy(agent: Record<string, unknown>, owner?: Record<string, unkn
   return testPolicy({ transitions: [], tools: { 'volumes.unmount': { tier: 'autonomous' } }, agent, ...(owner ? { owner } : {}) });
 }
 
+/** `volumes.list` in one session of a new agent, then `volumes.unmount` proposed in a second one: its session and answer. */
+async function listThenUnmount(name: string) {
+  const agent = uniq(name);
+  const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' });
+  assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })).status, 'executed');
+  await a.end({});
+  const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume' });
+  return { b, r: await b.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' }) };
+}
+
 const LIST_UNMOUNT = { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 }, reason: 'listing then unmounting is how the volume incident began' }] };
 
 describe('cross-session transitions', () => {
   it('denies `to` in a second session of the agent that ran `from`, and allows it for another agent', async () => {
     const worker = await h.worker({ policy: crossPolicy(LIST_UNMOUNT) });
     await worker.runUntil(async () => {
-      const agent = uniq('vol-bot');
-      const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' });
-      assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })).status, 'executed');
-      await a.end({});
-
-      const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume' });
-      const r = await b.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' });
+      const { b, r } = await listThenUnmount('vol-bot');
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['agent.sequence']);
       assert.match(r.decision.reasons[0]?.message ?? '', /`volumes.list` then `volumes.unmount` within 30 minutes across this agent's sessions/);
@@ -62,12 +66,7 @@ describe('cross-session transitions', () => {
   it('a shadow transition lets the second session’s `to` run and records what it would have denied', async () => {
     const worker = await h.worker({ policy: crossPolicy({ transitions: [{ ...LIST_UNMOUNT.transitions[0], mode: 'shadow' }] }) });
     await worker.runUntil(async () => {
-      const agent = uniq('trial-bot');
-      const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' });
-      assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })).status, 'executed');
-      await a.end({});
-      const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume' });
-      const r = await b.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' });
+      const { b, r } = await listThenUnmount('trial-bot');
       assert.equal(r.status, 'executed', JSON.stringify(r.decision));
       assert.equal(r.decision.verdict, 'allow');
       assert.deepEqual([r.decision.shadow?.verdict, r.decision.shadow?.reasons.map((x) => x.rule)], ['deny', ['agent.sequence']]);
