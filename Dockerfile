@@ -1,12 +1,12 @@
 # The Gatehouse image: the worker (default command) and the Slack approvals app
 # (`node --import tsx approvals/slack/main.ts`). Sources run through tsx, so there is no build step;
 # tsx is a runtime dependency and survives `--omit=dev`.
-FROM node:20.18.1-bookworm-slim AS deps
+FROM node:24.12.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20.18.1-bookworm-slim
+FROM node:24.12.0-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -22,9 +22,12 @@ const FAMILIES: ReadonlyArray<{ readonly words: readonly string[]; readonly load
   { words: ['mcp'], load: () => require('./commands/mcp').registerMcpCommand },
 ];
 
+const { version } = require('../package.json') as { version: string };
+
 const program = new Command()
   .name('gatehouse')
   .description('A deterministic gate between autonomous AI agents and production')
+  .version(version, '-V, --version', 'print the gatehouse version')
   .showHelpAfterError();
 
 const first = process.argv[2];

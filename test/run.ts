@@ -4,7 +4,8 @@
  * Finds (or builds) the Temporal CLI, starts one Temporal dev server (in memory) and one embedded
  * PostgreSQL on free ports, hands their addresses to the test files through the environment
  * (`test/support/servers.ts` reads them), runs node's test runner on the test files, tears both
- * servers down — also on failure and on Ctrl-C — and exits with the tests' exit code.
+ * servers down — also on failure and on Ctrl-C — and exits with the tests' exit code. When `.venv`
+ * (the Python tests' environment) is missing, it runs `npm run setup:python` first (one notice).
  *
  * Usage: `npm test [-- <file|dir>... [--node-test-flag...]]`. Without paths every
  * `test/**\/*.test.ts` runs; arguments starting with `--` go to `node --test` unchanged
@@ -27,6 +28,7 @@ import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/devstack/temporal-server';
 import { TEST_ENV } from './support/servers';
 import { BUNDLE_DIR_ENV } from './support/shared-bundle';
+import { ensurePythonVenv } from './support/python-venv';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -102,14 +104,16 @@ async function main(): Promise<number> {
     const cliPath = await findTemporalCli();
     if (interrupted) return 130;
     dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-pg-'));
-    const [t, p] = await Promise.allSettled([
+    const [t, p, v] = await Promise.allSettled([
       startTemporalDevServer({ cliPath, uiPort: false }),
       startEmbeddedPostgres({ dataDir, noFsync: true }),
+      ensurePythonVenv(ROOT, say),
     ]);
     if (t.status === 'fulfilled') temporal = t.value;
     if (p.status === 'fulfilled') postgres = p.value;
     if (t.status === 'rejected') throw t.reason;
     if (p.status === 'rejected') throw p.reason;
+    if (v.status === 'rejected') throw v.reason;
     if (interrupted || !temporal || !postgres) return 130;
     say(`temporal ${temporal.address} (pid ${temporal.pid}), postgres 127.0.0.1:${postgres.port} (pid ${postgres.pid}), ready in ${Date.now() - started} ms; ${files.length} test file(s)`);
 

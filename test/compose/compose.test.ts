@@ -284,10 +284,10 @@ describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 
-  it('builds on a pinned Node 20 slim image', () => {
+  it('builds on a pinned Node 24 (LTS) slim image', () => {
     const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
     assert.ok(froms.length > 0);
-    for (const image of froms) assert.match(image, /^node:20\.\d+\.\d+-[a-z]+-slim$/, `base image \`${image}\` is not a pinned node 20 slim`);
+    for (const image of froms) assert.match(image, /^node:24\.\d+\.\d+-[a-z]+-slim$/, `base image \`${image}\` is not a pinned node 24 slim`);
   });
 
   it('installs production dependencies only, and tsx is one of them', () => {

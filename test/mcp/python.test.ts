@@ -1,6 +1,6 @@
 /**
  * `/mcp` with the Python `mcp` package (PyPI) as the client: `python/client.py`, run with the
- * project's venv. Without `.venv/bin/python` this test fails and says how to make it.
+ * project's venv (`npm test` makes it when missing).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,9 +10,10 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { DELETE_ARGS, eventKinds, startMcpStack, type McpStack } from './stack';
 import { sessionOfApproval } from '../../client';
+import { venvPython } from '../support/python-venv';
 
 const ROOT = join(__dirname, '..', '..');
-const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+const PYTHON = venvPython(ROOT);
 
 interface Seen {
   readonly isError: boolean;
@@ -29,7 +30,7 @@ after(async () => {
 });
 
 test('the Python mcp client: tools, intent, executed, held and denied, a forbidden transition', async () => {
-  assert.ok(existsSync(PYTHON), `no Python venv at ${PYTHON}: create it with \`python3 -m venv .venv && .venv/bin/pip install mcp httpx pydantic pytest\``);
+  assert.ok(existsSync(PYTHON), `no Python venv at ${PYTHON}: \`npm test\` makes it; by hand: \`npm run setup:python\``);
   const rowsBefore = await stack.billingRows();
   const child = spawn(PYTHON, [join(__dirname, 'python', 'client.py')], {
     env: { ...process.env, GATEHOUSE_MCP_URL: stack.mcpUrl.href, GATEHOUSE_AGENT_TOKEN: stack.token, GATEHOUSE_DELETE_ARGS: JSON.stringify(DELETE_ARGS) },

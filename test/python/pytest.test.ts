@@ -20,10 +20,11 @@ import type { FastifyInstance } from 'fastify';
 import { RevocationStore } from '../../audit/credentials';
 import { createGateway } from '../../gateway/server';
 import { testTrust } from '../support/trust';
+import { venvPython } from '../support/python-venv';
 import { createHarness, type Harness } from '../workflows/harness';
 
 const ROOT = resolve(__dirname, '../..');
-const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+const PYTHON = venvPython(ROOT);
 const AGENT = { agentId: 'py-bot', owner: 'eng-007' };
 const OTHER = { agentId: 'py-other-bot', owner: 'eng-012' };
 const EXAMPLE = { agentId: 'py-example-bot', owner: 'eng-007' };
@@ -122,7 +123,7 @@ after(async () => {
 
 describe('the Python client (clients/python)', () => {
   it('its pytest suite passes against the real gateway, the example included', async (t) => {
-    assert.ok(existsSync(PYTHON), `no Python environment at ${PYTHON}: run \`npm run setup:python\` first (a .venv with the client, pytest, pytest-asyncio and mcp)`);
+    assert.ok(existsSync(PYTHON), `no Python environment at ${PYTHON}: \`npm test\` makes it when it runs this file; by hand: \`npm run setup:python\``);
     const trust = testTrust();
     const revocations = new RevocationStore(h.audit.pool);
     const revokedToken = await trust.credential(REVOKED.agentId, REVOKED.owner);

@@ -20,9 +20,10 @@ import { createGateway } from '../../gateway/server';
 import { parsePolicy, type PolicyDocument } from '../../policies';
 import { createHarness, type Harness } from '../workflows/harness';
 import { testTrust } from '../support/trust';
+import { venvPython } from '../support/python-venv';
 
 const ROOT = join(__dirname, '..', '..');
-export const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+export const PYTHON = venvPython(ROOT);
 export const AGENT = { agentId: 'mcp-bot', owner: 'eng-007' } as const;
 
 /** A stdio server started with this Node from an npm package's bin file. */
@@ -53,7 +54,7 @@ export interface UpstreamStack {
 }
 
 export async function startUpstreamStack(area: string, servers: readonly NamedUpstream[], policy: PolicyDocument): Promise<UpstreamStack> {
-  assert.ok(existsSync(PYTHON), `no Python venv at ${PYTHON}: create it with \`npm run setup:python\``);
+  assert.ok(existsSync(PYTHON), `no Python venv at ${PYTHON}: \`npm test\` makes it; by hand: \`npm run setup:python\``);
   process.env.GATEHOUSE_MCP_HOLD_SECONDS = '2';
   const h = await createHarness(area);
   const catalog = createCatalog([], { database: h.production.pool });
