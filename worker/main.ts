@@ -11,7 +11,7 @@
  * - `GATEHOUSE_CATALOG`: a module exporting `createCatalog({ productionPool })` to replace the
  *   sample tools with your own (default: the sample catalog);
  * - `GATEHOUSE_CONFIG`: the Gatehouse configuration file whose `mcp.upstreams` lists the MCP
- *   servers whose tools join the catalog as `<server>.<tool>` (see README, "Gating MCP servers");
+ *   servers whose tools join the catalog as `<server>.<tool>` (see docs/tutorials/gating-mcp-servers.md);
  * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: traces and metrics over OTLP (README, "Tracing and metrics"); unset: off.
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) throw new WorkerConfigError('`DATABASE_URL` is not set and no running stack was found');
   if (!config.productionDatabaseUrl) throw new WorkerConfigError('`GATEHOUSE_PRODUCTION_DATABASE_URL` is not set and no running stack was found');
   const keysFile = process.env.GATEHOUSE_KEYS;
-  if (!keysFile) throw new WorkerConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see README, "Keys and credentials")');
+  if (!keysFile) throw new WorkerConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see docs/reference/cli.md, "Keys and credentials")');
   const keyset = loadKeysetFile(keysFile, { production: process.env.GATEHOUSE_ENV === 'production' });
   const policy = loadPolicyFile(process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
   const policies = loadNamedPolicies(process.env.GATEHOUSE_POLICIES);

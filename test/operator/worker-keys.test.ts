@@ -44,7 +44,7 @@ function workerEnv(): NodeJS.ProcessEnv {
 it('refuses to start without GATEHOUSE_KEYS', async () => {
   const r = await runWorker(workerEnv());
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'gatehouse worker: `GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see README, "Keys and credentials")\n');
+  assert.equal(r.stderr, 'gatehouse worker: `GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see docs/reference/cli.md, "Keys and credentials")\n');
 });
 
 it('refuses a development keyset with GATEHOUSE_ENV=production', async () => {

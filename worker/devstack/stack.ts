@@ -252,7 +252,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const slackClient = fromEnv.slack
         ? createSlackClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl)
         : undefined;
-      // Upstream MCP servers of `GATEHOUSE_CONFIG` join the sample tools (see README, "Gating MCP servers").
+      // Upstream MCP servers of `GATEHOUSE_CONFIG` join the sample tools (see docs/tutorials/gating-mcp-servers.md).
       const catalog = createSampleCatalog({ productionPool });
       const upstreams = await startWorkerUpstreams({ catalog, auditPool: runtimePool, env, log, ...(configFile ? { configFile } : {}) });
       if (upstreams) {
