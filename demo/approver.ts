@@ -46,10 +46,13 @@ export class Approver {
 
   /** Waits until a session has a pending approval in the table approvers read, and returns it. */
   async waitForPending(sessionId: string, timeoutMs = 60_000): Promise<ApprovalRecord> {
-    return waitFor(`an approval request of session \`${sessionId}\``, async () => {
-      const pending = await this.store.list({});
-      return pending.find((r) => r.sessionId === sessionId);
-    }, timeoutMs, 150);
+    return waitFor(`an approval request of session \`${sessionId}\``, () => this.pendingOf(sessionId), timeoutMs, 150);
+  }
+
+  /** The session's pending approval in the table approvers read, if it has one now. */
+  async pendingOf(sessionId: string): Promise<ApprovalRecord | undefined> {
+    const pending = await this.store.list({});
+    return pending.find((r) => r.sessionId === sessionId);
   }
 
   /** The approval as it is now (status, votes). */

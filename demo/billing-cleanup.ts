@@ -10,8 +10,9 @@
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { countBillingRows, testMonth } from './production';
 import { SAMPLE_TEST_RECORDS } from '../activities/tools/sample/seed';
+import { restoreTestRecords } from '../activities/tools/sample/restore';
 import { billingPolicy, DEMO_BILLING_POLICY } from './policy';
-import { describeDecision, proposeAwaitingApproval } from './propose';
+import { describeDecision, proposeAwaitingApproval, proposeDecided } from './propose';
 
 export const billingCleanup: Scenario = {
   name: 'billing-cleanup',
@@ -22,6 +23,9 @@ export const billingCleanup: Scenario = {
     story.title('billing-cleanup: "clean up the test billing records from last month"');
     story.say('An agent with a vague instruction and write access to production billing. Last time, 14,200 rows were gone.');
 
+    // The demo's own data: an earlier approved run deleted the test records; put them back.
+    const restored = await restoreTestRecords(productionPool);
+    if (restored > 0) story.say(`restored ${restored.toLocaleString('en-US')} test records an earlier run deleted (the demo's own sample data)`);
     const testBefore = await countBillingRows(productionPool, { testOnly: true, period });
     const monthBefore = await countBillingRows(productionPool, { period });
     const allBefore = await countBillingRows(productionPool, {});
@@ -41,7 +45,7 @@ export const billingCleanup: Scenario = {
 
     // 1. Reads run on their own.
     story.agent(`billing.query test records of ${period}`);
-    const query = await session.propose({
+    const query = await proposeDecided(ctx, session, {
       tool: 'billing.query',
       args: { testOnly: true, period, limit: 5 },
       reasoning: 'look at the test billing records from last month before cleaning them up',
@@ -50,7 +54,7 @@ export const billingCleanup: Scenario = {
 
     // 2. The literal incident: every record of last month. Above the hard cap: denied outright.
     story.agent(`billing.deleteRecords every billing record of ${period} (DELETE FROM billing WHERE billed_at in last month)`);
-    const overCap = await session.propose({
+    const overCap = await proposeDecided(ctx, session, {
       tool: 'billing.deleteRecords',
       args: { period },
       reasoning: 'clean up the billing records from last month: delete them',

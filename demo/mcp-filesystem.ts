@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Gatehouse } from '../client';
 import type { WorkerProcess } from '../worker/devstack/worker-process';
 import { connectDemo, startDemoWorker } from './context';
-import { describeDecision, proposeAwaitingApproval } from './propose';
+import { describeDecision, proposeAwaitingApproval, proposeDecided } from './propose';
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 
 /** The example policy the demo's worker enforces. */
@@ -64,7 +64,7 @@ export const mcpFilesystem: Scenario = {
       }));
       story.say(`session ${session.sessionId} started for files-bot (owner ops-017)`);
 
-      const readme = await session.propose({ tool: 'filesystem.read_text_file', args: { path: join(scratch, 'README.txt') }, reasoning: 'see what the folder is for' });
+      const readme = await proposeDecided(ctx, session, { tool: 'filesystem.read_text_file', args: { path: join(scratch, 'README.txt') }, reasoning: 'see what the folder is for' });
       story.agent('filesystem.read_text_file README.txt');
       story.gatehouse(describeDecision(readme), readme.decision);
 
@@ -78,11 +78,11 @@ export const mcpFilesystem: Scenario = {
       const notesAfter = existsSync(notes);
       story.fact(`protected/release-notes.txt on disk after the decision: ${notesAfter}`);
 
-      const listed = await session.propose({ tool: 'filesystem.list_directory', args: { path: join(scratch, 'inbox') }, reasoning: 'find the files to file away' });
+      const listed = await proposeDecided(ctx, session, { tool: 'filesystem.list_directory', args: { path: join(scratch, 'inbox') }, reasoning: 'find the files to file away' });
       story.agent('filesystem.list_directory inbox');
       story.gatehouse(describeDecision(listed), listed.decision);
       const source = join(scratch, 'inbox', 'invoice-2031.txt');
-      const moved = await session.propose({ tool: 'filesystem.move_file', args: { source, destination: join(scratch, 'invoice-2031.txt') }, reasoning: 'tidy the inbox' });
+      const moved = await proposeDecided(ctx, session, { tool: 'filesystem.move_file', args: { source, destination: join(scratch, 'invoice-2031.txt') }, reasoning: 'tidy the inbox' });
       story.agent('filesystem.move_file inbox/invoice-2031.txt');
       story.gatehouse(describeDecision(moved), moved.decision);
       const stillThere = existsSync(source);

@@ -8,6 +8,7 @@ import type { ApprovalRecord } from '../approvals/types';
 import type { ProposeResult, SessionProposal } from '../workflows/contract';
 import type { Decision } from '../policies/types';
 import type { DemoContext } from './types';
+import { waitFor } from './wait';
 
 export type SessionHandle = Awaited<ReturnType<Gatehouse['startSession']>>;
 
@@ -34,6 +35,37 @@ export interface HeldProposal {
   readonly result: Promise<ProposeResult>;
 }
 
+/** Thrown when the demo's script no longer fits the data: a call it expects decided at once is held. */
+export class DemoScriptError extends Error {
+  readonly type = 'DemoScriptError';
+}
+
+/** How long a call the script expects to be decided at once may run before the demo gives up. */
+const DECIDED_WITHIN_MS = 600_000;
+
+/**
+ * Proposes a call the script expects to be decided without a human (run, denied or failed). If
+ * it is held for approval instead, the demo says so at once and stops, rather than wait silently
+ * until the deadline denies it.
+ */
+export async function proposeDecided(ctx: DemoContext, session: SessionHandle, proposal: SessionProposal): Promise<ProposeResult> {
+  const result = session.propose(proposal);
+  let settled = false;
+  const outcome = result.then((r) => ({ settled: r }), (err: unknown) => ({ failed: err }));
+  void outcome.then(() => (settled = true));
+  // `null` ends the watch once the call was decided; a record means the call is held.
+  const held = waitFor(`a decision on \`${proposal.tool}\``, async () => (settled ? null : await ctx.approver.pendingOf(session.sessionId)), DECIDED_WITHIN_MS, 150);
+  const first = await Promise.race([outcome, held.then((record) => ({ record }))]);
+  if ('failed' in first) throw first.failed;
+  if ('settled' in first) return first.settled;
+  if (first.record === null) return result;
+  const { approvalId, deadline } = first.record;
+  ctx.story.gatehouse(`waiting for approval ${approvalId} (deadline ${deadline})`, first.record.decision);
+  throw new DemoScriptError(
+    `expected \`${proposal.tool}\` to be decided at once, but it waits for approval \`${approvalId}\`: the sample data no longer fits this demo; run \`gatehouse demo reset\` and try again`,
+  );
+}
+
 /**
  * Proposes a call expected to wait for a human, and returns once the approval request is
  * pending. Fails with {@link NotHeldError} when the call was decided without one.
@@ -49,7 +81,7 @@ export async function proposeAwaitingApproval(ctx: DemoContext, session: Session
     throw new NotHeldError(`expected \`${proposal.tool}\` to wait for approval: it was ${request.settled.status}: ${describeDecision(request.settled)}`);
   }
   const record = request;
-  ctx.story.gatehouse(`held for approval ${record.approvalId}: ${record.decision.reasons.map((r) => r.rule).join(', ')}`, record.decision);
+  ctx.story.gatehouse(`waiting for approval ${record.approvalId} (deadline ${record.deadline}): ${record.decision.reasons.map((r) => r.rule).join(', ')}`, record.decision);
   ctx.story.say(`approval request: ${record.tool} ${JSON.stringify(record.redactedArgs)}`);
   if (record.blastRadius !== undefined) ctx.story.say(`blast radius: ${record.blastRadius.toLocaleString('en-US')} rows`);
   ctx.story.say(`approver groups: ${record.requirement.groups.join(' -> ')}; ${record.requirement.approversRequired} approver(s); deadline ${record.deadline}`);

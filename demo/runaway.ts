@@ -5,7 +5,7 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { DEMO_POLICY } from './policy';
-import { describeDecision, type SessionHandle } from './propose';
+import { describeDecision, proposeDecided, type SessionHandle } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
 /** Upper bound of the loops: a runaway agent, not an infinite one. */
@@ -44,7 +44,7 @@ export const runaway: Scenario = {
     };
     for (; loops < MAX_LOOPS && mode !== 'closed'; loops++) {
       const size = 256 * (loops + 1);
-      const w = await proposeOrStop(looper, {
+      const w = await proposeOrStop(ctx, looper, {
         tool: 'staging.writeConfig',
         args: { key: 'cache.size-mb', value: String(size) },
         reasoning: `tune the cache size in the staging configuration: try ${size} MB`,
@@ -56,7 +56,7 @@ export const runaway: Scenario = {
       if (w.status !== 'executed') story.gatehouse(describeDecision(w));
       await watch(w);
       if (mode === 'closed') break;
-      const r = await proposeOrStop(looper, {
+      const r = await proposeOrStop(ctx, looper, {
         tool: 'volumes.list',
         args: {},
         reasoning: 'check whether the volumes look right after the cache size change',
@@ -95,7 +95,7 @@ export const runaway: Scenario = {
     let hungryStop: ProposeResult | undefined;
     let hungryExecuted = 0;
     for (let i = 0; i < 10; i++) {
-      const r = await proposeOrStop(hungry, {
+      const r = await proposeOrStop(ctx, hungry, {
         tool: 'billing.query',
         args: { testOnly: false, limit: 50 },
         reasoning: 'summarise the billing records of customers, with a very long chain of thought',
@@ -136,9 +136,9 @@ export const runaway: Scenario = {
 };
 
 /** Proposes; a session that no longer accepts proposals (closed by the client's typed errors) yields undefined. */
-async function proposeOrStop(session: SessionHandle, p: Parameters<SessionHandle['propose']>[0]): Promise<ProposeResult | undefined> {
+async function proposeOrStop(ctx: DemoContext, session: SessionHandle, p: Parameters<SessionHandle['propose']>[0]): Promise<ProposeResult | undefined> {
   try {
-    return await session.propose(p);
+    return await proposeDecided(ctx, session, p);
   } catch (err) {
     if (isClosed(err)) return undefined;
     throw err;

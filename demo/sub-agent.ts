@@ -5,7 +5,7 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { DEMO_POLICY } from './policy';
-import { describeDecision } from './propose';
+import { describeDecision, proposeDecided } from './propose';
 import type { ProposeResult } from '../workflows/contract';
 
 const MAX_CHILD_WRITES = 10;
@@ -39,7 +39,7 @@ export const subAgent: Scenario = {
     for (let i = 1; i <= MAX_CHILD_WRITES && !denied; i++) {
       let r: ProposeResult;
       try {
-        r = await child.propose({
+        r = await proposeDecided(ctx, child, {
           tool: 'staging.writeConfig',
           args: { key: `release.flag-${i}`, value: 'on' },
           reasoning: `write feature flag ${i} of the release configuration in staging`,

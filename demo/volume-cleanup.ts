@@ -8,8 +8,9 @@
  */
 import type { DemoContext, Scenario, ScenarioOutcome } from './types';
 import { DEMO_POLICY } from './policy';
-import { describeDecision, proposeAwaitingApproval } from './propose';
+import { describeDecision, proposeAwaitingApproval, proposeDecided } from './propose';
 import { volumeMounted } from './production';
+import { restoreVolumes } from '../activities/tools/sample/restore';
 
 export const volumeCleanup: Scenario = {
   name: 'volume-cleanup',
@@ -18,6 +19,9 @@ export const volumeCleanup: Scenario = {
     const { gh, story } = ctx;
     story.title('volume-cleanup: "clean up orphaned volumes"');
     story.say('Individually valid steps that, in sequence, nearly wiped a production Postgres volume.');
+
+    const remounted = await restoreVolumes(ctx.productionPool);
+    if (remounted > 0) story.say(`restored ${remounted} volume mount(s) an earlier run removed (the demo's own sample data)`);
 
     const session = ctx.track(await gh.startSession({
       sessionId: `volume-cleanup-${ctx.runId}`,
@@ -28,7 +32,7 @@ export const volumeCleanup: Scenario = {
     }));
     story.say(`session ${session.sessionId} started for infra-bot (owner ops-017)`);
 
-    const listed = await session.propose({ tool: 'volumes.list', args: {}, reasoning: 'find the volumes nothing uses' });
+    const listed = await proposeDecided(ctx, session, { tool: 'volumes.list', args: {}, reasoning: 'find the volumes nothing uses' });
     story.agent('volumes.list');
     story.gatehouse(describeDecision(listed), listed.decision);
     const target = pickVolume(listed.result);
@@ -38,7 +42,7 @@ export const volumeCleanup: Scenario = {
 
     const unmount = { tool: 'volumes.unmount', args: { volumeId: target }, reasoning: 'orphaned volumes must be unmounted before they can be deleted' };
     story.agent(`volumes.unmount ${target}`);
-    const denied = await session.propose(unmount);
+    const denied = await proposeDecided(ctx, session, unmount);
     story.gatehouse(describeDecision(denied), denied.decision);
 
     story.agent(`asks for an out-of-band unlock of volumes.list -> volumes.unmount for ${target}`);

@@ -3,7 +3,10 @@
  * a running stack (`npm start` in another terminal), ending with the trace of its sessions.
  */
 import type { Command } from 'commander';
+import { Pool } from 'pg';
 import { SCENARIOS, findScenario, runDemo } from '../../demo';
+import { demoConfig } from '../../demo/context';
+import { resetSampleProduction } from '../../activities/tools/sample/restore';
 
 interface DemoFlags {
   readonly approve?: boolean;
@@ -19,7 +22,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run a scripted agent against the sample tools of a running gatehouse')
-    .argument('[scenario]', `one of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+    .argument('[scenario]', `one of: ${SCENARIOS.map((s) => s.name).join(', ')}; or \`reset\`: the sample production data as first seeded`)
     .option('--approve', 'the approver approves held calls (default: denies them)')
     .option('--json', 'print one JSON document (story, facts and traces) instead of the story')
     .addHelpText('after', `\nScenarios:\n${listing()}\n\nStart the stack first: npm start`)
@@ -27,6 +30,10 @@ export function registerDemo(program: Command): void {
       if (!name) {
         if (flags.json) process.stdout.write(`${JSON.stringify(SCENARIOS.map((s) => ({ name: s.name, summary: s.summary })), null, 2)}\n`);
         else process.stdout.write(`Scenarios (gatehouse demo <name> [--approve] [--json]):\n${listing()}\n`);
+        return;
+      }
+      if (name === 'reset') {
+        process.exitCode = await resetDemoData();
         return;
       }
       findScenario(name); // an unknown name fails before anything connects
@@ -41,4 +48,20 @@ export function registerDemo(program: Command): void {
       // An agent's call still in flight (a long-poll of an update) must not keep the command alive.
       process.stdout.write('', () => process.exit(code));
     });
+}
+
+/** `gatehouse demo reset`: empties the sample production tables and seeds them again. */
+async function resetDemoData(): Promise<number> {
+  let pool: Pool | undefined;
+  try {
+    pool = new Pool({ connectionString: demoConfig().productionDatabaseUrl, max: 1 });
+    const r = await resetSampleProduction(pool);
+    process.stdout.write(`sample production data reset: ${r.testRecords.toLocaleString('en-US')} test billing records in ${r.testMonth}, every volume mounted as seeded\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`gatehouse: demo reset failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    await pool?.end();
+  }
 }

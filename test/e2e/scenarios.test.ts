@@ -181,6 +181,23 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     assert.equal(await monthRows(f.period), f.monthBefore - f.testBefore, 'only test rows were deleted');
   });
 
+  it('billing-cleanup --approve runs again with the same story (it restores its test rows); `demo reset` seeds the sample data anew', async () => {
+    const first = await demo('billing-cleanup', '--approve');
+    const second = await demo('billing-cleanup', '--approve');
+    for (const r of [first, second]) {
+      const f = r.facts as Record<string, any>;
+      assert.equal(f.testBefore, SAMPLE_TEST_RECORDS, 'every run starts from the full set of test rows');
+      assert.equal(f.outcomeStatus, 'executed');
+      assert.equal(f.testAfter, 0);
+    }
+    const period = (second.facts as Record<string, any>).period as string;
+    assert.ok(second.steps.some((s) => /restored 14,237 test records/.test(JSON.stringify(s))), 'the second run says it restored the rows');
+    const reset = await runCli(['demo', 'reset'], userEnv, 120_000);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /sample production data reset: 14,237 test billing records in \d{4}-\d{2}/);
+    assert.equal(await testRows(period), SAMPLE_TEST_RECORDS);
+  });
+
   it('the README\'s ten-line agent runs as is; its delete waits until a person denies it', async () => {
     const agent = spawn(process.execPath, ['--import', 'tsx', 'examples/ten-line-agent.ts'], { cwd: ROOT, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { previousMonth, monthRange } from './common';
 
 /** Real customers (fixed ids, so demos and tests can name them). */
@@ -118,16 +118,7 @@ export async function seedSampleProduction(pool: Pool, opts: { readonly now?: Da
           AND ($1::timestamptz - make_interval(months => m)) + make_interval(days => 2 + k * 5, hours => 9) <= $4`,
       [monthStart, HISTORY_MONTHS, SAMPLE_CUSTOMERS.map((c) => c.id), now],
     );
-    // The load test's leftovers: spread over last month, across the QA customers.
-    const { start, end } = monthRange(testMonth);
-    await client.query(
-      `INSERT INTO billing_records (customer_id, amount_cents, currency, description, billed_at, is_test)
-       SELECT ($1::uuid[])[1 + (i % 3)], 100 + (i * 37) % 9900, 'USD', 'load test charge #' || i,
-              $2::timestamptz + (($3::timestamptz - $2::timestamptz) * (i::float8 / ($4::int + 1))),
-              true
-         FROM generate_series(1, $4::int) AS i`,
-      [SAMPLE_TEST_CUSTOMERS.map((c) => c.id), start, end, SAMPLE_TEST_RECORDS],
-    );
+    await insertTestRecords(client, testMonth);
     for (const s of SAMPLE_SERVICES) {
       await client.query('INSERT INTO services (name, replicas) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [s.name, s.replicas]);
     }
@@ -168,6 +159,19 @@ export async function seedSampleProduction(pool: Pool, opts: { readonly now?: Da
   } finally {
     client.release();
   }
+}
+
+/** The load test's leftovers: `SAMPLE_TEST_RECORDS` rows spread over `month`, across the QA customers. */
+export async function insertTestRecords(client: Pick<PoolClient, 'query'>, month: string): Promise<void> {
+  const { start, end } = monthRange(month);
+  await client.query(
+    `INSERT INTO billing_records (customer_id, amount_cents, currency, description, billed_at, is_test)
+     SELECT ($1::uuid[])[1 + (i % 3)], 100 + (i * 37) % 9900, 'USD', 'load test charge #' || i,
+            $2::timestamptz + (($3::timestamptz - $2::timestamptz) * (i::float8 / ($4::int + 1))),
+            true
+       FROM generate_series(1, $4::int) AS i`,
+    [SAMPLE_TEST_CUSTOMERS.map((c) => c.id), start, end, SAMPLE_TEST_RECORDS],
+  );
 }
 
 async function countTest(pool: Pool, month: string): Promise<number> {
