@@ -148,14 +148,14 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
   });
   transitions.forEach((t, i) => {
     t.globs.forEach((g, pos) => {
-      if (!tools.some((tool) => g.test(tool.name))) warnings.push({ code: 'unused', path: `transitions[${i}]${'sequence' in (doc.transitions[i] ?? {}) ? `.sequence[${pos}]` : pos === 0 ? '.from' : '.to'}`, message: `\`${g.source}\` matches no tool of the catalog` });
+      if (!tools.some((tool) => g.test(tool.name))) warnings.push({ code: 'unused', path: `transitions[${i}]${'sequence' in (doc.transitions[i] ?? {}) ? `.sequence[${pos}]` : pos === 0 ? '.from' : '.to'}`, message: `\`${g.source}\` matches no tool of the catalog`, subject: g.source });
     });
   });
 
   const ruleKeys = Object.keys(doc.tools);
   for (const key of ruleKeys) {
     const glob = compileGlob(key);
-    if (!tools.some((t) => glob.test(t.name))) warnings.push({ code: 'unused', path: `tools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no tool of the catalog` });
+    if (!tools.some((t) => glob.test(t.name))) warnings.push({ code: 'unused', path: `tools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no tool of the catalog`, subject: key });
     const rule = doc.tools[key];
     if (rule && shadowOf(rule.mode)) hasShadow = true;
     if (rule?.rateLimit?.mode === 'shadow') hasShadow = true;
@@ -167,7 +167,7 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
   if (catalog.some((t) => t.upstream)) {
     for (const key of Object.keys(doc.upstreamTools ?? {})) {
       const glob = compileGlob(key);
-      if (!catalog.some((t) => t.upstream && glob.test(t.name))) warnings.push({ code: 'unused', path: `upstreamTools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no upstream tool` });
+      if (!catalog.some((t) => t.upstream && glob.test(t.name))) warnings.push({ code: 'unused', path: `upstreamTools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no upstream tool`, subject: key });
     }
   }
   const perTool = doc.rateLimits.perTool;

@@ -109,6 +109,35 @@ const blockedEntrySchema = z.union(
   { errorMap: () => ({ message: 'expected a tool name or glob, or `{ tool, mode?, reason? }`' }) },
 );
 
+/** What is always blocked when a document says nothing (and what `extends: defaults` keeps). */
+export const DEFAULT_ALWAYS_BLOCKED = ['audit.*', 'iam.crossAccount*', 'kms.*'] as const;
+
+const blockedListSchema = z.array(blockedEntrySchema, { invalid_type_error: 'expected a list of tool names or globs' });
+
+/**
+ * `alwaysBlocked`: a list (the whole list: it replaces the defaults), or `{ extends, add }`, which
+ * says so explicitly: `extends: defaults` keeps `DEFAULT_ALWAYS_BLOCKED`, `extends: none` drops them.
+ * Either way the normalised document holds the list, so equal meanings hash alike.
+ */
+const alwaysBlockedExtendsSchema = z
+  .object({
+    extends: z.enum(['defaults', 'none'], { errorMap: () => ({ message: 'expected `defaults` or `none`' }) }),
+    add: blockedListSchema.default([]),
+  }, { invalid_type_error: 'expected a list of tool names or globs, or `{ extends: defaults | none, add: [...] }`' })
+  .strict();
+
+// Dispatched on the shape, not a union, so a bad list entry keeps its own path and message.
+const alwaysBlockedSchema = z.unknown().transform((value, ctx) => {
+  const parsed = Array.isArray(value) ? blockedListSchema.safeParse(value) : alwaysBlockedExtendsSchema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue(issue as z.IssueData);
+    return z.NEVER;
+  }
+  const data = parsed.data;
+  if (Array.isArray(data)) return data;
+  return data.extends === 'defaults' ? [...DEFAULT_ALWAYS_BLOCKED, ...data.add] : data.add;
+});
+
 const withinSchema = z
   .object({ steps: whole(1).optional(), minutes: ranged(0, 525_600, 'a number of minutes') .optional() }, { invalid_type_error: 'expected `{ steps?, minutes? }`' })
   .strict();
@@ -211,7 +240,7 @@ export const policyDocumentSchema = z
         })
         .strict()
         .default({}),
-      alwaysBlocked: z.array(blockedEntrySchema, { invalid_type_error: 'expected a list of tool names or globs' }).default(['audit.*', 'iam.crossAccount*', 'kms.*']),
+      alwaysBlocked: alwaysBlockedSchema.default([...DEFAULT_ALWAYS_BLOCKED]),
       tools: z.record(text('a tool name or glob'), toolRuleSchema, { invalid_type_error: 'expected a map of tool name to rule' }).default({}),
       // Optional (no default): documents without upstream tools keep the canonical form, and the hash, they had.
       upstreamTools: z.record(text('a tool name or glob'), upstreamRuleSchema, { invalid_type_error: 'expected a map of upstream tool name or glob to `{ effect, environment? }`' }).optional(),

@@ -5,7 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import type { ZodIssue } from 'zod';
-import { policyDocumentSchema, type PolicyDocument } from './document';
+import { DEFAULT_ALWAYS_BLOCKED, policyDocumentSchema, type PolicyDocument } from './document';
 
 /** One problem of a policy document: a stable code, where it is, and what is wrong. */
 export interface PolicyIssue {
@@ -14,15 +14,23 @@ export interface PolicyIssue {
   /** Where, e.g. `budget.writes`, `tools["billing.summary"].args.months.max`, `transitions[2].from`. */
   readonly path: string;
   readonly message: string;
+  /** The tool name or glob the issue is about, where there is one (for "did you mean"). */
+  readonly subject?: string;
 }
 
-export type PolicyParseResult = { readonly success: true; readonly data: PolicyDocument } | { readonly success: false; readonly issues: readonly PolicyIssue[] };
+/**
+ * `notes`: what is valid but likely not meant (a list that silently drops a default). Runtime
+ * loading ignores them; `gatehouse policy check` refuses them.
+ */
+export type PolicyParseResult =
+  | { readonly success: true; readonly data: PolicyDocument; readonly notes: readonly PolicyIssue[] }
+  | { readonly success: false; readonly issues: readonly PolicyIssue[] };
 
 /** Validates and normalises a policy document given as data (e.g. parsed JSON). */
 export function parsePolicy(input: unknown): PolicyParseResult {
   try {
     const result = policyDocumentSchema.safeParse(input);
-    if (result.success) return { success: true, data: result.data };
+    if (result.success) return { success: true, data: result.data, notes: droppedDefaults(input) };
     return { success: false, issues: result.error.issues.flatMap((issue) => toIssues(issue, input)) };
   } catch (err) {
     // zod does not throw on data, but a hostile getter could; report rather than throw
@@ -83,7 +91,33 @@ function toIssues(issue: ZodIssue, input: unknown): PolicyIssue[] {
   const found = valueAt(input, issue.path);
   const needsGot = issue.code === 'invalid_type' || issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_enum_value' || issue.code === 'invalid_literal' || issue.code === 'invalid_union' || issue.code === 'not_multiple_of';
   const got = !needsGot ? '' : found.present ? `, got ${render(found.value)}` : ', got nothing';
-  return [{ code: issue.code, path, message: `${issue.message}${got}` }];
+  // An issue inside a default (e.g. the default approver rule naming `on-call` after the document
+  // declared its own groups) names the default the user never wrote, not a path they cannot find.
+  const defaulted = found.present || issue.path.length === 0 ? undefined : defaultedAt(input, issue.path);
+  const from = defaulted ? `: from the default of \`${defaulted}\`, which the document does not set` : '';
+  return [{ code: issue.code, path, message: `${issue.message}${got}${from}` }];
+}
+
+/** A bare `alwaysBlocked` list replaces the defaults: say which it drops, and how to say it on purpose. */
+function droppedDefaults(input: unknown): PolicyIssue[] {
+  const list = (input as { alwaysBlocked?: unknown } | null)?.alwaysBlocked;
+  if (!Array.isArray(list)) return [];
+  const named = new Set(list.map((e: unknown) => (typeof e === 'string' ? e : (e as { tool?: unknown } | null)?.tool)));
+  const dropped = DEFAULT_ALWAYS_BLOCKED.filter((d) => !named.has(d));
+  if (dropped.length === 0) return [];
+  return [{
+    code: 'drops-default',
+    path: 'alwaysBlocked',
+    message: `the list replaces the defaults and drops ${dropped.map((d) => `\`${d}\``).join(', ')}: write \`{ extends: defaults, add: [...] }\` to keep them, or \`{ extends: none, add: [...] }\` to drop them on purpose`,
+  }];
+}
+
+/** Where an issue's path leaves what the document wrote: the first part it does not set (a default). */
+function defaultedAt(input: unknown, path: readonly (string | number)[]): string | undefined {
+  for (let i = 1; i <= path.length; i++) {
+    if (!valueAt(input, path.slice(0, i)).present) return formatPath(path.slice(0, i));
+  }
+  return undefined;
 }
 
 function valueAt(input: unknown, path: readonly (string | number)[]): { present: boolean; value?: unknown } {

@@ -16,8 +16,6 @@ import {
   analyzePaths,
   budgetLeft,
   compilePolicy,
-  describeLedgerRule,
-  ledgerRules,
   evaluate,
   parsePolicyText,
   sessionMode,
@@ -31,6 +29,7 @@ import {
 import { CommandError } from '../command-error';
 import { processIo, type CommandIo } from '../command-io';
 import { listUpstreamToolInfo } from '../upstream-tools';
+import { runCheck, type CheckOptions } from './policy-check';
 
 /** A bad file, bad JSON or bad option given to `gatehouse policy`. */
 export class PolicyCommandError extends CommandError {
@@ -39,7 +38,7 @@ export class PolicyCommandError extends CommandError {
   }
 }
 
-interface CommonOptions {
+export interface CommonOptions {
   readonly json?: boolean;
   readonly tools?: string;
   /** A Gatehouse configuration file: its upstream MCP servers' tools join the catalog. */
@@ -64,7 +63,8 @@ export function registerPolicy(program: Command, io: CommandIo = processIo): voi
     .option('--json', 'print the result as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
     .option('--config <file>', 'gatehouse configuration: list its upstream MCP servers\' tools and warn about the ones the policy leaves unclassified')
-    .action((file: string, opts: CommonOptions) => runCheck(file, opts, io));
+    .option('--allow-unknown-tools', 'rules naming tools the catalog lacks are warnings, not errors (for a catalog not loaded here)')
+    .action(async (file: string, opts: CheckOptions) => runCheck(file, opts, await toolsWithUpstreams(opts, io), io));
 
   policy
     .command('analyze <file>')
@@ -86,28 +86,6 @@ export function registerPolicy(program: Command, io: CommandIo = processIo): voi
     .option('--json', 'print the Decision as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
     .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }) => runEval(opts, io));
-}
-
-async function runCheck(file: string, opts: CommonOptions, io: CommandIo): Promise<void> {
-  const tools = await toolsWithUpstreams(opts, io);
-  const parsed = parsePolicyText(readText(file, 'policy'), file);
-  if (!parsed.success) {
-    if (opts.json) io.out(JSON.stringify({ valid: false, issues: parsed.issues }, null, 2));
-    else for (const issue of parsed.issues) io.err(`${issue.path}: ${issue.message}`);
-    process.exitCode = 1;
-    return;
-  }
-  const compiled = compilePolicy(parsed.data, tools);
-  // Cross-session rules (enforced by the agent and owner ledgers), listed when the document has any.
-  const cross = { agent: ledgerRules(parsed.data.agent), owner: ledgerRules(parsed.data.owner) };
-  if (opts.json) {
-    io.out(JSON.stringify({ valid: true, name: parsed.data.name, hash: compiled.hash, warnings: compiled.warnings, ...(cross.agent.length + cross.owner.length > 0 ? { crossSession: cross } : {}) }, null, 2));
-    return;
-  }
-  for (const w of compiled.warnings) io.err(`warning: ${w.path}: ${w.message}`);
-  io.out(`\`${file}\` is valid: policy \`${parsed.data.name}\` (${parsed.data.mode}), hash ${compiled.hash}`);
-  for (const r of cross.agent) io.out(`agent-wide ${describeLedgerRule(r)}`);
-  for (const r of cross.owner) io.out(`owner-wide ${describeLedgerRule(r)}`);
 }
 
 async function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }, io: CommandIo): Promise<void> {
@@ -269,7 +247,7 @@ function loadTools(file: string | undefined): readonly ToolInfo[] {
   return parsed.data;
 }
 
-function readText(file: string, what: string): string {
+export function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {

@@ -136,7 +136,49 @@ test('--tools takes a custom catalog', async () => {
   assert.match(r.stdout, /approval\s+db\.read → db\.drop/);
   assert.match(r.stdout, /1 paths, 0 blocked, 1 need approval, 0 autonomous/);
   const check = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools);
-  assert.match(check.stderr, /warning: tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog/);
+  assert.equal(check.exitCode, 1, 'rules naming tools the catalog lacks fail the check');
+  assert.match(check.stderr, /^tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog$/m);
+  assert.match(check.stderr, /^12 rule\(s\) name tools the catalog lacks \(`.*tools\.json`; upstream tools need `--config <file>`\): fix them, or pass `--allow-unknown-tools`/m);
+  const allowed = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools, '--allow-unknown-tools');
+  assert.equal(allowed.exitCode, 0);
+  assert.match(allowed.stderr, /warning: tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog/);
+});
+
+test('a typo in a tool name fails the check with the catalog\'s closest name, and changes no decision silently', async () => {
+  const typo = file('typo.yaml', 'tools:\n  billing.deleteRecordz: { tier: approval }\ntransitions:\n  - { from: volumes.lst, to: volumes.unmount }\n');
+  const r = await run('policy', 'check', typo);
+  assert.equal(r.exitCode, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^transitions\[0\]\.from: `volumes\.lst` matches no tool of the catalog: did you mean `volumes\.list`\?$/m);
+  assert.match(r.stderr, /^tools\["billing\.deleteRecordz"\]: `billing\.deleteRecordz` matches no tool of the catalog: did you mean `billing\.deleteRecords`\?$/m);
+  const json = JSON.parse((await run('policy', 'check', typo, '--json')).stdout) as { valid: boolean; issues: { code: string; path: string }[] };
+  assert.equal(json.valid, false);
+  assert.deepEqual(json.issues.map((i) => [i.code, i.path]), [['unknown-tool', 'transitions[0].from'], ['unknown-tool', 'tools["billing.deleteRecordz"]']]);
+  // A glob or a name far from every tool gets no guess.
+  const far = await run('policy', 'check', file('far.yaml', 'tools:\n  kubernetes.nuke: { tier: approval }\n'));
+  assert.match(far.stderr, /^tools\["kubernetes\.nuke"\]: `kubernetes\.nuke` matches no tool of the catalog$/m);
+});
+
+test('a bare alwaysBlocked list that drops a default fails the check; `extends: defaults | none` says which on purpose', async () => {
+  const dropped = await run('policy', 'check', file('dropped.yaml', 'alwaysBlocked: [secrets.delete]\n'));
+  assert.equal(dropped.exitCode, 1);
+  assert.match(dropped.stderr, /^alwaysBlocked: the list replaces the defaults and drops `audit\.\*`, `iam\.crossAccount\*`, `kms\.\*`: write `\{ extends: defaults, add: \[\.\.\.\] \}` to keep them/m);
+  const kept = await run('policy', 'check', file('kept.yaml', 'alwaysBlocked:\n  extends: defaults\n  add: [volumes.delete]\n'), '--json');
+  assert.equal(kept.exitCode, 0, kept.stderr);
+  const keptHash = (JSON.parse(kept.stdout) as { hash: string }).hash;
+  // The same meaning written as the whole list hashes alike: the normalised document is the list.
+  const listed = await run('policy', 'check', file('listed.yaml', "alwaysBlocked: ['audit.*', 'iam.crossAccount*', 'kms.*', volumes.delete]\n"), '--json');
+  assert.equal((JSON.parse(listed.stdout) as { hash: string }).hash, keptHash);
+  const none = await run('policy', 'check', file('none.yaml', 'alwaysBlocked: { extends: none, add: [volumes.delete] }\n'));
+  assert.equal(none.exitCode, 0, none.stderr);
+  const bad = await run('policy', 'check', file('bad-extends.yaml', 'alwaysBlocked: { extends: everything }\n'));
+  assert.match(bad.stderr, /^alwaysBlocked\.extends: expected `defaults` or `none`, got "everything"$/m);
+});
+
+test('an error inside a default names the default the document does not set, not a path the user never wrote', async () => {
+  const r = await run('policy', 'check', file('groups.yaml', 'approvers:\n  groups: { data-owners: [data-lee] }\n'));
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /^approvers\.default\.groups\[0\]: unknown approver group `on-call`: from the default of `approvers\.default`, which the document does not set$/m);
 });
 
 test('check lists agent- and owner-wide rules, and a broken section is an error with its path', async () => {
@@ -151,4 +193,23 @@ test('check lists agent- and owner-wide rules, and a broken section is an error 
   const bad = await run('policy', 'check', file('bad-agent.yaml', 'agent:\n  budgets: [{ tools: [], max: five, windowMinutes: 60 }]\n'), '--json');
   assert.equal(bad.exitCode, 1);
   assert.deepEqual((JSON.parse(bad.stdout) as { issues: { path: string }[] }).issues.map((i) => i.path).sort(), ['agent.budgets[0].max', 'agent.budgets[0].tools']);
+});
+
+test('every shipped example policy checks clean against the catalog it is written for', async () => {
+  const examples = join(__dirname, '..', '..', 'policies', 'examples');
+  for (const name of ['production.yaml', 'agent-wide.yaml']) {
+    const r = await run('policy', 'check', join(examples, name));
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stderr, '', `${name} checks without a warning`);
+  }
+  // The filesystem example classifies an upstream MCP server's tools: checked with that server listed.
+  const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-fs-example-'));
+  try {
+    const config = file('fs-config.yaml', `mcp:\n  upstreams:\n    filesystem:\n      command: npx\n      args: [-y, "@modelcontextprotocol/server-filesystem", ${JSON.stringify(scratch)}]\n`);
+    const r = await run('policy', 'check', join(examples, 'mcp-filesystem.yaml'), '--config', config);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stderr, '');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });
