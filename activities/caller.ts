@@ -116,7 +116,8 @@ export function temporalCallerCheck(o: TemporalCallerCheckOptions): TemporalCall
   async function problemOf(info: Info, claims: CallerClaims): Promise<string | undefined> {
     const run = info.workflowExecution;
     if (!run || info.workflowType === undefined) return 'it was not scheduled by a workflow';
-    if (info.workflowNamespace !== o.namespace) return `its workflow runs in namespace \`${info.workflowNamespace ?? ''}\`, not gatehouse's \`${o.namespace}\``;
+    // An activity runs in its workflow's namespace; the describe below asks in the worker's.
+    if (info.namespace !== o.namespace) return `it runs in namespace \`${info.namespace}\`, not gatehouse's \`${o.namespace}\``;
     if (info.workflowType !== SESSION_WORKFLOW_TYPE) return `its workflow type \`${info.workflowType}\` is not \`${SESSION_WORKFLOW_TYPE}\``;
     if (!run.workflowId.startsWith(SESSION_PREFIX) || run.workflowId.length === SESSION_PREFIX.length) return `its workflow id is not a session's (\`${SESSION_PREFIX}<sessionId>\`)`;
     const own = run.workflowId.slice(SESSION_PREFIX.length);

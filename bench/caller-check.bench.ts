@@ -37,7 +37,7 @@ async function main(): Promise<void> {
         isLocal: false,
         workflowExecution: { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
         workflowType: SESSION_WORKFLOW_TYPE,
-        workflowNamespace: 'default',
+        namespace: 'default',
       });
       runs.push({ sessionId, env });
     }
