@@ -16,6 +16,7 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { ensureLedger } from '../../activities/tools';
 import { FOREIGN_CALLER_ALERT, FOREIGN_CALLER_ERROR } from '../../activities/caller';
+import { CALLER_CLAIMS } from '../../activities/caller-claims';
 import { SESSION_WORKFLOW_TYPE } from '../../workflows/contract';
 import { ledgerWorkflowId } from '../../workflows/ledger-contract';
 import { alertRow, assertAuditVerifies, assertNotExecuted, productionSnapshot, redTeam, sessionWorkflowId, type Agent, type RedTeam } from './attacker';
@@ -172,6 +173,37 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
     const input = { scope: 'agent', key: agent, request: { reservationId: `${sessionId}:p1`, sessionId, tool: 'volumes.unmount', rules: [] } };
     await assertRefused(await attack('reserveAcrossSessions', [input]), 'reserveAcrossSessions', sessionId, /workflow type `attackerWorkflow`/);
     await assert.rejects(rt.raw.workflow.getHandle(ledgerWorkflowId('agent', agent)).describe(), WorkflowNotFoundError);
+  });
+
+  it('every other activity the worker registers is refused too, and writes nothing for the session it names', async () => {
+    const s = `ghost-${randomUUID()}`;
+    const req = { approvalId: `${s}:1`, sessionId: s, workflowId: sessionWorkflowId(s), firstRunId: '', agentId: 'victim-bot', owner: 'eng-007', intent: 'x', redactedArgs: {}, decision: { verdict: 'approval', reasons: [] }, requirement: { groups: ['on-call'] }, groupMembers: {}, callDigest: 'a'.repeat(64), requestedAt: at(), deadline: at(), proposal: { tool: 'billing.query', args: {}, reasoning: 'x' } };
+    const args: Record<string, readonly unknown[]> = {
+      loadSessionContext: [{ sessionId: s, credential: mallory.token, policyDocumentGiven: false }],
+      refuseSessionStart: [s, { rule: 'start.parent', message: 'forged' }],
+      startSessionRecord: [{ sessionId: s, workflowId: sessionWorkflowId(s), agentId: 'victim-bot', owner: 'eng-007', intent: 'x', policyHash: 'c'.repeat(64), policy: {}, startedAt: at() }, []],
+      patchSession: [s, { finalState: 'completed' }],
+      prepareCall: [{ tool: 'billing.deleteRecords', args: { period: '2026-02' } }],
+      scoreIntent: [{ intent: 'x', actions: [], now: at() }],
+      compareIntents: ['a', 'b'],
+      escalateApproval: [req, { approvalId: `${s}:1`, level: 1, group: 'sre-leads', at: at() }],
+      resolveApproval: [req, { approvalId: `${s}:1`, status: 'approved', decidedBy: ['alice'], at: at() }],
+    };
+    const tried = Object.keys(CALLER_CLAIMS).filter((name) => !['runTool', 'appendAudit', 'requestApproval', 'reserveAcrossSessions'].includes(name));
+    assert.deepEqual([...tried].sort(), Object.keys(args).sort(), 'an activity of the worker is missing from this attack');
+    for (const activity of tried) {
+      const outcome = await attack(activity, args[activity]!);
+      assert.equal(outcome.type, FOREIGN_CALLER_ERROR, `\`${activity}\` was not refused: ${JSON.stringify(outcome)}`);
+      assert.equal(outcome.retryState, 'NON_RETRYABLE_FAILURE');
+    }
+    // The refusals that name the session are alerted on it; the rest on the attacker's workflow id.
+    const alerts = await rt.h.audit.pool.query<{ message: string }>('SELECT message FROM alerts WHERE session_id = $1 AND kind = $2 ORDER BY id', [s, FOREIGN_CALLER_ALERT]);
+    const named = tried.filter((a) => !['prepareCall', 'scoreIntent', 'compareIntents'].includes(a));
+    assert.deepEqual(alerts.rows.map((r) => /^activity `(\w+)`/.exec(r.message)?.[1]), named);
+    assert.equal((await rt.h.audit.pool.query('SELECT 1 FROM sessions WHERE session_id = $1', [s])).rowCount, 0);
+    assert.equal(await approvalRows(`${s}:1`), 0);
+    assert.deepEqual(await rt.h.events(s), []);
+    await assertAuditVerifies(rt.h);
   });
 
   it('a genuine session started under one id cannot act as another: its first activity names the victim and is refused', async () => {
