@@ -27,6 +27,13 @@ export const CALLER_CHECK_UNAVAILABLE = 'CallerCheckUnavailableError';
 export const FOREIGN_CALLER_ALERT = 'caller.foreign';
 
 const SESSION_PREFIX = 'session-';
+/** Longest id quoted in a refusal: a foreign caller chooses them, an alert must stay readable. */
+const MAX_SHOWN = 200;
+
+function shown(id: unknown): string {
+  const text = String(id);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+}
 const DEFAULT_CACHE_SIZE = 10_000;
 
 /** What an activity's input says about whose it is. */
@@ -118,12 +125,12 @@ export function temporalCallerCheck(o: TemporalCallerCheckOptions): TemporalCall
     if (!run || info.workflowType === undefined) return 'it was not scheduled by a workflow';
     // An activity runs in its workflow's namespace; the describe below asks in the worker's.
     if (info.namespace !== o.namespace) return `it runs in namespace \`${info.namespace}\`, not gatehouse's \`${o.namespace}\``;
-    if (info.workflowType !== SESSION_WORKFLOW_TYPE) return `its workflow type \`${info.workflowType}\` is not \`${SESSION_WORKFLOW_TYPE}\``;
+    if (info.workflowType !== SESSION_WORKFLOW_TYPE) return `its workflow type \`${shown(info.workflowType)}\` is not \`${SESSION_WORKFLOW_TYPE}\``;
     if (!run.workflowId.startsWith(SESSION_PREFIX) || run.workflowId.length === SESSION_PREFIX.length) return `its workflow id is not a session's (\`${SESSION_PREFIX}<sessionId>\`)`;
     const own = run.workflowId.slice(SESSION_PREFIX.length);
-    for (const id of claims.sessionIds ?? []) if (id !== own) return `it names session \`${String(id)}\` but its caller is session \`${own}\``;
-    for (const id of claims.workflowIds ?? []) if (id !== run.workflowId) return `it names workflow \`${String(id)}\` but its caller is \`${run.workflowId}\``;
-    for (const id of claims.scoped ?? []) if (typeof id !== 'string' || !id.startsWith(`${own}:`)) return `it names \`${String(id)}\`, which is not session \`${own}\`'s`;
+    for (const id of claims.sessionIds ?? []) if (id !== own) return `it names session \`${shown(id)}\` but its caller is session \`${own}\``;
+    for (const id of claims.workflowIds ?? []) if (id !== run.workflowId) return `it names workflow \`${shown(id)}\` but its caller is \`${run.workflowId}\``;
+    for (const id of claims.scoped ?? []) if (typeof id !== 'string' || !id.startsWith(`${own}:`)) return `it names \`${shown(id)}\`, which is not session \`${own}\`'s`;
     // A local activity runs inside the workflow task of a workflow this very worker runs: the
     // code is our bundle's, on our task queue (no foreign worker can hand us one). The checks
     // above still bind it to its own session; no round trip is needed.
@@ -138,9 +145,10 @@ export function temporalCallerCheck(o: TemporalCallerCheckOptions): TemporalCall
       const problem = await problemOf(info, claims);
       if (problem === undefined) return;
       const run = info.workflowExecution;
-      const caller = run ? `workflow \`${run.workflowId}\` (type \`${info.workflowType ?? ''}\`, run \`${run.runId}\`)` : 'a caller with no workflow';
+      const caller = run ? `workflow \`${shown(run.workflowId)}\` (type \`${shown(info.workflowType ?? '')}\`, run \`${run.runId}\`)` : 'a caller with no workflow';
       const message = `activity \`${activity}\` refused for ${caller}: ${problem}`;
-      const named = claims.sessionIds?.find((id): id is string => typeof id === 'string' && id.length > 0);
+      // (A session id too long to index is not one Gatehouse made: the caller's id is used then.)
+      const named = claims.sessionIds?.find((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= MAX_SHOWN);
       // The alert goes to the session the call aimed at, else to the caller's id. An alert that
       // cannot be written fails the attempt (retryable): a refusal is never silent.
       await o.alerts.raiseAlert(named ?? run?.workflowId ?? '(none)', FOREIGN_CALLER_ALERT, message, new Date(now()).toISOString());
