@@ -1,7 +1,8 @@
 /**
  * `createActivities`: every activity the session workflow calls, composed from their modules —
  * audit writes, the session context snapshot, the tool catalog's `prepareCall`/`runTool`, the
- * approval postings and the intent scorer. The worker registers the result; the workflow
+ * approval postings and the intent scorer, each behind the caller check (caller.ts: a genuine
+ * session, about itself, or nothing runs). The worker registers the result; the workflow
  * proxies `SessionActivities` (types.ts) as a type only. Node-only.
  */
 import type { Pool } from 'pg';
@@ -13,6 +14,8 @@ import type { Keyset } from '../policies/trust/keyset';
 import { ApprovalStore } from '../approvals/store';
 import { createApprovalActivities, type ActivityLog } from './approvals';
 import { createAuditActivities } from './audit';
+import type { CallerCheck } from './caller';
+import { guardActivities } from './caller-claims';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
 import { createSessionContextActivities } from './session-context';
@@ -45,6 +48,11 @@ export interface ActivityDeps {
   readonly log?: ActivityLog;
   /** How cross-session ledgers are reached. @default the worker's client, the session's task queue */
   readonly ledger?: LedgerActivityDeps;
+  /**
+   * Who may call: every activity runs this check first (caller.ts). The worker always builds the
+   * real one (`temporalCallerCheck`); only tests calling activities directly pass a double.
+   */
+  readonly caller: CallerCheck;
 }
 
 export function createActivities(deps: ActivityDeps): SessionActivities {
@@ -60,7 +68,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
   });
   const approvals = createApprovalActivities({ store: approvalStore, ...(deps.slack ? { slack: deps.slack } : {}), ...(deps.log ? { log: deps.log } : {}) });
   const intent = createIntentActivities(createIntentScorer(deps.intent), { catalog: deps.catalog });
-  return {
+  return guardActivities({
     ...createAuditActivities({ store: auditStore, catalog: deps.catalog }),
     ...createSessionContextActivities({
       policies: { ...deps.policies, [deps.policyName ?? DEFAULT_POLICY_NAME]: deps.policy },
@@ -90,5 +98,5 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     escalateApproval: approvals.escalateApproval,
     resolveApproval: approvals.resolveApproval,
     ...createLedgerActivities(deps.ledger),
-  };
+  }, deps.caller);
 }

@@ -10,6 +10,8 @@ import { Worker } from '@temporalio/worker';
 import type { webApi } from '@slack/bolt';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { temporalCallerCheck } from '../activities/caller';
+import { AuditStore } from '../audit/store';
 import type { ActivityLog } from '../activities/approvals';
 import type { IntentScorerConfig } from '../activities/intent';
 import type { ToolCatalog } from '../activities/tools/catalog';
@@ -64,8 +66,12 @@ export class WorkerConfigError extends Error {
 export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promise<Worker> {
   const catalog = opts.catalog ?? (opts.productionPool ? createSampleCatalog({ productionPool: opts.productionPool }) : undefined);
   if (!catalog) throw new WorkerConfigError('a worker needs a tool catalog or a production database for the sample catalog');
+  const namespace = opts.namespace ?? 'default';
+  const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
   const activities = createActivities({
     auditPool: opts.auditPool,
+    // Always the real check, on the worker's own connection, namespace and task queue: no option replaces it.
+    caller: temporalCallerCheck({ connection: opts.connection, namespace, taskQueue, alerts: new AuditStore(opts.auditPool) }),
     catalog,
     policy: opts.policy,
     keyset: opts.keyset,
@@ -75,7 +81,7 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  await assertNamespaceExists(opts.connection, opts.namespace ?? 'default');
+  await assertNamespaceExists(opts.connection, namespace);
   // With telemetry on: the workflow interceptor module (bundled here, or already in a prebuilt
   // bundle), activity interceptors and the sink that carries workflow spans out of the sandbox.
   const traced = activeTelemetry()?.workerOptions();
@@ -97,8 +103,8 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
       }
       : {}),
     connection: opts.connection,
-    namespace: opts.namespace ?? 'default',
-    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    namespace,
+    taskQueue,
     activities,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities';
+import type { CallerCheck } from '../../activities/caller';
 import { testTrust } from '../support/trust';
 import { seedSampleProduction, createSampleCatalog } from '../../activities/tools/sample';
 import { parsePolicy } from '../../policies';
@@ -35,10 +36,18 @@ after(async () => {
   await production?.drop();
 });
 
+/** Activities asked of the caller check. Called directly (no Temporal): a double that lets every caller through. */
+const checked: string[] = [];
+const anyCaller: CallerCheck = {
+  verify: async (activity) => {
+    checked.push(activity);
+  },
+};
+
 function activities(intent: Parameters<typeof createActivities>[0]['intent']) {
   const policy = parsePolicy({ name: 'test' });
   if (!policy.success) throw new Error('policy');
-  return createActivities({ auditPool: audit.pool, catalog: createSampleCatalog({ productionPool: production.pool }), policy: policy.data, keyset: testTrust().keyset, intent });
+  return createActivities({ auditPool: audit.pool, catalog: createSampleCatalog({ productionPool: production.pool }), policy: policy.data, keyset: testTrust().keyset, intent, caller: anyCaller });
 }
 
 function call(sessionId: string) {
@@ -51,7 +60,9 @@ function call(sessionId: string) {
 
 describe('runTool scores the intent of the call it ran', () => {
   it('returns the score of an executed call', async () => {
+    checked.length = 0;
     const r = await activities({ kind: 'local' }).runTool(call('intent-local'));
+    assert.deepEqual(checked, ['runTool']);
     assert.equal(r.status, 'executed');
     assert.equal(typeof r.intentScore, 'number');
     assert.ok(r.intentScore! > 0.5 && r.intentScore! <= 1, `aligned call scored ${r.intentScore}`);
