@@ -155,6 +155,8 @@ describe('a sub-agent\'s identity derives from its root credential (attack 5)', 
 describe('the parent chooses the child\'s id (attack 10)', () => {
   it('refuses a top-level session squatting `<victim>.1`; the victim\'s spawn onto it is denied cleanly, its share kept, audited', async () => {
     const before = await productionSnapshot(f.h);
+    // A victim of its own: the one above has its open sessions at the cap.
+    const victimToken = await trust.credential('heir-bot', 'eng-042');
     const victim = await startSession(victimToken);
     const squat = `${victim}.1`;
     // Through the gateway: refused up front.
@@ -187,11 +189,11 @@ describe('the parent chooses the child\'s id (attack 10)', () => {
     assert.equal(next.status, 200, JSON.stringify(next.body));
     assert.deepEqual([next.body.status, next.body.sessionId], ['started', `${victim}.2`]);
     const child = await f.call('GET', `/v1/sessions/${victim}.2`, { token: victimToken });
-    assert.deepEqual([child.body.agentId, child.body.parentSessionId], ['victim-bot/cleanup-1', victim]);
+    assert.deepEqual([child.body.agentId, child.body.parentSessionId], ['heir-bot/cleanup-1', victim]);
     const started = await eventually(async () => (await f.h.events(`${victim}.2`)).find((e) => e.kind === 'session-started'), { what: 'the child\'s session-started event' });
     // The child's start event names the root credential and agent.
     assert.equal(typeof started.detail?.credentialId, 'string');
-    assert.equal(started.detail?.principal, 'victim-bot');
+    assert.equal(started.detail?.principal, 'heir-bot');
     assert.deepEqual(await productionSnapshot(f.h), before);
     await assertNotExecuted(f.h, squat);
     await assertAuditVerifies(f.h);
