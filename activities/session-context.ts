@@ -1,13 +1,15 @@
 /**
  * `loadSessionContext`: what a session snapshots when it starts, and the gate on who may start
- * one. Identity comes from the agent credential (signature, expiry, revocation list), never from
- * the start input; the policy comes from the worker's registry of named policies, never from the
- * caller; the keyset the session will verify signed decisions against is the worker's. A refused
+ * one. Identity comes from the agent credential (signature, expiry, revocation list) — a
+ * sub-agent's from its genuine parent's spawn record (`parent-record.ts`) — never from the start
+ * input; the policy comes from the worker's registry of named policies, never from the caller; the keyset the session will verify signed decisions against is the worker's. A refused
  * start raises an alert and fails the workflow with the non-retryable `SessionStartRefusedError`.
  *
  * The workflow compiles the returned document itself, so replays re-derive every decision from
  * the snapshot recorded in its history. Node-only.
  */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AuditStore } from '../audit/store';
 import type { RevocationStore } from '../audit/credentials';
@@ -16,6 +18,8 @@ import type { PolicyDocument } from '../policies/document';
 import type { Keyset } from '../policies/trust';
 import type { LoadSessionContextInput, SessionContext, StartRefusal } from './types';
 import { describeCatalog, type ToolCatalog } from './tools/catalog';
+import { readSpawnRecord } from './parent-record';
+import { hasSubSessionForm } from '../policies/agent-id';
 import { SESSION_ERROR_TYPES } from '../workflows/contract';
 
 /** Error type of a refused session start (non-retryable: the same input fails the same way). */
@@ -31,6 +35,8 @@ export interface SessionContextDeps {
   readonly alerts: Pick<AuditStore, 'raiseAlert'>;
   /** @default Date.now */
   readonly now?: () => number;
+  /** The client a sub-agent's start reads its parent's record with. @default the worker's (`Context.current().client`) */
+  readonly client?: () => Client;
 }
 
 export function createSessionContextActivities(deps: SessionContextDeps) {
@@ -48,45 +54,75 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
     throw ApplicationFailure.nonRetryable(`session start refused: ${r.message}`, SESSION_START_REFUSED, r);
   }
 
+  /** A sub-agent's context: its genuine parent's spawn record, its root credential still not revoked. */
+  async function fromParent(sessionId: string): Promise<SessionContext> {
+    const ctx = Context.current();
+    const client = deps.client?.() ?? ctx.client;
+    const run = ctx.info.workflowExecution;
+    if (!run) return refuse(sessionId, { rule: 'start.parent', message: 'a sub-agent\'s context is read only by its own workflow' });
+    const { workflowId, runId } = run;
+    const found = await readSpawnRecord(client, { workflowId, runId, taskQueue: ctx.info.taskQueue });
+    if (!found.ok) return refuse(sessionId, found.refusal);
+    const r = found.record;
+    // A root credential revoked since the root session started stops its tree from growing.
+    if (await deps.revocations.isRevoked(r.principal, r.credentialIssuedAt ?? new Date(0).toISOString())) {
+      return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${r.principal}\`, the root of sub-agent \`${r.agentId}\`, was revoked` });
+    }
+    const policyDocument = deps.policies[r.policyRef];
+    if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${r.policyRef}\` is loaded by the worker` });
+    return {
+      policyName: r.policyRef,
+      policyDocument,
+      descriptors: currentDescriptors(),
+      keyset: deps.keyset,
+      identity: {
+        agentId: r.agentId,
+        owner: r.owner,
+        principal: r.principal,
+        ...(r.credentialId ? { credentialId: r.credentialId } : {}),
+        ...(r.credentialIssuedAt ? { credentialIssuedAt: r.credentialIssuedAt } : {}),
+      },
+      spawn: {
+        parentSessionId: r.parentSessionId,
+        intent: r.intent,
+        budget: r.budget,
+        ...(r.mandate ? { mandate: r.mandate } : {}),
+        ...(r.inheritedTransitions !== undefined ? { inheritedTransitions: r.inheritedTransitions } : {}),
+      },
+    };
+  }
+
   return {
     async loadSessionContext(input: LoadSessionContextInput): Promise<SessionContext> {
       const sessionId = input.sessionId;
       if (input.policyDocumentGiven) {
         return refuse(sessionId, { rule: 'start.policy-document', message: 'a start input may not carry a policy document: the worker chooses the policy (name one with `policyRef` where the credential allows it)' });
       }
-      let agentId: string;
-      let owner: string;
-      let principal: string;
-      let allowed: readonly string[];
-      let credentialId: string | undefined;
-      if (input.child) {
-        // The workflow checked with Temporal that it really has this parent.
-        ({ agentId, owner, principal } = input.child);
-        allowed = [input.child.policyRef];
-      } else {
-        const checked = await verifyAgentCredential(input.credential, deps.keyset, now());
-        if (!checked.ok) return refuse(sessionId, { rule: checked.rule, message: checked.message });
-        const c = checked.credential;
-        if (await deps.revocations.isRevoked(c.agentId, c.issuedAt)) {
-          return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${c.agentId}\` was revoked` });
-        }
-        if (input.agentId !== undefined && input.agentId !== c.agentId) {
-          return refuse(sessionId, { rule: 'start.identity', message: `the start names agent \`${input.agentId}\` but the credential is agent \`${c.agentId}\`'s` });
-        }
-        if (input.owner !== undefined && input.owner !== c.owner) {
-          return refuse(sessionId, { rule: 'start.identity', message: `the start names owner \`${input.owner}\` but the credential says \`${c.owner}\`` });
-        }
-        ({ agentId, owner, credentialId } = { agentId: c.agentId, owner: c.owner, credentialId: c.credentialId });
-        principal = c.agentId;
-        allowed = c.policies;
+      if (input.fromParent || input.child !== undefined) return fromParent(sessionId);
+      const checked = await verifyAgentCredential(input.credential, deps.keyset, now());
+      if (!checked.ok) return refuse(sessionId, { rule: checked.rule, message: checked.message });
+      const c = checked.credential;
+      if (await deps.revocations.isRevoked(c.agentId, c.issuedAt)) {
+        return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${c.agentId}\` was revoked` });
       }
-      const policyName = input.policyRef ?? (input.child ? input.child.policyRef : deps.defaultPolicy);
+      if (input.agentId !== undefined && input.agentId !== c.agentId) {
+        return refuse(sessionId, { rule: 'start.identity', message: `the start names agent \`${input.agentId}\` but the credential is agent \`${c.agentId}\`'s` });
+      }
+      if (input.owner !== undefined && input.owner !== c.owner) {
+        return refuse(sessionId, { rule: 'start.identity', message: `the start names owner \`${input.owner}\` but the credential says \`${c.owner}\`` });
+      }
+      // `<parent>.<n>` is a parent's to give: a top-level start taking one would squat a sub-agent's id.
+      if (hasSubSessionForm(sessionId)) {
+        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId}\` has the form of a sub-session's (\`<parent>.<n>\`), which only a parent session chooses` });
+      }
+      const policyName = input.policyRef ?? deps.defaultPolicy;
       const policyDocument = deps.policies[policyName];
       if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${policyName}\` is loaded by the worker` });
-      if (policyName !== deps.defaultPolicy && !allowed.includes(policyName)) {
-        return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${agentId}\` does not allow policy \`${policyName}\`` });
+      if (policyName !== deps.defaultPolicy && !c.policies.includes(policyName)) {
+        return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${c.agentId}\` does not allow policy \`${policyName}\`` });
       }
-      return { policyName, policyDocument, descriptors: currentDescriptors(), keyset: deps.keyset, identity: { agentId, owner, principal, ...(credentialId ? { credentialId } : {}) } };
+      const identity = { agentId: c.agentId, owner: c.owner, principal: c.agentId, credentialId: c.credentialId, credentialIssuedAt: c.issuedAt };
+      return { policyName, policyDocument, descriptors: currentDescriptors(), keyset: deps.keyset, identity };
     },
 
     /** A start the workflow itself refused (forged carried state, a parent it does not have). */

@@ -10,6 +10,7 @@ import type { ToolDescriptor } from './tools/catalog';
 import type { Keyset } from '../policies/trust/keyset';
 import type { LedgerResult } from '../policies/ledger';
 import type { ReserveInput } from './ledger';
+import type { BudgetOverride, Mandate } from '../policies/types';
 
 export type { ReserveInput } from './ledger';
 
@@ -30,8 +31,13 @@ export interface LoadSessionContextInput {
   readonly policyRef?: string;
   /** True when the start input carried a policy document (always refused). */
   readonly policyDocumentGiven: boolean;
-  /** Set only when Temporal says the workflow was started by this parent session: its identity and policy pass on. */
-  readonly child?: { readonly agentId: string; readonly owner: string; readonly policyRef: string; readonly principal: string };
+  /**
+   * Set when Temporal says the workflow has a parent: everything comes from the parent's spawn
+   * record (`readSpawnRecord`), nothing from this input.
+   */
+  readonly fromParent?: boolean;
+  /** What workflow code before `fromParent` sent for a sub-agent: read as `fromParent`, its fields ignored. */
+  readonly child?: unknown;
 }
 
 /** Why a session start was refused: a stable rule id and a sentence. */
@@ -49,7 +55,19 @@ export interface SessionContext {
   readonly policyDocument: unknown;
   readonly descriptors: readonly SessionToolDescriptor[];
   readonly keyset: Keyset;
-  readonly identity: { readonly agentId: string; readonly owner: string; readonly principal: string; readonly credentialId?: string };
+  /** A sub-agent's are its root credential's (`credentialId`, `credentialIssuedAt`). */
+  readonly identity: { readonly agentId: string; readonly owner: string; readonly principal: string; readonly credentialId?: string; readonly credentialIssuedAt?: string };
+  /** A sub-agent's start, from its parent's record: what the start input's fields used to carry. */
+  readonly spawn?: SpawnStart;
+}
+
+/** What a sub-agent starts with besides its identity and policy: all from its parent's spawn record. */
+export interface SpawnStart {
+  readonly parentSessionId: string;
+  readonly intent: string;
+  readonly budget: BudgetOverride;
+  readonly mandate?: Mandate;
+  readonly inheritedTransitions?: unknown;
 }
 
 // The tool activities' shapes are the catalog's own: one definition, seen here by the workflow.

@@ -120,6 +120,8 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the `spawnChild` result (started, denied or expired)' }, 202: pending },
     async handler(ctx, { params, query, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
+      // A sub-agent is one more open session of the root agent: the same cap.
+      await checkOpenSessions(ctx.request.agent.agentId, ctx.limits.openSessions, (a) => ctx.sessions.countOpen(a));
       return answer(await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, proposalId(ctx.request), query.wait));
     },
   }),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { EndInput, SessionProposal, SpawnChildInput } from '../workflows/contract';
 import type { BudgetOverride, Mandate } from '../policies/types';
+import { hasSubSessionForm } from '../policies/agent-id';
 
 const NAME = /^[\w.:-]{1,120}$/;
 const name = (what: string) => z.string().regex(NAME, `${what} must be 1 to 120 letters, digits or \`.:_-\``);
@@ -26,7 +27,10 @@ export const mandateSchema = z
 export const startSessionSchema = z
   .object({
     intent: z.string().trim().min(1).max(4000).describe('what the session is for, in words'),
-    sessionId: name('`sessionId`').optional().describe('default: a random uuid; never reused'),
+    sessionId: name('`sessionId`')
+      .refine((id) => !hasSubSessionForm(id), '`sessionId` may not end in `.<number>`: that form is a sub-agent\'s, chosen by its parent session')
+      .optional()
+      .describe('default: a random uuid; never reused; never of the form `<id>.<n>` (a sub-agent\'s)'),
     policyRef: name('`policyRef`').optional().describe('a policy the worker loaded that the credential lists'),
     budget: budgetSchema.optional(),
     mandate: mandateSchema.optional(),
@@ -47,7 +51,11 @@ export const proposalSchema = z
 
 /** `POST /v1/sessions/{id}/children`: a sub-agent with its own intent. */
 export const spawnChildSchema = z
-  .object({ agentId: name('`agentId`'), intent: z.string().trim().min(1).max(4000), mandate: mandateSchema.optional(), sessionId: name('`sessionId`').optional() })
+  .object({
+    agentId: name('`agentId`').describe('the sub-agent\'s name: its agent id is `<your agent id>/<agentId>`; its session id `<session id>.<n>`'),
+    intent: z.string().trim().min(1).max(4000),
+    mandate: mandateSchema.optional(),
+  })
   .strict();
 
 /** `POST /v1/sessions/{id}/end`. */

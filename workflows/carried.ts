@@ -17,7 +17,7 @@ export interface IntentAction {
 
 export interface CarriedSession {
   /** Who the session acts for, from the credential verified when the session first started. */
-  readonly identity: { readonly agentId: string; readonly owner: string; readonly principal?: string; readonly credentialId?: string };
+  readonly identity: { readonly agentId: string; readonly owner: string; readonly principal?: string; readonly credentialId?: string; readonly credentialIssuedAt?: string };
   readonly policyName: string;
   readonly policyDocument: unknown;
   /** The keyset snapshotted at start: signed decisions are verified against it in every run. */
@@ -39,6 +39,8 @@ export interface CarriedSession {
   readonly intentScore?: number;
   readonly toolsUsed: readonly string[];
   readonly children: readonly string[];
+  /** Sub-session ids used (started or not); absent in runs carried before it: `children.length`. */
+  readonly spawnCount?: number;
   readonly flaggedForReview: boolean;
   readonly startedAt: string;
   readonly runs: number;

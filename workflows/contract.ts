@@ -24,8 +24,9 @@ export type { BudgetOverride, Mandate };
 /**
  * Start input of `agentSession`. Nothing in it can loosen the gate: identity comes from the
  * verified `credential`, the policy from the worker's registry (a `policy` document is refused),
- * parent fields count only when Temporal says the workflow has that parent, and budgets and
- * mandates may only tighten the policy's.
+ * and budgets and mandates may only tighten the policy's. A sub-agent (a workflow Temporal says
+ * has a parent) takes nothing from it but its intent's wording: identity, policy, budget, mandate
+ * and inherited transitions come from the parent session's `spawnRecord`.
  */
 export interface SessionStartInput {
   readonly sessionId?: string;
@@ -41,7 +42,7 @@ export interface SessionStartInput {
   /** Refused: a session's policy comes from the worker, never from the caller. */
   readonly policy?: unknown;
   readonly parentSessionId?: string;
-  /** Set by a parent session only: the credential's agent the whole session tree acts under. */
+  /** Ignored (a sub-agent takes its principal from its parent's spawn record). */
   readonly principal?: string;
   readonly budget?: BudgetOverride;
   readonly mandate?: Mandate;
@@ -136,13 +137,40 @@ export interface PauseSignal {
   readonly tool?: string;
 }
 
-/** Input of the `spawnChild` update: a sub-agent with its own declared intent. */
+/**
+ * Input of the `spawnChild` update: a sub-agent with its own declared intent. Its agent id is
+ * `<rootAgentId>/<agentId>` (the root is the credential's agent); its session id
+ * `<parentSessionId>.<n>`, chosen by the parent.
+ */
 export interface SpawnChildInput {
   readonly agentId: string;
   readonly intent: string;
   readonly mandate?: Mandate;
-  /** Optional id of the child session; default `<parentSessionId>.<n>`. */
-  readonly sessionId?: string;
+}
+
+/**
+ * What a parent session records of a sub-agent before starting it, and the child reads back
+ * (the `spawnRecord` query of the parent run Temporal names): the only source of the child's
+ * identity, policy and budget. Nothing of it comes from the child's start input.
+ */
+export interface SpawnRecord {
+  /** The child's session id (`<parentSessionId>.<n>`). */
+  readonly sessionId: string;
+  readonly parentSessionId: string;
+  /** `<rootAgentId>/<name>`. */
+  readonly agentId: string;
+  readonly owner: string;
+  /** The root agent: the credential's, for the whole tree. */
+  readonly principal: string;
+  /** The root credential's id and issue time (absent for a root started before they were kept). */
+  readonly credentialId?: string;
+  readonly credentialIssuedAt?: string;
+  readonly policyRef: string;
+  readonly intent: string;
+  readonly budget: Required<BudgetOverride>;
+  readonly mandate?: Mandate;
+  /** The forbidden transitions it inherits (the policy engine's `InheritedTransitions`). */
+  readonly inheritedTransitions?: unknown;
 }
 
 /** Result of the `spawnChild` update. */
@@ -241,9 +269,12 @@ export const pauseSignal = defineSignal<[PauseSignal]>('pause');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
 export const raiseBudgetSignal = defineSignal<[BudgetRaiseSignal]>('raiseBudget');
 export const stateQuery = defineQuery<SessionStateView>('state');
+/** A parent's record of the sub-agent with workflow id `childWorkflowId`, or null when it started none. */
+export const spawnRecordQuery = defineQuery<SpawnRecord | null, [string]>('spawnRecord');
 
 /** Search attributes every session carries (fleet controls and listings). */
 export const SEARCH_ATTRIBUTES = {
+  /** The root agent (the credential's): a sub-agent's sessions carry their root's, so caps and `pause --agent` act on it. */
   agentId: 'GatehouseAgent',
   owner: 'GatehouseOwner',
   mode: 'GatehouseMode',

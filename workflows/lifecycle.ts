@@ -3,16 +3,16 @@
  * start record), the carry to the next run at continue-as-new, and the end (final audit, session
  * row, summary). A refused start fails the workflow with the refusal's own type.
  */
-import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
-import type { SessionToolDescriptor, StartRefusal } from '../activities/types';
+import { ActivityFailure, ApplicationFailure, condition, patched, workflowInfo } from '@temporalio/workflow';
+import type { SessionContext, SessionToolDescriptor, SpawnStart, StartRefusal } from '../activities/types';
 import { compilePolicy, initialSessionState, sessionMode, type PolicyDocument, type SessionState } from '../policies';
 import type { ToolInfo } from '../policies/types';
 import { io } from './activities';
 import type { CarriedSession } from './carried';
 import { iso, nowMs } from './clock';
-import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionSummary } from './contract';
+import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionStartInput, type SessionSummary } from './contract';
 import type { SessionCore } from './session-core';
-import { checkStart } from './start-gate';
+import { checkStart, type LegacyChild } from './start-gate';
 
 /** Error types of a refused start: the workflow fails with them so the client can tell why. */
 const START_REFUSAL_TYPES: readonly string[] = [SESSION_ERROR_TYPES.startRefused, SESSION_ERROR_TYPES.sessionIdReused];
@@ -56,6 +56,45 @@ function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionT
   }
 }
 
+/** Patch id: a sub-agent takes identity, policy and budget from its parent's spawn record, not its start input. */
+export const CHILD_FROM_RECORD = 'child-from-parent-record';
+
+/**
+ * The start's context: a top-level session's from its credential; a sub-agent's from its parent's
+ * spawn record (histories recorded before the record replay with the fields of their start input).
+ */
+async function loadContext(core: SessionCore, child: { readonly legacy?: LegacyChild } | undefined): Promise<SessionContext> {
+  const input = core.input;
+  const base = { sessionId: core.sessionId, policyDocumentGiven: input.policy !== undefined };
+  if (child && patched(CHILD_FROM_RECORD)) {
+    const ctx = await startRefusals(io.loadSessionContext({ ...base, fromParent: true }));
+    if (!ctx.spawn) return refuseStart(core, { rule: 'start.parent', message: 'the worker answered a sub-agent\'s start without its parent\'s record' });
+    return ctx;
+  }
+  if (child && !child.legacy) return refuseStart(core, { rule: 'start.parent', message: 'a sub-agent start needs the agent, owner and policy its parent gives it' });
+  return startRefusals(
+    io.loadSessionContext({
+      ...base,
+      ...(input.credential !== undefined ? { credential: input.credential } : {}),
+      ...(child?.legacy ? { child: child.legacy } : { ...(input.agentId !== undefined ? { agentId: input.agentId } : {}), ...(input.owner !== undefined ? { owner: input.owner } : {}) }),
+      ...(input.policyRef !== undefined ? { policyRef: input.policyRef } : {}),
+    }),
+  );
+}
+
+/** A sub-agent's effective start input: its own id and history limit, the rest from the parent's record. */
+function childInput(core: SessionCore, spawn: SpawnStart): SessionStartInput {
+  return {
+    sessionId: core.sessionId,
+    intent: spawn.intent,
+    parentSessionId: spawn.parentSessionId,
+    budget: spawn.budget,
+    ...(spawn.mandate ? { mandate: spawn.mandate } : {}),
+    ...(spawn.inheritedTransitions !== undefined ? { inheritedTransitions: spawn.inheritedTransitions } : {}),
+    ...(core.input.historyLimit !== undefined ? { historyLimit: core.input.historyLimit } : {}),
+  };
+}
+
 /**
  * Checks what the start may claim, snapshots the policy, catalog and keyset (or restores a
  * carried run), records the session start. Queued first, so every update waits behind it.
@@ -65,6 +104,7 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
     const info = workflowInfo();
     const gate = checkStart(core.input, carried, {
       attempt: info.attempt,
+      workflowId: info.workflowId,
       ...(info.continuedFromExecutionRunId ? { continuedFromExecutionRunId: info.continuedFromExecutionRunId } : {}),
       ...(info.parent ? { parentWorkflowId: info.parent.workflowId } : {}),
       ...(info.cronSchedule ? { cronSchedule: info.cronSchedule } : {}),
@@ -78,19 +118,14 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
       core.upsertAttributes();
       return { value: undefined };
     }
+    const ctx = await loadContext(core, gate.child);
+    if (ctx.spawn) core.input = childInput(core, ctx.spawn);
     const input = core.input;
-    const ctx = await startRefusals(
-      io.loadSessionContext({
-        sessionId: core.sessionId,
-        policyDocumentGiven: input.policy !== undefined,
-        ...(input.credential !== undefined ? { credential: input.credential } : {}),
-        ...(gate.child ? { child: gate.child } : { ...(input.agentId !== undefined ? { agentId: input.agentId } : {}), ...(input.owner !== undefined ? { owner: input.owner } : {}) }),
-        ...(input.policyRef !== undefined ? { policyRef: input.policyRef } : {}),
-      }),
-    );
     core.agentId = ctx.identity.agentId;
     core.owner = ctx.identity.owner;
     core.principal = ctx.identity.principal;
+    core.credentialId = ctx.identity.credentialId;
+    core.credentialIssuedAt = ctx.identity.credentialIssuedAt;
     core.policyName = ctx.policyName;
     core.keyset = ctx.keyset;
     compile(core, ctx.policyDocument, ctx.descriptors);
@@ -128,6 +163,7 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
               policyHash: core.policy.hash,
               firstRunId: core.firstRunId,
               ...(ctx.identity.credentialId ? { credentialId: ctx.identity.credentialId } : {}),
+              ...(core.principal !== core.agentId ? { principal: core.principal } : {}),
               ...(parent ? { parentSessionId: parent } : {}),
               ...(input.budget ? { budget: input.budget } : {}),
             },
@@ -145,6 +181,8 @@ function restore(core: SessionCore, c: CarriedSession): void {
   core.agentId = c.identity.agentId;
   core.owner = c.identity.owner;
   core.principal = c.identity.principal ?? c.identity.agentId;
+  core.credentialId = c.identity.credentialId;
+  core.credentialIssuedAt = c.identity.credentialIssuedAt;
   core.policyName = c.policyName;
   core.keyset = c.keyset;
   core.usedNonces = new Set(c.usedNonces);
@@ -158,6 +196,7 @@ function restore(core: SessionCore, c: CarriedSession): void {
   if (c.intentScore !== undefined) core.intentScore = c.intentScore;
   core.toolsUsed = new Set(c.toolsUsed);
   core.children = [...c.children];
+  core.spawnCount = c.spawnCount ?? c.children.length;
   core.flagged = c.flaggedForReview;
   core.startedAt = c.startedAt;
   core.runs = c.runs + 1;
@@ -166,7 +205,13 @@ function restore(core: SessionCore, c: CarriedSession): void {
 /** The whole state, for continue-as-new (taken only between proposals). */
 export function carrySession(core: SessionCore): CarriedSession {
   return {
-    identity: { agentId: core.agentId, owner: core.owner, principal: core.principal },
+    identity: {
+      agentId: core.agentId,
+      owner: core.owner,
+      principal: core.principal,
+      ...(core.credentialId ? { credentialId: core.credentialId } : {}),
+      ...(core.credentialIssuedAt ? { credentialIssuedAt: core.credentialIssuedAt } : {}),
+    },
     policyName: core.policyName,
     keyset: core.keyset,
     usedNonces: [...core.usedNonces],
@@ -183,6 +228,7 @@ export function carrySession(core: SessionCore): CarriedSession {
     ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
     toolsUsed: [...core.toolsUsed],
     children: [...core.children],
+    spawnCount: core.spawnCount,
     flaggedForReview: core.flagged,
     startedAt: core.startedAt,
     runs: core.runs,

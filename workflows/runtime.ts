@@ -25,6 +25,7 @@ import {
   type SessionSummary,
   type SpawnChildInput,
   type SpawnChildResult,
+  type SpawnRecord,
 } from './contract';
 import { onHalt, onPause, onRaiseBudget, onResume } from './fleet-controls';
 import { carrySession, endSession, finishHalted, startSession } from './lifecycle';
@@ -45,6 +46,11 @@ export class SessionRuntime {
 
   get queue(): SerialQueue {
     return this.#core.queue;
+  }
+
+  /** The start input the next run continues with (a sub-agent's as its parent's record gave it). */
+  get input(): SessionStartInput {
+    return this.#core.input;
   }
 
   get summary(): SessionSummary | undefined {
@@ -104,6 +110,11 @@ export class SessionRuntime {
 
   onRaiseBudget(envelope: BudgetRaiseSignal): Promise<void> {
     return onRaiseBudget(this.#core, this.#desk, envelope);
+  }
+
+  /** What this run recorded of the sub-agent `childWorkflowId` before starting it (null: none). */
+  spawnRecord(childWorkflowId: string): SpawnRecord | null {
+    return typeof childWorkflowId === 'string' ? this.#core.spawns.get(childWorkflowId) ?? null : null;
   }
 
   view(): SessionStateView {

@@ -8,6 +8,7 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditEventInput } from '../audit/types';
 import type { SessionToolDescriptor } from '../activities/types';
+import { rootAgentOf } from '../policies/agent-id';
 import { advance, sessionMode, type CompiledPolicy, type SessionState } from '../policies';
 import type { Keyset } from '../policies/trust';
 import type { Decision, Proposal, SessionMode } from '../policies/types';
@@ -15,7 +16,7 @@ import { io } from './activities';
 import { AuditWriter } from './audit-writer';
 import type { IntentAction } from './carried';
 import { iso, nowMs } from './clock';
-import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary } from './contract';
+import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -26,7 +27,8 @@ export type Counters = { -readonly [K in keyof SessionStateView['counters']]: nu
 export class SessionCore {
   readonly queue = new SerialQueue();
   readonly sessionId: string;
-  readonly input: SessionStartInput;
+  /** The start input; a sub-agent's is replaced at start by what its parent's spawn record says. */
+  input: SessionStartInput;
   readonly workflowId: string;
   /** What signed decisions bind, with the workflow id: the first run of this session. */
   readonly firstRunId: string;
@@ -43,6 +45,9 @@ export class SessionCore {
   agentId = '';
   owner = '';
   principal = '';
+  /** The root credential's id and issue time (a sub-agent's are its root's): passed on to children. */
+  credentialId: string | undefined;
+  credentialIssuedAt: string | undefined;
   policyName = '';
   keyset: Keyset = { development: false, keys: [], slackUsers: [] };
   usedNonces = new Set<string>();
@@ -61,6 +66,10 @@ export class SessionCore {
   intentScore: number | undefined;
   toolsUsed = new Set<string>();
   children: string[] = [];
+  /** Sub-session ids used so far (started or not): the next child is `<sessionId>.<spawnCount + 1>`. */
+  spawnCount = 0;
+  /** Child workflow id → what this run recorded of it, for the child's `spawnRecord` query. */
+  readonly spawns = new Map<string, SpawnRecord>();
   flagged = false;
   startedAt = '';
   runs = 1;
@@ -72,6 +81,11 @@ export class SessionCore {
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);
+  }
+
+  /** The session's declared intent. */
+  get intent(): string {
+    return this.input.intent;
   }
 
   get policy(): CompiledPolicy {
@@ -128,7 +142,8 @@ export class SessionCore {
     if (signature === this.#attributes) return;
     this.#attributes = signature;
     upsertSearchAttributes([
-      { key: AGENT_KEY, value: this.agentId },
+      // The root agent: a sub-agent counts and is paused as its root's, never as another agent's.
+      { key: AGENT_KEY, value: rootAgentOf(this.principal || this.agentId) },
       { key: OWNER_KEY, value: this.owner },
       { key: MODE_KEY, value: this.mode },
       { key: TOOLS_KEY, value: [...this.toolsUsed].sort() },

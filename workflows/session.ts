@@ -24,6 +24,7 @@ import {
   raiseBudgetSignal,
   resumeSignal,
   spawnChildUpdate,
+  spawnRecordQuery,
   stateQuery,
   type EndInput,
   type SessionStartInput,
@@ -62,6 +63,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   setHandler(resumeSignal, (s) => rt.onResume(s));
   setHandler(raiseBudgetSignal, (s) => rt.onRaiseBudget(s));
   setHandler(stateQuery, () => rt.view());
+  setHandler(spawnRecordQuery, (childWorkflowId) => rt.spawnRecord(childWorkflowId));
 
   await started;
 
@@ -80,6 +82,6 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
     // Continue-as-new only between proposals: nothing queued, nothing running, no approval open.
     await condition(() => rt.halted || rt.summary !== undefined || (rt.queue.idle && allHandlersFinished()));
     if (rt.halted || rt.summary !== undefined) continue;
-    await continueAsNew<typeof agentSession>(input, rt.carry());
+    await continueAsNew<typeof agentSession>(rt.input, rt.carry());
   }
 }

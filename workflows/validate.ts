@@ -50,8 +50,6 @@ export function assertSpawnChild(c: unknown): asserts c is SpawnChildInput {
   if (!isPlainObject(c)) reject('invalid sub-agent: expected an object with `agentId` and `intent`');
   if (typeof c.agentId !== 'string' || c.agentId.length === 0) reject('invalid sub-agent: `agentId` must be a non-empty string');
   if (typeof c.intent !== 'string' || c.intent.trim().length === 0) reject('invalid sub-agent: `intent` must be a non-empty string');
-  if (c.sessionId !== undefined && (typeof c.sessionId !== 'string' || !/^[\w.:-]{1,120}$/.test(c.sessionId))) {
-    reject('invalid sub-agent: `sessionId` must be 1 to 120 letters, digits or `.:_-`');
-  }
+  if (c.sessionId !== undefined) reject('invalid sub-agent: `sessionId` is chosen by the parent session (`<session id>.<n>`)');
   if (canonicalSize(c) > MAX_PROPOSAL_BYTES) reject(`invalid sub-agent: over the limit of ${MAX_PROPOSAL_BYTES} bytes`);
 }

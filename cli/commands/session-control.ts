@@ -4,7 +4,8 @@
  * (the kill switch).
  *
  *   gatehouse replay <workflowId>... | --file <history.json>
- *   gatehouse pause  --agent <id> | --tool <name> | --all  [--by <who>] [--reason text]   (--by defaults to your user name)
+ *   gatehouse pause  --agent <id> | --tool <name> | --all  [--by <who>] [--reason text]   (--by defaults to your user name;
+ *                    --agent is a root agent: its sub-agents `<id>/<name>` pause with it)
  *   gatehouse resume --agent <id> | --tool <name> | --all  [--as <operator>] [--reason text]
  *   gatehouse budget raise <sessionId> [--actions N] [--writes N] [--critical N] [--tokens N] --as <operator> [--reason text]
  *   gatehouse halt <sessionId> --by <who> --reason <text>
@@ -19,6 +20,7 @@ import { loadConfig } from '../../client/config';
 import type { BudgetOverride } from '../../workflows/contract';
 import type { ReplayOutcome } from '../../worker/replay';
 import { CommandError } from '../command-error';
+import { rootAgentOf } from '../../policies/agent-id';
 import { operatorKey } from '../operator-keys';
 
 /** Bad options of a session-control command. */
@@ -65,7 +67,11 @@ function budgetOf(o: BudgetOptions): BudgetOverride {
 function selector(o: FleetOptions): FleetSelector {
   const given = [o.agent !== undefined, o.tool !== undefined, o.all === true].filter(Boolean).length;
   if (given !== 1) throw new SessionControlError('choose exactly one of `--agent <id>`, `--tool <name>` or `--all`');
-  if (o.agent !== undefined) return { agentId: o.agent };
+  if (o.agent !== undefined) {
+    // Fleet controls act on the root agent (the credential's): its sub-agents' sessions carry its id.
+    if (rootAgentOf(o.agent) !== o.agent) throw new SessionControlError(`\`--agent\` names a root agent, whose sub-agents it reaches too: give \`${rootAgentOf(o.agent)}\`, or halt one sub-agent's session by its id`);
+    return { agentId: o.agent };
+  }
   if (o.tool !== undefined) return { tool: o.tool };
   return { all: true };
 }

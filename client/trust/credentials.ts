@@ -10,6 +10,7 @@ import { base64, base64urlnopad } from '@scure/base';
 import { SignJWT, errors as joseErrors, importJWK, jwtVerify, decodeProtectedHeader } from 'jose';
 import { findKey, type Keyset } from '../../policies/trust';
 import type { SigningKey } from './key-files';
+import { AGENT_ID_PATTERN } from '../../policies/agent-id';
 
 export const CREDENTIAL_TYPE = 'gatehouse-agent+jwt';
 export const CREDENTIAL_AUDIENCE = 'gatehouse';
@@ -43,7 +44,8 @@ export type CredentialCheck =
   | { readonly ok: true; readonly credential: AgentCredential }
   | { readonly ok: false; readonly rule: CredentialRefusal; readonly message: string };
 
-const NAME = /^[\w.@:-]{1,120}$/;
+// Never a `/`: `<rootAgentId>/<name>` is a sub-agent's, derived from its root's credential.
+const NAME = AGENT_ID_PATTERN;
 
 /** Signs a credential with an operator key. */
 export async function issueAgentCredential(operator: SigningKey, o: IssueCredentialOptions): Promise<{ token: string; credential: AgentCredential }> {

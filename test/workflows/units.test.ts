@@ -179,3 +179,20 @@ describe('checkStart', () => {
     assert.equal(checkStart({ ...input, inheritedTransitions: {} }, undefined, { attempt: 1 }).ok, false);
   });
 });
+
+describe('agent ids of a session tree', () => {
+  it('derives a sub-agent\'s id from its root, never another agent\'s; sub-session ids are the parent\'s form', async () => {
+    const { rootAgentOf, subAgentId, hasSubSessionForm } = await import('../../policies/agent-id');
+    assert.deepEqual(subAgentId('mallory-bot', 'victim-bot'), { ok: true, agentId: 'mallory-bot/victim-bot' });
+    assert.deepEqual(subAgentId('billing-bot', 'billing-bot/cleanup-1'), { ok: true, agentId: 'billing-bot/cleanup-1' });
+    assert.equal(subAgentId('mallory-bot', 'victim-bot/x').ok, false);
+    assert.equal(subAgentId('mallory-bot', '').ok, false);
+    assert.equal(rootAgentOf('billing-bot/cleanup-1'), 'billing-bot');
+    assert.equal(rootAgentOf('billing-bot'), 'billing-bot');
+    assert.equal(hasSubSessionForm('abc.1'), true);
+    assert.equal(hasSubSessionForm('abc.1x'), false);
+    // A run with a parent is a sub-agent whether or not its input says so; a foreign id is refused.
+    assert.deepEqual(checkStart({ intent: 'x' }, undefined, { attempt: 1, parentWorkflowId: 'session-p', workflowId: 'session-p.1' }), { ok: true, child: {} });
+    assert.equal(checkStart({ intent: 'x', sessionId: 'victim' }, undefined, { attempt: 1, parentWorkflowId: 'session-p', workflowId: 'session-p.1' }).ok, false);
+  });
+});

@@ -89,10 +89,9 @@ def spawn_child(
     agent_id: str,
     intent: str,
     mandate: Optional[p.MandateLike],
-    child_session_id: Optional[str],
     wait: float,
 ) -> Operation[SpawnChildResult]:
-    body = yield p.spawn_call(session_id, agent_id, intent, mandate, child_session_id, wait)
+    body = yield p.spawn_call(session_id, agent_id, intent, mandate, wait)
     result = yield from _final(session_id, body, SpawnChildResult, wait)
     if result.status != "started":
         raise SubAgentDeniedError.of(result)

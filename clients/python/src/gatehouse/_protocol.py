@@ -144,12 +144,10 @@ def state_call(session_id: str) -> Call:
     return Call("GET", _session_path(session_id), "session")
 
 
-def spawn_call(session_id: str, agent_id: str, intent: str, mandate: Optional[MandateLike], child_session_id: Optional[str], wait: float) -> Call:
+def spawn_call(session_id: str, agent_id: str, intent: str, mandate: Optional[MandateLike], wait: float) -> Call:
     body: dict[str, Any] = {"agentId": agent_id, "intent": intent}
     if mandate is not None:
         body["mandate"] = _model_or_mapping(mandate, Mandate)
-    if child_session_id is not None:
-        body["sessionId"] = child_session_id
     return Call("POST", _session_path(session_id, "children"), "spawn", json=body, params={"wait": _wait_param(wait)}, headers=_update_id(), hold=wait)
 
 

@@ -151,14 +151,16 @@ class AsyncSession(SessionCore[AsyncGatehouse]):
         intent: str,
         *,
         mandate: Optional[p.MandateLike] = None,
-        session_id: Optional[str] = None,
         wait: float = p.DEFAULT_WAIT_SECONDS,
     ) -> AsyncSession:
         """Starts a sub-agent session with its own intent and a share of this session's budget.
 
+        Its session id is ``<session id>.<n>`` and its agent id ``<your agent id>/<agent_id>``, both
+        chosen by this session.
+
         Raises :class:`~gatehouse.SubAgentDeniedError` when it was denied or its approval expired.
         """
-        spawn = await self._client._run(op.spawn_child(self.session_id, agent_id, intent, mandate, session_id, wait))
+        spawn = await self._client._run(op.spawn_child(self.session_id, agent_id, intent, mandate, wait))
         return AsyncSession(self._client, spawn.session_id, spawn=spawn)
 
     async def end(self, reason: Optional[str] = None) -> SessionSummary:
