@@ -42,7 +42,6 @@ import { createGatehouseWorker, WORKFLOWS_PATH } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase, getTestServers } from '../test/support/servers';
-import { EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../worker/devstack/postgres';
 import { startTemporalFullServer } from '../worker/devstack/temporal-full-server';
 import { TEMPORAL_SERVER_VERSION } from '../worker/devstack/temporal-server-binary';
 import { testTrust } from '../test/support/trust';
@@ -234,7 +233,7 @@ function summary(f: Figures, temporal: string, tracing?: TracingCost): string {
 async function fullServerFigures(dir: string, deps: Awaited<ReturnType<typeof setupDatabases>>): Promise<Figures> {
   const { postgres } = await getTestServers();
   const server = await startTemporalFullServer({
-    postgres: { host: postgres.host, port: postgres.port, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD },
+    postgres: { host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password },
     stateDir: join(dir, 'temporal-server'),
   });
   try {

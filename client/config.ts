@@ -14,6 +14,9 @@
  * | `SLACK_PORT` | port of the approvals app's HTTP endpoint | `3000` |
  * | `SLACK_API_URL` | Slack Web API base URL (tests point it at a local fake) | Slack's |
  * | `GATEHOUSE_STACK_FILE` | where the stack file is | `<project>/.data/stack.json` |
+ * | `TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_KEY` | this process's mTLS client certificate and key | the stack's certificate for the process's role |
+ * | `TEMPORAL_TLS_CA` | CA certificate the server's certificate must chain to | the stack's CA, else the system's roots |
+ * | `TEMPORAL_TLS_SERVER_NAME` | name checked against the server's certificate | the stack's, else the address's host |
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,38 +47,87 @@ export interface GatehouseConfig {
   readonly stack?: StackFile;
   /** mTLS client certificate and key files (`TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_KEY`). */
   readonly temporalTls?: { readonly certPath: string; readonly keyPath: string };
+  /** The server's CA and the name its certificate carries (`TEMPORAL_TLS_CA`, `TEMPORAL_TLS_SERVER_NAME`). */
+  readonly temporalServerTls?: { readonly caPath?: string; readonly serverName?: string };
   /** A Temporal Cloud API key (`TEMPORAL_API_KEY`); TLS is on with it. */
   readonly temporalApiKey?: string;
 }
 
+/**
+ * The Gatehouse processes that connect to Temporal, each with a client certificate of its own in
+ * the production shape (`gatehouse start --temporal server`).
+ */
+export const TEMPORAL_CLIENT_ROLES = ['worker', 'gateway', 'cli', 'approvals', 'bench'] as const;
+export type TemporalClientRole = (typeof TEMPORAL_CLIENT_ROLES)[number];
+
+/** What a stack with mutual TLS tells its processes: the CA, the server name, each role's certificate. */
+export interface TemporalTlsFiles {
+  readonly caFile: string;
+  readonly serverName: string;
+  readonly clients: Readonly<Record<TemporalClientRole, { readonly certFile: string; readonly keyFile: string }>>;
+}
+
 /** The TLS and API-key part of a Temporal connection, for `Connection` and `NativeConnection` alike. */
 export interface TemporalSecurity {
-  readonly tls?: true | { readonly clientCertPair: { readonly crt: Buffer; readonly key: Buffer } };
+  readonly tls?:
+    | true
+    | {
+        readonly clientCertPair?: { readonly crt: Buffer; readonly key: Buffer };
+        readonly serverRootCACertificate?: Buffer;
+        readonly serverNameOverride?: string;
+      };
   readonly apiKey?: string;
 }
 
-/** Reads the certificate files a config names; empty for a plain local server. */
-export function temporalSecurity(config: Pick<GatehouseConfig, 'temporalTls' | 'temporalApiKey'>): TemporalSecurity {
+/**
+ * The TLS settings a process of `role` connects with: `TEMPORAL_TLS_*` when set, else the running
+ * stack's certificate for that role (a stack with mutual TLS), else none; an API key turns TLS on.
+ */
+export function temporalSecurity(config: Pick<GatehouseConfig, 'temporalTls' | 'temporalServerTls' | 'temporalApiKey' | 'stack' | 'temporalAddress'>, role: TemporalClientRole = 'cli'): TemporalSecurity {
+  // The stack's certificates only for the stack's own server, never for a `TEMPORAL_ADDRESS` elsewhere.
+  const stackTls = config.stack?.temporal.address === config.temporalAddress ? config.stack?.temporal.tls : undefined;
+  return security(config, stackTls, role);
+}
+
+/** The security of a stack's own process from its certificate set (no environment involved). */
+export function stackTemporalSecurity(tls: TemporalTlsFiles | undefined, role: TemporalClientRole): TemporalSecurity {
+  return tls ? security({}, tls, role) : {};
+}
+
+function security(config: Pick<GatehouseConfig, 'temporalTls' | 'temporalServerTls' | 'temporalApiKey'>, stackTls: TemporalTlsFiles | undefined, role: TemporalClientRole): TemporalSecurity {
   const apiKey = config.temporalApiKey;
-  if (config.temporalTls) {
-    const read = (name: string, path: string) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new ConfigError(`cannot read \`${name}\` file \`${path}\`: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    };
-    const clientCertPair = { crt: read('TEMPORAL_TLS_CERT', config.temporalTls.certPath), key: read('TEMPORAL_TLS_KEY', config.temporalTls.keyPath) };
-    return { tls: { clientCertPair }, ...(apiKey ? { apiKey } : {}) };
+  const pair = config.temporalTls ?? (stackTls ? { certPath: stackTls.clients[role].certFile, keyPath: stackTls.clients[role].keyFile } : undefined);
+  const caPath = config.temporalServerTls?.caPath ?? stackTls?.caFile;
+  const serverName = config.temporalServerTls?.serverName ?? stackTls?.serverName;
+  if (!pair && !caPath && !serverName) return apiKey ? { tls: true, apiKey } : {};
+  const tls = {
+    ...(pair ? { clientCertPair: { crt: read('TEMPORAL_TLS_CERT', pair.certPath), key: read('TEMPORAL_TLS_KEY', pair.keyPath) } } : {}),
+    ...(caPath ? { serverRootCACertificate: read('TEMPORAL_TLS_CA', caPath) } : {}),
+    ...(serverName ? { serverNameOverride: serverName } : {}),
+  };
+  return { tls, ...(apiKey ? { apiKey } : {}) };
+}
+
+function read(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read \`${name}\` file \`${path}\`: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return apiKey ? { tls: true, apiKey } : {};
 }
 
 /** What `gatehouse start` writes while it runs, and removes on exit. */
 export interface StackFile {
   readonly pid: number;
   readonly startedAt: string;
-  readonly temporal: { readonly address: string; readonly namespace: string; readonly uiUrl?: string; readonly embedded: boolean };
+  readonly temporal: {
+    readonly address: string;
+    readonly namespace: string;
+    readonly uiUrl?: string;
+    readonly embedded: boolean;
+    /** Mutual TLS of `--temporal server`: each process connects with its role's certificate. */
+    readonly tls?: TemporalTlsFiles;
+  };
   readonly taskQueue: string;
   readonly databaseUrl: string;
   readonly productionDatabaseUrl: string;
@@ -154,12 +206,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatehouseConfi
   };
 }
 
-function temporalAuth(env: NodeJS.ProcessEnv): Pick<GatehouseConfig, 'temporalTls' | 'temporalApiKey'> {
+function temporalAuth(env: NodeJS.ProcessEnv): Pick<GatehouseConfig, 'temporalTls' | 'temporalServerTls' | 'temporalApiKey'> {
   const certPath = env.TEMPORAL_TLS_CERT || undefined;
   const keyPath = env.TEMPORAL_TLS_KEY || undefined;
   if (Boolean(certPath) !== Boolean(keyPath)) throw new ConfigError('`TEMPORAL_TLS_CERT` and `TEMPORAL_TLS_KEY` go together: set both or neither');
   return {
     ...(certPath && keyPath ? { temporalTls: { certPath, keyPath } } : {}),
+    ...(env.TEMPORAL_TLS_CA || env.TEMPORAL_TLS_SERVER_NAME
+      ? { temporalServerTls: { ...(env.TEMPORAL_TLS_CA ? { caPath: env.TEMPORAL_TLS_CA } : {}), ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverName: env.TEMPORAL_TLS_SERVER_NAME } : {}) } }
+      : {}),
     ...(env.TEMPORAL_API_KEY ? { temporalApiKey: env.TEMPORAL_API_KEY } : {}),
   };
 }

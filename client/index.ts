@@ -25,7 +25,7 @@ import {
   type SessionStartInput,
 } from '../workflows/contract';
 import { activeTelemetry } from '../telemetry/active';
-import { loadConfig, temporalSecurity } from './config';
+import { loadConfig, temporalSecurity, type TemporalClientRole } from './config';
 import { ApprovalNotPendingError, InvalidApprovalIdError, MissingCredentialError, mapSessionError } from './errors';
 import { SessionHandle, waitUntilStarted } from './session';
 import { issueAgentCredential } from './trust/credentials';
@@ -55,6 +55,8 @@ export interface ConnectOptions {
   readonly taskQueue?: string;
   readonly tls?: ConnectionOptions['tls'];
   readonly apiKey?: string;
+  /** Whose client certificate a stack with mutual TLS connects with (`tls` unset). @default 'cli' */
+  readonly role?: TemporalClientRole;
   /** The agent credential sessions start with. @default `GATEHOUSE_AGENT_TOKEN` */
   readonly token?: string;
   /**
@@ -94,7 +96,7 @@ export class Gatehouse {
     const needConfig = options.address === undefined || options.namespace === undefined || options.taskQueue === undefined;
     const config = needConfig ? loadConfig() : undefined;
     // Explicit options win; otherwise TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_API_KEY apply.
-    const fromEnv = config && options.tls === undefined && options.apiKey === undefined ? temporalSecurity(config) : {};
+    const fromEnv = config && options.tls === undefined && options.apiKey === undefined ? temporalSecurity(config, options.role) : {};
     const connection = await Connection.connect({
       address: options.address ?? config!.temporalAddress,
       ...fromEnv,

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   // The catalog only lists the tools (MCP `tools/list`); nothing runs on its pool here.
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl ?? config.databaseUrl, max: 1 });
   productionPool.on('error', () => undefined);
-  const security = temporalSecurity(config);
+  const security = temporalSecurity(config, 'gateway');
   const revocations = await RevocationCache.open(pool, {
     onError: (err) => process.stderr.write(`gatehouse gateway: revocation listener lost (${err instanceof Error ? err.message : String(err)}); checking the table per request until it is back\n`),
   });

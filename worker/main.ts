@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetryFromEnv('worker');
   const coreTelemetry = runtimeTelemetryOptions();
   if (coreTelemetry) Runtime.install({ telemetryOptions: coreTelemetry });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
+  const connection = await NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurity(config, 'worker') });
   const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
   const worker = await createGatehouseWorker({
     connection,

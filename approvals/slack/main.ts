@@ -56,7 +56,7 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
   // Read before anything connects: no key or no keyset, no app.
   const trust = loadApprovalsTrust(env, config.stack?.keys, { production: env.GATEHOUSE_ENV === 'production' });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
-  const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) });
+  const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config, 'approvals') });
   const app = createApprovalsApp({
     ...settings,
     ...trust,

@@ -267,12 +267,52 @@ describe('docker-compose.yml', () => {
 
   it('passes the remote-cluster settings the worker reads (TLS client pair, API key) and its policy', () => {
     const env = service('gatehouse-worker').environment;
-    for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_API_KEY', 'GATEHOUSE_POLICY']) {
+    for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY', 'GATEHOUSE_POLICY']) {
       assert.ok(key in env, `the worker does not get \`${key}\``);
     }
     const workerSource = readFileSync(join(root, 'worker', 'main.ts'), 'utf8');
     for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_API_KEY', 'GATEHOUSE_POLICY']) assert.ok(workerSource.includes(key), `worker/main.ts does not read \`${key}\``);
     assert.ok(existsSync(join(root, env.GATEHOUSE_POLICY!)), 'the default policy file exists');
+  });
+
+  it('the temporal frontend requires mutual tls; each service mounts only its own client certificate, none the ca key', () => {
+    const tls = COMPOSE_SERVER_CONFIG.tls;
+    assert.ok(tls, 'the compose server configuration has no tls');
+    const config = renderTemporalServerConfig(COMPOSE_SERVER_CONFIG);
+    assert.equal(config.match(/requireClientAuth: true/g)?.length, 2, 'client certificates are required on the frontend and between the services');
+    const mounts = (name: string) => Object.fromEntries(service(name).volumes.map((v) => v.split(':')).map(([src, dst]) => [dst!, src!]));
+    const dir = './secrets/temporal-tls';
+    assert.deepEqual(
+      Object.entries(mounts('temporal')).filter(([dst]) => dst.startsWith('/etc/temporal/tls/')).sort(),
+      [['/etc/temporal/tls/ca.pem', `${dir}/ca.pem`], ['/etc/temporal/tls/server.key', `${dir}/server.key`], ['/etc/temporal/tls/server.pem', `${dir}/server.pem`], ['/etc/temporal/tls/temporal-system-worker.key', `${dir}/temporal-system-worker.key`], ['/etc/temporal/tls/temporal-system-worker.pem', `${dir}/temporal-system-worker.pem`]],
+    );
+    for (const file of [tls.caFile, tls.server.certFile, tls.server.keyFile, tls.systemWorker.certFile, tls.systemWorker.keyFile]) assert.ok(String(file) in mounts('temporal'), `\`${file}\` is not mounted into the server`);
+    // Every Gatehouse process connects with its role's certificate, the server's CA and name.
+    for (const [name, role] of [['gatehouse-worker', 'worker'], ['gatehouse-gateway', 'gateway'], ['gatehouse-approvals', 'approvals']] as const) {
+      const env = service(name).environment;
+      assert.equal(env.TEMPORAL_TLS_CERT, '/etc/gatehouse/tls/client.pem');
+      assert.equal(env.TEMPORAL_TLS_KEY, '/etc/gatehouse/tls/client.key');
+      assert.equal(env.TEMPORAL_TLS_CA, '/etc/gatehouse/tls/ca.pem');
+      assert.equal(env.TEMPORAL_TLS_SERVER_NAME, tls.serverName);
+      const m = mounts(name);
+      assert.equal(m['/etc/gatehouse/tls/client.pem'], `${dir}/client-${role}.pem`, `${name} mounts another role's certificate`);
+      assert.equal(m['/etc/gatehouse/tls/client.key'], `${dir}/client-${role}.key`);
+      assert.equal(m['/etc/gatehouse/tls/ca.pem'], `${dir}/ca.pem`);
+    }
+    // The operator's tools (namespace set-up, the UI) connect with the cli certificate; the health check with the server's own.
+    assert.equal(mounts('temporal-setup')['/etc/temporal/tls/client.pem'], `${dir}/client-cli.pem`);
+    assert.equal(service('temporal-setup').environment.TEMPORAL_TLS_CLIENT_CERT_PATH, '/etc/temporal/tls/client.pem');
+    assert.equal(service('temporal-ui').environment.TEMPORAL_TLS_CERT, '/etc/temporal/tls/client.pem');
+    assert.equal(mounts('temporal-ui')['/etc/temporal/tls/client.pem'], `${dir}/client-cli.pem`);
+    assert.ok((service('temporal').healthcheck?.test ?? []).includes('--tls-cert-path'), 'the health check connects without a certificate');
+    assert.match((service('gatehouse-worker').healthcheck?.test ?? []).join(' '), /clientCertPair: \{ crt: f\(e\.TEMPORAL_TLS_CERT\)/);
+    for (const [name, s] of Object.entries(services)) {
+      assert.ok(!s.volumes.some((v) => v.includes('ca.key')), `${name} mounts the ca's private key`);
+    }
+    // Temporal Cloud with an API key: the certificate settings can be emptied.
+    const cloud = loadComposeFile(composePath, { ...MINIMAL_ENV, TEMPORAL_TLS_CERT: '', TEMPORAL_TLS_KEY: '', TEMPORAL_TLS_CA: '', TEMPORAL_TLS_SERVER_NAME: '', TEMPORAL_API_KEY: 'k' });
+    const env = cloud.services['gatehouse-worker']!.environment;
+    assert.deepEqual([env.TEMPORAL_TLS_CERT, env.TEMPORAL_TLS_KEY, env.TEMPORAL_TLS_CA, env.TEMPORAL_TLS_SERVER_NAME, env.TEMPORAL_API_KEY], ['', '', '', '', 'k']);
   });
 
   it('declares the named volumes the databases use', () => {

@@ -117,10 +117,45 @@ test('temporal tls and api key: read from the environment, certificate files loa
   await writeFile(key, 'KEY');
   const mtls = temporalSecurity(loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key }));
   assert.ok(mtls.tls !== undefined && mtls.tls !== true);
-  assert.equal(mtls.tls.clientCertPair.crt.toString(), 'CERT');
-  assert.equal(mtls.tls.clientCertPair.key.toString(), 'KEY');
+  assert.equal(mtls.tls.clientCertPair?.crt.toString(), 'CERT');
+  assert.equal(mtls.tls.clientCertPair?.key.toString(), 'KEY');
+  assert.equal(mtls.tls.serverRootCACertificate, undefined, 'without TEMPORAL_TLS_CA the system roots apply');
+
+  const ca = join(dir, 'ca.pem');
+  await writeFile(ca, 'CA');
+  const pinned = temporalSecurity(loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_CA: ca, TEMPORAL_TLS_SERVER_NAME: 'temporal.example' }));
+  assert.ok(pinned.tls !== undefined && pinned.tls !== true);
+  assert.equal(pinned.tls.serverRootCACertificate?.toString(), 'CA');
+  assert.equal(pinned.tls.serverNameOverride, 'temporal.example');
 
   assert.throws(() => loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: cert }), (err: unknown) => err instanceof ConfigError && /go together/.test(err.message));
   const missing = loadConfig({ GATEHOUSE_STACK_FILE: none, TEMPORAL_TLS_CERT: join(dir, 'nope.pem'), TEMPORAL_TLS_KEY: key });
   assert.throws(() => temporalSecurity(missing), (err: unknown) => err instanceof ConfigError && /TEMPORAL_TLS_CERT/.test(err.message));
+});
+
+test("a stack with mutual tls: each role connects with its own certificate, only to the stack's server", async () => {
+  const files = Object.fromEntries(['worker', 'gateway', 'cli', 'approvals', 'bench'].map((role) => [role, { certFile: join(dir, `client-${role}.pem`), keyFile: join(dir, `client-${role}.key`) }]));
+  for (const [role, pair] of Object.entries(files)) {
+    await writeFile(pair.certFile, `CERT ${role}`);
+    await writeFile(pair.keyFile, `KEY ${role}`);
+  }
+  await writeFile(join(dir, 'stack-ca.pem'), 'STACK CA');
+  const tls = { caFile: join(dir, 'stack-ca.pem'), serverName: 'temporal.gatehouse.internal', clients: files as NonNullable<StackFile['temporal']['tls']>['clients'] };
+  const file = join(dir, 'tls-stack.json');
+  const base = stack(process.pid);
+  await writeFile(file, JSON.stringify({ ...base, temporal: { ...base.temporal, tls } }));
+  const config = loadConfig({ GATEHOUSE_STACK_FILE: file });
+  for (const role of ['worker', 'gateway', 'cli', 'approvals', 'bench'] as const) {
+    const s = temporalSecurity(config, role);
+    assert.ok(s.tls !== undefined && s.tls !== true);
+    assert.equal(s.tls.clientCertPair?.crt.toString(), `CERT ${role}`);
+    assert.equal(s.tls.clientCertPair?.key.toString(), `KEY ${role}`);
+    assert.equal(s.tls.serverRootCACertificate?.toString(), 'STACK CA');
+    assert.equal(s.tls.serverNameOverride, 'temporal.gatehouse.internal');
+  }
+  const cli = temporalSecurity(config);
+  assert.ok(cli.tls !== undefined && cli.tls !== true);
+  assert.equal(cli.tls.clientCertPair?.crt.toString(), 'CERT cli', 'the cli role is the default');
+  // TEMPORAL_ADDRESS elsewhere: the stack's certificates are not sent to another server.
+  assert.deepEqual(temporalSecurity(loadConfig({ GATEHOUSE_STACK_FILE: file, TEMPORAL_ADDRESS: 'temporal.example:7233' }), 'worker'), {});
 });

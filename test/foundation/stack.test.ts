@@ -62,7 +62,10 @@ test('the embedded stack comes up, tells other commands where it is, and stops l
     assert.equal(config.productionDatabaseUrl, stack.stackFile.productionDatabaseUrl);
     assert.ok(existsSync(join(dataDir, 'stack.json')));
     assert.ok(existsSync(join(dataDir, 'temporal.sqlite')));
-    assert.deepEqual(stack.parts.map((p) => p.name).slice(0, 2), ['temporal', 'temporal web ui']);
+    assert.deepEqual(stack.parts.map((p) => p.name).slice(0, 3), ['temporal', 'temporal web ui', 'temporal access']);
+    // The banner says what the dev server leaves open.
+    assert.equal(stack.parts[2]?.where, 'no tls: any local process can drive the dev server; `--temporal server` isolates the namespace with mutual tls');
+    assert.equal(stack.stackFile.temporal.tls, undefined, 'the dev server has no certificates to name');
 
     const ui = await fetch(stack.stackFile.temporal.uiUrl ?? 'http://missing');
     assert.equal(ui.status, 200);

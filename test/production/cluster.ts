@@ -3,16 +3,20 @@
  * PostgreSQL of its own (so either can be restarted without touching the suite's shared servers),
  * the test catalogue's databases on the suite's PostgreSQL, and worker processes
  * (`worker/main.ts`) on one task queue. Everything binds 127.0.0.1 and is stopped by `stop()`.
+ * The frontend requires mutual TLS, as `gatehouse start --temporal server` runs it: the worker
+ * processes get their certificate through `TEMPORAL_TLS_*`, the tests connect with `tls(role)`.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
+import { stackTemporalSecurity, type TemporalClientRole } from '../../client/config';
 import { seedSampleProduction } from '../../activities/tools/sample';
-import { EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER, startEmbeddedPostgres, type EmbeddedPostgres } from '../../worker/devstack/postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../worker/devstack/postgres';
 import { LOCALHOST } from '../../worker/devstack/ports';
 import { startTemporalFullServer, type TemporalFullServer } from '../../worker/devstack/temporal-full-server';
 import { findTemporalServer, type TemporalServerBinaries } from '../../worker/devstack/temporal-server-binary';
+import { ensureTemporalTls } from '../../worker/devstack/temporal-tls';
 import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/worker-process';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { writeTestKeys } from '../support/trust';
@@ -23,6 +27,8 @@ export interface TestCluster {
   readonly namespace: string;
   readonly audit: TestDatabase;
   readonly production: TestDatabase;
+  /** The TLS settings a process of `role` connects with (its own client certificate). */
+  tls(role: TemporalClientRole): TLSConfig;
   server(): TemporalFullServer;
   postgres(): EmbeddedPostgres;
   /** A worker process on `taskQueue`, ready once the server lists it as a poller. */
@@ -40,9 +46,12 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
   const pgDir = join(dir, 'temporal-postgres');
   const binaries: TemporalServerBinaries = await findTemporalServer();
   let postgres = await startEmbeddedPostgres({ dataDir: pgDir, noFsync: true });
-  const target = { host: LOCALHOST, port: postgres.port, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD };
+  const target = { host: LOCALHOST, port: postgres.port, user: postgres.user, password: postgres.password };
   const stateDir = join(dir, 'temporal-server');
-  let server = await startTemporalFullServer({ binaries, postgres: target, stateDir });
+  const certs = await ensureTemporalTls(join(dir, 'temporal-tls'));
+  const serverTls = { ...certs, admin: certs.clients.cli };
+  const tls = (role: TemporalClientRole): TLSConfig => stackTemporalSecurity(certs, role).tls as TLSConfig;
+  let server = await startTemporalFullServer({ binaries, postgres: target, stateDir, tls: serverTls });
   const audit = await createTestDatabase(`${name}_audit`);
   const production = await createTestDatabase(`${name}_prod`);
   await seedSampleProduction(production.pool);
@@ -57,12 +66,14 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
     namespace: server.namespace,
     audit,
     production,
+    tls,
     server: () => server,
     postgres: () => postgres,
     async spawnWorker(taskQueue) {
-      const connection = await Connection.connect({ address: server.address });
+      const connection = await Connection.connect({ address: server.address, tls: tls('cli') });
       try {
         const w = await startWorkerProcess({
+          tls: { caFile: certs.caFile, serverName: certs.serverName, ...certs.clients.worker },
           temporalAddress: server.address,
           namespace: server.namespace,
           taskQueue,
@@ -84,7 +95,7 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
     },
     async restartServer() {
       await server.kill();
-      server = await startTemporalFullServer({ binaries, postgres: target, stateDir, ports: server.ports });
+      server = await startTemporalFullServer({ binaries, postgres: target, stateDir, ports: server.ports, tls: serverTls });
     },
     async restartPostgres() {
       const port = postgres.port;

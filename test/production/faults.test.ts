@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Connection } from '@temporalio/client';
-import { EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER, startEmbeddedPostgres, type EmbeddedPostgres } from '../../worker/devstack/postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../worker/devstack/postgres';
 import { LOCALHOST } from '../../worker/devstack/ports';
 import { startTemporalFullServer } from '../../worker/devstack/temporal-full-server';
 import { setUpTemporalSchema, TemporalSchemaVersionError } from '../../worker/devstack/temporal-schema';
@@ -59,7 +59,7 @@ describe('the schema', () => {
   });
 
   it('a database set up by a newer server is refused, naming both versions, and left untouched', async () => {
-    const target = { host: LOCALHOST, port: postgres.port, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD };
+    const target = { host: LOCALHOST, port: postgres.port, user: postgres.user, password: postgres.password };
     const binaries = await findTemporalServer();
     assert.deepEqual(await setUpTemporalSchema(binaries, target), { temporal: TEMPORAL_SCHEMA_VERSION, temporal_visibility: '1.14' });
     const db = new pg.Client({ connectionString: postgres.urlFor('temporal') });

@@ -38,7 +38,7 @@ describe('restarts under the full temporal server', () => {
   it('the server is SIGKILLed and restarted with a call in flight, then its postgres restarts; the session goes on, every call once', async () => {
     const taskQueue = `test-restarts-${randomBytes(4).toString('hex')}`;
     const worker = await cluster.spawnWorker(taskQueue);
-    const connect = () => Gatehouse.connect({ address: cluster.address, namespace: cluster.namespace, taskQueue, issuer: testTrust().operator });
+    const connect = () => Gatehouse.connect({ address: cluster.address, namespace: cluster.namespace, taskQueue, issuer: testTrust().operator, tls: cluster.tls('bench') });
     let gh = await connect();
     try {
       const s = await gh.startSession({ agentId: 'restart-agent', owner: 'eng-007', intent: 'write numbered rows to the staging config' });

@@ -1,7 +1,7 @@
 /**
  * `gatehouse start --temporal server` (worker/devstack/stack-temporal.ts): the full Temporal server
  * on the stack's embedded PostgreSQL, announced as `(server, postgresql)`, with the namespace and
- * search attributes in place; a stop and a restart keep every session, and leave no process.
+ * search attributes in place; a stop and a restart keep every session (and the certificates), and leave no process.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import { stackTemporalSecurity } from '../../client/config';
 import { startStack } from '../../worker/devstack/stack';
 import { freeServerPort } from '../../worker/devstack/temporal-full-server';
 import { GATEHOUSE_SEARCH_ATTRIBUTES } from '../../worker/devstack/temporal-server';
@@ -48,7 +49,7 @@ test('--temporal server: the full server on the embedded postgres; stop and rest
     const line = stack.parts.find((p) => p.name === 'temporal');
     assert.equal(line?.where, `127.0.0.1:${temporalPort} (server, postgresql)`);
     assert.match(stack.parts.find((p) => p.name === 'temporal web ui')?.where ?? '', /^none with the full server: use the temporal cli/);
-    const connection = await Connection.connect({ address: stack.stackFile.temporal.address });
+    const connection = await Connection.connect({ address: stack.stackFile.temporal.address, ...stackTemporalSecurity(stack.stackFile.temporal.tls, 'cli') });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: stack.stackFile.temporal.namespace });
     assert.deepEqual(Object.keys(GATEHOUSE_SEARCH_ATTRIBUTES).filter((name) => customAttributes?.[name] === undefined), []);
     // Nothing polls this queue: the session stays running, on the server's PostgreSQL.
@@ -62,7 +63,7 @@ test('--temporal server: the full server on the embedded postgres; stop and rest
 
   stack = await startStack({ env, temporal: 'server', worker: false, temporalPort, log: quiet });
   try {
-    const connection = await Connection.connect({ address: stack.stackFile.temporal.address });
+    const connection = await Connection.connect({ address: stack.stackFile.temporal.address, ...stackTemporalSecurity(stack.stackFile.temporal.tls, 'cli') });
     const client = new Client({ connection, namespace: stack.stackFile.temporal.namespace });
     const handle = client.workflow.getHandle(workflowId);
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'the session survived the restart');

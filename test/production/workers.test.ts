@@ -30,8 +30,8 @@ describe('several workers on the full temporal server', () => {
   it(`two workers share ${SESSIONS} sessions; one is SIGKILLed mid-call; the other finishes every session, no tool run twice`, async () => {
     const taskQueue = `test-workers-${randomBytes(4).toString('hex')}`;
     const [a, b] = await Promise.all([cluster.spawnWorker(taskQueue), cluster.spawnWorker(taskQueue)]);
-    const gh = await Gatehouse.connect({ address: cluster.address, namespace: cluster.namespace, taskQueue, issuer: testTrust().operator });
-    const connection = await Connection.connect({ address: cluster.address });
+    const gh = await Gatehouse.connect({ address: cluster.address, namespace: cluster.namespace, taskQueue, issuer: testTrust().operator, tls: cluster.tls('bench') });
+    const connection = await Connection.connect({ address: cluster.address, tls: cluster.tls('cli') });
     const client = new Client({ connection, namespace: cluster.namespace });
     try {
       const sessions = await Promise.all(

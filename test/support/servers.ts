@@ -31,6 +31,9 @@ export const TEST_ENV = {
 export interface TestPostgres {
   readonly host: string;
   readonly port: number;
+  /** The superuser and its password (random per cluster). */
+  readonly user: string;
+  readonly password: string;
   /** URL of the maintenance database `postgres` (for CREATE / DROP DATABASE). */
   readonly adminUrl: string;
   /** URL of `database` on this server. */
@@ -108,6 +111,8 @@ function testPostgres(adminUrl: string): TestPostgres {
   return {
     host: parsed.hostname,
     port: Number(parsed.port),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
     adminUrl,
     urlFor(database: string) {
       const u = new URL(adminUrl);

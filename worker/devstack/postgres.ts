@@ -6,12 +6,15 @@
  * and reports a failed start without a reason. We reuse its binaries and its answer to running as
  * root (a `postgres` system user that owns the data directory), and we:
  * - run `initdb` only when the data directory is empty or missing;
+ * - give the superuser a random password per cluster, kept in a 0600 file beside the cluster
+ *   (`<dataDir>.password`) and reused on every start; a cluster made before that (with the old
+ *   constant password) is rotated to a random one at its first start;
  * - refuse, with a clear error, a data directory another live postgres holds or one that is not a cluster;
  * - wait for a real connection, fail on exit or timeout, never hang;
  * - stop with a fast shutdown (SIGINT), SIGKILL to the process group after a grace period.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -22,9 +25,10 @@ import { spawnGroup, type ManagedProcess } from './process-group';
 
 const exec = promisify(execFile);
 
-/** User and password of the embedded server (it only listens on 127.0.0.1). */
+/** Superuser of the embedded server (it only listens on 127.0.0.1). */
 export const EMBEDDED_PG_USER = 'postgres';
-export const EMBEDDED_PG_PASSWORD = 'gatehouse';
+/** The constant password clusters were made with before passwords were per cluster: only ever rotated away. */
+const LEGACY_PASSWORD = 'gatehouse';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory; created and initialised when missing or empty. */
@@ -37,12 +41,18 @@ export interface EmbeddedPostgresOptions {
   readonly removeDataDirOnStop?: boolean;
   /** How long to wait for the first connection. @default 30_000 */
   readonly startTimeoutMs?: number;
+  /** The file (mode 0600) that keeps the superuser's password. @default `<dataDir>.password` */
+  readonly passwordFile?: string;
 }
 
 export interface EmbeddedPostgres {
   readonly port: number;
   readonly pid: number;
   readonly dataDir: string;
+  readonly user: string;
+  /** The superuser's password, random per cluster. */
+  readonly password: string;
+  readonly passwordFile: string;
   /** `postgres://…@127.0.0.1:<port>/<database>` */
   urlFor(database: string): string;
   /** Creates `name` when it does not exist yet. */
@@ -158,7 +168,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { dataDir } = options;
   // An explicit port that is taken fails before anything touches the data directory.
   if (options.port !== undefined && !(await isPortFree(options.port))) throw new PortTakenError(options.port, 'postgres');
-  await prepareDataDir(dataDir, bin, ids);
+  const passwordFile = options.passwordFile ?? `${dataDir}.password`;
+  const password = await prepareDataDir(dataDir, passwordFile, bin, ids);
 
   for (let attempt = 1; ; attempt++) {
     let port: number;
@@ -166,7 +177,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     else if (await isPortFree(options.port)) port = options.port;
     else throw new PortTakenError(options.port, 'postgres');
     try {
-      return await launch(bin, ids, options, port);
+      return await launch(bin, ids, options, port, { password, passwordFile });
     } catch (err) {
       if (attempt < 3 && options.port === undefined && err instanceof PostgresStartError && /already in use/i.test(err.output)) {
         continue;
@@ -176,19 +187,43 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
-async function prepareDataDir(dataDir: string, bin: Binaries, ids: { uid?: number; gid?: number }): Promise<void> {
+/** Initialises the cluster when needed; resolves with the superuser password the cluster has (or gets at launch). */
+async function prepareDataDir(dataDir: string, passwordFile: string, bin: Binaries, ids: { uid?: number; gid?: number }): Promise<string> {
   await mkdir(dataDir, { recursive: true });
   const entries = await readdir(dataDir);
   if (entries.length === 0) {
     if (ids.uid !== undefined && ids.gid !== undefined) await chown(dataDir, ids.uid, ids.gid);
     await assertReachable(dataDir, ids);
-    await initdb(dataDir, bin, ids);
-    return;
+    // A new cluster gets a new password, even when an old file is left beside it.
+    const password = await writePasswordFile(passwordFile);
+    await initdb(dataDir, password, bin, ids);
+    return password;
   }
   if (!entries.includes('PG_VERSION')) {
     throw new PostgresStartError(`data directory \`${dataDir}\` is not empty and holds no postgres cluster: empty it or choose another`);
   }
   await clearStaleLock(dataDir);
+  // A cluster without the file was made with the legacy password: launch rotates it to this one.
+  return (await readPasswordFile(passwordFile)) ?? (await writePasswordFile(passwordFile));
+}
+
+async function readPasswordFile(file: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(file, 'utf8')).trim();
+    await chmod(file, 0o600);
+    return text || undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PostgresStartError(`cannot read the postgres password file \`${file}\`: ${String(err)}`);
+  }
+}
+
+async function writePasswordFile(file: string): Promise<string> {
+  const password = randomBytes(24).toString('base64url');
+  await mkdir(dirname(file), { recursive: true });
+  await rm(file, { force: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
 }
 
 /**
@@ -239,11 +274,13 @@ async function isPostgresProcess(pid: number): Promise<boolean> {
   }
 }
 
-async function initdb(dataDir: string, bin: Binaries, ids: { uid?: number; gid?: number }): Promise<void> {
+async function initdb(dataDir: string, password: string, bin: Binaries, ids: { uid?: number; gid?: number }): Promise<void> {
   if (ids.uid !== undefined && ids.gid !== undefined) await chown(dataDir, ids.uid, ids.gid);
   await chmod(dataDir, 0o700);
   const pwfile = join(tmpdir(), `gatehouse-pg-pw-${process.pid}-${Date.now()}`);
-  await writeFile(pwfile, `${EMBEDDED_PG_PASSWORD}\n`, { mode: 0o644 });
+  // Readable by initdb's user only (the `postgres` user when we run as root).
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  if (ids.uid !== undefined && ids.gid !== undefined) await chown(pwfile, ids.uid, ids.gid);
   try {
     const proc = spawnGroup(
       bin.initdb,
@@ -266,18 +303,20 @@ async function launch(
   ids: { uid?: number; gid?: number },
   options: EmbeddedPostgresOptions,
   port: number,
+  secret: { readonly password: string; readonly passwordFile: string },
 ): Promise<EmbeddedPostgres> {
+  const { password } = secret;
   const args = ['-D', options.dataDir, '-p', String(port), '-c', `listen_addresses=${LOCALHOST}`, '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
   if (options.noFsync) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const proc = spawnGroup(bin.postgres, args, { ...ids, env: { ...process.env, LC_ALL: 'C' } });
   const urlFor = (database: string) =>
-    `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@${LOCALHOST}:${port}/${encodeURIComponent(database)}`;
+    `postgres://${EMBEDDED_PG_USER}:${encodeURIComponent(password)}@${LOCALHOST}:${port}/${encodeURIComponent(database)}`;
   const stop = async () => {
     await proc.stop({ signal: 'SIGINT', leaderOnly: true, graceMs: 10_000 });
     if (options.removeDataDirOnStop) await rm(options.dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForConnection(proc, urlFor('postgres'), options.startTimeoutMs ?? 30_000);
+    await waitForConnection(proc, urlFor('postgres'), options.startTimeoutMs ?? 30_000, password);
   } catch (err) {
     await proc.stop({ signal: 'SIGINT', leaderOnly: true, graceMs: 2000 });
     throw err;
@@ -295,6 +334,9 @@ async function launch(
     port,
     pid: proc.pid,
     dataDir: options.dataDir,
+    user: EMBEDDED_PG_USER,
+    password,
+    passwordFile: secret.passwordFile,
     urlFor,
     createDatabase: (name) =>
       admin(async (client) => {
@@ -310,7 +352,24 @@ async function launch(
   };
 }
 
-async function waitForConnection(proc: ManagedProcess, url: string, timeoutMs: number): Promise<void> {
+/** Connects with the legacy constant password and, when that works, sets the cluster's own; true when rotated. */
+async function rotateLegacyPassword(url: string, password: string): Promise<boolean> {
+  const legacy = new URL(url);
+  legacy.password = LEGACY_PASSWORD;
+  const client = new pg.Client({ connectionString: legacy.toString(), connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query(`ALTER ROLE ${client.escapeIdentifier(EMBEDDED_PG_USER)} PASSWORD ${client.escapeLiteral(password)}`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function waitForConnection(proc: ManagedProcess, url: string, timeoutMs: number, password: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
@@ -328,6 +387,8 @@ async function waitForConnection(proc: ManagedProcess, url: string, timeoutMs: n
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
       await client.end().catch(() => undefined);
+      // 28P01: wrong password. A cluster still on the legacy constant is rotated to the file's password.
+      if ((err as { code?: string }).code === '28P01' && (await rotateLegacyPassword(url, password))) continue;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -32,7 +32,7 @@ import { loadUpstreamConfig } from '../../activities/upstreams/config';
 import { ApprovalStore } from '../../approvals/store';
 import { migrate } from '../../audit/migrate';
 import { openRuntimePool } from '../../audit/roles';
-import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFile, stackFilePath, temporalSecurity, type GatehouseConfig, type StackFile } from '../../client/config';
+import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFile, stackFilePath, stackTemporalSecurity, temporalSecurity, type GatehouseConfig, type StackFile, type TemporalClientRole } from '../../client/config';
 import type { PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
@@ -152,6 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     let databaseUrl = '';
     let productionDatabaseUrl = '';
     let postgresInfo: StackFile['postgres'];
+    let postgresSuperuser: { user: string; password: string } | undefined;
     let embeddedProduction = false;
     let temporal: StackFile['temporal'] | undefined;
     // 1. PostgreSQL: the embedded server with both databases, or the deployment DATABASE_URL names.
@@ -179,6 +180,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           embeddedProduction = true;
         }
         postgresInfo = { port: server.port, dataDir: pgDir };
+        postgresSuperuser = { user: server.user, password: server.password };
         parts.push({ name: 'postgres', where: `127.0.0.1:${server.port} (pid ${server.pid}, data ${pgDir})` });
         parts.push({ name: 'audit database', where: redactUrl(databaseUrl) });
         parts.push({ name: 'sample production database', where: redactUrl(productionDatabaseUrl) });
@@ -196,7 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           env,
           dataDir: base,
           namespace: fromEnv.namespace,
-          ...(postgresInfo ? { postgresPort: postgresInfo.port } : {}),
+          ...(postgresInfo && postgresSuperuser ? { postgres: { port: postgresInfo.port, ...postgresSuperuser } } : {}),
           ...(options.temporalPort !== undefined ? { temporalPort: options.temporalPort } : {}),
           ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
           log,
@@ -237,9 +239,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
     checkAbort();
 
-    // 4. Temporal connections for the worker and the approvals app (TLS / API key for a real deployment).
-    const security = temporal.embedded ? {} : temporalSecurity(fromEnv);
-    const connection = await Connection.connect({ address: temporal.address, ...security });
+    // 4. Temporal connections, each process role with its own certificate (mutual TLS of `--temporal
+    // server`), or the TLS / API key of a real deployment.
+    const embeddedTls = temporal.tls;
+    const security = (role: TemporalClientRole) => (temporal!.embedded ? stackTemporalSecurity(embeddedTls, role) : temporalSecurity(fromEnv, role));
+    const connection = await Connection.connect({ address: temporal.address, ...security('approvals') });
     stoppers.push({ name: 'temporal client', stop: () => connection.close() });
     const client = new Client({ connection, namespace: temporal.namespace });
     checkAbort();
@@ -247,7 +251,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     // 5. The worker.
     let workerDone: Promise<void> | undefined;
     if (options.worker !== false) {
-      const nativeConnection = await NativeConnection.connect({ address: temporal.address, ...security });
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address, ...security('worker') });
       stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
       const slackClient = fromEnv.slack
         ? createSlackClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl)
@@ -318,7 +322,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const revocations = await RevocationCache.open(runtimePool);
     stoppers.push({ name: 'revocation listener', stop: () => revocations.close() });
     const gateway = await startGateway({
-      temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security },
+      temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security('gateway') },
       keyset: trust.keyset,
       revocations,
       catalog: createSampleCatalog({ productionPool }),

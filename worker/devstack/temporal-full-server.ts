@@ -8,9 +8,9 @@
  * frontend does not answer in time. There is no Web UI: the UI is a separate product the dev server
  * bundles; against this server use the `temporal` CLI (`temporal workflow list --address …`).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 
 type AddSearchAttributesRequest = Parameters<Connection['operatorService']['addSearchAttributes']>[0];
@@ -18,7 +18,7 @@ import { randomInt } from 'node:crypto';
 import { isPortFree, LOCALHOST } from './ports';
 import { spawnGroup, type ManagedProcess } from './process-group';
 import { findTemporalServer, type TemporalServerBinaries } from './temporal-server-binary';
-import { renderTemporalServerConfig, TEMPORAL_SERVER_DYNAMIC_CONFIG, type TemporalServerPorts } from './temporal-server-config';
+import { renderTemporalServerConfig, TEMPORAL_SERVER_DYNAMIC_CONFIG, type TemporalServerPorts, type TemporalServerTls } from './temporal-server-config';
 import { setUpTemporalSchema, type PostgresTarget } from './temporal-schema';
 import { GATEHOUSE_SEARCH_ATTRIBUTES, TemporalServerStartError } from './temporal-server';
 
@@ -37,7 +37,15 @@ export interface TemporalFullServerOptions {
   readonly startTimeoutMs?: number;
   /** History shards, fixed at the first start on a database. @default 4 */
   readonly numHistoryShards?: number;
+  /**
+   * Mutual TLS (`temporal-tls.ts`): the frontend refuses callers without a certificate of the CA;
+   * `admin` is the client certificate start-up registers the namespace with. Absent: plain TCP.
+   */
+  readonly tls?: TemporalServerTls & { readonly caFile: string; readonly serverName: string; readonly admin: { readonly certFile: string; readonly keyFile: string } };
 }
+
+/** What the start-up probes connect with: the admin certificate and the CA. */
+type ProbeTls = TLSConfig;
 
 export interface TemporalFullServer {
   /** `127.0.0.1:<port>` of the frontend. */
@@ -46,6 +54,8 @@ export interface TemporalFullServer {
   readonly pid: number;
   readonly ports: TemporalServerPorts;
   readonly configFile: string;
+  /** True when the frontend requires client certificates. */
+  readonly mutualTls: boolean;
   /** Schema versions of the two databases. */
   readonly schema: Readonly<Record<string, string>>;
   /** SIGTERM (the server drains), SIGKILL after a grace period. */
@@ -67,14 +77,21 @@ export async function startTemporalFullServer(o: TemporalFullServerOptions): Pro
   const configFile = join(o.stateDir, 'temporal-server.yaml');
   const dynamicConfigFile = join(o.stateDir, 'temporal-dynamic-config.yaml');
   await writeFile(dynamicConfigFile, TEMPORAL_SERVER_DYNAMIC_CONFIG);
-  const config = renderTemporalServerConfig({ postgres: o.postgres, numHistoryShards: o.numHistoryShards ?? 4, ports, bindIp: LOCALHOST, broadcastAddress: LOCALHOST, dynamicConfigFile });
+  const config = renderTemporalServerConfig({ postgres: o.postgres, numHistoryShards: o.numHistoryShards ?? 4, ports, bindIp: LOCALHOST, broadcastAddress: LOCALHOST, dynamicConfigFile, ...(o.tls ? { tls: o.tls } : {}) });
+  const probeTls: ProbeTls | undefined = o.tls
+    ? {
+        serverRootCACertificate: await readFile(o.tls.caFile),
+        serverNameOverride: o.tls.serverName,
+        clientCertPair: { crt: await readFile(o.tls.admin.certFile), key: await readFile(o.tls.admin.keyFile) },
+      }
+    : undefined;
   // The file holds the database password: readable by its owner only.
   await writeFile(configFile, config, { mode: 0o600 });
 
   const proc = spawnGroup(binaries.server, ['--config-file', configFile, '--allow-no-auth', 'start'], { env: { ...process.env } });
   const address = `${LOCALHOST}:${ports.frontend}`;
   try {
-    await waitUntilReady(proc, address, namespace, o.startTimeoutMs ?? 120_000);
+    await waitUntilReady(proc, address, namespace, o.startTimeoutMs ?? 120_000, probeTls);
   } catch (err) {
     await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
     throw err;
@@ -85,6 +102,7 @@ export async function startTemporalFullServer(o: TemporalFullServerOptions): Pro
     pid: proc.pid,
     ports,
     configFile,
+    mutualTls: o.tls !== undefined,
     schema,
     stop: () => proc.stop({ signal: 'SIGTERM', graceMs: 20_000 }),
     kill: () => proc.stop({ signal: 'SIGKILL', graceMs: 0 }),
@@ -120,7 +138,7 @@ export async function freeServerPort(): Promise<number> {
 }
 
 /** Polls until the frontend answers, then makes sure the namespace and the search attributes exist. */
-async function waitUntilReady(proc: ManagedProcess, address: string, namespace: string, timeoutMs: number): Promise<void> {
+async function waitUntilReady(proc: ManagedProcess, address: string, namespace: string, timeoutMs: number, tls: ProbeTls | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
   const dead = proc.exited.then(({ code, signal }) => {
@@ -130,7 +148,7 @@ async function waitUntilReady(proc: ManagedProcess, address: string, namespace: 
   while (Date.now() < deadline) {
     if (proc.hasExited()) await dead;
     const ready = await Promise.race([
-      ensureNamespace(address, namespace).catch((err: unknown) => {
+      ensureNamespace(address, namespace, tls).catch((err: unknown) => {
         lastError = err instanceof Error ? err.message : String(err);
         return false;
       }),
@@ -143,8 +161,8 @@ async function waitUntilReady(proc: ManagedProcess, address: string, namespace: 
 }
 
 /** Registers the namespace and adds the search attributes when missing; true once both are visible. */
-async function ensureNamespace(address: string, namespace: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: '2s' });
+async function ensureNamespace(address: string, namespace: string, tls: ProbeTls | undefined): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: '2s', ...(tls ? { tls } : {}) });
   try {
     await connection.workflowService.getSystemInfo({});
     const known = await connection.workflowService.describeNamespace({ namespace }).then(

@@ -23,6 +23,19 @@ export interface TemporalServerConfigOptions {
   readonly dynamicConfigFile: Value;
   /** @default 'warn' */
   readonly logLevel?: Value;
+  /** Mutual TLS on the frontend and between the services; absent: plain TCP. */
+  readonly tls?: TemporalServerTls;
+}
+
+/**
+ * The server's certificate files: `server` for the frontend and internode traffic (both ways),
+ * `systemWorker` for the server's own worker calling the frontend; client certificates must chain to `caFile`.
+ */
+export interface TemporalServerTls {
+  readonly caFile: Value;
+  readonly serverName: Value;
+  readonly server: { readonly certFile: Value; readonly keyFile: Value };
+  readonly systemWorker: { readonly certFile: Value; readonly keyFile: Value };
 }
 
 export interface TemporalServerPorts {
@@ -84,7 +97,7 @@ ${store(TEMPORAL_VISIBILITY_DATABASE, 10)}
 global:
   membership:
     maxJoinDuration: 30s
-    broadcastAddress: "${o.broadcastAddress}"
+    broadcastAddress: "${o.broadcastAddress}"${o.tls ? renderTls(o.tls) : ''}
 
 services:
 ${service('frontend', p.frontend, p.frontendMembership, p.frontendHttp)}
@@ -113,6 +126,33 @@ dynamicConfigClient:
 `;
 }
 
+/** `global.tls`: client certificates required on the frontend and between the services. */
+function renderTls(t: TemporalServerTls): string {
+  const server = `        certFile: "${t.server.certFile}"
+        keyFile: "${t.server.keyFile}"
+        requireClientAuth: true
+        clientCaFiles: ["${t.caFile}"]`;
+  const client = `        serverName: "${t.serverName}"
+        rootCaFiles: ["${t.caFile}"]`;
+  return `
+  tls:
+    internode:
+      server:
+${server}
+      client:
+${client}
+    frontend:
+      server:
+${server}
+      client:
+${client}
+    systemWorker:
+      certFile: "${t.systemWorker.certFile}"
+      keyFile: "${t.systemWorker.keyFile}"
+      client:
+${client}`;
+}
+
 /**
  * What `deploy/temporal/config.yaml` (docker-compose.yml's server configuration) is rendered from:
  * the database password and the container's own address come from the environment at start.
@@ -135,4 +175,11 @@ export const COMPOSE_SERVER_CONFIG: TemporalServerConfigOptions = {
   broadcastAddress: '{{ env "TEMPORAL_BROADCAST_ADDRESS" }}',
   dynamicConfigFile: '/etc/temporal/gatehouse/dynamic-config.yaml',
   logLevel: 'info',
+  // The certificates `deploy/make-temporal-certs.ts` makes, mounted read-only at /etc/temporal/tls.
+  tls: {
+    caFile: '/etc/temporal/tls/ca.pem',
+    serverName: 'temporal.gatehouse.internal',
+    server: { certFile: '/etc/temporal/tls/server.pem', keyFile: '/etc/temporal/tls/server.key' },
+    systemWorker: { certFile: '/etc/temporal/tls/temporal-system-worker.pem', keyFile: '/etc/temporal/tls/temporal-system-worker.key' },
+  },
 };

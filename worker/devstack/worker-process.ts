@@ -38,6 +38,8 @@ export interface WorkerProcessOptions {
   readonly configFile?: string;
   /** The worker's data folder (`GATEHOUSE_DATA_DIR`). @default the worker's own default */
   readonly dataDir?: string;
+  /** The worker's client certificate and the server's CA (`TEMPORAL_TLS_*`). @default no TLS */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly serverName: string };
   /** The service the readiness check asks for the queue's pollers (a client's `workflowService`). */
   readonly workflowService: WorkflowService;
   /** How long start-up may take. @default 180_000 */
@@ -69,6 +71,9 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
     ...(o.catalogModule !== undefined ? { GATEHOUSE_CATALOG: o.catalogModule } : {}),
     ...(o.dataDir !== undefined ? { GATEHOUSE_DATA_DIR: o.dataDir } : {}),
     ...(o.configFile !== undefined ? { GATEHOUSE_CONFIG: o.configFile } : {}),
+    ...(o.tls
+      ? { TEMPORAL_TLS_CERT: o.tls.certFile, TEMPORAL_TLS_KEY: o.tls.keyFile, TEMPORAL_TLS_CA: o.tls.caFile, TEMPORAL_TLS_SERVER_NAME: o.tls.serverName }
+      : {}),
   };
   const proc = spawnGroup(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env });
   const identity = `${proc.pid}@${hostname()}`;
