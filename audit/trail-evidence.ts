@@ -83,13 +83,14 @@ export function checkTrailEvidence(sessionId: string, events: readonly AuditEven
   if (facts.known) {
     const named = text(started.policyHash);
     const stored = facts.policy === undefined || facts.policy === null ? undefined : sha256Hex(canonicalJson(facts.policy));
-    const parsed = stored === undefined ? undefined : parsePolicy(facts.policy);
     if (stored === undefined) find(at, 'trail.policy', 'the sessions table holds no policy document for the session');
     else if (named === undefined) find(at, 'trail.policy', 'the start event names no policy hash');
     else if (named !== stored || facts.policyHash !== stored) {
       find(at, 'trail.policy', `the start names policy \`${named.slice(0, 12)}\`, the recorded document hashes to \`${stored.slice(0, 12)}\``);
-    } else if (!parsed?.success) find(at, 'trail.policy', 'the recorded policy document does not parse');
-    else policy = compilePolicy(parsed.data, facts.tools ?? []);
+    } else {
+      policy = compiled(stored, facts.policy, facts.tools ?? []);
+      if (!policy) find(at, 'trail.policy', 'the recorded policy document does not parse');
+    }
   }
 
   const proposed = new Set<string>();
@@ -109,4 +110,20 @@ export function checkTrailEvidence(sessionId: string, events: readonly AuditEven
 function spawned(e: AuditEventInput, child: string): boolean {
   const d = record(e.detail);
   return e.tool === 'session.spawnChild' && d.childSessionId === child && d.status !== 'denied' && d.status !== 'expired';
+}
+
+/** Compiled policies by document hash and catalog: most sessions of a trail share a few (a transparent cache). */
+const COMPILED = new Map<string, CompiledPolicy | null>();
+const COMPILED_MAX = 64;
+
+function compiled(docHash: string, doc: unknown, tools: readonly ToolInfo[]): CompiledPolicy | undefined {
+  const key = `${docHash}:${sha256Hex(canonicalJson(tools))}`;
+  let hit = COMPILED.get(key);
+  if (hit === undefined) {
+    const parsed = parsePolicy(doc);
+    hit = parsed.success ? compilePolicy(parsed.data, tools) : null;
+    if (COMPILED.size >= COMPILED_MAX) COMPILED.delete(COMPILED.keys().next().value!);
+    COMPILED.set(key, hit);
+  }
+  return hit ?? undefined;
 }
