@@ -164,7 +164,7 @@ export function checkVoteEvidence(sessionId: string, events: readonly AuditEvent
         find(e.seq, 'vote.missing', `\`${tool}\` ran without a signed approval: policy \`${policy!.document.name}\` puts it in the approval tier and the trail holds no approval request for it`);
       } else if (a && (!a.requirement || tallyVotes(a.requirement, a.votes) !== 'approved')) {
         find(e.seq, 'vote.missing', `\`${tool}\` ran without a valid signed approval of \`${a.approvalId}\` over its digest`);
-      } else if (a && tier === 'approval' && weaker(policy!, e.tool!, a)) {
+      } else if (a && tier !== undefined && weaker(policy!, e.tool!, a)) {
         find(e.seq, 'trail.requirement', `approval \`${a.approvalId}\` of \`${tool}\` asked fewer approvers or other group members than policy \`${policy!.document.name}\` requires`);
       }
     }
@@ -172,9 +172,15 @@ export function checkVoteEvidence(sessionId: string, events: readonly AuditEvent
   return findings;
 }
 
-/** The recorded request asks less than the policy: fewer approvers, or groups with other members. */
+/**
+ * The recorded request asks less than the policy: fewer approvers than the tool's approval (or, for
+ * an unlock of a tool that needs no approval of its own, than its unlock), or groups with other members.
+ */
 function weaker(policy: CompiledPolicy, tool: string, a: Requested): boolean {
-  const required = policy.tools.get(tool)?.approval.approversRequired ?? 1;
+  const t = policy.tools.get(tool);
+  if (!t) return false;
+  const own = enforcedTier(policy, tool) === 'approval' || !a.requirement!.unlocksTransition ? t.approval : t.unlock;
+  const required = own.approversRequired;
   const parts = approvalParts(a.requirement!);
   const asked = Math.max(0, ...parts.map((p) => p.approversRequired));
   const groups = parts.flatMap((p) => p.groups);
