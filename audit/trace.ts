@@ -76,7 +76,7 @@ export interface TraceJson {
 
 /** Reads a session's rows and builds its trace (`UnknownSessionError` when not recorded). */
 export async function loadTrace(pool: Pool, sessionId: string): Promise<SessionTrace> {
-  const { policy: _policy, ...session } = await getSession(pool, sessionId);
+  const { policy: _policy, tools: _tools, ...session } = await getSession(pool, sessionId);
   const [links, alerts] = await Promise.all([readEvents(pool, sessionId, { withChain: false }), readAlerts(pool, sessionId)]);
   return buildTrace(session, links.map((l) => l.event), alerts);
 }

@@ -23,6 +23,19 @@ export function toolTier(policy: CompiledPolicy, tool: string): Tier {
 }
 
 /**
+ * The tier a tool's calls are held to whatever the session's state, as `evaluate` enforces it:
+ * an unknown tool and an always-blocked one are `blocked` in every mode; a shadow policy records
+ * its tier table without enforcing it (`autonomous` then). What `audit verify` re-derives from a
+ * session's recorded policy.
+ */
+export function enforcedTier(policy: CompiledPolicy, tool: string): Tier {
+  const t = policy.tools.get(tool);
+  if (!t) return 'blocked';
+  if (t.alwaysBlocked.some((b) => !b.shadow)) return 'blocked';
+  return t.tierShadow ? 'autonomous' : t.tier;
+}
+
+/**
  * Before the arguments are even checked: a halted session refuses everything, and a tool the
  * policy does not know (not in the catalog, or an upstream tool the policy leaves unclassified) is
  * the engine's own `tool.unknown`. `undefined`: go on to the argument check.

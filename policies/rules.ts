@@ -106,6 +106,16 @@ export const RULES = {
   'vote.digest': { means: 'the signed vote is over another call' },
   'vote.verdict': { means: 'the signed verdict differs from the recorded one' },
   'vote.approver': { means: 'the signed approver differs from the recorded one' },
+  // The trail's own story against the session's record and policy (audit/trail-evidence.ts, `gatehouse audit verify`).
+  'trail.start': { means: 'the trail does not begin with `session-started`' },
+  'trail.unknown-session': { means: 'the sessions table does not know the session' },
+  'trail.credential': { means: 'a top-level session whose start names no agent credential' },
+  'trail.spawn': { means: 'a child session whose parent never recorded the spawn' },
+  'trail.policy': { means: 'the session\'s recorded policy is missing, unreadable, or not the one its start names' },
+  'trail.blocked': { means: 'a call ran that the session\'s policy blocks (always blocked or unknown)' },
+  'trail.unproposed': { means: 'a call ran that the trail never proposed' },
+  'trail.requirement': { means: 'an approval was requested for less than the session\'s policy requires' },
+  'trail.conflict': { means: 'another writer took a seq of the session (an `audit.conflict` alert)' },
 } as const satisfies Record<string, RuleEntry>;
 
 /** A rule id of the catalogue. */

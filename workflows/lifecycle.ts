@@ -35,11 +35,9 @@ function refuseStart(core: SessionCore, refusal: StartRefusal): Promise<never> {
   return startRefusals(io.refuseSessionStart(core.sessionId, refusal));
 }
 
-/** Compiles the snapshotted policy over the snapshotted catalog; a policy that does not compile fails the session. */
-function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
-  core.policyDocument = doc;
-  core.descriptors = new Map(descriptors.map((d) => [d.name, d]));
-  const tools: ToolInfo[] = descriptors.map((d) => ({
+/** What the policy engine knows of the snapshotted catalog (recorded with the session for `audit verify`). */
+function toolInfos(descriptors: Iterable<SessionToolDescriptor>): ToolInfo[] {
+  return [...descriptors].map((d) => ({
     name: d.name,
     description: d.description,
     effect: d.effect,
@@ -48,8 +46,14 @@ function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionT
     estimatesBlastRadius: d.estimatesBlastRadius,
     ...(d.upstream ? { upstream: d.upstream } : {}),
   }));
+}
+
+/** Compiles the snapshotted policy over the snapshotted catalog; a policy that does not compile fails the session. */
+function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
+  core.policyDocument = doc;
+  core.descriptors = new Map(descriptors.map((d) => [d.name, d]));
   try {
-    core.compiled = compilePolicy(doc as PolicyDocument, tools);
+    core.compiled = compilePolicy(doc as PolicyDocument, toolInfos(descriptors));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw ApplicationFailure.nonRetryable(`policy does not compile: ${message}`, SESSION_ERROR_TYPES.invalidPolicy);
@@ -151,6 +155,7 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
           ...(parent ? { parentSessionId: parent } : {}),
           policyHash: core.policy.hash,
           policy: core.policyDocument,
+          tools: toolInfos(core.descriptors.values()),
           startedAt: core.startedAt,
         },
         [

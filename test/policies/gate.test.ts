@@ -8,6 +8,9 @@ import {
   admitProposal,
   callDigest,
   childStart,
+  compilePolicy,
+  enforcedTier,
+  evaluate,
   gateProposal,
   invalidArguments,
   raisesAlert,
@@ -18,7 +21,7 @@ import {
   toolTier,
   withIntentScore,
 } from '../../policies';
-import { call, Driver, examplePolicy, rules, T0 } from './fixtures';
+import { call, Driver, examplePolicy, rules, T0, TOOLS } from './fixtures';
 
 const open = { halted: false, sessionId: 's1' };
 
@@ -128,4 +131,22 @@ test('the catalogue marks exactly the denials a human should look at', () => {
   ]);
   assert.equal(raisesAlert('rate.tool'), false);
   assert.equal(raisesAlert('not.a-rule'), false);
+});
+
+test('enforcedTier is the tier evaluate holds a fresh call to: blocked never runs, approval always waits; a shadow policy enforces only always-blocked', () => {
+  const enforced = examplePolicy();
+  const shadow = compilePolicy({ ...enforced.document, mode: 'shadow' }, TOOLS);
+  for (const p of [enforced, shadow]) {
+    const d = new Driver(p);
+    for (const t of [...TOOLS.map((i) => i.name), 'db.dropEverything', 'audit.rewrite']) {
+      const tier = enforcedTier(p, t);
+      const verdict = evaluate(p, d.state, call(t), {}, T0).verdict;
+      if (tier === 'blocked') assert.equal(verdict, 'deny', `${p.document.mode ?? 'enforce'} ${t}`);
+      if (tier === 'approval') assert.notEqual(verdict, 'allow', `${p.document.mode ?? 'enforce'} ${t}`);
+    }
+  }
+  assert.equal(enforcedTier(enforced, 'billing.deleteRecords'), 'approval');
+  assert.equal(enforcedTier(shadow, 'billing.deleteRecords'), 'autonomous');
+  assert.equal(enforcedTier(shadow, 'audit.modify'), 'blocked');
+  assert.equal(enforcedTier(enforced, 'db.dropEverything'), 'blocked');
 });
