@@ -4,7 +4,7 @@
  * parent, so the two cannot both spend it.
  */
 import { ParentClosePolicy, condition, startChild } from '@temporalio/workflow';
-import { callDigest, childStart, spawnAdmission, spawnDecision } from '../policies';
+import { callDigest, childStart, spawnAdmission, spawnDecision, stateDigest } from '../policies';
 import type { Proposal, Reason } from '../policies/types';
 import { local } from './activities';
 import type { ApprovalDesk } from './approval-desk';
@@ -43,7 +43,7 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
     const requirement = decision.approval;
     const digest = callDigest(proposal.tool, proposal.args, core.policy.hash, core.state);
     await core.audit.record([core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, proposal.args)), core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-    const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: proposal.args, blastRadius: undefined, decision, requirement, digest }));
+    const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: proposal.args, blastRadius: undefined, decision, requirement, digest, stateHash: stateDigest(core.state) }));
     approvalId = outcome.approvalId;
     if (outcome.status !== 'approved') return denied([...decision.reasons, ...outcome.reasons], outcome.status === 'expired' ? 'expired' : 'denied', approvalId, score);
     const since = spawnAdmission(core.policy, session());
