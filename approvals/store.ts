@@ -158,6 +158,14 @@ export class ApprovalStore {
     return fields.length === 0 ? { status: 'same' } : { status: 'conflict', fields };
   }
 
+  /**
+   * Raises an alert for a session (the audit database's `alerts` table, which shares this pool):
+   * how an approval surface reports a row it refused to sign.
+   */
+  async raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void> {
+    await this.pool.query('INSERT INTO alerts (session_id, kind, message, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [sessionId, kind, message, at]);
+  }
+
   /** One approval with its posts and votes, or undefined. */
   async get(approvalId: string): Promise<ApprovalRecord | undefined> {
     return this.load(this.pool, approvalId);
