@@ -154,10 +154,14 @@ export async function checkShownRow(deps: Pick<DecideDeps, 'store' | 'state'>, r
 /** A state reader over a Temporal client: the `state` query of the workflow a row names. */
 export function temporalStateReader(client: Client): SessionStateReader {
   return async (workflowId) => {
+    const handle = client.workflow.getHandle(workflowId);
     try {
-      return await client.workflow.getHandle(workflowId).query(stateQuery);
+      return await handle.query(stateQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
+      // A closed workflow may not answer queries: it waits for nothing either way.
+      const status = await handle.describe().then((d) => d.status.name, (e: unknown) => (e instanceof WorkflowNotFoundError ? 'GONE' : undefined));
+      if (status !== undefined && status !== 'RUNNING') return undefined;
       throw err;
     }
   };
