@@ -4,12 +4,11 @@
  * query), and the call digest is recomputed from the tool and arguments shown. Pure: row + view
  * → verdict with a stable refusal code. `client/decide.ts` runs it before anything is signed.
  */
-import { REDACTED } from '../activities/tools/redact';
 import { callDigestOver } from '../policies/gate';
 import { canonicalJson } from '../policies/hash';
 import type { PendingApprovalView, SessionStateView } from '../workflows/contract';
 import { refuse, type Refusal } from './check-decision';
-import type { ApprovalRecord } from './types';
+import { REDACTED, type ApprovalRecord } from './types';
 
 /** The session a row's approval id names (`<sessionId>:<proposalSeq>`). */
 export function sessionOfApprovalId(approvalId: string): string {
