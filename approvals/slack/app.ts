@@ -185,6 +185,11 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     await client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks as never });
   }
 
+  /** Marking a refused message is best effort: the refusal itself stands. */
+  const warnMark = (logger: { warn(...msg: unknown[]): void }, approvalId: string) => (err: unknown) => {
+    logger.warn(`approval \`${approvalId}\` was refused but its slack message could not be marked: ${(err as Error).message}`);
+  };
+
   async function explain(client: webApi.WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
     if (!channel) return;
     await client.chat.postEphemeral({ channel, user, text: `:warning: ${message}` });
@@ -201,7 +206,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
         : { ok: false, code: 'unknown-identity', message: noTeam };
       if (!result.ok) {
         await explain(client, channel, body.user.id, result.message);
-        await markRefused(client, action.value ?? '', result, channel, ts).catch(warnUpdate(logger, action.value ?? ''));
+        await markRefused(client, action.value ?? '', result, channel, ts).catch(warnMark(logger, action.value ?? ''));
       } else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
       report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, result });
     } catch (err) {
@@ -226,7 +231,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       const pre = checked.ok && record ? await checkShownRow(deps, record, now()) : checked;
       if (!pre.ok) {
         await explain(client, channel, body.user.id, pre.message);
-        await markRefused(client, approvalId, pre, channel, ts).catch(warnUpdate(logger, approvalId));
+        await markRefused(client, approvalId, pre, channel, ts).catch(warnMark(logger, approvalId));
         report({ kind: 'deny-form', approvalId, user: body.user.id, result: pre });
         return;
       }
@@ -263,7 +268,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
         : { ok: false, code: 'unknown-identity', message: noTeam };
       if (!result.ok) {
         await explain(client, metadata.channel, user.id, result.message);
-        await markRefused(client, metadata.approvalId, result, metadata.channel, metadata.ts).catch(warnUpdate(logger, metadata.approvalId));
+        await markRefused(client, metadata.approvalId, result, metadata.channel, metadata.ts).catch(warnMark(logger, metadata.approvalId));
       } else if (!result.duplicate) {
         await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined).catch(
           warnUpdate(logger, result.record.approvalId),
