@@ -103,7 +103,8 @@ export interface SessionActivities {
   scoreIntent(input: ScoreIntentInput): Promise<{ readonly score: number }>;
   /** Similarity of a sub-agent's intent to its parent's, 0..1. */
   compareIntents(a: string, b: string): Promise<{ readonly score: number }>;
-  requestApproval(req: ApprovalRequest): Promise<unknown>;
+  /** `conflict`: another row holds the approval's id (the fields that differ); nothing was posted. */
+  requestApproval(req: ApprovalRequest): Promise<{ readonly conflict?: readonly string[] } | undefined>;
   escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<unknown>;
   resolveApproval(req: ApprovalRequest, r: ApprovalResolution): Promise<unknown>;
   /** A reservation in a cross-session ledger (agent- or owner-wide rules). */

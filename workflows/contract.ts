@@ -203,6 +203,17 @@ export interface PendingApprovalView {
   /** What a vote must sign: the digest of the exact call. */
   readonly callDigest: string;
   readonly tool: string;
+  /**
+   * What the digest covers besides the tool, so an approval surface recomputes it from what it
+   * shows (`callDigestOver`): the arguments as proposed, the policy hash and the digest of the
+   * session state the decision saw. Absent from sessions started before these fields existed.
+   * `args` are the ones already in the workflow's history; surfaces show `redactedArgs`.
+   */
+  readonly args?: Readonly<Record<string, unknown>>;
+  readonly redactedArgs?: Readonly<Record<string, unknown>>;
+  readonly policyHash?: string;
+  readonly stateHash?: string;
+  readonly blastRadius?: number;
   readonly requestedAt: string;
   readonly deadline: string;
   readonly groups: readonly string[];

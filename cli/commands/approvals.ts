@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { groupsAllowedNow } from '../../approvals/ladder';
-import { decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../client/decide';
+import { checkShownRow, decide, temporalSignaler, temporalStateReader, type ApprovalSignaler, type DecideResult, type SessionStateReader } from '../../client/decide';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { loadConfig, temporalSecurity } from '../../client/config';
@@ -54,11 +54,32 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-/** `approvals list`: pending approvals (all with `all`), as a table or JSON. */
-export async function listApprovals(store: ApprovalStore, opts: { json?: boolean; all?: boolean }, io: CommandIo, now = Date.now()): Promise<number> {
+/**
+ * How a row compares with its session's pending approval: `ok`, or the refusal a vote on it would
+ * get (`approvals/shown-call.ts`). Absent: not checked (decided rows, or no reader given).
+ */
+export type ShownCheck = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+
+async function shownChecks(store: ApprovalStore, records: readonly ApprovalRecord[], state: SessionStateReader | undefined, now: number): Promise<Map<string, ShownCheck>> {
+  const out = new Map<string, ShownCheck>();
+  if (!state) return out;
+  for (const r of records.filter((x) => x.status === 'pending')) {
+    const check = await checkShownRow({ store, state }, r, now).catch((err: unknown): ShownCheck => ({ ok: false, code: 'unchecked', message: `the session could not be asked: ${(err as Error).message}` }));
+    out.set(r.approvalId, check.ok ? { ok: true } : { ok: false, code: check.code, message: check.message });
+  }
+  return out;
+}
+
+/**
+ * `approvals list`: pending approvals (all with `all`), as a table or JSON. With `state`, each
+ * pending row is checked against its session's own pending approval first: a row that does not
+ * show that call is listed as refused (and raises an alert), never as decidable.
+ */
+export async function listApprovals(store: ApprovalStore, opts: { json?: boolean; all?: boolean; state?: SessionStateReader }, io: CommandIo, now = Date.now()): Promise<number> {
   const records = await store.list({ all: opts.all ?? false });
+  const checks = await shownChecks(store, records, opts.state, now);
   if (opts.json) {
-    io.out(JSON.stringify(records, null, 2));
+    io.out(JSON.stringify(records.map((r) => (checks.has(r.approvalId) ? { ...r, shown: checks.get(r.approvalId) } : r)), null, 2));
     return 0;
   }
   if (records.length === 0) {
@@ -68,7 +89,8 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
   const rows = [['ID', 'TOOL', 'AGENT', 'OWNER', 'STATUS', 'APPROVERS', 'VOTES', 'DEADLINE']];
   for (const r of records) {
     const approvals = r.votes.filter((v) => v.approve).map((v) => v.approver);
-    const status = r.status === 'pending' && Date.parse(r.deadline) <= now ? 'pending (past deadline)' : r.status;
+    const check = checks.get(r.approvalId);
+    const status = check && !check.ok ? `refused (${check.code})` : r.status === 'pending' && Date.parse(r.deadline) <= now ? 'pending (past deadline)' : r.status;
     rows.push([
       r.approvalId,
       r.tool,
@@ -81,6 +103,8 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
     ]);
   }
   io.out(table(rows));
+  const refused = [...checks.entries()].filter(([, c]) => !c.ok);
+  for (const [id, c] of refused) if (!c.ok) io.out(`\`${id}\` refused (${c.code}): ${c.message}`);
   return 0;
 }
 
@@ -88,6 +112,8 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
 export interface CliDecisionDeps {
   readonly store: ApprovalStore;
   readonly signal: ApprovalSignaler;
+  /** The session's own view of what it waits for (`temporalStateReader`). */
+  readonly state: SessionStateReader;
   readonly keyset: Keyset;
   /** Folders searched for the approver's private key, in order (`keyDirsOf`). */
   readonly keyDirs: readonly string[];
@@ -133,7 +159,7 @@ export async function decideFromCli(
     return 1;
   }
   const result: DecideResult = await decide(
-    { store: deps.store, signal: deps.signal, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
+    { store: deps.store, signal: deps.signal, state: deps.state, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
     {
       approvalId: input.approvalId,
       approve: input.approve,
@@ -182,7 +208,7 @@ async function withDecisionDeps<T>(fn: (deps: CliDecisionDeps) => Promise<T>): P
       throw new ApprovalsCommandError(`cannot reach temporal at \`${config.temporalAddress}\`: ${(err as Error).message}`);
     });
     const client = new Client({ connection, namespace: config.namespace });
-    return await fn({ store: db.store, signal: temporalSignaler(client), keyset, keyDirs: keyDirsOf(config) });
+    return await fn({ store: db.store, signal: temporalSignaler(client), state: temporalStateReader(client), keyset, keyDirs: keyDirsOf(config) });
   } finally {
     await connection?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
@@ -199,10 +225,15 @@ export function registerApprovals(program: Command): void {
     .option('--json', 'print the approvals as JSON')
     .option('--all', 'include decided, expired and cancelled approvals')
     .action(async (opts: { json?: boolean; all?: boolean }) => {
+      const config = loadConfig();
       const db = openStore();
+      // Rows are checked against their sessions when Temporal answers; otherwise listed unchecked.
+      const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) }).catch(() => undefined);
       try {
-        process.exitCode = await listApprovals(db.store, opts, processIo);
+        const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
+        process.exitCode = await listApprovals(db.store, { ...opts, ...(state ? { state } : {}) }, processIo);
       } finally {
+        await connection?.close().catch(() => undefined);
         await db.close();
       }
     });

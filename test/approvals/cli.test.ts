@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideFromCli, listApprovals, type CliDecisionDeps, type CommandIo } from '../../cli/commands/approvals';
-import { temporalSignaler } from '../../client/decide';
+import { temporalSignaler, temporalStateReader } from '../../client/decide';
 import { writeKeyFile } from '../../client/trust/key-files';
 import { getTestServers } from '../support/servers';
 import { testTrust } from '../support/trust';
@@ -39,7 +39,7 @@ function bufferIo(): CommandIo & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
 }
 
-const deps = (dirs: readonly string[] = [keyDir]): CliDecisionDeps => ({ store: h.store, signal: temporalSignaler(h.client), keyset: testTrust().keyset, keyDirs: dirs });
+const deps = (dirs: readonly string[] = [keyDir]): CliDecisionDeps => ({ store: h.store, signal: temporalSignaler(h.client), state: temporalStateReader(h.client), keyset: testTrust().keyset, keyDirs: dirs });
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
