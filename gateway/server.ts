@@ -1,6 +1,6 @@
 /**
- * `createGateway(deps)`: the fastify server that is the only surface agents touch. Every `/v1`
- * route but the OpenAPI document is behind the credential hook (`auth.ts`) and the per-agent
+ * `createGateway(deps)`: the fastify server that is the only surface agents touch. Every route but
+ * `/healthz` and the OpenAPI document (`config.public`) is behind the credential hook (`auth.ts`) and the per-agent
  * request rate (`limits.ts`); bodies are parsed with the zod schemas of `schemas.ts`; every error
  * is an RFC 9457 problem (`problems.ts`). It acts only through its own Temporal client, and only
  * on sessions whose principal is the caller.
@@ -80,7 +80,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     traceRequests(app, telemetry.tracer('gatehouse/gateway'));
   }
 
-  registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations), (path) => path === OPENAPI_PATH);
+  registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations));
   // After authentication: the rate is per agent.
   app.addHook('onRequest', async (request) => {
     if (request.agent) rate.take(request.agent.agentId);
@@ -98,9 +98,10 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem('not-found', `no route \`${request.method} ${request.url.split('?')[0]}\``)));
 
-  app.get('/healthz', async () => ({ ok: true }));
+  // The explicit public list: every other route, and every unmatched path, needs a credential.
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
   const document = openApiDocument(ROUTES, VERSION);
-  app.get(OPENAPI_PATH, async () => document);
+  app.get(OPENAPI_PATH, { config: { public: true } }, async () => document);
 
   for (const spec of ROUTES) {
     app.route({
