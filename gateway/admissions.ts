@@ -1,0 +1,126 @@
+/**
+ * The open-session cap, atomic across gateway replicas: a start first takes a slot in its root
+ * agent's `gatehouseAdmissions` workflow (whose updates are decided one at a time), and only an
+ * admitted id is started. Slots are freed when a session ends through the gateway, when its start
+ * fails, and — for sessions that ended any other way (halt, budget, crash, a gateway that died
+ * between admit and start) — when the cap is reached: the held ids are looked up in Temporal, and
+ * those that are not running are released before the admission is asked again.
+ */
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { rootAgentOf, type AdmitResult } from '../policies/admissions';
+import { ADMISSIONS_WORKFLOW_TYPE, admissionsWorkflowId, admitUpdate, releaseUpdate } from '../workflows/admissions-contract';
+import { sessionWorkflowId } from '../workflows/contract';
+import { Problem } from './problems';
+
+export interface SessionAdmissionsOptions {
+  readonly client: Client;
+  readonly taskQueue: string;
+  /** Open sessions per root agent. */
+  readonly cap: number;
+  /** A slot whose session Temporal does not know is freed only after this long (its start may still be on its way). @default 30 000 */
+  readonly startGraceMs?: number;
+  /** At the cap, held slots are checked against Temporal at most this often per agent. @default 2 000 */
+  readonly recheckMs?: number;
+}
+
+/** What an admission took: `release` it when the start fails. */
+export interface Admission {
+  readonly rootAgentId: string;
+  readonly sessionId: string;
+  /** False when the id already held a slot: a failed start must not free it. */
+  readonly fresh: boolean;
+}
+
+export class SessionAdmissions {
+  readonly #o: Required<SessionAdmissionsOptions>;
+  /** Root agent → when its held slots were last checked against Temporal. */
+  readonly #checked = new Map<string, number>();
+
+  constructor(options: SessionAdmissionsOptions) {
+    this.#o = { startGraceMs: 30_000, recheckMs: 2_000, ...options };
+  }
+
+  /** Takes a slot for `sessionId` under the agent's root, or throws a 429 problem at the cap. */
+  async admit(agentId: string, sessionId: string): Promise<Admission> {
+    const root = rootAgentOf(agentId);
+    let r = await this.#admit(root, sessionId);
+    if (!r.admitted && this.#mayRecheck(root)) {
+      const over = await this.#over(r.held);
+      if (over.length > 0) {
+        await this.#release(root, over);
+        r = await this.#admit(root, sessionId);
+      }
+    }
+    if (!r.admitted) {
+      throw new Problem('too-many-sessions', `agent \`${root}\` has ${r.held.length} open sessions, the most it may have: end one first`, { limit: this.#o.cap }, 5);
+    }
+    return { rootAgentId: root, sessionId, fresh: r.fresh };
+  }
+
+  /** After a failed start: frees a fresh slot unless the session is running after all. */
+  async releaseFailedStart(admission: Admission): Promise<void> {
+    if (!admission.fresh) return;
+    const over = await this.#over([{ sessionId: admission.sessionId, at: 0 }]).catch(() => []);
+    if (over.length > 0) await this.#release(admission.rootAgentId, over);
+  }
+
+  /** Frees the slot of a session that ended (or never started). */
+  async release(agentId: string, sessionId: string): Promise<void> {
+    await this.#release(rootAgentOf(agentId), [sessionId]);
+  }
+
+  /** Session ids holding a slot (for tests and operators). */
+  async held(agentId: string): Promise<readonly string[]> {
+    try {
+      return await this.#o.client.workflow.getHandle(admissionsWorkflowId(rootAgentOf(agentId))).query<readonly string[]>('admissions');
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return [];
+      throw err;
+    }
+  }
+
+  async #admit(root: string, sessionId: string): Promise<AdmitResult> {
+    const start = new WithStartWorkflowOperation(ADMISSIONS_WORKFLOW_TYPE, {
+      workflowId: admissionsWorkflowId(root),
+      taskQueue: this.#o.taskQueue,
+      args: [],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.#o.client.workflow.executeUpdateWithStart(admitUpdate, { args: [{ sessionId, cap: this.#o.cap }], startWorkflowOperation: start });
+  }
+
+  async #release(root: string, sessionIds: readonly string[]): Promise<void> {
+    try {
+      await this.#o.client.workflow.getHandle(admissionsWorkflowId(root)).executeUpdate(releaseUpdate, { args: [{ sessionIds }] });
+    } catch (err) {
+      // No admissions workflow: nothing is held.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+
+  #mayRecheck(root: string): boolean {
+    const now = Date.now();
+    const last = this.#checked.get(root);
+    if (last !== undefined && now - last < this.#o.recheckMs) return false;
+    if (this.#checked.size >= 100_000) this.#checked.clear();
+    this.#checked.set(root, now);
+    return true;
+  }
+
+  /** The held ids whose sessions are over: closed, or unknown to Temporal past the start grace. */
+  async #over(held: readonly { readonly sessionId: string; readonly at: number }[]): Promise<string[]> {
+    const now = Date.now();
+    const over = await Promise.all(
+      held.map(async ({ sessionId, at }) => {
+        try {
+          const d = await this.#o.client.workflow.getHandle(sessionWorkflowId(sessionId)).describe();
+          return d.status.name !== 'RUNNING';
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return now - at > this.#o.startGraceMs;
+          throw err;
+        }
+      }),
+    );
+    return held.filter((_, i) => over[i]).map((h) => h.sessionId);
+  }
+}
