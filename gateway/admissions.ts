@@ -6,9 +6,9 @@
  * between admit and start) — when the cap is reached: the held ids are looked up in Temporal, and
  * those that are not running are released before the admission is asked again.
  */
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { rootAgentOf, type AdmitResult } from '../policies/admissions';
-import { ADMISSIONS_WORKFLOW_TYPE, admissionsWorkflowId, admitUpdate, releaseUpdate } from '../workflows/admissions-contract';
+import { ADMISSIONS_ERROR_TYPES, ADMISSIONS_WORKFLOW_TYPE, admissionsQuery, admissionsWorkflowId, admitUpdate, releaseUpdate } from '../workflows/admissions-contract';
 import { sessionWorkflowId } from '../workflows/contract';
 import { Problem } from './problems';
 
@@ -45,14 +45,14 @@ export class SessionAdmissions {
     const root = rootAgentOf(agentId);
     let r = await this.#admit(root, sessionId);
     if (!r.admitted && this.#mayRecheck(root)) {
-      const over = await this.#over(r.held);
+      const over = await this.#over(r.held ?? (await this.held(root)));
       if (over.length > 0) {
         await this.#release(root, over);
         r = await this.#admit(root, sessionId);
       }
     }
     if (!r.admitted) {
-      throw new Problem('too-many-sessions', `agent \`${root}\` has ${r.held.length} open sessions, the most it may have: end one first`, { limit: this.#o.cap }, 5);
+      throw new Problem('too-many-sessions', `agent \`${root}\` has ${this.#o.cap} open sessions, the most it may have: end one first`, { limit: this.#o.cap }, 5);
     }
     return { rootAgentId: root, sessionId, fresh: r.fresh };
   }
@@ -69,17 +69,28 @@ export class SessionAdmissions {
     await this.#release(rootAgentOf(agentId), [sessionId]);
   }
 
-  /** Session ids holding a slot (for tests and operators). */
-  async held(agentId: string): Promise<readonly string[]> {
+  /** The slots held under the agent's root, with when each was taken. */
+  async held(agentId: string): Promise<readonly { readonly sessionId: string; readonly at: number }[]> {
     try {
-      return await this.#o.client.workflow.getHandle(admissionsWorkflowId(rootAgentOf(agentId))).query<readonly string[]>('admissions');
+      return await this.#o.client.workflow.getHandle(admissionsWorkflowId(rootAgentOf(agentId))).query(admissionsQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return [];
       throw err;
     }
   }
 
-  async #admit(root: string, sessionId: string): Promise<AdmitResult> {
+  /** One admission; at the cap the validator refuses it (nothing recorded) and the held slots are read. */
+  async #admit(root: string, sessionId: string): Promise<AdmitResult | { readonly admitted: false; readonly held?: undefined }> {
+    try {
+      return await this.#send(root, sessionId);
+    } catch (err) {
+      const full = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === ADMISSIONS_ERROR_TYPES.full;
+      if (!full) throw err;
+      return { admitted: false };
+    }
+  }
+
+  async #send(root: string, sessionId: string): Promise<AdmitResult> {
     const start = new WithStartWorkflowOperation(ADMISSIONS_WORKFLOW_TYPE, {
       workflowId: admissionsWorkflowId(root),
       taskQueue: this.#o.taskQueue,

@@ -35,6 +35,11 @@ export function admitRequestProblem(req: unknown): string | undefined {
   return undefined;
 }
 
+/** True when `req` would be refused: a new id while `cap` slots are held (the validator refuses it unrecorded). */
+export function atCap(state: AdmissionState, req: AdmitRequest): boolean {
+  return state[req.sessionId] === undefined && Object.keys(state).length >= req.cap;
+}
+
 /** Admits `req` at `now`, or answers the held slots when the cap is reached. */
 export function admit(state: AdmissionState, req: AdmitRequest, now: number): { readonly state: AdmissionState; readonly result: AdmitResult } {
   if (state[req.sessionId] !== undefined) return { state, result: { admitted: true, fresh: false } };

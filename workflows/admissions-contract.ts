@@ -26,9 +26,11 @@ export const ADMISSIONS_ERROR_TYPES = {
   startRefused: 'AdmissionsStartRefusedError',
   /** An `admit` or `release` that is not one (the validator's rejection). */
   invalidRequest: 'InvalidAdmissionRequestError',
+  /** An `admit` at the cap, refused by the validator: a flood of refused starts leaves no history. */
+  full: 'AdmissionsFullError',
 } as const;
 
 export const admitUpdate = defineUpdate<AdmitResult, [AdmitRequest]>('admit');
 export const releaseUpdate = defineUpdate<void, [{ readonly sessionIds: readonly string[] }]>('release');
-/** Session ids holding a slot, for operators and tests. */
-export const admissionsQuery = defineQuery<readonly string[]>('admissions');
+/** The slots held: session id and when it was taken (epoch ms). */
+export const admissionsQuery = defineQuery<readonly { readonly sessionId: string; readonly at: number }[]>('admissions');

@@ -5,7 +5,7 @@
  * from every gateway replica are decided one at a time: the cap is a reservation, not a count.
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { admit, admitRequestProblem, release, type AdmissionState } from '../policies/admissions';
+import { admit, admitRequestProblem, atCap, release, type AdmissionState } from '../policies/admissions';
 import { ADMISSIONS_ERROR_TYPES, admissionsQuery, admitUpdate, releaseUpdate, type CarriedAdmissions } from './admissions-contract';
 import { nowMs } from './clock';
 
@@ -29,7 +29,12 @@ export async function gatehouseAdmissions(carried?: CarriedAdmissions): Promise<
       held = r.state;
       return Promise.resolve(r.result);
     },
-    { validator: (req) => invalid(admitRequestProblem(req)) },
+    {
+      validator: (req) => {
+        invalid(admitRequestProblem(req));
+        if (atCap(held, req)) throw ApplicationFailure.nonRetryable(`${Object.keys(held).length} open sessions: at the cap of ${req.cap}`, ADMISSIONS_ERROR_TYPES.full);
+      },
+    },
   );
   setHandler(
     releaseUpdate,
@@ -44,7 +49,7 @@ export async function gatehouseAdmissions(carried?: CarriedAdmissions): Promise<
       },
     },
   );
-  setHandler(admissionsQuery, () => Object.keys(held));
+  setHandler(admissionsQuery, () => Object.entries(held).map(([sessionId, at]) => ({ sessionId, at })));
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT);
   await condition(allHandlersFinished);
   await continueAsNew<typeof gatehouseAdmissions>({ held });
