@@ -19,8 +19,8 @@ export interface SessionAdmissionsOptions {
   readonly cap: number;
   /** A slot whose session Temporal does not know is freed only after this long (its start may still be on its way). @default 30 000 */
   readonly startGraceMs?: number;
-  /** At the cap, held slots are checked against Temporal at most this often per agent. @default 2 000 */
-  readonly recheckMs?: number;
+  /** After a refusal at the cap, this replica refuses the agent's starts without asking Temporal for this long. @default 1 000 */
+  readonly fullForMs?: number;
 }
 
 /** What an admission took: `release` it when the start fails. */
@@ -33,28 +33,63 @@ export interface Admission {
 
 export class SessionAdmissions {
   readonly #o: Required<SessionAdmissionsOptions>;
-  /** Root agent → when its held slots were last checked against Temporal. */
-  readonly #checked = new Map<string, number>();
+  /** Root agent → until when this replica refuses its starts without asking (it was at the cap). */
+  readonly #fullUntil = new Map<string, number>();
+  /** Root agent → the tail of its admissions through this replica: one update in flight per agent. */
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(options: SessionAdmissionsOptions) {
-    this.#o = { startGraceMs: 30_000, recheckMs: 2_000, ...options };
+    this.#o = { startGraceMs: 30_000, fullForMs: 1_000, ...options };
   }
 
-  /** Takes a slot for `sessionId` under the agent's root, or throws a 429 problem at the cap. */
+  /**
+   * Takes a slot for `sessionId` under the agent's root, or throws a 429 problem at the cap. One
+   * admission per agent at a time through this replica (Temporal takes few concurrent updates per
+   * workflow), and a flood at the cap is refused here for `fullForMs` without reaching Temporal.
+   */
   async admit(agentId: string, sessionId: string): Promise<Admission> {
     const root = rootAgentOf(agentId);
-    let r = await this.#admit(root, sessionId);
-    if (!r.admitted && this.#mayRecheck(root)) {
-      const over = await this.#over(r.held ?? (await this.held(root)));
-      if (over.length > 0) {
-        await this.#release(root, over);
-        r = await this.#admit(root, sessionId);
+    this.#refuseIfFull(root);
+    return this.#serial(root, async () => {
+      this.#refuseIfFull(root);
+      let r = await this.#admit(root, sessionId);
+      if (!r.admitted) {
+        // At the cap: free the slots of sessions that are over (halted, crashed, never started), then ask again.
+        const over = await this.#over(r.held ?? (await this.held(root)));
+        if (over.length > 0) {
+          await this.#release(root, over);
+          r = await this.#admit(root, sessionId);
+        }
       }
+      if (!r.admitted) {
+        if (this.#fullUntil.size >= 100_000) this.#fullUntil.clear();
+        this.#fullUntil.set(root, Date.now() + this.#o.fullForMs);
+        this.#refuseIfFull(root);
+      }
+      return { rootAgentId: root, sessionId, fresh: r.admitted && r.fresh };
+    });
+  }
+
+  #refuseIfFull(root: string): void {
+    const until = this.#fullUntil.get(root);
+    if (until === undefined) return;
+    if (until <= Date.now()) {
+      this.#fullUntil.delete(root);
+      return;
     }
-    if (!r.admitted) {
-      throw new Problem('too-many-sessions', `agent \`${root}\` has ${this.#o.cap} open sessions, the most it may have: end one first`, { limit: this.#o.cap }, 5);
+    throw new Problem('too-many-sessions', `agent \`${root}\` has ${this.#o.cap} open sessions, the most it may have: end one first`, { limit: this.#o.cap }, 5);
+  }
+
+  async #serial<T>(root: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(root) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const tail = mine.catch(() => undefined);
+    this.#queues.set(root, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.#queues.get(root) === tail) this.#queues.delete(root);
     }
-    return { rootAgentId: root, sessionId, fresh: r.fresh };
   }
 
   /** After a failed start: frees a fresh slot unless the session is running after all. */
@@ -66,7 +101,9 @@ export class SessionAdmissions {
 
   /** Frees the slot of a session that ended (or never started). */
   async release(agentId: string, sessionId: string): Promise<void> {
-    await this.#release(rootAgentOf(agentId), [sessionId]);
+    const root = rootAgentOf(agentId);
+    await this.#release(root, [sessionId]);
+    this.#fullUntil.delete(root);
   }
 
   /** The slots held under the agent's root, with when each was taken. */
@@ -107,15 +144,6 @@ export class SessionAdmissions {
       // No admissions workflow: nothing is held.
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
-  }
-
-  #mayRecheck(root: string): boolean {
-    const now = Date.now();
-    const last = this.#checked.get(root);
-    if (last !== undefined && now - last < this.#o.recheckMs) return false;
-    if (this.#checked.size >= 100_000) this.#checked.clear();
-    this.#checked.set(root, now);
-    return true;
   }
 
   /** The held ids whose sessions are over: closed, or unknown to Temporal past the start grace. */

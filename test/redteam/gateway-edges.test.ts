@@ -53,9 +53,9 @@ interface Answer {
 }
 
 /** One request with the path sent byte for byte (fetch would normalise dot segments and case). */
-function raw(base: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+function raw(base: string, method: string, path: string, options: { token?: string; body?: unknown; text?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const url = new URL(base);
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const body = options.text ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -99,6 +99,11 @@ function nested(depth: number): Record<string, unknown> {
   let v: Record<string, unknown> = {};
   for (let i = 1; i < depth; i++) v = { a: v };
   return v;
+}
+
+/** A proposal body whose `args` nest `depth` deep, as text (JSON.stringify itself overflows at 8,000). */
+function deepProposal(tool: string, depth: number): string {
+  return `{"tool":${JSON.stringify(tool)},"args":${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}}`;
 }
 
 async function slots(agentId: string): Promise<readonly string[]> {
@@ -263,7 +268,7 @@ describe('attack 7: deep and large arguments', () => {
     const created = await raw(g.url, 'POST', '/v1/sessions', { token: deep.token, body: { intent: 'list volumes' } });
     const id = created.body!.sessionId as string;
     for (const depth of [65, 3_000, 8_000]) {
-      const r = await raw(g.url, 'POST', `/v1/sessions/${id}/proposals`, { token: deep.token, body: { tool: 'volumes.list', args: nested(depth) } });
+      const r = await raw(g.url, 'POST', `/v1/sessions/${id}/proposals`, { token: deep.token, text: deepProposal('volumes.list', depth) });
       assert.equal(r.status, 422, `depth ${depth}: ${JSON.stringify(r.body).slice(0, 300)}`);
       assert.equal(r.body?.type, 'urn:gatehouse:problem:invalid-request');
       assert.match(String(r.body?.detail), /^`body\.args\.a\.a\.a.*` nests deeper than 64 levels$/);
