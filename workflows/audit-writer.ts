@@ -84,18 +84,17 @@ export class AuditWriter {
 
   /** Appends events after every earlier batch (one writer per session, chained). */
   record(events: AuditEventInput[]): Promise<void> {
-    const next = this.#tail.then(() => (this.failure === undefined ? io.appendAudit(events).catch((err: unknown) => this.#failed(err)) : this.#failed(undefined)));
+    // After a failure nothing more is written, and later records resolve: the session is halted and
+    // ends, and a signal handler that records (a halt, a vote) must not fail the workflow meanwhile.
+    const next = this.#tail.then(() => (this.failure === undefined ? io.appendAudit(events).catch((err: unknown) => this.#failed(err)) : undefined));
     this.#tail = next.catch(() => undefined);
     return next;
   }
 
-  /** Marks the trail unwritable (first failure only) and rejects with why. */
+  /** Marks the trail unwritable and rejects with why (the record that failed). */
   #failed(err: unknown): never {
-    if (this.failure === undefined) {
-      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err);
-      this.failure = cause;
-      this.onFailure?.();
-    }
+    this.failure ??= err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err);
+    this.onFailure?.();
     throw ApplicationFailure.nonRetryable(`the audit trail of session \`${this.sessionId}\` could not be written (${this.failure}): the session ends`, SESSION_ERROR_TYPES.auditUnwritable);
   }
 
