@@ -97,6 +97,8 @@ export interface SessionActivities {
   refuseSessionStart(sessionId: string, refusal: StartRefusal): Promise<never>;
   startSessionRecord(rec: SessionRecord, events: readonly AuditEventInput[]): Promise<void>;
   appendAudit(events: readonly AuditEventInput[]): Promise<void>;
+  /** An alert outside the session's chain (the `alerts` table), for when the chain cannot be written. */
+  raiseSessionAlert(sessionId: string, rule: string, message: string, at: string): Promise<void>;
   patchSession(sessionId: string, patch: SessionPatch): Promise<void>;
   prepareCall(input: PrepareCallInput): Promise<PrepareCallResult>;
   runTool(input: SessionRunToolInput): Promise<SessionRunToolResult>;

@@ -98,6 +98,8 @@ export const RULES = {
   'start.policy-ref': { means: 'the policy named is not the worker\'s' },
   'start.policy-document': { means: 'a start may not bring its own policy' },
   'start.session-reused': { means: 'the session id was used before' },
+  // A session's audit write that failed for good (workflows/audit-writer.ts): the session ends.
+  'audit.unwritable': { means: 'the audit trail could not be written: the session ended' },
   'credential.revoked': { means: 'the agent credential is revoked' },
   // The trail's own evidence of a vote (audit/vote-evidence.ts, `gatehouse audit verify`).
   'vote.unsigned': { means: 'an approval in the trail carries no signed vote' },

@@ -89,6 +89,10 @@ export const SESSION_ERROR_TYPES = {
   startRefused: 'SessionStartRefusedError',
   /** A start reusing a session id that already has a trail. */
   sessionIdReused: 'SessionIdReusedError',
+  /** An audit write failed for good (unstorable, or the database gone past the retry bound): the session ends. */
+  auditUnwritable: 'AuditUnwritableError',
+  /** An audit event PostgreSQL refuses as a value (a data exception): retrying cannot help. */
+  auditUnstorable: 'AuditUnstorableError',
 } as const;
 
 /** What every `propose` result carries. */

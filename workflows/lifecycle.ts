@@ -257,6 +257,22 @@ export async function finishHalted(core: SessionCore): Promise<void> {
   await finish(core, 'halted', core.haltedBy ? `halted by ${core.haltedBy.by}: ${core.haltedBy.reason}` : 'halted');
 }
 
+/**
+ * After an audit write failed for good: wait for the queue to drain (every queued call is refused
+ * unrecorded), raise the `audit.unwritable` alert outside the chain, mark the session row, and end
+ * with final state `error`. Best effort past the alert: the database may be what failed.
+ */
+export async function finishAuditFailed(core: SessionCore): Promise<void> {
+  await condition(() => core.queue.idle);
+  if (core.summary) return;
+  const now = nowMs();
+  const reason = `the audit trail could not be written (${core.audit.failure ?? 'unknown'}): the session ended`;
+  await io.raiseSessionAlert(core.sessionId, 'audit.unwritable', reason, iso(now)).catch(() => undefined);
+  await io.patchSession(core.sessionId, { mode: core.mode, finalState: 'error', endedAt: iso(now), counters: { ...core.counters }, flaggedForReview: true }).catch(() => undefined);
+  core.flagged = true;
+  core.summary = { sessionId: core.sessionId, finalState: 'error', mode: core.mode, counters: { ...core.counters }, reason };
+}
+
 async function finish(core: SessionCore, finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {
   const now = nowMs();
   const flagged = core.flagged || core.mode === 'closed' || core.mode === 'review' || finalState === 'halted';

@@ -28,7 +28,7 @@ import {
   type SpawnRecord,
 } from './contract';
 import { onHalt, onPause, onRaiseBudget, onResume } from './fleet-controls';
-import { carrySession, endSession, finishHalted, startSession } from './lifecycle';
+import { carrySession, endSession, finishAuditFailed, finishHalted, startSession } from './lifecycle';
 import { propose } from './proposals';
 import type { SerialQueue } from './queue';
 import { SessionCore } from './session-core';
@@ -82,6 +82,15 @@ export class SessionRuntime {
 
   finishHalted(): Promise<void> {
     return finishHalted(this.#core);
+  }
+
+  /** True once an audit write failed for good: the session ends with an alert. */
+  get auditFailed(): boolean {
+    return this.#core.audit.failure !== undefined;
+  }
+
+  finishAuditFailed(): Promise<void> {
+    return finishAuditFailed(this.#core);
   }
 
   propose(p: SessionProposal): Promise<ProposeResult> {

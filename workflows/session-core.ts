@@ -81,6 +81,10 @@ export class SessionCore {
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);
+    // A trail that cannot be written stops the session at once: nothing more may run unrecorded.
+    this.audit.onFailure = () => {
+      this.halted = true;
+    };
   }
 
   /** The session's declared intent. */

@@ -74,7 +74,13 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   };
   for (;;) {
     await condition(() => rt.summary !== undefined || rt.halted || (rt.queue.idle && tooLong()));
-    if (rt.halted && rt.summary === undefined) await rt.finishHalted();
+    // An audit write that failed for good ends the session (its halt's own records would fail too).
+    if (rt.halted && rt.summary === undefined && !rt.auditFailed) {
+      await rt.finishHalted().catch((err: unknown) => {
+        if (!rt.auditFailed) throw err;
+      });
+    }
+    if (rt.auditFailed && rt.summary === undefined) await rt.finishAuditFailed();
     if (rt.summary !== undefined) {
       await condition(allHandlersFinished);
       return rt.summary;
