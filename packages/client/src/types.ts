@@ -60,11 +60,11 @@ export interface Proposal {
   readonly requestUnlock?: boolean;
 }
 
-/** The final outcome of a proposal. `result` is the tool's answer when it ran. */
+/** The final outcome of a proposal. `result` is the tool's answer when it ran, as JSON in the shape of the tool's output schema. */
 export interface ProposeResult {
   readonly status: FinalStatus;
   readonly decision: Decision;
-  readonly result?: unknown;
+  readonly result?: any;
   readonly error?: { readonly type: string; readonly message: string };
   /** Set when people were asked: the approval's id (`gatehouse approvals show <id>`). */
   readonly approvalId?: string;
