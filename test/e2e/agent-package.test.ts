@@ -84,6 +84,53 @@ describe('@gatehouse/client, installed from its tarball into an empty project', 
     assert.equal(refused.stdout, 'true 401 urn:gatehouse:problem:unauthorized\n', refused.stderr);
   });
 
+  it('its whole surface works against the gateway: state, sub-agents, halt, end, and the gateway\'s problems as typed errors', async () => {
+    const script = `
+import { Gatehouse, GatehouseError } from '@gatehouse/client';
+const failure = async (f) => { try { await f(); return 'no error'; } catch (e) { return { name: e.name, base: e instanceof GatehouseError, status: e.status, code: e.code, paths: (e.errors ?? []).map((x) => x.path) }; } };
+const gh = await Gatehouse.connect();
+const other = await Gatehouse.connect({ token: process.env.OTHER_TOKEN });
+const session = await gh.startSession({ intent: 'list volumes and look up billing records', budget: { actions: 20 } });
+const call = { tool: 'volumes.list', args: {}, reasoning: 'look', idempotencyKey: 'look-1' };
+const first = await session.propose(call);
+const child = await session.spawnChild({ agentId: 'pkg-bot.reader', intent: 'list volumes' });
+const childState = await child.state();
+await child.halt('done with it');
+const state = await session.state();
+const report = {
+  started: [session.started.agentId, session.started.owner],
+  listed: [first.status, first.sequence],
+  child: [child.spawn.status, childState.parentSessionId === session.sessionId, childState.principal],
+  state: [state.mode, state.counters.executed],
+  invalid: await failure(() => session.propose({ tool: 'volumes.list', args: 'not an object', reasoning: '' })),
+  forbidden: await failure(() => other.session(session.sessionId).state()),
+  missing: await failure(() => gh.session('no-such-session').state()),
+  summary: (await session.end({ reason: 'done' })).finalState,
+  closed: await failure(() => session.propose(call)),
+};
+gh.close();
+other.close();
+console.log(JSON.stringify(report));
+`;
+    await writeFile(join(project, 'surface.mjs'), script);
+    const env = agentEnv({ GATEHOUSE_URL: url, GATEHOUSE_AGENT_TOKEN: await testTrust().credential('pkg-bot', 'eng-007'), OTHER_TOKEN: await testTrust().credential('pkg-other-bot', 'eng-012') });
+    const worker: Worker = await h.worker();
+    const run = await worker.runUntil(runProcess(process.execPath, ['surface.mjs'], { cwd: project, env, timeoutMs: 180_000 }));
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const error = (name: string, status: number, code: string, paths: string[] = []) => ({ name, base: true, status, code, paths });
+    assert.deepEqual(JSON.parse(run.stdout), {
+      started: ['pkg-bot', 'eng-007'],
+      listed: ['executed', 1],
+      child: ['started', true, 'pkg-bot'],
+      state: ['normal', 1],
+      invalid: error('InvalidProposalError', 422, 'invalid-request', ['body.args']),
+      forbidden: error('ForbiddenError', 403, 'forbidden'),
+      missing: error('SessionNotFoundError', 404, 'not-found'),
+      summary: 'completed',
+      closed: error('SessionClosedError', 409, 'session-closed'),
+    });
+  });
+
   it('runs with plain node and a real credential: its delete is held, the person denies it, nothing is deleted, the session ends', async (t) => {
     await writeFile(join(project, 'agent.mjs'), await readmeAgent());
     const token = await testTrust().credential(AGENT.agentId, AGENT.owner);
@@ -110,7 +157,7 @@ describe('@gatehouse/client, installed from its tarball into an empty project', 
         assert.equal(lines.length, 3, out);
         assert.match(lines[0]!, /^executed \d+ test records$/);
         assert.equal(lines[1], `held for approval ${approvalId}`);
-        assert.match(lines[2]!, /^denied \[.*'approval\.denied'.*\]$/);
+        assert.match(lines[2]!, /^denied \[ .*'approval\.denied' \]$/, "the rules that decided, the person's deny last");
         const events = await h.events(sessionId);
         assert.ok(events.some((e) => e.kind === 'denied' && e.approver === 'alice'), 'the person\'s deny is in the trail');
         assert.ok(!events.some((e) => e.kind === 'executed' && e.tool === 'billing.deleteRecords'), 'the delete never ran');

@@ -54,7 +54,7 @@ export interface Proposal {
   readonly args: Readonly<Record<string, unknown>>;
   readonly reasoning: string;
   readonly tokenCost?: number;
-  /** The same key in one session is the same call: a retry never runs it twice. */
+  /** Handed to the tool (as `<sessionId>:<key>`), so a tool that honours keys makes its effect once; each `propose` is still a proposal of its own. */
   readonly idempotencyKey?: string;
   /** Ask people to unlock a call denied only by a forbidden transition. */
   readonly requestUnlock?: boolean;
