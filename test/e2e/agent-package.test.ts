@@ -1,6 +1,6 @@
 /**
- * `@gatehouse/client` as an agent author gets it: `npm pack -w @gatehouse/client` (which builds
- * it), installed from the tarball into an empty project, offline (it has no dependencies). The
+ * `@gatehouse/client` as an agent author gets it: `npm pack` of `packages/client` (its `prepack`
+ * builds it), installed from the tarball into an empty project, offline (it has no dependencies). The
  * README's ten-line agent — read from the README, which must show `examples/ten-line-agent.ts`
  * exactly — typechecks there against the installed declarations and runs with plain `node` against
  * a real gateway (in this process, on a worker on the real Temporal server and PostgreSQL) with a

@@ -4,8 +4,8 @@
  * it, and an empty project with `@gatehouse/client` installed from its `npm pack` tarball.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { delimiter, join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
 
@@ -55,12 +55,18 @@ function ok(what: string, r: Run): Run {
 }
 
 /**
- * Packs `@gatehouse/client` into `dir` as the README says (`npm pack -w @gatehouse/client`, which
- * builds it), makes `dir/agent` an empty project and installs the tarball there, offline: the
- * package has no dependencies. Answers the project's folder and the tarball's path.
+ * Packs `@gatehouse/client` into `dir` (`npm pack`, whose `prepack` builds it) and installs the
+ * tarball into `dir/agent`, an empty project, offline: the package has no dependencies. It packs a
+ * copy of `packages/client` without its `dist/`, so test files packing at the same time never read
+ * each other's half-written build. Answers the project's folder and the tarball's path.
  */
 export async function installClientPackage(dir: string): Promise<{ project: string; tarball: string }> {
-  ok('npm pack', await runProcess('npm', ['pack', '-w', '@gatehouse/client', '--pack-destination', dir], { cwd: ROOT, timeoutMs: 180_000 }));
+  const source = join(dir, 'client');
+  const skip = new Set([join(ROOT, 'packages', 'client', 'dist'), join(ROOT, 'packages', 'client', 'node_modules')]);
+  await cp(join(ROOT, 'packages', 'client'), source, { recursive: true, filter: (path) => !skip.has(path) });
+  // The build's `tsc` is the repository's, as in a workspace.
+  const env = { ...process.env, PATH: [join(ROOT, 'node_modules', '.bin'), process.env.PATH].filter(Boolean).join(delimiter) };
+  ok('npm pack', await runProcess('npm', ['pack', '--pack-destination', dir], { cwd: source, env, timeoutMs: 180_000 }));
   const tarballs = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
   if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in \`${dir}\``);
   const tarball = join(dir, tarballs[0]!);
