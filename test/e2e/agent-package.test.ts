@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from '@temporalio/worker';
 import { RevocationStore } from '../../audit/credentials';
+import { PROBLEMS } from '../../gateway/problems';
 import { createGateway } from '../../gateway/server';
 import { eventually } from '../support/eventually';
 import { ROOT, installClientPackage, readmeAgent, runProcess } from '../support/agent-package';
@@ -82,6 +83,42 @@ describe('@gatehouse/client, installed from its tarball into an empty project', 
     ].join('\n');
     const refused = await runProcess(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: agentEnv({ GATEHOUSE_URL: url }), timeoutMs: 60_000 });
     assert.equal(refused.stdout, 'true 401 urn:gatehouse:problem:unauthorized\n', refused.stderr);
+  });
+
+  it('maps every problem type the gateway answers to its error class, with Retry-After in seconds', async () => {
+    // From the gateway's own table: a code added there fails here until the client maps it.
+    const problems = Object.entries(PROBLEMS).map(([code, p]) => ({ code, status: p.status, title: p.title }));
+    const script = `
+import { errorFromProblem, GatehouseError } from '@gatehouse/client';
+const problems = JSON.parse(process.argv[1]);
+const out = {};
+for (const p of problems) {
+  const e = errorFromProblem(p.status, { type: 'urn:gatehouse:problem:' + p.code, title: p.title, status: p.status, detail: 'why' }, '7', 'other');
+  out[p.code] = [e.name, e instanceof GatehouseError, e.code, e.detail, e.retryAfter];
+}
+console.log(JSON.stringify(out));
+`;
+    const run = await runProcess(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(problems)], { cwd: project, env: agentEnv({}), timeoutMs: 60_000 });
+    assert.equal(run.code, 0, run.stderr);
+    const mapped = JSON.parse(run.stdout) as Record<string, [string, boolean, string, string, number]>;
+    const expected: Record<string, string> = {
+      unauthorized: 'AuthenticationError',
+      forbidden: 'ForbiddenError',
+      'start-refused': 'SessionStartRefusedError',
+      'not-found': 'NotFoundError',
+      'session-exists': 'SessionExistsError',
+      'session-closed': 'SessionClosedError',
+      'body-too-large': 'ProposalTooLargeError',
+      'unsupported-media-type': 'InvalidRequestError',
+      'invalid-request': 'InvalidRequestError',
+      'invalid-proposal': 'InvalidProposalError',
+      'rate-limited': 'RateLimitedError',
+      'too-many-sessions': 'RateLimitedError',
+      unavailable: 'ServiceUnavailableError',
+      internal: 'GatehouseError',
+    };
+    assert.deepEqual(Object.fromEntries(Object.entries(mapped).map(([code, [name]]) => [code, name])), expected);
+    for (const [code, [, base, readCode, detail, retryAfter]] of Object.entries(mapped)) assert.deepEqual([base, readCode, detail, retryAfter], [true, code, 'why', 7], code);
   });
 
   it('its whole surface works against the gateway: state, sub-agents, halt, end, and the gateway\'s problems as typed errors', async () => {
