@@ -4,7 +4,7 @@
  * it, and an empty project with `@gatehouse/client` installed from its `npm pack` tarball.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -72,7 +72,7 @@ export async function installClientPackage(dir: string): Promise<{ project: stri
   const tarball = join(dir, tarballs[0]!);
   const project = join(dir, 'agent');
   await mkdir(project);
-  await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'my-agent', version: '1.0.0', private: true }, null, 2)}\n`);
+  ok('npm init', await runProcess('npm', ['init', '-y'], { cwd: project, timeoutMs: 60_000 }));
   ok('npm install', await runProcess('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, timeoutMs: 180_000 }));
   return { project, tarball };
 }
