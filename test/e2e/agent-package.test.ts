@@ -31,6 +31,8 @@ let url: string;
 let dir: string;
 let project: string;
 let tarball: string;
+/** Sessions whose agent read a pending proposal's outcome (`GET .../proposals/{id}`). */
+const followed = new Set<string>();
 
 /** Only what the agent's own terminal would have: no repository paths, no Temporal address. */
 function agentEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -41,6 +43,10 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-agent-package-'));
   [h, { project, tarball }] = await Promise.all([createHarness('agentpkg'), installClientPackage(dir)]);
   gateway = createGateway({ client: h.gh, keyset: testTrust().keyset, revocations: new RevocationStore(h.audit.pool) });
+  gateway.addHook('onRequest', async (request) => {
+    const poll = /^\/v1\/sessions\/([^/?]+)\/proposals\/[^/?]+/.exec(request.url);
+    if (request.method === 'GET' && poll) followed.add(decodeURIComponent(poll[1]!));
+  });
   await gateway.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
 });
@@ -121,7 +127,7 @@ console.log(JSON.stringify(out));
     for (const [code, [, base, readCode, detail, retryAfter]] of Object.entries(mapped)) assert.deepEqual([base, readCode, detail, retryAfter], [true, code, 'why', 7], code);
   });
 
-  it('its whole surface works against the gateway: state, sub-agents, halt, end, and the gateway\'s problems as typed errors', async () => {
+  it('its whole surface works against the gateway: a held call followed to its end, state, sub-agents, halt, end, and the gateway\'s problems as typed errors', async () => {
     const script = `
 import { Gatehouse, GatehouseError } from '@gatehouse/client';
 const failure = async (f) => { try { await f(); return 'no error'; } catch (e) { return { name: e.name, base: e instanceof GatehouseError, status: e.status, code: e.code, paths: (e.errors ?? []).map((x) => x.path) }; } };
@@ -130,6 +136,9 @@ const other = await Gatehouse.connect({ token: process.env.OTHER_TOKEN });
 const session = await gh.startSession({ intent: 'list volumes and look up billing records', budget: { actions: 20 } });
 const call = { tool: 'volumes.list', args: {}, reasoning: 'look', idempotencyKey: 'look-1' };
 const first = await session.propose(call);
+const period = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1)).toISOString().slice(0, 7);
+// Held for a person: followed with one-second reads until the test's person denies it.
+const held = await session.propose({ tool: 'billing.deleteRecords', args: { testOnly: true, period }, reasoning: 'the intent says so' }, { wait: 1 });
 const child = await session.spawnChild({ agentId: 'pkg-bot.reader', intent: 'list volumes' });
 const childState = await child.state();
 await child.halt('done with it');
@@ -137,6 +146,8 @@ const state = await session.state();
 const report = {
   started: [session.started.agentId, session.started.owner],
   listed: [first.status, first.sequence],
+  sessionId: session.sessionId,
+  held: [held.status, held.approvalId === session.sessionId + ':2', held.decision.reasons.at(-1).rule],
   child: [child.spawn.status, childState.parentSessionId === session.sessionId, childState.principal],
   state: [state.mode, state.counters.executed],
   invalid: await failure(() => session.propose({ tool: 'volumes.list', args: 'not an object', reasoning: '' })),
@@ -152,12 +163,23 @@ console.log(JSON.stringify(report));
     await writeFile(join(project, 'surface.mjs'), script);
     const env = agentEnv({ GATEHOUSE_URL: url, GATEHOUSE_AGENT_TOKEN: await testTrust().credential('pkg-bot', 'eng-007'), OTHER_TOKEN: await testTrust().credential('pkg-other-bot', 'eng-012') });
     const worker: Worker = await h.worker();
-    const run = await worker.runUntil(runProcess(process.execPath, ['surface.mjs'], { cwd: project, env, timeoutMs: 180_000 }));
+    const run = await worker.runUntil(async () => {
+      const script = runProcess(process.execPath, ['surface.mjs'], { cwd: project, env, timeoutMs: 180_000 });
+      const held = await eventually(
+        async () => (await h.audit.pool.query<{ approval_id: string; session_id: string }>("SELECT approval_id, session_id FROM approvals WHERE agent_id = 'pkg-bot' AND status = 'pending'")).rows.find((r) => followed.has(r.session_id)),
+        { what: 'the script to follow its held delete', timeoutMs: 120_000, everyMs: 200 },
+      );
+      await h.vote(held.session_id, held.approval_id, 'alice', false, { reason: 'no backup' });
+      return script;
+    });
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const error = (name: string, status: number, code: string, paths: string[] = []) => ({ name, base: true, status, code, paths });
-    assert.deepEqual(JSON.parse(run.stdout), {
+    const { sessionId, ...report } = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.ok(followed.has(sessionId as string), 'the held call was followed by reading its outcome');
+    assert.deepEqual(report, {
       started: ['pkg-bot', 'eng-007'],
       listed: ['executed', 1],
+      held: ['denied', true, 'approval.denied'],
       child: ['started', true, 'pkg-bot'],
       state: ['normal', 1],
       invalid: error('InvalidProposalError', 422, 'invalid-request', ['body.args']),
