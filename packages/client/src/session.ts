@@ -31,7 +31,7 @@ export class Session {
   /** For a sub-agent: the spawn result (its share of the budget, its intent score). */
   readonly spawn: SpawnChildResult | undefined;
 
-  /** @internal Use `gh.startSession`, `gh.session` or `session.spawnChild`. */
+  /** Made by `gh.startSession`, `gh.session` and `session.spawnChild`. */
   constructor(gh: Gatehouse, sessionId: string, started?: StartedSession, spawn?: SpawnChildResult) {
     this.#gh = gh;
     this.sessionId = sessionId;
