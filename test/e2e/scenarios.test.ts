@@ -220,6 +220,8 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
         },
         { what: "the ten-line agent's delete put to a human", timeoutMs: 60_000, everyMs: 250 },
       );
+      // The person decides once the agent has said the call is held (its `wait: 5` ran out), as in the README.
+      await eventually(async () => (/^held for approval \S+$/m.test(out) ? true : undefined), { what: 'the agent printing that its delete is held', timeoutMs: 60_000 });
       const owner = await runCli(['approvals', 'deny', pending.approvalId, '--as', 'eng-007', '--reason', 'mine'], userEnv);
       assert.notEqual(owner.code, 0, 'the owner may not decide (four eyes)');
       const deny = await runCli(['approvals', 'deny', pending.approvalId, '--as', 'data-lee', '--reason', 'no backup'], userEnv);
