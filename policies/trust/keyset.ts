@@ -11,8 +11,11 @@ import { base64 } from '@scure/base';
 import { z } from 'zod';
 import { formatPath, type PolicyIssue } from '../parse';
 
-/** What a key may sign. */
-export type KeyRole = 'approver' | 'operator' | 'approvals-service';
+/**
+ * What a key may sign. A `registrar` (the console's own key) signs only key grants: the passkeys
+ * people enrol there (`webauthn.ts`), never a decision.
+ */
+export type KeyRole = 'approver' | 'operator' | 'approvals-service' | 'registrar';
 
 /** One registered public key. */
 export interface KeyEntry {
@@ -65,7 +68,7 @@ const keyEntrySchema = z
   .object({
     keyId: z.string().min(1),
     principal: name,
-    role: z.enum(['approver', 'operator', 'approvals-service']),
+    role: z.enum(['approver', 'operator', 'approvals-service', 'registrar']),
     publicKey: z.string(),
     notAfter: isoTime.optional(),
     revoked: z.boolean().default(false),
