@@ -40,6 +40,25 @@ export interface Person {
   sign(options: unknown): Promise<any>;
 }
 
+// Page code as source text: tsx's helpers (`__name`) do not exist in the page.
+const API_IN_PAGE = `async ({ path, body, withCsrf }) => {
+  const me = await fetch('/api/me').then((r) => r.json()).catch(() => ({}));
+  const headers = { 'content-type': 'application/json' };
+  if (withCsrf && me.csrf) headers['x-gatehouse-csrf'] = me.csrf;
+  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => ({})) };
+}`;
+
+const SIGN_IN_PAGE = `async (o) => {
+  const dec = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4)), (c) => c.charCodeAt(0));
+  const enc = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const cred = await navigator.credentials.get({
+    publicKey: { challenge: dec(o.challenge), rpId: o.rpId, allowCredentials: o.allowCredentials.map((c) => ({ id: dec(c.id), type: 'public-key' })), userVerification: 'required' },
+  });
+  const r = cred.response;
+  return { id: cred.id, rawId: cred.id, type: 'public-key', response: { authenticatorData: enc(r.authenticatorData), clientDataJSON: enc(r.clientDataJSON), signature: enc(r.signature) }, clientExtensionResults: {} };
+}`;
+
 export async function consoleKit(area: string): Promise<ConsoleKit> {
   const rt = await redTeam(area);
   const running = await startConsole({ pool: rt.h.audit.pool, client: rt.raw, keyset: trust.keyset, registrar: trust.registrar });
@@ -76,29 +95,10 @@ export async function consoleKit(area: string): Promise<ConsoleKit> {
           return path;
         },
         async api(path, body, options = {}) {
-          return page.evaluate(
-            async ({ path, body, withCsrf }) => {
-              const me = (await fetch('/api/me').then((r) => r.json()).catch(() => ({}))) as { csrf?: string };
-              const headers: Record<string, string> = { 'content-type': 'application/json' };
-              if (withCsrf && me.csrf) headers['x-gatehouse-csrf'] = me.csrf;
-              const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers, body: JSON.stringify(body) });
-              return { status: res.status, body: await res.json().catch(() => ({})) };
-            },
-            { path, body, withCsrf: options.csrf !== false },
-          );
+          return (await page.evaluate(`(${API_IN_PAGE})(${JSON.stringify({ path, body, withCsrf: options.csrf !== false })})`)) as { status: number; body: any };
         },
         async sign(options) {
-          return page.evaluate(async (o: any) => {
-            const dec = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4)), (c) => c.charCodeAt(0));
-            const enc = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-            // Page code (DOM types are not in the test's compile): navigator.credentials of the page.
-            const nav = (globalThis as any).navigator;
-            const cred = await nav.credentials.get({
-              publicKey: { challenge: dec(o.challenge), rpId: o.rpId, allowCredentials: o.allowCredentials.map((c: any) => ({ id: dec(c.id), type: 'public-key' })), userVerification: 'required' },
-            });
-            const r = cred.response;
-            return { id: cred.id, rawId: cred.id, type: 'public-key', response: { authenticatorData: enc(r.authenticatorData), clientDataJSON: enc(r.clientDataJSON), signature: enc(r.signature) }, clientExtensionResults: {} };
-          }, options);
+          return page.evaluate(`(${SIGN_IN_PAGE})(${JSON.stringify(options)})`);
         },
       };
     },
@@ -118,6 +118,13 @@ export async function enrol(p: Person, link: string): Promise<void> {
   await p.shot('enrol');
   await p.page.click('#enrol');
   await p.page.locator('#me', { hasText: p.name }).waitFor();
+}
+
+/** Waits for the card's outcome line and returns its text. */
+export async function outcomeOf(c: ReturnType<Page['locator']>): Promise<string> {
+  const o = c.locator('.outcome');
+  await eventually(async () => ((await o.innerText()).trim() ? true : undefined), { what: 'the outcome of a vote on the card' });
+  return (await o.innerText()).trim();
 }
 
 /** Waits until the inbox shows the approval's card; returns its locator. */

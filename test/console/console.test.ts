@@ -13,7 +13,7 @@ import type { SessionHandle } from '../../client';
 import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
 import { ConsoleStore } from '../../console/store';
 import { assertAuditVerifies, assertNotExecuted, pendingApproval, productionSnapshot, type Agent } from '../redteam/attacker';
-import { card, consoleKit, enrol, type ConsoleKit, type Person } from './browser';
+import { card, consoleKit, enrol, outcomeOf, type ConsoleKit, type Person } from './browser';
 
 let kit: ConsoleKit;
 let agent: Agent;
@@ -79,7 +79,7 @@ describe('console: passkeys and the approvals inbox', () => {
       assert.ok(text.includes(want), `the card shows \`${want}\`:\n${text}`);
     }
     await c.locator('button.approve').click();
-    await c.locator('.outcome', { hasText: 'approved by alice: approved' }).waitFor();
+    assert.equal(await outcomeOf(c), 'approved by alice: approved');
     assert.match(await c.locator('.digest').innerText(), /signing digest [0-9a-f]{64}/);
     await alice.shot('approved');
     assert.equal((await held.call).status, 'executed');
@@ -96,7 +96,7 @@ describe('console: passkeys and the approvals inbox', () => {
     const c = await card(alice, held.approvalId);
     await c.locator('input.reason').fill('not during the audit freeze');
     await c.locator('button.deny').click();
-    await c.locator('.outcome', { hasText: 'denied by alice: denied' }).waitFor();
+    assert.equal(await outcomeOf(c), 'denied by alice: denied');
     await alice.shot('denied');
     assert.equal((await held.call).status, 'denied');
     assert.deepEqual(await productionSnapshot(kit.rt.h), before);
@@ -111,7 +111,7 @@ describe('console: passkeys and the approvals inbox', () => {
     const held = await heldDelete(3);
     const c = await card(owner, held.approvalId);
     await c.locator('button.approve').click();
-    await c.locator('.outcome', { hasText: 'refused (four-eyes): `eng-007` owns this session and the policy requires someone else to decide (four eyes)' }).waitFor();
+    assert.equal(await outcomeOf(c), 'refused (four-eyes): `eng-007` owns this session and the policy requires someone else to decide (four eyes)');
     await owner.shot('four-eyes');
     const still = await pendingApproval(held.s, held.approvalId);
     assert.deepEqual(still.approvedBy, []);
