@@ -104,7 +104,7 @@ function card(a: any): HTMLElement {
   const recent = el('ol', { class: 'recent' }, ...a.recentCalls.map((c: any) => el('li', {}, `#${c.sequence} ${c.tool} ${c.verdict} → ${c.status}`)));
   return el(
     'article',
-    { class: 'approval', 'data-approval-id': a.approvalId },
+    { class: 'approval', 'data-approval-id': a.approvalId, 'data-view': JSON.stringify(a) },
     el('h2', {}, el('span', { class: 'tool' }, a.tool), ` in session ${a.sessionId}`),
     el('p', { class: 'deadline' }, 'decide within ', el('strong', { 'data-deadline': a.deadline }, countdown(a.deadline)), ` (escalation level ${a.escalationLevel})`),
     el('dl', {},
@@ -126,9 +126,15 @@ function card(a: any): HTMLElement {
 
 function renderInbox(items: any[]): void {
   const list = $('#inbox');
-  const open = new Set(items.map((a) => a.approvalId));
-  // Keep cards being acted on (their outcome text) and add new ones; drop the ones no longer pending.
-  for (const c of [...list.querySelectorAll<HTMLElement>('article.approval')]) if (!open.has(c.dataset.approvalId!) && !c.querySelector('.outcome')?.textContent) c.remove();
+  const byId = new Map(items.map((a) => [a.approvalId as string, a]));
+  // A card being acted on (an outcome shown, or its reason being typed) stays as it is; the others follow the push.
+  const busy = (c: HTMLElement) => Boolean(c.querySelector('.outcome')?.textContent) || c.contains(document.activeElement);
+  for (const c of [...list.querySelectorAll<HTMLElement>('article.approval')]) {
+    const a = byId.get(c.dataset.approvalId!);
+    if (busy(c)) continue;
+    if (!a) c.remove();
+    else if (c.dataset.view !== JSON.stringify(a)) c.replaceWith(card(a));
+  }
   for (const a of items) if (!list.querySelector(`article[data-approval-id="${CSS.escape(a.approvalId)}"]`)) list.append(card(a));
   $('#count').textContent = `${items.length} pending`;
 }

@@ -171,4 +171,34 @@ describe('console: passkeys and the approvals inbox', () => {
     await assertNotExecuted(kit.rt.h, b.s.sessionId);
     await assertAuditVerifies(kit.rt.h);
   });
+
+  it('shows a second approver the ladder needs, refuses a replayed assertion by its nonce, then counts the second', async () => {
+    const carol = await kit.person('carol');
+    const dave = await kit.person('dave');
+    await enrol(carol, await kit.invite('carol'));
+    await enrol(dave, await kit.invite('dave'));
+    const s = await agent.gh.startSession({ intent: 'free the scratch volume' });
+    const call = s.propose({ tool: 'volumes.delete', args: { volumeId: 'vol-scratch01' }, reasoning: 'unused since the migration' });
+    const p = await pendingApproval(s);
+    const c = await card(carol, p.approvalId);
+    assert.match(await c.locator('.who').innerText(), /sre-leads: carol, dave; 2 approval\(s\) needed, approved so far: none/);
+    const prepared = await carol.api(`/api/approvals/${p.approvalId}/prepare`, { verdict: 'approve' });
+    const signed = await carol.sign(prepared.body.options);
+    const first = await carol.api(`/api/approvals/${p.approvalId}/decide`, { payload: prepared.body.payload, assertion: signed });
+    assert.deepEqual(first.body, { counted: true, approver: 'carol', status: 'pending' });
+    const replay = await carol.api(`/api/approvals/${p.approvalId}/decide`, { payload: prepared.body.payload, assertion: signed });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.code, 'decision.replayed');
+    assert.deepEqual((await pendingApproval(s, p.approvalId)).approvedBy, ['carol']);
+    // Dave's inbox shows carol's approval counted and one more needed; his click settles it.
+    const d = await card(dave, p.approvalId);
+    await d.locator('.who', { hasText: 'approved so far: carol' }).waitFor();
+    await dave.shot('second-approver');
+    await d.locator('button.approve').click();
+    assert.equal(await outcomeOf(d), 'approved by dave: approved');
+    assert.equal((await call).status, 'executed');
+    const approvers = (await kit.rt.h.events(s.sessionId)).filter((e) => e.kind === 'approved').map((e) => e.approver);
+    assert.deepEqual(approvers, ['carol', 'dave']);
+    await assertAuditVerifies(kit.rt.h);
+  });
 });
