@@ -19,7 +19,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64, base64urlnopad } from '@scure/base';
 import { z } from 'zod';
 import { pae, verifyEnvelope, type EnvelopeCheck, type EnvelopeRefusal, type SignedEnvelope } from './envelope';
-import type { KeyEntry, Keyset } from './keyset';
+import { p256KeyIdOf, type KeyEntry, type Keyset } from './keyset';
 
 /** The payload type of a decision signed with a passkey. */
 export const WEBAUTHN_DECISION_PAYLOAD_TYPE = 'application/vnd.gatehouse.decision.webauthn+json';
@@ -67,10 +67,6 @@ export type KeyGrant = z.infer<typeof grantSchema>;
 /** Why a passkey-signed envelope was refused (beside the Ed25519 envelope's own refusals). */
 export type WebAuthnRefusal = EnvelopeRefusal | 'webauthn.grant' | 'webauthn.client-data' | 'webauthn.challenge' | 'webauthn.origin' | 'webauthn.rp-id' | 'webauthn.flags';
 
-/** `p256:` + the first 16 bytes of sha256(the uncompressed public key), hex. */
-export function p256KeyIdOf(publicKey: Uint8Array): string {
-  return `p256:${bytesToHex(sha256(publicKey).slice(0, 16))}`;
-}
 
 /** The WebAuthn challenge for a decision payload: sha256(PAE(payloadType, payload bytes)). */
 export function webAuthnChallenge(payloadBytes: Uint8Array): Uint8Array {

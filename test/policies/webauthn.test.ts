@@ -15,6 +15,7 @@ import {
   checkSignedDecision,
   KEY_GRANT_PAYLOAD_TYPE,
   p256KeyIdOf,
+  parseKeyset,
   signEnvelope,
   webAuthnChallenge,
   WEBAUTHN_DECISION_PAYLOAD_TYPE,
@@ -118,6 +119,17 @@ describe('passkey-signed decisions', () => {
     refusedBy(assertion({ type: 'webauthn.create' }), 'webauthn.client-data');
     refusedBy(assertion({ flags: 0x01 }), 'webauthn.flags');
     refusedBy(assertion({ key: p256.utils.randomSecretKey() }), 'envelope.bad-signature');
+  });
+
+  it('refuses a passkey the keyset lists as revoked, and a keyset entry whose id is not its key\'s', () => {
+    const revoked = parseKeyset({ ...keyset, keys: [...keyset.keys, { keyId, principal: 'alice', role: 'approver', publicKey: base64.encode(publicKey), revoked: true }] });
+    assert.equal(revoked.success, true);
+    if (revoked.success) {
+      const r = checkSignedDecision(assertion(), revoked.data, binding, now);
+      assert.equal(r.ok ? '' : r.rule, 'envelope.key-revoked');
+    }
+    const wrong = parseKeyset({ ...keyset, keys: [{ keyId: 'p256:' + '0'.repeat(32), principal: 'alice', role: 'approver', publicKey: base64.encode(publicKey), revoked: true }] });
+    assert.equal(wrong.success, false);
   });
 
   it('refuses a payload naming another key than the passkey, and an operator decision from an approver grant', () => {
