@@ -1,15 +1,17 @@
 /**
  * The approvals inbox: every pending approval with what an approver must judge on one screen.
- * A row of the approvals table (written only by the session's own workflow) supplies the details —
- * redacted arguments, blast radius, reasons, intent, reasoning — and is shown only when the
- * session workflow's own `state` query still holds that approval pending with the same tool and
- * call digest; the page signs exactly that digest. Recent calls come from the same query.
+ * A row of the approvals table (written only by the session's own workflow) is shown only when
+ * `checkShownCall` finds it is the call the session workflow's own `state` query holds pending —
+ * same run, agent, intent, tool, arguments, blast radius, policy, and the call digest recomputed
+ * from them; the page signs exactly that digest. Recent calls come from the same query.
  */
 import type { Client } from '@temporalio/client';
+import type { Refusal } from '../approvals/check-decision';
+import { checkShownCall } from '../approvals/shown-call';
 import type { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord } from '../approvals/types';
 import { approvalParts, groupsAtLevel, ladderLevel } from '../policies/trust';
-import { stateQuery, type ActionView, type PendingApprovalView, type SessionStateView } from '../workflows/contract';
+import { stateQuery, type ActionView, type SessionStateView } from '../workflows/contract';
 
 export interface InboxItem {
   readonly approvalId: string;
@@ -53,20 +55,21 @@ export function temporalStateReader(client: Client): StateReader {
   };
 }
 
-/** The row as the inbox shows it, if the workflow's own pending approval matches it. */
-export function inboxItem(row: ApprovalRecord, state: SessionStateView | undefined, now: number): InboxItem | undefined {
-  const pending: PendingApprovalView | undefined = state?.pendingApprovals.find((p) => p.approvalId === row.approvalId);
-  // Shown only as the workflow holds it: same tool, same digest, same deadline.
-  if (!state || !pending || pending.tool !== row.tool || pending.callDigest !== row.callDigest || pending.deadline !== row.deadline) return undefined;
+/** The row as the inbox shows it, if it is the call the workflow holds pending; the refusal otherwise. */
+export function shownItem(row: ApprovalRecord, state: SessionStateView | undefined, now: number): { readonly ok: true; readonly item: InboxItem } | Refusal {
+  const shown = checkShownCall(row, state);
+  if (!shown.ok) return shown;
+  const pending = shown.pending;
+  const view = state!;
   const requestedAt = Date.parse(pending.requestedAt);
   const parts = approvalParts(row.requirement);
   const levels = parts.map((p) => ladderLevel(p, requestedAt, now));
   const groups = [...new Set(parts.flatMap((p, i) => groupsAtLevel(p, levels[i]!)))];
-  return {
+  const item: InboxItem = {
     approvalId: row.approvalId,
     sessionId: row.sessionId,
-    workflowId: state.workflowId,
-    firstRunId: state.firstRunId,
+    workflowId: view.workflowId,
+    firstRunId: view.firstRunId,
     agentId: row.agentId,
     owner: row.owner,
     intent: row.intent,
@@ -85,9 +88,10 @@ export function inboxItem(row: ApprovalRecord, state: SessionStateView | undefin
     approversRequired: pending.approversRequired,
     approvedBy: pending.approvedBy,
     fourEyes: parts.some((p) => p.fourEyes),
-    recentCalls: state.lastActions.slice(-10),
-    ...(state.intentScore !== undefined ? { intentScore: state.intentScore } : {}),
+    recentCalls: view.lastActions.slice(-10),
+    ...(view.intentScore !== undefined ? { intentScore: view.intentScore } : {}),
   };
+  return { ok: true, item };
 }
 
 /** Every pending approval the workflows confirm, oldest first. */
@@ -97,7 +101,8 @@ export async function readInbox(store: ApprovalStore, readState: StateReader, no
   const items = await Promise.all(
     rows.map(async (row) => {
       if (!states.has(row.workflowId)) states.set(row.workflowId, readState(row.workflowId));
-      return inboxItem(row, await states.get(row.workflowId)!, now);
+      const shown = shownItem(row, await states.get(row.workflowId)!, now);
+      return shown.ok ? shown.item : undefined;
     }),
   );
   return items.filter((i): i is InboxItem => i !== undefined).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));

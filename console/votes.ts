@@ -16,7 +16,7 @@ import { canonicalJson } from '../policies/hash';
 import { checkSignedDecision, webAuthnChallenge, WEBAUTHN_DECISION_PAYLOAD_TYPE, type Keyset } from '../policies/trust';
 import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
 import { ConsoleError } from './errors';
-import { inboxItem, type InboxItem, type StateReader } from './inbox';
+import { shownItem, type InboxItem, type StateReader } from './inbox';
 import type { Person } from './sessions';
 import type { ConsoleStore } from './store';
 
@@ -66,9 +66,9 @@ export class ConsoleVotes {
     const row = await this.deps.approvals.get(approvalId);
     if (!row) throw new ConsoleError(404, 'not-found', `no approval \`${approvalId.slice(0, 200)}\``);
     if (row.status !== 'pending') throw new ConsoleError(409, 'already-decided', `approval \`${approvalId}\` is ${row.status} already`);
-    const item = inboxItem(row, await this.deps.readState(row.workflowId), Date.now());
-    if (!item) throw new ConsoleError(409, 'not-pending', `the session does not hold approval \`${approvalId}\` pending as shown: reload`);
-    return { item, row };
+    const shown = shownItem(row, await this.deps.readState(row.workflowId), Date.now());
+    if (!shown.ok) throw new ConsoleError(409, shown.code, shown.message);
+    return { item: shown.item, row };
   }
 
   #rule(person: Person, row: Parameters<typeof checkDecision>[0], approve: boolean, reason: string | undefined): void {
@@ -94,6 +94,7 @@ export class ConsoleVotes {
       expiresAt: new Date(now + VOTE_TTL_MS).toISOString(),
       nonce: randomBytes(16).toString('hex'),
       approvalId: item.approvalId,
+      tool: item.tool,
       callDigest: item.callDigest,
       verdict,
       ...(reason ? { reason } : {}),
@@ -133,6 +134,7 @@ export class ConsoleVotes {
     if (!check.ok) throw new ConsoleError(400, check.rule, check.message);
     const d = check.decision;
     if (d.approvalId !== item.approvalId) throw new ConsoleError(400, 'approval-id', `the vote was signed for approval \`${d.approvalId}\`, not \`${item.approvalId}\``);
+    if (d.tool !== item.tool) throw new ConsoleError(400, 'tool', `the vote names tool \`${d.tool ?? 'none'}\`, but approval \`${item.approvalId}\` asks about \`${item.tool}\``);
     if (d.callDigest !== item.callDigest) throw new ConsoleError(400, 'digest', `the vote was signed for another call than approval \`${item.approvalId}\` asks about`);
     this.#rule(person, row, d.verdict === 'approve', d.reason);
     this.#used.add(d.nonce);

@@ -39,7 +39,7 @@ export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, ty
 export { sha256Hex, canonicalJson } from './hash';
 export { replaySession, type ReplayStep, type ReplayVisit } from './replay';
 export { replayAcrossSessions, reserveAcross, type AcrossVisit, type Ledgers, type SessionToReplay } from './replay-across';
-export { admitProposal, approvalGroupMembers, callDigest, crossSessionDenial, withLedgerShadow, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
+export { admitProposal, approvalGroupMembers, callDigest, callDigestOver, stateDigest, crossSessionDenial, enforcedTier, withLedgerShadow, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';
 export { approvalOf, unlockOf } from './decision';
