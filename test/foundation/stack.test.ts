@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { invite } from '../../cli/commands/invite';
 import { loadConfig } from '../../client/config';
 import { freePort } from '../../worker/devstack/ports';
 import { startStack, StackAbortedError, StackAlreadyRunningError } from '../../worker/devstack/stack';
@@ -67,6 +68,16 @@ test('the embedded stack comes up, tells other commands where it is, and stops l
     // The banner says what the dev server leaves open.
     assert.equal(stack.parts[2]?.where, 'no tls: any local process can drive the dev server; `--temporal server` isolates the namespace with mutual tls');
     assert.equal(stack.stackFile.temporal.tls, undefined, 'the dev server has no certificates to name');
+
+    // The people's console, on localhost (WebAuthn takes no IP address), and an invite to it.
+    const consoleUrl = stack.stackFile.console?.url ?? '';
+    assert.match(consoleUrl, /^http:\/\/localhost:\d+\/$/);
+    assert.ok(stack.parts.some((p) => p.name === 'console' && p.where === consoleUrl));
+    const page = await fetch(consoleUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="\/assets\/app.js"><\/script>/);
+    const made = await invite('alice', 'approver', '1h', e);
+    assert.ok(made.link.startsWith(`${consoleUrl}enrol#`), made.link);
 
     const ui = await fetch(stack.stackFile.temporal.uiUrl ?? 'http://missing');
     assert.equal(ui.status, 200);
