@@ -37,13 +37,13 @@ const RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive:
 
 // Verbs in tool names and in intents. A tool's own effect (from the catalog) wins over these.
 const DESTRUCTIVE = words(
-  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny',
+  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear',
 );
 const WRITE = words(
-  'create update set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit',
+  'create update set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint hand reassign expose ramp lock require quiet tell point age recompute reload give let return',
 );
 const READ = words(
-  'get list describe show read query search find fetch inspect view check status count export diff plan log logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see preview dry',
+  'get list describe show read query search find fetch inspect view check status count export diff plan log logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly who when where',
 );
 
 /** Environment names, each spelling to its canonical name. */
@@ -82,9 +82,21 @@ function effectOfTokens(toks: readonly string[]): Effect | null {
   return best;
 }
 
-/** A call's effect from the verbs of its tool name (the catalog's effect is better when known); null when no verb says. */
+/**
+ * A call's effect from the verb of its tool name (the catalog's effect is better when known); null
+ * when no verb says. The verb is where naming styles put it: last in `ns.resource.verb` and
+ * `ns-resource-verb`, first (after a namespace) in `verbResource` and `ns_verb_resource`; a
+ * `readonly` or `dry` qualifier anywhere makes it a read.
+ */
 export function inferToolEffect(tool: string): Effect | null {
-  return effectOfTokens(nameTokens(tool));
+  const toks = nameTokens(tool);
+  if (toks.includes('readonly') || toks.includes('dry')) return 'read';
+  const order = /[.-]/.test(tool) ? [toks[toks.length - 1]!, ...toks.slice(0, -1)] : toks;
+  for (const t of order) {
+    const e = effectOfTokens([t]);
+    if (e) return e;
+  }
+  return null;
 }
 
 /**
@@ -92,13 +104,20 @@ export function inferToolEffect(tool: string): Effect | null {
  * off, `write` to change it, `read` to look only; null when no verb says (then nothing is capped).
  */
 export function intentEffect(intent: string): Effect | null {
-  const text = normaliseEnvironments(intent.toLowerCase())
+  // Identifiers (`status-page`, `beta-search`) are names, not verbs.
+  let text = intent.toLowerCase();
+  for (const id of identifiersOf(intent)) text = text.split(id).join(' ');
+  text = normaliseEnvironments(text)
     .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
     .replace(/\bget\s+rid\b/g, 'remove')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
     .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
     .replace(/\bread[-\s]only\b/g, 'read');
-  return effectOfTokens(nameTokens(text));
+  const toks = nameTokens(text);
+  // A question asks to look unless it also names a change.
+  const question = /\?\s*$/.test(intent) || /^(is|are|was|were|do|does|did|has|have|can|who|what|when|where|why|how|which)$/.test(toks[0] ?? '');
+  const e = effectOfTokens(toks);
+  return question && (e === null || e === 'read') ? 'read' : e;
 }
 
 function normaliseEnvironments(text: string): string {

@@ -138,7 +138,7 @@ function checkParaphrase(d: Domain, intent: string, id: string, env: string): st
   return shared.length > 0 ? [`paraphrase \`${intent}\` of ${d.name} shares ${shared.map((w) => `\`${w}\``).join(', ')} with its tools`] : [];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (require.main === module) {
   const args = process.argv.slice(2);
   const seedAt = args.indexOf('--seed');
   const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 27;
