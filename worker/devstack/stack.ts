@@ -39,6 +39,7 @@ import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, Po
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { approvalsServiceKey, stackKeys } from './stack-keys';
 import { startStackTemporal, type TemporalKind } from './stack-temporal';
+import { intentScorerFor } from './embeddings';
 
 export { StackKeysError, stackKeys } from './stack-keys';
 
@@ -263,6 +264,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         stoppers.push({ name: 'upstream mcp servers', stop: () => upstreams.close() });
         parts.push({ name: 'mcp upstreams', where: configFile ?? '' });
       }
+      // The intent scorer: the local embedding model (a process of its own) unless configured otherwise.
+      const scorer = await intentScorerFor(env);
+      if (scorer.embeddings) stoppers.push({ name: 'embedding model', stop: () => scorer.embeddings!.stop() });
+      parts.push({ name: 'intent model', where: scorer.description });
+      log(`gatehouse: intent scorer: ${scorer.description}`);
+      checkAbort();
       log('gatehouse: starting the worker (bundling the workflow code)');
       const worker = await createGatehouseWorker({
         catalog,
@@ -275,6 +282,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         policyName: DEFAULT_POLICY_NAME,
         policies: named,
         keyset: trust.keyset,
+        intent: scorer.config,
         ...(slackClient ? { slack: slackClient } : {}),
       });
       const running = worker.run();
