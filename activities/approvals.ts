@@ -5,8 +5,8 @@
  * - `escalateApproval` records the new level and re-posts, mentioning the next group.
  * - `resolveApproval` records the workflow's outcome and updates every post in place.
  *
- * Each is idempotent under Temporal's retries: the row is inserted `ON CONFLICT DO NOTHING`, a
- * post is looked up by (approval, level) before posting, and updates are overwrites. The row is
+ * Each is idempotent under Temporal's retries: a retried insert finds its own row (a row with other
+ * content under the same id is a conflict: nothing is posted and the workflow denies), a post is looked up by (approval, level) before posting, and updates are overwrites. The row is
  * written before Slack is called, so the CLI can decide even when Slack is down or not set up.
  * The table, the messages and who may decide are the approval domain's (`approvals/`).
  * Node-only.
@@ -37,6 +37,11 @@ export interface RequestApprovalResult {
   readonly post?: SlackPost;
   /** True when this attempt posted it (false: found from an earlier attempt, or no Slack). */
   readonly postedNow: boolean;
+  /**
+   * The fields in which a row already stored under the approval's id differs from the request:
+   * nothing was posted, and the workflow denies the call (`approval.conflict`).
+   */
+  readonly conflict?: readonly string[];
 }
 
 // Slack answers these when the configuration is wrong: retrying cannot help.
@@ -99,14 +104,23 @@ export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
   return {
     /** Stores the approval and posts the request once; a retry finds the stored post. */
     async requestApproval(req: ApprovalRequest): Promise<RequestApprovalResult> {
-      await store.insert(req);
+      const stored = await store.insert(req);
+      if (stored.status === 'conflict') {
+        log?.warn({ approvalId: req.approvalId, fields: stored.fields }, 'approval id already stored with other content: not posted');
+        return { postedNow: false, conflict: stored.fields };
+      }
       const record = await mustGet(store, req.approvalId);
       return post(record, 0, renderRequest(record, 0));
     },
 
     /** Records the escalation and re-posts to the channel, mentioning the group now asked. */
     async escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<RequestApprovalResult> {
-      await store.insert(req);
+      const stored = await store.insert(req);
+      // A row changed since the request is not re-posted: its buttons would show what nobody asked.
+      if (stored.status === 'conflict') {
+        log?.warn({ approvalId: req.approvalId, fields: stored.fields }, 'approval row differs from the request: escalation not posted');
+        return { postedNow: false, conflict: stored.fields };
+      }
       await store.recordEscalation(req.approvalId, e.level, e.at);
       const record = await mustGet(store, req.approvalId);
       if (record.status !== 'pending') return { postedNow: false };

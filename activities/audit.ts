@@ -5,6 +5,7 @@
  * retry them freely. Node-only.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { AuditError } from '../audit/errors';
 import type { AuditStore } from '../audit/store';
 import type { AuditEventInput, SessionPatch, SessionRecord } from '../audit/types';
 import { redactArgs, type ToolCatalog } from './tools/catalog';
@@ -35,10 +36,33 @@ export function createAuditActivities(deps: AuditActivityDeps) {
       if (events.length > 0) await store.append(redact(events));
     },
     async appendAudit(events: readonly AuditEventInput[]): Promise<void> {
-      await store.append(redact(events));
+      try {
+        await store.append(redact(events));
+      } catch (err) {
+        throw unretryable(err);
+      }
+    },
+    /** An alert outside the session's chain: for when the chain itself cannot be written. */
+    async raiseSessionAlert(sessionId: string, rule: string, message: string, at: string): Promise<void> {
+      await store.raiseAlert(sessionId, rule, message, at);
     },
     async patchSession(sessionId: string, patch: SessionPatch): Promise<void> {
       await store.patchSession(sessionId, patch);
     },
   };
+}
+
+/**
+ * What retrying cannot fix, as a non-retryable failure: an audit error that says so, and a value
+ * PostgreSQL refuses (SQLSTATE class 22, data exception; 54, a program limit such as nesting).
+ * Anything else (the database away) is rethrown and retried within the `io` bound.
+ */
+function unretryable(err: unknown): unknown {
+  if (err instanceof AuditError && !err.retryable) return ApplicationFailure.nonRetryable(err.message, err.type);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'))) {
+    const message = err instanceof Error ? err.message : String(err);
+    return ApplicationFailure.nonRetryable(`the audit store refused the events: ${message}`, SESSION_ERROR_TYPES.auditUnstorable, { code });
+  }
+  return err;
 }

@@ -33,6 +33,7 @@ export const CALLER_CLAIMS: ClaimsTable = {
   requestApproval: (req) => approvalClaims(req, []),
   escalateApproval: (req, e) => approvalClaims(req, [e?.approvalId]),
   resolveApproval: (req, r) => approvalClaims(req, [r?.approvalId]),
+  raiseSessionAlert: (sessionId) => ({ sessionIds: [sessionId] }),
   reserveAcrossSessions: (input) => ({ sessionIds: [input?.request?.sessionId], scoped: [input?.request?.reservationId] }),
 };
 

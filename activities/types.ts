@@ -97,13 +97,16 @@ export interface SessionActivities {
   refuseSessionStart(sessionId: string, refusal: StartRefusal): Promise<never>;
   startSessionRecord(rec: SessionRecord, events: readonly AuditEventInput[]): Promise<void>;
   appendAudit(events: readonly AuditEventInput[]): Promise<void>;
+  /** An alert outside the session's chain (the `alerts` table), for when the chain cannot be written. */
+  raiseSessionAlert(sessionId: string, rule: string, message: string, at: string): Promise<void>;
   patchSession(sessionId: string, patch: SessionPatch): Promise<void>;
   prepareCall(input: PrepareCallInput): Promise<PrepareCallResult>;
   runTool(input: SessionRunToolInput): Promise<SessionRunToolResult>;
   scoreIntent(input: ScoreIntentInput): Promise<{ readonly score: number }>;
   /** Similarity of a sub-agent's intent to its parent's, 0..1. */
   compareIntents(a: string, b: string): Promise<{ readonly score: number }>;
-  requestApproval(req: ApprovalRequest): Promise<unknown>;
+  /** `conflict`: another row holds the approval's id (the fields that differ); nothing was posted. */
+  requestApproval(req: ApprovalRequest): Promise<{ readonly conflict?: readonly string[] } | undefined>;
   escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<unknown>;
   resolveApproval(req: ApprovalRequest, r: ApprovalResolution): Promise<unknown>;
   /** A reservation in a cross-session ledger (agent- or owner-wide rules). */

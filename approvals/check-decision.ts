@@ -34,7 +34,11 @@ export type RefusalCode =
   | 'not-an-approver'
   | 'already-approved-by-you'
   | 'reason-required'
-  | 'session-gone';
+  | 'session-gone'
+  /** The row does not show the call its session waits for (`approvals/shown-call.ts`). */
+  | 'call-mismatch'
+  /** The session waits for no such approval: a row nobody asked to be decided. */
+  | 'not-pending';
 
 /** A refused decision: nothing was recorded and nothing was signalled. */
 export interface Refusal {

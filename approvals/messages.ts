@@ -169,6 +169,20 @@ export function renderResolved(record: ApprovalRecord, view: ResolvedView): Rend
   return { text: `${record.tool} (${record.approvalId}): ${plain}`, blocks };
 }
 
+/**
+ * A message whose row failed the check against its session (`approvals/shown-call.ts`): the
+ * buttons go, and nothing of the row's own account is repeated, since it is what did not match.
+ */
+export function renderRefused(approvalId: string, refusal: { readonly code: string; readonly message: string }): RenderedMessage {
+  return {
+    text: `approval ${approvalId}: refused (${refusal.code}), nothing signed`,
+    blocks: [
+      section(`:octagonal_sign: *Refused, nothing signed* (\`${escapeMrkdwn(refusal.code)}\`): ${escapeMrkdwn(refusal.message)}`),
+      context('This message does not show the call its session waits for, so it cannot be decided here; an alert was raised.'),
+    ],
+  };
+}
+
 /** The Deny modal: asks for the reason; metadata carries the approval and the message clicked. */
 export function renderDenyModal(record: ApprovalRecord, metadata: DenyModalMetadata): Block {
   return {

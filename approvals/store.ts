@@ -5,12 +5,49 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { checkout } from '../audit/checkout';
-import type { ApprovalRecord, ApprovalRequest, ApprovalResolution, ApprovalStatus, ApprovalVote, SlackPost } from './types';
+import { canonicalJson } from '../policies/hash';
+import type { ApprovalRecord, ApprovalRequest, ApprovalResolution, ApprovalStatus, ApprovalSubject, ApprovalVote, SlackPost } from './types';
 
 /** Listing filter: pending only (the default) or every approval. */
 export interface ListOptions {
   readonly all?: boolean;
   readonly limit?: number;
+}
+
+/** What `insert` did: stored the row, found it already stored (a retry), or found another row under its id. */
+export type InsertResult =
+  | { readonly status: 'inserted' | 'same' }
+  | { readonly status: 'conflict'; readonly fields: readonly string[] };
+
+/** Each field of a request, as the row stores it (JSON through jsonb, times as instants). */
+function subjectFields(s: Omit<ApprovalSubject, 'approvalId'> & { readonly tool: string; readonly reasoning: string }): Record<string, string> {
+  const json = (v: unknown) => canonicalJson(v === undefined ? null : JSON.parse(JSON.stringify(v)));
+  return {
+    session: s.sessionId,
+    workflow: s.workflowId,
+    run: s.firstRunId,
+    agent: s.agentId,
+    owner: s.owner,
+    intent: s.intent,
+    tool: s.tool,
+    reasoning: s.reasoning,
+    args: json(s.redactedArgs),
+    'blast radius': String(s.blastRadius ?? ''),
+    decision: json(s.decision),
+    'policy hash': String((s.decision as { policyHash?: unknown } | null)?.policyHash ?? ''),
+    requirement: json(s.requirement),
+    'group members': json(s.groupMembers),
+    digest: s.callDigest,
+    'requested at': String(Date.parse(s.requestedAt)),
+    deadline: String(Date.parse(s.deadline)),
+  };
+}
+
+/** The fields in which a stored row differs from a request (empty: the same approval). */
+export function differingFields(stored: ApprovalRecord, req: ApprovalRequest): string[] {
+  const a = subjectFields(stored);
+  const b = subjectFields({ ...req, tool: req.proposal.tool, reasoning: req.proposal.reasoning });
+  return Object.keys(b).filter((k) => a[k] !== b[k]);
 }
 
 /** What `withLock` hands to its callback: the locked row and the one change allowed there. */
@@ -84,9 +121,13 @@ type Queryable = Pick<Pool | PoolClient, 'query'>;
 export class ApprovalStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Inserts the row of a new approval; a retry with the same id changes nothing. */
-  async insert(req: ApprovalRequest): Promise<void> {
-    await this.pool.query(
+  /**
+   * Inserts the row of a new approval. A retry of the same request changes nothing (`same`); a
+   * row already stored under its id with any other content is a `conflict`, never silently kept
+   * as if it were this request: whoever wrote it first would decide what approvers are shown.
+   */
+  async insert(req: ApprovalRequest): Promise<InsertResult> {
+    const { rowCount } = await this.pool.query(
       `INSERT INTO approvals (approval_id, session_id, workflow_id, agent_id, owner, intent, tool, reasoning,
          redacted_args, blast_radius, decision, requirement, group_members, call_digest, requested_at, deadline, first_run_id)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
@@ -111,6 +152,18 @@ export class ApprovalStore {
         req.firstRunId,
       ],
     );
+    if (rowCount === 1) return { status: 'inserted' };
+    const stored = await this.get(req.approvalId);
+    const fields = stored ? differingFields(stored, req) : ['row'];
+    return fields.length === 0 ? { status: 'same' } : { status: 'conflict', fields };
+  }
+
+  /**
+   * Raises an alert for a session (the audit database's `alerts` table, which shares this pool):
+   * how an approval surface reports a row it refused to sign.
+   */
+  async raiseAlert(sessionId: string, kind: string, message: string, at: string): Promise<void> {
+    await this.pool.query('INSERT INTO alerts (session_id, kind, message, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [sessionId, kind, message, at]);
   }
 
   /** One approval with its posts and votes, or undefined. */

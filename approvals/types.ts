@@ -4,6 +4,9 @@
  */
 import type { ApprovalRequirement, Decision, Proposal } from '../policies/types';
 
+/** What a sensitive argument value is replaced with wherever people read it (`activities/tools/redact.ts` writes it). */
+export const REDACTED = '[REDACTED]';
+
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
 
 /** What an approval is about, the same in the workflow's request and in the table's row. */

@@ -24,7 +24,8 @@ export interface AuditExport {
   readonly version: typeof EXPORT_VERSION;
   readonly exportedAt: string;
   readonly session: SessionView;
-  readonly policy: { readonly hash: string; readonly document: unknown };
+  /** `tools`: the catalog the session compiled its policy against (absent for sessions started before it was recorded). */
+  readonly policy: { readonly hash: string; readonly document: unknown; readonly tools?: unknown };
   readonly chain: { readonly algorithm: string; readonly genesis: string; readonly length: number; readonly head: string };
   readonly events: readonly ExportedEvent[];
   readonly alerts: readonly AlertView[];
@@ -32,7 +33,7 @@ export interface AuditExport {
 
 /** Builds the export of one session (`UnknownSessionError` when it is not recorded). */
 export async function exportSession(pool: Pool, sessionId: string, now: Date = new Date()): Promise<AuditExport> {
-  const { policy, ...session } = await getSession(pool, sessionId);
+  const { policy, tools, ...session } = await getSession(pool, sessionId);
   const links = await readEvents(pool, sessionId);
   const alerts = await readAlerts(pool, sessionId);
   return {
@@ -40,7 +41,7 @@ export async function exportSession(pool: Pool, sessionId: string, now: Date = n
     version: EXPORT_VERSION,
     exportedAt: now.toISOString(),
     session,
-    policy: { hash: session.policyHash, document: policy },
+    policy: { hash: session.policyHash, document: policy, ...(tools !== undefined ? { tools } : {}) },
     chain: {
       algorithm: CHAIN_ALGORITHM,
       genesis: GENESIS_HASH,
@@ -58,7 +59,7 @@ const exportSchema = z.object({
   version: z.literal(EXPORT_VERSION),
   exportedAt: z.string(),
   session: z.object({ sessionId: z.string().min(1), policyHash: z.string() }).passthrough(),
-  policy: z.object({ hash: z.string(), document: z.unknown() }),
+  policy: z.object({ hash: z.string(), document: z.unknown(), tools: z.array(z.unknown()).optional() }),
   chain: z.object({ algorithm: z.literal(CHAIN_ALGORITHM), genesis: z.literal(GENESIS_HASH), length: z.number().int().nonnegative(), head: hex64 }),
   events: z.array(z.object({
     sessionId: z.string(),

@@ -25,11 +25,11 @@ async function run<R extends object>(pool: Pool, text: string, values: unknown[]
 }
 
 /** One session's summary row; throws `UnknownSessionError` when there is none. */
-export async function getSession(pool: Pool, sessionId: string): Promise<SessionView & { readonly policy: unknown }> {
-  const rows = await run<SessionRow>(pool, `SELECT ${SESSION_COLUMNS}, policy FROM sessions WHERE session_id = $1`, [sessionId]);
+export async function getSession(pool: Pool, sessionId: string): Promise<SessionView & { readonly policy: unknown; readonly tools?: unknown }> {
+  const rows = await run<SessionRow & { tools: unknown }>(pool, `SELECT ${SESSION_COLUMNS}, policy, tools FROM sessions WHERE session_id = $1`, [sessionId]);
   const row = rows[0];
   if (row === undefined) throw new UnknownSessionError(sessionId);
-  return { ...rowToSession(row), policy: row.policy };
+  return { ...rowToSession(row), policy: row.policy, ...(row.tools !== null && row.tools !== undefined ? { tools: row.tools } : {}) };
 }
 
 /** Options of `listSessions`. */

@@ -118,7 +118,7 @@ export interface SessionRow {
 }
 
 /** A session as the readers (trace, sessions, export) see it: what it started with, and its summary. */
-export interface SessionView extends Omit<SessionRecord, 'policy'> {
+export interface SessionView extends Omit<SessionRecord, 'policy' | 'tools'> {
   readonly mode: string;
   readonly finalState?: string;
   readonly flaggedForReview: boolean;

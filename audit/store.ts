@@ -64,11 +64,11 @@ export class AuditStore {
       throw new AuditInputError(`session \`${rec.sessionId}\` has an unreadable start time \`${rec.startedAt}\``);
     }
     await this.query(
-      `INSERT INTO sessions (session_id, workflow_id, first_run_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+      `INSERT INTO sessions (session_id, workflow_id, first_run_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at, tools)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb)
        ON CONFLICT (session_id) DO NOTHING`,
       [rec.sessionId, rec.workflowId, rec.firstRunId ?? null, rec.agentId, rec.owner, rec.intent, rec.parentSessionId ?? null,
-        rec.policyHash, JSON.stringify(rec.policy ?? null), startedAt],
+        rec.policyHash, JSON.stringify(rec.policy ?? null), startedAt, rec.tools ? JSON.stringify(rec.tools) : null],
     );
     // A retried start finds its own row; another run finds the first one's (ids are never reused).
     const owner = await this.pool.query<{ first_run_id: string | null }>('SELECT first_run_id FROM sessions WHERE session_id = $1', [rec.sessionId]);

@@ -76,7 +76,7 @@ export interface TraceJson {
 
 /** Reads a session's rows and builds its trace (`UnknownSessionError` when not recorded). */
 export async function loadTrace(pool: Pool, sessionId: string): Promise<SessionTrace> {
-  const { policy: _policy, ...session } = await getSession(pool, sessionId);
+  const { policy: _policy, tools: _tools, ...session } = await getSession(pool, sessionId);
   const [links, alerts] = await Promise.all([readEvents(pool, sessionId, { withChain: false }), readAlerts(pool, sessionId)]);
   return buildTrace(session, links.map((l) => l.event), alerts);
 }
@@ -253,6 +253,15 @@ function since(t0: number, at: string): string {
   return formatMs(Math.max(0, Date.parse(at) - t0));
 }
 
+/** How a session ended, as a person would say it (`blocked`: its limits closed it). */
+const FINAL_STATE_WORDS: Readonly<Record<string, string>> = {
+  completed: 'completed',
+  blocked: 'closed by its limits',
+  cancelled: 'cancelled',
+  error: 'with an error',
+  halted: 'halted (kill switch)',
+};
+
 /** The trace as text: a header, then one line per action or session event in order. */
 export function renderTraceText(trace: SessionTrace): string {
   const s = trace.session;
@@ -261,7 +270,7 @@ export function renderTraceText(trace: SessionTrace): string {
   out.push(`session ${s.sessionId} · agent ${s.agentId} · owner ${s.owner}${s.parentSessionId ? ` · parent ${s.parentSessionId}` : ''}`);
   out.push(`intent: "${s.intent}"`);
   const score = s.intentScore !== undefined ? ` · intent alignment ${s.intentScore.toFixed(2)}` : '';
-  out.push(`started ${s.startedAt} · mode ${s.mode} · ${s.finalState ? `final state ${s.finalState}` : 'running'} · ${formatMs(trace.totalTimeMs)}${score}${s.flaggedForReview ? ' · FLAGGED FOR REVIEW' : ''}`);
+  out.push(`started ${s.startedAt} · mode ${s.mode} · ${s.finalState ? `ended ${FINAL_STATE_WORDS[s.finalState] ?? s.finalState}` : 'running'} · ${formatMs(trace.totalTimeMs)}${score}${s.flaggedForReview ? ' · FLAGGED FOR REVIEW' : ''}`);
   out.push(`policy ${s.policyHash.slice(0, 12)} · ${trace.actions.length} proposal(s), ${trace.eventCount} event(s)`);
   out.push('');
   const lines: { at: number; seq: number; text: string }[] = [];

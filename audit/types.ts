@@ -2,7 +2,7 @@
  * The shapes written to the audit trail. The session workflow's activities produce them; the
  * store (`audit/store.ts`) persists them append-only and hash-chained.
  */
-import type { Decision, Proposal } from '../policies/types';
+import type { Decision, Proposal, ToolInfo } from '../policies/types';
 
 export type AuditEventKind =
   | 'session-started'
@@ -63,6 +63,8 @@ export interface SessionRecord {
   readonly policyHash: string;
   /** The policy document the session snapshotted, kept for evidence and backtests. */
   readonly policy: unknown;
+  /** The tool catalog the session compiled its policy against: what `audit verify` re-derives tiers from. */
+  readonly tools?: readonly ToolInfo[];
   readonly startedAt: string;
 }
 

@@ -2,17 +2,24 @@
  * Verification of the audit trail, from the database or from an export file (offline):
  * - the hash chains: every event's hash recomputed from its stored fields, each link checked to
  *   its predecessor; a report names the first broken link of each session (seq, expected vs actual);
+ * - the trail's origin (`trail-evidence.ts`): it begins with `session-started`, the sessions table
+ *   knows the session and its policy is the one the start names, it started with a credential or
+ *   a parent that recorded the spawn, every call that ran was proposed, no seq was contested;
  * - the signed votes (`vote-evidence.ts`): every stored vote envelope re-verified against the
- *   keyset, and every executed approval-tier call backed by valid signed approvals over its digest;
- *   a report names each session and seq that does not hold up.
+ *   keyset, and every executed call held to its tier under the session's recorded policy — an
+ *   approval-tier call backed by valid signed approvals over its digest, a blocked one never run.
+ * A report names each session, seq and check id that does not hold up.
  */
 import type { Pool } from 'pg';
 import type { Keyset } from '../policies/trust';
+import type { ToolInfo } from '../policies/types';
 import { UnknownSessionError } from './errors';
-import { checkVoteEvidence, type SessionFacts, type VoteFinding } from './vote-evidence';
+import { checkVoteEvidence, type VoteFinding } from './vote-evidence';
+import { checkTrailEvidence, type RecordedFacts } from './trail-evidence';
 import { checkChain } from './chain';
 import type { BrokenLink } from './chain';
-import { readEvents, sessionIdsWithEvents, getSession } from './queries';
+import { readAlerts, readEvents, sessionIdsWithEvents, getSession, type AlertView } from './queries';
+import type { AuditEventInput } from './types';
 import type { AuditExport } from './export';
 import { parseExport } from './export';
 
@@ -23,8 +30,10 @@ export interface VerifyReport {
   readonly eventsChecked: number;
   /** The first broken link of each session whose chain does not hold. */
   readonly broken: readonly BrokenLink[];
-  /** Signed votes that do not verify, and executed approval-tier calls without valid ones. */
+  /** Signed votes that do not verify, and executed calls their policy's tier does not let run. */
   readonly votes: readonly VoteFinding[];
+  /** Trails that do not hold up against the session's record: start, session row, policy, credential or spawn, proposals. */
+  readonly trail: readonly VoteFinding[];
   /** Last hash of each verified chain: the anchor to compare with an earlier export. */
   readonly heads: Readonly<Record<string, string>>;
 }
@@ -33,6 +42,11 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** The keyset the votes are checked against; without it every signed vote is a finding. */
   readonly keyset?: Keyset;
+  /**
+   * The catalog tiers are derived against for sessions that did not record theirs (started before
+   * the `tools` column); without it their every executed call is of an unknown, hence blocked, tool.
+   */
+  readonly tools?: readonly ToolInfo[];
 }
 
 /**
@@ -43,6 +57,7 @@ export async function verifyDatabase(pool: Pool, opts: VerifyOptions & { readonl
   const ids = opts.sessionId !== undefined ? [opts.sessionId] : await sessionIdsWithEvents(pool);
   const broken: BrokenLink[] = [];
   const votes: VoteFinding[] = [];
+  const trail: VoteFinding[] = [];
   const heads: Record<string, string> = {};
   let eventsChecked = 0;
   for (const id of ids) {
@@ -53,20 +68,53 @@ export async function verifyDatabase(pool: Pool, opts: VerifyOptions & { readonl
     const bad = checkChain(id, links);
     if (bad !== undefined) broken.push(bad);
     else if (links.length > 0) heads[id] = links[links.length - 1]!.hash;
-    votes.push(...checkVoteEvidence(id, links.map((l) => l.event), opts.keyset, await sessionFacts(pool, id)));
+    const events = links.map((l) => l.event);
+    const row = await sessionRow(pool, id);
+    const facts = await recordedFacts(pool, row, events, opts.tools);
+    const origin = checkTrailEvidence(id, events, facts);
+    trail.push(...origin.findings);
+    votes.push(...checkVoteEvidence(id, events, opts.keyset, {
+      ...(row ? { workflowId: row.workflowId, agentId: row.agentId, owner: row.owner } : {}),
+      ...(origin.policy ? { policy: origin.policy } : {}),
+    }));
   }
-  return { ok: broken.length === 0 && votes.length === 0, sessionsChecked: ids.length, eventsChecked, broken, votes, heads };
+  return { ok: broken.length === 0 && votes.length === 0 && trail.length === 0, sessionsChecked: ids.length, eventsChecked, broken, votes, trail, heads };
 }
 
-/** The session row's facts, for trails that do not carry them in their events. */
-async function sessionFacts(pool: Pool, sessionId: string): Promise<SessionFacts> {
+type SessionRowFacts = Awaited<ReturnType<typeof getSession>>;
+
+/** The session's row, or undefined when the sessions table does not know it. */
+async function sessionRow(pool: Pool, sessionId: string): Promise<SessionRowFacts | undefined> {
   try {
-    const s = await getSession(pool, sessionId);
-    return { workflowId: s.workflowId, agentId: s.agentId, owner: s.owner };
+    return await getSession(pool, sessionId);
   } catch (err) {
-    if (err instanceof UnknownSessionError) return {};
+    if (err instanceof UnknownSessionError) return undefined;
     throw err;
   }
+}
+
+/** What the row and the parent's trail say of a session, for `checkTrailEvidence`. */
+async function recordedFacts(pool: Pool, row: SessionRowFacts | undefined, events: readonly AuditEventInput[], fallback: readonly ToolInfo[] | undefined): Promise<RecordedFacts> {
+  const sessionId = events[0]?.sessionId ?? row?.sessionId;
+  const started = events.find((e) => e.kind === 'session-started')?.detail?.parentSessionId;
+  const parent = row?.parentSessionId ?? (typeof started === 'string' ? started : undefined);
+  const parentEvents = parent !== undefined ? (await readEvents(pool, parent, { withChain: false })).map((l) => l.event) : undefined;
+  const conflicts = sessionId !== undefined ? conflictSeqs(await readAlerts(pool, sessionId)) : [];
+  const tools = Array.isArray(row?.tools) ? (row.tools as ToolInfo[]) : fallback;
+  return {
+    known: row !== undefined,
+    ...(row ? { policyHash: row.policyHash, policy: row.policy } : {}),
+    ...(tools ? { tools } : {}),
+    ...(row?.parentSessionId !== undefined ? { parentSessionId: row.parentSessionId } : {}),
+    ...(parentEvents ? { parentEvents } : {}),
+    conflicts,
+  };
+}
+
+/** Seqs named by the session's `audit.conflict` alerts (the store's `AuditConflictError` message). */
+function conflictSeqs(alerts: readonly AlertView[]): number[] {
+  const seqs = alerts.filter((a) => a.kind === 'audit.conflict').map((a) => /^event (\d+) of session /.exec(a.message)?.[1]);
+  return [...new Set(seqs.filter((s): s is string => s !== undefined).map(Number))];
 }
 
 /**
@@ -98,13 +146,23 @@ export function verifyExport(doc: AuditExport, opts: VerifyOptions = {}): Verify
     }
   }
   const s = doc.session;
-  const votes = checkVoteEvidence(sessionId, links.map((l) => l.event), opts.keyset, { workflowId: s.workflowId, agentId: s.agentId, owner: s.owner });
+  const events = links.map((l) => l.event);
+  const tools = Array.isArray(doc.policy.tools) ? (doc.policy.tools as ToolInfo[]) : opts.tools;
+  // Offline there is no parent trail to read: the spawn is not checked.
+  const origin = checkTrailEvidence(sessionId, events, {
+    known: true, policyHash: s.policyHash, policy: doc.policy.document,
+    ...(tools ? { tools } : {}), ...(s.parentSessionId !== undefined ? { parentSessionId: s.parentSessionId } : {}),
+    conflicts: conflictSeqs(doc.alerts),
+  });
+  const votes = checkVoteEvidence(sessionId, events, opts.keyset, { workflowId: s.workflowId, agentId: s.agentId, owner: s.owner, ...(origin.policy ? { policy: origin.policy } : {}) });
+  const trail = origin.findings;
   return {
-    ok: broken.length === 0 && votes.length === 0,
+    ok: broken.length === 0 && votes.length === 0 && trail.length === 0,
     sessionsChecked: 1,
     eventsChecked: links.length,
     broken,
     votes,
+    trail,
     heads: broken.length === 0 && last !== undefined ? { [sessionId]: last.hash } : {},
   };
 }
@@ -118,7 +176,7 @@ export function verifyExportText(text: string, filename: string, opts: VerifyOpt
 export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];
   if (report.ok) {
-    lines.push(`ok: ${report.sessionsChecked} session(s), ${report.eventsChecked} event(s): every hash chain holds and every signed vote verifies`);
+    lines.push(`ok: ${report.sessionsChecked} session(s), ${report.eventsChecked} event(s): every hash chain holds, every trail is its recorded session's, and every executed call is proven under its policy`);
     return lines.join('\n');
   }
   if (report.broken.length > 0) {
@@ -126,6 +184,10 @@ export function formatVerifyReport(report: VerifyReport): string {
     for (const b of report.broken) {
       lines.push(`  session \`${b.sessionId}\` seq ${b.seq}: ${describeProblem(b.problem)}: expected ${b.expected}, found ${b.actual}`);
     }
+  }
+  if (report.trail.length > 0) {
+    lines.push(`unproven trails: ${report.trail.length} finding(s)`);
+    for (const t of report.trail) lines.push(`  session \`${t.sessionId}\` seq ${t.seq}: ${t.rule}: ${t.message}`);
   }
   if (report.votes.length > 0) {
     lines.push(`unproven decisions: ${report.votes.length} vote finding(s)`);

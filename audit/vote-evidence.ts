@@ -3,13 +3,18 @@
  * keyset. Every `approved` / `denied` event that carries a vote envelope (`detail.envelope`) must
  * verify (`checkSignedDecision`, at the event's own time), bind this session, its approval and the
  * digest of the call the `approval-requested` event recorded, speak for the approver the event
- * names, and count under the one vote rule. Every `executed` event of an approval-tier call (one
- * with an `approval-requested` event for its proposal) needs such votes that grant the approval.
+ * names, and count under the one vote rule. Every `executed` event of an approval-tier call needs
+ * such votes that grant the approval: approval-tier by the session's recorded policy (`facts.policy`,
+ * whatever the trail says), or by an `approval-requested` event for its proposal. A call the policy
+ * blocks never runs, approved or not; a request must ask at least what the policy requires.
  *
  * Pure: the same trail and keyset always give the same findings.
  */
 import { checkSignedDecision, resolveVoter, type Keyset } from '../policies/trust';
-import { checkVote, tallyVotes, type CountedVote } from '../policies/trust/votes';
+import { approvalParts, checkVote, tallyVotes, type CountedVote } from '../policies/trust/votes';
+import { approvalGroupMembers, enforcedTier } from '../policies/gate';
+import type { CompiledPolicy } from '../policies/compile';
+import { canonicalJson } from '../policies/hash';
 import type { RuleId } from '../policies/rules';
 import type { ApprovalRequirement } from '../policies/types';
 import type { AuditEventInput } from './types';
@@ -29,6 +34,8 @@ export interface SessionFacts {
   readonly firstRunId?: string;
   readonly agentId?: string;
   readonly owner?: string;
+  /** The session's recorded policy, compiled: each executed call's tier comes from it. */
+  readonly policy?: CompiledPolicy;
 }
 
 interface Requested {
@@ -146,12 +153,36 @@ export function checkVoteEvidence(sessionId: string, events: readonly AuditEvent
       a.votes.push(counted.vote);
       continue;
     }
-    if (e.kind === 'executed' && e.proposalSeq !== undefined) {
-      const a = byProposal.get(e.proposalSeq);
-      if (a && (!a.requirement || tallyVotes(a.requirement, a.votes) !== 'approved')) {
-        find(e.seq, 'vote.missing', `\`${e.tool ?? 'a call'}\` ran without a valid signed approval of \`${a.approvalId}\` over its digest`);
+    if (e.kind === 'executed') {
+      const tool = e.tool ?? 'a call';
+      const a = e.proposalSeq !== undefined ? byProposal.get(e.proposalSeq) : undefined;
+      const policy = facts.policy;
+      const tier = policy && e.tool !== undefined ? enforcedTier(policy, e.tool) : undefined;
+      if (tier === 'blocked') {
+        find(e.seq, 'trail.blocked', `\`${tool}\` ran although policy \`${policy!.document.name}\` blocks it: no approval can unlock it`);
+      } else if (tier === 'approval' && !a) {
+        find(e.seq, 'vote.missing', `\`${tool}\` ran without a signed approval: policy \`${policy!.document.name}\` puts it in the approval tier and the trail holds no approval request for it`);
+      } else if (a && (!a.requirement || tallyVotes(a.requirement, a.votes) !== 'approved')) {
+        find(e.seq, 'vote.missing', `\`${tool}\` ran without a valid signed approval of \`${a.approvalId}\` over its digest`);
+      } else if (a && tier !== undefined && weaker(policy!, e.tool!, a)) {
+        find(e.seq, 'trail.requirement', `approval \`${a.approvalId}\` of \`${tool}\` asked fewer approvers or other group members than policy \`${policy!.document.name}\` requires`);
       }
     }
   }
   return findings;
+}
+
+/**
+ * The recorded request asks less than the policy: fewer approvers than the tool's approval (or, for
+ * an unlock of a tool that needs no approval of its own, than its unlock), or groups with other members.
+ */
+function weaker(policy: CompiledPolicy, tool: string, a: Requested): boolean {
+  const t = policy.tools.get(tool);
+  if (!t) return false;
+  const own = enforcedTier(policy, tool) === 'approval' || !a.requirement!.unlocksTransition ? t.approval : t.unlock;
+  const required = own.approversRequired;
+  const parts = approvalParts(a.requirement!);
+  const asked = Math.max(0, ...parts.map((p) => p.approversRequired));
+  const groups = parts.flatMap((p) => p.groups);
+  return asked < Math.max(1, required) || canonicalJson(approvalGroupMembers(policy, groups)) !== canonicalJson(a.groupMembers);
 }

@@ -2,18 +2,21 @@
  * The path every human decision takes, whether it comes from a Slack button or the CLI. The
  * pure check (`approvals/check-decision.ts`: who the voter is, whether the row can still be
  * decided, whether the vote counts under the one vote rule) runs with the approval row locked;
- * an accepted vote is then signed over the workflow id, first run id, approval id and call
- * digest, recorded, and signalled to the workflow in the same transaction, so two racing clicks
+ * before anything is signed, the row is checked against the session workflow's own pending
+ * approval and the digest recomputed from the tool and arguments shown (`approvals/shown-call.ts`;
+ * a mismatch is refused with an alert, nothing recorded); an accepted vote is then signed over the
+ * workflow id, first run id, approval id, tool and call digest, recorded, and signalled to the workflow in the same transaction, so two racing clicks
  * are decided one after the other and a click is never signalled twice. The workflow verifies
  * the envelope and applies the same rule again: it remains the source of truth for the outcome.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { checkDecision, identify, refuse, type Accepted, type Refusal, type SlackIdentityRef } from '../approvals/check-decision';
+import { checkShownCall, sessionOfApprovalId } from '../approvals/shown-call';
 import type { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord, ApprovalVote } from '../approvals/types';
 import { checkSignedDecision, type Keyset } from '../policies/trust';
-import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
+import { approvalSignal, stateQuery, type ApprovalSignal, type SessionStateView } from '../workflows/contract';
 import type { SigningKey } from './trust/key-files';
 import { signDecision } from './trust/sign';
 
@@ -45,6 +48,9 @@ export type DecideResult =
 /** Sends the `approval` signal (a signed vote) to a session workflow. */
 export type ApprovalSignaler = (workflowId: string, signal: ApprovalSignal) => Promise<void>;
 
+/** Reads a session workflow's `state` view; undefined when the workflow no longer runs. */
+export type SessionStateReader = (workflowId: string) => Promise<SessionStateView | undefined>;
+
 /** Thrown by a signaler when the session workflow no longer runs. */
 export class SessionGoneError extends Error {
   readonly type = 'SessionGoneError';
@@ -58,6 +64,8 @@ export class SessionGoneError extends Error {
 export interface DecideDeps {
   readonly store: ApprovalStore;
   readonly signal: ApprovalSignaler;
+  /** The session's own view of what it waits for: a row is signed only if it shows that call. */
+  readonly state: SessionStateReader;
   /** The keyset the worker trusts: who holds which key, and the Slack people the service may vote for. */
   readonly keyset: Keyset;
   /** @default Date.now */
@@ -87,6 +95,9 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
       const verdict = checkDecision(record, { approvalId: req.approvalId, approver: who.approver, approve: req.approve, ...(reason ? { reason } : {}) }, at);
       if (!verdict.ok) return verdict;
       if (!record) return refuse('not-found', `no approval \`${req.approvalId}\``);
+      // What the row shows must be the call the session waits for, digest recomputed, before any signature.
+      const shown = await checkShownRow(deps, record, at);
+      if (!shown.ok) return shown;
       if (!record.firstRunId) return refuse('session-gone', `approval \`${record.approvalId}\` names no session run to sign for: it was requested before signed votes`);
 
       const envelope = signDecision(
@@ -97,6 +108,7 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
           firstRunId: record.firstRunId,
           approvalId: record.approvalId,
           callDigest: record.callDigest,
+          tool: record.tool,
           verdict: req.approve ? 'approve' : 'deny',
           ...(reason ? { reason } : {}),
           ...(req.voter.onBehalfOf ? { onBehalfOf: req.voter.onBehalfOf } : {}),
@@ -125,6 +137,34 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
     }
     throw err;
   }
+}
+
+/**
+ * The row checked against its session's pending approval (`checkShownCall`). A row that does not
+ * show the call the session waits for raises an alert naming the refusal; the row is left as it is.
+ */
+export async function checkShownRow(deps: Pick<DecideDeps, 'store' | 'state'>, record: ApprovalRecord, at: number): Promise<{ readonly ok: true } | Refusal> {
+  const shown = checkShownCall(record, await deps.state(record.workflowId));
+  if (!shown.ok && shown.code === 'call-mismatch') {
+    await deps.store.raiseAlert(sessionOfApprovalId(record.approvalId), 'approval.call-mismatch', shown.message, new Date(at).toISOString());
+  }
+  return shown;
+}
+
+/** A state reader over a Temporal client: the `state` query of the workflow a row names. */
+export function temporalStateReader(client: Client): SessionStateReader {
+  return async (workflowId) => {
+    const handle = client.workflow.getHandle(workflowId);
+    try {
+      return await handle.query(stateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      // A closed workflow may not answer queries: it waits for nothing either way.
+      const status = await handle.describe().then((d) => d.status.name, (e: unknown) => (e instanceof WorkflowNotFoundError ? 'GONE' : undefined));
+      if (status !== undefined && status !== 'RUNNING') return undefined;
+      throw err;
+    }
+  };
 }
 
 /** A signaler over a Temporal client: `approval` signal to the workflow named by the row. */

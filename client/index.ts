@@ -187,6 +187,7 @@ export class Gatehouse {
       firstRunId: view.firstRunId,
       approvalId,
       callDigest: pending.callDigest,
+      tool: pending.tool,
       verdict: approve ? 'approve' : 'deny',
       ...(reason ? { reason } : {}),
     });

@@ -17,11 +17,34 @@ export class NotHeldError extends Error {
   readonly type = 'NotHeldError';
 }
 
-/** One line for a decision: verdict, status and the reasons with their rule ids. */
+/** What a tier means, as a person would say it. */
+const TIER_WORDS: Readonly<Record<string, string>> = {
+  autonomous: 'a call that runs on its own',
+  approval: 'a call that needs a person',
+  blocked: 'a call that is always blocked',
+};
+
+/** What happened, as a person would say it: the outcome first, then the kind of call, then why. */
+function outcome(r: ProposeResult): string {
+  const byPerson = r.approvalId !== undefined;
+  switch (r.status) {
+    case 'executed':
+      return byPerson ? 'RAN after a person approved it' : 'RAN';
+    case 'denied':
+      return byPerson ? 'DENIED after it was put to a person' : 'DENIED at once';
+    case 'expired':
+      return 'DENIED: nobody decided before the deadline';
+    default:
+      return 'FAILED while running';
+  }
+}
+
+/** One line for a decision: the outcome, the tier in words, and the reasons with their rule ids. */
 export function describeDecision(r: ProposeResult): string {
   const reasons = r.decision.reasons.map((x) => `${x.rule}: ${x.message}`).join('; ');
   const extra = r.error ? ` (${r.error.type}: ${r.error.message})` : '';
-  return `${r.decision.verdict.toUpperCase()} (tier ${r.decision.tier}) -> ${r.status}${extra}${reasons ? ` because ${reasons}` : ''}`;
+  const tier = TIER_WORDS[r.decision.tier] ?? `tier ${r.decision.tier}`;
+  return `${outcome(r)} (${tier})${extra}${reasons ? ` because ${reasons}` : ''}`;
 }
 
 export interface HeldProposal {

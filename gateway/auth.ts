@@ -1,8 +1,10 @@
 /**
  * Authentication: `Authorization: Bearer <agent credential>`, verified against the keyset's
  * operator keys (`verifyAgentCredential`) and the revocation list. A hook runs it in front of
- * every `/v1` route, and the MCP route calls the same {@link authenticate}, so a handler never
- * sees an unauthenticated request. `agentId` and `owner` come from the credential only.
+ * every route but an explicit public list, decided on the route the router matched (the decoded
+ * path), never on the raw URL: `/%76%31/…`, `//v1`, `/V1/` and dot segments are authenticated like
+ * any other spelling, and a path that matches no route needs a credential too (a 404 tells an
+ * unauthenticated caller nothing). `agentId` and `owner` come from the credential only.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RevocationStore } from '../audit/credentials';
@@ -24,8 +26,12 @@ export interface AgentIdentity {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the authentication hook on every `/v1` route. */
+    /** Set by the authentication hook on every route but the public ones. */
     agent: AgentIdentity;
+  }
+  interface FastifyContextConfig {
+    /** A route that needs no credential (the explicit public list: health, the OpenAPI document). */
+    public?: boolean;
   }
   interface FastifyInstance {
     /** What {@link authenticate} checks credentials against. */
@@ -91,13 +97,21 @@ export async function authenticate(request: FastifyRequest): Promise<AgentIdenti
   return agent;
 }
 
-/** Installs the gatekeeper and the hook that authenticates every `/v1` route but the OpenAPI document. */
-export function registerAuth(app: FastifyInstance, gatekeeper: Gatekeeper, isPublic: (url: string) => boolean): void {
+/**
+ * Installs the gatekeeper and the hook that authenticates every request but those routed to a
+ * route registered with `config: { public: true }`. `onRequest` runs after routing, so the
+ * decision is on the route found for the decoded path; unmatched paths are not public.
+ */
+export function registerAuth(app: FastifyInstance, gatekeeper: Gatekeeper): void {
   app.decorate('gatekeeper', gatekeeper);
   app.decorateRequest('agent', null as unknown as AgentIdentity);
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/v1/') || isPublic(path)) return;
+    if (isPublicRoute(request)) return;
     await authenticate(request);
   });
+}
+
+/** True only for a matched route registered as public (the 404 route never is). */
+export function isPublicRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.url !== undefined && request.routeOptions.config.public === true;
 }

@@ -1,7 +1,8 @@
 /**
- * Per-agent limits: a token bucket of requests (a burst of `burst`, refilled at `perSecond`) and
- * a cap on the agent's open sessions (counted in Temporal's visibility store, so every gateway
- * replica and a restart see the same number). Both answer 429 with `Retry-After`.
+ * Per-agent limits: a token bucket of requests (a burst of `burst`, refilled at `perSecond`), held
+ * by each gateway replica (N replicas admit at most N × burst at once), and the numbers of the cap
+ * on a root agent's open sessions, which `admissions.ts` reserves across every replica. Both
+ * answer 429 with `Retry-After`.
  */
 import { Problem } from './problems';
 
@@ -10,13 +11,15 @@ export interface GatewayLimits {
   readonly requestsPerSecond: number;
   /** Requests per agent allowed at once above the sustained rate. @default 100 */
   readonly burst: number;
-  /** Open (running) sessions per agent. @default 20 */
+  /** Open (running) sessions per root agent, HTTP and MCP together. @default 20 */
   readonly openSessions: number;
   /** Largest request body in bytes (a proposal is capped at 64 KiB by the workflow too). @default 65536 */
   readonly bodyBytes: number;
+  /** An MCP session unused this long is closed and its Gatehouse session ended (freeing its slot). @default 1800 */
+  readonly mcpIdleSeconds: number;
 }
 
-export const DEFAULT_LIMITS: GatewayLimits = { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 64 * 1024 };
+export const DEFAULT_LIMITS: GatewayLimits = { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 64 * 1024, mcpIdleSeconds: 30 * 60 };
 
 interface Bucket {
   tokens: number;
@@ -53,13 +56,5 @@ export class RateLimiter {
     for (const [agent, b] of this.#buckets) {
       if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.#buckets.delete(agent);
     }
-  }
-}
-
-/** Throws a 429 problem when `agentId` already has `cap` open sessions. */
-export async function checkOpenSessions(agentId: string, cap: number, countOpen: (agentId: string) => Promise<number>): Promise<void> {
-  const open = await countOpen(agentId);
-  if (open >= cap) {
-    throw new Problem('too-many-sessions', `agent \`${agentId}\` has ${open} open sessions, the most it may have: end one first`, { limit: cap }, 5);
   }
 }

@@ -6,9 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeAny, z } from 'zod';
 import { endUpdate, proposeUpdate, spawnChildUpdate, type ProposeResult, type SessionSummary, type SpawnChildResult } from '../workflows/contract';
+import type { SessionAdmissions } from './admissions';
 import type { GatewayLimits } from './limits';
-import { checkOpenSessions } from './limits';
 import { Problem } from './problems';
+import { rootAgentOf } from '../policies/agent-id';
 import {
   endSchema,
   haltSchema,
@@ -42,6 +43,7 @@ export interface RouteContext {
   readonly reply: FastifyReply;
   readonly sessions: GatewaySessions;
   readonly limits: GatewayLimits;
+  readonly admissions: SessionAdmissions;
 }
 
 function route<P extends ZodTypeAny, Q extends ZodTypeAny, B extends ZodTypeAny>(spec: RouteSpec<P, Q, B>): RouteSpec {
@@ -71,8 +73,15 @@ export const ROUTES: readonly RouteSpec[] = [
     body: startSessionSchema,
     responses: { 201: { description: 'started', schema: sessionCreatedSchema }, 403: { description: 'the worker refused the start (the rule is named)' }, 409: { description: 'a session with this id exists' } },
     async handler(ctx, { body }) {
-      await checkOpenSessions(ctx.request.agent.agentId, ctx.limits.openSessions, (a) => ctx.sessions.countOpen(a));
-      return { status: 201, body: await ctx.sessions.start(ctx.request.agent, body) };
+      // A slot first (atomic across replicas), then the start; a start that failed gives it back.
+      const agent = ctx.request.agent;
+      const admission = await ctx.admissions.admit(agent.agentId, body.sessionId ?? randomUUID());
+      try {
+        return { status: 201, body: await ctx.sessions.start(agent, { ...body, sessionId: admission.sessionId }) };
+      } catch (err) {
+        await ctx.admissions.releaseFailedStart(admission);
+        throw err;
+      }
     },
   }),
   route({
@@ -120,8 +129,14 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the `spawnChild` result (started, denied or expired)' }, 202: pending },
     async handler(ctx, { params, query, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      // A sub-agent is one more open session of the root agent: the same cap.
-      await checkOpenSessions(ctx.request.agent.agentId, ctx.limits.openSessions, (a) => ctx.sessions.countOpen(a));
+      // A sub-agent is one more open session of the root agent: the same cap. Its id is the parent's
+      // choice, known only once spawned, so it is counted here rather than reserved: spawns racing
+      // each other can pass the cap by their number (docs/reference/http-api.md, Limits).
+      const root = rootAgentOf(ctx.request.agent.agentId);
+      const open = await ctx.sessions.countOpen(root);
+      if (open >= ctx.limits.openSessions) {
+        throw new Problem('too-many-sessions', `agent \`${root}\` has ${open} open sessions, the most it may have: end one first`, { limit: ctx.limits.openSessions }, 5);
+      }
       return answer(await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, proposalId(ctx.request), query.wait));
     },
   }),
@@ -135,6 +150,7 @@ export const ROUTES: readonly RouteSpec[] = [
     async handler(ctx, { params, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
       const outcome = await ctx.sessions.update<SessionSummary>(handle, endUpdate.name, body, randomUUID(), 60);
+      if (outcome.done) await ctx.admissions.release(ctx.request.agent.agentId, params.id);
       return answer(outcome);
     },
   }),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { EndInput, SessionProposal, SpawnChildInput } from '../workflows/contract';
 import type { BudgetOverride, Mandate } from '../policies/types';
 import { hasSubSessionForm } from '../policies/agent-id';
+import { describePath, MAX_ARGS_DEPTH, tooDeepAt } from '../policies/json-depth';
 
 const NAME = /^[\w.:-]{1,120}$/;
 const name = (what: string) => z.string().regex(NAME, `${what} must be 1 to 120 letters, digits or \`.:_-\``);
@@ -41,7 +42,11 @@ export const startSessionSchema = z
 export const proposalSchema = z
   .object({
     tool: z.string().min(1).max(200),
-    args: z.record(z.unknown()),
+    args: z.record(z.unknown()).superRefine((args, ctx) => {
+      // The workflow refuses the same; here it is a 422 before anything is sent to Temporal.
+      const deep = tooDeepAt(args, MAX_ARGS_DEPTH);
+      if (deep) ctx.addIssue({ code: z.ZodIssueCode.custom, path: deep.slice(0, 12), message: `\`args.${describePath(deep)}\` nests deeper than ${MAX_ARGS_DEPTH} levels`, params: { rule: 'args.depth' } });
+    }),
     reasoning: z.string().max(16_000).default(''),
     tokenCost: z.number().finite().min(0).optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),

@@ -1,6 +1,6 @@
 /**
- * `createGateway(deps)`: the fastify server that is the only surface agents touch. Every `/v1`
- * route but the OpenAPI document is behind the credential hook (`auth.ts`) and the per-agent
+ * `createGateway(deps)`: the fastify server that is the only surface agents touch. Every route but
+ * `/healthz` and the OpenAPI document (`config.public`) is behind the credential hook (`auth.ts`) and the per-agent
  * request rate (`limits.ts`); bodies are parsed with the zod schemas of `schemas.ts`; every error
  * is an RFC 9457 problem (`problems.ts`). It acts only through its own Temporal client, and only
  * on sessions whose principal is the caller.
@@ -13,7 +13,8 @@ import type { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
 import { activeTelemetry } from '../telemetry/active';
 import { Gatekeeper, registerAuth } from './auth';
-import { checkOpenSessions, DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
+import { SessionAdmissions } from './admissions';
+import { DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
 import { openApiDocument } from './openapi';
 import { Problem, sendProblem } from './problems';
 import { fastifyPath, ROUTES } from './routes';
@@ -39,7 +40,7 @@ export interface GatewayDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     /** What the gateway was built with, for routes registered later (MCP). */
-    gateway: { readonly deps: GatewayDeps; readonly sessions: GatewaySessions; readonly limits: GatewayLimits };
+    gateway: { readonly deps: GatewayDeps; readonly sessions: GatewaySessions; readonly limits: GatewayLimits; readonly admissions: SessionAdmissions };
   }
 }
 
@@ -71,7 +72,9 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: limits.bodyBytes, return503OnClosing: true });
   const sessions = new GatewaySessions(deps.client);
   const rate = new RateLimiter(limits.requestsPerSecond, limits.burst);
-  app.decorate('gateway', { deps, sessions, limits });
+  // A slot not yet started may be an MCP session waiting for its intent: held until it idles out.
+  const admissions = new SessionAdmissions({ client: deps.client.client, taskQueue: deps.client.taskQueue, cap: limits.openSessions, startGraceMs: limits.mcpIdleSeconds * 1000 + 60_000 });
+  app.decorate('gateway', { deps, sessions, limits, admissions });
   // First hook of all: authentication and rate limiting are inside the request span.
   const telemetry = activeTelemetry();
   if (telemetry) {
@@ -80,7 +83,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     traceRequests(app, telemetry.tracer('gatehouse/gateway'));
   }
 
-  registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations), (path) => path === OPENAPI_PATH);
+  registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations));
   // After authentication: the rate is per agent.
   app.addHook('onRequest', async (request) => {
     if (request.agent) rate.take(request.agent.agentId);
@@ -98,9 +101,10 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem('not-found', `no route \`${request.method} ${request.url.split('?')[0]}\``)));
 
-  app.get('/healthz', async () => ({ ok: true }));
+  // The explicit public list: every other route, and every unmatched path, needs a credential.
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
   const document = openApiDocument(ROUTES, VERSION);
-  app.get(OPENAPI_PATH, async () => document);
+  app.get(OPENAPI_PATH, { config: { public: true } }, async () => document);
 
   for (const spec of ROUTES) {
     app.route({
@@ -112,7 +116,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
           query: parse('query', spec.query, request.query),
           body: parse('body', spec.body, request.body),
         };
-        const out = await spec.handler({ request, reply, sessions, limits }, input as never);
+        const out = await spec.handler({ request, reply, sessions, limits, admissions }, input as never);
         return reply.code(out.status).send(out.body);
       },
     });
@@ -123,7 +127,8 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     ...(deps.upstreamTools ? { upstreamTools: deps.upstreamTools } : {}),
     // The same limits as `/v1`: one token bucket per agent, and one open-session cap across both.
     takeRequest: (agentId) => rate.take(agentId),
-    admitSession: (agentId) => checkOpenSessions(agentId, limits.openSessions, (a) => sessions.countOpen(a)),
+    admissions,
+    idleMs: limits.mcpIdleSeconds * 1000,
   });
   return app;
 }

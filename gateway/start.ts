@@ -7,7 +7,8 @@
  * | `GATEHOUSE_GATEWAY_HOST` | address to bind | `127.0.0.1` |
  * | `GATEHOUSE_GATEWAY_PORT` | port | a free port (`gatehouse start`), `8080` (`gateway/main.ts`) |
  * | `GATEHOUSE_GATEWAY_RATE`, `GATEHOUSE_GATEWAY_BURST` | requests per second per agent, and the burst above it | 50, 100 |
- * | `GATEHOUSE_GATEWAY_MAX_SESSIONS` | open sessions per agent | 20 |
+ * | `GATEHOUSE_GATEWAY_MAX_SESSIONS` | open sessions per root agent, HTTP and MCP together (reserved across replicas) | 20 |
+ * | `GATEHOUSE_MCP_IDLE_SECONDS` | an MCP session unused this long is closed and its Gatehouse session ended | 1800 |
  */
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionOptions } from '@temporalio/client';
@@ -68,10 +69,11 @@ export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: numbe
   const rate = positive(env, 'GATEHOUSE_GATEWAY_RATE');
   const burst = positive(env, 'GATEHOUSE_GATEWAY_BURST');
   const sessions = positive(env, 'GATEHOUSE_GATEWAY_MAX_SESSIONS');
+  const idle = positive(env, 'GATEHOUSE_MCP_IDLE_SECONDS');
   return {
     host: env.GATEHOUSE_GATEWAY_HOST || '127.0.0.1',
     ...(port !== undefined ? { port } : {}),
-    limits: { ...(rate ? { requestsPerSecond: rate } : {}), ...(burst ? { burst } : {}), ...(sessions ? { openSessions: sessions } : {}) },
+    limits: { ...(rate ? { requestsPerSecond: rate } : {}), ...(burst ? { burst } : {}), ...(sessions ? { openSessions: sessions } : {}), ...(idle ? { mcpIdleSeconds: idle } : {}) },
   };
 }
 

@@ -195,7 +195,7 @@ function transitionFindings(policy: CompiledPolicy, state: SessionState, tool: C
     if (!start) continue;
     if (rule.steps !== undefined && step - start.step > rule.steps) continue;
     if (rule.withinMs !== undefined && now - start.at > rule.withinMs) continue;
-    if (unlocked) add({ kind: 'note', always: true, rule: 'transition.unlocked', message: `\`${rule.id}\` was unlocked by an out-of-band approval` }, rule.shadow);
+    if (unlocked) add({ kind: 'note', always: true, rule: 'transition.unlocked', message: `\`${rule.id}\` is a forbidden transition: this call asks a person to unlock it out of band` }, rule.shadow);
     else add({ kind: 'deny', rule: 'transition.forbidden', message: `\`${rule.id}\`: ${rule.message}; only an out-of-band approval can unlock it`, unlockable: true }, rule.shadow);
   }
 }

@@ -23,6 +23,19 @@ export function toolTier(policy: CompiledPolicy, tool: string): Tier {
 }
 
 /**
+ * The tier a tool's calls are held to whatever the session's state, as `evaluate` enforces it:
+ * an unknown tool and an always-blocked one are `blocked` in every mode; a shadow policy records
+ * its tier table without enforcing it (`autonomous` then). What `audit verify` re-derives from a
+ * session's recorded policy.
+ */
+export function enforcedTier(policy: CompiledPolicy, tool: string): Tier {
+  const t = policy.tools.get(tool);
+  if (!t) return 'blocked';
+  if (t.alwaysBlocked.some((b) => !b.shadow)) return 'blocked';
+  return t.tierShadow ? 'autonomous' : t.tier;
+}
+
+/**
  * Before the arguments are even checked: a halted session refuses everything, and a tool the
  * policy does not know (not in the catalog, or an upstream tool the policy leaves unclassified) is
  * the engine's own `tool.unknown`. `undefined`: go on to the argument check.
@@ -76,7 +89,17 @@ export function gateProposal(policy: CompiledPolicy, state: SessionState, propos
  * approval means the approved call is not the call that would run.
  */
 export function callDigest(tool: string, args: unknown, policyHash: string, stateSeen: unknown): string {
-  return sha256Hex(canonicalJson({ tool, args, policyHash, state: sha256Hex(canonicalJson(stateSeen)) }));
+  return callDigestOver(tool, args, policyHash, stateDigest(stateSeen));
+}
+
+/** The digest of the session state a decision saw: the one part of `callDigest` an approver cannot see. */
+export function stateDigest(stateSeen: unknown): string {
+  return sha256Hex(canonicalJson(stateSeen));
+}
+
+/** `callDigest` from the state's digest: how an approval surface recomputes it from the tool and arguments it shows. */
+export function callDigestOver(tool: string, args: unknown, policyHash: string, stateHash: string): string {
+  return sha256Hex(canonicalJson({ tool, args, policyHash, state: stateHash }));
 }
 
 /** What humans approved, for the re-check just before the call runs. */
@@ -84,17 +107,27 @@ export interface Approved {
   readonly digest: string;
   readonly requirement: ApprovalRequirement;
   readonly approvers: number;
+  /** The blast radius the approvers were shown; with it, `facts.blastRadius` is the estimate measured again. */
+  readonly blastRadius?: number;
 }
 
 /**
  * An approved call runs only if it is still the call that was approved: not halted since, the
- * same digest (so the session did not move), and the policy still lets it through with no more
- * approvers than it got. Returns `allow` or the deny that stops it.
+ * same digest (so the session did not move), a blast radius measured again no larger than the one
+ * approved, and the policy still lets it through with no more approvers than it got. Returns
+ * `allow` or the deny that stops it.
  */
 export function recheckApproved(policy: CompiledPolicy, state: SessionState, proposal: Proposal, facts: ProposalFacts, approved: Approved, session: { readonly halted: boolean; readonly sessionId: string }, now: number): Decision {
   if (session.halted) return refusal(policy.hash, 'session.halted', `session \`${session.sessionId}\` was halted before the approved call ran`);
   if (callDigest(proposal.tool, proposal.args, policy.hash, state) !== approved.digest) {
     return refusal(policy.hash, 'approval.stale', 'the session changed after the approval was requested: the approved call no longer matches');
+  }
+  // Rows may have been added while humans decided: the call would now touch more than they approved.
+  if (approved.blastRadius !== undefined && (facts.blastRadius === undefined || facts.blastRadius > approved.blastRadius)) {
+    const cap = policy.tools.get(proposal.tool)?.blast?.denyAbove;
+    const now = facts.blastRadius === undefined ? 'could not be measured again' : `is now ${facts.blastRadius}`;
+    const over = cap !== undefined && facts.blastRadius !== undefined && facts.blastRadius > cap ? `, above the cap of ${cap}` : '';
+    return refusal(policy.hash, 'blast-radius.grown', `the blast radius ${now}${over}; ${approved.blastRadius} was approved`, toolTier(policy, proposal.tool));
   }
   const again = evaluate(policy, state, proposal, facts, now);
   if (again.verdict === 'deny') return again;

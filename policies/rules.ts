@@ -28,6 +28,7 @@ export const RULES = {
   'blast-radius.unknown': { means: 'a bounded tool came without an estimate' },
   'blast-radius.limit': { means: 'the estimate is above the limit without approval', alert: true },
   'blast-radius.cap': { means: 'the estimate is above the hard cap', alert: true },
+  'blast-radius.grown': { means: 'measured again before an approved call ran, the estimate is above what was approved', alert: true },
   'mandate.outside': { means: 'the call is outside the session\'s declared mandate', alert: true },
   'budget.actions': { means: 'the action budget is used up', alert: true },
   'budget.writes': { means: 'the write budget is used up', alert: true },
@@ -65,6 +66,8 @@ export const RULES = {
   'approval.unknown': { means: 'a vote for an approval this session does not have' },
   'approval.decided': { means: 'a vote for an approval already decided' },
   'approval.digest': { means: 'a vote signed for another call' },
+  'approval.tool': { means: 'a vote that does not name the tool of the call it approves' },
+  'approval.conflict': { means: 'an approval row with other content was already stored under the request\'s id', alert: true },
   'approval.self': { means: 'the agent may not decide on its own call' },
   'approval.four-eyes': { means: 'the session\'s owner may not decide (four eyes)' },
   'approval.not-member': { means: 'the voter is in no approver group for the call' },
@@ -95,6 +98,8 @@ export const RULES = {
   'start.policy-ref': { means: 'the policy named is not the worker\'s' },
   'start.policy-document': { means: 'a start may not bring its own policy' },
   'start.session-reused': { means: 'the session id was used before' },
+  // A session's audit write that failed for good (workflows/audit-writer.ts): the session ends.
+  'audit.unwritable': { means: 'the audit trail could not be written: the session ended' },
   'credential.revoked': { means: 'the agent credential is revoked' },
   // The trail's own evidence of a vote (audit/vote-evidence.ts, `gatehouse audit verify`).
   'vote.unsigned': { means: 'an approval in the trail carries no signed vote' },
@@ -106,6 +111,16 @@ export const RULES = {
   'vote.digest': { means: 'the signed vote is over another call' },
   'vote.verdict': { means: 'the signed verdict differs from the recorded one' },
   'vote.approver': { means: 'the signed approver differs from the recorded one' },
+  // The trail's own story against the session's record and policy (audit/trail-evidence.ts, `gatehouse audit verify`).
+  'trail.start': { means: 'the trail does not begin with `session-started`' },
+  'trail.unknown-session': { means: 'the sessions table does not know the session' },
+  'trail.credential': { means: 'a top-level session whose start names no agent credential' },
+  'trail.spawn': { means: 'a child session whose parent never recorded the spawn' },
+  'trail.policy': { means: 'the session\'s recorded policy is missing, unreadable, or not the one its start names' },
+  'trail.blocked': { means: 'a call ran that the session\'s policy blocks (always blocked or unknown)' },
+  'trail.unproposed': { means: 'a call ran that the trail never proposed' },
+  'trail.requirement': { means: 'an approval was requested for less than the session\'s policy requires' },
+  'trail.conflict': { means: 'another writer took a seq of the session (an `audit.conflict` alert)' },
 } as const satisfies Record<string, RuleEntry>;
 
 /** A rule id of the catalogue. */

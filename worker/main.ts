@@ -16,7 +16,6 @@
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: traces and metrics over OTLP (README, "Tracing and metrics"); unset: off.
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
  */
-import { isAbsolute, resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../telemetry/env';
 import { createSlackClient } from '../activities/slack-client';
@@ -25,18 +24,10 @@ import { migrate } from '../audit/migrate';
 import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
 import { capacityFromEnv } from './capacity';
 import { loadKeysetFile } from '../client/trust/keyset-file';
-import type { ToolCatalog } from '../activities/tools/catalog';
-import { createSampleCatalog } from '../activities/tools/sample';
+import { loadCatalog } from './catalog-module';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
 import { startWorkerUpstreams } from './upstreams';
 import { DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile } from './policy-registry';
-
-async function loadCatalog(modulePath: string, productionPool: pg.Pool): Promise<ToolCatalog> {
-  const full = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
-  const mod = (await import(full)) as { createCatalog?: (o: { productionPool: pg.Pool }) => ToolCatalog | Promise<ToolCatalog> };
-  if (typeof mod.createCatalog !== 'function') throw new WorkerConfigError(`catalog module \`${modulePath}\` does not export \`createCatalog\``);
-  return mod.createCatalog({ productionPool });
-}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -53,7 +44,7 @@ async function main(): Promise<void> {
   const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
   await migrate(auditPool);
-  const catalog = process.env.GATEHOUSE_CATALOG ? await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool) : createSampleCatalog({ productionPool });
+  const catalog = await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool);
   const upstreams = await startWorkerUpstreams({ catalog, auditPool, log: (line) => process.stderr.write(`gatehouse worker: ${line}\n`) });
 
   // OTEL_EXPORTER_OTLP_ENDPOINT set: traces and Gatehouse metrics, and the SDK's worker metrics from core.

@@ -10,10 +10,21 @@ import { SESSION_ERROR_TYPES } from './contract';
 /** Error types of the tool layer that never succeed on a retry. */
 export const PERMANENT_TOOL_ERRORS: readonly string[] = ['ToolArgumentsError', 'UnknownToolError', 'ToolOutputError', SESSION_ERROR_TYPES.invalidPolicy];
 
-/** Audit, session record and approval posting: short, retried until the database answers. */
+/** How long an `io` activity is retried (a database restart is ridden out; a lasting failure ends the session). */
+export const IO_RETRY_BOUND = '10 minutes';
+
+/**
+ * Audit, session record and approval posting: short, retried for at most `IO_RETRY_BOUND`. A write
+ * that fails for good ends the session with an alert (`audit-writer.ts`), never retries forever.
+ */
 export const io = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: [SESSION_ERROR_TYPES.invalidPolicy, 'AuditConflictError'] },
+  scheduleToCloseTimeout: IO_RETRY_BOUND,
+  retry: {
+    initialInterval: '200 milliseconds',
+    maximumInterval: '10 seconds',
+    nonRetryableErrorTypes: [SESSION_ERROR_TYPES.invalidPolicy, 'AuditConflictError', 'AuditInputError', SESSION_ERROR_TYPES.auditUnstorable],
+  },
 });
 
 /**

@@ -3,7 +3,7 @@
  * deadline — never an automatic approval), and counting signed votes. Whether a signed decision is
  * genuine and whether a vote counts are decided in `policies/trust`; this file waits and records.
  */
-import { condition, currentUpdateInfo } from '@temporalio/workflow';
+import { condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { ApprovalRequest } from '../approvals/types';
 import { approvalGroupMembers } from '../policies';
 import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type SignedDecision } from '../policies/trust';
@@ -24,7 +24,15 @@ export interface ApprovalAsk {
   readonly decision: Decision;
   readonly requirement: ApprovalRequirement;
   readonly digest: string;
+  /** Digest of the session state `digest` saw: approval surfaces recompute the digest with it. */
+  readonly stateHash: string;
 }
+
+/**
+ * Patch id: a signed vote must name the tool of the approval it decides (the digest alone is not
+ * what a person reads). Votes recorded before the patch named no tool and replay as they counted.
+ */
+const VOTE_NAMES_TOOL = 'vote-names-tool';
 
 export class ApprovalDesk {
   readonly #core: SessionCore;
@@ -65,7 +73,7 @@ export class ApprovalDesk {
       deadline: iso(requestedAt + approvalTimeoutMs(requirement)),
       groupMembers: approvalGroupMembers(core.policy, approvalParts(requirement).flatMap((p) => p.groups)),
     };
-    const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id });
+    const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id, stateHash: ask.stateHash });
     this.#pending.set(approvalId, wait);
     await core.audit.record([
       core.audit.event('approval-requested', {
@@ -75,9 +83,19 @@ export class ApprovalDesk {
         detail: { requirement, deadline: req.deadline, callDigest: digest, workflowId: core.workflowId, firstRunId: core.firstRunId, groupMembers: req.groupMembers },
       }),
     ]);
-    await io.requestApproval(req);
+    const asked = await io.requestApproval(req);
+    const conflict = asked?.conflict;
     try {
+      // Another row already holds this approval's id (planted before the request): nobody is asked
+      // to approve what that row shows; the call is denied and a human is told.
+      if (conflict) {
+        const message = `approval \`${approvalId}\` was already stored with other content (${conflict.join(', ')}): nothing was asked, the call is denied`;
+        await core.audit.alert('approval.conflict', message, { fields: conflict }, { proposalSeq, tool: proposal.tool, approvalId });
+        wait.refuse('approval.conflict', message);
+      }
+      // A recorded session (no conflict possible then) enters the loop exactly as before.
       for (;;) {
+        if (conflict) break;
         const next = wait.nextDeadline();
         // At least 1 ms: a zero timeout would mean "no timer" in older SDKs (and a patch marker in this one).
         const waitMs = Math.max(1, next.at - nowMs());
@@ -104,6 +122,10 @@ export class ApprovalDesk {
       await core.audit.record([core.audit.event('expired', { proposalSeq, tool: proposal.tool, approvalId, detail: { deadline: req.deadline } })]);
     } else if (outcome.status === 'cancelled') {
       await core.audit.record([core.audit.event('denied', { proposalSeq, tool: proposal.tool, approvalId, detail: { cancelled: true, reason: 'session halted' } })]);
+    } else if (conflict) {
+      await core.audit.record([core.audit.event('denied', { proposalSeq, tool: proposal.tool, approvalId, detail: { conflict, reason: outcome.reason } })]);
+      // The row under this id is not this session's: it is left as it was, for whoever investigates.
+      return outcome;
     }
     await io.resolveApproval(req, {
       approvalId,
@@ -150,6 +172,11 @@ export class ApprovalDesk {
       return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`, approver);
     }
     if (vote.callDigest !== wait.req.callDigest) return refuse('approval.digest', `the vote was signed for another call than approval \`${approvalId}\` asks about`, approver);
+    // The digest binds the tool too, but a person reads the name: the signed payload must carry the one asked about.
+    if (vote.tool !== wait.req.proposal.tool && patched(VOTE_NAMES_TOOL)) {
+      const named = vote.tool === undefined ? 'names no tool' : `names tool \`${vote.tool}\``;
+      return refuse('approval.tool', `the vote ${named}, but approval \`${approvalId}\` asks about \`${wait.req.proposal.tool}\``, approver);
+    }
     const check = checkVote(wait.voteContext(), { approver, approve: vote.verdict === 'approve', ...(vote.reason !== undefined ? { reason: vote.reason } : {}) }, nowMs());
     if (!check.counts) return refuse(check.rule, check.message, approver);
     wait.count(check.vote, vote.reason);

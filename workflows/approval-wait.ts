@@ -27,12 +27,15 @@ export class ApprovalWait {
   readonly proposalSeq: number;
   /** Id of the update (proposal) that waits here: how the gateway finds the approval of its call. */
   readonly proposalId: string | undefined;
+  /** Digest of the session state the call digest saw (undefined for a wait restored without it). */
+  readonly stateHash: string | undefined;
   outcome: ApprovalOutcome | undefined;
   #votes: CountedVote[] = [];
   #level = 0;
 
-  constructor(req: ApprovalRequest, at: { readonly requestedAt: number; readonly proposalSeq: number; readonly proposalId: string | undefined }) {
+  constructor(req: ApprovalRequest, at: { readonly requestedAt: number; readonly proposalSeq: number; readonly proposalId: string | undefined; readonly stateHash?: string }) {
     this.req = req;
+    this.stateHash = at.stateHash;
     this.requestedAt = at.requestedAt;
     this.proposalSeq = at.proposalSeq;
     this.proposalId = at.proposalId;
@@ -83,6 +86,12 @@ export class ApprovalWait {
     }
   }
 
+  /** The approval could not be asked (its id was taken by a row with other content): denied, nothing asked. */
+  refuse(rule: 'approval.conflict', message: string): void {
+    if (this.outcome) return;
+    this.outcome = { status: 'denied', approvalId: this.req.approvalId, approvers: [], deniedBy: [], reason: message, reasons: [{ rule, message }] };
+  }
+
   expire(): void {
     if (this.outcome) return;
     this.outcome = {
@@ -113,6 +122,11 @@ export class ApprovalWait {
       proposalSeq: this.proposalSeq,
       callDigest: this.req.callDigest,
       tool: this.req.proposal.tool,
+      args: this.req.proposal.args,
+      redactedArgs: this.req.redactedArgs,
+      policyHash: this.req.decision.policyHash,
+      ...(this.stateHash !== undefined ? { stateHash: this.stateHash } : {}),
+      ...(this.req.blastRadius !== undefined ? { blastRadius: this.req.blastRadius } : {}),
       requestedAt: this.req.requestedAt,
       deadline: this.req.deadline,
       groups: this.req.requirement.groups,

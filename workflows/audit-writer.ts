@@ -3,10 +3,12 @@
  * through the audit activity one batch after another, so the chain sees them in seq order even
  * when a signal handler records while a proposal is running.
  */
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { AuditEventInput, AuditEventKind } from '../audit/types';
 import type { RuleId } from '../policies/rules';
 import { io } from './activities';
 import { iso, nowMs } from './clock';
+import { SESSION_ERROR_TYPES } from './contract';
 
 /**
  * Seqs held for one tool call whose arguments `runTool` checks before writing (`hold()`): its
@@ -29,6 +31,13 @@ export class AuditWriter {
   #tail: Promise<void> = Promise.resolve();
   /** Events made during a hold, numbered when it ends. */
   #deferred: Mutable<AuditEventInput>[] | undefined;
+  /**
+   * Why an append failed for good (after the `io` retry bound, or a value the store refuses). From
+   * then on nothing more is appended (the chain would have a hole) and the session ends.
+   */
+  failure: string | undefined;
+  /** Called once, when `failure` is set: the session stops taking work. */
+  onFailure: (() => void) | undefined;
 
   constructor(readonly sessionId: string) {}
 
@@ -75,9 +84,18 @@ export class AuditWriter {
 
   /** Appends events after every earlier batch (one writer per session, chained). */
   record(events: AuditEventInput[]): Promise<void> {
-    const next = this.#tail.then(() => io.appendAudit(events));
+    // After a failure nothing more is written, and later records resolve: the session is halted and
+    // ends, and a signal handler that records (a halt, a vote) must not fail the workflow meanwhile.
+    const next = this.#tail.then(() => (this.failure === undefined ? io.appendAudit(events).catch((err: unknown) => this.#failed(err)) : undefined));
     this.#tail = next.catch(() => undefined);
     return next;
+  }
+
+  /** Marks the trail unwritable and rejects with why (the record that failed). */
+  #failed(err: unknown): never {
+    this.failure ??= err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err);
+    this.onFailure?.();
+    throw ApplicationFailure.nonRetryable(`the audit trail of session \`${this.sessionId}\` could not be written (${this.failure}): the session ends`, SESSION_ERROR_TYPES.auditUnwritable);
   }
 
   /** An `alert` event naming a catalogued rule. */

@@ -89,6 +89,10 @@ export const SESSION_ERROR_TYPES = {
   startRefused: 'SessionStartRefusedError',
   /** A start reusing a session id that already has a trail. */
   sessionIdReused: 'SessionIdReusedError',
+  /** An audit write failed for good (unstorable, or the database gone past the retry bound): the session ends. */
+  auditUnwritable: 'AuditUnwritableError',
+  /** An audit event PostgreSQL refuses as a value (a data exception): retrying cannot help. */
+  auditUnstorable: 'AuditUnstorableError',
 } as const;
 
 /** What every `propose` result carries. */
@@ -203,6 +207,17 @@ export interface PendingApprovalView {
   /** What a vote must sign: the digest of the exact call. */
   readonly callDigest: string;
   readonly tool: string;
+  /**
+   * What the digest covers besides the tool, so an approval surface recomputes it from what it
+   * shows (`callDigestOver`): the arguments as proposed, the policy hash and the digest of the
+   * session state the decision saw. Absent from sessions started before these fields existed.
+   * `args` are the ones already in the workflow's history; surfaces show `redactedArgs`.
+   */
+  readonly args?: Readonly<Record<string, unknown>>;
+  readonly redactedArgs?: Readonly<Record<string, unknown>>;
+  readonly policyHash?: string;
+  readonly stateHash?: string;
+  readonly blastRadius?: number;
   readonly requestedAt: string;
   readonly deadline: string;
   readonly groups: readonly string[];

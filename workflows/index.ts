@@ -3,3 +3,4 @@
  */
 export { agentSession } from './session';
 export { gatehouseLedger } from './ledger';
+export { gatehouseAdmissions } from './admissions';

@@ -35,11 +35,9 @@ function refuseStart(core: SessionCore, refusal: StartRefusal): Promise<never> {
   return startRefusals(io.refuseSessionStart(core.sessionId, refusal));
 }
 
-/** Compiles the snapshotted policy over the snapshotted catalog; a policy that does not compile fails the session. */
-function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
-  core.policyDocument = doc;
-  core.descriptors = new Map(descriptors.map((d) => [d.name, d]));
-  const tools: ToolInfo[] = descriptors.map((d) => ({
+/** What the policy engine knows of the snapshotted catalog (recorded with the session for `audit verify`). */
+function toolInfos(descriptors: Iterable<SessionToolDescriptor>): ToolInfo[] {
+  return [...descriptors].map((d) => ({
     name: d.name,
     description: d.description,
     effect: d.effect,
@@ -48,8 +46,14 @@ function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionT
     estimatesBlastRadius: d.estimatesBlastRadius,
     ...(d.upstream ? { upstream: d.upstream } : {}),
   }));
+}
+
+/** Compiles the snapshotted policy over the snapshotted catalog; a policy that does not compile fails the session. */
+function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionToolDescriptor[]): void {
+  core.policyDocument = doc;
+  core.descriptors = new Map(descriptors.map((d) => [d.name, d]));
   try {
-    core.compiled = compilePolicy(doc as PolicyDocument, tools);
+    core.compiled = compilePolicy(doc as PolicyDocument, toolInfos(descriptors));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw ApplicationFailure.nonRetryable(`policy does not compile: ${message}`, SESSION_ERROR_TYPES.invalidPolicy);
@@ -151,6 +155,7 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
           ...(parent ? { parentSessionId: parent } : {}),
           policyHash: core.policy.hash,
           policy: core.policyDocument,
+          tools: toolInfos(core.descriptors.values()),
           startedAt: core.startedAt,
         },
         [
@@ -250,6 +255,22 @@ export async function finishHalted(core: SessionCore): Promise<void> {
   await condition(() => core.queue.idle);
   if (core.summary) return;
   await finish(core, 'halted', core.haltedBy ? `halted by ${core.haltedBy.by}: ${core.haltedBy.reason}` : 'halted');
+}
+
+/**
+ * After an audit write failed for good: wait for the queue to drain (every queued call is refused
+ * unrecorded), raise the `audit.unwritable` alert outside the chain, mark the session row, and end
+ * with final state `error`. Best effort past the alert: the database may be what failed.
+ */
+export async function finishAuditFailed(core: SessionCore): Promise<void> {
+  await condition(() => core.queue.idle);
+  if (core.summary) return;
+  const now = nowMs();
+  const reason = `the audit trail could not be written (${core.audit.failure ?? 'unknown'}): the session ended`;
+  await io.raiseSessionAlert(core.sessionId, 'audit.unwritable', reason, iso(now)).catch(() => undefined);
+  await io.patchSession(core.sessionId, { mode: core.mode, finalState: 'error', endedAt: iso(now), counters: { ...core.counters }, flaggedForReview: true }).catch(() => undefined);
+  core.flagged = true;
+  core.summary = { sessionId: core.sessionId, finalState: 'error', mode: core.mode, counters: { ...core.counters }, reason };
 }
 
 async function finish(core: SessionCore, finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {

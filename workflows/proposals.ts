@@ -4,7 +4,7 @@
  * verdict comes from `policies/gate.ts`; this file records and orchestrates.
  */
 import { condition, patched } from '@temporalio/workflow';
-import { admitProposal, callDigest, estimateRequest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
+import { admitProposal, callDigest, estimateRequest, stateDigest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
 import type { Decision, Proposal, ProposalFacts } from '../policies/types';
 import type { LedgerResult } from '../policies/ledger';
 import { local } from './activities';
@@ -21,6 +21,11 @@ import { reserveAcrossSessions } from './cross-session';
  * arguments are checked by `runTool` first). Sessions recorded before it replay with `prepareCall`.
  */
 const CHECK_IN_RUN_TOOL = 'arguments-checked-in-run-tool';
+/**
+ * Patch id: an approved call whose blast radius was estimated is estimated again just before it
+ * runs (rows may have been added while humans decided). Sessions recorded before reuse the first estimate.
+ */
+const REMEASURE_APPROVED = 'blast-radius-remeasured-after-approval';
 
 /** `propose` update: queued, and held while the session or this tool is paused. */
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
@@ -97,8 +102,9 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   // approve: ask humans, wait, then decide again just before running.
   const requirement = decision.approval;
   const digest = callDigest(proposal.tool, proposal.args, core.policy.hash, core.state);
+  const stateHash = stateDigest(core.state);
   await core.audit.record([proposed, core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-  const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: prep.redactedArgs, blastRadius: prep.blastRadius, decision, requirement, digest }));
+  const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: prep.redactedArgs, blastRadius: prep.blastRadius, decision, requirement, digest, stateHash }));
   if (outcome.status !== 'approved') {
     const status: ProposeStatus = outcome.status === 'expired' ? 'expired' : 'denied';
     const final: Decision = { ...decision, verdict: 'deny', reasons: [...decision.reasons, ...outcome.reasons] };
@@ -106,9 +112,12 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
     return { status, decision: final, approvalId: outcome.approvalId, sequence: proposalSeq };
   }
 
-  // Approved: the call runs only if it is still the call that was approved.
-  const approved = { digest, requirement, approvers: outcome.approvers.length };
-  const rechecked = recheckApproved(core.policy, core.state, proposal, facts, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
+  // Approved: the call runs only if it is still the call that was approved, measured again.
+  const remeasure = prep.blastRadius !== undefined && !core.halted && patched(REMEASURE_APPROVED);
+  const again = remeasure ? await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) }) : undefined;
+  const factsNow: ProposalFacts = again ? { ...facts, blastRadius: again.blastRadius } : facts;
+  const approved = { digest, requirement, approvers: outcome.approvers.length, ...(again ? { blastRadius: prep.blastRadius } : {}) };
+  const rechecked = recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
   const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal);
   const stopped = rechecked.verdict === 'deny' ? rechecked : crossed.denied;
   const recheck = withLedgerShadow(rechecked, crossed.answers);

@@ -28,7 +28,8 @@ import {
   type SpawnRecord,
 } from './contract';
 import { onHalt, onPause, onRaiseBudget, onResume } from './fleet-controls';
-import { carrySession, endSession, finishHalted, startSession } from './lifecycle';
+import { DEFAULT_IDLE_MINUTES } from '../policies/document';
+import { carrySession, endSession, finishAuditFailed, finishHalted, startSession } from './lifecycle';
 import { propose } from './proposals';
 import type { SerialQueue } from './queue';
 import { SessionCore } from './session-core';
@@ -84,12 +85,33 @@ export class SessionRuntime {
     return finishHalted(this.#core);
   }
 
+  /** True once an audit write failed for good: the session ends with an alert. */
+  get auditFailed(): boolean {
+    return this.#core.audit.failure !== undefined;
+  }
+
+  finishAuditFailed(): Promise<void> {
+    return finishAuditFailed(this.#core);
+  }
+
   propose(p: SessionProposal): Promise<ProposeResult> {
+    this.#core.touches += 1;
     return propose(this.#core, this.#desk, p);
   }
 
   spawnChild(c: SpawnChildInput): Promise<SpawnChildResult> {
+    this.#core.touches += 1;
     return spawnChild(this.#core, this.#desk, c);
+  }
+
+  /** Updates accepted so far (the idle clock restarts when this changes). */
+  get touches(): number {
+    return this.#core.touches;
+  }
+
+  /** How long the session may sit with nothing in flight and no call before it ends (its policy's `idleMinutes`). */
+  get idleMs(): number {
+    return (this.#core.policy.document.idleMinutes ?? DEFAULT_IDLE_MINUTES) * 60_000;
   }
 
   onApproval(envelope: ApprovalSignal): Promise<void> {

@@ -70,6 +70,8 @@ export class SessionCore {
   spawnCount = 0;
   /** Child workflow id → what this run recorded of it, for the child's `spawnRecord` query. */
   readonly spawns = new Map<string, SpawnRecord>();
+  /** Counts the updates accepted (proposals, spawns, end): a change restarts the idle clock. */
+  touches = 0;
   flagged = false;
   startedAt = '';
   runs = 1;
@@ -81,6 +83,10 @@ export class SessionCore {
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);
+    // A trail that cannot be written stops the session at once: nothing more may run unrecorded.
+    this.audit.onFailure = () => {
+      this.halted = true;
+    };
   }
 
   /** The session's declared intent. */

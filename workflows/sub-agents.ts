@@ -8,7 +8,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, WorkflowIdReusePolicy, condition, patched, startChild } from '@temporalio/workflow';
-import { callDigest, childStart, spawnAdmission, spawnDecision } from '../policies';
+import { callDigest, childStart, spawnAdmission, spawnDecision, stateDigest } from '../policies';
 import { subAgentId, subSessionId } from '../policies/agent-id';
 import type { Proposal, Reason } from '../policies/types';
 import { local } from './activities';
@@ -55,8 +55,9 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   if (decision.verdict === 'approve') {
     const requirement = decision.approval;
     const digest = callDigest(proposal.tool, proposal.args, core.policy.hash, core.state);
+    const stateHash = stateDigest(core.state);
     await core.audit.record([core.audit.event('proposed', core.proposalFields(proposalSeq, proposal, proposal.args)), core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision })]);
-    const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: proposal.args, blastRadius: undefined, decision, requirement, digest }));
+    const outcome = await traceApprovalWait(() => desk.awaitApproval({ proposalSeq, proposal, redactedArgs: proposal.args, blastRadius: undefined, decision, requirement, digest, stateHash }));
     approvalId = outcome.approvalId;
     if (outcome.status !== 'approved') return denied([...decision.reasons, ...outcome.reasons], outcome.status === 'expired' ? 'expired' : 'denied', approvalId, score);
     const since = spawnAdmission(core.policy, session());

@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { MAX_PROPOSAL_BYTES, SESSION_ERROR_TYPES, type SessionProposal, type SpawnChildInput } from './contract';
 import { canonicalSize } from './canonical-size';
+import { describePath, MAX_ARGS_DEPTH, tooDeepAt } from '../policies/json-depth';
 
 
 function reject(message: string): never {
@@ -25,6 +26,9 @@ export function assertProposal(p: unknown): asserts p is SessionProposal {
   if (typeof p.tool !== 'string' || p.tool.length === 0) reject('invalid proposal: `tool` must be a non-empty string');
   if (p.tool.length > 200) reject('invalid proposal: `tool` is longer than 200 characters');
   if (!isPlainObject(p.args)) reject('invalid proposal: `args` must be an object');
+  // Before anything walks the arguments: a deep value is refused here, at its path, not deeper in the gate.
+  const deep = tooDeepAt(p.args, MAX_ARGS_DEPTH);
+  if (deep) reject(`invalid proposal: \`args.${describePath(deep)}\` nests deeper than ${MAX_ARGS_DEPTH} levels`);
   if (p.reasoning !== undefined && typeof p.reasoning !== 'string') reject('invalid proposal: `reasoning` must be a string');
   if (p.tokenCost !== undefined && !(typeof p.tokenCost === 'number' && Number.isFinite(p.tokenCost) && p.tokenCost >= 0)) {
     reject('invalid proposal: `tokenCost` must be a non-negative number');
@@ -51,5 +55,13 @@ export function assertSpawnChild(c: unknown): asserts c is SpawnChildInput {
   if (typeof c.agentId !== 'string' || c.agentId.length === 0) reject('invalid sub-agent: `agentId` must be a non-empty string');
   if (typeof c.intent !== 'string' || c.intent.trim().length === 0) reject('invalid sub-agent: `intent` must be a non-empty string');
   if (c.sessionId !== undefined) reject('invalid sub-agent: `sessionId` is chosen by the parent session (`<session id>.<n>`)');
-  if (canonicalSize(c) > MAX_PROPOSAL_BYTES) reject(`invalid sub-agent: over the limit of ${MAX_PROPOSAL_BYTES} bytes`);
+  const deep = tooDeepAt(c, MAX_ARGS_DEPTH);
+  if (deep) reject(`invalid sub-agent: \`${describePath(deep)}\` nests deeper than ${MAX_ARGS_DEPTH} levels`);
+  let size: number;
+  try {
+    size = canonicalSize(c);
+  } catch {
+    reject('invalid sub-agent: not serialisable as JSON');
+  }
+  if (size > MAX_PROPOSAL_BYTES) reject(`invalid sub-agent: over the limit of ${MAX_PROPOSAL_BYTES} bytes`);
 }

@@ -3,8 +3,9 @@
  * Paths are dotted; `*` matches any key of an object or any element of an array, and a path
  * that names an array applies to each element (`items.token` redacts `items[i].token`).
  */
+import { REDACTED } from '../../approvals/types';
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 /** Returns a copy of `value` with every value at one of `paths` replaced by `[REDACTED]`. */
 export function redactPaths<T>(value: T, paths: readonly string[]): T {

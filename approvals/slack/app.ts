@@ -19,7 +19,8 @@ import type { Client } from '@temporalio/client';
 import type { SigningKey } from '../../client/trust/key-files';
 import { findKey, type Keyset } from '../../policies/trust';
 import { checkDecision, identify } from '../check-decision';
-import { decide, temporalSignaler, type ApprovalSignaler, type DecideResult, type Voter } from '../../client/decide';
+import { checkShownRow, decide, temporalSignaler, temporalStateReader, type ApprovalSignaler, type DecideResult, type SessionStateReader, type Voter } from '../../client/decide';
+import type { Refusal } from '../check-decision';
 import {
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
@@ -27,6 +28,7 @@ import {
   DENY_REASON_BLOCK_ID,
   DENY_VIEW_CALLBACK_ID,
   renderDenyModal,
+  renderRefused,
   renderRequest,
   renderResolved,
   type DenyModalMetadata,
@@ -61,6 +63,8 @@ export interface ApprovalsAppOptions {
   readonly temporalClient?: Client;
   /** Overrides how the `approval` signal is sent. */
   readonly signal?: ApprovalSignaler;
+  /** Overrides how a session's `state` view is read (what a row is checked against before signing). */
+  readonly state?: SessionStateReader;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default LogLevel.WARN */
@@ -104,6 +108,8 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
   const logLevel = opts.logLevel ?? LogLevel.WARN;
   const signal = opts.signal ?? (opts.temporalClient ? temporalSignaler(opts.temporalClient) : undefined);
   if (!signal) throw new ApprovalsAppConfigError('a temporal client is required to signal session workflows');
+  const state = opts.state ?? (opts.temporalClient ? temporalStateReader(opts.temporalClient) : undefined);
+  if (!state) throw new ApprovalsAppConfigError('a temporal client is required to check approvals against their sessions');
   const now = opts.now ?? Date.now;
   const { store, signingKey, keyset } = opts;
   if (signingKey.role !== 'approvals-service') {
@@ -133,7 +139,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     app = new App({ token: opts.token, receiver, logLevel, ...(clientOptions ? { clientOptions } : {}) });
   }
 
-  const deps = { store, signal, keyset, now };
+  const deps = { store, signal, state, keyset, now };
 
   /** The vote of the Slack person Bolt verified: the service key, on behalf of user id and team id. */
   const voterFor = (user: { id: string; team_id?: string }, team: { id: string } | null | undefined): Voter | undefined => {
@@ -171,6 +177,19 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     logger.warn(`approval \`${approvalId}\` was decided but its slack message could not be updated: ${(err as Error).message}`);
   };
 
+  /** A row that does not show its session's call: the clicked message loses its buttons and says why. */
+  async function markRefused(client: webApi.WebClient, approvalId: string, refusal: Refusal, channel: string | undefined, ts: string | undefined): Promise<void> {
+    if (refusal.code !== 'call-mismatch' && refusal.code !== 'not-pending') return;
+    if (!channel || !ts) return;
+    const msg = renderRefused(approvalId, refusal);
+    await client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks as never });
+  }
+
+  /** Marking a refused message is best effort: the refusal itself stands. */
+  const warnMark = (logger: { warn(...msg: unknown[]): void }, approvalId: string) => (err: unknown) => {
+    logger.warn(`approval \`${approvalId}\` was refused but its slack message could not be marked: ${(err as Error).message}`);
+  };
+
   async function explain(client: webApi.WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
     if (!channel) return;
     await client.chat.postEphemeral({ channel, user, text: `:warning: ${message}` });
@@ -185,8 +204,10 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       const result: DecideResult = voter
         ? await decide(deps, { approvalId: action.value ?? '', approve: true, voter, via: 'slack', clickId: `${body.user.id}:${action.action_ts}` })
         : { ok: false, code: 'unknown-identity', message: noTeam };
-      if (!result.ok) await explain(client, channel, body.user.id, result.message);
-      else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
+      if (!result.ok) {
+        await explain(client, channel, body.user.id, result.message);
+        await markRefused(client, action.value ?? '', result, channel, ts).catch(warnMark(logger, action.value ?? ''));
+      } else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
       report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, result });
     } catch (err) {
       logger.error(`approve click on \`${action.value}\` failed: ${(err as Error).message}`);
@@ -205,9 +226,12 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       const record = await store.get(approvalId);
       const voter = voterFor(body.user, body.team);
       const who: DecideResult | ReturnType<typeof identify> = voter ? identify(keyset, voter, now()) : { ok: false, code: 'unknown-identity', message: noTeam };
-      const pre = who.ok ? checkDecision(record, { approvalId, approver: who.approver, approve: false, reason: 'pending' }, now()) : who;
+      const checked = who.ok ? checkDecision(record, { approvalId, approver: who.approver, approve: false, reason: 'pending' }, now()) : who;
+      // Nor a form for a row that does not show the call its session waits for.
+      const pre = checked.ok && record ? await checkShownRow(deps, record, now()) : checked;
       if (!pre.ok) {
         await explain(client, channel, body.user.id, pre.message);
+        await markRefused(client, approvalId, pre, channel, ts).catch(warnMark(logger, approvalId));
         report({ kind: 'deny-form', approvalId, user: body.user.id, result: pre });
         return;
       }
@@ -242,8 +266,10 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       const result: DecideResult = voter
         ? await decide(deps, { approvalId: metadata.approvalId, approve: false, voter, reason, via: 'slack', clickId: `${user.id}:${view.id}` })
         : { ok: false, code: 'unknown-identity', message: noTeam };
-      if (!result.ok) await explain(client, metadata.channel, user.id, result.message);
-      else if (!result.duplicate) {
+      if (!result.ok) {
+        await explain(client, metadata.channel, user.id, result.message);
+        await markRefused(client, metadata.approvalId, result, metadata.channel, metadata.ts).catch(warnMark(logger, metadata.approvalId));
+      } else if (!result.duplicate) {
         await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined).catch(
           warnUpdate(logger, result.record.approvalId),
         );

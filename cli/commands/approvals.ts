@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { groupsAllowedNow } from '../../approvals/ladder';
-import { decide, temporalSignaler, type ApprovalSignaler, type DecideResult } from '../../client/decide';
+import { checkShownRow, decide, temporalSignaler, temporalStateReader, type ApprovalSignaler, type DecideResult, type SessionStateReader } from '../../client/decide';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { loadConfig, temporalSecurity } from '../../client/config';
@@ -23,6 +23,7 @@ import { loadKeysetFile } from '../../client/trust/keyset-file';
 import type { Keyset } from '../../policies/trust';
 import { keyDirsOf, keysetFileOf } from './trust-files';
 import { CommandError } from '../command-error';
+import { argsSummary, relativeTime, showApproval } from './approvals-show';
 
 /** Where command output goes (the process streams, or a buffer in tests). */
 export interface CommandIo {
@@ -42,45 +43,65 @@ const processIo: CommandIo = {
   err: (t) => process.stderr.write(`${t}\n`),
 };
 
-function relative(isoTime: string, now: number): string {
-  const ms = Date.parse(isoTime) - now;
-  const abs = Math.abs(ms);
-  const text = abs < 60_000 ? `${Math.round(abs / 1000)}s` : abs < 3_600_000 ? `${Math.round(abs / 60_000)}m` : `${(abs / 3_600_000).toFixed(1)}h`;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
-}
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-/** `approvals list`: pending approvals (all with `all`), as a table or JSON. */
-export async function listApprovals(store: ApprovalStore, opts: { json?: boolean; all?: boolean }, io: CommandIo, now = Date.now()): Promise<number> {
+/**
+ * How a row compares with its session's pending approval: `ok`, or the refusal a vote on it would
+ * get (`approvals/shown-call.ts`). Absent: not checked (decided rows, or no reader given).
+ */
+export type ShownCheck = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+
+async function shownChecks(store: ApprovalStore, records: readonly ApprovalRecord[], state: SessionStateReader | undefined, now: number): Promise<Map<string, ShownCheck>> {
+  const out = new Map<string, ShownCheck>();
+  if (!state) return out;
+  for (const r of records.filter((x) => x.status === 'pending')) {
+    const check = await checkShownRow({ store, state }, r, now).catch((err: unknown): ShownCheck => ({ ok: false, code: 'unchecked', message: `the session could not be asked: ${(err as Error).message}` }));
+    out.set(r.approvalId, check.ok ? { ok: true } : { ok: false, code: check.code, message: check.message });
+  }
+  return out;
+}
+
+/**
+ * `approvals list`: pending approvals (all with `all`), as a table or JSON. With `state`, each
+ * pending row is checked against its session's own pending approval first: a row that does not
+ * show that call is listed as refused (and raises an alert), never as decidable.
+ */
+export async function listApprovals(store: ApprovalStore, opts: { json?: boolean; all?: boolean; state?: SessionStateReader }, io: CommandIo, now = Date.now()): Promise<number> {
   const records = await store.list({ all: opts.all ?? false });
+  const checks = await shownChecks(store, records, opts.state, now);
   if (opts.json) {
-    io.out(JSON.stringify(records, null, 2));
+    io.out(JSON.stringify(records.map((r) => (checks.has(r.approvalId) ? { ...r, shown: checks.get(r.approvalId) } : r)), null, 2));
     return 0;
   }
   if (records.length === 0) {
     io.out(opts.all ? 'no approvals' : 'no pending approvals');
     return 0;
   }
-  const rows = [['ID', 'TOOL', 'AGENT', 'OWNER', 'STATUS', 'APPROVERS', 'VOTES', 'DEADLINE']];
+  const rows = [['ID', 'TOOL', 'ARGS', 'AGENT', 'OWNER', 'STATUS', 'APPROVERS', 'VOTES', 'DEADLINE']];
   for (const r of records) {
     const approvals = r.votes.filter((v) => v.approve).map((v) => v.approver);
-    const status = r.status === 'pending' && Date.parse(r.deadline) <= now ? 'pending (past deadline)' : r.status;
+    const check = checks.get(r.approvalId);
+    const status = check && !check.ok ? `refused (${check.code})` : r.status === 'pending' && Date.parse(r.deadline) <= now ? 'pending (past deadline)' : r.status;
     rows.push([
       r.approvalId,
       r.tool,
+      argsSummary(r.redactedArgs),
       r.agentId,
       r.owner,
       status,
       groupsAllowedNow(r, now).map((groups) => groups.join(',')).join(' + '),
       r.status === 'pending' ? `${approvals.length}/${r.requirement.approversRequired}${approvals.length ? ` (${approvals.join(', ')})` : ''}` : r.decidedBy.join(', ') || '-',
-      r.status === 'pending' ? relative(r.deadline, now) : r.decidedAt ? relative(r.decidedAt, now) : '-',
+      r.status === 'pending' ? relativeTime(r.deadline, now) : r.decidedAt ? relativeTime(r.decidedAt, now) : '-',
     ]);
   }
   io.out(table(rows));
+  const refused = [...checks.entries()].filter(([, c]) => !c.ok);
+  for (const [id, c] of refused) if (!c.ok) io.out(`\`${id}\` refused (${c.code}): ${c.message}`);
+  io.out('everything an approver judges: gatehouse approvals show <id>');
   return 0;
 }
 
@@ -88,6 +109,8 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
 export interface CliDecisionDeps {
   readonly store: ApprovalStore;
   readonly signal: ApprovalSignaler;
+  /** The session's own view of what it waits for (`temporalStateReader`). */
+  readonly state: SessionStateReader;
   readonly keyset: Keyset;
   /** Folders searched for the approver's private key, in order (`keyDirsOf`). */
   readonly keyDirs: readonly string[];
@@ -133,7 +156,7 @@ export async function decideFromCli(
     return 1;
   }
   const result: DecideResult = await decide(
-    { store: deps.store, signal: deps.signal, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
+    { store: deps.store, signal: deps.signal, state: deps.state, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
     {
       approvalId: input.approvalId,
       approve: input.approve,
@@ -182,7 +205,7 @@ async function withDecisionDeps<T>(fn: (deps: CliDecisionDeps) => Promise<T>): P
       throw new ApprovalsCommandError(`cannot reach temporal at \`${config.temporalAddress}\`: ${(err as Error).message}`);
     });
     const client = new Client({ connection, namespace: config.namespace });
-    return await fn({ store: db.store, signal: temporalSignaler(client), keyset, keyDirs: keyDirsOf(config) });
+    return await fn({ store: db.store, signal: temporalSignaler(client), state: temporalStateReader(client), keyset, keyDirs: keyDirsOf(config) });
   } finally {
     await connection?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
@@ -199,10 +222,32 @@ export function registerApprovals(program: Command): void {
     .option('--json', 'print the approvals as JSON')
     .option('--all', 'include decided, expired and cancelled approvals')
     .action(async (opts: { json?: boolean; all?: boolean }) => {
+      const config = loadConfig();
       const db = openStore();
+      // Rows are checked against their sessions when Temporal answers; otherwise listed unchecked.
+      const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) }).catch(() => undefined);
       try {
-        process.exitCode = await listApprovals(db.store, opts, processIo);
+        const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
+        process.exitCode = await listApprovals(db.store, { ...opts, ...(state ? { state } : {}) }, processIo);
       } finally {
+        await connection?.close().catch(() => undefined);
+        await db.close();
+      }
+    });
+
+  approvals
+    .command('show <id>')
+    .description('everything an approver judges on one screen: the call, its blast radius, why it was held, who asked, by when, who else must vote')
+    .option('--json', 'print the approval (with the session\'s last calls) as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const db = openStore();
+      const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) }).catch(() => undefined);
+      try {
+        const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
+        process.exitCode = await showApproval(db.store, id, { ...opts, ...(state ? { state } : {}) }, processIo);
+      } finally {
+        await connection?.close().catch(() => undefined);
         await db.close();
       }
     });

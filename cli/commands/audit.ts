@@ -4,9 +4,10 @@
  * or the running stack's database) and never write to it.
  *
  * Exit codes: 0 success; 1 bad input, unknown session or unreachable database (message on
- * stderr); 2 `audit verify` found a broken hash chain or a decision its signed votes do not prove.
- * `audit verify` checks the votes against the keyset of `--keys`, else `GATEHOUSE_KEYS`, else the
- * running stack's.
+ * stderr); 2 `audit verify` found a broken hash chain, a trail its session's record does not back,
+ * or an executed call its policy's tier and signed votes do not prove. `audit verify` checks the
+ * votes against the keyset of `--keys`, else `GATEHOUSE_KEYS`, else the running stack's; sessions
+ * that did not record their tool catalog are checked against the sample catalog's.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -26,7 +27,7 @@ import type { SessionView } from '../../audit/rows';
 import { loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
 import { formatVerifyReport, verifyDatabase, verifyExportText } from '../../audit/verify';
 
-/** Exit code of `audit verify` when a chain is broken or a vote does not hold (1 is kept for errors). */
+/** Exit code of `audit verify` when a chain is broken, a trail or a vote does not hold (1 is kept for errors). */
 export const EXIT_TAMPERED = 2;
 
 export function registerAudit(program: Command): void {
@@ -59,7 +60,7 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('recompute the hash chains and re-verify every signed vote; exit 2 naming each session and seq that does not hold')
+    .description('recompute the hash chains, check each trail against its session\'s record and policy, re-verify every signed vote; exit 2 naming each session, seq and check that does not hold')
     .option('--session <id>', 'only this session')
     .option('--file <export.json>', 'check an export file offline instead of the database')
     .option('--keys <keyset>', 'the keyset to verify votes against (default: GATEHOUSE_KEYS, else the running stack\'s)')
@@ -70,9 +71,10 @@ export function registerAudit(program: Command): void {
       }
       const keysetFile = keysetFileOf(loadConfig(), opts.keys);
       const keyset: Keyset | undefined = keysetFile ? loadKeysetFile(keysetFile) : undefined;
+      const verifyOpts = { tools: SAMPLE_TOOL_INFO, ...(keyset ? { keyset } : {}) };
       const report = opts.file !== undefined
-        ? verifyExportText(await readText(opts.file, 'export file'), opts.file, keyset ? { keyset } : {})
-        : await withPool((pool) => verifyDatabase(pool, { ...(keyset ? { keyset } : {}), ...(opts.session !== undefined ? { sessionId: opts.session } : {}) }));
+        ? verifyExportText(await readText(opts.file, 'export file'), opts.file, verifyOpts)
+        : await withPool((pool) => verifyDatabase(pool, { ...verifyOpts, ...(opts.session !== undefined ? { sessionId: opts.session } : {}) }));
       out(opts.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
       if (!report.ok) process.exitCode = EXIT_TAMPERED;
     });

@@ -25,6 +25,7 @@ function isTemporalKind(value: string): value is TemporalKind {
 interface StartOptions {
   readonly policy?: string;
   readonly config?: string;
+  readonly catalog?: string;
   readonly uiPort?: string;
   readonly temporal: string;
   readonly worker: boolean;
@@ -37,6 +38,7 @@ export function registerStart(program: Command): void {
     .description('run the whole stack on embedded defaults: temporal, postgres, the worker, the gateway (and slack approvals when configured)')
     .option('--policy <file>', 'policy document the worker enforces (default: policies/examples/production.yaml)')
     .option('--config <file>', 'gatehouse configuration whose `mcp.upstreams` the worker gates (default: GATEHOUSE_CONFIG)')
+    .option('--catalog <module>', 'a module exporting `createCatalog({ productionPool })`: your tools instead of the sample ones (default: GATEHOUSE_CATALOG)')
     .option('--ui-port <port>', 'preferred port of the temporal web ui (default: 8233, another free port when taken)')
     .option('--temporal <kind>', 'embedded temporal: `dev` (the cli dev server, with web ui) or `server` (the full temporal server on the embedded postgres, no web ui)', 'dev')
     .option('--no-worker', 'start the servers and migrations only')
@@ -87,7 +89,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   try {
     // A development stack (no keyset of its own) also loads the demo's policies for `gatehouse demo`.
     const policies = process.env.GATEHOUSE_KEYS ? undefined : await demoPolicies();
-    stack = await startStack({ policyFile: opts.policy, ...(opts.config ? { configFile: opts.config } : {}), uiPort, temporal, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
+    stack = await startStack({ policyFile: opts.policy, ...(opts.config ? { configFile: opts.config } : {}), ...(opts.catalog ? { catalogModule: opts.catalog } : {}), uiPort, temporal, worker: opts.worker, log: say, signal: abort.signal, ...(policies ? { policies } : {}) });
   } catch (err) {
     if (err instanceof StackAbortedError) {
       say(`gatehouse: ${err.message}`);

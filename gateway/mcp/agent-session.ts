@@ -12,6 +12,7 @@ import { WorkflowUpdateStage } from '@temporalio/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
 import { proposeUpdate, type SessionProposal } from '../../workflows/contract';
+import type { Admission, SessionAdmissions } from '../admissions';
 import type { McpCaller } from './caller';
 import { Problem } from '../problems';
 import { HeldCalls } from './held';
@@ -26,8 +27,8 @@ export interface AgentSessionOptions {
   readonly holdWaitMs: number;
   /** How often `gatehouse_await_approval` sends a progress notification. */
   readonly progressEveryMs: number;
-  /** Refuses a new session over the agent's open-session cap (throws a 429 `Problem`); none by default. */
-  readonly admitSession?: (agentId: string) => Promise<void>;
+  /** The open-session cap: a session starts only with a slot, freed when it ends; none by default. */
+  readonly admissions?: SessionAdmissions;
 }
 
 /** Reports progress of a long wait to the MCP client (a no-op without a progressToken). */
@@ -45,10 +46,13 @@ export class AgentSession {
   #tail: Promise<unknown> = Promise.resolve();
   #listing: Promise<ListingSession | undefined> | undefined;
   readonly #held = new HeldCalls();
+  /** The slot taken at `initialize`, for the session not started yet (its id is the session's). */
+  #reserved: Admission | undefined;
 
-  constructor(caller: McpCaller, options: AgentSessionOptions) {
+  constructor(caller: McpCaller, options: AgentSessionOptions, reserved?: Admission) {
     this.caller = caller;
     this.#o = options;
+    this.#reserved = reserved;
   }
 
   get intent(): string | undefined {
@@ -160,26 +164,38 @@ export class AgentSession {
   async end(reason: string): Promise<void> {
     const handle = this.#session ? await this.#session.catch(() => undefined) : undefined;
     await handle?.end({ reason });
+    const slot = handle?.sessionId ?? this.#reserved?.sessionId;
+    this.#reserved = undefined;
+    if (slot !== undefined) await this.#o.admissions?.release(this.caller.agentId, slot);
   }
 
   async #start(): Promise<{ readonly handle: SessionHandle } | { readonly refused: CallToolResult }> {
     const intent = this.#intent;
     if (intent === undefined) return { refused: refusal('intent.undeclared', NO_INTENT_MESSAGE) };
-    if (!this.#session && this.#o.admitSession) {
-      try {
-        await this.#o.admitSession(this.caller.agentId);
-      } catch (err) {
-        if (err instanceof Problem) return { refused: refusal(`gateway.${err.code}`, err.message) };
-        throw err;
-      }
-    }
-    this.#session ??= this.#o.gatehouse.startSession({ credential: this.caller.token, agentId: this.caller.agentId, owner: this.caller.owner, intent });
+    // One promise for slot and start, set at once: concurrent first calls share one session.
+    this.#session ??= this.#admitAndStart(intent);
+    const session = this.#session;
     try {
-      return { handle: await this.#session };
+      return { handle: await session };
     } catch (err) {
       // A refused start is final for this MCP session's attempt; a later call may try again.
-      this.#session = undefined;
+      if (this.#session === session) this.#session = undefined;
+      if (err instanceof Problem) return { refused: refusal(`gateway.${err.code}`, err.message) };
       if (err instanceof SessionStartRefusedError) return { refused: refusal(err.rule ?? 'start.refused', `Gatehouse refused to start the session: ${err.message}`) };
+      throw err;
+    }
+  }
+
+  /** Takes a slot under the open-session cap, then starts; a start that fails gives the slot back. */
+  async #admitAndStart(intent: string): Promise<SessionHandle> {
+    // The slot of `initialize` first; after a failed start, a new one.
+    const admission: Admission | undefined = this.#reserved ?? (await this.#o.admissions?.admit(this.caller.agentId, randomUUID()));
+    this.#reserved = undefined;
+    const sessionId = admission?.sessionId ?? randomUUID();
+    try {
+      return await this.#o.gatehouse.startSession({ sessionId, credential: this.caller.token, agentId: this.caller.agentId, owner: this.caller.owner, intent });
+    } catch (err) {
+      if (admission) await this.#o.admissions?.releaseFailedStart(admission);
       throw err;
     }
   }

@@ -2,7 +2,8 @@
  * MCP on the gateway: Streamable HTTP at `/mcp` (`@modelcontextprotocol/sdk`). Every request is
  * authenticated with the agent credential (`Authorization: Bearer …`, the gateway's
  * `authenticate`); an MCP session belongs to the agent that initialized it, and is one Gatehouse
- * session, started with that agent's credential once its intent is declared.
+ * session, started with that agent's credential once its intent is declared. It takes a slot of
+ * the agent's open-session cap at `initialize` and frees it when it is closed or idle for `idleMs`.
  *
  * ```ts
  * registerMcp(app, { gatehouse: deps.client, tools: deps.catalog?.tools() ?? [] });
@@ -13,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Gatehouse } from '../../client';
+import type { Admission, SessionAdmissions } from '../admissions';
 import { authenticate as gatewayAuthenticate } from '../auth';
 import { Problem } from '../problems';
 import { AgentSession } from './agent-session';
@@ -44,23 +46,23 @@ export interface McpDeps {
   readonly holdWaitMs?: number;
   /** Progress notification period of `gatehouse_await_approval`. @default 5 000 */
   readonly progressEveryMs?: number;
-  /** An MCP session unused this long is closed and its Gatehouse session ended. @default 30 minutes */
+  /** An MCP session unused this long is closed and its Gatehouse session ended. @default 30 minutes (the gateway: `GATEHOUSE_MCP_IDLE_SECONDS`) */
   readonly idleMs?: number;
   /** The gateway's per-agent request rate: takes one request or throws a 429 `Problem`. */
   readonly takeRequest?: (agentId: string) => void;
-  /** The gateway's open-session cap: throws a 429 `Problem` when the agent is at it. */
-  readonly admitSession?: (agentId: string) => Promise<void>;
+  /** The gateway's open-session cap (shared with `/v1`): a Gatehouse session starts only with a slot. */
+  readonly admissions?: SessionAdmissions;
 }
 
 export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   const authenticate = deps.authenticate ?? gatewayAuthenticate;
   const sessions = new McpSessions(deps.idleMs ?? 30 * 60_000);
   const holdWaitMs = deps.holdWaitMs ?? secondsFromEnv('GATEHOUSE_MCP_HOLD_SECONDS', 20) * 1000;
-  const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000, ...(deps.admitSession ? { admitSession: deps.admitSession } : {}) };
+  const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000, ...(deps.admissions ? { admissions: deps.admissions } : {}) };
   app.addHook('onClose', async () => sessions.closeAll());
 
-  function open(caller: McpCaller): McpSessionEntry {
-    const session = new AgentSession(caller, sessionOptions);
+  function open(caller: McpCaller, reserved: Admission | undefined): McpSessionEntry {
+    const session = new AgentSession(caller, sessionOptions, reserved);
     const server = createMcpServer(session, deps.tools, deps.upstreamTools);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -84,7 +86,10 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
       if (found.session.caller.agentId !== caller.agentId) throw new Problem('forbidden', `MCP session \`${id}\` belongs to another agent`);
       entry = found;
     } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
-      entry = open(caller);
+      // An MCP session takes its slot under the open-session cap now, not when its intent comes:
+      // open MCP sessions count like open Gatehouse sessions (429 at the cap).
+      const reserved = await deps.admissions?.admit(caller.agentId, randomUUID());
+      entry = open(caller, reserved);
       await entry.server.connect(entry.transport);
     } else {
       await reply.code(400).send({ jsonrpc: '2.0', error: { code: -32000, message: 'no `mcp-session-id` header: start with an `initialize` request' }, id: null });

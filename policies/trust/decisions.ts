@@ -3,7 +3,7 @@
  * (approve or deny, which also unlocks a forbidden transition when the approval asks for one), a
  * resume after a pause, a budget raise. Each is a `SignedEnvelope` whose payload binds the kind,
  * the session (workflow id and first run id), issued-at / expiry, a nonce and the signer's key id;
- * a vote also binds the approval id and the digest of the exact call.
+ * a vote also binds the approval id, the tool and the digest of the exact call.
  *
  * `checkSignedDecision` is everything in, one response out: the workflow calls it in workflow code
  * against the keyset it snapshotted, and `audit verify` calls it again over the stored envelopes.
@@ -37,6 +37,8 @@ const voteSchema = z
     kind: z.literal('vote'),
     approvalId: z.string().min(1).max(300),
     callDigest: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest'),
+    /** The tool the approver was shown (bound with the digest; absent from votes signed before it was). */
+    tool: z.string().min(1).max(200).optional(),
     verdict: z.enum(['approve', 'deny']),
     /** Set by the approvals service only: the Slack person it votes for (Bolt verified the request). */
     onBehalfOf: z.object({ slackUserId: z.string().min(1).max(100), slackTeamId: z.string().min(1).max(100) }).strict().optional(),

@@ -5,7 +5,12 @@
  * approver name the groups use (`U0BOB` → `bob`, `U0MALLORY` → `mallory`, the rest to their ids).
  */
 import type { ApprovalRecord, ApprovalRequest } from '../../approvals/types';
+import { callDigestOver } from '../../policies/gate';
 import type { ApprovalRequirement } from '../../policies/types';
+import type { PendingApprovalView, SessionStateView } from '../../workflows/contract';
+
+/** The digest of the session state the fixture's call digest saw. */
+export const FIXTURE_STATE_HASH = 'e'.repeat(64);
 
 /** A Slack user as interaction payloads carry it. */
 export interface SlackUser {
@@ -55,6 +60,9 @@ export function approvalRequest(workflowId: string, overrides: Partial<ApprovalR
   const sessionId = overrides.sessionId ?? workflowId.replace(/^session-/, '');
   const now = Date.now();
   const req = overrides.requirement ?? requirement();
+  const tool = 'billing.deleteRecords';
+  const args = { filter: { test: true, month: '2026-10' }, apiKey: 'sk-live-secret' };
+  const policyHash = 'a'.repeat(64);
   return {
     approvalId: `${sessionId}:1`,
     sessionId,
@@ -64,21 +72,21 @@ export function approvalRequest(workflowId: string, overrides: Partial<ApprovalR
     owner: 'U0OWNER',
     intent: 'clean up test billing records from last month',
     proposal: {
-      tool: 'billing.deleteRecords',
-      args: { filter: { test: true, month: '2026-10' }, apiKey: 'sk-live-secret' },
+      tool,
+      args,
       reasoning: 'the test records of last month are no longer needed',
     },
-    redactedArgs: { filter: { test: true, month: '2026-10' }, apiKey: '[redacted]' },
+    redactedArgs: { filter: { test: true, month: '2026-10' }, apiKey: '[REDACTED]' },
     blastRadius: 14_200,
     decision: {
       verdict: 'approve',
       tier: 'approval',
       reasons: [{ rule: 'tier.destructive', message: 'destructive tools in production need a human approval' }],
-      policyHash: 'a'.repeat(64),
+      policyHash,
       approval: req,
     },
     requirement: req,
-    callDigest: 'd'.repeat(64),
+    callDigest: callDigestOver(tool, args, policyHash, FIXTURE_STATE_HASH),
     requestedAt: new Date(now).toISOString(),
     deadline: new Date(now + req.timeoutMs).toISOString(),
     groupMembers: GROUP_MEMBERS,
@@ -112,5 +120,47 @@ export function recordOf(req: ApprovalRequest, overrides: Partial<ApprovalRecord
     posts: [],
     votes: [],
     ...overrides,
+  };
+}
+
+/** The session's own pending approval for `req`, as the `state` query shows it. */
+export function pendingViewOf(req: ApprovalRequest, stateHash = FIXTURE_STATE_HASH): PendingApprovalView {
+  return {
+    approvalId: req.approvalId,
+    proposalSeq: Number(req.approvalId.slice(req.approvalId.lastIndexOf(':') + 1)),
+    callDigest: req.callDigest,
+    tool: req.proposal.tool,
+    args: req.proposal.args,
+    redactedArgs: req.redactedArgs,
+    policyHash: req.decision.policyHash,
+    stateHash,
+    ...(req.blastRadius === undefined ? {} : { blastRadius: req.blastRadius }),
+    requestedAt: req.requestedAt,
+    deadline: req.deadline,
+    groups: req.requirement.groups,
+    approversRequired: req.requirement.approversRequired,
+    approvedBy: [],
+  };
+}
+
+/** A session's `state` view waiting for `pending` (what the recorder workflow answers). */
+export function sessionViewOf(req: ApprovalRequest, pending: readonly PendingApprovalView[]): SessionStateView {
+  return {
+    sessionId: req.sessionId,
+    workflowId: req.workflowId,
+    firstRunId: req.firstRunId,
+    agentId: req.agentId,
+    owner: req.owner,
+    principal: req.agentId,
+    intent: req.intent,
+    mode: 'normal',
+    paused: false,
+    halted: false,
+    ended: false,
+    policyHash: req.decision.policyHash,
+    counters: { proposals: 1, executed: 0, denied: 0, failed: 0, expired: 0, tokens: 0 },
+    budgetLeft: { actions: 10, writes: 10, critical: 1, tokens: 1000 },
+    pendingApprovals: pending,
+    lastActions: [],
   };
 }

@@ -18,10 +18,10 @@ import type { Keyset, VoteDecision } from '../../policies/trust';
 import { testTrust, TEST_SLACK_USERS } from '../support/trust';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
-import { approvalRecorder, receivedQuery } from './workflows/recorder';
-import { approvalRequest, TEAM_ID, type SlackUser } from './fixtures';
+import { approvalRecorder, receivedQuery, setViewSignal } from './workflows/recorder';
+import { approvalRequest, pendingViewOf, sessionViewOf, TEAM_ID, type SlackUser } from './fixtures';
 
-export { approvalRequest, GROUP_MEMBERS, requirement, TEAM_ID, USERS, type SlackUser } from './fixtures';
+export { approvalRequest, GROUP_MEMBERS, pendingViewOf, requirement, sessionViewOf, TEAM_ID, USERS, type SlackUser } from './fixtures';
 
 /**
  * The keyset the approvals app trusts in these tests: the test keyset, with the agent's own Slack
@@ -257,6 +257,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const req = approvalRequest(workflowId, { sessionId, firstRunId: handle.firstExecutionRunId, ...overrides });
       const result = await activities.requestApproval(req);
       if (!result.post) throw new Error('the request was not posted');
+      // What the session workflow would answer: it waits for exactly this call.
+      await handle.signal(setViewSignal, sessionViewOf(req, [pendingViewOf(req)]));
       return { req, handle, channel: result.post.channel, ts: result.post.ts };
     },
     received: (handle) => handle.query(receivedQuery),

@@ -165,9 +165,9 @@ describe('clicks', () => {
     assert.equal(checked.ok && checked.key.keyId, testTrust().service.keyId, 'signed with the approvals service key');
     const p = votePayload(envelope);
     assert.deepEqual(
-      { kind: p.kind, workflowId: p.workflowId, firstRunId: p.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, verdict: p.verdict, onBehalfOf: p.onBehalfOf, keyId: p.keyId },
+      { kind: p.kind, workflowId: p.workflowId, firstRunId: p.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, tool: p.tool, verdict: p.verdict, onBehalfOf: p.onBehalfOf, keyId: p.keyId },
       {
-        kind: 'vote', workflowId: a.req.workflowId, firstRunId: a.handle.firstExecutionRunId, approvalId: a.req.approvalId, callDigest: a.req.callDigest,
+        kind: 'vote', workflowId: a.req.workflowId, firstRunId: a.handle.firstExecutionRunId, approvalId: a.req.approvalId, callDigest: a.req.callDigest, tool: 'billing.deleteRecords',
         verdict: 'approve', onBehalfOf: { slackUserId: 'U0ALICE', slackTeamId: TEAM_ID }, keyId: testTrust().service.keyId,
       },
     );
@@ -363,6 +363,34 @@ describe('clicks', () => {
     const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
     assert.equal(e.result?.ok === false && e.result.code, 'session-gone');
     assert.equal((await h.store.get(a.req.approvalId))?.votes.length, 0, 'the vote was rolled back');
+  });
+
+  test('a click on a row edited after the request (tool renamed): refused before signing, buttons gone, an alert, nothing signalled', async () => {
+    const a = await h.newApproval();
+    await h.db.pool.query('UPDATE approvals SET tool = $2 WHERE approval_id = $1', [a.req.approvalId, 'billing.query']);
+    const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok === false && e.result.code, 'call-mismatch');
+    assert.deepEqual(await h.received(a.handle), [], 'nothing signed or signalled');
+    assert.equal((await h.store.get(a.req.approvalId))?.votes.length, 0, 'no vote recorded');
+    assert.ok(ephemeralsFor(USERS.alice.id).some((c) => String(c.args.text).includes('does not show the call its session waits for')));
+    const refused = await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Refused, nothing signed'));
+    assert.ok(!textOf(refused.args).includes('gatehouse_approve'), 'the buttons are gone');
+    const alerts = await h.db.pool.query<{ kind: string }>('SELECT kind FROM alerts WHERE session_id = $1', [a.req.sessionId]);
+    assert.deepEqual(alerts.rows.map((r) => r.kind), ['approval.call-mismatch']);
+
+    // Deny asks for no reason on such a row: the form is never opened.
+    const forms = h.slack.callsOf('views.open').length;
+    const d = await h.click('deny', USERS.bob, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(d.result?.ok === false && d.result.code, 'call-mismatch');
+    assert.equal(h.slack.callsOf('views.open').length, forms);
+  });
+
+  test('a click on a row whose arguments were edited after the request is refused (call-mismatch)', async () => {
+    const a = await h.newApproval();
+    await h.db.pool.query('UPDATE approvals SET redacted_args = $2 WHERE approval_id = $1', [a.req.approvalId, JSON.stringify({ filter: { test: true, month: '2020-01' }, apiKey: '[REDACTED]' })]);
+    const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });
+    assert.equal(e.result?.ok === false && e.result.code, 'call-mismatch');
+    assert.deepEqual(await h.received(a.handle), []);
   });
 
   test('resolveApproval updates every post in place and keeps the first resolution', async () => {

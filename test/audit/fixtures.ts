@@ -84,7 +84,10 @@ export function scriptSession(opts: {
   };
   const workflowId = `session-${opts.sessionId}`;
   const owner = opts.owner ?? 'eng-007';
-  push({ kind: 'session-started', at: new Date(now).toISOString(), detail: { agentId: opts.agentId ?? 'billing-bot', owner, firstRunId: FIRST_RUN_ID } });
+  push({
+    kind: 'session-started', at: new Date(now).toISOString(),
+    detail: { agentId: opts.agentId ?? 'billing-bot', owner, firstRunId: FIRST_RUN_ID, policyHash: policy.hash, credentialId: `cred-${opts.sessionId}` },
+  });
   opts.steps.forEach((step, i) => {
     now += opts.stepGapMs ?? 2_000;
     const proposalSeq = i + 1;
@@ -167,6 +170,7 @@ export function scriptSession(opts: {
       intent: opts.intent ?? 'clean up test billing records',
       policyHash: policy.hash,
       policy: policy.document,
+      tools: [...policy.catalog],
       startedAt: opts.startedAt,
     },
     events,

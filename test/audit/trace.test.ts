@@ -47,7 +47,7 @@ describe('trace text', () => {
     const lines = text.split('\n');
     assert.match(lines[0]!, /^session t-incident · agent billing-bot · owner eng-007$/);
     assert.match(text, /intent: "clean up test billing records"/);
-    assert.match(text, /mode read-only · final state completed · 2m 20s · intent alignment 0\.28 · FLAGGED FOR REVIEW/);
+    assert.match(text, /mode read-only · ended completed · 2m 20s · intent alignment 0\.28 · FLAGGED FOR REVIEW/);
     const del = lines.find((l) => l.includes('#2 '));
     assert.ok(del, text);
     assert.match(del, /\+4\.0 s  #2 the agent proposed billing\.deleteRecords\(filter=\{"period":"2026-10","test":true\}\) \(est\. 14,200 rows\)/);

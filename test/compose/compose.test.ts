@@ -238,7 +238,7 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(published.ports, ['8443:8080']);
     assert.equal(published.environment.GATEHOUSE_GATEWAY_RATE, '5');
     const startSource = readFileSync(join(root, 'gateway', 'start.ts'), 'utf8');
-    for (const key of ['GATEHOUSE_GATEWAY_HOST', 'GATEHOUSE_GATEWAY_PORT', 'GATEHOUSE_GATEWAY_RATE', 'GATEHOUSE_GATEWAY_BURST', 'GATEHOUSE_GATEWAY_MAX_SESSIONS']) {
+    for (const key of ['GATEHOUSE_GATEWAY_HOST', 'GATEHOUSE_GATEWAY_PORT', 'GATEHOUSE_GATEWAY_RATE', 'GATEHOUSE_GATEWAY_BURST', 'GATEHOUSE_GATEWAY_MAX_SESSIONS', 'GATEHOUSE_MCP_IDLE_SECONDS']) {
       assert.ok(key in gateway.environment, `the gateway service does not set \`${key}\``);
       assert.ok(startSource.includes(key), `gateway/start.ts does not read \`${key}\``);
     }

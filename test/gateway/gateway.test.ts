@@ -4,9 +4,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { startFixture, type GatewayFixture, type Reply } from './client';
@@ -237,17 +234,15 @@ describe('limits', () => {
   it('answers a burst of 1,000 requests with 429s and Retry-After, and loses no accepted proposal', async () => {
     const token = await trust.credential('burst-bot', 'eng-007');
     const id = await startSession(token);
-    const started = Date.now();
     const replies = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => f.call('POST', `/v1/sessions/${id}/proposals`, { token, body: { tool: 'volumes.list', args: {}, reasoning: `call ${i}` } })),
     );
-    const seconds = (Date.now() - started) / 1000;
     const accepted = replies.filter((r) => r.status === 200);
     const limited = replies.filter((r) => r.status === 429);
     const other = replies.filter((r) => r.status !== 200 && r.status !== 429);
     assert.deepEqual(other.map((r) => r.body), []);
-    // The bucket (burst 40, 10/s) admits at most its burst plus what refilled while the burst lasted.
-    assert.ok(accepted.length <= 40 + Math.ceil(10 * seconds), `${accepted.length} accepted in ${seconds.toFixed(1)} s`);
+    // The bucket (burst 40) refused part of the burst; the exact bound per replica is tested in test/redteam/gateway-edges.
+    assert.ok(limited.length > 0, `${accepted.length} accepted, none limited`);
     assert.equal(accepted.length + limited.length, 1000);
     for (const r of limited) {
       problem(r, 429, 'rate-limited');
@@ -277,16 +272,14 @@ describe('limits', () => {
       problem(r, 429, 'too-many-sessions');
       assert.match(r.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
 
-      // An MCP session starts a Gatehouse session when its intent is declared: the same cap refuses it.
-      const client = new Client({ name: 'cap-test', version: '1.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${cap.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-      try {
-        const declared = (await client.callTool({ name: 'gatehouse_declare_intent', arguments: { intent: 'one more, over mcp' } })) as CallToolResult;
-        assert.equal(declared.isError, true);
-        assert.deepEqual((declared.structuredContent as { reasons: { rule: string }[] }).reasons.map((x) => x.rule), ['gateway.too-many-sessions']);
-      } finally {
-        await client.close();
-      }
+      // An MCP session takes its slot at `initialize`: the same cap refuses it there.
+      const init = await fetch(`${cap.url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'cap-test', version: '1' } } }),
+      });
+      assert.equal(init.status, 429);
+      assert.equal(((await init.json()) as { type: string }).type, 'urn:gatehouse:problem:too-many-sessions');
     } finally {
       await cap.close();
     }
@@ -300,16 +293,16 @@ describe('limits', () => {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
         body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'burst', version: '1' } } }),
       });
-    const started = Date.now();
     const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => initialize(i)));
-    const seconds = (Date.now() - started) / 1000;
     const statuses = replies.map((r) => r.status);
     const limited = replies.filter((r) => r.status === 429);
     assert.deepEqual(statuses.filter((s) => s !== 200 && s !== 429), []);
-    assert.ok(200 - limited.length <= 40 + Math.ceil(10 * seconds), `${200 - limited.length} admitted in ${seconds.toFixed(1)} s`);
-    assert.ok(limited.length > 0);
     const bodies = await Promise.all(replies.map(async (r) => ({ status: r.status, text: await r.text() })));
-    for (const r of bodies.filter((x) => x.status === 429)) assert.equal((JSON.parse(r.text) as { type: string }).type, 'urn:gatehouse:problem:rate-limited');
+    const types = bodies.filter((x) => x.status === 429).map((r) => (JSON.parse(r.text) as { type: string }).type);
+    // The bucket refused part of the burst; of what it let through, the open-session cap (20) admitted at most 20.
+    assert.ok(types.includes('urn:gatehouse:problem:rate-limited'));
+    assert.deepEqual(types.filter((t) => t !== 'urn:gatehouse:problem:rate-limited' && t !== 'urn:gatehouse:problem:too-many-sessions'), []);
+    assert.ok(200 - limited.length <= 20, `${200 - limited.length} MCP sessions admitted`);
     for (const r of limited) assert.match(r.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
   });
 });

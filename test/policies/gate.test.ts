@@ -8,6 +8,9 @@ import {
   admitProposal,
   callDigest,
   childStart,
+  compilePolicy,
+  enforcedTier,
+  evaluate,
   gateProposal,
   invalidArguments,
   raisesAlert,
@@ -18,7 +21,7 @@ import {
   toolTier,
   withIntentScore,
 } from '../../policies';
-import { call, Driver, examplePolicy, rules, T0 } from './fixtures';
+import { call, Driver, examplePolicy, rules, T0, TOOLS } from './fixtures';
 
 const open = { halted: false, sessionId: 's1' };
 
@@ -99,6 +102,28 @@ test('re-check after approval: halted, changed or needing more approvers is deni
   assert.deepEqual(rules(insufficient), ['approval.insufficient']);
 });
 
+test('re-check after approval with the blast radius measured again: more than approved is denied (blast-radius.grown)', () => {
+  const p = examplePolicy();
+  const d = new Driver(p);
+  const del = call('billing.deleteRecords', { period: '2026-10', testOnly: true });
+  const gated = gateProposal(p, d.state, del, { blastRadius: 14_237 }, false, T0);
+  assert.equal(gated.decision.verdict, 'approve');
+  const requirement = gated.decision.approval!;
+  const approved = { digest: callDigest(del.tool, del.args, p.hash, d.state), requirement, approvers: requirement.approversRequired, blastRadius: 14_237 };
+
+  assert.equal(recheckApproved(p, d.state, del, { blastRadius: 14_237 }, approved, open, T0).verdict, 'allow');
+  assert.equal(recheckApproved(p, d.state, del, { blastRadius: 100 }, approved, open, T0).verdict, 'allow', 'fewer rows than approved may run');
+  const grown = recheckApproved(p, d.state, del, { blastRadius: 14_242 }, approved, open, T0);
+  assert.deepEqual(rules(grown), ['blast-radius.grown']);
+  assert.equal(grown.reasons[0]?.message, 'the blast radius is now 14242; 14237 was approved');
+  const unmeasured = recheckApproved(p, d.state, del, {}, approved, open, T0);
+  assert.deepEqual(rules(unmeasured), ['blast-radius.grown']);
+  // Without a first estimate to compare (a session recorded before the re-measure), nothing changes.
+  const { blastRadius: _ignored, ...old } = approved;
+  assert.equal(recheckApproved(p, d.state, del, { blastRadius: 14_242 }, old, open, T0).verdict, 'allow');
+  assert.equal(raisesAlert('blast-radius.grown'), true);
+});
+
 test('sub-agents: refused when halted or not normal; approval below the intent threshold; the share leaves the parent', () => {
   const p = examplePolicy();
   const d = new Driver(p);
@@ -122,10 +147,28 @@ test('sub-agents: refused when halted or not normal; approval below the intent t
 test('the catalogue marks exactly the denials a human should look at', () => {
   const alerting = Object.keys(RULES).filter(raisesAlert).sort();
   assert.deepEqual(alerting, [
-    'agent.budget', 'agent.sequence', 'args.bounds', 'blast-radius.cap', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
+    'agent.budget', 'agent.sequence', 'approval.conflict', 'args.bounds', 'blast-radius.cap', 'blast-radius.grown', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
     'cost.cap', 'engine.error', 'ledger.conflict', 'ledger.full', 'ledger.unavailable', 'mandate.outside', 'owner.budget', 'owner.sequence',
     'tool.always-blocked', 'transition.forbidden',
   ]);
   assert.equal(raisesAlert('rate.tool'), false);
   assert.equal(raisesAlert('not.a-rule'), false);
+});
+
+test('enforcedTier is the tier evaluate holds a fresh call to: blocked never runs, approval always waits; a shadow policy enforces only always-blocked', () => {
+  const enforced = examplePolicy();
+  const shadow = compilePolicy({ ...enforced.document, mode: 'shadow' }, TOOLS);
+  for (const p of [enforced, shadow]) {
+    const d = new Driver(p);
+    for (const t of [...TOOLS.map((i) => i.name), 'db.dropEverything', 'audit.rewrite']) {
+      const tier = enforcedTier(p, t);
+      const verdict = evaluate(p, d.state, call(t), {}, T0).verdict;
+      if (tier === 'blocked') assert.equal(verdict, 'deny', `${p.document.mode ?? 'enforce'} ${t}`);
+      if (tier === 'approval') assert.notEqual(verdict, 'allow', `${p.document.mode ?? 'enforce'} ${t}`);
+    }
+  }
+  assert.equal(enforcedTier(enforced, 'billing.deleteRecords'), 'approval');
+  assert.equal(enforcedTier(shadow, 'billing.deleteRecords'), 'autonomous');
+  assert.equal(enforcedTier(shadow, 'audit.modify'), 'blocked');
+  assert.equal(enforcedTier(enforced, 'db.dropEverything'), 'blocked');
 });

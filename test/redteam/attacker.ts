@@ -204,6 +204,8 @@ export interface VoteFields {
   readonly firstRunId: string;
   readonly approvalId: string;
   readonly callDigest: string;
+  /** The tool the vote names (a vote must name the approval's tool). */
+  readonly tool?: string;
   readonly approve: boolean;
   readonly reason?: string;
 }
@@ -216,6 +218,7 @@ export function signedVote(key: SigningKey, v: VoteFields, options: SignOptions 
     firstRunId: v.firstRunId,
     approvalId: v.approvalId,
     callDigest: v.callDigest,
+    ...(v.tool !== undefined ? { tool: v.tool } : {}),
     verdict: v.approve ? 'approve' : 'deny',
     ...(v.reason !== undefined ? { reason: v.reason } : {}),
   }, options);
@@ -233,6 +236,7 @@ export function impersonatedVote(victimKeyId: string, v: VoteFields): SignedEnve
       firstRunId: v.firstRunId,
       approvalId: v.approvalId,
       callDigest: v.callDigest,
+      ...(v.tool !== undefined ? { tool: v.tool } : {}),
       verdict: v.approve ? 'approve' : 'deny',
       ...(v.reason !== undefined ? { reason: v.reason } : {}),
       keyId: victimKeyId,
@@ -247,7 +251,7 @@ export function impersonatedVote(victimKeyId: string, v: VoteFields): SignedEnve
 
 /** The vote fields of a pending approval, approving. */
 export function voteFor(p: PendingApprovalView & { view: SessionStateView }, approve = true, reason?: string): VoteFields {
-  return { workflowId: p.view.workflowId, firstRunId: p.view.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, approve, ...(reason !== undefined ? { reason } : {}) };
+  return { workflowId: p.view.workflowId, firstRunId: p.view.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, tool: p.tool, approve, ...(reason !== undefined ? { reason } : {}) };
 }
 
 export { sessionWorkflowId };

@@ -140,7 +140,7 @@ async function play(steps: readonly Step[]): Promise<void> {
     }, { what: 'the proposal to settle or ask' });
     if (pending) {
       const { p, v } = pending;
-      const fields = (approve: boolean, reason?: string): VoteFields => ({ workflowId: v.workflowId, firstRunId: v.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, approve, ...(reason ? { reason } : {}) });
+      const fields = (approve: boolean, reason?: string): VoteFields => ({ workflowId: v.workflowId, firstRunId: v.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, tool: p.tool, approve, ...(reason ? { reason } : {}) });
       const voted = new Set<string>();
       let decided = false;
       const genuineVote = async (who: string, approve: boolean): Promise<void> => {

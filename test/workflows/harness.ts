@@ -105,13 +105,15 @@ export async function createHarness(area: string): Promise<Harness> {
     async vote(sessionId, approvalId, approver, approve, options = {}) {
       const handle = gh.session(sessionId);
       const view = await handle.state();
-      const callDigest = options.callDigest ?? view.pendingApprovals.find((p) => p.approvalId === approvalId)?.callDigest ?? '0'.repeat(64);
+      const pending = view.pendingApprovals.find((p) => p.approvalId === approvalId);
+      const callDigest = options.callDigest ?? pending?.callDigest ?? '0'.repeat(64);
       const envelope = signDecision(testTrust().approver(approver), {
         kind: 'vote',
         workflowId: view.workflowId,
         firstRunId: view.firstRunId,
         approvalId,
         callDigest,
+        ...(pending ? { tool: pending.tool } : {}),
         verdict: approve ? 'approve' : 'deny',
         ...(options.reason ? { reason: options.reason } : {}),
       });

@@ -1,7 +1,7 @@
 /**
  * The development keys `gatehouse start` makes on embedded defaults, once, under `.data/keys/`:
- * an operator key `dev-operator` (it issues credentials for trusted local code such as the demo
- * and the README's ten-line agent), an approvals-service key `dev-slack-approvals`, an approver
+ * an operator key `dev-operator` (it issues credentials for trusted local code such as the demo,
+ * and signs those `gatehouse agents create` prints for agents), an approvals-service key `dev-slack-approvals`, an approver
  * key for every member of every approver group of the policies the stack loads, and the keyset
  * file `keyset.json` (marked `development: true`, which a production deployment refuses).
  * A later start reuses them and only adds keys for approvers it has not seen. Node-only.

@@ -22,7 +22,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../../activities/slack-client';
 import pg from 'pg';
 import { seedSampleProduction } from '../../activities/tools/sample/seed';
-import { createSampleCatalog } from '../../activities/tools/sample';
+import { loadCatalog } from '../catalog-module';
 import { createApprovalsApp } from '../../approvals/slack/app';
 import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway } from '../../gateway/start';
@@ -59,6 +59,8 @@ export interface StackOptions {
   readonly policies?: Readonly<Record<string, PolicyDocument>>;
   /** The configuration file whose `mcp.upstreams` the worker gates. @default `GATEHOUSE_CONFIG`, else none */
   readonly configFile?: string;
+  /** A module exporting `createCatalog({ productionPool })`: your tools instead of the sample ones. @default `GATEHOUSE_CATALOG`, else the sample catalog */
+  readonly catalogModule?: string;
   /** Preferred Web UI port (another free port when taken). @default 8233 */
   readonly uiPort?: number;
   /** The embedded Temporal: the CLI's dev server, or the full server on the embedded PostgreSQL. @default 'dev' */
@@ -143,6 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (DEFAULT_POLICY_NAME in named) throw new PolicyRegistryError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name`);
     // The upstream MCP configuration too: a broken file is refused (with its paths) before anything starts.
     const configFile = options.configFile ?? env.GATEHOUSE_CONFIG;
+    const catalogModule = options.catalogModule ?? (env.GATEHOUSE_CATALOG || undefined);
     if (configFile) loadUpstreamConfig(configFile, env);
     await mkdir(base, { recursive: true });
     const trust = stackKeys(env, join(base, 'keys'), approversOf([policy, ...Object.values(named)]), log);
@@ -257,8 +260,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const slackClient = fromEnv.slack
         ? createSlackClient(fromEnv.slack.botToken, fromEnv.slack.apiUrl)
         : undefined;
-      // Upstream MCP servers of `GATEHOUSE_CONFIG` join the sample tools (see docs/tutorials/gating-mcp-servers.md).
-      const catalog = createSampleCatalog({ productionPool });
+      // Upstream MCP servers of `GATEHOUSE_CONFIG` join the catalog's tools (see docs/tutorials/gating-mcp-servers.md).
+      const catalog = await loadCatalog(catalogModule, productionPool);
       const upstreams = await startWorkerUpstreams({ catalog, auditPool: runtimePool, env, log, ...(configFile ? { configFile } : {}) });
       if (upstreams) {
         stoppers.push({ name: 'upstream mcp servers', stop: () => upstreams.close() });
@@ -295,7 +298,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           await running.catch(() => undefined);
         },
       });
-      parts.push({ name: 'worker', where: `task queue \`${fromEnv.taskQueue}\`, namespace \`${temporal.namespace}\`, policy ${policyFile}` });
+      parts.push({ name: 'worker', where: `task queue \`${fromEnv.taskQueue}\`, namespace \`${temporal.namespace}\`, policy ${policyFile}, catalog ${catalogModule ?? 'the sample tools'}` });
       const names = Object.keys(named);
       if (names.length > 0) parts.push({ name: 'named policies', where: names.join(', ') });
     }
@@ -333,7 +336,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security('gateway') },
       keyset: trust.keyset,
       revocations,
-      catalog: createSampleCatalog({ productionPool }),
+      catalog: await loadCatalog(catalogModule, productionPool),
       upstreamTools: publishedUpstreamTools(runtimePool),
       env,
     });

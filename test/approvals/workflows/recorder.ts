@@ -4,8 +4,8 @@
  * tested (and benchmarked) against a real Temporal workflow without the whole session.
  * Each received signal is handed to the `observed` activity, the moment the workflow resumes.
  */
-import { condition, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
-import { approvalSignal, type ApprovalSignal } from '../../../workflows/contract';
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { approvalSignal, stateQuery, type ApprovalSignal, type SessionStateView } from '../../../workflows/contract';
 
 /** Activities the recorder calls (implemented by the test or the benchmark). */
 export interface RecorderActivities {
@@ -17,6 +17,9 @@ const { observed } = proxyActivities<RecorderActivities>({ startToCloseTimeout: 
 /** Every `approval` signal received so far, in order. */
 export const receivedQuery = defineQuery<ApprovalSignal[]>('received');
 
+/** Sets what the recorder's `state` query answers: the session view an approval surface checks a row against. */
+export const setViewSignal = defineSignal<[SessionStateView]>('test.setView');
+
 /** Records `approval` signals; completes after `expect` of them (never, by default). */
 export async function approvalRecorder(expect = Number.POSITIVE_INFINITY): Promise<ApprovalSignal[]> {
   const received: ApprovalSignal[] = [];
@@ -24,6 +27,14 @@ export async function approvalRecorder(expect = Number.POSITIVE_INFINITY): Promi
     received.push(s);
   });
   setHandler(receivedQuery, () => received);
+  let view: SessionStateView | undefined;
+  setHandler(setViewSignal, (v) => {
+    view = v;
+  });
+  setHandler(stateQuery, () => {
+    if (!view) throw new Error('no session view set');
+    return view;
+  });
   let handled = 0;
   while (handled < expect) {
     await condition(() => received.length > handled);

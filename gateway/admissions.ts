@@ -1,0 +1,165 @@
+/**
+ * The open-session cap, atomic across gateway replicas: a start first takes a slot in its root
+ * agent's `gatehouseAdmissions` workflow (whose updates are decided one at a time), and only an
+ * admitted id is started. Slots are freed when a session ends through the gateway, when its start
+ * fails, and — for sessions that ended any other way (halt, budget, crash, a gateway that died
+ * between admit and start) — when the cap is reached: the held ids are looked up in Temporal, and
+ * those that are not running are released before the admission is asked again.
+ */
+import { ApplicationFailure, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { rootAgentOf, type AdmitResult } from '../policies/admissions';
+import { ADMISSIONS_ERROR_TYPES, ADMISSIONS_WORKFLOW_TYPE, admissionsQuery, admissionsWorkflowId, admitUpdate, releaseUpdate } from '../workflows/admissions-contract';
+import { sessionWorkflowId } from '../workflows/contract';
+import { Problem } from './problems';
+
+export interface SessionAdmissionsOptions {
+  readonly client: Client;
+  readonly taskQueue: string;
+  /** Open sessions per root agent. */
+  readonly cap: number;
+  /** A slot whose session Temporal does not know is freed only after this long (its start may still be on its way). @default 30 000 */
+  readonly startGraceMs?: number;
+  /** After a refusal at the cap, this replica refuses the agent's starts without asking Temporal for this long. @default 1 000 */
+  readonly fullForMs?: number;
+}
+
+/** What an admission took: `release` it when the start fails. */
+export interface Admission {
+  readonly rootAgentId: string;
+  readonly sessionId: string;
+  /** False when the id already held a slot: a failed start must not free it. */
+  readonly fresh: boolean;
+}
+
+export class SessionAdmissions {
+  readonly #o: Required<SessionAdmissionsOptions>;
+  /** Root agent → until when this replica refuses its starts without asking (it was at the cap). */
+  readonly #fullUntil = new Map<string, number>();
+  /** Root agent → the tail of its admissions through this replica: one update in flight per agent. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: SessionAdmissionsOptions) {
+    this.#o = { startGraceMs: 30_000, fullForMs: 1_000, ...options };
+  }
+
+  /**
+   * Takes a slot for `sessionId` under the agent's root, or throws a 429 problem at the cap. One
+   * admission per agent at a time through this replica (Temporal takes few concurrent updates per
+   * workflow), and a flood at the cap is refused here for `fullForMs` without reaching Temporal.
+   */
+  async admit(agentId: string, sessionId: string): Promise<Admission> {
+    const root = rootAgentOf(agentId);
+    this.#refuseIfFull(root);
+    return this.#serial(root, async () => {
+      this.#refuseIfFull(root);
+      let r = await this.#admit(root, sessionId);
+      if (!r.admitted) {
+        // At the cap: free the slots of sessions that are over (halted, crashed, never started), then ask again.
+        const over = await this.#over(r.held ?? (await this.held(root)));
+        if (over.length > 0) {
+          await this.#release(root, over);
+          r = await this.#admit(root, sessionId);
+        }
+      }
+      if (!r.admitted) {
+        if (this.#fullUntil.size >= 100_000) this.#fullUntil.clear();
+        this.#fullUntil.set(root, Date.now() + this.#o.fullForMs);
+        this.#refuseIfFull(root);
+      }
+      return { rootAgentId: root, sessionId, fresh: r.admitted && r.fresh };
+    });
+  }
+
+  #refuseIfFull(root: string): void {
+    const until = this.#fullUntil.get(root);
+    if (until === undefined) return;
+    if (until <= Date.now()) {
+      this.#fullUntil.delete(root);
+      return;
+    }
+    throw new Problem('too-many-sessions', `agent \`${root}\` has ${this.#o.cap} open sessions, the most it may have: end one first`, { limit: this.#o.cap }, 5);
+  }
+
+  async #serial<T>(root: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(root) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const tail = mine.catch(() => undefined);
+    this.#queues.set(root, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.#queues.get(root) === tail) this.#queues.delete(root);
+    }
+  }
+
+  /** After a failed start: frees a fresh slot unless the session is running after all. */
+  async releaseFailedStart(admission: Admission): Promise<void> {
+    if (!admission.fresh) return;
+    const over = await this.#over([{ sessionId: admission.sessionId, at: 0 }]).catch(() => []);
+    if (over.length > 0) await this.#release(admission.rootAgentId, over);
+  }
+
+  /** Frees the slot of a session that ended (or never started). */
+  async release(agentId: string, sessionId: string): Promise<void> {
+    const root = rootAgentOf(agentId);
+    await this.#release(root, [sessionId]);
+    this.#fullUntil.delete(root);
+  }
+
+  /** The slots held under the agent's root, with when each was taken. */
+  async held(agentId: string): Promise<readonly { readonly sessionId: string; readonly at: number }[]> {
+    try {
+      return await this.#o.client.workflow.getHandle(admissionsWorkflowId(rootAgentOf(agentId))).query(admissionsQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return [];
+      throw err;
+    }
+  }
+
+  /** One admission; at the cap the validator refuses it (nothing recorded) and the held slots are read. */
+  async #admit(root: string, sessionId: string): Promise<AdmitResult | { readonly admitted: false; readonly held?: undefined }> {
+    try {
+      return await this.#send(root, sessionId);
+    } catch (err) {
+      const full = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === ADMISSIONS_ERROR_TYPES.full;
+      if (!full) throw err;
+      return { admitted: false };
+    }
+  }
+
+  async #send(root: string, sessionId: string): Promise<AdmitResult> {
+    const start = new WithStartWorkflowOperation(ADMISSIONS_WORKFLOW_TYPE, {
+      workflowId: admissionsWorkflowId(root),
+      taskQueue: this.#o.taskQueue,
+      args: [],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.#o.client.workflow.executeUpdateWithStart(admitUpdate, { args: [{ sessionId, cap: this.#o.cap }], startWorkflowOperation: start });
+  }
+
+  async #release(root: string, sessionIds: readonly string[]): Promise<void> {
+    try {
+      await this.#o.client.workflow.getHandle(admissionsWorkflowId(root)).executeUpdate(releaseUpdate, { args: [{ sessionIds }] });
+    } catch (err) {
+      // No admissions workflow: nothing is held.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+
+  /** The held ids whose sessions are over: closed, or unknown to Temporal past the start grace. */
+  async #over(held: readonly { readonly sessionId: string; readonly at: number }[]): Promise<string[]> {
+    const now = Date.now();
+    const over = await Promise.all(
+      held.map(async ({ sessionId, at }) => {
+        try {
+          const d = await this.#o.client.workflow.getHandle(sessionWorkflowId(sessionId)).describe();
+          return d.status.name !== 'RUNNING';
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return now - at > this.#o.startGraceMs;
+          throw err;
+        }
+      }),
+    );
+    return held.filter((_, i) => over[i]).map((h) => h.sessionId);
+  }
+}
