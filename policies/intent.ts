@@ -40,7 +40,7 @@ const DESTRUCTIVE = words(
   'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear',
 );
 const WRITE = words(
-  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint hand reassign expose ramp lock require quiet tell point age recompute reload give let return',
+  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak',
 );
 const READ = words(
   'get list describe show read query search find fetch inspect view check status count export diff plan log logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly who when where',
@@ -117,7 +117,10 @@ export function intentEffect(intent: string): Effect | null {
   // A question asks to look unless it also names a change.
   const question = /\?\s*$/.test(intent) || /^(is|are|was|were|do|does|did|has|have|can|who|what|when|where|why|how|which)$/.test(toks[0] ?? '');
   const e = effectOfTokens(toks);
-  return question && (e === null || e === 'read') ? 'read' : e;
+  if (e !== 'read') return e;
+  // Read-only only when the intent leads with a read verb or asks a question: a read word later on
+  // ("tune the cache until the volumes look right") does not make a change a look.
+  return question || toks.slice(0, 3).some((t) => READ.has(t)) ? 'read' : null;
 }
 
 function normaliseEnvironments(text: string): string {

@@ -46,6 +46,8 @@ describe('effect', () => {
     assert.equal(intentEffect('tidy up stale preview environments'), 'destructive');
     assert.equal(intentEffect('expose beta-search to half the users'), 'write');
     assert.equal(intentEffect('the quarterly thing'), null);
+    assert.equal(intentEffect('tune the cache size in the staging configuration until the volumes look right'), 'write');
+    assert.equal(intentEffect('the volumes: look whether they are mounted'), null);
   });
 
   it('caps a destructive call under a read-only intent hardest', () => {
