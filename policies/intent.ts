@@ -230,11 +230,11 @@ export function combineSignals(similarity: number, s: Pick<ActionSignals, 'cap' 
 /**
  * The session rule (chosen on test/fixtures/intent/sessions.jsonl, see docs/concepts/intent.md):
  * the lowest of the last `window` calls' scores, where a read that is only dissimilar (no cap
- * applied) is softened to `readFloor + (1 - readFloor) * score` — an off-topic read costs
- * less than an off-topic write, and a capped call (out of scope, too much effect) is never softened.
+ * applied) is softened to `readFloor + (1 - readFloor) * score` — an off-topic read alone never
+ * goes under the default review threshold (reads run unattended anyway), and a capped call (out of scope, too much effect) is never softened.
  * A deviating call cannot hide behind earlier aligned reads, as it would in a mean.
  */
-export const SESSION_RULE = { window: 5, readFloor: 0.4 } as const;
+export const SESSION_RULE = { window: 5, readFloor: 0.6 } as const;
 
 export interface ScoredAction {
   readonly score: number;
