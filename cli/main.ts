@@ -21,6 +21,7 @@ const FAMILIES: ReadonlyArray<{ readonly words: readonly string[]; readonly load
   { words: ['agents'], load: () => require('./commands/agents').registerAgents },
   { words: ['demo'], load: () => require('./commands/demo').registerDemo },
   { words: ['mcp'], load: () => require('./commands/mcp').registerMcpCommand },
+  { words: ['intent'], load: () => require('./commands/intent').registerIntent },
 ];
 
 const { version } = require('../package.json') as { version: string };

@@ -40,6 +40,7 @@ import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { approvalsServiceKey, consoleRegistrarKey, stackKeys } from './stack-keys';
 import { startConsole } from '../../console/server';
 import { startStackTemporal, type TemporalKind } from './stack-temporal';
+import { intentScorerFor } from './embeddings';
 
 export { StackKeysError, stackKeys } from './stack-keys';
 
@@ -267,6 +268,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         stoppers.push({ name: 'upstream mcp servers', stop: () => upstreams.close() });
         parts.push({ name: 'mcp upstreams', where: configFile ?? '' });
       }
+      // The intent scorer: the local embedding model (a process of its own) unless configured otherwise.
+      const scorer = await intentScorerFor(env);
+      if (scorer.embeddings) stoppers.push({ name: 'embedding model', stop: () => scorer.embeddings!.stop() });
+      parts.push({ name: 'intent model', where: scorer.description });
+      log(`gatehouse: intent scorer: ${scorer.description}`);
+      checkAbort();
       log('gatehouse: starting the worker (bundling the workflow code)');
       const worker = await createGatehouseWorker({
         catalog,
@@ -279,6 +286,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         policyName: DEFAULT_POLICY_NAME,
         policies: named,
         keyset: trust.keyset,
+        intent: scorer.config,
         ...(slackClient ? { slack: slackClient } : {}),
       });
       const running = worker.run();
