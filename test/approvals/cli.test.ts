@@ -76,7 +76,9 @@ describe('gatehouse approvals', () => {
     const header = list.stdout[0]!.split('\n')[0]!;
     assert.match(header, /^ID\s+TOOL\s+ARGS\s+AGENT\s+OWNER\s+STATUS\s+APPROVERS\s+VOTES\s+DEADLINE$/);
     const row = list.stdout[0]!.split('\n').find((l) => l.startsWith(a.req.approvalId))!;
-    const summary = Object.entries(a.req.redactedArgs).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ').slice(0, 39);
+    // The row's arguments as stored (jsonb orders keys: shorter first, then bytewise), not the request's order.
+    const stored = (await h.store.get(a.req.approvalId))!;
+    const summary = Object.entries(stored.redactedArgs).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ').slice(0, 39);
     assert.ok(row.includes(summary), `the row summarises the arguments: ${row}`);
 
     const io = bufferIo();

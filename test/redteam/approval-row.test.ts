@@ -16,6 +16,7 @@ import type { ApprovalRequest } from '../../approvals/types';
 import { listApprovals, type CommandIo } from '../../cli/commands/approvals';
 import { decide, temporalSignaler, temporalStateReader, type DecideDeps } from '../../client/decide';
 import { callDigestOver } from '../../policies';
+import { eventually } from '../support/eventually';
 import {
   alertEvent,
   alertRow,
@@ -60,6 +61,17 @@ async function votesOf(approvalId: string): Promise<number> {
 
 async function rowOf(approvalId: string): Promise<Record<string, unknown>> {
   return (await rt.h.audit.pool.query('SELECT tool, intent, redacted_args, call_digest, status FROM approvals WHERE approval_id = $1', [approvalId])).rows[0] as Record<string, unknown>;
+}
+
+/**
+ * The session's pending approval once its row is stored. The workflow lists the approval as soon
+ * as it holds the call, and `requestApproval` (behind the caller check) writes the row after: a row
+ * read, edited or voted on before then is not there yet.
+ */
+async function storedApproval(s: Parameters<typeof pendingApproval>[0]): ReturnType<typeof pendingApproval> {
+  const p = await pendingApproval(s);
+  await eventually(() => store.get(p.approvalId), { what: `the row of approval \`${p.approvalId}\`` });
+  return p;
 }
 
 function bufferIo(): CommandIo & { readonly lines: string[] } {
@@ -121,7 +133,7 @@ describe('attack 2: a planted approval row', () => {
   it('a retried request with the same content stays idempotent; any other field is a conflict naming it', async () => {
     const s = await mallory.gh.startSession({ intent: 'clean up the load test records' });
     const pending = s.propose(DELETE());
-    const p = await pendingApproval(s);
+    const p = await storedApproval(s);
     const stored = (await store.get(p.approvalId))!;
     const req: ApprovalRequest = { ...stored, proposal: { tool: stored.tool, args: p.args!, reasoning: stored.reasoning } };
     assert.deepEqual(await store.insert(req), { status: 'same' });
@@ -139,8 +151,8 @@ describe('a pending row changed in the database', () => {
     const before = await productionSnapshot(rt.h);
     const s = await mallory.gh.startSession({ intent: 'clean up the load test records' });
     const pending = s.propose(DELETE());
-    const p = await pendingApproval(s);
-    await rt.h.audit.pool.query(sql, [p.approvalId, ...params(p)]);
+    const p = await storedApproval(s);
+    assert.equal((await rt.h.audit.pool.query(sql, [p.approvalId, ...params(p)])).rowCount, 1, 'the row is edited');
     const edited = await rowOf(p.approvalId);
 
     const vote = await aliceApproves(p.approvalId);
@@ -197,7 +209,7 @@ describe('the blast radius measured again before an approved call runs', () => {
     it(`rows added while humans decide, ${name}: the approved delete is denied (blast-radius.grown)`, async () => {
       const s = await mallory.gh.startSession({ intent: 'clean up the load test records' });
       const pending = s.propose(DELETE());
-      const p = await pendingApproval(s);
+      const p = await storedApproval(s);
       assert.ok(p.blastRadius !== undefined && p.blastRadius > 100, `the approver is shown the estimate (${p.blastRadius})`);
       await insertTestRecords(added);
       const before = await productionSnapshot(rt.h);
