@@ -53,6 +53,32 @@ async function env(name: string): Promise<NodeJS.ProcessEnv> {
   return e;
 }
 
+/** Runs `fn` with an environment pointing at the test servers (Temporal, two fresh databases): the stack starts no server. */
+async function withExternal(name: string, extra: NodeJS.ProcessEnv, fn: (e: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+  const servers = await getTestServers();
+  const admin = new pg.Client({ connectionString: servers.postgres.adminUrl });
+  await admin.connect();
+  const suffix = Date.now().toString(36);
+  const auditDb = `stack_${name}_audit_${suffix}`;
+  const productionDb = `stack_${name}_prod_${suffix}`;
+  await admin.query(`CREATE DATABASE ${auditDb}`);
+  await admin.query(`CREATE DATABASE ${productionDb}`);
+  try {
+    await fn({
+      ...(await env(name)),
+      TEMPORAL_ADDRESS: servers.temporalAddress,
+      TEMPORAL_NAMESPACE: servers.namespace,
+      DATABASE_URL: servers.postgres.urlFor(auditDb),
+      GATEHOUSE_PRODUCTION_DATABASE_URL: servers.postgres.urlFor(productionDb),
+      ...extra,
+    });
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${auditDb} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${productionDb} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
 test('the embedded stack comes up, tells other commands where it is, and stops leaving nothing', async () => {
   const e = await env('embedded');
   const dataDir = e.GATEHOUSE_DATA_DIR ?? '';
@@ -156,22 +182,8 @@ test('an abort during start-up stops what already started and leaves no process'
 });
 
 test('TEMPORAL_ADDRESS and DATABASE_URL switch to external deployments: no server is started', async () => {
-  const servers = await getTestServers();
-  const admin = new pg.Client({ connectionString: servers.postgres.adminUrl });
-  await admin.connect();
-  const suffix = Date.now().toString(36);
-  const auditDb = `stack_ext_audit_${suffix}`;
-  const productionDb = `stack_ext_prod_${suffix}`;
-  await admin.query(`CREATE DATABASE ${auditDb}`);
-  await admin.query(`CREATE DATABASE ${productionDb}`);
-  try {
-    const e: NodeJS.ProcessEnv = {
-      ...(await env('external')),
-      TEMPORAL_ADDRESS: servers.temporalAddress,
-      TEMPORAL_NAMESPACE: servers.namespace,
-      DATABASE_URL: servers.postgres.urlFor(auditDb),
-      GATEHOUSE_PRODUCTION_DATABASE_URL: servers.postgres.urlFor(productionDb),
-    };
+  await withExternal('ext', {}, async (e) => {
+    const servers = await getTestServers();
     const stack = await startStack({ env: e, worker: false, log: quiet });
     try {
       assert.equal(stack.stackFile.temporal.embedded, false);
@@ -192,31 +204,11 @@ test('TEMPORAL_ADDRESS and DATABASE_URL switch to external deployments: no serve
     } finally {
       await stack.stop();
     }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${auditDb} WITH (FORCE)`);
-    await admin.query(`DROP DATABASE IF EXISTS ${productionDb} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 });
 
 test('--catalog: the stack\'s worker gates the tools of your own catalog module instead of the sample ones; a module without createCatalog is refused', async () => {
-  const servers = await getTestServers();
-  const admin = new pg.Client({ connectionString: servers.postgres.adminUrl });
-  await admin.connect();
-  const suffix = Date.now().toString(36);
-  const auditDb = `stack_cat_audit_${suffix}`;
-  const productionDb = `stack_cat_prod_${suffix}`;
-  await admin.query(`CREATE DATABASE ${auditDb}`);
-  await admin.query(`CREATE DATABASE ${productionDb}`);
-  try {
-    const e: NodeJS.ProcessEnv = {
-      ...(await env('catalog')),
-      TEMPORAL_ADDRESS: servers.temporalAddress,
-      TEMPORAL_NAMESPACE: servers.namespace,
-      GATEHOUSE_TASK_QUEUE: `stack-catalog-${suffix}`,
-      DATABASE_URL: servers.postgres.urlFor(auditDb),
-      GATEHOUSE_PRODUCTION_DATABASE_URL: servers.postgres.urlFor(productionDb),
-    };
+  await withExternal('catalog', { GATEHOUSE_TASK_QUEUE: `stack-catalog-${Date.now().toString(36)}` }, async (e) => {
     await assert.rejects(
       startStack({ env: e, catalogModule: join(__dirname, 'fixtures', 'not-a-catalog.ts'), log: quiet }),
       /catalog module `.*not-a-catalog\.ts` does not export `createCatalog`/,
@@ -242,9 +234,5 @@ test('--catalog: the stack\'s worker gates the tools of your own catalog module 
     } finally {
       await stack.stop();
     }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${auditDb} WITH (FORCE)`);
-    await admin.query(`DROP DATABASE IF EXISTS ${productionDb} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 });
