@@ -29,6 +29,7 @@ import {
 } from './contract';
 import { onHalt, onPause, onRaiseBudget, onResume } from './fleet-controls';
 import { DEFAULT_IDLE_MINUTES } from '../policies/document';
+import { nowMs } from './clock';
 import { carrySession, endSession, finishAuditFailed, finishHalted, startSession } from './lifecycle';
 import { propose } from './proposals';
 import type { SerialQueue } from './queue';
@@ -95,18 +96,23 @@ export class SessionRuntime {
   }
 
   propose(p: SessionProposal): Promise<ProposeResult> {
-    this.#core.touches += 1;
+    this.#core.touchedAt = nowMs();
     return propose(this.#core, this.#desk, p);
   }
 
   spawnChild(c: SpawnChildInput): Promise<SpawnChildResult> {
-    this.#core.touches += 1;
+    this.#core.touchedAt = nowMs();
     return spawnChild(this.#core, this.#desk, c);
   }
 
-  /** Updates accepted so far (the idle clock restarts when this changes). */
-  get touches(): number {
-    return this.#core.touches;
+  /** Restarts the idle clock now (a call in flight has settled). */
+  touch(): void {
+    this.#core.touchedAt = nowMs();
+  }
+
+  /** Workflow time of the last proposal or spawn accepted (0 when none was). */
+  get touchedAt(): number {
+    return this.#core.touchedAt;
   }
 
   /** How long the session may sit with nothing in flight and no call before it ends (its policy's `idleMinutes`). */

@@ -78,13 +78,21 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   };
   // Abandoned sessions end: nothing in flight and no call for the policy's `idleMinutes`. A held
   // call is in flight, so it keeps its session open until its own deadline. (A timer: new runs only.)
+  // One timer per idle period, not per proposal: when it fires, a call since then sets the next one.
   const endsWhenIdle = patched(IDLE_END_PATCH);
+  const startedAt = Date.now();
   for (;;) {
-    const touches = rt.touches;
     const wakes = (): boolean => rt.summary !== undefined || rt.halted || rt.auditFailed || (rt.queue.idle && tooLong());
-    const woke = endsWhenIdle ? await condition(() => wakes() || rt.touches !== touches, rt.idleMs) : await condition(wakes);
-    if (!wakes()) {
-      if (!woke && rt.queue.idle) await rt.end({ reason: `idle: no call for ${rt.idleMs >= 60_000 ? `${Math.round(rt.idleMs / 60_000)} minutes` : `${Math.round(rt.idleMs / 1000)} s`}` });
+    const idleFor = Date.now() - Math.max(startedAt, rt.touchedAt);
+    const woke = endsWhenIdle ? await condition(wakes, Math.max(1, rt.idleMs - idleFor)) : await condition(wakes);
+    if (!woke) {
+      if (!rt.queue.idle) {
+        // A call in flight (held for a person, or running): the idle clock starts once it settles.
+        await condition(() => wakes() || rt.queue.idle);
+        rt.touch();
+      } else if (Date.now() - Math.max(startedAt, rt.touchedAt) >= rt.idleMs) {
+        await rt.end({ reason: `idle: no call for ${rt.idleMs >= 60_000 ? `${Math.round(rt.idleMs / 60_000)} minutes` : `${Math.round(rt.idleMs / 1000)} s`}` });
+      }
       continue;
     }
     // An audit write that failed for good ends the session (its halt's own records would fail too).

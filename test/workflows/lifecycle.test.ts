@@ -237,6 +237,10 @@ describe('abandoned sessions end', () => {
       assert.ok(Date.now() - started >= 8_000, 'the held call waited for its deadline (9 s), past the idle time (3 s)');
       const heldSummary = (await held.workflow.result()) as { reason?: string };
       assert.equal(heldSummary.reason, 'idle: no call for 3 s');
+      // The idle clock restarted when the held call settled: the session ended a full idle time after it.
+      const times = await h.audit.pool.query<{ kind: string; at: Date }>("SELECT kind, at FROM events WHERE session_id = $1 AND kind IN ('expired', 'session-ended')", [held.sessionId]);
+      const at = (kind: string) => times.rows.find((r) => r.kind === kind)!.at.getTime();
+      assert.ok(at('session-ended') - at('expired') >= 3_000, 'ended at least the idle time after the held call settled');
     });
   });
 });
