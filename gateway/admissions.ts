@@ -109,7 +109,7 @@ export class SessionAdmissions {
   /** The slots held under the agent's root, with when each was taken. */
   async held(agentId: string): Promise<readonly { readonly sessionId: string; readonly at: number }[]> {
     try {
-      return await this.#o.client.workflow.getHandle(admissionsWorkflowId(rootAgentOf(agentId))).query(admissionsQuery);
+      return await this.#o.client.workflow.getHandle(admissionsWorkflowId(this.#o.taskQueue, rootAgentOf(agentId))).query(admissionsQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return [];
       throw err;
@@ -129,7 +129,7 @@ export class SessionAdmissions {
 
   async #send(root: string, sessionId: string): Promise<AdmitResult> {
     const start = new WithStartWorkflowOperation(ADMISSIONS_WORKFLOW_TYPE, {
-      workflowId: admissionsWorkflowId(root),
+      workflowId: admissionsWorkflowId(this.#o.taskQueue, root),
       taskQueue: this.#o.taskQueue,
       args: [],
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -139,7 +139,7 @@ export class SessionAdmissions {
 
   async #release(root: string, sessionIds: readonly string[]): Promise<void> {
     try {
-      await this.#o.client.workflow.getHandle(admissionsWorkflowId(root)).executeUpdate(releaseUpdate, { args: [{ sessionIds }] });
+      await this.#o.client.workflow.getHandle(admissionsWorkflowId(this.#o.taskQueue, root)).executeUpdate(releaseUpdate, { args: [{ sessionIds }] });
     } catch (err) {
       // No admissions workflow: nothing is held.
       if (!(err instanceof WorkflowNotFoundError)) throw err;

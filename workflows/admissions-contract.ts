@@ -1,7 +1,7 @@
 /**
- * The open-session cap's names: one `gatehouseAdmissions` workflow per root agent
- * (`admissions-<rootAgent>`), its `admit` and `release` updates and its query. Only gateways send
- * them (the gateway's `SessionAdmissions`).
+ * The open-session cap's names: one `gatehouseAdmissions` workflow per root agent and task queue
+ * (`admissions-<taskQueue>/<rootAgent>`), its `admit` and `release` updates and its query. Only
+ * gateways send them (the gateway's `SessionAdmissions`).
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { AdmissionState, AdmitRequest, AdmitResult } from '../policies/admissions';
@@ -11,9 +11,14 @@ export const ADMISSIONS_WORKFLOW_TYPE = 'gatehouseAdmissions';
 
 const PREFIX = 'admissions-';
 
-/** Workflow id of the admissions of one root agent. */
-export function admissionsWorkflowId(rootAgentId: string): string {
-  return `${PREFIX}${rootAgentId}`;
+/**
+ * Workflow id of the admissions of one root agent on one task queue. The task queue is in the id
+ * because the workflow runs where it was first started: an id shared with another deployment (or
+ * test run) in the namespace would send this gateway's updates to a queue none of its workers
+ * poll, and every start would wait forever. A root agent has no `/`, so the id is unambiguous.
+ */
+export function admissionsWorkflowId(taskQueue: string, rootAgentId: string): string {
+  return `${PREFIX}${taskQueue}/${rootAgentId}`;
 }
 
 /** What admissions carry to their next run (accepted only from a real continue-as-new). */

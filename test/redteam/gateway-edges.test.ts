@@ -107,7 +107,7 @@ function deepProposal(tool: string, depth: number): string {
 }
 
 async function slots(agentId: string): Promise<readonly string[]> {
-  return (await rt.raw.workflow.getHandle(admissionsWorkflowId(agentId)).query(admissionsQuery)).map((s) => s.sessionId);
+  return (await rt.raw.workflow.getHandle(admissionsWorkflowId(rt.h.taskQueue, agentId)).query(admissionsQuery)).map((s) => s.sessionId);
 }
 
 async function defended(): Promise<void> {

@@ -27,14 +27,20 @@ import type { ForeignParentInput } from './fixtures/foreign-parent';
 
 const trust = testTrust();
 const CAP = 3;
+// Every test file shares the Temporal namespace, and visibility counts and `pause --agent` reach
+// every running session of an agent there: this file's agents are its own.
+const run = randomUUID().slice(0, 8);
+const MALLORY = `mallory-bot-${run}`;
+const VICTIM = `victim-bot-${run}`;
+const HEIR = `heir-bot-${run}`;
 let f: GatewayFixture;
 let attackerToken: string;
 let victimToken: string;
 
 before(async () => {
   f = await startFixture('redteam_subsessions', { openSessions: CAP, requestsPerSecond: 50, burst: 100 });
-  attackerToken = await trust.credential('mallory-bot', 'eng-007');
-  victimToken = await trust.credential('victim-bot', 'eng-042');
+  attackerToken = await trust.credential(MALLORY, 'eng-007');
+  victimToken = await trust.credential(VICTIM, 'eng-042');
 });
 after(async () => {
   await f?.close();
@@ -93,9 +99,9 @@ describe('a sub-session exists only by its parent (attack 3)', () => {
   it('refuses a child of the attacker\'s own workflow claiming a live agent\'s identity, a chosen policy and budget', async () => {
     const before = await productionSnapshot(f.h);
     const { childId, outcome } = await foreignChild(() => ({
-      agentId: 'victim-bot',
+      agentId: VICTIM,
       owner: 'eng-042',
-      principal: 'victim-bot',
+      principal: VICTIM,
       policyRef: 'demo-batch',
       intent: 'delete old billing records',
       budget: { actions: 500, writes: 112, critical: 10, tokens: 1_000_000 },
@@ -119,8 +125,8 @@ describe('a sub-agent\'s identity derives from its root credential (attack 5)', 
     const children: string[] = [];
     for (let i = 0; i < CAP - 1; i++) {
       // The cap is counted in visibility: each spawn is seen before the next is asked for.
-      await eventually(async () => ((await openOf('mallory-bot')) === 1 + i ? true : undefined), { what: `${1 + i} open sessions of mallory-bot` });
-      const r = await f.call('POST', `/v1/sessions/${parent}/children`, { token: attackerToken, body: { agentId: 'victim-bot', intent: 'list volumes and look up billing records' } });
+      await eventually(async () => ((await openOf(MALLORY)) === 1 + i ? true : undefined), { what: `${1 + i} open sessions of ${MALLORY}` });
+      const r = await f.call('POST', `/v1/sessions/${parent}/children`, { token: attackerToken, body: { agentId: VICTIM, intent: 'list volumes and look up billing records' } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.status, 'started');
       assert.equal(r.body.sessionId, `${parent}.${i + 1}`);
@@ -129,22 +135,22 @@ describe('a sub-agent\'s identity derives from its root credential (attack 5)', 
     for (const child of children) {
       const view = await f.call('GET', `/v1/sessions/${child}`, { token: attackerToken });
       assert.equal(view.status, 200);
-      assert.deepEqual([view.body.agentId, view.body.principal, view.body.owner], ['mallory-bot/victim-bot', 'mallory-bot', 'eng-007']);
-      assert.equal((await eventually(async () => (await sessionRow(child))[0], { what: `the session row of ${child}` })).agent_id, 'mallory-bot/victim-bot');
+      assert.deepEqual([view.body.agentId, view.body.principal, view.body.owner], [`${MALLORY}/${VICTIM}`, MALLORY, 'eng-007']);
+      assert.equal((await eventually(async () => (await sessionRow(child))[0], { what: `the session row of ${child}` })).agent_id, `${MALLORY}/${VICTIM}`);
       // The victim cannot read them: they are not its sessions.
       assert.equal((await f.call('GET', `/v1/sessions/${child}`, { token: victimToken })).status, 403);
     }
     // Mallory's own cap holds with its sub-agents in it; the victim's holds only its own sessions.
-    await eventually(async () => ((await openOf('mallory-bot')) === CAP ? true : undefined), { what: `${CAP} open sessions of mallory-bot` });
-    const over = await f.call('POST', `/v1/sessions/${parent}/children`, { token: attackerToken, body: { agentId: 'victim-bot', intent: 'list volumes' } });
+    await eventually(async () => ((await openOf(MALLORY)) === CAP ? true : undefined), { what: `${CAP} open sessions of ${MALLORY}` });
+    const over = await f.call('POST', `/v1/sessions/${parent}/children`, { token: attackerToken, body: { agentId: VICTIM, intent: 'list volumes' } });
     assert.equal(over.status, 429, JSON.stringify(over.body));
-    await eventually(async () => ((await openOf('victim-bot')) === 1 ? true : undefined), { what: '1 open session of victim-bot' });
+    await eventually(async () => ((await openOf(VICTIM)) === 1 ? true : undefined), { what: `1 open session of ${VICTIM}` });
     const victimMore = [await startSession(victimToken), await startSession(victimToken)];
     // Fleet controls act on the root: pausing the victim reaches the victim's sessions only.
-    await eventually(async () => ((await openOf('victim-bot')) === 3 ? true : undefined), { what: '3 open sessions of victim-bot' });
-    const paused = await f.h.gh.pause({ agentId: 'victim-bot' }, 'oncall', 'red team');
+    await eventually(async () => ((await openOf(VICTIM)) === 3 ? true : undefined), { what: `3 open sessions of ${VICTIM}` });
+    const paused = await f.h.gh.pause({ agentId: VICTIM }, 'oncall', 'red team');
     assert.deepEqual([...paused].sort(), [victimFirst, ...victimMore].sort());
-    const malloryPaused = await f.h.gh.pause({ agentId: 'mallory-bot' }, 'oncall', 'red team');
+    const malloryPaused = await f.h.gh.pause({ agentId: MALLORY }, 'oncall', 'red team');
     assert.deepEqual([...malloryPaused].sort(), [parent, ...children].sort());
     for (const id of [parent, ...children]) await assertNotExecuted(f.h, id);
     assert.deepEqual(await productionSnapshot(f.h), before);
@@ -156,7 +162,7 @@ describe('the parent chooses the child\'s id (attack 10)', () => {
   it('refuses a top-level session squatting `<victim>.1`; the victim\'s spawn onto it is denied cleanly, its share kept, audited', async () => {
     const before = await productionSnapshot(f.h);
     // A victim of its own: the one above has its open sessions at the cap.
-    const victimToken = await trust.credential('heir-bot', 'eng-042');
+    const victimToken = await trust.credential(HEIR, 'eng-042');
     const victim = await startSession(victimToken);
     const squat = `${victim}.1`;
     // Through the gateway: refused up front.
@@ -189,11 +195,11 @@ describe('the parent chooses the child\'s id (attack 10)', () => {
     assert.equal(next.status, 200, JSON.stringify(next.body));
     assert.deepEqual([next.body.status, next.body.sessionId], ['started', `${victim}.2`]);
     const child = await f.call('GET', `/v1/sessions/${victim}.2`, { token: victimToken });
-    assert.deepEqual([child.body.agentId, child.body.parentSessionId], ['heir-bot/cleanup-1', victim]);
+    assert.deepEqual([child.body.agentId, child.body.parentSessionId], [`${HEIR}/cleanup-1`, victim]);
     const started = await eventually(async () => (await f.h.events(`${victim}.2`)).find((e) => e.kind === 'session-started'), { what: 'the child\'s session-started event' });
     // The child's start event names the root credential and agent.
     assert.equal(typeof started.detail?.credentialId, 'string');
-    assert.equal(started.detail?.principal, 'heir-bot');
+    assert.equal(started.detail?.principal, HEIR);
     assert.deepEqual(await productionSnapshot(f.h), before);
     await assertNotExecuted(f.h, squat);
     await assertAuditVerifies(f.h);

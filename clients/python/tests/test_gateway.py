@@ -164,5 +164,6 @@ def test_a_sub_agent_is_a_session_of_the_same_principal(gh: Gatehouse, stack: St
             counted = child.propose("billing.query", {"testOnly": True, "period": last_month, "limit": 1}, "count them")
             assert counted.status == "executed"
             state = child.state()
-            assert (state.agent_id, state.principal, state.parent_session_id) == ("py-helper", stack.agent_id, parent.session_id)
+            # A sub-agent's id is under its root credential's: `<root>/<name>`.
+            assert (state.agent_id, state.principal, state.parent_session_id) == (f"{stack.agent_id}/py-helper", stack.agent_id, parent.session_id)
         assert child.summary is not None and child.summary.final_state == "completed"
