@@ -66,6 +66,24 @@ function parse(where: 'params' | 'query' | 'body', schema: ZodTypeAny | undefine
   return r.data;
 }
 
+/**
+ * An empty body is no body, whatever its content type: clients send `DELETE /mcp` (the Python
+ * `mcp` package) and bodiless requests with `content-type: application/json`. A body that is not
+ * empty must be JSON.
+ */
+function acceptEmptyBodies(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return json(request, body as string, done);
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    done(new Problem('unsupported-media-type', `the body must be \`application/json\`, got \`${String(request.headers['content-type']).slice(0, 100)}\``), undefined);
+  });
+}
+
 /** Builds the gateway (not listening: call `listen`). */
 export function createGateway(deps: GatewayDeps): FastifyInstance {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -75,6 +93,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   // A slot not yet started may be an MCP session waiting for its intent: held until it idles out.
   const admissions = new SessionAdmissions({ client: deps.client.client, taskQueue: deps.client.taskQueue, cap: limits.openSessions, startGraceMs: limits.mcpIdleSeconds * 1000 + 60_000 });
   app.decorate('gateway', { deps, sessions, limits, admissions });
+  acceptEmptyBodies(app);
   // First hook of all: authentication and rate limiting are inside the request span.
   const telemetry = activeTelemetry();
   if (telemetry) {

@@ -23,6 +23,8 @@ export interface McpStack {
   readonly baseUrl: string;
   readonly mcpUrl: URL;
   readonly token: string;
+  /** The gateway itself (its admissions count open sessions). */
+  readonly app: FastifyInstance;
   /** Billing rows in production right now. */
   billingRows(): Promise<number>;
   /** Executions of a tool in the production ledger. */
@@ -51,6 +53,7 @@ export async function startMcpStack(area: string): Promise<McpStack> {
     baseUrl,
     mcpUrl: new URL(`${baseUrl}/mcp`),
     token,
+    app,
     async billingRows() {
       const r = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_records');
       return r.rows[0]!.n;
