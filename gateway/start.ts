@@ -8,6 +8,10 @@
  * | `GATEHOUSE_GATEWAY_PORT` | port | 4780 when free, else a free port (`gatehouse start`); `8080` (`gateway/main.ts`) |
  * | `GATEHOUSE_GATEWAY_RATE`, `GATEHOUSE_GATEWAY_BURST` | requests per second per agent, and the burst above it | 50, 100 |
  * | `GATEHOUSE_GATEWAY_MAX_SESSIONS` | open sessions per root agent, HTTP and MCP together (reserved across replicas) | 20 |
+ * | `GATEHOUSE_ALLOWED_HOSTS` | host names (no port) the gateway answers to besides loopback and the bound address; `*` any (DNS-rebinding protection) | none |
+ * | `GATEHOUSE_ALLOWED_ORIGINS` | exact browser origins allowed besides those of an allowed host | none |
+ * | `GATEHOUSE_PUBLIC_URL` | the base URL clients reach the gateway at, for the protected-resource metadata | each request's Host |
+ * | `GATEHOUSE_OAUTH_ISSUER` | an authorization server named in that metadata | none |
  * | `GATEHOUSE_MCP_IDLE_SECONDS` | an MCP session unused this long is closed and its Gatehouse session ended | 1800 |
  */
 import type { FastifyInstance } from 'fastify';
@@ -18,6 +22,7 @@ import { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
 import { MCP_PATH, type UpstreamToolSource } from './mcp';
+import { originPolicy } from './origin';
 import { createGateway } from './server';
 
 export interface StartGatewayOptions {
@@ -69,6 +74,16 @@ function positive(env: NodeJS.ProcessEnv, name: string, min = 1): number | undef
   return n;
 }
 
+function publicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatewayConfigError(`\`GATEHOUSE_PUBLIC_URL\` must be a URL, got \`${text}\``);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 /** Limits and port from the environment. */
 export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: number; limits: Partial<GatewayLimits> } {
   const port = positive(env, 'GATEHOUSE_GATEWAY_PORT', 0);
@@ -86,7 +101,8 @@ export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: numbe
 
 /** Starts the gateway; `close()` stops listening, then closes its Temporal connection. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
-  const fromEnv = gatewayEnv(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const fromEnv = gatewayEnv(env);
   const t = options.temporal;
   const client = await Gatehouse.connect({
     address: t.address,
@@ -103,6 +119,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.upstreamTools ? { upstreamTools: options.upstreamTools } : {}),
       limits: { ...fromEnv.limits, ...options.limits },
+      origin: originPolicy(env, options.host ?? fromEnv.host),
+      ...(env.GATEHOUSE_PUBLIC_URL ? { publicUrl: publicUrl(env.GATEHOUSE_PUBLIC_URL) } : {}),
+      ...(env.GATEHOUSE_OAUTH_ISSUER ? { authorizationServers: [env.GATEHOUSE_OAUTH_ISSUER] } : {}),
     });
     const host = options.host ?? fromEnv.host;
     const explicit = options.port ?? fromEnv.port;
