@@ -11,6 +11,7 @@ import { generateSigningKey, keyEntryOf } from '../client/trust/key-files';
 import { issueAgentCredential, verifyAgentCredential } from '../client/trust/credentials';
 import { signDecision } from '../client/trust/sign';
 import { checkSignedDecision, checkVote, verifyEnvelope, type Keyset, type VoteContext } from '../policies/trust';
+import { softPasskey } from '../test/support/passkey';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2000);
 
@@ -35,7 +36,8 @@ async function time(name: string, fn: () => unknown | Promise<unknown>): Promise
 async function main(): Promise<void> {
   const operator = generateSigningKey('ops', 'operator');
   const approvers = Array.from({ length: 50 }, (_, i) => generateSigningKey(`person-${i}`, 'approver'));
-  const keyset: Keyset = { development: false, keys: [operator, ...approvers].map((k) => keyEntryOf(k)), slackUsers: [] };
+  const registrar = generateSigningKey('console', 'registrar');
+  const keyset: Keyset = { development: false, keys: [operator, registrar, ...approvers].map((k) => keyEntryOf(k)), slackUsers: [] };
   const alice = approvers[25]!;
   const envelope = signDecision(alice, { kind: 'vote', workflowId: 'session-b', firstRunId: 'run-1', approvalId: 'b:1', callDigest: 'a'.repeat(64), verdict: 'approve' });
   const binding = { kind: 'vote' as const, workflowId: 'session-b', firstRunId: 'run-1', usedNonces: new Set(Array.from({ length: 100 }, (_, i) => `nonce-${i}-padding-xx`)) };
@@ -55,6 +57,13 @@ async function main(): Promise<void> {
     const r = checkSignedDecision(envelope, keyset, binding, now);
     if (!r.ok) throw new Error(r.message);
   });
+  // A passkey vote (the console's): the registrar's Ed25519 grant, then WebAuthn's P-256 assertion.
+  const passkey = softPasskey(alice.principal, registrar);
+  const passkeyEnvelope = passkey.sign({ v: 1, kind: 'vote', workflowId: 'session-b', firstRunId: 'run-1', approvalId: 'b:1', tool: 'billing.deleteRecords', callDigest: 'a'.repeat(64), verdict: 'approve', issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString(), nonce: 'p'.repeat(32) });
+  const webauthn = await time('checkSignedDecision (passkey)', () => {
+    const r = checkSignedDecision(passkeyEnvelope, keyset, binding, now);
+    if (!r.ok) throw new Error(r.message);
+  });
   const vote = await time('checkVote', () => checkVote(ctx, { approver: alice.principal, approve: true }, now));
   const cred = await time('verifyAgentCredential (jose)', async () => {
     const r = await verifyAgentCredential(token, keyset, now);
@@ -65,6 +74,8 @@ async function main(): Promise<void> {
       verify_envelope_p50_us: Math.round(env.p50),
       check_signed_decision_p50_us: Math.round(full.p50),
       check_signed_decision_p99_us: Math.round(full.p99),
+      check_passkey_decision_p50_us: Math.round(webauthn.p50),
+      check_passkey_decision_p99_us: Math.round(webauthn.p99),
       check_vote_p50_us: Number(vote.p50.toFixed(1)),
       verify_credential_p50_us: Math.round(cred.p50),
       keys: keyset.keys.length,

@@ -16,10 +16,12 @@ const FAMILIES: ReadonlyArray<{ readonly words: readonly string[]; readonly load
   { words: ['sessions', 'trace', 'audit', 'backtest'], load: () => require('./commands/audit').registerAudit },
   { words: ['approvals'], load: () => require('./commands/approvals').registerApprovals },
   { words: ['replay', 'pause', 'resume', 'halt', 'budget'], load: () => require('./commands/session-control').registerSessionControl },
+  { words: ['approvers', 'operators'], load: () => require('./commands/invite').registerInvites },
   { words: ['keys'], load: () => require('./commands/keys').registerKeys },
   { words: ['agents'], load: () => require('./commands/agents').registerAgents },
   { words: ['demo'], load: () => require('./commands/demo').registerDemo },
   { words: ['mcp'], load: () => require('./commands/mcp').registerMcpCommand },
+  { words: ['intent'], load: () => require('./commands/intent').registerIntent },
 ];
 
 const { version } = require('../package.json') as { version: string };

@@ -139,6 +139,8 @@ export interface StackFile {
   readonly policyNames?: readonly string[];
   /** The gateway agents use (HTTP API under `/v1`, MCP at `mcpUrl`). */
   readonly gateway?: { readonly url: string; readonly mcpUrl?: string };
+  /** The people's console (passkey sign-in, approvals inbox). */
+  readonly console?: { readonly url: string };
 }
 
 /** Thrown when a variable is set to something unusable. */

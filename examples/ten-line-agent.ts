@@ -1,22 +1,15 @@
-/**
- * The README's ten-line agent, as a file: `npx tsx examples/ten-line-agent.ts` against a running
- * `npm start`. The end-to-end test runs it exactly as it is.
- */
-import { Gatehouse } from '../client';
+import { Gatehouse } from '@gatehouse/client';
 
-async function main(): Promise<void> {
-  const lastMonth = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1)).toISOString().slice(0, 7);
-  const gh = await Gatehouse.connect(); // finds the running stack (or TEMPORAL_ADDRESS)
-  const session = await gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'clean up the test billing records from last month' });
-  const found = await session.propose({ tool: 'billing.query', args: { testOnly: true, period: lastMonth }, reasoning: 'look before deleting' });
-  console.log(found.status, found.result);
-  const del = await session.propose({ tool: 'billing.deleteRecords', args: { testOnly: true, period: lastMonth }, reasoning: 'the intent says so' });
-  console.log(del.status, del.decision.reasons.map((r) => r.rule)); // held until a person decides; the deadline denies
-  await session.end({ reason: 'done' });
-  await gh.close();
+const lastMonth = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1)).toISOString().slice(0, 7);
+const gh = await Gatehouse.connect(); // GATEHOUSE_URL and GATEHOUSE_AGENT_TOKEN
+const session = await gh.startSession({ intent: 'clean up the test billing records from last month' });
+const found = await session.propose({ tool: 'billing.query', args: { testOnly: true, period: lastMonth }, reasoning: 'look before deleting' });
+console.log(found.status, found.result.matched, 'test records');
+let del = await session.propose({ tool: 'billing.deleteRecords', args: { testOnly: true, period: lastMonth }, reasoning: 'the intent says so' }, { wait: 5, waitForFinal: false });
+if (del.status === 'pending') {
+  console.log('held for approval', del.approvalId); // a person decides: npx gatehouse approvals list
+  del = await session.waitFor(del); // until they do; the deadline denies
 }
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+console.log(del.status, del.decision.reasons.map((r) => r.rule));
+await session.end({ reason: 'done' });
+gh.close();

@@ -109,6 +109,9 @@ const blockedEntrySchema = z.union(
   { errorMap: () => ({ message: 'expected a tool name or glob, or `{ tool, mode?, reason? }`' }) },
 );
 
+/** A session with nothing in flight and no call for this long ends (`idleMinutes`). */
+export const DEFAULT_IDLE_MINUTES = 60;
+
 /** What is always blocked when a document says nothing (and what `extends: defaults` keeps). */
 export const DEFAULT_ALWAYS_BLOCKED = ['audit.*', 'iam.crossAccount*', 'kms.*'] as const;
 
@@ -282,6 +285,8 @@ export const policyDocumentSchema = z
       agent: crossSessionSchema.optional(),
       owner: crossSessionSchema.optional(),
       mandate: z.object({ effects: z.array(effectSchema).default(['read', 'write', 'destructive']), mode: modeSchema.optional() }).strict().default({}),
+      // Optional (no default), like `agent`: documents without it keep their hash. Absent: DEFAULT_IDLE_MINUTES.
+      idleMinutes: ranged(0.05, 10_080, 'a number of minutes').optional(),
     },
     { invalid_type_error: 'expected a policy document (a map)' },
   )

@@ -82,6 +82,13 @@ export const RULES = {
   'envelope.key-expired': { means: 'the signing key expired' },
   'envelope.bad-signature': { means: 'the signature does not verify' },
   'envelope.payload': { means: 'the signed payload is not well formed' },
+  // Passkey-signed decisions (policies/trust/webauthn.ts).
+  'webauthn.grant': { means: 'the passkey\'s key grant is not signed by a registrar or is malformed' },
+  'webauthn.client-data': { means: 'the passkey\'s client data is not of an assertion' },
+  'webauthn.challenge': { means: 'the passkey signed another payload' },
+  'webauthn.origin': { means: 'the passkey signed on another origin than it was enrolled on' },
+  'webauthn.rp-id': { means: 'the passkey signed for another relying party' },
+  'webauthn.flags': { means: 'the passkey did not verify a present user' },
   'decision.kind': { means: 'the decision is of another kind' },
   'decision.key-id': { means: 'the payload names another key than the one that signed' },
   'decision.role': { means: 'the key\'s role may not sign this kind' },

@@ -162,17 +162,26 @@ export function inheritedTransitions(policy: CompiledPolicy, parentState: Sessio
 }
 
 /**
+ * How `withIntentScore` folds a score: `mean` (recorded histories before the drift rule) keeps
+ * the decayed mean; `lowest` keeps the lower of that mean and the new score, so one deviating
+ * call (the scorer's session score is already the lowest of its recent calls) is not averaged away.
+ */
+export type IntentFold = 'mean' | 'lowest';
+
+/**
  * Folds a new intent-alignment score (0..1) into the running score: older scores weigh `decay`
- * times less at each new one. Below the policy's review threshold the session enters `review`.
+ * times less at each new one; under the `lowest` fold (the default) a new score below that mean
+ * is the running score. Below the policy's review threshold the session enters `review`.
  * A score that is not a number is ignored.
  */
-export function withIntentScore(state: SessionState, score: number): SessionState {
+export function withIntentScore(state: SessionState, score: number, fold: IntentFold = 'lowest'): SessionState {
   if (typeof score !== 'number' || !Number.isFinite(score)) return state;
   const s = Math.min(1, Math.max(0, score));
   const { decay, weight } = state.intent;
   const prior = state.intent.score ?? 0;
   const nextWeight = decay * weight + 1;
-  const next = (decay * weight * prior + s) / nextWeight;
+  const mean = (decay * weight * prior + s) / nextWeight;
+  const next = fold === 'lowest' ? Math.min(mean, s) : mean;
   const review = state.review || (state.intent.enforce && next < state.intent.reviewBelow);
   const flagged = review && !state.review ? [...state.flagged, 'intent.review'] : state.flagged;
   return withMode({ ...state, intent: { ...state.intent, score: next, weight: nextWeight }, review, flagged });

@@ -26,6 +26,7 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
   examples: 2,
   worker: 2,
   gateway: 2,
+  console: 2,
   'approvals/slack': 2,
   client: 1,
   workflows: 1,

@@ -6,7 +6,7 @@
 import { condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { ApprovalRequest } from '../approvals/types';
 import { approvalGroupMembers } from '../policies';
-import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type SignedDecision } from '../policies/trust';
+import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type KeyEntry, type SignedDecision } from '../policies/trust';
 import type { RuleId } from '../policies/rules';
 import type { ApprovalRequirement, Decision, Proposal } from '../policies/types';
 import { io } from './activities';
@@ -142,7 +142,7 @@ export class ApprovalDesk {
    * workflow time. A refusal is recorded as an alert and changes nothing else; an accepted one
    * uses up its nonce, so the same envelope never counts twice.
    */
-  async verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<(Extract<SignedDecision, { kind: K }> & { readonly signer: string }) | undefined> {
+  async verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<(Extract<SignedDecision, { kind: K }> & { readonly signer: string; readonly signerKey: KeyEntry }) | undefined> {
     const core = this.#core;
     await core.afterStart();
     const check = checkSignedDecision(envelope, core.keyset, { kind, workflowId: core.workflowId, firstRunId: core.firstRunId, usedNonces: core.usedNonces }, nowMs());
@@ -151,7 +151,7 @@ export class ApprovalDesk {
       return undefined;
     }
     core.usedNonces.add(check.decision.nonce);
-    return { ...check.decision, signer: check.key.principal };
+    return { ...check.decision, signer: check.key.principal, signerKey: check.key };
   }
 
   /** `approval` signal: a signed vote, counted only if the one vote rule says so. */
@@ -162,8 +162,8 @@ export class ApprovalDesk {
     const approvalId = vote.approvalId;
     const refuse = (rule: RuleId, message: string, approver?: string): Promise<void> =>
       core.audit.alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });
-    const key = core.keyset.keys.find((k) => k.keyId === vote.keyId)!;
-    const voter = resolveVoter(core.keyset, key, vote);
+    // The verified key: the keyset's, or a passkey's from the grant its envelope carries.
+    const voter = resolveVoter(core.keyset, vote.signerKey, vote);
     if (!voter.ok) return refuse(voter.rule, voter.message);
     const approver = voter.approver;
     const wait = this.#pending.get(approvalId);

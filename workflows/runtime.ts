@@ -28,6 +28,7 @@ import {
   type SpawnRecord,
 } from './contract';
 import { onHalt, onPause, onRaiseBudget, onResume } from './fleet-controls';
+import { DEFAULT_IDLE_MINUTES } from '../policies/document';
 import { carrySession, endSession, finishAuditFailed, finishHalted, startSession } from './lifecycle';
 import { propose } from './proposals';
 import type { SerialQueue } from './queue';
@@ -94,11 +95,23 @@ export class SessionRuntime {
   }
 
   propose(p: SessionProposal): Promise<ProposeResult> {
+    this.#core.touches += 1;
     return propose(this.#core, this.#desk, p);
   }
 
   spawnChild(c: SpawnChildInput): Promise<SpawnChildResult> {
+    this.#core.touches += 1;
     return spawnChild(this.#core, this.#desk, c);
+  }
+
+  /** Updates accepted so far (the idle clock restarts when this changes). */
+  get touches(): number {
+    return this.#core.touches;
+  }
+
+  /** How long the session may sit with nothing in flight and no call before it ends (its policy's `idleMinutes`). */
+  get idleMs(): number {
+    return (this.#core.policy.document.idleMinutes ?? DEFAULT_IDLE_MINUTES) * 60_000;
   }
 
   onApproval(envelope: ApprovalSignal): Promise<void> {

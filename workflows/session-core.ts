@@ -70,6 +70,8 @@ export class SessionCore {
   spawnCount = 0;
   /** Child workflow id → what this run recorded of it, for the child's `spawnRecord` query. */
   readonly spawns = new Map<string, SpawnRecord>();
+  /** Counts the updates accepted (proposals, spawns, end): a change restarts the idle clock. */
+  touches = 0;
   flagged = false;
   startedAt = '';
   runs = 1;

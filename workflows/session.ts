@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -33,6 +34,9 @@ import {
 import type { CarriedSession } from './carried';
 import { SessionRuntime } from './runtime';
 import { assertProposal, assertSpawnChild } from './validate';
+
+/** `patched` id of the idle end (sessions started before it have no idle timer). */
+export const IDLE_END_PATCH = 'idle-sessions-end';
 
 /** History events after which a session continues as new between two proposals. */
 export const DEFAULT_HISTORY_LIMIT = 10_000;
@@ -72,8 +76,17 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > limit;
   };
+  // Abandoned sessions end: nothing in flight and no call for the policy's `idleMinutes`. A held
+  // call is in flight, so it keeps its session open until its own deadline. (A timer: new runs only.)
+  const endsWhenIdle = patched(IDLE_END_PATCH);
   for (;;) {
-    await condition(() => rt.summary !== undefined || rt.halted || (rt.queue.idle && tooLong()));
+    const touches = rt.touches;
+    const wakes = (): boolean => rt.summary !== undefined || rt.halted || rt.auditFailed || (rt.queue.idle && tooLong());
+    const woke = endsWhenIdle ? await condition(() => wakes() || rt.touches !== touches, rt.idleMs) : await condition(wakes);
+    if (!wakes()) {
+      if (!woke && rt.queue.idle) await rt.end({ reason: `idle: no call for ${rt.idleMs >= 60_000 ? `${Math.round(rt.idleMs / 60_000)} minutes` : `${Math.round(rt.idleMs / 1000)} s`}` });
+      continue;
+    }
     // An audit write that failed for good ends the session (its halt's own records would fail too).
     if (rt.halted && rt.summary === undefined && !rt.auditFailed) {
       await rt.finishHalted().catch((err: unknown) => {

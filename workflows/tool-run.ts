@@ -23,6 +23,11 @@ const INTENT_ACTIONS = 50;
  * activity after it. Sessions recorded before the patch replay with the separate activity.
  */
 const INTENT_IN_RUN_TOOL = 'intent-scored-in-run-tool';
+/**
+ * Patch id: a new intent score below the running mean is the running score (`lowest` fold), so a
+ * deviating call is not averaged away. Sessions recorded before the patch replay with the mean.
+ */
+const INTENT_LOWEST_FOLD = 'intent-lowest-fold';
 
 /** An allowed call, with the events its tool activity writes ahead of the handler. */
 export interface AllowedCall {
@@ -172,7 +177,7 @@ async function scoreIntent(core: SessionCore, action: IntentAction, scored?: num
   if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
   const score = scored ?? (await local.scoreIntent({ intent: core.input.intent, actions: [...core.intentActions], now: iso(nowMs()) })).score;
   core.intentScore = score;
-  core.state = withIntentScore(core.state, score);
+  core.state = withIntentScore(core.state, score, patched(INTENT_LOWEST_FOLD) ? 'lowest' : 'mean');
   // The score reaches the session row with a mode change or at the end, not on every call.
   await core.afterChange({ intentScore: score });
 }

@@ -15,7 +15,7 @@ export function createIntentActivities(scorer: IntentScorer, opts: { readonly ca
     const actions = input.actions.map((a) => {
       const def = opts.catalog?.get(a.tool);
       if (!def) return a;
-      return { ...a, description: `${a.description ?? def.description} ${def.resource}` };
+      return { ...a, description: `${a.description ?? def.description} ${def.resource}`, ...(def.upstream ? {} : { effect: def.effect }) };
     });
     return guard(() => scorer.score({ ...input, actions }));
   }

@@ -44,6 +44,8 @@ export const DEFAULT_HALF_LIFE_MS = 15 * 60_000;
 export const LOCAL_CALIBRATION: Calibration = { low: 0.1, high: 0.55 };
 /** Typical for general-purpose embedding models, whose unrelated texts still sit around 0.1–0.2. */
 export const EMBEDDINGS_CALIBRATION: Calibration = { low: 0.2, high: 0.7 };
+/** all-MiniLM-L6-v2 (the local model, worker/embeddings): unrelated operations texts sit under 0.2, the same task above 0.55 (chosen with `gatehouse intent calibrate`). */
+export const MINILM_CALIBRATION: Calibration = { low: 0.2, high: 0.55 };
 export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
 /** Reads the scorer configuration from the environment; throws `IntentConfigError` when it is incomplete. */

@@ -1,11 +1,13 @@
 /**
  * Intent alignment: how close the actions a session executed are to the intent it declared.
- * Each action is described as text (tool name, description, salient arguments), compared with
- * the intent, and the similarities are averaged with exponential decay, so an action one
- * half-life old weighs half as much as one taken now. 1 = aligned, 0 = unrelated.
+ * Each action is described as text (tool name, description, salient arguments) and compared
+ * with the intent (similarity); deterministic signals (`policies/intent`: scope and effect) cap
+ * or lift that; the session score is the lowest of the recent calls' scores, an off-topic read
+ * softened (`sessionScore`). 1 = aligned, 0 = unrelated.
  *
- * Two similarity backends: `local` (default; word and trigram cosine over an operations
- * vocabulary, no network, no model) and `openai` (any OpenAI-compatible embeddings endpoint).
+ * Two similarity backends: `openai` (any OpenAI-compatible embeddings endpoint: by default the
+ * local model server `gatehouse start` runs, see worker/embeddings) and `local` (the named
+ * fallback: word and trigram cosine over a small operations vocabulary, no model).
  */
 import {
   DEFAULT_HALF_LIFE_MS,
@@ -19,6 +21,8 @@ import { createEmbeddingsClient } from './embeddings';
 import { IntentConfigError } from './errors';
 import { calibrate, denseCosine, textSimilarity } from './text';
 import { REDACTED } from '../tools/redact';
+import { actionSignals, combineSignals, intentScope, sessionScore, type IntentSignal } from '../../policies/intent';
+import type { Effect } from '../../policies/types';
 
 /** One executed action, as the workflow reports it. */
 export interface IntentAction {
@@ -29,6 +33,8 @@ export interface IntentAction {
   readonly args?: Readonly<Record<string, unknown>>;
   /** When it ran: ISO 8601 or epoch ms. */
   readonly at: string | number;
+  /** The tool's effect from the catalog; inferred from the tool name when absent. */
+  readonly effect?: Effect;
 }
 
 export interface ScoreIntentInput {
@@ -41,9 +47,11 @@ export interface ScoreIntentInput {
 export interface IntentScore {
   /** 0..1; 1 when there are no actions yet. */
   readonly score: number;
-  /** Calibrated similarity of each action, in input order. */
+  /** Each action's score (calibrated similarity, capped or lifted by scope and effect), in input order. */
   readonly perAction: readonly number[];
   readonly scorer: IntentScorerConfig['kind'];
+  /** The deterministic signals of each action that capped or lifted it (omitted when there were none). */
+  readonly signals?: readonly (readonly IntentSignal[])[];
 }
 
 export interface IntentScorer {
@@ -82,19 +90,20 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
     halfLifeMs,
     async score(input) {
       if (input.actions.length === 0) return { score: 1, perAction: [], scorer: config.kind };
-      const perAction = await similarity(input.intent, input.actions.map(actionText));
-      const now = toMs(input.now);
-      let num = 0;
-      let den = 0;
-      input.actions.forEach((a, i) => {
-        const age = Math.max(0, now - toMs(a.at));
-        const w = Math.pow(0.5, age / halfLifeMs);
-        num += w * perAction[i]!;
-        den += w;
+      const similarities = await similarity(input.intent, input.actions.map(actionText));
+      const scope = intentScope(input.intent);
+      const scored = input.actions.map((a, i) => {
+        const sig = actionSignals(scope, a.tool, a.args, a.effect);
+        const sim = similarities[i]!;
+        return { score: combineSignals(sim, sig), effect: sig.effect, capped: sig.cap < 1 && sig.cap < sim, signals: sig.signals };
       });
-      // All weights can underflow to 0 for very old actions: then they count equally.
-      const score = den > 0 ? num / den : perAction.reduce((s, x) => s + x, 0) / perAction.length;
-      return { score: round(score), perAction: perAction.map(round), scorer: config.kind };
+      const signals = scored.map((s) => s.signals);
+      return {
+        score: round(sessionScore(scored)),
+        perAction: scored.map((s) => round(s.score)),
+        scorer: config.kind,
+        ...(signals.some((s) => s.length > 0) ? { signals } : {}),
+      };
     },
     async compare(a, b) {
       const [s] = await similarity(a, [b]);
@@ -119,11 +128,6 @@ function collectSalient(value: unknown, parts: string[], depth: number): void {
     else if (typeof v === 'string' && v.length <= 80 && v !== REDACTED && !UUID.test(v)) parts.push(v);
     else if (typeof v === 'object') collectSalient(v, parts, depth + 1);
   }
-}
-
-function toMs(t: string | number): number {
-  const ms = typeof t === 'number' ? t : Date.parse(t);
-  return Number.isFinite(ms) ? ms : 0;
 }
 
 function round(x: number): number {

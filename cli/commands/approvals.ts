@@ -23,6 +23,7 @@ import { loadKeysetFile } from '../../client/trust/keyset-file';
 import type { Keyset } from '../../policies/trust';
 import { keyDirsOf, keysetFileOf } from './trust-files';
 import { CommandError } from '../command-error';
+import { argsSummary, relativeTime, showApproval } from './approvals-show';
 
 /** Where command output goes (the process streams, or a buffer in tests). */
 export interface CommandIo {
@@ -42,12 +43,6 @@ const processIo: CommandIo = {
   err: (t) => process.stderr.write(`${t}\n`),
 };
 
-function relative(isoTime: string, now: number): string {
-  const ms = Date.parse(isoTime) - now;
-  const abs = Math.abs(ms);
-  const text = abs < 60_000 ? `${Math.round(abs / 1000)}s` : abs < 3_600_000 ? `${Math.round(abs / 60_000)}m` : `${(abs / 3_600_000).toFixed(1)}h`;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
-}
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -86,7 +81,7 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
     io.out(opts.all ? 'no approvals' : 'no pending approvals');
     return 0;
   }
-  const rows = [['ID', 'TOOL', 'AGENT', 'OWNER', 'STATUS', 'APPROVERS', 'VOTES', 'DEADLINE']];
+  const rows = [['ID', 'TOOL', 'ARGS', 'AGENT', 'OWNER', 'STATUS', 'APPROVERS', 'VOTES', 'DEADLINE']];
   for (const r of records) {
     const approvals = r.votes.filter((v) => v.approve).map((v) => v.approver);
     const check = checks.get(r.approvalId);
@@ -94,17 +89,19 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
     rows.push([
       r.approvalId,
       r.tool,
+      argsSummary(r.redactedArgs),
       r.agentId,
       r.owner,
       status,
       groupsAllowedNow(r, now).map((groups) => groups.join(',')).join(' + '),
       r.status === 'pending' ? `${approvals.length}/${r.requirement.approversRequired}${approvals.length ? ` (${approvals.join(', ')})` : ''}` : r.decidedBy.join(', ') || '-',
-      r.status === 'pending' ? relative(r.deadline, now) : r.decidedAt ? relative(r.decidedAt, now) : '-',
+      r.status === 'pending' ? relativeTime(r.deadline, now) : r.decidedAt ? relativeTime(r.decidedAt, now) : '-',
     ]);
   }
   io.out(table(rows));
   const refused = [...checks.entries()].filter(([, c]) => !c.ok);
   for (const [id, c] of refused) if (!c.ok) io.out(`\`${id}\` refused (${c.code}): ${c.message}`);
+  io.out('everything an approver judges: gatehouse approvals show <id>');
   return 0;
 }
 
@@ -232,6 +229,23 @@ export function registerApprovals(program: Command): void {
       try {
         const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
         process.exitCode = await listApprovals(db.store, { ...opts, ...(state ? { state } : {}) }, processIo);
+      } finally {
+        await connection?.close().catch(() => undefined);
+        await db.close();
+      }
+    });
+
+  approvals
+    .command('show <id>')
+    .description('everything an approver judges on one screen: the call, its blast radius, why it was held, who asked, by when, who else must vote')
+    .option('--json', 'print the approval (with the session\'s last calls) as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const db = openStore();
+      const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config) }).catch(() => undefined);
+      try {
+        const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
+        process.exitCode = await showApproval(db.store, id, { ...opts, ...(state ? { state } : {}) }, processIo);
       } finally {
         await connection?.close().catch(() => undefined);
         await db.close();

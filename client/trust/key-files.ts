@@ -34,7 +34,7 @@ const keyFileSchema = z
   .object({
     keyId: z.string(),
     principal: z.string().min(1),
-    role: z.enum(['approver', 'operator', 'approvals-service']),
+    role: z.enum(['approver', 'operator', 'approvals-service', 'registrar']),
     publicKey: z.string(),
     secretKey: z.string(),
   })

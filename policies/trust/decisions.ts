@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { KeyEntry, KeyRole, Keyset } from './keyset';
 import { verifyEnvelope, type EnvelopeRefusal } from './envelope';
+import { isWebAuthnEnvelope, verifyWebAuthnEnvelope, type WebAuthnRefusal } from './webauthn';
 
 /** Longest accepted lifetime of a signed decision. */
 export const MAX_DECISION_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -81,6 +82,7 @@ const ROLES: Readonly<Record<DecisionKind, readonly KeyRole[]>> = {
 /** Why a signed decision was refused: the envelope's checks, then the payload's. */
 export type DecisionRefusal =
   | EnvelopeRefusal
+  | WebAuthnRefusal
   | 'decision.kind'
   | 'decision.key-id'
   | 'decision.role'
@@ -105,12 +107,13 @@ export type DecisionCheck<K extends DecisionKind = DecisionKind> =
 
 /**
  * Verifies a signed decision for one session at time `now` (ms). Order, fixed: the envelope
- * (see `verifyEnvelope`) → payload schema → kind → key id in payload = signing key → role may sign
+ * (see `verifyEnvelope`, or `verifyWebAuthnEnvelope` for a passkey's) → payload schema → kind → key id in payload = signing key → role may sign
  * this kind → workflow id and first run id → issued-at not in the future → not expired → lifetime
  * within 24 h → nonce unused.
  */
 export function checkSignedDecision<K extends DecisionKind>(envelope: unknown, keyset: Keyset, binding: DecisionBinding & { kind: K }, now: number): DecisionCheck<K> {
-  const env = verifyEnvelope(envelope, keyset, now);
+  // A passkey-signed envelope (webauthn.ts) verifies by its own scheme; then the same checks follow.
+  const env = isWebAuthnEnvelope(envelope) ? verifyWebAuthnEnvelope(envelope, keyset, now) : verifyEnvelope(envelope, keyset, now);
   if (!env.ok) return env;
   const keyId = env.key.keyId;
   const refuse = (rule: DecisionRefusal, message: string): DecisionCheck<K> => ({ ok: false, rule, message, keyId });

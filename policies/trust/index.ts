@@ -6,3 +6,4 @@ export * from './keyset';
 export * from './envelope';
 export * from './decisions';
 export * from './votes';
+export * from './webauthn';

@@ -11,8 +11,11 @@ import { base64 } from '@scure/base';
 import { z } from 'zod';
 import { formatPath, type PolicyIssue } from '../parse';
 
-/** What a key may sign. */
-export type KeyRole = 'approver' | 'operator' | 'approvals-service';
+/**
+ * What a key may sign. A `registrar` (the console's own key) signs only key grants: the passkeys
+ * people enrol there (`webauthn.ts`), never a decision.
+ */
+export type KeyRole = 'approver' | 'operator' | 'approvals-service' | 'registrar';
 
 /** One registered public key. */
 export interface KeyEntry {
@@ -48,6 +51,19 @@ export function keyIdOf(publicKey: Uint8Array): string {
   return `ed25519:${bytesToHex(sha256(publicKey).slice(0, 16))}`;
 }
 
+function decodeBase64(text: string): Uint8Array | undefined {
+  try {
+    return base64.decode(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `p256:` + the first 16 bytes of sha256(the uncompressed P-256 public key), hex: a passkey's key id. */
+export function p256KeyIdOf(publicKey: Uint8Array): string {
+  return `p256:${bytesToHex(sha256(publicKey).slice(0, 16))}`;
+}
+
 /** Decodes a base64 public key; undefined unless it is exactly 32 bytes. */
 export function decodePublicKey(text: string): Uint8Array | undefined {
   try {
@@ -65,13 +81,20 @@ const keyEntrySchema = z
   .object({
     keyId: z.string().min(1),
     principal: name,
-    role: z.enum(['approver', 'operator', 'approvals-service']),
+    role: z.enum(['approver', 'operator', 'approvals-service', 'registrar']),
     publicKey: z.string(),
     notAfter: isoTime.optional(),
     revoked: z.boolean().default(false),
   })
   .strict()
   .superRefine((k, ctx) => {
+    // A passkey (P-256) is listed only to revoke it before its grant ends (webauthn.ts).
+    if (k.keyId.startsWith('p256:')) {
+      const point = decodeBase64(k.publicKey);
+      if (!point || point.length !== 65) ctx.addIssue({ code: 'custom', path: ['publicKey'], message: 'expected a base64 uncompressed P-256 public key of 65 bytes' });
+      else if (p256KeyIdOf(point) !== k.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: `expected \`${p256KeyIdOf(point)}\`, the id derived from the public key` });
+      return;
+    }
     const bytes = decodePublicKey(k.publicKey);
     if (!bytes) {
       ctx.addIssue({ code: 'custom', path: ['publicKey'], message: 'expected a base64 Ed25519 public key of 32 bytes' });

@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideFromCli, listApprovals, type CliDecisionDeps, type CommandIo } from '../../cli/commands/approvals';
+import { showApproval } from '../../cli/commands/approvals-show';
 import { temporalSignaler, temporalStateReader } from '../../client/decide';
 import { writeKeyFile } from '../../client/trust/key-files';
 import { getTestServers } from '../support/servers';
@@ -66,6 +67,37 @@ describe('gatehouse approvals', () => {
     await listApprovals(h.store, { json: true, all: true }, all);
     const found = (JSON.parse(all.stdout.join('')) as Array<{ approvalId: string; status: string }>).find((r) => r.approvalId === a.req.approvalId);
     assert.equal(found?.status, 'expired');
+  });
+
+  test('show puts everything an approver judges on one screen, checked against the session; list has an argument summary', async () => {
+    const a = await h.newApproval();
+    const list = bufferIo();
+    await listApprovals(h.store, { state: temporalStateReader(h.client) }, list);
+    const header = list.stdout[0]!.split('\n')[0]!;
+    assert.match(header, /^ID\s+TOOL\s+ARGS\s+AGENT\s+OWNER\s+STATUS\s+APPROVERS\s+VOTES\s+DEADLINE$/);
+    const row = list.stdout[0]!.split('\n').find((l) => l.startsWith(a.req.approvalId))!;
+    const summary = Object.entries(a.req.redactedArgs).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ').slice(0, 39);
+    assert.ok(row.includes(summary), `the row summarises the arguments: ${row}`);
+
+    const io = bufferIo();
+    assert.equal(await showApproval(h.store, a.req.approvalId, { state: temporalStateReader(h.client) }, io), 0);
+    const screen = io.stdout.join('\n');
+    assert.match(screen, new RegExp(`^approval ${a.req.approvalId} · pending$`, 'm'));
+    assert.match(screen, /^checked: this row shows exactly the call the session waits for$/m);
+    assert.match(screen, /^ {2}tool {9}billing\.deleteRecords$/m);
+    for (const reason of a.req.decision.reasons) assert.ok(screen.includes(`${reason.rule}: ${reason.message}`), `reason ${reason.rule} shown`);
+    assert.ok(screen.includes(`intent     "${a.req.intent}"`));
+    assert.ok(screen.includes(`reasoning  "${a.req.proposal.reasoning}"`));
+    assert.match(screen, /deadline {3}\S+ \(in \d+[smh]\); then denied automatically, never approved/);
+    assert.match(screen, /votes {6}0 of 1 approval\(s\)/);
+    assert.ok(screen.includes(`call digest ${a.req.callDigest}`));
+
+    const json = bufferIo();
+    await showApproval(h.store, a.req.approvalId, { json: true, state: temporalStateReader(h.client) }, json);
+    assert.deepEqual((JSON.parse(json.stdout.join('')) as { shown: unknown }).shown, { ok: true });
+    const missing = bufferIo();
+    assert.equal(await showApproval(h.store, 'no-such-approval', {}, missing), 1);
+    assert.match(missing.stderr.join('\n'), /no approval `no-such-approval`/);
   });
 
   test('approve signs with the approver key over the call; a refusal exits 1 and signals nothing', async () => {

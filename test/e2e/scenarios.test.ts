@@ -10,15 +10,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { spawn } from 'node:child_process';
-import { parseJsonOutput, ROOT, runCli, startStack, type RunningStack } from './processes';
+import { parseJsonOutput, runCli, startStack, type RunningStack } from './processes';
 import type { DemoReport } from '../../demo';
 import { SAMPLE_TEST_RECORDS } from '../../activities/tools/sample/seed';
 import { eventually } from '../support/eventually';
+import { installClientPackage, readmeAgent } from '../support/agent-package';
 
 /** Variables that would point a process somewhere else than this test's stack. */
 const STRIPPED = [
@@ -198,8 +199,14 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
     assert.equal(await testRows(period), SAMPLE_TEST_RECORDS);
   });
 
-  it('the README\'s ten-line agent runs as is; its delete waits until a person denies it', async () => {
-    const agent = spawn(process.execPath, ['--import', 'tsx', 'examples/ten-line-agent.ts'], { cwd: ROOT, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  it('the README\'s ten-line agent runs as is from an empty project; its delete waits until a person denies it', async () => {
+    // As the README says: the package from `npm pack`, a credential from `agents create`, the gateway's URL from the stack.
+    const { project } = await installClientPackage(await mkdtemp(join(dataDir, 'agent-')));
+    await writeFile(join(project, 'agent.mjs'), await readmeAgent());
+    const credential = parseJsonOutput<{ token: string }>('agents create', await runCli(['agents', 'create', 'billing-bot', '--owner', 'eng-007', '--json'], userEnv));
+    const gatewayUrl = (stack!.stackFile as { gateway: { url: string } }).gateway.url;
+    const agentEnv = { PATH: process.env.PATH ?? '', HOME: dataDir, GATEHOUSE_URL: gatewayUrl, GATEHOUSE_AGENT_TOKEN: credential.token };
+    const agent = spawn(process.execPath, ['agent.mjs'], { cwd: project, env: agentEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     agent.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     agent.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -213,11 +220,14 @@ describe('gatehouse end to end: the demo scenarios against a started stack', { t
         },
         { what: "the ten-line agent's delete put to a human", timeoutMs: 60_000, everyMs: 250 },
       );
+      // The person decides once the agent has said the call is held (its `wait: 5` ran out), as in the README.
+      await eventually(async () => (/^held for approval \S+$/m.test(out) ? true : undefined), { what: 'the agent printing that its delete is held', timeoutMs: 60_000 });
       const owner = await runCli(['approvals', 'deny', pending.approvalId, '--as', 'eng-007', '--reason', 'mine'], userEnv);
       assert.notEqual(owner.code, 0, 'the owner may not decide (four eyes)');
       const deny = await runCli(['approvals', 'deny', pending.approvalId, '--as', 'data-lee', '--reason', 'no backup'], userEnv);
       assert.equal(deny.code, 0, deny.stderr);
       assert.equal(await exited, 0, out);
+      assert.match(out, /^held for approval \S+$/m, out);
       assert.match(out, /^denied \[/m, out);
       const trail = await events(pending.sessionId);
       assert.ok(trail.some((e) => e.kind === 'denied' && e.approver === 'data-lee'));

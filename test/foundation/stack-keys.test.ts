@@ -15,7 +15,7 @@ import pg from 'pg';
 import { DEFAULT_POLICY_FILE } from '../../client/config';
 import { readKeyFile } from '../../client/trust/key-files';
 import { KeysetFileError, loadKeysetFile } from '../../client/trust/keyset-file';
-import { DEV_APPROVALS_SERVICE, DEV_OPERATOR, DevelopmentKeysError, ensureDevelopmentKeys } from '../../worker/devstack/dev-keys';
+import { DEV_APPROVALS_SERVICE, DEV_CONSOLE_REGISTRAR, DEV_OPERATOR, DevelopmentKeysError, ensureDevelopmentKeys } from '../../worker/devstack/dev-keys';
 import { startStack, StackKeysError } from '../../worker/devstack/stack';
 import { approversOf, loadPolicyFile } from '../../worker/policy-registry';
 import { getTestServers } from '../support/servers';
@@ -72,7 +72,7 @@ test('the first start makes development keys for every approver of the policy, t
     const approvers = approversOf([loadPolicyFile(DEFAULT_POLICY_FILE)]);
     assert.deepEqual(
       keyset.keys.map((k) => `${k.role}:${k.principal}`).sort(),
-      [`approvals-service:${DEV_APPROVALS_SERVICE}`, ...approvers.map((a) => `approver:${a}`), `operator:${DEV_OPERATOR}`].sort(),
+      [`approvals-service:${DEV_APPROVALS_SERVICE}`, ...approvers.map((a) => `approver:${a}`), `operator:${DEV_OPERATOR}`, `registrar:${DEV_CONSOLE_REGISTRAR}`].sort(),
     );
     assert.equal(statSync(keys.developmentOperatorKey!).mode & 0o777, 0o600);
     assert.equal(readKeyFile(keys.developmentOperatorKey!).keyId, keyset.keys.find((k) => k.principal === DEV_OPERATOR)!.keyId);
@@ -122,10 +122,10 @@ test('a production stack refuses development keys, and refuses to run without a 
 test('development keys are added for an approver a later policy names, and a non-development keyset in their place is refused', async () => {
   const dir = join(root, 'grow');
   const first = ensureDevelopmentKeys(dir, ['alice']);
-  assert.deepEqual(first.created, [DEV_OPERATOR, DEV_APPROVALS_SERVICE, 'alice']);
+  assert.deepEqual(first.created, [DEV_OPERATOR, DEV_APPROVALS_SERVICE, DEV_CONSOLE_REGISTRAR, 'alice']);
   const second = ensureDevelopmentKeys(dir, ['alice', 'bob']);
   assert.deepEqual(second.created, ['bob']);
-  assert.deepEqual(second.keyset.keys.slice(0, 3), first.keyset.keys);
+  assert.deepEqual(second.keyset.keys.slice(0, 4), first.keyset.keys);
   assert.deepEqual(ensureDevelopmentKeys(dir, ['alice', 'bob']).created, []);
 
   const other = join(root, 'not-dev');

@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { invite } from '../../cli/commands/invite';
 import { loadConfig } from '../../client/config';
 import { freePort } from '../../worker/devstack/ports';
 import { startStack, StackAbortedError, StackAlreadyRunningError } from '../../worker/devstack/stack';
 import { getTestServers } from '../support/servers';
+import { connectDemo, demoConfig } from '../../demo/context';
 
 let root: string;
 const quiet = () => undefined;
@@ -66,6 +68,16 @@ test('the embedded stack comes up, tells other commands where it is, and stops l
     // The banner says what the dev server leaves open.
     assert.equal(stack.parts[2]?.where, 'no tls: any local process can drive the dev server; `--temporal server` isolates the namespace with mutual tls');
     assert.equal(stack.stackFile.temporal.tls, undefined, 'the dev server has no certificates to name');
+
+    // The people's console, on localhost (WebAuthn takes no IP address), and an invite to it.
+    const consoleUrl = stack.stackFile.console?.url ?? '';
+    assert.match(consoleUrl, /^http:\/\/localhost:\d+\/$/);
+    assert.ok(stack.parts.some((p) => p.name === 'console' && p.where === consoleUrl));
+    const page = await fetch(consoleUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="\/assets\/app.js"><\/script>/);
+    const made = await invite('alice', 'approver', '1h', e);
+    assert.ok(made.link.startsWith(`${consoleUrl}enrol#`), made.link);
 
     const ui = await fetch(stack.stackFile.temporal.uiUrl ?? 'http://missing');
     assert.equal(ui.status, 200);
@@ -177,6 +189,56 @@ test('TEMPORAL_ADDRESS and DATABASE_URL switch to external deployments: no serve
       const seeded = await production.query("SELECT to_regclass('sample_seed') AS t");
       await production.end();
       assert.equal((seeded.rows[0] as { t: string | null }).t, null);
+    } finally {
+      await stack.stop();
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${auditDb} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${productionDb} WITH (FORCE)`);
+    await admin.end();
+  }
+});
+
+test('--catalog: the stack\'s worker gates the tools of your own catalog module instead of the sample ones; a module without createCatalog is refused', async () => {
+  const servers = await getTestServers();
+  const admin = new pg.Client({ connectionString: servers.postgres.adminUrl });
+  await admin.connect();
+  const suffix = Date.now().toString(36);
+  const auditDb = `stack_cat_audit_${suffix}`;
+  const productionDb = `stack_cat_prod_${suffix}`;
+  await admin.query(`CREATE DATABASE ${auditDb}`);
+  await admin.query(`CREATE DATABASE ${productionDb}`);
+  try {
+    const e: NodeJS.ProcessEnv = {
+      ...(await env('catalog')),
+      TEMPORAL_ADDRESS: servers.temporalAddress,
+      TEMPORAL_NAMESPACE: servers.namespace,
+      GATEHOUSE_TASK_QUEUE: `stack-catalog-${suffix}`,
+      DATABASE_URL: servers.postgres.urlFor(auditDb),
+      GATEHOUSE_PRODUCTION_DATABASE_URL: servers.postgres.urlFor(productionDb),
+    };
+    await assert.rejects(
+      startStack({ env: e, catalogModule: join(__dirname, 'fixtures', 'not-a-catalog.ts'), log: quiet }),
+      /catalog module `.*not-a-catalog\.ts` does not export `createCatalog`/,
+    );
+    const lines: string[] = [];
+    const stack = await startStack({ env: e, catalogModule: join(__dirname, 'fixtures', 'catalog-module.ts'), log: (l) => lines.push(l) });
+    try {
+      assert.match(stack.parts.find((p) => p.name === 'worker')?.where ?? '', /catalog .*catalog-module\.ts$/);
+      const config = demoConfig(e); // the running stack's file, as a second terminal finds it
+      const gh = await connectDemo(config);
+      try {
+        const session = await gh.startSession({ agentId: 'clock-bot', owner: 'eng-007', intent: 'read the database clock' });
+        const now = await session.propose({ tool: 'clock.now', args: {}, reasoning: 'what time is it' });
+        assert.equal(now.status, 'executed');
+        assert.match((now.result as { now: string }).now, /^\d{4}-\d{2}-\d{2} /);
+        const sample = await session.propose({ tool: 'billing.query', args: { testOnly: true }, reasoning: 'a sample tool' });
+        assert.equal(sample.status, 'denied');
+        assert.deepEqual(sample.decision.reasons.map((r) => r.rule), ['tool.unknown']);
+        await session.end({});
+      } finally {
+        await gh.close();
+      }
     } finally {
       await stack.stop();
     }

@@ -48,24 +48,25 @@ describe('local scorer calibration', () => {
   });
 });
 
-describe('decay', () => {
-  it('weighs older actions less: recent drift pulls the score down more than old drift', async () => {
-    const aligned = (m: number) => act('billing.deleteRecords', m, { testOnly: true });
-    const drift = (m: number) => act('secrets.rotate', m, { service: 'api', secret: 'db-password' });
-    const oldDrift = await scoreIntent({ intent: INTENT, actions: [drift(60), aligned(1)], now: NOW });
-    const newDrift = await scoreIntent({ intent: INTENT, actions: [aligned(60), drift(1)], now: NOW });
-    assert.ok(oldDrift.score > 0.9, `old drift ${oldDrift.score}`);
-    assert.ok(newDrift.score < 0.1, `new drift ${newDrift.score}`);
-    // Equal ages weigh equally: the plain mean.
-    const same = await scoreIntent({ intent: INTENT, actions: [aligned(5), drift(5)], now: NOW });
-    assert.ok(Math.abs(same.score - (same.perAction[0]! + same.perAction[1]!) / 2) < 1e-6);
+describe('session rule', () => {
+  const aligned = (m: number) => act('billing.deleteRecords', m, { testOnly: true });
+  const drift = (m: number) => act('secrets.rotate', m, { service: 'api', secret: 'db-password' });
+
+  it('does not let a deviating write hide behind earlier aligned calls: the lowest recent call is the score', async () => {
+    const r = await scoreIntent({ intent: INTENT, actions: [aligned(5), aligned(4), aligned(3), drift(1)], now: NOW });
+    assert.equal(r.score, r.perAction[3]);
+    assert.ok(r.score <= 0.15, `score ${r.score}`);
   });
 
-  it('one half-life halves the weight', async () => {
-    const s = createIntentScorer({ kind: 'local', halfLifeMs: 10 * MIN });
-    const r = await s.score({ intent: INTENT, actions: [act('billing.deleteRecords', 10, { testOnly: true }), act('secrets.rotate', 0)], now: NOW });
-    const [a, b] = r.perAction as [number, number];
-    assert.ok(Math.abs(r.score - (0.5 * a + 1 * b) / 1.5) < 1e-5, `score ${r.score}`);
+  it('forgets a deviation once five later calls are aligned', async () => {
+    const r = await scoreIntent({ intent: INTENT, actions: [drift(9), aligned(5), aligned(4), aligned(3), aligned(2), aligned(1)], now: NOW });
+    assert.ok(r.score >= 0.8, `score ${r.score}`);
+  });
+
+  it('softens an off-topic read (0.6 + 0.4 × its score): alone it never sends the session to review', async () => {
+    const read = await scoreIntent({ intent: INTENT, actions: [act('volumes.list', 1)], now: NOW });
+    assert.equal(read.perAction[0], 0);
+    assert.equal(read.score, 0.6);
   });
 });
 

@@ -183,6 +183,7 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
       refuseSessionStart: [s, { rule: 'start.parent', message: 'forged' }],
       startSessionRecord: [{ sessionId: s, workflowId: sessionWorkflowId(s), agentId: 'victim-bot', owner: 'eng-007', intent: 'x', policyHash: 'c'.repeat(64), policy: {}, startedAt: at() }, []],
       patchSession: [s, { finalState: 'completed' }],
+      raiseSessionAlert: [s, 'audit.unwritable', 'forged: the victim\'s audit trail failed', at()],
       prepareCall: [{ tool: 'billing.deleteRecords', args: { period: '2026-02' } }],
       scoreIntent: [{ intent: 'x', actions: [], now: at() }],
       compareIntents: ['a', 'b'],
@@ -200,6 +201,7 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
     const alerts = await rt.h.audit.pool.query<{ message: string }>('SELECT message FROM alerts WHERE session_id = $1 AND kind = $2 ORDER BY id', [s, FOREIGN_CALLER_ALERT]);
     const named = tried.filter((a) => !['prepareCall', 'scoreIntent', 'compareIntents'].includes(a));
     assert.deepEqual(alerts.rows.map((r) => /^activity `(\w+)`/.exec(r.message)?.[1]), named);
+    assert.equal((await rt.h.audit.pool.query('SELECT 1 FROM alerts WHERE session_id = $1 AND kind <> $2', [s, FOREIGN_CALLER_ALERT])).rowCount, 0, 'no alert but the refusals: the forged `audit.unwritable` was not raised');
     assert.equal((await rt.h.audit.pool.query('SELECT 1 FROM sessions WHERE session_id = $1', [s])).rowCount, 0);
     assert.equal(await approvalRows(`${s}:1`), 0);
     assert.deepEqual(await rt.h.events(s), []);

@@ -28,6 +28,8 @@ export interface TestTrust {
   readonly keyset: Keyset;
   readonly operator: SigningKey;
   readonly service: SigningKey;
+  /** The console's registrar key (grants enrolled passkeys). */
+  readonly registrar: SigningKey;
   /** The registered approver key of `name` (one of `TEST_APPROVERS`). */
   approver(name: string): SigningKey;
   /** A fresh credential for an agent, signed by the operator key. */
@@ -40,16 +42,18 @@ export function testTrust(): TestTrust {
   if (cached) return cached;
   const operator = generateSigningKey('test-operator', 'operator');
   const service = generateSigningKey('test-slack-approvals', 'approvals-service');
+  const registrar = generateSigningKey('test-console', 'registrar');
   const approvers = new Map(TEST_APPROVERS.map((name) => [name as string, generateSigningKey(name, 'approver')]));
   const keyset: Keyset = {
     development: false,
-    keys: [operator, service, ...approvers.values()].map((k) => keyEntryOf(k)),
+    keys: [operator, service, registrar, ...approvers.values()].map((k) => keyEntryOf(k)),
     slackUsers: TEST_SLACK_USERS,
   };
   cached = {
     keyset,
     operator,
     service,
+    registrar,
     approver(name) {
       const k = approvers.get(name);
       if (!k) throw new Error(`no test approver key for \`${name}\`: add it to TEST_APPROVERS`);

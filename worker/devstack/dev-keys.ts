@@ -1,7 +1,8 @@
 /**
  * The development keys `gatehouse start` makes on embedded defaults, once, under `.data/keys/`:
- * an operator key `dev-operator` (it issues credentials for trusted local code such as the demo
- * and the README's ten-line agent), an approvals-service key `dev-slack-approvals`, an approver
+ * an operator key `dev-operator` (it issues credentials for trusted local code such as the demo,
+ * and signs those `gatehouse agents create` prints for agents), an approvals-service key
+ * `dev-slack-approvals`, the console's registrar key `dev-console`, an approver
  * key for every member of every approver group of the policies the stack loads, and the keyset
  * file `keyset.json` (marked `development: true`, which a production deployment refuses).
  * A later start reuses them and only adds keys for approvers it has not seen. Node-only.
@@ -14,6 +15,8 @@ import { loadKeysetFile } from '../../client/trust/keyset-file';
 
 export const DEV_OPERATOR = 'dev-operator';
 export const DEV_APPROVALS_SERVICE = 'dev-slack-approvals';
+/** The console's registrar: it grants the passkeys people enrol there. */
+export const DEV_CONSOLE_REGISTRAR = 'dev-console';
 
 export interface DevelopmentKeys {
   readonly keyDir: string;
@@ -46,6 +49,7 @@ export function ensureDevelopmentKeys(keyDir: string, approvers: readonly string
   const want: { principal: string; role: SigningKey['role'] }[] = [
     { principal: DEV_OPERATOR, role: 'operator' },
     { principal: DEV_APPROVALS_SERVICE, role: 'approvals-service' },
+    { principal: DEV_CONSOLE_REGISTRAR, role: 'registrar' },
     ...approvers.map((principal) => ({ principal, role: 'approver' as const })),
   ];
   for (const { principal, role } of want) {

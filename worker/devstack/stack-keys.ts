@@ -6,13 +6,20 @@ import type { StackFile } from '../../client/config';
 import type { Keyset } from '../../policies/trust';
 import { loadKeysetFile } from '../../client/trust/keyset-file';
 import { findKeyFile, readKeyFile, type SigningKey } from '../../client/trust/key-files';
-import { DEV_APPROVALS_SERVICE, ensureDevelopmentKeys } from './dev-keys';
+import { DEV_APPROVALS_SERVICE, DEV_CONSOLE_REGISTRAR, ensureDevelopmentKeys } from './dev-keys';
 
 /** The approvals service's key: `GATEHOUSE_SLACK_SIGNING_KEY`, else the development one. */
 export function approvalsServiceKey(env: NodeJS.ProcessEnv, keys: NonNullable<StackFile['keys']>): SigningKey {
   if (env.GATEHOUSE_SLACK_SIGNING_KEY) return readKeyFile(env.GATEHOUSE_SLACK_SIGNING_KEY);
   if (!keys.keyDir) throw new StackKeysError('the slack approvals app needs its signing key: set `GATEHOUSE_SLACK_SIGNING_KEY` to a key file of role `approvals-service`');
   return findKeyFile(DEV_APPROVALS_SERVICE, 'approvals-service', [keys.keyDir]);
+}
+
+/** The console's registrar key: `GATEHOUSE_CONSOLE_REGISTRAR_KEY`, else the development one, else none. */
+export function consoleRegistrarKey(env: NodeJS.ProcessEnv, keys: NonNullable<StackFile['keys']>): SigningKey | undefined {
+  if (env.GATEHOUSE_CONSOLE_REGISTRAR_KEY) return readKeyFile(env.GATEHOUSE_CONSOLE_REGISTRAR_KEY);
+  if (!keys.keyDir) return undefined;
+  return findKeyFile(DEV_CONSOLE_REGISTRAR, 'registrar', [keys.keyDir]);
 }
 
 /** Thrown when a production stack (`GATEHOUSE_ENV=production`) has no keyset of its own. */

@@ -37,8 +37,10 @@ import type { PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
-import { approvalsServiceKey, stackKeys } from './stack-keys';
+import { approvalsServiceKey, consoleRegistrarKey, stackKeys } from './stack-keys';
+import { startConsole } from '../../console/server';
 import { startStackTemporal, type TemporalKind } from './stack-temporal';
+import { intentScorerFor } from './embeddings';
 
 export { StackKeysError, stackKeys } from './stack-keys';
 
@@ -266,6 +268,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         stoppers.push({ name: 'upstream mcp servers', stop: () => upstreams.close() });
         parts.push({ name: 'mcp upstreams', where: configFile ?? '' });
       }
+      // The intent scorer: the local embedding model (a process of its own) unless configured otherwise.
+      const scorer = await intentScorerFor(env);
+      if (scorer.embeddings) stoppers.push({ name: 'embedding model', stop: () => scorer.embeddings!.stop() });
+      parts.push({ name: 'intent model', where: scorer.description });
+      log(`gatehouse: intent scorer: ${scorer.description}`);
+      checkAbort();
       log('gatehouse: starting the worker (bundling the workflow code)');
       const worker = await createGatehouseWorker({
         catalog,
@@ -278,6 +286,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         policyName: DEFAULT_POLICY_NAME,
         policies: named,
         keyset: trust.keyset,
+        intent: scorer.config,
         ...(slackClient ? { slack: slackClient } : {}),
       });
       const running = worker.run();
@@ -339,6 +348,20 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     parts.push({ name: 'mcp', where: gateway.mcpUrl });
     checkAbort();
 
+    // 7b. The people's console (passkeys, approvals inbox), when the keyset has its registrar key.
+    let consoleUrl: string | undefined;
+    const registrar = consoleRegistrarKey(env, trust.keys);
+    if (registrar) {
+      const port = env.GATEHOUSE_CONSOLE_PORT ? Number(env.GATEHOUSE_CONSOLE_PORT) : 0;
+      const started = await startConsole({ pool: auditPool, client, keyset: trust.keyset, registrar, port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}) });
+      stoppers.push({ name: 'console', stop: () => started.close() });
+      consoleUrl = started.url;
+      parts.push({ name: 'console', where: started.url });
+    } else {
+      parts.push({ name: 'console', where: 'off: set `GATEHOUSE_CONSOLE_REGISTRAR_KEY` to a key of role `registrar` the keyset lists' });
+    }
+    checkAbort();
+
     // 8. The stack file, last: its presence means "everything above is up".
     const stackFile: StackFile = {
       pid: process.pid,
@@ -352,6 +375,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       keys: trust.keys,
       policyNames: [DEFAULT_POLICY_NAME, ...Object.keys(named)],
       gateway: { url: gateway.url, mcpUrl: gateway.mcpUrl },
+      ...(consoleUrl ? { console: { url: consoleUrl } } : {}),
     };
     parts.push({ name: 'keys', where: `${trust.keys.keysetFile}${trust.keys.developmentOperatorKey ? ' (development keys: refused in production)' : ' (GATEHOUSE_KEYS)'}` });
     await mkdir(dirname(file), { recursive: true });

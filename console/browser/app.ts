@@ -1,0 +1,161 @@
+/**
+ * The console's page code (bundled by esbuild from this folder; no CDN). Routes by path:
+ * `/enrol#<secret>` enrols a passkey, `/signin` signs in, `/` is the approvals inbox, kept live
+ * by server-sent events. Approve / deny asks the server for the decision payload, shows its
+ * digest, and has the passkey sign exactly that digest.
+ */
+import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+
+const $ = (sel: string): HTMLElement => document.querySelector(sel) as HTMLElement;
+let csrf = '';
+
+function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string | undefined)[]): HTMLElement {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) if (c !== undefined) e.append(c);
+  return e;
+}
+
+async function api(path: string, body?: unknown): Promise<any> {
+  const res = await fetch(path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...(csrf ? { 'x-gatehouse-csrf': csrf } : {}) },
+    credentials: 'same-origin',
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(json.message ?? `http ${res.status}`), { code: json.code ?? String(res.status) });
+  return json;
+}
+
+function status(text: string, kind: 'ok' | 'error' = 'ok'): void {
+  const s = $('#status');
+  s.textContent = text;
+  s.className = kind;
+}
+
+async function enrolPage(): Promise<void> {
+  const secret = location.hash.slice(1);
+  const main = $('main');
+  main.replaceChildren(el('h1', {}, 'Enrol a passkey'), el('p', { id: 'who' }, 'checking the invite…'));
+  try {
+    const { challengeId, options, principal, role } = await api('/api/enrol/options', { invite: secret });
+    $('#who').textContent = `You are enrolling as ${principal} (${role}). Your passkey's public key will be granted to that name.`;
+    const button = el('button', { id: 'enrol' }, 'Create passkey');
+    main.append(button);
+    button.addEventListener('click', async () => {
+      try {
+        const response = await startRegistration({ optionsJSON: options });
+        const me = await api('/api/enrol/verify', { invite: secret, challengeId, response });
+        status(`enrolled: ${me.principal} (${me.role}), key ${me.keyId}`);
+        location.assign('/');
+      } catch (err) {
+        status(`enrolment refused: ${(err as Error).message}`, 'error');
+      }
+    });
+  } catch (err) {
+    status((err as Error).message, 'error');
+  }
+}
+
+async function signInPage(): Promise<void> {
+  const button = el('button', { id: 'signin' }, 'Sign in with your passkey');
+  $('main').replaceChildren(el('h1', {}, 'Sign in'), button);
+  button.addEventListener('click', async () => {
+    try {
+      const { challengeId, options } = await api('/api/signin/options', {});
+      const response = await startAuthentication({ optionsJSON: options });
+      await api('/api/signin/verify', { challengeId, response });
+      location.assign('/');
+    } catch (err) {
+      status(`sign-in refused: ${(err as Error).message}`, 'error');
+    }
+  });
+}
+
+function countdown(deadline: string): string {
+  const s = Math.max(0, Math.round((Date.parse(deadline) - Date.now()) / 1000));
+  return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+function card(a: any): HTMLElement {
+  const reason = el('input', { type: 'text', class: 'reason', placeholder: 'reason (required to deny)' }) as HTMLInputElement;
+  const digest = el('code', { class: 'digest' }, '');
+  const approve = el('button', { class: 'approve' }, 'Approve');
+  const deny = el('button', { class: 'deny' }, 'Deny');
+  const outcome = el('p', { class: 'outcome' });
+  const vote = async (verdict: 'approve' | 'deny') => {
+    outcome.textContent = '';
+    outcome.className = 'outcome';
+    try {
+      const prepared = await api(`/api/approvals/${encodeURIComponent(a.approvalId)}/prepare`, { verdict, reason: reason.value });
+      digest.textContent = `signing digest ${prepared.digest}`;
+      const assertion = await startAuthentication({ optionsJSON: prepared.options });
+      const r = await api(`/api/approvals/${encodeURIComponent(a.approvalId)}/decide`, { payload: prepared.payload, assertion });
+      outcome.textContent = `${verdict === 'approve' ? 'approved' : 'denied'} by ${r.approver}: ${r.status}`;
+    } catch (err) {
+      outcome.textContent = `refused (${(err as any).code}): ${(err as Error).message}`;
+      outcome.className = 'outcome error';
+    }
+  };
+  approve.addEventListener('click', () => void vote('approve'));
+  deny.addEventListener('click', () => void vote('deny'));
+  const who = a.groupsNow.map((g: any) => `${g.group}: ${g.members.join(', ') || 'nobody'}`).join('; ');
+  const recent = el('ol', { class: 'recent' }, ...a.recentCalls.map((c: any) => el('li', {}, `#${c.sequence} ${c.tool} ${c.verdict} → ${c.status}`)));
+  return el(
+    'article',
+    { class: 'approval', 'data-approval-id': a.approvalId, 'data-view': JSON.stringify(a) },
+    el('h2', {}, el('span', { class: 'tool' }, a.tool), ` in session ${a.sessionId}`),
+    el('p', { class: 'deadline' }, 'decide within ', el('strong', { 'data-deadline': a.deadline }, countdown(a.deadline)), ` (escalation level ${a.escalationLevel})`),
+    el('dl', {},
+      el('dt', {}, 'agent / owner'), el('dd', {}, `${a.agentId} for ${a.owner}`),
+      el('dt', {}, 'intent'), el('dd', {}, a.intent),
+      el('dt', {}, 'reasoning'), el('dd', { class: 'reasoning' }, a.reasoning || '—'),
+      el('dt', {}, 'arguments (redacted)'), el('dd', {}, el('pre', { class: 'args' }, JSON.stringify(a.redactedArgs, null, 2))),
+      el('dt', {}, 'blast radius'), el('dd', { class: 'blast' }, a.blastRadius === undefined ? 'not measured' : `${a.blastRadius} rows`),
+      el('dt', {}, 'why held'), el('dd', { class: 'reasons' }, ...a.reasons.map((r: any) => el('div', {}, el('code', {}, r.rule), ` ${r.message}`))),
+      el('dt', {}, 'who may decide now'), el('dd', { class: 'who' }, `${who}; ${a.approversRequired} approval(s) needed, approved so far: ${a.approvedBy.join(', ') || 'none'}${a.fourEyes ? `; four eyes: not ${a.owner}` : ''}`),
+      el('dt', {}, 'recent calls'), el('dd', {}, recent),
+      el('dt', {}, 'call digest'), el('dd', {}, el('code', { class: 'call-digest' }, a.callDigest)),
+    ),
+    el('div', { class: 'actions' }, reason, approve, deny),
+    digest,
+    outcome,
+  );
+}
+
+function renderInbox(items: any[]): void {
+  const list = $('#inbox');
+  const byId = new Map(items.map((a) => [a.approvalId as string, a]));
+  // A card being acted on (an outcome shown, or its reason being typed) stays as it is; the others follow the push.
+  const busy = (c: HTMLElement) => Boolean(c.querySelector('.outcome')?.textContent) || c.contains(document.activeElement);
+  for (const c of [...list.querySelectorAll<HTMLElement>('article.approval')]) {
+    const a = byId.get(c.dataset.approvalId!);
+    if (busy(c)) continue;
+    if (!a) c.remove();
+    else if (c.dataset.view !== JSON.stringify(a)) c.replaceWith(card(a));
+  }
+  for (const a of items) if (!list.querySelector(`article[data-approval-id="${CSS.escape(a.approvalId)}"]`)) list.append(card(a));
+  $('#count').textContent = `${items.length} pending`;
+}
+
+async function inboxPage(): Promise<void> {
+  let me: any;
+  try {
+    me = await api('/api/me');
+  } catch {
+    location.assign('/signin');
+    return;
+  }
+  csrf = me.csrf;
+  $('#me').textContent = `${me.principal} (${me.role})`;
+  $('main').replaceChildren(el('h1', {}, 'Approvals ', el('small', { id: 'count' }, '')), el('section', { id: 'inbox' }));
+  const events = new EventSource('/api/events');
+  events.addEventListener('inbox', (e) => renderInbox(JSON.parse((e as MessageEvent).data)));
+  setInterval(() => {
+    for (const s of document.querySelectorAll<HTMLElement>('[data-deadline]')) s.textContent = countdown(s.dataset.deadline!);
+  }, 1000);
+}
+
+const routes: Record<string, () => Promise<void>> = { '/enrol': enrolPage, '/signin': signInPage };
+void (routes[location.pathname] ?? inboxPage)();

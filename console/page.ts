@@ -1,0 +1,65 @@
+/**
+ * The page shell and the browser bundle. The bundle is built by esbuild (installed with tsx) from
+ * `console/browser/` when the console starts — from the repository's sources only: no CDN, no
+ * remote fonts, nothing fetched at run time. The shell's content security policy allows only this
+ * origin's script and styles.
+ */
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+/** Builds the browser bundle in memory (one file, minified). */
+export async function buildBundle(): Promise<string> {
+  const out = await build({
+    entryPoints: [join(__dirname, 'browser', 'app.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
+}
+
+export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+const STYLE = `
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #f6f6f4; }
+header { display: flex; justify-content: space-between; padding: .6rem 1.2rem; background: #1d2b36; color: #fff; }
+header a { color: #fff; }
+main { max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
+article.approval { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 1rem 1.2rem; margin: 1rem 0; }
+article h2 { margin: 0 0 .3rem; font-size: 1.15rem; }
+.tool { font-family: ui-monospace, monospace; color: #a3261b; }
+dl { display: grid; grid-template-columns: 12rem 1fr; gap: .25rem .8rem; }
+dt { color: #555; } dd { margin: 0; }
+pre.args { margin: 0; background: #f2f2ef; padding: .4rem; overflow-x: auto; }
+code { font-family: ui-monospace, monospace; font-size: .9em; word-break: break-all; }
+.actions { display: flex; gap: .5rem; margin-top: .8rem; }
+.actions input { flex: 1; padding: .35rem; }
+button { padding: .4rem .9rem; border-radius: 4px; border: 1px solid #888; background: #fff; cursor: pointer; }
+button.approve { background: #1f7a3a; color: #fff; border-color: #1f7a3a; }
+button.deny { background: #a3261b; color: #fff; border-color: #a3261b; }
+.error { color: #a3261b; } .ok { color: #1f7a3a; }
+#status { min-height: 1.4em; }
+`;
+
+/** The one HTML page; the bundle routes by path. */
+export function shell(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Gatehouse console</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><strong>Gatehouse</strong><span id="me"></span></header>
+<main></main>
+<p id="status" role="status"></p>
+<script type="module" src="/assets/app.js"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,254 @@
+/**
+ * Deterministic intent signals: what an embedding cannot tell. The environments and identifiers
+ * an intent names against those in a call's arguments (scope), the effect an intent implies
+ * against the call's effect, and the rule that turns per-action scores into a session score.
+ *
+ * Pure (no I/O, no clock): the scorer activity and `gatehouse intent score` compute the same
+ * numbers, and the workflow only folds the recorded scores (`withIntentScore`).
+ */
+import type { Effect } from './types';
+
+/** Why a call's score was capped (or lifted). */
+export interface IntentSignal {
+  readonly code: 'scope.environment' | 'scope.identifier' | 'effect' | 'scope.match';
+  readonly message: string;
+}
+
+export interface ActionSignals {
+  /** Upper bound the call's score may take (1 = no bound). */
+  readonly cap: number;
+  /** Lower bound when the call names the intent's own identifiers with an effect the intent allows (0 = none). */
+  readonly floor: number;
+  readonly effect: Effect | null;
+  readonly signals: readonly IntentSignal[];
+}
+
+/** How strongly each mismatch caps a call's score: out of scope, or more effect than the intent implies. */
+export const CAPS = {
+  environment: 0.1,
+  identifier: 0.2,
+  /** `[intended][actual]` */
+  effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } } as Readonly<Record<string, Readonly<Record<string, number>>>>,
+  /** A call on the intent's own identifiers, with an effect it allows. */
+  matchFloor: 0.6,
+} as const;
+
+const RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive: 2 };
+
+// Verbs in tool names and in intents. A tool's own effect (from the catalog) wins over these.
+const DESTRUCTIVE = words(
+  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear',
+);
+const WRITE = words(
+  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak',
+);
+const READ = words(
+  'get list describe show read query search find fetch inspect view check status count export diff plan log logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly who when where',
+);
+
+/** Environment names, each spelling to its canonical name. */
+const ENVIRONMENTS: ReadonlyMap<string, string> = new Map(
+  [
+    ['production', 'production prod prd live'],
+    ['staging', 'staging stage stg preprod'],
+    ['development', 'development dev develop'],
+    ['qa', 'qa uat'],
+    ['sandbox', 'sandbox'],
+    ['preview', 'preview'],
+    ['canary', 'canary'],
+  ].flatMap(([canon, spellings]) => spellings!.split(' ').map((s) => [s, canon!] as const)),
+);
+const NON_PRODUCTION = ['staging', 'development', 'qa', 'sandbox', 'preview', 'canary'];
+
+function words(s: string): ReadonlySet<string> {
+  return new Set(s.split(' '));
+}
+
+/** Lower-case word tokens of a name or text: camelCase, dots, dashes, underscores split. */
+export function nameTokens(text: string): string[] {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((t) => t.length > 0);
+}
+
+function effectOfTokens(toks: readonly string[]): Effect | null {
+  let best: Effect | null = null;
+  for (const t of toks) {
+    const e: Effect | null = DESTRUCTIVE.has(t) ? 'destructive' : WRITE.has(t) ? 'write' : READ.has(t) ? 'read' : null;
+    if (e && (best === null || RANK[e] > RANK[best])) best = e;
+  }
+  return best;
+}
+
+/**
+ * A call's effect from the verb of its tool name (the catalog's effect is better when known); null
+ * when no verb says. The verb is where naming styles put it: last in `ns.resource.verb` and
+ * `ns-resource-verb`, first (after a namespace) in `verbResource` and `ns_verb_resource`; a
+ * `readonly` or `dry` qualifier anywhere makes it a read.
+ */
+export function inferToolEffect(tool: string): Effect | null {
+  const toks = nameTokens(tool);
+  if (toks.includes('readonly') || toks.includes('dry')) return 'read';
+  const order = /[.-]/.test(tool) ? [toks[toks.length - 1]!, ...toks.slice(0, -1)] : toks;
+  for (const t of order) {
+    const e = effectOfTokens([t]);
+    if (e) return e;
+  }
+  return null;
+}
+
+/**
+ * The strongest effect an intent implies: `destructive` when it asks to remove or turn something
+ * off, `write` to change it, `read` to look only; null when no verb says (then nothing is capped).
+ */
+export function intentEffect(intent: string): Effect | null {
+  // Identifiers (`status-page`, `beta-search`) are names, not verbs.
+  let text = intent.toLowerCase();
+  for (const id of identifiersOf(intent)) text = text.split(id).join(' ');
+  text = normaliseEnvironments(text)
+    .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
+    .replace(/\bget\s+rid\b/g, 'remove')
+    .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
+    .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
+    .replace(/\bread[-\s]only\b/g, 'read');
+  const toks = nameTokens(text);
+  // A question asks to look unless it also names a change.
+  const question = /\?\s*$/.test(intent) || /^(is|are|was|were|do|does|did|has|have|can|who|what|when|where|why|how|which)$/.test(toks[0] ?? '');
+  const e = effectOfTokens(toks);
+  if (e !== 'read') return e;
+  // Read-only only when the intent leads with a read verb or asks a question: a read word later on
+  // ("tune the cache until the volumes look right") does not make a change a look.
+  return question || toks.slice(0, 3).some((t) => READ.has(t)) ? 'read' : null;
+}
+
+function normaliseEnvironments(text: string): string {
+  return text.replace(/\bpre[-\s]?prod(uction)?\b/g, 'staging').replace(/\bnon[-\s]?prod(uction)?\b/g, 'nonprod');
+}
+
+/** The environments a text names (canonical names); `non-prod` names every environment but production. */
+export function environmentsOf(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const t of nameTokens(normaliseEnvironments(text.toLowerCase()))) {
+    if (t === 'nonprod') NON_PRODUCTION.forEach((e) => out.add(e));
+    const env = ENVIRONMENTS.get(t);
+    if (env) out.add(env);
+  }
+  return out;
+}
+
+const VERSION = /^v?\d+(\.\d+)+$/;
+const REGION = /^[a-z]{2}-[a-z]+-\d$/;
+
+/**
+ * The specific identifiers a text names: words with inner `.`, `-`, `_`, `/`, `:` or `@`, or that
+ * mix letters and digits (`pr-1423`, `example.com`, `orders-db`, `vol0a1b`). Versions, regions and
+ * environment names are not identifiers of a resource.
+ */
+export function identifiersOf(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const raw of text.toLowerCase().split(/[\s,;()"'`\[\]{}<>=]+/)) {
+    const w = raw.replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+    if (w.length < 3 || VERSION.test(w) || REGION.test(w) || ENVIRONMENTS.has(w)) continue;
+    const inner = /[a-z0-9][._\-/:@][a-z0-9]/.test(w);
+    const mixed = /[a-z]/.test(w) && /\d/.test(w);
+    if (inner || mixed) out.add(w);
+  }
+  return out;
+}
+
+/** String values of a call's arguments, a few levels deep (redacted values are skipped by the caller). */
+export function argStrings(args: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 3 || args === null || typeof args !== 'object') return out;
+  for (const v of Object.values(args as Record<string, unknown>)) {
+    if (typeof v === 'string' && v.length <= 200) out.push(v);
+    else if (typeof v === 'object') argStrings(v, out, depth + 1);
+  }
+  return out;
+}
+
+function overlaps(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const x of a) for (const y of b) if (x === y || x.includes(y) || y.includes(x)) return true;
+  return false;
+}
+
+/** What an intent names, computed once per session. */
+export interface IntentScope {
+  readonly environments: ReadonlySet<string>;
+  readonly identifiers: ReadonlySet<string>;
+  readonly effect: Effect | null;
+}
+
+export function intentScope(intent: string): IntentScope {
+  return { environments: environmentsOf(intent), identifiers: identifiersOf(intent), effect: intentEffect(intent) };
+}
+
+/**
+ * The deterministic signals of one call under an intent. `effect` is the catalog's when known,
+ * else inferred from the tool name. Rules, each capping the score (the lowest cap wins):
+ * - the call's arguments name environments and none is one the intent names: out of scope;
+ * - the intent names identifiers, the call's arguments carry identifiers and none meets one: out of scope;
+ * - the call's effect is stronger than the intent implies (`read` < `write` < `destructive`).
+ * A call whose arguments meet one of the intent's identifiers, in scope and within its effect, gets a floor.
+ */
+export function actionSignals(scope: IntentScope, tool: string, args: unknown, effect?: Effect | null): ActionSignals {
+  const signals: IntentSignal[] = [];
+  const eff = effect ?? inferToolEffect(tool);
+  let cap = 1;
+  const values = argStrings(args);
+  const callEnvs = new Set<string>();
+  const callIds = new Set<string>();
+  for (const v of values) {
+    environmentsOf(v).forEach((e) => callEnvs.add(e));
+    identifiersOf(v).forEach((id) => callIds.add(id));
+  }
+  if (scope.environments.size > 0 && callEnvs.size > 0 && ![...callEnvs].some((e) => scope.environments.has(e))) {
+    cap = Math.min(cap, CAPS.environment);
+    signals.push({ code: 'scope.environment', message: `the call acts on ${[...callEnvs].join(', ')}; the intent names ${[...scope.environments].join(', ')}` });
+  }
+  const idMatch = scope.identifiers.size > 0 && callIds.size > 0 && overlaps(scope.identifiers, callIds);
+  if (scope.identifiers.size > 0 && callIds.size > 0 && !idMatch) {
+    cap = Math.min(cap, CAPS.identifier);
+    signals.push({ code: 'scope.identifier', message: `the call names ${[...callIds].slice(0, 3).join(', ')}; the intent names ${[...scope.identifiers].slice(0, 3).join(', ')}` });
+  }
+  const effectCap = scope.effect && eff ? CAPS.effect[scope.effect]?.[eff] : undefined;
+  if (effectCap !== undefined) {
+    cap = Math.min(cap, effectCap);
+    signals.push({ code: 'effect', message: `a ${eff} call under an intent that implies ${scope.effect}` });
+  }
+  const floor = idMatch && cap === 1 ? CAPS.matchFloor : 0;
+  if (floor > 0) signals.push({ code: 'scope.match', message: 'the call names an identifier of the intent' });
+  return { cap, floor, effect: eff, signals };
+}
+
+/** A call's score: its similarity (0..1) raised to the floor, then held under the cap. */
+export function combineSignals(similarity: number, s: Pick<ActionSignals, 'cap' | 'floor'>): number {
+  return Math.min(s.cap, Math.max(s.floor, similarity));
+}
+
+/**
+ * The session rule (chosen on test/fixtures/intent/sessions.jsonl, see docs/concepts/intent.md):
+ * the lowest of the last `window` calls' scores, where a read that is only dissimilar (no cap
+ * applied) is softened to `readFloor + (1 - readFloor) * score` — an off-topic read alone never
+ * goes under the default review threshold (reads run unattended anyway), and a capped call (out of scope, too much effect) is never softened.
+ * A deviating call cannot hide behind earlier aligned reads, as it would in a mean.
+ */
+export const SESSION_RULE = { window: 5, readFloor: 0.6 } as const;
+
+export interface ScoredAction {
+  readonly score: number;
+  readonly effect: Effect | null;
+  /** True when a cap lowered the score. */
+  readonly capped: boolean;
+}
+
+export function sessionScore(actions: readonly ScoredAction[], rule: { readonly window: number; readonly readFloor: number } = SESSION_RULE): number {
+  if (actions.length === 0) return 1;
+  let min = 1;
+  for (const a of actions.slice(-rule.window)) {
+    const s = a.effect === 'read' && !a.capped ? rule.readFloor + (1 - rule.readFloor) * a.score : a.score;
+    min = Math.min(min, s);
+  }
+  return min;
+}

@@ -1,0 +1,135 @@
+/**
+ * Red team: the console's edges. The attacker is an agent with its own credential and a Temporal
+ * connection. An agent credential opens nothing on the console (bearer header or as a cookie); a
+ * console cookie opens nothing on the gateway (`/v1`, `/mcp`); a cross-site post with a stolen
+ * cookie and token is refused by origin; a passkey vote the attacker makes itself — its own P-256
+ * key granted by its own "registrar" key, or by an operator key — is refused by the workflow with
+ * an alert; a real passkey vote replayed into another session is refused by its binding. Each:
+ * rows unchanged, nothing executed, an alert naming the refusal, `audit verify` holds.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
+import { RevocationCache } from '../../audit/revocation-cache';
+import { generateSigningKey } from '../../client/trust/key-files';
+import { startGateway, type RunningGateway } from '../../gateway/start';
+import { card, consoleKit, enrol, outcomeOf, type ConsoleKit, type Person } from '../console/browser';
+import { softPasskey } from '../support/passkey';
+import { alertEvent, assertAuditVerifies, assertNotExecuted, pendingApproval, productionSnapshot, trust, voteFor, type Agent } from './attacker';
+
+let kit: ConsoleKit;
+let agent: Agent;
+let gateway: RunningGateway;
+let cache: RevocationCache;
+let alice: Person;
+let cookie = '';
+
+before(async () => {
+  kit = await consoleKit('redteam_console');
+  agent = await kit.rt.agent('mallory-bot', 'eng-007');
+  cache = await RevocationCache.open(kit.rt.h.audit.pool);
+  gateway = await startGateway({ temporal: { address: kit.rt.h.address, namespace: kit.rt.h.namespace, taskQueue: kit.rt.h.taskQueue }, keyset: trust.keyset, revocations: cache, host: '127.0.0.1', port: 0, env: {} });
+  alice = await kit.person('alice');
+  await enrol(alice, await kit.invite('alice'));
+  const c = (await alice.context.cookies()).find((x) => x.name === 'gatehouse_console');
+  assert.ok(c, 'alice holds a console cookie');
+  assert.equal(c.httpOnly, true);
+  assert.equal(c.sameSite, 'Strict');
+  cookie = `${c.name}=${c.value}`;
+});
+after(async () => {
+  await gateway?.close();
+  await cache?.close();
+  await kit?.close();
+});
+
+const consoleUrl = (path: string) => new URL(path, kit.console.url).toString();
+
+async function held(customer: number) {
+  const s = await agent.gh.startSession({ intent: 'clean up invoices' });
+  const call = s.propose({ tool: 'billing.deleteRecords', args: { customerId: SAMPLE_CUSTOMERS[customer]!.id }, reasoning: 'cleanup' });
+  return { s, call, p: await pendingApproval(s) };
+}
+
+describe('red team: the console', () => {
+  it('an agent credential opens nothing on the console', async () => {
+    const auth = { authorization: `Bearer ${agent.token}` };
+    for (const path of ['/api/me', '/api/approvals', '/api/events']) {
+      const r = await fetch(consoleUrl(path), { headers: auth });
+      assert.equal(r.status, 401, path);
+      assert.equal(((await r.json()) as { code: string }).code, 'signed-out');
+    }
+    const asCookie = await fetch(consoleUrl('/api/approvals'), { headers: { cookie: `gatehouse_console=${agent.token}` } });
+    assert.equal(asCookie.status, 401);
+    const post = await fetch(consoleUrl('/api/approvals/x:1/prepare'), { method: 'POST', headers: { ...auth, origin: new URL(kit.console.url).origin, 'content-type': 'application/json' }, body: '{"verdict":"approve"}' });
+    assert.equal(post.status, 401);
+  });
+
+  it('a console cookie opens nothing on the gateway', async () => {
+    for (const [method, path] of [['GET', '/v1/sessions'], ['POST', '/v1/sessions'], ['POST', '/mcp']] as const) {
+      const r = await fetch(`${gateway.url}${path}`, { method, headers: { cookie, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      assert.equal(r.status, 401, `${method} ${path}`);
+    }
+  });
+
+  it('a cross-site post with the cookie and the csrf token is refused by origin, nothing decided', async () => {
+    const h = await held(0);
+    const me = (await (await fetch(consoleUrl('/api/me'), { headers: { cookie } })).json()) as { csrf: string };
+    const r = await fetch(consoleUrl(`/api/approvals/${h.p.approvalId}/prepare`), {
+      method: 'POST',
+      headers: { cookie, 'x-gatehouse-csrf': me.csrf, origin: 'http://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ verdict: 'approve' }),
+    });
+    assert.equal(r.status, 403);
+    assert.equal(((await r.json()) as { code: string }).code, 'origin');
+    assert.deepEqual((await pendingApproval(h.s, h.p.approvalId)).approvedBy, []);
+    await kit.rt.h.vote(h.s.sessionId, h.p.approvalId, 'alice', false, { reason: 'cleanup' });
+    assert.equal((await h.call).status, 'denied');
+  });
+
+  it('a passkey the attacker granted itself is refused by the workflow: alert, nothing runs', async () => {
+    const before = await productionSnapshot(kit.rt.h);
+    const h = await held(1);
+    const now = Date.now();
+    const fields = (v: ReturnType<typeof voteFor>) => ({ v: 1, kind: 'vote', workflowId: v.workflowId, firstRunId: v.firstRunId, approvalId: v.approvalId, callDigest: v.callDigest, verdict: 'approve', issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString() });
+    // Its own "registrar" key, which no keyset lists.
+    const selfGranted = softPasskey('alice', generateSigningKey('console', 'registrar'));
+    await h.s.workflow.signal('approval', selfGranted.sign({ ...fields(voteFor(h.p)), nonce: 'a'.repeat(32) }) as never);
+    const a1 = await alertEvent(kit.rt.h, h.s.sessionId, 'envelope.unknown-key');
+    assert.match(String(a1.detail?.message ?? JSON.stringify(a1.detail)), /the passkey's grant: unknown key id/);
+    // A registered key that is no registrar (the operator's) granting a passkey.
+    const operatorGranted = softPasskey('alice', trust.operator);
+    await h.s.workflow.signal('approval', operatorGranted.sign({ ...fields(voteFor(h.p)), nonce: 'b'.repeat(32) }) as never);
+    await alertEvent(kit.rt.h, h.s.sessionId, 'webauthn.grant');
+    assert.deepEqual((await pendingApproval(h.s, h.p.approvalId)).approvedBy, []);
+    await kit.rt.h.vote(h.s.sessionId, h.p.approvalId, 'alice', false, { reason: 'cleanup' });
+    assert.equal((await h.call).status, 'denied');
+    assert.deepEqual(await productionSnapshot(kit.rt.h), before);
+    await assertNotExecuted(kit.rt.h, h.s.sessionId);
+    await assertAuditVerifies(kit.rt.h);
+  });
+
+  it('a real passkey vote replayed into another session is refused by its binding', async () => {
+    const before = await productionSnapshot(kit.rt.h);
+    const first = await held(2);
+    const second = await held(3);
+    // Alice approves the first one in the console; the attacker reads her envelope from the history.
+    const c = await card(alice, first.p.approvalId);
+    await c.locator('input.reason').fill('not this month');
+    await c.locator('button.deny').click();
+    assert.equal(await outcomeOf(c), 'denied by alice: denied');
+    assert.equal((await first.call).status, 'denied');
+    const history = await first.s.workflow.fetchHistory();
+    const signalled = history.events?.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'approval');
+    const envelope = JSON.parse(Buffer.from(signalled!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
+    assert.equal(envelope.payloadType, 'application/vnd.gatehouse.decision.webauthn+json');
+    await second.s.workflow.signal('approval', envelope);
+    await alertEvent(kit.rt.h, second.s.sessionId, 'decision.session');
+    assert.deepEqual((await pendingApproval(second.s, second.p.approvalId)).approvedBy, []);
+    await kit.rt.h.vote(second.s.sessionId, second.p.approvalId, 'alice', false, { reason: 'cleanup' });
+    assert.equal((await second.call).status, 'denied');
+    assert.deepEqual(await productionSnapshot(kit.rt.h), before);
+    await assertNotExecuted(kit.rt.h, second.s.sessionId);
+    await assertAuditVerifies(kit.rt.h);
+  });
+});
