@@ -38,6 +38,10 @@ export async function runSuite(url: string, node = conformanceNode()): Promise<R
   for (const dir of readdirSync(out).sort()) {
     const m = /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir);
     if (!m) continue;
+    if (!existsSync(join(out, dir, 'checks.json'))) {
+      results.set(m[1]!, { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out)' });
+      continue;
+    }
     const checks = JSON.parse(readFileSync(join(out, dir, 'checks.json'), 'utf8')) as { status: string; errorMessage?: string }[];
     const failed = checks.find((c) => c.status === 'FAILURE');
     results.set(m[1]!, failed ? { outcome: 'fail', ...(failed.errorMessage ? { message: failed.errorMessage } : {}) } : { outcome: 'pass' });
