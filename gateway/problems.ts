@@ -8,6 +8,7 @@ import type { FastifyReply } from 'fastify';
 export const PROBLEMS = {
   unauthorized: { status: 401, title: 'no valid agent credential' },
   forbidden: { status: 403, title: 'not your session' },
+  'forbidden-origin': { status: 403, title: 'host or origin not allowed' },
   'start-refused': { status: 403, title: 'session start refused' },
   'not-found': { status: 404, title: 'not found' },
   'session-exists': { status: 409, title: 'session exists' },

@@ -1,6 +1,8 @@
 /**
- * `createGateway(deps)`: the fastify server that is the only surface agents touch. Every route but
- * `/healthz` and the OpenAPI document (`config.public`) is behind the credential hook (`auth.ts`) and the per-agent
+ * `createGateway(deps)`: the fastify server that is the only surface agents touch. A request whose
+ * Host or Origin is not the gateway's is refused first (`origin.ts`). Every route but `/healthz`, the
+ * OpenAPI document and the protected-resource metadata (`config.public`) is behind the credential hook (`auth.ts`; a 401 carries
+ * `WWW-Authenticate`, `protected-resource.ts`) and the per-agent
  * request rate (`limits.ts`); bodies are parsed with the zod schemas of `schemas.ts`; every error
  * is an RFC 9457 problem (`problems.ts`). It acts only through its own Temporal client, and only
  * on sessions whose principal is the caller.
@@ -16,6 +18,8 @@ import { Gatekeeper, registerAuth } from './auth';
 import { SessionAdmissions } from './admissions';
 import { DEFAULT_LIMITS, RateLimiter, type GatewayLimits } from './limits';
 import { openApiDocument } from './openapi';
+import { originPolicy, registerOriginCheck, type OriginPolicy } from './origin';
+import { bearerChallenge, registerProtectedResource } from './protected-resource';
 import { Problem, sendProblem } from './problems';
 import { fastifyPath, ROUTES } from './routes';
 import { GatewaySessions } from './sessions';
@@ -33,6 +37,12 @@ export interface GatewayDeps {
   readonly upstreamTools?: UpstreamToolSource;
   /** @default DEFAULT_LIMITS */
   readonly limits?: Partial<GatewayLimits>;
+  /** Host names and origins the gateway answers to (DNS-rebinding protection). @default loopback names only */
+  readonly origin?: OriginPolicy;
+  /** The public base URL (for the protected-resource metadata) when clients come through a proxy. @default from each request's Host */
+  readonly publicUrl?: string;
+  /** OAuth authorization servers named in the protected-resource metadata. @default none */
+  readonly authorizationServers?: readonly string[];
   /** Log requests (pino). @default false */
   readonly logger?: boolean;
 }
@@ -66,6 +76,24 @@ function parse(where: 'params' | 'query' | 'body', schema: ZodTypeAny | undefine
   return r.data;
 }
 
+/**
+ * An empty body is no body, whatever its content type: clients send `DELETE /mcp` (the Python
+ * `mcp` package) and bodiless requests with `content-type: application/json`. A body that is not
+ * empty must be JSON.
+ */
+function acceptEmptyBodies(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return json(request, body as string, done);
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    done(new Problem('unsupported-media-type', `the body must be \`application/json\`, got \`${String(request.headers['content-type']).slice(0, 100)}\``), undefined);
+  });
+}
+
 /** Builds the gateway (not listening: call `listen`). */
 export function createGateway(deps: GatewayDeps): FastifyInstance {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -75,6 +103,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   // A slot not yet started may be an MCP session waiting for its intent: held until it idles out.
   const admissions = new SessionAdmissions({ client: deps.client.client, taskQueue: deps.client.taskQueue, cap: limits.openSessions, startGraceMs: limits.mcpIdleSeconds * 1000 + 60_000 });
   app.decorate('gateway', { deps, sessions, limits, admissions });
+  acceptEmptyBodies(app);
   // First hook of all: authentication and rate limiting are inside the request span.
   const telemetry = activeTelemetry();
   if (telemetry) {
@@ -83,14 +112,20 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     traceRequests(app, telemetry.tracer('gatehouse/gateway'));
   }
 
+  // Before authentication: a rebound name is refused whatever credential it carries.
+  registerOriginCheck(app, deps.origin ?? originPolicy({}));
   registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations));
   // After authentication: the rate is per agent.
   app.addHook('onRequest', async (request) => {
     if (request.agent) rate.take(request.agent.agentId);
   });
 
-  app.setErrorHandler((err: FastifyError | Problem, _request, reply) => {
-    if (err instanceof Problem) return sendProblem(reply, err);
+  app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
+    if (err instanceof Problem) {
+      // Every 401 says how to get a credential (RFC 9728 / RFC 6750): MCP hosts discover authorization from it.
+      if (err.status === 401) void reply.header('www-authenticate', bearerChallenge(request, err, deps.publicUrl));
+      return sendProblem(reply, err);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, new Problem('body-too-large', `the body is over the limit of ${limits.bodyBytes} bytes`, { limit: limits.bodyBytes }));
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, new Problem('unsupported-media-type', 'the body must be `application/json`'));
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
@@ -105,6 +140,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
   const document = openApiDocument(ROUTES, VERSION);
   app.get(OPENAPI_PATH, { config: { public: true } }, async () => document);
+  registerProtectedResource(app, { ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), ...(deps.authorizationServers ? { authorizationServers: deps.authorizationServers } : {}) });
 
   for (const spec of ROUTES) {
     app.route({

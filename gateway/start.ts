@@ -5,9 +5,13 @@
  * | variable | meaning | default |
  * | --- | --- | --- |
  * | `GATEHOUSE_GATEWAY_HOST` | address to bind | `127.0.0.1` |
- * | `GATEHOUSE_GATEWAY_PORT` | port | a free port (`gatehouse start`), `8080` (`gateway/main.ts`) |
+ * | `GATEHOUSE_GATEWAY_PORT` | port | 4780 when free, else a free port (`gatehouse start`); `8080` (`gateway/main.ts`) |
  * | `GATEHOUSE_GATEWAY_RATE`, `GATEHOUSE_GATEWAY_BURST` | requests per second per agent, and the burst above it | 50, 100 |
  * | `GATEHOUSE_GATEWAY_MAX_SESSIONS` | open sessions per root agent, HTTP and MCP together (reserved across replicas) | 20 |
+ * | `GATEHOUSE_ALLOWED_HOSTS` | host names (no port) the gateway answers to besides loopback and the bound address; `*` any (DNS-rebinding protection) | none |
+ * | `GATEHOUSE_ALLOWED_ORIGINS` | exact browser origins allowed besides those of an allowed host | none |
+ * | `GATEHOUSE_PUBLIC_URL` | the base URL clients reach the gateway at, for the protected-resource metadata | each request's Host |
+ * | `GATEHOUSE_OAUTH_ISSUER` | an authorization server named in that metadata | none |
  * | `GATEHOUSE_MCP_IDLE_SECONDS` | an MCP session unused this long is closed and its Gatehouse session ended | 1800 |
  */
 import type { FastifyInstance } from 'fastify';
@@ -18,6 +22,7 @@ import { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
 import { MCP_PATH, type UpstreamToolSource } from './mcp';
+import { originPolicy } from './origin';
 import { createGateway } from './server';
 
 export interface StartGatewayOptions {
@@ -30,15 +35,22 @@ export interface StartGatewayOptions {
   readonly upstreamTools?: UpstreamToolSource;
   /** @default `GATEHOUSE_GATEWAY_HOST`, else 127.0.0.1 */
   readonly host?: string;
-  /** 0 picks a free port. @default `GATEHOUSE_GATEWAY_PORT`, else 0 */
+  /** 0 picks a free port. @default `GATEHOUSE_GATEWAY_PORT`, else `preferredPort` */
   readonly port?: number;
+  /** The port to take when no port is given and it is free, else a free one (the dev stack's stable default). @default 0 */
+  readonly preferredPort?: number;
   /** @default from the environment, else `DEFAULT_LIMITS` */
   readonly limits?: Partial<GatewayLimits>;
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** The dev stack's gateway port when free: a desktop host's bridge finds the same URL start after start. */
+export const DEFAULT_GATEWAY_PORT = 4780;
+
 export interface RunningGateway {
   readonly url: string;
+  /** The port asked for was taken, so another was picked (`gatehouse start` says so). */
+  readonly fellBack: boolean;
   /** `<url>/mcp`: MCP on the same server. */
   readonly mcpUrl: string;
   readonly app: FastifyInstance;
@@ -62,6 +74,16 @@ function positive(env: NodeJS.ProcessEnv, name: string, min = 1): number | undef
   return n;
 }
 
+function publicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatewayConfigError(`\`GATEHOUSE_PUBLIC_URL\` must be a URL, got \`${text}\``);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 /** Limits and port from the environment. */
 export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: number; limits: Partial<GatewayLimits> } {
   const port = positive(env, 'GATEHOUSE_GATEWAY_PORT', 0);
@@ -79,7 +101,8 @@ export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: numbe
 
 /** Starts the gateway; `close()` stops listening, then closes its Temporal connection. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
-  const fromEnv = gatewayEnv(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const fromEnv = gatewayEnv(env);
   const t = options.temporal;
   const client = await Gatehouse.connect({
     address: t.address,
@@ -96,14 +119,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.upstreamTools ? { upstreamTools: options.upstreamTools } : {}),
       limits: { ...fromEnv.limits, ...options.limits },
+      origin: originPolicy(env, options.host ?? fromEnv.host),
+      ...(env.GATEHOUSE_PUBLIC_URL ? { publicUrl: publicUrl(env.GATEHOUSE_PUBLIC_URL) } : {}),
+      ...(env.GATEHOUSE_OAUTH_ISSUER ? { authorizationServers: [env.GATEHOUSE_OAUTH_ISSUER] } : {}),
     });
     const host = options.host ?? fromEnv.host;
-    await app.listen({ host, port: options.port ?? fromEnv.port ?? 0 });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const explicit = options.port ?? fromEnv.port;
+    const { port, fellBack } = explicit !== undefined ? { port: await listenOn(app, host, explicit), fellBack: false } : await listenPreferred(app, host, options.preferredPort ?? 0);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return {
       url,
+      fellBack,
       mcpUrl: `${url}${MCP_PATH}`,
       app,
       async close() {
@@ -114,5 +140,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   } catch (err) {
     await client.close();
     throw err;
+  }
+}
+
+async function listenOn(app: FastifyInstance, host: string, port: number): Promise<number> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/**
+ * Listens on `preferred` when it can be bound, else on a free port: a port asked for by name
+ * (`GATEHOUSE_GATEWAY_PORT`) that is taken is an error instead, and never gets here.
+ */
+export async function listenPreferred(app: FastifyInstance, host: string, preferred: number): Promise<{ port: number; fellBack: boolean }> {
+  if (preferred === 0) return { port: await listenOn(app, host, 0), fellBack: false };
+  try {
+    return { port: await listenOn(app, host, preferred), fellBack: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return { port: await listenOn(app, host, 0), fellBack: true };
   }
 }

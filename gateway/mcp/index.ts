@@ -79,6 +79,11 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
     const caller = await authenticate(request);
     deps.takeRequest?.(caller.agentId);
     const id = header(request, 'mcp-session-id');
+    // The body was read by the gateway (an empty one is none): the SDK must not wait for it again.
+    if (request.method === 'POST' && request.body === undefined) {
+      await reply.code(400).send({ jsonrpc: '2.0', error: { code: -32700, message: 'parse error: the body is empty, it must be a JSON-RPC message' }, id: null });
+      return;
+    }
     let entry: McpSessionEntry;
     if (id !== undefined) {
       const found = sessions.get(id);

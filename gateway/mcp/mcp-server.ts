@@ -4,7 +4,16 @@
  * intent and wait for held calls.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, Progress } from './agent-session';
 import { refusal } from './outcome';
 import type { UpstreamToolSource } from './upstream-tools';
@@ -19,7 +28,18 @@ const INSTRUCTIONS = `Every tool here is gated by Gatehouse. First call \`${DECL
 
 export function createMcpServer(session: AgentSession, tools: readonly McpToolInfo[], upstreamTools?: UpstreamToolSource): Server {
   // Upstream tools appear once the session (and so its policy) exists: the list then changes.
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: upstreamTools !== undefined } }, instructions: INSTRUCTIONS });
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: upstreamTools !== undefined }, logging: {}, resources: { subscribe: true }, prompts: {} },
+    instructions: INSTRUCTIONS,
+  });
+  // Resources and prompts: none are passed through from upstreams yet, so the lists are empty and a
+  // subscription is accepted but never notified (nothing it names can change through Gatehouse).
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [] }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [] }));
+  server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
+  server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+  // `logging/setLevel`: the SDK's own handler (declared by the capability) keeps the level per session.
   const listed = listTools(tools);
   // Upstream MCP servers' tools as the worker last published them, those the session's policy classifies (after the catalog's own).
   server.setRequestHandler(ListToolsRequestSchema, async () => {

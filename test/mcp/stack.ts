@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Worker } from '@temporalio/worker';
 import { previousMonth } from '../../activities/tools/sample';
 import { RevocationStore } from '../../audit/credentials';
+import type { GatewayLimits } from '../../gateway/limits';
 import { createGateway } from '../../gateway/server';
 import { createCatalog } from '../workflows/fixtures/catalog';
 import { createHarness, type Harness } from '../workflows/harness';
@@ -23,6 +24,8 @@ export interface McpStack {
   readonly baseUrl: string;
   readonly mcpUrl: URL;
   readonly token: string;
+  /** The gateway itself (its admissions count open sessions). */
+  readonly app: FastifyInstance;
   /** Billing rows in production right now. */
   billingRows(): Promise<number>;
   /** Executions of a tool in the production ledger. */
@@ -30,7 +33,7 @@ export interface McpStack {
   close(): Promise<void>;
 }
 
-export async function startMcpStack(area: string): Promise<McpStack> {
+export async function startMcpStack(area: string, limits: Partial<GatewayLimits> = {}): Promise<McpStack> {
   // Short hold wait: a held call answers after 2 s instead of 20 (the same code path).
   process.env.GATEHOUSE_MCP_HOLD_SECONDS = '2';
   const h = await createHarness(area);
@@ -41,6 +44,7 @@ export async function startMcpStack(area: string): Promise<McpStack> {
     keyset: testTrust().keyset,
     revocations: new RevocationStore(h.audit.pool),
     catalog: createCatalog({ productionPool: h.production.pool }),
+    limits,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
@@ -51,6 +55,7 @@ export async function startMcpStack(area: string): Promise<McpStack> {
     baseUrl,
     mcpUrl: new URL(`${baseUrl}/mcp`),
     token,
+    app,
     async billingRows() {
       const r = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_records');
       return r.rows[0]!.n;

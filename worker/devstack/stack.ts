@@ -5,7 +5,7 @@
  * an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
  * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
  * credentials, the approvals app, and the gateway (HTTP API and MCP on 127.0.0.1, `GATEHOUSE_GATEWAY_PORT`
- * or a free port). `TEMPORAL_ADDRESS` / `DATABASE_URL` /
+ * or 4780 when free, else a free port). `TEMPORAL_ADDRESS` / `DATABASE_URL` /
  * `GATEHOUSE_PRODUCTION_DATABASE_URL` use real deployments instead of the embedded servers.
  * Keys: `GATEHOUSE_KEYS` names the keyset the worker trusts; without it the stack makes
  * development keys once under `.data/keys/` (`dev-keys.ts`), which `GATEHOUSE_ENV=production`
@@ -25,7 +25,7 @@ import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { loadCatalog } from '../catalog-module';
 import { createApprovalsApp } from '../../approvals/slack/app';
 import { RevocationCache } from '../../audit/revocation-cache';
-import { startGateway } from '../../gateway/start';
+import { DEFAULT_GATEWAY_PORT, startGateway } from '../../gateway/start';
 import { publishedUpstreamTools } from '../../gateway/mcp/upstream-tools';
 import { startWorkerUpstreams } from '../upstreams';
 import { loadUpstreamConfig } from '../../activities/upstreams/config';
@@ -339,10 +339,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       revocations,
       catalog: await loadCatalog(catalogModule, productionPool),
       upstreamTools: publishedUpstreamTools(runtimePool),
+      // A stable port start after start (a pasted host config needs none, but a person's bookmarks do).
+      preferredPort: DEFAULT_GATEWAY_PORT,
       env,
     });
     stoppers.push({ name: 'gateway', stop: () => gateway.close() });
-    parts.push({ name: 'gateway', where: gateway.url });
+    parts.push({ name: 'gateway', where: gateway.fellBack ? `${gateway.url} (port ${DEFAULT_GATEWAY_PORT} was taken; GATEHOUSE_GATEWAY_PORT picks one)` : gateway.url });
     parts.push({ name: 'mcp', where: gateway.mcpUrl });
     checkAbort();
 
