@@ -74,9 +74,11 @@ const MCP = { accept: 'application/json, text/event-stream' };
 
 async function slots(agentId: string): Promise<readonly string[]> {
   try {
-    return (await rt.raw.workflow.getHandle(admissionsWorkflowId(agentId)).query(admissionsQuery)).map((s) => s.sessionId);
-  } catch {
-    return [];
+    return (await rt.raw.workflow.getHandle(admissionsWorkflowId(rt.h.taskQueue, agentId)).query(admissionsQuery)).map((s) => s.sessionId);
+  } catch (err) {
+    // No admissions workflow yet: the agent holds no slot. Anything else is a failure of the test.
+    if ((err as { name?: string }).name === 'WorkflowNotFoundError') return [];
+    throw err;
   }
 }
 
