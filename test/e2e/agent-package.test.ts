@@ -110,6 +110,7 @@ console.log(JSON.stringify(out));
     const expected: Record<string, string> = {
       unauthorized: 'AuthenticationError',
       forbidden: 'ForbiddenError',
+      'forbidden-origin': 'ForbiddenError',
       'start-refused': 'SessionStartRefusedError',
       'not-found': 'NotFoundError',
       'session-exists': 'SessionExistsError',

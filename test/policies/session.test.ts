@@ -119,15 +119,19 @@ test('a per-tool rate limit overrides the default; denied proposals count too', 
   assert.deepEqual(rules(d.peek(call('volumes.list'))), ['rate.tool']);
 });
 
-test('intent: below the review threshold every write needs approval; older scores decay', () => {
+test('intent: below the review threshold every write needs approval; older scores decay (the mean fold of sessions before `intent-lowest-fold`)', () => {
   const p = policyOf({ budget: roomy, intent: { reviewBelow: 0.55, decay: 0.5 } });
   const d = new Driver(p);
-  d.state = withIntentScore(d.state, 0.9);
-  d.state = withIntentScore(d.state, 0.4);
+  d.state = withIntentScore(d.state, 0.9, 'mean');
+  d.state = withIntentScore(d.state, 0.4, 'mean');
   // weights: 0.9 × 0.5, 0.4 × 1 → (0.45 + 0.4) / 1.5
   assert.ok(Math.abs((d.state.intent.score ?? 0) - 0.85 / 1.5) < 1e-12);
   assert.equal(sessionMode(d.state), 'normal');
-  d.state = withIntentScore(d.state, 0.1);
+  // The default fold (today's sessions) lets no low call hide behind earlier good ones.
+  const lowest = withIntentScore(withIntentScore(new Driver(p).state, 0.9), 0.4);
+  assert.equal(lowest.intent.score, 0.4);
+  assert.equal(sessionMode(lowest), 'review');
+  d.state = withIntentScore(d.state, 0.1, 'mean');
   assert.equal(sessionMode(d.state), 'review');
   const w = d.peek(call('staging.writeConfig'));
   assert.equal(w.verdict, 'approve');

@@ -130,6 +130,7 @@ type ErrorClass = new (detail: string, fields?: ErrorFields) => GatehouseError;
 const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   unauthorized: AuthenticationError,
   forbidden: ForbiddenError,
+  'forbidden-origin': ForbiddenError,
   'start-refused': SessionStartRefusedError,
   'not-found': NotFoundError,
   'session-exists': SessionExistsError,

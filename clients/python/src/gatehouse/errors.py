@@ -157,6 +157,7 @@ proposal; a refused start on a spawn is a denied sub-agent."""
 _BY_CODE: dict[str, type[GatehouseError]] = {
     "unauthorized": AuthenticationError,
     "forbidden": ForbiddenError,
+    "forbidden-origin": ForbiddenError,
     "start-refused": SessionStartRefusedError,
     "not-found": NotFoundError,
     "session-exists": SessionExistsError,
