@@ -84,7 +84,8 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   for (;;) {
     const wakes = (): boolean => rt.summary !== undefined || rt.halted || rt.auditFailed || (rt.queue.idle && tooLong());
     const idleFor = Date.now() - Math.max(startedAt, rt.touchedAt);
-    const woke = endsWhenIdle ? await condition(wakes, Math.max(1, rt.idleMs - idleFor)) : await condition(wakes);
+    // `condition` without a timeout resolves to nothing: a run without the idle clock always woke.
+    const woke = endsWhenIdle ? await condition(wakes, Math.max(1, rt.idleMs - idleFor)) : (await condition(wakes), true);
     if (!woke) {
       if (!rt.queue.idle) {
         // A call in flight (held for a person, or running): the idle clock starts once it settles.
