@@ -21,6 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../../activities/slack-client';
 import pg from 'pg';
+import { createDatabaseIfMissing, redactUrl, siblingDatabase } from './database-urls';
 import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { loadCatalog } from '../catalog-module';
 import { createApprovalsApp } from '../../approvals/slack/app';
@@ -43,6 +44,7 @@ import { startStackTemporal, type TemporalKind } from './stack-temporal';
 import { intentScorerFor } from './embeddings';
 
 export { StackKeysError, stackKeys } from './stack-keys';
+export { redactUrl } from './database-urls';
 
 /** Database names of the embedded PostgreSQL. */
 export const AUDIT_DATABASE = 'gatehouse';
@@ -387,30 +389,4 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await stop();
     throw options.signal?.aborted && !(err instanceof StackAbortedError) ? new StackAbortedError() : err;
   }
-}
-
-function siblingDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function createDatabaseIfMissing(url: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
-  } catch (err) {
-    throw new Error(
-      `cannot create \`${database}\` next to DATABASE_URL: set GATEHOUSE_PRODUCTION_DATABASE_URL: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  } finally {
-    await client.end();
-  }
-}
-
-/** A URL without its password, for printing. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
