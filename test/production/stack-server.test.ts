@@ -4,6 +4,7 @@
  * search attributes in place; a stop and a restart keep every session (and the certificates), and leave no process.
  */
 import assert from 'node:assert/strict';
+import { eventually } from '../support/eventually';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,7 +67,16 @@ test('--temporal server: the full server on the embedded postgres; stop and rest
     const connection = await Connection.connect({ address: stack.stackFile.temporal.address, ...stackTemporalSecurity(stack.stackFile.temporal.tls, 'cli') });
     const client = new Client({ connection, namespace: stack.stackFile.temporal.namespace });
     const handle = client.workflow.getHandle(workflowId);
-    assert.equal((await handle.describe()).status.name, 'RUNNING', 'the session survived the restart');
+    // A restarted full server answers on its frontend before its history hosts have joined the ring
+    // (`UNAVAILABLE: Not enough hosts to serve the request`, seen under load): wait for that, nothing else.
+    const described = await eventually(
+      () => handle.describe().catch((err: unknown) => {
+        if (/Not enough hosts/.test(String((err as { cause?: unknown }).cause ?? err))) return undefined;
+        throw err;
+      }),
+      { what: 'the restarted server serving the session', timeoutMs: 60_000 },
+    );
+    assert.equal(described.status.name, 'RUNNING', 'the session survived the restart');
     await handle.terminate('test done');
     await connection.close();
   } finally {
