@@ -9,28 +9,17 @@ import type { Client } from '@temporalio/client';
 import type { Refusal } from '../approvals/check-decision';
 import { checkShownCall } from '../approvals/shown-call';
 import type { ApprovalStore } from '../approvals/store';
-import type { ApprovalRecord } from '../approvals/types';
+import type { ApprovalRecord, ApprovalSubject } from '../approvals/types';
 import { approvalParts, groupsAtLevel, ladderLevel } from '../policies/trust';
 import { stateQuery, type ActionView, type SessionStateView } from '../workflows/contract';
 
-export interface InboxItem {
-  readonly approvalId: string;
-  readonly sessionId: string;
-  readonly workflowId: string;
-  readonly firstRunId: string;
-  readonly agentId: string;
-  readonly owner: string;
-  readonly intent: string;
+/** What the inbox shows of an approval: the row's subject, and what a person judges beside it. */
+export interface InboxItem extends Pick<ApprovalSubject, 'approvalId' | 'sessionId' | 'workflowId' | 'firstRunId' | 'agentId' | 'owner' | 'intent' | 'redactedArgs' | 'blastRadius' | 'callDigest' | 'requestedAt' | 'deadline'> {
   readonly tool: string;
   readonly reasoning: string;
-  readonly redactedArgs: Readonly<Record<string, unknown>>;
-  readonly blastRadius?: number;
   readonly reasons: readonly { readonly rule: string; readonly message: string }[];
   readonly tier: string;
   readonly policyHash: string;
-  readonly callDigest: string;
-  readonly requestedAt: string;
-  readonly deadline: string;
   /** How many escalation steps have passed (0: the first group only). */
   readonly escalationLevel: number;
   /** Groups that may decide now, with their members. */
