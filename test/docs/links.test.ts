@@ -1,13 +1,15 @@
 /**
  * The README and docs/ stay true to the repository: every relative link resolves to a file that
  * exists (and every `#anchor` to a heading of that page), every `gatehouse <command>` they quote is
- * a command the CLI has, and every `npm run <script>` a script of package.json.
+ * a command the CLI has (its subcommands and options too), and every `npm run <script>` a script of
+ * package.json.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ROOT, runCli } from '../e2e/processes';
+import { unknownCommandParts } from './quoted-commands';
 
 /** The Markdown pages a reader meets: the README, BENCHMARKS.md and everything under docs/. */
 function pages(): string[] {
@@ -122,6 +124,16 @@ describe('the README and docs/', () => {
           const known = name.endsWith('*') ? [...scripts].some((s) => s.startsWith(name.slice(0, -1))) : scripts.has(name);
           if (!known) unknown.push(`${relative(ROOT, page)}:${line}: npm run ${name}`);
         }
+      }
+    }
+    assert.deepEqual(unknown, []);
+  });
+
+  it('every subcommand and option a quoted `gatehouse` command line names exists', () => {
+    const unknown: string[] = [];
+    for (const page of all) {
+      for (const { snippet, line } of code(readFileSync(page, 'utf8'))) {
+        for (const problem of unknownCommandParts(snippet)) unknown.push(`${relative(ROOT, page)}:${line}: ${problem}`);
       }
     }
     assert.deepEqual(unknown, []);
