@@ -44,6 +44,8 @@ export interface GatewayDeps {
   readonly publicUrl?: string;
   /** An external OAuth authorization server for `/mcp` (`GATEHOUSE_OAUTH_ISSUER`). @default none: the gateway's own (`oauth/`) */
   readonly externalIssuer?: ExternalIssuer;
+  /** The own authorization server's state (clients, requests, codes). @default a new in-memory store */
+  readonly oauthStore?: OAuthStore;
   /** Log requests (pino). @default false */
   readonly logger?: boolean;
 }
@@ -149,7 +151,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   const document = openApiDocument(ROUTES, VERSION);
   app.get(OPENAPI_PATH, { config: { public: true } }, async () => document);
   registerProtectedResource(app, { ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), ...(deps.externalIssuer ? { authorizationServers: [deps.externalIssuer.issuer] } : {}) });
-  if (!deps.externalIssuer) oauth = registerOAuthServer(app, { keyset: deps.keyset, revocations: deps.revocations, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+  if (!deps.externalIssuer) oauth = registerOAuthServer(app, { keyset: deps.keyset, revocations: deps.revocations, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), ...(deps.oauthStore ? { store: deps.oauthStore } : {}) });
 
   for (const spec of ROUTES) {
     app.route({
