@@ -4,6 +4,8 @@
  * the operator's grant by the real `gatehouse mcp authorize` process — and then lists tools and
  * makes gated calls as the agent the operator named. The token is bound to `/mcp` and revocable
  * like every agent credential; the static bearer keeps working. Bad input gets OAuth-shaped errors.
+ * An external authorization server (a tiny `jose` issuer with a real JWKS on 127.0.0.1) is
+ * verified and its claim mapped to a configured agent.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,8 +21,11 @@ import { RevocationStore } from '../../audit/credentials';
 import { userKeyDir, writeKeyFile } from '../../client/trust/key-files';
 import { parseJsonOutput, runCli } from '../e2e/processes';
 import { cliEnv } from '../operator/cli-env';
+import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { DELETE_ARGS } from '../mcp/stack';
+import { ExternalIssuer } from '../../gateway/oauth';
+import { startTestIssuer } from './issuer';
 import { authorize, codeFor, pkce, REDIRECT, register, requestIdOf, startOAuthStack, token, wait, type OAuthStack } from './kit';
 
 let stack: OAuthStack;
@@ -211,5 +216,53 @@ describe('bad input gets an OAuth error and nothing is granted', () => {
     stack.advance(11 * 60_000);
     const r = await wait(base(), id);
     assert.deepEqual([r.status, r.body.error, r.location], [400, 'invalid_request', undefined]);
+  });
+});
+
+describe('an external authorization server, by issuer URL', () => {
+  it('its tokens are verified against its JWKS, for this resource, and stand for the agent the claim names; anything else is refused', async () => {
+    const issuer = await startTestIssuer();
+    try {
+      const external = new ExternalIssuer({ issuer: issuer.issuer, claim: 'agent', credentials: [await testTrust().credential('ext-bot', 'eng-021')] });
+      const g = await stack.gateway({ externalIssuer: external });
+      const resource = `${g.baseUrl}/mcp`;
+      // The metadata names the external server; the gateway's own is not served.
+      const prm = (await (await fetch(`${g.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as { authorization_servers: string[] };
+      assert.deepEqual(prm.authorization_servers, [issuer.issuer]);
+      assert.equal((await fetch(`${g.baseUrl}/.well-known/oauth-authorization-server`)).status, 401);
+
+      const good = await issuer.token({ agent: 'ext-bot', aud: resource, sub: 'user-1' });
+      const transport = new StreamableHTTPClientTransport(new URL(resource), { requestInit: { headers: { authorization: `Bearer ${good}` } } });
+      const client = new Client({ name: 'external', version: '1.0.0' });
+      await client.connect(transport);
+      const declared = await call(client, 'gatehouse_declare_intent', { intent: 'look at test billing records' });
+      assert.equal((await call(client, 'billing.query', { testOnly: true, limit: 1 })).status, 'executed');
+      const row = await stack.h.audit.pool.query<{ agent_id: string; owner: string }>('SELECT agent_id, owner FROM sessions WHERE session_id = $1', [declared.sessionId]);
+      assert.deepEqual(row.rows[0], { agent_id: 'ext-bot', owner: 'eng-021' });
+      await transport.terminateSession();
+      await client.close();
+      // The close ends the Gatehouse session in the background: wait for it (nothing in flight when the stack stops).
+      await eventually(async () => (await stack.h.events(declared.sessionId as string)).some((e) => e.kind === 'session-ended') || undefined, { what: 'the external agent\'s session to end' });
+
+      const refusals: [string, string, string][] = [
+        ['another audience', await issuer.token({ agent: 'ext-bot', aud: 'http://127.0.0.1:1/mcp' }), 'oauth.audience'],
+        ['an unknown agent', await issuer.token({ agent: 'stranger-bot', aud: resource }), 'oauth.agent'],
+        ['no agent claim', await issuer.token({ aud: resource }), 'oauth.agent'],
+        ['expired', await issuer.token({ agent: 'ext-bot', aud: resource }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'oauth.expired'],
+        ['a key not in the JWKS', await issuer.token({ agent: 'ext-bot', aud: resource }, { key: 'other' }), 'oauth.signature'],
+        ['another issuer', await issuer.token({ agent: 'ext-bot', aud: resource, iss: 'http://127.0.0.1:2' }), 'oauth.issuer'],
+      ];
+      for (const [what, bearer, rule] of refusals) {
+        const r = await fetch(resource, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+        assert.equal(r.status, 401, what);
+        assert.match(String(r.headers.get('www-authenticate')), /error="invalid_token"/, what);
+        assert.equal(((await r.json()) as { rule: string }).rule, rule, what);
+      }
+      // The static bearer credential works here too.
+      const r = await fetch(`${g.baseUrl}/v1/sessions/${declared.sessionId}`, { headers: { authorization: `Bearer ${await testTrust().credential('ext-bot', 'eng-021')}` } });
+      assert.equal(r.status, 200);
+    } finally {
+      await issuer.close();
+    }
   });
 });
