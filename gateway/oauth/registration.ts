@@ -40,7 +40,6 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none'],
     authorization_response_iss_parameter_supported: true,
-    service_documentation: 'https://github.com/gatehouse/gatehouse/blob/main/docs/tutorials/mcp-hosts.md',
   };
 }
 
