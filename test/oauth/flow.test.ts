@@ -103,6 +103,11 @@ describe('a stock MCP client connects by OAuth', () => {
     const granted = parseJsonOutput<{ agentId: string; owner: string; resource: string; clientName: string }>('mcp authorize', await runCli(['mcp', 'authorize', id, '--agent', 'oauth-bot', '--owner', 'eng-007', '--json'], env));
     assert.deepEqual([granted.agentId, granted.owner, granted.resource, granted.clientName], ['oauth-bot', 'eng-007', `${stack.baseUrl}/mcp`, 'sdk host']);
 
+    // Answering it again is a one-line error; nothing changes.
+    const again = await runCli(['mcp', 'authorize', id, '--agent', 'other-bot', '--owner', 'eng-012'], env);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr.trim(), `gatehouse: authorization request \`${id}\` was answered already`);
+
     const back = await wait(stack.baseUrl, id);
     assert.equal(back.status, 302);
     assert.equal(back.location!.origin + back.location!.pathname, REDIRECT);
