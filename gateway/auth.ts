@@ -5,12 +5,20 @@
  * path), never on the raw URL: `/%76%31/…`, `//v1`, `/V1/` and dot segments are authenticated like
  * any other spelling, and a path that matches no route needs a credential too (a 404 tells an
  * unauthenticated caller nothing). `agentId` and `owner` come from the credential only.
+ *
+ * A credential issued through the gateway's OAuth consent names one resource besides `gatehouse`
+ * (RFC 8707): it is accepted only on that resource (`<base>/mcp`), never on `/v1` or on another
+ * gateway's. A bearer that is not an agent credential is tried against the external authorization
+ * server when one is configured (`oauth/external.ts`), which maps it to an agent credential.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RevocationStore } from '../audit/credentials';
-import { verifyAgentCredential, type AgentCredential } from '../client/trust/credentials';
+import { decodeProtectedHeader } from 'jose';
+import { CREDENTIAL_TYPE, verifyAgentCredential, type AgentCredential } from '../client/trust/credentials';
 import type { Keyset } from '../policies/trust';
+import type { ExternalIssuer } from './oauth/external';
 import { Problem } from './problems';
+import { requestResource } from './protected-resource';
 
 /** The caller, as its verified credential names it. */
 export interface AgentIdentity {
@@ -39,22 +47,51 @@ declare module 'fastify' {
   }
 }
 
+export interface GatekeeperOptions {
+  /** The gateway's public base URL, for the resource a request is for. @default from each request's Host */
+  readonly publicUrl?: string;
+  /** An external authorization server whose tokens map to agent credentials. @default none */
+  readonly external?: ExternalIssuer;
+  /** Credentials the gateway's own authorization server withdrew (a replayed code). */
+  readonly isWithdrawn?: (credentialId: string) => boolean;
+}
+
 /** The keyset and the revocation list, plus a cache of verified signatures. */
 export class Gatekeeper {
   readonly #keyset: Keyset;
   readonly #revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly #verified = new Map<string, AgentCredential>();
+  readonly options: GatekeeperOptions;
 
-  constructor(keyset: Keyset, revocations: Pick<RevocationStore, 'isRevoked'>) {
+  constructor(keyset: Keyset, revocations: Pick<RevocationStore, 'isRevoked'>, options: GatekeeperOptions = {}) {
     this.#keyset = keyset;
     this.#revocations = revocations;
+    this.options = options;
   }
 
-  /** The identity of a bearer token; throws a 401 problem naming the failed check. */
-  async check(token: string | undefined): Promise<AgentIdentity> {
+  /**
+   * The identity of a bearer token presented for `resource` (undefined: any resource, as the
+   * worker sees it); throws a 401 problem naming the failed check.
+   */
+  async check(token: string | undefined, resource?: string): Promise<AgentIdentity> {
+    const external = this.options.external;
+    if (external && token !== undefined && !isAgentCredential(token)) {
+      // An external token stands for an agent credential the operator configured; that is checked below like any other.
+      return this.#checkCredential(await external.verify(token, resource), undefined);
+    }
+    return this.#checkCredential(token, resource);
+  }
+
+  async #checkCredential(token: string | undefined, resource: string | undefined): Promise<AgentIdentity> {
     const credential = await this.#verify(token);
     if (await this.#revocations.isRevoked(credential.agentId, credential.issuedAt)) {
       throw new Problem('unauthorized', `the agent credential of \`${credential.agentId}\` is revoked`, { rule: 'credential.revoked' });
+    }
+    if (credential.resource !== undefined && resource !== undefined && credential.resource !== resource) {
+      throw new Problem('unauthorized', `the agent credential is bound to \`${credential.resource}\`, not to \`${resource}\``, { rule: 'credential.audience' });
+    }
+    if (this.options.isWithdrawn?.(credential.credentialId)) {
+      throw new Problem('unauthorized', 'the agent credential was withdrawn: its authorization code was used twice', { rule: 'credential.withdrawn' });
     }
     return {
       agentId: credential.agentId,
@@ -79,6 +116,15 @@ export class Gatekeeper {
   }
 }
 
+/** True when a token's header says it is a Gatehouse agent credential (not yet verified). */
+function isAgentCredential(token: string): boolean {
+  try {
+    return decodeProtectedHeader(token).typ === CREDENTIAL_TYPE;
+  } catch {
+    return false;
+  }
+}
+
 /** The bearer token of a request, if it has one. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -92,7 +138,8 @@ export async function authenticate(request: FastifyRequest): Promise<AgentIdenti
   const header = request.headers.authorization;
   const token = bearerToken(request);
   if (header !== undefined && token === undefined) throw new Problem('unauthorized', 'the `authorization` header must be `Bearer <agent credential>`', { rule: 'credential.malformed' });
-  const agent = await request.server.gatekeeper.check(token);
+  const gatekeeper = request.server.gatekeeper;
+  const agent = await gatekeeper.check(token, requestResource(request, gatekeeper.options.publicUrl));
   request.agent = agent;
   return agent;
 }

@@ -2,8 +2,9 @@
  * Gatehouse as an OAuth 2.0 protected resource (RFC 9728, as MCP's authorization asks): every 401
  * carries `WWW-Authenticate: Bearer resource_metadata="…"`, and the metadata document is served
  * on the gateway's public list at `/.well-known/oauth-protected-resource` (the gateway) and
- * `/.well-known/oauth-protected-resource/mcp` (the MCP endpoint). No authorization server is named
- * unless `GATEHOUSE_OAUTH_ISSUER` is set: the bearer is the agent credential an operator issued.
+ * `/.well-known/oauth-protected-resource/mcp` (the MCP endpoint). The authorization server it names
+ * is `GATEHOUSE_OAUTH_ISSUER` when set, else the gateway's own (`gateway/oauth`, at the gateway's
+ * base URL); a bearer may also be the agent credential an operator issued by hand.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Problem } from './problems';
@@ -11,14 +12,22 @@ import type { Problem } from './problems';
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
 
 /** The URL a client reached the gateway at: the (already checked) Host header, or `GATEHOUSE_PUBLIC_URL`. */
-function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
+export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   return publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
+function isMcp(request: FastifyRequest): boolean {
+  return (request.routeOptions.url ?? request.url.split('?')[0] ?? '').startsWith('/mcp');
 }
 
 /** The metadata URL for what a request asked for: the MCP endpoint's own, else the gateway's. */
 export function resourceMetadataUrl(request: FastifyRequest, publicUrl: string | undefined): string {
-  const path = (request.routeOptions.url ?? request.url.split('?')[0] ?? '').startsWith('/mcp') ? `${PROTECTED_RESOURCE_PATH}/mcp` : PROTECTED_RESOURCE_PATH;
-  return `${baseUrl(request, publicUrl)}${path}`;
+  return `${baseUrl(request, publicUrl)}${PROTECTED_RESOURCE_PATH}${isMcp(request) ? '/mcp' : ''}`;
+}
+
+/** The resource (RFC 8707) a request is for, as its metadata names it: `<base>/mcp` or `<base>`. */
+export function requestResource(request: FastifyRequest, publicUrl: string | undefined): string {
+  return `${baseUrl(request, publicUrl)}${isMcp(request) ? '/mcp' : ''}`;
 }
 
 /** `WWW-Authenticate` of a 401: the scheme, the metadata URL, and `invalid_token` when a token was sent (RFC 6750). */
@@ -33,7 +42,7 @@ export function bearerChallenge(request: FastifyRequest, problem: Problem, publi
 export interface ProtectedResourceOptions {
   /** The gateway's public base URL when clients reach it through a proxy. @default from the request */
   readonly publicUrl?: string;
-  /** Authorization servers that issue tokens for this resource. @default none */
+  /** Authorization servers that issue tokens for this resource. @default the gateway's own, at its base URL */
   readonly authorizationServers?: readonly string[];
 }
 
@@ -41,7 +50,7 @@ export interface ProtectedResourceOptions {
 export function registerProtectedResource(app: FastifyInstance, o: ProtectedResourceOptions): void {
   const document = (request: FastifyRequest, path: string) => ({
     resource: `${baseUrl(request, o.publicUrl)}${path}`,
-    ...(o.authorizationServers && o.authorizationServers.length > 0 ? { authorization_servers: o.authorizationServers } : {}),
+    authorization_servers: o.authorizationServers && o.authorizationServers.length > 0 ? o.authorizationServers : [baseUrl(request, o.publicUrl)],
     bearer_methods_supported: ['header'],
     resource_name: 'Gatehouse',
   });

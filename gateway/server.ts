@@ -1,7 +1,7 @@
 /**
  * `createGateway(deps)`: the fastify server that is the only surface agents touch. A request whose
  * Host or Origin is not the gateway's is refused first (`origin.ts`). Every route but `/healthz`, the
- * OpenAPI document and the protected-resource metadata (`config.public`) is behind the credential hook (`auth.ts`; a 401 carries
+ * OpenAPI document, the protected-resource metadata and the OAuth authorization server's endpoints (`oauth/`; `config.public`) is behind the credential hook (`auth.ts`; a 401 carries
  * `WWW-Authenticate`, `protected-resource.ts`) and the per-agent
  * request rate (`limits.ts`); bodies are parsed with the zod schemas of `schemas.ts`; every error
  * is an RFC 9457 problem (`problems.ts`). It acts only through its own Temporal client, and only
@@ -24,6 +24,7 @@ import { Problem, sendProblem } from './problems';
 import { fastifyPath, ROUTES } from './routes';
 import { GatewaySessions } from './sessions';
 import { registerMcp, type UpstreamToolSource } from './mcp';
+import { registerOAuthServer, type ExternalIssuer, type OAuthStore } from './oauth';
 
 export interface GatewayDeps {
   /** The gateway's own Temporal client (trusted): sessions start with each caller's credential. */
@@ -41,8 +42,10 @@ export interface GatewayDeps {
   readonly origin?: OriginPolicy;
   /** The public base URL (for the protected-resource metadata) when clients come through a proxy. @default from each request's Host */
   readonly publicUrl?: string;
-  /** OAuth authorization servers named in the protected-resource metadata. @default none */
-  readonly authorizationServers?: readonly string[];
+  /** An external OAuth authorization server for `/mcp` (`GATEHOUSE_OAUTH_ISSUER`). @default none: the gateway's own (`oauth/`) */
+  readonly externalIssuer?: ExternalIssuer;
+  /** The own authorization server's state (clients, requests, codes). @default a new in-memory store */
+  readonly oauthStore?: OAuthStore;
   /** Log requests (pino). @default false */
   readonly logger?: boolean;
 }
@@ -114,7 +117,14 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
 
   // Before authentication: a rebound name is refused whatever credential it carries.
   registerOriginCheck(app, deps.origin ?? originPolicy({}));
-  registerAuth(app, new Gatekeeper(deps.keyset, deps.revocations));
+  // The gateway's own authorization server unless an external one is configured (then it alone issues tokens).
+  let oauth: OAuthStore | undefined;
+  const gatekeeper = new Gatekeeper(deps.keyset, deps.revocations, {
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    ...(deps.externalIssuer ? { external: deps.externalIssuer } : {}),
+    isWithdrawn: (credentialId) => oauth?.isWithdrawn(credentialId) ?? false,
+  });
+  registerAuth(app, gatekeeper);
   // After authentication: the rate is per agent.
   app.addHook('onRequest', async (request) => {
     if (request.agent) rate.take(request.agent.agentId);
@@ -140,7 +150,8 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
   const document = openApiDocument(ROUTES, VERSION);
   app.get(OPENAPI_PATH, { config: { public: true } }, async () => document);
-  registerProtectedResource(app, { ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), ...(deps.authorizationServers ? { authorizationServers: deps.authorizationServers } : {}) });
+  registerProtectedResource(app, { ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), ...(deps.externalIssuer ? { authorizationServers: [deps.externalIssuer.issuer] } : {}) });
+  if (!deps.externalIssuer) oauth = registerOAuthServer(app, { keyset: deps.keyset, revocations: deps.revocations, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), ...(deps.oauthStore ? { store: deps.oauthStore } : {}) });
 
   for (const spec of ROUTES) {
     app.route({

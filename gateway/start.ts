@@ -11,7 +11,9 @@
  * | `GATEHOUSE_ALLOWED_HOSTS` | host names (no port) the gateway answers to besides loopback and the bound address; `*` any (DNS-rebinding protection) | none |
  * | `GATEHOUSE_ALLOWED_ORIGINS` | exact browser origins allowed besides those of an allowed host | none |
  * | `GATEHOUSE_PUBLIC_URL` | the base URL clients reach the gateway at, for the protected-resource metadata | each request's Host |
- * | `GATEHOUSE_OAUTH_ISSUER` | an authorization server named in that metadata | none |
+ * | `GATEHOUSE_OAUTH_ISSUER` | an external OAuth authorization server for `/mcp` (replaces the gateway's own) | none: the gateway's own |
+ * | `GATEHOUSE_OAUTH_AGENT_CLAIM` | the claim of the external server's tokens that names the agent | `sub` |
+ * | `GATEHOUSE_OAUTH_AGENT_CREDENTIALS` | file of agent credentials (one a line) the external server's tokens may stand for | required with the issuer |
  * | `GATEHOUSE_MCP_IDLE_SECONDS` | an MCP session unused this long is closed and its Gatehouse session ended | 1800 |
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +24,7 @@ import { Gatehouse } from '../client';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
 import { MCP_PATH, type UpstreamToolSource } from './mcp';
+import { ExternalIssuer, readCredentialsFile } from './oauth';
 import { originPolicy } from './origin';
 import { createGateway } from './server';
 
@@ -84,6 +87,25 @@ function publicUrl(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** The external authorization server of `GATEHOUSE_OAUTH_ISSUER`, with the agents its tokens may name. */
+export function externalIssuer(env: NodeJS.ProcessEnv): ExternalIssuer {
+  const issuer = env.GATEHOUSE_OAUTH_ISSUER!;
+  try {
+    new URL(issuer);
+  } catch {
+    throw new GatewayConfigError(`\`GATEHOUSE_OAUTH_ISSUER\` must be a URL, got \`${issuer}\``);
+  }
+  const file = env.GATEHOUSE_OAUTH_AGENT_CREDENTIALS;
+  if (!file) throw new GatewayConfigError('`GATEHOUSE_OAUTH_ISSUER` needs `GATEHOUSE_OAUTH_AGENT_CREDENTIALS`: a file of the agent credentials its tokens may stand for');
+  let credentials: string[];
+  try {
+    credentials = readCredentialsFile(file);
+  } catch (err) {
+    throw new GatewayConfigError(`\`GATEHOUSE_OAUTH_AGENT_CREDENTIALS\` cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return new ExternalIssuer({ issuer, credentials, ...(env.GATEHOUSE_OAUTH_AGENT_CLAIM ? { claim: env.GATEHOUSE_OAUTH_AGENT_CLAIM } : {}) });
+}
+
 /** Limits and port from the environment. */
 export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: number; limits: Partial<GatewayLimits> } {
   const port = positive(env, 'GATEHOUSE_GATEWAY_PORT', 0);
@@ -121,7 +143,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       limits: { ...fromEnv.limits, ...options.limits },
       origin: originPolicy(env, options.host ?? fromEnv.host),
       ...(env.GATEHOUSE_PUBLIC_URL ? { publicUrl: publicUrl(env.GATEHOUSE_PUBLIC_URL) } : {}),
-      ...(env.GATEHOUSE_OAUTH_ISSUER ? { authorizationServers: [env.GATEHOUSE_OAUTH_ISSUER] } : {}),
+      ...(env.GATEHOUSE_OAUTH_ISSUER ? { externalIssuer: externalIssuer(env) } : {}),
     });
     const host = options.host ?? fromEnv.host;
     const explicit = options.port ?? fromEnv.port;

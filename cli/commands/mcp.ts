@@ -15,6 +15,7 @@ import { startBridge } from '../../gateway/mcp/bridge';
 import { CommandError } from '../command-error';
 import { processIo, type CommandIo } from '../command-io';
 import { mcpHostConfig } from '../mcp-host-config';
+import { registerMcpAuthorize } from './mcp-authorize';
 
 /** The bridge cannot start: no credential, no gateway address. */
 export class McpBridgeUsageError extends CommandError {
@@ -61,7 +62,7 @@ export function printHostConfig(o: McpCommandOptions, io: CommandIo = processIo,
 }
 
 export function registerMcpCommand(program: Command): void {
-  program
+  const mcp = program
     .command('mcp')
     .description('stdio MCP bridge to the gateway, for desktop MCP clients (credential from `GATEHOUSE_AGENT_TOKEN`)')
     .option('--print-config', 'print the desktop-host config to paste (Claude Desktop, Cursor: `mcpServers`) and exit')
@@ -76,4 +77,6 @@ export function registerMcpCommand(program: Command): void {
       const bridge = await startBridge({ url: gatewayMcpUrl(), token, ...(process.env.GATEHOUSE_INTENT ? { intent: process.env.GATEHOUSE_INTENT } : {}) });
       await bridge.closed;
     });
+  // `gatehouse mcp authorize <request-id> …`: an operator grants a host's OAuth request.
+  registerMcpAuthorize(mcp, () => new URL('/', gatewayMcpUrl()));
 }

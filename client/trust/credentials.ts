@@ -26,6 +26,10 @@ export interface AgentCredential {
   readonly expiresAt: string;
   /** Key id of the operator key that signed it. */
   readonly issuerKeyId: string;
+  /** The one resource (RFC 8707) it is bound to, when issued through the gateway's OAuth consent: valid there only. */
+  readonly resource?: string;
+  /** The OAuth authorization request the operator consented to with it (`gatehouse mcp authorize`). */
+  readonly oauthRequest?: string;
 }
 
 export interface IssueCredentialOptions {
@@ -36,6 +40,8 @@ export interface IssueCredentialOptions {
   readonly expiresInSeconds?: number;
   /** @default Date.now() */
   readonly now?: number;
+  /** Bind it to one resource URL (an audience besides `gatehouse`) and the OAuth request it answers. */
+  readonly oauth?: { readonly resource: string; readonly requestId: string };
 }
 
 export type CredentialRefusal = 'credential.missing' | 'credential.malformed' | 'credential.unknown-key' | 'credential.key' | 'credential.signature' | 'credential.expired' | 'credential.claims';
@@ -56,10 +62,10 @@ export async function issueAgentCredential(operator: SigningKey, o: IssueCredent
   const exp = now + (o.expiresInSeconds ?? 30 * 24 * 3600);
   const jti = randomUUID();
   const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: base64urlnopad.encode(base64.decode(operator.publicKey)), d: base64urlnopad.encode(base64.decode(operator.secretKey)) }, 'EdDSA');
-  const token = await new SignJWT({ owner: o.owner, policies: [...(o.policies ?? [])] })
+  const token = await new SignJWT({ owner: o.owner, policies: [...(o.policies ?? [])], ...(o.oauth ? { oauth_request: o.oauth.requestId } : {}) })
     .setProtectedHeader({ alg: 'EdDSA', kid: operator.keyId, typ: CREDENTIAL_TYPE })
     .setSubject(o.agentId)
-    .setAudience(CREDENTIAL_AUDIENCE)
+    .setAudience(o.oauth ? [CREDENTIAL_AUDIENCE, o.oauth.resource] : CREDENTIAL_AUDIENCE)
     .setIssuedAt(now)
     .setExpirationTime(exp)
     .setJti(jti)
@@ -74,6 +80,7 @@ export async function issueAgentCredential(operator: SigningKey, o: IssueCredent
       issuedAt: new Date(now * 1000).toISOString(),
       expiresAt: new Date(exp * 1000).toISOString(),
       issuerKeyId: operator.keyId,
+      ...(o.oauth ? { resource: o.oauth.resource, oauthRequest: o.oauth.requestId } : {}),
     },
   };
 }
@@ -107,7 +114,12 @@ export async function verifyAgentCredential(token: unknown, keyset: Keyset, now:
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, rule: 'credential.signature', message: 'the agent credential\'s signature does not verify' };
     return { ok: false, rule: 'credential.claims', message: `the agent credential is not valid: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const { sub, owner, policies, jti, iat, exp } = payload;
+  const { sub, owner, policies, jti, iat, exp, aud, oauth_request: oauthRequest } = payload;
+  // `gatehouse` and at most one resource URL: a credential bound to a resource is valid there only (the gateway checks where).
+  const resources = Array.isArray(aud) ? aud.filter((a) => a !== CREDENTIAL_AUDIENCE) : [];
+  if (resources.length > 1 || !resources.every((r) => typeof r === 'string') || (oauthRequest !== undefined && typeof oauthRequest !== 'string')) {
+    return { ok: false, rule: 'credential.claims', message: 'the agent credential names more than one resource or a malformed `oauth_request`' };
+  }
   if (typeof sub !== 'string' || !NAME.test(sub) || typeof owner !== 'string' || !NAME.test(owner) || typeof jti !== 'string') {
     return { ok: false, rule: 'credential.claims', message: 'the agent credential lacks a valid `sub`, `owner` or `jti`' };
   }
@@ -122,6 +134,8 @@ export async function verifyAgentCredential(token: unknown, keyset: Keyset, now:
       issuedAt: new Date((iat as number) * 1000).toISOString(),
       expiresAt: new Date((exp as number) * 1000).toISOString(),
       issuerKeyId: entry.keyId,
+      ...(resources[0] !== undefined ? { resource: resources[0] as string } : {}),
+      ...(typeof oauthRequest === 'string' ? { oauthRequest } : {}),
     },
   };
 }
