@@ -67,7 +67,7 @@ export async function listConsoleSessions(pool: pg.Pool, f: SessionFilters = {})
        LEFT JOIN LATERAL (
          SELECT count(*) FILTER (WHERE kind = 'proposed')::int AS proposals,
                 count(*) FILTER (WHERE kind = 'executed')::int AS executed,
-                count(*) FILTER (WHERE kind IN ('denied', 'expired'))::int AS refused
+                count(DISTINCT proposal_seq) FILTER (WHERE kind IN ('denied', 'expired') OR (kind = 'decided' AND decision->>'verdict' = 'deny'))::int AS refused
            FROM events e WHERE e.session_id = s.session_id AND s.final_state IS NULL) c ON true
       ORDER BY s.started_at DESC, s.session_id`,
     [status, f.agent ?? null, f.owner ?? null, Math.min(Math.max(1, f.limit ?? 1000), 5000)],

@@ -100,6 +100,7 @@ function controls(id: string, refresh: () => Promise<void>): HTMLElement {
     digest.textContent = `signing digest ${prepared.digest}`;
     const assertion = await startAuthentication({ optionsJSON: prepared.options });
     const r = await api(`${path}/sign/submit`, { kind, payload: prepared.payload, assertion });
+    if (!r.recorded) return `${r.applied} signed by ${r.by} and sent: the session applies it once the call it is deciding is done`;
     return `${r.applied === 'resume' ? 'resumed' : 'budget raised'} by ${r.by}`;
   };
   const button = (id2: string, label: string, work: () => Promise<string>) => {
