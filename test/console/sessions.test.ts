@@ -15,9 +15,10 @@ import { after, before, describe, it } from 'node:test';
 import type { SessionHandle } from '../../client';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
 import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
-import { verifyAlertReviews } from '../../console/reviews';
+import { checkReviewChain } from '../../audit/alert-reviews';
+import { verifyDatabase } from '../../audit/verify';
 import { analyzePaths, compilePolicy, parsePolicyText } from '../../policies';
-import { assertAuditVerifies, assertNotExecuted, pendingApproval, type Agent } from '../redteam/attacker';
+import { assertAuditVerifies, assertNotExecuted, pendingApproval, trust, type Agent } from '../redteam/attacker';
 import { consoleKit, enrol, eventually, type ConsoleKit, type Person } from './browser';
 
 let kit: ConsoleKit;
@@ -159,8 +160,17 @@ describe('console: sessions, alerts and policy', () => {
     await olivia.shot('alerts');
     const rows = (await kit.rt.h.audit.pool.query('SELECT seq, session_id, rule, verdict, note, reviewer FROM alert_reviews')).rows;
     assert.deepEqual(rows, [{ seq: 1, session_id: s.sessionId, rule: 'transition.forbidden', verdict: 'agent-right', note: 'the volume was mine to unmount', reviewer: 'olivia' }]);
-    assert.deepEqual(await verifyAlertReviews(kit.rt.h.audit.pool), { ok: true, reviews: 1 });
+    assert.deepEqual(await checkReviewChain(kit.rt.h.audit.pool), { ok: true, reviews: 1 });
+    await assertAuditVerifies(kit.rt.h);
     await assert.rejects(kit.rt.h.audit.pool.query("UPDATE alert_reviews SET verdict = 'rule-right'"), /append-only/);
+    // The table's owner can switch the trigger off: `audit verify` still finds the edited verdict.
+    const pool = kit.rt.h.audit.pool;
+    const edit = async (verdict: string) => pool.query(`ALTER TABLE alert_reviews DISABLE TRIGGER alert_reviews_append_only_row; UPDATE alert_reviews SET verdict = '${verdict}'; ALTER TABLE alert_reviews ENABLE TRIGGER alert_reviews_append_only_row`);
+    await edit('rule-right');
+    const tampered = await verifyDatabase(pool, { keyset: trust.keyset });
+    assert.deepEqual(tampered.trail.filter((f) => f.sessionId === 'alert-reviews').map((f) => `${f.rule}@${f.seq}`), ['trail.reviews@1']);
+    assert.equal(tampered.ok, false);
+    await edit('agent-right');
     // An approver may read the alerts but not give a verdict.
     const r = await alice.api('/api/alerts/review', { alert: await card.getAttribute('data-key'), verdict: 'rule-right', note: '' });
     assert.equal(r.status, 403);
