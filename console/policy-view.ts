@@ -85,7 +85,8 @@ const WITHOUT: Readonly<Record<string, (doc: Doc) => void>> = {
   'budget.critical': (d) => void (d.budget = { ...d.budget, mode: 'shadow' }),
   'cost.cap': (d) => void (d.costCap = { ...d.costCap, mode: 'shadow' }),
   'mandate.outside': (d) => void (d.mandate = { ...d.mandate, mode: 'shadow' }),
-  'intent.review': (d) => void (d.intent = { ...d.intent, mode: 'shadow' }),
+  // The trail's alert when intent drift puts a session in review mode (`policies/state.ts`).
+  'mode.review': (d) => void (d.intent = { ...d.intent, mode: 'shadow' }),
   'args.bounds': (d) => shadowTools(d, (r) => r.args !== undefined),
   'blast-radius.limit': (d) => shadowTools(d, (r) => r.blastRadius !== undefined),
   'blast-radius.cap': (d) => shadowTools(d, (r) => r.blastRadius !== undefined),
@@ -94,6 +95,9 @@ const WITHOUT: Readonly<Record<string, (doc: Doc) => void>> = {
   'owner.budget': (d) => void (d.owner && (d.owner.budgets = shadowAll(d.owner.budgets))),
   'owner.sequence': (d) => void (d.owner && (d.owner.transitions = shadowAll(d.owner.transitions))),
 };
+
+/** The rules a "backtest without it" link exists for. */
+export const DROPPABLE_RULES: readonly string[] = Object.keys(WITHOUT);
 
 export function canDropRule(rule: string): boolean {
   return Object.hasOwn(WITHOUT, rule);
