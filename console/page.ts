@@ -54,7 +54,7 @@ li[data-status="denied"], li[data-status="expired"] { border-left: 4px solid #a3
 .when { color: #666; font-family: ui-monospace, monospace; font-size: .85em; margin-right: .5rem; }
 article.alert { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .6rem 1rem; margin: .6rem 0; }
 textarea#draft { width: 100%; min-height: 14rem; font-family: ui-monospace, monospace; }
-.graph { overflow-x: auto; background: #fff; border: 1px solid #ddd; }
+.graph { overflow: auto; max-height: 36rem; background: #fff; border: 1px solid #ddd; }
 `;
 
 /** The one HTML page; the bundle routes by path. */
