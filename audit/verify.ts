@@ -16,6 +16,7 @@ import type { ToolInfo } from '../policies/types';
 import { UnknownSessionError } from './errors';
 import { checkVoteEvidence, type VoteFinding } from './vote-evidence';
 import { checkTrailEvidence, type RecordedFacts } from './trail-evidence';
+import { checkReviewChain } from './alert-reviews';
 import { checkChain } from './chain';
 import type { BrokenLink } from './chain';
 import { readAlerts, readEvents, sessionIdsWithEvents, getSession, type AlertView } from './queries';
@@ -77,6 +78,11 @@ export async function verifyDatabase(pool: Pool, opts: VerifyOptions & { readonl
       ...(row ? { workflowId: row.workflowId, agentId: row.agentId, owner: row.owner } : {}),
       ...(origin.policy ? { policy: origin.policy } : {}),
     }));
+  }
+  // The whole database: the alert reviews' chain too (people's verdicts, beside the sessions' trails).
+  if (opts.sessionId === undefined) {
+    const reviews = await checkReviewChain(pool);
+    if (!reviews.ok) trail.push({ sessionId: 'alert-reviews', seq: reviews.brokenAt ?? 0, rule: 'trail.reviews', message: `the alert reviews' hash chain breaks at review ${reviews.brokenAt}: a review was changed or removed` });
   }
   return { ok: broken.length === 0 && votes.length === 0 && trail.length === 0, sessionsChecked: ids.length, eventsChecked, broken, votes, trail, heads };
 }

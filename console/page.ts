@@ -42,6 +42,19 @@ button.approve { background: #1f7a3a; color: #fff; border-color: #1f7a3a; }
 button.deny { background: #a3261b; color: #fff; border-color: #a3261b; }
 .error { color: #a3261b; } .ok { color: #1f7a3a; }
 #status { min-height: 1.4em; }
+header nav a { margin: 0 .5rem; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border-bottom: 1px solid #e2e2de; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+form.filters, .controls { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .6rem 0; }
+ol.timeline { list-style: none; padding: 0; border-left: 3px solid #1d2b36; }
+ol.timeline li { margin: 0 0 .6rem; padding: .3rem .8rem; background: #fff; border: 1px solid #ddd; border-radius: 4px; margin-left: .6rem; }
+ol.timeline li.note { background: #f2f2ef; }
+li[data-status="executed"] { border-left: 4px solid #1f7a3a; } li[data-status="pending"] { border-left: 4px solid #c98a00; }
+li[data-status="denied"], li[data-status="expired"] { border-left: 4px solid #a3261b; }
+.when { color: #666; font-family: ui-monospace, monospace; font-size: .85em; margin-right: .5rem; }
+article.alert { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .6rem 1rem; margin: .6rem 0; }
+textarea#draft { width: 100%; min-height: 14rem; font-family: ui-monospace, monospace; }
+.graph { overflow: auto; max-height: 36rem; background: #fff; border: 1px solid #ddd; }
 `;
 
 /** The one HTML page; the bundle routes by path. */
@@ -55,7 +68,7 @@ export function shell(): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><strong>Gatehouse</strong><span id="me"></span></header>
+<header><strong>Gatehouse</strong><nav><a href="/">Approvals</a> <a href="/sessions">Sessions</a> <a href="/alerts">Alerts</a> <a href="/policy">Policy</a></nav><span id="me"></span></header>
 <main></main>
 <p id="status" role="status"></p>
 <script type="module" src="/assets/app.js"></script>

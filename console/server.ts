@@ -8,7 +8,8 @@
  * Routes: `GET /`, `/signin`, `/enrol` (the page) · `GET /assets/app.js` · `GET /api/me` ·
  * `POST /api/enrol/options|verify` · `POST /api/signin/options|verify` · `POST /api/signout` ·
  * `GET /api/approvals` · `GET /api/events` (server-sent events) ·
- * `POST /api/approvals/:id/prepare|decide`.
+ * `POST /api/approvals/:id/prepare|decide`; the sessions, alerts and policy pages' routes are in
+ * `ops-routes.ts` (pages `/sessions`, `/sessions/:id`, `/alerts`, `/policy`).
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
@@ -20,10 +21,14 @@ import { ConsoleError } from './errors';
 import { InboxFeed } from './events';
 import { readInbox, temporalStateReader } from './inbox';
 import { buildBundle, CONTENT_SECURITY_POLICY, shell } from './page';
+import { OperatorControls } from './operator';
+import { registerOpsRoutes } from './ops-routes';
 import { Passkeys } from './passkeys';
+import { DraftError, type PolicySource } from './policy-view';
 import { CSRF_HEADER, PersonSessions } from './sessions';
 import { ConsoleStore } from './store';
-import { ConsoleVotes, type AssertionJSON } from './votes';
+import type { AssertionJSON } from './signed-payload';
+import { ConsoleVotes } from './votes';
 
 export interface ConsoleOptions {
   /** The audit database (approvals table, console tables). */
@@ -43,6 +48,9 @@ export interface ConsoleOptions {
    * @default `http://localhost:<port>` (WebAuthn refuses an IP address as relying party)
    */
   readonly origin?: string;
+  /** The policy the policy page shows, and its catalog; @default the newest session's */
+  readonly policy?: PolicySource['policy'];
+  readonly tools?: PolicySource['tools'];
 }
 
 export interface RunningConsole {
@@ -66,6 +74,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   let passkeys!: Passkeys;
   let sessions!: PersonSessions;
   let votes!: ConsoleVotes;
+  let operator!: OperatorControls;
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
@@ -78,7 +87,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     }
   });
   app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof ConsoleError) return reply.code(err.status).send({ code: err.code, message: err.message });
+    if (err instanceof ConsoleError) return reply.code(err.status).send({ code: err.code, message: err.message, ...(err instanceof DraftError ? { issues: err.issues } : {}) });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status < 500) return reply.code(status).send({ code: 'bad-request', message: String((err as Error).message).toLowerCase().replace(/\.$/, '') });
     return reply.code(500).send({ code: 'internal', message: 'the console failed to answer: see its log' });
@@ -92,7 +101,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     return { principal: person.principal, role: person.role, keyId: person.keyId };
   };
 
-  for (const path of ['/', '/signin', '/enrol']) app.get(path, async (_req, reply) => reply.type('text/html; charset=utf-8').send(shell()));
+  for (const path of ['/', '/signin', '/enrol', '/sessions', '/sessions/:id', '/alerts', '/policy']) app.get(path, async (_req, reply) => reply.type('text/html; charset=utf-8').send(shell()));
   app.get('/assets/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(bundle));
 
   app.get('/api/me', async (req) => {
@@ -140,6 +149,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     return result;
   });
 
+  registerOpsRoutes(app, {
+    pool: opts.pool,
+    readState,
+    policy: { ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.tools ? { tools: opts.tools } : {}) },
+    read: (req) => sessions.require(req.headers.cookie),
+    write,
+    operator: () => operator,
+  });
+
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -148,6 +166,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   passkeys = new Passkeys(store, rp, opts.registrar);
   sessions = new PersonSessions(origin.startsWith('https:'));
   votes = new ConsoleVotes({ approvals, store, readState, client: opts.client, keyset: opts.keyset, rpId: rp.rpId });
+  operator = new OperatorControls({ pool: opts.pool, store, readState, client: opts.client, keyset: opts.keyset, rpId: rp.rpId });
 
   return {
     url: `${origin}/`,

@@ -6,37 +6,19 @@
  * exactly as the workflow will (`checkSignedDecision`, then the one vote rule), signals the
  * session workflow, and waits for the workflow's own answer. A refusal decides nothing.
  */
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { base64, base64urlnopad } from '@scure/base';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { checkDecision } from '../approvals/check-decision';
 import type { ApprovalStore } from '../approvals/store';
-import { canonicalJson } from '../policies/hash';
-import { checkSignedDecision, webAuthnChallenge, WEBAUTHN_DECISION_PAYLOAD_TYPE, type Keyset } from '../policies/trust';
+import { checkSignedDecision, type Keyset } from '../policies/trust';
 import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
 import { ConsoleError } from './errors';
 import { shownItem, type InboxItem, type StateReader } from './inbox';
 import type { Person } from './sessions';
+import { decisionHead, passkeyEnvelope, prepareSignature, type AssertionJSON, type PreparedSignature } from './signed-payload';
 import type { ConsoleStore } from './store';
 
-/** How long a prepared payload may wait for the person's touch. */
-const VOTE_TTL_MS = 5 * 60 * 1000;
-
-export interface PreparedVote {
-  /** base64 of the canonical decision JSON: what the passkey signs (by its digest). */
-  readonly payload: string;
-  /** sha256(PAE(type, payload)), hex: shown on the page, and the WebAuthn challenge. */
-  readonly digest: string;
-  readonly decision: Record<string, unknown>;
-  readonly options: { readonly challenge: string; readonly rpId: string; readonly allowCredentials: readonly { id: string; type: 'public-key' }[]; readonly userVerification: 'required'; readonly timeout: number };
-}
-
-/** The browser's assertion, as `@simplewebauthn/browser` returns it (base64url fields). */
-export interface AssertionJSON {
-  readonly id: string;
-  readonly response: { readonly authenticatorData: string; readonly clientDataJSON: string; readonly signature: string };
-}
+export type { AssertionJSON } from './signed-payload';
+export type PreparedVote = PreparedSignature;
 
 export interface VoteDeps {
   readonly approvals: ApprovalStore;
@@ -46,15 +28,6 @@ export interface VoteDeps {
   readonly keyset: Keyset;
   readonly rpId: string;
 }
-
-const b64url = (s: unknown, what: string): Uint8Array => {
-  try {
-    if (typeof s !== 'string') throw new Error();
-    return base64urlnopad.decode(s.replace(/=+$/, ''));
-  } catch {
-    throw new ConsoleError(400, 'assertion', `the passkey assertion's \`${what}\` is not base64url`);
-  }
-};
 
 export class ConsoleVotes {
   /** Nonces this console has signalled: a replayed assertion is refused here as in the workflow. */
@@ -83,51 +56,20 @@ export class ConsoleVotes {
     const { item, row } = await this.#item(approvalId);
     // Refuse before the person touches the key what the workflow would refuse (four eyes, not a member, no reason).
     this.#rule(person, row, verdict === 'approve', reason);
-    const now = Date.now();
     const decision = {
-      v: 1,
-      kind: 'vote',
-      workflowId: item.workflowId,
-      firstRunId: item.firstRunId,
-      keyId: person.keyId,
-      issuedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + VOTE_TTL_MS).toISOString(),
-      nonce: randomBytes(16).toString('hex'),
+      ...decisionHead(person, 'vote', item.workflowId, item.firstRunId),
       approvalId: item.approvalId,
       tool: item.tool,
       callDigest: item.callDigest,
       verdict,
       ...(reason ? { reason } : {}),
     };
-    const bytes = utf8ToBytes(canonicalJson(decision));
-    const challenge = webAuthnChallenge(bytes);
-    return {
-      payload: base64.encode(bytes),
-      digest: bytesToHex(challenge),
-      decision,
-      options: { challenge: base64urlnopad.encode(challenge), rpId: this.deps.rpId, allowCredentials: [{ id: person.credentialId, type: 'public-key' }], userVerification: 'required', timeout: 120_000 },
-    };
+    return prepareSignature(person, decision, this.deps.rpId);
   }
 
   /** Checks and signals a signed vote; resolves once the workflow counted it (or says why not). */
   async submit(person: Person, approvalId: string, payload: unknown, assertion: AssertionJSON): Promise<{ counted: true; approver: string; status: string }> {
-    if (typeof payload !== 'string' || payload.length > 64 * 1024) throw new ConsoleError(400, 'payload', 'expected the prepared payload (base64)');
-    if (!assertion || typeof assertion !== 'object' || assertion.id !== person.credentialId) throw new ConsoleError(400, 'assertion', 'the vote must be signed with the passkey you signed in with');
-    const passkey = await this.deps.store.passkey(person.credentialId);
-    if (!passkey) throw new ConsoleError(401, 'unknown-passkey', 'this passkey is not enrolled here');
-    const envelope = {
-      payloadType: WEBAUTHN_DECISION_PAYLOAD_TYPE,
-      payload,
-      signatures: [
-        {
-          keyid: passkey.keyId,
-          sig: base64.encode(b64url(assertion.response?.signature, 'signature')),
-          authenticatorData: base64.encode(b64url(assertion.response?.authenticatorData, 'authenticatorData')),
-          clientDataJSON: base64.encode(b64url(assertion.response?.clientDataJSON, 'clientDataJSON')),
-        },
-      ],
-      grant: passkey.grant,
-    };
+    const envelope = await passkeyEnvelope(this.deps.store, person, payload, assertion);
     const { item, row } = await this.#item(approvalId);
     // What the workflow checks first, here first: signature, grant, challenge, session, expiry, nonce.
     const check = checkSignedDecision(envelope, this.deps.keyset, { kind: 'vote', workflowId: item.workflowId, firstRunId: item.firstRunId, usedNonces: this.#used }, Date.now());

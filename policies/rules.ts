@@ -128,6 +128,7 @@ export const RULES = {
   'trail.unproposed': { means: 'a call ran that the trail never proposed' },
   'trail.requirement': { means: 'an approval was requested for less than the session\'s policy requires' },
   'trail.conflict': { means: 'another writer took a seq of the session (an `audit.conflict` alert)' },
+  'trail.reviews': { means: 'the alert reviews\' hash chain does not hold: a review was changed or removed' },
 } as const satisfies Record<string, RuleEntry>;
 
 /** A rule id of the catalogue. */

@@ -1,38 +1,15 @@
 /**
  * The console's page code (bundled by esbuild from this folder; no CDN). Routes by path:
  * `/enrol#<secret>` enrols a passkey, `/signin` signs in, `/` is the approvals inbox, kept live
- * by server-sent events. Approve / deny asks the server for the decision payload, shows its
+ * by server-sent events; `/sessions`, `/sessions/<id>`, `/alerts` and `/policy` are in their own files. Approve / deny asks the server for the decision payload, shows its
  * digest, and has the passkey sign exactly that digest.
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
-const $ = (sel: string): HTMLElement => document.querySelector(sel) as HTMLElement;
-let csrf = '';
-
-function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string | undefined)[]): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) e.append(c);
-  return e;
-}
-
-async function api(path: string, body?: unknown): Promise<any> {
-  const res = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', ...(csrf ? { 'x-gatehouse-csrf': csrf } : {}) },
-    credentials: 'same-origin',
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(json.message ?? `http ${res.status}`), { code: json.code ?? String(res.status) });
-  return json;
-}
-
-function status(text: string, kind: 'ok' | 'error' = 'ok'): void {
-  const s = $('#status');
-  s.textContent = text;
-  s.className = kind;
-}
+import { $, api, el, signedIn, status } from './dom';
+import { alertsPage } from './alerts';
+import { policyPage } from './policy';
+import { sessionPage, sessionsPage } from './sessions';
 
 async function enrolPage(): Promise<void> {
   const secret = location.hash.slice(1);
@@ -140,15 +117,7 @@ function renderInbox(items: any[]): void {
 }
 
 async function inboxPage(): Promise<void> {
-  let me: any;
-  try {
-    me = await api('/api/me');
-  } catch {
-    location.assign('/signin');
-    return;
-  }
-  csrf = me.csrf;
-  $('#me').textContent = `${me.principal} (${me.role})`;
+  if (!(await signedIn())) return;
   $('main').replaceChildren(el('h1', {}, 'Approvals ', el('small', { id: 'count' }, '')), el('section', { id: 'inbox' }));
   const events = new EventSource('/api/events');
   events.addEventListener('inbox', (e) => renderInbox(JSON.parse((e as MessageEvent).data)));
@@ -157,5 +126,6 @@ async function inboxPage(): Promise<void> {
   }, 1000);
 }
 
-const routes: Record<string, () => Promise<void>> = { '/enrol': enrolPage, '/signin': signInPage };
-void (routes[location.pathname] ?? inboxPage)();
+const routes: Record<string, () => Promise<void>> = { '/enrol': enrolPage, '/signin': signInPage, '/sessions': sessionsPage, '/alerts': alertsPage, '/policy': policyPage };
+const page = location.pathname.startsWith('/sessions/') ? sessionPage : routes[location.pathname] ?? inboxPage;
+void page();

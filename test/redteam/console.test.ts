@@ -4,7 +4,10 @@
  * console cookie opens nothing on the gateway (`/v1`, `/mcp`); a cross-site post with a stolen
  * cookie and token is refused by origin; a passkey vote the attacker makes itself — its own P-256
  * key granted by its own "registrar" key, or by an operator key — is refused by the workflow with
- * an alert; a real passkey vote replayed into another session is refused by its binding. Each:
+ * an alert; a real passkey vote replayed into another session is refused by its binding. The
+ * operator routes (halt, pause, signed resume and budget raise, alert reviews, the policy drafts)
+ * refuse a request without the CSRF token, from another origin, or from an approver; a signed
+ * resume sent to another session or replayed is refused by the console and by the workflow. Each:
  * rows unchanged, nothing executed, an alert naming the refusal, `audit verify` holds.
  */
 import assert from 'node:assert/strict';
@@ -130,6 +133,84 @@ describe('red team: the console', () => {
     assert.equal((await second.call).status, 'denied');
     assert.deepEqual(await productionSnapshot(kit.rt.h), before);
     await assertNotExecuted(kit.rt.h, second.s.sessionId);
+    await assertAuditVerifies(kit.rt.h);
+  });
+
+  it('the operator routes refuse a request without the csrf token, from another origin, or from an approver: nothing changes', async () => {
+    const before = await productionSnapshot(kit.rt.h);
+    const olivia = await kit.person('olivia');
+    await enrol(olivia, await kit.invite('olivia', 'operator'));
+    const oc = (await olivia.context.cookies()).find((x) => x.name === 'gatehouse_console')!;
+    const h = await held(4);
+    const id = h.s.sessionId;
+    const routes: [string, unknown, boolean][] = [
+      [`/api/sessions/${id}/halt`, { reason: 'stop' }, true],
+      [`/api/sessions/${id}/pause`, {}, true],
+      [`/api/sessions/${id}/sign/prepare`, { kind: 'budget-raise', budget: { actions: 1000 } }, true],
+      [`/api/sessions/${id}/sign/submit`, { kind: 'resume', payload: 'e30=', assertion: { id: 'x', response: {} } }, true],
+      ['/api/alerts/review', { alert: `${id}|transition.forbidden|2026-01-01T00:00:00.000Z`, verdict: 'agent-right', note: '' }, true],
+      ['/api/policy/analyze', { draft: '{}' }, false],
+      ['/api/policy/backtest', { draft: '{}' }, false],
+    ];
+    const csrf = ((await (await fetch(consoleUrl('/api/me'), { headers: { cookie: `${oc.name}=${oc.value}` } })).json()) as { csrf: string }).csrf;
+    for (const [path, body, operatorOnly] of routes) {
+      const noToken = await olivia.api(path, body, { csrf: false });
+      assert.equal(noToken.status, 403, `${path} without the token`);
+      assert.equal(noToken.body.code, 'csrf');
+      const crossSite = await fetch(consoleUrl(path), { method: 'POST', headers: { cookie: `${oc.name}=${oc.value}`, 'x-gatehouse-csrf': csrf, origin: 'http://evil.example', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(crossSite.status, 403, `${path} cross-site`);
+      assert.equal(((await crossSite.json()) as { code: string }).code, 'origin');
+      if (operatorOnly) {
+        const approver = await alice.api(path, body);
+        assert.equal(approver.status, 403, `${path} as an approver`);
+        assert.equal(approver.body.code, 'role');
+      }
+    }
+    const st = await h.s.state();
+    assert.deepEqual([st.halted, st.paused, st.budgetLeft.actions, st.pendingApprovals[0]?.approvedBy], [false, false, 500, []]);
+    assert.equal((await kit.rt.h.audit.pool.query('SELECT count(*)::int AS n FROM alert_reviews')).rows[0].n, 0);
+    assert.deepEqual((await kit.rt.h.events(id)).filter((e) => ['halted', 'paused', 'resumed', 'budget-raised'].includes(e.kind)), []);
+    await kit.rt.h.vote(id, h.p.approvalId, 'alice', false, { reason: 'cleanup' });
+    assert.equal((await h.call).status, 'denied');
+    assert.deepEqual(await productionSnapshot(kit.rt.h), before);
+    await assertNotExecuted(kit.rt.h, id);
+    await assertAuditVerifies(kit.rt.h);
+  });
+
+  it('an operator\'s signed resume sent to another session, or replayed, is refused: the console says why, the workflow alerts', async () => {
+    const olivia = await kit.person('olivia-2');
+    await enrol(olivia, await kit.invite('olivia-2', 'operator'));
+    const paused = async () => {
+      const s = await agent.gh.startSession({ intent: 'list volumes' });
+      assert.equal((await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
+      assert.equal((await olivia.api(`/api/sessions/${s.sessionId}/pause`, { reason: 'check' })).status, 200);
+      return s;
+    };
+    const a = await paused();
+    const b = await paused();
+    const prepared = await olivia.api(`/api/sessions/${a.sessionId}/sign/prepare`, { kind: 'resume' });
+    assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+    const signed = await olivia.sign(prepared.body.options);
+    // Signed for a, sent for b: refused by the console before any signal.
+    const wrong = await olivia.api(`/api/sessions/${b.sessionId}/sign/submit`, { kind: 'resume', payload: prepared.body.payload, assertion: signed });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.code, 'decision.session');
+    assert.equal((await b.state()).paused, true);
+    // For a: counted once; the same assertion again is refused by its nonce.
+    const ok = await olivia.api(`/api/sessions/${a.sessionId}/sign/submit`, { kind: 'resume', payload: prepared.body.payload, assertion: signed });
+    assert.deepEqual(ok.body, { applied: 'resume', by: 'olivia-2', recorded: true });
+    assert.equal((await a.state()).paused, false);
+    const replay = await olivia.api(`/api/sessions/${a.sessionId}/sign/submit`, { kind: 'resume', payload: prepared.body.payload, assertion: signed });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.code, 'decision.replayed');
+    // The attacker lifts the envelope from a's history and signals b itself: the workflow refuses it.
+    const history = await a.workflow.fetchHistory();
+    const signalled = history.events?.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resume');
+    const envelope = JSON.parse(Buffer.from(signalled!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
+    await b.workflow.signal('resume', envelope);
+    await alertEvent(kit.rt.h, b.sessionId, 'decision.session');
+    assert.equal((await b.state()).paused, true);
+    assert.deepEqual((await kit.rt.h.events(b.sessionId)).filter((e) => e.kind === 'resumed'), []);
     await assertAuditVerifies(kit.rt.h);
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * The policy page: the paths `policy analyze` finds (`analyzePaths`), drawn on the server as SVG,
+ * and a draft's backtest over the last N days (`audit/backtest.ts`) as a table of the decisions it
+ * would change. A draft is pasted or uploaded YAML (or JSON); an invalid one is answered with its
+ * issues, each with its path, and nothing runs. Nothing here changes anything: the running policy
+ * is the worker's, and the page only reads it (the newest session's, unless the console was given one).
+ */
+import type pg from 'pg';
+import { SAMPLE_TOOL_INFO } from '../activities/tools/sample';
+import { backtest, type BacktestReport } from '../audit/backtest';
+import { analyzePaths, compilePolicy, parsePolicy, parsePolicyText, type PolicyDocument, type PolicyIssue } from '../policies';
+import type { ToolInfo } from '../policies/types';
+import { ConsoleError } from './errors';
+import { pathsGraph } from './svg';
+
+export interface PolicySource {
+  /** The policy the console shows when given; otherwise the newest session's. */
+  readonly policy?: PolicyDocument;
+  readonly tools?: readonly ToolInfo[];
+}
+
+const MAX_DRAFT = 200 * 1024;
+
+/** The policy sessions run now, and the catalog it compiles against. */
+export async function currentPolicy(pool: pg.Pool, src: PolicySource): Promise<{ policy: PolicyDocument; tools: readonly ToolInfo[]; from: string }> {
+  if (src.policy) return { policy: src.policy, tools: src.tools ?? SAMPLE_TOOL_INFO, from: 'the console\'s configuration' };
+  const r = await pool.query('SELECT session_id, policy, tools FROM sessions ORDER BY started_at DESC LIMIT 1');
+  const row = r.rows[0];
+  if (!row) throw new ConsoleError(404, 'no-policy', 'no session has run yet, so there is no policy to show: paste a draft');
+  const parsed = parsePolicy(row.policy);
+  if (!parsed.success) throw new ConsoleError(500, 'policy', `the newest session's policy does not parse: ${parsed.issues[0]?.message ?? ''}`);
+  return { policy: parsed.data, tools: Array.isArray(row.tools) ? (row.tools as ToolInfo[]) : src.tools ?? SAMPLE_TOOL_INFO, from: `session \`${row.session_id}\`` };
+}
+
+/** A pasted draft, parsed; its issues as a 400 (`issues` listed) when it is not a policy. */
+export function parseDraft(text: unknown): PolicyDocument {
+  if (typeof text !== 'string' || text.trim() === '') throw new ConsoleError(400, 'draft', 'paste or upload a policy draft (YAML or JSON)');
+  if (text.length > MAX_DRAFT) throw new ConsoleError(400, 'draft', 'the draft is over 200 KiB');
+  const parsed = parsePolicyText(text, 'draft');
+  if (!parsed.success) throw new DraftError(parsed.issues);
+  return parsed.data;
+}
+
+/** A draft that is not a valid policy: every issue with its path. */
+export class DraftError extends ConsoleError {
+  constructor(readonly issues: readonly PolicyIssue[]) {
+    super(400, 'draft-invalid', `the draft is not a valid policy: ${issues.length} issue(s), the first at \`${issues[0]?.path || '(root)'}\`: ${issues[0]?.message ?? ''}`);
+  }
+}
+
+export interface PolicyGraph {
+  readonly name: string;
+  readonly from: string;
+  readonly summary: ReturnType<typeof analyzePaths>['summary'];
+  readonly paths: readonly { readonly tools: readonly string[]; readonly status: string }[];
+  readonly truncated: boolean;
+  readonly svg: string;
+}
+
+export function graphOf(policy: PolicyDocument, tools: readonly ToolInfo[], from: string, maxLength = 3): PolicyGraph {
+  if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > 5) throw new ConsoleError(400, 'max-length', `the longest path must be a whole number from 2 to 5, got \`${String(maxLength).slice(0, 20)}\``);
+  const analysis = analyzePaths(compilePolicy(policy, tools), maxLength, 2000);
+  return { name: policy.name, from, summary: analysis.summary, paths: analysis.paths.map((p) => ({ tools: p.tools, status: p.status })), truncated: analysis.truncated, svg: pathsGraph(analysis) };
+}
+
+/** The draft's backtest over the last `days` days. */
+export async function draftBacktest(pool: pg.Pool, policy: PolicyDocument, tools: readonly ToolInfo[], daysIn: unknown): Promise<BacktestReport> {
+  const days = daysIn === undefined || daysIn === '' ? 14 : Number(daysIn);
+  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConsoleError(400, 'days', `the window must be from 1 to 365 days, got \`${String(daysIn).slice(0, 20)}\``);
+  return backtest(pool, { policy, tools, since: new Date(Date.now() - days * 24 * 60 * 60 * 1000) });
+}
+
+type Doc = Record<string, any>;
+const shadowAll = (list: unknown): unknown => (Array.isArray(list) ? list.map((r) => ({ ...r, mode: 'shadow' })) : list);
+const shadowTools = (doc: Doc, has: (rule: Doc) => boolean): void => {
+  for (const [name, rule] of Object.entries(doc.tools ?? {})) if (has(rule as Doc)) doc.tools[name] = { ...(rule as Doc), mode: 'shadow' };
+};
+
+/** How each overrulable rule is taken out of a policy: put in shadow mode (recorded, not enforced). */
+const WITHOUT: Readonly<Record<string, (doc: Doc) => void>> = {
+  'transition.forbidden': (d) => void (d.transitions = shadowAll(d.transitions)),
+  'tool.always-blocked': (d) => void (d.alwaysBlocked = (d.alwaysBlocked ?? []).map((e: unknown) => (typeof e === 'string' ? { tool: e, mode: 'shadow' } : { ...(e as Doc), mode: 'shadow' }))),
+  'budget.actions': (d) => void (d.budget = { ...d.budget, mode: 'shadow' }),
+  'budget.writes': (d) => void (d.budget = { ...d.budget, mode: 'shadow' }),
+  'budget.critical': (d) => void (d.budget = { ...d.budget, mode: 'shadow' }),
+  'cost.cap': (d) => void (d.costCap = { ...d.costCap, mode: 'shadow' }),
+  'mandate.outside': (d) => void (d.mandate = { ...d.mandate, mode: 'shadow' }),
+  // The trail's alert when intent drift puts a session in review mode (`policies/state.ts`).
+  'mode.review': (d) => void (d.intent = { ...d.intent, mode: 'shadow' }),
+  'args.bounds': (d) => shadowTools(d, (r) => r.args !== undefined),
+  'blast-radius.limit': (d) => shadowTools(d, (r) => r.blastRadius !== undefined),
+  'blast-radius.cap': (d) => shadowTools(d, (r) => r.blastRadius !== undefined),
+  'agent.budget': (d) => void (d.agent && (d.agent.budgets = shadowAll(d.agent.budgets))),
+  'agent.sequence': (d) => void (d.agent && (d.agent.transitions = shadowAll(d.agent.transitions))),
+  'owner.budget': (d) => void (d.owner && (d.owner.budgets = shadowAll(d.owner.budgets))),
+  'owner.sequence': (d) => void (d.owner && (d.owner.transitions = shadowAll(d.owner.transitions))),
+};
+
+/** The rules a "backtest without it" link exists for. */
+export const DROPPABLE_RULES: readonly string[] = Object.keys(WITHOUT);
+
+export function canDropRule(rule: string): boolean {
+  return Object.hasOwn(WITHOUT, rule);
+}
+
+/** The policy with `rule` in shadow mode: the draft a "backtest without it" runs. */
+export function policyWithout(policy: PolicyDocument, rule: string): PolicyDocument {
+  const drop = Object.hasOwn(WITHOUT, rule) ? WITHOUT[rule] : undefined;
+  if (!drop) throw new ConsoleError(400, 'rule', `rule \`${rule.slice(0, 100)}\` cannot be taken out of a policy by itself`);
+  const doc = structuredClone(policy) as Doc;
+  drop(doc);
+  const parsed = parsePolicy(doc);
+  if (!parsed.success) throw new ConsoleError(500, 'rule', `the policy without \`${rule}\` does not parse: ${parsed.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
