@@ -8,7 +8,7 @@
  * Routes: `GET /`, `/signin`, `/enrol` (the page) · `GET /assets/app.js` · `GET /api/me` ·
  * `POST /api/enrol/options|verify` · `POST /api/signin/options|verify` · `POST /api/signout` ·
  * `GET /api/approvals` · `GET /api/events` (server-sent events) ·
- * `POST /api/approvals/:id/prepare|decide`.
+ * `POST /api/approvals/:id/prepare|decide` · `/temporal/*` (Temporal's Web UI, operators only, with `temporalUi`).
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
@@ -24,6 +24,7 @@ import { Passkeys } from './passkeys';
 import { CSRF_HEADER, PersonSessions } from './sessions';
 import { ConsoleStore } from './store';
 import { ConsoleVotes, type AssertionJSON } from './votes';
+import { registerTemporalUiProxy, type TemporalUiProxyOptions } from './temporal-ui-proxy';
 
 export interface ConsoleOptions {
   /** The audit database (approvals table, console tables). */
@@ -43,6 +44,8 @@ export interface ConsoleOptions {
    * @default `http://localhost:<port>` (WebAuthn refuses an IP address as relying party)
    */
   readonly origin?: string;
+  /** Temporal's Web UI server (mutual TLS), served under `/temporal/` to operators. @default none */
+  readonly temporalUi?: TemporalUiProxyOptions['upstream'];
 }
 
 export interface RunningConsole {
@@ -139,6 +142,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     feed.nudge();
     return result;
   });
+
+  if (opts.temporalUi) await registerTemporalUiProxy(app, { upstream: opts.temporalUi, person: (cookie) => sessions.find(cookie) });
 
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const address = app.server.address();
