@@ -11,6 +11,7 @@
  *
  * When none works, {@link TemporalUiNotFoundError} lists every place tried and how to fix it.
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,10 +61,19 @@ export function temporalUiCacheDir(env: NodeJS.ProcessEnv = process.env): string
   return join(temporalServerCacheDir(env), '..', `temporal-ui-${TEMPORAL_UI_VERSION}`);
 }
 
-/** The cached or given binary without building (tests skip on undefined locally). */
-export async function cachedTemporalUi(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const file = join(env.TEMPORAL_UI_DIR || temporalUiCacheDir(env), TEMPORAL_UI_BINARY);
-  return (await isExecutable(file)) ? file : undefined;
+/**
+ * The binary already there, without building: `TEMPORAL_UI_DIR`'s (set: always that path, so a
+ * missing binary fails where it must exist, as in CI) or the cache's; undefined when neither is.
+ */
+export function builtTemporalUi(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.TEMPORAL_UI_DIR) return join(env.TEMPORAL_UI_DIR, TEMPORAL_UI_BINARY);
+  const file = join(temporalUiCacheDir(env), TEMPORAL_UI_BINARY);
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return file;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resolves the UI server's binary, building it with Go when needed. */
