@@ -8,8 +8,12 @@
  * Routes: `GET /`, `/signin`, `/enrol` (the page) · `GET /assets/app.js` · `GET /api/me` ·
  * `POST /api/enrol/options|verify` · `POST /api/signin/options|verify` · `POST /api/signout` ·
  * `GET /api/approvals` · `GET /api/events` (server-sent events) ·
+<<<<<<< HEAD
  * `POST /api/approvals/:id/prepare|decide`; the sessions, alerts and policy pages' routes are in
  * `ops-routes.ts` (pages `/sessions`, `/sessions/:id`, `/alerts`, `/policy`).
+=======
+ * `POST /api/approvals/:id/prepare|decide` · `/temporal/*` (Temporal's Web UI, operators only, with `temporalUi`).
+>>>>>>> temporal-ui
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
@@ -28,6 +32,7 @@ import { DraftError, type PolicySource } from './policy-view';
 import { CSRF_HEADER, PersonSessions } from './sessions';
 import { ConsoleStore } from './store';
 import type { AssertionJSON } from './signed-payload';
+import { registerTemporalUiProxy, type TemporalUiProxyOptions } from './temporal-ui-proxy';
 import { ConsoleVotes } from './votes';
 
 export interface ConsoleOptions {
@@ -51,6 +56,8 @@ export interface ConsoleOptions {
   /** The policy the policy page shows, and its catalog; @default the newest session's */
   readonly policy?: PolicySource['policy'];
   readonly tools?: PolicySource['tools'];
+  /** Temporal's Web UI server (mutual TLS), served under `/temporal/` to operators. @default none */
+  readonly temporalUi?: TemporalUiProxyOptions['upstream'];
 }
 
 export interface RunningConsole {
@@ -157,6 +164,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     write,
     operator: () => operator,
   });
+  if (opts.temporalUi) await registerTemporalUiProxy(app, { upstream: opts.temporalUi, person: (cookie) => sessions.find(cookie) });
 
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const address = app.server.address();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { invite } from '../../cli/commands/invite';
-import { startConsole, type RunningConsole } from '../../console/server';
+import { startConsole, type ConsoleOptions, type RunningConsole } from '../../console/server';
 import { eventually } from '../support/eventually';
 import { redTeam, trust, type RedTeam } from '../redteam/attacker';
 
@@ -59,9 +59,10 @@ const SIGN_IN_PAGE = `async (o) => {
   return { id: cred.id, rawId: cred.id, type: 'public-key', response: { authenticatorData: enc(r.authenticatorData), clientDataJSON: enc(r.clientDataJSON), signature: enc(r.signature) }, clientExtensionResults: {} };
 }`;
 
-export async function consoleKit(area: string): Promise<ConsoleKit> {
+/** `options` adds console options made once the harness runs (e.g. a Temporal UI server on its dev server). */
+export async function consoleKit(area: string, options?: (rt: RedTeam) => Promise<Partial<ConsoleOptions>>): Promise<ConsoleKit> {
   const rt = await redTeam(area);
-  const running = await startConsole({ pool: rt.h.audit.pool, client: rt.raw, keyset: trust.keyset, registrar: trust.registrar });
+  const running = await startConsole({ pool: rt.h.audit.pool, client: rt.raw, keyset: trust.keyset, registrar: trust.registrar, ...(options ? await options(rt) : {}) });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   const shots = mkdtempSync(join(tmpdir(), `gatehouse-console-${area}-`));
   const env = { ...process.env, GATEHOUSE_CONSOLE_URL: running.url, DATABASE_URL: rt.h.audit.url, GATEHOUSE_STACK_FILE: join(shots, 'no-stack.json') };

@@ -89,8 +89,7 @@ async function startFullServer(o: StackTemporalOptions): Promise<StackTemporal> 
     { name: 'temporal', where: `${server.address} (server, postgresql)` },
     { name: 'temporal access', where: `mutual tls: a client certificate of the ca in ${tlsDir} required (one per gatehouse process role)` },
     { name: 'temporal state', where: `databases temporal (schema ${server.schema.temporal}), temporal_visibility (schema ${server.schema.temporal_visibility}); pid ${server.pid}, config ${server.configFile}` },
-    // The Web UI is a separate product the dev server bundles; none is built offline.
-    { name: 'temporal web ui', where: `none with the full server: use the temporal cli, e.g. \`temporal workflow list --address ${server.address} --namespace ${server.namespace}\`` },
+    // Its Web UI runs later, with the console that serves it (stack-temporal-ui.ts).
   ];
   const files = { caFile: tls.caFile, serverName: tls.serverName, clients: tls.clients };
   return { temporal: { address: server.address, namespace: server.namespace, embedded: true, tls: files }, parts, stop: () => server.stop() };

@@ -1,8 +1,8 @@
 /**
  * The whole Gatehouse stack in one process tree — what `gatehouse start` (and `npm start`) runs:
  * a Temporal dev server persisted to `.data/temporal.sqlite` (Web UI on :8233 unless taken) — or,
- * with `temporal: 'server'`, the full Temporal server on the embedded PostgreSQL (stack-temporal.ts) —
- * an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
+ * with `temporal: 'server'`, the full Temporal server on the embedded PostgreSQL (stack-temporal.ts),
+ * its Web UI served by the console to operators (stack-temporal-ui.ts) — an embedded PostgreSQL under `.data/postgres` (databases `gatehouse` for the audit trail and
  * `gatehouse_production` for the sample tools), the migrations, the worker and, with Slack
  * credentials, the approvals app, and the gateway (HTTP API and MCP on 127.0.0.1, `GATEHOUSE_GATEWAY_PORT`
  * or 4780 when free, else a free port). `TEMPORAL_ADDRESS` / `DATABASE_URL` /
@@ -41,6 +41,7 @@ import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { approvalsServiceKey, consoleRegistrarKey, stackKeys } from './stack-keys';
 import { startConsole } from '../../console/server';
 import { startStackTemporal, type TemporalKind } from './stack-temporal';
+import { startStackTemporalUi, temporalUiWhere } from './stack-temporal-ui';
 import { intentScorerFor } from './embeddings';
 
 export { StackKeysError, stackKeys } from './stack-keys';
@@ -353,12 +354,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     // 7b. The people's console (passkeys, approvals inbox), when the keyset has its registrar key.
     let consoleUrl: string | undefined;
     const registrar = consoleRegistrarKey(env, trust.keys);
+    // With the full server, Temporal's Web UI behind mutual TLS, served by the console to operators.
+    const temporalUi = await startStackTemporalUi({ env, dataDir: base, temporal, console: registrar !== undefined, secureCookies: (env.GATEHOUSE_CONSOLE_ORIGIN ?? '').startsWith('https:'), log });
+    if (temporalUi.ui) stoppers.push({ name: 'temporal web ui', stop: () => temporalUi.ui!.stop() });
+    if (temporalUi.off) parts.push({ name: 'temporal web ui', where: temporalUi.off });
     if (registrar) {
       const port = env.GATEHOUSE_CONSOLE_PORT ? Number(env.GATEHOUSE_CONSOLE_PORT) : 0;
-      const started = await startConsole({ pool: auditPool, client, keyset: trust.keyset, registrar, port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}) });
+      const started = await startConsole({ pool: auditPool, client, keyset: trust.keyset, registrar, port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
       stoppers.push({ name: 'console', stop: () => started.close() });
       consoleUrl = started.url;
       parts.push({ name: 'console', where: started.url });
+      if (temporalUi.ui) parts.push({ name: 'temporal web ui', where: temporalUiWhere(started.url) });
     } else {
       parts.push({ name: 'console', where: 'off: set `GATEHOUSE_CONSOLE_REGISTRAR_KEY` to a key of role `registrar` the keyset lists' });
     }

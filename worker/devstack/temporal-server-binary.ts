@@ -128,9 +128,10 @@ async function buildInto(go: string, cacheDir: string, env: NodeJS.ProcessEnv): 
   return undefined;
 }
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; failure?: string }> {
+/** Runs a command to its end: its stdout, or why it failed (the tail of its stderr). */
+export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ stdout: string; failure?: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let tail = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -140,7 +141,7 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Prom
   });
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     if (!(await stat(file)).isFile()) return false;
     await access(file, fsConstants.X_OK);
@@ -154,7 +155,7 @@ async function isDirectory(dir: string): Promise<boolean> {
   return stat(dir).then((s) => s.isDirectory(), () => false);
 }
 
-async function whichExecutable(name: string, pathVar: string | undefined): Promise<string | undefined> {
+export async function whichExecutable(name: string, pathVar: string | undefined): Promise<string | undefined> {
   for (const dir of (pathVar ?? '').split(delimiter)) {
     if (dir && (await isExecutable(join(dir, name)))) return join(dir, name);
   }

@@ -91,7 +91,8 @@ export async function certificateName(certFile: string): Promise<string> {
   return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1] ?? '';
 }
 
-async function issue(set: TemporalTlsSet, name: string, pair: { certFile: string; keyFile: string }, ext: string): Promise<void> {
+/** Issues (or re-issues) a leaf `pair` named `name` by the CA of `set`, with the extensions `ext`. */
+export async function issue(set: { readonly caFile: string; readonly caKeyFile: string }, name: string, pair: { certFile: string; keyFile: string }, ext: string): Promise<void> {
   await writeKey(pair.keyFile);
   const csr = `${pair.certFile}.csr`;
   const extFile = `${pair.certFile}.ext`;
@@ -106,14 +107,14 @@ async function issue(set: TemporalTlsSet, name: string, pair: { certFile: string
 }
 
 /** A fresh P-256 key, written by us with mode 0600 (never by openssl under the umask). */
-async function writeKey(file: string): Promise<void> {
+export async function writeKey(file: string): Promise<void> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   await rm(file, { force: true });
   await writeFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   await chmod(file, 0o600);
 }
 
-async function openssl(args: string[]): Promise<void> {
+export async function openssl(args: string[]): Promise<void> {
   try {
     await exec('openssl', args, { timeout: 30_000 });
   } catch (err) {
