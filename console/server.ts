@@ -8,12 +8,9 @@
  * Routes: `GET /`, `/signin`, `/enrol` (the page) · `GET /assets/app.js` · `GET /api/me` ·
  * `POST /api/enrol/options|verify` · `POST /api/signin/options|verify` · `POST /api/signout` ·
  * `GET /api/approvals` · `GET /api/events` (server-sent events) ·
-<<<<<<< HEAD
- * `POST /api/approvals/:id/prepare|decide`; the sessions, alerts and policy pages' routes are in
- * `ops-routes.ts` (pages `/sessions`, `/sessions/:id`, `/alerts`, `/policy`).
-=======
- * `POST /api/approvals/:id/prepare|decide` · `/temporal/*` (Temporal's Web UI, operators only, with `temporalUi`).
->>>>>>> temporal-ui
+ * `POST /api/approvals/:id/prepare|decide` · `/temporal/*` (Temporal's Web UI, operators only, with
+ * `temporalUi`); the sessions, alerts and policy pages' routes are in `ops-routes.ts` (pages
+ * `/sessions`, `/sessions/:id`, `/alerts`, `/policy`).
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
