@@ -248,6 +248,8 @@ describe('docker-compose.yml', () => {
     for (const [name, x] of Object.entries(services)) if (/^postgres:/.test(x.image ?? '')) assert.deepEqual(x.ports, [], `database \`${name}\` publishes a port`);
     assert.deepEqual(service('temporal').ports, ['127.0.0.1:7233:7233']);
     assert.deepEqual(service('temporal-ui').ports, ['127.0.0.1:8233:8080']);
+    // It holds the operator's certificate and has no login: it must not write (halt, terminate, reset).
+    assert.equal(service('temporal-ui').environment.TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
   });
 
   it('creates the namespace and registers every search attribute a session carries', () => {
