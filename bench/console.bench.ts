@@ -1,28 +1,44 @@
 /**
- * `npm run bench:console`: the console's sessions list with `BENCH_SESSIONS` (1,000) sessions —
- * half running (their counts read from their events), half finished — in a fresh embedded
- * PostgreSQL. Measures the list's API answer (`GET /api/sessions`, all rows, from the page) and
- * the time to first render in headless Chromium: from navigation start until the pushed list's
- * rows are in the table (the page stamps `performance.now()` when it renders them), `RUNS` (5)
- * loads each. No Temporal is needed: the list reads only the audit database. Last line: one JSON object.
+ * `npm run bench:console`, two parts (`BENCH_CONSOLE_PART=list|click`, both by default):
+ *
+ * - list: the console's sessions list with `BENCH_SESSIONS` (1,000) sessions — half running (their
+ *   counts read from their events), half finished — in a fresh embedded PostgreSQL. Measures the
+ *   list's API answer (`GET /api/sessions`, all rows, from the page) and the time to first render
+ *   in headless Chromium: from navigation start until the pushed list's rows are in the table (the
+ *   page stamps `performance.now()` when it renders them), `RUNS` (5) loads each. No Temporal.
+ * - click: an approver signed in with a passkey (Chromium's virtual authenticator) approves
+ *   `BENCH_CLICKS` (100, after 5 warm-up) held `billing.deleteRecords` calls, each in its own
+ *   session, one at a time, from the inbox. Timed on the bench's clock from just before the
+ *   Playwright click on Approve until the agent's `propose` answers `executed` (the workflow
+ *   resumed, verified the passkey vote, ran the delete and completed the update); split at the
+ *   console's `submit` (signed vote received) and its signal to the workflow accepted.
+ *
+ * Last line: one JSON object with the figures of the parts run.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { Client, Connection } from '@temporalio/client';
+import { SAMPLE_CUSTOMERS } from '../activities/tools/sample/seed';
 import { migrate } from '../audit/migrate';
 import { AuditStore } from '../audit/store';
 import type { AuditEventInput } from '../audit/types';
 import { startConsole } from '../console/server';
 import { ConsoleStore } from '../console/store';
+import { ConsoleVotes } from '../console/votes';
 import type { Decision } from '../policies/types';
-import { CHROMIUM } from '../test/console/browser';
+import { card, CHROMIUM, consoleKit, enrol, heldDelete, outcomeOf } from '../test/console/browser';
 import { testTrust } from '../test/support/trust';
 import { startEmbeddedPostgres } from '../worker/devstack/postgres';
+import { sessionWorkflowId } from '../workflows/contract';
 import { pct } from './fixtures/percentile';
 
+const PART = process.env.BENCH_CONSOLE_PART ?? 'both';
+const CLICKS = Number(process.env.BENCH_CLICKS ?? 100);
+const WARMUP = 5;
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
 const RUNS = Number(process.env.RUNS ?? 5);
 const DECISION: Decision = { verdict: 'allow', tier: 'autonomous', reasons: [{ rule: 'tier.read', message: 'read tool runs autonomously' }], policyHash: 'c'.repeat(64) };
@@ -38,7 +54,7 @@ function events(sessionId: string, t0: number): AuditEventInput[] {
   ];
 }
 
-async function main(): Promise<void> {
+async function listPart(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-console-'));
   const server = await startEmbeddedPostgres({ dataDir, removeDataDirOnStop: true, noFsync: true });
   await server.createDatabase('bench_console');
@@ -92,13 +108,109 @@ async function main(): Promise<void> {
     render.sort((a, b) => a - b);
     const result = { sessions: SESSIONS, apiP50Ms: +pct(api, 50).toFixed(1), apiP99Ms: +pct(api, 99).toFixed(1), apiBytes: bytes, firstRenderP50Ms: +pct(render, 50).toFixed(1), firstRenderMaxMs: +render.at(-1)!.toFixed(1), runs: RUNS };
     process.stdout.write(`sessions list, ${SESSIONS} sessions (half running): API ${result.apiP50Ms} ms p50, ${result.apiP99Ms} ms p99, ${(bytes / 1024).toFixed(0)} KiB; first render ${result.firstRenderP50Ms} ms p50, ${result.firstRenderMaxMs} ms max (navigation start → rows in the table, ${RUNS} loads)\n`);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result;
   } finally {
     await browser.close();
     await running?.close();
     await db.end();
     await server.stop();
   }
+}
+
+/** The `k`th distinct (customer, month) of the seeded invoices: two real rows each, 120 in all. */
+function filterOf(k: number): { customerId: string; period: string } {
+  const customer = SAMPLE_CUSTOMERS[k % SAMPLE_CUSTOMERS.length]!;
+  const back = 1 + (Math.floor(k / SAMPLE_CUSTOMERS.length) % 20);
+  const now = new Date();
+  const m = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1));
+  return { customerId: customer.id, period: m.toISOString().slice(0, 7) };
+}
+
+const ms = (xs: number[], p: number) => +pct([...xs].sort((a, b) => a - b), p).toFixed(1);
+
+async function clickPart(): Promise<Record<string, number>> {
+  const kit = await consoleKit('bench_click');
+  // Timing aids (the bench's clock, same process as the console): when `submit` got the signed
+  // vote, and when its signal to the session workflow was accepted by the server.
+  const received = new Map<string, number>();
+  const signalled = new Map<string, number>();
+  const submit = ConsoleVotes.prototype.submit;
+  ConsoleVotes.prototype.submit = function (this: ConsoleVotes, ...a: Parameters<typeof submit>) {
+    received.set(a[1], performance.now());
+    return submit.apply(this, a);
+  };
+  const wf = kit.rt.raw.workflow;
+  const getHandle = wf.getHandle.bind(wf);
+  wf.getHandle = ((...a: Parameters<typeof getHandle>) => {
+    const h = getHandle(...a);
+    const signal = h.signal.bind(h);
+    return Object.assign(h, {
+      signal: async (...s: Parameters<typeof signal>) => {
+        await signal(...s);
+        signalled.set(a[0], performance.now());
+      },
+    });
+  }) as typeof wf.getHandle;
+  try {
+    const agent = await kit.rt.agent('billing-bot', 'eng-007');
+    const alice = await kit.person('alice');
+    await enrol(alice, await kit.invite('alice'));
+    const total: number[] = [];
+    const toVote: number[] = [];
+    const server: number[] = [];
+    const toResumed: number[] = [];
+    const clickCall: number[] = [];
+    for (let i = 0; i < WARMUP + CLICKS; i += 1) {
+      const held = await heldDelete(agent, filterOf(i));
+      const c = await card(alice, held.approvalId);
+      const t0 = performance.now();
+      await c.locator('button.approve').click();
+      const clicked = performance.now();
+      const r = await held.call;
+      const t1 = performance.now();
+      if (r.status !== 'executed') throw new Error(`the approved call ended \`${r.status}\`, not executed`);
+      // The page's own answer too, so the next click does not overlap this one's tail.
+      const outcome = await outcomeOf(c);
+      if (!outcome.startsWith('approved by alice')) throw new Error(`the card says \`${outcome}\``);
+      const got = received.get(held.approvalId);
+      const sent = signalled.get(sessionWorkflowId(held.s.sessionId));
+      if (got === undefined || sent === undefined) throw new Error(`no server timing for approval \`${held.approvalId}\``);
+      if (i < WARMUP) continue;
+      total.push(t1 - t0);
+      clickCall.push(clicked - t0);
+      toVote.push(got - t0);
+      server.push(sent - got);
+      toResumed.push(t1 - sent);
+    }
+    const result = {
+      clicks: CLICKS,
+      clickP50Ms: ms(total, 50),
+      clickP99Ms: ms(total, 99),
+      clickMaxMs: ms(total, 100),
+      clickToVoteP50Ms: ms(toVote, 50),
+      clickToVoteP99Ms: ms(toVote, 99),
+      serverP50Ms: ms(server, 50),
+      serverP99Ms: ms(server, 99),
+      signalToExecutedP50Ms: ms(toResumed, 50),
+      signalToExecutedP99Ms: ms(toResumed, 99),
+      playwrightClickP50Ms: ms(clickCall, 50),
+    };
+    process.stdout.write(`click → workflow resumed (propose answered executed), ${CLICKS} approvals after ${WARMUP} warm-up, one at a time: p50 ${result.clickP50Ms} ms, p99 ${result.clickP99Ms} ms, max ${result.clickMaxMs} ms\n`);
+    process.stdout.write(`  click → signed vote at the console: p50 ${result.clickToVoteP50Ms} / p99 ${result.clickToVoteP99Ms} ms (Playwright's click call itself p50 ${result.playwrightClickP50Ms} ms)\n`);
+    process.stdout.write(`  vote received → signal accepted (checks, P-256, state query, signal): p50 ${result.serverP50Ms} / p99 ${result.serverP99Ms} ms\n`);
+    process.stdout.write(`  signal accepted → executed seen by the agent: p50 ${result.signalToExecutedP50Ms} / p99 ${result.signalToExecutedP99Ms} ms\n`);
+    return result;
+  } finally {
+    ConsoleVotes.prototype.submit = submit;
+    await kit.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!['both', 'list', 'click'].includes(PART)) throw new Error(`expected BENCH_CONSOLE_PART \`list\`, \`click\` or unset, not \`${PART}\``);
+  const list = PART === 'click' ? {} : await listPart();
+  const click = PART === 'list' ? {} : await clickPart();
+  process.stdout.write(`${JSON.stringify({ ...list, ...click })}\n`);
 }
 
 main().catch((err) => {

@@ -8,10 +8,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { SessionHandle } from '../../client';
 import { invite } from '../../cli/commands/invite';
 import { startConsole, type ConsoleOptions, type RunningConsole } from '../../console/server';
 import { eventually } from '../support/eventually';
-import { redTeam, trust, type RedTeam } from '../redteam/attacker';
+import { pendingApproval, redTeam, trust, type Agent, type RedTeam } from '../redteam/attacker';
 
 export const CHROMIUM = process.env.GATEHOUSE_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -110,6 +111,21 @@ export async function consoleKit(area: string, options?: (rt: RedTeam) => Promis
       await rt.close();
     },
   };
+}
+
+export interface HeldCall {
+  readonly s: SessionHandle;
+  /** The agent's `propose`: settles when the workflow answers the held call (after the vote). */
+  readonly call: Promise<{ status: string }>;
+  readonly approvalId: string;
+}
+
+/** A fresh session of `agent` holding `billing.deleteRecords` with `filter` for approval. */
+export async function heldDelete(agent: Agent, filter: { customerId: string; period?: string }): Promise<HeldCall> {
+  const s = await agent.gh.startSession({ intent: 'remove a churned customer\'s invoices' });
+  const call = s.propose({ tool: 'billing.deleteRecords', args: filter, reasoning: 'the customer left; their invoices must go' });
+  const p = await pendingApproval(s);
+  return { s, call, approvalId: p.approvalId };
 }
 
 /** Opens an invite link and enrols; resolves once the inbox shows the person signed in. */

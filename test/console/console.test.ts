@@ -9,11 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { SessionHandle } from '../../client';
 import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
 import { ConsoleStore } from '../../console/store';
 import { assertAuditVerifies, assertNotExecuted, pendingApproval, productionSnapshot, type Agent } from '../redteam/attacker';
-import { card, consoleKit, enrol, outcomeOf, type ConsoleKit, type Person } from './browser';
+import { card, consoleKit, enrol, heldDelete as heldCustomerDelete, outcomeOf, type ConsoleKit, type HeldCall, type Person } from './browser';
 
 let kit: ConsoleKit;
 let agent: Agent;
@@ -33,12 +32,9 @@ const rows = async (customerId: string): Promise<number> =>
   (await kit.rt.h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_records WHERE customer_id = $1', [customerId])).rows[0]!.n;
 
 /** A session holding `billing.deleteRecords` of one customer for approval. */
-async function heldDelete(customer: number): Promise<{ s: SessionHandle; call: Promise<{ status: string }>; approvalId: string; customerId: string }> {
+async function heldDelete(customer: number): Promise<HeldCall & { customerId: string }> {
   const customerId = SAMPLE_CUSTOMERS[customer]!.id;
-  const s = await agent.gh.startSession({ intent: 'remove a churned customer\'s invoices' });
-  const call = s.propose({ tool: 'billing.deleteRecords', args: { customerId }, reasoning: 'the customer left; their invoices must go' });
-  const p = await pendingApproval(s);
-  return { s, call, approvalId: p.approvalId, customerId };
+  return { ...(await heldCustomerDelete(agent, { customerId })), customerId };
 }
 
 describe('console: passkeys and the approvals inbox', () => {
