@@ -25,7 +25,9 @@ const findCommand = (parent: Command, word: string): Command | undefined =>
 /** One command line: from `gatehouse` up to the next `&&`, `;`, pipe, redirect or comment. */
 function commandLines(snippet: string): string[] {
   const out: string[] = [];
-  for (const m of snippet.matchAll(/(?:^\s*|[;&|$]\s*)(?:npx\s+)?gatehouse\s+([^;&#>]*)/g)) {
+  // A `<placeholder>` may hold spaces, and its `>` is no redirect.
+  const plain = snippet.replace(/<[^<>]*>/g, 'PLACEHOLDER');
+  for (const m of plain.matchAll(/(?:^\s*|[;&|$]\s*)(?:npx\s+)?gatehouse\s+([^;&#>]*)/g)) {
     // Two spaces or more end the command: a listing's second column, or a comment after it.
     const rest = m[1]!.split(/\s\|\s/)[0]!.trim().split(/\s{2,}/)[0]!;
     // A log line's `gatehouse test:`, or a demo's printed `gatehouse  < …` (the gate's answer).
