@@ -1,26 +1,53 @@
 /**
  * The MCP client the conformance suite's client scenarios run (`conformance client --command …`;
  * the suite appends its test server's URL and names the scenario in `MCP_CONFORMANCE_SCENARIO`).
- * `bridge`: Gatehouse's stdio bridge (`gatehouse mcp`, started as a desktop host starts it, its
- * gateway URL the suite's server) driven over stdio — the bridge is the MCP client under test.
+ * `bridge`: Gatehouse's stdio bridge (what `gatehouse mcp` runs, here in this process, its gateway
+ * URL the suite's server, taken as the command takes `GATEHOUSE_URL`) driven over its stdio streams —
+ * the bridge is the MCP client under test.
  * `sdk`: the TypeScript SDK's own client straight to the URL, the reference beside it.
  *
  * Usage: `node --import tsx scripts/conformance-client.ts bridge|sdk <url>`
  */
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { gatewayMcpUrl } from '../cli/commands/mcp';
+import { startBridge } from '../gateway/mcp/bridge';
 
-const ROOT = join(__dirname, '..');
-
-function transport(mode: string, url: string): Transport {
+async function transport(mode: string, url: string): Promise<Transport> {
   if (mode === 'sdk') return new StreamableHTTPClientTransport(new URL(url));
   if (mode !== 'bridge') throw new Error(`the mode must be \`bridge\` or \`sdk\`, got \`${mode}\``);
+  const toBridge = new PassThrough();
+  const fromBridge = new PassThrough();
   // The suite's servers take any bearer: the bridge needs one to start.
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GATEHOUSE_URL: url, GATEHOUSE_AGENT_TOKEN: 'conformance', GATEHOUSE_STACK_FILE: join(ROOT, '.data', 'no-stack-in-conformance.json') };
-  return new StdioClientTransport({ command: process.execPath, args: [join(ROOT, 'bin', 'gatehouse.js'), 'mcp'], cwd: ROOT, env, stderr: 'inherit' });
+  const target = gatewayMcpUrl({ GATEHOUSE_URL: url, GATEHOUSE_STACK_FILE: join(__dirname, '..', '.data', 'no-stack-in-conformance.json') });
+  await startBridge({ url: target, token: 'conformance', stdin: toBridge, stdout: fromBridge });
+  return streamTransport(fromBridge, toBridge);
+}
+
+/** The client end of the bridge's stdio: newline-delimited JSON-RPC, as a desktop host speaks it. */
+function streamTransport(input: PassThrough, output: PassThrough): Transport {
+  const buffer = new ReadBuffer();
+  const t: Transport = {
+    async start() {
+      input.on('data', (chunk: Buffer) => {
+        buffer.append(chunk);
+        for (let m = buffer.readMessage(); m; m = buffer.readMessage()) t.onmessage?.(m);
+      });
+    },
+    async send(message: JSONRPCMessage) {
+      output.write(serializeMessage(message));
+    },
+    async close() {
+      output.end();
+      t.onclose?.();
+    },
+  };
+  return t;
 }
 
 /** What each scenario asks the client to do once connected. */
@@ -39,7 +66,7 @@ async function main(): Promise<void> {
   if (!url) throw new Error('usage: conformance-client.ts bridge|sdk <url>');
   const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
   const client = new Client({ name: `gatehouse-conformance-${mode}`, version: '0.1.0' });
-  await client.connect(transport(mode, url));
+  await client.connect(await transport(mode, url));
   try {
     await act(scenario, client);
   } finally {

@@ -1,7 +1,7 @@
 /**
- * Runs `@modelcontextprotocol/conformance`: every server scenario against an MCP URL, every client
- * scenario with one of our clients, each scenario in a process of its own (four at a time), and
- * reads each one's `checks.json`: a scenario passes when none of its checks failed. An endpoint that
+ * Runs `@modelcontextprotocol/conformance`: every server scenario against an MCP URL (one process of
+ * the suite per side), every client scenario with one of our clients (a process each, four at a
+ * time), and reads each one's `checks.json`: a scenario passes when none of its checks failed. An endpoint that
  * needs a bearer gets it from a local forwarding proxy (the suite sends none); the proxy passes
  * `Host` and `Origin` as the suite sent them, so DNS-rebinding checks reach the endpoint unchanged.
  */
@@ -26,10 +26,12 @@ export function conformanceNode(): string {
   throw new Error(`the conformance suite needs node 22 or later (this is ${process.version}): set \`GATEHOUSE_CONFORMANCE_NODE\``);
 }
 
-/** How many scenarios of one kind run at once (each in a process of its own). */
+/** How many client scenarios run at once (each in a process of its own). */
 const PARALLEL = 4;
-/** A scenario that has not finished by then is killed and counts as failed. */
+/** A client scenario that has not finished by then is killed and counts as failed. */
 const SCENARIO_TIMEOUT_MS = 90_000;
+/** The same for the whole server suite of one side. */
+const SUITE_TIMEOUT_MS = 300_000;
 
 /** The scenarios the suite has of a kind (`conformance list`), every suite included. */
 export async function scenarios(kind: 'server' | 'client', node = conformanceNode()): Promise<string[]> {
@@ -39,26 +41,30 @@ export async function scenarios(kind: 'server' | 'client', node = conformanceNod
   return names;
 }
 
-function run(file: string, args: readonly string[]): Promise<{ stdout: string }> {
+function run(file: string, args: readonly string[], timeout = SCENARIO_TIMEOUT_MS): Promise<{ stdout: string }> {
   return new Promise((resolve) => {
     // The suite exits 1 when a scenario fails: the checks are read either way.
-    execFile(file, args, { cwd: ROOT, timeout: SCENARIO_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (_err, stdout) => resolve({ stdout: String(stdout) }));
+    execFile(file, args, { cwd: ROOT, timeout, maxBuffer: 16 * 1024 * 1024 }, (_err, stdout) => resolve({ stdout: String(stdout) }));
   });
 }
 
-/** Runs one scenario (`args` without `-o`) and reads the checks it wrote: it passes when none failed. */
-async function scenario(node: string, args: readonly string[]): Promise<Result> {
-  const out = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
-  const started = Date.now();
-  await run(node, [SUITE, ...args, '-o', out]);
-  const ms = Date.now() - started;
-  const dir = readdirSync(out)[0];
-  if (!dir || !existsSync(join(out, dir, 'checks.json'))) return { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out or crashed)', ms };
-  const checks = JSON.parse(readFileSync(join(out, dir, 'checks.json'), 'utf8')) as { status: string; errorMessage?: string; description?: string }[];
+/** The result of the checks one scenario wrote under `dir`: it passes when none failed. */
+function readChecks(dir: string | undefined, ms: number): Result {
+  if (!dir || !existsSync(join(dir, 'checks.json'))) return { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out or crashed)', ms };
+  const checks = JSON.parse(readFileSync(join(dir, 'checks.json'), 'utf8')) as { status: string; errorMessage?: string; description?: string }[];
   const failed = checks.find((c) => c.status === 'FAILURE');
   const warnings = checks.filter((c) => c.status === 'WARNING').length;
   if (failed) return { outcome: 'fail', message: failed.errorMessage ?? failed.description ?? 'a check failed', ms };
   return { outcome: 'pass', ...(warnings ? { warnings } : {}), ms };
+}
+
+/** Runs one scenario (`args` without `-o`) in a process of its own. */
+async function scenario(node: string, args: readonly string[]): Promise<Result> {
+  const out = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
+  const started = Date.now();
+  await run(node, [SUITE, ...args, '-o', out], SCENARIO_TIMEOUT_MS);
+  const dir = readdirSync(out)[0];
+  return readChecks(dir && join(out, dir), Date.now() - started);
 }
 
 /** Runs `each` over `items`, `PARALLEL` at a time. */
@@ -73,9 +79,25 @@ async function pooled<T>(items: readonly string[], each: (item: string) => Promi
   return results;
 }
 
-/** Every server scenario of the suite (active and pending) against `url`. */
+/**
+ * Every server scenario of the suite (active and pending) against `url`, in one process of the suite
+ * (one process per scenario would load it 32 times); a listed scenario it wrote nothing for fails.
+ */
 export async function runServerSuite(url: string, node = conformanceNode()): Promise<Results> {
-  return pooled(await scenarios('server', node), (name) => scenario(node, ['server', '--url', url, '--scenario', name]));
+  const names = await scenarios('server', node);
+  const out = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
+  const started = Date.now();
+  await run(node, [SUITE, 'server', '--url', url, '--suite', 'all', '-o', out], SUITE_TIMEOUT_MS);
+  // `server-<scenario>-<start time>`: a scenario took until the next one started (the last, until the end).
+  const dirs = readdirSync(out)
+    .map((d) => ({ d, m: /^server-(.+)-(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/.exec(d) }))
+    .filter((x) => x.m)
+    .map(({ d, m }) => ({ d, name: m![1]!, at: Date.parse(`${m![2]}:${m![3]}:${m![4]}.${m![5]}Z`) }))
+    .sort((a, b) => a.at - b.at);
+  const results: Results = new Map();
+  dirs.forEach((x, i) => results.set(x.name, readChecks(join(out, x.d), (dirs[i + 1]?.at ?? started + (Date.now() - started)) - x.at)));
+  for (const name of names) if (!results.has(name)) results.set(name, { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out or crashed)' });
+  return results;
 }
 
 /** Client scenarios that need what Gatehouse's clients do not do: listed with the reason, not run. */
@@ -110,11 +132,11 @@ export async function conformance(target: URL, token: string): Promise<{ rows: R
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
   try {
-    // The client scenarios need no gateway: they run beside the server scenarios.
+    // The reference answers in milliseconds, and the client scenarios need no gateway: all run side by side.
     const [server, client] = await Promise.all([
       (async () => {
-        const rows = compare('server', await runServerSuite(reference.url.href), await runServerSuite(proxy.url.href));
-        return { rows, seconds: seconds() };
+        const [ref, gatehouse] = await Promise.all([runServerSuite(reference.url.href), runServerSuite(proxy.url.href)]);
+        return { rows: compare('server', ref, gatehouse), seconds: seconds() };
       })(),
       (async () => {
         const rows = compare('client', await runClientSuite('sdk'), await runClientSuite('bridge'));
