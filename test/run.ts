@@ -28,7 +28,7 @@ import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/devstack/temporal-server';
 import { TEST_ENV } from './support/servers';
 import { BUNDLE_DIR_ENV } from './support/shared-bundle';
-import { ensurePythonVenv } from './support/python-venv';
+import { ensurePythonVenv } from '../worker/devstack/python-venv';
 
 const ROOT = resolve(__dirname, '..');
 

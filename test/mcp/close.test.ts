@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { sessionWorkflowId } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
-import { venvPython } from '../support/python-venv';
+import { venvPython } from '../../worker/devstack/python-venv';
 import { call } from './scenario';
 import { AGENT, startMcpStack, type McpStack } from './stack';
 

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { DELETE_ARGS, eventKinds, startMcpStack, type McpStack } from './stack';
 import { sessionOfApproval } from '../../client';
-import { venvPython } from '../support/python-venv';
+import { venvPython } from '../../worker/devstack/python-venv';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = venvPython(ROOT);

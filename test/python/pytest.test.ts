@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { RevocationStore } from '../../audit/credentials';
 import { createGateway } from '../../gateway/server';
 import { testTrust } from '../support/trust';
-import { venvPython } from '../support/python-venv';
+import { venvPython } from '../../worker/devstack/python-venv';
 import { createHarness, type Harness } from '../workflows/harness';
 
 const ROOT = resolve(__dirname, '../..');

@@ -18,7 +18,7 @@ import { RevocationStore } from '../../audit/credentials';
 import { createGateway } from '../../gateway/server';
 import { ROOT, runProcess, type Run } from '../support/agent-package';
 import { eventually } from '../support/eventually';
-import { venvPython } from '../support/python-venv';
+import { venvPython } from '../../worker/devstack/python-venv';
 import { testTrust } from '../support/trust';
 import { createHarness, type Harness } from '../workflows/harness';
 

