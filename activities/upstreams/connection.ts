@@ -39,8 +39,8 @@ export interface UpstreamConnectionOptions {
   readonly onTools: (tools: readonly Tool[]) => void | Promise<void>;
   /** Called with what the server declares and lists besides tools, after every listing of them. */
   readonly onSubjects?: (caps: SubjectCapabilities, subjects: PublishedSubjects) => void | Promise<void>;
-  /** Called with each progress or log notification the server sends during a call (keyed by the call). */
-  readonly onNote?: (note: UpstreamNote) => void;
+  /** Called with each progress or log notification the server sends during a call (keyed by the call); awaited before the call returns. */
+  readonly onNote?: (note: UpstreamNote) => Promise<void>;
   /** Called after every change of `state` (connected, down, closed). */
   readonly onState?: (state: UpstreamState) => void;
   readonly log?: (line: string) => void;
@@ -60,7 +60,7 @@ export class UpstreamConnection {
   /** Resolves once the first connect attempt has finished (either way). */
   #firstAttempt: Promise<void> | undefined;
   /** Idempotency keys of the calls running now: a log message the server sends goes to each. */
-  readonly #running = new Set<string>();
+  readonly #running = new Map<string, Promise<void>>();
   /** Connections made so far (1 after the first; restarts add one each). */
   connects = 0;
 
@@ -115,16 +115,27 @@ export class UpstreamConnection {
     if (!client || this.#state !== 'up') {
       throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
     }
-    const note = this.opts.onNote;
-    const onprogress = key !== undefined && note ? (p: { progress: number; total?: number; message?: string }) => note({ key, method: 'notifications/progress', params: { ...p } }) : undefined;
-    if (key !== undefined) this.#running.add(key);
+    const onprogress = key !== undefined && this.opts.onNote ? (p: { progress: number; total?: number; message?: string }) => this.#relay({ key, method: 'notifications/progress', params: { ...p } }) : undefined;
+    if (key !== undefined) this.#running.set(key, Promise.resolve());
     try {
       return await fn(client, onprogress);
     } catch (err) {
       throw this.#callError(what, err);
     } finally {
-      if (key !== undefined) this.#running.delete(key);
+      // The call's notes are relayed, in order, before its result: none arrives after the agent has the answer.
+      if (key !== undefined) {
+        await this.#running.get(key);
+        this.#running.delete(key);
+      }
     }
+  }
+
+  /** Relays one note after the call's earlier ones (a failed relay is dropped: a note never fails a call). */
+  #relay(note: UpstreamNote): void {
+    const onNote = this.opts.onNote;
+    const before = this.#running.get(note.key);
+    if (!onNote || before === undefined) return;
+    this.#running.set(note.key, before.then(() => onNote(note)).catch(() => undefined));
   }
 
   /** `what` names the call in messages: a tool in backticks, or a method. */
@@ -173,7 +184,7 @@ export class UpstreamConnection {
     client.setNotificationHandler(PromptListChangedNotificationSchema, relistLogged);
     // A log message is not tied to a request: it goes to every call running now (none: dropped).
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      for (const key of this.#running) this.opts.onNote?.({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
+      for (const key of this.#running.keys()) this.#relay({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
     });
     try {
       await client.connect(transport);

@@ -59,7 +59,7 @@ export class UpstreamManager {
           onSubjects: (caps, subjects) => this.#registerSubjects(server, caps, subjects),
           onState: () => this.#wake(),
           // Progress and log notifications of a running call go to the gateways, best effort.
-          ...(publish ? { onNote: (note) => void relayUpstreamNote(publish, note).catch(() => undefined) } : {}),
+          ...(publish ? { onNote: (note) => relayUpstreamNote(publish, note) } : {}),
           ...(opts.log ? { log: opts.log } : {}),
         }),
       );
