@@ -172,6 +172,14 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
       if (!catalog.some((t) => t.upstream && !t.name.includes('/') && glob.test(t.name))) warnings.push({ code: 'unused', path: `upstreamTools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no upstream tool`, subject: key });
     }
   }
+  // A server whose resources or prompts the policy names, but that offers none (or is not configured).
+  if (catalog.some((t) => t.upstream)) {
+    for (const [section, method] of [['upstreamResources', 'resources/read'], ['upstreamPrompts', 'prompts/get']] as const) {
+      for (const server of Object.keys(doc[section] ?? {})) {
+        if (!catalog.some((t) => t.name === `${server}.${method}`)) warnings.push({ code: 'unused', path: `${section}.${server}`, message: `upstream server \`${server}\` offers no ${section === 'upstreamResources' ? 'resources' : 'prompts'}` });
+      }
+    }
+  }
   const perTool = doc.rateLimits.perTool;
   const sessionRate = doc.rateLimits.perSession ? { max: doc.rateLimits.perSession.max, perMs: doc.rateLimits.perSession.perSeconds * 1000, shadow: shadowOf(doc.rateLimits.perSession.mode) } : undefined;
   if (sessionRate?.shadow || perTool.mode === 'shadow') hasShadow = true;

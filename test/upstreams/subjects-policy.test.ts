@@ -6,9 +6,11 @@
  * messages for a bad section.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { compilePolicy, evaluate, initialSessionState, parsePolicy, resourcePatternFor, uriProblem, type PolicyDocument, type ToolInfo } from '../../policies';
+import { compilePolicy, evaluate, initialSessionState, parsePolicy, parsePolicyText, resourcePatternFor, uriProblem, type PolicyDocument, type ToolInfo } from '../../policies';
 
 function policy(doc: Record<string, unknown>): PolicyDocument {
   const parsed = parsePolicy(doc);
@@ -110,5 +112,26 @@ describe('policy check of the sections', () => {
     assert.ok(issues.some((i) => i.startsWith('upstreamResources.fs[1]')), issues.join('\n'));
     assert.ok(issues.some((i) => i.startsWith('upstreamResources.ok') && /at least one/.test(i)), issues.join('\n'));
     assert.ok(issues.some((i) => i.startsWith('upstreamPrompts.fs') && /list of prompt names/.test(i)), issues.join('\n'));
+  });
+});
+
+describe('the example and the documented snippets', () => {
+  it('policies/examples/mcp-everything.yaml and every `upstreamResources` block of the docs parse, and classify what they say', () => {
+    const root = join(__dirname, '..', '..');
+    const example = parsePolicyText(readFileSync(join(root, 'policies/examples/mcp-everything.yaml'), 'utf8'), 'mcp-everything.yaml');
+    assert.ok(example.success, JSON.stringify(!example.success && example.issues));
+    const catalog = [synthetic('everything', 'resources/read'), synthetic('everything', 'prompts/get')];
+    const compiled = compilePolicy(example.data, catalog);
+    const state = initialSessionState(compiled, { startedAt: 0 });
+    assert.equal(evaluate(compiled, state, { tool: 'everything.resources/read', args: { uri: 'demo://resource/static/document/features.md' }, reasoning: '' }, undefined, 1).verdict, 'allow');
+    assert.equal(evaluate(compiled, state, { tool: 'everything.resources/read', args: { uri: 'demo://resource/dynamic/blob/1' }, reasoning: '' }, undefined, 1).verdict, 'deny');
+    for (const doc of ['docs/reference/policy.md', 'docs/tutorials/gating-mcp-servers.md']) {
+      const blocks = [...readFileSync(join(root, doc), 'utf8').matchAll(/```yaml\n(upstreamResources:[\s\S]*?)```/g)].map((m) => m[1]!);
+      assert.ok(blocks.length > 0, doc);
+      for (const block of blocks) {
+        const parsed = parsePolicyText(block, doc);
+        assert.ok(parsed.success, `${doc}: ${JSON.stringify(!parsed.success && parsed.issues)}`);
+      }
+    }
   });
 });
