@@ -65,10 +65,18 @@ export const UPSTREAM_LISTS_CHANNEL = 'gatehouse_upstream_lists';
 /** Channel on which the worker relays an upstream's progress and log notifications of a running call (payload: {@link UpstreamNote}). */
 export const UPSTREAM_NOTES_CHANNEL = 'gatehouse_upstream_notes';
 
+/** Channel on which a gateway asks the worker to subscribe to an upstream resource (payload: `{ server, uri }`). */
+export const UPSTREAM_SUBSCRIBE_CHANNEL = 'gatehouse_upstream_subscribe';
+
+/** Asks the worker to subscribe to a resource of an upstream server (it does where the server supports it). */
+export async function requestUpstreamSubscription(pool: Pool, server: string, uri: string): Promise<void> {
+  await pool.query('SELECT pg_notify($1, $2)', [UPSTREAM_SUBSCRIBE_CHANNEL, JSON.stringify({ server, uri })]);
+}
+
 /** One notification an upstream sent during a call, keyed by the call's idempotency key (`<sessionId>:<proposal key>`). */
 export interface UpstreamNote {
   readonly key: string;
-  readonly method: 'notifications/progress' | 'notifications/message';
+  readonly method: 'notifications/progress' | 'notifications/message' | 'notifications/resources/updated';
   readonly params: Record<string, unknown>;
 }
 
@@ -83,10 +91,13 @@ export async function relayUpstreamNote(pool: Pool, note: UpstreamNote): Promise
 }
 
 /**
- * Listens on both channels with one connection of the pool; reconnects after a lost connection.
+ * Listens on the channels it has handlers for, with one connection of the pool; reconnects after a lost connection.
  * Returns a function that stops listening.
  */
-export function listenUpstream(pool: Pool, on: { readonly lists?: (server: string) => void; readonly note?: (note: UpstreamNote) => void }): () => Promise<void> {
+export function listenUpstream(
+  pool: Pool,
+  on: { readonly lists?: (server: string) => void; readonly note?: (note: UpstreamNote) => void; readonly subscribe?: (server: string, uri: string) => void },
+): () => Promise<void> {
   let closed = false;
   let client: import('pg').PoolClient | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -98,11 +109,13 @@ export function listenUpstream(pool: Pool, on: { readonly lists?: (server: strin
       c.on('notification', (msg) => {
         if (!msg.payload) return;
         if (msg.channel === UPSTREAM_LISTS_CHANNEL) on.lists?.(msg.payload);
-        else if (msg.channel === UPSTREAM_NOTES_CHANNEL) {
+        else {
           try {
-            on.note?.(JSON.parse(msg.payload) as UpstreamNote);
+            const body = JSON.parse(msg.payload) as Record<string, unknown>;
+            if (msg.channel === UPSTREAM_NOTES_CHANNEL) on.note?.(body as unknown as UpstreamNote);
+            else if (msg.channel === UPSTREAM_SUBSCRIBE_CHANNEL && typeof body.server === 'string' && typeof body.uri === 'string') on.subscribe?.(body.server, body.uri);
           } catch {
-            // not a note: ignored
+            // not JSON: ignored
           }
         }
       });
@@ -115,8 +128,9 @@ export function listenUpstream(pool: Pool, on: { readonly lists?: (server: strin
       };
       c.on('error', lost);
       c.on('end', lost);
-      await c.query(`LISTEN ${UPSTREAM_LISTS_CHANNEL}`);
-      await c.query(`LISTEN ${UPSTREAM_NOTES_CHANNEL}`);
+      if (on.lists) await c.query(`LISTEN ${UPSTREAM_LISTS_CHANNEL}`);
+      if (on.note) await c.query(`LISTEN ${UPSTREAM_NOTES_CHANNEL}`);
+      if (on.subscribe) await c.query(`LISTEN ${UPSTREAM_SUBSCRIBE_CHANNEL}`);
     } catch {
       if (closed) return;
       retry = setTimeout(() => void connect(), 1_000);

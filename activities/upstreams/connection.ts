@@ -17,6 +17,7 @@ import {
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool,
@@ -30,6 +31,8 @@ import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './s
 const MAX_PAGES = 100;
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
+/** Most resources one server is asked to watch (a gateway asks for what its agents subscribe to). */
+const MAX_SUBSCRIPTIONS = 1_000;
 /** How much of a stdio server's stderr is kept for error messages. */
 const STDERR_KEEP = 2_000;
 
@@ -59,6 +62,8 @@ export class UpstreamConnection {
   #closing = false;
   /** Resolves once the first connect attempt has finished (either way). */
   #firstAttempt: Promise<void> | undefined;
+  /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded). */
+  readonly #subscriptions = new Set<string>();
   /** Idempotency keys of the calls running now: a log message the server sends goes to each. */
   readonly #running = new Map<string, Promise<void>>();
   /** Connections made so far (1 after the first; restarts add one each). */
@@ -100,6 +105,17 @@ export class UpstreamConnection {
     return this.#run(`\`${tool}\``, opts.key, (client, onprogress) =>
       client.callTool({ name: tool, arguments: args }, undefined, { signal: opts.signal, timeout: opts.timeoutMs, ...(onprogress ? { onprogress, resetTimeoutOnProgress: false } : {}) }) as Promise<CallToolResult>,
     );
+  }
+
+  /**
+   * Subscribes to a resource where the server supports it (a server that does not is never asked);
+   * its `notifications/resources/updated` are relayed under the key `updated:<server>`.
+   */
+  async subscribe(uri: string): Promise<void> {
+    if (this.#subscriptions.has(uri) || this.#subscriptions.size >= MAX_SUBSCRIPTIONS) return;
+    this.#subscriptions.add(uri);
+    const client = this.#client;
+    if (client && this.#state === 'up' && client.getServerCapabilities()?.resources?.subscribe === true) await client.subscribeResource({ uri });
   }
 
   /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */
@@ -181,6 +197,7 @@ export class UpstreamConnection {
     };
     const relistLogged = () => relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts after list_changed failed: ${String(err)}`));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relistLogged);
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void this.opts.onNote?.({ key: `updated:${this.name}`, method: 'notifications/resources/updated', params: { uri: n.params.uri } }).catch(() => undefined));
     client.setNotificationHandler(PromptListChangedNotificationSchema, relistLogged);
     // A log message is not tied to a request: it goes to every call running now (none: dropped).
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
@@ -191,6 +208,9 @@ export class UpstreamConnection {
       this.#client = client;
       await this.#list(client);
       await relist();
+      if (client.getServerCapabilities()?.resources?.subscribe === true) {
+        for (const uri of this.#subscriptions) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${uri}\` again failed: ${String(err)}`));
+      }
       this.#state = 'up';
       this.#lastError = '';
       this.#retryMs = RECONNECT_MIN_MS;

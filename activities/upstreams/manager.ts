@@ -12,7 +12,7 @@
  */
 import pg, { type Pool } from 'pg';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { publishUpstreamSubjects, publishUpstreamTools, relayUpstreamNote, retireUpstreamServers, type PublishedSubjects } from '../../audit/upstream-listing';
+import { listenUpstream, publishUpstreamSubjects, publishUpstreamTools, relayUpstreamNote, retireUpstreamServers, type PublishedSubjects } from '../../audit/upstream-listing';
 import type { ToolCatalog } from '../tools/catalog';
 import type { AnyToolDefinition } from '../tools/define';
 import type { NamedUpstream } from './config';
@@ -43,6 +43,8 @@ export class UpstreamManager {
   readonly #defs = new Map<string, { tools: AnyToolDefinition[]; subjects: AnyToolDefinition[] }>();
   readonly #waiters = new Set<() => void>();
   readonly #markers: Pool;
+  /** Stops listening for the gateways' subscription requests. */
+  #unlisten: (() => Promise<void>) | undefined;
   readonly #ownMarkers: boolean;
 
   constructor(private readonly opts: UpstreamManagerOptions) {
@@ -68,11 +70,19 @@ export class UpstreamManager {
 
   /** Connects every server; resolves once each has connected and listed, or failed its first attempt (it keeps retrying). */
   async start(): Promise<void> {
-    if (this.opts.publish) await retireUpstreamServers(this.opts.publish, [...this.#connections.keys()]);
+    if (this.opts.publish) {
+      await retireUpstreamServers(this.opts.publish, [...this.#connections.keys()]);
+      // A gateway's agent subscribed to a resource its policy classifies: watch it upstream.
+      this.#unlisten = listenUpstream(this.opts.publish, {
+        subscribe: (server, uri) =>
+          void this.#connections.get(server)?.subscribe(uri).catch((err: unknown) => this.opts.log?.(`upstream \`${server}\`: subscribing to \`${uri}\` failed: ${err instanceof Error ? err.message : String(err)}`)),
+      });
+    }
     await Promise.all([...this.#connections.values()].map((c) => c.start()));
   }
 
   async close(): Promise<void> {
+    await this.#unlisten?.();
     await Promise.all([...this.#connections.values()].map((c) => c.close()));
     if (this.#ownMarkers) await this.#markers.end().catch(() => undefined);
   }

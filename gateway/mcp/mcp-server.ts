@@ -31,7 +31,11 @@ export function createMcpServer(session: AgentSession, tools: readonly McpToolIn
   const unlisten = upstreamTools?.subjects?.onListsChanged(() => {
     for (const send of [() => server.sendToolListChanged(), () => server.sendResourceListChanged(), () => server.sendPromptListChanged()]) void send().catch(() => undefined);
   });
-  server.onclose = () => unlisten?.();
+  const closed = server.onclose;
+  server.onclose = () => {
+    unlisten?.();
+    closed?.();
+  };
   const catalogNames = new Set(tools.map((t) => t.name));
   const listed = listTools(tools);
   // Upstream MCP servers' tools as the worker last published them, those the session's policy classifies (after the catalog's own).

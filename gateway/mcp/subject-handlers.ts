@@ -3,7 +3,8 @@
  * published lists (`./upstream-subjects.ts`). A list shows what the session's policy classifies; a
  * read, a prompt or a completion is a proposal of the server's `<server>.resources/read`,
  * `prompts/get` or `completion/complete`, decided by the session's workflow and audited like a tool
- * call, so nothing is read upstream unless the policy allows it. Refusals are JSON-RPC errors:
+ * call, so nothing is read upstream unless the policy allows it. A subscription to a classified
+ * resource is forwarded to the worker, which watches it upstream. Refusals are JSON-RPC errors:
  * `-32002` a resource the session may not read (as if it did not exist), `-32602` an unknown
  * prompt, `-32003` another policy denial, `-32004` a read held for a person's approval.
  */
@@ -34,6 +35,9 @@ import type { UpstreamSubjects } from './upstream-subjects';
 export const RESOURCE_NOT_FOUND = -32002;
 export const POLICY_DENIED = -32003;
 export const HELD_FOR_APPROVAL = -32004;
+
+/** Most resources one MCP session watches. */
+const MAX_SUBSCRIPTIONS = 100;
 
 const LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
@@ -130,10 +134,31 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
     return answer(p, { ref }, (r) => ((r as { completion?: { values?: unknown } }).completion?.values !== undefined ? (r as { completion: { values: string[] } }) : undefined));
   });
 
-  // Subscriptions: accepted for any URI (the spec lets a server); not forwarded upstream yet, so
-  // none is notified — a read is still gated like any other.
-  server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
-  server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+  // A subscription names a resource the session's policy classifies (else -32002, as for a read): the
+  // worker watches it upstream where the server supports it, and its updates reach this session.
+  const subscribed = new Map<string, string>();
+  const unlisten = subjects.onResourceUpdated((from, uri) => {
+    if (subscribed.get(uri) === from) void server.sendResourceUpdated({ uri }).catch(() => undefined);
+  });
+  const closed = server.onclose;
+  server.onclose = () => {
+    unlisten();
+    closed?.();
+  };
+  onRequest(server, SubscribeRequestSchema, async (request) => {
+    const { uri } = request.params;
+    const s = await listing();
+    if (!s) throw new McpError(ErrorCode.InvalidRequest, 'declare your intent first (`gatehouse_declare_intent`): no resource is watched before');
+    if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `this session already watches ${MAX_SUBSCRIPTIONS} resources: unsubscribe from one first`);
+    const from = await subjects.subscribe(s, uri);
+    if (from === undefined) notFound(uri, 'the session\'s policy does not classify it');
+    subscribed.set(uri, from);
+    return {};
+  });
+  onRequest(server, UnsubscribeRequestSchema, async (request) => {
+    subscribed.delete(request.params.uri);
+    return {};
+  });
   return handlers;
 }
 

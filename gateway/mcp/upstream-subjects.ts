@@ -6,12 +6,12 @@
  * URI is served by the first server, in the policy's order, whose patterns classify it.
  *
  * Also the one LISTEN connection of the gateway for upstream news: a server's lists changed (every
- * MCP session is told `list_changed`), and progress and log notifications the worker relays for a
- * running call (delivered to the MCP request that made it).
+ * MCP session is told `list_changed`), progress and log notifications the worker relays for a
+ * running call (delivered to the MCP request that made it), and updates of subscribed resources.
  */
 import type { Pool } from 'pg';
 import type { Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
-import { listenUpstream, readUpstreamSubjects, type PublishedSubjects, type UpstreamNote } from '../../audit/upstream-listing';
+import { listenUpstream, readUpstreamSubjects, requestUpstreamSubscription, type PublishedSubjects, type UpstreamNote } from '../../audit/upstream-listing';
 import { promptPatternFor, resourcePatternFor, serverSubjects, type PolicyDocument } from '../../policies';
 import type { ListingSession, PolicyOf } from './upstream-tools';
 
@@ -26,6 +26,13 @@ export interface UpstreamSubjects {
    * templates' fixed prefix, or its scheme; undefined when no server has anything like it.
    */
   resourceServer(s: ListingSession, uri: string): Promise<string | undefined>;
+  /**
+   * Subscribes to a resource the session's policy classifies: asks the worker to watch it upstream
+   * (where the server supports it); the server that serves it, or undefined when none classifies it.
+   */
+  subscribe(s: ListingSession, uri: string): Promise<string | undefined>;
+  /** Tells `listener` of every `notifications/resources/updated` an upstream sent; returns a function that stops. */
+  onResourceUpdated(listener: (server: string, uri: string) => void): () => void;
   /** Tells `listener` of every server whose lists changed; returns a function that stops. */
   onListsChanged(listener: (server: string) => void): () => void;
   /** Delivers the notes relayed for one call (key `<sessionId>:<update id>`) while it runs. */
@@ -54,6 +61,7 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
 
   const listsListeners = new Set<(server: string) => void>();
   const notes = new Map<string, (method: string, params: Record<string, unknown>) => void>();
+  const updatedListeners = new Set<(server: string, uri: string) => void>();
   let stop: (() => Promise<void>) | undefined;
   const listening = () => {
     stop ??= listenUpstream(pool, {
@@ -61,7 +69,11 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
         cached = { at: -Infinity, rows: cached.rows }; // the next listing reads again
         for (const l of listsListeners) l(server);
       },
-      note: (note: UpstreamNote) => notes.get(note.key)?.(note.method, note.params),
+      note: (note: UpstreamNote) => {
+        if (note.method === 'notifications/resources/updated' && note.key.startsWith('updated:') && typeof note.params.uri === 'string') {
+          for (const l of updatedListeners) l(note.key.slice('updated:'.length), note.params.uri);
+        } else notes.get(note.key)?.(note.method, note.params);
+      },
     });
   };
 
@@ -91,6 +103,17 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
       if (!policy) return undefined;
       return routeOf(policy, rows, uri) ?? likelyServer(rows, uri);
     },
+    async subscribe(s, uri) {
+      const [rows, policy] = await both(s);
+      const server = policy ? routeOf(policy, rows, uri) : undefined;
+      if (server !== undefined) await requestUpstreamSubscription(pool, server, uri);
+      return server;
+    },
+    onResourceUpdated(listener) {
+      listening();
+      updatedListeners.add(listener);
+      return () => updatedListeners.delete(listener);
+    },
     onListsChanged(listener) {
       listening();
       listsListeners.add(listener);
@@ -103,6 +126,7 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
     },
     async close() {
       listsListeners.clear();
+      updatedListeners.clear();
       notes.clear();
       await stop?.();
     },

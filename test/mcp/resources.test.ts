@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { McpError, ResourceListChangedNotificationSchema, ResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, ResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamStack } from '../upstreams/stack';
 import { eventually } from '../support/eventually';
 import { decidedRules, sdkAgent, startSubjectsStack } from './subjects-fixture';
@@ -111,6 +111,27 @@ describe('upstream resources and prompts through /mcp', () => {
       const gz = await client.callTool({ name: 'everything.gzip-file-as-resource', arguments: { name: 'note.txt.gz', data: 'data:text/plain;base64,aGVsbG8=' } });
       assert.equal((gz.structuredContent as { status?: string }).status, 'executed', JSON.stringify(gz));
       await eventually(async () => (resourcesChanged > 0 && toolsChanged > 0 ? true : undefined), { what: 'list_changed notifications' });
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('resource subscriptions', () => {
+  it('a classified resource is watched upstream and its updates reach the agent; an unclassified one is refused', async () => {
+    const { client } = await sdkAgent(stack, 'watch the everything server features document');
+    try {
+      await rejectsWith(client.subscribeResource({ uri: 'demo://resource/dynamic/blob/1' }), -32002, /policy does not classify it/);
+      const watched = 'demo://resource/static/document/features.md';
+      const updates: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+      await client.subscribeResource({ uri: watched });
+      // The server sends updates of what its client (the worker) subscribed to, now and every 5 s.
+      const toggled = await client.callTool({ name: 'everything.toggle-subscriber-updates', arguments: {} });
+      assert.equal((toggled.structuredContent as { status?: string }).status, 'executed', JSON.stringify(toggled));
+      await eventually(async () => (updates.length > 0 ? true : undefined), { what: 'notifications/resources/updated' });
+      assert.ok(updates.every((u) => u === watched), updates.join(', '));
+      await client.unsubscribeResource({ uri: watched });
     } finally {
       await client.close();
     }

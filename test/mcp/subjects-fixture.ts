@@ -17,9 +17,10 @@ export const SUBJECTS_POLICY = policyOf({
     'everything.echo': { effect: 'read', idempotent: true },
     'everything.trigger-long-running-operation': { effect: 'read' },
     'everything.gzip-file-as-resource': { effect: 'read' },
+    'everything.toggle-subscriber-updates': { effect: 'write' },
   },
   // Its annotations make it destructive (approval by default): this test runs it on its own.
-  tools: { 'everything.gzip-file-as-resource': { tier: 'autonomous' } },
+  tools: { 'everything.gzip-file-as-resource': { tier: 'autonomous' }, 'everything.toggle-subscriber-updates': { tier: 'autonomous' } },
   upstreamResources: { everything: ['demo://resource/static/document/*', 'demo://resource/dynamic/text/*'] },
   upstreamPrompts: { everything: ['simple-prompt', 'args-prompt', 'completable-prompt'] },
   budget: { actions: 200, writes: 100, critical: 50, readOnlyAt: 0.95 },
