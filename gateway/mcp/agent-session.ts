@@ -35,6 +35,8 @@ export interface AgentSessionOptions {
 export interface CallNotes {
   listen(key: string, deliver: (method: string, params: Record<string, unknown>) => void): () => void;
   readonly deliver: (method: string, params: Record<string, unknown>) => void;
+  /** Resolves once the notes relayed before the call's outcome have reached the agent. */
+  flush(): Promise<void>;
 }
 
 /** How a proposal ended for the MCP layer: an outcome, held for a person, or refused before it was proposed. */
@@ -158,6 +160,8 @@ export class AgentSession {
         }
         waited = await within(result, STILL_RUNNING_POLL_MS);
       }
+      // The upstream's last notes were relayed before its result: send them before the answer.
+      if (notes && waited.value.status !== 'denied') await notes.flush();
       return { outcome: waited.value };
     } catch (err) {
       return refused(this.#sessionError(handle.sessionId, err));

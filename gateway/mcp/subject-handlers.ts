@@ -55,13 +55,20 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
   });
   const handlers: SubjectHandlers = {
     notes(extra, progressToken) {
+      const sending = new Set<Promise<void>>();
       return {
         listen: (key, deliver) => subjects?.listenNotes(key, deliver) ?? (() => undefined),
         deliver: (method, params) => {
           if (method === 'notifications/progress' && progressToken === undefined) return;
           if (method === 'notifications/message' && level !== undefined && LEVELS.indexOf(params.level as LoggingLevel) < LEVELS.indexOf(level)) return;
           const out = method === 'notifications/progress' ? { ...params, progressToken } : params;
-          void extra.sendNotification({ method, params: out } as never).catch(() => undefined);
+          const sent = extra.sendNotification({ method, params: out } as never).catch(() => undefined);
+          sending.add(sent);
+          void sent.finally(() => sending.delete(sent));
+        },
+        flush: async () => {
+          await subjects?.barrier();
+          await Promise.all(sending);
         },
       };
     },

@@ -9,9 +9,10 @@
  * MCP session is told `list_changed`), progress and log notifications the worker relays for a
  * running call (delivered to the MCP request that made it), and updates of subscribed resources.
  */
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
-import { listenUpstream, readUpstreamSubjects, requestUpstreamSubscription, type PublishedSubjects, type UpstreamNote } from '../../audit/upstream-listing';
+import { listenUpstream, readUpstreamSubjects, relayUpstreamNote, requestUpstreamSubscription, type PublishedSubjects, type UpstreamNote } from '../../audit/upstream-listing';
 import { promptPatternFor, resourcePatternFor, serverSubjects, type PolicyDocument } from '../../policies';
 import type { ListingSession, PolicyOf } from './upstream-tools';
 
@@ -35,6 +36,11 @@ export interface UpstreamSubjects {
   onResourceUpdated(listener: (server: string, uri: string) => void): () => void;
   /** Tells `listener` of every server whose lists changed; returns a function that stops. */
   onListsChanged(listener: (server: string) => void): () => void;
+  /**
+   * Resolves once every note relayed before now has been delivered: a NOTIFY of its own, which
+   * PostgreSQL delivers after those committed before it (at most `timeoutMs` of waiting).
+   */
+  barrier(timeoutMs?: number): Promise<void>;
   /** Delivers the notes relayed for one call (key `<sessionId>:<update id>`) while it runs. */
   listenNotes(key: string, deliver: (method: string, params: Record<string, unknown>) => void): () => void;
   close(): Promise<void>;
@@ -118,6 +124,24 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
       listening();
       listsListeners.add(listener);
       return () => listsListeners.delete(listener);
+    },
+    async barrier(timeoutMs = 2_000) {
+      listening();
+      const key = `barrier:${randomUUID()}`;
+      let timer: NodeJS.Timeout | undefined;
+      const reached = new Promise<void>((resolve) => {
+        notes.set(key, () => resolve());
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      try {
+        await relayUpstreamNote(pool, { key, method: 'notifications/message', params: {} });
+        await reached;
+      } catch {
+        // the database did not take it: nothing to wait for
+      } finally {
+        clearTimeout(timer);
+        notes.delete(key);
+      }
     },
     listenNotes(key, deliver) {
       listening();

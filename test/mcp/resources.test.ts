@@ -117,6 +117,21 @@ describe('upstream resources and prompts through /mcp', () => {
   });
 });
 
+describe('the Python `mcp` client', () => {
+  it('lists what the policy classifies, reads it, and gets -32002 for the rest', async () => {
+    const agent = await stack.agent('read the everything server documentation from python');
+    const { resources, prompts } = await agent.subjects();
+    assert.ok(resources.includes('demo://resource/static/document/features.md'), resources.join(', '));
+    assert.ok(resources.every((u) => u.startsWith('demo://resource/static/document/')), resources.join(', '));
+    assert.deepEqual(prompts.sort(), ['everything.args-prompt', 'everything.completable-prompt', 'everything.simple-prompt']);
+    const read = await agent.read('demo://resource/static/document/features.md');
+    assert.match(JSON.stringify(read.contents), /Everything Server/);
+    const refused = await agent.read('demo://resource/static/document/%2e%2e/%2e%2e/dynamic/text/1');
+    assert.equal(refused.error?.code, -32002, JSON.stringify(refused));
+    assert.deepEqual(await stack.eventKinds(agent.sessionId, READ), ['proposed', 'decided', 'executed', 'proposed', 'decided']);
+  });
+});
+
 describe('resource subscriptions', () => {
   it('a classified resource is watched upstream and its updates reach the agent; an unclassified one is refused', async () => {
     const { client } = await sdkAgent(stack, 'watch the everything server features document');
