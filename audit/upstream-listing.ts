@@ -27,9 +27,13 @@ export async function publishUpstreamTools(pool: Pool, server: string, tools: re
   );
 }
 
-/** Empties the lists of servers no longer configured (the runtime role may not DELETE). */
+/** Empties the lists (tools, resources, templates, prompts) of servers no longer configured (the runtime role may not DELETE). */
 export async function retireUpstreamServers(pool: Pool, keep: readonly string[]): Promise<void> {
-  await pool.query(`UPDATE upstream_tools SET tools = '[]'::jsonb, updated_at = now() WHERE NOT (server = ANY($1::text[])) AND tools <> '[]'::jsonb`, [keep]);
+  await pool.query(
+    `UPDATE upstream_tools SET tools = '[]'::jsonb, resources = '[]'::jsonb, templates = '[]'::jsonb, prompts = '[]'::jsonb, updated_at = now()
+     WHERE NOT (server = ANY($1::text[])) AND (tools <> '[]'::jsonb OR resources <> '[]'::jsonb OR templates <> '[]'::jsonb OR prompts <> '[]'::jsonb)`,
+    [keep],
+  );
 }
 
 /** Every published upstream tool, by server then name. */

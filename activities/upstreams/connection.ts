@@ -14,6 +14,7 @@ import {
   CompleteResultSchema,
   GetPromptResultSchema,
   LoggingMessageNotificationSchema,
+  ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
@@ -66,6 +67,8 @@ export class UpstreamConnection {
   readonly #subscriptions = new Set<string>();
   /** Idempotency keys of the calls running now: a log message the server sends goes to each. */
   readonly #running = new Map<string, Promise<void>>();
+  /** Progress tokens of the running calls, to their keys. */
+  readonly #tokens = new Map<string, string>();
   /** Connections made so far (1 after the first; restarts add one each). */
   connects = 0;
 
@@ -102,8 +105,8 @@ export class UpstreamConnection {
    * `key`, the server's progress and log notifications during the call are relayed (`onNote`).
    */
   async callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string }): Promise<CallToolResult> {
-    return this.#run(`\`${tool}\``, opts.key, (client, onprogress) =>
-      client.callTool({ name: tool, arguments: args }, undefined, { signal: opts.signal, timeout: opts.timeoutMs, ...(onprogress ? { onprogress, resetTimeoutOnProgress: false } : {}) }) as Promise<CallToolResult>,
+    return this.#run(`\`${tool}\``, opts.key, (client, meta) =>
+      client.callTool({ name: tool, arguments: args, ...meta }, undefined, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<CallToolResult>,
     );
   }
 
@@ -121,24 +124,31 @@ export class UpstreamConnection {
   /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */
   async request(method: 'resources/read' | 'prompts/get' | 'completion/complete', params: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string }): Promise<Record<string, unknown>> {
     const schema = method === 'resources/read' ? ReadResourceResultSchema : method === 'prompts/get' ? GetPromptResultSchema : CompleteResultSchema;
-    return this.#run(`\`${method}\``, opts.key, (client, onprogress) =>
-      client.request({ method, params } as never, schema, { signal: opts.signal, timeout: opts.timeoutMs, ...(onprogress ? { onprogress } : {}) }) as Promise<Record<string, unknown>>,
+    return this.#run(`\`${method}\``, opts.key, (client, meta) =>
+      client.request({ method, params: { ...params, ...meta } } as never, schema, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<Record<string, unknown>>,
     );
   }
 
-  async #run<T>(what: string, key: string | undefined, fn: (client: Client, onprogress?: (p: { progress: number; total?: number; message?: string }) => void) => Promise<T>): Promise<T> {
+  /**
+   * Runs one request. With a `key`, it carries a progress token of its own: the server's progress
+   * notifications are relayed by this connection's handler, not the SDK's per-request one, which is
+   * dropped when the response is read and would lose a last notification sent just before it.
+   */
+  async #run<T>(what: string, key: string | undefined, fn: (client: Client, meta: { _meta?: { progressToken: string } }) => Promise<T>): Promise<T> {
     const client = this.#client;
     if (!client || this.#state !== 'up') {
       throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
     }
-    const onprogress = key !== undefined && this.opts.onNote ? (p: { progress: number; total?: number; message?: string }) => this.#relay({ key, method: 'notifications/progress', params: { ...p } }) : undefined;
+    const token = key !== undefined && this.opts.onNote ? `gatehouse:${key}` : undefined;
     if (key !== undefined) this.#running.set(key, Promise.resolve());
+    if (token !== undefined) this.#tokens.set(token, key!);
     try {
-      return await fn(client, onprogress);
+      return await fn(client, token !== undefined ? { _meta: { progressToken: token } } : {});
     } catch (err) {
       throw this.#callError(what, err);
     } finally {
       // The call's notes are relayed, in order, before its result: none arrives after the agent has the answer.
+      if (token !== undefined) this.#tokens.delete(token);
       if (key !== undefined) {
         await this.#running.get(key);
         this.#running.delete(key);
@@ -199,6 +209,11 @@ export class UpstreamConnection {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relistLogged);
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void this.opts.onNote?.({ key: `updated:${this.name}`, method: 'notifications/resources/updated', params: { uri: n.params.uri } }).catch(() => undefined));
     client.setNotificationHandler(PromptListChangedNotificationSchema, relistLogged);
+    client.setNotificationHandler(ProgressNotificationSchema, (n) => {
+      const { progressToken, ...rest } = n.params;
+      const key = this.#tokens.get(String(progressToken));
+      if (key !== undefined) this.#relay({ key, method: 'notifications/progress', params: { ...rest } });
+    });
     // A log message is not tied to a request: it goes to every call running now (none: dropped).
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       for (const key of this.#running.keys()) this.#relay({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
@@ -207,7 +222,8 @@ export class UpstreamConnection {
       await client.connect(transport);
       this.#client = client;
       await this.#list(client);
-      await relist();
+      // Its tools serve even when its resources or prompts cannot be listed.
+      await relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts failed: ${err instanceof Error ? err.message : String(err)}`));
       if (client.getServerCapabilities()?.resources?.subscribe === true) {
         for (const uri of this.#subscriptions) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${uri}\` again failed: ${String(err)}`));
       }
