@@ -162,12 +162,22 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
   }
   for (const p of classified.problems) warnings.push({ code: 'estimate', path: 'upstreamTools', message: p.message });
   for (const name of classified.unclassified) {
+    // A server's resources/prompts tools the policy names nothing of are not worth a warning each.
+    if (name.includes('/')) continue;
     warnings.push({ code: 'unclassified', path: 'upstreamTools', message: `upstream tool \`${name}\` is not classified by the policy: it is unknown and denied` });
   }
   if (catalog.some((t) => t.upstream)) {
     for (const key of Object.keys(doc.upstreamTools ?? {})) {
       const glob = compileGlob(key);
-      if (!catalog.some((t) => t.upstream && glob.test(t.name))) warnings.push({ code: 'unused', path: `upstreamTools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no upstream tool`, subject: key });
+      if (!catalog.some((t) => t.upstream && !t.name.includes('/') && glob.test(t.name))) warnings.push({ code: 'unused', path: `upstreamTools[${JSON.stringify(key)}]`, message: `\`${key}\` matches no upstream tool`, subject: key });
+    }
+  }
+  // A server whose resources or prompts the policy names, but that offers none (or is not configured).
+  if (catalog.some((t) => t.upstream)) {
+    for (const [section, method] of [['upstreamResources', 'resources/read'], ['upstreamPrompts', 'prompts/get']] as const) {
+      for (const server of Object.keys(doc[section] ?? {})) {
+        if (!catalog.some((t) => t.name === `${server}.${method}`)) warnings.push({ code: 'unused', path: `${section}.${server}`, message: `upstream server \`${server}\` offers no ${section === 'upstreamResources' ? 'resources' : 'prompts'}` });
+      }
     }
   }
   const perTool = doc.rateLimits.perTool;

@@ -104,6 +104,13 @@ const upstreamRuleSchema = z
   .strict();
 export type UpstreamRule = z.output<typeof upstreamRuleSchema>;
 
+/** A server name of the gateway configuration (`mcp.upstreams.<name>`): the prefix of its tools' names. */
+const serverKey = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, { message: 'expected a server name of lower-case letters, digits, `_` and `-`, starting with a letter' });
+/** An anchored resource URI pattern (`policies/upstream-subjects.ts`): a scheme, then `*` (one segment) and `**` (any). */
+const uriPatternSchema = text('a resource URI pattern').refine((p) => /^[A-Za-z][A-Za-z0-9+.-]*:/.test(p) && !/[\s\\]|\*{3}/.test(p), {
+  message: 'expected a resource URI pattern with a scheme, without whitespace, `\\` or `***` (e.g. `file:///srv/docs/**`)',
+});
+
 const blockedEntrySchema = z.union(
   [text('a tool name or glob'), z.object({ tool: text('a tool name or glob'), mode: modeSchema.optional(), reason: z.string().optional() }).strict()],
   { errorMap: () => ({ message: 'expected a tool name or glob, or `{ tool, mode?, reason? }`' }) },
@@ -247,6 +254,18 @@ export const policyDocumentSchema = z
       tools: z.record(text('a tool name or glob'), toolRuleSchema, { invalid_type_error: 'expected a map of tool name to rule' }).default({}),
       // Optional (no default): documents without upstream tools keep the canonical form, and the hash, they had.
       upstreamTools: z.record(text('a tool name or glob'), upstreamRuleSchema, { invalid_type_error: 'expected a map of upstream tool name or glob to `{ effect, environment? }`' }).optional(),
+      // Optional (no default), like `upstreamTools`: per server, the resources (anchored URI patterns)
+      // and prompts (names or globs) an agent may list and read; a read is a `read` call of `<server>.resources/read`.
+      upstreamResources: z
+        .record(serverKey, z.array(uriPatternSchema, { invalid_type_error: 'expected a list of resource URI patterns' }).min(1, { message: 'expected at least one resource URI pattern' }), {
+          invalid_type_error: 'expected a map of server name to resource URI patterns',
+        })
+        .optional(),
+      upstreamPrompts: z
+        .record(serverKey, z.array(text('a prompt name or glob'), { invalid_type_error: 'expected a list of prompt names or globs' }).min(1, { message: 'expected at least one prompt name or glob' }), {
+          invalid_type_error: 'expected a map of server name to prompt names or globs',
+        })
+        .optional(),
       budget: z
         .object({
           windowMinutes: ranged(1, 10_080, 'a number of minutes').default(30),

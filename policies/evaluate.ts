@@ -10,6 +10,7 @@ import type { CompiledPolicy, CompiledTool } from './compile';
 import { budgetUsed, type SessionState } from './state';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Verdict } from './types';
 import type { RuleId } from './rules';
+import { subjectRefusal } from './upstream-subjects';
 
 type Kind = 'deny' | 'approve' | 'note';
 
@@ -69,6 +70,10 @@ function decide(policy: CompiledPolicy, state: SessionState, proposal: Proposal,
 
   tierFindings(tool, add);
   argFindings(tool, proposal.args, add);
+  // A server's resource, prompt or completion tool: the URI or name this call names must be classified (every mode, like an unknown tool).
+  const subject = tool.upstream?.subject;
+  const refused = subject ? subjectRefusal(subject.kind, subject.server, subject, proposal.args) : undefined;
+  if (refused) enforced.push({ kind: 'deny', rule: refused.rule, message: refused.message });
   blastFindings(tool, facts.blastRadius, add);
 
   // Read-only mode: writes and destructive calls are refused, reads still run.

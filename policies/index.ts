@@ -36,6 +36,7 @@ export {
 } from './state';
 export { evaluate, unlockRequirement } from './evaluate';
 export { classifyCatalog, classifyUpstreamTool, estimateRequest, hintFloor, stricterEffect, upstreamRuleFor, type ClassifiedCatalog, type EstimateRequest, type UpstreamClassification } from './upstream';
+export { compileUriPattern, promptPatternFor, resourcePatternFor, serverSubjects, subjectKindOf, subjectRefusal, uriProblem, SUBJECT_METHODS, type ServerSubjects, type SubjectKind, type SubjectRefusal } from './upstream-subjects';
 export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';
 export { sha256Hex, canonicalJson } from './hash';
 export { replaySession, type ReplayStep, type ReplayVisit } from './replay';

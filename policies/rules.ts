@@ -18,6 +18,8 @@ export const RULES = {
   'proposal.malformed': { means: 'the proposal is not a well-formed call' },
   'policy.shadow': { means: 'the whole policy runs in shadow mode' },
   'tool.unknown': { means: 'the tool is not in the catalog, or not classified by the policy' },
+  'resource.unclassified': { means: 'the resource URI is not one the policy lets the session read (or is not a plain URI)', alert: true },
+  'prompt.unclassified': { means: 'the prompt is not one the policy lets the session get' },
   'tool.args': { means: 'the arguments fail the tool schema' },
   'tool.tier': { means: 'a per-tool override sets the tier' },
   'tool.always-blocked': { means: 'the tool is always blocked; no approver can unlock it', alert: true },

@@ -14,6 +14,7 @@
 import { compileGlob } from './glob';
 import type { PolicyDocument, UpstreamRule } from './document';
 import type { Effect, ToolInfo, UpstreamHints } from './types';
+import { serverSubjects, subjectKindOf, type ServerSubjects, type SubjectKind } from './upstream-subjects';
 
 /** Effects from least to most dangerous. */
 const EFFECT_ORDER: readonly Effect[] = ['read', 'write', 'destructive'];
@@ -31,6 +32,8 @@ export interface UpstreamClassification {
   readonly raisedBy?: 'destructiveHint' | 'readOnlyHint';
   /** The read tool that estimates a call's blast radius (checked by `classifyCatalog`). */
   readonly estimate?: UpstreamRule['estimate'];
+  /** For a server's `resources/read`, `prompts/get` or `completion/complete`: what each call is checked against. */
+  readonly subject?: { readonly kind: SubjectKind; readonly server: string } & ServerSubjects;
 }
 
 /** The call that estimates a proposal's blast radius, its arguments resolved from the proposal's. */
@@ -77,7 +80,9 @@ export function upstreamRuleFor(doc: PolicyDocument, name: string): { readonly k
 }
 
 /** Classifies one upstream tool; `undefined` when the policy does not classify it. */
-export function classifyUpstreamTool(doc: PolicyDocument, name: string, hints: Pick<UpstreamHints, 'server' | 'readOnlyHint' | 'destructiveHint'>): UpstreamClassification | undefined {
+export function classifyUpstreamTool(doc: PolicyDocument, name: string, hints: Pick<UpstreamHints, 'server' | 'readOnlyHint' | 'destructiveHint'> & { readonly tool?: string }): UpstreamClassification | undefined {
+  const kind = hints.tool === undefined ? undefined : subjectKindOf(hints.tool);
+  if (kind !== undefined) return classifySubjectTool(doc, kind, hints.server);
   const found = upstreamRuleFor(doc, name);
   if (!found) return undefined;
   const floor = hintFloor(hints);
@@ -92,6 +97,20 @@ export function classifyUpstreamTool(doc: PolicyDocument, name: string, hints: P
     ...(raised ? { raisedBy: floor.by } : {}),
     ...(found.rule.estimate ? { estimate: found.rule.estimate } : {}),
   };
+}
+
+/**
+ * A server's synthetic tool (reading a resource, getting a prompt, completing an argument) is a
+ * `read`, classified when the policy names any resource or prompt of the server (a completion:
+ * either); `upstreamTools` globs never classify it. Which URI or prompt a call may name is checked
+ * per call (`subjectRefusal`).
+ */
+function classifySubjectTool(doc: PolicyDocument, kind: SubjectKind, server: string): UpstreamClassification | undefined {
+  const s = serverSubjects(doc, server);
+  const named = kind === 'resource' ? s.resources.length > 0 : kind === 'prompt' ? s.prompts.length > 0 : s.resources.length + s.prompts.length > 0;
+  if (!named) return undefined;
+  const rule = kind === 'prompt' ? `upstreamPrompts.${server}` : kind === 'resource' ? `upstreamResources.${server}` : `upstreamResources.${server}|upstreamPrompts.${server}`;
+  return { effect: 'read', environment: 'production', resource: server, idempotent: true, rule, subject: { kind, server, ...s } };
 }
 
 /** Classifies every upstream tool of a catalog; built-in tools pass through unchanged. */

@@ -106,6 +106,8 @@ export type AnyToolDefinition = ToolDefinition<any, any>;
 const NAME = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
 /** `<server>.<tool>` of an upstream MCP tool: MCP tool names may hold `_`, `-` and `.`. */
 const UPSTREAM_NAME = /^[a-z][a-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A server's resources, prompts and completions (`policies/upstream-subjects.ts`): the `/` keeps them apart from its own tools. */
+const UPSTREAM_SUBJECT_NAME = /^[a-z][a-z0-9_-]*\.(resources\/read|prompts\/get|completion\/complete)$/;
 const PATH = /^(\*|[A-Za-z_$][\w$-]*)(\.(\*|[A-Za-z_$][\w$-]*))*$/;
 
 /**
@@ -115,7 +117,7 @@ const PATH = /^(\*|[A-Za-z_$][\w$-]*)(\.(\*|[A-Za-z_$][\w$-]*))*$/;
  */
 export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec: ToolSpec<I, O>): ToolDefinition<I, O> {
   if (spec.upstream) {
-    if (!UPSTREAM_NAME.test(spec.name)) throw new CatalogError(`invalid upstream tool name \`${spec.name}\`: expected \`<server>.<tool>\` with letters, digits, \`_\`, \`-\` and \`.\``);
+    if (!UPSTREAM_NAME.test(spec.name) && !UPSTREAM_SUBJECT_NAME.test(spec.name)) throw new CatalogError(`invalid upstream tool name \`${spec.name}\`: expected \`<server>.<tool>\` with letters, digits, \`_\`, \`-\` and \`.\``);
   } else if (!NAME.test(spec.name)) {
     throw new CatalogError(`invalid tool name \`${spec.name}\`: expected dotted lower camel case like \`billing.query\``);
   }

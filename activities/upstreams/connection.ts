@@ -10,14 +10,30 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CompleteResultSchema,
+  GetPromptResultSchema,
+  LoggingMessageNotificationSchema,
+  ProgressNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ReadResourceResultSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { PublishedSubjects, UpstreamNote } from '../../audit/upstream-listing';
 import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
+import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './subjects';
 
 /** Most pages of `tools/list` followed (a server that keeps answering with a cursor is cut off). */
 const MAX_PAGES = 100;
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
+/** Most resources one server is asked to watch (a gateway asks for what its agents subscribe to). */
+const MAX_SUBSCRIPTIONS = 1_000;
 /** How much of a stdio server's stderr is kept for error messages. */
 const STDERR_KEEP = 2_000;
 
@@ -25,6 +41,10 @@ export interface UpstreamConnectionOptions {
   readonly server: NamedUpstream;
   /** Called with the full tool list after every successful listing. */
   readonly onTools: (tools: readonly Tool[]) => void | Promise<void>;
+  /** Called with what the server declares and lists besides tools, after every listing of them. */
+  readonly onSubjects?: (caps: SubjectCapabilities, subjects: PublishedSubjects) => void | Promise<void>;
+  /** Called with each progress or log notification the server sends during a call (keyed by the call); awaited before the call returns. */
+  readonly onNote?: (note: UpstreamNote) => Promise<void>;
   /** Called after every change of `state` (connected, down, closed). */
   readonly onState?: (state: UpstreamState) => void;
   readonly log?: (line: string) => void;
@@ -43,6 +63,12 @@ export class UpstreamConnection {
   #closing = false;
   /** Resolves once the first connect attempt has finished (either way). */
   #firstAttempt: Promise<void> | undefined;
+  /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded). */
+  readonly #subscriptions = new Set<string>();
+  /** Idempotency keys of the calls running now: a log message the server sends goes to each. */
+  readonly #running = new Map<string, Promise<void>>();
+  /** Progress tokens of the running calls, to their keys. */
+  readonly #tokens = new Map<string, string>();
   /** Connections made so far (1 after the first; restarts add one each). */
   connects = 0;
 
@@ -74,34 +100,86 @@ export class UpstreamConnection {
     await c?.close().catch(() => undefined);
   }
 
-  /** Calls a tool of the server. Throws `ToolError` naming the server when it cannot answer. */
-  async callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number }): Promise<CallToolResult> {
+  /**
+   * Calls a tool of the server. Throws `ToolError` naming the server when it cannot answer. With a
+   * `key`, the server's progress and log notifications during the call are relayed (`onNote`).
+   */
+  async callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string }): Promise<CallToolResult> {
+    return this.#run(`\`${tool}\``, opts.key, (client, meta) =>
+      client.callTool({ name: tool, arguments: args, ...meta }, undefined, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<CallToolResult>,
+    );
+  }
+
+  /**
+   * Subscribes to a resource where the server supports it (a server that does not is never asked);
+   * its `notifications/resources/updated` are relayed under the key `updated:<server>`.
+   */
+  async subscribe(uri: string): Promise<void> {
+    if (this.#subscriptions.has(uri) || this.#subscriptions.size >= MAX_SUBSCRIPTIONS) return;
+    this.#subscriptions.add(uri);
+    const client = this.#client;
+    if (client && this.#state === 'up' && client.getServerCapabilities()?.resources?.subscribe === true) await client.subscribeResource({ uri });
+  }
+
+  /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */
+  async request(method: 'resources/read' | 'prompts/get' | 'completion/complete', params: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string }): Promise<Record<string, unknown>> {
+    const schema = method === 'resources/read' ? ReadResourceResultSchema : method === 'prompts/get' ? GetPromptResultSchema : CompleteResultSchema;
+    return this.#run(`\`${method}\``, opts.key, (client, meta) =>
+      client.request({ method, params: { ...params, ...meta } } as never, schema, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<Record<string, unknown>>,
+    );
+  }
+
+  /**
+   * Runs one request. With a `key`, it carries a progress token of its own: the server's progress
+   * notifications are relayed by this connection's handler, not the SDK's per-request one, which is
+   * dropped when the response is read and would lose a last notification sent just before it.
+   */
+  async #run<T>(what: string, key: string | undefined, fn: (client: Client, meta: { _meta?: { progressToken: string } }) => Promise<T>): Promise<T> {
     const client = this.#client;
     if (!client || this.#state !== 'up') {
       throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
     }
+    const token = key !== undefined && this.opts.onNote ? `gatehouse:${key}` : undefined;
+    if (key !== undefined) this.#running.set(key, Promise.resolve());
+    if (token !== undefined) this.#tokens.set(token, key!);
     try {
-      return (await client.callTool({ name: tool, arguments: args }, undefined, { signal: opts.signal, timeout: opts.timeoutMs })) as CallToolResult;
+      return await fn(client, token !== undefined ? { _meta: { progressToken: token } } : {});
     } catch (err) {
-      throw this.#callError(tool, err);
+      throw this.#callError(what, err);
+    } finally {
+      // The call's notes are relayed, in order, before its result: none arrives after the agent has the answer.
+      if (token !== undefined) this.#tokens.delete(token);
+      if (key !== undefined) {
+        await this.#running.get(key);
+        this.#running.delete(key);
+      }
     }
   }
 
-  #callError(tool: string, err: unknown): ToolError {
+  /** Relays one note after the call's earlier ones (a failed relay is dropped: a note never fails a call). */
+  #relay(note: UpstreamNote): void {
+    const onNote = this.opts.onNote;
+    const before = this.#running.get(note.key);
+    if (!onNote || before === undefined) return;
+    this.#running.set(note.key, before.then(() => onNote(note)).catch(() => undefined));
+  }
+
+  /** `what` names the call in messages: a tool in backticks, or a method. */
+  #callError(what: string, err: unknown): ToolError {
     const message = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown }).code;
     // -32000 connection closed, -32001 request timeout (the SDK's McpError codes).
     if (code === -32000 || code === -32001 || this.#state !== 'up') {
       const why = code === -32001 ? 'did not answer in time' : 'closed the connection';
       const tail = this.#stderr.trim() ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-3).join(' | ')})` : '';
-      return new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` ${why} during \`${tool}\`: ${message}${tail}`, { retryable: true, cause: err });
+      return new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` ${why} during ${what}: ${message}${tail}`, { retryable: true, cause: err });
     }
     if (typeof code === 'number') {
       // A JSON-RPC error the server sent (unknown tool, invalid params): its answer, not a fault of the link.
-      return new ToolError('UpstreamError', `upstream server \`${this.name}\` refused \`${tool}\`: ${message}`, { cause: err });
+      return new ToolError('UpstreamError', `upstream server \`${this.name}\` refused ${what}: ${message}`, { cause: err });
     }
     // Anything else is an answer the SDK could not read (not a CallToolResult, bad structured content).
-    return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered \`${tool}\` with an invalid result: ${firstLine(message)}`, { cause: err });
+    return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered ${what} with an invalid result: ${firstLine(message)}`, { cause: err });
   }
 
   async #connect(): Promise<void> {
@@ -124,10 +202,31 @@ export class UpstreamConnection {
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       await this.#list(client).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing tools after list_changed failed: ${String(err)}`));
     });
+    const relist = async () => {
+      if (this.opts.onSubjects) await this.opts.onSubjects(subjectCapabilities(client), await listSubjects(client));
+    };
+    const relistLogged = () => relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts after list_changed failed: ${String(err)}`));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, relistLogged);
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void this.opts.onNote?.({ key: `updated:${this.name}`, method: 'notifications/resources/updated', params: { uri: n.params.uri } }).catch(() => undefined));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, relistLogged);
+    client.setNotificationHandler(ProgressNotificationSchema, (n) => {
+      const { progressToken, ...rest } = n.params;
+      const key = this.#tokens.get(String(progressToken));
+      if (key !== undefined) this.#relay({ key, method: 'notifications/progress', params: { ...rest } });
+    });
+    // A log message is not tied to a request: it goes to every call running now (none: dropped).
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      for (const key of this.#running.keys()) this.#relay({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
+    });
     try {
       await client.connect(transport);
       this.#client = client;
       await this.#list(client);
+      // Its tools serve even when its resources or prompts cannot be listed.
+      await relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts failed: ${err instanceof Error ? err.message : String(err)}`));
+      if (client.getServerCapabilities()?.resources?.subscribe === true) {
+        for (const uri of this.#subscriptions) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${uri}\` again failed: ${String(err)}`));
+      }
       this.#state = 'up';
       this.#lastError = '';
       this.#retryMs = RECONNECT_MIN_MS;

@@ -12,11 +12,12 @@
  */
 import pg, { type Pool } from 'pg';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { publishUpstreamTools, retireUpstreamServers } from '../../audit/upstream-listing';
+import { listenUpstream, publishUpstreamSubjects, publishUpstreamTools, relayUpstreamNote, retireUpstreamServers, type PublishedSubjects } from '../../audit/upstream-listing';
 import type { ToolCatalog } from '../tools/catalog';
 import type { AnyToolDefinition } from '../tools/define';
 import type { NamedUpstream } from './config';
 import { UpstreamConnection } from './connection';
+import { subjectToolDefinitions, type SubjectCapabilities } from './subjects';
 import { publishedTool, upstreamToolDefinition } from './tools';
 
 export interface UpstreamManagerOptions {
@@ -38,8 +39,12 @@ export interface UpstreamManagerOptions {
 export class UpstreamManager {
   readonly #connections = new Map<string, UpstreamConnection>();
   readonly #listings = new Map<string, number>();
+  /** Per server: its own tools and its resources/prompts tools, set into the catalog together. */
+  readonly #defs = new Map<string, { tools: AnyToolDefinition[]; subjects: AnyToolDefinition[] }>();
   readonly #waiters = new Set<() => void>();
   readonly #markers: Pool;
+  /** Stops listening for the gateways' subscription requests. */
+  #unlisten: (() => Promise<void>) | undefined;
   readonly #ownMarkers: boolean;
 
   constructor(private readonly opts: UpstreamManagerOptions) {
@@ -47,17 +52,37 @@ export class UpstreamManager {
     this.#markers = opts.markers ?? new pg.Pool({ ...opts.catalog.database.options, max: 4 });
     this.#markers.on('error', () => undefined);
     for (const server of opts.servers) {
-      this.#connections.set(server.name, new UpstreamConnection({ server, onTools: (tools) => this.#register(server, tools), onState: () => this.#wake(), ...(opts.log ? { log: opts.log } : {}) }));
+      const publish = opts.publish;
+      this.#connections.set(
+        server.name,
+        new UpstreamConnection({
+          server,
+          onTools: (tools) => this.#register(server, tools),
+          onSubjects: (caps, subjects) => this.#registerSubjects(server, caps, subjects),
+          onState: () => this.#wake(),
+          // Progress and log notifications of a running call go to the gateways, best effort.
+          ...(publish ? { onNote: (note) => relayUpstreamNote(publish, note) } : {}),
+          ...(opts.log ? { log: opts.log } : {}),
+        }),
+      );
     }
   }
 
   /** Connects every server; resolves once each has connected and listed, or failed its first attempt (it keeps retrying). */
   async start(): Promise<void> {
-    if (this.opts.publish) await retireUpstreamServers(this.opts.publish, [...this.#connections.keys()]);
+    if (this.opts.publish) {
+      await retireUpstreamServers(this.opts.publish, [...this.#connections.keys()]);
+      // A gateway's agent subscribed to a resource its policy classifies: watch it upstream.
+      this.#unlisten = listenUpstream(this.opts.publish, {
+        subscribe: (server, uri) =>
+          void this.#connections.get(server)?.subscribe(uri).catch((err: unknown) => this.opts.log?.(`upstream \`${server}\`: subscribing to \`${uri}\` failed: ${err instanceof Error ? err.message : String(err)}`)),
+      });
+    }
     await Promise.all([...this.#connections.values()].map((c) => c.start()));
   }
 
   async close(): Promise<void> {
+    await this.#unlisten?.();
     await Promise.all([...this.#connections.values()].map((c) => c.close()));
     if (this.#ownMarkers) await this.#markers.end().catch(() => undefined);
   }
@@ -102,7 +127,7 @@ export class UpstreamManager {
         this.opts.log?.(`upstream \`${server.name}\`: tool \`${tool.name}\` skipped: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    this.opts.catalog.setUpstreamTools(server.name, defs);
+    this.#setCatalog(server.name, { tools: defs });
     if (this.opts.publish) {
       // The gateway's listing is a view: a database hiccup must not take the server down with it.
       await publishUpstreamTools(this.opts.publish, server.name, published).catch((err: unknown) =>
@@ -111,6 +136,22 @@ export class UpstreamManager {
     }
     this.#listings.set(server.name, (this.#listings.get(server.name) ?? 0) + 1);
     this.#wake();
+  }
+
+  async #registerSubjects(server: NamedUpstream, caps: SubjectCapabilities, subjects: PublishedSubjects): Promise<void> {
+    this.#setCatalog(server.name, { subjects: subjectToolDefinitions(server, caps, this.#connections.get(server.name)!) });
+    if (this.opts.publish) {
+      await publishUpstreamSubjects(this.opts.publish, server.name, subjects).catch((err: unknown) =>
+        this.opts.log?.(`upstream \`${server.name}\`: publishing its resources and prompts for the gateway failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
+    this.#wake();
+  }
+
+  #setCatalog(server: string, change: { tools?: AnyToolDefinition[]; subjects?: AnyToolDefinition[] }): void {
+    const next = { tools: [], subjects: [], ...this.#defs.get(server), ...change };
+    this.#defs.set(server, next);
+    this.opts.catalog.setUpstreamTools(server, [...next.tools, ...next.subjects]);
   }
 
   #wake(): void {

@@ -20,7 +20,8 @@ import { markFinished, markStarted } from './in-flight';
 
 /** What a tool's handler needs of the server's connection. */
 export interface UpstreamCaller {
-  callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number }): Promise<CallToolResult>;
+  /** `key` (the call's idempotency key) relays the server's progress and log notifications during the call. */
+  callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string }): Promise<CallToolResult>;
 }
 
 const draft7 = new Ajv({ allErrors: true, strict: false, validateFormats: false });
@@ -121,7 +122,7 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
       }
       let result: CallToolResult;
       try {
-        result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, { signal: ctx.signal, timeoutMs: callTimeoutMs });
+        result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, { signal: ctx.signal, timeoutMs: callTimeoutMs, key: ctx.idempotencyKey });
       } catch (err) {
         // A call that never reached the server, or whose answer was lost, is finished for this attempt.
         await markFinished(markers, ctx.idempotencyKey).catch(() => undefined);

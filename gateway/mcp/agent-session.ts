@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
-import { proposeUpdate, type SessionProposal } from '../../workflows/contract';
+import { proposeUpdate, type PendingApprovalView, type ProposeResult, type SessionProposal } from '../../workflows/contract';
 import type { Admission, SessionAdmissions } from '../admissions';
 import type { McpCaller } from './caller';
 import { Problem } from '../problems';
@@ -30,6 +30,17 @@ export interface AgentSessionOptions {
   /** The open-session cap: a session starts only with a slot, freed when it ends; none by default. */
   readonly admissions?: SessionAdmissions;
 }
+
+/** Where a call's upstream progress and log notifications go: its key is the call's idempotency key (`<sessionId>:<update id>`). */
+export interface CallNotes {
+  listen(key: string, deliver: (method: string, params: Record<string, unknown>) => void): () => void;
+  readonly deliver: (method: string, params: Record<string, unknown>) => void;
+  /** Resolves once the notes relayed before the call's outcome have reached the agent. */
+  flush(): Promise<void>;
+}
+
+/** How a proposal ended for the MCP layer: an outcome, held for a person, or refused before it was proposed. */
+export type Proposed = { readonly outcome: ProposeResult } | { readonly held: PendingApprovalView } | { readonly refused: CallToolResult };
 
 /** Reports progress of a long wait to the MCP client (a no-op without a progressToken). */
 export type Progress = (elapsedSeconds: number, message: string) => void;
@@ -105,25 +116,36 @@ export class AgentSession {
   }
 
   /** `tools/call` of a catalog tool: a proposal. */
-  call(tool: string, args: Record<string, unknown>, reasoning: string): Promise<CallToolResult> {
-    // One at a time, in the order they arrived: the workflow handles them in order anyway.
-    const next = this.#tail.then(() => this.#propose(tool, args, reasoning));
+  async call(tool: string, args: Record<string, unknown>, reasoning: string, notes?: CallNotes): Promise<CallToolResult> {
+    const p = await this.propose(tool, args, reasoning, notes);
+    return 'outcome' in p ? outcomeResult(p.outcome) : 'held' in p ? heldResult(p.held) : p.refused;
+  }
+
+  /**
+   * One proposal, one at a time, in the order they arrived (the workflow handles them in order
+   * anyway). With `notes`, the call gets an idempotency key of its own so the worker's relayed
+   * upstream notifications find it.
+   */
+  propose(tool: string, args: Record<string, unknown>, reasoning: string, notes?: CallNotes): Promise<Proposed> {
+    const next = this.#tail.then(() => this.#propose(tool, args, reasoning, notes));
     this.#tail = next.catch(() => undefined);
     return next;
   }
 
-  async #propose(tool: string, args: Record<string, unknown>, reasoning: string): Promise<CallToolResult> {
-    if (this.#intent === undefined) return refusal('intent.undeclared', NO_INTENT_MESSAGE);
+  async #propose(tool: string, args: Record<string, unknown>, reasoning: string, notes: CallNotes | undefined): Promise<Proposed> {
+    const refused = (result: CallToolResult): Proposed => ({ refused: result });
+    if (this.#intent === undefined) return refused(refusal('intent.undeclared', NO_INTENT_MESSAGE));
     const open = this.#held.open();
     if (open) {
-      return refusal('session.awaiting-approval', `\`${open.tool}\` is held for approval \`${open.approvalId}\`, and a session handles its calls in order: call \`${AWAIT_APPROVAL_TOOL}\` with {"approvalId": "${open.approvalId}"} first`, { approvalId: open.approvalId });
+      return refused(refusal('session.awaiting-approval', `\`${open.tool}\` is held for approval \`${open.approvalId}\`, and a session handles its calls in order: call \`${AWAIT_APPROVAL_TOOL}\` with {"approvalId": "${open.approvalId}"} first`, { approvalId: open.approvalId }));
     }
     const started = await this.#start();
-    if ('refused' in started) return started.refused;
+    if ('refused' in started) return started;
     const handle = started.handle;
-    const proposal: SessionProposal = { tool, args, reasoning };
+    const updateId = `mcp-${randomUUID()}`;
+    const proposal: SessionProposal = { tool, args, reasoning, ...(notes ? { idempotencyKey: updateId } : {}) };
+    const unlisten = notes?.listen(`${handle.sessionId}:${updateId}`, notes.deliver);
     try {
-      const updateId = `mcp-${randomUUID()}`;
       const update = await handle.workflow.startUpdate(proposeUpdate, { args: [proposal], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId });
       const result = update.result();
       let waited = await within(result, this.#o.holdWaitMs);
@@ -134,13 +156,17 @@ export class AgentSession {
         const held = view.pendingApprovals.find((p) => p.proposalId === updateId);
         if (held) {
           this.#held.add(held.approvalId, tool, result);
-          return heldResult(held);
+          return { held };
         }
         waited = await within(result, STILL_RUNNING_POLL_MS);
       }
-      return outcomeResult(waited.value);
+      // The upstream's last notes were relayed before its result: send them before the answer.
+      if (notes && waited.value.status !== 'denied') await notes.flush();
+      return { outcome: waited.value };
     } catch (err) {
-      return this.#sessionError(handle.sessionId, err);
+      return refused(this.#sessionError(handle.sessionId, err));
+    } finally {
+      unlisten?.();
     }
   }
 

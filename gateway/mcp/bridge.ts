@@ -1,15 +1,35 @@
 /**
  * The stdio bridge behind `gatehouse mcp`: an MCP server on stdin/stdout (what a desktop client
  * launches) that forwards `tools/list` and `tools/call` to the gateway's `/mcp` with the SDK's
- * Streamable HTTP client, the agent credential as bearer. Progress notifications and
- * cancellations pass through; closing stdin ends the MCP session (and its Gatehouse session).
+ * Streamable HTTP client, the agent credential as bearer — and resources, prompts, completions and
+ * `logging/setLevel` where the gateway offers them. Progress notifications, log messages, list
+ * changes and cancellations pass through; closing stdin ends the MCP session (and its Gatehouse session).
  */
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, CallToolResultSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  LoggingMessageNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ReadResourceRequestSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  ToolListChangedNotificationSchema,
+  UnsubscribeRequestSchema,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import { SERVER_INFO } from './mcp-server';
 import { MAX_AWAIT_SECONDS } from './tools';
 
@@ -52,8 +72,29 @@ export async function startBridge(o: BridgeOptions): Promise<{ readonly closed: 
     throw new BridgeError(`cannot open an MCP session at ${o.url.href}: ${detail}${hint}`, { cause: err });
   }
 
-  const server = new Server({ ...SERVER_INFO }, { capabilities: { tools: { listChanged: false } }, ...(client.getInstructions() ? { instructions: client.getInstructions() } : {}) });
+  // What the gateway offers, offered again; its list changes are passed on (the tool list changes once the intent is declared).
+  const offered: ServerCapabilities = client.getServerCapabilities() ?? {};
+  const capabilities: ServerCapabilities = { ...offered, tools: { ...offered.tools, listChanged: true } };
+  const server = new Server({ ...SERVER_INFO }, { capabilities, ...(client.getInstructions() ? { instructions: client.getInstructions() } : {}) });
   server.setRequestHandler(ListToolsRequestSchema, (request, extra) => client.listTools(request.params, { signal: extra.signal }));
+  const opts = (extra: { signal: AbortSignal }) => ({ signal: extra.signal, timeout: CALL_TIMEOUT_MS });
+  if (offered.resources) {
+    server.setRequestHandler(ListResourcesRequestSchema, (r, extra) => client.listResources(r.params, opts(extra)));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, (r, extra) => client.listResourceTemplates(r.params, opts(extra)));
+    server.setRequestHandler(ReadResourceRequestSchema, (r, extra) => client.readResource(r.params, opts(extra)));
+    server.setRequestHandler(SubscribeRequestSchema, (r, extra) => client.subscribeResource(r.params, opts(extra)));
+    server.setRequestHandler(UnsubscribeRequestSchema, (r, extra) => client.unsubscribeResource(r.params, opts(extra)));
+  }
+  if (offered.prompts) {
+    server.setRequestHandler(ListPromptsRequestSchema, (r, extra) => client.listPrompts(r.params, opts(extra)));
+    server.setRequestHandler(GetPromptRequestSchema, (r, extra) => client.getPrompt(r.params, opts(extra)));
+  }
+  if (offered.completions) server.setRequestHandler(CompleteRequestSchema, (r, extra) => client.complete(r.params, opts(extra)));
+  if (offered.logging) server.setRequestHandler(SetLevelRequestSchema, (r, extra) => client.setLoggingLevel(r.params.level, opts(extra)));
+  // Notifications from the gateway, passed on as they came.
+  for (const schema of [ToolListChangedNotificationSchema, ResourceListChangedNotificationSchema, PromptListChangedNotificationSchema, ResourceUpdatedNotificationSchema, LoggingMessageNotificationSchema]) {
+    client.setNotificationHandler(schema, (n: { method: string; params?: Record<string, unknown> }) => void server.notification(n as never).catch(() => undefined));
+  }
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { _meta, ...params } = request.params;
     const progressToken = _meta?.progressToken;

@@ -65,7 +65,10 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   const sessions = new McpSessions(deps.idleMs ?? 30 * 60_000);
   const holdWaitMs = deps.holdWaitMs ?? secondsFromEnv('GATEHOUSE_MCP_HOLD_SECONDS', 20) * 1000;
   const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000, ...(deps.admissions ? { admissions: deps.admissions } : {}) };
-  app.addHook('onClose', async () => sessions.closeAll());
+  app.addHook('onClose', async () => {
+    await sessions.closeAll();
+    await deps.upstreamTools?.subjects?.close();
+  });
   const events = new McpEventBuffer(deps.eventBounds);
 
   function open(caller: McpCaller, reserved: Admission | undefined): McpSessionEntry {

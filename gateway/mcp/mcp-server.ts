@@ -4,18 +4,10 @@
  * intent and wait for held calls.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CallToolRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-  type CallToolResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, Progress } from './agent-session';
 import { refusal } from './outcome';
+import { registerSubjectHandlers } from './subject-handlers';
 import type { UpstreamToolSource } from './upstream-tools';
 import { AWAIT_APPROVAL_TOOL, DECLARE_INTENT_TOOL, DEFAULT_AWAIT_SECONDS, MAX_AWAIT_SECONDS, listTools, type McpToolInfo } from './tools';
 
@@ -28,18 +20,23 @@ const INSTRUCTIONS = `Every tool here is gated by Gatehouse. First call \`${DECL
 
 export function createMcpServer(session: AgentSession, tools: readonly McpToolInfo[], upstreamTools?: UpstreamToolSource): Server {
   // Upstream tools appear once the session (and so its policy) exists: the list then changes.
+  const changes = upstreamTools !== undefined;
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: upstreamTools !== undefined }, logging: {}, resources: { subscribe: true }, prompts: {} },
+    capabilities: { tools: { listChanged: changes }, logging: {}, resources: { subscribe: true, listChanged: changes }, prompts: { listChanged: changes }, ...(changes ? { completions: {} } : {}) },
     instructions: INSTRUCTIONS,
   });
-  // Resources and prompts: none are passed through from upstreams yet, so the lists are empty and a
-  // subscription is accepted but never notified (nothing it names can change through Gatehouse).
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [] }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }));
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [] }));
-  server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
-  server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
-  // `logging/setLevel`: the SDK's own handler (declared by the capability) keeps the level per session.
+  // Upstreams' resources, prompts and completions, gated like tools; `logging/setLevel` (the level of relayed upstream logs).
+  const subjects = registerSubjectHandlers(server, session, upstreamTools?.subjects);
+  // A server's lists changed (the worker listed it again): every list may have changed for this session.
+  const unlisten = upstreamTools?.subjects?.onListsChanged(() => {
+    for (const send of [() => server.sendToolListChanged(), () => server.sendResourceListChanged(), () => server.sendPromptListChanged()]) void send().catch(() => undefined);
+  });
+  const closed = server.onclose;
+  server.onclose = () => {
+    unlisten?.();
+    closed?.();
+  };
+  const catalogNames = new Set(tools.map((t) => t.name));
   const listed = listTools(tools);
   // Upstream MCP servers' tools as the worker last published them, those the session's policy classifies (after the catalog's own).
   server.setRequestHandler(ListToolsRequestSchema, async () => {
@@ -52,7 +49,9 @@ export function createMcpServer(session: AgentSession, tools: readonly McpToolIn
     if (name === DECLARE_INTENT_TOOL) {
       const declared = await session.declareIntent(args);
       if (upstreamTools && !declared.isError) {
-        await extra.sendNotification({ method: 'notifications/tools/list_changed' }).catch(() => undefined);
+        for (const method of ['notifications/tools/list_changed', 'notifications/resources/list_changed', 'notifications/prompts/list_changed'] as const) {
+          await extra.sendNotification({ method }).catch(() => undefined);
+        }
       }
       return declared;
     }
@@ -74,7 +73,9 @@ export function createMcpServer(session: AgentSession, tools: readonly McpToolIn
     }
     const meta = request.params._meta as Record<string, unknown> | undefined;
     const reasoning = typeof meta?.[REASONING_META_KEY] === 'string' ? (meta[REASONING_META_KEY] as string) : '';
-    return session.call(name, args, reasoning);
+    // An upstream tool's progress and log notifications during the call reach this request.
+    const notes = upstreamTools && !catalogNames.has(name) ? subjects.notes(extra, request.params._meta?.progressToken) : undefined;
+    return session.call(name, args, reasoning, notes);
   });
   return server;
 }

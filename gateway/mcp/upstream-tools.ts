@@ -15,6 +15,7 @@ import { getSession } from '../../audit/queries';
 import { readUpstreamTools, type PublishedUpstreamTool } from '../../audit/upstream-listing';
 import { upstreamRuleFor, type PolicyDocument } from '../../policies';
 import { DECLARE_INTENT_TOOL } from './tools';
+import { publishedUpstreamSubjects, type UpstreamSubjects } from './upstream-subjects';
 
 /** The session a listing is for: its id and the hash of its policy (the state view's `policyHash`). */
 export interface ListingSession {
@@ -22,8 +23,14 @@ export interface ListingSession {
   readonly policyHash: string;
 }
 
-/** Where `tools/list` gets the upstream tools a session's policy classifies from. */
-export type UpstreamToolSource = (session: ListingSession) => Promise<readonly Tool[]>;
+/**
+ * Where `tools/list` gets the upstream tools a session's policy classifies from; `subjects`, when
+ * set, serves the upstreams' resources, templates and prompts (`./upstream-subjects.ts`).
+ */
+export type UpstreamToolSource = ((session: ListingSession) => Promise<readonly Tool[]>) & { readonly subjects?: UpstreamSubjects };
+
+/** Reads a session's policy document (cached by hash); undefined when it cannot be read (nothing is listed then). */
+export type PolicyOf = (session: ListingSession) => Promise<PolicyDocument | undefined>;
 
 /** The MCP view of one published upstream tool. */
 export function upstreamMcpTool(t: PublishedUpstreamTool): Tool {
@@ -77,8 +84,18 @@ export function publishedUpstreamTools(pool: Pool, options: PublishedUpstreamToo
     return pending;
   };
 
+  const policyOf = sessionPolicies(pool, rowWaitMs);
+  const tools = async (s: ListingSession) => {
+    const [published_, policy] = await Promise.all([published(), policyOf(s)]);
+    return policy ? classifiedUpstreamTools(policy, published_) : [];
+  };
+  return Object.assign(tools, { subjects: publishedUpstreamSubjects(pool, policyOf, { ttlMs }) });
+}
+
+/** A session's policy as the worker recorded it at start (its row in the audit trail), cached by hash. */
+export function sessionPolicies(pool: Pool, rowWaitMs: number): PolicyOf {
   const policies = new Map<string, PolicyDocument>();
-  const policyOf = async (s: ListingSession): Promise<PolicyDocument | undefined> => {
+  return async (s: ListingSession): Promise<PolicyDocument | undefined> => {
     const known = policies.get(s.policyHash);
     if (known) return known;
     const until = performance.now() + rowWaitMs;
@@ -94,10 +111,5 @@ export function publishedUpstreamTools(pool: Pool, options: PublishedUpstreamToo
         await new Promise((resolve) => setTimeout(resolve, 50)); // the start record is being written
       }
     }
-  };
-
-  return async (s) => {
-    const [tools, policy] = await Promise.all([published(), policyOf(s)]);
-    return policy ? classifiedUpstreamTools(policy, tools) : [];
   };
 }

@@ -162,6 +162,18 @@ export class PyAgent {
     return (await this.#next()) as CallSummary;
   }
 
+  /** The resources and prompts `resources/list` and `prompts/list` show. */
+  async subjects(): Promise<{ resources: string[]; prompts: string[] }> {
+    this.child.stdin.write(`${JSON.stringify({ op: 'resources' })}\n`);
+    return (await this.#next()) as { resources: string[]; prompts: string[] };
+  }
+
+  /** `resources/read`: the contents, or the JSON-RPC error. */
+  async read(uri: string): Promise<{ contents?: Record<string, unknown>[]; error?: { code: number; message: string } }> {
+    this.child.stdin.write(`${JSON.stringify({ op: 'read', uri })}\n`);
+    return (await this.#next()) as { contents?: Record<string, unknown>[]; error?: { code: number; message: string } };
+  }
+
   async end(): Promise<void> {
     if (this.child.exitCode !== null) return;
     this.child.stdin.write(`${JSON.stringify({ op: 'end' })}\n`);

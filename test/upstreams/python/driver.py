@@ -4,6 +4,8 @@ Reads GATEHOUSE_MCP_URL and GATEHOUSE_AGENT_TOKEN, initializes one MCP session (
 session), then answers one JSON line on stdout for each JSON line on stdin:
   {"op": "list"}                                  -> {"tools": {name: {"inputSchema", "description", "annotations"}}}
   {"op": "call", "name": ..., "args": {...}}      -> {"isError", "structured", "text"}
+  {"op": "resources"}                             -> {"resources": [uri, ...], "prompts": [name, ...]}
+  {"op": "read", "uri": ...}                      -> {"contents": [...]} or {"error": {"code", "message"}}
   {"op": "end"}                                   -> exits
 """
 import asyncio
@@ -70,6 +72,17 @@ async def main() -> None:
                         }
                         for t in tools.tools
                     }})
+                elif cmd["op"] == "resources":
+                    resources = await session.list_resources()
+                    prompts = await session.list_prompts()
+                    say({"resources": [str(r.uri) for r in resources.resources], "prompts": [p.name for p in prompts.prompts]})
+                elif cmd["op"] == "read":
+                    try:
+                        result = await session.read_resource(cmd["uri"])
+                        say({"contents": [c.model_dump(mode="json", exclude_none=True) for c in result.contents]})
+                    except Exception as err:  # an McpError: the JSON-RPC error the gateway answered
+                        error = getattr(err, "error", None)
+                        say({"error": {"code": getattr(error, "code", None), "message": str(err)}})
                 elif cmd["op"] == "call":
                     say(summary(await session.call_tool(cmd["name"], cmd.get("args", {}))))
 
