@@ -33,6 +33,11 @@ function decisionAttributes(d: Decision): Record<string, string | string[]> {
  */
 function inSpan<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T>, finish: (span: Span, value: T) => void): Promise<T> {
   return tracer().startActiveSpan(name, { attributes }, (span) => {
+    // Tracing off (a no-op span): nothing to finish when `fn` settles, so no reaction is added.
+    if (!span.isRecording()) {
+      span.end();
+      return fn();
+    }
     const running = fn();
     running.then(
       (value) => {
