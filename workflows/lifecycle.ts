@@ -11,6 +11,7 @@ import { io } from './activities';
 import type { CarriedSession } from './carried';
 import { iso, nowMs } from './clock';
 import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionStartInput, type SessionSummary } from './contract';
+import { returnAllLeases } from './leases';
 import type { SessionCore } from './session-core';
 import { checkStart, type LegacyChild } from './start-gate';
 
@@ -274,6 +275,8 @@ export async function finishAuditFailed(core: SessionCore): Promise<void> {
 }
 
 async function finish(core: SessionCore, finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {
+  // What this run leased and did not spend goes back to the ledgers (nothing to do without leases).
+  await returnAllLeases(core);
   const now = nowMs();
   const flagged = core.flagged || core.mode === 'closed' || core.mode === 'review' || finalState === 'halted';
   await core.audit.record([
