@@ -289,7 +289,7 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
 /**
  * The lease an allowed reservation may take with it: only when every rule it counts in is an
  * enforced budget, at most `want`, `LEASE_MAX` and 1/`LEASE_HEADROOM` of what the tightest of them
- * has left (none near a limit: there calls reserve one at a time, exactly as without leases).
+ * has left, and at least 2 (none near a limit: there calls reserve one at a time, as without leases).
  */
 function leaseFor(matching: readonly LedgerRule[], keys: readonly string[], budgets: LedgerState['budgets'], leases: LedgerState['leases'], want: number, now: number): LedgerLease | undefined {
   if (matching.length === 0 || matching.some((r) => r.kind !== 'budget' || r.mode === 'shadow')) return undefined;
@@ -302,7 +302,8 @@ function leaseFor(matching: readonly LedgerRule[], keys: readonly string[], budg
     shortest = Math.min(shortest, r.windowMs);
   });
   const units = Math.min(want, LEASE_MAX, Math.floor(left / LEASE_HEADROOM));
-  return units >= 1 ? { units, until: now + Math.min(LEASE_MS, Math.floor(shortest / 4)) } : undefined;
+  // A lease of one call saves nothing worth holding a call for.
+  return units >= 2 ? { units, until: now + Math.min(LEASE_MS, Math.floor(shortest / 4)) } : undefined;
 }
 
 /**

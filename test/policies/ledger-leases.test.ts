@@ -15,12 +15,12 @@ const TOOL = 'volumes.list';
 const budget = (max: number, windowMs = 60 * MINUTE): LedgerRule => ({ kind: 'budget', id: 'b', tools: ['volumes.*'], max, windowMs });
 const counted = (s: LedgerState) => Object.values(s.budgets).reduce((n, b) => n + b.times.length, 0);
 
-test('a reservation leases at most 1/64 of what is left, only for enforced budgets, and none near the limit', () => {
+test('a reservation leases at most 1/64 of what is left (2 or more), only for enforced budgets, and none near the limit', () => {
   const ask = (rules: readonly LedgerRule[], lease = LEASE_MAX) => reserve(emptyLedger(), { reservationId: 's:p1', sessionId: 's', tool: TOOL, rules, lease }, 'agent', T0).result.lease;
   assert.deepEqual(ask([budget(10_000)]), { units: LEASE_MAX, until: T0 + 60_000 });
   assert.equal(ask([budget(10_000)], 3)?.units, 3, 'never more than asked');
   assert.equal(ask([budget(64 * 5 + 1)])?.units, 5, '(max - 1) / 64');
-  assert.equal(ask([budget(64)]), undefined, 'near the limit: one call at a time');
+  assert.equal(ask([budget(64 * 2)]), undefined, 'near the limit (a lease of 1): one call at a time');
   assert.equal(ask([{ ...budget(10_000), mode: 'shadow' }]), undefined, 'a shadow budget counts past max: no lease');
   assert.equal(ask([budget(10_000), { kind: 'transition', id: 't', from: TOOL, to: 'volumes.unmount', withinMs: MINUTE }]), undefined, 'a transition needs every call in order');
   assert.equal(ask([budget(10_000, 2 * MINUTE)])?.until, T0 + 30_000, 'a quarter of the shortest window');

@@ -180,6 +180,41 @@ describe('agent-wide budget', () => {
   });
 });
 
+describe('leases', () => {
+  it('twenty sessions with room to lease ask the ledger once each, lost answers count once, and handed back it counts exactly the calls made', async () => {
+    let lost = 0;
+    // Crash stand-in: the first attempt of every reservation and every return reaches the ledger, then its answer is lost.
+    const loseFirstAnswer = (ctx: { info: { activityType: string; attempt: number } }): ActivityInboundCallsInterceptor => ({
+      async execute(input, next) {
+        const out = await next(input);
+        if ((ctx.info.activityType === 'reserveAcrossSessions' || ctx.info.activityType === 'returnLeases') && ctx.info.attempt === 1) {
+          lost += 1;
+          throw new Error('worker lost the answer');
+        }
+        return out;
+      },
+    });
+    const worker = await h.worker({
+      policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 10_000, windowMinutes: 60 }] }),
+      workerOptions: { interceptors: { activity: [(ctx) => ({ inbound: loseFirstAnswer(ctx) })] } },
+    });
+    await worker.runUntil(async () => {
+      const agent = uniq('lease-bot');
+      const sessions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: `write config ${i}` })));
+      const results = await Promise.all(sessions.flatMap((s, i) => [0, 1, 2, 3, 4].map((j) => s.propose({ tool: 'staging.writeConfig', args: { key: `k${i}-${j}`, value: 'v' }, reasoning: 'load' }))));
+      assert.deepEqual(results.map((r) => r.status), Array(100).fill('executed'));
+      const ledger = h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent));
+      // One reservation per session (its first call, leasing 16); each counted once though its answer was lost.
+      const during = await ledger.query(ledgerQuery);
+      assert.deepEqual([during.reservations, during.leases, Object.values(during.budgets)], [20, 20, [20 * 17]]);
+      await Promise.all(sessions.map((s) => s.end({})));
+      assert.equal(lost, 40, 'every reservation and every return lost its first answer');
+      const after = await ledger.query(ledgerQuery);
+      assert.deepEqual([after.leases, Object.values(after.budgets)], [0, [100]]);
+    });
+  });
+});
+
 describe('no reservation lost or counted twice', () => {
   it('a reservation whose answer was lost (the activity retried, as after a worker crash) counts once', async () => {
     let lost = 0;
