@@ -40,6 +40,11 @@ export interface LedgerRequest {
   readonly rules: readonly LedgerRule[];
   /** Also lease up to this many further calls of `tool` to the session (see `LedgerLease`). */
   readonly lease?: number;
+  /**
+   * With `lease`: sha256 of the secret that hands the lease back (the worker's, never in a history).
+   * Not part of the request's digest: a retry from another worker is the same reservation.
+   */
+  readonly leaseKey?: string;
   /** Leases of this session handed back first (spent and unspent calls). */
   readonly returns?: readonly LeaseReturn[];
 }
@@ -54,12 +59,19 @@ export interface LedgerRequest {
 export interface LedgerLease {
   readonly units: number;
   readonly until: number;
+  /** The `leaseKey` it was granted under: a session whose own key differs does not spend it. */
+  readonly key: string;
 }
 
-/** A lease handed back: its id (the reservation that took it) and the times of the calls spent from it. */
+/**
+ * A lease handed back: its id (the reservation that took it), the times of the calls spent from it,
+ * and the secret whose sha256 it was granted under — without it a return changes nothing, so no
+ * one but the worker that leased it (or one sharing its secret) can free a session's leased calls.
+ */
 export interface LeaseReturn {
   readonly leaseId: string;
   readonly used: readonly number[];
+  readonly token?: string;
 }
 
 /** `returnLeases`: leases of one session handed back outside a reservation (at its end). */
@@ -103,6 +115,8 @@ export interface LeaseEntry {
   readonly until: number;
   /** The longest window of its budgets: past `until` + this, nothing of it is counted any more. */
   readonly windowMs: number;
+  /** sha256 of the secret a return must show. */
+  readonly keyHash: string;
 }
 
 export interface LedgerState {
@@ -145,9 +159,10 @@ export function ruleNames(rule: LedgerRule, tool: string): boolean {
   return compileGlob(rule.from).test(tool) || compileGlob(rule.to).test(tool);
 }
 
-/** The digest a result echoes: sha256 of the canonical request. */
+/** The digest a result echoes: sha256 of the canonical request (its `leaseKey` and returned tokens aside). */
 export function requestDigest(req: LedgerRequest): string {
-  return sha256Hex(canonicalJson(req));
+  const { leaseKey: _key, returns, ...rest } = req;
+  return sha256Hex(canonicalJson(returns ? { ...rest, returns: returns.map(({ token: _token, ...r }) => r) } : rest));
 }
 
 /** Why a value is not a ledger request, or `undefined` (the ledger's update validator). */
@@ -163,6 +178,7 @@ export function ledgerRequestProblem(req: unknown): string | undefined {
     if (problem) return problem;
   }
   if (r.lease !== undefined && !(typeof r.lease === 'number' && Number.isInteger(r.lease) && r.lease >= 1 && r.lease <= LEASE_MAX)) return `expected \`lease\` between 1 and ${LEASE_MAX}`;
+  if (r.lease !== undefined && !(typeof r.leaseKey === 'string' && /^[0-9a-f]{64}$/.test(r.leaseKey))) return 'expected `leaseKey` to be a sha256 in hex';
   return r.returns === undefined ? undefined : returnsProblem(r.returns);
 }
 
@@ -182,6 +198,7 @@ function returnsProblem(returns: unknown): string | undefined {
     const l = x as Record<string, unknown> | null;
     if (typeof l?.leaseId !== 'string' || l.leaseId.length === 0 || l.leaseId.length > 512) return 'expected a returned lease\'s `leaseId`';
     if (!Array.isArray(l.used) || l.used.length > LEASE_MAX || !l.used.every((t) => typeof t === 'number' && Number.isFinite(t))) return `expected \`used\` to be at most ${LEASE_MAX} times`;
+    if (l.token !== undefined && (typeof l.token !== 'string' || l.token.length > 128)) return 'expected a returned lease\'s `token` to be a string';
   }
   return undefined;
 }
@@ -267,14 +284,14 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
     });
   }
   let leases = pruned.leases;
-  const granted = verdict === 'allow' && req.lease !== undefined ? leaseFor(matching, keys, budgets, leases, req.lease, now) : undefined;
+  const granted = verdict === 'allow' && req.lease !== undefined && req.leaseKey !== undefined ? leaseFor(matching, keys, budgets, leases, req.lease, req.leaseKey, now) : undefined;
   if (granted) {
     for (const key of keys) {
       const b = budgets[key]!;
       budgets[key] = { windowMs: b.windowMs, times: [...b.times, ...Array<number>(granted.units).fill(granted.until)] };
     }
     const windowMs = Math.max(...matching.map((r) => (r.kind === 'budget' ? r.windowMs : 0)));
-    leases = { ...leases, [req.reservationId]: { sessionId: req.sessionId, keys, units: granted.units, from: now, until: granted.until, windowMs } };
+    leases = { ...leases, [req.reservationId]: { sessionId: req.sessionId, keys, units: granted.units, from: now, until: granted.until, windowMs, keyHash: granted.key } };
   }
   const lease = granted ? { lease: granted } : {};
   const order = [...pruned.order, req.reservationId];
@@ -291,7 +308,7 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
  * enforced budget, at most `want`, `LEASE_MAX` and 1/`LEASE_HEADROOM` of what the tightest of them
  * has left, and at least 2 (none near a limit: there calls reserve one at a time, as without leases).
  */
-function leaseFor(matching: readonly LedgerRule[], keys: readonly string[], budgets: LedgerState['budgets'], leases: LedgerState['leases'], want: number, now: number): LedgerLease | undefined {
+function leaseFor(matching: readonly LedgerRule[], keys: readonly string[], budgets: LedgerState['budgets'], leases: LedgerState['leases'], want: number, key: string, now: number): LedgerLease | undefined {
   if (matching.length === 0 || matching.some((r) => r.kind !== 'budget' || r.mode === 'shadow')) return undefined;
   if (Object.keys(leases ?? {}).length >= MAX_LEASES) return undefined;
   let left = Infinity;
@@ -303,13 +320,14 @@ function leaseFor(matching: readonly LedgerRule[], keys: readonly string[], budg
   });
   const units = Math.min(want, LEASE_MAX, Math.floor(left / LEASE_HEADROOM));
   // A lease of one call saves nothing worth holding a call for.
-  return units >= 2 ? { units, until: now + Math.min(LEASE_MS, Math.floor(shortest / 4)) } : undefined;
+  return units >= 2 ? { units, until: now + Math.min(LEASE_MS, Math.floor(shortest / 4)), key } : undefined;
 }
 
 /**
  * Hands leases of `sessionId` back: each budget entry keeps, of the lease's calls stamped `until`,
  * only the ones spent, at the times they were spent (within the lease's span). A lease unknown
- * here (returned already, never taken, another session's) changes nothing: a return counts once.
+ * here (returned already, never taken, another session's) or without its secret changes nothing:
+ * a return counts once, and only the worker's.
  */
 export function returnLeases(state: LedgerState, sessionId: string, returns: readonly LeaseReturn[]): LedgerState {
   if (!state.leases) return state;
@@ -317,7 +335,8 @@ export function returnLeases(state: LedgerState, sessionId: string, returns: rea
   const budgets = { ...state.budgets };
   for (const r of returns) {
     const lease = leases[r.leaseId];
-    if (!lease || lease.sessionId !== sessionId) continue;
+    // Only the holder of the lease's secret frees it: a return guessed from ids changes nothing.
+    if (!lease || lease.sessionId !== sessionId || r.token === undefined || sha256Hex(r.token) !== lease.keyHash) continue;
     delete leases[r.leaseId];
     const spent = r.used.slice(0, lease.units).map((t) => Math.min(lease.until, Math.max(lease.from, t)));
     for (const key of lease.keys) {

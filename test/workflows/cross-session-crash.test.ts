@@ -41,6 +41,8 @@ before(async () => {
   policyFile = join(dir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify({ ...TEST_POLICY, agent: { budgets: [{ tools: ['test.slowWrite'], max: MAX, windowMinutes: 60 }] } }));
   keysFile = writeTestKeys(join(dir, 'keys'));
+  // The worker processes share it (inherited), as a deployment's do: the restarted one hands back leases the first took.
+  process.env.GATEHOUSE_LEASE_SECRET = randomBytes(32).toString('hex');
 });
 
 after(async () => {
