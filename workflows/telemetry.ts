@@ -18,8 +18,15 @@ import type { ProposeResult } from './contract';
 
 const TRACER = 'gatehouse/workflow';
 
+let cached: ReturnType<typeof trace.getTracer> | undefined;
+
+/**
+ * One tracer for every proposal (the API makes a new proxy per `getTracer`); a proxy finds the
+ * registered provider on each span, so one made before the tracing module registers it still traces.
+ */
 function tracer() {
-  return trace.getTracer(TRACER);
+  cached ??= trace.getTracer(TRACER);
+  return cached;
 }
 
 function decisionAttributes(d: Decision): Record<string, string | string[]> {
