@@ -4,9 +4,9 @@
  * spends without asking the ledger again — the same gate decides each call, only the ledger's round
  * trip is saved. A lease is spent before its call runs (a call refused for its arguments gives the
  * call back), is spent only before `until` less a margin, and is handed back with the times of the
- * calls spent: with the next reservation of its tool, when the session ends, and before it
- * continues as new. A lease this session never hands back (it was terminated) stays counted in
- * full until it expires from its windows: never under-counted.
+ * calls spent: with the next reservation of its tool, or when the session ends (a lease is carried
+ * across continue-as-new). A lease this session never hands back (it was terminated) stays counted
+ * in full until it expires from its windows: never under-counted.
  *
  * Workflow-safe: plain data in the session's state (replayed from the recorded answers), one
  * activity to hand leases back. Sessions recorded before `LEDGER_LEASES` ask for none.
@@ -95,7 +95,7 @@ export function keepLease(core: SessionCore, scope: LedgerScope, tool: string, a
 }
 
 /**
- * Hands every lease back (at the end, before continuing as new). Best effort: a ledger that cannot
+ * Hands every lease back (at the end). Best effort: a ledger that cannot
  * be reached keeps the unspent calls counted until the lease expires from its windows.
  */
 export async function returnAllLeases(core: SessionCore): Promise<void> {

@@ -199,6 +199,7 @@ function restore(core: SessionCore, c: CarriedSession): void {
   core.pausedTools = new Set(c.pausedTools);
   core.lastActions = [...c.lastActions];
   core.intentActions = [...c.intentActions];
+  for (const l of c.leases ?? []) core.leases.set(l.slot, { leaseId: l.leaseId, until: l.until, left: l.left, used: [...l.used] });
   if (c.intentScore !== undefined) core.intentScore = c.intentScore;
   core.toolsUsed = new Set(c.toolsUsed);
   core.children = [...c.children];
@@ -231,6 +232,8 @@ export function carrySession(core: SessionCore): CarriedSession {
     pausedTools: [...core.pausedTools],
     lastActions: [...core.lastActions],
     intentActions: [...core.intentActions],
+    // Carried, not handed back here: a return would wait, and calls arriving meanwhile could keep the session from continuing.
+    ...(core.leases.size > 0 ? { leases: [...core.leases].map(([slot, l]) => ({ slot, leaseId: l.leaseId, until: l.until, left: l.left, used: [...l.used] })) } : {}),
     ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
     toolsUsed: [...core.toolsUsed],
     children: [...core.children],

@@ -31,7 +31,6 @@ import { onHalt, onPause, onRaiseBudget, onResume } from './fleet-controls';
 import { DEFAULT_IDLE_MINUTES } from '../policies/document';
 import { nowMs } from './clock';
 import { carrySession, endSession, finishAuditFailed, finishHalted, startSession } from './lifecycle';
-import { returnAllLeases } from './leases';
 import { propose } from './proposals';
 import type { SerialQueue } from './queue';
 import { SessionCore } from './session-core';
@@ -81,16 +80,6 @@ export class SessionRuntime {
 
   end(e: EndInput): Promise<SessionSummary> {
     return endSession(this.#core, e);
-  }
-
-  /** True while this run holds leases of cross-session ledgers. */
-  get holdsLeases(): boolean {
-    return this.#core.leases.size > 0;
-  }
-
-  /** Hands back what this run leased from cross-session ledgers (before it continues as new). */
-  returnLeases(): Promise<void> {
-    return returnAllLeases(this.#core);
   }
 
   finishHalted(): Promise<void> {

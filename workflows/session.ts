@@ -110,11 +110,6 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
     // Continue-as-new only between proposals: nothing queued, nothing running, no approval open.
     await condition(() => rt.halted || rt.summary !== undefined || (rt.queue.idle && allHandlersFinished()));
     if (rt.halted || rt.summary !== undefined) continue;
-    // Leases do not cross runs: handed back first, then idle is checked again (a call may have come meanwhile).
-    if (rt.holdsLeases) {
-      await rt.returnLeases();
-      continue;
-    }
     await continueAsNew<typeof agentSession>(rt.input, rt.carry());
   }
 }

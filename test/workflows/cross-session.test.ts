@@ -215,6 +215,24 @@ describe('leases', () => {
   });
 });
 
+describe('leases across runs', () => {
+  it('a session carries its leases across continue-as-new and hands them back at its end: the ledger counts exactly the calls made', async () => {
+    const worker = await h.worker({ policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 10_000, windowMinutes: 60 }] }) });
+    await worker.runUntil(async () => {
+      const agent = uniq('long-lease-bot');
+      const s = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write config values', historyLimit: 40 });
+      const firstRun = (await s.workflow.describe()).runId;
+      for (let n = 1; n <= 12; n++) assert.equal((await s.propose({ tool: 'staging.writeConfig', args: { key: `k${n}`, value: 'v' }, reasoning: 'row' })).status, 'executed');
+      assert.notEqual((await s.workflow.describe()).runId, firstRun, 'the session should have continued as new');
+      await s.end({});
+      const view = await h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
+      assert.deepEqual([view.leases, Object.values(view.budgets)], [0, [12]]);
+      const seqs = (await h.events(s.sessionId)).map((e) => e.seq);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+    });
+  });
+});
+
 describe('no reservation lost or counted twice', () => {
   it('a reservation whose answer was lost (the activity retried, as after a worker crash) counts once', async () => {
     let lost = 0;
