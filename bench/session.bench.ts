@@ -24,6 +24,8 @@
  * throughput: the JSON line alone), `cross` (agent-wide rules on vs off, bench/fixtures/cross-session.ts),
  * `tracing`. Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity
  * p50 and gated / plain-local throughput, and the same against the durable floor.
+ * `BENCH_LOADS` (comma-separated load names) runs some throughput loads alone, and `BENCH_PHASES`
+ * prints each load's window on the clock a `--cpu-prof` profile stamps its samples with (BENCHMARKS.md, #28).
  * `BENCH_TEMPORAL=both` runs the in-memory dev server and then the full Temporal server on
  * PostgreSQL (issue #15), one JSON line each (the full server's last); `BENCH_TEMPORAL=server` the
  * full server alone.
