@@ -15,6 +15,11 @@ function sessionsOf(list: unknown): unknown[] {
   return Array.isArray(list) ? list.map((e) => (e as { sessionId?: unknown } | null)?.sessionId) : [];
 }
 
+/** The ids of leases handed back (each scoped to the session that took it). */
+function leaseIdsOf(list: unknown): unknown[] {
+  return Array.isArray(list) ? list.map((e) => (e as { leaseId?: unknown } | null)?.leaseId) : [];
+}
+
 function approvalClaims(req: ApprovalRequest | undefined, ids: readonly unknown[]): CallerClaims {
   return { sessionIds: [req?.sessionId], workflowIds: [req?.workflowId], scoped: [req?.approvalId, ...ids] };
 }
@@ -34,7 +39,8 @@ export const CALLER_CLAIMS: ClaimsTable = {
   escalateApproval: (req, e) => approvalClaims(req, [e?.approvalId]),
   resolveApproval: (req, r) => approvalClaims(req, [r?.approvalId]),
   raiseSessionAlert: (sessionId) => ({ sessionIds: [sessionId] }),
-  reserveAcrossSessions: (input) => ({ sessionIds: [input?.request?.sessionId], scoped: [input?.request?.reservationId] }),
+  reserveAcrossSessions: (input) => ({ sessionIds: [input?.request?.sessionId], scoped: [input?.request?.reservationId, ...leaseIdsOf(input?.request?.returns)] }),
+  returnLeases: (input) => ({ sessionIds: [input?.request?.sessionId], scoped: [input?.request?.returnId, ...leaseIdsOf(input?.request?.returns)] }),
 };
 
 /** The activities, each running the caller check before anything else. */

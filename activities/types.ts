@@ -9,10 +9,10 @@ import type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult }
 import type { ToolDescriptor } from './tools/catalog';
 import type { Keyset } from '../policies/trust/keyset';
 import type { LedgerResult } from '../policies/ledger';
-import type { ReserveInput } from './ledger';
+import type { ReserveInput, ReturnLeasesInput } from './ledger';
 import type { BudgetOverride, Mandate } from '../policies/types';
 
-export type { ReserveInput } from './ledger';
+export type { ReserveInput, ReturnLeasesInput } from './ledger';
 
 /**
  * What the workflow needs of a tool to proxy its activity: the catalog's `ToolDescriptor` as a
@@ -111,4 +111,6 @@ export interface SessionActivities {
   resolveApproval(req: ApprovalRequest, r: ApprovalResolution): Promise<unknown>;
   /** A reservation in a cross-session ledger (agent- or owner-wide rules). */
   reserveAcrossSessions(input: ReserveInput): Promise<LedgerResult>;
+  /** Hands back the calls a session leased from a cross-session ledger and did not spend. */
+  returnLeases(input: ReturnLeasesInput): Promise<{ readonly returned: number }>;
 }

@@ -24,6 +24,8 @@
  * throughput: the JSON line alone), `cross` (agent-wide rules on vs off, bench/fixtures/cross-session.ts),
  * `tracing`. Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity
  * p50 and gated / plain-local throughput, and the same against the durable floor.
+ * `BENCH_LOADS` (comma-separated load names) runs some throughput loads alone, and `BENCH_PHASES`
+ * prints each load's window on the clock a `--cpu-prof` profile stamps its samples with (BENCHMARKS.md, #28).
  * `BENCH_TEMPORAL=both` runs the in-memory dev server and then the full Temporal server on
  * PostgreSQL (issue #15), one JSON line each (the full server's last); `BENCH_TEMPORAL=server` the
  * full server alone.
@@ -159,24 +161,27 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           const loadClient = await forkLoadClient({ address, taskQueue, plainQueue, tool: TOOL, perSession: PER_SESSION, credentials });
           let loads: Record<string, Load>;
           try {
-            loads = await measureInTurn({ temporal: temporalPid, client: loadClient.pid }, ROUNDS, SESSIONS * PER_SESSION, {
+            const all: Record<string, () => Promise<void>> = {
               'gated proposals': () => loadClient.run('gated'),
               'plain activities': () => loadClient.run('call'),
               'plain local activities': () => loadClient.run('callLocal'),
               'durable local activities': () => loadClient.run('callDurable'),
               'empty updates': () => loadClient.run('noop'),
-            });
+            };
+            // `BENCH_LOADS`: some loads alone (comma-separated names), e.g. to profile them.
+            const only = process.env.BENCH_LOADS?.split(',');
+            loads = await measureInTurn({ temporal: temporalPid, client: loadClient.pid }, ROUNDS, SESSIONS * PER_SESSION, only ? Object.fromEntries(Object.entries(all).filter(([k]) => only.includes(k))) : all);
           } finally {
             await loadClient.close();
           }
           for (const [name, l] of Object.entries(loads)) {
             process.stdout.write(`throughput, ${SESSIONS} sessions x ${PER_SESSION} x ${ROUNDS} rounds: ${describeLoad(name, l)}\n`);
           }
-          figures.proposals_per_s = loads['gated proposals']!.perSecond;
-          figures.plain_calls_per_s = loads['plain activities']!.perSecond;
-          figures.plain_local_calls_per_s = loads['plain local activities']!.perSecond;
-          figures.durable_local_calls_per_s = loads['durable local activities']!.perSecond;
-          figures.noop_updates_per_s = loads['empty updates']!.perSecond;
+          figures.proposals_per_s = loads['gated proposals']?.perSecond;
+          figures.plain_calls_per_s = loads['plain activities']?.perSecond;
+          figures.plain_local_calls_per_s = loads['plain local activities']?.perSecond;
+          figures.durable_local_calls_per_s = loads['durable local activities']?.perSecond;
+          figures.noop_updates_per_s = loads['empty updates']?.perSecond;
         }
         return figures;
       } finally {

@@ -46,4 +46,4 @@ export { actionSignals, combineSignals, intentScope, intentEffect, inferToolEffe
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';
 export { approvalOf, unlockOf } from './decision';
-export { answerFor, describeLedgerRule, emptyLedger, ledgerRequestProblem, ledgerRules, pruneLedger, requestDigest, reserve, ruleNames, MAX_RESERVATIONS, MAX_RULE_ENTRIES, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';
+export { answerFor, describeLedgerRule, emptyLedger, leaseReturnProblem, ledgerRequestProblem, ledgerRules, pruneLedger, requestDigest, reserve, returnLeases, ruleNames, LEASE_HEADROOM, LEASE_MARGIN_MS, LEASE_MAX, LEASE_MS, MAX_LEASES, MAX_RESERVATIONS, MAX_RULE_ENTRIES, type LeaseReturn, type LeaseReturnRequest, type LedgerLease, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';

@@ -38,7 +38,59 @@ export interface LedgerRequest {
   readonly tool: string;
   /** The rules of the session's policy snapshot that name `tool`, for this ledger's scope. */
   readonly rules: readonly LedgerRule[];
+  /** Also lease up to this many further calls of `tool` to the session (see `LedgerLease`). */
+  readonly lease?: number;
+  /**
+   * With `lease`: sha256 of the secret that hands the lease back (the worker's, never in a history).
+   * Not part of the request's digest: a retry from another worker is the same reservation.
+   */
+  readonly leaseKey?: string;
+  /** Leases of this session handed back first (spent and unspent calls). */
+  readonly returns?: readonly LeaseReturn[];
 }
+
+/**
+ * A block of calls of one tool leased to one session, which spends them without asking again
+ * until `until` (ledger time, less `LEASE_MARGIN_MS` by its own clock). Every leased call counts
+ * in the budgets at once, stamped `until` (no earlier than any call spent from it), so the
+ * budgets hold across sessions whatever the session does; the session hands the lease back
+ * (`LeaseReturn`) with the times of the calls it spent, and the ledger keeps only those.
+ */
+export interface LedgerLease {
+  readonly units: number;
+  readonly until: number;
+  /** The `leaseKey` it was granted under: a session whose own key differs does not spend it. */
+  readonly key: string;
+}
+
+/**
+ * A lease handed back: its id (the reservation that took it), the times of the calls spent from it,
+ * and the secret whose sha256 it was granted under — without it a return changes nothing, so no
+ * one but the worker that leased it (or one sharing its secret) can free a session's leased calls.
+ */
+export interface LeaseReturn {
+  readonly leaseId: string;
+  readonly used: readonly number[];
+  readonly token?: string;
+}
+
+/** `returnLeases`: leases of one session handed back outside a reservation (at its end). */
+export interface LeaseReturnRequest {
+  /** `<sessionId>:r<n>`: also the Temporal update id. */
+  readonly returnId: string;
+  readonly sessionId: string;
+  readonly returns: readonly LeaseReturn[];
+}
+
+/** Calls a lease may hold at most, and the share of what remains it may take (1 / headroom). */
+export const LEASE_MAX = 16;
+export const LEASE_HEADROOM = 64;
+/** How long a lease lasts (at most a quarter of its shortest window). */
+export const LEASE_MS = 60_000;
+/** A session stops spending a lease this long before `until` (two workflows' clocks). */
+export const LEASE_MARGIN_MS = 5_000;
+/** Leases a ledger holds at once; past it, calls reserve one at a time. */
+export const MAX_LEASES = 1_000;
 
 /** The ledger's answer; `requestDigest` lets the caller check it answers its own request. */
 export interface LedgerResult {
@@ -48,6 +100,23 @@ export interface LedgerResult {
   readonly shadow?: readonly Reason[];
   readonly reservationId: string;
   readonly requestDigest: string;
+  /** Further calls leased to the session (only when asked for and granted). */
+  readonly lease?: LedgerLease;
+}
+
+type Decided = { readonly digest: string; readonly verdict: 'allow' | 'deny'; readonly reasons: readonly Reason[]; readonly shadow?: readonly Reason[]; readonly lease?: LedgerLease };
+
+/** An outstanding lease: whose, the budget entries it counts in, and when it was taken. */
+export interface LeaseEntry {
+  readonly sessionId: string;
+  readonly keys: readonly string[];
+  readonly units: number;
+  readonly from: number;
+  readonly until: number;
+  /** The longest window of its budgets: past `until` + this, nothing of it is counted any more. */
+  readonly windowMs: number;
+  /** sha256 of the secret a return must show. */
+  readonly keyHash: string;
 }
 
 export interface LedgerState {
@@ -56,9 +125,11 @@ export interface LedgerState {
   /** Rule fingerprint → time of the last reserved `from` call. */
   readonly transitions: Readonly<Record<string, { readonly withinMs: number; readonly lastFrom: number }>>;
   /** Reservation id → its digest and answer, for retries (also across continue-as-new). */
-  readonly reservations: Readonly<Record<string, { readonly digest: string; readonly verdict: 'allow' | 'deny'; readonly reasons: readonly Reason[]; readonly shadow?: readonly Reason[] }>>;
+  readonly reservations: Readonly<Record<string, Decided>>;
   /** Reservation ids, oldest first (what is dropped when the table is full). */
   readonly order: readonly string[];
+  /** Outstanding leases by id (absent in ledgers that never leased). */
+  readonly leases?: Readonly<Record<string, LeaseEntry>>;
 }
 
 /** Reservation ids remembered for retries. */
@@ -88,9 +159,10 @@ export function ruleNames(rule: LedgerRule, tool: string): boolean {
   return compileGlob(rule.from).test(tool) || compileGlob(rule.to).test(tool);
 }
 
-/** The digest a result echoes: sha256 of the canonical request. */
+/** The digest a result echoes: sha256 of the canonical request (its `leaseKey` and returned tokens aside). */
 export function requestDigest(req: LedgerRequest): string {
-  return sha256Hex(canonicalJson(req));
+  const { leaseKey: _key, returns, ...rest } = req;
+  return sha256Hex(canonicalJson(returns ? { ...rest, returns: returns.map(({ token: _token, ...r }) => r) } : rest));
 }
 
 /** Why a value is not a ledger request, or `undefined` (the ledger's update validator). */
@@ -104,6 +176,29 @@ export function ledgerRequestProblem(req: unknown): string | undefined {
   for (const rule of r.rules as unknown[]) {
     const problem = ruleProblem(rule);
     if (problem) return problem;
+  }
+  if (r.lease !== undefined && !(typeof r.lease === 'number' && Number.isInteger(r.lease) && r.lease >= 1 && r.lease <= LEASE_MAX)) return `expected \`lease\` between 1 and ${LEASE_MAX}`;
+  if (r.lease !== undefined && !(typeof r.leaseKey === 'string' && /^[0-9a-f]{64}$/.test(r.leaseKey))) return 'expected `leaseKey` to be a sha256 in hex';
+  return r.returns === undefined ? undefined : returnsProblem(r.returns);
+}
+
+/** Why a value is not a `returnLeases` request, or `undefined`. */
+export function leaseReturnProblem(req: unknown): string | undefined {
+  if (typeof req !== 'object' || req === null) return 'expected a lease return';
+  const r = req as Record<string, unknown>;
+  for (const f of ['returnId', 'sessionId'] as const) {
+    if (typeof r[f] !== 'string' || (r[f] as string).length === 0 || (r[f] as string).length > 512) return `expected \`${f}\` to be a non-empty string`;
+  }
+  return returnsProblem(r.returns);
+}
+
+function returnsProblem(returns: unknown): string | undefined {
+  if (!Array.isArray(returns) || returns.length > MAX_RULES) return `expected \`returns\` to be a list of at most ${MAX_RULES} leases`;
+  for (const x of returns as unknown[]) {
+    const l = x as Record<string, unknown> | null;
+    if (typeof l?.leaseId !== 'string' || l.leaseId.length === 0 || l.leaseId.length > 512) return 'expected a returned lease\'s `leaseId`';
+    if (!Array.isArray(l.used) || l.used.length > LEASE_MAX || !l.used.every((t) => typeof t === 'number' && Number.isFinite(t))) return `expected \`used\` to be at most ${LEASE_MAX} times`;
+    if (l.token !== undefined && (typeof l.token !== 'string' || l.token.length > 128)) return 'expected a returned lease\'s `token` to be a string';
   }
   return undefined;
 }
@@ -147,11 +242,11 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
   const seen = state.reservations[req.reservationId];
   if (seen) {
     // A retry of the same request gets the same answer; another request under the id is refused.
-    if (seen.digest === digest) return { state, result: { verdict: seen.verdict, reasons: seen.reasons, ...(seen.shadow ? { shadow: seen.shadow } : {}), reservationId: req.reservationId, requestDigest: digest } };
+    if (seen.digest === digest) return { state, result: { verdict: seen.verdict, reasons: seen.reasons, ...(seen.shadow ? { shadow: seen.shadow } : {}), reservationId: req.reservationId, requestDigest: digest, ...(seen.lease ? { lease: seen.lease } : {}) } };
     const reasons: Reason[] = [{ rule: 'ledger.conflict', message: `reservation \`${req.reservationId}\` was already decided for another request` }];
     return { state, result: { verdict: 'deny', reasons, reservationId: req.reservationId, requestDigest: digest } };
   }
-  const pruned = pruneLedger(state, now);
+  const pruned = pruneLedger(req.returns ? returnLeases(state, req.sessionId, req.returns) : state, now);
   const budgets = { ...pruned.budgets };
   const transitions = { ...pruned.transitions };
   const reasons: Reason[] = [];
@@ -188,13 +283,71 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
       else if (compileGlob(rule.from).test(req.tool)) transitions[key] = { withinMs: rule.withinMs, lastFrom: now };
     });
   }
+  let leases = pruned.leases;
+  const granted = verdict === 'allow' && req.lease !== undefined && req.leaseKey !== undefined ? leaseFor(matching, keys, budgets, leases, req.lease, req.leaseKey, now) : undefined;
+  if (granted) {
+    for (const key of keys) {
+      const b = budgets[key]!;
+      budgets[key] = { windowMs: b.windowMs, times: [...b.times, ...Array<number>(granted.units).fill(granted.until)] };
+    }
+    const windowMs = Math.max(...matching.map((r) => (r.kind === 'budget' ? r.windowMs : 0)));
+    leases = { ...leases, [req.reservationId]: { sessionId: req.sessionId, keys, units: granted.units, from: now, until: granted.until, windowMs, keyHash: granted.key } };
+  }
+  const lease = granted ? { lease: granted } : {};
   const order = [...pruned.order, req.reservationId];
-  const reservations = { ...pruned.reservations, [req.reservationId]: { digest, verdict, reasons, ...shadow } } as Record<string, LedgerState['reservations'][string]>;
+  const reservations = { ...pruned.reservations, [req.reservationId]: { digest, verdict, reasons, ...shadow, ...lease } } as Record<string, Decided>;
   while (order.length > MAX_RESERVATIONS) {
     const old = order.shift();
     if (old !== undefined) delete reservations[old];
   }
-  return { state: { budgets, transitions, reservations, order }, result: { verdict, reasons, ...shadow, reservationId: req.reservationId, requestDigest: digest } };
+  return { state: { budgets, transitions, reservations, order, ...(leases ? { leases } : {}) }, result: { verdict, reasons, ...shadow, reservationId: req.reservationId, requestDigest: digest, ...lease } };
+}
+
+/**
+ * The lease an allowed reservation may take with it: only when every rule it counts in is an
+ * enforced budget, at most `want`, `LEASE_MAX` and 1/`LEASE_HEADROOM` of what the tightest of them
+ * has left, and at least 2 (none near a limit: there calls reserve one at a time, as without leases).
+ */
+function leaseFor(matching: readonly LedgerRule[], keys: readonly string[], budgets: LedgerState['budgets'], leases: LedgerState['leases'], want: number, key: string, now: number): LedgerLease | undefined {
+  if (matching.length === 0 || matching.some((r) => r.kind !== 'budget' || r.mode === 'shadow')) return undefined;
+  if (Object.keys(leases ?? {}).length >= MAX_LEASES) return undefined;
+  let left = Infinity;
+  let shortest = Infinity;
+  matching.forEach((r, i) => {
+    if (r.kind !== 'budget') return;
+    left = Math.min(left, r.max - (budgets[keys[i] ?? '']?.times.length ?? 0));
+    shortest = Math.min(shortest, r.windowMs);
+  });
+  const units = Math.min(want, LEASE_MAX, Math.floor(left / LEASE_HEADROOM));
+  // A lease of one call saves nothing worth holding a call for.
+  return units >= 2 ? { units, until: now + Math.min(LEASE_MS, Math.floor(shortest / 4)), key } : undefined;
+}
+
+/**
+ * Hands leases of `sessionId` back: each budget entry keeps, of the lease's calls stamped `until`,
+ * only the ones spent, at the times they were spent (within the lease's span). A lease unknown
+ * here (returned already, never taken, another session's) or without its secret changes nothing:
+ * a return counts once, and only the worker's.
+ */
+export function returnLeases(state: LedgerState, sessionId: string, returns: readonly LeaseReturn[]): LedgerState {
+  if (!state.leases) return state;
+  const leases = { ...state.leases };
+  const budgets = { ...state.budgets };
+  for (const r of returns) {
+    const lease = leases[r.leaseId];
+    // Only the holder of the lease's secret frees it: a return guessed from ids changes nothing.
+    if (!lease || lease.sessionId !== sessionId || r.token === undefined || sha256Hex(r.token) !== lease.keyHash) continue;
+    delete leases[r.leaseId];
+    const spent = r.used.slice(0, lease.units).map((t) => Math.min(lease.until, Math.max(lease.from, t)));
+    for (const key of lease.keys) {
+      const b = budgets[key];
+      if (!b) continue;
+      let drop = lease.units;
+      const kept = b.times.filter((t) => !(t === lease.until && drop-- > 0));
+      budgets[key] = { windowMs: b.windowMs, times: [...kept, ...spent].sort((x, y) => x - y) };
+    }
+  }
+  return { ...state, budgets, leases };
 }
 
 /** Drops what no window can see any more (budgets' old times, expired transitions, empty entries). */
@@ -206,7 +359,11 @@ export function pruneLedger(state: LedgerState, now: number): LedgerState {
   }
   const transitions: Record<string, LedgerState['transitions'][string]> = {};
   for (const [key, t] of Object.entries(state.transitions)) if (now - t.lastFrom <= t.withinMs) transitions[key] = t;
-  return { ...state, budgets, transitions };
+  if (!state.leases) return { ...state, budgets, transitions };
+  // A lease never handed back (its session was terminated) is forgotten once nothing of it counts.
+  const leases: Record<string, LeaseEntry> = {};
+  for (const [id, l] of Object.entries(state.leases)) if (now - l.until < l.windowMs) leases[id] = l;
+  return { ...state, budgets, transitions, leases };
 }
 
 /**

@@ -48,6 +48,8 @@ export interface GatehouseWorkerOptions {
   readonly slack?: webApi.WebClient;
   readonly intent?: IntentScorerConfig;
   readonly log?: ActivityLog;
+  /** The secret cross-session leases are handed back with (`LedgerActivityDeps.leaseSecret`). @default random per process */
+  readonly leaseSecret?: string;
   /** A prebuilt workflow bundle (tests and benchmarks build it once per process). */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker tuning (concurrency, identity…). */
@@ -80,6 +82,7 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     ...(opts.slack ? { slack: opts.slack } : {}),
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.leaseSecret ? { ledger: { leaseSecret: opts.leaseSecret } } : {}),
   });
   await assertNamespaceExists(opts.connection, namespace);
   // With telemetry on: the workflow interceptor module (bundled here, or already in a prebuilt

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
     keyset,
     catalog,
     ...(slack ? { slack } : {}),
+    // Shared by a deployment's workers, any of them hands back a lease another took (docs/reference/policy.md).
+    ...(process.env.GATEHOUSE_LEASE_SECRET ? { leaseSecret: process.env.GATEHOUSE_LEASE_SECRET } : {}),
     workerOptions: capacity,
   });
   const named = Object.keys(policies);

@@ -15,6 +15,15 @@ export interface IntentAction {
   readonly at: string;
 }
 
+/** A lease carried to the next run: it is spent there and handed back by the run that ends the session. */
+export interface CarriedLease {
+  readonly slot: string;
+  readonly leaseId: string;
+  readonly until: number;
+  readonly left: number;
+  readonly used: readonly number[];
+}
+
 export interface CarriedSession {
   /** Who the session acts for, from the credential verified when the session first started. */
   readonly identity: { readonly agentId: string; readonly owner: string; readonly principal?: string; readonly credentialId?: string; readonly credentialIssuedAt?: string };
@@ -36,6 +45,8 @@ export interface CarriedSession {
   readonly pausedTools: readonly string[];
   readonly lastActions: readonly ActionView[];
   readonly intentActions: readonly IntentAction[];
+  /** Leases of cross-session ledgers still held (absent: none, or carried before leases). */
+  readonly leases?: readonly CarriedLease[];
   readonly intentScore?: number;
   readonly toolsUsed: readonly string[];
   readonly children: readonly string[];

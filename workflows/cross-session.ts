@@ -4,12 +4,14 @@
  * tool makes no call here and the same commands as before. The agent ledger is asked first, the
  * owner's only if the agent's allows; a call the agent ledger allowed and the owner's refused still
  * counts in the agent's (conservative: a ledger never releases). The verdict is `policies/gate.ts`'s.
+ * A reservation also asks for a lease of further calls; a call a lease covers asks nothing (`leases.ts`).
  */
 import { ActivityFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/types';
 import { crossSessionDenial } from '../policies';
 import type { LedgerResult } from '../policies/ledger';
 import type { Decision, Proposal } from '../policies/types';
+import { keepLease, leaseCovers, leaseWanted, spendLease, takeSpent } from './leases';
 import type { SessionCore } from './session-core';
 
 /**
@@ -39,12 +41,23 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
   for (const scope of ['agent', 'owner'] as const) {
     const rules = cross[scope];
     if (!rules) continue;
+    const reservationId = `${core.sessionId}:p${proposalSeq}`;
+    // A lease this session holds pays for the call: the ledger counted it when it leased it.
+    if (leaseCovers(core, scope, proposal.tool)) {
+      spendLease(core, scope, proposal.tool);
+      answers.push({ verdict: 'allow', reasons: [], reservationId, requestDigest: '' });
+      continue;
+    }
     // The agent is the credential's (a sub-agent counts against its root agent's ledger).
     const key = scope === 'agent' ? core.principal : core.owner;
-    const request = { reservationId: `${core.sessionId}:p${proposalSeq}`, sessionId: core.sessionId, tool: proposal.tool, rules };
+    const lease = leaseWanted();
+    const returns = lease ? takeSpent(core, scope, proposal.tool) : [];
+    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
     try {
       const reserve = patched(RESERVE_AS_ACTIVITY) ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
-      answers.push(await reserve({ scope, key, request }));
+      const answer = await reserve({ scope, key, request });
+      keepLease(core, scope, proposal.tool, answer);
+      answers.push(answer);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       return { denied: crossSessionDenial(core.policy, proposal.tool, answers, `${scope} ledger: ${err.cause?.message ?? err.message}`), answers };

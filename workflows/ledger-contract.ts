@@ -1,10 +1,12 @@
 /**
  * The cross-session ledger's names: one `gatehouseLedger` workflow per agent (`ledger-agent-<agent>`)
  * and per owner (`ledger-owner-<owner>`), its one update and its query. Only the worker's
- * `reserveAcrossSessions` activity sends `reserve`; there is no update that releases or resets.
+ * `reserveAcrossSessions` activity sends `reserve`, and its `returnLeases` hands back what a session
+ * leased and did not spend (never more: a lease is returned once, and only its own calls); no
+ * update resets anything.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { LedgerRequest, LedgerResult, LedgerScope, LedgerState } from '../policies/ledger';
+import type { LeaseReturnRequest, LedgerRequest, LedgerResult, LedgerScope, LedgerState } from '../policies/ledger';
 
 /** Workflow type of a cross-session ledger. */
 export const LEDGER_WORKFLOW_TYPE = 'gatehouseLedger';
@@ -44,6 +46,8 @@ export interface LedgerView {
   readonly transitions: number;
   readonly reservations: number;
   readonly runs: number;
+  /** Leases outstanding (taken and not handed back). */
+  readonly leases?: number;
 }
 
 export const LEDGER_ERROR_TYPES = {
@@ -55,3 +59,5 @@ export const LEDGER_ERROR_TYPES = {
 
 export const reserveUpdate = defineUpdate<LedgerResult, [LedgerRequest]>('reserve');
 export const ledgerQuery = defineQuery<LedgerView>('ledger');
+/** Hands back a session's leases (at its end, or before it continues as new); answers how many it knew. */
+export const returnLeasesUpdate = defineUpdate<{ readonly returned: number }, [LeaseReturnRequest]>('returnLeases');

@@ -6,12 +6,13 @@
  * in the order Temporal delivers them.
  *
  * What a starter cannot choose: the scope and key come from the workflow id, carried state counts
- * only on a real continue-as-new, and no update releases or resets anything.
+ * only on a real continue-as-new, and no update resets anything: `returnLeases` gives back only
+ * what a session's own lease counted ahead of time and did not spend, once.
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { emptyLedger, ledgerRequestProblem, pruneLedger, reserve, type LedgerState } from '../policies/ledger';
+import { emptyLedger, leaseReturnProblem, ledgerRequestProblem, pruneLedger, reserve, returnLeases, type LedgerState } from '../policies/ledger';
 import { nowMs } from './clock';
-import { LEDGER_ERROR_TYPES, ledgerQuery, parseLedgerWorkflowId, reserveUpdate, type CarriedLedger, type LedgerStartInput } from './ledger-contract';
+import { LEDGER_ERROR_TYPES, ledgerQuery, parseLedgerWorkflowId, reserveUpdate, returnLeasesUpdate, type CarriedLedger, type LedgerStartInput } from './ledger-contract';
 
 const DEFAULT_HISTORY_LIMIT = 5_000;
 
@@ -38,6 +39,20 @@ export async function gatehouseLedger(input: LedgerStartInput = {}, carried?: Ca
       },
     },
   );
+  setHandler(
+    returnLeasesUpdate,
+    (req) => {
+      const known = Object.keys(state.leases ?? {}).length;
+      state = returnLeases(state, req.sessionId, req.returns);
+      return Promise.resolve({ returned: known - Object.keys(state.leases ?? {}).length });
+    },
+    {
+      validator: (req) => {
+        const problem = leaseReturnProblem(req);
+        if (problem) throw ApplicationFailure.nonRetryable(problem, LEDGER_ERROR_TYPES.invalidRequest);
+      },
+    },
+  );
   setHandler(ledgerQuery, () => ({
     scope: named.scope,
     key: named.key,
@@ -45,6 +60,7 @@ export async function gatehouseLedger(input: LedgerStartInput = {}, carried?: Ca
     transitions: Object.keys(state.transitions).length,
     reservations: state.order.length,
     runs,
+    ...(state.leases ? { leases: Object.keys(state.leases).length } : {}),
   }));
   // A starter may choose the limit, not a limit that keeps the ledger continuing as new.
   const limit = Math.max(100, input.historyLimit ?? DEFAULT_HISTORY_LIMIT);

@@ -11,6 +11,7 @@ import { io } from './activities';
 import type { CarriedSession } from './carried';
 import { iso, nowMs } from './clock';
 import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionStartInput, type SessionSummary } from './contract';
+import { returnAllLeases } from './leases';
 import type { SessionCore } from './session-core';
 import { checkStart, type LegacyChild } from './start-gate';
 
@@ -198,6 +199,7 @@ function restore(core: SessionCore, c: CarriedSession): void {
   core.pausedTools = new Set(c.pausedTools);
   core.lastActions = [...c.lastActions];
   core.intentActions = [...c.intentActions];
+  for (const l of c.leases ?? []) core.leases.set(l.slot, { leaseId: l.leaseId, until: l.until, left: l.left, used: [...l.used] });
   if (c.intentScore !== undefined) core.intentScore = c.intentScore;
   core.toolsUsed = new Set(c.toolsUsed);
   core.children = [...c.children];
@@ -230,6 +232,8 @@ export function carrySession(core: SessionCore): CarriedSession {
     pausedTools: [...core.pausedTools],
     lastActions: [...core.lastActions],
     intentActions: [...core.intentActions],
+    // Carried, not handed back here: a return would wait, and calls arriving meanwhile could keep the session from continuing.
+    ...(core.leases.size > 0 ? { leases: [...core.leases].map(([slot, l]) => ({ slot, leaseId: l.leaseId, until: l.until, left: l.left, used: [...l.used] })) } : {}),
     ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
     toolsUsed: [...core.toolsUsed],
     children: [...core.children],
@@ -274,6 +278,8 @@ export async function finishAuditFailed(core: SessionCore): Promise<void> {
 }
 
 async function finish(core: SessionCore, finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {
+  // What this run leased and did not spend goes back to the ledgers (nothing to do without leases).
+  await returnAllLeases(core);
   const now = nowMs();
   const flagged = core.flagged || core.mode === 'closed' || core.mode === 'review' || finalState === 'halted';
   await core.audit.record([

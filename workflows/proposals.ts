@@ -15,6 +15,7 @@ import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
 import { runAllowed, runUnchecked } from './tool-run';
 import { reserveAcrossSessions } from './cross-session';
+import { leasesCoverCall, spendLeases } from './leases';
 
 /**
  * Patch id: an allowed quick call without a blast-radius estimate skips `prepareCall` (its
@@ -54,13 +55,17 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const estimate = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
   // A quick tool with nothing to estimate: the gate needs no measured facts, so an allowed call goes
   // straight to `runTool`, which checks and redacts the arguments before it writes or runs anything.
-  // (A tool in a cross-session rule reserves only with checked arguments: it takes the path below.)
+  // (A tool in a cross-session rule reserves only with checked arguments: it takes the path below,
+  // unless leases this session holds cover the call — then nothing is asked of a ledger.)
   const crossSession = core.policy.tools.get(p.tool)?.crossSession !== undefined;
-  if (!estimate && !crossSession && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
+  const leased = crossSession && leasesCoverCall(core, p.tool);
+  if (!estimate && (!crossSession || leased) && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
     const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
     if (decision.verdict === 'allow') {
       // Traced as the gate decided it; arguments that then fail the check add a second, denying decision.
       traceDecision(decision);
+      // Spent before the call can run; a call refused for its arguments did not run and gives it back.
+      const giveBack = leased ? spendLeases(core, p.tool) : undefined;
       const ran = await runUnchecked(core, {
         proposalSeq,
         proposal,
@@ -72,6 +77,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
         ],
       });
       if (!('invalid' in ran)) return ran;
+      giveBack?.();
       return deny(core, proposalSeq, proposal, ran.invalid.redactedArgs, invalidArguments(core.policy, p.tool, ran.invalid.issues[0]));
     }
   }

@@ -15,6 +15,7 @@ import type { Decision, Proposal, SessionMode } from '../policies/types';
 import { io } from './activities';
 import { AuditWriter } from './audit-writer';
 import type { IntentAction } from './carried';
+import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
 import { SerialQueue } from './queue';
@@ -70,6 +71,8 @@ export class SessionCore {
   spawnCount = 0;
   /** Child workflow id → what this run recorded of it, for the child's `spawnRecord` query. */
   readonly spawns = new Map<string, SpawnRecord>();
+  /** Leases of cross-session ledgers this run holds, by `<scope>|<tool>` (handed back before the run ends). */
+  readonly leases = new Map<string, HeldLease>();
   /** Workflow time of the last proposal or spawn accepted (0: none yet; the start counts from the run's start). */
   touchedAt = 0;
   flagged = false;

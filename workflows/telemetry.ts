@@ -18,8 +18,15 @@ import type { ProposeResult } from './contract';
 
 const TRACER = 'gatehouse/workflow';
 
+let cached: ReturnType<typeof trace.getTracer> | undefined;
+
+/**
+ * One tracer for every proposal (the API makes a new proxy per `getTracer`); a proxy finds the
+ * registered provider on each span, so one made before the tracing module registers it still traces.
+ */
 function tracer() {
-  return trace.getTracer(TRACER);
+  cached ??= trace.getTracer(TRACER);
+  return cached;
 }
 
 function decisionAttributes(d: Decision): Record<string, string | string[]> {
@@ -33,6 +40,11 @@ function decisionAttributes(d: Decision): Record<string, string | string[]> {
  */
 function inSpan<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T>, finish: (span: Span, value: T) => void): Promise<T> {
   return tracer().startActiveSpan(name, { attributes }, (span) => {
+    // Tracing off (a no-op span): nothing to finish when `fn` settles, so no reaction is added.
+    if (!span.isRecording()) {
+      span.end();
+      return fn();
+    }
     const running = fn();
     running.then(
       (value) => {

@@ -9,7 +9,7 @@ import type { AuditEventInput } from '../audit/types';
 import type { ToolIssue } from '../activities/tools/errors';
 import type { AuditHold } from './audit-writer';
 import type { SessionToolDescriptor } from '../activities/types';
-import { withIntentScore } from '../policies';
+import { SESSION_RULE, withIntentScore } from '../policies';
 import type { Decision, Proposal } from '../policies/types';
 import { local, runToolFor } from './activities';
 import type { IntentAction } from './carried';
@@ -28,6 +28,15 @@ const INTENT_IN_RUN_TOOL = 'intent-scored-in-run-tool';
  * deviating call is not averaged away. Sessions recorded before the patch replay with the mean.
  */
 const INTENT_LOWEST_FOLD = 'intent-lowest-fold';
+
+/**
+ * The actions a session's score is taken over: the scorer scores each action on its own and the
+ * session score is the lowest of the last `SESSION_RULE.window`, so the older ones (the session
+ * keeps `INTENT_ACTIONS`) would only be scored again and dropped. Same score, a tenth the payload.
+ */
+function scoredWindow(actions: readonly IntentAction[]): IntentAction[] {
+  return actions.slice(-SESSION_RULE.window);
+}
 
 /** An allowed call, with the events its tool activity writes ahead of the handler. */
 export interface AllowedCall {
@@ -112,7 +121,7 @@ async function runToolCall(
   // The intent a quick call is scored against if it executes (the input `scoreIntent` would get):
   // a local activity's input stays out of the history; a regular activity's would carry it.
   const intent = descriptor.execution === 'local-activity' && patched(INTENT_IN_RUN_TOOL)
-    ? { intent: core.input.intent, actions: [...core.intentActions, action].slice(-INTENT_ACTIONS), now: iso(at) }
+    ? { intent: core.input.intent, actions: scoredWindow([...core.intentActions, action]), now: iso(at) }
     : undefined;
   try {
     // Temporal keeps the tool's own retry policy (a worker that dies mid-call is retried, and the
@@ -175,7 +184,7 @@ async function afterRun(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq'
 async function scoreIntent(core: SessionCore, action: IntentAction, scored?: number): Promise<void> {
   core.intentActions.push(action);
   if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
-  const score = scored ?? (await local.scoreIntent({ intent: core.input.intent, actions: [...core.intentActions], now: iso(nowMs()) })).score;
+  const score = scored ?? (await local.scoreIntent({ intent: core.input.intent, actions: scoredWindow(core.intentActions), now: iso(nowMs()) })).score;
   core.intentScore = score;
   core.state = withIntentScore(core.state, score, patched(INTENT_LOWEST_FOLD) ? 'lowest' : 'mean');
   // The score reaches the session row with a mode change or at the end, not on every call.

@@ -62,6 +62,9 @@ export interface IntentScorer {
   compare(a: string, b: string): Promise<number>;
 }
 
+/** (intent, action text) pairs whose local similarity a worker remembers. */
+const SIMILARITY_MEMO_SIZE = 20_000;
+
 /** Calibrated similarity of `intent` with each of `texts`, 0..1. */
 type Similarity = (intent: string, texts: readonly string[]) => Promise<number[]>;
 
@@ -72,7 +75,20 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
   let similarity: Similarity;
   if (config.kind === 'local') {
     const cal = checkCalibration(config.calibration ?? LOCAL_CALIBRATION);
-    similarity = async (intent, texts) => texts.map((t) => calibrate(textSimilarity(intent, t), cal));
+    // Pure in (intent, text): a session's recent actions are scored again on every call, so the
+    // worker keeps each pair's similarity (bounded) instead of tokenising them all again.
+    const memo = new Map<string, number>();
+    const similar = (intent: string, text: string): number => {
+      const key = `${intent}\u0000${text}`;
+      let sim = memo.get(key);
+      if (sim === undefined) {
+        sim = calibrate(textSimilarity(intent, text), cal);
+        if (memo.size >= SIMILARITY_MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+        memo.set(key, sim);
+      }
+      return sim;
+    };
+    similarity = async (intent, texts) => texts.map((t) => similar(intent, t));
   } else if (config.kind === 'openai') {
     const cal = checkCalibration(config.calibration ?? EMBEDDINGS_CALIBRATION);
     const embed = createEmbeddingsClient(config);

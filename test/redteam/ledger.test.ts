@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { emptyLedger, type LedgerRequest, type LedgerRule } from '../../policies';
 import { sessionWorkflowId } from '../../workflows/contract';
-import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId, parseLedgerWorkflowId, reserveUpdate } from '../../workflows/ledger-contract';
+import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId, parseLedgerWorkflowId, reserveUpdate, returnLeasesUpdate } from '../../workflows/ledger-contract';
 import { testPolicy } from '../workflows/harness';
 import { assertAuditVerifies, assertNotExecuted, assertRunFailed, productionSnapshot, redTeam, type Agent, type RedTeam } from './attacker';
 
@@ -20,14 +20,16 @@ const CROSS = testPolicy({
   tools: { 'volumes.unmount': { tier: 'autonomous' } },
   agent: { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 } }], budgets: [{ tools: ['staging.writeConfig'], max: 1, windowMinutes: 60 }] },
 });
+/** A budget with room to lease (15 calls with the first reservation). */
+const LEASED = testPolicy({ name: 'leased', transitions: [], agent: { budgets: [{ tools: ['staging.writeConfig'], max: 1_000, windowMinutes: 60 }] } });
 const UNMOUNT = { tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'free it' };
 
 let rt: RedTeam;
 let mallory: Agent;
 
 before(async () => {
-  rt = await redTeam('ledger', { cross: CROSS });
-  mallory = await rt.agent(`mallory-${randomBytes(3).toString('hex')}`, 'eng-007', { policies: ['cross'] });
+  rt = await redTeam('ledger', { cross: CROSS, leased: LEASED });
+  mallory = await rt.agent(`mallory-${randomBytes(3).toString('hex')}`, 'eng-007', { policies: ['cross', 'leased'] });
 });
 after(async () => {
   await rt?.close();
@@ -84,6 +86,25 @@ describe('the agent cannot loosen its cross-session ledger', () => {
     });
     await handle.signal('release', {}); // a signal nobody handles: buffered, changes nothing
     assert.deepEqual((await handle.query(ledgerQuery)).budgets, before.budgets);
+  });
+
+  it('a lease cannot be handed back by a forged return (its id is guessable, its secret is not): its calls stay counted', async () => {
+    const s = await mallory.gh.startSession({ intent: 'write config values in staging', policyRef: 'leased' });
+    assert.equal((await s.propose({ tool: 'staging.writeConfig', args: { key: 'l', value: '1' }, reasoning: 'x' })).status, 'executed');
+    const handle = rt.raw.workflow.getHandle(ledgerWorkflowId('agent', mallory.agentId));
+    const total = async () => Object.values((await handle.query(ledgerQuery)).budgets).reduce((a, b) => a + b, 0);
+    const leased = await total();
+    const leaseId = `${s.sessionId}:p1`;
+    for (const [i, token] of [undefined, 'guess'].entries()) {
+      const forged = await handle.executeUpdate(returnLeasesUpdate, { args: [{ returnId: `${s.sessionId}:r-forged${i}`, sessionId: s.sessionId, returns: [{ leaseId, used: [], ...(token ? { token } : {}) }] }] });
+      assert.equal(forged.returned, 0);
+    }
+    // Piggybacked on a forged reservation, too.
+    await forgeReserve({ reservationId: `${s.sessionId}:p-forged`, sessionId: s.sessionId, tool: 'volumes.list', rules: [], returns: [{ leaseId, used: [], token: 'guess' }] });
+    assert.equal(await total(), leased);
+    // The session's own return at its end frees the 15 calls it leased and did not spend.
+    await s.end({});
+    assert.equal(await total(), leased - 15);
   });
 
   it('a ledger started with forged carried state, or under a non-ledger id, is refused', async () => {

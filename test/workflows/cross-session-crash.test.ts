@@ -3,7 +3,9 @@
  * recorded it: the worker (its own process, `worker/main.ts`) is killed with SIGKILL while the
  * reserved call is inside its handler. The new worker replays the workflow task, reserves again
  * under the same update id (the same reservation) and runs the call once. With an agent budget of
- * exactly the calls made, one double count would deny the last call.
+ * exactly the calls made, one double count would deny the last call. The same crash while a call
+ * paid from a lease (a block of calls the ledger counted ahead) runs: the lease is the session's
+ * recorded state, so the replayed call spends it once, and the ledger ends with exactly the calls made.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import { seedSampleProduction } from '../../activities/tools/sample';
 import { Gatehouse } from '../../client';
 import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/worker-process';
 import { ledgerQuery, ledgerWorkflowId } from '../../workflows/ledger-contract';
+import { LEASE_HEADROOM } from '../../policies';
 import { eventually } from '../support/eventually';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { testTrust, writeTestKeys } from '../support/trust';
@@ -38,6 +41,8 @@ before(async () => {
   policyFile = join(dir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify({ ...TEST_POLICY, agent: { budgets: [{ tools: ['test.slowWrite'], max: MAX, windowMinutes: 60 }] } }));
   keysFile = writeTestKeys(join(dir, 'keys'));
+  // The worker processes share it (inherited), as a deployment's do: the restarted one hands back leases the first took.
+  process.env.GATEHOUSE_LEASE_SECRET = randomBytes(32).toString('hex');
 });
 
 after(async () => {
@@ -47,7 +52,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function spawnWorker(address: string, taskQueue: string): Promise<WorkerProcess> {
+async function spawnWorker(address: string, taskQueue: string, policy = policyFile): Promise<WorkerProcess> {
   const connection = await Connection.connect({ address });
   try {
     const w = await startWorkerProcess({
@@ -56,7 +61,7 @@ async function spawnWorker(address: string, taskQueue: string): Promise<WorkerPr
       taskQueue,
       databaseUrl: audit.url,
       productionDatabaseUrl: production.url,
-      policyFile,
+      policyFile: policy,
       keysFile,
       catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
       dataDir: join(dir, `worker-data-${workers.length}`),
@@ -100,6 +105,41 @@ describe('cross-session ledger under a worker crash', () => {
       const writes = await production.pool.query('SELECT n, count(*)::int AS c FROM test_writes WHERE idempotency_key LIKE $1 GROUP BY n ORDER BY n', [`${s.sessionId}:%`]);
       assert.deepEqual(writes.rows.map((r: { n: number; c: number }) => [r.n, r.c]), Array.from({ length: MAX }, (_, i) => [i + 1, 1]));
       await s.end({});
+    } finally {
+      await gh.close();
+      await worker.stop();
+    }
+  });
+
+  it('SIGKILL while a leased call runs: the lease is spent once, and handed back the ledger counts exactly the calls made', async () => {
+    const { temporalAddress } = await getTestServers();
+    const taskQueue = `test-lease-crash-${randomBytes(4).toString('hex')}`;
+    // Room for a lease of 3: (max - 1) / LEASE_HEADROOM.
+    const leasedPolicy = join(dir, 'leased-policy.json');
+    writeFileSync(leasedPolicy, JSON.stringify({ ...TEST_POLICY, agent: { budgets: [{ tools: ['test.slowWrite'], max: 3 * LEASE_HEADROOM + 1, windowMinutes: 60 }] } }));
+    let worker = await spawnWorker(temporalAddress, taskQueue, leasedPolicy);
+    const gh = await Gatehouse.connect({ address: temporalAddress, namespace: 'default', taskQueue, issuer: testTrust().operator });
+    const agent = `lease-bot-${randomBytes(3).toString('hex')}`;
+    const ledger = () => gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
+    try {
+      const s = await gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
+      // Call 1 reserves and leases 3: four counted at once, one lease out.
+      assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row 1' })).status, 'executed');
+      assert.deepEqual([Object.values((await ledger()).budgets), (await ledger()).leases], [[4], 1]);
+      assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 2 }, reasoning: 'row 2' })).status, 'executed');
+      // Call 3 is paid from the lease; the worker dies inside its handler.
+      const inFlight = s.propose({ tool: 'test.slowWrite', args: { n: 3, sleepMs: 3000 }, reasoning: 'row 3' });
+      await eventually(async () => ((await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND proposal_seq = 3 AND kind = 'decided'", [s.sessionId])).rowCount ?? 0) > 0, { what: 'call 3 in flight', timeoutMs: 60_000 });
+      await worker.kill();
+      worker = await spawnWorker(temporalAddress, taskQueue, leasedPolicy);
+      assert.equal((await inFlight).status, 'executed');
+      // Call 4 spends the lease's last call; 5 reserves again, handing the spent lease back and taking another.
+      for (const n of [4, 5]) assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: `row ${n}` })).status, 'executed', `call ${n}`);
+      await s.end({});
+      // Handed back at the end: exactly the five calls made, no lease out.
+      assert.deepEqual([Object.values((await ledger()).budgets), (await ledger()).leases], [[5], 0]);
+      const writes = await production.pool.query('SELECT n, count(*)::int AS c FROM test_writes WHERE idempotency_key LIKE $1 GROUP BY n ORDER BY n', [`${s.sessionId}:%`]);
+      assert.deepEqual(writes.rows.map((r: { n: number; c: number }) => [r.n, r.c]), [1, 2, 3, 4, 5].map((n) => [n, 1]));
     } finally {
       await gh.close();
       await worker.stop();

@@ -180,6 +180,59 @@ describe('agent-wide budget', () => {
   });
 });
 
+describe('leases', () => {
+  it('twenty sessions with room to lease ask the ledger once each, lost answers count once, and handed back it counts exactly the calls made', async () => {
+    let lost = 0;
+    // Crash stand-in: the first attempt of every reservation and every return reaches the ledger, then its answer is lost.
+    const loseFirstAnswer = (ctx: { info: { activityType: string; attempt: number } }): ActivityInboundCallsInterceptor => ({
+      async execute(input, next) {
+        const out = await next(input);
+        if ((ctx.info.activityType === 'reserveAcrossSessions' || ctx.info.activityType === 'returnLeases') && ctx.info.attempt === 1) {
+          lost += 1;
+          throw new Error('worker lost the answer');
+        }
+        return out;
+      },
+    });
+    const worker = await h.worker({
+      policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 10_000, windowMinutes: 60 }] }),
+      workerOptions: { interceptors: { activity: [(ctx) => ({ inbound: loseFirstAnswer(ctx) })] } },
+    });
+    await worker.runUntil(async () => {
+      const agent = uniq('lease-bot');
+      const sessions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: `write config ${i}` })));
+      const results = await Promise.all(sessions.flatMap((s, i) => [0, 1, 2, 3, 4].map((j) => s.propose({ tool: 'staging.writeConfig', args: { key: `k${i}-${j}`, value: 'v' }, reasoning: 'load' }))));
+      assert.deepEqual(results.map((r) => r.status), Array(100).fill('executed'));
+      const ledger = h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent));
+      // One reservation per session (its first call, leasing 16); each counted once though its answer was lost.
+      const during = await ledger.query(ledgerQuery);
+      assert.deepEqual([during.reservations, during.leases, Object.values(during.budgets)], [20, 20, [20 * 17]]);
+      await Promise.all(sessions.map((s) => s.end({})));
+      assert.equal(lost, 40, 'every reservation and every return lost its first answer');
+      const after = await ledger.query(ledgerQuery);
+      assert.deepEqual([after.leases, Object.values(after.budgets)], [0, [100]]);
+    });
+  });
+});
+
+describe('leases across runs', () => {
+  it('a session carries its leases across continue-as-new and hands them back at its end: the ledger counts exactly the calls made', async () => {
+    const worker = await h.worker({ policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 10_000, windowMinutes: 60 }] }) });
+    await worker.runUntil(async () => {
+      const agent = uniq('long-lease-bot');
+      const s = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write config values', historyLimit: 40 });
+      const firstRun = (await s.workflow.describe()).runId;
+      for (let n = 1; n <= 12; n++) assert.equal((await s.propose({ tool: 'staging.writeConfig', args: { key: `k${n}`, value: 'v' }, reasoning: 'row' })).status, 'executed');
+      assert.notEqual((await s.workflow.describe()).runId, firstRun, 'the session should have continued as new');
+      await s.end({});
+      const view = await h.gh.client.workflow.getHandle(ledgerWorkflowId('agent', agent)).query(ledgerQuery);
+      assert.deepEqual([view.leases, Object.values(view.budgets)], [0, [12]]);
+      const seqs = (await h.events(s.sessionId)).map((e) => e.seq);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+    });
+  });
+});
+
 describe('no reservation lost or counted twice', () => {
   it('a reservation whose answer was lost (the activity retried, as after a worker crash) counts once', async () => {
     let lost = 0;
