@@ -44,10 +44,12 @@ export class Gatekeeper {
   readonly #keyset: Keyset;
   readonly #revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly #verified = new Map<string, AgentCredential>();
+  readonly #now: () => number;
 
-  constructor(keyset: Keyset, revocations: Pick<RevocationStore, 'isRevoked'>) {
+  constructor(keyset: Keyset, revocations: Pick<RevocationStore, 'isRevoked'>, now: () => number = Date.now) {
     this.#keyset = keyset;
     this.#revocations = revocations;
+    this.#now = now;
   }
 
   /** The identity of a bearer token; throws a 401 problem naming the failed check. */
@@ -70,8 +72,8 @@ export class Gatekeeper {
   /** Signature and claims, cached per token until it expires (the keyset is fixed for the process). */
   async #verify(token: string | undefined): Promise<AgentCredential> {
     const cached = token === undefined ? undefined : this.#verified.get(token);
-    if (cached && Date.parse(cached.expiresAt) > Date.now()) return cached;
-    const check = await verifyAgentCredential(token, this.#keyset);
+    if (cached && Date.parse(cached.expiresAt) > this.#now()) return cached;
+    const check = await verifyAgentCredential(token, this.#keyset, this.#now());
     if (!check.ok) throw new Problem('unauthorized', check.message, { rule: check.rule });
     if (this.#verified.size >= 10_000) this.#verified.clear();
     this.#verified.set(token!, check.credential);
