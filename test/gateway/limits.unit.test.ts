@@ -75,13 +75,14 @@ describe('RateLimiter', () => {
     refused(limiter, 'b');
   });
 
-  it('a bucket forgotten when the map is full was full: its agent still gets exactly the burst', () => {
+  it('only full buckets are forgotten when the map is full: a half-refilled one is kept', () => {
     const c = clock();
     const limiter = new RateLimiter(1, 2, c.now);
     limiter.take('busy');
     limiter.take('busy'); // empty
+    c.advance(500); // half a token: not full
     for (let i = 0; i < 100_001; i++) limiter.take(`idle-${i}`); // over 100 000 buckets: the full ones are dropped
-    refused(limiter, 'busy'); // the empty bucket was kept
+    refused(limiter, 'busy'); // kept with its half token, not forgotten into a fresh full bucket
     c.advance(2000);
     limiter.take('idle-0');
     limiter.take('idle-0');
