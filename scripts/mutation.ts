@@ -12,7 +12,7 @@
  * start from the last recorded results instead of a full run (about an hour on 2 cores).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
@@ -84,14 +84,19 @@ function run(name: string, group: Group): number {
   return r.status ?? 1;
 }
 
-/** Score as Stryker counts it: detected over valid (compile errors and ignored mutants do not count). */
+/**
+ * Score as Stryker counts it: detected over valid (compile errors and ignored mutants do not
+ * count). Read from the group's incremental file, the kept record: it holds every mutant of a
+ * finished run, and of an interrupted one the mutants tested so far (a later run goes on from there).
+ */
 function summarise(name: string): { score: number | null; survivors: number } {
-  const path = join(OUT, `${name}.json`);
+  const path = join(ROOT, 'test', 'mutation', `${name}.incremental.json`);
   if (!existsSync(path)) {
-    console.log(`\n${name}: no report (run \`npm run mutation -- ${name}\`)`);
+    console.log(`\n${name}: no results yet (run \`npm run mutation -- ${name}\`)`);
     return { score: null, survivors: 0 };
   }
   const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+  const finished = existsSync(join(OUT, `${name}.json`)) && statSync(join(OUT, `${name}.json`)).mtimeMs >= statSync(path).mtimeMs - 5000;
   let detected = 0;
   let valid = 0;
   const survivors: string[] = [];
@@ -104,7 +109,8 @@ function summarise(name: string): { score: number | null; survivors: number } {
     }
   }
   const score = valid === 0 ? null : Math.round((detected / valid) * 10000) / 100;
-  console.log(`\n${name}: ${score ?? '-'} % (${detected} of ${valid} mutants detected, ${survivors.length} survived)`);
+  const total = Object.values(report.files).reduce((n, f) => n + f.mutants.length, 0);
+  console.log(`\n${name}: ${score ?? '-'} % (${detected} of ${valid} mutants detected, ${survivors.length} survived; ${total} recorded${finished ? '' : ', possibly an interrupted run: see its log'})`);
   for (const s of survivors) console.log(s);
   return { score, survivors: survivors.length };
 }
