@@ -84,7 +84,7 @@ async function app(): Promise<FastifyInstance> {
   const a = Fastify();
   a.setErrorHandler((err, _req, reply) => (err instanceof Problem ? sendProblem(reply, err) : reply.code(500).send({ error: String(err) })));
   registerAuth(a, new Gatekeeper(trust.keyset, revocations()));
-  a.get('/health', { config: { public: true } }, async (req) => ({ public: isPublicRoute(req) }));
+  a.get('/health', { config: { public: true } }, async (req) => ({ public: isPublicRoute(req), agentSet: req.agent !== undefined, agent: req.agent }));
   a.get('/v1/me', async (req) => ({ agent: req.agent.agentId, public: isPublicRoute(req) }));
   a.get('/v1/not-public', { config: { public: false } }, async () => ({ ok: true }));
   await a.ready();
@@ -97,7 +97,8 @@ describe('registerAuth', () => {
     const token = await testTrust().credential('agent-h', 'alice');
     const health = await a.inject({ url: '/health' });
     assert.equal(health.statusCode, 200);
-    assert.deepEqual(health.json(), { public: true });
+    // No credential was read: `request.agent` is the decorated null, never someone's identity.
+    assert.deepEqual(health.json(), { public: true, agentSet: true, agent: null });
     for (const url of ['/v1/me', '/v1/not-public', '/nowhere', '/%76%31/me']) {
       const r = await a.inject({ url });
       assert.equal(r.statusCode, 401, url);

@@ -77,13 +77,13 @@ describe('RateLimiter', () => {
 
   it('only full buckets are forgotten when the map is full: a half-refilled one is kept', () => {
     const c = clock();
-    const limiter = new RateLimiter(1, 2, c.now);
+    const limiter = new RateLimiter(0.5, 2, c.now);
     limiter.take('busy');
     limiter.take('busy'); // empty
-    c.advance(500); // half a token: not full
+    c.advance(1000); // half a token: not full
     for (let i = 0; i < 100_001; i++) limiter.take(`idle-${i}`); // over 100 000 buckets: the full ones are dropped
     refused(limiter, 'busy'); // kept with its half token, not forgotten into a fresh full bucket
-    c.advance(2000);
+    c.advance(4000);
     limiter.take('idle-0');
     limiter.take('idle-0');
     refused(limiter, 'idle-0');
