@@ -319,3 +319,71 @@ describe('the vote rule (votes.ts)', () => {
     assert.equal(tallyVotes(both, [{ approver: 'a', approve: true, parts: [true, false] }, { approver: 'b', approve: true, parts: [false, true] }]), 'approved');
   });
 });
+
+describe('the signed payload\'s shape: each field at its bounds', () => {
+  const vote = { kind: 'vote', approvalId: 'session-s1:a1', callDigest: 'f'.repeat(64), verdict: 'approve' };
+  const voteBinding = { ...binding, kind: 'vote' as const };
+  const budgetBinding = { ...binding, kind: 'budget-raise' as const };
+  it('accepts every field at its largest and smallest allowed value', () => {
+    assert.equal(rule(signed(alice, { ...vote, tool: 't'.repeat(200), reason: 'r'.repeat(2000), nonce: 'n'.repeat(128), approvalId: 'a'.repeat(300) }), voteBinding), 'ok');
+    assert.equal(rule(signed(alice, { ...vote, tool: 't', nonce: 'x'.repeat(16), approvalId: 'a' }), voteBinding), 'ok');
+    assert.equal(rule(signed(alice, { ...vote, verdict: 'deny', reason: '' }), voteBinding), 'ok');
+    assert.equal(rule(signed(service, { ...vote, onBehalfOf: { slackUserId: 'U'.repeat(100), slackTeamId: 'T' } }), voteBinding), 'ok');
+    assert.equal(rule(signed(operator, { tool: 't'.repeat(200) })), 'ok');
+    assert.equal(rule(signed(operator, { kind: 'budget-raise', budget: { actions: 0, writes: 1, critical: 2, tokens: 3 } }), budgetBinding), 'ok');
+    assert.equal(rule(signed(operator, { kind: 'budget-raise', budget: {} }), budgetBinding), 'ok');
+  });
+  it('refuses, as envelope.payload, each field one step past its bound, a wrong type or an unknown field', () => {
+    const bad: [Record<string, unknown>, typeof binding | typeof voteBinding | typeof budgetBinding][] = [
+      [{ workflowId: '' }, binding], [{ workflowId: 'w'.repeat(301) }, binding],
+      [{ firstRunId: '' }, binding], [{ firstRunId: 'r'.repeat(101) }, binding],
+      [{ keyId: '' }, binding], [{ keyId: 'k'.repeat(201) }, binding],
+      [{ issuedAt: 'yesterday' }, binding], [{ expiresAt: 'soon' }, binding],
+      [{ nonce: 'n'.repeat(15) }, binding], [{ nonce: 'n'.repeat(129) }, binding],
+      [{ reason: 'r'.repeat(2001) }, binding], [{ extra: 1 }, binding], [{ kind: 'other' }, binding],
+      [{ tool: '' }, binding], [{ tool: 't'.repeat(201) }, binding],
+      [{ ...vote, approvalId: '' }, voteBinding], [{ ...vote, approvalId: 'a'.repeat(301) }, voteBinding],
+      [{ ...vote, callDigest: 'F'.repeat(64) }, voteBinding], [{ ...vote, callDigest: 'f'.repeat(63) }, voteBinding], [{ ...vote, callDigest: `${'f'.repeat(64)}0` }, voteBinding],
+      [{ ...vote, tool: '' }, voteBinding], [{ ...vote, tool: 't'.repeat(201) }, voteBinding],
+      [{ ...vote, verdict: 'maybe' }, voteBinding], [{ ...vote, extra: 1 }, voteBinding],
+      [{ ...vote, onBehalfOf: { slackUserId: '', slackTeamId: 'T' } }, voteBinding],
+      [{ ...vote, onBehalfOf: { slackUserId: 'U', slackTeamId: 'T'.repeat(101) } }, voteBinding],
+      [{ ...vote, onBehalfOf: { slackUserId: 'U', slackTeamId: 'T', name: 'Alice' } }, voteBinding],
+      [{ kind: 'budget-raise', budget: { actions: -1 } }, budgetBinding], [{ kind: 'budget-raise', budget: { writes: 1.5 } }, budgetBinding],
+      [{ kind: 'budget-raise', budget: { critical: -1 } }, budgetBinding], [{ kind: 'budget-raise', budget: { tokens: -1 } }, budgetBinding],
+      [{ kind: 'budget-raise', budget: { money: 5 } }, budgetBinding], [{ kind: 'budget-raise' }, budgetBinding],
+    ];
+    const key = (b: { kind: string }) => (b.kind === 'vote' ? alice : operator);
+    for (const [over, b] of bad) assert.equal(rule(signed(key(b), over), b), 'envelope.payload', JSON.stringify(over).slice(0, 80));
+    const r = checkSignedDecision(signed(alice, { ...vote, callDigest: 'x' }), keyset, voteBinding, NOW);
+    assert.equal(r.ok ? '' : r.message, 'the signed payload is not a decision: callDigest: expected a sha256 hex digest');
+    const t = checkSignedDecision(signed(operator, { issuedAt: 'x' }), keyset, binding, NOW);
+    assert.equal(t.ok ? '' : t.message, 'the signed payload is not a decision: issuedAt: expected an ISO time');
+  });
+  it('quotes at most 100 characters of a payload type or key id the sender chose; 64 KiB of payload is not yet too large', () => {
+    const longType = signed(operator, {}, `x/${'y'.repeat(200)}`);
+    const r = verifyEnvelope(longType, keyset, NOW);
+    assert.equal(r.ok ? '' : r.message, `expected payload type \`${DECISION_PAYLOAD_TYPE}\`, got \`x/${'y'.repeat(98)}\``);
+    const longKey = { ...signed(operator), signatures: [{ keyid: 'k'.repeat(150), sig: signed(operator).signatures[0]!.sig }] };
+    const u = verifyEnvelope(longKey, keyset, NOW);
+    assert.equal(u.ok ? '' : u.message, `unknown key id \`${'k'.repeat(100)}\``);
+    assert.equal(rule({ ...signed(operator), payload: 'A'.repeat(64 * 1024) }), 'envelope.bad-signature');
+  });
+});
+
+describe('the keyset\'s fields', () => {
+  const issues = (data: unknown) => { const r = parseKeyset(data); return r.success ? [] : r.issues.map((i) => `${i.path}: ${i.message}`); };
+  it('refuses an empty or over-long principal, an unknown role or field, an empty key id, a Slack entry with an unknown field', () => {
+    assert.deepEqual(issues({ keys: [{ ...keyEntryOf(operator), principal: '' }] }), ['keys[0].principal: expected a non-empty name']);
+    assert.equal(issues({ keys: [{ ...keyEntryOf(operator), principal: 'p'.repeat(201) }] }).length, 1);
+    assert.deepEqual(issues({ keys: [{ ...keyEntryOf(operator), principal: 'p'.repeat(200) }] }), []);
+    assert.equal(issues({ keys: [{ ...keyEntryOf(operator), role: 'admin' }] }).length, 1);
+    assert.equal(issues({ keys: [{ ...keyEntryOf(operator), extra: true }] }).length, 1);
+    assert.notDeepEqual(issues({ keys: [{ ...keyEntryOf(operator), keyId: '' }] }), []);
+    assert.equal(issues({ keys: [], slackUsers: [{ userId: 'U1', teamId: 'T1', approver: 'a', name: 'x' }] }).length, 1);
+    assert.deepEqual(issues({ keys: [], slackUsers: [{ userId: '', teamId: 'T1', approver: 'a' }] }), ['slackUsers[0].userId: expected a non-empty name']);
+    assert.equal(issues({ keys: [{ ...keyEntryOf(operator), revoked: 'yes' }] }).length, 1);
+    assert.equal(issues({ development: 'yes', keys: [] }).length, 1);
+    assert.deepEqual(parseKeyset({ development: true, keys: [] }), { success: true, data: { development: true, keys: [], slackUsers: [] } });
+  });
+});
