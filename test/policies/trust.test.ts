@@ -21,8 +21,6 @@ import {
   DECISION_PAYLOAD_TYPE,
   findKey,
   keyIdOf,
-  MAX_CLOCK_SKEW_MS,
-  MAX_DECISION_LIFETIME_MS,
   p256KeyIdOf,
   pae,
   parseKeyset,
@@ -54,6 +52,9 @@ const keyset: Keyset = {
   ],
   slackUsers: [{ userId: 'U1', teamId: 'T1', approver: 'bob' }],
 };
+/** The documented bounds, spelled out (not imported: a changed constant must fail here). */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_DECISION_LIFETIME_MS = 24 * 3_600_000;
 const binding = { kind: 'resume' as const, workflowId: 'session-s1', firstRunId: 'run-1', usedNonces: new Set(['n'.repeat(16)]) };
 
 function payload(key: SigningKey, over: Record<string, unknown> = {}): Record<string, unknown> {
