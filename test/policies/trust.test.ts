@@ -88,7 +88,7 @@ describe('the verification order of a signed decision', () => {
     assert.equal(rule({ ...good, signatures: [null] }), 'envelope.malformed');
     assert.equal(rule({ ...good, signatures: [{ keyid: operator.keyId }] }), 'envelope.malformed');
     assert.equal(rule({ ...good, signatures: [{ sig: good.signatures[0]!.sig }] }), 'envelope.malformed');
-    assert.equal(rule({ ...good, payload: 'A'.repeat(64 * 1024 + 1) }), 'envelope.malformed');
+    assert.equal(rule({ ...good, payload: 'A'.repeat(64 * 1024 + 4) }), 'envelope.malformed', 'valid base64, over 64 KiB: refused before decoding');
     assert.equal(rule({ ...good, payload: '!!!' }), 'envelope.malformed');
     const r = verifyEnvelope({ ...good, signatures: [] }, keyset, NOW);
     assert.deepEqual(r, { ok: false, rule: 'envelope.malformed', message: 'expected exactly one signature, got 0' });
