@@ -54,6 +54,8 @@ export interface GatekeeperOptions {
   readonly external?: ExternalIssuer;
   /** Credentials the gateway's own authorization server withdrew (a replayed code). */
   readonly isWithdrawn?: (credentialId: string) => boolean;
+  /** The clock credentials' expiry is checked against (tests control it). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The keyset and the revocation list, plus a cache of verified signatures. */
@@ -61,11 +63,13 @@ export class Gatekeeper {
   readonly #keyset: Keyset;
   readonly #revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly #verified = new Map<string, AgentCredential>();
+  readonly #now: () => number;
   readonly options: GatekeeperOptions;
 
   constructor(keyset: Keyset, revocations: Pick<RevocationStore, 'isRevoked'>, options: GatekeeperOptions = {}) {
     this.#keyset = keyset;
     this.#revocations = revocations;
+    this.#now = options.now ?? Date.now;
     this.options = options;
   }
 
@@ -107,8 +111,8 @@ export class Gatekeeper {
   /** Signature and claims, cached per token until it expires (the keyset is fixed for the process). */
   async #verify(token: string | undefined): Promise<AgentCredential> {
     const cached = token === undefined ? undefined : this.#verified.get(token);
-    if (cached && Date.parse(cached.expiresAt) > Date.now()) return cached;
-    const check = await verifyAgentCredential(token, this.#keyset);
+    if (cached && Date.parse(cached.expiresAt) > this.#now()) return cached;
+    const check = await verifyAgentCredential(token, this.#keyset, this.#now());
     if (!check.ok) throw new Problem('unauthorized', check.message, { rule: check.rule });
     if (this.#verified.size >= 10_000) this.#verified.clear();
     this.#verified.set(token!, check.credential);

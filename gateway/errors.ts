@@ -33,7 +33,13 @@ export function toProblem(sessionId: string, err: unknown): Problem {
   if (mapped instanceof WorkflowUpdateFailedError && mapped.cause instanceof ApplicationFailure) {
     return new Problem('invalid-proposal', mapped.cause.message);
   }
-  // gRPC UNAVAILABLE (14): the gateway cannot reach Temporal right now.
-  if (isGrpcServiceError(mapped) && mapped.code === 14) return new Problem('unavailable', 'temporal is unreachable: try again shortly', {}, 5);
+  // gRPC UNAVAILABLE (14): the gateway cannot reach Temporal right now (the SDK may wrap it: a query's ServiceError).
+  if (unavailable(mapped)) return new Problem('unavailable', 'temporal is unreachable: try again shortly', {}, 5);
   throw mapped;
+}
+
+/** A gRPC UNAVAILABLE, itself or as the cause of the SDK's wrapper (two levels at most). */
+function unavailable(err: unknown, depth = 0): boolean {
+  if (isGrpcServiceError(err)) return err.code === 14;
+  return depth < 2 && err instanceof Error && unavailable(err.cause, depth + 1);
 }

@@ -170,7 +170,7 @@ test('postgres: a foreign non-empty data directory is refused and left untouched
   });
 });
 
-test('postgres: a data directory the server user cannot reach is refused with a clear error', { skip: process.getuid?.() !== 0 && 'only as root' }, async () => {
+test('postgres: a data directory the server user cannot reach is refused with a clear error', { skip: process.getuid?.() !== 0 && `not root (uid ${process.getuid?.()}): postgres runs as this user, who can reach the folder` }, async () => {
   const closed = join(root, 'closed');
   await mkdir(closed, { mode: 0o700 });
   await chmod(closed, 0o700);

@@ -1,6 +1,6 @@
 /**
  * The global runner (`npm test` → test/run.ts) as a user meets it: it hands its servers to the
- * test files, exits with their code, and a Ctrl-C mid-run still stops both servers.
+ * test files, exits with their code (0, or 1 when a test fails), and a Ctrl-C mid-run still stops both servers.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -50,6 +50,16 @@ test('the runner hands its servers to the test files and exits with their code',
   const run = await runRunner([join('test', 'foundation', 'fixtures', 'passes.fixture.ts')]);
   assert.equal(run.code, 0, run.output);
   assert.match(run.output, /ℹ pass 1/);
+  assert.equal(run.serverPids.length, 2, run.output);
+  for (const pid of run.serverPids) assert.equal(alive(pid), false, `server pid ${pid} outlived the runner`);
+});
+
+test('a failing test file makes the runner exit with the tests\' code (1), servers stopped', async () => {
+  const run = await runRunner([join('test', 'foundation', 'fixtures', 'fails.fixture.ts')]);
+  assert.equal(run.code, 1, run.output);
+  assert.match(run.output, /ℹ pass 1/);
+  assert.match(run.output, /ℹ fail 1/);
+  assert.match(run.output, /fixture: failing on purpose/);
   assert.equal(run.serverPids.length, 2, run.output);
   for (const pid of run.serverPids) assert.equal(alive(pid), false, `server pid ${pid} outlived the runner`);
 });

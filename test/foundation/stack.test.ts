@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { DEFAULT_RUNTIME_ROLE } from '../../audit/roles';
 import { invite } from '../../cli/commands/invite';
 import { loadConfig } from '../../client/config';
 import { freePort } from '../../worker/devstack/ports';
@@ -116,6 +117,18 @@ test('the embedded stack comes up, tells other commands where it is, and stops l
     assert.equal((await handle.describe()).status.name, 'RUNNING');
     await handle.terminate('test done');
     await connection.close();
+
+    // The gateway's audit pool runs as the runtime role: it may read the trail, never rewrite it.
+    const gatewayPool = stack.auditPools.gateway;
+    assert.ok(gatewayPool, 'the gateway was given an audit pool');
+    assert.equal((await gatewayPool.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u, DEFAULT_RUNTIME_ROLE);
+    for (const sql of ['UPDATE events SET kind = kind', 'DELETE FROM events', 'UPDATE alerts SET message = message']) {
+      await assert.rejects(gatewayPool.query(sql), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, '42501', `${sql}: ${String(err)}`);
+        return true;
+      });
+    }
+    assert.equal(stack.auditPools.worker, undefined, 'no worker was started');
 
     const audit = new pg.Client({ connectionString: config.databaseUrl });
     await audit.connect();

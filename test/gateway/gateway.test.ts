@@ -4,6 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { startGateway } from '../../gateway/start';
 import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { startFixture, type GatewayFixture, type Reply } from './client';
@@ -227,6 +230,70 @@ describe('bodies', () => {
     const json = await f.call('POST', `/v1/sessions/${id}/proposals`, { token, raw: '{"tool":' });
     problem(json, 422, 'invalid-request');
     assert.equal((await f.h.events(id)).filter((e) => e.kind === 'proposed').length, 0);
+  });
+});
+
+describe('media type and an unreachable temporal', () => {
+  it('answers 415 to a body that is not JSON, and starts nothing', async () => {
+    const token = await trust.credential('media-bot', 'eng-007');
+    const r = await f.call('POST', '/v1/sessions', { token, raw: 'intent=look', headers: { 'content-type': 'text/plain' } });
+    problem(r, 415, 'unsupported-media-type');
+    assert.equal(r.body.detail, 'the body must be `application/json`, got `text/plain`');
+    const sessions = await f.h.audit.pool.query('SELECT count(*)::int AS n FROM sessions WHERE agent_id = $1', ['media-bot']);
+    assert.equal(sessions.rows[0].n, 0);
+  });
+
+  it('answers 503 with Retry-After when temporal cannot be reached, and serves again once it can', async () => {
+    // A gateway whose only way to temporal is a TCP relay the test cuts.
+    const sockets = new Set<Socket>();
+    const [host, port] = f.h.address.split(':') as [string, string];
+    let open = true;
+    const relay = createServer((client) => {
+      if (!open) return void client.destroy();
+      const upstream = connect(Number(port), host);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const g = await startGateway({
+      temporal: { address: `127.0.0.1:${(relay.address() as AddressInfo).port}`, namespace: f.h.namespace, taskQueue: f.h.taskQueue },
+      keyset: trust.keyset,
+      revocations: f.revocations,
+      host: '127.0.0.1',
+      port: 0,
+      env: {},
+    });
+    try {
+      const token = await trust.credential('unreachable-bot', 'eng-007');
+      const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+        const res = await fetch(`${g.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+      };
+      const started = await call('POST', '/v1/sessions', { intent: 'list volumes' });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const id = started.body.sessionId as string;
+      open = false;
+      for (const s of sockets) s.destroy();
+      const down = await call('GET', `/v1/sessions/${id}`);
+      problem(down, 503, 'unavailable');
+      assert.equal(down.headers.get('retry-after'), '5');
+      assert.equal(down.body.detail, 'temporal is unreachable: try again shortly');
+      open = true;
+      const back = await eventually(async () => {
+        const r = await call('GET', `/v1/sessions/${id}`);
+        return r.status === 200 ? r : undefined;
+      }, { what: 'the gateway serving again' });
+      assert.equal(back.body.principal, 'unreachable-bot');
+    } finally {
+      await g.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => relay.close(() => r()));
+    }
   });
 });
 

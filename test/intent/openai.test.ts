@@ -117,7 +117,11 @@ describe('openai-compatible embeddings scorer', () => {
     } finally {
       nextStatus = 200;
     }
-    assert.ok((await scoreIntent(input(3))).score >= 0);
+    // Recovered: the same answer a scorer that never saw a failure gives, from a 200 of the server.
+    const recovered = await scoreIntent(input(3));
+    assert.equal(requests.at(-1)!.body.input.includes('intent 3'), true);
+    const fresh = await createIntentActivities(createIntentScorer({ kind: 'openai', baseUrl })).scoreIntent(input(3));
+    assert.deepEqual(recovered, fresh);
   });
 
   it('reports an unreachable endpoint as retryable', async () => {

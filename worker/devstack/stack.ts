@@ -91,6 +91,8 @@ export interface RunningStack {
   readonly parts: readonly StackPart[];
   /** Resolves if the worker stops on its own (a fatal worker error rejects). */
   readonly workerDone?: Promise<void>;
+  /** The audit pool each part was given, as given (the runtime role's when postgres is embedded): tests check its role. */
+  readonly auditPools: { readonly worker?: pg.Pool; readonly approvals?: pg.Pool; readonly gateway?: pg.Pool };
   /** Stops everything in reverse start order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -237,6 +239,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     // Embedded: the worker and the approvals app connect as a role that may only INSERT and SELECT the audit trail.
     const runtime = postgresInfo ? await openRuntimePool(auditPool, databaseUrl) : undefined;
     const runtimePool = runtime?.pool ?? auditPool;
+    const auditPools: { worker?: pg.Pool; approvals?: pg.Pool; gateway?: pg.Pool } = {};
     if (runtime) {
       stoppers.push({ name: 'runtime database pool', stop: () => runtime.pool.end() });
       parts.push({ name: 'worker database role', where: `${runtime.role} (insert and select only on the audit trail)` });
@@ -283,7 +286,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         connection: nativeConnection,
         namespace: temporal.namespace,
         taskQueue: fromEnv.taskQueue,
-        auditPool: runtimePool,
+        auditPool: (auditPools.worker = runtimePool),
         productionPool,
         policy,
         policyName: DEFAULT_POLICY_NAME,
@@ -319,7 +322,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         socketMode: slack.socketMode,
         port: slack.port,
         slackApiUrl: slack.apiUrl,
-        store: new ApprovalStore(runtimePool),
+        store: new ApprovalStore((auditPools.approvals = runtimePool)),
         temporalClient: client,
         signingKey: approvalsServiceKey(env, trust.keys),
         keyset: trust.keyset,
@@ -334,14 +337,15 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     checkAbort();
 
     // 7. The gateway: the agents' front door (HTTP API and MCP), with its own Temporal client.
-    const revocations = await RevocationCache.open(runtimePool);
+    const gatewayPool = (auditPools.gateway = runtimePool);
+    const revocations = await RevocationCache.open(gatewayPool);
     stoppers.push({ name: 'revocation listener', stop: () => revocations.close() });
     const gateway = await startGateway({
       temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security('gateway') },
       keyset: trust.keyset,
       revocations,
       catalog: await loadCatalog(catalogModule, productionPool),
-      upstreamTools: publishedUpstreamTools(runtimePool),
+      upstreamTools: publishedUpstreamTools(gatewayPool),
       // A stable port start after start (a pasted host config needs none, but a person's bookmarks do).
       preferredPort: DEFAULT_GATEWAY_PORT,
       env,
@@ -390,7 +394,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await writeFile(file, `${JSON.stringify(stackFile, null, 2)}\n`, { mode: 0o600 });
     stoppers.push({ name: 'stack file', stop: () => rm(file, { force: true }) });
 
-    return { config: loadConfig(env), stackFile, parts, workerDone, stop };
+    return { config: loadConfig(env), stackFile, parts, workerDone, auditPools, stop };
   } catch (err) {
     await stop();
     throw options.signal?.aborted && !(err instanceof StackAbortedError) ? new StackAbortedError() : err;

@@ -25,6 +25,7 @@ def test_happy_path_start_propose_state_end(gh: Gatehouse, stack: Stack, last_mo
         assert found.decision.policy_hash == session.started.policy_hash
         assert found.sequence == 1
         assert found.result["returned"] == len(found.result["records"])
+        assert found.result["records"], "last month has test records"
         assert all(record["isTest"] for record in found.result["records"])
 
         state = session.state()
@@ -80,6 +81,7 @@ def test_denials_carry_their_rules(gh: Gatehouse) -> None:
         assert transition.status == "denied"
         assert transition.decision.verdict == "deny"
         assert "transition.forbidden" in transition.decision.rules
+        assert transition.decision.reasons, "a denial names its reasons"
         assert all(reason.message for reason in transition.decision.reasons)
 
         blocked = session.propose("audit.modify", {"change": "drop yesterday's rows"}, "tidy the log")

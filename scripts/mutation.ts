@@ -1,0 +1,140 @@
+/**
+ * `npm run mutation`: Stryker over the pure decisions and the gateway's edges, one run per group
+ * (each with its unit tests only and an incremental file of its own, so a run re-tests only the
+ * mutants whose code or tests changed), then per group the score and the surviving mutants, and
+ * on the last line one JSON object `{"policies", "trust", "gateway", "caller", "survivors"}`.
+ *
+ *   npm run mutation                 every group
+ *   npm run mutation -- trust gateway   only these groups (the others' last reports are still read)
+ *   npm run mutation -- --report     no run: print the last reports
+ *
+ * The incremental files are committed (test/mutation/*.incremental.json): a fresh clone and CI
+ * start from the last recorded results instead of a full run (about an hour on 2 cores).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const OUT = join(ROOT, 'reports', 'mutation');
+
+interface Group {
+  readonly mutate: readonly string[];
+  readonly tests: readonly string[];
+}
+
+/** What each group mutates and the unit tests that may kill its mutants (nothing here starts a server). */
+export const GROUPS: Readonly<Record<string, Group>> = {
+  policies: {
+    mutate: ['policies/*.ts'],
+    tests: [
+      'test/policies/analyze.test.ts',
+      'test/policies/evaluate.test.ts',
+      'test/policies/gate.test.ts',
+      'test/policies/json-edges.test.ts',
+      'test/policies/ledger.test.ts',
+      'test/policies/parse.test.ts',
+      'test/policies/properties.test.ts',
+      'test/policies/session.test.ts',
+      'test/workflows/units.test.ts',
+    ],
+  },
+  trust: {
+    mutate: ['policies/trust/*.ts'],
+    tests: ['test/policies/trust.test.ts', 'test/policies/webauthn.test.ts'],
+  },
+  gateway: {
+    mutate: ['gateway/auth.ts', 'gateway/limits.ts'],
+    tests: ['test/gateway/auth.unit.test.ts', 'test/gateway/limits.unit.test.ts'],
+  },
+  caller: {
+    mutate: ['activities/caller.ts', 'activities/caller-claims.ts'],
+    tests: ['test/tools/caller.unit.test.ts'],
+  },
+};
+
+interface MutantResult {
+  readonly mutatorName: string;
+  readonly replacement?: string;
+  readonly status: string;
+  readonly location: { start: { line: number; column: number } };
+}
+interface Report {
+  readonly files: Record<string, { mutants: MutantResult[] }>;
+}
+
+const DETECTED = new Set(['Killed', 'Timeout']);
+const VALID = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
+
+function run(name: string, group: Group): number {
+  mkdirSync(OUT, { recursive: true });
+  const base = JSON.parse(readFileSync(join(ROOT, 'stryker.config.json'), 'utf8')) as Record<string, unknown>;
+  const config = {
+    ...base,
+    mutate: group.mutate,
+    tap: { ...(base.tap as object), testFiles: group.tests },
+    incrementalFile: `test/mutation/${name}.incremental.json`,
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  };
+  const file = join(OUT, `${name}.config.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', file], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  console.log(`mutation: ${name} took ${Math.round((Date.now() - t0) / 1000)} s`);
+  return r.status ?? 1;
+}
+
+/**
+ * Score as Stryker counts it: detected over valid (compile errors and ignored mutants do not
+ * count). Read from the group's incremental file, the kept record: it holds every mutant of a
+ * finished run, and of an interrupted one the mutants tested so far (a later run goes on from there).
+ */
+function summarise(name: string): { score: number | null; survivors: number } {
+  const path = join(ROOT, 'test', 'mutation', `${name}.incremental.json`);
+  if (!existsSync(path)) {
+    console.log(`\n${name}: no results yet (run \`npm run mutation -- ${name}\`)`);
+    return { score: null, survivors: 0 };
+  }
+  const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+  const finished = existsSync(join(OUT, `${name}.json`)) && statSync(join(OUT, `${name}.json`)).mtimeMs >= statSync(path).mtimeMs - 5000;
+  let detected = 0;
+  let valid = 0;
+  const survivors: string[] = [];
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    for (const m of mutants) {
+      if (!VALID.has(m.status)) continue;
+      valid += 1;
+      if (DETECTED.has(m.status)) detected += 1;
+      else survivors.push(`  ${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${m.status === 'NoCoverage' ? '(no coverage) ' : ''}→ ${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}`);
+    }
+  }
+  const score = valid === 0 ? null : Math.round((detected / valid) * 10000) / 100;
+  const total = Object.values(report.files).reduce((n, f) => n + f.mutants.length, 0);
+  console.log(`\n${name}: ${score ?? '-'} % (${detected} of ${valid} mutants detected, ${survivors.length} survived; ${total} recorded${finished ? '' : ', possibly an interrupted run: see its log'})`);
+  for (const s of survivors) console.log(s);
+  return { score, survivors: survivors.length };
+}
+
+function main(): void {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) throw new Error(`stryker 10 needs node 22 or later, this is node ${process.versions.node}`);
+  const args = process.argv.slice(2);
+  const reportOnly = args.includes('--report');
+  const names = args.filter((a) => !a.startsWith('--'));
+  for (const n of names) if (!(n in GROUPS)) throw new Error(`unknown group \`${n}\` (one of ${Object.keys(GROUPS).join(', ')})`);
+  let status = 0;
+  if (!reportOnly) {
+    for (const name of names.length > 0 ? names : Object.keys(GROUPS)) status ||= run(name, GROUPS[name]!);
+  }
+  const result: Record<string, number | null> = {};
+  let survivors = 0;
+  for (const name of Object.keys(GROUPS)) {
+    const s = summarise(name);
+    result[name] = s.score;
+    survivors += s.survivors;
+  }
+  console.log(JSON.stringify({ ...result, survivors }));
+  process.exitCode = status;
+}
+
+main();
