@@ -189,6 +189,8 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
       compareIntents: ['a', 'b'],
       escalateApproval: [req, { approvalId: `${s}:1`, level: 1, group: 'sre-leads', at: at() }],
       resolveApproval: [req, { approvalId: `${s}:1`, status: 'approved', decidedBy: ['alice'], at: at() }],
+      // Handing back the victim's leases would free budget it counted: refused before any ledger is asked.
+      returnLeases: [{ scope: 'agent', key: 'victim-bot', request: { returnId: `${s}:r1`, sessionId: s, returns: [{ leaseId: `${s}:p1`, used: [] }] } }],
     };
     const tried = Object.keys(CALLER_CLAIMS).filter((name) => !['runTool', 'appendAudit', 'requestApproval', 'reserveAcrossSessions'].includes(name));
     assert.deepEqual([...tried].sort(), Object.keys(args).sort(), 'an activity of the worker is missing from this attack');
