@@ -44,9 +44,11 @@ export class InboxFeed {
     })();
   }
 
-  close(): void {
+  /** Stops the ticks and waits for a read in flight, so nothing calls Temporal after its connection closes. */
+  async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#listeners.clear();
+    await this.#reading;
   }
 }

@@ -58,7 +58,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
     const stop = feed.subscribe((json) => reply.raw.write(`event: sessions\ndata: ${json}\n\n`));
     req.raw.on('close', () => {
       stop();
-      feed.close();
+      void feed.close();
     });
   });
   app.get<{ Params: { id: string } }>('/api/sessions/:id', async (req) => {

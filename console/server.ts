@@ -176,7 +176,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   return {
     url: `${origin}/`,
     async close() {
-      feed.close();
+      await feed.close();
       await app.close();
     },
   };
