@@ -3,10 +3,11 @@
  * repository's root, and must print exactly the lines the page shows under them.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT, runCli } from '../e2e/processes';
+import { FENCE, pages } from './pages';
 
 /** Commands that read only files: `policy check|analyze|eval`, `intent score|calibrate`, `--version`. */
 const STACKLESS = /^(policy\s|intent\s|--version$)/;
@@ -23,7 +24,7 @@ function examples(page: string): Example[] {
   let fenced = false;
   let current: Example | undefined;
   readFileSync(page, 'utf8').split('\n').forEach((line, i) => {
-    if (/^\s*```[A-Za-z0-9_-]*\s*$/.test(line)) {
+    if (FENCE.test(line)) {
       fenced = !fenced;
       current = undefined;
       return;
@@ -41,19 +42,6 @@ function examples(page: string): Example[] {
 
 /** Splits a command line into words the way a shell would for plain and quoted words. */
 const words = (line: string): string[] => [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
-
-function pages(): string[] {
-  const found = [join(ROOT, 'README.md')];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.md')) found.push(full);
-    }
-  };
-  walk(join(ROOT, 'docs'));
-  return found;
-}
 
 describe('the docs examples that need no stack', () => {
   const all = pages().flatMap(examples);

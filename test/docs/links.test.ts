@@ -5,27 +5,13 @@
  * package.json.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ROOT, runCli } from '../e2e/processes';
+import { FENCE, pages } from './pages';
 import { unknownCommandParts } from './quoted-commands';
 
-/** The Markdown pages a reader meets: the README, BENCHMARKS.md and everything under docs/. */
-function pages(): string[] {
-  const found = [join(ROOT, 'README.md'), join(ROOT, 'BENCHMARKS.md')];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.md')) found.push(full);
-    }
-  };
-  walk(join(ROOT, 'docs'));
-  return found;
-}
-
-const FENCE = /^\s*```[A-Za-z0-9_-]*\s*$/;
 
 /** GitHub's anchors of a page's headings (duplicates numbered `-1`, `-2`, …). */
 function anchors(text: string): Set<string> {

@@ -38,10 +38,9 @@ import type { PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
-import { approvalsServiceKey, consoleRegistrarKey, stackKeys } from './stack-keys';
-import { startConsole } from '../../console/server';
+import { approvalsServiceKey, stackKeys } from './stack-keys';
+import { startStackConsole } from './stack-console';
 import { startStackTemporal, type TemporalKind } from './stack-temporal';
-import { startStackTemporalUi, temporalUiWhere } from './stack-temporal-ui';
 import { intentScorerFor } from './embeddings';
 
 export { StackKeysError, stackKeys } from './stack-keys';
@@ -356,22 +355,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     checkAbort();
 
     // 7b. The people's console (passkeys, approvals inbox), when the keyset has its registrar key.
-    let consoleUrl: string | undefined;
-    const registrar = consoleRegistrarKey(env, trust.keys);
-    // With the full server, Temporal's Web UI behind mutual TLS, served by the console to operators.
-    const temporalUi = await startStackTemporalUi({ env, dataDir: base, temporal, console: registrar !== undefined, secureCookies: (env.GATEHOUSE_CONSOLE_ORIGIN ?? '').startsWith('https:'), log });
-    if (temporalUi.ui) stoppers.push({ name: 'temporal web ui', stop: () => temporalUi.ui!.stop() });
-    if (temporalUi.off) parts.push({ name: 'temporal web ui', where: temporalUi.off });
-    if (registrar) {
-      const port = env.GATEHOUSE_CONSOLE_PORT ? Number(env.GATEHOUSE_CONSOLE_PORT) : 0;
-      const started = await startConsole({ pool: auditPool, client, keyset: trust.keyset, registrar, port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
-      stoppers.push({ name: 'console', stop: () => started.close() });
-      consoleUrl = started.url;
-      parts.push({ name: 'console', where: started.url });
-      if (temporalUi.ui) parts.push({ name: 'temporal web ui', where: temporalUiWhere(started.url) });
-    } else {
-      parts.push({ name: 'console', where: 'off: set `GATEHOUSE_CONSOLE_REGISTRAR_KEY` to a key of role `registrar` the keyset lists' });
-    }
+    const consoleUrl = await startStackConsole({ env, dataDir: base, temporal, keys: trust.keys, keyset: trust.keyset, pool: auditPool, client, log, stoppers, parts });
     checkAbort();
 
     // 8. The stack file, last: its presence means "everything above is up".

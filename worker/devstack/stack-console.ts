@@ -1,0 +1,46 @@
+/**
+ * The console part of the stack: the people's console (passkeys, approvals inbox, sessions) when
+ * the keyset has its registrar key, and with the full server Temporal's Web UI behind it
+ * (stack-temporal-ui.ts). What it starts is pushed to the stack's stoppers as it starts, so a
+ * failure half-way stops it with the rest.
+ */
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { StackFile } from '../../client/config';
+import { startConsole } from '../../console/server';
+import type { Keyset } from '../../policies/trust';
+import { consoleRegistrarKey } from './stack-keys';
+import { startStackTemporalUi, temporalUiWhere } from './stack-temporal-ui';
+
+export interface StackConsoleDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly dataDir: string;
+  readonly temporal: StackFile['temporal'];
+  readonly keys: NonNullable<StackFile['keys']>;
+  readonly keyset: Keyset;
+  readonly pool: pg.Pool;
+  readonly client: Client;
+  readonly log: (line: string) => void;
+  readonly stoppers: { name: string; stop: () => Promise<void> }[];
+  readonly parts: { name: string; where: string }[];
+}
+
+/** Starts the console (and the Temporal UI it serves); returns its URL, or undefined when it is off. */
+export async function startStackConsole(d: StackConsoleDeps): Promise<string | undefined> {
+  const { env } = d;
+  const registrar = consoleRegistrarKey(env, d.keys);
+  // With the full server, Temporal's Web UI behind mutual TLS, served by the console to operators.
+  const temporalUi = await startStackTemporalUi({ env, dataDir: d.dataDir, temporal: d.temporal, console: registrar !== undefined, secureCookies: (env.GATEHOUSE_CONSOLE_ORIGIN ?? '').startsWith('https:'), log: d.log });
+  if (temporalUi.ui) d.stoppers.push({ name: 'temporal web ui', stop: () => temporalUi.ui!.stop() });
+  if (temporalUi.off) d.parts.push({ name: 'temporal web ui', where: temporalUi.off });
+  if (!registrar) {
+    d.parts.push({ name: 'console', where: 'off: set `GATEHOUSE_CONSOLE_REGISTRAR_KEY` to a key of role `registrar` the keyset lists' });
+    return undefined;
+  }
+  const port = env.GATEHOUSE_CONSOLE_PORT ? Number(env.GATEHOUSE_CONSOLE_PORT) : 0;
+  const started = await startConsole({ pool: d.pool, client: d.client, keyset: d.keyset, registrar, port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
+  d.stoppers.push({ name: 'console', stop: () => started.close() });
+  d.parts.push({ name: 'console', where: started.url });
+  if (temporalUi.ui) d.parts.push({ name: 'temporal web ui', where: temporalUiWhere(started.url) });
+  return started.url;
+}
