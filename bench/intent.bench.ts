@@ -1,26 +1,33 @@
 /**
- * Intent scoring on the repository's evaluation set (test/fixtures/intent/sessions.jsonl): ROC AUC
- * and the default policy's review accuracy per deviation kind, for the local embedding model and
- * the synonym fallback; the scoring cost per action (p50, one action scored as the worker does
- * after each call, embeddings cache cold for the action) and the model server's memory.
- * Usage: `npm run bench:intent`; the last line is one JSON object.
+ * Intent scoring on labelled sessions: ROC AUC and the default policy's review accuracy per
+ * deviation kind, for the local embedding model and the synonym fallback; the scoring cost per
+ * action (p50, one action scored as the worker does after each call, embeddings cache cold for the
+ * action) and the model server's memory.
+ *
+ * Usage: `npm run bench:intent [-- <file.jsonl> …]`. Default files: the repository's evaluation set
+ * and the held-out sets written blind (test/fixtures/intent/; see docs/concepts/intent.md).
+ * `BENCH_INTENT_URL` uses a model server already running (`…/v1`); `BENCH_INTENT_MISSES=1` lists
+ * the sessions each scorer decides wrongly. The last line is one JSON object.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createIntentScorer, MINILM_CALIBRATION, type IntentScorer } from '../activities/intent';
-import { calibrate, scoreSession } from '../activities/intent/evaluate';
+import { calibrate, scoreSession, type EvalSession } from '../activities/intent/evaluate';
 import { readSessions } from '../cli/commands/intent';
 import { startEmbeddings } from '../worker/devstack/embeddings';
 
-const FILE = 'test/fixtures/intent/sessions.jsonl';
+const DEFAULT_FILES = ['test/fixtures/intent/sessions.jsonl', 'test/fixtures/intent/heldout.jsonl', 'test/fixtures/intent/blind2/sessions.jsonl'];
+const MISSES = process.env.BENCH_INTENT_MISSES === '1';
 
-async function evaluate(scorer: IntentScorer) {
-  const sessions = readSessions(FILE);
+async function evaluate(scorer: IntentScorer, sessions: readonly EvalSession[], name: string) {
   const results = [];
   const costs: number[] = [];
   for (const s of sessions) {
     const r = await scoreSession(scorer, s);
     results.push({ ...r, label: s.label!, kind: s.kind ?? s.label! });
+    if (MISSES && r.review !== (s.label === 'deviated')) {
+      console.log(`  miss ${name} ${s.id} (${s.kind}) lowest ${r.lowest} per action ${r.perAction.join(' ')}: ${s.intent} → ${s.actions.map((a) => a.tool).join(', ')}`);
+    }
     // Cost of one scoring call: the session's last action alone, as a fresh text (uncached).
     const last = s.actions[s.actions.length - 1]!;
     const t = performance.now();
@@ -38,16 +45,30 @@ async function evaluate(scorer: IntentScorer) {
 }
 
 async function main() {
-  const e = await startEmbeddings({ timeoutMs: 120_000 });
+  const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT_FILES.filter((f) => existsSync(f));
+  const running = process.env.BENCH_INTENT_URL;
+  const e = running ? undefined : await startEmbeddings({ timeoutMs: 120_000 });
+  const modelName = e?.model ?? 'all-MiniLM-L6-v2-int8';
   try {
-    const model = await evaluate(createIntentScorer({ kind: 'openai', baseUrl: e.url, model: e.model, calibration: MINILM_CALIBRATION }));
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${e.process.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    const local = await evaluate(createIntentScorer({ kind: 'local' }));
-    console.log(`model ${e.model}: AUC ${model.auc}, review right ${model.reviewAccuracy}, p50 ${model.msPerActionP50} ms/action, server RSS ${Math.round(rss)} MB`);
-    console.log(`synonym fallback: AUC ${local.auc}, review right ${local.reviewAccuracy}, p50 ${local.msPerActionP50} ms/action`);
-    console.log(JSON.stringify({ sessions: readSessions(FILE).length, model: { name: e.model, ...model, serverRssMb: Math.round(rss), rssAtReadyMb: e.rssMb }, fallback: local }));
+    const out: Record<string, unknown> = {};
+    for (const file of files) {
+      const sessions = readSessions(file);
+      const model = await evaluate(createIntentScorer({ kind: 'openai', baseUrl: running ?? e!.url, model: modelName, calibration: MINILM_CALIBRATION }), sessions, 'model');
+      const local = await evaluate(createIntentScorer({ kind: 'local' }), sessions, 'fallback');
+      console.log(`${file} (${sessions.length} sessions)`);
+      console.log(`  model ${modelName}: AUC ${model.auc}, review right ${model.reviewAccuracy} ${JSON.stringify(model.reviewRightByKind)}, p50 ${model.msPerActionP50} ms/action`);
+      console.log(`  synonym fallback: AUC ${local.auc}, review right ${local.reviewAccuracy} ${JSON.stringify(local.reviewRightByKind)}, p50 ${local.msPerActionP50} ms/action`);
+      out[file] = { sessions: sessions.length, model: { name: modelName, ...model }, fallback: local };
+    }
+    if (e) {
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${e.process.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+      console.log(`model server RSS ${Math.round(rss)} MB (${e.rssMb} MB when ready)`);
+      out.serverRssMb = Math.round(rss);
+      out.rssAtReadyMb = e.rssMb;
+    }
+    console.log(JSON.stringify(out));
   } finally {
-    await e.stop();
+    await e?.stop();
   }
 }
 

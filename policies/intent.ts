@@ -7,6 +7,7 @@
  * numbers, and the workflow only folds the recorded scores (`withIntentScore`).
  */
 import type { Effect } from './types';
+import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
@@ -37,13 +38,13 @@ const RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive:
 
 // Verbs in tool names and in intents. A tool's own effect (from the catalog) wins over these.
 const DESTRUCTIVE = words(
-  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear',
+  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear archive',
 );
 const WRITE = words(
-  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak',
+  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak',
 );
 const READ = words(
-  'get list describe show read query search find fetch inspect view check status count export diff plan log logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly who when where',
+  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve',
 );
 
 /** Environment names, each spelling to its canonical name. */
@@ -85,13 +86,18 @@ function effectOfTokens(toks: readonly string[]): Effect | null {
 /**
  * A call's effect from the verb of its tool name (the catalog's effect is better when known); null
  * when no verb says. The verb is where naming styles put it: last in `ns.resource.verb` and
- * `ns-resource-verb`, first (after a namespace) in `verbResource` and `ns_verb_resource`; a
+ * `ns-resource-verb` and `Resource/Verb`; first (after a namespace) in `ns_verb_resource`; first or
+ * last in `verbResource` and `resourceVerb`; a
  * `readonly` or `dry` qualifier anywhere makes it a read.
  */
 export function inferToolEffect(tool: string): Effect | null {
   const toks = nameTokens(tool);
   if (toks.includes('readonly') || toks.includes('dry')) return 'read';
-  const order = /[.-]/.test(tool) ? [toks[toks.length - 1]!, ...toks.slice(0, -1)] : toks;
+  const order = /[./-]/.test(tool)
+    ? [toks[toks.length - 1]!, ...toks.slice(0, -1)]
+    : tool.includes('_')
+      ? toks
+      : [toks[0]!, toks[toks.length - 1]!, ...toks.slice(1, -1)];
   for (const t of order) {
     const e = effectOfTokens([t]);
     if (e) return e;
@@ -107,7 +113,8 @@ export function intentEffect(intent: string): Effect | null {
   // Identifiers (`status-page`, `beta-search`) are names, not verbs.
   let text = intent.toLowerCase();
   for (const id of identifiersOf(intent)) text = text.split(id).join(' ');
-  text = normaliseEnvironments(text)
+  text = normaliseEnvironments(text.replace(/\b[a-z][a-z0-9]{1,9}-\d+\b/g, ' '))
+    .replace(/\bget\s+(a|an|the)?\s*(new|fresh)\b/g, 'create')
     .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
     .replace(/\bget\s+rid\b/g, 'remove')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
@@ -115,12 +122,34 @@ export function intentEffect(intent: string): Effect | null {
     .replace(/\bread[-\s]only\b/g, 'read');
   const toks = nameTokens(text);
   // A question asks to look unless it also names a change.
-  const question = /\?\s*$/.test(intent) || /^(is|are|was|were|do|does|did|has|have|can|who|what|when|where|why|how|which)$/.test(toks[0] ?? '');
-  const e = effectOfTokens(toks);
+  const question = /\?\s*$/.test(intent) || (QUESTION.has(toks[0] ?? '') && toks[1] !== 't' && toks[1] !== 'not');
+  // The verbs that lead a clause say what is asked; the same words later are mostly nouns ("the
+  // deploy job", "the welcome email", "rollout status"). Only when no clause leads with a verb do
+  // the words anywhere decide.
+  const leading = clauseLeads(text);
+  const led = effectOfTokens(leading);
+  const e = led ?? effectOfTokens(toks.filter((t) => !QUESTION.has(t)));
+  // A question that no clause leads with a change asks to look ("when did X last refresh?").
+  if (question && led !== 'write' && led !== 'destructive') return 'read';
   if (e !== 'read') return e;
   // Read-only only when the intent leads with a read verb or asks a question: a read word later on
   // ("tune the cache until the volumes look right") does not make a change a look.
-  return question || toks.slice(0, 3).some((t) => READ.has(t)) ? 'read' : null;
+  return led === 'read' ? 'read' : null;
+}
+
+const QUESTION = words('is are was were do does did has have can who what when where why how which');
+/** Words that may come before a clause's verb: "please", "can you", "go", "we need to". */
+const FILLER = words('please pls plz can could would you we i need needs to go just quickly lets s kindly also then and so ok okay hey team');
+
+/** The first word of each clause that is not filler (clauses split at `,;:.!?`, "and", "then", "&"). */
+function clauseLeads(text: string): string[] {
+  const out: string[] = [];
+  for (const clause of text.split(/[,;:.!?&()\u2014\u2013]|\s-\s|\band\b|\bthen\b/)) {
+    const toks = nameTokens(clause);
+    const first = toks.find((t) => !FILLER.has(t));
+    if (first !== undefined) out.push(first);
+  }
+  return out;
 }
 
 function normaliseEnvironments(text: string): string {
@@ -138,24 +167,21 @@ export function environmentsOf(text: string): Set<string> {
   return out;
 }
 
-const VERSION = /^v?\d+(\.\d+)+$/;
-const REGION = /^[a-z]{2}-[a-z]+-\d$/;
-
 /**
  * The specific identifiers a text names: words with inner `.`, `-`, `_`, `/`, `:` or `@`, or that
- * mix letters and digits (`pr-1423`, `example.com`, `orders-db`, `vol0a1b`). Versions, regions and
- * environment names are not identifiers of a resource.
+ * mix letters and digits (`pr-1423`, `example.com`, `orders-db`, `vol0a1b`). Versions, regions,
+ * environment names, tickets, times and quantities are not identifiers of a resource.
  */
 export function identifiersOf(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const raw of text.toLowerCase().split(/[\s,;()"'`\[\]{}<>=]+/)) {
-    const w = raw.replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-    if (w.length < 3 || VERSION.test(w) || REGION.test(w) || ENVIRONMENTS.has(w)) continue;
-    const inner = /[a-z0-9][._\-/:@][a-z0-9]/.test(w);
-    const mixed = /[a-z]/.test(w) && /\d/.test(w);
-    if (inner || mixed) out.add(w);
-  }
-  return out;
+  return new Set(identifiersIn(text, isEnvironment).map((i) => i.value));
+}
+
+function isVerb(w: string): boolean {
+  return DESTRUCTIVE.has(w) || WRITE.has(w) || READ.has(w);
+}
+
+function isEnvironment(w: string): boolean {
+  return ENVIRONMENTS.has(w);
 }
 
 /** String values of a call's arguments, a few levels deep (redacted values are skipped by the caller). */
@@ -168,27 +194,27 @@ export function argStrings(args: unknown, out: string[] = [], depth = 0): string
   return out;
 }
 
-function overlaps(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  for (const x of a) for (const y of b) if (x === y || x.includes(y) || y.includes(x)) return true;
-  return false;
-}
-
 /** What an intent names, computed once per session. */
 export interface IntentScope {
   readonly environments: ReadonlySet<string>;
-  readonly identifiers: ReadonlySet<string>;
+  readonly identifiers: readonly Identifier[];
+  /** Values the intent names after their noun (`customer 42`, `branch feat/x`): noun → values. */
+  readonly keyed: ReadonlyMap<string, ReadonlySet<string>>;
   readonly effect: Effect | null;
 }
 
 export function intentScope(intent: string): IntentScope {
-  return { environments: environmentsOf(intent), identifiers: identifiersOf(intent), effect: intentEffect(intent) };
+  const identifiers = identifiersIn(intent, isEnvironment);
+  return { environments: environmentsOf(intent), identifiers, keyed: keyedIn(intent, identifiers, isVerb), effect: intentEffect(intent) };
 }
 
 /**
  * The deterministic signals of one call under an intent. `effect` is the catalog's when known,
  * else inferred from the tool name. Rules, each capping the score (the lowest cap wins):
  * - the call's arguments name environments and none is one the intent names: out of scope;
- * - the intent names identifiers, the call's arguments carry identifiers and none meets one: out of scope;
+ * - the intent names identifiers of a kind (domain, path, typed id, name…), the call's arguments carry
+ *   identifiers of that kind and none is the intent's (or inside it); or an argument named for a noun
+ *   the intent numbers (`customer 42`) carries another number: out of scope;
  * - the call's effect is stronger than the intent implies (`read` < `write` < `destructive`).
  * A call whose arguments meet one of the intent's identifiers, in scope and within its effect, gets a floor.
  */
@@ -198,20 +224,28 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   let cap = 1;
   const values = argStrings(args);
   const callEnvs = new Set<string>();
-  const callIds = new Set<string>();
+  const callIds = new Map<string, Identifier>();
+  const callParts = new Set<string>();
   for (const v of values) {
+    partsOf(v).forEach((p) => callParts.add(p));
     environmentsOf(v).forEach((e) => callEnvs.add(e));
-    identifiersOf(v).forEach((id) => callIds.add(id));
+    for (const id of identifiersIn(v, isEnvironment)) callIds.set(id.value, id);
   }
   if (scope.environments.size > 0 && callEnvs.size > 0 && ![...callEnvs].some((e) => scope.environments.has(e))) {
     cap = Math.min(cap, CAPS.environment);
     signals.push({ code: 'scope.environment', message: `the call acts on ${[...callEnvs].join(', ')}; the intent names ${[...scope.environments].join(', ')}` });
   }
-  const idMatch = scope.identifiers.size > 0 && callIds.size > 0 && overlaps(scope.identifiers, callIds);
-  if (scope.identifiers.size > 0 && callIds.size > 0 && !idMatch) {
+  const ids = [...callIds.values()];
+  const keyed = keyedArgs(args);
+  const contradicted = contradictedKinds(scope.identifiers, ids, callParts);
+  const wrongKeyed = contradictedKeyed(scope.keyed, keyed);
+  if (contradicted.length > 0 || wrongKeyed.length > 0) {
     cap = Math.min(cap, CAPS.identifier);
-    signals.push({ code: 'scope.identifier', message: `the call names ${[...callIds].slice(0, 3).join(', ')}; the intent names ${[...scope.identifiers].slice(0, 3).join(', ')}` });
+    const named = [...ids.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `another ${n}`)];
+    const intended = [...scope.identifiers.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `${n} ${[...scope.keyed.get(n)!].join(', ')}`)];
+    signals.push({ code: 'scope.identifier', message: `the call names ${named.slice(0, 3).join(', ')}; the intent names ${intended.slice(0, 3).join(', ')}` });
   }
+  const idMatch = anyMatch(scope.identifiers, ids) || keyedMatches(scope.keyed, keyed);
   const effectCap = scope.effect && eff ? CAPS.effect[scope.effect]?.[eff] : undefined;
   if (effectCap !== undefined) {
     cap = Math.min(cap, effectCap);

@@ -31,6 +31,34 @@ describe('scope', () => {
   });
 });
 
+describe('scope by kind of identifier', () => {
+  it('never takes a look-alike for the intent\'s own: a longer number, a parent domain, a sibling name', () => {
+    assert.equal(sig('update phone number for contact 4471', 'crm.contact.update', { contactId: 447 }).cap, 0.2);
+    assert.equal(sig('refund the last charge for customer 42', 'payments.refund.create', { customer: 'cus_00004242' }).cap, 0.2);
+    assert.deepEqual([sig('refund the last charge for customer 42', 'payments.refund.create', { customer: 'cus_00000042' }).cap, sig('refund the last charge for customer 42', 'payments.refund.create', { customer: 'cus_00000042' }).floor], [1, 0.6]);
+    assert.equal(sig('turn on dev mode for staging.acme.io', 'cdn.zone.setDevMode', { zone: 'acme.io' }).cap, 0.2);
+    assert.equal(sig('silence alert high-latency-api in sandbox', 'monitoring.alert.silence', { alert: 'error-rate-web' }).cap, 0.2);
+    assert.equal(sig('delete the stale branch feat/old-search in acme/search', 'github.branches.delete', { owner: 'acme', repo: 'search', branch: 'main' }).cap, 0.2);
+  });
+
+  it('accepts the intent\'s identifier spelled across arguments, inside a path, or named twice', () => {
+    assert.equal(sig('point status.acme.io at the new cname', 'dns.records.upsert', { zone: 'acme.io', name: 'status' }).cap, 1);
+    assert.equal(sig('rotate the webhook secret in kv/payments/prod', 'vault-kv-put', { mount: 'kv', path: 'payments/prod/stripe-webhook' }).floor, 0.6);
+    assert.equal(sig('prune merged branches in acme/web-frontend', 'github.branches.delete', { owner: 'acme', repo: 'web-frontend', branch: 'feat/x' }).cap, 1);
+    assert.equal(sig('runner gpu-runner-03 is flapping, take it out of the pool', 'runnerPause', { runnerId: 3319, description: 'gpu-runner-03' }).cap, 1);
+    assert.equal(sig('purge versions 3-5 of kv/team-ml/hf-token', 'vault-kv-destroy', { mount: 'kv', path: 'team-ml/hf-token', versions: [3, 4, 5] }).cap, 1);
+  });
+
+  it('holds a typed id to every one the call names, and ignores what is not a resource', () => {
+    assert.equal(sig('reboot i-0vpn0000000002', 'Instance/Reboot', { instanceIds: ['i-0vpn0000000001', 'i-0vpn0000000002'] }).cap, 0.2);
+    // Another type of id is not a contradiction: the customer's subscription, the instances of a named fleet.
+    assert.equal(sig('extend trial for cus_T0ny by 14 days', 'update_subscription', { subscription: 'sub_1PtTony' }).cap, 1);
+    // A ticket, a time or a quantity in the intent names no resource.
+    assert.equal(sig('clean up unattached volumes older than 60 days (FINOPS-42)', 'Disk/Delete', { diskId: 'vol-0orphan00000a1' }).signals.length, 0);
+    assert.equal(sig('send the notice on the 16th 9am', 'broadcastSchedule', { templateId: 'tmpl_notice_1' }).cap, 1);
+  });
+});
+
 describe('effect', () => {
   it('reads the verb where each naming style puts it', () => {
     assert.equal(inferToolEffect('k8s.rollout.status'), 'read');
@@ -38,6 +66,9 @@ describe('effect', () => {
     assert.equal(inferToolEffect('k8s_restart_rollout'), 'write');
     assert.equal(inferToolEffect('dns-dnssec-disable'), 'destructive');
     assert.equal(inferToolEffect('db_run_readonly_query'), 'read');
+    assert.equal(inferToolEffect('BackupPlan/Delete'), 'destructive');
+    assert.equal(inferToolEffect('pipelineRunGet'), 'read');
+    assert.equal(inferToolEffect('archive_flag'), 'destructive');
   });
 
   it('reads the effect an intent implies, questions as reads, identifiers not as verbs', () => {
@@ -48,6 +79,18 @@ describe('effect', () => {
     assert.equal(intentEffect('the quarterly thing'), null);
     assert.equal(intentEffect('tune the cache size in the staging configuration until the volumes look right'), 'write');
     assert.equal(intentEffect('the volumes of the cluster should look right'), null);
+  });
+
+  it('takes the verb that leads a clause, not a noun that is also a verb', () => {
+    assert.equal(intentEffect('show me the welcome email template'), 'read');
+    assert.equal(intentEffect('look into why the deploy job of acme/search takes 40 min now'), 'read');
+    assert.equal(intentEffect('get rollout status of orders deployment in prod'), 'read');
+    assert.equal(intentEffect('when did dim_customers on production last refresh'), 'read');
+    assert.equal(intentEffect('is web-frontend healthy on staging?'), 'read');
+    assert.equal(intentEffect("orders-events can't keep up, go from 12 to 24 partitions"), null);
+    assert.equal(intentEffect('check the lag and restart the consumer'), 'write');
+    assert.equal(intentEffect('*.acme.io wildcard runs out on the 28th, get a fresh one'), 'write');
+    assert.equal(intentEffect('make the vault immutable for 7 years (AUDIT-19)'), 'write');
   });
 
   it('caps a destructive call under a read-only intent hardest', () => {
