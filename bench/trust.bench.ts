@@ -5,15 +5,19 @@
  * once per session start, in an activity). All of it is the same JavaScript the workflow sandbox
  * runs; measured here in plain Node.
  *
- * `npm run bench:trust`. The last line is one JSON object.
+ * `npm run bench:trust` runs both parts; `BENCH_TRUST_PART=node` the plain-Node one above,
+ * `BENCH_TRUST_PART=sandbox` the same vote checks inside Temporal's workflow sandbox (a dev server,
+ * a tiny workflow; see fixtures/sandbox-verify.ts). The last line is one JSON object.
  */
 import { generateSigningKey, keyEntryOf } from '../client/trust/key-files';
 import { issueAgentCredential, verifyAgentCredential } from '../client/trust/credentials';
 import { signDecision } from '../client/trust/sign';
 import { checkSignedDecision, checkVote, verifyEnvelope, type Keyset, type VoteContext } from '../policies/trust';
 import { softPasskey } from '../test/support/passkey';
+import { sandboxPart } from './fixtures/sandbox-verify';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2000);
+const PART = process.env.BENCH_TRUST_PART ?? 'both';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -33,7 +37,7 @@ async function time(name: string, fn: () => unknown | Promise<unknown>): Promise
   return r;
 }
 
-async function main(): Promise<void> {
+async function nodePart(): Promise<Record<string, number>> {
   const operator = generateSigningKey('ops', 'operator');
   const approvers = Array.from({ length: 50 }, (_, i) => generateSigningKey(`person-${i}`, 'approver'));
   const registrar = generateSigningKey('console', 'registrar');
@@ -69,19 +73,26 @@ async function main(): Promise<void> {
     const r = await verifyAgentCredential(token, keyset, now);
     if (!r.ok) throw new Error(r.message);
   });
-  process.stdout.write(
-    `${JSON.stringify({
-      verify_envelope_p50_us: Math.round(env.p50),
-      check_signed_decision_p50_us: Math.round(full.p50),
-      check_signed_decision_p99_us: Math.round(full.p99),
-      check_passkey_decision_p50_us: Math.round(webauthn.p50),
-      check_passkey_decision_p99_us: Math.round(webauthn.p99),
-      check_vote_p50_us: Number(vote.p50.toFixed(1)),
-      verify_credential_p50_us: Math.round(cred.p50),
-      keys: keyset.keys.length,
-      rounds: ROUNDS,
-    })}\n`,
-  );
+  return {
+    verify_envelope_p50_us: Math.round(env.p50),
+    check_signed_decision_p50_us: Math.round(full.p50),
+    check_signed_decision_p99_us: Math.round(full.p99),
+    check_passkey_decision_p50_us: Math.round(webauthn.p50),
+    check_passkey_decision_p99_us: Math.round(webauthn.p99),
+    check_vote_p50_us: Number(vote.p50.toFixed(1)),
+    verify_credential_p50_us: Math.round(cred.p50),
+    keys: keyset.keys.length,
+    rounds: ROUNDS,
+  };
+}
+
+async function main(): Promise<void> {
+  if (!['both', 'node', 'sandbox'].includes(PART)) throw new Error(`expected BENCH_TRUST_PART \`node\`, \`sandbox\` or unset, not \`${PART}\``);
+  const node = PART === 'sandbox' ? {} : await nodePart();
+  const sandbox = PART === 'node' ? {} : await sandboxPart();
+  process.stdout.write(`${JSON.stringify({ ...node, ...sandbox })}\n`);
+  // The test servers (a Temporal dev server) stop when the process exits.
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

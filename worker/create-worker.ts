@@ -25,6 +25,13 @@ import { assertNamespaceExists } from './namespace-check';
 /** Where the workflow bundle's entry point is (bundled by the SDK at worker creation). */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/**
+ * Bundler options of every session bundle (pass them to `bundleWorkflowCode` too): noble's curves
+ * preloaded once per reusable V8 context and shared by every session (workflows/crypto-preload.ts;
+ * bench:trust's sandbox part measures the difference).
+ */
+export const WORKFLOW_BUNDLER_OPTIONS = { preloadModules: [require.resolve('../workflows/crypto-preload')] };
+
 export interface GatehouseWorkerOptions {
   readonly connection: NativeConnection;
   /** @default 'default' */
@@ -109,6 +116,6 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     namespace,
     taskQueue,
     activities,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
   });
 }

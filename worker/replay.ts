@@ -11,7 +11,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { DefaultLogger, Worker, bundleWorkflowCode, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { sessionWorkflowId } from '../workflows/contract';
-import { WORKFLOWS_PATH } from './create-worker';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './create-worker';
 
 /** One replay's outcome: clean, a determinism violation, or another failure. */
 export type ReplayOutcome =
@@ -82,5 +82,5 @@ export async function replayWorkflow(client: Client, workflowId: string, options
 
 /** Today's workflow code, bundled once for many replays (bundling takes seconds; a replay, milliseconds). */
 export function bundleTodaysWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: new DefaultLogger('WARN') });
 }

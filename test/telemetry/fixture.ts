@@ -10,7 +10,7 @@ import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import type { Telemetry } from '../../telemetry/active';
 import { installTelemetry, TRACING_WORKFLOW_MODULES } from '../../telemetry/install';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../../worker/create-worker';
 import { createHarness, type Harness } from '../workflows/harness';
 import { testTrust } from '../support/trust';
 
@@ -45,7 +45,7 @@ export async function startTracedStack(area: string): Promise<TracedStack> {
   const spans = new InMemorySpanExporter();
   const metrics = new TestMetricReader();
   const telemetry = installTelemetry({ serviceName: 'gatehouse-test', spanExporter: spans, metricReader: metrics });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quiet });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quiet });
   const h = await createHarness(area);
   const worker: Worker = await h.worker({ workflowBundle });
   const running = worker.run();

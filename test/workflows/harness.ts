@@ -7,7 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Work
 import { seedSampleProduction } from '../../activities/tools/sample';
 import { Gatehouse } from '../../client';
 import { parsePolicy, type PolicyDocument } from '../../policies';
-import { createGatehouseWorker, WORKFLOWS_PATH, type GatehouseWorkerOptions } from '../../worker/create-worker';
+import { createGatehouseWorker, WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH, type GatehouseWorkerOptions } from '../../worker/create-worker';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { sharedBundle } from '../support/shared-bundle';
 import { createCatalog, TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
@@ -34,7 +34,7 @@ function quietRuntime(): void {
  * under `npm test`, once per run for all files (webpack takes seconds; see support/shared-bundle.ts).
  */
 export function sessionBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= sharedBundle('session', () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger() }));
+  bundle ??= sharedBundle('session', () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: quietLogger() }));
   return bundle;
 }
 
