@@ -29,6 +29,13 @@ export class AuditWriter {
   /** Last seq used (carried across continue-as-new). */
   seq = 0;
   #tail: Promise<void> = Promise.resolve();
+  /** Batches recorded and not landed yet (`idle`): counted in the reactions that already exist. */
+  #pending = 0;
+  readonly #landed = (): void => {
+    this.#pending -= 1;
+  };
+  /** A lazy hold's gate: puts the hold on the chain only when something is recorded during it. */
+  #arm: (() => void) | undefined;
   /** Events made during a hold, numbered when it ends. */
   #deferred: Mutable<AuditEventInput>[] | undefined;
   /**
@@ -60,14 +67,20 @@ export class AuditWriter {
    * and batches recorded meanwhile wait. A released-unused hold leaves no gap in the sequence.
    * Call after `settled()`, one hold at a time (proposals are handled one at a time).
    */
-  hold(): AuditHold {
+  hold(lazy = false): AuditHold {
     if (this.#deferred) throw new Error('audit seqs are already held');
     this.#deferred = [];
     let held = this.seq;
     let ended = false;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    this.#tail = this.#tail.then(() => released);
+    let release: () => void = () => undefined;
+    const gate = (): void => {
+      this.#arm = undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      this.#tail = this.#tail.then(() => released);
+    };
+    // `lazy` (the lean proposal path): no gate promise unless a batch is recorded during the hold.
+    if (lazy) this.#arm = gate;
+    else gate();
     return {
       event: (kind, fields = {}) => ({ ...fields, sessionId: this.sessionId, seq: ++held, kind, at: iso(nowMs()) }),
       nextSeq: () => ++held,
@@ -77,6 +90,7 @@ export class AuditWriter {
         if (used) this.seq = held;
         for (const e of this.#deferred ?? []) e.seq = this.nextSeq();
         this.#deferred = undefined;
+        this.#arm = undefined;
         release();
       },
     };
@@ -84,11 +98,19 @@ export class AuditWriter {
 
   /** Appends events after every earlier batch (one writer per session, chained). */
   record(events: AuditEventInput[]): Promise<void> {
+    this.#arm?.();
+    this.#pending += 1;
     // After a failure nothing more is written, and later records resolve: the session is halted and
     // ends, and a signal handler that records (a halt, a vote) must not fail the workflow meanwhile.
     const next = this.#tail.then(() => (this.failure === undefined ? io.appendAudit(events).catch((err: unknown) => this.#failed(err)) : undefined));
-    this.#tail = next.catch(() => undefined);
+    // `then(f, f)` settles in the same turn `catch` did: the chain's timing is unchanged.
+    this.#tail = next.then(this.#landed, this.#landed);
     return next;
+  }
+
+  /** True when nothing recorded is still landing and no seqs are held: `settled()` need not be awaited. */
+  get idle(): boolean {
+    return this.#pending === 0 && this.#deferred === undefined;
   }
 
   /** Marks the trail unwritable and rejects with why (the record that failed). */
@@ -105,6 +127,7 @@ export class AuditWriter {
 
   /** Resolves once every batch recorded so far has landed (or failed). */
   settled(): Promise<void> {
+    this.#arm?.();
     return this.#tail;
   }
 }

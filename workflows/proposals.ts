@@ -5,15 +5,19 @@
  */
 import { condition, patched } from '@temporalio/workflow';
 import { admitProposal, callDigest, estimateRequest, stateDigest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
+import type { EstimateRequest } from '../policies';
 import type { Decision, Proposal, ProposalFacts } from '../policies/types';
+import type { AuditEventInput } from '../audit/types';
+import type { SessionToolDescriptor } from '../activities/types';
+import type { AuditHold } from './audit-writer';
 import type { LedgerResult } from '../policies/ledger';
 import { local } from './activities';
 import type { ApprovalDesk } from './approval-desk';
 import { nowMs } from './clock';
 import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
 import type { SessionCore } from './session-core';
-import { traceApprovalWait, traceDecision, traceProposal } from './telemetry';
-import { runAllowed, runUnchecked } from './tool-run';
+import { traceApprovalWait, traceDecision, traceProposal, traceProposalResult } from './telemetry';
+import { runAllowed, runQuick, runUnchecked } from './tool-run';
 import { reserveAcrossSessions } from './cross-session';
 import { leasesCoverCall, spendLeases } from './leases';
 
@@ -28,16 +32,58 @@ const CHECK_IN_RUN_TOOL = 'arguments-checked-in-run-tool';
  */
 const REMEASURE_APPROVED = 'blast-radius-remeasured-after-approval';
 
+/**
+ * Patch id: proposals make as few workflow promises as they can (the SDK captures a stack trace
+ * for each, most of what deciding cost the worker): an idle queue starts the proposal at once, an
+ * open session is not waited on, and an allowed quick call runs through `runQuick`. That moves
+ * commands relative to concurrent handlers, so sessions recorded before replay the queued path.
+ */
+const LEAN_PROPOSALS = 'lean-proposals';
+
 /** `propose` update: queued, and held while the session or this tool is paused. */
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+  if (patched(LEAN_PROPOSALS)) return proposeLean(core, desk, p);
   return core.queue.run(async () => {
     await condition(() => core.halted || (!core.paused && !core.pausedTools.has(p.tool)));
     return traceProposal(core.sessionId, p.tool, async () => ({ value: await handleProposal(core, desk, p) }));
   });
 }
 
-async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+function proposeLean(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+  const open = (): boolean => core.halted || (!core.paused && !core.pausedTools.has(p.tool));
+  const handle = (): Promise<ProposeResult> => traceProposalResult(core.sessionId, p.tool, () => handleLean(core, desk, p));
+  return core.queue.runNow(() => (open() ? handle() : condition(open).then(handle)));
+}
+
+/** An allowed quick call runs through `runQuick`; every other proposal takes `handleProposal`. */
+function handleLean(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+  const t = triage(core, p);
+  if (!t.quick) return handleProposal(core, desk, p);
   const proposalSeq = ++core.proposalSeq;
+  const { proposal, descriptor } = t;
+  const { decision, leased } = t.quick;
+  traceDecision(decision);
+  const giveBack = leased ? spendLeases(core, p.tool) : undefined;
+  return runQuick(core, { proposalSeq, proposal, descriptor, decision, before: writeAhead(core, proposalSeq, proposal, decision) }, (invalid) => {
+    giveBack?.();
+    return deny(core, proposalSeq, proposal, invalid.redactedArgs, invalidArguments(core.policy, p.tool, invalid.issues[0]));
+  });
+}
+
+/** What the gate makes of a proposal before anything runs (pure: a proposal that is not quick is triaged again). */
+type Triage =
+  /** Refused before the schema check (unknown tool, halted session). */
+  | { readonly proposal: Proposal; readonly refused: Decision; readonly quick?: undefined }
+  | {
+    readonly proposal: Proposal;
+    readonly refused?: undefined;
+    readonly descriptor: SessionToolDescriptor;
+    readonly estimate?: EstimateRequest;
+    /** Allowed, quick, nothing to estimate or reserve: `runTool` checks the arguments first. */
+    readonly quick?: { readonly decision: Decision; readonly leased: boolean };
+  };
+
+function triage(core: SessionCore, p: SessionProposal): Triage {
   const proposal: Proposal = {
     tool: p.tool,
     args: p.args,
@@ -47,10 +93,8 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   };
   const session = { halted: core.halted, sessionId: core.sessionId };
   const refused = admitProposal(core.policy, core.state, proposal, session, nowMs());
-  // Refused before the schema check: nothing has redacted the arguments, so none are recorded.
-  if (refused) return deny(core, proposalSeq, proposal, {}, refused);
+  if (refused) return { proposal, refused };
   const descriptor = core.descriptors.get(p.tool)!;
-
   // An upstream tool's policy may name a read tool that estimates its blast radius (resolved here, purely).
   const estimate = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
   // A quick tool with nothing to estimate: the gate needs no measured facts, so an allowed call goes
@@ -61,25 +105,36 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const leased = crossSession && leasesCoverCall(core, p.tool);
   if (!estimate && (!crossSession || leased) && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
     const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
-    if (decision.verdict === 'allow') {
-      // Traced as the gate decided it; arguments that then fail the check add a second, denying decision.
-      traceDecision(decision);
-      // Spent before the call can run; a call refused for its arguments did not run and gives it back.
-      const giveBack = leased ? spendLeases(core, p.tool) : undefined;
-      const ran = await runUnchecked(core, {
-        proposalSeq,
-        proposal,
-        descriptor,
-        decision,
-        before: (hold) => [
-          hold.event('proposed', core.proposalFields(proposalSeq, proposal, proposal.args)),
-          hold.event('decided', { proposalSeq, tool: proposal.tool, decision }),
-        ],
-      });
-      if (!('invalid' in ran)) return ran;
-      giveBack?.();
-      return deny(core, proposalSeq, proposal, ran.invalid.redactedArgs, invalidArguments(core.policy, p.tool, ran.invalid.issues[0]));
-    }
+    if (decision.verdict === 'allow') return { proposal, descriptor, estimate, quick: { decision, leased } };
+  }
+  return { proposal, descriptor, estimate };
+}
+
+/** The write-ahead events of an allowed quick call, numbered from the held seqs (arguments as proposed: `runTool` redacts them). */
+function writeAhead(core: SessionCore, proposalSeq: number, proposal: Proposal, decision: Decision): (hold: AuditHold) => AuditEventInput[] {
+  return (hold) => [
+    hold.event('proposed', core.proposalFields(proposalSeq, proposal, proposal.args)),
+    hold.event('decided', { proposalSeq, tool: proposal.tool, decision }),
+  ];
+}
+
+async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
+  const proposalSeq = ++core.proposalSeq;
+  const t = triage(core, p);
+  const { proposal } = t;
+  // Refused before the schema check: nothing has redacted the arguments, so none are recorded.
+  if (t.refused) return deny(core, proposalSeq, proposal, {}, t.refused);
+  const { descriptor, estimate, quick } = t;
+  if (quick) {
+    const { decision, leased } = quick;
+    // Traced as the gate decided it; arguments that then fail the check add a second, denying decision.
+    traceDecision(decision);
+    // Spent before the call can run; a call refused for its arguments did not run and gives it back.
+    const giveBack = leased ? spendLeases(core, p.tool) : undefined;
+    const ran = await runUnchecked(core, { proposalSeq, proposal, descriptor, decision, before: writeAhead(core, proposalSeq, proposal, decision) });
+    if (!('invalid' in ran)) return ran;
+    giveBack?.();
+    return deny(core, proposalSeq, proposal, ran.invalid.redactedArgs, invalidArguments(core.policy, p.tool, ran.invalid.issues[0]));
   }
 
   // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.

@@ -14,6 +14,9 @@ export interface QueueStep<T> {
 export class SerialQueue {
   #tail: Promise<void> = Promise.resolve();
   #open = 0;
+  readonly #done = (): void => {
+    this.#open -= 1;
+  };
 
   /** True when no task is queued or running (continue-as-new happens only then). */
   get idle(): boolean {
@@ -35,5 +38,27 @@ export class SerialQueue {
         }
       });
     });
+  }
+
+  /**
+   * `run` with fewer workflow promises (the SDK captures a stack trace for each): an idle queue
+   * starts `task` at once, and its value is not wrapped. Starting a task earlier moves the commands
+   * it issues relative to concurrent handlers, so only runs that took the `patched` lean path call it.
+   */
+  runNow<T>(task: () => T | Promise<T>): Promise<T> {
+    const idle = this.#open === 0;
+    this.#open += 1;
+    let ran: Promise<T>;
+    if (idle) {
+      try {
+        ran = Promise.resolve(task());
+      } catch (err) {
+        ran = Promise.reject(err);
+      }
+    } else {
+      ran = this.#tail.then(task);
+    }
+    this.#tail = ran.then(this.#done, this.#done);
+    return ran;
   }
 }

@@ -145,6 +145,16 @@ export class SessionCore {
     this.upsertAttributes();
   }
 
+  /**
+   * `afterChange` for the lean proposal path: no promise when the mode is unchanged (the usual
+   * case), the same records and patch as `afterChange` when it moved.
+   */
+  changed(extra: { intentScore?: number } = {}): Promise<void> | undefined {
+    if (sessionMode(this.state) !== this.mode) return this.afterChange(extra);
+    this.upsertAttributes();
+    return undefined;
+  }
+
   /** Publishes agent, owner, mode and tools used; only on a change (each upsert is a history event). */
   upsertAttributes(): void {
     const signature = `${this.mode}|${[...this.toolsUsed].sort().join(',')}`;

@@ -65,8 +65,14 @@ function inSpan<T>(name: string, attributes: Record<string, string>, fn: () => P
  * decision, approval wait and tool activity are its children. Ends with the final status and decision.
  */
 export function traceProposal<T extends { readonly value: ProposeResult }>(sessionId: string, tool: string, handle: () => Promise<T>): Promise<T> {
-  return inSpan(SPAN.proposal, { [ATTR.sessionId]: sessionId, [ATTR.tool]: tool }, handle, (span, step) => {
-    span.setAttributes({ [ATTR.status]: step.value.status, [ATTR.sequence]: step.value.sequence, ...decisionAttributes(step.value.decision) });
+  return traceProposalResult(sessionId, tool, handle, (step) => step.value);
+}
+
+/** `traceProposal` around a handler that returns the result itself (the lean proposal path). */
+export function traceProposalResult<T = ProposeResult>(sessionId: string, tool: string, handle: () => Promise<T>, resultOf: (value: T) => ProposeResult = (v) => v as ProposeResult): Promise<T> {
+  return inSpan(SPAN.proposal, { [ATTR.sessionId]: sessionId, [ATTR.tool]: tool }, handle, (span, value) => {
+    const result = resultOf(value);
+    span.setAttributes({ [ATTR.status]: result.status, [ATTR.sequence]: result.sequence, ...decisionAttributes(result.decision) });
   });
 }
 

@@ -98,6 +98,45 @@ export async function runUnchecked(core: SessionCore, call: UncheckedCall): Prom
   return 'invalid' in ran ? ran : afterRun(core, call, ran);
 }
 
+/**
+ * `runUnchecked` and what follows it, with the fewest workflow promises (the lean proposal path;
+ * the SDK captures a stack trace for each): an idle audit writer is not waited on, the held seqs
+ * get a gate only if something records meanwhile, and a state change that moves no mode makes no
+ * promise. The same commands, in the same order, as `runUnchecked` for this call.
+ */
+export async function runQuick(
+  core: SessionCore,
+  call: UncheckedCall,
+  refused: (invalid: RefusedArguments['invalid']) => Promise<ProposeResult>,
+): Promise<ProposeResult> {
+  if (!core.audit.idle) await core.audit.settled();
+  const hold = core.audit.hold(true);
+  const before = call.before(hold);
+  let ran: Ran | RefusedArguments;
+  try {
+    ran = await runToolCall(core, call, before, hold.nextSeq(), undefined, true, hold);
+  } finally {
+    hold.release(false);
+  }
+  return 'invalid' in ran ? refused(ran.invalid) : afterRunNow(core, call, ran);
+}
+
+/** `afterRun` that returns the result itself unless the mode moved (then the same awaits, in order). */
+function afterRunNow(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq' | 'proposal' | 'decision'>, ran: Ran): ProposeResult | Promise<ProposeResult> {
+  const { proposalSeq, proposal, decision } = call;
+  const { outcome, intentScore, action } = ran;
+  core.toolsUsed.add(proposal.tool);
+  core.apply(proposal, outcome.status);
+  core.note(proposalSeq, proposal.tool, outcome.status, decision.verdict);
+  const value: ProposeResult = { ...outcome, decision, sequence: proposalSeq };
+  const moved = core.changed();
+  if (outcome.status !== 'executed') return moved ? moved.then(() => value) : value;
+  // Scored by runTool (always, on a quick tool of a patched session): the score is applied at once.
+  const score = (): Promise<void> | undefined => (intentScore === undefined ? scoreIntent(core, action) : applyScore(core, action, intentScore));
+  const scored = moved ? moved.then(score) : score();
+  return scored ? scored.then(() => value) : value;
+}
+
 interface Ran {
   readonly outcome: { readonly status: 'executed'; readonly result: unknown } | { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string } };
   readonly intentScore: number | undefined;
@@ -185,8 +224,20 @@ async function scoreIntent(core: SessionCore, action: IntentAction, scored?: num
   core.intentActions.push(action);
   if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
   const score = scored ?? (await local.scoreIntent({ intent: core.input.intent, actions: scoredWindow(core.intentActions), now: iso(nowMs()) })).score;
-  core.intentScore = score;
-  core.state = withIntentScore(core.state, score, patched(INTENT_LOWEST_FOLD) ? 'lowest' : 'mean');
+  foldScore(core, score);
   // The score reaches the session row with a mode change or at the end, not on every call.
   await core.afterChange({ intentScore: score });
+}
+
+/** `scoreIntent` for a call runTool scored: no promise unless the score moved the mode. */
+function applyScore(core: SessionCore, action: IntentAction, score: number): Promise<void> | undefined {
+  core.intentActions.push(action);
+  if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
+  foldScore(core, score);
+  return core.changed({ intentScore: score });
+}
+
+function foldScore(core: SessionCore, score: number): void {
+  core.intentScore = score;
+  core.state = withIntentScore(core.state, score, patched(INTENT_LOWEST_FOLD) ? 'lowest' : 'mean');
 }

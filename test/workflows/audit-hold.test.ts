@@ -18,7 +18,7 @@ after(async () => {
   await h?.close();
 });
 
-async function runHold(used: boolean): Promise<{ last: number; batches: { seq: number; kind: string }[][] }> {
+async function runHold(used: boolean, lazy: boolean): Promise<{ last: number; batches: { seq: number; kind: string }[][] }> {
   const taskQueue = `${h.taskQueue}-hold`;
   const batches: { seq: number; kind: string }[][] = [];
   const worker = await Worker.create({
@@ -32,29 +32,32 @@ async function runHold(used: boolean): Promise<{ last: number; batches: { seq: n
       },
     },
   });
-  const last = await worker.runUntil(h.gh.client.workflow.execute('auditHold', { taskQueue, workflowId: `hold-${randomUUID()}`, args: [used] }));
+  const last = await worker.runUntil(h.gh.client.workflow.execute('auditHold', { taskQueue, workflowId: `hold-${randomUUID()}`, args: [used, lazy] }));
   return { last: last as number, batches };
 }
 
-describe('audit seqs held for one call', () => {
-  it('a call that ran keeps its seqs: the alert made meanwhile comes after them', async () => {
-    const { last, batches } = await runHold(true);
-    assert.equal(last, 6);
-    assert.deepEqual(batches, [
-      [{ seq: 1, kind: 'session-started' }],
-      [{ seq: 5, kind: 'alert' }],
-      [{ seq: 2, kind: 'proposed' }, { seq: 3, kind: 'decided' }, { seq: 4, kind: 'executed' }],
-      [{ seq: 6, kind: 'paused' }],
-    ]);
-  });
+// Both holds: the queued path's, and the lean path's (`lazy`), which must number and order alike.
+for (const lazy of [false, true]) {
+  describe(`audit seqs held for one call${lazy ? ' (lazy hold)' : ''}`, () => {
+    it('a call that ran keeps its seqs: the alert made meanwhile comes after them', async () => {
+      const { last, batches } = await runHold(true, lazy);
+      assert.equal(last, 6);
+      assert.deepEqual(batches, [
+        [{ seq: 1, kind: 'session-started' }],
+        [{ seq: 5, kind: 'alert' }],
+        [{ seq: 2, kind: 'proposed' }, { seq: 3, kind: 'decided' }, { seq: 4, kind: 'executed' }],
+        [{ seq: 6, kind: 'paused' }],
+      ]);
+    });
 
-  it('a call refused by the check gives its seqs back: the alert takes the first, no gap', async () => {
-    const { last, batches } = await runHold(false);
-    assert.equal(last, 3);
-    assert.deepEqual(batches, [
-      [{ seq: 1, kind: 'session-started' }],
-      [{ seq: 2, kind: 'alert' }],
-      [{ seq: 3, kind: 'paused' }],
-    ]);
+    it('a call refused by the check gives its seqs back: the alert takes the first, no gap', async () => {
+      const { last, batches } = await runHold(false, lazy);
+      assert.equal(last, 3);
+      assert.deepEqual(batches, [
+        [{ seq: 1, kind: 'session-started' }],
+        [{ seq: 2, kind: 'alert' }],
+        [{ seq: 3, kind: 'paused' }],
+      ]);
+    });
   });
-});
+}

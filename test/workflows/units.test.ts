@@ -72,6 +72,27 @@ describe('SerialQueue', () => {
     await assert.rejects(failed, /boom/);
     assert.equal(await next, 1);
   });
+
+  it('runNow starts at once on an idle queue, after every earlier task otherwise, and a failure rejects its caller only', async () => {
+    const q = new SerialQueue();
+    const log: string[] = [];
+    const first = q.runNow(() => {
+      log.push('start a');
+      return new Promise<string>((resolve) => setTimeout(() => (log.push('end a'), resolve('a')), 20));
+    });
+    assert.deepEqual(log, ['start a']);
+    assert.equal(q.idle, false);
+    const queued = q.run(async () => (log.push('b'), { value: 'b' }));
+    const failing = q.runNow(() => {
+      log.push('c');
+      throw new Error('boom');
+    });
+    const last = q.runNow(() => (log.push('d'), 'd'));
+    assert.deepEqual(log, ['start a']);
+    assert.deepEqual(await Promise.all([first, queued, failing.catch((e: Error) => e.message), last]), ['a', 'b', 'boom', 'd']);
+    assert.deepEqual(log, ['start a', 'end a', 'b', 'c', 'd']);
+    assert.equal(q.idle, true);
+  });
 });
 
 describe('ApprovalWait', () => {
