@@ -8,7 +8,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createIntentScorer, intentConfigFromEnv, type IntentScorer } from '../../activities/intent';
+import { createIntentScorer, type IntentScorer } from '../../activities/intent';
+import { intentScorerFor } from '../../worker/devstack/embeddings';
 import { calibrate, parseSessionLine, rocSvg, scoreSession, type EvalSession, type SessionResult } from '../../activities/intent/evaluate';
 import { CommandError } from '../command-error';
 import { processIo, type CommandIo } from '../command-io';
@@ -91,7 +92,7 @@ export function registerIntent(program: Command): void {
     .description('score sessions from JSON Lines: {"id", "intent", "actions": [{"tool", "description", "args"}]} per line')
     .argument('<file>', 'sessions, JSON Lines')
     .option('--json', 'one JSON object per session: {"id", "score", "perAction", "review"}')
-    .action(async (file: string, opts: { json?: boolean }) => runIntentScore(file, opts, createIntentScorer(intentConfigFromEnv()), processIo));
+    .action(async (file: string, opts: { json?: boolean }) => withStackScorer((scorer) => runIntentScore(file, opts, scorer, processIo)));
   intent
     .command('calibrate')
     .description('ROC AUC, precision and recall by threshold, and the threshold for a target false-positive rate, from labelled sessions')
@@ -100,5 +101,21 @@ export function registerIntent(program: Command): void {
     .option('--roc <file.svg>', 'where to write the ROC curve', 'intent-roc.svg')
     .option('--json', 'one JSON object')
     .action(async (file: string, opts: { targetFpr: string; roc: string; json?: boolean }) =>
-      runIntentCalibrate(file, { targetFpr: Number(opts.targetFpr), roc: opts.roc, ...(opts.json ? { json: true } : {}) }, createIntentScorer(intentConfigFromEnv()), processIo));
+      withStackScorer((scorer) => runIntentCalibrate(file, { targetFpr: Number(opts.targetFpr), roc: opts.roc, ...(opts.json ? { json: true } : {}) }, scorer, processIo)),
+    );
+}
+
+/**
+ * Runs `fn` with the scorer `gatehouse start` would give the worker (the local model, started for
+ * the command and stopped after it; the synonym fallback only when it cannot start; or what
+ * `GATEHOUSE_INTENT_SCORER` names), and says on stderr which one it is.
+ */
+async function withStackScorer(fn: (scorer: IntentScorer) => Promise<void>): Promise<void> {
+  const choice = await intentScorerFor(process.env, (line) => processIo.err(line));
+  processIo.err(`intent scorer: ${choice.description}`);
+  try {
+    await fn(createIntentScorer(choice.config));
+  } finally {
+    await choice.embeddings?.stop();
+  }
 }
