@@ -22,7 +22,7 @@ import { eventually } from '../test/support/eventually';
 import { freePort } from '../worker/devstack/ports';
 import { venvPython } from '../worker/devstack/python-venv';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
-import { cpuSecondsOfTree, ownCpuSeconds, pidListeningOn } from './fixtures/cpu';
+import { cpuSecondsOfTree, ownCpuSeconds, pidListeningOn, processes } from './fixtures/cpu';
 import { ensureContextForge, startContextForge } from './fixtures/contextforge';
 import { BENCH_POLICY } from './fixtures/policy';
 import { startBenchGateway, startBenchWorker } from './fixtures/worker';
@@ -43,10 +43,13 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /** server-everything over Streamable HTTP on a free port (it listens on every interface: not ours to change). */
-async function startUpstream(): Promise<{ url: string; pid: number; version: string; stop(): void }> {
+async function startUpstream(): Promise<{ url: string; pid: number; version: string; sessions(): number; stop(): void }> {
   const port = await freePort();
   const bin = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
-  const child = spawn(process.execPath, [bin, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // It logs each MCP session it opens: how many the gateways opened says whether ContextForge kept its upstream sessions.
+  let sessions = 0;
+  createInterface({ input: child.stdout }).on('line', (line) => { if (line.startsWith('Session initialized')) sessions++; });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
   await eventually(() => {
@@ -54,7 +57,7 @@ async function startUpstream(): Promise<{ url: string; pid: number; version: str
     return /listening on port/.test(stderr);
   }, { what: 'server-everything to listen', timeoutMs: 60_000 });
   const version = (require('@modelcontextprotocol/server-everything/package.json') as { version: string }).version;
-  return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid ?? 0, version, stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid ?? 0, version, sessions: () => sessions, stop: () => child.kill('SIGTERM') };
 }
 
 async function main(): Promise<void> {
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
       const temporalPid = pidListeningOn(Number(bench.servers.temporalAddress.split(':').pop()));
       const postgresPid = pidListeningOn(bench.servers.postgres.port);
       const { result, cpu, client } = await runClient(plan, { contextforge: contextforge.pid, upstream: upstream.pid, temporal: temporalPid, postgres: postgresPid });
-      report(result, cpu, { loadBefore, loadAfter: load(), contextforge: install, upstream: upstream.version, client, temporalCli: await findTemporalCli() });
+      report(result, cpu, { loadBefore, loadAfter: load(), contextforge: install, upstream: upstream.version, upstreamSessions: upstream.sessions(), client, temporalCli: await findTemporalCli() });
     } finally {
       await gateway.close();
     }
@@ -121,16 +124,18 @@ async function runClient(plan: unknown, pids: { contextforge: number; upstream: 
   const child = spawn(venvPython(ROOT), [join(__dirname, 'peers_client.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
-  const sample = (): Cpu => ({
-    client: cpuSecondsOfTree(child.pid ?? 0),
-    upstream: cpuSecondsOfTree(pids.upstream),
-    contextforge: cpuSecondsOfTree(pids.contextforge),
-    gatehouse: ownCpuSeconds(),
-    temporal: pids.temporal === undefined ? 0 : cpuSecondsOfTree(pids.temporal),
-    postgres: pids.postgres === undefined ? 0 : cpuSecondsOfTree(pids.postgres),
-  });
+  // This process is Gatehouse's gateway and worker: its own CPU is read inside the block's edges,
+  // so reading /proc (in this process) counts for nobody.
+  const sample = (edge: 'start' | 'end'): Cpu => {
+    const before = ownCpuSeconds();
+    const all = processes();
+    const tree = (pid: number | undefined) => (pid === undefined ? 0 : cpuSecondsOfTree(pid, all));
+    const others = { client: tree(child.pid), upstream: tree(pids.upstream), contextforge: tree(pids.contextforge), temporal: tree(pids.temporal), postgres: tree(pids.postgres) };
+    return { ...others, gatehouse: edge === 'start' ? ownCpuSeconds() : before };
+  };
   const spent: Record<Path, Cpu> = { direct: {}, contextforge: {}, gatehouse: {} };
   let started: Cpu = {};
+  let startedUs = 0n;
   let result: Record<Path, PathResult> | undefined;
   const exited = new Promise<number | null>((done) => child.once('exit', done));
   child.stdin.write(`${JSON.stringify(plan)}\n`);
@@ -138,8 +143,14 @@ async function runClient(plan: unknown, pids: { contextforge: number; upstream: 
     const msg = JSON.parse(line) as { mark?: string; result?: Record<Path, PathResult> };
     if (msg.mark !== undefined) {
       const [path, edge] = msg.mark.split(':') as [Path, 'start' | 'end'];
-      if (edge === 'start') started = sample();
-      else for (const [k, v] of Object.entries(sample())) spent[path][k] = (spent[path][k] ?? 0) + v - (started[k] ?? 0);
+      if (edge === 'start') {
+        started = sample('start');
+        startedUs = process.hrtime.bigint() / 1000n;
+      } else {
+        // The block's window on the monotonic clock a `--cpu-prof` profile stamps its samples with.
+        if (process.env.BENCH_PHASES) say(`phase\t${path}\t${startedUs}\t${process.hrtime.bigint() / 1000n}`);
+        for (const [k, v] of Object.entries(sample('end'))) spent[path][k] = (spent[path][k] ?? 0) + v - (started[k] ?? 0);
+      }
       child.stdin.write('\n');
     } else if (msg.result !== undefined) result = msg.result;
   }
@@ -150,7 +161,7 @@ async function runClient(plan: unknown, pids: { contextforge: number; upstream: 
   return { result, cpu, client };
 }
 
-function report(r: Record<Path, PathResult>, cpu: Record<Path, Cpu>, about: { loadBefore: string; loadAfter: string; contextforge: { version: string; python: string }; upstream: string; client: string; temporalCli: string }): void {
+function report(r: Record<Path, PathResult>, cpu: Record<Path, Cpu>, about: { loadBefore: string; loadAfter: string; contextforge: { version: string; python: string }; upstream: string; upstreamSessions: number; client: string; temporalCli: string }): void {
   const { direct: d, contextforge: c, gatehouse: g } = r;
   const cpuLine = (p: Path, keys: string[]) => keys.map((k) => `${k} ${cpu[p][k] ?? 0}`).join(', ');
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -162,6 +173,7 @@ function report(r: Record<Path, PathResult>, cpu: Record<Path, Cpu>, about: { lo
     const added = name === 'direct' ? ['', ''] : [round(x.p50_ms - d.p50_ms).toString(), round(x.p99_ms - d.p99_ms).toString()];
     out(`${name.padEnd(12)}  ${String(x.p50_ms).padStart(6)}   ${String(x.p99_ms).padStart(6)}   ${added[0]!.padStart(9)}   ${added[1]!.padStart(9)}   ${String(x.seq_per_s).padStart(5)}   ${String(x.conc_per_s).padStart(4)}`);
   }
+  out(`upstream MCP sessions opened in all: ${about.upstreamSessions} (the client's ${CONCURRENCY} direct ones, ContextForge's, Gatehouse's; one per call would be thousands)`);
   out(`cpu ms per call, 8 concurrent: direct: ${cpuLine('direct', ['client', 'upstream'])}; contextforge: ${cpuLine('contextforge', ['client', 'upstream', 'contextforge'])}; gatehouse: ${cpuLine('gatehouse', ['client', 'upstream', 'gatehouse', 'temporal', 'postgres'])}`);
   const figures = {
     temporal: 'dev-memory',
@@ -184,6 +196,7 @@ function report(r: Record<Path, PathResult>, cpu: Record<Path, Cpu>, about: { lo
     gatehouse_8c_per_s: g.conc_per_s,
     contextforge_cpu_ms_per_call: cpu.contextforge.contextforge,
     gatehouse_cpu_ms_per_call: round((cpu.gatehouse.gatehouse ?? 0) + (cpu.gatehouse.temporal ?? 0) + (cpu.gatehouse.postgres ?? 0)),
+    upstream_sessions: about.upstreamSessions,
     load_before: about.loadBefore,
     load_after: about.loadAfter,
   };
