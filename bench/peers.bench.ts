@@ -7,7 +7,8 @@
  * write-ahead audit and ledger → the worker's upstream connection, as in bench:mcp). Latency p50/p99
  * and what each gateway adds over the direct call, then sequential and 8-concurrent calls/s, with
  * the CPU each process spent per call in the concurrent blocks. Not part of `npm test`: it installs
- * a large package. Last line: one JSON object.
+ * a large package. `BENCH_CALLS` (300), `BENCH_ROUNDS` (3), `BENCH_PER_CALLER` (25) size it; `BENCH_PHASES`
+ * prints each concurrent block's window for slicing a `--cpu-prof` profile. Last line: one JSON object.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
