@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   const parsed = parsePolicy({ ...BENCH_POLICY, upstreamTools: { 'everything.echo': { effect: 'read', idempotent: true } } });
   if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
   let upstreams: UpstreamManager | undefined;
-  const [contextforge, bench] = await Promise.all([
+  // Both start at once; whichever started is stopped when the other fails.
+  const [cf, gh] = await Promise.allSettled([
     startContextForge(install, upstream.url, TOOL),
     startBenchWorker({
       name: 'peers',
@@ -85,6 +86,14 @@ async function main(): Promise<void> {
       afterWorker: async () => upstreams?.close(),
     }),
   ]);
+  if (cf.status === 'rejected' || gh.status === 'rejected') {
+    if (cf.status === 'fulfilled') await cf.value.stop();
+    if (gh.status === 'fulfilled') await gh.value.stop();
+    upstream.stop();
+    throw cf.status === 'rejected' ? cf.reason : (gh as PromiseRejectedResult).reason;
+  }
+  const contextforge = cf.value;
+  const bench = gh.value;
   try {
     const gateway = await startBenchGateway(bench, { upstreamTools: publishedUpstreamTools(bench.audit.pool) });
     try {
