@@ -21,6 +21,7 @@ import type { ConnectionOptions } from '@temporalio/client';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import type { RevocationStore } from '../audit/credentials';
 import { Gatehouse } from '../client';
+import { MAX_SESSION_CAP } from '../policies/admissions';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
 import { MCP_PATH, type UpstreamToolSource } from './mcp';
@@ -113,6 +114,10 @@ export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: numbe
   const rate = positive(env, 'GATEHOUSE_GATEWAY_RATE');
   const burst = positive(env, 'GATEHOUSE_GATEWAY_BURST');
   const sessions = positive(env, 'GATEHOUSE_GATEWAY_MAX_SESSIONS');
+  // Checked here, not at the first session start: the admission workflow refuses a larger cap on every start.
+  if (sessions !== undefined && (!Number.isInteger(sessions) || sessions > MAX_SESSION_CAP)) {
+    throw new GatewayConfigError(`\`GATEHOUSE_GATEWAY_MAX_SESSIONS\` must be a whole number from 1 to ${MAX_SESSION_CAP}, got \`${env.GATEHOUSE_GATEWAY_MAX_SESSIONS}\``);
+  }
   const idle = positive(env, 'GATEHOUSE_MCP_IDLE_SECONDS');
   return {
     host: env.GATEHOUSE_GATEWAY_HOST || '127.0.0.1',

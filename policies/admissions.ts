@@ -24,12 +24,15 @@ export type AdmitResult =
 // Sub-agents are `<root>/<name>` and count under their root (one definition: agent-id.ts).
 export { rootAgentOf } from './agent-id';
 
+/** The highest open-session cap an admit request may carry (the gateway refuses a larger setting at start-up). */
+export const MAX_SESSION_CAP = 100_000;
+
 /** Why a value is not an admit request, or `undefined` (the update validator). */
 export function admitRequestProblem(req: unknown): string | undefined {
   if (typeof req !== 'object' || req === null) return 'expected an admission request';
   const r = req as Record<string, unknown>;
   if (typeof r.sessionId !== 'string' || r.sessionId.length === 0 || r.sessionId.length > 200) return 'expected `sessionId` to be 1 to 200 characters';
-  if (typeof r.cap !== 'number' || !Number.isInteger(r.cap) || r.cap < 0 || r.cap > 100_000) return 'expected `cap` to be a whole number from 0 to 100000';
+  if (typeof r.cap !== 'number' || !Number.isInteger(r.cap) || r.cap < 0 || r.cap > MAX_SESSION_CAP) return `expected \`cap\` to be a whole number from 0 to ${MAX_SESSION_CAP}`;
   return undefined;
 }
 

@@ -8,7 +8,6 @@
  * real one later, and a second session would split the history forbidden transitions are checked on.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateStage } from '@temporalio/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
 import { proposeUpdate, type PendingApprovalView, type ProposeResult, type SessionProposal } from '../../workflows/contract';
@@ -146,8 +145,9 @@ export class AgentSession {
     const proposal: SessionProposal = { tool, args, reasoning, ...(notes ? { idempotencyKey: updateId } : {}) };
     const unlisten = notes?.listen(`${handle.sessionId}:${updateId}`, notes.deliver);
     try {
-      const update = await handle.workflow.startUpdate(proposeUpdate, { args: [proposal], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId });
-      const result = update.result();
+      // One call to Temporal when the call is quick (its outcome comes back with the update); a
+      // longer one is awaited by the same promise (the client polls for the outcome).
+      const result = handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId });
       let waited = await within(result, this.#o.holdWaitMs);
       // Past the hold wait: answer "held" once the call is waiting for a person; a call that is not
       // (a long tool, a paused session) is waited for until it ends.
