@@ -43,8 +43,8 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
 
 /**
  * `patched` id of short runs: a session evicted from the worker's cache is rebuilt by replaying its
- * run's history, which costs about as much per event as the run's start (BENCHMARKS, "An open session
- * costs little"). At ≈ 6 events a proposal, 120 events replay at most ≈ 20 proposals on a cache miss,
+ * run's history: replaying one proposal (≈ 6 events) costs about what a new run's start does (BENCHMARKS,
+ * "An open session costs little"). At ≈ 6 events a proposal, 120 events replay at most ≈ 20 proposals on a cache miss,
  * and a new run costs one start per ≈ 20 proposals.
  */
 export const SHORT_RUNS_PATCH = 'short-session-runs';
