@@ -40,7 +40,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { seedSampleProduction, createSampleCatalog } from '../activities/tools/sample';
 import { Gatehouse } from '../client';
-import { createGatehouseWorker, WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../worker/create-worker';
+import { bundleGatehouseWorkflows } from '../worker/bundle';
+import { createGatehouseWorker } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase, getTestServers } from '../test/support/servers';
@@ -201,10 +202,10 @@ async function setupDatabases() {
   const production = await createTestDatabase('bench_session_prod');
   await seedSampleProduction(production.pool);
   const catalog = createSampleCatalog({ productionPool: production.pool });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: new DefaultLogger('WARN') });
+  const bundle = await bundleGatehouseWorkflows();
   const plainBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/plain-workflow'), logger: new DefaultLogger('WARN') });
   // The same workflows with the tracing interceptor module, for the run with tracing on.
-  const tracedBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: new DefaultLogger('WARN') });
+  const tracedBundle = await bundleGatehouseWorkflows({ workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES] });
   return { audit, production, catalog, bundle, plainBundle, tracedBundle };
 }
 

@@ -10,7 +10,9 @@
  * answered. `BENCH_CACHE` sets `maxCachedWorkflows` (default: one per session), to see what
  * happens past the cache size. `BENCH_WORKERS` (1) > 1 adds worker processes (`worker/main.ts`, the
  * production entry point, with `GATEHOUSE_MAX_CACHED_SESSIONS` = `BENCH_CACHE`) on the same task
- * queue; their RSS is sampled from /proc and added in. Last line: one JSON object.
+ * queue; their RSS is sampled from /proc and added in. `BENCH_SESSIONS_PART=replay` measures instead
+ * what a replay costs by history length (bench/fixtures/replay-cost.ts), `=heap` the sandbox's heap per
+ * cached session (bench/fixtures/sandbox-heap.ts). Last line: one JSON object.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Gatehouse, type SessionHandle } from '../client';
 import { freePort } from '../worker/devstack/ports';
+import { replayCost } from './fixtures/replay-cost';
+import { sandboxHeap } from './fixtures/sandbox-heap';
 
 const TOOL = 'volumes.list';
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -88,6 +92,10 @@ async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) 
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_SESSIONS_PART === 'heap') {
+    process.stdout.write(`${JSON.stringify(await sandboxHeap(Number(process.env.BENCH_SESSIONS ?? 200), process.env.BENCH_SHARED_MODULES !== '0'))}\n`);
+    process.exit(0);
+  }
   const metricsPort = await freePort();
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
   const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -96,6 +104,16 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-sessions-'));
   const extra = WORKERS > 1 ? await startExtraWorkers(bench, dir, WORKERS - 1) : [];
   const gh = await Gatehouse.connect({ ...bench.temporal, issuer: trust.operator });
+
+  if (process.env.BENCH_SESSIONS_PART === 'replay') {
+    try {
+      process.stdout.write(`${JSON.stringify(await replayCost(gh))}\n`);
+    } finally {
+      await gh.close();
+      await bench.stop();
+    }
+    process.exit(0);
+  }
 
   try {
     global.gc?.();

@@ -20,17 +20,10 @@ import type { PolicyDocument } from '../policies';
 import type { Keyset } from '../policies/trust';
 import { activeTelemetry } from '../telemetry/active';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 import { assertNamespaceExists } from './namespace-check';
 
-/** Where the workflow bundle's entry point is (bundled by the SDK at worker creation). */
-export const WORKFLOWS_PATH = require.resolve('../workflows');
-
-/**
- * Bundler options of every session bundle (pass them to `bundleWorkflowCode` too): noble's curves
- * preloaded once per reusable V8 context and shared by every session (workflows/crypto-preload.ts;
- * bench:trust's sandbox part measures the difference).
- */
-export const WORKFLOW_BUNDLER_OPTIONS = { preloadModules: [require.resolve('../workflows/crypto-preload')] };
+export { WORKFLOWS_PATH } from './bundle';
 
 export interface GatehouseWorkerOptions {
   readonly connection: NativeConnection;
@@ -116,6 +109,7 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     namespace,
     taskQueue,
     activities,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
+    // Bundled here: the pure policy modules are shared by every cached session (worker/bundle.ts).
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ...extra.bundlerOptions, ...WORKFLOW_BUNDLER_OPTIONS } }),
   });
 }

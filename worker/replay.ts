@@ -8,10 +8,10 @@ import { dirname } from 'node:path';
 import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { DefaultLogger, Worker, bundleWorkflowCode, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { sessionWorkflowId } from '../workflows/contract';
-import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './create-worker';
+import { bundleGatehouseWorkflows, WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './bundle';
 
 /** One replay's outcome: clean, a determinism violation, or another failure. */
 export type ReplayOutcome =
@@ -24,7 +24,7 @@ export type ReplayOutcome =
  */
 export async function replayHistory(history: unknown, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   try {
-    const code = options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: WORKFLOWS_PATH };
+    const code = options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
     await Worker.runReplayHistory({ ...code, ...options }, history, workflowId);
     return { ok: true, workflowId };
   } catch (err) {
@@ -82,5 +82,5 @@ export async function replayWorkflow(client: Client, workflowId: string, options
 
 /** Today's workflow code, bundled once for many replays (bundling takes seconds; a replay, milliseconds). */
 export function bundleTodaysWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: new DefaultLogger('WARN') });
+  return bundleGatehouseWorkflows();
 }

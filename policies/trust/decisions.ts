@@ -65,7 +65,8 @@ const budgetRaiseSchema = z
   })
   .strict();
 
-export const signedDecisionSchema = z.discriminatedUnion('kind', [voteSchema, resumeSchema, budgetRaiseSchema]);
+// Not exported: a schema the workflow sandbox parses must stay unfrozen (worker/bundle.ts).
+const signedDecisionSchema = z.discriminatedUnion('kind', [voteSchema, resumeSchema, budgetRaiseSchema]);
 
 export type SignedDecision = z.infer<typeof signedDecisionSchema>;
 export type VoteDecision = z.infer<typeof voteSchema>;

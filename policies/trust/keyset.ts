@@ -104,7 +104,8 @@ const keyEntrySchema = z
     if (derived !== k.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: `expected \`${derived}\`, the id derived from the public key` });
   });
 
-export const keysetSchema = z
+// Not exported: a schema the workflow sandbox may parse must stay unfrozen (worker/bundle.ts).
+const keysetSchema = z
   .object({
     development: z.boolean().default(false),
     keys: z.array(keyEntrySchema),

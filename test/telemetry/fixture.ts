@@ -3,14 +3,14 @@
  * in-memory metric reader, a workflow bundle built with the tracing interceptor module, a real
  * worker and the real gateway on 127.0.0.1, and helpers to walk the finished spans.
  */
-import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { AggregationTemporality, MetricReader, type DataPoint, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import type { Telemetry } from '../../telemetry/active';
 import { installTelemetry, TRACING_WORKFLOW_MODULES } from '../../telemetry/install';
-import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../../worker/create-worker';
+import { bundleGatehouseWorkflows } from '../../worker/bundle';
 import { createHarness, type Harness } from '../workflows/harness';
 import { testTrust } from '../support/trust';
 
@@ -45,7 +45,7 @@ export async function startTracedStack(area: string): Promise<TracedStack> {
   const spans = new InMemorySpanExporter();
   const metrics = new TestMetricReader();
   const telemetry = installTelemetry({ serviceName: 'gatehouse-test', spanExporter: spans, metricReader: metrics });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quiet });
+  const workflowBundle = await bundleGatehouseWorkflows({ workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quiet });
   const h = await createHarness(area);
   const worker: Worker = await h.worker({ workflowBundle });
   const running = worker.run();

@@ -3,11 +3,12 @@
  * file, one workflow bundle per process, an in-process worker on a unique task queue, a client.
  */
 import { randomBytes } from 'node:crypto';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { seedSampleProduction } from '../../activities/tools/sample';
 import { Gatehouse } from '../../client';
 import { parsePolicy, type PolicyDocument } from '../../policies';
-import { createGatehouseWorker, WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH, type GatehouseWorkerOptions } from '../../worker/create-worker';
+import { bundleGatehouseWorkflows } from '../../worker/bundle';
+import { createGatehouseWorker, type GatehouseWorkerOptions } from '../../worker/create-worker';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { sharedBundle } from '../support/shared-bundle';
 import { createCatalog, TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
@@ -34,7 +35,7 @@ function quietRuntime(): void {
  * under `npm test`, once per run for all files (webpack takes seconds; see support/shared-bundle.ts).
  */
 export function sessionBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= sharedBundle('session', () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: quietLogger() }));
+  bundle ??= sharedBundle('session', () => bundleGatehouseWorkflows({ logger: quietLogger() }));
   return bundle;
 }
 
