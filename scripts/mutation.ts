@@ -69,17 +69,29 @@ const VALID = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
 function run(name: string, group: Group): number {
   mkdirSync(OUT, { recursive: true });
   const base = JSON.parse(readFileSync(join(ROOT, 'stryker.config.json'), 'utf8')) as Record<string, unknown>;
+  // The TypeScript checker compiles one program per batch of mutants: only this group's files and
+  // their imports (≈ 190 files for trust instead of ≈ 1,050 for every group), five times faster.
+  // Inside the project, since Stryker checks in its sandbox copy; ignored by git.
+  const tsconfig = `test/mutation/.tsconfig.${name}.json`;
+  const include = [...group.mutate, ...group.tests].map((p) => `../../${p}`);
+  writeFileSync(join(ROOT, tsconfig), `${JSON.stringify({ extends: '../../tsconfig.json', include }, null, 2)}\n`);
   const config = {
     ...base,
     mutate: group.mutate,
-    tap: { ...(base.tap as object), testFiles: group.tests },
+    tsconfigFile: tsconfig,
+    // a sandbox folder per group, so two groups can run at once
+    tempDirName: `.stryker-tmp/${name}`,
     incrementalFile: `test/mutation/${name}.incremental.json`,
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
   };
   const file = join(OUT, `${name}.config.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', file], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', file], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GATEHOUSE_MUTATION_TESTS: group.tests.join(',') },
+  });
   console.log(`mutation: ${name} took ${Math.round((Date.now() - t0) / 1000)} s`);
   return r.status ?? 1;
 }

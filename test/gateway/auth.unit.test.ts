@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Gatekeeper, isPublicRoute, registerAuth } from '../../gateway/auth';
+import { ExternalIssuer } from '../../gateway/oauth/external';
 import { Problem, sendProblem } from '../../gateway/problems';
+import { issueAgentCredential } from '../../client/trust/credentials';
+import { startTestIssuer } from '../oauth/issuer';
 import { testTrust } from '../support/trust';
 
 const T0 = Date.parse('2026-06-01T12:00:00Z');
@@ -75,6 +78,52 @@ describe('Gatekeeper', () => {
     assert.equal((await g.check(token)).agentId, 'agent-1');
     now = T0 + 60_000;
     assert.equal((await refusal(g.check(token))).rule, 'credential.expired');
+  });
+});
+
+describe('Gatekeeper: resource-bound, withdrawn and external credentials', () => {
+  const MCP = 'https://gate.example/mcp';
+
+  it('a credential bound to a resource is accepted there and where no resource is asked (the worker), refused elsewhere', async () => {
+    const trust = testTrust();
+    const g = new Gatekeeper(trust.keyset, revocations(), { now: () => T0 });
+    const bound = (await issueAgentCredential(trust.operator, { agentId: 'agent-b', owner: 'alice', now: T0, oauth: { resource: MCP, requestId: 'req-1' } })).token;
+    assert.equal((await g.check(bound, MCP)).agentId, 'agent-b');
+    assert.equal((await g.check(bound)).agentId, 'agent-b');
+    assert.deepEqual(await refusal(g.check(bound, 'https://gate.example/v1')), {
+      rule: 'credential.audience',
+      message: 'the agent credential is bound to `https://gate.example/mcp`, not to `https://gate.example/v1`',
+    });
+    // An unbound credential is good on any resource.
+    assert.equal((await g.check(await trust.credential('agent-u', 'alice', { now: T0 }), MCP)).agentId, 'agent-u');
+  });
+
+  it('refuses a withdrawn credential by its id, and only that one', async () => {
+    const trust = testTrust();
+    const withdrawn = await trust.credential('agent-w', 'alice', { now: T0 });
+    const id = (await new Gatekeeper(trust.keyset, revocations(), { now: () => T0 }).check(withdrawn)).credentialId;
+    const g = new Gatekeeper(trust.keyset, revocations(), { now: () => T0, isWithdrawn: (c) => c === id });
+    assert.deepEqual(await refusal(g.check(withdrawn)), { rule: 'credential.withdrawn', message: 'the agent credential was withdrawn: its authorization code was used twice' });
+    assert.equal((await g.check(await trust.credential('agent-w', 'alice', { now: T0 }))).agentId, 'agent-w');
+  });
+
+  it('sends a token that is not an agent credential to the external issuer, and an agent credential never', async () => {
+    const trust = testTrust();
+    const issuer = await startTestIssuer();
+    try {
+      const mapped = await trust.credential('ext-bot', 'eng-021', { now: T0 });
+      const external = new ExternalIssuer({ issuer: issuer.issuer, claim: 'agent', credentials: [mapped] });
+      const g = new Gatekeeper(trust.keyset, revocations(), { now: () => T0, external });
+      // The external token stands for the mapped credential: the identity carries that credential, not the token.
+      const agent = await g.check(await issuer.token({ agent: 'ext-bot', aud: MCP }), MCP);
+      assert.deepEqual([agent.agentId, agent.owner, agent.token], ['ext-bot', 'eng-021', mapped]);
+      // An agent credential is verified here, without the external issuer (which would refuse it: not its signature).
+      assert.equal((await g.check(await trust.credential('agent-own', 'alice', { now: T0 }), MCP)).agentId, 'agent-own');
+      // Not a JWT at all: not an agent credential, so the external issuer answers.
+      assert.equal((await refusal(g.check('not-a-jwt', MCP))).rule, 'oauth.signature');
+    } finally {
+      await issuer.close();
+    }
   });
 });
 

@@ -180,6 +180,24 @@ describe('the verification order of a signed decision', () => {
     assert.deepEqual(r, { ok: false, rule: 'decision.replayed', message: `nonce \`${'n'.repeat(16)}\` was already used in this session`, keyId: operator.keyId });
   });
 
+  it('says what failed, word for word, in the messages no other test reads', () => {
+    const message = (envelope: unknown, b: Parameters<typeof checkSignedDecision>[2] = binding) => { const r = checkSignedDecision(envelope, keyset, b, NOW); return r.ok ? 'ok' : r.message; };
+    const good = signed(operator);
+    // The payload type is the contract with every client that signs: spelled out, not imported.
+    assert.equal(DECISION_PAYLOAD_TYPE, 'application/vnd.gatehouse.decision+json');
+    assert.equal(message(null), 'expected a signed envelope `{ payloadType, payload, signatures }`');
+    assert.equal(message({ ...good, signatures: [{ keyid: operator.keyId }] }), 'a signature needs `keyid` and `sig` strings');
+    assert.equal(message({ ...good, payload: 'A'.repeat(64 * 1024 + 4) }), 'the payload is over 64 KiB');
+    assert.equal(message({ ...good, payload: '!!!' }), 'payload and signature must be base64');
+    assert.equal(message({ ...good, signatures: [{ keyid: operator.keyId, sig: base64.encode(new Uint8Array(64)) }] }), `the signature does not verify with key \`${operator.keyId}\` of \`ops\``);
+    assert.equal(message(signed(alice)), `\`alice\` holds a key of role \`approver\`, which may not sign a \`resume\``);
+    assert.equal(message(signed(operator, { firstRunId: 'run-2' })), 'signed for session `session-s1` run `run-2`, not this one');
+    assert.equal(message(signed(operator, { expiresAt: new Date(NOW).toISOString() })), `expired at ${new Date(NOW).toISOString()}`);
+    // A nested field is named by its dotted path.
+    const vote = { kind: 'vote', approvalId: 'session-s1:a1', callDigest: 'f'.repeat(64), verdict: 'approve', onBehalfOf: { slackUserId: '', slackTeamId: 'T1' } };
+    assert.match(message(signed(service, vote), { ...binding, kind: 'vote' }), /^the signed payload is not a decision: onBehalfOf\.slackUserId: /);
+  });
+
   it('the order: a revoked key is refused before its bad signature, a wrong kind before an expired time', () => {
     const forged = { ...signed(revoked), signatures: [{ keyid: revoked.keyId, sig: base64.encode(new Uint8Array(64)) }] };
     assert.equal(rule(forged), 'envelope.key-revoked');
@@ -282,6 +300,8 @@ describe('the vote rule (votes.ts)', () => {
   it('refuses an unnamed voter, the agent itself, the owner under four eyes, a non-member, a repeated approval, a deny without a reason', () => {
     assert.equal(rule(ctx(), { approver: '', approve: true }), 'approval.identity');
     assert.equal(rule(ctx(), { approver: 'bot', approve: true }), 'approval.self');
+    assert.deepEqual(checkVote(ctx(), { approver: '', approve: true }, 0), { counts: false, rule: 'approval.identity', message: 'a vote must name its approver' });
+    assert.deepEqual(checkVote(ctx(), { approver: 'bot', approve: true }, 0), { counts: false, rule: 'approval.self', message: 'agent `bot` may not decide on its own call' });
     assert.equal(rule(ctx({ requirement: req({ fourEyes: true }) }), { approver: 'owner', approve: true }), 'approval.four-eyes');
     assert.equal(rule(ctx(), { approver: 'owner', approve: true }), 'counts:sre:true', 'without four eyes the owner may decide');
     assert.equal(rule(ctx({ requirement: req({ unlocksTransition: true, groups: ['unlockers'], alsoRequired: req({ fourEyes: true }) }) }), { approver: 'owner', approve: true }), 'approval.four-eyes', 'four eyes on any part binds');
