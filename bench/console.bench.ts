@@ -1,5 +1,6 @@
 /**
- * `npm run bench:console`, two parts (`BENCH_CONSOLE_PART=list|click`, both by default):
+ * `npm run bench:console`, three parts (`BENCH_CONSOLE_PART=list|inbox|click`, all by default; the
+ * inbox part, `BENCH_INBOX` held calls, is bench/fixtures/console-inbox.ts):
  *
  * - list: the console's sessions list with `BENCH_SESSIONS` (1,000) sessions — half running (their
  *   counts read from their events), half finished — in a fresh embedded PostgreSQL. Measures the
@@ -37,6 +38,7 @@ import { card, CHROMIUM, consoleKit, enrol, heldDelete, outcomeOf } from '../tes
 import { testTrust } from '../test/support/trust';
 import { startEmbeddedPostgres } from '../worker/devstack/postgres';
 import { sessionWorkflowId } from '../workflows/contract';
+import { inboxPart } from './fixtures/console-inbox';
 import { pct } from './fixtures/percentile';
 import { resumedAt } from './fixtures/resumed';
 
@@ -265,10 +267,11 @@ async function clickPart(): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
-  if (!['both', 'list', 'click'].includes(PART)) throw new Error(`expected BENCH_CONSOLE_PART \`list\`, \`click\` or unset, not \`${PART}\``);
-  const list = PART === 'click' ? {} : await listPart();
-  const click = PART === 'list' ? {} : await clickPart();
-  process.stdout.write(`${JSON.stringify({ ...list, ...click })}\n`);
+  if (!['both', 'list', 'inbox', 'click'].includes(PART)) throw new Error(`expected BENCH_CONSOLE_PART \`list\`, \`inbox\`, \`click\` or unset, not \`${PART}\``);
+  const list = PART === 'both' || PART === 'list' ? await listPart() : {};
+  const inbox = PART === 'both' || PART === 'inbox' ? await inboxPart() : {};
+  const click = PART === 'both' || PART === 'click' ? await clickPart() : {};
+  process.stdout.write(`${JSON.stringify({ ...list, ...inbox, ...click })}\n`);
 }
 
 main().catch((err) => {

@@ -183,6 +183,9 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
   return core.ready;
 }
 
+/** `patched` id: a pause signalled in a continued run's first task survives the carried state's restore. */
+export const PAUSE_SURVIVES_RESTORE_PATCH = 'pause-survives-restore';
+
 function restore(core: SessionCore, c: CarriedSession): void {
   core.agentId = c.identity.agentId;
   core.owner = c.identity.owner;
@@ -195,8 +198,15 @@ function restore(core: SessionCore, c: CarriedSession): void {
   core.counters = { ...c.counters };
   core.audit.seq = c.seq;
   core.proposalSeq = c.proposalSeq;
-  core.paused = c.paused;
-  core.pausedTools = new Set(c.pausedTools);
+  // A pause can reach a new run in its first task, before this restore (its handler runs as soon
+  // as it is set): carrying the old run's state must not lift it. Runs before the patch replay as they ran.
+  if (patched(PAUSE_SURVIVES_RESTORE_PATCH)) {
+    core.paused = core.paused || c.paused;
+    core.pausedTools = new Set([...core.pausedTools, ...c.pausedTools]);
+  } else {
+    core.paused = c.paused;
+    core.pausedTools = new Set(c.pausedTools);
+  }
   core.lastActions = [...c.lastActions];
   core.intentActions = [...c.intentActions];
   for (const l of c.leases ?? []) core.leases.set(l.slot, { leaseId: l.leaseId, until: l.until, left: l.left, used: [...l.used] });

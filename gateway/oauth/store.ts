@@ -84,7 +84,8 @@ export class OAuthStore {
   request(fields: Omit<AuthorizationRequest, 'id' | 'expiresAt'>): AuthorizationRequest {
     this.#sweep();
     bounded(this.#requests, MAX_REQUESTS);
-    const request: AuthorizationRequest = { ...fields, id: randomId(16), expiresAt: this.now() + REQUEST_TTL_MS };
+    // Prefixed: a person types it as `gatehouse mcp authorize <id>`, and a bare base64url id can begin with `-` (an option).
+    const request: AuthorizationRequest = { ...fields, id: `req-${randomId(16)}`, expiresAt: this.now() + REQUEST_TTL_MS };
     this.#requests.set(request.id, request);
     return request;
   }
