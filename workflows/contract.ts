@@ -53,8 +53,7 @@ export interface SessionStartInput {
   readonly inheritedTransitions?: unknown;
   /**
    * History length (events) after which the session continues as new between two proposals.
-   * @default 120 (10000 in sessions started before `short-session-runs`; Temporal also suggests
-   * continue-as-new on its own; either triggers it)
+   * @default 10000 (Temporal also suggests continue-as-new on its own; either triggers it)
    */
   readonly historyLimit?: number;
 }

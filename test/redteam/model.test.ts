@@ -229,9 +229,9 @@ describe('model: nothing an agent sends makes a call run that the worker\'s poli
       { pause: 'unsigned-then-signed-resume', kind: 'autonomous', replicas: 1, messages: [], closer: 'approve' },
       { pause: 'none', kind: 'approval', replicas: 6, messages: ['replayed', 'bad-signature'], closer: 'deny' },
     ];
-    // Found by CI (seed -1426659107): the unlock's history passes the 120-event bound, the session
-    // continues as new, and the pause lands in the new run's first task, before the carried state
-    // is restored — which lifted it until the restore kept it (lifecycle.ts, `pause-survives-restore`).
+    // Found by CI (seed -1426659107) while runs continued as new every 120 events: the unlock's history
+    // passed the bound, and the pause landed in the new run's first task, before the carried state was
+    // restored — which lifted it until the restore kept it (lifecycle.ts, `pause-survives-restore`).
     const pauseAtNewRun: Step[] = [
       { pause: 'none', kind: 'unlock', replicas: 39, messages: ['wrong-digest', 'bad-signature', 'wrong-session'], closer: 'approve' },
       { pause: 'unsigned-then-signed-resume', kind: 'approval', replicas: 50, messages: ['wrong-digest', 'unsigned'], closer: 'approve' },
