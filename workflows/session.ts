@@ -38,24 +38,12 @@ import { assertProposal, assertSpawnChild } from './validate';
 /** `patched` id of the idle end (sessions started before it have no idle timer). */
 export const IDLE_END_PATCH = 'idle-sessions-end';
 
-/** History events after which a session continues as new between two proposals (runs before `SHORT_RUNS_PATCH`). */
+/**
+ * History events after which a session continues as new between two proposals. Not lower yet: a
+ * run does not carry which approvals it decided, so at 120 events a late vote for one reached the
+ * next run as `approval.unknown` instead of `approval.decided` (BENCHMARKS, "An open session costs little").
+ */
 export const DEFAULT_HISTORY_LIMIT = 10_000;
-
-/**
- * `patched` id of short runs: a session evicted from the worker's cache is rebuilt by replaying its
- * run's history: replaying one proposal (≈ 6 events) costs about what a new run's start does (BENCHMARKS,
- * "An open session costs little"). At ≈ 6 events a proposal, 120 events replay at most ≈ 20 proposals on a cache miss,
- * and a new run costs one start per ≈ 20 proposals.
- */
-export const SHORT_RUNS_PATCH = 'short-session-runs';
-
-/**
- * History events after which a session continues as new, in runs started with `SHORT_RUNS_PATCH`.
- * Held at the old bound for now: a run does not yet carry which approvals it decided, so a late
- * vote for one reached the next run as `approval.unknown` instead of `approval.decided` (the model
- * test found it at 120). Lower it once the carried state holds them.
- */
-export const SHORT_HISTORY_LIMIT = 10_000;
 
 export async function agentSession(input: SessionStartInput, carried?: CarriedSession): Promise<SessionSummary> {
   const rt = new SessionRuntime(input, workflowInfo().workflowId);
@@ -87,7 +75,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
 
   await started;
 
-  const limit = input.historyLimit ?? (patched(SHORT_RUNS_PATCH) ? SHORT_HISTORY_LIMIT : DEFAULT_HISTORY_LIMIT);
+  const limit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const tooLong = (): boolean => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > limit;
