@@ -17,15 +17,14 @@ import {
   type SpawnChildResult,
 } from '../workflows/contract';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mapSessionError, SessionStartRefusedError, SubAgentDeniedError } from './errors';
+import { sendUpdate } from './update-retry';
 
 /** How long `state()` waits for a starting session to load its policy, and how often it asks. */
 const STARTING_WAIT_MS = 10_000;
 const STARTING_POLL_MS = 25;
-/** How many times `propose` asks for one update whose RPC timed out (each wait is the server's own, ≈ 20 s+). */
-const UPDATE_RPC_ATTEMPTS = 20;
 
 export class SessionHandle {
   readonly sessionId: string;
@@ -49,16 +48,15 @@ export class SessionHandle {
    * The call is one Temporal update with an id of its own. When the RPC times out before the
    * outcome (an overloaded server or worker), the same update is asked for again by that id:
    * Temporal runs an update id once, so the retry either finds the outcome or sends the proposal
-   * that never arrived — a proposal is neither lost nor made twice.
+   * that never arrived — a proposal is neither lost nor made twice. So is one whose workflow task
+   * failed before the workflow accepted it (`sendUpdate`).
    */
   async propose(proposal: SessionProposal): Promise<ProposeResult> {
     const updateId = randomUUID();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId });
-      } catch (err) {
-        if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || attempt >= UPDATE_RPC_ATTEMPTS) return mapSessionError(this.sessionId, err);
-      }
+    try {
+      return await sendUpdate(() => this.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), true);
+    } catch (err) {
+      return mapSessionError(this.sessionId, err);
     }
   }
 

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
+import { sendUpdate } from '../../client/update-retry';
 import { proposeUpdate, type PendingApprovalView, type ProposeResult, type SessionProposal } from '../../workflows/contract';
 import type { Admission, SessionAdmissions } from '../admissions';
 import type { McpCaller } from './caller';
@@ -147,7 +148,7 @@ export class AgentSession {
     try {
       // One call to Temporal when the call is quick (its outcome comes back with the update); a
       // longer one is awaited by the same promise (the client polls for the outcome).
-      const result = handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId });
+      const result = sendUpdate(() => handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), true);
       let waited = await within(result, this.#o.holdWaitMs);
       // Past the hold wait: answer "held" once the call is waiting for a person; a call that is not
       // (a long tool, a paused session) is waited for until it ends.

@@ -1,27 +1,44 @@
 /**
- * `SessionHandle.propose` when the update RPC times out before the outcome (an overloaded server):
- * it asks again for the same update id, so the proposal is neither lost nor sent as a second one.
- * The Temporal client is replaced at its surface (`workflow.getHandle`) to make the RPC time out on
- * demand; the real server dedupes by update id (see the gateway's Idempotency-Key test).
+ * `SessionHandle.propose` when the update RPC times out before the outcome (an overloaded server),
+ * or the server aborts the update because the workflow task carrying it failed (an overloaded
+ * worker's, temporalio/sdk-rust#888): it asks again for the same update id, so the proposal is
+ * neither lost nor sent as a second one. The Temporal client is replaced at its surface
+ * (`workflow.getHandle`) to fail on demand, with errors shaped as the server's (gRPC status and
+ * its details); the real server dedupes by update id (see the gateway's Idempotency-Key test).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { google, temporal } from '@temporalio/proto';
 import { SessionHandle } from '../../client/session';
+import { isUpdateAbortedByTaskFailure } from '../../client/update-retry';
 import type { ProposeResult } from '../../workflows/contract';
 
 const EXECUTED = { status: 'executed', sequence: 1 } as unknown as ProposeResult;
 
-function clientTimingOut(times: number, calls: { updateId: string }[]): Client {
+function clientFailing(times: number, calls: { updateId: string }[], failure: () => Error): Client {
   const handle = {
     async executeUpdate(_update: unknown, options: { updateId: string }) {
       calls.push({ updateId: options.updateId });
-      if (calls.length <= times) throw new WorkflowUpdateRPCTimeoutOrCancelledError('context deadline exceeded');
+      if (calls.length <= times) throw failure();
       return EXECUTED;
     },
   };
   return { workflow: { getHandle: () => handle } } as unknown as Client;
 }
+
+const clientTimingOut = (times: number, calls: { updateId: string }[]) => clientFailing(times, calls, () => new WorkflowUpdateRPCTimeoutOrCancelledError('context deadline exceeded'));
+
+/** The client's error for a gRPC status `code` whose details are one message of type `detailType`. */
+function serverError(code: number, message: string, detailType: string): ServiceError {
+  const status = google.rpc.Status.encode({ code, message, details: [{ type_url: `type.googleapis.com/${detailType}`, value: new Uint8Array() }] }).finish();
+  const metadata = { get: (key: string) => (key === 'grpc-status-details-bin' ? [Buffer.from(status)] : []) };
+  const cause = Object.assign(new Error(`${code} ${message}`), { code, details: message, metadata });
+  return new ServiceError('Workflow Update failed', { cause });
+}
+
+const FAILED_PRECONDITION = 9;
+const taskFailed = () => serverError(FAILED_PRECONDITION, 'Unable to perform workflow execution update due to unexpected workflow task failure.', 'temporal.api.errordetails.v1.WorkflowNotReadyFailure');
 
 test('a timed-out update RPC is asked again with the same update id until the outcome comes', async () => {
   const calls: { updateId: string }[] = [];
@@ -40,4 +57,31 @@ test('gives up after 20 timed-out attempts with the timeout error', async () => 
   const session = new SessionHandle(clientTimingOut(Infinity, calls), 'retry-session');
   await assert.rejects(session.propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), WorkflowUpdateRPCTimeoutOrCancelledError);
   assert.equal(calls.length, 20);
+});
+
+test('an update aborted by a failed workflow task is sent again with the same update id', async () => {
+  assert.ok(temporal.api.errordetails.v1.WorkflowNotReadyFailure, 'the detail type the server sends exists');
+  const calls: { updateId: string }[] = [];
+  const session = new SessionHandle(clientFailing(2, calls, taskFailed), 'retry-session');
+  assert.deepEqual(await session.propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), EXECUTED);
+  assert.equal(calls.length, 3);
+  assert.equal(new Set(calls.map((c) => c.updateId)).size, 1);
+});
+
+test('gives up after 10 aborts by failed workflow tasks with the server error', async () => {
+  const calls: { updateId: string }[] = [];
+  const session = new SessionHandle(clientFailing(Infinity, calls, taskFailed), 'retry-session');
+  await assert.rejects(session.propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), ServiceError);
+  assert.equal(calls.length, 10);
+});
+
+test('only a not-ready abort is sent again: another failed precondition, or another error, is not', async () => {
+  assert.equal(isUpdateAbortedByTaskFailure(taskFailed()), true);
+  const paused = serverError(FAILED_PRECONDITION, 'Workflow is paused. Cannot update the workflow.', 'temporal.api.errordetails.v1.FailedPreconditionFailure');
+  assert.equal(isUpdateAbortedByTaskFailure(paused), false);
+  assert.equal(isUpdateAbortedByTaskFailure(serverError(14, 'unavailable', 'temporal.api.errordetails.v1.WorkflowNotReadyFailure')), false);
+  assert.equal(isUpdateAbortedByTaskFailure(new Error('Unable to perform workflow execution update due to unexpected workflow task failure.')), false);
+  const calls: { updateId: string }[] = [];
+  await assert.rejects(new SessionHandle(clientFailing(1, calls, () => paused), 'retry-session').propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), ServiceError);
+  assert.equal(calls.length, 1);
 });
