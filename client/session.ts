@@ -17,7 +17,7 @@ import {
   type SpawnChildResult,
 } from '../workflows/contract';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mapSessionError, SessionStartRefusedError, SubAgentDeniedError } from './errors';
 
@@ -26,6 +26,22 @@ const STARTING_WAIT_MS = 10_000;
 const STARTING_POLL_MS = 25;
 /** How many times `propose` asks for one update whose RPC timed out (each wait is the server's own, ≈ 20 s+). */
 const UPDATE_RPC_ATTEMPTS = 20;
+/**
+ * How long an update is asked for again while the session's workflow task is failing (an
+ * overloaded worker timed it out): the server refuses updates until a task completes again.
+ */
+const FAILING_TASK_WAIT_MS = 10 * 60_000;
+const FAILING_TASK_BACKOFF_MS = { first: 100, max: 5_000 } as const;
+
+/**
+ * True for the server's refusal of an update while the workflow's task is being retried (gRPC
+ * FAILED_PRECONDITION, "Workflow Task in failed state"): passing, unlike a closed session's.
+ */
+export function isWorkflowTaskFailing(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? err.cause : err;
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  return code === 9 && typeof message === 'string' && message.includes('Workflow Task in failed state');
+}
 
 export class SessionHandle {
   readonly sessionId: string;
@@ -52,11 +68,28 @@ export class SessionHandle {
    * that never arrived — a proposal is neither lost nor made twice.
    */
   async propose(proposal: SessionProposal): Promise<ProposeResult> {
+    return this.#update((updateId) => this.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }));
+  }
+
+  /**
+   * Sends one update by one id until it has an outcome. Asked again by the same id: after an RPC
+   * timeout, and while the workflow task is failing — a proposal refused then and never sent
+   * again would leave the events its first attempt wrote ahead to a later record of the session
+   * (BENCHMARKS, "lost sessions at 1,000"); sent again, it is the same call with the same seqs.
+   */
+  async #update<T>(send: (updateId: string) => Promise<T>): Promise<T> {
     const updateId = randomUUID();
+    const failingUntil = Date.now() + FAILING_TASK_WAIT_MS;
+    let backoff: number = FAILING_TASK_BACKOFF_MS.first;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId });
+        return await send(updateId);
       } catch (err) {
+        if (isWorkflowTaskFailing(err) && Date.now() < failingUntil) {
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+          backoff = Math.min(backoff * 2, FAILING_TASK_BACKOFF_MS.max);
+          continue;
+        }
         if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || attempt >= UPDATE_RPC_ATTEMPTS) return mapSessionError(this.sessionId, err);
       }
     }
@@ -96,11 +129,7 @@ export class SessionHandle {
 
   /** Ends the session after every earlier proposal; resolves with its summary. */
   async end(input: { reason?: string } = {}): Promise<SessionSummary> {
-    try {
-      return await this.workflow.executeUpdate(endUpdate, { args: [input] });
-    } catch (err) {
-      return mapSessionError(this.sessionId, err);
-    }
+    return this.#update((updateId) => this.workflow.executeUpdate(endUpdate, { args: [input], updateId }));
   }
 
   /** Waits for the session's workflow to finish (after `end` or `halt`). */
