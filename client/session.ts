@@ -48,13 +48,15 @@ export class SessionHandle {
    * The call is one Temporal update with an id of its own. When the RPC times out before the
    * outcome (an overloaded server or worker), the same update is asked for again by that id:
    * Temporal runs an update id once, so the retry either finds the outcome or sends the proposal
-   * that never arrived — a proposal is neither lost nor made twice. So is one whose workflow task
-   * failed before the workflow accepted it (`sendUpdate`).
+   * that never arrived — a proposal is neither lost nor made twice. So is one the server did not
+   * take while the session's workflow task was failing (`sendUpdate`): refused then and never
+   * sent again, the events its first attempt wrote ahead would collide with the session's next
+   * record (BENCHMARKS, "lost sessions at 1,000"); sent again, it is the same call, the same seqs.
    */
   async propose(proposal: SessionProposal): Promise<ProposeResult> {
     const updateId = randomUUID();
     try {
-      return await sendUpdate(() => this.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), true);
+      return await sendUpdate(() => this.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), { retryRpcTimeouts: true });
     } catch (err) {
       return mapSessionError(this.sessionId, err);
     }
@@ -94,8 +96,9 @@ export class SessionHandle {
 
   /** Ends the session after every earlier proposal; resolves with its summary. */
   async end(input: { reason?: string } = {}): Promise<SessionSummary> {
+    const updateId = randomUUID();
     try {
-      return await this.workflow.executeUpdate(endUpdate, { args: [input] });
+      return await sendUpdate(() => this.workflow.executeUpdate(endUpdate, { args: [input], updateId }), { retryRpcTimeouts: false });
     } catch (err) {
       return mapSessionError(this.sessionId, err);
     }

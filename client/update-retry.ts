@@ -1,31 +1,36 @@
 /**
  * Sending one Temporal update until the workflow has seen it: the same update id is sent again
- * when the server says the update never took effect, so a call is neither lost nor made twice.
+ * when the server says the update did not take effect, so a call is neither lost nor made twice.
  */
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { google } from '@temporalio/proto';
 
 /** How many times one update is sent when its RPC timed out (each wait is the server's own, ≈ 20 s+). */
 export const UPDATE_RPC_ATTEMPTS = 20;
-/** How many times one update is sent when the workflow task that carried it failed. */
-export const UPDATE_TASK_FAILURE_ATTEMPTS = 10;
-const TASK_FAILURE_BACKOFF_MS = [50, 100, 200, 400, 800, 1_000];
+/**
+ * How long one update is sent again while the server says the workflow is not ready (its task is
+ * failing or timed out: an overloaded worker's), and the backoff between sends.
+ */
+export const NOT_READY_WAIT_MS = 10 * 60_000;
+const NOT_READY_BACKOFF_MS = { first: 100, max: 5_000 } as const;
 
-/** Error details type the server attaches when an update is aborted by a failed workflow task. */
+/** Error details type of the server's `WorkflowNotReady` answer. */
 const WORKFLOW_NOT_READY = 'type.googleapis.com/temporal.api.errordetails.v1.WorkflowNotReadyFailure';
 const FAILED_PRECONDITION = 9;
 
 /**
- * The server aborted the update because the workflow task that carried it failed or timed out
- * (`WorkflowNotReady`, "unexpected workflow task failure"): the update was never accepted, so
- * sending it again by the same id is safe. Seen under overload, when a first workflow task times
- * out (temporalio/sdk-rust#888: the next task then fails on the update's acceptance).
+ * The server did not take the update because the session's workflow task is failing: it refuses
+ * updates while a task is retried ("Workflow Task in failed state"), and aborts one whose task
+ * failed before the workflow accepted it ("unexpected workflow task failure"; under overload a
+ * timed-out first task makes the next one fail on the update's acceptance, temporalio/sdk-rust#888).
+ * Both are gRPC FAILED_PRECONDITION with a `WorkflowNotReadyFailure` detail: passing, unlike a
+ * closed session's, and the update never ran, so sending it again by the same id is safe.
  */
-export function isUpdateAbortedByTaskFailure(err: unknown): boolean {
-  if (!(err instanceof ServiceError)) return false;
-  const cause = err.cause as { code?: unknown; metadata?: { get(key: string): unknown[] } } | undefined;
-  if (cause?.code !== FAILED_PRECONDITION || typeof cause.metadata?.get !== 'function') return false;
-  const bin = cause.metadata.get('grpc-status-details-bin')[0];
+export function isWorkflowNotReady(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? err.cause : err;
+  const { code, metadata } = (cause ?? {}) as { code?: unknown; metadata?: { get?: (key: string) => unknown[] } };
+  if (code !== FAILED_PRECONDITION || typeof metadata?.get !== 'function') return false;
+  const bin = metadata.get('grpc-status-details-bin')[0];
   if (!(bin instanceof Uint8Array)) return false;
   try {
     return google.rpc.Status.decode(bin).details.some((d) => d.type_url === WORKFLOW_NOT_READY);
@@ -34,24 +39,32 @@ export function isUpdateAbortedByTaskFailure(err: unknown): boolean {
   }
 }
 
+export interface SendUpdateOptions {
+  /** Send again after an RPC timeout (not where the caller's own deadline aborts the RPC). */
+  readonly retryRpcTimeouts: boolean;
+  /** How long to keep sending while the workflow is not ready (default `NOT_READY_WAIT_MS`). */
+  readonly notReadyWaitMs?: number;
+}
+
 /**
- * Runs `send` (one update with a fixed update id) until it settles: again after a workflow task
- * failure (bounded, with a short backoff) and, when `retryRpcTimeouts`, after an RPC timeout
+ * Runs `send` (one update with a fixed update id) until it settles: again while the workflow is
+ * not ready (with a growing backoff, up to `notReadyWaitMs`) and, if asked, after an RPC timeout
  * (Temporal runs an update id once: the retry finds the outcome or sends what never arrived).
  */
-export async function sendUpdate<T>(send: () => Promise<T>, retryRpcTimeouts: boolean): Promise<T> {
+export async function sendUpdate<T>(send: () => Promise<T>, options: SendUpdateOptions): Promise<T> {
+  const notReadyUntil = Date.now() + (options.notReadyWaitMs ?? NOT_READY_WAIT_MS);
+  let backoff: number = NOT_READY_BACKOFF_MS.first;
   let timeouts = 0;
-  let taskFailures = 0;
   for (;;) {
     try {
       return await send();
     } catch (err) {
-      if (isUpdateAbortedByTaskFailure(err) && ++taskFailures < UPDATE_TASK_FAILURE_ATTEMPTS) {
-        const wait = TASK_FAILURE_BACKOFF_MS[Math.min(taskFailures, TASK_FAILURE_BACKOFF_MS.length) - 1]!;
-        await new Promise((resolve) => setTimeout(resolve, wait));
+      if (isWorkflowNotReady(err) && Date.now() + backoff < notReadyUntil) {
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, NOT_READY_BACKOFF_MS.max);
         continue;
       }
-      if (retryRpcTimeouts && err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && ++timeouts < UPDATE_RPC_ATTEMPTS) continue;
+      if (options.retryRpcTimeouts && err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && ++timeouts < UPDATE_RPC_ATTEMPTS) continue;
       throw err;
     }
   }

@@ -70,11 +70,11 @@ export class GatewaySessions {
    * answer, so the later read by update id is exact.
    */
   async update<T>(handle: SessionHandle, name: string, arg: unknown, updateId: string, waitSeconds: number): Promise<Outcome<T>> {
-    const accepted = () => sendUpdate(() => handle.workflow.startUpdate<T, [unknown]>(name, { args: [arg], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED }), false);
+    const accepted = () => sendUpdate(() => handle.workflow.startUpdate<T, [unknown]>(name, { args: [arg], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED }), { retryRpcTimeouts: false });
     const deadline = Date.now() + waitSeconds * 1000;
     const first = await this.#admit(handle.sessionId, waitSeconds, async (): Promise<{ value: T } | 'timeout'> => {
       const abort = new AbortController();
-      const result = this.#gh.client.connection.withAbortSignal(abort.signal, () => sendUpdate(() => handle.workflow.executeUpdate<T, [unknown]>(name, { args: [arg], updateId }), false));
+      const result = this.#gh.client.connection.withAbortSignal(abort.signal, () => sendUpdate(() => handle.workflow.executeUpdate<T, [unknown]>(name, { args: [arg], updateId }), { retryRpcTimeouts: false }));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
       try {

@@ -148,7 +148,7 @@ export class AgentSession {
     try {
       // One call to Temporal when the call is quick (its outcome comes back with the update); a
       // longer one is awaited by the same promise (the client polls for the outcome).
-      const result = sendUpdate(() => handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), true);
+      const result = sendUpdate(() => handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), { retryRpcTimeouts: true });
       let waited = await within(result, this.#o.holdWaitMs);
       // Past the hold wait: answer "held" once the call is waiting for a person; a call that is not
       // (a long tool, a paused session) is waited for until it ends.

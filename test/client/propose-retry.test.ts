@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
 import { SessionHandle } from '../../client/session';
-import { isUpdateAbortedByTaskFailure } from '../../client/update-retry';
+import { isWorkflowNotReady, sendUpdate } from '../../client/update-retry';
 import type { ProposeResult } from '../../workflows/contract';
 
 const EXECUTED = { status: 'executed', sequence: 1 } as unknown as ProposeResult;
@@ -68,19 +68,25 @@ test('an update aborted by a failed workflow task is sent again with the same up
   assert.equal(new Set(calls.map((c) => c.updateId)).size, 1);
 });
 
-test('gives up after 10 aborts by failed workflow tasks with the server error', async () => {
-  const calls: { updateId: string }[] = [];
-  const session = new SessionHandle(clientFailing(Infinity, calls, taskFailed), 'retry-session');
-  await assert.rejects(session.propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), ServiceError);
-  assert.equal(calls.length, 10);
+test('stops sending when the workflow stays not ready past the wait, with the server error', async () => {
+  let sends = 0;
+  const send = async () => {
+    sends += 1;
+    throw taskFailed();
+  };
+  await assert.rejects(sendUpdate(send, { retryRpcTimeouts: true, notReadyWaitMs: 250 }), ServiceError);
+  // Sent at once and after 100 ms; the next wait (200 ms) would end past the 250.
+  assert.equal(sends, 2);
 });
 
-test('only a not-ready abort is sent again: another failed precondition, or another error, is not', async () => {
-  assert.equal(isUpdateAbortedByTaskFailure(taskFailed()), true);
+test('only a not-ready answer is sent again: another failed precondition, or another error, is not', async () => {
+  assert.equal(isWorkflowNotReady(taskFailed()), true);
+  const failingState = serverError(FAILED_PRECONDITION, 'Unable to perform workflow execution update due to Workflow Task in failed state.', 'temporal.api.errordetails.v1.WorkflowNotReadyFailure');
+  assert.equal(isWorkflowNotReady(failingState), true);
   const paused = serverError(FAILED_PRECONDITION, 'Workflow is paused. Cannot update the workflow.', 'temporal.api.errordetails.v1.FailedPreconditionFailure');
-  assert.equal(isUpdateAbortedByTaskFailure(paused), false);
-  assert.equal(isUpdateAbortedByTaskFailure(serverError(14, 'unavailable', 'temporal.api.errordetails.v1.WorkflowNotReadyFailure')), false);
-  assert.equal(isUpdateAbortedByTaskFailure(new Error('Unable to perform workflow execution update due to unexpected workflow task failure.')), false);
+  assert.equal(isWorkflowNotReady(paused), false);
+  assert.equal(isWorkflowNotReady(serverError(14, 'unavailable', 'temporal.api.errordetails.v1.WorkflowNotReadyFailure')), false);
+  assert.equal(isWorkflowNotReady(new Error('Unable to perform workflow execution update due to unexpected workflow task failure.')), false);
   const calls: { updateId: string }[] = [];
   await assert.rejects(new SessionHandle(clientFailing(1, calls, () => paused), 'retry-session').propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), ServiceError);
   assert.equal(calls.length, 1);
