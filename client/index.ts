@@ -10,7 +10,7 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdReusePolicy, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, WorkflowIdReusePolicy, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   approvalSignal,
@@ -65,6 +65,34 @@ export interface ConnectOptions {
    * @default the development stack's operator key, when `gatehouse start` made one
    */
   readonly issuer?: SigningKey;
+  /**
+   * Trusted code only (operators, tests): how a call rides out a Temporal it cannot reach, before it
+   * fails with UNAVAILABLE (a gateway answers 503). @default the SDK's: 10 attempts over about 20 s,
+   * reconnects backing off from 1 s to 2 min
+   */
+  readonly unreachable?: UnreachableOptions;
+  /**
+   * Trusted code only (tests): the workflow task timeout of the sessions this client starts, i.e. how
+   * soon a workflow task held by a worker that died is handed to another. @default Temporal's, 10 s
+   */
+  readonly sessionTaskTimeoutMs?: number;
+}
+
+/** `ConnectOptions.unreachable`. */
+export interface UnreachableOptions {
+  /** Attempts of one call (the first included). @default 10 */
+  readonly attempts?: number;
+  /** The longest wait between two reconnects of the channel. @default 120_000 */
+  readonly maxReconnectBackoffMs?: number;
+}
+
+/** The connection options of `ConnectOptions.unreachable`. */
+function unreachableOptions(o: UnreachableOptions): Pick<ConnectionOptions, 'interceptors' | 'channelArgs'> {
+  const maxReconnect = o.maxReconnectBackoffMs;
+  return {
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions(o.attempts !== undefined ? { maxAttempts: o.attempts } : {}))],
+    ...(maxReconnect !== undefined ? { channelArgs: { 'grpc.initial_reconnect_backoff_ms': Math.min(1000, maxReconnect), 'grpc.max_reconnect_backoff_ms': maxReconnect } } : {}),
+  };
 }
 
 export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId' | 'inheritedTransitions' | 'policy' | 'parentSessionId' | 'credential'> {
@@ -83,13 +111,15 @@ export class Gatehouse {
   readonly #connection: Connection;
   readonly #token: string | undefined;
   readonly #issuer: SigningKey | undefined;
+  readonly #sessionTaskTimeoutMs: number | undefined;
 
-  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined) {
+  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined, sessionTaskTimeoutMs: number | undefined) {
     this.#connection = connection;
     this.client = client;
     this.taskQueue = taskQueue;
     this.#token = token;
     this.#issuer = issuer;
+    this.#sessionTaskTimeoutMs = sessionTaskTimeoutMs;
   }
 
   static async connect(options: ConnectOptions = {}): Promise<Gatehouse> {
@@ -102,6 +132,7 @@ export class Gatehouse {
       ...fromEnv,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(options.unreachable ? unreachableOptions(options.unreachable) : {}),
     });
     // With telemetry on, starts, updates and signals carry the caller's trace context to the workflow.
     const telemetry = activeTelemetry();
@@ -113,7 +144,7 @@ export class Gatehouse {
     // An explicit issuer (trusted code) wins over an ambient token; an explicit token over both.
     const token = options.token ?? (options.issuer ? undefined : process.env.GATEHOUSE_AGENT_TOKEN || undefined);
     const issuer = options.issuer ?? (token === undefined ? developmentIssuer() : undefined);
-    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer);
+    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer, options.sessionTaskTimeoutMs);
   }
 
   /**
@@ -131,6 +162,7 @@ export class Gatehouse {
         workflowId: sessionWorkflowId(sessionId),
         // A session id is never reused, not even after the session closed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        ...(this.#sessionTaskTimeoutMs !== undefined ? { workflowTaskTimeout: this.#sessionTaskTimeoutMs } : {}),
         args: [input],
         typedSearchAttributes: [
           ...(options.agentId ? [{ key: AGENT_KEY, value: options.agentId }] : []),
