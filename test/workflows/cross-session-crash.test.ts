@@ -23,6 +23,7 @@ import { eventually } from '../support/eventually';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { testTrust, writeTestKeys } from '../support/trust';
 import { TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
+import { workerBundleFile } from '../support/worker-bundle';
 
 const MAX = 6;
 let dir: string;
@@ -64,6 +65,7 @@ async function spawnWorker(address: string, taskQueue: string, policy = policyFi
       policyFile: policy,
       keysFile,
       catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
+      workflowBundleFile: await workerBundleFile(dir),
       // One per worker process: the two tests spawn theirs at the same time.
       dataDir: join(dir, `worker-data-${taskQueue}-${randomBytes(3).toString('hex')}`),
       workflowService: connection.workflowService,
