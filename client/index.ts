@@ -71,11 +71,6 @@ export interface ConnectOptions {
    * reconnects backing off from 1 s to 2 min
    */
   readonly unreachable?: UnreachableOptions;
-  /**
-   * Trusted code only (tests): the workflow task timeout of the sessions this client starts, i.e. how
-   * soon a workflow task held by a worker that died is handed to another. @default Temporal's, 10 s
-   */
-  readonly sessionTaskTimeoutMs?: number;
 }
 
 /** `ConnectOptions.unreachable`. */
@@ -111,15 +106,13 @@ export class Gatehouse {
   readonly #connection: Connection;
   readonly #token: string | undefined;
   readonly #issuer: SigningKey | undefined;
-  readonly #sessionTaskTimeoutMs: number | undefined;
 
-  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined, sessionTaskTimeoutMs: number | undefined) {
+  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined) {
     this.#connection = connection;
     this.client = client;
     this.taskQueue = taskQueue;
     this.#token = token;
     this.#issuer = issuer;
-    this.#sessionTaskTimeoutMs = sessionTaskTimeoutMs;
   }
 
   static async connect(options: ConnectOptions = {}): Promise<Gatehouse> {
@@ -144,7 +137,7 @@ export class Gatehouse {
     // An explicit issuer (trusted code) wins over an ambient token; an explicit token over both.
     const token = options.token ?? (options.issuer ? undefined : process.env.GATEHOUSE_AGENT_TOKEN || undefined);
     const issuer = options.issuer ?? (token === undefined ? developmentIssuer() : undefined);
-    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer, options.sessionTaskTimeoutMs);
+    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer);
   }
 
   /**
@@ -162,7 +155,6 @@ export class Gatehouse {
         workflowId: sessionWorkflowId(sessionId),
         // A session id is never reused, not even after the session closed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        ...(this.#sessionTaskTimeoutMs !== undefined ? { workflowTaskTimeout: this.#sessionTaskTimeoutMs } : {}),
         args: [input],
         typedSearchAttributes: [
           ...(options.agentId ? [{ key: AGENT_KEY, value: options.agentId }] : []),
