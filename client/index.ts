@@ -10,7 +10,7 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdReusePolicy, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, WorkflowIdReusePolicy, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   approvalSignal,
@@ -65,6 +65,29 @@ export interface ConnectOptions {
    * @default the development stack's operator key, when `gatehouse start` made one
    */
   readonly issuer?: SigningKey;
+  /**
+   * Trusted code only (operators, tests): how a call rides out a Temporal it cannot reach, before it
+   * fails with UNAVAILABLE (a gateway answers 503). @default the SDK's: 10 attempts over about 20 s,
+   * reconnects backing off from 1 s to 2 min
+   */
+  readonly unreachable?: UnreachableOptions;
+}
+
+/** `ConnectOptions.unreachable`. */
+export interface UnreachableOptions {
+  /** Attempts of one call (the first included). @default 10 */
+  readonly attempts?: number;
+  /** The longest wait between two reconnects of the channel. @default 120_000 */
+  readonly maxReconnectBackoffMs?: number;
+}
+
+/** The connection options of `ConnectOptions.unreachable`. */
+function unreachableOptions(o: UnreachableOptions): Pick<ConnectionOptions, 'interceptors' | 'channelArgs'> {
+  const maxReconnect = o.maxReconnectBackoffMs;
+  return {
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions(o.attempts !== undefined ? { maxAttempts: o.attempts } : {}))],
+    ...(maxReconnect !== undefined ? { channelArgs: { 'grpc.initial_reconnect_backoff_ms': Math.min(1000, maxReconnect), 'grpc.max_reconnect_backoff_ms': maxReconnect } } : {}),
+  };
 }
 
 export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId' | 'inheritedTransitions' | 'policy' | 'parentSessionId' | 'credential'> {
@@ -102,6 +125,7 @@ export class Gatehouse {
       ...fromEnv,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(options.unreachable ? unreachableOptions(options.unreachable) : {}),
     });
     // With telemetry on, starts, updates and signals carry the caller's trace context to the workflow.
     const telemetry = activeTelemetry();

@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import type { RevocationStore } from '../audit/credentials';
-import { Gatehouse } from '../client';
+import { Gatehouse, type UnreachableOptions } from '../client';
 import { MAX_SESSION_CAP } from '../policies/admissions';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
@@ -30,7 +30,8 @@ import { originPolicy } from './origin';
 import { createGateway } from './server';
 
 export interface StartGatewayOptions {
-  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly tls?: ConnectionOptions['tls']; readonly apiKey?: string };
+  /** `unreachable`: how long a call rides out a Temporal it cannot reach before the gateway answers 503 (tests shorten it). */
+  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly tls?: ConnectionOptions['tls']; readonly apiKey?: string; readonly unreachable?: UnreachableOptions };
   readonly keyset: Keyset;
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   /** The worker's tool catalog, for MCP `tools/list`. */
@@ -137,6 +138,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     taskQueue: t.taskQueue,
     ...(t.tls !== undefined ? { tls: t.tls } : {}),
     ...(t.apiKey !== undefined ? { apiKey: t.apiKey } : {}),
+    ...(t.unreachable !== undefined ? { unreachable: t.unreachable } : {}),
   });
   try {
     const app = createGateway({

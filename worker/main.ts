@@ -14,6 +14,9 @@
  *   servers whose tools join the catalog as `<server>.<tool>` (see docs/tutorials/gating-mcp-servers.md);
  * - `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` / `TEMPORAL_API_KEY` for a remote cluster.
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: traces and metrics over OTLP (README, "Tracing and metrics"); unset: off.
+ * - `GATEHOUSE_WORKFLOW_BUNDLE`: a prebuilt bundle (JavaScript file) of today's workflows instead of
+ *   bundling them at start-up (tests build one per run, not one per worker process; with tracing on
+ *   it must have been built with the tracing modules, `telemetry/install.ts`).
  * Used by docker-compose and by the durability tests, which kill it with SIGKILL mid-call.
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     // Shared by a deployment's workers, any of them hands back a lease another took (docs/reference/policy.md).
     ...(process.env.GATEHOUSE_LEASE_SECRET ? { leaseSecret: process.env.GATEHOUSE_LEASE_SECRET } : {}),
     workerOptions: capacity,
+    ...(process.env.GATEHOUSE_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: process.env.GATEHOUSE_WORKFLOW_BUNDLE } } : {}),
   });
   const named = Object.keys(policies);
   process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace}); keyset ${keysFile}${named.length ? `; named policies ${named.join(', ')}` : ''}\n`);

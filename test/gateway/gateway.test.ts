@@ -260,7 +260,9 @@ describe('media type and an unreachable temporal', () => {
     });
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
     const g = await startGateway({
-      temporal: { address: `127.0.0.1:${(relay.address() as AddressInfo).port}`, namespace: f.h.namespace, taskQueue: f.h.taskQueue },
+      // Three attempts and reconnects at most 500 ms apart, not the SDK's ~20 s of retries and backoff up to 2 min:
+      // the 503 and the recovery are the same, sooner.
+      temporal: { address: `127.0.0.1:${(relay.address() as AddressInfo).port}`, namespace: f.h.namespace, taskQueue: f.h.taskQueue, unreachable: { attempts: 3, maxReconnectBackoffMs: 500 } },
       keyset: trust.keyset,
       revocations: f.revocations,
       host: '127.0.0.1',

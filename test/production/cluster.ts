@@ -21,6 +21,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/wo
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { writeTestKeys } from '../support/trust';
 import { TEST_POLICY, TEST_WRITES_DDL } from '../workflows/fixtures/catalog';
+import { workerBundleFile } from '../support/worker-bundle';
 
 export interface TestCluster {
   readonly address: string;
@@ -82,6 +83,7 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
           policyFile,
           keysFile,
           catalogModule: join(__dirname, '..', 'workflows', 'fixtures', 'catalog.ts'),
+          workflowBundleFile: await workerBundleFile(dir),
           // Not a running stack's: the worker must not find one and use its settings.
           dataDir: join(dir, 'worker-data'),
           workflowService: connection.workflowService,

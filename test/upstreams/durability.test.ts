@@ -18,6 +18,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/wo
 import { eventually } from '../support/eventually';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { testTrust, writeTestKeys } from '../support/trust';
+import { workerBundleFile } from '../support/worker-bundle';
 
 const POLICY = {
   name: 'upstream-durability',
@@ -76,6 +77,7 @@ async function spawnWorker(taskQueue: string, config: string): Promise<WorkerPro
       policyFile,
       keysFile,
       configFile: config,
+      workflowBundleFile: await workerBundleFile(dir),
       // One per queue: the two tests run at the same time.
       dataDir: join(dir, `worker-data-${taskQueue}`),
       workflowService: connection.workflowService,

@@ -23,6 +23,7 @@ import { eventually } from '../support/eventually';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { testTrust, writeTestKeys } from '../support/trust';
 import { TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
+import { workerBundleFile } from '../support/worker-bundle';
 
 const MAX = 6;
 let dir: string;
@@ -64,7 +65,9 @@ async function spawnWorker(address: string, taskQueue: string, policy = policyFi
       policyFile: policy,
       keysFile,
       catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
-      dataDir: join(dir, `worker-data-${workers.length}`),
+      workflowBundleFile: await workerBundleFile(dir),
+      // One per worker process: the two tests spawn theirs at the same time.
+      dataDir: join(dir, `worker-data-${taskQueue}-${randomBytes(3).toString('hex')}`),
       workflowService: connection.workflowService,
       timeoutMs: 60_000,
     });
@@ -75,7 +78,9 @@ async function spawnWorker(address: string, taskQueue: string, policy = policyFi
   }
 }
 
-describe('cross-session ledger under a worker crash', () => {
+// The two tests mostly wait on the server's workflow task timeout (the dead worker's task), so they
+// run at the same time: own task queue, agent, session, policy and worker processes each.
+describe('cross-session ledger under a worker crash', { concurrency: 2 }, () => {
   it('SIGKILL while a reserved call runs: the retried reservation is the same one, counted once', async () => {
     const { temporalAddress } = await getTestServers();
     const taskQueue = `test-cross-crash-${randomBytes(4).toString('hex')}`;

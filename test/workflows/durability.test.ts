@@ -21,6 +21,7 @@ import { Connection } from '@temporalio/client';
 import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/worker-process';
 import { eventually } from '../support/eventually';
 import { testTrust, writeTestKeys } from '../support/trust';
+import { workerBundleFile } from '../support/worker-bundle';
 
 const INTENT = 'write numbered rows to the staging config';
 let dir: string;
@@ -67,6 +68,7 @@ async function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
       policyFile,
       keysFile,
       catalogModule: join(__dirname, 'fixtures', 'catalog.ts'),
+      workflowBundleFile: await workerBundleFile(dir),
       // Not a running stack's: the worker must not find one and use its settings. One per queue:
       // the two crash tests run at the same time.
       dataDir: join(dir, `worker-data-${taskQueue}`),

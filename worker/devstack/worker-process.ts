@@ -42,6 +42,8 @@ export interface WorkerProcessOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly serverName: string };
   /** The service the readiness check asks for the queue's pollers (a client's `workflowService`). */
   readonly workflowService: WorkflowService;
+  /** A prebuilt workflow bundle file (`GATEHOUSE_WORKFLOW_BUNDLE`). @default bundled by the worker at start-up */
+  readonly workflowBundleFile?: string;
   /** How long start-up may take. @default 180_000 */
   readonly timeoutMs?: number;
 }
@@ -71,6 +73,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
     ...(o.catalogModule !== undefined ? { GATEHOUSE_CATALOG: o.catalogModule } : {}),
     ...(o.dataDir !== undefined ? { GATEHOUSE_DATA_DIR: o.dataDir } : {}),
     ...(o.configFile !== undefined ? { GATEHOUSE_CONFIG: o.configFile } : {}),
+    ...(o.workflowBundleFile !== undefined ? { GATEHOUSE_WORKFLOW_BUNDLE: o.workflowBundleFile } : {}),
     ...(o.tls
       ? { TEMPORAL_TLS_CERT: o.tls.certFile, TEMPORAL_TLS_KEY: o.tls.keyFile, TEMPORAL_TLS_CA: o.tls.caFile, TEMPORAL_TLS_SERVER_NAME: o.tls.serverName }
       : {}),
