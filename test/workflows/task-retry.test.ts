@@ -23,6 +23,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../worker/devstack/wo
 import { SESSION_WORKFLOW_TYPE, sessionWorkflowId } from '../../workflows/contract';
 import { createTestDatabase, getTestServers, type TestDatabase, type TestServers } from '../support/servers';
 import { eventually } from '../support/eventually';
+import { workerBundleFile } from '../support/worker-bundle';
 import { testTrust, writeTestKeys } from '../support/trust';
 import { TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
 
@@ -47,7 +48,7 @@ before(async () => {
   worker = await startWorkerProcess({
     temporalAddress: servers.temporalAddress, namespace: servers.namespace, taskQueue,
     databaseUrl: audit.url, productionDatabaseUrl: production.url, policyFile, keysFile: writeTestKeys(join(dir, 'keys')),
-    catalogModule: join(__dirname, 'fixtures', 'catalog.ts'), dataDir: join(dir, 'worker-data'),
+    catalogModule: join(__dirname, 'fixtures', 'catalog.ts'), dataDir: join(dir, 'worker-data'), workflowBundleFile: await workerBundleFile(dir),
     workflowService: connection.workflowService, timeoutMs: 60_000,
   });
   await connection.close();
