@@ -52,7 +52,7 @@ export interface SessionStartInput {
    */
   readonly inheritedTransitions?: unknown;
   /**
-   * Read only by runs started before `short-session-runs` (their bound; default 10000). Newer runs
+   * Read only by runs started before `worker-session-bound` (their bound; default 10000). Newer runs
    * take the worker's `sessionHistoryLimit` (default 120): a caller does not choose it.
    * @deprecated ignored by new sessions
    */

@@ -44,9 +44,10 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
 /**
  * `patched` id of short runs: the bound is the worker's (`sessionHistoryLimit`, recorded by the
  * start's context and carried), never the start input's, and defaults to `SHORT_HISTORY_LIMIT`.
- * Runs before it keep the start input's `historyLimit` or 10,000.
+ * Runs before it keep the start input's `historyLimit` or 10,000. A new id: `short-session-runs`
+ * meant 120 events in some recorded runs and 10,000 in others (session 10), so it is not reused.
  */
-export const SHORT_RUNS_PATCH = 'short-session-runs';
+export const SHORT_RUNS_PATCH = 'worker-session-bound';
 
 /**
  * The default bound, in history events. A session evicted from the worker's cache is rebuilt by
