@@ -53,6 +53,8 @@ export interface ActivityDeps {
    * real one (`temporalCallerCheck`); only tests calling activities directly pass a double.
    */
   readonly caller: CallerCheck;
+  /** History events after which a session run continues as new (`SessionContextDeps.historyLimit`). */
+  readonly sessionHistoryLimit?: number;
 }
 
 export function createActivities(deps: ActivityDeps): SessionActivities {
@@ -77,6 +79,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
       catalog: deps.catalog,
       revocations: new RevocationStore(deps.auditPool),
       alerts: auditStore,
+      ...(deps.sessionHistoryLimit !== undefined ? { historyLimit: deps.sessionHistoryLimit } : {}),
     }),
     prepareCall: tools.prepareCall,
     async runTool(input) {

@@ -59,6 +59,8 @@ export interface SessionContext {
   readonly identity: { readonly agentId: string; readonly owner: string; readonly principal: string; readonly credentialId?: string; readonly credentialIssuedAt?: string };
   /** A sub-agent's start, from its parent's record: what the start input's fields used to carry. */
   readonly spawn?: SpawnStart;
+  /** The worker's bound on a session run's history (events): the session continues as new past it. */
+  readonly historyLimit?: number;
 }
 
 /** What a sub-agent starts with besides its identity and policy: all from its parent's spawn record. */

@@ -12,7 +12,8 @@
  * production entry point, with `GATEHOUSE_MAX_CACHED_SESSIONS` = `BENCH_CACHE`) on the same task
  * queue; their RSS is sampled from /proc and added in. `BENCH_SESSIONS_PART=replay` measures instead
  * what a replay costs by history length (bench/fixtures/replay-cost.ts), `=heap` the sandbox's heap per
- * cached session (bench/fixtures/sandbox-heap.ts). Last line: one JSON object.
+ * cached session (bench/fixtures/sandbox-heap.ts). `BENCH_HISTORY_LIMIT` sets the worker's
+ * `sessionHistoryLimit` (default: the worker's, 120 events; 10000 runs the old bound). Last line: one JSON object.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
 const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 3000);
 const CACHE = Number(process.env.BENCH_CACHE ?? SESSIONS);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
 const START_CONCURRENCY = 50;
 const MB = 1024 * 1024;
 
@@ -99,7 +101,9 @@ async function main(): Promise<void> {
   const metricsPort = await freePort();
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
   const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const bench = await startBenchWorker({ name: 'sessions', workerOptions: { maxCachedWorkflows: CACHE } });
+  // The replay part grows one run past every checkpoint: no continue-as-new there.
+  const limit = process.env.BENCH_SESSIONS_PART === 'replay' ? 1_000_000 : HISTORY_LIMIT;
+  const bench = await startBenchWorker({ name: 'sessions', workerOptions: { maxCachedWorkflows: CACHE }, ...(limit !== undefined ? { sessionHistoryLimit: limit } : {}) });
   const { servers, trust } = bench;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-sessions-'));
   const extra = WORKERS > 1 ? await startExtraWorkers(bench, dir, WORKERS - 1) : [];
@@ -190,6 +194,7 @@ async function main(): Promise<void> {
       cache_hit_rate: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1000) / 1000 : null,
       lost,
       workers: WORKERS,
+      history_limit: HISTORY_LIMIT ?? 'worker default',
     };
     process.stdout.write(
       `server: temporal dev server at ${servers.temporalAddress}; one in-process worker (maxCachedWorkflows ${CACHE}, ${status.numCachedWorkflows} cached at the end)` +

@@ -50,6 +50,11 @@ export interface GatehouseWorkerOptions {
   readonly log?: ActivityLog;
   /** The secret cross-session leases are handed back with (`LedgerActivityDeps.leaseSecret`). @default random per process */
   readonly leaseSecret?: string;
+  /**
+   * History events after which a session run continues as new (the worker's choice, recorded at a
+   * session's start and carried; never a caller's). @default 120 (`SHORT_HISTORY_LIMIT`)
+   */
+  readonly sessionHistoryLimit?: number;
   /** A prebuilt workflow bundle (tests and benchmarks build it once per process). */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker tuning (concurrency, identity…). */
@@ -68,6 +73,8 @@ export class WorkerConfigError extends Error {
 export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promise<Worker> {
   const catalog = opts.catalog ?? (opts.productionPool ? createSampleCatalog({ productionPool: opts.productionPool }) : undefined);
   if (!catalog) throw new WorkerConfigError('a worker needs a tool catalog or a production database for the sample catalog');
+  const bound = opts.sessionHistoryLimit;
+  if (bound !== undefined && !(Number.isInteger(bound) && bound >= 1)) throw new WorkerConfigError(`\`sessionHistoryLimit\` must be a whole number of events of at least 1, got \`${String(bound)}\``);
   const namespace = opts.namespace ?? 'default';
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
   const activities = createActivities({
@@ -83,6 +90,7 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.leaseSecret ? { ledger: { leaseSecret: opts.leaseSecret } } : {}),
+    ...(bound !== undefined ? { sessionHistoryLimit: bound } : {}),
   });
   await assertNamespaceExists(opts.connection, namespace);
   // With telemetry on: the workflow interceptor module (bundled here, or already in a prebuilt

@@ -37,8 +37,6 @@ const VOTE_NAMES_TOOL = 'vote-names-tool';
 export class ApprovalDesk {
   readonly #core: SessionCore;
   #pending = new Map<string, ApprovalWait>();
-  /** Approval ids already decided (kept so a late click is recognised and recorded as such). */
-  #decided = new Set<string>();
 
   constructor(core: SessionCore) {
     this.#core = core;
@@ -114,7 +112,8 @@ export class ApprovalDesk {
       }
     } finally {
       this.#pending.delete(approvalId);
-      this.#decided.add(approvalId);
+      // Kept so a late click is recognised and recorded as such (carried to the next run too).
+      core.decided.set(approvalId, { seq: proposalSeq, at: nowMs() });
     }
     const outcome = wait.outcome!;
     const at = iso(nowMs());
@@ -151,6 +150,7 @@ export class ApprovalDesk {
       return undefined;
     }
     core.usedNonces.add(check.decision.nonce);
+    core.nonceExpiries.set(check.decision.nonce, Date.parse(check.decision.expiresAt));
     return { ...check.decision, signer: check.key.principal, signerKey: check.key };
   }
 
@@ -168,7 +168,7 @@ export class ApprovalDesk {
     const approver = voter.approver;
     const wait = this.#pending.get(approvalId);
     if (!wait || wait.outcome) {
-      const decided = this.#decided.has(approvalId) || wait?.outcome !== undefined;
+      const decided = core.decided.has(approvalId) || wait?.outcome !== undefined;
       return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`, approver);
     }
     if (vote.callDigest !== wait.req.callDigest) return refuse('approval.digest', `the vote was signed for another call than approval \`${approvalId}\` asks about`, approver);

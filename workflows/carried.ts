@@ -1,12 +1,15 @@
 /**
  * Everything a session carries from one run to the next when it continues as new: the policy
- * snapshot, the policy engine's session state, counters, the audit sequence and fleet-control
- * flags. Plain JSON data. Pending approvals never cross a run: continue-as-new only happens
- * between proposals.
+ * snapshot, the policy engine's session state (budgets, rate windows, forbidden-sequence
+ * progress, intent), counters, the audit sequence, fleet-control flags, leases, the signed
+ * decisions already used and the approvals already decided (`carried-votes.ts`), the history bound
+ * and the idle clock. Plain JSON data. Pending approvals never cross a run: continue-as-new only
+ * happens between proposals (nothing queued or running, every handler finished).
  */
 import type { ActionView, SessionStateView } from './contract';
 import type { SessionToolDescriptor } from '../activities/types';
 import type { Keyset } from '../policies/trust/keyset';
+import type { DecidedApproval } from './carried-votes';
 
 export interface IntentAction {
   readonly tool: string;
@@ -33,6 +36,14 @@ export interface CarriedSession {
   readonly keyset: Keyset;
   /** Nonces of signed decisions already used: a replay across runs is refused too. */
   readonly usedNonces: readonly string[];
+  /** When each of `usedNonces` expires (same order); absent in runs carried before it. */
+  readonly nonceExpiries?: readonly number[];
+  /** Approvals decided in the late-vote window (absent: none, or carried before it). */
+  readonly decidedApprovals?: readonly DecidedApproval[];
+  /** The worker's history bound the session started with (absent: carried before it). */
+  readonly historyLimit?: number;
+  /** Workflow time the idle clock counts from (absent: carried before it; the run's start then). */
+  readonly idleFrom?: number;
   readonly descriptors: readonly SessionToolDescriptor[];
   /** The policy engine's `SessionState` (plain JSON). */
   readonly state: unknown;

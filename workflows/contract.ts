@@ -52,8 +52,9 @@ export interface SessionStartInput {
    */
   readonly inheritedTransitions?: unknown;
   /**
-   * History length (events) after which the session continues as new between two proposals.
-   * @default 10000 (Temporal also suggests continue-as-new on its own; either triggers it)
+   * Read only by runs started before `worker-session-bound` (their bound; default 10000). Newer runs
+   * take the worker's `sessionHistoryLimit` (default 120): a caller does not choose it.
+   * @deprecated ignored by new sessions
    */
   readonly historyLimit?: number;
 }

@@ -9,6 +9,7 @@ import { compilePolicy, initialSessionState, sessionMode, type PolicyDocument, t
 import type { ToolInfo } from '../policies/types';
 import { io } from './activities';
 import type { CarriedSession } from './carried';
+import { carryVotes, restoreVotes } from './carried-votes';
 import { iso, nowMs } from './clock';
 import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionStartInput, type SessionSummary } from './contract';
 import { returnAllLeases } from './leases';
@@ -133,6 +134,7 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
     core.credentialIssuedAt = ctx.identity.credentialIssuedAt;
     core.policyName = ctx.policyName;
     core.keyset = ctx.keyset;
+    if (ctx.historyLimit !== undefined) core.historyLimit = ctx.historyLimit;
     compile(core, ctx.policyDocument, ctx.descriptors);
     const now = nowMs();
     core.startedAt = iso(now);
@@ -194,7 +196,12 @@ function restore(core: SessionCore, c: CarriedSession): void {
   core.credentialIssuedAt = c.identity.credentialIssuedAt;
   core.policyName = c.policyName;
   core.keyset = c.keyset;
-  core.usedNonces = new Set(c.usedNonces);
+  const votes = restoreVotes(c, core.sessionId, nowMs());
+  core.usedNonces = votes.usedNonces;
+  core.nonceExpiries = votes.nonceExpiries;
+  core.decided = votes.decided;
+  if (c.historyLimit !== undefined) core.historyLimit = c.historyLimit;
+  if (c.idleFrom !== undefined) core.idleFrom = c.idleFrom;
   core.counters = { ...c.counters };
   core.audit.seq = c.seq;
   core.proposalSeq = c.proposalSeq;
@@ -231,7 +238,10 @@ export function carrySession(core: SessionCore): CarriedSession {
     },
     policyName: core.policyName,
     keyset: core.keyset,
-    usedNonces: [...core.usedNonces],
+    // Used nonces until their envelopes expire, approvals decided within the late-vote window.
+    ...carryVotes(core, nowMs()),
+    ...(core.historyLimit !== undefined ? { historyLimit: core.historyLimit } : {}),
+    idleFrom: Math.max(core.idleFrom ?? 0, core.touchedAt),
     policyDocument: core.policyDocument,
     descriptors: [...core.descriptors.values()],
     state: core.policyState,

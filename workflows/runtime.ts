@@ -110,6 +110,20 @@ export class SessionRuntime {
     this.#core.touchedAt = nowMs();
   }
 
+  /** The worker's history bound this session started with (undefined: none recorded). */
+  get historyLimit(): number | undefined {
+    return this.#core.historyLimit;
+  }
+
+  /** Workflow time the idle clock counts from at this run's start (undefined: the run's start). */
+  get idleFrom(): number | undefined {
+    return this.#core.idleFrom;
+  }
+
+  set idleFrom(at: number | undefined) {
+    this.#core.idleFrom = at;
+  }
+
   /** Workflow time of the last proposal or spawn accepted (0 when none was). */
   get touchedAt(): number {
     return this.#core.touchedAt;

@@ -15,6 +15,7 @@ import type { Decision, Proposal, SessionMode } from '../policies/types';
 import { io } from './activities';
 import { AuditWriter } from './audit-writer';
 import type { IntentAction } from './carried';
+import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
@@ -52,6 +53,14 @@ export class SessionCore {
   policyName = '';
   keyset: Keyset = { development: false, keys: [], slackUsers: [] };
   usedNonces = new Set<string>();
+  /** Nonce → when its envelope expires: a nonce is carried to the next run until then (`carried-votes.ts`). */
+  nonceExpiries = new Map<string, number>();
+  /** Approval id → its decision: a late vote is answered `approval.decided`, in this run and the next. */
+  decided = new Map<string, DecidedApproval>();
+  /** History events after which a run continues as new: the worker's (`sessionHistoryLimit`), at start; then carried. */
+  historyLimit: number | undefined;
+  /** Workflow time the idle clock counts from at this run's start (a continued run: the last run's). */
+  idleFrom: number | undefined;
   policyDocument: unknown;
   descriptors = new Map<string, SessionToolDescriptor>();
   compiled: CompiledPolicy | undefined;

@@ -38,12 +38,25 @@ import { assertProposal, assertSpawnChild } from './validate';
 /** `patched` id of the idle end (sessions started before it have no idle timer). */
 export const IDLE_END_PATCH = 'idle-sessions-end';
 
-/**
- * History events after which a session continues as new between two proposals. Not lower yet: a
- * run does not carry which approvals it decided, so at 120 events a late vote for one reached the
- * next run as `approval.unknown` instead of `approval.decided` (BENCHMARKS, "An open session costs little").
- */
+/** History events after which a session continues as new between two proposals (runs before `SHORT_RUNS_PATCH`). */
 export const DEFAULT_HISTORY_LIMIT = 10_000;
+
+/**
+ * `patched` id of short runs: the bound is the worker's (`sessionHistoryLimit`, recorded by the
+ * start's context and carried), never the start input's, and defaults to `SHORT_HISTORY_LIMIT`.
+ * Runs before it keep the start input's `historyLimit` or 10,000. A new id: `short-session-runs`
+ * meant 120 events in some recorded runs and 10,000 in others (session 10), so it is not reused.
+ */
+export const SHORT_RUNS_PATCH = 'worker-session-bound';
+
+/**
+ * The default bound, in history events. A session evicted from the worker's cache is rebuilt by
+ * replaying its run; one proposal (≈ 6 events) replays in about what a new run's start costs
+ * (BENCHMARKS, "An open session costs little"): at 120 events a miss replays at most ≈ 20
+ * proposals, and a cached session pays one run start per ≈ 20 proposals. Short runs are safe since
+ * the carried state holds what a late or replayed signed decision is checked against (`carried-votes.ts`).
+ */
+export const SHORT_HISTORY_LIMIT = 120;
 
 export async function agentSession(input: SessionStartInput, carried?: CarriedSession): Promise<SessionSummary> {
   const rt = new SessionRuntime(input, workflowInfo().workflowId);
@@ -75,7 +88,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
 
   await started;
 
-  const limit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const limit = patched(SHORT_RUNS_PATCH) ? rt.historyLimit ?? SHORT_HISTORY_LIMIT : input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const tooLong = (): boolean => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > limit;
@@ -84,7 +97,9 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   // call is in flight, so it keeps its session open until its own deadline. (A timer: new runs only.)
   // One timer per idle period, not per proposal: when it fires, a call since then sets the next one.
   const endsWhenIdle = patched(IDLE_END_PATCH);
-  const startedAt = Date.now();
+  // A continued run's idle clock goes on from the last run's: continuing as new is not a call.
+  const startedAt = rt.idleFrom ?? Date.now();
+  rt.idleFrom = startedAt;
   for (;;) {
     const wakes = (): boolean => rt.summary !== undefined || rt.halted || rt.auditFailed || (rt.queue.idle && tooLong());
     const idleFor = Date.now() - Math.max(startedAt, rt.touchedAt);

@@ -77,14 +77,15 @@ export interface CliResult {
 
 /**
  * One harness and one worker (running in the background) per test file; the worker loads the
- * test policy as its default and `quick` (short deadlines) as a named policy.
+ * test policy as its default and `quick` (short deadlines) as a named policy. `sessionHistoryLimit`
+ * is the worker's bound on a session run (the worker's option: no agent chooses it).
  */
-export async function redTeam(area: string, policies: Record<string, PolicyDocument> = {}): Promise<RedTeam> {
+export async function redTeam(area: string, policies: Record<string, PolicyDocument> = {}, options: { readonly sessionHistoryLimit?: number } = {}): Promise<RedTeam> {
   const h = await createHarness(`redteam_${area}`);
   const servers = await getTestServers();
   const cliPath = servers.temporalCliPath || (await findTemporalCli());
   // A grace period lets activities in flight at shutdown finish before the databases are dropped.
-  const worker: Worker = await h.worker({ policies: { quick: quickPolicy(), ...policies }, workerOptions: { shutdownGraceTime: '10s' } });
+  const worker: Worker = await h.worker({ policies: { quick: quickPolicy(), ...policies }, ...options, workerOptions: { shutdownGraceTime: '10s' } });
   const running = worker.run();
   const connection = await Connection.connect({ address: h.address });
   const raw = new Client({ connection, namespace: h.namespace });

@@ -217,10 +217,10 @@ describe('leases', () => {
 
 describe('leases across runs', () => {
   it('a session carries its leases across continue-as-new and hands them back at its end: the ledger counts exactly the calls made', async () => {
-    const worker = await h.worker({ policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 10_000, windowMinutes: 60 }] }) });
+    const worker = await h.worker({ policy: crossPolicy({ budgets: [{ tools: ['staging.writeConfig'], max: 10_000, windowMinutes: 60 }] }), sessionHistoryLimit: 40 });
     await worker.runUntil(async () => {
       const agent = uniq('long-lease-bot');
-      const s = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write config values', historyLimit: 40 });
+      const s = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write config values' });
       const firstRun = (await s.workflow.describe()).runId;
       for (let n = 1; n <= 12; n++) assert.equal((await s.propose({ tool: 'staging.writeConfig', args: { key: `k${n}`, value: 'v' }, reasoning: 'row' })).status, 'executed');
       assert.notEqual((await s.workflow.describe()).runId, firstRun, 'the session should have continued as new');

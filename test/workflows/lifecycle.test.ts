@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { createHarness, testPolicy, type Harness } from './harness';
 import { testTrust } from '../support/trust';
 import { eventually } from '../support/eventually';
+import { SHORT_HISTORY_LIMIT } from '../../workflows/session';
 
 const trust = testTrust();
 
@@ -80,9 +81,9 @@ async function activityTypes(workflow: { fetchHistory(): Promise<{ events?: read
 
 describe('continue-as-new', () => {
   it('continues as new between proposals and carries counters, seq and budget', async () => {
-    const worker = await h.worker();
+    const worker = await h.worker({ sessionHistoryLimit: 40 });
     await worker.runUntil(async () => {
-      const s = await h.gh.startSession({ agentId: 'long-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 40 });
+      const s = await h.gh.startSession({ agentId: 'long-bot', owner: 'eng-007', intent: WRITE_INTENT });
       const firstRun = (await s.workflow.describe()).runId;
       for (let n = 1; n <= 12; n++) {
         const r = await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' });
@@ -99,6 +100,22 @@ describe('continue-as-new', () => {
       // The audit seq carried over: gap-free from 1 across runs.
       const seqs = (await h.events(s.sessionId)).map((e) => e.seq);
       assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+    });
+  });
+
+  it('keeps runs short by default: a run ends soon after SHORT_HISTORY_LIMIT events, whatever bound the start input asks for', async () => {
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      // The bound is the worker's: a caller asking for a long run (a costly replay after eviction) is not heard.
+      const s = await h.gh.startSession({ agentId: 'short-runs-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 1_000_000 });
+      const firstRun = (await s.workflow.describe()).runId;
+      for (let n = 1; n <= 30; n++) assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
+      assert.notEqual((await s.workflow.describe()).runId, firstRun, 'the session should have continued as new');
+      // The first run stopped at the first pause past the limit: one proposal's events past it, at most.
+      const events = (await h.gh.client.workflow.getHandle(s.workflowId, firstRun).fetchHistory()).events ?? [];
+      assert.ok(events.length > SHORT_HISTORY_LIMIT && events.length <= SHORT_HISTORY_LIMIT + 20, `first run: ${events.length} events`);
+      assert.ok(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes, 'the first run ends by continuing as new');
+      assert.equal((await s.end({})).counters.executed, 30);
     });
   });
 });

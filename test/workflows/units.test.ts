@@ -1,6 +1,7 @@
 /**
  * Pure parts of the session workflow, outside the sandbox: the serial queue, the approval
- * bookkeeping (votes, escalation schedule, expiry), the update validator and the call digest.
+ * bookkeeping (votes, escalation schedule, expiry), the update validator, the call digest and what a
+ * continued run keeps of signed decisions.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ import { canonicalSize } from '../../workflows/canonical-size';
 import { SerialQueue } from '../../workflows/queue';
 import { assertProposal } from '../../workflows/validate';
 import { checkStart } from '../../workflows/start-gate';
+import { LATE_VOTE_WINDOW_MS, MAX_CARRIED_DECIDED, carryVotes, restoreVotes } from '../../workflows/carried-votes';
 
 function request(over: Partial<ApprovalRequest['requirement']> = {}): ApprovalRequest {
   const requirement = { groups: ['on-call', 'sre-leads'], approversRequired: 2, escalateAfterMs: [300_000], timeoutMs: 900_000, channel: '#c', fourEyes: true, unlocksTransition: false, ...over };
@@ -215,5 +217,37 @@ describe('agent ids of a session tree', () => {
     // A run with a parent is a sub-agent whether or not its input says so; a foreign id is refused.
     assert.deepEqual(checkStart({ intent: 'x' }, undefined, { attempt: 1, parentWorkflowId: 'session-p', workflowId: 'session-p.1' }), { ok: true, child: {} });
     assert.equal(checkStart({ intent: 'x', sessionId: 'victim' }, undefined, { attempt: 1, parentWorkflowId: 'session-p', workflowId: 'session-p.1' }).ok, false);
+  });
+});
+
+describe('carried votes (what a continued run keeps of signed decisions)', () => {
+  const memory = () => ({ usedNonces: new Set<string>(), nonceExpiries: new Map<string, number>(), decided: new Map<string, { seq: number; at: number }>() });
+
+  it('keeps a used nonce until its envelope expires, never drops one by count, and restores one carried without expiry for the longest lifetime', () => {
+    const m = memory();
+    for (let i = 0; i < 1000; i++) {
+      m.usedNonces.add(`n${i}`);
+      m.nonceExpiries.set(`n${i}`, 10_000 + i);
+    }
+    const c = carryVotes(m, 10_500);
+    assert.equal(c.usedNonces.length, 499);
+    assert.deepEqual([c.usedNonces[0], c.nonceExpiries?.[0]], ['n501', 10_501]);
+    const legacy = restoreVotes({ usedNonces: ['old'] }, 's1', 5_000);
+    assert.equal(legacy.usedNonces.has('old'), true);
+    assert.equal(legacy.nonceExpiries.get('old'), 5_000 + LATE_VOTE_WINDOW_MS);
+  });
+
+  it('keeps a decided approval for the late-vote window, at most the newest MAX_CARRIED_DECIDED, under its session\'s id', () => {
+    const m = memory();
+    for (let seq = 1; seq <= MAX_CARRIED_DECIDED + 10; seq++) m.decided.set(`s1:${seq}`, { seq, at: 1_000 + seq });
+    m.decided.set('s1:0', { seq: 0, at: 0 });
+    const now = LATE_VOTE_WINDOW_MS + 1; // `s1:0` was decided a window ago
+    const c = carryVotes(m, now);
+    assert.equal(c.decidedApprovals?.length, MAX_CARRIED_DECIDED);
+    assert.deepEqual(c.decidedApprovals?.[0], { seq: 11, at: 1_011 });
+    const back = restoreVotes(c, 's1', now);
+    assert.equal(back.decided.has(`s1:${MAX_CARRIED_DECIDED + 10}`), true);
+    assert.equal(back.decided.has('s1:0'), false);
+    assert.equal(carryVotes(memory(), now).decidedApprovals, undefined);
   });
 });
