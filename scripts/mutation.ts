@@ -7,6 +7,10 @@
  *   npm run mutation                 every group
  *   npm run mutation -- trust gateway   only these groups (the others' last reports are still read)
  *   npm run mutation -- --report     no run: print the last reports
+ *   npm run mutation -- policies --files policies/admissions.ts,policies/agent-id.ts
+ *                                    one group, only these of its files mutated (the recorded
+ *                                    results of its other files are kept: Stryker's incremental
+ *                                    mode carries mutants outside `mutate` over unchanged)
  *
  * The incremental files are committed (test/mutation/*.incremental.json): a fresh clone and CI
  * start from the last recorded results instead of a full run (about an hour on 2 cores).
@@ -28,14 +32,19 @@ export const GROUPS: Readonly<Record<string, Group>> = {
   policies: {
     mutate: ['policies/*.ts'],
     tests: [
+      'test/policies/admissions.test.ts',
       'test/policies/analyze.test.ts',
       'test/policies/evaluate.test.ts',
       'test/policies/gate.test.ts',
+      'test/policies/intent.test.ts',
+      'test/policies/intent-identifiers.test.ts',
       'test/policies/json-edges.test.ts',
       'test/policies/ledger.test.ts',
       'test/policies/parse.test.ts',
       'test/policies/properties.test.ts',
       'test/policies/session.test.ts',
+      'test/policies/sub-agents.test.ts',
+      'test/policies/suggest.test.ts',
       'test/workflows/units.test.ts',
     ],
   },
@@ -66,7 +75,12 @@ interface Report {
 const DETECTED = new Set(['Killed', 'Timeout']);
 const VALID = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
 
-function run(name: string, group: Group): number {
+/** Whether `file` is one of `patterns` (a path, or `dir/*.ts`: that folder's .ts files, not its subfolders'). */
+export function inGroup(file: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('/*.ts') ? file.startsWith(p.slice(0, -4)) && file.endsWith('.ts') && !file.slice(p.length - 4).includes('/') : file === p));
+}
+
+function run(name: string, group: Group, files?: readonly string[]): number {
   mkdirSync(OUT, { recursive: true });
   const base = JSON.parse(readFileSync(join(ROOT, 'stryker.config.json'), 'utf8')) as Record<string, unknown>;
   // The TypeScript checker compiles one program per batch of mutants: only this group's files and
@@ -77,7 +91,7 @@ function run(name: string, group: Group): number {
   writeFileSync(join(ROOT, tsconfig), `${JSON.stringify({ extends: '../../tsconfig.json', include }, null, 2)}\n`);
   const config = {
     ...base,
-    mutate: group.mutate,
+    mutate: files ?? group.mutate,
     tsconfigFile: tsconfig,
     // a sandbox folder per group, so two groups can run at once
     tempDirName: `.stryker-tmp/${name}`,
@@ -132,11 +146,22 @@ function main(): void {
   if (major < 22) throw new Error(`stryker 10 needs node 22 or later, this is node ${process.versions.node}`);
   const args = process.argv.slice(2);
   const reportOnly = args.includes('--report');
-  const names = args.filter((a) => !a.startsWith('--'));
+  const at = args.findIndex((a) => a === '--files' || a.startsWith('--files='));
+  const filesArg = at < 0 ? undefined : args[at]!.startsWith('--files=') ? args[at]!.slice('--files='.length) : args[at + 1];
+  const names = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && args[at] === '--files' && i === at + 1));
   for (const n of names) if (!(n in GROUPS)) throw new Error(`unknown group \`${n}\` (one of ${Object.keys(GROUPS).join(', ')})`);
+  let files: string[] | undefined;
+  if (at >= 0) {
+    if (names.length !== 1) throw new Error('`--files` needs exactly one group');
+    files = (filesArg ?? '').split(',').filter((f) => f.length > 0);
+    if (files.length === 0) throw new Error('expected `--files` to name files, comma-separated');
+    for (const f of files) {
+      if (!inGroup(f, GROUPS[names[0]!]!.mutate) || !existsSync(join(ROOT, f))) throw new Error(`\`${f}\` is not a file of the \`${names[0]}\` group (${GROUPS[names[0]!]!.mutate.join(', ')})`);
+    }
+  }
   let status = 0;
   if (!reportOnly) {
-    for (const name of names.length > 0 ? names : Object.keys(GROUPS)) status ||= run(name, GROUPS[name]!);
+    for (const name of names.length > 0 ? names : Object.keys(GROUPS)) status ||= run(name, GROUPS[name]!, files);
   }
   const result: Record<string, number | null> = {};
   let survivors = 0;
