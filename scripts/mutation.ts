@@ -39,12 +39,15 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/intent.test.ts',
       'test/policies/intent-identifiers.test.ts',
       'test/policies/json-edges.test.ts',
+      'test/policies/ledger-leases.test.ts',
       'test/policies/ledger.test.ts',
       'test/policies/parse.test.ts',
       'test/policies/properties.test.ts',
       'test/policies/session.test.ts',
       'test/policies/sub-agents.test.ts',
       'test/policies/suggest.test.ts',
+      'test/upstreams/classify.test.ts',
+      'test/upstreams/subjects-policy.test.ts',
       'test/workflows/units.test.ts',
     ],
   },
@@ -115,7 +118,7 @@ function run(name: string, group: Group, files?: readonly string[]): number {
  * count). Read from the group's incremental file, the kept record: it holds every mutant of a
  * finished run, and of an interrupted one the mutants tested so far (a later run goes on from there).
  */
-function summarise(name: string): { score: number | null; survivors: number } {
+function summarise(name: string, files?: readonly string[]): { score: number | null; survivors: number } {
   const path = join(ROOT, 'test', 'mutation', `${name}.incremental.json`);
   if (!existsSync(path)) {
     console.log(`\n${name}: no results yet (run \`npm run mutation -- ${name}\`)`);
@@ -138,6 +141,13 @@ function summarise(name: string): { score: number | null; survivors: number } {
   const total = Object.values(report.files).reduce((n, f) => n + f.mutants.length, 0);
   console.log(`\n${name}: ${score ?? '-'} % (${detected} of ${valid} mutants detected, ${survivors.length} survived; ${total} recorded${finished ? '' : ', possibly an interrupted run: see its log'})`);
   for (const s of survivors) console.log(s);
+  // with --files: each file's own line (its mutants, compile errors, detected over valid)
+  for (const f of files ?? []) {
+    const mutants = report.files[f]?.mutants ?? [];
+    const v = mutants.filter((m) => VALID.has(m.status));
+    const d = v.filter((m) => DETECTED.has(m.status)).length;
+    console.log(`  ${f}: ${v.length === 0 ? '-' : Math.round((d / v.length) * 10000) / 100} % (${mutants.length} mutants, ${mutants.filter((m) => m.status === 'CompileError').length} do not compile, ${d} of ${v.length} detected)`);
+  }
   return { score, survivors: survivors.length };
 }
 
@@ -166,7 +176,7 @@ function main(): void {
   const result: Record<string, number | null> = {};
   let survivors = 0;
   for (const name of Object.keys(GROUPS)) {
-    const s = summarise(name);
+    const s = summarise(name, name === names[0] ? files : undefined);
     result[name] = s.score;
     survivors += s.survivors;
   }
