@@ -47,6 +47,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/sub-agents.test.ts',
       'test/policies/suggest.test.ts',
       'test/policies/upstream-subjects.test.ts',
+      'test/policies/upstream.test.ts',
       'test/upstreams/classify.test.ts',
       'test/workflows/units.test.ts',
     ],
