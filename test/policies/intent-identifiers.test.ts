@@ -37,6 +37,12 @@ describe('identifiersIn', () => {
     assert.deepEqual(ids('1.2.3 v1.2 10.0.0.1 us-east-1 FINOPS-42 AB-1 40min 9am 20th 100gb 3x 12:00 9:30 12:00:00 on-call read-only prod staging a1 ab abc 123 ---'), []);
   });
 
+  it('every quantity unit, every English hyphenated word', () => {
+    for (const unit of 'st nd rd th am pm ms s m h d w k x min mins hr hrs gb mb tb kb gib mib rps qps'.split(' ')) assert.deepEqual(ids(`40${unit}`), [], unit);
+    const english = 'heads-up on-call follow-up read-only re-enroll e-mail opt-in opt-out roll-out set-up log-in sign-in check-in built-in add-on one-off long-running right-size up-to-date end-to-end self-serve third-party last-minute kill-switch all-hands';
+    for (const w of english.split(' ')) assert.deepEqual(ids(w), [], w);
+  });
+
   it('each exclusion at its edge: a near miss is an identifier', () => {
     assert.deepEqual(ids('x1.2 1.2x v10 us-east-12 xus-east-1 us-east-1a finops-42 A-42 FINOPS-42x 40minx x40min 123:00 12:000 ab1 on-callx a-b'), [
       'name x1.2', 'name 1.2x', 'name v10', 'name us-east-12', 'name xus-east-1', 'name us-east-1a', 'name finops-42', 'typed:a a-42', 'name finops-42x', 'name 40minx', 'name x40min', 'name 123:00', 'name 12:000', 'name ab1', 'name on-callx', 'name a-b',
@@ -148,6 +154,15 @@ describe('keyedIn', () => {
   it('not after a word that is no noun, a participle, or before a quantity or a lone digit', () => {
     for (const t of ['x 42', 'v2 42', 'to 42', 'for 42', 'affected 42', 'running 42', 'customer 4', 'customer 42 days', 'customer 42 hrs', 'customer 42x', 'customer', 'alerts on-call']) assert.deepEqual(of(t), [], t);
     assert.deepEqual(of('customer 42 daysx'), [['customer', ['42']]]);
+  });
+
+  it('every word that is no noun, every unit', () => {
+    const notNouns = 'to from by than last over under at of for the and or in on with about after before within every each top first next past around until since port ports version an this that our my its their new old all only into onto as is are be it';
+    for (const w of notNouns.split(' ')) assert.deepEqual(keyed(keyedIn(`${w} 42`, [], () => false)), [], w);
+    assert.deepEqual(keyed(keyedIn('ticket 42', [], () => false)), [['ticket', ['42']]]);
+    const units = 'percent day days hour hours hr hrs min mins minute minutes sec secs second seconds week weeks month months year years gb mb tb seat seats user users row rows times replica replicas pod pods node nodes instance instances item items record records call calls request requests';
+    for (const u of units.split(' ')) assert.deepEqual(of(`customer 42 ${u}`), [], u);
+    for (const u of ['minu', 'minutess', 'tim', 'secondss']) assert.deepEqual(of(`customer 42 ${u}`), [['customer', ['42']]], u);
   });
 });
 
