@@ -76,7 +76,7 @@ describe('effects', () => {
     const cases: Record<string, string | null> = {
       'db.query.readonly': 'read', deploy_dry_run: 'read', 'k8s.rollout.restart': 'write', 'k8s.delete.status': 'read', 'users.delete.x': 'destructive', 'x-list-y': 'read',
       'Delete/X': 'destructive', 'BackupPlan/Delete': 'destructive', k8s_restart_rollout: 'write', k8s_status_delete: 'read', rolloutStatus: 'write', statusRollout: 'read',
-      pipelineRunGet: 'read', fooListBar: 'read', listX: 'read', delete: 'destructive', archive_flag: 'destructive', 'foo.bar': null, fooBar: null, foo_bar: null,
+      pipelineRunGet: 'read', fooListBar: 'read', fooGetDelete: 'destructive', 'foo-get-delete': 'destructive', foo_get_delete: 'read', listX: 'read', delete: 'destructive', archive_flag: 'destructive', 'foo.bar': null, fooBar: null, foo_bar: null,
     };
     for (const [tool, effect] of Object.entries(cases)) assert.equal(inferToolEffect(tool), effect, tool);
   });
@@ -88,15 +88,23 @@ describe('effects', () => {
       'grant read-only access': 'write', 'list and delete volumes': 'destructive', 'delete and list volumes': 'destructive', 'the volumes, list them': 'read',
       'expose beta-search to half the users': 'write', 'show me the welcome email template': 'read', 'check the lag and restart the consumer': 'write',
       'tune the cache size in the staging configuration until the volumes look right': 'write', 'the volumes of prod': null, 'the quarterly thing': null,
-      'the RESTART-42 thing': null, 'make the vault immutable for 7 years (AUDIT-19)': 'write',
+      'the RESTART-42 thing': null, 'make the vault immutable for 7 years (AUDIT-19)': 'write', 'the api-restart thing': null, 'forget the cert': 'destructive',
+      'get the new cert': 'write', 'get an fresh cert': 'write', 'get   new cert': 'write', 'cleaned up logs': 'destructive', 'clean  up logs': 'destructive',
+      'shut  off the flag': 'destructive', 'turn it  off': 'destructive', 'spin  down x': 'destructive', 'get  rid of x': 'destructive',
+      'read only check': 'read', 'read  only access': 'read', 'the read only flag': null, 'the volumes of the cluster should look right': null,
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
+  });
+
+  it('each clause separator: the verb after it leads too', () => {
+    for (const sep of [',', ';', ':', '.', '!', '?', '&', '(', ')', ' \u2014 ', ' \u2013 ', ' - ', ' and ', ' then ']) assert.equal(intentEffect(`list the pods${sep} delete the api`), 'destructive', sep);
+    for (const sep of [' andthen ', '-', ' ']) assert.equal(intentEffect(`list the pods${sep} delete the api`), 'read', sep);
   });
 
   it('a question asks to look, unless a clause leads with a change or it is a negation', () => {
     const cases: Record<string, string | null> = {
       'the volume status?': 'read', 'when did dim_customers on production last refresh': 'read', 'does the deploy remove volumes': 'read', 'who sees beta-search on production?': 'read',
-      'delete the volume ?': 'destructive', 'do not remove the volume': 'destructive', "can't remove it": 'destructive', "orders-events can't keep up, go from 12 to 24 partitions": null,
+      'delete the volume ?': 'destructive', 'restart the api?': 'write', 'what? delete it': 'destructive', 'do not remove the volume': 'destructive', "can't remove it": 'destructive', "orders-events can't keep up, go from 12 to 24 partitions": null,
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });
