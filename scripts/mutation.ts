@@ -11,6 +11,11 @@
  *                                    one group, only these of its files mutated (the recorded
  *                                    results of its other files are kept: Stryker's incremental
  *                                    mode carries mutants outside `mutate` over unchanged)
+ *   npm run mutation -- policies --files policies/intent.ts --tests test/policies/intent.test.ts
+ *                                    and only these of its unit tests run: a lower bound for those
+ *                                    files, much faster when they have many static mutants (each
+ *                                    runs every test given); a later run with more tests re-tests
+ *                                    the survivors they cover and every static mutant
  *
  * The incremental files are committed (test/mutation/*.incremental.json): a fresh clone and CI
  * start from the last recorded results instead of a full run (about an hour on 2 cores).
@@ -84,7 +89,7 @@ export function inGroup(file: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('/*.ts') ? file.startsWith(p.slice(0, -4)) && file.endsWith('.ts') && !file.slice(p.length - 4).includes('/') : file === p));
 }
 
-function run(name: string, group: Group, files?: readonly string[]): number {
+function run(name: string, group: Group, files?: readonly string[], tests?: readonly string[]): number {
   mkdirSync(OUT, { recursive: true });
   const base = JSON.parse(readFileSync(join(ROOT, 'stryker.config.json'), 'utf8')) as Record<string, unknown>;
   // The TypeScript checker compiles one program per batch of mutants: only this group's files and
@@ -108,7 +113,7 @@ function run(name: string, group: Group, files?: readonly string[]): number {
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', file], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GATEHOUSE_MUTATION_TESTS: group.tests.join(',') },
+    env: { ...process.env, GATEHOUSE_MUTATION_TESTS: (tests ?? group.tests).join(',') },
   });
   console.log(`mutation: ${name} took ${Math.round((Date.now() - t0) / 1000)} s`);
   return r.status ?? 1;
@@ -157,22 +162,29 @@ function main(): void {
   if (major < 22) throw new Error(`stryker 10 needs node 22 or later, this is node ${process.versions.node}`);
   const args = process.argv.slice(2);
   const reportOnly = args.includes('--report');
-  const at = args.findIndex((a) => a === '--files' || a.startsWith('--files='));
-  const filesArg = at < 0 ? undefined : args[at]!.startsWith('--files=') ? args[at]!.slice('--files='.length) : args[at + 1];
-  const names = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && args[at] === '--files' && i === at + 1));
+  const listed = (flag: string): { value: string[] | undefined; at: number } => {
+    const at = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    if (at < 0) return { value: undefined, at: -1 };
+    const raw = args[at]!.startsWith(`${flag}=`) ? args[at]!.slice(flag.length + 1) : args[at + 1];
+    const value = (raw ?? '').split(',').filter((f) => f.length > 0);
+    if (value.length === 0) throw new Error(`expected \`${flag}\` to name files, comma-separated`);
+    return { value, at: args[at] === flag ? at + 1 : -1 };
+  };
+  const filesOpt = listed('--files');
+  const testsOpt = listed('--tests');
+  const names = args.filter((a, i) => !a.startsWith('--') && i !== filesOpt.at && i !== testsOpt.at);
   for (const n of names) if (!(n in GROUPS)) throw new Error(`unknown group \`${n}\` (one of ${Object.keys(GROUPS).join(', ')})`);
-  let files: string[] | undefined;
-  if (at >= 0) {
-    if (names.length !== 1) throw new Error('`--files` needs exactly one group');
-    files = (filesArg ?? '').split(',').filter((f) => f.length > 0);
-    if (files.length === 0) throw new Error('expected `--files` to name files, comma-separated');
-    for (const f of files) {
-      if (!inGroup(f, GROUPS[names[0]!]!.mutate) || !existsSync(join(ROOT, f))) throw new Error(`\`${f}\` is not a file of the \`${names[0]}\` group (${GROUPS[names[0]!]!.mutate.join(', ')})`);
-    }
+  const files = filesOpt.value;
+  const tests = testsOpt.value;
+  if ((files ?? tests) !== undefined && names.length !== 1) throw new Error('`--files` and `--tests` need exactly one group');
+  const group = GROUPS[names[0]!];
+  for (const f of files ?? []) {
+    if (!inGroup(f, group!.mutate) || !existsSync(join(ROOT, f))) throw new Error(`\`${f}\` is not a file of the \`${names[0]}\` group (${group!.mutate.join(', ')})`);
   }
+  for (const t of tests ?? []) if (!group!.tests.includes(t)) throw new Error(`\`${t}\` is not a unit test of the \`${names[0]}\` group`);
   let status = 0;
   if (!reportOnly) {
-    for (const name of names.length > 0 ? names : Object.keys(GROUPS)) status ||= run(name, GROUPS[name]!, files);
+    for (const name of names.length > 0 ? names : Object.keys(GROUPS)) status ||= run(name, GROUPS[name]!, files, tests);
   }
   const result: Record<string, number | null> = {};
   let survivors = 0;
