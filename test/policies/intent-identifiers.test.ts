@@ -43,6 +43,10 @@ describe('identifiersIn', () => {
     for (const w of english.split(' ')) assert.deepEqual(ids(w), [], w);
   });
 
+  it('each pattern anchored at both ends, each repeat wide enough', () => {
+    assert.deepEqual(ids('1.22.3 xFINOPS-42 a_b.io acme.io_x x10.0.0.1/24 10.0.0.12/24 a*.b1'), ['name xfinops-42', 'name a_b.io', 'name acme.io_x', 'path x10.0.0.1/24', 'ip 10.0.0.12/24', 'name a*.b1']);
+  });
+
   it('each exclusion at its edge: a near miss is an identifier', () => {
     assert.deepEqual(ids('x1.2 1.2x v10 us-east-12 xus-east-1 us-east-1a finops-42 A-42 FINOPS-42x 40minx x40min 123:00 12:000 ab1 on-callx a-b'), [
       'name x1.2', 'name 1.2x', 'name v10', 'name us-east-12', 'name xus-east-1', 'name us-east-1a', 'name finops-42', 'typed:a a-42', 'name finops-42x', 'name 40minx', 'name x40min', 'name 123:00', 'name 12:000', 'name ab1', 'name on-callx', 'name a-b',
@@ -117,6 +121,13 @@ describe('contradictedKinds', () => {
     assert.deepEqual(contradictedKinds([id('acme.io', 'domain'), id('kv/a', 'path')], [id('x.io', 'domain'), id('kv/b', 'path')], none), ['domain', 'path']);
   });
 
+  it('each kind against the intent\'s identifiers of that kind, any of them', () => {
+    assert.deepEqual(contradictedKinds([id('payments-staging'), id('billing.acme.io', 'domain')], [id('billing-prod')], none), []);
+    assert.deepEqual(contradictedKinds([id('payments-staging'), id('orders-db')], [id('payments-prod')], none), ['name']);
+    assert.deepEqual(contradictedKinds([id('acme.io', 'domain'), id('x.io', 'domain')], [id('status.acme.io', 'domain')], none), []);
+    assert.deepEqual(contradictedKinds([id('status.acme.io', 'domain'), id('other.io', 'domain')], [id('acme.io', 'domain')], new Set(['acme', 'io', 'status'])), []);
+  });
+
   it('plain names only against their siblings', () => {
     assert.deepEqual(contradictedKinds([id('payments-staging')], [id('payments-prod')], none), ['name']);
     assert.deepEqual(contradictedKinds([id('payments-staging')], [id('billing-prod')], none), []);
@@ -154,6 +165,17 @@ describe('keyedIn', () => {
   it('not after a word that is no noun, a participle, or before a quantity or a lone digit', () => {
     for (const t of ['x 42', 'v2 42', 'to 42', 'for 42', 'affected 42', 'running 42', 'customer 4', 'customer 42 days', 'customer 42 hrs', 'customer 42x', 'customer', 'alerts on-call']) assert.deepEqual(of(t), [], t);
     assert.deepEqual(of('customer 42 daysx'), [['customer', ['42']]]);
+    assert.deepEqual(of('customer 42 xdays'), [['customer', ['42']]]);
+  });
+
+  it('each pattern anchored: the noun, the number, the clause word, the participle, the wildcard', () => {
+    for (const t of ['x2ab 42', 'ab2 42']) assert.deepEqual(of(t), [], t);
+    assert.deepEqual(keyed(keyedIn('customer ab42', [], isVerb)), []);
+    assert.deepEqual(of('customer --42!!'), [['customer', ['42']]]);
+    assert.deepEqual(of('band deploy 42'), [['deploy', ['42']]]);
+    assert.deepEqual(of('top deploy 42'), [['deploy', ['42']]]);
+    assert.deepEqual(of('editor 42'), [['editor', ['42']]]);
+    assert.deepEqual(of('zone a*.b1'), [['zone', ['a*.b1']]]);
   });
 
   it('every word that is no noun, every unit', () => {
@@ -172,6 +194,7 @@ describe('keyedArgs', () => {
       ['customerid', '42'], ['name', 'web'], ['list', 'a'], ['list', '3'], ['b', 'in'], ['ok', 'x'.repeat(200)],
     ]);
     assert.deepEqual(keyedArgs('ABC'), [['', 'abc']]);
+    assert.deepEqual(keyedArgs({ a: [['x']], b: [[['y']]] }), [['a', 'x']]);
     assert.deepEqual(keyedArgs(null), []);
   });
 });
@@ -184,13 +207,25 @@ describe('contradictedKeyed and keyedMatches', () => {
       assert.deepEqual(contradictedKeyed(customer, [[key, '43']]), ['customer'], key);
       assert.equal(keyedMatches(customer, [[key, 'cus_00000042']]), true, key);
     }
-    for (const key of ['customerx', 'xcustomer', 'client']) {
+    for (const key of ['customerx', 'xcustomer', 'client', 'idcustomer']) {
       assert.deepEqual(contradictedKeyed(customer, [[key, '43']]), [], key);
       assert.equal(keyedMatches(customer, [[key, '42']]), false, key);
     }
     assert.deepEqual(contradictedKeyed(customer, [['customerid', '43'], ['description', 'customer 42']]), []);
     assert.deepEqual(contradictedKeyed(customer, [['customerid', '4242']]), ['customer']);
     assert.equal(keyedMatches(customer, [['customerid', 'a42b']]), true);
+    assert.equal(keyedMatches(customer, [['customerid', 'a41b42']]), true);
+    assert.equal(keyedMatches(customer, [['customerid', '43'], ['note', 'x']]), false);
+    assert.equal(keyedMatches(customer, [['customerid', '42'], ['note', 'x']]), true);
+    const two = new Map([['customer', new Set(['42', '43'])]]);
+    assert.deepEqual(contradictedKeyed(two, [['customerid', '42']]), []);
+    assert.equal(keyedMatches(two, [['customerid', '42']]), true);
+  });
+
+  it('a number or a name wanted is compared as what it is', () => {
+    for (const want of ['ab42', '42ab']) assert.equal(keyedMatches(new Map([['host', new Set([want])]]), [['host', want]]), true, want);
+    for (const want of ['v3-5', '3-5x']) assert.equal(keyedMatches(new Map([['version', new Set([want])]]), [['version', '4']]), false, want);
+    assert.equal(keyedMatches(new Map([['version', new Set(['10-20'])]]), [['version', '14']]), true);
   });
 
   it('a range holds every number inside it, ends included', () => {
