@@ -17,7 +17,7 @@ import {
   type SpawnChildResult,
 } from '../workflows/contract';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mapSessionError, SessionStartRefusedError, SubAgentDeniedError } from './errors';
 import { sendUpdate } from './update-retry';
@@ -25,6 +25,14 @@ import { sendUpdate } from './update-retry';
 /** How long `state()` waits for a starting session to load its policy, and how often it asks. */
 const STARTING_WAIT_MS = 10_000;
 const STARTING_POLL_MS = 25;
+/** How many times `state()` asks when the query timed out before a worker took it (each wait is the server's own). */
+const QUERY_TIMEOUT_ATTEMPTS = 3;
+const DEADLINE_EXCEEDED = 4;
+
+/** The server's answer to a query no worker answered in time (gRPC DEADLINE_EXCEEDED). */
+function isQueryTimeout(err: unknown): boolean {
+  return err instanceof ServiceError && (err.cause as { code?: unknown } | undefined)?.code === DEADLINE_EXCEEDED;
+}
 
 export class SessionHandle {
   readonly sessionId: string;
@@ -67,11 +75,14 @@ export class SessionHandle {
     // A session that has just started (a sub-agent right after `spawnChild`, say) has not loaded
     // its policy yet and would report an empty budget: wait, briefly, until it has.
     const until = Date.now() + STARTING_WAIT_MS;
+    let timeouts = 0;
     for (;;) {
       let view: SessionStateView;
       try {
         view = await this.workflow.query(stateQuery);
       } catch (err) {
+        // A query no worker took in time (an overloaded worker): reading again is always safe.
+        if (isQueryTimeout(err) && ++timeouts < QUERY_TIMEOUT_ATTEMPTS) continue;
         return mapSessionError(this.sessionId, err);
       }
       if (view.policyHash !== '' || view.ended || view.halted || Date.now() >= until) return view;

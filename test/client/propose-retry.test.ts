@@ -91,3 +91,16 @@ test('only a not-ready answer is sent again: another failed precondition, or ano
   await assert.rejects(new SessionHandle(clientFailing(1, calls, () => paused), 'retry-session').propose({ tool: 'volumes.list', args: {}, reasoning: 'list' }), ServiceError);
   assert.equal(calls.length, 1);
 });
+
+test('state() reads again when a query timed out before a worker took it, at most three times', async () => {
+  const VIEW = { policyHash: 'h', ended: false, halted: false, pendingApprovals: [] };
+  const queryTimeout = () => new ServiceError('Failed to query Workflow', { cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: query timed out before a worker could process it'), { code: 4 }) });
+  const clientQuerying = (failures: number, asked: { n: number }) =>
+    ({ workflow: { getHandle: () => ({ query: async () => (++asked.n <= failures ? Promise.reject(queryTimeout()) : VIEW) }) } }) as unknown as Client;
+  const asked = { n: 0 };
+  assert.deepEqual(await new SessionHandle(clientQuerying(2, asked), 'retry-session').state(), VIEW);
+  assert.equal(asked.n, 3);
+  const gaveUp = { n: 0 };
+  await assert.rejects(new SessionHandle(clientQuerying(Infinity, gaveUp), 'retry-session').state(), ServiceError);
+  assert.equal(gaveUp.n, 3);
+});
