@@ -72,6 +72,17 @@ describe('the vote rule (votes.ts)', () => {
     assert.equal(rule(unlock, { approver: 'alice', approve: true }), 'counts:sre:false,true', 'sre is not reached on the unlock part (no escalation), but is the call\'s own group');
   });
 
+  it('says why a vote does not count, word for word', () => {
+    const message = (c: VoteContext, v: Vote) => { const r = checkVote(c, v, 0); return r.counts ? 'counts' : r.message; };
+    assert.equal(message(ctx({ requirement: req({ fourEyes: true }) }), { approver: 'owner', approve: true }), '`owner` owns this session and the policy requires someone else to decide (four eyes)');
+    assert.equal(message(ctx({ votes: [{ approver: 'alice', approve: true, parts: [true] }] }), { approver: 'alice', approve: true }), '`alice` already approved this call: distinct approvers are needed');
+    assert.equal(message(ctx(), { approver: 'alice', approve: false }), 'a reason is required to deny');
+  });
+
+  it('a group the members map does not name has no members: fail closed', () => {
+    assert.equal(rule(ctx({ groupMembers: {} }), { approver: 'alice', approve: true }), 'approval.not-member');
+  });
+
   it('four eyes binds the owner only: anyone else of the group still decides', () => {
     assert.equal(rule(ctx({ requirement: req({ fourEyes: true }) }), { approver: 'alice', approve: true }), 'counts:sre:true');
   });
