@@ -59,7 +59,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
   },
   trust: {
     mutate: ['policies/trust/*.ts'],
-    tests: ['test/policies/trust.test.ts', 'test/policies/webauthn.test.ts'],
+    tests: ['test/policies/trust.test.ts', 'test/policies/votes.test.ts', 'test/policies/webauthn.test.ts'],
   },
   gateway: {
     mutate: ['gateway/auth.ts', 'gateway/limits.ts'],
