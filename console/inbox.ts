@@ -83,9 +83,12 @@ export function shownItem(row: ApprovalRecord, state: SessionStateView | undefin
   return { ok: true, item };
 }
 
-/** Every pending approval the workflows confirm, oldest first. */
+/** How many pending approvals the inbox shows, oldest first (it held 500 before: a 1,000-call backlog hid half). */
+export const INBOX_LIMIT = 2_000;
+
+/** Every pending approval the workflows confirm, oldest first, up to `INBOX_LIMIT`. */
 export async function readInbox(store: ApprovalStore, readState: StateReader, now = Date.now()): Promise<InboxItem[]> {
-  const rows = (await store.list({ limit: 500 })).filter((r) => r.status === 'pending');
+  const rows = (await store.list({ limit: INBOX_LIMIT })).filter((r) => r.status === 'pending');
   const states = new Map<string, Promise<SessionStateView | undefined>>();
   const items = await Promise.all(
     rows.map(async (row) => {
