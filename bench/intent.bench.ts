@@ -7,17 +7,28 @@
  * Usage: `npm run bench:intent [-- <file.jsonl> …]`. Default files: the repository's evaluation set
  * and the held-out sets written blind (test/fixtures/intent/; see docs/concepts/intent.md).
  * `BENCH_INTENT_URL` uses a model server already running (`…/v1`); `BENCH_INTENT_MISSES=1` lists
- * the sessions each scorer decides wrongly. The last line is one JSON object.
+ * the sessions each scorer decides wrongly. To compare another model behind the same API:
+ * `BENCH_INTENT_MODEL` (its name in the output), `BENCH_INTENT_CALIBRATION=low,high` (its raw
+ * similarity calibration; default MiniLM's), `BENCH_INTENT_FALLBACK=0` (skip the synonym scorer).
+ * The last line is one JSON object.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createIntentScorer, MINILM_CALIBRATION, type IntentScorer } from '../activities/intent';
+import { createIntentScorer, MINILM_CALIBRATION, type Calibration, type IntentScorer } from '../activities/intent';
 import { calibrate, scoreSession, type EvalSession } from '../activities/intent/evaluate';
 import { readSessions } from '../cli/commands/intent';
 import { startEmbeddings } from '../worker/devstack/embeddings';
 
 const DEFAULT_FILES = ['test/fixtures/intent/sessions.jsonl', 'test/fixtures/intent/heldout.jsonl', 'test/fixtures/intent/blind2/sessions.jsonl'];
 const MISSES = process.env.BENCH_INTENT_MISSES === '1';
+const CALIBRATION = process.env.BENCH_INTENT_CALIBRATION ? calibrationFrom(process.env.BENCH_INTENT_CALIBRATION) : MINILM_CALIBRATION;
+const FALLBACK = process.env.BENCH_INTENT_FALLBACK !== '0';
+
+function calibrationFrom(text: string): Calibration {
+  const [low, high] = text.split(',').map(Number);
+  if (!(Number.isFinite(low) && Number.isFinite(high) && high! > low!)) throw new Error(`invalid BENCH_INTENT_CALIBRATION \`${text}\`: expected low,high`);
+  return { low: low!, high: high! };
+}
 
 async function evaluate(scorer: IntentScorer, sessions: readonly EvalSession[], name: string) {
   const results = [];
@@ -48,17 +59,17 @@ async function main() {
   const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT_FILES.filter((f) => existsSync(f));
   const running = process.env.BENCH_INTENT_URL;
   const e = running ? undefined : await startEmbeddings({ timeoutMs: 120_000 });
-  const modelName = e?.model ?? 'all-MiniLM-L6-v2-int8';
+  const modelName = e?.model ?? process.env.BENCH_INTENT_MODEL ?? 'all-MiniLM-L6-v2-int8';
   try {
     const out: Record<string, unknown> = {};
     for (const file of files) {
       const sessions = readSessions(file);
-      const model = await evaluate(createIntentScorer({ kind: 'openai', baseUrl: running ?? e!.url, model: modelName, calibration: MINILM_CALIBRATION }), sessions, 'model');
-      const local = await evaluate(createIntentScorer({ kind: 'local' }), sessions, 'fallback');
+      const model = await evaluate(createIntentScorer({ kind: 'openai', baseUrl: running ?? e!.url, model: modelName, calibration: CALIBRATION }), sessions, 'model');
+      const local = FALLBACK ? await evaluate(createIntentScorer({ kind: 'local' }), sessions, 'fallback') : undefined;
       console.log(`${file} (${sessions.length} sessions)`);
       console.log(`  model ${modelName}: AUC ${model.auc}, review right ${model.reviewAccuracy} ${JSON.stringify(model.reviewRightByKind)}, p50 ${model.msPerActionP50} ms/action`);
-      console.log(`  synonym fallback: AUC ${local.auc}, review right ${local.reviewAccuracy} ${JSON.stringify(local.reviewRightByKind)}, p50 ${local.msPerActionP50} ms/action`);
-      out[file] = { sessions: sessions.length, model: { name: modelName, ...model }, fallback: local };
+      if (local) console.log(`  synonym fallback: AUC ${local.auc}, review right ${local.reviewAccuracy} ${JSON.stringify(local.reviewRightByKind)}, p50 ${local.msPerActionP50} ms/action`);
+      out[file] = { sessions: sessions.length, model: { name: modelName, ...model }, ...(local ? { fallback: local } : {}) };
     }
     if (e) {
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${e.process.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
