@@ -25,7 +25,7 @@ import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
 import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
-import { capacityFromEnv } from './capacity';
+import { capacityFromEnv, sessionHistoryLimitFromEnv } from './capacity';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { loadCatalog } from './catalog-module';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   if (DEFAULT_POLICY_NAME in policies) throw new WorkerConfigError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name in \`GATEHOUSE_POLICIES\``);
 
   const capacity = capacityFromEnv();
+  const sessionHistoryLimit = sessionHistoryLimitFromEnv();
   const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
   await migrate(auditPool);
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     // Shared by a deployment's workers, any of them hands back a lease another took (docs/reference/policy.md).
     ...(process.env.GATEHOUSE_LEASE_SECRET ? { leaseSecret: process.env.GATEHOUSE_LEASE_SECRET } : {}),
     workerOptions: capacity,
+    ...(sessionHistoryLimit !== undefined ? { sessionHistoryLimit } : {}),
     ...(process.env.GATEHOUSE_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: process.env.GATEHOUSE_WORKFLOW_BUNDLE } } : {}),
   });
   const named = Object.keys(policies);

@@ -1,7 +1,7 @@
 /** The worker's sizing knobs from the environment: set, unset, and refused with a clear error. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { capacityFromEnv } from '../../worker/capacity';
+import { capacityFromEnv, sessionHistoryLimitFromEnv } from '../../worker/capacity';
 import { WorkerConfigError } from '../../worker/create-worker';
 
 describe('worker capacity from the environment', () => {
@@ -20,4 +20,19 @@ describe('worker capacity from the environment', () => {
       });
     });
   }
+
+  it('reads the session history bound, unset or empty as none, and refuses one out of range naming it', () => {
+    assert.equal(sessionHistoryLimitFromEnv({ GATEHOUSE_SESSION_HISTORY_LIMIT: '400' }), 400);
+    assert.equal(sessionHistoryLimitFromEnv({ GATEHOUSE_SESSION_HISTORY_LIMIT: '20' }), 20);
+    assert.equal(sessionHistoryLimitFromEnv({ GATEHOUSE_SESSION_HISTORY_LIMIT: '50000' }), 50_000);
+    assert.equal(sessionHistoryLimitFromEnv({}), undefined);
+    assert.equal(sessionHistoryLimitFromEnv({ GATEHOUSE_SESSION_HISTORY_LIMIT: '' }), undefined);
+    for (const bad of ['19', '50001', '0', '120.5', 'short']) {
+      assert.throws(() => sessionHistoryLimitFromEnv({ GATEHOUSE_SESSION_HISTORY_LIMIT: bad }), (err: unknown) => {
+        assert.ok(err instanceof WorkerConfigError);
+        assert.equal(err.message, `\`GATEHOUSE_SESSION_HISTORY_LIMIT\` must be a whole number from 20 to 50000, got \`${bad}\``);
+        return true;
+      });
+    }
+  });
 });
