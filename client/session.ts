@@ -17,7 +17,7 @@ import {
   type SpawnChildResult,
 } from '../workflows/contract';
 import { ApplicationFailure } from '@temporalio/common';
-import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, isGrpcDeadlineError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mapSessionError, SessionStartRefusedError, SubAgentDeniedError } from './errors';
 import { sendUpdate } from './update-retry';
@@ -27,12 +27,6 @@ const STARTING_WAIT_MS = 10_000;
 const STARTING_POLL_MS = 25;
 /** How many times `state()` asks when the query timed out before a worker took it (each wait is the server's own). */
 const QUERY_TIMEOUT_ATTEMPTS = 3;
-const DEADLINE_EXCEEDED = 4;
-
-/** The server's answer to a query no worker answered in time (gRPC DEADLINE_EXCEEDED). */
-function isQueryTimeout(err: unknown): boolean {
-  return err instanceof ServiceError && (err.cause as { code?: unknown } | undefined)?.code === DEADLINE_EXCEEDED;
-}
 
 export class SessionHandle {
   readonly sessionId: string;
@@ -82,7 +76,7 @@ export class SessionHandle {
         view = await this.workflow.query(stateQuery);
       } catch (err) {
         // A query no worker took in time (an overloaded worker): reading again is always safe.
-        if (isQueryTimeout(err) && ++timeouts < QUERY_TIMEOUT_ATTEMPTS) continue;
+        if (isGrpcDeadlineError(err) && ++timeouts < QUERY_TIMEOUT_ATTEMPTS) continue;
         return mapSessionError(this.sessionId, err);
       }
       if (view.policyHash !== '' || view.ended || view.halted || Date.now() >= until) return view;

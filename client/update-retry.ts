@@ -2,7 +2,7 @@
  * Sending one Temporal update until the workflow has seen it: the same update id is sent again
  * when the server says the update did not take effect, so a call is neither lost nor made twice.
  */
-import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import { google } from '@temporalio/proto';
 
 /** How many times one update is sent when its RPC timed out (each wait is the server's own, ≈ 20 s+). */
@@ -27,10 +27,10 @@ const FAILED_PRECONDITION = 9;
  * closed session's, and the update never ran, so sending it again by the same id is safe.
  */
 export function isWorkflowNotReady(err: unknown): boolean {
-  const cause = err instanceof ServiceError ? err.cause : err;
-  const { code, metadata } = (cause ?? {}) as { code?: unknown; metadata?: { get?: (key: string) => unknown[] } };
-  if (code !== FAILED_PRECONDITION || typeof metadata?.get !== 'function') return false;
-  const bin = metadata.get('grpc-status-details-bin')[0];
+  // The gRPC error itself, or as the cause of the SDK's `ServiceError`.
+  const grpc = [err, err instanceof Error ? err.cause : undefined].find(isGrpcServiceError);
+  if (grpc?.code !== FAILED_PRECONDITION) return false;
+  const bin = grpc.metadata.get('grpc-status-details-bin')[0];
   if (!(bin instanceof Uint8Array)) return false;
   try {
     return google.rpc.Status.decode(bin).details.some((d) => d.type_url === WORKFLOW_NOT_READY);

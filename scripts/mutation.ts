@@ -23,6 +23,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 const ROOT = resolve(__dirname, '..');
 const OUT = join(ROOT, 'reports', 'mutation');
@@ -162,22 +163,23 @@ function summarise(name: string, files?: readonly string[]): { score: number | n
 function main(): void {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22) throw new Error(`stryker 10 needs node 22 or later, this is node ${process.versions.node}`);
-  const args = process.argv.slice(2);
-  const reportOnly = args.includes('--report');
-  const listed = (flag: string): { value: string[] | undefined; at: number } => {
-    const at = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-    if (at < 0) return { value: undefined, at: -1 };
-    const raw = args[at]!.startsWith(`${flag}=`) ? args[at]!.slice(flag.length + 1) : args[at + 1];
-    const value = (raw ?? '').split(',').filter((f) => f.length > 0);
-    if (value.length === 0) throw new Error(`expected \`${flag}\` to name files, comma-separated`);
-    return { value, at: args[at] === flag ? at + 1 : -1 };
+  // Not strict: another `--flag` is ignored, as before `--files`/`--tests` existed.
+  const { values, positionals: names } = parseArgs({
+    options: { report: { type: 'boolean' }, files: { type: 'string' }, tests: { type: 'string' } },
+    allowPositionals: true,
+    strict: false,
+  });
+  const reportOnly = values.report === true;
+  const listed = (flag: 'files' | 'tests'): string[] | undefined => {
+    const raw = values[flag];
+    if (raw === undefined) return undefined;
+    const value = (typeof raw === 'string' ? raw : '').split(',').filter((f) => f.length > 0);
+    if (value.length === 0) throw new Error(`expected \`--${flag}\` to name files, comma-separated`);
+    return value;
   };
-  const filesOpt = listed('--files');
-  const testsOpt = listed('--tests');
-  const names = args.filter((a, i) => !a.startsWith('--') && i !== filesOpt.at && i !== testsOpt.at);
   for (const n of names) if (!(n in GROUPS)) throw new Error(`unknown group \`${n}\` (one of ${Object.keys(GROUPS).join(', ')})`);
-  const files = filesOpt.value;
-  const tests = testsOpt.value;
+  const files = listed('files');
+  const tests = listed('tests');
   if ((files ?? tests) !== undefined && names.length !== 1) throw new Error('`--files` and `--tests` need exactly one group');
   const group = GROUPS[names[0]!];
   for (const f of files ?? []) {

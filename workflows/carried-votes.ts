@@ -32,9 +32,11 @@ export interface DecidedApproval {
 
 /** Signed-decision bookkeeping as carried: nonces with their envelopes' expiry, decided approvals. */
 export interface CarriedVotes {
+  /** Nonces of signed decisions already used: a replay across runs is refused too. */
   readonly usedNonces: readonly string[];
   /** `usedNonces[i]`'s envelope expires at `nonceExpiries[i]` (workflow ms). Absent in runs carried before it. */
   readonly nonceExpiries?: readonly number[];
+  /** Approvals decided in the late-vote window (absent: none, or carried before it). */
   readonly decidedApprovals?: readonly DecidedApproval[];
 }
 

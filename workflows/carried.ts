@@ -9,7 +9,7 @@
 import type { ActionView, SessionStateView } from './contract';
 import type { SessionToolDescriptor } from '../activities/types';
 import type { Keyset } from '../policies/trust/keyset';
-import type { DecidedApproval } from './carried-votes';
+import type { CarriedVotes } from './carried-votes';
 
 export interface IntentAction {
   readonly tool: string;
@@ -27,19 +27,14 @@ export interface CarriedLease {
   readonly used: readonly number[];
 }
 
-export interface CarriedSession {
+/** The signed-decision fields (`usedNonces`, `nonceExpiries`, `decidedApprovals`) are `CarriedVotes`'. */
+export interface CarriedSession extends CarriedVotes {
   /** Who the session acts for, from the credential verified when the session first started. */
   readonly identity: { readonly agentId: string; readonly owner: string; readonly principal?: string; readonly credentialId?: string; readonly credentialIssuedAt?: string };
   readonly policyName: string;
   readonly policyDocument: unknown;
   /** The keyset snapshotted at start: signed decisions are verified against it in every run. */
   readonly keyset: Keyset;
-  /** Nonces of signed decisions already used: a replay across runs is refused too. */
-  readonly usedNonces: readonly string[];
-  /** When each of `usedNonces` expires (same order); absent in runs carried before it. */
-  readonly nonceExpiries?: readonly number[];
-  /** Approvals decided in the late-vote window (absent: none, or carried before it). */
-  readonly decidedApprovals?: readonly DecidedApproval[];
   /** The worker's history bound the session started with (absent: carried before it). */
   readonly historyLimit?: number;
   /** Workflow time the idle clock counts from (absent: carried before it; the run's start then). */

@@ -94,7 +94,8 @@ test('only a not-ready answer is sent again: another failed precondition, or ano
 
 test('state() reads again when a query timed out before a worker took it, at most three times', async () => {
   const VIEW = { policyHash: 'h', ended: false, halted: false, pendingApprovals: [] };
-  const queryTimeout = () => new ServiceError('Failed to query Workflow', { cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: query timed out before a worker could process it'), { code: 4 }) });
+  const details = 'query timed out before a worker could process it';
+  const queryTimeout = () => new ServiceError('Failed to query Workflow', { cause: Object.assign(new Error(`4 DEADLINE_EXCEEDED: ${details}`), { code: 4, details, metadata: { get: () => [] } }) });
   const clientQuerying = (failures: number, asked: { n: number }) =>
     ({ workflow: { getHandle: () => ({ query: async () => (++asked.n <= failures ? Promise.reject(queryTimeout()) : VIEW) }) } }) as unknown as Client;
   const asked = { n: 0 };
