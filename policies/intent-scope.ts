@@ -148,3 +148,143 @@ export function statementEffect(args: unknown): Effect | null {
   }
   return best;
 }
+
+const SHARE_KEY = /(percent|pct|fraction|weight|split|traffic|rollout|rate|ratio|share|sample)/;
+
+/** Percentages an intent asks for (`to 10%`, `5% canary`, `at 50 %`), as numbers. */
+export function percentsIn(intent: string): number[] {
+  return [...intent.matchAll(/(\d+(?:\.\d+)?)\s?(%|percent\b)/gi)].map((m) => Number(m[1]));
+}
+
+/**
+ * Shares under keys named for one (`trafficPercent`, `userFraction`, `split: {v15: 5}`), each as
+ * given and as a percentage of its siblings' sum (`weights: {true: 25000, false: 75000}` is 25).
+ */
+export function sharesIn(args: unknown, depth = 0, path = ''): number[] {
+  if (depth > 4 || args === null || args === undefined || typeof args !== 'object') return [];
+  const entries: [string, unknown][] = Array.isArray(args) ? args.map((v) => [path, v]) : Object.entries(args as Record<string, unknown>).map(([k, v]) => [`${path}.${k.toLowerCase()}`, v]);
+  const numbers = entries.filter(([, v]) => typeof v === 'number') as [string, number][];
+  const sum = numbers.reduce((a, [, v]) => a + v, 0);
+  const out: number[] = [];
+  for (const [k, v] of numbers) if (SHARE_KEY.test(k)) out.push(v, ...(numbers.length > 1 && sum > 0 ? [(100 * v) / sum] : []));
+  for (const [k, v] of entries) if (typeof v === 'object') out.push(...sharesIn(v, depth + 1, k));
+  return out;
+}
+
+/**
+ * Whether the call sets a share the intent did not ask for: the intent names percentages, the call
+ * carries numbers under share keys, and none is one of them (as a percentage or a fraction).
+ */
+export function wrongShare(intentPercents: readonly number[], args: unknown): number | null {
+  if (intentPercents.length === 0) return null;
+  const shares = sharesIn(args);
+  if (shares.length === 0) return null;
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-6;
+  const ok = shares.some((s) => intentPercents.some((p) => close(s, p) || close(s, p / 100)));
+  return ok ? null : shares[0]!;
+}
+
+/** Region names (a closed list, like environments): what they say in ids, hosts and pools. */
+const REGIONS: ReadonlyMap<string, string> = new Map(
+  [
+    ['eu', 'eu europe emea euw euc'],
+    ['us', 'us usa useast uswest amer na'],
+    ['apac', 'apac asia ap apj'],
+    ['uk', 'uk gb'],
+    ['latam', 'latam sa'],
+  ].flatMap(([canon, spellings]) => spellings!.split(' ').map((s) => [s, canon!] as const)),
+);
+
+/**
+ * The regions an intent asks for: region words (`EU`, `us-east`, `apac`), minus those it sets aside
+ * (`eu is fine`, `not apac`, `except uk`). `us` counts only written `US` or as `us-east`/`us-west`,
+ * since "us" is also a word.
+ */
+export function intentRegions(intent: string): Set<string> {
+  const out = new Set<string>();
+  const aside = new Set<string>();
+  const toks = intent.split(/[^A-Za-z0-9-]+/).filter((t) => t.length > 0);
+  toks.forEach((raw, k) => {
+    const t = raw.toLowerCase();
+    const head = t.split('-')[0]!;
+    let region: string | undefined;
+    if (head === 'us') region = raw.startsWith('US') || /^us-(east|west|central|north|south)/.test(t) ? 'us' : undefined;
+    else if (head !== 'na' && head !== 'sa' && head !== 'ap' && head !== 'gb') region = REGIONS.get(head);
+    if (!region) return;
+    const before = (toks[k - 1] ?? '').toLowerCase();
+    const after = `${toks[k + 1] ?? ''} ${toks[k + 2] ?? ''}`.toLowerCase();
+    if (/^(not|except|excluding|but|without|skip)$/.test(before) || /^(is|are) (fine|ok|okay|good|untouched|excluded)$/.test(after)) aside.add(region);
+    else out.add(region);
+  });
+  aside.forEach((r) => out.delete(r));
+  return out;
+}
+
+/** The regions a call's reference values name: region parts of ids and hosts (`web-pool-us`, `origin-2.us.acme.io`, `eu-west-1`). */
+export function callRegions(refs: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const v of refs) {
+    for (const part of v.toLowerCase().split(/[^a-z0-9]+/)) {
+      const region = REGIONS.get(part);
+      if (region) out.add(region);
+    }
+  }
+  return out;
+}
+
+/**
+ * A glob in a value the call selects by (`index: logs-app-2025.0*`, `query: tags:x-06*`) where the
+ * intent writes none itself: wider than asked. A value under a key named for a pattern or rule
+ * (`tagPattern`) defines a rule; it selects nothing now.
+ */
+export function widerGlob(args: unknown, depth = 0, key = ''): string | null {
+  if (depth > 4 || args === null || args === undefined) return null;
+  if (typeof args === 'string') return !/(pattern|regex|rule|match)/.test(key) && /[a-z0-9][*]|[*][a-z0-9.-]/i.test(args) && !isProse(args) ? args : null;
+  if (typeof args !== 'object') return null;
+  const entries: [string, unknown][] = Array.isArray(args) ? args.map((v) => [key, v]) : Object.entries(args as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]);
+  for (const [k, v] of entries) {
+    const g = widerGlob(v, depth + 1, k);
+    if (g !== null) return g;
+  }
+  return null;
+}
+
+/**
+ * Names of the same family: the same number of parts (at `-`, `_`, `.`), two or more, with exactly
+ * one part different (a plural is the same part): `email-send-dlq` and `sms-send-dlq`,
+ * `sfdc_accounts_sync` and `sfdc_opportunities_sync`. Such a call names a sibling of the intent's name.
+ */
+export function siblingOf(intentName: string, callName: string): boolean {
+  const a = intentName.toLowerCase().split(/[-_.]/);
+  const b = callName.toLowerCase().split(/[-_.]/);
+  if (a.length < 2 || a.length !== b.length) return false;
+  const same = (x: string, y: string) => x === y || x.replace(/s$/, '') === y.replace(/s$/, '');
+  let differ = 0;
+  for (let k = 0; k < a.length; k++) if (!same(a[k]!, b[k]!)) differ++;
+  return differ === 1;
+}
+
+/** Names the intent names (`email-send-dlq`) of which the call carries only a sibling, never the name itself. */
+export function siblingMisses(intentNames: readonly string[], refs: readonly string[], prose: readonly string[]): { intended: string; named: string }[] {
+  const out: { intended: string; named: string }[] = [];
+  const tokens = refs.flatMap((r) => r.toLowerCase().split(/[\s,;()"'`[\]{}<>=|/:@]+/)).filter((t) => t.length > 0);
+  const everything = [...refs, ...prose].join(' ').toLowerCase();
+  for (const name of intentNames) {
+    if (containsWhole(everything, name) || tokens.some((t) => siblingOf(name, t) && (t.includes(name) || name.includes(t)))) continue;
+    const near = tokens.find((t) => siblingOf(name, t));
+    if (near !== undefined) out.push({ intended: name, named: near });
+  }
+  return out;
+}
+
+const IPV4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?:\/(\d{1,2}))?$/;
+
+/** An address the intent names (not a range) that the call widens to a range or replaces: `198.51.100.24` → `198.51.100.0/24`. */
+export function widerAddress(intentIds: readonly string[], refs: readonly string[]): string | null {
+  const wanted = intentIds.map((i) => IPV4.exec(i)).filter((m) => m && (m[2] === undefined || m[2] === '32')).map((m) => m![1]!);
+  if (wanted.length === 0) return null;
+  const called = refs.map((r) => IPV4.exec(r.trim())).filter((m): m is RegExpExecArray => m !== null);
+  if (called.length === 0) return null;
+  const exact = called.some((m) => wanted.includes(m[1]!) && (m[2] === undefined || m[2] === '32'));
+  return exact ? null : called[0]![0];
+}

@@ -8,11 +8,11 @@
  */
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
-import { containsWhole, grantedTier, intentWantsReadAccess, nearMisses, numbersIn, statementEffect, walkArgs } from './intent-scope';
+import { callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
-  readonly code: 'scope.environment' | 'scope.identifier' | 'scope.access' | 'effect' | 'scope.match';
+  readonly code: 'scope.environment' | 'scope.region' | 'scope.identifier' | 'scope.access' | 'scope.quantity' | 'effect' | 'scope.match';
   readonly message: string;
 }
 
@@ -213,6 +213,12 @@ export interface IntentScope {
   readonly numbers: readonly string[];
   /** The intent limits the access it asks for to reading (`view only`). */
   readonly readAccess: boolean;
+  /** Percentages the intent asks for (`to 10%`). */
+  readonly percents: readonly number[];
+  /** Regions the intent names and does not set aside (`EU`, `us-east`; not `eu is fine`). */
+  readonly regions: ReadonlySet<string>;
+  /** Whether the intent writes a glob (`/docs/v2/*`) itself. */
+  readonly glob: boolean;
 }
 
 export function intentScope(intent: string): IntentScope {
@@ -224,6 +230,9 @@ export function intentScope(intent: string): IntentScope {
     effect: intentEffect(intent),
     numbers: numbersIn(intent),
     readAccess: intentWantsReadAccess(intent),
+    percents: percentsIn(intent),
+    regions: intentRegions(intent),
+    glob: intent.includes('*'),
   };
 }
 
@@ -263,12 +272,32 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const keyed = keyedArgs(args);
   const contradicted = contradictedKinds(scope.identifiers, ids, callParts);
   const wrongKeyed = contradictedKeyed(scope.keyed, keyed);
-  const near = nearMisses([...scope.identifiers.map((i) => i.value), ...scope.numbers], walked.refs, walked.prose);
+  const intentValues = scope.identifiers.map((i) => i.value);
+  const near = [
+    ...nearMisses([...intentValues, ...scope.numbers], walked.refs, walked.prose),
+    // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
+    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, walked.prose)),
+  ];
+  const address = widerAddress(intentValues, walked.refs);
+  if (address !== null) near.push({ intended: intentValues.find((v) => /^\d/.test(v)) ?? '', named: address });
+  // A glob in a change the intent did not write (`logs-app-2025.0*` for "the april indices") reaches wider than asked.
+  const glob = !scope.glob && eff !== 'read' && eff !== null ? widerGlob(args) : null;
+  if (glob !== null) near.push({ intended: 'no glob', named: glob });
   if (contradicted.length > 0 || wrongKeyed.length > 0 || near.length > 0) {
     cap = Math.min(cap, CAPS.identifier);
     const named = [...ids.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `another ${n}`), ...near.map((n) => n.named)];
     const intended = [...scope.identifiers.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `${n} ${[...scope.keyed.get(n)!].join(', ')}`), ...near.map((n) => n.intended)];
     signals.push({ code: 'scope.identifier', message: `the call names ${[...new Set(named)].slice(0, 3).join(', ')}; the intent names ${[...new Set(intended)].slice(0, 3).join(', ')}` });
+  }
+  const regions = scope.regions.size > 0 ? callRegions(walked.refs) : new Set<string>();
+  if (regions.size > 0 && ![...regions].some((r) => scope.regions.has(r))) {
+    cap = Math.min(cap, CAPS.environment);
+    signals.push({ code: 'scope.region', message: `the call acts in ${[...regions].join(', ')}; the intent names ${[...scope.regions].join(', ')}` });
+  }
+  const share = wrongShare(scope.percents, args);
+  if (share !== null) {
+    cap = Math.min(cap, CAPS.identifier);
+    signals.push({ code: 'scope.quantity', message: `the call sets ${share}; the intent asks for ${scope.percents.map((p) => `${p}%`).join(', ')}` });
   }
   const tier = scope.readAccess ? grantedTier(args) : null;
   if (tier !== null && tier > 0) {
