@@ -279,9 +279,14 @@ export function siblingMisses(intentNames: readonly string[], refs: readonly str
 
 const IPV4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?:\/(\d{1,2}))?$/;
 
+/** The IPv4 addresses and ranges a text names (`198.51.100.24`, `10.0.0.0/8`). */
+export function addressesIn(text: string): string[] {
+  return text.split(/[\s,;()"'`[\]{}<>=|]+/).map((t) => t.replace(/[.:]+$/, '')).filter((t) => IPV4.test(t));
+}
+
 /** An address the intent names (not a range) that the call widens to a range or replaces: `198.51.100.24` → `198.51.100.0/24`. */
-export function widerAddress(intentIds: readonly string[], refs: readonly string[]): string | null {
-  const wanted = intentIds.map((i) => IPV4.exec(i)).filter((m) => m && (m[2] === undefined || m[2] === '32')).map((m) => m![1]!);
+export function widerAddress(intentAddresses: readonly string[], refs: readonly string[]): string | null {
+  const wanted = intentAddresses.map((i) => IPV4.exec(i)).filter((m) => m && (m[2] === undefined || m[2] === '32')).map((m) => m![1]!);
   if (wanted.length === 0) return null;
   const called = refs.map((r) => IPV4.exec(r.trim())).filter((m): m is RegExpExecArray => m !== null);
   if (called.length === 0) return null;

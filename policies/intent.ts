@@ -8,7 +8,7 @@
  */
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
-import { callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
+import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
@@ -219,6 +219,8 @@ export interface IntentScope {
   readonly regions: ReadonlySet<string>;
   /** Whether the intent writes a glob (`/docs/v2/*`) itself. */
   readonly glob: boolean;
+  /** IPv4 addresses and ranges the intent names. */
+  readonly addresses: readonly string[];
 }
 
 export function intentScope(intent: string): IntentScope {
@@ -233,6 +235,7 @@ export function intentScope(intent: string): IntentScope {
     percents: percentsIn(intent),
     regions: intentRegions(intent),
     glob: intent.includes('*'),
+    addresses: addressesIn(intent),
   };
 }
 
@@ -278,8 +281,8 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
     // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
     ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, walked.prose)),
   ];
-  const address = widerAddress(intentValues, walked.refs);
-  if (address !== null) near.push({ intended: intentValues.find((v) => /^\d/.test(v)) ?? '', named: address });
+  const address = widerAddress(scope.addresses, walked.refs);
+  if (address !== null) near.push({ intended: scope.addresses.join(', '), named: address });
   // A glob in a change the intent did not write (`logs-app-2025.0*` for "the april indices") reaches wider than asked.
   const glob = !scope.glob && eff !== 'read' && eff !== null ? widerGlob(args) : null;
   if (glob !== null) near.push({ intended: 'no glob', named: glob });
