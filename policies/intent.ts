@@ -8,10 +8,11 @@
  */
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
+import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
-  readonly code: 'scope.environment' | 'scope.identifier' | 'effect' | 'scope.match';
+  readonly code: 'scope.environment' | 'scope.region' | 'scope.identifier' | 'scope.access' | 'scope.quantity' | 'effect' | 'scope.match';
   readonly message: string;
 }
 
@@ -41,7 +42,7 @@ const DESTRUCTIVE = words(
   'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear archive',
 );
 const WRITE = words(
-  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak',
+  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak hold',
 );
 const READ = words(
   'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve',
@@ -117,12 +118,19 @@ export function intentEffect(intent: string): Effect | null {
     .replace(/\bget\s+(a|an|the)?\s*(new|fresh)\b/g, 'create')
     .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
     .replace(/\bget\s+rid\b/g, 'remove')
+    // A light verb with a particle is another verb: "get it out of the registry", "get his devices
+    // off the vpn", "pull it from testers" remove; "get everyone on 14.5", "get the team on the line" change.
+    .replace(/\b(get|pull|take|kick)\s+(?:[^\s,;.!?]+\s+){0,4}?(off|out)\b/g, 'remove $2')
+    .replace(/\b(pull|take)\s+(it|them|this|that)\s+(from|down)\b/g, 'remove $3')
+    .replace(/\bget\s+(?:[^\s,;.!?]+\s+){0,3}?(on|onto|into|back)\b/g, 'set $1')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
     .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
     .replace(/\bread[-\s]only\b/g, 'read');
   const toks = nameTokens(text);
   // A question asks to look unless it also names a change.
-  const question = /\?\s*$/.test(intent) || (QUESTION.has(toks[0] ?? '') && toks[1] !== 't' && toks[1] !== 'not');
+  // Asked by its first word as written: "es-logs-eu1 is down" states, it does not ask.
+  const first = nameTokens(intent.toLowerCase());
+  const question = /\?\s*$/.test(intent) || (QUESTION.has(first[0] ?? '') && first[1] !== 't' && first[1] !== 'not');
   // The verbs that lead a clause say what is asked; the same words later are mostly nouns ("the
   // deploy job", "the welcome email", "rollout status"). Only when no clause leads with a verb do
   // the words anywhere decide.
@@ -201,11 +209,34 @@ export interface IntentScope {
   /** Values the intent names after their noun (`customer 42`, `branch feat/x`): noun → values. */
   readonly keyed: ReadonlyMap<string, ReadonlySet<string>>;
   readonly effect: Effect | null;
+  /** Numbers the intent names as identifiers (`order 88213`, `#48812`). */
+  readonly numbers: readonly string[];
+  /** The intent limits the access it asks for to reading (`view only`). */
+  readonly readAccess: boolean;
+  /** Percentages the intent asks for (`to 10%`). */
+  readonly percents: readonly number[];
+  /** Regions the intent names and does not set aside (`EU`, `us-east`; not `eu is fine`). */
+  readonly regions: ReadonlySet<string>;
+  /** Whether the intent writes a glob (`/docs/v2/*`) itself. */
+  readonly glob: boolean;
+  /** IPv4 addresses and ranges the intent names. */
+  readonly addresses: readonly string[];
 }
 
 export function intentScope(intent: string): IntentScope {
   const identifiers = identifiersIn(intent, isEnvironment);
-  return { environments: environmentsOf(intent), identifiers, keyed: keyedIn(intent, identifiers, isVerb), effect: intentEffect(intent) };
+  return {
+    environments: environmentsOf(intent),
+    identifiers,
+    keyed: keyedIn(intent, identifiers, isVerb),
+    effect: intentEffect(intent),
+    numbers: numbersIn(intent),
+    readAccess: intentWantsReadAccess(intent),
+    percents: percentsIn(intent),
+    regions: intentRegions(intent),
+    glob: intent.includes('*'),
+    addresses: addressesIn(intent),
+  };
 }
 
 /**
@@ -220,17 +251,22 @@ export function intentScope(intent: string): IntentScope {
  */
 export function actionSignals(scope: IntentScope, tool: string, args: unknown, effect?: Effect | null): ActionSignals {
   const signals: IntentSignal[] = [];
-  const eff = effect ?? inferToolEffect(tool);
+  // A statement in the arguments (`select …`) says more than the tool's name (`run_warehouse_sql`).
+  const eff = effect ?? statementEffect(args) ?? inferToolEffect(tool);
   let cap = 1;
   const values = argStrings(args);
+  const walked = walkArgs(args);
   const callEnvs = new Set<string>();
   const callIds = new Map<string, Identifier>();
+  const mentioned = new Map<string, Identifier>();
   const callParts = new Set<string>();
   for (const v of values) {
     partsOf(v).forEach((p) => callParts.add(p));
     environmentsOf(v).forEach((e) => callEnvs.add(e));
-    for (const id of identifiersIn(v, isEnvironment)) callIds.set(id.value, id);
+    for (const id of identifiersIn(v, isEnvironment)) mentioned.set(id.value, id);
   }
+  // Identifiers in prose (a reason, a comment) are mentioned, not acted on: they match, never contradict.
+  for (const v of walked.refs) for (const id of identifiersIn(v, isEnvironment)) callIds.set(id.value, id);
   if (scope.environments.size > 0 && callEnvs.size > 0 && ![...callEnvs].some((e) => scope.environments.has(e))) {
     cap = Math.min(cap, CAPS.environment);
     signals.push({ code: 'scope.environment', message: `the call acts on ${[...callEnvs].join(', ')}; the intent names ${[...scope.environments].join(', ')}` });
@@ -239,19 +275,48 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const keyed = keyedArgs(args);
   const contradicted = contradictedKinds(scope.identifiers, ids, callParts);
   const wrongKeyed = contradictedKeyed(scope.keyed, keyed);
-  if (contradicted.length > 0 || wrongKeyed.length > 0) {
+  const intentValues = scope.identifiers.map((i) => i.value);
+  const near = [
+    ...nearMisses([...intentValues, ...scope.numbers], walked.refs, walked.prose),
+    // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
+    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, walked.prose)),
+  ];
+  const address = widerAddress(scope.addresses, walked.refs);
+  if (address !== null) near.push({ intended: scope.addresses.join(', '), named: address });
+  // A glob in a change the intent did not write (`logs-app-2025.0*` for "the april indices") reaches wider than asked.
+  const glob = !scope.glob && eff !== 'read' && eff !== null ? widerGlob(args) : null;
+  if (glob !== null) near.push({ intended: 'no glob', named: glob });
+  if (contradicted.length > 0 || wrongKeyed.length > 0 || near.length > 0) {
     cap = Math.min(cap, CAPS.identifier);
-    const named = [...ids.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `another ${n}`)];
-    const intended = [...scope.identifiers.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `${n} ${[...scope.keyed.get(n)!].join(', ')}`)];
-    signals.push({ code: 'scope.identifier', message: `the call names ${named.slice(0, 3).join(', ')}; the intent names ${intended.slice(0, 3).join(', ')}` });
+    const named = [...ids.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `another ${n}`), ...near.map((n) => n.named)];
+    const intended = [...scope.identifiers.filter((i) => contradicted.includes(i.kind)).map((i) => i.value), ...wrongKeyed.map((n) => `${n} ${[...scope.keyed.get(n)!].join(', ')}`), ...near.map((n) => n.intended)];
+    signals.push({ code: 'scope.identifier', message: `the call names ${[...new Set(named)].slice(0, 3).join(', ')}; the intent names ${[...new Set(intended)].slice(0, 3).join(', ')}` });
   }
-  const idMatch = anyMatch(scope.identifiers, ids) || keyedMatches(scope.keyed, keyed);
+  const regions = scope.regions.size > 0 ? callRegions(walked.refs) : new Set<string>();
+  if (regions.size > 0 && ![...regions].some((r) => scope.regions.has(r))) {
+    cap = Math.min(cap, CAPS.environment);
+    signals.push({ code: 'scope.region', message: `the call acts in ${[...regions].join(', ')}; the intent names ${[...scope.regions].join(', ')}` });
+  }
+  const share = wrongShare(scope.percents, args);
+  if (share !== null) {
+    cap = Math.min(cap, CAPS.identifier);
+    signals.push({ code: 'scope.quantity', message: `the call sets ${share}; the intent asks for ${scope.percents.map((p) => `${p}%`).join(', ')}` });
+  }
+  const tier = scope.readAccess ? grantedTier(args) : null;
+  if (tier !== null && tier > 0) {
+    cap = Math.min(cap, CAPS.identifier);
+    signals.push({ code: 'scope.access', message: `the call grants ${tier === 1 ? 'write' : 'admin'} access; the intent asks for read-only access` });
+  }
+  const refText = walked.refs.join(' ').toLowerCase();
+  const idMatch = anyMatch(scope.identifiers, [...mentioned.values()]) || keyedMatches(scope.keyed, keyed) || scope.numbers.some((n) => containsWhole(refText, n));
   const effectCap = scope.effect && eff ? CAPS.effect[scope.effect]?.[eff] : undefined;
   if (effectCap !== undefined) {
     cap = Math.min(cap, effectCap);
     signals.push({ code: 'effect', message: `a ${eff} call under an intent that implies ${scope.effect}` });
   }
-  const floor = idMatch && cap === 1 ? CAPS.matchFloor : 0;
+  // The floor needs an effect the intent allows: when the intent's effect is unknown, a destructive call earns none.
+  const withinEffect = !(eff === 'destructive' && scope.effect !== 'destructive');
+  const floor = idMatch && cap === 1 && withinEffect ? CAPS.matchFloor : 0;
   if (floor > 0) signals.push({ code: 'scope.match', message: 'the call names an identifier of the intent' });
   return { cap, floor, effect: eff, signals };
 }

@@ -130,12 +130,27 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
 
 /** The text an action is compared by: tool name, description, and salient arguments. */
 export function actionText(a: IntentAction): string {
-  const parts = [a.tool, a.description ?? ''];
+  const parts = [restText(a.tool), a.description ?? ''];
   if (a.args) collectSalient(a.args, parts, 0);
   return parts.join(' ').trim();
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const METHOD_VERBS: Readonly<Record<string, string>> = { GET: 'get', POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete' };
+
+/**
+ * A REST-style tool (`PATCH /v1/pages/{page_id}/components/{component_id}`) in words: its method as
+ * a verb and its path's resources (`update pages components`); the model reads words, not routes.
+ */
+export function restText(tool: string): string {
+  const m = /^(GET|POST|PUT|PATCH|DELETE)\s+(\/\S*)$/.exec(tool);
+  if (!m) return tool;
+  const words = m[2]!
+    .replace(/\{[^}]*\}/g, ' ')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w.length > 0 && !/^(v\d+|api)$/i.test(w));
+  return [METHOD_VERBS[m[1]!]!, ...words].join(' ');
+}
 
 function collectSalient(value: unknown, parts: string[], depth: number): void {
   if (depth > 2 || value === null || typeof value !== 'object') return;
