@@ -40,6 +40,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
     tests: [
       'test/policies/admissions.test.ts',
       'test/policies/analyze.test.ts',
+      'test/policies/compile.test.ts',
       'test/policies/document.test.ts',
       'test/policies/evaluate.test.ts',
       'test/policies/gate.test.ts',
