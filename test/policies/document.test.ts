@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePolicy } from '../../policies';
+import { parsePolicy } from '../../policies/parse';
 
 function issues(input: unknown): string[] {
   const r = parsePolicy(input);
