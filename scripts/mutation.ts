@@ -44,6 +44,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/document.test.ts',
       'test/policies/evaluate.test.ts',
       'test/policies/gate.test.ts',
+      'test/policies/hash.test.ts',
       'test/policies/intent.test.ts',
       'test/policies/intent-identifiers.test.ts',
       'test/policies/json-edges.test.ts',
