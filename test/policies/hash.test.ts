@@ -56,9 +56,16 @@ test('toJSON is followed (a Date, a chain of 100), and a longer chain is refused
   assert.equal(canonicalJson({ toJSON: 1, a: 1 }), '{"a":1,"toJSON":1}', 'a toJSON that is no function is a member');
 });
 
-test('the same object twice (not a cycle) is written twice', () => {
+test('the same object twice (not a cycle) is written twice; a cycle is refused', () => {
   const shared = [1];
   assert.equal(canonicalJson([shared, shared, { s: shared }]), '[[1],[1],{"s":[1]}]');
+  const cyclic: unknown[] = [];
+  cyclic.push([cyclic]);
+  assert.throws(() => canonicalJson(cyclic), /^TypeError: canonical json: the value is cyclic$/);
+});
+
+test('a member named `undefined` is written once', () => {
+  assert.equal(canonicalJson({ undefined: 1 }), '{"undefined":1}');
 });
 
 test('sha256Hex: known vectors, over the UTF-8 bytes', () => {

@@ -166,6 +166,8 @@ test('text that is no text, JSON by a case-insensitive extension, YAML errors wo
     { code: 'syntax', path: 'policy', message: 'invalid YAML at line 3, column 1: flow sequence in block collection must be sufficiently indented and end with a ]' },
   ]);
   assert.deepEqual(only(parsePolicyText('a: 1\na: 2\n', 'd.yaml')), [{ code: 'syntax', path: 'd.yaml', message: 'invalid YAML at line 2, column 1: map keys must be unique' }]);
+  const tenth = `${Array.from({ length: 9 }, (_, i) => `n${i}: 1`).join('\n')}\ntools: {aaaaaaaaaa: 1, aaaaaaaaaa: 2}\n`;
+  assert.deepEqual(only(parsePolicyText(tenth, 'long.yaml')), [{ code: 'syntax', path: 'long.yaml', message: 'invalid YAML at line 10, column 24: map keys must be unique' }]);
   const bomb = '- &a [x]\n- &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n- &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n- &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
   assert.deepEqual(only(parsePolicyText(bomb, 'bomb.yaml')), [{ code: 'syntax', path: 'bomb.yaml', message: 'invalid YAML: excessive alias count indicates a resource exhaustion attack' }]);
   const nul = parsePolicyText('~', 'null.yaml');
@@ -180,6 +182,8 @@ test('a document that throws when read is refused, the error\'s first line lower
   };
   assert.deepEqual(issues({ get budget() { throw new Error('Boom.\nsecond line'); } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: boom' }]);
   assert.deepEqual(issues({ get budget() { throw 'Plain'; } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: plain' }]);
+  assert.deepEqual(issues({ get budget() { throw new Error('Read of x.y failed.'); } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: read of x.y failed' }]);
+  assert.deepEqual(issues({ get budget() { throw new Error('`Budget` is locked'); } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: `Budget` is locked' }]);
 });
 
 test('paths: names plain, indexes and other keys bracketed', () => {
