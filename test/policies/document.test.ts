@@ -204,3 +204,14 @@ test('every malformed field: its path, the message word for word, what was found
   ];
   for (const [input, want] of cases) assert.deepEqual(issues(input), want, JSON.stringify(input));
 });
+
+test('a text field of another type or left out, an empty object tool, an empty key of upstreamTools and of approver groups', () => {
+  const cases: [unknown, string[]][] = [
+    [{"name":5}, ["name: expected a policy name, got 5"]],
+    [{"upstreamTools":{"a":{"effect":"read","estimate":{}}}}, ["upstreamTools.a.estimate.tool: expected an upstream tool name, got nothing"]],
+    [{"alwaysBlocked":[{"tool":""}]}, ["alwaysBlocked[0].tool: expected a tool name or glob, got \"\""]],
+    [{"upstreamTools":{"":{"effect":"read"}}}, ["upstreamTools[\"\"]: expected a tool name or glob, got {\"effect\":\"read\"}"]],
+    [{"approvers":{"groups":{"":[]}}}, ["approvers.groups[\"\"]: expected a group name, got []","approvers.default.groups[0]: unknown approver group `on-call`: from the default of `approvers.default`, which the document does not set"]],
+  ];
+  for (const [input, want] of cases) assert.deepEqual(issues(input), want, JSON.stringify(input));
+});
