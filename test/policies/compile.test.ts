@@ -254,3 +254,12 @@ describe('the policy', () => {
     assert.equal(compile({ mode: 'shadow', agent: { budgets: [{ tools: ['db.get'], max: 1, windowMinutes: 5 }] } }).tools.get('db.get')?.crossSession, undefined);
   });
 });
+
+describe('edges', () => {
+  it('a later rule\'s rate limit when the first matching rule has none; enforced transitions leave hasShadow false; no upstream key on a built-in', () => {
+    const p = compile({ tools: { 'db.get': { tier: 'autonomous' }, 'db.*': { rateLimit: { max: 2, perSeconds: 3 } } }, transitions: [{ from: 'db.get', to: 'db.put' }] });
+    assert.deepEqual(tool(p, 'db.get').rates, [{ max: 2, perMs: 3_000, shadow: false }]);
+    assert.equal(p.hasShadow, false);
+    assert.equal('upstream' in tool(p, 'db.get'), false);
+  });
+});
