@@ -112,9 +112,12 @@ function droppedDefaults(input: unknown): PolicyIssue[] {
   }];
 }
 
-/** Where an issue's path leaves what the document wrote: the first part it does not set (a default). */
+/**
+ * Where an issue's path leaves what the document wrote: the first part above the issue it does not
+ * set (a default). The issue's own field missing is a required field left out, not a default.
+ */
 function defaultedAt(input: unknown, path: readonly (string | number)[]): string | undefined {
-  for (let i = 1; i <= path.length; i++) {
+  for (let i = 1; i < path.length; i++) {
     if (!valueAt(input, path.slice(0, i)).present) return formatPath(path.slice(0, i));
   }
   return undefined;

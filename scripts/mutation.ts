@@ -40,8 +40,11 @@ export const GROUPS: Readonly<Record<string, Group>> = {
     tests: [
       'test/policies/admissions.test.ts',
       'test/policies/analyze.test.ts',
+      'test/policies/compile.test.ts',
+      'test/policies/document.test.ts',
       'test/policies/evaluate.test.ts',
       'test/policies/gate.test.ts',
+      'test/policies/hash.test.ts',
       'test/policies/intent.test.ts',
       'test/policies/intent-identifiers.test.ts',
       'test/policies/json-edges.test.ts',

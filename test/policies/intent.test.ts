@@ -51,6 +51,22 @@ describe('actionSignals', () => {
     assert.deepEqual(sig(read, 'foo.bar', {}), { cap: 1, floor: 0, effect: null, signals: [] });
   });
 
+  it('every environment and identifier of a message, comma-separated; only the contradicted kind named', () => {
+    assert.deepEqual(sig('restart web in staging and dev', 'k8s.rollout.restart', { a: 'production', b: 'qa' }).signals, [
+      { code: 'scope.environment', message: 'the call acts on production, qa; the intent names staging, development' },
+    ]);
+    assert.deepEqual(sig('resize i-0a1 on example.com', 'vms.instance.resize', { id: 'i-0f1', domain: 'example.com' }).signals, [
+      { code: 'scope.identifier', message: 'the call names i-0f1; the intent names i-0a1' },
+    ]);
+    assert.deepEqual(sig('refund customer 42 and customer 43', 'payments.refund.create', { customerId: 44 }).signals, [
+      { code: 'scope.identifier', message: 'the call names another customer; the intent names customer 42, 43' },
+    ]);
+  });
+
+  it('an identifier spelled out across the call\'s arguments is not contradicted', () => {
+    assert.deepEqual(sig('check the record status.acme.io', 'dns.record.get', { zone: 'acme.io', name: 'status' }), { cap: 1, floor: 0, effect: 'read', signals: [] });
+  });
+
   it('the lowest cap wins, every signal said in order', () => {
     assert.deepEqual(sig('restart web in staging', 'k8s.rollout.delete', { namespace: 'production', name: 'web-1' }), {
       cap: 0.1, floor: 0, effect: 'destructive',
@@ -74,7 +90,7 @@ describe('effects', () => {
 
   it('a tool name\'s verb where its style puts it; readonly or dry makes it a read', () => {
     const cases: Record<string, string | null> = {
-      'db.query.readonly': 'read', deploy_dry_run: 'read', 'k8s.rollout.restart': 'write', 'k8s.delete.status': 'read', 'users.delete.x': 'destructive', 'x-list-y': 'read',
+      'db.query.readonly': 'read', 'db.readonly.delete': 'read', deploy_dry_run: 'read', 'k8s.rollout.restart': 'write', 'k8s.delete.status': 'read', 'users.delete.x': 'destructive', 'x-list-y': 'read',
       'Delete/X': 'destructive', 'BackupPlan/Delete': 'destructive', k8s_restart_rollout: 'write', k8s_status_delete: 'read', rolloutStatus: 'write', statusRollout: 'read',
       pipelineRunGet: 'read', fooListBar: 'read', fooGetDelete: 'destructive', 'foo-get-delete': 'destructive', foo_get_delete: 'read', listX: 'read', delete: 'destructive', archive_flag: 'destructive', 'foo.bar': null, fooBar: null, foo_bar: null,
     };
@@ -92,6 +108,10 @@ describe('effects', () => {
       'get the new cert': 'write', 'get an fresh cert': 'write', 'get   new cert': 'write', 'cleaned up logs': 'destructive', 'clean  up logs': 'destructive',
       'shut  off the flag': 'destructive', 'turn it  off': 'destructive', 'spin  down x': 'destructive', 'get  rid of x': 'destructive',
       'read only check': 'read', 'read  only access': 'read', 'the read only flag': null, 'the volumes of the cluster should look right': null,
+      'get  a new cert': 'write', 'cleaning  up logs': 'destructive', 'turn them  off': 'destructive', 'read-only': 'read', 'readxonly the flag': null,
+      'please list the deploy jobs': 'read', 'DELETE-42': null, 'list pods -INC-12- delete them': 'destructive',
+      // an identifier (or ticket) is cut out with a space: the words around it are not glued into one
+      'check orders-db and deorders-dblete': 'read',
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });
@@ -104,7 +124,7 @@ describe('effects', () => {
   it('a question asks to look, unless a clause leads with a change or it is a negation', () => {
     const cases: Record<string, string | null> = {
       'the volume status?': 'read', 'when did dim_customers on production last refresh': 'read', 'does the deploy remove volumes': 'read', 'who sees beta-search on production?': 'read',
-      'delete the volume ?': 'destructive', 'restart the api?': 'write', 'what? delete it': 'destructive', 'do not remove the volume': 'destructive', "can't remove it": 'destructive', "orders-events can't keep up, go from 12 to 24 partitions": null,
+      'the volume status? ': 'read', 'the pods? the volumes': null, 'delete the volume ?': 'destructive', 'restart the api?': 'write', 'what? delete it': 'destructive', 'do not remove the volume': 'destructive', "can't remove it": 'destructive', "orders-events can't keep up, go from 12 to 24 partitions": null,
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });
@@ -137,6 +157,11 @@ describe('environments, identifiers, argument strings', () => {
     assert.deepEqual(s.identifiers, [{ value: 'acme.io', kind: 'domain' }]);
     assert.deepEqual([...s.keyed].map(([k, v]) => [k, [...v]]), [['customer', ['42']]]);
     assert.equal(s.effect, 'write');
+  });
+
+  it('a verb that leads the intent or a clause is not the noun of a number; another leading word is', () => {
+    assert.deepEqual([...intentScope('delete 42 and restart 77 then show 99').keyed], []);
+    assert.deepEqual([...intentScope('customer 42 needs a refund').keyed].map(([k, v]) => [k, [...v]]), [['customer', ['42']]]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { canonicalJson, compilePolicy, parsePolicy, parsePolicyText, sha256Hex, type PolicyIssue } from '../../policies';
+import { canonicalJson, compilePolicy, formatPath, parsePolicy, parsePolicyText, sha256Hex, type PolicyIssue } from '../../policies';
 import { EXAMPLE_POLICY, TOOLS, policyOf } from './fixtures';
 
 function issuesOf(input: unknown): readonly PolicyIssue[] {
@@ -151,4 +151,72 @@ test('canonicalJson sorts keys at every level and sha256Hex matches the known ve
   assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}');
   assert.equal(canonicalJson([undefined, Number.NaN, 'x']), '[null,null,"x"]');
   assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('text that is no text, JSON by a case-insensitive extension, YAML errors word for word, an alias bomb', () => {
+  const only = (r: ReturnType<typeof parsePolicyText>) => (r.success ? [] : r.issues);
+  assert.deepEqual(only(parsePolicyText(5 as unknown as string)), [{ code: 'syntax', path: 'policy', message: 'expected the policy as text' }]);
+  assert.deepEqual(only(parsePolicyText(5 as unknown as string, 'a.yaml')), [{ code: 'syntax', path: 'a.yaml', message: 'expected the policy as text' }]);
+  const json = only(parsePolicyText('{', 'P.JSON'));
+  assert.deepEqual(json.map((i) => [i.code, i.path]), [['syntax', 'P.JSON']]);
+  // V8's own text after the position differs between Node versions
+  assert.match(json[0]?.message ?? '', /^invalid JSON: expected property name or '\}' in JSON at position 1\b/);
+  assert.equal(parsePolicyText('{"name":"x"}', 'P.JSON').success, true);
+  assert.deepEqual(only(parsePolicyText('budget:\n  writes: [1, 2\n')), [
+    { code: 'syntax', path: 'policy', message: 'invalid YAML at line 3, column 1: flow sequence in block collection must be sufficiently indented and end with a ]' },
+  ]);
+  assert.deepEqual(only(parsePolicyText('a: 1\na: 2\n', 'd.yaml')), [{ code: 'syntax', path: 'd.yaml', message: 'invalid YAML at line 2, column 1: map keys must be unique' }]);
+  const tenth = `${Array.from({ length: 9 }, (_, i) => `n${i}: 1`).join('\n')}\ntools: {aaaaaaaaaa: 1, aaaaaaaaaa: 2}\n`;
+  assert.deepEqual(only(parsePolicyText(tenth, 'long.yaml')), [{ code: 'syntax', path: 'long.yaml', message: 'invalid YAML at line 10, column 24: map keys must be unique' }]);
+  const bomb = '- &a [x]\n- &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n- &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n- &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
+  assert.deepEqual(only(parsePolicyText(bomb, 'bomb.yaml')), [{ code: 'syntax', path: 'bomb.yaml', message: 'invalid YAML: excessive alias count indicates a resource exhaustion attack' }]);
+  const nul = parsePolicyText('~', 'null.yaml');
+  assert.ok(nul.success && nul.data.name === 'default', 'a null document is the default policy');
+  assert.ok(parsePolicyText('name: x\n', 'x.json.yml').success, 'YAML unless the name ends in .json');
+});
+
+test('a document that throws when read is refused, the error\'s first line lower-cased', () => {
+  const issues = (input: unknown) => {
+    const r = parsePolicy(input);
+    return r.success ? [] : r.issues;
+  };
+  assert.deepEqual(issues({ get budget() { throw new Error('Boom.\nsecond line'); } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: boom' }]);
+  assert.deepEqual(issues({ get budget() { throw 'Plain'; } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: plain' }]);
+  assert.deepEqual(issues({ get budget() { throw new Error('Read of x.y failed.'); } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: read of x.y failed' }]);
+  assert.deepEqual(issues({ get budget() { throw new Error('`Budget` is locked'); } }), [{ code: 'invalid', path: '', message: 'cannot read the policy document: `Budget` is locked' }]);
+});
+
+test('paths: names plain, indexes and other keys bracketed', () => {
+  assert.equal(formatPath(['a', 0, 'b-c', 'd.e', '_x', 'X9', '9x', '', 1]), 'a[0].b-c["d.e"]._x.X9["9x"][""][1]');
+  assert.equal(formatPath([0, 'a']), '[0].a');
+  assert.equal(formatPath(['a b']), '["a b"]');
+  assert.equal(formatPath([]), '');
+});
+
+test('what was found: rendered as JSON, else as text, cut after 57 characters past 60', () => {
+  const got = (writes: unknown) => {
+    const r = parsePolicy({ budget: { writes } });
+    return r.success ? '' : r.issues.map((i) => i.message).join('; ');
+  };
+  assert.equal(got('y'.repeat(58)), `expected a whole number ≥ 0, got "${'y'.repeat(58)}"`);
+  assert.equal(got('y'.repeat(59)), `expected a whole number ≥ 0, got "${'y'.repeat(56)}...`);
+  assert.equal(got(10n), 'expected a whole number ≥ 0, got 10');
+  assert.equal(got(Symbol('s')), 'expected a whole number ≥ 0, got Symbol(s)');
+});
+
+test('a bare alwaysBlocked list that leaves out a default says which, and how to say it on purpose', () => {
+  const notes = (alwaysBlocked: unknown) => {
+    const r = parsePolicy({ alwaysBlocked });
+    assert.ok(r.success);
+    return r.notes;
+  };
+  assert.deepEqual(notes(['audit.*']), [{
+    code: 'drops-default',
+    path: 'alwaysBlocked',
+    message: 'the list replaces the defaults and drops `iam.crossAccount*`, `kms.*`: write `{ extends: defaults, add: [...] }` to keep them, or `{ extends: none, add: [...] }` to drop them on purpose',
+  }]);
+  assert.deepEqual(notes([{ tool: 'kms.*' }, 'audit.*', 'iam.crossAccount*']), []);
+  assert.deepEqual(notes({ extends: 'none', add: [] }), []);
+  assert.equal(notes([]).length, 1);
+  assert.deepEqual(notes(undefined), [], 'no list: the defaults');
 });
