@@ -51,6 +51,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/parse.test.ts',
       'test/policies/properties.test.ts',
       'test/policies/session.test.ts',
+      'test/policies/state-fold.test.ts',
       'test/policies/sub-agents.test.ts',
       'test/policies/suggest.test.ts',
       'test/policies/upstream-subjects.test.ts',
