@@ -42,6 +42,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/analyze.test.ts',
       'test/policies/evaluate.test.ts',
       'test/policies/evaluate-checks.test.ts',
+      'test/policies/gate-checks.test.ts',
       'test/policies/gate.test.ts',
       'test/policies/intent.test.ts',
       'test/policies/intent-identifiers.test.ts',
