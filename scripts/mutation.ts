@@ -52,6 +52,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/ledger.test.ts',
       'test/policies/parse.test.ts',
       'test/policies/properties.test.ts',
+      'test/policies/replay-paths.test.ts',
       'test/policies/session.test.ts',
       'test/policies/state-fold.test.ts',
       'test/policies/sub-agents.test.ts',
