@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluate, initialSessionState, unlockRequirement, withIntentScore, type SessionState } from '../../policies';
+import { evaluate, initialSessionState, unlockOf, unlockRequirement, withIntentScore, type SessionState } from '../../policies';
 import { Driver, MINUTE, T0, call, policyOf, rules } from './fixtures';
 
 const quiet = { budget: { actions: 1000, writes: 1000, critical: 1000 } };
@@ -192,7 +192,7 @@ test('transitions at their edges: within N steps and M minutes inclusive; unlock
   d.run(call('billing.query'));
   const denied = d.peek(call('volumes.unmount'));
   assert.deepEqual(denied.reasons, [{ rule: 'transition.forbidden', message: '`list-unmount`: `volumes.list` then `volumes.unmount` within 2 steps and within 10 minutes is a forbidden transition: look first; only an out-of-band approval can unlock it' }]);
-  assert.deepEqual(denied.unlock?.unlocksTransition, true);
+  assert.deepEqual(unlockOf(denied)?.unlocksTransition, true);
   assert.equal(d.peek(call('volumes.unmount'), {}, T0 + 10 * MINUTE).verdict, 'deny', 'exactly 10 minutes later');
   assert.equal(d.peek(call('volumes.unmount'), {}, T0 + 10 * MINUTE + 1).verdict, 'allow');
   const unlocked = d.peek(call('volumes.unmount'), { transitionUnlocked: true });
@@ -204,7 +204,7 @@ test('transitions at their edges: within N steps and M minutes inclusive; unlock
   const e = new Driver(q);
   e.run(call('volumes.list'));
   const both = e.peek(call('volumes.unmount'));
-  assert.deepEqual([both.verdict, rules(both), both.unlock?.unlocksTransition], ['deny', ['transition.forbidden', 'tier.write'], true]);
+  assert.deepEqual([both.verdict, rules(both), unlockOf(both)?.unlocksTransition], ['deny', ['transition.forbidden', 'tier.write'], true]);
 });
 
 test('intent: the enforced and the shadow review word for word; at the threshold or unscored nothing; reads never', () => {

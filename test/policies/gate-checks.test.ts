@@ -81,7 +81,7 @@ test('recheckApproved word for word: halted, stale, grown (unmeasured, above the
   const d = new Driver(p);
   const del = call('billing.deleteRecords', { period: '2026-10' });
   const gated = gateProposal(p, d.state, del, { blastRadius: 200 }, false, T0);
-  const requirement = gated.decision.approval!;
+  const requirement = approvalOf(gated.decision)!;
   const approved = { digest: callDigest(del.tool, del.args, p.hash, d.state), requirement, approvers: requirement.approversRequired, blastRadius: 200 };
   const check = (facts: { blastRadius?: number }, a = approved, halted = false) => recheckApproved(p, d.state, del, facts, a, { halted, sessionId: 's9' }, T0);
   assert.deepEqual(check({ blastRadius: 200 }, approved, true).reasons, [{ rule: 'session.halted', message: 'session `s9` was halted before the approved call ran' }]);

@@ -256,8 +256,16 @@ test('returnLeases: spent times clamped into the lease, at most its units, sorte
   assert.deepEqual(back.leases, {});
   // Another session's lease in the same ledger is untouched.
   const other = reserve(leased, { reservationId: 't:p1', sessionId: 't', tool: 'volumes.list', rules, lease: 2, leaseKey: sha('t') }, 'agent', T0).state;
-  assert.deepEqual(Object.keys(returnLeases(other, 's', [{ leaseId: 's:p1', used: [], token }]).leases ?? {}), ['t:p1']);
+  const returned = returnLeases(other, 's', [{ leaseId: 's:p1', used: [], token }]);
+  assert.deepEqual(Object.keys(returned.leases ?? {}), ['t:p1']);
+  assert.deepEqual(Object.values(returned.budgets)[0]?.times, [T0, T0, until, until], 'only its own three calls stamped `until` go, the other lease\'s two stay');
+  // Forgotten once nothing of it counts: `until` plus the longest window of its budgets.
+  assert.equal(Object.keys(pruneLedger(leased, until + 60 * MINUTE - 1).leases ?? {}).length, 1);
+  assert.deepEqual(pruneLedger(leased, until + 60 * MINUTE).leases, {});
   const none = reserve(emptyLedger(), req(1, 'volumes.list'), 'agent', T0).state;
+  // A ledger that never leased has no `leases` field (its state is what it was before leases).
+  assert.equal(Object.hasOwn(none, 'leases'), false);
+  assert.equal(Object.hasOwn(pruneLedger(none, T0), 'leases'), false);
   assert.equal(returnLeases(none, 's1', [{ leaseId: 's1:p1', used: [], token }]), none);
   // A lease whose budget entry has already been pruned frees nothing else.
   const pruned = { ...leased, budgets: {} };
