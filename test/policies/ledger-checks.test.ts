@@ -150,6 +150,9 @@ test('window edges: a transition denies through withinMs inclusive; a budget for
   const listed = reserve(emptyLedger(), req(1, 'volumes.list', [SEQ]), 'agent', T0).state;
   assert.equal(reserve(listed, req(2, 'volumes.unmount', [SEQ]), 'agent', T0 + SEQ.withinMs).result.verdict, 'deny');
   assert.equal(reserve(listed, req(2, 'volumes.unmount', [SEQ]), 'agent', T0 + SEQ.withinMs + 1).result.verdict, 'allow');
+  // `from` again inside the window is no transition; a rule that does not name the tool counts nothing.
+  assert.equal(reserve(listed, req(2, 'volumes.list', [SEQ]), 'agent', T0 + 1).result.verdict, 'allow');
+  assert.deepEqual(reserve(emptyLedger(), req(1, 'volumes.list', [BUDGET]), 'agent', T0).state.budgets, {});
   // The `to` of a transition that is also matched only as `to` starts nothing.
   const after = reserve(listed, req(3, 'volumes.unmount', [SEQ]), 'agent', T0 + SEQ.withinMs + 1).state;
   assert.equal(after.transitions[Object.keys(after.transitions)[0] ?? '']?.lastFrom, undefined);
@@ -182,10 +185,16 @@ test('ledger.full: the rule entries at the bound, and a full ledger still serves
   const full = last.state;
   assert.deepEqual(reserve(full, req(2, 'billing.deleteRecords', [BUDGET]), 'agent', T0).result.reasons, [], 'a rule it holds still counts');
   assert.deepEqual(reserve(full, req(2, 'volumes.list', [SEQ]), 'owner', T0).result.reasons, [{ rule: 'ledger.full', message: 'the owner ledger holds 256 rule entries: no room for new rules' }]);
-  // A transition entry counts towards the bound too.
+  // A full ledger refuses a lease with the call (there is room in the budget, not in the ledger).
+  const big: LedgerRule = { ...BUDGET, id: 'big', max: 10_000 };
+  const refused = reserve(full, { ...req(3, 'billing.deleteRecords', [big]), lease: 4, leaseKey: HEX }, 'agent', T0);
+  assert.deepEqual([refused.result.verdict, refused.result.lease, refused.state.leases], ['deny', undefined, undefined]);
+  // A transition entry counts towards the bound too, and a transition it holds still counts.
   let t = emptyLedger();
-  for (let i = 0; i < MAX_RULE_ENTRIES; i++) t = reserve(t, req(i, 'a', [{ kind: 'transition', id: `t${i}`, from: 'a', to: `b${i}`, withinMs: MINUTE }], 'f'), 'agent', T0).state;
+  const seq = (i: number): LedgerRule => ({ kind: 'transition', id: `t${i}`, from: 'a', to: `b${i}`, withinMs: MINUTE });
+  for (let i = 0; i < MAX_RULE_ENTRIES; i++) t = reserve(t, req(i, 'a', [seq(i)], 'f'), 'agent', T0).state;
   assert.equal(reserve(t, req(1, 'billing.deleteRecords', [BUDGET]), 'agent', T0).result.reasons[0]?.rule, 'ledger.full');
+  assert.deepEqual(reserve(t, req(1, 'a', [seq(0)]), 'agent', T0).result.reasons, []);
 });
 
 test('a retry returns the stored answer (its lease included); a conflict names the reservation', () => {
