@@ -155,7 +155,24 @@ test('globs: `*` any run (dots and newlines too), `?` exactly one, everything el
   assert.equal(compileGlob('k.*').source, 'k.*');
   assert.equal(compileGlob('k.*'), compileGlob('k.*'), 'compiled once');
   assert.deepEqual([matchesAny([], 'a'), matchesAny([compileGlob('b'), compileGlob('a*')], 'ab'), matchesAny([compileGlob('b')], 'a')], [false, true, false]);
+});
+
+test('the compiled-glob cache: one object per pattern until 1,000 patterns are held, then it starts over', () => {
+  let anchor = compileGlob('anchor.*');
+  let i = 0;
+  /** Compiles one new pattern; true when that emptied the cache (`anchor.*` is compiled again). */
+  const newPatternClears = () => {
+    compileGlob(`fill-${i++}.*`);
+    const now = compileGlob('anchor.*');
+    const cleared = now !== anchor;
+    anchor = now;
+    return cleared;
+  };
+  for (let n = 0; !newPatternClears(); n++) if (n > 2_000) assert.fail('the cache was never emptied');
+  // Just emptied: it holds the pattern that emptied it and `anchor.*`; 998 more fit, the next one empties it.
+  for (let k = 0; k < 998; k++) assert.equal(newPatternClears(), false, `pattern ${k}`);
+  assert.equal(newPatternClears(), true);
   // More patterns than the cache holds: every one still answers the same.
-  for (let i = 0; i < 1_100; i++) assert.equal(m(`p${i}.*`, `p${i}.x`), true);
-  assert.equal(m('p0.*', 'p1.x'), false);
+  for (let p = 0; p < 1_100; p++) assert.equal(compileGlob(`p${p}.*`).test(`p${p}.x`), true);
+  assert.equal(compileGlob('p0.*').test('p1.x'), false);
 });

@@ -17,7 +17,7 @@ test('replaySession: each step decided in the state before it, advanced with its
   const steps: ReplayStep[] = [
     { at: T0, proposal: call('volumes.list'), intentScore: 0.9 },
     { at: T0 + 1, proposal: call('volumes.list') },
-    { at: T0 + 2, proposal: call('volumes.unmount'), facts: { blastRadius: 9 } },
+    { at: T0 + 2, proposal: call('volumes.unmount'), facts: { blastRadius: 3 } },
   ];
   const seen: string[] = [];
   const outcomes: string[] = [];
@@ -25,8 +25,8 @@ test('replaySession: each step decided in the state before it, advanced with its
     outcomes.push(`${s.at - T0}:${d.verdict}`);
     return ran(d);
   }, (v) => seen.push(`${v.step.at - T0}:${v.decision.verdict}:${v.before.counters.proposals}`));
-  assert.deepEqual(seen, ['0:allow:0', '1:deny:1', '2:approve:2']);
-  assert.deepEqual(outcomes, ['0:allow', '1:deny', '2:approve']);
+  assert.deepEqual(seen, ['0:allow:0', '1:deny:1', '2:allow:2'], 'the step\'s facts are used: 3 rows is within the limit');
+  assert.deepEqual(outcomes, ['0:allow', '1:deny', '2:allow']);
   assert.deepEqual(end.counters, { proposals: 3, executed: 2, denied: 1, failed: 0, expired: 0, tokens: 0 });
   assert.equal(end.intent.score, 0.9);
   assert.equal(replaySession(p, { startedAt: T0 }, [{ at: T0, proposal: call('volumes.unmount') }], ran).counters.executed, 1, 'no facts: the estimate is unknown (approval), not malformed');
