@@ -100,6 +100,7 @@ test('rate windows: a time leaves exactly at the window, another tool\'s old tim
   assert.deepEqual(b.rate.tools, { 'billing.query': [T0, T0 + 59_999] });
   const c = fold(p, s0, ['billing.query', 'volumes.list', 'volumes.list', 'volumes.list'], (i) => T0 + i * 20_000);
   assert.deepEqual(c.rate, { session: [T0 + 40_000, T0 + 60_000], tools: { 'volumes.list': [T0 + 20_000, T0 + 40_000, T0 + 60_000] } }, 'billing.query left the window; a tool keeps up to the largest max (100), the session its own (2)');
+  assert.deepEqual(fold(p, s0, ['billing.query', 'volumes.list'], (i) => T0 + i).rate.tools, { 'billing.query': [T0], 'volumes.list': [T0 + 1] }, 'another tool inside the window is kept');
   const many = fold(p, s0, Array(150).fill('billing.query'), (i) => T0 + i);
   assert.equal(many.rate.tools['billing.query']?.length, 100, 'the largest max of a rate limit');
   assert.deepEqual(many.rate.session, [T0 + 148, T0 + 149], 'the session rate keeps its max');
@@ -110,15 +111,17 @@ test('rate windows: a time leaves exactly at the window, another tool\'s old tim
 test('the window stays bounded: at most one past the action cap, even when a caller runs denied calls', () => {
   const p = policyOf({ budget: roomy });
   const s = initialSessionState(p, { startedAt: T0, budget: { actions: 2 } });
-  const ran = fold(p, s, Array(6).fill('billing.query'), (i) => T0 + i);
-  assert.deepEqual(ran.window.map((e) => e.at), [T0 + 3, T0 + 4, T0 + 5]);
+  const ran = fold(p, s, Array(7).fill('billing.query'), (i) => T0 + i);
+  assert.deepEqual(ran.window.map((e) => e.at), [T0 + 4, T0 + 5, T0 + 6]);
   assert.deepEqual(ran.flagged, ['budget.actions'], 'flagged once, by the first budget that closed it');
 });
 
 test('closing: flagged by the first budget to reach its cap only; a cap of 0 closes nothing; cost without a cap closes at the first token', () => {
   const p = policyOf({ budget: roomy });
   const both = fold(p, initialSessionState(p, { startedAt: T0, budget: { actions: 1, writes: 1 } }), ['staging.writeConfig'], () => T0);
-  assert.deepEqual([sessionMode(both), both.flagged], ['closed', ['budget.actions']]);
+  assert.deepEqual([sessionMode(both), both.mode, both.flagged], ['closed', 'closed', ['budget.actions']]);
+  const writes = fold(p, initialSessionState(p, { startedAt: T0, budget: { writes: 1 } }), ['staging.writeConfig'], () => T0);
+  assert.deepEqual([writes.mode, writes.flagged], ['closed', ['budget.writes']]);
   const noWrites = fold(p, initialSessionState(p, { startedAt: T0, budget: { writes: 0 } }), ['staging.writeConfig'], () => T0);
   assert.deepEqual([sessionMode(noWrites), noWrites.flagged], ['normal', []]);
   const noTokens = initialSessionState(p, { startedAt: T0, budget: { tokens: 0 } });
@@ -143,7 +146,9 @@ test('the intent fold: clamped to 0..1, its weight, the threshold itself is not 
   assert.ok(Math.abs((two.intent.score ?? 0) - (0.45 + 0.7) / 1.5) < 1e-12);
   assert.equal(withIntentScore(s, 0.9).intent.score, 0.9, 'the first score is the score under either fold');
   assert.equal(sessionMode(withIntentScore(s, 0.5)), 'normal', 'at the threshold: not below it');
-  const low = withIntentScore(withIntentScore(s, 0.2), 0.1);
+  const once = withIntentScore(s, 0.2);
+  assert.deepEqual([once.mode, once.flagged], ['review', ['intent.review']]);
+  const low = withIntentScore(once, 0.1);
   assert.deepEqual([sessionMode(low), low.flagged], ['review', ['intent.review']]);
   for (const bad of ['0.1', Infinity, Number.NaN]) assert.equal(withIntentScore(s, bad as never), s);
 });
@@ -165,6 +170,12 @@ test('transitions: one call extends one prefix (longest first), the latest start
   for (const t of ['volumes.list', 'services.scale', 'volumes.list', 'services.scale']) e.run(call(t));
   assert.deepEqual(e.state.transitions.abc, [{ step: 3, at: T0 }, { step: 3, at: T0 }], 'the later start replaces the earlier one');
   assert.equal(e.peek(call('secrets.rotate')).reasons[0]?.rule, 'transition.forbidden', 'within 3 steps of the later start');
+  // A call in one rule leaves another rule's progress as it was.
+  const r = policyOf({ budget: roomy, tiers: { write: { default: 'autonomous' } }, transitions: [{ id: 'a', from: 'volumes.list', to: 'volumes.unmount' }, { id: 'b', from: 'services.scale', to: 'env.modifyProduction' }] });
+  const f = new Driver(r);
+  f.run(call('volumes.list'));
+  f.run(call('services.scale'));
+  assert.deepEqual(f.state.transitions, { a: [{ step: 1, at: T0 }], b: [{ step: 2, at: T0 }] });
   // A state without a rule's progress (recorded before the rule) starts it fresh.
   const bare = advance(q, { ...initialSessionState(q, { startedAt: T0 }), transitions: {} }, call('volumes.list'), 'executed', T0);
   assert.deepEqual(bare.transitions, { abc: [{ step: 1, at: T0 }, null] });
