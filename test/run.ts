@@ -162,7 +162,7 @@ async function main(): Promise<number> {
       });
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
-    await printSlowest(runDir, Date.now() - started);
+    await printSlowest(runDir, Date.now() - started, runOptions.concurrency);
     // Filtered runs time only part of a file: they would teach the order wrong figures.
     if (!flags.filtered) await learnDurations(runDir);
     return interrupted ? Math.max(code, 130) : code;
@@ -175,7 +175,7 @@ async function main(): Promise<number> {
 }
 
 /** The slowest files and tests of the run, for finding what to speed up (never fails the run). */
-async function printSlowest(dir: string, totalMs: number): Promise<void> {
+async function printSlowest(dir: string, totalMs: number, concurrency: number): Promise<void> {
   const count = Number(process.env.GATEHOUSE_TEST_SLOWEST ?? 15);
   if (!(count > 0)) return;
   const secs = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
@@ -186,10 +186,21 @@ async function printSlowest(dir: string, totalMs: number): Promise<void> {
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as T);
-    const files = (await jsonl<{ file: string; ms: number }>('files.jsonl')).sort((a, b) => b.ms - a.ms);
+    const files = (await jsonl<{ file: string; ms: number; start?: number; end?: number; cpuMs?: number; childCpuMs?: number }>('files.jsonl')).sort((a, b) => b.ms - a.ms);
     const tests = (await jsonl<{ file: string; name: string; ms: number }>('tests.jsonl')).sort((a, b) => b.ms - a.ms);
     const lines = [`\n${files.length} file(s) in ${secs(totalMs).trim()} wall (servers included); summed file time ${secs(files.reduce((n, f) => n + f.ms, 0)).trim()}`];
-    if (files.length) lines.push(`slowest ${Math.min(count, files.length)} files (each file's process, start to exit):`, ...files.slice(0, count).map((f) => `  ${secs(f.ms)}  ${name(f.file)}`));
+    const starts = files.map((f) => f.start ?? NaN);
+    const ends = files.map((f) => f.end ?? NaN);
+    if (files.length > 1 && starts.every(Number.isFinite)) {
+      // How well the files filled the slots: the time from the last file's start to the end, and the
+      // slot time left empty between the first start and the last end (the order's whole cost).
+      const [first, lastStart, lastEnd] = [Math.min(...starts), Math.max(...starts), Math.max(...ends)];
+      const idle = concurrency * (lastEnd - first) - files.reduce((n, f) => n + f.ms, 0);
+      const cpu = files.reduce((n, f) => n + (f.cpuMs ?? 0) + (f.childCpuMs ?? 0), 0);
+      lines.push(`the last file started ${secs(lastStart - first).trim()} after the first; the tail after it ${secs(lastEnd - lastStart).trim()}; idle slot time ${secs(Math.max(0, idle)).trim()} of ${concurrency} slots; the files' CPU ${secs(cpu).trim()} (their own and their children's, the servers not included)`);
+    }
+    const cpuOf = (f: (typeof files)[number]) => (f.cpuMs === undefined ? '' : `  CPU ${secs(f.cpuMs + (f.childCpuMs ?? 0))}`);
+    if (files.length) lines.push(`slowest ${Math.min(count, files.length)} files (each file's process, start to exit; CPU: its own and its children's):`, ...files.slice(0, count).map((f) => `  ${secs(f.ms)}${cpuOf(f)}  ${name(f.file)}`));
     const bundles = (await readFile(join(dir, 'bundles.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
     if (bundles.length) lines.push(`workflow bundles (test/support/shared-bundle.ts): ${bundles.filter((b) => b.endsWith(' built')).length} built, ${bundles.filter((b) => b.endsWith(' shared')).length} times shared`);
     if (tests.length) lines.push(`slowest ${Math.min(count, tests.length)} tests:`, ...tests.slice(0, count).map((t) => `  ${secs(t.ms)}  ${name(t.file)} › ${t.name}`));
