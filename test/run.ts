@@ -163,8 +163,8 @@ async function main(): Promise<number> {
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
     await printSlowest(runDir, Date.now() - started, runOptions.concurrency);
-    // Filtered runs time only part of a file: they would teach the order wrong figures.
-    if (!flags.filtered) await learnDurations(runDir);
+    // Filtered or interrupted runs time only part of a file: they would teach the order wrong figures.
+    if (!flags.filtered && !interrupted) await learnDurations(runDir);
     return interrupted ? Math.max(code, 130) : code;
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
