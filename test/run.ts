@@ -4,12 +4,17 @@
  * Finds (or builds) the Temporal CLI, starts one Temporal dev server (in memory) and one embedded
  * PostgreSQL on free ports, hands their addresses to the test files through the environment
  * (`test/support/servers.ts` reads them), runs node's test runner on the test files, tears both
- * servers down — also on failure and on Ctrl-C — and exits with the tests' exit code. When `.venv`
- * (the Python tests' environment) is missing, it runs `npm run setup:python` first (one notice).
+ * servers down — also on failure and on Ctrl-C — and exits with the tests' exit code. Files start
+ * longest expected first (`test/support/durations.ts`: the last run's times, else the committed
+ * `test/durations.json`; new files first), through node:test's `run()` (`test/support/ordered-run.mjs`),
+ * because `node --test` sorts its files. When `.venv` (the Python tests' environment) is missing, it
+ * runs `npm run setup:python` first (one notice).
  *
  * Usage: `npm test [-- <file|dir>... [--node-test-flag...]]`. Without paths every
- * `test/**\/*.test.ts` runs; arguments starting with `--` go to `node --test` unchanged
- * (e.g. `--test-name-pattern=migrate`). `GATEHOUSE_TEST_CONCURRENCY` sets `--test-concurrency` (default: the cores + 1, 3 to 4),
+ * `test/**\/*.test.ts` runs. Arguments starting with `--`: the test runner's own (`--test-name-pattern=…`,
+ * `--test-skip-pattern=…`, `--test-only`, `--test-reporter=…` with `--test-reporter-destination=…`,
+ * `--test-concurrency=…`, `--test-timeout=…`) work as with `node --test`; any other goes to every file's
+ * node. `GATEHOUSE_TEST_CONCURRENCY` sets `--test-concurrency` (default: the cores + 1, 3 to 4),
  * `GATEHOUSE_TEST_TIMEOUT` the per-test timeout in ms (default 10 minutes), `GATEHOUSE_TEST_EXCLUDE`
  * folders (comma-separated) a run without paths leaves out. `test/production/` is the slow part: it
  * starts the full Temporal server (`temporal-server`, built once with Go) per file.
@@ -19,7 +24,7 @@
  * `GATEHOUSE_TEST_SLOWEST` sets how many of each (default 15, 0 for none).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,24 +33,14 @@ import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/devstack/temporal-server';
 import { TEST_ENV } from './support/servers';
 import { BUNDLE_DIR_ENV } from './support/shared-bundle';
+import { longestFirst, rememberDurations } from './support/durations';
+import { findTests } from './support/find-tests';
 import { ensurePythonVenv } from '../worker/devstack/python-venv';
 
 const ROOT = resolve(__dirname, '..');
 
 function say(line: string): void {
   process.stderr.write(`gatehouse test: ${line}\n`);
-}
-
-/** Every `*.test.ts` under `dir`, sorted, skipping node_modules and dot folders. */
-async function findTests(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await findTests(full)));
-    else if (entry.name.endsWith('.test.ts')) out.push(full);
-  }
-  return out.sort();
 }
 
 /** Test files named by the arguments (files or folders), or all of `test/` but `GATEHOUSE_TEST_EXCLUDE`. */
@@ -134,25 +129,30 @@ async function main(): Promise<number> {
     const concurrency = process.env.GATEHOUSE_TEST_CONCURRENCY || String(Math.max(3, Math.min(4, availableParallelism() + 1)));
     // Timing: every file's process records its wall time; a second reporter the tests' durations
     // (left out when the caller picks reporters of their own).
-    const ownReporter = nodeFlags.some((f) => f.startsWith('--test-reporter'));
-    const reporters = ownReporter
-      ? []
-      : ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(join(__dirname, 'support', 'timing-reporter.mjs')).href}`, `--test-reporter-destination=${join(runDir, 'reporter.out')}`];
-    const nodeArgs = [
-      '--import',
-      'tsx',
-      '--import',
-      pathToFileURL(join(__dirname, 'support', 'file-timing.mjs')).href,
-      '--test',
-      ...reporters,
-      // A file whose tests are done exits even if it leaked a handle, and a hung test fails
-      // after GATEHOUSE_TEST_TIMEOUT ms: CI gets an answer instead of a hang.
-      '--test-force-exit',
-      `--test-timeout=${process.env.GATEHOUSE_TEST_TIMEOUT || 600_000}`,
-      `--test-concurrency=${concurrency}`,
-      ...nodeFlags,
-      ...files.map((f) => relative(process.cwd(), f)),
-    ];
+    const flags = testRunnerFlags(nodeFlags);
+    const reporters = flags.reporters.length
+      ? flags.reporters
+      : [
+          { reporter: 'spec', destination: 'stdout' },
+          { reporter: pathToFileURL(join(__dirname, 'support', 'timing-reporter.mjs')).href, destination: join(runDir, 'reporter.out') },
+        ];
+    // node:test's run() rather than `node --test`: the CLI sorts the files, run() starts them in the
+    // order given, and that is the longest first (test/support/durations.ts, ordered-run.mjs).
+    const ordered = await longestFirst(files);
+    if (ordered.length > 1) say(`starting the longest expected first: ${ordered.slice(0, 3).map((f) => relative(process.cwd(), f)).join(', ')}${ordered.length > 3 ? ', …' : ''}`);
+    const runOptions = {
+      files: ordered.map((f) => relative(process.cwd(), f)),
+      concurrency: Number(flags.concurrency ?? concurrency),
+      // A hung test fails after GATEHOUSE_TEST_TIMEOUT ms, and a file whose tests are done exits
+      // even if it leaked a handle (forceExit): CI gets an answer instead of a hang.
+      timeout: Number(flags.timeout ?? (process.env.GATEHOUSE_TEST_TIMEOUT || 600_000)),
+      execArgv: ['--import', 'tsx', '--import', pathToFileURL(join(__dirname, 'support', 'file-timing.mjs')).href, ...flags.rest],
+      testNamePatterns: flags.namePatterns.length ? flags.namePatterns : undefined,
+      testSkipPatterns: flags.skipPatterns.length ? flags.skipPatterns : undefined,
+      only: flags.only || undefined,
+      reporters,
+    };
+    const nodeArgs = [join(__dirname, 'support', 'ordered-run.mjs'), JSON.stringify(runOptions)];
     const testProcess = spawn(process.execPath, nodeArgs, { stdio: 'inherit', env });
     child = testProcess;
     const code = await new Promise<number>((done) => {
@@ -162,7 +162,9 @@ async function main(): Promise<number> {
       });
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
-    await printSlowest(runDir, Date.now() - started);
+    await printSlowest(runDir, Date.now() - started, runOptions.concurrency);
+    // Filtered or interrupted runs time only part of a file: they would teach the order wrong figures.
+    if (!flags.filtered && !interrupted) await learnDurations(runDir);
     return interrupted ? Math.max(code, 130) : code;
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
@@ -173,7 +175,7 @@ async function main(): Promise<number> {
 }
 
 /** The slowest files and tests of the run, for finding what to speed up (never fails the run). */
-async function printSlowest(dir: string, totalMs: number): Promise<void> {
+async function printSlowest(dir: string, totalMs: number, concurrency: number): Promise<void> {
   const count = Number(process.env.GATEHOUSE_TEST_SLOWEST ?? 15);
   if (!(count > 0)) return;
   const secs = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
@@ -184,16 +186,70 @@ async function printSlowest(dir: string, totalMs: number): Promise<void> {
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as T);
-    const files = (await jsonl<{ file: string; ms: number }>('files.jsonl')).sort((a, b) => b.ms - a.ms);
+    const files = (await jsonl<{ file: string; ms: number; start?: number; end?: number; cpuMs?: number; childCpuMs?: number }>('files.jsonl')).sort((a, b) => b.ms - a.ms);
     const tests = (await jsonl<{ file: string; name: string; ms: number }>('tests.jsonl')).sort((a, b) => b.ms - a.ms);
     const lines = [`\n${files.length} file(s) in ${secs(totalMs).trim()} wall (servers included); summed file time ${secs(files.reduce((n, f) => n + f.ms, 0)).trim()}`];
-    if (files.length) lines.push(`slowest ${Math.min(count, files.length)} files (each file's process, start to exit):`, ...files.slice(0, count).map((f) => `  ${secs(f.ms)}  ${name(f.file)}`));
+    const starts = files.map((f) => f.start ?? NaN);
+    const ends = files.map((f) => f.end ?? NaN);
+    if (files.length > 1 && starts.every(Number.isFinite)) {
+      // How well the files filled the slots: the time from the last file's start to the end, and the
+      // slot time left empty between the first start and the last end (the order's whole cost).
+      const [first, lastStart, lastEnd] = [Math.min(...starts), Math.max(...starts), Math.max(...ends)];
+      const idle = concurrency * (lastEnd - first) - files.reduce((n, f) => n + f.ms, 0);
+      const cpu = files.reduce((n, f) => n + (f.cpuMs ?? 0) + (f.childCpuMs ?? 0), 0);
+      lines.push(`the last file started ${secs(lastStart - first).trim()} after the first; the tail after it ${secs(lastEnd - lastStart).trim()}; idle slot time ${secs(Math.max(0, idle)).trim()} of ${concurrency} slots; the files' CPU ${secs(cpu).trim()} (their own and their children's, the servers not included)`);
+    }
+    const cpuOf = (f: (typeof files)[number]) => (f.cpuMs === undefined ? '' : `  CPU ${secs(f.cpuMs + (f.childCpuMs ?? 0))}`);
+    if (files.length) lines.push(`slowest ${Math.min(count, files.length)} files (each file's process, start to exit; CPU: its own and its children's):`, ...files.slice(0, count).map((f) => `  ${secs(f.ms)}${cpuOf(f)}  ${name(f.file)}`));
     const bundles = (await readFile(join(dir, 'bundles.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
     if (bundles.length) lines.push(`workflow bundles (test/support/shared-bundle.ts): ${bundles.filter((b) => b.endsWith(' built')).length} built, ${bundles.filter((b) => b.endsWith(' shared')).length} times shared`);
     if (tests.length) lines.push(`slowest ${Math.min(count, tests.length)} tests:`, ...tests.slice(0, count).map((t) => `  ${secs(t.ms)}  ${name(t.file)} › ${t.name}`));
     process.stdout.write(`${lines.join('\n')}\n`);
   } catch (err) {
     say(`timing summary: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The `node --test` flags the runner takes (the test runner's own); the rest go to every file's node. */
+function testRunnerFlags(nodeFlags: readonly string[]) {
+  const value = (flag: string, name: string) => (flag.startsWith(`${name}=`) ? flag.slice(name.length + 1) : undefined);
+  const out = {
+    reporters: [] as Array<{ reporter: string; destination: string }>,
+    destinations: [] as string[],
+    namePatterns: [] as string[],
+    skipPatterns: [] as string[],
+    only: false,
+    concurrency: undefined as string | undefined,
+    timeout: undefined as string | undefined,
+    rest: [] as string[],
+    filtered: false,
+  };
+  for (const flag of nodeFlags) {
+    let v: string | undefined;
+    if ((v = value(flag, '--test-reporter')) !== undefined) out.reporters.push({ reporter: v, destination: 'stdout' });
+    else if ((v = value(flag, '--test-reporter-destination')) !== undefined) out.destinations.push(v);
+    else if ((v = value(flag, '--test-name-pattern')) !== undefined) out.namePatterns.push(v);
+    else if ((v = value(flag, '--test-skip-pattern')) !== undefined) out.skipPatterns.push(v);
+    else if ((v = value(flag, '--test-concurrency')) !== undefined) out.concurrency = v;
+    else if ((v = value(flag, '--test-timeout')) !== undefined) out.timeout = v;
+    else if (flag === '--test-only') out.only = true;
+    else if (flag !== '--test' && flag !== '--test-force-exit') out.rest.push(flag);
+  }
+  // As with `node --test`: the n-th destination is the n-th reporter's (stdout when there is none).
+  out.destinations.forEach((d, i) => {
+    if (out.reporters[i]) out.reporters[i].destination = d;
+  });
+  out.filtered = out.namePatterns.length > 0 || out.skipPatterns.length > 0 || out.only;
+  return out;
+}
+
+/** Keeps this run's file times for the next run's order (never fails the run). */
+async function learnDurations(dir: string): Promise<void> {
+  try {
+    const lines = (await readFile(join(dir, 'files.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    await rememberDurations(lines.map((line) => JSON.parse(line) as { file: string; ms: number }));
+  } catch (err) {
+    say(`durations: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
