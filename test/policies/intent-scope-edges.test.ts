@@ -209,6 +209,7 @@ describe('statementEffect: each statement by its grammar', () => {
     assert.equal(statementEffect({ a: 'drop table x', b: 'select 1' }), 'destructive');
     assert.equal(statementEffect({ a: 'update t set x = 1', b: 'select 1' }), 'write');
     assert.equal(statementEffect({ a: 'select 1', b: 'alter table t add c' }), 'write');
+    assert.equal(statementEffect({ a: 'truncate orders', b: 'select a from t' }), 'destructive', 'a reference value is read before the prose');
   });
 });
 
