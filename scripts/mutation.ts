@@ -50,6 +50,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/intent.test.ts',
       'test/policies/intent-identifiers.test.ts',
       'test/policies/intent-scope.test.ts',
+      'test/policies/intent-scope-edges.test.ts',
       'test/policies/json-edges.test.ts',
       'test/policies/ledger-checks.test.ts',
       'test/policies/ledger-leases.test.ts',
