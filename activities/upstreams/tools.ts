@@ -120,6 +120,15 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
           `upstream server \`${server.name}\`: an earlier attempt of \`${tool.name}\` (key \`${ctx.idempotencyKey}\`) started and never reported back; its outcome is unknown and it is not repeated (the policy does not call the tool idempotent)`,
         );
       }
+      // Nor one that finished but whose outcome the ledger does not hold: with one attempt allowed, a
+      // second attempt of the key is a duplicate (a retried workflow task) that took the ledger's lock
+      // after the first failed and before its failure was recorded. The first may have acted.
+      if (started === 'finished' && (ctx.maxAttempts ?? 1) <= 1) {
+        throw new ToolError(
+          'OutcomeUnknown',
+          `upstream server \`${server.name}\`: an earlier attempt of \`${tool.name}\` (key \`${ctx.idempotencyKey}\`) reached the server and its outcome was not recorded; it is not repeated (the policy does not call the tool idempotent)`,
+        );
+      }
       let result: CallToolResult;
       try {
         result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, { signal: ctx.signal, timeoutMs: callTimeoutMs, key: ctx.idempotencyKey });

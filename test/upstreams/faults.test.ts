@@ -144,6 +144,13 @@ describe('upstream faults', () => {
     const ledger = await pool.query("SELECT status, error->>'type' AS type FROM tool_executions WHERE idempotency_key = 'dead:p1'");
     assert.deepEqual(ledger.rows, [{ status: 'failed', type: 'OutcomeUnknown' }]);
     assert.deepEqual(events.map((e) => [e.kind, e.detail?.errorType]), [['failed', 'OutcomeUnknown']]);
+    // What a duplicate attempt finds when it takes the ledger's lock after the first attempt failed
+    // (its mark finished) and before that failure is recorded: an outcome the ledger does not hold.
+    await pool.query("INSERT INTO upstream_calls (idempotency_key, tool, finished_at) VALUES ('dead:p3', 'faulty.echo', now())");
+    const raced = await tools.runTool({ ...input, proposalSeq: 3, idempotencyKey: 'dead:p3', afterSeq: 6, maxAttempts: 1 });
+    assert.equal(raced.error?.type, 'OutcomeUnknown');
+    assert.match(raced.error!.message, /^upstream server `faulty`: an earlier attempt of `echo` \(key `dead:p3`\) reached the server and its outcome was not recorded/);
+    assert.equal(reached('echo'), echoes);
     // Idempotent by policy (more than one attempt allowed): running it again is safe, so it runs.
     const again = await tools.runTool({ ...input, proposalSeq: 2, idempotencyKey: 'dead:p2', afterSeq: 4, maxAttempts: 3 });
     assert.equal(again.status, 'executed');
