@@ -262,6 +262,7 @@ test('edges the other tests pass by: read-only mode word for word, a min-only bo
   assert.equal(t.peek(call('volumes.list')).verdict, 'allow', 'the start of a transition again completes nothing');
   const b = new Driver(policyOf({ ...quiet, tiers: auto, tools: { 'volumes.delete': { blastRadius: { approvalAbove: 10 } } } }));
   assert.deepEqual(rules(b.peek(call('volumes.delete'))), ['blast-radius.unknown']);
+  assert.deepEqual(rules(new Driver(policyOf({ ...quiet, tiers: auto, tools: { 'volumes.delete': { blastRadius: {} } } })).peek(call('volumes.delete'))), ['tier.destructive'], 'an empty bound needs no estimate');
   // A blocked tier beside an enforced always-blocked entry adds no finding, not even a shadow one in a shadow policy.
   assert.deepEqual(new Driver(policyOf({ ...quiet, mode: 'shadow' })).peek(call('audit.modify')).shadow, { verdict: 'deny', reasons: [] });
 });
