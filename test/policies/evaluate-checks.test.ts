@@ -241,3 +241,28 @@ test('reasons: denials first, then approval triggers; notes only on an allow or 
   assert.deepEqual([denied.verdict, rules(denied)], ['deny', ['transition.forbidden', 'tier.write', 'blast-radius.limit']]);
   assert.equal(denied.tier, 'approval');
 });
+
+test('edges the other tests pass by: read-only mode word for word, a min-only bound, a 40-character value, a string\'s own properties, a start tool again, an approval-only blast bound', () => {
+  const p = policyOf({ ...quiet, tiers: auto });
+  const s = initialSessionState(p, { startedAt: T0 });
+  assert.equal(unlockRequirement(p, undefined as never), undefined, 'no proposal at all');
+  const ro = { ...s, readOnly: true };
+  assert.deepEqual(evaluate(p, ro, call('staging.writeConfig'), {}, T0).reasons, [{ rule: 'session.read-only', message: 'the session is read-only (a budget passed 80%): write tool `staging.writeConfig` is refused' }]);
+  assert.equal(evaluate(p, ro, call('billing.query'), {}, T0).verdict, 'allow', 'reads still run');
+  const q = policyOf({ ...quiet, tools: { 'billing.query': { args: { months: { min: 1 }, region: { enum: ['eu'] }, 'code.length': { max: 1 } } } } });
+  const d = new Driver(q);
+  const msg = (args: Record<string, unknown>) => d.peek(call('billing.query', args)).reasons.map((r) => r.message);
+  assert.deepEqual(msg({ months: 'a' }), ['argument `months` of `billing.query` must be a number, got `"a"`']);
+  assert.equal(d.peek(call('billing.query', { code: 'abcd' })).verdict, 'allow', 'a string has no argument `length`');
+  const forty = 'x'.repeat(38);
+  assert.deepEqual(msg({ region: forty }), [`argument \`region\` of \`billing.query\` is \`"${forty}"\`: not one of \`"eu"\``]);
+  assert.deepEqual(msg({ region: `${forty}y` }), [`argument \`region\` of \`billing.query\` is \`"${'x'.repeat(36)}...\`: not one of \`"eu"\``]);
+  const t = new Driver(policyOf({ ...quiet, tiers: auto, transitions: [{ from: 'volumes.list', to: 'volumes.unmount' }] }));
+  t.run(call('volumes.list'));
+  assert.equal(t.peek(call('volumes.list')).verdict, 'allow', 'the start of a transition again completes nothing');
+  const b = new Driver(policyOf({ ...quiet, tiers: auto, tools: { 'volumes.delete': { blastRadius: { approvalAbove: 10 } } } }));
+  assert.deepEqual(rules(b.peek(call('volumes.delete'))), ['blast-radius.unknown']);
+  assert.deepEqual(rules(new Driver(policyOf({ ...quiet, tiers: auto, tools: { 'volumes.delete': { blastRadius: {} } } })).peek(call('volumes.delete'))), ['tier.destructive'], 'an empty bound needs no estimate');
+  // A blocked tier beside an enforced always-blocked entry adds no finding, not even a shadow one in a shadow policy.
+  assert.deepEqual(new Driver(policyOf({ ...quiet, mode: 'shadow' })).peek(call('audit.modify')).shadow, { verdict: 'deny', reasons: [] });
+});

@@ -176,3 +176,20 @@ test('the compiled-glob cache: one object per pattern until 1,000 patterns are h
   for (let p = 0; p < 1_100; p++) assert.equal(compileGlob(`p${p}.*`).test(`p${p}.x`), true);
   assert.equal(compileGlob('p0.*').test('p1.x'), false);
 });
+
+test('edges the other tests pass by: an unlocked call its own gate holds keeps its own reasons; a recheck the policy now denies is that denial; an allowing ledger\'s reasons deny nothing', () => {
+  const p = policyOf({ ...quiet, transitions: [{ from: 'volumes.list', to: 'volumes.unmount' }] });
+  const d = new Driver(p);
+  d.run(call('volumes.list'));
+  const asked = gateProposal(p, d.state, call('volumes.unmount'), {}, true, T0);
+  assert.deepEqual([asked.decision.verdict, rules(asked.decision)], ['approve', ['transition.forbidden', 'tier.write', 'tier.write', 'transition.unlocked', 'transition.unlock']]);
+  assert.deepEqual(approvalOf(asked.decision)?.alsoRequired, approvalOf(gateProposal(p, new Driver(p).state, call('volumes.unmount'), {}, false, T0).decision), 'its own approvers must agree too');
+  const e = examplePolicy();
+  const closed = { ...new Driver(e).state, closed: true };
+  const del = call('billing.deleteRecords', { period: '2026-10' });
+  const requirement = { groups: ['sre'], approversRequired: 1 } as never;
+  const again = recheckApproved(e, closed, del, { blastRadius: 1 }, { digest: callDigest(del.tool, del.args, e.hash, closed), requirement, approvers: 1 }, open, T0);
+  assert.deepEqual([again.verdict, again.reasons[0]?.rule], ['deny', 'session.closed']);
+  const talkative: LedgerResult = { verdict: 'allow', reasons: [{ rule: 'agent.budget', message: 'noted' }], reservationId: 'r', requestDigest: 'd' };
+  assert.equal(crossSessionDenial(e, 'volumes.delete', [talkative]), undefined);
+});

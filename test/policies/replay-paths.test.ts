@@ -147,3 +147,27 @@ test('tooDeepAt and describePath at their bounds', () => {
   assert.equal(describePath([...twelve, 12]), '0.1.2.3.4.5.6.7.8.9.10.11.…');
   assert.equal(describePath(['k'.repeat(41), 'b']), `${'k'.repeat(40)}.b`);
 });
+
+test('edges the other tests pass by: a step\'s facts reach the evaluator; path steps one second apart; the session\'s own denial before a ledger\'s; blocked stays blocked', () => {
+  const capped = policyOf({ ...quiet, tiers: { destructive: { default: 'autonomous' } }, tools: { 'volumes.delete': { blastRadius: { denyAbove: 10 } } } });
+  const seen: string[][] = [];
+  replayAcrossSessions(capped, [session('a', [{ ...del(T0), facts: { blastRadius: 11 } }])], ran, (v) => seen.push(v.decision.reasons.map((r) => r.rule)));
+  assert.deepEqual(seen, [['blast-radius.cap']]);
+  const p = policyOf({
+    ...quiet,
+    alwaysBlocked: [],
+    rateLimits: { perSession: { max: 1, perSeconds: 1 } },
+    tools: { 'services.restart': { tier: 'blocked' } },
+    transitions: [{ from: 'volumes.list', to: 'volumes.unmount' }],
+    owner: { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 5 } }] },
+  });
+  const a = analyzePaths(p, 3);
+  const path = (k: string) => a.paths.find((x) => x.tools.join(' > ') === k);
+  assert.deepEqual(path('volumes.list > volumes.unmount'), { tools: ['volumes.list', 'volumes.unmount'], status: 'blocked', steps: [{ tool: 'volumes.list', verdict: 'allow', rules: [] }, { tool: 'volumes.unmount', verdict: 'deny', rules: ['transition.forbidden', 'tier.write'] }], unlockable: true });
+  assert.deepEqual(path('billing.query > services.restart > volumes.delete'), {
+    tools: ['billing.query', 'services.restart', 'volumes.delete'],
+    status: 'blocked',
+    steps: [{ tool: 'billing.query', verdict: 'allow', rules: [] }, { tool: 'services.restart', verdict: 'deny', rules: ['tool.tier'] }, { tool: 'volumes.delete', verdict: 'approve', rules: ['tier.destructive'] }],
+    unlockable: false,
+  });
+});
