@@ -3,7 +3,7 @@
  * deadline — never an automatic approval), and counting signed votes. Whether a signed decision is
  * genuine and whether a vote counts are decided in `policies/trust`; this file waits and records.
  */
-import { condition, currentUpdateInfo, patched } from '@temporalio/workflow';
+import { condition, currentUpdateInfo } from '@temporalio/workflow';
 import type { ApprovalRequest } from '../approvals/types';
 import { approvalGroupMembers } from '../policies';
 import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type KeyEntry, type SignedDecision } from '../policies/trust';
@@ -14,6 +14,7 @@ import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
 import { iso, nowMs } from './clock';
 import type { ApprovalSignal, PendingApprovalView } from './contract';
 import type { SessionCore } from './session-core';
+import { hasPatch } from './patches';
 
 /** What an approval is asked about. */
 export interface ApprovalAsk {
@@ -173,7 +174,7 @@ export class ApprovalDesk {
     }
     if (vote.callDigest !== wait.req.callDigest) return refuse('approval.digest', `the vote was signed for another call than approval \`${approvalId}\` asks about`, approver);
     // The digest binds the tool too, but a person reads the name: the signed payload must carry the one asked about.
-    if (vote.tool !== wait.req.proposal.tool && patched(VOTE_NAMES_TOOL)) {
+    if (vote.tool !== wait.req.proposal.tool && hasPatch(this.#core, VOTE_NAMES_TOOL)) {
       const named = vote.tool === undefined ? 'names no tool' : `names tool \`${vote.tool}\``;
       return refuse('approval.tool', `the vote ${named}, but approval \`${approvalId}\` asks about \`${wait.req.proposal.tool}\``, approver);
     }

@@ -6,13 +6,14 @@
  * counts in the agent's (conservative: a ledger never releases). The verdict is `policies/gate.ts`'s.
  * A reservation also asks for a lease of further calls; a call a lease covers asks nothing (`leases.ts`).
  */
-import { ActivityFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/types';
 import { crossSessionDenial } from '../policies';
 import type { LedgerResult } from '../policies/ledger';
 import type { Decision, Proposal } from '../policies/types';
 import { keepLease, leaseCovers, leaseWanted, spendLease, takeSpent } from './leases';
 import type { SessionCore } from './session-core';
+import { hasPatch } from './patches';
 
 /**
  * A regular activity, not a local one: a local activity keeps the session's workflow task (and its
@@ -50,11 +51,11 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
     }
     // The agent is the credential's (a sub-agent counts against its root agent's ledger).
     const key = scope === 'agent' ? core.principal : core.owner;
-    const lease = leaseWanted();
+    const lease = leaseWanted(core);
     const returns = lease ? takeSpent(core, scope, proposal.tool) : [];
     const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
     try {
-      const reserve = patched(RESERVE_AS_ACTIVITY) ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
+      const reserve = hasPatch(core, RESERVE_AS_ACTIVITY) ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
       const answer = await reserve({ scope, key, request });
       keepLease(core, scope, proposal.tool, answer);
       answers.push(answer);

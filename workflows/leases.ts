@@ -11,11 +11,12 @@
  * Workflow-safe: plain data in the session's state (replayed from the recorded answers), one
  * activity to hand leases back. Sessions recorded before `LEDGER_LEASES` ask for none.
  */
-import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/types';
 import { LEASE_MARGIN_MS, LEASE_MAX, type LeaseReturn, type LedgerResult, type LedgerScope } from '../policies/ledger';
 import { nowMs } from './clock';
 import type { SessionCore } from './session-core';
+import { hasPatch } from './patches';
 
 /** Patch id: reservations ask for a lease, and covered calls spend it. */
 export const LEDGER_LEASES = 'ledger-leases';
@@ -46,8 +47,8 @@ function usable(lease: HeldLease | undefined): boolean {
 }
 
 /** How many calls a reservation asks to lease (none in sessions recorded before leases). */
-export function leaseWanted(): number | undefined {
-  return patched(LEDGER_LEASES) ? LEASE_MAX : undefined;
+export function leaseWanted(core: SessionCore): number | undefined {
+  return hasPatch(core, LEDGER_LEASES) ? LEASE_MAX : undefined;
 }
 
 /** True when `scope`'s lease for `tool` can pay for one more call now. */

@@ -3,7 +3,7 @@
  * start record), the carry to the next run at continue-as-new, and the end (final audit, session
  * row, summary). A refused start fails the workflow with the refusal's own type.
  */
-import { ActivityFailure, ApplicationFailure, condition, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import type { SessionContext, SessionToolDescriptor, SpawnStart, StartRefusal } from '../activities/types';
 import { compilePolicy, initialSessionState, sessionMode, type PolicyDocument, type SessionState } from '../policies';
 import type { ToolInfo } from '../policies/types';
@@ -15,6 +15,7 @@ import { SESSION_ERROR_TYPES, type EndInput, type FinalState, type SessionStartI
 import { returnAllLeases } from './leases';
 import type { SessionCore } from './session-core';
 import { checkStart, type LegacyChild } from './start-gate';
+import { hasPatch } from './patches';
 
 /** Error types of a refused start: the workflow fails with them so the client can tell why. */
 const START_REFUSAL_TYPES: readonly string[] = [SESSION_ERROR_TYPES.startRefused, SESSION_ERROR_TYPES.sessionIdReused];
@@ -72,7 +73,7 @@ export const CHILD_FROM_RECORD = 'child-from-parent-record';
 async function loadContext(core: SessionCore, child: { readonly legacy?: LegacyChild } | undefined): Promise<SessionContext> {
   const input = core.input;
   const base = { sessionId: core.sessionId, policyDocumentGiven: input.policy !== undefined };
-  if (child && patched(CHILD_FROM_RECORD)) {
+  if (child && hasPatch(core, CHILD_FROM_RECORD)) {
     const ctx = await startRefusals(io.loadSessionContext({ ...base, fromParent: true }));
     if (!ctx.spawn) return refuseStart(core, { rule: 'start.parent', message: 'the worker answered a sub-agent\'s start without its parent\'s record' });
     return ctx;
@@ -207,7 +208,7 @@ function restore(core: SessionCore, c: CarriedSession): void {
   core.proposalSeq = c.proposalSeq;
   // A pause can reach a new run in its first task, before this restore (its handler runs as soon
   // as it is set): carrying the old run's state must not lift it. Runs before the patch replay as they ran.
-  if (patched(PAUSE_SURVIVES_RESTORE_PATCH)) {
+  if (hasPatch(core, PAUSE_SURVIVES_RESTORE_PATCH)) {
     core.paused = core.paused || c.paused;
     core.pausedTools = new Set([...core.pausedTools, ...c.pausedTools]);
   } else {

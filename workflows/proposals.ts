@@ -3,7 +3,7 @@
  * same workflow task), gate it, then deny, run, or ask humans and run what they approved. Every
  * verdict comes from `policies/gate.ts`; this file records and orchestrates.
  */
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import { admitProposal, callDigest, estimateRequest, stateDigest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
 import type { EstimateRequest } from '../policies';
 import type { Decision, Proposal, ProposalFacts } from '../policies/types';
@@ -20,6 +20,7 @@ import { traceApprovalWait, traceDecision, traceProposal, traceProposalResult } 
 import { runAllowed, runQuick, runUnchecked } from './tool-run';
 import { reserveAcrossSessions } from './cross-session';
 import { leasesCoverCall, spendLeases } from './leases';
+import { hasPatch } from './patches';
 
 /**
  * Patch id: an allowed quick call without a blast-radius estimate skips `prepareCall` (its
@@ -42,7 +43,7 @@ const LEAN_PROPOSALS = 'lean-proposals';
 
 /** `propose` update: queued, and held while the session or this tool is paused. */
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
-  if (patched(LEAN_PROPOSALS)) return proposeLean(core, desk, p);
+  if (hasPatch(core, LEAN_PROPOSALS)) return proposeLean(core, desk, p);
   return core.queue.run(async () => {
     await condition(() => core.halted || (!core.paused && !core.pausedTools.has(p.tool)));
     return traceProposal(core.sessionId, p.tool, async () => ({ value: await handleProposal(core, desk, p) }));
@@ -103,7 +104,7 @@ function triage(core: SessionCore, p: SessionProposal): Triage {
   // unless leases this session holds cover the call — then nothing is asked of a ledger.)
   const crossSession = core.policy.tools.get(p.tool)?.crossSession !== undefined;
   const leased = crossSession && leasesCoverCall(core, p.tool);
-  if (!estimate && (!crossSession || leased) && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && patched(CHECK_IN_RUN_TOOL)) {
+  if (!estimate && (!crossSession || leased) && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && hasPatch(core, CHECK_IN_RUN_TOOL)) {
     const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
     if (decision.verdict === 'allow') return { proposal, descriptor, estimate, quick: { decision, leased } };
   }
@@ -174,7 +175,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   }
 
   // Approved: the call runs only if it is still the call that was approved, measured again.
-  const remeasure = prep.blastRadius !== undefined && !core.halted && patched(REMEASURE_APPROVED);
+  const remeasure = prep.blastRadius !== undefined && !core.halted && hasPatch(core, REMEASURE_APPROVED);
   const again = remeasure ? await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) }) : undefined;
   const factsNow: ProposalFacts = again ? { ...facts, blastRadius: again.blastRadius } : facts;
   const approved = { digest, requirement, approvers: outcome.approvers.length, ...(again ? { blastRadius: prep.blastRadius } : {}) };

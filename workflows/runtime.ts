@@ -55,6 +55,11 @@ export class SessionRuntime {
     return this.#core.input;
   }
 
+  /** See patches.ts. */
+  get patchesAtStart(): boolean {
+    return this.#core.patchesAtStart;
+  }
+
   get summary(): SessionSummary | undefined {
     return this.#core.summary;
   }

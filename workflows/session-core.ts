@@ -19,6 +19,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
+import { patchesTakenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -34,6 +35,8 @@ export class SessionCore {
   readonly workflowId: string;
   /** What signed decisions bind, with the workflow id: the first run of this session. */
   readonly firstRunId: string;
+  /** True in runs that took their patches at start (patches.ts): older patches hold without a marker. */
+  readonly patchesAtStart: boolean;
   readonly audit: AuditWriter;
 
   summary: SessionSummary | undefined;
@@ -92,6 +95,8 @@ export class SessionCore {
   constructor(input: SessionStartInput, workflowId: string) {
     this.input = input;
     this.workflowId = workflowId;
+    // First, before the handlers: see patches.ts.
+    this.patchesAtStart = patchesTakenAtStart();
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

@@ -12,7 +12,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -32,6 +31,7 @@ import {
   type SessionSummary,
 } from './contract';
 import type { CarriedSession } from './carried';
+import { hasPatch } from './patches';
 import { SessionRuntime } from './runtime';
 import { assertProposal, assertSpawnChild } from './validate';
 
@@ -88,7 +88,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
 
   await started;
 
-  const limit = patched(SHORT_RUNS_PATCH) ? rt.historyLimit ?? SHORT_HISTORY_LIMIT : input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const limit = hasPatch(rt, SHORT_RUNS_PATCH) ? rt.historyLimit ?? SHORT_HISTORY_LIMIT : input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const tooLong = (): boolean => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > limit;
@@ -96,7 +96,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   // Abandoned sessions end: nothing in flight and no call for the policy's `idleMinutes`. A held
   // call is in flight, so it keeps its session open until its own deadline. (A timer: new runs only.)
   // One timer per idle period, not per proposal: when it fires, a call since then sets the next one.
-  const endsWhenIdle = patched(IDLE_END_PATCH);
+  const endsWhenIdle = hasPatch(rt, IDLE_END_PATCH);
   // A continued run's idle clock goes on from the last run's: continuing as new is not a call.
   const startedAt = rt.idleFrom ?? Date.now();
   rt.idleFrom = startedAt;

@@ -7,7 +7,7 @@
  * someone else holds fails the spawn cleanly: denied, the share kept by the parent, audited.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ParentClosePolicy, WorkflowIdReusePolicy, condition, patched, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, WorkflowIdReusePolicy, condition, startChild } from '@temporalio/workflow';
 import { callDigest, childStart, spawnAdmission, spawnDecision, stateDigest } from '../policies';
 import { subAgentId, subSessionId } from '../policies/agent-id';
 import type { Proposal, Reason } from '../policies/types';
@@ -18,6 +18,7 @@ import { SESSION_WORKFLOW_TYPE, sessionWorkflowId, type SessionStartInput, type 
 import type { SessionCore } from './session-core';
 import { traceApprovalWait } from './telemetry';
 import type { agentSession } from './session';
+import { hasPatch } from './patches';
 
 /** Patch id: the parent chooses ids, records the spawn, passes the child nothing it trusts, and survives a taken id. */
 export const SPAWN_RECORDED = 'spawn-recorded-by-parent';
@@ -31,7 +32,7 @@ export function spawnChild(core: SessionCore, desk: ApprovalDesk, c: SpawnChildI
 }
 
 async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput): Promise<SpawnChildResult> {
-  const recorded = patched(SPAWN_RECORDED);
+  const recorded = hasPatch(core, SPAWN_RECORDED);
   const proposalSeq = ++core.proposalSeq;
   const legacyId = (c as { sessionId?: string }).sessionId;
   const childSessionId = recorded ? subSessionId(core.sessionId, ++core.spawnCount) : legacyId ?? `${core.sessionId}.${core.children.length + 1}`;

@@ -4,7 +4,7 @@
  * not recover from is recorded as a failed call and the session goes on; an executed call's intent
  * drift is scored before the result returns.
  */
-import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { AuditEventInput } from '../audit/types';
 import type { ToolIssue } from '../activities/tools/errors';
 import type { AuditHold } from './audit-writer';
@@ -16,6 +16,7 @@ import type { IntentAction } from './carried';
 import { iso, nowMs } from './clock';
 import type { ProposeResult } from './contract';
 import type { SessionCore } from './session-core';
+import { hasPatch } from './patches';
 
 const INTENT_ACTIONS = 50;
 /**
@@ -159,7 +160,7 @@ async function runToolCall(
   const action: IntentAction = { tool: proposal.tool, args: redactedArgs ?? proposal.args, at: iso(at) };
   // The intent a quick call is scored against if it executes (the input `scoreIntent` would get):
   // a local activity's input stays out of the history; a regular activity's would carry it.
-  const intent = descriptor.execution === 'local-activity' && patched(INTENT_IN_RUN_TOOL)
+  const intent = descriptor.execution === 'local-activity' && hasPatch(core, INTENT_IN_RUN_TOOL)
     ? { intent: core.input.intent, actions: scoredWindow([...core.intentActions, action]), now: iso(at) }
     : undefined;
   try {
@@ -239,5 +240,5 @@ function applyScore(core: SessionCore, action: IntentAction, score: number): Pro
 
 function foldScore(core: SessionCore, score: number): void {
   core.intentScore = score;
-  core.state = withIntentScore(core.state, score, patched(INTENT_LOWEST_FOLD) ? 'lowest' : 'mean');
+  core.state = withIntentScore(core.state, score, hasPatch(core, INTENT_LOWEST_FOLD) ? 'lowest' : 'mean');
 }

@@ -1,0 +1,23 @@
+/**
+ * Patches a session takes once, at the first line of every run, instead of where the code branches.
+ *
+ * A `patched` call inside an update handler runs after the handler's awaits, and on replay the SDK
+ * resolves a local activity by looking ahead in the history: the call can then come before the
+ * history's marker is known, `patched` answers false, and the replay fails with "Non-deprecated
+ * patch marker encountered" (BENCHMARKS, "CI speed (session 12)"). A run that records
+ * `PATCHES_AT_START` at its start is new code, so every older patch holds for it and no handler
+ * records a marker. A run recorded before it asks each older patch where it always did.
+ */
+import { patched } from '@temporalio/workflow';
+
+export const PATCHES_AT_START = 'patches-at-start';
+
+/** Taken at the first line of a run, before any handler exists. */
+export function patchesTakenAtStart(): boolean {
+  return patched(PATCHES_AT_START);
+}
+
+/** `patched(id)` for a patch older than `PATCHES_AT_START`: true without a marker in new runs. */
+export function hasPatch(core: { readonly patchesAtStart: boolean }, id: string): boolean {
+  return core.patchesAtStart || patched(id);
+}
