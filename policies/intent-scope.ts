@@ -7,7 +7,8 @@
  *   record of the same series. Numbers of four digits or more that are not years (`order 88213`,
  *   `#48812`, `build 6120`) are identifiers too.
  * - **Argument walking**: values in prose (a `reason`, `comment`, `body` of several words) mention
- *   things; only reference values (ids, names, numbers) say what the call acts on.
+ *   things; only reference values (ids, names, numbers) say what the call acts on. The agent writes
+ *   the prose, so prose never lifts a score, earns the match floor or excuses a near miss.
  * - **Access tiers**: an intent that asks for read-only access (`view only`, `pull-only`) is out of
  *   scope of a call that grants more (`edit`, `push`, `admin`).
  * - **Effect by statement**: a SQL statement in the arguments says what the call does (`select` reads).
@@ -61,12 +62,13 @@ function tokensOf(value: string): string[] {
 /**
  * The intent's identifiers (its own and its numbers) that the call misses narrowly: the call's
  * reference values carry a token of the same shape (with a digit in it) and none carries the
- * identifier itself, in any value (prose included). Empty when the call names them or nothing like them.
+ * identifier itself. Prose does not count: an agent's reason that names the intent's own cannot
+ * excuse acting on its neighbour. Empty when the call names them or nothing like them.
  */
-export function nearMisses(intentIds: readonly string[], refs: readonly string[], prose: readonly string[]): { intended: string; named: string }[] {
+export function nearMisses(intentIds: readonly string[], refs: readonly string[]): { intended: string; named: string }[] {
   const out: { intended: string; named: string }[] = [];
   const tokens = refs.flatMap((r) => tokensOf(r.toLowerCase()));
-  const everything = [...refs, ...prose].join(' ').toLowerCase();
+  const everything = refs.join(' ').toLowerCase();
   for (const id of intentIds) {
     if (!/\d/.test(id)) continue;
     if (containsWhole(everything, id)) continue;
@@ -265,10 +267,10 @@ export function siblingOf(intentName: string, callName: string): boolean {
 }
 
 /** Names the intent names (`email-send-dlq`) of which the call carries only a sibling, never the name itself. */
-export function siblingMisses(intentNames: readonly string[], refs: readonly string[], prose: readonly string[]): { intended: string; named: string }[] {
+export function siblingMisses(intentNames: readonly string[], refs: readonly string[]): { intended: string; named: string }[] {
   const out: { intended: string; named: string }[] = [];
   const tokens = refs.flatMap((r) => r.toLowerCase().split(/[\s,;()"'`[\]{}<>=|/:@]+/)).filter((t) => t.length > 0);
-  const everything = [...refs, ...prose].join(' ').toLowerCase();
+  const everything = refs.join(' ').toLowerCase();
   for (const name of intentNames) {
     if (containsWhole(everything, name) || tokens.some((t) => siblingOf(name, t) && (t.includes(name) || name.includes(t)))) continue;
     const near = tokens.find((t) => siblingOf(name, t));

@@ -263,8 +263,9 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   for (const v of values) {
     partsOf(v).forEach((p) => callParts.add(p));
     environmentsOf(v).forEach((e) => callEnvs.add(e));
-    for (const id of identifiersIn(v, isEnvironment)) mentioned.set(id.value, id);
   }
+  // Only what the call acts on earns the floor: prose the agent writes (a reason) mentions whatever it likes.
+  for (const v of walked.refs) for (const id of identifiersIn(v, isEnvironment)) mentioned.set(id.value, id);
   // Identifiers in prose (a reason, a comment) are mentioned, not acted on: they match, never contradict.
   for (const v of walked.refs) for (const id of identifiersIn(v, isEnvironment)) callIds.set(id.value, id);
   if (scope.environments.size > 0 && callEnvs.size > 0 && ![...callEnvs].some((e) => scope.environments.has(e))) {
@@ -277,9 +278,9 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const wrongKeyed = contradictedKeyed(scope.keyed, keyed);
   const intentValues = scope.identifiers.map((i) => i.value);
   const near = [
-    ...nearMisses([...intentValues, ...scope.numbers], walked.refs, walked.prose),
+    ...nearMisses([...intentValues, ...scope.numbers], walked.refs),
     // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
-    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, walked.prose)),
+    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs)),
   ];
   const address = widerAddress(scope.addresses, walked.refs);
   if (address !== null) near.push({ intended: scope.addresses.join(', '), named: address });

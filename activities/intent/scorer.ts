@@ -22,6 +22,7 @@ import { IntentConfigError } from './errors';
 import { calibrate, denseCosine, textSimilarity } from './text';
 import { REDACTED } from '../tools/redact';
 import { actionSignals, combineSignals, intentScope, sessionScore, type IntentSignal } from '../../policies/intent';
+import { isProse } from '../../policies/intent-scope';
 import type { Effect } from '../../policies/types';
 
 /** One executed action, as the workflow reports it. */
@@ -106,7 +107,7 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
     halfLifeMs,
     async score(input) {
       if (input.actions.length === 0) return { score: 1, perAction: [], scorer: config.kind };
-      const similarities = await similarity(input.intent, input.actions.map(actionText));
+      const similarities = await agentProofSimilarity(similarity, input.intent, input.actions);
       const scope = intentScope(input.intent);
       const scored = input.actions.map((a, i) => {
         const sig = actionSignals(scope, a.tool, a.args, a.effect);
@@ -128,10 +129,24 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
   };
 }
 
-/** The text an action is compared by: tool name, description, and salient arguments. */
-export function actionText(a: IntentAction): string {
+/**
+ * Each action's similarity, where the prose the agent wrote into its arguments (a reason, a comment:
+ * values of three words or more) may lower the score and never raise it: the lower of the action's
+ * text with its prose and without it. An agent cannot talk a call into its intent.
+ */
+async function agentProofSimilarity(similarity: Similarity, intent: string, actions: readonly IntentAction[]): Promise<number[]> {
+  const full = actions.map((a) => actionText(a));
+  const bare = actions.map((a) => actionText(a, { prose: false }));
+  const extra = bare.flatMap((t, i) => (t === full[i] ? [] : [t]));
+  const sims = await similarity(intent, [...full, ...extra]);
+  let k = full.length;
+  return full.map((t, i) => (bare[i] === t ? sims[i]! : Math.min(sims[i]!, sims[k++]!)));
+}
+
+/** The text an action is compared by: tool name, description, and salient arguments (`prose: false` leaves out prose values). */
+export function actionText(a: IntentAction, opts: { readonly prose: boolean } = { prose: true }): string {
   const parts = [restText(a.tool), a.description ?? ''];
-  if (a.args) collectSalient(a.args, parts, 0);
+  if (a.args) collectSalient(a.args, parts, 0, opts.prose);
   return parts.join(' ').trim();
 }
 
@@ -152,12 +167,12 @@ export function restText(tool: string): string {
   return [METHOD_VERBS[m[1]!]!, ...words].join(' ');
 }
 
-function collectSalient(value: unknown, parts: string[], depth: number): void {
+function collectSalient(value: unknown, parts: string[], depth: number, prose: boolean): void {
   if (depth > 2 || value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value)) {
     if (v === true) parts.push(k); // a flag like testOnly says what the call is about
-    else if (typeof v === 'string' && v.length <= 80 && v !== REDACTED && !UUID.test(v)) parts.push(v);
-    else if (typeof v === 'object') collectSalient(v, parts, depth + 1);
+    else if (typeof v === 'string' && v.length <= 80 && v !== REDACTED && !UUID.test(v) && (prose || !isProse(v))) parts.push(v);
+    else if (typeof v === 'object') collectSalient(v, parts, depth + 1, prose);
   }
 }
 

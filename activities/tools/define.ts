@@ -89,6 +89,11 @@ export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
    * tool's blast-radius estimator (`prepareCall` runs it before the decision).
    */
   readonly query?: (args: unknown, signal: AbortSignal) => Promise<unknown>;
+  /**
+   * Upstream tools only: the argument names the upstream's JSON Schema declares (its top-level
+   * `properties`). Intent scoring reads only these: an undeclared argument cannot lift a call's score.
+   */
+  readonly declaredArguments?: readonly string[];
   readonly handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
 }
 

@@ -93,6 +93,7 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
     environment: 'production',
     resource: server.name,
     input: upstreamInputSchema(server.name, tool),
+    declaredArguments: Object.keys(tool.inputSchema.properties ?? {}),
     output: z.unknown(),
     sensitive: server.sensitive[tool.name] ?? [],
     timeoutMs: server.timeoutMs,
