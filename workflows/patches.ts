@@ -17,7 +17,28 @@ export function patchesTakenAtStart(): boolean {
   return patched(PATCHES_AT_START);
 }
 
+/**
+ * The patches older than `PATCHES_AT_START`: every run that took it has them all. A patch newer than
+ * it is not one of these: take it at the start of the run the same way (`patched` beside
+ * `patchesTakenAtStart`, under a new id), never through `hasPatch`, which would claim it for runs
+ * recorded before it.
+ */
+export type OlderPatch =
+  | 'worker-session-bound'
+  | 'idle-sessions-end'
+  | 'intent-scored-in-run-tool'
+  | 'intent-lowest-fold'
+  | 'lean-proposals'
+  | 'arguments-checked-in-run-tool'
+  | 'blast-radius-remeasured-after-approval'
+  | 'ledger-reserve-as-activity'
+  | 'ledger-leases'
+  | 'vote-names-tool'
+  | 'child-from-parent-record'
+  | 'pause-survives-restore'
+  | 'spawn-recorded-by-parent';
+
 /** `patched(id)` for a patch older than `PATCHES_AT_START`: true without a marker in new runs. */
-export function hasPatch(core: { readonly patchesAtStart: boolean }, id: string): boolean {
+export function hasPatch(core: { readonly patchesAtStart: boolean }, id: OlderPatch): boolean {
   return core.patchesAtStart || patched(id);
 }
