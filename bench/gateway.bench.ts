@@ -80,6 +80,7 @@ async function main(): Promise<void> {
 
     const calls = SESSIONS * PER_SESSION;
     const figures = {
+      temporal: 'dev-memory',
       direct_p50_ms: pct(d, 50),
       gateway_p50_ms: pct(g, 50),
       gateway_p99_ms: pct(g, 99),

@@ -130,6 +130,7 @@ async function main(): Promise<void> {
     const seconds = (await timed(() => Promise.all(many.map(async (c) => { for (let k = 0; k < PER_SESSION; k++) await callGatehouse(c); })).then(() => undefined))) / 1000;
 
     const figures = {
+      temporal: 'dev-memory',
       direct_p50_ms: pct(d, 50),
       gatehouse_p50_ms: pct(g, 50),
       added_p50_ms: Math.round((pct(g, 50) - pct(d, 50)) * 100) / 100,

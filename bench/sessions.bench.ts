@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     const hits = metric(metricsAfter, 'sticky_cache_hit') - metric(metricsBefore, 'sticky_cache_hit');
     const misses = metric(metricsAfter, 'sticky_cache_miss') - metric(metricsBefore, 'sticky_cache_miss');
     const figures = {
+      temporal: 'dev-memory',
       sessions_open: SESSIONS,
       proposals_per_s: Math.round(latencies.length / loadSeconds),
       p50_ms: pct(latencies, 50),
