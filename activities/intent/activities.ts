@@ -6,19 +6,19 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ToolCatalog } from '../tools/catalog';
-import { declaredArguments, onlyDeclared } from './declared-args';
+import { declaredArguments } from './declared-args';
 import { IntentError } from './errors';
 import type { IntentScore, IntentScorer, ScoreIntentInput } from './scorer';
 
 export function createIntentActivities(scorer: IntentScorer, opts: { readonly catalog?: ToolCatalog } = {}) {
   async function scoreIntent(input: ScoreIntentInput): Promise<IntentScore> {
-    // Fill in each tool's description (and resource) from the catalog when the workflow did not;
-    // score only the arguments the tool declares.
+    // Fill in each tool's description (and resource) from the catalog when the workflow did not,
+    // and the arguments it declares (the others may lower the score, never raise it).
     const actions = input.actions.map((a) => {
       const def = opts.catalog?.get(a.tool);
       if (!def) return a;
-      const args = onlyDeclared(a.args, declaredArguments(def));
-      return { ...a, ...(args ? { args } : {}), description: `${a.description ?? def.description} ${def.resource}`, ...(def.upstream ? {} : { effect: def.effect }) };
+      const declared = declaredArguments(def);
+      return { ...a, description: `${a.description ?? def.description} ${def.resource}`, ...(def.upstream ? {} : { effect: def.effect }), ...(declared ? { declared: [...declared] } : {}) };
     });
     return guard(() => scorer.score({ ...input, actions }));
   }

@@ -1,8 +1,9 @@
 /**
- * The arguments of a call that intent scoring reads: those its tool declares. A tool whose input
- * schema lets unknown keys through (zod strips them; an upstream's JSON Schema may allow them) would
- * otherwise let an agent add one (`ticket: "1423"`) that names the intent's identifier and lifts a
- * call that has nothing to do with it.
+ * The arguments a tool declares. A tool whose input schema lets unknown keys through (zod strips
+ * them; an upstream's JSON Schema may allow them, and the upstream may act on them) must not let an
+ * agent add one (`ticket: "1423"`) that names the intent's identifier and lifts an unrelated call,
+ * nor hide one (`environment: "production"`) from the scope checks: the scorer scores the call as
+ * sent and with only its declared arguments, and keeps the lower score.
  */
 import type { z } from 'zod';
 import type { AnyToolDefinition } from '../tools/define';

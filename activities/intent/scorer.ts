@@ -23,6 +23,7 @@ import { calibrate, denseCosine, textSimilarity } from './text';
 import { REDACTED } from '../tools/redact';
 import { actionSignals, combineSignals, intentScope, sessionScore, type IntentSignal } from '../../policies/intent';
 import { isProse } from '../../policies/intent-scope';
+import { onlyDeclared } from './declared-args';
 import type { Effect } from '../../policies/types';
 
 /** One executed action, as the workflow reports it. */
@@ -36,6 +37,8 @@ export interface IntentAction {
   readonly at: string | number;
   /** The tool's effect from the catalog; inferred from the tool name when absent. */
   readonly effect?: Effect;
+  /** The argument names the tool declares (the activity fills them in from the catalog); others can lower the score, never raise it. */
+  readonly declared?: readonly string[];
 }
 
 export interface ScoreIntentInput {
@@ -107,13 +110,21 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
     halfLifeMs,
     async score(input) {
       if (input.actions.length === 0) return { score: 1, perAction: [], scorer: config.kind };
-      const similarities = await agentProofSimilarity(similarity, input.intent, input.actions);
+      // Each action as sent and, when its tool declares its arguments, with only those: the lower
+      // score counts, so an argument the tool does not declare can lower a call's score, never raise it.
+      const views = input.actions.map(agentViews);
+      const similarities = await agentProofSimilarity(similarity, input.intent, views.flat());
       const scope = intentScope(input.intent);
-      const scored = input.actions.map((a, i) => {
-        const sig = actionSignals(scope, a.tool, a.args, a.effect);
-        const sim = similarities[i]!;
-        return { score: combineSignals(sim, sig), effect: sig.effect, capped: sig.cap < 1 && sig.cap < sim, signals: sig.signals };
-      });
+      let k = 0;
+      const scored = views.map((vs) =>
+        vs
+          .map((v) => {
+            const sig = actionSignals(scope, v.tool, v.args, v.effect);
+            const sim = similarities[k++]!;
+            return { score: combineSignals(sim, sig), effect: sig.effect, capped: sig.cap < 1 && sig.cap < sim, signals: sig.signals };
+          })
+          .reduce((a, b) => (b.score < a.score ? b : a)),
+      );
       const signals = scored.map((s) => s.signals);
       return {
         score: round(sessionScore(scored)),
@@ -127,6 +138,12 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
       return round(s ?? 0);
     },
   };
+}
+
+/** An action as sent, and with only its declared arguments when it has others. */
+function agentViews(a: IntentAction): IntentAction[] {
+  const declared = onlyDeclared(a.args, a.declared ? new Set(a.declared) : undefined);
+  return declared === a.args || Object.keys(declared ?? {}).length === Object.keys(a.args ?? {}).length ? [a] : [a, { ...a, args: declared }];
 }
 
 /**
