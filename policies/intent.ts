@@ -8,6 +8,7 @@
  */
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
+import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
 import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
 /** Why a call's score was capped (or lifted). */
@@ -31,6 +32,8 @@ export const CAPS = {
   identifier: 0.2,
   /** `[intended][actual]` */
   effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } } as Readonly<Record<string, Readonly<Record<string, number>>>>,
+  /** A call that destroys (`delete`) under an intent that asks only to take out of use and keep (`archive`, `turn off`). */
+  irreversible: 0.3,
   /** A call on the intent's own identifiers, with an effect it allows. */
   matchFloor: 0.6,
 } as const;
@@ -92,8 +95,15 @@ function effectOfTokens(toks: readonly string[]): Effect | null {
  * `readonly` or `dry` qualifier anywhere makes it a read.
  */
 export function inferToolEffect(tool: string): Effect | null {
+  return toolVerb(tool).effect;
+}
+
+/** The verb of a tool's name (the word `inferToolEffect` reads its effect from) and that effect; nulls when no verb says. */
+export function toolVerb(tool: string): { readonly verb: string | null; readonly effect: Effect | null } {
   const toks = nameTokens(tool);
-  if (toks.includes('readonly') || toks.includes('dry')) return 'read';
+  if (toks.length === 0) return { verb: null, effect: null };
+  const ro = toks.find((t) => t === 'readonly' || t === 'dry');
+  if (ro !== undefined) return { verb: ro, effect: 'read' };
   const order = /[./-]/.test(tool)
     ? [toks[toks.length - 1]!, ...toks.slice(0, -1)]
     : tool.includes('_')
@@ -101,9 +111,9 @@ export function inferToolEffect(tool: string): Effect | null {
       : [toks[0]!, toks[toks.length - 1]!, ...toks.slice(1, -1)];
   for (const t of order) {
     const e = effectOfTokens([t]);
-    if (e) return e;
+    if (e) return { verb: t, effect: e };
   }
-  return null;
+  return { verb: null, effect: null };
 }
 
 /**
@@ -111,6 +121,11 @@ export function inferToolEffect(tool: string): Effect | null {
  * off, `write` to change it, `read` to look only; null when no verb says (then nothing is capped).
  */
 export function intentEffect(intent: string): Effect | null {
+  return intentEffectDetail(intent).effect;
+}
+
+/** `intentEffect` with the removal verbs that made it destructive (none for another effect). */
+function intentEffectDetail(intent: string): { readonly effect: Effect | null; readonly removals: readonly string[] } {
   // Identifiers (`status-page`, `beta-search`) are names, not verbs.
   let text = intent.toLowerCase();
   for (const id of identifiersOf(intent)) text = text.split(id).join(' ');
@@ -138,11 +153,12 @@ export function intentEffect(intent: string): Effect | null {
   const led = effectOfTokens(leading);
   const e = led ?? effectOfTokens(toks.filter((t) => !QUESTION.has(t)));
   // A question that no clause leads with a change asks to look ("when did X last refresh?").
-  if (question && led !== 'write' && led !== 'destructive') return 'read';
-  if (e !== 'read') return e;
+  if (question && led !== 'write' && led !== 'destructive') return { effect: 'read', removals: [] };
+  if (e === 'destructive') return { effect: e, removals: (led ? leading : toks).filter((t) => DESTRUCTIVE.has(t)) };
+  if (e !== 'read') return { effect: e, removals: [] };
   // Read-only only when the intent leads with a read verb or asks a question: a read word later on
   // ("tune the cache until the volumes look right") does not make a change a look.
-  return led === 'read' ? 'read' : null;
+  return { effect: led === 'read' ? 'read' : null, removals: [] };
 }
 
 const QUESTION = words('is are was were do does did has have can who what when where why how which');
@@ -209,6 +225,8 @@ export interface IntentScope {
   /** Values the intent names after their noun (`customer 42`, `branch feat/x`): noun → values. */
   readonly keyed: ReadonlyMap<string, ReadonlySet<string>>;
   readonly effect: Effect | null;
+  /** The intent asks only to take something out of use and keep it (`archive`, `disable`, `turn off`). */
+  readonly keeps: boolean;
   /** Numbers the intent names as identifiers (`order 88213`, `#48812`). */
   readonly numbers: readonly string[];
   /** The intent limits the access it asks for to reading (`view only`). */
@@ -225,11 +243,13 @@ export interface IntentScope {
 
 export function intentScope(intent: string): IntentScope {
   const identifiers = identifiersIn(intent, isEnvironment);
+  const effect = intentEffectDetail(intent);
   return {
     environments: environmentsOf(intent),
     identifiers,
     keyed: keyedIn(intent, identifiers, isVerb),
-    effect: intentEffect(intent),
+    effect: effect.effect,
+    keeps: keepsWhatItRemoves(effect.removals),
     numbers: numbersIn(intent),
     readAccess: intentWantsReadAccess(intent),
     percents: percentsIn(intent),
@@ -252,7 +272,10 @@ export function intentScope(intent: string): IntentScope {
 export function actionSignals(scope: IntentScope, tool: string, args: unknown, effect?: Effect | null): ActionSignals {
   const signals: IntentSignal[] = [];
   // A statement in the arguments (`select …`) says more than the tool's name (`run_warehouse_sql`).
-  const eff = effect ?? statementEffect(args) ?? inferToolEffect(tool);
+  const statement = statementEffect(args);
+  const eff = effect ?? statement ?? inferToolEffect(tool);
+  // The tool's name says how it removes unless a statement in its arguments says what it does.
+  const effectFromName = statement === null || (effect !== undefined && effect !== null);
   let cap = 1;
   const values = argStrings(args);
   const walked = walkArgs(args);
@@ -310,10 +333,15 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   }
   const refText = walked.refs.join(' ').toLowerCase();
   const idMatch = anyMatch(scope.identifiers, [...mentioned.values()]) || keyedMatches(scope.keyed, keyed) || scope.numbers.some((n) => containsWhole(refText, n));
-  const effectCap = scope.effect && eff ? CAPS.effect[scope.effect]?.[eff] : undefined;
+  // A removal that keeps what it removes (`cancel`, `archive`) is what a change that stops something asks for.
+  const reversible = eff === 'destructive' && effectFromName && reversibleVerb(toolVerb(tool).verb);
+  const effectCap = scope.effect && eff && !(scope.effect === 'write' && reversible) ? CAPS.effect[scope.effect]?.[eff] : undefined;
   if (effectCap !== undefined) {
     cap = Math.min(cap, effectCap);
     signals.push({ code: 'effect', message: `a ${eff} call under an intent that implies ${scope.effect}` });
+  } else if (scope.keeps && eff === 'destructive' && !reversible) {
+    cap = Math.min(cap, CAPS.irreversible);
+    signals.push({ code: 'effect', message: 'a call that destroys under an intent that asks to take out of use and keep' });
   }
   // The floor needs an effect the intent allows: when the intent's effect is unknown, a destructive call earns none.
   const withinEffect = !(eff === 'destructive' && scope.effect !== 'destructive');
