@@ -8,6 +8,7 @@
  */
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
+import { clauseLeads, type LeadWords } from './intent-clauses';
 import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
 import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
@@ -128,7 +129,7 @@ export function intentEffect(intent: string): Effect | null {
 function intentEffectDetail(intent: string): { readonly effect: Effect | null; readonly removals: readonly string[] } {
   // Identifiers (`status-page`, `beta-search`) are names, not verbs.
   let text = intent.toLowerCase();
-  for (const id of identifiersOf(intent)) text = text.split(id).join(' ');
+  for (const id of identifiersOf(intent)) text = text.split(id).join(' it ');
   text = normaliseEnvironments(text.replace(/\b[a-z][a-z0-9]{1,9}-\d+\b/g, ' '))
     .replace(/\bget\s+(a|an|the)?\s*(new|fresh)\b/g, 'create')
     .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
@@ -138,6 +139,8 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
     .replace(/\b(get|pull|take|kick)\s+(?:[^\s,;.!?]+\s+){0,4}?(off|out)\b/g, 'remove $2')
     .replace(/\b(pull|take)\s+(it|them|this|that)\s+(from|down)\b/g, 'remove $3')
     .replace(/\bget\s+(?:[^\s,;.!?]+\s+){0,3}?(on|onto|into|back)\b/g, 'set $1')
+    .replace(/\bpull(s|ed|ing)?\s+up\b/g, 'show')
+    .replace(/\bshut\s+(?:[^\s,;.!?]+\s+){0,3}?down\b/g, 'stop')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
     .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
     .replace(/\bread[-\s]only\b/g, 'read');
@@ -149,7 +152,7 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
   // The verbs that lead a clause say what is asked; the same words later are mostly nouns ("the
   // deploy job", "the welcome email", "rollout status"). Only when no clause leads with a verb do
   // the words anywhere decide.
-  const leading = clauseLeads(text);
+  const leading = clauseLeads(text, LEAD_WORDS);
   const led = effectOfTokens(leading);
   const e = led ?? effectOfTokens(toks.filter((t) => !QUESTION.has(t)));
   // A question that no clause leads with a change asks to look ("when did X last refresh?").
@@ -162,19 +165,7 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
 }
 
 const QUESTION = words('is are was were do does did has have can who what when where why how which');
-/** Words that may come before a clause's verb: "please", "can you", "go", "we need to". */
-const FILLER = words('please pls plz can could would you we i need needs to go just quickly lets s kindly also then and so ok okay hey team');
-
-/** The first word of each clause that is not filler (clauses split at `,;:.!?`, "and", "then", "&"). */
-function clauseLeads(text: string): string[] {
-  const out: string[] = [];
-  for (const clause of text.split(/[,;:.!?&()\u2014\u2013]|\s-\s|\band\b|\bthen\b/)) {
-    const toks = nameTokens(clause);
-    const first = toks.find((t) => !FILLER.has(t));
-    if (first !== undefined) out.push(first);
-  }
-  return out;
-}
+const LEAD_WORDS: LeadWords = { tokens: nameTokens, isRead: (w) => READ.has(w) && !WRITE.has(w) && !DESTRUCTIVE.has(w) };
 
 function normaliseEnvironments(text: string): string {
   return text.replace(/\bpre[-\s]?prod(uction)?\b/g, 'staging').replace(/\bnon[-\s]?prod(uction)?\b/g, 'nonprod');
