@@ -13,7 +13,7 @@
  */
 
 /** Verbs of a tool name that remove something from use and keep it. */
-const REVERSIBLE = new Set('disable deactivate suspend archive unpublish cancel revoke disconnect expire detach deregister unregister'.split(' '));
+const REVERSIBLE = new Set('disable deactivate suspend archive unpublish cancel abort revoke disconnect expire detach deregister unregister unassign undeploy'.split(' '));
 
 /** Verbs of an intent that ask to take something out of use and keep it (`turn off` reads as `disable`). */
 const KEEPING = new Set('disable deactivate suspend archive unpublish'.split(' '));

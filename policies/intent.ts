@@ -43,13 +43,13 @@ const RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive:
 
 // Verbs in tool names and in intents. A tool's own effect (from the catalog) wins over these.
 const DESTRUCTIVE = words(
-  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear archive',
+  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear archive abort del flushdb flushall undeploy unassign',
 );
 const WRITE = words(
-  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak hold',
+  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak hold authorize finalize unpause resolve submit share unlock redrive signal invoke purchase reduce transition deprecate',
 );
 const READ = words(
-  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve',
+  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve info simulate tap',
 );
 
 /** Environment names, each spelling to its canonical name. */
@@ -134,6 +134,7 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
     .replace(/\bget\s+(a|an|the)?\s*(new|fresh)\b/g, 'create')
     .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
     .replace(/\bget\s+rid\b/g, 'remove')
+    .replace(/\bfree(s|d|ing)?\s+up\b/g, 'cleanup')
     // A light verb with a particle is another verb: "get it out of the registry", "get his devices
     // off the vpn", "pull it from testers" remove; "get everyone on 14.5", "get the team on the line" change.
     .replace(/\b(get|pull|take|kick)\s+(?:[^\s,;.!?]+\s+){0,4}?(off|out)\b/g, 'remove $2')

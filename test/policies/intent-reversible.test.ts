@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { keepsWhatItRemoves, reversibleVerb } from '../../policies/intent-reversible';
-import { actionSignals, intentScope, toolVerb } from '../../policies/intent';
+import { actionSignals, inferToolEffect, intentEffect, intentScope, toolVerb } from '../../policies/intent';
 
 const sig = (intent: string, tool: string, args: unknown, effect?: 'read' | 'write' | 'destructive' | null) => actionSignals(intentScope(intent), tool, args, effect);
 
@@ -46,5 +46,23 @@ describe('reversible and irreversible removals', () => {
     assert.equal(sig('archive and delete the old experiments', 'delete_experiment', {}).cap, 1, 'the intent also asks to destroy');
     assert.equal(sig('delete the old experiments', 'delete_experiment', {}).cap, 1);
     assert.equal(sig('archive the experiment', 'experiments.delete', { sql: 'x' }, 'destructive').cap, 0.3, 'the catalog effect with a destroying name');
+  });
+});
+
+describe('effect verbs operations domains use (session 13)', () => {
+  it('abort, del, flushdb remove; resolve, unlock, submit change; info, simulate, tap look', () => {
+    const cases: Record<string, string> = {
+      'fleet.firmware.rollouts.abort': 'destructive', 'cachectl keys del': 'destructive', 'cachectl flushdb': 'destructive', 'cachectl flushall': 'destructive', 'Undeploy/ModelVersion': 'destructive', 'mdm.profiles.unassign': 'destructive',
+      resolveIncident: 'write', 'tfc workspace force-unlock': 'write', 'payments.disputes.submitEvidence': 'write', SecurityGroupAuthorizeIngress: 'write', dagUnpause: 'write', dlqRedrive: 'write', 'Transition/ModelStage': 'write', 'artifacts.packages.versions.deprecate': 'write',
+      'workspace.channels.info': 'read', simulate_principal_policy: 'read', 'obs.pipelines.tap': 'read',
+    };
+    for (const [tool, effect] of Object.entries(cases)) assert.equal(inferToolEffect(tool), effect, tool);
+    assert.equal(reversibleVerb(toolVerb('abort_execution').verb), true, 'an abort stops, like a cancel');
+    assert.equal(reversibleVerb(toolVerb('cachectl flushdb').verb), false);
+  });
+
+  it('"free up" clears', () => {
+    assert.equal(intentEffect('free up artifact storage older than 30 days'), 'destructive');
+    assert.equal(intentEffect('freeing up the licenses'), 'destructive');
   });
 });
