@@ -10,6 +10,7 @@ import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
 import { clauseLeads, type LeadWords } from './intent-clauses';
 import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
+import { ticketsIn } from './intent-scope';
 import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
 /** Why a call's score was capped (or lifted). */
@@ -141,6 +142,8 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
     .replace(/\b(pull|take)\s+(it|them|this|that)\s+(from|down)\b/g, 'remove $3')
     .replace(/\bget\s+(?:[^\s,;.!?]+\s+){0,3}?(on|onto|into|back)\b/g, 'set $1')
     .replace(/\bpull(s|ed|ing)?\s+up\b/g, 'show')
+    // Asked to answer: "tell me which side is off", "let me know who holds the lock".
+    .replace(/\b(tell\s+(me|us)|let\s+(me|us)\s+know)\b/g, 'show')
     .replace(/\bshut\s+(?:[^\s,;.!?]+\s+){0,3}?down\b/g, 'stop')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
     .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
@@ -221,6 +224,8 @@ export interface IntentScope {
   readonly keeps: boolean;
   /** Numbers the intent names as identifiers (`order 88213`, `#48812`). */
   readonly numbers: readonly string[];
+  /** Tickets the intent names (`DSR-9120`): not a resource it acts on, but another of the series is a near miss. */
+  readonly tickets: readonly string[];
   /** The intent limits the access it asks for to reading (`view only`). */
   readonly readAccess: boolean;
   /** Percentages the intent asks for (`to 10%`). */
@@ -243,6 +248,7 @@ export function intentScope(intent: string): IntentScope {
     effect: effect.effect,
     keeps: keepsWhatItRemoves(effect.removals),
     numbers: numbersIn(intent),
+    tickets: ticketsIn(intent),
     readAccess: intentWantsReadAccess(intent),
     percents: percentsIn(intent),
     regions: intentRegions(intent),
@@ -293,7 +299,7 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const wrongKeyed = contradictedKeyed(scope.keyed, keyed);
   const intentValues = scope.identifiers.map((i) => i.value);
   const near = [
-    ...nearMisses([...intentValues, ...scope.numbers], walked.refs),
+    ...nearMisses([...intentValues, ...scope.numbers, ...scope.tickets], walked.refs, eff === 'read'),
     // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
     ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs)),
   ];
