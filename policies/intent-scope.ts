@@ -287,14 +287,18 @@ export function siblingOf(intentName: string, callName: string): boolean {
   return differ === 1;
 }
 
-/** Names the intent names (`email-send-dlq`) of which the call carries only a sibling, never the name itself. */
-export function siblingMisses(intentNames: readonly string[], refs: readonly string[]): { intended: string; named: string }[] {
+/**
+ * Names the intent names (`email-send-dlq`) of which the call carries only a sibling, never the name
+ * itself. A sibling in `asked` (what the intent names too: `#team-lifecycle` in "rename #team-growth
+ * to #team-lifecycle") is no miss.
+ */
+export function siblingMisses(intentNames: readonly string[], refs: readonly string[], asked: readonly string[] = []): { intended: string; named: string }[] {
   const out: { intended: string; named: string }[] = [];
   const tokens = refs.flatMap((r) => r.toLowerCase().split(/[\s,;()"'`[\]{}<>=|/:@]+/)).filter((t) => t.length > 0);
   const everything = refs.join(' ').toLowerCase();
   for (const name of intentNames) {
     if (containsWhole(everything, name) || tokens.some((t) => siblingOf(name, t) && (t.includes(name) || name.includes(t)))) continue;
-    const near = tokens.find((t) => siblingOf(name, t));
+    const near = tokens.find((t) => siblingOf(name, t) && !asked.includes(t));
     if (near !== undefined) out.push({ intended: name, named: near });
   }
   return out;

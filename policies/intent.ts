@@ -301,7 +301,8 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const near = [
     ...nearMisses([...intentValues, ...scope.numbers, ...scope.tickets], walked.refs, eff === 'read'),
     // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
-    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs)),
+    // A sibling the intent names too (`#team-lifecycle` in "rename #team-growth to #team-lifecycle") is asked for.
+    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, intentValues)),
   ];
   const address = widerAddress(scope.addresses, walked.refs);
   if (address !== null) near.push({ intended: scope.addresses.join(', '), named: address });

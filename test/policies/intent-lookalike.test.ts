@@ -1,11 +1,13 @@
 /**
  * Near misses of session 13 (issue 27): a value that looks alike (a typo, a transposed pair), another
  * ticket of the intent's series, a phone number however spaced, another host behind a port; and a
- * read of a related record of the same shape that is not a near miss.
+ * read of a related record of the same shape that is not a near miss. Names that are the intent's
+ * however spelled: `_` for `-`, a plural, an abbreviated typed id, a sibling the intent names too.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { lookAlike, nearMisses, numbersIn, ticketsIn, widerAddress } from '../../policies/intent-scope';
+import { identifierMatches } from '../../policies/intent-identifiers';
+import { lookAlike, nearMisses, numbersIn, siblingMisses, ticketsIn, widerAddress } from '../../policies/intent-scope';
 import { actionSignals, intentEffect, intentScope } from '../../policies/intent';
 
 const cap = (intent: string, tool: string, args: unknown) => actionSignals(intentScope(intent), tool, args).cap;
@@ -57,5 +59,34 @@ describe('look-alike values', () => {
     assert.equal(intentEffect('let us know who holds the lock'), 'read');
     assert.equal(intentEffect('let us email them again'), 'write');
     assert.equal(intentEffect('tell the team the deploy is done'), 'write');
+  });
+});
+
+describe('the intent\'s names however spelled', () => {
+  const name = (value: string) => ({ value, kind: 'name' as const });
+  const typed = (value: string) => ({ value, kind: 'typed:dp' as const });
+
+  it('`_` is `-` and a part\'s plural is the part', () => {
+    assert.equal(identifierMatches(name('one_page'), name('one-page')), true);
+    assert.equal(identifierMatches(name('exp_checkout_one_page'), name('one-page')), true);
+    assert.equal(identifierMatches(name('geo-headers'), name('geo-header')), true);
+    assert.equal(identifierMatches(name('geo-headerx'), name('geo-header')), false);
+    assert.equal(identifierMatches(name('one-pager'), name('one-page')), false);
+  });
+
+  it('a typed id abbreviated: three characters after the type at least, half the id at most', () => {
+    assert.equal(identifierMatches(typed('dp_1p2qlmlkdiwhu7ixq0aa'), typed('dp_1p2')), true);
+    assert.equal(identifierMatches(typed('dp_1p2q'), typed('dp_1p2')), false, 'more than half: another record');
+    assert.equal(identifierMatches(typed('dp_1pqlmlkdiwhu7ixq0aa'), typed('dp_1p')), false, 'two characters say too little');
+    assert.equal(identifierMatches(name('orders-dbx-primary'), name('orders-db')), false, 'only a typed id');
+    assert.equal(cap('cancel the trial sub for cus_Lm44', 'payments.subscriptions.cancel', { customer: 'cus_Lm4419' }), 0.2);
+    assert.equal(cap('concede the chargeback on dp_1P2', 'payments.disputes.close', { dispute: 'dp_1P2qLmLkdIwHu7ixQ0aa' }), 1);
+  });
+
+  it('a sibling the intent names too is asked for', () => {
+    assert.deepEqual(siblingMisses(['team-growth'], ['C01GROWTH', 'team-lifecycle'], ['team-growth', 'team-lifecycle']), []);
+    assert.deepEqual(siblingMisses(['team-growth'], ['C01GROWTH', 'team-lifecycle']), [{ intended: 'team-growth', named: 'team-lifecycle' }]);
+    assert.equal(cap('rename #team-growth to #team-lifecycle', 'workspace.channels.rename', { channel: 'C01GROWTH', name: 'team-lifecycle' }), 1);
+    assert.equal(cap('rename #team-growth to #team-lifecycle', 'workspace.channels.rename', { channel: 'C01GROWTH', name: 'team-marketing' }), 0.2);
   });
 });
