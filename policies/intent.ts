@@ -9,6 +9,7 @@
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
 import { clauseLeads, type LeadWords } from './intent-clauses';
+import { negatedVerbs, ruledOut, withoutNegated } from './intent-negation';
 import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
 import { ticketsIn } from './intent-scope';
 import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
@@ -36,6 +37,8 @@ export const CAPS = {
   effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } } as Readonly<Record<string, Readonly<Record<string, number>>>>,
   /** A call that destroys (`delete`) under an intent that asks only to take out of use and keep (`archive`, `turn off`). */
   irreversible: 0.3,
+  /** A call that does what the intent rules out (`do not submit`). */
+  ruledOut: 0.2,
   /** A call on the intent's own identifiers, with an effect it allows. */
   matchFloor: 0.6,
 } as const;
@@ -129,7 +132,8 @@ export function intentEffect(intent: string): Effect | null {
 /** `intentEffect` with the removal verbs that made it destructive (none for another effect). */
 function intentEffectDetail(intent: string): { readonly effect: Effect | null; readonly removals: readonly string[] } {
   // Identifiers (`status-page`, `beta-search`) are names, not verbs.
-  let text = intent.toLowerCase();
+  // What the intent rules out ("do not submit") is not what it asks.
+  let text = withoutNegated(intent.toLowerCase());
   for (const id of identifiersOf(intent)) text = text.split(id).join(' it ');
   text = normaliseEnvironments(text.replace(/\b[a-z][a-z0-9]{1,9}-\d+\b/g, ' '))
     .replace(/\bget\s+(a|an|the)?\s*(new|fresh)\b/g, 'create')
@@ -222,6 +226,8 @@ export interface IntentScope {
   readonly effect: Effect | null;
   /** The intent asks only to take something out of use and keep it (`archive`, `disable`, `turn off`). */
   readonly keeps: boolean;
+  /** Verbs the intent rules out (`do not submit`). */
+  readonly negated: readonly string[];
   /** Numbers the intent names as identifiers (`order 88213`, `#48812`). */
   readonly numbers: readonly string[];
   /** Tickets the intent names (`DSR-9120`): not a resource it acts on, but another of the series is a near miss. */
@@ -247,6 +253,7 @@ export function intentScope(intent: string): IntentScope {
     keyed: keyedIn(intent, identifiers, isVerb),
     effect: effect.effect,
     keeps: keepsWhatItRemoves(effect.removals),
+    negated: negatedVerbs(intent),
     numbers: numbersIn(intent),
     tickets: ticketsIn(intent),
     readAccess: intentWantsReadAccess(intent),
@@ -341,6 +348,11 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   } else if (scope.keeps && eff === 'destructive' && !reversible) {
     cap = Math.min(cap, CAPS.irreversible);
     signals.push({ code: 'effect', message: 'a call that destroys under an intent that asks to take out of use and keep' });
+  }
+  const forbidden = ruledOut(scope.negated, nameTokens(tool), eff);
+  if (forbidden !== null) {
+    cap = Math.min(cap, CAPS.ruledOut);
+    signals.push({ code: 'effect', message: `the intent says not to ${forbidden}` });
   }
   // The floor needs an effect the intent allows: when the intent's effect is unknown, a destructive call earns none.
   const withinEffect = !(eff === 'destructive' && scope.effect !== 'destructive');
