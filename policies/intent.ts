@@ -11,6 +11,7 @@ import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArg
 import { clauseLeads, type LeadWords } from './intent-clauses';
 import { negatedVerbs, ruledOut, withoutNegated } from './intent-negation';
 import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
+import { versionsIn, wrongVersion } from './intent-versions';
 import { ticketsIn } from './intent-scope';
 import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
@@ -232,6 +233,8 @@ export interface IntentScope {
   readonly numbers: readonly string[];
   /** Tickets the intent names (`DSR-9120`): not a resource it acts on, but another of the series is a near miss. */
   readonly tickets: readonly string[];
+  /** Versions the intent names (`4.2.0`). */
+  readonly versions: readonly string[];
   /** The intent limits the access it asks for to reading (`view only`). */
   readonly readAccess: boolean;
   /** Percentages the intent asks for (`to 10%`). */
@@ -256,6 +259,7 @@ export function intentScope(intent: string): IntentScope {
     negated: negatedVerbs(intent),
     numbers: numbersIn(intent),
     tickets: ticketsIn(intent),
+    versions: versionsIn(intent),
     readAccess: intentWantsReadAccess(intent),
     percents: percentsIn(intent),
     regions: intentRegions(intent),
@@ -326,6 +330,11 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   if (regions.size > 0 && ![...regions].some((r) => scope.regions.has(r))) {
     cap = Math.min(cap, CAPS.environment);
     signals.push({ code: 'scope.region', message: `the call acts in ${[...regions].join(', ')}; the intent names ${[...scope.regions].join(', ')}` });
+  }
+  const version = wrongVersion(scope.versions, args);
+  if (version !== null) {
+    cap = Math.min(cap, CAPS.identifier);
+    signals.push({ code: 'scope.identifier', message: `the call names version ${version}; the intent names ${scope.versions.join(', ')}` });
   }
   const share = wrongShare(scope.percents, args);
   if (share !== null) {
