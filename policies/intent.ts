@@ -9,11 +9,13 @@
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
 import { clauseLeads, type LeadWords } from './intent-clauses';
+import { environmentsOf, isEnvironment, nameTokens, normaliseEnvironments } from './intent-words';
 import { negatedVerbs, ruledOut, withoutNegated } from './intent-negation';
 import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
 import { versionsIn, wrongVersion } from './intent-versions';
-import { ticketsIn } from './intent-scope';
-import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
+import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, ticketsIn, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
+
+export { environmentsOf, nameTokens } from './intent-words';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
@@ -57,31 +59,8 @@ const READ = words(
   'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve info simulate tap',
 );
 
-/** Environment names, each spelling to its canonical name. */
-const ENVIRONMENTS: ReadonlyMap<string, string> = new Map(
-  [
-    ['production', 'production prod prd live'],
-    ['staging', 'staging stage stg preprod'],
-    ['development', 'development dev develop'],
-    ['qa', 'qa uat'],
-    ['sandbox', 'sandbox'],
-    ['preview', 'preview'],
-    ['canary', 'canary'],
-  ].flatMap(([canon, spellings]) => spellings!.split(' ').map((s) => [s, canon!] as const)),
-);
-const NON_PRODUCTION = ['staging', 'development', 'qa', 'sandbox', 'preview', 'canary'];
-
 function words(s: string): ReadonlySet<string> {
   return new Set(s.split(' '));
-}
-
-/** Lower-case word tokens of a name or text: camelCase, dots, dashes, underscores split. */
-export function nameTokens(text: string): string[] {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((t) => t.length > 0);
 }
 
 function effectOfTokens(toks: readonly string[]): Effect | null {
@@ -176,21 +155,6 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
 const QUESTION = words('is are was were do does did has have can who what when where why how which');
 const LEAD_WORDS: LeadWords = { tokens: nameTokens, isRead: (w) => READ.has(w) && !WRITE.has(w) && !DESTRUCTIVE.has(w) };
 
-function normaliseEnvironments(text: string): string {
-  return text.replace(/\bpre[-\s]?prod(uction)?\b/g, 'staging').replace(/\bnon[-\s]?prod(uction)?\b/g, 'nonprod');
-}
-
-/** The environments a text names (canonical names); `non-prod` names every environment but production. */
-export function environmentsOf(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const t of nameTokens(normaliseEnvironments(text.toLowerCase()))) {
-    if (t === 'nonprod') NON_PRODUCTION.forEach((e) => out.add(e));
-    const env = ENVIRONMENTS.get(t);
-    if (env) out.add(env);
-  }
-  return out;
-}
-
 /**
  * The specific identifiers a text names: words with inner `.`, `-`, `_`, `/`, `:` or `@`, or that
  * mix letters and digits (`pr-1423`, `example.com`, `orders-db`, `vol0a1b`). Versions, regions,
@@ -204,9 +168,6 @@ function isVerb(w: string): boolean {
   return DESTRUCTIVE.has(w) || WRITE.has(w) || READ.has(w);
 }
 
-function isEnvironment(w: string): boolean {
-  return ENVIRONMENTS.has(w);
-}
 
 /** String values of a call's arguments, a few levels deep (redacted values are skipped by the caller). */
 export function argStrings(args: unknown, out: string[] = [], depth = 0): string[] {
