@@ -131,7 +131,7 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
     .replace(/\bshut\s+(?:[^\s,;.!?]+\s+){0,3}?down\b/g, 'stop')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
     .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
-    .replace(/\bread[-\s]only\b/g, 'read');
+    .replace(/\b(read|view)[-\s]only\b/g, ' ');
   const toks = nameTokens(text);
   // A question asks to look unless it also names a change.
   // Asked by its first word as written: "es-logs-eu1 is down" states, it does not ask.

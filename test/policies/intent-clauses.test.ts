@@ -1,7 +1,7 @@
 /**
  * policies/intent-clauses.ts and the phrases `intentEffect` rewrites in session 13 (issue 27): the
  * subject before a modal and a word before an auxiliary lead no clause; an identifier is a name, not
- * the start of a clause; "pull up" shows, "shut … down" stops.
+ * the start of a clause; "pull up" shows, "shut … down" stops; "read-only" qualifies access, it asks no look.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +44,10 @@ describe('intentEffect, session 13', () => {
       'shut the sftp server down for the night': 'write',
       'shut down the vm': 'write',
       'pull it from testers': 'destructive',
+      // read-only qualifies access (scope.access checks it), it asks for no look
+      'need a bind account for the new jenkins, read-only, in service-accounts': null,
+      'a token for the migration script (view only)': null,
+      'read only check of the pods': 'read',
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });

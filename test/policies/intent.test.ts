@@ -108,7 +108,7 @@ describe('effects', () => {
       'get the new cert': 'write', 'get an fresh cert': 'write', 'get   new cert': 'write', 'cleaned up logs': 'destructive', 'clean  up logs': 'destructive',
       'shut  off the flag': 'destructive', 'turn it  off': 'destructive', 'spin  down x': 'destructive', 'get  rid of x': 'destructive',
       'read only check': 'read', 'read  only access': 'read', 'the read only flag': null, 'the volumes of the cluster should look right': null,
-      'get  a new cert': 'write', 'cleaning  up logs': 'destructive', 'turn them  off': 'destructive', 'read-only': 'read', 'readxonly the flag': null,
+      'get  a new cert': 'write', 'cleaning  up logs': 'destructive', 'turn them  off': 'destructive', 'read-only': null, 'readxonly the flag': null,
       'please list the deploy jobs': 'read', 'DELETE-42': null, 'list pods -INC-12- delete them': 'destructive',
       // an identifier (or ticket) is cut out with a space: the words around it are not glued into one
       'check orders-db and deorders-dblete': 'read',
