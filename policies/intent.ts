@@ -56,7 +56,7 @@ const WRITE = words(
   'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak hold authorize finalize unpause resolve submit share unlock redrive signal invoke purchase reduce transition deprecate',
 );
 const READ = words(
-  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve info simulate tap',
+  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve info simulate tap grab',
 );
 
 function words(s: string): ReadonlySet<string> {
@@ -152,7 +152,7 @@ function intentEffectDetail(intent: string): { readonly effect: Effect | null; r
   return { effect: led === 'read' ? 'read' : null, removals: [] };
 }
 
-const QUESTION = words('is are was were do does did has have can who what when where why how which');
+const QUESTION = words('is are was were do does did has have can who what when where why how which whats whos wheres hows whens whys');
 const LEAD_WORDS: LeadWords = { tokens: nameTokens, isRead: (w) => READ.has(w) && !WRITE.has(w) && !DESTRUCTIVE.has(w) };
 
 /**

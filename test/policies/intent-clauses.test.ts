@@ -48,6 +48,10 @@ describe('intentEffect, session 13', () => {
       'need a bind account for the new jenkins, read-only, in service-accounts': null,
       'a token for the migration script (view only)': null,
       'read only check of the pods': 'read',
+      // "whats" is "what's" as typed in chat; "grab" fetches
+      'whats the rollout % for 6.12 on android right now': 'read',
+      'whos on call for payments': 'read',
+      'grab the output of last nights run, they say the file was empty': 'read',
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });
