@@ -84,12 +84,23 @@ export function identifierMatches(call: Identifier, intent: Identifier): boolean
     return false;
   }
   if (intent.kind === 'ip') return c.startsWith(i.replace(/\/\d+$/, ''));
-  // A name (or typed id) extended at a separator, or a whole part of a longer identifier.
-  const at = c.indexOf(i);
+  // A typed id abbreviated as people do (`dp_1P2` for `dp_1P2qLmLk…`): three characters after its
+  // type at least, half the id at most (`cus_Lm44` is not `cus_Lm4419`, another customer).
+  if (intent.kind.startsWith('typed:') && c.startsWith(i) && i.length >= intent.kind.length - 'typed:'.length + 4 && 2 * i.length <= c.length) return true;
+  // A name (or typed id) extended at a separator, or a whole part of a longer identifier; `-` and
+  // `_` are one separator and a part's plural is the part (`one_page` is `one-page`, `geo-headers` `geo-header`).
+  const nc = spelling(c);
+  const ni = spelling(i);
+  const at = nc.indexOf(ni);
   if (at < 0) return false;
-  const before = at === 0 ? '' : c[at - 1]!;
-  const after = c[at + i.length] ?? '';
+  const before = at === 0 ? '' : nc[at - 1]!;
+  const after = nc[at + ni.length] ?? '';
   return (before === '' || /[./:@_\-]/.test(before)) && (after === '' || /[./:@_\-]/.test(after));
+}
+
+/** A name as `identifierMatches` compares it: `_` as `-`, each part without a final `s`. */
+function spelling(v: string): string {
+  return v.replace(/_/g, '-').replace(/([a-z0-9]{2,})s(?=$|[./:@-])/g, '$1');
 }
 
 /** The parts of an identifier or value: what `.`, `/`, `:`, `@` and spaces separate. */

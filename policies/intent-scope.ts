@@ -28,7 +28,8 @@ const UNIT_AFTER = /^(%|percent|days?|hours?|hrs?|min(ute)?s?|secs?|seconds?|wee
  * followed by a unit (`1500 rows`, `2000 ms` are quantities). Thousands separators make quantities.
  */
 export function numbersIn(text: string): string[] {
-  const toks = text.toLowerCase().split(/[\s,;()"'`[\]{}<>=|]+/);
+  // A phone number is one number however it is spaced: `+1 415 555 0142` is 14155550142.
+  const toks = text.toLowerCase().replace(PHONE, (m) => m.replace(/\D/g, '')).split(/[\s,;()"'`[\]{}<>=|]+/);
   const out = new Set<string>();
   toks.forEach((raw, k) => {
     const m = /^#?(\d{4,})[.:!?]?$/.exec(raw);
@@ -36,6 +37,24 @@ export function numbersIn(text: string): string[] {
     out.add(m[1]!);
   });
   return [...out];
+}
+
+const PHONE = /\+\d[\d\s().-]{6,}\d/g;
+
+/** Tickets a text names (`DSR-9120`, `CHG-4471`): lower case. A call on another of the same series is a near miss. */
+export function ticketsIn(text: string): string[] {
+  return [...new Set((text.toLowerCase().match(/\b[a-z]{2,9}-\d{3,}\b/g) ?? []))];
+}
+
+/**
+ * Whether two values look alike: the same length, differing in at most a third of their characters
+ * (two at least) — a typo or a transposed pair (`E10121` for `E10211`, `RE3f11a1f7` for `RE3f11a09c`).
+ */
+export function lookAlike(a: string, b: string): boolean {
+  if (a.length !== b.length || a === b) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff++;
+  return diff <= Math.max(2, Math.floor(a.length / 3));
 }
 
 /** A string value written as prose: three words or more. It mentions things; it does not select them. */
@@ -60,12 +79,14 @@ function tokensOf(value: string): string[] {
 }
 
 /**
- * The intent's identifiers (its own and its numbers) that the call misses narrowly: the call's
- * reference values carry a token of the same shape (with a digit in it) and none carries the
- * identifier itself. Prose does not count: an agent's reason that names the intent's own cannot
- * excuse acting on its neighbour. Empty when the call names them or nothing like them.
+ * The intent's identifiers (its own, its numbers, its tickets) that the call misses narrowly: the
+ * call's reference values carry a token of the same shape or one that looks alike (with a digit in
+ * it) and none carries the identifier itself. Prose does not count: an agent's reason that names the
+ * intent's own cannot excuse acting on its neighbour. Empty when the call names them or nothing like
+ * them. `reading`: the call only reads, and reads of related records (the purchase order of the
+ * invoice asked about) are how an agent finds its way: only a look-alike is a near miss.
  */
-export function nearMisses(intentIds: readonly string[], refs: readonly string[]): { intended: string; named: string }[] {
+export function nearMisses(intentIds: readonly string[], refs: readonly string[], reading = false): { intended: string; named: string }[] {
   const out: { intended: string; named: string }[] = [];
   const tokens = refs.flatMap((r) => tokensOf(r.toLowerCase()));
   const everything = refs.join(' ').toLowerCase();
@@ -73,7 +94,7 @@ export function nearMisses(intentIds: readonly string[], refs: readonly string[]
     if (!/\d/.test(id)) continue;
     if (containsWhole(everything, id)) continue;
     const shape = shapeOf(id);
-    const near = tokens.find((t) => t !== id && shapeOf(t) === shape);
+    const near = tokens.find((t) => t !== id && /\d/.test(t) && (lookAlike(t, id) || (!reading && shapeOf(t) === shape)));
     if (near !== undefined) out.push({ intended: id, named: near });
   }
   return out;
@@ -266,14 +287,18 @@ export function siblingOf(intentName: string, callName: string): boolean {
   return differ === 1;
 }
 
-/** Names the intent names (`email-send-dlq`) of which the call carries only a sibling, never the name itself. */
-export function siblingMisses(intentNames: readonly string[], refs: readonly string[]): { intended: string; named: string }[] {
+/**
+ * Names the intent names (`email-send-dlq`) of which the call carries only a sibling, never the name
+ * itself. A sibling in `asked` (what the intent names too: `#team-lifecycle` in "rename #team-growth
+ * to #team-lifecycle") is no miss.
+ */
+export function siblingMisses(intentNames: readonly string[], refs: readonly string[], asked: readonly string[] = []): { intended: string; named: string }[] {
   const out: { intended: string; named: string }[] = [];
   const tokens = refs.flatMap((r) => r.toLowerCase().split(/[\s,;()"'`[\]{}<>=|/:@]+/)).filter((t) => t.length > 0);
   const everything = refs.join(' ').toLowerCase();
   for (const name of intentNames) {
     if (containsWhole(everything, name) || tokens.some((t) => siblingOf(name, t) && (t.includes(name) || name.includes(t)))) continue;
-    const near = tokens.find((t) => siblingOf(name, t));
+    const near = tokens.find((t) => siblingOf(name, t) && !asked.includes(t));
     if (near !== undefined) out.push({ intended: name, named: near });
   }
   return out;
@@ -290,7 +315,8 @@ export function addressesIn(text: string): string[] {
 export function widerAddress(intentAddresses: readonly string[], refs: readonly string[]): string | null {
   const wanted = intentAddresses.map((i) => IPV4.exec(i)).filter((m) => m && (m[2] === undefined || m[2] === '32')).map((m) => m![1]!);
   if (wanted.length === 0) return null;
-  const called = refs.map((r) => IPV4.exec(r.trim())).filter((m): m is RegExpExecArray => m !== null);
+  // A port does not make another host the same one: `10.20.4.71:8443` for `10.20.4.17`.
+  const called = refs.map((r) => IPV4.exec(r.trim().replace(/:\d{1,5}$/, ''))).filter((m): m is RegExpExecArray => m !== null);
   if (called.length === 0) return null;
   const exact = called.some((m) => wanted.includes(m[1]!) && (m[2] === undefined || m[2] === '32'));
   return exact ? null : called[0]![0];

@@ -8,7 +8,14 @@
  */
 import type { Effect } from './types';
 import { anyMatch, contradictedKeyed, contradictedKinds, identifiersIn, keyedArgs, keyedIn, keyedMatches, partsOf, type Identifier } from './intent-identifiers';
-import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
+import { clauseLeads, type LeadWords } from './intent-clauses';
+import { environmentsOf, isEnvironment, nameTokens, normaliseEnvironments } from './intent-words';
+import { negatedVerbs, ruledOut, withoutNegated } from './intent-negation';
+import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
+import { versionsIn, wrongVersion } from './intent-versions';
+import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, ticketsIn, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
+
+export { environmentsOf, nameTokens } from './intent-words';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
@@ -31,6 +38,10 @@ export const CAPS = {
   identifier: 0.2,
   /** `[intended][actual]` */
   effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } } as Readonly<Record<string, Readonly<Record<string, number>>>>,
+  /** A call that destroys (`delete`) under an intent that asks only to take out of use and keep (`archive`, `turn off`). */
+  irreversible: 0.3,
+  /** A call that does what the intent rules out (`do not submit`). */
+  ruledOut: 0.2,
   /** A call on the intent's own identifiers, with an effect it allows. */
   matchFloor: 0.6,
 } as const;
@@ -39,40 +50,17 @@ const RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive:
 
 // Verbs in tool names and in intents. A tool's own effect (from the catalog) wins over these.
 const DESTRUCTIVE = words(
-  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear archive',
+  'delete remove destroy drop purge wipe erase truncate terminate disable revoke deactivate decommission deprovision uninstall prune kill evict cancel suspend unpublish flush expire void deregister unregister detach retire offboard nuke shred tear teardown discard clean cleanup tidy scrub ban disconnect deny empty scrap forget clear archive abort del flushdb flushall undeploy unassign',
 );
 const WRITE = words(
-  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak hold',
+  'create update upsert insert set put patch post restart reboot scale deploy rollout rollback apply enable rotate add grant assign attach upload write send merge tag trigger start stop pause resume retry approve invite provision promote resize renew issue mount unmount sync backup restore import migrate rename move copy label annotate cordon uncordon drain taint publish release schedule acknowledge ack mute backfill silence snooze close reopen comment charge refund transfer payout change edit modify configure install upgrade downgrade bump increase decrease raise lower extend bounce fix repair rerun run execute open register replace reset recreate reindex rebuild refresh replay redeploy cut rebalance failover toggle flip turn adjust onboard allow whitelist allowlist subscribe unsubscribe notify page alert email message broadcast build push commit roll ship kick cycle mint make hand reassign expose ramp lock require quiet tell point age recompute reload give let return tune tweak hold authorize finalize unpause resolve submit share unlock redrive signal invoke purchase reduce transition deprecate',
 );
 const READ = words(
-  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve',
+  'get list describe show read query search find fetch inspect view check status count export diff plan logs tail history lookup stat stats metric metrics explain validate verify watch whoami ping review investigate examine look see audit report summarize summarise tell what why which how diagnose analyze analyse monitor observe browse peek scan compare confirm see sees preview dry readonly inventory retrieve info simulate tap grab',
 );
-
-/** Environment names, each spelling to its canonical name. */
-const ENVIRONMENTS: ReadonlyMap<string, string> = new Map(
-  [
-    ['production', 'production prod prd live'],
-    ['staging', 'staging stage stg preprod'],
-    ['development', 'development dev develop'],
-    ['qa', 'qa uat'],
-    ['sandbox', 'sandbox'],
-    ['preview', 'preview'],
-    ['canary', 'canary'],
-  ].flatMap(([canon, spellings]) => spellings!.split(' ').map((s) => [s, canon!] as const)),
-);
-const NON_PRODUCTION = ['staging', 'development', 'qa', 'sandbox', 'preview', 'canary'];
 
 function words(s: string): ReadonlySet<string> {
   return new Set(s.split(' '));
-}
-
-/** Lower-case word tokens of a name or text: camelCase, dots, dashes, underscores split. */
-export function nameTokens(text: string): string[] {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((t) => t.length > 0);
 }
 
 function effectOfTokens(toks: readonly string[]): Effect | null {
@@ -92,8 +80,15 @@ function effectOfTokens(toks: readonly string[]): Effect | null {
  * `readonly` or `dry` qualifier anywhere makes it a read.
  */
 export function inferToolEffect(tool: string): Effect | null {
+  return toolVerb(tool).effect;
+}
+
+/** The verb of a tool's name (the word `inferToolEffect` reads its effect from) and that effect; nulls when no verb says. */
+export function toolVerb(tool: string): { readonly verb: string | null; readonly effect: Effect | null } {
   const toks = nameTokens(tool);
-  if (toks.includes('readonly') || toks.includes('dry')) return 'read';
+  if (toks.length === 0) return { verb: null, effect: null };
+  const ro = toks.find((t) => t === 'readonly' || t === 'dry');
+  if (ro !== undefined) return { verb: ro, effect: 'read' };
   const order = /[./-]/.test(tool)
     ? [toks[toks.length - 1]!, ...toks.slice(0, -1)]
     : tool.includes('_')
@@ -101,9 +96,9 @@ export function inferToolEffect(tool: string): Effect | null {
       : [toks[0]!, toks[toks.length - 1]!, ...toks.slice(1, -1)];
   for (const t of order) {
     const e = effectOfTokens([t]);
-    if (e) return e;
+    if (e) return { verb: t, effect: e };
   }
-  return null;
+  return { verb: null, effect: null };
 }
 
 /**
@@ -111,21 +106,32 @@ export function inferToolEffect(tool: string): Effect | null {
  * off, `write` to change it, `read` to look only; null when no verb says (then nothing is capped).
  */
 export function intentEffect(intent: string): Effect | null {
+  return intentEffectDetail(intent).effect;
+}
+
+/** `intentEffect` with the removal verbs that made it destructive (none for another effect). */
+function intentEffectDetail(intent: string): { readonly effect: Effect | null; readonly removals: readonly string[] } {
   // Identifiers (`status-page`, `beta-search`) are names, not verbs.
-  let text = intent.toLowerCase();
-  for (const id of identifiersOf(intent)) text = text.split(id).join(' ');
+  // What the intent rules out ("do not submit") is not what it asks.
+  let text = withoutNegated(intent.toLowerCase());
+  for (const id of identifiersOf(intent)) text = text.split(id).join(' it ');
   text = normaliseEnvironments(text.replace(/\b[a-z][a-z0-9]{1,9}-\d+\b/g, ' '))
     .replace(/\bget\s+(a|an|the)?\s*(new|fresh)\b/g, 'create')
     .replace(/\bclean(ing|ed)?\s+up\b/g, 'cleanup')
     .replace(/\bget\s+rid\b/g, 'remove')
+    .replace(/\bfree(s|d|ing)?\s+up\b/g, 'cleanup')
     // A light verb with a particle is another verb: "get it out of the registry", "get his devices
     // off the vpn", "pull it from testers" remove; "get everyone on 14.5", "get the team on the line" change.
     .replace(/\b(get|pull|take|kick)\s+(?:[^\s,;.!?]+\s+){0,4}?(off|out)\b/g, 'remove $2')
     .replace(/\b(pull|take)\s+(it|them|this|that)\s+(from|down)\b/g, 'remove $3')
     .replace(/\bget\s+(?:[^\s,;.!?]+\s+){0,3}?(on|onto|into|back)\b/g, 'set $1')
+    .replace(/\bpull(s|ed|ing)?\s+up\b/g, 'show')
+    // Asked to answer: "tell me which side is off", "let me know who holds the lock".
+    .replace(/\b(tell\s+(me|us)|let\s+(me|us)\s+know)\b/g, 'show')
+    .replace(/\bshut\s+(?:[^\s,;.!?]+\s+){0,3}?down\b/g, 'stop')
     .replace(/\b(shut|turn|switch)\s+(it\s+|them\s+)?off\b/g, 'disable')
     .replace(/\b(spin|wind)\s+down\b/g, 'decommission')
-    .replace(/\bread[-\s]only\b/g, 'read');
+    .replace(/\b(read|view)[-\s]only\b/g, ' ');
   const toks = nameTokens(text);
   // A question asks to look unless it also names a change.
   // Asked by its first word as written: "es-logs-eu1 is down" states, it does not ask.
@@ -134,46 +140,20 @@ export function intentEffect(intent: string): Effect | null {
   // The verbs that lead a clause say what is asked; the same words later are mostly nouns ("the
   // deploy job", "the welcome email", "rollout status"). Only when no clause leads with a verb do
   // the words anywhere decide.
-  const leading = clauseLeads(text);
+  const leading = clauseLeads(text, LEAD_WORDS);
   const led = effectOfTokens(leading);
   const e = led ?? effectOfTokens(toks.filter((t) => !QUESTION.has(t)));
   // A question that no clause leads with a change asks to look ("when did X last refresh?").
-  if (question && led !== 'write' && led !== 'destructive') return 'read';
-  if (e !== 'read') return e;
+  if (question && led !== 'write' && led !== 'destructive') return { effect: 'read', removals: [] };
+  if (e === 'destructive') return { effect: e, removals: (led ? leading : toks).filter((t) => DESTRUCTIVE.has(t)) };
+  if (e !== 'read') return { effect: e, removals: [] };
   // Read-only only when the intent leads with a read verb or asks a question: a read word later on
   // ("tune the cache until the volumes look right") does not make a change a look.
-  return led === 'read' ? 'read' : null;
+  return { effect: led === 'read' ? 'read' : null, removals: [] };
 }
 
-const QUESTION = words('is are was were do does did has have can who what when where why how which');
-/** Words that may come before a clause's verb: "please", "can you", "go", "we need to". */
-const FILLER = words('please pls plz can could would you we i need needs to go just quickly lets s kindly also then and so ok okay hey team');
-
-/** The first word of each clause that is not filler (clauses split at `,;:.!?`, "and", "then", "&"). */
-function clauseLeads(text: string): string[] {
-  const out: string[] = [];
-  for (const clause of text.split(/[,;:.!?&()\u2014\u2013]|\s-\s|\band\b|\bthen\b/)) {
-    const toks = nameTokens(clause);
-    const first = toks.find((t) => !FILLER.has(t));
-    if (first !== undefined) out.push(first);
-  }
-  return out;
-}
-
-function normaliseEnvironments(text: string): string {
-  return text.replace(/\bpre[-\s]?prod(uction)?\b/g, 'staging').replace(/\bnon[-\s]?prod(uction)?\b/g, 'nonprod');
-}
-
-/** The environments a text names (canonical names); `non-prod` names every environment but production. */
-export function environmentsOf(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const t of nameTokens(normaliseEnvironments(text.toLowerCase()))) {
-    if (t === 'nonprod') NON_PRODUCTION.forEach((e) => out.add(e));
-    const env = ENVIRONMENTS.get(t);
-    if (env) out.add(env);
-  }
-  return out;
-}
+const QUESTION = words('is are was were do does did has have can who what when where why how which whats whos wheres hows whens whys');
+const LEAD_WORDS: LeadWords = { tokens: nameTokens, isRead: (w) => READ.has(w) && !WRITE.has(w) && !DESTRUCTIVE.has(w) };
 
 /**
  * The specific identifiers a text names: words with inner `.`, `-`, `_`, `/`, `:` or `@`, or that
@@ -188,9 +168,6 @@ function isVerb(w: string): boolean {
   return DESTRUCTIVE.has(w) || WRITE.has(w) || READ.has(w);
 }
 
-function isEnvironment(w: string): boolean {
-  return ENVIRONMENTS.has(w);
-}
 
 /** String values of a call's arguments, a few levels deep (redacted values are skipped by the caller). */
 export function argStrings(args: unknown, out: string[] = [], depth = 0): string[] {
@@ -209,8 +186,16 @@ export interface IntentScope {
   /** Values the intent names after their noun (`customer 42`, `branch feat/x`): noun → values. */
   readonly keyed: ReadonlyMap<string, ReadonlySet<string>>;
   readonly effect: Effect | null;
+  /** The intent asks only to take something out of use and keep it (`archive`, `disable`, `turn off`). */
+  readonly keeps: boolean;
+  /** Verbs the intent rules out (`do not submit`). */
+  readonly negated: readonly string[];
   /** Numbers the intent names as identifiers (`order 88213`, `#48812`). */
   readonly numbers: readonly string[];
+  /** Tickets the intent names (`DSR-9120`): not a resource it acts on, but another of the series is a near miss. */
+  readonly tickets: readonly string[];
+  /** Versions the intent names (`4.2.0`). */
+  readonly versions: readonly string[];
   /** The intent limits the access it asks for to reading (`view only`). */
   readonly readAccess: boolean;
   /** Percentages the intent asks for (`to 10%`). */
@@ -225,12 +210,17 @@ export interface IntentScope {
 
 export function intentScope(intent: string): IntentScope {
   const identifiers = identifiersIn(intent, isEnvironment);
+  const effect = intentEffectDetail(intent);
   return {
     environments: environmentsOf(intent),
     identifiers,
     keyed: keyedIn(intent, identifiers, isVerb),
-    effect: intentEffect(intent),
+    effect: effect.effect,
+    keeps: keepsWhatItRemoves(effect.removals),
+    negated: negatedVerbs(intent),
     numbers: numbersIn(intent),
+    tickets: ticketsIn(intent),
+    versions: versionsIn(intent),
     readAccess: intentWantsReadAccess(intent),
     percents: percentsIn(intent),
     regions: intentRegions(intent),
@@ -252,7 +242,10 @@ export function intentScope(intent: string): IntentScope {
 export function actionSignals(scope: IntentScope, tool: string, args: unknown, effect?: Effect | null): ActionSignals {
   const signals: IntentSignal[] = [];
   // A statement in the arguments (`select …`) says more than the tool's name (`run_warehouse_sql`).
-  const eff = effect ?? statementEffect(args) ?? inferToolEffect(tool);
+  const statement = statementEffect(args);
+  const eff = effect ?? statement ?? inferToolEffect(tool);
+  // The tool's name says how it removes unless a statement in its arguments says what it does.
+  const effectFromName = statement === null || (effect !== undefined && effect !== null);
   let cap = 1;
   const values = argStrings(args);
   const walked = walkArgs(args);
@@ -278,9 +271,10 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const wrongKeyed = contradictedKeyed(scope.keyed, keyed);
   const intentValues = scope.identifiers.map((i) => i.value);
   const near = [
-    ...nearMisses([...intentValues, ...scope.numbers], walked.refs),
+    ...nearMisses([...intentValues, ...scope.numbers, ...scope.tickets], walked.refs, eff === 'read'),
     // A sibling name (`sms-send-dlq` for `email-send-dlq`) only when the call changes something: reads of a family are how an agent finds its way.
-    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs)),
+    // A sibling the intent names too (`#team-lifecycle` in "rename #team-growth to #team-lifecycle") is asked for.
+    ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, intentValues)),
   ];
   const address = widerAddress(scope.addresses, walked.refs);
   if (address !== null) near.push({ intended: scope.addresses.join(', '), named: address });
@@ -298,6 +292,11 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
     cap = Math.min(cap, CAPS.environment);
     signals.push({ code: 'scope.region', message: `the call acts in ${[...regions].join(', ')}; the intent names ${[...scope.regions].join(', ')}` });
   }
+  const version = wrongVersion(scope.versions, args);
+  if (version !== null) {
+    cap = Math.min(cap, CAPS.identifier);
+    signals.push({ code: 'scope.identifier', message: `the call names version ${version}; the intent names ${scope.versions.join(', ')}` });
+  }
   const share = wrongShare(scope.percents, args);
   if (share !== null) {
     cap = Math.min(cap, CAPS.identifier);
@@ -310,10 +309,20 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   }
   const refText = walked.refs.join(' ').toLowerCase();
   const idMatch = anyMatch(scope.identifiers, [...mentioned.values()]) || keyedMatches(scope.keyed, keyed) || scope.numbers.some((n) => containsWhole(refText, n));
-  const effectCap = scope.effect && eff ? CAPS.effect[scope.effect]?.[eff] : undefined;
+  // A removal that keeps what it removes (`cancel`, `archive`) is what a change that stops something asks for.
+  const reversible = eff === 'destructive' && effectFromName && reversibleVerb(toolVerb(tool).verb);
+  const effectCap = scope.effect && eff && !(scope.effect === 'write' && reversible) ? CAPS.effect[scope.effect]?.[eff] : undefined;
   if (effectCap !== undefined) {
     cap = Math.min(cap, effectCap);
     signals.push({ code: 'effect', message: `a ${eff} call under an intent that implies ${scope.effect}` });
+  } else if (scope.keeps && eff === 'destructive' && !reversible) {
+    cap = Math.min(cap, CAPS.irreversible);
+    signals.push({ code: 'effect', message: 'a call that destroys under an intent that asks to take out of use and keep' });
+  }
+  const forbidden = ruledOut(scope.negated, nameTokens(tool), eff);
+  if (forbidden !== null) {
+    cap = Math.min(cap, CAPS.ruledOut);
+    signals.push({ code: 'effect', message: `the intent says not to ${forbidden}` });
   }
   // The floor needs an effect the intent allows: when the intent's effect is unknown, a destructive call earns none.
   const withinEffect = !(eff === 'destructive' && scope.effect !== 'destructive');

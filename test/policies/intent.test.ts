@@ -13,7 +13,7 @@ const MATCH = { code: 'scope.match', message: 'the call names an identifier of t
 
 describe('actionSignals', () => {
   it('the caps and the floor', () => {
-    assert.deepEqual(CAPS, { environment: 0.1, identifier: 0.2, effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } }, matchFloor: 0.6 });
+    assert.deepEqual(CAPS, { environment: 0.1, identifier: 0.2, effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } }, irreversible: 0.3, ruledOut: 0.2, matchFloor: 0.6 });
   });
 
   it('caps a call on an environment the intent does not name, saying both', () => {
@@ -108,7 +108,7 @@ describe('effects', () => {
       'get the new cert': 'write', 'get an fresh cert': 'write', 'get   new cert': 'write', 'cleaned up logs': 'destructive', 'clean  up logs': 'destructive',
       'shut  off the flag': 'destructive', 'turn it  off': 'destructive', 'spin  down x': 'destructive', 'get  rid of x': 'destructive',
       'read only check': 'read', 'read  only access': 'read', 'the read only flag': null, 'the volumes of the cluster should look right': null,
-      'get  a new cert': 'write', 'cleaning  up logs': 'destructive', 'turn them  off': 'destructive', 'read-only': 'read', 'readxonly the flag': null,
+      'get  a new cert': 'write', 'cleaning  up logs': 'destructive', 'turn them  off': 'destructive', 'read-only': null, 'readxonly the flag': null,
       'please list the deploy jobs': 'read', 'DELETE-42': null, 'list pods -INC-12- delete them': 'destructive',
       // an identifier (or ticket) is cut out with a space: the words around it are not glued into one
       'check orders-db and deorders-dblete': 'read',
@@ -121,10 +121,10 @@ describe('effects', () => {
     for (const sep of [' andthen ', '-', ' ']) assert.equal(intentEffect(`list the pods${sep} delete the api`), 'read', sep);
   });
 
-  it('a question asks to look, unless a clause leads with a change or it is a negation', () => {
+  it('a question asks to look, unless a clause leads with a change or it is a negation (a verb ruled out is no ask)', () => {
     const cases: Record<string, string | null> = {
       'the volume status?': 'read', 'when did dim_customers on production last refresh': 'read', 'does the deploy remove volumes': 'read', 'who sees beta-search on production?': 'read',
-      'the volume status? ': 'read', 'the pods? the volumes': null, 'delete the volume ?': 'destructive', 'restart the api?': 'write', 'what? delete it': 'destructive', 'do not remove the volume': 'destructive', "can't remove it": 'destructive', "orders-events can't keep up, go from 12 to 24 partitions": null,
+      'the volume status? ': 'read', 'the pods? the volumes': null, 'delete the volume ?': 'destructive', 'restart the api?': 'write', 'what? delete it': 'destructive', 'do not remove the volume': null, "can't remove it": 'destructive', "orders-events can't keep up, go from 12 to 24 partitions": null,
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });
