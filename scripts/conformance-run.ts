@@ -33,11 +33,21 @@ const SCENARIO_TIMEOUT_MS = 90_000;
 /** The same for the whole server suite of one side. */
 const SUITE_TIMEOUT_MS = 300_000;
 
-/** The scenarios the suite has of a kind (`conformance list`), every suite included. */
-export async function scenarios(kind: 'server' | 'client', node = conformanceNode()): Promise<string[]> {
-  const { stdout } = await run(node, [SUITE, 'list', `--${kind}`]);
-  const names = [...stdout.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
-  if (names.length === 0) throw new Error(`the conformance suite listed no ${kind} scenarios`);
+const listed = new Map<string, Promise<string[]>>();
+
+/** The scenarios the suite has of a kind (`conformance list`), every suite included; listed once per process (each side asks). */
+export function scenarios(kind: 'server' | 'client', node = conformanceNode()): Promise<string[]> {
+  const key = `${kind} ${node}`;
+  let names = listed.get(key);
+  if (!names) {
+    names = run(node, [SUITE, 'list', `--${kind}`]).then(({ stdout }) => {
+      const found = [...stdout.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
+      if (found.length === 0) throw new Error(`the conformance suite listed no ${kind} scenarios`);
+      return found;
+    });
+    names.catch(() => listed.delete(key));
+    listed.set(key, names);
+  }
   return names;
 }
 

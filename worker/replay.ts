@@ -24,13 +24,42 @@ export type ReplayOutcome =
  */
 export async function replayHistory(history: unknown, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   try {
-    const code = options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
-    await Worker.runReplayHistory({ ...code, ...options }, history, workflowId);
+    await Worker.runReplayHistory(replayOptions(options), history, workflowId);
     return { ok: true, workflowId };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    return { ok: false, workflowId, kind: err instanceof DeterminismViolationError ? 'nondeterminism' : 'error', message };
+    return failed(workflowId, err);
   }
+}
+
+/** A history to replay and the workflow id it ran under. */
+export interface HistoryToReplay {
+  readonly history: unknown;
+  readonly workflowId: string;
+}
+
+/**
+ * Replays many histories, in order, in one replay worker (starting a worker costs about as much as
+ * a replay: its workflow thread loads the SDK and the bundle), yielding each outcome as
+ * `replayHistory` would. A history the replayer cannot read, or one that cannot be fetched, ends
+ * the iteration with its error.
+ */
+export async function* replayHistories(histories: Iterable<HistoryToReplay> | AsyncIterable<HistoryToReplay>, options: Partial<ReplayWorkerOptions> = {}): AsyncGenerator<ReplayOutcome> {
+  const items = (async function* () {
+    for await (const { history, workflowId } of histories) yield { history: history as proto.temporal.api.history.v1.IHistory, workflowId };
+  })();
+  for await (const r of Worker.runReplayHistories(replayOptions(options), items)) {
+    yield r.error ? failed(r.workflowId, r.error) : { ok: true, workflowId: r.workflowId };
+  }
+}
+
+function replayOptions(options: Partial<ReplayWorkerOptions>): ReplayWorkerOptions {
+  const code = options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
+  return { ...code, ...options };
+}
+
+function failed(workflowId: string, err: unknown): ReplayOutcome {
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: false, workflowId, kind: err instanceof DeterminismViolationError ? 'nondeterminism' : 'error', message };
 }
 
 /**
@@ -70,14 +99,27 @@ export function sessionWorkflowIdOf(json: unknown, fallback: string): string {
 
 /** Replays a history file (JSON: `temporal workflow show --output json`, the Web UI export, or the recording script). */
 export async function replayFile(file: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
+  const { history, workflowId } = await readHistoryFile(file);
+  return replayHistory(history, workflowId, options);
+}
+
+/** A history file's history and the workflow id it ran under (for `replayHistories`). */
+export async function readHistoryFile(file: string): Promise<HistoryToReplay> {
   const json = JSON.parse(await readFile(file, 'utf8')) as unknown;
-  return replayHistory(historyFromJson(json), sessionWorkflowIdOf(json, file), options);
+  return { history: historyFromJson(json), workflowId: sessionWorkflowIdOf(json, file) };
 }
 
 /** Fetches the history of a workflow from the server and replays it. */
 export async function replayWorkflow(client: Client, workflowId: string, options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   return replayHistory(history, workflowId, options);
+}
+
+/** Fetches each workflow's history from the server (one at a time, as the replay goes) and replays them in one worker. */
+export function replayWorkflows(client: Client, workflowIds: readonly string[], options: Partial<ReplayWorkerOptions> = {}): AsyncGenerator<ReplayOutcome> {
+  return replayHistories((async function* () {
+    for (const workflowId of workflowIds) yield { history: await client.workflow.getHandle(workflowId).fetchHistory(), workflowId };
+  })(), options);
 }
 
 /** Today's workflow code, bundled once for many replays (bundling takes seconds; a replay, milliseconds). */

@@ -16,6 +16,7 @@ import { loadConfig } from '../../client/config';
 import { loadKeysetFile } from '../../client/trust/keyset-file';
 import type { Keyset } from '../../policies/trust';
 import { keysetFileOf } from './trust-files';
+import { processIo, type CommandIo } from '../command-io';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
 import { parsePolicyText } from '../../policies';
 import { backtest, formatBacktestReport } from '../../audit/backtest';
@@ -30,7 +31,11 @@ import { formatVerifyReport, verifyDatabase, verifyExportText } from '../../audi
 /** Exit code of `audit verify` when a chain is broken, a trail or a vote does not hold (1 is kept for errors). */
 export const EXIT_TAMPERED = 2;
 
-export function registerAudit(program: Command): void {
+/** Registers the audit commands; `io` and `env` are injected so tests run them in-process. */
+export function registerAudit(program: Command, io: CommandIo = processIo, env: NodeJS.ProcessEnv = process.env): void {
+  const out = (text: string): void => io.out(text);
+  const withPool = <T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> => withPoolAt(loadConfig(env).databaseUrl, work);
+
   program
     .command('sessions')
     .description('sessions with their mode, counters and final state, newest first')
@@ -69,7 +74,7 @@ export function registerAudit(program: Command): void {
       if (opts.file !== undefined && opts.session !== undefined) {
         throw new AuditUsageError('use either `--file` or `--session`, not both');
       }
-      const keysetFile = keysetFileOf(loadConfig(), opts.keys);
+      const keysetFile = keysetFileOf(loadConfig(env), opts.keys, env);
       const keyset: Keyset | undefined = keysetFile ? loadKeysetFile(keysetFile) : undefined;
       const verifyOpts = { tools: SAMPLE_TOOL_INFO, ...(keyset ? { keyset } : {}) };
       const report = opts.file !== undefined
@@ -86,11 +91,11 @@ export function registerAudit(program: Command): void {
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (opts: { session: string; out?: string }) => {
       const doc = await withPool((pool) => exportSession(pool, opts.session));
-      const text = `${JSON.stringify(doc, null, 2)}\n`;
-      if (opts.out === undefined) process.stdout.write(text);
+      const json = JSON.stringify(doc, null, 2);
+      if (opts.out === undefined) io.out(json);
       else {
-        await writeFile(opts.out, text, 'utf8');
-        process.stderr.write(`exported ${doc.events.length} event(s) of session ${opts.session} to ${opts.out} (chain head ${doc.chain.head})\n`);
+        await writeFile(opts.out, `${json}\n`, 'utf8');
+        io.err(`exported ${doc.events.length} event(s) of session ${opts.session} to ${opts.out} (chain head ${doc.chain.head})`);
       }
     });
 
@@ -114,8 +119,7 @@ export function registerAudit(program: Command): void {
 }
 
 /** Opens a small pool on the audit database for one command and always closes it. */
-async function withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const url = loadConfig().databaseUrl;
+async function withPoolAt<T>(url: string | undefined, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
   if (!url) throw new AuditUsageError('no audit database: set `DATABASE_URL` or run `gatehouse start`');
   const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined); // an idle client dropped: the query in flight reports it
@@ -132,10 +136,6 @@ async function readText(file: string, what: string): Promise<string> {
   } catch (err) {
     throw new AuditUsageError(`cannot read ${what} \`${file}\`: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-}
-
-function out(text: string): void {
-  process.stdout.write(`${text}\n`);
 }
 
 function formatSessions(sessions: readonly SessionView[]): string {

@@ -104,7 +104,7 @@ export function registerSessionControl(program: Command): void {
       if ((workflowIds.length === 0) === (o.file === undefined)) throw new SessionControlError('give workflow ids or `--file <history.json>`, not both');
       // Loaded lazily: the replayer pulls in the worker and the bundler.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { bundleTodaysWorkflows, replayFile, replayWorkflow } = require('../../worker/replay') as typeof import('../../worker/replay');
+      const { bundleTodaysWorkflows, replayFile, replayWorkflows } = require('../../worker/replay') as typeof import('../../worker/replay');
       const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
       try {
         Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -123,7 +123,7 @@ export function registerSessionControl(program: Command): void {
       }
       const workflowBundle = await bundleTodaysWorkflows();
       await withClient(async (gh) => {
-        for (const workflowId of workflowIds) report(await replayWorkflow(gh.client, workflowId, { workflowBundle }));
+        for await (const outcome of replayWorkflows(gh.client, workflowIds, { workflowBundle })) report(outcome);
       });
     });
 

@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { LogLevel, webApi } from '@slack/bolt';
 import { createApprovalActivities } from '../../activities/approvals';
 import { createApprovalsApp, type ApprovalsApp, type InteractionEvent } from '../../approvals/slack/app';
@@ -18,6 +18,7 @@ import type { Keyset, VoteDecision } from '../../policies/trust';
 import { testTrust, TEST_SLACK_USERS } from '../support/trust';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
+import { sharedBundle } from '../support/shared-bundle';
 import { approvalRecorder, receivedQuery, setViewSignal } from './workflows/recorder';
 import { approvalRequest, pendingViewOf, sessionViewOf, TEAM_ID, type SlackUser } from './fixtures';
 
@@ -173,6 +174,8 @@ export interface HarnessOptions {
   readonly createWorker?: (ctx: WorkerContext) => Promise<Worker>;
 }
 
+const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string, meta?: unknown) => console.error(m, meta), log: () => undefined };
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const servers = await getTestServers();
   const db = await createTestDatabase(opts.prefix ?? 'approvals');
@@ -189,7 +192,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         connection: nativeConnection,
         namespace: servers.namespace,
         taskQueue,
-        workflowsPath: require.resolve('./workflows/recorder'),
+        // Bundled once per run for the files that use the recorder (support/shared-bundle.ts).
+        workflowBundle: await sharedBundle('approvals-recorder', () => bundleWorkflowCode({ workflowsPath: require.resolve('./workflows/recorder'), logger: quietBundler })),
         activities: {
           async observed(s: ApprovalSignal) {
             opts.observed?.(s);

@@ -18,6 +18,7 @@ import type { SlackCall } from '../support/fake-slack';
 import { getTestServers } from '../support/servers';
 import { HARNESS_KEYSET, startHarness, TEAM_ID, USERS, type Harness } from './helpers';
 import { eventually } from '../support/eventually';
+import { sessionBundle } from '../workflows/harness';
 
 const GROUPS = { sre: ['U0ALICE', 'bob'], 'eng-leads': ['U0CAROL'] };
 
@@ -64,6 +65,7 @@ before(async () => {
         policies: Object.fromEntries(Object.entries(RULES).map(([name, rule]) => [name, parsed(policy(rule))])),
         keyset: HARNESS_KEYSET,
         slack: ctx.slackClient,
+        workflowBundle: await sessionBundle(),
       });
     },
   });

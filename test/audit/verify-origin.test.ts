@@ -5,10 +5,15 @@
  * (exit code and message) or `verifyDatabase`: an executed call's tier comes from the policy the
  * session row recorded, and a trail must start with `session-started`, belong to a known session,
  * name its credential or a parent that recorded the spawn, and propose what ran.
+ *
+ * The CLI's `audit verify` runs in-process (its commander command, given the environment and an
+ * output buffer); two checks run the real `gatehouse` binary, for its exit codes 2 and 0 (a
+ * process costs about 0.8 s of CPU, and this file once started 34).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { Command } from 'commander';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +21,7 @@ import { AuditStore } from '../../audit/store';
 import { AuditConflictError } from '../../audit/errors';
 import { exportSession } from '../../audit/export';
 import { verifyDatabase, verifyExport } from '../../audit/verify';
+import { registerAudit } from '../../cli/commands/audit';
 import type { AuditEventInput } from '../../audit/types';
 import { compilePolicy } from '../../policies';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
@@ -32,11 +38,14 @@ let keysFile: string;
 
 interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
 
+const cliEnv = (keys: string): NodeJS.ProcessEnv => ({ ...process.env, DATABASE_URL: db.url, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_KEYS: keys });
+
+/** The real `gatehouse` binary, in a process of its own. */
 function gatehouse(args: readonly string[], keys = keysFile): Promise<Run> {
   return new Promise((resolve) => {
     execFile(process.execPath, [join(ROOT, 'bin/gatehouse.js'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: db.url, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_KEYS: keys },
+      env: cliEnv(keys),
       timeout: 60_000,
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
@@ -45,11 +54,27 @@ function gatehouse(args: readonly string[], keys = keysFile): Promise<Run> {
   });
 }
 
-/** `audit verify --session <id> --json`: the exit code and each finding as `seq check`. */
+/** `gatehouse <args>` of the audit family in this process: what it printed and the exit code it set. */
+async function gatehouseInProcess(args: readonly string[], keys = keysFile): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const program = new Command().name('gatehouse').exitOverride();
+  registerAudit(program, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) }, cliEnv(keys));
+  const before = process.exitCode;
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'gatehouse', ...args]);
+    return { code: Number(process.exitCode ?? 0), stdout, stderr };
+  } finally {
+    process.exitCode = before;
+  }
+}
+
+/** `audit verify --session <id> --json`, and without `--json`: the exit code and each finding as `seq check`. */
 async function verifyCli(sessionId: string, keys = keysFile): Promise<{ code: number; findings: string[]; text: string }> {
-  const json = await gatehouse(['audit', 'verify', '--session', sessionId, '--json'], keys);
+  const json = await gatehouseInProcess(['audit', 'verify', '--session', sessionId, '--json'], keys);
   const report = JSON.parse(json.stdout) as { trail: { seq: number; rule: string }[]; votes: { seq: number; rule: string }[] };
-  const text = await gatehouse(['audit', 'verify', '--session', sessionId], keys);
+  const text = await gatehouseInProcess(['audit', 'verify', '--session', sessionId], keys);
   assert.equal(text.code, json.code);
   return { code: json.code, findings: [...report.trail, ...report.votes].map((f) => `${f.seq} ${f.rule}`).sort(), text: text.stdout };
 }
@@ -89,7 +114,7 @@ describe('forged trails fail with the check that caught them', () => {
     assert.equal(r.code, 2);
     assert.deepEqual(r.findings, ['1 trail.credential', '4 trail.unknown-session']);
     assert.match(r.text, /session `forged-four` seq 4: trail\.unknown-session: `billing\.deleteRecords` ran in a session the sessions table does not know/);
-    // The whole database fails too, naming the same session.
+    // The whole database fails too, naming the same session: the real binary exits 2.
     const all = await gatehouse(['audit', 'verify']);
     assert.equal(all.code, 2);
     assert.match(all.stdout, /^  session `forged-four` seq 1: trail\.credential: the session started with no agent credential and no parent$/m);
@@ -217,7 +242,7 @@ describe('forged trails fail with the check that caught them', () => {
 describe('the policy decides, not the trail: what still verifies', () => {
   test('a genuine approved destructive call verifies: exit 0', async () => {
     await recordSession(approvedSession('genuine', '2026-11-03T10:00:00Z'));
-    const r = await gatehouse(['audit', 'verify', '--session', 'genuine']);
+    const r = await gatehouse(['audit', 'verify', '--session', 'genuine']); // the real binary
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^ok: 1 session\(s\), \d+ event\(s\)/);
   });

@@ -14,7 +14,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Worker } from '@temporalio/worker';
 import { RevocationStore } from '../../audit/credentials';
 import { PROBLEMS } from '../../gateway/problems';
 import { createGateway } from '../../gateway/server';
@@ -163,8 +162,7 @@ console.log(JSON.stringify(report));
 `;
     await writeFile(join(project, 'surface.mjs'), script);
     const env = agentEnv({ GATEHOUSE_URL: url, GATEHOUSE_AGENT_TOKEN: await testTrust().credential('pkg-bot', 'eng-007'), OTHER_TOKEN: await testTrust().credential('pkg-other-bot', 'eng-012') });
-    const worker: Worker = await h.worker();
-    const run = await worker.runUntil(async () => {
+    const run = await h.run(async () => {
       const script = runProcess(process.execPath, ['surface.mjs'], { cwd: project, env, timeoutMs: 180_000 });
       const held = await eventually(
         async () => (await h.audit.pool.query<{ approval_id: string; session_id: string }>("SELECT approval_id, session_id FROM approvals WHERE agent_id = 'pkg-bot' AND status = 'pending'")).rows.find((r) => followed.has(r.session_id)),
@@ -196,8 +194,7 @@ console.log(JSON.stringify(report));
     const token = await testTrust().credential(AGENT.agentId, AGENT.owner);
     const testRows = async () => Number((await h.production.pool.query<{ n: string }>('SELECT count(*) AS n FROM billing_records WHERE is_test')).rows[0]!.n);
     const testRowsBefore = await testRows();
-    const worker: Worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const agent = spawn(process.execPath, ['agent.mjs'], { cwd: project, env: agentEnv({ GATEHOUSE_URL: url, GATEHOUSE_AGENT_TOKEN: token }), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';

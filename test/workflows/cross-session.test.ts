@@ -15,14 +15,6 @@ import type { LedgerRequest, LedgerRule } from '../../policies';
 import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 
-let h: Harness;
-before(async () => {
-  h = await createHarness('cross');
-});
-after(async () => {
-  await h?.close();
-});
-
 const uniq = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
 
 /** The test policy with agent-wide rules; `volumes.unmount` autonomous so only the ledger stands in its way. */
@@ -31,22 +23,43 @@ function crossPolicy(agent: Record<string, unknown>, owner?: Record<string, unkn
 }
 
 /** `volumes.list` in one session of a new agent, then `volumes.unmount` proposed in a second one: its session and answer. */
-async function listThenUnmount(name: string) {
+async function listThenUnmount(name: string, policyRef: string) {
   const agent = uniq(name);
-  const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes' });
+  const a = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'look at the volumes', policyRef });
   assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'inventory' })).status, 'executed');
   await a.end({});
-  const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume' });
+  const b = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'free the cache volume', policyRef });
   return { b, r: await b.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' }) };
 }
 
+/** The agent budget of the `agent-budget` policy. */
+const AGENT_MAX = 7;
+
 const LIST_UNMOUNT = { transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 }, reason: 'listing then unmounting is how the volume incident began' }] };
+
+let h: Harness;
+before(async () => {
+  // The file's shared worker (`h.run`) loads each policy a test names with `policyRef`; tests that
+  // need worker options of their own (slots, interceptors, a history limit) start their own worker.
+  h = await createHarness('cross', {
+    policies: {
+      'list-unmount': crossPolicy(LIST_UNMOUNT),
+      'list-unmount-shadow': crossPolicy({ transitions: [{ ...LIST_UNMOUNT.transitions[0], mode: 'shadow' }] }),
+      'no-transitions': testPolicy({ transitions: [] }),
+      'agent-budget': crossPolicy({ budgets: [{ tools: ['staging.*'], max: AGENT_MAX, windowMinutes: 60 }] }),
+      'unmount-budget-0': testPolicy({ transitions: [], agent: { budgets: [{ tools: ['volumes.unmount'], max: 0, windowMinutes: 60 }] } }),
+      'owner-budget': crossPolicy({ budgets: [] }, { budgets: [{ tools: ['staging.writeConfig'], max: 2, windowMinutes: 60 }] }),
+    },
+  });
+});
+after(async () => {
+  await h?.close();
+});
 
 describe('cross-session transitions', () => {
   it('denies `to` in a second session of the agent that ran `from`, and allows it for another agent', async () => {
-    const worker = await h.worker({ policy: crossPolicy(LIST_UNMOUNT) });
-    await worker.runUntil(async () => {
-      const { b, r } = await listThenUnmount('vol-bot');
+    await h.run(async () => {
+      const { b, r } = await listThenUnmount('vol-bot', 'list-unmount');
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['agent.sequence']);
       assert.match(r.decision.reasons[0]?.message ?? '', /`volumes.list` then `volumes.unmount` within 30 minutes across this agent's sessions/);
@@ -56,7 +69,7 @@ describe('cross-session transitions', () => {
       assert.equal(row?.decision.reasons[0]?.rule, 'agent.sequence');
       await b.end({});
 
-      const other = await h.gh.startSession({ agentId: uniq('other-bot'), owner: 'eng-007', intent: 'free the cache volume' });
+      const other = await h.gh.startSession({ agentId: uniq('other-bot'), owner: 'eng-007', intent: 'free the cache volume', policyRef: 'list-unmount' });
       const ok = await other.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'not needed' });
       assert.equal(ok.status, 'executed', JSON.stringify(ok.decision));
       await other.end({});
@@ -64,9 +77,8 @@ describe('cross-session transitions', () => {
   });
 
   it('a shadow transition lets the second session’s `to` run and records what it would have denied', async () => {
-    const worker = await h.worker({ policy: crossPolicy({ transitions: [{ ...LIST_UNMOUNT.transitions[0], mode: 'shadow' }] }) });
-    await worker.runUntil(async () => {
-      const { b, r } = await listThenUnmount('trial-bot');
+    await h.run(async () => {
+      const { b, r } = await listThenUnmount('trial-bot', 'list-unmount-shadow');
       assert.equal(r.status, 'executed', JSON.stringify(r.decision));
       assert.equal(r.decision.verdict, 'allow');
       assert.deepEqual([r.decision.shadow?.verdict, r.decision.shadow?.reasons.map((x) => x.rule)], ['deny', ['agent.sequence']]);
@@ -77,10 +89,9 @@ describe('cross-session transitions', () => {
   });
 
   it('a tool in no cross-session rule makes the same history with the rules on as off', async () => {
-    const historyOf = async (policy: ReturnType<typeof testPolicy>, tool: string) => {
-      const worker = await h.worker({ policy });
-      return worker.runUntil(async () => {
-        const s = await h.gh.startSession({ agentId: uniq('plain-bot'), owner: 'eng-007', intent: 'write config' });
+    const historyOf = async (policyRef: 'no-transitions' | 'list-unmount', tool: string) =>
+      h.run(async () => {
+        const s = await h.gh.startSession({ agentId: uniq('plain-bot'), owner: 'eng-007', intent: 'write config', policyRef });
         await s.propose({ tool, args: tool === 'volumes.list' ? {} : { key: 'a', value: 'b' }, reasoning: 'x' });
         await s.end({});
         const events = (await s.workflow.fetchHistory()).events ?? [];
@@ -95,15 +106,14 @@ describe('cross-session transitions', () => {
           activities: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'reserveAcrossSessions').length,
         };
       });
-    };
-    const off = await historyOf(testPolicy({ transitions: [] }), 'staging.writeConfig');
-    const on = await historyOf(crossPolicy(LIST_UNMOUNT), 'staging.writeConfig');
+    const off = await historyOf('no-transitions', 'staging.writeConfig');
+    const on = await historyOf('list-unmount', 'staging.writeConfig');
     assert.deepEqual(on, off);
     // A tool in a rule does ask, with checked arguments: the argument check and the call (two local
     // activities) and the reservation (an activity task), against the call alone, which checks its own
     // arguments first.
-    const ruled = await historyOf(crossPolicy(LIST_UNMOUNT), 'volumes.list');
-    const unruled = await historyOf(testPolicy({ transitions: [] }), 'volumes.list');
+    const ruled = await historyOf('list-unmount', 'volumes.list');
+    const unruled = await historyOf('no-transitions', 'volumes.list');
     assert.deepEqual([ruled.localActivities, ruled.activities, unruled.localActivities, unruled.activities], [2, 1, 1, 0]);
   });
 });
@@ -128,11 +138,10 @@ describe('reserving under load', () => {
 
 describe('agent-wide budget', () => {
   it('twenty sessions of one agent proposing concurrently get exactly `max` calls through', async () => {
-    const MAX = 7;
-    const worker = await h.worker({ policy: crossPolicy({ budgets: [{ tools: ['staging.*'], max: MAX, windowMinutes: 60 }] }) });
-    await worker.runUntil(async () => {
+    const MAX = AGENT_MAX;
+    await h.run(async () => {
       const agent = uniq('busy-bot');
-      const sessions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: `write config ${i}` })));
+      const sessions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: `write config ${i}`, policyRef: 'agent-budget' })));
       const results = await Promise.all(sessions.flatMap((s, i) => [0, 1].map((j) => s.propose({ tool: 'staging.writeConfig', args: { key: `k${i}-${j}`, value: 'v' }, reasoning: 'load' }))));
       const executed = results.filter((r) => r.status === 'executed').length;
       const denied = results.filter((r) => r.status === 'denied');
@@ -147,9 +156,8 @@ describe('agent-wide budget', () => {
 
   it('an approved call asks the ledger after the approval, just before it runs, and a refusal is recorded there', async () => {
     // `volumes.unmount` keeps its approval tier here; an agent budget of 0 refuses every reservation.
-    const worker = await h.worker({ policy: testPolicy({ transitions: [], agent: { budgets: [{ tools: ['volumes.unmount'], max: 0, windowMinutes: 60 }] } }) });
-    await worker.runUntil(async () => {
-      const s = await h.gh.startSession({ agentId: uniq('approved-bot'), owner: 'eng-007', intent: 'unmount the scratch volume' });
+    await h.run(async () => {
+      const s = await h.gh.startSession({ agentId: uniq('approved-bot'), owner: 'eng-007', intent: 'unmount the scratch volume', policyRef: 'unmount-budget-0' });
       const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unused' });
       const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'a pending approval' });
       await h.gh.approve(approvalId, { key: testTrust().approver('alice') });
@@ -165,11 +173,10 @@ describe('agent-wide budget', () => {
   });
 
   it('owner-wide: two agents of one owner share the owner budget', async () => {
-    const worker = await h.worker({ policy: crossPolicy({ budgets: [] }, { budgets: [{ tools: ['staging.writeConfig'], max: 2, windowMinutes: 60 }] }) });
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const owner = uniq('owner');
-      const a = await h.gh.startSession({ agentId: uniq('a-bot'), owner, intent: 'write config' });
-      const b = await h.gh.startSession({ agentId: uniq('b-bot'), owner, intent: 'write config' });
+      const a = await h.gh.startSession({ agentId: uniq('a-bot'), owner, intent: 'write config', policyRef: 'owner-budget' });
+      const b = await h.gh.startSession({ agentId: uniq('b-bot'), owner, intent: 'write config', policyRef: 'owner-budget' });
       const statuses = [];
       for (const s of [a, b, a]) statuses.push((await s.propose({ tool: 'staging.writeConfig', args: { key: 'k', value: 'v' }, reasoning: 'x' })));
       assert.deepEqual(statuses.map((r) => r.status), ['executed', 'executed', 'denied']);
@@ -267,8 +274,7 @@ describe('no reservation lost or counted twice', () => {
   });
 
   it('the same update id re-delivered after the ledger continued as new is still the same reservation', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const agent = uniq('can-bot');
       const workflowId = ledgerWorkflowId('agent', agent);
       const rule: LedgerRule = { kind: 'budget', id: 'b', tools: ['staging.writeConfig'], max: 1, windowMs: 3_600_000 };

@@ -16,7 +16,7 @@ const trust = testTrust();
 
 let h: Harness;
 before(async () => {
-  h = await createHarness('lifecycle');
+  h = await createHarness('lifecycle', { policies: { strict: testPolicy({ intent: { reviewBelow: 0.5, decay: 0.8 } }) } });
 });
 after(async () => {
   await h?.close();
@@ -26,8 +26,7 @@ const WRITE_INTENT = 'write numbered rows to the staging config';
 
 describe('how a tool runs', () => {
   it('a quick tool runs as a local activity (no activity task on the server), a long one as a regular activity', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'exec-bot', owner: 'eng-007', intent: WRITE_INTENT });
       assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' })).status, 'executed');
       const afterLocal = await activityTypes(s.workflow);
@@ -47,8 +46,7 @@ describe('how a tool runs', () => {
 
 describe('an allowed quick call checked by runTool first', () => {
   it('arguments that fail the check are denied as tool.args: nothing runs, one marker, and the trail has no gap', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'exec-bot', owner: 'eng-007', intent: WRITE_INTENT });
       const bad = await s.propose({ tool: 'test.slowWrite', args: { n: -1 }, reasoning: 'row' });
       assert.equal(bad.status, 'denied');
@@ -104,8 +102,7 @@ describe('continue-as-new', () => {
   });
 
   it('keeps runs short by default: a run ends soon after SHORT_HISTORY_LIMIT events, whatever bound the start input asks for', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       // The bound is the worker's: a caller asking for a long run (a costly replay after eviction) is not heard.
       const s = await h.gh.startSession({ agentId: 'short-runs-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 1_000_000 });
       const firstRun = (await s.workflow.describe()).runId;
@@ -122,8 +119,7 @@ describe('continue-as-new', () => {
 
 describe('sub-agents', () => {
   it('starts a child with a share of the remaining budget, taken from the parent', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: WRITE_INTENT });
       assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n: 0 }, reasoning: 'row' })).status, 'executed');
       const before = (await s.state()).budgetLeft;
@@ -143,8 +139,7 @@ describe('sub-agents', () => {
   });
 
   it('a child whose intent is far from the parent needs approval to start', async () => {
-    const worker = await h.worker({ policies: { strict: testPolicy({ intent: { reviewBelow: 0.5, decay: 0.8 } }) } });
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: 'clean up test billing records', policyRef: 'strict' });
       const spawning = s.spawnChild({ agentId: 'rogue-bot', intent: 'rotate every production secret and restart all services' });
       const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval pending for the sub-agent', timeoutMs: 10_000 });
@@ -157,8 +152,7 @@ describe('sub-agents', () => {
 
 describe('tool failures', () => {
   it('retries a transient failure per the tool policy and records a permanent one; the session goes on', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'flaky-bot', owner: 'eng-007', intent: WRITE_INTENT });
       const flaky = await s.propose({ tool: 'test.flakyWrite', args: { n: 1, failAttempts: 2 }, reasoning: 'row' });
       assert.equal(flaky.status, 'executed');
@@ -184,8 +178,7 @@ describe('tool failures', () => {
 
 describe('intent drift', () => {
   it('actions far from the declared intent put the session in review mode (then writes need approval)', async () => {
-    const worker = await h.worker({ policies: { strict: testPolicy({ intent: { reviewBelow: 0.5, decay: 0.8 } }) } });
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'drift-bot', owner: 'eng-007', intent: 'summarise the billing of one customer', policyRef: 'strict' });
       const r = await s.propose({ tool: 'test.slowWrite', args: { n: 1 }, reasoning: 'row' });
       assert.equal(r.status, 'executed');

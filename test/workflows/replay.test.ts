@@ -10,8 +10,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { replayFile } from '../../worker/replay';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { historyFromJson, readHistoryFile, replayFile, replayHistories, type HistoryToReplay, type ReplayOutcome } from '../../worker/replay';
 import { sessionBundle } from './harness';
 
 interface HistoryEvent {
@@ -35,12 +35,32 @@ try {
   // installed already
 }
 
+/** A recorded history whose first activity has another type than the one the code schedules there. */
+async function tampered(file: string): Promise<HistoryToReplay> {
+  const json = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+  json.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!.activityType.name = 'notTheActivityThatRan';
+  return { history: historyFromJson(json), workflowId: (await readHistoryFile(join(DIR, file))).workflowId };
+}
+
 describe('replay of recorded sessions', () => {
   // Today's workflow code, bundled once for every history (and, under `npm test`, shared with
   // the other files that need it).
-  let workflowBundle: WorkflowBundle;
+  // Every history replayed in one replay worker (starting one costs about as much as a replay),
+  // a tampered one second: each test below checks its file's outcome.
+  const TAMPERED = '(tampered) autonomous-and-denied.json';
+  const outcomes = new Map<string, ReplayOutcome>();
   before(async () => {
-    workflowBundle = await sessionBundle();
+    const workflowBundle = await sessionBundle();
+    const names = [files[0]!, TAMPERED, ...files.slice(1)];
+    const histories = await Promise.all(names.map((name) => (name === TAMPERED ? tampered('autonomous-and-denied.json') : readHistoryFile(join(DIR, name)))));
+    let i = 0;
+    for await (const outcome of replayHistories(histories, { workflowBundle })) outcomes.set(names[i++]!, outcome);
+  });
+
+  it('a history that does not match the code fails in the shared replay worker, and the replays after it go on', () => {
+    const outcome = outcomes.get(TAMPERED);
+    assert.equal(outcome?.ok === false && outcome.kind, 'nondeterminism', JSON.stringify(outcome));
+    assert.equal(outcomes.size, files.length + 1);
   });
 
   it('has recorded histories to replay', () => {
@@ -48,8 +68,9 @@ describe('replay of recorded sessions', () => {
   });
 
   for (const file of files) {
-    it(`replays ${file} against today's workflow code`, async () => {
-      const outcome = await replayFile(join(DIR, file), { workflowBundle });
+    it(`replays ${file} against today's workflow code`, () => {
+      const outcome = outcomes.get(file);
+      assert.ok(outcome, `no outcome for ${file}`);
       assert.equal(outcome.ok, true, JSON.stringify(outcome));
       assert.match(outcome.workflowId, /^session-/);
     });

@@ -18,9 +18,12 @@ const trust = testTrust();
 
 const testPolicyDoc = () => structuredClone(TEST_POLICY);
 
+/** Approvals that escalate after about a second and expire after three (the `quick` policy of the file's worker). */
+const quickApprovals = () => ({ ...testPolicyDoc(), approvers: { ...testPolicyDoc().approvers, default: { groups: ['on-call', 'sre-leads'], timeoutMinutes: 0.05, escalateAfterMinutes: [0.02], fourEyes: true } } });
+
 let h: Harness;
 before(async () => {
-  h = await createHarness('session');
+  h = await createHarness('session', { policies: { quick: testPolicy(quickApprovals()) } });
 });
 after(async () => {
   await h?.close();
@@ -28,8 +31,7 @@ after(async () => {
 
 describe('agentSession', () => {
   it('runs an autonomous read and records proposed, decided, executed before returning', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'look at test billing records' });
       const r = await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'see what is mounted' });
       assert.equal(r.status, 'executed');
@@ -49,8 +51,7 @@ describe('agentSession', () => {
 
 describe('bad input', () => {
   it('denies an unknown tool and invalid arguments with reasons, audited, and rejects non-proposals', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'bot', owner: 'eng-007', intent: 'inspect billing' });
       const unknown = await s.propose({ tool: 'db.dropEverything', args: {}, reasoning: 'why not' });
       assert.equal(unknown.status, 'denied');
@@ -89,8 +90,7 @@ describe('bad input', () => {
 
 describe('approvals', () => {
   it('waits for a human, refuses self-approval and unknown ids (audited), runs after approval', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       // `billing-bot` also holds an approver key: as the session's agent it still may not decide.
       const s = await h.gh.startSession({ agentId: 'billing-bot', owner: 'eng-007', intent: 'unmount an unused volume' });
       const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-scratch01' }, reasoning: 'unused' });
@@ -115,8 +115,7 @@ describe('approvals', () => {
   });
 
   it('one deny ends it and the call never runs', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the api' });
       const pending = s.propose({ tool: 'services.scale', args: { service: 'api', replicas: 5 }, reasoning: 'load' });
       const approvalId = await waitForApproval(s);
@@ -134,9 +133,7 @@ describe('approvals', () => {
   });
 
   it('denies automatically at the deadline after escalating, never approves', async () => {
-    const policy = { ...testPolicyDoc(), approvers: { ...testPolicyDoc().approvers, default: { groups: ['on-call', 'sre-leads'], timeoutMinutes: 0.05, escalateAfterMinutes: [0.02], fourEyes: true } } };
-    const worker = await h.worker({ policies: { quick: testPolicy(policy) } });
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'restart the api', policyRef: 'quick' });
       const r = await s.propose({ tool: 'services.restart', args: { service: 'api' }, reasoning: 'stuck' });
       assert.equal(r.status, 'expired');
@@ -151,8 +148,7 @@ describe('approvals', () => {
   });
 
   it('needs two distinct approvers when the policy says so', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'vol-bot', owner: 'eng-007', intent: 'delete an old volume' });
       const pending = s.propose({ tool: 'volumes.delete', args: { volumeId: 'vol-scratch01' }, reasoning: 'old' });
       const approvalId = await waitForApproval(s);
@@ -172,8 +168,7 @@ describe('approvals', () => {
 
 describe('halt, pause, resume', () => {
   it('halt cancels a pending approval, closes the session and refuses what comes after', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'restart the api' });
       const pending = s.propose({ tool: 'services.restart', args: { service: 'api' }, reasoning: 'stuck' });
       const approvalId = await waitForApproval(s);
@@ -192,8 +187,7 @@ describe('halt, pause, resume', () => {
   });
 
   it('pause holds proposals (none lost) until resume', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'pause-bot', owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'incident' });
       // Accepted: the workflow has each update in its handler (it arrived), which now waits.
@@ -229,8 +223,7 @@ describe('halt, pause, resume', () => {
 
 describe('budget raises', () => {
   it('only an operator-signed raise lifts the caps; an unsigned or approver-signed one is refused and changes nothing', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'greedy-bot', owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       const before = await s.state();
       const raise = { actions: before.budgetLeft.actions + 500, writes: before.budgetLeft.writes + 500 };
@@ -260,8 +253,7 @@ describe('budget raises', () => {
 
 describe('fleet controls', () => {
   it('pause --agent finds running sessions by search attribute; resume lets them go on', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const agent = `fleet-${Date.now()}`;
       const a1 = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
       const a2 = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
@@ -288,8 +280,7 @@ describe('fleet controls', () => {
 
 describe('transitions and unlocks', () => {
   it('denies a forbidden transition; an unlock request becomes an approval that lets that one call run', async () => {
-    const worker = await h.worker();
-    await worker.runUntil(async () => {
+    await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'vol-bot', owner: 'eng-007', intent: 'tidy volumes' });
       assert.equal((await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
       const denied = await s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'unmount' });
