@@ -33,4 +33,17 @@ describe('versions', () => {
     assert.equal(actionSignals(intentScope('deprecate @nw/ui-kit 4.2.0'), 'artifacts.packages.versions.deprecate', { package: '@nw/ui-kit', version: '4.2.1' }).cap, 0.2);
     assert.equal(actionSignals(intentScope('deprecate @nw/ui-kit 4.2.0'), 'artifacts.packages.versions.deprecate', { package: '@nw/ui-kit', version: '4.2.0' }).cap, 1);
   });
+
+  it('edges: no intent versions, numbers, spaces, null, several intent versions, four levels deep and no deeper', () => {
+    const nest = (v: unknown, n: number): unknown => (n === 0 ? v : { inner: nest(v, n - 1) });
+    assert.equal(wrongVersion([], { version: '1.2.3' }), null, 'an intent without versions says nothing');
+    assert.equal(wrongVersion(['4.2'], { version: 4.3 }), '4.3', 'a number is read as a version');
+    assert.equal(wrongVersion(['4.2.0'], { version: ' 4.2.1 ' }), '4.2.1', 'read trimmed');
+    assert.equal(wrongVersion(['4.2.0'], { version: null, tag: '4.2.0' }), null);
+    assert.equal(wrongVersion(['4.2.0', '5.0.0'], { version: '4.2.0' }), null, 'any of the intent\'s versions will do');
+    assert.equal(wrongVersion(['4.2.0'], nest({ version: '4.2.1' }, 3)), '4.2.1');
+    assert.equal(wrongVersion(['4.2.0'], nest({ version: '4.2.1' }, 4)), null);
+    assert.deepEqual(versionsIn('ship 4.2.0..'), ['4.2.0'], 'trailing stops removed');
+  });
 });
+
