@@ -251,15 +251,12 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
   const walked = walkArgs(args);
   const callEnvs = new Set<string>();
   const callIds = new Map<string, Identifier>();
-  const mentioned = new Map<string, Identifier>();
   const callParts = new Set<string>();
   for (const v of values) {
     partsOf(v).forEach((p) => callParts.add(p));
     environmentsOf(v).forEach((e) => callEnvs.add(e));
   }
-  // Only what the call acts on earns the floor: prose the agent writes (a reason) mentions whatever it likes.
-  for (const v of walked.refs) for (const id of identifiersIn(v, isEnvironment)) mentioned.set(id.value, id);
-  // Identifiers in prose (a reason, a comment) are mentioned, not acted on: they match, never contradict.
+  // Only what the call acts on matches or contradicts: prose the agent writes (a reason) mentions whatever it likes.
   for (const v of walked.refs) for (const id of identifiersIn(v, isEnvironment)) callIds.set(id.value, id);
   if (scope.environments.size > 0 && callEnvs.size > 0 && ![...callEnvs].some((e) => scope.environments.has(e))) {
     cap = Math.min(cap, CAPS.environment);
@@ -308,7 +305,7 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
     signals.push({ code: 'scope.access', message: `the call grants ${tier === 1 ? 'write' : 'admin'} access; the intent asks for read-only access` });
   }
   const refText = walked.refs.join(' ').toLowerCase();
-  const idMatch = anyMatch(scope.identifiers, [...mentioned.values()]) || keyedMatches(scope.keyed, keyed) || scope.numbers.some((n) => containsWhole(refText, n));
+  const idMatch = anyMatch(scope.identifiers, ids) || keyedMatches(scope.keyed, keyed) || scope.numbers.some((n) => containsWhole(refText, n));
   // A removal that keeps what it removes (`cancel`, `archive`) is what a change that stops something asks for.
   const reversible = eff === 'destructive' && effectFromName && reversibleVerb(toolVerb(tool).verb);
   const effectCap = scope.effect && eff && !(scope.effect === 'write' && reversible) ? CAPS.effect[scope.effect]?.[eff] : undefined;

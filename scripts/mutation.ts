@@ -55,6 +55,7 @@ export const GROUPS: Readonly<Record<string, Group>> = {
       'test/policies/intent-reversible.test.ts',
       'test/policies/intent-scope.test.ts',
       'test/policies/intent-scope-edges.test.ts',
+      'test/policies/intent-signal-messages.test.ts',
       'test/policies/intent-versions.test.ts',
       'test/policies/json-edges.test.ts',
       'test/policies/ledger-checks.test.ts',

@@ -55,4 +55,25 @@ describe('intentEffect, session 13', () => {
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
   });
+
+  it('a phrase reads the same however its words are spaced', () => {
+    const cases: Record<string, string> = {
+      'free up disk on build-7': 'destructive',
+      'get his devices off the vpn': 'destructive',
+      'get that image out of the registry': 'destructive',
+      'pull it from testers': 'destructive',
+      'get everyone on sonoma 14.5': 'write',
+      'pull up the checkout dashboard': 'read',
+      'pulls up the checkout dashboard': 'read',
+      'tell me which side is off': 'read',
+      'let me know who holds the lock': 'read',
+      'shut the old runner down': 'write',
+    };
+    for (const [intent, effect] of Object.entries(cases)) {
+      assert.equal(intentEffect(intent), effect, intent);
+      assert.equal(intentEffect(intent.replace(/ /g, '  ')), effect, `${intent}, two spaces`);
+      assert.equal(intentEffect(intent.replace(/ /g, '\t')), effect, `${intent}, tabs`);
+    }
+  });
 });
+
