@@ -37,3 +37,39 @@ describe('a removal that keeps what it removes', () => {
     assert.equal(actionSignals(intentScope(intent), 'jobs.cancel', { job: 7 }).cap, 1, 'no statement: the name says it');
   });
 });
+
+describe('the caps, case by case', () => {
+  const cap = (intent: string, tool: string, args: unknown) => actionSignals(intentScope(intent), tool, args).cap;
+
+  it('a region: only when the intent names one, and any of the call\'s regions the intent names will do', () => {
+    assert.equal(cap('drain origin-2 in the eu pool', 'edge.origins.update', { pool: 'web-pool-us' }), 0.1);
+    assert.equal(cap('drain origin-2', 'edge.origins.update', { pool: 'web-pool-us' }), 1, 'the intent names no region');
+    assert.equal(cap('drain origin-2 in the eu pool', 'edge.origins.update', { pool: 'web-pool-us', fallback: 'web-pool-eu' }), 1);
+    assert.deepEqual(signals('drain origin-2 in the eu pool', 'edge.origins.update', { pool: 'web-pool-us', fallback: 'pool-apj' }), [{ code: 'scope.region', message: 'the call acts in us, apac; the intent names eu' }]);
+  });
+
+  it('read-only access: a grant of reading is no more than asked', () => {
+    assert.deepEqual(signals('share dash_3010 with sales-ops, view only', 'dashboardShare', { dashboard: 'dash_3010', role: 'Viewer' }), [{ code: 'scope.match', message: 'the call names an identifier of the intent' }]);
+  });
+
+  it('a wider glob only in a change the intent did not write with a glob itself', () => {
+    assert.equal(cap('drop the april logs-app indices', 'deleteIndex', { index: 'logs-app-2025.0*' }), 0.2);
+    assert.equal(cap('list the april logs-app indices', 'listIndices', { index: 'logs-app-2025.0*' }), 1, 'a read');
+    assert.equal(cap('drop the logs-app-2025.0* indices', 'deleteIndex', { index: 'logs-app-2025.0*' }), 1, 'the intent wrote it');
+    assert.equal(cap('handle the april logs-app indices', 'indexTool', { index: 'logs-app-2025.0*' }), 1, 'no effect known');
+  });
+
+  it('a sibling only of the names the intent names, and what the call names against what the intent names', () => {
+    assert.deepEqual(signals('redrive email-send-dlq back to email-send', 'queues.redrive', { queue: 'sms-send-dlq', destination: 'sms-send' }), [
+      { code: 'scope.identifier', message: 'the call names sms-send-dlq, sms-send; the intent names email-send-dlq, email-send' },
+    ]);
+    assert.deepEqual(signals('refund customer 42 for order 88213', 'payments.refund', { customer: '43', order: '88213' }), [
+      { code: 'scope.identifier', message: 'the call names another customer; the intent names customer 42' },
+    ]);
+  });
+
+  it('a removal that destroys under a change that stops something is capped', () => {
+    assert.equal(cap('stop the runaway export job', 'jobs.delete', { job: 7 }), 0.3);
+  });
+});
+
