@@ -144,9 +144,9 @@ async function main(): Promise<number> {
       files: ordered.map((f) => relative(process.cwd(), f)),
       concurrency: Number(flags.concurrency ?? concurrency),
       // A hung test fails after GATEHOUSE_TEST_TIMEOUT ms, and a file whose tests are done exits
-      // even if it leaked a handle (forceExit): CI gets an answer instead of a hang.
+      // 5 s later even if it leaked a handle (support/grace-exit.mjs): CI gets an answer instead of a hang.
       timeout: Number(flags.timeout ?? (process.env.GATEHOUSE_TEST_TIMEOUT || 600_000)),
-      execArgv: ['--import', 'tsx', '--import', pathToFileURL(join(__dirname, 'support', 'file-timing.mjs')).href, ...flags.rest],
+      execArgv: ['--import', 'tsx', '--import', pathToFileURL(join(__dirname, 'support', 'file-timing.mjs')).href, '--import', pathToFileURL(join(__dirname, 'support', 'grace-exit.mjs')).href, ...flags.rest],
       testNamePatterns: flags.namePatterns.length ? flags.namePatterns : undefined,
       testSkipPatterns: flags.skipPatterns.length ? flags.skipPatterns : undefined,
       only: flags.only || undefined,

@@ -57,7 +57,6 @@ const stream = run({
   files: options.files,
   concurrency: options.concurrency,
   timeout: options.timeout,
-  forceExit: true,
   execArgv: options.execArgv ?? [],
   testNamePatterns: options.testNamePatterns,
   testSkipPatterns: options.testSkipPatterns,

@@ -1,0 +1,20 @@
+/**
+ * The end of a test file's process under `npm test` (loaded with `--import` into every test file's
+ * process by `test/run.ts`): once the file's tests are done, the process gets 5 s to exit on its own,
+ * then exits with the runner's exit code, so a leaked handle cannot hang CI. Not `--test-force-exit`:
+ * that exits before the file's reporter stream has reached the parent over its pipe, and the parent
+ * then counts fewer tests than ran, silently (nodejs/node#64833; seen in this repository's CI, 31
+ * tests of one file unreported). Does nothing outside the runner, nor in worker threads (which
+ * inherit `--import`). Plain JavaScript: worker threads load it without tsx's hooks.
+ */
+import { isMainThread } from 'node:worker_threads';
+
+const GRACE_MS = 5_000;
+const file = process.argv[1];
+if (isMainThread && process.env.GATEHOUSE_TEST_TIMING_DIR && file && /\.test\.[cm]?[jt]s$/.test(file)) {
+  const { after } = await import('node:test');
+  // The root test's last hook: every test and hook of the file has ended, and its report is on its way.
+  after(() => {
+    setTimeout(() => process.exit(), GRACE_MS).unref();
+  });
+}
