@@ -51,6 +51,13 @@ function alive(pid: number): boolean {
   }
 }
 
+test('every verdict of a file is counted, and a file that leaks a handle still ends', async () => {
+  const run = await runRunner([join('test', 'foundation', 'fixtures', 'leaks.fixture.ts')]);
+  assert.equal(run.code, 0, run.output.slice(-2000));
+  assert.match(run.output, /ℹ tests 2001\n/);
+  assert.match(run.output, /ℹ pass 2001\n/);
+});
+
 test('the runner hands its servers to the test files and exits with their code', async () => {
   const run = await runRunner([join('test', 'foundation', 'fixtures', 'passes.fixture.ts')]);
   assert.equal(run.code, 0, run.output);

@@ -11,7 +11,8 @@ import { isMainThread } from 'node:worker_threads';
 
 const GRACE_MS = 5_000;
 const file = process.argv[1];
-if (isMainThread && process.env.GATEHOUSE_TEST_TIMING_DIR && file && /\.test\.[cm]?[jt]s$/.test(file)) {
+// A test file (or the runner test's fixture), not a process a test forks with the same `execArgv`.
+if (isMainThread && process.env.GATEHOUSE_TEST_TIMING_DIR && file && /\.(test|fixture)\.[cm]?[jt]s$/.test(file)) {
   const { after } = await import('node:test');
   // The root test's last hook: every test and hook of the file has ended, and its report is on its way.
   after(() => {
