@@ -18,7 +18,7 @@ export function createIntentActivities(scorer: IntentScorer, opts: { readonly ca
       const def = opts.catalog?.get(a.tool);
       if (!def) return a;
       const declared = declaredArguments(def);
-      return { ...a, description: `${a.description ?? def.description} ${def.resource}`, ...(def.upstream ? {} : { effect: def.effect }), ...(declared ? { declared: [...declared] } : {}) };
+      return { ...a, description: `${a.description ?? def.description} ${def.resource}`, ...(def.upstream ? {} : { effect: def.effect }), ...(declared ? { declared } : {}) };
     });
     return guard(() => scorer.score({ ...input, actions }));
   }

@@ -9,16 +9,15 @@ import type { z } from 'zod';
 import type { AnyToolDefinition } from '../tools/define';
 
 /** The top-level argument names `def` declares; undefined when its input is not an object schema. */
-export function declaredArguments(def: AnyToolDefinition): ReadonlySet<string> | undefined {
-  if (def.declaredArguments) return new Set(def.declaredArguments);
+export function declaredArguments(def: AnyToolDefinition): readonly string[] | undefined {
+  if (def.declaredArguments) return def.declaredArguments;
   let schema = def.input as z.ZodTypeAny;
   // `.refine()` / `.superRefine()` wrap the object; the keys are the object's.
   while (schema._def?.typeName === 'ZodEffects') schema = (schema._def as { schema: z.ZodTypeAny }).schema;
-  return schema._def?.typeName === 'ZodObject' ? new Set(Object.keys((schema as z.AnyZodObject).shape as object)) : undefined;
+  return schema._def?.typeName === 'ZodObject' ? Object.keys((schema as z.AnyZodObject).shape as object) : undefined;
 }
 
-/** `args` with only the declared keys (as given when nothing is declared or `args` is not an object). */
-export function onlyDeclared(args: Readonly<Record<string, unknown>> | undefined, declared: ReadonlySet<string> | undefined): Readonly<Record<string, unknown>> | undefined {
-  if (!declared || !args || typeof args !== 'object' || Array.isArray(args)) return args;
-  return Object.fromEntries(Object.entries(args).filter(([k]) => declared.has(k)));
+/** `args` with only the `declared` keys. */
+export function onlyDeclared(args: Readonly<Record<string, unknown>>, declared: readonly string[]): Readonly<Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(args).filter(([k]) => declared.includes(k)));
 }

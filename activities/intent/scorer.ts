@@ -21,7 +21,7 @@ import { createEmbeddingsClient } from './embeddings';
 import { IntentConfigError } from './errors';
 import { calibrate, denseCosine, textSimilarity } from './text';
 import { REDACTED } from '../tools/redact';
-import { actionSignals, combineSignals, intentScope, sessionScore, type IntentSignal } from '../../policies/intent';
+import { actionSignals, combineSignals, intentScope, sessionScore, type IntentScope, type IntentSignal } from '../../policies/intent';
 import { isProse } from '../../policies/intent-scope';
 import { onlyDeclared } from './declared-args';
 import type { Effect } from '../../policies/types';
@@ -68,6 +68,19 @@ export interface IntentScorer {
 
 /** (intent, action text) pairs whose local similarity a worker remembers. */
 const SIMILARITY_MEMO_SIZE = 20_000;
+/** Intents whose scope (`intentScope`) a worker remembers: a session's is the same on every call. */
+const SCOPE_MEMO_SIZE = 1_000;
+
+/** `compute()` for `key`, remembered in `memo` (the oldest forgotten beyond `max` entries). */
+function remembered<V>(memo: Map<string, V>, max: number, key: string, compute: () => V): V {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (memo.size >= max) memo.delete(memo.keys().next().value as string);
+    memo.set(key, value);
+  }
+  return value;
+}
 
 /** Calibrated similarity of `intent` with each of `texts`, 0..1. */
 type Similarity = (intent: string, texts: readonly string[]) => Promise<number[]>;
@@ -82,17 +95,7 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
     // Pure in (intent, text): a session's recent actions are scored again on every call, so the
     // worker keeps each pair's similarity (bounded) instead of tokenising them all again.
     const memo = new Map<string, number>();
-    const similar = (intent: string, text: string): number => {
-      const key = `${intent}\u0000${text}`;
-      let sim = memo.get(key);
-      if (sim === undefined) {
-        sim = calibrate(textSimilarity(intent, text), cal);
-        if (memo.size >= SIMILARITY_MEMO_SIZE) memo.delete(memo.keys().next().value as string);
-        memo.set(key, sim);
-      }
-      return sim;
-    };
-    similarity = async (intent, texts) => texts.map((t) => similar(intent, t));
+    similarity = async (intent, texts) => texts.map((t) => remembered(memo, SIMILARITY_MEMO_SIZE, `${intent}\u0000${t}`, () => calibrate(textSimilarity(intent, t), cal)));
   } else if (config.kind === 'openai') {
     const cal = checkCalibration(config.calibration ?? EMBEDDINGS_CALIBRATION);
     const embed = createEmbeddingsClient(config);
@@ -105,6 +108,8 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
     throw new IntentConfigError(`unknown intent scorer kind \`${(config as { kind: string }).kind}\``);
   }
 
+  // Pure in the intent, and a session scores against the same intent on every call.
+  const scopes = new Map<string, IntentScope>();
   return {
     kind: config.kind,
     halfLifeMs,
@@ -114,7 +119,7 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
       // score counts, so an argument the tool does not declare can lower a call's score, never raise it.
       const views = input.actions.map(agentViews);
       const similarities = await agentProofSimilarity(similarity, input.intent, views.flat());
-      const scope = intentScope(input.intent);
+      const scope = remembered(scopes, SCOPE_MEMO_SIZE, input.intent, () => intentScope(input.intent));
       let k = 0;
       const scored = views.map((vs) =>
         vs
@@ -142,8 +147,9 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
 
 /** An action as sent, and with only its declared arguments when it has others. */
 function agentViews(a: IntentAction): IntentAction[] {
-  const declared = onlyDeclared(a.args, a.declared ? new Set(a.declared) : undefined);
-  return declared === a.args || Object.keys(declared ?? {}).length === Object.keys(a.args ?? {}).length ? [a] : [a, { ...a, args: declared }];
+  const { args, declared } = a;
+  if (!args || !declared || Object.keys(args).every((k) => declared.includes(k))) return [a];
+  return [a, { ...a, args: onlyDeclared(args, declared) }];
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Keyset, VoteDecision } from '../../policies/trust';
 import { testTrust, TEST_SLACK_USERS } from '../support/trust';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
-import { sharedBundle } from '../support/shared-bundle';
+import { quietBundleLogger, sharedBundle } from '../support/shared-bundle';
 import { approvalRecorder, receivedQuery, setViewSignal } from './workflows/recorder';
 import { approvalRequest, pendingViewOf, sessionViewOf, TEAM_ID, type SlackUser } from './fixtures';
 
@@ -174,7 +174,6 @@ export interface HarnessOptions {
   readonly createWorker?: (ctx: WorkerContext) => Promise<Worker>;
 }
 
-const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string, meta?: unknown) => console.error(m, meta), log: () => undefined };
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const servers = await getTestServers();
@@ -193,7 +192,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         namespace: servers.namespace,
         taskQueue,
         // Bundled once per run for the files that use the recorder (support/shared-bundle.ts).
-        workflowBundle: await sharedBundle('approvals-recorder', () => bundleWorkflowCode({ workflowsPath: require.resolve('./workflows/recorder'), logger: quietBundler })),
+        workflowBundle: await sharedBundle('approvals-recorder', () => bundleWorkflowCode({ workflowsPath: require.resolve('./workflows/recorder'), logger: quietBundleLogger() })),
         activities: {
           async observed(s: ApprovalSignal) {
             opts.observed?.(s);

@@ -15,6 +15,12 @@ import { eventually } from './eventually';
 /** The environment variable through which the runner names the run's bundle folder. */
 export const BUNDLE_DIR_ENV = 'GATEHOUSE_TEST_BUNDLE_DIR';
 
+/** A bundler logger that shows only errors: what every test that bundles workflows passes. */
+export function quietBundleLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta), log: noop };
+}
+
 /** Longest a file waits for another file's build before building itself. */
 const WAIT_MS = 120_000;
 

@@ -1,8 +1,8 @@
 /**
  * A node:test reporter for `npm test` (see `test/run.ts`): appends every test's duration as a
  * JSON line to `$GATEHOUSE_TEST_TIMING_DIR/tests.jsonl`, for the runner's "slowest tests" summary.
- * Suites (`describe`) are left out: their time is their tests'. Synchronous appends, because
- * `--test-force-exit` ends the process before a reporter's stream is flushed. Plain JavaScript:
+ * Suites (`describe`) are left out: their time is their tests'. Synchronous appends: each line is
+ * on disk when the test's event arrives, whenever the run ends. Plain JavaScript:
  * the test runner loads reporters before `--import tsx` applies.
  *
  * @param {AsyncIterable<{ type: string, data: { name: string, file?: string, details?: { duration_ms?: number, type?: string } } }>} source

@@ -13,6 +13,7 @@ import { installTelemetry, TRACING_WORKFLOW_MODULES } from '../../telemetry/inst
 import { bundleGatehouseWorkflows } from '../../worker/bundle';
 import { createHarness, type Harness } from '../workflows/harness';
 import { testTrust } from '../support/trust';
+import { quietBundleLogger } from '../support/shared-bundle';
 
 /** A metric reader the test collects from on demand (cumulative: each collect sees the totals). */
 export class TestMetricReader extends MetricReader {
@@ -39,13 +40,12 @@ export interface TracedStack {
   close(): Promise<void>;
 }
 
-const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m), log: () => undefined };
 
 export async function startTracedStack(area: string): Promise<TracedStack> {
   const spans = new InMemorySpanExporter();
   const metrics = new TestMetricReader();
   const telemetry = installTelemetry({ serviceName: 'gatehouse-test', spanExporter: spans, metricReader: metrics });
-  const workflowBundle = await bundleGatehouseWorkflows({ workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quiet });
+  const workflowBundle = await bundleGatehouseWorkflows({ workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quietBundleLogger() });
   const h = await createHarness(area);
   const worker: Worker = await h.worker({ workflowBundle });
   const running = worker.run();

@@ -10,7 +10,7 @@ import { parsePolicy, type PolicyDocument } from '../../policies';
 import { bundleGatehouseWorkflows } from '../../worker/bundle';
 import { createGatehouseWorker, type GatehouseWorkerOptions } from '../../worker/create-worker';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
-import { sharedBundle } from '../support/shared-bundle';
+import { sharedBundle, quietBundleLogger } from '../support/shared-bundle';
 import { createCatalog, TEST_POLICY, TEST_WRITES_DDL } from './fixtures/catalog';
 import { testTrust } from '../support/trust';
 import { signDecision } from '../../client/trust/sign';
@@ -35,13 +35,8 @@ function quietRuntime(): void {
  * under `npm test`, once per run for all files (webpack takes seconds; see support/shared-bundle.ts).
  */
 export function sessionBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= sharedBundle('session', () => bundleGatehouseWorkflows({ logger: quietLogger() }));
+  bundle ??= sharedBundle('session', () => bundleGatehouseWorkflows({ logger: quietBundleLogger() }));
   return bundle;
-}
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta), log: noop };
 }
 
 export function testPolicy(overrides: Record<string, unknown> = {}): PolicyDocument {
