@@ -126,7 +126,7 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
     await entry.transport.handleRequest(request.raw, reply.raw, request.body);
     // The client ended the MCP session: end its Gatehouse session too (after every earlier proposal).
     if (request.method === 'DELETE' && reply.raw.statusCode < 300) {
-      void entry.session.end('MCP session closed by the client').catch((err: unknown) => app.log.warn({ err }, 'ending the Gatehouse session of a closed MCP session failed'));
+      sessions.endClosed(entry, (err) => app.log.warn({ err }, 'ending the Gatehouse session of a closed MCP session failed'));
     }
   }
 

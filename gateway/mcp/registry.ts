@@ -1,7 +1,8 @@
 /**
  * Open MCP sessions of this gateway process, by MCP session id: the transport, the SDK server,
  * the Gatehouse session behind it and the agent it belongs to. A session idle for longer than
- * `idleMs` is closed and its Gatehouse session ended.
+ * `idleMs` is closed and its Gatehouse session ended. Ends run in the background of the request
+ * that caused them; shutdown waits for them (a dropped `end` leaves the session open, its slot taken).
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -17,9 +18,10 @@ export interface McpSessionEntry {
 export class McpSessions {
   readonly #entries = new Map<string, McpSessionEntry>();
   readonly #sweep: NodeJS.Timeout;
+  readonly #ending = new Set<Promise<void>>();
 
   constructor(readonly idleMs: number) {
-    this.#sweep = setInterval(() => void this.#closeIdle(), Math.min(idleMs, 60_000));
+    this.#sweep = setInterval(() => void this.#track(this.#closeIdle()), Math.min(idleMs, 60_000));
     this.#sweep.unref();
   }
 
@@ -40,12 +42,26 @@ export class McpSessions {
     return this.#entries.size;
   }
 
-  /** Closes every transport (gateway shutdown): the Gatehouse sessions stay, durable in Temporal. */
+  /** Ends the Gatehouse session of an MCP session its client closed, without holding up the reply. */
+  endClosed(entry: McpSessionEntry, onError: (err: unknown) => void): void {
+    this.#track(entry.session.end('MCP session closed by the client').catch(onError));
+  }
+
+  /**
+   * Closes every transport (gateway shutdown), after the ends already under way: the Gatehouse
+   * sessions of open MCP sessions stay, durable in Temporal.
+   */
   async closeAll(): Promise<void> {
     clearInterval(this.#sweep);
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     await Promise.allSettled(entries.map((e) => e.transport.close()));
+    await Promise.allSettled(this.#ending);
+  }
+
+  #track(ending: Promise<void>): void {
+    this.#ending.add(ending);
+    void ending.finally(() => this.#ending.delete(ending));
   }
 
   async #closeIdle(): Promise<void> {

@@ -3,7 +3,8 @@
  * `terminateSession` and the Python `mcp` package's own close (a `DELETE` with
  * `content-type: application/json` and no body). Open sessions are counted before and after: the
  * agent's slots under the open-session cap, and the session workflow's status, with a
- * `session-ended` audit event naming the close.
+ * `session-ended` audit event naming the close. A gateway shutting down right after a close has
+ * ended that session first.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,7 +17,7 @@ import { sessionWorkflowId } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
 import { venvPython } from '../../worker/devstack/python-venv';
 import { call } from './scenario';
-import { AGENT, startMcpStack, type McpStack } from './stack';
+import { AGENT, listenGateway, startMcpStack, type McpStack } from './stack';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -114,4 +115,23 @@ test('any content type with an empty body is no body; a body that is not JSON is
   const empty = await fetch(stack.mcpUrl, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
   assert.equal(empty.status, 400);
   assert.equal(((await empty.json()) as { error: { code: number } }).error.code, -32700);
+});
+
+test('a gateway that shuts down right after a client closed its MCP session has ended that session first', async () => {
+  const before = await openSlots();
+  const second = await listenGateway(stack.h);
+  const transport = new StreamableHTTPClientTransport(new URL(`${second.baseUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${stack.token}` } } });
+  const client = new Client({ name: 'mcp-close-test', version: '1.0.0' });
+  await client.connect(transport);
+  const declared = await call(client, 'gatehouse_declare_intent', { intent: 'look at last month\'s billing records' });
+  const sessionId = declared.structuredContent.sessionId as string;
+
+  await transport.terminateSession();
+  await client.close();
+  await second.app.close();
+  // No waiting here: the end ran before the gateway's close resolved (it used to run on, cut off
+  // by the closed Temporal connection, leaving the session open and its slot taken).
+  assert.deepEqual(await openSlots(), before);
+  assert.equal((await stack.h.events(sessionId)).at(-1)?.kind, 'session-ended');
+  await assertEnded(sessionId, /MCP session closed by the client/);
 });

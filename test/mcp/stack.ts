@@ -39,16 +39,7 @@ export async function startMcpStack(area: string, limits: Partial<GatewayLimits>
   const h = await createHarness(area);
   const worker: Worker = await h.worker();
   const running = worker.run();
-  const app: FastifyInstance = createGateway({
-    client: h.gh,
-    keyset: testTrust().keyset,
-    revocations: new RevocationStore(h.audit.pool),
-    catalog: createCatalog({ productionPool: h.production.pool }),
-    limits,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const { app, baseUrl } = await listenGateway(h, limits);
   const token = await testTrust().credential(AGENT.agentId, AGENT.owner);
   return {
     h,
@@ -71,6 +62,20 @@ export async function startMcpStack(area: string, limits: Partial<GatewayLimits>
       await h.close();
     },
   };
+}
+
+/** A gateway of the harness's worker listening on 127.0.0.1 (the stack's own, or a second one a test closes). */
+export async function listenGateway(h: Harness, limits: Partial<GatewayLimits> = {}): Promise<{ app: FastifyInstance; baseUrl: string }> {
+  const app: FastifyInstance = createGateway({
+    client: h.gh,
+    keyset: testTrust().keyset,
+    revocations: new RevocationStore(h.audit.pool),
+    catalog: createCatalog({ productionPool: h.production.pool }),
+    limits,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 /** Audit event kinds of a session's proposals of one tool. */

@@ -9,7 +9,8 @@
  */
 import { isMainThread } from 'node:worker_threads';
 
-const GRACE_MS = 5_000;
+// `GATEHOUSE_TEST_GRACE_MS` lengthens it, to watch what a leaked handle does (docs/internals/testing.md).
+const GRACE_MS = Number(process.env.GATEHOUSE_TEST_GRACE_MS ?? 5_000);
 const file = process.argv[1];
 // A test file (or the runner test's fixture), not a process a test forks with the same `execArgv`.
 if (isMainThread && process.env.GATEHOUSE_TEST_TIMING_DIR && file && /\.(test|fixture)\.[cm]?[jt]s$/.test(file)) {
