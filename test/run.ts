@@ -163,6 +163,7 @@ async function main(): Promise<number> {
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
     await printSlowest(runDir, Date.now() - started, runOptions.concurrency);
+    await printLeaks(runDir);
     // Filtered or interrupted runs time only part of a file: they would teach the order wrong figures.
     if (!flags.filtered && !interrupted) await learnDurations(runDir);
     return interrupted ? Math.max(code, 130) : code;
@@ -172,6 +173,13 @@ async function main(): Promise<number> {
   } finally {
     await teardown();
   }
+}
+
+/** Files the grace exit had to end: a handle outlived their tests (never fails the run; find it with GATEHOUSE_TEST_GRACE_MS). */
+async function printLeaks(dir: string): Promise<void> {
+  const lines = (await readFile(join(dir, 'files.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const leaked = lines.map((line) => JSON.parse(line) as { file: string; leaked?: boolean }).filter((f) => f.leaked);
+  if (leaked.length) say(`${leaked.length} file(s) left a handle open after their tests and were ended by the grace exit: ${leaked.map((f) => relative(process.cwd(), f.file)).join(', ')}`);
 }
 
 /** The slowest files and tests of the run, for finding what to speed up (never fails the run). */

@@ -56,6 +56,7 @@ test('every verdict of a file is counted, and a file that leaks a handle still e
   assert.equal(run.code, 0, run.output.slice(-2000));
   assert.match(run.output, /ℹ tests 2001\n/);
   assert.match(run.output, /ℹ pass 2001\n/);
+  assert.match(run.output, /1 file\(s\) left a handle open after their tests and were ended by the grace exit: test\/foundation\/fixtures\/leaks\.fixture\.ts\n/);
 });
 
 test('the runner hands its servers to the test files and exits with their code', async () => {
@@ -64,6 +65,7 @@ test('the runner hands its servers to the test files and exits with their code',
   assert.match(run.output, /ℹ pass 1/);
   assert.equal(run.serverPids.length, 2, run.output);
   for (const pid of run.serverPids) assert.equal(alive(pid), false, `server pid ${pid} outlived the runner`);
+  assert.doesNotMatch(run.output, /left a handle open/);
 });
 
 test('a failing test file makes the runner exit with the tests\' code (1), servers stopped', async () => {
