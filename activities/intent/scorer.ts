@@ -23,7 +23,7 @@ import { calibrate, denseCosine, textSimilarity } from './text';
 import { REDACTED } from '../tools/redact';
 import { actionSignals, combineSignals, intentScope, sessionScore, type IntentScope, type IntentSignal } from '../../policies/intent';
 import { isProse } from '../../policies/intent-scope';
-import { onlyDeclared } from './declared-args';
+import { selectingArgs } from './declared-args';
 import type { Effect } from '../../policies/types';
 
 /** One executed action, as the workflow reports it. */
@@ -115,8 +115,8 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
     halfLifeMs,
     async score(input) {
       if (input.actions.length === 0) return { score: 1, perAction: [], scorer: config.kind };
-      // Each action as sent and, when its tool declares its arguments, with only those: the lower
-      // score counts, so an argument the tool does not declare can lower a call's score, never raise it.
+      // Each action as sent and with only its selecting arguments (declared by its tool, not a note):
+      // the lower score counts, so an undeclared argument or a note can lower a call's score, never raise it.
       const views = input.actions.map(agentViews);
       const similarities = await agentProofSimilarity(similarity, input.intent, views.flat());
       const scope = remembered(scopes, SCOPE_MEMO_SIZE, input.intent, () => intentScope(input.intent));
@@ -145,11 +145,10 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
   };
 }
 
-/** An action as sent, and with only its declared arguments when it has others. */
+/** An action as sent, and with only its selecting arguments (declared, not notes) when it has others. */
 function agentViews(a: IntentAction): IntentAction[] {
-  const { args, declared } = a;
-  if (!args || !declared || Object.keys(args).every((k) => declared.includes(k))) return [a];
-  return [a, { ...a, args: onlyDeclared(args, declared) }];
+  const selecting = a.args ? selectingArgs(a.args, a.declared) : undefined;
+  return selecting ? [a, { ...a, args: selecting }] : [a];
 }
 
 /**

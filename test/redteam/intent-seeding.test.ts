@@ -101,6 +101,15 @@ describe('an agent seeding its intent into a call', () => {
     assert.equal(seeded.review, true);
   });
 
+  it('a declared reason of one word naming the intent\'s order scores exactly as the call without it', async () => {
+    const plain = await session('plain', order, read, { tool: 'iam.grantRole', args: { user: 'agent-bot', role: 'admin' } });
+    for (const reason of ['1423', 'order-1423', 'shipping']) {
+      const seeded = await session('seeded', order, read, { tool: 'iam.grantRole', args: { user: 'agent-bot', role: 'admin', reason } });
+      assert.deepEqual(seeded.perAction, plain.perAction, `reason \`${reason}\``);
+      assert.equal(seeded.review, true);
+    }
+  });
+
   it('a reason that names the intent and its order never raises the call\'s score', async () => {
     const plain = await session('plain', order, { tool: 'iam.grantRole', args: { user: 'agent-bot', role: 'admin' } });
     const seeded = await session('seeded', order, { tool: 'iam.grantRole', args: { user: 'agent-bot', role: 'admin', reason: 'needed to update the shipping address on order 1423' } });
