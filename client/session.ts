@@ -17,7 +17,7 @@ import {
   type SpawnChildResult,
 } from '../workflows/contract';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, isGrpcDeadlineError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateStage, isGrpcDeadlineError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mapSessionError, SessionStartRefusedError, SubAgentDeniedError } from './errors';
 import { sendUpdate } from './update-retry';
@@ -106,6 +106,20 @@ export class SessionHandle {
       return await sendUpdate(() => this.workflow.executeUpdate(endUpdate, { args: [input], updateId }), { retryRpcTimeouts: false });
     } catch (err) {
       return mapSessionError(this.sessionId, err);
+    }
+  }
+
+  /**
+   * Sends `end` and resolves once the session's workflow has accepted it: from then on the end is in
+   * the session's history, the session takes no new proposal, and it ends after every earlier one,
+   * whoever waits (a held call can keep it open for as long as nobody decides).
+   */
+  async endAccepted(input: { reason?: string } = {}): Promise<void> {
+    const updateId = randomUUID();
+    try {
+      await sendUpdate(() => this.workflow.startUpdate(endUpdate, { args: [input], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED }), { retryRpcTimeouts: false });
+    } catch (err) {
+      mapSessionError(this.sessionId, err);
     }
   }
 

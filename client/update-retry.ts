@@ -44,6 +44,8 @@ export interface SendUpdateOptions {
   readonly retryRpcTimeouts: boolean;
   /** How long to keep sending while the workflow is not ready (default `NOT_READY_WAIT_MS`). */
   readonly notReadyWaitMs?: number;
+  /** Once aborted, a failed send is not sent again (the caller stopped waiting). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function sendUpdate<T>(send: () => Promise<T>, options: SendUpdateO
     try {
       return await send();
     } catch (err) {
+      if (options.signal?.aborted) throw err;
       if (isWorkflowNotReady(err) && Date.now() + backoff < notReadyUntil) {
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, NOT_READY_BACKOFF_MS.max);

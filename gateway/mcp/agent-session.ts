@@ -59,6 +59,8 @@ export class AgentSession {
   readonly #held = new HeldCalls();
   /** The slot taken at `initialize`, for the session not started yet (its id is the session's). */
   #reserved: Admission | undefined;
+  /** Aborted when the MCP session closes: nobody waits for its calls' outcomes any more. */
+  readonly #closed = new AbortController();
 
   constructor(caller: McpCaller, options: AgentSessionOptions, reserved?: Admission) {
     this.caller = caller;
@@ -148,7 +150,10 @@ export class AgentSession {
     try {
       // One call to Temporal when the call is quick (its outcome comes back with the update); a
       // longer one is awaited by the same promise (the client polls for the outcome).
-      const result = sendUpdate(() => handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), { retryRpcTimeouts: true });
+      const signal = this.#closed.signal;
+      const result = this.#o.gatehouse.client.connection.withAbortSignal(signal, () =>
+        sendUpdate(() => handle.workflow.executeUpdate(proposeUpdate, { args: [proposal], updateId }), { retryRpcTimeouts: true, signal }),
+      );
       let waited = await within(result, this.#o.holdWaitMs);
       // Past the hold wait: answer "held" once the call is waiting for a person; a call that is not
       // (a long tool, a paused session) is waited for until it ends.
@@ -187,10 +192,23 @@ export class AgentSession {
     return this.#sessionError(sessionId, waited.value.error);
   }
 
-  /** Ends the Gatehouse session (after every earlier proposal); nothing to do if none started. */
+  /**
+   * The MCP session closed (the client's DELETE, idle, or gateway shutdown): stop waiting on Temporal
+   * for its calls — a held call's wait is an open RPC for as long as nobody decides. The calls
+   * themselves go on in the session's workflow, which a person still decides.
+   */
+  close(): void {
+    this.#closed.abort();
+  }
+
+  /**
+   * Ends the Gatehouse session (after every earlier proposal; nothing to end if none started) and
+   * frees its slot once the session has accepted the end: it takes no new proposal from then on,
+   * though a held call can keep it open until someone decides. Nothing here waits for that person.
+   */
   async end(reason: string): Promise<void> {
     const handle = this.#session ? await this.#session.catch(() => undefined) : undefined;
-    await handle?.end({ reason });
+    await handle?.endAccepted({ reason });
     const slot = handle?.sessionId ?? this.#reserved?.sessionId;
     this.#reserved = undefined;
     if (slot !== undefined) await this.#o.admissions?.release(this.caller.agentId, slot);
@@ -228,6 +246,9 @@ export class AgentSession {
   }
 
   #sessionError(sessionId: string, err: unknown): CallToolResult {
+    if (this.#closed.signal.aborted) {
+      return refusal('mcp.closed', `this MCP session closed while the call waited; it goes on in Gatehouse session \`${sessionId}\`, where a person still decides a held call`);
+    }
     let typed: unknown = err;
     try {
       mapSessionError(sessionId, err);

@@ -84,6 +84,7 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
     });
     const entry: McpSessionEntry = { transport, server, session, lastUsed: Date.now() };
     transport.onclose = () => {
+      session.close();
       eventStore.drop();
       if (transport.sessionId) sessions.remove(transport.sessionId);
     };

@@ -2,7 +2,8 @@
  * Open MCP sessions of this gateway process, by MCP session id: the transport, the SDK server,
  * the Gatehouse session behind it and the agent it belongs to. A session idle for longer than
  * `idleMs` is closed and its Gatehouse session ended. Ends run in the background of the request
- * that caused them; shutdown waits for them (a dropped `end` leaves the session open, its slot taken).
+ * that caused them; shutdown waits for them (a dropped `end` would leave the session open and its
+ * slot taken). An end is done once the session has accepted it, never waiting for a person.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -21,7 +22,7 @@ export class McpSessions {
   readonly #ending = new Set<Promise<void>>();
 
   constructor(readonly idleMs: number) {
-    this.#sweep = setInterval(() => void this.#track(this.#closeIdle()), Math.min(idleMs, 60_000));
+    this.#sweep = setInterval(() => void this.#closeIdle(), Math.min(idleMs, 60_000));
     this.#sweep.unref();
   }
 
@@ -44,7 +45,7 @@ export class McpSessions {
 
   /** Ends the Gatehouse session of an MCP session its client closed, without holding up the reply. */
   endClosed(entry: McpSessionEntry, onError: (err: unknown) => void): void {
-    this.#track(entry.session.end('MCP session closed by the client').catch(onError));
+    void this.#end(entry, 'MCP session closed by the client').catch(onError);
   }
 
   /**
@@ -59,9 +60,15 @@ export class McpSessions {
     await Promise.allSettled(this.#ending);
   }
 
-  #track(ending: Promise<void>): void {
+  /** Ends `entry`'s Gatehouse session, tracked until done so that shutdown can wait for it. */
+  async #end(entry: McpSessionEntry, reason: string): Promise<void> {
+    const ending = entry.session.end(reason);
     this.#ending.add(ending);
-    void ending.finally(() => this.#ending.delete(ending));
+    try {
+      await ending;
+    } finally {
+      this.#ending.delete(ending);
+    }
   }
 
   async #closeIdle(): Promise<void> {
@@ -70,7 +77,7 @@ export class McpSessions {
       if (now - e.lastUsed < this.idleMs) continue;
       this.#entries.delete(id);
       await e.transport.close().catch(() => undefined);
-      await e.session.end('MCP session idle').catch(() => undefined);
+      await this.#end(e, 'MCP session idle').catch(() => undefined);
     }
   }
 }

@@ -17,7 +17,8 @@ import { sessionWorkflowId } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
 import { venvPython } from '../../worker/devstack/python-venv';
 import { call } from './scenario';
-import { AGENT, listenGateway, startMcpStack, type McpStack } from './stack';
+import { AgentSession } from '../../gateway/mcp/agent-session';
+import { AGENT, DELETE_ARGS, listenGateway, startMcpStack, type McpStack } from './stack';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -129,9 +130,28 @@ test('a gateway that shuts down right after a client closed its MCP session has 
   await transport.terminateSession();
   await client.close();
   await second.app.close();
-  // No waiting here: the end ran before the gateway's close resolved (it used to run on, cut off
-  // by the closed Temporal connection, leaving the session open and its slot taken).
+  // No waiting for the slot: the end was accepted, and the slot freed, before the gateway's close
+  // resolved (it used to run on, cut off by the closed Temporal connection, leaving the session
+  // open and its slot taken).
   assert.deepEqual(await openSlots(), before);
-  assert.equal((await stack.h.events(sessionId)).at(-1)?.kind, 'session-ended');
   await assertEnded(sessionId, /MCP session closed by the client/);
+});
+
+test('a closed MCP session stops waiting on Temporal for its held call, which stays held for a person', async () => {
+  const session = new AgentSession({ agentId: AGENT.agentId, owner: AGENT.owner, policies: [], token: stack.token }, { gatehouse: stack.h.gh, holdWaitMs: 200, progressEveryMs: 60_000 });
+  await session.declareIntent({ intent: 'clean up last month\'s test billing records' });
+  const proposed = await session.propose('billing.deleteRecords', DELETE_ARGS, 'clean up');
+  assert.ok('held' in proposed, JSON.stringify(proposed));
+  const sessionId = (await session.sessionId())!;
+
+  session.close();
+  // The wait for the held call's outcome was an open Temporal RPC; now it has ended, long before 60 s.
+  const waited = await session.awaitApproval(proposed.held.approvalId, 60, undefined, new AbortController().signal);
+  assert.equal(waited.isError, true);
+  assert.deepEqual((waited.structuredContent as { reasons: { rule: string }[] }).reasons.map((r) => r.rule), ['mcp.closed']);
+  const view = await stack.h.gh.session(sessionId).state();
+  assert.deepEqual(view.pendingApprovals.map((p) => p.approvalId), [proposed.held.approvalId]);
+  await stack.h.vote(sessionId, proposed.held.approvalId, 'alice', false, { reason: 'nobody is waiting' });
+  await session.end('test over');
+  await assertEnded(sessionId, /test over/);
 });

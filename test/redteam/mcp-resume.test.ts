@@ -49,6 +49,7 @@ test('an agent cannot have another session\'s stream replayed to it, by its id o
       body: { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'billing.query', arguments: { testOnly: true, limit: 3 } } },
     });
     const { answer, events } = await answerTo(read, 5);
+    read.drop();
     const rows = ((answer.result as { structuredContent: { result: { records: { id: string; customerId: string }[] } } }).structuredContent.result.records);
     assert.equal(rows.length, 3);
     // The first record as it appears in a JSON-RPC message: what a replay would carry.
