@@ -6,7 +6,10 @@
  * SQLite, one worker, JWT auth) and through Gatehouse (gateway `/mcp` → session workflow → policy →
  * write-ahead audit and ledger → the worker's upstream connection, as in bench:mcp). Latency p50/p99
  * and what each gateway adds over the direct call, then sequential and 8-concurrent calls/s, with
- * the CPU each process spent per call in the concurrent blocks. Not part of `npm test`: it installs
+ * the CPU each process spent per call in the concurrent blocks. A fourth path, the **temporal floor**
+ * (bench/fixtures/mcp-floor.ts), is the same upstream call as a plain local activity behind an update
+ * on the same Temporal server, behind a bare MCP front door, no Gatehouse: Gatehouse's own share is
+ * what it adds over that, measured in the same run. Not part of `npm test`: it installs
  * a large package. `BENCH_CALLS` (300), `BENCH_ROUNDS` (3), `BENCH_PER_CALLER` (25) size it; `BENCH_PHASES`
  * prints each concurrent block's window for slicing a `--cpu-prof` profile. Last line: one JSON object.
  */
@@ -26,6 +29,7 @@ import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { cpuSecondsOfTree, ownCpuSeconds, pidListeningOn, processes } from './fixtures/cpu';
 import { ensureContextForge, startContextForge } from './fixtures/contextforge';
 import { BENCH_POLICY } from './fixtures/policy';
+import { startMcpFloor } from './fixtures/mcp-floor';
 import { startBenchGateway, startBenchWorker } from './fixtures/worker';
 
 const ROOT = join(__dirname, '..');
@@ -34,7 +38,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 25);
 const CONCURRENCY = 8;
 const TOOL = 'echo';
-const PATHS = ['direct', 'contextforge', 'gatehouse'] as const;
+const PATHS = ['direct', 'contextforge', 'floor', 'gatehouse'] as const;
 type Path = (typeof PATHS)[number];
 
 interface PathResult { p50_ms: number; p99_ms: number; seq_per_s: number; conc_per_s: number; conc_calls: number }
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
   const bench = gh.value;
   try {
     const gateway = await startBenchGateway(bench, { upstreamTools: publishedUpstreamTools(bench.audit.pool) });
+    const floor = await startMcpFloor({ temporalAddress: bench.servers.temporalAddress, namespace: bench.servers.namespace, upstreamUrl: upstream.url, tool: TOOL });
     try {
       const gatehouseSessions = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, i) => ({
         authorization: `Bearer ${await bench.trust.credential(`bench-peer-${i}`, 'bench')}`,
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
         targets: [
           { name: 'direct', url: upstream.url, tool: TOOL, sessions: Array.from({ length: CONCURRENCY }, () => ({})) },
           { name: 'contextforge', url: contextforge.mcpUrl, tool: contextforge.tool, sessions: Array.from({ length: CONCURRENCY }, () => contextforge.headers) },
+          { name: 'floor', url: floor.mcpUrl, tool: TOOL, sessions: Array.from({ length: CONCURRENCY }, () => ({})) },
           { name: 'gatehouse', url: gateway.mcpUrl, tool: 'everything.echo', sessions: gatehouseSessions },
         ],
       };
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
       const { result, cpu, client } = await runClient(plan, { contextforge: contextforge.pid, upstream: upstream.pid, temporal: temporalPid, postgres: postgresPid });
       report(result, cpu, { loadBefore, loadAfter: load(), contextforge: install, upstream: upstream.version, upstreamSessions: upstream.sessions(), client, temporalCli: await findTemporalCli() });
     } finally {
+      await floor.stop();
       await gateway.close();
     }
   } finally {
@@ -143,7 +150,7 @@ async function runClient(plan: unknown, pids: { contextforge: number; upstream: 
     const others = { client: tree(child.pid), upstream: tree(pids.upstream), contextforge: tree(pids.contextforge), temporal: tree(pids.temporal), postgres: tree(pids.postgres) };
     return { ...others, gatehouse: edge === 'start' ? ownCpuSeconds() : before };
   };
-  const spent: Record<Path, Cpu> = { direct: {}, contextforge: {}, gatehouse: {} };
+  const spent: Record<Path, Cpu> = { direct: {}, contextforge: {}, floor: {}, gatehouse: {} };
   let started: Cpu = {};
   let startedUs = 0n;
   let result: Record<Path, PathResult> | undefined;
@@ -172,19 +179,22 @@ async function runClient(plan: unknown, pids: { contextforge: number; upstream: 
 }
 
 function report(r: Record<Path, PathResult>, cpu: Record<Path, Cpu>, about: { loadBefore: string; loadAfter: string; contextforge: { version: string; python: string }; upstream: string; upstreamSessions: number; client: string; temporalCli: string }): void {
-  const { direct: d, contextforge: c, gatehouse: g } = r;
+  const { direct: d, contextforge: c, floor: f, gatehouse: g } = r;
   const cpuLine = (p: Path, keys: string[]) => keys.map((k) => `${k} ${cpu[p][k] ?? 0}`).join(', ');
+  // This process runs both Gatehouse (gateway and worker) and the floor's front door and worker.
+  const own = (p: Path) => round((cpu[p].gatehouse ?? 0) + (cpu[p].temporal ?? 0) + (cpu[p].postgres ?? 0));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`machine load (1/5/15 min): before ${about.loadBefore}, after ${about.loadAfter}`);
-  out(`contextforge ${about.contextforge.version} (python ${about.contextforge.python}; stateful sessions, sqlite, one uvicorn worker, jwt); gatehouse on the temporal dev server in memory (${about.temporalCli}), postgres without fsync; upstream server-everything ${about.upstream} echo over streamable http; client: python ${about.client}`);
+  out(`contextforge ${about.contextforge.version} (python ${about.contextforge.python}; stateful sessions, sqlite, one uvicorn worker, jwt); gatehouse on the temporal dev server in memory (${about.temporalCli}), postgres without fsync; temporal floor: a plain local activity behind an update on the same server, behind a bare MCP front door; upstream server-everything ${about.upstream} echo over streamable http; client: python ${about.client}`);
   out(`${CALLS} interleaved calls per path after 20 warm-up; throughput: ${ROUNDS} rounds x (${PER_CALLER} sequential, ${CONCURRENCY} sessions x ${PER_CALLER} concurrent) per path, in rotating order`);
   out('path          p50 ms   p99 ms   added p50   added p99   seq/s   8c/s');
-  for (const [name, x] of [['direct', d], ['contextforge', c], ['gatehouse', g]] as const) {
+  for (const [name, x] of [['direct', d], ['contextforge', c], ['floor', f], ['gatehouse', g]] as const) {
     const added = name === 'direct' ? ['', ''] : [round(x.p50_ms - d.p50_ms).toString(), round(x.p99_ms - d.p99_ms).toString()];
     out(`${name.padEnd(12)}  ${String(x.p50_ms).padStart(6)}   ${String(x.p99_ms).padStart(6)}   ${added[0]!.padStart(9)}   ${added[1]!.padStart(9)}   ${String(x.seq_per_s).padStart(5)}   ${String(x.conc_per_s).padStart(4)}`);
   }
-  out(`upstream MCP sessions opened in all: ${about.upstreamSessions} (the client's ${CONCURRENCY} direct ones, ContextForge's, Gatehouse's; one per call would be thousands)`);
-  out(`cpu ms per call, 8 concurrent: direct: ${cpuLine('direct', ['client', 'upstream'])}; contextforge: ${cpuLine('contextforge', ['client', 'upstream', 'contextforge'])}; gatehouse: ${cpuLine('gatehouse', ['client', 'upstream', 'gatehouse', 'temporal', 'postgres'])}`);
+  out(`gatehouse over the temporal floor: p50 ${round(g.p50_ms - f.p50_ms)} ms, p99 ${round(g.p99_ms - f.p99_ms)} ms`);
+  out(`upstream MCP sessions opened in all: ${about.upstreamSessions} (the client's ${CONCURRENCY} direct ones, ContextForge's, the floor's one, Gatehouse's; one per call would be thousands)`);
+  out(`cpu ms per call, 8 concurrent: direct: ${cpuLine('direct', ['client', 'upstream'])}; contextforge: ${cpuLine('contextforge', ['client', 'upstream', 'contextforge'])}; floor: ${cpuLine('floor', ['client', 'upstream', 'gatehouse', 'temporal', 'postgres'])}; gatehouse: ${cpuLine('gatehouse', ['client', 'upstream', 'gatehouse', 'temporal', 'postgres'])} (the floor's own process is this one: its column says gatehouse)`);
   const figures = {
     temporal: 'dev-memory',
     contextforge_version: about.contextforge.version,
@@ -194,18 +204,27 @@ function report(r: Record<Path, PathResult>, cpu: Record<Path, Cpu>, about: { lo
     contextforge_p99_ms: c.p99_ms,
     gatehouse_p50_ms: g.p50_ms,
     gatehouse_p99_ms: g.p99_ms,
+    temporal_floor_p50_ms: f.p50_ms,
+    temporal_floor_p99_ms: f.p99_ms,
     contextforge_added_p50_ms: round(c.p50_ms - d.p50_ms),
     contextforge_added_p99_ms: round(c.p99_ms - d.p99_ms),
     gatehouse_added_p50_ms: round(g.p50_ms - d.p50_ms),
     gatehouse_added_p99_ms: round(g.p99_ms - d.p99_ms),
+    temporal_floor_added_p50_ms: round(f.p50_ms - d.p50_ms),
+    gatehouse_over_floor_p50_ms: round(g.p50_ms - f.p50_ms),
+    gatehouse_over_floor_p99_ms: round(g.p99_ms - f.p99_ms),
+    gatehouse_vs_contextforge_added_p50: round((g.p50_ms - d.p50_ms) / (c.p50_ms - d.p50_ms)),
     direct_seq_per_s: d.seq_per_s,
     contextforge_seq_per_s: c.seq_per_s,
+    temporal_floor_seq_per_s: f.seq_per_s,
     gatehouse_seq_per_s: g.seq_per_s,
     direct_8c_per_s: d.conc_per_s,
     contextforge_8c_per_s: c.conc_per_s,
+    temporal_floor_8c_per_s: f.conc_per_s,
     gatehouse_8c_per_s: g.conc_per_s,
     contextforge_cpu_ms_per_call: cpu.contextforge.contextforge,
-    gatehouse_cpu_ms_per_call: round((cpu.gatehouse.gatehouse ?? 0) + (cpu.gatehouse.temporal ?? 0) + (cpu.gatehouse.postgres ?? 0)),
+    temporal_floor_cpu_ms_per_call: own('floor'),
+    gatehouse_cpu_ms_per_call: own('gatehouse'),
     upstream_sessions: about.upstreamSessions,
     load_before: about.loadBefore,
     load_after: about.loadAfter,

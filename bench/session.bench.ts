@@ -9,6 +9,9 @@
  *   plain local: the same as a plain local activity;
  * - durable local: Gatehouse's own `runTool` as a plain local activity (write-ahead events, ledger,
  *   outcome event; no policy): the floor of any gated call, what deciding is measured against;
+ *   latency only, two lower floors (issue #28 item 2): the same with the outcome's append off the
+ *   critical path (durable deferred), and a plain local activity after one write-ahead append, no
+ *   ledger, no outcome (write-ahead local: the least any design that writes ahead pays);
  * - throughput: calls per second with 50 concurrent sessions on one worker — gated, and the same
  *   load as plain activities, plain local activities, durable local activities and updates that do
  *   nothing (the floor of this server), in rounds, each load once per round in turn; each with the
@@ -74,6 +77,10 @@ interface Figures {
   plain_local_p50_ms: number;
   /** The same local activity doing a gated call's durable work (audit events, ledger) and no deciding. */
   durable_local_p50_ms: number;
+  /** The same with the outcome event's append off the critical path: what deferring it would win. */
+  durable_deferred_p50_ms: number;
+  /** A plain local activity after one write-ahead append (no ledger, no outcome): the least a write-ahead design pays. */
+  write_ahead_local_p50_ms: number;
   /** An update that does nothing: the floor of any call through this server. */
   noop_p50_ms: number;
   overhead_ratio: number;
@@ -103,23 +110,29 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
   });
   const plainQueue = `${taskQueue}-plain`;
   const def = deps.catalog.get(TOOL)!;
+  const durable = createDurableCall({ catalog: deps.catalog, auditPool: deps.audit.pool });
+  /** The tool in a transaction of its own; `first` (a write-ahead append) lands before the handler runs, while BEGIN travels. */
+  const plainCall = async (input: { tool: string; args: Record<string, unknown> }, first?: Promise<unknown>) => {
+    const client = await deps.production.pool.connect();
+    try {
+      await Promise.all([client.query('BEGIN'), first]);
+      const r = await def.handler(def.input.parse(input.args), { db: client, idempotencyKey: 'plain', sessionId: 'plain', proposalSeq: 0, attempt: 1, signal: new AbortController().signal, heartbeat: () => undefined });
+      await client.query('COMMIT');
+      return r;
+    } finally {
+      client.release();
+    }
+  };
   const plainWorker = await Worker.create({
     connection,
     taskQueue: plainQueue,
     workflowBundle: deps.plainBundle,
     activities: {
-      async callTool(input: { tool: string; args: Record<string, unknown> }) {
-        const client = await deps.production.pool.connect();
-        try {
-          await client.query('BEGIN');
-          const r = await def.handler(def.input.parse(input.args), { db: client, idempotencyKey: 'plain', sessionId: 'plain', proposalSeq: 0, attempt: 1, signal: new AbortController().signal, heartbeat: () => undefined });
-          await client.query('COMMIT');
-          return r;
-        } finally {
-          client.release();
-        }
-      },
-      callDurable: createDurableCall({ catalog: deps.catalog, auditPool: deps.audit.pool }),
+      callTool: (input: { tool: string; args: Record<string, unknown> }) => plainCall(input),
+      callDurable: durable.callDurable,
+      callDurableDeferred: durable.callDurableDeferred,
+      // The write-ahead events (landed before the handler, sent beside BEGIN), then the same work as `callTool`.
+      callWriteAhead: durable.callWriteAhead(plainCall),
     },
   });
   // Trusted code: credentials for the bench's agents are issued with the test operator key.
@@ -140,9 +153,11 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           plain: async () => void (await plainHandle.executeUpdate('call', { args: [{ tool: TOOL, args: {} }] })),
           plainLocal: async () => void (await plainHandle.executeUpdate('callLocal', { args: [{ tool: TOOL, args: {} }] })),
           durableLocal: async () => void (await plainHandle.executeUpdate('callDurable', { args: [{ tool: TOOL, args: {} }] })),
+          durableDeferred: async () => void (await plainHandle.executeUpdate('callDurableDeferred', { args: [{ tool: TOOL, args: {} }] })),
+          writeAhead: async () => void (await plainHandle.executeUpdate('callWriteAhead', { args: [{ tool: TOOL, args: {} }] })),
           noop: async () => void (await plainHandle.executeUpdate('noop')),
         });
-        const { gated, plain, plainLocal, durableLocal, noop } = times;
+        const { gated, plain, plainLocal, durableLocal, durableDeferred, writeAhead, noop } = times;
         await s.end({});
         await plainHandle.signal('stop');
         const figures: Figures = {
@@ -152,6 +167,8 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           plain_p99_ms: pct(plain, 99),
           plain_local_p50_ms: pct(plainLocal, 50),
           durable_local_p50_ms: pct(durableLocal, 50),
+          durable_deferred_p50_ms: pct(durableDeferred, 50),
+          write_ahead_local_p50_ms: pct(writeAhead, 50),
           noop_p50_ms: pct(noop, 50),
           overhead_ratio: Math.round((pct(gated, 50) / pct(plain, 50)) * 100) / 100,
           overhead_ratio_vs_local: Math.round((pct(gated, 50) / pct(plainLocal, 50)) * 100) / 100,
@@ -227,6 +244,11 @@ function summary(f: Figures, temporal: string, tracing?: TracingCost): string {
     // Against the durable floor: what deciding costs over the writes every gated call must make.
     durable_local_p50_ms: f.durable_local_p50_ms,
     p50_ratio_vs_durable: ratio(f.gated_p50_ms, f.durable_local_p50_ms),
+    durable_p50_ratio_vs_local: ratio(f.durable_local_p50_ms, f.plain_local_p50_ms),
+    durable_deferred_p50_ms: f.durable_deferred_p50_ms,
+    durable_deferred_p50_ratio_vs_local: ratio(f.durable_deferred_p50_ms, f.plain_local_p50_ms),
+    write_ahead_local_p50_ms: f.write_ahead_local_p50_ms,
+    write_ahead_p50_ratio_vs_local: ratio(f.write_ahead_local_p50_ms, f.plain_local_p50_ms),
     durable_local_per_s: f.durable_local_calls_per_s,
     throughput_ratio_vs_durable: ratio(f.proposals_per_s, f.durable_local_calls_per_s),
     noop_updates_per_s: f.noop_updates_per_s,

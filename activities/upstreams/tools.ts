@@ -138,7 +138,11 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
         await markFinished(markers, ctx.idempotencyKey).catch(() => undefined);
         throw err;
       }
-      await markFinished(markers, ctx.idempotencyKey);
+      // Answered: marked off the call's critical path (one round trip fewer). Until the mark lands
+      // the row reads unfinished, which decides a later attempt of the key as finished does
+      // (OutcomeUnknown with one attempt, a repeat with more); and a later attempt finds the
+      // ledger row first, committed with this answer, unless that commit failed.
+      markFinished(markers, ctx.idempotencyKey).catch(() => undefined);
       if (result.isError) throw new ToolError('UpstreamToolError', `upstream server \`${server.name}\`: \`${tool.name}\` failed: ${contentText(result)}`);
       return { content: result.content ?? [], ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}) };
     },
