@@ -156,7 +156,9 @@ async function main(): Promise<void> {
     await Promise.all(
       sessions.map(async (s, i) => {
         // Spread the first proposals over one pause, so the sessions do not move in lockstep.
-        await sleep((PAUSE_MS * i) / SESSIONS);
+        // No sleep past the deadline: with long pauses the run would wait a whole pause for nothing.
+        const untilDeadline = (): number => Math.max(0, deadline - Date.now());
+        await sleep(Math.min((PAUSE_MS * i) / SESSIONS, untilDeadline()));
         while (Date.now() < deadline && !failures.has(s.sessionId)) {
           const t = performance.now();
           try {
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
           } catch (err) {
             failures.set(s.sessionId, err instanceof Error ? err.message : String(err));
           }
-          await sleep(PAUSE_MS);
+          await sleep(Math.min(PAUSE_MS, untilDeadline()));
         }
       }),
     );
