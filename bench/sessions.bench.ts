@@ -13,7 +13,8 @@
  * queue; their RSS is sampled from /proc and added in. `BENCH_SESSIONS_PART=replay` measures instead
  * what a replay costs by history length (bench/fixtures/replay-cost.ts), `=heap` the sandbox's heap per
  * cached session (bench/fixtures/sandbox-heap.ts). `BENCH_HISTORY_LIMIT` sets the worker's
- * `sessionHistoryLimit` (default: the worker's, 120 events; 10000 runs the old bound). Last line: one JSON object.
+ * `sessionHistoryLimit` (default: the worker's, 120 events; 10000 runs the old bound); `BENCH_START_CONCURRENCY`
+ * (50) how many sessions start (and end) at once: keep it well below `BENCH_CACHE`. Last line: one JSON object.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 3000);
 const CACHE = Number(process.env.BENCH_CACHE ?? SESSIONS);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
-const START_CONCURRENCY = 50;
+const START_CONCURRENCY = Number(process.env.BENCH_START_CONCURRENCY ?? 50);
 const MB = 1024 * 1024;
 
 /** Sum of every sample of a metric in a Prometheus text page (all label sets). */
@@ -87,9 +88,16 @@ async function startExtraWorkers(bench: Awaited<ReturnType<typeof startBenchWork
   }
 }
 
+/** `fn` over every item, at most `size` at a time (a pool: one slow item does not hold a batch back); results in order. */
 async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  }));
   return out;
 }
 
@@ -145,10 +153,13 @@ async function main(): Promise<void> {
       extra.forEach((w, i) => (extraPeak[i] = Math.max(extraPeak[i]!, rssOf(w.pid))));
     }, 1000);
     const loadStarted = performance.now();
+    const cpuBefore = process.cpuUsage();
     await Promise.all(
       sessions.map(async (s, i) => {
         // Spread the first proposals over one pause, so the sessions do not move in lockstep.
-        await sleep((PAUSE_MS * i) / SESSIONS);
+        // No sleep past the deadline: with long pauses the run would wait a whole pause for nothing.
+        const untilDeadline = (): number => Math.max(0, deadline - Date.now());
+        await sleep(Math.min((PAUSE_MS * i) / SESSIONS, untilDeadline()));
         while (Date.now() < deadline && !failures.has(s.sessionId)) {
           const t = performance.now();
           try {
@@ -159,11 +170,12 @@ async function main(): Promise<void> {
           } catch (err) {
             failures.set(s.sessionId, err instanceof Error ? err.message : String(err));
           }
-          await sleep(PAUSE_MS);
+          await sleep(Math.min(PAUSE_MS, untilDeadline()));
         }
       }),
     );
     const loadSeconds = (performance.now() - loadStarted) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     const metricsAfter = await scrape();
     const status = bench.worker.getStatus();
@@ -187,7 +199,12 @@ async function main(): Promise<void> {
     const figures = {
       temporal: 'dev-memory',
       sessions_open: SESSIONS,
+      started_per_s: Math.round((SESSIONS / startSeconds) * 10) / 10,
       proposals_per_s: Math.round(latencies.length / loadSeconds),
+      // Each session waits the pause after every answer: the demand is at most this.
+      offered_per_s_at_most: Math.round((SESSIONS / (PAUSE_MS / 1000)) * 10) / 10,
+      // This process (the worker and the client's handles), all threads: what a proposal costs it.
+      process_cpu_ms_per_proposal: latencies.length ? Math.round(((cpu.user + cpu.system) / 1000 / latencies.length) * 100) / 100 : null,
       p50_ms: pct(latencies, 50),
       p99_ms: pct(latencies, 99),
       rss_mb_per_1000: Math.round((((peakRss - before.rss + extraPeak.reduce((a, p, i) => a + p - extraBefore[i]!, 0)) / MB) * 1000) / SESSIONS),
