@@ -202,15 +202,21 @@ export class AgentSession {
   }
 
   /**
-   * Ends the Gatehouse session (after every earlier proposal; nothing to end if none started) and
-   * frees its slot once the session has accepted the end: it takes no new proposal from then on,
-   * though a held call can keep it open until someone decides. Nothing here waits for that person.
+   * Ends the Gatehouse session (after every earlier proposal; nothing to end if none started): once
+   * the session has accepted the end it takes no new proposal. Its slot is freed when it has ended.
+   * A session with a call held for a person is not waited for (nobody knows how long that takes):
+   * it keeps its slot — closing MCP sessions must not let an agent pile up held calls past its cap —
+   * until it has ended and the cap, when next reached, finds it over.
    */
   async end(reason: string): Promise<void> {
     const handle = this.#session ? await this.#session.catch(() => undefined) : undefined;
-    await handle?.endAccepted({ reason });
     const slot = handle?.sessionId ?? this.#reserved?.sessionId;
     this.#reserved = undefined;
+    if (handle) {
+      await handle.endAccepted({ reason });
+      if ((await handle.state()).pendingApprovals.length > 0) return;
+      await handle.result();
+    }
     if (slot !== undefined) await this.#o.admissions?.release(this.caller.agentId, slot);
   }
 

@@ -3,7 +3,8 @@
  * the Gatehouse session behind it and the agent it belongs to. A session idle for longer than
  * `idleMs` is closed and its Gatehouse session ended. Ends run in the background of the request
  * that caused them; shutdown waits for them (a dropped `end` would leave the session open and its
- * slot taken). An end is done once the session has accepted it, never waiting for a person.
+ * slot taken), except for a session with a call held for a person, which is only waited for until it
+ * has accepted the end.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';

@@ -18,6 +18,7 @@ import { eventually } from '../support/eventually';
 import { venvPython } from '../../worker/devstack/python-venv';
 import { call } from './scenario';
 import { AgentSession } from '../../gateway/mcp/agent-session';
+import { randomUUID } from 'node:crypto';
 import { AGENT, DELETE_ARGS, listenGateway, startMcpStack, type McpStack } from './stack';
 
 const ROOT = join(__dirname, '..', '..');
@@ -154,4 +155,21 @@ test('a closed MCP session stops waiting on Temporal for its held call, which st
   await stack.h.vote(sessionId, proposed.held.approvalId, 'alice', false, { reason: 'nobody is waiting' });
   await session.end('test over');
   await assertEnded(sessionId, /test over/);
+});
+
+test('an agent cannot pile up held calls past its open-session cap by closing MCP sessions: a held call\'s session keeps its slot', async () => {
+  const admissions = stack.app.gateway.admissions;
+  const reserved = await admissions.admit(AGENT.agentId, randomUUID());
+  const session = new AgentSession({ agentId: AGENT.agentId, owner: AGENT.owner, policies: [], token: stack.token }, { gatehouse: stack.h.gh, holdWaitMs: 200, progressEveryMs: 60_000, admissions }, reserved);
+  await session.declareIntent({ intent: 'clean up last month\'s test billing records' });
+  const proposed = await session.propose('billing.deleteRecords', DELETE_ARGS, 'clean up');
+  assert.ok('held' in proposed, JSON.stringify(proposed));
+  const sessionId = (await session.sessionId())!;
+
+  session.close();
+  await session.end('MCP session closed by the client');
+  assert.ok((await openSlots()).includes(sessionId), 'the held call\'s session still holds its slot');
+  await stack.h.vote(sessionId, proposed.held.approvalId, 'alice', false, { reason: 'no' });
+  await assertEnded(sessionId, /MCP session closed by the client/);
+  await admissions.release(AGENT.agentId, sessionId);
 });

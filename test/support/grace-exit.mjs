@@ -15,7 +15,9 @@ const file = process.argv[1];
 // A test file (or the runner test's fixture), not a process a test forks with the same `execArgv`.
 if (isMainThread && process.env.GATEHOUSE_TEST_TIMING_DIR && file && /\.(test|fixture)\.[cm]?[jt]s$/.test(file)) {
   const { after } = await import('node:test');
-  // The root test's last hook: every test and hook of the file has ended, and its report is on its way.
+  // Every test of the file has ended and its report is on its way. This is the root's first `after`
+  // hook (registered before the file loads), so the file's own teardown runs within the grace: one
+  // slower than it is cut short and the file is named as leaking.
   after(() => {
     setTimeout(() => {
       // file-timing.mjs records it: the runner names the files that leaked a handle.
