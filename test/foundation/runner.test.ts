@@ -59,6 +59,13 @@ test('every verdict of a file is counted, and a file that leaks a handle still e
   assert.match(run.output, /1 file\(s\) left a handle open after their tests and were ended by the grace exit: test\/foundation\/fixtures\/leaks\.fixture\.ts\n/);
 });
 
+test("a file's slow teardown runs to its end and is not named as a leak", async () => {
+  const run = await runRunner([join('test', 'foundation', 'fixtures', 'slow-teardown.fixture.ts')], undefined, { GATEHOUSE_TEST_GRACE_MS: '500' });
+  assert.equal(run.code, 0, run.output.slice(-2000));
+  assert.match(run.output, /fixture: teardown finished/);
+  assert.doesNotMatch(run.output, /left a handle open/);
+});
+
 test('the runner hands its servers to the test files and exits with their code', async () => {
   const run = await runRunner([join('test', 'foundation', 'fixtures', 'passes.fixture.ts')]);
   assert.equal(run.code, 0, run.output);
