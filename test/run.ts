@@ -162,10 +162,11 @@ async function main(): Promise<number> {
       });
       testProcess.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
-    await printSlowest(runDir, Date.now() - started, runOptions.concurrency);
-    await printLeaks(runDir);
+    const timings = await readJsonl<FileTiming>(runDir, 'files.jsonl');
+    await printSlowest(runDir, timings, Date.now() - started, runOptions.concurrency);
+    printLeaks(timings);
     // Filtered or interrupted runs time only part of a file: they would teach the order wrong figures.
-    if (!flags.filtered && !interrupted) await learnDurations(runDir);
+    if (!flags.filtered && !interrupted) await learnDurations(timings);
     return interrupted ? Math.max(code, 130) : code;
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
@@ -175,27 +176,45 @@ async function main(): Promise<number> {
   }
 }
 
+/** One line of files.jsonl (support/file-timing.mjs): a test file's process, start to exit. */
+interface FileTiming {
+  readonly file: string;
+  readonly ms: number;
+  readonly start?: number;
+  readonly end?: number;
+  readonly cpuMs?: number;
+  readonly childCpuMs?: number;
+  readonly leaked?: boolean;
+}
+
+/** The lines of a JSONL file the test processes wrote into the run's folder (none if it is missing or torn). */
+async function readJsonl<T>(dir: string, file: string): Promise<T[]> {
+  try {
+    return (await readFile(join(dir, file), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as T);
+  } catch (err) {
+    say(`timing summary: ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
+}
+
 /** Files the grace exit had to end: a handle outlived their tests (never fails the run; find it with GATEHOUSE_TEST_GRACE_MS). */
-async function printLeaks(dir: string): Promise<void> {
-  const lines = (await readFile(join(dir, 'files.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-  const leaked = lines.map((line) => JSON.parse(line) as { file: string; leaked?: boolean }).filter((f) => f.leaked);
+function printLeaks(files: readonly FileTiming[]): void {
+  const leaked = files.filter((f) => f.leaked);
   if (leaked.length) say(`${leaked.length} file(s) left a handle open after their tests and were ended by the grace exit: ${leaked.map((f) => relative(process.cwd(), f.file)).join(', ')}`);
 }
 
 /** The slowest files and tests of the run, for finding what to speed up (never fails the run). */
-async function printSlowest(dir: string, totalMs: number, concurrency: number): Promise<void> {
+async function printSlowest(dir: string, timings: readonly FileTiming[], totalMs: number, concurrency: number): Promise<void> {
   const count = Number(process.env.GATEHOUSE_TEST_SLOWEST ?? 15);
   if (!(count > 0)) return;
   const secs = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
   const name = (file: string) => relative(process.cwd(), file) || file;
   try {
-    const jsonl = async <T>(file: string): Promise<T[]> =>
-      (await readFile(join(dir, file), 'utf8').catch(() => ''))
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as T);
-    const files = (await jsonl<{ file: string; ms: number; start?: number; end?: number; cpuMs?: number; childCpuMs?: number }>('files.jsonl')).sort((a, b) => b.ms - a.ms);
-    const tests = (await jsonl<{ file: string; name: string; ms: number }>('tests.jsonl')).sort((a, b) => b.ms - a.ms);
+    const files = [...timings].sort((a, b) => b.ms - a.ms);
+    const tests = (await readJsonl<{ file: string; name: string; ms: number }>(dir, 'tests.jsonl')).sort((a, b) => b.ms - a.ms);
     const lines = [`\n${files.length} file(s) in ${secs(totalMs).trim()} wall (servers included); summed file time ${secs(files.reduce((n, f) => n + f.ms, 0)).trim()}`];
     const starts = files.map((f) => f.start ?? NaN);
     const ends = files.map((f) => f.end ?? NaN);
@@ -252,10 +271,9 @@ function testRunnerFlags(nodeFlags: readonly string[]) {
 }
 
 /** Keeps this run's file times for the next run's order (never fails the run). */
-async function learnDurations(dir: string): Promise<void> {
+async function learnDurations(timings: readonly FileTiming[]): Promise<void> {
   try {
-    const lines = (await readFile(join(dir, 'files.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-    await rememberDurations(lines.map((line) => JSON.parse(line) as { file: string; ms: number }));
+    await rememberDurations(timings);
   } catch (err) {
     say(`durations: ${err instanceof Error ? err.message : String(err)}`);
   }
