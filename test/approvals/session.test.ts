@@ -169,7 +169,7 @@ describe('approvals against the real session workflow', () => {
     const first = await h.click('approve', USERS.alice, p.target);
     assert.equal(first.result?.ok && first.result.final, false);
     // Wait until the workflow has counted the first approval (a wait, not a timed assertion).
-    await eventually(async () => (await p.session.state()).pendingApprovals[0]?.approvedBy.includes('U0ALICE'), { what: "alice's approval counted", timeoutMs: 10_000 });
+    await eventually(async () => (await p.session.state()).pendingApprovals[0]?.approvedBy.includes('U0ALICE'), { what: "alice's approval counted" });
     assert.equal((await counterHits(h.db.pool, p.counter)).size, 0, 'one approval is not enough');
     const again = await h.click('approve', USERS.alice, p.target);
     assert.equal(again.result?.ok === false && again.result.code, 'already-approved-by-you');

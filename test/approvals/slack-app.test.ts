@@ -145,7 +145,7 @@ describe('store', () => {
         );
         return (rows[0] as { n: number }).n > 0;
       },
-      { what: 'the second decision blocked on the row lock', timeoutMs: 10_000, everyMs: 10 },
+      { what: 'the second decision blocked on the row lock', everyMs: 10 },
     );
     release();
     await first;

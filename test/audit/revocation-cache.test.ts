@@ -43,11 +43,11 @@ describe('RevocationCache', () => {
       assert.equal(await cache.isRevoked('late-bot', ISSUED_BEFORE), false);
 
       await store.revoke('late-bot', 'ops');
-      await eventually(() => cache.isRevoked('late-bot', ISSUED_BEFORE), { what: 'the notified revocation', timeoutMs: 5_000 });
+      await eventually(() => cache.isRevoked('late-bot', ISSUED_BEFORE), { what: 'the notified revocation' });
       assert.equal(cache.live, true, 'answered from memory, not by falling back');
 
       await db.pool.query('DELETE FROM agent_revocations WHERE agent_id = $1', ['late-bot']);
-      await eventually(async () => !(await cache.isRevoked('late-bot', ISSUED_BEFORE)), { what: 'the removal', timeoutMs: 5_000 });
+      await eventually(async () => !(await cache.isRevoked('late-bot', ISSUED_BEFORE)), { what: 'the removal' });
     } finally {
       await cache.close();
     }
@@ -59,7 +59,7 @@ describe('RevocationCache', () => {
     try {
       assert.equal(cache.live, true);
       await killListener();
-      await eventually(() => !cache.live, { what: 'the cache to notice its listener is gone', timeoutMs: 5_000 });
+      await eventually(() => !cache.live, { what: 'the cache to notice its listener is gone' });
       assert.equal(errors.length, 1);
       await store.revoke('while-down-bot', 'ops');
       assert.equal(await cache.isRevoked('while-down-bot', ISSUED_BEFORE), true);
@@ -74,8 +74,8 @@ describe('RevocationCache', () => {
     try {
       await killListener();
       await store.revoke('missed-bot', 'ops');
-      await eventually(() => errors.length > 0, { what: 'the cache to notice its listener is gone', timeoutMs: 5_000 });
-      await eventually(() => cache.live, { what: 'the cache to listen again', timeoutMs: 10_000 });
+      await eventually(() => errors.length > 0, { what: 'the cache to notice its listener is gone' });
+      await eventually(() => cache.live, { what: 'the cache to listen again' });
       assert.equal(await cache.isRevoked('missed-bot', ISSUED_BEFORE), true);
     } finally {
       await cache.close();

@@ -100,7 +100,7 @@ describe('sessions through the gateway', () => {
     const second = await eventually(async () => {
       const r = await f.call('GET', `/v1/sessions/${id}/proposals/${queued.body.proposalId}?wait=0`, { token });
       return r.body.approvalId === undefined ? undefined : r;
-    }, { what: 'the queued call to wait for its own approval', timeoutMs: 10_000 });
+    }, { what: 'the queued call to wait for its own approval' });
     assert.equal(second.status, 202);
     assert.equal(second.body.approvalId, `${id}:2`);
     assert.equal(second.body.proposalSeq, 2);
@@ -161,7 +161,7 @@ describe('credentials', () => {
     const revoked = await eventually(async () => {
       const r = await f.call('GET', `/v1/sessions/${doomedSession}`, { token: doomed });
       return r.status === 200 ? undefined : r;
-    }, { what: 'the gateway to refuse the revoked credential', timeoutMs: 5_000 });
+    }, { what: 'the gateway to refuse the revoked credential' });
     problem(revoked, 401, 'unauthorized');
     assert.equal(revoked.body.rule, 'credential.revoked');
     problem(await f.call('POST', '/v1/sessions', { token: doomed, body: { intent: 'try again' } }), 401, 'unauthorized');

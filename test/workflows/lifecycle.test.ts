@@ -142,7 +142,7 @@ describe('sub-agents', () => {
     await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: 'clean up test billing records', policyRef: 'strict' });
       const spawning = s.spawnChild({ agentId: 'rogue-bot', intent: 'rotate every production secret and restart all services' });
-      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval pending for the sub-agent', timeoutMs: 10_000 });
+      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval pending for the sub-agent' });
       await h.gh.deny(approvalId, { key: trust.approver('alice'), reason: 'not this session' });
       await assert.rejects(spawning, (err: unknown) => (err as { type?: string }).type === 'SubAgentDeniedError');
       await s.end({});
@@ -187,12 +187,12 @@ describe('intent drift', () => {
           const view = await s.state();
           return view.mode === 'review' && view;
         },
-        { what: 'review mode', timeoutMs: 5_000 },
+        { what: 'review mode' },
       );
       assert.ok((st.intentScore ?? 1) < 0.5);
       // In review mode a write no longer runs on its own: it waits for a human.
       const held = s.propose({ tool: 'test.slowWrite', args: { n: 2 }, reasoning: 'row' });
-      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval for the write in review mode', timeoutMs: 10_000 });
+      const approvalId = await eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'an approval for the write in review mode' });
       await h.gh.deny(approvalId, { key: trust.approver('alice'), reason: 'review' });
       assert.equal((await held).status, 'denied');
       const summary = await s.end({});

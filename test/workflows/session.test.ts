@@ -240,7 +240,7 @@ describe('budget raises', () => {
           const all = await h.events(s.sessionId);
           return all.some((e) => e.kind === 'budget-raised') && all;
         },
-        { what: 'the budget-raised event', timeoutMs: 10_000 },
+        { what: 'the budget-raised event' },
       );
       assert.deepEqual(events.filter((e) => e.kind === 'alert').map((e) => e.detail?.rule), ['envelope.malformed', 'decision.role']);
       const raised = events.filter((e) => e.kind === 'budget-raised');
@@ -307,5 +307,5 @@ describe('transitions and unlocks', () => {
 });
 
 function waitForApproval(s: { state(): Promise<{ pendingApprovals: readonly { approvalId: string }[] }> }): Promise<string> {
-  return eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'a pending approval', timeoutMs: 10_000 });
+  return eventually(async () => (await s.state()).pendingApprovals[0]?.approvalId, { what: 'a pending approval' });
 }
