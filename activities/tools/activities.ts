@@ -20,7 +20,7 @@ import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';
 import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
 import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
-import { beginCall, ensureLedger, finishCall, recordEntry, type LedgerEntry } from './ledger';
+import { beginCall, ensureLedger, failCall, finishCall, recordEntry, type LedgerEntry } from './ledger';
 import { redactPaths } from './redact';
 import { checkArgs } from './validate';
 import { estimateWithUpstream } from './upstream-estimate';
@@ -228,12 +228,20 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       return { status: 'executed', result, latencyMs };
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
-      await client.query('ROLLBACK').catch(() => undefined);
+      const error = classifyError(err, def.retry.nonRetryable);
+      const latencyMs = Math.round(performance.now() - started);
+      const writeAheadLanded = await written.then(() => true, () => false);
+      // Cancellation (halt, timeout) is Temporal's to report, not a tool failure.
+      const cancelled = actx?.cancellationSignal.aborted === true;
+      // A final failure is recorded before the key's lock is let go (the handler's writes undone): a
+      // duplicate attempt waiting for the lock then returns it, never runs again to answer differently.
+      const recorded = writeAheadLanded && !cancelled && isFinal(def, error, attempt, input) &&
+        (await failCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'failed', result: null, error: failed(error, latencyMs).error!, latencyMs }).then(() => true, () => false));
+      if (!recorded) await client.query('ROLLBACK').catch(() => undefined);
       // A write-ahead append that failed is the call's failure, whatever else went wrong: thrown.
       await written;
-      // Cancellation (halt, timeout) is Temporal's to report, not a tool failure.
-      if (actx?.cancellationSignal.aborted) throw actx.cancellationSignal.reason;
-      return finalise(def, classifyError(err, def.retry.nonRetryable), attempt, Math.round(performance.now() - started), input);
+      if (cancelled) throw actx!.cancellationSignal.reason;
+      return recorded ? failed(error, latencyMs) : finalise(def, error, attempt, latencyMs, input);
     } finally {
       if (hb) clearInterval(hb);
       checked.release(isConnectionError(broken) ? broken : undefined);
@@ -242,8 +250,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 
   /** Retry while attempts remain; otherwise record the failure in the ledger and return it. */
   async function finalise(def: AnyToolDefinition, err: ToolError, attempt: number, latencyMs: number, input: RunToolInput): Promise<ToolOutcome> {
-    const attempts = Math.min(def.retry.maxAttempts, input.maxAttempts ?? def.retry.maxAttempts);
-    if (err.retryable && attempt < attempts) throw toFailure(err);
+    if (!isFinal(def, err, attempt, input)) throw toFailure(err);
     const outcome = failed(err, latencyMs);
     try {
       // The failure is final for this key: a later attempt returns it rather than running again.
@@ -273,6 +280,12 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 
 /** The activity functions, for `proxyActivities<ToolActivities>()` in workflow code. */
 export type ToolActivities = ReturnType<typeof createToolActivities>;
+
+/** True when this failure ends the call: not retryable, or its last attempt. */
+function isFinal(def: AnyToolDefinition, err: ToolError, attempt: number, input: RunToolInput): boolean {
+  const attempts = Math.min(def.retry.maxAttempts, input.maxAttempts ?? def.retry.maxAttempts);
+  return !(err.retryable && attempt < attempts);
+}
 
 function failed(err: ToolError, latencyMs: number): ToolOutcome {
   return { status: 'failed', error: { type: err.type, message: err.message, retryable: err.retryable }, latencyMs };

@@ -64,7 +64,8 @@ export function ensureLedger(pool: Pool): Promise<void> {
 /**
  * Opens a call's transaction in ONE round trip: begin, the statement timeout, the key's lock
  * (every attempt of one key is serialised until its transaction ends: a duplicate waits here, then
- * finds the row), and the lookup. Several statements in one simple query, so the key travels as
+ * finds the row), the lookup, and a savepoint before the handler's writes (`failCall` undoes them
+ * and keeps the lock). Several statements in one simple query, so the key travels as
  * an escaped literal; each statement takes its own snapshot, so the lookup sees a row the
  * duplicate committed while this attempt waited for the lock.
  */
@@ -73,22 +74,41 @@ export async function beginCall(db: ClientBase, key: string, timeoutMs: number):
   const k = sqlLiteral(key);
   const results = (await db.query(
     `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SELECT pg_advisory_xact_lock(hashtextextended(${k}, 7)); ` +
-      `SELECT tool, status, result, error, latency_ms FROM tool_executions WHERE idempotency_key = ${k}`,
+      `SELECT tool, status, result, error, latency_ms FROM tool_executions WHERE idempotency_key = ${k}; SAVEPOINT ${HANDLER_SAVEPOINT}`,
   )) as unknown as QueryResult[];
   return toEntry(results[3]?.rows[0]);
 }
 
+/** Set by `beginCall` after the lookup: what the handler writes comes after it. */
+const HANDLER_SAVEPOINT = 'gatehouse_handler';
+
 /** Records the call's entry and commits its transaction (the tool's writes with it) in one round trip. */
 export async function finishCall(db: ClientBase, key: string, meta: CallMeta, entry: LedgerEntry): Promise<void> {
+  await db.query(`${insertEntry(key, meta, entry)}; COMMIT`);
+}
+
+/**
+ * Records a call's final failure and commits, in one round trip, without ever releasing the key's
+ * lock: the handler's writes are undone (back to `beginCall`'s savepoint, which also leaves a
+ * failed statement's aborted state), then the entry is written. A duplicate attempt waiting for
+ * the lock (a workflow task retried while this attempt still ran) then finds this failure instead
+ * of running the handler again and answering differently.
+ */
+export async function failCall(db: ClientBase, key: string, meta: CallMeta, entry: LedgerEntry): Promise<void> {
+  await db.query(`ROLLBACK TO SAVEPOINT ${HANDLER_SAVEPOINT}; ${insertEntry(key, meta, entry)}; COMMIT`);
+}
+
+/** The entry's INSERT as one statement of literals (for a simple query with several statements). */
+function insertEntry(key: string, meta: CallMeta, entry: LedgerEntry): string {
   const json = (v: unknown) => `${sqlLiteral(JSON.stringify(v))}::jsonb`;
   const int = (n: number) => {
     if (!Number.isSafeInteger(n)) throw new Error(`not a whole number: ${n}`);
     return String(n);
   };
-  await db.query(
+  return (
     `INSERT INTO tool_executions (${ENTRY_COLUMNS}) VALUES (` +
-      `${sqlLiteral(key)}, ${sqlLiteral(entry.tool)}, ${sqlLiteral(meta.sessionId)}, ${int(meta.proposalSeq)}, ${sqlLiteral(entry.status)}, ` +
-      `${entry.result === undefined ? 'NULL' : json(entry.result)}, ${entry.error === null ? 'NULL' : json(entry.error)}, ${int(entry.latencyMs)}) ON CONFLICT (idempotency_key) DO NOTHING; COMMIT`,
+    `${sqlLiteral(key)}, ${sqlLiteral(entry.tool)}, ${sqlLiteral(meta.sessionId)}, ${int(meta.proposalSeq)}, ${sqlLiteral(entry.status)}, ` +
+    `${entry.result === undefined ? 'NULL' : json(entry.result)}, ${entry.error === null ? 'NULL' : json(entry.error)}, ${int(entry.latencyMs)}) ON CONFLICT (idempotency_key) DO NOTHING`
   );
 }
 

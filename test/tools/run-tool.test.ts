@@ -17,6 +17,7 @@ import { defineTool } from '../../activities/tools/define';
 import { classifyError, ToolError } from '../../activities/tools/errors';
 import { beginCall, ensureLedger } from '../../activities/tools/ledger';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
+import { eventually } from '../support/eventually';
 import { counterHits, createTestCatalog, ensureTestToolTables, flakyAttempts } from '../support/test-tools';
 
 let db: TestDatabase;
@@ -25,6 +26,8 @@ let tools: ReturnType<typeof createToolActivities>;
 const appended: AuditEventInput[][] = [];
 /** What the handler of `test.seesEvents` saw in the events table of its session. */
 const seen: string[][] = [];
+/** `test.answersDifferently`: how often it ran, and the gate its first run waits at before failing. */
+const differently = { runs: 0, entered: false, release: () => undefined as void };
 
 before(async () => {
   db = await createTestDatabase('tools_run');
@@ -89,7 +92,27 @@ before(async () => {
       return { key: args.key };
     },
   });
-  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite] });
+  const answersDifferently = defineTool({
+    name: 'test.answersDifferently',
+    description: 'Write a row, then fail for good, with another failure each run (a timeout, then a lost mark)',
+    effect: 'write',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({ key: z.string() }).strict(),
+    output: z.object({ ok: z.literal(true) }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+    idempotent: false,
+    async handler(args, ctx) {
+      differently.runs += 1;
+      if (differently.runs > 1) throw new ToolError('OutcomeUnknown', 'a run before this one may have reached the server');
+      await ctx.db.query('INSERT INTO side_effects (key) VALUES ($1)', [args.key]);
+      differently.entered = true;
+      await new Promise<void>((resolve) => (differently.release = resolve));
+      throw new ToolError('UpstreamUnavailable', 'the server did not answer in time');
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently] });
   tools = createToolActivities({ catalog, audit });
 });
 
@@ -147,6 +170,28 @@ describe('exactly once per idempotency key', () => {
     const results = await Promise.all([tools.runTool(i), tools.runTool(i), tools.runTool(i)]);
     assert.deepEqual(results.map((r) => r.result), [1, 1, 1].map(() => ({ counter: 'race', hits: 1 })));
     assert.deepEqual([...(await counterHits(db.pool, 'race')).values()], [1]);
+  });
+
+  it('a duplicate waiting on the key while the first attempt fails for good gets that failure, and nothing runs twice', async () => {
+    // A workflow task retried while its local activity still runs starts a second attempt of the
+    // same call: it waits for the key's lock, and must then find the first's failure in the ledger.
+    // Were the lock let go before the failure is recorded, it would run the handler again, answer
+    // differently, and its outcome event would conflict with the first's (the session lost).
+    const i = input('test.answersDifferently', { key: 'twice' });
+    const first = tools.runTool(i);
+    await eventually(() => differently.entered, { what: 'the first attempt inside its handler' });
+    const second = tools.runTool(i);
+    await eventually(
+      async () => (await db.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0].n > 0,
+      { what: 'the duplicate waiting for the key lock' },
+    );
+    differently.release();
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(differently.runs, 1);
+    assert.deepEqual([a.status, a.error?.type], ['failed', 'UpstreamUnavailable']);
+    assert.deepEqual(b.error, a.error);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided', 'failed']);
+    assert.equal((await db.pool.query("SELECT count(*)::int AS n FROM side_effects WHERE key = 'twice'")).rows[0].n, 0, 'the failed run’s write is undone');
   });
 
   it('a key and a result of any characters run once and come back exactly from the ledger', async () => {
