@@ -10,7 +10,7 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdReusePolicy, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   approvalSignal,
@@ -21,6 +21,7 @@ import {
   SEARCH_ATTRIBUTES,
   SESSION_WORKFLOW_TYPE,
   sessionWorkflowId,
+  startedUpdate,
   type BudgetOverride,
   type SessionStartInput,
 } from '../workflows/contract';
@@ -149,25 +150,30 @@ export class Gatehouse {
     const { credential: given, ...rest } = options;
     const credential = given ?? (await this.#credentialFor(options));
     const input: SessionStartInput = { ...rest, sessionId, credential };
-    try {
-      await this.client.workflow.start(SESSION_WORKFLOW_TYPE, {
-        taskQueue: this.taskQueue,
-        workflowId: sessionWorkflowId(sessionId),
-        // A session id is never reused, not even after the session closed.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [input],
-        typedSearchAttributes: [
-          ...(options.agentId ? [{ key: AGENT_KEY, value: options.agentId }] : []),
-          ...(options.owner ? [{ key: OWNER_KEY, value: options.owner }] : []),
-          { key: MODE_KEY, value: 'normal' },
-          { key: TOOLS_KEY, value: [] },
-        ],
-      });
-    } catch (err) {
-      return mapSessionError(sessionId, err);
-    }
+    const start = new WithStartWorkflowOperation(SESSION_WORKFLOW_TYPE, {
+      taskQueue: this.taskQueue,
+      workflowId: sessionWorkflowId(sessionId),
+      // A session id is never reused, not even after the session closed.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      args: [input],
+      typedSearchAttributes: [
+        ...(options.agentId ? [{ key: AGENT_KEY, value: options.agentId }] : []),
+        ...(options.owner ? [{ key: OWNER_KEY, value: options.owner }] : []),
+        { key: MODE_KEY, value: 'normal' },
+        { key: TOOLS_KEY, value: [] },
+      ],
+    });
     const handle = new SessionHandle(this.client, sessionId);
-    await waitUntilStarted(handle);
+    // One round trip: the start and an update the session answers once its start task is done.
+    const started = await this.client.workflow.executeUpdateWithStart(startedUpdate, { startWorkflowOperation: start }).catch(async (err: unknown) => {
+      // The start itself was refused (an id in use): nothing started.
+      if (!(await start.workflowHandle().then(() => true, () => false))) return mapSessionError(sessionId, err);
+      // Started, but the update found the run already ended (a refused start) or a worker without
+      // the `started` handler: the start's outcome is read as before.
+      return undefined;
+    });
+    if (started !== true) await waitUntilStarted(handle);
     return handle;
   }
 

@@ -279,6 +279,11 @@ export interface SessionSummary {
 export const proposeUpdate = defineUpdate<ProposeResult, [SessionProposal]>('propose');
 export const spawnChildUpdate = defineUpdate<SpawnChildResult, [SpawnChildInput]>('spawnChild');
 export const endUpdate = defineUpdate<SessionSummary, [EndInput]>('end');
+/**
+ * Sent with the session's start (update-with-start): answers once the start task is done, `true`
+ * when the session took its policy, `false` when the start was refused (the run then fails with why).
+ */
+export const startedUpdate = defineUpdate<boolean>('started');
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
 export const haltSignal = defineSignal<[HaltSignal]>('halt');
 export const pauseSignal = defineSignal<[PauseSignal]>('pause');

@@ -25,6 +25,7 @@ import {
   resumeSignal,
   spawnChildUpdate,
   spawnRecordQuery,
+  startedUpdate,
   stateQuery,
   type EndInput,
   type SessionStartInput,
@@ -78,6 +79,9 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
     },
   });
   setHandler(endUpdate, (e) => rt.end(e), { validator: (_e: EndInput) => rt.assertOpen() });
+  // The client's one round trip to a started session (instead of polling): never throws, so a refused
+  // start fails the run, not this update's workflow task.
+  setHandler(startedUpdate, () => started.then(() => true, () => false));
   setHandler(approvalSignal, (s) => rt.onApproval(s));
   setHandler(haltSignal, (h) => rt.onHalt(h));
   setHandler(pauseSignal, (s) => rt.onPause(s));
