@@ -321,3 +321,26 @@ export function widerAddress(intentAddresses: readonly string[], refs: readonly 
   const exact = called.some((m) => wanted.includes(m[1]!) && (m[2] === undefined || m[2] === '32'));
   return exact ? null : called[0]![0];
 }
+
+/**
+ * A selector wider than the path or key the intent names: a call's value that is a strict prefix of
+ * it and ends open, at a separator or a glob (`media/` for `media/thumbs/2023/`, `/docs/*` for
+ * `/docs/v2/*`, `price:sku:88120*` for `price:sku:88120-B`). Paths and keys only (`/` or `:` inside),
+ * and only a value that ends open: `acme` for `acme/docs` is the owner beside its repository.
+ */
+export function widerPrefix(intentIds: readonly string[], refs: readonly string[]): { intended: string; named: string } | null {
+  const paths = intentIds.filter((i) => /[a-z0-9][/:][a-z0-9*]/.test(i) && !/^[a-z]+:\/\//.test(i) && !i.startsWith('arn:'));
+  if (paths.length === 0) return null;
+  const everything = refs.join(' ').toLowerCase();
+  const tokens = refs.flatMap((r) => r.toLowerCase().split(/[\s,;()"'`[\]{}<>=|]+/));
+  for (const path of paths) {
+    const want = path.replace(/\*+$/, '').replace(/^\/+/, '');
+    if (everything.includes(want)) continue;
+    for (const t of tokens) {
+      const bare = t.replace(/\*+$/, '').replace(/^\/+/, '');
+      if (bare.length < 2 || bare === want || !want.startsWith(bare)) continue;
+      if (t.endsWith('*') || /[/:]$/.test(bare)) return { intended: path, named: t };
+    }
+  }
+  return null;
+}

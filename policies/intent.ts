@@ -13,13 +13,13 @@ import { environmentsOf, isEnvironment, nameTokens, normaliseEnvironments } from
 import { negatedVerbs, ruledOut, withoutNegated } from './intent-negation';
 import { keepsWhatItRemoves, reversibleVerb } from './intent-reversible';
 import { versionsIn, wrongVersion } from './intent-versions';
-import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, ticketsIn, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
+import { addressesIn, callRegions, containsWhole, grantedTier, intentRegions, intentWantsReadAccess, nearMisses, numbersIn, percentsIn, siblingMisses, statementEffect, widerPrefix, ticketsIn, walkArgs, widerAddress, widerGlob, wrongShare } from './intent-scope';
 
 export { environmentsOf, nameTokens } from './intent-words';
 
 /** Why a call's score was capped (or lifted). */
 export interface IntentSignal {
-  readonly code: 'scope.environment' | 'scope.region' | 'scope.identifier' | 'scope.access' | 'scope.quantity' | 'effect' | 'scope.match';
+  readonly code: 'scope.environment' | 'scope.region' | 'scope.identifier' | 'scope.access' | 'scope.quantity' | 'scope.unnamed' | 'effect' | 'scope.match';
   readonly message: string;
 }
 
@@ -44,6 +44,12 @@ export const CAPS = {
   ruledOut: 0.2,
   /** A call on the intent's own identifiers, with an effect it allows. */
   matchFloor: 0.6,
+  /**
+   * A change that names none of the identifiers the intent names: weaker evidence than a contradiction
+   * (the call may name the same thing by another id), so above the default threshold (`reviewBelow` 0.55):
+   * it orders such a call under one that names them and decides nothing by itself.
+   */
+  unnamed: 0.7,
 } as const;
 
 const RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive: 2 };
@@ -273,6 +279,9 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
     // A sibling the intent names too (`#team-lifecycle` in "rename #team-growth to #team-lifecycle") is asked for.
     ...(eff === 'read' ? [] : siblingMisses(scope.identifiers.filter((i) => i.kind === 'name').map((i) => i.value), walked.refs, intentValues)),
   ];
+  // A change that selects wider than the path the intent names (`media/` for `media/thumbs/2023/`).
+  const prefix = eff !== 'read' ? widerPrefix(intentValues, walked.refs) : null;
+  if (prefix !== null) near.push(prefix);
   const address = widerAddress(scope.addresses, walked.refs);
   if (address !== null) near.push({ intended: scope.addresses.join(', '), named: address });
   // A glob in a change the intent did not write (`logs-app-2025.0*` for "the april indices") reaches wider than asked.
@@ -321,11 +330,31 @@ export function actionSignals(scope: IntentScope, tool: string, args: unknown, e
     cap = Math.min(cap, CAPS.ruledOut);
     signals.push({ code: 'effect', message: `the intent says not to ${forbidden}` });
   }
+  // A change that names nothing the intent names, and that no check caps, may act on the same thing by
+  // another name or on another: held under the cap for it, which decides nothing at the default threshold.
+  if (cap === 1 && (eff === 'write' || eff === 'destructive') && !idMatch && walked.refs.length > 0 && !namesAny(scope, walked.refs, refText)) {
+    cap = CAPS.unnamed;
+    signals.push({ code: 'scope.unnamed', message: `the call changes something and names none of ${[...intentValues, ...scope.numbers].slice(0, 3).join(', ')}` });
+  }
   // The floor needs an effect the intent allows: when the intent's effect is unknown, a destructive call earns none.
   const withinEffect = !(eff === 'destructive' && scope.effect !== 'destructive');
   const floor = idMatch && cap === 1 && withinEffect ? CAPS.matchFloor : 0;
   if (floor > 0) signals.push({ code: 'scope.match', message: 'the call names an identifier of the intent' });
   return { cap, floor, effect: eff, signals };
+}
+
+/**
+ * Whether the call's reference arguments name what the intent names, however spelled: true when the
+ * intent names nothing (nothing to name), or one of its identifiers or numbers is in them (whole, or
+ * spelled across arguments: `status.acme.io` as zone `acme.io` and name `status`), or they name one
+ * of its environments. Prose is not read: the agent's words cannot name what the call does not act on.
+ */
+function namesAny(scope: IntentScope, refs: readonly string[], refText: string): boolean {
+  const asked = [...scope.identifiers.map((i) => i.value), ...scope.numbers];
+  if (asked.length === 0 || asked.some((i) => refText.includes(i))) return true;
+  const parts = new Set(refs.flatMap(partsOf));
+  if (scope.identifiers.some((i) => partsOf(i.value).length > 1 && partsOf(i.value).every((p) => parts.has(p)))) return true;
+  return refs.some((r) => [...environmentsOf(r)].some((e) => scope.environments.has(e)));
 }
 
 /** A call's score: its similarity (0..1) raised to the floor, then held under the cap. */

@@ -15,15 +15,22 @@ export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: read
   const cache = new Map<string, number[]>();
 
   return async function embed(texts) {
-    const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
+    // Read what is cached before storing the new vectors: storing may evict a text this call needs.
+    const found = new Map<string, number[]>();
+    for (const t of texts) {
+      const v = cache.get(t);
+      if (v !== undefined) found.set(t, v);
+    }
+    const missing = [...new Set(texts.filter((t) => !found.has(t)))];
     if (missing.length > 0) {
       const vectors = await request(missing);
       missing.forEach((t, i) => {
+        found.set(t, vectors[i]!);
         if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
         cache.set(t, vectors[i]!);
       });
     }
-    return texts.map((t) => cache.get(t)!);
+    return texts.map((t) => found.get(t)!);
   };
 
   async function request(input: string[]): Promise<number[][]> {

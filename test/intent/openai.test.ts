@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createIntentActivities } from '../../activities/intent/activities';
 import { intentConfigFromEnv } from '../../activities/intent/config';
+import { createEmbeddingsClient } from '../../activities/intent/embeddings';
 import { createIntentScorer } from '../../activities/intent/scorer';
 import { tokens } from '../../activities/intent/text';
 
@@ -97,6 +98,16 @@ describe('openai-compatible embeddings scorer', () => {
     ]);
     assert.equal(seen[0]!.body.input[0], INTENT);
     assert.equal(seen[1]!.body.input.includes(INTENT), false, 'the intent is embedded once, then cached');
+  });
+
+  it('returns a cached text\'s vector even when storing the call\'s new texts evicts it (512 remembered)', async () => {
+    const client = createEmbeddingsClient({ kind: 'openai', baseUrl, model: 'm' });
+    const first = Array.from({ length: 512 }, (_, i) => `text ${i} alpha`);
+    await client(first);
+    // `text 0 alpha` is cached and the oldest: storing `a new text` evicts it during this very call.
+    const [old, fresh] = await client(['text 0 alpha', 'a new text']);
+    assert.deepEqual(old, embed('text 0 alpha'));
+    assert.deepEqual(fresh, embed('a new text'));
   });
 
   it('compares intents', async () => {

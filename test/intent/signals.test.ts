@@ -52,7 +52,8 @@ describe('scope by kind of identifier', () => {
   it('holds a typed id to every one the call names, and ignores what is not a resource', () => {
     assert.equal(sig('reboot i-0vpn0000000002', 'Instance/Reboot', { instanceIds: ['i-0vpn0000000001', 'i-0vpn0000000002'] }).cap, 0.2);
     // Another type of id is not a contradiction: the customer's subscription, the instances of a named fleet.
-    assert.equal(sig('extend trial for cus_T0ny by 14 days', 'update_subscription', { subscription: 'sub_1PtTony' }).cap, 1);
+    // Only the doubt of a change that names nothing the intent names (`scope.unnamed`, above the threshold).
+    assert.deepEqual(sig('extend trial for cus_T0ny by 14 days', 'update_subscription', { subscription: 'sub_1PtTony' }).signals.map((x) => x.code), ['scope.unnamed']);
     // A ticket, a time or a quantity in the intent names no resource.
     assert.equal(sig('clean up unattached volumes older than 60 days (FINOPS-42)', 'Disk/Delete', { diskId: 'vol-0orphan00000a1' }).signals.length, 0);
     assert.equal(sig('send the notice on the 16th 9am', 'broadcastSchedule', { templateId: 'tmpl_notice_1' }).cap, 1);

@@ -28,7 +28,7 @@ describe('reversible and irreversible removals', () => {
   });
 
   it('a change that stops something allows a removal that keeps it, not one that destroys it', () => {
-    assert.deepEqual(sig('stop that runaway build on data-pipelines', 'pipelineRunCancel', { pipeline: 'nightly' }), { cap: 1, floor: 0, effect: 'destructive', signals: [] });
+    assert.deepEqual(sig('stop that runaway build on data-pipelines', 'pipelineRunCancel', { project: 'data-pipelines', pipeline: 'nightly' }), { cap: 1, floor: 0, effect: 'destructive', signals: [] });
     assert.deepEqual(sig('hold the spring sale blast', 'campaigns.suspend', {}, 'destructive').cap, 1, 'the catalog says destructive, the name says how');
     assert.deepEqual(sig('stop that runaway build', 'pipelineDelete', {}), {
       cap: 0.3, floor: 0, effect: 'destructive', signals: [{ code: 'effect', message: 'a destructive call under an intent that implies write' }],

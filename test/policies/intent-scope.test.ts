@@ -25,6 +25,7 @@ import {
   walkArgs,
   widerAddress,
   widerGlob,
+  widerPrefix,
   wrongShare,
 } from '../../policies/intent-scope';
 import { actionSignals, intentEffect, intentScope } from '../../policies/intent';
@@ -176,5 +177,53 @@ describe('intentEffect: light verbs with particles, statements that are not ques
       'is es-logs-eu1 down': 'read',
     };
     for (const [intent, effect] of Object.entries(cases)) assert.equal(intentEffect(intent), effect, intent);
+  });
+});
+
+describe('a selector wider than the path the intent names (session 15)', () => {
+  it('a prefix of the path or key that ends open, at a separator or a glob', () => {
+    assert.deepEqual(widerPrefix(['media/thumbs/2023/'], ['acme-media', 'media/']), { intended: 'media/thumbs/2023/', named: 'media/' });
+    assert.deepEqual(widerPrefix(['/docs/v2/*'], ['/docs/*']), { intended: '/docs/v2/*', named: '/docs/*' });
+    assert.deepEqual(widerPrefix(['price:sku:88120-b'], ['catalog-cache-prod', 'price:sku:88120*']), { intended: 'price:sku:88120-b', named: 'price:sku:88120*' });
+  });
+
+  it('not the path itself, one inside it, an owner beside its repository, nor a name or a URL', () => {
+    assert.equal(widerPrefix(['media/thumbs/2023/'], ['media/thumbs/2023/']), null);
+    assert.equal(widerPrefix(['media/thumbs/2023/'], ['media/thumbs/2023/a.png']), null);
+    assert.equal(widerPrefix(['acme/docs'], ['acme', 'docs']), null, 'spelled across arguments');
+    assert.equal(widerPrefix(['kv/payments/prod'], ['kv', 'payments/prod/stripe-webhook']), null);
+    assert.equal(widerPrefix(['orders-db-primary'], ['orders-']), null, 'a name, not a path');
+    assert.equal(widerPrefix(['https://acme.io/docs/v2'], ['https:']), null);
+  });
+
+  it('caps a change, never a read', () => {
+    assert.deepEqual(codes('purge the cached thumbnails under media/thumbs/2023/', 'storage.objects.delete', { bucket: 'acme-media', prefix: 'media/', recursive: true }), ['scope.identifier']);
+    assert.deepEqual(codes('how much is under media/thumbs/2023/', 'storage.objects.list', { bucket: 'acme-media', prefix: 'media/' }), []);
+  });
+});
+
+describe('a change that names nothing the intent names (session 15)', () => {
+  const sig = (intent: string, tool: string, args: unknown) => actionSignals(intentScope(intent), tool, args);
+
+  it('is held at 0.7, above the default threshold: it orders, it decides nothing', () => {
+    const s = sig('resize the wiki vm wiki-confluence-01 to 8 cores', 'compute.instances.setMachineType', { instance: 'vm-7731', machineType: 'e2-standard-8' });
+    assert.deepEqual([s.cap, s.floor, s.signals.map((x) => x.code)], [0.7, 0, ['scope.unnamed']]);
+    assert.ok(s.cap > 0.55);
+  });
+
+  it('not when the call names it, spells it across arguments or names its environment, nor when the intent names nothing', () => {
+    assert.deepEqual(codes('resize wiki-confluence-01 to 8 cores', 'compute.instances.setMachineType', { instance: 'wiki-confluence-01' }), ['scope.match']);
+    assert.deepEqual(codes('point status.acme.io at the new cname', 'dns.records.upsert', { zone: 'acme.io', name: 'status' }), []);
+    assert.deepEqual(codes('bounce the frontend on pre-prod', 'k8s.rollout.restart', { namespace: 'staging' }), []);
+    assert.deepEqual(codes('move the wiki vm up to 8 cores', 'compute.instances.setMachineType', { instance: 'vm-7731' }), []);
+  });
+
+  it('not a read, and not beside a cap that already says more', () => {
+    assert.deepEqual(codes('resize wiki-confluence-01 to 8 cores', 'compute.instances.get', { instance: 'vm-7731' }), []);
+    assert.deepEqual(codes('restart web-7 in staging', 'k8s.rollout.restart', { namespace: 'production', name: 'api' }), ['scope.environment']);
+  });
+
+  it('the agent\'s prose does not name it for the call', () => {
+    assert.deepEqual(codes('resize wiki-confluence-01 to 8 cores', 'compute.instances.setMachineType', { instance: 'vm-7731', reason: 'asked to resize wiki-confluence-01 today' }), ['scope.unnamed']);
   });
 });

@@ -43,8 +43,8 @@ describe('the caps, case by case', () => {
 
   it('a region: only when the intent names one, and any of the call\'s regions the intent names will do', () => {
     assert.equal(cap('drain origin-2 in the eu pool', 'edge.origins.update', { pool: 'web-pool-us' }), 0.1);
-    assert.equal(cap('drain origin-2', 'edge.origins.update', { pool: 'web-pool-us' }), 1, 'the intent names no region');
-    assert.equal(cap('drain origin-2 in the eu pool', 'edge.origins.update', { pool: 'web-pool-us', fallback: 'web-pool-eu' }), 1);
+    assert.equal(cap('drain origin-2', 'edge.origins.update', { origin: 'origin-2', pool: 'web-pool-us' }), 1, 'the intent names no region');
+    assert.equal(cap('drain origin-2 in the eu pool', 'edge.origins.update', { origin: 'origin-2', pool: 'web-pool-us', fallback: 'web-pool-eu' }), 1);
     assert.deepEqual(signals('drain origin-2 in the eu pool', 'edge.origins.update', { pool: 'web-pool-us', fallback: 'pool-apj' }), [{ code: 'scope.region', message: 'the call acts in us, apac; the intent names eu' }]);
   });
 

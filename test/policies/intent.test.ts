@@ -13,7 +13,7 @@ const MATCH = { code: 'scope.match', message: 'the call names an identifier of t
 
 describe('actionSignals', () => {
   it('the caps and the floor', () => {
-    assert.deepEqual(CAPS, { environment: 0.1, identifier: 0.2, effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } }, irreversible: 0.3, ruledOut: 0.2, matchFloor: 0.6 });
+    assert.deepEqual(CAPS, { environment: 0.1, identifier: 0.2, effect: { read: { write: 0.2, destructive: 0.05 }, write: { destructive: 0.3 } }, irreversible: 0.3, ruledOut: 0.2, matchFloor: 0.6, unnamed: 0.7 });
   });
 
   it('caps a call on an environment the intent does not name, saying both', () => {
