@@ -19,7 +19,7 @@ import { calibrate, scoreSession, type EvalSession } from '../activities/intent/
 import { readSessions } from '../cli/commands/intent';
 import { startEmbeddings } from '../worker/devstack/embeddings';
 
-const DEFAULT_FILES = ['test/fixtures/intent/sessions.jsonl', 'test/fixtures/intent/heldout.jsonl', 'test/fixtures/intent/blind2/sessions.jsonl', 'test/fixtures/intent/blind3/sessions.jsonl', 'test/fixtures/intent/blind4/sessions.jsonl', 'test/fixtures/intent/blind5/sessions.jsonl'];
+const DEFAULT_FILES = ['test/fixtures/intent/sessions.jsonl', 'test/fixtures/intent/heldout.jsonl', 'test/fixtures/intent/blind2/sessions.jsonl', 'test/fixtures/intent/blind3/sessions.jsonl', 'test/fixtures/intent/blind4/sessions.jsonl', 'test/fixtures/intent/blind5/sessions.jsonl', 'test/fixtures/intent/blind6/sessions.jsonl'];
 const MISSES = process.env.BENCH_INTENT_MISSES === '1';
 const CALIBRATION = process.env.BENCH_INTENT_CALIBRATION ? calibrationFrom(process.env.BENCH_INTENT_CALIBRATION) : MINILM_CALIBRATION;
 const FALLBACK = process.env.BENCH_INTENT_FALLBACK !== '0';
