@@ -56,6 +56,8 @@ export interface GatekeeperOptions {
   readonly isWithdrawn?: (credentialId: string) => boolean;
   /** The clock credentials' expiry is checked against (tests control it). @default Date.now */
   readonly now?: () => number;
+  /** How many verified tokens are kept: past it the cache starts again empty (memory stays bounded). @default 10,000 */
+  readonly maxCachedCredentials?: number;
 }
 
 /** The keyset and the revocation list, plus a cache of verified signatures. */
@@ -108,13 +110,18 @@ export class Gatekeeper {
     };
   }
 
+  /** How many verified tokens the cache holds (never more than `maxCachedCredentials`). */
+  get cachedCredentials(): number {
+    return this.#verified.size;
+  }
+
   /** Signature and claims, cached per token until it expires (the keyset is fixed for the process). */
   async #verify(token: string | undefined): Promise<AgentCredential> {
     const cached = token === undefined ? undefined : this.#verified.get(token);
     if (cached && Date.parse(cached.expiresAt) > this.#now()) return cached;
     const check = await verifyAgentCredential(token, this.#keyset, this.#now());
     if (!check.ok) throw new Problem('unauthorized', check.message, { rule: check.rule });
-    if (this.#verified.size >= 10_000) this.#verified.clear();
+    if (this.#verified.size >= (this.options.maxCachedCredentials ?? 10_000)) this.#verified.clear();
     this.#verified.set(token!, check.credential);
     return check.credential;
   }

@@ -51,6 +51,11 @@ export class RateLimiter {
     if (this.#buckets.size > 100_000) this.#forgetFull(now);
   }
 
+  /** How many agents' buckets are held: bounded, since full ones are dropped once there are more than 100,000. */
+  get tracked(): number {
+    return this.#buckets.size;
+  }
+
   /** Drops buckets that have refilled completely (they hold no information). */
   #forgetFull(now: number): void {
     for (const [agent, b] of this.#buckets) {

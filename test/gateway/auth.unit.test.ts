@@ -68,6 +68,17 @@ describe('Gatekeeper', () => {
     assert.deepEqual(r, { rule: 'credential.revoked', message: 'the agent credential of `agent-revoked` is revoked' });
   });
 
+  it('keeps at most `maxCachedCredentials` verified tokens: one more starts the cache again', async () => {
+    const trust = testTrust();
+    const g = new Gatekeeper(trust.keyset, revocations(), { now: () => T0, maxCachedCredentials: 3 });
+    const tokens = await Promise.all(['a', 'b', 'c', 'd'].map((a) => trust.credential(`agent-${a}`, 'alice', { now: T0 })));
+    for (const t of tokens.slice(0, 3)) await g.check(t);
+    await g.check(tokens[0]); // cached: no new entry
+    assert.equal(g.cachedCredentials, 3);
+    await g.check(tokens[3]);
+    assert.equal(g.cachedCredentials, 1);
+  });
+
   it('a cached credential is used only until it expires: at its expiry it is verified again and refused', async () => {
     const trust = testTrust();
     let now = T0;

@@ -89,6 +89,19 @@ describe('RateLimiter', () => {
     refused(limiter, 'idle-0');
   });
 
+  it('holds at most 100,000 agents: one more drops every full bucket, one exactly refilled included', () => {
+    const c = clock();
+    const limiter = new RateLimiter(0.5, 2, c.now);
+    for (let i = 0; i < 99_999; i++) limiter.take(`idle-${i}`); // one token left each
+    c.advance(2000); // one more token each: exactly the burst, full
+    limiter.take('x');
+    assert.equal(limiter.tracked, 100_000, 'at the bound nothing is dropped');
+    limiter.take('y');
+    assert.equal(limiter.tracked, 2, 'past it the full buckets go; x and y, not full, stay');
+    limiter.take('x'); // kept as it was, one token left (a forgotten bucket would start again at 2)
+    refused(limiter, 'x');
+  });
+
   it('defaults: 50 per second, a burst of 100, 20 open sessions, 64 KiB bodies, 30 minutes of MCP idleness', () => {
     assert.deepEqual(DEFAULT_LIMITS, { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 65536, mcpIdleSeconds: 1800 });
   });
