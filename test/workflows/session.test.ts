@@ -10,7 +10,7 @@ import { createHarness, testPolicy, type Harness } from './harness';
 import { testTrust } from '../support/trust';
 import { signDecision } from '../../client/trust/sign';
 import { WorkflowUpdateStage } from '@temporalio/client';
-import { proposeUpdate, SEARCH_ATTRIBUTES, SESSION_WORKFLOW_TYPE } from '../../workflows/contract';
+import { proposeUpdate, SEARCH_ATTRIBUTES, SESSION_WORKFLOW_TYPE, startedUpdate } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
 import { unlockOf } from '../../policies';
 
@@ -45,6 +45,19 @@ describe('agentSession', () => {
       const summary = await s.end({ reason: 'done' });
       assert.equal(summary.finalState, 'completed');
       assert.equal(summary.counters.proposals, 1);
+    });
+  });
+});
+
+describe('the start', () => {
+  it('is one round trip: the start carries the `started` update, which answers true once the session took its policy', async () => {
+    await h.run(async () => {
+      const s = await h.gh.startSession({ agentId: 'bot', owner: 'eng-007', intent: 'inspect billing' });
+      const { events } = await s.workflow.fetchHistory();
+      const started = (events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'started');
+      assert.equal(started.length, 1, 'the client sent the update with the start instead of polling');
+      // A contract other clients may use: asked again later, it answers at once.
+      assert.equal(await s.workflow.executeUpdate(startedUpdate), true);
     });
   });
 });
