@@ -2,10 +2,11 @@
 -- `LOCK_CLASS`, keys in the caller's order: one global order, so no deadlock), then insert the rows
 -- of every session whose guard holds: its predecessor (`first_seq - 1`; none when 0) is stored with
 -- `prev_hash` and none of `first_seq..last_seq` is stored yet. Returns one session id per row
--- inserted. Called alone (its own transaction): the locks are held until it commits.
+-- inserted. The caller commits right after it (one transaction, one round trip): the locks are held
+-- until then.
 --
--- A function, not a multi-statement query: its plans are prepared once per connection instead of
--- parsed and planned on every flush, and its arguments travel as bind parameters. It is VOLATILE,
+-- A function, not a CTE in the flush's text: its plans are prepared once per connection instead of
+-- parsed and planned on every flush (the group's rows and guards are its two JSON arguments). VOLATILE,
 -- so under READ COMMITTED each statement in it takes a new snapshot: the guard, run after the
 -- locks are held, sees every append committed by the lock's previous holder.
 CREATE OR REPLACE FUNCTION gatehouse_append_events(lock_class int4, lock_keys int4[], guards json, rows json)
