@@ -1,11 +1,12 @@
 /**
  * Group commit for the audit store's common case. Appends that continue a chain head the store
  * already knows are queued; a flush writes many sessions' appends in ONE round trip and ONE
- * commit: a multi-statement transaction that takes each session's advisory lock (in one global
- * order), runs one INSERT whose per-session guards decide which appends go in, and commits. The
- * rows and the guards travel as two JSON documents, so PostgreSQL parses and plans a statement of
- * the same small shape whatever the group's size. Each caller's promise settles only after that
- * commit, so write-ahead holds: nothing is reported recorded before it is durable.
+ * commit: a transaction that calls `gatehouse_append_events` once — it takes each session's
+ * advisory lock (in one global order) and runs one INSERT whose per-session guards decide which
+ * appends go in — and commits. The rows and the guards travel as two JSON documents, so the
+ * function's plans, prepared once per connection, serve a group of any size. Each caller's
+ * promise settles only after that commit, so write-ahead holds: nothing is reported recorded
+ * before it is durable.
  *
  * A guard (predecessor stored with the expected hash, none of the batch stored yet) that holds an
  * append back, or any failure of the group other than an unreachable database, hands the affected
@@ -13,7 +14,7 @@
  */
 import type { Pool } from 'pg';
 import { checkout, type CheckedOutClient } from './checkout';
-import { EVENT_COLUMNS, eventRecordset, type EventRecord } from './rows';
+import type { EventRecord } from './rows';
 import { AuditUnavailableError, classifyPgError } from './errors';
 import { sqlLiteral } from './sql-literal';
 
@@ -95,22 +96,13 @@ export class GroupWriter {
     const keys = [...new Set(group.map((g) => g.lockKey))].sort((a, b) => a - b);
     const guards = sqlLiteral(JSON.stringify(group.map((g) => g.guard)));
     const rows = sqlLiteral(JSON.stringify(group.flatMap((g) => g.rows)));
-    // One statement for the whole group: a session's rows go in only if its guard holds.
-    const insert =
-      `WITH g AS (SELECT * FROM json_to_recordset(${guards}::json) AS g(session_id text, first_seq int4, last_seq int4, prev_hash text)), ` +
-      // A scalar subquery runs once per guard, as one range scan of the (session_id, seq) index:
-      // unlike EXISTS, the planner cannot turn it into a join that reads the whole table.
-      'ok AS (SELECT g.session_id FROM g WHERE (SELECT ' +
-      'count(*) FILTER (WHERE e.seq = g.first_seq - 1 AND e.hash = g.prev_hash) = CASE WHEN g.first_seq = 1 THEN 0 ELSE 1 END ' +
-      'AND count(*) FILTER (WHERE e.seq >= g.first_seq) = 0 ' +
-      'FROM events e WHERE e.session_id = g.session_id AND e.seq BETWEEN g.first_seq - 1 AND g.last_seq)) ' +
-      `INSERT INTO events (${EVENT_COLUMNS}) SELECT v.* FROM ${eventRecordset(`${rows}::json`)} ` +
-      'WHERE v.session_id IN (SELECT session_id FROM ok) ON CONFLICT (session_id, seq) DO NOTHING RETURNING session_id';
-    // unnest yields the keys in array order, so the locks are taken in that order.
+    // `gatehouse_append_events` takes the locks (unnest keeps the array's order), checks each
+    // session's guard and inserts the rows of those that hold: one statement whose plans PostgreSQL
+    // prepares once per connection (audit/migrations/055_append_events.sql). In a transaction of
+    // its own, committed in the same round trip.
     const sql = [
       'BEGIN',
-      `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, k) FROM unnest('{${keys.join(',')}}'::int4[]) AS k`,
-      insert,
+      `SELECT s FROM gatehouse_append_events(${LOCK_CLASS}, '{${keys.join(',')}}'::int4[], ${guards}::json, ${rows}::json) AS s`,
       'COMMIT',
     ].join(';\n');
     let checked: CheckedOutClient;
@@ -124,9 +116,9 @@ export class GroupWriter {
     const { client } = checked;
     let broken: Error | undefined;
     try {
-      const results = (await client.query(sql)) as unknown as { rows: { session_id: string }[] }[];
+      const results = (await client.query(sql)) as unknown as { rows: { s: string }[] }[];
       const inserted = new Map<string, number>();
-      for (const row of results[2]?.rows ?? []) inserted.set(row.session_id, (inserted.get(row.session_id) ?? 0) + 1);
+      for (const row of results[1]?.rows ?? []) inserted.set(row.s, (inserted.get(row.s) ?? 0) + 1);
       for (const g of group) g.resolve(inserted.get(g.sessionId));
     } catch (err) {
       // A failed statement leaves the multi-statement transaction open and aborted.

@@ -27,6 +27,7 @@
  * throughput: the JSON line alone), `cross` (agent-wide rules on vs off, bench/fixtures/cross-session.ts),
  * `tracing`. Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity
  * p50 and gated / plain-local throughput, and the same against the durable floor.
+ * `BENCH_HISTORY_LIMIT` sets the sessions' continue-as-new bound (history events; the worker's default 120).
  * `BENCH_LOADS` (comma-separated load names) runs some throughput loads alone, and `BENCH_PHASES`
  * prints each load's window on the clock a `--cpu-prof` profile stamps its samples with (BENCHMARKS.md, #28).
  * `BENCH_TEMPORAL=both` runs the in-memory dev server and then the full Temporal server on
@@ -106,6 +107,8 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
     policy: POLICY,
     keyset: testTrust().keyset,
     workflowBundle: deps.bundle,
+    // `BENCH_HISTORY_LIMIT`: the sessions' continue-as-new bound in history events (the worker's `sessionHistoryLimit`; default 120).
+    ...(process.env.BENCH_HISTORY_LIMIT ? { sessionHistoryLimit: Number(process.env.BENCH_HISTORY_LIMIT) } : {}),
     workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') },
   });
   const plainQueue = `${taskQueue}-plain`;

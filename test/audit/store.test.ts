@@ -13,11 +13,12 @@ import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { freePort } from '../../worker/devstack/ports';
 import { incidentSession } from './fixtures';
 import type { AuditEventInput } from '../../audit/types';
-import { GroupWriter } from '../../audit/group-commit';
+import { GroupWriter, LOCK_CLASS } from '../../audit/group-commit';
 import { eventRecord } from '../../audit/rows';
 import { GENESIS_HASH, eventHash, normalizeEvent } from '../../audit/chain';
 import { readEvents } from '../../audit/queries';
 import { testTrust } from '../support/trust';
+import { eventually } from '../support/eventually';
 
 const { keyset } = testTrust();
 
@@ -316,5 +317,71 @@ describe('group commit', () => {
     assert.equal(await writer.submit(item('gc-a')), 1);
     assert.equal(await writer.submit(item('gc-a')), undefined); // already there: guard holds it back
     assert.equal(await count('gc-a'), 1);
+  });
+
+  // Another writer (a second worker, the general path) holds a session's chain lock and commits
+  // while a group waits for it: the group's guard must judge by what that writer committed.
+  const LOCKED = 4_242;
+  const chained = (sessionId: string, seq: number, prevHash: string, reasoning: string) => {
+    const event = normalizeEvent({ sessionId, seq, kind: 'proposed', at: '2026-11-01T10:00:00Z', reasoning });
+    const hash = eventHash(prevHash, event);
+    return { row: eventRecord(event, prevHash, hash), hash };
+  };
+  /** Holds the chain lock of `LOCKED` while it inserts `row` and `submit` starts a group; commits once the group waits for the lock. */
+  async function commitWhileAGroupWaits(row: ReturnType<typeof chained>['row'], submit: () => Promise<number | undefined>): Promise<number | undefined> {
+    const holder = await db.pool.connect();
+    let submitted: Promise<number | undefined> | undefined;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [LOCK_CLASS, LOCKED]);
+      submitted = submit();
+      await holder.query(
+        'INSERT INTO events (session_id, seq, kind, at, reasoning, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [row.session_id, row.seq, row.kind, row.at, row.reasoning, row.prev_hash, row.hash],
+      );
+      await eventually(async () => {
+        const r = await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = $2`, [LOCK_CLASS, LOCKED]);
+        return r.rows[0].n > 0;
+      }, { what: 'the group to wait for the chain lock', timeoutMs: 10_000 });
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
+    return submitted;
+  }
+
+  test('a group that waited for a chain lock sees what its holder committed: the next append goes in', async () => {
+    const writer = new GroupWriter(db.pool, 1);
+    const first = chained('gc-lock-1', 1, GENESIS_HASH, 'written by the lock holder');
+    const second = chained('gc-lock-1', 2, first.hash, 'written by the group');
+    const inserted = await commitWhileAGroupWaits(first.row, () => writer.submit({ sessionId: 'gc-lock-1', lockKey: LOCKED, rows: [second.row], guard: { session_id: 'gc-lock-1', first_seq: 2, last_seq: 2, prev_hash: first.hash } }));
+    assert.equal(inserted, 1);
+    assert.deepEqual((await verifyDatabase(db.pool, { sessionId: 'gc-lock-1', keyset })).broken, []);
+  });
+
+  test('a group that waited for a chain lock holds back an append whose seq the holder wrote meanwhile', async () => {
+    const writer = new GroupWriter(db.pool, 1);
+    const first = chained('gc-lock-2', 1, GENESIS_HASH, 'first');
+    assert.equal(await writer.submit({ sessionId: 'gc-lock-2', lockKey: LOCKED, rows: [first.row], guard: { session_id: 'gc-lock-2', first_seq: 1, last_seq: 1, prev_hash: GENESIS_HASH } }), 1);
+    const theirs = chained('gc-lock-2', 2, first.hash, 'the lock holder\'s second event');
+    const ours = chained('gc-lock-2', 2, first.hash, 'the group\'s second event');
+    const next = chained('gc-lock-2', 3, ours.hash, 'the group\'s third event');
+    const inserted = await commitWhileAGroupWaits(theirs.row, () => writer.submit({ sessionId: 'gc-lock-2', lockKey: LOCKED, rows: [ours.row, next.row], guard: { session_id: 'gc-lock-2', first_seq: 2, last_seq: 3, prev_hash: first.hash } }));
+    assert.equal(inserted, undefined, 'handed back to the general path');
+    const stored = await db.pool.query('SELECT seq, reasoning FROM events WHERE session_id = $1 ORDER BY seq', ['gc-lock-2']);
+    assert.deepEqual(stored.rows, [{ seq: 1, reasoning: 'first' }, { seq: 2, reasoning: 'the lock holder\'s second event' }]);
+  });
+
+  test('every column of an event goes through the group commit and reads back as hashed', async () => {
+    const event: AuditEventInput = {
+      sessionId: 'gc-cols', seq: 1, kind: 'approved', at: '2026-11-01T10:00:00.123Z', proposalSeq: 7, tool: 'db.query',
+      args: { sql: 'select 1', n: [1, 2] }, reasoning: 'why', decision: { verdict: 'allow', tier: 'autonomous', reasons: [{ rule: 'tool.tier', message: 'm' }], policyHash: 'p' },
+      approvalId: 'ap-1', approver: 'alice', latencyMs: 1.5, tokenCost: 42, resultStatus: 'executed', error: 'none', detail: { k: { v: true } },
+    };
+    const fresh = new AuditStore(db.pool);
+    assert.deepEqual(await fresh.append([event]), { inserted: 1, duplicates: 0 });
+    const stored = await readEvents(db.pool, 'gc-cols');
+    assert.deepEqual(stored.map((l) => l.event), [normalizeEvent(event)]);
+    assert.deepEqual((await verifyDatabase(db.pool, { sessionId: 'gc-cols', keyset })).broken, []);
   });
 });
