@@ -143,7 +143,8 @@ describe('the caller check, in-process', () => {
     assert.equal(r.details.reason, `it names session \`${'v'.repeat(200)}…\` but its caller is session \`s1\``);
     assert.equal(alerts[0]!.session, 'session-s1');
     const exact = 'w'.repeat(200);
-    await refusal(as(run).run(() => check.verify('patchSession', { sessionIds: [exact] })));
+    const whole = await refusal(as(run).run(() => check.verify('patchSession', { sessionIds: [exact] })));
+    assert.equal(whole.details.reason, `it names session \`${exact}\` but its caller is session \`s1\``, '200 characters are shown whole');
     assert.equal(alerts[1]!.session, exact);
     await refusal(as(run).run(() => check.verify('patchSession', { sessionIds: [''] })));
     assert.equal(alerts[2]!.session, 'session-s1');
@@ -168,6 +169,28 @@ describe('the caller check, in-process', () => {
     // Not cached: the next call asks again.
     await assert.rejects(as(genuine('s1')).run(() => down.check.verify('x', {})));
     assert.equal(down.asked.length, 2);
+  });
+
+  it('a run refused once is refused again: only genuine runs are remembered', async () => {
+    const foreign = { ...genuine('s2'), type: 'other' };
+    const { check, asked } = setup([foreign]);
+    await refusal(as(foreign).run(() => check.verify('x', {})));
+    await refusal(as(foreign).run(() => check.verify('x', {})));
+    assert.equal(asked.length, 2, 'asked again, not answered from the cache of genuine runs');
+  });
+
+  it('an answer missing the type or the task queue is refused, saying so', async () => {
+    const bare: DescribeService = { workflowService: { describeWorkflowExecution: async (req) => ({ workflowExecutionInfo: { execution: { workflowId: req.execution?.workflowId, runId: req.execution?.runId } } }) } };
+    const noQueue: DescribeService = { workflowService: { describeWorkflowExecution: async (req) => ({ workflowExecutionInfo: { execution: { workflowId: req.execution?.workflowId, runId: req.execution?.runId }, type: { name: SESSION_WORKFLOW_TYPE } } }) } };
+    const alerts = { raiseAlert: async () => undefined } as never;
+    const untyped = temporalCallerCheck({ connection: bare, namespace: NS, taskQueue: QUEUE, alerts });
+    assert.equal((await refusal(as(genuine('s1')).run(() => untyped.verify('x', {})))).details.reason, `its workflow type \`\` is not \`${SESSION_WORKFLOW_TYPE}\``);
+    const queueless = temporalCallerCheck({ connection: noQueue, namespace: NS, taskQueue: QUEUE, alerts });
+    assert.equal((await refusal(as(genuine('s1')).run(() => queueless.verify('x', {})))).details.reason, `its task queue \`\` is not gatehouse's \`${QUEUE}\``);
+  });
+
+  it('the names a refusal carries are stable (alerts in the trail, error types callers match)', () => {
+    assert.deepEqual([FOREIGN_CALLER_ERROR, CALLER_CHECK_UNAVAILABLE, FOREIGN_CALLER_ALERT], ['ForeignCallerError', 'CallerCheckUnavailableError', 'caller.foreign']);
   });
 
   it('a server answer about another run is refused', async () => {
@@ -238,5 +261,13 @@ describe('guardActivities and the claims table', () => {
     assert.deepEqual(c.startSessionRecord!(null, null), { sessionIds: [undefined], workflowIds: [undefined] });
     assert.deepEqual(c.reserveAcrossSessions!(null), { sessionIds: [undefined], scoped: [undefined] });
     assert.deepEqual(c.loadSessionContext!(null), { sessionIds: [undefined] });
+    // Leases handed back, and inputs missing their parts (a foreign caller's), read without throwing.
+    assert.deepEqual(c.reserveAcrossSessions!({ request: { sessionId: 's1', reservationId: 's1:r', returns: [{ leaseId: 's1:l1' }, null] } }), { sessionIds: ['s1'], scoped: ['s1:r', 's1:l1', undefined] });
+    assert.deepEqual(c.reserveAcrossSessions!({}), { sessionIds: [undefined], scoped: [undefined] });
+    assert.deepEqual(c.returnLeases!({ request: { sessionId: 's1', returnId: 's1:ret', returns: [{ leaseId: 's1:l2' }] } }), { sessionIds: ['s1'], scoped: ['s1:ret', 's1:l2'] });
+    assert.deepEqual(c.returnLeases!({}), { sessionIds: [undefined], scoped: [undefined] });
+    assert.deepEqual(c.returnLeases!(null), { sessionIds: [undefined], scoped: [undefined] });
+    assert.deepEqual(c.escalateApproval!(req, undefined), { sessionIds: ['s1'], workflowIds: ['session-s1'], scoped: ['s1:a1', undefined] });
+    assert.deepEqual(c.resolveApproval!(req, null), { sessionIds: ['s1'], workflowIds: ['session-s1'], scoped: ['s1:a1', undefined] });
   });
 });
