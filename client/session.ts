@@ -134,8 +134,9 @@ export class SessionHandle {
 }
 
 /**
- * Waits until a just-started session has loaded its policy; throws `SessionStartRefusedError`
- * when the worker refused the start (the workflow failed), with the refusal's message.
+ * Waits until a just-started session has loaded its policy, by polling; throws `SessionStartRefusedError`
+ * when the worker refused the start (the workflow failed), with the refusal's message. `startSession`'s
+ * fallback when its `started` update did not answer `true` (a refused start, a worker without the handler).
  */
 export async function waitUntilStarted(handle: SessionHandle, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -230,18 +230,19 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       broken = err instanceof Error ? err : new Error(String(err));
       const error = classifyError(err, def.retry.nonRetryable);
       const latencyMs = Math.round(performance.now() - started);
+      const outcome = failed(error, latencyMs);
       const writeAheadLanded = await written.then(() => true, () => false);
       // Cancellation (halt, timeout) is Temporal's to report, not a tool failure.
       const cancelled = actx?.cancellationSignal.aborted === true;
       // A final failure is recorded before the key's lock is let go (the handler's writes undone): a
       // duplicate attempt waiting for the lock then returns it, never runs again to answer differently.
       const recorded = writeAheadLanded && !cancelled && isFinal(def, error, attempt, input) &&
-        (await failCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'failed', result: null, error: failed(error, latencyMs).error!, latencyMs }).then(() => true, () => false));
+        (await failCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'failed', result: null, error: outcome.error!, latencyMs }).then(() => true, () => false));
       if (!recorded) await client.query('ROLLBACK').catch(() => undefined);
       // A write-ahead append that failed is the call's failure, whatever else went wrong: thrown.
       await written;
       if (cancelled) throw actx!.cancellationSignal.reason;
-      return recorded ? failed(error, latencyMs) : finalise(def, error, attempt, latencyMs, input);
+      return recorded ? outcome : finalise(def, error, attempt, latencyMs, input);
     } finally {
       if (hb) clearInterval(hb);
       checked.release(isConnectionError(broken) ? broken : undefined);
