@@ -25,9 +25,11 @@
  * collector, bench/fixtures/tracing.ts), printed on the lines before. `BENCH_SESSION_PART` runs one
  * part alone on an in-memory server: `latency` (the sequential latencies), `ratios` (latencies and
  * throughput: the JSON line alone), `cross` (agent-wide rules on vs off, bench/fixtures/cross-session.ts),
- * `tracing`. Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity
- * p50 and gated / plain-local throughput, and the same against the durable floor.
- * `BENCH_HISTORY_LIMIT` sets the sessions' continue-as-new bound (history events; the worker's default 120).
+ * `tracing`, `activity` (the durable floor's activity alone, no Temporal: bench/fixtures/activity-floor.ts).
+ * Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity p50 and
+ * gated / plain-local throughput, the same against the durable floor, and each one's worker CPU per call.
+ * `BENCH_HISTORY_LIMIT` sets the sessions' continue-as-new bound (history events; the worker's default 120). The durable
+ * floor's worker has the gated worker's settings and workflow threads, so the loads differ only in what runs.
  * `BENCH_LOADS` (comma-separated load names) runs some throughput loads alone, and `BENCH_PHASES`
  * prints each load's window on the clock a `--cpu-prof` profile stamps its samples with (BENCHMARKS.md, #28).
  * `BENCH_TEMPORAL=both` runs the in-memory dev server and then the full Temporal server on
@@ -45,7 +47,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } 
 import { seedSampleProduction, createSampleCatalog } from '../activities/tools/sample';
 import { Gatehouse } from '../client';
 import { bundleGatehouseWorkflows } from '../worker/bundle';
-import { createGatehouseWorker } from '../worker/create-worker';
+import { GATEHOUSE_WORKFLOW_THREADS, createGatehouseWorker } from '../worker/create-worker';
 import { startTemporalDevServer } from '../worker/devstack/temporal-server';
 import { findTemporalCli } from '../worker/devstack/temporal-binary';
 import { createTestDatabase, getTestServers } from '../test/support/servers';
@@ -55,13 +57,15 @@ import { testTrust } from '../test/support/trust';
 import { describeLoad, measureInTurn, timeInTurn, type Load } from './fixtures/in-turn';
 import { measureTracingCost, type TracingCost } from './fixtures/tracing';
 import { measureCrossCost } from './fixtures/cross-session';
-import { createDurableCall } from './fixtures/durable-call';
+import { createDurableCall, createPlainCall } from './fixtures/durable-call';
+import { measureActivityFloor } from './fixtures/activity-floor';
 import { forkLoadClient } from './fixtures/load-client';
 import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
+import { SHORT_HISTORY_LIMIT } from '../workflows/session';
 
 const TOOL = 'volumes.list';
 /** `BENCH_SESSION_PART`: one part alone. */
-const SESSION_PARTS = ['latency', 'ratios', 'cross', 'tracing'] as const;
+const SESSION_PARTS = ['latency', 'ratios', 'cross', 'tracing', 'activity'] as const;
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const SESSIONS = 50;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
@@ -69,6 +73,10 @@ const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const POLICY = BENCH_POLICY;
+/** `BENCH_HISTORY_LIMIT`: the sessions' continue-as-new bound in history events (unset: the worker's default). */
+const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
+/** Both workers' settings; `BENCH_WORKER_OPTIONS` (JSON) overrides them. */
+const WORKER_OPTIONS: { workflowThreadPoolSize?: number } & Record<string, unknown> = { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') };
 
 interface Figures {
   gated_p50_ms: number;
@@ -93,6 +101,12 @@ interface Figures {
   plain_local_calls_per_s?: number;
   durable_local_calls_per_s?: number;
   noop_updates_per_s?: number;
+  /** Worker CPU per call (this process, every thread) under the gated and the durable floor's loads. */
+  gated_worker_cpu_ms?: number;
+  durable_local_worker_cpu_ms?: number;
+  /** Temporal server CPU per call under the same loads (a session's continue-as-new costs it a new run). */
+  gated_temporal_cpu_ms?: number;
+  durable_local_temporal_cpu_ms?: number;
 }
 
 
@@ -108,25 +122,17 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
     keyset: testTrust().keyset,
     workflowBundle: deps.bundle,
     // `BENCH_HISTORY_LIMIT`: the sessions' continue-as-new bound in history events (the worker's `sessionHistoryLimit`; default 120).
-    ...(process.env.BENCH_HISTORY_LIMIT ? { sessionHistoryLimit: Number(process.env.BENCH_HISTORY_LIMIT) } : {}),
-    workerOptions: { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') },
+    ...(HISTORY_LIMIT !== undefined ? { sessionHistoryLimit: HISTORY_LIMIT } : {}),
+    workerOptions: WORKER_OPTIONS,
   });
   const plainQueue = `${taskQueue}-plain`;
-  const def = deps.catalog.get(TOOL)!;
   const durable = createDurableCall({ catalog: deps.catalog, auditPool: deps.audit.pool });
-  /** The tool in a transaction of its own; `first` (a write-ahead append) lands before the handler runs, while BEGIN travels. */
-  const plainCall = async (input: { tool: string; args: Record<string, unknown> }, first?: Promise<unknown>) => {
-    const client = await deps.production.pool.connect();
-    try {
-      await Promise.all([client.query('BEGIN'), first]);
-      const r = await def.handler(def.input.parse(input.args), { db: client, idempotencyKey: 'plain', sessionId: 'plain', proposalSeq: 0, attempt: 1, signal: new AbortController().signal, heartbeat: () => undefined });
-      await client.query('COMMIT');
-      return r;
-    } finally {
-      client.release();
-    }
-  };
+  const plainCall = createPlainCall(deps.catalog.get(TOOL)!, deps.production.pool);
+  // The same worker settings as the gated worker's (its workflow threads included): the loads
+  // differ only in what runs, so the ratios measure Gatehouse, not a thread pool.
   const plainWorker = await Worker.create({
+    workflowThreadPoolSize: GATEHOUSE_WORKFLOW_THREADS,
+    ...WORKER_OPTIONS,
     connection,
     taskQueue: plainQueue,
     workflowBundle: deps.plainBundle,
@@ -203,6 +209,10 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
           figures.plain_local_calls_per_s = loads['plain local activities']?.perSecond;
           figures.durable_local_calls_per_s = loads['durable local activities']?.perSecond;
           figures.noop_updates_per_s = loads['empty updates']?.perSecond;
+          figures.gated_worker_cpu_ms = loads['gated proposals']?.cpuMsPerCall.worker;
+          figures.durable_local_worker_cpu_ms = loads['durable local activities']?.cpuMsPerCall.worker;
+          figures.gated_temporal_cpu_ms = loads['gated proposals']?.cpuMsPerCall.temporal;
+          figures.durable_local_temporal_cpu_ms = loads['durable local activities']?.cpuMsPerCall.temporal;
         }
         return figures;
       } finally {
@@ -255,7 +265,16 @@ function summary(f: Figures, temporal: string, tracing?: TracingCost): string {
     durable_local_per_s: f.durable_local_calls_per_s,
     throughput_ratio_vs_durable: ratio(f.proposals_per_s, f.durable_local_calls_per_s),
     noop_updates_per_s: f.noop_updates_per_s,
+    // Issue #28 item 1: the worker's CPU per gated call against the floor's (and the Temporal server's).
+    gated_worker_cpu_ms: f.gated_worker_cpu_ms,
+    durable_local_worker_cpu_ms: f.durable_local_worker_cpu_ms,
+    worker_cpu_ratio_vs_durable: ratio(f.gated_worker_cpu_ms, f.durable_local_worker_cpu_ms),
+    gated_temporal_cpu_ms: f.gated_temporal_cpu_ms,
+    durable_local_temporal_cpu_ms: f.durable_local_temporal_cpu_ms,
     sessions: SESSIONS,
+    // Both workers' workflow threads, and the sessions' continue-as-new bound (events; the worker's default unless set).
+    workflow_threads: WORKER_OPTIONS.workflowThreadPoolSize ?? GATEHOUSE_WORKFLOW_THREADS,
+    history_limit: HISTORY_LIMIT ?? SHORT_HISTORY_LIMIT,
     ...(tracing ? { tracing_off_p50_ms: tracing.off_p50_ms, tracing_on_p50_ms: tracing.on_p50_ms, tracing_p50_ratio: tracing.p50_ratio } : {}),
   });
 }
@@ -301,6 +320,11 @@ async function main(): Promise<void> {
     },
     // The cost of tracing (what README "Tracing and metrics" quotes).
     tracing: async (memory) => [JSON.stringify(await tracingCost(memory.address, deps))],
+    // The durable floor's activity alone, no Temporal (bench/fixtures/activity-floor.ts).
+    activity: async () => {
+      const floor = await measureActivityFloor({ catalog: deps.catalog, auditPool: deps.audit.pool, productionPool: deps.production.pool, tool: TOOL, calls: Number(process.env.BENCH_CALLS ?? 1500) });
+      return [JSON.stringify({ part: 'activity', ...floor })];
+    },
   };
   if (part !== undefined && part !== '') {
     const only = parts[part as (typeof SESSION_PARTS)[number]];

@@ -61,6 +61,13 @@ export interface GatehouseWorkerOptions {
   readonly workerOptions?: Partial<Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'>>;
 }
 
+/**
+ * Workflow threads per worker: two once the machine has cores to spare for them beside the main
+ * thread (activities, the SDK's core); on two cores one, the SDK's default: a second thread there
+ * carried no more proposals and cost ≈ 0.6 ms more CPU per call (BENCHMARKS, session 16).
+ */
+export const GATEHOUSE_WORKFLOW_THREADS = availableParallelism() >= 4 ? 2 : 1;
+
 /** Thrown when the worker cannot be wired (no catalog and no production database). */
 export class WorkerConfigError extends Error {
   readonly type = 'WorkerConfigError';
@@ -98,9 +105,7 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
   const traced = activeTelemetry()?.workerOptions();
   const extra = opts.workerOptions ?? {};
   return Worker.create({
-    // Workflow tasks run on worker threads; the SDK's default of one leaves a second core idle
-    // while sessions queue for it (bench:session: +15% proposals/s on 2 cores with two).
-    workflowThreadPoolSize: Math.min(2, availableParallelism()),
+    workflowThreadPoolSize: GATEHOUSE_WORKFLOW_THREADS,
     ...extra,
     ...(traced
       ? {

@@ -62,7 +62,7 @@ export interface Harness {
    * Runs `fn` while the file's shared worker runs (the default policy and the harness's named
    * `policies`; started on first use, stopped by `close` or a test's own `worker()`), and fails with
    * it if the worker fails. For tests that need no worker of their own: starting one costs about
-   * 1.3 s of CPU (its two workflow threads load the SDK and the bundle).
+   * 1.3 s of CPU (its workflow threads load the SDK and the bundle).
    */
   run<T>(fn: () => Promise<T>): Promise<T>;
   /**
