@@ -54,7 +54,7 @@ export interface ActivityDeps {
    */
   readonly caller: CallerCheck;
   /** History events after which a session run continues as new (`SessionContextDeps.historyLimit`). */
-  readonly sessionHistoryLimit?: number;
+  readonly sessionHistoryLimit?: number | (() => number | undefined);
 }
 
 export function createActivities(deps: ActivityDeps): SessionActivities {

@@ -37,8 +37,12 @@ export interface SessionContextDeps {
   readonly now?: () => number;
   /** The client a sub-agent's start reads its parent's record with. @default the worker's (`Context.current().client`) */
   readonly client?: () => Client;
-  /** History events after which a session run continues as new (the worker's, never the caller's). @default the workflow's `SHORT_HISTORY_LIMIT` */
-  readonly historyLimit?: number;
+  /**
+   * History events after which a session run continues as new (the worker's, never the caller's):
+   * a number, or asked at each start (the worker's cache, `worker/session-bound.ts`); undefined
+   * leaves the workflow's `SHORT_HISTORY_LIMIT`.
+   */
+  readonly historyLimit?: number | (() => number | undefined);
 }
 
 export function createSessionContextActivities(deps: SessionContextDeps) {
@@ -49,7 +53,10 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
     return described.descriptors;
   };
   const now = deps.now ?? Date.now;
-  const bound = deps.historyLimit !== undefined ? { historyLimit: deps.historyLimit } : {};
+  const bound = (): { historyLimit?: number } => {
+    const limit = typeof deps.historyLimit === 'function' ? deps.historyLimit() : deps.historyLimit;
+    return limit !== undefined ? { historyLimit: limit } : {};
+  };
 
   /** Records the refusal as an alert of the session id it was aimed at, then fails the start. */
   async function refuse(sessionId: string, r: StartRefusal): Promise<never> {
@@ -92,7 +99,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
         ...(r.mandate ? { mandate: r.mandate } : {}),
         ...(r.inheritedTransitions !== undefined ? { inheritedTransitions: r.inheritedTransitions } : {}),
       },
-      ...bound,
+      ...bound(),
     };
   }
 
@@ -126,7 +133,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
         return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${c.agentId}\` does not allow policy \`${policyName}\`` });
       }
       const identity = { agentId: c.agentId, owner: c.owner, principal: c.agentId, credentialId: c.credentialId, credentialIssuedAt: c.issuedAt };
-      return { policyName, policyDocument, descriptors: currentDescriptors(), keyset: deps.keyset, identity, ...bound };
+      return { policyName, policyDocument, descriptors: currentDescriptors(), keyset: deps.keyset, identity, ...bound() };
     },
 
     /** A start the workflow itself refused (forged carried state, a parent it does not have). */

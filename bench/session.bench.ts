@@ -28,7 +28,7 @@
  * `tracing`, `activity` (the durable floor's activity alone, no Temporal: bench/fixtures/activity-floor.ts).
  * Last line: one JSON object, the ratios of issue #14: gated p50 / plain local activity p50 and
  * gated / plain-local throughput, the same against the durable floor, and each one's worker CPU per call.
- * `BENCH_HISTORY_LIMIT` sets the sessions' continue-as-new bound (history events; the worker's default 120). The durable
+ * `BENCH_HISTORY_LIMIT` sets the sessions' continue-as-new bound (history events; unset: the worker's, by its cache). The durable
  * floor's worker has the gated worker's settings and workflow threads, so the loads differ only in what runs.
  * `BENCH_LOADS` (comma-separated load names) runs some throughput loads alone, and `BENCH_PHASES`
  * prints each load's window on the clock a `--cpu-prof` profile stamps its samples with (BENCHMARKS.md, #28).
@@ -61,7 +61,6 @@ import { createDurableCall, createPlainCall } from './fixtures/durable-call';
 import { measureActivityFloor } from './fixtures/activity-floor';
 import { forkLoadClient } from './fixtures/load-client';
 import { TRACING_WORKFLOW_MODULES } from '../telemetry/install';
-import { SHORT_HISTORY_LIMIT } from '../workflows/session';
 
 const TOOL = 'volumes.list';
 /** `BENCH_SESSION_PART`: one part alone. */
@@ -73,7 +72,7 @@ const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 12);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const POLICY = BENCH_POLICY;
-/** `BENCH_HISTORY_LIMIT`: the sessions' continue-as-new bound in history events (unset: the worker's default). */
+/** `BENCH_HISTORY_LIMIT`: the sessions' continue-as-new bound in history events (the worker's `sessionHistoryLimit`; unset: the worker's choice). */
 const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
 /** Both workers' settings; `BENCH_WORKER_OPTIONS` (JSON) overrides them. */
 const WORKER_OPTIONS: { workflowThreadPoolSize?: number } & Record<string, unknown> = { maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 200, ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') };
@@ -121,7 +120,6 @@ async function run(address: string, temporalPid: number, withThroughput: boolean
     policy: POLICY,
     keyset: testTrust().keyset,
     workflowBundle: deps.bundle,
-    // `BENCH_HISTORY_LIMIT`: the sessions' continue-as-new bound in history events (the worker's `sessionHistoryLimit`; default 120).
     ...(HISTORY_LIMIT !== undefined ? { sessionHistoryLimit: HISTORY_LIMIT } : {}),
     workerOptions: WORKER_OPTIONS,
   });
@@ -272,9 +270,9 @@ function summary(f: Figures, temporal: string, tracing?: TracingCost): string {
     gated_temporal_cpu_ms: f.gated_temporal_cpu_ms,
     durable_local_temporal_cpu_ms: f.durable_local_temporal_cpu_ms,
     sessions: SESSIONS,
-    // Both workers' workflow threads, and the sessions' continue-as-new bound (events; the worker's default unless set).
+    // Both workers' workflow threads, and the sessions' continue-as-new bound (events; unset: the worker's, by its cache).
     workflow_threads: WORKER_OPTIONS.workflowThreadPoolSize ?? GATEHOUSE_WORKFLOW_THREADS,
-    history_limit: HISTORY_LIMIT ?? SHORT_HISTORY_LIMIT,
+    history_limit: HISTORY_LIMIT ?? 'worker default',
     ...(tracing ? { tracing_off_p50_ms: tracing.off_p50_ms, tracing_on_p50_ms: tracing.on_p50_ms, tracing_p50_ratio: tracing.p50_ratio } : {}),
   });
 }

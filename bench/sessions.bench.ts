@@ -13,7 +13,7 @@
  * queue; their RSS is sampled from /proc and added in. `BENCH_SESSIONS_PART=replay` measures instead
  * what a replay costs by history length (bench/fixtures/replay-cost.ts), `=heap` the sandbox's heap per
  * cached session (bench/fixtures/sandbox-heap.ts). `BENCH_HISTORY_LIMIT` sets the worker's
- * `sessionHistoryLimit` (default: the worker's, 120 events; 10000 runs the old bound); `BENCH_START_CONCURRENCY`
+ * `sessionHistoryLimit` (default: the worker's, 600 or 120 events by its cache; 10000 runs the old bound); `BENCH_START_CONCURRENCY`
  * (50) how many sessions start (and end) at once: keep it well below `BENCH_CACHE`. Last line: one JSON object.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

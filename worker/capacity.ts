@@ -4,7 +4,8 @@
  * one past it is evicted and replayed from its history on its next proposal) and
  * `GATEHOUSE_WORKFLOW_TASK_SLOTS` (`maxConcurrentWorkflowTaskExecutions`). Unset: the SDK's defaults.
  * And how long a session's run grows before it continues as new: `GATEHOUSE_SESSION_HISTORY_LIMIT`
- * (the worker's `sessionHistoryLimit`, in history events; unset: 120).
+ * (the worker's `sessionHistoryLimit`, in history events; unset: chosen from the worker's cache at
+ * each session start, `session-bound.ts`).
  * README "Fleet sizing" says how to choose them; `npm run bench:sessions` measures them.
  */
 import type { WorkerOptions } from '@temporalio/worker';

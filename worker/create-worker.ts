@@ -5,6 +5,7 @@
  * worker with different wiring. Node-only.
  */
 import { availableParallelism } from 'node:os';
+import { boundForCache } from './session-bound';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import type { webApi } from '@slack/bolt';
@@ -52,7 +53,8 @@ export interface GatehouseWorkerOptions {
   readonly leaseSecret?: string;
   /**
    * History events after which a session run continues as new (the worker's choice, recorded at a
-   * session's start and carried; never a caller's). @default 120 (`SHORT_HISTORY_LIMIT`)
+   * session's start and carried; never a caller's). @default from the worker's cache at each start:
+   * 600 events while it is under half full, else 120 (`worker/session-bound.ts`)
    */
   readonly sessionHistoryLimit?: number;
   /** A prebuilt workflow bundle (tests and benchmarks build it once per process). */
@@ -62,11 +64,13 @@ export interface GatehouseWorkerOptions {
 }
 
 /**
- * Workflow threads per worker: two once the machine has cores to spare for them beside the main
- * thread (activities, the SDK's core); on two cores one, the SDK's default: a second thread there
- * carried no more proposals and cost ≈ 0.6 ms more CPU per call (BENCHMARKS, session 16).
+ * Workflow threads per worker: the SDK's default of one leaves a second core idle while sessions
+ * queue for it (2026-11-22: +15% proposals/s on 2 cores with two). Session 16 measured one thread
+ * as fast and ≈ 0.6 ms of CPU per call cheaper on 2 cores, but the first full test run on one thread
+ * wedged a session in a continue-as-new race never seen on two (BENCHMARKS): kept at two until
+ * that race is understood.
  */
-export const GATEHOUSE_WORKFLOW_THREADS = availableParallelism() >= 4 ? 2 : 1;
+export const GATEHOUSE_WORKFLOW_THREADS = Math.min(2, availableParallelism());
 
 /** Thrown when the worker cannot be wired (no catalog and no production database). */
 export class WorkerConfigError extends Error {
@@ -84,6 +88,8 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
   if (bound !== undefined && !(Number.isInteger(bound) && bound >= 1)) throw new WorkerConfigError(`\`sessionHistoryLimit\` must be a whole number of events of at least 1, got \`${String(bound)}\``);
   const namespace = opts.namespace ?? 'default';
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
+  // Set once created: the sessions' default bound reads its cache (activities run only after that).
+  let worker: Worker | undefined;
   const activities = createActivities({
     auditPool: opts.auditPool,
     // Always the real check, on the worker's own connection, namespace and task queue: no option replaces it.
@@ -97,14 +103,15 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.leaseSecret ? { ledger: { leaseSecret: opts.leaseSecret } } : {}),
-    ...(bound !== undefined ? { sessionHistoryLimit: bound } : {}),
+    // Unset: each session's bound follows this worker's cache as it is when the session starts.
+    sessionHistoryLimit: bound ?? (() => (worker ? boundForCache({ cached: worker.getStatus().numCachedWorkflows, capacity: worker.options.maxCachedWorkflows }) : undefined)),
   });
   await assertNamespaceExists(opts.connection, namespace);
   // With telemetry on: the workflow interceptor module (bundled here, or already in a prebuilt
   // bundle), activity interceptors and the sink that carries workflow spans out of the sandbox.
   const traced = activeTelemetry()?.workerOptions();
   const extra = opts.workerOptions ?? {};
-  return Worker.create({
+  worker = await Worker.create({
     workflowThreadPoolSize: GATEHOUSE_WORKFLOW_THREADS,
     ...extra,
     ...(traced
@@ -125,4 +132,5 @@ export async function createGatehouseWorker(opts: GatehouseWorkerOptions): Promi
     // Bundled here: the pure policy modules are shared by every cached session (worker/bundle.ts).
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ...extra.bundlerOptions, ...WORKFLOW_BUNDLER_OPTIONS } }),
   });
+  return worker;
 }

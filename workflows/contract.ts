@@ -53,7 +53,7 @@ export interface SessionStartInput {
   readonly inheritedTransitions?: unknown;
   /**
    * Read only by runs started before `worker-session-bound` (their bound; default 10000). Newer runs
-   * take the worker's `sessionHistoryLimit` (default 120): a caller does not choose it.
+   * take the worker's `sessionHistoryLimit` (unset: 600 or 120 by its cache): a caller does not choose it.
    * @deprecated ignored by new sessions
    */
   readonly historyLimit?: number;

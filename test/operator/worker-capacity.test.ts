@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { capacityFromEnv, sessionHistoryLimitFromEnv } from '../../worker/capacity';
 import { WorkerConfigError } from '../../worker/create-worker';
+import { ROOMY_HISTORY_LIMIT, boundForCache } from '../../worker/session-bound';
 
 describe('worker capacity from the environment', () => {
   it('maps the two knobs onto the SDK options, and sets nothing when they are unset or empty', () => {
@@ -34,5 +35,15 @@ describe('worker capacity from the environment', () => {
         return true;
       });
     }
+  });
+
+  it('unset, the bound follows the cache: long under half full, the short default from half full on, and a cache of none is full', () => {
+    assert.equal(boundForCache({ cached: 0, capacity: 1000 }), ROOMY_HISTORY_LIMIT);
+    assert.equal(boundForCache({ cached: 499, capacity: 1000 }), ROOMY_HISTORY_LIMIT);
+    assert.equal(boundForCache({ cached: 500, capacity: 1000 }), undefined);
+    assert.equal(boundForCache({ cached: 1000, capacity: 1000 }), undefined);
+    assert.equal(boundForCache({ cached: 0, capacity: 1 }), ROOMY_HISTORY_LIMIT);
+    assert.equal(boundForCache({ cached: 1, capacity: 1 }), undefined);
+    assert.equal(boundForCache({ cached: 0, capacity: 0 }), undefined);
   });
 });

@@ -28,6 +28,7 @@ import { TEST_POLICY, createCatalog } from '../workflows/fixtures/catalog';
 import { testPolicy } from '../workflows/harness';
 import { impersonatedVote, redTeam, selfMadeKey, signedVote, trust, type Agent, type AuditRow, type RedTeam, type VoteFields } from './attacker';
 import { eventually } from '../support/eventually';
+import { SHORT_HISTORY_LIMIT } from '../../workflows/session';
 
 /** The test policy with short deadlines: a call the sequence forgets to close expires in ~6 s. */
 function modelPolicy(): PolicyDocument {
@@ -65,7 +66,8 @@ let other: SessionHandle;
 let autonomousTools: (tool: string, args: Record<string, unknown>) => boolean;
 
 before(async () => {
-  rt = await redTeam('model', { model: modelPolicy() });
+  // Runs at the short bound (a busy worker's): the sequences below cross run boundaries, where bugs were found.
+  rt = await redTeam('model', { model: modelPolicy() }, { sessionHistoryLimit: SHORT_HISTORY_LIMIT });
   agent = await rt.agent('model-bot', 'eng-012', { policies: ['model'] });
   // A second session of the same agent: the source of wrong-session votes.
   other = await agent.gh.startSession({ intent: 'scale the api', policyRef: 'model' });

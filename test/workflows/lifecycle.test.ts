@@ -101,8 +101,10 @@ describe('continue-as-new', () => {
     });
   });
 
-  it('keeps runs short by default: a run ends soon after SHORT_HISTORY_LIMIT events, whatever bound the start input asks for', async () => {
-    await h.run(async () => {
+  it('keeps runs short once the worker\'s cache is half full: a run ends soon after SHORT_HISTORY_LIMIT events, whatever bound the start input asks for', async () => {
+    // One session fills a one-session cache: the worker gives the short bound.
+    const worker = await h.worker({ workerOptions: { maxCachedWorkflows: 1 } });
+    await worker.runUntil(async () => {
       // The bound is the worker's: a caller asking for a long run (a costly replay after eviction) is not heard.
       const s = await h.gh.startSession({ agentId: 'short-runs-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 1_000_000 });
       const firstRun = (await s.workflow.describe()).runId;
@@ -113,6 +115,30 @@ describe('continue-as-new', () => {
       assert.ok(events.length > SHORT_HISTORY_LIMIT && events.length <= SHORT_HISTORY_LIMIT + 20, `first run: ${events.length} events`);
       assert.ok(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes, 'the first run ends by continuing as new');
       assert.equal((await s.end({})).counters.executed, 30);
+    });
+  });
+
+  it('gives long runs while the worker\'s cache has room: 30 proposals stay in one run, and the next session started on a full cache gets short ones', async () => {
+    const worker = await h.worker({ workerOptions: { maxCachedWorkflows: 4 } });
+    await worker.runUntil(async () => {
+      // One session of a four-session cache: room, so the long bound (ROOMY_HISTORY_LIMIT events),
+      // whatever the start input asks for (a caller wanting a new run every few calls is not heard either).
+      const roomy = await h.gh.startSession({ agentId: 'roomy-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 20 });
+      const run = (await roomy.workflow.describe()).runId;
+      for (let n = 1; n <= 30; n++) assert.equal((await roomy.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
+      const events = (await h.gh.client.workflow.getHandle(roomy.workflowId, run).fetchHistory()).events ?? [];
+      assert.ok(events.length > SHORT_HISTORY_LIMIT + 20, `one run holds past the short bound: ${events.length} events`);
+      assert.equal((await roomy.workflow.describe()).runId, run, 'no continue-as-new');
+      // Two more open sessions: the cache is half full when the fourth starts, which gets the short bound.
+      const others = [await h.gh.startSession({ agentId: 'filler-1', owner: 'eng-007', intent: WRITE_INTENT }), await h.gh.startSession({ agentId: 'filler-2', owner: 'eng-007', intent: WRITE_INTENT })];
+      const tight = await h.gh.startSession({ agentId: 'tight-bot', owner: 'eng-007', intent: WRITE_INTENT });
+      const tightRun = (await tight.workflow.describe()).runId;
+      for (let n = 31; n <= 55; n++) assert.equal((await tight.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
+      assert.notEqual((await tight.workflow.describe()).runId, tightRun, 'the session started on a half-full cache continued as new');
+      // The long run's bound is its own, carried: it goes on in its run.
+      assert.equal((await roomy.propose({ tool: 'test.slowWrite', args: { n: 56 }, reasoning: 'row' })).status, 'executed');
+      assert.equal((await roomy.workflow.describe()).runId, run);
+      for (const s of [roomy, tight, ...others]) await s.end({});
     });
   });
 });
