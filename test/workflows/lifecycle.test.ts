@@ -11,6 +11,7 @@ import { createHarness, testPolicy, type Harness } from './harness';
 import { testTrust } from '../support/trust';
 import { eventually } from '../support/eventually';
 import { SHORT_HISTORY_LIMIT } from '../../workflows/session';
+import type { SessionHandle } from '../../client';
 
 const trust = testTrust();
 
@@ -77,6 +78,16 @@ async function activityTypes(workflow: { fetchHistory(): Promise<{ events?: read
   };
 }
 
+/** Proposes rows `from`..`to` of `test.slowWrite`, each executed. */
+async function writeRows(s: SessionHandle, from: number, to: number): Promise<void> {
+  for (let n = from; n <= to; n++) assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
+}
+
+/** The history events of one run of a session. */
+async function runEvents(s: SessionHandle, runId: string) {
+  return (await h.gh.client.workflow.getHandle(s.workflowId, runId).fetchHistory()).events ?? [];
+}
+
 describe('continue-as-new', () => {
   it('continues as new between proposals and carries counters, seq and budget', async () => {
     const worker = await h.worker({ sessionHistoryLimit: 40 });
@@ -108,10 +119,10 @@ describe('continue-as-new', () => {
       // The bound is the worker's: a caller asking for a long run (a costly replay after eviction) is not heard.
       const s = await h.gh.startSession({ agentId: 'short-runs-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 1_000_000 });
       const firstRun = (await s.workflow.describe()).runId;
-      for (let n = 1; n <= 30; n++) assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
+      await writeRows(s, 1, 30);
       assert.notEqual((await s.workflow.describe()).runId, firstRun, 'the session should have continued as new');
       // The first run stopped at the first pause past the limit: one proposal's events past it, at most.
-      const events = (await h.gh.client.workflow.getHandle(s.workflowId, firstRun).fetchHistory()).events ?? [];
+      const events = await runEvents(s, firstRun);
       assert.ok(events.length > SHORT_HISTORY_LIMIT && events.length <= SHORT_HISTORY_LIMIT + 20, `first run: ${events.length} events`);
       assert.ok(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes, 'the first run ends by continuing as new');
       assert.equal((await s.end({})).counters.executed, 30);
@@ -125,18 +136,18 @@ describe('continue-as-new', () => {
       // whatever the start input asks for (a caller wanting a new run every few calls is not heard either).
       const roomy = await h.gh.startSession({ agentId: 'roomy-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 20 });
       const run = (await roomy.workflow.describe()).runId;
-      for (let n = 1; n <= 30; n++) assert.equal((await roomy.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
-      const events = (await h.gh.client.workflow.getHandle(roomy.workflowId, run).fetchHistory()).events ?? [];
+      await writeRows(roomy, 1, 30);
+      const events = await runEvents(roomy, run);
       assert.ok(events.length > SHORT_HISTORY_LIMIT + 20, `one run holds past the short bound: ${events.length} events`);
       assert.equal((await roomy.workflow.describe()).runId, run, 'no continue-as-new');
       // Two more open sessions: the cache is half full when the fourth starts, which gets the short bound.
       const others = [await h.gh.startSession({ agentId: 'filler-1', owner: 'eng-007', intent: WRITE_INTENT }), await h.gh.startSession({ agentId: 'filler-2', owner: 'eng-007', intent: WRITE_INTENT })];
       const tight = await h.gh.startSession({ agentId: 'tight-bot', owner: 'eng-007', intent: WRITE_INTENT });
       const tightRun = (await tight.workflow.describe()).runId;
-      for (let n = 31; n <= 55; n++) assert.equal((await tight.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
+      await writeRows(tight, 31, 55);
       assert.notEqual((await tight.workflow.describe()).runId, tightRun, 'the session started on a half-full cache continued as new');
       // The long run's bound is its own, carried: it goes on in its run.
-      assert.equal((await roomy.propose({ tool: 'test.slowWrite', args: { n: 56 }, reasoning: 'row' })).status, 'executed');
+      await writeRows(roomy, 56, 56);
       assert.equal((await roomy.workflow.describe()).runId, run);
       for (const s of [roomy, tight, ...others]) await s.end({});
     });
