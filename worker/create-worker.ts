@@ -64,11 +64,9 @@ export interface GatehouseWorkerOptions {
 }
 
 /**
- * Workflow threads per worker: the SDK's default of one leaves a second core idle while sessions
- * queue for it (2026-11-22: +15% proposals/s on 2 cores with two). Session 16 measured one thread
- * as fast and ≈ 0.6 ms of CPU per call cheaper on 2 cores, but the first full test run on one thread
- * wedged a session in a continue-as-new race never seen on two (BENCHMARKS): kept at two until
- * that race is understood.
+ * Workflow threads per worker: two from 2 cores. One was measured as fast and cheaper per call on
+ * 2 cores, but a continue-as-new race wedged a session once on one thread and never on two
+ * (BENCHMARKS, "What a gated call costs the worker, session 16"): two until that race is understood.
  */
 export const GATEHOUSE_WORKFLOW_THREADS = Math.min(2, availableParallelism());
 
