@@ -55,6 +55,13 @@ function answer<T>(outcome: Outcome<T>): { status: number; body: unknown } {
   return outcome.done ? { status: 200, body: outcome.value } : { status: 202, body: outcome.pending };
 }
 
+/** A proposal's answer: `relayedNotes` is for the MCP front door (its notes), not part of the HTTP result. */
+function proposalAnswer(outcome: Outcome<ProposeResult>): { status: number; body: unknown } {
+  if (!outcome.done) return answer(outcome);
+  const { relayedNotes: _forMcp, ...value } = outcome.value;
+  return answer({ done: true, value });
+}
+
 /** The update id of a new proposal: the client's `Idempotency-Key` (a retry is the same update), else a uuid. */
 function proposalId(request: FastifyRequest): string {
   const key = request.headers['idempotency-key'];
@@ -104,7 +111,7 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the `propose` result (executed, denied, failed or expired)' }, 202: pending, 409: { description: 'the session is closed' } },
     async handler(ctx, { params, query, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      return answer(await ctx.sessions.update<ProposeResult>(handle, proposeUpdate.name, body, proposalId(ctx.request), query.wait));
+      return proposalAnswer(await ctx.sessions.update<ProposeResult>(handle, proposeUpdate.name, body, proposalId(ctx.request), query.wait));
     },
   }),
   route({
@@ -116,7 +123,7 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the final result' }, 202: pending, 404: { description: 'no such session or proposal' } },
     async handler(ctx, { params, query }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      return answer(await ctx.sessions.outcome<ProposeResult>(handle, params.proposalId, query.wait));
+      return proposalAnswer(await ctx.sessions.outcome<ProposeResult>(handle, params.proposalId, query.wait));
     },
   }),
   route({

@@ -103,6 +103,11 @@ interface ProposeResultBase {
   readonly approvalId?: string;
   /** Position of this proposal in the session (1-based). */
   readonly sequence: number;
+  /**
+   * Upstream notifications the worker relayed to the gateways while the call ran (an upstream MCP
+   * tool's first attempt): the MCP gateway waits for that many before it answers. Absent: unknown.
+   */
+  readonly relayedNotes?: number;
 }
 
 /** Result of the `propose` update, one case per status. */

@@ -139,7 +139,9 @@ function afterRunNow(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq' | 
 }
 
 interface Ran {
-  readonly outcome: { readonly status: 'executed'; readonly result: unknown } | { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string } };
+  readonly outcome: ({ readonly status: 'executed'; readonly result: unknown } | { readonly status: 'failed'; readonly error: { readonly type: string; readonly message: string } }) & {
+    readonly relayedNotes?: number;
+  };
   readonly intentScore: number | undefined;
   readonly action: IntentAction;
 }
@@ -183,7 +185,8 @@ async function runToolCall(
     if (r.status === 'invalid') return { invalid: { issues: r.issues, redactedArgs: r.redactedArgs ?? {} } };
     hold?.release(true);
     const ranAction = r.redactedArgs ? { ...action, args: r.redactedArgs } : action;
-    const outcome: Ran['outcome'] = r.status === 'executed' ? { status: 'executed', result: r.result } : { status: 'failed', error: { type: r.error.type, message: r.error.message } };
+    const relayed = r.relayedNotes !== undefined ? { relayedNotes: r.relayedNotes } : {};
+    const outcome: Ran['outcome'] = r.status === 'executed' ? { status: 'executed', result: r.result, ...relayed } : { status: 'failed', error: { type: r.error.type, message: r.error.message }, ...relayed };
     return { outcome, intentScore: r.intentScore, action: ranAction };
   } catch (err) {
     // Retries exhausted or a non-retryable error: recorded as a failed call; the session goes on.

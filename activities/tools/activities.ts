@@ -79,14 +79,22 @@ export interface ToolFailureInfo {
 }
 
 /** `runTool`'s outcome: the handler's result, or why it failed. */
-export type ToolOutcome =
+export type ToolOutcome = (
   | { readonly status: 'executed'; readonly result: unknown; readonly error?: undefined; readonly latencyMs: number }
-  | { readonly status: 'failed'; readonly error: ToolFailureInfo; readonly result?: undefined; readonly latencyMs: number };
+  | { readonly status: 'failed'; readonly error: ToolFailureInfo; readonly result?: undefined; readonly latencyMs: number }
+) & {
+  /**
+   * Upstream notifications this attempt relayed to the gateways, when it is the call's first: the
+   * MCP gateway then waits for exactly those before it answers. Absent (a later attempt, an outcome
+   * read from the ledger): the gateway waits for everything relayed so far instead.
+   */
+  readonly relayedNotes?: number;
+};
 
 /** `runTool`'s result: an outcome, or (with `checkFirst`) arguments refused before anything was written. */
 export type RunToolResult = (
   | ToolOutcome
-  | { readonly status: 'invalid'; readonly issues: readonly ToolIssue[]; readonly result?: undefined; readonly error?: undefined; readonly latencyMs: 0 }
+  | { readonly status: 'invalid'; readonly issues: readonly ToolIssue[]; readonly result?: undefined; readonly error?: undefined; readonly latencyMs: 0; readonly relayedNotes?: undefined }
 ) & { readonly redactedArgs?: Record<string, unknown> };
 
 /** Results bigger than this are kept in the ledger but only sized in the audit event. */
@@ -190,6 +198,10 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     const started = performance.now();
     let hb: NodeJS.Timeout | undefined;
     let broken: Error | undefined;
+    let relayed = 0;
+    // An upstream's handler counts the notes it relayed (`countRelayedNote`); on the first attempt
+    // only: notes an earlier attempt relayed under the same key would make the count wrong.
+    const counted = (): { relayedNotes?: number } => (def.upstream && attempt === 1 ? { relayedNotes: relayed } : {});
     try {
       // One round trip: the timeout bounds every statement, the lock wait included (a stuck
       // duplicate times out as transient); a duplicate attempt of the same key waits for the
@@ -217,6 +229,9 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
         heartbeat: (details?: unknown) => {
           if (actx && !actx.info.isLocal) actx.heartbeat(details);
         },
+        countRelayedNote: () => {
+          relayed += 1;
+        },
       };
       const raw = await def.handler(args, ctx);
       const out = def.output.safeParse(raw);
@@ -225,7 +240,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       const result: unknown = out.data === undefined ? null : JSON.parse(JSON.stringify(out.data));
       const latencyMs = Math.round(performance.now() - started);
       await finishCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
-      return { status: 'executed', result, latencyMs };
+      return { status: 'executed', result, latencyMs, ...counted() };
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
       const error = classifyError(err, def.retry.nonRetryable);
@@ -242,7 +257,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       // A write-ahead append that failed is the call's failure, whatever else went wrong: thrown.
       await written;
       if (cancelled) throw actx!.cancellationSignal.reason;
-      return recorded ? outcome : finalise(def, error, attempt, latencyMs, input);
+      return recorded ? { ...outcome, ...counted() } : finalise(def, error, attempt, latencyMs, input);
     } finally {
       if (hb) clearInterval(hb);
       checked.release(isConnectionError(broken) ? broken : undefined);

@@ -39,6 +39,11 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   /** Reports progress to Temporal; runTool also heartbeats on its own while the handler runs (regular activities; a no-op in a local activity). */
   heartbeat(details?: unknown): void;
+  /**
+   * Counts one upstream notification relayed to the gateways for this call (`relayedNotes` of its
+   * outcome): the MCP gateway waits for that many before it answers, and for none when it is 0.
+   */
+  countRelayedNote?(): void;
 }
 
 export interface ToolRetry {

@@ -69,6 +69,8 @@ export class UpstreamConnection {
   readonly #running = new Map<string, Promise<void>>();
   /** Progress tokens of the running calls, to their keys. */
   readonly #tokens = new Map<string, string>();
+  /** Told of each note a running call's key had relayed (`callTool`'s `onRelayed`). */
+  readonly #relayedTo = new Map<string, () => void>();
   /** Connections made so far (1 after the first; restarts add one each). */
   connects = 0;
 
@@ -102,11 +104,19 @@ export class UpstreamConnection {
 
   /**
    * Calls a tool of the server. Throws `ToolError` naming the server when it cannot answer. With a
-   * `key`, the server's progress and log notifications during the call are relayed (`onNote`).
+   * `key`, the server's progress and log notifications during the call are relayed (`onNote`), and
+   * `onRelayed` is told of each one relayed (not of one whose relay failed).
    */
-  async callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string }): Promise<CallToolResult> {
-    return this.#run(`\`${tool}\``, opts.key, (client, meta) =>
-      client.callTool({ name: tool, arguments: args, ...meta }, undefined, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<CallToolResult>,
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string; readonly onRelayed?: () => void },
+  ): Promise<CallToolResult> {
+    return this.#run(
+      `\`${tool}\``,
+      opts.key,
+      (client, meta) => client.callTool({ name: tool, arguments: args, ...meta }, undefined, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<CallToolResult>,
+      opts.onRelayed,
     );
   }
 
@@ -122,10 +132,17 @@ export class UpstreamConnection {
   }
 
   /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */
-  async request(method: 'resources/read' | 'prompts/get' | 'completion/complete', params: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string }): Promise<Record<string, unknown>> {
+  async request(
+    method: 'resources/read' | 'prompts/get' | 'completion/complete',
+    params: Record<string, unknown>,
+    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string; readonly onRelayed?: () => void },
+  ): Promise<Record<string, unknown>> {
     const schema = method === 'resources/read' ? ReadResourceResultSchema : method === 'prompts/get' ? GetPromptResultSchema : CompleteResultSchema;
-    return this.#run(`\`${method}\``, opts.key, (client, meta) =>
-      client.request({ method, params: { ...params, ...meta } } as never, schema, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<Record<string, unknown>>,
+    return this.#run(
+      `\`${method}\``,
+      opts.key,
+      (client, meta) => client.request({ method, params: { ...params, ...meta } } as never, schema, { signal: opts.signal, timeout: opts.timeoutMs }) as Promise<Record<string, unknown>>,
+      opts.onRelayed,
     );
   }
 
@@ -134,7 +151,7 @@ export class UpstreamConnection {
    * notifications are relayed by this connection's handler, not the SDK's per-request one, which is
    * dropped when the response is read and would lose a last notification sent just before it.
    */
-  async #run<T>(what: string, key: string | undefined, fn: (client: Client, meta: { _meta?: { progressToken: string } }) => Promise<T>): Promise<T> {
+  async #run<T>(what: string, key: string | undefined, fn: (client: Client, meta: { _meta?: { progressToken: string } }) => Promise<T>, onRelayed?: () => void): Promise<T> {
     const client = this.#client;
     if (!client || this.#state !== 'up') {
       throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
@@ -142,6 +159,7 @@ export class UpstreamConnection {
     const token = key !== undefined && this.opts.onNote ? `gatehouse:${key}` : undefined;
     if (key !== undefined) this.#running.set(key, Promise.resolve());
     if (token !== undefined) this.#tokens.set(token, key!);
+    if (key !== undefined && onRelayed) this.#relayedTo.set(key, onRelayed);
     try {
       return await fn(client, token !== undefined ? { _meta: { progressToken: token } } : {});
     } catch (err) {
@@ -152,6 +170,7 @@ export class UpstreamConnection {
       if (key !== undefined) {
         await this.#running.get(key);
         this.#running.delete(key);
+        this.#relayedTo.delete(key);
       }
     }
   }
@@ -161,7 +180,8 @@ export class UpstreamConnection {
     const onNote = this.opts.onNote;
     const before = this.#running.get(note.key);
     if (!onNote || before === undefined) return;
-    this.#running.set(note.key, before.then(() => onNote(note)).catch(() => undefined));
+    const counted = this.#relayedTo.get(note.key);
+    this.#running.set(note.key, before.then(() => onNote(note)).then(() => counted?.(), () => undefined));
   }
 
   /** `what` names the call in messages: a tool in backticks, or a method. */

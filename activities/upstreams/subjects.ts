@@ -54,8 +54,15 @@ export async function listSubjects(client: Client): Promise<PublishedSubjects> {
 
 /** What the synthetic tools need of the server's connection. */
 export interface SubjectCaller {
-  /** Sends one request of the server (`resources/read`, `prompts/get`, `completion/complete`); throws `ToolError` naming the server. */
-  request(method: 'resources/read' | 'prompts/get' | 'completion/complete', params: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string }): Promise<Record<string, unknown>>;
+  /**
+   * Sends one request of the server (`resources/read`, `prompts/get`, `completion/complete`); throws
+   * `ToolError` naming the server. `onRelayed` is told of each note relayed under `key` meanwhile.
+   */
+  request(
+    method: 'resources/read' | 'prompts/get' | 'completion/complete',
+    params: Record<string, unknown>,
+    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string; readonly onRelayed?: () => void },
+  ): Promise<Record<string, unknown>>;
 }
 
 const uriInput = z.object({ uri: z.string().min(1).max(2048) }).strict();
@@ -85,7 +92,8 @@ export function subjectToolDefinitions(server: NamedUpstream, caps: SubjectCapab
       retry: { maxAttempts: server.maxAttempts, nonRetryable: ['UpstreamError', 'UpstreamProtocolError'] },
       idempotent: true,
       upstream: { server: server.name, tool: method, readOnlyHint: true },
-      handler: async (args: unknown, ctx: ToolContext) => caller.request(method, args as Record<string, unknown>, { signal: ctx.signal, timeoutMs, key: ctx.idempotencyKey }),
+      handler: async (args: unknown, ctx: ToolContext) =>
+        caller.request(method, args as Record<string, unknown>, { signal: ctx.signal, timeoutMs, key: ctx.idempotencyKey, ...(ctx.countRelayedNote ? { onRelayed: ctx.countRelayedNote } : {}) }),
     });
   const out: AnyToolDefinition[] = [];
   if (caps.resources) out.push(tool('resources/read', uriInput, `reads a resource of upstream MCP server \`${server.name}\``));

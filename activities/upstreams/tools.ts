@@ -20,8 +20,15 @@ import { markFinished, markStarted } from './in-flight';
 
 /** What a tool's handler needs of the server's connection. */
 export interface UpstreamCaller {
-  /** `key` (the call's idempotency key) relays the server's progress and log notifications during the call. */
-  callTool(tool: string, args: Record<string, unknown>, opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string }): Promise<CallToolResult>;
+  /**
+   * `key` (the call's idempotency key) relays the server's progress and log notifications during
+   * the call; `onRelayed` is told of each one the gateways were sent.
+   */
+  callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string; readonly onRelayed?: () => void },
+  ): Promise<CallToolResult>;
 }
 
 const draft7 = new Ajv({ allErrors: true, strict: false, validateFormats: false });
@@ -132,7 +139,12 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
       }
       let result: CallToolResult;
       try {
-        result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, { signal: ctx.signal, timeoutMs: callTimeoutMs, key: ctx.idempotencyKey });
+        result = await caller.callTool(tool.name, (args ?? {}) as Record<string, unknown>, {
+          signal: ctx.signal,
+          timeoutMs: callTimeoutMs,
+          key: ctx.idempotencyKey,
+          ...(ctx.countRelayedNote ? { onRelayed: ctx.countRelayedNote } : {}),
+        });
       } catch (err) {
         // A call that never reached the server, or whose answer was lost, is finished for this attempt.
         await markFinished(markers, ctx.idempotencyKey).catch(() => undefined);

@@ -35,8 +35,11 @@ export interface AgentSessionOptions {
 export interface CallNotes {
   listen(key: string, deliver: (method: string, params: Record<string, unknown>) => void): () => void;
   readonly deliver: (method: string, params: Record<string, unknown>) => void;
-  /** Resolves once the notes relayed before the call's outcome have reached the agent. */
-  flush(): Promise<void>;
+  /**
+   * Resolves once the notes relayed before the call's outcome have reached the agent: `relayed` of
+   * them when the worker counted (none: at once), else all relayed so far (a NOTIFY of its own).
+   */
+  flush(relayed?: number): Promise<void>;
 }
 
 /** How a proposal ended for the MCP layer: an outcome, held for a person, or refused before it was proposed. */
@@ -167,7 +170,7 @@ export class AgentSession {
         waited = await within(result, STILL_RUNNING_POLL_MS);
       }
       // The upstream's last notes were relayed before its result: send them before the answer.
-      if (notes && waited.value.status !== 'denied') await notes.flush();
+      if (notes && waited.value.status !== 'denied') await notes.flush(waited.value.relayedNotes);
       return { outcome: waited.value };
     } catch (err) {
       return refused(this.#sessionError(handle.sessionId, err));

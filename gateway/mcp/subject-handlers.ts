@@ -29,7 +29,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, CallNotes, Proposed } from './agent-session';
 import { AWAIT_APPROVAL_TOOL } from './tools';
-import type { UpstreamSubjects } from './upstream-subjects';
+import { NOTES_WAIT_MS, type UpstreamSubjects } from './upstream-subjects';
 
 /** JSON-RPC error codes of these methods (MCP's own `-32002` for a resource not found). */
 export const RESOURCE_NOT_FOUND = -32002;
@@ -56,9 +56,14 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
   const handlers: SubjectHandlers = {
     notes(extra, progressToken) {
       const sending = new Set<Promise<void>>();
+      // Notes that reached this call, sent on or not: a counted flush waits for as many as were relayed.
+      let arrived = 0;
+      let awaited: { readonly count: number; readonly reached: () => void } | undefined;
       return {
         listen: (key, deliver) => subjects?.listenNotes(key, deliver) ?? (() => undefined),
         deliver: (method, params) => {
+          arrived += 1;
+          if (awaited && arrived >= awaited.count) awaited.reached();
           if (method === 'notifications/progress' && progressToken === undefined) return;
           if (method === 'notifications/message' && level !== undefined && LEVELS.indexOf(params.level as LoggingLevel) < LEVELS.indexOf(level)) return;
           const out = method === 'notifications/progress' ? { ...params, progressToken } : params;
@@ -66,8 +71,17 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
           sending.add(sent);
           void sent.finally(() => sending.delete(sent));
         },
-        flush: async () => {
-          await subjects?.barrier();
+        flush: async (relayed) => {
+          if (relayed === undefined) await subjects?.barrier();
+          else if (arrived < relayed) {
+            let timer: NodeJS.Timeout | undefined;
+            await new Promise<void>((resolve) => {
+              awaited = { count: relayed, reached: resolve };
+              timer = setTimeout(resolve, NOTES_WAIT_MS);
+            });
+            clearTimeout(timer);
+            awaited = undefined;
+          }
           await Promise.all(sending);
         },
       };

@@ -46,6 +46,9 @@ export interface UpstreamSubjects {
   close(): Promise<void>;
 }
 
+/** Longest a call's answer waits for its relayed notes (a lost NOTIFY must not hold it longer). */
+export const NOTES_WAIT_MS = 2_000;
+
 export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, options: { readonly ttlMs?: number } = {}): UpstreamSubjects {
   const ttlMs = options.ttlMs ?? 1_000;
   let cached: { at: number; rows: Map<string, PublishedSubjects> } = { at: -Infinity, rows: new Map() };
@@ -125,7 +128,7 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
       listsListeners.add(listener);
       return () => listsListeners.delete(listener);
     },
-    async barrier(timeoutMs = 2_000) {
+    async barrier(timeoutMs = NOTES_WAIT_MS) {
       listening();
       const key = `barrier:${randomUUID()}`;
       let timer: NodeJS.Timeout | undefined;

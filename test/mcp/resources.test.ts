@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, ResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { listenUpstream, relayUpstreamNote } from '../../audit/upstream-listing';
 import type { UpstreamStack } from '../upstreams/stack';
 import { eventually } from '../support/eventually';
 import { decidedRules, sdkAgent, startSubjectsStack } from './subjects-fixture';
@@ -108,9 +109,44 @@ describe('upstream resources and prompts through /mcp', () => {
         if ('result' in m && wire.length > 0) wire.push('result');
         onmessage(m, extra);
       };
-      const long = await client.callTool({ name: 'everything.trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: () => undefined });
-      assert.equal((long.structuredContent as { status?: string }).status, 'executed', JSON.stringify(long));
-      assert.deepEqual(wire, [1, 2, 3, 'result'], 'every upstream progress notification, before the result');
+      // The worker counts the notes it relayed, so the gateway waits for those three, and sends no NOTIFY barrier of its own.
+      const keys: string[] = [];
+      let progressNotes = 0;
+      const stop = listenUpstream(stack.h.audit.pool, {
+        note: (n) => {
+          keys.push(n.key);
+          if (n.method === 'notifications/progress') progressNotes += 1;
+        },
+      });
+      // A NOTIFY of the test's own, seen on the listener: it listens, and everything sent before has arrived (PostgreSQL's order).
+      const caughtUp = (tag: string) =>
+        eventually(async () => {
+          await relayUpstreamNote(stack.h.audit.pool, { key: tag, method: 'notifications/message', params: {} });
+          return keys.includes(tag) ? true : undefined;
+        }, { what: `the NOTIFY \`${tag}\`` });
+      try {
+        await caughtUp('test:listening');
+        const long = await client.callTool({ name: 'everything.trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: () => undefined });
+        assert.equal((long.structuredContent as { status?: string }).status, 'executed', JSON.stringify(long));
+        assert.deepEqual(wire, [1, 2, 3, 'result'], 'every upstream progress notification, before the result');
+        const echoed = await client.callTool({ name: 'everything.echo', arguments: { message: 'no notes' } });
+        assert.equal((echoed.structuredContent as { status?: string }).status, 'executed', JSON.stringify(echoed));
+        await caughtUp('test:answered');
+        assert.equal(keys.filter((k) => k.startsWith('barrier:')).length, 0, 'no barrier NOTIFY for calls whose notes were counted');
+        assert.equal(progressNotes, 3, 'the three progress notes, relayed once each');
+
+        // Through the HTTP API the count stays between the worker and the MCP front door.
+        const api = async (path: string, body: unknown) => {
+          const r = await fetch(new URL(path, stack.mcpUrl), { method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          return (await r.json()) as Record<string, unknown>;
+        };
+        const started = await api('/v1/sessions', { intent: 'echo a message' });
+        const proposed = await api(`/v1/sessions/${String(started.sessionId)}/proposals`, { tool: 'everything.trigger-long-running-operation', args: { duration: 0.1, steps: 2 } });
+        assert.equal(proposed.status, 'executed', JSON.stringify(proposed));
+        assert.equal('relayedNotes' in proposed, false, JSON.stringify(proposed));
+      } finally {
+        await stop();
+      }
 
       // The upstream registers a session resource: it tells the worker, which lists again and publishes; every MCP session hears of it.
       let resourcesChanged = 0;

@@ -112,7 +112,26 @@ before(async () => {
       throw new ToolError('UpstreamUnavailable', 'the server did not answer in time');
     },
   });
-  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently] });
+  // Shaped like an upstream MCP tool: its handler counts the notes the server's connection relayed.
+  const relaysNotes = defineTool({
+    name: 'test.relaysNotes',
+    description: 'Relay `notes` upstream notifications, then answer (or fail for good)',
+    effect: 'read',
+    environment: 'test',
+    resource: 'upstream',
+    input: z.object({ notes: z.number().int(), fail: z.boolean() }).strict(),
+    output: z.object({ ok: z.literal(true) }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 3, nonRetryable: ['UpstreamToolError'] },
+    idempotent: false,
+    upstream: { server: 'test', tool: 'relaysNotes' },
+    async handler(args, ctx) {
+      for (let i = 0; i < args.notes; i++) ctx.countRelayedNote?.();
+      if (args.fail) throw new ToolError('UpstreamToolError', 'the upstream said no');
+      return { ok: true as const };
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes] });
   tools = createToolActivities({ catalog, audit });
 });
 
@@ -306,6 +325,29 @@ describe('retries', () => {
     const r = (await env.run(tools.runTool, input('test.slowCounter', { counter: 'hb', sleepMs: 1200 }))) as RunToolResult;
     assert.equal(r.status, 'executed');
     assert.ok(beats >= 2, `heartbeats: ${beats}`);
+  });
+});
+
+describe('notes an upstream tool relayed', () => {
+  it('are counted on the first attempt, executed or failed, and on no other', async () => {
+    const ran = await tools.runTool(input('test.relaysNotes', { notes: 3, fail: false }));
+    assert.deepEqual([ran.status, ran.relayedNotes], ['executed', 3]);
+    const none = await tools.runTool(input('test.relaysNotes', { notes: 0, fail: false }));
+    assert.deepEqual([none.status, none.relayedNotes], ['executed', 0], 'none relayed: the gateway need not wait');
+    const failed = await tools.runTool(input('test.relaysNotes', { notes: 2, fail: true }));
+    assert.deepEqual([failed.status, failed.relayedNotes], ['failed', 2]);
+    // A later attempt: an earlier one may have relayed notes under the same key, so no count.
+    const later = (await new MockActivityEnvironment({ attempt: 2 }).run(tools.runTool, input('test.relaysNotes', { notes: 1, fail: false }))) as RunToolResult;
+    assert.deepEqual([later.status, 'relayedNotes' in later], ['executed', false]);
+  });
+
+  it('are not reported for a call answered from the ledger, nor for a catalog tool', async () => {
+    const i = input('test.relaysNotes', { notes: 1, fail: false }, { key: `again-${randomUUID()}` });
+    assert.equal((await tools.runTool(i)).relayedNotes, 1);
+    const again = await tools.runTool({ ...i, before: [] });
+    assert.deepEqual([again.status, 'relayedNotes' in again], ['executed', false]);
+    const catalog = await tools.runTool(input('test.seesEvents', {}));
+    assert.deepEqual([catalog.status, 'relayedNotes' in catalog], ['executed', false]);
   });
 });
 
