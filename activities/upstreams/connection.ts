@@ -65,12 +65,13 @@ export class UpstreamConnection {
   #firstAttempt: Promise<void> | undefined;
   /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded). */
   readonly #subscriptions = new Set<string>();
-  /** Idempotency keys of the calls running now: a log message the server sends goes to each. */
-  readonly #running = new Map<string, Promise<void>>();
+  /**
+   * Idempotency keys of the calls running now (a log message the server sends goes to each): the
+   * call's notes relayed so far, in order, and who is told of each one relayed.
+   */
+  readonly #running = new Map<string, { relayed: Promise<void>; readonly onRelayed: (() => void) | undefined }>();
   /** Progress tokens of the running calls, to their keys. */
   readonly #tokens = new Map<string, string>();
-  /** Told of each note a running call's key had relayed (`callTool`'s `onRelayed`). */
-  readonly #relayedTo = new Map<string, () => void>();
   /** Connections made so far (1 after the first; restarts add one each). */
   connects = 0;
 
@@ -157,9 +158,8 @@ export class UpstreamConnection {
       throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
     }
     const token = key !== undefined && this.opts.onNote ? `gatehouse:${key}` : undefined;
-    if (key !== undefined) this.#running.set(key, Promise.resolve());
+    if (key !== undefined) this.#running.set(key, { relayed: Promise.resolve(), onRelayed });
     if (token !== undefined) this.#tokens.set(token, key!);
-    if (key !== undefined && onRelayed) this.#relayedTo.set(key, onRelayed);
     try {
       return await fn(client, token !== undefined ? { _meta: { progressToken: token } } : {});
     } catch (err) {
@@ -168,9 +168,8 @@ export class UpstreamConnection {
       // The call's notes are relayed, in order, before its result: none arrives after the agent has the answer.
       if (token !== undefined) this.#tokens.delete(token);
       if (key !== undefined) {
-        await this.#running.get(key);
+        await this.#running.get(key)?.relayed;
         this.#running.delete(key);
-        this.#relayedTo.delete(key);
       }
     }
   }
@@ -178,10 +177,9 @@ export class UpstreamConnection {
   /** Relays one note after the call's earlier ones (a failed relay is dropped: a note never fails a call). */
   #relay(note: UpstreamNote): void {
     const onNote = this.opts.onNote;
-    const before = this.#running.get(note.key);
-    if (!onNote || before === undefined) return;
-    const counted = this.#relayedTo.get(note.key);
-    this.#running.set(note.key, before.then(() => onNote(note)).then(() => counted?.(), () => undefined));
+    const call = this.#running.get(note.key);
+    if (!onNote || call === undefined) return;
+    call.relayed = call.relayed.then(() => onNote(note)).then(() => call.onRelayed?.(), () => undefined);
   }
 
   /** `what` names the call in messages: a tool in backticks, or a method. */

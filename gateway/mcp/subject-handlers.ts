@@ -30,6 +30,7 @@ import {
 import type { AgentSession, CallNotes, Proposed } from './agent-session';
 import { AWAIT_APPROVAL_TOOL } from './tools';
 import { NOTES_WAIT_MS, type UpstreamSubjects } from './upstream-subjects';
+import { within } from './wait';
 
 /** JSON-RPC error codes of these methods (MCP's own `-32002` for a resource not found). */
 export const RESOURCE_NOT_FOUND = -32002;
@@ -74,12 +75,7 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
         flush: async (relayed) => {
           if (relayed === undefined) await subjects?.barrier();
           else if (arrived < relayed) {
-            let timer: NodeJS.Timeout | undefined;
-            await new Promise<void>((resolve) => {
-              awaited = { count: relayed, reached: resolve };
-              timer = setTimeout(resolve, NOTES_WAIT_MS);
-            });
-            clearTimeout(timer);
+            await within(new Promise<void>((reached) => (awaited = { count: relayed, reached })), NOTES_WAIT_MS);
             awaited = undefined;
           }
           await Promise.all(sending);

@@ -83,6 +83,11 @@ async function writeRows(s: SessionHandle, from: number, to: number): Promise<vo
   for (let n = from; n <= to; n++) assert.equal((await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' })).status, 'executed');
 }
 
+/** The run a session is in now. */
+async function runIdOf(s: SessionHandle): Promise<string> {
+  return (await s.workflow.describe()).runId;
+}
+
 /** The history events of one run of a session. */
 async function runEvents(s: SessionHandle, runId: string) {
   return (await h.gh.client.workflow.getHandle(s.workflowId, runId).fetchHistory()).events ?? [];
@@ -93,13 +98,13 @@ describe('continue-as-new', () => {
     const worker = await h.worker({ sessionHistoryLimit: 40 });
     await worker.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'long-bot', owner: 'eng-007', intent: WRITE_INTENT });
-      const firstRun = (await s.workflow.describe()).runId;
+      const firstRun = await runIdOf(s);
       for (let n = 1; n <= 12; n++) {
         const r = await s.propose({ tool: 'test.slowWrite', args: { n }, reasoning: 'row' });
         assert.equal(r.status, 'executed');
         assert.equal(r.sequence, n);
       }
-      const lastRun = (await s.workflow.describe()).runId;
+      const lastRun = await runIdOf(s);
       assert.notEqual(lastRun, firstRun, 'the session should have continued as new');
       const st = await s.state();
       assert.equal(st.counters.executed, 12);
@@ -118,9 +123,9 @@ describe('continue-as-new', () => {
     await worker.runUntil(async () => {
       // The bound is the worker's: a caller asking for a long run (a costly replay after eviction) is not heard.
       const s = await h.gh.startSession({ agentId: 'short-runs-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 1_000_000 });
-      const firstRun = (await s.workflow.describe()).runId;
+      const firstRun = await runIdOf(s);
       await writeRows(s, 1, 30);
-      assert.notEqual((await s.workflow.describe()).runId, firstRun, 'the session should have continued as new');
+      assert.notEqual(await runIdOf(s), firstRun, 'the session should have continued as new');
       // The first run stopped at the first pause past the limit: one proposal's events past it, at most.
       const events = await runEvents(s, firstRun);
       assert.ok(events.length > SHORT_HISTORY_LIMIT && events.length <= SHORT_HISTORY_LIMIT + 20, `first run: ${events.length} events`);
@@ -135,20 +140,20 @@ describe('continue-as-new', () => {
       // One session of a four-session cache: room, so the long bound (ROOMY_HISTORY_LIMIT events),
       // whatever the start input asks for (a caller wanting a new run every few calls is not heard either).
       const roomy = await h.gh.startSession({ agentId: 'roomy-bot', owner: 'eng-007', intent: WRITE_INTENT, historyLimit: 20 });
-      const run = (await roomy.workflow.describe()).runId;
+      const run = await runIdOf(roomy);
       await writeRows(roomy, 1, 30);
       const events = await runEvents(roomy, run);
       assert.ok(events.length > SHORT_HISTORY_LIMIT + 20, `one run holds past the short bound: ${events.length} events`);
-      assert.equal((await roomy.workflow.describe()).runId, run, 'no continue-as-new');
+      assert.equal(await runIdOf(roomy), run, 'no continue-as-new');
       // Two more open sessions: the cache is half full when the fourth starts, which gets the short bound.
       const others = [await h.gh.startSession({ agentId: 'filler-1', owner: 'eng-007', intent: WRITE_INTENT }), await h.gh.startSession({ agentId: 'filler-2', owner: 'eng-007', intent: WRITE_INTENT })];
       const tight = await h.gh.startSession({ agentId: 'tight-bot', owner: 'eng-007', intent: WRITE_INTENT });
-      const tightRun = (await tight.workflow.describe()).runId;
+      const tightRun = await runIdOf(tight);
       await writeRows(tight, 31, 55);
-      assert.notEqual((await tight.workflow.describe()).runId, tightRun, 'the session started on a half-full cache continued as new');
+      assert.notEqual(await runIdOf(tight), tightRun, 'the session started on a half-full cache continued as new');
       // The long run's bound is its own, carried: it goes on in its run.
       await writeRows(roomy, 56, 56);
-      assert.equal((await roomy.workflow.describe()).runId, run);
+      assert.equal(await runIdOf(roomy), run);
       for (const s of [roomy, tight, ...others]) await s.end({});
     });
   });
