@@ -5,6 +5,7 @@
  * closes unasked (a crashed stdio server is started again). Calls made while it is down fail at
  * once with `UpstreamUnavailable`, naming the server. Node-only.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -37,13 +38,22 @@ const MAX_SUBSCRIPTIONS = 1_000;
 /** How much of a stdio server's stderr is kept for error messages. */
 const STDERR_KEEP = 2_000;
 
+/**
+ * The call whose request is being sent, and then answered: over Streamable HTTP, the messages a
+ * server sends on that request's own response stream are handled in it, so they can be told apart.
+ */
+const callOfStream = new AsyncLocalStorage<string>();
+
 export interface UpstreamConnectionOptions {
   readonly server: NamedUpstream;
   /** Called with the full tool list after every successful listing. */
   readonly onTools: (tools: readonly Tool[]) => void | Promise<void>;
   /** Called with what the server declares and lists besides tools, after every listing of them. */
   readonly onSubjects?: (caps: SubjectCapabilities, subjects: PublishedSubjects) => void | Promise<void>;
-  /** Called with each progress or log notification the server sends during a call (keyed by the call); awaited before the call returns. */
+  /**
+   * Called with each progress or log notification the server sends for a call (keyed by the call);
+   * awaited before the call returns. A note goes to the call it was sent for, never to another.
+   */
   readonly onNote?: (note: UpstreamNote) => Promise<void>;
   /** Called after every change of `state` (connected, down, closed). */
   readonly onState?: (state: UpstreamState) => void;
@@ -66,8 +76,8 @@ export class UpstreamConnection {
   /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded). */
   readonly #subscriptions = new Set<string>();
   /**
-   * Idempotency keys of the calls running now (a log message the server sends goes to each): the
-   * call's notes relayed so far, in order, and who is told of each one relayed.
+   * Idempotency keys of the calls running now: the call's notes relayed so far, in order, and who
+   * is told of each one relayed.
    */
   readonly #running = new Map<string, { relayed: Promise<void>; readonly onRelayed: (() => void) | undefined }>();
   /** Progress tokens of the running calls, to their keys. */
@@ -90,7 +100,7 @@ export class UpstreamConnection {
 
   /** Connects and lists; resolves after the first attempt, connected or not (it keeps retrying). */
   start(): Promise<void> {
-    this.#firstAttempt ??= this.#connect();
+    this.#firstAttempt ??= this.#connectOutsideCalls();
     return this.#firstAttempt;
   }
 
@@ -161,7 +171,8 @@ export class UpstreamConnection {
     if (key !== undefined) this.#running.set(key, { relayed: Promise.resolve(), onRelayed });
     if (token !== undefined) this.#tokens.set(token, key!);
     try {
-      return await fn(client, token !== undefined ? { _meta: { progressToken: token } } : {});
+      const meta = token !== undefined ? { _meta: { progressToken: token } } : {};
+      return await (key !== undefined ? callOfStream.run(key, () => fn(client, meta)) : fn(client, meta));
     } catch (err) {
       throw this.#callError(what, err);
     } finally {
@@ -182,6 +193,21 @@ export class UpstreamConnection {
     call.relayed = call.relayed.then(() => onNote(note)).then(() => call.onRelayed?.(), () => undefined);
   }
 
+  /**
+   * The call a log message belongs to, or none. Many sessions' calls share this connection, and a
+   * log message carries no request id, so a message about one call must not reach another (an
+   * agent would read what another session's call logged). Over Streamable HTTP it is the call on
+   * whose response stream it came; one on the server's own stream belongs to no call. A stdio
+   * server has one channel for all: its message is the call's only while one call runs alone (a
+   * message sent for a call comes before that call's answer, so while it is still running).
+   */
+  #callOfLog(): string | undefined {
+    const key = callOfStream.getStore();
+    if (key !== undefined) return key;
+    if (!isStdio(this.opts.server) || this.#running.size !== 1) return undefined;
+    return this.#running.keys().next().value;
+  }
+
   /** `what` names the call in messages: a tool in backticks, or a method. */
   #callError(what: string, err: unknown): ToolError {
     const message = err instanceof Error ? err.message : String(err);
@@ -198,6 +224,11 @@ export class UpstreamConnection {
     }
     // Anything else is an answer the SDK could not read (not a CallToolResult, bad structured content).
     return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered ${what} with an invalid result: ${firstLine(message)}`, { cause: err });
+  }
+
+  /** Connects outside any call's context: the server's own stream must not be taken for a call's. */
+  #connectOutsideCalls(): Promise<void> {
+    return callOfStream.exit(() => this.#connect());
   }
 
   async #connect(): Promise<void> {
@@ -232,9 +263,9 @@ export class UpstreamConnection {
       const key = this.#tokens.get(String(progressToken));
       if (key !== undefined) this.#relay({ key, method: 'notifications/progress', params: { ...rest } });
     });
-    // A log message is not tied to a request: it goes to every call running now (none: dropped).
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      for (const key of this.#running.keys()) this.#relay({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
+      const key = this.#callOfLog();
+      if (key !== undefined) this.#relay({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
     });
     try {
       await client.connect(transport);
@@ -298,7 +329,7 @@ export class UpstreamConnection {
     this.opts.onState?.('down');
     this.opts.log?.(`upstream \`${this.name}\`: down (${this.#lastError}); reconnecting in ${this.#retryMs} ms`);
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#connect(), this.#retryMs);
+    this.#timer = setTimeout(() => void this.#connectOutsideCalls(), this.#retryMs);
     this.#timer.unref();
     this.#retryMs = Math.min(RECONNECT_MAX_MS, this.#retryMs * 2);
   }

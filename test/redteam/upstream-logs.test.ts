@@ -1,0 +1,109 @@
+/**
+ * Red team: an agent reads what another session's upstream call logged. Gatehouse's worker holds
+ * one connection per upstream MCP server for every session, and a log message carries no request
+ * id: relayed to every call running on the connection, what a server logs about one session's call
+ * (`whispered bravo`) reached an agent whose call merely ran at the same time.
+ *
+ * The upstream is a real MCP server (the official SDK, test/upstreams/fixtures/whisper-server.mjs)
+ * over Streamable HTTP and over stdio. Agent A keeps a call running (held by the server) while
+ * agent B, another agent with its own credential, calls and logs; then B asks the server to log to
+ * all. A hears only its own call's message on both transports. Over HTTP, B hears its own (its
+ * call's response stream carried it); over stdio one channel carries all, so while two calls run
+ * neither hears a message — the price of not guessing. A message tied to no request reaches no one.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { NamedUpstream } from '../../activities/upstreams';
+import { testTrust } from '../support/trust';
+import { policyOf, startUpstreamStack, type UpstreamStack } from '../upstreams/stack';
+
+const FIXTURE = require.resolve('../upstreams/fixtures/whisper-server.mjs');
+const LIMITS = { timeoutMs: 10_000, maxAttempts: 3, sensitive: {} };
+const TOOLS = ['whisper', 'release', 'broadcast'];
+const POLICY = policyOf({
+  name: 'redteam-upstream-logs',
+  upstreamTools: Object.fromEntries(['web', 'pipe'].flatMap((server) => TOOLS.map((tool) => [`${server}.${tool}`, { effect: 'read' }]))),
+  intent: { reviewBelow: 0 },
+  budget: { actions: 200, writes: 100, critical: 50, readOnlyAt: 0.95 },
+});
+
+/** An agent's MCP session through the gateway, and the log messages it heard. */
+interface Listener {
+  readonly client: Client;
+  readonly heard: string[];
+  /** Resolves once a message with this text has been heard. */
+  hears(text: string): Promise<void>;
+}
+
+async function listener(stack: UpstreamStack, token: string): Promise<Listener> {
+  const client = new Client({ name: 'redteam-logs', version: '1.0.0' });
+  const heard: string[] = [];
+  const waiting: { text: string; resolve: () => void }[] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    heard.push(String(n.params.data));
+    for (const w of waiting) if (w.text === n.params.data) w.resolve();
+  });
+  await client.connect(new StreamableHTTPClientTransport(new URL(stack.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  const declared = await client.callTool({ name: 'gatehouse_declare_intent', arguments: { intent: 'whisper to the test server' } });
+  assert.equal((declared.structuredContent as { status?: string } | undefined)?.status, 'declared', JSON.stringify(declared));
+  return {
+    client,
+    heard,
+    hears: (text) => (heard.includes(text) ? Promise.resolve() : new Promise((resolve) => waiting.push({ text, resolve }))),
+  };
+}
+
+async function executed(call: Promise<unknown>): Promise<void> {
+  const r = (await call) as CallToolResult;
+  assert.equal((r.structuredContent as { status?: string } | undefined)?.status, 'executed', JSON.stringify(r));
+}
+
+let stack: UpstreamStack;
+let web: ChildProcess;
+before(async () => {
+  web = spawn(process.execPath, [FIXTURE, 'http'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let stderr = '';
+    web.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /whisper listening on (\d+)/.exec(stderr);
+      if (m) resolve(Number(m[1]));
+    });
+    web.once('exit', (code) => reject(new Error(`whisper server exited (${String(code)}):\n${stderr}`)));
+  });
+  const servers: NamedUpstream[] = [
+    { name: 'web', url: `http://127.0.0.1:${port}/mcp`, headers: {}, ...LIMITS },
+    { name: 'pipe', command: process.execPath, args: [FIXTURE], env: {}, ...LIMITS } as NamedUpstream,
+  ];
+  stack = await startUpstreamStack('redteam_upstream_logs', servers, POLICY);
+});
+after(async () => {
+  await stack?.close();
+  web?.kill('SIGTERM');
+});
+
+describe("an agent listens for another session's upstream log messages", () => {
+  for (const [server, bHearsOwn] of [['web', true], ['pipe', false]] as const) {
+    it(`${server}: agent A hears only what the server logged for A's own call`, async () => {
+      const a = await listener(stack, stack.token);
+      const b = await listener(stack, await testTrust().credential('other-bot', 'eng-008'));
+      try {
+        const held = a.client.callTool({ name: `${server}.whisper`, arguments: { secret: 'alpha', hold: `${server}-a` } });
+        await a.hears('whispered alpha');
+        // A's call is still running (the server holds it) while B's call logs about B.
+        await executed(b.client.callTool({ name: `${server}.whisper`, arguments: { secret: 'bravo' } }));
+        await executed(b.client.callTool({ name: `${server}.broadcast`, arguments: { text: 'to every session' } }));
+        await executed(b.client.callTool({ name: `${server}.release`, arguments: { hold: `${server}-a` } }));
+        await executed(held);
+        assert.deepEqual(a.heard, ['whispered alpha']);
+        assert.deepEqual(b.heard, bHearsOwn ? ['whispered bravo'] : []);
+      } finally {
+        await Promise.all([a.client.close(), b.client.close()]);
+      }
+    });
+  }
+});
