@@ -96,18 +96,26 @@ export async function relayUpstreamNote(pool: Pool, note: UpstreamNote): Promise
 
 /**
  * Listens on the channels it has handlers for, with one connection of the pool; reconnects after a lost connection.
- * Returns a function that stops listening.
+ * `connected` is told when the LISTENs are in place (true) and when their connection is lost (false): a
+ * notification sent in between went nowhere. Returns a function that stops listening.
  */
 export function listenUpstream(
   pool: Pool,
-  on: { readonly lists?: (server: string) => void; readonly note?: (note: UpstreamNote) => void; readonly subscribe?: (server: string, uri: string) => void },
+  on: {
+    readonly lists?: (server: string) => void;
+    readonly note?: (note: UpstreamNote) => void;
+    readonly subscribe?: (server: string, uri: string) => void;
+    readonly connected?: (up: boolean) => void;
+  },
 ): () => Promise<void> {
   let closed = false;
   let client: import('pg').PoolClient | undefined;
   let retry: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
+    let attempt: import('pg').PoolClient | undefined;
     try {
       const c = await pool.connect();
+      attempt = c;
       if (closed) return c.release();
       client = c;
       c.on('notification', (msg) => {
@@ -127,6 +135,7 @@ export function listenUpstream(
         if (client !== c || closed) return;
         client = undefined;
         c.release(true);
+        on.connected?.(false);
         retry = setTimeout(() => void connect(), 500);
         retry.unref();
       };
@@ -135,7 +144,14 @@ export function listenUpstream(
       if (on.lists) await c.query(`LISTEN ${UPSTREAM_LISTS_CHANNEL}`);
       if (on.note) await c.query(`LISTEN ${UPSTREAM_NOTES_CHANNEL}`);
       if (on.subscribe) await c.query(`LISTEN ${UPSTREAM_SUBSCRIBE_CHANNEL}`);
+      if (client === c) on.connected?.(true);
     } catch {
+      if (attempt !== undefined) {
+        // A LISTEN failed: a connection already lost (or stopped) is its handler's to retry.
+        if (client !== attempt) return;
+        client = undefined;
+        attempt.release(true);
+      }
       if (closed) return;
       retry = setTimeout(() => void connect(), 1_000);
       retry.unref();

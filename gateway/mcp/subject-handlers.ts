@@ -29,7 +29,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, CallNotes, Proposed } from './agent-session';
 import { AWAIT_APPROVAL_TOOL } from './tools';
-import { NOTES_WAIT_MS, type UpstreamSubjects } from './upstream-subjects';
+import { NOTES_WAIT_MS, type NotesListener, type UpstreamSubjects } from './upstream-subjects';
 import { within } from './wait';
 
 /** JSON-RPC error codes of these methods (MCP's own `-32002` for a resource not found). */
@@ -60,8 +60,12 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
       // Notes that reached this call, sent on or not: a counted flush waits for as many as were relayed.
       let arrived = 0;
       let awaited: { readonly count: number; readonly reached: () => void } | undefined;
+      let listener: NotesListener | undefined;
       return {
-        listen: (key, deliver) => subjects?.listenNotes(key, deliver) ?? (() => undefined),
+        listen: (key, deliver) => {
+          listener = subjects?.listenNotes(key, deliver);
+          return () => listener?.stop();
+        },
         deliver: (method, params) => {
           arrived += 1;
           if (awaited && arrived >= awaited.count) awaited.reached();
@@ -74,7 +78,8 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
         },
         flush: async (relayed) => {
           if (relayed === undefined) await subjects?.barrier();
-          else if (arrived < relayed) {
+          // Notes relayed while the LISTEN was down went nowhere: none is waited for then.
+          else if (arrived < relayed && listener?.unbroken() === true) {
             await within(new Promise<void>((reached) => (awaited = { count: relayed, reached })), NOTES_WAIT_MS);
             awaited = undefined;
           }

@@ -42,8 +42,18 @@ export interface UpstreamSubjects {
    */
   barrier(timeoutMs?: number): Promise<void>;
   /** Delivers the notes relayed for one call (key `<sessionId>:<update id>`) while it runs. */
-  listenNotes(key: string, deliver: (method: string, params: Record<string, unknown>) => void): () => void;
+  listenNotes(key: string, deliver: (method: string, params: Record<string, unknown>) => void): NotesListener;
   close(): Promise<void>;
+}
+
+/** One call's notes, while it runs. */
+export interface NotesListener {
+  /**
+   * True while the gateway's LISTEN has been in place since the call began listening: else a note
+   * may have been relayed while it was down (and went nowhere), so none is waited for.
+   */
+  unbroken(): boolean;
+  stop(): void;
 }
 
 /** Longest a call's answer waits for its relayed notes (a lost NOTIFY must not hold it longer). */
@@ -72,8 +82,14 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
   const notes = new Map<string, (method: string, params: Record<string, unknown>) => void>();
   const updatedListeners = new Set<(server: string, uri: string) => void>();
   let stop: (() => Promise<void>) | undefined;
+  /** The LISTEN connection's number while it is up (each new connection a new number); 0 while down. */
+  let listenUp = 0;
+  let connections = 0;
   const listening = () => {
     stop ??= listenUpstream(pool, {
+      connected: (up) => {
+        listenUp = up ? ++connections : 0;
+      },
       lists: (server) => {
         cached = { at: -Infinity, rows: cached.rows }; // the next listing reads again
         for (const l of listsListeners) l(server);
@@ -130,6 +146,7 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
     },
     async barrier(timeoutMs = NOTES_WAIT_MS) {
       listening();
+      if (listenUp === 0) return; // nothing relayed could arrive, nor the barrier's own NOTIFY
       const key = `barrier:${randomUUID()}`;
       let timer: NodeJS.Timeout | undefined;
       const reached = new Promise<void>((resolve) => {
@@ -149,7 +166,8 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
     listenNotes(key, deliver) {
       listening();
       notes.set(key, deliver);
-      return () => notes.delete(key);
+      const since = listenUp;
+      return { unbroken: () => since !== 0 && listenUp === since, stop: () => void notes.delete(key) };
     },
     async close() {
       listsListeners.clear();
