@@ -51,6 +51,21 @@ describe("a call's relayed notes, as the gateway's LISTEN comes and goes", () =>
     }
   };
 
+  /** A call whose worker counted one note: its answer waits until that note has arrived, and it is sent on. */
+  const waitsForTheCountedNote = async (key: string, text: string) => {
+    const call = handlers.notes(extra, undefined);
+    const stop = call.listen(key, call.deliver);
+    try {
+      const flushed = call.flush(1);
+      assert.equal(await answersAtOnce(flushed), false, `${key}: the answer waits for the one note the worker counted`);
+      await relayUpstreamNote(db.pool, { key, method: 'notifications/message', params: { level: 'info', data: text } });
+      await flushed;
+      assert.equal(sent.at(-1), text);
+    } finally {
+      stop();
+    }
+  };
+
   it('answers at once for a call that began before the LISTEN was up, and waits for the counted notes once it is', async () => {
     const early = handlers.notes(extra, undefined);
     const stopEarly = early.listen('s:early', early.deliver);
@@ -59,17 +74,7 @@ describe("a call's relayed notes, as the gateway's LISTEN comes and goes", () =>
     stopEarly();
 
     await listening('s:probe-up');
-    const call = handlers.notes(extra, undefined);
-    const stop = call.listen('s:call', call.deliver);
-    try {
-      const flushed = call.flush(1);
-      assert.equal(await answersAtOnce(flushed), false, 'the answer waits for the one note the worker counted');
-      await relayUpstreamNote(db.pool, { key: 's:call', method: 'notifications/message', params: { level: 'info', data: 'the counted note' } });
-      await flushed;
-      assert.deepEqual(sent, ['the counted note']);
-    } finally {
-      stop();
-    }
+    await waitsForTheCountedNote('s:call', 'the counted note');
   });
 
   it('answers at once for a call whose LISTEN connection was lost while it ran, and waits again after the reconnect', async () => {
@@ -88,16 +93,6 @@ describe("a call's relayed notes, as the gateway's LISTEN comes and goes", () =>
     }
 
     await listening('s:probe-after');
-    const next = handlers.notes(extra, undefined);
-    const stopNext = next.listen('s:next', next.deliver);
-    try {
-      const flushed = next.flush(1);
-      assert.equal(await answersAtOnce(flushed), false, 'after the reconnect a counted note is waited for again');
-      await relayUpstreamNote(db.pool, { key: 's:next', method: 'notifications/message', params: { level: 'info', data: 'after the reconnect' } });
-      await flushed;
-      assert.equal(sent.at(-1), 'after the reconnect');
-    } finally {
-      stopNext();
-    }
+    await waitsForTheCountedNote('s:next', 'after the reconnect');
   });
 });

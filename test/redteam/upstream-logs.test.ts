@@ -12,14 +12,16 @@
  * neither hears a message — the price of not guessing. A message tied to no request reaches no one.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { NamedUpstream } from '../../activities/upstreams';
+import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { policyOf, startUpstreamStack, type UpstreamStack } from '../upstreams/stack';
+import { startHttpFixture } from '../upstreams/http-fixture';
 
 const FIXTURE = require.resolve('../upstreams/fixtures/whisper-server.mjs');
 const LIMITS = { timeoutMs: 10_000, maxAttempts: 3, sensitive: {} };
@@ -36,24 +38,20 @@ interface Listener {
   readonly client: Client;
   readonly heard: string[];
   /** Resolves once a message with this text has been heard. */
-  hears(text: string): Promise<void>;
+  hears(text: string): Promise<unknown>;
 }
 
 async function listener(stack: UpstreamStack, token: string): Promise<Listener> {
   const client = new Client({ name: 'redteam-logs', version: '1.0.0' });
   const heard: string[] = [];
-  const waiting: { text: string; resolve: () => void }[] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-    heard.push(String(n.params.data));
-    for (const w of waiting) if (w.text === n.params.data) w.resolve();
-  });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void heard.push(String(n.params.data)));
   await client.connect(new StreamableHTTPClientTransport(new URL(stack.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   const declared = await client.callTool({ name: 'gatehouse_declare_intent', arguments: { intent: 'whisper to the test server' } });
   assert.equal((declared.structuredContent as { status?: string } | undefined)?.status, 'declared', JSON.stringify(declared));
   return {
     client,
     heard,
-    hears: (text) => (heard.includes(text) ? Promise.resolve() : new Promise((resolve) => waiting.push({ text, resolve }))),
+    hears: (text) => eventually(() => heard.includes(text), { what: `the log message \`${text}\`` }),
   };
 }
 
@@ -65,16 +63,9 @@ async function executed(call: Promise<unknown>): Promise<void> {
 let stack: UpstreamStack;
 let web: ChildProcess;
 before(async () => {
-  web = spawn(process.execPath, [FIXTURE, 'http'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let stderr = '';
-    web.stderr!.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const m = /whisper listening on (\d+)/.exec(stderr);
-      if (m) resolve(Number(m[1]));
-    });
-    web.once('exit', (code) => reject(new Error(`whisper server exited (${String(code)}):\n${stderr}`)));
-  });
+  const started = await startHttpFixture(FIXTURE, 'whisper');
+  web = started.child;
+  const port = started.port;
   const servers: NamedUpstream[] = [
     { name: 'web', url: `http://127.0.0.1:${port}/mcp`, headers: {}, ...LIMITS },
     { name: 'pipe', command: process.execPath, args: [FIXTURE], env: {}, ...LIMITS } as NamedUpstream,

@@ -5,11 +5,11 @@
  * its configured header, and no credential of the worker or the agent.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UpstreamConnection } from '../../activities/upstreams/connection';
 import type { NamedUpstream } from '../../activities/upstreams';
+import { startHttpFixture } from './http-fixture';
 
 const FIXTURE = join(__dirname, 'fixtures', 'echo-server.mjs');
 /** What the worker's process holds and no upstream may see. */
@@ -59,17 +59,8 @@ describe('what reaches an upstream', () => {
   });
 
   it('an HTTP server: its configured header, no credential', async () => {
-    const child: ChildProcess = spawn(process.execPath, [FIXTURE, 'http'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const { child, port } = await startHttpFixture(FIXTURE, 'echo');
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let err = '';
-        child.stderr!.on('data', (c: Buffer) => {
-          err += c.toString();
-          const m = /echo listening on (\d+)/.exec(err);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`echo server exited (${String(code)}): ${err}`)));
-      });
       const headers = await echoOf({ name: 'echo', url: `http://127.0.0.1:${port}/mcp`, headers: { 'X-Upstream-Key': 'configured-header' }, sensitive: {}, maxAttempts: 1, timeoutMs: 30_000 }, 'headers');
       assert.equal(headers['x-upstream-key'], 'configured-header');
       assert.equal(headers.authorization, undefined);
