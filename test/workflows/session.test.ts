@@ -119,6 +119,9 @@ describe('approvals', () => {
       const requested = (await h.events(s.sessionId)).find((e) => e.kind === 'approval-requested');
       await h.vote(s.sessionId, approvalId, 'bob', true, { callDigest: String(requested?.detail?.callDigest) }); // already decided
       await s.end({});
+      // `end` can answer while the late vote's handler is still recording its alert (both in one
+      // workflow task); the run itself completes only once every handler has finished.
+      await s.workflow.result();
       const events = await h.events(s.sessionId);
       const alerts = events.filter((e) => e.kind === 'alert').map((e) => e.detail?.rule);
       assert.deepEqual(alerts, ['approval.self', 'approval.four-eyes', 'approval.unknown', 'approval.decided']);
