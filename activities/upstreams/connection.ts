@@ -35,7 +35,7 @@ const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
 /** Most resources one server is asked to watch (a gateway asks for what its agents subscribe to). */
 const MAX_SUBSCRIPTIONS = 1_000;
-/** How much of a stdio server's stderr is kept for error messages. */
+/** How much of a stdio server's stderr is kept for operators (the worker's log, `lastError`), never for agents. */
 const STDERR_KEEP = 2_000;
 
 /**
@@ -67,6 +67,8 @@ export class UpstreamConnection {
   #client: Client | undefined;
   #state: UpstreamState = 'connecting';
   #lastError = '';
+  /** `#lastError` without the server's stderr: what an agent may be told. */
+  #lastCause = '';
   #stderr = '';
   #retryMs = RECONNECT_MIN_MS;
   #timer: NodeJS.Timeout | undefined;
@@ -93,7 +95,7 @@ export class UpstreamConnection {
     return this.#state;
   }
 
-  /** The last connection or listing error, for messages. */
+  /** The last connection or listing error with the tail of a stdio server's stderr, for operators. */
   get lastError(): string {
     return this.#lastError;
   }
@@ -165,7 +167,7 @@ export class UpstreamConnection {
   async #run<T>(what: string, key: string | undefined, fn: (client: Client, meta: { _meta?: { progressToken: string } }) => Promise<T>, onRelayed?: () => void): Promise<T> {
     const client = this.#client;
     if (!client || this.#state !== 'up') {
-      throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastError ? `: ${this.#lastError}` : ''}`, { retryable: true });
+      throw new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` is not connected${this.#lastCause ? `: ${this.#lastCause}` : ''}`, { retryable: true });
     }
     const token = key !== undefined && this.opts.onNote ? `gatehouse:${key}` : undefined;
     if (key !== undefined) this.#running.set(key, { relayed: Promise.resolve(), onRelayed });
@@ -215,8 +217,10 @@ export class UpstreamConnection {
     // -32000 connection closed, -32001 request timeout (the SDK's McpError codes).
     if (code === -32000 || code === -32001 || this.#state !== 'up') {
       const why = code === -32001 ? 'did not answer in time' : 'closed the connection';
-      const tail = this.#stderr.trim() ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-3).join(' | ')})` : '';
-      return new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` ${why} during ${what}: ${message}${tail}`, { retryable: true, cause: err });
+      // The server's stderr is the whole process's, every session's calls included: the worker's log gets it, the agent does not.
+      const tail = this.#stderrTail();
+      if (tail) this.opts.log?.(`upstream \`${this.name}\` ${why} during ${what}${tail}`);
+      return new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` ${why} during ${what}: ${message}`, { retryable: true, cause: err });
     }
     if (typeof code === 'number') {
       // A JSON-RPC error the server sent (unknown tool, invalid params): its answer, not a fault of the link.
@@ -224,6 +228,12 @@ export class UpstreamConnection {
     }
     // Anything else is an answer the SDK could not read (not a CallToolResult, bad structured content).
     return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered ${what} with an invalid result: ${firstLine(message)}`, { cause: err });
+  }
+
+  /** The last lines a stdio server wrote to stderr, as ` (stderr: …)`, or nothing. */
+  #stderrTail(): string {
+    const text = this.#stderr.trim();
+    return text ? ` (stderr: ${text.split('\n').slice(-3).join(' | ')})` : '';
   }
 
   /** Connects outside any call's context: the server's own stream must not be taken for a call's. */
@@ -278,6 +288,7 @@ export class UpstreamConnection {
       }
       this.#state = 'up';
       this.#lastError = '';
+      this.#lastCause = '';
       this.#retryMs = RECONNECT_MIN_MS;
       this.connects += 1;
       this.opts.log?.(`upstream \`${this.name}\`: connected`);
@@ -323,8 +334,8 @@ export class UpstreamConnection {
   #down(err: unknown): void {
     if (this.#closing) return;
     const message = err instanceof Error ? err.message : String(err);
-    const tail = this.#stderr.trim() ? ` (stderr: ${this.#stderr.trim().split('\n').slice(-3).join(' | ')})` : '';
-    this.#lastError = `${firstLine(message)}${tail}`;
+    this.#lastCause = firstLine(message);
+    this.#lastError = `${this.#lastCause}${this.#stderrTail()}`;
     this.#state = 'down';
     this.opts.onState?.('down');
     this.opts.log?.(`upstream \`${this.name}\`: down (${this.#lastError}); reconnecting in ${this.#retryMs} ms`);

@@ -10,6 +10,10 @@
  * all. A hears only its own call's message on both transports. Over HTTP, B hears its own (its
  * call's response stream carried it); over stdio one channel carries all, so while two calls run
  * neither hears a message — the price of not guessing. A message tied to no request reaches no one.
+ *
+ * The same for what a stdio server writes to stderr (the whole process's, every session's calls in
+ * it): an agent whose call crashed the server was told the stderr's last lines in its error; now
+ * its error names the server and what happened, and the worker's log (`lastError`) keeps the lines.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -18,6 +22,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { NamedUpstream } from '../../activities/upstreams';
+import { UpstreamConnection } from '../../activities/upstreams/connection';
 import { eventually } from '../support/eventually';
 import { testTrust } from '../support/trust';
 import { policyOf, startUpstreamStack, type UpstreamStack } from '../upstreams/stack';
@@ -25,7 +30,7 @@ import { startHttpFixture } from '../upstreams/http-fixture';
 
 const FIXTURE = require.resolve('../upstreams/fixtures/whisper-server.mjs');
 const LIMITS = { timeoutMs: 10_000, maxAttempts: 3, sensitive: {} };
-const TOOLS = ['whisper', 'release', 'broadcast'];
+const TOOLS = ['whisper', 'release', 'broadcast', 'crash'];
 const POLICY = policyOf({
   name: 'redteam-upstream-logs',
   upstreamTools: Object.fromEntries(['web', 'pipe'].flatMap((server) => TOOLS.map((tool) => [`${server}.${tool}`, { effect: 'read' }]))),
@@ -97,4 +102,41 @@ describe("an agent listens for another session's upstream log messages", () => {
       }
     });
   }
+});
+
+describe("an agent reads another session's calls in the upstream's stderr", () => {
+  it('pipe: the error of a call that crashed the server does not carry its stderr', async () => {
+    const a = await listener(stack, stack.token);
+    const b = await listener(stack, await testTrust().credential('other-bot', 'eng-008'));
+    try {
+      await executed(b.client.callTool({ name: 'pipe.whisper', arguments: { secret: 'charlie' } }));
+      const crashed = (await a.client.callTool({ name: 'pipe.crash', arguments: {} })) as CallToolResult;
+      const outcome = crashed.structuredContent as { status?: string; error?: { type?: string; message?: string } };
+      assert.equal(outcome.status, 'failed', JSON.stringify(crashed));
+      assert.equal(outcome.error?.type, 'UpstreamUnavailable');
+      assert.match(outcome.error?.message ?? '', /^upstream server `pipe` closed the connection during `crash`/);
+      assert.doesNotMatch(JSON.stringify(crashed), /charlie|stderr/);
+    } finally {
+      await Promise.all([a.client.close(), b.client.close()]);
+    }
+  });
+
+  it('a server that is down: an agent is told why it is not connected, the operator also what it wrote to stderr', async () => {
+    const conn = new UpstreamConnection({
+      server: { name: 'dying', command: process.execPath, args: ['-e', "process.stderr.write('token=hunter2 for session s-other\\n'); process.exit(1)"], env: {}, ...LIMITS } as NamedUpstream,
+      onTools: () => undefined,
+    });
+    try {
+      await conn.start();
+      assert.equal(conn.state, 'down');
+      assert.match(conn.lastError, /token=hunter2/, 'the operator sees the stderr');
+      await assert.rejects(conn.callTool('anything', {}, { signal: AbortSignal.timeout(5_000), timeoutMs: 5_000, key: 's:down' }), (err: Error) => {
+        assert.match(err.message, /^upstream server `dying` is not connected: /);
+        assert.doesNotMatch(err.message, /hunter2|stderr/);
+        return true;
+      });
+    } finally {
+      await conn.close();
+    }
+  });
 });
