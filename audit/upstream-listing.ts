@@ -72,6 +72,12 @@ export const UPSTREAM_NOTES_CHANNEL = 'gatehouse_upstream_notes';
 /** Channel on which a gateway asks the worker to subscribe to an upstream resource (payload: `{ server, uri }`). */
 export const UPSTREAM_SUBSCRIBE_CHANNEL = 'gatehouse_upstream_subscribe';
 
+/**
+ * How often a gateway asks again for the resources its MCP sessions watch: a worker drops what no
+ * gateway asked for within three of these (`activities/upstreams/watched-resources.ts`).
+ */
+export const SUBSCRIPTION_RENEW_MS = 60_000;
+
 /** Asks the worker to subscribe to a resource of an upstream server (it does where the server supports it). */
 export async function requestUpstreamSubscription(pool: Pool, server: string, uri: string): Promise<void> {
   await pool.query('SELECT pg_notify($1, $2)', [UPSTREAM_SUBSCRIBE_CHANNEL, JSON.stringify({ server, uri })]);

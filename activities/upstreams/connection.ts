@@ -28,12 +28,13 @@ import type { PublishedSubjects, UpstreamNote } from '../../audit/upstream-listi
 import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
 import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './subjects';
+import { WatchedResources } from './watched-resources';
 
 /** Most pages of `tools/list` followed (a server that keeps answering with a cursor is cut off). */
 const MAX_PAGES = 100;
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
-/** Most resources one server is asked to watch (a gateway asks for what its agents subscribe to). */
+/** Most resources one server watches at once (a gateway asks for what its agents subscribe to, and again while they do). */
 const MAX_SUBSCRIPTIONS = 1_000;
 /** How much of a stdio server's stderr is kept for operators (the worker's log, `lastError`), never for agents. */
 const STDERR_KEEP = 2_000;
@@ -58,6 +59,8 @@ export interface UpstreamConnectionOptions {
   /** Called after every change of `state` (connected, down, closed). */
   readonly onState?: (state: UpstreamState) => void;
   readonly log?: (line: string) => void;
+  /** How long a watched resource stays watched without a gateway asking again. @default `SUBSCRIPTION_TTL_MS` */
+  readonly subscriptionTtlMs?: number;
 }
 
 export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
@@ -75,8 +78,8 @@ export class UpstreamConnection {
   #closing = false;
   /** Resolves once the first connect attempt has finished (either way). */
   #firstAttempt: Promise<void> | undefined;
-  /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded). */
-  readonly #subscriptions = new Set<string>();
+  /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded, expiring). */
+  readonly #watched: WatchedResources;
   /**
    * Idempotency keys of the calls running now: the call's notes relayed so far, in order, and who
    * is told of each one relayed.
@@ -89,6 +92,7 @@ export class UpstreamConnection {
 
   constructor(private readonly opts: UpstreamConnectionOptions) {
     this.name = opts.server.name;
+    this.#watched = new WatchedResources(MAX_SUBSCRIPTIONS, opts.subscriptionTtlMs);
   }
 
   get state(): UpstreamState {
@@ -134,14 +138,23 @@ export class UpstreamConnection {
   }
 
   /**
-   * Subscribes to a resource where the server supports it (a server that does not is never asked);
-   * its `notifications/resources/updated` are relayed under the key `updated:<server>`.
+   * Watches a resource a gateway asked for (again: a renewal): subscribes to it where the server
+   * supports it (a server that does not is never asked), and unsubscribes from those no gateway
+   * asked for within the time to live. Its `notifications/resources/updated` are relayed under the
+   * key `updated:<server>`.
    */
   async subscribe(uri: string): Promise<void> {
-    if (this.#subscriptions.has(uri) || this.#subscriptions.size >= MAX_SUBSCRIPTIONS) return;
-    this.#subscriptions.add(uri);
+    const { outcome, dropped } = this.#watched.ask(uri, Date.now());
+    if (outcome === 'full') this.opts.log?.(`upstream \`${this.name}\`: already watching ${MAX_SUBSCRIPTIONS} resources: \`${uri}\` is not watched`);
     const client = this.#client;
-    if (client && this.#state === 'up' && client.getServerCapabilities()?.resources?.subscribe === true) await client.subscribeResource({ uri });
+    if (!client || this.#state !== 'up' || client.getServerCapabilities()?.resources?.subscribe !== true) return;
+    for (const gone of dropped) await client.unsubscribeResource({ uri: gone }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: unsubscribing from \`${gone}\` failed: ${String(err)}`));
+    if (outcome === 'new') await client.subscribeResource({ uri });
+  }
+
+  /** The resources watched now. */
+  get watching(): readonly string[] {
+    return this.#watched.uris;
   }
 
   /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */
@@ -284,7 +297,7 @@ export class UpstreamConnection {
       // Its tools serve even when its resources or prompts cannot be listed.
       await relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts failed: ${err instanceof Error ? err.message : String(err)}`));
       if (client.getServerCapabilities()?.resources?.subscribe === true) {
-        for (const uri of this.#subscriptions) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${uri}\` again failed: ${String(err)}`));
+        for (const uri of this.#watched.uris) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${uri}\` again failed: ${String(err)}`));
       }
       this.#state = 'up';
       this.#lastError = '';

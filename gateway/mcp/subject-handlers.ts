@@ -29,7 +29,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, CallNotes, Proposed } from './agent-session';
 import { AWAIT_APPROVAL_TOOL } from './tools';
-import { NOTES_WAIT_MS, type NotesListener, type UpstreamSubjects } from './upstream-subjects';
+import { NOTES_WAIT_MS, type NotesListener, type UpstreamSubjects, type Watch } from './upstream-subjects';
 import { within } from './wait';
 
 /** JSON-RPC error codes of these methods (MCP's own `-32002` for a resource not found). */
@@ -158,13 +158,15 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
 
   // A subscription names a resource the session's policy classifies (else -32002, as for a read): the
   // worker watches it upstream where the server supports it, and its updates reach this session.
-  const subscribed = new Map<string, string>();
+  const subscribed = new Map<string, Watch>();
   const unlisten = subjects.onResourceUpdated((from, uri) => {
-    if (subscribed.get(uri) === from) void server.sendResourceUpdated({ uri }).catch(() => undefined);
+    if (subscribed.get(uri)?.server === from) void server.sendResourceUpdated({ uri }).catch(() => undefined);
   });
   const closed = server.onclose;
   server.onclose = () => {
     unlisten();
+    for (const watch of subscribed.values()) watch.stop();
+    subscribed.clear();
     closed?.();
   };
   onRequest(server, SubscribeRequestSchema, async (request) => {
@@ -172,12 +174,14 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
     const s = await listing();
     if (!s) throw new McpError(ErrorCode.InvalidRequest, 'declare your intent first (`gatehouse_declare_intent`): no resource is watched before');
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `this session already watches ${MAX_SUBSCRIPTIONS} resources: unsubscribe from one first`);
-    const from = await subjects.subscribe(s, uri);
-    if (from === undefined) notFound(uri, 'the session\'s policy does not classify it');
-    subscribed.set(uri, from);
+    const watch = await subjects.subscribe(s, uri);
+    if (watch === undefined) notFound(uri, 'the session\'s policy does not classify it');
+    subscribed.get(uri)?.stop();
+    subscribed.set(uri, watch);
     return {};
   });
   onRequest(server, UnsubscribeRequestSchema, async (request) => {
+    subscribed.get(request.params.uri)?.stop();
     subscribed.delete(request.params.uri);
     return {};
   });

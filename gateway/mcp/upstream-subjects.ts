@@ -12,7 +12,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
-import { listenUpstream, readUpstreamSubjects, relayUpstreamNote, requestUpstreamSubscription, type PublishedSubjects, type UpstreamNote } from '../../audit/upstream-listing';
+import {
+  listenUpstream,
+  readUpstreamSubjects,
+  relayUpstreamNote,
+  requestUpstreamSubscription,
+  SUBSCRIPTION_RENEW_MS,
+  type PublishedSubjects,
+  type UpstreamNote,
+} from '../../audit/upstream-listing';
 import { promptPatternFor, resourcePatternFor, serverSubjects, type PolicyDocument } from '../../policies';
 import type { ListingSession, PolicyOf } from './upstream-tools';
 
@@ -29,9 +37,10 @@ export interface UpstreamSubjects {
   resourceServer(s: ListingSession, uri: string): Promise<string | undefined>;
   /**
    * Subscribes to a resource the session's policy classifies: asks the worker to watch it upstream
-   * (where the server supports it); the server that serves it, or undefined when none classifies it.
+   * (where the server supports it), and again every `renewMs` until `stop` (a worker drops what no
+   * gateway asks for, and a restarted one learns it again). Undefined when no server classifies it.
    */
-  subscribe(s: ListingSession, uri: string): Promise<string | undefined>;
+  subscribe(s: ListingSession, uri: string): Promise<Watch | undefined>;
   /** Tells `listener` of every `notifications/resources/updated` an upstream sent; returns a function that stops. */
   onResourceUpdated(listener: (server: string, uri: string) => void): () => void;
   /** Tells `listener` of every server whose lists changed; returns a function that stops. */
@@ -44,6 +53,14 @@ export interface UpstreamSubjects {
   /** Delivers the notes relayed for one call (key `<sessionId>:<update id>`) while it runs. */
   listenNotes(key: string, deliver: (method: string, params: Record<string, unknown>) => void): NotesListener;
   close(): Promise<void>;
+}
+
+/** One session's subscription to an upstream resource. */
+export interface Watch {
+  /** The server that serves the resource. */
+  readonly server: string;
+  /** Ends this session's interest: the gateway stops asking for it once no session of its watches it. */
+  stop(): void;
 }
 
 /** One call's notes, while it runs. */
@@ -59,8 +76,9 @@ export interface NotesListener {
 /** Longest a call's answer waits for its relayed notes (a lost NOTIFY must not hold it longer). */
 export const NOTES_WAIT_MS = 2_000;
 
-export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, options: { readonly ttlMs?: number } = {}): UpstreamSubjects {
+export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, options: { readonly ttlMs?: number; readonly renewMs?: number } = {}): UpstreamSubjects {
   const ttlMs = options.ttlMs ?? 1_000;
+  const renewMs = options.renewMs ?? SUBSCRIPTION_RENEW_MS;
   let cached: { at: number; rows: Map<string, PublishedSubjects> } = { at: -Infinity, rows: new Map() };
   let pending: Promise<Map<string, PublishedSubjects>> | undefined;
   const published = async (): Promise<Map<string, PublishedSubjects>> => {
@@ -81,6 +99,12 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
   const listsListeners = new Set<(server: string) => void>();
   const notes = new Map<string, (method: string, params: Record<string, unknown>) => void>();
   const updatedListeners = new Set<(server: string, uri: string) => void>();
+  /** The resources this gateway's sessions watch (by server and URI), and how many sessions watch each. */
+  const watched = new Map<string, { readonly server: string; readonly uri: string; sessions: number }>();
+  let renewal: NodeJS.Timeout | undefined;
+  const renew = () => {
+    for (const w of watched.values()) void requestUpstreamSubscription(pool, w.server, w.uri).catch(() => undefined);
+  };
   let stop: (() => Promise<void>) | undefined;
   /** The LISTEN connection's number while it is up (each new connection a new number); 0 while down. */
   let listenUp = 0;
@@ -131,8 +155,26 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
     async subscribe(s, uri) {
       const [rows, policy] = await both(s);
       const server = policy ? routeOf(policy, rows, uri) : undefined;
-      if (server !== undefined) await requestUpstreamSubscription(pool, server, uri);
-      return server;
+      if (server === undefined) return undefined;
+      await requestUpstreamSubscription(pool, server, uri);
+      const key = JSON.stringify([server, uri]);
+      const w = watched.get(key) ?? { server, uri, sessions: 0 };
+      w.sessions += 1;
+      watched.set(key, w);
+      if (!renewal) {
+        renewal = setInterval(renew, renewMs);
+        renewal.unref();
+      }
+      let stopped = false;
+      return {
+        server,
+        stop: () => {
+          if (stopped) return;
+          stopped = true;
+          w.sessions -= 1;
+          if (w.sessions === 0) watched.delete(key);
+        },
+      };
     },
     onResourceUpdated(listener) {
       listening();
@@ -170,6 +212,8 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
       return { unbroken: () => since !== 0 && listenUp === since, stop: () => void notes.delete(key) };
     },
     async close() {
+      clearInterval(renewal);
+      watched.clear();
       listsListeners.clear();
       updatedListeners.clear();
       notes.clear();
