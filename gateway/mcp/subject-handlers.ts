@@ -29,7 +29,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentSession, CallNotes, Proposed } from './agent-session';
 import { AWAIT_APPROVAL_TOOL } from './tools';
-import { NOTES_WAIT_MS, type NotesListener, type UpstreamSubjects, type Watch } from './upstream-subjects';
+import { MAX_WATCHED_PER_AGENT, NOTES_WAIT_MS, type NotesListener, type UpstreamSubjects, type Watch } from './upstream-subjects';
 import { within } from './wait';
 
 /** JSON-RPC error codes of these methods (MCP's own `-32002` for a resource not found). */
@@ -174,9 +174,10 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
     const s = await listing();
     if (!s) throw new McpError(ErrorCode.InvalidRequest, 'declare your intent first (`gatehouse_declare_intent`): no resource is watched before');
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `this session already watches ${MAX_SUBSCRIPTIONS} resources: unsubscribe from one first`);
-    const watch = await subjects.subscribe(s, uri);
+    if (subscribed.has(uri)) return {};
+    const watch = await subjects.subscribe(s, uri, session.caller.agentId);
     if (watch === undefined) notFound(uri, 'the session\'s policy does not classify it');
-    subscribed.get(uri)?.stop();
+    if (watch === 'full') throw new McpError(ErrorCode.InvalidRequest, `this agent's sessions already watch ${MAX_WATCHED_PER_AGENT} resources on this gateway: unsubscribe from one first`);
     subscribed.set(uri, watch);
     return {};
   });

@@ -22,6 +22,7 @@ import {
   type UpstreamNote,
 } from '../../audit/upstream-listing';
 import { promptPatternFor, resourcePatternFor, serverSubjects, type PolicyDocument } from '../../policies';
+import { rootAgentOf } from '../../policies/admissions';
 import type { ListingSession, PolicyOf } from './upstream-tools';
 
 /** What a session may see of the upstreams' resources and prompts, and where its reads go. */
@@ -38,9 +39,10 @@ export interface UpstreamSubjects {
   /**
    * Subscribes to a resource the session's policy classifies: asks the worker to watch it upstream
    * (where the server supports it), and again every `renewMs` until `stop` (a worker drops what no
-   * gateway asks for, and a restarted one learns it again). Undefined when no server classifies it.
+   * gateway asks for, and a restarted one learns it again). Undefined when no server classifies it;
+   * `full` when the sessions of `agent`'s root agent on this gateway already watch `MAX_WATCHED_PER_AGENT`.
    */
-  subscribe(s: ListingSession, uri: string): Promise<Watch | undefined>;
+  subscribe(s: ListingSession, uri: string, agent: string): Promise<Watch | 'full' | undefined>;
   /** Tells `listener` of every `notifications/resources/updated` an upstream sent; returns a function that stops. */
   onResourceUpdated(listener: (server: string, uri: string) => void): () => void;
   /** Tells `listener` of every server whose lists changed; returns a function that stops. */
@@ -73,6 +75,12 @@ export interface NotesListener {
   stop(): void;
 }
 
+/**
+ * Most resources the sessions of one root agent watch together on one gateway: a worker watches at
+ * most 1,000 per server for everyone, so one agent's many sessions must not take them all.
+ */
+export const MAX_WATCHED_PER_AGENT = 200;
+
 /** Longest a call's answer waits for its relayed notes (a lost NOTIFY must not hold it longer). */
 export const NOTES_WAIT_MS = 2_000;
 
@@ -101,6 +109,8 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
   const updatedListeners = new Set<(server: string, uri: string) => void>();
   /** The resources this gateway's sessions watch (by server and URI), and how many sessions watch each. */
   const watched = new Map<string, { readonly server: string; readonly uri: string; sessions: number }>();
+  /** Subscriptions held by the sessions of each root agent. */
+  const perAgent = new Map<string, number>();
   let renewal: NodeJS.Timeout | undefined;
   const renew = () => {
     for (const w of watched.values()) void requestUpstreamSubscription(pool, w.server, w.uri).catch(() => undefined);
@@ -152,10 +162,14 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
       if (!policy) return undefined;
       return routeOf(policy, rows, uri) ?? likelyServer(rows, uri);
     },
-    async subscribe(s, uri) {
+    async subscribe(s, uri, agent) {
       const [rows, policy] = await both(s);
       const server = policy ? routeOf(policy, rows, uri) : undefined;
       if (server === undefined) return undefined;
+      const root = rootAgentOf(agent);
+      const held = perAgent.get(root) ?? 0;
+      if (held >= MAX_WATCHED_PER_AGENT) return 'full';
+      perAgent.set(root, held + 1);
       await requestUpstreamSubscription(pool, server, uri);
       const key = JSON.stringify([server, uri]);
       const w = watched.get(key) ?? { server, uri, sessions: 0 };
@@ -173,6 +187,9 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
           stopped = true;
           w.sessions -= 1;
           if (w.sessions === 0) watched.delete(key);
+          const left = (perAgent.get(root) ?? 1) - 1;
+          if (left > 0) perAgent.set(root, left);
+          else perAgent.delete(root);
         },
       };
     },
@@ -214,6 +231,7 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
     async close() {
       clearInterval(renewal);
       watched.clear();
+      perAgent.clear();
       listsListeners.clear();
       updatedListeners.clear();
       notes.clear();

@@ -6,65 +6,43 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { listenUpstream, publishUpstreamSubjects } from '../../audit/upstream-listing';
-import { publishedUpstreamSubjects, type UpstreamSubjects } from '../../gateway/mcp/upstream-subjects';
 import { eventually } from '../support/eventually';
-import { createTestDatabase, type TestDatabase } from '../support/servers';
-import { policyOf } from '../upstreams/stack';
-
-const POLICY = policyOf({
-  name: 'subscription-renewal',
-  upstreamResources: { docs: ['docs://guide/*'] },
-  budget: { actions: 10, writes: 5, critical: 1, readOnlyAt: 0.8 },
-});
-const SESSION = { sessionId: 's-renewal', policyHash: 'the policy' };
+import { subscriptionsFixture, type SubscriptionsFixture } from './subscriptions-fixture';
 
 describe('subscriptions the gateway renews', () => {
-  let db: TestDatabase;
-  let subjects: UpstreamSubjects;
-  /** Every request the worker's channel carried, as `server uri`. */
-  const asked: string[] = [];
-  let stopListening: () => Promise<void>;
-
+  let f: SubscriptionsFixture;
   before(async () => {
-    db = await createTestDatabase('subscription_renewal');
-    await publishUpstreamSubjects(db.pool, 'docs', { resources: [{ uri: 'docs://guide/a' }, { uri: 'docs://guide/b' }], templates: [], prompts: [] });
-    stopListening = listenUpstream(db.pool, { subscribe: (server, uri) => void asked.push(`${server} ${uri}`) });
-    subjects = publishedUpstreamSubjects(db.pool, async () => POLICY, { ttlMs: 0, renewMs: 150 });
+    f = await subscriptionsFixture('subscription_renewal', 150);
   });
-  after(async () => {
-    await subjects?.close();
-    await stopListening?.();
-    await db?.drop();
-  });
-
-  const times = (what: string) => asked.filter((a) => a === what).length;
+  after(() => f?.close());
 
   it('asks again while a session watches, and stops once none does', async () => {
-    const first = (await subjects.subscribe(SESSION, 'docs://guide/a'))!;
+    const A = 'docs://guide/a';
+    const B = 'docs://guide/b';
+    const first = await f.watch(A);
     assert.equal(first.server, 'docs');
     // Sent before the test's LISTEN was in place or not, the renewals arrive.
-    await eventually(() => times('docs docs://guide/a') > 0, { what: 'a request on the worker channel' });
-    assert.equal(await subjects.subscribe(SESSION, 'docs://unclassified/x'), undefined, 'a resource the policy does not classify is not watched');
+    await eventually(() => f.times(A) > 0, { what: 'a request on the worker channel' });
+    assert.equal(await f.subjects.subscribe({ sessionId: 's-1', policyHash: 'the policy' }, 'docs://unclassified/x', 'agent-a'), undefined, 'a resource the policy does not classify is not watched');
 
     // Two sessions watch `b`: it is renewed until the second stops.
-    const b1 = (await subjects.subscribe(SESSION, 'docs://guide/b'))!;
-    const b2 = (await subjects.subscribe({ ...SESSION, sessionId: 's-other' }, 'docs://guide/b'))!;
-    await eventually(() => times('docs docs://guide/a') >= 3 && times('docs docs://guide/b') >= 4, { what: 'renewals of both' });
+    const b1 = await f.watch(B);
+    const b2 = await f.watch(B, 's-other');
+    await eventually(() => f.times(A) >= 3 && f.times(B) >= 4, { what: 'renewals of both' });
 
     first.stop();
     first.stop(); // twice is once
     b1.stop();
-    const aAtStop = times('docs docs://guide/a');
-    const bAtStop = times('docs docs://guide/b');
-    await eventually(() => times('docs docs://guide/b') >= bAtStop + 3, { what: 'renewals of `b`, still watched by the other session' });
-    assert.ok(times('docs docs://guide/a') <= aAtStop + 2, `\`a\` is not asked for once no session watches it (beyond a request in flight) (${times('docs docs://guide/a') - aAtStop} more)`);
+    const aAtStop = f.times(A);
+    const bAtStop = f.times(B);
+    await eventually(() => f.times(B) >= bAtStop + 3, { what: 'renewals of `b`, still watched by the other session' });
+    assert.ok(f.times(A) <= aAtStop + 2, `\`a\` is not asked for once no session watches it, beyond a request in flight (${f.times(A) - aAtStop} more)`);
 
     b2.stop();
-    const bAtLastStop = times('docs docs://guide/b');
-    const a2 = (await subjects.subscribe(SESSION, 'docs://guide/a'))!;
-    await eventually(() => times('docs docs://guide/a') >= aAtStop + 4, { what: 'renewals of `a`, watched again' });
-    assert.ok(times('docs docs://guide/b') <= bAtLastStop + 2, '`b` is not asked for once no session watches it (beyond a request in flight)');
+    const bAtLastStop = f.times(B);
+    const a2 = await f.watch(A);
+    await eventually(() => f.times(A) >= aAtStop + 4, { what: 'renewals of `a`, watched again' });
+    assert.ok(f.times(B) <= bAtLastStop + 2, '`b` is not asked for once no session watches it, beyond a request in flight');
     a2.stop();
   });
 });
