@@ -162,8 +162,10 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
   const unlisten = subjects.onResourceUpdated((from, uri) => {
     if (subscribed.get(uri)?.server === from) void server.sendResourceUpdated({ uri }).catch(() => undefined);
   });
+  let ended = false;
   const closed = server.onclose;
   server.onclose = () => {
+    ended = true;
     unlisten();
     for (const watch of subscribed.values()) watch.stop();
     subscribed.clear();
@@ -178,7 +180,9 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
     const watch = await subjects.subscribe(s, uri, session.caller.agentId);
     if (watch === undefined) notFound(uri, 'the session\'s policy does not classify it');
     if (watch === 'full') throw new McpError(ErrorCode.InvalidRequest, `this agent's sessions already watch ${MAX_WATCHED_PER_AGENT} resources on this gateway: unsubscribe from one first`);
-    subscribed.set(uri, watch);
+    // A request for the same resource that finished first, or a session closed meanwhile: this one is not kept.
+    if (ended || subscribed.has(uri)) watch.stop();
+    else subscribed.set(uri, watch);
     return {};
   });
   onRequest(server, UnsubscribeRequestSchema, async (request) => {

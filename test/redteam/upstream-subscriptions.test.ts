@@ -3,11 +3,17 @@
  * resources per upstream server, for every agent together; an agent opens many MCP sessions (and
  * sub-agents) and subscribes each to 100 resources its policy classifies, renewed for as long as it
  * likes. The gateway bounds what one root agent's sessions watch together (`MAX_WATCHED_PER_AGENT`),
- * so the agent is refused past it and another agent still subscribes.
+ * so the agent is refused past it and another agent still subscribes. And the count must not leak:
+ * the same subscription sent many times at once, or while the session closes, holds one watch.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MAX_WATCHED_PER_AGENT, type Watch } from '../../gateway/mcp/upstream-subjects';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { AgentSession } from '../../gateway/mcp/agent-session';
+import { registerSubjectHandlers } from '../../gateway/mcp/subject-handlers';
+import { MAX_WATCHED_PER_AGENT, type UpstreamSubjects, type Watch } from '../../gateway/mcp/upstream-subjects';
 import { subscriptionsFixture, type SubscriptionsFixture } from '../mcp/subscriptions-fixture';
 
 describe("an agent takes every upstream subscription a worker has", () => {
@@ -25,5 +31,32 @@ describe("an agent takes every upstream subscription a worker has", () => {
     held.pop()!.stop();
     const freed = await f.watch('docs://guide/one-more', 's-many-0', 'fleet-bot');
     for (const w of [...held, other, freed]) w.stop();
+  });
+});
+
+describe('an agent races its own subscriptions to leak watches', () => {
+  it('the same resource subscribed twenty times at once holds one watch, and none once the session closes', async () => {
+    let live = 0;
+    // The gateway's subjects as far as a subscription goes: each watch counted until stopped.
+    const subjects = {
+      onResourceUpdated: () => () => undefined,
+      async subscribe(): Promise<Watch> {
+        await new Promise((resolve) => setImmediate(resolve)); // the database round trip
+        live += 1;
+        let stopped = false;
+        return { server: 'docs', stop: () => void (!stopped && ((stopped = true), (live -= 1))) };
+      },
+    } as unknown as UpstreamSubjects;
+    const session = { listingSession: async () => ({ sessionId: 's-race', policyHash: 'the policy' }), caller: { agentId: 'racer' } } as unknown as AgentSession;
+    const server = new Server({ name: 'race', version: '1.0.0' }, { capabilities: { resources: { subscribe: true }, prompts: {}, completions: {}, logging: {} } });
+    registerSubjectHandlers(server, session, subjects);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'racer', version: '1.0.0' });
+    await client.connect(clientSide);
+    await Promise.all(Array.from({ length: 20 }, () => client.subscribeResource({ uri: 'docs://guide/a' })));
+    assert.equal(live, 1);
+    await client.close();
+    assert.equal(live, 0);
   });
 });
