@@ -42,3 +42,16 @@ export type OlderPatch =
 export function hasPatch(core: { readonly patchesAtStart: boolean }, id: OlderPatch): boolean {
   return core.patchesAtStart || patched(id);
 }
+
+/**
+ * Patch id, taken at the start of a run (newer than `PATCHES_AT_START`): a proposal without an
+ * idempotency key of its own is keyed in the ledger by its update id, not by its number in the
+ * session. A stale copy of the workflow (a worker frozen past its task's timeout, then resumed)
+ * can handle an update again under the next number; keyed by number, the tool ran twice.
+ */
+export const LEDGER_KEY_BY_UPDATE = 'ledger-key-by-update-id';
+
+/** Taken at the first line of a run, beside `patchesTakenAtStart`. */
+export function ledgerKeyByUpdate(): boolean {
+  return patched(LEDGER_KEY_BY_UPDATE);
+}

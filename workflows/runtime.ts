@@ -7,7 +7,7 @@
  *
  * Workflow-safe: pure policy engine, activity proxies, workflow timers and signals only.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, currentUpdateInfo } from '@temporalio/workflow';
 import { ApprovalDesk } from './approval-desk';
 import type { CarriedSession } from './carried';
 import {
@@ -100,9 +100,21 @@ export class SessionRuntime {
     return finishAuditFailed(this.#core);
   }
 
+  /** Called in the `propose` handler itself, where the update's id is known. */
   propose(p: SessionProposal): Promise<ProposeResult> {
-    this.#core.touchedAt = nowMs();
-    return propose(this.#core, this.#desk, p);
+    const core = this.#core;
+    const id = currentUpdateInfo()?.id;
+    if (id !== undefined) {
+      // Temporal hands an accepted update to a run once. A second time, this is a stale copy of the
+      // run (its worker was frozen past the task's timeout, then went on): fail the task, so the run
+      // is replayed from its history, instead of handling the update again under the next number.
+      if (core.handledUpdates.has(id)) throw new Error(`update \`${id}\` was already handled by this copy of the run: it is stale, and its task fails`);
+      core.handledUpdates.add(id);
+    }
+    core.touchedAt = nowMs();
+    // Keyed by its update id: a copy of this run handling the same update again finds its ledger entry.
+    const updateId = core.ledgerKeyByUpdate && p.idempotencyKey === undefined ? id : undefined;
+    return propose(core, this.#desk, updateId === undefined ? p : { ...p, idempotencyKey: `update:${updateId}` });
   }
 
   spawnChild(c: SpawnChildInput): Promise<SpawnChildResult> {

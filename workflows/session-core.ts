@@ -19,7 +19,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { patchesTakenAtStart } from './patches';
+import { ledgerKeyByUpdate, patchesTakenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -37,6 +37,10 @@ export class SessionCore {
   readonly firstRunId: string;
   /** True in runs that took their patches at start (patches.ts): older patches hold without a marker. */
   readonly patchesAtStart: boolean;
+  /** True in runs that key a proposal without its own key by its update id (patches.ts). */
+  readonly ledgerKeyByUpdate: boolean;
+  /** Ids of the `propose` updates this run has handled (Temporal hands each to a run once). */
+  readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
 
   summary: SessionSummary | undefined;
@@ -97,6 +101,7 @@ export class SessionCore {
     this.workflowId = workflowId;
     // First, before the handlers: see patches.ts.
     this.patchesAtStart = patchesTakenAtStart();
+    this.ledgerKeyByUpdate = ledgerKeyByUpdate();
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

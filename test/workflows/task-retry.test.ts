@@ -6,6 +6,13 @@
  * lost: a refused proposal the client gave up on left its first attempt's events ahead of the
  * session's next record, which then conflicted with them and ended the session. The session
  * finishes, each call runs once, its trail verifies, no event twice or missing, no alert.
+ *
+ * The worker, woken, still holds its copy of the run, which had handled the update already; handed
+ * the same update again with the retried task, that copy handled it under the next number: the tool
+ * ran a second time (its ledger key was the number) and the copy's events took the session's next
+ * seqs, so the session's next record conflicted with them (1 run in 2–4 before the fix). Now a run
+ * fails the task of an update it has handled (the run is replayed from its history), and a proposal
+ * without a key of its own is keyed in the ledger by its update id.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,5 +117,45 @@ describe('a workflow task retried after its audit append committed', () => {
     assert.deepEqual((await audit.pool.query('SELECT kind FROM alerts WHERE session_id = $1', [sessionId])).rows, [], 'no audit.conflict (or any) alert');
     const writes = await production.pool.query('SELECT n, count(*)::int AS count FROM test_writes WHERE idempotency_key LIKE $1 GROUP BY n ORDER BY n', [`${sessionId}:%`]);
     assert.deepEqual(writes.rows, [{ n: 1, count: 1 }, { n: 2, count: 1 }], 'each call ran once');
+  });
+
+  it('a worker frozen past its task timeout does not handle the update again when it wakes: the call runs once, and sent again by its id it is the same call', async () => {
+    const sessionId = randomUUID();
+    const workflowId = sessionWorkflowId(sessionId);
+    const credential = await testTrust().credential('retry-bot', 'eng-007');
+    await gh.client.workflow.start(SESSION_WORKFLOW_TYPE, {
+      taskQueue, workflowId, workflowTaskTimeout: '2s',
+      args: [{ sessionId, credential, agentId: 'retry-bot', owner: 'eng-007', intent: WRITE_INTENT }],
+    });
+    const s = gh.session(sessionId);
+    await s.state();
+    const updateId = randomUUID();
+    const call = { tool: 'test.slowWrite', args: { n: 1, sleepMs: 1500 }, reasoning: 'row 1' };
+    const send = () => gh.client.workflow.getHandle(workflowId).executeUpdate(proposeUpdate, { args: [call], updateId });
+    // Sent once by the SDK's own call, which does not ask again while the task fails (a gateway that crashed).
+    const abandoned = send().then((r) => r, (e: unknown) => e);
+    await eventually(async () => ((await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND kind = 'decided'", [sessionId])).rowCount ?? 0) > 0, { what: 'the call written ahead', timeoutMs: 60_000 });
+    process.kill(worker!.pid, 'SIGSTOP');
+    try {
+      await eventually(async () => ((await s.workflow.describe()).raw.pendingWorkflowTask?.attempt ?? 0) >= 2, { what: 'the workflow task timed out and is retried', timeoutMs: 60_000 });
+    } finally {
+      process.kill(worker!.pid, 'SIGCONT');
+    }
+    // The first send's answer may or may not have come (it did when the retried task took the
+    // update again): either way, sent again by its id it is the same call, answered once more.
+    await abandoned;
+    const again = (await send()) as ProposeResult;
+    assert.deepEqual([again.status, again.sequence], ['executed', 1]);
+    await s.end({ reason: 'done' });
+    const events = await audit.pool.query<{ seq: number; kind: string; proposal_seq: number | null }>('SELECT seq, kind, proposal_seq FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
+    assert.deepEqual(events.rows.map((e) => [Number(e.seq), e.kind, e.proposal_seq]), [
+      [1, 'session-started', null],
+      [2, 'proposed', 1], [3, 'decided', 1], [4, 'executed', 1],
+      [5, 'session-ended', null],
+    ]);
+    assert.equal((await verifyDatabase(audit.pool, { sessionId, keyset: testTrust().keyset })).ok, true);
+    assert.deepEqual((await audit.pool.query('SELECT kind FROM alerts WHERE session_id = $1', [sessionId])).rows, []);
+    const writes = await production.pool.query('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);
+    assert.equal(writes.rows[0]?.n, 1, 'the call ran once');
   });
 });
