@@ -76,20 +76,30 @@ async function refusedUpdate(workflowId: string): Promise<unknown> {
   return gh.client.workflow.getHandle(workflowId).executeUpdate(proposeUpdate, { args: [{ tool: 'test.slowWrite', args: { n: 99 }, reasoning: 'probe' }], updateId: randomUUID() }).then(() => undefined, (e: unknown) => e);
 }
 
+/** A session whose workflow task times out after 2 s (the default is 10 s): what an overloaded worker misses. */
+async function startQuickTimeoutSession(): Promise<{ readonly sessionId: string; readonly workflowId: string }> {
+  const sessionId = randomUUID();
+  const workflowId = sessionWorkflowId(sessionId);
+  const credential = await testTrust().credential('retry-bot', 'eng-007');
+  await gh.client.workflow.start(SESSION_WORKFLOW_TYPE, {
+    taskQueue, workflowId, workflowTaskTimeout: '2s',
+    args: [{ sessionId, credential, agentId: 'retry-bot', owner: 'eng-007', intent: WRITE_INTENT }],
+  });
+  return { sessionId, workflowId };
+}
+
+/** Resolves once the first call's write-ahead events are in the trail (runTool, a local activity, wrote them). */
+function writtenAhead(sessionId: string): Promise<unknown> {
+  return eventually(async () => ((await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND kind = 'decided'", [sessionId])).rowCount ?? 0) > 0, { what: 'call 1 written ahead', timeoutMs: 60_000 });
+}
+
 describe('a workflow task retried after its audit append committed', () => {
   it('the proposals wait while the task fails, the session finishes, its trail verifies: each call once, no conflict', async () => {
-    const sessionId = randomUUID();
-    const workflowId = sessionWorkflowId(sessionId);
-    const credential = await testTrust().credential('retry-bot', 'eng-007');
-    // A 2 s workflow task timeout (the default is 10 s): what an overloaded worker misses.
-    await gh.client.workflow.start(SESSION_WORKFLOW_TYPE, {
-      taskQueue, workflowId, workflowTaskTimeout: '2s',
-      args: [{ sessionId, credential, agentId: 'retry-bot', owner: 'eng-007', intent: WRITE_INTENT }],
-    });
+    const { sessionId, workflowId } = await startQuickTimeoutSession();
     const s = gh.session(sessionId);
     const first = s.propose({ tool: 'test.slowWrite', args: { n: 1, sleepMs: 1500 }, reasoning: 'row 1' });
-    // Call 1's write-ahead events are in the trail (runTool, a local activity, wrote them): the worker stops.
-    await eventually(async () => ((await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND kind = 'decided'", [sessionId])).rowCount ?? 0) > 0, { what: 'call 1 written ahead', timeoutMs: 60_000 });
+    // Call 1 is written ahead: the worker stops.
+    await writtenAhead(sessionId);
     process.kill(worker!.pid, 'SIGSTOP');
     let second: Promise<ProposeResult> | undefined;
     try {
@@ -120,13 +130,7 @@ describe('a workflow task retried after its audit append committed', () => {
   });
 
   it('a worker frozen past its task timeout does not handle the update again when it wakes: the call runs once, and sent again by its id it is the same call', async () => {
-    const sessionId = randomUUID();
-    const workflowId = sessionWorkflowId(sessionId);
-    const credential = await testTrust().credential('retry-bot', 'eng-007');
-    await gh.client.workflow.start(SESSION_WORKFLOW_TYPE, {
-      taskQueue, workflowId, workflowTaskTimeout: '2s',
-      args: [{ sessionId, credential, agentId: 'retry-bot', owner: 'eng-007', intent: WRITE_INTENT }],
-    });
+    const { sessionId, workflowId } = await startQuickTimeoutSession();
     const s = gh.session(sessionId);
     await s.state();
     const updateId = randomUUID();
@@ -134,7 +138,7 @@ describe('a workflow task retried after its audit append committed', () => {
     const send = () => gh.client.workflow.getHandle(workflowId).executeUpdate(proposeUpdate, { args: [call], updateId });
     // Sent once by the SDK's own call, which does not ask again while the task fails (a gateway that crashed).
     const abandoned = send().then((r) => r, (e: unknown) => e);
-    await eventually(async () => ((await audit.pool.query("SELECT 1 FROM events WHERE session_id = $1 AND kind = 'decided'", [sessionId])).rowCount ?? 0) > 0, { what: 'the call written ahead', timeoutMs: 60_000 });
+    await writtenAhead(sessionId);
     process.kill(worker!.pid, 'SIGSTOP');
     try {
       await eventually(async () => ((await s.workflow.describe()).raw.pendingWorkflowTask?.attempt ?? 0) >= 2, { what: 'the workflow task timed out and is retried', timeoutMs: 60_000 });
