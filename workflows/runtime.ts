@@ -100,17 +100,24 @@ export class SessionRuntime {
     return finishAuditFailed(this.#core);
   }
 
-  /** Called in the `propose` handler itself, where the update's id is known. */
+  /**
+   * The id of the update being handled, noted as handled. Temporal hands an accepted update to a run
+   * once; a second time, this is a stale copy of the run (its worker was frozen past the task's
+   * timeout, then went on): it throws, which fails the task, so the run is replayed from its history
+   * instead of handling the update again (under the next proposal number: its tool ran twice).
+   * Called in an update handler itself, where the update's id is known.
+   */
+  #firstHandling(): string | undefined {
+    const id = currentUpdateInfo()?.id;
+    if (id === undefined) return undefined;
+    if (this.#core.handledUpdates.has(id)) throw new Error(`update \`${id}\` was already handled by this copy of the run: it is stale, and its task fails`);
+    this.#core.handledUpdates.add(id);
+    return id;
+  }
+
   propose(p: SessionProposal): Promise<ProposeResult> {
     const core = this.#core;
-    const id = currentUpdateInfo()?.id;
-    if (id !== undefined) {
-      // Temporal hands an accepted update to a run once. A second time, this is a stale copy of the
-      // run (its worker was frozen past the task's timeout, then went on): fail the task, so the run
-      // is replayed from its history, instead of handling the update again under the next number.
-      if (core.handledUpdates.has(id)) throw new Error(`update \`${id}\` was already handled by this copy of the run: it is stale, and its task fails`);
-      core.handledUpdates.add(id);
-    }
+    const id = this.#firstHandling();
     core.touchedAt = nowMs();
     // Keyed by its update id: a copy of this run handling the same update again finds its ledger entry.
     const updateId = core.ledgerKeyByUpdate && p.idempotencyKey === undefined ? id : undefined;
@@ -118,6 +125,7 @@ export class SessionRuntime {
   }
 
   spawnChild(c: SpawnChildInput): Promise<SpawnChildResult> {
+    this.#firstHandling();
     this.#core.touchedAt = nowMs();
     return spawnChild(this.#core, this.#desk, c);
   }

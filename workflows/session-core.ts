@@ -39,7 +39,7 @@ export class SessionCore {
   readonly patchesAtStart: boolean;
   /** True in runs that key a proposal without its own key by its update id (patches.ts). */
   readonly ledgerKeyByUpdate: boolean;
-  /** Ids of the `propose` updates this run has handled (Temporal hands each to a run once). */
+  /** Ids of the `propose` and `spawnChild` updates this run has handled (Temporal hands each to a run once). */
   readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
 
