@@ -59,8 +59,6 @@ export interface UpstreamConnectionOptions {
   /** Called after every change of `state` (connected, down, closed). */
   readonly onState?: (state: UpstreamState) => void;
   readonly log?: (line: string) => void;
-  /** How long a watched resource stays watched without a gateway asking again. @default `SUBSCRIPTION_TTL_MS` */
-  readonly subscriptionTtlMs?: number;
 }
 
 export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
@@ -79,7 +77,7 @@ export class UpstreamConnection {
   /** Resolves once the first connect attempt has finished (either way). */
   #firstAttempt: Promise<void> | undefined;
   /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded, expiring). */
-  readonly #watched: WatchedResources;
+  readonly #watched = new WatchedResources(MAX_SUBSCRIPTIONS);
   /**
    * Idempotency keys of the calls running now: the call's notes relayed so far, in order, and who
    * is told of each one relayed.
@@ -92,7 +90,6 @@ export class UpstreamConnection {
 
   constructor(private readonly opts: UpstreamConnectionOptions) {
     this.name = opts.server.name;
-    this.#watched = new WatchedResources(MAX_SUBSCRIPTIONS, opts.subscriptionTtlMs);
   }
 
   get state(): UpstreamState {
@@ -150,11 +147,6 @@ export class UpstreamConnection {
     if (!client || this.#state !== 'up' || client.getServerCapabilities()?.resources?.subscribe !== true) return;
     for (const gone of dropped) await client.unsubscribeResource({ uri: gone }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: unsubscribing from \`${gone}\` failed: ${String(err)}`));
     if (outcome === 'new') await client.subscribeResource({ uri });
-  }
-
-  /** The resources watched now. */
-  get watching(): readonly string[] {
-    return this.#watched.uris;
   }
 
   /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */

@@ -175,8 +175,8 @@ export function registerSubjectHandlers(server: Server, session: AgentSession, s
     const { uri } = request.params;
     const s = await listing();
     if (!s) throw new McpError(ErrorCode.InvalidRequest, 'declare your intent first (`gatehouse_declare_intent`): no resource is watched before');
-    if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `this session already watches ${MAX_SUBSCRIPTIONS} resources: unsubscribe from one first`);
     if (subscribed.has(uri)) return {};
+    if (subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `this session already watches ${MAX_SUBSCRIPTIONS} resources: unsubscribe from one first`);
     const watch = await subjects.subscribe(s, uri, session.caller.agentId);
     if (watch === undefined) notFound(uri, 'the session\'s policy does not classify it');
     if (watch === 'full') throw new McpError(ErrorCode.InvalidRequest, `this agent's sessions already watch ${MAX_WATCHED_PER_AGENT} resources on this gateway: unsubscribe from one first`);
