@@ -38,7 +38,9 @@ export type RefusalCode =
   /** The row does not show the call its session waits for (`approvals/shown-call.ts`). */
   | 'call-mismatch'
   /** The session waits for no such approval: a row nobody asked to be decided. */
-  | 'not-pending';
+  | 'not-pending'
+  /** An approval clicked where the call was not shown whole (a Slack message cuts long arguments). */
+  | 'not-shown-whole';
 
 /** A refused decision: nothing was recorded and nothing was signalled. */
 export interface Refusal {

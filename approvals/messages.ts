@@ -5,6 +5,8 @@
  */
 import { approvalParts, groupsAtLevel } from '../policies/trust/votes';
 import { hasNoApprovers } from './ladder';
+import { bold, code, italic, plain, richBullets, richPreformatted, richQuote, richSection, richText, type Run } from './rich-text';
+import { hiddenCount, shownJson, shownText } from './shown-text';
 import type { ApprovalRecord, ApprovalStatus, ApprovalVote } from './types';
 
 /** Action ids of the buttons and callback id of the Deny modal: the Bolt app routes on them. */
@@ -80,13 +82,40 @@ function describeGroups(record: ApprovalRecord, level: number): string {
   return parts.join(' *and* ');
 }
 
+/** Longest arguments (as shown, escaped) and intent a request shows whole; past either it offers no Approve. */
+export const SLACK_ARGS_SHOWN_MAX = 2900;
+export const SLACK_INTENT_SHOWN_MAX = 4000;
+/** The reasoning is the agent's own account, not what runs: past this it is cut, and the message says so. */
+const REASONING_SHOWN_MAX = 1500;
+/** A rule's message can quote an argument: each is cut here. */
+const REASON_SHOWN_MAX = 300;
+
+/**
+ * Whether a Slack message shows the whole call: the arguments and the intent, escaped as shown,
+ * each within what one message holds. Only then does it offer Approve, and only then does the
+ * Bolt app sign an approval clicked on it: a person signs what they read, not what was cut.
+ */
+export function slackShowsWholeCall(record: ApprovalRecord): boolean {
+  return shownJson(record.redactedArgs).length <= SLACK_ARGS_SHOWN_MAX && shownText(record.intent).length <= SLACK_INTENT_SHOWN_MAX;
+}
+
+/** `text` cut to `max` characters, saying how much was left out and where to read it all. */
+function cut(text: string, max: number, approvalId: string): Run[] {
+  if (text.length <= max) return [plain(text)];
+  return [plain(text.slice(0, max)), italic(`… ${(text.length - max).toLocaleString('en-US')} more characters: \`gatehouse approvals show ${approvalId}\` or the console shows all of it`)];
+}
+
 /** The body every version of the message shares: who asks, for what, why, and what it touches. */
 function requestBlocks(record: ApprovalRecord, level: number): Block[] {
-  const argsJson = JSON.stringify(record.redactedArgs, null, 2);
-  const reasons = record.decision.reasons.length
-    ? record.decision.reasons.map((r) => `• \`${escapeMrkdwn(r.rule)}\` ${escapeMrkdwn(r.message)}`).join('\n')
-    : '_none given_';
-  return [
+  // Everything the agent wrote (intent, reasoning, arguments) and every rule's message, which can
+  // quote it, is rich text: drawn as written, never read as mrkdwn.
+  const args = shownJson(record.redactedArgs);
+  const intent = shownText(record.intent);
+  const reasoning = shownText(record.reasoning);
+  const whole = slackShowsWholeCall(record);
+  const hidden = hiddenCount(JSON.stringify(record.redactedArgs)) + hiddenCount(record.intent) + hiddenCount(record.reasoning);
+  const reasons = record.decision.reasons.map((r) => [code(r.rule), plain(' '), ...cut(shownText(r.message), REASON_SHOWN_MAX, record.approvalId)]);
+  const blocks: Block[] = [
     section(`:lock: *Approval needed:* \`${escapeMrkdwn(record.tool)}\` requested by \`${escapeMrkdwn(record.agentId)}\``),
     fields([
       ['Agent', `\`${escapeMrkdwn(record.agentId)}\``],
@@ -96,25 +125,30 @@ function requestBlocks(record: ApprovalRecord, level: number): Block[] {
       ['Deadline', `${slackDate(record.deadline)} (then denied automatically)`],
       ['Approvers', describeGroups(record, level)],
     ]),
-    section(`*Intent*\n${escapeMrkdwn(record.intent) || '_none declared_'}`),
-    section(`*Reasoning*\n>${escapeMrkdwn(record.reasoning || 'none given').replace(/\n/g, '\n>')}`),
-    section(`*Arguments* (redacted)\n\`\`\`${clip(escapeMrkdwn(argsJson), MAX_SECTION - 40)}\`\`\``),
-    section(`*Why the policy asks*\n${reasons}`),
-    context(
-      `approval \`${escapeMrkdwn(record.approvalId)}\` · call digest \`${record.callDigest.slice(0, 12)}\` · policy \`${record.decision.policyHash.slice(0, 12)}\``,
-    ),
+    richText(richSection(bold('Intent')), intent ? richQuote(...cut(intent, SLACK_INTENT_SHOWN_MAX, record.approvalId)) : richSection(italic('none declared'))),
+    richText(richSection(bold('Reasoning')), reasoning ? richQuote(...cut(reasoning, REASONING_SHOWN_MAX, record.approvalId)) : richSection(italic('none given'))),
+    whole
+      ? richText(richSection(bold('Arguments'), plain(' (redacted)')), richPreformatted(args))
+      : richText(
+          richSection(bold('Arguments'), plain(` (redacted): ${args.length.toLocaleString('en-US')} characters, more than this message shows whole.`)),
+          richSection(plain('Read them in the console or with '), code(`gatehouse approvals show ${record.approvalId}`), plain(', and approve there; you may deny here.')),
+        ),
   ];
+  if (hidden > 0) {
+    blocks.push(context(`:warning: ${hidden} hidden character${hidden === 1 ? '' : 's'} (drawing nothing, reordering text or looking like a space) ${hidden === 1 ? 'is' : 'are'} shown as \`\\uXXXX\` escapes.`));
+  }
+  blocks.push(
+    richText(richSection(bold('Why the policy asks')), reasons.length ? richBullets(reasons) : richSection(italic('none given'))),
+    richText(richSection(plain('approval '), code(record.approvalId), plain(' · call digest '), code(record.callDigest.slice(0, 12)), plain(' · policy '), code(record.decision.policyHash.slice(0, 12)))),
+  );
+  return blocks;
 }
 
-function buttons(approvalId: string): Block {
-  return {
-    type: 'actions',
-    block_id: ACTIONS_BLOCK_ID,
-    elements: [
-      { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', value: approvalId, text: { type: 'plain_text', text: 'Approve' } },
-      { type: 'button', action_id: DENY_ACTION_ID, style: 'danger', value: approvalId, text: { type: 'plain_text', text: 'Deny' } },
-    ],
-  };
+/** Approve and Deny; Deny alone when the message does not show the whole call. */
+function buttons(approvalId: string, approvable: boolean): Block {
+  const approve = { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', value: approvalId, text: { type: 'plain_text', text: 'Approve' } };
+  const deny = { type: 'button', action_id: DENY_ACTION_ID, style: 'danger', value: approvalId, text: { type: 'plain_text', text: 'Deny' } };
+  return { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements: approvable ? [approve, deny] : [deny] };
 }
 
 function progress(votes: readonly ApprovalVote[], required: number): Block | undefined {
@@ -129,7 +163,7 @@ export function renderRequest(record: ApprovalRecord, level = record.escalationL
   const blocks = requestBlocks(record, level);
   const p = progress(record.votes, record.requirement.approversRequired);
   if (p) blocks.push(p);
-  blocks.push(buttons(record.approvalId));
+  blocks.push(buttons(record.approvalId, slackShowsWholeCall(record)));
   return { text: `Approval needed: ${record.tool} requested by ${record.agentId} (${record.approvalId})`, blocks };
 }
 

@@ -10,6 +10,7 @@ import { approvalOf } from '../policies/decision';
 import type { AuditEventInput } from './types';
 import { eventAlerts } from './alerts';
 import { canonicalJson } from './hashing';
+import { shownLine, shownQuoted } from '../approvals/shown-text';
 import { getSession, readAlerts, readEvents } from './queries';
 import type { AlertView } from './queries';
 import type { SessionView } from './rows';
@@ -267,8 +268,9 @@ export function renderTraceText(trace: SessionTrace): string {
   const s = trace.session;
   const start = Date.parse(s.startedAt);
   const out: string[] = [];
-  out.push(`session ${s.sessionId} · agent ${s.agentId} · owner ${s.owner}${s.parentSessionId ? ` · parent ${s.parentSessionId}` : ''}`);
-  out.push(`intent: "${s.intent}"`);
+  // The agent wrote the intent, its tools' names and arguments: each is kept to its own line.
+  out.push(shownLine(`session ${s.sessionId} · agent ${s.agentId} · owner ${s.owner}${s.parentSessionId ? ` · parent ${s.parentSessionId}` : ''}`));
+  out.push(`intent: ${shownQuoted(s.intent)}`);
   const score = s.intentScore !== undefined ? ` · intent alignment ${s.intentScore.toFixed(2)}` : '';
   out.push(`started ${s.startedAt} · mode ${s.mode} · ${s.finalState ? `ended ${FINAL_STATE_WORDS[s.finalState] ?? s.finalState}` : 'running'} · ${formatMs(trace.totalTimeMs)}${score}${s.flaggedForReview ? ' · FLAGGED FOR REVIEW' : ''}`);
   out.push(`policy ${s.policyHash.slice(0, 12)} · ${trace.actions.length} proposal(s), ${trace.eventCount} event(s)`);
@@ -279,11 +281,11 @@ export function renderTraceText(trace: SessionTrace): string {
   }
   for (const n of trace.notes) lines.push({ at: Date.parse(n.at), seq: n.seq, text: n.sentence });
   lines.sort((a, b) => a.seq - b.seq);
-  for (const l of lines) out.push(`${`+${formatMs(Math.max(0, l.at - start))}`.padStart(10)}  ${l.text}`);
+  for (const l of lines) out.push(`${`+${formatMs(Math.max(0, l.at - start))}`.padStart(10)}  ${shownLine(l.text)}`);
   if (trace.alerts.length > 0) {
     out.push('');
     out.push('alerts:');
-    for (const a of trace.alerts) out.push(`  ${a.at} ${a.kind}: ${a.message}`);
+    for (const a of trace.alerts) out.push(`  ${a.at} ${a.kind}: ${shownLine(a.message)}`);
   }
   return out.join('\n');
 }

@@ -38,6 +38,11 @@ export interface DecisionRequest {
   readonly via: 'slack' | 'cli';
   /** Identifies one click (Slack `action_ts` / view id) so a redelivery is not counted again. */
   readonly clickId?: string;
+  /**
+   * Whether the surface the person decided on showed the whole call (a Slack message cuts long
+   * arguments). An approval of a call it did not show whole is refused; a deny never is.
+   */
+  readonly showedWholeCall?: (record: ApprovalRecord) => boolean;
 }
 
 /** What `decide` reports. `duplicate` means this very click had already been accepted. */
@@ -98,6 +103,9 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
       // What the row shows must be the call the session waits for, digest recomputed, before any signature.
       const shown = await checkShownRow(deps, record, at);
       if (!shown.ok) return shown;
+      if (req.approve && req.showedWholeCall && !req.showedWholeCall(record)) {
+        return refuse('not-shown-whole', `approval \`${record.approvalId}\` was not shown whole where it was clicked: read it with \`gatehouse approvals show ${record.approvalId}\` or in the console, and approve there`);
+      }
       if (!record.firstRunId) return refuse('session-gone', `approval \`${record.approvalId}\` names no session run to sign for: it was requested before signed votes`);
 
       const envelope = signDecision(

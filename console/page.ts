@@ -33,7 +33,7 @@ article h2 { margin: 0 0 .3rem; font-size: 1.15rem; }
 .tool { font-family: ui-monospace, monospace; color: #a3261b; }
 dl { display: grid; grid-template-columns: 12rem 1fr; gap: .25rem .8rem; }
 dt { color: #555; } dd { margin: 0; }
-pre.args { margin: 0; background: #f2f2ef; padding: .4rem; overflow-x: auto; }
+pre.args { margin: 0; background: #f2f2ef; padding: .4rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 code { font-family: ui-monospace, monospace; font-size: .9em; word-break: break-all; }
 .actions { display: flex; gap: .5rem; margin-top: .8rem; }
 .actions input { flex: 1; padding: .35rem; }

@@ -31,6 +31,7 @@ import {
   renderRefused,
   renderRequest,
   renderResolved,
+  slackShowsWholeCall,
   type DenyModalMetadata,
 } from '../messages';
 import type { ApprovalStore } from '../store';
@@ -202,7 +203,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     try {
       const voter = voterFor(body.user, body.team);
       const result: DecideResult = voter
-        ? await decide(deps, { approvalId: action.value ?? '', approve: true, voter, via: 'slack', clickId: `${body.user.id}:${action.action_ts}` })
+        ? await decide(deps, { approvalId: action.value ?? '', approve: true, voter, via: 'slack', clickId: `${body.user.id}:${action.action_ts}`, showedWholeCall: slackShowsWholeCall })
         : { ok: false, code: 'unknown-identity', message: noTeam };
       if (!result.ok) {
         await explain(client, channel, body.user.id, result.message);

@@ -10,7 +10,8 @@ import type { ApprovalRecord } from '../../approvals/types';
 import type { ApprovalStore } from '../../approvals/store';
 import { checkShownRow, type SessionStateReader } from '../../client/decide';
 import type { SessionStateView } from '../../workflows/contract';
-import type { CommandIo } from './approvals';
+import { shownJson, shownLine, shownQuoted } from '../../approvals/shown-text';
+import type { CommandIo } from '../command-io';
 
 /** `in 5m` / `2h ago`: a time relative to `now`. */
 export function relativeTime(isoTime: string, now: number): string {
@@ -20,9 +21,9 @@ export function relativeTime(isoTime: string, now: number): string {
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-/** A short, one-line rendering of arguments for a listing (`approvals list`'s ARGS column). */
+/** A short, one-line rendering of arguments for a listing (`approvals list`'s ARGS column; `approvals show` has them whole). */
 export function argsSummary(args: Readonly<Record<string, unknown>>, width = 40): string {
-  const text = Object.entries(args).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const text = shownLine(Object.entries(args).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '));
   return text.length > width ? `${text.slice(0, width - 1)}…` : text || '-';
 }
 
@@ -42,21 +43,22 @@ export function renderApproval(r: ApprovalRecord, view: SessionStateView | undef
   out.push('');
   out.push(...section('what will run', [
     `tool         ${r.tool}`,
-    `arguments    ${JSON.stringify(r.redactedArgs, null, 2).split('\n').join('\n               ')}`,
+    `arguments    ${shownJson(r.redactedArgs).split('\n').join('\n               ')}`,
     `blast radius ${r.blastRadius === undefined ? 'not estimated by this tool' : `${r.blastRadius.toLocaleString('en-US')} rows or objects`}`,
   ]));
-  out.push(...section('why it was held', r.decision.reasons.map((x) => `${x.rule}: ${x.message}`)));
-  const recent = view?.lastActions.slice(-5).map((a) => `#${a.sequence} ${a.tool} → ${a.status} (${a.verdict}) ${a.at}`) ?? ['(the session did not answer)'];
+  out.push(...section('why it was held', r.decision.reasons.map((x) => `${x.rule}: ${shownLine(x.message)}`)));
+  // An agent names any tool it likes, so a denied call's tool is its text too.
+  const recent = view?.lastActions.slice(-5).map((a) => `#${a.sequence} ${shownLine(a.tool)} → ${a.status} (${a.verdict}) ${a.at}`) ?? ['(the session did not answer)'];
   out.push(...section('who asked', [
     `agent ${r.agentId} · owner ${r.owner}${r.requirement.fourEyes ? ' (four eyes: the owner may not approve)' : ''} · session ${r.sessionId}`,
-    `intent     "${r.intent}"`,
-    `reasoning  "${r.reasoning}"`,
+    `intent     ${shownQuoted(r.intent)}`,
+    `reasoning  ${shownQuoted(r.reasoning)}`,
     'last calls:',
     ...recent.map((l) => `  ${l}`),
   ]));
   const ladder = r.requirement.groups.map((g, i) => `${g}${i === 0 ? '' : ` (after ${Math.round((r.requirement.escalateAfterMs[i - 1] ?? 0) / 60_000)} min)`}: ${(r.groupMembers[g] ?? []).join(', ') || 'nobody'}`);
   out.push(...section('by when, and who decides', [
-    pending ? `deadline   ${r.deadline} (${relativeTime(r.deadline, now)}); then denied automatically, never approved` : `decided    ${r.decidedAt ?? '-'} by ${r.decidedBy.join(', ') || '-'}${r.reason ? `: "${r.reason}"` : ''}`,
+    pending ? `deadline   ${r.deadline} (${relativeTime(r.deadline, now)}); then denied automatically, never approved` : `decided    ${r.decidedAt ?? '-'} by ${r.decidedBy.join(', ') || '-'}${r.reason ? `: ${shownQuoted(r.reason)}` : ''}`,
     ...(pending && level !== undefined ? [`escalation level ${Math.max(0, level)}: may vote now: ${allowed.map((g) => g.join(', ')).join(' + ')}`] : []),
     `ladder     ${ladder.join(' → ')}`,
     `votes      ${approvals.length} of ${r.requirement.approversRequired} approval(s)${approvals.length ? ` (${approvals.join(', ')})` : ''}`,

@@ -23,13 +23,10 @@ import { loadKeysetFile } from '../../client/trust/keyset-file';
 import type { Keyset } from '../../policies/trust';
 import { keyDirsOf, keysetFileOf } from './trust-files';
 import { CommandError } from '../command-error';
+import { processIo, type CommandIo } from '../command-io';
 import { argsSummary, relativeTime, showApproval } from './approvals-show';
 
-/** Where command output goes (the process streams, or a buffer in tests). */
-export interface CommandIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type { CommandIo };
 
 /** Thrown when the command cannot reach what it needs (not a refusal). */
 export class ApprovalsCommandError extends CommandError {
@@ -37,11 +34,6 @@ export class ApprovalsCommandError extends CommandError {
     super('ApprovalsCommandError', message);
   }
 }
-
-const processIo: CommandIo = {
-  out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
-};
 
 
 function table(rows: readonly (readonly string[])[]): string {

@@ -3,7 +3,7 @@
  * right" / "the rule was right", with a note; operators only), and per rule how often it was
  * overruled, linking an overruled rule to the backtest of the policy without it.
  */
-import { $, api, el, signedIn } from './dom';
+import { $, api, el, localTime, signedIn } from './dom';
 
 function ruleRow(r: any): HTMLElement {
   return el(
@@ -24,7 +24,7 @@ function alertCard(a: any, canReview: boolean, reload: () => Promise<void>): HTM
     'article',
     { class: 'alert', 'data-key': a.key, 'data-rule': a.rule, 'data-session-id': a.sessionId },
     el('h3', {}, el('code', {}, a.rule), ' in ', el('a', { href: `/sessions/${encodeURIComponent(a.sessionId)}` }, a.sessionId.slice(0, 13))),
-    el('p', {}, a.message, el('span', { class: 'when' }, ` ${new Date(a.at).toLocaleString()}`)),
+    el('p', {}, a.message, el('span', { class: 'when' }, ` ${localTime(a.at)}`)),
     el('p', { class: 'verdict' }, verdict),
   );
   if (canReview) {

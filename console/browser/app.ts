@@ -6,6 +6,7 @@
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
+import { hiddenCount, shownJson } from '../../approvals/shown-text';
 import { $, api, el, signedIn, status } from './dom';
 import { alertsPage } from './alerts';
 import { policyPage } from './policy';
@@ -55,6 +56,12 @@ function countdown(deadline: string): string {
   return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
+/** A warning when the agent's text holds characters shown as escapes (each is drawn as `\uXXXX`). */
+function hiddenNote(a: any): HTMLElement[] {
+  const n = hiddenCount(JSON.stringify(a.redactedArgs)) + hiddenCount(a.intent) + hiddenCount(a.reasoning);
+  return n === 0 ? [] : [el('p', { class: 'hidden-note' }, `${n} hidden character${n === 1 ? '' : 's'} (drawing nothing, reordering text or looking like a space) ${n === 1 ? 'is' : 'are'} shown as \\uXXXX escapes.`)];
+}
+
 function card(a: any): HTMLElement {
   const reason = el('input', { type: 'text', class: 'reason', placeholder: 'reason (required to deny)' }) as HTMLInputElement;
   const digest = el('code', { class: 'digest' }, '');
@@ -88,7 +95,7 @@ function card(a: any): HTMLElement {
       el('dt', {}, 'agent / owner'), el('dd', {}, `${a.agentId} for ${a.owner}`),
       el('dt', {}, 'intent'), el('dd', {}, a.intent),
       el('dt', {}, 'reasoning'), el('dd', { class: 'reasoning' }, a.reasoning || '—'),
-      el('dt', {}, 'arguments (redacted)'), el('dd', {}, el('pre', { class: 'args' }, JSON.stringify(a.redactedArgs, null, 2))),
+      el('dt', {}, 'arguments (redacted)'), el('dd', {}, el('pre', { class: 'args' }, shownJson(a.redactedArgs)), ...hiddenNote(a)),
       el('dt', {}, 'blast radius'), el('dd', { class: 'blast' }, a.blastRadius === undefined ? 'not measured' : `${a.blastRadius} rows`),
       el('dt', {}, 'why held'), el('dd', { class: 'reasons' }, ...a.reasons.map((r: any) => el('div', {}, el('code', {}, r.rule), ` ${r.message}`))),
       el('dt', {}, 'who may decide now'), el('dd', { class: 'who' }, `${who}; ${a.approversRequired} approval(s) needed, approved so far: ${a.approvedBy.join(', ') || 'none'}${a.fourEyes ? `; four eyes: not ${a.owner}` : ''}`),

@@ -1,13 +1,25 @@
 /** The page code's small kit: DOM building, the JSON API with the CSRF token, the status line, the signed-in person. */
 
+import { shownText } from '../../approvals/shown-text';
+
 export const $ = (sel: string): HTMLElement => document.querySelector(sel) as HTMLElement;
 let csrf = '';
 
+/**
+ * An element with attributes and children. Text children are often an agent's (an intent, a
+ * tool name, arguments): a bidi override or an invisible character in them is shown as a
+ * `\uXXXX` escape, never drawn (`approvals/shown-text.ts`).
+ */
 export function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string | undefined)[]): HTMLElement {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) e.append(c);
+  for (const c of children) if (c !== undefined) e.append(typeof c === 'string' ? shownText(c) : c);
   return e;
+}
+
+/** A time in the reader's locale, its narrow no-break spaces (`10:05\u202fAM`) made plain ones: our text, not an agent's. */
+export function localTime(iso: string): string {
+  return new Date(iso).toLocaleString().replace(/\p{Zs}/gu, ' ');
 }
 
 export async function api(path: string, body?: unknown): Promise<any> {

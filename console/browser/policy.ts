@@ -4,7 +4,7 @@
  * days as a table of the decisions it would change. `?without=<rule>` opens with the running
  * policy minus that rule as the draft, and backtests it.
  */
-import { $, api, el, signedIn, svgInto } from './dom';
+import { $, api, el, localTime, signedIn, svgInto } from './dom';
 
 function changesTable(r: any): HTMLElement {
   return el(
@@ -16,7 +16,7 @@ function changesTable(r: any): HTMLElement {
       { id: 'changes' },
       el('thead', {}, el('tr', {}, ...['when', 'session', 'call', 'tool', 'recorded', 'draft', 'rules'].map((h) => el('th', {}, h)))),
       el('tbody', {}, ...r.changes.map((c: any) => el('tr', { 'data-session-id': c.sessionId, 'data-tool': c.tool, 'data-before': c.before, 'data-after': c.after },
-        el('td', {}, new Date(c.at).toLocaleString()),
+        el('td', {}, localTime(c.at)),
         el('td', {}, el('a', { href: `/sessions/${encodeURIComponent(c.sessionId)}` }, c.sessionId.slice(0, 13))),
         el('td', {}, `#${c.proposalSeq}`),
         el('td', {}, c.tool),

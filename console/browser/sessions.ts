@@ -4,7 +4,7 @@
  * by the server) and, for operators only, halt / pause and the passkey-signed resume / budget raise.
  */
 import { startAuthentication } from '@simplewebauthn/browser';
-import { $, api, el, ms, signedIn, status, svgInto } from './dom';
+import { $, api, el, localTime, ms, signedIn, status, svgInto } from './dom';
 
 const STATUSES = ['', 'running', 'completed', 'halted', 'blocked', 'cancelled', 'error'];
 
@@ -19,7 +19,7 @@ function row(s: any): HTMLElement {
     el('td', {}, s.intent),
     el('td', { class: 'counts' }, `${s.proposals} proposed · ${s.executed} ran · ${s.refused} refused`),
     el('td', { class: 'score' }, s.intentScore === null ? '—' : Number(s.intentScore).toFixed(2)),
-    el('td', {}, new Date(s.startedAt).toLocaleString()),
+    el('td', {}, localTime(s.startedAt)),
   );
 }
 

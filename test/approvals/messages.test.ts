@@ -4,7 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeMrkdwn, mention, renderDenyModal, renderEscalation, renderRequest, renderResolved } from '../../approvals/messages';
+import { escapeMrkdwn, mention, renderDenyModal, renderEscalation, renderRequest, renderResolved, slackShowsWholeCall } from '../../approvals/messages';
+import { shownJson } from '../../approvals/shown-text';
 import { approvalRequest, recordOf, requirement } from './fixtures';
 
 const record = recordOf(approvalRequest('session-m1'));
@@ -21,20 +22,53 @@ describe('messages', () => {
     assert.ok(msg.text.includes('billing.deleteRecords'));
   });
 
-  test('user text is escaped so it cannot mention or link', () => {
+  test('user text cannot mention or link: it is rich text, which Slack draws literally', () => {
     const evil = recordOf(approvalRequest('session-m2', { intent: '<!channel> please <https://evil|click>' }));
-    const t = text(renderRequest(evil).blocks);
-    assert.ok(!t.includes('<!channel>'));
-    assert.ok(t.includes('&lt;!channel&gt;'));
+    const blocks = renderRequest(evil).blocks;
+    assert.ok(!JSON.stringify(blocks.filter((b) => b.type !== 'rich_text')).includes('channel'), 'not in any mrkdwn text');
+    const intent = blocks.find((b) => b.type === 'rich_text' && JSON.stringify(b).includes('Intent'));
+    assert.ok(JSON.stringify(intent).includes('{"type":"text","text":"<!channel> please <https://evil|click>"}'));
     assert.equal(escapeMrkdwn('a & <b>'), 'a &amp; &lt;b&gt;');
   });
 
-  test('long arguments are clipped below Slack limits', () => {
+  test('a request too long to show whole offers Deny only, says where to read it, and keeps every section under Slack\'s limits', () => {
     const big = recordOf(approvalRequest('session-m3', { redactedArgs: { ids: Array.from({ length: 5000 }, (_, i) => i) } }));
-    for (const b of renderRequest(big).blocks) {
+    assert.equal(slackShowsWholeCall(big), false);
+    const msg = renderRequest(big);
+    for (const b of msg.blocks) {
       const t = (b as { text?: { text: string } }).text?.text ?? '';
       assert.ok(t.length <= 3000, `section of ${t.length} characters`);
     }
+    assert.ok(text(msg.blocks).length < 12_000, 'the whole message stays far below what Slack refuses');
+    const actions = msg.blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
+    assert.deepEqual(actions.elements.map((e) => e.action_id), ['gatehouse_deny']);
+    assert.match(text(msg.blocks), /more than this message shows whole/);
+    assert.ok(text(msg.blocks).includes(`gatehouse approvals show ${big.approvalId}`));
+    // The fixture's short call is whole.
+    assert.equal(slackShowsWholeCall(record), true);
+  });
+
+  test('what the agent wrote is rich text, never mrkdwn: no fence closed, no section faked, hidden characters escaped', () => {
+    const evil = recordOf(
+      approvalRequest('session-m5', {
+        intent: 'tidy\n*Arguments* (redacted)\n```{ "where": "id = 1" }```',
+        redactedArgs: { where: 'id = 1 ```*approved by sre*``` OR 1=1', table: 'billing\u202e' },
+        decision: { ...approvalRequest('session-m5').decision, reasons: [{ rule: 'tier.destructive', message: 'quotes `where=1 ```*x*```' }] },
+      }),
+      { reasoning: 'safe ``` *verified by the policy* ```' },
+    );
+    const blocks = renderRequest(evil).blocks;
+    const mrkdwn = JSON.stringify(blocks.filter((b) => b.type !== 'rich_text'));
+    for (const agentText of ['tidy', 'verified by the policy', 'approved by sre', 'OR 1=1', 'where=1']) {
+      assert.ok(!mrkdwn.includes(agentText), `\`${agentText}\` is not in any mrkdwn text`);
+      assert.ok(text(blocks).includes(agentText), `\`${agentText}\` is shown, as rich text`);
+    }
+    const rich = blocks.filter((b) => b.type === 'rich_text');
+    const pre = rich.flatMap((b) => b.elements as Array<{ type: string; elements: Array<{ text: string }> }>).find((e) => e.type === 'rich_text_preformatted')!;
+    assert.equal(pre.elements[0]!.text, shownJson(evil.redactedArgs));
+    assert.ok(pre.elements[0]!.text.includes('billing\\u202e'), 'the override is shown as an escape');
+    assert.ok(!text(blocks).includes('\u202e'), 'no raw override anywhere in the message');
+    assert.match(mrkdwn, /1 hidden character \(drawing nothing/);
   });
 
   test('escalation mentions Slack ids as users and names as handles', () => {

@@ -9,16 +9,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gatehouse, type SessionHandle } from '../../client';
-import { parsePolicy, type PolicyDocument } from '../../policies';
 import { verifyDatabase, formatVerifyReport } from '../../audit/verify';
 import { testTrust } from '../support/trust';
-import { createGatehouseWorker } from '../../worker/create-worker';
-import { counterHits, createTestCatalog, ensureTestToolTables } from '../support/test-tools';
+import { counterHits } from '../support/test-tools';
 import type { SlackCall } from '../support/fake-slack';
-import { getTestServers } from '../support/servers';
-import { HARNESS_KEYSET, startHarness, TEAM_ID, USERS, type Harness } from './helpers';
+import { HARNESS_KEYSET, TEAM_ID, USERS, type Harness } from './helpers';
+import { parsed, startSessionHarness } from './session-harness';
 import { eventually } from '../support/eventually';
-import { sessionBundle } from '../workflows/harness';
 
 const GROUPS = { sre: ['U0ALICE', 'bob'], 'eng-leads': ['U0CAROL'] };
 
@@ -41,41 +38,20 @@ const RULES: Record<string, Record<string, unknown>> = {
   'short-deadline': { timeoutMinutes: 0.02 },
 };
 
-function parsed(doc: Record<string, unknown>): PolicyDocument {
-  const r = parsePolicy(doc);
-  if (!r.success) throw new Error(`test policy invalid: ${JSON.stringify(r.issues)}`);
-  return r.data;
-}
-
 let h: Harness;
 let gh: Gatehouse;
+let harness: Awaited<ReturnType<typeof startSessionHarness>> | undefined;
 
 before(async () => {
-  h = await startHarness({
+  harness = await startSessionHarness({
     prefix: 'approvals_e2e',
-    createWorker: async (ctx) => {
-      await ensureTestToolTables(ctx.db.pool);
-      return createGatehouseWorker({
-        connection: ctx.connection,
-        namespace: ctx.namespace,
-        taskQueue: ctx.taskQueue,
-        auditPool: ctx.db.pool,
-        catalog: createTestCatalog({ database: ctx.db.pool }),
-        policy: parsed(policy()),
-        policies: Object.fromEntries(Object.entries(RULES).map(([name, rule]) => [name, parsed(policy(rule))])),
-        keyset: HARNESS_KEYSET,
-        slack: ctx.slackClient,
-        workflowBundle: await sessionBundle(),
-      });
-    },
+    policy: parsed(policy()),
+    policies: Object.fromEntries(Object.entries(RULES).map(([name, rule]) => [name, parsed(policy(rule))])),
   });
-  const servers = await getTestServers();
-  // Trusted test code: the operator key issues each session's agent credential.
-  gh = await Gatehouse.connect({ address: servers.temporalAddress, namespace: servers.namespace, taskQueue: h.taskQueue, issuer: testTrust().operator });
+  ({ h, gh } = harness);
 });
 after(async () => {
-  await gh?.close().catch(() => undefined);
-  await h?.close();
+  await harness?.close();
 });
 
 const textOf = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? '');

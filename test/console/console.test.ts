@@ -101,6 +101,23 @@ describe('console: passkeys and the approvals inbox', () => {
     assert.equal(denied?.detail?.reason, 'not during the audit freeze');
   });
 
+  it('draws an agent\'s bidi overrides and invisible characters as escapes, and wraps the arguments whole', async () => {
+    // The agent's text: a right-to-left override (the screen would read the tail reversed), zero-width and filler characters.
+    const s = await agent.gh.startSession({ intent: 'remove a churned customer\'s invoices \u202eseciovni lla\u202c' });
+    const customerId = SAMPLE_CUSTOMERS[3]!.id;
+    const call = s.propose({ tool: 'billing.deleteRecords', args: { customerId }, reasoning: 'the customer left\u200b\u3164 and nothing else' });
+    const { approvalId } = await pendingApproval(s);
+    const c = await card(alice, approvalId);
+    const text = await c.innerText();
+    assert.deepEqual([...text].filter((ch) => /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(ch)), [], 'no hidden character is drawn raw');
+    for (const want of ['invoices \\u202eseciovni lla\\u202c', 'the customer left\\u200b\\u3164', '4 hidden characters']) assert.ok(text.includes(want), `the card shows \`${want}\`:\n${text}`);
+    assert.equal(await alice.page.evaluate(`getComputedStyle(document.querySelector('article[data-approval-id="${approvalId}"] pre.args')).whiteSpace`), 'pre-wrap', 'long arguments wrap: no part of them sits past the edge');
+    await c.locator('input.reason').fill('spoofed text');
+    await c.locator('button.deny').click();
+    assert.equal(await outcomeOf(c), 'denied by alice: denied');
+    assert.equal((await call).status, 'denied');
+  });
+
   it('refuses the session\'s owner with the four-eyes reason, and nothing is decided', async () => {
     const owner = await kit.person('eng-007');
     await enrol(owner, await kit.invite('eng-007'));
