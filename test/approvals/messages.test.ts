@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeMrkdwn, mention, renderDenyModal, renderEscalation, renderRequest, renderResolved, slackShowsWholeCall } from '../../approvals/messages';
 import { shownJson } from '../../approvals/shown-text';
+import { blockProblems } from '../support/slack-blocks';
 import { approvalRequest, recordOf, requirement } from './fixtures';
 
 const record = recordOf(approvalRequest('session-m1'));
@@ -69,6 +70,24 @@ describe('messages', () => {
     assert.ok(pre.elements[0]!.text.includes('billing\\u202e'), 'the override is shown as an escape');
     assert.ok(!text(blocks).includes('\u202e'), 'no raw override anywhere in the message');
     assert.match(mrkdwn, /1 hidden character \(drawing nothing/);
+  });
+
+  test('every message rendered is one Slack accepts; what Slack refuses, the fake Slack refuses too', () => {
+    const at = '2026-11-21T10:05:00.000Z';
+    const long = recordOf(approvalRequest('session-m6', { intent: 'x'.repeat(5000), redactedArgs: { ids: Array.from({ length: 5000 }, (_, i) => i) } }), { reasoning: 'y'.repeat(20_000) });
+    const empty = recordOf(approvalRequest('session-m7', { intent: '' }), { reasoning: '' });
+    for (const r of [record, long, empty]) {
+      for (const msg of [renderRequest(r), renderEscalation(r, 0), renderResolved(r, { status: 'denied', decidedBy: ['bob'], reason: 'no', at })]) {
+        assert.deepEqual(blockProblems(msg.blocks, 50), [], r.approvalId);
+      }
+      assert.deepEqual(blockProblems(renderDenyModal(r, { approvalId: r.approvalId }).blocks, 100), []);
+    }
+    const rich = (elements: unknown[]) => [{ type: 'rich_text', elements: [{ type: 'rich_text_section', elements }] }];
+    assert.deepEqual(blockProblems(rich([{ type: 'text', text: '' }]), 50), ['blocks[0].elements[0].elements[0].text: must be more than 0 characters']);
+    assert.deepEqual(blockProblems([{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }], 50), ['blocks[0].text.text: must be less than 3001 characters']);
+    assert.deepEqual(blockProblems([{ type: 'markdown_table' }], 50), ['blocks[0]: unknown block type `markdown_table`']);
+    assert.deepEqual(blockProblems(Array.from({ length: 51 }, () => ({ type: 'divider' })), 50), ['blocks: at most 50 blocks']);
+    assert.deepEqual(blockProblems(rich([{ type: 'text', text: 'x', style: { blink: true } }]), 50), ['blocks[0].elements[0].elements[0].style: unknown style']);
   });
 
   test('escalation mentions Slack ids as users and names as handles', () => {

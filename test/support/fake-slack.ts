@@ -5,10 +5,12 @@
  * `clientOptions`) at it with `slackApiUrl: fake.url`.
  *
  * Nothing here decides anything: it only answers `ok: true` with the fields Slack returns
- * (`channel`, `ts`, `view.id`), or the error queued with `failNext`.
+ * (`channel`, `ts`, `view.id`), `invalid_blocks` for blocks Slack would refuse
+ * (`slack-blocks.ts`), or the error queued with `failNext`.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { blockProblems } from './slack-blocks';
 
 /** One recorded Web API call: the method and its arguments (JSON fields such as `blocks` parsed). */
 export interface SlackCall {
@@ -85,6 +87,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const queued = failures.get(method);
     const error = queued?.shift();
     if (error) return { ok: false, error };
+    // What Slack would refuse is refused here too (`invalid_blocks`), with the problems it names.
+    const problems = method === 'views.open' ? blockProblems((args.view as { blocks?: unknown } | undefined)?.blocks, 100) : blockProblems(args.blocks, 50);
+    if (problems.length > 0) return { ok: false, error: 'invalid_blocks', errors: problems };
     switch (method) {
       case 'auth.test':
         return { ok: true, url: 'https://gatehouse-test.slack.com/', team: 'Gatehouse Test', user: 'gatehouse', team_id: 'T000TEST', user_id: 'U000BOT', bot_id: 'B000BOT' };
