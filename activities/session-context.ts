@@ -19,7 +19,7 @@ import type { Keyset } from '../policies/trust';
 import type { LoadSessionContextInput, SessionContext, StartRefusal } from './types';
 import { describeCatalog, type ToolCatalog } from './tools/catalog';
 import { readSpawnRecord } from './parent-record';
-import { hasSubSessionForm } from '../policies/agent-id';
+import { hasSubSessionForm, SESSION_ID_PATTERN } from '../policies/agent-id';
 import { SESSION_ERROR_TYPES } from '../workflows/contract';
 
 /** Error type of a refused session start (non-retryable: the same input fails the same way). */
@@ -121,6 +121,11 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
       }
       if (input.owner !== undefined && input.owner !== c.owner) {
         return refuse(sessionId, { rule: 'start.identity', message: `the start names owner \`${input.owner}\` but the credential says \`${c.owner}\`` });
+      }
+      // A session's ledger keys are `<sessionId>:<key>`: an id with a `:` (or outside the gateway's
+      // alphabet) could spell another session's keys (`a` + `b:k` = `a:b` + `k`).
+      if (!SESSION_ID_PATTERN.test(sessionId)) {
+        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId.slice(0, 120)}\` must be 1 to 120 letters, digits or \`._-\`` });
       }
       // `<parent>.<n>` is a parent's to give: a top-level start taking one would squat a sub-agent's id.
       if (hasSubSessionForm(sessionId)) {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { EndInput, SessionProposal, SpawnChildInput } from '../workflows/contract';
 import type { BudgetOverride, Mandate } from '../policies/types';
-import { hasSubSessionForm } from '../policies/agent-id';
+import { hasSubSessionForm, SESSION_ID_PATTERN } from '../policies/agent-id';
 import { describePath, MAX_ARGS_DEPTH, tooDeepAt } from '../policies/json-depth';
 
 const NAME = /^[\w.:-]{1,120}$/;
@@ -28,7 +28,9 @@ export const mandateSchema = z
 export const startSessionSchema = z
   .object({
     intent: z.string().trim().min(1).max(4000).describe('what the session is for, in words'),
-    sessionId: name('`sessionId`')
+    sessionId: z
+      .string()
+      .regex(SESSION_ID_PATTERN, '`sessionId` must be 1 to 120 letters, digits or `._-` (a `:` would spell another session\'s ledger keys)')
       .refine((id) => !hasSubSessionForm(id), '`sessionId` may not end in `.<number>`: that form is a sub-agent\'s, chosen by its parent session')
       .optional()
       .describe('default: a random uuid; never reused; never of the form `<id>.<n>` (a sub-agent\'s)'),

@@ -35,6 +35,12 @@ export function subSessionId(parentSessionId: string, n: number): string {
   return `${parentSessionId}.${n}`;
 }
 
+/**
+ * A session id a top-level start may take: no `:`, the separator of its ledger keys
+ * (`<sessionId>:<key>`), so no session's id and key spell another's.
+ */
+export const SESSION_ID_PATTERN = /^[\w.-]{1,120}$/;
+
 /** Whether a session id has the form of a sub-session's (`<parent>.<n>`): a top-level start may not take one. */
 export function hasSubSessionForm(sessionId: string): boolean {
   return /\.\d+$/.test(sessionId);

@@ -47,7 +47,18 @@ export interface LedgerRequest {
   readonly leaseKey?: string;
   /** Leases of this session handed back first (spent and unspent calls). */
   readonly returns?: readonly LeaseReturn[];
+  /**
+   * The session's clock at the call (ms), part of the digest. The reservation id is guessable, so
+   * without it an agent could send the very request a session of its will send later and have the
+   * call counted now, when the window has room or no transition has started: the genuine request
+   * would be answered from that. A first decision more than `RESERVATION_SKEW_MS` from the ledger's
+   * clock is denied; a request made earlier cannot name the millisecond of the call.
+   */
+  readonly at?: number;
 }
+
+/** How far a reservation's `at` may be from the ledger's clock when it is first decided. */
+export const RESERVATION_SKEW_MS = 10 * 60_000;
 
 /**
  * A block of calls of one tool leased to one session, which spends them without asking again
@@ -177,6 +188,7 @@ export function ledgerRequestProblem(req: unknown): string | undefined {
     const problem = ruleProblem(rule);
     if (problem) return problem;
   }
+  if (r.at !== undefined && !(typeof r.at === 'number' && Number.isSafeInteger(r.at) && r.at >= 0)) return 'expected `at` to be a time in milliseconds';
   if (r.lease !== undefined && !(typeof r.lease === 'number' && Number.isInteger(r.lease) && r.lease >= 1 && r.lease <= LEASE_MAX)) return `expected \`lease\` between 1 and ${LEASE_MAX}`;
   if (r.lease !== undefined && !(typeof r.leaseKey === 'string' && /^[0-9a-f]{64}$/.test(r.leaseKey))) return 'expected `leaseKey` to be a sha256 in hex';
   return r.returns === undefined ? undefined : returnsProblem(r.returns);
@@ -257,6 +269,9 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
   const fresh = keys.filter((k) => budgets[k] === undefined && transitions[k] === undefined).length;
   if (Object.keys(budgets).length + Object.keys(transitions).length + fresh > MAX_RULE_ENTRIES) {
     reasons.push({ rule: 'ledger.full', message: `the ${scope} ledger holds ${MAX_RULE_ENTRIES} rule entries: no room for new rules` });
+  }
+  if (req.at !== undefined && Math.abs(now - req.at) > RESERVATION_SKEW_MS) {
+    reasons.push({ rule: 'ledger.stale', message: `reservation \`${req.reservationId}\` is for a call ${minutes(Math.abs(now - req.at))} from the ledger's clock: a call is counted at its own time (within ${minutes(RESERVATION_SKEW_MS)})` });
   }
   matching.forEach((rule, i) => {
     const key = keys[i] ?? '';

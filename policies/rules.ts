@@ -49,6 +49,7 @@ export const RULES = {
   'owner.budget': { means: 'an owner-wide budget across the owner\'s agents is used up', alert: true },
   'owner.sequence': { means: 'the call completes a forbidden transition across the owner\'s agents', alert: true },
   'ledger.conflict': { means: 'a reservation id was already used for another request', alert: true },
+  'ledger.stale': { means: 'a reservation was first decided far from its call\'s time (sent ahead of the call); denied closed', alert: true },
   'ledger.full': { means: 'the cross-session ledger has no room for more rules; denied closed', alert: true },
   'ledger.unavailable': { means: 'the cross-session ledger did not answer; denied closed', alert: true },
   // Session state (policies/gate.ts).

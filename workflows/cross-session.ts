@@ -14,6 +14,7 @@ import type { Decision, Proposal } from '../policies/types';
 import { keepLease, leaseCovers, leaseWanted, spendLease, takeSpent } from './leases';
 import type { SessionCore } from './session-core';
 import { hasPatch } from './patches';
+import { nowMs } from './clock';
 
 /**
  * A regular activity, not a local one: a local activity keeps the session's workflow task (and its
@@ -53,7 +54,8 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
     const key = scope === 'agent' ? core.principal : core.owner;
     const lease = leaseWanted(core);
     const returns = lease ? takeSpent(core, scope, proposal.tool) : [];
-    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
+    // `at` binds the request to this call's time: one sent ahead under the same id is another request.
+    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, at: nowMs(), ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
     try {
       const reserve = hasPatch(core, RESERVE_AS_ACTIVITY) ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
       const answer = await reserve({ scope, key, request });

@@ -210,7 +210,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       await written;
       if (prior) {
         await client.query('COMMIT');
-        return fromLedger(def, prior);
+        return fromLedger(def, prior, input.sessionId);
       }
       // Local activities cannot heartbeat: the worker holding the workflow task vouches for them.
       if (actx && !actx.info.isLocal) {
@@ -283,7 +283,11 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     return outcome;
   }
 
-  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry): ToolOutcome {
+  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry, sessionId: string): ToolOutcome {
+    // Keys start with their session's id; a row of another session under the same key is never this call's.
+    if (prior.sessionId !== undefined && prior.sessionId !== sessionId) {
+      return failed(new ToolError('IdempotencyKeyConflict', 'idempotency key already used by another session'), 0);
+    }
     if (prior.tool !== def.name) {
       return failed(new ToolError('IdempotencyKeyConflict', `idempotency key already used by tool \`${prior.tool}\``), 0);
     }

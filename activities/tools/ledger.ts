@@ -31,6 +31,8 @@ export interface LedgerEntry {
   readonly result: unknown;
   readonly error: { readonly type: string; readonly message: string; readonly retryable: boolean } | null;
   readonly latencyMs: number;
+  /** The session that recorded it (read back; rows of old workers may have none). */
+  readonly sessionId?: string;
 }
 
 const ensured = new WeakMap<Pool, Promise<void>>();
@@ -74,7 +76,7 @@ export async function beginCall(db: ClientBase, key: string, timeoutMs: number):
   const k = sqlLiteral(key);
   const results = (await db.query(
     `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SELECT pg_advisory_xact_lock(hashtextextended(${k}, 7)); ` +
-      `SELECT tool, status, result, error, latency_ms FROM tool_executions WHERE idempotency_key = ${k}; SAVEPOINT ${HANDLER_SAVEPOINT}`,
+      `SELECT tool, status, result, error, latency_ms, session_id FROM tool_executions WHERE idempotency_key = ${k}; SAVEPOINT ${HANDLER_SAVEPOINT}`,
   )) as unknown as QueryResult[];
   return toEntry(results[3]?.rows[0]);
 }
@@ -113,9 +115,9 @@ function insertEntry(key: string, meta: CallMeta, entry: LedgerEntry): string {
 }
 
 function toEntry(raw: unknown): LedgerEntry | undefined {
-  const row = raw as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number } | undefined;
+  const row = raw as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number; session_id?: string | null } | undefined;
   if (!row) return undefined;
-  return { tool: row.tool, status: row.status, result: row.result, error: row.error, latencyMs: row.latency_ms };
+  return { tool: row.tool, status: row.status, result: row.result, error: row.error, latencyMs: row.latency_ms, ...(row.session_id ? { sessionId: row.session_id } : {}) };
 }
 
 /** Which call of which session an entry belongs to. */

@@ -19,6 +19,8 @@ import {
   reserve,
   MAX_RESERVATIONS,
   MAX_RULE_ENTRIES,
+  RESERVATION_SKEW_MS,
+  requestDigest,
   type LedgerRequest,
   type LedgerResult,
   type Decision,
@@ -251,4 +253,20 @@ test('property: whatever the order, times and retries, no budget window ever hol
     }),
     { numRuns: 300 },
   );
+});
+
+test('a reservation carries its call\'s time: in the digest, and first decided within the skew of the ledger\'s clock or denied stale', () => {
+  const at = T0 + 5 * MINUTE;
+  const now = { ...req(1, 'billing.deleteRecords'), at };
+  assert.notEqual(requestDigest(now), requestDigest(req(1, 'billing.deleteRecords')), 'a request sent ahead without the time is another request');
+  assert.notEqual(requestDigest(now), requestDigest({ ...now, at: at + 1 }), 'nor one a millisecond off');
+  assert.equal(reserve(emptyLedger(), now, 'agent', at + RESERVATION_SKEW_MS).result.verdict, 'allow');
+  for (const off of [RESERVATION_SKEW_MS + 1, -(RESERVATION_SKEW_MS + 1)]) {
+    const out = reserve(emptyLedger(), now, 'agent', at + off);
+    assert.deepEqual([out.result.verdict, out.result.reasons.map((r) => r.rule)], ['deny', ['ledger.stale']]);
+    assert.deepEqual(out.state.budgets, {}, 'a stale reservation counts nowhere');
+    // Its retry gets the same answer, whenever it comes.
+    assert.equal(reserve(out.state, now, 'agent', at).result.verdict, 'deny');
+  }
+  assert.match(ledgerRequestProblem({ ...now, at: 'soon' }) ?? '', /`at`/);
 });

@@ -4,11 +4,15 @@
  * spell it `update:<id>` of a proposal it sends later, keyless, under that update id. The two then
  * share one ledger entry, and the agent gains nothing: the later call of the same tool is answered
  * from the entry and runs nothing; another tool under the key is refused as a key conflict and runs
- * nothing; another session's keys start with that session's id, out of reach.
+ * nothing; another session's keys start with that session's id, out of reach — which holds only
+ * while no session id has a `:` (`a` + key `b:k` would spell session `a:b`'s key `k`): such a start
+ * is refused, and a ledger row of another session under the same key is a conflict, not an answer.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { SessionStartRefusedError } from '../../client';
+import { startSessionSchema } from '../../gateway/schemas';
 import { proposeUpdate, type ProposeResult } from '../../workflows/contract';
 import { createHarness, type Harness } from '../workflows/harness';
 
@@ -49,6 +53,31 @@ describe("an agent names the ledger key of a proposal it sends later", () => {
       const theirs = await h.production.pool.query('SELECT n FROM test_writes WHERE idempotency_key = $1', [`${b.sessionId}:update:${later}`]);
       assert.deepEqual(theirs.rows, [{ n: 10 }]);
       await Promise.all([s.end({}), b.end({})]);
+    });
+  });
+});
+
+describe("an agent spells another session's ledger keys with a `:` in its session id", () => {
+  it('a start with a `:` in its id is refused; a row of another session under the key is a conflict, never its answer', async () => {
+    await h.run(async () => {
+      const owner = `team-${randomUUID().slice(0, 8)}`;
+      const viaGateway = startSessionSchema.safeParse({ intent: WRITE_INTENT, sessionId: `${owner}:report` });
+      assert.match(JSON.stringify(viaGateway.error?.issues), /letters, digits or `\._-`/, 'the gateway refuses the id up front');
+      await assert.rejects(
+        h.gh.startSession({ sessionId: `${owner}:report`, agentId: 'key-bot', owner: 'eng-007', intent: WRITE_INTENT }),
+        (err: unknown) => err instanceof SessionStartRefusedError && err.rule === 'start.session-id',
+      );
+      // A session `<owner>:report` from before the refusal wrote `<owner>:report:k1`; session `<owner>` spells the same key.
+      const s = await h.gh.startSession({ sessionId: owner, agentId: 'key-bot', owner: 'eng-007', intent: WRITE_INTENT });
+      await h.production.pool.query(
+        `INSERT INTO tool_executions (idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms)
+         VALUES ($1, 'volumes.list', $2, 1, 'executed', $3::jsonb, NULL, 1)`,
+        [`${owner}:report:k1`, `${owner}:report`, JSON.stringify({ volumes: ['the secret volume of session report'] })],
+      );
+      const read = await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look', idempotencyKey: 'report:k1' });
+      assert.deepEqual([read.status, read.error?.type], ['failed', 'IdempotencyKeyConflict']);
+      assert.equal(JSON.stringify(read).includes('secret volume'), false, 'the other session\'s result never reaches it');
+      await s.end({});
     });
   });
 });

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { emptyLedger, type LedgerRequest, type LedgerRule } from '../../policies';
+import { emptyLedger, LEASE_MAX, ledgerRules, ruleNames, type LedgerRequest, type LedgerRule } from '../../policies';
 import { sessionWorkflowId } from '../../workflows/contract';
 import { LEDGER_WORKFLOW_TYPE, ledgerQuery, ledgerWorkflowId, parseLedgerWorkflowId, reserveUpdate, returnLeasesUpdate } from '../../workflows/ledger-contract';
 import { testPolicy } from '../workflows/harness';
@@ -36,11 +36,11 @@ after(async () => {
 });
 
 /** What the attacker sends with its raw client: a `reserve` to its own ledger, starting it if needed. */
-function forgeReserve(request: LedgerRequest, startArgs: unknown[] = [{}]) {
+function forgeReserve(request: LedgerRequest, startArgs: unknown[] = [{}], agent: Agent = mallory) {
   return rt.raw.workflow.executeUpdateWithStart(reserveUpdate, {
     args: [request],
     updateId: request.reservationId,
-    startWorkflowOperation: new WithStartWorkflowOperation(LEDGER_WORKFLOW_TYPE, { workflowId: ledgerWorkflowId('agent', mallory.agentId), taskQueue: rt.h.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING', args: startArgs as [] }),
+    startWorkflowOperation: new WithStartWorkflowOperation(LEDGER_WORKFLOW_TYPE, { workflowId: ledgerWorkflowId('agent', agent.agentId), taskQueue: rt.h.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING', args: startArgs as [] }),
   });
 }
 
@@ -58,6 +58,28 @@ describe('the agent cannot loosen its cross-session ledger', () => {
     assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['ledger.conflict']);
     await assertNotExecuted(rt.h, b.sessionId);
     assert.deepEqual(await productionSnapshot(rt.h), before);
+  });
+
+  it('its future call\'s own request, sent ahead, does not count the call early: the genuine call is denied, not allowed', async () => {
+    const before = await productionSnapshot(rt.h);
+    // An agent whose ledger has seen no `volumes.list` yet.
+    const eve = await rt.agent(`eve-${randomBytes(3).toString('hex')}`, 'eng-007', { policies: ['cross'] });
+    const b = await eve.gh.startSession({ intent: 'free a volume', policyRef: 'cross' });
+    // Exactly what session b will send for its first call, rules, lease and all (the lease key is not in the digest).
+    const rules = ledgerRules(CROSS.agent!).filter((r) => ruleNames(r, 'volumes.unmount'));
+    const genuine = { sessionId: b.sessionId, tool: 'volumes.unmount', rules, lease: LEASE_MAX, leaseKey: 'a'.repeat(64) };
+    const banked = await forgeReserve({ reservationId: `${b.sessionId}:p1`, ...genuine }, [{}], eve);
+    assert.equal(banked.verdict, 'allow');
+    // One naming a time of its own must name the call's millisecond, and far from the ledger's clock it is stale.
+    const ahead = await forgeReserve({ reservationId: `${b.sessionId}:p2`, ...genuine, at: Date.now() + 3_600_000 }, [{}], eve);
+    assert.deepEqual([ahead.verdict, ahead.reasons.map((x) => x.rule)], ['deny', ['ledger.stale']]);
+    const a = await eve.gh.startSession({ intent: 'inventory', policyRef: 'cross' });
+    assert.equal((await a.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
+    const r = await b.propose(UNMOUNT);
+    assert.deepEqual([r.status, r.decision.reasons.map((x) => x.rule)], ['denied', ['ledger.conflict']]);
+    await assertNotExecuted(rt.h, b.sessionId);
+    assert.deepEqual(await productionSnapshot(rt.h), before);
+    await Promise.all([a.end({}), b.end({})]);
   });
 
   it('requests with loose or no rules, however many, leave the genuine transition and budget in force', async () => {
