@@ -40,7 +40,8 @@ export function scrubString(value: string): string {
   return UNSTORABLE.test(value) ? value.replace(UNSTORABLE, '\uFFFD') : value;
 }
 
-function scrub(value: unknown): unknown {
+/** A JSON value as PostgreSQL will store it: every string and key through `scrubString`. */
+export function scrub(value: unknown): unknown {
   if (typeof value === 'string') return scrubString(value);
   if (Array.isArray(value)) return value.map(scrub);
   if (value !== null && typeof value === 'object') {

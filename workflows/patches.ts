@@ -55,3 +55,16 @@ export const LEDGER_KEY_BY_UPDATE = 'ledger-key-by-update-id';
 export function ledgerKeyByUpdate(): boolean {
   return patched(LEDGER_KEY_BY_UPDATE);
 }
+
+/**
+ * Patch id, taken at the start of a run: a call its policy denies whatever its blast radius is, is
+ * denied before its estimator runs. The estimator runs the agent's arguments (against production,
+ * or through an upstream's count tool), and its count reaches the agent in the reasons: a closed
+ * session, a blocked tool or a spent budget must not reach it.
+ */
+export const ESTIMATE_AFTER_DENY_RULES = 'estimate-after-deny-rules';
+
+/** Taken at the first line of a run, beside `patchesTakenAtStart`. */
+export function estimateAfterDenyRules(): boolean {
+  return patched(ESTIMATE_AFTER_DENY_RULES);
+}

@@ -138,11 +138,23 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
     return deny(core, proposalSeq, proposal, ran.invalid.redactedArgs, invalidArguments(core.policy, p.tool, ran.invalid.issues[0]));
   }
 
+  // A call denied whatever its blast radius is denied before its estimator runs the agent's arguments
+  // (the count would answer the agent): gated as if it touched nothing, a deny there is final, and
+  // its reasons are the rules that deny it (no blast-radius rule fires at zero).
+  const unlock = p.requestUnlock === true;
+  if (core.estimateAfterDenyRules && (estimate !== undefined || descriptor.estimatesBlastRadius !== false)) {
+    const atZero = gateProposal(core.policy, core.state, proposal, { blastRadius: 0 }, unlock, nowMs()).decision;
+    if (atZero.verdict === 'deny') {
+      const checked = await local.prepareCall({ tool: p.tool, args: p.args, measure: false });
+      if (!checked.valid) return deny(core, proposalSeq, proposal, checked.redactedArgs, invalidArguments(core.policy, p.tool, checked.issues?.[0]));
+      return deny(core, proposalSeq, proposal, checked.redactedArgs, atZero);
+    }
+  }
   // Zod check, redaction and blast-radius estimate: a local activity, in the same workflow task.
   const prep = await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) });
   if (!prep.valid) return deny(core, proposalSeq, proposal, prep.redactedArgs, invalidArguments(core.policy, p.tool, prep.issues?.[0]));
   const measured: ProposalFacts = prep.blastRadius !== undefined ? { blastRadius: prep.blastRadius } : {};
-  const { decision: gated, facts } = gateProposal(core.policy, core.state, proposal, measured, p.requestUnlock === true, nowMs());
+  const { decision: gated, facts } = gateProposal(core.policy, core.state, proposal, measured, unlock, nowMs());
 
   if (gated.verdict === 'deny') return deny(core, proposalSeq, proposal, prep.redactedArgs, gated);
   let ledgers: readonly LedgerResult[] = [];

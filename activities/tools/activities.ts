@@ -15,6 +15,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkout, type CheckedOutClient } from '../../audit/checkout';
+import { scrub, scrubString } from '../../audit/chain';
 import type { z } from 'zod';
 import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';
@@ -36,6 +37,8 @@ export interface PrepareCallInput {
   readonly args: unknown;
   /** For an upstream MCP tool whose policy names an estimator: the read call that counts its blast radius. */
   readonly estimate?: EstimateRequest;
+  /** False: check and redact only, estimate nothing (a call its policy denies anyway). @default true */
+  readonly measure?: boolean;
 }
 
 export interface PrepareCallResult {
@@ -112,6 +115,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     if (!def) return { valid: false, issues: [{ code: 'unknown_tool', path: 'tool', message: `unknown tool \`${input.tool}\`` }], redactedArgs };
     const checked = checkArgs(def, input.args);
     if (!checked.success) return { valid: false, issues: checked.issues, redactedArgs };
+    if (input.measure === false) return { valid: true, redactedArgs };
     if (input.estimate && def.upstream) {
       const blastRadius = await estimateWithUpstream(catalog, def.upstream.server, input.estimate, activitySignal());
       return blastRadius === undefined ? { valid: true, redactedArgs } : { valid: true, redactedArgs, blastRadius };
@@ -236,8 +240,10 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       const raw = await def.handler(args, ctx);
       const out = def.output.safeParse(raw);
       if (!out.success) throw new ToolOutputError(def.name, out.error.issues.map((i: z.ZodIssue) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
-      // JSON round trip: the first run returns exactly what a replay from the ledger would.
-      const result: unknown = out.data === undefined ? null : JSON.parse(JSON.stringify(out.data));
+      // JSON round trip, and what PostgreSQL cannot store (NUL, lone surrogates) made U+FFFD: the
+      // first run returns exactly what a replay from the ledger would, and a result a server echoed
+      // an agent's NUL into cannot fail the ledger's write of a call that took effect.
+      const result: unknown = out.data === undefined ? null : scrub(JSON.parse(JSON.stringify(out.data)));
       const latencyMs = Math.round(performance.now() - started);
       await finishCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
       return { status: 'executed', result, latencyMs, ...counted() };
@@ -308,7 +314,8 @@ function isFinal(def: AnyToolDefinition, err: ToolError, attempt: number, input:
 }
 
 function failed(err: ToolError, latencyMs: number): ToolOutcome {
-  return { status: 'failed', error: { type: err.type, message: err.message, retryable: err.retryable }, latencyMs };
+  // Stored in the ledger as given back: an upstream's message can carry an agent's NUL.
+  return { status: 'failed', error: { type: scrubString(err.type), message: scrubString(err.message), retryable: err.retryable }, latencyMs };
 }
 
 function toFailure(err: ToolError): ApplicationFailure {

@@ -131,7 +131,25 @@ before(async () => {
       return { ok: true as const };
     },
   });
-  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes] });
+  // Like a server that echoes what it was sent (a diff of an edit, a "no match for …" error).
+  const echoes = defineTool({
+    name: 'test.echoes',
+    description: 'Write a row, then answer with (or fail naming) the text it was sent',
+    effect: 'write',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({ key: z.string(), text: z.string(), fail: z.boolean() }).strict(),
+    output: z.object({ text: z.string() }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+    idempotent: false,
+    async handler(args, ctx) {
+      await ctx.db.query('INSERT INTO side_effects (key) VALUES ($1)', [args.key]);
+      if (args.fail) throw new ToolError('UpstreamToolError', `no match for ${args.text}`);
+      return { text: args.text };
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes] });
   tools = createToolActivities({ catalog, audit });
 });
 
@@ -224,6 +242,22 @@ describe('exactly once per idempotency key', () => {
     assert.deepEqual([...(await counterHits(db.pool, hostile.slice(0, 64))).entries()], [[i.idempotencyKey, 1]]);
     const stored = await db.pool.query('SELECT idempotency_key, result FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey]);
     assert.deepEqual(stored.rows, [{ idempotency_key: i.idempotencyKey, result: first.result }]);
+  });
+
+  it('a result or an error echoing a NUL or a lone surrogate is stored as U+FFFD: the call that took effect is recorded as it ran', async () => {
+    for (const fail of [false, true]) {
+      const key = `echo-${randomUUID()}`;
+      const i = input('test.echoes', { key, text: 'a\u0000b\ud800c', fail });
+      const first = await tools.runTool(i);
+      const second = await tools.runTool(i);
+      if (fail) assert.deepEqual([first.status, first.error?.message], ['failed', 'no match for a\ufffdb\ufffdc']);
+      else assert.deepEqual([first.status, first.result], ['executed', { text: 'a\ufffdb\ufffdc' }]);
+      assert.deepEqual(second, { ...first, latencyMs: second.latencyMs }, 'answered from the ledger exactly');
+      const stored = await db.pool.query('SELECT status FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey]);
+      assert.deepEqual(stored.rows, [{ status: fail ? 'failed' : 'executed' }]);
+      const effects = await db.pool.query('SELECT count(*)::int AS n FROM side_effects WHERE key = $1', [key]);
+      assert.equal(effects.rows[0].n, fail ? 0 : 1, fail ? 'a final failure undoes the write' : 'the write that took effect is kept with its ledger row');
+    }
   });
 
   it('an attempt waiting on a stuck duplicate’s lock times out with the tool’s timeout (transient)', async () => {

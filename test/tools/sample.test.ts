@@ -29,9 +29,13 @@ after(async () => {
 });
 
 /** Runs one call as a session of its own: proposed (seq 1) before, outcome at seq 2. */
+const sessionTimes = new Map<string, string>();
+
 async function call(tool: string, args: Record<string, unknown>, opts: { sessionId?: string; key?: string } = {}): Promise<RunToolResult & { sessionId: string }> {
   const sessionId = opts.sessionId ?? `s-${randomUUID()}`;
-  const at = new Date().toISOString();
+  // One time per session: a repeat in the same session writes the same events again (idempotent).
+  const at = sessionTimes.get(sessionId) ?? new Date().toISOString();
+  sessionTimes.set(sessionId, at);
   const prep = await tools.prepareCall({ tool, args });
   const r = await tools.runTool({
     sessionId,
@@ -128,7 +132,8 @@ describe('billing', () => {
       '7e570000-0000-4000-8000-000000000001',
       start,
     ]);
-    const again = await call('billing.deleteRecords', args, { key: 'cleanup-1' });
+    // The same call again in its session (a retry): keys are a session's own.
+    const again = await call('billing.deleteRecords', args, { key: 'cleanup-1', sessionId: first.sessionId });
     assert.deepEqual(again.result, first.result);
     assert.equal(again.latencyMs, first.latencyMs, 'the stored outcome, not a second run');
     assert.equal(await count('billing_records WHERE is_test'), 1);
