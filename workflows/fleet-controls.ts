@@ -17,15 +17,16 @@ export async function onHalt(core: SessionCore, h: HaltSignal): Promise<void> {
   await core.afterStart();
   await core.audit.record([core.audit.event('halted', { detail: { by: haltedBy.by, reason: haltedBy.reason } })]);
   // Sub-agents stop with their parent.
-  await Promise.all(
-    core.children.map(async (childWorkflowId) => {
-      try {
-        await getExternalWorkflowHandle(childWorkflowId).signal(haltSignal, { by: haltedBy.by, reason: `parent session halted: ${haltedBy.reason}` });
-      } catch {
-        // A child that already finished cannot be halted; nothing to do.
-      }
-    }),
-  );
+  await Promise.all(core.children.map((childWorkflowId) => haltChild(childWorkflowId, haltedBy)));
+}
+
+/** Halts a sub-agent because its parent halted. */
+export async function haltChild(childWorkflowId: string, haltedBy: { readonly by: string; readonly reason: string } | undefined): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(childWorkflowId).signal(haltSignal, { by: haltedBy?.by ?? 'unknown', reason: `parent session halted: ${haltedBy?.reason ?? ''}` });
+  } catch {
+    // A child that already finished cannot be halted; nothing to do.
+  }
 }
 
 /** `pause` signal: the whole session, or one tool. */

@@ -68,3 +68,15 @@ export const ESTIMATE_AFTER_DENY_RULES = 'estimate-after-deny-rules';
 export function estimateAfterDenyRules(): boolean {
   return patched(ESTIMATE_AFTER_DENY_RULES);
 }
+
+/**
+ * Patch id, taken at the start of a run: a halt handled while a sub-agent starts reaches that
+ * sub-agent too. The halt signals the children it lists; one whose start resolved after that
+ * list was read ran on, unhalted, with its share of the budget.
+ */
+export const HALT_REACHES_STARTING_CHILDREN = 'halt-reaches-starting-children';
+
+/** Taken at the first line of a run, beside `patchesTakenAtStart`. */
+export function haltReachesStartingChildren(): boolean {
+  return patched(HALT_REACHES_STARTING_CHILDREN);
+}

@@ -19,7 +19,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { estimateAfterDenyRules, ledgerKeyByUpdate, patchesTakenAtStart } from './patches';
+import { estimateAfterDenyRules, haltReachesStartingChildren, ledgerKeyByUpdate, patchesTakenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -41,6 +41,8 @@ export class SessionCore {
   readonly ledgerKeyByUpdate: boolean;
   /** True in runs that deny a call denied whatever its blast radius before estimating it (patches.ts). */
   readonly estimateAfterDenyRules: boolean;
+  /** True in runs whose halt reaches a sub-agent that was starting when it landed (patches.ts). */
+  readonly haltReachesStartingChildren: boolean;
   /** Ids of the `propose` and `spawnChild` updates this run has handled (Temporal hands each to a run once). */
   readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
@@ -105,6 +107,7 @@ export class SessionCore {
     this.patchesAtStart = patchesTakenAtStart();
     this.ledgerKeyByUpdate = ledgerKeyByUpdate();
     this.estimateAfterDenyRules = estimateAfterDenyRules();
+    this.haltReachesStartingChildren = haltReachesStartingChildren();
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

@@ -19,6 +19,7 @@ import type { SessionCore } from './session-core';
 import { traceApprovalWait } from './telemetry';
 import type { agentSession } from './session';
 import { hasPatch } from './patches';
+import { haltChild } from './fleet-controls';
 
 /** Patch id: the parent chooses ids, records the spawn, passes the child nothing it trusts, and survives a taken id. */
 export const SPAWN_RECORDED = 'spawn-recorded-by-parent';
@@ -94,6 +95,9 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
         ...(c.mandate ? { mandate: c.mandate } : {}),
         ...(inherited ? { inheritedTransitions: inherited } : {}),
       };
+  // A halt handled while the intents were compared: nothing more starts.
+  const halted = core.haltReachesStartingChildren ? spawnAdmission(core.policy, session()) : undefined;
+  if (halted) return denied(halted.reasons, 'denied', approvalId, score);
   if (!recorded) core.state = parentState;
   else core.spawns.set(workflowId, record);
   try {
@@ -111,6 +115,8 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   }
   if (recorded) core.state = parentState;
   core.children.push(workflowId);
+  // A halt handled while the child started read the children before this one was listed.
+  if (core.halted && core.haltReachesStartingChildren) await haltChild(workflowId, core.haltedBy);
   reasons.push({ rule: 'child.started', message: `sub-agent \`${agentId}\` started with its share of the budget` });
   await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, args: proposal.args, detail: { childSessionId, workflowId, agentId, budget: share, intentScore: score, status: 'started' } })]);
   await core.afterChange();

@@ -12,6 +12,7 @@ import { testTrust } from '../support/trust';
 import { eventually } from '../support/eventually';
 import { SHORT_HISTORY_LIMIT } from '../../workflows/session';
 import type { SessionHandle } from '../../client';
+import { haltSignal, spawnChildUpdate, type SpawnChildResult } from '../../workflows/contract';
 
 const trust = testTrust();
 
@@ -177,6 +178,27 @@ describe('sub-agents', () => {
       assert.equal(r.status, 'executed');
       await child.end({});
       await s.end({});
+    });
+  });
+
+  it('a halt that lands while a sub-agent starts stops that sub-agent too', async () => {
+    await h.run(async () => {
+      // The halt is sent while the spawn's workflow task runs: it is handled before the child's start
+      // is known to the parent, the moment a halt used to reach only the children already listed.
+      const parents = await Promise.all(Array.from({ length: 6 }, () => h.gh.startSession({ agentId: 'parent-bot', owner: 'eng-007', intent: WRITE_INTENT })));
+      const spawned = await Promise.all(
+        parents.map(async (s) => {
+          const spawning = s.workflow.executeUpdate(spawnChildUpdate, { args: [{ agentId: 'child-bot', intent: 'write numbered rows to the staging config' }] }) as Promise<SpawnChildResult>;
+          await eventually(async () => ((await s.workflow.fetchHistory()).events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes) ? true : undefined), { what: 'the child start asked for', everyMs: 1 });
+          await s.workflow.signal(haltSignal, { by: 'eng-007', reason: 'stop everything' });
+          return spawning.catch(() => undefined);
+        }),
+      );
+      const started = spawned.filter((r): r is SpawnChildResult => r?.status === 'started');
+      for (const r of started) {
+        const child = h.gh.session(r.sessionId);
+        await eventually(async () => ((await child.state()).halted ? true : undefined), { what: `sub-agent \`${r.sessionId}\` halted with its parent` });
+      }
     });
   });
 
