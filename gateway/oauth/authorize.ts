@@ -21,7 +21,13 @@ export interface AuthorizeDeps {
   readonly keyset: Keyset;
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly publicUrl: string | undefined;
+  /** Taken per client address before a request is held (`index.ts`). */
+  readonly limit: (request: FastifyRequest) => Promise<void>;
 }
+
+/** A pending request is held until it expires: what it echoes back is bounded. */
+const MAX_STATE = 2000;
+const MAX_SCOPE = 1000;
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -51,7 +57,7 @@ export function registerAuthorize(app: FastifyInstance, deps: AuthorizeDeps): vo
   const { store } = deps;
   const mcpResource = (request: FastifyRequest) => `${baseUrl(request, deps.publicUrl)}/mcp`;
 
-  app.get(OAUTH.authorize, { config: { public: true } }, async (request, reply) => {
+  app.get(OAUTH.authorize, { config: { public: true }, onRequest: deps.limit }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const issuer = baseUrl(request, deps.publicUrl);
     // Until client and redirect URI are verified, an error is shown here, never redirected (RFC 6749 §4.1.2.1).
@@ -69,6 +75,10 @@ export function registerAuthorize(app: FastifyInstance, deps: AuthorizeDeps): vo
     let state: string | undefined;
     try {
       state = one(query, 'state');
+      if (state !== undefined && state.length > MAX_STATE) {
+        state = undefined;
+        throw new InvalidRequestError(`\`state\` is at most ${MAX_STATE} characters`);
+      }
       if (one(query, 'response_type') !== 'code') throw new UnsupportedResponseTypeError('`response_type` must be `code`');
       const challenge = one(query, 'code_challenge');
       if (one(query, 'code_challenge_method') !== 'S256') throw new InvalidRequestError('`code_challenge_method` must be `S256`');
@@ -76,6 +86,7 @@ export function registerAuthorize(app: FastifyInstance, deps: AuthorizeDeps): vo
       const resource = one(query, 'resource') ?? mcpResource(request);
       if (resource !== mcpResource(request)) throw new InvalidTargetError(`\`resource\` must be \`${mcpResource(request)}\`, got \`${resource.slice(0, 200)}\``);
       const scope = one(query, 'scope');
+      if (scope !== undefined && scope.length > MAX_SCOPE) throw new InvalidRequestError(`\`scope\` is at most ${MAX_SCOPE} characters`);
       const pending = store.request({ clientId: client.clientId, redirectUri, codeChallenge: challenge, resource, ...(state !== undefined ? { state } : {}), ...(scope !== undefined ? { scope } : {}) });
       return waitingPage(reply, pending, client.clientName);
     } catch (err) {

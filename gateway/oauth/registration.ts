@@ -12,10 +12,15 @@ import type { OAuthStore } from './store';
 export const AS_METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const OAUTH = { authorize: '/oauth/authorize', wait: '/oauth/authorize/wait', token: '/oauth/token', register: '/oauth/register', requests: '/oauth/requests', consent: '/oauth/consent' } as const;
 
+/** A registered client is held in memory until evicted: its URIs are bounded, each and together. */
+const MAX_REDIRECT_URI = 2000;
+const MAX_REDIRECT_URIS = 4000;
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Why a redirect URI cannot be registered, or undefined. */
 export function refusedRedirectUri(text: string): string | undefined {
+  if (text.length > MAX_REDIRECT_URI) return `a redirect URI is at most ${MAX_REDIRECT_URI} characters`;
   let url: URL;
   try {
     url = new URL(text);
@@ -43,11 +48,11 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
   };
 }
 
-export function registerRegistration(app: FastifyInstance, store: OAuthStore, publicUrl: string | undefined): void {
+export function registerRegistration(app: FastifyInstance, store: OAuthStore, publicUrl: string | undefined, limit: (request: FastifyRequest) => Promise<void>): void {
   const issuer = (request: FastifyRequest) => baseUrl(request, publicUrl);
   app.get(AS_METADATA_PATH, { config: { public: true } }, async (request) => authorizationServerMetadata(issuer(request)));
 
-  app.post(OAUTH.register, { config: { public: true } }, async (request, reply) => {
+  app.post(OAUTH.register, { config: { public: true }, onRequest: limit }, async (request, reply) => {
     try {
       const parsed = OAuthClientMetadataSchema.safeParse(request.body ?? {});
       if (!parsed.success) {
@@ -56,6 +61,7 @@ export function registerRegistration(app: FastifyInstance, store: OAuthStore, pu
       }
       const m = parsed.data;
       if (m.redirect_uris.length === 0 || m.redirect_uris.length > 10) throw new InvalidClientMetadataError('`redirect_uris` must list 1 to 10 URIs');
+      if (m.redirect_uris.join('').length > MAX_REDIRECT_URIS) throw new InvalidClientMetadataError(`\`redirect_uris\` hold at most ${MAX_REDIRECT_URIS} characters together`);
       for (const uri of m.redirect_uris) {
         const why = refusedRedirectUri(uri);
         if (why) throw new InvalidRedirectUriError(why);

@@ -3,7 +3,8 @@
  * authorization requests waiting for an operator's consent, and authorization codes. Nothing here
  * is a secret that outlives a flow: the access token a code turns into is an operator-signed agent
  * credential, verified like any other, so a restart loses flows in progress and nothing else
- * (hosts register again). Bounded: the oldest entries go first past the caps.
+ * (hosts register again). Bounded: past the caps the oldest entries go first — of clients, the
+ * oldest that never got a token, so a flood of registrations cannot push out a host that signed in.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -13,6 +14,8 @@ export interface OAuthClient {
   readonly clientName: string;
   readonly redirectUris: readonly string[];
   readonly issuedAt: number;
+  /** Set once a code of it was exchanged for a token: past the cap, unused clients go first. */
+  used?: boolean;
 }
 
 /** An authorization request: what the client asked for, and the credential an operator consented with. */
@@ -42,7 +45,7 @@ export interface AuthorizationCode {
 
 export const REQUEST_TTL_MS = 10 * 60_000;
 export const CODE_TTL_MS = 60_000;
-const MAX_CLIENTS = 10_000;
+export const MAX_CLIENTS = 10_000;
 const MAX_REQUESTS = 10_000;
 
 /** A random identifier of `bytes` bytes, base64url. */
@@ -70,7 +73,7 @@ export class OAuthStore {
   constructor(private readonly now: () => number = Date.now) {}
 
   register(clientName: string, redirectUris: readonly string[]): OAuthClient {
-    bounded(this.#clients, MAX_CLIENTS);
+    while (this.#clients.size >= MAX_CLIENTS) this.#clients.delete(this.#oldestUnused() ?? (this.#clients.keys().next().value as string));
     const client: OAuthClient = { clientId: `client-${randomId(16)}`, clientName, redirectUris: [...redirectUris], issuedAt: Math.floor(this.now() / 1000) };
     this.#clients.set(client.clientId, client);
     return client;
@@ -78,6 +81,17 @@ export class OAuthStore {
 
   client(clientId: string): OAuthClient | undefined {
     return this.#clients.get(clientId);
+  }
+
+  /** Marks a client as one that got a token. */
+  clientUsed(clientId: string): void {
+    const c = this.#clients.get(clientId);
+    if (c) c.used = true;
+  }
+
+  #oldestUnused(): string | undefined {
+    for (const [id, c] of this.#clients) if (!c.used) return id;
+    return undefined;
   }
 
   /** A new pending request, valid for {@link REQUEST_TTL_MS}. */

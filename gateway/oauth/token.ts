@@ -54,6 +54,7 @@ export function registerToken(app: FastifyInstance, store: OAuthStore): void {
         if (!f.code_verifier || !VERIFIER.test(f.code_verifier) || s256(f.code_verifier) !== entry.request.codeChallenge) throw new InvalidGrantError('the `code_verifier` does not match the code challenge');
         if (f.resource !== undefined && f.resource !== entry.request.resource) throw new InvalidTargetError(`\`resource\` must be \`${entry.request.resource}\`, the one the code was granted for`);
         entry.granted = true;
+        store.clientUsed(client.clientId);
         const expiresIn = Math.max(0, Math.floor((Date.parse(consent.expiresAt) - Date.now()) / 1000));
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({ access_token: consent.credential, token_type: 'Bearer', expires_in: expiresIn });
       } catch (err) {

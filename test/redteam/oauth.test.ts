@@ -16,6 +16,7 @@ import { RevocationStore } from '../../audit/credentials';
 import { CREDENTIAL_AUDIENCE, CREDENTIAL_TYPE } from '../../client/trust/credentials';
 import { generateSigningKey, type SigningKey } from '../../client/trust/key-files';
 import { startGateway, type RunningGateway } from '../../gateway/start';
+import { MAX_CLIENTS, OAuthStore } from '../../gateway/oauth/store';
 import { authorize, codeFor, grant, pkce, REDIRECT, register, requestIdOf, token, wait } from '../oauth/kit';
 import { assertAuditVerifies, productionSnapshot, redTeam, selfMadeKey, trust, type RedTeam } from './attacker';
 
@@ -130,5 +131,41 @@ describe('swapping the resource', () => {
     const atOther = (await (await fetch(`${other.url}/oauth/requests/${elsewhere}`)).json()) as { status: string };
     assert.equal(atOther.status, 'pending');
     await assertNothingGained('swap-bot');
+  });
+});
+
+describe('flooding the public OAuth routes', () => {
+  it('one address gets its burst of registrations, then 429; oversized URIs and states are refused; a host that signed in is never evicted', async () => {
+    const flood = await startGateway({ temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue }, keyset: trust.keyset, revocations: new RevocationStore(rt.h.audit.pool), host: '127.0.0.1', port: 0, env: {} });
+    try {
+      const statuses: number[] = [];
+      const began = Date.now();
+      for (let i = 0; i < 65; i++) statuses.push((await register(flood.url)).status);
+      const refilled = Math.floor((Date.now() - began) / 1000);
+      // The burst, then one a second: of the last five, no more pass than seconds went by.
+      assert.deepEqual(statuses.slice(0, 60), Array<number>(60).fill(201));
+      assert.ok(statuses.slice(60).filter((x) => x === 429).length >= 5 - refilled, JSON.stringify(statuses.slice(60)));
+      const limited = await fetch(`${flood.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) });
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    } finally {
+      await flood.close();
+    }
+    const long = await register(g.url, [`http://127.0.0.1:9/${'x'.repeat(2_100)}`]);
+    assert.deepEqual([long.status, (long.body as { error?: string }).error], [400, 'invalid_redirect_uri']);
+    const client = (await register(g.url)).body as { client_id: string };
+    const { challenge } = pkce();
+    const bigState = await authorize(g.url, { client_id: client.client_id, redirect_uri: REDIRECT, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state: 's'.repeat(2_100) });
+    assert.equal(bigState.status, 302);
+    assert.equal(bigState.location?.searchParams.get('error'), 'invalid_request');
+
+    // The store past its cap: unused registrations make room for each other, a client that got a token stays.
+    const store = new OAuthStore();
+    const host = store.register('claude desktop', [REDIRECT]);
+    store.clientUsed(host.clientId);
+    const first = store.register('flood 0', [REDIRECT]);
+    for (let i = 1; i < MAX_CLIENTS + 5; i++) store.register(`flood ${i}`, [REDIRECT]);
+    assert.equal(store.client(host.clientId)?.clientName, 'claude desktop');
+    assert.equal(store.client(first.clientId), undefined);
   });
 });
