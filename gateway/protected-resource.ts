@@ -7,13 +7,22 @@
  * base URL); a bearer may also be the agent credential an operator issued by hand.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LOOPBACK_HOSTS } from './origin';
 import type { Problem } from './problems';
 
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
 
-/** The URL a client reached the gateway at: the (already checked) Host header, or `GATEHOUSE_PUBLIC_URL`. */
+/**
+ * The URL a client reached the gateway at: `GATEHOUSE_PUBLIC_URL`, else the (already checked) Host
+ * header — but on a loopback name with the port the connection reached, not the one the header
+ * claims: no proxy stands in front there, and a token bound to another local gateway's `/mcp` would
+ * otherwise pass for this one's by naming that gateway's port.
+ */
 export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
-  return publicUrl ?? `${request.protocol}://${request.host}`;
+  if (publicUrl) return publicUrl;
+  const name = request.hostname.toLowerCase();
+  if ((LOOPBACK_HOSTS as readonly string[]).includes(name)) return `${request.protocol}://${name}:${request.socket.localPort}`;
+  return `${request.protocol}://${request.host}`;
 }
 
 function isMcp(request: FastifyRequest): boolean {

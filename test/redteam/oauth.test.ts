@@ -9,6 +9,7 @@
  * Each case: production rows unchanged, no session started for the identity it was after, `audit verify` holds.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { base64, base64urlnopad } from '@scure/base';
 import { SignJWT, importJWK } from 'jose';
@@ -60,9 +61,18 @@ async function consent(credential: string): Promise<{ status: number; error: unk
   return { status: r.status, error: ((await r.json()) as { error?: unknown }).error };
 }
 
-async function mcpPing(base: string, bearer: string): Promise<{ status: number; rule: unknown }> {
-  const r = await fetch(`${base}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
-  return { status: r.status, rule: r.status === 401 ? ((await r.json()) as { rule?: unknown }).rule : undefined };
+/** An MCP ping with `bearer`; with `host`, sent with that `Host` header (fetch may not set one). */
+async function mcpPing(base: string, bearer: string, host?: string): Promise<{ status: number; rule: unknown }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+  const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(host ? { host } : {}) };
+  const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(`${base}/mcp`, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject).end(body);
+  });
+  return { status: r.status, rule: r.status === 401 ? (JSON.parse(r.text) as { rule?: unknown }).rule : undefined };
 }
 
 describe('an agent consents to its own authorization request', () => {
@@ -120,6 +130,8 @@ describe('swapping the resource', () => {
     const f2 = await codeFor(g.url, 'swap-bot', 'eng-032');
     const bound = (await token(g.url, { grant_type: 'authorization_code', client_id: f2.clientId, code: f2.code, code_verifier: f2.pkce.verifier, redirect_uri: REDIRECT })).body.access_token as string;
     assert.deepEqual(await mcpPing(other.url, bound), { status: 401, rule: 'credential.audience' });
+    // Nor by naming this gateway in the `Host` header it sends the other one.
+    assert.deepEqual(await mcpPing(other.url, bound, new URL(g.url).host), { status: 401, rule: 'credential.audience' });
     const v1 = await fetch(`${g.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${bound}`, 'content-type': 'application/json' }, body: JSON.stringify({ intent: 'anything' }) });
     assert.equal(v1.status, 401);
     assert.equal(((await v1.json()) as { rule: string }).rule, 'credential.audience');
