@@ -1,13 +1,14 @@
 /**
  * SSE events of `/mcp` kept for resumption (the SDK's `EventStore`): a client that lost a stream
- * reconnects with `Last-Event-ID` and gets what it missed. In memory, bounded per MCP session and
- * in total (oldest evicted first), and dropped with the session. Each MCP session has a store of
+ * reconnects with `Last-Event-ID` and gets what it missed. In memory, bounded per MCP session, per
+ * root agent (an agent past its share loses its own oldest events, never another agent's) and in
+ * total (oldest evicted first), and dropped with the session. Each MCP session has a store of
  * its own: an event id is looked up only in the store of the session it was presented to, so
  * another session's id (guessed or copied) finds nothing.
  *
  * ```ts
  * const events = new McpEventBuffer();
- * const store = events.forSession(); // StreamableHTTPServerTransport({ eventStore: store, … })
+ * const store = events.forSession('billing-bot'); // StreamableHTTPServerTransport({ eventStore: store, … })
  * store.drop(); // when the MCP session ends
  * ```
  */
@@ -21,9 +22,17 @@ export interface EventBounds {
   readonly total: number;
   /** Characters of message JSON all sessions keep together. @default 32 Mi */
   readonly totalChars: number;
+  /** Characters of message JSON the MCP sessions of one root agent keep together (its oldest go first). @default 4 Mi */
+  readonly perAgentChars: number;
 }
 
-export const DEFAULT_EVENT_BOUNDS: EventBounds = { perSession: 256, total: 20_000, totalChars: 32 * 1024 * 1024 };
+export const DEFAULT_EVENT_BOUNDS: EventBounds = { perSession: 256, total: 20_000, totalChars: 32 * 1024 * 1024, perAgentChars: 4 * 1024 * 1024 };
+
+/** An event in a buffer's order of arrival. */
+interface Arrival {
+  readonly store: SessionEventStore;
+  readonly eventId: EventId;
+}
 
 interface Stored {
   readonly streamId: StreamId;
@@ -35,15 +44,17 @@ interface Stored {
 
 /** The gateway's events of every MCP session, with the bounds. */
 export class McpEventBuffer {
-  readonly #arrival = new Map<number, { readonly store: SessionEventStore; readonly eventId: EventId }>();
+  readonly #arrival = new Map<number, Arrival>();
+  /** Each root agent's events in order of arrival, and their characters. */
+  readonly #agents = new Map<string, { readonly arrival: Map<number, Arrival>; chars: number }>();
   #next = 0;
   #chars = 0;
 
   constructor(readonly bounds: EventBounds = DEFAULT_EVENT_BOUNDS) {}
 
-  /** A new MCP session's store. */
-  forSession(): SessionEventStore {
-    return new SessionEventStore(this);
+  /** A new MCP session's store, counted against its root agent's share. */
+  forSession(agent: string): SessionEventStore {
+    return new SessionEventStore(this, agent);
   }
 
   /** Events held now, and their characters of JSON (what the bounds count). */
@@ -51,27 +62,38 @@ export class McpEventBuffer {
     return { events: this.#arrival.size, chars: this.#chars };
   }
 
-  /** @internal records an event of `store` and evicts past the bounds. */
+  /** Characters one root agent's sessions hold now. */
+  charsOf(agent: string): number {
+    return this.#agents.get(agent)?.chars ?? 0;
+  }
+
+  /** @internal records an event of `store` and evicts past the bounds: the agent's own first. */
   add(store: SessionEventStore, eventId: EventId, text: string): number {
     const order = this.#next++;
+    const mine = this.#agents.get(store.agent) ?? { arrival: new Map<number, Arrival>(), chars: 0 };
+    this.#agents.set(store.agent, mine);
     this.#arrival.set(order, { store, eventId });
+    mine.arrival.set(order, { store, eventId });
     this.#chars += text.length;
-    while (this.#arrival.size > this.bounds.total || (this.#chars > this.bounds.totalChars && this.#arrival.size > 1)) {
-      const [oldest, e] = this.#arrival.entries().next().value!;
-      this.#arrival.delete(oldest);
-      e.store.evict(e.eventId);
-    }
+    mine.chars += text.length;
+    while (mine.chars > this.bounds.perAgentChars && mine.arrival.size > 1) this.#evict(mine.arrival.entries().next().value!);
+    while (this.#arrival.size > this.bounds.total || (this.#chars > this.bounds.totalChars && this.#arrival.size > 1)) this.#evict(this.#arrival.entries().next().value!);
     return order;
   }
 
-  /** @internal forgets an event its session evicted or dropped. */
-  forget(order: number, chars: number): void {
-    if (this.#arrival.delete(order)) this.#chars -= chars;
+  #evict([order, e]: [number, Arrival]): void {
+    e.store.evict(e.eventId);
+    this.#arrival.delete(order);
   }
 
-  /** @internal an event the total bound evicted: its characters leave the count. */
-  uncount(chars: number): void {
+  /** @internal forgets an event its session evicted, dropped, or the bounds evicted. */
+  forget(agent: string, order: number, chars: number): void {
+    this.#arrival.delete(order);
+    const mine = this.#agents.get(agent);
+    if (!mine?.arrival.delete(order)) return;
     this.#chars -= chars;
+    mine.chars -= chars;
+    if (mine.arrival.size === 0) this.#agents.delete(agent);
   }
 }
 
@@ -81,7 +103,11 @@ export class SessionEventStore implements EventStore {
   #seq = 0;
   #dropped = false;
 
-  constructor(readonly buffer: McpEventBuffer) {}
+  constructor(
+    readonly buffer: McpEventBuffer,
+    /** The root agent whose share this session's events count against. */
+    readonly agent: string,
+  ) {}
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     // The SDK's priming event is `{}`: it only hands the client an id to resume from.
@@ -92,7 +118,7 @@ export class SessionEventStore implements EventStore {
     while (this.#events.size > this.buffer.bounds.perSession) {
       const [oldest, e] = this.#events.entries().next().value!;
       this.#events.delete(oldest);
-      this.buffer.forget(e.order, e.text.length);
+      this.buffer.forget(this.agent, e.order, e.text.length);
     }
     return eventId;
   }
@@ -113,16 +139,16 @@ export class SessionEventStore implements EventStore {
   /** The MCP session ended: its events go, and nothing more is kept. */
   drop(): void {
     this.#dropped = true;
-    for (const e of this.#events.values()) this.buffer.forget(e.order, e.text.length);
+    for (const e of this.#events.values()) this.buffer.forget(this.agent, e.order, e.text.length);
     this.#events.clear();
   }
 
-  /** @internal the buffer's total bound evicted this event. */
+  /** @internal a bound of the buffer evicted this event. */
   evict(eventId: EventId): void {
     const e = this.#events.get(eventId);
     if (!e) return;
     this.#events.delete(eventId);
-    this.buffer.uncount(e.text.length);
+    this.buffer.forget(this.agent, e.order, e.text.length);
   }
 
   get size(): number {

@@ -17,6 +17,7 @@ import type { Gatehouse } from '../../client';
 import type { Admission, SessionAdmissions } from '../admissions';
 import { authenticate as gatewayAuthenticate } from '../auth';
 import { Problem } from '../problems';
+import { rootAgentOf } from '../../policies/agent-id';
 import { AgentSession } from './agent-session';
 import type { McpCaller } from './caller';
 import { McpEventBuffer, type EventBounds } from './event-store';
@@ -75,7 +76,7 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
     const session = new AgentSession(caller, sessionOptions, reserved);
     const server = createMcpServer(session, deps.tools, deps.upstreamTools);
     // Resumable streams: events get ids, each stream opens with a priming event and a `retry`.
-    const eventStore = events.forSession();
+    const eventStore = events.forSession(rootAgentOf(caller.agentId));
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => sessions.add(id, entry),

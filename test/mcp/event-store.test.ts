@@ -17,7 +17,7 @@ async function replay(store: SessionEventStore, after: string): Promise<{ stream
 }
 
 test('replays what came after the id on its stream only, without the priming event', async () => {
-  const store = new McpEventBuffer().forSession();
+  const store = new McpEventBuffer().forSession('agent');
   const priming = await store.storeEvent('a', {} as JSONRPCMessage);
   const one = await store.storeEvent('a', note(1));
   await store.storeEvent('b', note(99));
@@ -30,8 +30,8 @@ test('replays what came after the id on its stream only, without the priming eve
 
 test('an id of another session, or one never given out, is unknown', async () => {
   const buffer = new McpEventBuffer();
-  const mine = buffer.forSession();
-  const theirs = buffer.forSession();
+  const mine = buffer.forSession('agent');
+  const theirs = buffer.forSession('agent');
   const id = await theirs.storeEvent('their-stream', note(1));
   await mine.storeEvent('my-stream', note(2));
   assert.equal(await mine.getStreamIdForEventId(id), undefined);
@@ -46,8 +46,8 @@ test('an id of another session, or one never given out, is unknown', async () =>
 });
 
 test('the per-session bound evicts a session\'s oldest events', async () => {
-  const buffer = new McpEventBuffer({ perSession: 3, total: 100, totalChars: 1_000_000 });
-  const store = buffer.forSession();
+  const buffer = new McpEventBuffer({ perSession: 3, total: 100, totalChars: 1_000_000, perAgentChars: 1_000_000 });
+  const store = buffer.forSession('agent');
   const ids = [];
   for (let n = 0; n < 5; n++) ids.push(await store.storeEvent('a', note(n)));
   assert.equal(store.size, 3);
@@ -57,9 +57,9 @@ test('the per-session bound evicts a session\'s oldest events', async () => {
 });
 
 test('the total bounds evict the gateway\'s oldest events, whichever session holds them', async () => {
-  const buffer = new McpEventBuffer({ perSession: 100, total: 4, totalChars: 1_000_000 });
-  const a = buffer.forSession();
-  const b = buffer.forSession();
+  const buffer = new McpEventBuffer({ perSession: 100, total: 4, totalChars: 1_000_000, perAgentChars: 1_000_000 });
+  const a = buffer.forSession('agent');
+  const b = buffer.forSession('agent');
   const first = await a.storeEvent('a', note(1));
   await b.storeEvent('b', note(2));
   await a.storeEvent('a', note(3));
@@ -69,15 +69,29 @@ test('the total bounds evict the gateway\'s oldest events, whichever session hol
   assert.deepEqual([a.size, b.size, buffer.size.events], [1, 3, 4]);
 
   const chars = JSON.stringify(note(1)).length;
-  const small = new McpEventBuffer({ perSession: 100, total: 100, totalChars: chars * 2 });
-  const s = small.forSession();
+  const small = new McpEventBuffer({ perSession: 100, total: 100, totalChars: chars * 2, perAgentChars: 1_000_000 });
+  const s = small.forSession('agent');
   for (let n = 1; n <= 3; n++) await s.storeEvent('a', note(n));
   assert.deepEqual(small.size, { events: 2, chars: chars * 2 });
 });
 
+test('an agent past its share loses its own oldest events, never another agent\'s', async () => {
+  const chars = JSON.stringify(note(1)).length;
+  const buffer = new McpEventBuffer({ perSession: 100, total: 4, totalChars: 1_000_000, perAgentChars: chars * 3 });
+  const victim = buffer.forSession('victim-bot');
+  const kept = await victim.storeEvent('v', note(1));
+  // The flooder's twenty sessions together: past its share, its own oldest go.
+  const flood = Array.from({ length: 20 }, () => buffer.forSession('mallory-bot'));
+  for (const [i, s] of flood.entries()) for (let n = 0; n < 5; n++) await s.storeEvent(`m${i}`, note(n));
+  assert.equal(await victim.getStreamIdForEventId(kept), 'v');
+  assert.deepEqual([buffer.charsOf('mallory-bot'), buffer.charsOf('victim-bot'), buffer.size.events], [chars * 3, chars, 4]);
+  for (const s of flood) s.drop();
+  assert.deepEqual(buffer.size, { events: 1, chars });
+});
+
 test('a dropped session holds nothing and keeps nothing more', async () => {
   const buffer = new McpEventBuffer();
-  const store = buffer.forSession();
+  const store = buffer.forSession('agent');
   const id = await store.storeEvent('a', note(1));
   store.drop();
   await store.storeEvent('a', note(2));
