@@ -22,7 +22,7 @@ import { redactArgs, type ToolCatalog } from './catalog';
 import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
 import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
 import { beginCall, ensureLedger, failCall, finishCall, recordEntry, type LedgerEntry } from './ledger';
-import { redactPaths } from './redact';
+import { redactPaths, secretsAt, withoutSecrets } from './redact';
 import { checkArgs } from './validate';
 import { estimateWithUpstream } from './upstream-estimate';
 import type { EstimateRequest } from '../../policies/upstream';
@@ -249,7 +249,8 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       return { status: 'executed', result, latencyMs, ...counted() };
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
-      const error = classifyError(err, def.retry.nonRetryable);
+      // A server's error text can echo a secret argument: it reaches the ledger, the trail and the workflow without it.
+      const error = hideSecrets(classifyError(err, def.retry.nonRetryable), secretsAt(args, def.sensitive));
       const latencyMs = Math.round(performance.now() - started);
       const outcome = failed(error, latencyMs);
       const writeAheadLanded = await written.then(() => true, () => false);
@@ -318,6 +319,12 @@ function failed(err: ToolError, latencyMs: number): ToolOutcome {
   return { status: 'failed', error: { type: scrubString(err.type), message: scrubString(err.message), retryable: err.retryable }, latencyMs };
 }
 
+/** The error with each secret in its message and details replaced by `[REDACTED]`. */
+function hideSecrets(err: ToolError, secrets: readonly string[]): ToolError {
+  if (secrets.length === 0) return err;
+  return new ToolError(err.type, withoutSecrets(err.message, secrets), { retryable: err.retryable, ...(err.details ? { details: withoutSecrets({ ...err.details }, secrets) } : {}) });
+}
+
 function toFailure(err: ToolError): ApplicationFailure {
   return ApplicationFailure.create({
     type: err.type,
@@ -330,7 +337,8 @@ function toFailure(err: ToolError): ApplicationFailure {
 function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, redactedArgs: Record<string, unknown>, outcome: ToolOutcome): AuditEventInput {
   const detail: Record<string, unknown> = { idempotencyKey: input.idempotencyKey };
   if (outcome.status === 'executed') {
-    const shown = def ? redactPaths(outcome.result, def.sensitive) : outcome.result;
+    // By path, then by value: a result can echo a secret argument elsewhere (a diff of an edit).
+    const shown = def ? withoutSecrets(redactPaths(outcome.result, def.sensitive), secretsAt(input.args, def.sensitive)) : outcome.result;
     const bytes = Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
     detail.result = bytes <= MAX_RESULT_IN_EVENT_BYTES ? shown : { truncated: true, bytes };
   } else if (outcome.error) {

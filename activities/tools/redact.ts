@@ -42,3 +42,43 @@ export function redactAllStrings(value: unknown): unknown {
   }
   return value;
 }
+
+/** Shorter values are not hunted for in text: they would redact ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The string values at `paths` (every string inside an object or list found there too): the
+ * secrets a call carries, longest first. A server can echo them in its error text or its result
+ * (a diff of an edit, "no match for …"), which path redaction does not reach.
+ */
+export function secretsAt(value: unknown, paths: readonly string[]): string[] {
+  const found = new Set<string>();
+  const strings = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.length >= MIN_SECRET_LENGTH) found.add(v);
+    } else if (Array.isArray(v)) v.forEach(strings);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(strings);
+  };
+  const walk = (v: unknown, segments: readonly string[]): void => {
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, segments));
+    if (segments.length === 0) return strings(v);
+    if (v === null || typeof v !== 'object') return;
+    const [head, ...rest] = segments as [string, ...string[]];
+    for (const [k, x] of Object.entries(v)) if (head === '*' || k === head) walk(x, rest);
+  };
+  for (const p of paths) walk(value, p.split('.'));
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** `value` with every occurrence of each of `secrets`, in every string and key, replaced by `[REDACTED]`. */
+export function withoutSecrets<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const text = (t: string) => secrets.reduce((acc, secret) => acc.split(secret).join(REDACTED), t);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}

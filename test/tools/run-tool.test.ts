@@ -149,7 +149,26 @@ before(async () => {
       return { text: args.text };
     },
   });
-  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes] });
+  // A server that echoes a secret argument in its answer or its error (an edit's diff, "no match for …").
+  const echoesSecret = defineTool({
+    name: 'test.echoesSecret',
+    description: 'Answer with, or fail naming, the secret it was sent',
+    effect: 'write',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({ path: z.string(), edits: z.array(z.object({ oldText: z.string(), newText: z.string() })), fail: z.boolean() }).strict(),
+    output: z.object({ diff: z.string() }),
+    sensitive: ['edits'],
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+    idempotent: false,
+    async handler(args) {
+      const [edit] = args.edits;
+      if (args.fail) throw new ToolError('UpstreamToolError', `no match for edit: ${edit?.oldText}`, { details: { tried: edit?.oldText } });
+      return { diff: `--- ${args.path}\n- ${edit?.oldText}\n+ ${edit?.newText}` };
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes, echoesSecret] });
   tools = createToolActivities({ catalog, audit });
 });
 
@@ -258,6 +277,24 @@ describe('exactly once per idempotency key', () => {
       const effects = await db.pool.query('SELECT count(*)::int AS n FROM side_effects WHERE key = $1', [key]);
       assert.equal(effects.rows[0].n, fail ? 0 : 1, fail ? 'a final failure undoes the write' : 'the write that took effect is kept with its ledger row');
     }
+  });
+
+  it('a secret argument a server echoes in its result or its error reaches neither the trail nor the ledger\'s error', async () => {
+    const edits = [{ oldText: 'password=hunter2-old', newText: 'password=hunter2-new' }];
+    const ran = input('test.echoesSecret', { path: '/etc/app.env', edits, fail: false });
+    const ok = await tools.runTool(ran);
+    assert.equal(ok.status, 'executed');
+    const failing = input('test.echoesSecret', { path: '/etc/app.env', edits, fail: true });
+    const bad = await tools.runTool(failing);
+    assert.deepEqual([bad.status, bad.error?.message], ['failed', 'no match for edit: [REDACTED]']);
+    for (const sessionId of [ran.sessionId, failing.sessionId]) {
+      const trail = await db.pool.query('SELECT args, error, detail FROM events WHERE session_id = $1', [sessionId]);
+      assert.doesNotMatch(JSON.stringify(trail.rows), /hunter2/, 'the trail holds no secret');
+    }
+    const [outcome] = (await db.pool.query('SELECT detail FROM events WHERE session_id = $1 AND kind = $2', [ran.sessionId, 'executed'])).rows;
+    assert.equal(outcome.detail.result.diff, '--- /etc/app.env\n- [REDACTED]\n+ [REDACTED]');
+    const ledger = await db.pool.query('SELECT error FROM tool_executions WHERE idempotency_key = $1', [failing.idempotencyKey]);
+    assert.doesNotMatch(JSON.stringify(ledger.rows), /hunter2/);
   });
 
   it('an attempt waiting on a stuck duplicate’s lock times out with the tool’s timeout (transient)', async () => {
