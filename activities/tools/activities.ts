@@ -102,6 +102,20 @@ export type RunToolResult = (
 
 /** Results bigger than this are kept in the ledger but only sized in the audit event. */
 const MAX_RESULT_IN_EVENT_BYTES = 8 * 1024;
+/**
+ * Results bigger than this are kept in the ledger but handed to the workflow as a sized preview:
+ * Temporal refuses a payload over 2 MiB, and the call, which took effect, would then be retried or
+ * recorded again as failed (the session ending on the conflict).
+ */
+export const MAX_RESULT_RETURNED_BYTES = 256 * 1024;
+const RESULT_PREVIEW_CHARS = 16 * 1024;
+
+/** What the workflow gets of a result: itself, or past the bound its size and the start of its JSON. */
+function returned(result: unknown): unknown {
+  const text = JSON.stringify(result ?? null);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes <= MAX_RESULT_RETURNED_BYTES ? result : { truncated: true, bytes, preview: text.slice(0, RESULT_PREVIEW_CHARS) };
+}
 /** How often runTool heartbeats while a handler runs (a third of the heartbeat timeout, capped). */
 const HEARTBEAT_DEFAULT_MS = 2_000;
 
@@ -246,7 +260,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       const result: unknown = out.data === undefined ? null : scrub(JSON.parse(JSON.stringify(out.data)));
       const latencyMs = Math.round(performance.now() - started);
       await finishCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
-      return { status: 'executed', result, latencyMs, ...counted() };
+      return { status: 'executed', result: returned(result), latencyMs, ...counted() };
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
       // A server's error text can echo a secret argument: it reaches the ledger, the trail and the workflow without it.
@@ -298,7 +312,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     if (prior.tool !== def.name) {
       return failed(new ToolError('IdempotencyKeyConflict', `idempotency key already used by tool \`${prior.tool}\``), 0);
     }
-    if (prior.status === 'executed') return { status: 'executed', result: prior.result, latencyMs: prior.latencyMs };
+    if (prior.status === 'executed') return { status: 'executed', result: returned(prior.result), latencyMs: prior.latencyMs };
     return { status: 'failed', error: prior.error ?? { type: 'ToolError', message: 'failed', retryable: false }, latencyMs: prior.latencyMs };
   }
 
@@ -339,7 +353,9 @@ function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, r
   if (outcome.status === 'executed') {
     // By path, then by value: a result can echo a secret argument elsewhere (a diff of an edit).
     const shown = def ? withoutSecrets(redactPaths(outcome.result, def.sensitive), secretsAt(input.args, def.sensitive)) : outcome.result;
-    const bytes = Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
+    // A result handed back as a preview (`returned`) is sized by what the tool gave.
+    const preview = shown as { truncated?: unknown; bytes?: unknown } | null;
+    const bytes = preview?.truncated === true && typeof preview.bytes === 'number' ? preview.bytes : Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
     detail.result = bytes <= MAX_RESULT_IN_EVENT_BYTES ? shown : { truncated: true, bytes };
   } else if (outcome.error) {
     detail.errorType = outcome.error.type;

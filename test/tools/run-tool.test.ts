@@ -138,7 +138,7 @@ before(async () => {
     effect: 'write',
     environment: 'test',
     resource: 'things',
-    input: z.object({ key: z.string(), text: z.string(), fail: z.boolean() }).strict(),
+    input: z.object({ key: z.string(), text: z.string(), fail: z.boolean(), times: z.number().int().min(1).max(10_000).default(1) }).strict(),
     output: z.object({ text: z.string() }),
     timeoutMs: 5000,
     retry: { maxAttempts: 1 },
@@ -146,7 +146,7 @@ before(async () => {
     async handler(args, ctx) {
       await ctx.db.query('INSERT INTO side_effects (key) VALUES ($1)', [args.key]);
       if (args.fail) throw new ToolError('UpstreamToolError', `no match for ${args.text}`);
-      return { text: args.text };
+      return { text: args.text.repeat(args.times) };
     },
   });
   // A server that echoes a secret argument in its answer or its error (an edit's diff, "no match for …").
@@ -295,6 +295,23 @@ describe('exactly once per idempotency key', () => {
     assert.equal(outcome.detail.result.diff, '--- /etc/app.env\n- [REDACTED]\n+ [REDACTED]');
     const ledger = await db.pool.query('SELECT error FROM tool_executions WHERE idempotency_key = $1', [failing.idempotencyKey]);
     assert.doesNotMatch(JSON.stringify(ledger.rows), /hunter2/);
+  });
+
+  it('a result past what a session carries is kept whole in the ledger and handed back as a sized preview, the same from the ledger', async () => {
+    const key = `big-${randomUUID()}`;
+    const text = 'x'.repeat(3 * 1024 * 1024);
+    const i = input('test.echoes', { key, text: 'x'.repeat(1024), times: 3 * 1024, fail: false });
+    const first = await tools.runTool(i);
+    const again = await tools.runTool(i);
+    const bytes = JSON.stringify({ text }).length;
+    assert.equal(first.status, 'executed', JSON.stringify(first.error));
+    assert.deepEqual({ ...(first.result as object), preview: undefined }, { truncated: true, bytes, preview: undefined });
+    assert.equal((first.result as { preview: string }).preview, JSON.stringify({ text }).slice(0, 16 * 1024));
+    assert.deepEqual(again.result, first.result);
+    const stored = await db.pool.query('SELECT length(result->>$2) AS n FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey, 'text']);
+    assert.equal(stored.rows[0].n, text.length, 'the ledger keeps the whole result');
+    const [outcome] = (await db.pool.query('SELECT detail FROM events WHERE session_id = $1 AND kind = $2', [i.sessionId, 'executed'])).rows;
+    assert.deepEqual(outcome.detail.result, { truncated: true, bytes });
   });
 
   it('an attempt waiting on a stuck duplicate’s lock times out with the tool’s timeout (transient)', async () => {
