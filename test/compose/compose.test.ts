@@ -346,6 +346,16 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /^USER node$/m);
   });
 
+  it('never bakes deployment secrets into the image, nor lets git take them', () => {
+    const lines = (file: string) => readFileSync(join(root, file), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const docker = lines('.dockerignore');
+    // What the production tutorial has the operator write next to docker-compose.yml.
+    for (const secret of ['.env', 'secrets', 'keys', '*.key', '*.pem', 'gatehouse.yaml']) assert.ok(docker.includes(secret), `\`${secret}\` is not excluded from the image`);
+    const git = lines('.gitignore');
+    for (const secret of ['.env', '/secrets/', '/keys/', '*.key', '/gatehouse.yaml']) assert.ok(git.includes(secret), `\`${secret}\` is not ignored by git`);
+    assert.doesNotMatch(dockerfile, /^COPY\s+.*\b(secrets|keys|\.env)\b/m);
+  });
+
   it('keeps the sources the image needs out of .dockerignore', () => {
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     assert.ok(ignored.includes('node_modules'), 'host node_modules must not overwrite the image');
