@@ -6,6 +6,7 @@
  * chain; `checkReviewChain` recomputes it (`audit verify` reports a broken link as `trail.reviews`).
  */
 import type { Pool } from 'pg';
+import { scrubString } from './chain';
 import { canonicalJson, sha256Hex } from './hashing';
 
 export type ReviewVerdict = 'agent-right' | 'rule-right';
@@ -30,8 +31,13 @@ function content(seq: number, r: AlertReview): string {
   return canonicalJson({ seq, alertKey: r.alertKey, sessionId: r.sessionId, rule: r.rule, alertAt: r.alertAt, verdict: r.verdict, note: r.note, reviewer: r.reviewer, keyId: r.keyId, at: r.at });
 }
 
-/** Appends one review at the chain's head; resolves with its seq and hash. */
-export async function appendReview(pool: Pool, review: AlertReview): Promise<{ seq: number; hash: string }> {
+/**
+ * Appends one review at the chain's head; resolves with its seq and hash. What PostgreSQL cannot
+ * store as given (NUL, a lone surrogate) is made U+FFFD first, so what is hashed is what is stored:
+ * otherwise one such note broke the chain for good.
+ */
+export async function appendReview(pool: Pool, given: AlertReview): Promise<{ seq: number; hash: string }> {
+  const review = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, typeof v === 'string' ? scrubString(v) : v])) as unknown as AlertReview;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

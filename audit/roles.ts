@@ -8,7 +8,7 @@
  * | table | runtime role |
  * | --- | --- |
  * | `events`, `alerts` | SELECT, INSERT |
- * | `sessions` | SELECT, INSERT, UPDATE (the mutable summary row) |
+ * | `sessions` | SELECT, INSERT, UPDATE of the summary columns only (mode, final state, end, counters, intent score, flag): never its identity, policy or catalog, which `audit verify` reads |
  * | `approvals` | SELECT, INSERT, UPDATE (status, posts, escalation; row locks) |
  * | `approval_posts`, `approval_votes` | SELECT, INSERT |
  * | `agent_revocations` | SELECT (operators revoke, as the owner) |
@@ -24,10 +24,11 @@ import pg, { type Pool, type PoolClient } from 'pg';
 import { checkout } from './checkout';
 
 /** Privileges of the runtime role per table; anything not listed is revoked. */
-export const RUNTIME_GRANTS: Readonly<Record<string, readonly ('SELECT' | 'INSERT' | 'UPDATE')[]>> = {
+export const RUNTIME_GRANTS: Readonly<Record<string, readonly string[]>> = {
   events: ['SELECT', 'INSERT'],
   alerts: ['SELECT', 'INSERT'],
-  sessions: ['SELECT', 'INSERT', 'UPDATE'],
+  // `patchSession`'s columns: `tools` and `policy` decide the tiers `audit verify` checks a trail against.
+  sessions: ['SELECT', 'INSERT', 'UPDATE (mode, final_state, ended_at, counters, intent_score, flagged_for_review)'],
   approvals: ['SELECT', 'INSERT', 'UPDATE'],
   approval_posts: ['SELECT', 'INSERT'],
   approval_votes: ['SELECT', 'INSERT'],

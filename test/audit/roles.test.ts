@@ -88,6 +88,11 @@ describe('runtime role', () => {
     assert.equal(await refusal(`DELETE FROM agent_revocations`), denied);
     assert.equal(await refusal(`INSERT INTO agent_revocations (agent_id, revoked_at, revoked_by) VALUES ('x', now(), 'y')`), denied);
     assert.equal(await refusal('CREATE TABLE shadow_events (id int)'), denied);
+    // The session row's identity, policy and catalog decide what `audit verify` expects of the trail.
+    assert.equal(await refusal(`UPDATE sessions SET tools = '[]'::jsonb WHERE session_id = 'rt-1'`), denied);
+    assert.equal(await refusal(`UPDATE sessions SET policy = '{}'::jsonb, policy_hash = 'x' WHERE session_id = 'rt-1'`), denied);
+    assert.equal(await refusal(`UPDATE sessions SET agent_id = 'someone-else' WHERE session_id = 'rt-1'`), denied);
+    assert.equal(await refusal(`DELETE FROM sessions WHERE session_id = 'rt-1'`), denied);
     // Every row is still there, unchanged.
     assert.equal((await verifyDatabase(db.pool, { sessionId: 'rt-1', keyset })).ok, true);
     assert.equal((await db.pool.query(`SELECT count(*)::int AS n FROM alerts WHERE session_id = 'rt-1'`)).rows[0].n, 1);
