@@ -125,7 +125,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
       // A session's ledger keys are `<sessionId>:<key>`: an id with a `:` (or outside the gateway's
       // alphabet) could spell another session's keys (`a` + `b:k` = `a:b` + `k`).
       if (!SESSION_ID_PATTERN.test(sessionId)) {
-        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId.slice(0, 120)}\` must be 1 to 120 letters, digits or \`._-\`` });
+        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId.slice(0, 120)}\` must be 1 to 120 letters, digits or \`._-\`, with a letter or digit` });
       }
       // `<parent>.<n>` is a parent's to give: a top-level start taking one would squat a sub-agent's id.
       if (hasSubSessionForm(sessionId)) {

@@ -26,22 +26,35 @@ export interface RelyingParty {
   readonly origin: string;
 }
 
+/** Challenges open at once: sign-in options are public, so a flood may not grow the map without end. */
+export const MAX_OPEN_CHALLENGES = 10_000;
+
 /** Challenges handed out and not yet answered: each is used at most once. */
-class Challenges {
+export class Challenges {
   #open = new Map<string, { challenge: string; until: number; inviteId?: string }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   issue(challenge: string, inviteId?: string): string {
     const id = randomBytes(16).toString('base64url');
-    const now = Date.now();
-    for (const [k, v] of this.#open) if (v.until < now) this.#open.delete(k);
+    const now = this.now();
+    // In order of issue, so of expiry: the expired are at the front, and past the cap the oldest go.
+    for (const [k, v] of this.#open) {
+      if (v.until >= now && this.#open.size < MAX_OPEN_CHALLENGES) break;
+      this.#open.delete(k);
+    }
     this.#open.set(id, { challenge, until: now + CHALLENGE_TTL_MS, ...(inviteId ? { inviteId } : {}) });
     return id;
+  }
+
+  get size(): number {
+    return this.#open.size;
   }
 
   take(id: unknown): { challenge: string; inviteId?: string } {
     const c = typeof id === 'string' ? this.#open.get(id) : undefined;
     if (typeof id === 'string') this.#open.delete(id);
-    if (!c || c.until < Date.now()) throw new ConsoleError(400, 'challenge', 'the passkey challenge is unknown or expired: start again');
+    if (!c || c.until < this.now()) throw new ConsoleError(400, 'challenge', 'the passkey challenge is unknown or expired: start again');
     return c;
   }
 }

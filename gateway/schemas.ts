@@ -30,7 +30,7 @@ export const startSessionSchema = z
     intent: z.string().trim().min(1).max(4000).describe('what the session is for, in words'),
     sessionId: z
       .string()
-      .regex(SESSION_ID_PATTERN, '`sessionId` must be 1 to 120 letters, digits or `._-` (a `:` would spell another session\'s ledger keys)')
+      .regex(SESSION_ID_PATTERN, '`sessionId` must be 1 to 120 letters, digits or `._-`, with a letter or digit (a `:` would spell another session\'s ledger keys)')
       .refine((id) => !hasSubSessionForm(id), '`sessionId` may not end in `.<number>`: that form is a sub-agent\'s, chosen by its parent session')
       .optional()
       .describe('default: a random uuid; never reused; never of the form `<id>.<n>` (a sub-agent\'s)'),

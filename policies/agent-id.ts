@@ -37,9 +37,10 @@ export function subSessionId(parentSessionId: string, n: number): string {
 
 /**
  * A session id a top-level start may take: no `:`, the separator of its ledger keys
- * (`<sessionId>:<key>`), so no session's id and key spell another's.
+ * (`<sessionId>:<key>`), so no session's id and key spell another's; and a letter or digit, so it
+ * is never `.` or `..`, which a URL path resolves away (the console could not open or halt it).
  */
-export const SESSION_ID_PATTERN = /^[\w.-]{1,120}$/;
+export const SESSION_ID_PATTERN = /^(?=[\w.-]*[A-Za-z0-9])[\w.-]{1,120}$/;
 
 /** Whether a session id has the form of a sub-session's (`<parent>.<n>`): a top-level start may not take one. */
 export function hasSubSessionForm(sessionId: string): boolean {

@@ -63,6 +63,8 @@ describe("an agent spells another session's ledger keys with a `:` in its sessio
       const owner = `team-${randomUUID().slice(0, 8)}`;
       const viaGateway = startSessionSchema.safeParse({ intent: WRITE_INTENT, sessionId: `${owner}:report` });
       assert.match(JSON.stringify(viaGateway.error?.issues), /letters, digits or `\._-`/, 'the gateway refuses the id up front');
+      // Nor an id a URL path resolves away (`/sessions/..` is `/`): the console could not open or halt it.
+      for (const dots of ['.', '..']) assert.equal(startSessionSchema.safeParse({ intent: WRITE_INTENT, sessionId: dots }).success, false, dots);
       await assert.rejects(
         h.gh.startSession({ sessionId: `${owner}:report`, agentId: 'key-bot', owner: 'eng-007', intent: WRITE_INTENT }),
         (err: unknown) => err instanceof SessionStartRefusedError && err.rule === 'start.session-id',
