@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse, type AuthenticationResponseJSON, type RegistrationResponseJSON } from '@simplewebauthn/server';
 import { convertCOSEtoPKCS } from '@simplewebauthn/server/helpers';
 import { base64 } from '@scure/base';
-import { KEY_GRANT_PAYLOAD_TYPE, p256KeyIdOf, signEnvelope } from '../policies/trust';
+import { checkKeyGrant, KEY_GRANT_PAYLOAD_TYPE, p256KeyIdOf, signEnvelope, type Keyset } from '../policies/trust';
 import { secretKeyBytes, type SigningKey } from '../client/trust/key-files';
 import { ConsoleError } from './errors';
 import type { ConsoleStore, Invite, Passkey } from './store';
@@ -66,7 +66,19 @@ export class Passkeys {
     private readonly store: ConsoleStore,
     private readonly rp: RelyingParty,
     private readonly registrar: SigningKey,
+    private readonly keyset: Keyset,
   ) {}
+
+  /** Why a passkey's key is withdrawn, or undefined: listed as revoked in the keyset (how a passkey is withdrawn). */
+  revoked(keyId: string): string | undefined {
+    return this.keyset.keys.some((k) => k.keyId === keyId && k.revoked) ? `passkey \`${keyId}\` is revoked in the keyset` : undefined;
+  }
+
+  /** Why a passkey may not sign in now, or undefined: revoked, or its grant (the registrar's signature, its end) no longer holds. */
+  withdrawn(keyId: string, grant: unknown): string | undefined {
+    const checked = checkKeyGrant(grant, this.keyset, Date.now());
+    return this.revoked(keyId) ?? (checked.ok ? undefined : checked.message);
+  }
 
   /** The invite behind a link's secret, if it can still be used; a clear error otherwise. */
   async usableInvite(secret: unknown): Promise<Invite> {
@@ -156,6 +168,8 @@ export class Passkeys {
       throw new ConsoleError(401, 'passkey', `the passkey sign-in does not verify: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (!verified.verified) throw new ConsoleError(401, 'passkey', 'the passkey sign-in does not verify');
+    const withdrawn = this.withdrawn(passkey.keyId, passkey.grant);
+    if (withdrawn) throw new ConsoleError(401, 'passkey-withdrawn', `${withdrawn}: it signs in no more`);
     await this.store.setCounter(passkey.credentialId, verified.authenticationInfo.newCounter);
     return passkey;
   }
