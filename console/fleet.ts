@@ -117,7 +117,7 @@ export interface SessionPage {
   /** The intent score over time, drawn on the server (inline SVG). */
   readonly intentSvg: string;
   /** The workflow's own state; absent once the workflow is gone. */
-  readonly live?: Pick<SessionStateView, 'paused' | 'halted' | 'ended' | 'mode' | 'budgetLeft' | 'counters'> & { readonly pending: number };
+  readonly live?: Pick<SessionStateView, 'paused' | 'pausedTools' | 'halted' | 'ended' | 'mode' | 'budgetLeft' | 'counters'> & { readonly pending: number };
 }
 
 export async function sessionPage(pool: pg.Pool, readState: StateReader, sessionId: string, now = Date.now()): Promise<SessionPage> {
@@ -162,7 +162,7 @@ export async function sessionPage(pool: pg.Pool, readState: StateReader, session
     intentSeries,
     intentSvg: intentChart(intentSeries),
     ...(state
-      ? { live: { paused: state.paused, halted: state.halted, ended: state.ended, mode: state.mode, budgetLeft: state.budgetLeft, counters: state.counters, pending: state.pendingApprovals.length } }
+      ? { live: { paused: state.paused, pausedTools: state.pausedTools ?? [], halted: state.halted, ended: state.ended, mode: state.mode, budgetLeft: state.budgetLeft, counters: state.counters, pending: state.pendingApprovals.length } }
       : {}),
   };
 }

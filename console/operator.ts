@@ -35,6 +35,10 @@ export function requireOperator(person: Person): void {
   if (person.role !== 'operator') throw new ConsoleError(403, 'role', `\`${person.principal}\` signs in as ${person.role}, not as an operator`);
 }
 
+const toolOf = (v: unknown): string => {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200) throw new ConsoleError(400, 'tool', 'expected `tool` to be a tool name');
+  return v;
+};
 const reasonOf = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 2000) : undefined);
 
 /** A budget raise as asked: whole numbers ≥ 0 for some of actions, writes, critical, tokens. */
@@ -95,14 +99,23 @@ export class OperatorControls {
     return { paused: true };
   }
 
-  async prepare(person: Person, sessionId: string, kind: unknown, body: { reason?: unknown; budget?: unknown }): Promise<PreparedSignature> {
+  async prepare(person: Person, sessionId: string, kind: unknown, body: { reason?: unknown; budget?: unknown; tool?: unknown }): Promise<PreparedSignature> {
     requireOperator(person);
     if (kind !== 'resume' && kind !== 'budget-raise') throw new ConsoleError(400, 'kind', 'expected `resume` or `budget-raise`');
     const budget = kind === 'budget-raise' ? parseBudget(body.budget) : undefined;
     const reason = reasonOf(body.reason);
+    const tool = kind === 'resume' && body.tool !== undefined ? toolOf(body.tool) : undefined;
     const { state } = await this.#running(sessionId);
-    if (kind === 'resume' && !state.paused) throw new ConsoleError(409, 'not-paused', `session \`${sessionId}\` is not paused`);
-    const decision = { ...decisionHead(person, kind, state.workflowId, state.firstRunId), ...(budget ? { budget } : {}), ...(reason ? { reason } : {}) };
+    if (kind === 'resume') {
+      const tools = state.pausedTools ?? [];
+      if (tool !== undefined && !tools.includes(tool)) throw new ConsoleError(409, 'not-paused', `tool \`${tool}\` of session \`${sessionId}\` is not paused`);
+      if (!state.paused) throw new ConsoleError(409, 'not-paused', `session \`${sessionId}\` is not paused`);
+      // A resume without a tool lifts every tool's pause too: the person signs it only once they see those.
+      if (tool === undefined && tools.length > 0) {
+        throw new ConsoleError(409, 'tools-paused', `tools ${tools.map((t) => `\`${t}\``).join(', ')} of session \`${sessionId}\` are paused one by one (an incident pause): resume each by name first`);
+      }
+    }
+    const decision = { ...decisionHead(person, kind, state.workflowId, state.firstRunId), ...(tool ? { tool } : {}), ...(budget ? { budget } : {}), ...(reason ? { reason } : {}) };
     return prepareSignature(person, decision, this.deps.rpId);
   }
 

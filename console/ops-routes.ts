@@ -69,7 +69,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   app.post<{ Params: { id: string } }>('/api/sessions/:id/pause', async (req) => d.operator().pause(d.write(req), req.params.id, body(req).reason));
   app.post<{ Params: { id: string } }>('/api/sessions/:id/sign/prepare', async (req) => {
     const b = body(req);
-    return d.operator().prepare(d.write(req), req.params.id, b.kind, { reason: b.reason, budget: b.budget });
+    return d.operator().prepare(d.write(req), req.params.id, b.kind, { reason: b.reason, budget: b.budget, tool: b.tool });
   });
   app.post<{ Params: { id: string } }>('/api/sessions/:id/sign/submit', async (req) => {
     const b = body(req);

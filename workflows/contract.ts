@@ -254,6 +254,8 @@ export interface SessionStateView {
   readonly parentSessionId?: string;
   readonly mode: SessionMode;
   readonly paused: boolean;
+  /** Tools paused one by one (`pause --tool`): a resume without a tool lifts these too. */
+  readonly pausedTools?: readonly string[];
   readonly halted: boolean;
   readonly ended: boolean;
   readonly policyHash: string;

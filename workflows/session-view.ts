@@ -18,6 +18,7 @@ export function sessionView(core: SessionCore, desk: ApprovalDesk): SessionState
     ...(core.input.parentSessionId ? { parentSessionId: core.input.parentSessionId } : {}),
     mode: core.mode,
     paused: core.paused || core.pausedTools.size > 0,
+    pausedTools: [...core.pausedTools].sort(),
     halted: core.halted,
     ended: core.summary !== undefined || core.endRequested,
     policyHash: core.compiled?.hash ?? '',

@@ -144,7 +144,7 @@ export async function sessionPage(): Promise<void> {
       return;
     }
     const s = p.session;
-    const live = p.live ? `${p.live.halted ? 'halted' : p.live.ended ? 'ended' : p.live.paused ? 'paused' : 'running'} · mode ${p.live.mode} · ${p.live.pending} pending · left: ${p.live.budgetLeft.actions} actions, ${p.live.budgetLeft.writes} writes, ${p.live.budgetLeft.critical} critical` : `ended${s.finalState ? `: ${s.finalState}` : ''}`;
+    const live = p.live ? `${p.live.halted ? 'halted' : p.live.ended ? 'ended' : p.live.paused ? `paused${p.live.pausedTools?.length ? ` (tools: ${p.live.pausedTools.join(', ')})` : ''}` : 'running'} · mode ${p.live.mode} · ${p.live.pending} pending · left: ${p.live.budgetLeft.actions} actions, ${p.live.budgetLeft.writes} writes, ${p.live.budgetLeft.critical} critical` : `ended${s.finalState ? `: ${s.finalState}` : ''}`;
     head.replaceChildren(
       el('dt', {}, 'agent / owner'), el('dd', {}, `${s.agentId} for ${s.owner}`),
       el('dt', {}, 'intent'), el('dd', {}, s.intent),

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SessionHandle } from '../../client';
+import { pauseSignal } from '../../workflows/contract';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
 import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
 import { checkReviewChain } from '../../audit/alert-reviews';
@@ -127,6 +128,25 @@ describe('console: sessions, alerts and policy', () => {
     assert.equal(raised?.detail?.by, 'olivia');
     assert.ok((await idle.state()).budgetLeft.actions > before);
     await assertAuditVerifies(kit.rt.h);
+  });
+
+  it('shows a tool paused one by one, and signs no resume that would lift it unseen: each tool is resumed by name', async () => {
+    const held = await agent.gh.startSession({ intent: 'count the volumes' });
+    // An incident pause of one tool (`gatehouse pause --tool`), and a session pause naming an operator.
+    await kit.rt.raw.workflow.getHandle(held.workflowId).signal(pauseSignal, { by: 'incident-bot', tool: 'billing.deleteRecords' });
+    await kit.rt.raw.workflow.getHandle(held.workflowId).signal(pauseSignal, { by: 'olivia' });
+    await eventually(async () => ((await held.state()).pausedTools?.length ? true : undefined), { what: 'the tool paused' });
+    await olivia.page.goto(url(`/sessions/${held.sessionId}`));
+    await olivia.page.locator('#state', { hasText: 'paused (tools: billing.deleteRecords)' }).waitFor();
+    const whole = await olivia.api(`/api/sessions/${held.sessionId}/sign/prepare`, { kind: 'resume' });
+    assert.deepEqual([whole.status, whole.body.code], [409, 'tools-paused']);
+    assert.match(whole.body.message, /`billing\.deleteRecords`/);
+    const other = await olivia.api(`/api/sessions/${held.sessionId}/sign/prepare`, { kind: 'resume', tool: 'volumes.list' });
+    assert.deepEqual([other.status, other.body.code], [409, 'not-paused']);
+    const byName = await olivia.api(`/api/sessions/${held.sessionId}/sign/prepare`, { kind: 'resume', tool: 'billing.deleteRecords' });
+    assert.equal(byName.status, 200);
+    assert.match(Buffer.from(String(byName.body.payload), 'base64').toString('utf8'), /"tool":"billing\.deleteRecords"/);
+    assert.deepEqual((await held.state()).pausedTools, ['billing.deleteRecords'], 'nothing was lifted by preparing');
   });
 
   it('halts the session from its page: the workflow is halted and the held call never runs', async () => {
