@@ -89,6 +89,19 @@ export function temporalSecurity(config: Pick<GatehouseConfig, 'temporalTls' | '
   return security(config, stackTls, role);
 }
 
+/**
+ * Why a service may not connect with `security` in production (`GATEHOUSE_ENV=production`), or
+ * undefined: without a client certificate or an API key anyone who reaches the namespace drives
+ * sessions and polls the task queue, an agent included. `GATEHOUSE_ALLOW_INSECURE_TEMPORAL=1` says
+ * a plaintext, unauthenticated connection is meant (a private network the operator vouches for).
+ */
+export function insecureTemporalInProduction(security: TemporalSecurity, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.GATEHOUSE_ENV !== 'production' || env.GATEHOUSE_ALLOW_INSECURE_TEMPORAL === '1') return undefined;
+  const tls = security.tls;
+  if (security.apiKey || (typeof tls === 'object' && tls.clientCertPair)) return undefined;
+  return '`GATEHOUSE_ENV=production` connects to Temporal only with a client certificate (`TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_KEY`, `TEMPORAL_TLS_CA`) or an API key (`TEMPORAL_API_KEY`): set them, or `GATEHOUSE_ALLOW_INSECURE_TEMPORAL=1` to accept a plaintext connection knowingly';
+}
+
 /** The security of a stack's own process from its certificate set (no environment involved). */
 export function stackTemporalSecurity(tls: TemporalTlsFiles | undefined, role: TemporalClientRole): TemporalSecurity {
   return tls ? security({}, tls, role) : {};

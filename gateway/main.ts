@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { createSampleCatalog } from '../activities/tools/sample';
 import { RevocationCache } from '../audit/revocation-cache';
-import { loadConfig, temporalSecurity } from '../client/config';
+import { insecureTemporalInProduction, loadConfig, temporalSecurity } from '../client/config';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { publishedUpstreamTools } from './mcp';
 import { startTelemetryFromEnv } from '../telemetry/env';
@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl ?? config.databaseUrl, max: 1 });
   productionPool.on('error', () => undefined);
   const security = temporalSecurity(config, 'gateway');
+  const insecure = insecureTemporalInProduction(security);
+  if (insecure) throw new GatewayConfigError(insecure);
   const revocations = await RevocationCache.open(pool, {
     onError: (err) => process.stderr.write(`gatehouse gateway: revocation listener lost (${err instanceof Error ? err.message : String(err)}); checking the table per request until it is back\n`),
   });

@@ -24,7 +24,7 @@ import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../telemetry/env
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
-import { DEFAULT_POLICY_FILE, loadConfig, temporalSecurity } from '../client/config';
+import { DEFAULT_POLICY_FILE, loadConfig, insecureTemporalInProduction, temporalSecurity } from '../client/config';
 import { capacityFromEnv, sessionHistoryLimitFromEnv } from './capacity';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { loadCatalog } from './catalog-module';
@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   const keysFile = process.env.GATEHOUSE_KEYS;
   if (!keysFile) throw new WorkerConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see docs/reference/cli.md, "Keys and credentials")');
   const keyset = loadKeysetFile(keysFile, { production: process.env.GATEHOUSE_ENV === 'production' });
+  const security = temporalSecurity(config, 'worker');
+  const insecure = insecureTemporalInProduction(security);
+  if (insecure) throw new WorkerConfigError(insecure);
   const policy = loadPolicyFile(process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
   const policies = loadNamedPolicies(process.env.GATEHOUSE_POLICIES);
   if (DEFAULT_POLICY_NAME in policies) throw new WorkerConfigError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name in \`GATEHOUSE_POLICIES\``);
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetryFromEnv('worker');
   const coreTelemetry = runtimeTelemetryOptions();
   if (coreTelemetry) Runtime.install({ telemetryOptions: coreTelemetry });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurity(config, 'worker') });
+  const connection = await NativeConnection.connect({ address: config.temporalAddress, ...security });
   const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
   const worker = await createGatehouseWorker({
     connection,

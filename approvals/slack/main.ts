@@ -17,7 +17,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
+import { insecureTemporalInProduction, loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
 import { ApprovalStore } from '../store';
 import { loadApprovalsTrust } from './trust';
@@ -56,7 +56,10 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
   // Read before anything connects: no key or no keyset, no app.
   const trust = loadApprovalsTrust(env, config.stack?.keys, { production: env.GATEHOUSE_ENV === 'production' });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
-  const connection = await Connection.connect({ address: config.temporalAddress, ...temporalSecurity(config, 'approvals') });
+  const security = temporalSecurity(config, 'approvals');
+  const insecure = insecureTemporalInProduction(security, env);
+  if (insecure) throw new Error(insecure);
+  const connection = await Connection.connect({ address: config.temporalAddress, ...security });
   const app = createApprovalsApp({
     ...settings,
     ...trust,

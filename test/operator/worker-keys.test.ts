@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { after, before, it } from 'node:test';
 import { ensureDevelopmentKeys } from '../../worker/devstack/dev-keys';
 import { ROOT } from '../e2e/processes';
 import { cliEnv } from './cli-env';
+import { testTrust } from '../support/trust';
 
 let root: string;
 before(async () => {
@@ -52,6 +54,17 @@ it('refuses a development keyset with GATEHOUSE_ENV=production', async () => {
   const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_ENV: 'production' });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `gatehouse worker: keyset \`${dev.keysetFile}\` holds development keys, which a production deployment refuses: register real keys (\`gatehouse keys create\`)\n`);
+});
+
+it('refuses, in production, a Temporal connection with neither a client certificate nor an API key', async () => {
+  const keysetFile = join(root, 'real-keyset.json');
+  writeFileSync(keysetFile, JSON.stringify(testTrust().keyset));
+  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: keysetFile, GATEHOUSE_ENV: 'production' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^gatehouse worker: `GATEHOUSE_ENV=production` connects to Temporal only with a client certificate .* or an API key \(`TEMPORAL_API_KEY`\)/);
+  // Said knowingly, it goes on to connect (and fails there: nothing listens at the test's address).
+  const knowingly = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: keysetFile, GATEHOUSE_ENV: 'production', GATEHOUSE_ALLOW_INSECURE_TEMPORAL: '1' });
+  assert.doesNotMatch(knowingly.stderr, /connects to Temporal only with/);
 });
 
 it('refuses a malformed GATEHOUSE_POLICIES before connecting', async () => {
