@@ -162,7 +162,10 @@ describe('docker-compose.yml', () => {
       assert.equal(temporal.host, 'temporal');
       assert.ok(containerPorts(service('temporal')).includes(temporal.port), 'temporal address port is the exposed frontend port');
       assert.equal(hostPort(s.environment.DATABASE_URL!).host, 'audit-db');
-      assert.equal(hostPort(s.environment.GATEHOUSE_PRODUCTION_DATABASE_URL!).host, 'production-db');
+      // The gateway faces agents and runs nothing: it holds no production database nor Slack secret.
+      if (name === 'gatehouse-gateway') {
+        for (const key of ['GATEHOUSE_PRODUCTION_DATABASE_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']) assert.equal(s.environment[key], '', `the gateway holds \`${key}\``);
+      } else assert.equal(hostPort(s.environment.GATEHOUSE_PRODUCTION_DATABASE_URL!).host, 'production-db');
       assert.equal(s.environment.GATEHOUSE_TASK_QUEUE, 'gatehouse');
     }
     // The same environment, read by the real config loader, yields a config for that stack.
