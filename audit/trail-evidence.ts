@@ -28,6 +28,11 @@ export interface RecordedFacts {
   readonly parentEvents?: readonly AuditEventInput[];
   /** Seqs another writer took, from the session's `audit.conflict` alerts. */
   readonly conflicts?: readonly number[];
+  /**
+   * The hashes of the policies the deployment ran (`audit verify --policy`): a session recorded under
+   * any other is a finding, since whoever writes a session's row and trail also chooses its policy.
+   */
+  readonly knownPolicies?: ReadonlySet<string>;
 }
 
 /** The findings, and the session's policy compiled when its record holds up. */
@@ -90,6 +95,9 @@ export function checkTrailEvidence(sessionId: string, events: readonly AuditEven
     } else {
       policy = compiled(stored, facts.policy, facts.tools ?? []);
       if (!policy) find(at, 'trail.policy', 'the recorded policy document does not parse');
+      else if (facts.knownPolicies && !facts.knownPolicies.has(stored)) {
+        find(at, 'trail.policy-unknown', `the session ran under policy \`${stored.slice(0, 12)}\`, none of the policies given to verify against`);
+      }
     }
   }
 

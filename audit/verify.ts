@@ -48,6 +48,8 @@ export interface VerifyOptions {
    * the `tools` column); without it their every executed call is of an unknown, hence blocked, tool.
    */
   readonly tools?: readonly ToolInfo[];
+  /** The hashes of the policies the deployment ran: a session under any other is `trail.policy-unknown`. */
+  readonly policyHashes?: ReadonlySet<string>;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function verifyDatabase(pool: Pool, opts: VerifyOptions & { readonl
     const events = links.map((l) => l.event);
     const row = await sessionRow(pool, id);
     const facts = await recordedFacts(pool, row, events, opts.tools);
-    const origin = checkTrailEvidence(id, events, facts);
+    const origin = checkTrailEvidence(id, events, { ...facts, ...(opts.policyHashes ? { knownPolicies: opts.policyHashes } : {}) });
     trail.push(...origin.findings);
     votes.push(...checkVoteEvidence(id, events, opts.keyset, {
       ...(row ? { workflowId: row.workflowId, agentId: row.agentId, owner: row.owner } : {}),
@@ -159,6 +161,7 @@ export function verifyExport(doc: AuditExport, opts: VerifyOptions = {}): Verify
     known: true, policyHash: s.policyHash, policy: doc.policy.document,
     ...(tools ? { tools } : {}), ...(s.parentSessionId !== undefined ? { parentSessionId: s.parentSessionId } : {}),
     conflicts: conflictSeqs(doc.alerts),
+    ...(opts.policyHashes ? { knownPolicies: opts.policyHashes } : {}),
   });
   const votes = checkVoteEvidence(sessionId, events, opts.keyset, { workflowId: s.workflowId, agentId: s.agentId, owner: s.owner, ...(origin.policy ? { policy: origin.policy } : {}) });
   const trail = origin.findings;

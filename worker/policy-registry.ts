@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { parsePolicyText, type PolicyDocument } from '../policies';
+import { canonicalJson, sha256Hex } from '../policies/hash';
 
 /** Thrown when a policy file is missing or invalid, or `GATEHOUSE_POLICIES` is malformed. Nothing is loaded then. */
 export class PolicyRegistryError extends Error {
@@ -86,4 +87,23 @@ export function approversOf(policies: readonly PolicyDocument[]): string[] {
   const names = new Set<string>();
   for (const p of policies) for (const members of Object.values(p.approvers.groups)) for (const m of members) names.add(m);
   return [...names].sort();
+}
+
+/**
+ * The hashes of the policy documents in `paths` (files, or folders of policy files): the policies a
+ * deployment ran, which `audit verify --policy` holds every session's recorded policy against.
+ */
+export function policyHashesOf(paths: readonly string[], cwd: string = process.cwd()): Set<string> {
+  const hashes = new Set<string>();
+  for (const given of paths) {
+    const path = isAbsolute(given) ? given : resolve(cwd, given);
+    let files: string[];
+    try {
+      files = statSync(path).isDirectory() ? readdirSync(path).sort().filter((e) => EXTENSIONS.has(extname(e))).map((e) => join(path, e)) : [path];
+    } catch {
+      throw new PolicyRegistryError(`\`${path}\` does not exist: give policy files or folders of them`);
+    }
+    for (const file of files) hashes.add(sha256Hex(canonicalJson(loadPolicyFile(file))));
+  }
+  return hashes;
 }

@@ -10,13 +10,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '../../audit/store';
 import type { AuditEventInput } from '../../audit/types';
 import { SAMPLE_TEST_CUSTOMERS } from '../../activities/tools/sample';
-import { assertAuditVerifies, pendingApproval, productionSnapshot, redTeam, signedVote, trust, voteFor, type Agent, type RedTeam } from './attacker';
+import { parsePolicy } from '../../policies';
+import { canonicalJson, sha256Hex } from '../../policies/hash';
+import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
+import { testPolicy } from '../workflows/harness';
+import { assertAuditVerifies, pendingApproval, quickPolicy, productionSnapshot, redTeam, signedVote, trust, voteFor, type Agent, type RedTeam } from './attacker';
 
 const ROOT = join(__dirname, '../..');
 let rt: RedTeam;
@@ -27,9 +31,9 @@ let keysFile: string;
 interface Verdict { readonly code: number; readonly stdout: string; readonly findings: string[] }
 
 /** `gatehouse audit verify [--session id]` against the red team's audit database: exit code, text, and `seq check` of each finding. */
-async function verify(sessionId?: string): Promise<Verdict> {
+async function verify(sessionId?: string, extra: readonly string[] = []): Promise<Verdict> {
   const run = (json: boolean) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const args = ['audit', 'verify', ...(sessionId !== undefined ? ['--session', sessionId] : []), ...(json ? ['--json'] : [])];
+    const args = ['audit', 'verify', ...(sessionId !== undefined ? ['--session', sessionId] : []), ...extra, ...(json ? ['--json'] : [])];
     execFile(process.execPath, [join(ROOT, 'bin/gatehouse.js'), ...args], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: rt.h.audit.url, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_KEYS: keysFile },
@@ -100,6 +104,35 @@ describe('audit verify against forged trails', () => {
     // The whole trail fails too, and nothing in production moved.
     assert.equal((await verify()).code, 2);
     assert.deepEqual(await productionSnapshot(rt.h), before);
+  });
+
+  it('a whole session written with its row, under a policy of the forger\'s own: exit 2 against the policies the deployment ran', async () => {
+    const permissive = parsePolicy({ name: 'production', tiers: { read: { default: 'autonomous' }, write: { default: 'autonomous' }, destructive: { default: 'autonomous' } }, budget: { critical: 1000 } });
+    assert.ok(permissive.success);
+    const hash = sha256Hex(canonicalJson(permissive.data));
+    const id = 'forged-row-1';
+    const at = new Date().toISOString();
+    await new AuditStore(rt.h.audit.pool).startSession({ sessionId: id, workflowId: `session-${id}`, agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, policy: permissive.data, startedAt: at, tools: SAMPLE_TOOL_INFO });
+    const call = { proposalSeq: 1, tool: 'billing.deleteRecords', args: { testOnly: true, period: '2026-11' } };
+    await forge([
+      { sessionId: id, seq: 1, kind: 'session-started', at, detail: { agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, credentialId: 'made-up' } },
+      { sessionId: id, seq: 2, kind: 'proposed', at, ...call, reasoning: 'tidy' },
+      { sessionId: id, seq: 3, kind: 'decided', at, proposalSeq: 1, tool: call.tool, decision: { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: hash } },
+      { sessionId: id, seq: 4, kind: 'executed', at, ...call, resultStatus: 'executed', detail: { result: { deleted: 14_237 } } },
+    ]);
+    // The row and the trail agree with each other: only the deployment's policies tell them apart.
+    assert.equal((await verify(id)).code, 0);
+    const ran = join(dir, 'policies');
+    await mkdir(ran, { recursive: true });
+    await writeFile(join(ran, 'default.json'), JSON.stringify(testPolicy()));
+    await writeFile(join(ran, 'quick.json'), JSON.stringify(quickPolicy()));
+    const v = await verify(id, ['--policy', ran]);
+    assert.deepEqual([v.code, v.findings], [2, [`${id} 1 trail.policy-unknown`]]);
+    // A genuine session under the deployment's own policy holds.
+    const genuine = await victim.gh.startSession({ intent: 'look at billing' });
+    assert.equal((await genuine.propose({ tool: 'billing.query', args: { customerId: SAMPLE_TEST_CUSTOMERS[0]!.id, limit: 1 }, reasoning: 'look' })).status, 'executed');
+    await genuine.end({});
+    assert.equal((await verify(genuine.sessionId, ['--policy', ran])).code, 0);
   });
 
   it('an event squatting the next seq of a live victim session: exit 2 naming that seq', async () => {
