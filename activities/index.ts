@@ -19,6 +19,7 @@ import { guardActivities } from './caller-claims';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
 import { createSessionContextActivities } from './session-context';
+import { readStartTicket } from '../audit/start-tickets';
 import type { ToolCatalog } from './tools/catalog';
 import { createToolActivities } from './tools/activities';
 import type { SessionActivities } from './types';
@@ -79,6 +80,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
       catalog: deps.catalog,
       revocations: new RevocationStore(deps.auditPool),
       alerts: auditStore,
+      tickets: (ticket) => readStartTicket(deps.auditPool, ticket),
       ...(deps.sessionHistoryLimit !== undefined ? { historyLimit: deps.sessionHistoryLimit } : {}),
     }),
     prepareCall: tools.prepareCall,

@@ -25,6 +25,8 @@ export interface LoadSessionContextInput {
   readonly sessionId: string;
   /** The agent credential of a top-level session. */
   readonly credential?: string;
+  /** Or the ticket it is kept under (`audit/start-tickets.ts`). */
+  readonly credentialTicket?: string;
   /** What the start input claimed; each must match the credential. */
   readonly agentId?: string;
   readonly owner?: string;

@@ -13,6 +13,7 @@
  * | `approval_posts`, `approval_votes` | SELECT, INSERT |
  * | `agent_revocations` | SELECT (operators revoke, as the owner) |
  * | `upstream_tools` | SELECT, INSERT, UPDATE (the worker publishes upstream MCP tool lists; the gateway reads) |
+ * | `start_tickets` | SELECT, INSERT, DELETE (a start's credential under a ticket, out of every history) |
  * | `schema_migrations` | SELECT (to see that the schema is up to date) |
  *
  * `ensureRuntimeRole` applies exactly this (revoking anything else) and is idempotent: run it
@@ -34,6 +35,8 @@ export const RUNTIME_GRANTS: Readonly<Record<string, readonly string[]>> = {
   approval_votes: ['SELECT', 'INSERT'],
   agent_revocations: ['SELECT'],
   upstream_tools: ['SELECT', 'INSERT', 'UPDATE'],
+  // The gateway keeps a start's credential under a ticket; the worker reads it; expired ones go.
+  start_tickets: ['SELECT', 'INSERT', 'DELETE'],
   schema_migrations: ['SELECT'],
 };
 

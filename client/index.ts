@@ -72,6 +72,11 @@ export interface ConnectOptions {
    * reconnects backing off from 1 s to 2 min
    */
   readonly unreachable?: UnreachableOptions;
+  /**
+   * Trusted code only (the gateway): keeps each start's credential under a ticket the input names
+   * instead (`audit/start-tickets.ts`), so no workflow history holds a bearer token. @default inline
+   */
+  readonly credentialTickets?: (credential: string) => Promise<string>;
 }
 
 /** `ConnectOptions.unreachable`. */
@@ -107,13 +112,15 @@ export class Gatehouse {
   readonly #connection: Connection;
   readonly #token: string | undefined;
   readonly #issuer: SigningKey | undefined;
+  readonly #tickets: ((credential: string) => Promise<string>) | undefined;
 
-  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined) {
+  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined, tickets?: (credential: string) => Promise<string>) {
     this.#connection = connection;
     this.client = client;
     this.taskQueue = taskQueue;
     this.#token = token;
     this.#issuer = issuer;
+    this.#tickets = tickets;
   }
 
   static async connect(options: ConnectOptions = {}): Promise<Gatehouse> {
@@ -138,7 +145,7 @@ export class Gatehouse {
     // An explicit issuer (trusted code) wins over an ambient token; an explicit token over both.
     const token = options.token ?? (options.issuer ? undefined : process.env.GATEHOUSE_AGENT_TOKEN || undefined);
     const issuer = options.issuer ?? (token === undefined ? developmentIssuer() : undefined);
-    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer);
+    return new Gatehouse(connection, client, options.taskQueue ?? config!.taskQueue, token, issuer, options.credentialTickets);
   }
 
   /**
@@ -149,7 +156,7 @@ export class Gatehouse {
     const sessionId = options.sessionId ?? randomUUID();
     const { credential: given, ...rest } = options;
     const credential = given ?? (await this.#credentialFor(options));
-    const input: SessionStartInput = { ...rest, sessionId, credential };
+    const input: SessionStartInput = { ...rest, sessionId, ...(this.#tickets ? { credentialTicket: await this.#tickets(credential) } : { credential }) };
     const start = new WithStartWorkflowOperation(SESSION_WORKFLOW_TYPE, {
       taskQueue: this.taskQueue,
       workflowId: sessionWorkflowId(sessionId),

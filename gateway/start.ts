@@ -34,6 +34,11 @@ export interface StartGatewayOptions {
   readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly tls?: ConnectionOptions['tls']; readonly apiKey?: string; readonly unreachable?: UnreachableOptions };
   readonly keyset: Keyset;
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /**
+   * Keeps each start's credential under a ticket (`putStartTicket` on the audit database), so no
+   * workflow history holds an agent's bearer token. @default inline (the token is in the start input)
+   */
+  readonly credentialTickets?: (credential: string) => Promise<string>;
   /** The worker's tool catalog, for MCP `tools/list`. */
   readonly catalog?: ToolCatalog;
   /** Upstream MCP servers' tools as the worker published them (`publishedUpstreamTools(pool)`), for MCP `tools/list`. */
@@ -139,6 +144,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     ...(t.tls !== undefined ? { tls: t.tls } : {}),
     ...(t.apiKey !== undefined ? { apiKey: t.apiKey } : {}),
     ...(t.unreachable !== undefined ? { unreachable: t.unreachable } : {}),
+    ...(options.credentialTickets ? { credentialTickets: options.credentialTickets } : {}),
   });
   try {
     const app = createGateway({

@@ -30,8 +30,13 @@ export type { BudgetOverride, Mandate };
  */
 export interface SessionStartInput {
   readonly sessionId?: string;
-  /** The agent credential (`gatehouse agents create`); required unless started by a parent session. */
+  /** The agent credential (`gatehouse agents create`); required unless started by a parent session or with a ticket. */
   readonly credential?: string;
+  /**
+   * In place of `credential`: the ticket the credential is kept under (`audit/start-tickets.ts`, the
+   * gateway's way), so this input — in every history of the session — holds no bearer token.
+   */
+  readonly credentialTicket?: string;
   /** Optional; when set it must equal the credential's agent (a sub-agent's is set by its parent). */
   readonly agentId?: string;
   /** Optional; when set it must equal the credential's owner. */

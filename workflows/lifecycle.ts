@@ -83,6 +83,7 @@ async function loadContext(core: SessionCore, child: { readonly legacy?: LegacyC
     io.loadSessionContext({
       ...base,
       ...(input.credential !== undefined ? { credential: input.credential } : {}),
+      ...(input.credentialTicket !== undefined ? { credentialTicket: input.credentialTicket } : {}),
       ...(child?.legacy ? { child: child.legacy } : { ...(input.agentId !== undefined ? { agentId: input.agentId } : {}), ...(input.owner !== undefined ? { owner: input.owner } : {}) }),
       ...(input.policyRef !== undefined ? { policyRef: input.policyRef } : {}),
     }),
