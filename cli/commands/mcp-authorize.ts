@@ -8,7 +8,9 @@
  *
  *   gatehouse mcp authorize <request-id> --agent <agentId> --owner <person> [--policy <name>...] [--expires 30d] [--as <operator>] [--json]
  */
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { shownText } from '../../approvals/shown-text';
 import { parseDuration } from '../../audit/duration';
 import { issueAgentCredential } from '../../client/trust/credentials';
 import type { SigningKey } from '../../client/trust/key-files';
@@ -30,7 +32,12 @@ export interface AuthorizeOptions {
   readonly expires: string;
   readonly as?: string;
   readonly json?: boolean;
+  /** Grant without asking (scripts); else the command shows the request and asks on a terminal. */
+  readonly yes?: boolean;
 }
+
+/** Asks the person at the terminal; resolves true only for `y`/`yes`. */
+export type Confirm = (question: string) => Promise<boolean>;
 
 interface PendingRequest {
   readonly request_id: string;
@@ -47,10 +54,15 @@ async function answer<T>(r: Response, what: string): Promise<T> {
 }
 
 /** Grants request `id` at the gateway `base` (its base URL), signing with `key`. */
-export async function grantAuthorization(base: URL, id: string, o: AuthorizeOptions, key: SigningKey, io: CommandIo = processIo): Promise<{ agentId: string; owner: string; resource: string; credentialId: string; expiresAt: string }> {
+export async function grantAuthorization(base: URL, id: string, o: AuthorizeOptions, key: SigningKey, io: CommandIo = processIo, confirm?: Confirm): Promise<{ agentId: string; owner: string; resource: string; credentialId: string; expiresAt: string }> {
   if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new McpAuthorizeError(`invalid request id \`${id.slice(0, 100)}\``);
   const pending = await answer<PendingRequest>(await fetch(new URL(`/oauth/requests/${id}`, base)), `authorization request \`${id}\``);
   if (pending.status !== 'pending') throw new McpAuthorizeError(`authorization request \`${id}\` was answered already`);
+  // The person sees what asks before anything is signed: a request id can come from anyone, an agent included.
+  if (confirm) {
+    const question = `\`${pending.client_name ?? 'unnamed client'}\` (redirect ${pending.redirect_uri}) asks to act on ${pending.resource}: grant it as agent \`${o.agent}\` for \`${o.owner}\`, for ${o.expires}? [y/N] `;
+    if (!(await confirm(question))) throw new McpAuthorizeError(`authorization request \`${id}\` was not granted`);
+  }
   let seconds: number;
   try {
     seconds = Math.floor(parseDuration(o.expires) / 1000);
@@ -73,6 +85,16 @@ export async function grantAuthorization(base: URL, id: string, o: AuthorizeOpti
   return result;
 }
 
+/** Asks on the terminal (the question's agent-written parts escaped, as every CLI output). */
+const askAtTerminal: Confirm = async (question) => {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(shownText(question))).trim());
+  } finally {
+    rl.close();
+  }
+};
+
 /** `authorize` under `gatehouse mcp`; `gatewayBase` finds the gateway as the bridge does. */
 export function registerMcpAuthorize(mcp: Command, gatewayBase: () => URL): void {
   mcp
@@ -85,7 +107,9 @@ export function registerMcpAuthorize(mcp: Command, gatewayBase: () => URL): void
     .option('--expires <duration>', 'how long the granted credential is valid, such as `30d` or `12h`', '30d')
     .option('--as <operator>', 'the operator key to sign with (default: your only operator key, else the development stack\'s)')
     .option('--json', 'print `{ requestId, clientName, redirectUri, agentId, owner, resource, credentialId, expiresAt }`')
+    .option('--yes', 'grant without showing the request and asking first (scripts)')
     .action(async (id: string, o: AuthorizeOptions) => {
-      await grantAuthorization(gatewayBase(), id, o, operatorKey(o.as));
+      if (!o.yes && !process.stdin.isTTY) throw new McpAuthorizeError('`gatehouse mcp authorize` shows the request and asks before it signs: run it at a terminal, or pass `--yes` to grant without asking');
+      await grantAuthorization(gatewayBase(), id, o, operatorKey(o.as), processIo, o.yes ? undefined : askAtTerminal);
     });
 }

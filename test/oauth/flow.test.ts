@@ -100,11 +100,16 @@ describe('a stock MCP client connects by OAuth', () => {
     // The operator grants it with the real CLI, naming agent and owner.
     const env = { ...cliEnv(join(root, 'operator')), GATEHOUSE_URL: stack.baseUrl };
     writeKeyFile(userKeyDir(env), testTrust().operator);
-    const granted = parseJsonOutput<{ agentId: string; owner: string; resource: string; clientName: string }>('mcp authorize', await runCli(['mcp', 'authorize', id, '--agent', 'oauth-bot', '--owner', 'eng-007', '--json'], env));
+    // Not at a terminal and without `--yes`, it shows nothing signed: it asks before it signs.
+    const unasked = await runCli(['mcp', 'authorize', id, '--agent', 'oauth-bot', '--owner', 'eng-007'], env);
+    assert.equal(unasked.code, 1);
+    assert.match(unasked.stderr, /shows the request and asks before it signs: run it at a terminal, or pass `--yes`/);
+    assert.equal((await wait(stack.baseUrl, id)).status, 200, 'still waiting');
+    const granted = parseJsonOutput<{ agentId: string; owner: string; resource: string; clientName: string }>('mcp authorize', await runCli(['mcp', 'authorize', id, '--agent', 'oauth-bot', '--owner', 'eng-007', '--json', '--yes'], env));
     assert.deepEqual([granted.agentId, granted.owner, granted.resource, granted.clientName], ['oauth-bot', 'eng-007', `${stack.baseUrl}/mcp`, 'sdk host']);
 
     // Answering it again is a one-line error; nothing changes.
-    const again = await runCli(['mcp', 'authorize', id, '--agent', 'other-bot', '--owner', 'eng-012'], env);
+    const again = await runCli(['mcp', 'authorize', id, '--agent', 'other-bot', '--owner', 'eng-012', '--yes'], env);
     assert.equal(again.code, 1);
     assert.equal(again.stderr.trim(), `gatehouse: authorization request \`${id}\` was answered already`);
 

@@ -19,6 +19,7 @@ import { generateSigningKey, type SigningKey } from '../../client/trust/key-file
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import { MAX_CLIENTS, OAuthStore } from '../../gateway/oauth/store';
 import { authorize, codeFor, grant, pkce, REDIRECT, register, requestIdOf, token, wait } from '../oauth/kit';
+import { grantAuthorization } from '../../cli/commands/mcp-authorize';
 import { assertAuditVerifies, productionSnapshot, redTeam, selfMadeKey, trust, type RedTeam } from './attacker';
 
 let rt: RedTeam;
@@ -97,6 +98,21 @@ describe('an agent consents to its own authorization request', () => {
     assert.equal(status.status, 'pending');
     const polled = await wait(g.url, id);
     assert.deepEqual([polled.status, polled.location], [200, undefined]);
+    await assertNothingGained('prod-admin-bot');
+  });
+});
+
+describe('an operator asked to grant a request an agent opened', () => {
+  it('is shown who asks and where the code goes before anything is signed; a no grants nothing', async () => {
+    const clientId = (await register(g.url)).body.client_id as string;
+    const id = requestIdOf(await authorize(g.url, { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256' }));
+    let asked = '';
+    await assert.rejects(
+      grantAuthorization(new URL(g.url), id, { agent: 'prod-admin-bot', owner: 'eng-001', expires: '30d' }, trust.operator, { out: () => undefined, err: () => undefined }, async (q) => ((asked = q), false)),
+      /was not granted/,
+    );
+    assert.match(asked, /`test host` \(redirect http:\/\/127\.0\.0\.1:\d+\/callback\) asks to act on http:\/\/127\.0\.0\.1:\d+\/mcp: grant it as agent `prod-admin-bot` for `eng-001`, for 30d\?/);
+    assert.equal(((await (await fetch(`${g.url}/oauth/requests/${id}`)).json()) as { status: string }).status, 'pending');
     await assertNothingGained('prod-admin-bot');
   });
 });
