@@ -92,6 +92,9 @@ export async function listConsoleSessions(pool: pg.Pool, f: SessionFilters = {})
   });
 }
 
+/** The latest entries a session's page shows. */
+export const MAX_TIMELINE = 200;
+
 /** One entry of a session's timeline: a proposal and what happened to it, or a session event. */
 export interface TimelineEntry {
   readonly at: string;
@@ -112,6 +115,8 @@ export interface TimelineEntry {
 export interface SessionPage {
   readonly session: Awaited<ReturnType<typeof loadTrace>>['session'];
   readonly timeline: readonly TimelineEntry[];
+  /** Entries before the timeline's first, left out (`gatehouse trace` has them all). */
+  readonly omitted: number;
   readonly alerts: readonly { kind: string; message: string; at: string }[];
   readonly intentSeries: readonly { at: string; score: number }[];
   /** The intent score over time, drawn on the server (inline SVG). */
@@ -155,9 +160,12 @@ export async function sessionPage(pool: pg.Pool, readState: StateReader, session
   }
   intentSeries.sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
   const state = await readState(trace.session.workflowId);
+  // The page refreshes every two seconds: an agent that floods its trail cannot make it unbounded.
+  const shown = timeline.slice(-MAX_TIMELINE);
   return {
     session: trace.session,
-    timeline,
+    timeline: shown,
+    omitted: timeline.length - shown.length,
     alerts: trace.alerts,
     intentSeries,
     intentSvg: intentChart(intentSeries),

@@ -153,7 +153,8 @@ export async function sessionPage(): Promise<void> {
     );
     svgInto(chart, p.intentSvg);
     const start = Date.parse(s.startedAt);
-    timeline.replaceChildren(...p.timeline.map((t: any) => entry(t, start)));
+    const earlier = p.omitted > 0 ? [el('li', { class: 'omitted' }, `${p.omitted} earlier entries: \`gatehouse trace ${id}\` has them all`)] : [];
+    timeline.replaceChildren(...earlier, ...p.timeline.map((t: any) => entry(t, start)));
     alerts.replaceChildren(...p.alerts.map((a: any) => el('li', {}, el('code', {}, a.kind), ` ${a.message}`)));
     if (!drawn) {
       drawn = true;

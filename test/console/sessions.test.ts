@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SessionHandle } from '../../client';
 import { pauseSignal } from '../../workflows/contract';
+import { MAX_TIMELINE, sessionPage } from '../../console/fleet';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
 import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
 import { checkReviewChain } from '../../audit/alert-reviews';
@@ -147,6 +148,15 @@ describe('console: sessions, alerts and policy', () => {
     assert.equal(byName.status, 200);
     assert.match(Buffer.from(String(byName.body.payload), 'base64').toString('utf8'), /"tool":"billing\.deleteRecords"/);
     assert.deepEqual((await held.state()).pausedTools, ['billing.deleteRecords'], 'nothing was lifted by preparing');
+  });
+
+  it('shows the latest 200 entries of a flooded trail, and how many it left out', async () => {
+    const flooded = await agent.gh.startSession({ intent: 'count the volumes' });
+    for (let i = 0; i < 205; i++) await flooded.propose({ tool: 'no.such.tool', args: { i }, reasoning: 'flood' });
+    const page = await sessionPage(kit.rt.h.audit.pool, async () => undefined, flooded.sessionId);
+    assert.equal(page.timeline.length, MAX_TIMELINE);
+    assert.ok(page.omitted >= 5, `${page.omitted} left out`);
+    assert.equal(page.timeline.at(-1)?.kind, 'proposal');
   });
 
   it('halts the session from its page: the workflow is halted and the held call never runs', async () => {
