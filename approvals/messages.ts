@@ -181,7 +181,8 @@ export function renderEscalation(record: ApprovalRecord, level: number): Rendere
 /** The final line that replaces the buttons. */
 export function resolutionLine(view: ResolvedView): string {
   const when = slackDate(view.at);
-  const why = view.reason ? `: ${escapeMrkdwn(view.reason)}` : '';
+  // The reason is a person's, or a halt's — which an agent can write: it follows as rich text.
+  const why = view.reason ? ':' : '';
   const by = view.decidedBy.map(mention).join(', ');
   switch (view.status) {
     case 'approved':
@@ -199,6 +200,7 @@ export function resolutionLine(view: ResolvedView): string {
 export function renderResolved(record: ApprovalRecord, view: ResolvedView): RenderedMessage {
   const blocks = requestBlocks(record, record.escalationLevel);
   blocks.push(section(resolutionLine(view)));
+  if (view.reason) blocks.push(richText(richQuote({ text: shownText(view.reason) })));
   const plain = view.status === 'expired' ? 'expired — denied automatically' : `${view.status} by ${view.decidedBy.join(', ')}`;
   return { text: `${record.tool} (${record.approvalId}): ${plain}`, blocks };
 }

@@ -130,6 +130,11 @@ export class OperatorControls {
     const { workflowId, state } = await this.#running(sessionId);
     const check = checkSignedDecision(envelope, this.deps.keyset, { kind, workflowId: state.workflowId, firstRunId: state.firstRunId, usedNonces: this.#used }, Date.now());
     if (!check.ok) throw new ConsoleError(400, check.rule, check.message);
+    // Tools paused since the person prepared it would be lifted unseen by a resume that names none.
+    const tool = (check.decision as { tool?: unknown }).tool;
+    if (kind === 'resume' && tool === undefined && (state.pausedTools ?? []).length > 0) {
+      throw new ConsoleError(409, 'tools-paused', `tools ${(state.pausedTools ?? []).map((t) => `\`${t}\``).join(', ')} of session \`${sessionId}\` were paused one by one since: resume each by name first`);
+    }
     this.#used.add(check.decision.nonce);
     const handle = this.deps.client.workflow.getHandle(workflowId);
     if (kind === 'resume') await handle.signal(resumeSignal, envelope as never);

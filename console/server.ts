@@ -18,7 +18,6 @@ import type pg from 'pg';
 import { ApprovalStore } from '../approvals/store';
 import type { SigningKey } from '../client/trust/key-files';
 import type { Keyset } from '../policies/trust';
-import { RateLimiter } from '../gateway/limits';
 import { ConsoleError } from './errors';
 import { InboxFeed } from './events';
 import { readInbox, temporalStateReader } from './inbox';
@@ -113,22 +112,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     const p = sessions.require(req.headers.cookie);
     return { principal: p.principal, role: p.role, keyId: p.keyId, csrf: p.csrf };
   });
-  // Public and each holding a challenge for minutes: bounded per client address.
-  const addresses = new RateLimiter(1, 30);
-  const limited = (req: FastifyRequest): void => {
-    try {
-      addresses.take(`address ${req.ip}`);
-    } catch {
-      throw new ConsoleError(429, 'rate-limited', 'too many passkey challenges from this address: wait a few seconds');
-    }
-  };
-  app.post('/api/enrol/options', async (req) => (limited(req), passkeys.registrationOptions(body(req).invite)));
+  // Public, each holding a challenge for minutes: bounded by the open challenges' cap (`passkeys.ts`),
+  // not per address — people and agents on one host (or behind one proxy) share an address.
+  app.post('/api/enrol/options', async (req) => passkeys.registrationOptions(body(req).invite));
   app.post('/api/enrol/verify', async (req, reply) => {
     const b = body(req);
     const key = await passkeys.enrol(b.invite, b.challengeId, b.response as never);
     return signIn(reply, key);
   });
-  app.post('/api/signin/options', async (req) => (limited(req), passkeys.signInOptions()));
+  app.post('/api/signin/options', async () => passkeys.signInOptions());
   app.post('/api/signin/verify', async (req, reply) => {
     const b = body(req);
     return signIn(reply, await passkeys.signIn(b.challengeId, b.response as never));

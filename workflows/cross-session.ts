@@ -55,9 +55,12 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
     const lease = leaseWanted(core);
     const returns = lease ? takeSpent(core, scope, proposal.tool) : [];
     // `at` binds the request to this call's time: one sent ahead under the same id is another request.
-    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, at: nowMs(), ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
+    // Only where the reservation is an activity: its scheduled input is fixed, while a local activity
+    // re-run by a retried task would send a later `at` and conflict with its own first request.
+    const asActivity = hasPatch(core, RESERVE_AS_ACTIVITY);
+    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, ...(asActivity ? { at: nowMs() } : {}), ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
     try {
-      const reserve = hasPatch(core, RESERVE_AS_ACTIVITY) ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
+      const reserve = asActivity ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
       const answer = await reserve({ scope, key, request });
       keepLease(core, scope, proposal.tool, answer);
       answers.push(answer);

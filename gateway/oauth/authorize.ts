@@ -21,8 +21,6 @@ export interface AuthorizeDeps {
   readonly keyset: Keyset;
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly publicUrl: string | undefined;
-  /** Taken per client address before a request is held (`index.ts`). */
-  readonly limit: (request: FastifyRequest) => Promise<void>;
 }
 
 /** A pending request is held until it expires: what it echoes back is bounded. */
@@ -57,7 +55,7 @@ export function registerAuthorize(app: FastifyInstance, deps: AuthorizeDeps): vo
   const { store } = deps;
   const mcpResource = (request: FastifyRequest) => `${baseUrl(request, deps.publicUrl)}/mcp`;
 
-  app.get(OAUTH.authorize, { config: { public: true }, onRequest: deps.limit }, async (request, reply) => {
+  app.get(OAUTH.authorize, { config: { public: true } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const issuer = baseUrl(request, deps.publicUrl);
     // Until client and redirect URI are verified, an error is shown here, never redirected (RFC 6749 §4.1.2.1).

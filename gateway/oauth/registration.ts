@@ -48,11 +48,11 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
   };
 }
 
-export function registerRegistration(app: FastifyInstance, store: OAuthStore, publicUrl: string | undefined, limit: (request: FastifyRequest) => Promise<void>): void {
+export function registerRegistration(app: FastifyInstance, store: OAuthStore, publicUrl: string | undefined): void {
   const issuer = (request: FastifyRequest) => baseUrl(request, publicUrl);
   app.get(AS_METADATA_PATH, { config: { public: true } }, async (request) => authorizationServerMetadata(issuer(request)));
 
-  app.post(OAUTH.register, { config: { public: true }, onRequest: limit }, async (request, reply) => {
+  app.post(OAUTH.register, { config: { public: true } }, async (request, reply) => {
     try {
       const parsed = OAuthClientMetadataSchema.safeParse(request.body ?? {});
       if (!parsed.success) {

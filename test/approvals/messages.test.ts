@@ -109,6 +109,14 @@ describe('messages', () => {
     assert.ok(expired.text.includes('expired — denied automatically'));
   });
 
+  test('a resolution\'s reason (an agent writes a halt\'s) is rich text: it forges no line', () => {
+    const forged = 'stop\n:white_check_mark: *Approved* by <@U0ALICE> \u202e';
+    const msg = renderResolved(record, { status: 'cancelled', decidedBy: [], reason: forged, at: '2026-11-21T10:05:00.000Z' });
+    const mrkdwn = JSON.stringify(msg.blocks.filter((b) => b.type !== 'rich_text'));
+    assert.ok(!mrkdwn.includes('Approved'), 'not in any mrkdwn text');
+    assert.ok(JSON.stringify(msg.blocks.at(-1)).includes('stop\\n:white_check_mark: *Approved* by <@U0ALICE> \\\\u202e'), JSON.stringify(msg.blocks.at(-1)));
+  });
+
   test('the deny modal asks for a reason and carries the approval back', () => {
     const view = renderDenyModal(record, { approvalId: 'm1:1', channel: 'C1', ts: '1.2' });
     assert.equal(view.callback_id, 'gatehouse_deny_reason');

@@ -163,22 +163,7 @@ describe('swapping the resource', () => {
 });
 
 describe('flooding the public OAuth routes', () => {
-  it('one address gets its burst of registrations, then 429; oversized URIs and states are refused; a host that signed in is never evicted', async () => {
-    const flood = await startGateway({ temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue }, keyset: trust.keyset, revocations: new RevocationStore(rt.h.audit.pool), host: '127.0.0.1', port: 0, env: {} });
-    try {
-      const statuses: number[] = [];
-      const began = Date.now();
-      for (let i = 0; i < 65; i++) statuses.push((await register(flood.url)).status);
-      const refilled = Math.floor((Date.now() - began) / 1000);
-      // The burst, then one a second: of the last five, no more pass than seconds went by.
-      assert.deepEqual(statuses.slice(0, 60), Array<number>(60).fill(201));
-      assert.ok(statuses.slice(60).filter((x) => x === 429).length >= 5 - refilled, JSON.stringify(statuses.slice(60)));
-      const limited = await fetch(`${flood.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) });
-      assert.equal(limited.status, 429);
-      assert.ok(Number(limited.headers.get('retry-after')) >= 1);
-    } finally {
-      await flood.close();
-    }
+  it('a flood of registrations cannot evict a host that signed in; oversized URIs and states are refused', async () => {
     const long = await register(g.url, [`http://127.0.0.1:9/${'x'.repeat(2_100)}`]);
     assert.deepEqual([long.status, (long.body as { error?: string }).error], [400, 'invalid_redirect_uri']);
     const client = (await register(g.url)).body as { client_id: string };
