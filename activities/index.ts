@@ -80,7 +80,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
       catalog: deps.catalog,
       revocations: new RevocationStore(deps.auditPool),
       alerts: auditStore,
-      tickets: (ticket) => readStartTicket(deps.auditPool, ticket),
+      tickets: (ticket, sessionId) => readStartTicket(deps.auditPool, ticket, sessionId),
       ...(deps.sessionHistoryLimit !== undefined ? { historyLimit: deps.sessionHistoryLimit } : {}),
     }),
     prepareCall: tools.prepareCall,

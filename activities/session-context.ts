@@ -34,7 +34,7 @@ export interface SessionContextDeps {
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly alerts: Pick<AuditStore, 'raiseAlert'>;
   /** The credential kept under a start ticket (`audit/start-tickets.ts`), or undefined. */
-  readonly tickets?: (ticket: string) => Promise<string | undefined>;
+  readonly tickets?: (ticket: string, sessionId: string) => Promise<string | undefined>;
   /** @default Date.now */
   readonly now?: () => number;
   /** The client a sub-agent's start reads its parent's record with. @default the worker's (`Context.current().client`) */
@@ -112,7 +112,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
         return refuse(sessionId, { rule: 'start.policy-document', message: 'a start input may not carry a policy document: the worker chooses the policy (name one with `policyRef` where the credential allows it)' });
       }
       if (input.fromParent || input.child !== undefined) return fromParent(sessionId);
-      const credential = input.credentialTicket !== undefined ? await deps.tickets?.(input.credentialTicket) : input.credential;
+      const credential = input.credentialTicket !== undefined ? await deps.tickets?.(input.credentialTicket, sessionId) : input.credential;
       if (input.credentialTicket !== undefined && credential === undefined) {
         return refuse(sessionId, { rule: 'start.credential-ticket', message: 'the start names a credential ticket the worker cannot read (unknown or expired): start again' });
       }

@@ -76,7 +76,15 @@ export interface ConnectOptions {
    * Trusted code only (the gateway): keeps each start's credential under a ticket the input names
    * instead (`audit/start-tickets.ts`), so no workflow history holds a bearer token. @default inline
    */
-  readonly credentialTickets?: (credential: string) => Promise<string>;
+  readonly credentialTickets?: CredentialTickets;
+}
+
+/** Where the gateway keeps a start's credential (`audit/start-tickets.ts`'s `startTickets`). */
+export interface CredentialTickets {
+  /** Keeps the credential for that session's start; resolves with the ticket. */
+  put(credential: string, sessionId: string): Promise<string>;
+  /** Drops it once the start is answered. */
+  drop(ticket: string): Promise<void>;
 }
 
 /** `ConnectOptions.unreachable`. */
@@ -112,9 +120,9 @@ export class Gatehouse {
   readonly #connection: Connection;
   readonly #token: string | undefined;
   readonly #issuer: SigningKey | undefined;
-  readonly #tickets: ((credential: string) => Promise<string>) | undefined;
+  readonly #tickets: CredentialTickets | undefined;
 
-  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined, tickets?: (credential: string) => Promise<string>) {
+  private constructor(connection: Connection, client: Client, taskQueue: string, token: string | undefined, issuer: SigningKey | undefined, tickets?: CredentialTickets) {
     this.#connection = connection;
     this.client = client;
     this.taskQueue = taskQueue;
@@ -156,7 +164,8 @@ export class Gatehouse {
     const sessionId = options.sessionId ?? randomUUID();
     const { credential: given, ...rest } = options;
     const credential = given ?? (await this.#credentialFor(options));
-    const input: SessionStartInput = { ...rest, sessionId, ...(this.#tickets ? { credentialTicket: await this.#tickets(credential) } : { credential }) };
+    const ticket = this.#tickets ? await this.#tickets.put(credential, sessionId) : undefined;
+    const input: SessionStartInput = { ...rest, sessionId, ...(ticket !== undefined ? { credentialTicket: ticket } : { credential }) };
     const start = new WithStartWorkflowOperation(SESSION_WORKFLOW_TYPE, {
       taskQueue: this.taskQueue,
       workflowId: sessionWorkflowId(sessionId),
@@ -180,7 +189,12 @@ export class Gatehouse {
       // the `started` handler: the start's outcome is read as before.
       return undefined;
     });
-    if (started !== true) await waitUntilStarted(handle);
+    try {
+      if (started !== true) await waitUntilStarted(handle);
+    } finally {
+      // The start is answered (taken or refused): its credential rests nowhere any longer.
+      if (ticket !== undefined) await this.#tickets!.drop(ticket).catch(() => undefined);
+    }
     return handle;
   }
 

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { createSampleCatalog } from '../activities/tools/sample';
 import { RevocationCache } from '../audit/revocation-cache';
 import { insecureTemporalInProduction, loadConfig, temporalSecurity } from '../client/config';
-import { putStartTicket } from '../audit/start-tickets';
+import { startTickets } from '../audit/start-tickets';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { publishedUpstreamTools } from './mcp';
 import { startTelemetryFromEnv } from '../telemetry/env';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     temporal: { address: config.temporalAddress, namespace: config.namespace, taskQueue: config.taskQueue, ...security },
     keyset,
     revocations,
-    credentialTickets: (credential) => putStartTicket(pool, credential),
+    credentialTickets: startTickets(pool),
     catalog: createSampleCatalog({ productionPool }),
     // Upstream MCP tools as the worker published them: the gateway holds no upstream credentials.
     upstreamTools: publishedUpstreamTools(pool),

@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import type { RevocationStore } from '../audit/credentials';
-import { Gatehouse, type UnreachableOptions } from '../client';
+import { Gatehouse, type CredentialTickets, type UnreachableOptions } from '../client';
 import { MAX_SESSION_CAP } from '../policies/admissions';
 import type { Keyset } from '../policies/trust';
 import type { GatewayLimits } from './limits';
@@ -35,10 +35,10 @@ export interface StartGatewayOptions {
   readonly keyset: Keyset;
   readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   /**
-   * Keeps each start's credential under a ticket (`putStartTicket` on the audit database), so no
+   * Keeps each start's credential under a ticket (`startTickets` of the audit database), so no
    * workflow history holds an agent's bearer token. @default inline (the token is in the start input)
    */
-  readonly credentialTickets?: (credential: string) => Promise<string>;
+  readonly credentialTickets?: CredentialTickets;
   /** The worker's tool catalog, for MCP `tools/list`. */
   readonly catalog?: ToolCatalog;
   /** Upstream MCP servers' tools as the worker published them (`publishedUpstreamTools(pool)`), for MCP `tools/list`. */

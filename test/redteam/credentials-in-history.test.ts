@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { putStartTicket } from '../../audit/start-tickets';
+import { putStartTicket, startTickets } from '../../audit/start-tickets';
 import { RevocationStore } from '../../audit/credentials';
 import { Gatehouse, SessionStartRefusedError } from '../../client';
 import { startGateway, type RunningGateway } from '../../gateway/start';
@@ -24,7 +24,7 @@ before(async () => {
     temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue },
     keyset: trust.keyset,
     revocations: new RevocationStore(rt.h.audit.pool),
-    credentialTickets: (credential) => putStartTicket(rt.h.audit.pool, credential),
+    credentialTickets: startTickets(rt.h.audit.pool),
     host: '127.0.0.1',
     port: 0,
     env: {},
@@ -60,10 +60,24 @@ describe('an agent\'s credential in a session\'s history', () => {
     assert.ok(history.includes('credentialTicket'), 'the start input names its ticket');
     assert.equal(history.includes(victim.token), false, 'the bearer token is in no event');
     assert.equal(history.includes(victim.token.split('.')[2]!), false, 'nor its signature');
+    const rest = await rt.h.audit.pool.query('SELECT count(*)::int AS n FROM start_tickets WHERE credential = $1', [victim.token]);
+    assert.equal(rest.rows[0].n, 0, 'the ticket is dropped once the start is answered');
+  });
+
+  it('a ticket read from one session\'s history starts no other session', async () => {
+    const victim = await rt.agent('ledger-bot', 'eng-022');
+    // A ticket still kept (a start in flight): another session naming it is refused.
+    const ticket = await putStartTicket(rt.h.audit.pool, victim.token, 'the-victims-session');
+    const thief = await Gatehouse.connect({ address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue, token: 'unused', credentialTickets: { put: async () => ticket, drop: async () => undefined } });
+    try {
+      await assert.rejects(thief.startSession({ sessionId: 'the-thiefs-session', intent: 'list the volumes' }), (err: unknown) => err instanceof SessionStartRefusedError && err.rule === 'start.credential-ticket');
+    } finally {
+      await thief.close();
+    }
   });
 
   it('a ticket nobody kept starts nothing: refused, alerted', async () => {
-    const forger = await Gatehouse.connect({ address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue, token: 'unused', credentialTickets: async () => 'st-made-up' });
+    const forger = await Gatehouse.connect({ address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue, token: 'unused', credentialTickets: { put: async () => 'st-made-up', drop: async () => undefined } });
     try {
       const id = `ticket-${Date.now()}`;
       await assert.rejects(forger.startSession({ sessionId: id, intent: 'list the volumes' }), (err: unknown) => err instanceof SessionStartRefusedError && err.rule === 'start.credential-ticket');

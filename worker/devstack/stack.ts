@@ -26,7 +26,7 @@ import { seedSampleProduction } from '../../activities/tools/sample/seed';
 import { loadCatalog } from '../catalog-module';
 import { createApprovalsApp } from '../../approvals/slack/app';
 import { RevocationCache } from '../../audit/revocation-cache';
-import { putStartTicket } from '../../audit/start-tickets';
+import { startTickets } from '../../audit/start-tickets';
 import { DEFAULT_GATEWAY_PORT, startGateway } from '../../gateway/start';
 import { publishedUpstreamTools } from '../../gateway/mcp/upstream-tools';
 import { startWorkerUpstreams } from '../upstreams';
@@ -344,7 +344,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: fromEnv.taskQueue, ...security('gateway') },
       keyset: trust.keyset,
       revocations,
-      credentialTickets: (credential) => putStartTicket(gatewayPool, credential),
+      credentialTickets: startTickets(gatewayPool),
       catalog: await loadCatalog(catalogModule, productionPool),
       upstreamTools: publishedUpstreamTools(gatewayPool),
       // A stable port start after start (a pasted host config needs none, but a person's bookmarks do).
