@@ -6,7 +6,7 @@
 import { approvalParts, groupsAtLevel } from '../policies/trust/votes';
 import { hasNoApprovers } from './ladder';
 import { bold, code, italic, plain, richBullets, richPreformatted, richQuote, richSection, richText, type Run } from './rich-text';
-import { hiddenCount, shownJson, shownText } from './shown-text';
+import { hiddenCount, hiddenCountIn, shownJson, shownText } from './shown-text';
 import type { ApprovalRecord, ApprovalStatus, ApprovalVote } from './types';
 
 /** Action ids of the buttons and callback id of the Deny modal: the Bolt app routes on them. */
@@ -113,7 +113,7 @@ function requestBlocks(record: ApprovalRecord, level: number): Block[] {
   const intent = shownText(record.intent);
   const reasoning = shownText(record.reasoning);
   const whole = slackShowsWholeCall(record);
-  const hidden = hiddenCount(JSON.stringify(record.redactedArgs)) + hiddenCount(record.intent) + hiddenCount(record.reasoning);
+  const hidden = hiddenCountIn(record.redactedArgs) + hiddenCount(record.intent) + hiddenCount(record.reasoning);
   const reasons = record.decision.reasons.map((r) => [code(r.rule), plain(' '), ...cut(shownText(r.message), REASON_SHOWN_MAX, record.approvalId)]);
   const blocks: Block[] = [
     section(`:lock: *Approval needed:* \`${escapeMrkdwn(record.tool)}\` requested by \`${escapeMrkdwn(record.agentId)}\``),

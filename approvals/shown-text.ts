@@ -25,6 +25,14 @@ function escapeHidden(text: string, keep: (ch: string) => boolean): string {
   return text.replace(HIDDEN, (ch) => (keep(ch) ? ch : escaped(ch)));
 }
 
+/** How many characters of every string and key in `value` are shown escaped (counted raw, not after JSON's own escapes). */
+export function hiddenCountIn(value: unknown): number {
+  if (typeof value === 'string') return hiddenCount(value);
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + hiddenCountIn(v), 0);
+  if (value !== null && typeof value === 'object') return Object.entries(value).reduce((n, [k, v]) => n + hiddenCount(k) + hiddenCountIn(v), 0);
+  return 0;
+}
+
 /** How many characters of `text` a person could not see as themselves (the ones shown escaped). */
 export function hiddenCount(text: string): number {
   let n = 0;

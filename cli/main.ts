@@ -5,6 +5,7 @@
  * Only the family named on the command line is loaded: the families pull in Temporal, pg and
  * Slack, and `gatehouse policy check` should not pay for all three.
  */
+import { shownText } from '../approvals/shown-text';
 import { buildProgram, FAMILIES } from './program';
 
 const first = process.argv[2];
@@ -14,6 +15,7 @@ const program = buildProgram(selected.length > 0 ? selected : FAMILIES);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`gatehouse: ${message}\n`);
+  // An error can quote what an agent wrote (a session id, a tool name): no control character reaches the terminal.
+  process.stderr.write(`gatehouse: ${shownText(message)}\n`);
   process.exitCode = process.exitCode || 1;
 });

@@ -171,8 +171,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   origin = opts.origin ?? `http://localhost:${port}`;
   const rp = { rpId: new URL(origin).hostname, origin };
   passkeys = new Passkeys(store, rp, opts.registrar, opts.keyset);
-  // A passkey revoked in the keyset ends its open sessions too, at their next request.
-  sessions = new PersonSessions(origin.startsWith('https:'), (p) => passkeys.revoked(p.keyId));
+  sessions = new PersonSessions(origin.startsWith('https:'));
   votes = new ConsoleVotes({ approvals, store, readState, client: opts.client, keyset: opts.keyset, rpId: rp.rpId });
   operator = new OperatorControls({ pool: opts.pool, store, readState, client: opts.client, keyset: opts.keyset, rpId: rp.rpId });
 

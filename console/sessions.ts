@@ -39,11 +39,7 @@ export function cookieValue(header: string | undefined, name: string): string | 
 export class PersonSessions {
   #sessions = new Map<string, Person>();
 
-  constructor(
-    private readonly secure: boolean,
-    /** Why a signed-in person's passkey may no longer be used (revoked, expired), checked on every request. */
-    private readonly withdrawn: (p: Person) => string | undefined = () => undefined,
-  ) {}
+  constructor(private readonly secure: boolean) {}
 
   /** Starts a session; returns the `Set-Cookie` value and the person. */
   open(p: Omit<Person, 'csrf' | 'until'>): { cookie: string; person: Person } {
@@ -64,7 +60,7 @@ export class PersonSessions {
     const id = cookieValue(cookieHeader, COOKIE);
     const p = id ? this.#sessions.get(id) : undefined;
     if (!p) return undefined;
-    if (p.until < Date.now() || this.withdrawn(p) !== undefined) {
+    if (p.until < Date.now()) {
       this.#sessions.delete(id!);
       return undefined;
     }

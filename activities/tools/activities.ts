@@ -157,7 +157,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       return n;
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
-      throw toFailure(classifyError(err, def.retry.nonRetryable));
+      throw toFailure(hideSecrets(classifyError(err, def.retry.nonRetryable), secretsAt(args, def.sensitive)));
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       checked.release(isConnectionError(broken) ? broken : undefined);

@@ -70,10 +70,15 @@ export function secretsAt(value: unknown, paths: readonly string[]): string[] {
   return [...found].sort((a, b) => b.length - a.length);
 }
 
-/** `value` with every occurrence of each of `secrets`, in every string and key, replaced by `[REDACTED]`. */
+/**
+ * `value` with every occurrence of each of `secrets` — as written, and as JSON writes it inside a
+ * string (a server echoing it in JSON text escapes its quotes and backslashes) — in every string
+ * and key replaced by `[REDACTED]`.
+ */
 export function withoutSecrets<T>(value: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return value;
-  const text = (t: string) => secrets.reduce((acc, secret) => acc.split(secret).join(REDACTED), t);
+  const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  const text = (t: string) => forms.reduce((acc, secret) => acc.split(secret).join(REDACTED), t);
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return text(v);
     if (Array.isArray(v)) return v.map(walk);

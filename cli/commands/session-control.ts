@@ -15,6 +15,7 @@
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { shownText } from '../../approvals/shown-text';
 import { Gatehouse, type FleetSelector } from '../../client';
 import { loadConfig } from '../../client/config';
 import type { BudgetOverride } from '../../workflows/contract';
@@ -114,7 +115,7 @@ export function registerSessionControl(program: Command): void {
       const report = (outcome: ReplayOutcome) => {
         if (o.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
         else if (outcome.ok) process.stdout.write(`replayed \`${outcome.workflowId}\`: deterministic against today's workflow code\n`);
-        else process.stdout.write(`replay of \`${outcome.workflowId}\` failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${outcome.message}\n`);
+        else process.stdout.write(`replay of \`${outcome.workflowId}\` failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${shownText(outcome.message)}\n`);
         if (!outcome.ok) process.exitCode = 1;
       };
       if (o.file !== undefined) {

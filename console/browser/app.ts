@@ -6,7 +6,7 @@
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
-import { hiddenCount, shownJson } from '../../approvals/shown-text';
+import { hiddenCount, hiddenCountIn, shownJson } from '../../approvals/shown-text';
 import { $, api, el, signedIn, status } from './dom';
 import { alertsPage } from './alerts';
 import { policyPage } from './policy';
@@ -58,7 +58,7 @@ function countdown(deadline: string): string {
 
 /** A warning when the agent's text holds characters shown as escapes (each is drawn as `\uXXXX`). */
 function hiddenNote(a: any): HTMLElement[] {
-  const n = hiddenCount(JSON.stringify(a.redactedArgs)) + hiddenCount(a.intent) + hiddenCount(a.reasoning);
+  const n = hiddenCountIn(a.redactedArgs) + hiddenCount(a.intent) + hiddenCount(a.reasoning);
   return n === 0 ? [] : [el('p', { class: 'hidden-note' }, `${n} hidden character${n === 1 ? '' : 's'} (drawing nothing, reordering text or looking like a space) ${n === 1 ? 'is' : 'are'} shown as \\uXXXX escapes.`)];
 }
 

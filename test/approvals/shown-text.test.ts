@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hiddenCount, shownJson, shownLine, shownQuoted, shownText } from '../../approvals/shown-text';
+import { hiddenCount, hiddenCountIn, shownJson, shownLine, shownQuoted, shownText } from '../../approvals/shown-text';
 
 /** Characters no shown text may hold raw (ASCII space and, where kept, the newline aside). */
 const RAW_HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zs}]/u;
@@ -49,5 +49,7 @@ describe('shown text', () => {
     assert.equal(hiddenCount(prose), 0);
     assert.equal(shownLine(prose), 'Löschen: 14 200 Zeilen\\u000athen ✓ 請求 😀');
     assert.equal(shownJson({ a: [1, 'x'] }), '{\n  "a": [\n    1,\n    "x"\n  ]\n}');
+    // Counted on the strings themselves: JSON's own escapes (of controls, lone surrogates) hide none.
+    assert.equal(hiddenCountIn({ a: '\u0000\u001b', '\u202e': ['\ud800', 1] }), 4);
   });
 });

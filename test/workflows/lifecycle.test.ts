@@ -195,6 +195,7 @@ describe('sub-agents', () => {
         }),
       );
       const started = spawned.filter((r): r is SpawnChildResult => r?.status === 'started');
+      assert.ok(started.length > 0, 'some spawns started before their halt: else nothing here is tested');
       for (const r of started) {
         const child = h.gh.session(r.sessionId);
         await eventually(async () => ((await child.state()).halted ? true : undefined), { what: `sub-agent \`${r.sessionId}\` halted with its parent` });
