@@ -25,6 +25,7 @@ import { keyDirsOf, keysetFileOf } from './trust-files';
 import { CommandError } from '../command-error';
 import { processIo, type CommandIo } from '../command-io';
 import { argsSummary, relativeTime, showApproval } from './approvals-show';
+import { shownLine } from '../../approvals/shown-text';
 
 export type { CommandIo };
 
@@ -36,7 +37,9 @@ export class ApprovalsCommandError extends CommandError {
 }
 
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as aligned columns, each cell on one line (an agent's line break or control character escaped). */
+function table(given: readonly (readonly string[])[]): string {
+  const rows = given.map((r) => r.map(shownLine));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }

@@ -28,6 +28,7 @@ import type { SessionView } from '../../audit/rows';
 import { loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
 import { formatVerifyReport, verifyDatabase, verifyExportText } from '../../audit/verify';
 import { policyHashesOf } from '../../worker/policy-registry';
+import { shownLine } from '../../approvals/shown-text';
 
 /** Exit code of `audit verify` when a chain is broken, a trail or a vote does not hold (1 is kept for errors). */
 export const EXIT_TAMPERED = 2;
@@ -147,10 +148,11 @@ function formatSessions(sessions: readonly SessionView[]): string {
   const rows = sessions.map((s) => {
     const c = s.counters;
     const n = (k: string): string => String(c[k] ?? 0);
+    // One line per row, whatever a session recorded before its ids were bounded.
     return [
       s.startedAt.replace('T', ' ').slice(0, 19), s.sessionId, s.agentId, s.owner, s.mode, s.finalState ?? 'running',
       n('proposals'), n('executed'), n('denied'), n('failed'), n('expired'), n('tokens'), s.flaggedForReview ? 'FLAGGED' : '',
-    ];
+    ].map(shownLine);
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
