@@ -112,6 +112,21 @@ function tierKind(tier: CompiledTool['tier']): Kind {
   return tier === 'blocked' ? 'deny' : tier === 'approval' ? 'approve' : 'note';
 }
 
+/**
+ * Whether an estimate call — the estimator tool with the agent's arguments mapped in — keeps its
+ * own tool's rules: a tool the policy knows, not always blocked, every enforced argument bound
+ * held. It runs outside the gate, so one that does not is not made (the blast radius stays unknown).
+ */
+export function estimateWithinRules(policy: CompiledPolicy, estimate: { readonly tool: string; readonly args: Readonly<Record<string, unknown>> }): boolean {
+  const tool = policy.tools.get(estimate.tool);
+  if (!tool || tool.alwaysBlocked.some((b) => !b.shadow)) return false;
+  let held = true;
+  argFindings(tool, estimate.args, (f, shadow) => {
+    if (!shadow && f.kind === 'deny') held = false;
+  });
+  return held;
+}
+
 function argFindings(tool: CompiledTool, args: Readonly<Record<string, unknown>>, add: (f: Finding, shadow: boolean) => void): void {
   for (const a of tool.args) {
     let value: unknown = args;

@@ -34,7 +34,7 @@ export {
   type IntentFold,
   type TransitionProgress,
 } from './state';
-export { evaluate, unlockRequirement } from './evaluate';
+export { estimateWithinRules, evaluate, unlockRequirement } from './evaluate';
 export { classifyCatalog, classifyUpstreamTool, estimateRequest, hintFloor, stricterEffect, upstreamRuleFor, type ClassifiedCatalog, type EstimateRequest, type UpstreamClassification } from './upstream';
 export { compileUriPattern, promptPatternFor, resourcePatternFor, serverSubjects, subjectKindOf, subjectRefusal, uriProblem, SUBJECT_METHODS, type ServerSubjects, type SubjectKind, type SubjectRefusal } from './upstream-subjects';
 export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, type PathStep } from './analyze';

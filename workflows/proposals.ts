@@ -4,7 +4,7 @@
  * verdict comes from `policies/gate.ts`; this file records and orchestrates.
  */
 import { condition } from '@temporalio/workflow';
-import { admitProposal, callDigest, estimateRequest, stateDigest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
+import { admitProposal, callDigest, estimateRequest, estimateWithinRules, stateDigest, gateProposal, invalidArguments, recheckApproved, withLedgerShadow } from '../policies';
 import type { EstimateRequest } from '../policies';
 import type { Decision, Proposal, ProposalFacts } from '../policies/types';
 import type { AuditEventInput } from '../audit/types';
@@ -80,6 +80,8 @@ type Triage =
     readonly refused?: undefined;
     readonly descriptor: SessionToolDescriptor;
     readonly estimate?: EstimateRequest;
+    /** The policy names an estimator for the tool (its estimate may still be refused by its own rules). */
+    readonly estimated?: boolean;
     /** Allowed, quick, nothing to estimate or reserve: `runTool` checks the arguments first. */
     readonly quick?: { readonly decision: Decision; readonly leased: boolean };
   };
@@ -97,7 +99,9 @@ function triage(core: SessionCore, p: SessionProposal): Triage {
   if (refused) return { proposal, refused };
   const descriptor = core.descriptors.get(p.tool)!;
   // An upstream tool's policy may name a read tool that estimates its blast radius (resolved here, purely).
-  const estimate = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
+  const asked = descriptor.upstream ? estimateRequest(core.policy.tools.get(p.tool)?.upstream, p.args) : undefined;
+  // The estimate runs outside the gate: one its own tool's rules refuse is not made (the radius stays unknown).
+  const estimate = asked && core.estimateAfterDenyRules && !estimateWithinRules(core.policy, asked) ? undefined : asked;
   // A quick tool with nothing to estimate: the gate needs no measured facts, so an allowed call goes
   // straight to `runTool`, which checks and redacts the arguments before it writes or runs anything.
   // (A tool in a cross-session rule reserves only with checked arguments: it takes the path below,
@@ -108,7 +112,7 @@ function triage(core: SessionCore, p: SessionProposal): Triage {
     const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
     if (decision.verdict === 'allow') return { proposal, descriptor, estimate, quick: { decision, leased } };
   }
-  return { proposal, descriptor, estimate };
+  return { proposal, descriptor, estimate, estimated: asked !== undefined };
 }
 
 /** The write-ahead events of an allowed quick call, numbered from the held seqs (arguments as proposed: `runTool` redacts them). */
@@ -125,7 +129,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const { proposal } = t;
   // Refused before the schema check: nothing has redacted the arguments, so none are recorded.
   if (t.refused) return deny(core, proposalSeq, proposal, {}, t.refused);
-  const { descriptor, estimate, quick } = t;
+  const { descriptor, estimate, estimated, quick } = t;
   if (quick) {
     const { decision, leased } = quick;
     // Traced as the gate decided it; arguments that then fail the check add a second, denying decision.
@@ -142,7 +146,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   // (the count would answer the agent): gated as if it touched nothing, a deny there is final, and
   // its reasons are the rules that deny it (no blast-radius rule fires at zero).
   const unlock = p.requestUnlock === true;
-  if (core.estimateAfterDenyRules && (estimate !== undefined || descriptor.estimatesBlastRadius !== false)) {
+  if (core.estimateAfterDenyRules && (estimated === true || descriptor.estimatesBlastRadius !== false)) {
     const atZero = gateProposal(core.policy, core.state, proposal, { blastRadius: 0 }, unlock, nowMs()).decision;
     if (atZero.verdict === 'deny') {
       const checked = await local.prepareCall({ tool: p.tool, args: p.args, measure: false });

@@ -23,7 +23,11 @@ const POLICY = policyOf({
   },
   tiers: { read: { default: 'autonomous' }, destructive: { default: 'approval' } },
   // One delete an hour, and a human for more than one entity.
-  tools: { 'memory.delete_entities': { tier: 'autonomous', rateLimit: { max: 1, perSeconds: 3600 }, blastRadius: { approvalAbove: 1 } } },
+  tools: {
+    'memory.delete_entities': { tier: 'autonomous', rateLimit: { max: 1, perSeconds: 3600 }, blastRadius: { approvalAbove: 1 } },
+    // The estimator may be asked about one name at a time.
+    'memory.open_nodes': { args: { names: { maxItems: 1 } } },
+  },
   budget: { actions: 200, writes: 100, critical: 50, readOnlyAt: 0.95 },
   intent: { reviewBelow: 0 },
   approvers: { groups: { 'on-call': ['alice', 'bob'] }, default: { groups: ['on-call'], timeoutMinutes: 15 } },
@@ -56,5 +60,18 @@ describe('an agent uses a blast-radius estimator as an oracle', () => {
     );
     assert.equal(decided.rows.length, 2);
     assert.doesNotMatch(JSON.stringify(decided.rows[1]!.decision), /would affect/, 'nor in the trail: nothing was counted');
+  });
+
+  it('an estimate its own tool\'s rules refuse is not made: the blast radius stays unknown, and a human is asked', async () => {
+    const agent = await stack.agent('remove retired services from the graph');
+    const probe = await agent.call('memory.delete_entities', { entityNames: ['payroll-admin', 'payroll-backup'] });
+    assert.equal(probe.structured?.status, 'held', probe.text);
+    const decided = await stack.h.audit.pool.query<{ decision: { reasons: { rule: string; message: string }[] } }>(
+      "SELECT decision FROM events WHERE session_id = $1 AND tool = 'memory.delete_entities' AND kind = 'decided'",
+      [agent.sessionId],
+    );
+    const rules = decided.rows[0]!.decision.reasons.map((r) => r.rule);
+    assert.ok(rules.includes('blast-radius.unknown'), JSON.stringify(rules));
+    assert.doesNotMatch(JSON.stringify(decided.rows), /would affect/, 'nothing was counted');
   });
 });
