@@ -38,6 +38,14 @@ export type OlderPatch =
   | 'pause-survives-restore'
   | 'spawn-recorded-by-parent';
 
+/**
+ * A patch newer than `PATCHES_AT_START`, taken at the first line of a run beside it: true in runs
+ * recorded with it (and every new run), false in runs recorded before it.
+ */
+export function takenAtStart(id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN): boolean {
+  return patched(id);
+}
+
 /** `patched(id)` for a patch older than `PATCHES_AT_START`: true without a marker in new runs. */
 export function hasPatch(core: { readonly patchesAtStart: boolean }, id: OlderPatch): boolean {
   return core.patchesAtStart || patched(id);
@@ -51,11 +59,6 @@ export function hasPatch(core: { readonly patchesAtStart: boolean }, id: OlderPa
  */
 export const LEDGER_KEY_BY_UPDATE = 'ledger-key-by-update-id';
 
-/** Taken at the first line of a run, beside `patchesTakenAtStart`. */
-export function ledgerKeyByUpdate(): boolean {
-  return patched(LEDGER_KEY_BY_UPDATE);
-}
-
 /**
  * Patch id, taken at the start of a run: a call its policy denies whatever its blast radius is, is
  * denied before its estimator runs. The estimator runs the agent's arguments (against production,
@@ -64,19 +67,9 @@ export function ledgerKeyByUpdate(): boolean {
  */
 export const ESTIMATE_AFTER_DENY_RULES = 'estimate-after-deny-rules';
 
-/** Taken at the first line of a run, beside `patchesTakenAtStart`. */
-export function estimateAfterDenyRules(): boolean {
-  return patched(ESTIMATE_AFTER_DENY_RULES);
-}
-
 /**
  * Patch id, taken at the start of a run: a halt handled while a sub-agent starts reaches that
  * sub-agent too. The halt signals the children it lists; one whose start resolved after that
  * list was read ran on, unhalted, with its share of the budget.
  */
 export const HALT_REACHES_STARTING_CHILDREN = 'halt-reaches-starting-children';
-
-/** Taken at the first line of a run, beside `patchesTakenAtStart`. */
-export function haltReachesStartingChildren(): boolean {
-  return patched(HALT_REACHES_STARTING_CHILDREN);
-}

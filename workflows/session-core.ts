@@ -19,7 +19,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { estimateAfterDenyRules, haltReachesStartingChildren, ledgerKeyByUpdate, patchesTakenAtStart } from './patches';
+import { ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, patchesTakenAtStart, takenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -105,9 +105,9 @@ export class SessionCore {
     this.workflowId = workflowId;
     // First, before the handlers: see patches.ts.
     this.patchesAtStart = patchesTakenAtStart();
-    this.ledgerKeyByUpdate = ledgerKeyByUpdate();
-    this.estimateAfterDenyRules = estimateAfterDenyRules();
-    this.haltReachesStartingChildren = haltReachesStartingChildren();
+    this.ledgerKeyByUpdate = takenAtStart(LEDGER_KEY_BY_UPDATE);
+    this.estimateAfterDenyRules = takenAtStart(ESTIMATE_AFTER_DENY_RULES);
+    this.haltReachesStartingChildren = takenAtStart(HALT_REACHES_STARTING_CHILDREN);
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

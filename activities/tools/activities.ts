@@ -110,11 +110,17 @@ const MAX_RESULT_IN_EVENT_BYTES = 8 * 1024;
 export const MAX_RESULT_RETURNED_BYTES = 256 * 1024;
 const RESULT_PREVIEW_CHARS = 16 * 1024;
 
-/** What the workflow gets of a result: itself, or past the bound its size and the start of its JSON. */
-function returned(result: unknown): unknown {
-  const text = JSON.stringify(result ?? null);
-  const bytes = Buffer.byteLength(text, 'utf8');
-  return bytes <= MAX_RESULT_RETURNED_BYTES ? result : { truncated: true, bytes, preview: text.slice(0, RESULT_PREVIEW_CHARS) };
+/**
+ * What the workflow gets of a result: itself, or past the bound its size and the start of its JSON.
+ * `atMost` bounds its JSON's length when the caller knows one (the text it was parsed from): a
+ * result clearly under the bound is not serialised again on the hot path.
+ */
+function returned(result: unknown, atMost?: number): unknown {
+  // A UTF-16 unit is at most 3 bytes of UTF-8.
+  if (atMost !== undefined && atMost * 3 <= MAX_RESULT_RETURNED_BYTES) return result;
+  const json = JSON.stringify(result ?? null);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  return bytes <= MAX_RESULT_RETURNED_BYTES ? result : { truncated: true, bytes, preview: json.slice(0, RESULT_PREVIEW_CHARS) };
 }
 /** How often runTool heartbeats while a handler runs (a third of the heartbeat timeout, capped). */
 const HEARTBEAT_DEFAULT_MS = 2_000;
@@ -257,10 +263,12 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       // JSON round trip, and what PostgreSQL cannot store (NUL, lone surrogates) made U+FFFD: the
       // first run returns exactly what a replay from the ledger would, and a result a server echoed
       // an agent's NUL into cannot fail the ledger's write of a call that took effect.
-      const result: unknown = out.data === undefined ? null : scrub(JSON.parse(JSON.stringify(out.data)));
+      const json = out.data === undefined ? 'null' : JSON.stringify(out.data);
+      const result: unknown = scrub(JSON.parse(json));
       const latencyMs = Math.round(performance.now() - started);
       await finishCall(client, input.idempotencyKey, meta, { tool: def.name, status: 'executed', result, error: null, latencyMs });
-      return { status: 'executed', result: returned(result), latencyMs, ...counted() };
+      // Scrubbing only shortens the JSON (an escape becomes U+FFFD): its length still bounds the result's.
+      return { status: 'executed', result: returned(result, json.length), latencyMs, ...counted() };
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
       // A server's error text can echo a secret argument: it reaches the ledger, the trail and the workflow without it.
