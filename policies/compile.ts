@@ -22,6 +22,29 @@ export interface CompiledArgBound extends Moded {
   readonly segments: readonly string[];
   readonly bound: ArgBound;
   readonly regex?: RegExp;
+  /**
+   * True when the bound judges the argument as the tool runs it (`CompileOptions.argumentsAsRun`):
+   * a pattern-bound string holding a dot segment, a backslash or a control character fails it, a
+   * missing argument is judged at the tool's default, and a value other than an object met before
+   * the path's end fails it. False: as proposed, the rules of sessions recorded before.
+   */
+  readonly asRun: boolean;
+  /**
+   * Per segment of the path, the tool's published default for the path up to it (`ToolInfo.argumentDefaults`);
+   * absent when the tool publishes none on the path, and always when not `asRun`.
+   */
+  readonly defaults?: readonly ({ readonly value: unknown } | undefined)[];
+}
+
+/** How a policy is compiled; a caller without a recorded session to replay takes the defaults. */
+export interface CompileOptions {
+  /**
+   * Argument bounds judge what the tool runs (see `CompiledArgBound.asRun`). A session recorded
+   * before this rule compiles with `false` (workflow patch `argument-bounds-as-run`), so its
+   * decisions replay unchanged.
+   * @default true
+   */
+  readonly argumentsAsRun?: boolean;
 }
 
 export interface CompiledRate extends Moded {
@@ -110,7 +133,8 @@ export interface CompiledPolicy {
 const MINUTE = 60_000;
 
 /** Compiles a parsed document against the tool catalog. Pure; never throws on a parsed document. */
-export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[]): CompiledPolicy {
+export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[], options: CompileOptions = {}): CompiledPolicy {
+  const asRun = options.argumentsAsRun !== false;
   // Upstream MCP tools take their effect from this policy; the ones it does not classify stay unknown.
   const classified = classifyCatalog(doc, catalog);
   const tools = classified.tools;
@@ -198,7 +222,7 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[])
   const compiled = new Map<string, CompiledTool>();
   for (const info of tools) {
     const rules = matchingRules(doc, info.name, ruleKeys);
-    let tool = compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf);
+    let tool = compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf, asRun);
     const upstream = classified.upstream.get(info.name);
     if (upstream) tool = { ...tool, upstream };
     const agent = agentRules.filter((r) => ruleNames(r, info.name));
@@ -271,6 +295,7 @@ function compileTool(
   blockedGlobs: CompiledPolicy['blockedGlobs'],
   transitions: readonly CompiledTransition[],
   shadowOf: (mode: 'enforce' | 'shadow' | undefined) => boolean,
+  asRun: boolean,
 ): CompiledTool {
   // Tier: the effect × environment table, then the first override that sets one.
   const table = doc.tiers[info.effect];
@@ -300,7 +325,9 @@ function compileTool(
     for (const [path, bound] of Object.entries(rule.args ?? {})) {
       if (seen.has(path)) continue;
       seen.add(path);
-      args.push({ path, segments: path.split('.'), bound, regex: bound.pattern !== undefined ? new RegExp(bound.pattern, 'u') : undefined, shadow: shadowOf(rule.mode) });
+      const segments = path.split('.');
+      const defaults = asRun ? defaultsAlong(info, segments) : undefined;
+      args.push({ path, segments, bound, regex: bound.pattern !== undefined ? new RegExp(bound.pattern, 'u') : undefined, shadow: shadowOf(rule.mode), asRun, ...(defaults ? { defaults } : {}) });
     }
   }
   const blastRule = rules.find((r) => r.blastRadius !== undefined);
@@ -340,6 +367,17 @@ function compileTool(
     unlock: requirement(doc.approvers.transitionUnlock ?? approver, true),
     transitions: roles,
   };
+}
+
+/** The tool's published default for each prefix of a bound's path; undefined when it publishes none on it. */
+function defaultsAlong(info: ToolInfo, segments: readonly string[]): CompiledArgBound['defaults'] {
+  const published = info.argumentDefaults;
+  if (published === undefined || published === null || typeof published !== 'object') return undefined;
+  const out = segments.map((_, i) => {
+    const key = segments.slice(0, i + 1).join('.');
+    return Object.prototype.hasOwnProperty.call(published, key) && published[key] !== undefined ? { value: published[key] } : undefined;
+  });
+  return out.some((d) => d !== undefined) ? out : undefined;
 }
 
 function tierMessage(info: ToolInfo, tier: Tier, how: string): string {

@@ -11,6 +11,7 @@ import { budgetUsed, type SessionState } from './state';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Verdict } from './types';
 import type { RuleId } from './rules';
 import { subjectRefusal } from './upstream-subjects';
+import { patternTextProblem } from './unsafe-text';
 
 type Kind = 'deny' | 'approve' | 'note';
 
@@ -127,19 +128,57 @@ export function estimateWithinRules(policy: CompiledPolicy, estimate: { readonly
   return held;
 }
 
+type ArgBound = CompiledTool['args'][number];
+
 function argFindings(tool: CompiledTool, args: Readonly<Record<string, unknown>>, add: (f: Finding, shadow: boolean) => void): void {
   for (const a of tool.args) {
-    let value: unknown = args;
-    for (const seg of a.segments) {
-      value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[seg] : undefined;
-      if (value === undefined) break;
-    }
-    const problem = argProblem(a.bound, a.regex, value);
+    const problem = a.asRun ? argProblemAsRun(a, args) : argProblem(a, proposedValue(a, args));
     if (problem) add({ kind: 'deny', rule: 'args.bounds', message: `argument \`${a.path}\` of \`${tool.info.name}\` ${problem}` }, a.shadow);
   }
 }
 
-function argProblem(bound: CompiledTool['args'][number]['bound'], regex: RegExp | undefined, value: unknown): string | undefined {
+/** The value at a bound's path as sessions recorded before `asRun` looked it up: anything but an object on the way is "missing". */
+function proposedValue(a: ArgBound, args: Readonly<Record<string, unknown>>): unknown {
+  let value: unknown = args;
+  for (const seg of a.segments) {
+    value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[seg] : undefined;
+    if (value === undefined) break;
+  }
+  return value;
+}
+
+/**
+ * A bound judged on what the tool runs: the argument as given; a missing one at the tool's default
+ * (none published: missing, as before); a list, a string or any other value that is not an object
+ * before the path's end fails the bound, since nothing on the path can be checked.
+ */
+function argProblemAsRun(a: ArgBound, args: Readonly<Record<string, unknown>>): string | undefined {
+  let value: unknown = args;
+  let defaulted = false;
+  for (let i = 0; i < a.segments.length; i++) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      const at = a.segments.slice(0, i).join('.');
+      return `cannot be checked: \`${at}\`${defaulted ? ' (its default)' : ''} is ${kindOf(value)}, not an object (a bound path names object keys only)`;
+    }
+    const seg = a.segments[i]!;
+    const given = Object.prototype.hasOwnProperty.call(value, seg) ? (value as Record<string, unknown>)[seg] : undefined;
+    if (given !== undefined) {
+      value = given;
+      continue;
+    }
+    // Left out: the tool runs it at its default, if it publishes one; the agent still has to give a required one.
+    const fallback = a.defaults?.[i];
+    if (a.bound.required) return 'is required by policy';
+    if (fallback === undefined) return undefined;
+    value = fallback.value;
+    defaulted = true;
+  }
+  const problem = argProblem(a, value, true);
+  return problem && defaulted ? `is not given, and the tool runs it at its default, which ${problem}` : problem;
+}
+
+function argProblem(a: ArgBound, value: unknown, asRun = false): string | undefined {
+  const { bound, regex } = a;
   if (value === undefined) return bound.required ? 'is required by policy' : undefined;
   if (bound.min !== undefined || bound.max !== undefined) {
     if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a number, got ${show(value)}`;
@@ -149,6 +188,9 @@ function argProblem(bound: CompiledTool['args'][number]['bound'], regex: RegExp 
   if (bound.enum !== undefined && !bound.enum.some((v) => v === value)) return `is ${show(value)}: not one of ${bound.enum.map((v) => show(v)).join(', ')}`;
   if (regex !== undefined) {
     if (typeof value !== 'string') return `must be a string, got ${show(value)}`;
+    // What the tool resolves `notes/..` to is not what the pattern saw: such text matches no pattern.
+    const unsafe = asRun ? patternTextProblem(value) : undefined;
+    if (unsafe) return `is ${show(value)}: it ${unsafe}, which the pattern \`${bound.pattern}\` cannot judge`;
     if (!regex.test(value)) return `is ${show(value)}: does not match the pattern \`${bound.pattern}\``;
   }
   if (bound.maxLength !== undefined) {
@@ -308,6 +350,12 @@ function factsProblem(f: unknown): string | undefined {
 function safeHash(policy: unknown): string {
   const h = (policy as { hash?: unknown } | null)?.hash;
   return typeof h === 'string' ? h : '';
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
 }
 
 function show(value: unknown): string {

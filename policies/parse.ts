@@ -19,7 +19,7 @@ export interface PolicyIssue {
 }
 
 /**
- * `notes`: what is valid but likely not meant (a list that silently drops a default). Runtime
+ * `notes`: what is valid but likely not meant (a list that silently drops a default, a bound path into a list). Runtime
  * loading ignores them; `gatehouse policy check` refuses them.
  */
 export type PolicyParseResult =
@@ -30,7 +30,7 @@ export type PolicyParseResult =
 export function parsePolicy(input: unknown): PolicyParseResult {
   try {
     const result = policyDocumentSchema.safeParse(input);
-    if (result.success) return { success: true, data: result.data, notes: droppedDefaults(input) };
+    if (result.success) return { success: true, data: result.data, notes: [...droppedDefaults(input), ...listArgPaths(result.data)] };
     return { success: false, issues: result.error.issues.flatMap((issue) => toIssues(issue, input)) };
   } catch (err) {
     // zod does not throw on data, but a hostile getter could; report rather than throw
@@ -110,6 +110,27 @@ function droppedDefaults(input: unknown): PolicyIssue[] {
     path: 'alwaysBlocked',
     message: `the list replaces the defaults and drops ${dropped.map((d) => `\`${d}\``).join(', ')}: write \`{ extends: defaults, add: [...] }\` to keep them, or \`{ extends: none, add: [...] }\` to drop them on purpose`,
   }];
+}
+
+/**
+ * A bound path names object keys: a `*` or a number as a segment reads as "every item" or "item n"
+ * of a list, which a bound cannot enter (the call is refused when it meets a list on the path).
+ * Refused by `gatehouse policy check`; a running worker's documents keep the hash and meaning they had.
+ */
+function listArgPaths(doc: PolicyDocument): PolicyIssue[] {
+  const out: PolicyIssue[] = [];
+  for (const [tool, rule] of Object.entries(doc.tools)) {
+    for (const path of Object.keys(rule.args ?? {})) {
+      const seg = path.split('.').find((s) => s.includes('*') || /^\d+$/.test(s));
+      if (seg === undefined) continue;
+      out.push({
+        code: 'arg-path',
+        path: formatPath(['tools', tool, 'args', path]),
+        message: `argument path \`${path}\` cannot enter a list (segment \`${seg}\`): a bound path names object keys only, and a call meeting a list on it is refused; bound the list with \`maxItems\`, or the tool's argument as a whole`,
+      });
+    }
+  }
+  return out;
 }
 
 /**

@@ -35,6 +35,14 @@ export interface ToolInfo {
    * time (see `./upstream`), and an upstream tool the policy does not classify is unknown.
    */
   readonly upstream?: UpstreamHints;
+  /**
+   * The values the tool runs with for arguments the call leaves out, by dotted argument path
+   * (`limit`, `options.dryRun`): a catalog tool's zod `.default()`s, an upstream tool's JSON Schema
+   * `default`s (top-level and nested object properties). A bound on a missing argument judges its
+   * default. Absent: no defaults known (a tool without any, or a catalog snapshotted before they
+   * were published). An upstream server's defaults it does not declare cannot be known.
+   */
+  readonly argumentDefaults?: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -15,6 +15,7 @@
  * Pure: imports nothing of the project.
  */
 import { compileGlob } from './glob';
+import { UNSAFE_URI } from './unsafe-text';
 
 /** The upstream method behind each kind of synthetic tool (the tool's name on its server). */
 export const SUBJECT_METHODS = { resource: 'resources/read', prompt: 'prompts/get', completion: 'completion/complete' } as const;
@@ -40,8 +41,6 @@ export function serverSubjects(doc: { readonly upstreamResources?: Readonly<Reco
 
 /** Longest URI ever matched. */
 const MAX_URI = 2048;
-/** Dot segments, encoded `.` `/` `\` `%`, backslashes, whitespace and control characters. */
-const UNSAFE_URI = /(^|\/)\.\.?(\/|$|[?#])|%2e|%2f|%5c|%25|\\|[\s\u0000-\u001f\u007f]/i;
 
 /** Why a URI is never matched, or undefined when it may be. */
 export function uriProblem(uri: string): string | undefined {

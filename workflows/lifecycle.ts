@@ -48,6 +48,8 @@ function toolInfos(descriptors: Iterable<SessionToolDescriptor>): ToolInfo[] {
     resource: d.resource,
     estimatesBlastRadius: d.estimatesBlastRadius,
     ...(d.upstream ? { upstream: d.upstream } : {}),
+    // Published by catalogs since `argument-bounds-as-run`; a catalog snapshotted before has none.
+    ...(d.argumentDefaults ? { argumentDefaults: d.argumentDefaults } : {}),
   }));
 }
 
@@ -56,7 +58,7 @@ function compile(core: SessionCore, doc: unknown, descriptors: readonly SessionT
   core.policyDocument = doc;
   core.descriptors = new Map(descriptors.map((d) => [d.name, d]));
   try {
-    core.compiled = compilePolicy(doc as PolicyDocument, toolInfos(descriptors));
+    core.compiled = compilePolicy(doc as PolicyDocument, toolInfos(descriptors), { argumentsAsRun: core.argumentBoundsAsRun });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw ApplicationFailure.nonRetryable(`policy does not compile: ${message}`, SESSION_ERROR_TYPES.invalidPolicy);

@@ -42,7 +42,7 @@ export type OlderPatch =
  * A patch newer than `PATCHES_AT_START`, taken at the first line of a run beside it: true in runs
  * recorded with it (and every new run), false in runs recorded before it.
  */
-export function takenAtStart(id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN): boolean {
+export function takenAtStart(id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN): boolean {
   return patched(id);
 }
 
@@ -73,3 +73,13 @@ export const ESTIMATE_AFTER_DENY_RULES = 'estimate-after-deny-rules';
  * list was read ran on, unhalted, with its share of the budget.
  */
 export const HALT_REACHES_STARTING_CHILDREN = 'halt-reaches-starting-children';
+
+/**
+ * Patch id, taken at the start of a run: argument bounds judge what the tool runs, not the text the
+ * agent sent (`CompileOptions.argumentsAsRun`, policies/compile.ts). A pattern-bound string holding a
+ * dot segment, a backslash or a control character fails its bound (a server resolved
+ * `<root>/config.json/notes/..` to `<root>/config.json`); a missing bounded argument is judged at the
+ * default the tool publishes; a list or other non-object value met on a bound's path fails it.
+ * Sessions recorded before compile their policy without it and decide as they did.
+ */
+export const ARGUMENT_BOUNDS_AS_RUN = 'argument-bounds-as-run';

@@ -19,7 +19,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, patchesTakenAtStart, takenAtStart } from './patches';
+import { ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, patchesTakenAtStart, takenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -43,6 +43,8 @@ export class SessionCore {
   readonly estimateAfterDenyRules: boolean;
   /** True in runs whose halt reaches a sub-agent that was starting when it landed (patches.ts). */
   readonly haltReachesStartingChildren: boolean;
+  /** True in runs whose argument bounds judge what the tool runs (patches.ts): the policy is compiled with `argumentsAsRun`. */
+  readonly argumentBoundsAsRun: boolean;
   /** Ids of the `propose` and `spawnChild` updates this run has handled (Temporal hands each to a run once). */
   readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
@@ -108,6 +110,7 @@ export class SessionCore {
     this.ledgerKeyByUpdate = takenAtStart(LEDGER_KEY_BY_UPDATE);
     this.estimateAfterDenyRules = takenAtStart(ESTIMATE_AFTER_DENY_RULES);
     this.haltReachesStartingChildren = takenAtStart(HALT_REACHES_STARTING_CHILDREN);
+    this.argumentBoundsAsRun = takenAtStart(ARGUMENT_BOUNDS_AS_RUN);
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

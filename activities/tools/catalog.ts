@@ -91,7 +91,7 @@ export function createCatalog(tools: readonly AnyToolDefinition[], opts: { reado
   return new ToolCatalog({ tools, database: opts.database });
 }
 
-/** What the policy engine knows of each tool (no handlers, no schemas). */
+/** What the policy engine knows of each tool (no handlers, no schemas; the defaults the schema fills in, when it has any). */
 export function catalogInfo(catalog: ToolCatalog): ToolInfo[] {
   return catalog.tools().map((t) => ({
     name: t.name,
@@ -101,6 +101,7 @@ export function catalogInfo(catalog: ToolCatalog): ToolInfo[] {
     resource: t.resource,
     estimatesBlastRadius: t.estimatesBlastRadius,
     ...(t.upstream ? { upstream: { ...t.upstream } } : {}),
+    ...(t.argumentDefaults && Object.keys(t.argumentDefaults).length > 0 ? { argumentDefaults: { ...t.argumentDefaults } } : {}),
   }));
 }
 

@@ -9,7 +9,7 @@ import type { ClientBase } from 'pg';
 import type { z } from 'zod';
 import type { Effect, UpstreamHints } from '../../policies/types';
 import { CatalogError } from './errors';
-import { valueChangingPart } from './input-schema-rules';
+import { inputDefaults, valueChangingPart } from './input-schema-rules';
 
 /** What an estimator may use: a read-only transaction on the catalog's database. */
 export interface EstimateContext {
@@ -99,6 +99,11 @@ export interface ToolSpec<I extends z.ZodTypeAny, O extends z.ZodTypeAny> {
    * `properties`). Intent scoring reads only these: an undeclared argument cannot lift a call's score.
    */
   readonly declaredArguments?: readonly string[];
+  /**
+   * The values the tool runs with for arguments a call leaves out, by dotted path. Default: the
+   * `.default()`s of the zod input schema (`inputDefaults`); an upstream tool gives its JSON Schema's.
+   */
+  readonly argumentDefaults?: Readonly<Record<string, unknown>>;
   readonly handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
 }
 
@@ -107,6 +112,8 @@ export interface ToolDefinition<I extends z.ZodTypeAny = z.ZodTypeAny, O extends
   readonly sensitive: readonly string[];
   readonly estimatesBlastRadius: boolean;
   readonly execution: ToolExecution;
+  /** Published with the tool's info (`ToolInfo.argumentDefaults`): a bound on a missing argument judges its default. */
+  readonly argumentDefaults: Readonly<Record<string, unknown>>;
 }
 
 /** Any tool, as stored in a catalog (`any` because handler arguments make the schema types invariant). */
@@ -146,11 +153,13 @@ export function defineTool<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(spec:
   if (changing) {
     throw new CatalogError(`tool \`${spec.name}\`: its input schema changes the values it checks (${changing}); the policy judges the arguments as proposed, so the tool must run them as they are`);
   }
+  const defaults = spec.argumentDefaults ?? inputDefaults(spec.input);
   return Object.freeze({
     ...spec,
     sensitive: Object.freeze([...(spec.sensitive ?? [])]),
     retry: Object.freeze({ maxAttempts: spec.retry.maxAttempts, nonRetryable: Object.freeze([...(spec.retry.nonRetryable ?? [])]) }),
     estimatesBlastRadius: spec.estimateBlastRadius !== undefined,
     execution: spec.execution ?? (spec.timeoutMs <= LOCAL_ACTIVITY_MAX_MS ? 'local-activity' : 'activity'),
+    argumentDefaults: Object.freeze({ ...defaults }),
   });
 }

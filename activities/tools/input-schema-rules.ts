@@ -1,12 +1,17 @@
 /**
  * The policy judges a call's arguments as proposed; the tool runs what its zod input schema makes of
  * them. So an input schema may check values but never change them: no `transform`, `preprocess`,
- * `coerce`, `catch` or `pipe` anywhere in it (a `default` is allowed: the operator chose that value,
- * not the agent). `defineTool` refuses a schema that would, naming where.
+ * `coerce`, `catch` or `pipe` anywhere in it, and no string `trim`, `toLowerCase` or `toUpperCase`.
+ * `defineTool` refuses a schema that would, naming where. A `default` is allowed (the operator chose
+ * that value, not the agent), and published (`inputDefaults`): a bound on an argument the call leaves
+ * out judges the default the tool runs with.
  */
 import type { z } from 'zod';
 
 type Def = { readonly typeName?: string } & Record<string, unknown>;
+
+/** String checks that return another string than the one checked. */
+const STRING_CHANGES: readonly string[] = ['trim', 'toLowerCase', 'toUpperCase'];
 
 /** Where in `schema` a value could be changed (`transform at \`rows\``), or undefined when nowhere. */
 export function valueChangingPart(schema: z.ZodTypeAny, path = '(root)', seen = new Set<unknown>()): string | undefined {
@@ -17,6 +22,10 @@ export function valueChangingPart(schema: z.ZodTypeAny, path = '(root)', seen = 
   const inner = (s: unknown, p = path) => valueChangingPart(s as z.ZodTypeAny, p, seen);
   if (def.coerce === true) return at('coerce');
   switch (def.typeName) {
+    case 'ZodString': {
+      const change = ((def.checks as readonly { readonly kind?: string }[] | undefined) ?? []).find((c) => c.kind !== undefined && STRING_CHANGES.includes(c.kind));
+      return change ? at(`string ${change.kind}`) : undefined;
+    }
     case 'ZodEffects': {
       const effect = (def.effect as { type?: string } | undefined)?.type;
       if (effect === 'transform' || effect === 'preprocess') return at(effect);
@@ -60,4 +69,114 @@ export function valueChangingPart(schema: z.ZodTypeAny, path = '(root)', seen = 
     default:
       return undefined;
   }
+}
+
+/** Deepest object nesting whose defaults are published. */
+const MAX_DEFAULT_DEPTH = 10;
+
+/**
+ * The defaults a zod input schema fills in for arguments a call leaves out, by dotted path
+ * (`limit`, `options.dryRun`), read once: the values `ToolInfo.argumentDefaults` publishes. An object
+ * property's own defaults are published under it (they apply when the object is given, or is itself
+ * defaulted); a default under `.optional()` is not (zod leaves a missing optional value missing).
+ * Defaults inside lists, records, and union options that disagree are not published; nor are values
+ * that are not plain JSON, and keys holding a `.` (no bound path can name them).
+ */
+export function inputDefaults(schema: z.ZodTypeAny): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  collectDefaults(schema, '', out, 0);
+  return out;
+}
+
+/** Fills `out` with the defaults of the object properties under `schema`, their paths prefixed with `prefix`. */
+function collectDefaults(schema: z.ZodTypeAny, prefix: string, out: Record<string, unknown>, depth: number): void {
+  if (depth > MAX_DEFAULT_DEPTH) return;
+  const def = schema._def as Def;
+  switch (def.typeName) {
+    case 'ZodObject': {
+      const shape = (schema as z.AnyZodObject).shape as Record<string, z.ZodTypeAny>;
+      for (const [key, s] of Object.entries(shape)) {
+        if (key.includes('.') || key === '__proto__') continue;
+        const path = prefix === '' ? key : `${prefix}.${key}`;
+        const { value, inner } = missingValue(s);
+        if (value !== undefined) out[path] = value.v;
+        if (inner) collectDefaults(inner, path, out, depth + 1);
+      }
+      return;
+    }
+    case 'ZodIntersection':
+      collectDefaults(def.left as z.ZodTypeAny, prefix, out, depth);
+      collectDefaults(def.right as z.ZodTypeAny, prefix, out, depth);
+      return;
+    case 'ZodUnion':
+    case 'ZodDiscriminatedUnion': {
+      // What the tool runs depends on the option the call matches: only defaults every option that has one agrees on.
+      const each = [...((def.options as Iterable<z.ZodTypeAny>) ?? [])].map((o) => inputDefaults(o));
+      const keys = new Set(each.flatMap((d) => Object.keys(d)));
+      for (const key of keys) {
+        const values = each.filter((d) => Object.prototype.hasOwnProperty.call(d, key)).map((d) => JSON.stringify(d[key]));
+        if (values.every((v) => v === values[0])) out[prefix === '' ? key : `${prefix}.${key}`] = JSON.parse(values[0]!) as unknown;
+      }
+      return;
+    }
+    default: {
+      const { inner } = missingValue(schema);
+      if (inner && inner !== schema) collectDefaults(inner, prefix, out, depth);
+    }
+  }
+}
+
+/**
+ * What a property's schema makes of a missing value: its default (`{ v }`), if one applies before an
+ * `.optional()` lets the value stay missing; and the schema under its wrappers, for nested properties.
+ */
+function missingValue(schema: z.ZodTypeAny): { value?: { v: unknown }; inner?: z.ZodTypeAny } {
+  let s: z.ZodTypeAny = schema;
+  let value: { v: unknown } | undefined;
+  let missing = true;
+  for (let hops = 0; hops < 32; hops++) {
+    const def = s._def as Def;
+    switch (def.typeName) {
+      case 'ZodDefault': {
+        if (missing && value === undefined) {
+          const v = (def.defaultValue as () => unknown)();
+          if (isPlainJson(v, 0)) value = { v };
+          missing = false;
+        }
+        s = def.innerType as z.ZodTypeAny;
+        continue;
+      }
+      case 'ZodOptional':
+        // A missing value stays missing: a default under it never applies.
+        missing = false;
+        s = def.innerType as z.ZodTypeAny;
+        continue;
+      case 'ZodNullable':
+      case 'ZodReadonly':
+        s = def.innerType as z.ZodTypeAny;
+        continue;
+      case 'ZodBranded':
+        s = def.type as z.ZodTypeAny;
+        continue;
+      case 'ZodEffects':
+        s = def.schema as z.ZodTypeAny;
+        continue;
+      case 'ZodLazy':
+        s = (def.getter as () => z.ZodTypeAny)();
+        continue;
+      default:
+        return { ...(value ? { value } : {}), inner: s };
+    }
+  }
+  return value ? { value } : {};
+}
+
+/** True for a value JSON carries unchanged: null, booleans, finite numbers, strings, lists and plain objects of them. */
+function isPlainJson(v: unknown, depth: number): boolean {
+  if (depth > 32) return false;
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isPlainJson(x, depth + 1));
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as Record<string, unknown>).every((x) => isPlainJson(x, depth + 1));
+  return false;
 }

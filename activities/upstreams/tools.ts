@@ -69,6 +69,39 @@ export function upstreamInputSchema(server: string, tool: Tool): z.ZodTypeAny {
   });
 }
 
+/** Deepest object nesting, and most entries, of the defaults published for one upstream tool. */
+const MAX_DEFAULT_DEPTH = 10;
+const MAX_DEFAULTS = 500;
+
+/**
+ * The `default`s an upstream tool's input JSON Schema declares for its properties, top-level and
+ * nested object properties, by dotted path (`options.dryRun`): what `ToolInfo.argumentDefaults`
+ * publishes, so a bound on an argument the call leaves out judges the value the server runs it with.
+ * Only what the schema says: a server that fills in a default it does not declare cannot be seen
+ * (a bound on such an argument should say `required: true`). Keys holding a `.` are left out (no
+ * bound path can name them), as are defaults under lists, `$ref`s and combinators.
+ */
+export function jsonSchemaDefaults(schema: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let count = 0;
+  const walk = (node: unknown, prefix: string, depth: number): void => {
+    if (depth > MAX_DEFAULT_DEPTH || node === null || typeof node !== 'object' || Array.isArray(node)) return;
+    const props = (node as { properties?: unknown }).properties;
+    if (props === null || typeof props !== 'object' || Array.isArray(props)) return;
+    for (const [key, prop] of Object.entries(props as Record<string, unknown>)) {
+      if (key.includes('.') || key === '__proto__' || prop === null || typeof prop !== 'object' || Array.isArray(prop)) continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      if (Object.prototype.hasOwnProperty.call(prop, 'default') && count < MAX_DEFAULTS) {
+        out[path] = (prop as { default: unknown }).default;
+        count += 1;
+      }
+      walk(prop, path, depth + 1);
+    }
+  };
+  walk(schema, '', 0);
+  return out;
+}
+
 /** The text of a result's content, for error messages. */
 function contentText(result: CallToolResult): string {
   const texts = (result.content ?? []).flatMap((c) => (c.type === 'text' ? [c.text] : []));
@@ -101,6 +134,7 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
     resource: server.name,
     input: upstreamInputSchema(server.name, tool),
     declaredArguments: Object.keys(tool.inputSchema.properties ?? {}),
+    argumentDefaults: jsonSchemaDefaults(tool.inputSchema),
     output: z.unknown(),
     sensitive: server.sensitive[tool.name] ?? [],
     timeoutMs: server.timeoutMs,

@@ -160,8 +160,8 @@ describe('a tool', () => {
     });
     const put = tool(p, 'db.put');
     assert.deepEqual(put.args, [
-      { path: 'a.b', segments: ['a', 'b'], bound: { max: 2 }, regex: undefined, shadow: false },
-      { path: 'c', segments: ['c'], bound: { pattern: '^x$' }, regex: /^x$/u, shadow: true },
+      { path: 'a.b', segments: ['a', 'b'], bound: { max: 2 }, regex: undefined, shadow: false, asRun: true },
+      { path: 'c', segments: ['c'], bound: { pattern: '^x$' }, regex: /^x$/u, shadow: true, asRun: true },
     ]);
     assert.equal(put.args[1]?.regex?.unicode, true);
     assert.deepEqual(put.blast, { denyAbove: 9, shadow: true });

@@ -128,7 +128,11 @@ test('argument bounds at their edges, word for word; nested paths through lists 
   assert.deepEqual(msg({ ...ok, filter: { ids: [1, 2, 3] } }), at('filter.ids', 'has 3 items: above the maximum 2'));
   assert.deepEqual(msg({ ...ok, note: 'x'.repeat(50) }), at('note', `is 50 characters long: above the maximum 5`));
   assert.deepEqual(msg({ ...ok, region: 'x'.repeat(50) }), at('region', `is \`"${'x'.repeat(36)}...\`: not one of \`"eu"\`, \`"us"\``));
-  for (const deep of [[{ inner: 1 }], null, 'inner', { other: 1 }]) assert.deepEqual(msg({ ...ok, deep }), at('deep.inner', 'is required by policy'), JSON.stringify(deep));
+  assert.deepEqual(msg({ ...ok, deep: { other: 1 } }), at('deep.inner', 'is required by policy'));
+  // Anything but an object on the path: nothing there can be checked, so the bound fails (not "missing").
+  for (const [deep, kind] of [[[{ inner: 1 }], 'a list'], [null, 'null'], ['inner', 'a string']] as const) {
+    assert.deepEqual(msg({ ...ok, deep }), at('deep.inner', `cannot be checked: \`deep\` is ${kind}, not an object (a bound path names object keys only)`), JSON.stringify(deep));
+  }
   // A shadow bound reports and does not deny.
   const shadow = new Driver(policyOf({ ...quiet, tools: { 'billing.query': { mode: 'shadow', args: { months: { max: 2 } } } } })).peek(call('billing.query', { months: 3 }));
   assert.deepEqual([shadow.verdict, shadow.shadow?.reasons.map((r) => r.rule)], ['allow', ['args.bounds']]);
@@ -253,7 +257,9 @@ test('edges the other tests pass by: read-only mode word for word, a min-only bo
   const d = new Driver(q);
   const msg = (args: Record<string, unknown>) => d.peek(call('billing.query', args)).reasons.map((r) => r.message);
   assert.deepEqual(msg({ months: 'a' }), ['argument `months` of `billing.query` must be a number, got `"a"`']);
-  assert.equal(d.peek(call('billing.query', { code: 'abcd' })).verdict, 'allow', 'a string has no argument `length`');
+  // A string has no argument `length`: its own properties are never read, and a path through it checks nothing, so it fails.
+  assert.deepEqual(msg({ code: 'abcd' }), ['argument `code.length` of `billing.query` cannot be checked: `code` is a string, not an object (a bound path names object keys only)']);
+  assert.equal(d.peek(call('billing.query', {})).verdict, 'allow', 'absent, nothing to check');
   const forty = 'x'.repeat(38);
   assert.deepEqual(msg({ region: forty }), [`argument \`region\` of \`billing.query\` is \`"${forty}"\`: not one of \`"eu"\``]);
   assert.deepEqual(msg({ region: `${forty}y` }), [`argument \`region\` of \`billing.query\` is \`"${'x'.repeat(36)}...\`: not one of \`"eu"\``]);
