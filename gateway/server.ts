@@ -107,14 +107,6 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   const admissions = new SessionAdmissions({ client: deps.client.client, taskQueue: deps.client.taskQueue, cap: limits.openSessions, startGraceMs: limits.mcpIdleSeconds * 1000 + 60_000 });
   app.decorate('gateway', { deps, sessions, limits, admissions });
   acceptEmptyBodies(app);
-  // First hook of all: authentication and rate limiting are inside the request span.
-  const telemetry = activeTelemetry();
-  if (telemetry) {
-    // Loaded only when telemetry is on: with it off the gateway loads nothing of OpenTelemetry.
-    const { traceRequests } = require('./tracing') as typeof import('./tracing');
-    traceRequests(app, telemetry.tracer('gatehouse/gateway'));
-  }
-
   // Before authentication: a rebound name is refused whatever credential it carries.
   registerOriginCheck(app, deps.origin ?? originPolicy({}));
   // The gateway's own authorization server unless an external one is configured (then it alone issues tokens).
@@ -129,6 +121,14 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     if (request.agent) rate.take(request.agent.agentId);
   });
+  // After the origin check, authentication and the rate: a request they refuse starts no span, so
+  // no caller can fill the span queue with requests it has no right to make.
+  const telemetry = activeTelemetry();
+  if (telemetry) {
+    // Loaded only when telemetry is on: with it off the gateway loads nothing of OpenTelemetry.
+    const { traceRequests } = require('./tracing') as typeof import('./tracing');
+    traceRequests(app, telemetry.tracer('gatehouse/gateway'));
+  }
 
   app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
     if (err instanceof Problem) {

@@ -1,8 +1,14 @@
 /**
- * Request spans for the gateway, when telemetry is on: one SERVER span per request, named by
- * method and route template (`POST /v1/sessions/:sessionId/proposals`). The handler runs inside
- * it, so the Temporal client's interceptors carry it to the workflow. Attributes are the method,
- * route and status code: never the URL's query, headers or body.
+ * Request spans for the gateway, when telemetry is on: one SERVER span per request the gateway
+ * serves, named by method and route template (`POST /v1/sessions/:sessionId/proposals`). The handler
+ * runs inside it, so the Temporal client's interceptors carry it to the workflow. Attributes are the
+ * method, route and status code: never the URL's query, headers or body.
+ *
+ * `traceRequests` is installed after the origin check, authentication and the rate limit
+ * (`server.ts`): a request they refuse (a rebound name, no or a bad credential, over the rate) starts
+ * no span, so callers without a right to a request cannot fill the span queue with them. Public
+ * routes (`/healthz`, the OAuth endpoints) are traced; the workflow spans have a queue of their own
+ * (`telemetry/install.ts`), which no request fills.
  *
  * The caller is an agent, so its W3C `traceparent` is not trusted: every request starts a trace of
  * Gatehouse's own (an agent cannot put Gatehouse's spans into a trace it chose, such as another

@@ -4,7 +4,8 @@
  * loaded. `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `_METRICS_ENDPOINT` override the per-signal
  * URLs; the exporters read the other standard variables themselves (`OTEL_EXPORTER_OTLP_HEADERS`,
  * timeouts…). Temporal's core runtime (the SDK's worker metrics) gets its own OTLP exporter from
- * `runtimeTelemetryOptions`.
+ * `runtimeTelemetryOptions`, sent where the JS metric exporter sends (the metrics URL) with the same
+ * headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_METRICS_HEADERS` over it).
  */
 import type { TelemetryOptions } from '@temporalio/worker';
 import { activeTelemetry, type Telemetry } from './active';
@@ -46,19 +47,60 @@ export async function startTelemetryFromEnv(role: string, env: NodeJS.ProcessEnv
     spanExporter: new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || `${endpoint}/v1/traces` }),
     batch: true,
     metricReader: new PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter({ url: env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() || `${endpoint}/v1/metrics` }),
+      exporter: new OTLPMetricExporter({ url: metricsUrl(endpoint, env) }),
       exportIntervalMillis: metricIntervalMs(env),
     }),
   });
 }
 
 /**
+ * Where metrics go: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as written when set (the spec's
+ * signal-specific URL), else `/v1/metrics` of the endpoint. Both the JS exporter and core's use it.
+ */
+export function metricsUrl(endpoint: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() || `${endpoint}/v1/metrics`;
+}
+
+/**
+ * The headers of `OTEL_EXPORTER_OTLP_HEADERS` with those of `OTEL_EXPORTER_OTLP_<signal>_HEADERS`
+ * over them, as the JS exporters read them: `key=value` pairs joined by `,`, each side trimmed and
+ * percent-decoded (a pair that does not decode is kept as written), `;` properties and pairs
+ * without a key or a value dropped. `undefined` when there are none.
+ */
+export function otlpHeaders(signal: 'TRACES' | 'METRICS', env: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
+  const headers = { ...parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS), ...parseHeaders(env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`]) };
+  return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
+function parseHeaders(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of (raw ?? '').split(',')) {
+    const pair = entry.split(';')[0] ?? '';
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const key = decoded(pair.slice(0, at).trim());
+    const value = decoded(pair.slice(at + 1).trim());
+    if (key !== '' && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
  * `Runtime.install({ telemetryOptions })` for Temporal's core: the SDK's worker metrics (task
- * latencies, slots, polls, activity and workflow counts) over OTLP/HTTP to the same endpoint;
- * `undefined` when telemetry is off.
+ * latencies, slots, polls, activity and workflow counts) over OTLP/HTTP to the metrics URL the JS
+ * exporter uses (`metricsUrl`), with the same headers (`otlpHeaders`); `undefined` when telemetry is off.
  */
 export function runtimeTelemetryOptions(env: NodeJS.ProcessEnv = process.env): TelemetryOptions | undefined {
   const endpoint = otlpEndpoint(env);
   if (!endpoint) return undefined;
-  return { metrics: { otel: { url: `${endpoint}/v1/metrics`, http: true, metricsExportInterval: metricIntervalMs(env) } } };
+  const headers = otlpHeaders('METRICS', env);
+  return { metrics: { otel: { url: metricsUrl(endpoint, env), http: true, ...(headers ? { headers } : {}), metricsExportInterval: metricIntervalMs(env) } } };
 }

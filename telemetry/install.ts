@@ -7,7 +7,7 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { Resource } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
@@ -57,17 +57,46 @@ function identifyingOnly(sink: InjectedSink<OpenTelemetryWorkflowExporter>): Inj
   };
 }
 
-/** Installs tracing and metrics globally; throws `TelemetryError` when they are already installed. */
+/**
+ * The exporter shared by the two span queues, for the workflow spans' queue: its shutdown leaves
+ * the exporter to the provider's queue, which shuts it down after its own last export.
+ */
+function sharedExporter(exporter: SpanExporter): SpanExporter {
+  return {
+    export: (spans, done) => exporter.export(spans, done),
+    shutdown: () => Promise.resolve(),
+    ...(exporter.forceFlush ? { forceFlush: () => exporter.forceFlush!() } : {}),
+  };
+}
+
+/** Ended spans go to each of `processors`, in order. */
+function allOf(processors: readonly SpanProcessor[]): SpanProcessor {
+  return {
+    onStart: (span, parent) => processors.forEach((p) => p.onStart(span, parent)),
+    onEnd: (span) => processors.forEach((p) => p.onEnd(span)),
+    forceFlush: async () => void (await Promise.all(processors.map((p) => p.forceFlush()))),
+    shutdown: async () => void (await Promise.all(processors.map((p) => p.shutdown()))),
+  };
+}
+
+/**
+ * Installs tracing and metrics globally; throws `TelemetryError` when they are already installed.
+ *
+ * Two span queues: the provider's (the gateway's request spans, the Temporal client's and the
+ * activities' spans) and one of the workflow spans alone (proposal, decision, approval wait, and
+ * the interceptor's own). A batch queue drops what ends while it is full: with one queue, any
+ * caller's requests (`/healthz` needs no credential) could fill it and the decision spans would be
+ * dropped; the workflow spans' queue is filled by sessions only.
+ */
 export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
   const resource = new Resource({ [ATTR_SERVICE_NAME]: options.serviceName });
   const meterProvider = new MeterProvider({ resource, readers: [options.metricReader] });
-  const exportSpans = options.batch ? new BatchSpanProcessor(options.spanExporter) : new SimpleSpanProcessor(options.spanExporter);
-  const tracerProvider = new NodeTracerProvider({
-    resource,
-    spanProcessors: [exportSpans, new DecisionMetricsProcessor(new GatehouseMetrics(meterProvider.getMeter('gatehouse')))],
-  });
-  // Workflow spans, rebuilt outside the sandbox, go through the same processors (export and metrics).
-  const workflowSpans = identifyingOnly(makeWorkflowExporter(tracerProvider.getActiveSpanProcessor(), resource));
+  const exporting = (exporter: SpanExporter) => (options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter));
+  const decisionMetrics = new DecisionMetricsProcessor(new GatehouseMetrics(meterProvider.getMeter('gatehouse')));
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [exporting(options.spanExporter), decisionMetrics] });
+  // Workflow spans, rebuilt outside the sandbox: their own export queue, and the metrics.
+  const workflowExport = exporting(sharedExporter(options.spanExporter));
+  const workflowSpans = identifyingOnly(makeWorkflowExporter(allOf([workflowExport, decisionMetrics]), resource));
 
   const telemetry: Telemetry = {
     serviceName: options.serviceName,
@@ -81,11 +110,13 @@ export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
       sinks: { exporter: workflowSpans },
     }),
     async flush() {
-      await tracerProvider.forceFlush();
+      await Promise.all([workflowExport.forceFlush(), tracerProvider.forceFlush()]);
       await meterProvider.forceFlush();
     },
     async shutdown() {
       setActiveTelemetry(undefined);
+      // The workflow spans' last export first: the provider's shutdown ends the exporter.
+      await workflowExport.shutdown();
       await tracerProvider.shutdown();
       await meterProvider.shutdown();
       trace.disable();

@@ -9,9 +9,51 @@ import { IntentScorerError } from './errors';
 
 const CACHE_MAX = 512;
 
+/**
+ * An endpoint URL fit to print (a start banner, an error, a log): its user name and password, its
+ * query string and its fragment — where an API key can ride (`https://key@host/v1`,
+ * `…/v1?api-key=…`) — each shown as `***`; scheme, host, port and path as written. A URL that does
+ * not parse is shown the same way as far as it can be read.
+ */
+export function redactedEndpoint(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url.replace(/^([^/]*\/\/)[^/?#]*@/, '$1***@').replace(/\?.*$/s, '?***').replace(/#.*$/s, '#***');
+  }
+  const userinfo = u.username !== '' || u.password !== '' ? '***@' : '';
+  return `${u.protocol}//${userinfo}${u.host}${u.pathname}${u.search !== '' ? '?***' : ''}${u.hash !== '' ? '#***' : ''}`;
+}
+
+/** The parts of `url` that may be credentials (user name, password, query string, fragment; raw and decoded), longest first. */
+function endpointSecrets(url: string): string[] {
+  let parts: string[];
+  try {
+    const u = new URL(url);
+    parts = [u.username, u.password, u.search.slice(1), u.hash.slice(1)];
+  } catch {
+    return [];
+  }
+  const decoded = parts.map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  // Shorter parts are not hunted for in text: they would hide ordinary words.
+  return [...new Set([...parts, ...decoded])].filter((p) => p.length >= 4).sort((a, b) => b.length - a.length);
+}
+
 export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: readonly string[]) => Promise<number[][]> {
   const url = `${config.baseUrl.replace(/\/+$/, '')}/embeddings`;
   const model = config.model ?? DEFAULT_EMBEDDINGS_MODEL;
+  // What failures name: never the credentials a URL may carry.
+  const shown = redactedEndpoint(url);
+  const secrets = endpointSecrets(config.baseUrl);
+  /** Text (an error, a server's answer) with the URL shown redacted and each of its secrets as `***`. */
+  const hidden = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text.split(url).join(shown));
   const cache = new Map<string, number[]>();
 
   return async function embed(texts) {
@@ -43,12 +85,15 @@ export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: read
         signal: AbortSignal.timeout(config.timeoutMs ?? 10_000),
       });
     } catch (err) {
-      throw new IntentScorerError('EmbeddingsUnavailable', `embeddings endpoint \`${url}\` unreachable: ${(err as Error).message}`, { retryable: true, cause: err });
+      const message = (err as Error).message;
+      // Node's fetch quotes the URL as given when it refuses one with credentials: that error is not kept as the cause.
+      const cause = hidden(message) === message ? err : undefined;
+      throw new IntentScorerError('EmbeddingsUnavailable', `embeddings endpoint \`${shown}\` unreachable: ${hidden(message)}`, { retryable: true, cause });
     }
     if (!res.ok) {
       const body = (await res.text().catch(() => '')).slice(0, 200);
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-      throw new IntentScorerError(retryable ? 'EmbeddingsUnavailable' : 'EmbeddingsRejected', `embeddings endpoint \`${url}\` answered ${res.status}: ${body}`, {
+      throw new IntentScorerError(retryable ? 'EmbeddingsUnavailable' : 'EmbeddingsRejected', `embeddings endpoint \`${shown}\` answered ${res.status}: ${hidden(body)}`, {
         retryable,
         status: res.status,
       });
@@ -56,7 +101,7 @@ export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: read
     const json = (await res.json().catch(() => undefined)) as { data?: { index?: number; embedding?: unknown }[] } | undefined;
     const data = json?.data;
     if (!Array.isArray(data) || data.length !== input.length) {
-      throw new IntentScorerError('EmbeddingsMalformed', `embeddings endpoint \`${url}\` returned ${Array.isArray(data) ? data.length : 'no'} embeddings for ${input.length} inputs`, {
+      throw new IntentScorerError('EmbeddingsMalformed', `embeddings endpoint \`${shown}\` returned ${Array.isArray(data) ? data.length : 'no'} embeddings for ${input.length} inputs`, {
         retryable: false,
       });
     }
@@ -64,7 +109,7 @@ export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: read
     data.forEach((d, i) => {
       const idx = typeof d.index === 'number' ? d.index : i;
       if (!Array.isArray(d.embedding) || !d.embedding.every((x) => typeof x === 'number') || idx < 0 || idx >= input.length) {
-        throw new IntentScorerError('EmbeddingsMalformed', `embeddings endpoint \`${url}\` returned a malformed embedding at index ${i}`, { retryable: false });
+        throw new IntentScorerError('EmbeddingsMalformed', `embeddings endpoint \`${shown}\` returned a malformed embedding at index ${i}`, { retryable: false });
       }
       out[idx] = d.embedding as number[];
     });

@@ -7,13 +7,15 @@
  * Failure contract of runTool:
  * - a transient failure (ToolError with `retryable`, a lost database connection, an unknown
  *   handler exception) throws a retryable `ApplicationFailure` while attempts remain, so Temporal
- *   retries it per the tool's policy; on the tool's last attempt it is returned as `failed`;
+ *   retries it per the tool's policy; on the tool's last attempt it is returned as `failed`. A thrown
+ *   failure's message is one line of at most 1,024 characters (`failureMessage`): the worker logs every attempt's;
  * - a permanent failure (non-retryable ToolError, a type listed in `retry.nonRetryable`, invalid
  *   arguments, an unknown tool) is recorded and *returned* as `{ status: 'failed', error }` —
  *   the session goes on. runTool never throws for a tool's own failure once it is final.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { shownLine } from '../../approvals/shown-text';
 import { checkout, type CheckedOutClient } from '../../audit/checkout';
 import { scrub, scrubString } from '../../audit/chain';
 import type { z } from 'zod';
@@ -347,10 +349,33 @@ function hideSecrets(err: ToolError, secrets: readonly string[]): ToolError {
   return new ToolError(err.type, withoutSecrets(err.message, secrets), { retryable: err.retryable, ...(err.details ? { details: withoutSecrets({ ...err.details }, secrets) } : {}) });
 }
 
+/**
+ * Most characters of a thrown failure's message. Temporal's worker logs the failure of every
+ * attempt (its message, in its stack, on stderr) and the tracing interceptor records it as the
+ * activity span's exception: a handler's message can echo an agent's argument (`no match for …`).
+ */
+export const MAX_FAILURE_MESSAGE_CHARS = 1024;
+
+/**
+ * A thrown failure's message: one line (line breaks, controls and invisible characters shown as
+ * `\uXXXX`, `approvals/shown-text.ts`) of at most `MAX_FAILURE_MESSAGE_CHARS`, so an agent cannot
+ * forge log lines or fill the log through a tool's error. Secrets are hidden before (`hideSecrets`),
+ * while they still read as written. What the ledger and the trail keep of a final failure is not this.
+ */
+export function failureMessage(message: string): string {
+  const line = shownLine(message);
+  if (line.length <= MAX_FAILURE_MESSAGE_CHARS) return line;
+  let end = MAX_FAILURE_MESSAGE_CHARS - 1;
+  // Never half of a surrogate pair: the message is stored as text where the workflow records it.
+  const last = line.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${line.slice(0, end)}…`;
+}
+
 function toFailure(err: ToolError): ApplicationFailure {
   return ApplicationFailure.create({
     type: err.type,
-    message: err.message,
+    message: failureMessage(err.message),
     nonRetryable: !err.retryable,
     details: err.details ? [err.details] : undefined,
   });

@@ -1,7 +1,9 @@
 /**
  * Redaction of sensitive argument values before they reach a log, the audit trail or Slack.
- * Paths are dotted; `*` matches any key of an object or any element of an array, and a path
- * that names an array applies to each element (`items.token` redacts `items[i].token`).
+ * Paths are dotted; `*` matches any key of an object or any element of an array
+ * (`items.*.secret` redacts `items[i].secret`, and `headers.*` every header's value), and a named
+ * segment that meets an array applies to each element (`items.secret` redacts `items[i].secret`).
+ * Both walkers here (`redactPaths`, `secretsAt`) follow these rules through `step`.
  */
 import { REDACTED } from '../../approvals/types';
 
@@ -14,17 +16,31 @@ export function redactPaths<T>(value: T, paths: readonly string[]): T {
   return out as T;
 }
 
-function redactOne(value: unknown, segments: readonly string[]): unknown {
-  if (Array.isArray(value)) return value.map((v) => redactOne(v, segments));
+/**
+ * One step of a path into `value`: calls `matched(child, rest)` for each child the path's first
+ * segment matches — `*` any element of an array or any key of an object, a name that key of an
+ * object or of each element of an array — and returns `value` rebuilt from what it returns
+ * (`value` itself when nothing matched or it is not a container). Each element and key is
+ * visited at most once per segment, so the walk is linear in the size of `value`.
+ */
+function step(value: unknown, segments: readonly string[], matched: (child: unknown, rest: readonly string[]) => unknown): unknown {
   if (segments.length === 0 || value === null || typeof value !== 'object') return value;
   const [head, ...rest] = segments as [string, ...string[]];
+  if (Array.isArray(value)) {
+    // `*` is this element; a name is looked up in each element (the array is stepped through).
+    return head === '*' ? value.map((v) => matched(v, rest)) : value.map((v) => step(v, segments, matched));
+  }
   const src = value as Record<string, unknown>;
   const out: Record<string, unknown> = { ...src };
-  for (const key of Object.keys(src)) {
-    if (head !== '*' && key !== head) continue;
-    out[key] = rest.length === 0 ? (src[key] === undefined ? undefined : REDACTED) : redactOne(src[key], rest);
-  }
+  for (const key of Object.keys(src)) if (head === '*' || key === head) out[key] = matched(src[key], rest);
   return out;
+}
+
+function redactOne(value: unknown, segments: readonly string[]): unknown {
+  return step(value, segments, (child, rest) => {
+    if (rest.length > 0) return redactOne(child, rest);
+    return child === undefined ? undefined : REDACTED;
+  });
 }
 
 /**
@@ -59,12 +75,9 @@ export function secretsAt(value: unknown, paths: readonly string[]): string[] {
     } else if (Array.isArray(v)) v.forEach(strings);
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(strings);
   };
+  // The same matching as `redactPaths`: what it would replace is what is collected here.
   const walk = (v: unknown, segments: readonly string[]): void => {
-    if (Array.isArray(v)) return v.forEach((x) => walk(x, segments));
-    if (segments.length === 0) return strings(v);
-    if (v === null || typeof v !== 'object') return;
-    const [head, ...rest] = segments as [string, ...string[]];
-    for (const [k, x] of Object.entries(v)) if (head === '*' || k === head) walk(x, rest);
+    step(v, segments, (child, rest) => (rest.length > 0 ? walk(child, rest) : strings(child)));
   };
   for (const p of paths) walk(value, p.split('.'));
   return [...found].sort((a, b) => b.length - a.length);

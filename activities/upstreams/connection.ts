@@ -24,6 +24,7 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { shownLine } from '../../approvals/shown-text';
 import type { PublishedSubjects, UpstreamNote } from '../../audit/upstream-listing';
 import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
@@ -142,10 +143,11 @@ export class UpstreamConnection {
    */
   async subscribe(uri: string): Promise<void> {
     const { outcome, dropped } = this.#watched.ask(uri, Date.now());
-    if (outcome === 'full') this.opts.log?.(`upstream \`${this.name}\`: already watching ${MAX_SUBSCRIPTIONS} resources: \`${uri}\` is not watched`);
+    // Resource URIs are agents' (a gateway passes on what an agent subscribed to): logged as one line each.
+    if (outcome === 'full') this.opts.log?.(`upstream \`${this.name}\`: already watching ${MAX_SUBSCRIPTIONS} resources: \`${shownLine(uri)}\` is not watched`);
     const client = this.#client;
     if (!client || this.#state !== 'up' || client.getServerCapabilities()?.resources?.subscribe !== true) return;
-    for (const gone of dropped) await client.unsubscribeResource({ uri: gone }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: unsubscribing from \`${gone}\` failed: ${String(err)}`));
+    for (const gone of dropped) await client.unsubscribeResource({ uri: gone }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: unsubscribing from \`${shownLine(gone)}\` failed: ${shownLine(String(err))}`));
     if (outcome === 'new') await client.subscribeResource({ uri });
   }
 
@@ -289,7 +291,7 @@ export class UpstreamConnection {
       // Its tools serve even when its resources or prompts cannot be listed.
       await relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts failed: ${err instanceof Error ? err.message : String(err)}`));
       if (client.getServerCapabilities()?.resources?.subscribe === true) {
-        for (const uri of this.#watched.uris) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${uri}\` again failed: ${String(err)}`));
+        for (const uri of this.#watched.uris) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${shownLine(uri)}\` again failed: ${shownLine(String(err))}`));
       }
       this.#state = 'up';
       this.#lastError = '';

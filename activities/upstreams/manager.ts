@@ -12,6 +12,7 @@
  */
 import pg, { type Pool } from 'pg';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { shownLine } from '../../approvals/shown-text';
 import { listenUpstream, publishUpstreamSubjects, publishUpstreamTools, relayUpstreamNote, retireUpstreamServers, type PublishedSubjects } from '../../audit/upstream-listing';
 import type { ToolCatalog } from '../tools/catalog';
 import type { AnyToolDefinition } from '../tools/define';
@@ -74,8 +75,9 @@ export class UpstreamManager {
       await retireUpstreamServers(this.opts.publish, [...this.#connections.keys()]);
       // A gateway's agent subscribed to a resource its policy classifies: watch it upstream.
       this.#unlisten = listenUpstream(this.opts.publish, {
+        // The URI is an agent's, and the server's error may echo it: both shown as one line.
         subscribe: (server, uri) =>
-          void this.#connections.get(server)?.subscribe(uri).catch((err: unknown) => this.opts.log?.(`upstream \`${server}\`: subscribing to \`${uri}\` failed: ${err instanceof Error ? err.message : String(err)}`)),
+          void this.#connections.get(server)?.subscribe(uri).catch((err: unknown) => this.opts.log?.(`upstream \`${server}\`: subscribing to \`${shownLine(uri)}\` failed: ${shownLine(err instanceof Error ? err.message : String(err))}`)),
       });
     }
     await Promise.all([...this.#connections.values()].map((c) => c.start()));

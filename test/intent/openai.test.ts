@@ -12,9 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createIntentActivities } from '../../activities/intent/activities';
 import { intentConfigFromEnv } from '../../activities/intent/config';
-import { createEmbeddingsClient } from '../../activities/intent/embeddings';
+import { createEmbeddingsClient, redactedEndpoint } from '../../activities/intent/embeddings';
 import { createIntentScorer } from '../../activities/intent/scorer';
 import { tokens } from '../../activities/intent/text';
+import { intentScorerFor } from '../../worker/devstack/embeddings';
 
 const DIM = 64;
 interface Seen {
@@ -133,6 +134,37 @@ describe('openai-compatible embeddings scorer', () => {
     assert.equal(requests.at(-1)!.body.input.includes('intent 3'), true);
     const fresh = await createIntentActivities(createIntentScorer({ kind: 'openai', baseUrl })).scoreIntent(input(3));
     assert.deepEqual(recovered, fresh);
+  });
+
+  it('names its endpoint without the credentials the URL carries, in every failure and in the start banner', async () => {
+    const input = { intent: 'x', actions: [{ tool: 'billing.query', at: NOW }], now: NOW };
+    // A user name and password: Node's fetch refuses the URL, quoting it whole.
+    const withUser = baseUrl.replace('http://', 'http://svc-user:pa%40ss-SECRET-1@');
+    const refused = await createEmbeddingsClient({ kind: 'openai', baseUrl: withUser })(['a']).then(() => assert.fail('no error'), (e: unknown) => e as Error);
+    assert.match(refused.message, /^embeddings endpoint `http:\/\/\*\*\*@127\.0\.0\.1:\d+\/v1\/embeddings` unreachable: /);
+    for (const secret of ['svc-user', 'pa%40ss-SECRET-1', 'pa@ss-SECRET-1']) assert.equal(refused.message.includes(secret), false, `${secret} in ${refused.message}`);
+    assert.equal(refused.cause, undefined, 'the refusal quoting the URL is not kept as the cause');
+    // A key in the query string (the server answers 401 this time).
+    try {
+      nextStatus = 401;
+      const keyed = createIntentActivities(createIntentScorer({ kind: 'openai', baseUrl: `${baseUrl}?api-key=KEY-SECRET-2` }));
+      await assert.rejects(keyed.scoreIntent(input), (e: unknown) => e instanceof ApplicationFailure && e.type === 'EmbeddingsRejected' && !e.message.includes('KEY-SECRET-2') && e.message.includes('/v1?***'));
+    } finally {
+      nextStatus = 200;
+    }
+    // What `gatehouse start` prints of a configured endpoint.
+    const chosen = await intentScorerFor({ GATEHOUSE_INTENT_SCORER: 'openai', GATEHOUSE_EMBEDDINGS_URL: 'https://svc-user:SECRET-3@embeddings.example/v1?api-key=SECRET-4', GATEHOUSE_EMBEDDINGS_MODEL: 'm' });
+    assert.equal(chosen.description, 'embeddings at https://***@embeddings.example/v1?*** (m)');
+  });
+
+  it('redactedEndpoint hides user info, query string and fragment, and keeps the rest', () => {
+    assert.equal(redactedEndpoint('http://127.0.0.1:8080/v1'), 'http://127.0.0.1:8080/v1');
+    assert.equal(redactedEndpoint('https://key-only@api.example/v1'), 'https://***@api.example/v1');
+    assert.equal(redactedEndpoint('https://:pw@api.example/v1'), 'https://***@api.example/v1', 'an empty user name');
+    assert.equal(redactedEndpoint('https://u:p@ss@api.example/v1'), 'https://***@api.example/v1', 'an @ in the password');
+    assert.equal(redactedEndpoint('https://api.example/v1?api-key=k#frag'), 'https://api.example/v1?***#***');
+    assert.equal(redactedEndpoint('not a url user:pw@x?key=1'), 'not a url user:pw@x?***', 'what cannot be parsed: the query still hidden');
+    assert.equal(redactedEndpoint('//user:pw@host/v1'), '//***@host/v1');
   });
 
   it('reports an unreachable endpoint as retryable', async () => {

@@ -16,6 +16,7 @@ import { eventually } from '../support/eventually';
 interface Received {
   readonly path: string;
   readonly contentType: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
 }
 
@@ -28,7 +29,7 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', contentType: String(req.headers['content-type']), body: Buffer.concat(chunks).toString('utf8') });
+      received.push({ path: req.url ?? '', contentType: String(req.headers['content-type']), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -62,17 +63,27 @@ describe('telemetry over OTLP', () => {
     assert.ok(metricExport.body.includes('gatehouse-probe'));
   });
 
-  it("exports the SDK's worker metrics from Temporal's core runtime to the same endpoint", async () => {
+  it("exports the SDK's worker metrics from Temporal's core runtime where the metrics variables say, with their headers", async () => {
     // As a deployment sets it: in the process environment, which core reads as well.
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
-    const options = runtimeTelemetryOptions({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRIC_EXPORT_INTERVAL: '200' });
+    // These only through `runtimeTelemetryOptions`: what core gets is what it was given.
+    const options = runtimeTelemetryOptions({
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${endpoint}/collector/v1/metrics`,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-gatehouse-tenant=acme,authorization=Bearer%20generic',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=Bearer%20metrics-token',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+    });
     assert.ok(options);
     Runtime.install({ telemetryOptions: options, logger: new DefaultLogger('WARN') });
     const servers = await getTestServers();
     const connection = await NativeConnection.connect({ address: servers.temporalAddress });
     try {
       await connection.workflowService.getSystemInfo({});
-      const core = await eventually(() => received.find((r) => r.path === '/v1/metrics' && r.body.includes('temporal_')), { what: 'core metrics' });
+      const core = await eventually(() => received.find((r) => r.body.includes('temporal_')), { what: 'core metrics' });
+      assert.equal(core.path, '/collector/v1/metrics');
+      assert.equal(core.headers.authorization, 'Bearer metrics-token');
+      assert.equal(core.headers['x-gatehouse-tenant'], 'acme');
       assert.ok(core.body.length > 0);
     } finally {
       await connection.close();

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { catalogInfo, createCatalog, describeCatalog, redactArgs } from '../../activities/tools/catalog';
 import { defineTool } from '../../activities/tools/define';
 import { CatalogError, classifyError, ToolError } from '../../activities/tools/errors';
-import { REDACTED, redactPaths } from '../../activities/tools/redact';
+import { REDACTED, redactPaths, secretsAt } from '../../activities/tools/redact';
 import { createSampleCatalog, SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
 import { checkArgs, MAX_ARGS_BYTES } from '../../activities/tools/validate';
 
@@ -124,6 +124,26 @@ describe('redaction', () => {
     });
     assert.deepEqual(v.auth.token, 't', 'input untouched');
     assert.deepEqual(redactPaths({ other: 1 }, ['auth.token']), { other: 1 }, 'absent paths are not added');
+  });
+
+  it('`*` matches each element of an array, as documented (`items.*.secret`), and any key of an object', () => {
+    const v = { items: [{ secret: 'hunter2-long', id: 1 }, { secret: 'other-secret', id: 2 }], id: 'keep' };
+    assert.deepEqual(redactPaths(v, ['items.*.secret']), { items: [{ secret: REDACTED, id: 1 }, { secret: REDACTED, id: 2 }], id: 'keep' });
+    assert.deepEqual(secretsAt(v, ['items.*.secret']), ['hunter2-long', 'other-secret']);
+    // The same path over an object of objects, and `*` at the end over an array and an object.
+    assert.deepEqual(redactPaths({ items: { a: { secret: 's', id: 1 } } }, ['items.*.secret']), { items: { a: { secret: REDACTED, id: 1 } } });
+    assert.deepEqual(redactPaths({ tokens: ['t1', 't2'], headers: { a: 'x', b: 'y' } }, ['tokens.*', 'headers.*']), { tokens: [REDACTED, REDACTED], headers: { a: REDACTED, b: REDACTED } });
+    assert.deepEqual(secretsAt({ tokens: ['tok-1', 'tok-2'] }, ['tokens.*']), ['tok-1', 'tok-2']);
+    // Arrays in arrays: one `*` per level; a name steps through any depth of arrays.
+    assert.deepEqual(redactPaths({ grid: [[{ k: 'a' }], [{ k: 'b' }]] }, ['grid.*.*.k']), { grid: [[{ k: REDACTED }], [{ k: REDACTED }]] });
+    assert.deepEqual(redactPaths({ grid: [[{ k: 'a' }]] }, ['grid.k']), { grid: [[{ k: REDACTED }]] });
+    assert.deepEqual(v.items[0], { secret: 'hunter2-long', id: 1 }, 'input untouched');
+  });
+
+  it('a declared `items.*.secret` redacts each element through the catalog', () => {
+    const items = z.array(z.object({ name: z.string(), secret: z.string() }));
+    const vault = createCatalog([tool('vault.store', { input: z.object({ items }).strict(), sensitive: ['items.*.secret'] })], { database: pool });
+    assert.deepEqual(redactArgs(vault, 'vault.store', { items: [{ name: 'db', secret: 'hunter2-long' }] }), { items: [{ name: 'db', secret: REDACTED }] });
   });
 
   it('redacts every string of an unknown tool, keeping shape and numbers', () => {

@@ -12,10 +12,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import { AuditStore } from '../../audit/store';
 import type { AuditEventInput } from '../../audit/types';
-import { createToolActivities, type RunToolInput, type RunToolResult } from '../../activities/tools/activities';
+import { createToolActivities, MAX_FAILURE_MESSAGE_CHARS, type RunToolInput, type RunToolResult } from '../../activities/tools/activities';
 import { defineTool } from '../../activities/tools/define';
 import { classifyError, ToolError } from '../../activities/tools/errors';
 import { beginCall, ensureLedger } from '../../activities/tools/ledger';
+import { REDACTED } from '../../activities/tools/redact';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { eventually } from '../support/eventually';
 import { counterHits, createTestCatalog, ensureTestToolTables, flakyAttempts } from '../support/test-tools';
@@ -168,7 +169,24 @@ before(async () => {
       return { diff: `--- ${args.path}\n- ${edit?.oldText}\n+ ${edit?.newText}` };
     },
   });
-  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes, echoesSecret] });
+  // A server that fails transiently, naming what it was sent (an agent's text, a secret among it).
+  const echoesTransiently = defineTool({
+    name: 'test.echoesTransiently',
+    description: 'Fail transiently, naming the text and the token it was sent',
+    effect: 'read',
+    environment: 'test',
+    resource: 'things',
+    input: z.object({ text: z.string(), token: z.string() }).strict(),
+    output: z.object({ ok: z.literal(true) }),
+    sensitive: ['token'],
+    timeoutMs: 5000,
+    retry: { maxAttempts: 3 },
+    idempotent: true,
+    async handler(args) {
+      throw new ToolError('EchoTransient', `no match for ${args.text} with ${args.token}`, { retryable: true });
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes, echoesSecret, echoesTransiently] });
   tools = createToolActivities({ catalog, audit });
 });
 
@@ -404,6 +422,32 @@ describe('retries', () => {
     const again = await tools.runTool(i);
     assert.deepEqual(again, r);
     assert.equal(await flakyAttempts(db.pool, 'f3'), 1);
+  });
+
+  it('a retried failure’s message is one bounded line, secrets hidden; the final failure keeps its text', async () => {
+    // An agent's argument echoed in the error: 40 Ki characters of forged log lines (arguments are at most 64 KiB).
+    const forged = '\n2026-11-21T10:00:00.000Z [INFO] approved by eng-002\r\u2028'.repeat(1_200).slice(0, 40 * 1024);
+    const token = 'tok-SECRET-4411';
+    const i = input('test.echoesTransiently', { text: forged, token });
+    let thrown: ApplicationFailure | undefined;
+    await assert.rejects(tools.runTool(i), (e: unknown) => ((thrown = e as ApplicationFailure), e instanceof ApplicationFailure && e.type === 'EchoTransient' && !e.nonRetryable));
+    const message = thrown!.message;
+    assert.ok(message.length <= MAX_FAILURE_MESSAGE_CHARS, `${message.length} characters`);
+    assert.match(message, /^no match for \\u000a2026-11-21T10:00:00\.000Z \[INFO\] approved by eng-002\\u000d\\u2028/);
+    assert.equal(/[\r\n\u2028\u2029]/.test(message), false, 'no line break');
+    // What the worker prints of it: the stack starts with the message, on one line.
+    assert.match((thrown!.stack ?? '').split('\n')[1] ?? '', /^\s+at /);
+    // A secret near the start is hidden before the message is escaped and cut.
+    const short = input('test.echoesTransiently', { text: 'a\nb', token }, { key: 'short-secret' });
+    await assert.rejects(tools.runTool(short), (e: unknown) => e instanceof ApplicationFailure && e.message === `no match for a\\u000ab with ${REDACTED}`);
+    assert.deepEqual(await kinds(i.sessionId), ['proposed', 'decided'], 'a retried attempt records no outcome');
+
+    // The last attempt: the ledger and the trail keep the failure as they did (secret hidden, text whole).
+    const last = (await new MockActivityEnvironment({ attempt: 3 }).run(tools.runTool, i)) as RunToolResult;
+    assert.deepEqual([last.status, last.error?.type, last.error?.retryable], ['failed', 'EchoTransient', true]);
+    assert.equal(last.error?.message, `no match for ${forged} with ${REDACTED}`);
+    const stored = await db.pool.query('SELECT error FROM events WHERE session_id = $1 AND kind = $2', [i.sessionId, 'failed']);
+    assert.equal(stored.rows[0]?.error, `no match for ${forged} with ${REDACTED}`);
   });
 
   it('heartbeats while a slow handler runs inside an activity', async () => {

