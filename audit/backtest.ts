@@ -8,16 +8,24 @@
  * whole history) but only proposals made inside the window are compared. Sessions are replayed
  * together, in time order, so agent-wide and owner-wide rules (`agent:`, `owner:`) count the calls
  * of every session of an agent (or owner) in the window, as the live ledgers do.
+ *
+ * Each session is replayed against the tool catalog it recorded (the candidate is compiled once per
+ * distinct catalog), so upstream MCP tools and custom catalogs are judged as they ran; a session
+ * that recorded none (started before catalogs were recorded) is replayed against the fallback
+ * catalog the caller gives, and the report counts those sessions.
+ *
+ * The history is read one session at a time, in pages, and only what the replay uses: never the
+ * agents' reasoning, nor the results and other details the trail records beside a call.
  */
 import type { Pool } from 'pg';
 import { compilePolicy, replayAcrossSessions } from '../policies';
 import type { CompiledPolicy, PolicyDocument } from '../policies';
 import { ledgerRules } from '../policies/ledger';
 import type { Decision, OutcomeStatus, Proposal, ProposalFacts, ToolInfo, Verdict } from '../policies/types';
-import type { AuditEventInput } from './types';
+import type { AuditEventInput, AuditEventKind } from './types';
 import { runQuery } from './queries';
-import { EVENT_COLUMNS, rowToChained } from './rows';
 import type { EventRow } from './rows';
+import { shownLine } from '../approvals/shown-text';
 
 /** One proposal whose verdict the candidate changes. */
 export interface BacktestChange {
@@ -41,6 +49,10 @@ export interface BacktestReport {
   readonly policyHash: string;
   readonly since: string;
   readonly sessionsReplayed: number;
+  /** Distinct tool catalogs the replayed sessions recorded: the candidate was compiled against each. */
+  readonly catalogsRecorded: number;
+  /** Sessions that recorded no tool catalog: replayed against the fallback catalog (the sample's, from the CLI). */
+  readonly withoutCatalog: ChangeGroup;
   /** Proposals inside the window compared with their recorded decision. */
   readonly proposalsCompared: number;
   readonly unchanged: number;
@@ -72,15 +84,29 @@ export interface RecordedSession {
   readonly owner: string;
   readonly budget?: Readonly<Record<string, number>>;
   readonly mandate?: { readonly tools?: readonly string[]; readonly resources?: readonly string[] };
+  /** The key of the tool catalog it recorded (in `RecordedHistory.catalogs`); absent when it recorded none. */
+  readonly catalog?: string;
   readonly proposals: readonly RecordedProposal[];
 }
 
+/** The recorded sessions, and the distinct tool catalogs they ran with. */
+export interface RecordedHistory {
+  readonly sessions: readonly RecordedSession[];
+  /** Each distinct recorded catalog by its key (a digest of its stored JSON). */
+  readonly catalogs: ReadonlyMap<string, readonly ToolInfo[]>;
+}
+
+/** Events of one session read per query: what one session's flood of proposals can hold in memory at once. */
+export const BACKTEST_PAGE_ROWS = 1000;
+
 /**
- * Reads every session with a proposal at or after `since`, whole, in sequence order, with the
- * agent its calls count against (a sub-agent's root agent, followed up its parents) and its owner.
+ * Reads every session with a proposal at or after `since`, in sequence order, with the agent its
+ * calls count against (a sub-agent's root agent, followed up its parents), its owner and the key of
+ * the tool catalog it recorded. Sessions are read one at a time, in pages of `BACKTEST_PAGE_ROWS`
+ * events, each row only with the columns (and detail fields) the replay uses.
  */
-export async function loadRecordedSessions(pool: Pool, since: Date): Promise<RecordedSession[]> {
-  const rows = await runQuery<EventRow & { started_at: Date; principal: string; owner: string }>(
+export async function loadRecordedSessions(pool: Pool, since: Date): Promise<RecordedHistory> {
+  const heads = await runQuery<{ session_id: string; started_at: Date; principal: string; owner: string; catalog: string | null }>(
     pool,
     `WITH RECURSIVE wanted AS (SELECT DISTINCT session_id FROM events WHERE kind = 'proposed' AND at >= $1),
        up AS (SELECT w.session_id AS leaf, s.session_id, s.parent_session_id, s.agent_id, 0 AS depth
@@ -89,29 +115,96 @@ export async function loadRecordedSessions(pool: Pool, since: Date): Promise<Rec
               SELECT up.leaf, p.session_id, p.parent_session_id, p.agent_id, up.depth + 1
                 FROM up JOIN sessions p ON p.session_id = up.parent_session_id WHERE up.depth < 64),
        root AS (SELECT DISTINCT ON (leaf) leaf, agent_id FROM up ORDER BY leaf, depth DESC)
-     SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, s.started_at, s.owner, root.agent_id AS principal
-       FROM events e JOIN sessions s USING (session_id) JOIN root ON root.leaf = e.session_id
-      ORDER BY e.session_id, e.seq`,
+     SELECT s.session_id, s.started_at, s.owner, root.agent_id AS principal,
+            CASE WHEN jsonb_typeof(s.tools) = 'array' THEN md5(s.tools::text) END AS catalog
+       FROM sessions s JOIN root ON root.leaf = s.session_id
+      ORDER BY s.session_id`,
     [since],
   );
   const sessions: RecordedSession[] = [];
-  let i = 0;
-  while (i < rows.length) {
-    const first = rows[i]!;
-    const sessionId = first.session_id;
-    const events: AuditEventInput[] = [];
-    while (i < rows.length && rows[i]!.session_id === sessionId) events.push(rowToChained(rows[i++]!).event);
-    sessions.push(recordedSession({ sessionId, startedAt: first.started_at.toISOString(), principal: first.principal, owner: first.owner }, events));
+  const catalogs = new Map<string, readonly ToolInfo[]>();
+  for (const head of heads) {
+    if (head.catalog !== null && !catalogs.has(head.catalog)) catalogs.set(head.catalog, await readCatalog(pool, head.session_id));
+    const events = await readReplayEvents(pool, head.session_id);
+    sessions.push(recordedSession({
+      sessionId: head.session_id, startedAt: head.started_at.toISOString(), principal: head.principal, owner: head.owner,
+      ...(head.catalog !== null ? { catalog: head.catalog } : {}),
+    }, events));
   }
-  return sessions;
+  return { sessions, catalogs };
 }
 
-/** Folds a session's events into its proposals (pure). */
+async function readCatalog(pool: Pool, sessionId: string): Promise<readonly ToolInfo[]> {
+  const rows = await runQuery<{ tools: ToolInfo[] }>(pool, 'SELECT tools FROM sessions WHERE session_id = $1', [sessionId]);
+  return rows[0]?.tools ?? [];
+}
+
+/** An `events` row as `readReplayEvents` selects it: what the replay uses, nothing the agent wrote beside it. */
+type ReplayEventRow = Pick<EventRow, 'seq' | 'kind' | 'at' | 'proposal_seq' | 'tool' | 'args' | 'token_cost'> & {
+  readonly decision: Decision | null;
+  readonly blast_radius: unknown;
+  readonly intent_score: unknown;
+  readonly budget: unknown;
+  readonly mandate: unknown;
+};
+
+/**
+ * The events of one session the replay folds (its start and its proposals' events), in pages: the
+ * tool, arguments and token cost of a proposal, each decision, and of `detail` only the blast radius,
+ * intent score, budget and mandate. Reasoning, results and errors are never read.
+ */
+async function readReplayEvents(pool: Pool, sessionId: string): Promise<AuditEventInput[]> {
+  const events: AuditEventInput[] = [];
+  let after = 0;
+  for (;;) {
+    const rows = await runQuery<ReplayEventRow>(
+      pool,
+      `SELECT seq, kind, at, proposal_seq,
+              CASE WHEN kind = 'proposed' THEN tool END AS tool,
+              CASE WHEN kind = 'proposed' THEN args END AS args,
+              CASE WHEN kind = 'proposed' THEN token_cost END AS token_cost,
+              decision,
+              detail -> 'blastRadius' AS blast_radius, detail -> 'intentScore' AS intent_score,
+              CASE WHEN kind = 'session-started' THEN detail -> 'budget' END AS budget,
+              CASE WHEN kind = 'session-started' THEN detail -> 'mandate' END AS mandate
+         FROM events
+        WHERE session_id = $1 AND seq > $2 AND (proposal_seq IS NOT NULL OR kind = 'session-started')
+        ORDER BY seq LIMIT $3`,
+      [sessionId, after, BACKTEST_PAGE_ROWS],
+    );
+    for (const row of rows) events.push(replayEvent(sessionId, row));
+    if (rows.length < BACKTEST_PAGE_ROWS) return events;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+function replayEvent(sessionId: string, row: ReplayEventRow): AuditEventInput {
+  const detail: Record<string, unknown> = {};
+  const details: [string, unknown][] = [['blastRadius', row.blast_radius], ['intentScore', row.intent_score], ['budget', row.budget], ['mandate', row.mandate]];
+  for (const [key, value] of details) if (value !== null && value !== undefined) detail[key] = value;
+  return {
+    sessionId,
+    seq: row.seq,
+    kind: row.kind as AuditEventKind,
+    at: (row.at instanceof Date ? row.at : new Date(row.at)).toISOString(),
+    ...(row.proposal_seq !== null ? { proposalSeq: row.proposal_seq } : {}),
+    ...(row.tool !== null ? { tool: row.tool } : {}),
+    ...(row.args !== null ? { args: row.args } : {}),
+    ...(row.token_cost !== null ? { tokenCost: row.token_cost } : {}),
+    ...(row.decision !== null ? { decision: row.decision } : {}),
+    ...(Object.keys(detail).length > 0 ? { detail } : {}),
+  };
+}
+
+/**
+ * Folds a session's events into its proposals (pure). A proposal's reasoning is replayed as recorded
+ * when the events carry it (`loadRecordedSessions` leaves it out: no rule reads it).
+ */
 export function recordedSession(
-  session: { readonly sessionId: string; readonly startedAt: string; readonly principal: string; readonly owner: string },
+  session: { readonly sessionId: string; readonly startedAt: string; readonly principal: string; readonly owner: string; readonly catalog?: string },
   events: readonly AuditEventInput[],
 ): RecordedSession {
-  const { sessionId, startedAt, principal, owner } = session;
+  const { sessionId, startedAt, principal, owner, catalog } = session;
   const started = events.find((e) => e.kind === 'session-started');
   const budget = started?.detail?.budget as Record<string, number> | undefined;
   const mandate = started?.detail?.mandate as RecordedSession['mandate'] | undefined;
@@ -129,6 +222,7 @@ export function recordedSession(
     const recorded = list.find((e) => e.decision !== undefined)?.decision;
     const blast = list.map((e) => e.detail?.blastRadius).find((v): v is number => typeof v === 'number');
     const score = list.map((e) => e.detail?.intentScore).find((v): v is number => typeof v === 'number');
+    const outcome = outcomeOf(list);
     proposals.push({
       proposalSeq,
       at: proposed.at,
@@ -140,22 +234,25 @@ export function recordedSession(
       },
       facts: blast !== undefined ? { blastRadius: blast } : {},
       ...(recorded !== undefined ? { recorded } : {}),
-      ...(outcomeOf(list, recorded) !== undefined ? { outcome: outcomeOf(list, recorded)! } : {}),
+      ...(outcome !== undefined ? { outcome } : {}),
       ...(score !== undefined ? { intentScore: score } : {}),
     });
   }
   return {
     sessionId, startedAt, principal, owner, proposals,
+    ...(catalog !== undefined ? { catalog } : {}),
     ...(budget !== undefined ? { budget } : {}),
     ...(mandate !== undefined ? { mandate } : {}),
   };
 }
 
-function outcomeOf(events: readonly AuditEventInput[], recorded: Decision | undefined): OutcomeStatus | undefined {
+function outcomeOf(events: readonly AuditEventInput[]): OutcomeStatus | undefined {
   for (const kind of ['executed', 'failed', 'expired', 'denied'] as const) {
     if (events.some((e) => e.kind === kind)) return kind;
   }
-  return recorded?.verdict === 'deny' ? 'denied' : undefined;
+  // A refusal records only its decision: the policy's at once, or the re-check's just before an
+  // approved call would have run (`stage: 'before-run'`). Either way nothing ran.
+  return events.some((e) => e.decision?.verdict === 'deny') ? 'denied' : undefined;
 }
 
 /**
@@ -167,35 +264,30 @@ export function replayOutcome(after: Verdict, recorded: RecordedProposal): Outco
   if (after === 'deny') return 'denied';
   const outcome = recorded.outcome;
   if (outcome === 'executed' || outcome === 'failed') return outcome;
-  // A human said no or nobody answered: with approval still required, assume the same again.
+  // A human said no, nobody answered, or the re-check refused the approved call: with approval still required, assume the same again.
   if (after === 'approve' && (outcome === 'expired' || (outcome === 'denied' && recorded.recorded?.verdict === 'approve'))) return outcome;
   return 'executed';
 }
 
+/** The candidate compiled once per catalog: the policy each session is replayed through. */
+export interface Candidate {
+  /** The candidate document's hash (whatever the catalog it is compiled against). */
+  readonly hash: string;
+  readonly policyOf: (session: RecordedSession) => CompiledPolicy;
+}
+
 /**
- * Replays sessions through a compiled candidate, together (so its agent-wide and owner-wide rules
- * count every session's calls, in time order); pure. Changes are listed session by session.
+ * Replays sessions through the candidate, together (so its agent-wide and owner-wide rules count
+ * every session's calls, in time order); pure. Changes are listed session by session.
  */
-export function backtestSessions(policy: CompiledPolicy, sessions: readonly RecordedSession[], since: Date): BacktestReport {
+export function backtestSessions(candidate: Candidate, sessions: readonly RecordedSession[], since: Date): BacktestReport {
   const sinceMs = since.getTime();
   const bySession = new Map<string, BacktestChange[]>(sessions.map((s) => [s.sessionId, []]));
   let compared = 0;
   let unchanged = 0;
   let undecided = 0;
-  const toReplay = sessions.map((s) => ({
-    sessionId: s.sessionId,
-    principal: s.principal,
-    owner: s.owner,
-    init: {
-      startedAt: Date.parse(s.startedAt),
-      ...(s.budget !== undefined ? { budget: s.budget } : {}),
-      ...(s.mandate !== undefined ? { mandate: s.mandate } : {}),
-    },
-    steps: s.proposals.map((p) => ({ at: Date.parse(p.at), proposal: p.proposal, facts: p.facts, ...(p.intentScore !== undefined ? { intentScore: p.intentScore } : {}), recorded: p })),
-  }));
-  replayAcrossSessions(policy, toReplay, (decision, step) => replayOutcome(decision.verdict, step.recorded), ({ sessionId, step, decision }) => {
-    if (step.at < sinceMs) return;
-    const p = step.recorded;
+  replayWithOwnPolicies(candidate, sessions, (sessionId, p, decision) => {
+    if (Date.parse(p.at) < sinceMs) return;
     if (p.recorded === undefined) {
       undecided += 1;
       return;
@@ -212,10 +304,13 @@ export function backtestSessions(policy: CompiledPolicy, sessions: readonly Reco
     const hits = changes.filter((c) => c.after === verdict);
     return { count: hits.length, sessions: [...new Set(hits.map((c) => c.sessionId))] };
   };
+  const without = sessions.filter((s) => s.catalog === undefined).map((s) => s.sessionId);
   return {
-    policyHash: policy.hash,
+    policyHash: candidate.hash,
     since: since.toISOString(),
     sessionsReplayed: sessions.length,
+    catalogsRecorded: new Set(sessions.map((s) => s.catalog).filter((c) => c !== undefined)).size,
+    withoutCatalog: { count: without.length, sessions: without },
     proposalsCompared: compared,
     unchanged,
     undecided,
@@ -226,13 +321,49 @@ export function backtestSessions(policy: CompiledPolicy, sessions: readonly Reco
   };
 }
 
-/** Reads the history since `since` and replays it through the candidate document. */
+/** Each session replayed through the candidate compiled for its catalog, together (`replayAcrossSessions`). */
+function replayWithOwnPolicies(
+  candidate: Candidate,
+  sessions: readonly RecordedSession[],
+  visit: (sessionId: string, recorded: RecordedProposal, decision: Decision) => void,
+): void {
+  const toReplay = sessions.map((s) => ({
+    sessionId: s.sessionId,
+    principal: s.principal,
+    owner: s.owner,
+    policy: candidate.policyOf(s),
+    init: {
+      startedAt: Date.parse(s.startedAt),
+      ...(s.budget !== undefined ? { budget: s.budget } : {}),
+      ...(s.mandate !== undefined ? { mandate: s.mandate } : {}),
+    },
+    steps: s.proposals.map((p) => ({ at: Date.parse(p.at), proposal: p.proposal, facts: p.facts, ...(p.intentScore !== undefined ? { intentScore: p.intentScore } : {}), recorded: p })),
+  }));
+  const first = toReplay[0];
+  if (!first) return;
+  replayAcrossSessions(first.policy, toReplay, (decision, step) => replayOutcome(decision.verdict, step.recorded), ({ sessionId, step, decision }) => visit(sessionId, step.recorded, decision));
+}
+
+/**
+ * Reads the history since `since` and replays it through the candidate document, compiled against
+ * each distinct catalog the sessions recorded; `tools` is the catalog for sessions that recorded none.
+ */
 export async function backtest(pool: Pool, opts: { readonly policy: PolicyDocument; readonly tools: readonly ToolInfo[]; readonly since: Date }): Promise<BacktestReport> {
-  const compiled = compilePolicy(opts.policy, opts.tools);
   // Sessions from as far back as the longest cross-session window: their calls count in the
   // window's ledgers (they are replayed, not compared).
-  const sessions = await loadRecordedSessions(pool, new Date(opts.since.getTime() - longestLedgerWindowMs(opts.policy)));
-  return backtestSessions(compiled, sessions, opts.since);
+  const { sessions, catalogs } = await loadRecordedSessions(pool, new Date(opts.since.getTime() - longestLedgerWindowMs(opts.policy)));
+  const fallback = compilePolicy(opts.policy, opts.tools);
+  const compiled = new Map<string, CompiledPolicy>();
+  const policyOf = (s: RecordedSession): CompiledPolicy => {
+    if (s.catalog === undefined) return fallback;
+    let policy = compiled.get(s.catalog);
+    if (policy === undefined) {
+      policy = compilePolicy(opts.policy, catalogs.get(s.catalog) ?? []);
+      compiled.set(s.catalog, policy);
+    }
+    return policy;
+  };
+  return backtestSessions({ hash: fallback.hash, policyOf }, sessions, opts.since);
 }
 
 /** The longest window of the document's `agent:` / `owner:` rules (0 without any). */
@@ -241,11 +372,18 @@ function longestLedgerWindowMs(doc: PolicyDocument): number {
   return Math.max(0, ...rules.map((r) => (r.kind === 'budget' ? r.windowMs : r.withinMs)));
 }
 
-/** The report for people: the three counts with their sessions, then each change. */
-export function formatBacktestReport(r: BacktestReport): string {
+/**
+ * The report for people: the three counts with their sessions, then each change. `fallback` names
+ * the catalog sessions without a recorded one were replayed against. Session ids and tool names
+ * come from the trail (an agent chose them): each line is kept to one line.
+ */
+export function formatBacktestReport(r: BacktestReport, fallback = 'the sample catalog'): string {
   const out: string[] = [];
   out.push(`candidate policy ${r.policyHash.slice(0, 12)} against history since ${r.since}`);
   out.push(`${r.sessionsReplayed} session(s) replayed, ${r.proposalsCompared} proposal(s) compared, ${r.unchanged} unchanged${r.undecided ? `, ${r.undecided} undecided when recorded` : ''}`);
+  if (r.withoutCatalog.count > 0) {
+    out.push(`${r.withoutCatalog.count} session(s) recorded no tool catalog: replayed against ${fallback}, where a tool outside it is unknown (denied)`);
+  }
   const line = (label: string, g: ChangeGroup): string =>
     `  ${label.padEnd(24)} ${String(g.count).padStart(5)}${g.sessions.length ? `  sessions: ${g.sessions.join(', ')}` : ''}`;
   out.push(line('newly blocked', r.newlyBlocked));
@@ -257,5 +395,5 @@ export function formatBacktestReport(r: BacktestReport): string {
       out.push(`  ${c.at} ${c.sessionId} #${c.proposalSeq} ${c.tool}: ${c.before} -> ${c.after}${c.rules.length ? ` (${c.rules.join(', ')})` : ''}`);
     }
   }
-  return out.join('\n');
+  return out.map(shownLine).join('\n');
 }

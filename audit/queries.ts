@@ -52,14 +52,29 @@ export async function listSessions(pool: Pool, opts: ListSessionsOptions = {}): 
   return rows.map(rowToSession);
 }
 
-/**
- * Every event of a session in sequence order, with its chain links. `withChain: false` leaves the
- * hashes out (empty strings): readers that only tell the story skip 128 bytes a row.
- */
-export async function readEvents(pool: Pool, sessionId: string, opts: { readonly withChain?: boolean } = {}): Promise<ChainedEvent[]> {
-  const columns = opts.withChain === false
-    ? EVENT_COLUMNS.replace('prev_hash, hash', `'' AS prev_hash, '' AS hash`)
-    : EVENT_COLUMNS;
+/** Options of `readEvents`. */
+export interface ReadEventsOptions {
+  /** `false` leaves the hashes out (empty strings): readers that only tell the story skip 128 bytes a row. @default true */
+  readonly withChain?: boolean;
+  /**
+   * Only what a story tells: no reasoning and no `detail.result` (what the agent wrote and what its
+   * tools returned, the unbounded part of a trail). Such events no longer hash to their chain.
+   * @default false
+   */
+  readonly storyOnly?: boolean;
+}
+
+const STORY_COLUMN: Readonly<Record<string, string>> = {
+  reasoning: 'NULL::text AS reasoning',
+  detail: `CASE WHEN jsonb_typeof(detail) = 'object' THEN detail - 'result' ELSE detail END AS detail`,
+};
+
+/** Every event of a session in sequence order, with its chain links (see `ReadEventsOptions`). */
+export async function readEvents(pool: Pool, sessionId: string, opts: ReadEventsOptions = {}): Promise<ChainedEvent[]> {
+  const columns = EVENT_COLUMNS.split(', ').map((c) => {
+    if (opts.withChain === false && (c === 'prev_hash' || c === 'hash')) return `'' AS ${c}`;
+    return (opts.storyOnly ? STORY_COLUMN[c] : undefined) ?? c;
+  }).join(', ');
   const rows = await run<EventRow>(pool, `SELECT ${columns} FROM events WHERE session_id = $1 ORDER BY seq`, [sessionId]);
   return rows.map(rowToChained);
 }

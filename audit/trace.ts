@@ -26,6 +26,7 @@ export interface ActionStory {
   readonly args: Readonly<Record<string, unknown>>;
   readonly status: ActionStatus;
   readonly events: readonly AuditEventInput[];
+  /** The decision that settled the call: the first, unless the re-check just before it ran refused it. */
   readonly decision?: Decision;
   readonly tokenCost?: number;
   /** The tool's own run time when it ran; otherwise the time from proposal to outcome. */
@@ -78,7 +79,8 @@ export interface TraceJson {
 /** Reads a session's rows and builds its trace (`UnknownSessionError` when not recorded). */
 export async function loadTrace(pool: Pool, sessionId: string): Promise<SessionTrace> {
   const { policy: _policy, tools: _tools, ...session } = await getSession(pool, sessionId);
-  const [links, alerts] = await Promise.all([readEvents(pool, sessionId, { withChain: false }), readAlerts(pool, sessionId)]);
+  // The story never tells the agent's reasoning nor a tool's result: neither is read.
+  const [links, alerts] = await Promise.all([readEvents(pool, sessionId, { withChain: false, storyOnly: true }), readAlerts(pool, sessionId)]);
   return buildTrace(session, links.map((l) => l.event), alerts);
 }
 
@@ -108,7 +110,11 @@ export function buildTrace(session: SessionView, events: readonly AuditEventInpu
 function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): ActionStory {
   const proposed = events.find((e) => e.kind === 'proposed') ?? events[0]!;
   const decided = events.find((e) => e.decision !== undefined);
-  const decision = decided?.decision;
+  const first = decided?.decision;
+  // An approved call is decided again just before it runs (`stage: 'before-run'`): a refusal then is
+  // final, recorded by that decision alone (no `denied` event), and it is the call's verdict.
+  const refusal = events.find((e) => e !== decided && e.kind === 'decided' && e.decision?.verdict === 'deny');
+  const decision = refusal?.decision ?? first;
   const tool = proposed.tool ?? events.find((e) => e.tool !== undefined)?.tool ?? '(unknown tool)';
   const args = proposed.args ?? events.find((e) => e.args !== undefined)?.args ?? {};
   const t0 = Date.parse(proposed.at);
@@ -119,10 +125,7 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
   if (blast !== undefined) sentence += ` (est. ${COUNT.format(blast)} rows)`;
   if (proposed.tokenCost !== undefined) sentence += ` [${COUNT.format(proposed.tokenCost)} tokens]`;
   parts.push(sentence);
-  if (decision !== undefined) {
-    const reasons = decision.reasons.map((r) => `${r.rule}: ${r.message}`).join('; ');
-    parts.push(`the policy decided ${VERDICT_WORD[decision.verdict] ?? decision.verdict.toUpperCase()}${reasons ? ` (${reasons})` : ''}`);
-  }
+  if (first !== undefined) parts.push(`the policy decided ${decisionWords(first)}`);
 
   let status: ActionStatus = 'pending';
   let outcome: AuditEventInput | undefined;
@@ -130,7 +133,7 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
     const after = since(t0, e.at);
     switch (e.kind) {
       case 'approval-requested': {
-        const group = approverGroup(e, decision);
+        const group = approverGroup(e, first);
         parts.push(`approval requested${group ? ` from ${group}` : ''}`);
         break;
       }
@@ -166,6 +169,12 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
       case 'halted':
         parts.push(`the session was halted${e.approver ? ` by ${e.approver}` : ''}${quoteReason(e)}`);
         break;
+      case 'decided':
+        if (e === refusal) {
+          parts.push(`just before it ran, the policy decided ${decisionWords(refusal.decision!)}`);
+          status = 'denied';
+        }
+        break;
       default:
         break;
     }
@@ -189,6 +198,12 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
 const COUNT = new Intl.NumberFormat('en-US');
 
 const VERDICT_WORD: Record<string, string> = { allow: 'ALLOW', approve: 'APPROVAL', deny: 'DENY' };
+
+/** `APPROVAL (rule: message; …)`. */
+function decisionWords(decision: Decision): string {
+  const reasons = decision.reasons.map((r) => `${r.rule}: ${r.message}`).join('; ');
+  return `${VERDICT_WORD[decision.verdict] ?? decision.verdict.toUpperCase()}${reasons ? ` (${reasons})` : ''}`;
+}
 
 function noteSentence(e: AuditEventInput): string {
   const by = e.approver ?? stringDetail(e, 'by');

@@ -1,5 +1,8 @@
 /**
- * The Gatehouse client: what agents and operators import.
+ * The Gatehouse Temporal client: what trusted code (the gateway, operators' commands, the demo,
+ * tests) imports to drive sessions through Temporal directly. Agents do not: they hold an agent
+ * credential and use `@gatehouse/client` (TypeScript, `packages/client`) or the Python client
+ * (`clients/python`), which speak the gateway's HTTP API (DESIGN.md, "Who uses it").
  *
  * ```ts
  * const gh = await Gatehouse.connect();

@@ -22,6 +22,8 @@ export interface SessionToReplay<S extends ReplayStep> {
   readonly owner: string;
   readonly init: SessionInit;
   readonly steps: readonly S[];
+  /** The policy this session is replayed through, when not the shared one (e.g. compiled against the catalog it recorded). */
+  readonly policy?: CompiledPolicy;
 }
 
 /** A visit, with the session it belongs to. */
@@ -30,7 +32,7 @@ export interface AcrossVisit<S extends ReplayStep> extends ReplayVisit<S> {
 }
 
 /**
- * Replays `sessions` together. Steps are taken in time order (ties: the sessions' order, then the
+ * Replays `sessions` together, each through its own `policy` if it has one, else `policy`. Steps are taken in time order (ties: the sessions' order, then the
  * steps'); `outcomeOf` says whether a call ran, so only a call that runs reserves (as live, where a
  * reservation is a call that runs).
  */
@@ -40,21 +42,23 @@ export function replayAcrossSessions<S extends ReplayStep>(
   outcomeOf: (decision: Decision, step: S) => OutcomeStatus,
   visit?: (seen: AcrossVisit<S>) => void,
 ): { readonly states: readonly SessionState[]; readonly ledgers: Ledgers } {
-  const states: SessionState[] = sessions.map((s) => initialSessionState(policy, s.init));
+  const policies = sessions.map((s) => s.policy ?? policy);
+  const states: SessionState[] = sessions.map((s, i) => initialSessionState(policies[i]!, s.init));
   const ledgers: Ledgers = new Map();
   const order = sessions
     .flatMap((s, i) => s.steps.map((step, j) => ({ i, j, step })))
     .sort((a, b) => a.step.at - b.step.at || a.i - b.i || a.j - b.j);
   for (const { i, j, step } of order) {
     const session = sessions[i]!;
+    const own = policies[i]!;
     const before = states[i]!;
-    let decision = evaluate(policy, before, step.proposal, step.facts ?? {}, step.at);
+    let decision = evaluate(own, before, step.proposal, step.facts ?? {}, step.at);
     if (runs(outcomeOf(decision, step))) {
-      const crossed = reserveAcross(policy, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at);
+      const crossed = reserveAcross(own, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at);
       decision = crossed.denied ?? withLedgerShadow(decision, crossed.answers);
     }
     visit?.({ sessionId: session.sessionId, step, decision, before });
-    let state = advance(policy, before, step.proposal, outcomeOf(decision, step), step.at);
+    let state = advance(own, before, step.proposal, outcomeOf(decision, step), step.at);
     if (step.intentScore !== undefined) state = withIntentScore(state, step.intentScore);
     states[i] = state;
   }

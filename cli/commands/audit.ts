@@ -6,8 +6,9 @@
  * Exit codes: 0 success; 1 bad input, unknown session or unreachable database (message on
  * stderr); 2 `audit verify` found a broken hash chain, a trail its session's record does not back,
  * or an executed call its policy's tier and signed votes do not prove. `audit verify` checks the
- * votes against the keyset of `--keys`, else `GATEHOUSE_KEYS`, else the running stack's; sessions
- * that did not record their tool catalog are checked against the sample catalog's.
+ * votes against the keyset of `--keys`, else `GATEHOUSE_KEYS`, else the running stack's. `audit
+ * verify` and `backtest` judge each session against the tool catalog it recorded; sessions that
+ * recorded none are judged against the sample catalog's (`backtest` counts them in its report).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -105,7 +106,7 @@ export function registerAudit(program: Command, io: CommandIo = processIo, env: 
 
   program
     .command('backtest')
-    .description('replay recorded proposals through a candidate policy and report what would change')
+    .description('replay recorded proposals through a candidate policy, each session against the tool catalog it recorded, and report what would change')
     .requiredOption('--policy <file>', 'the candidate policy (YAML or JSON)')
     .option('--since <duration>', 'how far back, e.g. 14d, 12h, 30m', '14d')
     .option('--json', 'print the report as JSON')
@@ -117,8 +118,9 @@ export function registerAudit(program: Command, io: CommandIo = processIo, env: 
         const first = parsed.issues.map((i) => `at \`${i.path || '(root)'}\`: ${i.message}`).join('; ');
         throw new AuditUsageError(`policy \`${opts.policy}\` is invalid: ${first}`);
       }
+      // The sample catalog judges only the sessions that recorded no catalog of their own.
       const report = await withPool((pool) => backtest(pool, { policy: parsed.data, tools: SAMPLE_TOOL_INFO, since }));
-      out(opts.json ? JSON.stringify(report, null, 2) : formatBacktestReport(report));
+      out(opts.json ? JSON.stringify(report, null, 2) : formatBacktestReport(report, 'the sample catalog'));
     });
 }
 

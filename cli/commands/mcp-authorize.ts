@@ -10,7 +10,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { shownText } from '../../approvals/shown-text';
+import { shownLine, shownText } from '../../approvals/shown-text';
 import { parseDuration } from '../../audit/duration';
 import { issueAgentCredential } from '../../client/trust/credentials';
 import type { SigningKey } from '../../client/trust/key-files';
@@ -56,11 +56,16 @@ async function answer<T>(r: Response, what: string): Promise<T> {
 /** Grants request `id` at the gateway `base` (its base URL), signing with `key`. */
 export async function grantAuthorization(base: URL, id: string, o: AuthorizeOptions, key: SigningKey, io: CommandIo = processIo, confirm?: Confirm): Promise<{ agentId: string; owner: string; resource: string; credentialId: string; expiresAt: string }> {
   if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new McpAuthorizeError(`invalid request id \`${id.slice(0, 100)}\``);
-  const pending = await answer<PendingRequest>(await fetch(new URL(`/oauth/requests/${id}`, base)), `authorization request \`${id}\``);
+  // Never redirected: the consent carries a signed credential, for this gateway only.
+  const pending = await answer<PendingRequest>(await fetch(new URL(`/oauth/requests/${id}`, base), { redirect: 'error' }), `authorization request \`${id}\``);
   if (pending.status !== 'pending') throw new McpAuthorizeError(`authorization request \`${id}\` was answered already`);
   // The person sees what asks before anything is signed: a request id can come from anyone, an agent included.
+  // The client wrote its own name and redirect (dynamic registration): each is kept to its one line, so
+  // it cannot draw a prompt or a line of its own.
+  const asker = `${ticked(pending.client_name ?? 'unnamed client')} (redirect ${shownLine(pending.redirect_uri)})`;
+  const resource = shownLine(pending.resource);
   if (confirm) {
-    const question = `\`${pending.client_name ?? 'unnamed client'}\` (redirect ${pending.redirect_uri}) asks to act on ${pending.resource}: grant it as agent \`${o.agent}\` for \`${o.owner}\`, for ${o.expires}? [y/N] `;
+    const question = `${asker} asks to act on ${resource}: grant it as agent ${ticked(o.agent)} for ${ticked(o.owner)}, for ${shownLine(o.expires)}? [y/N] `;
     if (!(await confirm(question))) throw new McpAuthorizeError(`authorization request \`${id}\` was not granted`);
   }
   let seconds: number;
@@ -75,14 +80,19 @@ export async function grantAuthorization(base: URL, id: string, o: AuthorizeOpti
   } catch (err) {
     throw new McpAuthorizeError(err instanceof Error ? err.message : String(err));
   }
-  await answer(await fetch(new URL('/oauth/consent', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credential: issued.token }) }), 'the gateway refused the consent');
+  await answer(await fetch(new URL('/oauth/consent', base), { method: 'POST', redirect: 'error', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credential: issued.token }) }), 'the gateway refused the consent');
   const result = { agentId: o.agent, owner: o.owner, resource: pending.resource, credentialId: issued.credential.credentialId, expiresAt: issued.credential.expiresAt };
   if (o.json) io.out(JSON.stringify({ requestId: id, clientName: pending.client_name, redirectUri: pending.redirect_uri, ...result }));
   else {
-    io.out(`granted: \`${pending.client_name ?? 'unnamed client'}\` (redirect ${pending.redirect_uri}) acts as agent \`${o.agent}\` (owner \`${o.owner}\`) on ${pending.resource} until ${result.expiresAt}`);
+    io.out(`granted: ${asker} acts as agent ${ticked(o.agent)} (owner ${ticked(o.owner)}) on ${resource} until ${result.expiresAt}`);
     io.out(`signed by \`${key.principal}\`; credential ${result.credentialId} (revoke with \`gatehouse agents revoke ${o.agent}\`)`);
   }
   return result;
+}
+
+/** Text between backticks on one line: its line breaks, hidden characters and backticks escaped, so it cannot end its quote. */
+function ticked(text: string): string {
+  return `\`${shownLine(text).replaceAll('`', '\\u0060')}\``;
 }
 
 /** Asks on the terminal (the question's agent-written parts escaped, as every CLI output). */

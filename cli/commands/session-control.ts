@@ -15,12 +15,13 @@
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { shownText } from '../../approvals/shown-text';
+import { shownLine } from '../../approvals/shown-text';
 import { Gatehouse, type FleetSelector } from '../../client';
 import { loadConfig } from '../../client/config';
 import type { BudgetOverride } from '../../workflows/contract';
 import type { ReplayOutcome } from '../../worker/replay';
 import { CommandError } from '../command-error';
+import { processIo, type CommandIo } from '../command-io';
 import { rootAgentOf } from '../../policies/agent-id';
 import { operatorKey } from '../operator-keys';
 
@@ -94,7 +95,12 @@ async function withClient<T>(fn: (gh: Gatehouse) => Promise<T>): Promise<T> {
   }
 }
 
-export function registerSessionControl(program: Command): void {
+/**
+ * Registers the session-control commands; `io` is injected so tests run them in-process. What they
+ * print goes through it, escaped as every command's output is: a history file chooses the workflow
+ * id `replay --file` names, and the server's answers name sessions agents started.
+ */
+export function registerSessionControl(program: Command, io: CommandIo = processIo): void {
   program
     .command('replay')
     .description("replay sessions' workflow histories against today's workflow code (bundled once); non-zero exit on non-determinism")
@@ -112,14 +118,16 @@ export function registerSessionControl(program: Command): void {
       } catch {
         // already installed
       }
-      const report = (outcome: ReplayOutcome) => {
-        if (o.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
-        else if (outcome.ok) process.stdout.write(`replayed \`${outcome.workflowId}\`: deterministic against today's workflow code\n`);
-        else process.stdout.write(`replay of \`${outcome.workflowId}\` failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${shownText(outcome.message)}\n`);
+      const report = (outcome: ReplayOutcome, file?: string) => {
+        // With `--file`, the workflow id is the one the file's own start input derives: the file is named beside it.
+        const id = `\`${shownLine(outcome.workflowId)}\`${file !== undefined ? ` (history file \`${shownLine(file)}\`)` : ''}`;
+        if (o.json) io.out(JSON.stringify(file !== undefined ? { ...outcome, file } : outcome));
+        else if (outcome.ok) io.out(`replayed ${id}: deterministic against today's workflow code`);
+        else io.out(`replay of ${id} failed: ${outcome.kind === 'nondeterminism' ? 'non-determinism' : 'error'}: ${outcome.message}`);
         if (!outcome.ok) process.exitCode = 1;
       };
       if (o.file !== undefined) {
-        report(await replayFile(o.file));
+        report(await replayFile(o.file), o.file);
         return;
       }
       const workflowBundle = await bundleTodaysWorkflows();
@@ -149,8 +157,8 @@ export function registerSessionControl(program: Command): void {
         // The key is found before anything is sent: a missing key changes nothing.
         const key = pause ? undefined : operatorKey(o.as);
         const ids = await withClient((gh) => (key ? gh.resume(sel, { key, ...(o.reason ? { reason: o.reason } : {}) }) : gh.pause(sel, o.by ?? defaultActor(), o.reason)));
-        if (o.json) process.stdout.write(`${JSON.stringify({ sessions: ids })}\n`);
-        else process.stdout.write(`${pause ? 'paused' : `resumed (signed by \`${key!.principal}\`)`} ${ids.length} session${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
+        if (o.json) io.out(JSON.stringify({ sessions: ids }));
+        else io.out(`${pause ? 'paused' : `resumed (signed by \`${key!.principal}\`)`} ${ids.length} session${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.map(shownLine).join(', ')}` : ''}`);
       });
   }
 
@@ -171,8 +179,8 @@ export function registerSessionControl(program: Command): void {
       const budget = budgetOf(o);
       const key = operatorKey(o.as);
       await withClient((gh) => gh.raiseBudget(sessionId, budget, { key, ...(o.reason ? { reason: o.reason } : {}) }));
-      if (o.json) process.stdout.write(`${JSON.stringify({ sessionId, budget, signedBy: key.principal })}\n`);
-      else process.stdout.write(`sent a budget raise for session \`${sessionId}\` signed by \`${key.principal}\`: ${Object.entries(budget).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+      if (o.json) io.out(JSON.stringify({ sessionId, budget, signedBy: key.principal }));
+      else io.out(`sent a budget raise for session \`${shownLine(sessionId)}\` signed by \`${key.principal}\`: ${Object.entries(budget).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     });
 
   program
@@ -184,7 +192,7 @@ export function registerSessionControl(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (sessionId: string, o: { by: string; reason: string; json?: boolean }) => {
       await withClient((gh) => gh.halt(sessionId, { by: o.by, reason: o.reason }));
-      if (o.json) process.stdout.write(`${JSON.stringify({ sessionId, halted: true })}\n`);
-      else process.stdout.write(`halted session \`${sessionId}\` (task queue ${loadConfig().taskQueue})\n`);
+      if (o.json) io.out(JSON.stringify({ sessionId, halted: true }));
+      else io.out(`halted session \`${shownLine(sessionId)}\` (task queue ${loadConfig().taskQueue})`);
     });
 }

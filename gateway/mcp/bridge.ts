@@ -54,6 +54,9 @@ export class BridgeError extends Error {
   }
 }
 
+/** `fetch` that refuses every redirect (`redirect: 'error'`), whatever the caller asked. */
+const unredirected = (url: string | URL, init?: RequestInit): Promise<Response> => fetch(url, { ...init, redirect: 'error' });
+
 /** Longest a forwarded call may take: the longest approval wait plus a margin. */
 const CALL_TIMEOUT_MS = (MAX_AWAIT_SECONDS + 60) * 1000;
 
@@ -62,12 +65,15 @@ export async function startBridge(o: BridgeOptions): Promise<{ readonly closed: 
   const log = o.log ?? ((line: string) => process.stderr.write(`gatehouse mcp: ${line}\n`));
   const headers: Record<string, string> = { authorization: `Bearer ${o.token}` };
   if (o.intent) headers['x-gatehouse-intent'] = o.intent;
-  const upstream = new StreamableHTTPClientTransport(o.url, { requestInit: { headers } });
+  // The gateway never redirects: none is followed, not even within its origin (a redirect would carry
+  // the credential and the call to wherever it points). Set on `fetch`, not `requestInit`: the SDK's
+  // GET stream does not take `requestInit`, and asks for `redirect: 'manual'` to follow within the origin.
+  const upstream = new StreamableHTTPClientTransport(o.url, { requestInit: { headers }, fetch: unredirected });
   const client = new Client({ name: 'gatehouse-mcp-bridge', version: SERVER_INFO.version });
   try {
     await client.connect(upstream);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
     const hint = /\b401\b|unauthori[sz]ed/i.test(detail) ? ' (the gateway refused the credential: check `GATEHOUSE_AGENT_TOKEN`)' : '';
     throw new BridgeError(`cannot open an MCP session at ${o.url.href}: ${detail}${hint}`, { cause: err });
   }

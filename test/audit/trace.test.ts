@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { AuditStore } from '../../audit/store';
 import { UnknownSessionError } from '../../audit/errors';
 import { listSessions } from '../../audit/queries';
-import { formatArgs, formatMs, loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
+import { buildTrace, formatArgs, formatMs, loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
+import type { SessionView } from '../../audit/rows';
+import type { Decision } from '../../policies/types';
 import { eventAlerts } from '../../audit/alerts';
 import type { AuditEventInput } from '../../audit/types';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
@@ -66,6 +68,14 @@ describe('trace text', () => {
     assert.match(text, /mode normal · running/);
   });
 
+  test('reads neither the agent\'s reasoning nor a tool\'s result: the story tells neither', async () => {
+    const trace = await loadTrace(db.pool, 't-incident');
+    const events = trace.actions.flatMap((a) => a.events);
+    assert.ok(events.some((e) => e.kind === 'executed' && e.latencyMs === 12), 'the executed call is still told');
+    assert.deepEqual(events.filter((e) => e.reasoning !== undefined || e.detail?.result !== undefined), []);
+    assert.ok(events.some((e) => e.detail?.blastRadius === 14_200), 'the rest of the detail is kept');
+  });
+
   test('an unknown session is a clear error', async () => {
     await assert.rejects(loadTrace(db.pool, 'nope'), (e: unknown) => e instanceof UnknownSessionError && e.message === 'unknown session `nope`: no such session in the audit trail');
   });
@@ -104,6 +114,51 @@ describe('trace JSON', () => {
     assert.deepEqual(json.executedActions.map((a) => a.result), ['error', 'pending']);
     assert.equal(json.intentDeviation, null);
     assert.equal(json.finalState, 'running');
+  });
+});
+
+describe('an approved call refused by its re-check just before running', () => {
+  // What the workflow records (workflows/proposals.ts): the approval, then one more `decided` at
+  // `stage: 'before-run'`; a deny there is the end of the call, with no `denied` event.
+  const at = (s: number) => new Date(Date.parse('2026-11-03T10:00:00Z') + s * 1000).toISOString();
+  const session: SessionView = {
+    sessionId: 't-recheck', workflowId: 'session-t-recheck', agentId: 'ops-bot', owner: 'eng-012', intent: 'restart a service',
+    policyHash: 'h'.repeat(64), mode: 'normal', flaggedForReview: false, counters: {}, startedAt: at(0),
+  };
+  const held: Decision = {
+    verdict: 'approve', tier: 'approval', reasons: [{ rule: 'tier.write', message: 'production writes need approval' }], policyHash: 'h',
+    approval: { groups: ['on-call'], approversRequired: 1, escalateAfterMs: [], timeoutMs: 900_000, channel: '#ops', fourEyes: false, unlocksTransition: false },
+  };
+  const refused: Decision = { verdict: 'deny', tier: 'approval', reasons: [{ rule: 'budget.critical', message: 'the critical budget is spent' }], policyHash: 'h' };
+  const allowed: Decision = { verdict: 'allow', tier: 'approval', reasons: [], policyHash: 'h' };
+  const call = (then: readonly AuditEventInput[]): AuditEventInput[] => [
+    { sessionId: 't-recheck', seq: 1, kind: 'session-started', at: at(0) },
+    { sessionId: 't-recheck', seq: 2, kind: 'proposed', at: at(1), proposalSeq: 1, tool: 'services.restart', args: { service: 'api' }, reasoning: 'restart it' },
+    { sessionId: 't-recheck', seq: 3, kind: 'decided', at: at(1), proposalSeq: 1, tool: 'services.restart', decision: held },
+    { sessionId: 't-recheck', seq: 4, kind: 'approval-requested', at: at(1), proposalSeq: 1, tool: 'services.restart', approvalId: 't-recheck:1' },
+    { sessionId: 't-recheck', seq: 5, kind: 'approved', at: at(31), proposalSeq: 1, tool: 'services.restart', approvalId: 't-recheck:1', approver: 'eng-007' },
+    ...then,
+  ];
+
+  test('is denied and nothing ran, with the re-check\'s verdict and rules', () => {
+    const trace = buildTrace(session, call([
+      { sessionId: 't-recheck', seq: 6, kind: 'decided', at: at(31), proposalSeq: 1, tool: 'services.restart', decision: refused, approvalId: 't-recheck:1', detail: { stage: 'before-run' } },
+    ]), []);
+    const text = renderTraceText(trace);
+    assert.match(text, /#1 the agent proposed services\.restart\(service="api"\); the policy decided APPROVAL \(tier\.write: [^)]+\); approval requested from on-call; eng-007 approved after 30\.0 s; just before it ran, the policy decided DENY \(budget\.critical: the critical budget is spent\); nothing ran$/m);
+    assert.doesNotMatch(text, /waiting for approval/);
+    const [action] = traceToJson(trace).executedActions;
+    assert.deepEqual([action!.status, action!.result, action!.verdict, action!.rules], ['denied', 'blocked', 'deny', ['budget.critical']]);
+  });
+
+  test('an approved call its re-check lets run keeps the verdict it was held under', () => {
+    const trace = buildTrace(session, call([
+      { sessionId: 't-recheck', seq: 6, kind: 'decided', at: at(31), proposalSeq: 1, tool: 'services.restart', decision: allowed, approvalId: 't-recheck:1', detail: { stage: 'before-run', approvedBy: ['eng-007'] } },
+      { sessionId: 't-recheck', seq: 7, kind: 'executed', at: at(32), proposalSeq: 1, tool: 'services.restart', latencyMs: 900, resultStatus: 'executed' },
+    ]), []);
+    const [action] = traceToJson(trace).executedActions;
+    assert.deepEqual([action!.status, action!.result, action!.verdict], ['executed', 'success', 'approve']);
+    assert.match(renderTraceText(trace), /eng-007 approved after 30\.0 s; it ran in 900 ms$/m);
   });
 });
 

@@ -227,3 +227,33 @@ async def test_async_errors_are_the_same_types(gw: ScriptedGateway) -> None:
         with pytest.raises(gatehouse.InvalidProposalError, match="args: Required"):
             await session.propose("t")
 
+
+
+def test_an_unreachable_gateway_is_named_without_the_user_and_password_of_its_url() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with Gatehouse("http://agent:s3cret@gateway.test:8080/", TOKEN, transport=httpx.MockTransport(refuse)) as gh:
+        with pytest.raises(gatehouse.GatewayUnreachableError) as raised:
+            gh.start_session("x")
+    assert raised.value.detail.startswith("POST http://gateway.test:8080/v1/sessions failed: connection refused")
+    assert "s3cret" not in str(raised.value) and "agent:" not in str(raised.value)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed(status: int) -> None:
+    elsewhere = "http://elsewhere.test/v1/sessions"
+    gw = ScriptedGateway().on("POST", "/v1/sessions", httpx.Response(status, headers={"location": elsewhere}))
+    with gw.sync() as gh:
+        with pytest.raises(gatehouse.GatewayUnreachableError, match=rf"POST http://gateway.test/v1/sessions failed: unexpected redirect \(HTTP {status}\)"):
+            gh.start_session("x")
+    # Only the one request: nothing was sent to where the redirect points.
+    assert [str(r.url) for r in gw.requests] == [f"{URL}/v1/sessions"]
+
+
+async def test_async_a_redirect_is_not_followed() -> None:
+    gw = ScriptedGateway().on("POST", "/v1/sessions", httpx.Response(307, headers={"location": "http://elsewhere.test/v1/sessions"}))
+    async with gw.aio() as gh:
+        with pytest.raises(gatehouse.GatewayUnreachableError, match="unexpected redirect"):
+            await gh.start_session("x")
+    assert len(gw.requests) == 1

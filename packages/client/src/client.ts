@@ -5,7 +5,7 @@
  * `GET .../proposals/{proposalId}?wait=`).
  */
 import { GatewayUnreachableError, ProtocolError } from './errors.js';
-import { DEFAULT_WAIT_SECONDS, pick, resolveSettings, send, sessionPath, type Call, type ConnectOptions, type Settings } from './http.js';
+import { DEFAULT_WAIT_SECONDS, pick, resolveSettings, send, sessionPath, shownUrl, type Call, type ConnectOptions, type Settings } from './http.js';
 import { Session } from './session.js';
 import type { Budget, Mandate, Pending, StartedSession } from './types.js';
 
@@ -35,11 +35,11 @@ export class Gatehouse {
    */
   static async connect(options: ConnectOptions = {}): Promise<Gatehouse> {
     const gh = new Gatehouse(resolveSettings(options));
-    const health = await fetch(`${gh.url}/healthz`, { signal: AbortSignal.timeout(gh.#settings.timeoutSeconds * 1000) }).then(
+    const health = await fetch(`${gh.url}/healthz`, { redirect: 'error', signal: AbortSignal.timeout(gh.#settings.timeoutSeconds * 1000) }).then(
       (r) => r.ok,
       () => false,
     );
-    if (!health) throw new GatewayUnreachableError(`no gateway answers at \`${gh.url}\`: is the stack running, and is the URL the \`gateway\` line \`npm start\` printed`, { type: 'urn:gatehouse:problem:unreachable' });
+    if (!health) throw new GatewayUnreachableError(`no gateway answers at \`${shownUrl(gh.url)}\`: is the stack running, and is the URL the \`gateway\` line \`npm start\` printed`, { type: 'urn:gatehouse:problem:unreachable' });
     return gh;
   }
 

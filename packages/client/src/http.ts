@@ -1,7 +1,7 @@
 /**
  * One request to the gateway and its answer: the body of a 2xx as JSON, any other answer as the
  * typed error of its problem document, no answer as `GatewayUnreachableError`. Node's own `fetch`;
- * no dependency.
+ * no dependency. Redirects are never followed: one is a `GatewayUnreachableError` (`unexpected redirect`).
  */
 import { ConfigurationError, GatewayUnreachableError, MissingCredentialError, ProtocolError, errorFromProblem, type RequestContext } from './errors.js';
 
@@ -61,6 +61,18 @@ export function resolveSettings(options: ConnectOptions): Settings {
   return { url: url.replace(/\/+$/, ''), token, timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS };
 }
 
+/** `url` as an error message may show it: without any `user:password@` it carries. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.href.replace(/\/+$/, '');
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
 /** `wait` if the gateway accepts it (0 to 60 seconds); else a `RangeError`. */
 export function checkWait(wait: number): number {
   if (!(wait >= 0 && wait <= MAX_WAIT_SECONDS)) throw new RangeError(`wait must be between 0 and ${MAX_WAIT_SECONDS} seconds, not \`${wait}\``);
@@ -89,6 +101,9 @@ export async function send(settings: Settings, call: Call, signal: AbortSignal):
     response = await fetch(url, {
       method: call.method,
       headers,
+      // The gateway never redirects: a redirect is not followed (it would send the credential and the
+      // whole proposal to wherever it points, and return that host's answer as the gateway's).
+      redirect: 'error',
       signal: AbortSignal.any([signal, timeout]),
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
     });

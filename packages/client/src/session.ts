@@ -19,8 +19,6 @@ export interface SpawnOptions {
   readonly agentId: string;
   readonly intent: string;
   readonly mandate?: Mandate;
-  /** @default `<parentSessionId>.<n>` */
-  readonly sessionId?: string;
 }
 
 export class Session {
@@ -75,7 +73,7 @@ export class Session {
    */
   async spawnChild(options: SpawnOptions, wait: WaitOptions['wait'] = DEFAULT_WAIT_SECONDS): Promise<Session> {
     checkWait(wait);
-    const body = { agentId: options.agentId, intent: options.intent, ...pick(options, ['mandate', 'sessionId']) };
+    const body = { agentId: options.agentId, intent: options.intent, ...pick(options, ['mandate']) };
     const first = await this.#gh.request({ method: 'POST', path: sessionPath(this.sessionId, 'children'), context: 'spawn', body, wait, hold: wait, idempotencyKey: randomKey() });
     const result = (await this.#gh.settle(this.sessionId, first, wait, true)) as SpawnChildResult;
     if (result.status !== 'started') throw SubAgentDeniedError.of(result);

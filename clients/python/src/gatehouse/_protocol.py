@@ -9,7 +9,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -164,7 +164,16 @@ def halt_call(session_id: str, reason: str) -> Call:
 
 
 def decode(call: Call, response: httpx.Response) -> Any:
-    """The JSON body of a 2xx answer (``None`` when empty), or the typed error of any other answer."""
+    """The JSON body of a 2xx answer (``None`` when empty), or the typed error of any other answer.
+
+    A redirect is not followed (it would send the credential and the call to wherever it points):
+    it is a ``GatewayUnreachableError``, as in the TypeScript client.
+    """
+    if response.is_redirect:
+        raise GatewayUnreachableError(
+            f"{call.method} {shown_origin(str(response.request.url))}{call.path} failed: unexpected redirect (HTTP {response.status_code}), not followed",
+            type="urn:gatehouse:problem:unreachable",
+        )
     if response.is_success:
         if not response.content:
             return None
@@ -183,10 +192,19 @@ def decode(call: Call, response: httpx.Response) -> Any:
     raise error_from_problem(response.status_code, body, response.headers.get("retry-after"), call.context)
 
 
+def shown_origin(url: str) -> str:
+    """The scheme, host and port of ``url``, without any ``user:password@`` it carries (for messages)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}" if parts.scheme and host else "(the gateway URL)"
+
+
 def unreachable(call: Call, url: str, err: httpx.TransportError) -> GatewayUnreachableError:
-    """The error for a request that got no answer (connection refused, timed out, ...)."""
+    """The error for a request that got no answer (connection refused, timed out, ...), naming the gateway's origin."""
     what = "timed out" if isinstance(err, httpx.TimeoutException) else "failed"
-    return GatewayUnreachableError(f"{call.method} {url}{call.path} {what}: {err!s} ({type(err).__name__})", type="urn:gatehouse:problem:unreachable")
+    return GatewayUnreachableError(
+        f"{call.method} {shown_origin(url)}{call.path} {what}: {err!s} ({type(err).__name__})", type="urn:gatehouse:problem:unreachable"
+    )
 
 
 def build_request_kwargs(call: Call, timeout: float) -> dict[str, Any]:

@@ -31,7 +31,10 @@ class AsyncGatehouse(ClientCore):
         transport: Optional[httpx.AsyncBaseTransport] = None,
     ) -> None:
         super().__init__(url, token, timeout)
-        self._http = httpx.AsyncClient(base_url=self._settings.url, headers=self._settings.headers, transport=transport)
+        # A redirect is never followed: it would send the credential and the call to wherever it points.
+        self._http = httpx.AsyncClient(
+            base_url=self._settings.url, headers=self._settings.headers, transport=transport, follow_redirects=False
+        )
 
     async def _send(self, call: p.Call) -> Any:
         try:
