@@ -71,7 +71,8 @@ export function intentConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Inten
   try {
     new URL(baseUrl);
   } catch {
-    throw new IntentConfigError(`invalid GATEHOUSE_EMBEDDINGS_URL \`${baseUrl}\`: not a URL`);
+    // Not echoed: text that is no URL may still hold a key.
+    throw new IntentConfigError('invalid GATEHOUSE_EMBEDDINGS_URL: not a URL');
   }
   return {
     kind: 'openai',

@@ -96,5 +96,11 @@ describe('text and configuration', () => {
     assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_SCORER: 'openai' }), IntentConfigError);
     assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_SCORER: 'bert' }), /unknown GATEHOUSE_INTENT_SCORER `bert`/);
     assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_HALF_LIFE_MS: '-5' }), IntentConfigError);
+    // Text that is no URL is not echoed: it may still hold a key.
+    assert.throws(() => intentConfigFromEnv({ GATEHOUSE_INTENT_SCORER: 'openai', GATEHOUSE_EMBEDDINGS_URL: 'sk-live-abc123 https//x' }), (err: unknown) => {
+      assert.ok(err instanceof IntentConfigError);
+      assert.equal(err.message, 'invalid GATEHOUSE_EMBEDDINGS_URL: not a URL');
+      return true;
+    });
   });
 });
