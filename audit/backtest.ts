@@ -17,7 +17,7 @@
  * The history is read one session at a time, in pages, and only what the replay uses: never the
  * agents' reasoning, nor the results and other details the trail records beside a call.
  */
-import type { Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { compilePolicy, replayAcrossSessions } from '../policies';
 import type { CompiledPolicy, PolicyDocument } from '../policies';
 import { ledgerRules } from '../policies/ledger';
@@ -96,16 +96,33 @@ export interface RecordedHistory {
   readonly catalogs: ReadonlyMap<string, readonly ToolInfo[]>;
 }
 
-/** Events of one session read per query: what one session's flood of proposals can hold in memory at once. */
+/** Events of one session read per query (a flooded session is read in several). */
 export const BACKTEST_PAGE_ROWS = 1000;
 
 /**
  * Reads every session with a proposal at or after `since`, in sequence order, with the agent its
  * calls count against (a sub-agent's root agent, followed up its parents), its owner and the key of
  * the tool catalog it recorded. Sessions are read one at a time, in pages of `BACKTEST_PAGE_ROWS`
- * events, each row only with the columns (and detail fields) the replay uses.
+ * events, each row only with the columns (and detail fields) the replay uses: what is held is every
+ * proposal's tool, arguments and decision, never the reasoning or results beside them. One
+ * read-only snapshot: a session written meanwhile is read as it was when the first query ran.
  */
 export async function loadRecordedSessions(pool: Pool, since: Date): Promise<RecordedHistory> {
+  const db = await pool.connect();
+  let committed = false;
+  try {
+    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const history = await readHistory(db, since);
+    await db.query('COMMIT');
+    committed = true;
+    return history;
+  } finally {
+    if (!committed) await db.query('ROLLBACK').catch(() => undefined);
+    db.release();
+  }
+}
+
+async function readHistory(pool: ClientBase, since: Date): Promise<RecordedHistory> {
   const heads = await runQuery<{ session_id: string; started_at: Date; principal: string; owner: string; catalog: string | null }>(
     pool,
     `WITH RECURSIVE wanted AS (SELECT DISTINCT session_id FROM events WHERE kind = 'proposed' AND at >= $1),
@@ -134,7 +151,7 @@ export async function loadRecordedSessions(pool: Pool, since: Date): Promise<Rec
   return { sessions, catalogs };
 }
 
-async function readCatalog(pool: Pool, sessionId: string): Promise<readonly ToolInfo[]> {
+async function readCatalog(pool: ClientBase, sessionId: string): Promise<readonly ToolInfo[]> {
   const rows = await runQuery<{ tools: ToolInfo[] }>(pool, 'SELECT tools FROM sessions WHERE session_id = $1', [sessionId]);
   return rows[0]?.tools ?? [];
 }
@@ -153,7 +170,7 @@ type ReplayEventRow = Pick<EventRow, 'seq' | 'kind' | 'at' | 'proposal_seq' | 't
  * tool, arguments and token cost of a proposal, each decision, and of `detail` only the blast radius,
  * intent score, budget and mandate. Reasoning, results and errors are never read.
  */
-async function readReplayEvents(pool: Pool, sessionId: string): Promise<AuditEventInput[]> {
+async function readReplayEvents(pool: ClientBase, sessionId: string): Promise<AuditEventInput[]> {
   const events: AuditEventInput[] = [];
   let after = 0;
   for (;;) {

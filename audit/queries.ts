@@ -2,7 +2,7 @@
  * Read queries over the audit tables, shared by trace, verify, export and backtest. Every driver
  * error is classified (`errors.ts`), so an unreachable database reads as `AuditUnavailableError`.
  */
-import type { Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { classifyPgError, UnknownSessionError } from './errors';
 import { EVENT_COLUMNS, SESSION_COLUMNS, rowToChained, rowToSession } from './rows';
 import type { EventRow, SessionRow, SessionView } from './rows';
@@ -15,7 +15,7 @@ export interface AlertView {
   readonly at: string;
 }
 
-async function run<R extends object>(pool: Pool, text: string, values: unknown[]): Promise<R[]> {
+async function run<R extends object>(pool: Pool | ClientBase, text: string, values: unknown[]): Promise<R[]> {
   try {
     const result = await pool.query<R>(text, values);
     return result.rows;
@@ -58,7 +58,8 @@ export interface ReadEventsOptions {
   readonly withChain?: boolean;
   /**
    * Only what a story tells: no reasoning and no `detail.result` (what the agent wrote and what its
-   * tools returned, the unbounded part of a trail). Such events no longer hash to their chain.
+   * tools returned, the unbounded part of a trail). Such events no longer hash to their chain, so
+   * their hashes are left out too, as with `withChain: false`.
    * @default false
    */
   readonly storyOnly?: boolean;
@@ -72,7 +73,7 @@ const STORY_COLUMN: Readonly<Record<string, string>> = {
 /** Every event of a session in sequence order, with its chain links (see `ReadEventsOptions`). */
 export async function readEvents(pool: Pool, sessionId: string, opts: ReadEventsOptions = {}): Promise<ChainedEvent[]> {
   const columns = EVENT_COLUMNS.split(', ').map((c) => {
-    if (opts.withChain === false && (c === 'prev_hash' || c === 'hash')) return `'' AS ${c}`;
+    if ((opts.withChain === false || opts.storyOnly) && (c === 'prev_hash' || c === 'hash')) return `'' AS ${c}`;
     return (opts.storyOnly ? STORY_COLUMN[c] : undefined) ?? c;
   }).join(', ');
   const rows = await run<EventRow>(pool, `SELECT ${columns} FROM events WHERE session_id = $1 ORDER BY seq`, [sessionId]);

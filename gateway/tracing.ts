@@ -4,11 +4,11 @@
  * runs inside it, so the Temporal client's interceptors carry it to the workflow. Attributes are the
  * method, route and status code: never the URL's query, headers or body.
  *
- * `traceRequests` is installed after the origin check, authentication and the rate limit
- * (`server.ts`): a request they refuse (a rebound name, no or a bad credential, over the rate) starts
- * no span, so callers without a right to a request cannot fill the span queue with them. Public
- * routes (`/healthz`, the OAuth endpoints) are traced; the workflow spans have a queue of their own
- * (`telemetry/install.ts`), which no request fills.
+ * Only an agent's requests are traced: `traceRequests` is installed after the origin check,
+ * authentication and the rate limit (`server.ts`), and a request no agent credential authenticated
+ * (refused, over the rate, or on a public route: `/healthz`, the OAuth endpoints) starts no span, so
+ * a caller can add to the span queue only as fast as its agent's rate lets it. The workflow spans have
+ * a queue of their own (`telemetry/install.ts`), which no request fills.
  *
  * The caller is an agent, so its W3C `traceparent` is not trusted: every request starts a trace of
  * Gatehouse's own (an agent cannot put Gatehouse's spans into a trace it chose, such as another
@@ -22,6 +22,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 export function traceRequests(app: FastifyInstance, tracer: Tracer): void {
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.agent) return done();
     const route = request.routeOptions.url ?? 'unmatched';
     const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, request.headers));
     const span = tracer.startSpan(

@@ -24,10 +24,13 @@ const C1 = String.raw`\u0080-\u009f`;
  */
 export const UNSAFE_URI = new RegExp(`${dotSegment('?#')}|%2e|%2f|%5c|%25|${BACKSLASH}|[\\s${C0_AND_DEL}]`, 'i');
 
-/** A string argument no `pattern` bound matches: dot segments, backslashes, control characters (C0, DEL, C1). */
-const UNSAFE_PATTERN_TEXT = new RegExp(`${dotSegment('')}|${BACKSLASH}|[${C0_AND_DEL}${C1}]`);
+/**
+ * A string argument no `pattern` bound matches: dot segments, a percent-encoded `.`, `/` or `\` (a
+ * URL parser resolves `/public/%2e%2e/admin` to `/admin`), backslashes, control characters (C0, DEL, C1).
+ */
+const UNSAFE_PATTERN_TEXT = new RegExp(`${dotSegment('')}|%2e|%2f|%5c|${BACKSLASH}|[${C0_AND_DEL}${C1}]`, 'i');
 
 /** Why a string under a `pattern` bound matches no pattern, or undefined when it may. */
 export function patternTextProblem(text: string): string | undefined {
-  return UNSAFE_PATTERN_TEXT.test(text) ? 'holds a dot segment (`.` or `..`), a backslash or a control character' : undefined;
+  return UNSAFE_PATTERN_TEXT.test(text) ? 'holds a dot segment (`.` or `..`), an encoded `.`, `/` or `\\`, a backslash or a control character' : undefined;
 }

@@ -363,7 +363,8 @@ export const MAX_FAILURE_MESSAGE_CHARS = 1024;
  * while they still read as written. What the ledger and the trail keep of a final failure is not this.
  */
 export function failureMessage(message: string): string {
-  const line = shownLine(message);
+  // Only what can be shown is escaped (an escape only lengthens): a handler may echo megabytes.
+  const line = shownLine(message.slice(0, MAX_FAILURE_MESSAGE_CHARS + 1));
   if (line.length <= MAX_FAILURE_MESSAGE_CHARS) return line;
   let end = MAX_FAILURE_MESSAGE_CHARS - 1;
   // Never half of a surrogate pair: the message is stored as text where the workflow records it.

@@ -72,7 +72,9 @@ export function valueChangingPart(schema: z.ZodTypeAny, path = '(root)', seen = 
 }
 
 /** Deepest object nesting whose defaults are published. */
-const MAX_DEFAULT_DEPTH = 10;
+export const MAX_DEFAULT_DEPTH = 10;
+/** Most defaults published for one tool: the table travels with every session's start. */
+export const MAX_DEFAULTS = 500;
 
 /**
  * The defaults a zod input schema fills in for arguments a call leaves out, by dotted path
@@ -80,49 +82,66 @@ const MAX_DEFAULT_DEPTH = 10;
  * property's own defaults are published under it (they apply when the object is given, or is itself
  * defaulted); a default under `.optional()` is not (zod leaves a missing optional value missing).
  * Defaults inside lists, records, and union options that disagree are not published; nor are values
- * that are not plain JSON, and keys holding a `.` (no bound path can name them).
+ * that are not plain JSON, and keys holding a `.` (no bound path can name them). A schema that
+ * refers to itself is followed once along a path, at most `MAX_DEFAULT_DEPTH` deep and to
+ * `MAX_DEFAULTS` entries (a default past them is not published: its bound judges the call as given).
  */
 export function inputDefaults(schema: z.ZodTypeAny): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  collectDefaults(schema, '', out, 0);
+  collectDefaults(schema, '', out, 0, new Set());
   return out;
 }
 
-/** Fills `out` with the defaults of the object properties under `schema`, their paths prefixed with `prefix`. */
-function collectDefaults(schema: z.ZodTypeAny, prefix: string, out: Record<string, unknown>, depth: number): void {
-  if (depth > MAX_DEFAULT_DEPTH) return;
-  const def = schema._def as Def;
-  switch (def.typeName) {
-    case 'ZodObject': {
-      const shape = (schema as z.AnyZodObject).shape as Record<string, z.ZodTypeAny>;
-      for (const [key, s] of Object.entries(shape)) {
-        if (key.includes('.') || key === '__proto__') continue;
-        const path = prefix === '' ? key : `${prefix}.${key}`;
-        const { value, inner } = missingValue(s);
-        if (value !== undefined) out[path] = value.v;
-        if (inner) collectDefaults(inner, path, out, depth + 1);
+/**
+ * Fills `out` with the defaults of the object properties under `schema`, their paths prefixed with
+ * `prefix`; `onPath` holds the schemas being walked above it (a recursive schema is not entered again).
+ */
+function collectDefaults(schema: z.ZodTypeAny, prefix: string, out: Record<string, unknown>, depth: number, onPath: Set<z.ZodTypeAny>): void {
+  if (depth > MAX_DEFAULT_DEPTH || onPath.has(schema) || Object.keys(out).length >= MAX_DEFAULTS) return;
+  onPath.add(schema);
+  try {
+    const def = schema._def as Def;
+    switch (def.typeName) {
+      case 'ZodObject': {
+        const shape = (schema as z.AnyZodObject).shape as Record<string, z.ZodTypeAny>;
+        for (const [key, s] of Object.entries(shape)) {
+          if (key.includes('.') || key === '__proto__') continue;
+          const path = prefix === '' ? key : `${prefix}.${key}`;
+          const { value, inner } = missingValue(s);
+          if (value !== undefined && Object.keys(out).length < MAX_DEFAULTS) out[path] = value.v;
+          if (inner) collectDefaults(inner, path, out, depth + 1, onPath);
+        }
+        return;
       }
-      return;
-    }
-    case 'ZodIntersection':
-      collectDefaults(def.left as z.ZodTypeAny, prefix, out, depth);
-      collectDefaults(def.right as z.ZodTypeAny, prefix, out, depth);
-      return;
-    case 'ZodUnion':
-    case 'ZodDiscriminatedUnion': {
-      // What the tool runs depends on the option the call matches: only defaults every option that has one agrees on.
-      const each = [...((def.options as Iterable<z.ZodTypeAny>) ?? [])].map((o) => inputDefaults(o));
-      const keys = new Set(each.flatMap((d) => Object.keys(d)));
-      for (const key of keys) {
-        const values = each.filter((d) => Object.prototype.hasOwnProperty.call(d, key)).map((d) => JSON.stringify(d[key]));
-        if (values.every((v) => v === values[0])) out[prefix === '' ? key : `${prefix}.${key}`] = JSON.parse(values[0]!) as unknown;
+      case 'ZodIntersection':
+        collectDefaults(def.left as z.ZodTypeAny, prefix, out, depth, onPath);
+        collectDefaults(def.right as z.ZodTypeAny, prefix, out, depth, onPath);
+        return;
+      case 'ZodUnion':
+      case 'ZodDiscriminatedUnion': {
+        // What the tool runs depends on the option the call matches: only defaults every option that has one agrees on.
+        const each = [...((def.options as Iterable<z.ZodTypeAny>) ?? [])].map((o) => {
+          const own: Record<string, unknown> = {};
+          collectDefaults(o, '', own, depth, onPath);
+          return own;
+        });
+        const keys = new Set(each.flatMap((d) => Object.keys(d)));
+        for (const key of keys) {
+          const values = each.filter((d) => Object.prototype.hasOwnProperty.call(d, key)).map((d) => JSON.stringify(d[key]));
+          if (values.every((v) => v === values[0]) && Object.keys(out).length < MAX_DEFAULTS) out[prefix === '' ? key : `${prefix}.${key}`] = JSON.parse(values[0]!) as unknown;
+        }
+        return;
       }
-      return;
+      case 'ZodLazy':
+        collectDefaults((def.getter as () => z.ZodTypeAny)(), prefix, out, depth, onPath);
+        return;
+      default: {
+        const { inner } = missingValue(schema);
+        if (inner && inner !== schema) collectDefaults(inner, prefix, out, depth, onPath);
+      }
     }
-    default: {
-      const { inner } = missingValue(schema);
-      if (inner && inner !== schema) collectDefaults(inner, prefix, out, depth);
-    }
+  } finally {
+    onPath.delete(schema);
   }
 }
 
@@ -161,10 +180,9 @@ function missingValue(schema: z.ZodTypeAny): { value?: { v: unknown }; inner?: z
       case 'ZodEffects':
         s = def.schema as z.ZodTypeAny;
         continue;
-      case 'ZodLazy':
-        s = (def.getter as () => z.ZodTypeAny)();
-        continue;
       default:
+        // A `z.lazy` is the inner schema too: its getter may build a new schema each time, so the
+        // lazy itself is what `collectDefaults` recognises when a recursive schema comes round again.
         return { ...(value ? { value } : {}), inner: s };
     }
   }

@@ -15,6 +15,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { PublishedUpstreamTool } from '../../audit/upstream-listing';
 import { defineTool, type AnyToolDefinition, type ToolContext } from '../tools/define';
 import { ToolError } from '../tools/errors';
+import { MAX_DEFAULT_DEPTH, MAX_DEFAULTS } from '../tools/input-schema-rules';
 import type { NamedUpstream } from './config';
 import { markFinished, markStarted } from './in-flight';
 
@@ -68,10 +69,6 @@ export function upstreamInputSchema(server: string, tool: Tool): z.ZodTypeAny {
     for (const issue of issuesOf(validate.errors ?? [])) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 }
-
-/** Deepest object nesting, and most entries, of the defaults published for one upstream tool. */
-const MAX_DEFAULT_DEPTH = 10;
-const MAX_DEFAULTS = 500;
 
 /**
  * The `default`s an upstream tool's input JSON Schema declares for its properties, top-level and

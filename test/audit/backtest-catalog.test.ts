@@ -108,17 +108,26 @@ describe('backtest reads a flood of proposals in bounded pieces', () => {
     await db?.drop();
   });
 
-  test('no reasoning, no result, and at most a page of events a query; the report is the same', async () => {
+  test('no reasoning, no result, and at most a page of events a query, in one snapshot; every call is compared', async () => {
     const seen: { rows: number; bytes: number; text: string }[] = [];
+    const statements: string[] = [];
     const watched = {
-      query: async (text: string, values: unknown[]) => {
-        const result = await db.pool.query(text, values);
-        seen.push({ rows: result.rows.length, bytes: JSON.stringify(result.rows).length, text });
-        return result;
+      connect: async () => {
+        const client = await db.pool.connect();
+        return {
+          query: async (text: string, values?: unknown[]) => {
+            const result = await client.query(text, values);
+            if (values === undefined) statements.push(text);
+            else seen.push({ rows: result.rows.length, bytes: JSON.stringify(result.rows).length, text });
+            return result;
+          },
+          release: () => client.release(),
+        };
       },
     } as unknown as Pool;
     const r = await backtest(watched, { policy: productionDocument(), tools: SAMPLE_TOOL_INFO, since });
     assert.deepEqual([r.sessionsReplayed, r.proposalsCompared, r.unchanged], [1, STEPS, STEPS]);
+    assert.deepEqual(statements, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', 'COMMIT'], 'every query in one read-only snapshot');
     assert.ok(seen.length > 2, 'the events were read in more than one page');
     for (const q of seen) {
       assert.ok(q.rows <= BACKTEST_PAGE_ROWS, `a query returned ${q.rows} rows`);

@@ -100,7 +100,7 @@ describe('a path the pattern saw is not the path the server writes', () => {
       const r = await agent.call('filesystem.write_file', { path, content: 'x' });
       assert.equal(r.structured?.status, 'denied', `${path}: ${r.text}`);
       assert.deepEqual(r.structured?.reasons?.map((x) => x.rule), ['args.bounds'], path);
-      assert.match(r.structured?.reasons?.[0]?.message ?? '', /holds a dot segment \(`\.` or `\.\.`\), a backslash or a control character/, path);
+      assert.match(r.structured?.reasons?.[0]?.message ?? '', /holds a dot segment \(`\.` or `\.\.`\), an encoded `\.`, `\/` or `\\`, a backslash or a control character/, path);
     }
     assert.equal(readFileSync(CONFIG, 'utf8'), CONFIG_TEXT, 'config.json as it was');
     assert.equal(await stack.ledgerRows('filesystem.write_file'), rowsBefore, 'nothing written upstream');

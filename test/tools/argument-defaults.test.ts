@@ -100,6 +100,21 @@ describe('defaults a zod input schema publishes', () => {
     assert.deepEqual(inputDefaults(z.object({ at: z.date().default(new Date(0)), n: z.number().default(Number.NaN), ok: z.number().default(0) })), { ok: 0 });
   });
 
+  it('a schema that refers to itself is followed once along a path: a recursive union, a tree of optional children', () => {
+    // A filter of filters: each option names the union again (was: the stack overflowed in defineTool).
+    type Filter = { field?: string; limit?: number; and?: Filter[]; inner?: Filter } | { not: Filter };
+    const filter: z.ZodType<Filter> = z.lazy(() => z.union([
+      z.object({ field: z.string().optional(), limit: z.number().default(10), and: z.array(filter).optional(), inner: filter.optional() }),
+      z.object({ not: filter }),
+    ]));
+    assert.deepEqual(tool('t.filter', z.object({ where: filter })).argumentDefaults, { 'where.limit': 10 });
+    // A node with three optional children that are nodes again (was: 29,524 defaults, a hang at five children).
+    type Node = { size?: number; a?: Node; b?: Node; c?: Node; d?: Node; e?: Node };
+    const node: z.ZodType<Node> = z.lazy(() => z.object({ size: z.number().default(1), a: node.optional(), b: node.optional(), c: node.optional(), d: node.optional(), e: node.optional() }));
+    const published = inputDefaults(z.object({ root: node.default({}) }));
+    assert.deepEqual(published, { root: {}, 'root.size': 1 });
+  });
+
   it('the sample catalog publishes its defaults with the tool info and descriptors the session snapshots', () => {
     const catalog = createSampleCatalog({ productionPool: pool });
     const info = catalogInfo(catalog);
