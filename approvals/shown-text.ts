@@ -4,7 +4,8 @@
  * what is drawn after them (bidi overrides: `DELETE` shown as something else), move a terminal's
  * cursor (C0 and C1 controls) or look like a space and are not. Each such character is shown as a
  * `\uXXXX` escape instead, so what a person reads names every character of what they sign.
- * Pure; used by every surface that shows a held call (Slack, the CLI, the console).
+ * Pure, with no imports: used by every surface that shows a held call (Slack, the CLI, the console),
+ * and the one module of `approvals/` workflow code may value-import (a span's tool name).
  */
 
 /**
@@ -52,6 +53,19 @@ export function shownJson(value: unknown): string {
 /** A string as one line: its line breaks and hidden characters escaped (a listing's cell, a rule's message). */
 export function shownLine(text: string): string {
   return escapeHidden(text, (ch) => ch === ' ');
+}
+
+/**
+ * `shownLine` cut to at most `max` characters, ending in `…` when cut (never through a surrogate
+ * pair). Only what can be shown is escaped (an escape only lengthens): the text may be megabytes.
+ */
+export function shownLineAtMost(text: string, max: number): string {
+  const line = shownLine(text.slice(0, max + 1));
+  if (line.length <= max) return line;
+  let end = max - 1;
+  const last = line.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${line.slice(0, end)}…`;
 }
 
 /** A string as one quoted JSON line: its newlines, quotes and hidden characters escaped. */

@@ -3,7 +3,7 @@
  * - `policies/` imports anything of the project outside `policies/`, or a Node built-in
  *   (it must stay pure and importable into workflow code);
  * - `workflows/` value-imports `activities/`, `audit/`, the approval domain `approvals/` or `pg`
- *   (workflow code may only `import type` them and proxy activities);
+ *   (workflow code may only `import type` them and proxy activities; `PURE_FOR_WORKFLOWS` excepted);
  * - an arrow of the layering is reversed: `cli`, `worker`, `gateway`, `approvals/slack` (and
  *   `demo`, `examples`) → `client`, `workflows`, `activities` → `policies`, `audit`, `telemetry`, `approvals`
  *   (the approval domain: types, table, messages, ladder, vote check). A lower layer never
@@ -39,6 +39,8 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
 
 /** The module lower layers may import as types (the public message shapes). */
 const CONTRACT = 'workflows/contract';
+/** Modules of those layers workflow code may value-import: pure, importing nothing (what a person reads, `approvals/shown-text.ts`). */
+const PURE_FOR_WORKFLOWS: ReadonlySet<string> = new Set(['approvals/shown-text']);
 
 export interface ImportRef {
   readonly specifier: string;
@@ -134,7 +136,8 @@ export function checkFile(root: string, file: string, text: string): Violation[]
         add(ref.line, 'workflow code must not value-import `pg`');
         continue;
       }
-      if (target === 'activities' || target === 'audit' || target === 'approvals') {
+      const pureForWorkflows = targetPath !== undefined && PURE_FOR_WORKFLOWS.has(targetPath.replace(/\.ts$/, ''));
+      if ((target === 'activities' || target === 'audit' || target === 'approvals') && !pureForWorkflows) {
         add(ref.line, `workflow code must import \`${ref.specifier}\` as types only (\`import type\`)`);
         continue; // one message per import
       }

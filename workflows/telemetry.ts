@@ -10,9 +10,10 @@
  * clock, and nothing here changes what the workflow does or records.
  * Attributes never carry argument values, only tool names, ids, verdicts, tiers and rule ids. The
  * tool name is the agent's own spelling (an unknown tool's too): it is shown as one line of at most
- * `MAX_TOOL_ATTRIBUTE_CHARS` (`spanToolName`).
+ * `MAX_TOOL_ATTRIBUTE_CHARS` (`spanToolName`, with `approvals/shown-text.ts`, pure).
  */
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { shownLineAtMost } from '../approvals/shown-text';
 import type { Decision } from '../policies';
 import { ATTR, SPAN } from '../telemetry/names';
 import type { ApprovalOutcome } from './approval-wait';
@@ -35,33 +36,11 @@ function tracer() {
 export const MAX_TOOL_ATTRIBUTE_CHARS = 200;
 
 /**
- * The characters `shownLine` of `approvals/shown-text.ts` escapes: controls, format characters
- * (bidi, zero-width), line and paragraph separators, private use, lone surrogates,
- * default-ignorables and every space but the ASCII one. Kept here because workflow code may import
- * `approvals/` as types only; `test/telemetry/span-text.test.ts` checks both escape alike.
- */
-const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zs}]/gu;
-
-/**
- * The tool name as a span attribute: what `shownLine` shows (each hidden character a `\uXXXX`
- * escape, so a name cannot break a log line or hide what it is), cut to `MAX_TOOL_ATTRIBUTE_CHARS`
- * with a final `…` (never half of a surrogate pair). Pure: safe in the workflow sandbox.
+ * The tool name as a span attribute: what `shownLine` shows (each hidden character a `\\uXXXX`
+ * escape, so a name cannot break a log line or hide what it is), cut to `MAX_TOOL_ATTRIBUTE_CHARS`.
  */
 export function spanToolName(tool: string): string {
-  // What lies past the cut is never shown: only so much is escaped (an escape only lengthens).
-  const line = tool.slice(0, MAX_TOOL_ATTRIBUTE_CHARS + 1).replace(HIDDEN, (ch) => (ch === ' ' ? ch : escaped(ch)));
-  if (line.length <= MAX_TOOL_ATTRIBUTE_CHARS) return line;
-  let end = MAX_TOOL_ATTRIBUTE_CHARS - 1;
-  const last = line.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${line.slice(0, end)}…`;
-}
-
-/** `\uXXXX` for each UTF-16 unit of `ch` (as `shownLine` writes it). */
-function escaped(ch: string): string {
-  let out = '';
-  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
+  return shownLineAtMost(tool, MAX_TOOL_ATTRIBUTE_CHARS);
 }
 
 function decisionAttributes(d: Decision): Record<string, string | string[]> {

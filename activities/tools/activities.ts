@@ -15,7 +15,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { shownLine } from '../../approvals/shown-text';
+import { shownLineAtMost } from '../../approvals/shown-text';
 import { checkout, type CheckedOutClient } from '../../audit/checkout';
 import { scrub, scrubString } from '../../audit/chain';
 import type { z } from 'zod';
@@ -363,14 +363,7 @@ export const MAX_FAILURE_MESSAGE_CHARS = 1024;
  * while they still read as written. What the ledger and the trail keep of a final failure is not this.
  */
 export function failureMessage(message: string): string {
-  // Only what can be shown is escaped (an escape only lengthens): a handler may echo megabytes.
-  const line = shownLine(message.slice(0, MAX_FAILURE_MESSAGE_CHARS + 1));
-  if (line.length <= MAX_FAILURE_MESSAGE_CHARS) return line;
-  let end = MAX_FAILURE_MESSAGE_CHARS - 1;
-  // Never half of a surrogate pair: the message is stored as text where the workflow records it.
-  const last = line.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${line.slice(0, end)}…`;
+  return shownLineAtMost(message, MAX_FAILURE_MESSAGE_CHARS);
 }
 
 function toFailure(err: ToolError): ApplicationFailure {

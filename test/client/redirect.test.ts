@@ -5,30 +5,9 @@
  * as Gatehouse's decision. Local servers stand in for the gateway and the other origin.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Gatehouse, GatewayUnreachableError } from '../../packages/client/src/index';
-
-interface Stand {
-  readonly server: Server;
-  readonly url: string;
-  readonly seen: { method: string; url: string; authorization?: string; body: string }[];
-}
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Stand> {
-  const seen: Stand['seen'] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), body });
-      handler(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
+import { listen, type Stand } from '../support/http-stand';
 
 const EXECUTED = { status: 'executed', decision: { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: 'ab'.repeat(32) }, result: { forged: true }, sequence: 1 };
 
@@ -44,7 +23,7 @@ before(async () => {
   });
 });
 after(async () => {
-  for (const s of [gateway, elsewhere]) await new Promise<void>((resolve) => s.server.close(() => resolve()));
+  for (const s of [gateway, elsewhere]) await s.close();
 });
 
 describe('@gatehouse/client and a redirect', () => {
@@ -69,13 +48,13 @@ describe('@gatehouse/client and a redirect', () => {
       await assert.rejects(Gatehouse.connect({ url: redirecting.url, token: 'agent-credential' }), GatewayUnreachableError);
       assert.deepEqual(elsewhere.seen, []);
     } finally {
-      await new Promise<void>((resolve) => redirecting.server.close(() => resolve()));
+      await redirecting.close();
     }
   });
 
   it('an unreachable gateway is named without the user and password its URL carries', async () => {
     const closed = await listen(() => undefined);
-    await new Promise<void>((resolve) => closed.server.close(() => resolve()));
+    await closed.close();
     const url = closed.url.replace('http://', 'http://agent:s3cret@');
     await assert.rejects(Gatehouse.connect({ url, token: 'agent-credential' }), (err: unknown) => {
       assert.ok(err instanceof GatewayUnreachableError);

@@ -5,30 +5,10 @@
  * A local server stands in for the gateway's `/mcp`.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { BridgeError, startBridge } from '../../gateway/mcp/bridge';
-
-interface Stand {
-  readonly server: Server;
-  readonly url: string;
-  readonly seen: string[];
-}
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Stand> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`.trim());
-      handler(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
+import { listen, type Stand } from '../support/http-stand';
 
 let elsewhere: Stand;
 let gateway: Stand;
@@ -42,7 +22,7 @@ before(async () => {
   });
 });
 after(async () => {
-  for (const s of [gateway, elsewhere]) await new Promise<void>((resolve) => s.server.close(() => resolve()));
+  for (const s of [gateway, elsewhere]) await s.close();
 });
 
 async function bridgeTo(path: string): Promise<unknown> {
@@ -65,7 +45,7 @@ describe('gatehouse mcp and a redirecting gateway', () => {
   it('a 307 within the origin: not followed either', async () => {
     const err = await bridgeTo('/mcp-same-origin');
     assert.ok(err instanceof BridgeError, String(err));
-    assert.deepEqual(gateway.seen.filter((r) => r.startsWith('POST /moved')), [], 'the initialize request was not sent on');
+    assert.deepEqual(gateway.seen.filter((r) => r.method === 'POST' && r.url.startsWith('/moved')), [], 'the initialize request was not sent on');
     assert.deepEqual(elsewhere.seen, []);
   });
 });

@@ -8,30 +8,13 @@
  * The gateway here is a local stand-in answering the two routes the command uses.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { grantAuthorization } from '../../cli/commands/mcp-authorize';
 import { testTrust } from '../support/trust';
+import type { ServerResponse } from 'node:http';
+import { listen, type Stand } from '../support/http-stand';
 
 const FORGED_NAME = 'Claude\n\u001b[1mGatehouse\u001b[0m: request checked, safe to grant.\r\n`ok` (redirect https://claude.ai/cb) asks';
-
-interface Stand {
-  readonly server: Server;
-  readonly url: string;
-  readonly seen: string[];
-}
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Stand> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -54,7 +37,7 @@ before(async () => {
   });
 });
 after(async () => {
-  for (const s of [gateway, elsewhere]) await new Promise<void>((resolve) => s.server.close(() => resolve()));
+  for (const s of [gateway, elsewhere]) await s.close();
 });
 
 const OPTIONS = { agent: 'desktop-bot', owner: 'eng-007', expires: '1h' };

@@ -2,8 +2,7 @@
  * The tool name on a proposal span is the agent's own spelling, an unknown tool's too: it is shown
  * as `shownLine` shows it (hidden characters and line breaks escaped) and cut to 200 characters,
  * so an agent cannot put lines, terminal controls or 64 KiB into what a tracing backend stores and
- * shows. The escaping lives in workflow code (which may not import `approvals/`): it must escape
- * exactly what `shownLine` does.
+ * shows.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -36,12 +35,6 @@ const SAMPLES = [
 describe('the tool name on a proposal span', () => {
   it('escapes what shownLine escapes, and nothing else', () => {
     for (const s of SAMPLES) assert.equal(spanToolName(s), shownLine(s), JSON.stringify(s));
-    // Every code point, 16 at a time (at most 192 characters escaped: nothing is cut): the two agree on each.
-    for (let from = 0; from <= 0x10ffff; from += 16) {
-      let chunk = '';
-      for (let cp = from; cp < from + 16 && cp <= 0x10ffff; cp++) chunk += cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
-      if (spanToolName(chunk) !== shownLine(chunk)) assert.fail(`they differ at U+${from.toString(16)}: ${spanToolName(chunk)} / ${shownLine(chunk)}`);
-    }
   });
 
   it('is cut to 200 characters, never through a surrogate pair', () => {
