@@ -1,10 +1,12 @@
 /**
  * The tools of the upstream MCP servers a configuration file lists, as the policy engine sees them
  * (`ToolInfo` with the servers' hints), for `gatehouse policy check | analyze --config`: each
- * server is connected once, listed, and closed. A server that cannot be reached is reported, not fatal.
+ * server is connected once, listed, and closed. A server that cannot be reached is reported, not fatal;
+ * so is a `sensitive` entry that names no listed tool or argument (it would redact nothing).
  */
 import type { ToolInfo } from '../policies';
-import { loadUpstreamConfig, UpstreamConnection } from '../activities/upstreams';
+import { jsonSchemaDefaults, loadUpstreamConfig, sensitiveMismatches, UpstreamConnection } from '../activities/upstreams';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
 export interface ListedUpstreams {
   readonly tools: readonly ToolInfo[];
@@ -14,15 +16,17 @@ export interface ListedUpstreams {
 
 export async function listUpstreamToolInfo(configFile: string): Promise<ListedUpstreams> {
   const servers = loadUpstreamConfig(configFile);
-  const tools: ToolInfo[] = [];
+  const all: ToolInfo[] = [];
   const problems: string[] = [];
   await Promise.all(
     servers.map(async (server) => {
       const found: ToolInfo[] = [];
+      let tools: readonly Tool[] = [];
       const conn = new UpstreamConnection({
         server,
         onTools: (listed) => {
           found.length = 0;
+          tools = listed;
           for (const t of listed) {
             const hints = t.annotations ?? {};
             found.push({
@@ -32,6 +36,7 @@ export async function listUpstreamToolInfo(configFile: string): Promise<ListedUp
               environment: 'production',
               resource: server.name,
               estimatesBlastRadius: false,
+              argumentDefaults: jsonSchemaDefaults(t.inputSchema),
               upstream: {
                 server: server.name,
                 tool: t.name,
@@ -45,12 +50,15 @@ export async function listUpstreamToolInfo(configFile: string): Promise<ListedUp
       try {
         await conn.start();
         if (conn.state !== 'up') problems.push(`upstream \`${server.name}\` could not be listed: ${conn.lastError}`);
-        else tools.push(...found);
+        else {
+          all.push(...found);
+          problems.push(...sensitiveMismatches(server, tools));
+        }
       } finally {
         await conn.close();
       }
     }),
   );
-  tools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { tools, problems };
+  all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { tools: all, problems };
 }

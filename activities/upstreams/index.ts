@@ -3,5 +3,5 @@ export { isStdio, loadUpstreamConfig, parseUpstreamConfig, SERVER_NAME, Upstream
 export type { ConfigIssue, HttpUpstream, NamedUpstream, StdioUpstream, UpstreamServerConfig } from './config';
 export { UpstreamConnection, type UpstreamState } from './connection';
 export { UpstreamManager, type UpstreamManagerOptions } from './manager';
-export { compileInputSchema, publishedTool, upstreamInputSchema, upstreamToolDefinition } from './tools';
+export { compileInputSchema, jsonSchemaDefaults, publishedTool, sensitiveMismatches, upstreamInputSchema, upstreamToolDefinition } from './tools';
 export { ensureInFlight, IN_FLIGHT_DDL } from './in-flight';

@@ -19,7 +19,7 @@ import type { AnyToolDefinition } from '../tools/define';
 import type { NamedUpstream } from './config';
 import { UpstreamConnection } from './connection';
 import { subjectToolDefinitions, type SubjectCapabilities } from './subjects';
-import { publishedTool, upstreamToolDefinition } from './tools';
+import { publishedTool, sensitiveMismatches, upstreamToolDefinition } from './tools';
 
 export interface UpstreamManagerOptions {
   readonly servers: readonly NamedUpstream[];
@@ -130,6 +130,7 @@ export class UpstreamManager {
       }
     }
     this.#setCatalog(server.name, { tools: defs });
+    for (const line of sensitiveMismatches(server, tools)) this.opts.log?.(`warning: ${line}`);
     if (this.opts.publish) {
       // The gateway's listing is a view: a database hiccup must not take the server down with it.
       await publishUpstreamTools(this.opts.publish, server.name, published).catch((err: unknown) =>

@@ -15,6 +15,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { PublishedUpstreamTool } from '../../audit/upstream-listing';
 import { defineTool, type AnyToolDefinition, type ToolContext } from '../tools/define';
 import { ToolError } from '../tools/errors';
+import { shownLine } from '../../approvals/shown-text';
 import { MAX_DEFAULT_DEPTH, MAX_DEFAULTS } from '../tools/input-schema-rules';
 import type { NamedUpstream } from './config';
 import { markFinished, markStarted } from './in-flight';
@@ -114,6 +115,31 @@ export interface UpstreamToolOptions {
    * ledger, and are written while the call's ledger transaction holds a connection of the catalog's pool.
    */
   readonly markers: Pool;
+}
+
+/**
+ * What a server's `sensitive` list names that its listing does not: a tool it does not list, or a
+ * path whose first segment is none of the tool's declared arguments (`inputSchema.properties`).
+ * Such an entry redacts nothing, so an argument meant secret reaches the append-only trail as
+ * written (a typo, or a tool the server renamed): one line per entry, for the worker's log and
+ * `gatehouse policy check --config`.
+ */
+export function sensitiveMismatches(server: Pick<NamedUpstream, 'name' | 'sensitive'>, tools: readonly Pick<Tool, 'name' | 'inputSchema'>[]): string[] {
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const out: string[] = [];
+  for (const [name, paths] of Object.entries(server.sensitive)) {
+    const tool = byName.get(name);
+    if (!tool) {
+      out.push(`upstream \`${server.name}\`: \`sensitive\` names tool \`${shownLine(name)}\`, which the server does not list: it redacts nothing`);
+      continue;
+    }
+    const declared = new Set(Object.keys(tool.inputSchema.properties ?? {}));
+    for (const path of paths) {
+      const first = path.split('.')[0]!;
+      if (first !== '*' && !declared.has(first)) out.push(`upstream \`${server.name}\`: \`sensitive\` path \`${shownLine(path)}\` of \`${shownLine(name)}\` names no argument the tool declares: it redacts nothing`);
+    }
+  }
+  return out;
 }
 
 /** The catalog tool of one upstream tool. */
