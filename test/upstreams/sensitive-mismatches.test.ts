@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { sensitiveMismatches } from '../../activities/upstreams';
 
-const tools = [
-  { name: 'write_file', inputSchema: { type: 'object' as const, properties: { path: { type: 'string' }, content: { type: 'string' } } } },
-  { name: 'login', inputSchema: { type: 'object' as const, properties: { auth: { type: 'object' } } } },
+const tools: Pick<Tool, 'name' | 'inputSchema'>[] = [
+  { name: 'write_file', inputSchema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } } },
+  { name: 'login', inputSchema: { type: 'object', properties: { auth: { type: 'object' } } } },
 ];
 
 test('entries that match redact; a typo in a tool name or a path is reported, one line each', () => {
