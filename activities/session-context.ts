@@ -55,6 +55,8 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
     return described.descriptors;
   };
   const now = deps.now ?? Date.now;
+  // Own names only: `constructor` or `__proto__` must not find what every object inherits.
+  const policyNamed = (name: string): PolicyDocument | undefined => (Object.hasOwn(deps.policies, name) ? deps.policies[name] : undefined);
   const bound = (): { historyLimit?: number } => {
     const limit = typeof deps.historyLimit === 'function' ? deps.historyLimit() : deps.historyLimit;
     return limit !== undefined ? { historyLimit: limit } : {};
@@ -80,7 +82,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
     if (await deps.revocations.isRevoked(r.principal, r.credentialIssuedAt ?? new Date(0).toISOString())) {
       return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${r.principal}\`, the root of sub-agent \`${r.agentId}\`, was revoked` });
     }
-    const policyDocument = deps.policies[r.policyRef];
+    const policyDocument = policyNamed(r.policyRef);
     if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${r.policyRef}\` is loaded by the worker` });
     return {
       policyName: r.policyRef,
@@ -138,7 +140,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
         return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId}\` has the form of a sub-session's (\`<parent>.<n>\`), which only a parent session chooses` });
       }
       const policyName = input.policyRef ?? deps.defaultPolicy;
-      const policyDocument = deps.policies[policyName];
+      const policyDocument = policyNamed(policyName);
       if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${policyName}\` is loaded by the worker` });
       if (policyName !== deps.defaultPolicy && !c.policies.includes(policyName)) {
         return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${c.agentId}\` does not allow policy \`${policyName}\`` });

@@ -17,10 +17,12 @@
  * | `TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_KEY` | this process's mTLS client certificate and key | the stack's certificate for the process's role |
  * | `TEMPORAL_TLS_CA` | CA certificate the server's certificate must chain to | the stack's CA, else the system's roots |
  * | `TEMPORAL_TLS_SERVER_NAME` | name checked against the server's certificate | the stack's, else the address's host |
+ * | `GATEHOUSE_ENV` | `development` or `production` (any case, spaces around ignored; anything else is refused), read by {@link deploymentEnv} | development |
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
+import { redactUrl } from './redact-url';
 
 /** Settings of the Slack approvals app. */
 export interface SlackConfig {
@@ -96,7 +98,7 @@ export function temporalSecurity(config: Pick<GatehouseConfig, 'temporalTls' | '
  * a plaintext, unauthenticated connection is meant (a private network the operator vouches for).
  */
 export function insecureTemporalInProduction(security: TemporalSecurity, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.GATEHOUSE_ENV !== 'production' || env.GATEHOUSE_ALLOW_INSECURE_TEMPORAL === '1') return undefined;
+  if (deploymentEnv(env.GATEHOUSE_ENV) !== 'production' || env.GATEHOUSE_ALLOW_INSECURE_TEMPORAL === '1') return undefined;
   const tls = security.tls;
   if (security.apiKey || (typeof tls === 'object' && tls.clientCertPair)) return undefined;
   return '`GATEHOUSE_ENV=production` connects to Temporal only with a client certificate (`TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_KEY`, `TEMPORAL_TLS_CA`) or an API key (`TEMPORAL_API_KEY`): set them, or `GATEHOUSE_ALLOW_INSECURE_TEMPORAL=1` to accept a plaintext connection knowingly';
@@ -163,6 +165,22 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/** What a deployment runs as: `production` refuses development keys and a plaintext Temporal connection. */
+export type DeploymentEnv = 'development' | 'production';
+
+/**
+ * Reads `GATEHOUSE_ENV` (pass its value): unset or empty is `development`; otherwise `development` or
+ * `production`, trimmed and in any case. Anything else throws a `ConfigError`, so a misspelt
+ * production (`prod`) cannot quietly switch the production checks off.
+ */
+export function deploymentEnv(value: string | undefined): DeploymentEnv {
+  if (value === undefined || value === '') return 'development';
+  const v = value.trim().toLowerCase();
+  if (v === 'development' || v === 'production') return v;
+  const shown = JSON.stringify(value.slice(0, 60)).slice(1, -1);
+  throw new ConfigError(`\`GATEHOUSE_ENV\` must be \`development\` or \`production\` (unset means development), got \`${shown}\``);
 }
 
 /** Project root (this file lives in `client/`). */
@@ -236,13 +254,25 @@ function temporalAuth(env: NodeJS.ProcessEnv): Pick<GatehouseConfig, 'temporalTl
 
 function url(name: string, value: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (!/^postgres(ql)?:\/\//.test(value)) throw new ConfigError(`\`${name}\` must be a postgres:// url, got \`${redact(value)}\``);
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new ConfigError(`\`${name}\` must be a postgres:// url, ${shownValue(value)}`);
   return value;
 }
 
-/** Hides a password in a URL before it goes into an error message. */
-function redact(value: string): string {
-  return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+/**
+ * A refused database URL as an error message may show it: redacted when it parses as a URL with a
+ * host, else not at all (a libpq keyword string, `host=db password=...`, is all secret to a regex).
+ */
+function shownValue(value: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.host === '') return 'and its value is not a URL (not shown: it may hold a password)';
+  // The URL parser drops spaces around the text: say so, or the shown value would look right.
+  const around = value.trim() !== value ? ' (with spaces or control characters around it)' : '';
+  return `got \`${redactUrl(value)}\`${around}`;
 }
 
 function slackConfig(env: NodeJS.ProcessEnv): SlackConfig | undefined {

@@ -2,13 +2,13 @@
  * The gateway process: `node --import tsx gateway/main.ts` (docker-compose's `gatehouse-gateway`).
  * Everything comes from the environment: the Temporal settings of `client/config.ts`,
  * `DATABASE_URL` (the revocation list, held in memory and kept current by PostgreSQL notifications), `GATEHOUSE_KEYS` (required: the operator keys that sign
- * agent credentials), `GATEHOUSE_ENV=production`, and the `GATEHOUSE_GATEWAY_*` variables of
+ * agent credentials), `GATEHOUSE_ENV` (`production` or `development`, see `client/config.ts`), and the `GATEHOUSE_GATEWAY_*` variables of
  * `start.ts` (port 8080 unless `GATEHOUSE_GATEWAY_PORT` says otherwise).
  */
 import pg from 'pg';
 import { createSampleCatalog } from '../activities/tools/sample';
 import { RevocationCache } from '../audit/revocation-cache';
-import { insecureTemporalInProduction, loadConfig, temporalSecurity } from '../client/config';
+import { deploymentEnv, insecureTemporalInProduction, loadConfig, temporalSecurity } from '../client/config';
 import { startTickets } from '../audit/start-tickets';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { publishedUpstreamTools } from './mcp';
@@ -16,11 +16,13 @@ import { startTelemetryFromEnv } from '../telemetry/env';
 import { GatewayConfigError, startGateway } from './start';
 
 async function main(): Promise<void> {
+  // First: a misspelt `GATEHOUSE_ENV` stops the gateway before it reads anything else.
+  const production = deploymentEnv(process.env.GATEHOUSE_ENV) === 'production';
   const config = loadConfig();
   if (!config.databaseUrl) throw new GatewayConfigError('`DATABASE_URL` is not set and no running stack was found');
   const keysFile = process.env.GATEHOUSE_KEYS;
   if (!keysFile) throw new GatewayConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file whose operator keys sign agent credentials');
-  const keyset = loadKeysetFile(keysFile, { production: process.env.GATEHOUSE_ENV === 'production' });
+  const keyset = loadKeysetFile(keysFile, { production });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   pool.on('error', () => undefined);
   // The catalog only lists the tools (MCP `tools/list`); nothing runs on its pool here.

@@ -3,7 +3,7 @@
  * every problem becomes a `PolicyIssue` naming its path, and nothing half-loads (an issue means no
  * document at all).
  */
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { DEFAULT_ALWAYS_BLOCKED, policyDocumentSchema, type PolicyDocument } from './document';
 
@@ -38,7 +38,11 @@ export function parsePolicy(input: unknown): PolicyParseResult {
   }
 }
 
-/** Parses YAML or JSON text (JSON when the filename ends in `.json`), then validates it. */
+/**
+ * Parses YAML or JSON text (JSON when the filename ends in `.json`), then validates it. A key twice
+ * in one mapping is refused in both (JSON's last-wins would hide the first), and so is a document
+ * with no content (empty, only comments, `~`): a truncated file must not load as the default policy.
+ */
 export function parsePolicyText(text: string, filename?: string): PolicyParseResult {
   const where = filename ?? 'policy';
   if (typeof text !== 'string') return { success: false, issues: [{ code: 'syntax', path: where, message: 'expected the policy as text' }] };
@@ -49,27 +53,32 @@ export function parsePolicyText(text: string, filename?: string): PolicyParseRes
     } catch (err) {
       return { success: false, issues: [{ code: 'syntax', path: where, message: `invalid JSON: ${errorText(err)}` }] };
     }
+    // JSON is YAML 1.2: the YAML parser finds the keys `JSON.parse` silently took the last of.
+    const duplicates = parseDocument(text, { prettyErrors: true, uniqueKeys: true }).errors.filter((e) => e.code === 'DUPLICATE_KEY');
+    if (duplicates.length > 0) return { success: false, issues: syntaxIssues(duplicates, where, 'JSON') };
     return parsePolicy(data);
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      success: false,
-      issues: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
-        const what = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, '');
-        return { code: 'syntax', path: where, message: `invalid YAML${at}: ${lowerFirst(what)}` };
-      }),
-    };
-  }
+  if (doc.errors.length > 0) return { success: false, issues: syntaxIssues(doc.errors, where, 'YAML') };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     return { success: false, issues: [{ code: 'syntax', path: where, message: `invalid YAML: ${errorText(err)}` }] };
   }
-  return parsePolicy(data ?? {});
+  // `{}` is the default policy said on purpose; nothing at all is a file cut short or never written.
+  if (data === null || data === undefined) return { success: false, issues: [{ code: 'syntax', path: where, message: 'the policy file is empty: write `{}` to mean the default policy' }] };
+  return parsePolicy(data);
+}
+
+/** Parser errors as `syntax` issues: `invalid YAML at line 2, column 1: map keys must be unique`. */
+function syntaxIssues(errors: readonly YAMLError[], where: string, language: 'YAML' | 'JSON'): PolicyIssue[] {
+  return errors.map((e) => {
+    const pos = e.linePos?.[0];
+    const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    const what = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, '');
+    return { code: 'syntax', path: where, message: `invalid ${language}${at}: ${lowerFirst(what)}` };
+  });
 }
 
 /** Renders a path as `a.b[0]["x.y"]`. */

@@ -4,7 +4,8 @@
  * DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*), plus:
  * - `GATEHOUSE_KEYS` (required): the keyset file the worker trusts (operator keys for agent
  *   credentials, resumes and budget raises; approver and approvals-service keys for votes);
- * - `GATEHOUSE_ENV=production`: refuse a development keyset (the one `gatehouse start` makes);
+ * - `GATEHOUSE_ENV=production`: refuse a development keyset (the one `gatehouse start` makes) and a
+ *   plaintext Temporal connection; `development` or unset: neither; any other value: refuse to start;
  * - `GATEHOUSE_POLICY`: the default policy file (default `policies/examples/production.yaml`);
  * - `GATEHOUSE_POLICIES`: further named policies, `name=file,name2=file2` or a folder of
  *   `<name>.yaml` files, which agent credentials may allow their sessions to name;
@@ -24,7 +25,7 @@ import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../telemetry/env
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
-import { DEFAULT_POLICY_FILE, loadConfig, insecureTemporalInProduction, temporalSecurity } from '../client/config';
+import { DEFAULT_POLICY_FILE, deploymentEnv, loadConfig, insecureTemporalInProduction, temporalSecurity } from '../client/config';
 import { capacityFromEnv, sessionHistoryLimitFromEnv } from './capacity';
 import { loadKeysetFile } from '../client/trust/keyset-file';
 import { loadCatalog } from './catalog-module';
@@ -33,12 +34,14 @@ import { startWorkerUpstreams } from './upstreams';
 import { DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile } from './policy-registry';
 
 async function main(): Promise<void> {
+  // First: a misspelt `GATEHOUSE_ENV` stops the worker before it reads anything else.
+  const production = deploymentEnv(process.env.GATEHOUSE_ENV) === 'production';
   const config = loadConfig();
   if (!config.databaseUrl) throw new WorkerConfigError('`DATABASE_URL` is not set and no running stack was found');
   if (!config.productionDatabaseUrl) throw new WorkerConfigError('`GATEHOUSE_PRODUCTION_DATABASE_URL` is not set and no running stack was found');
   const keysFile = process.env.GATEHOUSE_KEYS;
   if (!keysFile) throw new WorkerConfigError('`GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see docs/reference/cli.md, "Keys and credentials")');
-  const keyset = loadKeysetFile(keysFile, { production: process.env.GATEHOUSE_ENV === 'production' });
+  const keyset = loadKeysetFile(keysFile, { production });
   const security = temporalSecurity(config, 'worker');
   const insecure = insecureTemporalInProduction(security);
   if (insecure) throw new WorkerConfigError(insecure);

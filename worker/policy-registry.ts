@@ -24,7 +24,7 @@ export const DEFAULT_POLICY_NAME = 'default';
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** Reads and validates one policy document (YAML or JSON). */
+/** Reads and validates one policy document (YAML or JSON); an empty file is refused, never the default policy. */
 export function loadPolicyFile(file: string): PolicyDocument {
   let text: string;
   try {
@@ -34,7 +34,8 @@ export function loadPolicyFile(file: string): PolicyDocument {
   }
   const parsed = parsePolicyText(text, file);
   if (!parsed.success) {
-    const issues = parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+    // A syntax issue's path is the file itself, which the message names already.
+    const issues = parsed.issues.map((i) => (i.code === 'syntax' && i.path === file ? i.message : `${i.path || '(root)'}: ${i.message}`)).join('; ');
     throw new PolicyRegistryError(`invalid policy \`${file}\`: ${issues}`);
   }
   return parsed.data;

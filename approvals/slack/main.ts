@@ -13,11 +13,12 @@
  * | `SLACK_API_URL` | Web API base URL (default Slack's) |
  * | `GATEHOUSE_SLACK_SIGNING_KEY` | the approvals service's own key file (role `approvals-service`); default on `gatehouse start`: the stack's development key |
  * | `GATEHOUSE_KEYS` | the keyset the worker trusts (its `slackUsers` map Slack user + team ids to approvers); default: the running stack's |
+ * | `GATEHOUSE_ENV` | `production` refuses a development keyset and a plaintext Temporal connection; `development` or unset: neither; anything else is refused (`client/config.ts`) |
  * | `DATABASE_URL`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` | as everywhere (`client/config.ts`) |
  */
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { insecureTemporalInProduction, loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
+import { deploymentEnv, insecureTemporalInProduction, loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
 import { ApprovalStore } from '../store';
 import { loadApprovalsTrust } from './trust';
@@ -51,10 +52,12 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
   readonly url?: string;
   stop(): Promise<void>;
 }> {
+  // First: a misspelt `GATEHOUSE_ENV` stops the app before it reads anything else.
+  const production = deploymentEnv(env.GATEHOUSE_ENV) === 'production';
   const settings = approvalsAppSettings(config, env);
   if (!config.databaseUrl) throw new ApprovalsAppConfigError('the approvals app needs a database: set `DATABASE_URL`');
   // Read before anything connects: no key or no keyset, no app.
-  const trust = loadApprovalsTrust(env, config.stack?.keys, { production: env.GATEHOUSE_ENV === 'production' });
+  const trust = loadApprovalsTrust(env, config.stack?.keys, { production });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
   const security = temporalSecurity(config, 'approvals');
   const insecure = insecureTemporalInProduction(security, env);

@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { parseDuration } from '../../audit/duration';
 import { loadConfig, readStackFile } from '../../client/config';
+import { redactUrl } from '../../client/redact-url';
 import { ConsoleStore, type ConsoleRole } from '../../console/store';
 import { CommandError } from '../command-error';
 
@@ -36,16 +37,37 @@ export async function invite(name: string, role: ConsoleRole, expires: string, e
   }
   const base = env.GATEHOUSE_CONSOLE_URL ?? readStackFile(env)?.console?.url;
   if (!base) throw new InviteError('no console to enrol at: run `gatehouse start` or set `GATEHOUSE_CONSOLE_URL`');
-  const { databaseUrl } = loadConfig(env);
+  // Checked before the invite exists: a link that cannot be printed must leave no invite behind.
+  const enrol = enrolUrl(base, env.GATEHOUSE_CONSOLE_URL !== undefined ? '`GATEHOUSE_CONSOLE_URL`' : 'the running stack\'s console address');
+  let databaseUrl: string | undefined;
+  try {
+    databaseUrl = loadConfig(env).databaseUrl;
+  } catch (err) {
+    throw new InviteError(err instanceof Error ? err.message : String(err));
+  }
   if (!databaseUrl) throw new InviteError('no database: set `DATABASE_URL` or run `gatehouse start`');
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const by = env.USER ?? 'cli';
     const { secret, invite: made } = await new ConsoleStore(pool).createInvite(name, role, ttl, by);
-    return { link: `${new URL('/enrol', base).toString()}#${secret}`, expiresAt: made.expiresAt, inviteId: made.inviteId };
+    return { link: `${enrol}#${secret}`, expiresAt: made.expiresAt, inviteId: made.inviteId };
   } finally {
     await pool.end();
   }
+}
+
+/** The console's enrolment page under `base`, an http(s) URL; `source` names where `base` came from. */
+function enrolUrl(base: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL('/enrol', base);
+  } catch {
+    throw new InviteError(`${source} is not a URL: give the console's http or https address`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InviteError(`${source} must be an http or https URL, got \`${redactUrl(base)}\``);
+  }
+  return url.toString();
 }
 
 export function registerInvites(program: Command): void {

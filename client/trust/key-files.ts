@@ -78,12 +78,20 @@ export function writeKeyFile(dir: string, key: SigningKey): string {
   return path;
 }
 
+/**
+ * Throws unless the file at `path` is closed to group and others (mode 0600 or stricter): a file of
+ * secrets (`what`, e.g. `key file`) anyone else on the machine may read is refused, not used.
+ */
+export function refuseOpenSecretFile(path: string, what: string, error: (message: string) => Error): void {
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw error(`${what} \`${path}\` is readable by others (mode ${mode.toString(8)}): chmod 600 it`);
+}
+
 /** Reads and checks a private key file: mode 0600 or stricter, the public key matching the secret. */
 export function readKeyFile(path: string): SigningKey {
   let text: string;
   try {
-    const mode = statSync(path).mode & 0o077;
-    if (mode !== 0) throw new KeyFileError(`key file \`${path}\` is readable by others (mode ${(statSync(path).mode & 0o777).toString(8)}): chmod 600 it`, path);
+    refuseOpenSecretFile(path, 'key file', (message) => new KeyFileError(message, path));
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof KeyFileError) throw err;

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { refuseOpenSecretFile } from '../../client/trust/key-files';
 import { Problem } from '../problems';
 
 export interface ExternalIssuerOptions {
@@ -27,8 +28,12 @@ function refused(message: string, rule: string): Problem {
   return new Problem('unauthorized', message, { rule });
 }
 
-/** The agent credentials of a file: one token a line; blank lines and `#` comments skipped. */
+/**
+ * The agent credentials of a file: one token a line; blank lines and `#` comments skipped. They are
+ * bearer tokens, so the file is refused, like a key file, unless it is mode 0600 or stricter.
+ */
 export function readCredentialsFile(path: string): string[] {
+  refuseOpenSecretFile(path, 'agent credentials file', (message) => new Error(message));
   return readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }
 
@@ -51,7 +56,10 @@ export class ExternalIssuer {
         throw new Error('an agent credential for the external issuer is not a JWT');
       }
       // The gatekeeper verifies the credential itself on every use; here it is only indexed by agent.
-      if (typeof sub === 'string') this.#byAgent.set(sub, token);
+      if (typeof sub !== 'string') continue;
+      // Two credentials of one agent: which one a token stands for must not depend on their order.
+      if (this.#byAgent.has(sub)) throw new Error(`two agent credentials for the external issuer name agent \`${sub.slice(0, 120)}\`: keep one`);
+      this.#byAgent.set(sub, token);
     }
   }
 

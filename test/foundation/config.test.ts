@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ConfigError, loadConfig, stackFilePath, temporalSecurity, type StackFile } from '../../client/config';
+import { ConfigError, deploymentEnv, insecureTemporalInProduction, loadConfig, stackFilePath, temporalSecurity, type StackFile } from '../../client/config';
 
 let dir: string;
 before(async () => {
@@ -104,6 +104,48 @@ test('unusable values are refused with a clear error that hides passwords', () =
     return true;
   });
   assert.throws(() => loadConfig({ ...base, SLACK_BOT_TOKEN: 'x', SLACK_PORT: 'eighty' }), ConfigError);
+});
+
+test('a refused database URL is shown only when it is a URL, its password hidden however it is spelled', () => {
+  const base = { GATEHOUSE_STACK_FILE: join(dir, 'absent.json') };
+  const message = (name: 'DATABASE_URL' | 'GATEHOUSE_PRODUCTION_DATABASE_URL', value: string): string => {
+    try {
+      loadConfig({ ...base, [name]: value });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.message;
+    }
+    assert.fail(`\`${value}\` was accepted`);
+  };
+  // A libpq keyword string is no URL: nothing of it is shown.
+  assert.equal(message('DATABASE_URL', 'host=db user=g password=hunter2'), '`DATABASE_URL` must be a postgres:// url, and its value is not a URL (not shown: it may hold a password)');
+  assert.equal(message('GATEHOUSE_PRODUCTION_DATABASE_URL', 'password:hunter2'), '`GATEHOUSE_PRODUCTION_DATABASE_URL` must be a postgres:// url, and its value is not a URL (not shown: it may hold a password)');
+  // A leading space: the URL without its password, and why it was refused.
+  assert.equal(message('DATABASE_URL', ' postgres://:pw@db/a'), '`DATABASE_URL` must be a postgres:// url, got `postgres://:***@db/a` (with spaces or control characters around it)');
+  // A password holding `@`: hidden whole.
+  assert.equal(message('GATEHOUSE_PRODUCTION_DATABASE_URL', 'postgresql+psycopg://g:p@ss@db'), '`GATEHOUSE_PRODUCTION_DATABASE_URL` must be a postgres:// url, got `postgresql+psycopg://g:***@db`');
+  for (const value of ['host=db user=g password=hunter2', ' postgres://:pw@db/a', 'postgresql+psycopg://g:p@ss@db', 'password:hunter2']) {
+    const m = message('DATABASE_URL', value);
+    for (const secret of ['hunter2', ':pw@', 'p@ss']) assert.ok(!m.includes(secret), `\`${m}\` shows \`${secret}\``);
+  }
+});
+
+test('GATEHOUSE_ENV: development or production in any case and spacing, unset or empty is development, anything else refused', () => {
+  assert.equal(deploymentEnv(undefined), 'development');
+  assert.equal(deploymentEnv(''), 'development');
+  assert.equal(deploymentEnv('development'), 'development');
+  for (const value of ['production', 'Production', 'PRODUCTION', 'production ', ' production\n']) assert.equal(deploymentEnv(value), 'production', JSON.stringify(value));
+  for (const [value, shown] of [['prod', 'prod'], ['staging', 'staging'], ['   ', '   '], ['production\u0000', 'production\\u0000'], ['pr0duction', 'pr0duction']]) {
+    assert.throws(() => deploymentEnv(value), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.message, `\`GATEHOUSE_ENV\` must be \`development\` or \`production\` (unset means development), got \`${shown}\``);
+      return true;
+    });
+  }
+  // The production check of the Temporal connection follows the same reading.
+  assert.match(insecureTemporalInProduction({}, { GATEHOUSE_ENV: 'Production ' }) ?? '', /connects to Temporal only with a client certificate/);
+  assert.equal(insecureTemporalInProduction({}, { GATEHOUSE_ENV: 'development' }), undefined);
+  assert.throws(() => insecureTemporalInProduction({}, { GATEHOUSE_ENV: 'prod' }), ConfigError);
 });
 
 test('temporal tls and api key: read from the environment, certificate files loaded, halves refused', async () => {

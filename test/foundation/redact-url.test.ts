@@ -1,7 +1,7 @@
 /** How a database URL is printed (the start banner): no password, however it is spelled. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactUrl } from '../../worker/devstack/database-urls';
+import { redactUrl } from '../../client/redact-url';
 
 describe('redactUrl', () => {
   it('keeps the user, host and database and hides the password, one with `@` or `:` in it too', () => {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -135,4 +135,41 @@ test('development keys are added for an approver a later policy names, and a non
     assert.equal(err.message, `\`${keysetFile}\` is not a development keyset: set \`GATEHOUSE_KEYS\` to it instead, or move it away`);
     return true;
   });
+});
+
+test('a revoked development key is replaced by a new key on the next start; the revoked entry stays', async () => {
+  const dir = join(root, 'revoke');
+  const first = ensureDevelopmentKeys(dir, ['alice']);
+  const old = first.keyset.keys.find((k) => k.principal === 'alice')!;
+  const revokedSet = { ...first.keyset, keys: first.keyset.keys.map((k) => (k.keyId === old.keyId ? { ...k, revoked: true } : k)) };
+  await writeFile(first.keysetFile, `${JSON.stringify(revokedSet, null, 2)}\n`);
+
+  const second = ensureDevelopmentKeys(dir, ['alice']);
+  assert.deepEqual(second.created, ['alice']);
+  const alice = second.keyset.keys.filter((k) => k.principal === 'alice');
+  assert.equal(alice.length, 2);
+  assert.deepEqual(alice[0], { ...old, revoked: true }, 'the revoked entry stays revoked');
+  assert.notEqual(alice[1]!.keyId, old.keyId);
+  assert.equal(alice[1]!.revoked, false);
+  const keyFile = join(dir, 'alice.approver.key');
+  assert.equal(readKeyFile(keyFile).keyId, alice[1]!.keyId, 'the key file holds the new key');
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  assert.deepEqual(loadKeysetFile(first.keysetFile), second.keyset);
+  assert.deepEqual(ensureDevelopmentKeys(dir, ['alice']).created, [], 'and the start after reuses it');
+  assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left');
+});
+
+test('key files that would make an invalid keyset are refused before the keyset is written', async () => {
+  const dir = join(root, 'invalid');
+  const first = ensureDevelopmentKeys(dir, ['alice']);
+  // bob's key file holds the operator's key (a copy gone wrong): registering it would list one key id twice.
+  await copyFile(join(dir, `${DEV_OPERATOR}.operator.key`), join(dir, 'bob.approver.key'));
+  const before = await readFile(first.keysetFile, 'utf8');
+  assert.throws(() => ensureDevelopmentKeys(dir, ['alice', 'bob']), (err: unknown) => {
+    assert.ok(err instanceof DevelopmentKeysError, String(err));
+    assert.match(err.message, /do not make a valid keyset: keys\[4\]\.keyId: duplicate key id `ed25519:[0-9a-f]{32}` \(also keys\.0\); nothing was written/);
+    return true;
+  });
+  assert.equal(await readFile(first.keysetFile, 'utf8'), before, 'the keyset is as it was');
+  assert.deepEqual(loadKeysetFile(first.keysetFile), first.keyset);
 });

@@ -107,6 +107,33 @@ describe('keyset file errors', () => {
     });
   });
 
+  it('a notAfter without its offset, or not ISO, is refused where a keyset file is loaded; with one it is read as written', async () => {
+    const [a, b] = entries();
+    for (const [name, notAfter] of [['local.json', '2026-06-01T00:00:00'], ['date.yaml', '2026-06-01'], ['http-date.json', 'Mon, 01 Jun 2026 00:00:00 GMT']] as const) {
+      const file = join(root, name);
+      await writeFile(file, JSON.stringify({ keys: [a, { ...b, notAfter }] }));
+      assert.throws(() => loadKeysetFile(file), (err: unknown) => {
+        assert.ok(err instanceof KeysetFileError);
+        assert.equal(err.message, `invalid keyset \`${file}\`: keys[1].notAfter: expected an ISO time with its offset (\`2026-06-01T00:00:00Z\`, \`+02:00\`), got \`${notAfter}\``);
+        assert.deepEqual(err.issues.map((i) => i.path), ['keys[1].notAfter']);
+        return true;
+      });
+      // The schema sessions snapshot keysets with still reads it (a history holding one must replay).
+      assert.equal(parseKeyset({ keys: [a, { ...b, notAfter }] }).success, true);
+    }
+    const zoned = join(root, 'zoned.json');
+    await writeFile(zoned, JSON.stringify({ keys: [{ ...a, notAfter: '2026-06-01T00:00:00Z' }, { ...b, notAfter: '2026-06-01T02:00:00+02:00' }] }));
+    assert.deepEqual(loadKeysetFile(zoned).keys.map((k) => Date.parse(k.notAfter!)), [Date.parse('2026-06-01T00:00:00Z'), Date.parse('2026-06-01T00:00:00Z')]);
+  });
+
+  it('a field written twice in a JSON keyset is refused, not taken last-wins (JSON is read as YAML 1.2, keys unique)', async () => {
+    const [a] = entries();
+    const file = join(root, 'twice.json');
+    const entry = JSON.stringify({ ...a, revoked: true }).replace(/}$/, ',"revoked":false}');
+    await writeFile(file, `{"keys":[${entry}]}`);
+    assert.throws(() => loadKeysetFile(file), (err: unknown) => err instanceof KeysetFileError && /^keyset file `.*twice\.json` is neither JSON nor YAML: Map keys must be unique/.test(err.message));
+  });
+
   it('a development keyset is refused in production, accepted otherwise', async () => {
     const file = join(root, 'development.json');
     await writeFile(file, JSON.stringify({ development: true, keys: entries() }));

@@ -52,6 +52,21 @@ it('refuses a broken policy file, naming the file and the path inside it', async
   refused(() => loadNamedPolicies(`gone=${join(root, 'gone.yaml')}`), `cannot read policy \`${join(root, 'gone.yaml')}\`: ENOENT`);
 });
 
+it('refuses an empty or truncated policy file instead of loading the default policy, and a JSON file with a key twice', async () => {
+  for (const [name, text] of [['empty.yaml', ''], ['comment.yaml', '# budget: 3 writes, cut off here\n'], ['tilde.yml', '~\n']] as const) {
+    const file = join(root, name);
+    await writeFile(file, text);
+    refused(() => loadPolicyFile(file), `invalid policy \`${file}\`: the policy file is empty: write \`{}\` to mean the default policy`);
+    refused(() => loadNamedPolicies(`cut=${file}`), `invalid policy \`${file}\`: the policy file is empty: write \`{}\` to mean the default policy`);
+  }
+  const twice = join(root, 'twice.json');
+  await writeFile(twice, '{"budget": {"writes": 1}, "budget": {"writes": 100}}');
+  refused(() => loadPolicyFile(twice), `invalid policy \`${twice}\`: invalid JSON at line 1, column 27: map keys must be unique`);
+  const defaults = join(root, 'defaults.yaml');
+  await writeFile(defaults, '{}\n');
+  assert.equal(loadPolicyFile(defaults).name, 'default');
+});
+
 it('lists every approver the policies name, once', () => {
   assert.deepEqual(approversOf([loadPolicyFile(DEFAULT_POLICY_FILE)]), ['data-lee', 'eng-007', 'eng-012', 'sre-ana', 'sre-raj']);
 });

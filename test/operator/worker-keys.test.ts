@@ -73,3 +73,12 @@ it('refuses a malformed GATEHOUSE_POLICIES before connecting', async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `gatehouse worker: \`GATEHOUSE_POLICIES\` names \`${join(ROOT, 'batch')}\`, which does not exist: give a folder or \`name=file,name2=file2\`\n`);
 });
+
+it('refuses an empty GATEHOUSE_POLICY file before connecting, instead of enforcing the default policy', async () => {
+  const dev = ensureDevelopmentKeys(join(root, 'dev-empty-policy'), []);
+  const policy = join(root, 'truncated.yaml');
+  writeFileSync(policy, '# the operator\'s policy, cut off\n');
+  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_POLICY: policy });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `gatehouse worker: invalid policy \`${policy}\`: the policy file is empty: write \`{}\` to mean the default policy\n`);
+});

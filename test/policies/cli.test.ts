@@ -59,6 +59,8 @@ before(() => {
 
   start('check-ok', 'policy', 'check', EXAMPLE_POLICY);
   start('check-bad', 'policy', 'check', bad);
+  start('check-empty', 'policy', 'check', file('truncated.yaml', '# cut off\n'));
+  start('check-twice', 'policy', 'check', file('twice.json', '{"budget": {"writes": 1},\n "budget": {"writes": 100}}\n'));
   start('analyze', 'policy', 'analyze', EXAMPLE_POLICY, '--max-length', '2');
   start('eval-unmount', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', UNMOUNT, '--now', '2026-11-21T10:02:00Z', '--json');
   start('eval-delete', 'policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', DELETE, '--facts', '{"blastRadius":14200}', '--now', '2026-11-21T10:02:00Z');
@@ -81,6 +83,15 @@ test('policy check: the example is valid; a broken file exits 1 with every issue
   assert.ok(lines.includes('colour: unknown field `colour`'), r.stderr);
 
   assert.equal(lines.length, 3, 'one line per issue');
+});
+
+test('policy check: an empty file and a JSON key written twice are not valid', async () => {
+  const empty = await gatehouse('check-empty');
+  assert.equal(empty.code, 1, empty.stdout);
+  assert.match(empty.stderr, /the policy file is empty: write `\{\}` to mean the default policy/);
+  const twice = await gatehouse('check-twice');
+  assert.equal(twice.code, 1, twice.stdout);
+  assert.match(twice.stderr, /invalid JSON at line 2, column 2: map keys must be unique/);
 });
 
 test('policy analyze: each path marked, then a summary line', async () => {

@@ -111,9 +111,28 @@ test('JSON text is parsed as JSON when the file name says so', () => {
   assert.ok(!bad.success && bad.issues[0]?.code === 'syntax' && /invalid JSON/.test(bad.issues[0].message));
 });
 
-test('an empty file is the default policy', () => {
-  const r = parsePolicyText('', 'empty.yaml');
-  assert.ok(r.success);
+test('a file with no document is refused, so a truncated policy never loads as the default; `{}` is the default on purpose', () => {
+  const empty = { code: 'syntax', path: 'empty.yaml', message: 'the policy file is empty: write `{}` to mean the default policy' };
+  for (const text of ['', '\n', '# only a comment\n', '---\n', '--- # c\n...\n', '~', 'null\n']) {
+    const r = parsePolicyText(text, 'empty.yaml');
+    assert.deepEqual(r.success ? [] : r.issues, [empty], JSON.stringify(text));
+  }
+  for (const [text, file] of [['{}', 'p.yaml'], ['{}\n', 'p.yml'], ['{}', 'p.json'], ['# defaults on purpose\n{}\n', 'p.yaml']] as const) {
+    const r = parsePolicyText(text, file);
+    assert.ok(r.success && r.data.name === 'default', `${JSON.stringify(text)} in ${file}`);
+  }
+});
+
+test('a key twice in one JSON mapping is refused like in YAML, not taken last-wins', () => {
+  const only = (r: ReturnType<typeof parsePolicyText>) => (r.success ? [] : r.issues);
+  assert.deepEqual(only(parsePolicyText('{"budget":{"writes":1},"budget":{"writes":50}}', 'p.json')), [
+    { code: 'syntax', path: 'p.json', message: 'invalid JSON at line 1, column 24: map keys must be unique' },
+  ]);
+  // Nested, and spelled with an escape: the same key to JSON.parse.
+  const nested = '{\n  "tools": {\n    "db.drop": { "tier": "blocked" },\n    "db.dro\\u0070": { "tier": "autonomous" }\n  }\n}\n';
+  assert.deepEqual(only(parsePolicyText(nested, 'P.JSON')), [{ code: 'syntax', path: 'P.JSON', message: 'invalid JSON at line 4, column 5: map keys must be unique' }]);
+  // The same key in two mappings is no duplicate.
+  assert.equal(parsePolicyText('{"tools":{"a.b":{"tier":"blocked"},"c.d":{"tier":"blocked"}}}', 'p.json').success, true);
 });
 
 test('parsePolicy never throws on non-documents and names the root', () => {
@@ -170,8 +189,7 @@ test('text that is no text, JSON by a case-insensitive extension, YAML errors wo
   assert.deepEqual(only(parsePolicyText(tenth, 'long.yaml')), [{ code: 'syntax', path: 'long.yaml', message: 'invalid YAML at line 10, column 24: map keys must be unique' }]);
   const bomb = '- &a [x]\n- &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n- &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n- &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
   assert.deepEqual(only(parsePolicyText(bomb, 'bomb.yaml')), [{ code: 'syntax', path: 'bomb.yaml', message: 'invalid YAML: excessive alias count indicates a resource exhaustion attack' }]);
-  const nul = parsePolicyText('~', 'null.yaml');
-  assert.ok(nul.success && nul.data.name === 'default', 'a null document is the default policy');
+  assert.deepEqual(only(parsePolicyText('~', 'null.yaml')), [{ code: 'syntax', path: 'null.yaml', message: 'the policy file is empty: write `{}` to mean the default policy' }], 'a null document is no policy');
   assert.ok(parsePolicyText('name: x\n', 'x.json.yml').success, 'YAML unless the name ends in .json');
 });
 

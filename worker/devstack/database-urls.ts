@@ -4,6 +4,9 @@
  */
 import pg from 'pg';
 
+/** A URL without its password, for printing (it lives in `client/`, which the configuration errors use too). */
+export { redactUrl } from '../../client/redact-url';
+
 /** `url` with another database name. */
 export function siblingDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -25,24 +28,4 @@ export async function createDatabaseIfMissing(url: string, database: string): Pr
   } finally {
     await client.end();
   }
-}
-
-/** Query parameters of a PostgreSQL URL that hold a secret. */
-const SECRET_PARAMS = /^(password|sslpassword|passfile)$/i;
-
-/**
- * A database URL for printing: the user name kept (which role connects), the password and any
- * secret query parameter shown as `***`. Parsed, so a password holding `@` or `:` is hidden whole;
- * text that is no URL shows nothing of what may be its userinfo.
- */
-export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return url.replace(/^([^/]*\/\/)[^/?#]*@/, '$1***@');
-  }
-  if (u.password !== '') u.password = '***';
-  for (const key of [...u.searchParams.keys()]) if (SECRET_PARAMS.test(key)) u.searchParams.set(key, '***');
-  return u.href;
 }

@@ -2,7 +2,7 @@
  * The keys `gatehouse start` trusts: `GATEHOUSE_KEYS`, or development keys made once under
  * `.data/keys/` (refused with `GATEHOUSE_ENV=production`), and the approvals service's own key.
  */
-import type { StackFile } from '../../client/config';
+import { deploymentEnv, type StackFile } from '../../client/config';
 import type { Keyset } from '../../policies/trust';
 import { loadKeysetFile } from '../../client/trust/keyset-file';
 import { findKeyFile, readKeyFile, type SigningKey } from '../../client/trust/key-files';
@@ -33,10 +33,11 @@ export class StackKeysError extends Error {
 
 /**
  * The keyset the stack trusts: `GATEHOUSE_KEYS` when set (a development keyset is refused with
- * `GATEHOUSE_ENV=production`), otherwise the development keys under `keyDir`, made once.
+ * `GATEHOUSE_ENV=production`), otherwise the development keys under `keyDir`, made once. A
+ * `GATEHOUSE_ENV` other than `development` or `production` throws a `ConfigError`.
  */
 export function stackKeys(env: NodeJS.ProcessEnv, keyDir: string, approvers: readonly string[], log: (line: string) => void): { keyset: Keyset; keys: NonNullable<StackFile['keys']> } {
-  const production = env.GATEHOUSE_ENV === 'production';
+  const production = deploymentEnv(env.GATEHOUSE_ENV) === 'production';
   if (env.GATEHOUSE_KEYS) {
     const keyset = loadKeysetFile(env.GATEHOUSE_KEYS, { production });
     log(`gatehouse: keyset ${env.GATEHOUSE_KEYS} (GATEHOUSE_KEYS): ${keyset.keys.length} keys`);
