@@ -57,9 +57,11 @@ export const RULES = {
   'session.read-only': { means: 'a budget passed its read-only threshold' },
   'session.halted': { means: 'an operator halted the session' },
   'session.mode': { means: 'the session\'s mode forbids the action' },
+  'session.paused': { means: 'an operator paused the session while a sub-agent waited to start: not started, the share kept' },
   'child.started': { means: 'a sub-agent started with its share of the budget' },
   'child.agent-id': { means: 'a sub-agent may only be named `<rootAgentId>/<name>`: the name asked for is not a name' },
   'child.id-taken': { means: 'the sub-session id the parent chose is held by a workflow it did not start: not started, the share kept' },
+  'child.mandate': { means: 'a sub-agent\'s mandate may only narrow its parent\'s: the one asked for shares no call with it' },
   // Approvals (policies/gate.ts, policies/trust/votes.ts, workflows/approval-wait.ts).
   'approval.granted': { means: 'approvers granted the call' },
   'approval.denied': { means: 'an approver denied the call' },

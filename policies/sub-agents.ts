@@ -1,12 +1,13 @@
 /**
  * Whether a session may start a sub-agent, and what the child takes with it. Pure: the workflow
- * asks `spawnAdmission`, scores the two intents (an activity), asks `spawnDecision`, then starts
- * the child with the share `childStart` gives.
+ * asks `spawnAdmission` and `childMandate`, scores the two intents (an activity), asks
+ * `spawnDecision`, then starts the child with the share `childStart` gives.
  */
 import { requirement, type CompiledPolicy } from './compile';
 import { refusal } from './gate';
+import { compileGlob, matchesAny } from './glob';
 import { childBudget, inheritedTransitions, type InheritedTransitions, type SessionState } from './state';
-import type { BudgetOverride, Decision, SessionMode } from './types';
+import type { BudgetOverride, Decision, Mandate, Reason, SessionMode, ToolInfo } from './types';
 
 /** The parent session, as the spawn decision sees it. */
 export interface SpawnSession {
@@ -62,4 +63,53 @@ export function childStart(policy: CompiledPolicy, parent: SessionState, now: nu
       },
     },
   };
+}
+
+/** A sub-agent's mandate (`childMandate`): within its parent's, or refused. */
+export type ChildMandate = { readonly ok: true; readonly mandate?: Mandate } | { readonly ok: false; readonly reason: Reason };
+
+/**
+ * The mandate a sub-agent starts with: it may only narrow its parent's. A parent without one
+ * bounds nothing, so the child takes what it asked for; a child that asked for none takes the
+ * parent's; asked for one under a parent's, a call must fall inside both.
+ *
+ * A mandate admits a call by its tool's name (globs) *or* its resource, so the intersection of
+ * two is in general no mandate of that shape (a tool glob of one meets a resource of the other).
+ * It is spelled over the policy's catalog instead: the resources both name, and every tool of the
+ * catalog inside both that those resources do not already cover, by its exact name. A tool the
+ * catalog did not have is then outside the child's mandate unless its resource is one both name:
+ * narrower, never wider. Nothing inside both is refused (`child.mandate`): an empty mandate would
+ * bound nothing.
+ */
+export function childMandate(policy: CompiledPolicy, parent: SessionState['mandate'], asked: Mandate | undefined): ChildMandate {
+  const askedTools = (asked?.tools ?? []).filter((t): t is string => typeof t === 'string' && t !== '');
+  const askedResources = (asked?.resources ?? []).filter((r): r is string => typeof r === 'string' && r !== '');
+  const anyAsked = askedTools.length > 0 || askedResources.length > 0;
+  // No mandate in the parent: every call is inside it, so the child's is its own.
+  if (!parent) return anyAsked && asked ? { ok: true, mandate: asked } : { ok: true };
+  // None asked: the parent's.
+  if (!anyAsked) return { ok: true, mandate: { tools: [...parent.tools], resources: [...parent.resources] } };
+  const resources = [...new Set(askedResources.filter((r) => parent.resources.includes(r)))];
+  const inParent = admits(parent.tools, parent.resources);
+  const inAsked = admits(askedTools, askedResources);
+  const tools = [...policy.tools.values()]
+    .map((t) => t.info)
+    .filter((info) => !resources.includes(info.resource) && inParent(info) && inAsked(info))
+    .map((info) => info.name)
+    .sort();
+  if (resources.length === 0 && tools.length === 0) {
+    return { ok: false, reason: { rule: 'child.mandate', message: `the mandate asked for shares no tool or resource with the parent session's (${describe(parent)}): a sub-agent's mandate may only narrow its parent's` } };
+  }
+  return { ok: true, mandate: { ...(tools.length > 0 ? { tools } : {}), ...(resources.length > 0 ? { resources } : {}) } };
+}
+
+/** Whether a mandate of these tool globs and resources admits a tool (as `evaluate` judges it). */
+function admits(tools: readonly string[], resources: readonly string[]): (info: ToolInfo) => boolean {
+  const globs = tools.filter((t) => typeof t === 'string').map(compileGlob);
+  return (info) => resources.includes(info.resource) || matchesAny(globs, info.name);
+}
+
+function describe(m: NonNullable<SessionState['mandate']>): string {
+  const parts = [...(m.tools.length > 0 ? [`tools ${m.tools.map((t) => `\`${t}\``).join(', ')}`] : []), ...(m.resources.length > 0 ? [`resources ${m.resources.map((r) => `\`${r}\``).join(', ')}`] : [])];
+  return parts.join('; ');
 }

@@ -74,17 +74,20 @@ export class ApprovalDesk {
     };
     const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id, stateHash: ask.stateHash });
     this.#pending.set(approvalId, wait);
-    await core.audit.record([
-      core.audit.event('approval-requested', {
-        proposalSeq,
-        tool: proposal.tool,
-        approvalId,
-        detail: { requirement, deadline: req.deadline, callDigest: digest, workflowId: core.workflowId, firstRunId: core.firstRunId, groupMembers: req.groupMembers },
-      }),
-    ]);
-    const asked = await io.requestApproval(req);
-    const conflict = asked?.conflict;
+    let conflict: readonly string[] | undefined;
+    // From here a failure (the request could not be recorded or sent) still ends the wait: no
+    // approval is left pending, taking votes, for a call that will never run.
     try {
+      await core.audit.record([
+        core.audit.event('approval-requested', {
+          proposalSeq,
+          tool: proposal.tool,
+          approvalId,
+          detail: { requirement, deadline: req.deadline, callDigest: digest, workflowId: core.workflowId, firstRunId: core.firstRunId, groupMembers: req.groupMembers },
+        }),
+      ]);
+      const asked = await io.requestApproval(req);
+      conflict = asked?.conflict;
       // Another row already holds this approval's id (planted before the request): nobody is asked
       // to approve what that row shows; the call is denied and a human is told.
       if (conflict) {
@@ -171,6 +174,11 @@ export class ApprovalDesk {
     if (!wait || wait.outcome) {
       const decided = core.decided.has(approvalId) || wait?.outcome !== undefined;
       return refuse(decided ? 'approval.decided' : 'approval.unknown', decided ? `approval \`${approvalId}\` was already decided` : `no pending approval \`${approvalId}\` in this session`, approver);
+    }
+    // The deadline denies whatever arrives at or after it, even a vote handled in the task its timer fires in.
+    if (core.approvalHoldsPauseAndDeadline && nowMs() >= wait.requestedAt + approvalTimeoutMs(wait.req.requirement)) {
+      wait.expire();
+      return refuse('approval.expired', `approval \`${approvalId}\` passed its deadline before the vote was handled: the call is denied`, approver);
     }
     if (vote.callDigest !== wait.req.callDigest) return refuse('approval.digest', `the vote was signed for another call than approval \`${approvalId}\` asks about`, approver);
     // The digest binds the tool too, but a person reads the name: the signed payload must carry the one asked about.

@@ -57,6 +57,11 @@ export interface SessionStartInput {
    */
   readonly inheritedTransitions?: unknown;
   /**
+   * Tools paused in the parent session when it started this sub-agent: the child starts with them
+   * paused (read only from a real parent's start; a pause only stops, so nothing here loosens).
+   */
+  readonly pausedTools?: readonly string[];
+  /**
    * Read only by runs started before `worker-session-bound` (their bound; default 10000). Newer runs
    * take the worker's `sessionHistoryLimit` (unset: 600 or 120 by its cache): a caller does not choose it.
    * @deprecated ignored by new sessions
@@ -276,6 +281,8 @@ export interface SessionStateView {
   readonly budgetLeft: { readonly actions: number; readonly writes: number; readonly critical: number; readonly tokens: number };
   readonly intentScore?: number;
   readonly pendingApprovals: readonly PendingApprovalView[];
+  /** Approved calls that wait for a pause of the session or of their tool to be lifted, by proposal sequence. */
+  readonly heldByPause?: readonly number[];
   readonly lastActions: readonly ActionView[];
 }
 

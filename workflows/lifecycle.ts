@@ -16,6 +16,7 @@ import { returnAllLeases } from './leases';
 import type { SessionCore } from './session-core';
 import { checkStart, type LegacyChild } from './start-gate';
 import { hasPatch } from './patches';
+import { haltChildrenAtEnd } from './fleet-controls';
 
 /** Error types of a refused start: the workflow fails with them so the client can tell why. */
 const START_REFUSAL_TYPES: readonly string[] = [SESSION_ERROR_TYPES.startRefused, SESSION_ERROR_TYPES.sessionIdReused];
@@ -129,6 +130,9 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
       return { value: undefined };
     }
     const ctx = await loadContext(core, gate.child);
+    // A sub-agent starts with the tools its parent had paused (its start input's: a pause only stops).
+    const paused = gate.child && core.subAgentsWithinParent ? pausedToolsOf(core.input) : [];
+    for (const tool of paused) core.pausedTools.add(tool);
     if (ctx.spawn) core.input = childInput(core, ctx.spawn);
     const input = core.input;
     core.agentId = ctx.identity.agentId;
@@ -178,6 +182,7 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
               ...(core.principal !== core.agentId ? { principal: core.principal } : {}),
               ...(parent ? { parentSessionId: parent } : {}),
               ...(input.budget ? { budget: input.budget } : {}),
+              ...(paused.length > 0 ? { pausedTools: paused } : {}),
             },
           }),
         ],
@@ -187,6 +192,13 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
     return { value: undefined };
   });
   return core.ready;
+}
+
+/** The tools a sub-agent's start input says its parent had paused (at most 1000 names; anything else is ignored). */
+function pausedToolsOf(input: SessionStartInput): string[] {
+  const given: unknown = input.pausedTools;
+  if (!Array.isArray(given)) return [];
+  return [...new Set(given.filter((t): t is string => typeof t === 'string' && t !== '').slice(0, 1000))];
 }
 
 /** `patched` id: a pause signalled in a continued run's first task survives the carried state's restore. */
@@ -295,6 +307,8 @@ export async function finishAuditFailed(core: SessionCore): Promise<void> {
   if (core.summary) return;
   const now = nowMs();
   const reason = `the audit trail could not be written (${core.audit.failure ?? 'unknown'}): the session ended`;
+  // Its sub-agents stop with it (they need no trail of this session's to be halted).
+  if (core.subAgentsWithinParent) await haltChildrenAtEnd(core, 'error (its audit trail could not be written)');
   await io.raiseSessionAlert(core.sessionId, 'audit.unwritable', reason, iso(now)).catch(() => undefined);
   await io.patchSession(core.sessionId, { mode: core.mode, finalState: 'error', endedAt: iso(now), counters: { ...core.counters }, flaggedForReview: true }).catch(() => undefined);
   core.flagged = true;
@@ -302,6 +316,8 @@ export async function finishAuditFailed(core: SessionCore): Promise<void> {
 }
 
 async function finish(core: SessionCore, finalState: FinalState, reason: string | undefined): Promise<SessionSummary> {
+  // A sub-agent never outlives its parent: those its halt did not already reach are halted now.
+  if (core.subAgentsWithinParent) await haltChildrenAtEnd(core, `${finalState}${reason ? ` (${reason})` : ''}`);
   // What this run leased and did not spend goes back to the ledgers (nothing to do without leases).
   await returnAllLeases(core);
   const now = nowMs();

@@ -42,7 +42,7 @@ export type OlderPatch =
  * A patch newer than `PATCHES_AT_START`, taken at the first line of a run beside it: true in runs
  * recorded with it (and every new run), false in runs recorded before it.
  */
-export function takenAtStart(id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN): boolean {
+export function takenAtStart(id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT): boolean {
   return patched(id);
 }
 
@@ -83,3 +83,23 @@ export const HALT_REACHES_STARTING_CHILDREN = 'halt-reaches-starting-children';
  * Sessions recorded before compile their policy without it and decide as they did.
  */
 export const ARGUMENT_BOUNDS_AS_RUN = 'argument-bounds-as-run';
+
+/**
+ * Patch id, taken at the start of a run: an approved call waits while its session or its tool is
+ * paused (an approver's vote does not lift an operator's pause), a halt that lands while the
+ * ledgers answer stops it, and a vote handled at or after the approval's deadline expires it
+ * instead of counting (the timer and the vote can arrive in one task). Runs recorded before
+ * decide as they did.
+ */
+export const APPROVAL_HOLDS_PAUSE_AND_DEADLINE = 'approval-holds-pause-and-deadline';
+
+/**
+ * Patch id, taken at the start of a run: a sub-agent stays within its parent. A session that ends,
+ * however it ends, halts the children it started (each does the same for its own), unless its halt
+ * already reached them; a pause (of the session or of one tool) is forwarded to its children; a
+ * pause of `session.spawnChild` holds a spawn like a tool's, a pause that lands while a spawn waits
+ * denies it (`session.paused`), and a child starts with its parent's paused tools; a child's mandate
+ * is its parent's, or the one it asked for within the parent's (`policies/sub-agents.ts`,
+ * `childMandate`). Runs recorded before decide as they did.
+ */
+export const SUB_AGENTS_WITHIN_PARENT = 'sub-agents-within-parent';

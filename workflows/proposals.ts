@@ -190,14 +190,27 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
     return { status, decision: final, approvalId: outcome.approvalId, sequence: proposalSeq };
   }
 
-  // Approved: the call runs only if it is still the call that was approved, measured again.
+  // Approved: a pause the operator set meanwhile holds it (a vote does not lift a pause; a halt ends the wait).
+  if (core.approvalHoldsPauseAndDeadline) {
+    const open = (): boolean => core.halted || (!core.paused && !core.pausedTools.has(proposal.tool));
+    if (!open()) {
+      core.heldByPause.add(proposalSeq);
+      await condition(open);
+      core.heldByPause.delete(proposalSeq);
+    }
+  }
+  // The call runs only if it is still the call that was approved, measured again.
   const remeasure = prep.blastRadius !== undefined && !core.halted && hasPatch(core, REMEASURE_APPROVED);
   const again = remeasure ? await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) }) : undefined;
   const factsNow: ProposalFacts = again ? { ...facts, blastRadius: again.blastRadius } : facts;
   const approved = { digest, requirement, approvers: outcome.approvers.length, ...(again ? { blastRadius: prep.blastRadius } : {}) };
   const rechecked = recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
   const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal);
-  const stopped = rechecked.verdict === 'deny' ? rechecked : crossed.denied;
+  // A halt that landed while the ledgers answered stops the call as the re-check would have.
+  const haltedMeanwhile = core.approvalHoldsPauseAndDeadline && rechecked.verdict !== 'deny' && core.halted
+    ? recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: true, sessionId: core.sessionId }, nowMs())
+    : undefined;
+  const stopped = rechecked.verdict === 'deny' ? rechecked : (haltedMeanwhile?.verdict === 'deny' ? haltedMeanwhile : crossed.denied);
   const recheck = withLedgerShadow(rechecked, crossed.answers);
   if (stopped) {
     await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: stopped, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);

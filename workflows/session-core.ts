@@ -18,8 +18,8 @@ import type { IntentAction } from './carried';
 import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
-import type { ActionView, HaltSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, patchesTakenAtStart, takenAtStart } from './patches';
+import type { ActionView, HaltSignal, PauseSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
+import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, patchesTakenAtStart, takenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -45,6 +45,12 @@ export class SessionCore {
   readonly haltReachesStartingChildren: boolean;
   /** True in runs whose argument bounds judge what the tool runs (patches.ts): the policy is compiled with `argumentsAsRun`. */
   readonly argumentBoundsAsRun: boolean;
+  /** True in runs whose approved calls wait out a pause, stop at a late halt, and whose votes past the deadline expire (patches.ts). */
+  readonly approvalHoldsPauseAndDeadline: boolean;
+  /** Approved calls waiting for a pause to be lifted (the state view's `heldByPause`). */
+  readonly heldByPause = new Set<number>();
+  /** True in runs whose sub-agents stay within them: halted at its end, paused with it, within its mandate (patches.ts). */
+  readonly subAgentsWithinParent: boolean;
   /** Ids of the `propose` and `spawnChild` updates this run has handled (Temporal hands each to a run once). */
   readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
@@ -89,6 +95,14 @@ export class SessionCore {
   intentScore: number | undefined;
   toolsUsed = new Set<string>();
   children: string[] = [];
+  /** True once this session's halt went (or is going) to its children: its end need not halt them again. */
+  childrenHalted = false;
+  /** Pause signals this run handled, numbered as handled (a sub-agent starting meanwhile knows which its start carried). */
+  pausesHandled = 0;
+  /** The pauses this run forwarded to its children, by number: a child that started meanwhile is sent those it missed. */
+  readonly pausesForwarded: { readonly n: number; readonly pause: PauseSignal }[] = [];
+  /** Child workflow id → the number of the last pause its start carried (children of this run only). */
+  readonly pausesKnown = new Map<string, number>();
   /** Sub-session ids used so far (started or not): the next child is `<sessionId>.<spawnCount + 1>`. */
   spawnCount = 0;
   /** Child workflow id → what this run recorded of it, for the child's `spawnRecord` query. */
@@ -111,6 +125,8 @@ export class SessionCore {
     this.estimateAfterDenyRules = takenAtStart(ESTIMATE_AFTER_DENY_RULES);
     this.haltReachesStartingChildren = takenAtStart(HALT_REACHES_STARTING_CHILDREN);
     this.argumentBoundsAsRun = takenAtStart(ARGUMENT_BOUNDS_AS_RUN);
+    this.approvalHoldsPauseAndDeadline = takenAtStart(APPROVAL_HOLDS_PAUSE_AND_DEADLINE);
+    this.subAgentsWithinParent = takenAtStart(SUB_AGENTS_WITHIN_PARENT);
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

@@ -26,6 +26,7 @@ export function sessionView(core: SessionCore, desk: ApprovalDesk): SessionState
     budgetLeft: { actions: left.actions, writes: left.writes, critical: left.critical, tokens: left.tokens },
     ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
     pendingApprovals: desk.pendingViews(),
+    ...(core.heldByPause.size > 0 ? { heldByPause: [...core.heldByPause].sort((a, b) => a - b) } : {}),
     lastActions: [...core.lastActions],
   };
 }

@@ -5,11 +5,17 @@
  * and agent id (`<rootAgentId>/<name>`) and records the spawn (`spawnRecord` query) before it
  * starts the child: the child takes its identity, policy and share from that record only. An id
  * someone else holds fails the spawn cleanly: denied, the share kept by the parent, audited.
+ *
+ * A child stays within its parent (`sub-agents-within-parent`, patches.ts): its mandate narrows the
+ * parent's (`childMandate`); a paused parent starts none (a pause of `session.spawnChild` holds the
+ * spawn like a tool's; one that lands while the spawn waits denies it, `session.paused`); it starts
+ * with the parent's paused tools, and is sent the pauses forwarded while it started.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, WorkflowIdReusePolicy, condition, startChild } from '@temporalio/workflow';
 import { callDigest, childStart, spawnAdmission, spawnDecision, stateDigest } from '../policies';
 import { subAgentId, subSessionId } from '../policies/agent-id';
+import { childMandate, type ChildMandate } from '../policies/sub-agents';
 import type { Proposal, Reason } from '../policies/types';
 import { local } from './activities';
 import type { ApprovalDesk } from './approval-desk';
@@ -19,17 +25,25 @@ import type { SessionCore } from './session-core';
 import { traceApprovalWait } from './telemetry';
 import type { agentSession } from './session';
 import { hasPatch } from './patches';
-import { haltChild } from './fleet-controls';
+import { haltChild, pauseChild, pausesMissedBy } from './fleet-controls';
 
 /** Patch id: the parent chooses ids, records the spawn, passes the child nothing it trusts, and survives a taken id. */
 export const SPAWN_RECORDED = 'spawn-recorded-by-parent';
 
-/** `spawnChild` update: queued like a proposal, held while the session is paused. */
+/** The tool name a spawn is proposed, audited and paused under (`pause --tool session.spawnChild`). */
+export const SPAWN_TOOL = 'session.spawnChild';
+
+/** `spawnChild` update: queued like a proposal, held while the session (or, patches.ts, spawning) is paused. */
 export function spawnChild(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput): Promise<SpawnChildResult> {
   return core.queue.run(async () => {
-    await condition(() => core.halted || !core.paused);
+    await condition(() => core.halted || !spawnPaused(core));
     return { value: await spawn(core, desk, c) };
   });
+}
+
+/** The session is paused; in runs that take `sub-agents-within-parent`, spawning too as a tool. */
+function spawnPaused(core: SessionCore): boolean {
+  return core.paused || (core.subAgentsWithinParent && core.pausedTools.has(SPAWN_TOOL));
 }
 
 async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput): Promise<SpawnChildResult> {
@@ -40,7 +54,7 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   const workflowId = sessionWorkflowId(childSessionId);
   const named = recorded ? subAgentId(core.principal, c.agentId) : { ok: true as const, agentId: c.agentId };
   const agentId = named.ok ? named.agentId : c.agentId;
-  const proposal: Proposal = { tool: 'session.spawnChild', args: { agentId, intent: c.intent, sessionId: childSessionId }, reasoning: c.intent };
+  const proposal: Proposal = { tool: SPAWN_TOOL, args: { agentId, intent: c.intent, sessionId: childSessionId }, reasoning: c.intent };
   const denied = async (reasons: readonly Reason[], status: 'denied' | 'expired' = 'denied', approvalId?: string, intentScore?: number): Promise<SpawnChildResult> => {
     await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, args: proposal.args, detail: { childSessionId, status, reasons } })]);
     return { status, sessionId: childSessionId, workflowId, reasons: [...reasons], ...(approvalId ? { approvalId } : {}), ...(intentScore !== undefined ? { intentScore } : {}) };
@@ -49,6 +63,9 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   const session = () => ({ sessionId: core.sessionId, halted: core.halted, mode: core.mode });
   const refused = spawnAdmission(core.policy, session());
   if (refused) return denied(refused.reasons);
+  // The child's mandate may only narrow the parent's (runs before the patch: as asked).
+  const mandate: ChildMandate = core.subAgentsWithinParent ? childMandate(core.policy, core.state.mandate, c.mandate) : { ok: true, ...(c.mandate ? { mandate: c.mandate } : {}) };
+  if (!mandate.ok) return denied([mandate.reason]);
 
   const { score } = await local.compareIntents(c.intent, core.intent);
   const reasons: Reason[] = [];
@@ -78,11 +95,14 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
     policyRef: core.policyName,
     intent: c.intent,
     budget: share,
-    ...(c.mandate ? { mandate: c.mandate } : {}),
+    ...(mandate.mandate ? { mandate: mandate.mandate } : {}),
     ...(inherited ? { inheritedTransitions: inherited } : {}),
   };
+  // Tools paused in the parent are paused in the child from its start (a pause only stops: the
+  // child takes them from its start input, where nothing could loosen it).
+  const pausedTools = core.subAgentsWithinParent ? [...core.pausedTools].sort() : [];
   const args: SessionStartInput = recorded
-    ? { sessionId: childSessionId, intent: c.intent, parentSessionId: core.sessionId }
+    ? { sessionId: childSessionId, intent: c.intent, parentSessionId: core.sessionId, ...(pausedTools.length > 0 ? { pausedTools } : {}) }
     : {
         sessionId: childSessionId,
         agentId: c.agentId,
@@ -98,6 +118,13 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   // A halt handled while the intents were compared: nothing more starts.
   const halted = core.haltReachesStartingChildren ? spawnAdmission(core.policy, session()) : undefined;
   if (halted) return denied(halted.reasons, 'denied', approvalId, score);
+  // A pause handled while the intents were compared or a human decided: a paused parent starts no child.
+  if (core.subAgentsWithinParent && spawnPaused(core)) {
+    const what = core.paused ? `session \`${core.sessionId}\` was paused` : `\`${SPAWN_TOOL}\` was paused in session \`${core.sessionId}\``;
+    return denied([{ rule: 'session.paused', message: `${what} while the sub-agent waited to start: it was not started and the budget share stays with the parent; ask again once resumed` }], 'denied', approvalId, score);
+  }
+  // Pauses handled so far are in the start (or stopped it); later ones are sent to the child once it started.
+  const pausesKnown = core.pausesHandled;
   if (!recorded) core.state = parentState;
   else core.spawns.set(workflowId, record);
   try {
@@ -115,10 +142,20 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   }
   if (recorded) core.state = parentState;
   core.children.push(workflowId);
+  // Pauses forwarded while the child started went to the children listed then: not to this one.
+  const missed = core.subAgentsWithinParent ? pausesMissedBy(core, workflowId, pausesKnown) : [];
   // A halt handled while the child started read the children before this one was listed.
   if (core.halted && core.haltReachesStartingChildren) await haltChild(workflowId, core.haltedBy);
+  else if (missed.length > 0) await pauseChild(workflowId, missed);
   reasons.push({ rule: 'child.started', message: `sub-agent \`${agentId}\` started with its share of the budget` });
-  await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, args: proposal.args, detail: { childSessionId, workflowId, agentId, budget: share, intentScore: score, status: 'started' } })]);
+  await core.audit.record([
+    core.audit.event('decided', {
+      proposalSeq,
+      tool: proposal.tool,
+      args: proposal.args,
+      detail: { childSessionId, workflowId, agentId, budget: share, intentScore: score, status: 'started', ...(mandate.mandate && core.subAgentsWithinParent ? { mandate: mandate.mandate } : {}), ...(pausedTools.length > 0 ? { pausedTools } : {}) },
+    }),
+  ]);
   await core.afterChange();
   return { status: 'started', sessionId: childSessionId, workflowId, budget: share, intentScore: score, reasons, ...(approvalId ? { approvalId } : {}) };
 }
