@@ -81,7 +81,8 @@ describe('an approved call', () => {
         assert.equal(await replicas(), before);
         assert.deepEqual((await kinds(s.sessionId)).filter((k) => k === 'approved' || k === 'executed'), ['approved']);
 
-        const resumed = await h.gh.resume(pause === 'tool' ? { tool: 'services.scale' } : { agentId }, { key: trust.operator });
+        // By agent: a resume without a tool lifts its paused tools too (a tool selector would query every session of the namespace).
+        const resumed = await h.gh.resume({ agentId }, { key: trust.operator });
         assert.ok(resumed.includes(s.sessionId));
         assert.equal((await result).status, 'executed');
         assert.equal(await replicas(), before + 3);
