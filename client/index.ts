@@ -115,6 +115,11 @@ export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId'
 }
 
 /** Which sessions a fleet control applies to: one agent's, every session's use of one tool, or all. */
+/** Sessions a fleet command (pause, resume) reaches at once. */
+const FLEET_CONCURRENCY = 16;
+/** How long one session may take to answer a fleet command before it is left out. */
+const FLEET_ANSWER_MS = 10_000;
+
 export type FleetSelector = { readonly agentId: string } | { readonly tool: string } | { readonly all: true };
 
 export class Gatehouse {
@@ -291,20 +296,32 @@ export class Gatehouse {
     });
   }
 
+  /**
+   * Sends to every matching running session, `FLEET_CONCURRENCY` at a time; resolves with the ids
+   * reached, in listing order. A session that does not answer within `FLEET_ANSWER_MS` (its worker
+   * gone: a query then waits out the server's timeout) or finished meanwhile is left out — a resume
+   * that does not reach a session leaves it paused.
+   */
   async #fleet(selector: FleetSelector, send: (handle: SessionHandle) => Promise<void>): Promise<string[]> {
     let query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
     if ('agentId' in selector) query += ` AND ${SEARCH_ATTRIBUTES.agentId} = '${quote(selector.agentId)}'`;
-    const ids: string[] = [];
-    for await (const wf of this.client.workflow.list({ query })) {
-      const sessionId = wf.workflowId.replace(/^session-/, '');
-      try {
-        await send(this.session(sessionId));
-        ids.push(sessionId);
-      } catch {
-        // A session that finished between the listing and the signal needs nothing.
+    const listed: string[] = [];
+    for await (const wf of this.client.workflow.list({ query })) listed.push(wf.workflowId.replace(/^session-/, ''));
+    const reached = new Set<string>();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < listed.length) {
+        const sessionId = listed[next++]!;
+        try {
+          await this.#connection.withDeadline(Date.now() + FLEET_ANSWER_MS, () => send(this.session(sessionId)));
+          reached.add(sessionId);
+        } catch {
+          // Finished between the listing and the signal, or no worker answers: nothing sent.
+        }
       }
-    }
-    return ids;
+    };
+    await Promise.all(Array.from({ length: Math.min(FLEET_CONCURRENCY, listed.length) }, lane));
+    return listed.filter((id) => reached.has(id));
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import { signDecision } from '../../client/trust/sign';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { proposeUpdate, SEARCH_ATTRIBUTES, SESSION_WORKFLOW_TYPE, startedUpdate } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
+import { AGENT_KEY } from '../../workflows/search-attributes';
 import { unlockOf } from '../../policies';
 
 const trust = testTrust();
@@ -290,6 +291,32 @@ describe('fleet controls', () => {
       for (const s of [a1, a2, other]) await s.end({});
       const kinds = (await h.events(a1.sessionId)).map((e) => e.kind);
       assert.deepEqual(kinds, ['session-started', 'paused', 'resumed', 'proposed', 'decided', 'executed', 'session-ended']);
+    });
+  });
+});
+
+describe('a fleet resume and a session no worker serves', () => {
+  // The bound is the point: the server answers an unserved query only after 90 s, and the walk was
+  // one session after another, so each such session stalled the resume of every one after it.
+  it('leaves it out after a bounded wait, and resumes the others', { timeout: 60_000 }, async () => {
+    await h.run(async () => {
+      const agent = `orphaned-${Date.now()}`;
+      const live = await h.gh.startSession({ agentId: agent, owner: 'eng-007', intent: 'write numbered rows to the staging config' });
+      // A session workflow on a task queue nobody polls: listed as running, its state query is never answered.
+      await h.gh.client.workflow.start(SESSION_WORKFLOW_TYPE, {
+        taskQueue: `${h.taskQueue}-nobody`,
+        workflowId: `session-${agent}-orphan`,
+        args: [{ intent: 'never started' }],
+        typedSearchAttributes: [{ key: AGENT_KEY, value: agent }],
+      });
+      const query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${SEARCH_ATTRIBUTES.agentId} = '${agent}'`;
+      await eventually(async () => (await h.gh.client.workflow.count(query)).count === 2, { what: `both sessions of \`${agent}\` listed`, timeoutMs: 20_000, everyMs: 200 });
+      assert.deepEqual((await h.gh.pause({ agentId: agent }, 'oncall', 'incident')).sort(), [live.sessionId, `${agent}-orphan`].sort(), 'a signal needs no worker');
+      const resumed = await h.gh.resume({ agentId: agent }, { key: trust.operator });
+      assert.deepEqual(resumed, [live.sessionId]);
+      assert.equal((await live.state()).paused, false);
+      await h.gh.client.workflow.getHandle(`session-${agent}-orphan`).terminate('test over');
+      await live.end({});
     });
   });
 });
