@@ -114,12 +114,12 @@ export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId'
   readonly credential?: string;
 }
 
-/** Which sessions a fleet control applies to: one agent's, every session's use of one tool, or all. */
 /** Sessions a fleet command (pause, resume) reaches at once. */
 const FLEET_CONCURRENCY = 16;
-/** How long one session may take to answer a fleet command before it is left out. */
+/** How long one session may take to answer a resume's state query before it is left out (it stays paused). */
 const FLEET_ANSWER_MS = 10_000;
 
+/** Which sessions a fleet control applies to: one agent's, every session's use of one tool, or all. */
 export type FleetSelector = { readonly agentId: string } | { readonly tool: string } | { readonly all: true };
 
 export class Gatehouse {
@@ -293,16 +293,16 @@ export class Gatehouse {
       const view = await handle.state();
       const envelope = signDecision(by.key, { kind: 'resume', workflowId: view.workflowId, firstRunId: view.firstRunId, ...(tool ? { tool } : {}), ...(by.reason ? { reason: by.reason } : {}) });
       await handle.workflow.signal(resumeSignal, envelope);
-    });
+    }, FLEET_ANSWER_MS);
   }
 
   /**
    * Sends to every matching running session, `FLEET_CONCURRENCY` at a time; resolves with the ids
-   * reached, in listing order. A session that does not answer within `FLEET_ANSWER_MS` (its worker
-   * gone: a query then waits out the server's timeout) or finished meanwhile is left out — a resume
-   * that does not reach a session leaves it paused.
+   * reached, in listing order. A session that finished meanwhile is left out; with `answerMs`, so is
+   * one that does not answer in time (its worker gone: a query then waits out the server's timeout).
+   * A pause is a signal, which needs no worker: it is given all the time it takes.
    */
-  async #fleet(selector: FleetSelector, send: (handle: SessionHandle) => Promise<void>): Promise<string[]> {
+  async #fleet(selector: FleetSelector, send: (handle: SessionHandle) => Promise<void>, answerMs?: number): Promise<string[]> {
     let query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
     if ('agentId' in selector) query += ` AND ${SEARCH_ATTRIBUTES.agentId} = '${quote(selector.agentId)}'`;
     const listed: string[] = [];
@@ -313,7 +313,8 @@ export class Gatehouse {
       while (next < listed.length) {
         const sessionId = listed[next++]!;
         try {
-          await this.#connection.withDeadline(Date.now() + FLEET_ANSWER_MS, () => send(this.session(sessionId)));
+          const handle = this.session(sessionId);
+          await (answerMs === undefined ? send(handle) : this.#connection.withDeadline(Date.now() + answerMs, () => send(handle)));
           reached.add(sessionId);
         } catch {
           // Finished between the listing and the signal, or no worker answers: nothing sent.
