@@ -13,7 +13,7 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   approvalSignal,
@@ -118,6 +118,13 @@ export interface StartSessionOptions extends Omit<SessionStartInput, 'sessionId'
 const FLEET_CONCURRENCY = 16;
 /** How long one session may take to answer a resume's state query before it is left out (it stays paused). */
 const FLEET_ANSWER_MS = 10_000;
+
+/** A session a fleet command could not ask what it needed (no worker answered in time): left out. */
+class SessionNotReached extends Error {
+  constructor(readonly sessionId: string, cause: unknown) {
+    super(`session \`${sessionId}\` did not answer`, { cause });
+  }
+}
 
 /** Which sessions a fleet control applies to: one agent's, every session's use of one tool, or all. */
 export type FleetSelector = { readonly agentId: string } | { readonly tool: string } | { readonly all: true };
@@ -290,19 +297,21 @@ export class Gatehouse {
   async resume(selector: FleetSelector, by: { key: SigningKey; reason?: string }): Promise<string[]> {
     const tool = 'tool' in selector ? selector.tool : undefined;
     return this.#fleet(selector, async (handle) => {
-      const view = await handle.state();
+      // Its state, to sign its own resume: a session no worker answers in time is left out (it stays paused).
+      const view = await this.#connection.withDeadline(Date.now() + FLEET_ANSWER_MS, () => handle.state()).catch((err: unknown) => {
+        throw new SessionNotReached(handle.sessionId, err);
+      });
       const envelope = signDecision(by.key, { kind: 'resume', workflowId: view.workflowId, firstRunId: view.firstRunId, ...(tool ? { tool } : {}), ...(by.reason ? { reason: by.reason } : {}) });
       await handle.workflow.signal(resumeSignal, envelope);
-    }, FLEET_ANSWER_MS);
+    });
   }
 
   /**
    * Sends to every matching running session, `FLEET_CONCURRENCY` at a time; resolves with the ids
-   * reached, in listing order. A session that finished meanwhile is left out; with `answerMs`, so is
-   * one that does not answer in time (its worker gone: a query then waits out the server's timeout).
-   * A pause is a signal, which needs no worker: it is given all the time it takes.
+   * reached, in listing order. A session that finished meanwhile, or that `send` could not reach
+   * (`SessionNotReached`), is left out; any other error is thrown.
    */
-  async #fleet(selector: FleetSelector, send: (handle: SessionHandle) => Promise<void>, answerMs?: number): Promise<string[]> {
+  async #fleet(selector: FleetSelector, send: (handle: SessionHandle) => Promise<void>): Promise<string[]> {
     let query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
     if ('agentId' in selector) query += ` AND ${SEARCH_ATTRIBUTES.agentId} = '${quote(selector.agentId)}'`;
     const listed: string[] = [];
@@ -313,11 +322,11 @@ export class Gatehouse {
       while (next < listed.length) {
         const sessionId = listed[next++]!;
         try {
-          const handle = this.session(sessionId);
-          await (answerMs === undefined ? send(handle) : this.#connection.withDeadline(Date.now() + answerMs, () => send(handle)));
+          await send(this.session(sessionId));
           reached.add(sessionId);
-        } catch {
-          // Finished between the listing and the signal, or no worker answers: nothing sent.
+        } catch (err) {
+          // Finished between the listing and the signal, or no worker answered: nothing sent.
+          if (!(err instanceof WorkflowNotFoundError) && !(err instanceof SessionNotReached)) throw err;
         }
       }
     };

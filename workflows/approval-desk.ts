@@ -75,8 +75,9 @@ export class ApprovalDesk {
     const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id, stateHash: ask.stateHash });
     this.#pending.set(approvalId, wait);
     let conflict: readonly string[] | undefined;
-    // From here a failure (the request could not be recorded or sent) still ends the wait: no
-    // approval is left pending, taking votes, for a call that will never run.
+    let requested = false;
+    // From here (approval-holds-pause-and-deadline) a failure — the request could not be recorded or
+    // sent — still ends the wait: no approval is left pending, taking votes, for a call that never runs.
     try {
       await core.audit.record([
         core.audit.event('approval-requested', {
@@ -87,6 +88,7 @@ export class ApprovalDesk {
         }),
       ]);
       const asked = await io.requestApproval(req);
+      requested = true;
       conflict = asked?.conflict;
       // Another row already holds this approval's id (planted before the request): nobody is asked
       // to approve what that row shows; the call is denied and a human is told.
@@ -115,9 +117,11 @@ export class ApprovalDesk {
         await io.escalateApproval(req, escalation);
       }
     } finally {
-      this.#pending.delete(approvalId);
-      // Kept so a late click is recognised and recorded as such (carried to the next run too).
-      core.decided.set(approvalId, { seq: proposalSeq, at: nowMs() });
+      if (requested || core.approvalHoldsPauseAndDeadline) {
+        this.#pending.delete(approvalId);
+        // Kept so a late click is recognised and recorded as such (carried to the next run too).
+        core.decided.set(approvalId, { seq: proposalSeq, at: nowMs() });
+      }
     }
     const outcome = wait.outcome!;
     const at = iso(nowMs());

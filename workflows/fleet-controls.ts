@@ -19,9 +19,19 @@ export async function onHalt(core: SessionCore, h: HaltSignal): Promise<void> {
   const haltedBy = { by: typeof h?.by === 'string' ? h.by : 'unknown', reason: typeof h?.reason === 'string' ? h.reason : '' };
   core.haltedBy = haltedBy;
   await core.afterStart();
-  await core.audit.record([core.audit.event('halted', { detail: { by: haltedBy.by, reason: haltedBy.reason } })]);
-  // Sub-agents stop with their parent.
-  await Promise.all(core.children.map((childWorkflowId) => haltChild(childWorkflowId, haltedBy)));
+  // Sub-agents stop with their parent: after the `halted` event, and (sub-agents-within-parent)
+  // even when that write fails for good — an unwritable trail is when an operator halts.
+  const haltChildren = () => Promise.all(core.children.map((childWorkflowId) => haltChild(childWorkflowId, haltedBy)));
+  if (!core.subAgentsWithinParent) {
+    await core.audit.record([core.audit.event('halted', { detail: { by: haltedBy.by, reason: haltedBy.reason } })]);
+    await haltChildren();
+    return;
+  }
+  try {
+    await core.audit.record([core.audit.event('halted', { detail: { by: haltedBy.by, reason: haltedBy.reason } })]);
+  } finally {
+    await haltChildren();
+  }
 }
 
 /** Halts a sub-agent because its parent halted. */
@@ -60,14 +70,20 @@ export async function onPause(core: SessionCore, s: PauseSignal): Promise<void> 
   await core.afterStart();
   const by = typeof s?.by === 'string' ? s.by : 'unknown';
   const reason = typeof s?.reason === 'string' ? s.reason : undefined;
-  await core.audit.record([core.audit.event('paused', { detail: { by, ...(reason !== undefined ? { reason } : {}), ...(tool ? { tool } : {}) } })]);
-  // Sub-agents pause with their parent; each is resumed on its own, signed (a resume loosens).
-  if (core.subAgentsWithinParent && !core.summary && !core.childrenHalted) {
+  // Sub-agents pause with their parent (even when the `paused` write fails for good); each is resumed
+  // on its own, signed (a resume loosens).
+  const forward = async (): Promise<void> => {
+    if (!core.subAgentsWithinParent || core.summary || core.childrenHalted) return;
     const pause: PauseSignal = { by, reason: `parent session paused${reason ? `: ${reason}` : ''}`, ...(tool ? { tool } : {}) };
     core.pausesForwarded.push({ n, pause });
     // A child whose start came after this pause carried it (its tools, or no start at all).
     const to = core.children.filter((childWorkflowId) => (core.pausesKnown.get(childWorkflowId) ?? 0) < n);
     await Promise.all(to.map((childWorkflowId) => signalChild(childWorkflowId, pauseSignal, pause)));
+  };
+  try {
+    await core.audit.record([core.audit.event('paused', { detail: { by, ...(reason !== undefined ? { reason } : {}), ...(tool ? { tool } : {}) } })]);
+  } finally {
+    await forward();
   }
 }
 
