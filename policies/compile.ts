@@ -5,46 +5,17 @@
  */
 import { compileGlob, matchesAny, type Glob } from './glob';
 import { sha256Hex, canonicalJson } from './hash';
-import { transitionId, transitionSequence, type ApproverRule, type ArgBound, type MatchedApproverRule, type PolicyDocument, type ToolRule } from './document';
+import { transitionId, transitionSequence, type ApproverRule, type MatchedApproverRule, type PolicyDocument, type ToolRule } from './document';
 import type { PolicyIssue } from './parse';
 import type { ApprovalRequirement, Effect, Tier, ToolInfo } from './types';
 import type { RuleId } from './rules';
 import { classifyCatalog, type UpstreamClassification } from './upstream';
 import { ledgerRules, ruleNames, type LedgerRule } from './ledger';
+import { compileArgBounds, type CompileOptions, type CompiledArgBound } from './compile-args';
 
 /** A rule's finding is enforced, or only recorded (shadow). */
 export interface Moded {
   readonly shadow: boolean;
-}
-
-export interface CompiledArgBound extends Moded {
-  readonly path: string;
-  readonly segments: readonly string[];
-  readonly bound: ArgBound;
-  readonly regex?: RegExp;
-  /**
-   * True when the bound judges the argument as the tool runs it (`CompileOptions.argumentsAsRun`):
-   * a pattern-bound string holding a dot segment, a backslash or a control character fails it, a
-   * missing argument is judged at the tool's default, and a value other than an object met before
-   * the path's end fails it. False: as proposed, the rules of sessions recorded before.
-   */
-  readonly asRun: boolean;
-  /**
-   * Per segment of the path, the tool's published default for the path up to it (`ToolInfo.argumentDefaults`);
-   * absent when the tool publishes none on the path, and always when not `asRun`.
-   */
-  readonly defaults?: readonly ({ readonly value: unknown } | undefined)[];
-}
-
-/** How a policy is compiled; a caller without a recorded session to replay takes the defaults. */
-export interface CompileOptions {
-  /**
-   * Argument bounds judge what the tool runs (see `CompiledArgBound.asRun`). A session recorded
-   * before this rule compiles with `false` (workflow patch `argument-bounds-as-run`), so its
-   * decisions replay unchanged.
-   * @default true
-   */
-  readonly argumentsAsRun?: boolean;
 }
 
 export interface CompiledRate extends Moded {
@@ -318,18 +289,7 @@ function compileTool(
   }
   const alwaysBlocked = blockedGlobs.filter((b) => b.glob.test(info.name)).map(({ shadow, rule, message }) => ({ shadow, rule, message }));
 
-  // Argument bounds: merged by path, the first rule that bounds a path wins.
-  const args: CompiledArgBound[] = [];
-  const seen = new Set<string>();
-  for (const rule of rules) {
-    for (const [path, bound] of Object.entries(rule.args ?? {})) {
-      if (seen.has(path)) continue;
-      seen.add(path);
-      const segments = path.split('.');
-      const defaults = asRun ? defaultsAlong(info, segments) : undefined;
-      args.push({ path, segments, bound, regex: bound.pattern !== undefined ? new RegExp(bound.pattern, 'u') : undefined, shadow: shadowOf(rule.mode), asRun, ...(defaults ? { defaults } : {}) });
-    }
-  }
+  const args = compileArgBounds(info, rules, shadowOf, asRun);
   const blastRule = rules.find((r) => r.blastRadius !== undefined);
   const blast = blastRule?.blastRadius ? { ...blastRule.blastRadius, shadow: shadowOf(blastRule.mode) } : undefined;
 
@@ -367,17 +327,6 @@ function compileTool(
     unlock: requirement(doc.approvers.transitionUnlock ?? approver, true),
     transitions: roles,
   };
-}
-
-/** The tool's published default for each prefix of a bound's path; undefined when it publishes none on it. */
-function defaultsAlong(info: ToolInfo, segments: readonly string[]): CompiledArgBound['defaults'] {
-  const published = info.argumentDefaults;
-  if (published === undefined || published === null || typeof published !== 'object') return undefined;
-  const out = segments.map((_, i) => {
-    const key = segments.slice(0, i + 1).join('.');
-    return Object.prototype.hasOwnProperty.call(published, key) && published[key] !== undefined ? { value: published[key] } : undefined;
-  });
-  return out.some((d) => d !== undefined) ? out : undefined;
 }
 
 function tierMessage(info: ToolInfo, tier: Tier, how: string): string {

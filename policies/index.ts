@@ -17,7 +17,8 @@
 export type * from './types';
 export { parsePolicy, parsePolicyText, formatPath, type PolicyIssue, type PolicyParseResult } from './parse';
 export { policyDocumentSchema, type PolicyDocument, type ApproverRule, type UpstreamRule, type ArgBound, type RateLimit, type ToolRule } from './document';
-export { compilePolicy, type CompileOptions, type CompiledArgBound, type CompiledPolicy, type CompiledTool, type CompiledTransition, type CrossSessionRules } from './compile';
+export { compilePolicy, type CompiledPolicy, type CompiledTool, type CompiledTransition, type CrossSessionRules } from './compile';
+export type { CompileOptions, CompiledArgBound } from './compile-args';
 export {
   initialSessionState,
   advance,

@@ -14,15 +14,14 @@
  *   the session goes on. runTool never throws for a tool's own failure once it is final.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { shownLineAtMost } from '../../approvals/shown-text';
 import { checkout, type CheckedOutClient } from '../../audit/checkout';
-import { scrub, scrubString } from '../../audit/chain';
+import { scrub } from '../../audit/chain';
 import type { z } from 'zod';
 import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';
 import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
 import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
+import { failed, hideSecrets, isFinal, toFailure } from './tool-failures';
 import { beginCall, ensureLedger, failCall, finishCall, recordEntry, type LedgerEntry } from './ledger';
 import { redactPaths, secretsAt, withoutSecrets } from './redact';
 import { checkArgs } from './validate';
@@ -331,49 +330,6 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 
 /** The activity functions, for `proxyActivities<ToolActivities>()` in workflow code. */
 export type ToolActivities = ReturnType<typeof createToolActivities>;
-
-/** True when this failure ends the call: not retryable, or its last attempt. */
-function isFinal(def: AnyToolDefinition, err: ToolError, attempt: number, input: RunToolInput): boolean {
-  const attempts = Math.min(def.retry.maxAttempts, input.maxAttempts ?? def.retry.maxAttempts);
-  return !(err.retryable && attempt < attempts);
-}
-
-function failed(err: ToolError, latencyMs: number): ToolOutcome {
-  // Stored in the ledger as given back: an upstream's message can carry an agent's NUL.
-  return { status: 'failed', error: { type: scrubString(err.type), message: scrubString(err.message), retryable: err.retryable }, latencyMs };
-}
-
-/** The error with each secret in its message and details replaced by `[REDACTED]`. */
-function hideSecrets(err: ToolError, secrets: readonly string[]): ToolError {
-  if (secrets.length === 0) return err;
-  return new ToolError(err.type, withoutSecrets(err.message, secrets), { retryable: err.retryable, ...(err.details ? { details: withoutSecrets({ ...err.details }, secrets) } : {}) });
-}
-
-/**
- * Most characters of a thrown failure's message. Temporal's worker logs the failure of every
- * attempt (its message, in its stack, on stderr) and the tracing interceptor records it as the
- * activity span's exception: a handler's message can echo an agent's argument (`no match for …`).
- */
-export const MAX_FAILURE_MESSAGE_CHARS = 1024;
-
-/**
- * A thrown failure's message: one line (line breaks, controls and invisible characters shown as
- * `\uXXXX`, `approvals/shown-text.ts`) of at most `MAX_FAILURE_MESSAGE_CHARS`, so an agent cannot
- * forge log lines or fill the log through a tool's error. Secrets are hidden before (`hideSecrets`),
- * while they still read as written. What the ledger and the trail keep of a final failure is not this.
- */
-export function failureMessage(message: string): string {
-  return shownLineAtMost(message, MAX_FAILURE_MESSAGE_CHARS);
-}
-
-function toFailure(err: ToolError): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: err.type,
-    message: failureMessage(err.message),
-    nonRetryable: !err.retryable,
-    details: err.details ? [err.details] : undefined,
-  });
-}
 
 function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, redactedArgs: Record<string, unknown>, outcome: ToolOutcome): AuditEventInput {
   const detail: Record<string, unknown> = { idempotencyKey: input.idempotencyKey };

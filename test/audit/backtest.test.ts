@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditStore } from '../../audit/store';
 import { backtest, formatBacktestReport, replayOutcome } from '../../audit/backtest';
-import type { RecordedProposal } from '../../audit/backtest';
+import type { RecordedProposal } from '../../audit/backtest-history';
 import { parseDuration } from '../../audit/duration';
 import { AuditUsageError } from '../../audit/errors';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
