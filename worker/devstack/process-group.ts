@@ -20,7 +20,8 @@ export interface ManagedProcess {
   /**
    * SIGTERM (or `signal`) to the group (or to the leader alone with `leaderOnly`, for servers
    * such as postgres that stop their own children), then SIGKILL to the group after `graceMs`;
-   * resolves when the leader has exited.
+   * resolves when the leader has exited and no process of its group is left (or, should one
+   * outlive its SIGKILL, after `GROUP_GONE_MS`).
    */
   stop(options?: { signal?: NodeJS.Signals; graceMs?: number; leaderOnly?: boolean }): Promise<void>;
 }
@@ -35,6 +36,24 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const pid of live) killGroup(pid, 'SIGKILL');
   });
+}
+
+/** How long `stop` waits for the group's last processes to die after its SIGKILL. */
+const GROUP_GONE_MS = 5_000;
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A SIGKILL is delivered asynchronously: polls until no process of group `pid` is left. */
+async function untilGroupGone(pid: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -110,6 +129,7 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
       clearTimeout(timer);
       // The leader is gone; make sure nothing else of its group lingers.
       killGroup(pid, 'SIGKILL');
+      await untilGroupGone(pid, GROUP_GONE_MS);
       live.delete(pid);
     },
   };
