@@ -42,7 +42,9 @@ export type OlderPatch =
  * A patch newer than `PATCHES_AT_START`, taken at the first line of a run beside it: true in runs
  * recorded with it (and every new run), false in runs recorded before it.
  */
-export function takenAtStart(id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT): boolean {
+export function takenAtStart(
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS,
+): boolean {
   return patched(id);
 }
 
@@ -103,3 +105,12 @@ export const APPROVAL_HOLDS_PAUSE_AND_DEADLINE = 'approval-holds-pause-and-deadl
  * `childMandate`). Runs recorded before decide as they did.
  */
 export const SUB_AGENTS_WITHIN_PARENT = 'sub-agents-within-parent';
+
+/**
+ * Patch id, taken at the start of a run: a halt handled before a call's `runTool` is scheduled
+ * stops the call, wherever the workflow waited after the gate allowed it (a cross-session
+ * reservation, earlier audit writes landing). An allowed call ran after `halted` was recorded
+ * when the halt arrived while it reserved in an `agent:` ledger or waited for the trail to settle.
+ * Runs recorded before decide as they did.
+ */
+export const HALT_STOPS_UNSTARTED_CALLS = 'halt-stops-unstarted-calls';

@@ -67,6 +67,8 @@ function handleLean(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): 
   const giveBack = leased ? spendLeases(core, p.tool) : undefined;
   return runQuick(core, { proposalSeq, proposal, descriptor, decision, before: writeAhead(core, proposalSeq, proposal, decision) }, (invalid) => {
     giveBack?.();
+    // Halted while earlier writes landed: refused as a halted session refuses, arguments unchecked.
+    if (!invalid) return deny(core, proposalSeq, proposal, {}, haltedRefusal(core, proposal));
     return deny(core, proposalSeq, proposal, invalid.redactedArgs, invalidArguments(core.policy, p.tool, invalid.issues[0]));
   });
 }
@@ -137,6 +139,10 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
     // Spent before the call can run; a call refused for its arguments did not run and gives it back.
     const giveBack = leased ? spendLeases(core, p.tool) : undefined;
     const ran = await runUnchecked(core, { proposalSeq, proposal, descriptor, decision, before: writeAhead(core, proposalSeq, proposal, decision) });
+    if ('halted' in ran) {
+      giveBack?.();
+      return deny(core, proposalSeq, proposal, {}, haltedRefusal(core, proposal));
+    }
     if (!('invalid' in ran)) return ran;
     giveBack?.();
     return deny(core, proposalSeq, proposal, ran.invalid.redactedArgs, invalidArguments(core.policy, p.tool, ran.invalid.issues[0]));
@@ -168,6 +174,8 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
     if (crossed.denied) return deny(core, proposalSeq, proposal, prep.redactedArgs, crossed.denied);
     ledgers = crossed.answers;
   }
+  // A halt handled while the ledgers answered (or earlier writes landed) stops the call here.
+  if (gated.verdict === 'allow' && core.haltStopsUnstartedCalls && (await haltedMeanwhile(core))) return deny(core, proposalSeq, proposal, prep.redactedArgs, haltedRefusal(core, proposal));
   // What the ledgers' shadow rules would have denied joins the decision's shadow finding.
   const decision = withLedgerShadow(gated, ledgers);
   traceDecision(decision);
@@ -206,11 +214,10 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const approved = { digest, requirement, approvers: outcome.approvers.length, ...(again ? { blastRadius: prep.blastRadius } : {}) };
   const rechecked = recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
   const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal);
-  // A halt that landed while the ledgers answered stops the call as the re-check would have.
-  const haltedMeanwhile = core.approvalHoldsPauseAndDeadline && rechecked.verdict !== 'deny' && core.halted
-    ? recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: true, sessionId: core.sessionId }, nowMs())
-    : undefined;
-  const stopped = rechecked.verdict === 'deny' ? rechecked : (haltedMeanwhile?.verdict === 'deny' ? haltedMeanwhile : crossed.denied);
+  // A halt that landed while the ledgers answered (or earlier writes landed) stops the call as the re-check would have.
+  const halted = rechecked.verdict !== 'deny' && (core.haltStopsUnstartedCalls ? await haltedMeanwhile(core) : core.approvalHoldsPauseAndDeadline && core.halted);
+  const haltedCheck = halted ? recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: true, sessionId: core.sessionId }, nowMs()) : undefined;
+  const stopped = rechecked.verdict === 'deny' ? rechecked : (haltedCheck?.verdict === 'deny' ? haltedCheck : crossed.denied);
   const recheck = withLedgerShadow(rechecked, crossed.answers);
   if (stopped) {
     await core.audit.record([core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: stopped, approvalId: outcome.approvalId, detail: { stage: 'before-run' } })]);
@@ -220,6 +227,22 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const before = [core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
   const ran = await runAllowed(core, { proposalSeq, proposal, descriptor, decision: recheck, before, redactedArgs: prep.redactedArgs });
   return { ...ran, approvalId: outcome.approvalId };
+}
+
+/**
+ * Waits for earlier audit writes to land (what `runTool`'s caller waits for anyway; a halt can be
+ * handled meanwhile), then tells whether the session is halted; nothing is awaited after it before
+ * the call goes to `runTool`. Only runs of `halt-stops-unstarted-calls` call it: an await the runs
+ * before it did not make could move their commands.
+ */
+async function haltedMeanwhile(core: SessionCore): Promise<boolean> {
+  if (!core.audit.idle) await core.audit.settled();
+  return core.halted;
+}
+
+/** The refusal of a call whose session was halted before it ran. */
+function haltedRefusal(core: SessionCore, proposal: Proposal): Decision {
+  return admitProposal(core.policy, core.state, proposal, { halted: true, sessionId: core.sessionId }, nowMs())!;
 }
 
 /** Records a refused proposal and feeds the denial to the policy state. */

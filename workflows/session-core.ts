@@ -19,7 +19,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, PauseSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, patchesTakenAtStart, takenAtStart } from './patches';
+import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, HALT_STOPS_UNSTARTED_CALLS, patchesTakenAtStart, takenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -51,6 +51,8 @@ export class SessionCore {
   readonly heldByPause = new Set<number>();
   /** True in runs whose sub-agents stay within them: halted at its end, paused with it, within its mandate (patches.ts). */
   readonly subAgentsWithinParent: boolean;
+  /** True in runs where a halt stops a call not yet handed to `runTool` (patches.ts). */
+  readonly haltStopsUnstartedCalls: boolean;
   /** Ids of the `propose` and `spawnChild` updates this run has handled (Temporal hands each to a run once). */
   readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
@@ -127,6 +129,7 @@ export class SessionCore {
     this.argumentBoundsAsRun = takenAtStart(ARGUMENT_BOUNDS_AS_RUN);
     this.approvalHoldsPauseAndDeadline = takenAtStart(APPROVAL_HOLDS_PAUSE_AND_DEADLINE);
     this.subAgentsWithinParent = takenAtStart(SUB_AGENTS_WITHIN_PARENT);
+    this.haltStopsUnstartedCalls = takenAtStart(HALT_STOPS_UNSTARTED_CALLS);
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

@@ -59,6 +59,11 @@ export interface UncheckedCall {
   readonly before: (hold: AuditHold) => AuditEventInput[];
 }
 
+/** `runUnchecked`'s answer when the session was halted before the call was handed to `runTool`. */
+export interface HaltedBeforeRun {
+  readonly halted: true;
+}
+
 /** `runUnchecked`'s answer when the arguments failed the check: nothing was written or run. */
 export interface RefusedArguments {
   readonly invalid: { readonly issues: readonly ToolIssue[]; readonly redactedArgs: Readonly<Record<string, unknown>> };
@@ -86,8 +91,10 @@ export async function runAllowed(core: SessionCore, call: AllowedCall): Promise<
  * An allowed call whose arguments were not checked yet: `runTool` checks them before it writes
  * anything. Seqs are held meanwhile, so a refused call leaves no gap: the caller records its denial.
  */
-export async function runUnchecked(core: SessionCore, call: UncheckedCall): Promise<ProposeResult | RefusedArguments> {
+export async function runUnchecked(core: SessionCore, call: UncheckedCall): Promise<ProposeResult | RefusedArguments | HaltedBeforeRun> {
   await core.audit.settled();
+  // A halt handled while earlier writes landed: nothing was written or run (halt-stops-unstarted-calls).
+  if (core.haltStopsUnstartedCalls && core.halted) return { halted: true };
   const hold = core.audit.hold();
   const before = call.before(hold);
   let ran: Ran | RefusedArguments;
@@ -108,9 +115,13 @@ export async function runUnchecked(core: SessionCore, call: UncheckedCall): Prom
 export async function runQuick(
   core: SessionCore,
   call: UncheckedCall,
-  refused: (invalid: RefusedArguments['invalid']) => Promise<ProposeResult>,
+  refused: (invalid: RefusedArguments['invalid'] | undefined) => Promise<ProposeResult>,
 ): Promise<ProposeResult> {
-  if (!core.audit.idle) await core.audit.settled();
+  if (!core.audit.idle) {
+    await core.audit.settled();
+    // A halt handled meanwhile: `refused` with no issues denies the call unrun (halt-stops-unstarted-calls).
+    if (core.haltStopsUnstartedCalls && core.halted) return refused(undefined);
+  }
   const hold = core.audit.hold(true);
   const before = call.before(hold);
   let ran: Ran | RefusedArguments;

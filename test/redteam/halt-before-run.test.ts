@@ -1,0 +1,108 @@
+/**
+ * Red team: a halt that lands after the gate allowed a call, before `runTool` was scheduled
+ * (patch `halt-stops-unstarted-calls`). The workflow waits there for two things an agent can
+ * stretch: its `agent:` ledger's reservation (an activity), and earlier audit writes landing (a
+ * write still in flight when the call comes). A halt handled in either wait was seen by nothing:
+ * the call ran after `halted` was recorded. Now it is denied as a halted session denies.
+ * The real session workflow on the Temporal dev server; an activity interceptor holds the wait open.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Worker } from '@temporalio/worker';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import type { AuditEventInput } from '../../audit/types';
+import { proposeUpdate } from '../../workflows/contract';
+import { eventually } from '../support/eventually';
+import { testPolicy, type Harness, createHarness } from '../workflows/harness';
+
+let h: Harness;
+before(async () => {
+  h = await createHarness('redteam_halt_before_run');
+});
+after(async () => {
+  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
+  await h?.close();
+});
+
+/** An interceptor that holds the first activity `holds` picks until `release()`; `entered` resolves when it is held. */
+function holdOne(holds: (type: string, args: readonly unknown[]) => boolean) {
+  let entered!: () => void;
+  const held = new Promise<void>((resolve) => (entered = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let taken = false;
+  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        if (!taken && holds(ctx.info.activityType, input.args)) {
+          taken = true;
+          entered();
+          await gate;
+        }
+        return next(input);
+      },
+    } satisfies ActivityInboundCallsInterceptor,
+  });
+  return { interceptor, held, release };
+}
+
+async function running(w: Worker, fn: () => Promise<void>): Promise<void> {
+  const run = w.run();
+  try {
+    await fn();
+  } finally {
+    w.shutdown();
+    await run;
+  }
+}
+
+async function writesOf(sessionId: string): Promise<number> {
+  const { rows } = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);
+  return rows[0]!.n;
+}
+
+const WRITE = { tool: 'test.slowWrite', args: { n: 7 }, reasoning: 'one staging row' };
+
+describe('a halt before the call is handed to runTool', () => {
+  it('stops an allowed call that was reserving in its agent ledger', async () => {
+    const hold = holdOne((type) => type === 'reserveAcrossSessions');
+    const policy = testPolicy({ agent: { budgets: [{ tools: ['test.slowWrite'], max: 100, windowMinutes: 60 }] } });
+    const w = await h.worker({ policy, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
+    await running(w, async () => {
+      const s = await h.gh.startSession({ agentId: 'reserving-bot', owner: 'eng-007', intent: 'write a staging row' });
+      const result = s.propose(WRITE);
+      await hold.held;
+      await h.gh.halt(s.sessionId, { by: 'oncall', reason: 'stop now' });
+      await eventually(async () => ((await s.state()).halted ? true : undefined), { what: 'the halt handled' });
+      hold.release();
+      const r = await result;
+      assert.equal(r.status, 'denied');
+      assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
+      assert.equal(await writesOf(s.sessionId), 0);
+      assert.equal((await h.events(s.sessionId)).some((e) => e.kind === 'executed'), false);
+    });
+  });
+
+  it('stops a quick call that waited for an earlier audit write to land', async () => {
+    // The `paused` event of another tool's pause is the write in flight when the call comes.
+    const hold = holdOne((type, args) => type === 'appendAudit' && (args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused'));
+    const w = await h.worker({ workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
+    await running(w, async () => {
+      const s = await h.gh.startSession({ agentId: 'settling-bot', owner: 'eng-007', intent: 'write a staging row' });
+      await s.workflow.signal('pause', { by: 'oncall', reason: 'another tool', tool: 'services.scale' });
+      await hold.held;
+      // Accepted: the update's handler ran in that workflow task, up to the wait for the write.
+      const update = await s.workflow.startUpdate(proposeUpdate, { args: [WRITE], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      await h.gh.halt(s.sessionId, { by: 'oncall', reason: 'stop now' });
+      await eventually(async () => ((await s.state()).halted ? true : undefined), { what: 'the halt handled' });
+      hold.release();
+      const r = await update.result();
+      assert.equal(r.status, 'denied');
+      assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
+      assert.equal(await writesOf(s.sessionId), 0);
+      const kinds = (await h.events(s.sessionId)).map((e) => e.kind);
+      assert.equal(kinds.includes('executed'), false);
+      assert.ok(kinds.indexOf('halted') < kinds.lastIndexOf('decided'), kinds.join(','));
+    });
+  });
+});
