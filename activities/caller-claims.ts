@@ -40,6 +40,8 @@ export const CALLER_CLAIMS: ClaimsTable = {
   resolveApproval: (req, r) => approvalClaims(req, [r?.approvalId]),
   raiseSessionAlert: (sessionId) => ({ sessionIds: [sessionId] }),
   reserveAcrossSessions: (input) => ({ sessionIds: [input?.request?.sessionId], scoped: [input?.request?.reservationId, ...leaseIdsOf(input?.request?.returns)] }),
+  // The root is derived from the caller's own session id, so only that id is claimed.
+  askTreeRoot: (input) => ({ sessionIds: [input?.sessionId] }),
   returnLeases: (input) => ({ sessionIds: [input?.request?.sessionId], scoped: [input?.request?.returnId, ...leaseIdsOf(input?.request?.returns)] }),
 };
 

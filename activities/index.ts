@@ -17,6 +17,7 @@ import { createAuditActivities } from './audit';
 import type { CallerCheck } from './caller';
 import { guardActivities } from './caller-claims';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
+import { createTreeRootActivities } from './tree-root';
 import { createIntentActivities, createIntentScorer, type IntentScorerConfig } from './intent';
 import { createSessionContextActivities } from './session-context';
 import { readStartTicket } from '../audit/start-tickets';
@@ -103,5 +104,6 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     escalateApproval: approvals.escalateApproval,
     resolveApproval: approvals.resolveApproval,
     ...createLedgerActivities(deps.ledger),
+    ...createTreeRootActivities(),
   }, deps.caller);
 }

@@ -10,6 +10,8 @@ import type { ToolDescriptor } from './tools/catalog';
 import type { Keyset } from '../policies/trust/keyset';
 import type { LedgerResult } from '../policies/ledger';
 import type { ReserveInput, ReturnLeasesInput } from './ledger';
+import type { AskTreeRootInput } from './tree-root';
+import type { TreeStepResult } from '../policies/tree-sequences';
 import type { BudgetOverride, Mandate } from '../policies/types';
 
 export type { ReserveInput, ReturnLeasesInput } from './ledger';
@@ -117,4 +119,6 @@ export interface SessionActivities {
   reserveAcrossSessions(input: ReserveInput): Promise<LedgerResult>;
   /** Hands back the calls a session leased from a cross-session ledger and did not spend. */
   returnLeases(input: ReturnLeasesInput): Promise<{ readonly returned: number }>;
+  /** A sub-agent's sequence step, asked of its session tree's root before the call runs. */
+  askTreeRoot(input: AskTreeRootInput): Promise<TreeStepResult>;
 }

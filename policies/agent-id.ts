@@ -43,6 +43,11 @@ export function subSessionId(parentSessionId: string, n: number): string {
 export const SESSION_ID_PATTERN = /^(?=[\w.-]*[A-Za-z0-9])[\w.-]{1,120}$/;
 
 /** Whether a session id has the form of a sub-session's (`<parent>.<n>`): a top-level start may not take one. */
+/** The root session of a session tree: a sub-agent's id is its parent's and `.<n>`, and a root's never ends so. */
+export function rootSessionOf(sessionId: string): string {
+  return sessionId.replace(/(?:\.\d+)+$/, '');
+}
+
 export function hasSubSessionForm(sessionId: string): boolean {
   return /\.\d+$/.test(sessionId);
 }

@@ -10,7 +10,7 @@ import { canonicalJson, sha256Hex } from './hash';
 import type { LedgerResult } from './ledger';
 import type { RuleId } from './rules';
 import type { SessionState } from './state';
-import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Tier } from './types';
+import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Tier } from './types';
 
 /** A deny naming one rule. `tier` is the tool's when the tool is known, else `blocked`. */
 export function refusal(policyHash: string, rule: RuleId, message: string, tier: Tier = 'blocked'): Decision {
@@ -162,6 +162,10 @@ export function withLedgerShadow<D extends Decision>(decision: D, answers: reado
 export function crossSessionDenial(policy: CompiledPolicy, tool: string, answers: readonly LedgerResult[], unavailable?: string): Decision | undefined {
   if (unavailable !== undefined) return refusal(policy.hash, 'ledger.unavailable', `the cross-session ledger did not answer: ${unavailable}`, toolTier(policy, tool));
   const reasons = answers.filter((a) => a.verdict === 'deny').flatMap((a) => a.reasons);
-  if (reasons.length === 0) return undefined;
+  return reasons.length === 0 ? undefined : deniedFor(policy, tool, reasons);
+}
+
+/** A deny for reasons found outside the session's own gate (its ledgers, its tree's root). */
+export function deniedFor(policy: CompiledPolicy, tool: string, reasons: readonly Reason[]): Decision {
   return { verdict: 'deny', tier: toolTier(policy, tool), reasons, policyHash: policy.hash };
 }

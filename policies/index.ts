@@ -42,7 +42,7 @@ export { analyzePaths, type AnalyzedPath, type PathAnalysis, type PathStatus, ty
 export { sha256Hex, canonicalJson } from './hash';
 export { replaySession, type ReplayStep, type ReplayVisit } from './replay';
 export { replayAcrossSessions, reserveAcross, type AcrossVisit, type Ledgers, type SessionToReplay } from './replay-across';
-export { admitProposal, approvalGroupMembers, callDigest, callDigestOver, stateDigest, crossSessionDenial, enforcedTier, withLedgerShadow, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
+export { admitProposal, approvalGroupMembers, callDigest, callDigestOver, stateDigest, crossSessionDenial, deniedFor, enforcedTier, withLedgerShadow, gateProposal, invalidArguments, recheckApproved, refusal, toolTier, type Approved, type GateResult } from './gate';
 export { actionSignals, combineSignals, intentScope, intentEffect, inferToolEffect, environmentsOf, identifiersOf, sessionScore, CAPS as INTENT_CAPS, SESSION_RULE, type ActionSignals, type IntentScope, type IntentSignal, type ScoredAction } from './intent';
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';

@@ -52,6 +52,9 @@ export const RULES = {
   'ledger.stale': { means: 'a reservation was first decided far from its call\'s time (sent ahead of the call); denied closed', alert: true },
   'ledger.full': { means: 'the cross-session ledger has no room for more rules; denied closed', alert: true },
   'ledger.unavailable': { means: 'the cross-session ledger did not answer; denied closed', alert: true },
+  // Forbidden sequences across a session tree (policies/tree-sequences.ts, kept by the tree's root).
+  'tree.sequence': { means: 'the call completes a forbidden sequence across the session tree (a parent and its sub-agents)', alert: true },
+  'tree.unavailable': { means: 'the session tree\'s root did not answer a sequence step; denied closed', alert: true },
   // Session state (policies/gate.ts).
   'session.closed': { means: 'the session is closed and flagged for review' },
   'session.read-only': { means: 'a budget passed its read-only threshold' },

@@ -287,7 +287,7 @@ function trimTimes(times: readonly number[], max: number, from: number): readonl
  * to k + 1 when the tool matches position k (longest prefixes first, so one call is used once),
  * keeping the latest start; a call matching position 0 starts a fresh prefix.
  */
-function advanceTransitions(policy: CompiledPolicy, progress: TransitionProgress, roles: readonly TransitionRole[], step: number, at: number): TransitionProgress {
+export function advanceTransitions(policy: CompiledPolicy, progress: TransitionProgress, roles: readonly TransitionRole[], step: number, at: number): TransitionProgress {
   if (roles.length === 0) return progress;
   const next: Record<string, readonly (PrefixStart | null)[]> = { ...progress };
   for (const role of roles) {

@@ -56,6 +56,8 @@ export interface CarriedSession extends CarriedVotes {
   readonly intentScore?: number;
   readonly toolsUsed: readonly string[];
   readonly children: readonly string[];
+  /** The session tree's progress (`TreeProgress`), once this session spawned (sequences-across-tree). */
+  readonly tree?: unknown;
   /** Sub-session ids used (started or not); absent in runs carried before it: `children.length`. */
   readonly spawnCount?: number;
   readonly flaggedForReview: boolean;

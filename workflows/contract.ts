@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BudgetOverride, Decision, Mandate, OutcomeStatus, Proposal, SessionMode } from '../policies/types';
+import type { TreeStepRequest, TreeStepResult } from '../policies/tree-sequences';
 import type { SignedEnvelope } from '../policies/trust/envelope';
 
 /** Default task queue; `GATEHOUSE_TASK_QUEUE` overrides it. */
@@ -309,6 +310,11 @@ export const pauseSignal = defineSignal<[PauseSignal]>('pause');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
 export const raiseBudgetSignal = defineSignal<[BudgetRaiseSignal]>('raiseBudget');
 export const stateQuery = defineQuery<SessionStateView>('state');
+/**
+ * A sequence step a sub-agent's session asks its tree's root about before the call runs (only the
+ * worker's `askTreeRoot` activity sends it; a step sent by anyone else can only add progress).
+ */
+export const treeStepUpdate = defineUpdate<TreeStepResult, [TreeStepRequest]>('treeStep');
 /** A parent's record of the sub-agent with workflow id `childWorkflowId`, or null when it started none. */
 export const spawnRecordQuery = defineQuery<SpawnRecord | null, [string]>('spawnRecord');
 

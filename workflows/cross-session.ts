@@ -8,7 +8,8 @@
  */
 import { ActivityFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/types';
-import { crossSessionDenial } from '../policies';
+import { crossSessionDenial, deniedFor } from '../policies';
+import { asksTree, stepInTree } from './tree-steps';
 import type { LedgerResult } from '../policies/ledger';
 import type { Decision, Proposal } from '../policies/types';
 import { keepLease, leaseCovers, leaseWanted, spendLease, takeSpent } from './leases';
@@ -35,8 +36,14 @@ export interface CrossAnswer {
   readonly answers: readonly LedgerResult[];
 }
 
-/** No `denied`: no ledger objects (or none is asked). */
-export async function reserveAcrossSessions(core: SessionCore, proposalSeq: number, proposal: Proposal): Promise<CrossAnswer> {
+/**
+ * No `denied`: no ledger objects (or none is asked). A sequence step is decided by the session's
+ * tree first (tree-steps.ts; `unlocked`: a person unlocked this call's forbidden transition).
+ */
+export async function reserveAcrossSessions(core: SessionCore, proposalSeq: number, proposal: Proposal, unlocked = false): Promise<CrossAnswer> {
+  // No await unless the call is a tree step: runs before `sequences-across-tree` make the same commands.
+  const tree = asksTree(core, proposal.tool) ? await stepInTree(core, proposalSeq, proposal.tool, unlocked) : undefined;
+  if (tree?.verdict === 'deny') return { denied: deniedFor(core.policy, proposal.tool, tree.reasons), answers: [] };
   const cross = core.policy.tools.get(proposal.tool)?.crossSession;
   if (!cross) return { answers: [] };
   const answers: LedgerResult[] = [];

@@ -6,6 +6,7 @@
 import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import type { SessionContext, SessionToolDescriptor, SpawnStart, StartRefusal } from '../activities/types';
 import { compilePolicy, initialSessionState, sessionMode, type PolicyDocument, type SessionState } from '../policies';
+import type { TreeProgress } from '../policies/tree-sequences';
 import type { ToolInfo } from '../policies/types';
 import { io } from './activities';
 import type { CarriedSession } from './carried';
@@ -236,6 +237,7 @@ function restore(core: SessionCore, c: CarriedSession): void {
   if (c.intentScore !== undefined) core.intentScore = c.intentScore;
   core.toolsUsed = new Set(c.toolsUsed);
   core.children = [...c.children];
+  if (c.tree !== undefined) core.tree = c.tree as TreeProgress;
   core.spawnCount = c.spawnCount ?? c.children.length;
   core.flagged = c.flaggedForReview;
   core.startedAt = c.startedAt;
@@ -273,6 +275,7 @@ export function carrySession(core: SessionCore): CarriedSession {
     ...(core.intentScore !== undefined ? { intentScore: core.intentScore } : {}),
     toolsUsed: [...core.toolsUsed],
     children: [...core.children],
+    ...(core.tree ? { tree: core.tree } : {}),
     spawnCount: core.spawnCount,
     flaggedForReview: core.flagged,
     startedAt: core.startedAt,

@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE,
 ): boolean {
   return patched(id);
 }
@@ -114,3 +114,13 @@ export const SUB_AGENTS_WITHIN_PARENT = 'sub-agents-within-parent';
  * Runs recorded before decide as they did.
  */
 export const HALT_STOPS_UNSTARTED_CALLS = 'halt-stops-unstarted-calls';
+
+/**
+ * Patch id, taken at the start of a run: forbidden sequences hold across a session tree. A session
+ * that spawns keeps one progress for its tree (`policies/tree-sequences.ts`), seeded with its own;
+ * its own calls that take part in a sequence are checked and counted there, and a sub-agent's are
+ * asked of the root (the `treeStep` update, through the `askTreeRoot` activity) before they run. A
+ * parent listing volumes and its child unmounting one completed the sequence unseen. Runs recorded
+ * before decide as they did.
+ */
+export const SEQUENCES_ACROSS_TREE = 'sequences-across-tree';

@@ -18,6 +18,7 @@ import type { ProposeResult, ProposeStatus, SessionProposal } from './contract';
 import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal, traceProposalResult } from './telemetry';
 import { runAllowed, runQuick, runUnchecked } from './tool-run';
+import { asksTree } from './tree-steps';
 import { reserveAcrossSessions } from './cross-session';
 import { leasesCoverCall, spendLeases } from './leases';
 import { hasPatch } from './patches';
@@ -110,7 +111,8 @@ function triage(core: SessionCore, p: SessionProposal): Triage {
   // unless leases this session holds cover the call — then nothing is asked of a ledger.)
   const crossSession = core.policy.tools.get(p.tool)?.crossSession !== undefined;
   const leased = crossSession && leasesCoverCall(core, p.tool);
-  if (!estimate && (!crossSession || leased) && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && hasPatch(core, CHECK_IN_RUN_TOOL)) {
+  // A sequence step of a session tree is asked of the tree first: never quick.
+  if (!estimate && !asksTree(core, p.tool) && (!crossSession || leased) && descriptor.estimatesBlastRadius === false && descriptor.execution === 'local-activity' && hasPatch(core, CHECK_IN_RUN_TOOL)) {
     const { decision } = gateProposal(core.policy, core.state, proposal, {}, p.requestUnlock === true, nowMs());
     if (decision.verdict === 'allow') return { proposal, descriptor, estimate, quick: { decision, leased } };
   }
@@ -213,7 +215,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const factsNow: ProposalFacts = again ? { ...facts, blastRadius: again.blastRadius } : facts;
   const approved = { digest, requirement, approvers: outcome.approvers.length, ...(again ? { blastRadius: prep.blastRadius } : {}) };
   const rechecked = recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
-  const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal);
+  const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal, factsNow.transitionUnlocked === true);
   // A halt that landed while the ledgers answered (or earlier writes landed) stops the call as the re-check would have.
   const halted = rechecked.verdict !== 'deny' && (core.haltStopsUnstartedCalls ? await haltedMeanwhile(core) : core.approvalHoldsPauseAndDeadline && core.halted);
   const haltedCheck = halted ? recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: true, sessionId: core.sessionId }, nowMs()) : undefined;

@@ -36,6 +36,8 @@ import type { SerialQueue } from './queue';
 import { SessionCore } from './session-core';
 import { sessionView } from './session-view';
 import { spawnChild } from './sub-agents';
+import { assertTreeStep, onTreeStep } from './tree-steps';
+import type { TreeStepRequest, TreeStepResult } from '../policies/tree-sequences';
 
 export class SessionRuntime {
   readonly #core: SessionCore;
@@ -177,6 +179,15 @@ export class SessionRuntime {
 
   onRaiseBudget(envelope: BudgetRaiseSignal): Promise<void> {
     return onRaiseBudget(this.#core, this.#desk, envelope);
+  }
+
+  /** A sub-agent's sequence step, decided against the tree's progress this root keeps. */
+  treeStep(req: TreeStepRequest): Promise<TreeStepResult> {
+    return onTreeStep(this.#core, req);
+  }
+
+  assertTreeStep(req: unknown): void {
+    assertTreeStep(this.#core, req);
   }
 
   /** What this run recorded of the sub-agent `childWorkflowId` before starting it (null: none). */

@@ -10,6 +10,7 @@ import type { AuditEventInput } from '../audit/types';
 import type { SessionToolDescriptor } from '../activities/types';
 import { rootAgentOf } from '../policies/agent-id';
 import { advance, sessionMode, type CompiledPolicy, type SessionState } from '../policies';
+import type { TreeProgress } from '../policies/tree-sequences';
 import type { Keyset } from '../policies/trust';
 import type { Decision, Proposal, SessionMode } from '../policies/types';
 import { io } from './activities';
@@ -19,7 +20,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, PauseSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, HALT_STOPS_UNSTARTED_CALLS, patchesTakenAtStart, takenAtStart } from './patches';
+import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, HALT_STOPS_UNSTARTED_CALLS, SEQUENCES_ACROSS_TREE, patchesTakenAtStart, takenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -53,6 +54,10 @@ export class SessionCore {
   readonly subAgentsWithinParent: boolean;
   /** True in runs where a halt stops a call not yet handed to `runTool` (patches.ts). */
   readonly haltStopsUnstartedCalls: boolean;
+  /** True in runs whose forbidden sequences hold across their session tree (patches.ts). */
+  readonly sequencesAcrossTree: boolean;
+  /** The session tree's progress, kept by its root once it spawns (policies/tree-sequences.ts). */
+  tree: TreeProgress | undefined = undefined;
   /** Ids of the `propose` and `spawnChild` updates this run has handled (Temporal hands each to a run once). */
   readonly handledUpdates = new Set<string>();
   readonly audit: AuditWriter;
@@ -130,6 +135,7 @@ export class SessionCore {
     this.approvalHoldsPauseAndDeadline = takenAtStart(APPROVAL_HOLDS_PAUSE_AND_DEADLINE);
     this.subAgentsWithinParent = takenAtStart(SUB_AGENTS_WITHIN_PARENT);
     this.haltStopsUnstartedCalls = takenAtStart(HALT_STOPS_UNSTARTED_CALLS);
+    this.sequencesAcrossTree = takenAtStart(SEQUENCES_ACROSS_TREE);
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

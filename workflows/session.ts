@@ -25,6 +25,7 @@ import {
   resumeSignal,
   spawnChildUpdate,
   spawnRecordQuery,
+  treeStepUpdate,
   startedUpdate,
   stateQuery,
   type EndInput,
@@ -89,6 +90,7 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   setHandler(raiseBudgetSignal, (s) => rt.onRaiseBudget(s));
   setHandler(stateQuery, () => rt.view());
   setHandler(spawnRecordQuery, (childWorkflowId) => rt.spawnRecord(childWorkflowId));
+  setHandler(treeStepUpdate, (s) => rt.treeStep(s), { validator: (s) => rt.assertTreeStep(s) });
 
   await started;
 

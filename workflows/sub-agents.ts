@@ -26,6 +26,7 @@ import { traceApprovalWait } from './telemetry';
 import type { agentSession } from './session';
 import { hasPatch } from './patches';
 import { haltChild, pauseChild, pausesMissedBy } from './fleet-controls';
+import { startTree } from './tree-steps';
 
 /** Patch id: the parent chooses ids, records the spawn, passes the child nothing it trusts, and survives a taken id. */
 export const SPAWN_RECORDED = 'spawn-recorded-by-parent';
@@ -125,6 +126,8 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
   }
   // Pauses handled so far are in the start (or stopped it); later ones are sent to the child once it started.
   const pausesKnown = core.pausesHandled;
+  // The root keeps its tree's sequence progress from its first spawn on (sequences-across-tree).
+  startTree(core);
   if (!recorded) core.state = parentState;
   else core.spawns.set(workflowId, record);
   try {

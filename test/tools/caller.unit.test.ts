@@ -264,6 +264,9 @@ describe('guardActivities and the claims table', () => {
     // Leases handed back, and inputs missing their parts (a foreign caller's), read without throwing.
     assert.deepEqual(c.reserveAcrossSessions!({ request: { sessionId: 's1', reservationId: 's1:r', returns: [{ leaseId: 's1:l1' }, null] } }), { sessionIds: ['s1'], scoped: ['s1:r', 's1:l1', undefined] });
     assert.deepEqual(c.reserveAcrossSessions!({}), { sessionIds: [undefined], scoped: [undefined] });
+    // A tree step claims only the calling session: the root it reaches is derived from that id.
+    assert.deepEqual(c.askTreeRoot!({ sessionId: 'S.1', proposalSeq: 3, tool: 'volumes.list' }), { sessionIds: ['S.1'] });
+    assert.deepEqual(c.askTreeRoot!(null), { sessionIds: [undefined] });
     assert.deepEqual(c.returnLeases!({ request: { sessionId: 's1', returnId: 's1:ret', returns: [{ leaseId: 's1:l2' }] } }), { sessionIds: ['s1'], scoped: ['s1:ret', 's1:l2'] });
     assert.deepEqual(c.returnLeases!({}), { sessionIds: [undefined], scoped: [undefined] });
     assert.deepEqual(c.returnLeases!(null), { sessionIds: [undefined], scoped: [undefined] });

@@ -1,0 +1,76 @@
+/**
+ * Forbidden sequences across a session tree (patch `sequences-across-tree`): the root keeps the
+ * tree's progress once it spawns (`core.tree`, seeded with its own); its own sequence steps are
+ * decided there in-process, a sub-agent's by the root's `treeStep` update (the `askTreeRoot`
+ * activity). The decision is `policies/tree-sequences.ts`'s, with the root's clock.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { SessionActivities } from '../activities/types';
+import { rootSessionOf } from '../policies/agent-id';
+import { takesTreeSteps, treeProgressOf, treeStep, treeStepProblem, type TreeStepRequest, type TreeStepResult } from '../policies/tree-sequences';
+import { nowMs } from './clock';
+import type { SessionCore } from './session-core';
+
+/** Retried as the ledger's reservation is (a retry is the same update); after that, denied closed. */
+const { askTreeRoot } = proxyActivities<SessionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 8 },
+});
+
+/** True for a sub-agent's session (its id is its parent's and `.<n>`). */
+export function isSubAgent(core: SessionCore): boolean {
+  return rootSessionOf(core.sessionId) !== core.sessionId;
+}
+
+/** At a spawn: the root starts keeping its tree's progress, from its own (a sub-agent's tree is its root's). */
+export function startTree(core: SessionCore): void {
+  if (core.sequencesAcrossTree && !isSubAgent(core)) core.tree ??= treeProgressOf(core.state);
+}
+
+/** True when a call of `tool` in this session is a tree step (so it is not a quick call). */
+export function asksTree(core: SessionCore, tool: string): boolean {
+  return core.sequencesAcrossTree && (isSubAgent(core) || core.tree !== undefined) && takesTreeSteps(core.policy, tool);
+}
+
+/**
+ * The tree's answer for a call about to run, or undefined when it is no tree step. A root decides
+ * in-process; a sub-agent asks its root, and a root that does not answer denies the call.
+ */
+export async function stepInTree(core: SessionCore, proposalSeq: number, tool: string, unlocked: boolean): Promise<TreeStepResult | undefined> {
+  if (!asksTree(core, tool)) return undefined;
+  const req: TreeStepRequest = { sessionId: core.sessionId, tool, ...(unlocked ? { unlocked: true } : {}) };
+  if (!isSubAgent(core)) return decideHere(core, req);
+  try {
+    return await askTreeRoot({ sessionId: core.sessionId, proposalSeq, tool, ...(unlocked ? { unlocked: true } : {}) });
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const why = err.cause?.message ?? err.message;
+    return { verdict: 'deny', reasons: [{ rule: 'tree.unavailable', message: `the session tree's root \`${rootSessionOf(core.sessionId)}\` did not answer: ${why}` }] };
+  }
+}
+
+function decideHere(core: SessionCore, req: TreeStepRequest): TreeStepResult {
+  const r = treeStep(core.policy, core.tree ?? treeProgressOf(core.state), req, core.sessionId, nowMs());
+  core.tree = r.tree;
+  return r.result;
+}
+
+/** The `treeStep` update's validator: a step of a session below this one, while it is open. */
+export function assertTreeStep(core: SessionCore, req: unknown): void {
+  const problem = treeStepProblem(req);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidTreeStep');
+  const { sessionId } = req as TreeStepRequest;
+  if (isSubAgent(core) || sessionId === core.sessionId || rootSessionOf(sessionId) !== core.sessionId) {
+    throw ApplicationFailure.nonRetryable(`session \`${core.sessionId}\` is not the root of \`${sessionId}\`'s tree`, 'InvalidTreeStep');
+  }
+}
+
+/**
+ * The `treeStep` update: decided once the session has started (after its start task), with the
+ * tree's progress as it stands. A root that ended answers nothing: its sub-agents were halted.
+ */
+export async function onTreeStep(core: SessionCore, req: TreeStepRequest): Promise<TreeStepResult> {
+  await core.ready;
+  if (core.summary) throw ApplicationFailure.nonRetryable(`session \`${core.sessionId}\` ended`, 'TreeRootEnded');
+  return decideHere(core, req);
+}
