@@ -2,10 +2,11 @@
  * The tools of the upstream MCP servers a configuration file lists, as the policy engine sees them
  * (`ToolInfo` with the servers' hints), for `gatehouse policy check | analyze --config`: each
  * server is connected once, listed, and closed. A server that cannot be reached is reported, not fatal;
- * so is a `sensitive` entry that names no listed tool or argument (it would redact nothing).
+ * so is a `sensitive` entry that names no listed tool or argument (it would redact nothing), and a
+ * tool the worker would not offer (`tool-names.ts`).
  */
 import type { ToolInfo } from '../policies';
-import { jsonSchemaDefaults, loadUpstreamConfig, sensitiveMismatches, UpstreamConnection } from '../activities/upstreams';
+import { jsonSchemaDefaults, loadUpstreamConfig, sensitiveMismatches, unofferedToolName, UpstreamConnection } from '../activities/upstreams';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
 export interface ListedUpstreams {
@@ -21,13 +22,21 @@ export async function listUpstreamToolInfo(configFile: string): Promise<ListedUp
   await Promise.all(
     servers.map(async (server) => {
       const found: ToolInfo[] = [];
+      const skipped = new Set<string>();
       let tools: readonly Tool[] = [];
       const conn = new UpstreamConnection({
         server,
         onTools: (listed) => {
           found.length = 0;
+          skipped.clear();
           tools = listed;
           for (const t of listed) {
+            // As the worker: a tool named like one of Gatehouse's own is not offered, so not judged.
+            const unoffered = unofferedToolName(server.name, t.name);
+            if (unoffered !== undefined) {
+              skipped.add(unoffered);
+              continue;
+            }
             const hints = t.annotations ?? {};
             found.push({
               name: `${server.name}.${t.name}`,
@@ -52,7 +61,7 @@ export async function listUpstreamToolInfo(configFile: string): Promise<ListedUp
         if (conn.state !== 'up') problems.push(`upstream \`${server.name}\` could not be listed: ${conn.lastError}`);
         else {
           all.push(...found);
-          problems.push(...sensitiveMismatches(server, tools));
+          problems.push(...skipped, ...sensitiveMismatches(server, tools));
         }
       } finally {
         await conn.close();

@@ -36,18 +36,22 @@ export class RateLimiter {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** Takes one token for `agentId`; throws a 429 problem with the seconds until the next one. */
-  take(agentId: string): void {
+  /**
+   * Takes `count` tokens for `agentId`, all or none (a JSON-RPC batch is `count` requests); throws
+   * a 429 problem with the seconds until there are enough.
+   */
+  take(agentId: string, count = 1): void {
     const now = this.now();
     const b = this.#buckets.get(agentId) ?? { tokens: this.burst, at: now };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
     b.at = now;
     this.#buckets.set(agentId, b);
-    if (b.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
-      throw new Problem('rate-limited', `agent \`${agentId}\` is over ${this.perSecond} requests per second`, { limit: this.perSecond, burst: this.burst }, retryAfter);
+    if (b.tokens < count) {
+      const retryAfter = Math.max(1, Math.ceil((count - b.tokens) / this.perSecond));
+      const what = count === 1 ? '' : `: a batch of ${count} requests is over what is left`;
+      throw new Problem('rate-limited', `agent \`${agentId}\` is over ${this.perSecond} requests per second${what}`, { limit: this.perSecond, burst: this.burst }, retryAfter);
     }
-    b.tokens -= 1;
+    b.tokens -= count;
     if (this.#buckets.size > 100_000) this.#forgetFull(now);
   }
 

@@ -172,8 +172,9 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     gatehouse: deps.client,
     tools: deps.catalog?.tools() ?? [],
     ...(deps.upstreamTools ? { upstreamTools: deps.upstreamTools } : {}),
-    // The same limits as `/v1`: one token bucket per agent, and one open-session cap across both.
-    takeRequest: (agentId) => rate.take(agentId),
+    // The same limits as `/v1`: one token bucket per agent (the hook above charged each request
+    // once; the door charges a batch's other messages), and one open-session cap across both.
+    takeRequests: (agentId, count) => rate.take(agentId, count),
     admissions,
     idleMs: limits.mcpIdleSeconds * 1000,
   });

@@ -5,3 +5,4 @@ export { UpstreamConnection, type UpstreamState } from './connection';
 export { UpstreamManager, type UpstreamManagerOptions } from './manager';
 export { compileInputSchema, jsonSchemaDefaults, publishedTool, sensitiveMismatches, upstreamInputSchema, upstreamToolDefinition } from './tools';
 export { ensureInFlight, IN_FLIGHT_DDL } from './in-flight';
+export { unofferedToolName } from './tool-names';

@@ -12,13 +12,14 @@
  */
 import pg, { type Pool } from 'pg';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { shownLine } from '../../approvals/shown-text';
+import { shownLine, shownLineAtMost } from '../../approvals/shown-text';
 import { listenUpstream, publishUpstreamSubjects, publishUpstreamTools, relayUpstreamNote, retireUpstreamServers, type PublishedSubjects } from '../../audit/upstream-listing';
 import type { ToolCatalog } from '../tools/catalog';
 import type { AnyToolDefinition } from '../tools/define';
 import type { NamedUpstream } from './config';
 import { UpstreamConnection } from './connection';
 import { subjectToolDefinitions, type SubjectCapabilities } from './subjects';
+import { unofferedToolName } from './tool-names';
 import { publishedTool, sensitiveMismatches, upstreamToolDefinition } from './tools';
 
 export interface UpstreamManagerOptions {
@@ -121,12 +122,18 @@ export class UpstreamManager {
     const defs: AnyToolDefinition[] = [];
     const published = [];
     for (const tool of tools) {
+      // A server's tool named like one of Gatehouse's own (`resources/read`) is not offered.
+      const unoffered = unofferedToolName(server.name, tool.name);
+      if (unoffered !== undefined) {
+        this.opts.log?.(`warning: ${unoffered}`);
+        continue;
+      }
       try {
         defs.push(upstreamToolDefinition({ server, tool, caller, markers: this.#markers }));
         published.push(publishedTool(server.name, tool));
       } catch (err) {
         // One tool with an unusable name must not hide the server's other tools.
-        this.opts.log?.(`upstream \`${server.name}\`: tool \`${tool.name}\` skipped: ${err instanceof Error ? err.message : String(err)}`);
+        this.opts.log?.(`warning: upstream \`${server.name}\`: tool \`${shownLineAtMost(tool.name, 200)}\` skipped: ${shownLine(err instanceof Error ? err.message : String(err))}`);
       }
     }
     this.#setCatalog(server.name, { tools: defs });

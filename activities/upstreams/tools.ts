@@ -14,11 +14,12 @@ import { z } from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { PublishedUpstreamTool } from '../../audit/upstream-listing';
 import { defineTool, type AnyToolDefinition, type ToolContext } from '../tools/define';
-import { ToolError } from '../tools/errors';
+import { CatalogError, ToolError } from '../tools/errors';
 import { shownLine } from '../../approvals/shown-text';
 import { MAX_DEFAULT_DEPTH, MAX_DEFAULTS } from '../tools/input-schema-rules';
 import type { NamedUpstream } from './config';
 import { markFinished, markStarted } from './in-flight';
+import { unofferedToolName } from './tool-names';
 
 /** What a tool's handler needs of the server's connection. */
 export interface UpstreamCaller {
@@ -145,6 +146,9 @@ export function sensitiveMismatches(server: Pick<NamedUpstream, 'name' | 'sensit
 /** The catalog tool of one upstream tool. */
 export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefinition {
   const { server, tool, caller, markers } = opts;
+  // Never under one of Gatehouse's own names (a server's `resources/read` is not a resource read).
+  const unoffered = unofferedToolName(server.name, tool.name);
+  if (unoffered !== undefined) throw new CatalogError(unoffered);
   const name = `${server.name}.${tool.name}`;
   const hints = tool.annotations ?? {};
   // A little under the activity's own timeout, so the upstream's timeout is what gets recorded.

@@ -4,6 +4,7 @@
  * `authenticate`); an MCP session belongs to the agent that initialized it, and is one Gatehouse
  * session, started with that agent's credential once its intent is declared. It takes a slot of
  * the agent's open-session cap at `initialize` and frees it when it is closed or idle for `idleMs`.
+ * A JSON-RPC batch is refused, or charged one request per message, before the SDK sees it (`batches.ts`).
  *
  * ```ts
  * registerMcp(app, { gatehouse: deps.client, tools: deps.catalog?.tools() ?? [] });
@@ -19,6 +20,7 @@ import { authenticate as gatewayAuthenticate } from '../auth';
 import { Problem } from '../problems';
 import { rootAgentOf } from '../../policies/agent-id';
 import { AgentSession } from './agent-session';
+import { checkBatch } from './batches';
 import type { McpCaller } from './caller';
 import { McpEventBuffer, type EventBounds } from './event-store';
 import { createMcpServer } from './mcp-server';
@@ -50,8 +52,11 @@ export interface McpDeps {
   readonly progressEveryMs?: number;
   /** An MCP session unused this long is closed and its Gatehouse session ended. @default 30 minutes (the gateway: `GATEHOUSE_MCP_IDLE_SECONDS`) */
   readonly idleMs?: number;
-  /** The gateway's per-agent request rate: takes one request or throws a 429 `Problem`. */
-  readonly takeRequest?: (agentId: string) => void;
+  /**
+   * The gateway's per-agent request rate: takes `count` requests at once or throws a 429 `Problem`.
+   * The gateway's hook already took one for every request; this door takes a batch's other messages.
+   */
+  readonly takeRequests?: (agentId: string, count: number) => void;
   /** The gateway's open-session cap (shared with `/v1`): a Gatehouse session starts only with a slot. */
   readonly admissions?: SessionAdmissions;
   /** How many SSE events are kept for clients that resume a stream with `Last-Event-ID`. @default `DEFAULT_EVENT_BOUNDS` */
@@ -94,12 +99,20 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const caller = await authenticate(request);
-    deps.takeRequest?.(caller.agentId);
     const id = header(request, 'mcp-session-id');
     // The body was read by the gateway (an empty one is none): the SDK must not wait for it again.
     if (request.method === 'POST' && request.body === undefined) {
       await reply.code(400).send({ jsonrpc: '2.0', error: { code: -32700, message: 'parse error: the body is empty, it must be a JSON-RPC message' }, id: null });
       return;
+    }
+    // Before the SDK sees it: a batch is refused, or each of its messages pays for itself.
+    if (request.method === 'POST') {
+      const batch = checkBatch(request.body, header(request, 'mcp-protocol-version'));
+      if (!batch.ok) {
+        await reply.code(400).send(batch.refusal);
+        return;
+      }
+      if (batch.messages > 1) deps.takeRequests?.(caller.agentId, batch.messages - 1);
     }
     let entry: McpSessionEntry;
     if (id !== undefined) {

@@ -37,6 +37,24 @@ describe('RateLimiter', () => {
     assert.equal(p.body().status, 429);
   });
 
+  it('takes the tokens of a batch all or none, with the Retry-After until there are enough', () => {
+    const c = clock();
+    const limiter = new RateLimiter(2, 5, c.now);
+    limiter.take('a', 3);
+    let p: Problem | undefined;
+    try {
+      limiter.take('a', 3); // 2 left: refused whole
+    } catch (err) {
+      p = err as Problem;
+    }
+    assert.equal(p?.status, 429);
+    assert.equal(p?.retryAfter, 1); // one token short at 2 per second
+    assert.equal(p?.message, 'agent `a` is over 2 requests per second: a batch of 3 requests is over what is left');
+    limiter.take('a');
+    limiter.take('a'); // the refused batch took nothing
+    refused(limiter, 'a');
+  });
+
   it('refills at the sustained rate: one token per 1/perSecond, never above the burst', () => {
     const c = clock();
     const limiter = new RateLimiter(4, 2, c.now);

@@ -53,12 +53,12 @@ export interface UpstreamStack {
   close(): Promise<void>;
 }
 
-export async function startUpstreamStack(area: string, servers: readonly NamedUpstream[], policy: PolicyDocument): Promise<UpstreamStack> {
+export async function startUpstreamStack(area: string, servers: readonly NamedUpstream[], policy: PolicyDocument, options: { readonly log?: (line: string) => void } = {}): Promise<UpstreamStack> {
   assert.ok(existsSync(PYTHON), `no Python venv at ${PYTHON}: \`npm test\` makes it; by hand: \`npm run setup:python\``);
   process.env.GATEHOUSE_MCP_HOLD_SECONDS = '2';
   const h = await createHarness(area);
   const catalog = createCatalog([], { database: h.production.pool });
-  const upstreams = new UpstreamManager({ servers, catalog, publish: h.audit.pool });
+  const upstreams = new UpstreamManager({ servers, catalog, publish: h.audit.pool, ...(options.log ? { log: options.log } : {}) });
   await upstreams.start();
   const worker: Worker = await h.worker({ catalog, policy });
   const running = worker.run();
