@@ -17,9 +17,11 @@ export interface GatewayLimits {
   readonly bodyBytes: number;
   /** An MCP session unused this long is closed and its Gatehouse session ended (freeing its slot). @default 1800 */
   readonly mcpIdleSeconds: number;
+  /** Requests per agent open at once (long polls, held MCP calls, SSE streams), per replica. @default 200 */
+  readonly requestsInFlight: number;
 }
 
-export const DEFAULT_LIMITS: GatewayLimits = { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 64 * 1024, mcpIdleSeconds: 30 * 60 };
+export const DEFAULT_LIMITS: GatewayLimits = { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 64 * 1024, mcpIdleSeconds: 30 * 60, requestsInFlight: 200 };
 
 interface Bucket {
   tokens: number;

@@ -19,6 +19,7 @@ export const PROBLEMS = {
   'invalid-proposal': { status: 422, title: 'invalid proposal' },
   'rate-limited': { status: 429, title: 'too many requests' },
   'too-many-sessions': { status: 429, title: 'too many open sessions' },
+  'too-many-in-flight': { status: 429, title: 'too many requests open at once' },
   unavailable: { status: 503, title: 'temporal unavailable' },
   internal: { status: 500, title: 'internal error' },
 } as const;

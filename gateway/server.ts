@@ -24,6 +24,7 @@ import { Problem, sendProblem } from './problems';
 import { fastifyPath, ROUTES } from './routes';
 import { GatewaySessions } from './sessions';
 import { registerMcp, type UpstreamToolSource } from './mcp';
+import { InFlight } from './in-flight';
 import { registerOAuthServer, type ExternalIssuer, type OAuthStore } from './oauth';
 
 export interface GatewayDeps {
@@ -117,9 +118,12 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     isWithdrawn: (credentialId) => oauth?.isWithdrawn(credentialId) ?? false,
   });
   registerAuth(app, gatekeeper);
-  // After authentication: the rate is per agent.
-  app.addHook('onRequest', async (request) => {
-    if (request.agent) rate.take(request.agent.agentId);
+  // After authentication: the rate and the requests open at once are per agent.
+  const inFlight = new InFlight(limits.requestsInFlight);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.agent) return;
+    rate.take(request.agent.agentId);
+    reply.raw.once('close', inFlight.enter(request.agent.agentId));
   });
   // After the origin check, authentication and the rate: a request they refuse starts no span, so
   // no caller can fill the span queue with requests it has no right to make.

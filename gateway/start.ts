@@ -15,6 +15,7 @@
  * | `GATEHOUSE_OAUTH_AGENT_CLAIM` | the claim of the external server's tokens that names the agent | `sub` |
  * | `GATEHOUSE_OAUTH_AGENT_CREDENTIALS` | file of agent credentials (one a line) the external server's tokens may stand for | required with the issuer |
  * | `GATEHOUSE_MCP_IDLE_SECONDS` | an MCP session unused this long is closed and its Gatehouse session ended | 1800 |
+ * | `GATEHOUSE_GATEWAY_IN_FLIGHT` | requests per agent open at once (long polls, held MCP calls, streams), per replica | 200 |
  */
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionOptions } from '@temporalio/client';
@@ -125,10 +126,12 @@ export function gatewayEnv(env: NodeJS.ProcessEnv): { host: string; port?: numbe
     throw new GatewayConfigError(`\`GATEHOUSE_GATEWAY_MAX_SESSIONS\` must be a whole number from 1 to ${MAX_SESSION_CAP}, got \`${env.GATEHOUSE_GATEWAY_MAX_SESSIONS}\``);
   }
   const idle = positive(env, 'GATEHOUSE_MCP_IDLE_SECONDS');
+  const inFlight = positive(env, 'GATEHOUSE_GATEWAY_IN_FLIGHT');
+  if (inFlight !== undefined && !Number.isInteger(inFlight)) throw new GatewayConfigError(`\`GATEHOUSE_GATEWAY_IN_FLIGHT\` must be a whole number, got \`${env.GATEHOUSE_GATEWAY_IN_FLIGHT}\``);
   return {
     host: env.GATEHOUSE_GATEWAY_HOST || '127.0.0.1',
     ...(port !== undefined ? { port } : {}),
-    limits: { ...(rate ? { requestsPerSecond: rate } : {}), ...(burst ? { burst } : {}), ...(sessions ? { openSessions: sessions } : {}), ...(idle ? { mcpIdleSeconds: idle } : {}) },
+    limits: { ...(rate ? { requestsPerSecond: rate } : {}), ...(burst ? { burst } : {}), ...(sessions ? { openSessions: sessions } : {}), ...(idle ? { mcpIdleSeconds: idle } : {}), ...(inFlight ? { requestsInFlight: inFlight } : {}) },
   };
 }
 

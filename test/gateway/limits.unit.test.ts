@@ -120,7 +120,7 @@ describe('RateLimiter', () => {
     refused(limiter, 'x');
   });
 
-  it('defaults: 50 per second, a burst of 100, 20 open sessions, 64 KiB bodies, 30 minutes of MCP idleness', () => {
-    assert.deepEqual(DEFAULT_LIMITS, { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 65536, mcpIdleSeconds: 1800 });
+  it('defaults: 50 per second, a burst of 100, 20 open sessions, 64 KiB bodies, 30 minutes of MCP idleness, 200 requests open at once', () => {
+    assert.deepEqual(DEFAULT_LIMITS, { requestsPerSecond: 50, burst: 100, openSessions: 20, bodyBytes: 65536, mcpIdleSeconds: 1800, requestsInFlight: 200 });
   });
 });
