@@ -46,10 +46,17 @@ export function scrub(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrub);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[scrubString(k)] = scrub(v);
+    // Defined, not assigned: an own `__proto__` key (JSON.parse makes one) stays a key, not the prototype.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, scrubString(k), { value: scrub(v), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;
+}
+
+/** `JSON.stringify(value)` as PostgreSQL will store it (see `scrub`): for jsonb columns outside the chain. */
+export function storableJson(value: unknown): string {
+  const text = JSON.stringify(value ?? null);
+  return UNSTORABLE_IN_JSON.test(text) ? JSON.stringify(scrub(JSON.parse(text))) : text;
 }
 
 /**

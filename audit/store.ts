@@ -13,7 +13,7 @@ import { checkout, type CheckedOutClient } from './checkout';
 import { GroupWriter, LOCK_CLASS } from './group-commit';
 import { EVENT_COLUMNS, eventRecord, eventRecordset, rowToChained, type EventRecord, type EventRow } from './rows';
 import type { AuditEventInput, SessionPatch, SessionRecord } from './types';
-import { GENESIS_HASH, eventHash, normalizeEvent, scrubString } from './chain';
+import { GENESIS_HASH, eventHash, normalizeEvent, scrubString, storableJson } from './chain';
 import { AuditConflictError, AuditInputError, AuditOrderError, UnknownSessionError, classifyPgError } from './errors';
 import { sha256Hex } from './hashing';
 
@@ -32,7 +32,7 @@ function lockKey(sessionId: string): number {
 }
 
 function jsonParam(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+  return value === undefined ? null : storableJson(value);
 }
 
 export interface AuditStoreOptions {
@@ -67,8 +67,9 @@ export class AuditStore {
       `INSERT INTO sessions (session_id, workflow_id, first_run_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at, tools)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb)
        ON CONFLICT (session_id) DO NOTHING`,
-      [rec.sessionId, rec.workflowId, rec.firstRunId ?? null, rec.agentId, rec.owner, rec.intent, rec.parentSessionId ?? null,
-        rec.policyHash, JSON.stringify(rec.policy ?? null), startedAt, rec.tools ? JSON.stringify(rec.tools) : null],
+      // As PostgreSQL stores text: an upstream server's tool description with a NUL must not stop every session's start.
+      [rec.sessionId, rec.workflowId, rec.firstRunId ?? null, scrubString(rec.agentId), scrubString(rec.owner), scrubString(rec.intent), rec.parentSessionId ?? null,
+        rec.policyHash, storableJson(rec.policy), startedAt, rec.tools ? storableJson(rec.tools) : null],
     );
     // A retried start finds its own row; another run finds the first one's (ids are never reused).
     const owner = await this.pool.query<{ first_run_id: string | null }>('SELECT first_run_id FROM sessions WHERE session_id = $1', [rec.sessionId]);

@@ -6,6 +6,7 @@
  * Node-only.
  */
 import type { Pool } from 'pg';
+import { storableJson } from './chain';
 
 /** One upstream tool as published. */
 export interface PublishedUpstreamTool {
@@ -23,7 +24,8 @@ export async function publishUpstreamTools(pool: Pool, server: string, tools: re
   await pool.query(
     `INSERT INTO upstream_tools (server, tools, updated_at) VALUES ($1, $2::jsonb, now())
      ON CONFLICT (server) DO UPDATE SET tools = EXCLUDED.tools, updated_at = now()`,
-    [server, JSON.stringify(tools)],
+    // As PostgreSQL stores it: a server's NUL or lone surrogate must not stop its listing.
+    [server, storableJson(tools)],
   );
 }
 
@@ -54,7 +56,7 @@ export async function publishUpstreamSubjects(pool: Pool, server: string, s: Pub
   await pool.query(
     `INSERT INTO upstream_tools (server, resources, templates, prompts, updated_at) VALUES ($1, $2::jsonb, $3::jsonb, $4::jsonb, now())
      ON CONFLICT (server) DO UPDATE SET resources = EXCLUDED.resources, templates = EXCLUDED.templates, prompts = EXCLUDED.prompts, updated_at = now()`,
-    [server, JSON.stringify(s.resources), JSON.stringify(s.templates), JSON.stringify(s.prompts)],
+    [server, storableJson(s.resources), storableJson(s.templates), storableJson(s.prompts)],
   );
 }
 

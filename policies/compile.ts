@@ -31,6 +31,19 @@ export interface TransitionRole {
   readonly completes: boolean;
 }
 
+/** The places a tool named `name` takes in each transition rule (by name alone: no catalog needed). */
+export function transitionRolesOf(transitions: readonly CompiledTransition[], name: string): TransitionRole[] {
+  const roles: TransitionRole[] = [];
+  transitions.forEach((t, i) => {
+    const positions: number[] = [];
+    t.globs.forEach((g, pos) => {
+      if (g.test(name)) positions.push(pos);
+    });
+    if (positions.length > 0) roles.push({ rule: i, positions, completes: positions[positions.length - 1] === t.globs.length - 1 });
+  });
+  return roles;
+}
+
 export interface CompiledTool {
   readonly info: ToolInfo;
   /** The enforced tier after defaults and overrides (`blocked` when always blocked). */
@@ -301,14 +314,7 @@ function compileTool(
   const rates = own === undefined ? [base] : own.shadow ? [base, own] : [own];
 
   const approver = approverRuleFor(doc, info);
-  const roles: TransitionRole[] = [];
-  transitions.forEach((t, i) => {
-    const positions: number[] = [];
-    t.globs.forEach((g, pos) => {
-      if (g.test(info.name)) positions.push(pos);
-    });
-    if (positions.length > 0) roles.push({ rule: i, positions, completes: positions[positions.length - 1] === t.globs.length - 1 });
-  });
+  const roles = transitionRolesOf(transitions, info.name);
 
   return {
     info,

@@ -6,7 +6,7 @@
  * then combined (see `combine`). Reasons name the rule id and say, in an approver's words, why.
  */
 import { compileGlob, matchesAny, type Glob } from './glob';
-import type { CompiledPolicy, CompiledTool, CompiledTransition } from './compile';
+import type { CompiledPolicy, CompiledTool, CompiledTransition, TransitionRole } from './compile';
 import { budgetUsed, type SessionState } from './state';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Verdict } from './types';
 import type { RuleId } from './rules';
@@ -251,10 +251,10 @@ function rateFindings(policy: CompiledPolicy, state: SessionState, tool: Compile
  * The transition rules (enforced and shadow) `tool` would complete over `progress`: the session's
  * own, or a session tree's shared progress (policies/tree-sequences.ts).
  */
-export function completedTransitions(policy: CompiledPolicy, progress: Pick<SessionState, 'step' | 'transitions'>, tool: CompiledTool, now: number): CompiledTransition[] {
+export function completedTransitions(policy: CompiledPolicy, progress: Pick<SessionState, 'step' | 'transitions'>, roles: readonly TransitionRole[], now: number): CompiledTransition[] {
   const step = progress.step + 1;
   const completed: CompiledTransition[] = [];
-  for (const role of tool.transitions) {
+  for (const role of roles) {
     if (!role.completes) continue;
     const rule = policy.transitions[role.rule];
     if (!rule) continue;
@@ -268,7 +268,7 @@ export function completedTransitions(policy: CompiledPolicy, progress: Pick<Sess
 }
 
 function transitionFindings(policy: CompiledPolicy, state: SessionState, tool: CompiledTool, unlocked: boolean, now: number, add: (f: Finding, shadow: boolean) => void): void {
-  for (const rule of completedTransitions(policy, state, tool, now)) {
+  for (const rule of completedTransitions(policy, state, tool.transitions, now)) {
     if (unlocked) add({ kind: 'note', always: true, rule: 'transition.unlocked', message: `\`${rule.id}\` is a forbidden transition: this call asks a person to unlock it out of band` }, rule.shadow);
     else add({ kind: 'deny', rule: 'transition.forbidden', message: `\`${rule.id}\`: ${rule.message}; only an out-of-band approval can unlock it`, unlockable: true }, rule.shadow);
   }

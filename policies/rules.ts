@@ -55,6 +55,7 @@ export const RULES = {
   // Forbidden sequences across a session tree (policies/tree-sequences.ts, kept by the tree's root).
   'tree.sequence': { means: 'the call completes a forbidden sequence across the session tree (a parent and its sub-agents)', alert: true },
   'tree.unavailable': { means: 'the session tree\'s root did not answer a sequence step; denied closed', alert: true },
+  'tree.conflict': { means: 'a sequence step\'s id was decided for another request, or far from its call\'s time (sent ahead); denied closed', alert: true },
   // Session state (policies/gate.ts).
   'session.closed': { means: 'the session is closed and flagged for review' },
   'session.read-only': { means: 'a budget passed its read-only threshold' },

@@ -312,7 +312,9 @@ export const raiseBudgetSignal = defineSignal<[BudgetRaiseSignal]>('raiseBudget'
 export const stateQuery = defineQuery<SessionStateView>('state');
 /**
  * A sequence step a sub-agent's session asks its tree's root about before the call runs (only the
- * worker's `askTreeRoot` activity sends it; a step sent by anyone else can only add progress).
+ * worker's `askTreeRoot` activity sends it). A step sent by anyone else adds progress or is denied:
+ * the root keeps each step id's answer with its request's digest and the call's time, and the
+ * asker checks the answer is for its own request (`policies/tree-sequences.ts`).
  */
 export const treeStepUpdate = defineUpdate<TreeStepResult, [TreeStepRequest]>('treeStep');
 /** A parent's record of the sub-agent with workflow id `childWorkflowId`, or null when it started none. */

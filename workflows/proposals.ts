@@ -238,7 +238,8 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
  * before it did not make could move their commands.
  */
 async function haltedMeanwhile(core: SessionCore): Promise<boolean> {
-  if (!core.audit.idle) await core.audit.settled();
+  // Until nothing is landing: a write recorded while an earlier one landed would be waited for by `runTool`'s caller.
+  while (!core.audit.idle) await core.audit.settled();
   return core.halted;
 }
 

@@ -7,7 +7,8 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/types';
 import { rootSessionOf } from '../policies/agent-id';
-import { takesTreeSteps, treeProgressOf, treeStep, treeStepProblem, type TreeStepRequest, type TreeStepResult } from '../policies/tree-sequences';
+import { completedTransitions } from '../policies/evaluate';
+import { takesTreeSteps, treeProgressOf, treeRequestDigest, treeStep, treeStepProblem, type TreeStepRequest, type TreeStepResult } from '../policies/tree-sequences';
 import { nowMs } from './clock';
 import type { SessionCore } from './session-core';
 
@@ -17,9 +18,14 @@ const { askTreeRoot } = proxyActivities<SessionActivities>({
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 8 },
 });
 
-/** True for a sub-agent's session (its id is its parent's and `.<n>`). */
+/**
+ * True for a sub-agent's session of a tree: started from its parent's record (which names the
+ * parent) under an id of its parent's and `.<n>`. A session recorded with an id of its own choosing
+ * (before ids were the parent's) is no member: it keeps its own sequences, as it always did.
+ */
 export function isSubAgent(core: SessionCore): boolean {
-  return rootSessionOf(core.sessionId) !== core.sessionId;
+  const parent = core.input.parentSessionId;
+  return parent !== undefined && core.sessionId.startsWith(`${parent}.`) && rootSessionOf(core.sessionId) !== core.sessionId;
 }
 
 /** At a spawn: the root starts keeping its tree's progress, from its own (a sub-agent's tree is its root's). */
@@ -35,17 +41,21 @@ export function asksTree(core: SessionCore, tool: string): boolean {
 /**
  * The tree's answer for a call about to run, or undefined when it is no tree step. A root decides
  * in-process; a sub-agent asks its root, and a root that does not answer denies the call.
+ * `unlocked`: a person unlocked this call's forbidden transitions (the rules its own state completes).
  */
 export async function stepInTree(core: SessionCore, proposalSeq: number, tool: string, unlocked: boolean): Promise<TreeStepResult | undefined> {
   if (!asksTree(core, tool)) return undefined;
-  const req: TreeStepRequest = { sessionId: core.sessionId, tool, ...(unlocked ? { unlocked: true } : {}) };
-  if (!isSubAgent(core)) return decideHere(core, req);
+  const at = nowMs();
+  const compiled = core.policy.tools.get(tool);
+  const unlockedRules = unlocked && compiled ? completedTransitions(core.policy, core.state, compiled.transitions, at).map((rule) => rule.id) : [];
+  const step = { sessionId: core.sessionId, tool, at, ...(unlockedRules.length > 0 ? { unlockedRules } : {}) };
+  if (!isSubAgent(core)) return decideHere(core, { ...step, stepId: `tree:${core.sessionId}:p${proposalSeq}` });
   try {
-    return await askTreeRoot({ sessionId: core.sessionId, proposalSeq, tool, ...(unlocked ? { unlocked: true } : {}) });
+    return await askTreeRoot({ ...step, proposalSeq });
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     const why = err.cause?.message ?? err.message;
-    return { verdict: 'deny', reasons: [{ rule: 'tree.unavailable', message: `the session tree's root \`${rootSessionOf(core.sessionId)}\` did not answer: ${why}` }] };
+    return { verdict: 'deny', reasons: [{ rule: 'tree.unavailable', message: `the session tree's root \`${rootSessionOf(core.sessionId)}\` did not answer: ${why}` }], stepId: '', requestDigest: '' };
   }
 }
 
@@ -55,22 +65,24 @@ function decideHere(core: SessionCore, req: TreeStepRequest): TreeStepResult {
   return r.result;
 }
 
-/** The `treeStep` update's validator: a step of a session below this one, while it is open. */
+/** The `treeStep` update's validator: a step of a session below this one. */
 export function assertTreeStep(core: SessionCore, req: unknown): void {
   const problem = treeStepProblem(req);
   if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidTreeStep');
-  const { sessionId } = req as TreeStepRequest;
-  if (isSubAgent(core) || sessionId === core.sessionId || rootSessionOf(sessionId) !== core.sessionId) {
+  const { sessionId, stepId } = req as TreeStepRequest;
+  if (isSubAgent(core) || sessionId === core.sessionId || rootSessionOf(sessionId) !== core.sessionId || !stepId.startsWith(`tree:${sessionId}:`)) {
     throw ApplicationFailure.nonRetryable(`session \`${core.sessionId}\` is not the root of \`${sessionId}\`'s tree`, 'InvalidTreeStep');
   }
 }
 
 /**
- * The `treeStep` update: decided once the session has started (after its start task), with the
- * tree's progress as it stands. A root that ended answers nothing: its sub-agents were halted.
+ * The `treeStep` update: decided once the session has started, with the tree's progress as it
+ * stands. A root that ended answers nothing (its sub-agents were halted). A root recorded before
+ * `sequences-across-tree` keeps no tree: it answers allow and counts nothing, as before the patch.
  */
 export async function onTreeStep(core: SessionCore, req: TreeStepRequest): Promise<TreeStepResult> {
   await core.ready;
   if (core.summary) throw ApplicationFailure.nonRetryable(`session \`${core.sessionId}\` ended`, 'TreeRootEnded');
+  if (!core.sequencesAcrossTree) return { verdict: 'allow', reasons: [], stepId: req.stepId, requestDigest: treeRequestDigest(req) };
   return decideHere(core, req);
 }

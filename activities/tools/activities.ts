@@ -22,7 +22,7 @@ import { redactArgs, type ToolCatalog } from './catalog';
 import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
 import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
 import { failed, hideSecrets, isFinal, toFailure } from './tool-failures';
-import { beginCall, ensureLedger, failCall, finishCall, recordEntry, type LedgerEntry } from './ledger';
+import { argsDigest, beginCall, ensureLedger, failCall, finishCall, recordEntry, type CallMeta, type LedgerEntry } from './ledger';
 import { redactPaths, secretsAt, withoutSecrets } from './redact';
 import { checkArgs } from './validate';
 import { estimateWithUpstream } from './upstream-estimate';
@@ -207,7 +207,8 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
    * append in flight: nothing runs before it has landed, and its failure is this call's (thrown).
    */
   async function execute(def: AnyToolDefinition, args: unknown, input: RunToolInput, written: Promise<unknown>): Promise<ToolOutcome> {
-    const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq };
+    // The arguments as proposed (before defaults): what a retry of the same call sends again.
+    const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq, argsDigest: argsDigest(input.args) };
     const actx = activityContext();
     const attempt = actx?.info.attempt ?? 1;
     let checked: CheckedOutClient;
@@ -235,7 +236,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       await written;
       if (prior) {
         await client.query('COMMIT');
-        return fromLedger(def, prior, input.sessionId);
+        return fromLedger(def, prior, meta);
       }
       // Local activities cannot heartbeat: the worker holding the workflow task vouches for them.
       if (actx && !actx.info.isLocal) {
@@ -300,7 +301,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     const outcome = failed(err, latencyMs);
     try {
       // The failure is final for this key: a later attempt returns it rather than running again.
-      await recordEntry(pool, input.idempotencyKey, { sessionId: input.sessionId, proposalSeq: input.proposalSeq }, {
+      await recordEntry(pool, input.idempotencyKey, { sessionId: input.sessionId, proposalSeq: input.proposalSeq, argsDigest: argsDigest(input.args) }, {
         tool: def.name,
         status: 'failed',
         result: null,
@@ -313,13 +314,17 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     return outcome;
   }
 
-  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry, sessionId: string): ToolOutcome {
+  function fromLedger(def: AnyToolDefinition, prior: LedgerEntry, meta: CallMeta & { readonly argsDigest: string }): ToolOutcome {
     // Keys start with their session's id; a row of another session under the same key is never this call's.
-    if (prior.sessionId !== undefined && prior.sessionId !== sessionId) {
+    if (prior.sessionId !== undefined && prior.sessionId !== meta.sessionId) {
       return failed(new ToolError('IdempotencyKeyConflict', 'idempotency key already used by another session'), 0);
     }
     if (prior.tool !== def.name) {
       return failed(new ToolError('IdempotencyKeyConflict', `idempotency key already used by tool \`${prior.tool}\``), 0);
+    }
+    // The key's first call ran with other arguments: its result is not this call's (the trail would say these ran).
+    if (prior.argsDigest !== undefined && prior.argsDigest !== meta.argsDigest) {
+      return failed(new ToolError('IdempotencyKeyConflict', 'idempotency key already used for a call with other arguments'), 0);
     }
     if (prior.status === 'executed') return { status: 'executed', result: returned(prior.result), latencyMs: prior.latencyMs };
     return { status: 'failed', error: prior.error ?? { type: 'ToolError', message: 'failed', retryable: false }, latencyMs: prior.latencyMs };
@@ -336,9 +341,11 @@ function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, r
   if (outcome.status === 'executed') {
     // By path, then by value: a result can echo a secret argument elsewhere (a diff of an edit).
     const shown = def ? withoutSecrets(redactPaths(outcome.result, def.sensitive), secretsAt(input.args, def.sensitive)) : outcome.result;
-    // A result handed back as a preview (`returned`) is sized by what the tool gave.
+    // A result handed back as a preview (`returned`) is sized by what the tool gave; a result that
+    // only claims to be one (a server's own `truncated`, `bytes`) is sized by what it is.
     const preview = shown as { truncated?: unknown; bytes?: unknown } | null;
-    const bytes = preview?.truncated === true && typeof preview.bytes === 'number' ? preview.bytes : Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
+    const measured = Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
+    const bytes = preview !== null && typeof preview === 'object' && Object.hasOwn(preview, 'truncated') && preview.truncated === true && typeof preview.bytes === 'number' ? Math.max(preview.bytes, measured) : measured;
     detail.result = bytes <= MAX_RESULT_IN_EVENT_BYTES ? shown : { truncated: true, bytes };
   } else if (outcome.error) {
     detail.errorType = outcome.error.type;

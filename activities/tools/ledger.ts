@@ -7,6 +7,7 @@
 import type { ClientBase, Pool, QueryResult } from 'pg';
 import { sqlLiteral } from '../../audit/sql-literal';
 import { checkout } from '../../audit/checkout';
+import { canonicalJson, sha256Hex } from '../../audit/hashing';
 
 export const LEDGER_DDL = `
 CREATE TABLE IF NOT EXISTS tool_executions (
@@ -18,11 +19,13 @@ CREATE TABLE IF NOT EXISTS tool_executions (
   result          jsonb,
   error           jsonb,
   latency_ms      integer NOT NULL DEFAULT 0,
-  finished_at     timestamptz NOT NULL DEFAULT now()
-)`;
+  finished_at     timestamptz NOT NULL DEFAULT now(),
+  args_digest     text
+);
+ALTER TABLE tool_executions ADD COLUMN IF NOT EXISTS args_digest text`;
 
 /** The columns an entry is written with (by `finishCall` as literals, by `recordEntry` as parameters). */
-const ENTRY_COLUMNS = 'idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms';
+const ENTRY_COLUMNS = 'idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms, args_digest';
 
 /** A finished call as the ledger stores it. */
 export interface LedgerEntry {
@@ -33,6 +36,8 @@ export interface LedgerEntry {
   readonly latencyMs: number;
   /** The session that recorded it (read back; rows of old workers may have none). */
   readonly sessionId?: string;
+  /** The digest of the arguments it ran with (read back; rows of old workers have none). */
+  readonly argsDigest?: string;
 }
 
 const ensured = new WeakMap<Pool, Promise<void>>();
@@ -76,7 +81,7 @@ export async function beginCall(db: ClientBase, key: string, timeoutMs: number):
   const k = sqlLiteral(key);
   const results = (await db.query(
     `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SELECT pg_advisory_xact_lock(hashtextextended(${k}, 7)); ` +
-      `SELECT tool, status, result, error, latency_ms, session_id FROM tool_executions WHERE idempotency_key = ${k}; SAVEPOINT ${HANDLER_SAVEPOINT}`,
+      `SELECT tool, status, result, error, latency_ms, session_id, args_digest FROM tool_executions WHERE idempotency_key = ${k}; SAVEPOINT ${HANDLER_SAVEPOINT}`,
   )) as unknown as QueryResult[];
   return toEntry(results[3]?.rows[0]);
 }
@@ -110,20 +115,32 @@ function insertEntry(key: string, meta: CallMeta, entry: LedgerEntry): string {
   return (
     `INSERT INTO tool_executions (${ENTRY_COLUMNS}) VALUES (` +
     `${sqlLiteral(key)}, ${sqlLiteral(entry.tool)}, ${sqlLiteral(meta.sessionId)}, ${int(meta.proposalSeq)}, ${sqlLiteral(entry.status)}, ` +
-    `${entry.result === undefined ? 'NULL' : json(entry.result)}, ${entry.error === null ? 'NULL' : json(entry.error)}, ${int(entry.latencyMs)}) ON CONFLICT (idempotency_key) DO NOTHING`
+    `${entry.result === undefined ? 'NULL' : json(entry.result)}, ${entry.error === null ? 'NULL' : json(entry.error)}, ${int(entry.latencyMs)}, ` +
+    `${meta.argsDigest === undefined ? 'NULL' : sqlLiteral(meta.argsDigest)}) ON CONFLICT (idempotency_key) DO NOTHING`
   );
 }
 
 function toEntry(raw: unknown): LedgerEntry | undefined {
-  const row = raw as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number; session_id?: string | null } | undefined;
+  const row = raw as { tool: string; status: 'executed' | 'failed'; result: unknown; error: LedgerEntry['error']; latency_ms: number; session_id?: string | null; args_digest?: string | null } | undefined;
   if (!row) return undefined;
-  return { tool: row.tool, status: row.status, result: row.result, error: row.error, latencyMs: row.latency_ms, ...(row.session_id ? { sessionId: row.session_id } : {}) };
+  return {
+    tool: row.tool, status: row.status, result: row.result, error: row.error, latencyMs: row.latency_ms,
+    ...(row.session_id ? { sessionId: row.session_id } : {}),
+    ...(row.args_digest ? { argsDigest: row.args_digest } : {}),
+  };
 }
 
 /** Which call of which session an entry belongs to. */
 export interface CallMeta {
   readonly sessionId: string;
   readonly proposalSeq: number;
+  /** The digest of the call's arguments (`argsDigest`): a key used again with other arguments is refused. */
+  readonly argsDigest?: string;
+}
+
+/** The digest a ledger row keeps of its call's arguments (canonical JSON, so key order does not matter). */
+export function argsDigest(args: unknown): string {
+  return sha256Hex(canonicalJson(args ?? null));
 }
 
 export async function recordEntry(
@@ -134,7 +151,7 @@ export async function recordEntry(
 ): Promise<void> {
   await db.query(
     `INSERT INTO tool_executions (${ENTRY_COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)
      ON CONFLICT (idempotency_key) DO NOTHING`,
     [
       key,
@@ -145,6 +162,7 @@ export async function recordEntry(
       entry.result === undefined ? null : JSON.stringify(entry.result),
       entry.error === null ? null : JSON.stringify(entry.error),
       entry.latencyMs,
+      meta.argsDigest ?? null,
     ],
   );
 }

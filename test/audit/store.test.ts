@@ -240,6 +240,32 @@ describe('arbitrary payloads', () => {
   });
 });
 
+describe('what an agent or an upstream server writes into the trail', () => {
+  test('a session row is stored as PostgreSQL can store it: a tool description or an intent with a NUL or a lone surrogate does not stop the start', async () => {
+    const s = incidentSession('nul-1', '2026-11-01T10:00:00Z');
+    // An upstream server's listing reaches every session's catalog: one bad description must not stop them all.
+    const tools = [{ name: 'evil.note', description: 'notes\u0000 \ud800here', effect: 'read', environment: 'production', resource: 'notes', argumentDefaults: { mode: 'a\u0000b' } }];
+    await store.startSession({ ...s.record, intent: 'tidy\u0000 up', tools: tools as never });
+    const row = (await db.pool.query('SELECT intent, tools FROM sessions WHERE session_id = $1', ['nul-1'])).rows[0];
+    assert.equal(row.intent, 'tidy\ufffd up');
+    assert.equal(row.tools[0].description, 'notes\ufffd \ufffdhere');
+    assert.deepEqual(row.tools[0].argumentDefaults, { mode: 'a\ufffdb' });
+  });
+
+  test('an own `__proto__` key in arguments stays a key: stored, hashed and verified, not dropped', async () => {
+    const s = incidentSession('proto-1', '2026-11-01T10:00:00Z');
+    await store.startSession(s.record);
+    // What JSON.parse gives for an agent's body: an own key named `__proto__` (a NUL makes the store scrub it).
+    const args = JSON.parse('{"files":{"__proto__":{"path":"/etc/shadow","mode":"a\\u0000"}}}') as Record<string, unknown>;
+    await store.append([{ sessionId: 'proto-1', seq: 1, kind: 'proposed', at: '2026-11-01T10:00:00Z', proposalSeq: 1, tool: 'fs.write', args }]);
+    const [stored] = await readEvents(db.pool, 'proto-1');
+    const files = (stored!.event.args as { files: object }).files;
+    assert.deepEqual(Object.keys(files), ['__proto__']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(files, '__proto__')?.value, { path: '/etc/shadow', mode: 'a\ufffd' });
+    assert.deepEqual((await verifyDatabase(db.pool, { sessionId: 'proto-1', keyset })).broken, []);
+  });
+});
+
 describe('session row and alerts', () => {
   test('patchSession merges counters and keeps absent fields; unknown sessions are refused', async () => {
     const s = incidentSession('sr-1', '2026-11-01T10:00:00Z');

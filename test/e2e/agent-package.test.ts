@@ -120,6 +120,7 @@ console.log(JSON.stringify(out));
       'invalid-proposal': 'InvalidProposalError',
       'rate-limited': 'RateLimitedError',
       'too-many-sessions': 'RateLimitedError',
+      'too-many-in-flight': 'RateLimitedError',
       unavailable: 'ServiceUnavailableError',
       internal: 'GatehouseError',
     };

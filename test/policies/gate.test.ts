@@ -149,7 +149,7 @@ test('the catalogue marks exactly the denials a human should look at', () => {
   assert.deepEqual(alerting, [
     'agent.budget', 'agent.sequence', 'approval.conflict', 'args.bounds', 'blast-radius.cap', 'blast-radius.grown', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
     'cost.cap', 'engine.error', 'ledger.conflict', 'ledger.full', 'ledger.stale', 'ledger.unavailable', 'mandate.outside', 'owner.budget', 'owner.sequence',
-    'resource.unclassified', 'tool.always-blocked', 'transition.forbidden', 'tree.sequence', 'tree.unavailable',
+    'resource.unclassified', 'tool.always-blocked', 'transition.forbidden', 'tree.conflict', 'tree.sequence', 'tree.unavailable',
   ]);
   assert.equal(raisesAlert('rate.tool'), false);
   assert.equal(raisesAlert('not.a-rule'), false);

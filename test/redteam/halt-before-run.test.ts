@@ -46,6 +46,22 @@ function holdOne(holds: (type: string, args: readonly unknown[]) => boolean) {
   return { interceptor, held, release };
 }
 
+/** A gate an activity waits at: `entered` once it waits, `release()` lets it go. */
+function gate(): { readonly entered: Promise<void>; hold(): Promise<void>; release(): void } {
+  let enter!: () => void;
+  let release!: () => void;
+  const entered = new Promise<void>((resolve) => (enter = resolve));
+  const open = new Promise<void>((resolve) => (release = resolve));
+  return {
+    entered,
+    hold: () => {
+      enter();
+      return open;
+    },
+    release: () => release(),
+  };
+}
+
 async function running(w: Worker, fn: () => Promise<void>): Promise<void> {
   const run = w.run();
   try {
@@ -80,6 +96,47 @@ describe('a halt before the call is handed to runTool', () => {
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
       assert.equal(await writesOf(s.sessionId), 0);
       assert.equal((await h.events(s.sessionId)).some((e) => e.kind === 'executed'), false);
+    });
+  });
+
+  it('stops an allowed call when the halt lands while a write recorded during the wait lands', async () => {
+    // Two writes in a row: the first lands while the call waits, the second was recorded meanwhile.
+    const held = [gate(), gate()];
+    let pausedWrites = 0;
+    const interceptor: ActivityInterceptorsFactory = (ctx) => ({
+      inbound: {
+        async execute(input, next) {
+          const paused = ctx.info.activityType === 'appendAudit' && (input.args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused');
+          const g = paused ? held[pausedWrites++] : undefined;
+          if (g) await g.hold();
+          return next(input);
+        },
+      } satisfies ActivityInboundCallsInterceptor,
+    });
+    const policy = testPolicy({ agent: { budgets: [{ tools: ['test.slowWrite'], max: 100, windowMinutes: 60 }] } });
+    const w = await h.worker({ policy, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [interceptor] } } });
+    await running(w, async () => {
+      const s = await h.gh.startSession({ agentId: 'twice-bot', owner: 'eng-007', intent: 'write a staging row' });
+      await s.workflow.signal('pause', { by: 'oncall', reason: 'first', tool: 'services.scale' });
+      await held[0]!.entered;
+      const update = await s.workflow.startUpdate(proposeUpdate, { args: [WRITE], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      // The reservation answered and the workflow moved on to wait for the first write.
+      await eventually(async () => {
+        const events = (await s.workflow.fetchHistory()).events ?? [];
+        const reserved = events.findIndex((e) => e.activityTaskCompletedEventAttributes && events.some((x) => x.eventId?.toString() === e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() && x.activityTaskScheduledEventAttributes?.activityType?.name === 'reserveAcrossSessions'));
+        return reserved >= 0 && events.slice(reserved).some((e) => e.workflowTaskCompletedEventAttributes) ? true : undefined;
+      }, { what: 'the call waiting for the first write' });
+      await s.workflow.signal('pause', { by: 'oncall', reason: 'second', tool: 'services.restart' });
+      await eventually(async () => ((await s.state()).pausedTools?.includes('services.restart') ? true : undefined), { what: 'the second pause handled' });
+      held[0]!.release();
+      await held[1]!.entered;
+      await h.gh.halt(s.sessionId, { by: 'oncall', reason: 'stop now' });
+      await eventually(async () => ((await s.state()).halted ? true : undefined), { what: 'the halt handled' });
+      held[1]!.release();
+      const r = await update.result();
+      assert.equal(r.status, 'denied');
+      assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
+      assert.equal(await writesOf(s.sessionId), 0);
     });
   });
 

@@ -2,9 +2,9 @@
  * Red team: the ledger keys an agent can name. A proposal without an idempotency key of its own is
  * keyed by its update id (`<session>:update:<id>`); an agent may give a key of its own, and may
  * spell it `update:<id>` of a proposal it sends later, keyless, under that update id. The two then
- * share one ledger entry, and the agent gains nothing: the later call of the same tool is answered
- * from the entry and runs nothing; another tool under the key is refused as a key conflict and runs
- * nothing; another session's keys start with that session's id, out of reach — which holds only
+ * share one ledger entry, and the agent gains nothing: the later call of the same tool with other
+ * arguments is refused as a key conflict (answered from the entry, the trail would say its arguments
+ * ran) and runs nothing; another tool under the key is refused the same way; another session's keys start with that session's id, out of reach — which holds only
  * while no session id has a `:` (`a` + key `b:k` would spell session `a:b`'s key `k`): such a start
  * is refused, and a ledger row of another session under the same key is a conflict, not an answer.
  */
@@ -27,7 +27,7 @@ after(async () => {
 const WRITE_INTENT = 'write numbered rows to the staging config';
 
 describe("an agent names the ledger key of a proposal it sends later", () => {
-  it('the keyless proposal of the same tool runs nothing again; of another tool it is a key conflict', async () => {
+  it('the keyless proposal of the same tool with other arguments, or of another tool, is a key conflict and runs nothing', async () => {
     await h.run(async () => {
       const s = await h.gh.startSession({ agentId: 'key-bot', owner: 'eng-007', intent: WRITE_INTENT });
       const rows = async () => (await h.production.pool.query<{ n: number; idempotency_key: string }>('SELECT n, idempotency_key FROM test_writes WHERE idempotency_key LIKE $1 ORDER BY n', [`${s.sessionId}:%`])).rows;
@@ -37,9 +37,12 @@ describe("an agent names the ledger key of a proposal it sends later", () => {
       const later = randomUUID();
       const first = await s.propose({ tool: 'test.slowWrite', args: { n: 7 }, reasoning: 'row 7', idempotencyKey: `update:${later}` });
       assert.equal(first.status, 'executed');
-      const same = await keyless('test.slowWrite', { n: 8 }, later);
-      assert.deepEqual([same.status, same.result], ['executed', first.result], 'answered from the shared entry');
+      // Other arguments under the key: refused, not answered with row 7's result (the trail would say row 8 was written).
+      const changed = await keyless('test.slowWrite', { n: 8 }, later);
+      assert.deepEqual([changed.status, changed.error?.type, changed.error?.message], ['failed', 'IdempotencyKeyConflict', 'idempotency key already used for a call with other arguments']);
       assert.deepEqual(await rows(), [{ n: 7, idempotency_key: `${s.sessionId}:update:${later}` }], 'row 8 was never written');
+      const executed = (await h.events(s.sessionId)).filter((e) => e.kind === 'executed' && e.tool === 'test.slowWrite');
+      assert.deepEqual(executed.map((e) => e.proposal_seq), [first.sequence], 'the trail says only the first call ran');
 
       const other = randomUUID();
       assert.equal((await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look', idempotencyKey: `update:${other}` })).status, 'executed');

@@ -191,6 +191,8 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
       resolveApproval: [req, { approvalId: `${s}:1`, status: 'approved', decidedBy: ['alice'], at: at() }],
       // Handing back the victim's leases would free budget it counted: refused before any ledger is asked.
       returnLeases: [{ scope: 'agent', key: 'victim-bot', request: { returnId: `${s}:r1`, sessionId: s, returns: [{ leaseId: `${s}:p1`, used: [] }] } }],
+      // Counting a step in the victim's tree as the victim: refused before any root is asked.
+      askTreeRoot: [{ sessionId: s, proposalSeq: 1, tool: 'volumes.list', at: Date.now() }],
     };
     const tried = Object.keys(CALLER_CLAIMS).filter((name) => !['runTool', 'appendAudit', 'requestApproval', 'reserveAcrossSessions'].includes(name));
     assert.deepEqual([...tried].sort(), Object.keys(args).sort(), 'an activity of the worker is missing from this attack');

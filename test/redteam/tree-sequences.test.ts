@@ -112,7 +112,7 @@ describe('a forbidden sequence across a session tree', () => {
   it('a `treeStep` sent over the wire for a session outside the tree, or to a sub-agent, is refused unrecorded', async () => {
     const { parent, child } = await tree('tree-forger');
     const c = await child();
-    const send = (to: SessionHandle, sessionId: string) => to.workflow.executeUpdate(treeStepUpdate, { args: [{ sessionId, tool: 'volumes.list' }] });
+    const send = (to: SessionHandle, sessionId: string) => to.workflow.executeUpdate(treeStepUpdate, { args: [{ stepId: `tree:${sessionId}:p1`, sessionId, tool: 'volumes.list', at: Date.now() }] });
     for (const [to, sessionId] of [[parent, 'someone-else.1'], [parent, parent.sessionId], [c, `${c.sessionId}.1`]] as const) {
       await assert.rejects(send(to, sessionId), (err: unknown) => {
         assert.ok(err instanceof WorkflowUpdateFailedError);
@@ -122,6 +122,21 @@ describe('a forbidden sequence across a session tree', () => {
     }
     // Nothing was counted: the parent's write after them runs.
     assert.equal((await parent.propose(WRITE(12))).status, 'executed');
+  });
+
+  it('a step sent ahead under a child\'s next step id does not answer the child\'s call', async () => {
+    const { parent, child } = await tree('tree-ahead');
+    const c = await child();
+    assert.equal((await parent.propose(LIST)).status, 'executed');
+    // Over the wire, under the update id the child's first call will use: a harmless tool, allowed and counted nowhere.
+    const stepId = `tree:${c.sessionId}:p1`;
+    const ahead = await parent.workflow.executeUpdate(treeStepUpdate, { args: [{ stepId, sessionId: c.sessionId, tool: 'staging.writeConfig', at: Date.now() }], updateId: stepId });
+    assert.equal(ahead.verdict, 'allow');
+    // Temporal answers the child's step with that first outcome: it is not the answer to the child's request.
+    const r = await c.propose(WRITE(13));
+    assert.equal(r.status, 'denied');
+    assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['tree.conflict']);
+    assert.equal(await writesOf(c.sessionId), 0);
   });
 
   it('a tree whose sessions finish no sequence runs every call; a session without children asks nothing', async () => {

@@ -187,7 +187,23 @@ before(async () => {
       throw new ToolError('EchoTransient', `no match for ${args.text} with ${args.token}`, { retryable: true });
     },
   });
-  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes, echoesSecret, echoesTransiently] });
+  // Like a server whose own result claims to be a cut preview of a larger one, carrying far more.
+  const claimsCut = defineTool({
+    name: 'test.claimsCut',
+    description: 'Answer a big result that says it is a small cut preview',
+    effect: 'read',
+    environment: 'test',
+    resource: 'upstream',
+    input: z.object({ chars: z.number().int() }).strict(),
+    output: z.object({ truncated: z.literal(true), bytes: z.number(), filler: z.string() }),
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+    idempotent: true,
+    async handler(args) {
+      return { truncated: true as const, bytes: 1, filler: 'x'.repeat(args.chars) };
+    },
+  });
+  const catalog = createTestCatalog({ database: db.pool, extra: [seesEvents, badOutput, crashAfterWrite, answersDifferently, relaysNotes, echoes, echoesSecret, echoesTransiently, claimsCut] });
   tools = createToolActivities({ catalog, audit });
 });
 
@@ -333,6 +349,14 @@ describe('exactly once per idempotency key', () => {
     assert.deepEqual(outcome.detail.result, { truncated: true, bytes });
   });
 
+  it('a result that only claims to be a cut preview is sized by what it is: the trail keeps no more than its bound', async () => {
+    const i = input('test.claimsCut', { chars: 100_000 });
+    const ran = await tools.runTool(i);
+    assert.equal(ran.status, 'executed');
+    const [outcome] = (await db.pool.query('SELECT detail FROM events WHERE session_id = $1 AND kind = $2', [i.sessionId, 'executed'])).rows;
+    assert.deepEqual(outcome.detail.result, { truncated: true, bytes: JSON.stringify({ truncated: true, bytes: 1, filler: 'x'.repeat(100_000) }).length });
+  });
+
   it('an attempt waiting on a stuck duplicate’s lock times out with the tool’s timeout (transient)', async () => {
     const key = `s-${randomUUID()}:stuck`;
     const holder = await db.pool.connect();
@@ -351,6 +375,28 @@ describe('exactly once per idempotency key', () => {
       holder.release();
       waiter.release();
     }
+  });
+
+  it('a key reused for the same tool with other arguments is refused; with the same arguments it is answered from the ledger', async () => {
+    const i = input('test.slowCounter', { counter: 'reuse-args' });
+    const first = await tools.runTool(i);
+    assert.equal(first.status, 'executed');
+    // The session's next call (its own seqs) under the same key: what an agent that names its key again sends.
+    const next = (args: Record<string, unknown>, n: number): RunToolInput => ({
+      ...i, proposalSeq: n, args,
+      before: [
+        { sessionId: i.sessionId, seq: 3 * n - 2, kind: 'proposed', at: '2026-11-21T10:00:00.000Z', proposalSeq: n, tool: i.tool, args, reasoning: 'test' },
+        { sessionId: i.sessionId, seq: 3 * n - 1, kind: 'decided', at: '2026-11-21T10:00:00.000Z', proposalSeq: n, tool: i.tool },
+      ],
+      afterSeq: 3 * n,
+    });
+    const other = await tools.runTool(next({ counter: 'reuse-args-2' }, 2));
+    assert.deepEqual([other.status, other.error?.type, other.error?.message], ['failed', 'IdempotencyKeyConflict', 'idempotency key already used for a call with other arguments']);
+    assert.deepEqual([...(await counterHits(db.pool, 'reuse-args-2')).values()], [], 'the other call never ran');
+    const again = await tools.runTool(next({ ...i.args }, 3));
+    assert.deepEqual([again.status, again.result], ['executed', first.result]);
+    const [ledger] = (await db.pool.query('SELECT args_digest FROM tool_executions WHERE idempotency_key = $1', [i.idempotencyKey])).rows;
+    assert.match(ledger.args_digest, /^[0-9a-f]{64}$/);
   });
 
   it('a key reused for another tool is refused', async () => {

@@ -34,6 +34,7 @@ def problem(code: str, status: int, detail: str = "what went wrong", **extra: An
         ("invalid-proposal", 422, "propose", gatehouse.InvalidProposalError),
         ("rate-limited", 429, "propose", gatehouse.RateLimitedError),
         ("too-many-sessions", 429, "start", gatehouse.RateLimitedError),
+        ("too-many-in-flight", 429, "session", gatehouse.RateLimitedError),
         ("unavailable", 503, "session", gatehouse.ServiceUnavailableError),
     ],
 )

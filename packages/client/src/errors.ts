@@ -141,6 +141,7 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   'invalid-proposal': InvalidProposalError,
   'rate-limited': RateLimitedError,
   'too-many-sessions': RateLimitedError,
+  'too-many-in-flight': RateLimitedError,
   unavailable: ServiceUnavailableError,
 };
 

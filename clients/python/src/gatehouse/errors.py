@@ -168,6 +168,7 @@ _BY_CODE: dict[str, type[GatehouseError]] = {
     "invalid-proposal": InvalidProposalError,
     "rate-limited": RateLimitedError,
     "too-many-sessions": RateLimitedError,
+    "too-many-in-flight": RateLimitedError,
     "unavailable": ServiceUnavailableError,
 }
 
