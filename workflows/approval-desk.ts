@@ -6,7 +6,7 @@
 import { condition, currentUpdateInfo } from '@temporalio/workflow';
 import type { ApprovalRequest } from '../approvals/types';
 import { approvalGroupMembers } from '../policies';
-import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, resolveVoter, type DecisionKind, type KeyEntry, type SignedDecision } from '../policies/trust';
+import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, ownerAliases, resolveVoter, type DecisionKind, type KeyEntry, type SignedDecision } from '../policies/trust';
 import type { RuleId } from '../policies/rules';
 import type { ApprovalRequirement, Decision, Proposal } from '../policies/types';
 import { io } from './activities';
@@ -190,7 +190,8 @@ export class ApprovalDesk {
       const named = vote.tool === undefined ? 'names no tool' : `names tool \`${vote.tool}\``;
       return refuse('approval.tool', `the vote ${named}, but approval \`${approvalId}\` asks about \`${wait.req.proposal.tool}\``, approver);
     }
-    const check = checkVote(wait.voteContext(), { approver, approve: vote.verdict === 'approve', ...(vote.reason !== undefined ? { reason: vote.reason } : {}) }, nowMs());
+    const context = core.fourEyesByIdentity ? { ...wait.voteContext(), ownerAliases: ownerAliases(core.keyset, wait.req.owner) } : wait.voteContext();
+    const check = checkVote(context, { approver, approve: vote.verdict === 'approve', ...(vote.reason !== undefined ? { reason: vote.reason } : {}) }, nowMs());
     if (!check.counts) return refuse(check.rule, check.message, approver);
     wait.count(check.vote, vote.reason);
     await core.audit.record([

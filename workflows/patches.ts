@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY,
 ): boolean {
   return patched(id);
 }
@@ -124,3 +124,11 @@ export const HALT_STOPS_UNSTARTED_CALLS = 'halt-stops-unstarted-calls';
  * before decide as they did.
  */
 export const SEQUENCES_ACROSS_TREE = 'sequences-across-tree';
+
+/**
+ * Patch id, taken at the start of a run: four eyes knows the owner under every name: the approver a
+ * Slack identity of the owner's id maps to (an owner written `U0…` voted through Slack as `eng-007`
+ * and counted), and names in any case or with surrounding spaces (`Eng-007` against `eng-007`). The
+ * agent itself is matched the same way. Runs recorded before decide as they did.
+ */
+export const FOUR_EYES_BY_IDENTITY = 'four-eyes-by-identity';

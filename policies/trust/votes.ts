@@ -30,6 +30,26 @@ export interface VoteContext {
   /** ms */
   readonly requestedAt: number;
   readonly votes: readonly CountedVote[];
+  /**
+   * Other names the owner goes by (`ownerAliases`): with it, the agent and the owner are recognised
+   * whatever their case or surrounding spaces, and under any alias. Absent (runs before the patch
+   * `four-eyes-by-identity`): names compare exactly.
+   */
+  readonly ownerAliases?: readonly string[];
+}
+
+/**
+ * The approver names a session's owner goes by besides its own: the approver a Slack identity of
+ * that user id maps to (an owner written as a Slack id, `U0…`, votes through Slack under the mapped
+ * name, and four eyes must still know it is the owner).
+ */
+export function ownerAliases(keyset: Pick<Keyset, 'slackUsers'>, owner: string): string[] {
+  const id = sameName(owner);
+  return keyset.slackUsers.filter((u) => sameName(u.userId) === id).map((u) => u.approver);
+}
+
+function sameName(name: string): string {
+  return name.trim().toLowerCase();
 }
 
 export interface Vote {
@@ -77,10 +97,12 @@ export function checkVote(ctx: VoteContext, vote: Vote, now: number): VoteCheck 
   const who = vote.approver;
   const parts = approvalParts(ctx.requirement);
   if (who === '') return { counts: false, rule: 'approval.identity', message: 'a vote must name its approver' };
+  const aliases = ctx.ownerAliases;
+  const is = (name: string): boolean => (aliases === undefined ? who === name : sameName(who) === sameName(name));
   // The agent can never decide on its own call.
-  if (who === ctx.agentId) return { counts: false, rule: 'approval.self', message: `agent \`${who}\` may not decide on its own call` };
-  // Four eyes: the person the agent acts for may not decide either.
-  if (parts.some((p) => p.fourEyes) && who === ctx.owner) {
+  if (is(ctx.agentId)) return { counts: false, rule: 'approval.self', message: `agent \`${who}\` may not decide on its own call` };
+  // Four eyes: the person the agent acts for may not decide either, under any name they go by.
+  if (parts.some((p) => p.fourEyes) && (is(ctx.owner) || (aliases ?? []).some(is))) {
     return { counts: false, rule: 'approval.four-eyes', message: `\`${who}\` owns this session and the policy requires someone else to decide (four eyes)` };
   }
   // Fail closed: only a listed member of a group the ladder has reached counts; nobody listed, nobody counts.

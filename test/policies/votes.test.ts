@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ApprovalRequirement } from '../../policies/types';
-import { approvalParts, approvalTimeoutMs, checkVote, groupsAtLevel, ladderLevel, tallyVotes, type Vote, type VoteContext } from '../../policies/trust';
+import { approvalParts, approvalTimeoutMs, checkVote, groupsAtLevel, ladderLevel, ownerAliases, tallyVotes, type Vote, type VoteContext } from '../../policies/trust';
 
 describe('the vote rule (votes.ts)', () => {
   const MIN = 60_000;
@@ -34,6 +34,21 @@ describe('the vote rule (votes.ts)', () => {
     assert.equal(ladderLevel(req({ escalateAfterMs: [20 * MIN, 10 * MIN] }), 0, 15 * MIN), 2, 'the highest step passed counts');
     assert.deepEqual(groupsAtLevel(p, 0), ['sre']);
     assert.deepEqual(groupsAtLevel(p, 1), ['sre', 'leads']);
+  });
+
+  it('four eyes knows the owner under every name (four-eyes-by-identity): its Slack-mapped approver name, any case, surrounding spaces; the agent likewise', () => {
+    const fourEyes = req({ fourEyes: true });
+    const slack = { sre: ['alice', 'eng-007'], leads: ['bob'], vp: ['carol'] };
+    const owned = (over: Partial<VoteContext>) => ctx({ requirement: fourEyes, groupMembers: slack, owner: 'U0OWNER', ...over });
+    // The owner written as a Slack id; its Slack click resolves to the approver `eng-007`.
+    const aliases = ownerAliases({ slackUsers: [{ userId: 'U0OWNER', teamId: 'T0', approver: 'eng-007' }, { userId: 'U0BOB', teamId: 'T0', approver: 'bob' }] }, 'U0OWNER');
+    assert.deepEqual(aliases, ['eng-007']);
+    assert.equal(rule(owned({ ownerAliases: aliases }), { approver: 'eng-007', approve: true }), 'approval.four-eyes');
+    assert.equal(rule(owned({ owner: ' ENG-007 ', ownerAliases: [] }), { approver: 'eng-007', approve: true }), 'approval.four-eyes');
+    assert.equal(rule(owned({ agentId: 'Eng-007', owner: 'x', ownerAliases: [] }), { approver: 'eng-007', approve: true }), 'approval.self');
+    assert.equal(rule(owned({ ownerAliases: aliases }), { approver: 'alice', approve: true }), 'counts:sre:true', 'someone else still counts');
+    // Runs before the patch carry no aliases: names compare exactly, as they did.
+    assert.equal(rule(owned({}), { approver: 'eng-007', approve: true }), 'counts:sre:true');
   });
 
   it('the timeout is the earliest of the parts\' deadlines', () => {
