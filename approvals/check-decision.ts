@@ -40,7 +40,13 @@ export type RefusalCode =
   /** The session waits for no such approval: a row nobody asked to be decided. */
   | 'not-pending'
   /** An approval clicked where the call was not shown whole (a Slack message cuts long arguments). */
-  | 'not-shown-whole';
+  | 'not-shown-whole'
+  /** `approvals approve` without the call digest of the call it printed (`--digest`), or without a yes at the terminal. */
+  | 'digest-required'
+  /** The digest given (`--digest`), or the one of the call shown, is not the approval's. */
+  | 'digest-mismatch'
+  /** The person answered no when asked at the terminal. */
+  | 'not-confirmed';
 
 /** A refused decision: nothing was recorded and nothing was signalled. */
 export interface Refusal {

@@ -5,6 +5,7 @@
  */
 import { approvalParts, groupsAtLevel } from '../policies/trust/votes';
 import { hasNoApprovers } from './ladder';
+import { hiddenValuesWarning, redactedCountIn } from './redaction';
 import { bold, code, italic, plain, richBullets, richPreformatted, richQuote, richSection, richText, type Run } from './rich-text';
 import { hiddenCount, hiddenCountIn, shownJson, shownText } from './shown-text';
 import type { ApprovalRecord, ApprovalStatus, ApprovalVote } from './types';
@@ -163,6 +164,9 @@ export function renderRequest(record: ApprovalRecord, level = record.escalationL
   const blocks = requestBlocks(record, level);
   const p = progress(record.votes, record.requirement.approversRequired);
   if (p) blocks.push(p);
+  // Right above Approve: what the person signs without seeing it.
+  const unseen = hiddenValuesWarning(redactedCountIn(record.redactedArgs));
+  if (unseen) blocks.push(section(unseen));
   blocks.push(buttons(record.approvalId, slackShowsWholeCall(record)));
   return { text: `Approval needed: ${record.tool} requested by ${record.agentId} (${record.approvalId})`, blocks };
 }

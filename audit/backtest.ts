@@ -22,7 +22,7 @@ import type { CompiledPolicy, PolicyDocument } from '../policies';
 import { ledgerRules } from '../policies/ledger';
 import type { Decision, OutcomeStatus, ToolInfo, Verdict } from '../policies/types';
 import { loadRecordedSessions, type RecordedProposal, type RecordedSession } from './backtest-history';
-import { shownLine } from '../approvals/shown-text';
+import { shownLine, shownName } from '../approvals/shown-text';
 
 /** One proposal whose verdict the candidate changes. */
 export interface BacktestChange {
@@ -198,7 +198,7 @@ export function formatBacktestReport(r: BacktestReport, fallback = 'the sample c
   if (r.changes.length > 0) {
     out.push('');
     for (const c of r.changes) {
-      out.push(`  ${c.at} ${c.sessionId} #${c.proposalSeq} ${c.tool}: ${c.before} -> ${c.after}${c.rules.length ? ` (${c.rules.join(', ')})` : ''}`);
+      out.push(`  ${c.at} ${c.sessionId} #${c.proposalSeq} ${shownName(c.tool)}: ${c.before} -> ${c.after}${c.rules.length ? ` (${c.rules.join(', ')})` : ''}`);
     }
   }
   return out.map(shownLine).join('\n');

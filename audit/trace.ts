@@ -10,7 +10,7 @@ import { approvalOf } from '../policies/decision';
 import type { AuditEventInput } from './types';
 import { eventAlerts } from './alerts';
 import { canonicalJson } from './hashing';
-import { shownLine, shownQuoted } from '../approvals/shown-text';
+import { shownLine, shownName, shownQuoted } from '../approvals/shown-text';
 import { getSession, readAlerts, readEvents } from './queries';
 import type { AlertView } from './queries';
 import type { SessionView } from './rows';
@@ -115,7 +115,8 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
   // final, recorded by that decision alone (no `denied` event), and it is the call's verdict.
   const refusal = events.find((e) => e !== decided && e.kind === 'decided' && e.decision?.verdict === 'deny');
   const decision = refusal?.decision ?? first;
-  const tool = proposed.tool ?? events.find((e) => e.tool !== undefined)?.tool ?? '(unknown tool)';
+  const recorded = proposed.tool ?? events.find((e) => e.tool !== undefined)?.tool;
+  const tool = recorded === undefined ? '(unknown tool)' : shownName(recorded);
   const args = proposed.args ?? events.find((e) => e.args !== undefined)?.args ?? {};
   const t0 = Date.parse(proposed.at);
   const parts: string[] = [];
@@ -221,7 +222,7 @@ function noteSentence(e: AuditEventInput): string {
       const state = stringDetail(e, 'finalState') ?? e.resultStatus;
       return `the session ended${state ? `: ${state}` : ''}${quoteReason(e)}`;
     }
-    default: return `${e.kind}${e.tool ? ` ${e.tool}` : ''}`;
+    default: return `${e.kind}${e.tool ? ` ${shownName(e.tool)}` : ''}`;
   }
 }
 
@@ -252,7 +253,7 @@ function blastRadius(events: readonly AuditEventInput[]): number | undefined {
 export function formatArgs(args: Readonly<Record<string, unknown>>): string {
   return Object.keys(args).sort().map((k) => {
     const text = canonicalJson(args[k]);
-    return `${k}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+    return `${shownName(k)}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
   }).join(', ');
 }
 

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { shownText } from '../approvals/shown-text';
 
 /** Where a command writes: injected, so tests run commands in-process and read what they said. */
@@ -16,4 +17,20 @@ export interface CommandIo {
 export const processIo: CommandIo = {
   out: (t) => process.stdout.write(`${shownText(t)}\n`),
   err: (t) => process.stderr.write(`${shownText(t)}\n`),
+};
+
+/** Asks the person at the terminal; resolves true only for `y`/`yes`. */
+export type Confirm = (question: string) => Promise<boolean>;
+
+/**
+ * Asks on the terminal (stdin, the question on stderr, its agent-written parts escaped as every CLI
+ * output): how a command that signs asks before it signs (`mcp authorize`, `approvals approve`).
+ */
+export const askAtTerminal: Confirm = async (question) => {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(shownText(question))).trim());
+  } finally {
+    rl.close();
+  }
 };

@@ -43,6 +43,11 @@ export interface DecisionRequest {
    * arguments). An approval of a call it did not show whole is refused; a deny never is.
    */
   readonly showedWholeCall?: (record: ApprovalRecord) => boolean;
+  /**
+   * The call digest of the call the person was shown and confirmed (`approvals approve` prints the
+   * call first): a row that names another is refused, nothing signed.
+   */
+  readonly shownDigest?: string;
 }
 
 /** What `decide` reports. `duplicate` means this very click had already been accepted. */
@@ -103,6 +108,9 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
       // What the row shows must be the call the session waits for, digest recomputed, before any signature.
       const shown = await checkShownRow(deps, record, at);
       if (!shown.ok) return shown;
+      if (req.shownDigest !== undefined && record.callDigest !== req.shownDigest) {
+        return refuse('digest-mismatch', `approval \`${record.approvalId}\` now names another call than the one shown (call digest \`${req.shownDigest.slice(0, 12)}…\`): nothing signed; read it again`);
+      }
       if (req.approve && req.showedWholeCall && !req.showedWholeCall(record)) {
         return refuse('not-shown-whole', `approval \`${record.approvalId}\` was not shown whole where it was clicked: read it with \`gatehouse approvals show ${record.approvalId}\` or in the console, and approve there`);
       }

@@ -41,6 +41,7 @@ button { padding: .4rem .9rem; border-radius: 4px; border: 1px solid #888; backg
 button.approve { background: #1f7a3a; color: #fff; border-color: #1f7a3a; }
 button.deny { background: #a3261b; color: #fff; border-color: #a3261b; }
 .error { color: #a3261b; } .ok { color: #1f7a3a; }
+.unseen-note { color: #7a4b00; font-weight: 600; margin: .6rem 0 0; }
 #status { min-height: 1.4em; }
 header nav a { margin: 0 .5rem; }
 table { border-collapse: collapse; width: 100%; background: #fff; }

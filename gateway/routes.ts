@@ -123,7 +123,9 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the final result' }, 202: pending, 404: { description: 'no such session or proposal' } },
     async handler(ctx, { params, query }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      return proposalAnswer(await ctx.sessions.outcome<ProposeResult>(handle, params.proposalId, query.wait));
+      // A poll whose asker went away stops waiting (the answer would go nowhere).
+      const gone = new Promise<void>((resolve) => ctx.reply.raw.once('close', () => resolve()));
+      return proposalAnswer(await ctx.sessions.outcome<ProposeResult>(handle, params.proposalId, query.wait, gone));
     },
   }),
   route({

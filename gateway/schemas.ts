@@ -40,10 +40,25 @@ export const startSessionSchema = z
   })
   .strict();
 
+/**
+ * The form of a proposal's tool, which every real tool has: catalog tools (`billing.deleteRecords`),
+ * an upstream server's (`<server>.<tool>`, `<server>.resources/read`, `.prompts/get`,
+ * `.completion/complete`) and `session.spawnChild`. Any other text would reach people as a name: a
+ * denied call's tool is listed among a session's recent calls (`volumes.delete approve → executed ·`
+ * reads as history). `/v1` (422) and `/mcp` (a `tool.name` refusal) propose no other.
+ */
+export const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+
+/** A proposal's tool (`TOOL_NAME`). */
+export const toolNameSchema = z
+  .string()
+  .regex(TOOL_NAME, '`tool` must be a tool name: a letter or digit, then at most 199 letters, digits or `._/-`')
+  .describe('a tool name, as the catalog and `tools/list` give it');
+
 /** `POST /v1/sessions/{id}/proposals`: one proposed tool call. */
 export const proposalSchema = z
   .object({
-    tool: z.string().min(1).max(200),
+    tool: toolNameSchema,
     args: z.record(z.unknown()).superRefine((args, ctx) => {
       // The workflow refuses the same; here it is a 422 before anything is sent to Temporal.
       const deep = tooDeepAt(args, MAX_ARGS_DEPTH);

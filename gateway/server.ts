@@ -179,6 +179,7 @@ export function createGateway(deps: GatewayDeps): FastifyInstance {
     // The same limits as `/v1`: one token bucket per agent (the hook above charged each request
     // once; the door charges a batch's other messages), and one open-session cap across both.
     takeRequests: (agentId, count) => rate.take(agentId, count),
+    burst: limits.burst,
     admissions,
     idleMs: limits.mcpIdleSeconds * 1000,
   });

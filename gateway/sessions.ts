@@ -92,14 +92,24 @@ export class GatewaySessions {
     return { done: false, pending: await this.#pending(handle, updateId) };
   }
 
-  /** The outcome of update `updateId` if it finishes within `waitSeconds`; else a pending answer. */
-  async outcome<T>(handle: SessionHandle, updateId: string, waitSeconds: number): Promise<Outcome<T>> {
+  /**
+   * The outcome of update `updateId` if it finishes within `waitSeconds`; else a pending answer.
+   * `gone` resolves when the asker went away: the wait (and its call to Temporal) ends then, so a
+   * dropped long poll holds nothing on the gateway for the rest of its `wait`.
+   */
+  async outcome<T>(handle: SessionHandle, updateId: string, waitSeconds: number, gone?: Promise<unknown>): Promise<Outcome<T>> {
     const abort = new AbortController();
     const result = this.#gh.client.connection.withAbortSignal(abort.signal, () => handle.workflow.getUpdateHandle<T>(updateId).result());
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitSeconds * 1000)));
+    const left = gone?.then(() => 'gone' as const) ?? new Promise<never>(() => undefined);
     try {
-      const first = await Promise.race([result.then((value) => ({ value })), timeout]);
+      const first = await Promise.race([result.then((value) => ({ value })), timeout, left]);
+      if (first === 'gone') {
+        abort.abort();
+        result.catch(() => undefined);
+        return { done: false, pending: { status: 'pending', proposalId: updateId } };
+      }
       if (first !== 'timeout') return { done: true, value: first.value };
     } catch (err) {
       throw toProblem(handle.sessionId, err);

@@ -20,7 +20,8 @@ import {
 import { createEmbeddingsClient } from './embeddings';
 import { IntentConfigError } from './errors';
 import { calibrate, denseCosine, textSimilarity } from './text';
-import { REDACTED } from '../tools/redact';
+import { withoutRedactedLengths } from '../tools/redact';
+import { isRedactionMarker } from '../../approvals/redaction';
 import { actionSignals, combineSignals, intentScope, sessionScore, type IntentScope, type IntentSignal } from '../../policies/intent';
 import { isProse } from '../../policies/intent-scope';
 import { selectingArgs } from './declared-args';
@@ -146,7 +147,9 @@ export function createIntentScorer(config: IntentScorerConfig = intentConfigFrom
 }
 
 /** An action as sent, and with only its selecting arguments (declared, not notes) when it has others. */
-function agentViews(a: IntentAction): IntentAction[] {
+function agentViews(action: IntentAction): IntentAction[] {
+  // A redacted value's length (`[REDACTED: 5 characters]`) is for the person approving: it says nothing of the intent.
+  const a = action.args ? { ...action, args: withoutRedactedLengths(action.args) } : action;
   const selecting = a.args ? selectingArgs(a.args, a.declared) : undefined;
   return selecting ? [a, { ...a, args: selecting }] : [a];
 }
@@ -193,7 +196,7 @@ function collectSalient(value: unknown, parts: string[], depth: number, prose: b
   if (depth > 2 || value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value)) {
     if (v === true) parts.push(k); // a flag like testOnly says what the call is about
-    else if (typeof v === 'string' && v.length <= 80 && v !== REDACTED && !UUID.test(v) && (prose || !isProse(v))) parts.push(v);
+    else if (typeof v === 'string' && v.length <= 80 && !isRedactionMarker(v) && !UUID.test(v) && (prose || !isProse(v))) parts.push(v);
     else if (typeof v === 'object') collectSalient(v, parts, depth + 1, prose);
   }
 }

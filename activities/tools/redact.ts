@@ -4,12 +4,24 @@
  * (`items.*.secret` redacts `items[i].secret`, and `headers.*` every header's value), and a named
  * segment that meets an array applies to each element (`items.secret` redacts `items[i].secret`).
  * Both walkers here (`redactPaths`, `secretsAt`) follow these rules through `step`.
+ *
+ * A redacted argument becomes its marker, `[REDACTED: N characters]` (`approvals/redaction.ts`):
+ * the length and nothing else of the value. Redacting again keeps a marker as it is (the audit
+ * activity redacts what the workflow sends, already redacted); an agent that sends a marker as a
+ * value has it shown as written, and its call cannot be approved (the approval check compares a
+ * marker's length with the value's). Secrets a result or an error echoes become `[REDACTED]`.
  */
+import { isRedactionMarker, redactionMarker } from '../../approvals/redaction';
 import { REDACTED } from '../../approvals/types';
 
 export { REDACTED };
 
-/** Returns a copy of `value` with every value at one of `paths` replaced by `[REDACTED]`. */
+/** A sensitive value as people are shown it: its marker (a marker already, as it is). */
+function redacted(value: unknown): string {
+  return isRedactionMarker(value) ? value : redactionMarker(value);
+}
+
+/** Returns a copy of `value` with every value at one of `paths` replaced by its marker, `[REDACTED: N characters]`. */
 export function redactPaths<T>(value: T, paths: readonly string[]): T {
   let out: unknown = value;
   for (const p of paths) out = redactOne(out, p.split('.'));
@@ -39,7 +51,7 @@ function step(value: unknown, segments: readonly string[], matched: (child: unkn
 function redactOne(value: unknown, segments: readonly string[]): unknown {
   return step(value, segments, (child, rest) => {
     if (rest.length > 0) return redactOne(child, rest);
-    return child === undefined ? undefined : REDACTED;
+    return child === undefined ? undefined : redacted(child);
   });
 }
 
@@ -49,7 +61,7 @@ function redactOne(value: unknown, segments: readonly string[]): unknown {
  * booleans, null and the shape stay, so the audit trail still shows what was attempted.
  */
 export function redactAllStrings(value: unknown): unknown {
-  if (typeof value === 'string') return REDACTED;
+  if (typeof value === 'string') return redacted(value);
   if (Array.isArray(value)) return value.map(redactAllStrings);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -96,6 +108,20 @@ export function withoutSecrets<T>(value: T, secrets: readonly string[]): T {
     if (typeof v === 'string') return text(v);
     if (Array.isArray(v)) return v.map(walk);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * `value` with every marker's length left out (`[REDACTED]`): for readers of arguments that weigh
+ * what they say (the intent scorer), to which a secret's length says nothing.
+ */
+export function withoutRedactedLengths<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (isRedactionMarker(v)) return REDACTED;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
   return walk(value) as T;

@@ -10,7 +10,8 @@ import type { ApprovalRecord } from '../../approvals/types';
 import type { ApprovalStore } from '../../approvals/store';
 import { checkShownRow, type SessionStateReader } from '../../client/decide';
 import type { SessionStateView } from '../../workflows/contract';
-import { shownJson, shownLine, shownQuoted } from '../../approvals/shown-text';
+import { hiddenValuesWarning, redactedCountIn } from '../../approvals/redaction';
+import { shownJson, shownLine, shownName, shownQuoted } from '../../approvals/shown-text';
 import type { CommandIo } from '../command-io';
 
 /** `in 5m` / `2h ago`: a time relative to `now`. */
@@ -47,8 +48,8 @@ export function renderApproval(r: ApprovalRecord, view: SessionStateView | undef
     `blast radius ${r.blastRadius === undefined ? 'not estimated by this tool' : `${r.blastRadius.toLocaleString('en-US')} rows or objects`}`,
   ]));
   out.push(...section('why it was held', r.decision.reasons.map((x) => `${x.rule}: ${shownLine(x.message)}`)));
-  // An agent names any tool it likes, so a denied call's tool is its text too.
-  const recent = view?.lastActions.slice(-5).map((a) => `#${a.sequence} ${shownLine(a.tool)} → ${a.status} (${a.verdict}) ${a.at}`) ?? ['(the session did not answer)'];
+  // An agent names any tool it likes, so a denied call's tool is its text too: quoted unless a tool name.
+  const recent = view?.lastActions.slice(-5).map((a) => `#${a.sequence} ${shownName(a.tool)} → ${a.status} (${a.verdict}) ${a.at}`) ?? ['(the session did not answer)'];
   out.push(...section('who asked', [
     `agent ${r.agentId} · owner ${r.owner}${r.requirement.fourEyes ? ' (four eyes: the owner may not approve)' : ''} · session ${r.sessionId}`,
     `intent     ${shownQuoted(r.intent)}`,
@@ -67,8 +68,31 @@ export function renderApproval(r: ApprovalRecord, view: SessionStateView | undef
     `session ${r.workflowId} (first run ${r.firstRunId}), approval ${r.approvalId}, tool ${r.tool}`,
     `call digest ${r.callDigest} (tool, arguments, policy hash, session state)`,
   ]));
-  if (pending) out.push(`decide: gatehouse approvals approve ${r.approvalId} --as <you>   or   gatehouse approvals deny ${r.approvalId} --as <you> --reason "<why>"`);
+  if (pending) {
+    // Right above what signs: the values the person approves without seeing them.
+    const unseen = hiddenValuesWarning(redactedCountIn(r.redactedArgs));
+    if (unseen) out.push(unseen);
+    out.push(`decide: gatehouse approvals approve ${r.approvalId} --digest ${r.callDigest.slice(0, DIGEST_SHOWN)} --as <you>   or   gatehouse approvals deny ${r.approvalId} --as <you> --reason "<why>"`);
+  }
   return out;
+}
+
+/** How much of the call digest the decide line quotes for `approve --digest` (the least it accepts). */
+export const DIGEST_SHOWN = 12;
+
+/** A row's check against its session, as the screen reports it. */
+export type ShownState = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * The screen of row `r` and what it rests on: the session's view and, for a pending row, its check
+ * against the session (`checkShownRow`, which raises an alert on a mismatch). What `approvals show`
+ * prints, and what `approvals approve` prints before it asks or signs.
+ */
+export async function approvalScreen(store: ApprovalStore, r: ApprovalRecord, state: SessionStateReader | undefined, now: number): Promise<{ readonly lines: string[]; readonly view?: SessionStateView; readonly shown?: ShownState }> {
+  const view = state ? await state(r.workflowId).catch(() => undefined) : undefined;
+  const check = state && r.status === 'pending' ? await checkShownRow({ store, state }, r, now).catch(() => undefined) : undefined;
+  const shown = check === undefined ? undefined : check.ok ? ({ ok: true } as const) : { ok: false as const, code: check.code, message: check.message };
+  return { lines: renderApproval(r, view, shown, now), ...(view ? { view } : {}), ...(shown ? { shown } : {}) };
 }
 
 /** `approvals show <id>`: 0, or 1 for an unknown id. */
@@ -78,13 +102,11 @@ export async function showApproval(store: ApprovalStore, id: string, opts: { jso
     io.err(`gatehouse: no approval \`${id}\`: \`gatehouse approvals list\` shows the pending ones`);
     return 1;
   }
-  const view = opts.state ? await opts.state(r.workflowId).catch(() => undefined) : undefined;
-  const check = opts.state && r.status === 'pending' ? await checkShownRow({ store, state: opts.state }, r, now).catch(() => undefined) : undefined;
-  const shown = check === undefined ? undefined : check.ok ? ({ ok: true } as const) : { ok: false as const, code: check.code, message: check.message };
+  const { lines, view, shown } = await approvalScreen(store, r, opts.state, now);
   if (opts.json) {
     io.out(JSON.stringify({ ...r, ...(shown ? { shown } : {}), ...(view ? { lastActions: view.lastActions } : {}) }, null, 2));
     return 0;
   }
-  io.out(renderApproval(r, view, shown, now).join('\n').trimEnd());
+  io.out(lines.join('\n').trimEnd());
   return 0;
 }

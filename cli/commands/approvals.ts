@@ -4,9 +4,11 @@
  * --approver <name>`, kept in the user's key folder; on `gatehouse start`, also the stack's
  * development keys) over the session, the approval and the call's digest, checked by the same
  * path as a Slack click (`client/decide.ts`) and signalled to the session workflow, which
- * verifies it. The database and Temporal come from `loadConfig()`, the keyset from
- * `GATEHOUSE_KEYS` or the running stack. A refused decision prints why and exits non-zero;
- * nothing is recorded or signalled.
+ * verifies it. `approve` first prints the call as `approvals show` does and signs only what the
+ * person confirmed: at a terminal it asks, and `--digest <prefix>` (at least 12 hex characters of
+ * the call digest shown) confirms it without asking; without either it signs nothing. The
+ * database and Temporal come from `loadConfig()`, the keyset from `GATEHOUSE_KEYS` or the running
+ * stack. A refused decision prints why and exits non-zero; nothing is recorded or signalled.
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -14,6 +16,7 @@ import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { groupsAllowedNow } from '../../approvals/ladder';
+import { checkDecision, identify, refuse, type Refusal } from '../../approvals/check-decision';
 import { checkShownRow, decide, temporalSignaler, temporalStateReader, type ApprovalSignaler, type DecideResult, type SessionStateReader } from '../../client/decide';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
@@ -23,8 +26,8 @@ import { loadKeysetFile } from '../../client/trust/keyset-file';
 import type { Keyset } from '../../policies/trust';
 import { keyDirsOf, keysetFileOf } from './trust-files';
 import { CommandError } from '../command-error';
-import { processIo, type CommandIo } from '../command-io';
-import { argsSummary, relativeTime, showApproval } from './approvals-show';
+import { askAtTerminal, processIo, type CommandIo, type Confirm } from '../command-io';
+import { approvalScreen, argsSummary, DIGEST_SHOWN, relativeTime, showApproval } from './approvals-show';
 import { shownLine } from '../../approvals/shown-text';
 
 export type { CommandIo };
@@ -135,12 +138,33 @@ export function approverKey(as: string | undefined, dirs: readonly string[]): Si
   throw new KeyFileError(`several approver keys (${names.join(', ')}): pass \`--as <name>\` to choose one`, dirs[0] ?? '.');
 }
 
-/** `approvals approve|deny`: sign with the approver's key and signal. Answers the exit code (0, or 1 on refusal). */
-export async function decideFromCli(
-  deps: CliDecisionDeps,
-  input: { approvalId: string; approve: boolean; as?: string; reason?: string; json?: boolean },
-  io: CommandIo,
-): Promise<number> {
+/** What `approvals approve|deny` is asked to do. */
+export interface CliDecision {
+  readonly approvalId: string;
+  readonly approve: boolean;
+  readonly as?: string;
+  readonly reason?: string;
+  readonly json?: boolean;
+  /**
+   * For an approve: the first characters (at least `DIGEST_SHOWN`, hex) of the call digest the
+   * person read (`approvals show`, the console, the screen `approve` prints): confirms the call
+   * without asking.
+   */
+  readonly digest?: string;
+}
+
+/**
+ * `approvals approve|deny`: sign with the approver's key and signal. An approve prints the call
+ * first, exactly as `approvals show` does, and signs only when the person confirmed that call:
+ * `digest` matches its call digest, or `confirm` (the terminal's question) answered yes. Answers
+ * the exit code (0, or 1 on refusal).
+ */
+export async function decideFromCli(deps: CliDecisionDeps, input: CliDecision, io: CommandIo, confirm?: Confirm): Promise<number> {
+  const refused = (r: Refusal): number => {
+    if (input.json) io.out(JSON.stringify(r));
+    else io.err(`gatehouse: refused (${r.code}): ${r.message}`);
+    return 1;
+  };
   let key: SigningKey;
   try {
     key = approverKey(input.as?.trim() || undefined, deps.keyDirs);
@@ -150,6 +174,12 @@ export async function decideFromCli(
     else io.err(`gatehouse: ${err.message}`);
     return 1;
   }
+  let shownDigest: string | undefined;
+  if (input.approve) {
+    const seen = await showThenConfirm(deps, input, key, io, confirm);
+    if (!seen.ok) return refused(seen);
+    shownDigest = seen.digest;
+  }
   const result: DecideResult = await decide(
     { store: deps.store, signal: deps.signal, state: deps.state, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
     {
@@ -158,17 +188,52 @@ export async function decideFromCli(
       voter: { key },
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
       via: 'cli',
+      ...(shownDigest !== undefined ? { shownDigest } : {}),
     },
   );
-  if (input.json) {
-    io.out(JSON.stringify(result.ok ? { ok: true, approver: result.approver, group: result.group, final: result.final, keyId: key.keyId } : result));
-  }
-  if (!result.ok) {
-    if (!input.json) io.err(`gatehouse: refused (${result.code}): ${result.message}`);
-    return 1;
-  }
-  if (!input.json) io.out(describe(result.record, input.approve, result.approver, result.final, key.keyId));
+  if (!result.ok) return refused(result);
+  if (input.json) io.out(JSON.stringify({ ok: true, approver: result.approver, group: result.group, final: result.final, keyId: key.keyId }));
+  else io.out(describe(result.record, input.approve, result.approver, result.final, key.keyId));
   return 0;
+}
+
+/**
+ * Before an approve is signed: a vote the rule would refuse anyway is refused first (nothing to
+ * read or confirm); then the call is printed as `approvals show` prints it (on stderr with
+ * `--json`) and confirmed, by `--digest` or at the terminal. Answers the digest confirmed.
+ */
+async function showThenConfirm(deps: CliDecisionDeps, input: CliDecision, key: SigningKey, io: CommandIo, confirm: Confirm | undefined): Promise<{ readonly ok: true; readonly digest: string } | Refusal> {
+  const at = (deps.now ?? Date.now)();
+  const record = await deps.store.get(input.approvalId);
+  const who = identify(deps.keyset, { key }, at);
+  if (!who.ok) return who;
+  const early = checkDecision(record, { approvalId: input.approvalId, approver: who.approver, approve: true, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, at);
+  if (!early.ok) return early;
+  if (!record) return refuse('not-found', `no approval \`${input.approvalId}\``);
+  const screen = await approvalScreen(deps.store, record, deps.state, at);
+  const print = (line: string) => (input.json ? io.err(line) : io.out(line));
+  print(screen.lines.join('\n').trimEnd());
+  // The row is not the call its session waits for: nothing to confirm (the screen says why; an alert was raised).
+  if (screen.shown && !screen.shown.ok) return refuse(screen.shown.code as Refusal['code'], screen.shown.message);
+  const digest = record.callDigest;
+  const head = digest.slice(0, DIGEST_SHOWN);
+  if (input.digest !== undefined) {
+    const given = input.digest.trim().toLowerCase();
+    if (!new RegExp(`^[0-9a-f]{${DIGEST_SHOWN},}$`).test(given)) {
+      return refuse('digest-mismatch', `\`--digest\` must be at least ${DIGEST_SHOWN} hex characters of the call digest shown above (\`${head}\`): nothing signed`);
+    }
+    if (!digest.startsWith(given)) {
+      return refuse('digest-mismatch', `\`--digest ${given.slice(0, 64)}\` is not the call digest of approval \`${record.approvalId}\` shown above (\`${head}…\`): nothing signed; read the call again`);
+    }
+    return { ok: true, digest };
+  }
+  if (!confirm) {
+    return refuse('digest-required', `approve signs only a call you confirmed: read it above, then run \`gatehouse approvals approve ${record.approvalId} --digest ${head}\` (or run it at a terminal to be asked): nothing signed`);
+  }
+  if (!(await confirm(`approve this call (call digest ${head}…) as ${who.approver}? [y/N] `))) {
+    return refuse('not-confirmed', `approval \`${record.approvalId}\` was not approved: nothing signed`);
+  }
+  return { ok: true, digest };
 }
 
 function describe(record: ApprovalRecord, approve: boolean, approver: string, final: boolean, keyId: string): string {
@@ -249,13 +314,21 @@ export function registerApprovals(program: Command): void {
 
   approvals
     .command('approve <id>')
-    .description('approve a pending action, signed with your approver key')
+    .description('approve a pending action, signed with your approver key: prints the call as `show` does, then asks (at a terminal) or checks --digest before it signs')
     .option('--as <approver>', 'whose approver key signs (the name the policy lists); default: your only approver key')
+    .option('--digest <prefix>', `the call digest you read (at least its first ${DIGEST_SHOWN} hex characters, as \`show\` prints it): approve without being asked; a call with another digest is refused`)
     .option('--reason <text>', 'why')
-    .option('--json', 'print the outcome as JSON')
-    .action(async (id: string, opts: { as?: string; reason?: string; json?: boolean }) => {
+    .option('--json', 'print the outcome as JSON (the call is printed on stderr; needs --digest)')
+    .action(async (id: string, opts: { as?: string; digest?: string; reason?: string; json?: boolean }) => {
+      // Asked only at a terminal, and never with --json (its output is for programs) or with --digest (the answer given).
+      const ask = process.stdin.isTTY && !opts.json && opts.digest === undefined ? askAtTerminal : undefined;
       process.exitCode = await withDecisionDeps((deps) =>
-        decideFromCli(deps, { approvalId: id, approve: true, ...(opts.as ? { as: opts.as } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.json ? { json: true } : {}) }, processIo),
+        decideFromCli(
+          deps,
+          { approvalId: id, approve: true, ...(opts.as ? { as: opts.as } : {}), ...(opts.digest !== undefined ? { digest: opts.digest } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.json ? { json: true } : {}) },
+          processIo,
+          ask,
+        ),
       );
     });
 

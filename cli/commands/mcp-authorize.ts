@@ -8,14 +8,13 @@
  *
  *   gatehouse mcp authorize <request-id> --agent <agentId> --owner <person> [--policy <name>...] [--expires 30d] [--as <operator>] [--json]
  */
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { shownLine, shownText } from '../../approvals/shown-text';
+import { shownLine } from '../../approvals/shown-text';
 import { parseDuration } from '../../audit/duration';
 import { issueAgentCredential } from '../../client/trust/credentials';
 import type { SigningKey } from '../../client/trust/key-files';
 import { CommandError } from '../command-error';
-import { processIo, type CommandIo } from '../command-io';
+import { askAtTerminal, processIo, type CommandIo, type Confirm } from '../command-io';
 import { operatorKey } from '../operator-keys';
 
 /** The request cannot be granted: bad options, an unknown or expired request, the gateway refused. */
@@ -36,8 +35,7 @@ export interface AuthorizeOptions {
   readonly yes?: boolean;
 }
 
-/** Asks the person at the terminal; resolves true only for `y`/`yes`. */
-export type Confirm = (question: string) => Promise<boolean>;
+export type { Confirm };
 
 interface PendingRequest {
   readonly request_id: string;
@@ -94,16 +92,6 @@ export async function grantAuthorization(base: URL, id: string, o: AuthorizeOpti
 function ticked(text: string): string {
   return `\`${shownLine(text).replaceAll('`', '\\u0060')}\``;
 }
-
-/** Asks on the terminal (the question's agent-written parts escaped, as every CLI output). */
-const askAtTerminal: Confirm = async (question) => {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(shownText(question))).trim());
-  } finally {
-    rl.close();
-  }
-};
 
 /** `authorize` under `gatehouse mcp`; `gatewayBase` finds the gateway as the bridge does. */
 export function registerMcpAuthorize(mcp: Command, gatewayBase: () => URL): void {

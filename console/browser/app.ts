@@ -6,7 +6,8 @@
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
-import { hiddenCount, hiddenCountIn, shownJson } from '../../approvals/shown-text';
+import { hiddenValuesWarning, redactedCountIn } from '../../approvals/redaction';
+import { hiddenCount, hiddenCountIn, shownJson, shownName } from '../../approvals/shown-text';
 import { $, api, el, signedIn, status } from './dom';
 import { alertsPage } from './alerts';
 import { policyPage } from './policy';
@@ -62,6 +63,12 @@ function hiddenNote(a: any): HTMLElement[] {
   return n === 0 ? [] : [el('p', { class: 'hidden-note' }, `${n} hidden character${n === 1 ? '' : 's'} (drawing nothing, reordering text or looking like a space) ${n === 1 ? 'is' : 'are'} shown as \\uXXXX escapes.`)];
 }
 
+/** Right above Approve: how many values of the call are redacted (shown by their length only), which the person approves unseen. */
+function unseenNote(a: any): HTMLElement[] {
+  const warning = hiddenValuesWarning(redactedCountIn(a.redactedArgs));
+  return warning === undefined ? [] : [el('p', { class: 'unseen-note' }, warning)];
+}
+
 function card(a: any): HTMLElement {
   const reason = el('input', { type: 'text', class: 'reason', placeholder: 'reason (required to deny)' }) as HTMLInputElement;
   const digest = el('code', { class: 'digest' }, '');
@@ -85,11 +92,12 @@ function card(a: any): HTMLElement {
   approve.addEventListener('click', () => void vote('approve'));
   deny.addEventListener('click', () => void vote('deny'));
   const who = a.groupsNow.map((g: any) => `${g.group}: ${g.members.join(', ') || 'nobody'}`).join('; ');
-  const recent = el('ol', { class: 'recent' }, ...a.recentCalls.map((c: any) => el('li', {}, `#${c.sequence} ${c.tool} ${c.verdict} → ${c.status}`)));
+  // A recent call's tool is the agent's text (a denied call names any tool): its own element, quoted unless a tool name.
+  const recent = el('ol', { class: 'recent' }, ...a.recentCalls.map((c: any) => el('li', {}, `#${c.sequence} `, el('code', { class: 'recent-tool' }, shownName(c.tool)), ` ${c.verdict} → ${c.status}`)));
   return el(
     'article',
     { class: 'approval', 'data-approval-id': a.approvalId, 'data-view': JSON.stringify(a) },
-    el('h2', {}, el('span', { class: 'tool' }, a.tool), ` in session ${a.sessionId}`),
+    el('h2', {}, el('span', { class: 'tool' }, shownName(a.tool)), ` in session ${a.sessionId}`),
     el('p', { class: 'deadline' }, 'decide within ', el('strong', { 'data-deadline': a.deadline }, countdown(a.deadline)), ` (escalation level ${a.escalationLevel})`),
     el('dl', {},
       el('dt', {}, 'agent / owner'), el('dd', {}, `${a.agentId} for ${a.owner}`),
@@ -102,6 +110,7 @@ function card(a: any): HTMLElement {
       el('dt', {}, 'recent calls'), el('dd', {}, recent),
       el('dt', {}, 'call digest'), el('dd', {}, el('code', { class: 'call-digest' }, a.callDigest)),
     ),
+    ...unseenNote(a),
     el('div', { class: 'actions' }, reason, approve, deny),
     digest,
     outcome,

@@ -4,6 +4,7 @@
  * by the server) and, for operators only, halt / pause and the passkey-signed resume / budget raise.
  */
 import { startAuthentication } from '@simplewebauthn/browser';
+import { shownName } from '../../approvals/shown-text';
 import { $, api, el, localTime, ms, signedIn, status, svgInto } from './dom';
 
 const STATUSES = ['', 'running', 'completed', 'halted', 'blocked', 'cancelled', 'error'];
@@ -70,7 +71,7 @@ function entry(t: any, start: number): HTMLElement {
     'li',
     { class: 'proposal', 'data-seq': String(t.seq), 'data-proposal': String(t.proposalSeq), 'data-tool': t.tool, 'data-status': t.status, 'data-verdict': t.verdict ?? '' },
     when,
-    el('strong', {}, `#${t.proposalSeq} `, el('span', { class: 'tool' }, t.tool)),
+    el('strong', {}, `#${t.proposalSeq} `, el('span', { class: 'tool' }, shownName(t.tool))),
     el('div', { class: 'facts' }, facts.join(' · ')),
     el('div', { class: 'sentence' }, t.sentence),
   );

@@ -9,12 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { shownLineAtMost } from '../../approvals/shown-text';
 import { InvalidProposalError, SessionClosedError, SessionNotFoundError, SessionStartRefusedError, mapSessionError, type Gatehouse, type SessionHandle } from '../../client';
 import { sendUpdate } from '../../client/update-retry';
 import { proposeUpdate, type PendingApprovalView, type ProposeResult, type SessionProposal } from '../../workflows/contract';
 import type { Admission, SessionAdmissions } from '../admissions';
 import type { McpCaller } from './caller';
 import { Problem } from '../problems';
+import { TOOL_NAME } from '../schemas';
 import { HeldCalls } from './held';
 import { heldResult, NO_INTENT_MESSAGE, outcomeResult, refusal } from './outcome';
 import { AWAIT_APPROVAL_TOOL } from './tools';
@@ -139,6 +141,8 @@ export class AgentSession {
 
   async #propose(tool: string, args: Record<string, unknown>, reasoning: string, notes: CallNotes | undefined): Promise<Proposed> {
     const refused = (result: CallToolResult): Proposed => ({ refused: result });
+    // The same form `/v1` requires: any other text in a tool's place would reach people as a name.
+    if (!TOOL_NAME.test(tool)) return refused(refusal('tool.name', `\`${shownLineAtMost(tool, 120)}\` is not a tool name (a letter or digit, then at most 199 letters, digits or \`._/-\`): \`tools/list\` gives the tools`));
     if (this.#intent === undefined) return refused(refusal('intent.undeclared', NO_INTENT_MESSAGE));
     const open = this.#held.open();
     if (open) {

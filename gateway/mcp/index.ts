@@ -57,6 +57,11 @@ export interface McpDeps {
    * The gateway's hook already took one for every request; this door takes a batch's other messages.
    */
   readonly takeRequests?: (agentId: string, count: number) => void;
+  /**
+   * The most requests `takeRequests` ever grants an agent at once (the gateway's `burst`): a batch of
+   * more messages could never be admitted, and is refused (400) before any of them is charged.
+   */
+  readonly burst?: number;
   /** The gateway's open-session cap (shared with `/v1`): a Gatehouse session starts only with a slot. */
   readonly admissions?: SessionAdmissions;
   /** How many SSE events are kept for clients that resume a stream with `Last-Event-ID`. @default `DEFAULT_EVENT_BOUNDS` */
@@ -107,7 +112,7 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
     }
     // Before the SDK sees it: a batch is refused, or each of its messages pays for itself.
     if (request.method === 'POST') {
-      const batch = checkBatch(request.body, header(request, 'mcp-protocol-version'));
+      const batch = checkBatch(request.body, header(request, 'mcp-protocol-version'), deps.burst);
       if (!batch.ok) {
         await reply.code(400).send(batch.refusal);
         return;

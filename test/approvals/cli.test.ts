@@ -116,9 +116,9 @@ describe('gatehouse approvals', () => {
     assert.deepEqual(await h.received(a.handle), []);
 
     const ok = bufferIo();
-    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'bob', reason: 'checked' }, ok), 0);
+    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'bob', reason: 'checked', digest: a.req.callDigest.slice(0, 12) }, ok), 0);
     const bob = testTrust().approver('bob');
-    assert.match(ok.stdout.join('\n'), new RegExp(`approved \`.+\` \\(billing.deleteRecords\\) as \`bob\`: signed with \`${bob.keyId}\``));
+    assert.match(ok.stdout.at(-1)!, new RegExp(`approved \`.+\` \\(billing.deleteRecords\\) as \`bob\`: signed with \`${bob.keyId}\``));
     const received = await h.received(a.handle);
     assert.equal(received.length, 1);
     assert.equal(received[0]!.signatures[0]!.keyid, bob.keyId);
@@ -131,6 +131,54 @@ describe('gatehouse approvals', () => {
     const again = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: true, as: 'U0ALICE' }, again), 1);
     assert.match(again.stderr.join('\n'), /already-decided/);
+  });
+
+  test('approve prints the call exactly as `show` does, and signs only the call confirmed: its digest, or a yes at the terminal', async () => {
+    const a = await h.newApproval();
+    const now = Date.now();
+    const at = { ...deps(), now: () => now };
+    const shown = bufferIo();
+    assert.equal(await showApproval(h.store, a.req.approvalId, { state: temporalStateReader(h.client) }, shown, now), 0);
+    const screen = shown.stdout.join('\n');
+    assert.match(screen, /^checked: this row shows exactly the call the session waits for$/m);
+    const head = a.req.callDigest.slice(0, 12);
+    assert.ok(screen.split('\n').at(-1)!.startsWith(`decide: gatehouse approvals approve ${a.req.approvalId} --digest ${head} --as <you>`));
+
+    // Nothing confirmed (no terminal, no digest): the call is printed, nothing signed.
+    const bare = bufferIo();
+    assert.equal(await decideFromCli(at, { approvalId: a.req.approvalId, approve: true, as: 'bob' }, bare), 1);
+    assert.equal(bare.stdout.join('\n'), screen, 'the same screen, from the same code');
+    assert.match(bare.stderr.join('\n'), new RegExp(`refused \\(digest-required\\): .*gatehouse approvals approve ${a.req.approvalId} --digest ${head}`));
+    // Another digest, or too little of one: refused; the question answered no: refused.
+    for (const digest of ['f'.repeat(12), head.slice(0, 11), `${head}zz`]) {
+      const wrong = bufferIo();
+      assert.equal(await decideFromCli(at, { approvalId: a.req.approvalId, approve: true, as: 'bob', digest }, wrong), 1);
+      assert.match(wrong.stderr.join('\n'), /refused \(digest-mismatch\)/, digest);
+      assert.equal(wrong.stdout.join('\n'), screen);
+    }
+    const asked: string[] = [];
+    const no = bufferIo();
+    assert.equal(await decideFromCli(at, { approvalId: a.req.approvalId, approve: true, as: 'bob' }, no, async (q) => (asked.push(q), false)), 1);
+    assert.deepEqual(asked, [`approve this call (call digest ${head}…) as bob? [y/N] `]);
+    assert.match(no.stderr.join('\n'), /refused \(not-confirmed\)/);
+    assert.deepEqual(await h.received(a.handle), [], 'nothing signed or signalled');
+    // A vote the rule refuses anyway is refused before anything is shown or asked.
+    const owner = bufferIo();
+    assert.equal(await decideFromCli(at, { approvalId: a.req.approvalId, approve: true, as: 'U0OWNER' }, owner, async () => assert.fail('not asked')), 1);
+    assert.deepEqual(owner.stdout, []);
+
+    // Yes at the terminal: signed over that digest.
+    const yes = bufferIo();
+    assert.equal(await decideFromCli(at, { approvalId: a.req.approvalId, approve: true, as: 'bob' }, yes, async () => true), 0);
+    assert.equal(yes.stdout[0], screen);
+    assert.deepEqual((await h.received(a.handle)).map((e) => votePayload(e).callDigest), [a.req.callDigest]);
+
+    // With --json the call goes to stderr (stdout stays one JSON document); the whole digest works as its prefix.
+    const b = await h.newApproval();
+    const json = bufferIo();
+    assert.equal(await decideFromCli(deps(), { approvalId: b.req.approvalId, approve: true, as: 'bob', json: true, digest: b.req.callDigest.toUpperCase() }, json), 0);
+    assert.equal(JSON.parse(json.stdout.join('')).ok, true);
+    assert.match(json.stderr.join('\n'), new RegExp(`call digest ${b.req.callDigest}`));
   });
 
   test('deny needs a reason; an unknown id is a clear refusal', async () => {
@@ -189,7 +237,13 @@ describe('gatehouse approvals', () => {
     const noKey = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'U0CAROL'], env);
     assert.equal(noKey.code, 1);
     assert.match(noKey.stderr, /no approver key for `U0CAROL`: looked for `U0CAROL.approver.key`/);
-    const approved = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'U0ALICE'], env);
+    // No terminal to ask at, and no digest: the call is printed, nothing is signed.
+    const unconfirmed = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'U0ALICE'], env);
+    assert.equal(unconfirmed.code, 1, unconfirmed.stderr);
+    assert.match(unconfirmed.stdout, new RegExp(`call digest ${a.req.callDigest}`));
+    assert.match(unconfirmed.stderr, /refused \(digest-required\)/);
+    assert.deepEqual(await h.received(a.handle), []);
+    const approved = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'U0ALICE', '--digest', a.req.callDigest.slice(0, 16)], env);
     assert.equal(approved.code, 0, approved.stderr);
     assert.deepEqual((await h.received(a.handle)).map((e) => e.signatures[0]!.keyid), [testTrust().approver('U0ALICE').keyId]);
     const missing = await runCli(['approvals', 'deny', a.req.approvalId, '--as', 'bob'], env);

@@ -76,7 +76,7 @@ export function approvalRequest(workflowId: string, overrides: Partial<ApprovalR
       args,
       reasoning: 'the test records of last month are no longer needed',
     },
-    redactedArgs: { filter: { test: true, month: '2026-10' }, apiKey: '[REDACTED]' },
+    redactedArgs: { filter: { test: true, month: '2026-10' }, apiKey: '[REDACTED: 14 characters]' },
     blastRadius: 14_200,
     decision: {
       verdict: 'approve',

@@ -23,6 +23,18 @@ describe('messages', () => {
     assert.ok(msg.text.includes('billing.deleteRecords'));
   });
 
+  test('a redacted value shows its length; a warning right above Approve says how many values are approved unseen', () => {
+    const msg = renderRequest(record);
+    const args = msg.blocks.find((b) => b.type === 'rich_text' && text(b).includes('Arguments'));
+    assert.ok(text(args).includes('\\"apiKey\\": \\"[REDACTED: 14 characters]\\"'), text(args));
+    const at = msg.blocks.findIndex((b) => b.type === 'actions');
+    assert.equal(text(msg.blocks[at - 1]), text({ type: 'section', text: { type: 'mrkdwn', text: '⚠ 1 value is hidden (a secret): you approve it unseen — check with the agent\'s owner if in doubt' } }));
+    const two = renderRequest(recordOf(approvalRequest('session-m1b', { redactedArgs: { a: '[REDACTED: 5 characters]', b: ['[REDACTED: 2 characters]'] } })));
+    assert.match(text(two.blocks), /⚠ 2 values are hidden \(secrets\): you approve them unseen/);
+    const none = renderRequest(recordOf(approvalRequest('session-m1c', { redactedArgs: { filter: { test: true } } })));
+    assert.doesNotMatch(text(none.blocks), /hidden \(secret/);
+  });
+
   test('user text cannot mention or link: it is rich text, which Slack draws literally', () => {
     const evil = recordOf(approvalRequest('session-m2', { intent: '<!channel> please <https://evil|click>' }));
     const blocks = renderRequest(evil).blocks;

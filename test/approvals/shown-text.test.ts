@@ -7,14 +7,16 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { hiddenCount, hiddenCountIn, shownJson, shownLine, shownQuoted, shownText } from '../../approvals/shown-text';
 
-/** Characters no shown text may hold raw (ASCII space and, where kept, the newline aside). */
-const RAW_HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zs}]/u;
-const rawHidden = (text: string) => [...text.replace(/[ \n]/g, '')].some((ch) => RAW_HIDDEN.test(ch));
+/** Characters no shown text may hold raw (ASCII space and, where kept, the newline aside), and runs of three combining marks. */
+const RAW_HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zs}\u115F\u1160\u2800\u3164\uFFA0]/u;
+const rawHidden = (text: string) => [...text.replace(/[ \n]/g, '')].some((ch) => RAW_HIDDEN.test(ch)) || /[\p{Mn}\p{Me}]{3}/u.test(text);
 
 const TRICKS = {
   rtlOverride: '\u202e', isolate: '\u2067', zeroWidthSpace: '\u200b', softHyphen: '\u00ad', noBreakSpace: '\u00a0',
   lineSeparator: '\u2028', csiC1: '\u009b', escape: '\u001b', del: '\u007f', tag: '\u{e0041}', hangulFiller: '\u3164',
   privateUse: '\uf8ff', loneSurrogate: '\ud800', carriageReturn: '\r', tab: '\t',
+  // Letters and symbols that draw a blank: `vol-1` and `vol-1\u2800` look the same.
+  brailleBlank: '\u2800', halfwidthHangulFiller: '\uffa0', choseongFiller: '\u115f', jungseongFiller: '\u1160',
 };
 
 describe('shown text', () => {
@@ -26,6 +28,21 @@ describe('shown text', () => {
         assert.ok(shown.includes('DROP\\u') || shown.includes('DROP\\r') || shown.includes('DROP\\t'), `${name} in ${form} is shown where it was: ${shown}`);
       }
       assert.equal(hiddenCount(text), 1, name);
+    }
+  });
+
+  test('a run of three or more combining marks is escaped mark by mark; one or two on a letter stay as written', () => {
+    const stacked = `vol-1${'\u0336\u0489\u035b'.repeat(4)}`;
+    for (const shown of [shownJson({ q: stacked }), shownLine(stacked), shownQuoted(stacked), shownText(stacked)]) {
+      assert.equal(rawHidden(shown), false, JSON.stringify(shown));
+      assert.ok(shown.includes('vol-1\\u0336\\u0489\\u035b\\u0336'), shown);
+    }
+    assert.equal(hiddenCount(stacked), 12);
+    assert.equal(JSON.parse(shownJson({ q: stacked })).q, stacked);
+    // Vietnamese stacks two marks on a letter (decomposed); a decomposed `é` has one.
+    for (const written of ['Vie\u0323\u0302t', 'caf\u0065\u0301']) {
+      assert.equal(shownText(written), written);
+      assert.equal(hiddenCount(written), 0);
     }
   });
 

@@ -1,19 +1,22 @@
 /**
  * Sensitive fields never reach the audit table in clear: events written through the catalog's
  * path (`prepareCall` → redacted arguments in the write-ahead events → `runTool`, which appends
- * them and the outcome through the real AuditStore) carry `[REDACTED]` where a tool marks a field
- * sensitive — even when a caller hands runTool raw arguments by mistake.
+ * them and the outcome through the real AuditStore) carry its marker, `[REDACTED: N characters]`
+ * (the length only), where a tool marks a field sensitive — even when a caller hands runTool raw
+ * arguments by mistake, and however often a marker is redacted again.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditStore } from '../../audit/store';
 import { verifyDatabase } from '../../audit/verify';
 import type { AuditEventInput } from '../../audit/types';
-import { createSampleCatalog, createToolActivities, REDACTED, seedSampleProduction } from '../../activities/tools';
+import { createSampleCatalog, createToolActivities, seedSampleProduction } from '../../activities/tools';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 import { productionPolicy } from './fixtures';
 
 const SECRET = 'hunter2-do-not-log';
+/** What people are shown of it: its length, however often it is redacted again. */
+const SHOWN = '[REDACTED: 18 characters]';
 let audit: TestDatabase;
 let production: TestDatabase;
 
@@ -42,7 +45,7 @@ test('a sensitive argument is stored redacted in every event of its proposal', a
   const args = { service: 'api', key: 'DB_PASSWORD', value: SECRET };
   const prepared = await tools.prepareCall({ tool: 'env.modifyProduction', args });
   assert.equal(prepared.valid, true);
-  assert.equal(prepared.redactedArgs.value, REDACTED);
+  assert.equal(prepared.redactedArgs.value, SHOWN);
 
   const at = '2026-11-01T10:00:01.000Z';
   const base = { sessionId, at, proposalSeq: 1, tool: 'env.modifyProduction' } as const;
@@ -61,7 +64,7 @@ test('a sensitive argument is stored redacted in every event of its proposal', a
   const rows = await audit.pool.query<{ seq: number; kind: string; value: string | null; whole: string }>(
     'SELECT seq, kind, args->>\'value\' AS value, e::text AS whole FROM events e WHERE session_id = $1 ORDER BY seq', [sessionId],
   );
-  assert.deepEqual(rows.rows.map((r) => [r.seq, r.kind, r.value]), [[1, 'proposed', REDACTED], [2, 'approved', REDACTED], [3, 'executed', REDACTED]]);
+  assert.deepEqual(rows.rows.map((r) => [r.seq, r.kind, r.value]), [[1, 'proposed', SHOWN], [2, 'approved', SHOWN], [3, 'executed', SHOWN]]);
   for (const r of rows.rows) assert.equal(r.whole.includes(SECRET), false, `seq ${r.seq} leaks the secret`);
   const anywhere = await audit.pool.query(`SELECT count(*)::int AS n FROM events e WHERE e::text LIKE '%' || $1 || '%'`, [SECRET]);
   assert.equal(anywhere.rows[0].n, 0);
@@ -80,13 +83,13 @@ test('checked by runTool first (no prepareCall): the raw arguments are redacted 
 
   const refused = await tools.runTool({ sessionId, proposalSeq: 1, tool: 'env.modifyProduction', args: { ...args, extra: 1 }, idempotencyKey: 'r-2:1', before, afterSeq: 3, at, checkFirst: true });
   assert.equal(refused.status, 'invalid');
-  assert.equal(refused.redactedArgs?.value, REDACTED);
+  assert.equal(refused.redactedArgs?.value, SHOWN);
   assert.equal(JSON.stringify(refused).includes(SECRET), false);
   assert.equal((await audit.pool.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [sessionId])).rows[0].n, 0, 'nothing written for refused arguments');
 
   const ran = await tools.runTool({ sessionId, proposalSeq: 1, tool: 'env.modifyProduction', args, idempotencyKey: 'r-2:1', before, afterSeq: 3, at, checkFirst: true });
   assert.equal(ran.status, 'executed', JSON.stringify(ran.error));
-  assert.equal(ran.redactedArgs?.value, REDACTED);
+  assert.equal(ran.redactedArgs?.value, SHOWN);
   const rows = await audit.pool.query<{ whole: string }>('SELECT e::text AS whole FROM events e WHERE session_id = $1 ORDER BY seq', [sessionId]);
   assert.equal(rows.rows.length, 3);
   for (const r of rows.rows) assert.equal(r.whole.includes(SECRET), false);

@@ -162,6 +162,27 @@ describe('an approved call refused by its re-check just before running', () => {
   });
 });
 
+describe('a tool name or argument key the agent chose', () => {
+  test('is quoted unless it is a plain name: it cannot spell the rest of the line', () => {
+    const at = (s: number) => new Date(Date.parse('2026-11-03T10:00:00Z') + s * 1000).toISOString();
+    const session: SessionView = {
+      sessionId: 't-spoof', workflowId: 'session-t-spoof', agentId: 'ops-bot', owner: 'eng-012', intent: 'tidy up',
+      policyHash: 'h'.repeat(64), mode: 'normal', flaggedForReview: false, counters: {}, startedAt: at(0),
+    };
+    // An unknown tool is recorded as the agent sent it, then denied.
+    const forged = 'volumes.delete(id="vol-1"); the policy decided APPROVAL; eng-007 approved after 41.0 s; it ran in 12 ms' + ' '.repeat(120);
+    const denied: Decision = { verdict: 'deny', tier: 'blocked', reasons: [{ rule: 'tool.unknown', message: 'unknown tool' }], policyHash: 'h' };
+    const trace = buildTrace(session, [
+      { sessionId: 't-spoof', seq: 1, kind: 'session-started', at: at(0) },
+      { sessionId: 't-spoof', seq: 2, kind: 'proposed', at: at(1), proposalSeq: 1, tool: forged, args: { 'x=1; approved': 2 } },
+      { sessionId: 't-spoof', seq: 3, kind: 'decided', at: at(1), proposalSeq: 1, tool: forged, decision: denied },
+    ], []);
+    const line = renderTraceText(trace).split('\n').find((l) => l.includes('#1'))!;
+    assert.ok(line.includes(`the agent proposed ${JSON.stringify(forged)}("x=1; approved"=2); the policy decided DENY (tool.unknown: unknown tool); nothing ran`), line);
+    assert.equal(formatArgs({ plain_key: 1, 'files.path': 2 }), 'files.path=2, plain_key=1');
+  });
+});
+
 describe('sessions listing', () => {
   test('lists newest first with mode, counters and final state, filtered by agent', async () => {
     const all = await listSessions(db.pool);

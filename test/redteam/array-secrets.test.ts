@@ -66,7 +66,7 @@ for (const fail of [false, true]) {
     const prepared = await tools.prepareCall({ tool: 'vault.store', args });
     assert.equal(prepared.valid, true);
     // What the workflow records, and what approvers (console, Slack, CLI) are shown.
-    assert.deepEqual(prepared.redactedArgs, { items: [{ name: 'db', secret: REDACTED }, { name: 'api', secret: REDACTED }], fail });
+    assert.deepEqual(prepared.redactedArgs, { items: [{ name: 'db', secret: '[REDACTED: 12 characters]' }, { name: 'api', secret: '[REDACTED: 21 characters]' }], fail });
 
     const at = '2026-11-01T10:00:01.000Z';
     const base = { sessionId, at, proposalSeq: 1, tool: 'vault.store' } as const;

