@@ -6,7 +6,7 @@
  * `client/decide.ts` runs it with the row locked, then signs and signals.
  */
 import { findKey, resolveVoter, type Keyset, type VoteDecision } from '../policies/trust';
-import { approvalParts, checkVote, groupsAtLevel, ladderLevel, tallyVotes, type CountedVote, type VoteRefusal } from '../policies/trust/votes';
+import { approvalParts, checkVote, groupsAtLevel, ladderLevel, ownerAliases, tallyVotes, type CountedVote, type VoteRefusal } from '../policies/trust/votes';
 import { hasNoApprovers } from './ladder';
 import type { ApprovalRecord } from './types';
 
@@ -141,7 +141,7 @@ export interface VoteRequest {
  * Checks a vote against an approval row. Pure: the record's state (found, still pending, before
  * its deadline), then the one vote rule (`checkVote`) on the votes already accepted.
  */
-export function checkDecision(record: ApprovalRecord | undefined, vote: VoteRequest, now: number): Accepted | Refusal {
+export function checkDecision(record: ApprovalRecord | undefined, vote: VoteRequest, now: number, keyset?: Pick<Keyset, 'slackUsers'>): Accepted | Refusal {
   if (!record) return refuse('not-found', `no approval \`${vote.approvalId}\``);
   const settled = settledMessage(record);
   if (settled) return refuse(record.status === 'expired' ? 'expired' : 'already-decided', settled);
@@ -156,6 +156,8 @@ export function checkDecision(record: ApprovalRecord | undefined, vote: VoteRequ
     groupMembers: record.groupMembers,
     requestedAt: Date.parse(record.requestedAt),
     votes,
+    // As the workflow counts it (four-eyes-by-identity): the owner under every name it goes by.
+    ...(keyset ? { ownerAliases: ownerAliases(keyset, record.owner) } : {}),
   };
   const reason = vote.reason?.trim();
   const check = checkVote(ctx, { approver: vote.approver, approve: vote.approve, ...(reason ? { reason } : {}) }, now);

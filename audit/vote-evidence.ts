@@ -11,7 +11,7 @@
  * Pure: the same trail and keyset always give the same findings.
  */
 import { checkSignedDecision, resolveVoter, type Keyset } from '../policies/trust';
-import { approvalParts, checkVote, tallyVotes, type CountedVote } from '../policies/trust/votes';
+import { approvalParts, checkVote, ownerAliases, tallyVotes, type CountedVote } from '../policies/trust/votes';
 import { approvalGroupMembers, enforcedTier } from '../policies/gate';
 import type { CompiledPolicy } from '../policies/compile';
 import { canonicalJson } from '../policies/hash';
@@ -142,7 +142,8 @@ export function checkVoteEvidence(sessionId: string, events: readonly AuditEvent
         continue;
       }
       const counted = checkVote(
-        { agentId, owner, requirement: a.requirement, groupMembers: a.groupMembers, requestedAt: a.requestedAt, votes: a.votes },
+        // The owner under every name it goes by: a vote the workflow counted before four-eyes-by-identity is found here.
+        { agentId, owner, requirement: a.requirement, groupMembers: a.groupMembers, requestedAt: a.requestedAt, votes: a.votes, ...(keyset ? { ownerAliases: ownerAliases(keyset, owner) } : {}) },
         { approver: voter.approver, approve: d.verdict === 'approve', ...(d.reason !== undefined ? { reason: d.reason } : {}) },
         at,
       );

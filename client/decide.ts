@@ -102,7 +102,7 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
       const at = now();
       const who = identify(deps.keyset, req.voter, at);
       if (!who.ok) return who;
-      const verdict = checkDecision(record, { approvalId: req.approvalId, approver: who.approver, approve: req.approve, ...(reason ? { reason } : {}) }, at);
+      const verdict = checkDecision(record, { approvalId: req.approvalId, approver: who.approver, approve: req.approve, ...(reason ? { reason } : {}) }, at, deps.keyset);
       if (!verdict.ok) return verdict;
       if (!record) return refuse('not-found', `no approval \`${req.approvalId}\``);
       // What the row shows must be the call the session waits for, digest recomputed, before any signature.

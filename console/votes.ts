@@ -62,7 +62,7 @@ export class ConsoleVotes {
   }
 
   #rule(person: Person, row: Parameters<typeof checkDecision>[0], approve: boolean, reason: string | undefined): void {
-    const verdict = checkDecision(row, { approvalId: row!.approvalId, approver: person.principal, approve, ...(reason ? { reason } : {}) }, Date.now());
+    const verdict = checkDecision(row, { approvalId: row!.approvalId, approver: person.principal, approve, ...(reason ? { reason } : {}) }, Date.now(), this.deps.keyset);
     if (!verdict.ok) throw new ConsoleError(403, verdict.code, verdict.message);
   }
 

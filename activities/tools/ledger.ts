@@ -22,7 +22,12 @@ CREATE TABLE IF NOT EXISTS tool_executions (
   finished_at     timestamptz NOT NULL DEFAULT now(),
   args_digest     text
 );
-ALTER TABLE tool_executions ADD COLUMN IF NOT EXISTS args_digest text`;
+DO $$ BEGIN
+  -- A table of older workers gets the column; asked first, since ALTER TABLE locks the table even when it has it.
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'tool_executions' AND column_name = 'args_digest') THEN
+    ALTER TABLE tool_executions ADD COLUMN args_digest text;
+  END IF;
+END $$`;
 
 /** The columns an entry is written with (by `finishCall` as literals, by `recordEntry` as parameters). */
 const ENTRY_COLUMNS = 'idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms, args_digest';

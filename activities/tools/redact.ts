@@ -24,7 +24,10 @@ function redacted(value: unknown): string {
 /** Returns a copy of `value` with every value at one of `paths` replaced by its marker, `[REDACTED: N characters]`. */
 export function redactPaths<T>(value: T, paths: readonly string[]): T {
   let out: unknown = value;
-  for (const p of paths) out = redactOne(out, p.split('.'));
+  // Shorter paths first: an enclosing value is measured whole, before a path inside it is redacted
+  // (`headers` then `headers.authorization`, in any order declared, gives one marker of the real headers).
+  const ordered = paths.map((p) => p.split('.')).sort((a, b) => a.length - b.length);
+  for (const segments of ordered) out = redactOne(out, segments);
   return out as T;
 }
 
@@ -65,7 +68,8 @@ export function redactAllStrings(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactAllStrings);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactAllStrings(v);
+    // Defined, not assigned: an own `__proto__` key stays a key.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: redactAllStrings(v), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;

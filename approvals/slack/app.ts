@@ -227,7 +227,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       const record = await store.get(approvalId);
       const voter = voterFor(body.user, body.team);
       const who: DecideResult | ReturnType<typeof identify> = voter ? identify(keyset, voter, now()) : { ok: false, code: 'unknown-identity', message: noTeam };
-      const checked = who.ok ? checkDecision(record, { approvalId, approver: who.approver, approve: false, reason: 'pending' }, now()) : who;
+      const checked = who.ok ? checkDecision(record, { approvalId, approver: who.approver, approve: false, reason: 'pending' }, now(), keyset) : who;
       // Nor a form for a row that does not show the call its session waits for.
       const pre = checked.ok && record ? await checkShownRow(deps, record, now()) : checked;
       if (!pre.ok) {

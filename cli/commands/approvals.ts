@@ -207,7 +207,7 @@ async function showThenConfirm(deps: CliDecisionDeps, input: CliDecision, key: S
   const record = await deps.store.get(input.approvalId);
   const who = identify(deps.keyset, { key }, at);
   if (!who.ok) return who;
-  const early = checkDecision(record, { approvalId: input.approvalId, approver: who.approver, approve: true, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, at);
+  const early = checkDecision(record, { approvalId: input.approvalId, approver: who.approver, approve: true, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, at, deps.keyset);
   if (!early.ok) return early;
   if (!record) return refuse('not-found', `no approval \`${input.approvalId}\``);
   const screen = await approvalScreen(deps.store, record, deps.state, at);

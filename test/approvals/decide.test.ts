@@ -61,6 +61,14 @@ describe('checkDecision', () => {
     assert.deepEqual(checkDecision(rec(), vote('bob'), T0), { ok: true, approver: 'bob', group: 'sre', final: true });
   });
 
+  test('four eyes knows the owner under the approver name its Slack id maps to, as the workflow counts it', () => {
+    // Owner issued as `U0BOB`, whom the keyset maps to `bob`: bob's click is the owner's.
+    const owned = rec({ owner: 'U0BOB' });
+    const r = checkDecision(owned, vote('bob'), T0, trust.keyset);
+    assert.equal(r.ok ? 'counted' : r.code, 'four-eyes');
+    assert.deepEqual(checkDecision(owned, vote('U0ALICE'), T0, trust.keyset), { ok: true, approver: 'U0ALICE', group: 'sre', final: true });
+  });
+
   test('each refusal has its stable code', () => {
     const cases: Array<[string, ReturnType<typeof rec> | undefined, VoteRequest, number]> = [
       ['not-found', undefined, vote('bob'), T0],

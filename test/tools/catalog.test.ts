@@ -13,6 +13,8 @@ import { CatalogError, classifyError, ToolError } from '../../activities/tools/e
 import { REDACTED, redactPaths, secretsAt } from '../../activities/tools/redact';
 import { createSampleCatalog, SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
 import { checkArgs, MAX_ARGS_BYTES } from '../../activities/tools/validate';
+import { redactionMarker } from '../../approvals/redaction';
+import { isRedactionOf } from '../../approvals/shown-call';
 
 // A pool that is never connected: building a catalog must not touch the database.
 const pool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
@@ -143,6 +145,15 @@ describe('redaction', () => {
     });
     assert.deepEqual(v.auth.token, 't', 'input untouched');
     assert.deepEqual(redactPaths({ other: 1 }, ['auth.token']), { other: 1 }, 'absent paths are not added');
+    // Overlapping paths, in either order: the enclosing value is measured whole, as it really is,
+    // so the approval check (the marker of the real value) accepts what the row shows.
+    const headers = { headers: { authorization: 'Bearer abc', accept: 'json' } };
+    const outer = redactionMarker(headers.headers);
+    for (const paths of [['headers.authorization', 'headers'], ['headers', 'headers.authorization']]) {
+      const shown = redactPaths(headers, paths);
+      assert.deepEqual(shown, { headers: outer });
+      assert.equal(isRedactionOf(shown, headers), true);
+    }
   });
 
   it('`*` matches each element of an array, as documented (`items.*.secret`), and any key of an object', () => {

@@ -399,6 +399,18 @@ describe('exactly once per idempotency key', () => {
     assert.match(ledger.args_digest, /^[0-9a-f]{64}$/);
   });
 
+  it('a ledger row of an older worker (no argument digest) is answered as before', async () => {
+    const i = input('test.slowCounter', { counter: 'old-row' });
+    await db.pool.query(
+      `INSERT INTO tool_executions (idempotency_key, tool, session_id, proposal_seq, status, result, error, latency_ms)
+       VALUES ($1, 'test.slowCounter', $2, 1, 'executed', '{"hits":41}'::jsonb, NULL, 5)`,
+      [i.idempotencyKey, i.sessionId],
+    );
+    const r = await tools.runTool({ ...i, args: { counter: 'other' } });
+    assert.deepEqual([r.status, r.result], ['executed', { hits: 41 }]);
+    assert.deepEqual([...(await counterHits(db.pool, 'other')).values()], [], 'nothing ran');
+  });
+
   it('a key reused for another tool is refused', async () => {
     const i = input('test.slowCounter', { counter: 'reuse' });
     await tools.runTool(i);
