@@ -1,13 +1,15 @@
 /**
  * The open-session cap, atomic across gateway replicas: a start first takes a slot in its root
  * agent's `gatehouseAdmissions` workflow (whose updates are decided one at a time), and only an
- * admitted id is started. Slots are freed when a session ends through the gateway, when its start
+ * admitted id is started. A sub-agent's spawn takes a slot too (`spawnSlotId`), which its child
+ * takes over once it started (`adopt`). Slots are freed when a session ends through the gateway, when its start
  * fails, and — for sessions that ended any other way (halt, budget, crash, a gateway that died
  * between admit and start) — when the cap is reached: the held ids are looked up in Temporal, and
  * those that are not running are released before the admission is asked again.
  */
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { rootAgentOf, type AdmitResult } from '../policies/admissions';
+import { createHash } from 'node:crypto';
+import { MAX_SESSION_CAP, rootAgentOf, type AdmitResult } from '../policies/admissions';
 import { ADMISSIONS_ERROR_TYPES, ADMISSIONS_WORKFLOW_TYPE, admissionsQuery, admissionsWorkflowId, admitUpdate, releaseUpdate } from '../workflows/admissions-contract';
 import { sessionWorkflowId } from '../workflows/contract';
 import { Problem } from './problems';
@@ -29,6 +31,15 @@ export interface Admission {
   readonly sessionId: string;
   /** False when the id already held a slot: a failed start must not free it. */
   readonly fresh: boolean;
+}
+
+/**
+ * The slot a sub-agent's spawn holds until its child is known (its id is the parent's choice):
+ * named by the parent and the spawn's update id, so the spawn's answer and a later read of its
+ * outcome name the same slot. No session is ever named so: one never started is freed at the cap.
+ */
+export function spawnSlotId(parentSessionId: string, proposalId: string): string {
+  return `spawn:${createHash('sha256').update(`${parentSessionId}\n${proposalId}`).digest('hex').slice(0, 40)}`;
 }
 
 export class SessionAdmissions {
@@ -127,14 +138,27 @@ export class SessionAdmissions {
     }
   }
 
-  async #send(root: string, sessionId: string): Promise<AdmitResult> {
+  /**
+   * A sub-agent that started takes the slot its spawn held (`spawnSlotId`): its own id is admitted
+   * whatever the cap (the spawn was admitted under it), then the spawn's slot is freed. Either step
+   * repeated changes nothing, so the spawn's answer and a later read of its outcome may both call it.
+   */
+  async adopt(agentId: string, spawnSlot: string, childSessionId: string): Promise<void> {
+    const root = rootAgentOf(agentId);
+    await this.#serial(root, async () => {
+      await this.#send(root, childSessionId, MAX_SESSION_CAP);
+      await this.#release(root, [spawnSlot]);
+    });
+  }
+
+  async #send(root: string, sessionId: string, cap = this.#o.cap): Promise<AdmitResult> {
     const start = new WithStartWorkflowOperation(ADMISSIONS_WORKFLOW_TYPE, {
       workflowId: admissionsWorkflowId(this.#o.taskQueue, root),
       taskQueue: this.#o.taskQueue,
       args: [],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    return this.#o.client.workflow.executeUpdateWithStart(admitUpdate, { args: [{ sessionId, cap: this.#o.cap }], startWorkflowOperation: start });
+    return this.#o.client.workflow.executeUpdateWithStart(admitUpdate, { args: [{ sessionId, cap }], startWorkflowOperation: start });
   }
 
   async #release(root: string, sessionIds: readonly string[]): Promise<void> {

@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeAny, z } from 'zod';
 import { endUpdate, proposeUpdate, spawnChildUpdate, type ProposeResult, type SessionSummary, type SpawnChildResult } from '../workflows/contract';
-import type { SessionAdmissions } from './admissions';
+import { spawnSlotId, type SessionAdmissions } from './admissions';
 import type { GatewayLimits } from './limits';
 import { Problem } from './problems';
-import { rootAgentOf } from '../policies/agent-id';
 import {
   endSchema,
   haltSchema,
@@ -60,6 +59,18 @@ function proposalAnswer(outcome: Outcome<ProposeResult>): { status: number; body
   if (!outcome.done) return answer(outcome);
   const { relayedNotes: _forMcp, ...value } = outcome.value;
   return answer({ done: true, value });
+}
+
+/** A spawn's slot once its outcome is known: its started child takes it over, else it is freed; still pending, it stays. */
+async function settleSpawnSlot(admissions: SessionAdmissions, agentId: string, slot: string, outcome: Outcome<SpawnChildResult>): Promise<void> {
+  if (!outcome.done) return;
+  if (outcome.value.status === 'started') await admissions.adopt(agentId, slot, outcome.value.sessionId);
+  else await admissions.release(agentId, slot);
+}
+
+function isSpawnResult(value: unknown): value is SpawnChildResult {
+  const v = value as Partial<SpawnChildResult> | null;
+  return typeof v?.workflowId === 'string' && typeof v.sessionId === 'string' && (v.status === 'started' || v.status === 'denied' || v.status === 'expired') && !('decision' in (v as object));
 }
 
 /** The update id of a new proposal: the client's `Idempotency-Key` (a retry is the same update), else a uuid. */
@@ -125,7 +136,13 @@ export const ROUTES: readonly RouteSpec[] = [
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
       // A poll whose asker went away stops waiting (the answer would go nowhere).
       const gone = new Promise<void>((resolve) => ctx.reply.raw.once('close', () => resolve()));
-      return proposalAnswer(await ctx.sessions.outcome<ProposeResult>(handle, params.proposalId, query.wait, gone));
+      const outcome = await ctx.sessions.outcome<ProposeResult | SpawnChildResult>(handle, params.proposalId, query.wait, gone);
+      // A spawn answered late: its child takes over the spawn's slot now.
+      if (outcome.done && isSpawnResult(outcome.value)) {
+        await settleSpawnSlot(ctx.admissions, ctx.request.agent.agentId, spawnSlotId(params.id, params.proposalId), outcome as Outcome<SpawnChildResult>);
+        return answer(outcome);
+      }
+      return proposalAnswer(outcome as Outcome<ProposeResult>);
     },
   }),
   route({
@@ -138,15 +155,18 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: 'the `spawnChild` result (started, denied or expired)' }, 202: pending },
     async handler(ctx, { params, query, body }) {
       const handle = await ctx.sessions.owned(ctx.request.agent, params.id);
-      // A sub-agent is one more open session of the root agent: the same cap. Its id is the parent's
-      // choice, known only once spawned, so it is counted here rather than reserved: spawns racing
-      // each other can pass the cap by their number (docs/reference/http-api.md, Limits).
-      const root = rootAgentOf(ctx.request.agent.agentId);
-      const open = await ctx.sessions.countOpen(root);
-      if (open >= ctx.limits.openSessions) {
-        throw new Problem('too-many-sessions', `agent \`${root}\` has ${open} open sessions, the most it may have: end one first`, { limit: ctx.limits.openSessions }, 5);
-      }
-      return answer(await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, proposalId(ctx.request), query.wait));
+      // A sub-agent is one more open session of the root agent: the same cap, reserved as a start
+      // is. Its id is the parent's choice, known once spawned: the spawn holds a slot, its child takes it over.
+      const id = proposalId(ctx.request);
+      const slot = spawnSlotId(params.id, id);
+      const agentId = ctx.request.agent.agentId;
+      await ctx.admissions.admit(agentId, slot);
+      const outcome = await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, id, query.wait).catch(async (err: unknown) => {
+        await ctx.admissions.release(agentId, slot).catch(() => undefined);
+        throw err;
+      });
+      await settleSpawnSlot(ctx.admissions, agentId, slot, outcome);
+      return answer(outcome);
     },
   }),
   route({

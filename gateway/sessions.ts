@@ -8,7 +8,7 @@ import { WorkflowUpdateStage } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Gatehouse, SessionHandle } from '../client';
 import { sendUpdate } from '../client/update-retry';
-import { SEARCH_ATTRIBUTES, SESSION_WORKFLOW_TYPE, haltSignal, type ProposeResult } from '../workflows/contract';
+import { haltSignal, type ProposeResult } from '../workflows/contract';
 import type { AgentIdentity } from './auth';
 import { toProblem } from './errors';
 import { Problem } from './problems';
@@ -128,12 +128,6 @@ export class GatewaySessions {
     } catch (err) {
       throw toProblem(handle.sessionId, err);
     }
-  }
-
-  /** Running sessions of an agent, from Temporal's visibility store. */
-  async countOpen(agentId: string): Promise<number> {
-    const query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${SEARCH_ATTRIBUTES.agentId} = '${agentId.replace(/['\\]/g, '')}'`;
-    return (await this.#gh.client.workflow.count(query)).count;
   }
 
   /**

@@ -218,6 +218,40 @@ describe('attack 6: the open-session cap is a reservation', () => {
   });
 });
 
+describe('attack 6b: sub-agents count under the cap', () => {
+  it('a spawn takes a slot and its child keeps it: top-level starts and spawns racing each other cannot pass the cap; an ended child frees its slot', async () => {
+    const g = await gateway({ requestsPerSecond: 1000, burst: 1000, openSessions: 4 });
+    const spawner = await rt.agent('spawner-bot', 'eng-004');
+    const intent = 'tidy the staging config';
+    const root = await raw(g.url, 'POST', '/v1/sessions', { token: spawner.token, body: { intent } });
+    assert.equal(root.status, 201);
+    const id = root.body!.sessionId as string;
+    const spawn = (i: number) => raw(g.url, 'POST', `/v1/sessions/${id}/children`, { token: spawner.token, body: { agentId: `helper-${i}`, intent } });
+    const start = () => raw(g.url, 'POST', '/v1/sessions', { token: spawner.token, body: { intent } });
+    const children: string[] = [];
+    for (const i of [1, 2]) {
+      const r = await spawn(i);
+      assert.deepEqual([r.status, r.body?.status], [200, 'started'], JSON.stringify(r.body));
+      children.push(r.body!.sessionId as string);
+    }
+    // Each child holds its own id's slot (the spawn's slot was taken over): with the root, three of four.
+    const held = await slots('spawner-bot');
+    assert.deepEqual([...held].sort(), [id, ...children].sort());
+    // Three spawns and two starts at once: one more session fits, whoever asks.
+    const asks = await Promise.all([spawn(3), spawn(4), spawn(5), start(), start()]);
+    const admitted = asks.filter((r) => (r.status === 200 && r.body?.status === 'started') || r.status === 201);
+    assert.equal(admitted.length, 1, asks.map((r) => `${r.status} ${String(r.body?.status ?? r.body?.type)}`).join(', '));
+    assert.deepEqual(asks.filter((r) => r !== admitted[0]).map((r) => [r.status, r.body?.type]), Array.from({ length: 4 }, () => [429, 'urn:gatehouse:problem:too-many-sessions']));
+    assert.equal((await slots('spawner-bot')).length, 4);
+    assert.deepEqual((await slots('spawner-bot')).filter((s) => s.startsWith('spawn:')), []);
+    // A child ended through the gateway frees its slot at once.
+    assert.equal((await raw(g.url, 'POST', `/v1/sessions/${children[0]}/end`, { token: spawner.token, body: {} })).status, 200);
+    assert.equal((await start()).status, 201);
+    assert.equal((await start()).status, 429);
+    await defended();
+  });
+});
+
 describe('attack 8: MCP sessions count under the cap', () => {
   it('admits 20 of 1,500 initialize requests from one agent; the rest are 429 and hold nothing', async () => {
     const g = await gateway({ requestsPerSecond: 10_000, burst: 10_000, openSessions: 20 });
