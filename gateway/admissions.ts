@@ -33,13 +33,18 @@ export interface Admission {
   readonly fresh: boolean;
 }
 
+const SPAWN_SLOT = /^spawn:(.+):[0-9a-f]{24}$/;
+
 /**
  * The slot a sub-agent's spawn holds until its child is known (its id is the parent's choice):
  * named by the parent and the spawn's update id, so the spawn's answer and a later read of its
- * outcome name the same slot. No session is ever named so: one never started is freed at the cap.
+ * outcome name the same slot. It counts the spawn — and the child it may have started — for as
+ * long as the parent runs, unless the spawn's outcome is read first (its child then takes it over,
+ * or a refused spawn frees it): a child is never left uncounted, and a slot left behind goes with
+ * its parent.
  */
 export function spawnSlotId(parentSessionId: string, proposalId: string): string {
-  return `spawn:${createHash('sha256').update(`${parentSessionId}\n${proposalId}`).digest('hex').slice(0, 40)}`;
+  return `spawn:${parentSessionId}:${createHash('sha256').update(proposalId).digest('hex').slice(0, 24)}`;
 }
 
 export class SessionAdmissions {
@@ -139,15 +144,18 @@ export class SessionAdmissions {
   }
 
   /**
-   * A sub-agent that started takes the slot its spawn held (`spawnSlotId`): its own id is admitted
-   * whatever the cap (the spawn was admitted under it), then the spawn's slot is freed. Either step
-   * repeated changes nothing, so the spawn's answer and a later read of its outcome may both call it.
+   * Settles a spawn's slot (`spawnSlotId`) once its outcome is known: a child that started takes it
+   * over (its own id admitted whatever the cap — the spawn was admitted under it — then the spawn's
+   * slot freed); a refused spawn frees it. Only while the slot is held: a second settling (the
+   * spawn's answer, then a read of its outcome) changes nothing.
    */
-  async adopt(agentId: string, spawnSlot: string, childSessionId: string): Promise<void> {
+  async settleSpawn(agentId: string, spawnSlot: string, childSessionId: string | undefined): Promise<void> {
     const root = rootAgentOf(agentId);
     await this.#serial(root, async () => {
-      await this.#send(root, childSessionId, MAX_SESSION_CAP);
+      if (!(await this.held(root)).some((h) => h.sessionId === spawnSlot)) return;
+      if (childSessionId !== undefined) await this.#send(root, childSessionId, MAX_SESSION_CAP);
       await this.#release(root, [spawnSlot]);
+      this.#fullUntil.delete(root);
     });
   }
 
@@ -170,11 +178,15 @@ export class SessionAdmissions {
     }
   }
 
-  /** The held ids whose sessions are over: closed, or unknown to Temporal past the start grace. */
+  /**
+   * The held ids whose sessions are over: closed, or unknown to Temporal past the start grace. A
+   * spawn's slot is over with its parent session (whose end halts its children).
+   */
   async #over(held: readonly { readonly sessionId: string; readonly at: number }[]): Promise<string[]> {
     const now = Date.now();
     const over = await Promise.all(
-      held.map(async ({ sessionId, at }) => {
+      held.map(async ({ sessionId: id, at }) => {
+        const sessionId = SPAWN_SLOT.exec(id)?.[1] ?? id;
         try {
           const d = await this.#o.client.workflow.getHandle(sessionWorkflowId(sessionId)).describe();
           return d.status.name !== 'RUNNING';

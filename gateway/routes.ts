@@ -64,8 +64,7 @@ function proposalAnswer(outcome: Outcome<ProposeResult>): { status: number; body
 /** A spawn's slot once its outcome is known: its started child takes it over, else it is freed; still pending, it stays. */
 async function settleSpawnSlot(admissions: SessionAdmissions, agentId: string, slot: string, outcome: Outcome<SpawnChildResult>): Promise<void> {
   if (!outcome.done) return;
-  if (outcome.value.status === 'started') await admissions.adopt(agentId, slot, outcome.value.sessionId);
-  else await admissions.release(agentId, slot);
+  await admissions.settleSpawn(agentId, slot, outcome.value.status === 'started' ? outcome.value.sessionId : undefined);
 }
 
 function isSpawnResult(value: unknown): value is SpawnChildResult {
@@ -161,10 +160,8 @@ export const ROUTES: readonly RouteSpec[] = [
       const slot = spawnSlotId(params.id, id);
       const agentId = ctx.request.agent.agentId;
       await ctx.admissions.admit(agentId, slot);
-      const outcome = await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, id, query.wait).catch(async (err: unknown) => {
-        await ctx.admissions.release(agentId, slot).catch(() => undefined);
-        throw err;
-      });
+      // On an error the slot stays (the spawn may have been accepted): it goes with the parent at the latest.
+      const outcome = await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, id, query.wait);
       await settleSpawnSlot(ctx.admissions, agentId, slot, outcome);
       return answer(outcome);
     },

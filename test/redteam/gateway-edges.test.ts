@@ -250,6 +250,28 @@ describe('attack 6b: sub-agents count under the cap', () => {
     assert.equal((await start()).status, 429);
     await defended();
   });
+
+  it('a spawn answered before its child started keeps its slot, tied to its parent, until its outcome is read; then its child holds it', async () => {
+    const g = await gateway({ requestsPerSecond: 1000, burst: 1000, openSessions: 3 });
+    const spawner = await rt.agent('late-spawner-bot', 'eng-004');
+    const intent = 'tidy the staging config';
+    const root = await raw(g.url, 'POST', '/v1/sessions', { token: spawner.token, body: { intent } });
+    const id = root.body!.sessionId as string;
+    // `wait=0`: answered pending at once (the spawn's round trip is never shorter than no wait).
+    const asked = await raw(g.url, 'POST', `/v1/sessions/${id}/children?wait=0`, { token: spawner.token, body: { agentId: 'helper-1', intent }, headers: { 'idempotency-key': 'spawn-one' } });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const slot = (await slots('late-spawner-bot')).find((s) => s.startsWith(`spawn:${id}:`));
+    assert.ok(slot, 'the spawn holds a slot named by its parent');
+    // Never read, it still counts: at the cap (root, spawn, one more) a start is refused; at the cap it is over only with its parent.
+    assert.equal((await raw(g.url, 'POST', '/v1/sessions', { token: spawner.token, body: { intent } })).status, 201);
+    assert.equal((await raw(g.url, 'POST', '/v1/sessions', { token: spawner.token, body: { intent } })).status, 429);
+    const read = await raw(g.url, 'GET', `/v1/sessions/${id}/proposals/spawn-one?wait=30`, { token: spawner.token });
+    assert.deepEqual([read.status, read.body?.status], [200, 'started']);
+    const held = await slots('late-spawner-bot');
+    assert.ok(held.includes(read.body!.sessionId as string), held.join(', '));
+    assert.equal(held.some((s) => s.startsWith('spawn:')), false);
+    await defended();
+  });
 });
 
 describe('attack 8: MCP sessions count under the cap', () => {
