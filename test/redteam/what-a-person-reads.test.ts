@@ -27,6 +27,16 @@ import type { SlackCall } from '../support/fake-slack';
 import { USERS, type Harness } from '../approvals/helpers';
 import { parsed, startSessionHarness } from '../approvals/session-harness';
 
+/** Both test tools' one effect: a counted hit under the call's idempotency key. */
+async function countHit(counter: string, ctx: { readonly db: { query(text: string, values: unknown[]): Promise<unknown> }; readonly idempotencyKey: string }): Promise<{ counter: string }> {
+  await ctx.db.query(
+    `INSERT INTO test_counter_hits (idempotency_key, counter, hits) VALUES ($1, $2, 1)
+     ON CONFLICT (idempotency_key) DO UPDATE SET hits = test_counter_hits.hits + 1`,
+    [ctx.idempotencyKey, counter],
+  );
+  return { counter };
+}
+
 /** A write whose `note` can be long: the agent's place for a statement past Slack's cut. */
 const noteCounter = defineTool({
   name: 'test.noteCounter',
@@ -39,14 +49,7 @@ const noteCounter = defineTool({
   timeoutMs: 10_000,
   retry: { maxAttempts: 1 },
   idempotent: true,
-  async handler(args, ctx) {
-    await ctx.db.query(
-      `INSERT INTO test_counter_hits (idempotency_key, counter, hits) VALUES ($1, $2, 1)
-       ON CONFLICT (idempotency_key) DO UPDATE SET hits = test_counter_hits.hits + 1`,
-      [ctx.idempotencyKey, args.counter],
-    );
-    return { counter: args.counter };
-  },
+  handler: (args, ctx) => countHit(args.counter, ctx),
 });
 
 /** A write with a sensitive `value` (redacted wherever people read it), like `env.modifyProduction`. */
@@ -62,14 +65,7 @@ const secretCounter = defineTool({
   timeoutMs: 10_000,
   retry: { maxAttempts: 1 },
   idempotent: true,
-  async handler(args, ctx) {
-    await ctx.db.query(
-      `INSERT INTO test_counter_hits (idempotency_key, counter, hits) VALUES ($1, $2, 1)
-       ON CONFLICT (idempotency_key) DO UPDATE SET hits = test_counter_hits.hits + 1`,
-      [ctx.idempotencyKey, args.counter],
-    );
-    return { counter: args.counter };
-  },
+  handler: (args, ctx) => countHit(args.counter, ctx),
 });
 
 const POLICY = parsed({
