@@ -3,7 +3,7 @@
  * Paths are dotted; `*` matches any key of an object or any element of an array
  * (`items.*.secret` redacts `items[i].secret`, and `headers.*` every header's value), and a named
  * segment that meets an array applies to each element (`items.secret` redacts `items[i].secret`).
- * Both walkers here (`redactPaths`, `secretsAt`) follow these rules through `step`.
+ * Both walkers here (`redactPaths`, `secretsAt`) follow these rules through `locate`.
  *
  * A redacted argument becomes its marker, `[REDACTED: N characters]` (`approvals/redaction.ts`):
  * the length and nothing else of the value. Redacting again keeps a marker as it is (the audit
@@ -21,42 +21,81 @@ function redacted(value: unknown): string {
   return isRedactionMarker(value) ? value : redactionMarker(value);
 }
 
-/** Returns a copy of `value` with every value at one of `paths` replaced by its marker, `[REDACTED: N characters]`. */
+/**
+ * Returns a copy of `value` with every value at one of `paths` replaced by its marker,
+ * `[REDACTED: N characters]`. Each value a path reaches is measured as it was given, the outermost
+ * first: a value inside one already redacted is not reached again (`headers` and
+ * `headers.authorization`, or `items.*` and `items.secret`, in any order, give the markers of the
+ * real values — what the approval check recomputes).
+ */
 export function redactPaths<T>(value: T, paths: readonly string[]): T {
-  let out: unknown = value;
-  // Shorter paths first: an enclosing value is measured whole, before a path inside it is redacted
-  // (`headers` then `headers.authorization`, in any order declared, gives one marker of the real headers).
-  const ordered = paths.map((p) => p.split('.')).sort((a, b) => a.length - b.length);
-  for (const segments of ordered) out = redactOne(out, segments);
-  return out as T;
+  const found: Location[] = [];
+  for (const p of paths) locate(value, p.split('.'), [], found);
+  if (found.length === 0) return value;
+  // A trie of the places, an enclosing place ending the branches below it; then one rebuild.
+  const root: Place = { below: new Map() };
+  for (const at of found) {
+    let node = root;
+    for (const k of at) {
+      if (node.whole) break;
+      let next = node.below.get(k);
+      if (!next) node.below.set(k, (next = { below: new Map() }));
+      node = next;
+    }
+    if (!node.whole) {
+      node.whole = true;
+      node.below.clear();
+    }
+  }
+  return rebuild(value, root) as T;
 }
 
-/**
- * One step of a path into `value`: calls `matched(child, rest)` for each child the path's first
- * segment matches — `*` any element of an array or any key of an object, a name that key of an
- * object or of each element of an array — and returns `value` rebuilt from what it returns
- * (`value` itself when nothing matched or it is not a container). Each element and key is
- * visited at most once per segment, so the walk is linear in the size of `value`.
- */
-function step(value: unknown, segments: readonly string[], matched: (child: unknown, rest: readonly string[]) => unknown): unknown {
-  if (segments.length === 0 || value === null || typeof value !== 'object') return value;
-  const [head, ...rest] = segments as [string, ...string[]];
-  if (Array.isArray(value)) {
-    // `*` is this element; a name is looked up in each element (the array is stepped through).
-    return head === '*' ? value.map((v) => matched(v, rest)) : value.map((v) => step(v, segments, matched));
-  }
+/** A place paths reach: redacted whole, or the places below it. */
+interface Place {
+  whole?: boolean;
+  readonly below: Map<string | number, Place>;
+}
+
+/** `value` with each place of `place` replaced by its marker, measured on the value as given; copied only along the places. */
+function rebuild(value: unknown, place: Place): unknown {
+  if (place.whole) return redacted(value);
+  if (Array.isArray(value)) return value.map((v, i) => (place.below.has(i) ? rebuild(v, place.below.get(i)!) : v));
   const src = value as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...src };
-  for (const key of Object.keys(src)) if (head === '*' || key === head) out[key] = matched(src[key], rest);
+  const out: Record<string, unknown> = {};
+  // Defined, not assigned: an own `__proto__` key stays a key.
+  for (const key of Object.keys(src)) Object.defineProperty(out, key, { value: place.below.has(key) ? rebuild(src[key], place.below.get(key)!) : src[key], enumerable: true, writable: true, configurable: true });
   return out;
 }
 
-function redactOne(value: unknown, segments: readonly string[]): unknown {
-  return step(value, segments, (child, rest) => {
-    if (rest.length > 0) return redactOne(child, rest);
-    return child === undefined ? undefined : redacted(child);
-  });
+/** Where a value sits: its keys and indexes from the top. */
+type Location = readonly (string | number)[];
+
+/**
+ * Collects where `segments` reach in `value`: `*` any element of an array or any key of an object,
+ * a name that key of an object or of each element of an array (stepped through); only values that
+ * exist. Each element and key is visited at most once per segment: linear in the size of `value`.
+ */
+function locate(value: unknown, segments: readonly string[], at: Location, out: Location[]): void {
+  if (segments.length === 0) {
+    if (value !== undefined) out.push(at);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const [head, ...rest] = segments as [string, ...string[]];
+  if (Array.isArray(value)) {
+    // `*` is this element; a name is looked up in each element (the array is stepped through).
+    value.forEach((v, i) => locate(v, head === '*' ? rest : segments, [...at, i], out));
+    return;
+  }
+  for (const key of Object.keys(value)) if (head === '*' || key === head) locate((value as Record<string, unknown>)[key], rest, [...at, key], out);
 }
+
+function valueAt(value: unknown, at: Location): unknown {
+  let v = value;
+  for (const k of at) v = (v as Record<string | number, unknown>)[k];
+  return v;
+}
+
 
 /**
  * The safe default for arguments of a tool nobody knows: every string leaf is redacted (an
@@ -92,10 +131,9 @@ export function secretsAt(value: unknown, paths: readonly string[]): string[] {
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(strings);
   };
   // The same matching as `redactPaths`: what it would replace is what is collected here.
-  const walk = (v: unknown, segments: readonly string[]): void => {
-    step(v, segments, (child, rest) => (rest.length > 0 ? walk(child, rest) : strings(child)));
-  };
-  for (const p of paths) walk(value, p.split('.'));
+  const at: Location[] = [];
+  for (const p of paths) locate(value, p.split('.'), [], at);
+  for (const l of at) strings(valueAt(value, l));
   return [...found].sort((a, b) => b.length - a.length);
 }
 

@@ -154,6 +154,13 @@ describe('redaction', () => {
       assert.deepEqual(shown, { headers: outer });
       assert.equal(isRedactionOf(shown, headers), true);
     }
+    // A name steps through a list: `items.secret` lies inside `items.*` though both have two segments.
+    const items = { items: [{ secret: 'hunter2-long', id: 1 }] };
+    for (const paths of [['items.secret', 'items.*'], ['items.*', 'items.secret']]) {
+      const shown = redactPaths(items, paths);
+      assert.deepEqual(shown, { items: [redactionMarker(items.items[0])] });
+      assert.equal(isRedactionOf(shown, items), true);
+    }
   });
 
   it('`*` matches each element of an array, as documented (`items.*.secret`), and any key of an object', () => {
