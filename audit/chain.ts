@@ -45,10 +45,8 @@ export function scrub(value: unknown): unknown {
   if (typeof value === 'string') return scrubString(value);
   if (Array.isArray(value)) return value.map(scrub);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    // Defined, not assigned: an own `__proto__` key (JSON.parse makes one) stays a key, not the prototype.
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, scrubString(k), { value: scrub(v), enumerable: true, writable: true, configurable: true });
-    return out;
+    // Defined, not assigned (fromEntries): an own `__proto__` key (JSON.parse makes one) stays a key, not the prototype.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrubString(k), scrub(v)]));
   }
   return value;
 }

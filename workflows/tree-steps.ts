@@ -39,12 +39,11 @@ export function asksTree(core: SessionCore, tool: string): boolean {
 }
 
 /**
- * The tree's answer for a call about to run, or undefined when it is no tree step. A root decides
- * in-process; a sub-agent asks its root, and a root that does not answer denies the call.
- * `unlocked`: a person unlocked this call's forbidden transitions (the rules its own state completes).
+ * The tree's answer for a tree step (`asksTree`) about to run. A root decides in-process; a
+ * sub-agent asks its root, and a root that does not answer denies the call. `unlocked`: a person
+ * unlocked this call's forbidden transitions (the rules its own state completes).
  */
-export async function stepInTree(core: SessionCore, proposalSeq: number, tool: string, unlocked: boolean): Promise<TreeStepResult | undefined> {
-  if (!asksTree(core, tool)) return undefined;
+export async function stepInTree(core: SessionCore, proposalSeq: number, tool: string, unlocked: boolean): Promise<TreeStepResult> {
   const at = nowMs();
   const compiled = core.policy.tools.get(tool);
   const unlockedRules = unlocked && compiled ? completedTransitions(core.policy, core.state, compiled.transitions, at).map((rule) => rule.id) : [];

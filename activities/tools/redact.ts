@@ -60,11 +60,8 @@ interface Place {
 function rebuild(value: unknown, place: Place): unknown {
   if (place.whole) return redacted(value);
   if (Array.isArray(value)) return value.map((v, i) => (place.below.has(i) ? rebuild(v, place.below.get(i)!) : v));
-  const src = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  // Defined, not assigned: an own `__proto__` key stays a key.
-  for (const key of Object.keys(src)) Object.defineProperty(out, key, { value: place.below.has(key) ? rebuild(src[key], place.below.get(key)!) : src[key], enumerable: true, writable: true, configurable: true });
-  return out;
+  // Defined, not assigned (fromEntries): an own `__proto__` key stays a key.
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, v]) => [key, place.below.has(key) ? rebuild(v, place.below.get(key)!) : v]));
 }
 
 /** Where a value sits: its keys and indexes from the top. */
@@ -106,10 +103,8 @@ export function redactAllStrings(value: unknown): unknown {
   if (typeof value === 'string') return redacted(value);
   if (Array.isArray(value)) return value.map(redactAllStrings);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    // Defined, not assigned: an own `__proto__` key stays a key.
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: redactAllStrings(v), enumerable: true, writable: true, configurable: true });
-    return out;
+    // Defined, not assigned (fromEntries): an own `__proto__` key stays a key.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactAllStrings(v)]));
   }
   return value;
 }

@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import type { SessionHandle } from '../../client';
 import type { PendingApprovalView, SessionStateView } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
@@ -51,21 +50,11 @@ async function kinds(sessionId: string): Promise<string[]> {
   return (await h.events(sessionId)).map((e) => e.kind);
 }
 
-async function running(w: Worker, fn: () => Promise<void>): Promise<void> {
-  const run = w.run();
-  try {
-    await fn();
-  } finally {
-    w.shutdown();
-    await run;
-  }
-}
-
 describe('an approved call', () => {
   for (const pause of ['tool', 'session'] as const) {
     it(`waits while its ${pause} is paused: the vote does not lift the pause, a signed resume does`, async () => {
       const w = await h.worker({ workerOptions: { shutdownGraceTime: '10s' } });
-      await running(w, async () => {
+      await w.runUntil(async () => {
         const agentId = `paused-${pause}-bot`;
         const s = await h.gh.startSession({ agentId, owner: 'eng-007', intent: 'scale the api' });
         const before = await replicas();
@@ -121,7 +110,7 @@ describe('an approved call', () => {
         },
       },
     });
-    await running(w, async () => {
+    await w.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'halted-bot', owner: 'eng-007', intent: 'scale the api' });
       const before = await replicas();
       const result = s.propose(SCALE(before + 5));
@@ -145,7 +134,7 @@ describe('an approved call', () => {
     let result!: ReturnType<SessionHandle['propose']>;
     let p!: PendingApprovalView & { view: SessionStateView };
     const before = await replicas();
-    await running(first, async () => {
+    await first.runUntil(async () => {
       s = await h.gh.startSession({ agentId: 'late-bot', owner: 'eng-007', intent: 'scale the api' });
       result = s.propose(SCALE(before + 7));
       p = await pending(s);
@@ -154,7 +143,7 @@ describe('an approved call', () => {
     await eventually(async () => (Date.now() > Date.parse(p.deadline) + 500 ? true : undefined), { what: 'the deadline passed', timeoutMs: 30_000 });
     await approve(s, p);
     const second = await h.worker({ policy, workerOptions: { shutdownGraceTime: '2s' } });
-    await running(second, async () => {
+    await second.runUntil(async () => {
       assert.equal((await result).status, 'expired');
       assert.equal(await replicas(), before);
       const trail = await h.events(s.sessionId);

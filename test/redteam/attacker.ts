@@ -12,6 +12,9 @@ import { Gatehouse, type SessionHandle } from '../../client';
 import { generateSigningKey, type SigningKey } from '../../client/trust/key-files';
 import { signDecision, type SignOptions } from '../../client/trust/sign';
 import { formatVerifyReport, verifyDatabase } from '../../audit/verify';
+import { RevocationStore } from '../../audit/credentials';
+import { startGateway, type RunningGateway } from '../../gateway/start';
+import type { GatewayLimits } from '../../gateway/limits';
 import { signEnvelope, type SignedEnvelope } from '../../policies/trust';
 import type { PolicyDocument } from '../../policies';
 import { TEST_POLICY } from '../workflows/fixtures/catalog';
@@ -253,6 +256,19 @@ export function impersonatedVote(victimKeyId: string, v: VoteFields): SignedEnve
 /** The vote fields of a pending approval, approving. */
 export function voteFor(p: PendingApprovalView & { view: SessionStateView }, approve = true, reason?: string): VoteFields {
   return { workflowId: p.view.workflowId, firstRunId: p.view.firstRunId, approvalId: p.approvalId, callDigest: p.callDigest, tool: p.tool, approve, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** A gateway in front of the red team's worker (127.0.0.1, a free port, no environment): the agents' front door. */
+export function redTeamGateway(rt: RedTeam, limits: Partial<GatewayLimits> = {}): Promise<RunningGateway> {
+  return startGateway({
+    temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue },
+    keyset: trust.keyset,
+    revocations: new RevocationStore(rt.h.audit.pool),
+    host: '127.0.0.1',
+    port: 0,
+    limits,
+    env: {},
+  });
 }
 
 export { sessionWorkflowId };

@@ -11,13 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { RevocationStore } from '../../audit/credentials';
-import { startGateway, type RunningGateway } from '../../gateway/start';
+import type { RunningGateway } from '../../gateway/start';
 import type { GatewayLimits } from '../../gateway/limits';
 import { SESSION_WORKFLOW_TYPE } from '../../workflows/contract';
 import { admissionsQuery, admissionsWorkflowId } from '../../workflows/admissions-contract';
 import { eventually } from '../support/eventually';
-import { alertRow, assertAuditVerifies, assertNotExecuted, productionSnapshot, redTeam, sessionWorkflowId, trust, type RedTeam } from './attacker';
+import { alertRow, assertAuditVerifies, assertNotExecuted, productionSnapshot, redTeam, redTeamGateway, sessionWorkflowId, type RedTeam } from './attacker';
 
 let rt: RedTeam;
 let baseline: Record<string, unknown>;
@@ -33,15 +32,7 @@ after(async () => {
 });
 
 async function gateway(limits: Partial<GatewayLimits>): Promise<RunningGateway> {
-  const g = await startGateway({
-    temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue },
-    keyset: trust.keyset,
-    revocations: new RevocationStore(rt.h.audit.pool),
-    host: '127.0.0.1',
-    port: 0,
-    limits,
-    env: {},
-  });
+  const g = await redTeamGateway(rt, limits);
   gateways.push(g);
   return g;
 }

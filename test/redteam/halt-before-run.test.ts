@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Worker } from '@temporalio/worker';
+import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import type { AuditEventInput } from '../../audit/types';
 import { proposeUpdate } from '../../workflows/contract';
@@ -23,28 +23,6 @@ after(async () => {
   for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
-
-/** An interceptor that holds the first activity `holds` picks until `release()`; `entered` resolves when it is held. */
-function holdOne(holds: (type: string, args: readonly unknown[]) => boolean) {
-  let entered!: () => void;
-  const held = new Promise<void>((resolve) => (entered = resolve));
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let taken = false;
-  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
-    inbound: {
-      async execute(input, next) {
-        if (!taken && holds(ctx.info.activityType, input.args)) {
-          taken = true;
-          entered();
-          await gate;
-        }
-        return next(input);
-      },
-    } satisfies ActivityInboundCallsInterceptor,
-  });
-  return { interceptor, held, release };
-}
 
 /** A gate an activity waits at: `entered` once it waits, `release()` lets it go. */
 function gate(): { readonly entered: Promise<void>; hold(): Promise<void>; release(): void } {
@@ -62,14 +40,19 @@ function gate(): { readonly entered: Promise<void>; hold(): Promise<void>; relea
   };
 }
 
-async function running(w: Worker, fn: () => Promise<void>): Promise<void> {
-  const run = w.run();
-  try {
-    await fn();
-  } finally {
-    w.shutdown();
-    await run;
-  }
+/** An interceptor that holds the first `count` activities `holds` picks, the n-th at `gates[n]`. */
+function holdActivities(holds: (type: string, args: readonly unknown[]) => boolean, count = 1) {
+  const gates = Array.from({ length: count }, gate);
+  let taken = 0;
+  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        if (taken < count && holds(ctx.info.activityType, input.args)) await gates[taken++]!.hold();
+        return next(input);
+      },
+    } satisfies ActivityInboundCallsInterceptor,
+  });
+  return { interceptor, gates };
 }
 
 async function writesOf(sessionId: string): Promise<number> {
@@ -81,16 +64,16 @@ const WRITE = { tool: 'test.slowWrite', args: { n: 7 }, reasoning: 'one staging 
 
 describe('a halt before the call is handed to runTool', () => {
   it('stops an allowed call that was reserving in its agent ledger', async () => {
-    const hold = holdOne((type) => type === 'reserveAcrossSessions');
+    const hold = holdActivities((type) => type === 'reserveAcrossSessions');
     const policy = testPolicy({ agent: { budgets: [{ tools: ['test.slowWrite'], max: 100, windowMinutes: 60 }] } });
     const w = await h.worker({ policy, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
-    await running(w, async () => {
+    await w.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'reserving-bot', owner: 'eng-007', intent: 'write a staging row' });
       const result = s.propose(WRITE);
-      await hold.held;
+      await hold.gates[0]!.entered;
       await h.gh.halt(s.sessionId, { by: 'oncall', reason: 'stop now' });
       await eventually(async () => ((await s.state()).halted ? true : undefined), { what: 'the halt handled' });
-      hold.release();
+      hold.gates[0]!.release();
       const r = await result;
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
@@ -101,21 +84,10 @@ describe('a halt before the call is handed to runTool', () => {
 
   it('stops an allowed call when the halt lands while a write recorded during the wait lands', async () => {
     // Two writes in a row: the first lands while the call waits, the second was recorded meanwhile.
-    const held = [gate(), gate()];
-    let pausedWrites = 0;
-    const interceptor: ActivityInterceptorsFactory = (ctx) => ({
-      inbound: {
-        async execute(input, next) {
-          const paused = ctx.info.activityType === 'appendAudit' && (input.args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused');
-          const g = paused ? held[pausedWrites++] : undefined;
-          if (g) await g.hold();
-          return next(input);
-        },
-      } satisfies ActivityInboundCallsInterceptor,
-    });
+    const { interceptor, gates: held } = holdActivities((type, args) => type === 'appendAudit' && (args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused'), 2);
     const policy = testPolicy({ agent: { budgets: [{ tools: ['test.slowWrite'], max: 100, windowMinutes: 60 }] } });
     const w = await h.worker({ policy, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [interceptor] } } });
-    await running(w, async () => {
+    await w.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'twice-bot', owner: 'eng-007', intent: 'write a staging row' });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'first', tool: 'services.scale' });
       await held[0]!.entered;
@@ -142,17 +114,17 @@ describe('a halt before the call is handed to runTool', () => {
 
   it('stops a quick call that waited for an earlier audit write to land', async () => {
     // The `paused` event of another tool's pause is the write in flight when the call comes.
-    const hold = holdOne((type, args) => type === 'appendAudit' && (args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused'));
+    const hold = holdActivities((type, args) => type === 'appendAudit' && (args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused'));
     const w = await h.worker({ workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
-    await running(w, async () => {
+    await w.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'settling-bot', owner: 'eng-007', intent: 'write a staging row' });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'another tool', tool: 'services.scale' });
-      await hold.held;
+      await hold.gates[0]!.entered;
       // Accepted: the update's handler ran in that workflow task, up to the wait for the write.
       const update = await s.workflow.startUpdate(proposeUpdate, { args: [WRITE], waitForStage: WorkflowUpdateStage.ACCEPTED });
       await h.gh.halt(s.sessionId, { by: 'oncall', reason: 'stop now' });
       await eventually(async () => ((await s.state()).halted ? true : undefined), { what: 'the halt handled' });
-      hold.release();
+      hold.gates[0]!.release();
       const r = await update.result();
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);

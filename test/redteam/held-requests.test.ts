@@ -10,10 +10,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { RevocationStore } from '../../audit/credentials';
-import { startGateway, type RunningGateway } from '../../gateway/start';
+import type { RunningGateway } from '../../gateway/start';
 import { eventually } from '../support/eventually';
-import { redTeam, trust, type RedTeam } from './attacker';
+import { redTeam, redTeamGateway, type RedTeam } from './attacker';
 
 let rt: RedTeam;
 let g: RunningGateway;
@@ -21,15 +20,7 @@ const LIMIT = 3;
 
 before(async () => {
   rt = await redTeam('held_requests');
-  g = await startGateway({
-    temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue },
-    keyset: trust.keyset,
-    revocations: new RevocationStore(rt.h.audit.pool),
-    host: '127.0.0.1',
-    port: 0,
-    limits: { requestsPerSecond: 1000, burst: 1000, requestsInFlight: LIMIT },
-    env: {},
-  });
+  g = await redTeamGateway(rt, { requestsPerSecond: 1000, burst: 1000, requestsInFlight: LIMIT });
 });
 after(async () => {
   await g?.close();

@@ -13,10 +13,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { RevocationStore } from '../../audit/credentials';
 import type { GatewayLimits } from '../../gateway/limits';
-import { startGateway, type RunningGateway } from '../../gateway/start';
-import { assertAuditVerifies, redTeam, trust, type RedTeam } from './attacker';
+import type { RunningGateway } from '../../gateway/start';
+import { assertAuditVerifies, redTeam, redTeamGateway, type RedTeam } from './attacker';
 
 let rt: RedTeam;
 const gateways: RunningGateway[] = [];
@@ -31,15 +30,7 @@ after(async () => {
 
 /** A gateway whose bucket never refills during a test: `burst` requests, then 429. */
 async function gateway(limits: Partial<GatewayLimits>): Promise<RunningGateway> {
-  const g = await startGateway({
-    temporal: { address: rt.h.address, namespace: rt.h.namespace, taskQueue: rt.h.taskQueue },
-    keyset: trust.keyset,
-    revocations: new RevocationStore(rt.h.audit.pool),
-    host: '127.0.0.1',
-    port: 0,
-    limits: { requestsPerSecond: 0.001, ...limits },
-    env: {},
-  });
+  const g = await redTeamGateway(rt, { requestsPerSecond: 0.001, ...limits });
   gateways.push(g);
   return g;
 }

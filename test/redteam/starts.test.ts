@@ -258,6 +258,20 @@ describe('starts the agent cannot choose', () => {
     await assertAuditVerifies(rt.h);
   });
 
+  it('a top-level start cannot carry paused tools (only a sub-agent takes its parent\'s): the field is ignored', async () => {
+    const id = `rt-paused-${randomUUID()}`;
+    await rt.raw.workflow.start(SESSION_WORKFLOW_TYPE, {
+      taskQueue: rt.h.taskQueue,
+      workflowId: sessionWorkflowId(id),
+      args: [{ sessionId: id, credential: mallory.token, intent: 'look at volumes', pausedTools: ['volumes.list', 'session.spawnChild'] }],
+    });
+    const s = mallory.gh.session(id);
+    const view = await eventually(async () => (await s.state().catch(() => undefined)) ?? undefined, { what: 'the session started' });
+    assert.deepEqual(view.pausedTools ?? [], []);
+    assert.equal((await s.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed');
+    await s.end({});
+  });
+
   it('refuses a revoked credential and an expired one', async () => {
     const before = await productionSnapshot(rt.h);
     const revoked = await rt.agent('revoked-bot', 'eng-007');
