@@ -159,7 +159,14 @@ export const ROUTES: readonly RouteSpec[] = [
       const id = proposalId(ctx.request);
       const slot = spawnSlotId(params.id, id);
       const agentId = ctx.request.agent.agentId;
-      await ctx.admissions.admit(agentId, slot);
+      try {
+        await ctx.admissions.admit(agentId, slot);
+      } catch (err) {
+        // A retry (same key) of a spawn whose child took its slot over: at the cap it gets the stored answer, not a 429.
+        const earlier = err instanceof Problem && err.code === 'too-many-sessions' && ctx.request.headers['idempotency-key'] !== undefined ? await ctx.sessions.finished(handle, id) : undefined;
+        if (isSpawnResult(earlier)) return answer({ done: true, value: earlier });
+        throw err;
+      }
       // On an error the slot stays (the spawn may have been accepted): it goes with the parent at the latest.
       const outcome = await ctx.sessions.update<SpawnChildResult>(handle, spawnChildUpdate.name, body, id, query.wait);
       await settleSpawnSlot(ctx.admissions, agentId, slot, outcome);

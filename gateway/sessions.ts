@@ -121,6 +121,12 @@ export class GatewaySessions {
     return { done: false, pending: await this.#pending(handle, updateId) };
   }
 
+  /** The value of update `updateId` when it already finished; `undefined` when it is unknown or still running. */
+  async finished(handle: SessionHandle, updateId: string): Promise<unknown> {
+    const outcome = await this.outcome(handle, updateId, 1).catch(() => undefined);
+    return outcome?.done ? outcome.value : undefined;
+  }
+
   /** Halts the session on the agent's word: stopping needs no signature. */
   async halt(handle: SessionHandle, agent: AgentIdentity, reason: string): Promise<void> {
     try {

@@ -242,7 +242,7 @@ describe('attack 6b: sub-agents count under the cap', () => {
     await defended();
   });
 
-  it('a spawn answered before its child started keeps its slot, tied to its parent, until its outcome is read; then its child holds it', async () => {
+  it('a spawn answered before its child started keeps its slot, tied to its parent, until its outcome is read; then its child holds it, and a retry at the cap gets its answer', async () => {
     const g = await gateway({ requestsPerSecond: 1000, burst: 1000, openSessions: 3 });
     const spawner = await rt.agent('late-spawner-bot', 'eng-004');
     const intent = 'tidy the staging config';
@@ -261,6 +261,13 @@ describe('attack 6b: sub-agents count under the cap', () => {
     const held = await slots('late-spawner-bot');
     assert.ok(held.includes(read.body!.sessionId as string), held.join(', '));
     assert.equal(held.some((s) => s.startsWith('spawn:')), false);
+    // At the cap, a retry of the spawn (same key) gets its stored answer, and takes no slot.
+    const retried = await raw(g.url, 'POST', `/v1/sessions/${id}/children`, { token: spawner.token, body: { agentId: 'helper-1', intent }, headers: { 'idempotency-key': 'spawn-one' } });
+    assert.deepEqual([retried.status, retried.body?.status, retried.body?.sessionId], [200, 'started', read.body!.sessionId]);
+    assert.deepEqual((await slots('late-spawner-bot')).sort(), [...held].sort());
+    // Another key is a new spawn: refused at the cap.
+    const another = await raw(g.url, 'POST', `/v1/sessions/${id}/children`, { token: spawner.token, body: { agentId: 'helper-2', intent }, headers: { 'idempotency-key': 'spawn-two' } });
+    assert.equal(another.status, 429);
     await defended();
   });
 });
