@@ -264,7 +264,7 @@ describe('attack 6b: sub-agents count under the cap', () => {
     // At the cap, a retry of the spawn (same key) gets its stored answer, and takes no slot.
     const retried = await raw(g.url, 'POST', `/v1/sessions/${id}/children`, { token: spawner.token, body: { agentId: 'helper-1', intent }, headers: { 'idempotency-key': 'spawn-one' } });
     assert.deepEqual([retried.status, retried.body?.status, retried.body?.sessionId], [200, 'started', read.body!.sessionId]);
-    assert.deepEqual((await slots('late-spawner-bot')).sort(), [...held].sort());
+    assert.deepEqual([...(await slots('late-spawner-bot'))].sort(), [...held].sort());
     // Another key is a new spawn: refused at the cap.
     const another = await raw(g.url, 'POST', `/v1/sessions/${id}/children`, { token: spawner.token, body: { agentId: 'helper-2', intent }, headers: { 'idempotency-key': 'spawn-two' } });
     assert.equal(another.status, 429);
