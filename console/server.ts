@@ -112,8 +112,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     const p = sessions.require(req.headers.cookie);
     return { principal: p.principal, role: p.role, keyId: p.keyId, csrf: p.csrf };
   });
-  // Public, each holding a challenge for minutes: bounded by the open challenges' cap (`passkeys.ts`),
-  // not per address — people and agents on one host (or behind one proxy) share an address.
+  // Public: each answers a sealed challenge and stores nothing (`passkeys.ts`), so a flood of them
+  // cannot push out the challenge a person is answering.
   app.post('/api/enrol/options', async (req) => passkeys.registrationOptions(body(req).invite));
   app.post('/api/enrol/verify', async (req, reply) => {
     const b = body(req);

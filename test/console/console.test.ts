@@ -56,6 +56,29 @@ describe('console: passkeys and the approvals inbox', () => {
     await again.shot('invite-used');
   });
 
+  it('signs alice in while an agent floods the public sign-in options: no challenge of hers is pushed out', async () => {
+    await alice.context.clearCookies();
+    await alice.page.goto(new URL('/', kit.console.url).toString());
+    await alice.page.locator('#signin').waitFor();
+    // Between her options and her answer, 10,001 options from a client sending the console's origin
+    // (a store of open challenges capped at 10,000 dropped hers, and nobody could sign in).
+    let flooded = 0;
+    await alice.page.route('**/api/signin/verify', async (route) => {
+      const ask = () => fetch(new URL('/api/signin/options', kit.console.url), { method: 'POST', headers: { origin: new URL(kit.console.url).origin, 'content-type': 'application/json' }, body: '{}' });
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        while (flooded < 10_001) {
+          flooded++;
+          assert.equal((await ask()).status, 200);
+        }
+      }));
+      await route.continue();
+    });
+    await alice.page.click('#signin');
+    await alice.page.locator('#me', { hasText: 'alice (approver)' }).waitFor();
+    assert.ok(flooded >= 10_001);
+    await alice.page.unroute('**/api/signin/verify');
+  });
+
   it('refuses an expired invite with its expiry', async () => {
     const store = new ConsoleStore(kit.rt.h.audit.pool);
     const { secret } = await store.createInvite('bob', 'approver', 60_000, 'test', Date.now() - 3_600_000);
