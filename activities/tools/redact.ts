@@ -113,8 +113,8 @@ export function redactAllStrings(value: unknown): unknown {
 const MIN_SECRET_LENGTH = 4;
 
 /**
- * The string values at `paths` (every string inside an object or list found there too): the
- * secrets a call carries, longest first. A server can echo them in its error text or its result
+ * The string values at `paths` (every string inside an object or list found there too) and each
+ * line of one that has several: the secrets a call carries, longest first. A server can echo them in its error text or its result
  * (a diff of an edit, "no match for …"), which path redaction does not reach.
  */
 export function secretsAt(value: unknown, paths: readonly string[]): string[] {
@@ -122,6 +122,8 @@ export function secretsAt(value: unknown, paths: readonly string[]): string[] {
   const strings = (v: unknown): void => {
     if (typeof v === 'string') {
       if (v.length >= MIN_SECRET_LENGTH) found.add(v);
+      // Each line too: a diff echoes a multi-line value a line at a time (`+` or `-` before each).
+      for (const line of v.split(/\r\n|\r|\n/)) if (line !== v && line.trim().length >= MIN_SECRET_LENGTH) found.add(line);
     } else if (Array.isArray(v)) v.forEach(strings);
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(strings);
   };
