@@ -37,13 +37,33 @@ export interface UpstreamCaller {
 const draft7 = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 const draft2020 = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
 
+/**
+ * Compiled validators by dialect and schema text, the most recent `MAX_COMPILED_SCHEMAS`: a server
+ * listing its tools again (or announcing `list_changed` in a loop) compiles nothing new, and ajv
+ * keeps no copy of its own (it would keep every schema object it was ever given).
+ */
+const compiled = new Map<string, ValidateFunction>();
+export const MAX_COMPILED_SCHEMAS = 2_000;
+
+/** How many compiled validators are kept. */
+export function compiledSchemaCount(): number {
+  return compiled.size;
+}
+
 /** Compiles an upstream input schema; a schema ajv cannot compile refuses every call (never allows unchecked ones). */
 export function compileInputSchema(schema: unknown): ValidateFunction | { readonly error: string } {
   try {
     const s = (schema ?? {}) as Record<string, unknown>;
     const ajv = typeof s.$schema === 'string' && s.$schema.includes('2020-12') ? draft2020 : draft7;
     const { $id: _drop, ...rest } = s; // one server's `$id`s must not collide with another's in the shared instance
-    return ajv.compile(rest);
+    const key = `${ajv === draft2020 ? '2020-12' : '7'} ${JSON.stringify(rest)}`;
+    const known = compiled.get(key);
+    if (known) return known;
+    const validate = ajv.compile(rest);
+    ajv.removeSchema(rest);
+    if (compiled.size >= MAX_COMPILED_SCHEMAS) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, validate);
+    return validate;
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
