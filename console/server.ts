@@ -18,6 +18,7 @@ import type pg from 'pg';
 import { ApprovalStore } from '../approvals/store';
 import type { SigningKey } from '../client/trust/key-files';
 import type { Keyset } from '../policies/trust';
+import { listenOn, listenPreferred } from '../gateway/start';
 import { ConsoleError } from './errors';
 import { InboxFeed } from './events';
 import { readInbox, temporalStateReader } from './inbox';
@@ -43,8 +44,13 @@ export interface ConsoleOptions {
   readonly registrar: SigningKey;
   /** @default 127.0.0.1 */
   readonly host?: string;
-  /** @default 0 (a free port) */
+  /** A port asked for by name: taken, it is an error. @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Without `port`: this port when it is free, else a free one (`fellBack`). A passkey signs for the
+   * origin it enrolled at, so a console that keeps its port keeps its people's passkeys working.
+   */
+  readonly preferredPort?: number;
   /**
    * The origin people open, e.g. `https://gatehouse.example.com`; its host is the relying party id.
    * @default `http://localhost:<port>` (WebAuthn refuses an IP address as relying party)
@@ -59,6 +65,8 @@ export interface ConsoleOptions {
 
 export interface RunningConsole {
   readonly url: string;
+  /** `preferredPort` was taken, so another was picked. */
+  readonly fellBack: boolean;
   close(): Promise<void>;
 }
 
@@ -165,9 +173,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   });
   if (opts.temporalUi) await registerTemporalUiProxy(app, { upstream: opts.temporalUi, person: (cookie) => sessions.find(cookie) });
 
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const host = opts.host ?? '127.0.0.1';
+  const { port, fellBack } = opts.port !== undefined ? { port: await listenOn(app, host, opts.port), fellBack: false } : await listenPreferred(app, host, opts.preferredPort ?? 0);
   origin = opts.origin ?? `http://localhost:${port}`;
   const rp = { rpId: new URL(origin).hostname, origin };
   passkeys = new Passkeys(store, rp, opts.registrar, opts.keyset);
@@ -177,6 +184,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
 
   return {
     url: `${origin}/`,
+    fellBack,
     async close() {
       await feed.close();
       await app.close();

@@ -181,7 +181,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }
 }
 
-async function listenOn(app: FastifyInstance, host: string, port: number): Promise<number> {
+export async function listenOn(app: FastifyInstance, host: string, port: number): Promise<number> {
   await app.listen({ host, port });
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : 0;

@@ -10,8 +10,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SAMPLE_CUSTOMERS } from '../../activities/tools/sample/seed';
+import { startConsole } from '../../console/server';
 import { ConsoleStore } from '../../console/store';
-import { assertAuditVerifies, assertNotExecuted, pendingApproval, productionSnapshot, type Agent } from '../redteam/attacker';
+import { assertAuditVerifies, assertNotExecuted, pendingApproval, productionSnapshot, trust, type Agent } from '../redteam/attacker';
 import { card, consoleKit, enrol, heldDelete as heldCustomerDelete, outcomeOf, type ConsoleKit, type HeldCall, type Person } from './browser';
 
 let kit: ConsoleKit;
@@ -77,6 +78,17 @@ describe('console: passkeys and the approvals inbox', () => {
     await alice.page.locator('#me', { hasText: 'alice (approver)' }).waitFor();
     assert.ok(flooded >= 10_001);
     await alice.page.unroute('**/api/signin/verify');
+  });
+
+  it('keeps its origin across a restart when its preferred port is free (a passkey signs for one origin); taken, it says it fell back', async () => {
+    const options = { pool: kit.rt.h.audit.pool, client: kit.rt.raw, keyset: trust.keyset, registrar: trust.registrar };
+    const taken = await startConsole({ ...options, preferredPort: Number(new URL(kit.console.url).port) });
+    assert.equal(taken.fellBack, true);
+    assert.notEqual(taken.url, kit.console.url);
+    await taken.close();
+    const again = await startConsole({ ...options, preferredPort: Number(new URL(taken.url).port) });
+    assert.deepEqual([again.url, again.fellBack], [taken.url, false]);
+    await again.close();
   });
 
   it('refuses an expired invite with its expiry', async () => {

@@ -25,6 +25,9 @@ export interface StackConsoleDeps {
   readonly parts: { name: string; where: string }[];
 }
 
+/** The console's port when it is free (beside the gateway's 4780). */
+export const DEFAULT_CONSOLE_PORT = 4781;
+
 /** Starts the console (and the Temporal UI it serves); returns its URL, or undefined when it is off. */
 export async function startStackConsole(d: StackConsoleDeps): Promise<string | undefined> {
   const { env } = d;
@@ -37,10 +40,11 @@ export async function startStackConsole(d: StackConsoleDeps): Promise<string | u
     d.parts.push({ name: 'console', where: 'off: set `GATEHOUSE_CONSOLE_REGISTRAR_KEY` to a key of role `registrar` the keyset lists' });
     return undefined;
   }
-  const port = env.GATEHOUSE_CONSOLE_PORT ? Number(env.GATEHOUSE_CONSOLE_PORT) : 0;
-  const started = await startConsole({ pool: d.pool, client: d.client, keyset: d.keyset, registrar, port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
+  // A passkey signs for the origin it enrolled at: the console keeps one port across restarts when it can.
+  const port = env.GATEHOUSE_CONSOLE_PORT ? { port: Number(env.GATEHOUSE_CONSOLE_PORT) } : { preferredPort: DEFAULT_CONSOLE_PORT };
+  const started = await startConsole({ pool: d.pool, client: d.client, keyset: d.keyset, registrar, ...port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
   d.stoppers.push({ name: 'console', stop: () => started.close() });
-  d.parts.push({ name: 'console', where: started.url });
+  d.parts.push({ name: 'console', where: started.fellBack ? `${started.url} (port ${DEFAULT_CONSOLE_PORT} was taken: passkeys enrolled at http://localhost:${DEFAULT_CONSOLE_PORT} do not sign here; GATEHOUSE_CONSOLE_PORT picks one)` : started.url });
   if (temporalUi.ui) d.parts.push({ name: 'temporal web ui', where: temporalUiWhere(started.url) });
   return started.url;
 }
