@@ -182,7 +182,11 @@ export function renderEscalation(record: ApprovalRecord, level: number): Rendere
   return { text: `Escalated to ${group}: ${req.text}`, blocks: [head, ...req.blocks] };
 }
 
-/** The final line that replaces the buttons. */
+/**
+ * The final line that replaces the buttons. Only an approval or a denial names who decided: an
+ * expired or cancelled approval was decided by nobody, whatever approvals it had collected (the
+ * workflow reports those as `decidedBy` too), so it says what ended it instead.
+ */
 export function resolutionLine(view: ResolvedView): string {
   const when = slackDate(view.at);
   // The reason is a person's, or a halt's — which an agent can write: it follows as rich text.
@@ -194,19 +198,44 @@ export function resolutionLine(view: ResolvedView): string {
     case 'denied':
       return `:no_entry: *Denied* by ${by || 'an approver'} at ${when}${why}`;
     case 'expired':
-      return `:hourglass: *Expired: denied automatically* at ${when}${why}`;
+      return `:hourglass: *Expired: denied automatically* at ${when}: nobody decided by its deadline${why}`;
     case 'cancelled':
-      return `:heavy_multiplication_x: *Cancelled* at ${when}${why}`;
+      return `:heavy_multiplication_x: *Cancelled: the session was halted* at ${when}, before anyone decided${why}`;
   }
 }
 
-/** The message once resolved: same body, buttons replaced by who decided, when and why. */
+/**
+ * The approvals an expired or cancelled approval had collected (`decidedBy` of those outcomes), as
+ * such: not enough to decide it, and never who decided. Undefined when there were none, or for an
+ * approval or a denial (whose `decidedBy` did decide).
+ */
+export function approvalsSoFar(view: Pick<ResolvedView, 'status' | 'decidedBy'>): readonly string[] | undefined {
+  if (view.status !== 'expired' && view.status !== 'cancelled') return undefined;
+  return view.decidedBy.length ? view.decidedBy : undefined;
+}
+
+/** The notification text's account of a resolution (who decided only for an approval or a denial). */
+export function resolutionText(view: Pick<ResolvedView, 'status' | 'decidedBy'>): string {
+  switch (view.status) {
+    case 'approved':
+      return `approved by ${view.decidedBy.join(', ') || 'its approvers'}`;
+    case 'denied':
+      return `denied by ${view.decidedBy.join(', ') || 'an approver'}`;
+    case 'expired':
+      return 'expired — denied automatically at its deadline, nobody decided';
+    case 'cancelled':
+      return 'cancelled — the session was halted before anyone decided';
+  }
+}
+
+/** The message once resolved: same body, buttons replaced by who decided (or what ended it), when and why. */
 export function renderResolved(record: ApprovalRecord, view: ResolvedView): RenderedMessage {
   const blocks = requestBlocks(record, record.escalationLevel);
   blocks.push(section(resolutionLine(view)));
   if (view.reason) blocks.push(richText(richQuote({ text: shownText(view.reason) })));
-  const plain = view.status === 'expired' ? 'expired — denied automatically' : `${view.status} by ${view.decidedBy.join(', ')}`;
-  return { text: `${record.tool} (${record.approvalId}): ${plain}`, blocks };
+  const partial = approvalsSoFar(view);
+  if (partial) blocks.push(context(`Approvals so far, not enough to decide: ${partial.map(mention).join(', ')}`));
+  return { text: `${record.tool} (${record.approvalId}): ${resolutionText(view)}`, blocks };
 }
 
 /**

@@ -32,6 +32,36 @@ function section(title: string, lines: readonly string[]): string[] {
   return [title, ...lines.map((l) => `  ${l}`), ''];
 }
 
+/**
+ * How a decided row ended, on one line. Only an approval or a denial names who decided: the
+ * workflow stores the approvals collected so far as `decidedBy` of an expired or cancelled one
+ * too, and those people decided nothing — the deadline, or the session's halt, ended it.
+ */
+export function outcomeLine(r: ApprovalRecord): string {
+  const why = r.reason ? `: ${shownQuoted(r.reason)}` : '';
+  const at = r.decidedAt ?? '-';
+  switch (r.status) {
+    case 'approved':
+    case 'denied':
+      return `decided    ${at} by ${r.decidedBy.join(', ') || '-'}${why}`;
+    case 'expired':
+      return `expired    ${at}: nobody decided by its deadline ${r.deadline}, so it was denied automatically`;
+    case 'cancelled':
+      return `cancelled  ${at}: the session was halted before anyone decided${why}`;
+    case 'pending':
+      return `deadline   ${r.deadline}`;
+  }
+}
+
+/**
+ * The approvals an expired or cancelled row had collected (its `decidedBy`), labelled as such:
+ * never as who decided. Undefined when there were none, and for any other status.
+ */
+export function approvalsSoFarLine(r: ApprovalRecord): string | undefined {
+  if ((r.status !== 'expired' && r.status !== 'cancelled') || r.decidedBy.length === 0) return undefined;
+  return `approvals so far, counted by the session but not enough to decide: ${r.decidedBy.join(', ')}`;
+}
+
 /** The screen of one approval, as text lines. */
 export function renderApproval(r: ApprovalRecord, view: SessionStateView | undefined, shown: { ok: true } | { ok: false; code: string; message: string } | undefined, now: number): string[] {
   const approvals = r.votes.filter((v) => v.approve).map((v) => v.approver);
@@ -59,7 +89,8 @@ export function renderApproval(r: ApprovalRecord, view: SessionStateView | undef
   ]));
   const ladder = r.requirement.groups.map((g, i) => `${g}${i === 0 ? '' : ` (after ${Math.round((r.requirement.escalateAfterMs[i - 1] ?? 0) / 60_000)} min)`}: ${(r.groupMembers[g] ?? []).join(', ') || 'nobody'}`);
   out.push(...section('by when, and who decides', [
-    pending ? `deadline   ${r.deadline} (${relativeTime(r.deadline, now)}); then denied automatically, never approved` : `decided    ${r.decidedAt ?? '-'} by ${r.decidedBy.join(', ') || '-'}${r.reason ? `: ${shownQuoted(r.reason)}` : ''}`,
+    pending ? `deadline   ${r.deadline} (${relativeTime(r.deadline, now)}); then denied automatically, never approved` : outcomeLine(r),
+    ...[approvalsSoFarLine(r)].filter((l): l is string => l !== undefined),
     ...(pending && level !== undefined ? [`escalation level ${Math.max(0, level)}: may vote now: ${allowed.map((g) => g.join(', ')).join(' + ')}`] : []),
     `ladder     ${ladder.join(' → ')}`,
     `votes      ${approvals.length} of ${r.requirement.approversRequired} approval(s)${approvals.length ? ` (${approvals.join(', ')})` : ''}`,

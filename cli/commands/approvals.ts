@@ -64,6 +64,27 @@ async function shownChecks(store: ApprovalStore, records: readonly ApprovalRecor
 }
 
 /**
+ * The VOTES column of `approvals list`: approvals out of those required, with who cast them. A
+ * pending row counts the votes recorded so far; an approved one the approvals that decided it; a
+ * denied one names who denied it. An expired or cancelled one was decided by nobody: its
+ * `decidedBy` holds the approvals the session had counted by then, shown as such ("so far").
+ */
+export function votesCell(r: ApprovalRecord): string {
+  const count = (names: readonly string[], suffix = ''): string => `${names.length}/${r.requirement.approversRequired}${suffix}${names.length ? ` (${names.join(', ')})` : ''}`;
+  switch (r.status) {
+    case 'pending':
+      return count(r.votes.filter((v) => v.approve).map((v) => v.approver));
+    case 'approved':
+      return count(r.decidedBy);
+    case 'denied':
+      return `denied by ${r.decidedBy.join(', ') || 'an approver'}`;
+    case 'expired':
+    case 'cancelled':
+      return count(r.decidedBy, ' so far');
+  }
+}
+
+/**
  * `approvals list`: pending approvals (all with `all`), as a table or JSON. With `state`, each
  * pending row is checked against its session's own pending approval first: a row that does not
  * show that call is listed as refused (and raises an alert), never as decidable.
@@ -81,7 +102,6 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
   }
   const rows = [['ID', 'TOOL', 'ARGS', 'AGENT', 'OWNER', 'STATUS', 'APPROVERS', 'VOTES', 'DEADLINE']];
   for (const r of records) {
-    const approvals = r.votes.filter((v) => v.approve).map((v) => v.approver);
     const check = checks.get(r.approvalId);
     const status = check && !check.ok ? `refused (${check.code})` : r.status === 'pending' && Date.parse(r.deadline) <= now ? 'pending (past deadline)' : r.status;
     rows.push([
@@ -92,7 +112,7 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
       r.owner,
       status,
       groupsAllowedNow(r, now).map((groups) => groups.join(',')).join(' + '),
-      r.status === 'pending' ? `${approvals.length}/${r.requirement.approversRequired}${approvals.length ? ` (${approvals.join(', ')})` : ''}` : r.decidedBy.join(', ') || '-',
+      votesCell(r),
       r.status === 'pending' ? relativeTime(r.deadline, now) : r.decidedAt ? relativeTime(r.decidedAt, now) : '-',
     ]);
   }

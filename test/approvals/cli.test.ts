@@ -11,7 +11,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideFromCli, listApprovals, type CliDecisionDeps, type CommandIo } from '../../cli/commands/approvals';
-import { showApproval } from '../../cli/commands/approvals-show';
+import { renderApproval, showApproval } from '../../cli/commands/approvals-show';
+import type { ApprovalStore } from '../../approvals/store';
+import type { ApprovalRecord } from '../../approvals/types';
+import { approvalRequest, recordOf } from './fixtures';
 import { temporalSignaler, temporalStateReader } from '../../client/decide';
 import { writeKeyFile } from '../../client/trust/key-files';
 import { getTestServers } from '../support/servers';
@@ -252,5 +255,59 @@ describe('gatehouse approvals', () => {
     const noKeyset = await runCli(['approvals', 'approve', a.req.approvalId, '--as', 'bob'], { ...env, GATEHOUSE_KEYS: '' });
     assert.equal(noKeyset.code, 1);
     assert.match(noKeyset.stderr, /gatehouse: no keyset to sign against: set `GATEHOUSE_KEYS` or run `gatehouse start`/);
+  });
+});
+
+describe('what a decided row says (pure)', () => {
+  const now = Date.parse('2026-11-21T10:30:00.000Z');
+  const at = '2026-11-21T10:05:00.000Z';
+  // Two approvals needed, alice gave one; the workflow stores her as `decidedBy` of any outcome.
+  const row = (id: string, r: Partial<ApprovalRecord>): ApprovalRecord =>
+    recordOf(approvalRequest(id, { requirement: requirement({ approversRequired: 2 }) }), {
+      decidedBy: ['U0ALICE'],
+      decidedAt: at,
+      votes: [{ approver: 'U0ALICE', approve: true, via: 'slack', at: '2026-11-21T10:01:00.000Z' }],
+      ...r,
+    });
+  const expired = row('session-r1', { status: 'expired', reason: 'no decision before the deadline' });
+  const cancelled = row('session-r2', { status: 'cancelled', reason: 'session halted by billing-bot: done here' });
+  /** A store that lists these rows and nothing else (listApprovals without a state reader reads only `list`). */
+  const listing = (rows: ApprovalRecord[]) => ({ list: async () => rows }) as unknown as ApprovalStore;
+
+  test('show: an expired or cancelled row names nobody as its decider; what it collected is approvals so far', () => {
+    const e = renderApproval(expired, undefined, undefined, now).join('\n');
+    const c = renderApproval(cancelled, undefined, undefined, now).join('\n');
+    for (const [screen, status] of [[e, 'expired'], [c, 'cancelled']] as const) {
+      assert.doesNotMatch(screen, /^ {2}decided /m, `a ${status} row has no decided-by line:\n${screen}`);
+      assert.doesNotMatch(screen, /by U0ALICE/, `a ${status} row does not name alice as who ended it`);
+      assert.match(screen, /^ {2}approvals so far, counted by the session but not enough to decide: U0ALICE$/m);
+      assert.match(screen, /^ {2}votes {6}1 of 2 approval\(s\) \(U0ALICE\)$/m);
+    }
+    assert.match(e, new RegExp(`^ {2}expired {4}${at}: nobody decided by its deadline ${expired.deadline}, so it was denied automatically$`, 'm'));
+    assert.match(c, new RegExp(`^ {2}cancelled {2}${at}: the session was halted before anyone decided: "session halted by billing-bot: done here"$`, 'm'));
+    // Nothing collected: no such line.
+    assert.doesNotMatch(renderApproval({ ...expired, decidedBy: [], votes: [] }, undefined, undefined, now).join('\n'), /approvals so far/);
+    // An approval or a denial did decide: it says by whom.
+    const approved = renderApproval(row('session-r3', { status: 'approved', decidedBy: ['U0ALICE', 'bob'], reason: 'checked' }), undefined, undefined, now).join('\n');
+    assert.match(approved, new RegExp(`^ {2}decided {4}${at} by U0ALICE, bob: "checked"$`, 'm'));
+    const denied = renderApproval(row('session-r4', { status: 'denied', decidedBy: ['bob'], reason: 'not now' }), undefined, undefined, now).join('\n');
+    assert.match(denied, new RegExp(`^ {2}decided {4}${at} by bob: "not now"$`, 'm'));
+  });
+
+  test('list --all: the VOTES column counts approvals, never shows a partial approver as the decider', async () => {
+    const approved = row('session-r5', { status: 'approved', decidedBy: ['U0ALICE', 'bob'] });
+    const denied = row('session-r6', { status: 'denied', decidedBy: ['bob'], reason: 'not now' });
+    const io = bufferIo();
+    assert.equal(await listApprovals(listing([expired, cancelled, approved, denied]), { all: true }, io, now), 0);
+    const lines = io.stdout.join('\n').split('\n');
+    const header = lines[0]!;
+    const votesOf = (id: string): string => {
+      const line = lines.find((l) => l.startsWith(id))!;
+      return line.slice(header.indexOf('VOTES'), header.indexOf('DEADLINE')).trim();
+    };
+    assert.equal(votesOf(expired.approvalId), '1/2 so far (U0ALICE)');
+    assert.equal(votesOf(cancelled.approvalId), '1/2 so far (U0ALICE)');
+    assert.equal(votesOf(approved.approvalId), '2/2 (U0ALICE, bob)');
+    assert.equal(votesOf(denied.approvalId), 'denied by bob');
   });
 });

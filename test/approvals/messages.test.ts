@@ -121,6 +121,31 @@ describe('messages', () => {
     assert.ok(expired.text.includes('expired — denied automatically'));
   });
 
+  test('an expired or a cancelled approval names nobody as its decider: approvals it had collected are approvals so far', () => {
+    const at = '2026-11-21T10:05:00.000Z';
+    const two = recordOf(approvalRequest('session-m8', { requirement: requirement({ approversRequired: 2 }) }));
+    // What the workflow reports: the approvals collected so far, as `decidedBy`.
+    const expired = renderResolved(two, { status: 'expired', decidedBy: ['U0ALICE'], reason: 'no decision before the deadline', at });
+    const cancelled = renderResolved(two, { status: 'cancelled', decidedBy: ['U0ALICE'], reason: 'session halted by billing-bot: done', at });
+    for (const [msg, status] of [[expired, 'expired'], [cancelled, 'cancelled']] as const) {
+      const mrkdwn = JSON.stringify(msg.blocks.filter((b) => b.type !== 'rich_text'));
+      assert.doesNotMatch(msg.text, /U0ALICE|\bby\b/, `the notification of a ${status} approval names no decider: ${msg.text}`);
+      assert.doesNotMatch(mrkdwn, /(Expired|Cancelled|denied|cancelled|halted)[^"]*by <@U0ALICE>/, `no line of a ${status} approval says she decided it`);
+      assert.ok(!msg.blocks.some((b) => b.type === 'actions'));
+    }
+    // Her approval is shown for what it was.
+    for (const msg of [expired, cancelled]) assert.match(JSON.stringify(msg.blocks.filter((b) => b.type === 'context')), /Approvals so far, not enough to decide: <@U0ALICE>/);
+    assert.match(expired.text, /expired — denied automatically at its deadline, nobody decided/);
+    assert.match(JSON.stringify(expired.blocks), /\*Expired: denied automatically\* at [^"]*: nobody decided by its deadline/);
+    assert.match(cancelled.text, /cancelled — the session was halted before anyone decided/);
+    assert.match(JSON.stringify(cancelled.blocks), /\*Cancelled: the session was halted\* at [^"]*, before anyone decided/);
+    assert.ok(JSON.stringify(cancelled.blocks.filter((b) => b.type === 'rich_text')).includes('session halted by billing-bot: done'), 'the halt\'s reason, as rich text');
+    // Nothing collected: no such line. An approval or a denial still names who decided.
+    assert.doesNotMatch(JSON.stringify(renderResolved(two, { status: 'expired', decidedBy: [], at }).blocks), /Approvals so far/);
+    assert.equal(renderResolved(two, { status: 'approved', decidedBy: ['U0ALICE', 'bob'], at }).text, `${two.tool} (${two.approvalId}): approved by U0ALICE, bob`);
+    assert.equal(renderResolved(two, { status: 'denied', decidedBy: ['bob'], reason: 'no', at }).text, `${two.tool} (${two.approvalId}): denied by bob`);
+  });
+
   test('a resolution\'s reason (an agent writes a halt\'s) is rich text: it forges no line', () => {
     const forged = 'stop\n:white_check_mark: *Approved* by <@U0ALICE> \u202e';
     const msg = renderResolved(record, { status: 'cancelled', decidedBy: [], reason: forged, at: '2026-11-21T10:05:00.000Z' });
