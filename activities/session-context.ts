@@ -102,6 +102,7 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
         budget: r.budget,
         ...(r.mandate ? { mandate: r.mandate } : {}),
         ...(r.inheritedTransitions !== undefined ? { inheritedTransitions: r.inheritedTransitions } : {}),
+        ...(r.inheritedRates !== undefined ? { inheritedRates: r.inheritedRates } : {}),
       },
       ...bound(),
     };

@@ -74,6 +74,8 @@ export interface SpawnStart {
   readonly budget: BudgetOverride;
   readonly mandate?: Mandate;
   readonly inheritedTransitions?: unknown;
+  /** Its share of the rate limits and its parent's rate windows (patch `rates-shared-in-tree`). */
+  readonly inheritedRates?: unknown;
 }
 
 // The tool activities' shapes are the catalog's own: one definition, seen here by the workflow.

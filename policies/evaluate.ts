@@ -7,7 +7,7 @@
  */
 import { compileGlob, matchesAny, type Glob } from './glob';
 import type { CompiledPolicy, CompiledTool, CompiledTransition, TransitionRole } from './compile';
-import { budgetUsed, type SessionState } from './state';
+import { budgetUsed, rateMax, type SessionState } from './state';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Verdict } from './types';
 import type { RuleId } from './rules';
 import { subjectRefusal } from './upstream-subjects';
@@ -237,13 +237,18 @@ function budgetFindings(policy: CompiledPolicy, state: SessionState, tool: Compi
 }
 
 function rateFindings(policy: CompiledPolicy, state: SessionState, tool: CompiledTool, now: number, add: (f: Finding, shadow: boolean) => void): void {
+  // A session of a tree has its share of each limit (rateMax): the tree together has the policy's.
+  const splits = state.rateSplits;
+  const ofTree = (max: number, mine: number) => (mine === max ? '' : ` (its share of the session tree's ${max})`);
   const r = policy.sessionRate;
-  if (r && countSince(state.rate.session, now - r.perMs) >= r.max) {
-    add({ kind: 'deny', rule: 'rate.session', message: `the session passed its rate limit of ${r.max} proposals per ${r.perMs / 1000} seconds` }, r.shadow);
+  const sessionMax = r ? rateMax(r.max, splits) : 0;
+  if (r && countSince(state.rate.session, now - r.perMs) >= sessionMax) {
+    add({ kind: 'deny', rule: 'rate.session', message: `the session passed its rate limit of ${sessionMax} proposals per ${r.perMs / 1000} seconds${ofTree(r.max, sessionMax)}` }, r.shadow);
   }
   const times = state.rate.tools[tool.info.name] ?? [];
   for (const t of tool.rates) {
-    if (countSince(times, now - t.perMs) >= t.max) add({ kind: 'deny', rule: 'rate.tool', message: `\`${tool.info.name}\` passed its rate limit of ${t.max} calls per ${t.perMs / 1000} seconds` }, t.shadow);
+    const max = rateMax(t.max, splits);
+    if (countSince(times, now - t.perMs) >= max) add({ kind: 'deny', rule: 'rate.tool', message: `\`${tool.info.name}\` passed its rate limit of ${max} calls per ${t.perMs / 1000} seconds${ofTree(t.max, max)}` }, t.shadow);
   }
 }
 

@@ -29,9 +29,12 @@ export {
   budgetUsed,
   childBudget,
   inheritedTransitions,
+  rateMax,
   type SessionState,
   type SessionInit,
   type InheritedTransitions,
+  type InheritedRates,
+  type RateSplit,
   type IntentFold,
   type TransitionProgress,
 } from './state';

@@ -27,6 +27,23 @@ export interface InheritedTransitions {
   readonly progress: TransitionProgress;
 }
 
+/**
+ * One split of a session's rate limits at a spawn (patch `rates-shared-in-tree`): the child took
+ * `share` of each limit (rounded down), and its parent kept the rest. A session's limits are the
+ * policy's, split in turn by each of its splits: a session tree never has more than the policy's.
+ */
+export interface RateSplit {
+  readonly share: number;
+  /** True in the child (it took the share), false in the parent (it kept the rest). */
+  readonly took: boolean;
+}
+
+/** What a sub-agent takes of its parent's rate limits: its splits and its parent's rate windows. */
+export interface InheritedRates {
+  readonly splits: readonly RateSplit[];
+  readonly windows: SessionState['rate'];
+}
+
 /** One performed action inside the budget window. */
 export interface WindowEntry {
   readonly at: number;
@@ -52,6 +69,8 @@ export interface SessionState {
   readonly counters: { readonly proposals: number; readonly executed: number; readonly denied: number; readonly failed: number; readonly expired: number; readonly tokens: number };
   readonly window: readonly WindowEntry[];
   readonly rate: { readonly session: readonly number[]; readonly tools: Readonly<Record<string, readonly number[]>> };
+  /** How this session's rate limits were split with its parent and children (absent: the policy's whole). */
+  readonly rateSplits?: readonly RateSplit[];
   readonly transitions: TransitionProgress;
   /** Running intent-alignment score, older scores decayed; `null` before the first score. */
   readonly intent: { readonly score: number | null; readonly weight: number; readonly decay: number; readonly reviewBelow: number; readonly enforce: boolean };
@@ -64,6 +83,17 @@ export interface SessionInit {
   readonly budget?: BudgetOverride;
   readonly mandate?: Mandate;
   readonly inheritedTransitions?: InheritedTransitions;
+  readonly inheritedRates?: InheritedRates;
+}
+
+/** A rate limit's `max` for a session with `splits`: each split takes its share rounded down, or keeps the rest. */
+export function rateMax(max: number, splits: readonly RateSplit[] | undefined): number {
+  let m = max;
+  for (const s of splits ?? []) {
+    const taken = Math.floor(m * Math.min(1, Math.max(0, s.share)));
+    m = s.took ? taken : m - taken;
+  }
+  return m;
 }
 
 /** The state of a fresh session under `policy`. */
@@ -91,7 +121,8 @@ export function initialSessionState(policy: CompiledPolicy, init: SessionInit): 
     step: inherited?.step ?? 0,
     counters: { proposals: 0, executed: 0, denied: 0, failed: 0, expired: 0, tokens: 0 },
     window: [],
-    rate: { session: [], tools: {} },
+    rate: init.inheritedRates ? { session: [...init.inheritedRates.windows.session], tools: { ...init.inheritedRates.windows.tools } } : { session: [], tools: {} },
+    ...(init.inheritedRates ? { rateSplits: [...init.inheritedRates.splits] } : {}),
     transitions,
     intent: { score: null, weight: 0, decay: policy.intent.decay, reviewBelow: policy.intent.reviewBelow, enforce: !policy.intent.shadow },
     ...(mandate ? { mandate } : {}),

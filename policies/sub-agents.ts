@@ -6,7 +6,7 @@
 import { requirement, type CompiledPolicy } from './compile';
 import { refusal } from './gate';
 import { compileGlob, matchesAny } from './glob';
-import { childBudget, inheritedTransitions, type InheritedTransitions, type SessionState } from './state';
+import { childBudget, inheritedTransitions, rateMax, type InheritedRates, type InheritedTransitions, type SessionState } from './state';
 import type { BudgetOverride, Decision, Mandate, Reason, SessionMode, ToolInfo } from './types';
 
 /** The parent session, as the spawn decision sees it. */
@@ -43,18 +43,33 @@ export function spawnDecision(policy: CompiledPolicy, intentScore: number): Deci
 export interface ChildStart {
   readonly share: Required<BudgetOverride>;
   readonly inherited: InheritedTransitions | undefined;
+  /** With `shareRates`: the child's share of the rate limits, and the parent's rate windows it starts with. */
+  readonly rates?: InheritedRates;
   /** The parent's caps lowered by the share: both cannot spend it. */
   readonly parentState: SessionState;
 }
 
-export function childStart(policy: CompiledPolicy, parent: SessionState, now: number): ChildStart {
+/**
+ * `shareRates` (patch `rates-shared-in-tree`): the rate limits are shared as the budget is — the
+ * child takes the policy's share of each (rounded down) and the parent keeps the rest — and the
+ * child starts with the parent's rate windows, so the calls the parent made still count. Without
+ * it a child started with whole limits and empty windows, and each sub-agent multiplied the rates.
+ */
+export function childStart(policy: CompiledPolicy, parent: SessionState, now: number, shareRates = false): ChildStart {
   const share = childBudget(policy, parent, now);
   const l = parent.limits;
+  const split = policy.document.subAgents.budgetShare;
+  const splits = parent.rateSplits ?? [];
+  // Once the share of the largest limit rounds down to nothing, keeping the rest changes no limit: not
+  // recorded, so the parent's splits stay a handful however many children it starts.
+  const keeps = Math.floor(rateMax(Math.max(policy.rateKeep.session, policy.rateKeep.tool), splits) * split) > 0;
   return {
     share,
     inherited: inheritedTransitions(policy, parent),
+    ...(shareRates ? { rates: { splits: [...splits, { share: split, took: true }], windows: parent.rate } } : {}),
     parentState: {
       ...parent,
+      ...(shareRates && keeps ? { rateSplits: [...splits, { share: split, took: false }] } : {}),
       limits: {
         actions: Math.max(0, l.actions - share.actions),
         writes: Math.max(0, l.writes - share.writes),

@@ -192,6 +192,8 @@ export interface SpawnRecord {
   readonly mandate?: Mandate;
   /** The forbidden transitions it inherits (the policy engine's `InheritedTransitions`). */
   readonly inheritedTransitions?: unknown;
+  /** Its share of the rate limits and the parent's rate windows (`InheritedRates`, patch `rates-shared-in-tree`). */
+  readonly inheritedRates?: unknown;
 }
 
 /** Result of the `spawnChild` update. */

@@ -152,6 +152,8 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
       ...(input.budget ? { budget: input.budget } : {}),
       ...(input.mandate ? { mandate: input.mandate } : {}),
       ...(gate.child && input.inheritedTransitions !== undefined ? { inheritedTransitions: input.inheritedTransitions as never } : {}),
+      // From the parent's own record only (rates-shared-in-tree): no start input carries rates.
+      ...(ctx.spawn?.inheritedRates !== undefined ? { inheritedRates: ctx.spawn.inheritedRates as never } : {}),
     });
     core.mode = sessionMode(core.state);
     const parent = gate.child ? input.parentSessionId : undefined;

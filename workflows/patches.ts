@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE,
 ): boolean {
   return patched(id);
 }
@@ -132,3 +132,12 @@ export const SEQUENCES_ACROSS_TREE = 'sequences-across-tree';
  * agent itself is matched the same way. Runs recorded before decide as they did.
  */
 export const FOUR_EYES_BY_IDENTITY = 'four-eyes-by-identity';
+
+/**
+ * Patch id, taken at the start of a run: a spawn shares the rate limits as it shares the budget —
+ * the child takes the policy's share of each limit (rounded down), the parent keeps the rest, and
+ * the child starts with the parent's rate windows (policies/sub-agents.ts `childStart`). Before it,
+ * each sub-agent started with whole limits and empty windows, so spawning multiplied the rates.
+ * Runs recorded before spawn as they did.
+ */
+export const RATES_SHARED_IN_TREE = 'rates-shared-in-tree';

@@ -84,7 +84,8 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
     if (since) return denied(since.reasons, 'denied', approvalId, score);
     reasons.push(...decision.reasons, { rule: 'approval.granted', message: `approved by ${outcome.approvers.join(', ')}` });
   }
-  const { share, inherited, parentState } = childStart(core.policy, core.state, nowMs());
+  // Rates are shared only with a recorded child: it reads them from this record, never from its start input.
+  const { share, inherited, rates, parentState } = childStart(core.policy, core.state, nowMs(), core.ratesSharedInTree && recorded);
   const record: SpawnRecord = {
     sessionId: childSessionId,
     parentSessionId: core.sessionId,
@@ -98,6 +99,7 @@ async function spawn(core: SessionCore, desk: ApprovalDesk, c: SpawnChildInput):
     budget: share,
     ...(mandate.mandate ? { mandate: mandate.mandate } : {}),
     ...(inherited ? { inheritedTransitions: inherited } : {}),
+    ...(rates ? { inheritedRates: rates } : {}),
   };
   // Tools paused in the parent are paused in the child from its start (a pause only stops: the
   // child takes them from its start input, where nothing could loosen it).

@@ -4,8 +4,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { childStart, spawnAdmission, spawnDecision } from '../../policies';
-import { Driver, call, policyOf } from './fixtures';
+import fc from 'fast-check';
+import { childStart, rateMax, spawnAdmission, spawnDecision } from '../../policies';
+import { Driver, T0, call, policyOf, rules } from './fixtures';
 
 const p = policyOf({ budget: { actions: 20, writes: 8, critical: 4 }, costCap: { tokens: 1000 }, transitions: [{ from: 'volumes.list', to: 'volumes.unmount' }] });
 
@@ -80,5 +81,72 @@ describe('childStart', () => {
     assert.equal(start.inherited, undefined);
     assert.deepEqual(start.share, { actions: 5, writes: 2, critical: 1, tokens: 50 });
     assert.deepEqual(start.parentState.limits, { actions: 5, writes: 2, critical: 1, tokens: 50 });
+  });
+});
+
+describe('rate limits shared in a session tree (rates-shared-in-tree)', () => {
+  const rated = policyOf({ rateLimits: { perTool: { max: 10, perSeconds: 60 }, perSession: { max: 12, perSeconds: 60 } }, subAgents: { budgetShare: 0.25 } });
+
+  it('rateMax: a child takes its share rounded down, its parent keeps the rest; shares are clamped to 0..1', () => {
+    assert.equal(rateMax(10, undefined), 10);
+    assert.equal(rateMax(10, [{ share: 0.25, took: true }]), 2);
+    assert.equal(rateMax(10, [{ share: 0.25, took: false }]), 8);
+    assert.equal(rateMax(10, [{ share: 0.25, took: false }, { share: 0.25, took: false }, { share: 0.25, took: true }]), 1);
+    assert.equal(rateMax(3, [{ share: 0.25, took: true }]), 0, 'a share below one call is none');
+    assert.equal(rateMax(10, [{ share: 7, took: true }]), 10);
+    assert.equal(rateMax(10, [{ share: -1, took: false }]), 10);
+  });
+
+  it('childStart: the child starts with its splits and the parent\'s windows; the parent records what it kept', () => {
+    const parent = new Driver(rated);
+    for (let i = 0; i < 3; i++) parent.run(call('volumes.list'));
+    const start = childStart(rated, parent.state, parent.now, true);
+    assert.deepEqual(start.rates, { splits: [{ share: 0.25, took: true }], windows: parent.state.rate });
+    assert.deepEqual(start.parentState.rateSplits, [{ share: 0.25, took: false }]);
+    assert.equal(childStart(rated, parent.state, parent.now).rates, undefined, 'without the patch: nothing shared');
+    assert.equal(childStart(rated, parent.state, parent.now).parentState.rateSplits, undefined);
+    // The child counts its parent's three calls against its shares (2 of 10 per tool, 3 of 12 per session): it waits for the window.
+    const child = new Driver(rated, { startedAt: parent.now, inheritedRates: start.rates! });
+    assert.deepEqual(child.peek(call('volumes.list')).reasons.map((r) => r.message), [
+      "the session passed its rate limit of 3 proposals per 60 seconds (its share of the session tree's 12)",
+      "`volumes.list` passed its rate limit of 2 calls per 60 seconds (its share of the session tree's 10)",
+    ]);
+    assert.deepEqual(rules(child.peek(call('billing.query'))), ['rate.session']);
+    child.tick(61_000);
+    assert.equal(child.peek(call('volumes.list')).verdict, 'allow');
+  });
+
+  it('a parent that keeps spawning records a handful of splits: once a share rounds to nothing, none more', () => {
+    let state = new Driver(rated).state;
+    for (let i = 0; i < 200; i++) state = childStart(rated, state, T0, true).parentState;
+    assert.ok((state.rateSplits?.length ?? 0) <= 8, String(state.rateSplits?.length));
+    assert.equal(childStart(rated, state, T0, true).rates?.splits.length, (state.rateSplits?.length ?? 0) + 1);
+    assert.equal(rateMax(12, childStart(rated, state, T0, true).rates!.splits), 0, 'the last child has no share left');
+  });
+
+  it('property: however sessions spawn and call inside one window, the tree never passes the policy\'s limits', () => {
+    const op = fc.oneof(
+      { arbitrary: fc.record({ kind: fc.constant('spawn' as const), from: fc.nat() }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('call' as const), from: fc.nat(), tool: fc.constantFrom('volumes.list', 'billing.query') }), weight: 4 },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 120, size: 'max' }), (ops) => {
+        const tree = [new Driver(rated)];
+        const allowed = new Map<string, number>();
+        for (const o of ops) {
+          const d = tree[o.from % tree.length]!;
+          if (o.kind === 'spawn') {
+            const start = childStart(rated, d.state, d.now, true);
+            d.state = start.parentState;
+            tree.push(new Driver(rated, { startedAt: d.now, inheritedRates: start.rates! }));
+          } else {
+            if (d.run(call(o.tool)).verdict === 'allow') allowed.set(o.tool, (allowed.get(o.tool) ?? 0) + 1);
+          }
+        }
+        for (const [tool, n] of allowed) assert.ok(n <= 10, `${tool}: ${n} calls in one window`);
+        assert.ok([...allowed.values()].reduce((a, b) => a + b, 0) <= 12, 'the session rate of the tree');
+      }),
+      { numRuns: 300 },
+    );
   });
 });
