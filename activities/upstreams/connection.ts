@@ -3,9 +3,11 @@
  * child process or Streamable HTTP. It lists the server's tools (following `nextCursor`), lists
  * again on `notifications/tools/list_changed`, and reconnects with backoff when the connection
  * closes unasked (a crashed stdio server is started again). Calls made while it is down fail at
- * once with `UpstreamUnavailable`, naming the server. Node-only.
+ * once with `UpstreamUnavailable`, naming the server. An answer over the size limit
+ * (`size-limit.ts`) fails only its own call, as `UpstreamResultTooLarge`. Node-only.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -28,6 +30,7 @@ import { shownLine } from '../../approvals/shown-text';
 import type { PublishedSubjects, UpstreamNote } from '../../audit/upstream-listing';
 import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
+import { BoundedLineReader, boundLines, cappedFetch, describeBytes, type DroppedMessage, tooLargeOf } from './size-limit';
 import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './subjects';
 import { WatchedResources } from './watched-resources';
 
@@ -88,6 +91,8 @@ export class UpstreamConnection {
   readonly #tokens = new Map<string, string>();
   /** Connections made so far (1 after the first; restarts add one each). */
   connects = 0;
+  /** Marks the error responses this connection puts in place of answers over the size limit. */
+  readonly #tooLargeTag = randomUUID();
 
   constructor(private readonly opts: UpstreamConnectionOptions) {
     this.name = opts.server.name;
@@ -220,6 +225,16 @@ export class UpstreamConnection {
   /** `what` names the call in messages: a tool in backticks, or a method. */
   #callError(what: string, err: unknown): ToolError {
     const message = err instanceof Error ? err.message : String(err);
+    const tooLarge = tooLargeOf(err, this.#tooLargeTag);
+    if (tooLarge) {
+      // The server answered (and may have acted); the answer is dropped: running the call again would only drop it again.
+      const size = tooLarge.bytes !== undefined ? `a message of ${tooLarge.bytes} bytes, over` : 'a message over';
+      return new ToolError('UpstreamResultTooLarge', `upstream server \`${this.name}\` answered ${what} with ${size} the limit of ${describeBytes(tooLarge.limitBytes)}: the answer was dropped`, {
+        retryable: false,
+        details: { ...tooLarge },
+        cause: err,
+      });
+    }
     const code = (err as { code?: unknown }).code;
     // -32000 connection closed, -32001 request timeout (the SDK's McpError codes).
     if (code === -32000 || code === -32001 || this.#state !== 'up') {
@@ -317,13 +332,23 @@ export class UpstreamConnection {
         ...(s.cwd ? { cwd: s.cwd } : {}),
         stderr: 'pipe',
       });
+      boundLines(t, new BoundedLineReader({ tag: this.#tooLargeTag, onDropped: (d) => this.#dropped(d) }));
       this.#stderr = '';
       (t.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
         this.#stderr = (this.#stderr + chunk.toString()).slice(-STDERR_KEEP);
       });
       return t;
     }
-    return new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { ...s.headers } } });
+    return new StreamableHTTPClientTransport(new URL(s.url), {
+      requestInit: { headers: { ...s.headers } },
+      fetch: cappedFetch({ tag: this.#tooLargeTag, onDropped: (d) => this.#dropped(d) }),
+    });
+  }
+
+  #dropped(d: DroppedMessage): void {
+    const size = d.bytes !== undefined ? ` of ${d.bytes} bytes` : '';
+    const to = d.id !== undefined ? `: request ${JSON.stringify(d.id)} fails with \`UpstreamResultTooLarge\`` : ': it answers no request that could be told (a call it answered times out)';
+    this.opts.log?.(`upstream \`${this.name}\`: dropped a message${size} over the size limit of ${describeBytes(d.limitBytes)}${to}`);
   }
 
   async #list(client: Client): Promise<void> {

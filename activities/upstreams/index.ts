@@ -6,3 +6,4 @@ export { UpstreamManager, type UpstreamManagerOptions } from './manager';
 export { compileInputSchema, jsonSchemaDefaults, publishedTool, sensitiveMismatches, upstreamInputSchema, upstreamToolDefinition } from './tools';
 export { ensureInFlight, IN_FLIGHT_DDL } from './in-flight';
 export { unofferedToolName } from './tool-names';
+export { MAX_UPSTREAM_MESSAGE_BYTES } from './size-limit';

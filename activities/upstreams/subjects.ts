@@ -89,7 +89,7 @@ export function subjectToolDefinitions(server: NamedUpstream, caps: SubjectCapab
       output: z.unknown(),
       timeoutMs: server.timeoutMs,
       // Reading twice equals reading once: the session's policy classifies these as idempotent reads.
-      retry: { maxAttempts: server.maxAttempts, nonRetryable: ['UpstreamError', 'UpstreamProtocolError'] },
+      retry: { maxAttempts: server.maxAttempts, nonRetryable: ['UpstreamError', 'UpstreamProtocolError', 'UpstreamResultTooLarge'] },
       idempotent: true,
       upstream: { server: server.name, tool: method, readOnlyHint: true },
       handler: async (args: unknown, ctx: ToolContext) =>

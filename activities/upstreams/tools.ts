@@ -185,7 +185,7 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
     output: z.unknown(),
     sensitive: server.sensitive[tool.name] ?? [],
     timeoutMs: server.timeoutMs,
-    retry: { maxAttempts: server.maxAttempts, nonRetryable: ['UpstreamToolError', 'UpstreamError', 'UpstreamProtocolError', 'OutcomeUnknown'] },
+    retry: { maxAttempts: server.maxAttempts, nonRetryable: ['UpstreamToolError', 'UpstreamError', 'UpstreamProtocolError', 'UpstreamResultTooLarge', 'OutcomeUnknown'] },
     // `execution` is defineTool's default: a local activity when timeoutMs ≤ 10 s (no server round trip), else a heartbeating activity.
     // Idempotency is the session policy's to say (`upstreamTools.<glob>.idempotent`): the workflow passes the attempts it allows.
     idempotent: false,

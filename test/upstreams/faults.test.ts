@@ -3,9 +3,12 @@
  * its tool list, or is not installed. Each call ends as a recorded failed call whose error names
  * the server, and the session goes on; a crashed stdio server is started again. A call whose
  * earlier attempt died mid-call is not repeated on a tool the policy does not call idempotent.
+ * An answer over the size limit fails only its own call (stdio and Streamable HTTP): the
+ * connection, the server and other sessions' calls go on.
  * The misbehaving server is a fixture (`fixtures/faulty-server.mjs`): no real server misbehaves on cue.
  */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +17,8 @@ import type { AuditEventInput } from '../../audit/types';
 import { createToolActivities } from '../../activities/tools/activities';
 import { ensureInFlight } from '../../activities/upstreams';
 import type { NamedUpstream } from '../../activities/upstreams';
+import { answeredId, BoundedLineReader, cappedFetch, MAX_UPSTREAM_MESSAGE_BYTES, tooLargeOf, type DroppedMessage } from '../../activities/upstreams/size-limit';
+import { startHttpFixture } from './http-fixture';
 import { policyOf, startUpstreamStack, type UpstreamStack } from './stack';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-upstream-faulty-'));
@@ -27,10 +32,19 @@ const FAULTY: NamedUpstream = {
   maxAttempts: 3,
   sensitive: {},
 };
+/** The same server for the size limit's tests, with time for an answer of 10 MiB under load. */
+const BIG: NamedUpstream = { ...FAULTY, name: 'big', timeoutMs: 10_000 };
+const FIXTURE = join(__dirname, 'fixtures', 'faulty-server.mjs');
 const MISSING: NamedUpstream = { name: 'missing', command: join(dir, 'no-such-mcp-server'), args: [], env: {}, timeoutMs: 3_000, maxAttempts: 3, sensitive: {} };
 const POLICY = policyOf({
   name: 'mcp-faults-test',
-  upstreamTools: { 'faulty.echo': { effect: 'read', idempotent: true }, 'faulty.*': { effect: 'read' }, 'missing.*': { effect: 'read' } },
+  upstreamTools: {
+    'faulty.echo': { effect: 'read', idempotent: true },
+    'faulty.*': { effect: 'read' },
+    'missing.*': { effect: 'read' },
+    'big.*': { effect: 'read' },
+    'big-http.*': { effect: 'read' },
+  },
   budget: { actions: 200, writes: 100, critical: 50, readOnlyAt: 0.95 },
   intent: { reviewBelow: 0 },
   approvers: { groups: { 'on-call': ['alice'] }, default: { groups: ['on-call'], timeoutMinutes: 15 } },
@@ -43,17 +57,26 @@ function reached(tool: string): number {
 }
 
 let stack: UpstreamStack;
+let http: ChildProcess | undefined;
+const logged: string[] = [];
 before(async () => {
-  stack = await startUpstreamStack('upstream_faults', [FAULTY, MISSING], POLICY);
+  const fixture = await startHttpFixture(FIXTURE, 'faulty');
+  http = fixture.child;
+  const BIG_HTTP: NamedUpstream = { name: 'big-http', url: `http://127.0.0.1:${fixture.port}/mcp`, headers: {}, timeoutMs: 10_000, maxAttempts: 3, sensitive: {} };
+  stack = await startUpstreamStack('upstream_faults', [FAULTY, MISSING, BIG, BIG_HTTP], POLICY, { log: (line) => void logged.push(line) });
 });
 after(async () => {
   await stack?.close();
+  http?.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('upstream faults', () => {
   it('follows tools/list pagination, and a server that is not installed leaves its tools unknown', async () => {
-    assert.deepEqual(stack.catalog.names().sort(), ['faulty.crash', 'faulty.echo', 'faulty.fail', 'faulty.garbage', 'faulty.grow', 'faulty.hang']);
+    assert.deepEqual(
+      stack.catalog.names().filter((n) => n.startsWith('faulty.')).sort(),
+      ['faulty.crash', 'faulty.echo', 'faulty.fail', 'faulty.garbage', 'faulty.grow', 'faulty.hang', 'faulty.huge', 'faulty.slow'],
+    );
     const missing = stack.upstreams.connection('missing')!;
     assert.equal(missing.state, 'down');
     assert.match(missing.lastError, /ENOENT/);
@@ -155,5 +178,147 @@ describe('upstream faults', () => {
     const again = await tools.runTool({ ...input, proposalSeq: 2, idempotencyKey: 'dead:p2', afterSeq: 4, maxAttempts: 3 });
     assert.equal(again.status, 'executed');
     assert.equal(reached('echo'), echoes + 1);
+  });
+
+  // The slow call is held by the server until the huge answer has gone out (the fixture's
+  // rendezvous), on the same connection, from another session: it is in flight all along.
+  for (const [server, modes] of [
+    ['big', [{ idLast: true }, { idLast: false }]],
+    ['big-http', [{ stream: false }, { stream: true }]],
+  ] as const) {
+    it(`fails only the call whose answer is over the size limit; the connection and other calls go on (${server === 'big' ? 'stdio' : 'Streamable HTTP'})`, async () => {
+      const conn = stack.upstreams.connection(server)!;
+      assert.equal(conn.state, 'up');
+      const connects = conn.connects;
+      const [waiter, reader] = await Promise.all([stack.agent('wait for an answer'), stack.agent('read a lot')]);
+      for (const mode of modes) {
+        const slow = waiter.call(`${server}.slow`, {});
+        const huge = await reader.call(`${server}.huge`, { bytes: MAX_UPSTREAM_MESSAGE_BYTES + 1024, ...mode });
+        assert.equal(huge.structured?.status, 'failed', huge.text);
+        assert.equal(huge.structured?.error?.type, 'UpstreamResultTooLarge', JSON.stringify(mode));
+        assert.match(huge.structured!.error!.message, new RegExp(`^upstream server \`${server}\` answered \`huge\` with a message .*over the limit of 10 MiB \\(10485760 bytes\\): the answer was dropped$`));
+        const done = await slow;
+        assert.equal(done.structured?.status, 'executed', done.text);
+        assert.match(JSON.stringify(done.structured?.result), /slow done/);
+      }
+      assert.equal(conn.state, 'up');
+      assert.equal(conn.connects, connects, 'the connection was not closed and made again');
+      // The trail: each huge call once, failed for its size (not retried), each slow call executed.
+      const failed = (await stack.h.events(reader.sessionId)).filter((e) => e.tool === `${server}.huge` && (e.kind === 'failed' || e.kind === 'executed'));
+      assert.deepEqual(failed.map((e) => [e.kind, e.detail?.errorType]), modes.map(() => ['failed', 'UpstreamResultTooLarge']));
+      assert.deepEqual(await stack.eventKinds(waiter.sessionId, `${server}.slow`).then((k) => k.filter((x) => x === 'executed' || x === 'failed')), modes.map(() => 'executed'));
+      if (server === 'big') assert.equal(reached('huge'), modes.length, 'each huge call reached the server once');
+      assert.ok(logged.some((l) => l.startsWith(`upstream \`${server}\`: dropped a message`)), logged.join('\n'));
+      const echo = await reader.call(`${server}.echo`, { text: 'still here' });
+      assert.equal(echo.structured?.status, 'executed', echo.text);
+    });
+  }
+});
+
+describe('upstream message size limit (unit)', () => {
+  const TAG = 'tag-1';
+  /** A reader with a limit of 64 bytes; what it dropped. */
+  function reader(): { r: BoundedLineReader; dropped: DroppedMessage[] } {
+    const dropped: DroppedMessage[] = [];
+    return { r: new BoundedLineReader({ tag: TAG, limitBytes: 64, onDropped: (d) => void dropped.push(d) }), dropped };
+  }
+  function readAll(r: BoundedLineReader): unknown[] {
+    const out: unknown[] = [];
+    for (let m = r.readMessage(); m !== null; m = r.readMessage()) out.push(m);
+    return out;
+  }
+  const big = (n = 500) => 'x'.repeat(n);
+
+  it('reads lines within the limit as the SDK does, across and within chunks', () => {
+    const { r } = reader();
+    const a = JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} });
+    const b = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/x' });
+    r.append(Buffer.from(a.slice(0, 10)));
+    assert.deepEqual(readAll(r), []);
+    r.append(Buffer.from(`${a.slice(10)}\r\n${b}\n${a.slice(0, 5)}`));
+    assert.deepEqual(readAll(r), [JSON.parse(a), JSON.parse(b)]);
+    r.append(Buffer.from(`${a.slice(5)}\n`));
+    assert.deepEqual(readAll(r), [JSON.parse(a)]);
+  });
+
+  it('answers the request of a line over the limit with an error, id first or last, and reads on', () => {
+    const { r, dropped } = reader();
+    const first = JSON.stringify({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: big() }] } });
+    const last = JSON.stringify({ result: { content: [{ type: 'text', text: big(), id: 99 }] }, jsonrpc: '2.0', id: 'req-8' });
+    const next = JSON.stringify({ jsonrpc: '2.0', id: 9, result: {} });
+    const bytes = Buffer.from(`${first}\n${last}\n${next}\n`);
+    for (let i = 0; i < bytes.length; i += 13) r.append(bytes.subarray(i, i + 13)); // in small chunks
+    const [a, b, c] = readAll(r) as { id: unknown; error?: unknown }[];
+    assert.equal(a!.id, 7);
+    assert.equal(b!.id, 'req-8');
+    assert.deepEqual(tooLargeOf(a!.error, TAG), { limitBytes: 64, bytes: first.length });
+    assert.equal(tooLargeOf(a!.error, 'another connection'), undefined);
+    assert.deepEqual(c, JSON.parse(next));
+    assert.deepEqual(dropped.map((d) => d.id), [7, 'req-8']);
+  });
+
+  it('drops a line over the limit whose id cannot be told, or that is no response', () => {
+    const { r, dropped } = reader();
+    const lines = [
+      { jsonrpc: '2.0', method: 'notifications/message', params: { data: big() } }, // a notification
+      { jsonrpc: '2.0', id: 3, method: 'sampling/createMessage', params: { data: big() } }, // the server's own request
+      { jsonrpc: '2.0', result: { data: big(), id: 4 }, other: { id: 5 } }, // an id only inside values
+    ].map((m) => JSON.stringify(m));
+    r.append(Buffer.from(`${lines.join('\n')}\n${JSON.stringify({ jsonrpc: '2.0', id: 6, result: {} })}\n`));
+    assert.deepEqual(readAll(r), [{ jsonrpc: '2.0', id: 6, result: {} }]);
+    assert.deepEqual(dropped.map((d) => d.id), [undefined, undefined, undefined]);
+  });
+
+  it('finds the top-level id only, from either end of a line', () => {
+    const text = big(5000);
+    const cases: [unknown, string | number | undefined][] = [
+      [{ jsonrpc: '2.0', id: 1, result: { text } }, 1],
+      [{ result: { text }, jsonrpc: '2.0', id: 2 }, 2],
+      [{ result: { text }, id: 3, jsonrpc: '2.0' }, 3],
+      [{ jsonrpc: '2.0', id: 'a\\"b', result: { text } }, 'a\\"b'],
+      [{ result: { text, s: '\\",\\"id\\":7}' } }, undefined], // an id inside a string
+      [{ result: { text: `${text}","id":8}` } }, undefined],
+      [{ error: { code: 1, message: text }, id: 9 }, 9],
+      [{ id: null, error: { code: 1, message: text } }, undefined],
+    ];
+    for (const [msg, id] of cases) {
+      const line = JSON.stringify(msg);
+      assert.equal(answeredId(line.slice(0, 4096), line.slice(-4096)), id, line.slice(0, 80));
+    }
+  });
+
+  it('caps a Streamable HTTP answer: a JSON body or an SSE event over the limit fails its request', async () => {
+    const dropped: DroppedMessage[] = [];
+    const post = { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'tools/call', params: {} }) };
+    /** A server answering `body` in chunks of 7 bytes (events and line ends split across them). */
+    const chunked = (body: string) => {
+      const bytes = Buffer.from(body);
+      let at = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (at >= bytes.length) return c.close();
+          c.enqueue(bytes.subarray(at, (at += 7)));
+        },
+      });
+    };
+    const serve = (type: string, body: string) =>
+      cappedFetch({ tag: TAG, limitBytes: 64, onDropped: (d) => void dropped.push(d), fetch: async () => new Response(chunked(body), { headers: { 'content-type': type, 'mcp-session-id': 's1' } }) });
+    const small = JSON.stringify({ jsonrpc: '2.0', id: 12, result: {} });
+    assert.equal(await (await serve('application/json', small)('http://x', post)).text(), small);
+    const json = await serve('application/json', JSON.stringify({ jsonrpc: '2.0', id: 12, result: { text: big() } }))('http://x', post);
+    assert.equal(json.headers.get('mcp-session-id'), 's1');
+    const answer = (await json.json()) as { id: number; error: unknown };
+    assert.equal(answer.id, 12);
+    assert.deepEqual(tooLargeOf(answer.error, TAG), { limitBytes: 64 });
+    const events = `event: message\ndata: ${small}\n\nevent: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 12, result: { text: big() } })}\n\n`;
+    const sse = await (await serve('text/event-stream', events)('http://x', post)).text();
+    const data = sse.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { id: number; result?: unknown; error?: unknown });
+    assert.deepEqual(data[0], JSON.parse(small));
+    assert.equal(data.length, 2);
+    assert.deepEqual(tooLargeOf(data[1]!.error, TAG), { limitBytes: 64 });
+    // The server's own stream (a GET: no request): the event is dropped, the stream goes on.
+    const own = await (await serve('text/event-stream', `data: ${big()}\r\n\r\n${events.split('\n\n')[0]}\n\n`)('http://x', { method: 'GET' })).text();
+    assert.equal(own, `${events.split('\n\n')[0]}\n\n`);
+    assert.deepEqual(dropped.map((d) => d.id), [12, 12, undefined]);
   });
 });
