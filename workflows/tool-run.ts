@@ -5,6 +5,7 @@
  * drift is scored before the result returns.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { rootAgentOf } from '../policies/agent-id';
 import type { AuditEventInput } from '../audit/types';
 import type { ToolIssue } from '../activities/tools/errors';
 import type { AuditHold } from './audit-writer';
@@ -191,6 +192,8 @@ async function runToolCall(
       at: iso(at),
       ...(intent ? { intent } : {}),
       ...(descriptor.upstream ? { maxAttempts: attempts } : {}),
+      // An upstream call counts against its root agent's share of the worker's connections.
+      ...(descriptor.upstream && (core.principal || core.agentId) ? { agentId: rootAgentOf(core.principal || core.agentId) } : {}),
       ...(checkFirst ? { checkFirst: true } : {}),
     });
     if (r.status === 'invalid') return { invalid: { issues: r.issues, redactedArgs: r.redactedArgs ?? {} } };

@@ -25,6 +25,7 @@ import { failed, hideSecrets, isFinal, toFailure } from './tool-failures';
 import { argsDigest, beginCall, ensureLedger, failCall, finishCall, recordEntry, type CallMeta, type LedgerEntry } from './ledger';
 import { redactPaths, secretsAt, withoutSecrets } from './redact';
 import { checkArgs } from './validate';
+import { AgentSlots } from './agent-slots';
 import { estimateWithUpstream } from './upstream-estimate';
 import type { EstimateRequest } from '../../policies/upstream';
 
@@ -74,6 +75,8 @@ export interface RunToolInput {
    * and every other result carries the redacted arguments.
    */
   readonly checkFirst?: boolean;
+  /** The root agent the call is for: its upstream calls share `AgentSlots` of the catalog's connections. */
+  readonly agentId?: string;
 }
 
 export interface ToolFailureInfo {
@@ -129,6 +132,8 @@ const HEARTBEAT_DEFAULT_MS = 2_000;
 export function createToolActivities(deps: { readonly catalog: ToolCatalog; readonly audit: AuditSink }) {
   const { catalog, audit } = deps;
   const pool = catalog.database;
+  // Half the pool per agent for upstream calls (built-in calls are short and not counted).
+  const slots = new AgentSlots(Math.max(1, Math.floor((pool.options?.max ?? 10) / 2)));
 
   async function prepareCall(input: PrepareCallInput): Promise<PrepareCallResult> {
     const redactedArgs = redactArgs(catalog, input.tool, input.args);
@@ -212,11 +217,15 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     const actx = activityContext();
     const attempt = actx?.info.attempt ?? 1;
     let checked: CheckedOutClient;
+    let slot: (() => void) | undefined;
     try {
+      if (def.upstream && input.agentId !== undefined) slot = await slots.acquire(input.agentId, actx?.cancellationSignal);
       await ensureLedger(pool);
       checked = await checkout(pool);
     } catch (err) {
+      slot?.();
       await written;
+      if (actx?.cancellationSignal.aborted) throw actx.cancellationSignal.reason;
       return finalise(def, classifyError(err), attempt, 0, input);
     }
     const { client } = checked;
@@ -292,6 +301,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     } finally {
       if (hb) clearInterval(hb);
       checked.release(isConnectionError(broken) ? broken : undefined);
+      slot?.();
     }
   }
 

@@ -14,10 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEventInput } from '../../audit/types';
+import pg from 'pg';
 import { createToolActivities } from '../../activities/tools/activities';
+import { ToolCatalog } from '../../activities/tools/catalog';
 import { ensureInFlight } from '../../activities/upstreams';
 import type { NamedUpstream } from '../../activities/upstreams';
 import { answeredId, BoundedLineReader, cappedFetch, MAX_UPSTREAM_MESSAGE_BYTES, tooLargeOf, type DroppedMessage } from '../../activities/upstreams/size-limit';
+import { eventually } from '../support/eventually';
 import { startHttpFixture } from './http-fixture';
 import { policyOf, startUpstreamStack, type UpstreamStack } from './stack';
 
@@ -150,6 +153,29 @@ describe('upstream faults', () => {
     assert.equal(reached('echo'), echoes + n);
   });
 
+  it('one agent\'s calls a server holds take at most half the catalog pool: another agent\'s calls still run', async () => {
+    const small = new pg.Pool({ connectionString: stack.h.production.url, max: 2 });
+    const catalog = new ToolCatalog({ tools: stack.catalog.names().map((n) => stack.catalog.get(n)!), database: small });
+    const tools = createToolActivities({ catalog, audit: { append: async () => undefined } });
+    const at = new Date().toISOString();
+    const call = (agentId: string, sessionId: string, tool: string, args: Record<string, unknown>) =>
+      tools.runTool({ sessionId, agentId, proposalSeq: 1, tool, args, idempotencyKey: `${sessionId}:p1`, before: [], afterSeq: 2, at, maxAttempts: 1 });
+    const slows = reached('slow');
+    // Two calls of a tool the server answers only once `huge` is called: held, each holding a connection.
+    const hog = [call('hog-bot', 'hog-1', 'big.slow', {}), call('hog-bot', 'hog-2', 'big.slow', {})];
+    await eventually(() => (reached('slow') > slows ? true : undefined), { what: 'the first held call at the server' });
+    // Another agent's call runs now: the hog's second waits for its first, holding no connection
+    // (it took the pool's last one, and this call waited for the hog's to time out).
+    assert.equal((await call('other-bot', 'other-1', 'big.echo', { text: 'still here' })).status, 'executed');
+    assert.equal(reached('slow'), slows + 1, 'the hog\'s second call waits for its first');
+    for (const n of [1, 2]) {
+      await eventually(() => (reached('slow') >= slows + n ? true : undefined), { what: `held call ${n} at the server` });
+      assert.equal((await call('releaser-bot', `release-${n}`, 'big.huge', { bytes: 10 })).status, 'executed');
+    }
+    assert.deepEqual((await Promise.all(hog)).map((r) => r.status), ['executed', 'executed']);
+    await small.end();
+  });
+
   it('does not repeat a call whose earlier attempt died mid-call (outcome unknown) unless the policy says idempotent', async () => {
     const events: AuditEventInput[] = [];
     const tools = createToolActivities({ catalog: stack.catalog, audit: { append: async (e) => void events.push(...e) } });
@@ -190,6 +216,7 @@ describe('upstream faults', () => {
       const conn = stack.upstreams.connection(server)!;
       assert.equal(conn.state, 'up');
       const connects = conn.connects;
+      const huges = reached('huge');
       const [waiter, reader] = await Promise.all([stack.agent('wait for an answer'), stack.agent('read a lot')]);
       for (const mode of modes) {
         const slow = waiter.call(`${server}.slow`, {});
@@ -207,7 +234,7 @@ describe('upstream faults', () => {
       const failed = (await stack.h.events(reader.sessionId)).filter((e) => e.tool === `${server}.huge` && (e.kind === 'failed' || e.kind === 'executed'));
       assert.deepEqual(failed.map((e) => [e.kind, e.detail?.errorType]), modes.map(() => ['failed', 'UpstreamResultTooLarge']));
       assert.deepEqual(await stack.eventKinds(waiter.sessionId, `${server}.slow`).then((k) => k.filter((x) => x === 'executed' || x === 'failed')), modes.map(() => 'executed'));
-      if (server === 'big') assert.equal(reached('huge'), modes.length, 'each huge call reached the server once');
+      if (server === 'big') assert.equal(reached('huge'), huges + modes.length, 'each huge call reached the server once');
       assert.ok(logged.some((l) => l.startsWith(`upstream \`${server}\`: dropped a message`)), logged.join('\n'));
       const echo = await reader.call(`${server}.echo`, { text: 'still here' });
       assert.equal(echo.structured?.status, 'executed', echo.text);
