@@ -216,13 +216,27 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     const meta = { sessionId: input.sessionId, proposalSeq: input.proposalSeq, argsDigest: argsDigest(input.args) };
     const actx = activityContext();
     const attempt = actx?.info.attempt ?? 1;
+    // Heartbeats from the start, waits included (for the agent's slot, a connection, the key's lock):
+    // Temporal tells a timed-out or cancelled attempt so only in a heartbeat's answer, and one that
+    // never heard it would go on to run. Local activities cannot heartbeat: the worker holding the
+    // workflow task vouches for them.
+    let hb: NodeJS.Timeout | undefined;
+    if (actx && !actx.info.isLocal) {
+      const every = Math.max(200, Math.min(HEARTBEAT_DEFAULT_MS, (actx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_DEFAULT_MS) / 3));
+      hb = setInterval(() => actx.heartbeat({ tool: def.name, idempotencyKey: input.idempotencyKey }), every);
+      hb.unref();
+    }
     let checked: CheckedOutClient;
     let slot: (() => void) | undefined;
     try {
-      if (def.upstream && input.agentId !== undefined) slot = await slots.acquire(input.agentId, actx?.cancellationSignal);
+      if (def.upstream && input.agentId !== undefined) {
+        slot = await slots.acquire(input.agentId, actx?.cancellationSignal);
+        actx?.cancellationSignal.throwIfAborted();
+      }
       await ensureLedger(pool);
       checked = await checkout(pool);
     } catch (err) {
+      if (hb) clearInterval(hb);
       slot?.();
       await written;
       if (actx?.cancellationSignal.aborted) throw actx.cancellationSignal.reason;
@@ -231,7 +245,6 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
     const { client } = checked;
 
     const started = performance.now();
-    let hb: NodeJS.Timeout | undefined;
     let broken: Error | undefined;
     let relayed = 0;
     // An upstream's handler counts the notes it relayed (`countRelayedNote`); on the first attempt
@@ -246,12 +259,6 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
       if (prior) {
         await client.query('COMMIT');
         return fromLedger(def, prior, meta);
-      }
-      // Local activities cannot heartbeat: the worker holding the workflow task vouches for them.
-      if (actx && !actx.info.isLocal) {
-        const every = Math.max(200, Math.min(HEARTBEAT_DEFAULT_MS, (actx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_DEFAULT_MS) / 3));
-        hb = setInterval(() => actx.heartbeat({ tool: def.name, idempotencyKey: input.idempotencyKey }), every);
-        hb.unref();
       }
       const ctx: ToolContext = {
         db: client,

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEventInput } from '../../audit/types';
 import pg from 'pg';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createToolActivities } from '../../activities/tools/activities';
 import { ToolCatalog } from '../../activities/tools/catalog';
 import { ensureInFlight } from '../../activities/upstreams';
@@ -168,11 +170,23 @@ describe('upstream faults', () => {
     // (it took the pool's last one, and this call waited for the hog's to time out).
     assert.equal((await call('other-bot', 'other-1', 'big.echo', { text: 'still here' })).status, 'executed');
     assert.equal(reached('slow'), slows + 1, 'the hog\'s second call waits for its first');
+    // A third, as a Temporal activity: it heartbeats while it waits (Temporal's only way to tell it it
+    // timed out or was cancelled), and once cancelled it leaves the queue and never reaches the server.
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 600, isLocal: false });
+    let beats = 0;
+    env.on('heartbeat', () => void beats++);
+    const third = env.run(tools.runTool, { sessionId: 'hog-3', agentId: 'hog-bot', proposalSeq: 1, tool: 'big.slow', args: {}, idempotencyKey: 'hog-3:p1', before: [], afterSeq: 2, at, maxAttempts: 1 });
+    await eventually(() => (beats >= 2 ? true : undefined), { what: 'heartbeats while waiting for a slot' });
+    env.cancel();
+    await assert.rejects(third, (err: unknown) => err instanceof CancelledFailure);
     for (const n of [1, 2]) {
       await eventually(() => (reached('slow') >= slows + n ? true : undefined), { what: `held call ${n} at the server` });
       assert.equal((await call('releaser-bot', `release-${n}`, 'big.huge', { bytes: 10 })).status, 'executed');
     }
     assert.deepEqual((await Promise.all(hog)).map((r) => r.status), ['executed', 'executed']);
+    // The hog's next call takes the freed slot at once: nobody was left waiting ahead of it.
+    assert.equal((await call('hog-bot', 'hog-4', 'big.echo', { text: 'after' })).status, 'executed');
+    assert.equal(reached('slow'), slows + 2, 'the cancelled call never reached the server');
     await small.end();
   });
 
