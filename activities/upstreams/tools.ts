@@ -34,31 +34,36 @@ export interface UpstreamCaller {
   ): Promise<CallToolResult>;
 }
 
-const draft7 = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-const draft2020 = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+const ajvOptions = { allErrors: true, strict: false, validateFormats: false };
 
 /**
  * Compiled validators by dialect and schema text, the most recent `MAX_COMPILED_SCHEMAS`: a server
- * listing its tools again (or announcing `list_changed` in a loop) compiles nothing new, and ajv
- * keeps no copy of its own (it would keep every schema object it was ever given).
+ * listing its tools again (or announcing `list_changed` in a loop) compiles nothing new. An ajv
+ * instance keeps something of every schema it ever compiled, so the instances are replaced after
+ * every `MAX_COMPILED_SCHEMAS` compiles: the validators made by older ones go on working, and the
+ * old instances are freed once their validators have left the cache.
  */
 const compiled = new Map<string, ValidateFunction>();
 export const MAX_COMPILED_SCHEMAS = 2_000;
+let compilers = { draft7: new Ajv(ajvOptions), draft2020: new Ajv2020(ajvOptions), compiles: 0, generation: 0 };
 
-/** How many compiled validators are kept. */
-export function compiledSchemaCount(): number {
-  return compiled.size;
+/** How many compiled validators are kept, and how many times the compilers were replaced. */
+export function compiledSchemas(): { readonly kept: number; readonly generation: number } {
+  return { kept: compiled.size, generation: compilers.generation };
 }
 
 /** Compiles an upstream input schema; a schema ajv cannot compile refuses every call (never allows unchecked ones). */
 export function compileInputSchema(schema: unknown): ValidateFunction | { readonly error: string } {
   try {
     const s = (schema ?? {}) as Record<string, unknown>;
-    const ajv = typeof s.$schema === 'string' && s.$schema.includes('2020-12') ? draft2020 : draft7;
+    const dialect = typeof s.$schema === 'string' && s.$schema.includes('2020-12') ? 'draft2020' : 'draft7';
     const { $id: _drop, ...rest } = s; // one server's `$id`s must not collide with another's in the shared instance
-    const key = `${ajv === draft2020 ? '2020-12' : '7'} ${JSON.stringify(rest)}`;
+    const key = `${dialect} ${JSON.stringify(rest)}`;
     const known = compiled.get(key);
     if (known) return known;
+    if (compilers.compiles >= MAX_COMPILED_SCHEMAS) compilers = { draft7: new Ajv(ajvOptions), draft2020: new Ajv2020(ajvOptions), compiles: 0, generation: compilers.generation + 1 };
+    compilers.compiles += 1;
+    const ajv = compilers[dialect];
     const validate = ajv.compile(rest);
     ajv.removeSchema(rest);
     if (compiled.size >= MAX_COMPILED_SCHEMAS) compiled.delete(compiled.keys().next().value as string);
