@@ -209,7 +209,7 @@ export function resolutionLine(view: ResolvedView): string {
  * such: not enough to decide it, and never who decided. Undefined when there were none, or for an
  * approval or a denial (whose `decidedBy` did decide).
  */
-export function approvalsSoFar(view: Pick<ResolvedView, 'status' | 'decidedBy'>): readonly string[] | undefined {
+export function approvalsSoFar(view: { readonly status: string; readonly decidedBy: readonly string[] }): readonly string[] | undefined {
   if (view.status !== 'expired' && view.status !== 'cancelled') return undefined;
   return view.decidedBy.length ? view.decidedBy : undefined;
 }

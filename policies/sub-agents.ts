@@ -61,12 +61,14 @@ export function childStart(policy: CompiledPolicy, parent: SessionState, now: nu
   const split = policy.document.subAgents.budgetShare;
   const splits = parent.rateSplits ?? [];
   // Once the share of the largest limit rounds down to nothing, keeping the rest changes no limit: not
-  // recorded, so the parent's splits stay a handful however many children it starts.
+  // recorded, so the parent's splits stay a handful however many children it starts. The child then
+  // takes nothing of any limit, also of a larger one its own catalog may bring (an upstream tool listed
+  // since the parent started): a split the parent did not record cannot take from it.
   const keeps = Math.floor(rateMax(Math.max(policy.rateKeep.session, policy.rateKeep.tool), splits) * split) > 0;
   return {
     share,
     inherited: inheritedTransitions(policy, parent),
-    ...(shareRates ? { rates: { splits: [...splits, { share: split, took: true }], windows: parent.rate } } : {}),
+    ...(shareRates ? { rates: { splits: [...splits, { share: keeps ? split : 0, took: true }], windows: parent.rate } } : {}),
     parentState: {
       ...parent,
       ...(shareRates && keeps ? { rateSplits: [...splits, { share: split, took: false }] } : {}),

@@ -5,6 +5,7 @@
  * (deadline, escalation level, who may vote now and who else must), and what a signature covers
  * (the call digest) — after the row was checked against the session's own pending approval.
  */
+import { approvalsSoFar } from '../../approvals/messages';
 import { groupsAllowedNow } from '../../approvals/ladder';
 import type { ApprovalRecord } from '../../approvals/types';
 import type { ApprovalStore } from '../../approvals/store';
@@ -58,8 +59,8 @@ export function outcomeLine(r: ApprovalRecord): string {
  * never as who decided. Undefined when there were none, and for any other status.
  */
 export function approvalsSoFarLine(r: ApprovalRecord): string | undefined {
-  if ((r.status !== 'expired' && r.status !== 'cancelled') || r.decidedBy.length === 0) return undefined;
-  return `approvals so far, counted by the session but not enough to decide: ${r.decidedBy.join(', ')}`;
+  const partial = approvalsSoFar(r);
+  return partial ? `approvals so far, counted by the session but not enough to decide: ${partial.join(', ')}` : undefined;
 }
 
 /** The screen of one approval, as text lines. */

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { childStart, rateMax, spawnAdmission, spawnDecision } from '../../policies';
-import { Driver, T0, call, policyOf, rules } from './fixtures';
+import { Driver, T0, TOOLS, call, policyOf, rules } from './fixtures';
 
 const p = policyOf({ budget: { actions: 20, writes: 8, critical: 4 }, costCap: { tokens: 1000 }, transitions: [{ from: 'volumes.list', to: 'volumes.unmount' }] });
 
@@ -122,6 +122,23 @@ describe('rate limits shared in a session tree (rates-shared-in-tree)', () => {
     assert.ok((state.rateSplits?.length ?? 0) <= 8, String(state.rateSplits?.length));
     assert.equal(childStart(rated, state, T0, true).rates?.splits.length, (state.rateSplits?.length ?? 0) + 1);
     assert.equal(rateMax(12, childStart(rated, state, T0, true).rates!.splits), 0, 'the last child has no share left');
+  });
+
+  it('once a share rounds to nothing, a child takes nothing, also of a larger limit its own catalog brings', () => {
+    const doc = { rateLimits: { perTool: { max: 3, perSeconds: 600 } }, tools: { 'billing.query': { rateLimit: { max: 40, perSeconds: 600 } } }, subAgents: { budgetShare: 0.25 } };
+    // The parent started before `billing.query` was listed (an upstream tool, say); its children compile with it.
+    const parentPolicy = policyOf(doc, TOOLS.filter((t) => t.name !== 'billing.query'));
+    const childPolicy = policyOf(doc, TOOLS);
+    let parent = new Driver(parentPolicy).state;
+    let total = 0;
+    for (let n = 0; n < 5; n++) {
+      const start = childStart(parentPolicy, parent, T0, true);
+      parent = start.parentState;
+      const child = new Driver(childPolicy, { startedAt: T0, inheritedRates: start.rates! });
+      while (child.run(call('billing.query', { customerId: 'c1', period: '2026-01' })).verdict === 'allow') total++;
+    }
+    assert.equal(total, 0);
+    assert.equal(parent.rateSplits, undefined, 'nothing the parent kept changed a limit');
   });
 
   it('property: however sessions spawn and call inside one window, the tree never passes the policy\'s limits', () => {

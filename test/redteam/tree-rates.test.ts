@@ -58,5 +58,7 @@ describe('rate limits across a session tree', () => {
     }
     // The first child took half of 8 and counts the parent's 2; the parent kept 4, then 2, then 1.
     assert.equal(total, 4);
+    // Its share went with it across continue-as-new.
+    assert.notEqual((await parent.workflow.describe()).runId, (await parent.state()).firstRunId);
   });
 });
