@@ -84,7 +84,7 @@ export type { PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult }
 export interface ScoreIntentInput {
   readonly intent: string;
   /** Executed actions; the activity fills in each tool's description from the catalog. */
-  readonly actions: readonly { readonly tool: string; readonly args?: Readonly<Record<string, unknown>>; readonly at: string }[];
+  readonly actions: readonly { readonly tool: string; readonly args?: Readonly<Record<string, unknown>>; readonly at: string; readonly effect?: 'read' | 'write' | 'destructive' }[];
   readonly now: string;
 }
 

@@ -43,6 +43,7 @@ export const RULES = {
   'transition.unlock': { means: 'the agent asked for an out-of-band unlock' },
   'intent.review': { means: 'intent drift: every write needs approval' },
   'intent.child': { means: 'a sub-agent\'s intent is far from its parent\'s' },
+  'intent.unscored': { means: 'the intent scorer could not score an executed call: it counts as unaligned and the session is in review (fail closed)', alert: true },
   // Cross-session rules (policies/ledger.ts, the ledger workflow).
   'agent.budget': { means: 'an agent-wide budget across the agent\'s sessions is used up', alert: true },
   'agent.sequence': { means: 'the call completes a forbidden transition across the agent\'s sessions', alert: true },

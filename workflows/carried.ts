@@ -16,6 +16,8 @@ export interface IntentAction {
   /** Redacted arguments (they say what was acted on). */
   readonly args?: Readonly<Record<string, unknown>>;
   readonly at: string;
+  /** The tool's effect under the session's policy (an upstream tool's classification): what the scorer weighs, not a guess from its name. */
+  readonly effect?: 'read' | 'write' | 'destructive';
 }
 
 /** A lease carried to the next run: it is spent there and handed back by the run that ends the session. */

@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED,
 ): boolean {
   return patched(id);
 }
@@ -141,3 +141,12 @@ export const FOUR_EYES_BY_IDENTITY = 'four-eyes-by-identity';
  * Runs recorded before spawn as they did.
  */
 export const RATES_SHARED_IN_TREE = 'rates-shared-in-tree';
+
+/**
+ * Patch id, taken at the start of a run: an executed call the intent scorer cannot score (its
+ * retries spent: the scorer down, or text it chokes on, which an agent can put in its arguments)
+ * counts as unaligned — score 0, the session in review — with an `intent.unscored` alert. Before
+ * it, the failure ended the proposal's update and the session went on unscored, review never
+ * reached. Runs recorded before behave as they did.
+ */
+export const INTENT_FAILS_CLOSED = 'intent-fails-closed';

@@ -14,6 +14,7 @@ import { SESSION_RULE, withIntentScore } from '../policies';
 import type { Decision, Proposal } from '../policies/types';
 import { local, runToolFor } from './activities';
 import type { IntentAction } from './carried';
+import { intentAction } from './intent-actions';
 import { iso, nowMs } from './clock';
 import type { ProposeResult } from './contract';
 import type { SessionCore } from './session-core';
@@ -171,7 +172,7 @@ async function runToolCall(
   const at = nowMs();
   const idempotencyKey = `${core.sessionId}:${proposal.idempotencyKey ?? `p${proposalSeq}`}`;
   // Unchecked arguments are redacted by `runTool` (in the intent input too) before they go anywhere.
-  const action: IntentAction = { tool: proposal.tool, args: redactedArgs ?? proposal.args, at: iso(at) };
+  const action = intentAction(core.policy, proposal.tool, redactedArgs ?? proposal.args, iso(at));
   // The intent a quick call is scored against if it executes (the input `scoreIntent` would get):
   // a local activity's input stays out of the history; a regular activity's would carry it.
   const intent = descriptor.execution === 'local-activity' && hasPatch(core, INTENT_IN_RUN_TOOL)
@@ -241,10 +242,27 @@ async function afterRun(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq'
 async function scoreIntent(core: SessionCore, action: IntentAction, scored?: number): Promise<void> {
   core.intentActions.push(action);
   if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
-  const score = scored ?? (await local.scoreIntent({ intent: core.input.intent, actions: scoredWindow(core.intentActions), now: iso(nowMs()) })).score;
+  const score = scored ?? (await scoreOrZero(core, action));
   foldScore(core, score);
   // The score reaches the session row with a mode change or at the end, not on every call.
   await core.afterChange({ intentScore: score });
+}
+
+/**
+ * The score of the actions up to `action`, with the scorer's retries; once they are spent, under
+ * `intent-fails-closed`, 0 with an alert: an action nobody could score counts as unaligned (an
+ * agent can write text a scorer chokes on), never as no action at all.
+ */
+async function scoreOrZero(core: SessionCore, action: IntentAction): Promise<number> {
+  try {
+    return (await local.scoreIntent({ intent: core.input.intent, actions: scoredWindow(core.intentActions), now: iso(nowMs()) })).score;
+  } catch (err) {
+    // A local activity's failure arrives as its ApplicationFailure; a regular one's as ActivityFailure.
+    if (!core.intentFailsClosed || !(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
+    const why = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err.message;
+    await core.audit.alert('intent.unscored', `the intent scorer could not score \`${action.tool}\` (${why.slice(0, 300)}): it counts as unaligned and the session is in review`, { tool: action.tool });
+    return 0;
+  }
 }
 
 /** `scoreIntent` for a call runTool scored: no promise unless the score moved the mode. */

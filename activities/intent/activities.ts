@@ -13,12 +13,15 @@ import type { IntentScore, IntentScorer, ScoreIntentInput } from './scorer';
 export function createIntentActivities(scorer: IntentScorer, opts: { readonly catalog?: ToolCatalog } = {}) {
   async function scoreIntent(input: ScoreIntentInput): Promise<IntentScore> {
     // Fill in each tool's description (and resource) from the catalog when the workflow did not,
-    // and the arguments it declares (the others may lower the score, never raise it).
+    // and the arguments it declares (the others may lower the score, never raise it). The effect is
+    // the one the workflow sends (the session policy's), else a built-in's own: an upstream tool's
+    // catalog effect is a placeholder.
     const actions = input.actions.map((a) => {
       const def = opts.catalog?.get(a.tool);
       if (!def) return a;
       const declared = declaredArguments(def);
-      return { ...a, description: `${a.description ?? def.description} ${def.resource}`, ...(def.upstream ? {} : { effect: def.effect }), ...(declared ? { declared } : {}) };
+      const effect = a.effect ?? (def.upstream ? undefined : def.effect);
+      return { ...a, description: `${a.description ?? def.description} ${def.resource}`, ...(effect ? { effect } : {}), ...(declared ? { declared } : {}) };
     });
     return guard(() => scorer.score({ ...input, actions }));
   }

@@ -46,6 +46,11 @@ function endpointSecrets(url: string): string[] {
   return [...new Set([...parts, ...decoded])].filter((p) => p.length >= 4).sort((a, b) => b.length - a.length);
 }
 
+/** `text` with every lone UTF-16 surrogate replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
 export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: readonly string[]) => Promise<number[][]> {
   const url = `${config.baseUrl.replace(/\/+$/, '')}/embeddings`;
   const model = config.model ?? DEFAULT_EMBEDDINGS_MODEL;
@@ -81,7 +86,8 @@ export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: read
       res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}) },
-        body: JSON.stringify({ model, input }),
+        // Lone surrogates (an agent's argument can carry one) made U+FFFD: no endpoint has to parse them.
+        body: JSON.stringify({ model, input: input.map(wellFormed) }),
         signal: AbortSignal.timeout(config.timeoutMs ?? 10_000),
       });
     } catch (err) {

@@ -30,6 +30,11 @@ describe('the local embedding model', () => {
     assert.equal(body.data[0]!.embedding.length, 384);
     assert.ok(Math.abs(Math.hypot(...body.data[0]!.embedding) - 1) < 1e-3);
     assert.equal((await fetch(`${e.url}/embeddings`, { method: 'POST', body: '{"input": 3}' })).status, 400);
+    // A lone surrogate (JSON may carry one; the tokenizer refuses it) is embedded as U+FFFD, not a dropped connection.
+    const lone = await fetch(`${e.url}/embeddings`, { method: 'POST', body: '{"input": ["on \\ud800 x", "on \\ufffd x"]}' });
+    assert.equal(lone.status, 200);
+    const [a, b] = ((await lone.json()) as { data: { embedding: number[] }[] }).data.map((d) => d.embedding);
+    assert.deepEqual(a, b);
   });
 
   it('scores a paraphrase that shares no word with the tool as aligned', async () => {

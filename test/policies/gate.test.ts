@@ -148,7 +148,7 @@ test('the catalogue marks exactly the denials a human should look at', () => {
   const alerting = Object.keys(RULES).filter(raisesAlert).sort();
   assert.deepEqual(alerting, [
     'agent.budget', 'agent.sequence', 'approval.conflict', 'args.bounds', 'blast-radius.cap', 'blast-radius.grown', 'blast-radius.limit', 'budget.actions', 'budget.critical', 'budget.writes',
-    'cost.cap', 'engine.error', 'ledger.conflict', 'ledger.full', 'ledger.stale', 'ledger.unavailable', 'mandate.outside', 'owner.budget', 'owner.sequence',
+    'cost.cap', 'engine.error', 'intent.unscored', 'ledger.conflict', 'ledger.full', 'ledger.stale', 'ledger.unavailable', 'mandate.outside', 'owner.budget', 'owner.sequence',
     'resource.unclassified', 'tool.always-blocked', 'transition.forbidden', 'tree.conflict', 'tree.sequence', 'tree.unavailable',
   ]);
   assert.equal(raisesAlert('rate.tool'), false);

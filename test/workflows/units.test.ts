@@ -19,7 +19,8 @@ function vote(w: ApprovalWait, approver: string, approve: boolean, reason?: stri
   w.count(check.vote, reason);
   return 'counted';
 }
-import { callDigest } from '../../policies';
+import { callDigest, compilePolicy, parsePolicy } from '../../policies';
+import { intentAction } from '../../workflows/intent-actions';
 import { canonicalSize } from '../../workflows/canonical-size';
 import { SerialQueue } from '../../workflows/queue';
 import { assertProposal } from '../../workflows/validate';
@@ -249,5 +250,21 @@ describe('carried votes (what a continued run keeps of signed decisions)', () =>
     assert.equal(back.decided.has(`s1:${MAX_CARRIED_DECIDED + 10}`), true);
     assert.equal(back.decided.has('s1:0'), false);
     assert.equal(carryVotes(memory(), now).decidedApprovals, undefined);
+  });
+});
+
+describe('what the intent scorer is told of a call (intentAction)', () => {
+  it('the tool\'s effect under the session\'s policy: an upstream tool\'s classification, not its catalog placeholder', () => {
+    const tools = [
+      { name: 'iam.kubectl_generic', description: 'Run a kubectl operation', effect: 'destructive' as const, environment: 'production', resource: 'iam', estimatesBlastRadius: false, upstream: { server: 'iam', tool: 'kubectl_generic' } },
+      { name: 'volumes.list', description: 'List volumes', effect: 'read' as const, environment: 'production', resource: 'volumes', estimatesBlastRadius: false },
+    ];
+    const parsed = parsePolicy({ name: 'p', upstreamTools: { 'iam.kubectl_generic': { effect: 'write' } } });
+    assert.ok(parsed.success);
+    const policy = compilePolicy(parsed.data, tools);
+    const at = '2026-12-07T10:00:00.000Z';
+    assert.deepEqual(intentAction(policy, 'iam.kubectl_generic', { operation: 'delete' }, at), { tool: 'iam.kubectl_generic', args: { operation: 'delete' }, at, effect: 'write' });
+    assert.equal(intentAction(policy, 'volumes.list', {}, at).effect, 'read');
+    assert.deepEqual(intentAction(policy, 'not.in-catalog', {}, at), { tool: 'not.in-catalog', args: {}, at });
   });
 });

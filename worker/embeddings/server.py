@@ -109,7 +109,12 @@ def main():
                 inp = [inp]
             if not isinstance(inp, list) or not inp or len(inp) > MAX_INPUTS or not all(isinstance(t, str) for t in inp):
                 return self.error(400, f"input must be a string or 1..{MAX_INPUTS} strings")
-            vectors = embed([t[:MAX_CHARS] or " " for t in inp])
+            # Lone surrogates (JSON allows `\ud800`; the tokenizer refuses them) become U+FFFD.
+            texts = [t[:MAX_CHARS].encode("utf-16", "surrogatepass").decode("utf-16", "replace") or " " for t in inp]
+            try:
+                vectors = embed(texts)
+            except Exception as err:  # an answer, not a dropped connection: the client says what failed
+                return self.error(500, f"embedding failed: {type(err).__name__}")
             self.reply(200, {
                 "object": "list",
                 "model": MODEL_ID,
