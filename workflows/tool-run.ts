@@ -14,7 +14,7 @@ import { SESSION_RULE, withIntentScore } from '../policies';
 import type { Decision, Proposal } from '../policies/types';
 import { local, runToolFor } from './activities';
 import type { IntentAction } from './carried';
-import { intentAction } from './intent-actions';
+import { intentAction, unscoredReason } from './intent-actions';
 import { iso, nowMs } from './clock';
 import type { ProposeResult } from './contract';
 import type { SessionCore } from './session-core';
@@ -146,7 +146,7 @@ function afterRunNow(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq' | 
   const moved = core.changed();
   if (outcome.status !== 'executed') return moved ? moved.then(() => value) : value;
   // Scored by runTool (always, on a quick tool of a patched session): the score is applied at once.
-  const score = (): Promise<void> | undefined => (intentScore === undefined ? scoreIntent(core, action) : applyScore(core, action, intentScore));
+  const score = (): Promise<void> | undefined => (intentScore === undefined ? scoreIntent(core, action, proposalSeq) : applyScore(core, action, intentScore));
   const scored = moved ? moved.then(score) : score();
   return scored ? scored.then(() => value) : value;
 }
@@ -234,34 +234,36 @@ async function afterRun(core: SessionCore, call: Pick<AllowedCall, 'proposalSeq'
   const value: ProposeResult = { ...outcome, decision, sequence: proposalSeq };
   // Scored before the result returns (by runTool, or a local activity in the same workflow task):
   // the queue is then idle between two proposals, which is when the session may continue as new.
-  if (outcome.status === 'executed') await scoreIntent(core, action, intentScore);
+  if (outcome.status === 'executed') await scoreIntent(core, action, proposalSeq, intentScore);
   return value;
 }
 
 /** After an executed call: intent drift → maybe review mode. `scored` when runTool already scored it. */
-async function scoreIntent(core: SessionCore, action: IntentAction, scored?: number): Promise<void> {
+async function scoreIntent(core: SessionCore, action: IntentAction, proposalSeq: number, scored?: number): Promise<void> {
   core.intentActions.push(action);
   if (core.intentActions.length > INTENT_ACTIONS) core.intentActions.splice(0, core.intentActions.length - INTENT_ACTIONS);
-  const score = scored ?? (await scoreOrZero(core, action));
+  const { score, unscored } = scored !== undefined ? { score: scored, unscored: undefined } : await scoreOrZero(core);
   foldScore(core, score);
+  if (unscored !== undefined) {
+    const then = core.state.review ? 'the session is in review' : 'the session is not put in review (intent review is off or in shadow, or the session is closed)';
+    await core.audit.alert('intent.unscored', `the intent scorer could not score \`${action.tool}\` (${unscored.slice(0, 300)}): it counts as unaligned; ${then}`, {}, { tool: action.tool, proposalSeq });
+  }
   // The score reaches the session row with a mode change or at the end, not on every call.
   await core.afterChange({ intentScore: score });
 }
 
 /**
- * The score of the actions up to `action`, with the scorer's retries; once they are spent, under
- * `intent-fails-closed`, 0 with an alert: an action nobody could score counts as unaligned (an
- * agent can write text a scorer chokes on), never as no action at all.
+ * The score of the session's actions, with the scorer's retries; once they are spent (or timed
+ * out), under `intent-fails-closed`, 0 and why: an action nobody could score counts as unaligned
+ * (an agent can write text a scorer chokes on), never as no action at all.
  */
-async function scoreOrZero(core: SessionCore, action: IntentAction): Promise<number> {
+async function scoreOrZero(core: SessionCore): Promise<{ readonly score: number; readonly unscored?: string }> {
   try {
-    return (await local.scoreIntent({ intent: core.input.intent, actions: scoredWindow(core.intentActions), now: iso(nowMs()) })).score;
+    return { score: (await local.scoreIntent({ intent: core.input.intent, actions: scoredWindow(core.intentActions), now: iso(nowMs()) })).score };
   } catch (err) {
-    // A local activity's failure arrives as its ApplicationFailure; a regular one's as ActivityFailure.
-    if (!core.intentFailsClosed || !(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
-    const why = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err.message;
-    await core.audit.alert('intent.unscored', `the intent scorer could not score \`${action.tool}\` (${why.slice(0, 300)}): it counts as unaligned and the session is in review`, { tool: action.tool });
-    return 0;
+    const why = core.intentFailsClosed ? unscoredReason(err) : undefined;
+    if (why === undefined) throw err;
+    return { score: 0, unscored: why };
   }
 }
 

@@ -46,9 +46,9 @@ function endpointSecrets(url: string): string[] {
   return [...new Set([...parts, ...decoded])].filter((p) => p.length >= 4).sort((a, b) => b.length - a.length);
 }
 
-/** `text` with every lone UTF-16 surrogate replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
+/** `text` with every lone UTF-16 surrogate replaced by U+FFFD (ES2024's `toWellFormed`, which the ES2022 typings lack). */
 export function wellFormed(text: string): string {
-  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return (text as string & { toWellFormed(): string }).toWellFormed();
 }
 
 export function createEmbeddingsClient(config: OpenAIScorerConfig): (texts: readonly string[]) => Promise<number[][]> {

@@ -260,6 +260,9 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
         await client.query('COMMIT');
         return fromLedger(def, prior, meta);
       }
+      // Told meanwhile (a heartbeat's answer) that Temporal cancelled or timed out this attempt: it never
+      // runs (the catch below rolls back and reports the cancellation).
+      actx?.cancellationSignal.throwIfAborted();
       const ctx: ToolContext = {
         db: client,
         idempotencyKey: input.idempotencyKey,

@@ -30,7 +30,8 @@ export class AgentSlots {
       const queue = this.#waiting.get(agent) ?? [];
       this.#waiting.set(agent, queue);
       const onAbort = () => {
-        queue.splice(queue.indexOf(wake), 1);
+        const at = queue.indexOf(wake);
+        if (at >= 0) queue.splice(at, 1);
         if (queue.length === 0) this.#waiting.delete(agent);
         reject(signal!.reason);
       };

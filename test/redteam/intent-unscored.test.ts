@@ -28,7 +28,11 @@ before(async () => {
   await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
   h = await createHarness('redteam_intent_unscored');
   const baseUrl = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/v1`;
-  w = await h.worker({ policy: testPolicy({ intent: { reviewBelow: 0.5 } }), intent: { kind: 'openai', baseUrl, timeoutMs: 2_000 } });
+  w = await h.worker({
+    policy: testPolicy({ intent: { reviewBelow: 0.5 } }),
+    policies: { watching: testPolicy({ name: 'watching', intent: { reviewBelow: 0.5, mode: 'shadow' } }) },
+    intent: { kind: 'openai', baseUrl, timeoutMs: 2_000 },
+  });
   run = w.run();
 });
 after(async () => {
@@ -48,11 +52,21 @@ describe('an executed call nobody could score', () => {
     const view = await s.state();
     assert.equal(view.mode, 'review');
     const alert = (await h.events(s.sessionId)).find((e) => e.kind === 'alert' && e.detail?.rule === 'intent.unscored');
-    assert.match(String(alert?.detail?.message), /^the intent scorer could not score `staging.writeConfig` \(.*\): it counts as unaligned and the session is in review$/);
+    assert.match(String(alert?.detail?.message), /^the intent scorer could not score `staging.writeConfig` \(.*\): it counts as unaligned; the session is in review$/);
+    assert.deepEqual([alert?.tool, alert?.proposal_seq], ['staging.writeConfig', 1]);
     const second = s.propose(WRITE('off'));
     await eventually(async () => (await s.state()).pendingApprovals[0], { what: 'the next write held for a person' });
     await s.workflow.signal('halt', { by: 'test', reason: 'done' });
     assert.equal((await second).status, 'denied');
+  });
+
+  it('under intent review in shadow, the alert says the session was not put in review, and it is not', async () => {
+    const s = await h.gh.startSession({ agentId: 'unscored-bot', owner: 'eng-007', intent: 'tidy the staging config', policyRef: 'watching' });
+    assert.equal((await s.propose(WRITE('on'))).status, 'executed');
+    assert.equal((await s.state()).mode, 'normal');
+    const alert = (await h.events(s.sessionId)).find((e) => e.kind === 'alert' && e.detail?.rule === 'intent.unscored');
+    assert.match(String(alert?.detail?.message), /: it counts as unaligned; the session is not put in review \(intent review is off or in shadow, or the session is closed\)$/);
+    await s.end({});
   });
 
   it('the embeddings client sends no lone surrogate: each becomes U+FFFD, pairs stay', () => {

@@ -20,7 +20,8 @@ function vote(w: ApprovalWait, approver: string, approve: boolean, reason?: stri
   return 'counted';
 }
 import { callDigest, compilePolicy, parsePolicy } from '../../policies';
-import { intentAction } from '../../workflows/intent-actions';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { intentAction, unscoredReason } from '../../workflows/intent-actions';
 import { canonicalSize } from '../../workflows/canonical-size';
 import { SerialQueue } from '../../workflows/queue';
 import { assertProposal } from '../../workflows/validate';
@@ -266,5 +267,16 @@ describe('what the intent scorer is told of a call (intentAction)', () => {
     assert.deepEqual(intentAction(policy, 'iam.kubectl_generic', { operation: 'delete' }, at), { tool: 'iam.kubectl_generic', args: { operation: 'delete' }, at, effect: 'write' });
     assert.equal(intentAction(policy, 'volumes.list', {}, at).effect, 'read');
     assert.deepEqual(intentAction(policy, 'not.in-catalog', {}, at), { tool: 'not.in-catalog', args: {}, at });
+  });
+});
+
+describe('which scorer failures intent review fails closed on (unscoredReason)', () => {
+  it('the activity\'s failure, its time out, a regular activity\'s failure: a reason; a cancellation or a bug of the workflow: none', () => {
+    assert.equal(unscoredReason(ApplicationFailure.create({ type: 'EmbeddingsRejected', message: 'answered 400' })), 'answered 400');
+    assert.equal(unscoredReason(new TimeoutFailure('local activity timed out', undefined, TimeoutType.START_TO_CLOSE)), 'local activity timed out');
+    assert.equal(unscoredReason(new ActivityFailure('activity failed', 'scoreIntent', '1', RetryState.MAXIMUM_ATTEMPTS_REACHED, undefined, ApplicationFailure.create({ message: 'down' }))), 'down');
+    assert.equal(unscoredReason(new CancelledFailure('cancelled')), undefined);
+    assert.equal(unscoredReason(new ActivityFailure('activity cancelled', 'scoreIntent', '1', RetryState.CANCEL_REQUESTED, undefined, new CancelledFailure('cancelled'))), undefined);
+    assert.equal(unscoredReason(new TypeError('a bug')), undefined);
   });
 });

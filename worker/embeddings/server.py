@@ -113,6 +113,8 @@ def main():
             texts = [t[:MAX_CHARS].encode("utf-16", "surrogatepass").decode("utf-16", "replace") or " " for t in inp]
             try:
                 vectors = embed(texts)
+            except (UnicodeError, ValueError, TypeError) as err:  # the input: answered, not retried
+                return self.error(422, f"input the model cannot take: {type(err).__name__}")
             except Exception as err:  # an answer, not a dropped connection: the client says what failed
                 return self.error(500, f"embedding failed: {type(err).__name__}")
             self.reply(200, {
