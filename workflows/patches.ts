@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS,
 ): boolean {
   return patched(id);
 }
@@ -150,3 +150,15 @@ export const RATES_SHARED_IN_TREE = 'rates-shared-in-tree';
  * reached. Runs recorded before behave as they did.
  */
 export const INTENT_FAILS_CLOSED = 'intent-fails-closed';
+
+/**
+ * Patch id, taken at the start of a run: a pause of the session or of the tool that lands after the
+ * gate allowed a call, while it waited for an estimate, a ledger reservation or an audit write,
+ * holds the call until it is lifted (workflows/before-run.ts), as it holds every proposal before it
+ * is gated; before it, the call ran inside the pause. A quick call waits until nothing is landing
+ * in the trail (a write recorded during its wait used to make its own write-ahead events arrive out
+ * of order, failing the update and stalling the trail), and a local tool activity's final failure
+ * is recorded as the call's failure (it arrives as its ApplicationFailure, not an ActivityFailure,
+ * and failed the update unrecorded and uncounted). Runs recorded before behave as they did.
+ */
+export const PAUSE_HOLDS_UNSTARTED_CALLS = 'pause-holds-unstarted-calls';

@@ -19,6 +19,7 @@ import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal, traceProposalResult } from './telemetry';
 import { runAllowed, runQuick, runUnchecked } from './tool-run';
 import { asksTree } from './tree-steps';
+import { haltedBeforeRun } from './before-run';
 import { reserveAcrossSessions } from './cross-session';
 import { leasesCoverCall, spendLeases } from './leases';
 import { hasPatch } from './patches';
@@ -177,7 +178,9 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
     ledgers = crossed.answers;
   }
   // A halt handled while the ledgers answered (or earlier writes landed) stops the call here.
-  if (gated.verdict === 'allow' && core.haltStopsUnstartedCalls && (await haltedMeanwhile(core))) return deny(core, proposalSeq, proposal, prep.redactedArgs, haltedRefusal(core, proposal));
+  // Nothing is awaited after it before the call goes to `runTool` (see before-run.ts); only runs of
+  // `halt-stops-unstarted-calls` await it: an await the runs before it did not make could move their commands.
+  if (gated.verdict === 'allow' && core.haltStopsUnstartedCalls && (await haltedBeforeRun(core, proposalSeq, proposal.tool))) return deny(core, proposalSeq, proposal, prep.redactedArgs, haltedRefusal(core, proposal));
   // What the ledgers' shadow rules would have denied joins the decision's shadow finding.
   const decision = withLedgerShadow(gated, ledgers);
   traceDecision(decision);
@@ -217,7 +220,7 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const rechecked = recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: core.halted, sessionId: core.sessionId }, nowMs());
   const crossed = rechecked.verdict === 'deny' ? { answers: [] } : await reserveAcrossSessions(core, proposalSeq, proposal, factsNow.transitionUnlocked === true);
   // A halt that landed while the ledgers answered (or earlier writes landed) stops the call as the re-check would have.
-  const halted = rechecked.verdict !== 'deny' && (core.haltStopsUnstartedCalls ? await haltedMeanwhile(core) : core.approvalHoldsPauseAndDeadline && core.halted);
+  const halted = rechecked.verdict !== 'deny' && (core.haltStopsUnstartedCalls ? await haltedBeforeRun(core, proposalSeq, proposal.tool) : core.approvalHoldsPauseAndDeadline && core.halted);
   const haltedCheck = halted ? recheckApproved(core.policy, core.state, proposal, factsNow, approved, { halted: true, sessionId: core.sessionId }, nowMs()) : undefined;
   const stopped = rechecked.verdict === 'deny' ? rechecked : (haltedCheck?.verdict === 'deny' ? haltedCheck : crossed.denied);
   const recheck = withLedgerShadow(rechecked, crossed.answers);
@@ -229,18 +232,6 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   const before = [core.audit.event('decided', { proposalSeq, tool: proposal.tool, decision: recheck, approvalId: outcome.approvalId, detail: { stage: 'before-run', approvedBy: outcome.approvers } })];
   const ran = await runAllowed(core, { proposalSeq, proposal, descriptor, decision: recheck, before, redactedArgs: prep.redactedArgs });
   return { ...ran, approvalId: outcome.approvalId };
-}
-
-/**
- * Waits for earlier audit writes to land (what `runTool`'s caller waits for anyway; a halt can be
- * handled meanwhile), then tells whether the session is halted; nothing is awaited after it before
- * the call goes to `runTool`. Only runs of `halt-stops-unstarted-calls` call it: an await the runs
- * before it did not make could move their commands.
- */
-async function haltedMeanwhile(core: SessionCore): Promise<boolean> {
-  // Until nothing is landing: a write recorded while an earlier one landed would be waited for by `runTool`'s caller.
-  while (!core.audit.idle) await core.audit.settled();
-  return core.halted;
 }
 
 /** The refusal of a call whose session was halted before it ran. */

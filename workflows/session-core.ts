@@ -20,7 +20,7 @@ import type { DecidedApproval } from './carried-votes';
 import type { HeldLease } from './leases';
 import { iso, nowMs } from './clock';
 import type { ActionView, HaltSignal, PauseSignal, ProposeStatus, SessionStartInput, SessionStateView, SessionSummary, SpawnRecord } from './contract';
-import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, HALT_STOPS_UNSTARTED_CALLS, SEQUENCES_ACROSS_TREE, FOUR_EYES_BY_IDENTITY, RATES_SHARED_IN_TREE, INTENT_FAILS_CLOSED, patchesTakenAtStart, takenAtStart } from './patches';
+import { APPROVAL_HOLDS_PAUSE_AND_DEADLINE, ARGUMENT_BOUNDS_AS_RUN, ESTIMATE_AFTER_DENY_RULES, HALT_REACHES_STARTING_CHILDREN, LEDGER_KEY_BY_UPDATE, SUB_AGENTS_WITHIN_PARENT, HALT_STOPS_UNSTARTED_CALLS, SEQUENCES_ACROSS_TREE, FOUR_EYES_BY_IDENTITY, RATES_SHARED_IN_TREE, INTENT_FAILS_CLOSED, PAUSE_HOLDS_UNSTARTED_CALLS, patchesTakenAtStart, takenAtStart } from './patches';
 import { SerialQueue } from './queue';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from './search-attributes';
 
@@ -60,6 +60,8 @@ export class SessionCore {
   readonly ratesSharedInTree: boolean;
   /** An executed call nobody could score counts as unaligned (patch `intent-fails-closed`). */
   readonly intentFailsClosed: boolean;
+  /** A pause that lands before an allowed call runs holds it (patch `pause-holds-unstarted-calls`). */
+  readonly pauseHoldsUnstartedCalls: boolean;
   /** True in runs whose four-eyes rule knows the owner under every name (patches.ts). */
   readonly fourEyesByIdentity: boolean;
   /** The session tree's progress, kept by its root once it spawns (policies/tree-sequences.ts). */
@@ -145,6 +147,7 @@ export class SessionCore {
     this.fourEyesByIdentity = takenAtStart(FOUR_EYES_BY_IDENTITY);
     this.ratesSharedInTree = takenAtStart(RATES_SHARED_IN_TREE);
     this.intentFailsClosed = takenAtStart(INTENT_FAILS_CLOSED);
+    this.pauseHoldsUnstartedCalls = takenAtStart(PAUSE_HOLDS_UNSTARTED_CALLS);
     this.firstRunId = workflowInfo().firstExecutionRunId;
     this.sessionId = input.sessionId ?? (workflowId.startsWith('session-') ? workflowId.slice('session-'.length) : workflowId);
     this.audit = new AuditWriter(this.sessionId);

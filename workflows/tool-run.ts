@@ -4,7 +4,7 @@
  * not recover from is recorded as a failed call and the session goes on; an executed call's intent
  * drift is scored before the result returns.
  */
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
 import { rootAgentOf } from '../policies/agent-id';
 import type { AuditEventInput } from '../audit/types';
 import type { ToolIssue } from '../activities/tools/errors';
@@ -15,6 +15,7 @@ import type { Decision, Proposal } from '../policies/types';
 import { local, runToolFor } from './activities';
 import type { IntentAction } from './carried';
 import { intentAction, unscoredReason } from './intent-actions';
+import { haltedBeforeRun, pausedFor } from './before-run';
 import { iso, nowMs } from './clock';
 import type { ProposeResult } from './contract';
 import type { SessionCore } from './session-core';
@@ -94,9 +95,14 @@ export async function runAllowed(core: SessionCore, call: AllowedCall): Promise<
  * anything. Seqs are held meanwhile, so a refused call leaves no gap: the caller records its denial.
  */
 export async function runUnchecked(core: SessionCore, call: UncheckedCall): Promise<ProposeResult | RefusedArguments | HaltedBeforeRun> {
-  await core.audit.settled();
-  // A halt handled while earlier writes landed: nothing was written or run (halt-stops-unstarted-calls).
-  if (core.haltStopsUnstartedCalls && core.halted) return { halted: true };
+  if (core.pauseHoldsUnstartedCalls) {
+    // Until nothing is landing, a pause that landed meanwhile waited out; a halt: nothing written or run.
+    if (await haltedBeforeRun(core, call.proposalSeq, call.proposal.tool)) return { halted: true };
+  } else {
+    await core.audit.settled();
+    // A halt handled while earlier writes landed: nothing was written or run (halt-stops-unstarted-calls).
+    if (core.haltStopsUnstartedCalls && core.halted) return { halted: true };
+  }
   const hold = core.audit.hold();
   const before = call.before(hold);
   let ran: Ran | RefusedArguments;
@@ -119,7 +125,10 @@ export async function runQuick(
   call: UncheckedCall,
   refused: (invalid: RefusedArguments['invalid'] | undefined) => Promise<ProposeResult>,
 ): Promise<ProposeResult> {
-  if (!core.audit.idle) {
+  if (core.pauseHoldsUnstartedCalls) {
+    // Awaits nothing when the trail is idle and nothing is paused: the lean path's commands stay the same.
+    if ((!core.audit.idle || pausedFor(core, call.proposal.tool)) && (await haltedBeforeRun(core, call.proposalSeq, call.proposal.tool))) return refused(undefined);
+  } else if (!core.audit.idle) {
     await core.audit.settled();
     // A halt handled meanwhile: `refused` with no issues denies the call unrun (halt-stops-unstarted-calls).
     if (core.haltStopsUnstartedCalls && core.halted) return refused(undefined);
@@ -207,11 +216,14 @@ async function runToolCall(
     // Retries exhausted or a non-retryable error: recorded as a failed call; the session goes on.
     // The held seqs are kept: an attempt may have written the write-ahead events.
     hold?.release(true);
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause;
+    // A local activity's final failure arrives as its own ApplicationFailure (or TimeoutFailure): the
+    // call's failure too (pause-holds-unstarted-calls); a cancellation is the session's, not the call's.
+    const localFailure = core.pauseHoldsUnstartedCalls && !isCancellation(err) && err instanceof TemporalFailure && !(err instanceof ActivityFailure);
+    if (!(err instanceof ActivityFailure) && !localFailure) throw err;
+    const cause = err instanceof ActivityFailure ? err.cause : (err as TemporalFailure);
     const error = {
       type: cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.name ?? 'ActivityFailure'),
-      message: cause?.message ?? err.message,
+      message: cause?.message ?? (err as Error).message,
     };
     // `before` again: if no attempt ever started, the write-ahead events are not there yet.
     // An unchecked call's arguments are redacted again by the audit activity before they are stored.
