@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import type { AuditEventInput } from '../../audit/types';
 import { proposeUpdate } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
+import { holdActivities } from '../support/hold-activities';
 import { testPolicy, type Harness, createHarness } from '../workflows/harness';
 
 let h: Harness;
@@ -23,37 +23,6 @@ after(async () => {
   for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
-
-/** A gate an activity waits at: `entered` once it waits, `release()` lets it go. */
-function gate(): { readonly entered: Promise<void>; hold(): Promise<void>; release(): void } {
-  let enter!: () => void;
-  let release!: () => void;
-  const entered = new Promise<void>((resolve) => (enter = resolve));
-  const open = new Promise<void>((resolve) => (release = resolve));
-  return {
-    entered,
-    hold: () => {
-      enter();
-      return open;
-    },
-    release: () => release(),
-  };
-}
-
-/** An interceptor that holds the first `count` activities `holds` picks, the n-th at `gates[n]`. */
-function holdActivities(holds: (type: string, args: readonly unknown[]) => boolean, count = 1) {
-  const gates = Array.from({ length: count }, gate);
-  let taken = 0;
-  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
-    inbound: {
-      async execute(input, next) {
-        if (taken < count && holds(ctx.info.activityType, input.args)) await gates[taken++]!.hold();
-        return next(input);
-      },
-    } satisfies ActivityInboundCallsInterceptor,
-  });
-  return { interceptor, gates };
-}
 
 async function writesOf(sessionId: string): Promise<number> {
   const { rows } = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);

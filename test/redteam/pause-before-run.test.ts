@@ -10,13 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import type { SessionHandle } from '../../client';
 import { signDecision } from '../../client/trust/sign';
 import type { AuditEventInput } from '../../audit/types';
 import { proposeUpdate } from '../../workflows/contract';
 import { eventually } from '../support/eventually';
+import { holdActivities } from '../support/hold-activities';
 import { testTrust } from '../support/trust';
 import { testPolicy, type Harness, createHarness } from '../workflows/harness';
 
@@ -28,28 +28,6 @@ after(async () => {
   for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
-
-/** Holds the first activity `holds` picks until `release()`; `entered` once it waits. */
-function holdOne(holds: (type: string, args: readonly unknown[]) => boolean) {
-  let enter!: () => void;
-  let release!: () => void;
-  const entered = new Promise<void>((resolve) => (enter = resolve));
-  const open = new Promise<void>((resolve) => (release = resolve));
-  let taken = false;
-  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
-    inbound: {
-      async execute(input, next) {
-        if (!taken && holds(ctx.info.activityType, input.args)) {
-          taken = true;
-          enter();
-          await open;
-        }
-        return next(input);
-      },
-    } satisfies ActivityInboundCallsInterceptor,
-  });
-  return { interceptor, entered, release: () => release() };
-}
 
 async function writesOf(sessionId: string): Promise<number> {
   const { rows } = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);
@@ -70,15 +48,15 @@ async function resumeTool(s: SessionHandle, tool: string): Promise<void> {
 
 describe('a pause before the call is handed to runTool', () => {
   it('holds an allowed call that was reserving in its agent ledger, until the tool is resumed', async () => {
-    const hold = holdOne((type) => type === 'reserveAcrossSessions');
+    const hold = holdActivities((type) => type === 'reserveAcrossSessions');
     const policy = testPolicy({ agent: { budgets: [{ tools: ['test.slowWrite'], max: 100, windowMinutes: 60 }] } });
     const w = await h.worker({ policy, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
     await w.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'paused-reserving-bot', owner: 'eng-007', intent: 'write a staging row' });
       const result = s.propose(WRITE);
-      await hold.entered;
+      await hold.gates[0]!.entered;
       await pauseTool(s, 'test.slowWrite');
-      hold.release();
+      hold.gates[0]!.release();
       await eventually(async () => ((await s.state()).heldByPause?.length === 1 ? true : undefined), { what: 'the call held by the pause' });
       assert.equal(await writesOf(s.sessionId), 0);
       assert.equal((await h.events(s.sessionId)).some((e) => e.kind === 'executed'), false);
@@ -92,17 +70,17 @@ describe('a pause before the call is handed to runTool', () => {
 
   it('holds a quick call whose wait for an earlier write saw its tool paused; the trail stays in order', async () => {
     // The `paused` event of another tool's pause is the write in flight when the call comes.
-    const hold = holdOne((type, args) => type === 'appendAudit' && (args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused'));
+    const hold = holdActivities((type, args) => type === 'appendAudit' && (args[0] as readonly AuditEventInput[]).some((e) => e.kind === 'paused'));
     const w = await h.worker({ workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
     await w.runUntil(async () => {
       const s = await h.gh.startSession({ agentId: 'paused-settling-bot', owner: 'eng-007', intent: 'write a staging row' });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'another tool', tool: 'services.scale' });
-      await hold.entered;
+      await hold.gates[0]!.entered;
       // Accepted: the update's handler ran in that workflow task, up to the wait for the write.
       const update = await s.workflow.startUpdate(proposeUpdate, { args: [WRITE], waitForStage: WorkflowUpdateStage.ACCEPTED });
       await s.workflow.signal('pause', { by: 'oncall', reason: 'this tool', tool: 'test.slowWrite' });
       await eventually(async () => ((await s.state()).pausedTools?.includes('test.slowWrite') ? true : undefined), { what: 'the second pause handled' });
-      hold.release();
+      hold.gates[0]!.release();
       await eventually(async () => ((await s.state()).heldByPause?.length === 1 ? true : undefined), { what: 'the call held by the pause' });
       assert.equal(await writesOf(s.sessionId), 0);
       await resumeTool(s, 'test.slowWrite');
