@@ -284,7 +284,7 @@ export interface SessionStateView {
   readonly budgetLeft: { readonly actions: number; readonly writes: number; readonly critical: number; readonly tokens: number };
   readonly intentScore?: number;
   readonly pendingApprovals: readonly PendingApprovalView[];
-  /** Approved calls that wait for a pause of the session or of their tool to be lifted, by proposal sequence. */
+  /** Allowed or approved calls, not yet run, that wait for a pause of the session or of their tool to be lifted, by proposal sequence. */
   readonly heldByPause?: readonly number[];
   readonly lastActions: readonly ActionView[];
 }

@@ -48,7 +48,7 @@ export class SessionCore {
   readonly argumentBoundsAsRun: boolean;
   /** True in runs whose approved calls wait out a pause, stop at a late halt, and whose votes past the deadline expire (patches.ts). */
   readonly approvalHoldsPauseAndDeadline: boolean;
-  /** Approved calls waiting for a pause to be lifted (the state view's `heldByPause`). */
+  /** Allowed or approved calls, not yet run, waiting for a pause to be lifted (the state view's `heldByPause`). */
   readonly heldByPause = new Set<number>();
   /** True in runs whose sub-agents stay within them: halted at its end, paused with it, within its mandate (patches.ts). */
   readonly subAgentsWithinParent: boolean;
