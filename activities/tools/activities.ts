@@ -17,115 +17,20 @@ import { Context } from '@temporalio/activity';
 import { checkout, type CheckedOutClient } from '../../audit/checkout';
 import { scrub } from '../../audit/chain';
 import type { z } from 'zod';
-import type { AuditEventInput } from '../../audit/types';
 import { redactArgs, type ToolCatalog } from './catalog';
 import type { AnyToolDefinition, EstimateContext, ToolContext } from './define';
-import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError, type ToolIssue } from './errors';
+import { classifyError, ToolArgumentsError, ToolError, ToolOutputError, UnknownToolError } from './errors';
 import { failed, hideSecrets, isFinal, toFailure } from './tool-failures';
 import { argsDigest, beginCall, ensureLedger, failCall, finishCall, recordEntry, type CallMeta, type LedgerEntry } from './ledger';
-import { redactPaths, secretsAt, withoutSecrets } from './redact';
+import { secretsAt } from './redact';
+import { outcomeEvent, returned } from './outcome-event';
+import type { AuditSink, PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult, ToolOutcome } from './run-tool-types';
+
+export type { AuditSink, PrepareCallInput, PrepareCallResult, RunToolInput, RunToolResult, ToolFailureInfo, ToolOutcome } from './run-tool-types';
 import { checkArgs } from './validate';
 import { AgentSlots } from './agent-slots';
 import { estimateWithUpstream } from './upstream-estimate';
-import type { EstimateRequest } from '../../policies/upstream';
 
-/** The slice of the audit store runTool needs (the real one is `audit/store.ts` AuditStore). */
-export interface AuditSink {
-  append(events: readonly AuditEventInput[]): Promise<unknown>;
-}
-
-export interface PrepareCallInput {
-  readonly tool: string;
-  readonly args: unknown;
-  /** For an upstream MCP tool whose policy names an estimator: the read call that counts its blast radius. */
-  readonly estimate?: EstimateRequest;
-  /** False: check and redact only, estimate nothing (a call its policy denies anyway). @default true */
-  readonly measure?: boolean;
-}
-
-export interface PrepareCallResult {
-  readonly valid: boolean;
-  readonly issues?: readonly ToolIssue[];
-  /** Arguments safe to log (sensitive paths redacted; every string for an unknown tool). */
-  readonly redactedArgs: Record<string, unknown>;
-  /** Rows/objects the call would touch, when the tool can estimate it and the arguments are valid. */
-  readonly blastRadius?: number;
-}
-
-export interface RunToolInput {
-  readonly sessionId: string;
-  readonly proposalSeq: number;
-  readonly tool: string;
-  readonly args: Readonly<Record<string, unknown>>;
-  readonly idempotencyKey: string;
-  /** Write-ahead events (proposed/decided/approved…), appended before the handler runs. */
-  readonly before: readonly AuditEventInput[];
-  /** Sequence number of the executed/failed event. */
-  readonly afterSeq: number;
-  /** Workflow time of the call (ISO 8601 or epoch ms): the `at` of the outcome event. */
-  readonly at: string | number;
-  /**
-   * Attempts the workflow allows this call when fewer than the tool's own (an upstream MCP tool the
-   * session's policy does not call idempotent gets 1): a transient failure on the last one is final.
-   */
-  readonly maxAttempts?: number;
-  /**
-   * The argument check runs before anything is written (the workflow gated the call without a
-   * separate `prepareCall`): arguments that fail it come back `invalid`, with nothing recorded,
-   * and every other result carries the redacted arguments.
-   */
-  readonly checkFirst?: boolean;
-  /** The root agent the call is for: its upstream calls share `AgentSlots` of the catalog's connections. */
-  readonly agentId?: string;
-}
-
-export interface ToolFailureInfo {
-  readonly type: string;
-  readonly message: string;
-  readonly retryable: boolean;
-}
-
-/** `runTool`'s outcome: the handler's result, or why it failed. */
-export type ToolOutcome = (
-  | { readonly status: 'executed'; readonly result: unknown; readonly error?: undefined; readonly latencyMs: number }
-  | { readonly status: 'failed'; readonly error: ToolFailureInfo; readonly result?: undefined; readonly latencyMs: number }
-) & {
-  /**
-   * Upstream notifications this attempt relayed to the gateways, when it is the call's first: the
-   * MCP gateway then waits for exactly those before it answers. Absent (a later attempt, an outcome
-   * read from the ledger): the gateway waits for everything relayed so far instead.
-   */
-  readonly relayedNotes?: number;
-};
-
-/** `runTool`'s result: an outcome, or (with `checkFirst`) arguments refused before anything was written. */
-export type RunToolResult = (
-  | ToolOutcome
-  | { readonly status: 'invalid'; readonly issues: readonly ToolIssue[]; readonly result?: undefined; readonly error?: undefined; readonly latencyMs: 0; readonly relayedNotes?: undefined }
-) & { readonly redactedArgs?: Record<string, unknown> };
-
-/** Results bigger than this are kept in the ledger but only sized in the audit event. */
-const MAX_RESULT_IN_EVENT_BYTES = 8 * 1024;
-/**
- * Results bigger than this are kept in the ledger but handed to the workflow as a sized preview:
- * Temporal refuses a payload over 2 MiB, and the call, which took effect, would then be retried or
- * recorded again as failed (the session ending on the conflict).
- */
-export const MAX_RESULT_RETURNED_BYTES = 256 * 1024;
-const RESULT_PREVIEW_CHARS = 16 * 1024;
-
-/**
- * What the workflow gets of a result: itself, or past the bound its size and the start of its JSON.
- * `atMost` bounds its JSON's length when the caller knows one (the text it was parsed from): a
- * result clearly under the bound is not serialised again on the hot path.
- */
-function returned(result: unknown, atMost?: number): unknown {
-  // A UTF-16 unit is at most 3 bytes of UTF-8.
-  if (atMost !== undefined && atMost * 3 <= MAX_RESULT_RETURNED_BYTES) return result;
-  const json = JSON.stringify(result ?? null);
-  const bytes = Buffer.byteLength(json, 'utf8');
-  return bytes <= MAX_RESULT_RETURNED_BYTES ? result : { truncated: true, bytes, preview: json.slice(0, RESULT_PREVIEW_CHARS) };
-}
 /** How often runTool heartbeats while a handler runs (a third of the heartbeat timeout, capped). */
 const HEARTBEAT_DEFAULT_MS = 2_000;
 
@@ -355,36 +260,6 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
 
 /** The activity functions, for `proxyActivities<ToolActivities>()` in workflow code. */
 export type ToolActivities = ReturnType<typeof createToolActivities>;
-
-function outcomeEvent(input: RunToolInput, def: AnyToolDefinition | undefined, redactedArgs: Record<string, unknown>, outcome: ToolOutcome): AuditEventInput {
-  const detail: Record<string, unknown> = { idempotencyKey: input.idempotencyKey };
-  if (outcome.status === 'executed') {
-    // By path, then by value: a result can echo a secret argument elsewhere (a diff of an edit).
-    const shown = def ? withoutSecrets(redactPaths(outcome.result, def.sensitive), secretsAt(input.args, def.sensitive)) : outcome.result;
-    // A result handed back as a preview (`returned`) is sized by what the tool gave; a result that
-    // only claims to be one (a server's own `truncated`, `bytes`) is sized by what it is.
-    const preview = shown as { truncated?: unknown; bytes?: unknown } | null;
-    const measured = Buffer.byteLength(JSON.stringify(shown ?? null), 'utf8');
-    const bytes = preview !== null && typeof preview === 'object' && Object.hasOwn(preview, 'truncated') && preview.truncated === true && typeof preview.bytes === 'number' ? Math.max(preview.bytes, measured) : measured;
-    detail.result = bytes <= MAX_RESULT_IN_EVENT_BYTES ? shown : { truncated: true, bytes };
-  } else if (outcome.error) {
-    detail.errorType = outcome.error.type;
-    detail.retryable = outcome.error.retryable;
-  }
-  return {
-    sessionId: input.sessionId,
-    seq: input.afterSeq,
-    kind: outcome.status,
-    at: typeof input.at === 'number' ? new Date(input.at).toISOString() : input.at,
-    proposalSeq: input.proposalSeq,
-    tool: input.tool,
-    args: redactedArgs,
-    latencyMs: outcome.latencyMs,
-    resultStatus: outcome.status,
-    ...(outcome.error ? { error: outcome.error.message } : {}),
-    detail,
-  };
-}
 
 function activityContext(): Context | undefined {
   try {

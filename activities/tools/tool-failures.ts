@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { shownLineAtMost } from '../../approvals/shown-text';
 import { scrubString } from '../../audit/chain';
-import type { RunToolInput, ToolOutcome } from './activities';
+import type { RunToolInput, ToolOutcome } from './run-tool-types';
 import type { AnyToolDefinition } from './define';
 import { ToolError } from './errors';
 import { withoutSecrets } from './redact';

@@ -30,7 +30,9 @@ import { shownLine } from '../../approvals/shown-text';
 import type { PublishedSubjects, UpstreamNote } from '../../audit/upstream-listing';
 import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
-import { BoundedLineReader, boundLines, cappedFetch, describeBytes, type DroppedMessage, tooLargeOf } from './size-limit';
+import { BoundedLineReader, boundLines } from './bounded-lines';
+import { cappedFetch } from './capped-fetch';
+import { describeBytes, type DroppedMessage, tooLargeOf } from './size-limit';
 import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './subjects';
 import { WatchedResources } from './watched-resources';
 
