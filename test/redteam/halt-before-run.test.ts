@@ -24,11 +24,6 @@ after(async () => {
   await h?.close();
 });
 
-async function writesOf(sessionId: string): Promise<number> {
-  const { rows } = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);
-  return rows[0]!.n;
-}
-
 const WRITE = { tool: 'test.slowWrite', args: { n: 7 }, reasoning: 'one staging row' };
 
 describe('a halt before the call is handed to runTool', () => {
@@ -46,7 +41,7 @@ describe('a halt before the call is handed to runTool', () => {
       const r = await result;
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
-      assert.equal(await writesOf(s.sessionId), 0);
+      assert.equal(await h.writesOf(s.sessionId), 0);
       assert.equal((await h.events(s.sessionId)).some((e) => e.kind === 'executed'), false);
     });
   });
@@ -77,7 +72,7 @@ describe('a halt before the call is handed to runTool', () => {
       const r = await update.result();
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
-      assert.equal(await writesOf(s.sessionId), 0);
+      assert.equal(await h.writesOf(s.sessionId), 0);
     });
   });
 
@@ -97,7 +92,7 @@ describe('a halt before the call is handed to runTool', () => {
       const r = await update.result();
       assert.equal(r.status, 'denied');
       assert.deepEqual(r.decision.reasons.map((x) => x.rule), ['session.halted']);
-      assert.equal(await writesOf(s.sessionId), 0);
+      assert.equal(await h.writesOf(s.sessionId), 0);
       const kinds = (await h.events(s.sessionId)).map((e) => e.kind);
       assert.equal(kinds.includes('executed'), false);
       assert.ok(kinds.indexOf('halted') < kinds.lastIndexOf('decided'), kinds.join(','));

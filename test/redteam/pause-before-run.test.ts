@@ -29,11 +29,6 @@ after(async () => {
   await h?.close();
 });
 
-async function writesOf(sessionId: string): Promise<number> {
-  const { rows } = await h.production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);
-  return rows[0]!.n;
-}
-
 const WRITE = { tool: 'test.slowWrite', args: { n: 7 }, reasoning: 'one staging row' };
 
 async function pauseTool(s: SessionHandle, tool: string): Promise<void> {
@@ -58,11 +53,11 @@ describe('a pause before the call is handed to runTool', () => {
       await pauseTool(s, 'test.slowWrite');
       hold.gates[0]!.release();
       await eventually(async () => ((await s.state()).heldByPause?.length === 1 ? true : undefined), { what: 'the call held by the pause' });
-      assert.equal(await writesOf(s.sessionId), 0);
+      assert.equal(await h.writesOf(s.sessionId), 0);
       assert.equal((await h.events(s.sessionId)).some((e) => e.kind === 'executed'), false);
       await resumeTool(s, 'test.slowWrite');
       assert.equal((await result).status, 'executed');
-      assert.equal(await writesOf(s.sessionId), 1);
+      assert.equal(await h.writesOf(s.sessionId), 1);
       const kinds = (await h.events(s.sessionId)).map((e) => e.kind);
       assert.ok(kinds.indexOf('resumed') < kinds.indexOf('executed'), kinds.join(','));
     });
@@ -82,10 +77,10 @@ describe('a pause before the call is handed to runTool', () => {
       await eventually(async () => ((await s.state()).pausedTools?.includes('test.slowWrite') ? true : undefined), { what: 'the second pause handled' });
       hold.gates[0]!.release();
       await eventually(async () => ((await s.state()).heldByPause?.length === 1 ? true : undefined), { what: 'the call held by the pause' });
-      assert.equal(await writesOf(s.sessionId), 0);
+      assert.equal(await h.writesOf(s.sessionId), 0);
       await resumeTool(s, 'test.slowWrite');
       assert.equal((await update.result()).status, 'executed');
-      assert.equal(await writesOf(s.sessionId), 1);
+      assert.equal(await h.writesOf(s.sessionId), 1);
       // The trail goes on: a later event lands after the call's.
       await s.workflow.signal('pause', { by: 'oncall', reason: 'one more', tool: 'services.restart' });
       await eventually(async () => ((await h.events(s.sessionId)).filter((e) => e.kind === 'paused').length === 3 ? true : undefined), { what: 'a later pause in the trail' });

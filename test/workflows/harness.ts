@@ -72,6 +72,8 @@ export interface Harness {
   vote(sessionId: string, approvalId: string, approver: string, approve: boolean, options?: { reason?: string; callDigest?: string }): Promise<void>;
   /** Audit events of a session, in seq order. */
   events(sessionId: string): Promise<{ seq: number; kind: string; tool: string | null; proposal_seq: number | null; detail: Record<string, unknown> | null; args: unknown; approver: string | null }[]>;
+  /** Rows the test catalog's staging writes made for a session (what actually ran). */
+  writesOf(sessionId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -158,6 +160,10 @@ export async function createHarness(area: string, options: HarnessOptions = {}):
     async events(sessionId) {
       const r = await audit.pool.query('SELECT seq, kind, tool, proposal_seq, detail, args, approver FROM events WHERE session_id = $1 ORDER BY seq', [sessionId]);
       return r.rows.map((row) => ({ ...row, seq: Number(row.seq), proposal_seq: row.proposal_seq === null ? null : Number(row.proposal_seq) }));
+    },
+    async writesOf(sessionId) {
+      const { rows } = await production.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_writes WHERE idempotency_key LIKE $1', [`${sessionId}:%`]);
+      return rows[0]!.n;
     },
     async close() {
       await stopShared();
