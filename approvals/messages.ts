@@ -215,7 +215,7 @@ export function approvalsSoFar(view: { readonly status: string; readonly decided
 }
 
 /** The notification text's account of a resolution (who decided only for an approval or a denial). */
-export function resolutionText(view: Pick<ResolvedView, 'status' | 'decidedBy'>): string {
+function resolutionText(view: Pick<ResolvedView, 'status' | 'decidedBy'>): string {
   switch (view.status) {
     case 'approved':
       return `approved by ${view.decidedBy.join(', ') || 'its approvers'}`;

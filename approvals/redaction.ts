@@ -13,7 +13,7 @@ import { REDACTED } from './types';
 const MARKER = /^\[REDACTED: \d+ characters?\]$/;
 
 /** The length a marker names: a string's characters (code points), any other value's JSON text's. */
-export function redactedLength(value: unknown): number {
+function redactedLength(value: unknown): number {
   return [...(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''))].length;
 }
 

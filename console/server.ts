@@ -18,7 +18,7 @@ import type pg from 'pg';
 import { ApprovalStore } from '../approvals/store';
 import type { SigningKey } from '../client/trust/key-files';
 import type { Keyset } from '../policies/trust';
-import { listenOn, listenPreferred } from '../gateway/start';
+import { listen } from '../gateway/listen';
 import { ConsoleError } from './errors';
 import { InboxFeed } from './events';
 import { readInbox, temporalStateReader } from './inbox';
@@ -174,7 +174,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   if (opts.temporalUi) await registerTemporalUiProxy(app, { upstream: opts.temporalUi, person: (cookie) => sessions.find(cookie) });
 
   const host = opts.host ?? '127.0.0.1';
-  const { port, fellBack } = opts.port !== undefined ? { port: await listenOn(app, host, opts.port), fellBack: false } : await listenPreferred(app, host, opts.preferredPort ?? 0);
+  const { port, fellBack } = await listen(app, host, opts.port !== undefined ? { port: opts.port } : { preferredPort: opts.preferredPort ?? 0 });
   origin = opts.origin ?? `http://localhost:${port}`;
   const rp = { rpId: new URL(origin).hostname, origin };
   passkeys = new Passkeys(store, rp, opts.registrar, opts.keyset);

@@ -18,6 +18,7 @@
  * | `GATEHOUSE_GATEWAY_IN_FLIGHT` | requests per agent open at once (long polls, held MCP calls, streams), per replica | 200 |
  */
 import type { FastifyInstance } from 'fastify';
+import { listen } from './listen';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import type { RevocationStore } from '../audit/credentials';
@@ -163,7 +164,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     });
     const host = options.host ?? fromEnv.host;
     const explicit = options.port ?? fromEnv.port;
-    const { port, fellBack } = explicit !== undefined ? { port: await listenOn(app, host, explicit), fellBack: false } : await listenPreferred(app, host, options.preferredPort ?? 0);
+    const { port, fellBack } = await listen(app, host, explicit !== undefined ? { port: explicit } : { preferredPort: options.preferredPort ?? 0 });
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return {
       url,
@@ -178,25 +179,5 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   } catch (err) {
     await client.close();
     throw err;
-  }
-}
-
-export async function listenOn(app: FastifyInstance, host: string, port: number): Promise<number> {
-  await app.listen({ host, port });
-  const address = app.server.address();
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
-/**
- * Listens on `preferred` when it can be bound, else on a free port: a port asked for by name
- * (`GATEHOUSE_GATEWAY_PORT`) that is taken is an error instead, and never gets here.
- */
-export async function listenPreferred(app: FastifyInstance, host: string, preferred: number): Promise<{ port: number; fellBack: boolean }> {
-  if (preferred === 0) return { port: await listenOn(app, host, 0), fellBack: false };
-  try {
-    return { port: await listenOn(app, host, preferred), fellBack: false };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    return { port: await listenOn(app, host, 0), fellBack: true };
   }
 }

@@ -10,7 +10,7 @@ import { condition } from '@temporalio/workflow';
 import type { SessionCore } from './session-core';
 
 /** Until nothing is landing, then whether the session is halted. Only runs with `halt-stops-unstarted-calls` call it. */
-export async function haltedMeanwhile(core: SessionCore): Promise<boolean> {
+async function haltedMeanwhile(core: SessionCore): Promise<boolean> {
   while (!core.audit.idle) await core.audit.settled();
   return core.halted;
 }
@@ -28,8 +28,14 @@ export async function haltedBeforeRun(core: SessionCore, proposalSeq: number, to
   for (;;) {
     const halted = await haltedMeanwhile(core);
     if (halted || !core.pauseHoldsUnstartedCalls || !pausedFor(core, tool)) return halted;
-    core.heldByPause.add(proposalSeq);
-    await condition(() => !pausedFor(core, tool));
-    core.heldByPause.delete(proposalSeq);
+    await holdWhilePaused(core, proposalSeq, tool);
   }
+}
+
+/** Until neither the session nor `tool` is paused (or the session is halted), listed in `heldByPause` meanwhile. */
+export async function holdWhilePaused(core: SessionCore, proposalSeq: number, tool: string): Promise<void> {
+  if (!pausedFor(core, tool)) return;
+  core.heldByPause.add(proposalSeq);
+  await condition(() => !pausedFor(core, tool));
+  core.heldByPause.delete(proposalSeq);
 }

@@ -19,7 +19,7 @@ import type { SessionCore } from './session-core';
 import { traceApprovalWait, traceDecision, traceProposal, traceProposalResult } from './telemetry';
 import { runAllowed, runQuick, runUnchecked } from './tool-run';
 import { asksTree } from './tree-steps';
-import { haltedBeforeRun } from './before-run';
+import { haltedBeforeRun, holdWhilePaused, pausedFor } from './before-run';
 import { reserveAcrossSessions } from './cross-session';
 import { leasesCoverCall, spendLeases } from './leases';
 import { hasPatch } from './patches';
@@ -47,13 +47,13 @@ const LEAN_PROPOSALS = 'lean-proposals';
 export function propose(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
   if (hasPatch(core, LEAN_PROPOSALS)) return proposeLean(core, desk, p);
   return core.queue.run(async () => {
-    await condition(() => core.halted || (!core.paused && !core.pausedTools.has(p.tool)));
+    await condition(() => !pausedFor(core, p.tool));
     return traceProposal(core.sessionId, p.tool, async () => ({ value: await handleProposal(core, desk, p) }));
   });
 }
 
 function proposeLean(core: SessionCore, desk: ApprovalDesk, p: SessionProposal): Promise<ProposeResult> {
-  const open = (): boolean => core.halted || (!core.paused && !core.pausedTools.has(p.tool));
+  const open = (): boolean => !pausedFor(core, p.tool);
   const handle = (): Promise<ProposeResult> => traceProposalResult(core.sessionId, p.tool, () => handleLean(core, desk, p));
   return core.queue.runNow(() => (open() ? handle() : condition(open).then(handle)));
 }
@@ -204,14 +204,8 @@ async function handleProposal(core: SessionCore, desk: ApprovalDesk, p: SessionP
   }
 
   // Approved: a pause the operator set meanwhile holds it (a vote does not lift a pause; a halt ends the wait).
-  if (core.approvalHoldsPauseAndDeadline) {
-    const open = (): boolean => core.halted || (!core.paused && !core.pausedTools.has(proposal.tool));
-    if (!open()) {
-      core.heldByPause.add(proposalSeq);
-      await condition(open);
-      core.heldByPause.delete(proposalSeq);
-    }
-  }
+  // (No await when nothing is paused: the runs recorded before took none there.)
+  if (core.approvalHoldsPauseAndDeadline && pausedFor(core, proposal.tool)) await holdWhilePaused(core, proposalSeq, proposal.tool);
   // The call runs only if it is still the call that was approved, measured again.
   const remeasure = prep.blastRadius !== undefined && !core.halted && hasPatch(core, REMEASURE_APPROVED);
   const again = remeasure ? await local.prepareCall({ tool: p.tool, args: p.args, ...(estimate ? { estimate } : {}) }) : undefined;

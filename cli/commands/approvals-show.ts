@@ -38,7 +38,7 @@ function section(title: string, lines: readonly string[]): string[] {
  * workflow stores the approvals collected so far as `decidedBy` of an expired or cancelled one
  * too, and those people decided nothing — the deadline, or the session's halt, ended it.
  */
-export function outcomeLine(r: ApprovalRecord): string {
+function outcomeLine(r: ApprovalRecord): string {
   const why = r.reason ? `: ${shownQuoted(r.reason)}` : '';
   const at = r.decidedAt ?? '-';
   switch (r.status) {
@@ -58,7 +58,7 @@ export function outcomeLine(r: ApprovalRecord): string {
  * The approvals an expired or cancelled row had collected (its `decidedBy`), labelled as such:
  * never as who decided. Undefined when there were none, and for any other status.
  */
-export function approvalsSoFarLine(r: ApprovalRecord): string | undefined {
+function approvalsSoFarLine(r: ApprovalRecord): string | undefined {
   const partial = approvalsSoFar(r);
   return partial ? `approvals so far, counted by the session but not enough to decide: ${partial.join(', ')}` : undefined;
 }

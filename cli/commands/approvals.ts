@@ -69,7 +69,7 @@ async function shownChecks(store: ApprovalStore, records: readonly ApprovalRecor
  * denied one names who denied it. An expired or cancelled one was decided by nobody: its
  * `decidedBy` holds the approvals the session had counted by then, shown as such ("so far").
  */
-export function votesCell(r: ApprovalRecord): string {
+function votesCell(r: ApprovalRecord): string {
   const count = (names: readonly string[], suffix = ''): string => `${names.length}/${r.requirement.approversRequired}${suffix}${names.length ? ` (${names.join(', ')})` : ''}`;
   switch (r.status) {
     case 'pending':

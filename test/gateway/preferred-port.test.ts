@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { listenPreferred } from '../../gateway/start';
+import { listen } from '../../gateway/listen';
 
 function occupy(): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -16,7 +16,7 @@ function occupy(): Promise<{ server: Server; port: number }> {
 test('the preferred port when free; a free one, reported, when taken', async () => {
   const { server, port } = await occupy();
   const first = Fastify();
-  const taken = await listenPreferred(first, '127.0.0.1', port);
+  const taken = await listen(first, '127.0.0.1', { preferredPort: port });
   assert.equal(taken.fellBack, true);
   assert.notEqual(taken.port, port);
   assert.equal((await fetch(`http://127.0.0.1:${taken.port}/`)).status, 404);
@@ -24,7 +24,7 @@ test('the preferred port when free; a free one, reported, when taken', async () 
   await new Promise((r) => server.close(r));
 
   const second = Fastify();
-  const free = await listenPreferred(second, '127.0.0.1', port);
+  const free = await listen(second, '127.0.0.1', { preferredPort: port });
   assert.deepEqual(free, { port, fellBack: false });
   await second.close();
 });
