@@ -46,7 +46,9 @@ export type RefusalCode =
   /** The digest given (`--digest`), or the one of the call shown, is not the approval's. */
   | 'digest-mismatch'
   /** The person answered no when asked at the terminal. */
-  | 'not-confirmed';
+  | 'not-confirmed'
+  /** The session workflow checked the vote itself and did not count it (its alert names the rule). */
+  | 'session-refused';
 
 /** A refused decision: nothing was recorded and nothing was signalled. */
 export interface Refusal {

@@ -5,9 +5,11 @@
  * before anything is signed, the row is checked against the session workflow's own pending
  * approval and the digest recomputed from the tool and arguments shown (`approvals/shown-call.ts`;
  * a mismatch is refused with an alert, nothing recorded); an accepted vote is then signed over the
- * workflow id, first run id, approval id, tool and call digest, recorded, and signalled to the workflow in the same transaction, so two racing clicks
- * are decided one after the other and a click is never signalled twice. The workflow verifies
- * the envelope and applies the same rule again: it remains the source of truth for the outcome.
+ * workflow id, first run id, approval id, tool and call digest, recorded, and sent to the workflow
+ * (`client/vote-sender.ts`) in the same transaction, so two racing clicks are decided one after the
+ * other and a click is never sent twice. The workflow verifies the envelope and applies the same
+ * rule again: it is the source of truth, and its answer decides what is kept. A vote it refuses is
+ * rolled back and reported as refused, so no surface shows a vote the session did not count.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -16,9 +18,10 @@ import { checkShownCall, sessionOfApprovalId } from '../approvals/shown-call';
 import type { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord, ApprovalVote } from '../approvals/types';
 import { checkSignedDecision, type Keyset } from '../policies/trust';
-import { approvalSignal, stateQuery, type ApprovalSignal, type SessionStateView } from '../workflows/contract';
+import { stateQuery, type SessionStateView, type VoteAnswer } from '../workflows/contract';
 import type { SigningKey } from './trust/key-files';
 import { signDecision } from './trust/sign';
+import { SessionGoneError, type VoteSender } from './vote-sender';
 
 /**
  * Who votes, and with which key: a person's own approver key (CLI), or the approvals service's
@@ -50,30 +53,28 @@ export interface DecisionRequest {
   readonly shownDigest?: string;
 }
 
-/** What `decide` reports. `duplicate` means this very click had already been accepted. */
+/**
+ * What `decide` reports. `duplicate` means this very click had already been accepted; `answered`
+ * false means the session did not answer in time (the vote is recorded and waits for its worker).
+ */
 export type DecideResult =
-  | (Accepted & { readonly record: ApprovalRecord; readonly duplicate: boolean })
+  | (Accepted & { readonly record: ApprovalRecord; readonly duplicate: boolean; readonly answered: boolean })
   | Refusal;
-
-/** Sends the `approval` signal (a signed vote) to a session workflow. */
-export type ApprovalSignaler = (workflowId: string, signal: ApprovalSignal) => Promise<void>;
 
 /** Reads a session workflow's `state` view; undefined when the workflow no longer runs. */
 export type SessionStateReader = (workflowId: string) => Promise<SessionStateView | undefined>;
 
-/** Thrown by a signaler when the session workflow no longer runs. */
-export class SessionGoneError extends Error {
-  readonly type = 'SessionGoneError';
-  constructor(readonly workflowId: string) {
-    super(`session workflow \`${workflowId}\` is not running`);
-    this.name = 'SessionGoneError';
+/** Rolls the recorded vote back when the session refused it. */
+class RefusedBySession extends Error {
+  constructor(readonly answer: Extract<VoteAnswer, { counted: false }>) {
+    super(answer.message);
   }
 }
 
 /** Options of `decide`. */
 export interface DecideDeps {
   readonly store: ApprovalStore;
-  readonly signal: ApprovalSignaler;
+  readonly sendVote: VoteSender;
   /** The session's own view of what it waits for: a row is signed only if it shows that call. */
   readonly state: SessionStateReader;
   /** The keyset the worker trusts: who holds which key, and the Slack people the service may vote for. */
@@ -84,7 +85,8 @@ export interface DecideDeps {
 
 /**
  * Checks a decision with the approval row locked; when accepted, signs the vote, records it and
- * signals the session workflow before committing. A failed signal rolls the vote back.
+ * sends it to the session workflow before committing. A vote the session refuses, or one that
+ * could not be sent, is rolled back.
  */
 export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<DecideResult> {
   const now = deps.now ?? Date.now;
@@ -96,7 +98,7 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
         const same = record.votes.find((v) => v.clickId === req.clickId);
         if (same) {
           const group = record.requirement.groups.find((g) => record.groupMembers[g]?.includes(same.approver)) ?? '';
-          return { ok: true, approver: same.approver, group, final: false, record, duplicate: true };
+          return { ok: true, approver: same.approver, group, final: false, record, duplicate: true, answered: true };
         }
       }
       const at = now();
@@ -144,12 +146,17 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
         at: new Date(at).toISOString(),
       };
       await addVote(vote);
-      await deps.signal(record.workflowId, envelope);
-      return { ...verdict, record: { ...record, votes: [...record.votes, vote] }, duplicate: false };
+      const answer = await deps.sendVote(record.workflowId, envelope);
+      if (answer && !answer.counted) throw new RefusedBySession(answer);
+      const counted = answer ? { approver: answer.approver, group: answer.group, final: answer.status !== 'pending' } : {};
+      return { ...verdict, ...counted, record: { ...record, votes: [...record.votes, vote] }, duplicate: false, answered: answer !== undefined };
     });
   } catch (err) {
     if (err instanceof SessionGoneError) {
       return refuse('session-gone', `${err.message}: the approval can no longer be decided`);
+    }
+    if (err instanceof RefusedBySession) {
+      return refuse('session-refused', `the session refused the vote (${err.answer.rule}): ${err.answer.message}; nothing was counted`);
     }
     throw err;
   }
@@ -178,18 +185,6 @@ export function temporalStateReader(client: Client): SessionStateReader {
       // A closed workflow may not answer queries: it waits for nothing either way.
       const status = await handle.describe().then((d) => d.status.name, (e: unknown) => (e instanceof WorkflowNotFoundError ? 'GONE' : undefined));
       if (status !== undefined && status !== 'RUNNING') return undefined;
-      throw err;
-    }
-  };
-}
-
-/** A signaler over a Temporal client: `approval` signal to the workflow named by the row. */
-export function temporalSignaler(client: Client): ApprovalSignaler {
-  return async (workflowId, signal) => {
-    try {
-      await client.workflow.getHandle(workflowId).signal(approvalSignal, signal);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new SessionGoneError(workflowId);
       throw err;
     }
   };

@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
-  approvalSignal,
   haltSignal,
   pauseSignal,
   raiseBudgetSignal,
@@ -27,6 +26,7 @@ import {
   startedUpdate,
   type BudgetOverride,
   type SessionStartInput,
+  type VoteAnswer,
 } from '../workflows/contract';
 import { activeTelemetry } from '../telemetry/active';
 import { loadConfig, temporalSecurity, type TemporalClientRole } from './config';
@@ -37,6 +37,7 @@ import type { SigningKey } from './trust/key-files';
 export type { SigningKey } from './trust/key-files';
 import { signDecision } from './trust/sign';
 import { readKeyFile } from './trust/key-files';
+import { SessionGoneError, temporalVoteSender } from './vote-sender';
 
 export { SessionHandle, ChildSessionHandle } from './session';
 export * from './errors';
@@ -231,17 +232,21 @@ export class Gatehouse {
     return new SessionHandle(this.client, sessionId);
   }
 
-  /** Approves a pending call with an approver's key: a signed vote the session verifies. */
-  async approve(approvalId: string, by: { key: SigningKey; reason?: string }): Promise<void> {
-    await this.#vote(approvalId, true, by.key, by.reason);
+  /**
+   * Approves a pending call with an approver's key: a signed vote the session verifies. Answers the
+   * session's verdict (counted, or refused under the rule its alert names), or undefined when it
+   * gave none within 15 s (a worker down) or runs on a worker from before the `vote` update.
+   */
+  async approve(approvalId: string, by: { key: SigningKey; reason?: string }): Promise<VoteAnswer | undefined> {
+    return this.#vote(approvalId, true, by.key, by.reason);
   }
 
-  /** Denies a pending call with an approver's key (a reason is required). */
-  async deny(approvalId: string, by: { key: SigningKey; reason: string }): Promise<void> {
-    await this.#vote(approvalId, false, by.key, by.reason);
+  /** Denies a pending call with an approver's key (a reason is required); answers as `approve`. */
+  async deny(approvalId: string, by: { key: SigningKey; reason: string }): Promise<VoteAnswer | undefined> {
+    return this.#vote(approvalId, false, by.key, by.reason);
   }
 
-  async #vote(approvalId: string, approve: boolean, key: SigningKey, reason: string | undefined): Promise<void> {
+  async #vote(approvalId: string, approve: boolean, key: SigningKey, reason: string | undefined): Promise<VoteAnswer | undefined> {
     const sessionId = sessionOfApproval(approvalId);
     const handle = this.session(sessionId);
     const view = await handle.state();
@@ -258,9 +263,9 @@ export class Gatehouse {
       ...(reason ? { reason } : {}),
     });
     try {
-      await handle.workflow.signal(approvalSignal, envelope);
+      return await temporalVoteSender(this.client)(handle.workflow.workflowId, envelope);
     } catch (err) {
-      mapSessionError(sessionId, err);
+      return mapSessionError(sessionId, err instanceof SessionGoneError ? err.cause : err);
     }
   }
 

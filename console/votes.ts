@@ -3,8 +3,9 @@
  * same signed vote the CLI sends (session, first run, approval id, call digest, verdict, nonce,
  * expiry), keyed by the passkey's key id — and returns its digest as the WebAuthn challenge, which
  * the page shows. `submit` assembles the passkey envelope with the registrar's grant, checks it
- * exactly as the workflow will (`checkSignedDecision`, then the one vote rule), signals the
- * session workflow, and waits for the workflow's own answer. A refusal decides nothing.
+ * exactly as the workflow will (`checkSignedDecision`, then the one vote rule), sends it to the
+ * session workflow and reports the workflow's own answer (`client/vote-sender.ts`). A refusal
+ * decides nothing.
  *
  * The workflow's pending approval `prepare` read (a Temporal query) is kept with the payload it
  * built, so `submit` of that payload, by that person, for that approval, checks against it without
@@ -14,8 +15,9 @@
 import type { Client } from '@temporalio/client';
 import { checkDecision } from '../approvals/check-decision';
 import type { ApprovalStore } from '../approvals/store';
+import { SessionGoneError, temporalVoteSender, type VoteSender } from '../client/vote-sender';
 import { checkSignedDecision, type Keyset } from '../policies/trust';
-import { approvalSignal, type ApprovalSignal } from '../workflows/contract';
+import type { ApprovalSignal } from '../workflows/contract';
 import { ConsoleError } from './errors';
 import { shownItem, type InboxItem, type StateReader } from './inbox';
 import type { Person } from './sessions';
@@ -45,7 +47,11 @@ export class ConsoleVotes {
   /** Payloads `prepare` issued (base64, as signed) → who for, which approval, the item read then. */
   readonly #prepared = new Map<string, { readonly principal: string; readonly approvalId: string; readonly item: InboxItem; readonly until: number }>();
 
-  constructor(private readonly deps: VoteDeps) {}
+  readonly #send: VoteSender;
+
+  constructor(private readonly deps: VoteDeps) {
+    this.#send = temporalVoteSender(deps.client);
+  }
 
   async #row(approvalId: string): Promise<ApprovalRow> {
     const row = await this.deps.approvals.get(approvalId);
@@ -100,7 +106,7 @@ export class ConsoleVotes {
     return { item: kept.item, row: await this.#row(approvalId) };
   }
 
-  /** Checks and signals a signed vote; resolves once the workflow counted it (or says why not). */
+  /** Checks a signed vote and sends it; resolves with the workflow's answer once it counted it (or says why not). */
   async submit(person: Person, approvalId: string, payload: unknown, assertion: AssertionJSON): Promise<{ counted: true; approver: string; status: string }> {
     // Both reads at once; the envelope's refusal, if any, first.
     const [env, got] = await Promise.allSettled([passkeyEnvelope(this.deps.store, person, payload, assertion), this.#itemFor(person, approvalId, payload)]);
@@ -117,20 +123,14 @@ export class ConsoleVotes {
     if (d.callDigest !== item.callDigest) throw new ConsoleError(400, 'digest', `the vote was signed for another call than approval \`${item.approvalId}\` asks about`);
     this.#rule(person, row, d.verdict === 'approve', d.reason);
     this.#used.add(d.nonce);
-    await this.deps.client.workflow.getHandle(item.workflowId).signal(approvalSignal, envelope as unknown as ApprovalSignal);
-    return this.#counted(item, person.principal, d.verdict === 'approve');
-  }
-
-  /** Polls the workflow's own state until the vote shows (counted or settled), up to 10 s. */
-  async #counted(item: InboxItem, approver: string, approve: boolean): Promise<{ counted: true; approver: string; status: string }> {
-    const until = Date.now() + 10_000;
-    while (Date.now() < until) {
-      const state = await this.deps.readState(item.workflowId);
-      const pending = state?.pendingApprovals.find((p) => p.approvalId === item.approvalId);
-      if (!pending) return { counted: true, approver, status: approve ? 'approved' : 'denied' };
-      if (approve && pending.approvedBy.includes(approver)) return { counted: true, approver, status: 'pending' };
-      await new Promise((r) => setTimeout(r, 50));
+    const answer = await this.#send(item.workflowId, envelope as unknown as ApprovalSignal).catch((err: unknown) => {
+      if (err instanceof SessionGoneError) throw new ConsoleError(409, 'session-gone', `${err.message}: the approval can no longer be decided`);
+      throw err;
+    });
+    if (answer === undefined) {
+      throw new ConsoleError(504, 'not-answered', 'the vote was sent and the session has not answered yet (is its worker running?): it counts or refuses the vote when it runs; see its trail (`gatehouse trace`)');
     }
-    throw new ConsoleError(502, 'not-counted', 'the session did not count the vote: see its alerts (`gatehouse trace`)');
+    if (!answer.counted) throw new ConsoleError(409, 'session-refused', `the session refused the vote (${answer.rule}): ${answer.message}; nothing was counted`);
+    return { counted: true, approver: answer.approver, status: answer.status };
   }
 }

@@ -7,7 +7,8 @@
  * members of the policy's approver groups, never the agent or (with four eyes) its owner.
  */
 import type { Gatehouse } from '../client';
-import { decide, temporalSignaler, temporalStateReader } from '../client/decide';
+import { decide, temporalStateReader } from '../client/decide';
+import { temporalVoteSender } from '../client/vote-sender';
 import { ApprovalStore } from '../approvals/store';
 import type { ApprovalRecord } from '../approvals/types';
 import type { ApprovalRequirement } from '../policies/types';
@@ -69,7 +70,7 @@ export class Approver {
     const { gh, keyset, story } = this.options;
     for (const name of deciders) {
       const key = this.keyOf(name);
-      const result = await decide({ store: this.store, signal: temporalSignaler(gh.client), state: temporalStateReader(gh.client), keyset }, { approvalId: record.approvalId, approve, voter: { key }, reason, via: 'cli' });
+      const result = await decide({ store: this.store, sendVote: temporalVoteSender(gh.client), state: temporalStateReader(gh.client), keyset }, { approvalId: record.approvalId, approve, voter: { key }, reason, via: 'cli' });
       if (!result.ok) throw new DemoApprovalRefusedError(`\`${name}\` may not decide \`${record.approvalId}\`: ${result.message}`, result.code);
       story.human(`gatehouse approvals ${approve ? 'approve' : 'deny'} ${record.approvalId} --as ${name}${approve ? '' : ` --reason "${reason}"`}  (${result.group}, signed ${key.keyId})`, {
         approver: name,

@@ -12,7 +12,7 @@ import type { ApprovalRequirement, Decision, Proposal } from '../policies/types'
 import { io } from './activities';
 import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
 import { iso, nowMs } from './clock';
-import type { ApprovalSignal, PendingApprovalView } from './contract';
+import type { ApprovalSignal, PendingApprovalView, VoteAnswer } from './contract';
 import type { SessionCore } from './session-core';
 import { hasPatch } from './patches';
 
@@ -34,6 +34,9 @@ export interface ApprovalAsk {
  * what a person reads). Votes recorded before the patch named no tool and replay as they counted.
  */
 const VOTE_NAMES_TOOL = 'vote-names-tool';
+
+/** A signed decision that checked out, with who signed it. */
+type VerifiedDecision<K extends DecisionKind> = Extract<SignedDecision, { kind: K }> & { readonly signer: string; readonly signerKey: KeyEntry };
 
 export class ApprovalDesk {
   readonly #core: SessionCore;
@@ -149,27 +152,39 @@ export class ApprovalDesk {
    * workflow time. A refusal is recorded as an alert and changes nothing else; an accepted one
    * uses up its nonce, so the same envelope never counts twice.
    */
-  async verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<(Extract<SignedDecision, { kind: K }> & { readonly signer: string; readonly signerKey: KeyEntry }) | undefined> {
+  async verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<VerifiedDecision<K> | undefined> {
+    const checked = await this.#verify(kind, envelope);
+    return checked.ok ? checked.decision : undefined;
+  }
+
+  /** `verified`, with the refusal's rule and message (what a vote's sender is answered). */
+  async #verify<K extends DecisionKind>(kind: K, envelope: unknown): Promise<{ readonly ok: true; readonly decision: VerifiedDecision<K> } | { readonly ok: false; readonly rule: RuleId; readonly message: string }> {
     const core = this.#core;
     await core.afterStart();
     const check = checkSignedDecision(envelope, core.keyset, { kind, workflowId: core.workflowId, firstRunId: core.firstRunId, usedNonces: core.usedNonces }, nowMs());
     if (!check.ok) {
       await core.audit.alert(check.rule, check.message, { kind, ...(check.keyId ? { keyId: check.keyId.slice(0, 100) } : {}) });
-      return undefined;
+      return { ok: false, rule: check.rule, message: check.message };
     }
     core.usedNonces.add(check.decision.nonce);
     core.nonceExpiries.set(check.decision.nonce, Date.parse(check.decision.expiresAt));
-    return { ...check.decision, signer: check.key.principal, signerKey: check.key };
+    return { ok: true, decision: { ...check.decision, signer: check.key.principal, signerKey: check.key } };
   }
 
-  /** `approval` signal: a signed vote, counted only if the one vote rule says so. */
-  async onApproval(envelope: ApprovalSignal): Promise<void> {
+  /**
+   * A signed vote (`approval` signal, `vote` update), counted only if the one vote rule says so.
+   * Answers what the update's sender is told: counted, or the rule of the alert that refused it.
+   */
+  async onApproval(envelope: ApprovalSignal): Promise<VoteAnswer> {
     const core = this.#core;
-    const vote = await this.verified('vote', envelope);
-    if (!vote) return;
+    const checked = await this.#verify('vote', envelope);
+    if (!checked.ok) return { counted: false, rule: checked.rule, message: checked.message };
+    const vote = checked.decision;
     const approvalId = vote.approvalId;
-    const refuse = (rule: RuleId, message: string, approver?: string): Promise<void> =>
-      core.audit.alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });
+    const refuse = async (rule: RuleId, message: string, approver?: string): Promise<VoteAnswer> => {
+      await core.audit.alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });
+      return { counted: false, rule, message };
+    };
     // The verified key: the keyset's, or a passkey's from the grant its envelope carries.
     const voter = resolveVoter(core.keyset, vote.signerKey, vote);
     if (!voter.ok) return refuse(voter.rule, voter.message);
@@ -194,6 +209,9 @@ export class ApprovalDesk {
     const check = checkVote(context, { approver, approve: vote.verdict === 'approve', ...(vote.reason !== undefined ? { reason: vote.reason } : {}) }, nowMs());
     if (!check.counts) return refuse(check.rule, check.message, approver);
     wait.count(check.vote, vote.reason);
+    // `count` may have settled the outcome (TypeScript still narrows it to the undefined checked above).
+    const settled = (wait.outcome as ApprovalOutcome | undefined)?.status;
+    const answer: VoteAnswer = { counted: true, approver, group: check.group, status: settled === 'approved' || settled === 'denied' ? settled : 'pending' };
     await core.audit.record([
       core.audit.event(vote.verdict === 'approve' ? 'approved' : 'denied', {
         proposalSeq: wait.proposalSeq,
@@ -212,5 +230,6 @@ export class ApprovalDesk {
         },
       }),
     ]);
+    return answer;
   }
 }

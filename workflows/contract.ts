@@ -307,6 +307,19 @@ export const endUpdate = defineUpdate<SessionSummary, [EndInput]>('end');
  */
 export const startedUpdate = defineUpdate<boolean>('started');
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
+/**
+ * The session's own answer to a signed vote: counted (and where the approval stands), or refused
+ * under the rule its alert names. What the Slack app, the CLI and the console report to the person.
+ */
+export type VoteAnswer =
+  | { readonly counted: true; readonly approver: string; readonly group: string; readonly status: 'pending' | 'approved' | 'denied' }
+  | { readonly counted: false; readonly rule: string; readonly message: string };
+/**
+ * The `approval` signal as an update: the same signed vote, checked and counted the same way, but
+ * the sender learns the workflow's verdict. Workers from before it answer "no handler"; senders
+ * then fall back to the signal (`client/vote-sender.ts`).
+ */
+export const voteUpdate = defineUpdate<VoteAnswer, [ApprovalSignal]>('vote');
 export const haltSignal = defineSignal<[HaltSignal]>('halt');
 export const pauseSignal = defineSignal<[PauseSignal]>('pause');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');

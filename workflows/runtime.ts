@@ -13,6 +13,7 @@ import type { CarriedSession } from './carried';
 import {
   SESSION_ERROR_TYPES,
   type ApprovalSignal,
+  type VoteAnswer,
   type BudgetRaiseSignal,
   type EndInput,
   type HaltSignal,
@@ -161,7 +162,7 @@ export class SessionRuntime {
     return (this.#core.policy.document.idleMinutes ?? DEFAULT_IDLE_MINUTES) * 60_000;
   }
 
-  onApproval(envelope: ApprovalSignal): Promise<void> {
+  onApproval(envelope: ApprovalSignal): Promise<VoteAnswer> {
     return this.#desk.onApproval(envelope);
   }
 

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import {
   approvalSignal,
+  voteUpdate,
   endUpdate,
   haltSignal,
   pauseSignal,
@@ -83,7 +84,10 @@ export async function agentSession(input: SessionStartInput, carried?: CarriedSe
   // The client's one round trip to a started session (instead of polling): never throws, so a refused
   // start fails the run, not this update's workflow task.
   setHandler(startedUpdate, () => started.then(() => true, () => false));
-  setHandler(approvalSignal, (s) => rt.onApproval(s));
+  setHandler(approvalSignal, async (s) => {
+    await rt.onApproval(s);
+  });
+  setHandler(voteUpdate, (s) => rt.onApproval(s));
   setHandler(haltSignal, (h) => rt.onHalt(h));
   setHandler(pauseSignal, (s) => rt.onPause(s));
   setHandler(resumeSignal, (s) => rt.onResume(s));

@@ -19,7 +19,8 @@ import type { Client } from '@temporalio/client';
 import type { SigningKey } from '../../client/trust/key-files';
 import { findKey, type Keyset } from '../../policies/trust';
 import { checkDecision, identify } from '../check-decision';
-import { checkShownRow, decide, temporalSignaler, temporalStateReader, type ApprovalSignaler, type DecideResult, type SessionStateReader, type Voter } from '../../client/decide';
+import { checkShownRow, decide, temporalStateReader, type DecideResult, type SessionStateReader, type Voter } from '../../client/decide';
+import { temporalVoteSender, type VoteSender } from '../../client/vote-sender';
 import type { Refusal } from '../check-decision';
 import {
   APPROVE_ACTION_ID,
@@ -60,10 +61,10 @@ export interface ApprovalsAppOptions {
   readonly signingKey: SigningKey;
   /** The keyset the worker trusts: the service key must be in it, `slackUsers` maps people to approvers. */
   readonly keyset: Keyset;
-  /** Used to signal session workflows unless `signal` is given. */
+  /** Used to send votes to session workflows unless `sendVote` is given. */
   readonly temporalClient?: Client;
-  /** Overrides how the `approval` signal is sent. */
-  readonly signal?: ApprovalSignaler;
+  /** Overrides how a signed vote is sent (and the session's answer read). */
+  readonly sendVote?: VoteSender;
   /** Overrides how a session's `state` view is read (what a row is checked against before signing). */
   readonly state?: SessionStateReader;
   /** @default Date.now */
@@ -107,8 +108,8 @@ export class ApprovalsAppConfigError extends Error {
 export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
   const endpoint = opts.endpoint ?? '/slack/events';
   const logLevel = opts.logLevel ?? LogLevel.WARN;
-  const signal = opts.signal ?? (opts.temporalClient ? temporalSignaler(opts.temporalClient) : undefined);
-  if (!signal) throw new ApprovalsAppConfigError('a temporal client is required to signal session workflows');
+  const sendVote = opts.sendVote ?? (opts.temporalClient ? temporalVoteSender(opts.temporalClient) : undefined);
+  if (!sendVote) throw new ApprovalsAppConfigError('a temporal client is required to send votes to session workflows');
   const state = opts.state ?? (opts.temporalClient ? temporalStateReader(opts.temporalClient) : undefined);
   if (!state) throw new ApprovalsAppConfigError('a temporal client is required to check approvals against their sessions');
   const now = opts.now ?? Date.now;
@@ -140,7 +141,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     app = new App({ token: opts.token, receiver, logLevel, ...(clientOptions ? { clientOptions } : {}) });
   }
 
-  const deps = { store, signal, state, keyset, now };
+  const deps = { store, sendVote, state, keyset, now };
 
   /** The vote of the Slack person Bolt verified: the service key, on behalf of user id and team id. */
   const voterFor = (user: { id: string; team_id?: string }, team: { id: string } | null | undefined): Voter | undefined => {

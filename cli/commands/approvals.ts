@@ -17,7 +17,8 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { groupsAllowedNow } from '../../approvals/ladder';
 import { checkDecision, identify, refuse, type Refusal } from '../../approvals/check-decision';
-import { checkShownRow, decide, temporalSignaler, temporalStateReader, type ApprovalSignaler, type DecideResult, type SessionStateReader } from '../../client/decide';
+import { checkShownRow, decide, temporalStateReader, type DecideResult, type SessionStateReader } from '../../client/decide';
+import { temporalVoteSender, type VoteSender } from '../../client/vote-sender';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { loadConfig, temporalSecurity } from '../../client/config';
@@ -126,7 +127,7 @@ export async function listApprovals(store: ApprovalStore, opts: { json?: boolean
 /** What `decideFromCli` needs: the approvals table, the signal, the keyset and where keys live. */
 export interface CliDecisionDeps {
   readonly store: ApprovalStore;
-  readonly signal: ApprovalSignaler;
+  readonly sendVote: VoteSender;
   /** The session's own view of what it waits for (`temporalStateReader`). */
   readonly state: SessionStateReader;
   readonly keyset: Keyset;
@@ -174,7 +175,7 @@ export interface CliDecision {
 }
 
 /**
- * `approvals approve|deny`: sign with the approver's key and signal. An approve prints the call
+ * `approvals approve|deny`: sign with the approver's key and send the vote to the session. An approve prints the call
  * first, exactly as `approvals show` does, and signs only when the person confirmed that call:
  * `digest` matches its call digest, or `confirm` (the terminal's question) answered yes. Answers
  * the exit code (0, or 1 on refusal).
@@ -201,7 +202,7 @@ export async function decideFromCli(deps: CliDecisionDeps, input: CliDecision, i
     shownDigest = seen.digest;
   }
   const result: DecideResult = await decide(
-    { store: deps.store, signal: deps.signal, state: deps.state, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
+    { store: deps.store, sendVote: deps.sendVote, state: deps.state, keyset: deps.keyset, ...(deps.now ? { now: deps.now } : {}) },
     {
       approvalId: input.approvalId,
       approve: input.approve,
@@ -212,8 +213,8 @@ export async function decideFromCli(deps: CliDecisionDeps, input: CliDecision, i
     },
   );
   if (!result.ok) return refused(result);
-  if (input.json) io.out(JSON.stringify({ ok: true, approver: result.approver, group: result.group, final: result.final, keyId: key.keyId }));
-  else io.out(describe(result.record, input.approve, result.approver, result.final, key.keyId));
+  if (input.json) io.out(JSON.stringify({ ok: true, approver: result.approver, group: result.group, final: result.final, answered: result.answered, keyId: key.keyId }));
+  else io.out(describe(result.record, input.approve, result.approver, result.final, key.keyId, result.answered));
   return 0;
 }
 
@@ -256,8 +257,10 @@ async function showThenConfirm(deps: CliDecisionDeps, input: CliDecision, key: S
   return { ok: true, digest };
 }
 
-function describe(record: ApprovalRecord, approve: boolean, approver: string, final: boolean, keyId: string): string {
-  const where = `signed with \`${keyId}\`, session workflow \`${record.workflowId}\` signalled`;
+function describe(record: ApprovalRecord, approve: boolean, approver: string, final: boolean, keyId: string, answered: boolean): string {
+  const where = answered
+    ? `signed with \`${keyId}\`, counted by session workflow \`${record.workflowId}\``
+    : `signed with \`${keyId}\`, sent to session workflow \`${record.workflowId}\`, which has not answered yet (is its worker running?): it counts or refuses the vote when it runs`;
   if (!approve) return `denied \`${record.approvalId}\` (${record.tool}) as \`${approver}\`: ${where}`;
   const count = record.votes.filter((v) => v.approve).length;
   const of = record.requirement.approversRequired;
@@ -285,7 +288,7 @@ async function withDecisionDeps<T>(fn: (deps: CliDecisionDeps) => Promise<T>): P
       throw new ApprovalsCommandError(`cannot reach temporal at \`${config.temporalAddress}\`: ${(err as Error).message}`);
     });
     const client = new Client({ connection, namespace: config.namespace });
-    return await fn({ store: db.store, signal: temporalSignaler(client), state: temporalStateReader(client), keyset, keyDirs: keyDirsOf(config) });
+    return await fn({ store: db.store, sendVote: temporalVoteSender(client), state: temporalStateReader(client), keyset, keyDirs: keyDirsOf(config) });
   } finally {
     await connection?.close().catch(() => undefined);
     await db.close().catch(() => undefined);

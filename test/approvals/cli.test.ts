@@ -15,7 +15,8 @@ import { renderApproval, showApproval } from '../../cli/commands/approvals-show'
 import type { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRecord } from '../../approvals/types';
 import { approvalRequest, recordOf } from './fixtures';
-import { temporalSignaler, temporalStateReader } from '../../client/decide';
+import { temporalStateReader } from '../../client/decide';
+import { temporalVoteSender } from '../../client/vote-sender';
 import { writeKeyFile } from '../../client/trust/key-files';
 import { getTestServers } from '../support/servers';
 import { testTrust } from '../support/trust';
@@ -43,7 +44,7 @@ function bufferIo(): CommandIo & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
 }
 
-const deps = (dirs: readonly string[] = [keyDir]): CliDecisionDeps => ({ store: h.store, signal: temporalSignaler(h.client), state: temporalStateReader(h.client), keyset: testTrust().keyset, keyDirs: dirs });
+const deps = (dirs: readonly string[] = [keyDir]): CliDecisionDeps => ({ store: h.store, sendVote: temporalVoteSender(h.client), state: temporalStateReader(h.client), keyset: testTrust().keyset, keyDirs: dirs });
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -191,7 +192,8 @@ describe('gatehouse approvals', () => {
     assert.match(noReason.stderr.join('\n'), /reason-required/);
     const denied = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: false, as: 'bob', reason: 'wrong month', json: true }, denied), 0);
-    assert.deepEqual(JSON.parse(denied.stdout.join('')), { ok: true, approver: 'bob', group: 'sre', final: true, keyId: testTrust().approver('bob').keyId });
+    // The recorder is a worker from before the `vote` update: the vote went as the signal, unanswered.
+    assert.deepEqual(JSON.parse(denied.stdout.join('')), { ok: true, approver: 'bob', group: 'sre', final: true, answered: false, keyId: testTrust().approver('bob').keyId });
     assert.deepEqual((await h.received(a.handle)).map((e) => [votePayload(e).verdict, votePayload(e).reason]), [['deny', 'wrong month']]);
     const unknown = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: 'nope:1', approve: true, as: 'bob' }, unknown), 1);

@@ -19,7 +19,7 @@ import { loadApprovalsTrust } from '../../approvals/slack/trust';
 import { testTrust } from '../support/trust';
 
 const store = {} as ApprovalStore;
-const signal = async () => undefined;
+const sendVote = async () => undefined;
 /** The sessions' own view of what they wait for (the app checks every row against it). */
 const state = async () => undefined;
 const trust = { signingKey: testTrust().service, keyset: testTrust().keyset };
@@ -27,13 +27,13 @@ const env = (extra: Record<string, string>) => ({ GATEHOUSE_STACK_FILE: '/nonexi
 
 describe('approvals app configuration', () => {
   test('http mode without a signing secret, socket mode without an app token, no temporal client: clear errors', () => {
-    assert.throws(() => createApprovalsApp({ token: 'xoxb-1', store, signal, state, ...trust }), (e: ApprovalsAppConfigError) => e.type === 'ApprovalsAppConfigError' && /SLACK_SIGNING_SECRET/.test(e.message));
-    assert.throws(() => createApprovalsApp({ token: 'xoxb-1', socketMode: true, store, signal, state, ...trust }), /SLACK_APP_TOKEN/);
+    assert.throws(() => createApprovalsApp({ token: 'xoxb-1', store, sendVote, state, ...trust }), (e: ApprovalsAppConfigError) => e.type === 'ApprovalsAppConfigError' && /SLACK_SIGNING_SECRET/.test(e.message));
+    assert.throws(() => createApprovalsApp({ token: 'xoxb-1', socketMode: true, store, sendVote, state, ...trust }), /SLACK_APP_TOKEN/);
     assert.throws(() => createApprovalsApp({ token: 'xoxb-1', signingSecret: 's', store, ...trust }), /temporal client/);
   });
 
   test('the app signs only with a registered approvals-service key', () => {
-    const base = { token: 'xoxb-1', signingSecret: 's', store, signal, state, keyset: testTrust().keyset };
+    const base = { token: 'xoxb-1', signingSecret: 's', store, sendVote, state, keyset: testTrust().keyset };
     assert.throws(() => createApprovalsApp({ ...base, signingKey: testTrust().approver('bob') }), /signs with a key of role `approvals-service`, not `approver`/);
     assert.throws(
       () => createApprovalsApp({ ...base, signingKey: generateSigningKey('rogue-service', 'approvals-service') }),
@@ -76,7 +76,7 @@ describe('approvals app configuration', () => {
   test('a socket mode app is built without opening any port; its client talks to the configured api url', async () => {
     const slack = await startFakeSlack();
     try {
-      const app = createApprovalsApp({ token: 'xoxb-1', socketMode: true, appToken: 'xapp-1', store, signal, state, slackApiUrl: slack.url, ...trust });
+      const app = createApprovalsApp({ token: 'xoxb-1', socketMode: true, appToken: 'xapp-1', store, sendVote, state, slackApiUrl: slack.url, ...trust });
       assert.ok(app.app);
       // Bolt verifies the bot token at construction (auth.test), against the fake here.
       const call = await slack.waitFor('auth.test');

@@ -172,6 +172,8 @@ export interface HarnessOptions {
   readonly prefix?: string;
   /** Builds the worker; default: the recorder workflow. */
   readonly createWorker?: (ctx: WorkerContext) => Promise<Worker>;
+  /** The keyset the approvals app trusts, when it is not the one the worker has (an operator changed one). */
+  readonly appKeyset?: Keyset;
 }
 
 
@@ -212,7 +214,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     host: '127.0.0.1',
     store,
     signingKey: testTrust().service,
-    keyset: HARNESS_KEYSET,
+    keyset: opts.appKeyset ?? HARNESS_KEYSET,
     temporalClient: client,
     logLevel: LogLevel.ERROR,
     onInteraction: (e) => {

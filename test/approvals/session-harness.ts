@@ -7,6 +7,7 @@
 import type { AnyToolDefinition } from '../../activities/tools/define';
 import { Gatehouse } from '../../client';
 import { parsePolicy, type PolicyDocument } from '../../policies';
+import type { Keyset } from '../../policies/trust';
 import { createGatehouseWorker } from '../../worker/create-worker';
 import { getTestServers } from '../support/servers';
 import { createTestCatalog, ensureTestToolTables } from '../support/test-tools';
@@ -28,11 +29,14 @@ export interface SessionHarnessOptions {
   readonly policies?: Readonly<Record<string, PolicyDocument>>;
   /** Tools besides the test catalog's. */
   readonly extra?: readonly AnyToolDefinition[];
+  /** The approvals app's keyset, when it differs from the worker's (`HARNESS_KEYSET`). */
+  readonly appKeyset?: Keyset;
 }
 
 export async function startSessionHarness(opts: SessionHarnessOptions): Promise<{ h: Harness; gh: Gatehouse; close(): Promise<void> }> {
   const h = await startHarness({
     prefix: opts.prefix,
+    ...(opts.appKeyset ? { appKeyset: opts.appKeyset } : {}),
     createWorker: async (ctx) => {
       await ensureTestToolTables(ctx.db.pool);
       return createGatehouseWorker({

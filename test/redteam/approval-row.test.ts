@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRequest } from '../../approvals/types';
 import { listApprovals, type CommandIo } from '../../cli/commands/approvals';
-import { decide, temporalSignaler, temporalStateReader, type DecideDeps } from '../../client/decide';
+import { decide, temporalStateReader, type DecideDeps } from '../../client/decide';
+import { temporalVoteSender } from '../../client/vote-sender';
 import { callDigestOver } from '../../policies';
 import { eventually } from '../support/eventually';
 import {
@@ -41,7 +42,7 @@ before(async () => {
   rt = await redTeam('approval_row');
   mallory = await rt.agent('mallory-bot', 'eng-007');
   store = new ApprovalStore(rt.h.audit.pool);
-  deps = { store, signal: temporalSignaler(rt.raw), state: temporalStateReader(rt.raw), keyset: trust.keyset };
+  deps = { store, sendVote: temporalVoteSender(rt.raw), state: temporalStateReader(rt.raw), keyset: trust.keyset };
   testMonth = (await rt.h.production.pool.query<{ test_month: string }>('SELECT test_month FROM sample_seed')).rows[0]!.test_month;
 });
 after(async () => {

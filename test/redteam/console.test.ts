@@ -121,15 +121,15 @@ describe('red team: the console', () => {
     const before = await productionSnapshot(kit.rt.h);
     const first = await held(2);
     const second = await held(3);
-    // Alice approves the first one in the console; the attacker reads her envelope from the history.
+    // Alice denies the first one in the console; the attacker reads her envelope (a `vote` update) from the history.
     const c = await card(alice, first.p.approvalId);
     await c.locator('input.reason').fill('not this month');
     await c.locator('button.deny').click();
     assert.equal(await outcomeOf(c), 'denied by alice: denied');
     assert.equal((await first.call).status, 'denied');
     const history = await first.s.workflow.fetchHistory();
-    const signalled = history.events?.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'approval');
-    const envelope = JSON.parse(Buffer.from(signalled!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
+    const sent = history.events?.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'vote');
+    const envelope = JSON.parse(Buffer.from(sent!.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0]!.data!).toString('utf8'));
     assert.equal(envelope.payloadType, 'application/vnd.gatehouse.decision.webauthn+json');
     await second.s.workflow.signal('approval', envelope);
     await alertEvent(kit.rt.h, second.s.sessionId, 'decision.session');
