@@ -4,14 +4,21 @@
  * or a budget hit, a refused approval vote, an approval nobody answered, a halt, a move into
  * read-only, closed or review mode. Pure; a trace shows them next to the `alerts` table's rows.
  * Which denials raise one is the catalogue's `alert` mark (`policies/rules.ts`). Repeats of one
- * alert (a runaway agent hitting its budget 500 times) are told once, counted.
+ * alert (a runaway agent hitting its budget 500 times) are told once, counted, with the latest
+ * occurrence's message when it differs from the first's (the 500th may be far worse).
  */
-import { raisesAlert } from '../policies/rules';
+import { RULES, raisesAlert } from '../policies/rules';
 import type { AlertView } from './queries';
 import type { AuditEventInput } from './types';
 
 /** Modes a session enters only when something went wrong. */
-const ALERT_MODES = new Set(['read-only', 'closed', 'review']);
+export const ALERT_MODES: readonly string[] = ['read-only', 'closed', 'review'];
+
+/** The rules whose denials raise an alert (readers filter `decided` events on them). */
+export const ALERTING_RULES: readonly string[] = Object.keys(RULES).filter(raisesAlert);
+
+/** The event kinds that can raise an alert. */
+export const ALERT_EVENT_KINDS: readonly string[] = ['decided', 'alert', 'expired', 'halted', 'mode-changed'];
 
 function detailText(e: AuditEventInput, key: string): string | undefined {
   const v = e.detail?.[key];
@@ -39,7 +46,7 @@ function alertOf(e: AuditEventInput): { kind: string; message: string } | undefi
     }
     case 'mode-changed': {
       const to = detailText(e, 'to');
-      if (to === undefined || !ALERT_MODES.has(to)) return undefined;
+      if (to === undefined || !ALERT_MODES.includes(to)) return undefined;
       const score = typeof e.detail?.intentScore === 'number' ? ` (intent alignment ${e.detail.intentScore.toFixed(2)})` : '';
       return { kind: `mode.${to}`, message: `the session moved to ${to} mode${score}` };
     }
@@ -48,16 +55,47 @@ function alertOf(e: AuditEventInput): { kind: string; message: string } | undefi
   }
 }
 
-/** The alerts of a session's events, in order of first occurrence; repeats counted as `(×n)`. */
-export function eventAlerts(events: readonly AuditEventInput[]): AlertView[] {
-  const seen = new Map<string, { alert: AlertView; count: number }>();
+/** Repeats of one alert (kind and tool) told once: the first occurrence, the latest, how many. */
+export interface AlertRun {
+  readonly first: AlertView;
+  readonly latest: AlertView;
+  readonly count: number;
+}
+
+/**
+ * A session's alerts as runs of repeats, in order of first occurrence. `startsNewRun(first, e)`
+ * true makes `e` open a new run instead of joining the one that began with `first` (the console:
+ * `e` came after that run was reviewed, so a verdict never covers what its reviewer did not see).
+ */
+export function alertRuns<E extends AuditEventInput>(events: readonly E[], startsNewRun: (first: AlertView, e: E) => boolean = () => false): AlertRun[] {
+  const runs: { first: AlertView; latest: AlertView; count: number }[] = [];
+  const open = new Map<string, (typeof runs)[number]>();
   for (const e of events) {
     const a = alertOf(e);
     if (a === undefined) continue;
+    const view: AlertView = { kind: a.kind, message: a.message, at: e.at };
     const key = `${a.kind}\u0000${e.tool ?? ''}`;
-    const known = seen.get(key);
-    if (known) known.count += 1;
-    else seen.set(key, { alert: { kind: a.kind, message: a.message, at: e.at }, count: 1 });
+    const run = open.get(key);
+    if (run && !startsNewRun(run.first, e)) {
+      run.latest = view;
+      run.count += 1;
+      continue;
+    }
+    const started = { first: view, latest: view, count: 1 };
+    runs.push(started);
+    open.set(key, started);
   }
-  return [...seen.values()].map(({ alert, count }) => (count > 1 ? { ...alert, message: `${alert.message} (×${count})` } : alert));
+  return runs;
+}
+
+/** A run's message: the first occurrence's; repeated, `(×n)` and the latest's message when it differs. */
+export function runMessage(run: AlertRun): string {
+  if (run.count === 1) return run.first.message;
+  const latest = run.latest.message === run.first.message ? '' : `; the latest: ${run.latest.message}`;
+  return `${run.first.message} (×${run.count}${latest})`;
+}
+
+/** The alerts of a session's events, in order of first occurrence; repeats counted as `(×n)`. */
+export function eventAlerts(events: readonly AuditEventInput[]): AlertView[] {
+  return alertRuns(events).map((run) => ({ ...run.first, message: runMessage(run) }));
 }

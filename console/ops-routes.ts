@@ -41,7 +41,7 @@ const alertsSince = () => new Date(Date.now() - ALERT_DAYS * 24 * 60 * 60 * 1000
 export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   const body = (req: FastifyRequest): Record<string, unknown> => (typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {});
   const query = (req: FastifyRequest) => (req.query ?? {}) as Record<string, unknown>;
-  // A draft compiles against the catalog the running policy does (the sample catalog before any session).
+  // A draft compiles against the catalog the worker's sessions run with (the sample catalog before any session).
   const toolsOf = async () => (await currentPolicy(d.pool, d.policy).catch(() => undefined))?.tools ?? d.policy.tools ?? SAMPLE_TOOL_INFO;
 
   app.get('/api/sessions', async (req) => {
@@ -84,7 +84,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   });
   app.post('/api/alerts/review', async (req) => {
     const b = body(req);
-    return reviewAlert(d.pool, d.write(req), b.alert, b.verdict, b.note ?? '', alertsSince());
+    return reviewAlert(d.pool, d.write(req), { alert: b.alert, verdict: b.verdict, note: b.note ?? '', seen: b.seen }, alertsSince());
   });
 
   app.get('/api/policy/graph', async (req) => {

@@ -2,34 +2,55 @@
  * The policy page: the paths `policy analyze` finds (`analyzePaths`), drawn on the server as SVG,
  * and a draft's backtest over the last N days (`audit/backtest.ts`) as a table of the decisions it
  * would change. A draft is pasted or uploaded YAML (or JSON); an invalid one is answered with its
- * issues, each with its path, and nothing runs. Nothing here changes anything: the running policy
- * is the worker's, and the page only reads it (the newest session's, unless the console was given one).
+ * issues, each with its path, and nothing runs. Nothing here changes anything: the page only reads
+ * the worker's default policy — the one the console was given (`gatehouse start` gives it the
+ * worker's `GATEHOUSE_POLICY`), else as the newest session under the default policy's name recorded
+ * it. Never simply the newest session's: an agent whose credential lists another policy would pick it.
  */
 import type pg from 'pg';
 import { SAMPLE_TOOL_INFO } from '../activities/tools/sample';
 import { backtest, type BacktestReport } from '../audit/backtest';
 import { analyzePaths, compilePolicy, parsePolicy, parsePolicyText, type PolicyDocument, type PolicyIssue } from '../policies';
 import type { ToolInfo } from '../policies/types';
+import { DEFAULT_POLICY_NAME } from '../worker/policy-registry';
 import { ConsoleError } from './errors';
 import { pathsGraph } from './svg';
 
 export interface PolicySource {
-  /** The policy the console shows when given; otherwise the newest session's. */
+  /** The worker's default policy. @default as the newest session under the default policy's name recorded it */
   readonly policy?: PolicyDocument;
+  /** Where `policy` was read from (a file), shown on the page. */
+  readonly origin?: string;
+  /** The catalog drafts compile against. @default the newest such session's, else the sample tools */
   readonly tools?: readonly ToolInfo[];
+  /** The registry name of the worker's default policy, as sessions record it. @default 'default' */
+  readonly defaultName?: string;
 }
 
 const MAX_DRAFT = 200 * 1024;
 
-/** The policy sessions run now, and the catalog it compiles against. */
+/** The newest session that ran under the policy registered as `name` (its `session-started` event says which). */
+async function newestSessionUnder(pool: pg.Pool, name: string): Promise<{ session_id: string; policy: unknown; tools: unknown } | undefined> {
+  const r = await pool.query(
+    `SELECT s.session_id, s.policy, s.tools FROM sessions s
+      WHERE EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.session_id AND e.seq = 1 AND e.kind = 'session-started' AND e.detail ->> 'policy' = $1)
+      ORDER BY s.started_at DESC LIMIT 1`,
+    [name],
+  );
+  return r.rows[0];
+}
+
+/** The worker's default policy, the catalog it compiles against, and where the page says it came from. */
 export async function currentPolicy(pool: pg.Pool, src: PolicySource): Promise<{ policy: PolicyDocument; tools: readonly ToolInfo[]; from: string }> {
-  if (src.policy) return { policy: src.policy, tools: src.tools ?? SAMPLE_TOOL_INFO, from: 'the console\'s configuration' };
-  const r = await pool.query('SELECT session_id, policy, tools FROM sessions ORDER BY started_at DESC LIMIT 1');
-  const row = r.rows[0];
-  if (!row) throw new ConsoleError(404, 'no-policy', 'no session has run yet, so there is no policy to show: paste a draft');
+  const name = src.defaultName ?? DEFAULT_POLICY_NAME;
+  const row = await newestSessionUnder(pool, name);
+  const recordedTools = row && Array.isArray(row.tools) ? (row.tools as ToolInfo[]) : undefined;
+  const tools = src.tools ?? recordedTools ?? SAMPLE_TOOL_INFO;
+  if (src.policy) return { policy: src.policy, tools, from: `the worker's default policy${src.origin ? ` \`${src.origin}\`` : ''}` };
+  if (!row) throw new ConsoleError(404, 'no-policy', `no session has run under the worker's default policy (\`${name}\`) yet, and the console was not given it: paste a draft`);
   const parsed = parsePolicy(row.policy);
-  if (!parsed.success) throw new ConsoleError(500, 'policy', `the newest session's policy does not parse: ${parsed.issues[0]?.message ?? ''}`);
-  return { policy: parsed.data, tools: Array.isArray(row.tools) ? (row.tools as ToolInfo[]) : src.tools ?? SAMPLE_TOOL_INFO, from: `session \`${row.session_id}\`` };
+  if (!parsed.success) throw new ConsoleError(500, 'policy', `the default policy as session \`${row.session_id}\` recorded it does not parse: ${parsed.issues[0]?.message ?? ''}`);
+  return { policy: parsed.data, tools, from: `the worker's default policy (\`${name}\`) as session \`${row.session_id}\`, the newest under it, recorded it` };
 }
 
 /** A pasted draft, parsed; its issues as a 400 (`issues` listed) when it is not a policy. */

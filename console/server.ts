@@ -56,8 +56,13 @@ export interface ConsoleOptions {
    * @default `http://localhost:<port>` (WebAuthn refuses an IP address as relying party)
    */
   readonly origin?: string;
-  /** The policy the policy page shows, and its catalog; @default the newest session's */
+  /**
+   * The worker's default policy, which the policy page shows, and its catalog.
+   * @default as the newest session under the default policy's name recorded it
+   */
   readonly policy?: PolicySource['policy'];
+  /** The file `policy` was read from, named on the page. */
+  readonly policyOrigin?: PolicySource['origin'];
   readonly tools?: PolicySource['tools'];
   /** Temporal's Web UI server (mutual TLS), served under `/temporal/` to operators. @default none */
   readonly temporalUi?: TemporalUiProxyOptions['upstream'];
@@ -166,7 +171,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   registerOpsRoutes(app, {
     pool: opts.pool,
     readState,
-    policy: { ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.tools ? { tools: opts.tools } : {}) },
+    policy: { ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.policyOrigin ? { origin: opts.policyOrigin } : {}), ...(opts.tools ? { tools: opts.tools } : {}) },
     read: (req) => sessions.require(req.headers.cookie),
     write,
     operator: () => operator,

@@ -1,7 +1,8 @@
 /**
  * `/alerts`: every alert of the last 30 days with its latest verdict, a verdict to give ("agent was
  * right" / "the rule was right", with a note; operators only), and per rule how often it was
- * overruled, linking an overruled rule to the backtest of the policy without it.
+ * overruled, linking an overruled rule to the backtest of the policy without it. Repeats of an
+ * alert are one card (count, first and latest message) until it is reviewed; later ones are a new card.
  */
 import { $, api, el, localTime, signedIn } from './dom';
 
@@ -22,9 +23,9 @@ function alertCard(a: any, canReview: boolean, reload: () => Promise<void>): HTM
   const verdict = a.review ? `${a.review.verdict === 'agent-right' ? 'agent was right' : 'the rule was right'} — ${a.review.reviewer}${a.review.note ? `: “${a.review.note}”` : ''}` : 'not reviewed';
   const card = el(
     'article',
-    { class: 'alert', 'data-key': a.key, 'data-rule': a.rule, 'data-session-id': a.sessionId },
+    { class: 'alert', 'data-key': a.key, 'data-rule': a.rule, 'data-session-id': a.sessionId, 'data-count': String(a.count) },
     el('h3', {}, el('code', {}, a.rule), ' in ', el('a', { href: `/sessions/${encodeURIComponent(a.sessionId)}` }, a.sessionId.slice(0, 13))),
-    el('p', {}, a.message, el('span', { class: 'when' }, ` ${localTime(a.at)}`)),
+    el('p', {}, a.message, el('span', { class: 'when' }, a.count > 1 ? ` ${localTime(a.at)} – ${localTime(a.lastAt)}` : ` ${localTime(a.at)}`)),
     el('p', { class: 'verdict' }, verdict),
   );
   if (canReview) {
@@ -34,7 +35,8 @@ function alertCard(a: any, canReview: boolean, reload: () => Promise<void>): HTM
       const b = el('button', { class: v }, label);
       b.addEventListener('click', async () => {
         try {
-          await api('/api/alerts/review', { alert: a.key, verdict: v, note: note.value });
+          // `seen`: the verdict covers the occurrences this card shows, and the server refuses it if there are more now.
+          await api('/api/alerts/review', { alert: a.key, verdict: v, note: note.value, seen: a.lastAt });
           await reload();
         } catch (err) {
           out.textContent = `refused (${(err as any).code}): ${(err as Error).message}`;

@@ -1,8 +1,8 @@
 /**
- * `/policy`: the running policy's paths from read tools to dangerous ones (an SVG the server
- * draws), and a draft — pasted or uploaded — analysed the same way or backtested over the last N
- * days as a table of the decisions it would change. `?without=<rule>` opens with the running
- * policy minus that rule as the draft, and backtests it.
+ * `/policy`: the worker's default policy's paths from read tools to dangerous ones (an SVG the
+ * server draws; the summary says which policy, from where), and a draft — pasted or uploaded —
+ * analysed the same way or backtested over the last N days as a table of the decisions it would
+ * change. `?without=<rule>` opens with that policy minus the rule as the draft, and backtests it.
  */
 import { $, api, el, localTime, signedIn, svgInto } from './dom';
 
@@ -87,7 +87,7 @@ export async function policyPage(): Promise<void> {
     try {
       const w = await api(`/api/policy/without/${encodeURIComponent(without)}`);
       draft.value = w.draft;
-      out.before(el('p', { id: 'without' }, `the running policy with \`${w.rule}\` in shadow mode (recorded, not enforced):`));
+      out.before(el('p', { id: 'without' }, `${w.from} with \`${w.rule}\` in shadow mode (recorded, not enforced):`));
       await runBacktest();
     } catch (err) {
       refused(err);

@@ -1,15 +1,23 @@
 /**
- * The policy page's pure parts, without a browser: "the policy without a rule" for every rule the
- * alerts page links — each an alert the page lists, each draft a valid policy in which
- * that rule is in shadow mode (the rest unchanged) — and the paths graph escaping what a draft names.
+ * The policy page without a browser: "the policy without a rule" for every rule the alerts page
+ * links — each an alert the page lists, each draft a valid policy in which that rule is in shadow
+ * mode (the rest unchanged) — the paths graph escaping what a draft names, and which policy the page
+ * shows (against a real PostgreSQL): the worker's default one, never the one the newest session's
+ * agent chose.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import Fastify from 'fastify';
+import { parse } from 'yaml';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
-import { DROPPABLE_RULES, graphOf, parseDraft, policyWithout } from '../../console/policy-view';
+import { AuditStore } from '../../audit/store';
+import { registerOpsRoutes } from '../../console/ops-routes';
+import { currentPolicy, DROPPABLE_RULES, graphOf, parseDraft, policyWithout } from '../../console/policy-view';
+import type { Person } from '../../console/sessions';
 import { compilePolicy, parsePolicy, parsePolicyText, raisesAlert, type PolicyDocument } from '../../policies';
+import { createTestDatabase, type TestDatabase } from '../support/servers';
 
 /** The shipped production example, with agent-wide and owner-wide rules added. */
 const production = (): PolicyDocument => {
@@ -55,5 +63,64 @@ describe('console: the policy without a rule', () => {
     assert.ok(g.paths.some((p) => p.tools.includes('<img src=x onerror=alert(1)>')));
     assert.equal(g.svg.includes('<img'), false);
     assert.ok(g.svg.includes('&lt;img src=x onerror=alert(1)&gt;'));
+  });
+});
+
+describe('console: the policy the page shows', () => {
+  let db: TestDatabase;
+  const hour = 3_600_000;
+  const named = (name: string): PolicyDocument => ({ ...production(), name });
+  /** A session as the workflow records it: its row, and its `session-started` event naming the policy it ran under. */
+  const session = async (sessionId: string, policyRef: string, policy: PolicyDocument, startedAt: number) => {
+    const store = new AuditStore(db.pool);
+    const at = new Date(startedAt).toISOString();
+    await store.startSession({ sessionId, workflowId: `session-${sessionId}`, agentId: 'billing-bot', owner: 'eng-007', intent: 'x', policyHash: compilePolicy(policy, SAMPLE_TOOL_INFO).hash, policy, startedAt: at, tools: SAMPLE_TOOL_INFO });
+    await store.append([{ sessionId, seq: 1, kind: 'session-started', at, detail: { policy: policyRef } }]);
+  };
+
+  before(async () => {
+    db = await createTestDatabase('console_policy_view');
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  it('before any session under the default policy, and not given one, it has none to show', async () => {
+    await session('p-lax-first', 'lax', named('lax'), Date.now() - 3 * hour);
+    await assert.rejects(currentPolicy(db.pool, {}), (err: any) => {
+      assert.equal(err.code, 'no-policy');
+      return true;
+    });
+  });
+
+  it('shows the default policy as its newest session recorded it, not the newer session an agent started under its own policy', async () => {
+    await session('p-default', 'default', named('production'), Date.now() - 2 * hour);
+    await session('p-lax', 'lax', named('lax'), Date.now() - hour);
+    const shown = await currentPolicy(db.pool, {});
+    assert.equal(shown.policy.name, 'production');
+    assert.equal(shown.from, "the worker's default policy (`default`) as session `p-default`, the newest under it, recorded it");
+    assert.equal(policyWithout(shown.policy, 'args.bounds').name, 'production');
+  });
+
+  it('builds "backtest without it" from the default policy, and says so', async () => {
+    const app = Fastify({ logger: false });
+    const olivia: Person = { principal: 'olivia', role: 'operator', credentialId: 'c', keyId: 'k', csrf: 'x', until: Date.now() + hour };
+    const unused = () => assert.fail('not used by these routes');
+    registerOpsRoutes(app, { pool: db.pool, policy: {}, readState: unused, operator: unused, read: () => olivia, write: () => olivia });
+    try {
+      const r = await app.inject({ method: 'GET', url: '/api/policy/without/args.bounds' });
+      assert.equal(r.statusCode, 200);
+      const body = r.json() as { from: string; draft: string };
+      assert.equal(body.from, "the worker's default policy (`default`) as session `p-default`, the newest under it, recorded it");
+      assert.equal((parse(body.draft) as PolicyDocument).name, 'production');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('shows the default policy it was given, and says where it came from', async () => {
+    const shown = await currentPolicy(db.pool, { policy: named('given'), origin: '/etc/gatehouse/policy.yaml' });
+    assert.equal(shown.policy.name, 'given');
+    assert.equal(shown.from, "the worker's default policy `/etc/gatehouse/policy.yaml`");
   });
 });

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { StackFile } from '../../client/config';
 import { startConsole } from '../../console/server';
+import type { PolicyDocument } from '../../policies';
 import type { Keyset } from '../../policies/trust';
 import { consoleRegistrarKey } from './stack-keys';
 import { startStackTemporalUi, temporalUiWhere } from './stack-temporal-ui';
@@ -23,6 +24,11 @@ export interface StackConsoleDeps {
   readonly log: (line: string) => void;
   readonly stoppers: { name: string; stop: () => Promise<void> }[];
   readonly parts: { name: string; where: string }[];
+  /**
+   * The worker's default policy and its file, which the console's policy page shows.
+   * @default none: the page shows it as the newest session under the default policy's name recorded it
+   */
+  readonly defaultPolicy?: { readonly document: PolicyDocument; readonly file: string };
 }
 
 /** The console's port when it is free (beside the gateway's 4780). */
@@ -42,7 +48,9 @@ export async function startStackConsole(d: StackConsoleDeps): Promise<string | u
   }
   // A passkey signs for the origin it enrolled at: the console keeps one port across restarts when it can.
   const port = env.GATEHOUSE_CONSOLE_PORT ? { port: Number(env.GATEHOUSE_CONSOLE_PORT) } : { preferredPort: DEFAULT_CONSOLE_PORT };
-  const started = await startConsole({ pool: d.pool, client: d.client, keyset: d.keyset, registrar, ...port, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
+  // The policy page shows the worker's default policy: never one an agent's session chose.
+  const policy = d.defaultPolicy ? { policy: d.defaultPolicy.document, policyOrigin: d.defaultPolicy.file } : {};
+  const started = await startConsole({ pool: d.pool, client: d.client, keyset: d.keyset, registrar, ...port, ...policy, ...(env.GATEHOUSE_CONSOLE_ORIGIN ? { origin: env.GATEHOUSE_CONSOLE_ORIGIN } : {}), ...(temporalUi.ui ? { temporalUi: temporalUi.ui.upstream } : {}) });
   d.stoppers.push({ name: 'console', stop: () => started.close() });
   d.parts.push({ name: 'console', where: started.fellBack ? `${started.url} (port ${DEFAULT_CONSOLE_PORT} was taken: passkeys enrolled at http://localhost:${DEFAULT_CONSOLE_PORT} do not sign here; GATEHOUSE_CONSOLE_PORT picks one)` : started.url });
   if (temporalUi.ui) d.parts.push({ name: 'temporal web ui', where: temporalUiWhere(started.url) });
