@@ -11,6 +11,7 @@
 import { compilePolicy, parsePolicy, type CompiledPolicy } from '../policies';
 import { canonicalJson, sha256Hex } from '../policies/hash';
 import type { ToolInfo } from '../policies/types';
+import { catalogMismatches } from './catalog-evidence';
 import type { AuditEventInput } from './types';
 import type { VoteFinding } from './vote-evidence';
 
@@ -33,6 +34,11 @@ export interface RecordedFacts {
    * any other is a finding, since whoever writes a session's row and trail also chooses its policy.
    */
   readonly knownPolicies?: ReadonlySet<string>;
+  /**
+   * The tools of the catalogs the deployment ran (`audit verify --catalog`): a recorded built-in
+   * tool unlike all of them is a finding, since the tiers are derived from the recorded effects.
+   */
+  readonly knownTools?: readonly ToolInfo[];
 }
 
 /** The findings, and the session's policy compiled when its record holds up. */
@@ -98,6 +104,9 @@ export function checkTrailEvidence(sessionId: string, events: readonly AuditEven
       else if (facts.knownPolicies && !facts.knownPolicies.has(stored)) {
         find(at, 'trail.policy-unknown', `the session ran under policy \`${stored.slice(0, 12)}\`, none of the policies given to verify against`);
       }
+    }
+    if (facts.knownTools) {
+      for (const message of catalogMismatches(facts.tools ?? [], facts.knownTools)) find(at, 'trail.catalog-unknown', message);
     }
   }
 

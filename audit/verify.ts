@@ -50,6 +50,8 @@ export interface VerifyOptions {
   readonly tools?: readonly ToolInfo[];
   /** The hashes of the policies the deployment ran: a session under any other is `trail.policy-unknown`. */
   readonly policyHashes?: ReadonlySet<string>;
+  /** The tools of the catalogs the deployment ran: a session that recorded a built-in tool unlike them is `trail.catalog-unknown`. */
+  readonly knownTools?: readonly ToolInfo[];
 }
 
 /**
@@ -74,7 +76,7 @@ export async function verifyDatabase(pool: Pool, opts: VerifyOptions & { readonl
     const events = links.map((l) => l.event);
     const row = await sessionRow(pool, id);
     const facts = await recordedFacts(pool, row, events, opts.tools);
-    const origin = checkTrailEvidence(id, events, { ...facts, ...(opts.policyHashes ? { knownPolicies: opts.policyHashes } : {}) });
+    const origin = checkTrailEvidence(id, events, { ...facts, ...(opts.policyHashes ? { knownPolicies: opts.policyHashes } : {}), ...(opts.knownTools ? { knownTools: opts.knownTools } : {}) });
     trail.push(...origin.findings);
     votes.push(...checkVoteEvidence(id, events, opts.keyset, {
       ...(row ? { workflowId: row.workflowId, agentId: row.agentId, owner: row.owner } : {}),
@@ -162,6 +164,7 @@ export function verifyExport(doc: AuditExport, opts: VerifyOptions = {}): Verify
     ...(tools ? { tools } : {}), ...(s.parentSessionId !== undefined ? { parentSessionId: s.parentSessionId } : {}),
     conflicts: conflictSeqs(doc.alerts),
     ...(opts.policyHashes ? { knownPolicies: opts.policyHashes } : {}),
+    ...(opts.knownTools ? { knownTools: opts.knownTools } : {}),
   });
   const votes = checkVoteEvidence(sessionId, events, opts.keyset, { workflowId: s.workflowId, agentId: s.agentId, owner: s.owner, ...(origin.policy ? { policy: origin.policy } : {}) });
   const trail = origin.findings;

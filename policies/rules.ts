@@ -135,6 +135,7 @@ export const RULES = {
   'trail.spawn': { means: 'a child session whose parent never recorded the spawn' },
   'trail.policy': { means: 'the session\'s recorded policy is missing, unreadable, or not the one its start names' },
   'trail.policy-unknown': { means: 'the session ran under a policy none of those `audit verify --policy` was given: a session row and trail written under a policy of its writer\'s choosing' },
+  'trail.catalog-unknown': { means: 'the session recorded a built-in tool unlike any catalog `audit verify --catalog` was given defines it (another effect, environment or resource, or a tool none defines): a catalog of its writer\'s choosing' },
   'trail.blocked': { means: 'a call ran that the session\'s policy blocks (always blocked or unknown)' },
   'trail.unproposed': { means: 'a call ran that the trail never proposed' },
   'trail.requirement': { means: 'an approval was requested for less than the session\'s policy requires' },

@@ -29,6 +29,7 @@ import type { SessionView } from '../../audit/rows';
 import { loadTrace, renderTraceText, traceToJson } from '../../audit/trace';
 import { formatVerifyReport, verifyDatabase, verifyExportText } from '../../audit/verify';
 import { policyHashesOf } from '../../worker/policy-registry';
+import { knownToolsOf } from './known-catalogs';
 import { shownLine } from '../../approvals/shown-text';
 
 /** Exit code of `audit verify` when a chain is broken, a trail or a vote does not hold (1 is kept for errors). */
@@ -73,15 +74,17 @@ export function registerAudit(program: Command, io: CommandIo = processIo, env: 
     .option('--file <export.json>', 'check an export file offline instead of the database')
     .option('--keys <keyset>', 'the keyset to verify votes against (default: GATEHOUSE_KEYS, else the running stack\'s)')
     .option('--policy <paths...>', 'the policies the deployment ran (files or folders, every version): a session recorded under any other is `trail.policy-unknown`')
+    .option('--catalog <modules...>', 'the tool catalogs the deployment ran (`sample`, or modules exporting `createCatalog`, every version): a session that recorded a tool unlike them is `trail.catalog-unknown`')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { session?: string; file?: string; keys?: string; policy?: string[]; json?: boolean }) => {
+    .action(async (opts: { session?: string; file?: string; keys?: string; policy?: string[]; catalog?: string[]; json?: boolean }) => {
       if (opts.file !== undefined && opts.session !== undefined) {
         throw new AuditUsageError('use either `--file` or `--session`, not both');
       }
       const keysetFile = keysetFileOf(loadConfig(env), opts.keys, env);
       const keyset: Keyset | undefined = keysetFile ? loadKeysetFile(keysetFile) : undefined;
       const policyHashes = opts.policy ? policyHashesOf(opts.policy) : undefined;
-      const verifyOpts = { tools: SAMPLE_TOOL_INFO, ...(keyset ? { keyset } : {}), ...(policyHashes ? { policyHashes } : {}) };
+      const knownTools = opts.catalog ? await knownToolsOf(opts.catalog) : undefined;
+      const verifyOpts = { tools: SAMPLE_TOOL_INFO, ...(keyset ? { keyset } : {}), ...(policyHashes ? { policyHashes } : {}), ...(knownTools ? { knownTools } : {}) };
       const report = opts.file !== undefined
         ? verifyExportText(await readText(opts.file, 'export file'), opts.file, verifyOpts)
         : await withPool((pool) => verifyDatabase(pool, { ...verifyOpts, ...(opts.session !== undefined ? { sessionId: opts.session } : {}) }));

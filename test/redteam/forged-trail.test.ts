@@ -135,6 +135,38 @@ describe('audit verify against forged trails', () => {
     assert.equal((await verify(genuine.sessionId, ['--policy', ran])).code, 0);
   });
 
+  it('a whole session under the deployment\'s own policy with a catalog of the forger\'s own: exit 2 against the catalogs the deployment ran', async () => {
+    // The policy is the deployment's; the catalog in the row calls the destructive delete a read, so its run needs no vote.
+    const policy = testPolicy();
+    const hash = sha256Hex(canonicalJson(policy));
+    const id = 'forged-catalog-1';
+    const at = new Date().toISOString();
+    const tools = SAMPLE_TOOL_INFO.map((t) => (t.name === 'billing.deleteRecords' ? { ...t, effect: 'read' as const } : t));
+    await new AuditStore(rt.h.audit.pool).startSession({ sessionId: id, workflowId: `session-${id}`, agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, policy, startedAt: at, tools });
+    const call = { proposalSeq: 1, tool: 'billing.deleteRecords', args: { testOnly: true, period: '2026-11' } };
+    await forge([
+      { sessionId: id, seq: 1, kind: 'session-started', at, detail: { agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, credentialId: 'made-up' } },
+      { sessionId: id, seq: 2, kind: 'proposed', at, ...call, reasoning: 'tidy' },
+      { sessionId: id, seq: 3, kind: 'decided', at, proposalSeq: 1, tool: call.tool, decision: { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: hash } },
+      { sessionId: id, seq: 4, kind: 'executed', at, ...call, resultStatus: 'executed', detail: { result: { deleted: 14_237 } } },
+    ]);
+    const ran = join(dir, 'catalog-policies');
+    await mkdir(ran, { recursive: true });
+    await writeFile(join(ran, 'default.json'), JSON.stringify(policy));
+    // The deployment's policy alone does not tell this session apart: the tiers come from the recorded catalog.
+    assert.deepEqual((await verify(id, ['--policy', ran])).findings, []);
+    // The red team's worker runs the workflow tests' catalog (the sample tools and four test tools): a module like a deployment's.
+    const catalog = ['--catalog', 'test/workflows/fixtures/catalog.ts'];
+    const v = await verify(id, ['--policy', ran, ...catalog]);
+    assert.deepEqual([v.code, v.findings], [2, [`${id} 1 trail.catalog-unknown`]]);
+    assert.match(v.stdout, /`billing\.deleteRecords` is recorded as read in production \(billing\); the deployment's catalog defines it as destructive/);
+    // A genuine session holds against the same catalogs.
+    const genuine = await victim.gh.startSession({ intent: 'look at billing' });
+    assert.equal((await genuine.propose({ tool: 'billing.query', args: { customerId: SAMPLE_TEST_CUSTOMERS[0]!.id, limit: 1 }, reasoning: 'look' })).status, 'executed');
+    await genuine.end({});
+    assert.deepEqual((await verify(genuine.sessionId, catalog)).findings, []);
+  });
+
   it('an event squatting the next seq of a live victim session: exit 2 naming that seq', async () => {
     const s = await victim.gh.startSession({ intent: 'look at billing' });
     const read = await s.propose({ tool: 'billing.query', args: { customerId: SAMPLE_TEST_CUSTOMERS[0]!.id, limit: 1 }, reasoning: 'look' });
