@@ -150,25 +150,20 @@ export class ApprovalDesk {
   /**
    * Verifies a signed decision against the keyset snapshotted at start, for this session, at
    * workflow time. A refusal is recorded as an alert and changes nothing else; an accepted one
-   * uses up its nonce, so the same envelope never counts twice.
+   * uses up its nonce, so the same envelope never counts twice. `refused` hears why not (a vote's sender is told).
    */
-  async verified<K extends DecisionKind>(kind: K, envelope: unknown): Promise<VerifiedDecision<K> | undefined> {
-    const checked = await this.#verify(kind, envelope);
-    return checked.ok ? checked.decision : undefined;
-  }
-
-  /** `verified`, with the refusal's rule and message (what a vote's sender is answered). */
-  async #verify<K extends DecisionKind>(kind: K, envelope: unknown): Promise<{ readonly ok: true; readonly decision: VerifiedDecision<K> } | { readonly ok: false; readonly rule: RuleId; readonly message: string }> {
+  async verified<K extends DecisionKind>(kind: K, envelope: unknown, refused?: (rule: RuleId, message: string) => void): Promise<VerifiedDecision<K> | undefined> {
     const core = this.#core;
     await core.afterStart();
     const check = checkSignedDecision(envelope, core.keyset, { kind, workflowId: core.workflowId, firstRunId: core.firstRunId, usedNonces: core.usedNonces }, nowMs());
     if (!check.ok) {
+      refused?.(check.rule, check.message);
       await core.audit.alert(check.rule, check.message, { kind, ...(check.keyId ? { keyId: check.keyId.slice(0, 100) } : {}) });
-      return { ok: false, rule: check.rule, message: check.message };
+      return undefined;
     }
     core.usedNonces.add(check.decision.nonce);
     core.nonceExpiries.set(check.decision.nonce, Date.parse(check.decision.expiresAt));
-    return { ok: true, decision: { ...check.decision, signer: check.key.principal, signerKey: check.key } };
+    return { ...check.decision, signer: check.key.principal, signerKey: check.key };
   }
 
   /**
@@ -177,9 +172,10 @@ export class ApprovalDesk {
    */
   async onApproval(envelope: ApprovalSignal): Promise<VoteAnswer> {
     const core = this.#core;
-    const checked = await this.#verify('vote', envelope);
-    if (!checked.ok) return { counted: false, rule: checked.rule, message: checked.message };
-    const vote = checked.decision;
+    // (Told through a callback: `verified` keeps the awaits recorded sessions replay.)
+    let refusal: VoteAnswer | undefined;
+    const vote = await this.verified('vote', envelope, (rule, message) => (refusal = { counted: false, rule, message }));
+    if (!vote) return refusal ?? { counted: false, rule: 'envelope.payload', message: 'the vote did not verify' };
     const approvalId = vote.approvalId;
     const refuse = async (rule: RuleId, message: string, approver?: string): Promise<VoteAnswer> => {
       await core.audit.alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });
