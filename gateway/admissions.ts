@@ -5,13 +5,15 @@
  * takes over once it started (`adopt`). Slots are freed when a session ends through the gateway, when its start
  * fails, and — for sessions that ended any other way (halt, budget, crash, a gateway that died
  * between admit and start) — when the cap is reached: the held ids are looked up in Temporal, and
- * those that are not running are released before the admission is asked again.
+ * those that are not running, or are another agent's, are released before the admission is asked
+ * again. Whoever holds a session open beside its slot (an MCP session) hears of each release (`onReleased`).
  */
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { MAX_SESSION_CAP, rootAgentOf, type AdmitResult } from '../policies/admissions';
 import { ADMISSIONS_ERROR_TYPES, ADMISSIONS_WORKFLOW_TYPE, admissionsQuery, admissionsWorkflowId, admitUpdate, releaseUpdate } from '../workflows/admissions-contract';
 import { sessionWorkflowId } from '../workflows/contract';
+import { AGENT_KEY } from '../workflows/search-attributes';
 import { Problem } from './problems';
 
 export interface SessionAdmissionsOptions {
@@ -33,6 +35,9 @@ export interface Admission {
   readonly fresh: boolean;
 }
 
+/** Told the ids whose slots were just freed under a root agent: those sessions are over (or never started). */
+export type ReleaseListener = (rootAgentId: string, sessionIds: readonly string[]) => void;
+
 const SPAWN_SLOT = /^spawn:(.+):[0-9a-f]{24}$/;
 
 /**
@@ -53,9 +58,21 @@ export class SessionAdmissions {
   readonly #fullUntil = new Map<string, number>();
   /** Root agent → the tail of its admissions through this replica: one update in flight per agent. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #listeners = new Set<ReleaseListener>();
 
   constructor(options: SessionAdmissionsOptions) {
     this.#o = { startGraceMs: 30_000, fullForMs: 1_000, ...options };
+  }
+
+  /** Open sessions per root agent. */
+  get cap(): number {
+    return this.#o.cap;
+  }
+
+  /** Calls `listener` after every release through this replica; returns what stops it. */
+  onReleased(listener: ReleaseListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /**
@@ -71,7 +88,7 @@ export class SessionAdmissions {
       let r = await this.#admit(root, sessionId);
       if (!r.admitted) {
         // At the cap: free the slots of sessions that are over (halted, crashed, never started), then ask again.
-        const over = await this.#over(r.held ?? (await this.held(root)));
+        const over = await this.#over(root, r.held ?? (await this.held(root)));
         if (over.length > 0) {
           await this.#release(root, over);
           r = await this.#admit(root, sessionId);
@@ -108,10 +125,14 @@ export class SessionAdmissions {
     }
   }
 
-  /** After a failed start: frees a fresh slot unless the session is running after all. */
+  /**
+   * After a failed start: frees a fresh slot unless the session is running after all, as this
+   * agent's. Even a start refused because the id exists is looked up: the session under it may be
+   * this agent's own, started by a concurrent request with the same id, which counts on this slot.
+   */
   async releaseFailedStart(admission: Admission): Promise<void> {
     if (!admission.fresh) return;
-    const over = await this.#over([{ sessionId: admission.sessionId, at: 0 }]).catch(() => []);
+    const over = await this.#over(admission.rootAgentId, [{ sessionId: admission.sessionId, at: 0 }]).catch(() => []);
     if (over.length > 0) await this.#release(admission.rootAgentId, over);
   }
 
@@ -176,20 +197,24 @@ export class SessionAdmissions {
       // No admissions workflow: nothing is held.
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
+    for (const listener of this.#listeners) listener(root, sessionIds);
   }
 
   /**
-   * The held ids whose sessions are over: closed, or unknown to Temporal past the start grace. A
-   * spawn's slot is over with its parent session (whose end halts its children).
+   * The held ids whose sessions are over: closed, unknown to Temporal past the start grace, or
+   * running as another root agent's (whose id this agent tried to start: it is not this agent's to
+   * count). A spawn's slot is over with its parent session (whose end halts its children).
    */
-  async #over(held: readonly { readonly sessionId: string; readonly at: number }[]): Promise<string[]> {
+  async #over(root: string, held: readonly { readonly sessionId: string; readonly at: number }[]): Promise<string[]> {
     const now = Date.now();
     const over = await Promise.all(
       held.map(async ({ sessionId: id, at }) => {
         const sessionId = SPAWN_SLOT.exec(id)?.[1] ?? id;
         try {
           const d = await this.#o.client.workflow.getHandle(sessionWorkflowId(sessionId)).describe();
-          return d.status.name !== 'RUNNING';
+          // No agent yet (a child before its first task) is no evidence of another agent.
+          const agent = d.typedSearchAttributes.get(AGENT_KEY);
+          return d.status.name !== 'RUNNING' || (agent !== undefined && agent !== root);
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return now - at > this.#o.startGraceMs;
           throw err;

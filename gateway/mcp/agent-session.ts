@@ -64,6 +64,8 @@ export class AgentSession {
   readonly #held = new HeldCalls();
   /** The slot taken at `initialize`, for the session not started yet (its id is the session's). */
   #reserved: Admission | undefined;
+  /** The id of the slot this MCP session holds now: reserved, or its session's; none after a failed start or the end. */
+  #slot: string | undefined;
   /** Aborted when the MCP session closes: nobody waits for its calls' outcomes any more. */
   readonly #closed = new AbortController();
 
@@ -71,6 +73,15 @@ export class AgentSession {
     this.caller = caller;
     this.#o = options;
     this.#reserved = reserved;
+    this.#slot = reserved?.sessionId;
+  }
+
+  /**
+   * The id of the open-session slot this MCP session holds now (the session's id once started):
+   * when that slot is freed by anyone else, the session is over and the MCP session with it.
+   */
+  get slotId(): string | undefined {
+    return this.#slot;
   }
 
   get intent(): string | undefined {
@@ -219,6 +230,7 @@ export class AgentSession {
     const handle = this.#session ? await this.#session.catch(() => undefined) : undefined;
     const slot = handle?.sessionId ?? this.#reserved?.sessionId;
     this.#reserved = undefined;
+    this.#slot = undefined;
     if (handle) {
       await handle.endAccepted({ reason });
       if ((await handle.state()).pendingApprovals.length > 0) return;
@@ -249,10 +261,13 @@ export class AgentSession {
     // The slot of `initialize` first; after a failed start, a new one.
     const admission: Admission | undefined = this.#reserved ?? (await this.#o.admissions?.admit(this.caller.agentId, randomUUID()));
     this.#reserved = undefined;
+    this.#slot = admission?.sessionId;
     const sessionId = admission?.sessionId ?? randomUUID();
     try {
       return await this.#o.gatehouse.startSession({ sessionId, credential: this.caller.token, agentId: this.caller.agentId, owner: this.caller.owner, intent });
     } catch (err) {
+      // Not this MCP session's slot any more: freeing it must not close the MCP session that asked.
+      this.#slot = undefined;
       if (admission) await this.#o.admissions?.releaseFailedStart(admission);
       throw err;
     }

@@ -1,8 +1,9 @@
 /**
  * SSE events of `/mcp` kept for resumption (the SDK's `EventStore`): a client that lost a stream
  * reconnects with `Last-Event-ID` and gets what it missed. In memory, bounded per MCP session, per
- * root agent (an agent past its share loses its own oldest events, never another agent's) and in
- * total (oldest evicted first), and dropped with the session. Each MCP session has a store of
+ * root agent in events and in characters (an agent past its share loses its own oldest events,
+ * never another agent's: a priming event has no characters, but it is an event) and in total
+ * (oldest evicted first), and dropped with the session. Each MCP session has a store of
  * its own: an event id is looked up only in the store of the session it was presented to, so
  * another session's id (guessed or copied) finds nothing.
  *
@@ -20,13 +21,16 @@ export interface EventBounds {
   readonly perSession: number;
   /** Events all sessions of this gateway keep together (the gateway's oldest go first). @default 20 000 */
   readonly total: number;
+  /** Events the MCP sessions of one root agent keep together (its oldest go first). @default 2 500 */
+  readonly perAgent: number;
   /** Characters of message JSON all sessions keep together. @default 32 Mi */
   readonly totalChars: number;
   /** Characters of message JSON the MCP sessions of one root agent keep together (its oldest go first). @default 4 Mi */
   readonly perAgentChars: number;
 }
 
-export const DEFAULT_EVENT_BOUNDS: EventBounds = { perSession: 256, total: 20_000, totalChars: 32 * 1024 * 1024, perAgentChars: 4 * 1024 * 1024 };
+/** Each agent's shares are an eighth of the totals: one agent alone never reaches them. */
+export const DEFAULT_EVENT_BOUNDS: EventBounds = { perSession: 256, total: 20_000, perAgent: 2_500, totalChars: 32 * 1024 * 1024, perAgentChars: 4 * 1024 * 1024 };
 
 /** An event in a buffer's order of arrival. */
 interface Arrival {
@@ -76,7 +80,7 @@ export class McpEventBuffer {
     mine.arrival.set(order, { store, eventId });
     this.#chars += text.length;
     mine.chars += text.length;
-    while (mine.chars > this.bounds.perAgentChars && mine.arrival.size > 1) this.#evict(mine.arrival.entries().next().value!);
+    while (mine.arrival.size > this.bounds.perAgent || (mine.chars > this.bounds.perAgentChars && mine.arrival.size > 1)) this.#evict(mine.arrival.entries().next().value!);
     while (this.#arrival.size > this.bounds.total || (this.#chars > this.bounds.totalChars && this.#arrival.size > 1)) this.#evict(this.#arrival.entries().next().value!);
     return order;
   }

@@ -3,7 +3,9 @@
  * authenticated with the agent credential (`Authorization: Bearer …`, the gateway's
  * `authenticate`); an MCP session belongs to the agent that initialized it, and is one Gatehouse
  * session, started with that agent's credential once its intent is declared. It takes a slot of
- * the agent's open-session cap at `initialize` and frees it when it is closed or idle for `idleMs`.
+ * the agent's open-session cap at `initialize` and frees it when it is closed or idle for `idleMs`;
+ * a root agent has at most that cap of MCP sessions open, and one whose Gatehouse session is over
+ * (ended through `/v1`, or found halted when its slot is freed) is closed with it.
  * A JSON-RPC batch is refused, or charged one request per message, before the SDK sees it (`batches.ts`).
  *
  * ```ts
@@ -73,17 +75,22 @@ export const SSE_RETRY_MS = 1_000;
 
 export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
   const authenticate = deps.authenticate ?? gatewayAuthenticate;
-  const sessions = new McpSessions(deps.idleMs ?? 30 * 60_000);
+  const sessions = new McpSessions({ idleMs: deps.idleMs ?? 30 * 60_000, ...(deps.admissions ? { perAgent: deps.admissions.cap } : {}) });
+  // A freed slot is a Gatehouse session over: its MCP session goes too (memory of the gateway's, held by nothing).
+  const unlistenReleases = deps.admissions?.onReleased((root, sessionIds) => sessions.closeReleased(root, sessionIds));
   const holdWaitMs = deps.holdWaitMs ?? secondsFromEnv('GATEHOUSE_MCP_HOLD_SECONDS', 20) * 1000;
   const sessionOptions = { gatehouse: deps.gatehouse, holdWaitMs, progressEveryMs: deps.progressEveryMs ?? 5_000, ...(deps.admissions ? { admissions: deps.admissions } : {}) };
   app.addHook('onClose', async () => {
+    unlistenReleases?.();
     await sessions.closeAll();
     await deps.upstreamTools?.subjects?.close();
   });
   const events = new McpEventBuffer(deps.eventBounds);
 
+  /** A new MCP session, counted against its agent's bound first (429 there, before anything of it listens). */
   function open(caller: McpCaller, reserved: Admission | undefined): McpSessionEntry {
     const session = new AgentSession(caller, sessionOptions, reserved);
+    sessions.claim(session);
     const server = createMcpServer(session, deps.tools, deps.upstreamTools);
     // Resumable streams: events get ids, each stream opens with a priming event and a `retry`.
     const eventStore = events.forSession(rootAgentOf(caller.agentId));
@@ -97,7 +104,7 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
     transport.onclose = () => {
       session.close();
       eventStore.drop();
-      if (transport.sessionId) sessions.remove(transport.sessionId);
+      sessions.remove(entry);
     };
     return entry;
   }
@@ -131,22 +138,48 @@ export function registerMcp(app: FastifyInstance, deps: McpDeps): McpSessions {
       entry = found;
     } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
       // An MCP session takes its slot under the open-session cap now, not when its intent comes:
-      // open MCP sessions count like open Gatehouse sessions (429 at the cap).
+      // open MCP sessions count like open Gatehouse sessions (429 at the cap). The slot first: at the
+      // cap it frees those of sessions found over, and their MCP sessions close.
       const reserved = await deps.admissions?.admit(caller.agentId, randomUUID());
-      entry = open(caller, reserved);
-      await entry.server.connect(entry.transport);
+      try {
+        // An MCP session can outlive its slot (its Gatehouse session ended on another replica): counted apart too.
+        entry = open(caller, reserved);
+      } catch (err) {
+        if (reserved?.fresh) await deps.admissions?.release(caller.agentId, reserved.sessionId);
+        throw err;
+      }
+      await initialize(entry, request, reply);
+      return;
     } else {
       await reply.code(400).send({ jsonrpc: '2.0', error: { code: -32000, message: 'no `mcp-session-id` header: start with an `initialize` request' }, id: null });
       return;
     }
+    await forward(entry, request, reply);
+    // The client ended the MCP session: end its Gatehouse session too (after every earlier proposal).
+    if (request.method === 'DELETE' && reply.raw.statusCode < 300) {
+      sessions.endClosed(entry, (err) => app.log.warn({ err }, 'ending the Gatehouse session of a closed MCP session failed'));
+    }
+  }
+
+  /** Hands the request to the MCP session's transport (the SDK answers it). */
+  async function forward(entry: McpSessionEntry, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const intent = header(request, INTENT_HEADER);
     if (intent !== undefined) entry.session.intentFromHeader(intent);
     entry.lastUsed = Date.now();
     reply.hijack();
     await entry.transport.handleRequest(request.raw, reply.raw, request.body);
-    // The client ended the MCP session: end its Gatehouse session too (after every earlier proposal).
-    if (request.method === 'DELETE' && reply.raw.statusCode < 300) {
-      sessions.endClosed(entry, (err) => app.log.warn({ err }, 'ending the Gatehouse session of a closed MCP session failed'));
+  }
+
+  /** Connects a new MCP session; one the SDK refused (no session id given out) leaves nothing open: neither its count nor its slot. */
+  async function initialize(entry: McpSessionEntry, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      await entry.server.connect(entry.transport);
+      await forward(entry, request, reply);
+    } finally {
+      if (entry.transport.sessionId === undefined) {
+        await entry.transport.close();
+        await entry.session.end('MCP initialize refused').catch((err: unknown) => app.log.warn({ err }, 'freeing the slot of a refused MCP initialize failed'));
+      }
     }
   }
 

@@ -1,12 +1,13 @@
 /**
  * The event store of `/mcp` alone: a stream's events replay in order after the id given, never the
- * priming event nor another stream's; the per-session and total bounds evict the oldest; a dropped
- * session holds nothing; an id one session gave out means nothing to another.
+ * priming event nor another stream's; the per-session and total bounds evict the oldest, an agent's
+ * shares (events and characters) only that agent's own; a dropped session holds nothing; an id one
+ * session gave out means nothing to another.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { McpEventBuffer, type SessionEventStore } from '../../gateway/mcp/event-store';
+import { DEFAULT_EVENT_BOUNDS, McpEventBuffer, type SessionEventStore } from '../../gateway/mcp/event-store';
 
 const note = (n: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 't', progress: n } });
 
@@ -46,7 +47,7 @@ test('an id of another session, or one never given out, is unknown', async () =>
 });
 
 test('the per-session bound evicts a session\'s oldest events', async () => {
-  const buffer = new McpEventBuffer({ perSession: 3, total: 100, totalChars: 1_000_000, perAgentChars: 1_000_000 });
+  const buffer = new McpEventBuffer({ perSession: 3, total: 100, perAgent: 100, totalChars: 1_000_000, perAgentChars: 1_000_000 });
   const store = buffer.forSession('agent');
   const ids = [];
   for (let n = 0; n < 5; n++) ids.push(await store.storeEvent('a', note(n)));
@@ -57,7 +58,7 @@ test('the per-session bound evicts a session\'s oldest events', async () => {
 });
 
 test('the total bounds evict the gateway\'s oldest events, whichever session holds them', async () => {
-  const buffer = new McpEventBuffer({ perSession: 100, total: 4, totalChars: 1_000_000, perAgentChars: 1_000_000 });
+  const buffer = new McpEventBuffer({ perSession: 100, total: 4, perAgent: 100, totalChars: 1_000_000, perAgentChars: 1_000_000 });
   const a = buffer.forSession('agent');
   const b = buffer.forSession('agent');
   const first = await a.storeEvent('a', note(1));
@@ -69,7 +70,7 @@ test('the total bounds evict the gateway\'s oldest events, whichever session hol
   assert.deepEqual([a.size, b.size, buffer.size.events], [1, 3, 4]);
 
   const chars = JSON.stringify(note(1)).length;
-  const small = new McpEventBuffer({ perSession: 100, total: 100, totalChars: chars * 2, perAgentChars: 1_000_000 });
+  const small = new McpEventBuffer({ perSession: 100, total: 100, perAgent: 100, totalChars: chars * 2, perAgentChars: 1_000_000 });
   const s = small.forSession('agent');
   for (let n = 1; n <= 3; n++) await s.storeEvent('a', note(n));
   assert.deepEqual(small.size, { events: 2, chars: chars * 2 });
@@ -77,7 +78,7 @@ test('the total bounds evict the gateway\'s oldest events, whichever session hol
 
 test('an agent past its share loses its own oldest events, never another agent\'s', async () => {
   const chars = JSON.stringify(note(1)).length;
-  const buffer = new McpEventBuffer({ perSession: 100, total: 4, totalChars: 1_000_000, perAgentChars: chars * 3 });
+  const buffer = new McpEventBuffer({ perSession: 100, total: 4, perAgent: 100, totalChars: 1_000_000, perAgentChars: chars * 3 });
   const victim = buffer.forSession('victim-bot');
   const kept = await victim.storeEvent('v', note(1));
   // The flooder's twenty sessions together: past its share, its own oldest go.
@@ -87,6 +88,20 @@ test('an agent past its share loses its own oldest events, never another agent\'
   assert.deepEqual([buffer.charsOf('mallory-bot'), buffer.charsOf('victim-bot'), buffer.size.events], [chars * 3, chars, 4]);
   for (const s of flood) s.drop();
   assert.deepEqual(buffer.size, { events: 1, chars });
+});
+
+test('priming events count against the agent\'s share of events: a flood of them never evicts another agent\'s event', async () => {
+  const buffer = new McpEventBuffer();
+  const victim = buffer.forSession('victim-bot');
+  const kept = await victim.storeEvent('v', note(1));
+  // 79 sessions of 256 priming events (no characters): more events than the whole gateway keeps.
+  for (let s = 0; s < 79; s++) {
+    const flood = buffer.forSession('mallory-bot');
+    for (let n = 0; n < 256; n++) await flood.storeEvent(`m${s}`, {} as JSONRPCMessage);
+  }
+  assert.equal(await victim.getStreamIdForEventId(kept), 'v');
+  assert.deepEqual((await replay(victim, kept)).sent, []);
+  assert.equal(buffer.size.events, DEFAULT_EVENT_BOUNDS.perAgent + 1);
 });
 
 test('a dropped session holds nothing and keeps nothing more', async () => {

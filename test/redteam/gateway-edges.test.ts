@@ -272,6 +272,31 @@ describe('attack 6b: sub-agents count under the cap', () => {
   });
 });
 
+describe('attack 6c: squatting the ids another agent will start', () => {
+  it('a start refused because another agent runs a session under its id keeps no slot: the victim still starts up to its cap', async () => {
+    const g = await gateway({ requestsPerSecond: 1000, burst: 1000, openSessions: 2 });
+    const squatter = await rt.agent('squatter-bot', 'eng-005');
+    const victim = await rt.agent('squat-victim-bot', 'eng-006');
+    const start = (token: string, sessionId?: string) => raw(g.url, 'POST', '/v1/sessions', { token, body: { intent: 'run the nightly billing report', ...(sessionId ? { sessionId } : {}) } });
+    const squatted = ['nightly-2025-06-01', 'nightly-2025-06-02'];
+    for (const id of squatted) assert.equal((await start(squatter.token, id)).status, 201);
+    for (const id of squatted) {
+      const refused = await start(victim.token, id);
+      assert.deepEqual([refused.status, refused.body?.type], [409, 'urn:gatehouse:problem:session-exists']);
+    }
+    assert.deepEqual(await slots('squat-victim-bot'), []);
+    const own = [await start(victim.token), await start(victim.token)];
+    assert.deepEqual(own.map((r) => r.status), [201, 201], JSON.stringify(own.map((r) => r.body)));
+    assert.equal((await start(victim.token)).status, 429);
+    // The same look-up keeps the slot of the agent's own running session: a start refused because a
+    // concurrent start of the same id won does not free the winner's slot.
+    const mine = own[0]!.body!.sessionId as string;
+    await g.app.gateway.admissions.releaseFailedStart({ rootAgentId: 'squat-victim-bot', sessionId: mine, fresh: true });
+    assert.ok((await slots('squat-victim-bot')).includes(mine));
+    await defended();
+  });
+});
+
 describe('attack 8: MCP sessions count under the cap', () => {
   it('admits 20 of 1,500 initialize requests from one agent; the rest are 429 and hold nothing', async () => {
     const g = await gateway({ requestsPerSecond: 10_000, burst: 10_000, openSessions: 20 });
