@@ -2,13 +2,19 @@
  * Connects a demo to a running Gatehouse: the configuration comes from `loadConfig()` (the
  * environment, or the `.data/stack.json` a running `gatehouse start` wrote), the agent side
  * through the public client (its credentials issued with the development stack's operator key),
- * the approver side with signed votes, and two read-only pools for counting what happened in the
- * audit trail and in the sample production database.
+ * the approver side with signed votes, and two pools for counting what happened in the audit
+ * trail and in the sample production database. The demo writes sample rows to that database (and
+ * `gatehouse demo reset` empties it), so it first makes sure it is the sample one, never a real
+ * database that `GATEHOUSE_PRODUCTION_DATABASE_URL` happens to name.
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Gatehouse } from '../client';
-import { loadConfig, temporalSecurity } from '../client/config';
+import { loadConfig, readStackFile, temporalSecurity, type StackFile } from '../client/config';
+import { redactUrl } from '../client/redact-url';
+import { holdsSampleSeedMarker, NotSampleDatabaseError } from '../activities/tools/sample/seed';
+import { LOCALHOST } from '../worker/devstack/ports';
+import { PRODUCTION_DATABASE } from '../worker/devstack/stack';
 import { readKeyFile, userKeyDir } from '../client/trust/key-files';
 import { Approver } from './approver';
 import { loadKeysetFile } from '../client/trust/keyset-file';
@@ -78,6 +84,36 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   };
 }
 
+/** The sample production database the demo writes to: `GATEHOUSE_PRODUCTION_DATABASE_URL`, else the running stack's. */
+export function sampleDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const url = loadConfig(env).productionDatabaseUrl;
+  if (!url) throw new DemoConfigError('no running gatehouse found: start one with `npm start` (or set GATEHOUSE_PRODUCTION_DATABASE_URL to the sample database)');
+  return url;
+}
+
+/** True when `url` is the running stack's own embedded sample database (`gatehouse_production` on its PostgreSQL). */
+export function isEmbeddedSampleDatabase(url: string, stack: StackFile | undefined): boolean {
+  if (!stack?.postgres) return false;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  return u.hostname === LOCALHOST && u.port === String(stack.postgres.port) && decodeURIComponent(u.pathname) === `/${PRODUCTION_DATABASE}`;
+}
+
+/**
+ * Makes sure `url` is the sample database before the demo writes to it: the running stack's
+ * embedded one, or a database holding the sample seed's marker row. Otherwise throws
+ * `NotSampleDatabaseError` (with the URL, its password hidden). Returns whether it is the embedded one.
+ */
+export async function checkSampleDatabase(pool: Pool, url: string, env: NodeJS.ProcessEnv = process.env): Promise<{ readonly embedded: boolean }> {
+  if (isEmbeddedSampleDatabase(url, readStackFile(env))) return { embedded: true };
+  if (await holdsSampleSeedMarker(pool)) return { embedded: false };
+  throw new NotSampleDatabaseError(redactUrl(url));
+}
+
 /**
  * The demo's client on `taskQueue`: trusted code, so it issues its agents' credentials with the
  * development stack's operator key (each scenario names its own agent and owner).
@@ -89,11 +125,21 @@ export function connectDemo(config: DemoConfig, taskQueue: string = config.taskQ
 
 export async function openDemo(options: DemoOptions, write?: (text: string) => void): Promise<OpenDemo> {
   const config = demoConfig();
+  // Before anything connects or writes: the scenarios put sample rows back into this database.
+  const productionPool = new Pool({ connectionString: config.productionDatabaseUrl, max: 4 });
+  try {
+    await checkSampleDatabase(productionPool, config.productionDatabaseUrl);
+  } catch (err) {
+    await productionPool.end();
+    throw err;
+  }
   const story = new Story(options.json, write);
-  const gh = await connectDemo(config);
+  const gh = await connectDemo(config).catch(async (err: unknown) => {
+    await productionPool.end();
+    throw err;
+  });
   const temporal = gh.client;
   const auditPool = new Pool({ connectionString: config.databaseUrl, max: 4 });
-  const productionPool = new Pool({ connectionString: config.productionDatabaseUrl, max: 4 });
   const approver = new Approver({ pool: auditPool, gh, keyset: loadKeysetFile(config.keysetFile), keyDirs: config.keyDirs, story });
   const started: string[] = [];
   const ctx: DemoContext = {

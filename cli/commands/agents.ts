@@ -6,8 +6,8 @@
  *
  * `create` signs a credential (an EdDSA JWT naming agent, owner, allowed policies, expiry and id)
  * with the operator's key and prints the token once: nothing keeps a copy. `revoke` writes the
- * revocation list in PostgreSQL; the worker refuses every credential of that agent issued until
- * then at the next session start.
+ * revocation list in PostgreSQL as the audit database's owner (the runtime role may only read it);
+ * the worker refuses every credential of that agent issued until then at the next session start.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -25,6 +25,19 @@ export class AgentsUsageError extends CommandError {
   constructor(message: string) {
     super('AgentsUsageError', message);
   }
+}
+
+/**
+ * What `revoke` says when PostgreSQL refuses the write: in a deployment `DATABASE_URL` is the
+ * runtime role's, which may only read `agent_revocations` (audit/roles.ts).
+ */
+export const REVOKE_NEEDS_OWNER =
+  'cannot write the revocation list: the database role of `DATABASE_URL` may not (in a deployment it is the runtime role, which may only read `agent_revocations`): ' +
+  "run `gatehouse agents revoke` with `DATABASE_URL` set to the audit database owner's URL (the one `audit/setup.ts` takes as `GATEHOUSE_OWNER_DATABASE_URL`)";
+
+/** True for PostgreSQL's `insufficient_privilege` (SQLSTATE 42501). */
+export function isPermissionDenied(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '42501';
 }
 
 interface CreateOptions {
@@ -117,7 +130,9 @@ export function registerAgents(program: Command): void {
       if (!url) throw new AgentsUsageError('no database: set `DATABASE_URL`, or start the stack with `npm start`');
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       try {
-        const revocation = await new RevocationStore(pool).revoke(agentId, by, o.reason);
+        const revocation = await new RevocationStore(pool).revoke(agentId, by, o.reason).catch((err: unknown) => {
+          throw isPermissionDenied(err) ? new AgentsUsageError(REVOKE_NEEDS_OWNER) : err;
+        });
         if (o.json) process.stdout.write(`${JSON.stringify(revocation)}\n`);
         else process.stdout.write(`revoked every credential of agent \`${agentId}\` issued until ${revocation.revokedAt} (by ${by})\n`);
       } finally {

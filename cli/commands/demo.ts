@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { Pool } from 'pg';
 import { SCENARIOS, findScenario, runDemo } from '../../demo';
-import { demoConfig } from '../../demo/context';
+import { checkSampleDatabase, sampleDatabaseUrl } from '../../demo/context';
 import { resetSampleProduction } from '../../activities/tools/sample/restore';
 
 interface DemoFlags {
@@ -50,12 +50,18 @@ export function registerDemo(program: Command): void {
     });
 }
 
-/** `gatehouse demo reset`: empties the sample production tables and seeds them again. */
+/**
+ * `gatehouse demo reset`: empties the sample production tables and seeds them again. Only the
+ * sample database: one that `GATEHOUSE_PRODUCTION_DATABASE_URL` names without the seed's marker is
+ * refused before anything is written (the reset re-checks under its lock).
+ */
 async function resetDemoData(): Promise<number> {
   let pool: Pool | undefined;
   try {
-    pool = new Pool({ connectionString: demoConfig().productionDatabaseUrl, max: 1 });
-    const r = await resetSampleProduction(pool);
+    const url = sampleDatabaseUrl();
+    pool = new Pool({ connectionString: url, max: 1 });
+    const { embedded } = await checkSampleDatabase(pool, url);
+    const r = await resetSampleProduction(pool, { embedded });
     process.stdout.write(`sample production data reset: ${r.testRecords.toLocaleString('en-US')} test billing records in ${r.testMonth}, every volume mounted as seeded\n`);
     return 0;
   } catch (err) {

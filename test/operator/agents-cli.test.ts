@@ -3,19 +3,24 @@
  * operator's key and verifies against the keyset naming the agent, owner and policies; a policy
  * the worker does not load is refused; without an operator key the command says where it looked
  * and how to make one; a revocation lands in PostgreSQL, where the revocation store refuses every
- * credential issued until then.
+ * credential issued until then; run as the runtime role (which may only read the list), it says
+ * to use the owner's URL.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { RevocationStore } from '../../audit/credentials';
+import { ensureRuntimeRole, runtimeDatabaseUrl } from '../../audit/roles';
+import { REVOKE_NEEDS_OWNER } from '../../cli/commands/agents';
 import { DEFAULT_POLICY_FILE } from '../../client/config';
 import { verifyAgentCredential } from '../../client/trust/credentials';
 import type { KeyEntry, Keyset } from '../../policies/trust';
 import { parseJsonOutput, runCli } from '../e2e/processes';
-import { createTestDatabase, type TestDatabase } from '../support/servers';
+import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { testTrust } from '../support/trust';
 import { cliEnv } from './cli-env';
 
@@ -23,6 +28,8 @@ let root: string;
 let db: TestDatabase;
 let env: NodeJS.ProcessEnv;
 let keyset: Keyset;
+/** A runtime role of this file's own (roles are the cluster's: dropped after the database). */
+const runtimeRole = `gh_rt_agents_${randomBytes(4).toString('hex')}`;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'gatehouse-agents-cli-'));
@@ -38,6 +45,13 @@ before(async () => {
 });
 after(async () => {
   await db?.drop();
+  const admin = new pg.Client({ connectionString: (await getTestServers()).postgres.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP ROLE IF EXISTS ${runtimeRole}`);
+  } finally {
+    await admin.end();
+  }
   await rm(root, { recursive: true, force: true });
 });
 
@@ -113,5 +127,15 @@ describe('gatehouse agents revoke', () => {
     const row = await store.find('cleanup-bot');
     assert.equal(row?.revokedBy, 'ops');
     assert.equal(await store.isRevoked('billing-bot', new Date().toISOString()), false, 'other agents are untouched');
+  });
+
+  it('as the runtime role, which may only read the list, says to use the owner\'s URL and writes nothing', async () => {
+    const password = randomBytes(12).toString('hex');
+    await ensureRuntimeRole(db.pool, { role: runtimeRole, password });
+    const runtimeEnv = { ...env, DATABASE_URL: runtimeDatabaseUrl(db.url, runtimeRole, password) };
+    const r = await runCli(['agents', 'revoke', 'runtime-bot', '--as', 'ops'], runtimeEnv);
+    assert.equal(r.code, 1, r.stdout);
+    assert.equal(r.stderr, `gatehouse: ${REVOKE_NEEDS_OWNER}\n`);
+    assert.equal(await new RevocationStore(db.pool).find('runtime-bot'), undefined);
   });
 });

@@ -38,6 +38,7 @@ import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFi
 import type { PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
+import { LOCALHOST } from './ports';
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { approvalsServiceKey, stackKeys } from './stack-keys';
 import { startStackConsole } from './stack-console';
@@ -321,6 +322,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         appToken: slack.appToken,
         socketMode: slack.socketMode,
         port: slack.port,
+        // Like every part of the stack, on loopback unless told otherwise (a tunnel or proxy forwards Slack to it).
+        host: env.SLACK_HOST || LOCALHOST,
         slackApiUrl: slack.apiUrl,
         store: new ApprovalStore((auditPools.approvals = runtimePool)),
         temporalClient: client,
@@ -357,7 +360,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     checkAbort();
 
     // 7b. The people's console (passkeys, approvals inbox), when the keyset has its registrar key.
-    const consoleUrl = await startStackConsole({ env, dataDir: base, temporal, keys: trust.keys, keyset: trust.keyset, pool: auditPool, client, log, stoppers, parts });
+    const consoleUrl = await startStackConsole({ env, dataDir: base, temporal, keys: trust.keys, keyset: trust.keyset, pool: auditPool, client, log, stoppers, parts, defaultPolicy: { document: policy, file: policyFile } });
     checkAbort();
 
     // 8. The stack file, last: its presence means "everything above is up".

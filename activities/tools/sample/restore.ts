@@ -7,7 +7,7 @@
  */
 import type { Pool } from 'pg';
 import { monthRange } from './common';
-import { insertTestRecords, SAMPLE_TEST_CUSTOMERS, SAMPLE_TEST_RECORDS, SAMPLE_VOLUMES, seedSampleProduction, type SeedResult } from './seed';
+import { assertSampleDatabase, insertTestRecords, SAMPLE_SEED_LOCK, SAMPLE_TEST_CUSTOMERS, SAMPLE_TEST_RECORDS, SAMPLE_VOLUMES, seedInTransaction, type SeedResult } from './seed';
 
 const SAMPLE_TABLES = ['secret_versions', 'secrets', 'service_env', 'services', 'volume_blocks', 'volume_mounts', 'volumes', 'billing_records', 'customers', 'staging_config', 'sample_seed'] as const;
 
@@ -19,7 +19,7 @@ export async function restoreTestRecords(pool: Pool): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('gatehouse.sample_seed', 0))");
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [SAMPLE_SEED_LOCK]);
     const seeded = await client.query<{ test_month: string }>('SELECT test_month FROM sample_seed WHERE id = 1');
     const month = seeded.rows[0]?.test_month;
     if (!month) throw new Error('the sample production data was never seeded: start the stack with `npm start`');
@@ -42,12 +42,14 @@ export async function restoreTestRecords(pool: Pool): Promise<number> {
 
 /**
  * Puts back every sample volume and mount an earlier run removed (volumes, mounts, blocks,
- * statuses). Returns how many mounts were missing (0: nothing changed).
+ * statuses). Returns how many mounts were missing (0: nothing changed). Refuses a database
+ * without the sample seed's marker row (`NotSampleDatabaseError`), writing nothing.
  */
 export async function restoreVolumes(pool: Pool): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    await assertSampleDatabase(client);
     let missing = 0;
     for (const v of SAMPLE_VOLUMES) {
       await client.query('INSERT INTO volumes (id, name, size_gb, status) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [v.id, v.name, v.sizeGb, 'available']);
@@ -68,20 +70,38 @@ export async function restoreVolumes(pool: Pool): Promise<number> {
   }
 }
 
-/** Empties every sample table and seeds the data again ("last month" from `now`). */
-export async function resetSampleProduction(pool: Pool, opts: { readonly now?: Date } = {}): Promise<SeedResult> {
+/** Options of {@link resetSampleProduction}. */
+export interface ResetOptions {
+  /** Fixes "last month" of the new seed. @default the current time */
+  readonly now?: Date;
+  /**
+   * The caller knows this is the running stack's embedded sample database, so the reset goes ahead
+   * even without the seed's marker row. @default false: the marker row must be there
+   */
+  readonly embedded?: boolean;
+}
+
+/**
+ * Empties every sample table and seeds the data again, in one transaction. Refuses with
+ * `NotSampleDatabaseError`, writing nothing, unless the database holds the sample seed's marker
+ * row (or `embedded` says it is the stack's own): a real database with a `customers` table of its
+ * own must never be emptied by a demo.
+ */
+export async function resetSampleProduction(pool: Pool, opts: ResetOptions = {}): Promise<SeedResult> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('gatehouse.sample_seed', 0))");
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [SAMPLE_SEED_LOCK]);
+    if (opts.embedded !== true) await assertSampleDatabase(client);
     const present = await client.query<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1::text[])', [SAMPLE_TABLES]);
     if (present.rows.length > 0) await client.query(`TRUNCATE ${present.rows.map((r) => `"${r.name}"`).join(', ')}`);
+    const seeded = await seedInTransaction(client, opts.now ?? new Date());
     await client.query('COMMIT');
+    return seeded;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
-  return seedSampleProduction(pool, opts);
 }

@@ -3,7 +3,8 @@
  * test's leftovers (≥ 14,200 billing records tagged as test data, billed last month), services
  * with replicas, environment variables and versioned secrets, and volumes with their mounts.
  * Idempotent: the schema is `IF NOT EXISTS` and the data goes in once (marked in `sample_seed`),
- * under an advisory lock so concurrent callers do not race.
+ * under an advisory lock so concurrent callers do not race. That marker row is also how the demo
+ * tells the sample database from a real one before it writes anything (`assertSampleDatabase`).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -79,86 +80,123 @@ export interface SeedResult {
   readonly testRecords: number;
 }
 
+/** The advisory lock every writer of the sample data takes, so concurrent callers do not race. */
+export const SAMPLE_SEED_LOCK = 'gatehouse.sample_seed';
+
 /**
  * Creates the sample schema and inserts the demo data once. `now` fixes "last month" (default:
  * the current time).
  */
 export async function seedSampleProduction(pool: Pool, opts: { readonly now?: Date } = {}): Promise<SeedResult> {
-  const now = opts.now ?? new Date();
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('gatehouse.sample_seed', 0))");
-    await client.query(sampleSchemaSql());
-    const done = await client.query('SELECT test_month FROM sample_seed WHERE id = 1');
-    if (done.rowCount) {
-      await client.query('COMMIT');
-      const testRecords = await countTest(pool, done.rows[0].test_month as string);
-      return { seeded: false, testMonth: done.rows[0].test_month as string, testRecords };
-    }
-    const testMonth = previousMonth(now);
-    for (const c of [...SAMPLE_CUSTOMERS, ...SAMPLE_TEST_CUSTOMERS]) {
-      await client.query('INSERT INTO customers (id, name, email, currency) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
-        c.id,
-        c.name,
-        c.email,
-        c.currency,
-      ]);
-    }
-    // Real invoices: one subscription charge and one usage charge per customer and month.
-    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    await client.query(
-      `INSERT INTO billing_records (customer_id, amount_cents, currency, description, billed_at, is_test)
-       SELECT c.id, (4900 + (abs(hashtext(c.id::text || m::text)) % 50000))::bigint * k, c.currency,
-              CASE k WHEN 1 THEN 'subscription' ELSE 'usage' END,
-              ($1::timestamptz - make_interval(months => m)) + make_interval(days => 2 + k * 5, hours => 9),
-              false
-         FROM customers c, generate_series(0, $2::int - 1) AS m, generate_series(1, 2) AS k
-        WHERE c.id = ANY($3::uuid[])
-          AND ($1::timestamptz - make_interval(months => m)) + make_interval(days => 2 + k * 5, hours => 9) <= $4`,
-      [monthStart, HISTORY_MONTHS, SAMPLE_CUSTOMERS.map((c) => c.id), now],
-    );
-    await insertTestRecords(client, testMonth);
-    for (const s of SAMPLE_SERVICES) {
-      await client.query('INSERT INTO services (name, replicas) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [s.name, s.replicas]);
-    }
-    for (const [service, key, value] of ENV) {
-      await client.query('INSERT INTO service_env (service, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [service, key, value]);
-    }
-    for (const [service, name, versions] of SECRETS) {
-      await client.query('INSERT INTO secrets (service, name, current_version) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [service, name, versions]);
-      for (let v = 1; v <= versions; v++) {
-        await client.query('INSERT INTO secret_versions (service, name, version, material) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-          service,
-          name,
-          v,
-          randomBytes(32).toString('base64url'),
-        ]);
-      }
-    }
-    for (const v of SAMPLE_VOLUMES) {
-      await client.query(
-        'INSERT INTO volumes (id, name, size_gb, status) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
-        [v.id, v.name, v.sizeGb, v.mounts.length > 0 ? 'in-use' : 'available'],
-      );
-      for (const m of v.mounts) {
-        await client.query('INSERT INTO volume_mounts (volume_id, service, mount_path) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [v.id, m.service, m.path]);
-      }
-      await client.query(
-        `INSERT INTO volume_blocks (volume_id, block_no, checksum)
-         SELECT $1, b, md5($1 || b::text) FROM generate_series(1, 16) AS b ON CONFLICT DO NOTHING`,
-        [v.id],
-      );
-    }
-    await client.query('INSERT INTO sample_seed (id, seeded_at, test_month) VALUES (1, $1, $2)', [now, testMonth]);
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [SAMPLE_SEED_LOCK]);
+    const result = await seedInTransaction(client, opts.now ?? new Date());
     await client.query('COMMIT');
-    return { seeded: true, testMonth, testRecords: SAMPLE_TEST_RECORDS };
+    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
+}
+
+/**
+ * What `seedSampleProduction` does, inside the caller's transaction (which holds
+ * {@link SAMPLE_SEED_LOCK}): `resetSampleProduction` empties the tables and seeds them again in one
+ * transaction, so a failed seed never leaves the database without its marker.
+ */
+export async function seedInTransaction(client: Pick<PoolClient, 'query'>, now: Date): Promise<SeedResult> {
+  await client.query(sampleSchemaSql());
+  const done = await client.query<{ test_month: string }>('SELECT test_month FROM sample_seed WHERE id = 1');
+  const seededMonth = done.rows[0]?.test_month;
+  if (seededMonth !== undefined) return { seeded: false, testMonth: seededMonth, testRecords: await countTest(client, seededMonth) };
+  const testMonth = previousMonth(now);
+  for (const c of [...SAMPLE_CUSTOMERS, ...SAMPLE_TEST_CUSTOMERS]) {
+    await client.query('INSERT INTO customers (id, name, email, currency) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+      c.id,
+      c.name,
+      c.email,
+      c.currency,
+    ]);
+  }
+  // Real invoices: one subscription charge and one usage charge per customer and month.
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  await client.query(
+    `INSERT INTO billing_records (customer_id, amount_cents, currency, description, billed_at, is_test)
+     SELECT c.id, (4900 + (abs(hashtext(c.id::text || m::text)) % 50000))::bigint * k, c.currency,
+            CASE k WHEN 1 THEN 'subscription' ELSE 'usage' END,
+            ($1::timestamptz - make_interval(months => m)) + make_interval(days => 2 + k * 5, hours => 9),
+            false
+       FROM customers c, generate_series(0, $2::int - 1) AS m, generate_series(1, 2) AS k
+      WHERE c.id = ANY($3::uuid[])
+        AND ($1::timestamptz - make_interval(months => m)) + make_interval(days => 2 + k * 5, hours => 9) <= $4`,
+    [monthStart, HISTORY_MONTHS, SAMPLE_CUSTOMERS.map((c) => c.id), now],
+  );
+  await insertTestRecords(client, testMonth);
+  for (const s of SAMPLE_SERVICES) {
+    await client.query('INSERT INTO services (name, replicas) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [s.name, s.replicas]);
+  }
+  for (const [service, key, value] of ENV) {
+    await client.query('INSERT INTO service_env (service, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [service, key, value]);
+  }
+  for (const [service, name, versions] of SECRETS) {
+    await client.query('INSERT INTO secrets (service, name, current_version) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [service, name, versions]);
+    for (let v = 1; v <= versions; v++) {
+      await client.query('INSERT INTO secret_versions (service, name, version, material) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+        service,
+        name,
+        v,
+        randomBytes(32).toString('base64url'),
+      ]);
+    }
+  }
+  for (const v of SAMPLE_VOLUMES) {
+    await client.query(
+      'INSERT INTO volumes (id, name, size_gb, status) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+      [v.id, v.name, v.sizeGb, v.mounts.length > 0 ? 'in-use' : 'available'],
+    );
+    for (const m of v.mounts) {
+      await client.query('INSERT INTO volume_mounts (volume_id, service, mount_path) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [v.id, m.service, m.path]);
+    }
+    await client.query(
+      `INSERT INTO volume_blocks (volume_id, block_no, checksum)
+       SELECT $1, b, md5($1 || b::text) FROM generate_series(1, 16) AS b ON CONFLICT DO NOTHING`,
+      [v.id],
+    );
+  }
+  // The marker: this database is the sample one (`gatehouse demo` writes only where it finds it).
+  await client.query('INSERT INTO sample_seed (id, seeded_at, test_month) VALUES (1, $1, $2)', [now, testMonth]);
+  return { seeded: true, testMonth, testRecords: SAMPLE_TEST_RECORDS };
+}
+
+/** Thrown when a database that `gatehouse demo` would write to is not the sample one. */
+export class NotSampleDatabaseError extends Error {
+  readonly type = 'NotSampleDatabaseError';
+  constructor(readonly database: string) {
+    super(
+      `refusing to write to database \`${database}\`: it is not gatehouse's sample production database (no \`sample_seed\` marker row): ` +
+        'the demo writes only to the sample database `gatehouse start` seeds; unset GATEHOUSE_PRODUCTION_DATABASE_URL or point it at that database',
+    );
+    this.name = 'NotSampleDatabaseError';
+  }
+}
+
+/** True when the database holds the marker row the seed writes last: it is the sample database. */
+export async function holdsSampleSeedMarker(client: Pick<PoolClient, 'query'>): Promise<boolean> {
+  const table = await client.query<{ present: boolean }>("SELECT to_regclass('sample_seed') IS NOT NULL AS present");
+  if (!table.rows[0]?.present) return false;
+  const marker = await client.query('SELECT 1 FROM sample_seed WHERE id = 1');
+  return (marker.rowCount ?? 0) > 0;
+}
+
+/** Throws {@link NotSampleDatabaseError} unless the database holds the sample seed's marker row. */
+export async function assertSampleDatabase(client: Pick<PoolClient, 'query'>): Promise<void> {
+  if (await holdsSampleSeedMarker(client)) return;
+  const named = await client.query<{ name: string }>('SELECT current_database() AS name');
+  throw new NotSampleDatabaseError(named.rows[0]?.name ?? '');
 }
 
 /** The load test's leftovers: `SAMPLE_TEST_RECORDS` rows spread over `month`, across the QA customers. */
@@ -174,8 +212,8 @@ export async function insertTestRecords(client: Pick<PoolClient, 'query'>, month
   );
 }
 
-async function countTest(pool: Pool, month: string): Promise<number> {
+async function countTest(client: Pick<PoolClient, 'query'>, month: string): Promise<number> {
   const { start, end } = monthRange(month);
-  const r = await pool.query('SELECT count(*)::int AS n FROM billing_records WHERE is_test AND billed_at >= $1 AND billed_at < $2', [start, end]);
+  const r = await client.query('SELECT count(*)::int AS n FROM billing_records WHERE is_test AND billed_at >= $1 AND billed_at < $2', [start, end]);
   return r.rows[0].n as number;
 }
