@@ -6,7 +6,7 @@
  * `start.ts` (port 8080 unless `GATEHOUSE_GATEWAY_PORT` says otherwise).
  */
 import pg from 'pg';
-import { createSampleCatalog } from '../activities/tools/sample';
+import { loadCatalog } from '../worker/catalog-module';
 import { RevocationCache } from '../audit/revocation-cache';
 import { deploymentEnv, insecureTemporalInProduction, loadConfig, temporalSecurity } from '../client/config';
 import { startTickets } from '../audit/start-tickets';
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   // The catalog only lists the tools (MCP `tools/list`); nothing runs on its pool here.
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl ?? config.databaseUrl, max: 1 });
   productionPool.on('error', () => undefined);
+  // The worker's catalog (`GATEHOUSE_CATALOG`), so `tools/list` offers the tools sessions run; a broken module stops the start.
+  const catalog = await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool);
   const security = temporalSecurity(config, 'gateway');
   const insecure = insecureTemporalInProduction(security);
   if (insecure) throw new GatewayConfigError(insecure);
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     keyset,
     revocations,
     credentialTickets: startTickets(pool),
-    catalog: createSampleCatalog({ productionPool }),
+    catalog,
     // Upstream MCP tools as the worker published them: the gateway holds no upstream credentials.
     upstreamTools: publishedUpstreamTools(pool),
     port: process.env.GATEHOUSE_GATEWAY_PORT ? undefined : 8080,

@@ -71,6 +71,14 @@ for (const [name, main] of [['worker', 'worker/main.ts'], ['gateway', 'gateway/m
   });
 }
 
+describe('the gateway process', () => {
+  it('lists the worker\'s catalog (`GATEHOUSE_CATALOG`): a module that does not load stops it before anything else', async () => {
+    const r = await run('gateway/main.ts', serviceEnv({ GATEHOUSE_CATALOG: './no-such-catalog.ts' }));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^gatehouse gateway: cannot load catalog module `\.\/no-such-catalog\.ts`: /);
+  });
+});
+
 describe('the approvals service', () => {
   const env = (value: string) => serviceEnv({ GATEHOUSE_ENV: value, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', GATEHOUSE_SLACK_SIGNING_KEY: join(dev.keyDir, 'dev-slack-approvals.approvals-service.key') });
 
