@@ -17,6 +17,7 @@ import { Context, type Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { AuditStore } from '../audit/store';
+import { shownLine } from '../approvals/shown-text';
 import { SESSION_WORKFLOW_TYPE } from '../workflows/contract';
 
 /** Error type of a refused caller (non-retryable: the same caller is refused the same way). */
@@ -30,9 +31,15 @@ const SESSION_PREFIX = 'session-';
 /** Longest id quoted in a refusal: a foreign caller chooses them, an alert must stay readable. */
 const MAX_SHOWN = 200;
 
+/**
+ * An id a caller chose (a workflow id, type or task queue, an id its input names), as a refusal
+ * quotes it: its first `MAX_SHOWN` characters (then `…`), as one line with its hidden characters
+ * escaped. The refusal reaches the `alerts` row and the SDK's log of the failed activity, read in
+ * an operator's terminal.
+ */
 function shown(id: unknown): string {
   const text = String(id);
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+  return text.length > MAX_SHOWN ? `${shownLine(text.slice(0, MAX_SHOWN))}…` : shownLine(text);
 }
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -92,12 +99,12 @@ export function temporalCallerCheck(o: TemporalCallerCheckOptions): TemporalCall
       info = (await o.connection.workflowService.describeWorkflowExecution({ namespace: o.namespace, execution: { workflowId, runId } })).workflowExecutionInfo;
     } catch (err) {
       // gRPC NOT_FOUND: no such run here. Anything else: the server could not answer; try again.
-      if ((err as { code?: number }).code === 5) return `run \`${runId}\` of \`${workflowId}\` does not exist in namespace \`${o.namespace}\``;
-      throw ApplicationFailure.retryable(`the caller check could not describe run \`${runId}\` of \`${workflowId}\`: ${err instanceof Error ? err.message : String(err)}`, CALLER_CHECK_UNAVAILABLE);
+      if ((err as { code?: number }).code === 5) return `run \`${shown(runId)}\` of \`${shown(workflowId)}\` does not exist in namespace \`${o.namespace}\``;
+      throw ApplicationFailure.retryable(`the caller check could not describe run \`${shown(runId)}\` of \`${shown(workflowId)}\`: ${err instanceof Error ? err.message : String(err)}`, CALLER_CHECK_UNAVAILABLE);
     }
-    if (info?.execution?.workflowId !== workflowId || info.execution.runId !== runId) return `the server does not know run \`${runId}\` of \`${workflowId}\``;
-    if (info.type?.name !== SESSION_WORKFLOW_TYPE) return `its workflow type \`${info.type?.name ?? ''}\` is not \`${SESSION_WORKFLOW_TYPE}\``;
-    if (info.taskQueue !== o.taskQueue) return `its task queue \`${info.taskQueue ?? ''}\` is not gatehouse's \`${o.taskQueue}\``;
+    if (info?.execution?.workflowId !== workflowId || info.execution.runId !== runId) return `the server does not know run \`${shown(runId)}\` of \`${shown(workflowId)}\``;
+    if (info.type?.name !== SESSION_WORKFLOW_TYPE) return `its workflow type \`${shown(info.type?.name ?? '')}\` is not \`${SESSION_WORKFLOW_TYPE}\``;
+    if (info.taskQueue !== o.taskQueue) return `its task queue \`${shown(info.taskQueue ?? '')}\` is not gatehouse's \`${o.taskQueue}\``;
     return undefined;
   }
 
@@ -124,13 +131,13 @@ export function temporalCallerCheck(o: TemporalCallerCheckOptions): TemporalCall
     const run = info.workflowExecution;
     if (!run || info.workflowType === undefined) return 'it was not scheduled by a workflow';
     // An activity runs in its workflow's namespace; the describe below asks in the worker's.
-    if (info.namespace !== o.namespace) return `it runs in namespace \`${info.namespace}\`, not gatehouse's \`${o.namespace}\``;
+    if (info.namespace !== o.namespace) return `it runs in namespace \`${shown(info.namespace)}\`, not gatehouse's \`${o.namespace}\``;
     if (info.workflowType !== SESSION_WORKFLOW_TYPE) return `its workflow type \`${shown(info.workflowType)}\` is not \`${SESSION_WORKFLOW_TYPE}\``;
     if (!run.workflowId.startsWith(SESSION_PREFIX) || run.workflowId.length === SESSION_PREFIX.length) return `its workflow id is not a session's (\`${SESSION_PREFIX}<sessionId>\`)`;
     const own = run.workflowId.slice(SESSION_PREFIX.length);
-    for (const id of claims.sessionIds ?? []) if (id !== own) return `it names session \`${shown(id)}\` but its caller is session \`${own}\``;
-    for (const id of claims.workflowIds ?? []) if (id !== run.workflowId) return `it names workflow \`${shown(id)}\` but its caller is \`${run.workflowId}\``;
-    for (const id of claims.scoped ?? []) if (typeof id !== 'string' || !id.startsWith(`${own}:`)) return `it names \`${shown(id)}\`, which is not session \`${own}\`'s`;
+    for (const id of claims.sessionIds ?? []) if (id !== own) return `it names session \`${shown(id)}\` but its caller is session \`${shown(own)}\``;
+    for (const id of claims.workflowIds ?? []) if (id !== run.workflowId) return `it names workflow \`${shown(id)}\` but its caller is \`${shown(run.workflowId)}\``;
+    for (const id of claims.scoped ?? []) if (typeof id !== 'string' || !id.startsWith(`${own}:`)) return `it names \`${shown(id)}\`, which is not session \`${shown(own)}\`'s`;
     // A local activity runs inside the workflow task of a workflow this very worker runs: the
     // code is our bundle's, on our task queue (no foreign worker can hand us one). The checks
     // above still bind it to its own session; no round trip is needed.
@@ -145,7 +152,7 @@ export function temporalCallerCheck(o: TemporalCallerCheckOptions): TemporalCall
       const problem = await problemOf(info, claims);
       if (problem === undefined) return;
       const run = info.workflowExecution;
-      const caller = run ? `workflow \`${shown(run.workflowId)}\` (type \`${shown(info.workflowType ?? '')}\`, run \`${run.runId}\`)` : 'a caller with no workflow';
+      const caller = run ? `workflow \`${shown(run.workflowId)}\` (type \`${shown(info.workflowType ?? '')}\`, run \`${shown(run.runId)}\`)` : 'a caller with no workflow';
       const message = `activity \`${activity}\` refused for ${caller}: ${problem}`;
       // (A session id too long to index is not one Gatehouse made: the caller's id is used then.)
       const named = claims.sessionIds?.find((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= MAX_SHOWN);

@@ -11,6 +11,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { shownLineAtMost } from '../approvals/shown-text';
 import type { AuditStore } from '../audit/store';
 import type { RevocationStore } from '../audit/credentials';
 import { verifyAgentCredential } from '../client/trust/credentials';
@@ -24,6 +25,20 @@ import { SESSION_ERROR_TYPES } from '../workflows/contract';
 
 /** Error type of a refused session start (non-retryable: the same input fails the same way). */
 export const SESSION_START_REFUSED = SESSION_ERROR_TYPES.startRefused;
+
+/** Longest value of the start (an agent id, an owner, a session id, a policy name) a refusal quotes: an agent chooses them. */
+const MAX_SHOWN = 200;
+/** Longest refusal message: it names several such values, and a credential's key id an agent also chose. */
+const MAX_REFUSAL = 1_000;
+
+/**
+ * A value the start named, as a refusal quotes it: one line, its hidden characters escaped, at most
+ * `MAX_SHOWN` characters. The refusal reaches the `alerts` row and the SDK's log of the failed
+ * activity, read in an operator's terminal.
+ */
+function shown(value: string): string {
+  return shownLineAtMost(value, MAX_SHOWN);
+}
 
 export interface SessionContextDeps {
   /** Named policies the worker loaded (already parsed); `defaultPolicy` names the one used when a start names none. */
@@ -62,8 +77,12 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
     return limit !== undefined ? { historyLimit: limit } : {};
   };
 
-  /** Records the refusal as an alert of the session id it was aimed at, then fails the start. */
-  async function refuse(sessionId: string, r: StartRefusal): Promise<never> {
+  /**
+   * Records the refusal as an alert of the session id it was aimed at, then fails the start. Its
+   * message is shown as one bounded line whoever built it (a credential's unknown key id is the agent's).
+   */
+  async function refuse(sessionId: string, refusal: StartRefusal): Promise<never> {
+    const r = { ...refusal, message: shownLineAtMost(refusal.message, MAX_REFUSAL) };
     await deps.alerts.raiseAlert(sessionId, r.rule, `session start refused: ${r.message}`, new Date(now()).toISOString());
     throw ApplicationFailure.nonRetryable(`session start refused: ${r.message}`, SESSION_START_REFUSED, r);
   }
@@ -80,10 +99,10 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
     const r = found.record;
     // A root credential revoked since the root session started stops its tree from growing.
     if (await deps.revocations.isRevoked(r.principal, r.credentialIssuedAt ?? new Date(0).toISOString())) {
-      return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${r.principal}\`, the root of sub-agent \`${r.agentId}\`, was revoked` });
+      return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${shown(r.principal)}\`, the root of sub-agent \`${shown(r.agentId)}\`, was revoked` });
     }
     const policyDocument = policyNamed(r.policyRef);
-    if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${r.policyRef}\` is loaded by the worker` });
+    if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${shown(r.policyRef)}\` is loaded by the worker` });
     return {
       policyName: r.policyRef,
       policyDocument,
@@ -123,28 +142,28 @@ export function createSessionContextActivities(deps: SessionContextDeps) {
       if (!checked.ok) return refuse(sessionId, { rule: checked.rule, message: checked.message });
       const c = checked.credential;
       if (await deps.revocations.isRevoked(c.agentId, c.issuedAt)) {
-        return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${c.agentId}\` was revoked` });
+        return refuse(sessionId, { rule: 'credential.revoked', message: `the credential of agent \`${shown(c.agentId)}\` was revoked` });
       }
       if (input.agentId !== undefined && input.agentId !== c.agentId) {
-        return refuse(sessionId, { rule: 'start.identity', message: `the start names agent \`${input.agentId}\` but the credential is agent \`${c.agentId}\`'s` });
+        return refuse(sessionId, { rule: 'start.identity', message: `the start names agent \`${shown(input.agentId)}\` but the credential is agent \`${shown(c.agentId)}\`'s` });
       }
       if (input.owner !== undefined && input.owner !== c.owner) {
-        return refuse(sessionId, { rule: 'start.identity', message: `the start names owner \`${input.owner}\` but the credential says \`${c.owner}\`` });
+        return refuse(sessionId, { rule: 'start.identity', message: `the start names owner \`${shown(input.owner)}\` but the credential says \`${shown(c.owner)}\`` });
       }
       // A session's ledger keys are `<sessionId>:<key>`: an id with a `:` (or outside the gateway's
       // alphabet) could spell another session's keys (`a` + `b:k` = `a:b` + `k`).
       if (!SESSION_ID_PATTERN.test(sessionId)) {
-        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId.slice(0, 120)}\` must be 1 to 120 letters, digits or \`._-\`, with a letter or digit` });
+        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${shown(sessionId)}\` must be 1 to 120 letters, digits or \`._-\`, with a letter or digit` });
       }
       // `<parent>.<n>` is a parent's to give: a top-level start taking one would squat a sub-agent's id.
       if (hasSubSessionForm(sessionId)) {
-        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${sessionId}\` has the form of a sub-session's (\`<parent>.<n>\`), which only a parent session chooses` });
+        return refuse(sessionId, { rule: 'start.session-id', message: `session id \`${shown(sessionId)}\` has the form of a sub-session's (\`<parent>.<n>\`), which only a parent session chooses` });
       }
       const policyName = input.policyRef ?? deps.defaultPolicy;
       const policyDocument = policyNamed(policyName);
-      if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${policyName}\` is loaded by the worker` });
+      if (!policyDocument) return refuse(sessionId, { rule: 'start.policy-ref', message: `no policy \`${shown(policyName)}\` is loaded by the worker` });
       if (policyName !== deps.defaultPolicy && !c.policies.includes(policyName)) {
-        return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${c.agentId}\` does not allow policy \`${policyName}\`` });
+        return refuse(sessionId, { rule: 'start.policy-ref', message: `the credential of agent \`${shown(c.agentId)}\` does not allow policy \`${shown(policyName)}\`` });
       }
       const identity = { agentId: c.agentId, owner: c.owner, principal: c.agentId, credentialId: c.credentialId, credentialIssuedAt: c.issuedAt };
       return { policyName, policyDocument, descriptors: currentDescriptors(), keyset: deps.keyset, identity, ...bound() };

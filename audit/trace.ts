@@ -2,7 +2,8 @@
  * Decision-level traces: the story of one session, one plain sentence per action with its
  * timings ("the agent proposed …; the policy decided APPROVAL (…); eng-007 denied: '…'; nothing
  * ran"), and the same facts in the seed's JSON shape for machines. Building and rendering are
- * pure; `loadTrace` reads the rows.
+ * pure; `loadTrace` reads the rows. Text others wrote (a reason, a tool's error, who halted) is
+ * quoted so that it cannot read as another event of the same sentence.
  */
 import type { Pool } from 'pg';
 import type { Decision } from '../policies/types';
@@ -144,11 +145,11 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
         break;
       }
       case 'approved':
-        parts.push(`${e.approver ?? 'an approver'} approved after ${after}${quoteReason(e)}`);
+        parts.push(`${e.approver !== undefined ? shownWho(e.approver) : 'an approver'} approved after ${after}${quoteReason(e)}`);
         break;
       case 'denied':
         // A policy denial is already told by "the policy decided DENY"; a human one names who.
-        if (e.approver !== undefined) parts.push(`${e.approver} denied after ${after}${quoteReason(e)}`);
+        if (e.approver !== undefined) parts.push(`${shownWho(e.approver)} denied after ${after}${quoteReason(e)}`);
         else if (decision?.verdict !== 'deny') parts.push(`denied${quoteReason(e)}`);
         status = 'denied';
         break;
@@ -163,12 +164,12 @@ function tellAction(proposalSeq: number, events: readonly AuditEventInput[]): Ac
         outcome = e;
         break;
       case 'failed':
-        parts.push(`it failed after ${formatMs(e.latencyMs ?? 0)}${e.error ? `: ${e.error}` : ''}`);
+        parts.push(`it failed after ${formatMs(e.latencyMs ?? 0)}${e.error ? `: ${quoted(e.error)}` : ''}`);
         status = 'failed';
         outcome = e;
         break;
       case 'halted':
-        parts.push(`the session was halted${e.approver ? ` by ${e.approver}` : ''}${quoteReason(e)}`);
+        parts.push(`the session was halted${e.approver ? ` by ${shownWho(e.approver)}` : ''}${quoteReason(e)}`);
         break;
       case 'decided':
         if (e === refusal) {
@@ -207,7 +208,9 @@ function decisionWords(decision: Decision): string {
 }
 
 function noteSentence(e: AuditEventInput): string {
-  const by = e.approver ?? stringDetail(e, 'by');
+  // Who halted or paused is what the signal said (an agent halting itself names itself as it likes).
+  const named = e.approver ?? stringDetail(e, 'by');
+  const by = named !== undefined ? shownWho(named) : undefined;
   switch (e.kind) {
     case 'session-started': return 'the session started';
     case 'halted': return `the session was halted${by ? ` by ${by}` : ''}${quoteReason(e)}: nothing more runs`;
@@ -233,7 +236,22 @@ function stringDetail(e: AuditEventInput, key: string): string | undefined {
 
 function quoteReason(e: AuditEventInput): string {
   const reason = stringDetail(e, 'reason') ?? (e.kind === 'denied' || e.kind === 'approved' ? e.error : undefined);
-  return reason ? `: '${reason}'` : '';
+  return reason ? `: ${quoted(reason)}` : '';
+}
+
+/**
+ * Text someone else wrote, in quotes it cannot close: `'as written'` when it holds no `'` and
+ * nothing hidden, else `shownQuoted` (JSON quotes, its quotes and hidden characters escaped).
+ * A reason `done'; the session was resumed by ops-alice: 'ok` would otherwise read as two events.
+ */
+function quoted(text: string): string {
+  return !text.includes("'") && shownLine(text) === text ? `'${text}'` : shownQuoted(text);
+}
+
+/** Who approved, halted or paused: as written when a plain name, with an optional `kind:` (`agent:billing-bot`), else quoted. */
+function shownWho(name: string): string {
+  const parts = name.split(':');
+  return parts.length <= 2 && parts.every((part) => shownName(part) === part) ? name : shownQuoted(name);
 }
 
 function approverGroup(e: AuditEventInput, decision: Decision | undefined): string | undefined {

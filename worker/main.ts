@@ -22,6 +22,8 @@
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../telemetry/env';
+import { shownText } from '../approvals/shown-text';
+import { escapedRuntimeLogging } from './escaped-logger';
 import { createSlackClient } from '../activities/slack-client';
 import pg from 'pg';
 import { migrate } from '../audit/migrate';
@@ -55,12 +57,13 @@ async function main(): Promise<void> {
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
   await migrate(auditPool);
   const catalog = await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool);
-  const upstreams = await startWorkerUpstreams({ catalog, auditPool, log: (line) => process.stderr.write(`gatehouse worker: ${line}\n`) });
+  // The log carries the upstream servers' text: its controls are escaped.
+  const upstreams = await startWorkerUpstreams({ catalog, auditPool, log: (line) => process.stderr.write(`gatehouse worker: ${shownText(line)}\n`) });
 
   // OTEL_EXPORTER_OTLP_ENDPOINT set: traces and Gatehouse metrics, and the SDK's worker metrics from core.
   const telemetry = await startTelemetryFromEnv('worker');
-  const coreTelemetry = runtimeTelemetryOptions();
-  if (coreTelemetry) Runtime.install({ telemetryOptions: coreTelemetry });
+  // The SDK logs failed activities and workflows with messages agents wrote: through the escaping logger (INFO, the SDK's default level).
+  Runtime.install(escapedRuntimeLogging('INFO', runtimeTelemetryOptions()));
   const connection = await NativeConnection.connect({ address: config.temporalAddress, ...security });
   const slack = config.slack ? createSlackClient(config.slack.botToken, config.slack.apiUrl) : undefined;
   const worker = await createGatehouseWorker({

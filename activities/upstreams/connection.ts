@@ -254,10 +254,14 @@ export class UpstreamConnection {
     return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered ${what} with an invalid result: ${firstLine(message)}`, { cause: err });
   }
 
-  /** The last lines a stdio server wrote to stderr, as ` (stderr: …)`, or nothing. */
+  /**
+   * The last lines a stdio server wrote to stderr, as ` (stderr: …)`, or nothing. Each is shown as
+   * one line: what the server echoes there (an agent's argument) must not drive the operator's
+   * terminal (OSC 52, a carriage return over the line) nor spell a line of the log of its own.
+   */
   #stderrTail(): string {
     const text = this.#stderr.trim();
-    return text ? ` (stderr: ${text.split('\n').slice(-3).join(' | ')})` : '';
+    return text ? ` (stderr: ${text.split('\n').slice(-3).map(shownLine).join(' | ')})` : '';
   }
 
   /** Connects outside any call's context: the server's own stream must not be taken for a call's. */
@@ -281,14 +285,15 @@ export class UpstreamConnection {
       this.#client = undefined;
       this.#down(new Error('the connection closed'));
     };
-    client.onerror = (err) => this.opts.log?.(`upstream \`${this.name}\`: ${err.message}`);
+    // The server's words (an unreadable line it wrote, an error it answered) are logged as one line each.
+    client.onerror = (err) => this.opts.log?.(`upstream \`${this.name}\`: ${shownLine(err.message)}`);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-      await this.#list(client).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing tools after list_changed failed: ${String(err)}`));
+      await this.#list(client).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing tools after list_changed failed: ${shownLine(String(err))}`));
     });
     const relist = async () => {
       if (this.opts.onSubjects) await this.opts.onSubjects(subjectCapabilities(client), await listSubjects(client));
     };
-    const relistLogged = () => relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts after list_changed failed: ${String(err)}`));
+    const relistLogged = () => relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts after list_changed failed: ${shownLine(String(err))}`));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relistLogged);
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void this.opts.onNote?.({ key: `updated:${this.name}`, method: 'notifications/resources/updated', params: { uri: n.params.uri } }).catch(() => undefined));
     client.setNotificationHandler(PromptListChangedNotificationSchema, relistLogged);
@@ -306,7 +311,7 @@ export class UpstreamConnection {
       this.#client = client;
       await this.#list(client);
       // Its tools serve even when its resources or prompts cannot be listed.
-      await relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts failed: ${err instanceof Error ? err.message : String(err)}`));
+      await relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts failed: ${shownLine(err instanceof Error ? err.message : String(err))}`));
       if (client.getServerCapabilities()?.resources?.subscribe === true) {
         for (const uri of this.#watched.uris) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${shownLine(uri)}\` again failed: ${shownLine(String(err))}`));
       }
@@ -349,7 +354,7 @@ export class UpstreamConnection {
 
   #dropped(d: DroppedMessage): void {
     const size = d.bytes !== undefined ? ` of ${d.bytes} bytes` : '';
-    const to = d.id !== undefined ? `: request ${JSON.stringify(d.id)} fails with \`UpstreamResultTooLarge\`` : ': it answers no request that could be told (a call it answered times out)';
+    const to = d.id !== undefined ? `: request ${shownLine(JSON.stringify(d.id))} fails with \`UpstreamResultTooLarge\`` : ': it answers no request that could be told (a call it answered times out)';
     this.opts.log?.(`upstream \`${this.name}\`: dropped a message${size} over the size limit of ${describeBytes(d.limitBytes)}${to}`);
   }
 
@@ -368,7 +373,7 @@ export class UpstreamConnection {
   #down(err: unknown): void {
     if (this.#closing) return;
     const message = err instanceof Error ? err.message : String(err);
-    this.#lastCause = firstLine(message);
+    this.#lastCause = shownLine(firstLine(message));
     this.#lastError = `${this.#lastCause}${this.#stderrTail()}`;
     this.#state = 'down';
     this.opts.onState?.('down');

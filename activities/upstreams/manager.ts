@@ -141,7 +141,7 @@ export class UpstreamManager {
     if (this.opts.publish) {
       // The gateway's listing is a view: a database hiccup must not take the server down with it.
       await publishUpstreamTools(this.opts.publish, server.name, published).catch((err: unknown) =>
-        this.opts.log?.(`upstream \`${server.name}\`: publishing its tools for the gateway failed: ${err instanceof Error ? err.message : String(err)}`),
+        this.opts.log?.(`upstream \`${server.name}\`: publishing its tools for the gateway failed: ${shownLine(err instanceof Error ? err.message : String(err))}`),
       );
     }
     this.#listings.set(server.name, (this.#listings.get(server.name) ?? 0) + 1);
@@ -152,7 +152,7 @@ export class UpstreamManager {
     this.#setCatalog(server.name, { subjects: subjectToolDefinitions(server, caps, this.#connections.get(server.name)!) });
     if (this.opts.publish) {
       await publishUpstreamSubjects(this.opts.publish, server.name, subjects).catch((err: unknown) =>
-        this.opts.log?.(`upstream \`${server.name}\`: publishing its resources and prompts for the gateway failed: ${err instanceof Error ? err.message : String(err)}`),
+        this.opts.log?.(`upstream \`${server.name}\`: publishing its resources and prompts for the gateway failed: ${shownLine(err instanceof Error ? err.message : String(err))}`),
       );
     }
     this.#wake();

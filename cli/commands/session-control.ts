@@ -112,9 +112,12 @@ export function registerSessionControl(program: Command, io: CommandIo = process
       // Loaded lazily: the replayer pulls in the worker and the bundler.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { bundleTodaysWorkflows, replayFile, replayWorkflows } = require('../../worker/replay') as typeof import('../../worker/replay');
-      const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+      const { Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { escapedRuntimeLogging } = require('../../worker/escaped-logger') as typeof import('../../worker/escaped-logger');
       try {
-        Runtime.install({ logger: new DefaultLogger('WARN') });
+        // A history's text is an agent's (workflow ids, inputs): what the SDK logs of it is escaped.
+        Runtime.install(escapedRuntimeLogging('WARN'));
       } catch {
         // already installed
       }

@@ -5,15 +5,17 @@
  * everything in reverse order, also during start-up; a second one kills what is left at once.
  *
  * `--temporal server` runs the full Temporal server (`temporal-server`, built once with Go) on the
- * embedded PostgreSQL instead of the CLI's dev server; it has no Web UI (the `temporal` CLI is what
- * you get against it).
+ * embedded PostgreSQL instead of the CLI's dev server; its Web UI (Temporal's UI server, built once
+ * with Go) is served by the console under `/temporal/` to signed-in operators, read only.
  *
  * Keys: without `GATEHOUSE_KEYS` it makes development keys once under `.data/keys/` and registers
  * the demo's named policies (`demo/policy.ts`); `GATEHOUSE_POLICIES` adds named policies of your own.
  */
 import type { Command } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { shownText } from '../../approvals/shown-text';
 import { runtimeTelemetryOptions, startTelemetryFromEnv } from '../../telemetry/env';
+import { escapedRuntimeLogging } from '../../worker/escaped-logger';
 import { startStack, StackAbortedError, type RunningStack } from '../../worker/devstack/stack';
 import { TEMPORAL_KINDS, type TemporalKind } from '../../worker/devstack/stack-temporal';
 import { demoPolicies } from '../../demo/policy';
@@ -40,7 +42,7 @@ export function registerStart(program: Command): void {
     .option('--config <file>', 'gatehouse configuration whose `mcp.upstreams` the worker gates (default: GATEHOUSE_CONFIG)')
     .option('--catalog <module>', 'a module exporting `createCatalog({ productionPool })`: your tools instead of the sample ones (default: GATEHOUSE_CATALOG)')
     .option('--ui-port <port>', 'preferred port of the temporal web ui (default: 8233, another free port when taken)')
-    .option('--temporal <kind>', 'embedded temporal: `dev` (the cli dev server, with web ui) or `server` (the full temporal server on the embedded postgres, no web ui)', 'dev')
+    .option('--temporal <kind>', 'embedded temporal: `dev` (the cli dev server, with its web ui) or `server` (the full temporal server on the embedded postgres, mutual tls; its web ui served by the console under /temporal/ to operators)', 'dev')
     .option('--no-worker', 'start the servers and migrations only')
     .action(async (opts: StartOptions) => {
       process.exit(await runStart(opts));
@@ -48,7 +50,8 @@ export function registerStart(program: Command): void {
 }
 
 async function runStart(opts: StartOptions): Promise<number> {
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // The stack's log carries others' text (an upstream server's stderr, an error it answered): its controls are escaped.
+  const say = (line: string) => process.stderr.write(`${shownText(line)}\n`);
   const uiPort = opts.uiPort === undefined ? undefined : Number(opts.uiPort);
   if (uiPort !== undefined && (!Number.isInteger(uiPort) || uiPort <= 0 || uiPort > 65535)) {
     say(`gatehouse: --ui-port must be a port number, got \`${opts.uiPort}\``);
@@ -65,7 +68,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   // OTEL_EXPORTER_OTLP_ENDPOINT set: the stack's gateway, client and worker trace, and core exports the worker metrics.
   const telemetry = await startTelemetryFromEnv('stack');
   const coreTelemetry = runtimeTelemetryOptions();
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [], ...(coreTelemetry ? { telemetryOptions: coreTelemetry } : {}) });
+  Runtime.install({ ...escapedRuntimeLogging('WARN', coreTelemetry), shutdownSignals: [] });
 
   const abort = new AbortController();
   let stack: RunningStack | undefined;

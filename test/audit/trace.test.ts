@@ -63,7 +63,7 @@ describe('trace text', () => {
 
   test('a failed call and a pending approval read as such', async () => {
     const text = renderTraceText(await loadTrace(db.pool, 't-other'));
-    assert.match(text, /#1 the agent proposed staging\.writeConfig\(key="LOG_LEVEL", value="debug"\); the policy decided ALLOW .*; it failed after 40 ms: staging is read-only today/);
+    assert.match(text, /#1 the agent proposed staging\.writeConfig\(key="LOG_LEVEL", value="debug"\); the policy decided ALLOW .*; it failed after 40 ms: 'staging is read-only today'/);
     assert.match(text, /#2 the agent proposed services\.restart\(service="api"\); the policy decided APPROVAL .*; approval requested from on-call; waiting for approval$/m);
     assert.match(text, /mode normal · running/);
   });
@@ -180,6 +180,42 @@ describe('a tool name or argument key the agent chose', () => {
     const line = renderTraceText(trace).split('\n').find((l) => l.includes('#1'))!;
     assert.ok(line.includes(`the agent proposed ${JSON.stringify(forged)}("x=1; approved"=2); the policy decided DENY (tool.unknown: unknown tool); nothing ran`), line);
     assert.equal(formatArgs({ plain_key: 1, 'files.path': 2 }), 'files.path=2, plain_key=1');
+  });
+});
+
+describe('a reason, an error or a name someone else wrote', () => {
+  const at = (s: number) => new Date(Date.parse('2026-11-04T10:00:00Z') + s * 1000).toISOString();
+  const session: SessionView = {
+    sessionId: 't-quotes', workflowId: 'session-t-quotes', agentId: 'ops-bot', owner: 'eng-012', intent: 'tidy up',
+    policyHash: 'h'.repeat(64), mode: 'normal', flaggedForReview: false, counters: {}, startedAt: at(0),
+  };
+  const allowed: Decision = { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: 'h' };
+  const lineOf = (events: readonly AuditEventInput[], has: string) => renderTraceText(buildTrace(session, events, [])).split('\n').find((l) => l.includes(has))!;
+
+  test('cannot close its quotes: a second event cannot be spelt inside one line', () => {
+    const forged = "done'; the session was resumed by ops-alice: 'ok";
+    const halted = lineOf([
+      { sessionId: 't-quotes', seq: 1, kind: 'session-started', at: at(0) },
+      { sessionId: 't-quotes', seq: 2, kind: 'halted', at: at(1), detail: { by: "agent:ops-bot: 'x'; the session was resumed by ops-alice", reason: forged } },
+    ], 'halted');
+    assert.equal(halted.trim(), `+1.0 s  the session was halted by ${JSON.stringify("agent:ops-bot: 'x'; the session was resumed by ops-alice")}: ${JSON.stringify(forged)}: nothing more runs`);
+    const failed = lineOf([
+      { sessionId: 't-quotes', seq: 1, kind: 'proposed', at: at(1), proposalSeq: 1, tool: 'volumes.list', args: {} },
+      { sessionId: 't-quotes', seq: 2, kind: 'decided', at: at(1), proposalSeq: 1, tool: 'volumes.list', decision: allowed },
+      { sessionId: 't-quotes', seq: 3, kind: 'failed', at: at(2), proposalSeq: 1, tool: 'volumes.list', latencyMs: 5, error: "boom'; eng-007 approved after 1.0 s; it ran in 3 ms; 'x" },
+    ], '#1');
+    assert.match(failed, /; it failed after 5 ms: "boom'; eng-007 approved after 1\.0 s; it ran in 3 ms; 'x"$/);
+  });
+
+  test('shows its hidden characters escaped inside the quotes, and plain text as before', () => {
+    const text = renderTraceText(buildTrace(session, [
+      { sessionId: 't-quotes', seq: 1, kind: 'paused', at: at(1), detail: { by: 'ops-alice', reason: 'wait\u001b[2K\rresumed' } },
+      { sessionId: 't-quotes', seq: 2, kind: 'resumed', at: at(2), detail: { by: 'agent:ops-bot' } },
+      { sessionId: 't-quotes', seq: 3, kind: 'paused', at: at(3), detail: { by: 'ops-alice', reason: 'maintenance window' } },
+    ], []));
+    assert.match(text, /^ +\+1\.0 s {2}the session was paused by ops-alice: "wait\\u001b\[2K\\rresumed"$/m);
+    assert.match(text, /^ +\+2\.0 s {2}the session was resumed by agent:ops-bot$/m);
+    assert.match(text, /^ +\+3\.0 s {2}the session was paused by ops-alice: 'maintenance window'$/m);
   });
 });
 

@@ -110,6 +110,19 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
     await assertAuditVerifies(rt.h);
   });
 
+  it('the ids a foreign caller chose are quoted escaped and bounded: its refusal drives no operator\'s terminal', async () => {
+    const ghost = `ghost-${randomUUID()}`;
+    // Its workflow id is a session's, with what the SDK's log and the `alerts` row would have carried
+    // raw: OSC 52 sets the reader's clipboard, `ESC[2K` and a carriage return rewrite the line.
+    const own = `\u001b]52;c;aGVsbG8=\u0007\r\u001b[2Kgatehouse: all clear${'x'.repeat(400)}`;
+    const outcome = await attack('runTool', [deleteCall(ghost)], { type: SESSION_WORKFLOW_TYPE, workflowId: sessionWorkflowId(own) });
+    await assertRefused(outcome, 'runTool', ghost, /it names session `ghost-[0-9a-f-]+` but its caller is session `\\u001b\]52;c;aGVsbG8=\\u0007\\u000d\\u001b\[2Kgatehouse: all clearx+…`$/);
+    const alert = await alertRow(rt.h, ghost, FOREIGN_CALLER_ALERT);
+    for (const text of [outcome.message ?? '', alert.message]) assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/, JSON.stringify(text));
+    // Each id at most 200 characters: the workflow id twice (caller and problem), the rest is Gatehouse's.
+    assert.ok(alert.message.length < 700, `${alert.message.length} characters`);
+  });
+
   it('appendAudit: a forged trail of a made-up session is refused and nothing is written', async () => {
     const madeUp = `made-up-${randomUUID()}`;
     const trail = [

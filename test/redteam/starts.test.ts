@@ -240,6 +240,37 @@ describe('starts the agent cannot choose', () => {
     await assertRefusedCleanly(ids.agent, 'start.identity', before);
   });
 
+  it('a refused start quotes the agent id and owner it named escaped and bounded: terminal controls reach no operator', async () => {
+    // What the SDK's log of the failed activity and the `alerts` row would have carried raw: OSC 52
+    // sets the reader's clipboard, `ESC[2K` and a carriage return rewrite the line.
+    const hostile = '\u001b]52;c;aGVsbG8=\u0007\r\u001b[2Kgatehouse: all clear';
+    const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+    const before = await productionSnapshot(rt.h);
+    const ids = { agent: `rt-agent-esc-${randomUUID()}`, owner: `rt-owner-esc-${randomUUID()}` };
+    const refused = async (start: Promise<unknown>): Promise<string> => {
+      let message = '';
+      await assert.rejects(start, (err: unknown) => {
+        assert.ok(err instanceof SessionStartRefusedError && err.rule === 'start.identity', String(err));
+        message = err.message;
+        return true;
+      });
+      return message;
+    };
+    const agentRefusal = await refused(mallory.gh.startSession({ sessionId: ids.agent, agentId: hostile, intent: 'scale the api' }));
+    const ownerRefusal = await refused(mallory.gh.startSession({ sessionId: ids.owner, owner: `${hostile}${'o'.repeat(1_500)}`, intent: 'scale the api' }));
+    const agentAlert = (await alertRow(rt.h, ids.agent, 'start.identity')).message;
+    const ownerAlert = (await alertRow(rt.h, ids.owner, 'start.identity')).message;
+    for (const text of [agentRefusal, ownerRefusal, agentAlert, ownerAlert]) assert.doesNotMatch(text, CONTROL, JSON.stringify(text));
+    const shown = '\\u001b]52;c;aGVsbG8=\\u0007\\u000d\\u001b[2Kgatehouse: all clear';
+    assert.equal(agentAlert, `session start refused: the start names agent \`${shown}\` but the credential is agent \`mallory-bot\`'s`);
+    assert.ok(agentRefusal.includes(`the start names agent \`${shown}\``), agentRefusal);
+    // The owner is cut at 200 characters (escapes included), the refusal stays readable.
+    assert.match(ownerAlert, /^session start refused: the start names owner `\\u001b\]52;c;aGVsbG8=.*o…` but the credential says `eng-007`$/);
+    assert.ok(ownerAlert.length < 400, `${ownerAlert.length} characters`);
+    await assertRefusedCleanly(ids.agent, 'start.identity', before);
+    await assertRefusedCleanly(ids.owner, 'start.identity', before);
+  });
+
   it('four eyes holds: the credential\'s owner may not approve the agent\'s call (owner omitted from the start)', async () => {
     const before = await productionSnapshot(rt.h);
     const s = await mallory.gh.startSession({ intent: 'scale the api' });

@@ -14,6 +14,10 @@
  * The same for what a stdio server writes to stderr (the whole process's, every session's calls in
  * it): an agent whose call crashed the server was told the stderr's last lines in its error; now
  * its error names the server and what happened, and the worker's log (`lastError`) keeps the lines.
+ *
+ * And what a server writes, there or on stdout, reaches the operator's terminal escaped: an
+ * argument a server echoes to stderr as `ESC]52;c;…BEL` set the operator's clipboard, and a
+ * carriage return with `ESC[2K` rewrote the worker's "down" line as "connected".
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -135,6 +139,40 @@ describe("an agent reads another session's calls in the upstream's stderr", () =
         assert.doesNotMatch(err.message, /hunter2|stderr/);
         return true;
       });
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
+describe("an upstream server writes terminal controls into the operator's log", () => {
+  // What a terminal acts on: C0 controls (ESC, BEL, CR, a line break), DEL and the C1 controls.
+  const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+  it('its stderr and its unreadable stdout are logged one line each, every control escaped', async () => {
+    const echoed = 'x\u001b]52;c;aGVsbG8=\u0007\r\u001b[2Kgatehouse worker: upstream `echo`: connected';
+    const script = [
+      `process.stdout.write(${JSON.stringify('\u001b[2K\r\u009b2J\n')});`,
+      `process.stderr.write(${JSON.stringify(`${echoed}\n`)});`,
+      // Exits when asked to initialize: its stdout line came first, so its error is logged before the connection closes.
+      'process.stdin.once("data", () => process.exit(1));',
+    ].join('\n');
+    const lines: string[] = [];
+    const conn = new UpstreamConnection({
+      server: { name: 'echo', command: process.execPath, args: ['-e', script], env: {}, ...LIMITS } as NamedUpstream,
+      onTools: () => undefined,
+      log: (line) => lines.push(line),
+    });
+    try {
+      await conn.start();
+      assert.equal(conn.state, 'down');
+      const down = lines.find((l) => l.startsWith('upstream `echo`: down ('));
+      assert.ok(down, lines.join('\n'));
+      const unreadable = lines.find((l) => l.includes('not valid JSON'));
+      assert.ok(unreadable, lines.join('\n'));
+      for (const line of [...lines, conn.lastError]) assert.doesNotMatch(line, CONTROL, JSON.stringify(line));
+      assert.ok(down.includes('(stderr: x\\u001b]52;c;aGVsbG8=\\u0007\\u000d\\u001b[2Kgatehouse worker: upstream `echo`: connected)'), down);
+      assert.equal(unreadable, 'upstream `echo`: Unexpected token \'\\u001b\', "\\u001b[2K\\u000d\\u009b2J" is not valid JSON');
     } finally {
       await conn.close();
     }
