@@ -1,10 +1,10 @@
 /**
  * Click to resume: the time from a signed Slack click POSTed to the real Bolt app until the
- * session's workflow has resumed on the `approval` signal (its next step, an activity, runs).
+ * session's workflow has resumed on the vote (its next step, an activity, runs).
  *
  * Path measured: HTTP POST → Bolt signature verification → ack → decide() (row lock, checks,
- * vote insert, the service's Ed25519 signature over the vote) → Temporal signal → workflow task →
- * activity task in the worker. Local servers
+ * vote insert, the service's Ed25519 signature over the vote) → Temporal `vote` update → workflow
+ * task (the update answered) → activity task in the worker. Local servers
  * (Temporal dev server, embedded PostgreSQL, fake Slack Web API), one click at a time.
  *
  * `npm run bench:approvals` (CLICKS=100 by default). Last line: one JSON object.

@@ -4,12 +4,17 @@
  * console report that answer, so none of them shows a vote as counted that the workflow refused
  * (after the operator changed the keyset, or in a race with a deadline or a halt).
  *
- * No answer (undefined) in two cases, where the vote still reaches the session and is counted or
- * refused there: a worker from before the update ("no handler", the vote then goes as the
- * `approval` signal), and a session that did not answer in time (its worker is down: the update
- * waits with the server).
+ * An update is durable only once the workflow accepted it: before that, Temporal may refuse it (at
+ * most 10 updates in flight per workflow — a held proposal and those queued behind it count — and
+ * 2,000 per run) or drop it (a server restart while no worker runs the session). So a vote not
+ * accepted within `acceptWithinMs` goes as the `approval` signal instead, which is durable and has
+ * no such limits; the vote's nonce makes a late copy of the update a refused `decision.replayed`.
+ *
+ * No answer (undefined): the vote went as the signal (not accepted in time, or a worker from
+ * before the update, which has no handler for it), or it was accepted and not answered within
+ * `answerWithinMs`. Either way the session has it, and counts or refuses it when it runs.
  */
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { approvalSignal, voteUpdate, type ApprovalSignal, type VoteAnswer } from '../workflows/contract';
 
@@ -25,32 +30,55 @@ export class SessionGoneError extends Error {
   }
 }
 
-/** How long a person's click waits for the session's answer before it is reported as sent. */
-export const VOTE_ANSWER_WITHIN_MS = 15_000;
+export interface VoteSenderOptions {
+  /** How long the update may take to be accepted before the vote goes as the signal (plus at most one retry's wait). @default 5 s */
+  readonly acceptWithinMs?: number;
+  /** How long a person's click waits for the session's answer once accepted. @default 15 s */
+  readonly answerWithinMs?: number;
+}
 
-/** The workflow's rejection of an update it has no handler for (a worker from before `vote`). */
+/** gRPC status codes (`@grpc/grpc-js` is Temporal's dependency, not ours). */
+const RESOURCE_EXHAUSTED = 8;
+const FAILED_PRECONDITION = 9;
+
+/** A worker from before `vote` rejects an update it has no handler for (known once the update is answered). */
 function noVoteHandler(err: unknown): boolean {
   return err instanceof WorkflowUpdateFailedError && /^No registered handler for update: /.test(err.cause?.message ?? '');
 }
 
-/** A sender over a Temporal client: the `vote` update, or the `approval` signal on older workers. */
-export function temporalVoteSender(client: Client, opts: { readonly answerWithinMs?: number } = {}): VoteSender {
-  const within = opts.answerWithinMs ?? VOTE_ANSWER_WITHIN_MS;
+/** The update was not accepted, and will not be by waiting: send the durable signal instead. */
+function notAccepted(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || noVoteHandler(err)) return true;
+  // Too many updates in flight, or in this run (after the client's own retries).
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(grpc) && (grpc.code === RESOURCE_EXHAUSTED || grpc.code === FAILED_PRECONDITION);
+}
+
+/** A sender over a Temporal client: the `vote` update, or the `approval` signal when it is not accepted. */
+export function temporalVoteSender(client: Client, opts: VoteSenderOptions = {}): VoteSender {
+  const acceptWithin = opts.acceptWithinMs ?? 5_000;
+  const answerWithin = opts.answerWithinMs ?? 15_000;
   return async (workflowId, envelope) => {
     const handle = client.workflow.getHandle(workflowId);
-    try {
-      return await client.withAbortSignal(AbortSignal.timeout(within), () => handle.executeUpdate(voteUpdate, { args: [envelope] }));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new SessionGoneError(workflowId, { cause: err });
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
-      if (!noVoteHandler(err)) throw err;
+    const gone = (err: unknown): never => {
+      throw err instanceof WorkflowNotFoundError ? new SessionGoneError(workflowId, { cause: err }) : err;
+    };
+    // A deadline, not an abort: the client retries an update refused as too many in flight (for some
+    // 40 s) and ignores an abort between retries, but a retry past the deadline fails at once.
+    const accepted = await client
+      .withDeadline(Date.now() + acceptWithin, () => handle.startUpdate(voteUpdate, { args: [envelope], waitForStage: WorkflowUpdateStage.ACCEPTED }))
+      .catch((err: unknown) => (notAccepted(err) ? undefined : gone(err)));
+    if (accepted) {
+      try {
+        return await client.withDeadline(Date.now() + answerWithin, () => accepted.result());
+      } catch (err) {
+        // Accepted: the vote is in the session's history, and counts or is refused when it runs.
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
+        // An older worker rejected it (no handler): the signal below.
+        if (!noVoteHandler(err)) throw err;
+      }
     }
-    try {
-      await handle.signal(approvalSignal, envelope);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new SessionGoneError(workflowId, { cause: err });
-      throw err;
-    }
+    await handle.signal(approvalSignal, envelope).catch(gone);
     return undefined;
   };
 }

@@ -192,6 +192,10 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
     logger.warn(`approval \`${approvalId}\` was refused but its slack message could not be marked: ${(err as Error).message}`);
   };
 
+  /** A vote the session has not answered yet: the message shows nothing decided until the session says so. */
+  const unanswered = (approvalId: string) =>
+    `your vote on \`${approvalId}\` was sent; the session has not answered yet (is its worker running?): it counts or refuses the vote when it runs, and this message shows the outcome then`;
+
   async function explain(client: webApi.WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
     if (!channel) return;
     await client.chat.postEphemeral({ channel, user, text: `:warning: ${message}` });
@@ -209,7 +213,8 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       if (!result.ok) {
         await explain(client, channel, body.user.id, result.message);
         await markRefused(client, action.value ?? '', result, channel, ts).catch(warnMark(logger, action.value ?? ''));
-      } else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
+      } else if (!result.answered) await explain(client, channel, body.user.id, unanswered(result.record.approvalId));
+      else if (!result.duplicate) await refreshMessages(client, result, channel && ts ? { level: -1, channel, ts } : undefined).catch(warnUpdate(logger, result.record.approvalId));
       report({ kind: 'approve', approvalId: action.value ?? '', user: body.user.id, result });
     } catch (err) {
       logger.error(`approve click on \`${action.value}\` failed: ${(err as Error).message}`);
@@ -271,6 +276,8 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
       if (!result.ok) {
         await explain(client, metadata.channel, user.id, result.message);
         await markRefused(client, metadata.approvalId, result, metadata.channel, metadata.ts).catch(warnMark(logger, metadata.approvalId));
+      } else if (!result.answered) {
+        await explain(client, metadata.channel, user.id, unanswered(metadata.approvalId));
       } else if (!result.duplicate) {
         await refreshMessages(client, result, metadata.channel && metadata.ts ? { level: -1, channel: metadata.channel, ts: metadata.ts } : undefined).catch(
           warnUpdate(logger, result.record.approvalId),

@@ -192,8 +192,7 @@ describe('gatehouse approvals', () => {
     assert.match(noReason.stderr.join('\n'), /reason-required/);
     const denied = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: false, as: 'bob', reason: 'wrong month', json: true }, denied), 0);
-    // The recorder is a worker from before the `vote` update: the vote went as the signal, unanswered.
-    assert.deepEqual(JSON.parse(denied.stdout.join('')), { ok: true, approver: 'bob', group: 'sre', final: true, answered: false, keyId: testTrust().approver('bob').keyId });
+    assert.deepEqual(JSON.parse(denied.stdout.join('')), { ok: true, approver: 'bob', group: 'sre', final: true, answered: true, keyId: testTrust().approver('bob').keyId });
     assert.deepEqual((await h.received(a.handle)).map((e) => [votePayload(e).verdict, votePayload(e).reason]), [['deny', 'wrong month']]);
     const unknown = bufferIo();
     assert.equal(await decideFromCli(deps(), { approvalId: 'nope:1', approve: true, as: 'bob' }, unknown), 1);

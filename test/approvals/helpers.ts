@@ -12,7 +12,7 @@ import { createApprovalActivities } from '../../activities/approvals';
 import { createApprovalsApp, type ApprovalsApp, type InteractionEvent } from '../../approvals/slack/app';
 import { ApprovalStore } from '../../approvals/store';
 import type { ApprovalRequest } from '../../approvals/types';
-import type { ApprovalSignal } from '../../workflows/contract';
+import type { ApprovalSignal, VoteAnswer } from '../../workflows/contract';
 import { base64 } from '@scure/base';
 import type { Keyset, VoteDecision } from '../../policies/trust';
 import { testTrust, TEST_SLACK_USERS } from '../support/trust';
@@ -143,7 +143,11 @@ export interface Harness {
   /** Resolves with the next handled interaction matching `match` (including past ones not yet taken). */
   nextInteraction(match?: (e: InteractionEvent) => boolean): Promise<InteractionEvent>;
   /** Starts a recorder workflow and requests an approval for it (posted to the fake Slack). */
-  newApproval(overrides?: Partial<ApprovalRequest>): Promise<{ req: ApprovalRequest; handle: WorkflowHandleWithFirstExecutionRunId; channel: string; ts: string }>;
+  /**
+   * Starts a recorder workflow and requests an approval for it. The recorder answers each vote as a
+   * session would count it (`answerVote`), or, with `olderWorker`, takes votes only as the signal.
+   */
+  newApproval(overrides?: Partial<ApprovalRequest>, worker?: { readonly olderWorker?: boolean }): Promise<{ req: ApprovalRequest; handle: WorkflowHandleWithFirstExecutionRunId; channel: string; ts: string }>;
   /** Signals the recorder has received. */
   received(handle: WorkflowHandle): Promise<ApprovalSignal[]>;
   /** Signs and posts `body`; answers the status. */
@@ -153,6 +157,29 @@ export interface Harness {
   /** Submits the Deny modal opened last for `user` and waits until handled. */
   submitDeny(user: SlackUser, reason: string, viewId?: string): Promise<InteractionEvent>;
   close(): Promise<void>;
+}
+
+/**
+ * What a session would answer to a vote the app already checked: who it counts (the Slack person
+ * the keyset maps, or the key's principal), in which group, and whether it settles the approval.
+ * A stand-in for the one vote rule, enough for tests of what the app shows (the real session is
+ * exercised in `session.test.ts` and `vote-answer.test.ts`).
+ */
+function answerAsSession(requests: ReadonlyMap<string, ApprovalRequest>, tallies: Map<string, Set<string>>, s: ApprovalSignal): VoteAnswer {
+  const vote = votePayload(s);
+  const req = requests.get(vote.approvalId);
+  if (!req) return { counted: false, rule: 'approval.unknown', message: `no approval \`${vote.approvalId}\` was requested` };
+  const slack = vote.onBehalfOf;
+  const approver = slack
+    ? HARNESS_KEYSET.slackUsers?.find((u) => u.userId === slack.slackUserId && u.teamId === slack.slackTeamId)?.approver
+    : HARNESS_KEYSET.keys.find((k) => k.keyId === s.signatures[0]?.keyid)?.principal;
+  if (approver === undefined) return { counted: false, rule: 'approval.identity', message: 'an unknown voter' };
+  const group = req.requirement.groups.find((g) => req.groupMembers[g]?.includes(approver)) ?? '';
+  const approvers = tallies.get(req.approvalId) ?? new Set<string>();
+  tallies.set(req.approvalId, approvers);
+  if (vote.verdict === 'deny') return { counted: true, approver, group, status: 'denied' };
+  approvers.add(approver);
+  return { counted: true, approver, group, status: approvers.size >= req.requirement.approversRequired ? 'approved' : 'pending' };
 }
 
 /** Starts the harness: fresh database, fake Slack, the Bolt app on 127.0.0.1, a worker. */
@@ -178,6 +205,10 @@ export interface HarnessOptions {
 
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  /** The approvals requested, by id: what the recorder's answers are computed from. */
+  const requests = new Map<string, ApprovalRequest>();
+  /** Approvers counted so far, per approval: the recorder's stand-in for a session's tally. */
+  const tallies = new Map<string, Set<string>>();
   const servers = await getTestServers();
   const db = await createTestDatabase(opts.prefix ?? 'approvals');
   const store = new ApprovalStore(db.pool);
@@ -199,6 +230,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           async observed(s: ApprovalSignal) {
             opts.observed?.(s);
           },
+          answerVote: async (s: ApprovalSignal) => answerAsSession(requests, tallies, s),
         },
       });
   const running = worker.run();
@@ -255,11 +287,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     activities,
     interactions,
     nextInteraction,
-    async newApproval(overrides = {}) {
+    async newApproval(overrides = {}, worker = {}) {
       const sessionId = `appr-${randomBytes(5).toString('hex')}`;
       const workflowId = `session-${sessionId}`;
-      const handle = await client.workflow.start(approvalRecorder, { taskQueue, workflowId, args: [] });
+      // (A count, not Infinity: arguments travel as JSON.)
+      const handle = await client.workflow.start(approvalRecorder, { taskQueue, workflowId, args: worker.olderWorker ? [] : [Number.MAX_SAFE_INTEGER, true] });
       const req = approvalRequest(workflowId, { sessionId, firstRunId: handle.firstExecutionRunId, ...overrides });
+      requests.set(req.approvalId, req);
       const result = await activities.requestApproval(req);
       if (!result.post) throw new Error('the request was not posted');
       // What the session workflow would answer: it waits for exactly this call.

@@ -289,6 +289,17 @@ describe('clicks', () => {
     assert.equal((await h.received(a.handle)).length, 1);
   });
 
+  test('a worker from before the vote update: the vote goes as the signal; the clicker is told it was sent, the message shows nothing decided', async () => {
+    const a = await h.newApproval({}, { olderWorker: true });
+    const target = { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts };
+    const sent = await h.click('approve', USERS.alice, target);
+    assert.equal(sent.error, undefined);
+    assert.equal(sent.result?.ok && sent.result.answered, false);
+    assert.equal((await h.received(a.handle)).length, 1, 'the session has the vote, as the signal');
+    assert.deepEqual(ephemeralsFor(USERS.alice.id).map((c) => String(c.args.text)).filter((t) => t.includes(a.req.approvalId)), [`:warning: your vote on \`${a.req.approvalId}\` was sent; the session has not answered yet (is its worker running?): it counts or refuses the vote when it runs, and this message shows the outcome then`]);
+    assert.deepEqual(h.slack.callsOf('chat.update').filter((c) => c.args.ts === a.ts), [], 'nothing shown as decided before the session says so');
+  });
+
   test('a click after the deadline is refused as expired; the resolved message says denied automatically', async () => {
     const a = await h.newApproval({ deadline: new Date(Date.now() - 1000).toISOString() });
     const e = await h.click('approve', USERS.alice, { approvalId: a.req.approvalId, channel: a.channel, ts: a.ts });

@@ -15,6 +15,7 @@ import { sessionWorkflowId } from '../../workflows/contract';
 import { counterHits } from '../support/test-tools';
 import { testTrust } from '../support/trust';
 import type { SlackCall } from '../support/fake-slack';
+import { eventually } from '../support/eventually';
 import { HARNESS_KEYSET, TEAM_ID, USERS, type Harness } from './helpers';
 import { parsed, startSessionHarness } from './session-harness';
 
@@ -91,13 +92,28 @@ describe('the session answers each vote', () => {
     await p.session.end({ reason: 'test done' });
   });
 
-  test('a session no worker runs: the vote waits with Temporal, the sender answers nothing after its bound', async () => {
+  test('ten updates in flight (a held call, nine queued behind it): the vote Temporal will not take as an update goes as the signal, and counts', async () => {
+    const p = await proposeGated();
+    const queued = Array.from({ length: 9 }, (_, i) => p.session.propose({ tool: 'test.slowCounter', args: { counter: `${p.counter}-q${i}`, sleepMs: 0 }, reasoning: 'queued' }).catch((err: unknown) => err));
+    const handle = h.client.workflow.getHandle(sessionWorkflowId(p.session.sessionId));
+    await eventually(async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length >= 10, { what: 'ten proposals accepted and in flight' });
+    // Temporal refuses an eleventh update in flight: the vote is not accepted, so it goes as the durable signal, unanswered.
+    assert.equal(await gh.approve(p.approvalId, { key: testTrust().approver('bob') }), undefined);
+    assert.equal((await p.result).status, 'executed');
+    assert.deepEqual((await h.store.get(p.approvalId))?.status, 'approved');
+    await gh.halt(p.session.sessionId, { by: 'test', reason: 'test done' });
+    await Promise.all(queued);
+  });
+
+  test('a session no worker runs: the vote goes as the signal, which waits in its history; the sender answers nothing', async () => {
     const workflowId = sessionWorkflowId(`unpolled-${randomBytes(4).toString('hex')}`);
     const handle = await h.client.workflow.start('agentSession', { taskQueue: `nobody-polls-${randomBytes(4).toString('hex')}`, workflowId, args: [] });
     try {
-      const send = temporalVoteSender(h.client, { answerWithinMs: 300 });
+      const send = temporalVoteSender(h.client, { acceptWithinMs: 300 });
       const envelope = { payloadType: 'x', payload: '', signatures: [] } as never;
       assert.equal(await send(workflowId, envelope), undefined);
+      const signals = ((await handle.fetchHistory()).events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
+      assert.deepEqual(signals, ['approval']);
     } finally {
       await handle.terminate('test done');
     }

@@ -38,6 +38,7 @@ import { dataDir as defaultDataDir, DEFAULT_POLICY_FILE, loadConfig, readStackFi
 import type { PolicyDocument } from '../../policies';
 import { createGatehouseWorker } from '../create-worker';
 import { approversOf, DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile, PolicyRegistryError } from '../policy-registry';
+import { shownText } from '../../approvals/shown-text';
 import { LOCALHOST } from './ports';
 import { reachableDataDir, startEmbeddedPostgres } from './postgres';
 import { approvalsServiceKey, stackKeys } from './stack-keys';
@@ -119,7 +120,8 @@ export class StackAlreadyRunningError extends Error {
 /** Brings the stack up; on any failure or abort, stops what started and rethrows. */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const env = options.env ?? process.env;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Lines carry others' text (an upstream's stderr, an agent's id in an error): controls escaped, as `gatehouse start`'s own log does.
+  const log = options.log ?? ((line: string) => process.stderr.write(`${shownText(line)}\n`));
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
   const parts: StackPart[] = [];
   const checkAbort = () => {
