@@ -145,12 +145,14 @@ export function runtimeDatabaseUrl(url: string, role: string, password: string):
 
 /**
  * Sets up the runtime role with a fresh random password (`gatehouse start` on the embedded
- * PostgreSQL) and opens a pool on `ownerUrl`'s database as that role. The caller ends the pool.
+ * PostgreSQL) and opens a pool on `ownerUrl`'s database as that role. The caller ends the pool;
+ * `url` opens more (a part that must not wait on the others' connections).
  */
-export async function openRuntimePool(ownerPool: Pool, ownerUrl: string, opts: { readonly role?: string; readonly max?: number } = {}): Promise<{ readonly pool: Pool; readonly role: string }> {
+export async function openRuntimePool(ownerPool: Pool, ownerUrl: string, opts: { readonly role?: string; readonly max?: number } = {}): Promise<{ readonly pool: Pool; readonly role: string; readonly url: string }> {
   const password = randomBytes(18).toString('hex');
   const role = await ensureRuntimeRole(ownerPool, { password, ...(opts.role ? { role: opts.role } : {}) });
-  const pool = new pg.Pool({ connectionString: runtimeDatabaseUrl(ownerUrl, role, password), max: opts.max ?? 10 });
+  const url = runtimeDatabaseUrl(ownerUrl, role, password);
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
   pool.on('error', () => undefined); // an idle client dropped: the query in flight reports it
-  return { pool, role };
+  return { pool, role, url };
 }

@@ -84,7 +84,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   });
   app.post('/api/alerts/review', async (req) => {
     const b = body(req);
-    return reviewAlert(d.pool, d.write(req), { alert: b.alert, verdict: b.verdict, note: b.note ?? '', seen: b.seen }, alertsSince());
+    return reviewAlert(d.pool, d.write(req), { alert: b.alert, verdict: b.verdict, note: b.note ?? '', seen: b.seen, seenCount: b.seenCount }, alertsSince());
   });
 
   app.get('/api/policy/graph', async (req) => {

@@ -124,27 +124,31 @@ export function tallyRules(items: readonly AlertItem[]): RuleTally[] {
   return [...by].map(([rule, t]) => ({ rule, ...t })).sort((a, b) => b.overruled - a.overruled || b.alerts - a.alerts || a.rule.localeCompare(b.rule));
 }
 
-/** A verdict as the page sends it: the alert's key, the verdict, a note, and the `lastAt` the card showed. */
+/** A verdict as the page sends it: the alert's key, the verdict, a note, and the `lastAt` and `count` the card showed. */
 export interface ReviewRequest {
   readonly alert: unknown;
   readonly verdict: unknown;
   readonly note: unknown;
   readonly seen: unknown;
+  /** Repeats within one workflow task share a time: the count tells them apart. */
+  readonly seenCount: unknown;
 }
 
 /** Records a verdict on one alert (it must be one `listAlerts` shows, as it was shown); resolves with the review's seq. */
 export async function reviewAlert(pool: pg.Pool, person: Person, given: ReviewRequest, since: Date): Promise<{ seq: number; hash: string }> {
   const { alert: key, verdict, note } = given;
-  // Taken before the alert is read: a repeat written after this is outside the verdict.
-  const at = new Date().toISOString();
+  // Taken before the alert is read, on the clock `recorded_at` is written by: a repeat written after this is outside the verdict.
+  const at = new Date((await pool.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now).toISOString();
   if (person.role !== 'operator') throw new ConsoleError(403, 'role', `\`${person.principal}\` signs in as ${person.role}, not as an operator`);
   if (verdict !== 'agent-right' && verdict !== 'rule-right') throw new ConsoleError(400, 'verdict', 'expected verdict `agent-right` or `rule-right`');
   if (typeof note !== 'string' || note.length > 2000) throw new ConsoleError(400, 'note', 'the note must be text of at most 2000 characters');
   if (typeof key !== 'string' || key.length > 1000) throw new ConsoleError(400, 'alert', 'expected the alert\'s key');
-  if (typeof given.seen !== 'string') throw new ConsoleError(400, 'seen', 'expected `seen`: the time of the alert\'s latest occurrence the page showed');
+  if (typeof given.seen !== 'string' || typeof given.seenCount !== 'number') {
+    throw new ConsoleError(400, 'seen', 'expected `seen` and `seenCount`: the time of the alert\'s latest occurrence and how many the page showed');
+  }
   const alert = (await listAlerts(pool, since)).find((a) => a.key === key);
   if (!alert) throw new ConsoleError(404, 'not-found', `no alert \`${key.slice(0, 200)}\` in the reviewed window`);
-  if (alert.lastAt !== given.seen) {
+  if (alert.lastAt !== given.seen || alert.count !== given.seenCount) {
     throw new ConsoleError(409, 'changed', `the alert has ${alert.count} occurrence(s), the latest at ${alert.lastAt}, not what the page showed: reload and review what it shows now`);
   }
   return appendReview(pool, { alertKey: alert.key, sessionId: alert.sessionId, rule: alert.rule, alertAt: alert.at, verdict, note: note.trim(), reviewer: person.principal, keyId: person.keyId, at });

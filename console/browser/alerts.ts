@@ -36,7 +36,7 @@ function alertCard(a: any, canReview: boolean, reload: () => Promise<void>): HTM
       b.addEventListener('click', async () => {
         try {
           // `seen`: the verdict covers the occurrences this card shows, and the server refuses it if there are more now.
-          await api('/api/alerts/review', { alert: a.key, verdict: v, note: note.value, seen: a.lastAt });
+          await api('/api/alerts/review', { alert: a.key, verdict: v, note: note.value, seen: a.lastAt, seenCount: a.count });
           await reload();
         } catch (err) {
           out.textContent = `refused (${(err as any).code}): ${(err as Error).message}`;

@@ -65,7 +65,7 @@ describe('the alerts review against PostgreSQL', () => {
     await store.append([refund('runs', 2, t0 + MINUTE, 1001)]);
     const [mild] = await itemsOf('runs');
     assert.deepEqual([mild?.count, mild?.review], [1, undefined]);
-    await reviewAlert(db.pool, olivia, { alert: mild!.key, verdict: 'agent-right', note: 'a rounding slip', seen: mild!.lastAt }, since());
+    await reviewAlert(db.pool, olivia, { alert: mild!.key, verdict: 'agent-right', note: 'a rounding slip', seen: mild!.lastAt, seenCount: mild!.count }, since());
 
     // Written after the review: one stamped before it (a late write) and one after, both far worse.
     const reviewedAt = (await db.pool.query<{ at: Date }>('SELECT at FROM alert_reviews ORDER BY seq DESC LIMIT 1')).rows[0]!.at.getTime();
@@ -80,17 +80,17 @@ describe('the alerts review against PostgreSQL', () => {
     // A verdict on the card as it was shown before another repeat is refused; on the card as it is, recorded.
     const shown = items[1]!;
     await store.append([refund('runs', 5, reviewedAt + 2, 9_900_000)]);
-    await assert.rejects(reviewAlert(db.pool, olivia, { alert: shown.key, verdict: 'agent-right', note: '', seen: shown.lastAt }, since()), (err: any) => {
+    await assert.rejects(reviewAlert(db.pool, olivia, { alert: shown.key, verdict: 'agent-right', note: '', seen: shown.lastAt, seenCount: shown.count }, since()), (err: any) => {
       assert.equal(err.status, 409);
       assert.equal(err.code, 'changed');
       return true;
     });
     const now = (await itemsOf('runs'))[1]!;
     assert.equal(now.count, 3);
-    await reviewAlert(db.pool, olivia, { alert: now.key, verdict: 'rule-right', note: 'far out of bounds', seen: now.lastAt }, since());
+    await reviewAlert(db.pool, olivia, { alert: now.key, verdict: 'rule-right', note: 'far out of bounds', seen: now.lastAt, seenCount: now.count }, since());
 
     // Judging the first alert again does not stretch it over the later ones.
-    await reviewAlert(db.pool, olivia, { alert: mild!.key, verdict: 'rule-right', note: 'on second thought', seen: mild!.lastAt }, since());
+    await reviewAlert(db.pool, olivia, { alert: mild!.key, verdict: 'rule-right', note: 'on second thought', seen: mild!.lastAt, seenCount: mild!.count }, since());
     const final = await itemsOf('runs');
     assert.deepEqual(final.map((a) => [a.count, a.review?.verdict]), [[1, 'rule-right'], [3, 'rule-right']]);
     assert.deepEqual(tallyRules(final), [{ rule: 'args.bounds', alerts: 2, reviewed: 2, overruled: 0, upheld: 2 }]);
@@ -101,8 +101,22 @@ describe('the alerts review against PostgreSQL', () => {
     await start('unseen', t0);
     await store.append([refund('unseen', 2, t0 + MINUTE, 2000)]);
     const [item] = await itemsOf('unseen');
-    await assert.rejects(reviewAlert(db.pool, olivia, { alert: item!.key, verdict: 'agent-right', note: '', seen: undefined }, since()), (err: any) => {
+    await assert.rejects(reviewAlert(db.pool, olivia, { alert: item!.key, verdict: 'agent-right', note: '', seen: undefined, seenCount: undefined }, since()), (err: any) => {
       assert.deepEqual([err.status, err.code], [400, 'seen']);
+      return true;
+    });
+  });
+
+  test('repeats in one workflow task share a time: the count the card showed tells them apart', async () => {
+    const t0 = Date.now() - 20 * MINUTE;
+    await start('same-time', t0);
+    await store.append([refund('same-time', 2, t0 + MINUTE, 1001)]);
+    const [shown] = await itemsOf('same-time');
+    await store.append([refund('same-time', 3, t0 + MINUTE, 9_000_000)]);
+    const [now] = await itemsOf('same-time');
+    assert.deepEqual([now!.lastAt === shown!.lastAt, shown!.count, now!.count], [true, 1, 2]);
+    await assert.rejects(reviewAlert(db.pool, olivia, { alert: shown!.key, verdict: 'agent-right', note: '', seen: shown!.lastAt, seenCount: shown!.count }, since()), (err: any) => {
+      assert.deepEqual([err.status, err.code], [409, 'changed']);
       return true;
     });
   });

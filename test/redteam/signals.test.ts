@@ -32,6 +32,7 @@ import {
 } from './attacker';
 import { eventually } from '../support/eventually';
 import { signDecision } from '../../client/trust/sign';
+import { voteUpdate } from '../../workflows/contract';
 
 let rt: RedTeam;
 let mallory: Agent;
@@ -156,6 +157,28 @@ describe('forged and replayed approvals', () => {
     const alert = await alertEvent(rt.h, s.sessionId, 'approval.digest');
     assert.equal(alert.approver, 'alice');
     await denyAndCheck(s, second, before, 2);
+    await s.end({});
+    await assertAuditVerifies(rt.h);
+  });
+
+  it('the vote update takes forgeries no better than the signal: each answered refused under its rule, nothing counted', async () => {
+    const before = await productionSnapshot(rt.h);
+    const s = await mallory.gh.startSession({ intent: 'scale the api' });
+    const pending = s.propose(SCALE(9));
+    const p = await pendingApproval(s);
+    // The attacker sends the update itself and reads the answer: it learns the rule, which its alert names anyway.
+    const sent = (envelope: unknown) => s.workflow.executeUpdate(voteUpdate, { args: [envelope as SignedEnvelope] });
+    const unsigned = await sent({ approvalId: p.approvalId, approve: true, approver: 'alice' });
+    assert.equal(unsigned.counted === false && unsigned.rule, 'envelope.malformed');
+    await alertEvent(rt.h, s.sessionId, 'envelope.malformed');
+    const forged = await sent(impersonatedVote(trust.approver('alice').keyId, voteFor(p)));
+    assert.equal(forged.counted === false && forged.rule, 'envelope.bad-signature');
+    await alertEvent(rt.h, s.sessionId, 'envelope.bad-signature');
+    const self = await sent(signedVote(selfMadeKey('alice'), voteFor(p)));
+    assert.equal(self.counted === false && self.rule, 'envelope.unknown-key');
+    await alertEvent(rt.h, s.sessionId, 'envelope.unknown-key');
+    assert.deepEqual((await s.state()).pendingApprovals.map((a) => a.approvedBy), [[]]);
+    await denyAndCheck(s, pending, before, 1);
     await s.end({});
     await assertAuditVerifies(rt.h);
   });

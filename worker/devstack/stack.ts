@@ -318,6 +318,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     let approvals: StackFile['approvals'];
     const slack = fromEnv.slack;
     if (slack && (slack.signingSecret || slack.socketMode)) {
+      // A pool of its own: a click holds its connection (and the approval's row lock) while the session
+      // answers the vote, and that answer needs the worker's audit writes, which must not wait for it.
+      const approvalsPool = runtime ? new pg.Pool({ connectionString: runtime.url, max: 4 }) : auditPool;
+      if (runtime) {
+        approvalsPool.on('error', () => undefined);
+        stoppers.push({ name: 'approvals database pool', stop: () => approvalsPool.end() });
+      }
       const app = createApprovalsApp({
         token: slack.botToken,
         signingSecret: slack.signingSecret,
@@ -327,7 +334,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         // Like every part of the stack, on loopback unless told otherwise (a tunnel or proxy forwards Slack to it).
         host: env.SLACK_HOST || LOCALHOST,
         slackApiUrl: slack.apiUrl,
-        store: new ApprovalStore((auditPools.approvals = runtimePool)),
+        store: new ApprovalStore((auditPools.approvals = approvalsPool)),
         temporalClient: client,
         signingKey: approvalsServiceKey(env, trust.keys),
         keyset: trust.keyset,
