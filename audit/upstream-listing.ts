@@ -71,7 +71,11 @@ export const UPSTREAM_LISTS_CHANNEL = 'gatehouse_upstream_lists';
 /** Channel on which the worker relays an upstream's progress and log notifications of a running call (payload: {@link UpstreamNote}). */
 export const UPSTREAM_NOTES_CHANNEL = 'gatehouse_upstream_notes';
 
-/** Channel on which a gateway asks the worker to subscribe to an upstream resource (payload: `{ server, uri }`). */
+/**
+ * Channel on which a gateway asks the worker to subscribe to an upstream resource (payload:
+ * `{ server, uri, agent }`, `agent` the root agent whose session subscribed: the worker bounds what
+ * each agent watches over every gateway; a payload without one, from an older gateway, still works).
+ */
 export const UPSTREAM_SUBSCRIBE_CHANNEL = 'gatehouse_upstream_subscribe';
 
 /**
@@ -80,9 +84,9 @@ export const UPSTREAM_SUBSCRIBE_CHANNEL = 'gatehouse_upstream_subscribe';
  */
 export const SUBSCRIPTION_RENEW_MS = 60_000;
 
-/** Asks the worker to subscribe to a resource of an upstream server (it does where the server supports it). */
-export async function requestUpstreamSubscription(pool: Pool, server: string, uri: string): Promise<void> {
-  await pool.query('SELECT pg_notify($1, $2)', [UPSTREAM_SUBSCRIBE_CHANNEL, JSON.stringify({ server, uri })]);
+/** Asks the worker to subscribe to a resource of an upstream server for a root agent (it does where the server supports it). */
+export async function requestUpstreamSubscription(pool: Pool, server: string, uri: string, agent?: string): Promise<void> {
+  await pool.query('SELECT pg_notify($1, $2)', [UPSTREAM_SUBSCRIBE_CHANNEL, JSON.stringify({ server, uri, ...(agent !== undefined ? { agent } : {}) })]);
 }
 
 /** One notification an upstream sent during a call, keyed by the call's idempotency key (`<sessionId>:<proposal key>`). */
@@ -112,7 +116,8 @@ export function listenUpstream(
   on: {
     readonly lists?: (server: string) => void;
     readonly note?: (note: UpstreamNote) => void;
-    readonly subscribe?: (server: string, uri: string) => void;
+    /** `agent`: the root agent the request names, if it names one. */
+    readonly subscribe?: (server: string, uri: string, agent: string | undefined) => void;
     readonly connected?: (up: boolean) => void;
   },
 ): () => Promise<void> {
@@ -133,7 +138,9 @@ export function listenUpstream(
           try {
             const body = JSON.parse(msg.payload) as Record<string, unknown>;
             if (msg.channel === UPSTREAM_NOTES_CHANNEL) on.note?.(body as unknown as UpstreamNote);
-            else if (msg.channel === UPSTREAM_SUBSCRIBE_CHANNEL && typeof body.server === 'string' && typeof body.uri === 'string') on.subscribe?.(body.server, body.uri);
+            else if (msg.channel === UPSTREAM_SUBSCRIBE_CHANNEL && typeof body.server === 'string' && typeof body.uri === 'string') {
+              on.subscribe?.(body.server, body.uri, typeof body.agent === 'string' && body.agent !== '' ? body.agent : undefined);
+            }
           } catch {
             // not JSON: ignored
           }

@@ -173,6 +173,7 @@ export function createToolActivities(deps: { readonly catalog: ToolCatalog; read
         idempotencyKey: input.idempotencyKey,
         sessionId: input.sessionId,
         proposalSeq: input.proposalSeq,
+        ...(input.agentId !== undefined ? { agentId: input.agentId } : {}),
         attempt,
         ...(input.maxAttempts !== undefined ? { maxAttempts: Math.min(def.retry.maxAttempts, input.maxAttempts) } : {}),
         signal: actx?.cancellationSignal ?? new AbortController().signal,

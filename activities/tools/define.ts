@@ -28,6 +28,8 @@ export interface ToolContext {
   readonly idempotencyKey: string;
   readonly sessionId: string;
   readonly proposalSeq: number;
+  /** The root agent the call is for, when the workflow says (it does for upstream MCP tools): an upstream isolated per agent is called over its connection. */
+  readonly agentId?: string;
   /** Temporal attempt number (1 outside an activity). */
   readonly attempt: number;
   /**

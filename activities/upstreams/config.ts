@@ -15,6 +15,10 @@
  *     search:
  *       url: https://mcp.example.com/mcp
  *       headers: { Authorization: "Bearer ${SEARCH_TOKEN}" }
+ *     browser:
+ *       command: npx
+ *       args: [-y, "@playwright/mcp"]
+ *       isolate: agent          # each root agent its own browser: pages and cookies are not shared
  * ```
  * Node-only.
  */
@@ -37,6 +41,13 @@ const common = {
   timeoutMs: z.number({ invalid_type_error: 'expected a whole number of milliseconds' }).int().min(1).max(3_600_000).default(30_000),
   /** Attempts of a call when the policy classifies the tool as idempotent (otherwise 1). @default 3 */
   maxAttempts: z.number({ invalid_type_error: 'expected a whole number of attempts' }).int().min(1).max(10).default(3),
+  /**
+   * Whose connection a call goes over. `none`: one connection for every agent (one upstream MCP
+   * session; over stdio one process), so what the server keeps per session or process is shared.
+   * `agent`: one per root agent, opened on its first call and closed when idle or when more are
+   * open than `MAX_AGENT_CONNECTIONS` (`agent-connections.ts`). @default none
+   */
+  isolate: z.enum(['none', 'agent'], { errorMap: () => ({ message: 'expected `none` or `agent`' }) }).optional(),
   /** Argument paths redacted in the audit trail and logs, per tool name on the server (`write_file: [content]`). */
   sensitive: z.record(text('a tool name'), z.array(text('an argument path'), { invalid_type_error: 'expected a list of argument paths' }), { invalid_type_error: 'expected a map of tool name to argument paths' }).default({}),
 };

@@ -16,6 +16,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CompleteResultSchema,
   GetPromptResultSchema,
+  isJSONRPCNotification,
   LoggingMessageNotificationSchema,
   ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
@@ -24,6 +25,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type JSONRPCMessage,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { shownLine } from '../../approvals/shown-text';
@@ -32,9 +34,10 @@ import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
 import { BoundedLineReader, boundLines } from './bounded-lines';
 import { cappedFetch } from './capped-fetch';
+import { RequestsInFlight } from './requests-in-flight';
 import { describeBytes, type DroppedMessage, tooLargeOf } from './size-limit';
 import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './subjects';
-import { WatchedResources } from './watched-resources';
+import { UNKNOWN_AGENT, WatchedResources } from './watched-resources';
 
 /** Most pages of `tools/list` followed (a server that keeps answering with a cursor is cut off). */
 const MAX_PAGES = 100;
@@ -42,12 +45,19 @@ const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
 /** Most resources one server watches at once (a gateway asks for what its agents subscribe to, and again while they do). */
 const MAX_SUBSCRIPTIONS = 1_000;
+/**
+ * Most of them watched for one root agent, whatever gateways ask: each gateway bounds an agent's
+ * sessions on it alone (`MAX_WATCHED_PER_AGENT`, the same 200), and an agent can reach several.
+ */
+const MAX_SUBSCRIPTIONS_PER_AGENT = 200;
 /** How much of a stdio server's stderr is kept for operators (the worker's log, `lastError`), never for agents. */
 const STDERR_KEEP = 2_000;
 
 /**
  * The call whose request is being sent, and then answered: over Streamable HTTP, the messages a
- * server sends on that request's own response stream are handled in it, so they can be told apart.
+ * server sends on that request's own response stream are handled in it, so they can be told apart;
+ * over both transports, each request sent is counted under it (`RequestsInFlight`). Every other
+ * request (an estimate, a listing, a subscription) is sent outside any call's.
  */
 const callOfStream = new AsyncLocalStorage<string>();
 
@@ -83,7 +93,7 @@ export class UpstreamConnection {
   /** Resolves once the first connect attempt has finished (either way). */
   #firstAttempt: Promise<void> | undefined;
   /** Resource URIs gateways asked to watch: subscribed again after every reconnect (bounded, expiring). */
-  readonly #watched = new WatchedResources(MAX_SUBSCRIPTIONS);
+  readonly #watched = new WatchedResources(MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS_PER_AGENT);
   /**
    * Idempotency keys of the calls running now: the call's notes relayed so far, in order, and who
    * is told of each one relayed.
@@ -143,19 +153,27 @@ export class UpstreamConnection {
   }
 
   /**
-   * Watches a resource a gateway asked for (again: a renewal): subscribes to it where the server
-   * supports it (a server that does not is never asked), and unsubscribes from those no gateway
-   * asked for within the time to live. Its `notifications/resources/updated` are relayed under the
-   * key `updated:<server>`.
+   * Watches a resource a gateway asked for (again: a renewal) for root agent `agent`: subscribes to
+   * it where the server supports it (a server that does not is never asked), and unsubscribes from
+   * those no gateway asked for within the time to live. Its `notifications/resources/updated` are
+   * relayed under the key `updated:<server>`. A request naming no agent (an older gateway) counts
+   * under one shared agent (`UNKNOWN_AGENT`).
    */
-  async subscribe(uri: string): Promise<void> {
-    const { outcome, dropped } = this.#watched.ask(uri, Date.now());
-    // Resource URIs are agents' (a gateway passes on what an agent subscribed to): logged as one line each.
+  async subscribe(uri: string, agent: string = UNKNOWN_AGENT): Promise<void> {
+    const { outcome, dropped } = this.#watched.ask(uri, agent, Date.now());
+    // Resource URIs and agent ids are agents' (a gateway passes on what an agent subscribed to): logged as one line each.
     if (outcome === 'full') this.opts.log?.(`upstream \`${this.name}\`: already watching ${MAX_SUBSCRIPTIONS} resources: \`${shownLine(uri)}\` is not watched`);
+    if (outcome === 'agent-full') {
+      const whose = agent === UNKNOWN_AGENT ? 'gateways that name no agent' : `agent \`${shownLine(agent)}\``;
+      this.opts.log?.(`upstream \`${this.name}\`: already watching ${MAX_SUBSCRIPTIONS_PER_AGENT} resources for ${whose}: \`${shownLine(uri)}\` is not watched`);
+    }
     const client = this.#client;
     if (!client || this.#state !== 'up' || client.getServerCapabilities()?.resources?.subscribe !== true) return;
-    for (const gone of dropped) await client.unsubscribeResource({ uri: gone }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: unsubscribing from \`${shownLine(gone)}\` failed: ${shownLine(String(err))}`));
-    if (outcome === 'new') await client.subscribeResource({ uri });
+    // The connection's own requests, none of a call's.
+    await callOfStream.exit(async () => {
+      for (const gone of dropped) await client.unsubscribeResource({ uri: gone }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: unsubscribing from \`${shownLine(gone)}\` failed: ${shownLine(String(err))}`));
+      if (outcome === 'new') await client.subscribeResource({ uri });
+    });
   }
 
   /** Sends a `resources/read`, `prompts/get` or `completion/complete` request; its result as the server gave it. */
@@ -188,7 +206,8 @@ export class UpstreamConnection {
     if (token !== undefined) this.#tokens.set(token, key!);
     try {
       const meta = token !== undefined ? { _meta: { progressToken: token } } : {};
-      return await (key !== undefined ? callOfStream.run(key, () => fn(client, meta)) : fn(client, meta));
+      // Unkeyed (an estimate): outside every call's context, so it is counted as no call's request.
+      return await (key !== undefined ? callOfStream.run(key, () => fn(client, meta)) : callOfStream.exit(() => fn(client, meta)));
     } catch (err) {
       throw this.#callError(what, err);
     } finally {
@@ -210,18 +229,46 @@ export class UpstreamConnection {
   }
 
   /**
-   * The call a log message belongs to, or none. Many sessions' calls share this connection, and a
-   * log message carries no request id, so a message about one call must not reach another (an
-   * agent would read what another session's call logged). Over Streamable HTTP it is the call on
-   * whose response stream it came; one on the server's own stream belongs to no call. A stdio
-   * server has one channel for all: its message is the call's only while one call runs alone (a
-   * message sent for a call comes before that call's answer, so while it is still running).
+   * The call a log message belongs to, or none, told as the message arrives (before any answer
+   * read after it ends a request). Many sessions' calls share this connection, and a log message
+   * carries no request id, so a message about one call must not reach another (an agent would read
+   * what another session's call logged). Over Streamable HTTP it is the call on whose response
+   * stream it came; one on the server's own stream belongs to no call. A stdio server has one
+   * channel for all: its message is the call's only while that call's request is the only request
+   * in flight, any other counted too — an estimate, a listing, a subscription, whoever made it (a
+   * message sent for a request comes before that request's answer, so while it is in flight).
    */
-  #callOfLog(): string | undefined {
-    const key = callOfStream.getStore();
-    if (key !== undefined) return key;
-    if (!isStdio(this.opts.server) || this.#running.size !== 1) return undefined;
-    return this.#running.keys().next().value;
+  #callOfLog(inFlight: RequestsInFlight): string | undefined {
+    if (!isStdio(this.opts.server)) return callOfStream.getStore();
+    const key = inFlight.soleCall(Date.now());
+    return key !== undefined && this.#running.has(key) ? key : undefined;
+  }
+
+  /**
+   * Counts the requests the client sends on `transport` (`RequestsInFlight`) and relays the
+   * server's log messages as they arrive. The SDK's `Protocol.connect` keeps a transport's
+   * `onmessage` set before it and calls it first, before its own handling of the message.
+   */
+  #watchRequests(transport: Transport): void {
+    const inFlight = new RequestsInFlight(this.opts.server.timeoutMs);
+    const send = transport.send.bind(transport);
+    transport.send = async (message, options) => {
+      inFlight.sent(message, callOfStream.getStore(), Date.now());
+      try {
+        await send(message, options);
+      } catch (err) {
+        inFlight.unsent(message);
+        throw err;
+      }
+    };
+    transport.onmessage = (message: JSONRPCMessage) => {
+      inFlight.received(message);
+      if (!isJSONRPCNotification(message) || message.method !== 'notifications/message') return;
+      const n = LoggingMessageNotificationSchema.safeParse(message);
+      if (!n.success) return;
+      const key = this.#callOfLog(inFlight);
+      if (key !== undefined) this.#relay({ key, method: 'notifications/message', params: { ...n.data.params, logger: n.data.params.logger ?? this.name } });
+    };
   }
 
   /** `what` names the call in messages: a tool in backticks, or a method. */
@@ -280,6 +327,7 @@ export class UpstreamConnection {
     } catch (err) {
       return this.#down(err);
     }
+    this.#watchRequests(transport);
     client.onclose = () => {
       if (this.#client !== client || this.#closing) return;
       this.#client = undefined;
@@ -287,13 +335,14 @@ export class UpstreamConnection {
     };
     // The server's words (an unreadable line it wrote, an error it answered) are logged as one line each.
     client.onerror = (err) => this.opts.log?.(`upstream \`${this.name}\`: ${shownLine(err.message)}`);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-      await this.#list(client).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing tools after list_changed failed: ${shownLine(String(err))}`));
-    });
+    // A notification that came on a call's response stream is handled in that call's context: the listings it asks for are no call's requests.
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () =>
+      callOfStream.exit(() => this.#list(client).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing tools after list_changed failed: ${shownLine(String(err))}`))),
+    );
     const relist = async () => {
       if (this.opts.onSubjects) await this.opts.onSubjects(subjectCapabilities(client), await listSubjects(client));
     };
-    const relistLogged = () => relist().catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts after list_changed failed: ${shownLine(String(err))}`));
+    const relistLogged = () => callOfStream.exit(() => relist()).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: listing resources and prompts after list_changed failed: ${shownLine(String(err))}`));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relistLogged);
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void this.opts.onNote?.({ key: `updated:${this.name}`, method: 'notifications/resources/updated', params: { uri: n.params.uri } }).catch(() => undefined));
     client.setNotificationHandler(PromptListChangedNotificationSchema, relistLogged);
@@ -302,10 +351,7 @@ export class UpstreamConnection {
       const key = this.#tokens.get(String(progressToken));
       if (key !== undefined) this.#relay({ key, method: 'notifications/progress', params: { ...rest } });
     });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      const key = this.#callOfLog();
-      if (key !== undefined) this.#relay({ key, method: 'notifications/message', params: { ...n.params, logger: n.params.logger ?? this.name } });
-    });
+    // Log messages are relayed as they arrive (`#watchRequests`), not here: by the time a handler ran, an answer read after the message could have ended a request.
     try {
       await client.connect(transport);
       this.#client = client;

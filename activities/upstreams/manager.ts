@@ -2,8 +2,9 @@
  * `UpstreamManager`: the worker's upstream MCP servers. One `UpstreamConnection` per configured
  * server; every listing (at connect, after `list_changed`, after a restart) replaces the server's
  * tools in the catalog (`<server>.<tool>`) and publishes them for the gateway's `tools/list`.
- * Sessions snapshot the catalog when they start, so a changed listing reaches new sessions.
- * Node-only.
+ * Sessions snapshot the catalog when they start, so a changed listing reaches new sessions. A
+ * server configured `isolate: agent` also gets a connection per root agent for its calls
+ * (`agent-connections.ts`); its listing still comes from the one shared connection. Node-only.
  *
  * ```ts
  * const upstreams = new UpstreamManager({ servers: loadUpstreamConfig(file), catalog, publish: auditPool });
@@ -16,11 +17,12 @@ import { shownLine, shownLineAtMost } from '../../approvals/shown-text';
 import { listenUpstream, publishUpstreamSubjects, publishUpstreamTools, relayUpstreamNote, retireUpstreamServers, type PublishedSubjects } from '../../audit/upstream-listing';
 import type { ToolCatalog } from '../tools/catalog';
 import type { AnyToolDefinition } from '../tools/define';
+import { AgentConnections } from './agent-connections';
 import type { NamedUpstream } from './config';
-import { UpstreamConnection } from './connection';
-import { subjectToolDefinitions, type SubjectCapabilities } from './subjects';
+import { UpstreamConnection, type UpstreamConnectionOptions } from './connection';
+import { subjectToolDefinitions, type SubjectCaller, type SubjectCapabilities } from './subjects';
 import { unofferedToolName } from './tool-names';
-import { publishedTool, sensitiveMismatches, upstreamToolDefinition } from './tools';
+import { publishedTool, sensitiveMismatches, upstreamToolDefinition, type UpstreamCaller } from './tools';
 
 export interface UpstreamManagerOptions {
   readonly servers: readonly NamedUpstream[];
@@ -40,6 +42,8 @@ export interface UpstreamManagerOptions {
 
 export class UpstreamManager {
   readonly #connections = new Map<string, UpstreamConnection>();
+  /** Per server isolated per agent: its agents' own connections, which its tools call over. */
+  readonly #perAgent = new Map<string, AgentConnections>();
   readonly #listings = new Map<string, number>();
   /** Per server: its own tools and its resources/prompts tools, set into the catalog together. */
   readonly #defs = new Map<string, { tools: AnyToolDefinition[]; subjects: AnyToolDefinition[] }>();
@@ -53,18 +57,34 @@ export class UpstreamManager {
     this.#ownMarkers = opts.markers === undefined;
     this.#markers = opts.markers ?? new pg.Pool({ ...opts.catalog.database.options, max: 4 });
     this.#markers.on('error', () => undefined);
+    const publish = opts.publish;
+    // Progress and log notifications of a running call go to the gateways, best effort.
+    const relay: Partial<UpstreamConnectionOptions> = publish ? { onNote: (note) => relayUpstreamNote(publish, note) } : {};
     for (const server of opts.servers) {
-      const publish = opts.publish;
-      this.#connections.set(
+      const shared = new UpstreamConnection({
+        server,
+        onTools: (tools) => this.#register(server, tools),
+        onSubjects: (caps, subjects) => this.#registerSubjects(server, caps, subjects),
+        onState: () => this.#wake(),
+        ...relay,
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+      this.#connections.set(server.name, shared);
+      if (server.isolate !== 'agent') continue;
+      const log = opts.log;
+      this.#perAgent.set(
         server.name,
-        new UpstreamConnection({
-          server,
-          onTools: (tools) => this.#register(server, tools),
-          onSubjects: (caps, subjects) => this.#registerSubjects(server, caps, subjects),
-          onState: () => this.#wake(),
-          // Progress and log notifications of a running call go to the gateways, best effort.
-          ...(publish ? { onNote: (note) => relayUpstreamNote(publish, note) } : {}),
-          ...(opts.log ? { log: opts.log } : {}),
+        new AgentConnections({
+          shared,
+          // Only calls go over an agent's connection: what it lists is the shared connection's to register.
+          open: (agent) =>
+            new UpstreamConnection({
+              server,
+              onTools: () => undefined,
+              ...relay,
+              // An agent id is an operator's, yet shown as one line like all else in the log.
+              ...(log ? { log: (line: string) => log(`${line} (agent \`${shownLine(agent)}\`'s connection)`) } : {}),
+            }),
         }),
       );
     }
@@ -77,8 +97,8 @@ export class UpstreamManager {
       // A gateway's agent subscribed to a resource its policy classifies: watch it upstream.
       this.#unlisten = listenUpstream(this.opts.publish, {
         // The URI is an agent's, and the server's error may echo it: both shown as one line.
-        subscribe: (server, uri) =>
-          void this.#connections.get(server)?.subscribe(uri).catch((err: unknown) => this.opts.log?.(`upstream \`${server}\`: subscribing to \`${shownLine(uri)}\` failed: ${shownLine(err instanceof Error ? err.message : String(err))}`)),
+        subscribe: (server, uri, agent) =>
+          void this.#connections.get(server)?.subscribe(uri, agent).catch((err: unknown) => this.opts.log?.(`upstream \`${server}\`: subscribing to \`${shownLine(uri)}\` failed: ${shownLine(err instanceof Error ? err.message : String(err))}`)),
       });
     }
     await Promise.all([...this.#connections.values()].map((c) => c.start()));
@@ -86,12 +106,24 @@ export class UpstreamManager {
 
   async close(): Promise<void> {
     await this.#unlisten?.();
+    await Promise.all([...this.#perAgent.values()].map((p) => p.close()));
     await Promise.all([...this.#connections.values()].map((c) => c.close()));
     if (this.#ownMarkers) await this.#markers.end().catch(() => undefined);
   }
 
+  /** The server's shared connection (the one that lists). */
   connection(server: string): UpstreamConnection | undefined {
     return this.#connections.get(server);
+  }
+
+  /** The root agents with a connection of their own to `server` open now (a server isolated per agent). */
+  agentsConnected(server: string): string[] {
+    return this.#perAgent.get(server)?.agents ?? [];
+  }
+
+  /** What a server's tools call over: its agents' own connections when it is isolated per agent, else the shared one. */
+  #caller(server: string): UpstreamCaller & SubjectCaller {
+    return this.#perAgent.get(server) ?? this.#connections.get(server)!;
   }
 
   /** How many listings of a server were registered so far. */
@@ -118,7 +150,7 @@ export class UpstreamManager {
   }
 
   async #register(server: NamedUpstream, tools: readonly Tool[]): Promise<void> {
-    const caller = this.#connections.get(server.name)!;
+    const caller = this.#caller(server.name);
     const defs: AnyToolDefinition[] = [];
     const published = [];
     for (const tool of tools) {
@@ -149,7 +181,7 @@ export class UpstreamManager {
   }
 
   async #registerSubjects(server: NamedUpstream, caps: SubjectCapabilities, subjects: PublishedSubjects): Promise<void> {
-    this.#setCatalog(server.name, { subjects: subjectToolDefinitions(server, caps, this.#connections.get(server.name)!) });
+    this.#setCatalog(server.name, { subjects: subjectToolDefinitions(server, caps, this.#caller(server.name)) });
     if (this.opts.publish) {
       await publishUpstreamSubjects(this.opts.publish, server.name, subjects).catch((err: unknown) =>
         this.opts.log?.(`upstream \`${server.name}\`: publishing its resources and prompts for the gateway failed: ${shownLine(err instanceof Error ? err.message : String(err))}`),

@@ -56,12 +56,13 @@ export async function listSubjects(client: Client): Promise<PublishedSubjects> {
 export interface SubjectCaller {
   /**
    * Sends one request of the server (`resources/read`, `prompts/get`, `completion/complete`); throws
-   * `ToolError` naming the server. `onRelayed` is told of each note relayed under `key` meanwhile.
+   * `ToolError` naming the server. `onRelayed` is told of each note relayed under `key` meanwhile;
+   * `agent` (the call's root agent) picks the agent's own connection of a server isolated per agent.
    */
   request(
     method: 'resources/read' | 'prompts/get' | 'completion/complete',
     params: Record<string, unknown>,
-    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string; readonly onRelayed?: () => void },
+    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key: string; readonly onRelayed?: () => void; readonly agent?: string },
   ): Promise<Record<string, unknown>>;
 }
 
@@ -93,7 +94,13 @@ export function subjectToolDefinitions(server: NamedUpstream, caps: SubjectCapab
       idempotent: true,
       upstream: { server: server.name, tool: method, readOnlyHint: true },
       handler: async (args: unknown, ctx: ToolContext) =>
-        caller.request(method, args as Record<string, unknown>, { signal: ctx.signal, timeoutMs, key: ctx.idempotencyKey, ...(ctx.countRelayedNote ? { onRelayed: ctx.countRelayedNote } : {}) }),
+        caller.request(method, args as Record<string, unknown>, {
+          signal: ctx.signal,
+          timeoutMs,
+          key: ctx.idempotencyKey,
+          ...(ctx.countRelayedNote ? { onRelayed: ctx.countRelayedNote } : {}),
+          ...(ctx.agentId !== undefined ? { agent: ctx.agentId } : {}),
+        }),
     });
   const out: AnyToolDefinition[] = [];
   if (caps.resources) out.push(tool('resources/read', uriInput, `reads a resource of upstream MCP server \`${server.name}\``));

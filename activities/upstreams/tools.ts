@@ -25,12 +25,13 @@ import { unofferedToolName } from './tool-names';
 export interface UpstreamCaller {
   /**
    * `key` (the call's idempotency key) relays the server's progress and log notifications during
-   * the call; `onRelayed` is told of each one the gateways were sent.
+   * the call; `onRelayed` is told of each one the gateways were sent. `agent` (the call's root
+   * agent) picks the agent's own connection of a server isolated per agent (`agent-connections.ts`).
    */
   callTool(
     tool: string,
     args: Record<string, unknown>,
-    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string; readonly onRelayed?: () => void },
+    opts: { readonly signal: AbortSignal; readonly timeoutMs: number; readonly key?: string; readonly onRelayed?: () => void; readonly agent?: string },
   ): Promise<CallToolResult>;
 }
 
@@ -230,6 +231,7 @@ export function upstreamToolDefinition(opts: UpstreamToolOptions): AnyToolDefini
           timeoutMs: callTimeoutMs,
           key: ctx.idempotencyKey,
           ...(ctx.countRelayedNote ? { onRelayed: ctx.countRelayedNote } : {}),
+          ...(ctx.agentId !== undefined ? { agent: ctx.agentId } : {}),
         });
       } catch (err) {
         // A call that never reached the server, or whose answer was lost, is finished for this attempt.

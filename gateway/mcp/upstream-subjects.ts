@@ -107,13 +107,14 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
   const listsListeners = new Set<(server: string) => void>();
   const notes = new Map<string, (method: string, params: Record<string, unknown>) => void>();
   const updatedListeners = new Set<(server: string, uri: string) => void>();
-  /** The resources this gateway's sessions watch (by server and URI), and how many sessions watch each. */
-  const watched = new Map<string, { readonly server: string; readonly uri: string; sessions: number }>();
+  /** The resources this gateway's sessions watch (by server and URI), and how many sessions of each root agent watch each. */
+  const watched = new Map<string, { readonly server: string; readonly uri: string; readonly agents: Map<string, number> }>();
   /** Subscriptions held by the sessions of each root agent. */
   const perAgent = new Map<string, number>();
   let renewal: NodeJS.Timeout | undefined;
   const renew = () => {
-    for (const w of watched.values()) void requestUpstreamSubscription(pool, w.server, w.uri).catch(() => undefined);
+    // Once per root agent: the worker bounds what each agent watches over every gateway.
+    for (const w of watched.values()) for (const root of w.agents.keys()) void requestUpstreamSubscription(pool, w.server, w.uri, root).catch(() => undefined);
   };
   let stop: (() => Promise<void>) | undefined;
   /** The LISTEN connection's number while it is up (each new connection a new number); 0 while down. */
@@ -170,10 +171,10 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
       const held = perAgent.get(root) ?? 0;
       if (held >= MAX_WATCHED_PER_AGENT) return 'full';
       perAgent.set(root, held + 1);
-      await requestUpstreamSubscription(pool, server, uri);
+      await requestUpstreamSubscription(pool, server, uri, root);
       const key = JSON.stringify([server, uri]);
-      const w = watched.get(key) ?? { server, uri, sessions: 0 };
-      w.sessions += 1;
+      const w = watched.get(key) ?? { server, uri, agents: new Map<string, number>() };
+      w.agents.set(root, (w.agents.get(root) ?? 0) + 1);
       watched.set(key, w);
       if (!renewal) {
         renewal = setInterval(renew, renewMs);
@@ -185,8 +186,10 @@ export function publishedUpstreamSubjects(pool: Pool, policyOf: PolicyOf, option
         stop: () => {
           if (stopped) return;
           stopped = true;
-          w.sessions -= 1;
-          if (w.sessions === 0) watched.delete(key);
+          const sessions = (w.agents.get(root) ?? 1) - 1;
+          if (sessions > 0) w.agents.set(root, sessions);
+          else w.agents.delete(root);
+          if (w.agents.size === 0) watched.delete(key);
           const left = (perAgent.get(root) ?? 1) - 1;
           if (left > 0) perAgent.set(root, left);
           else perAgent.delete(root);

@@ -11,6 +11,11 @@
  * call's response stream carried it); over stdio one channel carries all, so while two calls run
  * neither hears a message — the price of not guessing. A message tied to no request reaches no one.
  *
+ * Nor does one logged for a request of no call: a proposal of a tool whose policy names an upstream
+ * estimator runs that estimator before the decision, outside every call; over stdio, with A's call the
+ * only call running, what the estimator logged about B's arguments (`whispered bravo-private-filter`)
+ * was taken for A's. Every request in flight now counts, a call's or not.
+ *
  * The same for what a stdio server writes to stderr (the whole process's, every session's calls in
  * it): an agent whose call crashed the server was told the stderr's last lines in its error; now
  * its error names the server and what happened, and the worker's log (`lastError`) keeps the lines.
@@ -37,7 +42,11 @@ const LIMITS = { timeoutMs: 10_000, maxAttempts: 3, sensitive: {} };
 const TOOLS = ['whisper', 'release', 'broadcast', 'crash'];
 const POLICY = policyOf({
   name: 'redteam-upstream-logs',
-  upstreamTools: Object.fromEntries(['web', 'pipe'].flatMap((server) => TOOLS.map((tool) => [`${server}.${tool}`, { effect: 'read' }]))),
+  upstreamTools: {
+    ...Object.fromEntries(['web', 'pipe'].flatMap((server) => TOOLS.map((tool) => [`${server}.${tool}`, { effect: 'read' }]))),
+    // Its estimate is a `whisper` of the call's filter: it logs, for no call.
+    'pipe.purge': { effect: 'read', estimate: { tool: 'pipe.whisper', args: { secret: '$args.filter' } } },
+  },
   intent: { reviewBelow: 0 },
   budget: { actions: 200, writes: 100, critical: 50, readOnlyAt: 0.95 },
 });
@@ -106,6 +115,25 @@ describe("an agent listens for another session's upstream log messages", () => {
       }
     });
   }
+});
+
+describe("an agent listens for what another agent's estimate logged", () => {
+  it("pipe: agent A's running call does not hear the estimate of B's proposal", async () => {
+    const a = await listener(stack, stack.token);
+    const b = await listener(stack, await testTrust().credential('other-bot', 'eng-008'));
+    try {
+      const held = a.client.callTool({ name: 'pipe.whisper', arguments: { secret: 'alpha', hold: 'estimate-a' } });
+      await a.hears('whispered alpha');
+      // A's call is the only call running while B's proposal is estimated: the estimator logs B's filter.
+      await executed(b.client.callTool({ name: 'pipe.purge', arguments: { filter: 'bravo-private-filter' } }));
+      await executed(b.client.callTool({ name: 'pipe.release', arguments: { hold: 'estimate-a' } }));
+      await executed(held);
+      assert.deepEqual(a.heard, ['whispered alpha']);
+      assert.deepEqual(b.heard, []);
+    } finally {
+      await Promise.all([a.client.close(), b.client.close()]);
+    }
+  });
 });
 
 describe("an agent reads another session's calls in the upstream's stderr", () => {

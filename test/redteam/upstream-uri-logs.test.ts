@@ -29,10 +29,10 @@ describe('resource URIs in the worker log', () => {
   it('the connection logs a URI it cannot watch as one line', async () => {
     const lines: string[] = [];
     const connection = new UpstreamConnection({ server: SERVER, onTools: () => undefined, log: (line) => lines.push(line) });
-    // The bound (1,000 watched at once), then one more: that one is logged, not watched.
-    for (let i = 0; i < 1_000; i++) await connection.subscribe(`docs://guide/${i}`);
+    // The bound (1,000 watched at once, five agents' 200 each), then one more: that one is logged, not watched.
+    for (let i = 0; i < 1_000; i++) await connection.subscribe(`docs://guide/${i}`, `agent-${i % 5}`);
     assert.deepEqual(lines, []);
-    await connection.subscribe(FORGED);
+    await connection.subscribe(FORGED, 'agent-new');
     assert.equal(lines.length, 1);
     oneLine(lines[0]!);
     assert.equal(lines[0], `upstream \`docs\`: already watching 1000 resources: \`${SHOWN}\` is not watched`);

@@ -46,6 +46,12 @@ describe('upstream configuration', () => {
     ]);
   });
 
+  it('reads `isolate` (per agent, or none: the default, left out)', () => {
+    const servers = parseUpstreamConfig('mcp:\n  upstreams:\n    browser: { command: node, isolate: agent }\n    web: { url: "http://x", isolate: none }\n', 'g.yaml', {});
+    assert.deepEqual(servers.map((s) => [s.name, s.isolate]), [['browser', 'agent'], ['web', 'none']]);
+    assert.deepEqual(issuesOf('mcp:\n  upstreams:\n    fs: { command: node, isolate: session }\n'), ['mcp.upstreams.fs.isolate: expected `none` or `agent`']);
+  });
+
   it('accepts a file without upstreams, and other top-level sections', () => {
     assert.deepEqual(parseUpstreamConfig('other: { a: 1 }\n', 'g.yaml', {}), []);
     assert.deepEqual(parseUpstreamConfig('mcp: {}\n', 'g.yaml', {}), []);
