@@ -19,6 +19,7 @@ import { SAMPLE_TEST_CUSTOMERS } from '../../activities/tools/sample';
 import { parsePolicy } from '../../policies';
 import { canonicalJson, sha256Hex } from '../../policies/hash';
 import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample/info';
+import type { ToolInfo } from '../../policies/types';
 import { testPolicy } from '../workflows/harness';
 import { assertAuditVerifies, pendingApproval, quickPolicy, productionSnapshot, redTeam, signedVote, trust, voteFor, type Agent, type RedTeam } from './attacker';
 
@@ -68,6 +69,23 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A whole session written by whoever holds the store: its row (under `policy` and `tools`, both the
+ * writer's choice) and a trail in which `victim-bot` deleted 14,237 billing records, unapproved.
+ */
+async function forgeDeletion(id: string, policy: unknown, tools: readonly ToolInfo[]): Promise<void> {
+  const hash = sha256Hex(canonicalJson(policy));
+  const at = new Date().toISOString();
+  await new AuditStore(rt.h.audit.pool).startSession({ sessionId: id, workflowId: `session-${id}`, agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, policy, startedAt: at, tools });
+  const call = { proposalSeq: 1, tool: 'billing.deleteRecords', args: { testOnly: true, period: '2026-11' } };
+  await forge([
+    { sessionId: id, seq: 1, kind: 'session-started', at, detail: { agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, credentialId: 'made-up' } },
+    { sessionId: id, seq: 2, kind: 'proposed', at, ...call, reasoning: 'tidy' },
+    { sessionId: id, seq: 3, kind: 'decided', at, proposalSeq: 1, tool: call.tool, decision: { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: hash } },
+    { sessionId: id, seq: 4, kind: 'executed', at, ...call, resultStatus: 'executed', detail: { result: { deleted: 14_237 } } },
+  ]);
+}
+
 describe('audit verify against forged trails', () => {
   it('a genuine session that ran an approved destructive call verifies: exit 0', async () => {
     const s = await victim.gh.startSession({ intent: 'tidy the QA customer' });
@@ -109,17 +127,8 @@ describe('audit verify against forged trails', () => {
   it('a whole session written with its row, under a policy of the forger\'s own: exit 2 against the policies the deployment ran', async () => {
     const permissive = parsePolicy({ name: 'production', tiers: { read: { default: 'autonomous' }, write: { default: 'autonomous' }, destructive: { default: 'autonomous' } }, budget: { critical: 1000 } });
     assert.ok(permissive.success);
-    const hash = sha256Hex(canonicalJson(permissive.data));
     const id = 'forged-row-1';
-    const at = new Date().toISOString();
-    await new AuditStore(rt.h.audit.pool).startSession({ sessionId: id, workflowId: `session-${id}`, agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, policy: permissive.data, startedAt: at, tools: SAMPLE_TOOL_INFO });
-    const call = { proposalSeq: 1, tool: 'billing.deleteRecords', args: { testOnly: true, period: '2026-11' } };
-    await forge([
-      { sessionId: id, seq: 1, kind: 'session-started', at, detail: { agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, credentialId: 'made-up' } },
-      { sessionId: id, seq: 2, kind: 'proposed', at, ...call, reasoning: 'tidy' },
-      { sessionId: id, seq: 3, kind: 'decided', at, proposalSeq: 1, tool: call.tool, decision: { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: hash } },
-      { sessionId: id, seq: 4, kind: 'executed', at, ...call, resultStatus: 'executed', detail: { result: { deleted: 14_237 } } },
-    ]);
+    await forgeDeletion(id, permissive.data, SAMPLE_TOOL_INFO);
     // The row and the trail agree with each other: only the deployment's policies tell them apart.
     assert.equal((await verify(id)).code, 0);
     const ran = join(dir, 'policies');
@@ -138,18 +147,8 @@ describe('audit verify against forged trails', () => {
   it('a whole session under the deployment\'s own policy with a catalog of the forger\'s own: exit 2 against the catalogs the deployment ran', async () => {
     // The policy is the deployment's; the catalog in the row calls the destructive delete a read, so its run needs no vote.
     const policy = testPolicy();
-    const hash = sha256Hex(canonicalJson(policy));
     const id = 'forged-catalog-1';
-    const at = new Date().toISOString();
-    const tools = SAMPLE_TOOL_INFO.map((t) => (t.name === 'billing.deleteRecords' ? { ...t, effect: 'read' as const } : t));
-    await new AuditStore(rt.h.audit.pool).startSession({ sessionId: id, workflowId: `session-${id}`, agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, policy, startedAt: at, tools });
-    const call = { proposalSeq: 1, tool: 'billing.deleteRecords', args: { testOnly: true, period: '2026-11' } };
-    await forge([
-      { sessionId: id, seq: 1, kind: 'session-started', at, detail: { agentId: 'victim-bot', owner: 'eng-007', intent: 'tidy billing', policyHash: hash, credentialId: 'made-up' } },
-      { sessionId: id, seq: 2, kind: 'proposed', at, ...call, reasoning: 'tidy' },
-      { sessionId: id, seq: 3, kind: 'decided', at, proposalSeq: 1, tool: call.tool, decision: { verdict: 'allow', tier: 'autonomous', reasons: [], policyHash: hash } },
-      { sessionId: id, seq: 4, kind: 'executed', at, ...call, resultStatus: 'executed', detail: { result: { deleted: 14_237 } } },
-    ]);
+    await forgeDeletion(id, policy, SAMPLE_TOOL_INFO.map((t) => (t.name === 'billing.deleteRecords' ? { ...t, effect: 'read' as const } : t)));
     const ran = join(dir, 'catalog-policies');
     await mkdir(ran, { recursive: true });
     await writeFile(join(ran, 'default.json'), JSON.stringify(policy));
