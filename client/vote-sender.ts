@@ -74,6 +74,10 @@ export function temporalVoteSender(client: Client, opts: VoteSenderOptions = {})
       } catch (err) {
         // Accepted: the vote is in the session's history, and counts or is refused when it runs.
         if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
+        // The session ended (terminated, timed out) after it accepted the vote, before answering.
+        if (err instanceof WorkflowNotFoundError || (err instanceof WorkflowUpdateFailedError && (err.cause as { type?: unknown } | undefined)?.type === 'AcceptedUpdateCompletedWorkflow')) {
+          throw new SessionGoneError(workflowId, { cause: err });
+        }
         // An older worker rejected it (no handler): the signal below.
         if (!noVoteHandler(err)) throw err;
       }

@@ -354,6 +354,11 @@ export class UpstreamConnection {
     // Log messages are relayed as they arrive (`#watchRequests`), not here: by the time a handler ran, an answer read after the message could have ended a request.
     try {
       await client.connect(transport);
+      // Closed while connecting (an agent's idle connection dropped, the worker stopping): nothing else holds this client.
+      if (this.#closing) {
+        await client.close().catch(() => undefined);
+        return;
+      }
       this.#client = client;
       await this.#list(client);
       // Its tools serve even when its resources or prompts cannot be listed.
@@ -361,6 +366,7 @@ export class UpstreamConnection {
       if (client.getServerCapabilities()?.resources?.subscribe === true) {
         for (const uri of this.#watched.uris) await client.subscribeResource({ uri }).catch((err: unknown) => this.opts.log?.(`upstream \`${this.name}\`: subscribing to \`${shownLine(uri)}\` again failed: ${shownLine(String(err))}`));
       }
+      if (this.#closing) return; // close() closed the client meanwhile
       this.#state = 'up';
       this.#lastError = '';
       this.#lastCause = '';

@@ -28,6 +28,8 @@ export class RequestsInFlight {
 
   /** Notes a message the client sends: a request is counted under `call`; a cancellation starts its grace. */
   sent(message: JSONRPCMessage, call: string | undefined, now: number): void {
+    // Also here: over HTTP nothing else asks for the count, and cancelled requests must not pile up.
+    this.#expire(now);
     const m = message as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
     if (typeof m.method !== 'string') return;
     if (isRequestId(m.id)) this.#calls.set(m.id, call);

@@ -194,7 +194,7 @@ export function createApprovalsApp(opts: ApprovalsAppOptions): ApprovalsApp {
 
   /** A vote the session has not answered yet: the message shows nothing decided until the session says so. */
   const unanswered = (approvalId: string) =>
-    `your vote on \`${approvalId}\` was sent; the session has not answered yet (is its worker running?): it counts or refuses the vote when it runs, and this message shows the outcome then`;
+    `your vote on \`${approvalId}\` was sent; the session has not answered yet (is its worker running?): it counts or refuses the vote when it runs (a refusal is an alert in its trail, \`gatehouse trace\`), and this message shows the approval's outcome once it is settled`;
 
   async function explain(client: webApi.WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
     if (!channel) return;

@@ -96,7 +96,8 @@ describe('the session answers each vote', () => {
     const p = await proposeGated();
     const queued = Array.from({ length: 9 }, (_, i) => p.session.propose({ tool: 'test.slowCounter', args: { counter: `${p.counter}-q${i}`, sleepMs: 0 }, reasoning: 'queued' }).catch((err: unknown) => err));
     const handle = h.client.workflow.getHandle(sessionWorkflowId(p.session.sessionId));
-    await eventually(async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length >= 10, { what: 'ten proposals accepted and in flight' });
+    const proposals = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'propose').length;
+    await eventually(async () => (await proposals()) === 10, { what: 'ten proposals accepted and in flight' });
     // Temporal refuses an eleventh update in flight: the vote is not accepted, so it goes as the durable signal, unanswered.
     assert.equal(await gh.approve(p.approvalId, { key: testTrust().approver('bob') }), undefined);
     assert.equal((await p.result).status, 'executed');

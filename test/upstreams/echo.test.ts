@@ -48,6 +48,17 @@ async function echoOf(server: NamedUpstream, tool: string): Promise<Record<strin
   }
 }
 
+describe('a connection closed while it connects', () => {
+  it('stays closed: the client it was connecting is closed, not taken up (an agent\'s idle connection, a stopping worker)', async () => {
+    const connection = new UpstreamConnection({ server: { name: 'echo', command: process.execPath, args: [FIXTURE], env: {}, sensitive: {}, maxAttempts: 1, timeoutMs: 30_000 }, onTools: () => undefined });
+    const started = connection.start();
+    await connection.close();
+    await started;
+    assert.equal(connection.state, 'closed');
+    await assert.rejects(connection.callTool('environment', {}, { signal: AbortSignal.timeout(5_000), timeoutMs: 5_000 }));
+  });
+});
+
 describe('what reaches an upstream', () => {
   it('a stdio server: its configured environment, no worker secret', async () => {
     const env = await echoOf({ name: 'echo', command: process.execPath, args: [FIXTURE], env: { ECHO_CONFIGURED: 'configured-value' }, sensitive: {}, maxAttempts: 1, timeoutMs: 30_000 }, 'environment');

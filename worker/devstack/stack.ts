@@ -320,11 +320,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (slack && (slack.signingSecret || slack.socketMode)) {
       // A pool of its own: a click holds its connection (and the approval's row lock) while the session
       // answers the vote, and that answer needs the worker's audit writes, which must not wait for it.
-      const approvalsPool = runtime ? new pg.Pool({ connectionString: runtime.url, max: 4 }) : auditPool;
-      if (runtime) {
-        approvalsPool.on('error', () => undefined);
-        stoppers.push({ name: 'approvals database pool', stop: () => approvalsPool.end() });
-      }
+      const approvalsPool = new pg.Pool({ connectionString: runtime?.url ?? databaseUrl, max: 4 });
+      approvalsPool.on('error', () => undefined);
+      stoppers.push({ name: 'approvals database pool', stop: () => approvalsPool.end() });
       const app = createApprovalsApp({
         token: slack.botToken,
         signingSecret: slack.signingSecret,
