@@ -55,7 +55,8 @@ export interface DecisionRequest {
 
 /**
  * What `decide` reports. `duplicate` means this very click had already been accepted; `answered`
- * false means the session did not answer in time (the vote is recorded and waits for its worker).
+ * false means the session has the vote and did not answer in time (its worker is down, or older):
+ * the row does not keep it, and the session counts or refuses it when it runs.
  */
 export type DecideResult =
   | (Accepted & { readonly record: ApprovalRecord; readonly duplicate: boolean; readonly answered: boolean })
@@ -63,6 +64,13 @@ export type DecideResult =
 
 /** Reads a session workflow's `state` view; undefined when the workflow no longer runs. */
 export type SessionStateReader = (workflowId: string) => Promise<SessionStateView | undefined>;
+
+/** Rolls the recorded vote back when the session has not answered yet, and reports it sent. */
+class NotAnswered extends Error {
+  constructor(readonly result: Extract<DecideResult, { ok: true }>) {
+    super('the session has not answered the vote yet');
+  }
+}
 
 /** Rolls the recorded vote back when the session refused it. */
 class RefusedBySession extends Error {
@@ -85,8 +93,8 @@ export interface DecideDeps {
 
 /**
  * Checks a decision with the approval row locked; when accepted, signs the vote, records it and
- * sends it to the session workflow before committing. A vote the session refuses, or one that
- * could not be sent, is rolled back.
+ * sends it to the session workflow before committing. Only a vote the session counted is kept: one
+ * it refused, has not answered yet, or that could not be sent is rolled back.
  */
 export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<DecideResult> {
   const now = deps.now ?? Date.now;
@@ -149,10 +157,12 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
       await addVote(vote);
       const answer = await deps.sendVote(record.workflowId, envelope);
       if (answer && !answer.counted) throw new RefusedBySession(answer);
-      const counted = answer ? { approver: answer.approver, group: answer.group, final: answer.status !== 'pending' } : {};
-      return { ...verdict, ...counted, record: { ...record, votes: [...record.votes, vote] }, duplicate: false, answered: answer !== undefined };
+      // Sent, not answered: the session has it and decides it later, so the row keeps only what it confirmed (the person may vote again).
+      if (!answer) throw new NotAnswered({ ...verdict, record, duplicate: false, answered: false });
+      return { ...verdict, approver: answer.approver, group: answer.group, final: answer.status !== 'pending', record: { ...record, votes: [...record.votes, vote] }, duplicate: false, answered: true };
     });
   } catch (err) {
+    if (err instanceof NotAnswered) return err.result;
     if (err instanceof SessionGoneError) {
       return refuse('session-gone', `${err.message}: the approval can no longer be decided`);
     }

@@ -297,6 +297,7 @@ describe('clicks', () => {
     assert.equal(sent.result?.ok, true);
     assert.equal(sent.result.answered, false);
     assert.equal((await h.received(a.handle)).length, 1, 'the session has the vote, as the signal');
+    assert.deepEqual((await h.store.get(a.req.approvalId))?.votes, [], 'the row keeps only votes the session counted');
     assert.deepEqual(ephemeralsFor(USERS.alice.id).map((c) => String(c.args.text)).filter((t) => t.includes(a.req.approvalId)), [`:warning: your vote on \`${a.req.approvalId}\` was sent; the session has not answered yet (is its worker running?): it counts or refuses the vote when it runs (a refusal is an alert in its trail, \`gatehouse trace\`), and this message shows the approval's outcome once it is settled`]);
     assert.deepEqual(h.slack.callsOf('chat.update').filter((c) => c.args.ts === a.ts), [], 'nothing shown as decided before the session says so');
   });
