@@ -158,7 +158,7 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
       const answer = await deps.sendVote(record.workflowId, envelope);
       if (answer && !answer.counted) throw new RefusedBySession(answer);
       // Sent, not answered: the session has it and decides it later, so the row keeps only what it confirmed (the person may vote again).
-      if (!answer) throw new NotAnswered({ ...verdict, record, duplicate: false, answered: false });
+      if (!answer) throw new NotAnswered({ ...verdict, final: false, record, duplicate: false, answered: false });
       return { ...verdict, approver: answer.approver, group: answer.group, final: answer.status !== 'pending', record: { ...record, votes: [...record.votes, vote] }, duplicate: false, answered: true };
     });
   } catch (err) {

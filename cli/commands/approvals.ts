@@ -258,9 +258,10 @@ async function showThenConfirm(deps: CliDecisionDeps, input: CliDecision, key: S
 }
 
 function describe(record: ApprovalRecord, approve: boolean, approver: string, final: boolean, keyId: string, answered: boolean): string {
-  const where = answered
-    ? `signed with \`${keyId}\`, counted by session workflow \`${record.workflowId}\``
-    : `signed with \`${keyId}\`, sent to session workflow \`${record.workflowId}\`, which has not answered yet (is its worker running?): it counts or refuses the vote when it runs`;
+  if (!answered) {
+    return `${approve ? 'approval' : 'denial'} of \`${record.approvalId}\` (${record.tool}) as \`${approver}\` signed with \`${keyId}\` and sent to session workflow \`${record.workflowId}\`, which has not answered yet (is its worker running?): it counts or refuses the vote when it runs (\`gatehouse trace\` shows which)`;
+  }
+  const where = `signed with \`${keyId}\`, counted by session workflow \`${record.workflowId}\``;
   if (!approve) return `denied \`${record.approvalId}\` (${record.tool}) as \`${approver}\`: ${where}`;
   const count = record.votes.filter((v) => v.approve).length;
   const of = record.requirement.approversRequired;

@@ -185,6 +185,15 @@ describe('gatehouse approvals', () => {
     assert.match(json.stderr.join('\n'), new RegExp(`call digest ${b.req.callDigest}`));
   });
 
+  test('a session that does not answer (a worker from before the vote update): the vote is sent, said so, and not kept in the row', async () => {
+    const a = await h.newApproval({}, { olderWorker: true });
+    const out = bufferIo();
+    assert.equal(await decideFromCli(deps(), { approvalId: a.req.approvalId, approve: false, as: 'bob', reason: 'not this month' }, out), 0);
+    assert.match(out.stdout.join('\n'), /^denial of `[^`]+` \(billing\.deleteRecords\) as `bob` signed with `[^`]+` and sent to session workflow `[^`]+`, which has not answered yet/);
+    assert.equal((await h.received(a.handle)).length, 1, 'the session has it, as the signal');
+    assert.deepEqual((await h.store.get(a.req.approvalId))?.votes, []);
+  });
+
   test('deny needs a reason; an unknown id is a clear refusal', async () => {
     const a = await h.newApproval({ requirement: requirement({ approversRequired: 2 }) });
     const noReason = bufferIo();
