@@ -8,10 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CompleteResultSchema,
@@ -25,18 +22,17 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
-  type JSONRPCMessage,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { shownLine } from '../../approvals/shown-text';
 import type { PublishedSubjects, UpstreamNote } from '../../audit/upstream-listing';
 import { ToolError } from '../tools/errors';
 import { isStdio, type NamedUpstream } from './config';
-import { BoundedLineReader, boundLines } from './bounded-lines';
-import { cappedFetch } from './capped-fetch';
-import { RequestsInFlight } from './requests-in-flight';
-import { describeBytes, type DroppedMessage, tooLargeOf } from './size-limit';
+import { countRequests, RequestsInFlight } from './requests-in-flight';
+import { firstLine, upstreamCallError } from './call-error';
+import { describeBytes, type DroppedMessage } from './size-limit';
 import { listSubjects, subjectCapabilities, type SubjectCapabilities } from './subjects';
+import { upstreamTransport } from './transport';
 import { UNKNOWN_AGENT, WatchedResources } from './watched-resources';
 
 /** Most pages of `tools/list` followed (a server that keeps answering with a cursor is cut off). */
@@ -245,60 +241,25 @@ export class UpstreamConnection {
   }
 
   /**
-   * Counts the requests the client sends on `transport` (`RequestsInFlight`) and relays the
-   * server's log messages as they arrive. The SDK's `Protocol.connect` keeps a transport's
-   * `onmessage` set before it and calls it first, before its own handling of the message.
+   * Counts the requests the client sends on `transport` and relays the server's log messages as
+   * they arrive, before the SDK handles the message (an answer in it could end a request first).
    */
   #watchRequests(transport: Transport): void {
     const inFlight = new RequestsInFlight(this.opts.server.timeoutMs);
-    const send = transport.send.bind(transport);
-    transport.send = async (message, options) => {
-      inFlight.sent(message, callOfStream.getStore(), Date.now());
-      try {
-        await send(message, options);
-      } catch (err) {
-        inFlight.unsent(message);
-        throw err;
-      }
-    };
-    transport.onmessage = (message: JSONRPCMessage) => {
-      inFlight.received(message);
+    countRequests(transport, inFlight, () => callOfStream.getStore(), (message) => {
       if (!isJSONRPCNotification(message) || message.method !== 'notifications/message') return;
       const n = LoggingMessageNotificationSchema.safeParse(message);
       if (!n.success) return;
       const key = this.#callOfLog(inFlight);
       if (key !== undefined) this.#relay({ key, method: 'notifications/message', params: { ...n.data.params, logger: n.data.params.logger ?? this.name } });
-    };
+    });
   }
 
   /** `what` names the call in messages: a tool in backticks, or a method. */
   #callError(what: string, err: unknown): ToolError {
-    const message = err instanceof Error ? err.message : String(err);
-    const tooLarge = tooLargeOf(err, this.#tooLargeTag);
-    if (tooLarge) {
-      // The server answered (and may have acted); the answer is dropped: running the call again would only drop it again.
-      const size = tooLarge.bytes !== undefined ? `a message of ${tooLarge.bytes} bytes, over` : 'a message over';
-      return new ToolError('UpstreamResultTooLarge', `upstream server \`${this.name}\` answered ${what} with ${size} the limit of ${describeBytes(tooLarge.limitBytes)}: the answer was dropped`, {
-        retryable: false,
-        details: { ...tooLarge },
-        cause: err,
-      });
-    }
-    const code = (err as { code?: unknown }).code;
-    // -32000 connection closed, -32001 request timeout (the SDK's McpError codes).
-    if (code === -32000 || code === -32001 || this.#state !== 'up') {
-      const why = code === -32001 ? 'did not answer in time' : 'closed the connection';
-      // The server's stderr is the whole process's, every session's calls included: the worker's log gets it, the agent does not.
-      const tail = this.#stderrTail();
-      if (tail) this.opts.log?.(`upstream \`${this.name}\` ${why} during ${what}${tail}`);
-      return new ToolError('UpstreamUnavailable', `upstream server \`${this.name}\` ${why} during ${what}: ${message}`, { retryable: true, cause: err });
-    }
-    if (typeof code === 'number') {
-      // A JSON-RPC error the server sent (unknown tool, invalid params): its answer, not a fault of the link.
-      return new ToolError('UpstreamError', `upstream server \`${this.name}\` refused ${what}: ${message}`, { cause: err });
-    }
-    // Anything else is an answer the SDK could not read (not a CallToolResult, bad structured content).
-    return new ToolError('UpstreamProtocolError', `upstream server \`${this.name}\` answered ${what} with an invalid result: ${firstLine(message)}`, { cause: err });
+    const { error, log } = upstreamCallError(this.name, what, err, { up: this.#state === 'up', tooLargeTag: this.#tooLargeTag, stderrTail: this.#stderrTail() });
+    if (log) this.opts.log?.(log);
+    return error;
   }
 
   /**
@@ -323,7 +284,14 @@ export class UpstreamConnection {
     const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: {} });
     let transport: Transport;
     try {
-      transport = this.#transport();
+      this.#stderr = '';
+      transport = upstreamTransport(this.opts.server, {
+        tag: this.#tooLargeTag,
+        onDropped: (d) => this.#dropped(d),
+        onStderr: (chunk) => {
+          this.#stderr = (this.#stderr + chunk).slice(-STDERR_KEEP);
+        },
+      });
     } catch (err) {
       return this.#down(err);
     }
@@ -381,29 +349,6 @@ export class UpstreamConnection {
     }
   }
 
-  #transport(): Transport {
-    const s = this.opts.server;
-    if (isStdio(s)) {
-      const t = new StdioClientTransport({
-        command: s.command,
-        args: [...s.args],
-        env: { ...getDefaultEnvironment(), ...s.env },
-        ...(s.cwd ? { cwd: s.cwd } : {}),
-        stderr: 'pipe',
-      });
-      boundLines(t, new BoundedLineReader({ tag: this.#tooLargeTag, onDropped: (d) => this.#dropped(d) }));
-      this.#stderr = '';
-      (t.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
-        this.#stderr = (this.#stderr + chunk.toString()).slice(-STDERR_KEEP);
-      });
-      return t;
-    }
-    return new StreamableHTTPClientTransport(new URL(s.url), {
-      requestInit: { headers: { ...s.headers } },
-      fetch: cappedFetch({ tag: this.#tooLargeTag, onDropped: (d) => this.#dropped(d) }),
-    });
-  }
-
   #dropped(d: DroppedMessage): void {
     const size = d.bytes !== undefined ? ` of ${d.bytes} bytes` : '';
     const to = d.id !== undefined ? `: request ${shownLine(JSON.stringify(d.id))} fails with \`UpstreamResultTooLarge\`` : ': it answers no request that could be told (a call it answered times out)';
@@ -435,8 +380,4 @@ export class UpstreamConnection {
     this.#timer.unref();
     this.#retryMs = Math.min(RECONNECT_MAX_MS, this.#retryMs * 2);
   }
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }

@@ -7,8 +7,10 @@
  *
  * A request the client cancelled (its call timed out or was aborted) is answered by no server that
  * follows the protocol, yet its handler may still be running and logging: it stays counted for
- * `cancelledGraceMs` after the cancellation, or until the server answers it after all. Node-free, no I/O.
+ * `cancelledGraceMs` after the cancellation, or until the server answers it after all. `countRequests`
+ * keeps the count for a transport. Node-free, no I/O.
  */
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestId } from './size-limit';
 
@@ -62,6 +64,29 @@ export class RequestsInFlight {
   #expire(now: number): void {
     for (const [id, at] of this.#cancelledAt) if (now - at > this.cancelledGraceMs) this.#forget(id);
   }
+}
+
+/**
+ * Counts in `inFlight` the requests sent on `transport` (each under `callOf()`, the call whose
+ * context sends it) and the answers received; `onMessage` then sees each message the server
+ * sends. The SDK's `Protocol.connect` keeps a transport's `onmessage` set before it and calls it
+ * first, before its own handling of the message.
+ */
+export function countRequests(transport: Transport, inFlight: RequestsInFlight, callOf: () => string | undefined, onMessage: (message: JSONRPCMessage) => void): void {
+  const send = transport.send.bind(transport);
+  transport.send = async (message, options) => {
+    inFlight.sent(message, callOf(), Date.now());
+    try {
+      await send(message, options);
+    } catch (err) {
+      inFlight.unsent(message);
+      throw err;
+    }
+  };
+  transport.onmessage = (message: JSONRPCMessage) => {
+    inFlight.received(message);
+    onMessage(message);
+  };
 }
 
 function isRequestId(v: unknown): v is RequestId {
