@@ -106,7 +106,7 @@ export async function decide(deps: DecideDeps, req: DecisionRequest): Promise<De
         const same = record.votes.find((v) => v.clickId === req.clickId);
         if (same) {
           const group = record.requirement.groups.find((g) => record.groupMembers[g]?.includes(same.approver)) ?? '';
-          // (Nothing is asked again: the first delivery was answered, or told it was not.)
+          // (Nothing is asked again: a vote in the row is one the session counted.)
           return { ok: true, approver: same.approver, group, final: false, record, duplicate: true, answered: true };
         }
       }

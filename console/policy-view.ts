@@ -23,8 +23,6 @@ export interface PolicySource {
   readonly origin?: string;
   /** The catalog drafts compile against. @default the newest such session's, else the sample tools */
   readonly tools?: readonly ToolInfo[];
-  /** The registry name of the worker's default policy, as sessions record it. @default 'default' */
-  readonly defaultName?: string;
 }
 
 const MAX_DRAFT = 200 * 1024;
@@ -42,11 +40,14 @@ async function newestSessionUnder(pool: pg.Pool, name: string): Promise<{ sessio
 
 /** The worker's default policy, the catalog it compiles against, and where the page says it came from. */
 export async function currentPolicy(pool: pg.Pool, src: PolicySource): Promise<{ policy: PolicyDocument; tools: readonly ToolInfo[]; from: string }> {
-  const name = src.defaultName ?? DEFAULT_POLICY_NAME;
+  const origin = `the worker's default policy${src.origin ? ` \`${src.origin}\`` : ''}`;
+  // Given both, nothing to read (drafts ask for the catalog on every graph and backtest).
+  if (src.policy && src.tools) return { policy: src.policy, tools: src.tools, from: origin };
+  const name = DEFAULT_POLICY_NAME;
   const row = await newestSessionUnder(pool, name);
   const recordedTools = row && Array.isArray(row.tools) ? (row.tools as ToolInfo[]) : undefined;
   const tools = src.tools ?? recordedTools ?? SAMPLE_TOOL_INFO;
-  if (src.policy) return { policy: src.policy, tools, from: `the worker's default policy${src.origin ? ` \`${src.origin}\`` : ''}` };
+  if (src.policy) return { policy: src.policy, tools, from: origin };
   if (!row) throw new ConsoleError(404, 'no-policy', `no session has run under the worker's default policy (\`${name}\`) yet, and the console was not given it: paste a draft`);
   const parsed = parsePolicy(row.policy);
   if (!parsed.success) throw new ConsoleError(500, 'policy', `the default policy as session \`${row.session_id}\` recorded it does not parse: ${parsed.issues[0]?.message ?? ''}`);

@@ -137,8 +137,6 @@ export interface ReviewRequest {
 /** Records a verdict on one alert (it must be one `listAlerts` shows, as it was shown); resolves with the review's seq. */
 export async function reviewAlert(pool: pg.Pool, person: Person, given: ReviewRequest, since: Date): Promise<{ seq: number; hash: string }> {
   const { alert: key, verdict, note } = given;
-  // Taken before the alert is read, on the clock `recorded_at` is written by: a repeat written after this is outside the verdict.
-  const at = new Date((await pool.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now).toISOString();
   if (person.role !== 'operator') throw new ConsoleError(403, 'role', `\`${person.principal}\` signs in as ${person.role}, not as an operator`);
   if (verdict !== 'agent-right' && verdict !== 'rule-right') throw new ConsoleError(400, 'verdict', 'expected verdict `agent-right` or `rule-right`');
   if (typeof note !== 'string' || note.length > 2000) throw new ConsoleError(400, 'note', 'the note must be text of at most 2000 characters');
@@ -146,6 +144,8 @@ export async function reviewAlert(pool: pg.Pool, person: Person, given: ReviewRe
   if (typeof given.seen !== 'string' || typeof given.seenCount !== 'number') {
     throw new ConsoleError(400, 'seen', 'expected `seen` and `seenCount`: the time of the alert\'s latest occurrence and how many the page showed');
   }
+  // Taken before the alert is read, on the clock `recorded_at` is written by: a repeat written after this is outside the verdict.
+  const at = new Date((await pool.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now).toISOString();
   const alert = (await listAlerts(pool, since)).find((a) => a.key === key);
   if (!alert) throw new ConsoleError(404, 'not-found', `no alert \`${key.slice(0, 200)}\` in the reviewed window`);
   if (alert.lastAt !== given.seen || alert.count !== given.seenCount) {

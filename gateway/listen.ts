@@ -19,7 +19,7 @@ async function listenOn(app: FastifyInstance, host: string, port: number): Promi
  * Listens on `preferred` when it can be bound, else on a free port: a port asked for by name
  * (`GATEHOUSE_GATEWAY_PORT`) that is taken is an error instead, and never gets here.
  */
-export async function listenPreferred(app: FastifyInstance, host: string, preferred: number): Promise<{ port: number; fellBack: boolean }> {
+async function listenPreferred(app: FastifyInstance, host: string, preferred: number): Promise<{ port: number; fellBack: boolean }> {
   if (preferred === 0) return { port: await listenOn(app, host, 0), fellBack: false };
   try {
     return { port: await listenOn(app, host, preferred), fellBack: false };

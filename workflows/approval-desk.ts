@@ -175,7 +175,8 @@ export class ApprovalDesk {
     // (Told through a callback: `verified` keeps the awaits recorded sessions replay.)
     let refusal: VoteAnswer | undefined;
     const vote = await this.verified('vote', envelope, (rule, message) => (refusal = { counted: false, rule, message }));
-    if (!vote) return refusal ?? { counted: false, rule: 'envelope.payload', message: 'the vote did not verify' };
+    // `verified` tells `refused` before every undefined it returns.
+    if (!vote) return refusal!;
     const approvalId = vote.approvalId;
     const refuse = async (rule: RuleId, message: string, approver?: string): Promise<VoteAnswer> => {
       await core.audit.alert(rule, message, { keyId: vote.keyId, signer: vote.signer, approve: vote.verdict === 'approve' }, { approvalId, ...(approver ? { approver } : {}) });

@@ -3,8 +3,6 @@ export { isStdio, loadUpstreamConfig, parseUpstreamConfig, SERVER_NAME, Upstream
 export type { ConfigIssue, HttpUpstream, NamedUpstream, StdioUpstream, UpstreamServerConfig } from './config';
 export { UpstreamConnection, type UpstreamState } from './connection';
 export { UpstreamManager, type UpstreamManagerOptions } from './manager';
-export { AGENT_CONNECTION_IDLE_MS, AgentConnections, MAX_AGENT_CONNECTIONS } from './agent-connections';
 export { compileInputSchema, jsonSchemaDefaults, publishedTool, sensitiveMismatches, upstreamInputSchema, upstreamToolDefinition } from './tools';
 export { ensureInFlight, IN_FLIGHT_DDL } from './in-flight';
 export { unofferedToolName } from './tool-names';
-export { MAX_UPSTREAM_MESSAGE_BYTES } from './size-limit';

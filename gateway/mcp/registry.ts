@@ -83,11 +83,6 @@ export class McpSessions {
     return this.#entries.size;
   }
 
-  /** MCP sessions of one root agent open now (initializing included). */
-  openOf(rootAgentId: string): number {
-    return this.#open.get(rootAgentId)?.size ?? 0;
-  }
-
   /**
    * Closes the MCP sessions of `rootAgentId` whose slots were freed (`sessionIds`): their Gatehouse
    * sessions are over, so nothing more can run through them. Their transports' `onclose` forgets them.
