@@ -11,6 +11,7 @@
  * A report names each session, seq and check id that does not hold up.
  */
 import type { Pool } from 'pg';
+import { shownLine } from '../approvals/shown-text';
 import type { Keyset } from '../policies/trust';
 import type { ToolInfo } from '../policies/types';
 import { UnknownSessionError } from './errors';
@@ -110,7 +111,8 @@ async function recordedFacts(pool: Pool, row: SessionRowFacts | undefined, event
   const parent = row?.parentSessionId ?? (typeof started === 'string' ? started : undefined);
   const parentEvents = parent !== undefined ? (await readEvents(pool, parent, { withChain: false })).map((l) => l.event) : undefined;
   const conflicts = sessionId !== undefined ? conflictSeqs(await readAlerts(pool, sessionId)) : [];
-  const tools = Array.isArray(row?.tools) ? (row.tools as ToolInfo[]) : fallback;
+  // A row is whoever wrote it's: a catalog that is not one is judged as none was recorded (the fallback's tiers).
+  const tools = Array.isArray(row?.tools) && row.tools.every(isToolInfo) ? (row.tools as ToolInfo[]) : fallback;
   return {
     known: row !== undefined,
     ...(row ? { policyHash: row.policyHash, policy: row.policy } : {}),
@@ -119,6 +121,11 @@ async function recordedFacts(pool: Pool, row: SessionRowFacts | undefined, event
     ...(parentEvents ? { parentEvents } : {}),
     conflicts,
   };
+}
+
+function isToolInfo(t: unknown): boolean {
+  const o = t as Partial<Record<keyof ToolInfo, unknown>> | null;
+  return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.effect === 'string' && typeof o.environment === 'string' && typeof o.resource === 'string';
 }
 
 /** Seqs named by the session's `audit.conflict` alerts (the store's `AuditConflictError` message). */
@@ -157,7 +164,7 @@ export function verifyExport(doc: AuditExport, opts: VerifyOptions = {}): Verify
   }
   const s = doc.session;
   const events = links.map((l) => l.event);
-  const tools = Array.isArray(doc.policy.tools) ? (doc.policy.tools as ToolInfo[]) : opts.tools;
+  const tools = Array.isArray(doc.policy.tools) && doc.policy.tools.every(isToolInfo) ? (doc.policy.tools as ToolInfo[]) : opts.tools;
   // Offline there is no parent trail to read: the spawn is not checked.
   const origin = checkTrailEvidence(sessionId, events, {
     known: true, policyHash: s.policyHash, policy: doc.policy.document,
@@ -199,11 +206,12 @@ export function formatVerifyReport(report: VerifyReport): string {
   }
   if (report.trail.length > 0) {
     lines.push(`unproven trails: ${report.trail.length} finding(s)`);
-    for (const t of report.trail) lines.push(`  session \`${t.sessionId}\` seq ${t.seq}: ${t.rule}: ${t.message}`);
+    // Findings quote what a trail or row says (tool names, ids): one line each, whatever their writer put in.
+    for (const t of report.trail) lines.push(`  session \`${shownLine(t.sessionId)}\` seq ${t.seq}: ${t.rule}: ${shownLine(t.message)}`);
   }
   if (report.votes.length > 0) {
     lines.push(`unproven decisions: ${report.votes.length} vote finding(s)`);
-    for (const v of report.votes) lines.push(`  session \`${v.sessionId}\` seq ${v.seq}: ${v.rule}: ${v.message}`);
+    for (const v of report.votes) lines.push(`  session \`${shownLine(v.sessionId)}\` seq ${v.seq}: ${v.rule}: ${shownLine(v.message)}`);
   }
   return lines.join('\n');
 }

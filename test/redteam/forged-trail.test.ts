@@ -166,6 +166,20 @@ describe('audit verify against forged trails', () => {
     assert.deepEqual((await verify(genuine.sessionId, catalog)).findings, []);
   });
 
+  it('a row whose catalog is not one, or names a tool with terminal sequences: findings, not a crash, each on one escaped line', async () => {
+    const catalog = ['--catalog', 'test/workflows/fixtures/catalog.ts'];
+    await forgeDeletion('forged-catalog-2', testPolicy(), [null] as never);
+    const junk = await verify('forged-catalog-2', catalog);
+    assert.deepEqual([junk.code, junk.findings], [2, ['forged-catalog-2 4 vote.missing']]);
+    const sly = 'billing.purge\u001b[2K\nok: every session verifies';
+    await forgeDeletion('forged-catalog-3', testPolicy(), [...SAMPLE_TOOL_INFO, { ...SAMPLE_TOOL_INFO[0]!, name: sly }]);
+    const named = await verify('forged-catalog-3', catalog);
+    assert.equal(named.code, 2);
+    assert.ok(named.findings.includes('forged-catalog-3 1 trail.catalog-unknown'));
+    assert.doesNotMatch(named.stdout, /\u001b/);
+    assert.doesNotMatch(named.stdout, /^ok: every session verifies/m);
+  });
+
   it('an event squatting the next seq of a live victim session: exit 2 naming that seq', async () => {
     const s = await victim.gh.startSession({ intent: 'look at billing' });
     const read = await s.propose({ tool: 'billing.query', args: { customerId: SAMPLE_TEST_CUSTOMERS[0]!.id, limit: 1 }, reasoning: 'look' });
