@@ -23,7 +23,6 @@ before(async () => {
   h = await createHarness('redteam_approval_holds');
 });
 after(async () => {
-  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
 

@@ -116,8 +116,6 @@ export async function redTeam(area: string, policies: Record<string, PolicyDocum
       await running;
       for (const gh of agents) await gh.close();
       await connection.close();
-      // Dropping a database terminates its connections: an idle pooled one must not crash the process then.
-      for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
       await h.close();
     },
   };

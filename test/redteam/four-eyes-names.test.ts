@@ -19,7 +19,6 @@ before(async () => {
   h = await createHarness('redteam_four_eyes_names');
 });
 after(async () => {
-  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
 

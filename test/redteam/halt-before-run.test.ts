@@ -20,7 +20,6 @@ before(async () => {
   h = await createHarness('redteam_halt_before_run');
 });
 after(async () => {
-  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
 

@@ -25,7 +25,6 @@ before(async () => {
   h = await createHarness('redteam_pause_before_run');
 });
 after(async () => {
-  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
 

@@ -34,7 +34,6 @@ before(async () => {
 after(async () => {
   w?.shutdown();
   await run;
-  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
 

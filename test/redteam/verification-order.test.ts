@@ -40,7 +40,6 @@ before(async () => {
 after(async () => {
   worker?.shutdown();
   await running;
-  for (const pool of [h.audit.pool, h.production.pool]) pool.on('error', () => undefined);
   await h?.close();
 });
 
