@@ -102,8 +102,14 @@ function isCompletedError(err: unknown): boolean {
   return /already completed|workflow execution already|is not running|completed/i.test(text);
 }
 
+/** The session workflow ended (ended, halted, terminated, timed out) after it accepted the update, before answering it. */
+export function endedAfterAccepting(err: unknown): boolean {
+  return err instanceof WorkflowUpdateFailedError && (err.cause as { type?: unknown } | undefined)?.type === 'AcceptedUpdateCompletedWorkflow';
+}
+
 /** Maps an error of a call on a session to the client's typed errors (or rethrows it). */
 export function mapSessionError(sessionId: string, err: unknown): never {
+  if (endedAfterAccepting(err)) throw new SessionClosedError(sessionId, undefined, { cause: err });
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {

@@ -30,7 +30,7 @@ import {
 } from '../workflows/contract';
 import { activeTelemetry } from '../telemetry/active';
 import { loadConfig, temporalSecurity, type TemporalClientRole } from './config';
-import { ApprovalNotPendingError, InvalidApprovalIdError, MissingCredentialError, SessionClosedError, mapSessionError } from './errors';
+import { ApprovalNotPendingError, InvalidApprovalIdError, MissingCredentialError, mapSessionError } from './errors';
 import { SessionHandle, waitUntilStarted } from './session';
 import { issueAgentCredential } from './trust/credentials';
 import type { SigningKey } from './trust/key-files';
@@ -265,8 +265,6 @@ export class Gatehouse {
     try {
       return await temporalVoteSender(this.client)(handle.workflow.workflowId, envelope);
     } catch (err) {
-      // Ended after it accepted the vote, before answering: closed, as every other call on it says.
-      if (err instanceof SessionGoneError && !(err.cause instanceof WorkflowNotFoundError)) throw new SessionClosedError(sessionId, undefined, { cause: err });
       return mapSessionError(sessionId, err instanceof SessionGoneError ? err.cause : err);
     }
   }

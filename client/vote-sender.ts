@@ -17,6 +17,7 @@
 import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { approvalSignal, voteUpdate, type ApprovalSignal, type VoteAnswer } from '../workflows/contract';
+import { endedAfterAccepting } from './errors';
 
 /** Sends a signed vote to a session workflow: its answer, or undefined when it gave none in time. */
 export type VoteSender = (workflowId: string, envelope: ApprovalSignal) => Promise<VoteAnswer | undefined>;
@@ -75,7 +76,7 @@ export function temporalVoteSender(client: Client, opts: VoteSenderOptions = {})
         // Accepted: the vote is in the session's history, and counts or is refused when it runs.
         if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
         // The session ended (terminated, timed out) after it accepted the vote, before answering.
-        if (err instanceof WorkflowNotFoundError || (err instanceof WorkflowUpdateFailedError && (err.cause as { type?: unknown } | undefined)?.type === 'AcceptedUpdateCompletedWorkflow')) {
+        if (err instanceof WorkflowNotFoundError || endedAfterAccepting(err)) {
           throw new SessionGoneError(workflowId, { cause: err });
         }
         // An older worker rejected it (no handler): the signal below.

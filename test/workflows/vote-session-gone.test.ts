@@ -1,7 +1,8 @@
 /**
  * A vote the session accepted, and the session ended before it answered: the sender says the
  * session is gone (the Slack app and the console tell the clicker so), and the client's `approve`
- * says the session is closed, never a raw Temporal failure nor a vote reported as counted.
+ * says the session is closed, never a raw Temporal failure nor a vote reported as counted; so does
+ * the agent's call the vote was for.
  * The real session workflow on the Temporal dev server; an activity interceptor holds the vote's
  * audit write (the handler's last await before it answers) while the session is terminated.
  */
@@ -48,7 +49,7 @@ async function heldApproval(by: 'sender' | 'client', hold: ReturnType<typeof hol
   await hold.gates[0]!.entered;
   await s.workflow.terminate('the operator ended it mid-vote');
   hold.gates[0]!.release();
-  return { voted, s };
+  return { voted, s, call };
 }
 
 describe('a vote accepted by a session that ends before answering', () => {
@@ -66,8 +67,10 @@ describe('a vote accepted by a session that ends before answering', () => {
     const hold = holdVoteWrite();
     const w = await h.worker({ workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [hold.interceptor] } } });
     await w.runUntil(async () => {
-      const { voted, s } = await heldApproval('client', hold);
+      const { voted, s, call } = await heldApproval('client', hold);
       await assert.rejects(voted, (err: unknown) => err instanceof SessionClosedError && err.sessionId === s.sessionId);
+      // The agent's held call, accepted before the session ended: closed too, not a raw Temporal failure.
+      await assert.rejects(call, (err: unknown) => err instanceof SessionClosedError && err.sessionId === s.sessionId);
     });
   });
 });
