@@ -257,3 +257,71 @@ async def test_async_a_redirect_is_not_followed() -> None:
         with pytest.raises(gatehouse.GatewayUnreachableError, match="unexpected redirect"):
             await gh.start_session("x")
     assert len(gw.requests) == 1
+
+
+class DroppingGateway:
+    """Starts sessions, answers a proposal ``pending`` when told to, and drops the connection on anything else (the answer lost)."""
+
+    def __init__(self, pending_first: bool = False) -> None:
+        self.requests: list[httpx.Request] = []
+        self.pending_first = pending_first
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/v1/sessions":
+            return httpx.Response(201, json=STARTED)
+        if self.pending_first and request.method == "POST":
+            return httpx.Response(202, json={"status": "pending", "proposalId": request.headers["idempotency-key"]})
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+
+
+def test_a_proposal_whose_answer_is_lost_names_its_id() -> None:
+    gw = DroppingGateway()
+    with Gatehouse(URL, TOKEN, transport=httpx.MockTransport(gw)) as gh:
+        session = gh.start_session("x")
+        with pytest.raises(gatehouse.GatewayUnreachableError) as fresh:
+            session.propose("billing.query", {})
+        assert fresh.value.proposal_id == gw.requests[-1].headers["idempotency-key"]
+        with pytest.raises(gatehouse.GatewayUnreachableError) as mine:
+            session.propose("billing.query", {}, proposal_id="agent-step-7")
+        assert mine.value.proposal_id == gw.requests[-1].headers["idempotency-key"] == "agent-step-7"
+        with pytest.raises(gatehouse.GatewayUnreachableError) as read:
+            session.wait_for("agent-step-7")
+        assert read.value.proposal_id == "agent-step-7"
+        # A spawn is not a proposal: `wait_for` cannot read it.
+        with pytest.raises(gatehouse.GatewayUnreachableError) as spawn:
+            session.spawn_child("helper", "x")
+        assert spawn.value.proposal_id is None
+        with pytest.raises(gatehouse.GatewayUnreachableError) as start:
+            gh.session("s-1").halt("stop")
+        assert start.value.proposal_id is None
+
+
+def test_a_pending_proposal_whose_next_read_is_lost_names_its_id() -> None:
+    gw = DroppingGateway(pending_first=True)
+    with Gatehouse(URL, TOKEN, transport=httpx.MockTransport(gw)) as gh:
+        with pytest.raises(gatehouse.GatewayUnreachableError) as lost:
+            gh.start_session("x").propose("billing.deleteRecords", {}, wait=0, proposal_id="delete-1")
+    assert lost.value.proposal_id == "delete-1"
+    assert [(r.method, r.url.path) for r in gw.requests[1:]] == [("POST", "/v1/sessions/s-1/proposals"), ("GET", "/v1/sessions/s-1/proposals/delete-1")]
+
+
+@pytest.mark.parametrize("proposal_id", ["", "step 1", "é", "x" * 201])
+def test_a_proposal_id_the_gateway_would_refuse_is_refused_before_sending(gw: ScriptedGateway, proposal_id: str) -> None:
+    with gw.sync() as gh:
+        session = gh.start_session("x")
+        with pytest.raises(ValueError, match="proposal_id must be 1 to 200 letters, digits or `.:_-`"):
+            session.propose("t", {}, proposal_id=proposal_id)
+    assert len(gw.requests) == 1
+
+
+async def test_async_a_proposal_whose_answer_is_lost_names_its_id() -> None:
+    gw = DroppingGateway()
+    async with AsyncGatehouse(URL, TOKEN, transport=httpx.MockTransport(gw)) as gh:
+        session = await gh.start_session("x")
+        with pytest.raises(gatehouse.GatewayUnreachableError) as fresh:
+            await session.propose("billing.query", {})
+        assert fresh.value.proposal_id == gw.requests[-1].headers["idempotency-key"]
+        with pytest.raises(gatehouse.GatewayUnreachableError) as mine:
+            await session.propose("billing.query", {}, proposal_id="agent-step-7")
+        assert mine.value.proposal_id == gw.requests[-1].headers["idempotency-key"] == "agent-step-7"

@@ -73,12 +73,13 @@ export class Gatehouse {
 
   /**
    * @internal Reads the outcome of `body` while it is pending (`follow`), each read held `wait`
-   * seconds; returns the final answer, or the pending one when not following.
+   * seconds; returns the final answer, or the pending one when not following. `proposalId` (a
+   * proposal's, not a spawn's) is named on a `GatewayUnreachableError` of those reads.
    */
-  async settle(sessionId: string, body: unknown, wait: number, follow: boolean): Promise<unknown> {
+  async settle(sessionId: string, body: unknown, wait: number, follow: boolean, proposalId?: string): Promise<unknown> {
     const hold = wait > 0 ? wait : DEFAULT_WAIT_SECONDS;
     while (follow && isPending(body)) {
-      body = await this.request({ method: 'GET', path: sessionPath(sessionId, 'proposals', body.proposalId), context: 'poll', wait: hold, hold });
+      body = await this.request({ method: 'GET', path: sessionPath(sessionId, 'proposals', body.proposalId), context: 'poll', wait: hold, hold, ...(proposalId === undefined ? {} : { proposalId }) });
     }
     if (typeof body !== 'object' || body === null) throw new ProtocolError(`expected a JSON object from the gateway, got \`${String(body)}\``);
     return body;

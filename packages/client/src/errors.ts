@@ -119,8 +119,20 @@ export class RateLimitedError extends GatehouseError {}
 /** 503: the gateway cannot reach Temporal right now; `retryAfter` says when to try again. */
 export class ServiceUnavailableError extends GatehouseError {}
 
-/** The request got no answer: no gateway at that URL, or it timed out. */
-export class GatewayUnreachableError extends GatehouseError {}
+/**
+ * The request got no answer: no gateway at that URL, it timed out, or the connection dropped. From
+ * `propose` or `waitFor`, `proposalId` names the proposal: it may have reached the gateway (and
+ * run), so read its outcome with `session.waitFor(err.proposalId)` rather than proposing it again.
+ */
+export class GatewayUnreachableError extends GatehouseError {
+  /** The proposal the request sent or read (its `Idempotency-Key`); undefined for any other call. */
+  readonly proposalId: string | undefined;
+
+  constructor(detail: string, fields: ErrorFields & { readonly proposalId?: string } = {}) {
+    super(detail, fields);
+    this.proposalId = fields.proposalId;
+  }
+}
 
 /** The gateway answered something this client does not understand (not JSON, an unexpected shape). */
 export class ProtocolError extends GatehouseError {}

@@ -37,6 +37,8 @@ export interface Call {
   readonly wait?: number;
   readonly idempotencyKey?: string;
   readonly hold?: number;
+  /** The proposal this request sends or reads: a `GatewayUnreachableError` names it, so the caller can read its outcome. */
+  readonly proposalId?: string;
 }
 
 export interface Settings {
@@ -79,6 +81,15 @@ export function checkWait(wait: number): number {
   return wait;
 }
 
+/** What the gateway takes as an `Idempotency-Key`, hence as a proposal id. */
+const PROPOSAL_ID = /^[\w.:-]{1,200}$/;
+
+/** `id` if the gateway accepts it as a proposal id (1 to 200 letters, digits or `.:_-`); else a `RangeError`. */
+export function checkProposalId(id: string): string {
+  if (!PROPOSAL_ID.test(id)) throw new RangeError(`proposalId must be 1 to 200 letters, digits or \`.:_-\`, not \`${id}\``);
+  return id;
+}
+
 /** `/v1/sessions/<id>/<rest...>`, each segment escaped. */
 export function sessionPath(sessionId: string, ...rest: string[]): string {
   return ['/v1/sessions', ...[sessionId, ...rest].map(encodeURIComponent)].join('/');
@@ -96,7 +107,10 @@ export async function send(settings: Settings, call: Call, signal: AbortSignal):
   if (call.body !== undefined) headers['content-type'] = 'application/json';
   if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
   const timeout = AbortSignal.timeout((settings.timeoutSeconds + (call.hold ?? 0)) * 1000);
+  const unreachable = (what: string, cause: unknown) =>
+    new GatewayUnreachableError(`${call.method} ${url.origin}${call.path} ${what}`, { type: 'urn:gatehouse:problem:unreachable', cause, ...pick(call, ['proposalId']) });
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, {
       method: call.method,
@@ -107,11 +121,11 @@ export async function send(settings: Settings, call: Call, signal: AbortSignal):
       signal: AbortSignal.any([signal, timeout]),
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
     });
+    // The answer can be lost after its headers too (the connection drops mid-body): no answer either.
+    text = await response.text();
   } catch (err) {
-    const what = timeout.aborted ? 'timed out' : signal.aborted ? 'was cancelled: the client is closed' : `failed: ${describe(err)}`;
-    throw new GatewayUnreachableError(`${call.method} ${url.origin}${call.path} ${what}`, { type: 'urn:gatehouse:problem:unreachable', cause: err });
+    throw unreachable(timeout.aborted ? 'timed out' : signal.aborted ? 'was cancelled: the client is closed' : `failed: ${describe(err)}`, err);
   }
-  const text = await response.text();
   if (response.ok) {
     if (text === '') return undefined;
     try {

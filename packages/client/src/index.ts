@@ -3,7 +3,7 @@
  * more — an agent credential and the gateway's URL. No runtime dependencies.
  */
 export { Gatehouse, type StartSessionOptions } from './client.js';
-export { Session, type ProposalInput, type SpawnOptions, type WaitOptions } from './session.js';
+export { Session, type ProposalInput, type ProposeOptions, type SpawnOptions, type WaitOptions } from './session.js';
 export { type ConnectOptions, URL_ENV, TOKEN_ENV } from './http.js';
 export {
   AuthenticationError,

@@ -4,7 +4,7 @@
  */
 import type { Gatehouse } from './client.js';
 import { SubAgentDeniedError } from './errors.js';
-import { DEFAULT_WAIT_SECONDS, END_HOLD_SECONDS, checkWait, pick, sessionPath } from './http.js';
+import { DEFAULT_WAIT_SECONDS, END_HOLD_SECONDS, checkProposalId, checkWait, pick, sessionPath } from './http.js';
 import type { Mandate, Pending, Proposal, ProposeOutcome, ProposeResult, SessionState, SessionSummary, SpawnChildResult, StartedSession } from './types.js';
 
 export interface WaitOptions {
@@ -12,6 +12,16 @@ export interface WaitOptions {
   readonly wait?: number;
   /** Follow a held call until it is final (executed, denied, failed, expired). `false` returns `Pending` instead. @default true */
   readonly waitForFinal?: boolean;
+}
+
+export interface ProposeOptions extends WaitOptions {
+  /**
+   * The proposal's id, sent as its `Idempotency-Key`: the gateway takes a proposal sent again with
+   * the same id as the same proposal (it answers the first one's outcome, and the call runs at most
+   * once). Give one the agent keeps (1 to 200 letters, digits or `.:_-`) to propose again safely
+   * after the agent itself restarted. @default a random uuid
+   */
+  readonly proposalId?: string;
 }
 
 export interface SpawnOptions {
@@ -40,16 +50,19 @@ export class Session {
   /**
    * Proposes one tool call and answers its outcome. The gateway holds the request up to `wait`
    * seconds; a call still waiting then (held for a person) is followed until it is final. With
-   * `waitForFinal: false` a `Pending` comes back instead, for `waitFor`.
+   * `waitForFinal: false` a `Pending` comes back instead, for `waitFor`. A
+   * `GatewayUnreachableError` carries the proposal's `proposalId`: the proposal may have reached
+   * the gateway, so `waitFor(err.proposalId)` reads its outcome where proposing again would send a second one.
    */
-  propose(proposal: ProposalInput, options?: WaitOptions & { readonly waitForFinal?: true }): Promise<ProposeResult>;
-  propose(proposal: ProposalInput, options: WaitOptions): Promise<ProposeOutcome>;
-  async propose(proposal: ProposalInput, options: WaitOptions = {}): Promise<ProposeOutcome> {
+  propose(proposal: ProposalInput, options?: ProposeOptions & { readonly waitForFinal?: true }): Promise<ProposeResult>;
+  propose(proposal: ProposalInput, options: ProposeOptions): Promise<ProposeOutcome>;
+  async propose(proposal: ProposalInput, options: ProposeOptions = {}): Promise<ProposeOutcome> {
     const wait = checkWait(options.wait ?? DEFAULT_WAIT_SECONDS);
+    // The update id: a resent request is the same update, never a second call.
+    const proposalId = options.proposalId === undefined ? randomKey() : checkProposalId(options.proposalId);
     const body = { tool: proposal.tool, args: proposal.args ?? {}, reasoning: proposal.reasoning ?? '', ...pick(proposal, ['tokenCost', 'idempotencyKey', 'requestUnlock']) };
-    // A fresh update id per call: a resent request is the same update, never a second call.
-    const first = await this.#gh.request({ method: 'POST', path: sessionPath(this.sessionId, 'proposals'), context: 'propose', body, wait, hold: wait, idempotencyKey: randomKey() });
-    return (await this.#gh.settle(this.sessionId, first, wait, options.waitForFinal ?? true)) as ProposeOutcome;
+    const first = await this.#gh.request({ method: 'POST', path: sessionPath(this.sessionId, 'proposals'), context: 'propose', body, wait, hold: wait, idempotencyKey: proposalId, proposalId });
+    return (await this.#gh.settle(this.sessionId, first, wait, options.waitForFinal ?? true, proposalId)) as ProposeOutcome;
   }
 
   /** The outcome of a pending proposal (a `Pending` or its `proposalId`), followed until final unless `waitForFinal: false`. */
@@ -58,8 +71,8 @@ export class Session {
   async waitFor(pending: Pending | string, options: WaitOptions = {}): Promise<ProposeOutcome> {
     const wait = checkWait(options.wait ?? DEFAULT_WAIT_SECONDS);
     const proposalId = typeof pending === 'string' ? pending : pending.proposalId;
-    const first = await this.#gh.request({ method: 'GET', path: sessionPath(this.sessionId, 'proposals', proposalId), context: 'poll', wait, hold: wait });
-    return (await this.#gh.settle(this.sessionId, first, wait, options.waitForFinal ?? true)) as ProposeOutcome;
+    const first = await this.#gh.request({ method: 'GET', path: sessionPath(this.sessionId, 'proposals', proposalId), context: 'poll', wait, hold: wait, proposalId });
+    return (await this.#gh.settle(this.sessionId, first, wait, options.waitForFinal ?? true, proposalId)) as ProposeOutcome;
   }
 
   /** Mode, counters, budget left, held calls, last actions. */

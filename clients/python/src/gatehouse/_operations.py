@@ -40,12 +40,15 @@ def _parse(model: type[M], body: Any, what: str) -> M:
     return model.model_validate(body)
 
 
-def _settle(session_id: str, body: Any, model: type[M], wait: float, follow: bool) -> Operation[Union[M, Pending]]:
-    """``body`` as ``model``; while it is pending (and ``follow``), reads the update's outcome again, each read held ``wait`` seconds."""
+def _settle(session_id: str, body: Any, model: type[M], wait: float, follow: bool, of_proposal: bool = False) -> Operation[Union[M, Pending]]:
+    """``body`` as ``model``; while it is pending (and ``follow``), reads the update's outcome again, each read held ``wait`` seconds.
+
+    ``of_proposal``: the update is a proposal (not a spawn), named on a ``GatewayUnreachableError`` of those reads.
+    """
     hold = wait if wait > 0 else p.DEFAULT_WAIT_SECONDS
     while follow and _is_pending(body):
         pending = Pending.model_validate(body)
-        body = yield p.poll_call(session_id, pending.proposal_id, hold)
+        body = yield p.poll_call(session_id, pending.proposal_id, hold, of_proposal=of_proposal)
     if _is_pending(body):
         return Pending.model_validate(body)
     return _parse(model, body, model.__name__)
@@ -69,14 +72,16 @@ def start(
     return _parse(StartedSession, body, "start_session")
 
 
-def propose(session_id: str, proposal: Proposal, wait: float, follow: bool) -> Operation[ProposeOutcome]:
-    body = yield p.propose_call(session_id, proposal, wait)
-    return (yield from _settle(session_id, body, ProposeResult, wait, follow))
+def propose(session_id: str, proposal: Proposal, wait: float, follow: bool, proposal_id: Optional[str] = None) -> Operation[ProposeOutcome]:
+    """``proposal_id`` (default a fresh one) is the update id: sent again under it, it is the same proposal."""
+    key = p.new_proposal_id() if proposal_id is None else p.check_proposal_id(proposal_id)
+    body = yield p.propose_call(session_id, proposal, wait, key)
+    return (yield from _settle(session_id, body, ProposeResult, wait, follow, of_proposal=True))
 
 
 def wait_for(session_id: str, proposal_id: str, wait: float, follow: bool) -> Operation[ProposeOutcome]:
-    body = yield p.poll_call(session_id, proposal_id, p.check_wait(wait))
-    return (yield from _settle(session_id, body, ProposeResult, wait, follow))
+    body = yield p.poll_call(session_id, proposal_id, p.check_wait(wait), of_proposal=True)
+    return (yield from _settle(session_id, body, ProposeResult, wait, follow, of_proposal=True))
 
 
 def state(session_id: str) -> Operation[SessionState]:

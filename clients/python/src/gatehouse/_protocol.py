@@ -6,6 +6,7 @@ Shared by the sync and async clients, which differ only in how they send a :clas
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
@@ -70,6 +71,8 @@ class Call:
     params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     hold: float = 0.0
+    proposal_id: Optional[str] = None
+    """The proposal this request sends or reads: a ``GatewayUnreachableError`` names it, so the caller can read its outcome."""
 
     def timeout(self, base: float) -> httpx.Timeout:
         return httpx.Timeout(base, read=base + self.hold)
@@ -96,7 +99,22 @@ def _wait_param(wait: float) -> str:
 
 def _update_id() -> dict[str, str]:
     """A fresh ``Idempotency-Key``: the gateway uses it as the update id, so a resent request is the same update."""
-    return {"idempotency-key": uuid.uuid4().hex}
+    return {"idempotency-key": new_proposal_id()}
+
+
+def new_proposal_id() -> str:
+    """A fresh update id (a uuid), for a proposal or spawn the caller named none for."""
+    return uuid.uuid4().hex
+
+
+_PROPOSAL_ID = re.compile(r"[\w.:-]{1,200}", re.ASCII)
+
+
+def check_proposal_id(proposal_id: str) -> str:
+    """``proposal_id`` if the gateway accepts it as an ``Idempotency-Key`` (1 to 200 letters, digits or ``.:_-``); else a ``ValueError``."""
+    if not _PROPOSAL_ID.fullmatch(proposal_id):
+        raise ValueError(f"proposal_id must be 1 to 200 letters, digits or `.:_-`, not {proposal_id!r}")
+    return proposal_id
 
 
 def _model_or_mapping(value: Union[BudgetOverride, Mandate, Mapping[str, Any]], model: type[BudgetOverride] | type[Mandate]) -> dict[str, Any]:
@@ -124,20 +142,30 @@ def start_call(
     return Call("POST", "/v1/sessions", "start", json=body)
 
 
-def propose_call(session_id: str, proposal: Proposal, wait: float) -> Call:
+def propose_call(session_id: str, proposal: Proposal, wait: float, proposal_id: str) -> Call:
+    """The proposal, sent with ``proposal_id`` as its ``Idempotency-Key`` (the gateway's update id)."""
     return Call(
         "POST",
         _session_path(session_id, "proposals"),
         "propose",
         json=proposal.to_wire(),
         params={"wait": _wait_param(wait)},
-        headers=_update_id(),
+        headers={"idempotency-key": proposal_id},
         hold=wait,
+        proposal_id=proposal_id,
     )
 
 
-def poll_call(session_id: str, proposal_id: str, wait: float) -> Call:
-    return Call("GET", _session_path(session_id, "proposals", _segment(proposal_id)), "poll", params={"wait": _wait_param(wait)}, hold=wait)
+def poll_call(session_id: str, proposal_id: str, wait: float, *, of_proposal: bool = False) -> Call:
+    """A read of the outcome of update ``proposal_id``; ``of_proposal`` (not a spawn's) names it on an unanswered read."""
+    return Call(
+        "GET",
+        _session_path(session_id, "proposals", _segment(proposal_id)),
+        "poll",
+        params={"wait": _wait_param(wait)},
+        hold=wait,
+        proposal_id=proposal_id if of_proposal else None,
+    )
 
 
 def state_call(session_id: str) -> Call:
@@ -173,6 +201,7 @@ def decode(call: Call, response: httpx.Response) -> Any:
         raise GatewayUnreachableError(
             f"{call.method} {shown_origin(str(response.request.url))}{call.path} failed: unexpected redirect (HTTP {response.status_code}), not followed",
             type="urn:gatehouse:problem:unreachable",
+            proposal_id=call.proposal_id,
         )
     if response.is_success:
         if not response.content:
@@ -203,7 +232,9 @@ def unreachable(call: Call, url: str, err: httpx.TransportError) -> GatewayUnrea
     """The error for a request that got no answer (connection refused, timed out, ...), naming the gateway's origin."""
     what = "timed out" if isinstance(err, httpx.TimeoutException) else "failed"
     return GatewayUnreachableError(
-        f"{call.method} {shown_origin(url)}{call.path} {what}: {err!s} ({type(err).__name__})", type="urn:gatehouse:problem:unreachable"
+        f"{call.method} {shown_origin(url)}{call.path} {what}: {err!s} ({type(err).__name__})",
+        type="urn:gatehouse:problem:unreachable",
+        proposal_id=call.proposal_id,
     )
 
 

@@ -92,6 +92,7 @@ class Session(SessionCore[Gatehouse]):
         token_cost: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         request_unlock: Optional[bool] = None,
+        proposal_id: Optional[str] = None,
     ) -> ProposeResult: ...
 
     @overload
@@ -106,6 +107,7 @@ class Session(SessionCore[Gatehouse]):
         token_cost: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         request_unlock: Optional[bool] = None,
+        proposal_id: Optional[str] = None,
     ) -> ProposeOutcome: ...
 
     def propose(
@@ -119,6 +121,7 @@ class Session(SessionCore[Gatehouse]):
         token_cost: Optional[int] = None,
         idempotency_key: Optional[str] = None,
         request_unlock: Optional[bool] = None,
+        proposal_id: Optional[str] = None,
     ) -> ProposeOutcome:
         """Proposes one tool call and returns its outcome.
 
@@ -126,9 +129,15 @@ class Session(SessionCore[Gatehouse]):
         held for a person — is followed (``GET .../proposals/{id}``, each held ``wait`` seconds)
         until it is final: executed, denied, failed, or expired at the approval deadline. With
         ``wait_for_final=False`` a :class:`~gatehouse.Pending` comes back instead, for :meth:`wait_for`.
+
+        ``proposal_id`` (default a fresh uuid) is sent as the ``Idempotency-Key``: the gateway takes a
+        proposal sent again under the same id as the same proposal (the first one's outcome; the call
+        runs at most once). A :class:`~gatehouse.GatewayUnreachableError` carries it as
+        ``proposal_id``: the proposal may have reached the gateway, so :meth:`wait_for` reads its
+        outcome where proposing again with a new id would send a second one.
         """
         proposal = op.proposal_of(tool, args, reasoning, token_cost, idempotency_key, request_unlock)
-        return self._client._run(op.propose(self.session_id, proposal, wait, wait_for_final))
+        return self._client._run(op.propose(self.session_id, proposal, wait, wait_for_final, proposal_id))
 
     @overload
     def wait_for(self, pending: Union[Pending, str], *, wait: float = p.DEFAULT_WAIT_SECONDS, wait_for_final: Literal[True] = True) -> ProposeResult: ...

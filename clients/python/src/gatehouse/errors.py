@@ -142,7 +142,17 @@ class ServiceUnavailableError(GatehouseError):
 
 
 class GatewayUnreachableError(GatehouseError):
-    """The request got no answer: the gateway is not running at that URL, or it timed out."""
+    """The request got no answer: the gateway is not running at that URL, it timed out, or the connection dropped.
+
+    From ``propose`` or ``wait_for``, ``proposal_id`` names the proposal: it may have reached the
+    gateway (and run), so read its outcome with ``session.wait_for(err.proposal_id)`` rather than
+    proposing it again.
+    """
+
+    def __init__(self, detail: str, *, proposal_id: Optional[str] = None, **fields: Any) -> None:
+        super().__init__(detail, **fields)
+        self.proposal_id = proposal_id
+        """The proposal the request sent or read (its ``Idempotency-Key``); ``None`` for any other call."""
 
 
 class ProtocolError(GatehouseError):
