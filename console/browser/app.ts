@@ -85,7 +85,13 @@ function card(a: any): HTMLElement {
       const r = await api(`/api/approvals/${encodeURIComponent(a.approvalId)}/decide`, { payload: prepared.payload, assertion });
       outcome.textContent = `${verdict === 'approve' ? 'approved' : 'denied'} by ${r.approver}: ${r.status}`;
     } catch (err) {
-      outcome.textContent = `refused (${(err as any).code}): ${(err as Error).message}`;
+      const code = (err as any).code;
+      // Not answered is not refused: the session has the vote and counts or refuses it when it runs.
+      if (code === 'not-answered') {
+        outcome.textContent = `sent, not answered yet (${code}): ${(err as Error).message}`;
+        return;
+      }
+      outcome.textContent = `refused (${code}): ${(err as Error).message}`;
       outcome.className = 'outcome error';
     }
   };
