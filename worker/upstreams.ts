@@ -6,6 +6,8 @@
 import type { Pool } from 'pg';
 import type { ToolCatalog } from '../activities/tools/catalog';
 import { loadUpstreamConfig, UpstreamManager } from '../activities/upstreams';
+import { ALLOW_STDIO_UPSTREAMS, checkStdioInProduction } from '../activities/upstreams/stdio-in-production';
+import { deploymentEnv } from '../client/config';
 
 export interface WorkerUpstreamsOptions {
   /** @default `GATEHOUSE_CONFIG` */
@@ -19,7 +21,8 @@ export interface WorkerUpstreamsOptions {
 }
 
 /**
- * Loads the configuration (throws `UpstreamConfigError` with paths when it is broken), connects
+ * Loads the configuration (throws `UpstreamConfigError` with paths when it is broken, or when it
+ * names a stdio server under `GATEHOUSE_ENV=production` without `GATEHOUSE_ALLOW_STDIO_UPSTREAMS=1`), connects
  * every upstream and registers its tools in `catalog`. `undefined` when no file is configured.
  */
 export async function startWorkerUpstreams(opts: WorkerUpstreamsOptions): Promise<UpstreamManager | undefined> {
@@ -27,6 +30,9 @@ export async function startWorkerUpstreams(opts: WorkerUpstreamsOptions): Promis
   const file = opts.configFile ?? env.GATEHOUSE_CONFIG;
   if (!file) return undefined;
   const servers = loadUpstreamConfig(file, env);
+  // Before any server is spawned: in production a stdio server could read the worker's secrets.
+  const warning = checkStdioInProduction(file, servers, { production: deploymentEnv(env.GATEHOUSE_ENV) === 'production', allowed: env[ALLOW_STDIO_UPSTREAMS] === '1' });
+  if (warning) (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(warning);
   const manager = new UpstreamManager({ servers, catalog: opts.catalog, publish: opts.auditPool, ...(opts.log ? { log: opts.log } : {}) });
   await manager.start();
   return manager;

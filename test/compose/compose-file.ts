@@ -21,6 +21,13 @@ export interface ComposeService {
   readonly secrets: readonly string[];
   /** Mounts in the short `source:target[:mode]` form. */
   readonly volumes: readonly string[];
+  /** The networks it joins; none named means compose's `default` network. */
+  readonly networks: readonly string[];
+}
+
+export interface ComposeNetwork {
+  /** `internal: true`: no route out of it, and no port published from it. */
+  readonly internal: boolean;
 }
 
 export interface ComposeFile {
@@ -28,6 +35,8 @@ export interface ComposeFile {
   readonly volumes: readonly string[];
   /** Top-level secrets: name → the host file it is read from. */
   readonly secrets: Readonly<Record<string, { readonly file?: string }>>;
+  /** Top-level networks, with compose's implicit `default` when a service joins it. */
+  readonly networks: Readonly<Record<string, ComposeNetwork>>;
 }
 
 /** Thrown when an interpolation would fail in Docker Compose (`${VAR:?message}` unset, bad syntax). */
@@ -127,6 +136,7 @@ export function loadComposeFile(path: string, env: Readonly<Record<string, strin
     services?: Record<string, Record<string, unknown>>;
     volumes?: Record<string, unknown>;
     secrets?: Record<string, { file?: string } | null>;
+    networks?: Record<string, { internal?: boolean } | null>;
   };
   const services: Record<string, ComposeService> = {};
   for (const [name, s] of Object.entries(doc.services ?? {})) {
@@ -147,8 +157,12 @@ export function loadComposeFile(path: string, env: Readonly<Record<string, strin
       restart: typeof s.restart === 'string' ? s.restart : undefined,
       secrets: Array.isArray(s.secrets) ? s.secrets.map((x) => (typeof x === 'string' ? x : String((x as { source?: unknown }).source))) : [],
       volumes: toList(s.volumes),
+      // A list of names, or a map of name to its settings (aliases, addresses).
+      networks: s.networks === undefined || s.networks === null ? ['default'] : Array.isArray(s.networks) ? s.networks.map(String) : Object.keys(s.networks as Record<string, unknown>),
     };
   }
   const secrets = Object.fromEntries(Object.entries(doc.secrets ?? {}).map(([k, v]) => [k, { ...(v?.file !== undefined ? { file: v.file } : {}) }]));
-  return { services, volumes: Object.keys(doc.volumes ?? {}), secrets };
+  const networks: Record<string, ComposeNetwork> = Object.fromEntries(Object.entries(doc.networks ?? {}).map(([k, v]) => [k, { internal: v?.internal === true }]));
+  if (Object.values(services).some((s) => s.networks.includes('default'))) networks.default ??= { internal: false };
+  return { services, volumes: Object.keys(doc.volumes ?? {}), secrets, networks };
 }

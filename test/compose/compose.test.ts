@@ -2,7 +2,9 @@
  * The production-shaped stack cannot run here (no Docker engine), so this checks its structure by
  * parsing it: the services exist, every image is pinned, Gatehouse is configured only through the
  * environment variables `client/config.ts` reads and they point at the right services, health
- * checks gate start-up order, and the Dockerfile runs files that exist.
+ * checks gate start-up order, the networks keep everything but the front doors internal (each service
+ * still sharing one with every service it calls), every port is published on loopback by default,
+ * and the Dockerfile runs files that exist.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -211,6 +213,12 @@ describe('docker-compose.yml', () => {
     for (const key of ['GATEHOUSE_KEYS', 'GATEHOUSE_ENV', 'GATEHOUSE_POLICIES']) assert.ok(workerSource.includes(`process.env.${key}`), `worker/main.ts does not read \`${key}\``);
   });
 
+  it('passes the stdio opt-in to the worker from the .env, unset by default (the worker then refuses stdio upstreams)', () => {
+    assert.equal(service('gatehouse-worker').environment.GATEHOUSE_ALLOW_STDIO_UPSTREAMS, '');
+    const allowed = loadComposeFile(composePath, { ...MINIMAL_ENV, GATEHOUSE_ALLOW_STDIO_UPSTREAMS: '1' });
+    assert.equal(allowed.services['gatehouse-worker']!.environment.GATEHOUSE_ALLOW_STDIO_UPSTREAMS, '1');
+  });
+
   it('gives every long-running service a health check and gates start-up on them', () => {
     for (const [name, s] of Object.entries(services)) {
       const oneShot = s.restart === 'no';
@@ -253,6 +261,79 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(service('temporal-ui').ports, ['127.0.0.1:8233:8080']);
     // It holds the operator's certificate and has no login: it must not write (halt, terminate, reset).
     assert.equal(service('temporal-ui').environment.TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
+  });
+
+  it('publishes every port on loopback unless told otherwise, the approvals app included', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const port of s.ports) assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `service \`${name}\` publishes \`${port}\` beyond loopback`);
+    }
+    assert.deepEqual(service('gatehouse-approvals').ports, ['127.0.0.1:3000:3000']);
+    const told = loadComposeFile(composePath, { ...MINIMAL_ENV, GATEHOUSE_APPROVALS_PUBLISH: '3000', TEMPORAL_UI_PUBLISH: '127.0.0.1:9233' }).services;
+    assert.deepEqual(told['gatehouse-approvals']!.ports, ['3000:3000']);
+    assert.deepEqual(told['temporal-ui']!.ports, ['127.0.0.1:9233:8080']);
+  });
+
+  it('runs the Temporal Web UI only with `--profile ui`, on a network it shares with the frontend alone', () => {
+    const ui = service('temporal-ui');
+    // It reads every session's history (raw arguments, results) with the operator's certificate and no login.
+    assert.deepEqual(ui.profiles, ['ui']);
+    assert.deepEqual(ui.networks, ['operator']);
+    assert.deepEqual(Object.entries(services).filter(([, s]) => s.networks.includes('operator')).map(([n]) => n).sort(), ['temporal', 'temporal-ui']);
+    // `docker compose up` without a profile starts no UI and publishes none of its ports.
+    const started = Object.entries(services).filter(([, s]) => s.profiles.length === 0);
+    assert.deepEqual(started.filter(([, s]) => s.image?.startsWith('temporalio/ui')).map(([n]) => n), []);
+    assert.deepEqual(started.flatMap(([n, s]) => s.ports.filter((p) => /^(127\.0\.0\.1:)?8233:/.test(p)).map((p) => `${n}: ${p}`)), []);
+  });
+
+  it('keeps everything on an internal network but what must be reached from outside or reach out', () => {
+    const networks = compose.networks;
+    assert.equal(networks.backend?.internal, true, 'the backend network is internal');
+    assert.equal(networks.default, undefined, "a service is on compose's default network, which is not internal");
+    const members = (net: string) => Object.entries(services).filter(([, s]) => s.networks.includes(net)).map(([n]) => n).sort();
+    assert.deepEqual(Object.keys(networks).filter((n) => !networks[n]!.internal).sort(), ['edge', 'operator', 'worker-egress']);
+    // The front doors (their ports, Slack's API); the worker's way out, its alone; the operator's ports, theirs alone.
+    assert.deepEqual(members('edge'), ['gatehouse-approvals', 'gatehouse-gateway']);
+    assert.deepEqual(members('worker-egress'), ['gatehouse-worker']);
+    assert.deepEqual(members('operator'), ['temporal', 'temporal-ui']);
+    const reachable = ['gatehouse-approvals', 'gatehouse-gateway', 'gatehouse-worker', 'temporal', 'temporal-ui'];
+    for (const [name, s] of Object.entries(services)) {
+      for (const net of s.networks) assert.ok(networks[net], `service \`${name}\` joins undeclared network \`${net}\``);
+      const outside = s.networks.filter((n) => !networks[n]!.internal);
+      if (!reachable.includes(name)) assert.deepEqual(outside, [], `service \`${name}\` is on a network that is not internal`);
+      // Docker publishes no port of a container whose networks are all internal.
+      if (s.ports.length > 0) assert.ok(outside.length > 0, `service \`${name}\` publishes a port from internal networks only`);
+    }
+  });
+
+  it('lets every service reach each service it calls over a network they share', () => {
+    const names = Object.keys(services);
+    /** The services `s` names as `<service>:<port>` or as a whole value (`SQL_HOST: temporal-db`). */
+    const called = (self: string, s: ComposeService): string[] => {
+      const values = [...Object.values(s.environment), ...(s.command ?? []), ...(s.healthcheck?.test ?? [])];
+      return names.filter((n) => n !== self && values.some((v) => v === n || new RegExp(`(?<![\\w.-])${n}:\\d`).test(v)));
+    };
+    const calls: Record<string, string[]> = Object.fromEntries(names.map((n) => [n, called(n, services[n]!)]));
+    // The server's own configuration (deploy/temporal/config.yaml) names its database.
+    calls.temporal = [...calls.temporal!, String(COMPOSE_SERVER_CONFIG.postgres.host)];
+    // What each one must reach: the scan above finds at least this.
+    for (const [name, needed] of Object.entries({
+      'temporal-schema': ['temporal-db'],
+      'temporal-setup': ['temporal'],
+      'temporal-ui': ['temporal'],
+      'audit-db-init': ['audit-db'],
+      'sample-seed': ['production-db'],
+      'gatehouse-worker': ['audit-db', 'production-db', 'temporal'],
+      'gatehouse-gateway': ['audit-db', 'temporal'],
+      'gatehouse-approvals': ['audit-db', 'production-db', 'temporal'],
+    })) {
+      assert.deepEqual(calls[name]!.filter((n) => needed.includes(n)).sort(), needed, `\`${name}\` calls what it needs`);
+    }
+    for (const [name, targets] of Object.entries(calls)) {
+      for (const target of targets) {
+        const shared = service(name).networks.filter((n) => service(target).networks.includes(n));
+        assert.ok(shared.length > 0, `\`${name}\` calls \`${target}\` but shares no network with it`);
+      }
+    }
   });
 
   it('creates the namespace and registers every search attribute a session carries', () => {
