@@ -24,9 +24,17 @@ async function run<R extends object>(pool: Pool | ClientBase, text: string, valu
   }
 }
 
+/**
+ * A session row's policy document in the order the worker enforced it: the verbatim `policy_json`
+ * (`065_session_policy_json.sql`), else — a row written before it — the jsonb `policy`, whose keys
+ * PostgreSQL reorders. As `json`, so the driver keeps the order too. Every reader that compiles a
+ * stored policy selects this, never `policy`: the first matching glob of `tools` wins.
+ */
+export const STORED_POLICY = 'COALESCE(policy_json, policy::json)';
+
 /** One session's summary row; throws `UnknownSessionError` when there is none. */
 export async function getSession(pool: Pool, sessionId: string): Promise<SessionView & { readonly policy: unknown; readonly tools?: unknown }> {
-  const rows = await run<SessionRow & { tools: unknown }>(pool, `SELECT ${SESSION_COLUMNS}, policy, tools FROM sessions WHERE session_id = $1`, [sessionId]);
+  const rows = await run<SessionRow & { tools: unknown }>(pool, `SELECT ${SESSION_COLUMNS}, ${STORED_POLICY} AS policy, tools FROM sessions WHERE session_id = $1`, [sessionId]);
   const row = rows[0];
   if (row === undefined) throw new UnknownSessionError(sessionId);
   return { ...rowToSession(row), policy: row.policy, ...(row.tools !== null && row.tools !== undefined ? { tools: row.tools } : {}) };

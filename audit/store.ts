@@ -63,13 +63,15 @@ export class AuditStore {
     if (Number.isNaN(startedAt.getTime())) {
       throw new AuditInputError(`session \`${rec.sessionId}\` has an unreadable start time \`${rec.startedAt}\``);
     }
+    const policy = storableJson(rec.policy);
     await this.query(
-      `INSERT INTO sessions (session_id, workflow_id, first_run_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, started_at, tools)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb)
+      // `policy_json` keeps the document's key order, which jsonb's `policy` loses: the first matching glob wins.
+      `INSERT INTO sessions (session_id, workflow_id, first_run_id, agent_id, owner, intent, parent_session_id, policy_hash, policy, policy_json, started_at, tools)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::json, $11, $12::jsonb)
        ON CONFLICT (session_id) DO NOTHING`,
       // As PostgreSQL stores text: an upstream server's tool description with a NUL must not stop every session's start.
       [rec.sessionId, rec.workflowId, rec.firstRunId ?? null, scrubString(rec.agentId), scrubString(rec.owner), scrubString(rec.intent), rec.parentSessionId ?? null,
-        rec.policyHash, storableJson(rec.policy), startedAt, rec.tools ? storableJson(rec.tools) : null],
+        rec.policyHash, policy, policy, startedAt, rec.tools ? storableJson(rec.tools) : null],
     );
     // A retried start finds its own row; another run finds the first one's (ids are never reused).
     const owner = await this.pool.query<{ first_run_id: string | null }>('SELECT first_run_id FROM sessions WHERE session_id = $1', [rec.sessionId]);

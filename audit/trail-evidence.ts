@@ -20,7 +20,7 @@ export interface RecordedFacts {
   /** The sessions table has a row for the session. */
   readonly known: boolean;
   readonly policyHash?: string;
-  /** The policy document the row recorded. */
+  /** The policy document the row recorded, in the order the worker enforced it (`STORED_POLICY`). */
   readonly policy?: unknown;
   /** The catalog the session compiled its policy against (the row's, else the verifier's fallback). */
   readonly tools?: readonly ToolInfo[];
@@ -99,7 +99,7 @@ export function checkTrailEvidence(sessionId: string, events: readonly AuditEven
     else if (named !== stored || facts.policyHash !== stored) {
       find(at, 'trail.policy', `the start names policy \`${named.slice(0, 12)}\`, the recorded document hashes to \`${stored.slice(0, 12)}\``);
     } else {
-      policy = compiled(stored, facts.policy, facts.tools ?? []);
+      policy = compiled(facts.policy, facts.tools ?? []);
       if (!policy) find(at, 'trail.policy', 'the recorded policy document does not parse');
       else if (facts.knownPolicies && !facts.knownPolicies.has(stored)) {
         find(at, 'trail.policy-unknown', `the session ran under policy \`${stored.slice(0, 12)}\`, none of the policies given to verify against`);
@@ -129,12 +129,14 @@ function spawned(e: AuditEventInput, child: string): boolean {
   return e.tool === 'session.spawnChild' && d.childSessionId === child && d.status !== 'denied' && d.status !== 'expired';
 }
 
-/** Compiled policies by document hash and catalog: most sessions of a trail share a few (a transparent cache). */
+/** Compiled policies by document text and catalog: most sessions of a trail share a few (a transparent cache). */
 const COMPILED = new Map<string, CompiledPolicy | null>();
 const COMPILED_MAX = 64;
 
-function compiled(docHash: string, doc: unknown, tools: readonly ToolInfo[]): CompiledPolicy | undefined {
-  const key = `${docHash}:${sha256Hex(canonicalJson(tools))}`;
+function compiled(doc: unknown, tools: readonly ToolInfo[]): CompiledPolicy | undefined {
+  // Keyed by the document's own text, not its (key-sorted) hash: two orders of the `tools` globs
+  // hash alike but compile to different tiers (the first matching glob wins).
+  const key = `${sha256Hex(JSON.stringify(doc))}:${sha256Hex(canonicalJson(tools))}`;
   let hit = COMPILED.get(key);
   if (hit === undefined) {
     const parsed = parsePolicy(doc);

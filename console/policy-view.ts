@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { SAMPLE_TOOL_INFO } from '../activities/tools/sample';
 import { backtest, type BacktestReport } from '../audit/backtest';
+import { STORED_POLICY } from '../audit/queries';
 import { analyzePaths, compilePolicy, parsePolicy, parsePolicyText, type PolicyDocument, type PolicyIssue } from '../policies';
 import type { ToolInfo } from '../policies/types';
 import { DEFAULT_POLICY_NAME } from '../worker/policy-registry';
@@ -30,7 +31,8 @@ const MAX_DRAFT = 200 * 1024;
 /** The newest session that ran under the policy registered as `name` (its `session-started` event says which). */
 async function newestSessionUnder(pool: pg.Pool, name: string): Promise<{ session_id: string; policy: unknown; tools: unknown } | undefined> {
   const r = await pool.query(
-    `SELECT s.session_id, s.policy, s.tools FROM sessions s
+    // In the order the worker enforced it (jsonb's `policy` reorders the `tools` globs).
+    `SELECT s.session_id, ${STORED_POLICY} AS policy, s.tools FROM sessions s
       WHERE EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.session_id AND e.seq = 1 AND e.kind = 'session-started' AND e.detail ->> 'policy' = $1)
       ORDER BY s.started_at DESC LIMIT 1`,
     [name],
