@@ -3,7 +3,7 @@
  * escalation re-post, the resolved message, the Deny modal. The posting activities and the Bolt
  * app (`approvals/slack/`) render the same messages from here. Pure.
  */
-import { approvalParts, groupsAtLevel } from '../policies/trust/votes';
+import { approvalParts, groupsAtLevel, partLevels } from '../policies/trust/votes';
 import { hasNoApprovers } from './ladder';
 import { hiddenValuesWarning, redactedCountIn } from './redaction';
 import { bold, code, italic, plain, richBullets, richPreformatted, richQuote, richSection, richText, type Run } from './rich-text';
@@ -73,11 +73,15 @@ function context(text: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text) }] };
 }
 
+/**
+ * Who may decide once `level` escalation steps have passed. An unlock has two parts, and both must
+ * be met: each is listed with its own count, at its own place on its own ladder (`partLevels`).
+ */
 function describeGroups(record: ApprovalRecord, level: number): string {
   if (hasNoApprovers(record)) return 'nobody: the policy lists no member in these groups, so the deadline will deny it';
-  // An unlock has two parts, and both must be met: each is listed with its own count.
+  const levels = partLevels(record.requirement, level);
   const parts = approvalParts(record.requirement).map((p, i) => {
-    const groups = groupsAtLevel(p, i === 0 ? level : 0).map((g) => `\`${escapeMrkdwn(g)}\``);
+    const groups = groupsAtLevel(p, levels[i] ?? 0).map((g) => `\`${escapeMrkdwn(g)}\``);
     return `${groups.join(', ') || 'none'}${p.approversRequired > 1 ? ` (${p.approversRequired} distinct approvers)` : ''}`;
   });
   return parts.join(' *and* ');
@@ -171,15 +175,24 @@ export function renderRequest(record: ApprovalRecord, level = record.escalationL
   return { text: `Approval needed: ${record.tool} requested by ${record.agentId} (${record.approvalId})`, blocks };
 }
 
-/** The re-post at an escalation step: mentions the members of the group now asked. */
+/** The groups escalation step `level` adds, over every part of the approval (each once). */
+function groupsReachedAt(record: ApprovalRecord, level: number): string[] {
+  const before = partLevels(record.requirement, level - 1);
+  const after = partLevels(record.requirement, level);
+  const reached = approvalParts(record.requirement).flatMap((p, i) => (after[i]! > before[i]! ? [p.groups[after[i]!] ?? ''] : []));
+  // A step no part widens at (more steps than groups, in a hand-written row) names the first part's group at that index, as before.
+  return reached.length ? [...new Set(reached)] : [record.requirement.groups[level] ?? ''];
+}
+
+/** The re-post at an escalation step: mentions the members of the groups now asked. */
 export function renderEscalation(record: ApprovalRecord, level: number): RenderedMessage {
-  const group = record.requirement.groups[level] ?? '';
-  const members = (record.groupMembers[group] ?? []).map(mention).join(' ');
+  const groups = groupsReachedAt(record, level);
+  const members = [...new Set(groups.flatMap((g) => record.groupMembers[g] ?? []))].map(mention).join(' ');
   const head = section(
-    `:rotating_light: *Escalated* to \`${escapeMrkdwn(group)}\` (level ${level}): no decision yet. ${members}`.trim(),
+    `:rotating_light: *Escalated* to ${groups.map((g) => `\`${escapeMrkdwn(g)}\``).join(', ')} (level ${level}): no decision yet. ${members}`.trim(),
   );
   const req = renderRequest(record, level);
-  return { text: `Escalated to ${group}: ${req.text}`, blocks: [head, ...req.blocks] };
+  return { text: `Escalated to ${groups.join(', ')}: ${req.text}`, blocks: [head, ...req.blocks] };
 }
 
 /**

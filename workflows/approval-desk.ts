@@ -3,8 +3,8 @@
  * deadline — never an automatic approval), and counting signed votes. Whether a signed decision is
  * genuine and whether a vote counts are decided in `policies/trust`; this file waits and records.
  */
-import { condition, currentUpdateInfo } from '@temporalio/workflow';
-import type { ApprovalRequest } from '../approvals/types';
+import { ActivityFailure, condition, currentUpdateInfo, isCancellation } from '@temporalio/workflow';
+import type { ApprovalEscalation, ApprovalRequest } from '../approvals/types';
 import { approvalGroupMembers } from '../policies';
 import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, ownerAliases, resolveVoter, type DecisionKind, type KeyEntry, type SignedDecision } from '../policies/trust';
 import type { RuleId } from '../policies/rules';
@@ -14,7 +14,7 @@ import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
 import { iso, nowMs } from './clock';
 import type { ApprovalSignal, PendingApprovalView, VoteAnswer } from './contract';
 import type { SessionCore } from './session-core';
-import { hasPatch } from './patches';
+import { ESCALATION_BEST_EFFORT, hasPatch, LADDER_OF_EVERY_PART, takenAtStart } from './patches';
 
 /** What an approval is asked about. */
 export interface ApprovalAsk {
@@ -41,9 +41,16 @@ type VerifiedDecision<K extends DecisionKind> = Extract<SignedDecision, { kind: 
 export class ApprovalDesk {
   readonly #core: SessionCore;
   #pending = new Map<string, ApprovalWait>();
+  /** Patch `escalation-best-effort`: a failed escalation is an alert, and the wait goes on. */
+  readonly #escalationBestEffort: boolean;
+  /** Patch `ladder-of-every-part`: an approval escalates at the steps of each of its parts. */
+  readonly #ladderOfEveryPart: boolean;
 
+  /** Built right after the session core, at the first line of the run: its patches are taken there (patches.ts). */
   constructor(core: SessionCore) {
     this.#core = core;
+    this.#escalationBestEffort = takenAtStart(ESCALATION_BEST_EFFORT);
+    this.#ladderOfEveryPart = takenAtStart(LADDER_OF_EVERY_PART);
   }
 
   /** Approvals still waiting, for the state view. */
@@ -75,7 +82,7 @@ export class ApprovalDesk {
       deadline: iso(requestedAt + approvalTimeoutMs(requirement)),
       groupMembers: approvalGroupMembers(core.policy, approvalParts(requirement).flatMap((p) => p.groups)),
     };
-    const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id, stateHash: ask.stateHash });
+    const wait = new ApprovalWait(req, { requestedAt, proposalSeq, proposalId: currentUpdateInfo()?.id, stateHash: ask.stateHash, ladderOfEveryPart: this.#ladderOfEveryPart });
     this.#pending.set(approvalId, wait);
     let conflict: readonly string[] | undefined;
     let requested = false;
@@ -116,8 +123,11 @@ export class ApprovalDesk {
           break;
         }
         const escalation = wait.escalate(iso(nowMs()));
-        await core.audit.record([core.audit.event('escalated', { proposalSeq, tool: proposal.tool, approvalId, detail: { level: escalation.level, group: escalation.group } })]);
-        await io.escalateApproval(req, escalation);
+        // An approval with two parts says where each part's ladder stands.
+        const parts = this.#ladderOfEveryPart && requirement.alsoRequired ? { parts: wait.partLevels() } : {};
+        await core.audit.record([core.audit.event('escalated', { proposalSeq, tool: proposal.tool, approvalId, detail: { level: escalation.level, group: escalation.group, ...parts } })]);
+        if (this.#escalationBestEffort) await this.#escalateBestEffort(req, escalation, proposalSeq);
+        else await io.escalateApproval(req, escalation);
       }
     } finally {
       if (requested || core.approvalHoldsPauseAndDeadline) {
@@ -145,6 +155,21 @@ export class ApprovalDesk {
       at,
     });
     return outcome;
+  }
+
+  /**
+   * Tells the next group (`escalateApproval`). Best effort: the ladder widened whether or not the
+   * post went out, so a failure for good (Slack down past the retries, an archived channel) is an
+   * alert, and the wait goes on to its votes and its deadline, to be recorded and resolved.
+   */
+  async #escalateBestEffort(req: ApprovalRequest, escalation: ApprovalEscalation, proposalSeq: number): Promise<void> {
+    try {
+      await io.escalateApproval(req, escalation);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const message = `while escalating approval \`${req.approvalId}\` to \`${escalation.group}\`: ${failureText(err)}: the approval waits on for votes and its deadline`;
+      await this.#core.audit.alert('approval.escalation-failed', message, { level: escalation.level, group: escalation.group }, { proposalSeq, tool: req.proposal.tool, approvalId: req.approvalId });
+    }
   }
 
   /**
@@ -229,4 +254,10 @@ export class ApprovalDesk {
     ]);
     return answer;
   }
+}
+
+/** What went wrong, in one line: an activity's own failure rather than the "activity failed" around it. */
+function failureText(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  return cause instanceof Error ? cause.message : String(cause);
 }

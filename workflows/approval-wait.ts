@@ -4,7 +4,7 @@
  * before it reaches `count`; the outcome is its tally. Pure bookkeeping (no awaits), workflow-safe.
  */
 import type { ApprovalEscalation, ApprovalRequest } from '../approvals/types';
-import { approvalTimeoutMs, tallyVotes, type CountedVote, type VoteContext } from '../policies/trust/votes';
+import { approvalParts, approvalTimeoutMs, escalationSteps, partLevels, tallyVotes, type CountedVote, type VoteContext } from '../policies/trust/votes';
 import type { Reason } from '../policies/types';
 import type { HaltSignal, PendingApprovalView } from './contract';
 
@@ -32,9 +32,15 @@ export class ApprovalWait {
   outcome: ApprovalOutcome | undefined;
   #votes: CountedVote[] = [];
   #level = 0;
+  /** Patch `ladder-of-every-part`: escalate at every part's steps, not the first part's alone. */
+  readonly #everyPart: boolean;
 
-  constructor(req: ApprovalRequest, at: { readonly requestedAt: number; readonly proposalSeq: number; readonly proposalId: string | undefined; readonly stateHash?: string }) {
+  constructor(
+    req: ApprovalRequest,
+    at: { readonly requestedAt: number; readonly proposalSeq: number; readonly proposalId: string | undefined; readonly stateHash?: string; readonly ladderOfEveryPart?: boolean },
+  ) {
     this.req = req;
+    this.#everyPart = at.ladderOfEveryPart ?? false;
     this.stateHash = at.stateHash;
     this.requestedAt = at.requestedAt;
     this.proposalSeq = at.proposalSeq;
@@ -52,19 +58,36 @@ export class ApprovalWait {
 
   /** The next moment something happens on its own: an escalation step or the final deadline. */
   nextDeadline(): { kind: 'escalation' | 'deadline'; at: number } {
-    const steps = this.req.requirement.escalateAfterMs;
+    const steps = this.#everyPart ? escalationSteps(this.req.requirement) : this.req.requirement.escalateAfterMs;
     const deadline = this.requestedAt + approvalTimeoutMs(this.req.requirement);
     const step = steps[this.#level];
     if (step !== undefined && this.requestedAt + step < deadline) return { kind: 'escalation', at: this.requestedAt + step };
     return { kind: 'deadline', at: deadline };
   }
 
-  /** Moves to the next group (the last group stays asked when the list runs out). */
+  /**
+   * Moves to the next escalation step. With the ladder of every part, `level` counts the steps and
+   * `group` is the group the step adds (the first part's, when both widen); before it, the first
+   * part's next group (the last stays asked when the list runs out).
+   */
   escalate(at: string): ApprovalEscalation {
     this.#level += 1;
+    if (this.#everyPart) {
+      const parts = approvalParts(this.req.requirement);
+      const before = partLevels(this.req.requirement, this.#level - 1);
+      const after = this.partLevels();
+      const widened = parts.findIndex((_, i) => after[i]! > before[i]!);
+      const group = widened >= 0 ? (parts[widened]!.groups[after[widened]!] ?? '') : '';
+      return { approvalId: this.req.approvalId, level: this.#level, group, at };
+    }
     const groups = this.req.requirement.groups;
     const group = groups[Math.min(this.#level, groups.length - 1)] ?? groups[groups.length - 1] ?? '';
     return { approvalId: this.req.approvalId, level: Math.min(this.#level, Math.max(groups.length - 1, 0)), group, at };
+  }
+
+  /** Each part's ladder level at the escalation step reached (`partLevels`). */
+  partLevels(): readonly number[] {
+    return partLevels(this.req.requirement, this.#level);
   }
 
   /** Adds a vote the vote rule counted; the tally settles the outcome (one deny denies). */

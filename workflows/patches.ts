@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS | typeof ESCALATION_BEST_EFFORT | typeof LADDER_OF_EVERY_PART,
 ): boolean {
   return patched(id);
 }
@@ -162,3 +162,20 @@ export const INTENT_FAILS_CLOSED = 'intent-fails-closed';
  * and failed the update unrecorded and uncounted). Runs recorded before behave as they did.
  */
 export const PAUSE_HOLDS_UNSTARTED_CALLS = 'pause-holds-unstarted-calls';
+
+/**
+ * Patch id, taken at the start of a run (by the approval desk): an escalation that fails for good
+ * (Slack down past the activity's retries, an archived channel) is an `approval.escalation-failed`
+ * alert, and the approval waits on for votes and its deadline. Before it, the failure ended the
+ * proposal's update: no `expired` event, the approval row left `pending` with live buttons, the
+ * proposal never counted. Runs recorded before behave as they did.
+ */
+export const ESCALATION_BEST_EFFORT = 'escalation-best-effort';
+
+/**
+ * Patch id, taken at the start of a run (by the approval desk): an approval with two parts (an
+ * unlock and the call's own approval) escalates at the escalation steps of both parts, as the vote
+ * rule widens each part with the clock. Before it, only the unlock part's steps escalated: the
+ * call's own approvers were widened silently, never told. Runs recorded before behave as they did.
+ */
+export const LADDER_OF_EVERY_PART = 'ladder-of-every-part';

@@ -83,6 +83,24 @@ export function groupsAtLevel(part: ApprovalRequirement, level: number): readonl
   return part.groups.slice(0, level + 1);
 }
 
+/**
+ * The approval's escalation steps (ms after the request, ascending, each once): those of every
+ * part, since `ladderLevel` widens every part on its own clock. Step `n` is escalation level `n`.
+ */
+export function escalationSteps(req: ApprovalRequirement): readonly number[] {
+  return [...new Set(approvalParts(req).flatMap((p) => p.escalateAfterMs))].sort((a, b) => a - b);
+}
+
+/**
+ * Each part's ladder level once `level` escalation steps (`escalationSteps`) have passed: what the
+ * vote rule allows at that moment. With one part, `level` itself.
+ */
+export function partLevels(req: ApprovalRequirement, level: number): readonly number[] {
+  const steps = escalationSteps(req);
+  const at = level > 0 ? steps[Math.min(level, steps.length) - 1] : undefined;
+  return approvalParts(req).map((p) => (at === undefined ? 0 : ladderLevel(p, 0, at)));
+}
+
 /** When the approval is denied automatically: the earliest deadline of its parts. */
 export function approvalTimeoutMs(req: ApprovalRequirement): number {
   return Math.min(...approvalParts(req).map((p) => p.timeoutMs));

@@ -1,0 +1,97 @@
+/**
+ * An escalation that fails for good (Slack answering `is_archived`, or down past the activity's
+ * retries) against the real session workflow and a real worker: telling the next group is best
+ * effort, so the approval still waits for votes and its deadline, is recorded and resolved, and
+ * the failure is an alert. The failure is made non-retryable (as `SlackConfigurationError` is) so
+ * it reaches the workflow at once, well before the deadline, not after the 10 minutes of retries.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { TEST_POLICY } from './fixtures/catalog';
+import { createHarness, testPolicy, type Harness } from './harness';
+import { eventually } from '../support/eventually';
+import { testTrust } from '../support/trust';
+
+const trust = testTrust();
+
+/** The default approver rule with the escalation point and deadline given (in minutes). */
+function approvals(escalateAfter: number, timeout: number) {
+  const doc = structuredClone(TEST_POLICY);
+  return testPolicy({ approvers: { ...doc.approvers, default: { groups: ['on-call', 'sre-leads'], timeoutMinutes: timeout, escalateAfterMinutes: [escalateAfter], fourEyes: true } } });
+}
+
+/** Every `escalateApproval` attempt fails as Slack's configuration errors do: not retried. */
+let escalationAttempts = 0;
+const archivedChannel: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      if (ctx.info.activityType !== 'escalateApproval') return next(input);
+      escalationAttempts += 1;
+      throw ApplicationFailure.nonRetryable('while calling slack `chat.postMessage` for approval: is_archived', 'SlackConfigurationError');
+    },
+  },
+});
+
+let h: Harness;
+before(async () => {
+  h = await createHarness('escalation_failure');
+});
+after(async () => {
+  await h?.close();
+});
+
+async function replicasOf(service: string): Promise<number> {
+  const r = await h.production.pool.query<{ replicas: number }>('SELECT replicas FROM services WHERE name = $1', [service]);
+  return r.rows[0]!.replicas;
+}
+
+describe('an escalation that fails for good', () => {
+  it('is an alert; the deadline still denies, recorded once, the row resolved, the call never run', async () => {
+    // Escalation after about a second, the deadline after three.
+    const w = await h.worker({ policies: { quick: approvals(0.02, 0.05) }, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [archivedChannel] } } });
+    await w.runUntil(async () => {
+      const before = await replicasOf('api');
+      const attempts = escalationAttempts;
+      const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the api', policyRef: 'quick' });
+      const r = await s.propose({ tool: 'services.scale', args: { service: 'api', replicas: before + 3 }, reasoning: 'load' });
+      assert.equal(r.status, 'expired');
+      assert.ok(r.decision.reasons.some((x) => x.rule === 'approval.expired'));
+      assert.equal(escalationAttempts - attempts, 1, 'a non-retryable failure is not retried');
+
+      const events = await h.events(s.sessionId);
+      assert.deepEqual(events.map((e) => e.kind).slice(1), ['proposed', 'decided', 'approval-requested', 'escalated', 'alert', 'expired']);
+      const alert = events.find((e) => e.kind === 'alert');
+      assert.equal(alert?.detail?.rule, 'approval.escalation-failed');
+      assert.match(String(alert?.detail?.message), /^while escalating approval `.+:1` to `sre-leads`: while calling slack `chat.postMessage` for approval: is_archived: the approval waits on/);
+      assert.equal(alert?.proposal_seq, 1);
+
+      const row = await h.audit.pool.query('SELECT status FROM approvals WHERE approval_id = $1', [r.approvalId]);
+      assert.equal(row.rows[0]?.status, 'expired');
+      const st = await s.state();
+      assert.equal(st.pendingApprovals.length, 0);
+      assert.equal(st.counters.expired, 1);
+      assert.equal(await replicasOf('api'), before, 'never an automatic approval');
+      await s.end({});
+    });
+  });
+
+  it('leaves the widened ladder in force: the group the failed post was for may still approve', async () => {
+    const w = await h.worker({ policies: { ladder: approvals(0.02, 5) }, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [archivedChannel] } } });
+    await w.runUntil(async () => {
+      const before = await replicasOf('web');
+      const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the web tier', policyRef: 'ladder' });
+      const pending = s.propose({ tool: 'services.scale', args: { service: 'web', replicas: before + 2 }, reasoning: 'queue backlog' });
+      await eventually(async () => (await h.events(s.sessionId)).some((e) => e.kind === 'alert' && e.detail?.rule === 'approval.escalation-failed'), { what: 'the escalation-failed alert' });
+      // `carol` is in sre-leads, which only the escalation reaches.
+      await h.gh.approve(`${s.sessionId}:1`, { key: trust.approver('carol') });
+      const r = await pending;
+      assert.equal(r.status, 'executed', JSON.stringify(r.error));
+      assert.equal(await replicasOf('web'), before + 2);
+      const row = await h.audit.pool.query('SELECT status, decided_by FROM approvals WHERE approval_id = $1', [r.approvalId]);
+      assert.deepEqual(row.rows[0], { status: 'approved', decided_by: ['carol'] });
+      await s.end({});
+    });
+  });
+});
