@@ -12,6 +12,7 @@ import type { RuleId } from './rules';
 import { classifyCatalog, type UpstreamClassification } from './upstream';
 import { ledgerRules, ruleNames, type LedgerRule } from './ledger';
 import { compileArgBounds, type CompileOptions, type CompiledArgBound } from './compile-args';
+import { looseningWarnings } from './loosening-warnings';
 
 /** A rule's finding is enforced, or only recorded (shadow). */
 export interface Moded {
@@ -102,7 +103,10 @@ export interface CompiledPolicy {
   readonly budget: Moded & { readonly windowMs: number; readonly actions: number; readonly writes: number; readonly critical: number; readonly tokens: number; readonly readOnlyAt: number };
   readonly costShadow: boolean;
   readonly sessionRate?: CompiledRate;
-  readonly intent: Moded & { readonly reviewBelow: number; readonly decay: number };
+  /** `writesNeedWriteIntent`: a write needs a declared intent that asks for it (`intent.effect`). */
+  readonly intent: Moded & { readonly reviewBelow: number; readonly decay: number; readonly writesNeedWriteIntent: boolean };
+  /** `resourceWrites`: a write to a resource the session read `afterReads` times (inside `withinMs`) needs approval; absent without the section. */
+  readonly resourceWrites?: Moded & { readonly afterReads: number; readonly withinMs?: number };
   readonly mandate: Moded & { readonly effects: readonly Effect[] };
   /** Always-blocked entries, for tools outside the catalog too (reported before `tool.unknown`). */
   readonly blockedGlobs: readonly (Moded & { readonly glob: Glob; readonly rule: RuleId; readonly message: string })[];
@@ -110,7 +114,7 @@ export interface CompiledPolicy {
   readonly hasShadow: boolean;
   /** Most recent proposals a rate window needs to keep, per session and per tool. */
   readonly rateKeep: { readonly session: number; readonly tool: number; readonly windowMs: number };
-  /** Non-fatal findings: rules that match no tool of the catalog. */
+  /** Non-fatal findings: rules that match no tool of the catalog, and what loosens the gate (`./loosening-warnings`). */
   readonly warnings: readonly PolicyIssue[];
 }
 
@@ -198,7 +202,7 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[],
   for (const [scope, list] of [['agent', agentRules], ['owner', ownerRules]] as const) {
     for (const kind of ['budget', 'transition'] as const) {
       list.filter((r) => r.kind === kind).forEach((rule, i) => {
-        if (!tools.some((t) => ruleNames(rule, t.name))) warnings.push({ code: 'unused', path: `${scope}.${kind}s[${i}]`, message: `\`${rule.id}\` matches no tool of the catalog` });
+        if (!tools.some((t) => ruleNames(rule, t.name, t.effect))) warnings.push({ code: 'unused', path: `${scope}.${kind}s[${i}]`, message: `\`${rule.id}\` matches no tool of the catalog` });
       });
     }
   }
@@ -209,17 +213,24 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[],
     let tool = compileTool(doc, info, rules, blockedGlobs, transitions, shadowOf, asRun);
     const upstream = classified.upstream.get(info.name);
     if (upstream) tool = { ...tool, upstream };
-    const agent = agentRules.filter((r) => ruleNames(r, info.name));
-    const owner = ownerRules.filter((r) => ruleNames(r, info.name));
+    // By name or, for a budget with `effects`, by the tool's effect (an upstream tool's as the policy classified it).
+    const agent = agentRules.filter((r) => ruleNames(r, info.name, info.effect));
+    const owner = ownerRules.filter((r) => ruleNames(r, info.name, info.effect));
     if (agent.length > 0 || owner.length > 0) tool = { ...tool, crossSession: { ...(agent.length > 0 ? { agent } : {}), ...(owner.length > 0 ? { owner } : {}) } };
     compiled.set(info.name, tool);
   }
+  // Names the catalog lacks where they would have held a tool back, and destructive tools run autonomously.
+  warnings.push(...looseningWarnings(doc, catalog, tools, compiled));
 
   const budgetShadow = shadowOf(doc.budget.mode);
   const costShadow = shadowOf(doc.costCap.mode);
   const intentShadow = shadowOf(doc.intent.mode);
   const mandateShadow = shadowOf(doc.mandate.mode);
-  if (budgetShadow || costShadow || intentShadow || mandateShadow) hasShadow = true;
+  const readThenWrite = doc.resourceWrites;
+  const resourceWrites = readThenWrite
+    ? { afterReads: readThenWrite.afterReads, ...(readThenWrite.within ? { withinMs: readThenWrite.within.minutes * MINUTE } : {}), shadow: shadowOf(readThenWrite.mode) }
+    : undefined;
+  if (budgetShadow || costShadow || intentShadow || mandateShadow || resourceWrites?.shadow) hasShadow = true;
 
   let toolKeep = perTool.max;
   let windowMs = perTool.perSeconds * 1000;
@@ -249,7 +260,8 @@ export function compilePolicy(doc: PolicyDocument, catalog: readonly ToolInfo[],
     },
     costShadow,
     sessionRate,
-    intent: { reviewBelow: doc.intent.reviewBelow, decay: doc.intent.decay, shadow: intentShadow },
+    intent: { reviewBelow: doc.intent.reviewBelow, decay: doc.intent.decay, shadow: intentShadow, writesNeedWriteIntent: doc.intent.writesNeedWriteIntent === true },
+    ...(resourceWrites ? { resourceWrites } : {}),
     mandate: { effects: doc.mandate.effects, shadow: mandateShadow },
     blockedGlobs,
     hasShadow,

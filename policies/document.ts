@@ -5,6 +5,7 @@
  * Every schema message says what was expected; `parse.ts` appends what was found and the path.
  */
 import { z } from 'zod';
+import type { Effect, Tier } from './types';
 
 /** Whole number at least `min`, with a message naming both. */
 const whole = (min: number) => {
@@ -149,7 +150,16 @@ const alwaysBlockedSchema = z.unknown().transform((value, ctx) => {
 });
 
 const withinSchema = z
-  .object({ steps: whole(1).optional(), minutes: ranged(0, 525_600, 'a number of minutes') .optional() }, { invalid_type_error: 'expected `{ steps?, minutes? }`' })
+  .object(
+    {
+      steps: whole(1).optional(),
+      // 0 minutes would switch the rule off (nothing follows within no time): never what was meant.
+      minutes: ranged(0, 525_600, 'a number of minutes')
+        .refine((m) => m !== 0, { message: 'expected more than 0 minutes: a rule within 0 minutes never applies; omit `within` for no time limit' })
+        .optional(),
+    },
+    { invalid_type_error: 'expected `{ steps?, minutes? }`' },
+  )
   .strict();
 
 const pairSchema = z
@@ -173,20 +183,25 @@ const transitionSchema = z.union([pairSchema, sequenceSchema], {
  * Cross-session rules (`agent:` and `owner:`): budgets and forbidden transitions counted over every
  * session of one agent (its credential's agent) or one owner, by the ledger workflow. Windows are
  * required: the ledger keeps only what a window needs, so a rule without one would grow forever.
+ * A budget counts a call whose tool `tools` names (exact or glob) or whose effect `effects` lists
+ * ("every write" without listing the catalog); both optional, no default (a document without
+ * `effects` keeps its hash), at least one required.
  */
 const crossBudgetSchema = z
   .object(
     {
       id: text('a rule id').optional(),
-      tools: z.array(text('a tool name or glob'), { invalid_type_error: 'expected a list of tool names or globs' }).min(1, { message: 'expected at least one tool' }),
+      tools: z.array(text('a tool name or glob'), { invalid_type_error: 'expected a list of tool names or globs' }).min(1, { message: 'expected at least one tool' }).optional(),
+      effects: z.array(effectSchema, { invalid_type_error: 'expected a list of effects' }).min(1, { message: 'expected at least one effect' }).optional(),
       max: whole(0),
       windowMinutes: ranged(1, 10_080, 'a number of minutes'),
       mode: modeSchema.optional(),
       reason: z.string().optional(),
     },
-    { invalid_type_error: 'expected a budget `{ tools, max, windowMinutes }`' },
+    { invalid_type_error: 'expected a budget `{ tools?, effects?, max, windowMinutes }`' },
   )
-  .strict();
+  .strict()
+  .refine((b) => b.tools !== undefined || b.effects !== undefined, { message: 'expected `tools`, `effects` or both: the calls the budget counts', path: ['tools'] });
 const crossTransitionSchema = z
   .object(
     {
@@ -234,6 +249,37 @@ export type MatchedApproverRule = z.output<typeof matchedApproverRuleSchema>;
 
 const DEFAULT_APPROVER_RULE = { groups: ['on-call'], approversRequired: 1, timeoutMinutes: 15, channel: '#gatehouse-approvals', fourEyes: true };
 
+/** The most reads `resourceWrites.afterReads` may name: the session state keeps that many times per resource. */
+export const MAX_AFTER_READS = 100;
+
+/**
+ * `resourceWrites`: a write or destructive call to a resource family (a tool's `resource`) the
+ * session read `afterReads` times (inside `within.minutes`, when given) needs approval
+ * (`resource.read-then-write`). Optional, no default: documents without it keep their hash.
+ */
+const resourceWritesSchema = z
+  .object(
+    {
+      afterReads: z
+        .number({ invalid_type_error: `expected a whole number between 1 and ${MAX_AFTER_READS}` })
+        .int({ message: `expected a whole number between 1 and ${MAX_AFTER_READS}` })
+        .min(1, { message: `expected a whole number between 1 and ${MAX_AFTER_READS}` })
+        .max(MAX_AFTER_READS, { message: `expected a whole number between 1 and ${MAX_AFTER_READS}` })
+        .default(2),
+      within: z.object({ minutes: ranged(1, 10_080, 'a number of minutes') }, { invalid_type_error: 'expected `{ minutes }`' }).strict().optional(),
+      mode: modeSchema.optional(),
+    },
+    { invalid_type_error: 'expected `{ afterReads, within?: { minutes }, mode? }`' },
+  )
+  .strict();
+
+/** The tier tables of a document that names none (the schema's defaults). */
+export const DEFAULT_TIERS = {
+  read: { default: 'autonomous' },
+  write: { staging: 'autonomous', production: 'approval', default: 'approval' },
+  destructive: { default: 'approval' },
+} as const satisfies Record<Effect, Record<string, Tier>>;
+
 /** The policy document schema. Every field has a default, so `{}` is a valid (default) policy. */
 export const policyDocumentSchema = z
   .object(
@@ -244,9 +290,9 @@ export const policyDocumentSchema = z
       mode: modeSchema.default('enforce'),
       tiers: z
         .object({
-          read: tierMapSchema.default({ default: 'autonomous' }),
-          write: tierMapSchema.default({ staging: 'autonomous', production: 'approval', default: 'approval' }),
-          destructive: tierMapSchema.default({ default: 'approval' }),
+          read: tierMapSchema.default({ ...DEFAULT_TIERS.read }),
+          write: tierMapSchema.default({ ...DEFAULT_TIERS.write }),
+          destructive: tierMapSchema.default({ ...DEFAULT_TIERS.destructive }),
         })
         .strict()
         .default({}),
@@ -284,7 +330,16 @@ export const policyDocumentSchema = z
         .strict()
         .default({}),
       intent: z
-        .object({ reviewBelow: ranged(0, 1, 'a score').default(0.55), decay: ranged(0.01, 1, 'a factor').default(0.8), mode: modeSchema.optional() })
+        .object({
+          reviewBelow: ranged(0, 1, 'a score').default(0.55),
+          decay: ranged(0.01, 1, 'a factor').default(0.8),
+          mode: modeSchema.optional(),
+          // Optional, no default, `false` dropped: documents without it (or with `false`) keep their hash.
+          writesNeedWriteIntent: z
+            .boolean({ invalid_type_error: 'expected true or false' })
+            .optional()
+            .transform((v) => (v === true ? true : undefined)),
+        })
         .strict()
         .default({}),
       subAgents: z
@@ -304,6 +359,7 @@ export const policyDocumentSchema = z
       agent: crossSessionSchema.optional(),
       owner: crossSessionSchema.optional(),
       mandate: z.object({ effects: z.array(effectSchema).default(['read', 'write', 'destructive']), mode: modeSchema.optional() }).strict().default({}),
+      resourceWrites: resourceWritesSchema.optional(),
       // Optional (no default), like `agent`: documents without it keep their hash. Absent: DEFAULT_IDLE_MINUTES.
       idleMinutes: ranged(0.05, 10_080, 'a number of minutes').optional(),
     },
@@ -354,9 +410,10 @@ export function transitionId(rule: TransitionRuleDoc, _index: number): string {
   return rule.id ?? transitionSequence(rule).join(' -> ');
 }
 
+/** Checked with the `u` flag, as `compile-args.ts` compiles it: a pattern only the looser syntax takes would fail every session start. */
 function isRegExp(pattern: string): boolean {
   try {
-    new RegExp(pattern);
+    new RegExp(pattern, 'u');
     return true;
   } catch {
     return false;

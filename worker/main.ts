@@ -4,8 +4,10 @@
  * DATABASE_URL, GATEHOUSE_PRODUCTION_DATABASE_URL, SLACK_*), plus:
  * - `GATEHOUSE_KEYS` (required): the keyset file the worker trusts (operator keys for agent
  *   credentials, resumes and budget raises; approver and approvals-service keys for votes);
- * - `GATEHOUSE_ENV=production`: refuse a development keyset (the one `gatehouse start` makes) and a
- *   plaintext Temporal connection; `development` or unset: neither; any other value: refuse to start;
+ * - `GATEHOUSE_ENV=production`: refuse a development keyset (the one `gatehouse start` makes), a
+ *   plaintext Temporal connection, a policy with `mode: shadow` (unless `GATEHOUSE_ALLOW_SHADOW_POLICY=1`)
+ *   and a policy whose warnings say it silently loosens the gate (`reviewPolicies`); `development` or
+ *   unset: none of these (the warnings are logged); any other value: refuse to start;
  * - `GATEHOUSE_POLICY`: the default policy file (default `policies/examples/production.yaml`);
  * - `GATEHOUSE_POLICIES`: further named policies, `name=file,name2=file2` or a folder of
  *   `<name>.yaml` files, which agent credentials may allow their sessions to name;
@@ -33,7 +35,10 @@ import { loadKeysetFile } from '../client/trust/keyset-file';
 import { loadCatalog } from './catalog-module';
 import { createGatehouseWorker, WorkerConfigError } from './create-worker';
 import { startWorkerUpstreams } from './upstreams';
-import { DEFAULT_POLICY_NAME, loadNamedPolicies, loadPolicyFile } from './policy-registry';
+import { ALLOW_SHADOW_POLICY, argumentSchemasOf, DEFAULT_POLICY_NAME, loadPolicies, reviewPolicies } from './policy-registry';
+import { catalogInfo } from '../activities/tools/catalog';
+import { loadUpstreamConfig } from '../activities/upstreams';
+import { shownLine } from '../approvals/shown-text';
 
 async function main(): Promise<void> {
   // First: a misspelt `GATEHOUSE_ENV` stops the worker before it reads anything else.
@@ -47,16 +52,28 @@ async function main(): Promise<void> {
   const security = temporalSecurity(config, 'worker');
   const insecure = insecureTemporalInProduction(security);
   if (insecure) throw new WorkerConfigError(insecure);
-  const policy = loadPolicyFile(process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE);
-  const policies = loadNamedPolicies(process.env.GATEHOUSE_POLICIES);
+  const loaded = loadPolicies(process.env.GATEHOUSE_POLICY || DEFAULT_POLICY_FILE, process.env.GATEHOUSE_POLICIES);
+  const policy = loaded[0]!.document;
+  const policies = Object.fromEntries(loaded.slice(1).map((p) => [p.name, p.document]));
   if (DEFAULT_POLICY_NAME in policies) throw new WorkerConfigError(`policy name \`${DEFAULT_POLICY_NAME}\` is the default policy's: choose another name in \`GATEHOUSE_POLICIES\``);
 
   const capacity = capacityFromEnv();
   const sessionHistoryLimit = sessionHistoryLimitFromEnv();
   const auditPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const productionPool = new pg.Pool({ connectionString: config.productionDatabaseUrl, max: 10 });
-  await migrate(auditPool);
   const catalog = await loadCatalog(process.env.GATEHOUSE_CATALOG, productionPool);
+  // Before connecting anywhere: each policy compiled against the catalog, its warnings logged (one
+  // escaped line each); in production, a shadow policy or a rule that silently loosens the gate stops the worker.
+  const configFile = process.env.GATEHOUSE_CONFIG;
+  reviewPolicies(loaded, {
+    tools: catalogInfo(catalog),
+    schemas: argumentSchemasOf(catalog.tools()),
+    upstreamServers: configFile ? loadUpstreamConfig(configFile, process.env).map((s) => s.name) : [],
+    production,
+    allowShadow: process.env[ALLOW_SHADOW_POLICY] === '1',
+    log: (line) => process.stderr.write(`gatehouse worker: ${shownLine(line)}\n`),
+  });
+  await migrate(auditPool);
   // The log carries the upstream servers' text: its controls are escaped.
   const upstreams = await startWorkerUpstreams({ catalog, auditPool, log: (line) => process.stderr.write(`gatehouse worker: ${shownText(line)}\n`) });
 
@@ -84,8 +101,7 @@ async function main(): Promise<void> {
     ...(sessionHistoryLimit !== undefined ? { sessionHistoryLimit } : {}),
     ...(process.env.GATEHOUSE_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: process.env.GATEHOUSE_WORKFLOW_BUNDLE } } : {}),
   });
-  const named = Object.keys(policies);
-  process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace}); keyset ${keysFile}${named.length ? `; named policies ${named.join(', ')}` : ''}\n`);
+  process.stdout.write(`gatehouse worker: polling task queue ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace}); keyset ${keysFile}; policies ${loaded.map((p) => `${p.name} (${p.document.mode})`).join(', ')}\n`);
   // SIGTERM/SIGINT: the SDK stops polling and lets running tasks finish.
   await worker.run();
   await upstreams?.close();

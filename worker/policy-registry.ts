@@ -2,12 +2,18 @@
  * The named policies a worker loads (the registry an agent credential's `policies` claim picks
  * from): `GATEHOUSE_POLICIES` is either `name=file,name2=file2` or a folder, whose `*.yaml`,
  * `*.yml` and `*.json` files are registered under their file name without the extension.
- * The default policy (`GATEHOUSE_POLICY`) is loaded beside them by the caller. Node-only.
+ * The default policy (`GATEHOUSE_POLICY`) is loaded beside them by the caller. At start the worker
+ * compiles each against its catalog and logs the warnings (`reviewPolicies`). Node-only.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
-import { parsePolicyText, type PolicyDocument } from '../policies';
+import type { z } from 'zod';
+import { zodToJsonSchema } from 'zod-to-json-schema';
+import type { AnyToolDefinition } from '../activities/tools/define';
+import { shownLine } from '../approvals/shown-text';
+import { compilePolicy, parsePolicyText, type PolicyDocument, type PolicyIssue, type ToolInfo } from '../policies';
 import { canonicalJson, sha256Hex } from '../policies/hash';
+import { argumentPathWarnings, loosensTheGate, type ArgumentSchema } from '../policies/loosening-warnings';
 
 /** Thrown when a policy file is missing or invalid, or `GATEHOUSE_POLICIES` is malformed. Nothing is loaded then. */
 export class PolicyRegistryError extends Error {
@@ -80,6 +86,89 @@ export function policyFilesOf(spec: string, cwd: string = process.cwd()): Record
 export function loadNamedPolicies(spec: string | undefined, cwd: string = process.cwd()): Record<string, PolicyDocument> {
   const out: Record<string, PolicyDocument> = {};
   for (const [name, file] of Object.entries(policyFilesOf(spec ?? '', cwd))) out[name] = loadPolicyFile(file);
+  return out;
+}
+
+/** One policy a worker loads: its name in the registry, the file it came from, its document. */
+export interface LoadedPolicy {
+  readonly name: string;
+  readonly file: string;
+  readonly document: PolicyDocument;
+}
+
+/** The default policy (`GATEHOUSE_POLICY`) and every named one (`GATEHOUSE_POLICIES`), each with its file. */
+export function loadPolicies(defaultFile: string, spec: string | undefined, cwd: string = process.cwd()): LoadedPolicy[] {
+  const loaded: LoadedPolicy[] = [{ name: DEFAULT_POLICY_NAME, file: defaultFile, document: loadPolicyFile(defaultFile) }];
+  for (const [name, file] of Object.entries(policyFilesOf(spec ?? '', cwd))) loaded.push({ name, file, document: loadPolicyFile(file) });
+  return loaded;
+}
+
+/** Set to `1`, a production worker starts with a policy whose top-level `mode` is `shadow` (nothing enforced but the floor). */
+export const ALLOW_SHADOW_POLICY = 'GATEHOUSE_ALLOW_SHADOW_POLICY';
+
+export interface PolicyReviewOptions {
+  /** The catalog's tools at start (an upstream server's tools are listed later). */
+  readonly tools: readonly ToolInfo[];
+  /** Each tool's input JSON Schema, by name (`argumentSchemasOf`); a tool without one is not judged. */
+  readonly schemas: ReadonlyMap<string, ArgumentSchema>;
+  /** The configured upstream servers: a name under `<server>.` cannot be judged before the server lists its tools. */
+  readonly upstreamServers: readonly string[];
+  /** `GATEHOUSE_ENV=production`: refuse what loosens the gate, instead of only logging it. */
+  readonly production: boolean;
+  /** `GATEHOUSE_ALLOW_SHADOW_POLICY=1`. */
+  readonly allowShadow: boolean;
+  /** One line per warning, written as found (the caller escapes it for its log). */
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Compiles every loaded policy against the catalog at start and logs its warnings, one line each
+ * (policy, file, path, message): a running worker otherwise never says that a rule holds nothing back. In production, throws `PolicyRegistryError` naming the file and the warnings
+ * on a top-level `mode: shadow` (unless `GATEHOUSE_ALLOW_SHADOW_POLICY=1`) and on any warning that
+ * loosens the gate (`loosensTheGate`).
+ */
+export function reviewPolicies(loaded: readonly LoadedPolicy[], opts: PolicyReviewOptions): void {
+  for (const { name, file, document } of loaded) {
+    const where = `policy \`${name}\` (\`${file}\`)`;
+    if (opts.production && document.mode === 'shadow' && !opts.allowShadow) {
+      throw new PolicyRegistryError(`${where} has \`mode: shadow\`: it enforces no rule but the floor, which a production worker refuses; set \`${ALLOW_SHADOW_POLICY}=1\` to run it knowingly`);
+    }
+    const compiled = compilePolicy(document, opts.tools);
+    const warnings = [...compiled.warnings, ...argumentPathWarnings(document, compiled.catalog, opts.schemas)].filter((w) => !upstreamSubject(w, opts.upstreamServers));
+    for (const w of warnings) opts.log(`${where}: warning: ${w.path}: ${w.message}`);
+    const loosening = warnings.filter(loosensTheGate);
+    if (opts.production && loosening.length > 0) {
+      // Escaped: the message is the process's last line, and a policy's names are written as found.
+      throw new PolicyRegistryError(shownLine(`${where} silently loosens the gate, which a production worker refuses: ${loosening.map((w) => `${w.path}: ${w.message}`).join('; ')}`));
+    }
+  }
+}
+
+/** A warning about a name under a configured upstream server's prefix (its tools are not listed yet). */
+function upstreamSubject(w: PolicyIssue, servers: readonly string[]): boolean {
+  const subject = w.subject;
+  return subject !== undefined && servers.some((s) => subject.startsWith(`${s}.`));
+}
+
+/**
+ * Each tool's input as a JSON Schema, by name, for `argumentPathWarnings`: a catalog tool's zod
+ * schema converted as the gateway lists it on MCP; an upstream tool's declared (top-level) arguments.
+ */
+export function argumentSchemasOf(tools: readonly AnyToolDefinition[]): Map<string, ArgumentSchema> {
+  // Called through a plain signature: its generic options type is too deep for the checker here.
+  const convert = zodToJsonSchema as unknown as (schema: z.ZodTypeAny, options: Record<string, unknown>) => Record<string, unknown>;
+  const out = new Map<string, ArgumentSchema>();
+  for (const tool of tools) {
+    if (tool.upstream) {
+      if (tool.declaredArguments) out.set(tool.name, { type: 'object', properties: Object.fromEntries(tool.declaredArguments.map((k) => [k, {}])) });
+      continue;
+    }
+    try {
+      out.set(tool.name, convert(tool.input as z.ZodTypeAny, { target: 'jsonSchema7', $refStrategy: 'none', effectStrategy: 'input' }));
+    } catch {
+      // A schema the converter cannot read is not judged (the bound still holds as written).
+    }
+  }
   return out;
 }
 

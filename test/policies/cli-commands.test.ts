@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerPolicy, PolicyCommandError } from '../../cli/commands/policy';
-import { EXAMPLE_POLICY } from './fixtures';
+import { EXAMPLE_POLICY, examplePolicy } from './fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-cmd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,7 +91,9 @@ test('eval: a history with an intent score and facts is folded; a malformed prop
 });
 
 test('eval: agent-wide rules count the agent’s other sessions (lines with `session`) and this one’s', async () => {
-  const policy = file('agent-budget.yaml', `${readFileSync(EXAMPLE_POLICY, 'utf8')}\nagent:\n  budgets:\n    - { tools: ['billing.query'], max: 1, windowMinutes: 60 }\n`);
+  // The example with its `agent:` section replaced by one budget of this test's.
+  const withAgent = (budget: Record<string, unknown>) => JSON.stringify({ ...examplePolicy().document, agent: { budgets: [{ tools: ['billing.query'], max: 1, windowMinutes: 60, ...budget }] } });
+  const policy = file('agent-budget.json', withAgent({}));
   const query = { tool: 'billing.query', args: { customer: 'acme', period: '2026-10' }, reasoning: 'x' };
   const history = (at: string, session?: string) => file(`h-${at.replace(/:/g, '')}-${session ?? 'this'}.jsonl`, JSON.stringify({ at, proposal: query, status: 'executed', ...(session ? { session } : {}) }));
   const evalAt = async (h: string) => JSON.parse((await run('policy', 'eval', '--policy', policy, '--history', h, '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z', '--json')).stdout) as { verdict: string; reasons: { rule: string }[] };
@@ -105,7 +107,7 @@ test('eval: agent-wide rules count the agent’s other sessions (lines with `ses
   assert.match(text.stdout, /session: 0 past actions \(and 1 in 1 other session\(s\) of the agent\)/);
 
   // The same budget in shadow mode: allowed, with what it would have denied.
-  const shadow = file('agent-budget-shadow.yaml', `${readFileSync(EXAMPLE_POLICY, 'utf8')}\nagent:\n  budgets:\n    - { tools: ['billing.query'], max: 1, windowMinutes: 60, mode: shadow }\n`);
+  const shadow = file('agent-budget-shadow.json', withAgent({ mode: 'shadow' }));
   const tried = await run('policy', 'eval', '--policy', shadow, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
   assert.match(tried.stdout, /^verdict: allow/m);
   assert.match(tried.stdout, /^shadow: would deny\n  - agent\.budget: /m);
@@ -138,7 +140,11 @@ test('--tools takes a custom catalog', async () => {
   const check = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools);
   assert.equal(check.exitCode, 1, 'rules naming tools the catalog lacks fail the check');
   assert.match(check.stderr, /^tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog$/m);
-  assert.match(check.stderr, /^12 rule\(s\) name tools the catalog lacks \(`.*tools\.json`; upstream tools need `--config <file>`\): fix them, or pass `--allow-unknown-tools`/m);
+  // Approver rules count too: a rule naming no tool leaves the tool it meant with the default approvers.
+  assert.match(check.stderr, /^approvers\.rules\[0\]\.tools\[0\]: `volumes\.delete` matches no tool of the catalog$/m);
+  assert.match(check.stderr, /^approvers\.rules\[1\]\.tools\[0\]: `billing\.\*` matches no tool of the catalog$/m);
+  const listed = check.stderr.match(/matches no tool of the catalog$/gm)?.length ?? 0;
+  assert.match(check.stderr, new RegExp(`^${listed} rule\\(s\\) name tools the catalog lacks \\(\`.*tools\\.json\`; upstream tools need \`--config <file>\`\\): fix them, or pass \`--allow-unknown-tools\``, 'm'));
   const allowed = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools, '--allow-unknown-tools');
   assert.equal(allowed.exitCode, 0);
   assert.match(allowed.stderr, /warning: tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog/);
@@ -157,6 +163,71 @@ test('a typo in a tool name fails the check with the catalog\'s closest name, an
   // A glob or a name far from every tool gets no guess.
   const far = await run('policy', 'check', file('far.yaml', 'tools:\n  kubernetes.nuke: { tier: approval }\n'));
   assert.match(far.stderr, /^tools\["kubernetes\.nuke"\]: `kubernetes\.nuke` matches no tool of the catalog$/m);
+});
+
+test('a typo that would loosen the gate fails the check, with the closest name: always-blocked, approver rule, tier environment, bound path', async () => {
+  const typos = file(
+    'loosening.yaml',
+    [
+      'alwaysBlocked: { extends: defaults, add: [volumes.delet] }',
+      'approvers:',
+      '  groups: { on-call: [eng-007], sre-leads: [sre-ana] }',
+      '  rules: [{ tools: [volumes.delte], groups: [sre-leads], approversRequired: 2 }]',
+      'tiers:',
+      '  write: { Production: approval, default: autonomous }',
+      'tools:',
+      '  billing.query:',
+      '    args:',
+      '      Limit: { max: 20 }',
+      '',
+    ].join('\n'),
+  );
+  const r = await run('policy', 'check', typos);
+  assert.equal(r.exitCode, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    [
+      'alwaysBlocked: `volumes.delet` matches no tool of the catalog: did you mean `volumes.delete`?',
+      'approvers.rules[0].tools[0]: `volumes.delte` matches no tool of the catalog: did you mean `volumes.delete`?',
+      'tiers.write.Production: no tool of the catalog is in environment `Production`: did you mean `production`?',
+      'tools["billing.query"].args.Limit: argument path `Limit` is not declared by tool `billing.query`: the bound holds nothing back: did you mean `limit`?',
+      '2 rule(s) name tools the catalog lacks (the sample catalog; upstream tools need `--config <file>`): fix them, or pass `--allow-unknown-tools` when the catalog is not loaded here',
+      '2 rule(s) name environments or argument paths the catalog lacks: fix them, or pass `--allow-unknown-tools` when the catalog is not loaded here',
+      '',
+    ].join('\n'),
+  );
+  const json = JSON.parse((await run('policy', 'check', typos, '--json')).stdout) as { valid: boolean; issues: { code: string; path: string }[] };
+  assert.deepEqual(json.issues.map((i) => [i.code, i.path]), [
+    ['unknown-tool', 'alwaysBlocked'],
+    ['unknown-tool', 'approvers.rules[0].tools[0]'],
+    ['unknown-environment', 'tiers.write.Production'],
+    ['unknown-argument', 'tools["billing.query"].args.Limit'],
+  ]);
+  // Spelt right, the same document checks clean; the defaults (`audit.*`, `kms.*`, ...) and the default tier table are never reported.
+  const right = await run('policy', 'check', file('loosening-fixed.yaml', readFileSync(typos, 'utf8').replace('volumes.delet]', 'volumes.delete]').replace('volumes.delte', 'volumes.delete').replace('Production:', 'production:').replace('Limit:', 'limit:')));
+  assert.equal(right.exitCode, 0, right.stderr);
+  assert.equal(right.stderr, '');
+  const catalogLacksIt = await run('policy', 'check', file('other-envs.yaml', 'tiers:\n  write: { staging: autonomous, production: approval, default: approval }\n'), '--tools', file('prod-only.json', JSON.stringify([{ name: 'db.drop', description: 'drop', effect: 'destructive', environment: 'production', resource: 'db' }])));
+  assert.equal(catalogLacksIt.stderr, '', 'the default table written out is not the document\'s choice of names');
+  // A nested path is judged level by level; a glob's bound, against every tool it matches.
+  const nested = await run('policy', 'check', file('nested.yaml', "tools:\n  'billing.*':\n    args:\n      customerId: { pattern: '^c_' }\n      customer.id: { pattern: '^c_' }\n"));
+  assert.match(nested.stderr, /^tools\["billing\.\*"\]\.args\["customer\.id"\]: argument path `customer\.id` is not declared by any of the 3 tools `billing\.\*` matches: the bound holds nothing back/m);
+  assert.doesNotMatch(nested.stderr, /args\.customerId/);
+});
+
+test('a destructive tool that runs autonomously is a warning: deletions are never automatic', async () => {
+  const r = await run('policy', 'check', file('autonomous.yaml', 'tiers:\n  destructive: { staging: autonomous, default: approval }\ntools:\n  volumes.delete: { tier: autonomous }\n  billing.deleteRecords: { tier: autonomous, mode: shadow }\n'));
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(
+    r.stderr,
+    [
+      'warning: tiers.destructive.staging: destructive tools in `staging` run autonomously: deletions are never automatic, use `approval`',
+      'warning: tools["volumes.delete"].tier: destructive tool `volumes.delete` runs autonomously: deletions are never automatic, use `approval`',
+      '',
+    ].join('\n'),
+    'a shadow override enforces nothing: no warning',
+  );
 });
 
 test('a bare alwaysBlocked list that drops a default fails the check; `extends: defaults | none` says which on purpose', async () => {

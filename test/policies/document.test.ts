@@ -71,7 +71,7 @@ test('every value at the edge of its range, every enum value and pattern that is
     upstreamPrompts: { 'b-1': ['p*'] },
     budget: { windowMinutes: 10_080, actions: 0, writes: 0, critical: 0, readOnlyAt: 1, mode: 'shadow' },
     costCap: { tokens: 0, mode: 'shadow' },
-    transitions: [{ from: 'a', to: 'b', within: { steps: 1, minutes: 0 }, mode: 'shadow', reason: 'r' }, { id: 's', sequence: Array.from({ length: 16 }, (_, i) => `t${i}`), within: { minutes: 525_600 } }],
+    transitions: [{ from: 'a', to: 'b', within: { steps: 1, minutes: 0.001 }, mode: 'shadow', reason: 'r' }, { id: 's', sequence: Array.from({ length: 16 }, (_, i) => `t${i}`), within: { minutes: 525_600 } }],
     rateLimits: { perTool: { max: 0, perSeconds: 1 }, perSession: { max: 1, perSeconds: 1, mode: 'enforce' } },
     intent: { reviewBelow: 0, decay: 0.01, mode: 'shadow' },
     subAgents: { budgetShare: 1, inheritTransitions: false },
@@ -158,10 +158,12 @@ test('every malformed field: its path, the message word for word, what was found
     [{"transitions":[{"id":"x","from":"a","to":"b"},{"id":"x","from":"c","to":"d"}]}, ["transitions[1].id: duplicate transition id `x`"]],
     [{"agent":5}, ["agent: expected `{ budgets?, transitions? }`, got 5"]],
     [{"agent":{"budgets":5,"transitions":5}}, ["agent.budgets: expected a list of budgets, got 5","agent.transitions: expected a list of transition rules, got 5"]],
-    [{"agent":{"budgets":[5],"transitions":[5]}}, ["agent.budgets[0]: expected a budget `{ tools, max, windowMinutes }`, got 5","agent.transitions[0]: expected a transition `{ from, to, within: { minutes } }`, got 5"]],
+    [{"agent":{"budgets":[5],"transitions":[5]}}, ["agent.budgets[0]: expected a budget `{ tools?, effects?, max, windowMinutes }`, got 5","agent.transitions[0]: expected a transition `{ from, to, within: { minutes } }`, got 5"]],
     [{"agent":{"budgets":[{"id":"","tools":[],"max":-1,"windowMinutes":0,"mode":"x"}]}}, ["agent.budgets[0].id: expected a rule id, got \"\"","agent.budgets[0].tools: expected at least one tool, got []","agent.budgets[0].max: expected a whole number ≥ 0, got -1","agent.budgets[0].windowMinutes: expected a number of minutes between 1 and 10080, got 0","agent.budgets[0].mode: expected one of `enforce`, `shadow`, got \"x\""]],
     [{"agent":{"budgets":[{"tools":5,"max":1,"windowMinutes":10081}]}}, ["agent.budgets[0].tools: expected a list of tool names or globs, got 5","agent.budgets[0].windowMinutes: expected a number of minutes between 1 and 10080, got 10081"]],
     [{"agent":{"budgets":[{"tools":[""],"max":1,"windowMinutes":1,"x":1}]}}, ["agent.budgets[0].tools[0]: expected a tool name or glob, got \"\"","agent.budgets[0].x: unknown field `x`"]],
+    [{"agent":{"budgets":[{"max":1,"windowMinutes":1}]}}, ["agent.budgets[0].tools: expected `tools`, `effects` or both: the calls the budget counts"]],
+    [{"owner":{"budgets":[{"effects":[],"max":1,"windowMinutes":1},{"effects":["delete"],"max":1,"windowMinutes":1},{"effects":"write","max":1,"windowMinutes":1}]}}, ["owner.budgets[0].effects: expected at least one effect, got []","owner.budgets[1].effects[0]: expected one of `read`, `write`, `destructive`, got \"delete\"","owner.budgets[2].effects: expected a list of effects, got \"write\""]],
     [{"owner":{"transitions":[{"from":"a","to":"b"}]}}, ["owner.transitions[0].within: expected `within: { minutes }`, got nothing"]],
     [{"owner":{"transitions":[{"id":"","from":"","to":"","within":5,"mode":"x"}]}}, ["owner.transitions[0].id: expected a rule id, got \"\"","owner.transitions[0].from: expected a tool name or glob, got \"\"","owner.transitions[0].to: expected a tool name or glob, got \"\"","owner.transitions[0].within: expected `{ minutes }`, got 5","owner.transitions[0].mode: expected one of `enforce`, `shadow`, got \"x\""]],
     [{"owner":{"transitions":[{"from":"a","to":"b","within":{"minutes":0,"x":1},"x":1}]}}, ["owner.transitions[0].within.minutes: expected a number of minutes between 1 and 10080, got 0","owner.transitions[0].within.x: unknown field `x`","owner.transitions[0].x: unknown field `x`"]],
@@ -214,4 +216,22 @@ test('a text field of another type or left out, an empty object tool, an empty k
     [{"approvers":{"groups":{"":[]}}}, ["approvers.groups[\"\"]: expected a group name, got []","approvers.default.groups[0]: unknown approver group `on-call`: from the default of `approvers.default`, which the document does not set"]],
   ];
   for (const [input, want] of cases) assert.deepEqual(issues(input), want, JSON.stringify(input));
+});
+
+test('`within: { minutes: 0 }` is refused: it would switch the rule off; omit `within` for no time limit', () => {
+  const refused = 'expected more than 0 minutes: a rule within 0 minutes never applies; omit `within` for no time limit';
+  assert.deepEqual(issues({ transitions: [{ from: 'a', to: 'b', within: { minutes: 0 } }] }), [`transitions[0].within.minutes: ${refused}`]);
+  assert.deepEqual(issues({ transitions: [{ sequence: ['a', 'b', 'c'], within: { steps: 2, minutes: 0 } }] }), [`transitions[0].within.minutes: ${refused}`]);
+  // Every other value is as it was: the range, and the rule without a time limit.
+  assert.deepEqual(issues({ transitions: [{ from: 'a', to: 'b', within: { minutes: -1 } }] }), ['transitions[0].within.minutes: expected a number of minutes between 0 and 525600, got -1']);
+  assert.deepEqual(parsed({ transitions: [{ from: 'a', to: 'b', within: { minutes: 0.001 } }] }).transitions[0], { from: 'a', to: 'b', within: { minutes: 0.001 } });
+  assert.deepEqual(parsed({ transitions: [{ from: 'a', to: 'b' }] }).transitions[0], { from: 'a', to: 'b' });
+});
+
+test('an argument pattern is checked as it is compiled, with the `u` flag: one the looser syntax alone takes is a path-named issue', () => {
+  // `[\w-.]` is a range without the `u` flag and a syntax error with it: accepted, every session start would fail.
+  assert.deepEqual(issues({ tools: { 'billing.query': { args: { customerId: { pattern: '^c_[\\w-.]+$' } } } } }), ['tools["billing.query"].args.customerId.pattern: expected a valid regular expression']);
+  assert.deepEqual(issues({ tools: { x: { args: { a: { pattern: '\\-' } } } } }), ['tools.x.args.a.pattern: expected a valid regular expression']);
+  assert.equal(parsed({ tools: { x: { args: { a: { pattern: '^[\\w.-]+$' } } } } }).tools.x?.args?.a?.pattern, '^[\\w.-]+$');
+  assert.equal(parsed({ tools: { x: { args: { a: { pattern: '^\\p{L}+$' } } } } }).tools.x?.args?.a?.pattern, '^\\p{L}+$');
 });
