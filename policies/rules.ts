@@ -32,6 +32,7 @@ export const RULES = {
   'blast-radius.cap': { means: 'the estimate is above the hard cap', alert: true },
   'blast-radius.grown': { means: 'measured again before an approved call ran, the estimate is above what was approved', alert: true },
   'mandate.outside': { means: 'the call is outside the session\'s declared mandate', alert: true },
+  'resource.read-then-write': { means: 'a write or destructive call to a resource the session read `resourceWrites.afterReads` times: a person looks first' },
   'budget.actions': { means: 'the action budget is used up', alert: true },
   'budget.writes': { means: 'the write budget is used up', alert: true },
   'budget.critical': { means: 'the critical-action budget is used up or nearly', alert: true },
@@ -42,6 +43,7 @@ export const RULES = {
   'transition.unlocked': { means: 'an out-of-band approval unlocked a forbidden sequence' },
   'transition.unlock': { means: 'the agent asked for an out-of-band unlock' },
   'intent.review': { means: 'intent drift: every write needs approval' },
+  'intent.effect': { means: 'a write or destructive call under a declared intent that does not ask for it (`intent.writesNeedWriteIntent`)' },
   'intent.child': { means: 'a sub-agent\'s intent is far from its parent\'s' },
   'intent.unscored': { means: 'the intent scorer could not score an executed call: it counts as unaligned and the session is in review (fail closed)', alert: true },
   // Cross-session rules (policies/ledger.ts, the ledger workflow).
@@ -78,6 +80,7 @@ export const RULES = {
   'approval.digest': { means: 'a vote signed for another call' },
   'approval.tool': { means: 'a vote that does not name the tool of the call it approves' },
   'approval.conflict': { means: 'an approval row with other content was already stored under the request\'s id', alert: true },
+  'approval.escalation-failed': { means: 'the next approver group could not be told of an escalation (Slack failed for good): the approval waited on for votes and its deadline' },
   'approval.self': { means: 'the agent may not decide on its own call' },
   'approval.four-eyes': { means: 'the session\'s owner may not decide (four eyes)' },
   'approval.not-member': { means: 'the voter is in no approver group for the call' },

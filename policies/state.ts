@@ -8,9 +8,12 @@
  *   the longest rate window.
  * - `transitions` keeps, per transition rule, one entry per prefix of its sequence: the latest
  *   start of a matched prefix (a subsequence automaton), never the raw history.
+ * - `reads` (with `resourceWrites`) keeps, per resource family of the catalog, the times of at most
+ *   `afterReads` performed reads, inside the rule's window.
  */
 import type { CompiledPolicy, TransitionRole } from './compile';
-import type { BudgetOverride, Mandate, OutcomeStatus, Proposal, SessionMode } from './types';
+import { intentEffect } from './intent';
+import type { BudgetOverride, Effect, Mandate, OutcomeStatus, Proposal, SessionMode } from './types';
 
 /** Where a matched prefix of a transition sequence started. */
 export interface PrefixStart {
@@ -25,7 +28,14 @@ export type TransitionProgress = Readonly<Record<string, readonly (PrefixStart |
 export interface InheritedTransitions {
   readonly step: number;
   readonly progress: TransitionProgress;
+  /** With `resourceWrites`: the parent's reads, so a write after them waits for a person in the child too. */
+  readonly reads?: ResourceReads;
+  /** With `intent.writesNeedWriteIntent`: the parent's declared effect, which bounds the child's. */
+  readonly declaredEffect?: Effect | null;
 }
+
+/** Per resource family, the times (epoch ms, oldest first) of its last performed reads. */
+export type ResourceReads = Readonly<Record<string, readonly number[]>>;
 
 /**
  * One split of a session's rate limits at a spawn (patch `rates-shared-in-tree`): the child took
@@ -75,11 +85,20 @@ export interface SessionState {
   /** Running intent-alignment score, older scores decayed; `null` before the first score. */
   readonly intent: { readonly score: number | null; readonly weight: number; readonly decay: number; readonly reviewBelow: number; readonly enforce: boolean };
   readonly mandate?: { readonly tools: readonly string[]; readonly resources: readonly string[] };
+  /** With `resourceWrites` only: the session's (and, inherited, its parent's) reads per resource. */
+  readonly reads?: ResourceReads;
+  /**
+   * With `intent.writesNeedWriteIntent` only: the effect the declared intent implies (`intentEffect`,
+   * taken once at the start; `null` when no verb in it says), never stronger than a parent's.
+   */
+  readonly declaredEffect?: Effect | null;
 }
 
 export interface SessionInit {
   /** Epoch ms. */
   readonly startedAt: number;
+  /** The session's declared intent: what `intent.writesNeedWriteIntent` reads the declared effect from. */
+  readonly intent?: string;
   readonly budget?: BudgetOverride;
   readonly mandate?: Mandate;
   readonly inheritedTransitions?: InheritedTransitions;
@@ -126,7 +145,71 @@ export function initialSessionState(policy: CompiledPolicy, init: SessionInit): 
     transitions,
     intent: { score: null, weight: 0, decay: policy.intent.decay, reviewBelow: policy.intent.reviewBelow, enforce: !policy.intent.shadow },
     ...(mandate ? { mandate } : {}),
+    ...(policy.resourceWrites ? { reads: keptReads(policy, inherited?.reads, init.startedAt) } : {}),
+    ...(policy.intent.writesNeedWriteIntent && typeof init.intent === 'string' ? { declaredEffect: declaredEffectOf(init.intent, inherited) } : {}),
   };
+}
+
+/** Effects from weakest to strongest: a declared effect covers the calls of its rank and below. */
+export const EFFECT_RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive: 2 };
+
+/** The effect an intent implies, held to the parent's when one is inherited (a child asks for no more than its parent did). */
+function declaredEffectOf(intent: string, inherited: InheritedTransitions | undefined): Effect | null {
+  const own = intentEffect(intent);
+  if (inherited === undefined || !('declaredEffect' in inherited)) return own;
+  const parent = inherited.declaredEffect;
+  if (parent === null || own === null) return null;
+  if (parent !== 'read' && parent !== 'write' && parent !== 'destructive') return null;
+  return EFFECT_RANK[parent] < EFFECT_RANK[own] ? parent : own;
+}
+
+/**
+ * Reads kept for `resourceWrites`: only resource families of the catalog, each at most `afterReads`
+ * times (the latest), none at or before the window's start. Also cleans an inherited record, which
+ * reaches a child as JSON: anything that is not a list of finite times is dropped.
+ */
+function keptReads(policy: CompiledPolicy, reads: unknown, now: number): ResourceReads {
+  const rule = policy.resourceWrites;
+  if (!rule || reads === null || typeof reads !== 'object' || Array.isArray(reads)) return {};
+  const from = rule.withinMs !== undefined ? now - rule.withinMs : -Infinity;
+  const resources = catalogResources(policy);
+  const out: [string, readonly number[]][] = [];
+  for (const [resource, times] of Object.entries(reads as Record<string, unknown>)) {
+    if (!resources.has(resource) || !Array.isArray(times)) continue;
+    const kept = times.filter((t): t is number => typeof t === 'number' && Number.isFinite(t) && t > from).sort((a, b) => a - b).slice(-rule.afterReads);
+    if (kept.length > 0) out.push([resource, kept]);
+  }
+  // fromEntries defines own keys: a resource named `__proto__` stays a key like any other.
+  return Object.fromEntries(out);
+}
+
+/** The reads of `resource` kept in `reads` (own keys only). */
+function readTimes(reads: ResourceReads | undefined, resource: string): readonly number[] {
+  const times = reads !== undefined && Object.prototype.hasOwnProperty.call(reads, resource) ? reads[resource] : undefined;
+  return Array.isArray(times) ? times : [];
+}
+
+const resourcesOf = new WeakMap<object, ReadonlySet<string>>();
+
+/** The resource families of the policy's catalog (a transparent cache: one set per compiled policy). */
+function catalogResources(policy: CompiledPolicy): ReadonlySet<string> {
+  let set = resourcesOf.get(policy);
+  if (!set) {
+    set = new Set(policy.catalog.map((t) => t.resource));
+    resourcesOf.set(policy, set);
+  }
+  return set;
+}
+
+/**
+ * How many times the session read `resource` inside the `resourceWrites` window ending at `now`
+ * (at most `afterReads`: no more are kept); 0 without the rule.
+ */
+export function readsOf(policy: CompiledPolicy, state: SessionState, resource: string, now: number): number {
+  const rule = policy.resourceWrites;
+  if (!rule) return 0;
+  const from = rule.withinMs !== undefined ? now - rule.withinMs : -Infinity;
+  return readTimes(state.reads, resource).filter((t) => t > from).length;
 }
 
 /** The furthest mode the session reached: normal → read-only → review → closed. */
@@ -186,10 +269,19 @@ export function childBudget(policy: CompiledPolicy, parentState: SessionState, n
   };
 }
 
-/** The transition progress a sub-agent inherits (all of it), or undefined when the policy says not to. */
+/**
+ * What a sub-agent inherits (all of it), or undefined when the policy says not to: the transition
+ * progress, and with the rules that keep them, the parent's reads per resource (reads then a write
+ * is a sequence too: the parent may not hand the write to a child) and its declared effect.
+ */
 export function inheritedTransitions(policy: CompiledPolicy, parentState: SessionState): InheritedTransitions | undefined {
   if (!policy.document.subAgents.inheritTransitions) return undefined;
-  return { step: parentState.step, progress: parentState.transitions };
+  return {
+    step: parentState.step,
+    progress: parentState.transitions,
+    ...(policy.resourceWrites && parentState.reads !== undefined ? { reads: parentState.reads } : {}),
+    ...(policy.intent.writesNeedWriteIntent && parentState.declaredEffect !== undefined ? { declaredEffect: parentState.declaredEffect } : {}),
+  };
 }
 
 /**
@@ -271,6 +363,12 @@ export function advance(policy: CompiledPolicy, state: SessionState, proposal: P
   // Bounded even if a caller runs calls the engine denied: the cap closes the session anyway.
   const windowKept = window.length > state.limits.actions + 1 ? window.slice(window.length - state.limits.actions - 1) : window;
   let next: SessionState = { ...state, counters, rate: { session, tools }, window: windowKept, step, transitions };
+  if (policy.resourceWrites) {
+    // A read counts once it ran (executed or failed: it may have returned data); denied and expired ones read nothing.
+    const read = performed && tool !== undefined && tool.info.effect === 'read';
+    const seen = state.reads ?? {};
+    next = { ...next, reads: keptReads(policy, read ? { ...seen, [tool.info.resource]: [...readTimes(seen, tool.info.resource), now] } : seen, now) };
+  }
   next = applyBudgets(policy, next, now);
   return withMode(next);
 }

@@ -149,6 +149,8 @@ export function startSession(core: SessionCore, carried?: CarriedSession): Promi
     core.startedAt = iso(now);
     core.state = initialSessionState(core.policy, {
       startedAt: now,
+      // Read only by a policy with `intent.writesNeedWriteIntent` (older snapshots have none: their state is as recorded).
+      intent: input.intent,
       ...(input.budget ? { budget: input.budget } : {}),
       ...(input.mandate ? { mandate: input.mandate } : {}),
       ...(gate.child && input.inheritedTransitions !== undefined ? { inheritedTransitions: input.inheritedTransitions as never } : {}),

@@ -221,7 +221,13 @@ describe('the policy', () => {
   it('budget, cost, intent and mandate in ms and their shadow flags', () => {
     const p = compile({ budget: { windowMinutes: 2, actions: 3, writes: 2, critical: 1, readOnlyAt: 0.5 }, costCap: { tokens: 9 }, intent: { reviewBelow: 0.4, decay: 0.9 }, mandate: { effects: ['read'] } });
     assert.deepEqual(p.budget, { windowMs: 120_000, actions: 3, writes: 2, critical: 1, tokens: 9, readOnlyAt: 0.5, shadow: false });
-    assert.deepEqual([p.costShadow, p.intent, p.mandate, p.hasShadow], [false, { reviewBelow: 0.4, decay: 0.9, shadow: false }, { effects: ['read'], shadow: false }, false]);
+    assert.deepEqual([p.costShadow, p.intent, p.mandate, p.hasShadow], [false, { reviewBelow: 0.4, decay: 0.9, shadow: false, writesNeedWriteIntent: false }, { effects: ['read'], shadow: false }, false]);
+    assert.equal('resourceWrites' in p, false);
+    const seeded = compile({ intent: { writesNeedWriteIntent: true }, resourceWrites: { afterReads: 3, within: { minutes: 2 } } });
+    assert.equal(seeded.intent.writesNeedWriteIntent, true);
+    assert.deepEqual(seeded.resourceWrites, { afterReads: 3, withinMs: 120_000, shadow: false });
+    assert.deepEqual(compile({ resourceWrites: {} }).resourceWrites, { afterReads: 2, shadow: false });
+    assert.equal(seeded.hasShadow, false);
   });
 
   it('each rule that runs in shadow makes hasShadow true, and only its own finding shadow', () => {
@@ -237,6 +243,8 @@ describe('the policy', () => {
       [{ costCap: { mode: 'shadow' } }, (p) => [p.budget.shadow, p.costShadow], [false, true]],
       [{ intent: { mode: 'shadow' } }, (p) => p.intent.shadow, true],
       [{ mandate: { mode: 'shadow' } }, (p) => p.mandate.shadow, true],
+      [{ resourceWrites: { mode: 'shadow' } }, (p) => p.resourceWrites?.shadow, true],
+      [{ mode: 'shadow', resourceWrites: {} }, (p) => p.resourceWrites?.shadow, true],
     ];
     for (const [input, pick, want] of cases) {
       const p = compile(input);
