@@ -44,9 +44,14 @@ export async function examplePolicy(): Promise<PolicyDocument> {
   return parsed.data;
 }
 
-/** The example policy, with any empty approver group staffed by the demo's people. */
+/**
+ * The example policy, with any empty approver group staffed by the demo's people, and without its
+ * agent-wide rules (`agent:`): every demo runs any number of times, and those rules would carry one
+ * run's writes and deletions into the next for 30 minutes (the resume scenario's 50 writes alone are
+ * past them). Each scenario's story is its session's own.
+ */
 export async function demoPolicy(): Promise<PolicyDocument> {
-  const doc = await examplePolicy();
+  const { agent: _acrossSessions, ...doc } = await examplePolicy();
   const groups: Record<string, string[]> = {};
   for (const [name, members] of Object.entries(doc.approvers.groups)) {
     groups[name] = members.length > 0 ? [...members] : [...(DEMO_APPROVERS[name] ?? [])];

@@ -16,14 +16,17 @@
 import type { CrossSessionDoc } from './document';
 import { compileGlob } from './glob';
 import { canonicalJson, sha256Hex } from './hash';
-import type { Reason } from './types';
+import type { Effect, Reason } from './types';
 
 /** Which ledger: one per agent (the credential's agent), one per owner. */
 export type LedgerScope = 'agent' | 'owner';
 
-/** A cross-session rule as a session sends it (plain JSON, windows in ms). */
+/**
+ * A cross-session rule as a session sends it (plain JSON, windows in ms). A budget counts a call
+ * whose tool `tools` names or whose effect `effects` lists (`tools` empty: by effect alone).
+ */
 export type LedgerRule = (
-  | { readonly kind: 'budget'; readonly id: string; readonly tools: readonly string[]; readonly max: number; readonly windowMs: number; readonly reason?: string }
+  | { readonly kind: 'budget'; readonly id: string; readonly tools: readonly string[]; readonly effects?: readonly Effect[]; readonly max: number; readonly windowMs: number; readonly reason?: string }
   | { readonly kind: 'transition'; readonly id: string; readonly from: string; readonly to: string; readonly withinMs: number; readonly reason?: string }
 ) & {
   /** A shadow rule counts and reports what it would deny (`LedgerResult.shadow`), and denies nothing. Absent: enforced. */
@@ -36,7 +39,12 @@ export interface LedgerRequest {
   readonly reservationId: string;
   readonly sessionId: string;
   readonly tool: string;
-  /** The rules of the session's policy snapshot that name `tool`, for this ledger's scope. */
+  /**
+   * The tool's effect in the session's policy, sent only when a rule selects by `effects`
+   * (`effectOfRequest`): requests under rules without them are what they were before effects.
+   */
+  readonly effect?: Effect;
+  /** The rules of the session's policy snapshot that name `tool` (or its effect), for this ledger's scope. */
   readonly rules: readonly LedgerRule[];
   /** Also lease up to this many further calls of `tool` to the session (see `LedgerLease`). */
   readonly lease?: number;
@@ -159,15 +167,50 @@ export function ledgerRules(doc: CrossSessionDoc | undefined): readonly LedgerRu
   if (!doc) return [];
   // `mode` only when shadow: an enforced rule's request (and so its fingerprint and digest) is what it was before modes.
   const shadow = (mode: string | undefined) => (mode === 'shadow' ? { mode: 'shadow' as const } : {});
-  const budgets = doc.budgets.map((b): LedgerRule => ({ kind: 'budget', id: b.id ?? b.tools.join(', '), tools: b.tools, max: b.max, windowMs: Math.round(b.windowMinutes * 60_000), ...(b.reason ? { reason: b.reason } : {}), ...shadow(b.mode) }));
+  // `effects` only when given: a budget without them keeps its fingerprint, so its ledger entry counts on.
+  const budgets = doc.budgets.map((b): LedgerRule => ({ kind: 'budget', id: b.id ?? budgetId(b.tools ?? [], b.effects), tools: b.tools ?? [], ...(b.effects ? { effects: b.effects } : {}), max: b.max, windowMs: Math.round(b.windowMinutes * 60_000), ...(b.reason ? { reason: b.reason } : {}), ...shadow(b.mode) }));
   const transitions = doc.transitions.map((t): LedgerRule => ({ kind: 'transition', id: t.id ?? `${t.from} -> ${t.to}`, from: t.from, to: t.to, withinMs: Math.round(t.within.minutes * 60_000), ...(t.reason ? { reason: t.reason } : {}), ...shadow(t.mode) }));
   return [...budgets, ...transitions];
 }
 
-/** True when `tool` takes part in the rule (so a session must reserve it). */
-export function ruleNames(rule: LedgerRule, tool: string): boolean {
-  if (rule.kind === 'budget') return rule.tools.some((t) => compileGlob(t).test(tool));
+/** A budget's default id: its tools, then its effects (`billing.*, effects: write`). */
+function budgetId(tools: readonly string[], effects: readonly Effect[] | undefined): string {
+  return [...tools, ...(effects ? [`effects: ${effects.join(', ')}`] : [])].join(', ');
+}
+
+/**
+ * True when a call of `tool`, whose effect is `effect`, takes part in the rule (so a session must
+ * reserve it): a budget counts it when one of its tools names it or its effects list the effect.
+ * Without an effect (a request under rules that select none by effect) only names match.
+ */
+export function ruleNames(rule: LedgerRule, tool: string, effect?: Effect): boolean {
+  if (rule.kind === 'budget') return rule.tools.some((t) => compileGlob(t).test(tool)) || (effect !== undefined && rule.effects?.includes(effect) === true);
   return compileGlob(rule.from).test(tool) || compileGlob(rule.to).test(tool);
+}
+
+/**
+ * The `effect` field of a request for a call with effect `effect` under `rules`: present only when
+ * one of them selects by effect, so every other request (and its digest) is what it was before.
+ */
+export function effectOfRequest(rules: readonly LedgerRule[], effect: Effect | undefined): { readonly effect?: Effect } {
+  return effect !== undefined && rules.some((r) => r.kind === 'budget' && r.effects !== undefined) ? { effect } : {};
+}
+
+/** A session transition rule as far as an unlock needs it: its tools in order (a pair has two). */
+export interface UnlockedTransition {
+  readonly globs: readonly { readonly source: string }[];
+}
+
+/**
+ * The rules a call asks once a person unlocked, out of band, the forbidden transitions `unlocked`
+ * that it completes in its own session: a cross-session transition with the same `from` and `to`
+ * as an unlocked pair is left out (the person decided that this call may follow that one, so an
+ * agent-wide copy of the session's rule does not take the unlock back); every other rule stays.
+ */
+export function withoutUnlocked(rules: readonly LedgerRule[], unlocked: readonly UnlockedTransition[]): readonly LedgerRule[] {
+  const pairs = new Set(unlocked.filter((t) => t.globs.length === 2).map((t) => JSON.stringify([t.globs[0]?.source, t.globs[1]?.source])));
+  if (pairs.size === 0) return rules;
+  return rules.filter((r) => r.kind !== 'transition' || !pairs.has(JSON.stringify([r.from, r.to])));
 }
 
 /** The digest a result echoes: sha256 of the canonical request (its `leaseKey` and returned tokens aside). */
@@ -188,6 +231,7 @@ export function ledgerRequestProblem(req: unknown): string | undefined {
     const problem = ruleProblem(rule);
     if (problem) return problem;
   }
+  if (r.effect !== undefined && !isEffect(r.effect)) return 'expected `effect` to be `read`, `write` or `destructive`';
   if (r.at !== undefined && !(typeof r.at === 'number' && Number.isSafeInteger(r.at) && r.at >= 0)) return 'expected `at` to be a time in milliseconds';
   if (r.lease !== undefined && !(typeof r.lease === 'number' && Number.isInteger(r.lease) && r.lease >= 1 && r.lease <= LEASE_MAX)) return `expected \`lease\` between 1 and ${LEASE_MAX}`;
   if (r.lease !== undefined && !(typeof r.leaseKey === 'string' && /^[0-9a-f]{64}$/.test(r.leaseKey))) return 'expected `leaseKey` to be a sha256 in hex';
@@ -223,7 +267,10 @@ function ruleProblem(rule: unknown): string | undefined {
   if (!str(r.id)) return 'expected a rule `id`';
   if (r.mode !== undefined && r.mode !== 'shadow') return `rule \`${String(r.id)}\`: expected \`mode\` to be \`shadow\` or absent`;
   if (r.kind === 'budget') {
-    if (!Array.isArray(r.tools) || r.tools.length === 0 || r.tools.length > MAX_RULES || !r.tools.every(str)) return `rule \`${String(r.id)}\`: expected \`tools\``;
+    if (!Array.isArray(r.tools) || r.tools.length > MAX_RULES || !r.tools.every(str)) return `rule \`${String(r.id)}\`: expected \`tools\``;
+    if (r.effects !== undefined && !(Array.isArray(r.effects) && r.effects.length > 0 && r.effects.length <= 3 && r.effects.every(isEffect))) return `rule \`${String(r.id)}\`: expected \`effects\` to list \`read\`, \`write\` or \`destructive\``;
+    // A budget that selects nothing would count nothing: a malformed request, not a rule.
+    if (r.tools.length === 0 && r.effects === undefined) return `rule \`${String(r.id)}\`: expected \`tools\` or \`effects\``;
     if (typeof r.max !== 'number' || !Number.isInteger(r.max) || r.max < 0 || r.max > 1_000_000) return `rule \`${String(r.id)}\`: expected \`max\` between 0 and 1000000`;
     if (!ms(r.windowMs)) return `rule \`${String(r.id)}\`: expected \`windowMs\` up to 7 days`;
     return undefined;
@@ -234,6 +281,10 @@ function ruleProblem(rule: unknown): string | undefined {
     return undefined;
   }
   return 'expected a rule of kind `budget` or `transition`';
+}
+
+function isEffect(v: unknown): v is Effect {
+  return v === 'read' || v === 'write' || v === 'destructive';
 }
 
 /** A rule's state key: its canonical form (a request with other rules counts elsewhere). */
@@ -264,7 +315,7 @@ export function reserve(state: LedgerState, req: LedgerRequest, scope: LedgerSco
   const reasons: Reason[] = [];
   const shadowed: Reason[] = [];
   const whose = scope === 'agent' ? "this agent's sessions" : "this owner's agents";
-  const matching = req.rules.filter((r) => ruleNames(r, req.tool));
+  const matching = req.rules.filter((r) => ruleNames(r, req.tool, req.effect));
   const keys = matching.map(fingerprint);
   const fresh = keys.filter((k) => budgets[k] === undefined && transitions[k] === undefined).length;
   if (Object.keys(budgets).length + Object.keys(transitions).length + fresh > MAX_RULE_ENTRIES) {
@@ -395,6 +446,10 @@ export function answerFor(req: LedgerRequest, result: LedgerResult): LedgerResul
 /** One line per rule, for `gatehouse policy check`. */
 export function describeLedgerRule(rule: LedgerRule): string {
   const mode = rule.mode === 'shadow' ? ' (shadow: reported, not enforced)' : '';
-  if (rule.kind === 'budget') return `budget \`${rule.id}\`: at most ${rule.max} calls of ${rule.tools.map((t) => `\`${t}\``).join(', ')} per ${minutes(rule.windowMs)}${mode}`;
+  if (rule.kind === 'budget') {
+    const byName = rule.tools.length > 0 ? `calls of ${rule.tools.map((t) => `\`${t}\``).join(', ')}` : '';
+    const byEffect = rule.effects ? `${rule.effects.map((e) => `\`${e}\``).join(' or ')} calls` : '';
+    return `budget \`${rule.id}\`: at most ${rule.max} ${[byName, byEffect].filter(Boolean).join(' and ')} per ${minutes(rule.windowMs)}${mode}`;
+  }
   return `transition \`${rule.id}\`: \`${rule.to}\` denied within ${minutes(rule.withinMs)} of \`${rule.from}\`${mode}`;
 }

@@ -7,9 +7,9 @@
  * cross-session rules it decides exactly what `replaySession` decides, session by session.
  */
 import type { CompiledPolicy } from './compile';
-import { evaluate } from './evaluate';
+import { completedTransitions, evaluate } from './evaluate';
 import { crossSessionDenial, withLedgerShadow } from './gate';
-import { emptyLedger, reserve, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';
+import { effectOfRequest, emptyLedger, reserve, withoutUnlocked, type UnlockedTransition, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';
 import type { ReplayStep, ReplayVisit } from './replay';
 import { advance, initialSessionState, withIntentScore, type SessionInit, type SessionState } from './state';
 import type { Decision, OutcomeStatus } from './types';
@@ -54,7 +54,10 @@ export function replayAcrossSessions<S extends ReplayStep>(
     const before = states[i]!;
     let decision = evaluate(own, before, step.proposal, step.facts ?? {}, step.at);
     if (runs(outcomeOf(decision, step))) {
-      const crossed = reserveAcross(own, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at);
+      // A call a person unlocked out of band passes the cross-session copies of the pairs it completes, as live.
+      const tool = own.tools.get(step.proposal.tool);
+      const unlocked = step.facts?.transitionUnlocked === true && tool ? completedTransitions(own, before, tool.transitions, step.at) : [];
+      const crossed = reserveAcross(own, ledgers, session, `${session.sessionId}:p${j + 1}`, step.proposal.tool, step.at, undefined, unlocked);
       decision = crossed.denied ?? withLedgerShadow(decision, crossed.answers);
     }
     visit?.({ sessionId: session.sessionId, step, decision, before });
@@ -75,7 +78,8 @@ function runs(outcome: OutcomeStatus): boolean {
 /**
  * A call of `tool` at `at` that its session lets run, reserved in the agent's ledger first, the
  * owner's only if the agent's allows (counted in `ledgers`): the deny that stops it, if any, and
- * the ledgers' answers (their shadow findings, for `withLedgerShadow`). `kinds` limits the rules asked.
+ * the ledgers' answers (their shadow findings, for `withLedgerShadow`). `kinds` limits the rules asked;
+ * `unlocked`: the session transitions a person unlocked for this call (`withoutUnlocked`).
  */
 export function reserveAcross(
   policy: CompiledPolicy,
@@ -85,15 +89,17 @@ export function reserveAcross(
   tool: string,
   at: number,
   kinds: readonly LedgerRule['kind'][] = ['budget', 'transition'],
+  unlocked: readonly UnlockedTransition[] = [],
 ): { readonly denied?: Decision; readonly answers: readonly LedgerResult[] } {
   const cross = policy.tools.get(tool)?.crossSession;
   if (!cross) return { answers: [] };
   const answers: LedgerResult[] = [];
   for (const scope of ['agent', 'owner'] as const satisfies readonly LedgerScope[]) {
-    const rules = cross[scope]?.filter((r) => kinds.includes(r.kind));
-    if (!rules || rules.length === 0) continue;
+    const rules = withoutUnlocked(cross[scope]?.filter((r) => kinds.includes(r.kind)) ?? [], unlocked);
+    if (rules.length === 0) continue;
     const key = `${scope}:${scope === 'agent' ? session.principal : session.owner}`;
-    const { state, result } = reserve(ledgers.get(key) ?? emptyLedger(), { reservationId, sessionId: session.sessionId, tool, rules }, scope, at);
+    const effect = effectOfRequest(rules, policy.tools.get(tool)?.info.effect);
+    const { state, result } = reserve(ledgers.get(key) ?? emptyLedger(), { reservationId, sessionId: session.sessionId, tool, ...effect, rules }, scope, at);
     ledgers.set(key, state);
     answers.push(result);
     if (result.verdict === 'deny') break;

@@ -10,7 +10,8 @@ import { ActivityFailure, proxyActivities, proxyLocalActivities } from '@tempora
 import type { SessionActivities } from '../activities/types';
 import { crossSessionDenial, deniedFor } from '../policies';
 import { asksTree, stepInTree } from './tree-steps';
-import type { LedgerResult } from '../policies/ledger';
+import { effectOfRequest, withoutUnlocked, type LedgerResult } from '../policies/ledger';
+import { completedTransitions } from '../policies/evaluate';
 import type { Decision, Proposal } from '../policies/types';
 import { keepLease, leaseCovers, leaseWanted, spendLease, takeSpent } from './leases';
 import type { SessionCore } from './session-core';
@@ -44,12 +45,16 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
   // No await unless the call is a tree step: runs before `sequences-across-tree` make the same commands.
   const tree = asksTree(core, proposal.tool) ? await stepInTree(core, proposalSeq, proposal.tool, unlocked) : undefined;
   if (tree?.verdict === 'deny') return { denied: deniedFor(core.policy, proposal.tool, tree.reasons), answers: [] };
-  const cross = core.policy.tools.get(proposal.tool)?.crossSession;
-  if (!cross) return { answers: [] };
+  const compiled = core.policy.tools.get(proposal.tool);
+  const cross = compiled?.crossSession;
+  if (!compiled || !cross) return { answers: [] };
   const answers: LedgerResult[] = [];
+  // A person unlocked this call's forbidden transitions: the cross-session copies of those pairs pass too.
+  const unlockedRules = unlocked ? completedTransitions(core.policy, core.state, compiled.transitions, nowMs()) : [];
   for (const scope of ['agent', 'owner'] as const) {
-    const rules = cross[scope];
-    if (!rules) continue;
+    if (!cross[scope]) continue;
+    // Asked even when the unlock leaves no rule (an empty list allows): the same commands as before.
+    const rules = withoutUnlocked(cross[scope], unlockedRules);
     const reservationId = `${core.sessionId}:p${proposalSeq}`;
     // A lease this session holds pays for the call: the ledger counted it when it leased it.
     if (leaseCovers(core, scope, proposal.tool)) {
@@ -65,7 +70,9 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
     // Only where the reservation is an activity: its scheduled input is fixed, while a local activity
     // re-run by a retried task would send a later `at` and conflict with its own first request.
     const asActivity = hasPatch(core, RESERVE_AS_ACTIVITY);
-    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, rules, ...(asActivity ? { at: nowMs() } : {}), ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
+    // The effect goes only with rules that select by it (`effects`): other requests are the same as before.
+    const effect = effectOfRequest(rules, compiled.info.effect);
+    const request = { reservationId, sessionId: core.sessionId, tool: proposal.tool, ...effect, rules, ...(asActivity ? { at: nowMs() } : {}), ...(lease ? { lease } : {}), ...(returns.length > 0 ? { returns } : {}) };
     try {
       const reserve = asActivity ? ledger.reserveAcrossSessions : ledgerLocal.reserveAcrossSessions;
       const answer = await reserve({ scope, key, request });

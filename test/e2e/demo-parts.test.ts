@@ -111,7 +111,7 @@ describe('the demo approver', () => {
 });
 
 describe('the demo policies', () => {
-  it('staff only the example policy\'s empty approver groups and stay valid', async () => {
+  it('staff only the example policy\'s empty approver groups, drop its agent-wide rules, and stay valid', async () => {
     const example = await examplePolicy();
     const demo = await demoPolicy();
     assert.equal(parsePolicy(demo).success, true);
@@ -119,7 +119,9 @@ describe('the demo policies', () => {
       const original = example.approvers.groups[group] ?? [];
       assert.deepEqual(members, original.length > 0 ? original : DEMO_APPROVERS[group] ?? []);
     }
-    assert.deepEqual({ ...demo, approvers: { ...demo.approvers, groups: example.approvers.groups } }, example, 'nothing else changes');
+    assert.ok(example.agent, 'the example policy bounds an agent across sessions');
+    assert.equal(demo.agent, undefined, 'the demos run again and again: no agent-wide rules');
+    assert.deepEqual({ ...demo, approvers: { ...demo.approvers, groups: example.approvers.groups }, agent: example.agent }, example, 'nothing else changes');
   });
 
   it('give the batch job room for 50 writes and change nothing else', async () => {

@@ -63,8 +63,15 @@ test('the rule validator: each field of a budget and a transition, at its bounds
   assert.equal(problem(budgetRule({ id: 'x'.repeat(512) })), undefined);
   assert.equal(problem(budgetRule({ mode: 'enforce' })), 'rule `b`: expected `mode` to be `shadow` or absent');
   assert.equal(problem(budgetRule({ mode: 'shadow' })), undefined);
-  for (const tools of ['x', [], Array(65).fill('x'), ['x', ''], ['x', 3], ['x'.repeat(513)]]) assert.equal(problem(budgetRule({ tools })), 'rule `b`: expected `tools`');
+  for (const tools of ['x', Array(65).fill('x'), ['x', ''], ['x', 3], ['x'.repeat(513)]]) assert.equal(problem(budgetRule({ tools })), 'rule `b`: expected `tools`');
   assert.equal(problem(budgetRule({ tools: Array(64).fill('x'.repeat(512)) })), undefined);
+  // A budget selects by `tools`, `effects` or both; one that selects nothing is malformed.
+  assert.equal(problem(budgetRule({ tools: [] })), 'rule `b`: expected `tools` or `effects`');
+  for (const effects of [[], 'write', ['write', 'delete'], ['read', 'write', 'destructive', 'write'], [null]]) assert.equal(problem(budgetRule({ tools: [], effects })), 'rule `b`: expected `effects` to list `read`, `write` or `destructive`');
+  for (const effects of [['write'], ['read', 'write', 'destructive']]) assert.equal(problem(budgetRule({ tools: [], effects })), undefined);
+  assert.equal(problem(budgetRule({ effects: ['destructive'] })), undefined, 'tools and effects together');
+  for (const effect of ['delete', 3, null]) assert.equal(ledgerRequestProblem({ ...BASE, effect, rules: [BUDGET] }), 'expected `effect` to be `read`, `write` or `destructive`');
+  assert.equal(ledgerRequestProblem({ ...BASE, effect: 'write', rules: [BUDGET] }), undefined);
   for (const max of ['1', 1.5, -1, 1_000_001, Number.NaN]) assert.equal(problem(budgetRule({ max })), 'rule `b`: expected `max` between 0 and 1000000');
   for (const max of [0, 1_000_000]) assert.equal(problem(budgetRule({ max })), undefined);
   for (const windowMs of ['1', 0, 1.5, WEEK_MS + 1]) assert.equal(problem(budgetRule({ windowMs })), 'rule `b`: expected `windowMs` up to 7 days');
