@@ -3,9 +3,10 @@
  * A row of the approvals table (written only by the session's own workflow) is shown only when
  * `checkShownCall` finds it is the call the session workflow's own `state` query holds pending —
  * same run, agent, intent, tool, arguments, blast radius, policy, and the call digest recomputed
- * from them; the page signs exactly that digest. Recent calls come from the same query.
+ * from them; the page signs exactly that digest. Recent calls come from the same query. A session
+ * that is no longer running, or does not answer within `STATE_READ_BOUND_MS`, has its cards left out.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowClient, type Client } from '@temporalio/client';
 import type { Refusal } from '../approvals/check-decision';
 import { checkShownCall } from '../approvals/shown-call';
 import type { ApprovalStore } from '../approvals/store';
@@ -31,13 +32,29 @@ export interface InboxItem extends Pick<ApprovalSubject, 'approvalId' | 'session
   readonly intentScore?: number;
 }
 
+/** How a state read is made; without options, a closed workflow's last state is read too (the session page shows it). */
+export interface StateReadOptions {
+  /**
+   * Answer `undefined` for a workflow that is no longer running. A terminated session's `state`
+   * query still answers (replayed from its history, its approval still pending), so only the
+   * server's own status tells it is gone: the query is sent rejected-if-closed, no extra call.
+   */
+  readonly openOnly?: boolean;
+  /** Abandons the read (its call to Temporal is cancelled): the answer is then `undefined`. */
+  readonly signal?: AbortSignal;
+}
+
 /** The session's state, or undefined when the workflow is gone or does not answer. */
-export type StateReader = (workflowId: string) => Promise<SessionStateView | undefined>;
+export type StateReader = (workflowId: string, options?: StateReadOptions) => Promise<SessionStateView | undefined>;
 
 export function temporalStateReader(client: Client): StateReader {
-  return async (workflowId) => {
+  // The same connection and converter; the server rejects its queries to a closed workflow.
+  const open = new WorkflowClient({ ...client.workflow.options, connection: client.connection, queryRejectCondition: 'NOT_OPEN' });
+  return async (workflowId, options = {}) => {
+    const workflows = options.openOnly ? open : client.workflow;
+    const query = () => workflows.getHandle(workflowId).query(stateQuery);
     try {
-      return await client.workflow.getHandle(workflowId).query(stateQuery);
+      return await (options.signal ? workflows.withAbortSignal(options.signal, query) : query());
     } catch {
       return undefined;
     }
@@ -86,13 +103,43 @@ export function shownItem(row: ApprovalRecord, state: SessionStateView | undefin
 /** How many pending approvals the inbox shows, oldest first (it held 500 before: a 1,000-call backlog hid half). */
 export const INBOX_LIMIT = 2_000;
 
-/** Every pending approval the workflows confirm, oldest first, up to `INBOX_LIMIT`. */
+/**
+ * How long the inbox waits for one session's `state` query. A session whose worker is down, or whose
+ * workflow task is busy (an agent can stretch one with a slow upstream call), does not answer, and
+ * waiting for it froze every card of every session. Past this its cards are left out of this read;
+ * a later read shows them again once it answers. Not a limit of the reader itself: the operator's
+ * controls read `undefined` as "ended", which a slow session is not.
+ */
+export const STATE_READ_BOUND_MS = 3_000;
+
+/** The session's state if it is running and answers within `STATE_READ_BOUND_MS`; else undefined (its read is cancelled). */
+async function boundedState(readState: StateReader, workflowId: string): Promise<SessionStateView | undefined> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(undefined);
+    }, STATE_READ_BOUND_MS);
+  });
+  try {
+    return await Promise.race([readState(workflowId, { openOnly: true, signal: abort.signal }), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Every pending approval the workflows confirm, oldest first, up to `INBOX_LIMIT`. A row whose
+ * session is not running (terminated: its row stays pending for good) or does not answer in time
+ * is not shown.
+ */
 export async function readInbox(store: ApprovalStore, readState: StateReader, now = Date.now()): Promise<InboxItem[]> {
   const rows = (await store.list({ limit: INBOX_LIMIT })).filter((r) => r.status === 'pending');
   const states = new Map<string, Promise<SessionStateView | undefined>>();
   const items = await Promise.all(
     rows.map(async (row) => {
-      if (!states.has(row.workflowId)) states.set(row.workflowId, readState(row.workflowId));
+      if (!states.has(row.workflowId)) states.set(row.workflowId, boundedState(readState, row.workflowId));
       const shown = shownItem(row, await states.get(row.workflowId)!, now);
       return shown.ok ? shown.item : undefined;
     }),

@@ -62,7 +62,8 @@ export class ConsoleVotes {
 
   async #item(approvalId: string): Promise<{ item: InboxItem; row: ApprovalRow }> {
     const row = await this.#row(approvalId);
-    const shown = shownItem(row, await this.deps.readState(row.workflowId), Date.now());
+    // Open only: a terminated session still answers its query, and would be refused only after the person signed.
+    const shown = shownItem(row, await this.deps.readState(row.workflowId, { openOnly: true }), Date.now());
     if (!shown.ok) throw new ConsoleError(409, shown.code, shown.message);
     return { item: shown.item, row };
   }
@@ -72,13 +73,25 @@ export class ConsoleVotes {
     if (!verdict.ok) throw new ConsoleError(403, verdict.code, verdict.message);
   }
 
+  /**
+   * The vote rule's duplicate check, against the approvers the session's own state lists: the
+   * approvals row never records votes, so `#rule` cannot see them, and the session refuses a
+   * second approve by the same person (`approval.duplicate`) only after it was signed.
+   */
+  #notApprovedYet(person: Person, item: InboxItem, approve: boolean): void {
+    if (approve && item.approvedBy.includes(person.principal)) {
+      throw new ConsoleError(409, 'already-approved-by-you', `\`${person.principal}\` already approved this call: distinct approvers are needed`);
+    }
+  }
+
   async prepare(person: Person, approvalId: string, verdict: unknown, reasonIn: unknown): Promise<PreparedVote> {
     if (person.role !== 'approver') throw new ConsoleError(403, 'role', `\`${person.principal}\` signs in as ${person.role}, not as an approver`);
     if (verdict !== 'approve' && verdict !== 'deny') throw new ConsoleError(400, 'verdict', 'expected verdict `approve` or `deny`');
     const reason = typeof reasonIn === 'string' && reasonIn.trim() ? reasonIn.trim().slice(0, 2000) : undefined;
     const { item, row } = await this.#item(approvalId);
-    // Refuse before the person touches the key what the workflow would refuse (four eyes, not a member, no reason).
+    // Refuse before the person touches the key what the workflow would refuse (four eyes, not a member, no reason, approved already).
     this.#rule(person, row, verdict === 'approve', reason);
+    this.#notApprovedYet(person, item, verdict === 'approve');
     const decision = {
       ...decisionHead(person, 'vote', item.workflowId, item.firstRunId),
       approvalId: item.approvalId,
@@ -122,6 +135,7 @@ export class ConsoleVotes {
     if (d.tool !== item.tool) throw new ConsoleError(400, 'tool', `the vote names tool \`${d.tool ?? 'none'}\`, but approval \`${item.approvalId}\` asks about \`${item.tool}\``);
     if (d.callDigest !== item.callDigest) throw new ConsoleError(400, 'digest', `the vote was signed for another call than approval \`${item.approvalId}\` asks about`);
     this.#rule(person, row, d.verdict === 'approve', d.reason);
+    this.#notApprovedYet(person, item, d.verdict === 'approve');
     this.#used.add(d.nonce);
     const answer = await this.#send(item.workflowId, envelope as unknown as ApprovalSignal).catch((err: unknown) => {
       if (err instanceof SessionGoneError) throw new ConsoleError(409, 'session-gone', `${err.message}: the approval can no longer be decided`);
