@@ -6,7 +6,6 @@
  * instead of quietly running as development.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ import { KeysetFileError } from '../../client/trust/keyset-file';
 import { startApprovalsFromConfig } from '../../approvals/slack/main';
 import { ensureDevelopmentKeys, type DevelopmentKeys } from '../../worker/devstack/dev-keys';
 import { stackKeys, StackKeysError } from '../../worker/devstack/stack-keys';
-import { ROOT } from '../e2e/processes';
+import { runMain } from '../support/run-main';
 import { cliEnv } from './cli-env';
 
 let root: string;
@@ -33,16 +32,6 @@ after(async () => {
 const refusedValue = (value: string) => `\`GATEHOUSE_ENV\` must be \`development\` or \`production\` (unset means development), got \`${value}\``;
 const refusedDevKeys = () => `keyset \`${dev.keysetFile}\` holds development keys, which a production deployment refuses: register real keys (\`gatehouse keys create\`)`;
 
-/** Runs a process's main with `env` until it exits (nothing listens at these addresses: it must fail before connecting). */
-function run(main: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, main)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 function serviceEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
@@ -58,13 +47,13 @@ function serviceEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 for (const [name, main] of [['worker', 'worker/main.ts'], ['gateway', 'gateway/main.ts']] as const) {
   describe(`the ${name} process`, () => {
     it('refuses to start on a GATEHOUSE_ENV that is neither development nor production', async () => {
-      const r = await run(main, serviceEnv({ GATEHOUSE_ENV: 'prod' }));
+      const r = await runMain(main, serviceEnv({ GATEHOUSE_ENV: 'prod' }));
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `gatehouse ${name}: ${refusedValue('prod')}\n`);
     });
 
     it('reads `Production ` as production: a development keyset is refused', async () => {
-      const r = await run(main, serviceEnv({ GATEHOUSE_ENV: 'Production ' }));
+      const r = await runMain(main, serviceEnv({ GATEHOUSE_ENV: 'Production ' }));
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `gatehouse ${name}: ${refusedDevKeys()}\n`);
     });
@@ -73,7 +62,7 @@ for (const [name, main] of [['worker', 'worker/main.ts'], ['gateway', 'gateway/m
 
 describe('the gateway process', () => {
   it('lists the worker\'s catalog (`GATEHOUSE_CATALOG`): a module that does not load stops it before anything else', async () => {
-    const r = await run('gateway/main.ts', serviceEnv({ GATEHOUSE_CATALOG: './no-such-catalog.ts' }));
+    const r = await runMain('gateway/main.ts', serviceEnv({ GATEHOUSE_CATALOG: './no-such-catalog.ts' }));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^gatehouse gateway: cannot load catalog module `\.\/no-such-catalog\.ts`: /);
   });

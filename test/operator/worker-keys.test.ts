@@ -4,7 +4,6 @@
  * before it connects to anything, with one clear line naming what is wrong.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { ensureDevelopmentKeys } from '../../worker/devstack/dev-keys';
 import { ROOT } from '../e2e/processes';
+import { runMain } from '../support/run-main';
 import { cliEnv } from './cli-env';
 import { testTrust } from '../support/trust';
 
@@ -23,16 +23,6 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Runs the worker with `env` until it exits (nothing listens on these addresses: it must fail before connecting). */
-function runWorker(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 function workerEnv(): NodeJS.ProcessEnv {
   return {
@@ -44,14 +34,14 @@ function workerEnv(): NodeJS.ProcessEnv {
 }
 
 it('refuses to start without GATEHOUSE_KEYS', async () => {
-  const r = await runWorker(workerEnv());
+  const r = await runMain('worker/main.ts', workerEnv());
   assert.equal(r.code, 1);
   assert.equal(r.stderr, 'gatehouse worker: `GATEHOUSE_KEYS` is not set: point it at the keyset file the worker trusts (see docs/reference/cli.md, "Keys and credentials")\n');
 });
 
 it('refuses a development keyset with GATEHOUSE_ENV=production', async () => {
   const dev = ensureDevelopmentKeys(join(root, 'dev'), ['alice']);
-  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_ENV: 'production' });
+  const r = await runMain('worker/main.ts', { ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_ENV: 'production' });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `gatehouse worker: keyset \`${dev.keysetFile}\` holds development keys, which a production deployment refuses: register real keys (\`gatehouse keys create\`)\n`);
 });
@@ -59,17 +49,17 @@ it('refuses a development keyset with GATEHOUSE_ENV=production', async () => {
 it('refuses, in production, a Temporal connection with neither a client certificate nor an API key', async () => {
   const keysetFile = join(root, 'real-keyset.json');
   writeFileSync(keysetFile, JSON.stringify(testTrust().keyset));
-  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: keysetFile, GATEHOUSE_ENV: 'production' });
+  const r = await runMain('worker/main.ts', { ...workerEnv(), GATEHOUSE_KEYS: keysetFile, GATEHOUSE_ENV: 'production' });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^gatehouse worker: `GATEHOUSE_ENV=production` connects to Temporal only with a client certificate .* or an API key \(`TEMPORAL_API_KEY`\)/);
   // Said knowingly, it goes on to connect (and fails there: nothing listens at the test's address).
-  const knowingly = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: keysetFile, GATEHOUSE_ENV: 'production', GATEHOUSE_ALLOW_INSECURE_TEMPORAL: '1' });
+  const knowingly = await runMain('worker/main.ts', { ...workerEnv(), GATEHOUSE_KEYS: keysetFile, GATEHOUSE_ENV: 'production', GATEHOUSE_ALLOW_INSECURE_TEMPORAL: '1' });
   assert.doesNotMatch(knowingly.stderr, /connects to Temporal only with/);
 });
 
 it('refuses a malformed GATEHOUSE_POLICIES before connecting', async () => {
   const dev = ensureDevelopmentKeys(join(root, 'dev-policies'), []);
-  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_POLICIES: 'batch' });
+  const r = await runMain('worker/main.ts', { ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_POLICIES: 'batch' });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `gatehouse worker: \`GATEHOUSE_POLICIES\` names \`${join(ROOT, 'batch')}\`, which does not exist: give a folder or \`name=file,name2=file2\`\n`);
 });
@@ -78,7 +68,7 @@ it('refuses an empty GATEHOUSE_POLICY file before connecting, instead of enforci
   const dev = ensureDevelopmentKeys(join(root, 'dev-empty-policy'), []);
   const policy = join(root, 'truncated.yaml');
   writeFileSync(policy, '# the operator\'s policy, cut off\n');
-  const r = await runWorker({ ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_POLICY: policy });
+  const r = await runMain('worker/main.ts', { ...workerEnv(), GATEHOUSE_KEYS: dev.keysetFile, GATEHOUSE_POLICY: policy });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `gatehouse worker: invalid policy \`${policy}\`: the policy file is empty: write \`{}\` to mean the default policy\n`);
 });

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { registerPolicy, PolicyCommandError } from '../../cli/commands/policy';
+import { PolicyCommandError } from '../../cli/commands/policy';
 import { EXAMPLE_POLICY, examplePolicy } from './fixtures';
+import { runPolicyCli } from './policy-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-cmd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,56 +20,41 @@ function file(name: string, text: string): string {
   return path;
 }
 
-/** Runs `gatehouse <args>` in-process with captured output, and the exit code it set. */
-async function run(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command().name('gatehouse').exitOverride();
-  registerPolicy(program, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) });
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'gatehouse', ...args]);
-    return { stdout, stderr, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    process.exitCode = before;
-  }
-}
 
 test('check --json lists every issue with its path', async () => {
   const bad = file('bad.yaml', 'budget:\n  writes: five\ncolour: blue\n');
-  const r = await run('policy', 'check', bad, '--json');
+  const r = await runPolicyCli('policy', 'check', bad, '--json');
   assert.equal(r.exitCode, 1);
   const parsed = JSON.parse(r.stdout) as { valid: boolean; issues: { path: string; message: string }[] };
   assert.equal(parsed.valid, false);
   assert.deepEqual(parsed.issues.map((i) => i.path).sort(), ['budget.writes', 'colour']);
-  const ok = await run('policy', 'check', EXAMPLE_POLICY, '--json');
+  const ok = await runPolicyCli('policy', 'check', EXAMPLE_POLICY, '--json');
   assert.equal(ok.exitCode, 0);
   assert.equal((JSON.parse(ok.stdout) as { valid: boolean }).valid, true);
 });
 
 test('analyze --json carries the summary; a bad --max-length is refused', async () => {
-  const r = await run('policy', 'analyze', EXAMPLE_POLICY, '--json', '--max-length', '2');
+  const r = await runPolicyCli('policy', 'analyze', EXAMPLE_POLICY, '--json', '--max-length', '2');
   assert.deepEqual((JSON.parse(r.stdout) as { summary: unknown }).summary, { paths: 18, blocked: 4, approval: 14, autonomous: 0 });
-  await assert.rejects(run('policy', 'analyze', EXAMPLE_POLICY, '--max-length', 'ten'), (e: unknown) => e instanceof PolicyCommandError && /invalid `--max-length`: expected a whole number from 2 to 8, got `ten`/.test(e.message));
+  await assert.rejects(runPolicyCli('policy', 'analyze', EXAMPLE_POLICY, '--max-length', 'ten'), (e: unknown) => e instanceof PolicyCommandError && /invalid `--max-length`: expected a whole number from 2 to 8, got `ten`/.test(e.message));
 });
 
 test('eval: a bad --now, --facts or history line is a PolicyCommandError', async () => {
   const empty = file('empty.jsonl', '');
   const p = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', p, '--now', 'soon'), /invalid `--now`: expected an ISO time, got `soon`/);
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', p, '--facts', '{'), /invalid `--facts`: not JSON/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', p, '--now', 'soon'), /invalid `--now`: expected an ISO time, got `soon`/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', p, '--facts', '{'), /invalid `--facts`: not JSON/);
   const backwards = file('back.jsonl', [`{"at":"2026-11-21T10:05:00Z","proposal":{"tool":"billing.query","args":{},"reasoning":"x"},"status":"executed"}`, `{"at":"2026-11-21T10:00:00Z","proposal":{"tool":"billing.query","args":{},"reasoning":"x"},"status":"executed"}`].join('\n'));
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', backwards, '--proposal', p), /line 2: `at` goes back in time/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', backwards, '--proposal', p), /line 2: `at` goes back in time/);
   const badPolicy = file('bad-policy.yaml', 'budget: { writes: -1 }\n');
-  await assert.rejects(run('policy', 'eval', '--policy', badPolicy, '--history', empty, '--proposal', p), /policy `.*bad-policy\.yaml` is invalid: budget\.writes: expected a whole number ≥ 0, got -1/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', badPolicy, '--history', empty, '--proposal', p), /policy `.*bad-policy\.yaml` is invalid: budget\.writes: expected a whole number ≥ 0, got -1/);
 });
 
 test('eval: a history line whose `session` is empty or not a string is refused at its line', async () => {
   const p = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
   const line = (session: unknown) => JSON.stringify({ at: '2026-11-21T10:00:00Z', proposal: { tool: 'billing.query', args: {}, reasoning: 'x' }, status: 'executed', session });
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', file('s-empty.jsonl', line('')), '--proposal', p), /history `.*s-empty\.jsonl` line 1: session: /);
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', file('s-num.jsonl', line(7)), '--proposal', p), /history `.*s-num\.jsonl` line 1: session: /);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', file('s-empty.jsonl', line('')), '--proposal', p), /history `.*s-empty\.jsonl` line 1: session: /);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', file('s-num.jsonl', line(7)), '--proposal', p), /history `.*s-num\.jsonl` line 1: session: /);
 });
 
 test('eval: a history with an intent score and facts is folded; a malformed proposal is a deny, not a crash', async () => {
@@ -82,11 +67,11 @@ test('eval: a history with an intent score and facts is folded; a malformed prop
       .join('\n'),
   );
   const write = JSON.stringify({ tool: 'staging.writeConfig', args: { key: 'a', value: 'b' }, reasoning: 'x' });
-  const r = await run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', write, '--now', '2026-11-21T10:01:00Z', '--json');
+  const r = await runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', write, '--now', '2026-11-21T10:01:00Z', '--json');
   const d = JSON.parse(r.stdout) as { verdict: string; reasons: { rule: string }[] };
   assert.equal(d.verdict, 'approve');
   assert.deepEqual(d.reasons.map((x) => x.rule), ['intent.review']);
-  const m = await run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', '"just a string"', '--json');
+  const m = await runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', history, '--proposal', '"just a string"', '--json');
   assert.equal((JSON.parse(m.stdout) as { reasons: { rule: string }[] }).reasons[0]?.rule, 'proposal.malformed');
 });
 
@@ -96,48 +81,48 @@ test('eval: agent-wide rules count the agent’s other sessions (lines with `ses
   const policy = file('agent-budget.json', withAgent({}));
   const query = { tool: 'billing.query', args: { customer: 'acme', period: '2026-10' }, reasoning: 'x' };
   const history = (at: string, session?: string) => file(`h-${at.replace(/:/g, '')}-${session ?? 'this'}.jsonl`, JSON.stringify({ at, proposal: query, status: 'executed', ...(session ? { session } : {}) }));
-  const evalAt = async (h: string) => JSON.parse((await run('policy', 'eval', '--policy', policy, '--history', h, '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z', '--json')).stdout) as { verdict: string; reasons: { rule: string }[] };
+  const evalAt = async (h: string) => JSON.parse((await runPolicyCli('policy', 'eval', '--policy', policy, '--history', h, '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z', '--json')).stdout) as { verdict: string; reasons: { rule: string }[] };
 
   const otherSession = await evalAt(history('2026-11-21T10:00:00Z', 'yesterday'));
   assert.deepEqual([otherSession.verdict, otherSession.reasons.map((r) => r.rule)], ['deny', ['agent.budget']]);
   assert.equal((await evalAt(history('2026-11-21T10:00:00Z'))).verdict, 'deny', 'this session’s own call counts too');
   assert.equal((await evalAt(history('2026-11-21T08:00:00Z', 'yesterday'))).verdict, 'allow', 'outside the window');
-  const text = await run('policy', 'eval', '--policy', policy, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
+  const text = await runPolicyCli('policy', 'eval', '--policy', policy, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
   assert.match(text.stdout, /agent\.budget: `billing\.query` ran 1 times in the last 60 minutes/);
   assert.match(text.stdout, /session: 0 past actions \(and 1 in 1 other session\(s\) of the agent\)/);
 
   // The same budget in shadow mode: allowed, with what it would have denied.
   const shadow = file('agent-budget-shadow.json', withAgent({ mode: 'shadow' }));
-  const tried = await run('policy', 'eval', '--policy', shadow, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
+  const tried = await runPolicyCli('policy', 'eval', '--policy', shadow, '--history', history('2026-11-21T10:00:00Z', 'yesterday'), '--proposal', JSON.stringify(query), '--now', '2026-11-21T10:05:00Z');
   assert.match(tried.stdout, /^verdict: allow/m);
   assert.match(tried.stdout, /^shadow: would deny\n  - agent\.budget: /m);
 });
 
 test('--tools: a malformed catalog is refused with the offending entry', async () => {
   const badTools = file('bad-tools.json', JSON.stringify([{ name: 'x', effect: 'explode' }]));
-  await assert.rejects(run('policy', 'check', EXAMPLE_POLICY, '--tools', badTools), /tools `.*bad-tools\.json`: 0\.effect:/);
-  await assert.rejects(run('policy', 'check', EXAMPLE_POLICY, '--tools', file('nojson.json', '[')), /tools `.*nojson\.json`: invalid JSON/);
+  await assert.rejects(runPolicyCli('policy', 'check', EXAMPLE_POLICY, '--tools', badTools), /tools `.*bad-tools\.json`: 0\.effect:/);
+  await assert.rejects(runPolicyCli('policy', 'check', EXAMPLE_POLICY, '--tools', file('nojson.json', '[')), /tools `.*nojson\.json`: invalid JSON/);
 });
 
 test('missing files, bad history lines and bad proposal JSON are clear errors', async () => {
   const p = JSON.stringify({ tool: 'billing.query', args: {}, reasoning: 'x' });
-  await assert.rejects(run('policy', 'check', join(dir, 'nope.yaml')), /cannot read policy file `.*nope\.yaml`: no such file/);
-  await assert.rejects(run('policy', 'check', dir), /cannot read policy file `.*`: it is a directory/);
+  await assert.rejects(runPolicyCli('policy', 'check', join(dir, 'nope.yaml')), /cannot read policy file `.*nope\.yaml`: no such file/);
+  await assert.rejects(runPolicyCli('policy', 'check', dir), /cannot read policy file `.*`: it is a directory/);
   const badLine = file('bad.jsonl', `{"at":"2026-11-21T10:00:00Z","proposal":{"tool":"billing.query","args":{},"reasoning":"x"},"status":"executed"}\n{"at":"yesterday","proposal":{},"status":"done"}\n`);
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', badLine, '--proposal', p), /history `.*bad\.jsonl` line 2: at: expected an iso time/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', badLine, '--proposal', p), /history `.*bad\.jsonl` line 2: at: expected an iso time/);
   const notJson = file('notjson.jsonl', '{"at":\n');
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', notJson, '--proposal', p), /history `.*notjson\.jsonl` line 1: invalid JSON/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', notJson, '--proposal', p), /history `.*notjson\.jsonl` line 1: invalid JSON/);
   const empty = file('empty2.jsonl', '');
-  await assert.rejects(run('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', '{tool:'), /invalid `--proposal`: not JSON/);
+  await assert.rejects(runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', '{tool:'), /invalid `--proposal`: not JSON/);
 });
 
 test('--tools takes a custom catalog', async () => {
   const tools = file('tools.json', JSON.stringify([{ name: 'db.read', description: 'read', effect: 'read', environment: 'production', resource: 'db' }, { name: 'db.drop', description: 'drop', effect: 'destructive', environment: 'production', resource: 'db' }]));
-  const r = await run('policy', 'analyze', EXAMPLE_POLICY, '--tools', tools, '--max-length', '2');
+  const r = await runPolicyCli('policy', 'analyze', EXAMPLE_POLICY, '--tools', tools, '--max-length', '2');
   assert.equal(r.exitCode, 0);
   assert.match(r.stdout, /approval\s+db\.read → db\.drop/);
   assert.match(r.stdout, /1 paths, 0 blocked, 1 need approval, 0 autonomous/);
-  const check = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools);
+  const check = await runPolicyCli('policy', 'check', EXAMPLE_POLICY, '--tools', tools);
   assert.equal(check.exitCode, 1, 'rules naming tools the catalog lacks fail the check');
   assert.match(check.stderr, /^tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog$/m);
   // Approver rules count too: a rule naming no tool leaves the tool it meant with the default approvers.
@@ -145,23 +130,23 @@ test('--tools takes a custom catalog', async () => {
   assert.match(check.stderr, /^approvers\.rules\[1\]\.tools\[0\]: `billing\.\*` matches no tool of the catalog$/m);
   const listed = check.stderr.match(/matches no tool of the catalog$/gm)?.length ?? 0;
   assert.match(check.stderr, new RegExp(`^${listed} rule\\(s\\) name tools the catalog lacks \\(\`.*tools\\.json\`; upstream tools need \`--config <file>\`\\): fix them, or pass \`--allow-unknown-tools\``, 'm'));
-  const allowed = await run('policy', 'check', EXAMPLE_POLICY, '--tools', tools, '--allow-unknown-tools');
+  const allowed = await runPolicyCli('policy', 'check', EXAMPLE_POLICY, '--tools', tools, '--allow-unknown-tools');
   assert.equal(allowed.exitCode, 0);
   assert.match(allowed.stderr, /warning: tools\["billing\.deleteRecords"\]: `billing\.deleteRecords` matches no tool of the catalog/);
 });
 
 test('a typo in a tool name fails the check with the catalog\'s closest name, and changes no decision silently', async () => {
   const typo = file('typo.yaml', 'tools:\n  billing.deleteRecordz: { tier: approval }\ntransitions:\n  - { from: volumes.lst, to: volumes.unmount }\n');
-  const r = await run('policy', 'check', typo);
+  const r = await runPolicyCli('policy', 'check', typo);
   assert.equal(r.exitCode, 1);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^transitions\[0\]\.from: `volumes\.lst` matches no tool of the catalog: did you mean `volumes\.list`\?$/m);
   assert.match(r.stderr, /^tools\["billing\.deleteRecordz"\]: `billing\.deleteRecordz` matches no tool of the catalog: did you mean `billing\.deleteRecords`\?$/m);
-  const json = JSON.parse((await run('policy', 'check', typo, '--json')).stdout) as { valid: boolean; issues: { code: string; path: string }[] };
+  const json = JSON.parse((await runPolicyCli('policy', 'check', typo, '--json')).stdout) as { valid: boolean; issues: { code: string; path: string }[] };
   assert.equal(json.valid, false);
   assert.deepEqual(json.issues.map((i) => [i.code, i.path]), [['unknown-tool', 'transitions[0].from'], ['unknown-tool', 'tools["billing.deleteRecordz"]']]);
   // A glob or a name far from every tool gets no guess.
-  const far = await run('policy', 'check', file('far.yaml', 'tools:\n  kubernetes.nuke: { tier: approval }\n'));
+  const far = await runPolicyCli('policy', 'check', file('far.yaml', 'tools:\n  kubernetes.nuke: { tier: approval }\n'));
   assert.match(far.stderr, /^tools\["kubernetes\.nuke"\]: `kubernetes\.nuke` matches no tool of the catalog$/m);
 });
 
@@ -182,7 +167,7 @@ test('a typo that would loosen the gate fails the check, with the closest name: 
       '',
     ].join('\n'),
   );
-  const r = await run('policy', 'check', typos);
+  const r = await runPolicyCli('policy', 'check', typos);
   assert.equal(r.exitCode, 1);
   assert.equal(r.stdout, '');
   assert.equal(
@@ -197,7 +182,7 @@ test('a typo that would loosen the gate fails the check, with the closest name: 
       '',
     ].join('\n'),
   );
-  const json = JSON.parse((await run('policy', 'check', typos, '--json')).stdout) as { valid: boolean; issues: { code: string; path: string }[] };
+  const json = JSON.parse((await runPolicyCli('policy', 'check', typos, '--json')).stdout) as { valid: boolean; issues: { code: string; path: string }[] };
   assert.deepEqual(json.issues.map((i) => [i.code, i.path]), [
     ['unknown-tool', 'alwaysBlocked'],
     ['unknown-tool', 'approvers.rules[0].tools[0]'],
@@ -205,19 +190,19 @@ test('a typo that would loosen the gate fails the check, with the closest name: 
     ['unknown-argument', 'tools["billing.query"].args.Limit'],
   ]);
   // Spelt right, the same document checks clean; the defaults (`audit.*`, `kms.*`, ...) and the default tier table are never reported.
-  const right = await run('policy', 'check', file('loosening-fixed.yaml', readFileSync(typos, 'utf8').replace('volumes.delet]', 'volumes.delete]').replace('volumes.delte', 'volumes.delete').replace('Production:', 'production:').replace('Limit:', 'limit:')));
+  const right = await runPolicyCli('policy', 'check', file('loosening-fixed.yaml', readFileSync(typos, 'utf8').replace('volumes.delet]', 'volumes.delete]').replace('volumes.delte', 'volumes.delete').replace('Production:', 'production:').replace('Limit:', 'limit:')));
   assert.equal(right.exitCode, 0, right.stderr);
   assert.equal(right.stderr, '');
-  const catalogLacksIt = await run('policy', 'check', file('other-envs.yaml', 'tiers:\n  write: { staging: autonomous, production: approval, default: approval }\n'), '--tools', file('prod-only.json', JSON.stringify([{ name: 'db.drop', description: 'drop', effect: 'destructive', environment: 'production', resource: 'db' }])));
+  const catalogLacksIt = await runPolicyCli('policy', 'check', file('other-envs.yaml', 'tiers:\n  write: { staging: autonomous, production: approval, default: approval }\n'), '--tools', file('prod-only.json', JSON.stringify([{ name: 'db.drop', description: 'drop', effect: 'destructive', environment: 'production', resource: 'db' }])));
   assert.equal(catalogLacksIt.stderr, '', 'the default table written out is not the document\'s choice of names');
   // A nested path is judged level by level; a glob's bound, against every tool it matches.
-  const nested = await run('policy', 'check', file('nested.yaml', "tools:\n  'billing.*':\n    args:\n      customerId: { pattern: '^c_' }\n      customer.id: { pattern: '^c_' }\n"));
+  const nested = await runPolicyCli('policy', 'check', file('nested.yaml', "tools:\n  'billing.*':\n    args:\n      customerId: { pattern: '^c_' }\n      customer.id: { pattern: '^c_' }\n"));
   assert.match(nested.stderr, /^tools\["billing\.\*"\]\.args\["customer\.id"\]: argument path `customer\.id` is not declared by any of the 3 tools `billing\.\*` matches: the bound holds nothing back/m);
   assert.doesNotMatch(nested.stderr, /args\.customerId/);
 });
 
 test('a destructive tool that runs autonomously is a warning: deletions are never automatic', async () => {
-  const r = await run('policy', 'check', file('autonomous.yaml', 'tiers:\n  destructive: { staging: autonomous, default: approval }\ntools:\n  volumes.delete: { tier: autonomous }\n  billing.deleteRecords: { tier: autonomous, mode: shadow }\n'));
+  const r = await runPolicyCli('policy', 'check', file('autonomous.yaml', 'tiers:\n  destructive: { staging: autonomous, default: approval }\ntools:\n  volumes.delete: { tier: autonomous }\n  billing.deleteRecords: { tier: autonomous, mode: shadow }\n'));
   assert.equal(r.exitCode, 0, r.stderr);
   assert.equal(
     r.stderr,
@@ -231,37 +216,37 @@ test('a destructive tool that runs autonomously is a warning: deletions are neve
 });
 
 test('a bare alwaysBlocked list that drops a default fails the check; `extends: defaults | none` says which on purpose', async () => {
-  const dropped = await run('policy', 'check', file('dropped.yaml', 'alwaysBlocked: [secrets.delete]\n'));
+  const dropped = await runPolicyCli('policy', 'check', file('dropped.yaml', 'alwaysBlocked: [secrets.delete]\n'));
   assert.equal(dropped.exitCode, 1);
   assert.match(dropped.stderr, /^alwaysBlocked: the list replaces the defaults and drops `audit\.\*`, `iam\.crossAccount\*`, `kms\.\*`: write `\{ extends: defaults, add: \[\.\.\.\] \}` to keep them/m);
-  const kept = await run('policy', 'check', file('kept.yaml', 'alwaysBlocked:\n  extends: defaults\n  add: [volumes.delete]\n'), '--json');
+  const kept = await runPolicyCli('policy', 'check', file('kept.yaml', 'alwaysBlocked:\n  extends: defaults\n  add: [volumes.delete]\n'), '--json');
   assert.equal(kept.exitCode, 0, kept.stderr);
   const keptHash = (JSON.parse(kept.stdout) as { hash: string }).hash;
   // The same meaning written as the whole list hashes alike: the normalised document is the list.
-  const listed = await run('policy', 'check', file('listed.yaml', "alwaysBlocked: ['audit.*', 'iam.crossAccount*', 'kms.*', volumes.delete]\n"), '--json');
+  const listed = await runPolicyCli('policy', 'check', file('listed.yaml', "alwaysBlocked: ['audit.*', 'iam.crossAccount*', 'kms.*', volumes.delete]\n"), '--json');
   assert.equal((JSON.parse(listed.stdout) as { hash: string }).hash, keptHash);
-  const none = await run('policy', 'check', file('none.yaml', 'alwaysBlocked: { extends: none, add: [volumes.delete] }\n'));
+  const none = await runPolicyCli('policy', 'check', file('none.yaml', 'alwaysBlocked: { extends: none, add: [volumes.delete] }\n'));
   assert.equal(none.exitCode, 0, none.stderr);
-  const bad = await run('policy', 'check', file('bad-extends.yaml', 'alwaysBlocked: { extends: everything }\n'));
+  const bad = await runPolicyCli('policy', 'check', file('bad-extends.yaml', 'alwaysBlocked: { extends: everything }\n'));
   assert.match(bad.stderr, /^alwaysBlocked\.extends: expected `defaults` or `none`, got "everything"$/m);
 });
 
 test('an error inside a default names the default the document does not set, not a path the user never wrote', async () => {
-  const r = await run('policy', 'check', file('groups.yaml', 'approvers:\n  groups: { data-owners: [data-lee] }\n'));
+  const r = await runPolicyCli('policy', 'check', file('groups.yaml', 'approvers:\n  groups: { data-owners: [data-lee] }\n'));
   assert.equal(r.exitCode, 1);
   assert.match(r.stderr, /^approvers\.default\.groups\[0\]: unknown approver group `on-call`: from the default of `approvers\.default`, which the document does not set$/m);
 });
 
 test('check lists agent- and owner-wide rules, and a broken section is an error with its path', async () => {
-  const r = await run('policy', 'check', join(__dirname, '..', '..', 'policies', 'examples', 'agent-wide.yaml'));
+  const r = await runPolicyCli('policy', 'check', join(__dirname, '..', '..', 'policies', 'examples', 'agent-wide.yaml'));
   assert.equal(r.exitCode, 0);
   assert.match(r.stdout, /agent-wide budget `billing.delete\*`: at most 20 calls of `billing.delete\*` per 60 minutes/);
   assert.match(r.stdout, /agent-wide transition `volumes.list -> volumes.unmount`: `volumes.unmount` denied within 30 minutes of `volumes.list`/);
   assert.match(r.stdout, /owner-wide budget `owner-production-writes`/);
   assert.doesNotMatch(r.stdout, /shadow/);
-  const trial = await run('policy', 'check', file('trial-agent.yaml', "agent:\n  budgets: [{ id: trial, tools: ['billing.query'], max: 5, windowMinutes: 60, mode: shadow }]\n"));
+  const trial = await runPolicyCli('policy', 'check', file('trial-agent.yaml', "agent:\n  budgets: [{ id: trial, tools: ['billing.query'], max: 5, windowMinutes: 60, mode: shadow }]\n"));
   assert.match(trial.stdout, /agent-wide budget `trial`: at most 5 calls of `billing.query` per 60 minutes \(shadow: reported, not enforced\)/);
-  const bad = await run('policy', 'check', file('bad-agent.yaml', 'agent:\n  budgets: [{ tools: [], max: five, windowMinutes: 60 }]\n'), '--json');
+  const bad = await runPolicyCli('policy', 'check', file('bad-agent.yaml', 'agent:\n  budgets: [{ tools: [], max: five, windowMinutes: 60 }]\n'), '--json');
   assert.equal(bad.exitCode, 1);
   assert.deepEqual((JSON.parse(bad.stdout) as { issues: { path: string }[] }).issues.map((i) => i.path).sort(), ['agent.budgets[0].max', 'agent.budgets[0].tools']);
 });
@@ -269,7 +254,7 @@ test('check lists agent- and owner-wide rules, and a broken section is an error 
 test('every shipped example policy checks clean against the catalog it is written for', async () => {
   const examples = join(__dirname, '..', '..', 'policies', 'examples');
   for (const name of ['production.yaml', 'agent-wide.yaml']) {
-    const r = await run('policy', 'check', join(examples, name));
+    const r = await runPolicyCli('policy', 'check', join(examples, name));
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.stderr, '', `${name} checks without a warning`);
   }
@@ -277,7 +262,7 @@ test('every shipped example policy checks clean against the catalog it is writte
   const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-fs-example-'));
   try {
     const config = file('fs-config.yaml', `mcp:\n  upstreams:\n    filesystem:\n      command: npx\n      args: [-y, "@modelcontextprotocol/server-filesystem", ${JSON.stringify(scratch)}]\n`);
-    const r = await run('policy', 'check', join(examples, 'mcp-filesystem.yaml'), '--config', config);
+    const r = await runPolicyCli('policy', 'check', join(examples, 'mcp-filesystem.yaml'), '--config', config);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.stderr, '');
   } finally {

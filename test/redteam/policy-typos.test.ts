@@ -15,8 +15,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { registerPolicy } from '../../cli/commands/policy';
 import { parsePolicyText } from '../../policies';
 import { reviewPolicies, type LoadedPolicy } from '../../worker/policy-registry';
 import { ROOT } from '../e2e/processes';
@@ -26,6 +24,8 @@ import { eventually } from '../support/eventually';
 import { createTestDatabase, getTestServers, type TestDatabase } from '../support/servers';
 import { testTrust, writeTestKeys } from '../support/trust';
 import { workerBundleFile } from '../support/worker-bundle';
+import { runMain } from '../support/run-main';
+import { runPolicyCli } from '../policies/policy-cli';
 
 /** The typo: `Limit` where the tool's argument is `limit`. */
 const TYPO_POLICY = 'tools:\n  billing.query:\n    args:\n      Limit: { max: 20 }\n';
@@ -47,16 +47,6 @@ function file(name: string, text: string): string {
   return path;
 }
 
-/** Runs the worker process until it exits; nothing listens at the addresses unless `env` says so. */
-function runWorker(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 /** A production worker's environment: real (not development) keys, Temporal and PostgreSQL at addresses nobody listens on. */
 function productionEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -85,25 +75,15 @@ describe('a misspelt bound path (`Limit` for `limit`)', () => {
   });
 
   it('fails `gatehouse policy check`, naming the path it meant', async () => {
-    let stdout = '';
-    let stderr = '';
-    const program = new Command().name('gatehouse').exitOverride();
-    registerPolicy(program, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) });
-    const before = process.exitCode;
-    process.exitCode = 0;
-    try {
-      await program.parseAsync(['node', 'gatehouse', 'policy', 'check', file('typo.yaml', TYPO_POLICY)]);
-      assert.equal(process.exitCode, 1);
-    } finally {
-      process.exitCode = before;
-    }
+    const { stdout, stderr, exitCode } = await runPolicyCli('policy', 'check', file('typo.yaml', TYPO_POLICY));
+    assert.equal(exitCode, 1);
     assert.equal(stdout, '');
     assert.equal(stderr, `${TYPO_WARNING}\n1 rule(s) name environments or argument paths the catalog lacks: fix them, or pass \`--allow-unknown-tools\` when the catalog is not loaded here\n`);
   });
 
   it('stops a production worker before it connects to anything, naming the file and the warning', async () => {
     const policy = file('production-typo.yaml', TYPO_POLICY);
-    const r = await runWorker(productionEnv({ GATEHOUSE_POLICY: policy }));
+    const r = await runMain('worker/main.ts', productionEnv({ GATEHOUSE_POLICY: policy }));
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
@@ -123,7 +103,7 @@ describe('a misspelt bound path (`Limit` for `limit`)', () => {
       named,
       'alwaysBlocked: { extends: defaults, add: [volumes.delet] }\napprovers:\n  groups: { on-call: [a] }\n  rules: [{ tools: [volumes.delte], groups: [on-call] }]\ntiers:\n  write: { Production: approval, default: autonomous }\n',
     );
-    const r = await runWorker(productionEnv({ GATEHOUSE_POLICIES: folder }));
+    const r = await runMain('worker/main.ts', productionEnv({ GATEHOUSE_POLICIES: folder }));
     assert.equal(r.code, 1);
     const last = r.stderr.trimEnd().split('\n').at(-1);
     assert.equal(
@@ -136,7 +116,7 @@ describe('a misspelt bound path (`Limit` for `limit`)', () => {
 describe('a destructive tool that runs autonomously', () => {
   it('stops a production worker: deletions are never automatic', async () => {
     const policy = file('autonomous-delete.yaml', 'tools:\n  volumes.delete: { tier: autonomous }\n');
-    const r = await runWorker(productionEnv({ GATEHOUSE_POLICY: policy }));
+    const r = await runMain('worker/main.ts', productionEnv({ GATEHOUSE_POLICY: policy }));
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr.trimEnd().split('\n').at(-1),
@@ -148,14 +128,14 @@ describe('a destructive tool that runs autonomously', () => {
 describe('a top-level `mode: shadow` policy in production', () => {
   it('is refused, naming the file, unless `GATEHOUSE_ALLOW_SHADOW_POLICY=1` says it is meant', async () => {
     const policy = file('shadow.yaml', 'mode: shadow\n');
-    const refused = await runWorker(productionEnv({ GATEHOUSE_POLICY: policy }));
+    const refused = await runMain('worker/main.ts', productionEnv({ GATEHOUSE_POLICY: policy }));
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr,
       `gatehouse worker: policy \`default\` (\`${policy}\`) has \`mode: shadow\`: it enforces no rule but the floor, which a production worker refuses; set \`GATEHOUSE_ALLOW_SHADOW_POLICY=1\` to run it knowingly\n`,
     );
     // Said knowingly, it goes on to connect (and fails there: nothing listens at the test's address).
-    const knowingly = await runWorker(productionEnv({ GATEHOUSE_POLICY: policy, GATEHOUSE_ALLOW_SHADOW_POLICY: '1' }));
+    const knowingly = await runMain('worker/main.ts', productionEnv({ GATEHOUSE_POLICY: policy, GATEHOUSE_ALLOW_SHADOW_POLICY: '1' }));
     assert.equal(knowingly.code, 1);
     assert.equal(knowingly.stderr, 'gatehouse worker: connect ECONNREFUSED 127.0.0.1:1\n');
   });
