@@ -92,11 +92,18 @@ export function publishedUpstreamTools(pool: Pool, options: PublishedUpstreamToo
   return Object.assign(tools, { subjects: publishedUpstreamSubjects(pool, policyOf, { ttlMs }) });
 }
 
-/** A session's policy as the worker recorded it at start (its row in the audit trail), cached by hash. */
+/** How many sessions' policies the gateway keeps (the newest read): one read per session listing tools. */
+const SESSION_POLICIES_KEPT = 1_000;
+
+/**
+ * A session's policy as the worker recorded it at start (its row in the audit trail), cached by
+ * session. Not by policy hash: the hash sorts keys, and two orders of one document's globs (a row
+ * from before `policy_json`, read back reordered) mean different tiers (the first matching glob wins).
+ */
 export function sessionPolicies(pool: Pool, rowWaitMs: number): PolicyOf {
   const policies = new Map<string, PolicyDocument>();
   return async (s: ListingSession): Promise<PolicyDocument | undefined> => {
-    const known = policies.get(s.policyHash);
+    const known = policies.get(s.sessionId);
     if (known) return known;
     const until = performance.now() + rowWaitMs;
     for (;;) {
@@ -104,7 +111,8 @@ export function sessionPolicies(pool: Pool, rowWaitMs: number): PolicyOf {
         // The worker's own parsed document, recorded by the workflow at start.
         const { policy } = await getSession(pool, s.sessionId);
         if (typeof policy !== 'object' || policy === null) return undefined; // fail closed: nothing is listed
-        policies.set(s.policyHash, policy as PolicyDocument);
+        if (policies.size >= SESSION_POLICIES_KEPT) policies.delete(policies.keys().next().value!);
+        policies.set(s.sessionId, policy as PolicyDocument);
         return policy as PolicyDocument;
       } catch (err) {
         if (!(err instanceof UnknownSessionError) || performance.now() >= until) return undefined;

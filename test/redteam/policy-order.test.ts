@@ -135,12 +135,19 @@ describe('a recorded policy keeps the order the worker enforced', () => {
     assert.equal(compilePolicy(page.policy, SAMPLE_TOOL_INFO).tools.get('billing.deleteRecords')?.tier, 'approval');
   });
 
-  it('the gateway\'s upstream tools list classifies by the recorded order', async () => {
+  it('the gateway\'s upstream tools list classifies by the recorded order, each session by its own', async () => {
     const { id, hash } = await recordRow('order-row-gateway', 'delete-held');
-    const listed = await sessionPolicies(rt.h.audit.pool, 0)({ sessionId: id, policyHash: hash });
+    const { id: swappedId, hash: swappedHash } = await recordRow('order-row-gateway-swapped', 'delete-held', { swapped: true });
+    assert.equal(swappedHash, hash, 'one hash for both orders');
+    // One gateway (one cache) lists for both sessions: the first one read must not answer for the other.
+    const policyOf = sessionPolicies(rt.h.audit.pool, 0);
+    const listed = await policyOf({ sessionId: id, policyHash: hash });
     assert.ok(listed, 'the gateway reads the session\'s policy');
     assert.equal(upstreamRuleFor(listed, 'files.write_file')?.key, 'files.write*');
     assert.equal(upstreamRuleFor(listed, 'files.write_file')?.rule.effect, 'destructive');
+    const swapped = await policyOf({ sessionId: swappedId, policyHash: swappedHash });
+    assert.equal(upstreamRuleFor(swapped!, 'files.write_file')?.key, 'files.*');
+    assert.equal(upstreamRuleFor(swapped!, 'files.write_file')?.rule.effect, 'read');
   });
 });
 
@@ -148,11 +155,12 @@ describe('a recorded policy keeps the order the worker enforced', () => {
  * A session row and start event as the workflow writes them, under a document whose `tools` and
  * `upstreamTools` globs overlap (the longer one first, which jsonb moves last).
  */
-async function recordRow(id: string, policyName: string): Promise<{ id: string; hash: string }> {
-  const doc = testPolicy({
-    tools: { 'billing.delete*': { tier: 'approval' }, 'billing.*': { tier: 'autonomous' } },
-    upstreamTools: { 'files.write*': { effect: 'destructive' }, 'files.*': { effect: 'read' } },
-  });
+async function recordRow(id: string, policyName: string, opts: { swapped?: boolean } = {}): Promise<{ id: string; hash: string }> {
+  const doc = testPolicy(
+    opts.swapped
+      ? { tools: { 'billing.*': { tier: 'autonomous' }, 'billing.delete*': { tier: 'approval' } }, upstreamTools: { 'files.*': { effect: 'read' }, 'files.write*': { effect: 'destructive' } } }
+      : { tools: { 'billing.delete*': { tier: 'approval' }, 'billing.*': { tier: 'autonomous' } }, upstreamTools: { 'files.write*': { effect: 'destructive' }, 'files.*': { effect: 'read' } } },
+  );
   const hash = sha256Hex(canonicalJson(doc));
   const at = new Date().toISOString();
   const store = new AuditStore(rt.h.audit.pool);
