@@ -17,6 +17,7 @@ import type { Effect, ToolInfo } from './types';
 export const UNKNOWN_ENVIRONMENT = 'unknown-environment';
 export const UNKNOWN_ARGUMENT = 'unknown-argument';
 export const AUTONOMOUS_DESTRUCTIVE = 'autonomous-destructive';
+export const WITHIN_ZERO = 'within-zero';
 
 /**
  * True for a warning that leaves a tool less guarded than the document says: a production worker
@@ -24,8 +25,9 @@ export const AUTONOMOUS_DESTRUCTIVE = 'autonomous-destructive';
  * reported too, but may name an upstream tool listed later.)
  */
 export function loosensTheGate(issue: PolicyIssue): boolean {
-  if (issue.code === UNKNOWN_ENVIRONMENT || issue.code === UNKNOWN_ARGUMENT || issue.code === AUTONOMOUS_DESTRUCTIVE) return true;
-  return issue.code === 'unused' && (issue.path === 'alwaysBlocked' || issue.path.startsWith('approvers.rules['));
+  if (issue.code === UNKNOWN_ENVIRONMENT || issue.code === UNKNOWN_ARGUMENT || issue.code === AUTONOMOUS_DESTRUCTIVE || issue.code === WITHIN_ZERO) return true;
+  // A glob that matches nothing yet (`*.drop_database`, for servers to come) guards; a plain name that matches nothing is a typo.
+  return issue.code === 'unused' && (issue.path === 'alwaysBlocked' || issue.path.startsWith('approvers.rules[')) && !/[*?]/.test(issue.subject ?? '');
 }
 
 /**
@@ -66,6 +68,11 @@ export function looseningWarnings(doc: PolicyDocument, catalog: readonly ToolInf
       warnings.push({ code: UNKNOWN_ENVIRONMENT, path: formatPath(['tiers', effect, env]), message: `no tool of the catalog is in environment \`${env}\`${near ? `: did you mean \`${near}\`?` : ''}`, subject: env });
     }
   }
+
+  // A transition within 0 minutes: nothing follows within no time, so the rule never applies.
+  doc.transitions.forEach((rule, i) => {
+    if (rule.within?.minutes === 0) warnings.push({ code: WITHIN_ZERO, path: `transitions[${i}].within.minutes`, message: 'a rule within 0 minutes never applies: omit `within` for no time limit, or give the minutes it means' });
+  });
 
   // "Deletions are never automatic": the tier table or a per-tool override letting one run on its own.
   for (const [env, tier] of Object.entries(doc.tiers.destructive)) {

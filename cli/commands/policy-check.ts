@@ -8,7 +8,7 @@
  */
 import { SAMPLE_TOOLS } from '../../activities/tools/sample';
 import { compilePolicy, describeLedgerRule, ledgerRules, parsePolicyText, type PolicyIssue, type ToolInfo } from '../../policies';
-import { argumentPathWarnings, UNKNOWN_ARGUMENT, UNKNOWN_ENVIRONMENT } from '../../policies/loosening-warnings';
+import { argumentPathWarnings, UNKNOWN_ARGUMENT, UNKNOWN_ENVIRONMENT, WITHIN_ZERO } from '../../policies/loosening-warnings';
 import { closestName } from '../../policies/suggest';
 import { argumentSchemasOf } from '../../worker/policy-registry';
 import type { CommandIo } from '../command-io';
@@ -34,7 +34,8 @@ export function runCheck(file: string, opts: CheckOptions, tools: readonly ToolI
   const names = tools.map((t) => t.name);
   // What names something the catalog lacks, in the order found; the rest are warnings.
   const lacking = all.filter(namesWhatTheCatalogLacks).map((w) => (w.code === 'unused' ? unknownTool(w, names) : w));
-  const errors = [...parsed.notes, ...(opts.allowUnknownTools ? [] : lacking)];
+  // A rule switched off by its own window is an error whatever the catalog.
+  const errors = [...parsed.notes, ...all.filter((w) => w.code === WITHIN_ZERO), ...(opts.allowUnknownTools ? [] : lacking)];
   if (errors.length > 0) {
     refuse(errors, opts, io);
     const unknownTools = lacking.filter((w) => w.code === 'unknown-tool').length;
@@ -47,7 +48,7 @@ export function runCheck(file: string, opts: CheckOptions, tools: readonly ToolI
     }
     return;
   }
-  const warnings = [...all.filter((w) => !namesWhatTheCatalogLacks(w)), ...(opts.allowUnknownTools ? lacking : [])];
+  const warnings = [...all.filter((w) => !namesWhatTheCatalogLacks(w) && w.code !== WITHIN_ZERO), ...(opts.allowUnknownTools ? lacking : [])];
   // Cross-session rules (enforced by the agent and owner ledgers), listed when the document has any.
   const cross = { agent: ledgerRules(parsed.data.agent), owner: ledgerRules(parsed.data.owner) };
   if (opts.json) {

@@ -269,3 +269,12 @@ test('every shipped example policy checks clean against the catalog it is writte
     rmSync(scratch, { recursive: true, force: true });
   }
 });
+
+test('check fails on a transition within 0 minutes (the rule would never apply), whatever the catalog', async () => {
+  const zero = file('within-zero.yaml', 'transitions:\n  - from: volumes.list\n    to: volumes.unmount\n    within: { minutes: 0 }\n');
+  for (const extra of [[], ['--allow-unknown-tools']]) {
+    const r = await runPolicyCli('policy', 'check', zero, ...extra);
+    assert.equal(r.exitCode, 1);
+    assert.equal(r.stderr, 'transitions[0].within.minutes: a rule within 0 minutes never applies: omit `within` for no time limit, or give the minutes it means\n');
+  }
+});

@@ -7,6 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePolicy } from '../../policies/parse';
+import { compilePolicy } from '../../policies/compile';
+import { loosensTheGate, WITHIN_ZERO } from '../../policies/loosening-warnings';
+import { SAMPLE_TOOL_INFO } from '../../activities/tools/sample';
 
 function issues(input: unknown): string[] {
   const r = parsePolicy(input);
@@ -218,14 +221,22 @@ test('a text field of another type or left out, an empty object tool, an empty k
   for (const [input, want] of cases) assert.deepEqual(issues(input), want, JSON.stringify(input));
 });
 
-test('`within: { minutes: 0 }` is refused: it would switch the rule off; omit `within` for no time limit', () => {
-  const refused = 'expected more than 0 minutes: a rule within 0 minutes never applies; omit `within` for no time limit';
-  assert.deepEqual(issues({ transitions: [{ from: 'a', to: 'b', within: { minutes: 0 } }] }), [`transitions[0].within.minutes: ${refused}`]);
-  assert.deepEqual(issues({ transitions: [{ sequence: ['a', 'b', 'c'], within: { steps: 2, minutes: 0 } }] }), [`transitions[0].within.minutes: ${refused}`]);
+test('`within: { minutes: 0 }` parses (a session recorded under one still verifies) and is a `within-zero` warning that loosens the gate', () => {
+  const doc = parsed({ transitions: [{ from: 'billing.query', to: 'billing.deleteRecords', within: { minutes: 0 } }, { sequence: ['a', 'b', 'c'], within: { steps: 2, minutes: 0 } }] });
+  const zero = compilePolicy(doc, SAMPLE_TOOL_INFO).warnings.filter((w) => w.code === WITHIN_ZERO);
+  assert.deepEqual(zero.map((w) => w.path), ['transitions[0].within.minutes', 'transitions[1].within.minutes']);
+  assert.equal(zero.every(loosensTheGate), true);
   // Every other value is as it was: the range, and the rule without a time limit.
   assert.deepEqual(issues({ transitions: [{ from: 'a', to: 'b', within: { minutes: -1 } }] }), ['transitions[0].within.minutes: expected a number of minutes between 0 and 525600, got -1']);
   assert.deepEqual(parsed({ transitions: [{ from: 'a', to: 'b', within: { minutes: 0.001 } }] }).transitions[0], { from: 'a', to: 'b', within: { minutes: 0.001 } });
+  assert.deepEqual(compilePolicy(parsed({ transitions: [{ from: 'billing.query', to: 'billing.deleteRecords', within: { minutes: 0.001 } }] }), SAMPLE_TOOL_INFO).warnings.filter((w) => w.code === WITHIN_ZERO), []);
   assert.deepEqual(parsed({ transitions: [{ from: 'a', to: 'b' }] }).transitions[0], { from: 'a', to: 'b' });
+});
+
+test('an always-blocked or approver-rule name that matches nothing loosens the gate when it is a plain name (a typo), not when it is a glob (a guard for tools to come)', () => {
+  const doc = parsed({ alwaysBlocked: { extends: 'defaults', add: ['volumes.delet', '*.drop_database'] }, approvers: { groups: { 'on-call': ['alice'] }, rules: [{ tools: ['volumes.delte', '*.delete_*'], groups: ['on-call'] }] } });
+  const unused = compilePolicy(doc, SAMPLE_TOOL_INFO).warnings.filter((w) => w.code === 'unused' && (w.path === 'alwaysBlocked' || w.path.startsWith('approvers.rules[')));
+  assert.deepEqual(unused.map((w) => [w.subject, loosensTheGate(w)]), [['volumes.delet', true], ['*.drop_database', false], ['volumes.delte', true], ['*.delete_*', false]]);
 });
 
 test('an argument pattern is checked as it is compiled, with the `u` flag: one the looser syntax alone takes is a path-named issue', () => {
