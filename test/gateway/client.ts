@@ -7,6 +7,7 @@ import { RevocationStore } from '../../audit/credentials';
 import { RevocationCache } from '../../audit/revocation-cache';
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import type { GatewayLimits } from '../../gateway/limits';
+import type { GatehouseWorkerOptions } from '../../worker/create-worker';
 import { createHarness, type Harness } from '../workflows/harness';
 import { testTrust } from '../support/trust';
 
@@ -25,9 +26,9 @@ export interface GatewayFixture {
 }
 
 /** Harness, running worker and gateway; `close()` stops them in reverse order. */
-export async function startFixture(area: string, limits: Partial<GatewayLimits>): Promise<GatewayFixture> {
+export async function startFixture(area: string, limits: Partial<GatewayLimits>, workerOptions: Partial<GatehouseWorkerOptions> = {}): Promise<GatewayFixture> {
   const h = await createHarness(area);
-  const worker: Worker = await h.worker();
+  const worker: Worker = await h.worker(workerOptions);
   const running = worker.run();
   const revocations = new RevocationStore(h.audit.pool);
   const cache = await RevocationCache.open(h.audit.pool);
