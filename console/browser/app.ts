@@ -89,6 +89,9 @@ function card(a: any): HTMLElement {
       // Not answered is not refused: the session has the vote and counts or refuses it when it runs.
       if (code === 'not-answered') {
         outcome.textContent = `sent, not answered yet (${code}): ${(err as Error).message}`;
+        // A second vote now would be the person's twice (refused by the session, an alert against them).
+        (approve as HTMLButtonElement).disabled = true;
+        (deny as HTMLButtonElement).disabled = true;
         return;
       }
       outcome.textContent = `refused (${code}): ${(err as Error).message}`;

@@ -159,6 +159,8 @@ describe('console: a vote the session did not count', () => {
     // Sent, not refused: the page must not tell the person their vote was refused.
     assert.equal(await outcomeOf(c), `sent, not answered yet (not-answered): ${message}`);
     assert.equal(await c.locator('.outcome.error').count(), 0, 'not drawn as a refusal');
+    // And no second vote of hers while the first waits: both buttons are off on this card.
+    assert.deepEqual([await c.locator('button.approve').isDisabled(), await c.locator('button.deny').isDisabled()], [true, true]);
     await alice.shot('not-answered');
     await assertUndecided(held, customerId, rowsBefore);
 
