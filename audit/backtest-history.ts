@@ -30,6 +30,8 @@ export interface RecordedSession {
   readonly owner: string;
   readonly budget?: Readonly<Record<string, number>>;
   readonly mandate?: { readonly tools?: readonly string[]; readonly resources?: readonly string[] };
+  /** The intent it declared at start (what `intent.writesNeedWriteIntent` reads). */
+  readonly intent?: string;
   /** The key of the tool catalog it recorded (in `RecordedHistory.catalogs`); absent when it recorded none. */
   readonly catalog?: string;
   readonly proposals: readonly RecordedProposal[];
@@ -109,12 +111,13 @@ type ReplayEventRow = Pick<EventRow, 'seq' | 'kind' | 'at' | 'proposal_seq' | 't
   readonly intent_score: unknown;
   readonly budget: unknown;
   readonly mandate: unknown;
+  readonly intent: unknown;
 };
 
 /**
  * The events of one session the replay folds (its start and its proposals' events), in pages: the
  * tool, arguments and token cost of a proposal, each decision, and of `detail` only the blast radius,
- * intent score, budget and mandate. Reasoning, results and errors are never read.
+ * intent score, budget, mandate and declared intent. Reasoning, results and errors are never read.
  */
 async function readReplayEvents(pool: ClientBase, sessionId: string): Promise<AuditEventInput[]> {
   const events: AuditEventInput[] = [];
@@ -129,7 +132,8 @@ async function readReplayEvents(pool: ClientBase, sessionId: string): Promise<Au
               decision,
               detail -> 'blastRadius' AS blast_radius, detail -> 'intentScore' AS intent_score,
               CASE WHEN kind = 'session-started' THEN detail -> 'budget' END AS budget,
-              CASE WHEN kind = 'session-started' THEN detail -> 'mandate' END AS mandate
+              CASE WHEN kind = 'session-started' THEN detail -> 'mandate' END AS mandate,
+              CASE WHEN kind = 'session-started' THEN detail -> 'intent' END AS intent
          FROM events
         WHERE session_id = $1 AND seq > $2 AND (proposal_seq IS NOT NULL OR kind = 'session-started')
         ORDER BY seq LIMIT $3`,
@@ -143,7 +147,7 @@ async function readReplayEvents(pool: ClientBase, sessionId: string): Promise<Au
 
 function replayEvent(sessionId: string, row: ReplayEventRow): AuditEventInput {
   const detail: Record<string, unknown> = {};
-  const details: [string, unknown][] = [['blastRadius', row.blast_radius], ['intentScore', row.intent_score], ['budget', row.budget], ['mandate', row.mandate]];
+  const details: [string, unknown][] = [['blastRadius', row.blast_radius], ['intentScore', row.intent_score], ['budget', row.budget], ['mandate', row.mandate], ['intent', row.intent]];
   for (const [key, value] of details) if (value !== null && value !== undefined) detail[key] = value;
   return {
     sessionId,
@@ -171,6 +175,7 @@ export function recordedSession(
   const started = events.find((e) => e.kind === 'session-started');
   const budget = started?.detail?.budget as Record<string, number> | undefined;
   const mandate = started?.detail?.mandate as RecordedSession['mandate'] | undefined;
+  const intent = typeof started?.detail?.intent === 'string' ? started.detail.intent : undefined;
   const byProposal = new Map<number, AuditEventInput[]>();
   for (const e of events) {
     if (e.proposalSeq === undefined) continue;
@@ -206,6 +211,7 @@ export function recordedSession(
     ...(catalog !== undefined ? { catalog } : {}),
     ...(budget !== undefined ? { budget } : {}),
     ...(mandate !== undefined ? { mandate } : {}),
+    ...(intent !== undefined ? { intent } : {}),
   };
 }
 

@@ -142,6 +142,7 @@ function replayWithOwnPolicies(
       startedAt: Date.parse(s.startedAt),
       ...(s.budget !== undefined ? { budget: s.budget } : {}),
       ...(s.mandate !== undefined ? { mandate: s.mandate } : {}),
+      ...(s.intent !== undefined ? { intent: s.intent } : {}),
     },
     steps: s.proposals.map((p) => ({ at: Date.parse(p.at), proposal: p.proposal, facts: p.facts, ...(p.intentScore !== undefined ? { intentScore: p.intentScore } : {}), recorded: p })),
   }));

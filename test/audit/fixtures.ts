@@ -73,7 +73,8 @@ export function scriptSession(opts: {
 }): ScriptedSession {
   const policy = opts.policy ?? productionPolicy();
   const start = Date.parse(opts.startedAt);
-  let state = initialSessionState(policy, { startedAt: start });
+  const intent = opts.intent ?? 'clean up test billing records';
+  let state = initialSessionState(policy, { startedAt: start, intent });
   const events: AuditEventInput[] = [];
   const decisions: Decision[] = [];
   let seq = 0;
@@ -86,7 +87,7 @@ export function scriptSession(opts: {
   const owner = opts.owner ?? 'eng-007';
   push({
     kind: 'session-started', at: new Date(now).toISOString(),
-    detail: { agentId: opts.agentId ?? 'billing-bot', owner, firstRunId: FIRST_RUN_ID, policyHash: policy.hash, credentialId: `cred-${opts.sessionId}` },
+    detail: { agentId: opts.agentId ?? 'billing-bot', owner, intent, firstRunId: FIRST_RUN_ID, policyHash: policy.hash, credentialId: `cred-${opts.sessionId}` },
   });
   opts.steps.forEach((step, i) => {
     now += opts.stepGapMs ?? 2_000;
@@ -167,7 +168,7 @@ export function scriptSession(opts: {
       firstRunId: FIRST_RUN_ID,
       agentId: opts.agentId ?? 'billing-bot',
       owner,
-      intent: opts.intent ?? 'clean up test billing records',
+      intent,
       policyHash: policy.hash,
       policy: policy.document,
       tools: [...policy.catalog],
