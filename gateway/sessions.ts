@@ -11,6 +11,7 @@ import { sendUpdate } from '../client/update-retry';
 import { haltSignal, type ProposeResult } from '../workflows/contract';
 import type { AgentIdentity } from './auth';
 import { toProblem } from './errors';
+import { updateResultAcrossRuns } from './update-across-runs';
 import { Problem } from './problems';
 import type { Pending, SessionCreated, StartSessionBody } from './schemas';
 
@@ -99,7 +100,8 @@ export class GatewaySessions {
    */
   async outcome<T>(handle: SessionHandle, updateId: string, waitSeconds: number, gone?: Promise<unknown>): Promise<Outcome<T>> {
     const abort = new AbortController();
-    const result = this.#gh.client.connection.withAbortSignal(abort.signal, () => handle.workflow.getUpdateHandle<T>(updateId).result());
+    // Also in the runs before the current one: the session may have continued as new since.
+    const result = this.#gh.client.connection.withAbortSignal(abort.signal, () => updateResultAcrossRuns<T>(this.#gh.client, handle.workflow.workflowId, updateId));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitSeconds * 1000)));
     const left = gone?.then(() => 'gone' as const) ?? new Promise<never>(() => undefined);

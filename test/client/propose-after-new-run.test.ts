@@ -1,8 +1,8 @@
 /**
- * A proposal's outcome is read only in its own run: once the session has continued as a new run,
- * `waitFor` of an earlier proposal is NotFoundError (the agent clients' docs say so). Proposed again
- * under the same id, as the docs advise, it is decided and counted again, but the call itself —
- * keyed in the tool ledger by that id — does not run a second time: the answer is its first result.
+ * A proposal's outcome stays readable by its id after the session continued as a new run: the
+ * gateway looks in the runs before the current one. Proposed again under the same id after a new
+ * run, it is decided and counted again, but the call itself — keyed in the tool ledger by that id —
+ * does not run a second time: the answer is its first result.
  * The real gateway, worker (a low history bound) and Temporal, through the TypeScript agent client.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ after(async () => {
   await f?.close();
 });
 
-it('a write proposed again under its id after the session continued as new runs once', async () => {
+it('after the session continued as new, waitFor finds a proposal by its id, and one proposed again under its id runs once', async () => {
   const gh = await Gatehouse.connect({ url: f.gateway.url, token: await testTrust().credential('rerun-bot', 'eng-007') });
   try {
     const session = await gh.startSession({ intent: 'write a staging row and list volumes' });
@@ -32,7 +32,9 @@ it('a write proposed again under its id after the session continued as new runs 
       await session.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' }, { proposalId: `read-${i}` });
     }
     assert.notEqual((await workflow.describe()).runId, firstRun, 'the session continued as a new run');
-    await assert.rejects(session.waitFor('write-1', { wait: 0 }), NotFoundError);
+    // Read by its id, the outcome is found in the run that had it.
+    assert.deepEqual(await session.waitFor('write-1', { wait: 0 }), first);
+    await assert.rejects(session.waitFor('never-sent', { wait: 0 }), NotFoundError);
 
     const again = await session.propose(write, { proposalId: 'write-1' });
     assert.equal(again.status, 'executed');
