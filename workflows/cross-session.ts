@@ -50,7 +50,8 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
   if (!compiled || !cross) return { answers: [] };
   const answers: LedgerResult[] = [];
   // A person unlocked this call's forbidden transitions: the cross-session copies of those pairs pass too.
-  const unlockedRules = unlocked ? completedTransitions(core.policy, core.state, compiled.transitions, nowMs()) : [];
+  // (Enforced ones only: a shadow pair that matches an agent rule unlocks nothing.)
+  const unlockedRules = unlocked ? completedTransitions(core.policy, core.state, compiled.transitions, nowMs()).filter((t) => !t.shadow) : [];
   for (const scope of ['agent', 'owner'] as const) {
     if (!cross[scope]) continue;
     // Asked even when the unlock leaves no rule (an empty list allows): the same commands as before.
@@ -64,7 +65,8 @@ export async function reserveAcrossSessions(core: SessionCore, proposalSeq: numb
     }
     // The agent is the credential's (a sub-agent counts against its root agent's ledger).
     const key = scope === 'agent' ? core.principal : core.owner;
-    const lease = leaseWanted(core);
+    // No lease for a call whose unlock dropped a rule: it would pay for later calls the dropped rule still judges.
+    const lease = rules.length === cross[scope].length ? leaseWanted(core) : undefined;
     const returns = lease ? takeSpent(core, scope, proposal.tool) : [];
     // `at` binds the request to this call's time: one sent ahead under the same id is another request.
     // Only where the reservation is an activity: its scheduled input is fixed, while a local activity

@@ -9,6 +9,7 @@
  * section (where it works: the finding) and then against the shipped one (where it is denied).
  * Real Temporal, the real worker and the gateway an agent talks to.
  */
+import { restoreVolumes } from '../../activities/tools/sample/restore';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -31,6 +32,18 @@ function shippedPolicy(): PolicyDocument {
 const SHIPPED = shippedPolicy();
 const { agent: _agentWide, ...sessionsOnly } = SHIPPED;
 const SESSIONS_ONLY: PolicyDocument = { ...sessionsOnly, name: 'production-sessions-only' };
+/**
+ * The session's own list → unmount rule spans one step, the agent's 30 minutes, and the agent's only
+ * budget is wide enough for the ledger to lease blocks of it: where a call's unlock could buy a lease.
+ */
+const NARROW_SESSION_RULE: PolicyDocument = {
+  ...SHIPPED,
+  name: 'narrow-session-rule',
+  // Room for two approved production writes in one session (the shipped budget closes it after one).
+  budget: { ...SHIPPED.budget, critical: 5 },
+  transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { steps: 1 } }],
+  agent: { budgets: [{ id: 'wide', tools: ['*'], max: 10_000, windowMinutes: 60 }], transitions: [{ from: 'volumes.list', to: 'volumes.unmount', within: { minutes: 30 } }] },
+};
 
 const WRITE_INTENT = 'write configuration values in staging';
 const write = (n: number) => ({ tool: 'staging.writeConfig', args: { key: `churn.step-${n}`, value: String(n) }, reasoning: `write value ${n} in staging` });
@@ -42,7 +55,7 @@ let people: Agent;
 
 before(async () => {
   assert.ok(SHIPPED.agent, 'the shipped policy has an `agent:` section');
-  rt = await redTeam('session_churn', { production: SHIPPED, 'production-sessions-only': SESSIONS_ONLY });
+  rt = await redTeam('session_churn', { production: SHIPPED, 'production-sessions-only': SESSIONS_ONLY, 'narrow-session-rule': NARROW_SESSION_RULE });
   g = await redTeamGateway(rt, { requestsPerSecond: 1000, burst: 1000 });
   people = await rt.agent('approval-desk', 'ops-000');
 });
@@ -53,7 +66,7 @@ after(async () => {
 
 /** An agent with its own credential (and so its own ledger) that may use both policies. */
 function churner(name: string): Promise<Agent> {
-  return rt.agent(`${name}-${randomBytes(3).toString('hex')}`, 'ops-017', { policies: ['production', 'production-sessions-only'] });
+  return rt.agent(`${name}-${randomBytes(3).toString('hex')}`, 'ops-017', { policies: ['production', 'production-sessions-only', 'narrow-session-rule'] });
 }
 
 async function api(agent: Agent, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
@@ -181,5 +194,20 @@ describe('session churn over the gateway', () => {
     const ran = await proposeApproved(agent, c, { ...unmount(unlocked), requestUnlock: true }, ['sre-ana', 'eng-007']);
     assert.equal(ran.status, 'executed', JSON.stringify(ran));
     assert.equal(await mounts(unlocked), 0);
+  });
+  it('an unlocked unmount buys no lease: the next unmount, past the session\'s one-step rule, is still judged by the agent\'s 30-minute rule', async () => {
+    // The sample volumes the tests before unmounted, mounted again.
+    await restoreVolumes(rt.h.production.pool);
+    const [first, second] = await mountedVolumes();
+    const unmount = (volumeId: string) => ({ tool: 'volumes.unmount', args: { volumeId }, reasoning: 'orphaned volumes must be unmounted before they can be deleted' });
+    const agent = await churner('lease');
+    const s = await start(agent, 'narrow-session-rule', 'clean up orphaned volumes');
+    assert.equal((await propose(agent, s, { tool: 'volumes.list', args: {}, reasoning: 'find the volumes nothing uses' })).status, 'executed');
+    const ran = await proposeApproved(agent, s, { ...unmount(first), requestUnlock: true }, ['sre-ana', 'eng-007']);
+    assert.equal(ran.status, 'executed', JSON.stringify(ran));
+    // Two steps after the list: the session's rule is past; the agent's is not, and no lease skips it.
+    const refused = await proposeApproved(agent, s, unmount(second), ['eng-007']);
+    assert.deepEqual([refused.status, refused.rules], ['denied', ['agent.sequence']]);
+    assert.ok((await mounts(second)) > 0, 'the second volume is still mounted');
   });
 });
