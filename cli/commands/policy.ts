@@ -83,9 +83,10 @@ export function registerPolicy(program: Command, io: CommandIo = processIo): voi
     .requiredOption('--proposal <json>', 'the proposal as JSON: { tool, args, reasoning, tokenCost? }')
     .option('--facts <json>', 'facts of the proposal as JSON, e.g. {"blastRadius":14200}')
     .option('--now <iso>', 'evaluation time (default: now)')
+    .option('--intent <text>', 'the intent the session declared at its start (what `intent.writesNeedWriteIntent` reads)')
     .option('--json', 'print the Decision as JSON')
     .option('--tools <file>', 'tool catalog as a JSON list of ToolInfo (default: the sample catalog)')
-    .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }) => runEval(opts, io));
+    .action((opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string; intent?: string }) => runEval(opts, io));
 }
 
 async function runAnalyze(file: string, opts: CommonOptions & { maxLength: string }, io: CommandIo): Promise<void> {
@@ -122,7 +123,7 @@ const historyLineSchema = z.object({
 /** The evaluated session's key among the history's sessions (a line's `session` is never empty). */
 const THIS_SESSION = '';
 
-function runEval(opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string }, io: CommandIo): void {
+function runEval(opts: CommonOptions & { policy: string; history: string; proposal: string; facts?: string; now?: string; intent?: string }, io: CommandIo): void {
   const policy = loadPolicy(opts.policy, loadTools(opts.tools));
   const proposal = parseJsonOption('--proposal', opts.proposal) as Proposal;
   const facts = opts.facts !== undefined ? (parseJsonOption('--facts', opts.facts) as ProposalFacts) : {};
@@ -139,7 +140,9 @@ function runEval(opts: CommonOptions & { policy: string; history: string; propos
     else bySession.set(key, [line]);
   }
   const who = { principal: 'the agent', owner: 'its owner' };
-  const sessions = [...bySession].map(([sessionId, steps]) => ({ sessionId, ...who, init: { startedAt: steps[0]?.at ?? now }, steps }));
+  // The evaluated session's declared intent, when given; the agent's other sessions declared theirs unseen.
+  const intentOf = (sessionId: string) => (sessionId === THIS_SESSION && opts.intent !== undefined ? { intent: opts.intent } : {});
+  const sessions = [...bySession].map(([sessionId, steps]) => ({ sessionId, ...who, init: { startedAt: steps[0]?.at ?? now, ...intentOf(sessionId) }, steps }));
   const { states, ledgers } = replayAcrossSessions(policy, sessions, (_decision, line) => line.status);
   const state = states[0]!;
   const decided = evaluate(policy, state, proposal, facts, now);

@@ -278,3 +278,16 @@ test('check fails on a transition within 0 minutes (the rule would never apply),
     assert.equal(r.stderr, 'transitions[0].within.minutes: a rule within 0 minutes never applies: omit `within` for no time limit, or give the minutes it means\n');
   }
 });
+
+test('eval --intent: a staging write under a declared intent that only looks needs approval (`intent.effect`); under one that asks for the change it runs', async () => {
+  const empty = file('no-history.jsonl', '');
+  const write = JSON.stringify({ tool: 'staging.writeConfig', args: { key: 'feature.flag', value: 'on' }, reasoning: 'set the flag' });
+  const evalUnder = async (...intent: string[]) => JSON.parse((await runPolicyCli('policy', 'eval', '--policy', EXAMPLE_POLICY, '--history', empty, '--proposal', write, ...intent, '--json')).stdout) as { verdict: string; reasons: { rule: string }[] };
+  const looks = await evalUnder('--intent', 'look at the staging config');
+  assert.equal(looks.verdict, 'approve');
+  assert.ok(looks.reasons.some((r) => r.rule === 'intent.effect'), JSON.stringify(looks.reasons));
+  const sets = await evalUnder('--intent', 'set the feature flag in the staging config');
+  assert.deepEqual([sets.verdict, sets.reasons.some((r) => r.rule === 'intent.effect')], ['allow', false]);
+  // Without `--intent` no intent is known: the rule holds nothing.
+  assert.equal((await evalUnder()).verdict, 'allow');
+});
