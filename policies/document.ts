@@ -6,28 +6,11 @@
  */
 import { z } from 'zod';
 import type { Effect, Tier } from './types';
+import { effectSchema, modeSchema, ranged, text, tierSchema, whole } from './document-fields';
+import { crossSessionSchema } from './document-cross-session';
 
-/** Whole number at least `min`, with a message naming both. */
-const whole = (min: number) => {
-  const message = `expected a whole number ≥ ${min}`;
-  return z.number({ invalid_type_error: message, required_error: message }).int({ message }).min(min, { message });
-};
-
-/** Finite number in [min, max]. */
-const ranged = (min: number, max: number, what = 'a number') => {
-  const message = `expected ${what} between ${min} and ${max}`;
-  return z.number({ invalid_type_error: message, required_error: message }).min(min, { message }).max(max, { message });
-};
-
-const text = (what = 'a non-empty string') =>
-  z.string({ invalid_type_error: `expected ${what}`, required_error: `expected ${what}` }).min(1, { message: `expected ${what}` });
-
-const TIER_MESSAGE = 'expected one of `autonomous`, `approval`, `blocked`';
-export const tierSchema = z.enum(['autonomous', 'approval', 'blocked'], { errorMap: () => ({ message: TIER_MESSAGE }) });
-const MODE_MESSAGE = 'expected one of `enforce`, `shadow`';
-export const modeSchema = z.enum(['enforce', 'shadow'], { errorMap: () => ({ message: MODE_MESSAGE }) });
-const EFFECT_MESSAGE = 'expected one of `read`, `write`, `destructive`';
-export const effectSchema = z.enum(['read', 'write', 'destructive'], { errorMap: () => ({ message: EFFECT_MESSAGE }) });
+export { effectSchema, modeSchema, tierSchema } from './document-fields';
+export type { CrossBudgetDoc, CrossSessionDoc, CrossTransitionDoc } from './document-cross-session';
 
 /** Tier per environment; `default` applies to environments not named. */
 const tierMapSchema = z.record(text('an environment name'), tierSchema, { invalid_type_error: 'expected a map of environment to tier' });
@@ -178,54 +161,6 @@ const transitionSchema = z.union([pairSchema, sequenceSchema], {
     issue.code === 'invalid_union' ? { message: 'expected `{ from, to, within? }` or `{ sequence: [...], within? }`' } : { message: ctx.defaultError },
 });
 
-/**
- * Cross-session rules (`agent:` and `owner:`): budgets and forbidden transitions counted over every
- * session of one agent (its credential's agent) or one owner, by the ledger workflow. Windows are
- * required: the ledger keeps only what a window needs, so a rule without one would grow forever.
- * A budget counts a call whose tool `tools` names (exact or glob) or whose effect `effects` lists
- * ("every write" without listing the catalog); both optional, no default (a document without
- * `effects` keeps its hash), at least one required.
- */
-const crossBudgetSchema = z
-  .object(
-    {
-      id: text('a rule id').optional(),
-      tools: z.array(text('a tool name or glob'), { invalid_type_error: 'expected a list of tool names or globs' }).min(1, { message: 'expected at least one tool' }).optional(),
-      effects: z.array(effectSchema, { invalid_type_error: 'expected a list of effects' }).min(1, { message: 'expected at least one effect' }).optional(),
-      max: whole(0),
-      windowMinutes: ranged(1, 10_080, 'a number of minutes'),
-      mode: modeSchema.optional(),
-      reason: z.string().optional(),
-    },
-    { invalid_type_error: 'expected a budget `{ tools?, effects?, max, windowMinutes }`' },
-  )
-  .strict()
-  .refine((b) => b.tools !== undefined || b.effects !== undefined, { message: 'expected `tools`, `effects` or both: the calls the budget counts', path: ['tools'] });
-const crossTransitionSchema = z
-  .object(
-    {
-      id: text('a rule id').optional(),
-      from: text('a tool name or glob'),
-      to: text('a tool name or glob'),
-      within: z.object({ minutes: ranged(1, 10_080, 'a number of minutes') }, { invalid_type_error: 'expected `{ minutes }`', required_error: 'expected `within: { minutes }`' }).strict(),
-      mode: modeSchema.optional(),
-      reason: z.string().optional(),
-    },
-    { invalid_type_error: 'expected a transition `{ from, to, within: { minutes } }`' },
-  )
-  .strict();
-const crossSessionSchema = z
-  .object(
-    {
-      budgets: z.array(crossBudgetSchema, { invalid_type_error: 'expected a list of budgets' }).default([]),
-      transitions: z.array(crossTransitionSchema, { invalid_type_error: 'expected a list of transition rules' }).default([]),
-    },
-    { invalid_type_error: 'expected `{ budgets?, transitions? }`' },
-  )
-  .strict();
-export type CrossSessionDoc = z.output<typeof crossSessionSchema>;
-export type CrossBudgetDoc = CrossSessionDoc['budgets'][number];
-export type CrossTransitionDoc = CrossSessionDoc['transitions'][number];
 
 const approverRuleFields = {
   groups: z.array(text('a group name'), { invalid_type_error: 'expected a list of group names' }).min(1, { message: 'expected at least one group' }),

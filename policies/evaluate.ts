@@ -7,7 +7,8 @@
  */
 import { compileGlob, matchesAny, type Glob } from './glob';
 import type { CompiledPolicy, CompiledTool, CompiledTransition, TransitionRole } from './compile';
-import { EFFECT_RANK, budgetUsed, rateMax, readsOf, type SessionState } from './state';
+import { budgetUsed, rateMax, type SessionState } from './state';
+import { readAndIntentFindings } from './evaluate-reads-intent';
 import type { ApprovalRequirement, Decision, Proposal, ProposalFacts, Reason, Verdict } from './types';
 import type { RuleId } from './rules';
 import { subjectRefusal } from './upstream-subjects';
@@ -94,9 +95,7 @@ function decide(policy: CompiledPolicy, state: SessionState, proposal: Proposal,
     }
   }
 
-  // A write after the session read its resource `afterReads` times, or beyond what its intent asked for, waits for a human.
-  readThenWriteFindings(policy, state, tool, now, add);
-  intentEffectFindings(policy, state, tool, add);
+  for (const { finding, shadow } of readAndIntentFindings(policy, state, tool, now)) add(finding, shadow);
 
   // Mandate: a call outside what the session declared it would touch waits for a human.
   const mandate = state.mandate;
@@ -254,53 +253,6 @@ function rateFindings(policy: CompiledPolicy, state: SessionState, tool: Compile
     const max = rateMax(t.max, splits);
     if (countSince(times, now - t.perMs) >= max) add({ kind: 'deny', rule: 'rate.tool', message: `\`${tool.info.name}\` passed its rate limit of ${max} calls per ${t.perMs / 1000} seconds${ofTree(t.max, max)}` }, t.shadow);
   }
-}
-
-/**
- * `resourceWrites`: a write or destructive call to a resource the session read `afterReads` times
- * (inside the window) needs approval. The reads stay counted after an approved write: one approval
- * does not open the resource to writes that follow.
- */
-function readThenWriteFindings(policy: CompiledPolicy, state: SessionState, tool: CompiledTool, now: number, add: (f: Finding, shadow: boolean) => void): void {
-  const rule = policy.resourceWrites;
-  if (!rule || !tool.write) return;
-  const reads = readsOf(policy, state, tool.info.resource, now);
-  if (reads < rule.afterReads) return;
-  const within = rule.withinMs !== undefined ? ` in the last ${rule.withinMs / 60_000} minutes` : '';
-  add(
-    {
-      kind: 'approve',
-      rule: 'resource.read-then-write',
-      message: `the session read \`${tool.info.resource}\` ${times(reads)}${within} before this ${tool.info.effect} call to it (\`${tool.info.name}\`): a write after ${rule.afterReads} ${rule.afterReads === 1 ? 'read' : 'reads'} of the same resource needs approval`,
-    },
-    rule.shadow,
-  );
-}
-
-/**
- * `intent.writesNeedWriteIntent`: a write needs a declared intent that asks for a change, a
- * destructive call one that asks to remove. An intent no verb of which says what it asks for
- * (`null`) asks for no change: the agent writes its own intent, so leaving the verb out must not
- * open writes.
- */
-function intentEffectFindings(policy: CompiledPolicy, state: SessionState, tool: CompiledTool, add: (f: Finding, shadow: boolean) => void): void {
-  const declared = state.declaredEffect;
-  if (!policy.intent.writesNeedWriteIntent || declared === undefined || !tool.write) return;
-  const effect = tool.info.effect;
-  if (declared !== null && EFFECT_RANK[declared] !== undefined && EFFECT_RANK[declared] >= EFFECT_RANK[effect]) return;
-  const why =
-    declared === 'read'
-      ? 'the session declared a read-only intent (it asks only to look)'
-      : declared === 'write'
-        ? 'the session declared an intent to change something, not to remove it'
-        : 'the session declared an intent that asks for no change (no verb in it says to write)';
-  const needs = effect === 'destructive' ? 'one that asks to remove something' : 'one that asks to change something';
-  add({ kind: 'approve', rule: 'intent.effect', message: `${why}: ${effect} tool \`${tool.info.name}\` needs ${needs}` }, policy.intent.shadow);
-}
-
-/** 1 → `once`, 2 → `twice`, n → `n times`. */
-function times(n: number): string {
-  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`;
 }
 
 /**

@@ -50,4 +50,5 @@ export { actionSignals, combineSignals, intentScope, intentEffect, inferToolEffe
 export { childStart, spawnAdmission, spawnDecision, type ChildStart, type SpawnSession } from './sub-agents';
 export { RULES, isRuleId, raisesAlert, type RuleId } from './rules';
 export { approvalOf, unlockOf } from './decision';
-export { answerFor, describeLedgerRule, emptyLedger, leaseReturnProblem, ledgerRequestProblem, ledgerRules, pruneLedger, requestDigest, reserve, returnLeases, ruleNames, LEASE_HEADROOM, LEASE_MARGIN_MS, LEASE_MAX, LEASE_MS, MAX_LEASES, MAX_RESERVATIONS, MAX_RULE_ENTRIES, RESERVATION_SKEW_MS, type LeaseReturn, type LeaseReturnRequest, type LedgerLease, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';
+export { leaseReturnProblem, ledgerRequestProblem } from './ledger-requests';
+export { answerFor, describeLedgerRule, emptyLedger, ledgerRules, pruneLedger, requestDigest, reserve, returnLeases, ruleNames, LEASE_HEADROOM, LEASE_MARGIN_MS, LEASE_MAX, LEASE_MS, MAX_LEASES, MAX_RESERVATIONS, MAX_RULE_ENTRIES, RESERVATION_SKEW_MS, type LeaseReturn, type LeaseReturnRequest, type LedgerLease, type LedgerRequest, type LedgerResult, type LedgerRule, type LedgerScope, type LedgerState } from './ledger';

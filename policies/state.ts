@@ -12,7 +12,7 @@
  *   `afterReads` performed reads, inside the rule's window.
  */
 import type { CompiledPolicy, TransitionRole } from './compile';
-import { intentEffect } from './intent';
+import { declaredEffectOf, keptReads, readsAfter, type ResourceReads } from './state-reads';
 import type { BudgetOverride, Effect, Mandate, OutcomeStatus, Proposal, SessionMode } from './types';
 
 /** Where a matched prefix of a transition sequence started. */
@@ -33,9 +33,6 @@ export interface InheritedTransitions {
   /** With `intent.writesNeedWriteIntent`: the parent's declared effect, which bounds the child's. */
   readonly declaredEffect?: Effect | null;
 }
-
-/** Per resource family, the times (epoch ms, oldest first) of its last performed reads. */
-export type ResourceReads = Readonly<Record<string, readonly number[]>>;
 
 /**
  * One split of a session's rate limits at a spawn (patch `rates-shared-in-tree`): the child took
@@ -150,69 +147,6 @@ export function initialSessionState(policy: CompiledPolicy, init: SessionInit): 
   };
 }
 
-/** Effects from weakest to strongest: a declared effect covers the calls of its rank and below. */
-export const EFFECT_RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, destructive: 2 };
-
-/** The effect an intent implies, held to the parent's when one is inherited (a child asks for no more than its parent did). */
-function declaredEffectOf(intent: string, inherited: InheritedTransitions | undefined): Effect | null {
-  const own = intentEffect(intent);
-  if (inherited === undefined || !('declaredEffect' in inherited)) return own;
-  const parent = inherited.declaredEffect;
-  if (parent === null || own === null) return null;
-  if (parent !== 'read' && parent !== 'write' && parent !== 'destructive') return null;
-  return EFFECT_RANK[parent] < EFFECT_RANK[own] ? parent : own;
-}
-
-/**
- * Reads kept for `resourceWrites`: only resource families of the catalog, each at most `afterReads`
- * times (the latest), none at or before the window's start. Also cleans an inherited record, which
- * reaches a child as JSON: anything that is not a list of finite times is dropped.
- */
-function keptReads(policy: CompiledPolicy, reads: unknown, now: number): ResourceReads {
-  const rule = policy.resourceWrites;
-  if (!rule || reads === null || typeof reads !== 'object' || Array.isArray(reads)) return {};
-  const from = rule.withinMs !== undefined ? now - rule.withinMs : -Infinity;
-  const resources = catalogResources(policy);
-  const out: [string, readonly number[]][] = [];
-  for (const [resource, times] of Object.entries(reads as Record<string, unknown>)) {
-    if (!resources.has(resource) || !Array.isArray(times)) continue;
-    const kept = times.filter((t): t is number => typeof t === 'number' && Number.isFinite(t) && t > from).sort((a, b) => a - b).slice(-rule.afterReads);
-    if (kept.length > 0) out.push([resource, kept]);
-  }
-  // fromEntries defines own keys: a resource named `__proto__` stays a key like any other.
-  return Object.fromEntries(out);
-}
-
-/** The reads of `resource` kept in `reads` (own keys only). */
-function readTimes(reads: ResourceReads | undefined, resource: string): readonly number[] {
-  const times = reads !== undefined && Object.prototype.hasOwnProperty.call(reads, resource) ? reads[resource] : undefined;
-  return Array.isArray(times) ? times : [];
-}
-
-const resourcesOf = new WeakMap<object, ReadonlySet<string>>();
-
-/** The resource families of the policy's catalog (a transparent cache: one set per compiled policy). */
-function catalogResources(policy: CompiledPolicy): ReadonlySet<string> {
-  let set = resourcesOf.get(policy);
-  if (!set) {
-    set = new Set(policy.catalog.map((t) => t.resource));
-    resourcesOf.set(policy, set);
-  }
-  return set;
-}
-
-/**
- * How many times the session read `resource` inside the `resourceWrites` window ending at `now`
- * (at most `afterReads`: no more are kept); 0 without the rule.
- */
-export function readsOf(policy: CompiledPolicy, state: SessionState, resource: string, now: number): number {
-  const rule = policy.resourceWrites;
-  if (!rule) return 0;
-  const from = rule.withinMs !== undefined ? now - rule.withinMs : -Infinity;
-  return readTimes(state.reads, resource).filter((t) => t > from).length;
-}
-
-/** The furthest mode the session reached: normal → read-only → review → closed. */
 /**
  * The state after an operator's signed budget raise: each named cap becomes the larger of the two
  * (a raise never lowers a cap). Modes do not move back: a session already read-only stays so.
@@ -223,6 +157,7 @@ export function withBudgetRaised(state: SessionState, raise: { readonly actions?
   return { ...state, limits: { actions: up(l.actions, raise.actions), writes: up(l.writes, raise.writes), critical: up(l.critical, raise.critical), tokens: up(l.tokens, raise.tokens) } };
 }
 
+/** The furthest mode the session reached: normal → read-only → review → closed. */
 export function sessionMode(state: SessionState): SessionMode {
   if (state.closed) return 'closed';
   if (state.review) return 'review';
@@ -363,12 +298,7 @@ export function advance(policy: CompiledPolicy, state: SessionState, proposal: P
   // Bounded even if a caller runs calls the engine denied: the cap closes the session anyway.
   const windowKept = window.length > state.limits.actions + 1 ? window.slice(window.length - state.limits.actions - 1) : window;
   let next: SessionState = { ...state, counters, rate: { session, tools }, window: windowKept, step, transitions };
-  if (policy.resourceWrites) {
-    // A read counts once it ran (executed or failed: it may have returned data); denied and expired ones read nothing.
-    const read = performed && tool !== undefined && tool.info.effect === 'read';
-    const seen = state.reads ?? {};
-    next = { ...next, reads: keptReads(policy, read ? { ...seen, [tool.info.resource]: [...readTimes(seen, tool.info.resource), now] } : seen, now) };
-  }
+  if (policy.resourceWrites) next = { ...next, reads: readsAfter(policy, state.reads, performed ? tool?.info : undefined, now) };
   next = applyBudgets(policy, next, now);
   return withMode(next);
 }

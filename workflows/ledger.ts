@@ -10,7 +10,8 @@
  * what a session's own lease counted ahead of time and did not spend, once.
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { emptyLedger, leaseReturnProblem, ledgerRequestProblem, pruneLedger, reserve, returnLeases, type LedgerState } from '../policies/ledger';
+import { emptyLedger, pruneLedger, reserve, returnLeases, type LedgerState } from '../policies/ledger';
+import { leaseReturnProblem, ledgerRequestProblem } from '../policies/ledger-requests';
 import { nowMs } from './clock';
 import { LEDGER_ERROR_TYPES, ledgerQuery, parseLedgerWorkflowId, reserveUpdate, returnLeasesUpdate, type CarriedLedger, type LedgerStartInput } from './ledger-contract';
 
