@@ -38,8 +38,11 @@ export function toProblem(sessionId: string, err: unknown): Problem {
   throw mapped;
 }
 
-/** A gRPC UNAVAILABLE, itself or as the cause of the SDK's wrapper (two levels at most). */
-function unavailable(err: unknown, depth = 0): boolean {
-  if (isGrpcServiceError(err)) return err.code === 14;
-  return depth < 2 && err instanceof Error && unavailable(err.cause, depth + 1);
+/** A gRPC error of status `code`, itself or as the cause of the SDK's wrapper (two levels at most). */
+export function hasGrpcCode(err: unknown, code: number, depth = 0): boolean {
+  if (isGrpcServiceError(err)) return err.code === code;
+  return depth < 2 && err instanceof Error && hasGrpcCode(err.cause, code, depth + 1);
 }
+
+/** gRPC UNAVAILABLE (14). */
+const unavailable = (err: unknown): boolean => hasGrpcCode(err, 14);

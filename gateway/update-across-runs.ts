@@ -6,16 +6,15 @@
  * hundred history events. A closed run keeps its completed updates' outcomes, so each earlier run
  * costs one history read (its first event names the run before it) and one poll.
  */
-import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { hasGrpcCode } from './errors';
 
 /** How many runs before the current one are searched: each is two calls to Temporal. */
 export const EARLIER_RUNS = 8;
 
-/** gRPC NOT_FOUND, itself or as the cause of the SDK's wrapper. */
-function notFound(err: unknown, depth = 0): boolean {
-  if (err instanceof WorkflowNotFoundError) return true;
-  if (isGrpcServiceError(err)) return err.code === 5;
-  return depth < 2 && err instanceof Error && notFound(err.cause, depth + 1);
+/** Not in that run: the SDK's WorkflowNotFoundError, or gRPC NOT_FOUND (5). */
+function notFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || hasGrpcCode(err, 5);
 }
 
 /** The run `runId` (the current one when undefined) continued from, if it did. */
