@@ -48,7 +48,8 @@ describe('resourceWrites in a session', () => {
 
       const pending = s.propose({ tool: 'volumes.unmount', args: { volumeId: 'vol-cache01' }, reasoning: 'the cache is rebuilt anyway' });
       const approvalId = await waitForApproval(s);
-      const requested = (await h.events(s.sessionId)).find((e) => e.kind === 'approval-requested' && e.proposal_seq === 4);
+      // The approval shows in the session's state as its request is being recorded: wait for the event.
+      const requested = await eventually(async () => (await h.events(s.sessionId)).find((e) => e.kind === 'approval-requested' && e.proposal_seq === 4), { what: 'the approval-requested event of the fourth call' });
       assert.ok(requested, 'the fourth call asked for approval');
       const decision = (await h.audit.pool.query("SELECT decision FROM events WHERE session_id = $1 AND kind = 'decided' AND proposal_seq = 4", [s.sessionId])).rows[0] as { decision: { verdict: string; reasons: { rule: string; message: string }[] } };
       assert.equal(decision.decision.verdict, 'approve');
@@ -75,6 +76,7 @@ describe('intent.writesNeedWriteIntent in a session', () => {
       assert.equal((await looker.propose({ tool: 'volumes.list', args: {}, reasoning: 'look' })).status, 'executed', 'reads run');
       const pending = looker.propose({ tool: 'staging.writeConfig', args: { key: 'feature.search.enabled', value: 'false' }, reasoning: 'turn it off' });
       const approvalId = await waitForApproval(looker);
+      await eventually(async () => ((await decidedRules(looker.sessionId)).length === 2 ? true : undefined), { what: 'both decisions recorded' });
       assert.deepEqual(await decidedRules(looker.sessionId), [['tier.read'], ['intent.effect']]);
       const held = (await h.audit.pool.query("SELECT decision FROM events WHERE session_id = $1 AND kind = 'decided' AND proposal_seq = 2", [looker.sessionId])).rows[0] as { decision: { reasons: { message: string }[] } };
       assert.equal(held.decision.reasons[0]?.message, 'the session declared a read-only intent (it asks only to look): write tool `staging.writeConfig` needs one that asks to change something');
