@@ -23,10 +23,11 @@ import { setActiveTelemetry, type Telemetry } from './active';
 import { DecisionMetricsProcessor, GatehouseMetrics } from './metrics';
 
 /**
- * The workflow interceptor module of `@temporalio/interceptors-opentelemetry`: a workflow bundle
- * built with it (`bundleWorkflowCode({ workflowInterceptorModules })`) traces; one built without does not.
+ * The tracing workflow interceptor module (`./workflow-interceptors`: the package's spans, adding no
+ * microtask turn): a workflow bundle built with it (`bundleWorkflowCode({ workflowInterceptorModules })`)
+ * traces; one built without does not, and each replays the other's histories.
  */
-export const TRACING_WORKFLOW_MODULES: readonly string[] = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+export const TRACING_WORKFLOW_MODULES: readonly string[] = [require.resolve('./workflow-interceptors')];
 
 export interface InstallTelemetryOptions {
   /** `service.name` of every span and metric. */
