@@ -4,7 +4,8 @@
  * `checkShownCall` finds it is the call the session workflow's own `state` query holds pending —
  * same run, agent, intent, tool, arguments, blast radius, policy, and the call digest recomputed
  * from them; the page signs exactly that digest. Recent calls come from the same query. A session
- * that is no longer running, or does not answer within `STATE_READ_BOUND_MS`, has its cards left out.
+ * that is no longer running has its cards left out; one that does not answer within `STATE_READ_BOUND_MS`
+ * too, and the page says how many.
  */
 import { WorkflowClient, type Client } from '@temporalio/client';
 import type { Refusal } from '../approvals/check-decision';
@@ -112,37 +113,58 @@ export const INBOX_LIMIT = 2_000;
  */
 export const STATE_READ_BOUND_MS = 3_000;
 
-/** The session's state if it is running and answers within `STATE_READ_BOUND_MS`; else undefined (its read is cancelled). */
-async function boundedState(readState: StateReader, workflowId: string): Promise<SessionStateView | undefined> {
+/** A session's state read for the inbox: its state (undefined once it ended), or `late` past the bound. */
+type BoundedRead = { readonly late: false; readonly state: SessionStateView | undefined } | { readonly late: true };
+
+/** The session's state if it is running and answers within `STATE_READ_BOUND_MS` (its read is cancelled past it). */
+async function boundedState(readState: StateReader, workflowId: string): Promise<BoundedRead> {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
+  const late = new Promise<BoundedRead>((resolve) => {
     timer = setTimeout(() => {
       abort.abort();
-      resolve(undefined);
+      resolve({ late: true });
     }, STATE_READ_BOUND_MS);
   });
   try {
-    return await Promise.race([readState(workflowId, { openOnly: true, signal: abort.signal }), late]);
+    return await Promise.race([readState(workflowId, { openOnly: true, signal: abort.signal }).then((state): BoundedRead => ({ late: false, state })), late]);
   } finally {
     clearTimeout(timer);
   }
 }
 
+/** What the inbox page shows: the cards, and how many pending approvals it left out because their session did not answer in time. */
+export interface InboxView {
+  readonly items: InboxItem[];
+  /** Shown again on a later read once their session answers: an approver is told they exist, not left to guess. */
+  readonly silent: number;
+}
+
 /**
  * Every pending approval the workflows confirm, oldest first, up to `INBOX_LIMIT`. A row whose
- * session is not running (terminated: its row stays pending for good) or does not answer in time
- * is not shown.
+ * session is not running (terminated: its row stays pending for good) is not shown; one whose
+ * session does not answer in time is not shown either, but counted in `silent`.
  */
-export async function readInbox(store: ApprovalStore, readState: StateReader, now = Date.now()): Promise<InboxItem[]> {
+export async function readInboxView(store: ApprovalStore, readState: StateReader, now = Date.now()): Promise<InboxView> {
   const rows = (await store.list({ limit: INBOX_LIMIT })).filter((r) => r.status === 'pending');
-  const states = new Map<string, Promise<SessionStateView | undefined>>();
+  const reads = new Map<string, Promise<BoundedRead>>();
+  let silent = 0;
   const items = await Promise.all(
     rows.map(async (row) => {
-      if (!states.has(row.workflowId)) states.set(row.workflowId, boundedState(readState, row.workflowId));
-      const shown = shownItem(row, await states.get(row.workflowId)!, now);
+      if (!reads.has(row.workflowId)) reads.set(row.workflowId, boundedState(readState, row.workflowId));
+      const read = await reads.get(row.workflowId)!;
+      if (read.late) {
+        silent++;
+        return undefined;
+      }
+      const shown = shownItem(row, read.state, now);
       return shown.ok ? shown.item : undefined;
     }),
   );
-  return items.filter((i): i is InboxItem => i !== undefined).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  return { items: items.filter((i): i is InboxItem => i !== undefined).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt)), silent };
+}
+
+/** The inbox's cards (`readInboxView` without the count). */
+export async function readInbox(store: ApprovalStore, readState: StateReader, now = Date.now()): Promise<InboxItem[]> {
+  return (await readInboxView(store, readState, now)).items;
 }

@@ -21,7 +21,7 @@ import type { Keyset } from '../policies/trust';
 import { listen } from '../gateway/listen';
 import { ConsoleError } from './errors';
 import { InboxFeed } from './events';
-import { readInbox, temporalStateReader } from './inbox';
+import { readInbox, readInboxView, temporalStateReader } from './inbox';
 import { buildBundle, CONTENT_SECURITY_POLICY, shell } from './page';
 import { OperatorControls } from './operator';
 import { registerOpsRoutes } from './ops-routes';
@@ -85,7 +85,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const store = new ConsoleStore(opts.pool);
   const approvals = new ApprovalStore(opts.pool);
   const readState = temporalStateReader(opts.client);
-  const feed = new InboxFeed(() => readInbox(approvals, readState));
+  const feed = new InboxFeed(() => readInboxView(approvals, readState));
   // The origin may name the port chosen at listen: the parts that need it are made right after.
   let origin = opts.origin ?? '';
   let passkeys!: Passkeys;

@@ -126,7 +126,8 @@ function card(a: any): HTMLElement {
   );
 }
 
-function renderInbox(items: any[]): void {
+function renderInbox(view: { items: any[]; silent: number }): void {
+  const items = view.items;
   const list = $('#inbox');
   const byId = new Map(items.map((a) => [a.approvalId as string, a]));
   // A card being acted on (an outcome shown, or its reason being typed) stays as it is; the others follow the push.
@@ -138,7 +139,9 @@ function renderInbox(items: any[]): void {
     else if (c.dataset.view !== JSON.stringify(a)) c.replaceWith(card(a));
   }
   for (const a of items) if (!list.querySelector(`article[data-approval-id="${CSS.escape(a.approvalId)}"]`)) list.append(card(a));
-  $('#count').textContent = `${items.length} pending`;
+  // Cards left out because their session did not answer in time: said, so nobody takes the list as complete.
+  const silent = view.silent > 0 ? ` · ${view.silent} more waiting on a session that does not answer; shown once it does` : '';
+  $('#count').textContent = `${items.length} pending${silent}`;
   // When the first push with cards was drawn (bench:console's inbox part reads it).
   if (items.length > 0 && !document.body.dataset.rendered) document.body.dataset.rendered = String(performance.now());
 }

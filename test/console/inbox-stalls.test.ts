@@ -4,7 +4,8 @@
  * `state` query, and the inbox must still show the other sessions' cards (it froze for everyone);
  * a terminated session's query still answers from its history with the approval pending, and its
  * card must leave; a person who approved already is refused a second Approve before signing (the
- * approvals row never records votes; the session's own state lists them).
+ * approvals row never records votes; the session's own state lists them). The inbox says how many
+ * cards it left out for a session that does not answer, and counts none for an ended one.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +46,11 @@ const SHOWN_WITHIN_MS = STATE_READ_BOUND_MS + 12_000;
 
 const cardOf = (p: Person, approvalId: string) => p.page.locator(`article[data-approval-id="${approvalId}"]`);
 
+/** Waits for the inbox's heading to say `text` (the page follows the pushes). */
+async function countSays(p: Person, text: string): Promise<void> {
+  await p.page.waitForFunction(`document.querySelector('#count')?.textContent === ${JSON.stringify(text)}`, undefined, { timeout: SHOWN_WITHIN_MS });
+}
+
 /** Terminates the held call's session workflow; the agent's call then fails with it. */
 async function terminate(held: HeldCall, why: string): Promise<void> {
   held.call.catch(() => undefined);
@@ -76,12 +82,14 @@ describe('console: the inbox when a session cannot speak for its card', () => {
     const live = await heldDelete(agent, { customerId: SAMPLE_CUSTOMERS[2]!.id });
     leftovers.push(() => terminate(live, 'test cleanup'));
     await cardOf(alice, live.approvalId).waitFor({ timeout: SHOWN_WITHIN_MS });
-    // The silent session's card is left out (its call still waits: the row is pending).
+    // The silent session's card is left out (its call still waits: the row is pending), and the page says so.
     await cardOf(alice, stalled.approvalId).waitFor({ state: 'detached', timeout: SHOWN_WITHIN_MS });
+    await countSays(alice, '1 pending · 1 more waiting on a session that does not answer; shown once it does');
     await alice.shot('stalled-session-left-out');
 
     const again = await startWorker();
     await cardOf(alice, stalled.approvalId).waitFor({ timeout: SHOWN_WITHIN_MS });
+    await countSays(alice, '2 pending');
     await terminate(stalled, 'done');
     await terminate(live, 'done');
     again.worker.shutdown();
@@ -97,6 +105,8 @@ describe('console: the inbox when a session cannot speak for its card', () => {
     const view = await kit.rt.raw.workflow.getHandle(workflowId).query(stateQuery);
     assert.deepEqual(view.pendingApprovals.map((p) => p.approvalId), [held.approvalId]);
     await cardOf(alice, held.approvalId).waitFor({ state: 'detached', timeout: SHOWN_WITHIN_MS });
+    // An ended session is not one that may still answer: nothing is counted for it.
+    await countSays(alice, '0 pending');
     await alice.shot('terminated-session-left-out');
     const prepared = await alice.api(`/api/approvals/${held.approvalId}/prepare`, { verdict: 'approve' });
     assert.deepEqual(prepared, {
