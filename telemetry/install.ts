@@ -12,13 +12,13 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
   makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
   type OpenTelemetryWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
 import type { InjectedSink } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
+import { ActivityInboundInterceptor } from './activity-interceptors';
 import { setActiveTelemetry, type Telemetry } from './active';
 import { DecisionMetricsProcessor, GatehouseMetrics } from './metrics';
 
@@ -106,7 +106,7 @@ export function installTelemetry(options: InstallTelemetryOptions): Telemetry {
     workerOptions: () => ({
       interceptors: {
         workflowModules: [...TRACING_WORKFLOW_MODULES],
-        activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+        activity: [(ctx) => ({ inbound: new ActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
       },
       sinks: { exporter: workflowSpans },
     }),

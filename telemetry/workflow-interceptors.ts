@@ -11,7 +11,8 @@
  * would have stalled every session that was in such a race. Here each traced call hands back the
  * intercepted call's own promise, and the span ends in a reaction of its own that issues no command.
  *
- * Queries, update validators and log attributes issue no command: the package's own are kept.
+ * Queries and log attributes issue no command: the package's own are kept. A failed call's span
+ * says only its error's name (`endFailed`).
  */
 import * as otel from '@opentelemetry/api';
 import { extractContextFromHeaders, headersWithContext, UPDATE_ID_ATTR_KEY } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
@@ -68,12 +69,14 @@ export function inActiveSpan<T>(tracer: otel.Tracer, name: string, parent: otel.
   return parent ? otel.context.with(parent, traced) : traced();
 }
 
+/**
+ * A failed call's span: its error's name only. The package also puts the message and an exception
+ * event on it, and a message may quote what an agent sent (a rejected update's, a tool's failure):
+ * no span carries an argument value.
+ */
 function endFailed(span: otel.Span, err: unknown, benign?: (err: unknown) => boolean): void {
   if (benign?.(err)) span.setStatus({ code: otel.SpanStatusCode.OK });
-  else {
-    span.setStatus({ code: otel.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-    if (err instanceof Error) span.recordException(err);
-  }
+  else span.setStatus({ code: otel.SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
   span.end();
 }
 
@@ -86,6 +89,24 @@ class InboundInterceptor extends OpenTelemetryInboundInterceptor {
 
   override handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
     return inActiveSpan(this.tracer, spanName(SpanName.WORKFLOW_HANDLE_SIGNAL, input.signalName), extractContextFromHeaders(input.headers), () => next(input));
+  }
+
+  override validateUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'validateUpdate'>): void {
+    const validate = () =>
+      this.tracer.startActiveSpan(spanName(SpanName.WORKFLOW_VALIDATE_UPDATE, input.name), (span) => {
+        span.setAttribute(UPDATE_ID_ATTR_KEY, input.updateId);
+        try {
+          next(input);
+        } catch (err) {
+          endFailed(span, err);
+          throw err;
+        }
+        span.setStatus({ code: otel.SpanStatusCode.OK });
+        span.end();
+      });
+    const parent = extractContextFromHeaders(input.headers);
+    if (parent) otel.context.with(parent, validate);
+    else validate();
   }
 
   override handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {

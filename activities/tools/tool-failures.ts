@@ -29,8 +29,8 @@ export function hideSecrets(err: ToolError, secrets: readonly string[]): ToolErr
 
 /**
  * Most characters of a thrown failure's message. Temporal's worker logs the failure of every
- * attempt (its message, in its stack, on stderr) and the tracing interceptor records it as the
- * activity span's exception: a handler's message can echo an agent's argument (`no match for …`).
+ * attempt (its message, in its stack, on stderr; the activity's span names only the error,
+ * `telemetry/activity-interceptors.ts`): a handler's message can echo an agent's argument (`no match for …`).
  */
 export const MAX_FAILURE_MESSAGE_CHARS = 1024;
 

@@ -4,20 +4,26 @@
  * with tracing on replays with it off and the other way round, even when an update handler and the
  * main flow resume in one workflow task (the race that made a traced session history fail to replay
  * untraced: TMPRL1100, "Update machine does not handle this event"). The race workflow puts the
- * update's answer on both sides of the main flow's next command, round by round.
+ * update's answer on both sides of the main flow's next command, round by round. A failed call's span
+ * names its error and nothing of its message, which may quote what an agent sent.
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection, WorkflowUpdateStage } from '@temporalio/client';
+import { Client, Connection, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
+import type { OpenTelemetrySinks, SerializableSpan } from '@temporalio/interceptors-opentelemetry';
+import { ActivityInboundInterceptor } from '../../telemetry/activity-interceptors';
 import { TRACING_WORKFLOW_MODULES } from '../../telemetry/install';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { replayHistory } from '../../worker/replay';
 import { getTestServers } from '../support/servers';
 import { quietBundleLogger } from '../support/shared-bundle';
 import { joinUpdate, raceWorkflow } from './fixtures/race-workflow';
+import { failingCallsWorkflow, refuseUpdate } from './fixtures/failing-workflow';
 
 // Worker state changes are logged at INFO: keep the test output to the runner's lines.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -51,10 +57,10 @@ after(async () => {
   await native?.close();
 });
 
-/** The workflow spans' sink: their names, kept (the worker calls it outside replay only). */
-function spanNames(): { names: string[]; sinks: InjectedSinks<OpenTelemetrySinks> } {
-  const names: string[] = [];
-  return { names, sinks: { exporter: { export: { fn: (_info, spans) => void names.push(...spans.map((s) => s.name)) } } } };
+/** The workflow spans' sink: the spans, kept (the worker calls it outside replay only). */
+function spanSink(): { spans: SerializableSpan[]; names: () => string[]; sinks: InjectedSinks<OpenTelemetrySinks> } {
+  const spans: SerializableSpan[] = [];
+  return { spans, names: () => spans.map((s) => s.name), sinks: { exporter: { export: { fn: (_info, exported) => void spans.push(...exported) } } } };
 }
 
 /**
@@ -105,10 +111,10 @@ function raceOrder(history: History): string {
 describe('tracing adds no microtask turn to what a workflow awaits', () => {
   it('a history recorded without tracing records the same commands in the same order as one recorded with it, and each replays the other way', async () => {
     const plain = await recordRace(untraced);
-    const spans = spanNames();
+    const spans = spanSink();
     const withTracing = await recordRace(traced, spans.sinks);
-    assert.ok(spans.names.includes('HandleUpdate:join'), `the traced run made update spans: ${spans.names.join(', ')}`);
-    assert.ok(spans.names.includes('StartActivity:tick'), 'and activity spans');
+    assert.ok(spans.names().includes('HandleUpdate:join'), `the traced run made update spans: ${spans.names().join(', ')}`);
+    assert.ok(spans.names().includes('StartActivity:tick'), 'and activity spans');
 
     const order = raceOrder(plain.history);
     // The rounds straddle the update's answer: early rounds schedule first, later ones answer first.
@@ -125,8 +131,42 @@ describe('tracing adds no microtask turn to what a workflow awaits', () => {
   it('the package’s own interceptors would move an update’s answer: the probe has teeth', async () => {
     const plain = await recordRace(untraced);
     const packageBundle = await bundle([PACKAGE_TRACING_MODULE]);
-    const outcome = await replayHistory(plain.history, plain.workflowId, { workflowBundle: packageBundle, sinks: spanNames().sinks });
+    const outcome = await replayHistory(plain.history, plain.workflowId, { workflowBundle: packageBundle, sinks: spanSink().sinks });
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok === false && outcome.kind, 'nondeterminism');
+  });
+
+  it('a failed call’s span names its error, never its message: what an agent sent stays out of the traces', async () => {
+    const canary = 'sk-live-INTERCEPTOR-CANARY-51c2';
+    const taskQueue = `failing-${randomUUID()}`;
+    const failing = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/failing-workflow'), workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES], logger: quietBundleLogger() });
+    const sink = spanSink();
+    const fail = async (value: string) => {
+      throw ApplicationFailure.nonRetryable(`the upstream said no to ${value}`);
+    };
+    // The activity's span, with a provider of this test's own.
+    const activitySpans = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(activitySpans)] });
+    const tracer = provider.getTracer('test');
+    const worker = await Worker.create({
+      connection: native,
+      namespace,
+      taskQueue,
+      workflowBundle: failing,
+      activities: { fail },
+      sinks: sink.sinks,
+      interceptors: { activity: [(ctx) => ({ inbound: new ActivityInboundInterceptor(ctx, { tracer }) })] },
+    });
+    await worker.runUntil(async () => {
+      const handle = await client.workflow.start(failingCallsWorkflow, { taskQueue, workflowId: `failing-${randomUUID()}`, args: [canary] });
+      await assert.rejects(handle.executeUpdate(refuseUpdate, { args: [`invalid ${canary}`] }), WorkflowUpdateFailedError);
+      await assert.rejects(handle.executeUpdate(refuseUpdate, { args: [canary] }), WorkflowUpdateFailedError);
+      await handle.result();
+    });
+    const all = [...sink.spans, ...activitySpans.getFinishedSpans().map((x) => ({ name: x.name, status: x.status, attributes: x.attributes, events: x.events }))];
+    const failed = all.filter((x) => x.status.code === SpanStatusCode.ERROR).map((x) => `${x.name} ${x.status.message}`);
+    assert.deepEqual(failed.sort(), ['HandleUpdate:refuse ApplicationFailure', 'RunActivity:fail ApplicationFailure', 'StartActivity:fail ActivityFailure', 'ValidateUpdate:refuse Error']);
+    for (const x of all) assert.ok(!JSON.stringify(x).includes(canary), `span ${x.name} carries the value: ${JSON.stringify(x)}`);
+    await provider.shutdown();
   });
 });
