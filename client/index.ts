@@ -13,7 +13,8 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { retryingInterceptors } from './grpc-retry';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   haltSignal,
@@ -103,7 +104,7 @@ export interface UnreachableOptions {
 function unreachableOptions(o: UnreachableOptions): Pick<ConnectionOptions, 'interceptors' | 'channelArgs'> {
   const maxReconnect = o.maxReconnectBackoffMs;
   return {
-    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions(o.attempts !== undefined ? { maxAttempts: o.attempts } : {}))],
+    interceptors: retryingInterceptors(o.attempts !== undefined ? { maxAttempts: o.attempts } : {}),
     ...(maxReconnect !== undefined ? { channelArgs: { 'grpc.initial_reconnect_backoff_ms': Math.min(1000, maxReconnect), 'grpc.max_reconnect_backoff_ms': maxReconnect } } : {}),
   };
 }
@@ -154,6 +155,7 @@ export class Gatehouse {
     const fromEnv = config && options.tls === undefined && options.apiKey === undefined ? temporalSecurity(config, options.role) : {};
     const connection = await Connection.connect({
       address: options.address ?? config!.temporalAddress,
+      interceptors: retryingInterceptors(),
       ...fromEnv,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),

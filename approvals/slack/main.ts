@@ -17,6 +17,7 @@
  * | `DATABASE_URL`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` | as everywhere (`client/config.ts`) |
  */
 import { Client, Connection } from '@temporalio/client';
+import { retryingInterceptors } from '../../client/grpc-retry';
 import pg from 'pg';
 import { deploymentEnv, insecureTemporalInProduction, loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
@@ -62,7 +63,7 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
   const security = temporalSecurity(config, 'approvals');
   const insecure = insecureTemporalInProduction(security, env);
   if (insecure) throw new Error(insecure);
-  const connection = await Connection.connect({ address: config.temporalAddress, ...security });
+  const connection = await Connection.connect({ address: config.temporalAddress, interceptors: retryingInterceptors(), ...security });
   const app = createApprovalsApp({
     ...settings,
     ...trust,
