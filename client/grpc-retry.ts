@@ -13,13 +13,13 @@
  * call as UNAVAILABLE.
  */
 import { InterceptingCall, Metadata, status, type Interceptor, type InterceptingListener, type StatusObject } from '@grpc/grpc-js';
-import { defaultGrpcRetryOptions, type BackoffOptions, type GrpcRetryOptions } from '@temporalio/client';
+import { Connection, defaultGrpcRetryOptions, type BackoffOptions, type ConnectionOptions, type GrpcRetryOptions } from '@temporalio/client';
 
 /** A call as gRPC hands it to an interceptor (the package does not export the interface's name). */
-type Call = ConstructorParameters<typeof InterceptingCall>[0];
+export type Call = ConstructorParameters<typeof InterceptingCall>[0];
 
-/** The call each attempt replaces: never started (every attempt is a call of its own). */
-const UNUSED_CALL: Call = {
+/** A call that is never started: what an interceptor that answers by itself stands in front of. */
+export const NEVER_STARTED_CALL: Call = {
   cancelWithStatus: () => undefined,
   getPeer: () => '',
   start: () => undefined,
@@ -80,7 +80,8 @@ export function retryInterceptor(retry: GrpcRetryOptions): Interceptor {
       call.sendMessage(request);
       call.halfClose();
     };
-    return new InterceptingCall(UNUSED_CALL, {
+    // Every attempt is a call of its own: the call this one would wrap is never started.
+    return new InterceptingCall(NEVER_STARTED_CALL, {
       start: (m, l) => {
         metadata = m;
         listener = l;
@@ -102,4 +103,9 @@ export function retryInterceptor(retry: GrpcRetryOptions): Interceptor {
 /** The interceptors of a Gatehouse connection to Temporal: the SDK's backoff, our retry. */
 export function retryingInterceptors(backoff: Partial<BackoffOptions> = {}): Interceptor[] {
   return [retryInterceptor(defaultGrpcRetryOptions(backoff))];
+}
+
+/** A connection to Temporal with Gatehouse's retry (options that name their own `interceptors` keep them). */
+export function connectTemporal(options: ConnectionOptions): Promise<Connection> {
+  return Connection.connect({ interceptors: retryingInterceptors(), ...options });
 }

@@ -13,8 +13,8 @@
  * Defaults come from `loadConfig()` (environment, then the running stack's `.data/stack.json`).
  */
 import { randomUUID } from 'node:crypto';
-import { retryingInterceptors } from './grpc-retry';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type ConnectionOptions } from '@temporalio/client';
+import { connectTemporal, retryingInterceptors } from './grpc-retry';
+import { Client, WithStartWorkflowOperation, type Connection, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type ConnectionOptions } from '@temporalio/client';
 import { AGENT_KEY, MODE_KEY, OWNER_KEY, TOOLS_KEY } from '../workflows/search-attributes';
 import {
   haltSignal,
@@ -153,9 +153,8 @@ export class Gatehouse {
     const config = needConfig ? loadConfig() : undefined;
     // Explicit options win; otherwise TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_API_KEY apply.
     const fromEnv = config && options.tls === undefined && options.apiKey === undefined ? temporalSecurity(config, options.role) : {};
-    const connection = await Connection.connect({
+    const connection = await connectTemporal({
       address: options.address ?? config!.temporalAddress,
-      interceptors: retryingInterceptors(),
       ...fromEnv,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),

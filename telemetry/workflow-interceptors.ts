@@ -47,7 +47,7 @@ const isContinueAsNew = (err: unknown) => err instanceof ContinueAsNew;
  * one) and returns `call`'s own promise: the span's end is a separate reaction, added before the
  * caller's, so every other reaction runs in the turn it would have run in without tracing.
  */
-export function inActiveSpan<T>(tracer: otel.Tracer, name: string, parent: otel.Context | undefined, call: (span: otel.Span) => Promise<T>, benign?: (err: unknown) => boolean): Promise<T> {
+function inActiveSpan<T>(tracer: otel.Tracer, name: string, parent: otel.Context | undefined, call: (span: otel.Span) => Promise<T>, benign?: (err: unknown) => boolean): Promise<T> {
   const traced = () =>
     tracer.startActiveSpan(name, (span) => {
       let running: Promise<T>;

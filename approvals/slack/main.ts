@@ -16,8 +16,8 @@
  * | `GATEHOUSE_ENV` | `production` refuses a development keyset and a plaintext Temporal connection; `development` or unset: neither; anything else is refused (`client/config.ts`) |
  * | `DATABASE_URL`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` | as everywhere (`client/config.ts`) |
  */
-import { Client, Connection } from '@temporalio/client';
-import { retryingInterceptors } from '../../client/grpc-retry';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../client/grpc-retry';
 import pg from 'pg';
 import { deploymentEnv, insecureTemporalInProduction, loadConfig, temporalSecurity, type GatehouseConfig } from '../../client/config';
 import { createApprovalsApp, ApprovalsAppConfigError, type ApprovalsApp, type ApprovalsAppOptions } from './app';
@@ -63,7 +63,7 @@ export async function startApprovalsFromConfig(config: GatehouseConfig = loadCon
   const security = temporalSecurity(config, 'approvals');
   const insecure = insecureTemporalInProduction(security, env);
   if (insecure) throw new Error(insecure);
-  const connection = await Connection.connect({ address: config.temporalAddress, interceptors: retryingInterceptors(), ...security });
+  const connection = await connectTemporal({ address: config.temporalAddress, ...security });
   const app = createApprovalsApp({
     ...settings,
     ...trust,

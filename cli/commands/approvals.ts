@@ -14,7 +14,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
-import { retryingInterceptors } from '../../client/grpc-retry';
+import { connectTemporal } from '../../client/grpc-retry';
 import pg from 'pg';
 import { groupsAllowedNow } from '../../approvals/ladder';
 import { checkDecision, identify, refuse, type Refusal } from '../../approvals/check-decision';
@@ -286,7 +286,7 @@ async function withDecisionDeps<T>(fn: (deps: CliDecisionDeps) => Promise<T>): P
   const db = openStore();
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address: config.temporalAddress, interceptors: retryingInterceptors(), ...temporalSecurity(config) }).catch((err: unknown) => {
+    connection = await connectTemporal({ address: config.temporalAddress, ...temporalSecurity(config) }).catch((err: unknown) => {
       throw new ApprovalsCommandError(`cannot reach temporal at \`${config.temporalAddress}\`: ${(err as Error).message}`);
     });
     const client = new Client({ connection, namespace: config.namespace });
@@ -310,7 +310,7 @@ export function registerApprovals(program: Command): void {
       const config = loadConfig();
       const db = openStore();
       // Rows are checked against their sessions when Temporal answers; otherwise listed unchecked.
-      const connection = await Connection.connect({ address: config.temporalAddress, interceptors: retryingInterceptors(), ...temporalSecurity(config) }).catch(() => undefined);
+      const connection = await connectTemporal({ address: config.temporalAddress, ...temporalSecurity(config) }).catch(() => undefined);
       try {
         const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
         process.exitCode = await listApprovals(db.store, { ...opts, ...(state ? { state } : {}) }, processIo);
@@ -327,7 +327,7 @@ export function registerApprovals(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       const config = loadConfig();
       const db = openStore();
-      const connection = await Connection.connect({ address: config.temporalAddress, interceptors: retryingInterceptors(), ...temporalSecurity(config) }).catch(() => undefined);
+      const connection = await connectTemporal({ address: config.temporalAddress, ...temporalSecurity(config) }).catch(() => undefined);
       try {
         const state = connection ? temporalStateReader(new Client({ connection, namespace: config.namespace })) : undefined;
         process.exitCode = await showApproval(db.store, id, { ...opts, ...(state ? { state } : {}) }, processIo);

@@ -5,8 +5,8 @@
  * workflow) and a fresh database together.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { retryingInterceptors } from '../../client/grpc-retry';
+import { Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { connectTemporal } from '../../client/grpc-retry';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { LogLevel, webApi } from '@slack/bolt';
 import { createApprovalActivities } from '../../activities/approvals';
@@ -215,7 +215,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const store = new ApprovalStore(db.pool);
   const slack = await startFakeSlack();
   const slackClient = new webApi.WebClient(BOT_TOKEN, { slackApiUrl: slack.url });
-  const connection = await Connection.connect({ address: servers.temporalAddress, interceptors: retryingInterceptors() });
+  const connection = await connectTemporal({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: servers.namespace });
   const taskQueue = `test-approvals-${randomBytes(4).toString('hex')}`;
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });

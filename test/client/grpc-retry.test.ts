@@ -9,21 +9,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Connection, defaultGrpcRetryOptions, isGrpcServiceError, type GrpcRetryOptions } from '@temporalio/client';
 import { InterceptingCall, Metadata, status, type Interceptor } from '@grpc/grpc-js';
-import { retryInterceptor } from '../../client/grpc-retry';
+import { NEVER_STARTED_CALL, retryInterceptor } from '../../client/grpc-retry';
 import { getTestServers } from '../support/servers';
 
-const none = () => undefined;
-/** The call a faked attempt stands in front of: never started. */
-const NEVER_STARTED: ConstructorParameters<typeof InterceptingCall>[0] = { cancelWithStatus: none, getPeer: () => '', start: none, sendMessageWithContext: none, sendMessage: none, startRead: none, halfClose: none, getAuthContext: () => null };
 
-/** Answers the first `DescribeNamespace` attempt UNAVAILABLE without sending it; counts attempts. */
-function unavailableOnce(onAnswered: () => void): { interceptor: Interceptor; attempts: () => number } {
+/** Answers the first `DescribeNamespace` attempt UNAVAILABLE without sending it (`answered` once it did); counts attempts. */
+function unavailableOnce(): { interceptor: Interceptor; attempts: () => number; answered: Promise<void> } {
   let attempts = 0;
+  let onAnswered!: () => void;
+  const answered = new Promise<void>((resolve) => (onAnswered = resolve));
   const interceptor: Interceptor = (options, nextCall) => {
     if (!String(options.method_definition.path).endsWith('/DescribeNamespace')) return new InterceptingCall(nextCall(options));
     attempts++;
     if (attempts > 1) return new InterceptingCall(nextCall(options));
-    return new InterceptingCall(NEVER_STARTED, {
+    return new InterceptingCall(NEVER_STARTED_CALL, {
       start: (_metadata, listener) =>
         setImmediate(() => {
           listener.onReceiveStatus({ code: status.UNAVAILABLE, details: 'the server is restarting', metadata: new Metadata() });
@@ -31,7 +30,7 @@ function unavailableOnce(onAnswered: () => void): { interceptor: Interceptor; at
         }),
     });
   };
-  return { interceptor, attempts: () => attempts };
+  return { interceptor, attempts: () => attempts, answered };
 }
 
 /** The SDK's backoff, with a fixed wait the test can act within. */
@@ -57,13 +56,13 @@ async function grpcCode(call: Promise<unknown>): Promise<{ code: number; details
 
 describe('the retry of a Gatehouse connection to Temporal', () => {
   it('sends the call again after UNAVAILABLE, and the next answer reaches the caller: a namespace found, then one not found as NOT_FOUND', async () => {
-    const flaky = unavailableOnce(() => undefined);
+    const flaky = unavailableOnce();
     const connection = await Connection.connect({ address, interceptors: [retryInterceptor(retryAfter(10)), flaky.interceptor] });
     try {
       const found = await connection.workflowService.describeNamespace({ namespace });
       assert.equal(found.namespaceInfo?.name, namespace);
       assert.equal(flaky.attempts(), 2);
-      const missing = unavailableOnce(() => undefined);
+      const missing = unavailableOnce();
       const again = await Connection.connect({ address, interceptors: [retryInterceptor(retryAfter(10)), missing.interceptor] });
       try {
         assert.equal((await grpcCode(again.workflowService.describeNamespace({ namespace: 'no-such-namespace' }))).code, status.NOT_FOUND);
@@ -78,14 +77,12 @@ describe('the retry of a Gatehouse connection to Temporal', () => {
   });
 
   it('a call cancelled while it waits to be sent again ends CANCELLED at once, and is not sent again', async () => {
-    let answered!: () => void;
-    const firstAnswered = new Promise<void>((resolve) => (answered = resolve));
-    const flaky = unavailableOnce(() => answered());
+    const flaky = unavailableOnce();
     const connection = await Connection.connect({ address, interceptors: [retryInterceptor(retryAfter(60_000)), flaky.interceptor] });
     try {
       const abort = new AbortController();
       const call = connection.withAbortSignal(abort.signal, () => connection.workflowService.describeNamespace({ namespace }));
-      await firstAnswered;
+      await flaky.answered;
       abort.abort();
       assert.equal((await grpcCode(call)).code, status.CANCELLED);
       assert.equal(flaky.attempts(), 1);
@@ -96,12 +93,10 @@ describe('the retry of a Gatehouse connection to Temporal', () => {
   });
 
   it('a connection closed while a call waits to be sent again ends the call UNAVAILABLE, with nothing thrown from the timer', async () => {
-    let answered!: () => void;
-    const firstAnswered = new Promise<void>((resolve) => (answered = resolve));
-    const flaky = unavailableOnce(() => answered());
+    const flaky = unavailableOnce();
     const connection = await Connection.connect({ address, interceptors: [retryInterceptor(retryAfter(500)), flaky.interceptor] });
     const call = connection.workflowService.describeNamespace({ namespace });
-    await firstAnswered;
+    await flaky.answered;
     await connection.close();
     assert.deepEqual(await grpcCode(call), { code: status.UNAVAILABLE, details: 'Channel has been shut down' });
     assert.deepEqual(uncaught.map((e) => e.message), []);

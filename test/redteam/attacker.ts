@@ -6,8 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { retryingInterceptors } from '../../client/grpc-retry';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { connectTemporal } from '../../client/grpc-retry';
 import type { Worker } from '@temporalio/worker';
 import { Gatehouse, type SessionHandle } from '../../client';
 import { generateSigningKey, type SigningKey } from '../../client/trust/key-files';
@@ -91,7 +91,7 @@ export async function redTeam(area: string, policies: Record<string, PolicyDocum
   // A grace period lets activities in flight at shutdown finish before the databases are dropped.
   const worker: Worker = await h.worker({ policies: { quick: quickPolicy(), ...policies }, ...options, workerOptions: { shutdownGraceTime: '10s' } });
   const running = worker.run();
-  const connection = await Connection.connect({ address: h.address, interceptors: retryingInterceptors() });
+  const connection = await connectTemporal({ address: h.address });
   const raw = new Client({ connection, namespace: h.namespace });
   const agents: Gatehouse[] = [];
   return {

@@ -17,8 +17,8 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { retryingInterceptors } from '../../client/grpc-retry';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../client/grpc-retry';
 import { NativeConnection } from '@temporalio/worker';
 import { createSlackClient } from '../../activities/slack-client';
 import pg from 'pg';
@@ -258,7 +258,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     // server`), or the TLS / API key of a real deployment.
     const embeddedTls = temporal.tls;
     const security = (role: TemporalClientRole) => (temporal!.embedded ? stackTemporalSecurity(embeddedTls, role) : temporalSecurity(fromEnv, role));
-    const connection = await Connection.connect({ address: temporal.address, interceptors: retryingInterceptors(), ...security('approvals') });
+    const connection = await connectTemporal({ address: temporal.address, ...security('approvals') });
     stoppers.push({ name: 'temporal client', stop: () => connection.close() });
     const client = new Client({ connection, namespace: temporal.namespace });
     checkAbort();
