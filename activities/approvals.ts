@@ -71,6 +71,17 @@ async function mustGet(store: ApprovalStore, approvalId: string): Promise<Approv
   return record;
 }
 
+/** What a resolved post shows: the resolution stored (the first one wins); none while pending. */
+function storedResolution(record: ApprovalRecord, fallbackAt: string): ResolvedView | undefined {
+  if (record.status === 'pending') return undefined;
+  return {
+    status: record.status,
+    decidedBy: record.decidedBy,
+    ...(record.reason === undefined ? {} : { reason: record.reason }),
+    at: record.decidedAt ?? fallbackAt,
+  };
+}
+
 /** Builds the approval activities around a store and an optional Slack Web API client. */
 export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
   const { store, slack, log } = deps;
@@ -130,6 +141,12 @@ export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
         await update(record, earlier, renderRequest(record, e.level));
       }
       log?.info({ approvalId: req.approvalId, level: e.level, group: e.group }, 'approval escalated');
+      // The workflow sends an escalation beside the wait and may resolve the approval while this
+      // attempt runs (a cancelled activity runs on): read again after the last post, and if it was
+      // decided meanwhile, show that on every post. Whichever read comes later sees the other's posts.
+      const after = await mustGet(store, req.approvalId);
+      const decided = storedResolution(after, e.at);
+      if (decided) for (const p of after.posts) await update(after, p, renderResolved(after, decided));
       return result;
     },
 
@@ -139,15 +156,7 @@ export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
       await store.resolve(r);
       const record = await mustGet(store, req.approvalId);
       // The first resolution stored wins; a late or retried one renders what is stored.
-      const view: ResolvedView =
-        record.status === 'pending'
-          ? r
-          : {
-              status: record.status,
-              decidedBy: record.decidedBy,
-              ...(record.reason === undefined ? {} : { reason: record.reason }),
-              at: record.decidedAt ?? r.at,
-            };
+      const view = storedResolution(record, r.at) ?? r;
       const msg = renderResolved(record, view);
       for (const p of record.posts) await update(record, p, msg);
       log?.info({ approvalId: req.approvalId, status: view.status }, 'approval resolved');

@@ -3,7 +3,7 @@
  * deadline — never an automatic approval), and counting signed votes. Whether a signed decision is
  * genuine and whether a vote counts are decided in `policies/trust`; this file waits and records.
  */
-import { ActivityFailure, condition, currentUpdateInfo, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, condition, currentUpdateInfo, isCancellation } from '@temporalio/workflow';
 import type { ApprovalEscalation, ApprovalRequest } from '../approvals/types';
 import { approvalGroupMembers } from '../policies';
 import { approvalParts, approvalTimeoutMs, checkSignedDecision, checkVote, ownerAliases, resolveVoter, type DecisionKind, type KeyEntry, type SignedDecision } from '../policies/trust';
@@ -14,7 +14,7 @@ import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
 import { iso, nowMs } from './clock';
 import type { ApprovalSignal, PendingApprovalView, VoteAnswer } from './contract';
 import type { SessionCore } from './session-core';
-import { ESCALATION_BEST_EFFORT, hasPatch, LADDER_OF_EVERY_PART, takenAtStart } from './patches';
+import { ESCALATION_BESIDE_WAIT, ESCALATION_BEST_EFFORT, hasPatch, LADDER_OF_EVERY_PART, takenAtStart } from './patches';
 
 /** What an approval is asked about. */
 export interface ApprovalAsk {
@@ -45,12 +45,15 @@ export class ApprovalDesk {
   readonly #escalationBestEffort: boolean;
   /** Patch `ladder-of-every-part`: an approval escalates at the steps of each of its parts. */
   readonly #ladderOfEveryPart: boolean;
+  /** Patch `escalation-beside-wait`: an escalation never holds up the votes or the deadline. */
+  readonly #escalationBesideWait: boolean;
 
   /** Built right after the session core, at the first line of the run: its patches are taken there (patches.ts). */
   constructor(core: SessionCore) {
     this.#core = core;
     this.#escalationBestEffort = takenAtStart(ESCALATION_BEST_EFFORT);
     this.#ladderOfEveryPart = takenAtStart(LADDER_OF_EVERY_PART);
+    this.#escalationBesideWait = takenAtStart(ESCALATION_BESIDE_WAIT);
   }
 
   /** Approvals still waiting, for the state view. */
@@ -86,6 +89,10 @@ export class ApprovalDesk {
     this.#pending.set(approvalId, wait);
     let conflict: readonly string[] | undefined;
     let requested = false;
+    // Escalations sent beside the wait: only their activities run in this scope (what they record
+    // runs outside it), so ending the wait cancels what is still being retried and nothing else.
+    const escalating = this.#escalationBesideWait ? new CancellationScope() : undefined;
+    const escalations: Promise<void>[] = [];
     // From here (approval-holds-pause-and-deadline) a failure — the request could not be recorded or
     // sent — still ends the wait: no approval is left pending, taking votes, for a call that never runs.
     try {
@@ -126,10 +133,15 @@ export class ApprovalDesk {
         // An approval with two parts says where each part's ladder stands.
         const parts = this.#ladderOfEveryPart && requirement.alsoRequired ? { parts: wait.partLevels() } : {};
         await core.audit.record([core.audit.event('escalated', { proposalSeq, tool: proposal.tool, approvalId, detail: { level: escalation.level, group: escalation.group, ...parts } })]);
-        if (this.#escalationBestEffort) await this.#escalateBestEffort(req, escalation, proposalSeq);
+        if (escalating) escalations.push(this.#escalateBeside(escalating, req, escalation, proposalSeq, wait));
+        else if (this.#escalationBestEffort) await this.#escalateBestEffort(req, escalation, proposalSeq);
         else await io.escalateApproval(req, escalation);
       }
     } finally {
+      if (escalating && escalations.length) {
+        escalating.cancel();
+        await Promise.allSettled(escalations);
+      }
       if (requested || core.approvalHoldsPauseAndDeadline) {
         this.#pending.delete(approvalId);
         // Kept so a late click is recognised and recorded as such (carried to the next run too).
@@ -170,6 +182,27 @@ export class ApprovalDesk {
       const message = `while escalating approval \`${req.approvalId}\` to \`${escalation.group}\`: ${failureText(err)}: the approval waits on for votes and its deadline`;
       await this.#core.audit.alert('approval.escalation-failed', message, { level: escalation.level, group: escalation.group }, { proposalSeq, tool: req.proposal.tool, approvalId: req.approvalId });
     }
+  }
+
+  /**
+   * Tells the next group without holding up the wait: votes are counted and the deadline denies
+   * while Slack is retried. A failure for good is an alert, as with `#escalateBestEffort`; so is an
+   * escalation still being retried when the wait ends (then cancelled): that group may never have
+   * been told.
+   */
+  #escalateBeside(scope: CancellationScope, req: ApprovalRequest, escalation: ApprovalEscalation, proposalSeq: number, wait: ApprovalWait): Promise<void> {
+    return scope
+      .run(() => io.escalateApproval(req, escalation))
+      .then(
+        () => undefined,
+        async (err: unknown) => {
+          const ended = wait.outcome?.status;
+          // A cancellation the wait did not cause (the session's own) goes on up.
+          if (isCancellation(err) && !(scope.consideredCancelled && ended)) throw err;
+          const why = isCancellation(err) ? `not delivered when the approval was ${ended}: the group may never have been told` : `${failureText(err)}: the approval waits on for votes and its deadline`;
+          await this.#core.audit.alert('approval.escalation-failed', `while escalating approval \`${req.approvalId}\` to \`${escalation.group}\`: ${why}`, { level: escalation.level, group: escalation.group }, { proposalSeq, tool: req.proposal.tool, approvalId: req.approvalId });
+        },
+      );
   }
 
   /**

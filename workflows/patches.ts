@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS | typeof ESCALATION_BEST_EFFORT | typeof LADDER_OF_EVERY_PART,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS | typeof ESCALATION_BEST_EFFORT | typeof LADDER_OF_EVERY_PART | typeof ESCALATION_BESIDE_WAIT,
 ): boolean {
   return patched(id);
 }
@@ -179,3 +179,12 @@ export const ESCALATION_BEST_EFFORT = 'escalation-best-effort';
  * call's own approvers were widened silently, never told. Runs recorded before behave as they did.
  */
 export const LADDER_OF_EVERY_PART = 'ladder-of-every-part';
+
+/**
+ * Patch id, taken at the start of a run (by the approval desk): an escalation is sent beside the
+ * approval's wait, not in its way. Before it, the wait stood still while the escalation activity ran
+ * and retried (Slack down: up to the activity's 10-minute bound): a vote already counted did not
+ * release the call, and the deadline's automatic denial came that much late. The escalations still
+ * in flight when the wait ends are cancelled. Runs recorded before behave as they did.
+ */
+export const ESCALATION_BESIDE_WAIT = 'escalation-beside-wait';

@@ -7,12 +7,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
+import { webApi } from '@slack/bolt';
 import { createApprovalActivities } from '../../activities/approvals';
 import { APPROVE_ACTION_ID } from '../../approvals/messages';
 import { verifyEnvelope } from '../../policies/trust';
 import { testTrust } from '../support/trust';
-import { approvalRequest, buttonClickBody, HARNESS_KEYSET, requirement, signedHeaders, startHarness, TEAM_ID, USERS, votePayload, type Harness } from './helpers';
+import { approvalRequest, BOT_TOKEN, buttonClickBody, HARNESS_KEYSET, requirement, signedHeaders, startHarness, TEAM_ID, USERS, votePayload, type Harness } from './helpers';
 import type { ApprovalSignal } from '../../workflows/contract';
+import type { SlackPost } from '../../approvals/types';
 import { eventually } from '../support/eventually';
 
 /** Who each received vote was signed for, and its verdict: what the workflow will count. */
@@ -358,6 +360,35 @@ describe('clicks', () => {
     // Both posts (the request and the escalation) show the decision.
     await h.slack.waitFor('chat.update', (c) => c.args.ts === a.ts && textOf(c.args).includes('Approved'));
     await h.slack.waitFor('chat.update', (c) => c.args.ts === first.post!.ts && textOf(c.args).includes('Approved'));
+  });
+
+  test('an approval resolved while its escalation posts: every post ends showing the outcome', async () => {
+    const ladder = requirement({ groups: ['sre', 'eng-leads'], escalateAfterMs: [60 * 60_000], timeoutMs: 2 * 60 * 60_000 });
+    const requestedAt = Date.now() - 61 * 60_000;
+    const a = await h.newApproval({ requirement: ladder, requestedAt: new Date(requestedAt).toISOString(), deadline: new Date(requestedAt + ladder.timeoutMs).toISOString() });
+    // The workflow sends escalations beside the wait: its resolution lands after this escalation
+    // posted and before it stored the post, so the resolution updates the request post alone, and
+    // the escalation then re-renders that post with live buttons.
+    const resolution = { approvalId: a.req.approvalId, status: 'expired' as const, decidedBy: [], at: new Date().toISOString() };
+    const store = new Proxy(h.store, {
+      get(target, key) {
+        if (key === 'recordPost') {
+          return async (approvalId: string, post: SlackPost) => {
+            if (post.level === 1) await h.activities.resolveApproval(a.req, resolution);
+            return target.recordPost(approvalId, post);
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const escalating = createApprovalActivities({ store, slack: new webApi.WebClient(BOT_TOKEN, { slackApiUrl: h.slack.url }) });
+    const esc = { approvalId: a.req.approvalId, level: 1, group: 'eng-leads', at: new Date().toISOString() };
+    const { post } = await escalating.escalateApproval(a.req, esc);
+    assert.ok(post);
+    const lastUpdateOf = (ts: string) => h.slack.callsOf('chat.update').filter((c) => c.args.ts === ts).at(-1);
+    for (const ts of [a.ts, post.ts]) assert.match(textOf(lastUpdateOf(ts)!.args), /Expired: denied automatically/, `post ${ts}`);
+    assert.equal((await h.store.get(a.req.approvalId))?.status, 'expired');
   });
 
   test('a decision stands when its message cannot be updated; the clicker is not told otherwise', async () => {
