@@ -1,6 +1,7 @@
 /**
  * The approval activities the session workflow calls when a proposal needs a human.
  *
+ * - `storeApproval` stores the approval (the row the CLI and the console decide on), posting nothing.
  * - `requestApproval` stores the approval and posts ONE Slack message with Approve/Deny buttons.
  * - `escalateApproval` records the new level and re-posts, mentioning the next group.
  * - `resolveApproval` records the workflow's outcome and updates every post in place.
@@ -112,16 +113,39 @@ export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
     }
   }
 
+  /**
+   * The workflow posts beside the approval's wait and may resolve the approval while a post is
+   * under way (a cancelled activity runs on): read the row again after the last post, and if it was
+   * decided meanwhile, show that on every post. `resolveApproval` stores the outcome before it reads
+   * the posts, so whichever read comes later sees the other's writes: no decided approval keeps live buttons.
+   */
+  async function showOutcomeIfDecided(approvalId: string, fallbackAt: string): Promise<void> {
+    if (!slack) return;
+    const record = await mustGet(store, approvalId);
+    const decided = storedResolution(record, fallbackAt);
+    if (decided) for (const p of record.posts) await update(record, p, renderResolved(record, decided));
+  }
+
+  /** Stores the approval, or finds it stored; `conflict`: another row holds its id. Posts nothing. */
+  async function storeApproval(req: ApprovalRequest): Promise<{ readonly conflict?: readonly string[] }> {
+    const stored = await store.insert(req);
+    if (stored.status !== 'conflict') return {};
+    log?.warn({ approvalId: req.approvalId, fields: stored.fields }, 'approval id already stored with other content: not posted');
+    return { conflict: stored.fields };
+  }
+
   return {
+    storeApproval,
+
     /** Stores the approval and posts the request once; a retry finds the stored post. */
     async requestApproval(req: ApprovalRequest): Promise<RequestApprovalResult> {
-      const stored = await store.insert(req);
-      if (stored.status === 'conflict') {
-        log?.warn({ approvalId: req.approvalId, fields: stored.fields }, 'approval id already stored with other content: not posted');
-        return { postedNow: false, conflict: stored.fields };
-      }
+      const { conflict } = await storeApproval(req);
+      if (conflict) return { postedNow: false, conflict };
       const record = await mustGet(store, req.approvalId);
-      return post(record, 0, renderRequest(record, 0));
+      // Names the approvers of the ladder as it stands: an escalation may have come first (Slack slow).
+      const result = await post(record, 0, renderRequest(record));
+      await showOutcomeIfDecided(req.approvalId, req.requestedAt);
+      return result;
     },
 
     /** Records the escalation and re-posts to the channel, mentioning the group now asked. */
@@ -141,12 +165,7 @@ export function createApprovalActivities(deps: ApprovalActivitiesDeps) {
         await update(record, earlier, renderRequest(record, e.level));
       }
       log?.info({ approvalId: req.approvalId, level: e.level, group: e.group }, 'approval escalated');
-      // The workflow sends an escalation beside the wait and may resolve the approval while this
-      // attempt runs (a cancelled activity runs on): read again after the last post, and if it was
-      // decided meanwhile, show that on every post. Whichever read comes later sees the other's posts.
-      const after = await mustGet(store, req.approvalId);
-      const decided = storedResolution(after, e.at);
-      if (decided) for (const p of after.posts) await update(after, p, renderResolved(after, decided));
+      await showOutcomeIfDecided(req.approvalId, e.at);
       return result;
     },
 

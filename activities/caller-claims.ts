@@ -35,6 +35,7 @@ export const CALLER_CLAIMS: ClaimsTable = {
   runTool: (input) => ({ sessionIds: [input?.sessionId, ...sessionsOf(input?.before)], scoped: [input?.idempotencyKey] }),
   scoreIntent: () => ({}),
   compareIntents: () => ({}),
+  storeApproval: (req) => approvalClaims(req, []),
   requestApproval: (req) => approvalClaims(req, []),
   escalateApproval: (req, e) => approvalClaims(req, [e?.approvalId]),
   resolveApproval: (req, r) => approvalClaims(req, [r?.approvalId]),

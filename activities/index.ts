@@ -100,6 +100,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     },
     scoreIntent: intent.scoreIntent,
     compareIntents: intent.compareIntents,
+    storeApproval: approvals.storeApproval,
     requestApproval: approvals.requestApproval,
     escalateApproval: approvals.escalateApproval,
     resolveApproval: approvals.resolveApproval,

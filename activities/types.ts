@@ -113,6 +113,8 @@ export interface SessionActivities {
   scoreIntent(input: ScoreIntentInput): Promise<{ readonly score: number }>;
   /** Similarity of a sub-agent's intent to its parent's, 0..1. */
   compareIntents(a: string, b: string): Promise<{ readonly score: number }>;
+  /** Stores the approval's row, posting nothing; `conflict` as `requestApproval`'s. */
+  storeApproval(req: ApprovalRequest): Promise<{ readonly conflict?: readonly string[] }>;
   /** `conflict`: another row holds the approval's id (the fields that differ); nothing was posted. */
   requestApproval(req: ApprovalRequest): Promise<{ readonly conflict?: readonly string[] } | undefined>;
   escalateApproval(req: ApprovalRequest, e: ApprovalEscalation): Promise<unknown>;

@@ -14,7 +14,7 @@ import { ApprovalWait, type ApprovalOutcome } from './approval-wait';
 import { iso, nowMs } from './clock';
 import type { ApprovalSignal, PendingApprovalView, VoteAnswer } from './contract';
 import type { SessionCore } from './session-core';
-import { ESCALATION_BESIDE_WAIT, ESCALATION_BEST_EFFORT, hasPatch, LADDER_OF_EVERY_PART, takenAtStart } from './patches';
+import { ESCALATION_BEST_EFFORT, hasPatch, LADDER_OF_EVERY_PART, SLACK_BESIDE_WAIT, takenAtStart } from './patches';
 
 /** What an approval is asked about. */
 export interface ApprovalAsk {
@@ -45,15 +45,15 @@ export class ApprovalDesk {
   readonly #escalationBestEffort: boolean;
   /** Patch `ladder-of-every-part`: an approval escalates at the steps of each of its parts. */
   readonly #ladderOfEveryPart: boolean;
-  /** Patch `escalation-beside-wait`: an escalation never holds up the votes or the deadline. */
-  readonly #escalationBesideWait: boolean;
+  /** Patch `slack-beside-wait`: a Slack post never holds up the votes or the deadline. */
+  readonly #slackBesideWait: boolean;
 
   /** Built right after the session core, at the first line of the run: its patches are taken there (patches.ts). */
   constructor(core: SessionCore) {
     this.#core = core;
     this.#escalationBestEffort = takenAtStart(ESCALATION_BEST_EFFORT);
     this.#ladderOfEveryPart = takenAtStart(LADDER_OF_EVERY_PART);
-    this.#escalationBesideWait = takenAtStart(ESCALATION_BESIDE_WAIT);
+    this.#slackBesideWait = takenAtStart(SLACK_BESIDE_WAIT);
   }
 
   /** Approvals still waiting, for the state view. */
@@ -89,10 +89,10 @@ export class ApprovalDesk {
     this.#pending.set(approvalId, wait);
     let conflict: readonly string[] | undefined;
     let requested = false;
-    // Escalations sent beside the wait: only their activities run in this scope (what they record
+    // Slack posts sent beside the wait: only their activities run in this scope (what they record
     // runs outside it), so ending the wait cancels what is still being retried and nothing else.
-    const escalating = this.#escalationBesideWait ? new CancellationScope() : undefined;
-    const escalations: Promise<void>[] = [];
+    const posting = this.#slackBesideWait ? new CancellationScope() : undefined;
+    const posts: Promise<void>[] = [];
     // From here (approval-holds-pause-and-deadline) a failure — the request could not be recorded or
     // sent — still ends the wait: no approval is left pending, taking votes, for a call that never runs.
     try {
@@ -104,9 +104,16 @@ export class ApprovalDesk {
           detail: { requirement, deadline: req.deadline, callDigest: digest, workflowId: core.workflowId, firstRunId: core.firstRunId, groupMembers: req.groupMembers },
         }),
       ]);
-      const asked = await io.requestApproval(req);
-      requested = true;
-      conflict = asked?.conflict;
+      if (posting) {
+        // The row first: the CLI and the console decide on it, whether or not Slack answers.
+        conflict = (await io.storeApproval(req)).conflict;
+        requested = true;
+        if (!conflict) posts.push(this.#postBeside(posting, () => io.requestApproval(req), wait, { rule: 'approval.not-posted', what: `while posting approval \`${approvalId}\``, proposalSeq }));
+      } else {
+        const asked = await io.requestApproval(req);
+        requested = true;
+        conflict = asked?.conflict;
+      }
       // Another row already holds this approval's id (planted before the request): nobody is asked
       // to approve what that row shows; the call is denied and a human is told.
       if (conflict) {
@@ -133,14 +140,17 @@ export class ApprovalDesk {
         // An approval with two parts says where each part's ladder stands.
         const parts = this.#ladderOfEveryPart && requirement.alsoRequired ? { parts: wait.partLevels() } : {};
         await core.audit.record([core.audit.event('escalated', { proposalSeq, tool: proposal.tool, approvalId, detail: { level: escalation.level, group: escalation.group, ...parts } })]);
-        if (escalating) escalations.push(this.#escalateBeside(escalating, req, escalation, proposalSeq, wait));
+        if (posting) {
+          const about = { rule: 'approval.escalation-failed', what: `while escalating approval \`${approvalId}\` to \`${escalation.group}\``, proposalSeq, detail: { level: escalation.level, group: escalation.group } } as const;
+          posts.push(this.#postBeside(posting, () => io.escalateApproval(req, escalation), wait, about));
+        }
         else if (this.#escalationBestEffort) await this.#escalateBestEffort(req, escalation, proposalSeq);
         else await io.escalateApproval(req, escalation);
       }
     } finally {
-      if (escalating && escalations.length) {
-        escalating.cancel();
-        await Promise.allSettled(escalations);
+      if (posting && posts.length) {
+        posting.cancel();
+        await Promise.allSettled(posts);
       }
       if (requested || core.approvalHoldsPauseAndDeadline) {
         this.#pending.delete(approvalId);
@@ -185,24 +195,22 @@ export class ApprovalDesk {
   }
 
   /**
-   * Tells the next group without holding up the wait: votes are counted and the deadline denies
-   * while Slack is retried. A failure for good is an alert, as with `#escalateBestEffort`; so is an
-   * escalation still being retried when the wait ends (then cancelled): that group may never have
-   * been told.
+   * Sends a Slack post (the request, an escalation) without holding up the wait: votes are counted
+   * and the deadline denies while Slack is retried. The wait's end cancels it. A failure for good is
+   * an alert; so is a post still being retried at the deadline: those people may never have been told.
+   * Never rejects: the wait collects these promises only when it ends.
    */
-  #escalateBeside(scope: CancellationScope, req: ApprovalRequest, escalation: ApprovalEscalation, proposalSeq: number, wait: ApprovalWait): Promise<void> {
-    return scope
-      .run(() => io.escalateApproval(req, escalation))
-      .then(
-        () => undefined,
-        async (err: unknown) => {
-          const ended = wait.outcome?.status;
-          // A cancellation the wait did not cause (the session's own) goes on up.
-          if (isCancellation(err) && !(scope.consideredCancelled && ended)) throw err;
-          const why = isCancellation(err) ? `not delivered when the approval was ${ended}: the group may never have been told` : `${failureText(err)}: the approval waits on for votes and its deadline`;
-          await this.#core.audit.alert('approval.escalation-failed', `while escalating approval \`${req.approvalId}\` to \`${escalation.group}\`: ${why}`, { level: escalation.level, group: escalation.group }, { proposalSeq, tool: req.proposal.tool, approvalId: req.approvalId });
-        },
-      );
+  #postBeside(scope: CancellationScope, send: () => Promise<unknown>, wait: ApprovalWait, about: { rule: 'approval.not-posted' | 'approval.escalation-failed'; what: string; proposalSeq: number; detail?: Record<string, unknown> }): Promise<void> {
+    return scope.run(send).then(
+      () => undefined,
+      async (err: unknown) => {
+        // The session's own cancellation reaches the wait itself; a post cancelled because someone
+        // decided first missed nobody; one cancelled by the deadline may have.
+        if (isCancellation(err) && wait.outcome?.status !== 'expired') return;
+        const why = isCancellation(err) ? 'not delivered before the approval expired: they may never have been told' : `${failureText(err)}: the approval waits on for votes and its deadline`;
+        await this.#core.audit.alert(about.rule, `${about.what}: ${why}`, about.detail ?? {}, { proposalSeq: about.proposalSeq, tool: wait.req.proposal.tool, approvalId: wait.req.approvalId });
+      },
+    ).catch(() => undefined); // an audit write that failed for good ends the session on its own (audit-writer.ts)
   }
 
   /**

@@ -43,7 +43,7 @@ export type OlderPatch =
  * recorded with it (and every new run), false in runs recorded before it.
  */
 export function takenAtStart(
-  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS | typeof ESCALATION_BEST_EFFORT | typeof LADDER_OF_EVERY_PART | typeof ESCALATION_BESIDE_WAIT,
+  id: typeof LEDGER_KEY_BY_UPDATE | typeof ESTIMATE_AFTER_DENY_RULES | typeof HALT_REACHES_STARTING_CHILDREN | typeof ARGUMENT_BOUNDS_AS_RUN | typeof APPROVAL_HOLDS_PAUSE_AND_DEADLINE | typeof SUB_AGENTS_WITHIN_PARENT | typeof HALT_STOPS_UNSTARTED_CALLS | typeof SEQUENCES_ACROSS_TREE | typeof FOUR_EYES_BY_IDENTITY | typeof RATES_SHARED_IN_TREE | typeof INTENT_FAILS_CLOSED | typeof PAUSE_HOLDS_UNSTARTED_CALLS | typeof ESCALATION_BEST_EFFORT | typeof LADDER_OF_EVERY_PART | typeof SLACK_BESIDE_WAIT,
 ): boolean {
   return patched(id);
 }
@@ -181,10 +181,13 @@ export const ESCALATION_BEST_EFFORT = 'escalation-best-effort';
 export const LADDER_OF_EVERY_PART = 'ladder-of-every-part';
 
 /**
- * Patch id, taken at the start of a run (by the approval desk): an escalation is sent beside the
- * approval's wait, not in its way. Before it, the wait stood still while the escalation activity ran
- * and retried (Slack down: up to the activity's 10-minute bound): a vote already counted did not
- * release the call, and the deadline's automatic denial came that much late. The escalations still
- * in flight when the wait ends are cancelled. Runs recorded before behave as they did.
+ * Patch id, taken at the start of a run (by the approval desk): Slack is told beside the approval's
+ * wait, never in its way. The row is stored first (`storeApproval`: the CLI and the console decide
+ * on it), then the request and each escalation are posted while the wait counts votes and keeps its
+ * deadline. Before it, the wait stood still while a post was retried (Slack down: up to the
+ * activity's 10-minute bound; then a failed request failed the proposal): a vote already counted did
+ * not release the call, the deadline's denial came late, and the CLI could not decide while Slack
+ * was down, as the docs promised. Posts still in flight when the wait ends are cancelled (with an
+ * alert at the deadline). Runs recorded before behave as they did.
  */
-export const ESCALATION_BESIDE_WAIT = 'escalation-beside-wait';
+export const SLACK_BESIDE_WAIT = 'slack-beside-wait';

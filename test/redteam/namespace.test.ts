@@ -200,6 +200,8 @@ describe('a workflow of the attacker\'s own cannot run Gatehouse\'s activities',
       prepareCall: [{ tool: 'billing.deleteRecords', args: { period: '2026-02' } }],
       scoreIntent: [{ intent: 'x', actions: [], now: at() }],
       compareIntents: ['a', 'b'],
+      // Planting the victim's next approval row (nothing posted): refused before the row is written.
+      storeApproval: [req],
       escalateApproval: [req, { approvalId: `${s}:1`, level: 1, group: 'sre-leads', at: at() }],
       resolveApproval: [req, { approvalId: `${s}:1`, status: 'approved', decidedBy: ['alice'], at: at() }],
       // Handing back the victim's leases would free budget it counted: refused before any ledger is asked.
