@@ -251,6 +251,7 @@ describe('guardActivities and the claims table', () => {
     assert.deepEqual(c.runTool!({ sessionId: 's1', before: [{ sessionId: 's3' }], idempotencyKey: 's1:p1' }), { sessionIds: ['s1', 's3'], scoped: ['s1:p1'] });
     assert.deepEqual(c.scoreIntent!({}), {});
     assert.deepEqual(c.compareIntents!({}), {});
+    assert.deepEqual(c.storeApproval!(req), { sessionIds: ['s1'], workflowIds: ['session-s1'], scoped: ['s1:a1'] });
     assert.deepEqual(c.requestApproval!(req), { sessionIds: ['s1'], workflowIds: ['session-s1'], scoped: ['s1:a1'] });
     assert.deepEqual(c.escalateApproval!(req, { approvalId: 'x:1' }), { sessionIds: ['s1'], workflowIds: ['session-s1'], scoped: ['s1:a1', 'x:1'] });
     assert.deepEqual(c.resolveApproval!(req, { approvalId: 'y:1' }), { sessionIds: ['s1'], workflowIds: ['session-s1'], scoped: ['s1:a1', 'y:1'] });
