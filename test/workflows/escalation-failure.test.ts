@@ -25,19 +25,7 @@ function approvals(escalateAfter: number, timeout: number) {
   return testPolicy({ approvers: { ...doc.approvers, default: { groups: ['on-call', 'sre-leads'], timeoutMinutes: timeout, escalateAfterMinutes: [escalateAfter], fourEyes: true } } });
 }
 
-/** Every `escalateApproval` attempt fails as Slack's configuration errors do: not retried. */
-let escalationAttempts = 0;
-const archivedChannel: ActivityInterceptorsFactory = (ctx) => ({
-  inbound: {
-    async execute(input, next) {
-      if (ctx.info.activityType !== 'escalateApproval') return next(input);
-      escalationAttempts += 1;
-      throw ApplicationFailure.nonRetryable('while calling slack `chat.postMessage` for approval: is_archived', 'SlackConfigurationError');
-    },
-  },
-});
-
-/** Slack down: every attempt of the activity fails as `failure` does, for as long as the test runs. */
+/** Slack failing: every attempt of the activity fails as `failure` does, for as long as the test runs. */
 const attemptsOf = new Map<string, number>();
 function slackFails(activityType: string, failure: () => ApplicationFailure): ActivityInterceptorsFactory {
   return (ctx) => ({
@@ -50,9 +38,13 @@ function slackFails(activityType: string, failure: () => ApplicationFailure): Ac
     },
   });
 }
+const attempts = (activityType: string): number => attemptsOf.get(activityType) ?? 0;
+/** As Slack's configuration errors fail: not retried. */
+const archived = () => ApplicationFailure.nonRetryable('while calling slack `chat.postMessage` for approval: is_archived', 'SlackConfigurationError');
+/** As Slack down fails: retried. */
 const unavailable = () => ApplicationFailure.retryable('while calling slack `chat.postMessage` for approval: service_unavailable', 'SlackUnavailableError');
+const archivedChannel = slackFails('escalateApproval', archived);
 const slackDown = slackFails('escalateApproval', unavailable);
-const downAttempts = () => attemptsOf.get('escalateApproval') ?? 0;
 
 /** `promise`, or a failure naming `what` after `ms`: a regression fails here, not at the suite's 10-minute limit. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -100,12 +92,12 @@ describe('an escalation that fails for good', () => {
     const w = await h.worker({ policies: { quick: approvals(0.02, 0.05) }, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [archivedChannel] } } });
     await w.runUntil(async () => {
       const before = await replicasOf('api');
-      const attempts = escalationAttempts;
+      const tried = attempts('escalateApproval');
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the api', policyRef: 'quick' });
       const r = await s.propose({ tool: 'services.scale', args: { service: 'api', replicas: before + 3 }, reasoning: 'load' });
       assert.equal(r.status, 'expired');
       assert.ok(r.decision.reasons.some((x) => x.rule === 'approval.expired'));
-      assert.equal(escalationAttempts - attempts, 1, 'a non-retryable failure is not retried');
+      assert.equal(attempts('escalateApproval') - tried, 1, 'a non-retryable failure is not retried');
 
       const events = await h.events(s.sessionId);
       assert.deepEqual(events.map((e) => e.kind).slice(1), ['proposed', 'decided', 'approval-requested', 'escalated', 'alert', 'expired']);
@@ -150,10 +142,10 @@ describe('an escalation Slack keeps failing, retried', () => {
     await w.runUntil(async () => {
       const before = await replicasOf('api');
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the api', policyRef: 'quick' });
-      const attempts = downAttempts();
+      const tried = attempts('escalateApproval');
       const r = await within(s.propose({ tool: 'services.scale', args: { service: 'api', replicas: before + 3 }, reasoning: 'load' }), 60_000, 'the deadline\'s denial');
       assert.equal(r.status, 'expired');
-      assert.ok(downAttempts() - attempts >= 1, 'the escalation was attempted');
+      assert.ok(attempts('escalateApproval') - tried >= 1, 'the escalation was attempted');
 
       const events = await h.events(s.sessionId);
       assert.deepEqual(events.map((e) => e.kind).slice(1), ['proposed', 'decided', 'approval-requested', 'escalated', 'alert', 'expired']);
@@ -174,9 +166,9 @@ describe('an escalation Slack keeps failing, retried', () => {
     await w.runUntil(async () => {
       const before = await replicasOf('web');
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the web tier', policyRef: 'ladder' });
-      const attempts = downAttempts();
+      const tried = attempts('escalateApproval');
       const pending = s.propose({ tool: 'services.scale', args: { service: 'web', replicas: before + 2 }, reasoning: 'queue backlog' });
-      await eventually(async () => downAttempts() > attempts && (await h.events(s.sessionId)).some((e) => e.kind === 'escalated'), { what: 'a failed escalation attempt' });
+      await eventually(async () => attempts('escalateApproval') > tried && (await h.events(s.sessionId)).some((e) => e.kind === 'escalated'), { what: 'a failed escalation attempt' });
       // `carol` is in sre-leads, which only the escalation reaches: the ladder widened though Slack is down.
       await h.gh.approve(`${s.sessionId}:1`, { key: trust.approver('carol') });
       const r = await within(pending, 60_000, 'the approved call');
@@ -198,9 +190,9 @@ describe('a request Slack does not take', () => {
     await w.runUntil(async () => {
       const before = await replicasOf('web');
       const s = await h.gh.startSession({ agentId: 'svc-bot', owner: 'eng-007', intent: 'scale the web tier', policyRef: 'ladder' });
-      const attempts = attemptsOf.get('requestApproval') ?? 0;
+      const tried = attempts('requestApproval');
       const pending = s.propose({ tool: 'services.scale', args: { service: 'web', replicas: before + 1 }, reasoning: 'queue backlog' });
-      await eventually(() => (attemptsOf.get('requestApproval') ?? 0) > attempts, { what: 'a failed request post' });
+      await eventually(() => attempts('requestApproval') > tried, { what: 'a failed request post' });
       const row = await h.audit.pool.query('SELECT status FROM approvals WHERE approval_id = $1', [`${s.sessionId}:1`]);
       assert.equal(row.rows[0]?.status, 'pending', 'the row the CLI decides on is stored before Slack is asked');
       await h.gh.approve(`${s.sessionId}:1`, { key: trust.approver('alice') });
@@ -214,7 +206,6 @@ describe('a request Slack does not take', () => {
   });
 
   it('a request Slack refuses for good is an alert; the approval waits on and the CLI decides', async () => {
-    const archived = () => ApplicationFailure.nonRetryable('while calling slack `chat.postMessage` for approval: is_archived', 'SlackConfigurationError');
     const w = await h.worker({ policies: { ladder: approvals(5, 10) }, workerOptions: { shutdownGraceTime: '10s', interceptors: { activity: [slackFails('requestApproval', archived)] } } });
     await w.runUntil(async () => {
       const before = await replicasOf('web');
